@@ -1,0 +1,312 @@
+/* ir.h - the qnnc intermediate representation.
+ *
+ * One shared header for the IR stage: types, the graph, attributes, the
+ * textual form, the verifier, the reference interpreter and diagnostics.
+ *
+ * A Graph owns an Arena; every Value, Node, name, shape array and constant
+ * payload hangs off it and is freed at once by graph_free().  A graph is in
+ * SSA form: every Value is defined exactly once (a graph input, a constant,
+ * or the result of one Node), and g->nodes is kept in topological order.
+ */
+#ifndef QNNC_IR_H
+#define QNNC_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- basics */
+
+#define QNN_MAX_RANK 6
+
+#if defined(__GNUC__)
+#define QNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define QNN_NORETURN __attribute__((noreturn))
+#else
+#define QNN_PRINTF(f, a)
+#define QNN_NORETURN
+#endif
+
+/* Internal bugs, never user errors: print file:line and abort. */
+QNN_NORETURN void qnn_die_at(const char *file, int line, const char *fmt, ...) QNN_PRINTF(3, 4);
+#define qnn_die(...) qnn_die_at(__FILE__, __LINE__, __VA_ARGS__)
+#define qnn_unreachable() qnn_die_at(__FILE__, __LINE__, "unreachable")
+
+/* Allocation that cannot fail (dies on out-of-memory). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Reads a whole file; returns NULL and sets errno on failure.  The buffer
+ * is NUL-terminated; *len excludes the terminator.  Caller frees. */
+char *read_file(const char *path, size_t *len);
+
+/* Writes a file atomically: data goes to a temporary beside PATH, which is
+ * renamed over PATH only when everything was written.  Returns false and
+ * sets errno on failure, leaving no partial file behind. */
+bool write_file_atomic(const char *path, const void *data, size_t len);
+
+/* ---------------------------------------------------------------- arena */
+
+typedef struct ArenaBlock ArenaBlock;
+typedef struct Arena {
+    ArenaBlock *head;
+} Arena;
+
+void arena_init(Arena *a);
+void arena_free(Arena *a);
+void *arena_alloc(Arena *a, size_t n);          /* zeroed, 16-byte aligned */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+void *arena_memdup(Arena *a, const void *p, size_t n);
+
+/* A growable array of pointers that lives in an arena (old storage is
+ * simply abandoned on growth; the arena frees it with the graph). */
+typedef struct PtrVec {
+    void **data;
+    int len, cap;
+} PtrVec;
+void ptrvec_push(Arena *a, PtrVec *v, void *p);
+
+/* ---------------------------------------------------------------- diagnostics */
+
+/* A position in a source file (1-based line and column); file NULL means
+ * "no location". */
+typedef struct SrcLoc {
+    const char *file;
+    int line, col;
+} SrcLoc;
+
+/* Diagnostics go through one engine.  In the default mode an error is
+ * printed to stderr as "file:line:col: error: message", followed by the
+ * source line and a caret when the source text was registered with
+ * diag_add_source().  In capture mode (qnnc-opt --verify-diagnostics) they
+ * are recorded instead and compared with expected-error annotations. */
+typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagKind;
+
+typedef struct Diagnostic {
+    DiagKind kind;
+    SrcLoc loc;
+    char *message;
+} Diagnostic;
+
+void diag_add_source(const char *file, const char *text, size_t len);
+void diag_report(DiagKind kind, SrcLoc loc, const char *fmt, ...) QNN_PRINTF(3, 4);
+#define diag_error(loc, ...) diag_report(DIAG_ERROR, (loc), __VA_ARGS__)
+#define diag_warning(loc, ...) diag_report(DIAG_WARNING, (loc), __VA_ARGS__)
+int diag_error_count(void);
+void diag_reset(void);
+/* Capture mode: diagnostics are stored, not printed. */
+void diag_set_capture(bool on);
+const Diagnostic *diag_captured(int *count);
+void diag_clear_captured(void);
+
+/* ---------------------------------------------------------------- dtypes */
+
+typedef enum {
+#define DTYPE(id, name, size, isint, lo, hi) DT_##id,
+#include "dtypes.def"
+#undef DTYPE
+    DT_COUNT
+} DType;
+
+typedef struct DTypeTraits {
+    const char *name;
+    int size;          /* bytes per element */
+    bool is_int;
+    int64_t min, max;  /* representable range of integer types */
+} DTypeTraits;
+
+extern const DTypeTraits dtype_traits[DT_COUNT];
+/* Returns false if NAME is not a dtype. */
+bool dtype_from_name(const char *name, size_t len, DType *out);
+
+/* ---------------------------------------------------------------- types */
+
+/* Quantization parameters: real = scale * (q - zero_point).
+ * axis < 0 means per-tensor (count == 1); otherwise one scale and zero point
+ * per slice along AXIS (count == dims[axis]). */
+typedef struct Quant {
+    int axis;
+    int count;
+    float *scale;
+    int32_t *zero_point;
+} Quant;
+
+typedef struct TensorType {
+    DType dtype;
+    int rank;
+    int64_t dims[QNN_MAX_RANK];
+    const Quant *quant;  /* NULL: not quantized */
+} TensorType;
+
+int64_t type_numel(const TensorType *t);   /* -1 on overflow */
+int64_t type_nbytes(const TensorType *t);  /* -1 on overflow */
+bool quant_equal(const Quant *a, const Quant *b);   /* NULL-safe, bitwise on scales */
+bool type_equal(const TensorType *a, const TensorType *b);
+bool shape_equal(const TensorType *a, const TensorType *b);
+/* Makes a quantization record in arena A (copies the arrays). */
+Quant *quant_new(Arena *a, int axis, int count, const float *scale, const int32_t *zp);
+/* Writes "i8[1,2,3] q(...)" style text to F (the textual syntax). */
+void type_print(FILE *f, const TensorType *t);
+
+/* ---------------------------------------------------------------- ops and attributes */
+
+enum {
+    OPF_REQUANT = 1 << 0,     /* output may have its own scale; op requantizes */
+    OPF_ACCUM = 1 << 1,       /* int8 inputs accumulate in int32 (conv, dense, matmul) */
+    OPF_ELEMENTWISE = 1 << 2, /* output element i depends on input element i (after broadcast) */
+    OPF_SAME_QUANT = 1 << 3,  /* quantized output must carry the input's quant params */
+    OPF_NONLINEAR = 1 << 4,   /* quantized form is dequantize -> float op -> quantize (a LUT) */
+    OPF_FLOAT_ONLY = 1 << 5,  /* only defined on f32 */
+};
+
+typedef enum {
+#define ATTR(id, name, kind) ATTR_##id,
+#include "attrs.def"
+#undef ATTR
+    ATTR_COUNT
+} AttrId;
+
+typedef enum { AK_INT, AK_FLOAT, AK_INTS, AK_FLOATS, AK_ENUM } AttrKind;
+
+typedef struct AttrInfo {
+    const char *name;
+    AttrKind kind;
+    const char *const *enum_names; /* AK_ENUM: NULL-terminated value names */
+} AttrInfo;
+extern const AttrInfo attr_info[ATTR_COUNT];
+bool attr_from_name(const char *name, size_t len, AttrId *out);
+
+#define A(x) (UINT64_C(1) << ATTR_##x)
+typedef enum {
+#define OP(id, name, mino, maxo, flags, attrs) OP_##id,
+#include "ops.def"
+#undef OP
+    OP_COUNT
+} OpId;
+
+typedef struct OpInfo {
+    const char *name;
+    int min_operands, max_operands; /* max -1: variadic */
+    unsigned flags;
+    uint64_t attrs; /* mask of allowed attributes, bit ATTR_x */
+} OpInfo;
+extern const OpInfo op_info[OP_COUNT];
+bool op_from_name(const char *name, size_t len, OpId *out);
+
+/* Values of the `rounding` enum attribute. */
+typedef enum { ROUND_ONNX = 0, ROUND_TFLITE = 1 } RoundingMode;
+
+typedef struct Attr {
+    AttrId id;
+    int count; /* list length for AK_INTS / AK_FLOATS */
+    union {
+        int64_t i;  /* AK_INT, AK_ENUM (index into enum_names) */
+        float f;    /* AK_FLOAT */
+        int64_t *ints;
+        float *floats;
+    } u;
+} Attr;
+
+/* ---------------------------------------------------------------- graph */
+
+typedef enum { VAL_INPUT, VAL_CONST, VAL_NODE } ValueKind;
+
+typedef struct Node Node;
+
+typedef struct Value {
+    int id;            /* index in g->values */
+    ValueKind kind;
+    const char *name;  /* without the leading '%' */
+    TensorType type;
+    Node *def;         /* VAL_NODE: the defining node */
+    const void *data;  /* VAL_CONST: type_nbytes(&type) bytes, little-endian */
+    const char *sidecar; /* VAL_CONST: sidecar file it was read from, or NULL */
+    SrcLoc loc;
+} Value;
+
+struct Node {
+    int id;
+    OpId op;
+    int num_operands;
+    Value **operands;
+    Value *result;
+    int num_attrs;
+    Attr *attrs;       /* kept sorted by AttrId */
+    SrcLoc loc;
+};
+
+typedef struct Graph {
+    Arena arena;
+    const char *name;
+    PtrVec values;  /* Value*, every value by id */
+    PtrVec inputs;  /* Value*, in signature order */
+    PtrVec consts;  /* Value*, in declaration order */
+    PtrVec nodes;   /* Node*, topological order */
+    PtrVec outputs; /* Value*, in signature order */
+    SrcLoc loc;
+} Graph;
+
+Graph *graph_new(const char *name);
+void graph_free(Graph *g);
+/* Builders.  Names must be unique in the graph (the caller checks, the
+ * verifier re-checks).  Constant data is copied into the arena. */
+Value *graph_add_input(Graph *g, const char *name, TensorType t);
+Value *graph_add_const(Graph *g, const char *name, TensorType t, const void *data);
+Node *graph_add_node(Graph *g, OpId op, Value *const *operands, int n,
+                     const char *result_name, TensorType result_type);
+void graph_add_output(Graph *g, Value *v);
+Value *graph_find_value(const Graph *g, const char *name);
+/* Structural equality: same name, signature, constants (bytes), nodes,
+ * attributes and types, in the same order. */
+bool graph_equal(const Graph *a, const Graph *b);
+
+/* Attribute setters replace an existing attribute of the same id. */
+void node_set_int(Graph *g, Node *n, AttrId id, int64_t v);
+void node_set_float(Graph *g, Node *n, AttrId id, float v);
+void node_set_ints(Graph *g, Node *n, AttrId id, const int64_t *v, int count);
+void node_set_floats(Graph *g, Node *n, AttrId id, const float *v, int count);
+void node_set_enum(Graph *g, Node *n, AttrId id, int64_t v);
+const Attr *node_attr(const Node *n, AttrId id);  /* NULL if absent */
+int64_t node_int(const Node *n, AttrId id, int64_t dflt);
+float node_float(const Node *n, AttrId id, float dflt);
+/* Copies up to MAX list entries into OUT; returns the count, or fills OUT
+ * from DFLT (of length MAX) and returns MAX when the attribute is absent. */
+int node_ints(const Node *n, AttrId id, int64_t *out, int max, const int64_t *dflt);
+
+/* ---------------------------------------------------------------- text form */
+
+/* Parses one graph from TEXT (FILE names it in diagnostics and anchors
+ * sidecar paths).  On error, reports through diag and returns NULL. */
+Graph *ir_parse(const char *file, const char *text, size_t len);
+Graph *ir_parse_file(const char *path);
+
+typedef struct PrintOptions {
+    /* Constants larger than this many bytes are written to SIDECAR_PATH and
+     * referenced from the text; 0 means always inline. */
+    int64_t sidecar_threshold;
+    const char *sidecar_path;
+} PrintOptions;
+
+/* Prints G in canonical form: print(parse(text)) is a fixed point. */
+bool ir_print(FILE *out, const Graph *g, const PrintOptions *opts);
+
+/* ---------------------------------------------------------------- verifier */
+
+/* Checks every structural, shape, dtype and quantization rule (docs/ir.md).
+ * Reports each violation through diag at the offending node; returns true if
+ * the graph is valid. */
+bool ir_verify(const Graph *g);
+
+/* ---------------------------------------------------------------- interpreter */
+
+/* Executes G.  inputs[i] points at type_nbytes() bytes for g->inputs[i];
+ * outputs[i] receives type_nbytes() bytes for g->outputs[i].  The graph must
+ * have passed ir_verify().  Returns 0 on success; on failure reports through
+ * diag and returns -1. */
+int interp_run(const Graph *g, const void *const inputs[], void *const outputs[]);
+
+#endif /* QNNC_IR_H */
