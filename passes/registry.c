@@ -1,0 +1,17 @@
+/* registry.c - the table of passes qnnc-opt can run by name. */
+#include "passes.h"
+
+#include <string.h>
+
+const Pass pass_registry[] = {
+    {"dce", "remove nodes and constants that no output depends on", dce},
+};
+const int pass_registry_count = sizeof pass_registry / sizeof pass_registry[0];
+
+const Pass *pass_lookup(const char *name, size_t len)
+{
+    for (int i = 0; i < pass_registry_count; i++)
+        if (strlen(pass_registry[i].name) == len && memcmp(pass_registry[i].name, name, len) == 0)
+            return &pass_registry[i];
+    return NULL;
+}

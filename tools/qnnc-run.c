@@ -1,0 +1,153 @@
+/* qnnc-run - execute a model in the reference interpreter.
+ *
+ * Inputs and outputs are NumPy .npy files, read and written directly.  The
+ * interpreter is the oracle every pass and every compiled object is checked
+ * against, so this tool is how a test gets "the right answer". */
+#include "frontend.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: qnnc-run MODEL.qir [--input X.npy]... [--output Y.npy]... [--print]\n"
+    "\n"
+    "Runs MODEL in qnnc's reference interpreter.  Give one --input per graph\n"
+    "input and at most one --output per graph output, in signature order.\n"
+    "\n"
+    "options:\n"
+    "  --input FILE.npy    the next graph input (shape and dtype must match)\n"
+    "  --output FILE.npy   where to write the next graph output\n"
+    "  --print             print every output as text on stdout\n"
+    "  --no-verify         skip the verifier (for debugging the verifier itself)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "examples:\n"
+    "  qnnc-run examples/tiny_cnn.qir --input examples/tiny_cnn.input.npy --print\n"
+    "  qnnc-run model.qir --input x.npy --output y.npy\n";
+
+QNN_NORETURN static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "qnnc-run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see qnnc-run --help)\n");
+    exit(2);
+}
+
+/* Prints "%name = TYPE [v0, v1, ...]": floats with 7 significant digits,
+ * enough to read, while .npy output stays exact. */
+static void print_tensor(const Value *v, const void *data)
+{
+    printf("%%%s = ", v->name);
+    type_print(stdout, &v->type);
+    fputs(" [", stdout);
+    int64_t n = type_numel(&v->type);
+    for (int64_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", stdout);
+        switch (v->type.dtype) {
+        case DT_F32: {
+            float f = ((const float *)data)[i];
+            if (isnan(f))
+                fputs("nan", stdout);
+            else if (isinf(f))
+                fputs(f < 0 ? "-inf" : "inf", stdout);
+            else
+                printf("%.7g", (double)f);
+            break;
+        }
+        case DT_I8: printf("%d", ((const int8_t *)data)[i]); break;
+        case DT_U8: printf("%d", ((const uint8_t *)data)[i]); break;
+        case DT_I16: printf("%d", ((const int16_t *)data)[i]); break;
+        case DT_I32: printf("%d", (int)((const int32_t *)data)[i]); break;
+        case DT_COUNT: qnn_unreachable();
+        }
+    }
+    fputs("]\n", stdout);
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = NULL;
+    const char **in_files = xcalloc((size_t)argc, sizeof *in_files);
+    const char **out_files = xcalloc((size_t)argc, sizeof *out_files);
+    int nin = 0, nout = 0;
+    bool print = false, no_verify = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--input") || !strcmp(a, "--output")) {
+            if (++i == argc)
+                usage_error("%s needs a file name", a);
+            if (a[2] == 'i')
+                in_files[nin++] = argv[i];
+            else
+                out_files[nout++] = argv[i];
+        } else if (!strncmp(a, "--input=", 8)) {
+            in_files[nin++] = a + 8;
+        } else if (!strncmp(a, "--output=", 9)) {
+            out_files[nout++] = a + 9;
+        } else if (!strcmp(a, "--print")) {
+            print = true;
+        } else if (!strcmp(a, "--no-verify")) {
+            no_verify = true;
+        } else if (a[0] == '-' && a[1]) {
+            usage_error("unknown option '%s'", a);
+        } else if (model) {
+            usage_error("more than one model ('%s')", a);
+        } else {
+            model = a;
+        }
+    }
+    if (!model)
+        usage_error("%s", "no model given");
+    if (nout == 0 && !print)
+        usage_error("%s", "nothing to do: give --output FILE.npy or --print");
+
+    int status = 1;
+    void **inputs = NULL, **outputs = NULL;
+    Graph *g = ir_parse_file(model);
+    if (!g || (!no_verify && !ir_verify(g)))
+        goto done;
+    if (nin != g->inputs.len) {
+        fprintf(stderr, "qnnc-run: %s has %d input%s but %d --input file%s given\n", model,
+                g->inputs.len, g->inputs.len == 1 ? "" : "s", nin, nin == 1 ? " was" : "s were");
+        goto done;
+    }
+    if (nout > g->outputs.len) {
+        fprintf(stderr, "qnnc-run: %s has %d output%s but %d --output files were given\n", model,
+                g->outputs.len, g->outputs.len == 1 ? "" : "s", nout);
+        goto done;
+    }
+    inputs = xcalloc((size_t)nin + 1, sizeof *inputs);
+    for (int i = 0; i < nin; i++)
+        if (!(inputs[i] = npy_read(in_files[i], &((Value *)g->inputs.data[i])->type)))
+            goto done;
+    outputs = xcalloc((size_t)g->outputs.len + 1, sizeof *outputs);
+    for (int i = 0; i < g->outputs.len; i++)
+        outputs[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type));
+    if (interp_run(g, (const void *const *)inputs, outputs) != 0)
+        goto done;
+    status = 0;
+    for (int i = 0; i < g->outputs.len; i++) {
+        const Value *v = g->outputs.data[i];
+        if (i < nout && !npy_write(out_files[i], &v->type, outputs[i]))
+            status = 1;
+        if (print)
+            print_tensor(v, outputs[i]);
+    }
+done:
+    for (int i = 0; inputs && i < nin; i++)
+        free(inputs[i]);
+    for (int i = 0; g && outputs && i < g->outputs.len; i++)
+        free(outputs[i]);
+    free(inputs);
+    free(outputs);
+    graph_free(g);
+    free(in_files);
+    free(out_files);
+    return status;
+}
