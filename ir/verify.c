@@ -1,0 +1,1242 @@
+/* verify.c - the IR verifier.
+ *
+ * Contract: ir_verify(g) checks every structural, type, attribute, shape,
+ * dtype and quantization rule listed in docs/ir-rules.md and reports each
+ * violation through diag_error() -- at value->loc for a value's own type,
+ * at node->loc for an op rule, at g->loc for graph-level rules.  It returns
+ * true iff it reported nothing.  It never modifies the graph and never
+ * crashes on a malformed one: every rule that indexes into something first
+ * checks that the thing exists.
+ *
+ * To report all problems without cascading nonsense, the checks run in
+ * layers.  A value whose own type is malformed (bad rank, overflowing
+ * element count, bad quantization) is reported once; nodes that use it skip
+ * their op-specific checks.  Likewise a node with the wrong number of
+ * operands or a malformed structural attribute (strides of length 3, say)
+ * gets that one error, not a string of shape mismatches derived from it.
+ *
+ * The quantized-op rules follow the ONNX operator spec (QLinearConv,
+ * ConvInteger, QLinearMatMul, MatMulInteger, QuantizeLinear,
+ * DequantizeLinear) and the TFLite int8 quantization spec
+ * (https://www.tensorflow.org/lite/performance/quantization_spec).
+ */
+#include "ir.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The largest element count a tensor may have.  Generated kernels index
+ * tensors with 32-bit integers on the microcontroller targets, so anything
+ * bigger is certainly a corrupt model, not a real one. */
+#define MAX_NUMEL INT64_C(0x7fffffff)
+
+/* Relative tolerance when comparing a bias scale with input scale times
+ * weight scale (docs/ir-rules.md, "bias").  Scales are float32, whose
+ * rounding error is ~6e-8 relative, so 1e-6 accepts any honest product and
+ * rejects any real mismatch. */
+#define BIAS_SCALE_RTOL 1e-6
+
+typedef struct Verifier {
+    const Graph *g;
+    int errors;
+    bool *checked; /* by value id: its own type has been checked */
+    bool *type_ok; /* by value id: its own type is well formed */
+    bool *defined; /* by value id: defined at the current point of the walk */
+} Verifier;
+
+/* ---------------------------------------------------------------- reporting */
+
+static void verr(Verifier *v, SrcLoc loc, const char *fmt, ...) QNN_PRINTF(3, 4);
+
+static void verr(Verifier *v, SrcLoc loc, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    v->errors++;
+    diag_error(loc, "%s", buf);
+}
+
+static const char *vname(const Value *val)
+{
+    return val->name && val->name[0] ? val->name : "<unnamed>";
+}
+
+/* Text buffers for message fragments, returned by value so that several can
+ * appear in one verr() call. */
+typedef struct Text {
+    char s[160];
+} Text;
+
+static Text dims_text(const int64_t *dims, int rank)
+{
+    Text t;
+    size_t n = 0;
+    t.s[n++] = '[';
+    for (int i = 0; i < rank && n < sizeof t.s - 24; i++)
+        n += (size_t)snprintf(t.s + n, sizeof t.s - n, "%s%lld", i ? "," : "", (long long)dims[i]);
+    snprintf(t.s + n, sizeof t.s - n, "]");
+    return t;
+}
+
+static Text shape_text(const TensorType *t) { return dims_text(t->dims, t->rank); }
+
+/* "f32", "quantized i8", "per-axis quantized i8", "i32 without quantization". */
+static Text type_desc(const TensorType *t)
+{
+    Text d;
+    const char *name = dtype_traits[t->dtype].name;
+    if (t->dtype == DT_F32)
+        snprintf(d.s, sizeof d.s, "%s", name);
+    else if (!t->quant)
+        snprintf(d.s, sizeof d.s, "%s without quantization", name);
+    else if (t->quant->axis >= 0)
+        snprintf(d.s, sizeof d.s, "per-axis quantized %s", name);
+    else
+        snprintf(d.s, sizeof d.s, "quantized %s", name);
+    return d;
+}
+
+/* ---------------------------------------------------------------- arithmetic */
+
+/* Checked arithmetic on non-negative int64 quantities (dims and window
+ * sizes), so that a hostile attribute cannot make the verifier overflow. */
+static bool add_ok(int64_t a, int64_t b, int64_t *r)
+{
+    if (a > INT64_MAX - b)
+        return false;
+    *r = a + b;
+    return true;
+}
+
+static bool mul_ok(int64_t a, int64_t b, int64_t *r)
+{
+    if (b != 0 && a > INT64_MAX / b)
+        return false;
+    *r = a * b;
+    return true;
+}
+
+static int64_t numel(const TensorType *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++)
+        n *= t->dims[i]; /* only called on checked types: cannot overflow */
+    return n;
+}
+
+/* ---------------------------------------------------------------- dtype classes */
+
+static bool is_float(const TensorType *t) { return t->dtype == DT_F32; }
+
+/* Element types a quantized activation may have (TFLite int8 and 16x8,
+ * ONNX QLinear* uint8/int8). */
+static bool is_act_dtype(DType d) { return d == DT_I8 || d == DT_U8 || d == DT_I16; }
+
+static bool is_quant_act(const TensorType *t) { return is_act_dtype(t->dtype) && t->quant; }
+static bool is_per_tensor(const TensorType *t) { return t->quant && t->quant->axis < 0; }
+static bool is_per_axis(const TensorType *t) { return t->quant && t->quant->axis >= 0; }
+
+/* ---------------------------------------------------------------- values */
+
+static bool check_quant(Verifier *v, const Value *val)
+{
+    const TensorType *t = &val->type;
+    const Quant *q = t->quant;
+    const DTypeTraits *dt = &dtype_traits[t->dtype];
+    if (!dt->is_int) {
+        verr(v, val->loc, "%%%s: %s values cannot be quantized; only integer types carry quantization parameters",
+             vname(val), dt->name);
+        return false;
+    }
+    if (q->axis >= 0) {
+        if (q->axis >= t->rank) {
+            verr(v, val->loc, "%%%s: quantization axis %d is out of range for rank %d", vname(val), q->axis,
+                 t->rank);
+            return false;
+        }
+        if (q->count != t->dims[q->axis]) {
+            verr(v, val->loc, "%%%s: per-axis quantization has %d scales but dimension %d has size %lld",
+                 vname(val), q->count, q->axis, (long long)t->dims[q->axis]);
+            return false;
+        }
+    } else if (q->count != 1) {
+        verr(v, val->loc, "%%%s: per-tensor quantization must have exactly 1 scale, got %d", vname(val),
+             q->count);
+        return false;
+    }
+    if (!q->scale || !q->zero_point) {
+        verr(v, val->loc, "%%%s: quantization parameters have no scale or zero point array", vname(val));
+        return false;
+    }
+    bool ok = true;
+    /* One message per kind of problem: a per-axis record can have thousands
+     * of entries, and the first offender identifies the problem. */
+    for (int i = 0; i < q->count; i++) {
+        float s = q->scale[i];
+        if (!isfinite(s) || !(s > 0)) {
+            verr(v, val->loc, "%%%s: scale %g (entry %d) must be finite and positive", vname(val), (double)s, i);
+            ok = false;
+            break;
+        }
+    }
+    for (int i = 0; i < q->count; i++) {
+        int32_t zp = q->zero_point[i];
+        if (zp < dt->min || zp > dt->max) {
+            verr(v, val->loc, "%%%s: zero point %d (entry %d) is outside the %s range [%lld, %lld]", vname(val),
+                 (int)zp, i, dt->name, (long long)dt->min, (long long)dt->max);
+            ok = false;
+            break;
+        }
+    }
+    return ok;
+}
+
+/* Checks VAL's own type once, at its definition; returns whether it is well
+ * formed.  Nodes consult the memo instead of re-reporting. */
+static bool value_ok(Verifier *v, const Value *val)
+{
+    if (v->checked[val->id])
+        return v->type_ok[val->id];
+    v->checked[val->id] = true;
+
+    const TensorType *t = &val->type;
+    bool ok = true;
+    if ((unsigned)t->dtype >= DT_COUNT) {
+        verr(v, val->loc, "%%%s: unknown element type %d", vname(val), (int)t->dtype);
+        return false;
+    }
+    if (t->rank < 0 || t->rank > QNN_MAX_RANK) {
+        verr(v, val->loc, "%%%s: rank %d is outside [0, %d]", vname(val), t->rank, QNN_MAX_RANK);
+        return false;
+    }
+    int64_t n = 1;
+    bool too_big = false;
+    for (int i = 0; i < t->rank; i++) {
+        int64_t d = t->dims[i];
+        if (d < 1) {
+            /* Empty tensors have no use in an inference graph and would make
+             * every window and reduction rule a special case. */
+            verr(v, val->loc, "%%%s: dimension %d is %lld; every dimension must be at least 1", vname(val), i,
+                 (long long)d);
+            ok = false;
+        } else if (!too_big && (!mul_ok(n, d, &n) || n > MAX_NUMEL)) {
+            too_big = true;
+        }
+    }
+    if (ok && too_big) {
+        verr(v, val->loc, "%%%s: shape %s has more than %lld elements", vname(val), shape_text(t).s,
+             (long long)MAX_NUMEL);
+        ok = false;
+    }
+    if (t->quant && !check_quant(v, val))
+        ok = false;
+    if (val->kind == VAL_CONST && !val->data) {
+        verr(v, val->loc, "%%%s: constant has no data", vname(val));
+        ok = false;
+    }
+    v->type_ok[val->id] = ok;
+    return ok;
+}
+
+/* True if VAL is one of the graph's values (not a stray pointer from
+ * another graph). */
+static bool is_member(const Verifier *v, const Value *val)
+{
+    return val && val->id >= 0 && val->id < v->g->values.len && v->g->values.data[val->id] == val;
+}
+
+/* ---------------------------------------------------------------- attributes */
+
+/* Checks that list attribute ID of N, if present, has COUNT entries (COUNT
+ * < 0: any length) each at least MIN. */
+static bool check_int_list(Verifier *v, const Node *n, const Attr *a, int count, int64_t min)
+{
+    const char *op = op_info[n->op].name, *name = attr_info[a->id].name;
+    if (a->count < 0 || (a->count > 0 && !a->u.ints)) {
+        verr(v, n->loc, "%s: attribute '%s' is malformed", op, name);
+        return false;
+    }
+    if (count >= 0 && a->count != count) {
+        verr(v, n->loc, "%s: '%s' must have %d entries, got %d", op, name, count, a->count);
+        return false;
+    }
+    for (int i = 0; i < a->count; i++) {
+        if (a->u.ints[i] < min) {
+            verr(v, n->loc, "%s: %s[%d] is %lld; %s must be %s", op, name, i, (long long)a->u.ints[i], name,
+                 min > 0 ? "positive" : "non-negative");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The generic attribute rules: known, allowed on the op, well-formed lists,
+ * values in range.  Returns false if an attribute the shape rules depend on
+ * is malformed, so that they are skipped. */
+static bool check_attrs(Verifier *v, const Node *n)
+{
+    const OpInfo *oi = &op_info[n->op];
+    bool ok = true;
+    if (n->num_attrs < 0 || (n->num_attrs > 0 && !n->attrs)) {
+        verr(v, n->loc, "%s: attribute list is malformed", oi->name);
+        return false;
+    }
+    for (int i = 0; i < n->num_attrs; i++) {
+        const Attr *a = &n->attrs[i];
+        if ((unsigned)a->id >= ATTR_COUNT) {
+            verr(v, n->loc, "%s: unknown attribute id %d", oi->name, (int)a->id);
+            ok = false;
+            continue;
+        }
+        const char *name = attr_info[a->id].name;
+        if (i > 0 && n->attrs[i - 1].id == a->id) {
+            verr(v, n->loc, "%s: attribute '%s' appears more than once", oi->name, name);
+            ok = false;
+            continue;
+        }
+        if (!(oi->attrs & (UINT64_C(1) << a->id))) {
+            verr(v, n->loc, "%s: attribute '%s' is not allowed on this op", oi->name, name);
+            ok = false;
+            continue;
+        }
+        switch (a->id) {
+        case ATTR_STRIDES:
+        case ATTR_DILATIONS:
+        case ATTR_KERNEL: ok &= check_int_list(v, n, a, 2, 1); break;
+        case ATTR_PADS:
+            /* conv/pool pads are [top, left, bottom, right]; the pad op's
+             * length depends on the rank and is checked with the shapes. */
+            ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, 0);
+            break;
+        case ATTR_PERM: ok &= check_int_list(v, n, a, -1, INT64_MIN); break;
+        case ATTR_GROUP:
+            if (a->u.i < 1) {
+                verr(v, n->loc, "%s: group is %lld; it must be at least 1", oi->name, (long long)a->u.i);
+                ok = false;
+            }
+            break;
+        case ATTR_COUNT_INCLUDE_PAD:
+            if (a->u.i != 0 && a->u.i != 1) {
+                verr(v, n->loc, "%s: count_include_pad is %lld; it must be 0 or 1", oi->name, (long long)a->u.i);
+                ok = false;
+            }
+            break;
+        case ATTR_ROUNDING: {
+            int64_t nvals = 0;
+            while (attr_info[a->id].enum_names && attr_info[a->id].enum_names[nvals])
+                nvals++;
+            if (a->u.i < 0 || a->u.i >= nvals) {
+                verr(v, n->loc, "%s: rounding mode %lld is out of range", oi->name, (long long)a->u.i);
+                ok = false;
+            }
+            break;
+        }
+        case ATTR_ALPHA:
+        case ATTR_VALUE:
+            if (!isfinite(a->u.f)) {
+                verr(v, n->loc, "%s: %s must be finite, got %g", oi->name, name, (double)a->u.f);
+                ok = false;
+            }
+            break;
+        case ATTR_EPSILON:
+            if (!isfinite(a->u.f) || a->u.f < 0) {
+                verr(v, n->loc, "%s: epsilon must be finite and non-negative, got %g", oi->name, (double)a->u.f);
+                ok = false;
+            }
+            break;
+        case ATTR_MIN:
+        case ATTR_MAX:
+        case ATTR_ACT_MIN:
+        case ATTR_ACT_MAX:
+            /* Infinities are meaningful here (an open bound); NaN is not. */
+            if (isnan(a->u.f)) {
+                verr(v, n->loc, "%s: %s must not be NaN", oi->name, name);
+                ok = false;
+            }
+            break;
+        case ATTR_AXIS: break; /* range depends on the operand's rank */
+        case ATTR_COUNT: qnn_unreachable();
+        }
+    }
+    return ok;
+}
+
+/* Bounds that are independent of the shapes: reported, but they do not stop
+ * the shape rules. */
+static void check_bounds(Verifier *v, const Node *n)
+{
+    const char *op = op_info[n->op].name;
+    const Attr *lo = node_attr(n, ATTR_ACT_MIN), *hi = node_attr(n, ATTR_ACT_MAX);
+    if (lo && hi && lo->u.f > hi->u.f)
+        verr(v, n->loc, "%s: act_min %g is greater than act_max %g", op, (double)lo->u.f, (double)hi->u.f);
+    lo = node_attr(n, ATTR_MIN);
+    hi = node_attr(n, ATTR_MAX);
+    if (lo && hi && lo->u.f > hi->u.f)
+        verr(v, n->loc, "%s: min %g is greater than max %g", op, (double)lo->u.f, (double)hi->u.f);
+}
+
+/* Normalises a possibly negative AXIS against RANK (ONNX convention:
+ * -1 is the last axis); returns false if it is outside [-rank, rank). */
+static bool norm_axis(int64_t axis, int rank, int *out)
+{
+    if (axis < -rank || axis >= rank)
+        return false;
+    *out = (int)(axis < 0 ? axis + rank : axis);
+    return true;
+}
+
+/* ---------------------------------------------------------------- common op rules */
+
+typedef struct OpCtx {
+    Verifier *v;
+    const Node *n;
+    const char *op;
+    const TensorType *y; /* the result type */
+} OpCtx;
+
+#define OPERR(c, ...) verr((c)->v, (c)->n->loc, __VA_ARGS__)
+
+static const TensorType *operand(const OpCtx *c, int i) { return &c->n->operands[i]->type; }
+
+static bool expect_shape(const OpCtx *c, const int64_t *dims, int rank)
+{
+    bool same = c->y->rank == rank;
+    for (int i = 0; same && i < rank; i++)
+        same = c->y->dims[i] == dims[i];
+    if (!same)
+        OPERR(c, "%s: result shape %s does not match the expected %s", c->op, shape_text(c->y).s,
+              dims_text(dims, rank).s);
+    return same;
+}
+
+static void expect_same_shape(const OpCtx *c, const TensorType *x) { expect_shape(c, x->dims, x->rank); }
+
+/* The activation rule shared by unary ops, pools and softmax: f32 -> f32,
+ * or quantized per-tensor i8/u8/i16 -> the same dtype quantized per-tensor.
+ * SAME_QUANT ops (relu, clip, max_pool) only move or drop values, so their
+ * output must keep the input's scale and zero point. */
+static void check_act_types(const OpCtx *c, const TensorType *x)
+{
+    const TensorType *y = c->y;
+    bool same_quant = op_info[c->n->op].flags & OPF_SAME_QUANT;
+    if (is_float(x)) {
+        if (!is_float(y))
+            OPERR(c, "%s: result must be f32 like the input, got %s", c->op, type_desc(y).s);
+        return;
+    }
+    if (!is_quant_act(x)) {
+        OPERR(c, "%s: input must be f32 or quantized i8/u8/i16, got %s", c->op, type_desc(x).s);
+        return;
+    }
+    if (!is_per_tensor(x)) {
+        OPERR(c, "%s: input must be quantized per-tensor, not per-axis", c->op);
+        return;
+    }
+    if (y->dtype != x->dtype)
+        OPERR(c, "%s: result element type %s differs from input element type %s", c->op,
+              dtype_traits[y->dtype].name, dtype_traits[x->dtype].name);
+    else if (!y->quant)
+        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
+    else if (!is_per_tensor(y))
+        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
+    else if (same_quant && !quant_equal(x->quant, y->quant))
+        OPERR(c, "%s: quantized output must keep the input's quantization parameters", c->op);
+}
+
+/* The rule for pure data-movement ops (reshape, transpose, pad): same
+ * element type, and the exact same quantization (or none) on both sides.
+ * Per-axis quantization is refused because these ops move axes around. */
+static void check_layout_types(const OpCtx *c, const TensorType *x)
+{
+    const TensorType *y = c->y;
+    if (y->dtype != x->dtype)
+        OPERR(c, "%s: result element type %s differs from input element type %s", c->op,
+              dtype_traits[y->dtype].name, dtype_traits[x->dtype].name);
+    else if (is_per_axis(x) || is_per_axis(y))
+        OPERR(c, "%s: per-axis quantized operands are not supported; use per-tensor quantization", c->op);
+    else if (!quant_equal(x->quant, y->quant))
+        OPERR(c, "%s: quantized output must keep the input's quantization parameters", c->op);
+}
+
+/* Output size of one sliding-window dimension (ONNX Conv/MaxPool,
+ * floor mode): out = (in + pad_begin + pad_end - (d*(k-1)+1)) / s + 1.
+ * AXIS names the dimension in messages. */
+static bool window_out(const OpCtx *c, const char *axis, int64_t in, int64_t pb, int64_t pe, int64_t k, int64_t d,
+                       int64_t s, int64_t *out)
+{
+    int64_t padded, eff;
+    if (!add_ok(in, pb, &padded) || !add_ok(padded, pe, &padded) || !mul_ok(d, k - 1, &eff) ||
+        !add_ok(eff, 1, &eff)) {
+        OPERR(c, "%s: %s window or padding is too large", c->op, axis);
+        return false;
+    }
+    if (eff > padded) {
+        OPERR(c, "%s: effective kernel %s %lld is larger than the padded input %s %lld", c->op, axis,
+              (long long)eff, axis, (long long)padded);
+        return false;
+    }
+    *out = (padded - eff) / s + 1;
+    return true;
+}
+
+/* Spatial output dims of an NHWC window op from its kernel size (kh, kw)
+ * and its strides/pads/dilations attributes. */
+static bool window_dims(const OpCtx *c, const TensorType *x, int64_t kh, int64_t kw, int64_t *oh, int64_t *ow)
+{
+    static const int64_t ones[2] = {1, 1}, zeros[4] = {0, 0, 0, 0};
+    int64_t s[2], d[2], p[4];
+    node_ints(c->n, ATTR_STRIDES, s, 2, ones);
+    node_ints(c->n, ATTR_DILATIONS, d, 2, ones);
+    node_ints(c->n, ATTR_PADS, p, 4, zeros);
+    bool ok = window_out(c, "height", x->dims[1], p[0], p[2], kh, d[0], s[0], oh);
+    ok &= window_out(c, "width", x->dims[2], p[1], p[3], kw, d[1], s[1], ow);
+    return ok;
+}
+
+/* numpy / ONNX multidirectional broadcasting: shapes align at the right,
+ * each pair of dims must be equal or one of them 1. */
+static bool broadcast(const int64_t *a, int ra, const int64_t *b, int rb, int64_t *out, int *rout)
+{
+    int r = ra > rb ? ra : rb;
+    for (int i = 0; i < r; i++) {
+        int64_t da = i < r - ra ? 1 : a[i - (r - ra)];
+        int64_t db = i < r - rb ? 1 : b[i - (r - rb)];
+        if (da != db && da != 1 && db != 1)
+            return false;
+        out[i] = da == 1 ? db : da;
+    }
+    *rout = r;
+    return true;
+}
+
+/* True if conv2d/dense/matmul operands X and W are validly quantized, so
+ * that their scales can be used (W per-tensor or per axis W_AXIS). */
+static bool accum_scales_known(const TensorType *x, const TensorType *w, int w_axis)
+{
+    return is_quant_act(x) && is_per_tensor(x) && (w->dtype == DT_I8 || w->dtype == DT_U8) && w->quant &&
+           (w->quant->axis < 0 || w->quant->axis == w_axis);
+}
+
+/* The dtype rules shared by conv2d, dense and matmul (OPF_ACCUM), except
+ * for the bias (check_bias).
+ *   float:     everything f32.
+ *   quantized: x quantized per-tensor i8/u8/i16; w quantized i8/u8, per
+ *              tensor or per axis W_AXIS (the output channel); the result
+ *              is either quantized per-tensor i8/u8/i16 (ONNX QLinearConv /
+ *              QLinearMatMul) or i32 without quantization, the raw
+ *              accumulator (ONNX ConvInteger / MatMulInteger), which takes
+ *              no requantization attributes. */
+static void check_accum_types(const OpCtx *c, const char *xname, const char *wname, int w_axis)
+{
+    const TensorType *x = operand(c, 0), *w = operand(c, 1), *y = c->y;
+    const char *op = c->op;
+    if (is_float(x)) {
+        if (!is_float(w))
+            OPERR(c, "%s: %s is f32 but %s is %s; operands must be all f32 or all quantized", op, xname, wname,
+                  type_desc(w).s);
+        if (!is_float(y))
+            OPERR(c, "%s: result of a float %s must be f32, got %s", op, op, type_desc(y).s);
+        return;
+    }
+    if (!is_quant_act(x))
+        OPERR(c, "%s: %s must be f32 or quantized i8/u8/i16, got %s", op, xname, type_desc(x).s);
+    else if (!is_per_tensor(x))
+        OPERR(c, "%s: %s must be quantized per-tensor, not per-axis", op, xname);
+    if ((w->dtype != DT_I8 && w->dtype != DT_U8) || !w->quant)
+        OPERR(c, "%s: %s of a quantized %s must be quantized i8 or u8, got %s", op, wname, op, type_desc(w).s);
+    else if (is_per_axis(w) && w->quant->axis != w_axis)
+        OPERR(c, "%s: per-axis quantization of %s must be along axis %d, got axis %d", op, wname, w_axis,
+              w->quant->axis);
+    if (y->dtype == DT_I32 && !y->quant) {
+        static const AttrId requant_attrs[] = {ATTR_ACT_MIN, ATTR_ACT_MAX, ATTR_ROUNDING};
+        for (size_t i = 0; i < sizeof requant_attrs / sizeof *requant_attrs; i++)
+            if (node_attr(c->n, requant_attrs[i]))
+                OPERR(c, "%s: attribute '%s' is meaningless on a raw i32 accumulator result (nothing is requantized)",
+                      op, attr_info[requant_attrs[i]].name);
+    } else if (!is_quant_act(y)) {
+        OPERR(c, "%s: result of a quantized %s must be quantized i8/u8/i16 or i32 without quantization, got %s", op,
+              op, type_desc(y).s);
+    } else if (!is_per_tensor(y)) {
+        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", op);
+    }
+}
+
+/* Bias of conv2d/dense, already known to have shape [O].  f32 in a float
+ * op; in a quantized op i32, and if it carries quantization, zero point 0
+ * and scale = input scale * weight scale per output channel, which is what
+ * the int32 accumulator's scale is (TFLite int8 spec, "bias"; ONNX
+ * QLinearConv: "bias ... quantized with scale = x_scale * w_scale and
+ * zero point 0"). */
+static void check_bias(const OpCtx *c, const TensorType *b)
+{
+    const TensorType *x = operand(c, 0), *w = operand(c, 1);
+    const char *op = c->op;
+    if (is_float(x)) {
+        if (!is_float(b))
+            OPERR(c, "%s: bias of a float %s must be f32, got %s", op, op, type_desc(b).s);
+        return;
+    }
+    if (b->dtype != DT_I32) {
+        OPERR(c, "%s: bias of a quantized %s must be i32, got %s", op, op, type_desc(b).s);
+        return;
+    }
+    const Quant *bq = b->quant;
+    if (!bq)
+        return;
+    for (int i = 0; i < bq->count; i++) {
+        if (bq->zero_point[i] != 0) {
+            OPERR(c, "%s: bias zero point must be 0, got %d", op, (int)bq->zero_point[i]);
+            break;
+        }
+    }
+    if (!accum_scales_known(x, w, 0))
+        return;
+    /* Compare per output channel; either side may be per-tensor.  The
+     * counts agree: both are 1 or O (bias shape [O], weight axis 0). */
+    int channels = bq->count > w->quant->count ? bq->count : w->quant->count;
+    for (int i = 0; i < channels; i++) {
+        double ws = w->quant->scale[w->quant->count == 1 ? 0 : i];
+        double bs = bq->scale[bq->count == 1 ? 0 : i];
+        double want = (double)x->quant->scale[0] * ws;
+        if (fabs(bs - want) > BIAS_SCALE_RTOL * want) {
+            OPERR(c, "%s: bias scale %g (channel %d) must equal input scale * weight scale = %g", op, bs, i, want);
+            break;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- per-op rules */
+
+static void check_conv2d(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *w = operand(c, 1);
+    const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
+    check_accum_types(c, "input", "weight", 0);
+    if (x->rank != 4) {
+        OPERR(c, "conv2d: input must have rank 4 [N,H,W,C], got rank %d", x->rank);
+        return;
+    }
+    if (w->rank != 4) {
+        OPERR(c, "conv2d: weight must have rank 4 [O,KH,KW,C/group], got rank %d", w->rank);
+        return;
+    }
+    int64_t group = node_int(c->n, ATTR_GROUP, 1), ch = x->dims[3], oc = w->dims[0];
+    bool ok = true;
+    if (ch % group != 0) {
+        OPERR(c, "conv2d: input channels %lld are not divisible by group %lld", (long long)ch, (long long)group);
+        ok = false;
+    }
+    if (oc % group != 0) {
+        OPERR(c, "conv2d: output channels %lld are not divisible by group %lld", (long long)oc, (long long)group);
+        ok = false;
+    }
+    if (ok && w->dims[3] != ch / group) {
+        OPERR(c, "conv2d: weight has %lld input channels but input has %lld channels per group (group=%lld)",
+              (long long)w->dims[3], (long long)(ch / group), (long long)group);
+        ok = false;
+    }
+    if (b && (b->rank != 1 || b->dims[0] != oc)) {
+        OPERR(c, "conv2d: bias must have shape [%lld] (one per output channel), got %s", (long long)oc,
+              shape_text(b).s);
+        ok = false;
+    }
+    /* Bias dtype/scale rules index the bias per output channel, so they run
+     * only once its shape is known to be right. */
+    if (b && ok)
+        check_bias(c, b);
+    int64_t oh, ow;
+    if (!window_dims(c, x, w->dims[1], w->dims[2], &oh, &ow) || !ok)
+        return;
+    int64_t want[4] = {x->dims[0], oh, ow, oc};
+    expect_shape(c, want, 4);
+}
+
+static void check_dense(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *w = operand(c, 1);
+    const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
+    check_accum_types(c, "input", "weight", 0);
+    if (x->rank != 2) {
+        OPERR(c, "dense: input must have rank 2 [N,K], got rank %d", x->rank);
+        return;
+    }
+    if (w->rank != 2) {
+        OPERR(c, "dense: weight must have rank 2 [M,K], got rank %d", w->rank);
+        return;
+    }
+    bool ok = true;
+    if (w->dims[1] != x->dims[1]) {
+        OPERR(c, "dense: weight has %lld input features but input has %lld", (long long)w->dims[1],
+              (long long)x->dims[1]);
+        ok = false;
+    }
+    if (b && (b->rank != 1 || b->dims[0] != w->dims[0])) {
+        OPERR(c, "dense: bias must have shape [%lld] (one per output feature), got %s", (long long)w->dims[0],
+              shape_text(b).s);
+        ok = false;
+    }
+    if (b && ok)
+        check_bias(c, b);
+    if (!ok)
+        return;
+    int64_t want[2] = {x->dims[0], w->dims[0]};
+    expect_shape(c, want, 2);
+}
+
+static void check_matmul(const OpCtx *c)
+{
+    const TensorType *a = operand(c, 0), *b = operand(c, 1);
+    if (a->rank < 2 || b->rank < 2) {
+        OPERR(c, "matmul: operands must have rank at least 2, got ranks %d and %d", a->rank, b->rank);
+        return;
+    }
+    /* QLinearMatMul allows per-column scales for b: its last axis is N. */
+    check_accum_types(c, "a", "b", b->rank - 1);
+    int64_t k_a = a->dims[a->rank - 1], k_b = b->dims[b->rank - 2];
+    if (k_a != k_b) {
+        OPERR(c, "matmul: a has %lld columns but b has %lld rows", (long long)k_a, (long long)k_b);
+        return;
+    }
+    int64_t want[QNN_MAX_RANK];
+    int r;
+    if (!broadcast(a->dims, a->rank - 2, b->dims, b->rank - 2, want, &r)) {
+        OPERR(c, "matmul: batch dimensions %s and %s are not broadcastable", dims_text(a->dims, a->rank - 2).s,
+              dims_text(b->dims, b->rank - 2).s);
+        return;
+    }
+    want[r] = a->dims[a->rank - 2];
+    want[r + 1] = b->dims[b->rank - 1];
+    expect_shape(c, want, r + 2);
+}
+
+static void check_batchnorm(const OpCtx *c)
+{
+    static const char *const names[] = {"input", "scale", "bias", "mean", "var"};
+    bool ok = true;
+    for (int i = 0; i < 5; i++) {
+        if (!is_float(operand(c, i))) {
+            OPERR(c, "batchnorm: %s must be f32, got %s (batchnorm is float-only; fold it first)", names[i],
+                  type_desc(operand(c, i)).s);
+            ok = false;
+        }
+    }
+    if (!is_float(c->y)) {
+        OPERR(c, "batchnorm: result must be f32, got %s", type_desc(c->y).s);
+        ok = false;
+    }
+    const TensorType *x = operand(c, 0);
+    if (x->rank < 1) {
+        OPERR(c, "batchnorm: input must have rank at least 1 (channels last)");
+        return;
+    }
+    int64_t ch = x->dims[x->rank - 1];
+    for (int i = 1; i < 5; i++) {
+        const TensorType *p = operand(c, i);
+        if (p->rank != 1 || p->dims[0] != ch) {
+            OPERR(c, "batchnorm: %s must have shape [%lld] (the channel count), got %s", names[i], (long long)ch,
+                  shape_text(p).s);
+            ok = false;
+        }
+    }
+    (void)ok;
+    expect_same_shape(c, x);
+}
+
+/* add, mul: broadcasting binary ops.  Quantized operands may have different
+ * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
+static void check_binary(const OpCtx *c)
+{
+    const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
+    int64_t want[QNN_MAX_RANK];
+    int r;
+    if (!broadcast(a->dims, a->rank, b->dims, b->rank, want, &r))
+        OPERR(c, "%s: operand shapes %s and %s are not broadcastable", c->op, shape_text(a).s, shape_text(b).s);
+    else
+        expect_shape(c, want, r);
+
+    if (is_float(a) && is_float(b)) {
+        if (!is_float(y))
+            OPERR(c, "%s: result of a float %s must be f32, got %s", c->op, c->op, type_desc(y).s);
+        return;
+    }
+    if (is_float(a) || is_float(b)) {
+        OPERR(c, "%s: operands must be both f32 or both quantized, got %s and %s", c->op, type_desc(a).s,
+              type_desc(b).s);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        const TensorType *t = operand(c, i);
+        if (!is_quant_act(t)) {
+            OPERR(c, "%s: operand %d must be f32 or quantized i8/u8/i16, got %s", c->op, i, type_desc(t).s);
+            return;
+        }
+        if (!is_per_tensor(t)) {
+            OPERR(c, "%s: operand %d must be quantized per-tensor, not per-axis", c->op, i);
+            return;
+        }
+    }
+    if (a->dtype != b->dtype) {
+        OPERR(c, "%s: operands have different element types %s and %s", c->op, dtype_traits[a->dtype].name,
+              dtype_traits[b->dtype].name);
+        return;
+    }
+    if (y->dtype != a->dtype)
+        OPERR(c, "%s: result element type %s differs from operand element type %s", c->op,
+              dtype_traits[y->dtype].name, dtype_traits[a->dtype].name);
+    else if (!y->quant)
+        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
+    else if (!is_per_tensor(y))
+        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
+}
+
+/* relu, clip, leaky_relu, sigmoid, tanh, hard_swish. */
+static void check_unary(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0);
+    expect_same_shape(c, x);
+    check_act_types(c, x);
+}
+
+static void check_pool(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0);
+    check_act_types(c, x);
+    if (x->rank != 4) {
+        OPERR(c, "%s: input must have rank 4 [N,H,W,C], got rank %d", c->op, x->rank);
+        return;
+    }
+    if (c->n->op == OP_GLOBAL_AVG_POOL) {
+        int64_t want[4] = {x->dims[0], 1, 1, x->dims[3]};
+        expect_shape(c, want, 4);
+        return;
+    }
+    const Attr *k = node_attr(c->n, ATTR_KERNEL);
+    if (!k) {
+        OPERR(c, "%s: attribute 'kernel' is required", c->op);
+        return;
+    }
+    /* A window lying entirely in the padding would take the max of nothing
+     * (or divide by a count of 0 with count_include_pad=0), so each pad must
+     * be smaller than the effective kernel (as in ONNX MaxPool/AveragePool
+     * reference implementations and TFLite, which only pads SAME). */
+    static const int64_t ones[2] = {1, 1}, zeros[4] = {0, 0, 0, 0};
+    int64_t d[2], p[4];
+    node_ints(c->n, ATTR_DILATIONS, d, 2, ones);
+    node_ints(c->n, ATTR_PADS, p, 4, zeros);
+    for (int i = 0; i < 4; i++) {
+        int64_t kk = k->u.ints[i % 2], dd = d[i % 2], eff;
+        if (mul_ok(dd, kk - 1, &eff) && eff + 1 <= p[i]) {
+            OPERR(c, "%s: pads[%d] is %lld but must be smaller than the %skernel extent %lld", c->op, i,
+                  (long long)p[i], dd > 1 ? "dilated " : "", (long long)(eff + 1));
+            return;
+        }
+    }
+    int64_t oh, ow;
+    if (!window_dims(c, x, k->u.ints[0], k->u.ints[1], &oh, &ow))
+        return;
+    int64_t want[4] = {x->dims[0], oh, ow, x->dims[3]};
+    expect_shape(c, want, 4);
+}
+
+static void check_softmax(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0);
+    int64_t axis = node_int(c->n, ATTR_AXIS, -1);
+    int ax;
+    if (!norm_axis(axis, x->rank, &ax))
+        OPERR(c, "softmax: axis %lld is out of range for rank %d", (long long)axis, x->rank);
+    expect_same_shape(c, x);
+    check_act_types(c, x);
+}
+
+static void check_concat(const OpCtx *c)
+{
+    const TensorType *x0 = operand(c, 0), *y = c->y;
+    const Attr *a = node_attr(c->n, ATTR_AXIS);
+    if (!a) {
+        OPERR(c, "concat: attribute 'axis' is required");
+        return;
+    }
+    int ax;
+    if (!norm_axis(a->u.i, x0->rank, &ax)) {
+        OPERR(c, "concat: axis %lld is out of range for rank %d", (long long)a->u.i, x0->rank);
+        return;
+    }
+    int64_t sum = 0;
+    bool ok = true;
+    for (int i = 0; i < c->n->num_operands; i++) {
+        const TensorType *t = operand(c, i);
+        if (t->rank != x0->rank) {
+            OPERR(c, "concat: operand %d has rank %d but operand 0 has rank %d", i, t->rank, x0->rank);
+            return;
+        }
+        for (int j = 0; j < t->rank; j++) {
+            if (j != ax && t->dims[j] != x0->dims[j]) {
+                OPERR(c, "concat: operand %d has shape %s, which differs from operand 0's %s outside axis %d", i,
+                      shape_text(t).s, shape_text(x0).s, ax);
+                ok = false;
+                break;
+            }
+        }
+        if (!add_ok(sum, t->dims[ax], &sum)) {
+            OPERR(c, "concat: concatenated dimension overflows");
+            return;
+        }
+        if (t->dtype != x0->dtype) {
+            OPERR(c, "concat: operand %d has element type %s but operand 0 has %s", i, dtype_traits[t->dtype].name,
+                  dtype_traits[x0->dtype].name);
+            ok = false;
+        } else if ((t->quant != NULL) != (x0->quant != NULL)) {
+            OPERR(c, "concat: operands must be all quantized or all unquantized");
+            ok = false;
+        } else if (is_per_axis(t)) {
+            OPERR(c, "concat: operand %d must be quantized per-tensor, not per-axis", i);
+            ok = false;
+        }
+    }
+    if (ok) {
+        int64_t want[QNN_MAX_RANK];
+        memcpy(want, x0->dims, sizeof want);
+        want[ax] = sum;
+        expect_shape(c, want, x0->rank);
+    }
+    if (!ok)
+        return;
+    /* Each operand is requantized to the result's scale, so only the dtype
+     * and the presence of quantization must agree. */
+    if (y->dtype != x0->dtype)
+        OPERR(c, "concat: result element type %s differs from operand element type %s", dtype_traits[y->dtype].name,
+              dtype_traits[x0->dtype].name);
+    else if ((y->quant != NULL) != (x0->quant != NULL))
+        OPERR(c, "concat: result must be quantized exactly when the operands are");
+    else if (is_per_axis(y))
+        OPERR(c, "concat: result must be quantized per-tensor, not per-axis");
+}
+
+static void check_reshape(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0);
+    if (numel(x) != numel(c->y))
+        OPERR(c, "reshape: result has %lld elements but input has %lld", (long long)numel(c->y), (long long)numel(x));
+    check_layout_types(c, x);
+}
+
+static void check_transpose(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0);
+    check_layout_types(c, x);
+    const Attr *p = node_attr(c->n, ATTR_PERM);
+    if (!p) {
+        OPERR(c, "transpose: attribute 'perm' is required");
+        return;
+    }
+    if (p->count != x->rank) {
+        OPERR(c, "transpose: perm has %d entries but the input has rank %d", p->count, x->rank);
+        return;
+    }
+    bool seen[QNN_MAX_RANK] = {false};
+    int64_t want[QNN_MAX_RANK];
+    for (int i = 0; i < p->count; i++) {
+        int64_t e = p->u.ints[i];
+        if (e < 0 || e >= x->rank || seen[e]) {
+            OPERR(c, "transpose: perm %s is not a permutation of 0..%d", dims_text(p->u.ints, p->count).s,
+                  x->rank - 1);
+            return;
+        }
+        seen[e] = true;
+        want[i] = x->dims[e];
+    }
+    expect_shape(c, want, x->rank);
+}
+
+static void check_pad(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    check_layout_types(c, x);
+    const Attr *p = node_attr(c->n, ATTR_PADS);
+    if (!p) {
+        OPERR(c, "pad: attribute 'pads' is required");
+        return;
+    }
+    if (p->count != 2 * x->rank) {
+        OPERR(c, "pad: pads has %d entries but must have 2*rank = %d", p->count, 2 * x->rank);
+        return;
+    }
+    int64_t want[QNN_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) {
+        if (!add_ok(x->dims[i], p->u.ints[i], &want[i]) || !add_ok(want[i], p->u.ints[x->rank + i], &want[i])) {
+            OPERR(c, "pad: padded dimension %d overflows", i);
+            return;
+        }
+    }
+    expect_shape(c, want, x->rank);
+    /* The pad value is real-valued; in a quantized pad it must land inside
+     * the element type once quantized, or the padding would saturate. */
+    if (is_per_tensor(y) && y->dtype == x->dtype) {
+        double value = node_float(c->n, ATTR_VALUE, 0.0f);
+        double q = nearbyint(value / y->quant->scale[0]) + y->quant->zero_point[0];
+        const DTypeTraits *dt = &dtype_traits[y->dtype];
+        if (q < (double)dt->min || q > (double)dt->max)
+            OPERR(c, "pad: value %g is not representable in the result's quantized %s (it quantizes to %.0f)", value,
+                  dt->name, q);
+    }
+}
+
+/* ONNX QuantizeLinear: f32 in, integer out with per-tensor or per-axis
+ * scale and zero point. */
+static void check_quantize(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    expect_same_shape(c, x);
+    if (!is_float(x))
+        OPERR(c, "quantize: input must be f32, got %s", type_desc(x).s);
+    if (is_float(y) || !y->quant)
+        OPERR(c, "quantize: result must be a quantized integer type, got %s", type_desc(y).s);
+}
+
+/* ONNX DequantizeLinear. */
+static void check_dequantize(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    expect_same_shape(c, x);
+    if (is_float(x) || !x->quant)
+        OPERR(c, "dequantize: input must be a quantized integer type, got %s", type_desc(x).s);
+    if (!is_float(y))
+        OPERR(c, "dequantize: result must be f32, got %s", type_desc(y).s);
+}
+
+static void check_requantize(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    expect_same_shape(c, x);
+    if (is_float(x) || !x->quant)
+        OPERR(c, "requantize: input must be a quantized integer type, got %s", type_desc(x).s);
+    if (is_float(y) || !y->quant)
+        OPERR(c, "requantize: result must be a quantized integer type, got %s", type_desc(y).s);
+}
+
+/* lut(x, table): y[i] = table[x[i] + 128], the form every quantized
+ * nonlinear op lowers to; the table is computed at compile time, so it must
+ * be a constant. */
+static void check_lut(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *tab = operand(c, 1), *y = c->y;
+    const Value *tv = c->n->operands[1];
+    expect_same_shape(c, x);
+    if (x->dtype != DT_I8 || !is_per_tensor(x))
+        OPERR(c, "lut: input must be quantized i8, got %s", type_desc(x).s);
+    if (tv->kind != VAL_CONST)
+        OPERR(c, "lut: table %%%s must be a constant", vname(tv));
+    if (tab->dtype != DT_I8 || tab->rank != 1 || tab->dims[0] != 256)
+        OPERR(c, "lut: table must be i8[256], got %s%s", dtype_traits[tab->dtype].name, shape_text(tab).s);
+    if (y->dtype != DT_I8)
+        OPERR(c, "lut: result must be i8, got %s", type_desc(y).s);
+    else if (is_per_axis(y))
+        OPERR(c, "lut: result must be quantized per-tensor, not per-axis");
+}
+
+static void check_op(const OpCtx *c)
+{
+    switch (c->n->op) {
+    case OP_CONV2D: check_conv2d(c); break;
+    case OP_DENSE: check_dense(c); break;
+    case OP_MATMUL: check_matmul(c); break;
+    case OP_BATCHNORM: check_batchnorm(c); break;
+    case OP_ADD:
+    case OP_MUL: check_binary(c); break;
+    case OP_RELU:
+    case OP_CLIP:
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_HARD_SWISH: check_unary(c); break;
+    case OP_MAX_POOL:
+    case OP_AVG_POOL:
+    case OP_GLOBAL_AVG_POOL: check_pool(c); break;
+    case OP_SOFTMAX: check_softmax(c); break;
+    case OP_CONCAT: check_concat(c); break;
+    case OP_RESHAPE: check_reshape(c); break;
+    case OP_TRANSPOSE: check_transpose(c); break;
+    case OP_PAD: check_pad(c); break;
+    case OP_QUANTIZE: check_quantize(c); break;
+    case OP_DEQUANTIZE: check_dequantize(c); break;
+    case OP_REQUANTIZE: check_requantize(c); break;
+    case OP_LUT: check_lut(c); break;
+    case OP_COUNT: qnn_unreachable();
+    }
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+static void check_node(Verifier *v, const Node *n)
+{
+    if (!n) {
+        verr(v, v->g->loc, "graph has a missing node");
+        return;
+    }
+    if ((unsigned)n->op >= OP_COUNT) {
+        verr(v, n->loc, "node has unknown op %d", (int)n->op);
+        return;
+    }
+    const OpInfo *oi = &op_info[n->op];
+    const char *op = oi->name;
+    bool ok = true;
+
+    /* The result: a member of the graph, defined by this node only. */
+    const Value *res = n->result;
+    if (!is_member(v, res)) {
+        verr(v, n->loc, "%s: result is missing or not a value of this graph", op);
+        res = NULL;
+        ok = false;
+    } else {
+        if (!value_ok(v, res))
+            ok = false;
+        if (v->defined[res->id])
+            verr(v, n->loc, "%s: result %%%s is already defined", op, vname(res));
+        else if (res->kind != VAL_NODE || res->def != n)
+            verr(v, n->loc, "%s: result %%%s does not record this node as its definition", op, vname(res));
+    }
+
+    if (n->num_operands < oi->min_operands || (oi->max_operands >= 0 && n->num_operands > oi->max_operands) ||
+        (n->num_operands > 0 && !n->operands)) {
+        if (oi->max_operands < 0)
+            verr(v, n->loc, "%s: expected at least %d operands, got %d", op, oi->min_operands, n->num_operands);
+        else if (oi->min_operands == oi->max_operands)
+            verr(v, n->loc, "%s: expected %d operand%s, got %d", op, oi->min_operands,
+                 oi->min_operands == 1 ? "" : "s", n->num_operands);
+        else
+            verr(v, n->loc, "%s: expected %d to %d operands, got %d", op, oi->min_operands, oi->max_operands,
+                 n->num_operands);
+        ok = false;
+    } else {
+        for (int i = 0; i < n->num_operands; i++) {
+            const Value *x = n->operands[i];
+            if (!is_member(v, x)) {
+                verr(v, n->loc, "%s: operand %d is missing or not a value of this graph", op, i);
+                ok = false;
+                continue;
+            }
+            if (!v->defined[x->id])
+                verr(v, n->loc, "%s: operand %%%s is used before it is defined", op, vname(x));
+            if (!value_ok(v, x))
+                ok = false;
+        }
+    }
+
+    if (!check_attrs(v, n))
+        ok = false;
+    else
+        check_bounds(v, n);
+    if (ok) {
+        OpCtx c = {v, n, op, &res->type};
+        check_op(&c);
+    }
+    if (res)
+        v->defined[res->id] = true;
+}
+
+/* ---------------------------------------------------------------- graph */
+
+static uint64_t hash_name(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* Value names must be unique.  An open-addressing set keeps this linear;
+ * graphs of real models have tens of thousands of values. */
+static void check_names(Verifier *v)
+{
+    const PtrVec *vals = &v->g->values;
+    size_t cap = 16;
+    while (cap < (size_t)vals->len * 2)
+        cap *= 2;
+    const Value **set = xcalloc(cap, sizeof *set);
+    for (int i = 0; i < vals->len; i++) {
+        const Value *val = vals->data[i];
+        if (!val)
+            continue;
+        if (!val->name || !val->name[0]) {
+            verr(v, val->loc, "value #%d has no name", i);
+            continue;
+        }
+        size_t h = (size_t)hash_name(val->name) & (cap - 1);
+        while (set[h] && strcmp(set[h]->name, val->name) != 0)
+            h = (h + 1) & (cap - 1);
+        if (set[h]) {
+            if (set[h]->loc.file && set[h]->loc.line > 0)
+                verr(v, val->loc, "%%%s is defined more than once (first at line %d)", val->name, set[h]->loc.line);
+            else
+                verr(v, val->loc, "%%%s is defined more than once", val->name);
+        } else {
+            set[h] = val;
+        }
+    }
+    free(set);
+}
+
+/* Graph inputs and constants are defined on entry, in any order. */
+static void define_leaves(Verifier *v, const PtrVec *list, ValueKind kind, const char *what)
+{
+    for (int i = 0; i < list->len; i++) {
+        const Value *val = list->data[i];
+        if (!is_member(v, val)) {
+            verr(v, v->g->loc, "%s %d is missing or not a value of this graph", what, i);
+            continue;
+        }
+        if (val->kind != kind)
+            verr(v, val->loc, "%%%s is listed as a graph %s but is not one", vname(val), what);
+        value_ok(v, val);
+        v->defined[val->id] = true;
+    }
+}
+
+bool ir_verify(const Graph *g)
+{
+    if (!g)
+        return false;
+    Verifier v = {.g = g};
+    int nv = g->values.len;
+    v.checked = xcalloc((size_t)nv + 1, sizeof *v.checked);
+    v.type_ok = xcalloc((size_t)nv + 1, sizeof *v.type_ok);
+    v.defined = xcalloc((size_t)nv + 1, sizeof *v.defined);
+
+    for (int i = 0; i < nv; i++) {
+        const Value *val = g->values.data[i];
+        if (!val || val->id != i) {
+            verr(&v, g->loc, "value #%d is missing or has a wrong id", i);
+            goto out;  /* ids index every table below: nothing else is safe */
+        }
+    }
+    check_names(&v);
+    define_leaves(&v, &g->inputs, VAL_INPUT, "input");
+    define_leaves(&v, &g->consts, VAL_CONST, "constant");
+    for (int i = 0; i < g->nodes.len; i++)
+        check_node(&v, g->nodes.data[i]);
+
+    if (g->outputs.len == 0)
+        verr(&v, g->loc, "graph @%s has no outputs", g->name ? g->name : "");
+    for (int i = 0; i < g->outputs.len; i++) {
+        const Value *val = g->outputs.data[i];
+        if (!is_member(&v, val))
+            verr(&v, g->loc, "output %d is missing or not a value of this graph", i);
+        else if (!v.defined[val->id])
+            verr(&v, g->loc, "output %%%s is not defined by an input, constant or node", vname(val));
+    }
+    /* Values nothing refers to still get their types checked. */
+    for (int i = 0; i < nv; i++)
+        value_ok(&v, g->values.data[i]);
+
+out:
+    free(v.checked);
+    free(v.type_ok);
+    free(v.defined);
+    return v.errors == 0;
+}
