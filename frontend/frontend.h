@@ -1,5 +1,6 @@
 /* frontend.h - readers and writers for the formats qnnc exchanges with the
- * outside world.  Today: NumPy .npy tensors. */
+ * outside world: ONNX models, ONNX TensorProto and NumPy .npy tensors.  The
+ * TOML compile configuration has its own header, config.h. */
 #ifndef QNNC_FRONTEND_H
 #define QNNC_FRONTEND_H
 
@@ -16,5 +17,20 @@ void *npy_read(const char *path, const TensorType *want);
 /* Writes a C-order .npy file for a tensor of type T, atomically.  Reports
  * and returns false on failure. */
 bool npy_write(const char *path, const TensorType *t, const void *data);
+
+/* ---------------------------------------------------------------- ONNX */
+
+typedef enum { LAYOUT_MODEL = 0, LAYOUT_NCHW, LAYOUT_NHWC } InputLayout;
+
+typedef struct ImportOptions {
+    int64_t batch;      /* value for a symbolic batch dimension; 0 means 1 */
+    InputLayout layout; /* layout of 4-D graph inputs/outputs at the boundary:
+                           LAYOUT_MODEL keeps the model's own (NCHW stays NCHW) */
+} ImportOptions;
+
+/* Imports the ONNX model at PATH into a verified qnnc graph (NHWC inside).
+ * On any error reports one-line diagnostics naming PATH and the node, and
+ * returns NULL. */
+Graph *onnx_import(const char *path, const ImportOptions *opts);
 
 #endif
