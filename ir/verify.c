@@ -1081,6 +1081,9 @@ static void check_node(Verifier *v, const Node *n)
     }
     if ((unsigned)n->op >= OP_COUNT) {
         verr(v, n->loc, "node has unknown op %d", (int)n->op);
+        /* Its result still counts as defined: its users are not at fault. */
+        if (is_member(v, n->result))
+            v->defined[n->result->id] = true;
         return;
     }
     const OpInfo *oi = &op_info[n->op];
@@ -1105,7 +1108,8 @@ static void check_node(Verifier *v, const Node *n)
     if (n->num_operands < oi->min_operands || (oi->max_operands >= 0 && n->num_operands > oi->max_operands) ||
         (n->num_operands > 0 && !n->operands)) {
         if (oi->max_operands < 0)
-            verr(v, n->loc, "%s: expected at least %d operands, got %d", op, oi->min_operands, n->num_operands);
+            verr(v, n->loc, "%s: expected at least %d operand%s, got %d", op, oi->min_operands,
+                 oi->min_operands == 1 ? "" : "s", n->num_operands);
         else if (oi->min_operands == oi->max_operands)
             verr(v, n->loc, "%s: expected %d operand%s, got %d", op, oi->min_operands,
                  oi->min_operands == 1 ? "" : "s", n->num_operands);
