@@ -1,0 +1,280 @@
+/* interp.c - the reference interpreter: buffers, lifetimes and dispatch.
+ *
+ * interp_run() executes a verified graph node by node in g->nodes order.
+ * It is the oracle every pass and every generated kernel is checked
+ * against, so it favours plain loops and exact arithmetic over speed; the
+ * op semantics are in docs/ir-semantics.md and the op bodies in
+ * interp_nn.c, interp_elem.c and interp_layout.c.
+ *
+ * Memory: graph inputs and constants are read in place; every node result
+ * gets a malloc'd buffer that is freed right after the node that uses it
+ * last (computed once up front).  Outputs are copied out at the end.
+ */
+#include "interp.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int interp_fail(const Node *n, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_error(n->loc, "node '%%%s' (%s): %s", n->result ? n->result->name : "?",
+               op_info[n->op].name, msg);
+    return -1;
+}
+
+/* ------------------------------------------------------------ shared helpers */
+
+void qindex_init(QIndex *qi, const TensorType *t)
+{
+    qi->q = t->quant;
+    qi->inner = 1;
+    qi->dim = 1;
+    if (!t->quant || t->quant->count == 1 || t->quant->axis < 0 || t->quant->axis >= t->rank)
+        return;
+    for (int d = t->quant->axis + 1; d < t->rank; d++)
+        qi->inner *= t->dims[d];
+    qi->dim = t->dims[t->quant->axis];
+}
+
+QParam qparam_chan(const Quant *q, int64_t c)
+{
+    QParam p = {1.0f, 0};
+    if (!q)
+        return p;
+    int64_t k = q->count == 1 ? 0 : c;
+    p.scale = q->scale[k];
+    p.zp = q->zero_point[k];
+    return p;
+}
+
+bool quant_is_per_tensor(const Quant *q)
+{
+    return !q || q->count == 1;
+}
+
+int node_rounding(const Node *n)
+{
+    return (int)node_int(n, ATTR_ROUNDING, ROUND_ONNX);
+}
+
+int64_t quantize_real(float x, QParam p, int rounding, int64_t lo, int64_t hi)
+{
+    if (isnan(x))
+        return fp_clamp_i64(p.zp, lo, hi);
+    /* ONNX QuantizeLinear and TFLite AffineQuantize both divide in float32
+     * (x and y_scale are float tensors); only the rounding differs. */
+    float q = x / p.scale;
+    double r = rounding == ROUND_TFLITE ? fp_round_half_away(q) : fp_round_half_even(q);
+    return fp_saturate(r + (double)p.zp, lo, hi);
+}
+
+void act_range_quantized(const Node *n, const TensorType *yt, int64_t c, int rounding,
+                         int64_t *lo, int64_t *hi)
+{
+    QParam p = qparam_chan(yt->quant, c);
+    int64_t dlo = dt_min(yt->dtype), dhi = dt_max(yt->dtype);
+    float amin = node_float(n, ATTR_ACT_MIN, -INFINITY);
+    float amax = node_float(n, ATTR_ACT_MAX, INFINITY);
+    /* The bounds are quantized like any real value in this rounding mode:
+     * onnx rounds half to even, tflite half away from zero as TFLite's
+     * CalculateActivationRangeQuantized does (zp + TfLiteRound(f/scale)). */
+    *lo = isnan(amin) ? dlo : quantize_real(amin, p, rounding, dlo, dhi);
+    *hi = isnan(amax) ? dhi : quantize_real(amax, p, rounding, dlo, dhi);
+}
+
+OutStage *outstage_build(const Node *n, const TensorType *yt, int64_t channels,
+                         const double *acc_scale, int rounding)
+{
+    const Quant *q = yt->quant;
+    if (q && q->count != 1 && (q->axis != yt->rank - 1 || q->count != channels)) {
+        interp_fail(n, "per-axis output quantization must be along the last axis");
+        return NULL;
+    }
+    OutStage *st = xcalloc((size_t)(channels > 0 ? channels : 1), sizeof *st);
+    for (int64_t c = 0; c < channels; c++) {
+        QParam p = qparam_chan(q, c);
+        OutStage *s = &st[c];
+        /* M = (double)sx * (double)sw[c] / (double)sy; the product of two
+         * floats is exact in double, so M carries one rounding only. */
+        s->m = acc_scale[c] / (double)p.scale;
+        s->zp = p.zp;
+        if (rounding == ROUND_TFLITE && !fp_quantize_multiplier(s->m, &s->mult, &s->shift)) {
+            interp_fail(n, "requantization multiplier %g cannot be represented as "
+                           "a TFLite fixed-point multiplier", s->m);
+            free(st);
+            return NULL;
+        }
+        act_range_quantized(n, yt, c, rounding, &s->lo, &s->hi);
+    }
+    return st;
+}
+
+bool broadcast_offsets(const TensorType *out, const TensorType *in, int64_t *offs)
+{
+    int r = out->rank;
+    if (in->rank > r)
+        return false;
+    int64_t stride[QNN_MAX_RANK] = {0};
+    int64_t s = 1;
+    for (int d = in->rank - 1; d >= 0; d--) {
+        int od = d + (r - in->rank);
+        if (in->dims[d] != out->dims[od] && in->dims[d] != 1)
+            return false;
+        stride[od] = in->dims[d] == 1 ? 0 : s;
+        s *= in->dims[d];
+    }
+    int64_t n = type_numel(out);
+    int64_t idx[QNN_MAX_RANK] = {0};
+    int64_t off = 0;
+    for (int64_t i = 0; i < n; i++) {
+        offs[i] = off;
+        /* Odometer increment, keeping OFF in step. */
+        for (int d = r - 1; d >= 0; d--) {
+            idx[d]++;
+            off += stride[d];
+            if (idx[d] < out->dims[d])
+                break;
+            off -= stride[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int exec_node(const Node *n, const void *const in[], void *out)
+{
+    switch (n->op) {
+    case OP_CONV2D: return interp_conv2d(n, in, out);
+    case OP_DENSE: return interp_dense(n, in, out);
+    case OP_MATMUL: return interp_matmul(n, in, out);
+    case OP_BATCHNORM: return interp_batchnorm(n, in, out);
+    case OP_ADD: return interp_add(n, in, out);
+    case OP_MUL: return interp_mul(n, in, out);
+    case OP_RELU: return interp_relu(n, in, out);
+    case OP_CLIP: return interp_clip(n, in, out);
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_HARD_SWISH: return interp_unary_float(n, in, out);
+    case OP_MAX_POOL: return interp_max_pool(n, in, out);
+    case OP_AVG_POOL: return interp_avg_pool(n, in, out);
+    case OP_GLOBAL_AVG_POOL: return interp_global_avg_pool(n, in, out);
+    case OP_SOFTMAX: return interp_softmax(n, in, out);
+    case OP_CONCAT: return interp_concat(n, in, out);
+    case OP_RESHAPE: return interp_reshape(n, in, out);
+    case OP_TRANSPOSE: return interp_transpose(n, in, out);
+    case OP_PAD: return interp_pad(n, in, out);
+    case OP_QUANTIZE: return interp_quantize(n, in, out);
+    case OP_DEQUANTIZE: return interp_dequantize(n, in, out);
+    case OP_REQUANTIZE: return interp_requantize(n, in, out);
+    case OP_LUT: return interp_lut(n, in, out);
+    case OP_COUNT: break;
+    }
+    return interp_fail(n, "op has no interpreter implementation");
+}
+
+int interp_run(const Graph *g, const void *const inputs[], void *const outputs[])
+{
+    int nv = g->values.len, nn = g->nodes.len;
+    const void **buf = xcalloc((size_t)nv + 1, sizeof *buf);
+    bool *owned = xcalloc((size_t)nv + 1, sizeof *owned);
+    int *last_use = xmalloc(((size_t)nv + 1) * sizeof *last_use);
+    const void **in = NULL;
+    int in_cap = 0;
+    int rc = -1;
+
+    for (int i = 0; i < nv; i++)
+        last_use[i] = -1;
+    for (int i = 0; i < g->inputs.len; i++) {
+        Value *v = g->inputs.data[i];
+        if (!inputs || !inputs[i]) {
+            diag_error(v->loc, "interp: no data for input '%%%s'", v->name);
+            goto done;
+        }
+        buf[v->id] = inputs[i];
+    }
+    for (int i = 0; i < g->consts.len; i++) {
+        Value *v = g->consts.data[i];
+        buf[v->id] = v->data;
+    }
+    /* Last use of every value; outputs live to the end (index nn). */
+    for (int k = 0; k < nn; k++) {
+        Node *n = g->nodes.data[k];
+        for (int j = 0; j < n->num_operands; j++)
+            if (n->operands[j])
+                last_use[n->operands[j]->id] = k;
+    }
+    for (int i = 0; i < g->outputs.len; i++)
+        last_use[((Value *)g->outputs.data[i])->id] = nn;
+
+    for (int k = 0; k < nn; k++) {
+        Node *n = g->nodes.data[k];
+        if (n->num_operands > in_cap) {
+            in_cap = n->num_operands;
+            in = xrealloc(in, (size_t)in_cap * sizeof *in);
+        }
+        for (int j = 0; j < n->num_operands; j++) {
+            Value *v = n->operands[j];
+            in[j] = v ? buf[v->id] : NULL;
+            if (v && !in[j]) {
+                interp_fail(n, "operand '%%%s' has no value (used before its definition?)",
+                            v->name);
+                goto done;
+            }
+        }
+        int64_t nbytes = type_nbytes(&n->result->type);
+        if (nbytes < 0) {
+            interp_fail(n, "result size overflows");
+            goto done;
+        }
+        void *out = xcalloc(1, (size_t)(nbytes > 0 ? nbytes : 1));
+        buf[n->result->id] = out;
+        owned[n->result->id] = true;
+        if (exec_node(n, (const void *const *)in, out) != 0)
+            goto done;
+        /* Free operands whose last reader was this node, and a result
+         * nobody reads. */
+        for (int j = 0; j < n->num_operands; j++) {
+            Value *v = n->operands[j];
+            if (v && owned[v->id] && last_use[v->id] == k) {
+                free((void *)buf[v->id]);
+                buf[v->id] = NULL;
+                owned[v->id] = false;
+            }
+        }
+        if (last_use[n->result->id] < k) {
+            free(out);
+            buf[n->result->id] = NULL;
+            owned[n->result->id] = false;
+        }
+    }
+    for (int i = 0; i < g->outputs.len; i++) {
+        Value *v = g->outputs.data[i];
+        int64_t nbytes = type_nbytes(&v->type);
+        if (!buf[v->id] || nbytes < 0) {
+            diag_error(v->loc, "interp: output '%%%s' was never computed", v->name);
+            goto done;
+        }
+        if (nbytes > 0)
+            memcpy(outputs[i], buf[v->id], (size_t)nbytes);
+    }
+    rc = 0;
+done:
+    for (int i = 0; i < nv; i++)
+        if (owned[i])
+            free((void *)buf[i]);
+    free(in);
+    free(last_use);
+    free(owned);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,434 @@
+/* interp_elem.c - reference kernels for elementwise ops, activations,
+ * (de/re)quantization, softmax, batchnorm and lut.
+ *
+ * Float ops compute in float32.  Quantized ops follow the rules of
+ * docs/ir-semantics.md: add/mul either in double on dequantized values
+ * (onnx; ONNX QLinearAdd/QLinearMul) or with TFLite's int8 ADD/MUL
+ * reference arithmetic (tflite); the OPF_NONLINEAR activations dequantize,
+ * apply the float32 function and requantize half-to-even, which is exactly
+ * what a 256-entry LUT built by a later pass reproduces.
+ */
+#include "interp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool same_shape_numel(const TensorType *a, const TensorType *b)
+{
+    return type_numel(a) == type_numel(b);
+}
+
+/* ------------------------------------------------------------ add / mul */
+
+/* TFLite int8 ADD (reference_integer_ops::Add, kernels/add.cc Prepare):
+ * both inputs are rescaled to a common scale 2*max(sa,sb) with 20 bits of
+ * headroom, summed, and rescaled to the output. */
+typedef struct TfliteAdd {
+    int32_t ma, mb, mo;
+    int sha, shb, sho;
+} TfliteAdd;
+
+enum { TFLITE_ADD_LEFT_SHIFT = 20 };
+
+static bool tflite_add_prepare(QParam a, QParam b, QParam y, TfliteAdd *t)
+{
+    double twice_max = 2.0 * ((double)a.scale > (double)b.scale ? (double)a.scale : (double)b.scale);
+    double ra = (double)a.scale / twice_max, rb = (double)b.scale / twice_max;
+    double ro = twice_max / ((double)(1 << TFLITE_ADD_LEFT_SHIFT) * (double)y.scale);
+    return fp_quantize_multiplier(ra, &t->ma, &t->sha) &&
+           fp_quantize_multiplier(rb, &t->mb, &t->shb) &&
+           fp_quantize_multiplier(ro, &t->mo, &t->sho);
+}
+
+/* (int32)(v * 2^20) with TFLite's int32 wrap, made well-defined. */
+static int32_t shl_wrap(int64_t v, int s)
+{
+    return (int32_t)((uint32_t)v << s);
+}
+
+static int binary(const Node *n, const void *const in[], void *out, bool is_mul)
+{
+    const TensorType *at = &n->operands[0]->type, *bt = &n->operands[1]->type;
+    const TensorType *yt = &n->result->type;
+    int64_t cnt = type_numel(yt);
+    int64_t *ao = xmalloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *ao);
+    int64_t *bo = xmalloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *bo);
+    int rc = -1;
+    if (!broadcast_offsets(yt, at, ao) || !broadcast_offsets(yt, bt, bo)) {
+        interp_fail(n, "operand shapes do not broadcast to the result");
+        goto out;
+    }
+    const void *a = in[0], *b = in[1];
+    if (at->dtype == DT_F32 || bt->dtype == DT_F32 || yt->dtype == DT_F32) {
+        if (at->dtype != DT_F32 || bt->dtype != DT_F32 || yt->dtype != DT_F32) {
+            interp_fail(n, "float and integer operands cannot be mixed");
+            goto out;
+        }
+        float lo = node_float(n, ATTR_ACT_MIN, -INFINITY), hi = node_float(n, ATTR_ACT_MAX, INFINITY);
+        for (int64_t i = 0; i < cnt; i++) {
+            float x = ld_f32(a, ao[i]), z = ld_f32(b, bo[i]);
+            st_f32(out, i, act_clamp_f(is_mul ? x * z : x + z, lo, hi));
+        }
+        rc = 0;
+        goto out;
+    }
+    DType ad = at->dtype, bd = bt->dtype, yd = yt->dtype;
+    if (!at->quant && !bt->quant && !yt->quant) {
+        /* Plain integers: exact in int64 (an i32 product fits), then
+         * saturated to the result type. */
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t x = ld_int(a, ad, ao[i]), z = ld_int(b, bd, bo[i]);
+            st_int(out, yd, i, fp_clamp_i64(is_mul ? x * z : x + z, dt_min(yd), dt_max(yd)));
+        }
+        rc = 0;
+        goto out;
+    }
+    if (!quant_is_per_tensor(at->quant) || !quant_is_per_tensor(bt->quant) ||
+        !quant_is_per_tensor(yt->quant)) {
+        interp_fail(n, "per-axis quantization is not supported by add/mul");
+        goto out;
+    }
+    QParam ap = qparam_chan(at->quant, 0), bp = qparam_chan(bt->quant, 0);
+    QParam yp = qparam_chan(yt->quant, 0);
+    int rounding = node_rounding(n);
+    int64_t lo, hi;
+    act_range_quantized(n, yt, 0, rounding, &lo, &hi);
+    if (rounding != ROUND_TFLITE) {
+        /* ONNX QLinearAdd / QLinearMul: dequantize, operate in real
+         * arithmetic (double), quantize half to even. */
+        for (int64_t i = 0; i < cnt; i++) {
+            double ra = (double)ap.scale * (double)(ld_int(a, ad, ao[i]) - ap.zp);
+            double rb = (double)bp.scale * (double)(ld_int(b, bd, bo[i]) - bp.zp);
+            double q = (is_mul ? ra * rb : ra + rb) / (double)yp.scale;
+            st_int(out, yd, i, fp_saturate(fp_round_half_even(q) + yp.zp, lo, hi));
+        }
+        rc = 0;
+        goto out;
+    }
+    if (is_mul) {
+        /* TFLite int8 MUL: one multiplier sa*sb/sy applied to the product
+         * of the zero-point-shifted inputs. */
+        int32_t mult;
+        int shift;
+        double m = (double)ap.scale * (double)bp.scale / (double)yp.scale;
+        if (!fp_quantize_multiplier(m, &mult, &shift)) {
+            interp_fail(n, "multiplier %g is not a TFLite multiplier", m);
+            goto out;
+        }
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t p = (ld_int(a, ad, ao[i]) - ap.zp) * (ld_int(b, bd, bo[i]) - bp.zp);
+            if (p < INT32_MIN || p > INT32_MAX) {
+                interp_fail(n, "product overflows int32");
+                goto out;
+            }
+            int64_t v = (int64_t)fp_mul_by_quantized_multiplier((int32_t)p, mult, shift) + yp.zp;
+            st_int(out, yd, i, fp_clamp_i64(v, lo, hi));
+        }
+    } else {
+        TfliteAdd t;
+        if (!tflite_add_prepare(ap, bp, yp, &t)) {
+            interp_fail(n, "scales give multipliers TFLite cannot represent");
+            goto out;
+        }
+        for (int64_t i = 0; i < cnt; i++) {
+            int32_t xa = shl_wrap(ld_int(a, ad, ao[i]) - ap.zp, TFLITE_ADD_LEFT_SHIFT);
+            int32_t xb = shl_wrap(ld_int(b, bd, bo[i]) - bp.zp, TFLITE_ADD_LEFT_SHIFT);
+            int64_t sum = (int64_t)fp_mul_by_quantized_multiplier(xa, t.ma, t.sha) +
+                          fp_mul_by_quantized_multiplier(xb, t.mb, t.shb);
+            if (sum < INT32_MIN || sum > INT32_MAX) {
+                interp_fail(n, "rescaled sum overflows int32");
+                goto out;
+            }
+            int64_t v = (int64_t)fp_mul_by_quantized_multiplier((int32_t)sum, t.mo, t.sho) + yp.zp;
+            st_int(out, yd, i, fp_clamp_i64(v, lo, hi));
+        }
+    }
+    rc = 0;
+out:
+    free(ao);
+    free(bo);
+    return rc;
+}
+
+int interp_add(const Node *n, const void *const in[], void *out) { return binary(n, in, out, false); }
+int interp_mul(const Node *n, const void *const in[], void *out) { return binary(n, in, out, true); }
+
+/* ------------------------------------------------------------ relu / clip */
+
+/* Shared body of relu and clip: y = min(max(x, lo), hi) with the bounds
+ * quantized per channel (round half even of bound/scale + zp, saturated);
+ * relu is clip(0, +inf), whose lower bound quantizes to the zero point. */
+static int clamp_op(const Node *n, const void *const in[], void *out, float mn, float mx)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t cnt = type_numel(xt);
+    if (!same_shape_numel(xt, yt) || xt->dtype != yt->dtype)
+        return interp_fail(n, "result must have the input's dtype and size");
+    if (xt->dtype == DT_F32) {
+        for (int64_t i = 0; i < cnt; i++) {
+            float v = ld_f32(in[0], i);
+            /* Comparisons keep NaN as NaN. */
+            if (v < mn)
+                v = mn;
+            if (v > mx)
+                v = mx;
+            st_f32(out, i, v);
+        }
+        return 0;
+    }
+    DType dt = xt->dtype;
+    QIndex qi;
+    qindex_init(&qi, xt);
+    int64_t dlo = dt_min(dt), dhi = dt_max(dt);
+    for (int64_t i = 0; i < cnt; i++) {
+        QParam p = qparam_at(&qi, i);
+        int64_t lo = isnan(mn) ? dlo : quantize_real(mn, p, ROUND_ONNX, dlo, dhi);
+        int64_t hi = isnan(mx) ? dhi : quantize_real(mx, p, ROUND_ONNX, dlo, dhi);
+        int64_t v = ld_int(in[0], dt, i);
+        if (v < lo)
+            v = lo;
+        if (v > hi)
+            v = hi;
+        st_int(out, dt, i, v);
+    }
+    return 0;
+}
+
+int interp_relu(const Node *n, const void *const in[], void *out)
+{
+    return clamp_op(n, in, out, 0.0f, INFINITY);
+}
+
+int interp_clip(const Node *n, const void *const in[], void *out)
+{
+    return clamp_op(n, in, out, node_float(n, ATTR_MIN, -INFINITY),
+                    node_float(n, ATTR_MAX, INFINITY));
+}
+
+/* ------------------------------------------------------------ float activations */
+
+static float act_f(OpId op, float x, float alpha)
+{
+    switch (op) {
+    case OP_LEAKY_RELU:
+        return x < 0 ? alpha * x : x;  /* ONNX LeakyRelu */
+    case OP_SIGMOID:
+        return 1.0f / (1.0f + expf(-x));
+    case OP_TANH:
+        return tanhf(x);
+    case OP_HARD_SWISH: {
+        /* x * relu6(x + 3) / 6, evaluated left to right in float32. */
+        float r = x + 3.0f;
+        r = r < 0.0f ? 0.0f : r > 6.0f ? 6.0f : r;
+        return x * r / 6.0f;
+    }
+    default:
+        return NAN;
+    }
+}
+
+int interp_unary_float(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t cnt = type_numel(xt);
+    float alpha = node_float(n, ATTR_ALPHA, 0.01f);
+    if (!same_shape_numel(xt, yt) || (xt->dtype == DT_F32) != (yt->dtype == DT_F32))
+        return interp_fail(n, "result must match the input's size and float-ness");
+    if (xt->dtype == DT_F32) {
+        for (int64_t i = 0; i < cnt; i++)
+            st_f32(out, i, act_f(n->op, ld_f32(in[0], i), alpha));
+        return 0;
+    }
+    /* Quantized: dequantize -> float32 op -> quantize half to even. */
+    QIndex xi, yi;
+    qindex_init(&xi, xt);
+    qindex_init(&yi, yt);
+    int64_t lo = dt_min(yt->dtype), hi = dt_max(yt->dtype);
+    for (int64_t i = 0; i < cnt; i++) {
+        QParam xp = qparam_at(&xi, i), yp = qparam_at(&yi, i);
+        float x = (float)(ld_int(in[0], xt->dtype, i) - xp.zp) * xp.scale;
+        st_int(out, yt->dtype, i, quantize_real(act_f(n->op, x, alpha), yp, ROUND_ONNX, lo, hi));
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ softmax */
+
+static void softmax_f(const float *x, float *y, int64_t outer, int64_t len, int64_t inner)
+{
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            const float *xs = x + o * len * inner + j;
+            float *ys = y + o * len * inner + j;
+            /* Numerically stable: subtract the max, so every exp <= 1. */
+            float mx = -INFINITY;
+            for (int64_t k = 0; k < len; k++)
+                if (xs[k * inner] > mx)
+                    mx = xs[k * inner];
+            float sum = 0.0f;
+            for (int64_t k = 0; k < len; k++) {
+                ys[k * inner] = expf(xs[k * inner] - mx);
+                sum += ys[k * inner];
+            }
+            for (int64_t k = 0; k < len; k++)
+                ys[k * inner] /= sum;
+        }
+}
+
+int interp_softmax(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t axis = node_int(n, ATTR_AXIS, -1);
+    if (axis < 0)
+        axis += xt->rank;
+    if (axis < 0 || axis >= xt->rank)
+        return interp_fail(n, "softmax axis out of range");
+    if (!same_shape_numel(xt, yt) || (xt->dtype == DT_F32) != (yt->dtype == DT_F32))
+        return interp_fail(n, "result must match the input's size and float-ness");
+    int64_t outer = 1, inner = 1, len = xt->dims[axis];
+    for (int d = 0; d < axis; d++)
+        outer *= xt->dims[d];
+    for (int d = (int)axis + 1; d < xt->rank; d++)
+        inner *= xt->dims[d];
+    int64_t cnt = type_numel(xt);
+    if (xt->dtype == DT_F32) {
+        softmax_f(in[0], out, outer, len, inner);
+        return 0;
+    }
+    float *tmp = xmalloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *tmp);
+    QIndex xi, yi;
+    qindex_init(&xi, xt);
+    qindex_init(&yi, yt);
+    for (int64_t i = 0; i < cnt; i++) {
+        QParam p = qparam_at(&xi, i);
+        tmp[i] = (float)(ld_int(in[0], xt->dtype, i) - p.zp) * p.scale;
+    }
+    softmax_f(tmp, tmp, outer, len, inner);
+    int64_t lo = dt_min(yt->dtype), hi = dt_max(yt->dtype);
+    for (int64_t i = 0; i < cnt; i++)
+        st_int(out, yt->dtype, i, quantize_real(tmp[i], qparam_at(&yi, i), ROUND_ONNX, lo, hi));
+    free(tmp);
+    return 0;
+}
+
+/* ------------------------------------------------------------ (de/re)quantize */
+
+int interp_quantize(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    if (xt->dtype != DT_F32 || !dtype_traits[yt->dtype].is_int || !same_shape_numel(xt, yt))
+        return interp_fail(n, "quantize maps f32 to an integer type of the same shape");
+    int rounding = node_rounding(n);
+    QIndex yi;
+    qindex_init(&yi, yt);
+    int64_t cnt = type_numel(xt), lo = dt_min(yt->dtype), hi = dt_max(yt->dtype);
+    for (int64_t i = 0; i < cnt; i++)
+        st_int(out, yt->dtype, i, quantize_real(ld_f32(in[0], i), qparam_at(&yi, i), rounding, lo, hi));
+    return 0;
+}
+
+int interp_dequantize(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    if (!dtype_traits[xt->dtype].is_int || yt->dtype != DT_F32 || !same_shape_numel(xt, yt))
+        return interp_fail(n, "dequantize maps an integer type to f32 of the same shape");
+    QIndex xi;
+    qindex_init(&xi, xt);
+    int64_t cnt = type_numel(xt);
+    /* ONNX DequantizeLinear: (x - zp) * scale, the difference converted to
+     * float32 (exact below 2^24) and multiplied in float32. */
+    for (int64_t i = 0; i < cnt; i++) {
+        QParam p = qparam_at(&xi, i);
+        st_f32(out, i, (float)(ld_int(in[0], xt->dtype, i) - p.zp) * p.scale);
+    }
+    return 0;
+}
+
+int interp_requantize(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    if (!dtype_traits[xt->dtype].is_int || !dtype_traits[yt->dtype].is_int ||
+        !same_shape_numel(xt, yt))
+        return interp_fail(n, "requantize maps an integer tensor to one of the same shape");
+    const Quant *xq = xt->quant, *yq = yt->quant;
+    /* The channel structure comes from whichever side is per-axis; if both
+     * are, they must agree. */
+    const TensorType *pt = !quant_is_per_tensor(xq) ? xt : yt;
+    if (!quant_is_per_tensor(xq) && !quant_is_per_tensor(yq) &&
+        (xq->axis != yq->axis || xq->count != yq->count))
+        return interp_fail(n, "input and result are quantized along different axes");
+    QIndex ci;
+    qindex_init(&ci, pt);
+    int64_t nch = quant_is_per_tensor(pt->quant) ? 1 : pt->quant->count;
+    int rounding = node_rounding(n);
+    int64_t lo = dt_min(yt->dtype), hi = dt_max(yt->dtype);
+    OutStage *st = xcalloc((size_t)nch, sizeof *st);
+    for (int64_t c = 0; c < nch; c++) {
+        QParam xp = qparam_chan(xq, quant_is_per_tensor(xq) ? 0 : c);
+        QParam yp = qparam_chan(yq, quant_is_per_tensor(yq) ? 0 : c);
+        st[c].m = (double)xp.scale / (double)yp.scale;
+        st[c].zp = yp.zp;
+        st[c].lo = lo;
+        st[c].hi = hi;
+        if (rounding == ROUND_TFLITE && !fp_quantize_multiplier(st[c].m, &st[c].mult, &st[c].shift)) {
+            free(st);
+            return interp_fail(n, "scale ratio %g is not a TFLite multiplier", st[c].m);
+        }
+    }
+    int64_t cnt = type_numel(xt);
+    for (int64_t i = 0; i < cnt; i++) {
+        int64_t c = nch == 1 ? 0 : (i / ci.inner) % ci.dim;
+        int32_t zx = qparam_chan(xq, quant_is_per_tensor(xq) ? 0 : c).zp;
+        int64_t acc = ld_int(in[0], xt->dtype, i) - zx;
+        if (acc < INT32_MIN || acc > INT32_MAX) {
+            free(st);
+            return interp_fail(n, "input minus zero point overflows int32");
+        }
+        st_int(out, yt->dtype, i, outstage_apply(&st[c], acc, rounding));
+    }
+    free(st);
+    return 0;
+}
+
+/* ------------------------------------------------------------ lut, batchnorm */
+
+int interp_lut(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *tt = &n->operands[1]->type;
+    const TensorType *yt = &n->result->type;
+    if (xt->dtype != DT_I8 || type_numel(tt) != 256 || yt->dtype != tt->dtype ||
+        !same_shape_numel(xt, yt))
+        return interp_fail(n, "lut needs an i8 input and a 256-entry table of the result type");
+    size_t es = (size_t)dtype_traits[tt->dtype].size;
+    const int8_t *x = in[0];
+    const unsigned char *table = in[1];
+    unsigned char *y = out;
+    int64_t cnt = type_numel(xt);
+    for (int64_t i = 0; i < cnt; i++)
+        memcpy(y + (size_t)i * es, table + (size_t)(x[i] + 128) * es, es);
+    return 0;
+}
+
+int interp_batchnorm(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type;
+    if (xt->rank < 1 || xt->dtype != DT_F32 || n->result->type.dtype != DT_F32)
+        return interp_fail(n, "batchnorm is defined on f32 only");
+    int64_t C = xt->dims[xt->rank - 1];
+    for (int k = 1; k < 5; k++) {
+        const TensorType *pt = &n->operands[k]->type;
+        if (pt->dtype != DT_F32 || type_numel(pt) != C)
+            return interp_fail(n, "batchnorm parameters must be f32[%lld]", (long long)C);
+    }
+    float eps = node_float(n, ATTR_EPSILON, 1e-5f);
+    const float *x = in[0], *scale = in[1], *bias = in[2], *mean = in[3], *var = in[4];
+    float *y = out;
+    int64_t cnt = type_numel(xt);
+    /* ONNX BatchNormalization (inference): (x - mean) / sqrt(var + eps) *
+     * scale + bias, in float32, in that order. */
+    for (int64_t i = 0; i < cnt; i++) {
+        int64_t c = C ? i % C : 0;
+        y[i] = (x[i] - mean[c]) / sqrtf(var[c] + eps) * scale[c] + bias[c];
+    }
+    return 0;
+}
