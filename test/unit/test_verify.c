@@ -290,6 +290,45 @@ static void test_structure(void)
     graph_add_output(g, a->result);
     expect("too many operands", g, 1, "relu: expected 1 operand, got 2");
 
+    /* Bookkeeping the builders keep right and a careless pass might not. */
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    x->kind = VAL_CONST;
+    x->data = &x->type;
+    graph_add_output(g, x);
+    expect("input of the wrong kind", g, 1, "%x is listed as a graph input but is not one");
+
+    g = graph_new("g");
+    Value *c = graph_add_const(g, "c", T(DT_F32, NULL, 2), (float[]){1, 2});
+    c->data = NULL;
+    graph_add_output(g, c);
+    expect("constant without data", g, 1, "%c: constant has no data");
+
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    a = graph_add_node(g, OP_RELU, &x, 1, "a", T(DT_F32, NULL, 2));
+    a->result->def = NULL;
+    graph_add_output(g, a->result);
+    expect("result without its def", g, 1, "relu: result %a does not record this node as its definition");
+
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    x->id = 5;
+    graph_add_output(g, x);
+    expect("wrong value id", g, 1, "value #0 is missing or has a wrong id");
+
+    g = graph_new("g");
+    x = graph_add_input(g, "", T(DT_F32, NULL, 2));
+    graph_add_output(g, x);
+    expect("empty name", g, 1, "value #0 has no name");
+
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    a = graph_add_node(g, OP_RELU, &x, 1, "a", T(DT_F32, NULL, 2));
+    a->result = NULL;
+    graph_add_output(g, x);
+    expect("node without result", g, 1, "relu: result is missing or not a value of this graph");
+
     g = graph_new("g");
     a = graph_add_node(g, OP_CONCAT, NULL, 0, "a", T(DT_F32, NULL, 2));
     graph_add_output(g, a->result);
