@@ -33,7 +33,7 @@
 #define MAX_NUMEL INT64_C(0x7fffffff)
 
 /* Relative tolerance when comparing a bias scale with input scale times
- * weight scale (docs/ir-rules.md, "bias").  Scales are float32, whose
+ * weight scale (docs/ir-rules.md, "conv2d, dense, matmul dtypes").  Scales are float32, whose
  * rounding error is ~6e-8 relative, so 1e-6 accepts any honest product and
  * rejects any real mismatch. */
 #define BIAS_SCALE_RTOL 1e-6
@@ -459,6 +459,10 @@ static void check_layout_types(const OpCtx *c, const TensorType *x)
               dtype_traits[y->dtype].name, dtype_traits[x->dtype].name);
     else if (is_per_axis(x) || is_per_axis(y))
         OPERR(c, "%s: per-axis quantized operands are not supported; use per-tensor quantization", c->op);
+    else if (x->quant && !y->quant)
+        OPERR(c, "%s: result must keep the input's quantization parameters, but it is not quantized", c->op);
+    else if (!x->quant && y->quant)
+        OPERR(c, "%s: result must not be quantized when the input is not", c->op);
     else if (!quant_equal(x->quant, y->quant))
         OPERR(c, "%s: quantized output must keep the input's quantization parameters", c->op);
 }
@@ -830,7 +834,7 @@ static void check_pool(const OpCtx *c)
     node_ints(c->n, ATTR_PADS, p, 4, zeros);
     for (int i = 0; i < 4; i++) {
         int64_t kk = k->u.ints[i % 2], dd = d[i % 2], eff;
-        if (mul_ok(dd, kk - 1, &eff) && eff + 1 <= p[i]) {
+        if (mul_ok(dd, kk - 1, &eff) && eff < p[i]) { /* extent eff+1 <= pad */
             OPERR(c, "%s: pads[%d] is %lld but must be smaller than the %skernel extent %lld", c->op, i,
                   (long long)p[i], dd > 1 ? "dilated " : "", (long long)(eff + 1));
             return;
