@@ -573,9 +573,11 @@ static void check_accum_types(const OpCtx *c, const char *xname, const char *wna
 /* Bias of conv2d/dense, already known to have shape [O].  f32 in a float
  * op; in a quantized op i32, and if it carries quantization, zero point 0
  * and scale = input scale * weight scale per output channel, which is what
- * the int32 accumulator's scale is (TFLite int8 spec, "bias"; ONNX
- * QLinearConv: "bias ... quantized with scale = x_scale * w_scale and
- * zero point 0"). */
+ * the int32 accumulator's scale is (TFLite int8 spec: int32 bias with
+ * zero point 0 and scale input_scale * weight_scale; ONNX QLinearConv: the
+ * bias "must be quantized using scale = x_scale * w_scale and
+ * zero_point = 0").  A bias without quantization parameters is taken to be
+ * in those units already. */
 static void check_bias(const OpCtx *c, const TensorType *b)
 {
     const TensorType *x = operand(c, 0), *w = operand(c, 1);
