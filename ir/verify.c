@@ -889,10 +889,9 @@ static void check_concat(const OpCtx *c)
                 break;
             }
         }
-        if (!add_ok(sum, t->dims[ax], &sum)) {
-            OPERR(c, "concat: concatenated dimension overflows");
-            return;
-        }
+        /* Cannot overflow: each dim is below 2^31 (the element cap) and
+         * there are fewer than 2^31 operands. */
+        sum += t->dims[ax];
         if (t->dtype != x0->dtype) {
             OPERR(c, "concat: operand %d has element type %s but operand 0 has %s", i, dtype_traits[t->dtype].name,
                   dtype_traits[x0->dtype].name);

@@ -224,6 +224,21 @@ static void test_structure(void)
     graph_add_output(g, x);
     expect("duplicate names", g, 1, "%x is defined more than once");
 
+    /* With locations, the message points back at the first definition. */
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    x->loc = (SrcLoc){"f.qir", 3, 9};
+    graph_add_input(g, "x", T(DT_F32, NULL, 2))->loc = (SrcLoc){"f.qir", 4, 9};
+    graph_add_output(g, x);
+    expect("duplicate names with lines", g, 1, "%x is defined more than once (first at line 3)");
+
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    graph_add_node(g, OP_RELU, &x, 1, "a", T(DT_F32, NULL, 2));
+    g->nodes.data[0] = NULL;
+    graph_add_output(g, x);
+    expect("missing node", g, 1, "graph has a missing node");
+
     /* Out of topological order: the first relu uses the second's result. */
     g = graph_new("g");
     x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
@@ -385,6 +400,22 @@ static void test_attrs(void)
     node_set_float(g, n, ATTR_ACT_MIN, NAN);
     expect("NaN act_min", g, 1, "act_min must not be NaN");
 
+    /* Attribute records the setters would never produce. */
+    g = float_conv(&n);
+    node_set_ints(g, n, ATTR_STRIDES, (int64_t[]){1, 1}, 2);
+    node_set_ints(g, n, ATTR_DILATIONS, (int64_t[]){1, 1}, 2);
+    n->attrs[1].id = ATTR_STRIDES;
+    expect("duplicate attribute", g, 1, "conv2d: attribute 'strides' appears more than once");
+
+    g = float_conv(&n);
+    node_set_ints(g, n, ATTR_STRIDES, (int64_t[]){1, 1}, 2);
+    n->attrs[0].u.ints = NULL;
+    expect("list attribute without data", g, 1, "conv2d: attribute 'strides' is malformed");
+
+    g = float_conv(&n);
+    n->num_attrs = 1;
+    expect("attribute list without data", g, 1, "conv2d: attribute list is malformed");
+
     /* A raw attribute id beyond the table. */
     g = float_conv(&n);
     node_set_int(g, n, ATTR_GROUP, 1);
@@ -448,6 +479,14 @@ static void test_ops(void)
     node_set_ints(g, n, ATTR_PERM, (int64_t[]){1, INT64_MAX}, 2);
     graph_add_output(g, n->result);
     expect("transpose perm INT64_MAX", g, 1, "is not a permutation of 0..1");
+
+    /* pad amounts that overflow int64 when added to the dimension. */
+    g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2, 3));
+    n = graph_add_node(g, OP_PAD, &x, 1, "y", T(DT_F32, NULL, 2, 3));
+    node_set_ints(g, n, ATTR_PADS, (int64_t[]){0, INT64_MAX, 0, 1}, 4);
+    graph_add_output(g, n->result);
+    expect("pad overflow", g, 1, "pad: padded dimension 1 overflows");
 
     /* concat of many operands whose sizes add up past the element cap. */
     g = graph_new("g");
