@@ -371,8 +371,9 @@ int interp_requantize(const Node *n, const void *const in[], void *out)
         st[c].lo = lo;
         st[c].hi = hi;
         if (rounding == ROUND_TFLITE && !fp_quantize_multiplier(st[c].m, &st[c].mult, &st[c].shift)) {
+            double m = st[c].m;
             free(st);
-            return interp_fail(n, "scale ratio %g is not a TFLite multiplier", st[c].m);
+            return interp_fail(n, "scale ratio %g is not a TFLite multiplier", m);
         }
     }
     int64_t cnt = type_numel(xt);
