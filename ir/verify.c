@@ -1110,8 +1110,11 @@ static void check_node(Verifier *v, const Node *n)
             verr(v, n->loc, "%s: result %%%s does not record this node as its definition", op, vname(res));
     }
 
-    if (n->num_operands < oi->min_operands || (oi->max_operands >= 0 && n->num_operands > oi->max_operands) ||
-        (n->num_operands > 0 && !n->operands)) {
+    if (n->num_operands > 0 && !n->operands) {
+        verr(v, n->loc, "%s: operand list is missing", op);
+        ok = false;
+    } else if (n->num_operands < oi->min_operands ||
+               (oi->max_operands >= 0 && n->num_operands > oi->max_operands)) {
         if (oi->max_operands < 0)
             verr(v, n->loc, "%s: expected at least %d operand%s, got %d", op, oi->min_operands,
                  oi->min_operands == 1 ? "" : "s", n->num_operands);

@@ -345,6 +345,13 @@ static void test_structure(void)
     expect("node without result", g, 1, "relu: result is missing or not a value of this graph");
 
     g = graph_new("g");
+    x = graph_add_input(g, "x", T(DT_F32, NULL, 2));
+    a = graph_add_node(g, OP_RELU, &x, 1, "a", T(DT_F32, NULL, 2));
+    a->operands = NULL;
+    graph_add_output(g, a->result);
+    expect("operand list missing", g, 1, "relu: operand list is missing");
+
+    g = graph_new("g");
     a = graph_add_node(g, OP_CONCAT, NULL, 0, "a", T(DT_F32, NULL, 2));
     graph_add_output(g, a->result);
     expect("variadic with none", g, 1, "concat: expected at least 1 operand, got 0");
