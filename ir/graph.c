@@ -199,8 +199,10 @@ static Attr *attr_slot(Graph *g, Node *n, AttrId id)
     if (i < n->num_attrs && n->attrs[i].id == id)
         return &n->attrs[i];
     Attr *attrs = arena_alloc(&g->arena, (size_t)(n->num_attrs + 1) * sizeof *attrs);
-    memcpy(attrs, n->attrs, (size_t)i * sizeof *attrs);
-    memcpy(attrs + i + 1, n->attrs + i, (size_t)(n->num_attrs - i) * sizeof *attrs);
+    if (n->num_attrs) { /* memcpy from a NULL list is undefined even for 0 bytes */
+        memcpy(attrs, n->attrs, (size_t)i * sizeof *attrs);
+        memcpy(attrs + i + 1, n->attrs + i, (size_t)(n->num_attrs - i) * sizeof *attrs);
+    }
     n->attrs = attrs;
     n->num_attrs++;
     attrs[i] = (Attr){.id = id};

@@ -296,7 +296,7 @@ bool ir_print(FILE *out, const Graph *g, const PrintOptions *opts);
 
 /* ---------------------------------------------------------------- verifier */
 
-/* Checks every structural, shape, dtype and quantization rule (docs/ir.md).
+/* Checks every structural, shape, dtype and quantization rule (docs/ir-rules.md).
  * Reports each violation through diag at the offending node; returns true if
  * the graph is valid. */
 bool ir_verify(const Graph *g);
