@@ -115,8 +115,8 @@ bool lex_next(Lexer *l, Token *t)
         while (q < l->end && text_is_name_char((unsigned char)*q))
             q++;
         if (q == p + 1) {
-            diag_error(t->loc, c == '%' ? "expected value name after '%%'"
-                                        : "expected graph name after '@'");
+            diag_error(t->loc, c == '%' ? "expected a value name after '%%'"
+                                        : "expected a graph name after '@'");
             return false;
         }
         t->kind = c == '%' ? TK_VALUE : TK_GLOBAL;
