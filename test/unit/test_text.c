@@ -271,6 +271,29 @@ static void test_sidecar(void)
     diag_clear_captured();
     diag_set_capture(false);
 
+    /* ir_parse_file reads from disk and names the file in locations; a
+     * missing file is reported, not a crash. */
+    FILE *f = fopen(qir, "w");
+    fputs("graph @f {\n  const %w : i8[2] = file(\"w.bin\", offset=16)\n  output %w\n}\n", f);
+    fclose(f);
+    Graph *fg = ir_parse_file(qir);
+    CHECK(fg != NULL);
+    if (fg) {
+        const Value *w = graph_find_value(fg, "w");
+        const unsigned char *a_bytes = a->data;
+        CHECK(w && memcmp(w->data, a_bytes + 16, 2) == 0);
+        CHECK(w && w->loc.line == 2 && w->loc.col == 9 && strcmp(w->loc.file, qir) == 0);
+    }
+    graph_free(fg);
+    remove(qir);
+    diag_set_capture(true);
+    CHECK(ir_parse_file(qir) == NULL);
+    d = diag_captured(&n);
+    CHECK(n == 1 && strcmp(d[0].message, "cannot read file: No such file or directory") == 0 &&
+          d[0].loc.file && strcmp(d[0].loc.file, qir) == 0);
+    diag_clear_captured();
+    diag_set_capture(false);
+
     graph_free(g);
     remove(side);
     rmdir(dir);
@@ -451,6 +474,18 @@ static void test_mutations(void)
             check_roundtrip(r, "flip.qir", NULL);
             graph_free(r);
         }
+        diag_clear_captured();
+    }
+    free(copy);
+    /* Fewer flips of the big text, which exercises every op and dtype. */
+    copy = malloc(len);
+    for (int iter = 0; iter < 300; iter++) {
+        memcpy(copy, text, len);
+        copy[rnd() % len] = junk[rnd() % (sizeof junk - 1)];
+        Graph *r = ir_parse("flip.qir", copy, len);
+        if (r)
+            check_roundtrip(r, "flip.qir", NULL);
+        graph_free(r);
         diag_clear_captured();
     }
     free(copy);
