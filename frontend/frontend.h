@@ -33,4 +33,14 @@ typedef struct ImportOptions {
  * returns NULL. */
 Graph *onnx_import(const char *path, const ImportOptions *opts);
 
+/* Reads an ONNX TensorProto file (the .pb files of ONNX's test data) as a
+ * tensor of type WANT, with the same conversions as npy_read (DOUBLE to
+ * f32, INT64 to any integer dtype, range-checked).  Returns a malloc'd
+ * buffer or, after reporting "PATH: message", NULL. */
+void *tensorproto_read(const char *path, const TensorType *want);
+
+/* Writes a TensorProto file (raw_data, the IR dtype's ONNX element type)
+ * named NAME, atomically.  Reports and returns false on failure. */
+bool tensorproto_write(const char *path, const char *name, const TensorType *t, const void *data);
+
 #endif

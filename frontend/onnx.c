@@ -1,0 +1,385 @@
+/* onnx.c - onnx_import(): from an ONNX model to a verified qnnc graph.
+ *
+ * The steps, in order:
+ *   1. load the protobuf, initializers and graph inputs (onnx_load.c);
+ *   2. sort the nodes topologically, rejecting cycles and undefined names;
+ *   3. check every node against the op table and report ALL unsupported
+ *      nodes at once, so a user sees the whole list in one run;
+ *   4. evaluate Constant nodes, then record the quantization of every
+ *      tensor a quantized op touches (onnx_quant.c), so that IR values get
+ *      their quantized types when they are created;
+ *   5. convert node by node: import-time tensors are folded (onnx_shape.c),
+ *      the rest become IR nodes (onnx_ops.c, onnx_quant.c);
+ *   6. emit the graph outputs in the boundary layout and run ir_verify.  A
+ *      graph the verifier rejects is an importer bug, reported as such.
+ *
+ * Layout (docs/onnx.md): ONNX activations are NCHW, the IR's NHWC.  A 4-D
+ * tensor lives in whichever layout its producer made; ops that need NHWC
+ * (convolution, pooling, batchnorm) ask for onnx_val_nhwc(), ops that need
+ * the element order of ONNX (reshape, flatten, matmul) for onnx_val(), and
+ * layout-agnostic ones (elementwise, concat, softmax, pad, transpose) work
+ * in the layout they are given, remapping axes.  Each conversion is made at
+ * most once per tensor and direction.
+ */
+#include "onnx_internal.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+const int64_t perm_to_nhwc[4] = {0, 2, 3, 1};
+const int64_t perm_to_nchw[4] = {0, 3, 1, 2};
+
+/* ---------------------------------------------------------------- the op table */
+
+typedef struct OpEntry {
+    const char *name;
+    ConvertFn *fn;
+} OpEntry;
+
+/* Every op qnnc imports, with the function converting it.  Opset-specific
+ * forms (attribute vs. input) are handled inside each function. */
+static const OpEntry op_table[] = {
+    {"Conv", cv_conv},
+    {"BatchNormalization", cv_batchnorm},
+    {"Gemm", cv_gemm},
+    {"MatMul", cv_matmul},
+    {"Add", cv_binary},
+    {"Sub", cv_binary},
+    {"Mul", cv_binary},
+    {"Div", cv_binary},
+    {"Relu", cv_unary},
+    {"LeakyRelu", cv_unary},
+    {"Sigmoid", cv_unary},
+    {"Tanh", cv_unary},
+    {"HardSwish", cv_unary},
+    {"Clip", cv_clip},
+    {"HardSigmoid", cv_hard_sigmoid},
+    {"MaxPool", cv_pool},
+    {"AveragePool", cv_pool},
+    {"GlobalAveragePool", cv_global_avg_pool},
+    {"Softmax", cv_softmax},
+    {"Concat", cv_concat},
+    {"Flatten", cv_flatten},
+    {"Reshape", cv_reshape},
+    {"Transpose", cv_transpose},
+    {"Squeeze", cv_squeeze},
+    {"Unsqueeze", cv_unsqueeze},
+    {"Pad", cv_pad},
+    {"Identity", cv_identity},
+    {"Dropout", cv_dropout},
+    {"Constant", cv_constant},
+    {"Shape", cv_shape},
+    {"Gather", cv_gather},
+    {"Slice", cv_slice},
+    {"Cast", cv_cast},
+    {"ConstantOfShape", cv_constant_of_shape},
+    {"QuantizeLinear", cv_quantize},
+    {"DequantizeLinear", cv_dequantize},
+    {"QLinearConv", cv_qlinear_conv},
+    {"QLinearMatMul", cv_qlinear_matmul},
+    {"ConvInteger", cv_conv_integer},
+    {"MatMulInteger", cv_matmul_integer},
+};
+
+static ConvertFn *find_op(const Onnx__NodeProto *n)
+{
+    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
+        if (!strcmp(op_table[i].name, n->op_type))
+            return op_table[i].fn;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- IR building */
+
+TensorType tt_make(DType dt, int rank, const int64_t *dims, const Quant *q)
+{
+    TensorType t = {.dtype = dt, .rank = rank, .quant = q};
+    if (rank)
+        memcpy(t.dims, dims, (size_t)rank * sizeof *dims);
+    return t;
+}
+
+Node *emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
+{
+    return graph_add_node(imp->g, op, ops, n, name, t);
+}
+
+/* Quantization of a value permuted by PERM (output dim i = input dim
+ * perm[i]): a per-axis record follows its axis. */
+static const Quant *quant_permute(Imp *imp, const Quant *q, const int64_t *perm, int rank)
+{
+    if (!q || q->axis < 0)
+        return q;
+    for (int i = 0; i < rank; i++)
+        if (perm[i] == q->axis)
+            return quant_new(&imp->g->arena, i, q->count, q->scale, q->zero_point);
+    return q;
+}
+
+Value *emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name)
+{
+    TensorType t = x->type;
+    for (int i = 0; i < t.rank; i++)
+        t.dims[i] = x->type.dims[perm[i]];
+    t.quant = quant_permute(imp, x->type.quant, perm, t.rank);
+    Node *nd = emit(imp, OP_TRANSPOSE, &x, 1, name, t);
+    node_set_ints(imp->g, nd, ATTR_PERM, perm, t.rank);
+    return nd->result;
+}
+
+Value *emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name)
+{
+    TensorType t = tt_make(x->type.dtype, rank, dims, x->type.quant);
+    return emit(imp, OP_RESHAPE, &x, 1, name, t)->result;
+}
+
+Value *const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data)
+{
+    return graph_add_const(imp->g, ir_name(imp, name, NULL), tt_make(DT_F32, rank, dims, NULL), data);
+}
+
+void ot_set(OTensor *out, Value *v, bool nhwc)
+{
+    if (nhwc)
+        out->vt = v;
+    else
+        out->v = v;
+}
+
+bool ot_is_nhwc(const OTensor *t) { return t->rank == 4 && t->vt && !t->v && !t->c; }
+
+Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *suffix)
+{
+    DType dt;
+    if (!onnx_dtype(t->c->type, &dt)) {
+        node_error(imp, "tensor '%s' has element type %s, which is only supported in computations qnnc "
+                        "evaluates at import time", t->name, onnx_type_name(t->c->type));
+        return NULL;
+    }
+    const CTensor *c = t->c;
+    if (c->numel == 0) {
+        node_error(imp, "tensor '%s' is empty; qnnc does not support empty tensors", t->name);
+        return NULL;
+    }
+    void *data = ctensor_pack(c, dt);
+    TensorType ty = tt_make(dt, c->rank, c->dims, dtype_traits[dt].is_int ? t->quant : NULL);
+    if (perm) {
+        /* Permute the bytes: out[i] = in[src(i)] by an odometer over the
+         * output shape. */
+        size_t es = (size_t)dtype_traits[dt].size;
+        unsigned char *out = xmalloc((size_t)c->numel * es);
+        int64_t istride[QNN_MAX_RANK], s = 1;
+        for (int d = c->rank - 1; d >= 0; d--) {
+            istride[d] = s;
+            s *= c->dims[d];
+        }
+        int64_t odims[QNN_MAX_RANK], ostr[QNN_MAX_RANK], idx[QNN_MAX_RANK] = {0};
+        for (int d = 0; d < c->rank; d++) {
+            odims[d] = c->dims[perm[d]];
+            ostr[d] = istride[perm[d]];
+        }
+        int64_t off = 0;
+        for (int64_t i = 0; i < c->numel; i++) {
+            memcpy(out + (size_t)i * es, (unsigned char *)data + (size_t)off * es, es);
+            for (int d = c->rank - 1; d >= 0; d--) {
+                idx[d]++;
+                off += ostr[d];
+                if (idx[d] < odims[d])
+                    break;
+                off -= ostr[d] * idx[d];
+                idx[d] = 0;
+            }
+        }
+        free(data);
+        data = out;
+        memcpy(ty.dims, odims, sizeof odims);
+        ty.quant = quant_permute(imp, ty.quant, perm, ty.rank);
+    }
+    Value *v = graph_add_const(imp->g, ir_name(imp, t->name, suffix), ty, data);
+    free(data);
+    return v;
+}
+
+Value *onnx_val(Imp *imp, OTensor *t)
+{
+    if (t->v)
+        return t->v;
+    if (t->c)
+        return t->v = onnx_const_perm(imp, t, NULL, NULL);
+    if (t->vt)
+        return t->v = emit_transpose(imp, t->vt, perm_to_nchw, ir_name(imp, t->name, ".nchw"));
+    node_error(imp, "tensor '%s' has no value (importer bug)", t->name);
+    return NULL;
+}
+
+Value *onnx_val_nhwc(Imp *imp, OTensor *t)
+{
+    if (t->rank != 4)
+        qnn_die("onnx_val_nhwc on rank %d", t->rank);
+    if (t->vt)
+        return t->vt;
+    if (t->c)
+        return t->vt = onnx_const_perm(imp, t, perm_to_nhwc, ".nhwc");
+    Value *v = onnx_val(imp, t);
+    if (!v)
+        return NULL;
+    return t->vt = emit_transpose(imp, v, perm_to_nhwc, ir_name(imp, t->name, ".nhwc"));
+}
+
+/* ---------------------------------------------------------------- import */
+
+/* Checks every node against the op table; reports each unsupported one. */
+static bool check_supported(Imp *imp)
+{
+    bool ok = true;
+    for (size_t k = 0; k < imp->norder; k++) {
+        const Onnx__NodeProto *n = imp->order[k];
+        if (!find_op(n)) {
+            if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
+                imp_error(imp, "node '%s' (%s, domain %s): unsupported op", node_label(n), n->op_type,
+                          n->domain);
+            else
+                imp_error(imp, "node '%s' (%s, opset %lld): unsupported op", node_label(n), n->op_type,
+                          (long long)imp->opset);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Creates the IR graph inputs, in the model's order. */
+static bool create_inputs(Imp *imp)
+{
+    const Onnx__GraphProto *gp = imp->model->graph;
+    bool nhwc = imp->opts && imp->opts->layout == LAYOUT_NHWC;
+    for (size_t i = 0; i < gp->n_input; i++) {
+        OTensor *t = ot_find(imp, gp->input[i]->name);
+        if (!t || t->c)
+            continue;
+        DType dt;
+        onnx_dtype(t->type, &dt);
+        TensorType ty = tt_make(dt, t->rank, t->dims, dtype_traits[dt].is_int ? t->quant : NULL);
+        if (nhwc && t->rank == 4) {
+            for (int d = 0; d < 4; d++)
+                ty.dims[d] = t->dims[perm_to_nhwc[d]];
+            ty.quant = quant_permute(imp, ty.quant, perm_to_nhwc, 4);
+            t->vt = graph_add_input(imp->g, ir_name(imp, t->name, NULL), ty);
+        } else {
+            t->v = graph_add_input(imp->g, ir_name(imp, t->name, NULL), ty);
+        }
+    }
+    return true;
+}
+
+static bool create_outputs(Imp *imp)
+{
+    const Onnx__GraphProto *gp = imp->model->graph;
+    bool nhwc = imp->opts && imp->opts->layout == LAYOUT_NHWC;
+    imp->node = NULL;
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const char *name = gp->output[i]->name;
+        OTensor *t = name ? ot_find(imp, name) : NULL;
+        if (!t) {
+            imp_error(imp, "graph output '%s' is not produced by any node", name ? name : "");
+            return false;
+        }
+        Value *v = nhwc && t->rank == 4 ? onnx_val_nhwc(imp, t) : onnx_val(imp, t);
+        if (!v)
+            return false;
+        graph_add_output(imp->g, v);
+    }
+    if (gp->n_output == 0) {
+        imp_error(imp, "the graph has no outputs");
+        return false;
+    }
+    return true;
+}
+
+static bool convert_nodes(Imp *imp)
+{
+    /* Constant nodes first: they have no inputs, and the quantization
+     * annotations may need their values. */
+    for (size_t k = 0; k < imp->norder; k++) {
+        const Onnx__NodeProto *n = imp->order[k];
+        if (strcmp(n->op_type, "Constant") != 0)
+            continue;
+        imp->node = n;
+        if (!cv_constant(imp, n))
+            return false;
+    }
+    if (!quant_annotate(imp) || !create_inputs(imp))
+        return false;
+    for (size_t k = 0; k < imp->norder; k++) {
+        const Onnx__NodeProto *n = imp->order[k];
+        if (!strcmp(n->op_type, "Constant") || (imp->fused && imp->fused[k]))
+            continue;
+        imp->node = n;
+        int r = quant_try_fuse(imp, n, k);
+        if (r < 0)
+            return false;
+        if (r > 0)
+            continue;
+        r = fold_node(imp, n);
+        if (r < 0)
+            return false;
+        if (r > 0)
+            continue;
+        if (!find_op(n)(imp, n))
+            return false;
+        if (imp->errors)
+            return false;
+    }
+    return true;
+}
+
+Graph *onnx_import(const char *path, const ImportOptions *opts)
+{
+    static const ImportOptions defaults = {0};
+    Imp imp = {.path = path, .opts = opts ? opts : &defaults};
+    arena_init(&imp.arena);
+    char *tmp = xstrdup(path);
+    imp.dir = xstrdup(dirname(tmp));
+    free(tmp);
+
+    const char *gname = "main";
+    bool ok = onnx_load(&imp);
+    if (ok && imp.model->graph->name && *imp.model->graph->name)
+        gname = imp.model->graph->name;
+    if (ok) {
+        imp.g = graph_new("main");
+        /* The graph name must be an IR name too. */
+        imp.g->name = ir_name(&imp, gname, NULL);
+        imp.g->name = arena_strdup(&imp.g->arena, imp.g->name);
+        imp.g->loc = (SrcLoc){.file = path};
+    }
+    ok = ok && onnx_inputs(&imp) && onnx_toposort(&imp) && check_supported(&imp);
+    if (ok) {
+        imp.fused = arena_alloc(&imp.arena, (imp.norder + 1) * sizeof *imp.fused);
+        ok = convert_nodes(&imp) && create_outputs(&imp);
+    }
+    if (ok && imp.errors == 0) {
+        /* Every message the verifier prints is an importer bug. */
+        int before = diag_error_count();
+        if (!ir_verify(imp.g)) {
+            diag_error((SrcLoc){.file = path}, "internal error: the imported graph failed verification "
+                                               "(%d problem%s above); this is a bug in qnnc's ONNX importer",
+                       diag_error_count() - before, diag_error_count() - before == 1 ? "" : "s");
+            ok = false;
+        }
+    }
+    if (imp.errors)
+        ok = false;
+    Graph *g = ok ? imp.g : NULL;
+    if (!ok)
+        graph_free(imp.g);
+    if (imp.model)
+        onnx__model_proto__free_unpacked(imp.model, NULL);
+    free(imp.tab);
+    free(imp.names);
+    free(imp.dir);
+    arena_free(&imp.arena);
+    return g;
+}

@@ -1,0 +1,207 @@
+/* onnx_internal.h - private declarations of the ONNX importer.
+ *
+ * The importer is split by responsibility:
+ *   tensorproto.c  TensorProto <-> import-time tensors (CTensor), and the
+ *                  .pb tensor files qnnc-run reads and writes
+ *   onnx_load.c    the protobuf model, initializers, external data, graph
+ *                  inputs, name checks and the topological order
+ *   onnx.c         onnx_import(): the op table, the unsupported-op report,
+ *                  the conversion loop, layout helpers and graph outputs
+ *   onnx_shape.c   import-time evaluation (constant folding) of the small
+ *                  int64 "shape subgraphs" exporters emit before Reshape
+ *   onnx_ops.c     per-op conversion of float ops into IR nodes
+ *   onnx_quant.c   QuantizeLinear/DequantizeLinear, QLinear*, *Integer and
+ *                  the QDQ fusion
+ *
+ * Every ONNX tensor seen during import is an OTensor.  It is either known
+ * at import time (a CTensor: initializers, Constant nodes and everything
+ * folded from them) or a run-time IR value.  A run-time 4-D tensor may be
+ * held in ONNX's own NCHW order (OTensor.v), in the IR's NHWC order
+ * (OTensor.vt), or both; onnx_val() and onnx_val_nhwc() create the missing
+ * form on demand with a transpose and remember it, so a tensor is
+ * transposed at most once per direction.
+ */
+#ifndef QNNC_ONNX_INTERNAL_H
+#define QNNC_ONNX_INTERNAL_H
+
+#include "frontend.h"
+#include "onnx/onnx.pb-c.h"
+
+/* ONNX TensorProto.DataType values we name in code. */
+enum {
+    OT_UNDEFINED = 0, OT_FLOAT = 1, OT_UINT8 = 2, OT_INT8 = 3, OT_UINT16 = 4, OT_INT16 = 5,
+    OT_INT32 = 6, OT_INT64 = 7, OT_STRING = 8, OT_BOOL = 9, OT_FLOAT16 = 10, OT_DOUBLE = 11,
+    OT_UINT32 = 12, OT_UINT64 = 13, OT_BFLOAT16 = 16,
+};
+
+/* An import-time tensor.  Floating types keep their values as doubles (exact
+ * for float and double); integer and bool types as int64. */
+typedef struct CTensor {
+    int32_t type; /* ONNX DataType */
+    int rank;
+    int64_t dims[QNN_MAX_RANK];
+    int64_t numel;
+    double *f;   /* floating types */
+    int64_t *i;  /* integer and bool types */
+} CTensor;
+
+typedef struct OTensor {
+    const char *name;   /* ONNX name */
+    int32_t type;       /* ONNX DataType */
+    int rank;
+    int64_t dims[QNN_MAX_RANK]; /* the ONNX (logical) shape */
+    CTensor *c;         /* known at import time */
+    Value *v;           /* IR value in ONNX layout */
+    Value *vt;          /* IR value in NHWC layout (rank 4 only) */
+    const Quant *quant; /* quantization of an integer tensor (ONNX layout axis) */
+} OTensor;
+
+typedef struct Imp {
+    const char *path;   /* the model file, for messages */
+    char *dir;          /* its directory, for external data */
+    const ImportOptions *opts;
+    Onnx__ModelProto *model;
+    int64_t opset;      /* default-domain opset */
+    Graph *g;
+    Arena arena;        /* CTensor data and OTensors; freed after import */
+    /* name -> OTensor, open addressing */
+    OTensor **tab;
+    size_t tab_cap, tab_len;
+    /* IR names already used (open addressing over strings) */
+    const char **names;
+    size_t names_cap, names_len;
+    int errors;
+    const Onnx__NodeProto *node; /* the node being converted, for messages */
+    bool *fused;        /* by node index: consumed by a QDQ fusion */
+    Onnx__NodeProto **order; /* nodes in topological order */
+    size_t norder;
+} Imp;
+
+/* ---------------------------------------------------------------- messages */
+
+void imp_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
+/* "node 'NAME' (OpType): message" about imp->node. */
+void node_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
+const char *node_label(const Onnx__NodeProto *n);
+
+/* ---------------------------------------------------------------- tensors */
+
+const char *onnx_type_name(int32_t t);
+bool onnx_type_is_float(int32_t t);
+/* The IR dtype of an ONNX element type; false if the IR has none. */
+bool onnx_dtype(int32_t t, DType *out);
+
+/* Decodes TensorProto TP (named WHAT in messages) into C.  External data
+ * is read relative to DIR (NULL: not allowed).  Reports "PATH: ..." and
+ * returns false on malformed data. */
+bool ctensor_from_proto(Arena *a, const char *path, const char *dir, const Onnx__TensorProto *tp,
+                        CTensor *c);
+CTensor *ctensor_new(Arena *a, int32_t type, int rank, const int64_t *dims);
+/* Element I as double / int64 whatever the storage. */
+double ct_f(const CTensor *c, int64_t i);
+int64_t ct_i(const CTensor *c, int64_t i);
+/* Packs C as IR dtype DT (little-endian bytes, caller frees). */
+void *ctensor_pack(const CTensor *c, DType dt);
+int64_t dims_numel(const int64_t *dims, int rank); /* -1 on overflow */
+
+/* ---------------------------------------------------------------- import state */
+
+OTensor *ot_find(Imp *imp, const char *name);
+/* Defines NAME; reports a duplicate definition and returns NULL. */
+OTensor *ot_define(Imp *imp, const char *name);
+/* Input I of the current node, or NULL when absent or the empty name. */
+OTensor *node_in(Imp *imp, const Onnx__NodeProto *n, size_t i);
+/* Defines output I of the current node (NULL if it is absent). */
+OTensor *node_out(Imp *imp, const Onnx__NodeProto *n, size_t i);
+
+/* A unique, IR-legal value name built from BASE and SUFFIX. */
+const char *ir_name(Imp *imp, const char *base, const char *suffix);
+
+/* Attributes. */
+const Onnx__AttributeProto *attr_get(const Onnx__NodeProto *n, const char *name);
+int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt);
+float attr_float(const Onnx__NodeProto *n, const char *name, float dflt);
+/* Copies an INTS attribute into OUT (at most MAX); returns the count or -1
+ * if absent. */
+int attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max);
+/* The STRING attribute NAME, or DFLT. */
+const char *attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const char *dflt);
+
+/* ---------------------------------------------------------------- IR building */
+
+TensorType tt_make(DType dt, int rank, const int64_t *dims, const Quant *q);
+/* The value of T in ONNX layout / NHWC layout (rank 4).  NULL after an
+ * error (for instance an int64 tensor needed at run time). */
+Value *onnx_val(Imp *imp, OTensor *t);
+Value *onnx_val_nhwc(Imp *imp, OTensor *t);
+/* The IR constant for import-time tensor T, permuted by PERM (output dim
+ * i = input dim perm[i]) if PERM is non-NULL, named T's name + SUFFIX. */
+Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *suffix);
+/* True when T is a run-time 4-D tensor held only in NHWC. */
+bool ot_is_nhwc(const OTensor *t);
+Node *emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t);
+Value *emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name);
+Value *emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name);
+/* Sets OUT's run-time value: V in ONNX layout, or in NHWC if NHWC. */
+void ot_set(OTensor *out, Value *v, bool nhwc);
+/* A constant IR value from float data. */
+Value *const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data);
+
+/* NCHW <-> NHWC permutations. */
+extern const int64_t perm_to_nhwc[4], perm_to_nchw[4];
+
+/* ---------------------------------------------------------------- converters */
+
+typedef bool ConvertFn(Imp *imp, const Onnx__NodeProto *n);
+
+/* onnx_shape.c: shape rules shared by folding and conversion.  Each
+ * reports through node_error and returns false on a bad model. */
+bool norm_axis_onnx(Imp *imp, int64_t axis, int rank, int *out);
+bool shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, bool allowzero,
+                   int64_t *out, int *rout);
+bool shape_flatten(Imp *imp, const int64_t *in, int rin, int64_t axis, int64_t *out);
+/* The axes of Squeeze/Unsqueeze: attribute before opset 13, input 1 from
+ * 13 on.  *naxes = -1 when absent. */
+bool node_axes(Imp *imp, const Onnx__NodeProto *n, int64_t *axes, int *naxes);
+bool shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
+                   int64_t *out, int *rout);
+bool shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
+                     int64_t *out, int *rout);
+bool shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out, int *rout);
+/* Defines OUT as import-time tensor C. */
+void ot_set_const(OTensor *out, CTensor *c);
+
+/* onnx_shape.c: import-time evaluation.  fold_node() folds N when all its
+ * inputs are known at import time and the op is foldable; returns 1 if it
+ * folded, 0 if it did not apply, -1 after an error. */
+int fold_node(Imp *imp, const Onnx__NodeProto *n);
+ConvertFn cv_shape, cv_gather, cv_slice, cv_cast, cv_constant_of_shape, cv_constant;
+
+/* onnx_ops.c */
+ConvertFn cv_conv, cv_batchnorm, cv_gemm, cv_matmul, cv_binary, cv_unary, cv_clip,
+    cv_hard_sigmoid, cv_pool, cv_global_avg_pool, cv_softmax, cv_concat, cv_flatten,
+    cv_reshape, cv_transpose, cv_squeeze, cv_unsqueeze, cv_pad, cv_identity, cv_dropout;
+
+/* Conv / MatMul for every element type (onnx_ops.c): OTYPE and OQ are the
+ * result's ONNX type and quantization; ROUNDING sets rounding=onnx. */
+bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *w, OTensor *b, int32_t otype,
+                 const Quant *oq, bool rounding);
+bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, int32_t otype,
+                  const Quant *oq, bool rounding);
+
+/* onnx_quant.c */
+ConvertFn cv_quantize, cv_dequantize, cv_qlinear_conv, cv_qlinear_matmul, cv_conv_integer,
+    cv_matmul_integer;
+/* Records the quantization of every tensor a quantized op reads or writes
+ * (before any IR value is created) and marks QDQ groups to fuse. */
+bool quant_annotate(Imp *imp);
+/* Converts a fused QDQ group rooted at N, if N starts one: 1 done, 0 not a
+ * group, -1 error. */
+int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t index);
+
+/* onnx_load.c */
+bool onnx_load(Imp *imp);
+bool onnx_inputs(Imp *imp);
+bool onnx_toposort(Imp *imp);
+
+#endif /* QNNC_ONNX_INTERNAL_H */
