@@ -1,6 +1,8 @@
 /* qnnc-run - execute a model in the reference interpreter.
  *
- * Inputs and outputs are NumPy .npy files, read and written directly.  The
+ * The model is textual IR (.qir) or an ONNX model (.onnx, imported with
+ * onnx_import).  Inputs and outputs are NumPy .npy files or ONNX TensorProto
+ * .pb files (the format of ONNX's own test data), chosen by extension.  The
  * interpreter is the oracle every pass and every compiled object is checked
  * against, so this tool is how a test gets "the right answer". */
 #include "frontend.h"
@@ -11,21 +13,43 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: qnnc-run MODEL.qir [--input X.npy]... [--output Y.npy]... [--print]\n"
+    "usage: qnnc-run MODEL.qir|MODEL.onnx [--input X.npy|X.pb]... [--output Y.npy|Y.pb]...\n"
+    "                [--print]\n"
     "\n"
     "Runs MODEL in qnnc's reference interpreter.  Give one --input per graph\n"
     "input and at most one --output per graph output, in signature order.\n"
+    "A .onnx model is imported first (NCHW inputs and outputs stay NCHW).\n"
+    "Tensor files are NumPy .npy or ONNX TensorProto .pb, by extension.\n"
     "\n"
     "options:\n"
-    "  --input FILE.npy    the next graph input (shape and dtype must match)\n"
-    "  --output FILE.npy   where to write the next graph output\n"
+    "  --input FILE        the next graph input (shape and dtype must match)\n"
+    "  --output FILE       where to write the next graph output\n"
+    "  --batch N           ONNX: the value of a symbolic batch dimension (default 1)\n"
     "  --print             print every output as text on stdout\n"
     "  --no-verify         skip the verifier (for debugging the verifier itself)\n"
     "  -h, --help          show this help\n"
     "\n"
     "examples:\n"
     "  qnnc-run examples/tiny_cnn.qir --input examples/tiny_cnn.input.npy --print\n"
-    "  qnnc-run model.qir --input x.npy --output y.npy\n";
+    "  qnnc-run model.qir --input x.npy --output y.npy\n"
+    "  qnnc-run model.onnx --input input_0.pb --output out_0.pb\n";
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static void *read_tensor(const char *path, const TensorType *t)
+{
+    return has_suffix(path, ".pb") ? tensorproto_read(path, t) : npy_read(path, t);
+}
+
+static bool write_tensor(const char *path, const Value *v, const void *data)
+{
+    return has_suffix(path, ".pb") ? tensorproto_write(path, v->name, &v->type, data)
+                                   : npy_write(path, &v->type, data);
+}
 
 QNN_NORETURN static void usage_error(const char *fmt, const char *arg)
 {
@@ -74,6 +98,7 @@ int main(int argc, char **argv)
     const char **out_files = xcalloc((size_t)argc, sizeof *out_files);
     int nin = 0, nout = 0;
     bool print = false, no_verify = false;
+    ImportOptions iopts = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -90,6 +115,11 @@ int main(int argc, char **argv)
             in_files[nin++] = a + 8;
         } else if (!strncmp(a, "--output=", 9)) {
             out_files[nout++] = a + 9;
+        } else if (!strcmp(a, "--batch") || !strncmp(a, "--batch=", 8)) {
+            const char *num = a[7] == '=' ? a + 8 : (++i < argc ? argv[i] : NULL);
+            char *end;
+            if (!num || (iopts.batch = strtoll(num, &end, 10)) < 1 || *end)
+                usage_error("%s needs a positive number", "--batch");
         } else if (!strcmp(a, "--print")) {
             print = true;
         } else if (!strcmp(a, "--no-verify")) {
@@ -109,7 +139,7 @@ int main(int argc, char **argv)
 
     int status = 1;
     void **inputs = NULL, **outputs = NULL;
-    Graph *g = ir_parse_file(model);
+    Graph *g = has_suffix(model, ".onnx") ? onnx_import(model, &iopts) : ir_parse_file(model);
     if (!g || (!no_verify && !ir_verify(g)))
         goto done;
     if (nin != g->inputs.len) {
@@ -124,7 +154,7 @@ int main(int argc, char **argv)
     }
     inputs = xcalloc((size_t)nin + 1, sizeof *inputs);
     for (int i = 0; i < nin; i++)
-        if (!(inputs[i] = npy_read(in_files[i], &((Value *)g->inputs.data[i])->type)))
+        if (!(inputs[i] = read_tensor(in_files[i], &((Value *)g->inputs.data[i])->type)))
             goto done;
     outputs = xcalloc((size_t)g->outputs.len + 1, sizeof *outputs);
     for (int i = 0; i < g->outputs.len; i++)
@@ -134,7 +164,7 @@ int main(int argc, char **argv)
     status = 0;
     for (int i = 0; i < g->outputs.len; i++) {
         const Value *v = g->outputs.data[i];
-        if (i < nout && !npy_write(out_files[i], &v->type, outputs[i]))
+        if (i < nout && !write_tensor(out_files[i], v, outputs[i]))
             status = 1;
         if (print)
             print_tensor(v, outputs[i]);
