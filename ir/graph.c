@@ -1,6 +1,7 @@
 /* graph.c - tensor types, quantization records, graph construction,
  * attributes and structural equality. */
 #include "ir.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -67,15 +68,12 @@ Quant *quant_new(Arena *a, int axis, int count, const float *scale, const int32_
     return q;
 }
 
-/* Floats print with 9 significant digits, which round-trips every float32. */
+/* Scales use the text form's float spelling, which keeps every bit (NaN
+ * payloads included), so the printed type parses back to the same type. */
 static void print_float(FILE *f, float v)
 {
-    if (isnan(v))
-        fputs("nan", f);
-    else if (isinf(v))
-        fputs(v < 0 ? "-inf" : "inf", f);
-    else
-        fprintf(f, "%.9g", (double)v);
+    char buf[TEXT_FLOAT_BUF];
+    fputs(text_format_float(buf, v), f);
 }
 
 void type_print(FILE *f, const TensorType *t)

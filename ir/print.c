@@ -36,35 +36,6 @@ static void print_float(FILE *out, float f)
     fputs(text_format_float(buf, f), out);
 }
 
-/* Types are printed here rather than with type_print() so that NaN scales
- * keep their payload too; the syntax is the same. */
-static void print_type(FILE *out, const TensorType *t)
-{
-    fprintf(out, "%s[", dtype_traits[t->dtype].name);
-    for (int i = 0; i < t->rank; i++)
-        fprintf(out, "%s%" PRId64, i ? "," : "", t->dims[i]);
-    fputc(']', out);
-    const Quant *q = t->quant;
-    if (!q)
-        return;
-    if (q->axis < 0) {
-        fputs(" q(", out);
-        print_float(out, q->scale[0]);
-        fprintf(out, ", %" PRId32 ")", q->zero_point[0]);
-        return;
-    }
-    fprintf(out, " q(axis=%d, scales=[", q->axis);
-    for (int i = 0; i < q->count; i++) {
-        if (i)
-            fputs(", ", out);
-        print_float(out, q->scale[i]);
-    }
-    fputs("], zero_points=[", out);
-    for (int i = 0; i < q->count; i++)
-        fprintf(out, "%s%" PRId32, i ? ", " : "", q->zero_point[i]);
-    fputs("])", out);
-}
-
 /* Reads one little-endian integer element at P, sign-extended. */
 static int64_t load_int(const unsigned char *p, DType dt)
 {
@@ -176,7 +147,7 @@ static void print_node(FILE *out, const Node *n)
         fputc('}', out);
     }
     fputs(" : ", out);
-    print_type(out, &n->result->type);
+    type_print(out, &n->result->type);
     fputc('\n', out);
 }
 
@@ -237,13 +208,13 @@ bool ir_print(FILE *out, const Graph *g, const PrintOptions *opts)
     for (int i = 0; i < g->inputs.len; i++) {
         const Value *v = g->inputs.data[i];
         fprintf(out, "  input %%%s : ", v->name);
-        print_type(out, &v->type);
+        type_print(out, &v->type);
         fputc('\n', out);
     }
     for (int i = 0; i < g->consts.len; i++) {
         const Value *v = g->consts.data[i];
         fprintf(out, "  const %%%s : ", v->name);
-        print_type(out, &v->type);
+        type_print(out, &v->type);
         fputs(" = ", out);
         if (offsets[i] >= 0) {
             fputs("file(", out);

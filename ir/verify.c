@@ -21,6 +21,7 @@
  * (https://www.tensorflow.org/lite/performance/quantization_spec).
  */
 #include "ir.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -206,6 +207,15 @@ static bool value_ok(Verifier *v, const Value *val)
 
     const TensorType *t = &val->type;
     bool ok = true;
+    /* Passes and importers make names too; one the text form cannot spell
+     * would print as IR that does not parse back. */
+    bool name_ok = true; /* empty and missing names are reported elsewhere */
+    for (const char *c = val->name; name_ok && c && *c; c++)
+        name_ok = text_is_name_char((unsigned char)*c);
+    if (!name_ok) {
+        verr(v, val->loc, "value name '%s' has characters outside [A-Za-z0-9_.$-]", val->name);
+        ok = false;
+    }
     if ((unsigned)t->dtype >= DT_COUNT) {
         verr(v, val->loc, "%%%s: unknown element type %d", vname(val), (int)t->dtype);
         return false;

@@ -161,6 +161,13 @@ static void test_value_types(void)
     g = relu_graph(T(DT_F32, NULL, -3), T(DT_F32, NULL, 3));
     expect("negative dimension, only the input", g, 1, "dimension 0 is -3");
 
+    /* A name the text form cannot spell would print as IR that does not
+     * parse back; builders (importers, passes) must not make one. */
+    g = graph_new("names");
+    Value *sp = graph_add_input(g, "has space", T(DT_F32, NULL, 2));
+    graph_add_output(g, sp);
+    expect("unprintable name", g, 1, "value name 'has space' has characters outside");
+
     TensorType r7 = T(DT_F32, NULL, 1);
     r7.rank = 7;
     g = relu_graph(r7, T(DT_F32, NULL, 1));
