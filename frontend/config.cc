@@ -26,6 +26,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
@@ -84,7 +85,13 @@ extern "C" int config_lookup(const char *const *names, const char *s, size_t len
 }
 
 /* Optimal string alignment distance: Levenshtein plus adjacent
- * transpositions, the commonest typo ("sampels"). */
+ * transpositions, the commonest typo ("sampels").  Case is ignored, so that
+ * "NCHW" suggests "nchw". */
+static int lower(char c)
+{
+    return tolower((unsigned char)c);
+}
+
 static int edit_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
@@ -96,9 +103,9 @@ static int edit_distance(const char *a, const char *b)
         at(0, j) = (int)j;
     for (size_t i = 1; i <= n; i++) {
         for (size_t j = 1; j <= m; j++) {
-            int cost = a[i - 1] != b[j - 1];
+            int cost = lower(a[i - 1]) != lower(b[j - 1]);
             int v = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
                 v = std::min(v, at(i - 2, j - 2) + 1);
             at(i, j) = v;
         }
@@ -1029,15 +1036,21 @@ static void print_string(FILE *f, const char *s)
 }
 
 /* The shortest decimal that reads back as the same double, always with a
- * '.' or an exponent so that TOML reads it as a float. */
+ * '.' or an exponent so that TOML reads it as a float.  Numbers with up to
+ * 17 integer digits are written without an exponent (100.0, not 1e+02). */
 static void print_float(FILE *f, double d)
 {
     char buf[64];
-    for (int prec = 1; prec <= 17; prec++) {
+    int prec = 1;
+    for (; prec < 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, d);
         if (strtod(buf, nullptr) == d)
             break;
     }
+    int int_digits = std::fabs(d) >= 1 ? (int)std::floor(std::log10(std::fabs(d))) + 1 : 0;
+    if (int_digits > prec && int_digits <= 17)
+        prec = int_digits;
+    snprintf(buf, sizeof buf, "%.*g", prec, d);
     if (!strpbrk(buf, ".e"))
         strcat(buf, ".0");
     fputs(buf, f);
