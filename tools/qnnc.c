@@ -1,0 +1,405 @@
+/* qnnc - the compiler driver: a model and a configuration in, compiled
+ * output out.
+ *
+ *   qnnc MODEL.onnx [--config qnnc.toml] [flags] [-o OUT]
+ *
+ * The driver reads the TOML configuration (frontend/config.h), lets the
+ * command line override it, imports the model and verifies it.  Today it
+ * writes the imported graph as textual IR (--emit=qir).  The flags of the
+ * native back end (--target=, -mcpu=, -mattr=, -O0..-O3, -S, --weights=,
+ * --emit=obj|asm|llvm|header|exe) are already parsed and checked, so the
+ * command line will not change shape when that back end lands; asking for
+ * one of those outputs is an error that says so, never a fake file.
+ *
+ * Exit status: 0 on success, 1 on an error in the inputs (model, config,
+ * unimplemented output), 2 on a bad command line. */
+#include "config.h"
+#include "passes.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: qnnc MODEL [options]\n"
+    "\n"
+    "Compiles a neural network (ONNX .onnx, or qnnc IR .qir) for int8 inference.\n"
+    "Settings come from the configuration file given with --config (see\n"
+    "docs/config.md); the flags below override it.\n"
+    "\n"
+    "options:\n"
+    "  --config FILE           read the TOML compile configuration FILE\n"
+    "  --print-config          print the effective configuration (file and flags\n"
+    "                          combined) as TOML on stdout and exit\n"
+    "  --emit=KIND[,KIND...]   what to write: obj, asm, llvm, qir, header, exe\n"
+    "                          (default: [output] emit, else obj,header)\n"
+    "  -o FILE                 output file; '-' is stdout (qir default: stdout)\n"
+    "  -S                      same as --emit=asm\n"
+    "  --name=NAME             symbol prefix (default: the model's file name)\n"
+    "  --batch=N               value of a symbolic batch dimension (default 1)\n"
+    "  --input-layout=LAYOUT   model, nchw or nhwc: layout of 4-D inputs and outputs\n"
+    "  --target=TRIPLE         x86_64-linux-gnu, aarch64-linux-gnu, riscv64-linux-gnu\n"
+    "                          or thumbv7em-none-eabi (default: the host)\n"
+    "  -mcpu=CPU               target CPU (default: the triple's generic CPU)\n"
+    "  -mattr=+F1,-F2,...      target features\n"
+    "  -O0, -O1, -O2, -O3      optimization level (default -O2)\n"
+    "  --weights=MODE          embedded (default) or external\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Only --emit=qir is implemented so far: the other kinds need the LLVM back\n"
+    "end and fail with an error.  A .qir model is read as textual IR, which is\n"
+    "handy for tests.\n"
+    "\n"
+    "examples:\n"
+    "  qnnc model.onnx --emit=qir -o model.qir\n"
+    "  qnnc model.onnx --config qnnc.toml --batch=4 --emit=qir -o -\n"
+    "  qnnc --config qnnc.toml --print-config\n"
+    "  qnnc model.qir --emit=qir -o -\n";
+
+/* The command line, before it is merged into the configuration. */
+typedef struct Args {
+    const char *model, *config, *output;
+    const char *name, *triple, *cpu, *mattr;
+    const char *emit_flag; /* the --emit= text, for messages */
+    unsigned emit;         /* 0: not given */
+    bool asm_flag;
+    bool print_config;
+    int64_t batch;         /* 0: not given */
+    int layout;            /* -1: not given */
+    int weights;           /* -1: not given */
+    int opt_level;
+} Args;
+
+QNN_NORETURN static void usage_error(const char *fmt, ...) QNN_PRINTF(1, 2);
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("qnnc: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see qnnc --help)\n", stderr);
+    exit(2);
+}
+
+static void error(const char *fmt, ...) QNN_PRINTF(1, 2);
+static void error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("qnnc: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* "a, b, c" from a NULL-terminated list, into BUF. */
+static const char *join(char *buf, size_t size, const char *const *names)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; names[i] && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
+/* The value of "--flag=value" or "-flag=value", or NULL if A is not FLAG. */
+static const char *flag_value(const char *a, const char *flag)
+{
+    size_t n = strlen(flag);
+    return strncmp(a, flag, n) == 0 && a[n] == '=' ? a + n + 1 : NULL;
+}
+
+/* The value of a flag taking a separate or '='-joined argument
+ * ("--config FILE", "--config=FILE"); advances *I past a separate one. */
+static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
+{
+    const char *a = argv[*i];
+    const char *v = flag_value(a, flag);
+    if (v)
+        return v;
+    if (strcmp(a, flag) != 0)
+        return NULL;
+    if (*i + 1 == argc)
+        usage_error("%s needs an argument", flag);
+    return argv[++*i];
+}
+
+static const char *const flag_names[] = {
+    "--config", "--print-config", "--emit", "--name", "--batch", "--input-layout", "--target",
+    "-mcpu", "-mattr", "--weights", "--help", NULL};
+
+QNN_NORETURN static void unknown_option(const char *a)
+{
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(a, "="), a);
+    const char *s = config_suggest(word, flag_names, (int)(sizeof flag_names / sizeof *flag_names) - 1);
+    if (s)
+        usage_error("unknown option '%s'; did you mean '%s'?", a, s);
+    usage_error("unknown option '%s'", a);
+}
+
+/* Parses a comma-separated --emit= list into EmitKind bits. */
+static unsigned parse_emit(const char *v)
+{
+    unsigned emit = 0;
+    for (const char *p = v;;) {
+        size_t n = strcspn(p, ",");
+        int k = config_lookup(config_emit_names, p, n);
+        if (k < 0) {
+            char list[128];
+            usage_error("unknown --emit kind '%.*s' (expected one of %s)", (int)n, p,
+                        join(list, sizeof list, config_emit_names));
+        }
+        emit |= 1u << k;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    return emit;
+}
+
+static int parse_enum_flag(const char *flag, const char *v, const char *const *names)
+{
+    int k = config_lookup(names, v, strlen(v));
+    if (k < 0) {
+        char list[160];
+        usage_error("bad %s value '%s' (expected one of %s)", flag, v, join(list, sizeof list, names));
+    }
+    return k;
+}
+
+/* LLVM's feature syntax, as in the config: "+dotprod,-neon". */
+static void check_mattr(const char *v)
+{
+    for (const char *p = v;;) {
+        size_t n = strcspn(p, ",");
+        bool ok = n >= 2 && (p[0] == '+' || p[0] == '-');
+        for (size_t i = 1; ok && i < n; i++)
+            ok = (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+                 (p[i] >= '0' && p[i] <= '9') || strchr("-_.", p[i]);
+        if (!ok)
+            usage_error("-mattr entries must be '+' or '-' and a feature name, like +dotprod, not '%.*s'", (int)n, p);
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+}
+
+static Args parse_args(int argc, char **argv)
+{
+    Args o = {.layout = -1, .weights = -1, .opt_level = 2};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (!strcmp(a, "-o")) {
+            if (++i == argc)
+                usage_error("-o needs a file name");
+            o.output = argv[i];
+        } else if (!strncmp(a, "-o", 2) && a[2]) {
+            o.output = a + 2;
+        } else if ((v = flag_arg(argc, argv, &i, "--config"))) {
+            o.config = v;
+        } else if (!strcmp(a, "--print-config")) {
+            o.print_config = true;
+        } else if ((v = flag_value(a, "--emit"))) {
+            o.emit_flag = v;
+            o.emit = parse_emit(v);
+        } else if (!strcmp(a, "-S")) {
+            o.asm_flag = true;
+        } else if ((v = flag_value(a, "--name"))) {
+            if (!config_is_identifier(v))
+                usage_error("--name must be a C identifier (letters, digits and '_', not starting with a digit), "
+                            "not '%s'", v);
+            o.name = v;
+        } else if ((v = flag_value(a, "--batch"))) {
+            char *end;
+            errno = 0;
+            long long b = strtoll(v, &end, 10);
+            if (errno || end == v || *end || b < 1 || b > INT32_MAX)
+                usage_error("--batch must be an integer from 1 to %d, not '%s'", INT32_MAX, v);
+            o.batch = b;
+        } else if ((v = flag_value(a, "--input-layout"))) {
+            o.layout = parse_enum_flag("--input-layout", v, config_layout_names);
+        } else if ((v = flag_value(a, "--target"))) {
+            o.triple = config_triples[parse_enum_flag("--target", v, config_triples)];
+        } else if ((v = flag_value(a, "-mcpu"))) {
+            if (!*v)
+                usage_error("-mcpu needs a CPU name");
+            o.cpu = v;
+        } else if ((v = flag_value(a, "-mattr"))) {
+            check_mattr(v);
+            o.mattr = v;
+        } else if ((v = flag_value(a, "--weights"))) {
+            o.weights = parse_enum_flag("--weights", v, config_weights_names);
+        } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+            o.opt_level = a[2] - '0';
+        } else if (a[0] == '-' && a[1] != '\0') {
+            unknown_option(a);
+        } else if (o.model) {
+            usage_error("more than one model ('%s' and '%s')", o.model, a);
+        } else {
+            o.model = a;
+        }
+    }
+    if (o.asm_flag) {
+        if (o.emit)
+            usage_error("-S and --emit cannot be combined (-S means --emit=asm)");
+        o.emit = EMIT_ASM;
+        o.emit_flag = "asm";
+    }
+    return o;
+}
+
+/* Command-line flags win over the file. */
+static void apply_flags(const Args *o, QnncConfig *cfg)
+{
+    if (o->model)
+        config_set_string(&cfg->model.path, o->model);
+    if (o->name)
+        config_set_string(&cfg->model.name, o->name);
+    if (o->batch)
+        cfg->model.batch = o->batch;
+    if (o->layout >= 0)
+        cfg->model.input_layout = (InputLayout)o->layout;
+    if (o->triple)
+        config_set_string(&cfg->target.triple, o->triple);
+    if (o->cpu)
+        config_set_string(&cfg->target.cpu, o->cpu);
+    if (o->mattr) {
+        char *copy = xstrdup(o->mattr);
+        int n = 0;
+        const char **list = xcalloc(strlen(copy) + 1, sizeof *list);
+        for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
+            list[n++] = tok;
+        config_set_strings(&cfg->target.features, &cfg->target.num_features, list, n);
+        free(list);
+        free(copy);
+    }
+    if (o->weights >= 0)
+        cfg->output.weights = (WeightsMode)o->weights;
+    if (o->emit)
+        cfg->output.emit = o->emit;
+    /* -o names the object (or the header, when only that is asked for);
+     * the other outputs take their names from the config or NAME. */
+    if (o->output && (cfg->output.emit & EMIT_OBJ))
+        config_set_string(&cfg->output.object, o->output);
+    else if (o->output && cfg->output.emit == EMIT_HEADER)
+        config_set_string(&cfg->output.header, o->output);
+    if (cfg->model.path && !cfg->model.name)
+        cfg->model.name = config_name_from_path(cfg->model.path);
+}
+
+/* [passes] disable must name passes qnnc has. */
+static bool check_disabled_passes(const QnncConfig *cfg)
+{
+    const char **names = xcalloc((size_t)pass_registry_count + 1, sizeof *names);
+    for (int i = 0; i < pass_registry_count; i++)
+        names[i] = pass_registry[i].name;
+    bool ok = true;
+    for (int i = 0; i < cfg->passes.num_disable; i++) {
+        const char *p = cfg->passes.disable[i];
+        if (pass_lookup(p, strlen(p)))
+            continue;
+        const char *s = config_suggest(p, names, pass_registry_count);
+        char list[256];
+        if (s)
+            diag_error(cfg->passes.disable_loc[i], "unknown pass \"%s\" in 'disable'; did you mean \"%s\"?", p, s);
+        else
+            diag_error(cfg->passes.disable_loc[i], "unknown pass \"%s\" in 'disable' (qnnc's passes: %s)", p,
+                       join(list, sizeof list, names));
+        ok = false;
+    }
+    free(names);
+    return ok;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static Graph *load_model(const Args *o, const QnncConfig *cfg)
+{
+    const char *path = cfg->model.path;
+    if (has_suffix(path, ".qir")) {
+        if (o->batch || o->layout >= 0)
+            fprintf(stderr, "qnnc: warning: --batch and --input-layout apply to ONNX models only; '%s' is "
+                            "textual IR with fixed shapes\n", path);
+        return ir_parse_file(path);
+    }
+    if (has_suffix(path, ".onnx")) {
+        ImportOptions io = {.batch = cfg->model.batch, .layout = cfg->model.input_layout};
+        return onnx_import(path, &io);
+    }
+    error("cannot tell the format of '%s' from its name (expected .onnx or .qir)", path);
+    return NULL;
+}
+
+static bool write_output(const char *path, const Graph *g)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    bool ok = ir_print(mem, g, NULL);
+    fclose(mem);
+    if (ok) {
+        if (!path || !strcmp(path, "-")) {
+            ok = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+            if (!ok)
+                error("cannot write the output: %s", strerror(errno));
+        } else if (!write_file_atomic(path, text, len)) {
+            error("cannot write '%s': %s", path, strerror(errno));
+            ok = false;
+        }
+    }
+    free(text);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    Args o = parse_args(argc, argv);
+    QnncConfig cfg;
+    config_defaults(&cfg);
+    int status = 1;
+    Graph *g = NULL;
+
+    if (o.config && !config_load(o.config, &cfg))
+        goto out;
+    apply_flags(&o, &cfg);
+    if (!check_disabled_passes(&cfg))
+        goto out;
+    if (o.print_config) {
+        config_print(stdout, &cfg);
+        status = 0;
+        goto out;
+    }
+    if (!cfg.model.path) {
+        config_free(&cfg);
+        usage_error("no model to compile: name one on the command line or set [model] path in the config");
+    }
+    /* Refuse what is not built yet before any work, so that nothing is
+     * written: the kinds listed in emit order, the first one reported. */
+    for (int k = 0; k < EMIT_KIND_COUNT; k++) {
+        if ((cfg.output.emit & (1u << k)) && (1u << k) != EMIT_QIR) {
+            error("--emit=%s is not implemented yet (needs the LLVM backend)", config_emit_names[k]);
+            goto out;
+        }
+    }
+    g = load_model(&o, &cfg);
+    if (!g)
+        goto out;
+    if (!ir_verify(g))
+        goto out;
+    if (write_output(o.output, g))
+        status = 0;
+out:
+    graph_free(g);
+    config_free(&cfg);
+    return status;
+}
