@@ -25,6 +25,7 @@ static const char usage[] =
     "  --input FILE        the next graph input (shape and dtype must match)\n"
     "  --output FILE       where to write the next graph output\n"
     "  --batch N           ONNX: the value of a symbolic batch dimension (default 1)\n"
+    "  --layout=nhwc       ONNX: 4-D inputs and outputs in NHWC instead of the model's NCHW\n"
     "  --print             print every output as text on stdout\n"
     "  --no-verify         skip the verifier (for debugging the verifier itself)\n"
     "  -h, --help          show this help\n"
@@ -120,6 +121,10 @@ int main(int argc, char **argv)
             char *end;
             if (!num || (iopts.batch = strtoll(num, &end, 10)) < 1 || *end)
                 usage_error("%s needs a positive number", "--batch");
+        } else if (!strcmp(a, "--layout=nhwc")) {
+            iopts.layout = LAYOUT_NHWC;
+        } else if (!strcmp(a, "--layout=model") || !strcmp(a, "--layout=nchw")) {
+            iopts.layout = LAYOUT_MODEL;
         } else if (!strcmp(a, "--print")) {
             print = true;
         } else if (!strcmp(a, "--no-verify")) {

@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""Generate the small ONNX models under Inputs/ used by the lit tests.
+
+usage: gen_inputs.py [OUT_DIR]      (default: Inputs/ beside this script)
+
+Malformed models exercise the importer's error messages (import-errors.test);
+well-formed ones exercise layout handling, shape folding, external data and
+quantized import, with expected outputs computed here in NumPy (an
+independent oracle, never qnnc's own output).  The generated files are
+committed; rerun this script after changing it.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs")
+os.makedirs(OUT, exist_ok=True)
+rng = np.random.default_rng(1234)
+
+
+def save(model, name):
+    onnx.save(model, os.path.join(OUT, name))
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, check=True):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    if check:
+        onnx.checker.check_model(m)
+    return m
+
+
+def vi(name, shape, t=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, t, shape)
+
+
+def npy(name, arr):
+    np.save(os.path.join(OUT, name), arr)
+
+
+# ---------------------------------------------------------------- errors
+
+relu = model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])])
+data = relu.SerializeToString()
+with open(os.path.join(OUT, "truncated.onnx"), "wb") as f:
+    f.write(data[: len(data) // 2])
+with open(os.path.join(OUT, "corrupt.onnx"), "wb") as f:
+    f.write(b"\xff\xff\xff\xff\xff\xff\xff\xff not a protobuf \x00\x01")
+
+save(model([helper.make_node("Relu", ["x"], ["a"], name="ok"),
+            helper.make_node("Erf", ["a"], ["b"], name="erf_1"),
+            helper.make_node("LSTM", ["b", "w", "r"], ["c"], name="lstm_7"),
+            helper.make_node("Round", ["c"], ["y"], name="round_2")],
+           [vi("x", [1, 4]), vi("w", [1, 4, 4]), vi("r", [1, 4, 1])], [vi("y", [1, 4])], check=False),
+     "unsupported.onnx")
+
+save(model([helper.make_node("Conv", ["x", "W"], ["y"], name="conv_0")],
+           [vi("x", [1, 1, 3, 3])], [vi("y", [1, 1, 1, 1])], check=False), "missing_init.onnx")
+
+save(model([helper.make_node("Relu", ["x"], ["y"], name="a"),
+            helper.make_node("Sigmoid", ["x"], ["y"], name="b")],
+           [vi("x", [1, 4])], [vi("y", [1, 4])], check=False), "duplicate.onnx")
+
+save(model([helper.make_node("Add", ["x", "c"], ["b"], name="add_a"),
+            helper.make_node("Relu", ["b"], ["c"], name="relu_b"),
+            helper.make_node("Relu", ["b"], ["y"], name="relu_y")],
+           [vi("x", [1, 4])], [vi("y", [1, 4])], check=False), "cycle.onnx")
+
+bad_type = helper.make_tensor("w", TensorProto.STRING, [1], [b"abc"])
+save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [bad_type], check=False), "wrong_type.onnx")
+
+short = helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
+short.raw_data = b"\x00" * 10  # 10 bytes for 4 floats
+del short.float_data[:]
+save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [short], check=False), "short_data.onnx")
+
+huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 40, 1 << 40])
+save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [huge], check=False), "overflow_dims.onnx")
+
+ext = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4])
+ext.data_location = TensorProto.EXTERNAL
+for k, v in (("location", "missing_weights.bin"), ("offset", "0"), ("length", "16")):
+    e = ext.external_data.add()
+    e.key, e.value = k, v
+save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [ext], check=False), "external_missing.onnx")
+
+ext2 = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4])
+ext2.data_location = TensorProto.EXTERNAL
+for k, v in (("location", "weights.bin"), ("offset", "8"), ("length", "16")):
+    e = ext2.external_data.add()
+    e.key, e.value = k, v
+with open(os.path.join(OUT, "weights.bin"), "wb") as f:
+    f.write(np.array([0, 0, 1.5, -2, 0.25, 8], dtype="<f4").tobytes())
+save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [ext2], check=False), "external_ok.onnx")
+npy("external_ok.x.npy", np.array([[1, 2, 3, 4]], dtype=np.float32))
+
+ext3 = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4])
+ext3.data_location = TensorProto.EXTERNAL
+for k, v in (("location", "weights.bin"), ("offset", "16")):
+    e = ext3.external_data.add()
+    e.key, e.value = k, v
+save(model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [ext3], check=False), "external_short.onnx")
+
+save(model([helper.make_node("QLinearMatMul", ["a", "sa", "za", "b", "sb", "zb", "sy", "zy"], ["y"], name="qmm")],
+           [vi("a", [2, 3], TensorProto.UINT8), vi("sa", [], TensorProto.FLOAT)],
+           [vi("y", [2, 2], TensorProto.UINT8)],
+           [numpy_helper.from_array(np.array(3, np.uint8), "za"),
+            numpy_helper.from_array(np.ones((3, 2), np.uint8), "b"),
+            numpy_helper.from_array(np.array(0.5, np.float32), "sb"),
+            numpy_helper.from_array(np.array(1, np.uint8), "zb"),
+            numpy_helper.from_array(np.array(0.25, np.float32), "sy"),
+            numpy_helper.from_array(np.array(7, np.uint8), "zy")], check=False), "qparam_input.onnx")
+
+save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])], opset=18,
+           check=False), "opset18.onnx")
+
+save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, "h"])], [vi("y", [1, 4])],
+           check=False), "symbolic_dim.onnx")
+
+# ---------------------------------------------------------------- positive models
+
+
+def conv2d_nchw(x, w, b, stride=1, pad=0, group=1):
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh = (h + 2 * pad - kh) // stride + 1
+    ow = (wd + 2 * pad - kw) // stride + 1
+    y = np.zeros((n, o, oh, ow), np.float64)
+    opg = o // group
+    for oc in range(o):
+        g = oc // opg
+        xs = xp[:, g * cg:(g + 1) * cg]
+        for i in range(oh):
+            for j in range(ow):
+                win = xs[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                y[:, oc, i, j] = np.sum(win * w[oc], axis=(1, 2, 3)) + b[oc]
+    return y
+
+
+# A small NCHW CNN: Conv -> BatchNorm -> Relu -> MaxPool -> a grouped Conv
+# concatenated with its input along channels -> Softmax over channels ->
+# GlobalAveragePool -> the PyTorch-style Reshape (Shape/Gather/Unsqueeze/
+# Concat) -> Gemm.  Every layout-sensitive path is on it.
+x = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
+w1 = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32)
+b1 = rng.standard_normal(4).astype(np.float32)
+sc, bb = rng.uniform(0.5, 1.5, 4).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+mean, var = rng.standard_normal(4).astype(np.float32), rng.uniform(0.5, 2, 4).astype(np.float32)
+w2 = (rng.standard_normal((4, 2, 3, 3)) * 0.3).astype(np.float32)
+b2 = np.zeros(4, np.float32)
+wg = rng.standard_normal((5, 8)).astype(np.float32)  # Gemm B with transB=1: [N, K]
+bg = rng.standard_normal(5).astype(np.float32)
+
+y = conv2d_nchw(x.astype(np.float64), w1, b1, pad=1)
+y = (y - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5) * sc[None, :, None, None] \
+    + bb[None, :, None, None]
+y = np.maximum(y, 0)
+y = y.reshape(1, 4, 4, 2, 4, 2).max(axis=(3, 5))  # MaxPool 2x2 stride 2
+z = conv2d_nchw(y, w2, b2, pad=1, group=2)
+cat = np.concatenate([y, z], axis=1)
+e = np.exp(cat - cat.max(axis=1, keepdims=True))
+sm = e / e.sum(axis=1, keepdims=True)
+gap = sm.mean(axis=(2, 3), keepdims=True)
+flat = gap.reshape(1, -1)
+out = flat @ wg.T.astype(np.float64) + bg
+
+inits = [numpy_helper.from_array(a, n) for a, n in
+         ((w1, "w1"), (b1, "b1"), (sc, "sc"), (bb, "bb"), (mean, "mean"), (var, "var"), (w2, "w2"), (b2, "b2"),
+          (wg, "wg"), (bg, "bg"), (np.array([0], np.int64), "idx0"), (np.array([-1], np.int64), "minus1"))]
+nodes = [
+    helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+    helper.make_node("BatchNormalization", ["c1", "sc", "bb", "mean", "var"], ["bn"], name="bn"),
+    helper.make_node("Relu", ["bn"], ["r1"], name="relu"),
+    helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], name="pool"),
+    helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], group=2, name="conv2"),
+    helper.make_node("Concat", ["p1", "c2"], ["cat"], axis=1, name="cat"),
+    helper.make_node("Softmax", ["cat"], ["sm"], axis=1, name="softmax"),
+    helper.make_node("GlobalAveragePool", ["sm"], ["gap"], name="gap"),
+    helper.make_node("Shape", ["gap"], ["shp"], name="shape"),
+    helper.make_node("Gather", ["shp", "idx0"], ["n"], axis=0, name="gather"),
+    helper.make_node("Concat", ["n", "minus1"], ["tgt"], axis=0, name="tgt"),
+    helper.make_node("Reshape", ["gap", "tgt"], ["flat"], name="flatten"),
+    helper.make_node("Gemm", ["flat", "wg", "bg"], ["y"], transB=1, name="fc"),
+]
+save(model(nodes, [vi("x", ["N", 3, 8, 8])], [vi("y", ["N", 5])], inits), "cnn.onnx")
+npy("cnn.x.npy", x)
+npy("cnn.y.npy", out.astype(np.float32))
+
+# The same first layers, returning the 4-D feature map: the output must come
+# back in NCHW (and in NHWC with the layout option).
+save(model(nodes[:5], [vi("x", [1, 3, 8, 8])], [vi("c2", [1, 4, 4, 4])], inits[:8]), "features.onnx")
+npy("features.y.npy", z.astype(np.float32))
+
+# A QDQ model: QuantizeLinear -> DequantizeLinear around a float Conv with
+# int8 weights, then QuantizeLinear of the output.
+xs, xz = np.float32(0.05), np.uint8(128)
+wq = rng.integers(-20, 20, (2, 3, 3, 3)).astype(np.int8)
+ws = np.array([0.01, 0.02], np.float32)
+ys, yz = np.float32(0.1), np.uint8(120)
+xq = np.clip(np.round(x / xs) + xz, 0, 255).astype(np.uint8)
+xd = (xq.astype(np.float64) - xz) * xs
+wd = wq.astype(np.float64) * ws[:, None, None, None]
+conv = conv2d_nchw(xd, wd, np.zeros(2))
+yq = np.clip(np.round(conv / ys) + yz, 0, 255).astype(np.uint8)
+qinits = [numpy_helper.from_array(a, n) for a, n in
+          ((np.array(xs), "xs"), (np.array(xz), "xz"), (wq, "wq"), (ws, "ws"), (np.zeros(2, np.int8), "wz"),
+           (np.array(ys), "ys"), (np.array(yz), "yz"))]
+qnodes = [
+    helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q_x"),
+    helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xdq"], name="dq_x"),
+    helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wdq"], axis=0, name="dq_w"),
+    helper.make_node("Conv", ["xdq", "wdq"], ["c"], name="conv"),
+    helper.make_node("QuantizeLinear", ["c", "ys", "yz"], ["y"], name="q_y"),
+]
+save(model(qnodes, [vi("x", [1, 3, 8, 8])], [vi("y", [1, 2, 6, 6], TensorProto.UINT8)], qinits), "qdq_conv.onnx")
+npy("qdq_conv.y.npy", yq)
+npy("cnn.x_nhwc.npy", np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
