@@ -32,6 +32,13 @@ typedef enum qnn_status {
     QNN_ERR_NULL_ARGUMENT = -1,    /* an input, output or scratch pointer is NULL */
     QNN_ERR_MISALIGNED = -2,       /* scratch is not aligned to the model's scratch alignment */
     QNN_ERR_BAD_WEIGHTS = -3,      /* external weights are missing or of the wrong size */
+    /* Added with the runtime library: a runtime kernel was given a parameter
+     * struct it cannot honour (e.g. a shift outside [-31, 30]).  Generated
+     * code folds its parameters at compile time, so seeing this from
+     * NAME_run means a compiler bug, not a caller error. */
+    QNN_ERR_BAD_PARAMS = -4,
+    /* Not a status: see QNN_DTYPE_FORCE_INT32_. */
+    QNN_STATUS_FORCE_INT32_ = 0x7fffffff,
 } qnn_status;
 
 /* Element types; the numbering is part of the ABI. */
@@ -41,6 +48,12 @@ typedef enum qnn_dtype {
     QNN_U8 = 2,
     QNN_I16 = 3,
     QNN_I32 = 4,
+    /* Not a dtype.  It makes the enum 4 bytes everywhere: arm-none-eabi-gcc
+     * defaults to -fshort-enums (AAPCS lets enums be as small as their
+     * values), clang for thumbv7em-none-eabi does not, and qnn_tensor_info
+     * tables emitted by qnnc must have one layout for every compiler.  A
+     * switch over qnn_dtype therefore needs a default label. */
+    QNN_DTYPE_FORCE_INT32_ = 0x7fffffff,
 } qnn_dtype;
 
 typedef struct qnn_tensor_info {
@@ -54,6 +67,19 @@ typedef struct qnn_tensor_info {
     float scale;
     int32_t zero_point;
 } qnn_tensor_info;
+
+/* The layout qnnc emits these tables in; pinned so that a compiler with
+ * different defaults fails here rather than misreading them. */
+#ifdef __cplusplus
+#define QNN_STATIC_ASSERT(c, msg) static_assert(c, msg)
+#else
+#define QNN_STATIC_ASSERT(c, msg) _Static_assert(c, msg)
+#endif
+QNN_STATIC_ASSERT(sizeof(qnn_dtype) == 4 && sizeof(qnn_status) == 4, "qnn enums must be 4 bytes");
+QNN_STATIC_ASSERT(offsetof(qnn_tensor_info, dims) == sizeof(void *) + 8 &&
+                      offsetof(qnn_tensor_info, nbytes) == sizeof(void *) + 8 + 4 * QNN_MAX_RANK &&
+                      offsetof(qnn_tensor_info, zero_point) == sizeof(void *) + 16 + 4 * QNN_MAX_RANK,
+                  "qnn_tensor_info layout");
 
 typedef int (*qnn_run_fn)(const void *const inputs[], void *const outputs[], void *scratch);
 
@@ -72,6 +98,25 @@ static inline uint32_t qnn_dtype_size(qnn_dtype dt)
 {
     return dt == QNN_F32 || dt == QNN_I32 ? 4u : dt == QNN_I16 ? 2u : dt == QNN_I8 || dt == QNN_U8 ? 1u : 0u;
 }
+
+/* ---- The runtime library (libqnn_runtime.a, the C files in runtime/) ----
+ * Added so that every NAME_run checks its arguments the same way, in one
+ * place, instead of each compiled model carrying its own copy. */
+
+/* Version of the runtime library, "MAJOR.MINOR.PATCH".  The MAJOR number
+ * changes when this header's ABI changes incompatibly. */
+#define QNN_RUNTIME_VERSION_MAJOR 0
+#define QNN_RUNTIME_VERSION_MINOR 1
+#define QNN_RUNTIME_VERSION_PATCH 0
+const char *qnn_runtime_version(void);
+
+/* The checks NAME_run performs before touching memory: INPUTS and OUTPUTS
+ * and each of their info->num_inputs / info->num_outputs entries must be
+ * non-NULL, and SCRATCH must be non-NULL and aligned to
+ * info->scratch_align (a NULL scratch is allowed when scratch_size is 0).
+ * Returns QNN_OK, QNN_ERR_NULL_ARGUMENT or QNN_ERR_MISALIGNED. */
+int qnn_check_args(const qnn_model_info *info, const void *const inputs[], void *const outputs[],
+                   const void *scratch);
 
 #ifdef __cplusplus
 }
