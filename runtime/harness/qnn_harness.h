@@ -1,0 +1,36 @@
+/* qnn_harness.h - the standalone runner `qnnc --emit=exe` links with a
+ * compiled model: .npy inputs in, .npy outputs out, guard checks, timing.
+ *
+ * Unlike the runtime library this is hosted code (stdio, malloc): on Linux
+ * it uses the C library, on Cortex-M newlib with semihosting, so files and
+ * argv come from the host through the debugger interface. */
+#ifndef QNN_HARNESS_H
+#define QNN_HARNESS_H
+
+#include "qnn_runtime.h"
+
+/* Runs MODEL as the command line ARGV asks (see usage in harness.c or
+ * docs/runtime.md) and returns the process exit status: 0 on success,
+ * 1 when the model fails, a guard is overwritten or a file cannot be read
+ * or written, 2 for a usage error. */
+int qnn_harness_main(int argc, char **argv, const qnn_model_info *model);
+
+/* .npy files (numpy/lib/format.py, format version 1.0-3.0).  npy_read
+ * returns a malloc'd buffer of exactly T->nbytes holding the tensor in T's
+ * dtype, converting '<f8' to f32 and '<i8' to any integer dtype with a
+ * range check (NumPy's defaults); the shape must equal T's.  On failure it
+ * prints "PATH: error: ..." to stderr and returns NULL.  npy_write writes a
+ * version 1.0 C-order file and reports failures the same way. */
+void *qnn_npy_read(const char *path, const qnn_tensor_info *t);
+int qnn_npy_write(const char *path, const qnn_tensor_info *t, const void *data);
+
+/* The harness's clock (harness/clock_posix.c, arm/clock_cortexm.c):
+ * qnn_clock_start prepares it, qnn_clock_ticks reads a monotonic count,
+ * qnn_clock_ticks_per_us converts, and qnn_clock_name says which source
+ * is in use so that printed figures can be interpreted. */
+void qnn_clock_start(void);
+uint64_t qnn_clock_ticks(void);
+double qnn_clock_ticks_per_us(void);
+const char *qnn_clock_name(void);
+
+#endif /* QNN_HARNESS_H */
