@@ -73,6 +73,9 @@ typedef struct Imp {
     int errors;
     const Onnx__NodeProto *node; /* the node being converted, for messages */
     bool *fused;        /* by node index: consumed by a QDQ fusion */
+    int *fuse_q;        /* by node index: the QuantizeLinear a fused op ends in, or -1 */
+    int *fuse_dq;       /* by node index, 3 per node: the DequantizeLinear feeding inputs 0-2, or -1 */
+    const Onnx__NodeProto *out_node; /* set while converting a fused group: whose output to define */
     Onnx__NodeProto **order; /* nodes in topological order */
     size_t norder;
 } Imp;

@@ -17,7 +17,8 @@
 static OTensor *define_out(Imp *imp, const Onnx__NodeProto *n, size_t i, int32_t type, int rank,
                            const int64_t *dims)
 {
-    OTensor *o = node_out(imp, n, i);
+    /* A fused QDQ group defines the final QuantizeLinear's output. */
+    OTensor *o = node_out(imp, imp->out_node ? imp->out_node : n, i);
     if (!o)
         return NULL;
     o->type = type;
@@ -348,11 +349,15 @@ static bool window(Imp *imp, const Onnx__NodeProto *n, int nsp, const int64_t *i
     return true;
 }
 
+/* Sets strides, pads and (if DIL) dilations, leaving out the defaults so the
+ * printed IR shows only what matters. */
 static void set_window_attrs(Imp *imp, Node *nd, const Window *w, const int64_t *pads, bool dil)
 {
-    node_set_ints(imp->g, nd, ATTR_STRIDES, w->s, 2);
-    node_set_ints(imp->g, nd, ATTR_PADS, pads, 4);
-    if (dil)
+    if (w->s[0] != 1 || w->s[1] != 1)
+        node_set_ints(imp->g, nd, ATTR_STRIDES, w->s, 2);
+    if (pads[0] || pads[1] || pads[2] || pads[3])
+        node_set_ints(imp->g, nd, ATTR_PADS, pads, 4);
+    if (dil && (w->d[0] != 1 || w->d[1] != 1))
         node_set_ints(imp->g, nd, ATTR_DILATIONS, w->d, 2);
 }
 
@@ -937,7 +942,7 @@ bool cv_transpose(Imp *imp, const Onnx__NodeProto *n)
         }
         seen[p[i]] = true;
     }
-    int64_t od[QNN_MAX_RANK];
+    int64_t od[QNN_MAX_RANK] = {0};
     for (int i = 0; i < k; i++)
         od[i] = x->dims[p[i]];
     OTensor *out = define_out(imp, n, 0, x->type, k, od);
@@ -1005,7 +1010,7 @@ bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
         node_error(imp, "pads has %d entries but must have 2 * rank = %d", np, 2 * x->rank);
         return false;
     }
-    int64_t od[QNN_MAX_RANK];
+    int64_t od[QNN_MAX_RANK] = {0};
     bool zero = true;
     for (int i = 0; i < x->rank; i++) {
         if (pads[i] < 0 || pads[i + x->rank] < 0) {

@@ -163,6 +163,8 @@ static bool node_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
     return true;
 }
 
+static void plan_fusion(Imp *imp);
+
 bool quant_annotate(Imp *imp)
 {
     for (size_t k = 0; k < imp->norder; k++) {
@@ -171,13 +173,196 @@ bool quant_annotate(Imp *imp)
             return false;
     }
     imp->node = NULL;
+    plan_fusion(imp);
     return true;
 }
 
-int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t index)
+/* ---------------------------------------------------------------- QDQ fusion */
+
+/* QDQ models (onnxruntime's quantization tool, TensorRT, PyTorch's FX
+ * quantization) wrap each float op in DequantizeLinear on its inputs and
+ * QuantizeLinear on its output.  A Conv or MatMul whose inputs all come
+ * from DequantizeLinear (the weights and bias of constants) and whose only
+ * user is a QuantizeLinear is imported as one quantized conv2d / matmul
+ * with rounding=onnx, as QLinearConv / QLinearMatMul would be: the exact
+ * int32 accumulation, then one round-half-even requantization.  The float
+ * model rounds the accumulation in float32 first, so the two agree except
+ * where that float rounding crosses a .5 boundary of the output scale. */
+
+typedef struct SMap {
+    const char **key;
+    int *val;
+    size_t cap;
+} SMap;
+
+static uint64_t fnv(const char *s)
 {
-    (void)imp, (void)n, (void)index;
-    return 0;
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return h;
+}
+
+static void smap_init(SMap *m, size_t n)
+{
+    m->cap = 16;
+    while (m->cap < 2 * n + 16)
+        m->cap *= 2;
+    m->key = xcalloc(m->cap, sizeof *m->key);
+    m->val = xcalloc(m->cap, sizeof *m->val);
+}
+
+static void smap_free(SMap *m)
+{
+    free(m->key);
+    free(m->val);
+}
+
+/* The value slot of KEY, created (value DFLT) if absent. */
+static int *smap_at(SMap *m, const char *key, int dflt)
+{
+    size_t h = (size_t)fnv(key) & (m->cap - 1);
+    while (m->key[h] && strcmp(m->key[h], key))
+        h = (h + 1) & (m->cap - 1);
+    if (!m->key[h]) {
+        m->key[h] = key;
+        m->val[h] = dflt;
+    }
+    return &m->val[h];
+}
+
+static bool is_op(const Onnx__NodeProto *n, const char *op) { return !strcmp(n->op_type, op); }
+
+static const char *input_name(const Onnx__NodeProto *n, size_t i)
+{
+    return i < n->n_input && n->input[i] && *n->input[i] ? n->input[i] : NULL;
+}
+
+/* The 'axis' of a per-axis DequantizeLinear (scale with > 1 entries) over
+ * a tensor of rank RANK, or -1 for per-tensor. */
+static int dq_axis(Imp *imp, const Onnx__NodeProto *dq, int rank)
+{
+    OTensor *s = node_in(imp, dq, 1);
+    if (!s || !s->c || s->c->numel <= 1)
+        return -1;
+    int64_t a = attr_int(dq, "axis", 1);
+    return (int)(a < 0 ? a + rank : a);
+}
+
+static void plan_fusion(Imp *imp)
+{
+    size_t nn = imp->norder;
+    imp->fuse_q = arena_alloc(&imp->arena, (nn + 1) * sizeof *imp->fuse_q);
+    imp->fuse_dq = arena_alloc(&imp->arena, (3 * nn + 1) * sizeof *imp->fuse_dq);
+    for (size_t k = 0; k < nn; k++)
+        imp->fuse_q[k] = imp->fuse_dq[3 * k] = imp->fuse_dq[3 * k + 1] = imp->fuse_dq[3 * k + 2] = -1;
+    SMap prod, uses, user;
+    smap_init(&prod, 4 * nn);
+    smap_init(&uses, 4 * nn);
+    smap_init(&user, 4 * nn);
+    for (size_t k = 0; k < nn; k++) {
+        const Onnx__NodeProto *n = imp->order[k];
+        for (size_t j = 0; j < n->n_output; j++)
+            if (n->output[j] && *n->output[j])
+                *smap_at(&prod, n->output[j], -1) = (int)k;
+        for (size_t j = 0; j < n->n_input; j++)
+            if (input_name(n, j)) {
+                ++*smap_at(&uses, n->input[j], 0);
+                *smap_at(&user, n->input[j], -1) = (int)k;
+            }
+    }
+    const Onnx__GraphProto *gp = imp->model->graph;
+    for (size_t i = 0; i < gp->n_output; i++)
+        if (gp->output[i]->name)
+            *smap_at(&uses, gp->output[i]->name, 0) += 1 << 20; /* never fused away */
+    int *fused_uses = xcalloc(nn + 1, sizeof *fused_uses);
+
+    for (size_t k = 0; k < nn; k++) {
+        const Onnx__NodeProto *f = imp->order[k];
+        bool conv = is_op(f, "Conv"), mm = is_op(f, "MatMul");
+        if ((!conv && !mm) || f->n_output < 1 || !f->output[0] || !*f->output[0])
+            continue;
+        if (*smap_at(&uses, f->output[0], 0) != 1)
+            continue;
+        int q = *smap_at(&user, f->output[0], -1);
+        if (q < 0 || !is_op(imp->order[q], "QuantizeLinear") || !input_name(imp->order[q], 0) ||
+            strcmp(imp->order[q]->input[0], f->output[0]) != 0)
+            continue;
+        int dq[3] = {-1, -1, -1};
+        bool ok = input_name(f, 0) && input_name(f, 1) && (mm ? f->n_input == 2 : true);
+        for (size_t i = 0; ok && i < 3; i++) {
+            const char *in = input_name(f, i);
+            if (!in)
+                continue;
+            int p = *smap_at(&prod, in, -1);
+            if (p < 0 || !is_op(imp->order[p], "DequantizeLinear") || !input_name(imp->order[p], 0)) {
+                ok = false;
+                break;
+            }
+            dq[i] = p;
+            if (i == 0)
+                continue;
+            /* Weights and bias: constants, quantized along the output
+             * channels of conv weights or the columns of matmul's b. */
+            OTensor *c = ot_find(imp, imp->order[p]->input[0]);
+            if (!c || !c->c || (i == 2 && c->type != OT_INT32)) {
+                ok = false;
+                break;
+            }
+            int ax = dq_axis(imp, imp->order[p], c->rank);
+            if (i == 1 && ax >= 0 && ax != (conv ? 0 : c->rank - 1))
+                ok = false;
+        }
+        if (!ok)
+            continue;
+        imp->fuse_q[k] = q;
+        imp->fused[q] = true;
+        for (int i = 0; i < 3; i++)
+            if ((imp->fuse_dq[3 * k + i] = dq[i]) >= 0)
+                fused_uses[dq[i]]++;
+    }
+    /* A DequantizeLinear all of whose users were fused disappears. */
+    for (size_t k = 0; k < nn; k++) {
+        const Onnx__NodeProto *d = imp->order[k];
+        if (fused_uses[k] && d->n_output >= 1 && *smap_at(&uses, d->output[0], 0) == fused_uses[k])
+            imp->fused[k] = true;
+    }
+    free(fused_uses);
+    smap_free(&prod);
+    smap_free(&uses);
+    smap_free(&user);
+}
+
+int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
+{
+    if (!imp->fuse_q || imp->fuse_q[k] < 0)
+        return 0;
+    const Onnx__NodeProto *qn = imp->order[imp->fuse_q[k]];
+    OTensor *in[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        int p = imp->fuse_dq[3 * k + (size_t)i];
+        if (p < 0)
+            continue;
+        imp->node = imp->order[p];
+        if (!node_operands(imp, imp->order[p], false))
+            return -1;
+        in[i] = node_in(imp, imp->order[p], 0);
+    }
+    const Quant *yq;
+    int32_t zt;
+    imp->node = qn;
+    if (!read_qparams(imp, qn, 1, 2, -1, 0, &yq, &zt))
+        return -1;
+    if (yq->count != 1) {
+        node_error(imp, "per-axis quantization of an activation is not supported");
+        return -1;
+    }
+    imp->node = n;
+    imp->out_node = qn;
+    bool ok = is_op(n, "Conv") ? conv_common(imp, n, in[0], in[1], in[2], zt, yq, true)
+                               : matmul_quant(imp, n, in[0], in[1], zt, yq, true);
+    imp->out_node = NULL;
+    return ok ? 1 : -1;
 }
 
 /* ---------------------------------------------------------------- converters */
