@@ -86,11 +86,16 @@ double fp_round_half_even(double x)
 {
     if (!isfinite(x))
         return x;
+    if (fabs(x) >= 0x1p52)
+        return x;  /* already an integer */
+    /* Compare with the half-way point f + 0.5 (exact below 2^52) rather
+     * than computing x - f: for x in (-1, 0) that difference is not
+     * representable and can round onto 0.5. */
     double f = floor(x);
-    double d = x - f;  /* exact: f and x share the binade or f is 0 */
-    if (d < 0.5)
+    double h = f + 0.5;
+    if (x < h)
         return f;
-    if (d > 0.5)
+    if (x > h)
         return f + 1;
     return fmod(f, 2.0) == 0 ? f : f + 1;
 }
@@ -119,12 +124,16 @@ int64_t fp_round_product_half_even(int64_t acc, double m, int64_t lo, int64_t hi
         return fp_clamp_i64(0, lo, hi);
     if (fabs(p) >= 0x1p60)
         return p > 0 ? hi : lo;
+    /* From 2^52 up every double is an integer, and p, the double nearest
+     * the true product (ties to even), is also its half-even rounding. */
+    if (fabs(p) >= 0x1p52)
+        return fp_clamp_i64((int64_t)p, lo, hi);
     double f = floor(p);
-    double d = p - f;  /* exact */
+    double h = f + 0.5;  /* exact below 2^52 */
     double r;
-    if (d < 0.5) {
+    if (p < h) {
         r = f;
-    } else if (d > 0.5) {
+    } else if (p > h) {
         r = f + 1;
     } else {
         /* p sits on a tie.  The true product is p + e exactly (fma computes

@@ -272,6 +272,26 @@ static void test_edges(void)
         CHECK_EQ(fp_round_product_half_even(acc, 0.5 - 0x1p-54, INT64_MIN, INT64_MAX), 1073741823,
                  "rp hidden non-tie below");
     }
+    /* Products that round to an exact .5 in double without being a tie:
+     * m = (5*2^52 + 1) / 3 / 2^53 is a double (the numerator is divisible
+     * by 3 since 2^52 = 1 mod 3), and 3*m = 2.5 + 2^-53 exactly, which
+     * rounds to the double 2.5.  The true value lies above the tie: 3.
+     * With acc = -3 it lies below -2.5: -3. */
+    {
+        double mm = ldexp((double)(((UINT64_C(5) << 52) + 1) / 3), -53);
+        CHECK_EQ(3.0 * mm == 2.5, 1, "3*m rounds to 2.5 in double");
+        CHECK_EQ(fp_round_product_half_even(3, mm, -100, 100), 3, "rp 2.5+2^-53 -> 3");
+        CHECK_EQ(fp_round_product_half_even(-3, mm, -100, 100), -3, "rp -2.5-2^-53 -> -3");
+    }
+    /* Just inside -0.5: p = -0.5 + 2^-54, whose distance to floor(p) = -1
+     * is not a double (it would round onto 0.5).  Exact value
+     * -0.49999999999999994... rounds to 0. */
+    CHECK_EQ(fp_round_product_half_even(-61719, 0x1.0fd50fc851cb9p-17, -100, 100), 0, "rp just above -0.5");
+    CHECK_EQ(fp_round_half_even(-0.5 + 0x1p-54), 0, "rhe just above -0.5");
+    CHECK_EQ(fp_round_half_even(-0x1p-60), 0, "rhe tiny negative");
+    /* Past 2^52 every double is an integer. */
+    CHECK_EQ(fp_round_product_half_even((INT64_C(1) << 53) - 1, 1.0, INT64_MIN, INT64_MAX),
+             (INT64_C(1) << 53) - 1, "rp 2^53-1");
     /* Saturation of doubles. */
     CHECK_EQ(fp_saturate(NAN, -128, 127), 0, "sat nan");
     CHECK_EQ(fp_saturate(-INFINITY, -128, 127), -128, "sat -inf");
@@ -326,7 +346,16 @@ static void test_random(void)
     for (long i = 0; i < 300000; i++) {
         int64_t acc = rnd_i32();
         double m;
-        if (i % 4 == 0) {
+        if (i % 4 == 1) {
+            /* m = (k + 1/2) / acc rounded to double: acc*m lands on or
+             * next to a tie, and often rounds onto it without being one. */
+            acc = (int64_t)(rnd64() % 200001) - 100000;
+            if (acc == 0)
+                acc = 7;
+            m = ((double)(int64_t)(rnd64() % 4001) + 0.5) / (double)acc;
+            if (m < 0)
+                m = -m;
+        } else if (i % 4 == 0) {
             /* Dyadic multipliers produce real ties. */
             m = ldexp((double)(rnd64() % 64 + 1), -(int)(rnd64() % 8) - 1);
             acc = (int64_t)(rnd64() % 20001) - 10000;

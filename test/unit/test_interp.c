@@ -392,6 +392,20 @@ static void test_add_mul(void)
     tflite(n);
     EXPECT_I(n->result, -128);
 
+    begin("add tflite precision");
+    /* Scales 0.05, 0.13 -> 0.1: real (0.05*-109 + 0.13*100) / 0.1 =
+     * 75.4999933 (float32 scales), just below the tie: 75 in both modes.
+     * TFLite's 20 bits of headroom keep it there (with 10 bits the
+     * fixed-point path would reach 76; cross-checked with an independent
+     * Python model of the TFLite ADD kernel). */
+    Value *ta = C(TY(DT_I8, QT(0.05f, 0), 2), I8(-109, -113));
+    Value *tb = C(TY(DT_I8, QT(0.13f, 0), 2), I8(100, 95));
+    /* Second element: (-5.65 + 12.35) / 0.1 = 67, far from a tie. */
+    EXPECT_I(NODE(OP_ADD, TY(DT_I8, QT(0.1f, 0), 2), ta, tb)->result, 75, 67);
+    n = NODE(OP_ADD, TY(DT_I8, QT(0.1f, 0), 2), ta, tb);
+    tflite(n);
+    EXPECT_I(n->result, 75, 67);
+
     begin("mul quantized ties");
     /* a real 0.5*[3, 5, -3] = [1.5, 2.5, -1.5], b = 1: onnx [2, 2, -2].
      * tflite MUL: multiplier 0.5 = (2^30, shift 0), so only SRDHM rounds,
@@ -598,10 +612,10 @@ static void test_layout(void)
     EXPECT_F(n->result, 0, 1, 3, 4, 2, 5, 6);
 
     begin("concat with different scales");
-    /* a q(1,0) [1,3] copies; b q(0.5, 1) [4, 6] is real 1.5, 2.5 ->
-     * onnx 2, 2 (even); tflite (float scale 0.5, bias -0.5) 2, 3 (away). */
+    /* a q(1,0) [1,3] copies; b q(0.5, 3) [6, 8] is real 1.5, 2.5 ->
+     * onnx 2, 2 (even); tflite (float scale 0.5, bias -1.5) 2, 3 (away). */
     Value *qa = C(TY(DT_I8, QT(1, 0), 2), I8(1, 3));
-    Value *qb = C(TY(DT_I8, QT(0.5f, 1), 2), I8(4, 6));
+    Value *qb = C(TY(DT_I8, QT(0.5f, 3), 2), I8(6, 8));
     n = NODE(OP_CONCAT, TY(DT_I8, QT(1, 0), 4), qa, qb);
     node_set_int(G, n, ATTR_AXIS, 0);
     EXPECT_I(n->result, 1, 3, 2, 2);
