@@ -969,6 +969,9 @@ void check_consistency(Loader &L)
 
 extern "C" bool config_load(const char *path, QnncConfig *cfg) noexcept
 {
+    /* Loading over an earlier file: the diag engine must not keep its text. */
+    if (cfg->path && cfg->source)
+        diag_add_source(cfg->path, "", 0);
     config_set_string(&cfg->path, path);
     size_t len;
     char *text = read_file(path, &len);
