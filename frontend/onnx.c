@@ -209,8 +209,14 @@ Value *onnx_val(Imp *imp, OTensor *t)
         return t->v;
     if (t->c)
         return t->v = onnx_const_perm(imp, t, NULL, NULL);
-    if (t->vt)
+    if (t->vt) {
+        /* When only size-1 dimensions move (C == 1, or H == W == 1 after a
+         * global pool) the element order is the same: a reshape will do. */
+        const int64_t *d = t->vt->type.dims;
+        if (d[3] == 1 || (d[1] == 1 && d[2] == 1))
+            return t->v = emit_reshape(imp, t->vt, 4, t->dims, ir_name(imp, t->name, ".nchw"));
         return t->v = emit_transpose(imp, t->vt, perm_to_nchw, ir_name(imp, t->name, ".nchw"));
+    }
     node_error(imp, "tensor '%s' has no value (importer bug)", t->name);
     return NULL;
 }
@@ -226,6 +232,10 @@ Value *onnx_val_nhwc(Imp *imp, OTensor *t)
     Value *v = onnx_val(imp, t);
     if (!v)
         return NULL;
+    if (t->dims[1] == 1 || (t->dims[2] == 1 && t->dims[3] == 1)) {
+        int64_t d[4] = {t->dims[0], t->dims[2], t->dims[3], t->dims[1]};
+        return t->vt = emit_reshape(imp, v, 4, d, ir_name(imp, t->name, ".nhwc"));
+    }
     return t->vt = emit_transpose(imp, v, perm_to_nhwc, ir_name(imp, t->name, ".nhwc"));
 }
 

@@ -110,9 +110,10 @@ static Value *bcast_operand(Imp *imp, OTensor *t, int r, bool nhwc)
     return v4 ? onnx_val_nhwc(imp, v4) : NULL;
 }
 
-static Value *scalar_f32(Imp *imp, const char *name, float v)
+/* A scalar f32 constant named BASE + SUFFIX. */
+static Value *scalar_f32(Imp *imp, const char *base, const char *suffix, float v)
 {
-    return const_f32(imp, name, 0, NULL, &v);
+    return graph_add_const(imp->g, ir_name(imp, base, suffix), tt_make(DT_F32, 0, NULL, NULL), &v);
 }
 
 static bool finish(OTensor *out, Value *v, bool nhwc)
@@ -170,7 +171,7 @@ bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
         for (int i = 0; i < 4; i++)
             t.dims[i] = od[perm_to_nhwc[i]];
     if (op == 'S' && !y->c) {
-        Value *ops[2] = {b, scalar_f32(imp, ".minus_one", -1.0f)};
+        Value *ops[2] = {b, scalar_f32(imp, y->name, ".minus_one", -1.0f)};
         b = emit(imp, OP_MUL, ops, 2, ir_name(imp, y->name, ".neg"), b->type)->result;
     }
     Value *ops[2] = {a, b};
@@ -257,10 +258,10 @@ bool cv_hard_sigmoid(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, x->dims);
     if (!v || !out)
         return false;
-    Value *ops[2] = {v, scalar_f32(imp, ".alpha", attr_float(n, "alpha", 0.2f))};
+    Value *ops[2] = {v, scalar_f32(imp, out->name, ".alpha", attr_float(n, "alpha", 0.2f))};
     Value *m = emit(imp, OP_MUL, ops, 2, ir_name(imp, out->name, ".mul"), v->type)->result;
     ops[0] = m;
-    ops[1] = scalar_f32(imp, ".beta", attr_float(n, "beta", 0.5f));
+    ops[1] = scalar_f32(imp, out->name, ".beta", attr_float(n, "beta", 0.5f));
     Value *a = emit(imp, OP_ADD, ops, 2, ir_name(imp, out->name, ".add"), v->type)->result;
     Node *c = emit(imp, OP_CLIP, &a, 1, ir_name(imp, out->name, NULL), v->type);
     node_set_float(imp->g, c, ATTR_MIN, 0.0f);
@@ -652,7 +653,7 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
     }
     bool add_c = C && beta != 0.0f && !bias_done;
     if (alpha != 1.0f) {
-        Value *ops[2] = {y, scalar_f32(imp, ".alpha", alpha)};
+        Value *ops[2] = {y, scalar_f32(imp, out->name, ".alpha", alpha)};
         y = emit(imp, OP_MUL, ops, 2, ir_name(imp, out->name, add_c ? ".scaled" : NULL), yt)->result;
     }
     if (add_c) {
@@ -660,7 +661,7 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
         if (!c)
             return false;
         if (beta != 1.0f) {
-            Value *ops[2] = {c, scalar_f32(imp, ".beta", beta)};
+            Value *ops[2] = {c, scalar_f32(imp, out->name, ".beta", beta)};
             c = emit(imp, OP_MUL, ops, 2, ir_name(imp, C->name, ".beta"), c->type)->result;
         }
         Value *ops[2] = {y, c};

@@ -226,3 +226,45 @@ qnodes = [
 save(model(qnodes, [vi("x", [1, 3, 8, 8])], [vi("y", [1, 2, 6, 6], TensorProto.UINT8)], qinits), "qdq_conv.onnx")
 npy("qdq_conv.y.npy", yq)
 npy("cnn.x_nhwc.npy", np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
+
+# Layout-sensitive ops on an NHWC tensor: broadcasting with lower-rank
+# constants, Sub/Div by constants, activations, Pad, AveragePool with
+# ceil_mode and count_include_pad (the ceil padding is not counted), and a
+# Transpose to NHWC that needs no IR op at all.
+x2 = rng.standard_normal((1, 2, 6, 6)).astype(np.float32)
+w3 = (rng.standard_normal((3, 2, 1, 1))).astype(np.float32)
+cb = rng.standard_normal((3, 1, 1)).astype(np.float32)
+t = conv2d_nchw(x2.astype(np.float64), w3, np.zeros(3))
+t = t.astype(np.float32)
+t = t + cb
+t = t - np.float32(0.5)
+t = t / np.float32(4.0)
+t = np.where(t >= 0, t, np.float32(0.1) * t).astype(np.float32)
+t = np.clip(np.float32(0.3) * t + np.float32(0.5), 0, 1).astype(np.float32)
+tp = np.pad(t, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=0.0)
+# AveragePool k=3, s=2, pads=1, ceil_mode=1, count_include_pad=1 on 6x6:
+# output ceil((6+2-3)/2)+1 = 4; the last window reaches one past the
+# padded input, and that extra tap is not counted.
+ap = np.zeros((1, 3, 4, 4), np.float64)
+for i in range(4):
+    for j in range(4):
+        win = tp[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3].astype(np.float64)
+        ap[:, :, i, j] = win.sum(axis=(2, 3)) / (win.shape[2] * win.shape[3])
+lay_out = ap.transpose(0, 2, 3, 1)
+lay_nodes = [
+    helper.make_node("Conv", ["x", "w3"], ["c"], name="conv"),
+    helper.make_node("Add", ["c", "cb"], ["a"], name="add"),
+    helper.make_node("Sub", ["a", "half"], ["s"], name="sub"),
+    helper.make_node("Div", ["s", "four"], ["d"], name="div"),
+    helper.make_node("LeakyRelu", ["d"], ["l"], alpha=0.1, name="leaky"),
+    helper.make_node("HardSigmoid", ["l"], ["h"], alpha=0.3, name="hsig"),
+    helper.make_node("AveragePool", ["h"], ["p"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                     ceil_mode=1, count_include_pad=1, name="avg"),
+    helper.make_node("Transpose", ["p"], ["y"], perm=[0, 2, 3, 1], name="to_nhwc"),
+]
+lay_inits = [numpy_helper.from_array(w3, "w3"), numpy_helper.from_array(cb, "cb"),
+             numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+             numpy_helper.from_array(np.array(4.0, np.float32), "four")]
+save(model(lay_nodes, [vi("x", [1, 2, 6, 6])], [vi("y", [1, 4, 4, 3])], lay_inits), "layout.onnx")
+npy("layout.x.npy", x2)
+npy("layout.y.npy", lay_out.astype(np.float32))
