@@ -180,17 +180,19 @@ static int clamp_op(const Node *n, const void *const in[], void *out, float mn, 
     QIndex qi;
     qindex_init(&qi, xt);
     int64_t dlo = dt_min(dt), dhi = dt_max(dt);
-    for (int64_t i = 0; i < cnt; i++) {
-        QParam p = qparam_at(&qi, i);
-        int64_t lo = isnan(mn) ? dlo : quantize_real(mn, p, ROUND_ONNX, dlo, dhi);
-        int64_t hi = isnan(mx) ? dhi : quantize_real(mx, p, ROUND_ONNX, dlo, dhi);
-        int64_t v = ld_int(in[0], dt, i);
-        if (v < lo)
-            v = lo;
-        if (v > hi)
-            v = hi;
-        st_int(out, dt, i, v);
+    /* Quantize the bounds once per channel. */
+    int64_t nch = quant_is_per_tensor(xt->quant) ? 1 : xt->quant->count;
+    int64_t *lo = xmalloc((size_t)nch * 2 * sizeof *lo), *hi = lo + nch;
+    for (int64_t c = 0; c < nch; c++) {
+        QParam p = qparam_chan(xt->quant, c);
+        lo[c] = isnan(mn) ? dlo : quantize_real(mn, p, ROUND_ONNX, dlo, dhi);
+        hi[c] = isnan(mx) ? dhi : quantize_real(mx, p, ROUND_ONNX, dlo, dhi);
     }
+    for (int64_t i = 0; i < cnt; i++) {
+        int64_t c = nch == 1 ? 0 : (i / qi.inner) % qi.dim;
+        st_int(out, dt, i, fp_clamp_i64(ld_int(in[0], dt, i), lo[c], hi[c]));
+    }
+    free(lo);
     return 0;
 }
 
