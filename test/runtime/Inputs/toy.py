@@ -2,6 +2,7 @@
 
   toy.py make DIR    writes a.npy, b.npy (int8 [2,8]) and variants for the
                      harness's error paths
+  toy.py check-affine DIR   checks DIR/yf.npy from affine_model.c exactly
   toy.py check DIR   checks DIR/y.npy against two references computed here
                      from the scales alone: TFLite's int8 Add in exact
                      integer arithmetic (bit-exact), and the real-valued sum
@@ -88,6 +89,10 @@ def make(d):
     big = b.astype(np.int64)
     big[1, 2] = 300
     np.save(f"{d}/b_big.npy", big)
+    # For affine_model.c: exact in f32, NumPy's default float64 on disk.
+    x = np.array([[0.5, -1.25], [1000.0, -0.0], [3.0e-3, 1.5e20]])
+    np.save(f"{d}/x.npy", x.astype(np.float32))
+    np.save(f"{d}/x64.npy", x)
 
 
 def check(d):
@@ -106,5 +111,14 @@ def check(d):
     print(f"toy: {y.size} outputs bit-exact with the integer reference, within {err:.0f} LSB of the float one")
 
 
+def check_affine(d):
+    x, y = np.load(f"{d}/x.npy"), np.load(f"{d}/yf.npy")
+    assert y.dtype == np.float32 and y.shape == (3, 2), (y.dtype, y.shape)
+    want = np.float32(2) * x + np.float32(1)
+    if not np.array_equal(y, want):
+        sys.exit(f"affine: {y} != {want}")
+    print(f"affine: {y.size} outputs exact")
+
+
 if __name__ == "__main__":
-    {"make": make, "check": check}[sys.argv[1]](sys.argv[2])
+    {"make": make, "check": check, "check-affine": check_affine}[sys.argv[1]](sys.argv[2])
