@@ -371,25 +371,27 @@ struct Loader {
         return false;
     }
 
-    bool get_string(const std::string &key, const toml::node &v, std::string &out, bool nonempty = true)
+    /* A string, which no key allows to be empty. */
+    bool get_string(const std::string &key, const toml::node &v, std::string &out)
     {
         if (!want(key, v, toml::node_type::string, "a string"))
             return false;
         out = v.as_string()->get();
-        if (nonempty && out.empty()) {
+        if (out.empty()) {
             error(v.source(), format("'%s' must not be empty", key.c_str()));
             return false;
         }
         return true;
     }
 
-    /* An enum value given as a string: returns its index in NAMES or -1. */
+    /* An enum value given as a string: returns its index in NAMES or -1.
+     * WHAT replaces "'KEY'" at the start of the message (for entries of an
+     * array). */
     int get_enum(const std::string &key, const toml::node &v, const char *const *names, const char *what = nullptr)
     {
-        std::string s;
         if (!want(key, v, toml::node_type::string, "a string"))
             return -1;
-        s = v.as_string()->get();
+        const std::string &s = v.as_string()->get();
         int i = config_lookup(names, s.data(), s.size());
         if (i >= 0)
             return i;
