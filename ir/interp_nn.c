@@ -590,8 +590,10 @@ static int avg_pool_run(const Node *n, const PoolGeom *pg, bool include_pad,
                             v = avg;
                         } else {
                             int64_t d = avg - xp.zp;
-                            if (d < INT32_MIN || d > INT32_MAX)
-                                return free(m_count), interp_fail(n, "average out of int32 range");
+                            if (d < INT32_MIN || d > INT32_MAX) {
+                                free(m_count);
+                                return interp_fail(n, "average out of int32 range");
+                            }
                             v = fp_mul_by_quantized_multiplier((int32_t)d, tfl.mult, tfl.shift) +
                                 (int64_t)yp.zp;
                         }
