@@ -99,9 +99,12 @@ static void print_tensor(const qnn_tensor_info *t, const void *data)
         switch (t->dtype) {
         case QNN_F32: {
             float f = ((const float *)data)[i];
+            /* Without <math.h>, whose classification macros call into
+             * libm on some C libraries: NaN is unequal to itself, and
+             * only an infinity minus itself is not 0. */
             if (f != f)
                 fputs("nan", stdout);
-            else if (f > 3.4e38f || f < -3.4e38f)
+            else if (f - f != 0)
                 fputs(f < 0 ? "-inf" : "inf", stdout);
             else
                 printf("%.7g", (double)f);
@@ -129,8 +132,13 @@ static int info_consistent(const qnn_model_info *m)
         uint64_t n = qnn_dtype_size(t->dtype);
         if (!n || t->rank < 0 || t->rank > QNN_MAX_RANK)
             return 0;
-        for (int d = 0; d < t->rank; d++)
-            n *= t->dims[d] < 0 ? 0xFFFFFFFFu : (uint32_t)t->dims[d];
+        for (int d = 0; d < t->rank; d++) {
+            if (t->dims[d] < 0)
+                return 0;
+            n *= (uint32_t)t->dims[d];
+            if (n > UINT32_MAX) /* nbytes is 32 bits; also keeps n from wrapping */
+                return 0;
+        }
         if (n != t->nbytes)
             return 0;
     }
