@@ -1,0 +1,222 @@
+"""An independent Python model of qnnc's integer arithmetic, for
+random-ref.test.
+
+  random_ref.py gen OUT.qir OUT.expected   writes a graph of random cases
+                                           and the values it must produce
+  random_ref.py compare EXPECTED ACTUAL    compares qnnc-run --print output
+
+The model is written from the rules, not from the C code: exact rational
+arithmetic (fractions.Fraction, whose round() is half to even) for the
+onnx mode, and gemmlowp / TFLite fixed point as those projects define it
+for the tflite mode (SaturatingRoundingDoublingHighMul rounds a*b/2^31 to
+nearest with ties up; RoundingDivideByPOT rounds half away from zero;
+QuantizeMultiplier rounds the 31-bit significand half away from zero).
+"""
+import math
+import random
+import struct
+import sys
+from fractions import Fraction
+
+INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
+
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def srdhm(a, b):
+    if a == b == INT32_MIN:
+        return INT32_MAX
+    return math.floor(Fraction(a * b, 2**31) + Fraction(1, 2))
+
+
+def rdbpot(x, e):
+    v = Fraction(x, 2**e)
+    f = math.floor(v)
+    if v - f == Fraction(1, 2):
+        return f + 1 if x >= 0 else f
+    return round(v)
+
+
+def quantize_multiplier(m):
+    if m == 0:
+        return 0, 0
+    q, e = math.frexp(m)
+    qf = math.floor(q * 2**31 + 0.5)  # q > 0: half away from zero
+    if qf == 2**31:
+        qf //= 2
+        e += 1
+    if e < -31:
+        return 0, 0
+    assert e <= 30
+    return qf, e
+
+
+def wrap32(v):
+    v &= 0xFFFFFFFF
+    return v - 2**32 if v >= 2**31 else v
+
+
+def mbqm(x, mult, shift):
+    left, right = max(shift, 0), max(-shift, 0)
+    return rdbpot(srdhm(wrap32(x * 2**left), mult), right)
+
+
+def clamp(v, lo, hi):
+    return max(lo, min(hi, v))
+
+
+def rne_exact(x, m):
+    """Half-even rounding of the exact product of integer x and double m."""
+    return round(Fraction(x) * Fraction(m))
+
+
+I8 = (-128, 127)
+I32 = (INT32_MIN, INT32_MAX)
+
+
+def fmt(v):
+    return "%.9g" % v
+
+
+def gen(qir_path, exp_path):
+    rnd = random.Random(20261122)
+    lines, outs, expected = [], [], []
+
+    def out(name, values):
+        outs.append(name)
+        expected.append("%%%s %s" % (name, values))
+
+    # requantize i32 -> i32 over multipliers from 2^-35 to 2^29.
+    specials = [INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX, 3, -3, 5, -5, 2**30, -2**30]
+    xs = specials + [rnd.randint(INT32_MIN, INT32_MAX) for _ in range(40)] + \
+        [rnd.randint(-1000, 1000) for _ in range(20)] + list(range(-12, 13))
+    for k in range(17):
+        sx = f32(rnd.uniform(0.5, 1.0) * 2.0 ** rnd.randint(-20, 0))
+        if k < 3:
+            sx = 1.0
+        ratio = 2.0 ** rnd.randint(-35, 28) * (1 if k % 3 == 0 else rnd.uniform(1, 2))
+        if k >= 14:
+            ratio = 2.0 ** (13 - k)  # 1/2, 1/4, 1/8: many exact ties
+        sy = f32(sx / ratio)
+        zy = rnd.randint(-100, 100)
+        m = sx / sy  # double, as the interpreter computes it
+        for mode in ("onnx", "tflite"):
+            name = "rq%d_%s" % (k, mode)
+            lines.append("  const %%xs%d_%s : i32[%d] q(%s, 0) = [%s]" % (k, mode, len(xs), fmt(sx), ", ".join(map(str, xs))))
+            lines.append("  %%%s = requantize(%%xs%d_%s) {rounding=%s} : i32[%d] q(%s, %d)"
+                         % (name, k, mode, mode, len(xs), fmt(sy), zy))
+            if mode == "onnx":
+                ys = [clamp(rne_exact(x, m) + zy, *I32) for x in xs]
+            else:
+                mult, shift = quantize_multiplier(m)
+                ys = [clamp(mbqm(x, mult, shift) + zy, *I32) for x in xs]
+            out(name, ys)
+
+    # add / mul on i8 with random scales and zero points.
+    n = 48
+    for k in range(10):
+        sa, sb, sy = (f32(rnd.uniform(0.005, 0.2)) for _ in range(3))
+        za, zb, zy = (rnd.randint(-20, 20) for _ in range(3))
+        if k >= 8:
+            sa, sb, sy = (0.5, 0.25, 2.0) if k == 8 else (0.25, 0.25, 0.5)  # ties
+        a = [rnd.randint(-128, 127) for _ in range(n)]
+        b = [rnd.randint(-128, 127) for _ in range(n)]
+        lines.append("  const %%a%d : i8[%d] q(%s, %d) = [%s]" % (k, n, fmt(sa), za, ", ".join(map(str, a))))
+        lines.append("  const %%b%d : i8[%d] q(%s, %d) = [%s]" % (k, n, fmt(sb), zb, ", ".join(map(str, b))))
+        for op in ("add", "mul"):
+            for mode in ("onnx", "tflite"):
+                name = "%s%d_%s" % (op, k, mode)
+                lines.append("  %%%s = %s(%%a%d, %%b%d) {rounding=%s} : i8[%d] q(%s, %d)"
+                             % (name, op, k, k, mode, n, fmt(sy), zy))
+                ys = []
+                for x, z in zip(a, b):
+                    if mode == "onnx":
+                        ra, rb = sa * (x - za), sb * (z - zb)  # doubles
+                        r = ra + rb if op == "add" else ra * rb
+                        ys.append(clamp(round(r / sy) + zy, *I8))  # round(): half even
+                    elif op == "add":
+                        tm = 2 * max(sa, sb)
+                        ma, sha = quantize_multiplier(sa / tm)
+                        mb, shb = quantize_multiplier(sb / tm)
+                        mo, sho = quantize_multiplier(tm / ((1 << 20) * sy))
+                        s = mbqm((x - za) * 2**20, ma, sha) + mbqm((z - zb) * 2**20, mb, shb)
+                        ys.append(clamp(mbqm(s, mo, sho) + zy, *I8))
+                    else:
+                        mm, sh = quantize_multiplier(sa * sb / sy)
+                        ys.append(clamp(mbqm((x - za) * (z - zb), mm, sh) + zy, *I8))
+                out(name, ys)
+
+    # dense with per-channel weights and a bias, both modes.
+    N, K, M = 4, 24, 8
+    sx, sy = f32(0.02), f32(0.05)
+    zx, zy = -7, 3
+    ws = [f32(rnd.uniform(0.001, 0.01)) for _ in range(M)]
+    x = [rnd.randint(-128, 127) for _ in range(N * K)]
+    w = [rnd.randint(-127, 127) for _ in range(M * K)]
+    bias = [rnd.randint(-3000, 3000) for _ in range(M)]
+    lines.append("  const %%dx : i8[%d,%d] q(%s, %d) = [%s]" % (N, K, fmt(sx), zx, ", ".join(map(str, x))))
+    lines.append("  const %%dw : i8[%d,%d] q(axis=0, scales=[%s], zero_points=[%s]) = [%s]"
+                 % (M, K, ", ".join(map(fmt, ws)), ", ".join(["0"] * M), ", ".join(map(str, w))))
+    lines.append("  const %%db : i32[%d] = [%s]" % (M, ", ".join(map(str, bias))))
+    for mode in ("onnx", "tflite"):
+        name = "dense_" + mode
+        lines.append("  %%%s = dense(%%dx, %%dw, %%db) {rounding=%s} : i8[%d,%d] q(%s, %d)"
+                     % (name, mode, N, M, fmt(sy), zy))
+        ys = []
+        for i in range(N):
+            for o in range(M):
+                acc = bias[o] + sum((x[i * K + k] - zx) * w[o * K + k] for k in range(K))
+                m = sx * ws[o] / sy
+                if mode == "onnx":
+                    ys.append(clamp(rne_exact(acc, m) + zy, *I8))
+                else:
+                    mult, shift = quantize_multiplier(m)
+                    ys.append(clamp(mbqm(acc, mult, shift) + zy, *I8))
+        out(name, ys)
+
+    with open(qir_path, "w") as f:
+        f.write("graph @random_ref {\n%s\n  output %s\n}\n" % ("\n".join(lines), ", ".join("%" + o for o in outs)))
+    with open(exp_path, "w") as f:
+        for e in expected:
+            f.write(e + "\n")
+
+
+def parse_values(text):
+    return [int(v) for v in text.strip().strip("[]").split(",")]
+
+
+def compare(exp_path, act_path):
+    exp = {}
+    for line in open(exp_path):
+        name, vals = line.split(" ", 1)
+        exp[name] = eval(vals)
+    checked = bad = 0
+    for line in open(act_path):
+        name = line.split(" ", 1)[0]
+        if name not in exp:
+            continue
+        got = parse_values(line[line.rindex(" ["):])
+        want = exp.pop(name)
+        for i, (g, w) in enumerate(zip(got, want)):
+            checked += 1
+            if g != w:
+                bad += 1
+                if bad <= 20:
+                    print("MISMATCH %s[%d]: interpreter %d, model %d" % (name, i, g, w))
+        if len(got) != len(want):
+            bad += 1
+            print("MISMATCH %s: %d values, model has %d" % (name, len(got), len(want)))
+    for name in exp:
+        bad += 1
+        print("MISSING %s" % name)
+    print("random_ref: %d values checked, %d mismatches" % (checked, bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "gen":
+        gen(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(compare(sys.argv[2], sys.argv[3]))
