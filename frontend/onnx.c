@@ -34,62 +34,86 @@ const int64_t perm_to_nchw[4] = {0, 3, 1, 2};
 
 typedef struct OpEntry {
     const char *name;
+    int min_inputs; /* inputs 0 .. min_inputs-1 are required */
     ConvertFn *fn;
 } OpEntry;
 
 /* Every op qnnc imports, with the function converting it.  Opset-specific
  * forms (attribute vs. input) are handled inside each function. */
 static const OpEntry op_table[] = {
-    {"Conv", cv_conv},
-    {"BatchNormalization", cv_batchnorm},
-    {"Gemm", cv_gemm},
-    {"MatMul", cv_matmul},
-    {"Add", cv_binary},
-    {"Sub", cv_binary},
-    {"Mul", cv_binary},
-    {"Div", cv_binary},
-    {"Relu", cv_unary},
-    {"LeakyRelu", cv_unary},
-    {"Sigmoid", cv_unary},
-    {"Tanh", cv_unary},
-    {"HardSwish", cv_unary},
-    {"Clip", cv_clip},
-    {"HardSigmoid", cv_hard_sigmoid},
-    {"MaxPool", cv_pool},
-    {"AveragePool", cv_pool},
-    {"GlobalAveragePool", cv_global_avg_pool},
-    {"Softmax", cv_softmax},
-    {"Concat", cv_concat},
-    {"Flatten", cv_flatten},
-    {"Reshape", cv_reshape},
-    {"Transpose", cv_transpose},
-    {"Squeeze", cv_squeeze},
-    {"Unsqueeze", cv_unsqueeze},
-    {"Pad", cv_pad},
-    {"Identity", cv_identity},
-    {"Dropout", cv_dropout},
-    {"Constant", cv_constant},
-    {"Shape", cv_shape},
-    {"Gather", cv_gather},
-    {"Slice", cv_slice},
-    {"Cast", cv_cast},
-    {"ConstantOfShape", cv_constant_of_shape},
-    {"QuantizeLinear", cv_quantize},
-    {"DequantizeLinear", cv_dequantize},
-    {"QLinearConv", cv_qlinear_conv},
-    {"QLinearMatMul", cv_qlinear_matmul},
-    {"ConvInteger", cv_conv_integer},
-    {"MatMulInteger", cv_matmul_integer},
+    {"Conv", 2, cv_conv},
+    {"BatchNormalization", 5, cv_batchnorm},
+    {"Gemm", 2, cv_gemm},
+    {"MatMul", 2, cv_matmul},
+    {"Add", 2, cv_binary},
+    {"Sub", 2, cv_binary},
+    {"Mul", 2, cv_binary},
+    {"Div", 2, cv_binary},
+    {"Relu", 1, cv_unary},
+    {"LeakyRelu", 1, cv_unary},
+    {"Sigmoid", 1, cv_unary},
+    {"Tanh", 1, cv_unary},
+    {"HardSwish", 1, cv_unary},
+    {"Clip", 1, cv_clip},
+    {"HardSigmoid", 1, cv_hard_sigmoid},
+    {"MaxPool", 1, cv_pool},
+    {"AveragePool", 1, cv_pool},
+    {"GlobalAveragePool", 1, cv_global_avg_pool},
+    {"Softmax", 1, cv_softmax},
+    {"Concat", 1, cv_concat},
+    {"Flatten", 1, cv_flatten},
+    {"Reshape", 1, cv_reshape},
+    {"Transpose", 1, cv_transpose},
+    {"Squeeze", 1, cv_squeeze},
+    {"Unsqueeze", 1, cv_unsqueeze},
+    {"Pad", 1, cv_pad},
+    {"Identity", 1, cv_identity},
+    {"Dropout", 1, cv_dropout},
+    {"Constant", 0, cv_constant},
+    {"Shape", 1, cv_shape},
+    {"Gather", 2, cv_gather},
+    {"Slice", 1, cv_slice},
+    {"Cast", 1, cv_cast},
+    {"ConstantOfShape", 1, cv_constant_of_shape},
+    {"QuantizeLinear", 2, cv_quantize},
+    {"DequantizeLinear", 2, cv_dequantize},
+    {"QLinearConv", 8, cv_qlinear_conv},
+    {"QLinearMatMul", 8, cv_qlinear_matmul},
+    {"ConvInteger", 2, cv_conv_integer},
+    {"MatMulInteger", 2, cv_matmul_integer},
 };
 
-static ConvertFn *find_op(const Onnx__NodeProto *n)
+static const OpEntry *find_entry(const Onnx__NodeProto *n)
 {
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
         return NULL;
     for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
         if (!strcmp(op_table[i].name, n->op_type))
-            return op_table[i].fn;
+            return &op_table[i];
     return NULL;
+}
+
+static ConvertFn *find_op(const Onnx__NodeProto *n)
+{
+    const OpEntry *e = find_entry(n);
+    return e ? e->fn : NULL;
+}
+
+/* The converters may assume their required inputs and first output exist. */
+static bool check_arity(Imp *imp, const Onnx__NodeProto *n)
+{
+    const OpEntry *e = find_entry(n);
+    for (int i = 0; i < e->min_inputs; i++) {
+        if ((size_t)i >= n->n_input || !n->input[i] || !*n->input[i]) {
+            imp_error(imp, "node '%s' (%s): input %d is required but missing", node_label(n), n->op_type, i);
+            return false;
+        }
+    }
+    if (n->n_output < 1 || !n->output[0] || !*n->output[0]) {
+        imp_error(imp, "node '%s' (%s): it has no output", node_label(n), n->op_type);
+        return false;
+    }
+    return true;
 }
 
 /* ---------------------------------------------------------------- IR building */
@@ -254,6 +278,8 @@ static bool check_supported(Imp *imp)
             else
                 imp_error(imp, "node '%s' (%s, opset %lld): unsupported op", node_label(n), n->op_type,
                           (long long)imp->opset);
+            ok = false;
+        } else if (!check_arity(imp, n)) {
             ok = false;
         }
     }

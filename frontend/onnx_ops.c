@@ -18,6 +18,14 @@ static OTensor *define_out(Imp *imp, const Onnx__NodeProto *n, size_t i, int32_t
                            const int64_t *dims)
 {
     /* A fused QDQ group defines the final QuantizeLinear's output. */
+    int64_t cnt = 1;
+    for (int d = 0; d < rank; d++) {
+        if (dims[d] < 1 || dims[d] > INT32_MAX || (cnt *= dims[d]) > INT32_MAX) {
+            node_error(imp, dims[d] < 1 ? "the result would be an empty tensor, which qnnc does not support"
+                                        : "the result would have more than 2^31 elements");
+            return NULL;
+        }
+    }
     OTensor *o = node_out(imp, imp->out_node ? imp->out_node : n, i);
     if (!o)
         return NULL;
@@ -309,8 +317,13 @@ static bool window(Imp *imp, const Onnx__NodeProto *n, int nsp, const int64_t *i
     }
     const char *ap = attr_str(imp, n, "auto_pad", "NOTSET");
     for (int j = 0; j < 2; j++) {
-        if (w->k[j] < 1 || w->s[j] < 1 || w->d[j] < 1 || w->pads[j] < 0 || w->pads[j + 2] < 0) {
-            node_error(imp, "kernel, strides and dilations must be positive and pads non-negative");
+        /* Bounding every number by 2^24 keeps the arithmetic below far
+         * from overflow; no real model comes near it. */
+        const int64_t lim = INT64_C(1) << 24;
+        if (w->k[j] < 1 || w->s[j] < 1 || w->d[j] < 1 || w->pads[j] < 0 || w->pads[j + 2] < 0 ||
+            w->k[j] > lim || w->s[j] > lim || w->d[j] > lim || w->pads[j] > lim || w->pads[j + 2] > lim) {
+            node_error(imp, "kernel, strides and dilations must be positive and pads non-negative (and all "
+                            "below 2^24)");
             return false;
         }
         int64_t eff = w->d[j] * (w->k[j] - 1) + 1;
@@ -1016,6 +1029,10 @@ bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
     for (int i = 0; i < x->rank; i++) {
         if (pads[i] < 0 || pads[i + x->rank] < 0) {
             node_error(imp, "negative pads (cropping) are not supported");
+            return false;
+        }
+        if (pads[i] > INT32_MAX || pads[i + x->rank] > INT32_MAX) {
+            node_error(imp, "pads are too large");
             return false;
         }
         od[i] = x->dims[i] + pads[i] + pads[i + x->rank];
