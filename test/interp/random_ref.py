@@ -176,6 +176,66 @@ def gen(qir_path, exp_path):
                     ys.append(clamp(mbqm(acc, mult, shift) + zy, *I8))
         out(name, ys)
 
+    # global_avg_pool, same and different output quantization.
+    for k, (h, w, same) in enumerate([(2, 2, True), (2, 2, False), (3, 3, True), (3, 3, False), (2, 3, False)]):
+        C = 6
+        sx, zx = f32(rnd.uniform(0.01, 0.1)), rnd.randint(-30, 30)
+        sy, zy = (sx, zx) if same else (f32(rnd.uniform(0.01, 0.1)), rnd.randint(-30, 30))
+        if k == 1:
+            sy = f32(sx * 2)  # multiplier 0.5: ties
+        x = [rnd.randint(-128, 127) for _ in range(h * w * C)]
+        lines.append("  const %%gx%d : i8[1,%d,%d,%d] q(%s, %d) = [%s]" % (k, h, w, C, fmt(sx), zx, ", ".join(map(str, x))))
+        cnt = h * w
+        for mode in ("onnx", "tflite"):
+            name = "gap%d_%s" % (k, mode)
+            lines.append("  %%%s = global_avg_pool(%%gx%d) {rounding=%s} : i8[1,1,1,%d] q(%s, %d)"
+                         % (name, k, mode, C, fmt(sy), zy))
+            ys = []
+            for c in range(C):
+                vals = x[c::C]
+                if mode == "onnx":
+                    S = sum(v - zx for v in vals)
+                    ys.append(clamp(rne_exact(S, sx / (sy * cnt)) + zy, *I8))
+                else:
+                    T = sum(vals)
+                    avg = (T + cnt // 2) // cnt if T >= 0 else -((-T + cnt // 2) // cnt)
+                    if same:
+                        ys.append(clamp(avg, *I8))
+                    else:
+                        mm, sh = quantize_multiplier(sx / sy)
+                        ys.append(clamp(mbqm(avg - zx, mm, sh) + zy, *I8))
+            out(name, ys)
+
+    # concat requantizing two operands into a third quantization.
+    for k in range(4):
+        qs = [(f32(rnd.uniform(0.02, 0.2)), rnd.randint(-20, 20)) for _ in range(3)]
+        if k == 3:
+            qs = [(0.5, 3), (0.25, -2), (1.0, 0)]  # ties
+        parts = [[rnd.randint(-128, 127) for _ in range(24)] for _ in range(2)]
+        for j in range(2):
+            lines.append("  const %%cc%d_%d : i8[24] q(%s, %d) = [%s]"
+                         % (k, j, fmt(qs[j][0]), qs[j][1], ", ".join(map(str, parts[j]))))
+        so, zo = qs[2]
+        for mode in ("onnx", "tflite"):
+            name = "cat%d_%s" % (k, mode)
+            lines.append("  %%%s = concat(%%cc%d_0, %%cc%d_1) {axis=0, rounding=%s} : i8[48] q(%s, %d)"
+                         % (name, k, k, mode, fmt(so), zo))
+            ys = []
+            for j in range(2):
+                si, zi = qs[j]
+                for v in parts[j]:
+                    if mode == "onnx":
+                        ys.append(clamp(rne_exact(v - zi, si / so) + zo, *I8))
+                    else:
+                        # TFLite ConcatenationWithScaling, float32 throughout;
+                        # every step below is one float32 operation.
+                        scale = f32(si * f32(1.0 / so))
+                        bias = f32(-zi * scale)
+                        t = f32(f32(v * scale) + bias)
+                        r = math.floor(abs(t) + 0.5) * (1 if t >= 0 else -1)
+                        ys.append(clamp(int(r) + zo, *I8))
+            out(name, ys)
+
     with open(qir_path, "w") as f:
         f.write("graph @random_ref {\n%s\n  output %s\n}\n" % ("\n".join(lines), ", ".join("%" + o for o in outs)))
     with open(exp_path, "w") as f:
