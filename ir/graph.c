@@ -298,7 +298,11 @@ static bool attr_equal(const Attr *a, const Attr *b)
 
 static bool value_equal(const Value *a, const Value *b)
 {
-    if (a->kind != b->kind || strcmp(a->name, b->name) != 0 || !type_equal(&a->type, &b->type))
+    if (a->kind != b->kind || strcmp(a->name, b->name) != 0 || !type_equal(&a->type, &b->type) ||
+        a->has_range != b->has_range)
+        return false;
+    if (a->has_range && (memcmp(&a->range_lo, &b->range_lo, sizeof a->range_lo) != 0 ||
+                         memcmp(&a->range_hi, &b->range_hi, sizeof a->range_hi) != 0))
         return false;
     if (a->kind == VAL_CONST) {
         int64_t n = type_nbytes(&a->type);

@@ -225,6 +225,11 @@ typedef struct Value {
     Node *def;         /* VAL_NODE: the defining node */
     const void *data;  /* VAL_CONST: type_nbytes(&type) bytes, little-endian */
     const char *sidecar; /* VAL_CONST: sidecar file it was read from, or NULL */
+    /* The real-value range [range_lo, range_hi] an f32 input or node result
+     * takes on the calibration data: written by the calibrate pass (text:
+     * `range(lo, hi)` after the type), read by quantize to pick scales. */
+    bool has_range;
+    float range_lo, range_hi;
     SrcLoc loc;
 } Value;
 

@@ -563,6 +563,20 @@ static const void *parse_file_data(Parser *P, const TensorType *t, const char **
 
 /* ---------------------------------------------------------------- statements */
 
+/* [ `range` `(` FLOAT `,` FLOAT `)` ] after the type of an input or node. */
+static void parse_range(Parser *P, Value *v)
+{
+    if (!is_word(&P->tok, "range"))
+        return;
+    next(P);
+    expect(P, '(', "after 'range'");
+    v->range_lo = float_lit(P, "the low end of the range");
+    expect(P, ',', "between the ends of the range");
+    v->range_hi = float_lit(P, "the high end of the range");
+    expect(P, ')', "after the range");
+    v->has_range = true;
+}
+
 /* `input %name : TYPE` and `const %name : TYPE = DATA`; the current token
  * is the keyword. */
 static void parse_input_or_const(Parser *P, bool is_const)
@@ -580,6 +594,7 @@ static void parse_input_or_const(Parser *P, bool is_const)
     Value *v;
     if (!is_const) {
         v = graph_add_input(P->g, name, t);
+        parse_range(P, v);
     } else {
         expect(P, '=', "after the constant's type");
         const void *data;
@@ -765,6 +780,7 @@ static void parse_node(Parser *P)
     Node *node = graph_add_node(P->g, op, operands, n, name, t);
     node->loc = own_loc(P, name_tok.loc);
     node->result->loc = node->loc;
+    parse_range(P, node->result);
     for (int i = 0; i < nattrs; i++) {
         PendingAttr *a = &attrs[i];
         switch (attr_info[a->id].kind) {

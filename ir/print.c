@@ -36,6 +36,18 @@ static void print_float(FILE *out, float f)
     fputs(text_format_float(buf, f), out);
 }
 
+/* The calibrated range annotation, when the value has one. */
+static void print_range(FILE *out, const Value *v)
+{
+    if (!v->has_range)
+        return;
+    fputs(" range(", out);
+    print_float(out, v->range_lo);
+    fputs(", ", out);
+    print_float(out, v->range_hi);
+    fputc(')', out);
+}
+
 /* Reads one little-endian integer element at P, sign-extended. */
 static int64_t load_int(const unsigned char *p, DType dt)
 {
@@ -148,6 +160,7 @@ static void print_node(FILE *out, const Node *n)
     }
     fputs(" : ", out);
     type_print(out, &n->result->type);
+    print_range(out, n->result);
     fputc('\n', out);
 }
 
@@ -209,6 +222,7 @@ bool ir_print(FILE *out, const Graph *g, const PrintOptions *opts)
         const Value *v = g->inputs.data[i];
         fprintf(out, "  input %%%s : ", v->name);
         type_print(out, &v->type);
+        print_range(out, v);
         fputc('\n', out);
     }
     for (int i = 0; i < g->consts.len; i++) {

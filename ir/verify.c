@@ -245,6 +245,16 @@ static bool value_ok(Verifier *v, const Value *val)
     }
     if (t->quant && !check_quant(v, val))
         ok = false;
+    if (val->has_range) {
+        if (t->dtype != DT_F32 || val->kind == VAL_CONST) {
+            verr(v, val->loc, "%%%s: only f32 inputs and node results carry a calibrated range", vname(val));
+            ok = false;
+        } else if (!isfinite(val->range_lo) || !isfinite(val->range_hi) || val->range_lo > val->range_hi) {
+            verr(v, val->loc, "%%%s: range(%g, %g) must be finite with low <= high", vname(val),
+                 (double)val->range_lo, (double)val->range_hi);
+            ok = false;
+        }
+    }
     if (val->kind == VAL_CONST && !val->data) {
         verr(v, val->loc, "%%%s: constant has no data", vname(val));
         ok = false;
