@@ -47,6 +47,15 @@ static bool need_float(Imp *imp, const OTensor *t)
     return true;
 }
 
+/* Ops that only move or drop values (relu, clip, max_pool) work on
+ * quantized integers too, keeping the quantization. */
+static bool need_float_or_q(Imp *imp, const OTensor *t)
+{
+    if (t->type != OT_FLOAT && t->quant && t->quant->axis < 0)
+        return true;
+    return need_float(imp, t);
+}
+
 static OTensor *temp_tensor(Imp *imp, const char *name, int32_t type, int rank, const int64_t *dims)
 {
     OTensor *t = arena_alloc(&imp->arena, sizeof *t);
@@ -191,9 +200,9 @@ bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
 bool cv_unary(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = node_in(imp, n, 0);
-    if (!need_float(imp, x))
-        return false;
     const char *op = n->op_type;
+    if (!(strcmp(op, "Relu") ? need_float(imp, x) : need_float_or_q(imp, x)))
+        return false;
     OpId id = !strcmp(op, "Relu") ? OP_RELU : !strcmp(op, "LeakyRelu") ? OP_LEAKY_RELU
             : !strcmp(op, "Sigmoid") ? OP_SIGMOID : !strcmp(op, "Tanh") ? OP_TANH : OP_HARD_SWISH;
     bool nhwc;
@@ -204,6 +213,7 @@ bool cv_unary(Imp *imp, const Onnx__NodeProto *n)
     Node *nd = emit(imp, id, &v, 1, ir_name(imp, out->name, NULL), v->type);
     if (id == OP_LEAKY_RELU)
         node_set_float(imp->g, nd, ATTR_ALPHA, attr_float(n, "alpha", 0.01f)); /* LeakyRelu: alpha 0.01 */
+    out->quant = x->quant;
     return finish(out, nd->result, nhwc);
 }
 
@@ -228,7 +238,7 @@ static bool clip_bound(Imp *imp, const Onnx__NodeProto *n, size_t i, bool *has, 
 bool cv_clip(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = node_in(imp, n, 0);
-    if (!need_float(imp, x))
+    if (!need_float_or_q(imp, x))
         return false;
     bool hmin, hmax;
     float lo = 0, hi = 0;
@@ -252,6 +262,7 @@ bool cv_clip(Imp *imp, const Onnx__NodeProto *n)
         node_set_float(imp->g, nd, ATTR_MIN, lo);
     if (hmax)
         node_set_float(imp->g, nd, ATTR_MAX, hi);
+    out->quant = x->quant;
     return finish(out, nd->result, nhwc);
 }
 
@@ -446,7 +457,7 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = node_in(imp, n, 0);
     bool is_max = n->op_type[0] == 'M';
-    if (!need_float(imp, x))
+    if (!(is_max ? need_float_or_q(imp, x) : need_float(imp, x)))
         return false;
     if (is_max && n->n_output > 1 && n->output[1] && *n->output[1]) {
         node_error(imp, "the Indices output of MaxPool is not supported");
@@ -479,12 +490,23 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
     if (!v)
         return false;
     int64_t od[4] = {x->dims[0], x->dims[1], w.out[0], w.out[1]};
-    OTensor *out = define_out(imp, n, 0, OT_FLOAT, x->rank, nsp == 1 ? (int64_t[]){od[0], od[1], od[3]} : od);
+    OTensor *out = define_out(imp, n, 0, x->type, x->rank, nsp == 1 ? (int64_t[]){od[0], od[1], od[3]} : od);
     if (!out)
         return false;
-    OTensor *o4 = nsp == 1 ? temp_tensor(imp, out->name, OT_FLOAT, 4, od) : out;
+    out->quant = x->quant;
+    OTensor *o4 = nsp == 1 ? temp_tensor(imp, out->name, x->type, 4, od) : out;
     int64_t phys[4] = {od[0], od[2], od[3], od[1]};
     int64_t pads[4] = {w.pads[0], w.pads[1], w.pads[2] + w.extra[0], w.pads[3] + w.extra[1]};
+    for (int i = 0; i < 4; i++) {
+        /* A window entirely in the padding has no value (max of nothing,
+         * average of nothing); the IR forbids such pads. */
+        int64_t eff = w.d[i % 2] * (w.k[i % 2] - 1) + 1;
+        if (pads[i] >= eff) {
+            node_error(imp, "padding %lld is not smaller than the kernel extent %lld", (long long)pads[i],
+                       (long long)eff);
+            return false;
+        }
+    }
     bool include_pad = !is_max && attr_int(n, "count_include_pad", 0) != 0;
     if (include_pad && (w.extra[0] || w.extra[1])) {
         /* ONNX AveragePool with ceil_mode: the padding ceil_mode adds is
@@ -504,7 +526,8 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
         include_pad = false;
     }
     Node *nd = emit(imp, is_max ? OP_MAX_POOL : OP_AVG_POOL, &v, 1,
-                    ir_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL), tt_make(DT_F32, 4, phys, NULL));
+                    ir_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL),
+                    tt_make(v->type.dtype, 4, phys, v->type.quant));
     node_set_ints(imp->g, nd, ATTR_KERNEL, w.k, 2);
     set_window_attrs(imp, nd, &w, pads, is_max);
     if (include_pad)

@@ -165,6 +165,23 @@ static bool node_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
 
 static void plan_fusion(Imp *imp);
 
+/* Relu, Clip and MaxPool only move or drop values, so raw integers are
+ * exactly a quantized tensor of scale 1 and zero point 0.  Runs after the
+ * real annotations, which take precedence. */
+static void annotate_raw(Imp *imp, const Onnx__NodeProto *n)
+{
+    const char *op = n->op_type;
+    if (strcmp(op, "Relu") && strcmp(op, "Clip") && strcmp(op, "MaxPool"))
+        return;
+    OTensor *t = node_in(imp, n, 0);
+    if (t && !t->quant && !t->v && !t->vt &&
+        (t->type == OT_INT8 || t->type == OT_UINT8 || t->type == OT_INT16)) {
+        float one = 1.0f;
+        int32_t zero = 0;
+        t->quant = quant_new(&imp->arena, -1, 1, &one, &zero);
+    }
+}
+
 bool quant_annotate(Imp *imp)
 {
     for (size_t k = 0; k < imp->norder; k++) {
@@ -172,6 +189,8 @@ bool quant_annotate(Imp *imp)
         if (!node_operands(imp, imp->node, true))
             return false;
     }
+    for (size_t k = 0; k < imp->norder; k++)
+        annotate_raw(imp, imp->order[k]);
     imp->node = NULL;
     plan_fusion(imp);
     return true;
