@@ -191,6 +191,8 @@ bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *w, OTe
                  const Quant *oq, bool rounding);
 bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, int32_t otype,
                   const Quant *oq, bool rounding);
+bool gemm_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, OTensor *c, int32_t otype,
+                const Quant *oq);
 
 /* onnx_quant.c */
 ConvertFn cv_quantize, cv_dequantize, cv_qlinear_conv, cv_qlinear_matmul, cv_conv_integer,

@@ -1152,3 +1152,39 @@ bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, in
         node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
     return finish(out, nd->result, false);
 }
+
+/* A fused QDQ Gemm (alpha = beta = 1, A not transposed): dense with the
+ * constant B re-laid to [N, K] and an int32 bias C of shape [N]. */
+bool gemm_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, OTensor *C, int32_t otype,
+                const Quant *oq)
+{
+    bool tb = attr_int(n, "transB", 0) != 0;
+    if (A->rank != 2 || B->rank != 2 || !B->c) {
+        node_error(imp, "A and B must be matrices, B a constant");
+        return false;
+    }
+    int64_t K = tb ? B->dims[1] : B->dims[0], N = tb ? B->dims[0] : B->dims[1];
+    if (A->dims[1] != K) {
+        node_error(imp, "A has %lld columns but B' has %lld rows", (long long)A->dims[1], (long long)K);
+        return false;
+    }
+    if (C && (C->rank != 1 || C->dims[0] != N)) {
+        node_error(imp, "the quantized bias must have shape [%lld]", (long long)N);
+        return false;
+    }
+    int64_t od[2] = {A->dims[0], N};
+    OTensor *out = define_out(imp, n, 0, otype, 2, od);
+    if (!out)
+        return false;
+    out->quant = oq;
+    static const int64_t p[2] = {1, 0};
+    Value *ops[3] = {onnx_val(imp, A), tb ? onnx_val(imp, B) : onnx_const_perm(imp, B, p, ".t"),
+                     C ? onnx_val(imp, C) : NULL};
+    if (!ops[0] || !ops[1] || (C && !ops[2]))
+        return false;
+    DType dt;
+    onnx_dtype(otype, &dt);
+    Node *nd = emit(imp, OP_DENSE, ops, C ? 3 : 2, ir_name(imp, out->name, NULL), tt_make(dt, 2, od, oq));
+    node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
+    return finish(out, nd->result, false);
+}

@@ -200,10 +200,10 @@ bool quant_annotate(Imp *imp)
 
 /* QDQ models (onnxruntime's quantization tool, TensorRT, PyTorch's FX
  * quantization) wrap each float op in DequantizeLinear on its inputs and
- * QuantizeLinear on its output.  A Conv or MatMul whose inputs all come
+ * QuantizeLinear on its output.  A Conv, MatMul or Gemm whose inputs all come
  * from DequantizeLinear (the weights and bias of constants) and whose only
- * user is a QuantizeLinear is imported as one quantized conv2d / matmul
- * with rounding=onnx, as QLinearConv / QLinearMatMul would be: the exact
+ * user is a QuantizeLinear is imported as one quantized conv2d / matmul /
+ * dense with rounding=onnx, as QLinearConv / QLinearMatMul would be: the exact
  * int32 accumulation, then one round-half-even requantization.  The float
  * model rounds the accumulation in float32 first, so the two agree except
  * where that float rounding crosses a .5 boundary of the output scale. */
@@ -298,8 +298,11 @@ static void plan_fusion(Imp *imp)
 
     for (size_t k = 0; k < nn; k++) {
         const Onnx__NodeProto *f = imp->order[k];
-        bool conv = is_op(f, "Conv"), mm = is_op(f, "MatMul");
-        if ((!conv && !mm) || f->n_output < 1 || !f->output[0] || !*f->output[0])
+        bool conv = is_op(f, "Conv"), mm = is_op(f, "MatMul"), gemm = is_op(f, "Gemm");
+        if ((!conv && !mm && !gemm) || f->n_output < 1 || !f->output[0] || !*f->output[0])
+            continue;
+        if (gemm && (attr_float(f, "alpha", 1.0f) != 1.0f || attr_float(f, "beta", 1.0f) != 1.0f ||
+                     attr_int(f, "transA", 0) != 0))
             continue;
         if (*smap_at(&uses, f->output[0], 0) != 1)
             continue;
@@ -328,8 +331,11 @@ static void plan_fusion(Imp *imp)
                 ok = false;
                 break;
             }
+            /* Per-channel weights must be along the output channels: axis
+             * 0 of conv weights and of Gemm's B^T, the last axis of B. */
             int ax = dq_axis(imp, imp->order[p], c->rank);
-            if (i == 1 && ax >= 0 && ax != (conv ? 0 : c->rank - 1))
+            int want = conv || (gemm && attr_int(f, "transB", 0)) ? 0 : c->rank - 1;
+            if (i == 1 && ax >= 0 && ax != want)
                 ok = false;
         }
         if (!ok)
@@ -378,7 +384,8 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
     }
     imp->node = n;
     imp->out_node = qn;
-    bool ok = is_op(n, "Conv") ? conv_common(imp, n, in[0], in[1], in[2], zt, yq, true)
+    bool ok = is_op(n, "Conv")   ? conv_common(imp, n, in[0], in[1], in[2], zt, yq, true)
+            : is_op(n, "Gemm") ? gemm_quant(imp, n, in[0], in[1], in[2], zt, yq)
                                : matmul_quant(imp, n, in[0], in[1], zt, yq, true);
     imp->out_node = NULL;
     return ok ? 1 : -1;

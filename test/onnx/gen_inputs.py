@@ -268,3 +268,47 @@ lay_inits = [numpy_helper.from_array(w3, "w3"), numpy_helper.from_array(cb, "cb"
 save(model(lay_nodes, [vi("x", [1, 2, 6, 6])], [vi("y", [1, 4, 4, 3])], lay_inits), "layout.onnx")
 npy("layout.x.npy", x2)
 npy("layout.y.npy", lay_out.astype(np.float32))
+
+# A QDQ MLP: Gemm (transB=1, per-channel int8 weights, int32 bias) and
+# MatMul (per-column weights), each wrapped in DQ/Q: fused into dense and
+# matmul.
+xm = rng.standard_normal((2, 6)).astype(np.float32)
+ms, mz = np.float32(0.03), np.int8(-3)
+w1q = rng.integers(-60, 60, (4, 6)).astype(np.int8)
+w1s = rng.uniform(0.005, 0.02, 4).astype(np.float32)
+b1s = (np.float32(ms) * w1s).astype(np.float32)
+b1q = rng.integers(-500, 500, 4).astype(np.int32)
+h_s, h_z = np.float32(0.05), np.int8(5)
+w2q = rng.integers(-60, 60, (4, 3)).astype(np.int8)
+w2s = rng.uniform(0.005, 0.02, 3).astype(np.float32)
+o_s, o_z = np.float32(0.02), np.int8(-1)
+
+
+def q8(v, s, z):
+    return np.clip(np.round(v / np.float64(s)) + z, -128, 127).astype(np.int8)
+
+
+xmq = np.clip(np.round(xm / ms) + mz, -128, 127).astype(np.int8)
+h = ((xmq.astype(np.float64) - mz) * ms) @ (w1q * w1s[:, None].astype(np.float64)).T + b1q * b1s.astype(np.float64)
+hq = q8(h, h_s, h_z)
+o = ((hq.astype(np.float64) - h_z) * h_s) @ (w2q * w2s[None, :].astype(np.float64))
+oq = q8(o, o_s, o_z)
+minits = [numpy_helper.from_array(a, n) for a, n in
+          ((np.array(ms), "ms"), (np.array(mz), "mz"), (w1q, "w1q"), (w1s, "w1s"), (np.zeros(4, np.int8), "w1z"),
+           (b1q, "b1q"), (b1s, "b1s"), (np.zeros(4, np.int32), "b1z"), (np.array(h_s), "hs"), (np.array(h_z), "hz"),
+           (w2q, "w2q"), (w2s, "w2s"), (np.zeros(3, np.int8), "w2z"), (np.array(o_s), "os"), (np.array(o_z), "oz"))]
+mnodes = [
+    helper.make_node("QuantizeLinear", ["x", "ms", "mz"], ["xq"], name="q_x"),
+    helper.make_node("DequantizeLinear", ["xq", "ms", "mz"], ["xd"], name="dq_x"),
+    helper.make_node("DequantizeLinear", ["w1q", "w1s", "w1z"], ["w1"], axis=0, name="dq_w1"),
+    helper.make_node("DequantizeLinear", ["b1q", "b1s", "b1z"], ["b1"], axis=0, name="dq_b1"),
+    helper.make_node("Gemm", ["xd", "w1", "b1"], ["h"], transB=1, name="fc1"),
+    helper.make_node("QuantizeLinear", ["h", "hs", "hz"], ["hq"], name="q_h"),
+    helper.make_node("DequantizeLinear", ["hq", "hs", "hz"], ["hd"], name="dq_h"),
+    helper.make_node("DequantizeLinear", ["w2q", "w2s", "w2z"], ["w2"], axis=1, name="dq_w2"),
+    helper.make_node("MatMul", ["hd", "w2"], ["o"], name="fc2"),
+    helper.make_node("QuantizeLinear", ["o", "os", "oz"], ["y"], name="q_y"),
+]
+save(model(mnodes, [vi("x", [2, 6])], [vi("y", [2, 3], TensorProto.INT8)], minits), "qdq_mlp.onnx")
+npy("qdq_mlp.x.npy", xm)
+npy("qdq_mlp.y.npy", oq)
