@@ -159,6 +159,8 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_BATCHNORM: return interp_batchnorm(n, in, out);
     case OP_ADD: return interp_add(n, in, out);
     case OP_MUL: return interp_mul(n, in, out);
+    case OP_SUB: return interp_sub(n, in, out);
+    case OP_DIV: return interp_div(n, in, out);
     case OP_RELU: return interp_relu(n, in, out);
     case OP_CLIP: return interp_clip(n, in, out);
     case OP_LEAKY_RELU:

@@ -22,7 +22,7 @@ typedef int InterpFn(const Node *n, const void *const in[], void *out);
 
 InterpFn interp_conv2d, interp_dense, interp_matmul, interp_max_pool,
     interp_avg_pool, interp_global_avg_pool;
-InterpFn interp_add, interp_mul, interp_relu, interp_clip, interp_unary_float,
+InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_relu, interp_clip, interp_unary_float,
     interp_softmax, interp_quantize, interp_dequantize, interp_requantize,
     interp_lut, interp_batchnorm;
 InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad;

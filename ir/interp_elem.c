@@ -18,7 +18,9 @@ static bool same_shape_numel(const TensorType *a, const TensorType *b)
     return type_numel(a) == type_numel(b);
 }
 
-/* ------------------------------------------------------------ add / mul */
+/* ------------------------------------------------------------ add / sub / mul / div */
+
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } BinaryKind;
 
 /* TFLite int8 ADD (reference_integer_ops::Add, kernels/add.cc Prepare):
  * both inputs are rescaled to a common scale 2*max(sa,sb) with 20 bits of
@@ -46,8 +48,20 @@ static int32_t shl_wrap(int64_t v, int s)
     return (int32_t)((uint32_t)v << s);
 }
 
-static int binary(const Node *n, const void *const in[], void *out, bool is_mul)
+static float binary_f(BinaryKind k, float x, float z)
 {
+    switch (k) {
+    case BIN_ADD: return x + z;
+    case BIN_SUB: return x - z;
+    case BIN_MUL: return x * z;
+    case BIN_DIV: return x / z;
+    }
+    qnn_unreachable();
+}
+
+static int binary(const Node *n, const void *const in[], void *out, BinaryKind kind)
+{
+    bool is_mul = kind == BIN_MUL;
     const TensorType *at = &n->operands[0]->type, *bt = &n->operands[1]->type;
     const TensorType *yt = &n->result->type;
     int64_t cnt = type_numel(yt);
@@ -67,7 +81,7 @@ static int binary(const Node *n, const void *const in[], void *out, bool is_mul)
         float lo = node_float(n, ATTR_ACT_MIN, -INFINITY), hi = node_float(n, ATTR_ACT_MAX, INFINITY);
         for (int64_t i = 0; i < cnt; i++) {
             float x = ld_f32(a, ao[i]), z = ld_f32(b, bo[i]);
-            st_f32(out, i, act_clamp_f(is_mul ? x * z : x + z, lo, hi));
+            st_f32(out, i, act_clamp_f(binary_f(kind, x, z), lo, hi));
         }
         rc = 0;
         goto out;
@@ -75,17 +89,18 @@ static int binary(const Node *n, const void *const in[], void *out, bool is_mul)
     DType ad = at->dtype, bd = bt->dtype, yd = yt->dtype;
     if (!at->quant && !bt->quant && !yt->quant) {
         /* Plain integers: exact in int64 (an i32 product fits), then
-         * saturated to the result type. */
+         * saturated to the result type.  (div is f32-only.) */
         for (int64_t i = 0; i < cnt; i++) {
             int64_t x = ld_int(a, ad, ao[i]), z = ld_int(b, bd, bo[i]);
-            st_int(out, yd, i, fp_clamp_i64(is_mul ? x * z : x + z, dt_min(yd), dt_max(yd)));
+            int64_t r = kind == BIN_MUL ? x * z : kind == BIN_SUB ? x - z : x + z;
+            st_int(out, yd, i, fp_clamp_i64(r, dt_min(yd), dt_max(yd)));
         }
         rc = 0;
         goto out;
     }
     if (!quant_is_per_tensor(at->quant) || !quant_is_per_tensor(bt->quant) ||
         !quant_is_per_tensor(yt->quant)) {
-        interp_fail(n, "per-axis quantization is not supported by add/mul");
+        interp_fail(n, "per-axis quantization is not supported by add/sub/mul");
         goto out;
     }
     QParam ap = qparam_chan(at->quant, 0), bp = qparam_chan(bt->quant, 0);
@@ -94,12 +109,13 @@ static int binary(const Node *n, const void *const in[], void *out, bool is_mul)
     int64_t lo, hi;
     act_range_quantized(n, yt, 0, rounding, &lo, &hi);
     if (rounding != ROUND_TFLITE) {
-        /* ONNX QLinearAdd / QLinearMul: dequantize, operate in real
-         * arithmetic (double), quantize half to even. */
+        /* ONNX QLinearAdd / QLinearMul (and sub, by the same rule):
+         * dequantize, operate in real arithmetic (double), quantize half
+         * to even. */
         for (int64_t i = 0; i < cnt; i++) {
             double ra = (double)ap.scale * (double)(ld_int(a, ad, ao[i]) - ap.zp);
             double rb = (double)bp.scale * (double)(ld_int(b, bd, bo[i]) - bp.zp);
-            double q = (is_mul ? ra * rb : ra + rb) / (double)yp.scale;
+            double q = (is_mul ? ra * rb : kind == BIN_SUB ? ra - rb : ra + rb) / (double)yp.scale;
             st_int(out, yd, i, fp_saturate(fp_round_half_even(q) + yp.zp, lo, hi));
         }
         rc = 0;
@@ -133,8 +149,11 @@ static int binary(const Node *n, const void *const in[], void *out, bool is_mul)
         for (int64_t i = 0; i < cnt; i++) {
             int32_t xa = shl_wrap(ld_int(a, ad, ao[i]) - ap.zp, TFLITE_ADD_LEFT_SHIFT);
             int32_t xb = shl_wrap(ld_int(b, bd, bo[i]) - bp.zp, TFLITE_ADD_LEFT_SHIFT);
-            int64_t sum = (int64_t)fp_mul_by_quantized_multiplier(xa, t.ma, t.sha) +
-                          fp_mul_by_quantized_multiplier(xb, t.mb, t.shb);
+            /* TFLite SUB is ADD with the second rescaled input subtracted
+             * (reference_integer_ops SubElementwise). */
+            int64_t sa = fp_mul_by_quantized_multiplier(xa, t.ma, t.sha);
+            int64_t sb = fp_mul_by_quantized_multiplier(xb, t.mb, t.shb);
+            int64_t sum = kind == BIN_SUB ? sa - sb : sa + sb;
             if (sum < INT32_MIN || sum > INT32_MAX) {
                 interp_fail(n, "rescaled sum overflows int32");
                 goto out;
@@ -150,8 +169,10 @@ out:
     return rc;
 }
 
-int interp_add(const Node *n, const void *const in[], void *out) { return binary(n, in, out, false); }
-int interp_mul(const Node *n, const void *const in[], void *out) { return binary(n, in, out, true); }
+int interp_add(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_ADD); }
+int interp_sub(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_SUB); }
+int interp_mul(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_MUL); }
+int interp_div(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_DIV); }
 
 /* ------------------------------------------------------------ relu / clip */
 

@@ -773,7 +773,7 @@ static void check_batchnorm(const OpCtx *c)
     expect_same_shape(c, x);
 }
 
-/* add, mul: broadcasting binary ops.  Quantized operands may have different
+/* add, sub, mul, div: broadcasting binary ops (div only on f32).  Quantized operands may have different
  * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
 static void check_binary(const OpCtx *c)
 {
@@ -788,6 +788,11 @@ static void check_binary(const OpCtx *c)
     if (is_float(a) && is_float(b)) {
         if (!is_float(y))
             OPERR(c, "%s: result of a float %s must be f32, got %s", c->op, c->op, type_desc(y).s);
+        return;
+    }
+    if (c->n->op == OP_DIV) {
+        OPERR(c, "div: operands must be f32 (there is no quantized div), got %s and %s", type_desc(a).s,
+              type_desc(b).s);
         return;
     }
     if (is_float(a) || is_float(b)) {
@@ -1073,7 +1078,9 @@ static void check_op(const OpCtx *c)
     case OP_MATMUL: check_matmul(c); break;
     case OP_BATCHNORM: check_batchnorm(c); break;
     case OP_ADD:
-    case OP_MUL: check_binary(c); break;
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV: check_binary(c); break;
     case OP_RELU:
     case OP_CLIP:
     case OP_LEAKY_RELU:
