@@ -312,3 +312,29 @@ mnodes = [
 save(model(mnodes, [vi("x", [2, 6])], [vi("y", [2, 3], TensorProto.INT8)], minits), "qdq_mlp.onnx")
 npy("qdq_mlp.x.npy", xm)
 npy("qdq_mlp.y.npy", oq)
+
+# Opset 9 attribute forms: Clip-6 min/max, Pad-2 pads/value, Softmax-1's
+# 2-D coercion on a 4-D NHWC-capable tensor, Squeeze-1/Unsqueeze-1 axes,
+# and a Slice-1 (attributes) in the shape computation of a Reshape.
+xo = rng.standard_normal((1, 3, 4, 4)).astype(np.float32)
+co = np.clip(xo, -0.5, 0.5)
+po = np.pad(co, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=0.25).astype(np.float64)
+flat = po.reshape(1, -1)
+eo = np.exp(flat - flat.max(axis=1, keepdims=True))
+so = (eo / eo.sum(axis=1, keepdims=True)).reshape(po.shape)
+old_out = so.reshape(1, 3, 36)
+onodes = [
+    helper.make_node("Clip", ["x"], ["c"], min=-0.5, max=0.5, name="clip"),
+    helper.make_node("Pad", ["c"], ["p"], pads=[0, 0, 1, 1, 0, 0, 1, 1], value=0.25, name="pad"),
+    helper.make_node("Softmax", ["p"], ["s"], axis=1, name="softmax"),
+    helper.make_node("Squeeze", ["s"], ["sq"], axes=[0], name="squeeze"),
+    helper.make_node("Unsqueeze", ["sq"], ["us"], axes=[0], name="unsqueeze"),
+    helper.make_node("Shape", ["x"], ["shp"], name="shape"),
+    helper.make_node("Slice", ["shp"], ["nc"], starts=[0], ends=[2], name="slice"),
+    helper.make_node("Concat", ["nc", "m1"], ["tgt"], axis=0, name="tgt"),
+    helper.make_node("Reshape", ["us", "tgt"], ["y"], name="reshape"),
+]
+save(model(onodes, [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 36])],
+           [numpy_helper.from_array(np.array([-1], np.int64), "m1")], opset=9), "old_opset.onnx")
+npy("old_opset.x.npy", xo)
+npy("old_opset.y.npy", old_out.astype(np.float32))
