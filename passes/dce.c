@@ -9,8 +9,9 @@
 
 #include <stdlib.h>
 
-bool dce(Graph *g)
+bool dce(Graph *g, const PassContext *ctx)
 {
+    (void)ctx;
     bool *live = xcalloc((size_t)g->values.len, sizeof *live);
     for (int i = 0; i < g->outputs.len; i++)
         live[((Value *)g->outputs.data[i])->id] = true;

@@ -18,6 +18,8 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  --passes=P1,P2,...     passes to run, in order (see the list below)\n"
+    "  --config=FILE          the TOML compile configuration the passes read\n"
+    "                         (calibration data, quantization scheme, tiling)\n"
     "  -o FILE                write the result to FILE (default: stdout)\n"
     "  --print-after-all      print the IR to stderr after every pass\n"
     "  --print-after=PASS     print the IR to stderr after PASS\n"
@@ -42,6 +44,7 @@ typedef struct Options {
     const char *passes;
     const char *print_after;
     const char *sidecar;
+    const char *config;
     long long sidecar_threshold;
     bool print_after_all, verify_each, no_verify, split, verify_diags;
 } Options;
@@ -81,6 +84,8 @@ static Options parse_args(int argc, char **argv)
             o.output = argv[i];
         } else if ((v = flag_value(a, "--passes")) || (v = flag_value(a, "-passes"))) {
             o.passes = v;
+        } else if ((v = flag_value(a, "--config"))) {
+            o.config = v;
         } else if ((v = flag_value(a, "--print-after"))) {
             o.print_after = v;
         } else if ((v = flag_value(a, "--sidecar"))) {
@@ -251,7 +256,7 @@ static bool verify(const Options *o, const Graph *g)
 
 /* Parses, verifies and transforms one chunk.  Returns the graph, or NULL
  * after errors were reported. */
-static Graph *process(const Options *o, const char *file, const char *text, size_t len)
+static Graph *process(const Options *o, const PassContext *ctx, const char *file, const char *text, size_t len)
 {
     Graph *g = ir_parse(file, text, len);
     if (!g || !verify(o, g))
@@ -260,7 +265,7 @@ static Graph *process(const Options *o, const char *file, const char *text, size
         size_t n = strcspn(p, ",");
         if (n) {
             const Pass *pass = pass_lookup(p, n);
-            if (!pass->run(g))
+            if (!pass->run(g, ctx))
                 goto fail;
             if ((o->verify_each || !p[n]) && !verify(o, g)) {
                 fprintf(stderr, "qnnc-opt: the graph is invalid after pass '%s'\n", pass->name);
@@ -300,6 +305,13 @@ static const char *next_separator(const char *p, const char *end)
 int main(int argc, char **argv)
 {
     Options o = parse_args(argc, argv);
+    QnncConfig cfg;
+    config_defaults(&cfg);
+    if (o.config && !config_load(o.config, &cfg)) {
+        config_free(&cfg);
+        return 1;
+    }
+    PassContext ctx = {.cfg = &cfg};
     const char *file = strcmp(o.input, "-") ? o.input : "<stdin>";
     size_t len;
     char *text = read_input(o.input, &len);
@@ -333,7 +345,7 @@ int main(int argc, char **argv)
 
         Expected *exp = NULL;
         int nexp = o.verify_diags ? collect_expected(file, chunk, clen, &exp) : 0;
-        Graph *g = process(&o, file, chunk, clen);
+        Graph *g = process(&o, &ctx, file, chunk, clen);
         if (o.verify_diags) {
             ok &= check_expected(file, exp, nexp);
             diag_clear_captured();
@@ -371,5 +383,6 @@ int main(int argc, char **argv)
     }
     free(out_text);
     free(text);
+    config_free(&cfg);
     return ok ? 0 : 1;
 }
