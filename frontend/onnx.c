@@ -385,10 +385,15 @@ Graph *onnx_import(const char *path, const ImportOptions *opts)
     if (ok && imp.model->graph->name && *imp.model->graph->name)
         gname = imp.model->graph->name;
     if (ok) {
-        imp.g = graph_new("main");
-        /* The graph name must be an IR name too. */
-        imp.g->name = ir_name(&imp, gname, NULL);
-        imp.g->name = arena_strdup(&imp.g->arena, imp.g->name);
+        /* The graph name must be an IR name too; it does not share the
+         * value namespace, so it is sanitized without being reserved. */
+        char *name = xstrdup(gname);
+        for (char *p = name; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                  *p == '_' || *p == '.' || *p == '$' || *p == '-'))
+                *p = '_';
+        imp.g = graph_new(name);
+        free(name);
         imp.g->loc = (SrcLoc){.file = path};
     }
     ok = ok && onnx_inputs(&imp) && onnx_toposort(&imp) && check_supported(&imp);

@@ -120,6 +120,8 @@ static Value *bcast_operand(Imp *imp, OTensor *t, int r, bool nhwc)
         return onnx_val(imp, t);
     if (t->rank == 4)
         return onnx_val_nhwc(imp, t);
+    if (dims_numel(t->dims, t->rank) == 1)
+        return onnx_val(imp, t); /* a scalar broadcasts in any layout */
     int64_t d[4] = {1, 1, 1, 1};
     for (int i = 0; i < t->rank; i++)
         d[r - t->rank + i] = t->dims[i];
@@ -144,17 +146,12 @@ static bool finish(OTensor *out, Value *v, bool nhwc)
 /* ---------------------------------------------------------------- elementwise */
 
 /* Add, Sub, Mul, Div with numpy broadcasting (ONNX "multidirectional
- * broadcasting").  The IR has add and mul; Sub(a, b) is add(a, -b) and
- * Div(a, c) for a constant c is mul(a, 1/c).  Negation is exact in float;
- * the reciprocal adds one rounding (<= 1 ulp), within the conformance
- * tolerance.  Div of two run-time tensors waits for an IR div op. */
+ * broadcasting"), float: the IR's add, sub, mul and div.  (Quantized
+ * arithmetic comes from QDQ models; raw integer arithmetic is not
+ * supported.) */
 bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = node_in(imp, n, 0), *y = node_in(imp, n, 1);
-    if (!x || !y) {
-        node_error(imp, "needs two inputs");
-        return false;
-    }
     if (!need_float(imp, x) || !need_float(imp, y))
         return false;
     char op = n->op_type[0];
@@ -162,20 +159,6 @@ bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
     int r;
     if (!shape_broadcast(imp, x, y, od, &r))
         return false;
-    if (op == 'D' || op == 'S') {
-        if (y->c) {
-            OTensor *y2 = temp_tensor(imp, ir_name(imp, y->name, op == 'D' ? ".recip" : ".neg"), y->type,
-                                      y->rank, y->dims);
-            y2->c = ctensor_new(&imp->arena, y->c->type, y->rank, y->dims);
-            for (int64_t k = 0; k < y->c->numel; k++)
-                y2->c->f[k] = op == 'D' ? (double)(1.0f / (float)y->c->f[k]) : -y->c->f[k];
-            y = y2;
-        } else if (op == 'D') {
-            node_error(imp, "Div of two run-time tensors is not supported yet (the IR has no div op; "
-                            "the divisor must be a constant)");
-            return false;
-        }
-    }
     bool nhwc = r == 4 && (ot_is_nhwc(x) || ot_is_nhwc(y));
     Value *a = bcast_operand(imp, x, r, nhwc), *b = bcast_operand(imp, y, r, nhwc);
     if (!a || !b)
@@ -187,12 +170,8 @@ bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
     if (nhwc)
         for (int i = 0; i < 4; i++)
             t.dims[i] = od[perm_to_nhwc[i]];
-    if (op == 'S' && !y->c) {
-        Value *ops[2] = {b, scalar_f32(imp, y->name, ".minus_one", -1.0f)};
-        b = emit(imp, OP_MUL, ops, 2, ir_name(imp, y->name, ".neg"), b->type)->result;
-    }
     Value *ops[2] = {a, b};
-    OpId id = op == 'A' || op == 'S' ? OP_ADD : OP_MUL;
+    OpId id = op == 'A' ? OP_ADD : op == 'S' ? OP_SUB : op == 'M' ? OP_MUL : OP_DIV;
     return finish(out, emit(imp, id, ops, 2, ir_name(imp, out->name, NULL), t)->result, nhwc);
 }
 
