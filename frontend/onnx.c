@@ -93,6 +93,8 @@ static const OpEntry *find_entry(const Onnx__NodeProto *n)
     return NULL;
 }
 
+ConvertFn *onnx_converter(const Onnx__NodeProto *n) { return find_entry(n) ? find_entry(n)->fn : NULL; }
+
 static ConvertFn *find_op(const Onnx__NodeProto *n)
 {
     const OpEntry *e = find_entry(n);

@@ -73,9 +73,21 @@ typedef struct Imp {
     int errors;
     const Onnx__NodeProto *node; /* the node being converted, for messages */
     bool *fused;        /* by node index: consumed by a QDQ fusion */
-    int *fuse_q;        /* by node index: the QuantizeLinear a fused op ends in, or -1 */
-    int *fuse_dq;       /* by node index, 3 per node: the DequantizeLinear feeding inputs 0-2, or -1 */
-    const Onnx__NodeProto *out_node; /* set while converting a fused group: whose output to define */
+    /* QDQ fusion plan (onnx_quant.c), by node index: the QuantizeLinear a
+     * fused op ends in (or -1), the Relu/Clip fused between them (or -1),
+     * and per input slot (fuse_in + fuse_in_start[k]) the
+     * DequantizeLinear feeding it (or -1). */
+    int *fuse_q, *fuse_act, *fuse_in_start, *fuse_in;
+    /* While a fused group is converted: the final QuantizeLinear (whose
+     * output gets defined), the fused op, its inputs' quantized sources,
+     * the result's quantization and element type, and the activation
+     * bounds of a fused Relu/Clip. */
+    const Onnx__NodeProto *out_node, *fnode;
+    OTensor **fsub;
+    const Quant *fq;
+    int32_t fq_type;
+    bool has_act;
+    float act_min, act_max;
     Onnx__NodeProto **order; /* nodes in topological order */
     size_t norder;
 } Imp;
@@ -156,6 +168,8 @@ extern const int64_t perm_to_nhwc[4], perm_to_nchw[4];
 /* ---------------------------------------------------------------- converters */
 
 typedef bool ConvertFn(Imp *imp, const Onnx__NodeProto *n);
+/* The converter of N's op (NULL: unsupported). */
+ConvertFn *onnx_converter(const Onnx__NodeProto *n);
 
 /* onnx_shape.c: shape rules shared by folding and conversion.  Each
  * reports through node_error and returns false on a bad model. */

@@ -110,6 +110,10 @@ OTensor *node_in(Imp *imp, const Onnx__NodeProto *n, size_t i)
 {
     if (i >= n->n_input || !n->input[i] || !*n->input[i])
         return NULL;
+    /* In a fused QDQ group the op reads the quantized tensors behind its
+     * DequantizeLinear inputs. */
+    if (n == imp->fnode && imp->fsub && imp->fsub[i])
+        return imp->fsub[i];
     return ot_find(imp, n->input[i]);
 }
 

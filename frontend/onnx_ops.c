@@ -29,6 +29,11 @@ static OTensor *define_out(Imp *imp, const Onnx__NodeProto *n, size_t i, int32_t
     OTensor *o = node_out(imp, imp->out_node ? imp->out_node : n, i);
     if (!o)
         return NULL;
+    if (imp->fq) {
+        /* A fused QDQ group: the result is the QuantizeLinear's. */
+        type = imp->fq_type;
+        o->quant = imp->fq;
+    }
     o->type = type;
     o->rank = rank;
     for (int d = 0; d < rank && d < QNN_MAX_RANK; d++)
@@ -38,6 +43,9 @@ static OTensor *define_out(Imp *imp, const Onnx__NodeProto *n, size_t i, int32_t
 
 static bool need_float(Imp *imp, const OTensor *t)
 {
+    /* In a fused QDQ group the inputs are the quantized tensors. */
+    if (imp->fq && t->type != OT_FLOAT && t->quant && t->quant->axis < 0)
+        return true;
     if (t->type != OT_FLOAT) {
         node_error(imp, "input '%s' has element type %s; this op is supported on FLOAT tensors only "
                         "(quantized models use QuantizeLinear/DequantizeLinear or QLinear* ops)",
@@ -135,11 +143,47 @@ static Value *scalar_f32(Imp *imp, const char *base, const char *suffix, float v
     return graph_add_const(imp->g, ir_name(imp, base, suffix), tt_make(DT_F32, 0, NULL, NULL), &v);
 }
 
-static bool finish(OTensor *out, Value *v, bool nhwc)
+/* In a fused QDQ group, makes V carry the group's output quantization:
+ * ops that keep their input's quantization (relu, max_pool, reshape...)
+ * are followed by a requantize when the QuantizeLinear's differs. */
+static Value *fix_q(Imp *imp, Value *v)
+{
+    if (!imp->fq || !v || quant_equal(v->type.quant, imp->fq))
+        return v;
+    TensorType t = v->type;
+    onnx_dtype(imp->fq_type, &t.dtype);
+    t.quant = imp->fq;
+    Node *nd = emit(imp, OP_REQUANTIZE, &v, 1, ir_name(imp, v->name, ".rq"), t);
+    node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
+    return nd->result;
+}
+
+/* Emits the op that produces a converter's result.  In a fused QDQ group
+ * the result is quantized: with the QuantizeLinear's parameters and
+ * rounding=onnx for requantizing ops, with the input's for ops that must
+ * keep it (fix_q then requantizes). */
+static Node *emit_r(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
+{
+    if (imp->fq) {
+        if (op_info[op].flags & OPF_SAME_QUANT) {
+            t.dtype = ops[0]->type.dtype;
+            t.quant = ops[0]->type.quant;
+        } else {
+            onnx_dtype(imp->fq_type, &t.dtype);
+            t.quant = imp->fq;
+        }
+    }
+    Node *nd = emit(imp, op, ops, n, name, t);
+    if (imp->fq && (op_info[op].attrs & A(ROUNDING)))
+        node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
+    return nd;
+}
+
+static bool finish_q(Imp *imp, OTensor *out, Value *v, bool nhwc)
 {
     if (!out || !v)
         return false;
-    ot_set(out, v, nhwc);
+    ot_set(out, fix_q(imp, v), nhwc);
     return true;
 }
 
@@ -172,7 +216,7 @@ bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
             t.dims[i] = od[perm_to_nhwc[i]];
     Value *ops[2] = {a, b};
     OpId id = op == 'A' ? OP_ADD : op == 'S' ? OP_SUB : op == 'M' ? OP_MUL : OP_DIV;
-    return finish(out, emit(imp, id, ops, 2, ir_name(imp, out->name, NULL), t)->result, nhwc);
+    return finish_q(imp, out, emit_r(imp, id, ops, 2, ir_name(imp, out->name, NULL), t)->result, nhwc);
 }
 
 /* Relu, LeakyRelu, Sigmoid, Tanh, HardSwish: same shape, any layout. */
@@ -189,11 +233,12 @@ bool cv_unary(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, x->dims);
     if (!v || !out)
         return false;
-    Node *nd = emit(imp, id, &v, 1, ir_name(imp, out->name, NULL), v->type);
+    Node *nd = emit_r(imp, id, &v, 1, ir_name(imp, out->name, NULL), v->type);
     if (id == OP_LEAKY_RELU)
         node_set_float(imp->g, nd, ATTR_ALPHA, attr_float(n, "alpha", 0.01f)); /* LeakyRelu: alpha 0.01 */
-    out->quant = x->quant;
-    return finish(out, nd->result, nhwc);
+    if (!imp->fq)
+        out->quant = x->quant;
+    return finish_q(imp, out, nd->result, nhwc);
 }
 
 /* A scalar bound of Clip-11+: an optional constant input. */
@@ -236,13 +281,14 @@ bool cv_clip(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, x->dims);
     if (!v || !out)
         return false;
-    Node *nd = emit(imp, OP_CLIP, &v, 1, ir_name(imp, out->name, NULL), v->type);
+    Node *nd = emit_r(imp, OP_CLIP, &v, 1, ir_name(imp, out->name, NULL), v->type);
     if (hmin)
         node_set_float(imp->g, nd, ATTR_MIN, lo);
     if (hmax)
         node_set_float(imp->g, nd, ATTR_MAX, hi);
-    out->quant = x->quant;
-    return finish(out, nd->result, nhwc);
+    if (!imp->fq)
+        out->quant = x->quant;
+    return finish_q(imp, out, nd->result, nhwc);
 }
 
 /* HardSigmoid: y = max(0, min(1, alpha * x + beta)), alpha 0.2, beta 0.5. */
@@ -264,7 +310,7 @@ bool cv_hard_sigmoid(Imp *imp, const Onnx__NodeProto *n)
     Node *c = emit(imp, OP_CLIP, &a, 1, ir_name(imp, out->name, NULL), v->type);
     node_set_float(imp->g, c, ATTR_MIN, 0.0f);
     node_set_float(imp->g, c, ATTR_MAX, 1.0f);
-    return finish(out, c->result, nhwc);
+    return finish_q(imp, out, c->result, nhwc);
 }
 
 /* ---------------------------------------------------------------- windows */
@@ -353,6 +399,17 @@ static bool window(Imp *imp, const Onnx__NodeProto *n, int nsp, const int64_t *i
     return true;
 }
 
+/* A Relu/Clip fused into a quantized conv2d or dense: act_min/act_max. */
+static void set_act(Imp *imp, Node *nd)
+{
+    if (!imp->has_act)
+        return;
+    if (imp->act_min > -INFINITY)
+        node_set_float(imp->g, nd, ATTR_ACT_MIN, imp->act_min);
+    if (imp->act_max < INFINITY)
+        node_set_float(imp->g, nd, ATTR_ACT_MAX, imp->act_max);
+}
+
 /* Sets strides, pads and (if DIL) dilations, leaving out the defaults so the
  * printed IR shows only what matters. */
 static void set_window_attrs(Imp *imp, Node *nd, const Window *w, const int64_t *pads, bool dil)
@@ -415,6 +472,7 @@ bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *wt, OT
         node_set_int(imp->g, nd, ATTR_GROUP, group);
     if (rounding)
         node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
+    set_act(imp, nd);
     o4->vt = nd->result;
     return nsp == 1 ? lower3(imp, o4, out) : true;
 }
@@ -472,8 +530,9 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, nsp == 1 ? (int64_t[]){od[0], od[1], od[3]} : od);
     if (!out)
         return false;
-    out->quant = x->quant;
-    OTensor *o4 = nsp == 1 ? temp_tensor(imp, out->name, x->type, 4, od) : out;
+    if (!imp->fq)
+        out->quant = x->quant;
+    OTensor *o4 = nsp == 1 ? temp_tensor(imp, out->name, out->type, 4, od) : out;
     int64_t phys[4] = {od[0], od[2], od[3], od[1]};
     int64_t pads[4] = {w.pads[0], w.pads[1], w.pads[2] + w.extra[0], w.pads[3] + w.extra[1]};
     for (int i = 0; i < 4; i++) {
@@ -504,14 +563,14 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
         pads[3] = w.extra[1];
         include_pad = false;
     }
-    Node *nd = emit(imp, is_max ? OP_MAX_POOL : OP_AVG_POOL, &v, 1,
+    Node *nd = emit_r(imp, is_max ? OP_MAX_POOL : OP_AVG_POOL, &v, 1,
                     ir_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL),
                     tt_make(v->type.dtype, 4, phys, v->type.quant));
     node_set_ints(imp->g, nd, ATTR_KERNEL, w.k, 2);
     set_window_attrs(imp, nd, &w, pads, is_max);
     if (include_pad)
         node_set_int(imp->g, nd, ATTR_COUNT_INCLUDE_PAD, 1);
-    o4->vt = nd->result;
+    o4->vt = fix_q(imp, nd->result);
     return nsp == 1 ? lower3(imp, o4, out) : true;
 }
 
@@ -534,8 +593,8 @@ bool cv_global_avg_pool(Imp *imp, const Onnx__NodeProto *n)
         return false;
     OTensor *o4 = x->rank == 3 ? temp_tensor(imp, out->name, OT_FLOAT, 4, od) : out;
     int64_t phys[4] = {od[0], 1, 1, od[1]};
-    o4->vt = emit(imp, OP_GLOBAL_AVG_POOL, &v, 1, ir_name(imp, out->name, x->rank == 3 ? ".nhwc" : NULL),
-                  tt_make(DT_F32, 4, phys, NULL))->result;
+    o4->vt = emit_r(imp, OP_GLOBAL_AVG_POOL, &v, 1, ir_name(imp, out->name, x->rank == 3 ? ".nhwc" : NULL),
+                    tt_make(DT_F32, 4, phys, NULL))->result;
     return x->rank == 3 ? lower3(imp, o4, out) : true;
 }
 
@@ -682,7 +741,7 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
         Value *ops[2] = {y, c};
         y = emit(imp, OP_ADD, ops, 2, ir_name(imp, out->name, NULL), yt)->result;
     }
-    return finish(out, y, false);
+    return finish_q(imp, out, y, false);
 }
 
 /* MatMul with numpy semantics (1-D operands get a 1 prepended/appended and
@@ -763,7 +822,7 @@ bool cv_matmul(Imp *imp, const Onnx__NodeProto *n)
     }
     if (reshape_out)
         y = emit_reshape(imp, y, fr, fd, ir_name(imp, out->name, NULL));
-    return finish(out, y, false);
+    return finish_q(imp, out, y, false);
 }
 
 /* ---------------------------------------------------------------- layout ops */
@@ -789,9 +848,9 @@ bool cv_softmax(Imp *imp, const Onnx__NodeProto *n)
         Value *v = any_val(imp, x, &nhwc);
         if (!v)
             return false;
-        Node *nd = emit(imp, OP_SOFTMAX, &v, 1, ir_name(imp, out->name, NULL), v->type);
+        Node *nd = emit_r(imp, OP_SOFTMAX, &v, 1, ir_name(imp, out->name, NULL), v->type);
         node_set_int(imp->g, nd, ATTR_AXIS, nhwc ? nhwc_pos[ax] : ax);
-        return finish(out, nd->result, nhwc);
+        return finish_q(imp, out, nd->result, nhwc);
     }
     Value *v = onnx_val(imp, x);
     if (!v)
@@ -799,9 +858,9 @@ bool cv_softmax(Imp *imp, const Onnx__NodeProto *n)
     int64_t d2[2];
     shape_flatten(imp, x->dims, x->rank, ax, d2);
     v = emit_reshape(imp, v, 2, d2, ir_name(imp, out->name, ".2d"));
-    Node *nd = emit(imp, OP_SOFTMAX, &v, 1, ir_name(imp, out->name, ".sm"), v->type);
+    Node *nd = emit_r(imp, OP_SOFTMAX, &v, 1, ir_name(imp, out->name, ".sm"), v->type);
     node_set_int(imp->g, nd, ATTR_AXIS, 1);
-    return finish(out, emit_reshape(imp, nd->result, x->rank, x->dims, ir_name(imp, out->name, NULL)), false);
+    return finish_q(imp, out, emit_reshape(imp, nd->result, x->rank, x->dims, ir_name(imp, out->name, NULL)), false);
 }
 
 bool cv_concat(Imp *imp, const Onnx__NodeProto *n)
@@ -854,12 +913,13 @@ bool cv_concat(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x0->type, x0->rank, od);
     if (!out)
         return false;
-    out->quant = x0->quant;
+    if (!imp->fq)
+        out->quant = x0->quant;
     TensorType t = ops[0]->type;
     t.dims[nhwc ? nhwc_pos[ax] : ax] = od[ax];
-    Node *nd = emit(imp, OP_CONCAT, ops, (int)cnt, ir_name(imp, out->name, NULL), t);
+    Node *nd = emit_r(imp, OP_CONCAT, ops, (int)cnt, ir_name(imp, out->name, NULL), t);
     node_set_int(imp->g, nd, ATTR_AXIS, nhwc ? nhwc_pos[ax] : ax);
-    return finish(out, nd->result, nhwc);
+    return finish_q(imp, out, nd->result, nhwc);
 }
 
 /* Reshape-like ops keep ONNX's element order, so they read the tensor in
@@ -869,11 +929,12 @@ static bool reshape_to(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, co
     OTensor *out = define_out(imp, n, 0, x->type, r, od);
     if (!out)
         return false;
-    out->quant = x->quant;
+    if (!imp->fq)
+        out->quant = x->quant;
     Value *v = onnx_val(imp, x);
     if (!v)
         return false;
-    return finish(out, emit_reshape(imp, v, r, od, ir_name(imp, out->name, NULL)), false);
+    return finish_q(imp, out, emit_reshape(imp, v, r, od, ir_name(imp, out->name, NULL)), false);
 }
 
 bool cv_flatten(Imp *imp, const Onnx__NodeProto *n)
@@ -975,15 +1036,15 @@ bool cv_transpose(Imp *imp, const Onnx__NodeProto *n)
     Value *v = nhwc ? x->vt : onnx_val(imp, x);
     if (!v)
         return false;
+    if (!imp->fq)
+        out->quant = x->quant;
     if (ident) {
         /* Typically Transpose(0,2,3,1) after a convolution: the NHWC value
          * already is the result. */
-        out->v = v;
-        out->quant = x->quant;
+        out->v = fix_q(imp, v);
         return true;
     }
-    out->quant = x->quant;
-    return finish(out, emit_transpose(imp, v, q, ir_name(imp, out->name, NULL)), false);
+    return finish_q(imp, out, emit_transpose(imp, v, q, ir_name(imp, out->name, NULL)), false);
 }
 
 /* Pad (constant mode): pads [x1_begin, x2_begin, ..., x1_end, x2_end] from
@@ -1043,7 +1104,7 @@ bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, od);
     if (!out)
         return false;
-    if (zero) {
+    if (zero && !imp->fq) {
         alias(out, x);
         return true;
     }
@@ -1059,12 +1120,13 @@ bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
         pp[i + x->rank] = pads[j + x->rank];
         t.dims[i] = od[j];
     }
-    out->quant = x->quant;
+    if (!imp->fq)
+        out->quant = x->quant;
     Node *nd = emit(imp, OP_PAD, &v, 1, ir_name(imp, out->name, NULL), t);
     node_set_ints(imp->g, nd, ATTR_PADS, pp, 2 * x->rank);
     if (value != 0.0f)
         node_set_float(imp->g, nd, ATTR_VALUE, value);
-    return finish(out, nd->result, nhwc);
+    return finish_q(imp, out, nd->result, nhwc);
 }
 
 bool cv_identity(Imp *imp, const Onnx__NodeProto *n)
@@ -1129,7 +1191,7 @@ bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, in
     Node *nd = emit(imp, OP_MATMUL, ops, 2, ir_name(imp, out->name, NULL), tt_make(dt, r + 2, od, oq));
     if (rounding)
         node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
-    return finish(out, nd->result, false);
+    return finish_q(imp, out, nd->result, false);
 }
 
 /* A fused QDQ Gemm (alpha = beta = 1, A not transposed): dense with the
@@ -1165,5 +1227,6 @@ bool gemm_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, OTen
     onnx_dtype(otype, &dt);
     Node *nd = emit(imp, OP_DENSE, ops, C ? 3 : 2, ir_name(imp, out->name, NULL), tt_make(dt, 2, od, oq));
     node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
-    return finish(out, nd->result, false);
+    set_act(imp, nd);
+    return finish_q(imp, out, nd->result, false);
 }

@@ -23,6 +23,7 @@
  */
 #include "onnx_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,13 +269,62 @@ static int dq_axis(Imp *imp, const Onnx__NodeProto *dq, int rank)
     return (int)(a < 0 ? a + rank : a);
 }
 
+/* Ops fused when wrapped in DequantizeLinear/QuantizeLinear, and which of
+ * their inputs carry data (the rest are constant parameters: shapes, axes,
+ * pads, bounds).  Conv/Gemm/MatMul weights and biases must be constants. */
+static const struct {
+    const char *op;
+    unsigned data; /* bit i: input i comes from a DequantizeLinear; ~0u: all */
+} fusable[] = {
+    {"Conv", 7}, {"Gemm", 7}, {"MatMul", 3}, {"Add", 3}, {"Sub", 3}, {"Mul", 3},
+    {"Relu", 1}, {"Clip", 1}, {"LeakyRelu", 1}, {"Sigmoid", 1}, {"Tanh", 1}, {"HardSwish", 1},
+    {"Softmax", 1}, {"MaxPool", 1}, {"AveragePool", 1}, {"GlobalAveragePool", 1}, {"Concat", ~0u},
+    {"Reshape", 1}, {"Flatten", 1}, {"Transpose", 1}, {"Squeeze", 1}, {"Unsqueeze", 1}, {"Pad", 1},
+};
+
+static bool fusable_data(const Onnx__NodeProto *f, unsigned *data)
+{
+    for (size_t i = 0; i < sizeof fusable / sizeof *fusable; i++)
+        if (is_op(f, fusable[i].op)) {
+            *data = fusable[i].data;
+            return true;
+        }
+    return false;
+}
+
+/* The sole user of node output NAME, if it has exactly one and is not a
+ * graph output; -1 otherwise. */
+static int sole_user(SMap *uses, SMap *user, const char *name)
+{
+    return *smap_at(uses, name, 0) == 1 ? *smap_at(user, name, -1) : -1;
+}
+
+/* True when Clip node A's bounds are known before conversion. */
+static bool clip_bounds_static(Imp *imp, const Onnx__NodeProto *a)
+{
+    for (size_t i = 1; i < 3; i++) {
+        const char *in = input_name(a, i);
+        OTensor *t = in ? ot_find(imp, in) : NULL;
+        if (in && (!t || !t->c))
+            return false;
+    }
+    return true;
+}
+
 static void plan_fusion(Imp *imp)
 {
-    size_t nn = imp->norder;
+    size_t nn = imp->norder, slots = 0;
     imp->fuse_q = arena_alloc(&imp->arena, (nn + 1) * sizeof *imp->fuse_q);
-    imp->fuse_dq = arena_alloc(&imp->arena, (3 * nn + 1) * sizeof *imp->fuse_dq);
-    for (size_t k = 0; k < nn; k++)
-        imp->fuse_q[k] = imp->fuse_dq[3 * k] = imp->fuse_dq[3 * k + 1] = imp->fuse_dq[3 * k + 2] = -1;
+    imp->fuse_act = arena_alloc(&imp->arena, (nn + 1) * sizeof *imp->fuse_act);
+    imp->fuse_in_start = arena_alloc(&imp->arena, (nn + 1) * sizeof *imp->fuse_in_start);
+    for (size_t k = 0; k < nn; k++) {
+        imp->fuse_q[k] = imp->fuse_act[k] = -1;
+        imp->fuse_in_start[k] = (int)slots;
+        slots += imp->order[k]->n_input;
+    }
+    imp->fuse_in = arena_alloc(&imp->arena, (slots + 1) * sizeof *imp->fuse_in);
+    for (size_t i = 0; i < slots; i++)
+        imp->fuse_in[i] = -1;
     SMap prod, uses, user;
     smap_init(&prod, 4 * nn);
     smap_init(&uses, 4 * nn);
@@ -298,23 +348,35 @@ static void plan_fusion(Imp *imp)
 
     for (size_t k = 0; k < nn; k++) {
         const Onnx__NodeProto *f = imp->order[k];
-        bool conv = is_op(f, "Conv"), mm = is_op(f, "MatMul"), gemm = is_op(f, "Gemm");
-        if ((!conv && !mm && !gemm) || f->n_output < 1 || !f->output[0] || !*f->output[0])
+        unsigned data;
+        if (!fusable_data(f, &data) || f->n_output < 1 || !f->output[0] || !*f->output[0])
             continue;
+        bool conv = is_op(f, "Conv"), mm = is_op(f, "MatMul"), gemm = is_op(f, "Gemm");
         if (gemm && (attr_float(f, "alpha", 1.0f) != 1.0f || attr_float(f, "beta", 1.0f) != 1.0f ||
                      attr_int(f, "transA", 0) != 0))
             continue;
-        if (*smap_at(&uses, f->output[0], 0) != 1)
-            continue;
-        int q = *smap_at(&user, f->output[0], -1);
+        if (f->n_output > 1 && f->output[1] && *f->output[1])
+            continue; /* MaxPool's Indices, Dropout's mask */
+        /* F -> Q, or Conv/Gemm -> Relu/Clip -> Q (the activation becomes the
+         * fused op's act_min/act_max, exactly: quantization is monotone). */
+        int act = -1, q = sole_user(&uses, &user, f->output[0]);
+        if (q >= 0 && (conv || gemm) && (is_op(imp->order[q], "Relu") ||
+                                          (is_op(imp->order[q], "Clip") && clip_bounds_static(imp, imp->order[q])))) {
+            act = q;
+            const Onnx__NodeProto *a = imp->order[act];
+            q = a->n_output >= 1 && a->output[0] && *a->output[0] ? sole_user(&uses, &user, a->output[0]) : -1;
+        }
+        const char *qin = act >= 0 ? imp->order[act]->output[0] : f->output[0];
         if (q < 0 || !is_op(imp->order[q], "QuantizeLinear") || !input_name(imp->order[q], 0) ||
-            strcmp(imp->order[q]->input[0], f->output[0]) != 0)
+            strcmp(imp->order[q]->input[0], qin) != 0)
             continue;
-        int dq[3] = {-1, -1, -1};
-        bool ok = input_name(f, 0) && input_name(f, 1) && (mm ? f->n_input == 2 : true);
-        for (size_t i = 0; ok && i < 3; i++) {
+        bool ok = input_name(f, 0) != NULL;
+        if (conv || gemm || mm)
+            ok = ok && input_name(f, 1) && (mm ? f->n_input == 2 : true);
+        int *dq = imp->fuse_in + imp->fuse_in_start[k];
+        for (size_t i = 0; ok && i < f->n_input; i++) {
             const char *in = input_name(f, i);
-            if (!in)
+            if (!in || i >= 32 || !(data & (1u << i)))
                 continue;
             int p = *smap_at(&prod, in, -1);
             if (p < 0 || !is_op(imp->order[p], "DequantizeLinear") || !input_name(imp->order[p], 0)) {
@@ -322,28 +384,35 @@ static void plan_fusion(Imp *imp)
                 break;
             }
             dq[i] = p;
-            if (i == 0)
-                continue;
-            /* Weights and bias: constants, quantized along the output
-             * channels of conv weights or the columns of matmul's b. */
             OTensor *c = ot_find(imp, imp->order[p]->input[0]);
-            if (!c || !c->c || (i == 2 && c->type != OT_INT32)) {
-                ok = false;
-                break;
+            if ((conv || gemm || mm) && i > 0) {
+                /* Weights and bias: constants, the weights quantized along
+                 * the output channels (axis 0 of conv weights and of
+                 * Gemm's B^T, the last axis of B). */
+                if (!c || !c->c || (i == 2 && c->type != OT_INT32)) {
+                    ok = false;
+                    break;
+                }
+                int ax = dq_axis(imp, imp->order[p], c->rank);
+                int want = conv || (gemm && attr_int(f, "transB", 0)) ? 0 : c->rank - 1;
+                if (i == 1 && ax >= 0 && ax != want)
+                    ok = false;
+            } else if (dq_axis(imp, imp->order[p], c ? c->rank : 1) >= 0) {
+                ok = false; /* activations must be quantized per tensor */
             }
-            /* Per-channel weights must be along the output channels: axis
-             * 0 of conv weights and of Gemm's B^T, the last axis of B. */
-            int ax = dq_axis(imp, imp->order[p], c->rank);
-            int want = conv || (gemm && attr_int(f, "transB", 0)) ? 0 : c->rank - 1;
-            if (i == 1 && ax >= 0 && ax != want)
-                ok = false;
         }
-        if (!ok)
+        if (!ok) {
+            for (size_t i = 0; i < f->n_input; i++)
+                dq[i] = -1;
             continue;
+        }
         imp->fuse_q[k] = q;
+        imp->fuse_act[k] = act;
         imp->fused[q] = true;
-        for (int i = 0; i < 3; i++)
-            if ((imp->fuse_dq[3 * k + i] = dq[i]) >= 0)
+        if (act >= 0)
+            imp->fused[act] = true;
+        for (size_t i = 0; i < f->n_input; i++)
+            if (dq[i] >= 0)
                 fused_uses[dq[i]]++;
     }
     /* A DequantizeLinear all of whose users were fused disappears. */
@@ -358,20 +427,48 @@ static void plan_fusion(Imp *imp)
     smap_free(&user);
 }
 
+/* The bounds of a fused Relu or Clip. */
+static bool act_bounds(Imp *imp, const Onnx__NodeProto *a)
+{
+    imp->node = a;
+    imp->act_min = -INFINITY;
+    imp->act_max = INFINITY;
+    if (is_op(a, "Relu")) {
+        imp->act_min = 0.0f;
+        return true;
+    }
+    if (imp->opset < 11) {
+        imp->act_min = attr_float(a, "min", -INFINITY);
+        imp->act_max = attr_float(a, "max", INFINITY);
+        return true;
+    }
+    for (size_t i = 1; i < 3; i++) {
+        OTensor *t = node_in(imp, a, i);
+        if (!t)
+            continue;
+        if (!t->c || t->c->numel != 1) {
+            node_error(imp, "the bounds of Clip must be constant scalars");
+            return false;
+        }
+        *(i == 1 ? &imp->act_min : &imp->act_max) = (float)ct_f(t->c, 0);
+    }
+    return true;
+}
+
 int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
 {
     if (!imp->fuse_q || imp->fuse_q[k] < 0)
         return 0;
     const Onnx__NodeProto *qn = imp->order[imp->fuse_q[k]];
-    OTensor *in[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++) {
-        int p = imp->fuse_dq[3 * k + (size_t)i];
-        if (p < 0)
+    OTensor **in = arena_alloc(&imp->arena, (n->n_input + 1) * sizeof *in);
+    const int *dq = imp->fuse_in + imp->fuse_in_start[k];
+    for (size_t i = 0; i < n->n_input; i++) {
+        if (dq[i] < 0)
             continue;
-        imp->node = imp->order[p];
-        if (!node_operands(imp, imp->order[p], false))
+        imp->node = imp->order[dq[i]];
+        if (!node_operands(imp, imp->order[dq[i]], false))
             return -1;
-        in[i] = node_in(imp, imp->order[p], 0);
+        in[i] = node_in(imp, imp->order[dq[i]], 0);
     }
     const Quant *yq;
     int32_t zt;
@@ -382,12 +479,23 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
         node_error(imp, "per-axis quantization of an activation is not supported");
         return -1;
     }
+    imp->has_act = imp->fuse_act[k] >= 0;
+    if (imp->has_act && !act_bounds(imp, imp->order[imp->fuse_act[k]]))
+        return -1;
     imp->node = n;
     imp->out_node = qn;
+    imp->fnode = n;
+    imp->fsub = in;
+    imp->fq = yq;
+    imp->fq_type = zt;
     bool ok = is_op(n, "Conv")   ? conv_common(imp, n, in[0], in[1], in[2], zt, yq, true)
-            : is_op(n, "Gemm") ? gemm_quant(imp, n, in[0], in[1], in[2], zt, yq)
-                               : matmul_quant(imp, n, in[0], in[1], zt, yq, true);
-    imp->out_node = NULL;
+            : is_op(n, "Gemm")   ? gemm_quant(imp, n, in[0], in[1], in[2], zt, yq)
+            : is_op(n, "MatMul") ? matmul_quant(imp, n, in[0], in[1], zt, yq, true)
+                                 : onnx_converter(n)(imp, n);
+    imp->out_node = imp->fnode = NULL;
+    imp->fsub = NULL;
+    imp->fq = NULL;
+    imp->has_act = false;
     return ok ? 1 : -1;
 }
 

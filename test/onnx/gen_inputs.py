@@ -338,3 +338,91 @@ save(model(onodes, [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 36])],
            [numpy_helper.from_array(np.array([-1], np.int64), "m1")], opset=9), "old_opset.onnx")
 npy("old_opset.x.npy", xo)
 npy("old_opset.y.npy", old_out.astype(np.float32))
+
+# A QDQ network with a residual: every op wrapped in DQ/Q is fused into a
+# quantized IR op (conv2d with a fused Relu, max_pool, add, global_avg_pool,
+# reshape, dense, softmax).  The reference dequantizes, runs the float op
+# and quantizes, as the model says.
+def qu8(v, s, z):
+    return np.clip(np.round(np.asarray(v, np.float64) / np.float64(np.float32(s))) + z, 0, 255).astype(np.uint8)
+
+
+def dq(q, s, z):
+    return (q.astype(np.float64) - z) * np.float64(np.float32(s))
+
+
+xr = rng.standard_normal((1, 4, 6, 6)).astype(np.float32)
+S = {k: np.float32(v) for k, v in dict(s0=0.04, s1=0.05, s2=0.06, s3=0.08, s4=0.03, s5=0.1, s6=1 / 256).items()}
+Z = dict(z0=128, z1=0, z2=128, z3=100, z4=128, z5=128, z6=0)
+wa = rng.integers(-50, 50, (4, 4, 3, 3)).astype(np.int8)
+wa_s = rng.uniform(0.004, 0.01, 4).astype(np.float32)
+ba = rng.integers(-300, 300, 4).astype(np.int32)
+ba_s = (S["s0"] * wa_s).astype(np.float32)
+wb = rng.integers(-50, 50, (4, 4, 1, 1)).astype(np.int8)
+wb_s = rng.uniform(0.004, 0.01, 4).astype(np.float32)
+wf = rng.integers(-50, 50, (5, 4)).astype(np.int8)
+wf_s = rng.uniform(0.01, 0.03, 5).astype(np.float32)
+bf = rng.integers(-300, 300, 5).astype(np.int32)
+bf_s = (S["s4"] * wf_s).astype(np.float32)
+
+x0q = np.clip(np.round(xr / S["s0"]) + Z["z0"], 0, 255).astype(np.uint8)
+c1 = conv2d_nchw(dq(x0q, S["s0"], Z["z0"]), wa * wa_s[:, None, None, None].astype(np.float64),
+                 ba * ba_s.astype(np.float64), pad=1)
+c1q = qu8(np.maximum(c1, 0), S["s1"], Z["z1"])
+mp = dq(c1q, S["s1"], Z["z1"]).reshape(1, 4, 3, 2, 3, 2).max(axis=(3, 5))
+mpq = qu8(mp, S["s1"], Z["z1"])
+c2 = conv2d_nchw(dq(mpq, S["s1"], Z["z1"]), wb * wb_s[:, None, None, None].astype(np.float64), np.zeros(4))
+c2q = qu8(c2, S["s2"], Z["z2"])
+addq = qu8(dq(mpq, S["s1"], Z["z1"]) + dq(c2q, S["s2"], Z["z2"]), S["s3"], Z["z3"])
+gq = qu8(dq(addq, S["s3"], Z["z3"]).mean(axis=(2, 3), keepdims=True), S["s4"], Z["z4"])
+fq = gq.reshape(1, 4)
+lg = dq(fq, S["s4"], Z["z4"]) @ (wf * wf_s[:, None].astype(np.float64)).T + bf * bf_s.astype(np.float64)
+lq = qu8(lg, S["s5"], Z["z5"])
+# Softmax as the IR computes its quantized form: float32 throughout.
+lf = ((lq.astype(np.int32) - Z["z5"]).astype(np.float32) * S["s5"]).astype(np.float32)
+le = np.exp(lf - lf.max(axis=1, keepdims=True)).astype(np.float32)
+sf = (le / le.sum(axis=1, keepdims=True, dtype=np.float32)).astype(np.float32)
+yq_res = np.clip(np.round((sf / S["s6"]).astype(np.float32)) + Z["z6"], 0, 255).astype(np.uint8)
+
+rinits = [numpy_helper.from_array(np.array(S[k]), k) for k in S]
+rinits += [numpy_helper.from_array(np.array(Z[k], np.uint8), k) for k in Z]
+rinits += [numpy_helper.from_array(a, n) for a, n in
+           ((wa, "wa"), (wa_s, "wa_s"), (np.zeros(4, np.int8), "z8x4"), (ba, "ba"), (ba_s, "ba_s"),
+            (np.zeros(4, np.int32), "z32x4"), (wb, "wb"), (wb_s, "wb_s"), (wf, "wf"), (wf_s, "wf_s"),
+            (np.zeros(5, np.int8), "z8x5"), (bf, "bf"), (bf_s, "bf_s"), (np.zeros(5, np.int32), "z32x5"))]
+
+
+def Qn(i, s, z, o):
+    return helper.make_node("QuantizeLinear", [i, s, z], [o], name="q_" + o)
+
+
+def DQn(i, s, z, o, axis=None):
+    kw = {} if axis is None else {"axis": axis}
+    return helper.make_node("DequantizeLinear", [i, s, z], [o], name="dq_" + o, **kw)
+
+
+rnodes = [
+    Qn("x", "s0", "z0", "x0q"), DQn("x0q", "s0", "z0", "x0d"),
+    DQn("wa", "wa_s", "z8x4", "wad", 0), DQn("ba", "ba_s", "z32x4", "bad", 0),
+    helper.make_node("Conv", ["x0d", "wad", "bad"], ["c1"], pads=[1, 1, 1, 1], name="conv_a"),
+    helper.make_node("Relu", ["c1"], ["r1"], name="relu_a"), Qn("r1", "s1", "z1", "c1q"),
+    DQn("c1q", "s1", "z1", "c1d"),
+    helper.make_node("MaxPool", ["c1d"], ["mp"], kernel_shape=[2, 2], strides=[2, 2], name="pool"),
+    Qn("mp", "s1", "z1", "mpq"), DQn("mpq", "s1", "z1", "mpd"),
+    DQn("wb", "wb_s", "z8x4", "wbd", 0),
+    helper.make_node("Conv", ["mpd", "wbd"], ["c2"], name="conv_b"), Qn("c2", "s2", "z2", "c2q"),
+    DQn("c2q", "s2", "z2", "c2d"),
+    helper.make_node("Add", ["mpd", "c2d"], ["sum"], name="residual"), Qn("sum", "s3", "z3", "addq"),
+    DQn("addq", "s3", "z3", "addd"),
+    helper.make_node("GlobalAveragePool", ["addd"], ["gap"], name="gap"), Qn("gap", "s4", "z4", "gq"),
+    DQn("gq", "s4", "z4", "gd"),
+    helper.make_node("Flatten", ["gd"], ["fl"], name="flatten"), Qn("fl", "s4", "z4", "fq"),
+    DQn("fq", "s4", "z4", "fd"),
+    DQn("wf", "wf_s", "z8x5", "wfd", 0), DQn("bf", "bf_s", "z32x5", "bfd", 0),
+    helper.make_node("Gemm", ["fd", "wfd", "bfd"], ["lg"], transB=1, name="fc"), Qn("lg", "s5", "z5", "lq"),
+    DQn("lq", "s5", "z5", "ld"),
+    helper.make_node("Softmax", ["ld"], ["sm"], axis=1, name="softmax"), Qn("sm", "s6", "z6", "y"),
+]
+save(model(rnodes, [vi("x", [1, 4, 6, 6])], [vi("y", [1, 5], TensorProto.UINT8)], rinits), "qdq_resnet.onnx")
+npy("qdq_resnet.x.npy", xr)
+npy("qdq_resnet.y.npy", yq_res)
