@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Run ONNX's backend node tests through qnnc's importer and interpreter.
 
-usage: run_node_tests.py [--data DIR] [--exclusions FILE] [-j N] [-v] [TEST...]
+usage: run_node_tests.py [--data DIR]... [--exclusions FILE] [-j N] [-v] [TEST...]
 
-For every node test (DIR/test_*/model.onnx with test_data_set_*/) whose ops
+The suites are those of Debian's libonnx-testdata: ONNX's node tests and
+its PyTorch-exported operator and module tests (data/node,
+data/pytorch-operator, data/pytorch-converted, data/simple), unless --data
+names others.  For every test (DIR/test_*/model.onnx with test_data_set_*/) whose ops
 are all ones qnnc imports, runs `qnnc-run model.onnx --input ... --output
 ...` and compares with the expected outputs, read with onnx.numpy_helper
 (the independent oracle): integer outputs exactly, float outputs within
@@ -128,7 +131,8 @@ def run_one(args):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="/usr/share/libonnx-testdata/data/node")
+    ap.add_argument("--data", action="append",
+                    help="a directory of tests (repeatable; default: the libonnx-testdata suites)")
     ap.add_argument("--exclusions", default=os.path.join(here, "exclusions.txt"))
     ap.add_argument("--qnnc-run", default=shutil.which("qnnc-run") or "qnnc-run")
     ap.add_argument("-j", type=int, default=2)
@@ -137,8 +141,10 @@ def main():
     a = ap.parse_args()
 
     ex = read_exclusions(a.exclusions)
+    root = "/usr/share/libonnx-testdata/data"
+    dirs = a.data or [os.path.join(root, s) for s in ("node", "pytorch-operator", "pytorch-converted", "simple")]
     todo, excluded, seen = [], [], set()
-    for d in sorted(glob.glob(os.path.join(a.data, "test_*"))):
+    for d in sorted(p for data in dirs for p in glob.glob(os.path.join(data, "test_*"))):
         name = os.path.basename(d)
         if a.tests and name not in a.tests:
             continue
@@ -150,9 +156,9 @@ def main():
             excluded.append(name)
         else:
             todo.append((d, a.qnnc_run))
-    stale = sorted(set(ex) - seen)
-    for s in stale:
-        print("warning: exclusion %s names no supported node test" % s)
+    if not a.tests and not a.data:
+        for s in sorted(set(ex) - seen):
+            print("warning: exclusion %s names no supported test" % s)
 
     with multiprocessing.Pool(a.j) as pool:
         results = pool.map(run_one, todo, chunksize=1)
