@@ -345,7 +345,6 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
 bool onnx_inputs(Imp *imp)
 {
     const Onnx__GraphProto *gp = imp->model->graph;
-    bool nhwc = imp->opts && imp->opts->layout == LAYOUT_NHWC;
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !*vi->name) {
@@ -361,7 +360,6 @@ bool onnx_inputs(Imp *imp)
     }
     /* The IR inputs are created after the quantization annotations are
      * known (onnx.c), since they carry them in their types. */
-    (void)nhwc;
     return true;
 }
 

@@ -203,6 +203,11 @@ bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
     int r;
     if (!shape_broadcast(imp, x, y, od, &r))
         return false;
+    if (x->type != y->type) {
+        node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
+                   onnx_type_name(y->type));
+        return false;
+    }
     bool nhwc = r == 4 && (ot_is_nhwc(x) || ot_is_nhwc(y));
     Value *a = bcast_operand(imp, x, r, nhwc), *b = bcast_operand(imp, y, r, nhwc);
     if (!a || !b)
@@ -904,7 +909,7 @@ bool cv_concat(Imp *imp, const Onnx__NodeProto *n)
             continue;
         if (!(ops[k] = nhwc ? onnx_val_nhwc(imp, t) : onnx_val(imp, t)))
             return false;
-        if (k && !quant_equal(ops[k]->type.quant, q)) {
+        if (k && !imp->fq && !quant_equal(ops[k]->type.quant, q)) {
             node_error(imp, "inputs have different quantization parameters");
             return false;
         }

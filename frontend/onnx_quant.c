@@ -67,6 +67,12 @@ static bool read_qparams(Imp *imp, const Onnx__NodeProto *n, int si, int zi, int
     for (int64_t i = 0; i < cnt; i++) {
         sc[i] = s ? (float)ct_f(s->c, i) : 1.0f;
         zp[i] = z ? (int32_t)ct_i(z->c, i) : 0;
+        if (!isfinite(sc[i]) || !(sc[i] > 0)) {
+            node_error(imp, "scale %g (entry %lld) must be finite and positive", (double)sc[i], (long long)i);
+            free(sc);
+            free(zp);
+            return false;
+        }
     }
     int ax = -1;
     if (cnt > 1) {
@@ -103,10 +109,11 @@ static bool annotate(Imp *imp, OTensor *t, const Quant *q)
     return true;
 }
 
-static int norm_q_axis(Imp *imp, const Onnx__NodeProto *n, int rank)
+/* The 'axis' attribute of QuantizeLinear/DequantizeLinear (default 1),
+ * normalized against RANK. */
+static int norm_q_axis(const Onnx__NodeProto *n, int rank)
 {
     int64_t a = attr_int(n, "axis", 1);
-    (void)imp;
     return (int)(a < 0 ? a + rank : a);
 }
 
@@ -142,7 +149,7 @@ static bool node_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
             node_error(imp, "input %d is missing", spec[i].in);
             return false;
         }
-        int axis = spec[i].axis_kind == 1 ? norm_q_axis(imp, n, t->rank)
+        int axis = spec[i].axis_kind == 1 ? norm_q_axis(n, t->rank)
                  : spec[i].axis_kind == 2 ? 0 : spec[i].axis_kind == 3 ? t->rank - 1 : -1;
         if (!read_qparams(imp, n, spec[i].s, spec[i].z, axis, t->rank, &q, &zt))
             return false;
@@ -455,6 +462,51 @@ static bool act_bounds(Imp *imp, const Onnx__NodeProto *a)
     return true;
 }
 
+/* The int32 bias of a fused conv/dense must be in the accumulator's scale,
+ * input scale * weight scale (ONNX QLinearConv; TFLite's int8 spec).  QDQ
+ * exporters compute it that way, up to float rounding; a bias with another
+ * scale is re-expressed in that one (round half to even), as the float
+ * model adds its dequantized value. */
+static OTensor *bias_rescaled(Imp *imp, const OTensor *x, const OTensor *w, OTensor *b)
+{
+    const Quant *xq = x->quant, *wq = w->quant, *bq = b->quant;
+    if (!xq || !wq || !bq || !b->c || b->rank != 1)
+        return b;
+    int64_t nc = b->dims[0];
+    if ((wq->count != 1 && wq->count != nc) || (bq->count != 1 && bq->count != nc))
+        return b;
+    bool same = true;
+    float *acc = arena_alloc(&imp->arena, (size_t)nc * sizeof *acc);
+    int32_t *zeros = arena_alloc(&imp->arena, (size_t)nc * sizeof *zeros);
+    for (int64_t o = 0; o < nc; o++) {
+        double want = (double)xq->scale[0] * wq->scale[wq->count == 1 ? 0 : o];
+        double have = bq->scale[bq->count == 1 ? 0 : o];
+        acc[o] = (float)want;
+        same &= fabs(have - want) <= 1e-6 * want && bq->zero_point[bq->count == 1 ? 0 : o] == 0;
+    }
+    if (same)
+        return b;
+    OTensor *r = arena_alloc(&imp->arena, sizeof *r);
+    *r = *b;
+    r->name = ir_name(imp, b->name, ".rescaled");
+    r->v = r->vt = NULL;
+    r->c = ctensor_new(&imp->arena, OT_INT32, 1, b->dims);
+    for (int64_t o = 0; o < nc; o++) {
+        int64_t bi = bq->count == 1 ? 0 : o;
+        double real = ((double)b->c->i[o] - bq->zero_point[bi]) * bq->scale[bi];
+        double q = nearbyint(real / (double)acc[o]); /* half to even in the default rounding mode */
+        if (!(q >= INT32_MIN && q <= INT32_MAX)) {
+            node_error(imp, "bias '%s' does not fit int32 in the accumulator's scale", b->name);
+            return NULL;
+        }
+        r->c->i[o] = (int64_t)q;
+    }
+    r->quant = quant_new(&imp->arena, nc > 1 ? 0 : -1, (int)nc, acc, zeros);
+    if (nc == 1)
+        r->quant = quant_new(&imp->arena, -1, 1, acc, zeros);
+    return r;
+}
+
 int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
 {
     if (!imp->fuse_q || imp->fuse_q[k] < 0)
@@ -479,6 +531,8 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
         node_error(imp, "per-axis quantization of an activation is not supported");
         return -1;
     }
+    if ((is_op(n, "Conv") || is_op(n, "Gemm")) && in[2] && !(in[2] = bias_rescaled(imp, in[0], in[1], in[2])))
+        return -1;
     imp->has_act = imp->fuse_act[k] >= 0;
     if (imp->has_act && !act_bounds(imp, imp->order[imp->fuse_act[k]]))
         return -1;
@@ -516,7 +570,7 @@ bool cv_quantize(Imp *imp, const Onnx__NodeProto *n)
     }
     const Quant *q;
     int32_t zt;
-    if (!read_qparams(imp, n, 1, 2, norm_q_axis(imp, n, x->rank), x->rank, &q, &zt))
+    if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, &q, &zt))
         return false;
     DType dt;
     onnx_dtype(zt, &dt);
@@ -545,7 +599,7 @@ bool cv_dequantize(Imp *imp, const Onnx__NodeProto *n)
     OTensor *x = node_in(imp, n, 0);
     const Quant *q;
     int32_t zt;
-    if (!read_qparams(imp, n, 1, 2, norm_q_axis(imp, n, x->rank), x->rank, &q, &zt))
+    if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, &q, &zt))
         return false;
     if (zt != x->type && node_in(imp, n, 2)) {
         node_error(imp, "zero point type %s differs from the input's type %s", onnx_type_name(zt),
