@@ -377,6 +377,10 @@ static void plan_fusion(Imp *imp)
         if (q < 0 || !is_op(imp->order[q], "QuantizeLinear") || !input_name(imp->order[q], 0) ||
             strcmp(imp->order[q]->input[0], qin) != 0)
             continue;
+        /* The result must be quantized per tensor, by known parameters. */
+        OTensor *qs = input_name(imp->order[q], 1) ? ot_find(imp, imp->order[q]->input[1]) : NULL;
+        if (!qs || !qs->c || qs->c->numel != 1)
+            continue;
         bool ok = input_name(f, 0) != NULL;
         if (conv || gemm || mm)
             ok = ok && input_name(f, 1) && (mm ? f->n_input == 2 : true);
