@@ -28,5 +28,44 @@ extern const int pass_registry_count;
 const Pass *pass_lookup(const char *name, size_t len);
 
 bool dce(Graph *g, const PassContext *ctx);
+bool fold_batchnorm(Graph *g, const PassContext *ctx);
+
+/* Editing a graph in one sweep over its nodes (passes/rewrite.c).
+ *
+ *   Rewrite rw;
+ *   rewrite_begin(&rw, g);
+ *   for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
+ *       Node *n = rw.old[rw.pos];
+ *       ... rewrite_keep(&rw, n) for every node that stays (and, in order,
+ *           for new nodes made with graph_add_node) ...
+ *   }
+ *   rewrite_finish(&rw);
+ *
+ * A node not kept is dropped; its result must be killed or taken over.
+ * rewrite_finish installs the kept order, drops the killed values and
+ * renumbers node and value ids densely. */
+typedef struct Rewrite {
+    Graph *g;
+    Node **old;  /* the nodes in their order before the sweep */
+    int nold;
+    int pos;     /* index in old of the node being visited */
+    PtrVec out;  /* nodes kept so far, in order */
+    PtrVec dead; /* values to drop */
+} Rewrite;
+void rewrite_begin(Rewrite *rw, Graph *g);
+void rewrite_keep(Rewrite *rw, Node *n);
+/* Reads of V by kept nodes, by nodes after the visited one, and by the
+ * outputs: every use except the visited node's own. */
+int rewrite_count_uses(const Rewrite *rw, const Value *v);
+bool rewrite_is_output(const Rewrite *rw, const Value *v);
+/* Points every later node and every output that reads FROM at TO. */
+void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to);
+void rewrite_kill(Rewrite *rw, Value *v);
+/* Kills V if it is a constant nothing reads any more. */
+void rewrite_kill_if_unused(Rewrite *rw, Value *v);
+/* BASE SUFFIX, or BASE SUFFIX.N with the first N that makes it unique. */
+const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
+/* Installs the kept nodes, drops killed values, renumbers ids. */
+void rewrite_finish(Rewrite *rw);
 
 #endif

@@ -1,0 +1,110 @@
+/* rewrite.c - one-sweep graph editing shared by the rewriting passes.
+ *
+ * Not a pass: the small toolkit fold-batchnorm, fold-constants and
+ * fuse-activation use to replace nodes without breaking the graph's
+ * invariants (SSA, topological order, dense value ids, outputs pointing at
+ * defined values).  The protocol is described in passes.h at Rewrite.
+ */
+#include "passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rewrite_begin(Rewrite *rw, Graph *g)
+{
+    *rw = (Rewrite){.g = g, .nold = g->nodes.len};
+    /* A copy, not the PtrVec's array: builders called during the sweep
+     * (graph_add_node) push onto g->nodes and may move its storage. */
+    if (g->nodes.len)
+        rw->old = arena_memdup(&g->arena, g->nodes.data, (size_t)g->nodes.len * sizeof *rw->old);
+}
+
+void rewrite_keep(Rewrite *rw, Node *n) { ptrvec_push(&rw->g->arena, &rw->out, n); }
+
+static int uses_in(Node *const *nodes, int from, int to, const Value *v)
+{
+    int count = 0;
+    for (int i = from; i < to; i++)
+        for (int j = 0; j < nodes[i]->num_operands; j++)
+            count += nodes[i]->operands[j] == v;
+    return count;
+}
+
+int rewrite_count_uses(const Rewrite *rw, const Value *v)
+{
+    int count = uses_in((Node *const *)rw->out.data, 0, rw->out.len, v) +
+                uses_in(rw->old, rw->pos + 1, rw->nold, v);
+    for (int i = 0; i < rw->g->outputs.len; i++)
+        count += rw->g->outputs.data[i] == v;
+    return count;
+}
+
+bool rewrite_is_output(const Rewrite *rw, const Value *v)
+{
+    for (int i = 0; i < rw->g->outputs.len; i++)
+        if (rw->g->outputs.data[i] == v)
+            return true;
+    return false;
+}
+
+void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to)
+{
+    /* FROM is defined at or before the visited node, so only later nodes
+     * and the outputs can read it. */
+    for (int i = rw->pos + 1; i < rw->nold; i++) {
+        Node *n = rw->old[i];
+        for (int j = 0; j < n->num_operands; j++)
+            if (n->operands[j] == from)
+                n->operands[j] = to;
+    }
+    for (int i = 0; i < rw->g->outputs.len; i++)
+        if (rw->g->outputs.data[i] == from)
+            rw->g->outputs.data[i] = to;
+}
+
+void rewrite_kill(Rewrite *rw, Value *v) { ptrvec_push(&rw->g->arena, &rw->dead, v); }
+
+void rewrite_kill_if_unused(Rewrite *rw, Value *v)
+{
+    if (v->kind != VAL_CONST || rewrite_count_uses(rw, v) != 0)
+        return;
+    for (int i = 0; i < rw->dead.len; i++)
+        if (rw->dead.data[i] == v)
+            return;
+    rewrite_kill(rw, v);
+}
+
+const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix)
+{
+    size_t len = strlen(base) + strlen(suffix) + 24;
+    char *name = arena_alloc(&g->arena, len);
+    snprintf(name, len, "%s%s", base, suffix);
+    for (int k = 1; graph_find_value(g, name); k++)
+        snprintf(name, len, "%s%s.%d", base, suffix, k);
+    return name;
+}
+
+void rewrite_finish(Rewrite *rw)
+{
+    Graph *g = rw->g;
+    bool *dead = xcalloc((size_t)g->values.len + 1, sizeof *dead);
+    for (int i = 0; i < rw->dead.len; i++)
+        dead[((Value *)rw->dead.data[i])->id] = true;
+
+    PtrVec values = {0}, consts = {0};
+    for (int i = 0; i < g->values.len; i++)
+        if (!dead[i])
+            ptrvec_push(&g->arena, &values, g->values.data[i]);
+    for (int i = 0; i < g->consts.len; i++)
+        if (!dead[((Value *)g->consts.data[i])->id])
+            ptrvec_push(&g->arena, &consts, g->consts.data[i]);
+    free(dead);
+
+    g->nodes = rw->out;
+    g->values = values;
+    g->consts = consts;
+    for (int i = 0; i < g->nodes.len; i++)
+        ((Node *)g->nodes.data[i])->id = i;
+    for (int i = 0; i < g->values.len; i++)
+        ((Value *)g->values.data[i])->id = i;
+}
