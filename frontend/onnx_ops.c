@@ -1,10 +1,18 @@
-/* onnx_ops.c - conversion of float ONNX ops into IR nodes.
+/* onnx_ops.c - conversion of ONNX ops into IR nodes.
  *
  * Each cv_* function converts one node: it checks the node's attributes and
  * inputs, computes the output's ONNX shape (the importer's shape
  * inference), emits IR nodes and defines the output OTensor.  Layout rules
  * are in onnx.c's header comment; the numeric rules cite the ONNX operator
  * specification (https://onnx.ai/onnx/operators/) next to the code.
+ *
+ * The ops are float ops, with two exceptions: ops that only move or drop
+ * values (relu, clip, max_pool, the layout ops) also run on quantized
+ * integers, and inside a fused QDQ group (onnx_quant.c: imp->fq is set)
+ * every converter reads the quantized tensors behind the
+ * DequantizeLinear inputs and emits the quantized form of its op
+ * (emit_r, fix_q).  conv_common, matmul_quant and gemm_quant serve the
+ * QLinear*, *Integer and fused forms directly.
  */
 #include "onnx_internal.h"
 
@@ -14,10 +22,12 @@
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Defines output I of N with the ONNX shape DIMS (or, in a fused QDQ group,
+ * the final QuantizeLinear's output), refusing empty and oversized
+ * tensors, which the IR cannot hold. */
 static OTensor *define_out(Imp *imp, const Onnx__NodeProto *n, size_t i, int32_t type, int rank,
                            const int64_t *dims)
 {
-    /* A fused QDQ group defines the final QuantizeLinear's output. */
     int64_t cnt = 1;
     for (int d = 0; d < rank; d++) {
         if (dims[d] < 1 || dims[d] > INT32_MAX || (cnt *= dims[d]) > INT32_MAX) {
