@@ -29,6 +29,7 @@ const Pass *pass_lookup(const char *name, size_t len);
 
 bool dce(Graph *g, const PassContext *ctx);
 bool fold_batchnorm(Graph *g, const PassContext *ctx);
+bool fold_constants(Graph *g, const PassContext *ctx);
 
 /* Editing a graph in one sweep over its nodes (passes/rewrite.c).
  *

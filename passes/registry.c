@@ -6,6 +6,7 @@
 const Pass pass_registry[] = {
     {"dce", "remove nodes and constants that no output depends on", dce},
     {"fold-batchnorm", "fold batchnorm into the conv2d/dense before it, or into mul+add", fold_batchnorm},
+    {"fold-constants", "evaluate nodes whose operands are all constants", fold_constants},
 };
 const int pass_registry_count = sizeof pass_registry / sizeof pass_registry[0];
 
