@@ -5,6 +5,7 @@
 
 const Pass pass_registry[] = {
     {"dce", "remove nodes and constants that no output depends on", dce},
+    {"quantize", "quantize a calibrated float graph (scheme, dtypes and overrides from the config)", quantize},
     {"fold-batchnorm", "fold batchnorm into the conv2d/dense before it, or into mul+add", fold_batchnorm},
     {"fold-constants", "evaluate nodes whose operands are all constants", fold_constants},
 };

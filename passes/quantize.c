@@ -1,0 +1,796 @@
+/* quantize.c - turn a calibrated float graph into a quantized one.
+ *
+ * requires: a float graph (f32 inputs, constants and node results) whose f32
+ *           inputs and node results carry calibrated ranges (`range(lo, hi)`,
+ *           written by calibrate) for schemes int8 and int16x8; none for
+ *           hybrid and none
+ * guarantees: a graph that passes ir_verify, computing the same function up
+ *           to quantization error.  The interface stays float: every f32
+ *           graph input is followed by a `quantize`, every graph output
+ *           that would be quantized is preceded by a `dequantize` that keeps
+ *           the output's name.  Quantized ops carry rounding=cfg rounding.
+ *           Nodes that stay float keep their range annotations.
+ * invalidates: value ids (renumbered), every Value and Node pointer into the
+ *           graph (the graph is rebuilt)
+ *
+ * The rules, with the reasons for each choice, are in docs/passes.md
+ * ("quantize").  In short, per node, in topological order:
+ *   - conv2d, dense, matmul: int8 symmetric weights (per output channel by
+ *     default), int32 bias at scale x.scale * w.scale, requantizing result;
+ *   - add, sub, mul, avg_pool, global_avg_pool, concat: quantized operands,
+ *     result with its own calibrated params (the op requantizes);
+ *   - relu, clip, max_pool, reshape, transpose, pad (OPF_SAME_QUANT): follow
+ *     their input: quantized with the input's params if the input is
+ *     quantized, float otherwise;
+ *   - sigmoid, tanh, hard_swish, leaky_relu: a `lut` with a compile-time
+ *     i8[256] table when activations are i8, float otherwise;
+ *   - softmax, batchnorm, div and anything else: float, with dequantize /
+ *     quantize inserted around it as the neighbours need.
+ * Conversions are made lazily, when a consumer needs a value in a form its
+ * producer did not give, and each is made once. */
+#include "passes.h"
+#include "quant.h"
+
+#include "fixedpoint.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How one node of the float graph is rebuilt. */
+typedef enum {
+    MODE_FLOAT, /* stays f32; operands are dequantized as needed */
+    MODE_QUANT, /* quantized with activation dtype Ctx.dt[node] */
+    MODE_LUT,   /* nonlinear op as an i8 lookup table */
+    MODE_COPY,  /* not a float node: copied unchanged */
+} Mode;
+
+/* What is known about one value of the old graph, and its versions in the
+ * new one. */
+typedef struct VInfo {
+    Value *f;            /* the f32 version */
+    Value *q[DT_COUNT];  /* quantized (or, for MODE_COPY, unchanged) versions by dtype */
+    Value *w;            /* as an int8 symmetric weight along axis W_AXIS */
+    int w_axis;
+    Value *w_dq;         /* hybrid: the dequantized weight */
+    bool has_eff;        /* effective range, see compute_ranges */
+    double lo, hi;
+    int uses;
+    bool is_output;
+} VInfo;
+
+/* A derived constant (a quantized or copied weight): after DCE, the first
+ * surviving one takes the original name back if that name is free. */
+typedef struct Rename {
+    Value *v;
+    const char *origin;
+} Rename;
+
+typedef struct Ctx {
+    const Graph *g; /* the float graph, read only */
+    Graph *ng;      /* the graph being built */
+    const PassContext *pctx;
+    const QnncConfig *cfg;
+    VInfo *vi;      /* by old value id */
+    Mode *mode;     /* by old node id */
+    DType *dt;      /* by old node id, for MODE_QUANT */
+    const QuantOverride **ov; /* by old node id, or NULL */
+    Rename *renames;
+    int num_renames;
+} Ctx;
+
+/* ---------------------------------------------------------------- helpers */
+
+static bool name_taken(const Ctx *c, const char *name)
+{
+    return graph_find_value(c->g, name) || graph_find_value(c->ng, name);
+}
+
+/* BASE + SUFFIX, or with ".1", ".2", ... appended until it names nothing in
+ * either graph. */
+static const char *fresh_name(Ctx *c, const char *base, const char *suffix)
+{
+    size_t n = strlen(base) + strlen(suffix) + 24;
+    char *buf = arena_alloc(&c->ng->arena, n);
+    snprintf(buf, n, "%s%s", base, suffix);
+    for (int k = 1; name_taken(c, buf); k++)
+        snprintf(buf, n, "%s%s.%d", base, suffix, k);
+    return buf;
+}
+
+static void copy_attrs(Graph *ng, Node *dst, const Node *src)
+{
+    for (int i = 0; i < src->num_attrs; i++) {
+        const Attr *a = &src->attrs[i];
+        switch (attr_info[a->id].kind) {
+        case AK_INT: node_set_int(ng, dst, a->id, a->u.i); break;
+        case AK_ENUM: node_set_enum(ng, dst, a->id, a->u.i); break;
+        case AK_FLOAT: node_set_float(ng, dst, a->id, a->u.f); break;
+        case AK_INTS: node_set_ints(ng, dst, a->id, a->u.ints, a->count); break;
+        case AK_FLOATS: node_set_floats(ng, dst, a->id, a->u.floats, a->count); break;
+        }
+    }
+}
+
+static TensorType with_quant(Ctx *c, TensorType t, DType dt, QParams p)
+{
+    t.dtype = dt;
+    t.quant = quant_new(&c->ng->arena, -1, 1, &p.scale, &p.zp);
+    return t;
+}
+
+static QParams params_of(const Value *v)
+{
+    return (QParams){v->type.quant->scale[0], v->type.quant->zero_point[0]};
+}
+
+/* Adds a node to the new graph at LOC.  SRC, if given, supplies the
+ * attributes.  Every quantized op that has a rounding attribute gets the
+ * configured one. */
+static Value *add_node(Ctx *c, OpId op, Value **ops, int n, const char *name, TensorType t,
+                       const Node *src, SrcLoc loc)
+{
+    Node *nn = graph_add_node(c->ng, op, ops, n, name, t);
+    if (src)
+        copy_attrs(c->ng, nn, src);
+    if ((op_info[op].attrs & A(ROUNDING)) && dtype_traits[t.dtype].is_int)
+        node_set_enum(c->ng, nn, ATTR_ROUNDING, c->cfg->quant.rounding);
+    nn->loc = loc;
+    nn->result->loc = loc;
+    return nn->result;
+}
+
+static Value *add_const(Ctx *c, const Value *origin, const char *suffix, TensorType t, const void *data)
+{
+    Value *v = graph_add_const(c->ng, fresh_name(c, origin->name, suffix), t, data);
+    v->loc = origin->loc;
+    c->renames = xrealloc(c->renames, (size_t)(c->num_renames + 1) * sizeof *c->renames);
+    c->renames[c->num_renames++] = (Rename){v, origin->name};
+    return v;
+}
+
+static void report_no_range(const Value *v)
+{
+    diag_error(v->loc,
+               "quantize: %%%s has no calibrated range: run calibrate with a [calibration] "
+               "dataset, or use scheme = \"hybrid\"",
+               v->name);
+}
+
+/* Params of old value V in dtype DT, from its effective range.  Reports an
+ * error and returns false when it has none. */
+static bool params_for(Ctx *c, const Value *v, DType dt, QParams *p)
+{
+    const VInfo *i = &c->vi[v->id];
+    if (!i->has_eff) {
+        report_no_range(v);
+        return false;
+    }
+    *p = quant_choose_params(i->lo, i->hi, dt);
+    return true;
+}
+
+/* ---------------------------------------------------------------- versions of a value */
+
+/* The quantized version of V the producer made, if any. */
+static Value *home_quant(const Ctx *c, const Value *v)
+{
+    for (int d = 0; d < DT_COUNT; d++)
+        if (c->vi[v->id].q[d] && c->vi[v->id].q[d]->type.quant)
+            return c->vi[v->id].q[d];
+    return NULL;
+}
+
+/* V as f32: the value itself, a copy of a constant, or a dequantize of its
+ * quantized version.  A graph output's dequantize takes the output's name,
+ * so the model's interface keeps its names. */
+static Value *get_f(Ctx *c, const Value *v)
+{
+    VInfo *i = &c->vi[v->id];
+    if (i->f)
+        return i->f;
+    if (v->kind == VAL_CONST) {
+        i->f = add_const(c, v, ".f", v->type, v->data);
+        return i->f;
+    }
+    Value *h = home_quant(c, v);
+    if (!h)
+        qnn_die("quantize: %%%s has no version to dequantize", v->name);
+    TensorType t = v->type;
+    const char *name = i->is_output && !graph_find_value(c->ng, v->name)
+                           ? v->name
+                           : fresh_name(c, v->name, ".dq");
+    i->f = add_node(c, OP_DEQUANTIZE, &h, 1, name, t, NULL, v->loc);
+    return i->f;
+}
+
+/* Quantizes the f32 constant V with activation params chosen from its data
+ * (a constant operand of add, mul, concat, ...). */
+static Value *quantize_const(Ctx *c, const Value *v, DType dt)
+{
+    int64_t n = type_numel(&v->type);
+    const float *x = v->data;
+    double lo = 0, hi = 0;
+    for (int64_t k = 0; k < n; k++)
+        if (isfinite(x[k])) {
+            lo = fmin(lo, x[k]);
+            hi = fmax(hi, x[k]);
+        }
+    QParams p = quant_choose_params(lo, hi, dt);
+    int64_t size = dtype_traits[dt].size;
+    unsigned char *data = xmalloc((size_t)(n * size));
+    for (int64_t k = 0; k < n; k++) {
+        int64_t q = quant_real(x[k], p, dtype_traits[dt].min, dtype_traits[dt].max);
+        if (dt == DT_I8)
+            ((int8_t *)data)[k] = (int8_t)q;
+        else if (dt == DT_U8)
+            ((uint8_t *)data)[k] = (uint8_t)q;
+        else
+            ((int16_t *)data)[k] = (int16_t)q;
+    }
+    Value *r = add_const(c, v, ".q", with_quant(c, v->type, dt, p), data);
+    free(data);
+    return r;
+}
+
+/* V quantized as activation dtype DT: the producer's version, a requantize
+ * of a version in another dtype, a quantize of the f32 version, or a
+ * quantized copy of a constant.  NULL after an error. */
+static Value *get_q(Ctx *c, const Value *v, DType dt)
+{
+    VInfo *i = &c->vi[v->id];
+    if (i->q[dt])
+        return i->q[dt];
+    if (v->kind == VAL_CONST && v->type.dtype == DT_F32)
+        return i->q[dt] = quantize_const(c, v, dt);
+    Value *src = home_quant(c, v);
+    QParams p;
+    if (src && !c->vi[v->id].has_eff) {
+        /* No calibrated range, but a quantized version: keep its real range. */
+        QParams s = params_of(src);
+        double lo = s.scale * ((double)dtype_traits[src->type.dtype].min - s.zp);
+        double hi = s.scale * ((double)dtype_traits[src->type.dtype].max - s.zp);
+        p = quant_choose_params(lo, hi, dt);
+    } else if (!params_for(c, v, dt, &p)) {
+        return NULL;
+    }
+    const char *suffix = dt == DT_I16 ? ".q16" : dt == DT_U8 ? ".qu8" : ".q";
+    TensorType t = with_quant(c, v->type, dt, p);
+    if (src)
+        return i->q[dt] = add_node(c, OP_REQUANTIZE, &src, 1, fresh_name(c, v->name, suffix), t, NULL,
+                                   v->loc);
+    Value *f = get_f(c, v);
+    return i->q[dt] = add_node(c, OP_QUANTIZE, &f, 1, fresh_name(c, v->name, suffix), t, NULL, v->loc);
+}
+
+/* Weight layout: the output channel is axis 0 for conv2d (OHWI) and dense
+ * ([M,K]) and the last axis for matmul's b ([...,K,N]); -1 per tensor. */
+static int weight_axis(const Ctx *c, const Node *n)
+{
+    if (!c->cfg->quant.per_channel)
+        return -1;
+    return n->op == OP_MATMUL ? n->operands[1]->type.rank - 1 : 0;
+}
+
+/* The constant f32 weight V as int8 symmetric, zero point 0, values in
+ * [-127, 127], one scale per slice along AXIS (TFLite int8 spec,
+ * "per-axis" weights). */
+static Value *get_weight(Ctx *c, const Value *v, int axis)
+{
+    VInfo *i = &c->vi[v->id];
+    if (i->w && i->w_axis == axis)
+        return i->w;
+    const TensorType *t = &v->type;
+    int64_t n = type_numel(t), dim = axis < 0 ? 1 : t->dims[axis], inner = 1;
+    for (int d = axis + 1; axis >= 0 && d < t->rank; d++)
+        inner *= t->dims[d];
+    const float *x = v->data;
+    float *amax = xcalloc((size_t)dim, sizeof *amax);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t ch = axis < 0 ? 0 : (k / inner) % dim;
+        if (isfinite(x[k]) && fabsf(x[k]) > amax[ch])
+            amax[ch] = fabsf(x[k]);
+    }
+    float *scale = xmalloc((size_t)dim * sizeof *scale);
+    int32_t *zp = xcalloc((size_t)dim, sizeof *zp);
+    for (int64_t ch = 0; ch < dim; ch++)
+        scale[ch] = quant_weight_scale(amax[ch]);
+    int8_t *q = xmalloc((size_t)n);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t ch = axis < 0 ? 0 : (k / inner) % dim;
+        q[k] = (int8_t)quant_real(x[k], (QParams){scale[ch], 0}, -127, 127);
+    }
+    TensorType wt = *t;
+    wt.dtype = DT_I8;
+    wt.quant = quant_new(&c->ng->arena, axis, (int)dim, scale, zp);
+    Value *r = add_const(c, v, ".q", wt, q);
+    free(amax);
+    free(scale);
+    free(zp);
+    free(q);
+    i->w = r;
+    i->w_axis = axis;
+    return r;
+}
+
+/* The f32 constant bias B of a node with quantized input X and weight W as
+ * int32 in accumulator units: scale = x.scale * w.scale[ch], zero point 0,
+ * value round_half_even(b / scale) (TFLite int8 spec, "bias"; ONNX
+ * QLinearConv).  Fails, at the bias, when a value does not fit int32. */
+static Value *get_bias(Ctx *c, const Value *b, const Value *x, const Value *w)
+{
+    const Quant *wq = w->type.quant;
+    int64_t n = type_numel(&b->type);
+    double sx = x->type.quant->scale[0];
+    float *scale = xmalloc((size_t)n * sizeof *scale);
+    int32_t *zp = xcalloc((size_t)n, sizeof *zp);
+    int32_t *q = xmalloc((size_t)n * sizeof *q);
+    const float *bf = b->data;
+    bool ok = true;
+    for (int64_t k = 0; k < n; k++) {
+        /* The product of two floats is exact in double: the interpreter
+         * and the verifier use the same accumulator scale. */
+        double s = sx * (double)wq->scale[wq->count == 1 ? 0 : k];
+        scale[k] = (float)s;
+        double v = fp_round_half_even((double)bf[k] / s);
+        if (!(v >= INT32_MIN && v <= INT32_MAX)) {
+            diag_error(b->loc,
+                       "quantize: bias %%%s[%lld] = %g is %g in accumulator units (scale %g = "
+                       "input scale %g x weight scale %g), which does not fit int32",
+                       b->name, (long long)k, (double)bf[k], v, s, sx,
+                       (double)wq->scale[wq->count == 1 ? 0 : k]);
+            ok = false;
+            break;
+        }
+        q[k] = (int32_t)v;
+    }
+    Value *r = NULL;
+    if (ok) {
+        TensorType t = b->type;
+        t.dtype = DT_I32;
+        t.quant = wq->count == 1 ? quant_new(&c->ng->arena, -1, 1, scale, zp)
+                                 : quant_new(&c->ng->arena, 0, (int)n, scale, zp);
+        r = add_const(c, b, ".q", t, q);
+    }
+    free(scale);
+    free(zp);
+    free(q);
+    return r;
+}
+
+/* ---------------------------------------------------------------- planning */
+
+static bool is_weighted(OpId op) { return op == OP_CONV2D || op == OP_DENSE || op == OP_MATMUL; }
+
+static bool all_f32(const Node *n)
+{
+    if (n->result->type.dtype != DT_F32)
+        return false;
+    for (int k = 0; k < n->num_operands; k++)
+        if (n->operands[k]->type.dtype != DT_F32)
+            return false;
+    return true;
+}
+
+/* The activation dtype a value is produced in (DT_F32 when float). */
+static DType home_dtype(const Ctx *c, const Value *v)
+{
+    if (v->kind != VAL_NODE)
+        return DT_F32;
+    const Node *p = v->def;
+    switch (c->mode[p->id]) {
+    case MODE_QUANT: return c->dt[p->id];
+    case MODE_LUT: return DT_I8;
+    default: return DT_F32;
+    }
+}
+
+/* Effective ranges: a value's own calibrated range, or, for results of ops
+ * that cannot widen their input (reshape, transpose, max_pool, pad, relu,
+ * clip, the average pools), the input's range, narrowed by relu and clip;
+ * concat the union of its operands'. */
+static void compute_ranges(Ctx *c)
+{
+    const Graph *g = c->g;
+    for (int k = 0; k < g->values.len; k++) {
+        const Value *v = g->values.data[k];
+        VInfo *i = &c->vi[v->id];
+        if (v->has_range) {
+            i->has_eff = true;
+            i->lo = v->range_lo;
+            i->hi = v->range_hi;
+        }
+    }
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Node *n = g->nodes.data[k];
+        VInfo *r = &c->vi[n->result->id];
+        if (r->has_eff || n->num_operands < 1)
+            continue;
+        const VInfo *x = &c->vi[n->operands[0]->id];
+        switch (n->op) {
+        case OP_RELU: case OP_CLIP: case OP_MAX_POOL: case OP_RESHAPE: case OP_TRANSPOSE:
+        case OP_PAD: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL:
+            if (!x->has_eff)
+                break;
+            r->has_eff = true;
+            r->lo = x->lo;
+            r->hi = x->hi;
+            if (n->op == OP_RELU || n->op == OP_CLIP) {
+                double lo = n->op == OP_RELU ? 0.0 : node_float(n, ATTR_MIN, -INFINITY);
+                double hi = n->op == OP_RELU ? INFINITY : node_float(n, ATTR_MAX, INFINITY);
+                r->lo = fmin(fmax(r->lo, lo), hi);
+                r->hi = fmax(fmin(r->hi, hi), lo);
+            }
+            break;
+        case OP_CONCAT:
+            r->has_eff = true;
+            r->lo = r->hi = 0;
+            for (int j = 0; j < n->num_operands && r->has_eff; j++) {
+                const VInfo *o = &c->vi[n->operands[j]->id];
+                r->has_eff = o->has_eff;
+                r->lo = fmin(r->lo, o->lo);
+                r->hi = fmax(r->hi, o->hi);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static bool pad_value_fits(const Node *n, QParams p, DType dt)
+{
+    float v = node_float(n, ATTR_VALUE, 0.0f);
+    float q = v / p.scale;
+    double r = fp_round_half_even(q) + p.zp;
+    return r >= (double)dtype_traits[dt].min && r <= (double)dtype_traits[dt].max;
+}
+
+/* Picks each node's mode and dtype, in topological order (the
+ * OPF_SAME_QUANT ops follow their input's). */
+static void plan(Ctx *c, QuantScheme scheme)
+{
+    DType dflt = scheme == QSCHEME_INT16X8 ? DT_I16
+                 : c->cfg->quant.activation_dtype == DT_U8 ? DT_U8 : DT_I8;
+    for (int k = 0; k < c->g->nodes.len; k++) {
+        const Node *n = c->g->nodes.data[k];
+        const QuantOverride *ov = c->ov[n->id];
+        Mode m = MODE_FLOAT;
+        DType dt = ov && ov->dtype != DT_F32 ? ov->dtype : dflt;
+        if (!all_f32(n)) {
+            m = MODE_COPY;
+        } else if (ov && ov->dtype == DT_F32) {
+            m = MODE_FLOAT;
+        } else if (is_weighted(n->op)) {
+            const Value *w = n->operands[1];
+            bool w_ok = w->kind == VAL_CONST || dt == DT_I8 || dt == DT_U8;
+            bool b_ok = n->num_operands < 3 || n->operands[2]->kind == VAL_CONST;
+            m = w_ok && b_ok ? MODE_QUANT : MODE_FLOAT;
+        } else if (op_info[n->op].flags & OPF_SAME_QUANT) {
+            DType h = home_dtype(c, n->operands[0]);
+            if (ov)
+                m = MODE_QUANT;
+            else if (h != DT_F32) {
+                m = MODE_QUANT;
+                dt = h;
+            }
+        } else if (n->op == OP_SOFTMAX) {
+            m = MODE_FLOAT;
+        } else if (op_info[n->op].flags & OPF_NONLINEAR) {
+            m = dt == DT_I8 ? MODE_LUT : MODE_FLOAT;
+        } else if (n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_AVG_POOL ||
+                   n->op == OP_GLOBAL_AVG_POOL || n->op == OP_CONCAT) {
+            m = MODE_QUANT;
+        }
+        c->mode[n->id] = m;
+        c->dt[n->id] = m == MODE_LUT ? DT_I8 : dt;
+    }
+
+    /* A relu or clip whose input is produced only for it by an op that
+     * picks its own output params (conv2d, add, a quantize, a lut, ...)
+     * lends that producer its narrower range: the producer's requantizing
+     * output stage then does the clamping, and the relu keeps the params
+     * (OPF_SAME_QUANT) as TFLite's fused activations do. */
+    for (int k = c->g->nodes.len - 1; k >= 0; k--) {
+        const Node *n = c->g->nodes.data[k];
+        if ((n->op != OP_RELU && n->op != OP_CLIP) || c->mode[n->id] != MODE_QUANT)
+            continue;
+        const Value *x = n->operands[0];
+        VInfo *xi = &c->vi[x->id], *ri = &c->vi[n->result->id];
+        if (xi->uses != 1 || xi->is_output || !xi->has_eff || !ri->has_eff)
+            continue;
+        bool own = x->kind == VAL_INPUT ||
+                   (x->kind == VAL_NODE && !(op_info[x->def->op].flags & OPF_SAME_QUANT) &&
+                    (home_dtype(c, x) == DT_F32 || home_dtype(c, x) == c->dt[n->id]));
+        if (!own)
+            continue;
+        xi->lo = fmax(xi->lo, ri->lo);
+        xi->hi = fmin(xi->hi, ri->hi);
+        if (xi->lo > 0)
+            xi->lo = 0;
+        if (xi->hi < 0)
+            xi->hi = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- rebuilding nodes */
+
+/* The name of a node's own result: its old name, except that a graph output
+ * produced quantized leaves the name to the dequantize that feeds the
+ * output. */
+static const char *result_name(Ctx *c, const Value *v, bool quantized)
+{
+    return quantized && c->vi[v->id].is_output ? fresh_name(c, v->name, ".q") : v->name;
+}
+
+static bool build_float(Ctx *c, const Node *n)
+{
+    Value **ops = xcalloc((size_t)n->num_operands + 1, sizeof *ops);
+    for (int k = 0; k < n->num_operands; k++)
+        ops[k] = get_f(c, n->operands[k]);
+    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    free(ops);
+    copy_attrs(c->ng, nn, n);
+    nn->loc = n->loc;
+    nn->result->loc = n->result->loc;
+    nn->result->has_range = n->result->has_range;
+    nn->result->range_lo = n->result->range_lo;
+    nn->result->range_hi = n->result->range_hi;
+    c->vi[n->result->id].f = nn->result;
+    return true;
+}
+
+static bool build_copy(Ctx *c, const Node *n)
+{
+    Value **ops = xcalloc((size_t)n->num_operands + 1, sizeof *ops);
+    for (int k = 0; k < n->num_operands; k++) {
+        const Value *v = n->operands[k];
+        VInfo *i = &c->vi[v->id];
+        if (v->type.dtype == DT_F32)
+            ops[k] = get_f(c, v);
+        else if (!i->q[v->type.dtype]) {
+            if (v->kind != VAL_CONST)
+                qnn_die("quantize: %%%s has no copy", v->name);
+            ops[k] = i->q[v->type.dtype] = add_const(c, v, ".c", v->type, v->data);
+        } else {
+            ops[k] = i->q[v->type.dtype];
+        }
+    }
+    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    free(ops);
+    copy_attrs(c->ng, nn, n);
+    nn->loc = n->loc;
+    nn->result->loc = n->result->loc;
+    if (n->result->type.dtype == DT_F32)
+        c->vi[n->result->id].f = nn->result;
+    else
+        c->vi[n->result->id].q[n->result->type.dtype] = nn->result;
+    return true;
+}
+
+static bool build_lut(Ctx *c, const Node *n)
+{
+    Value *x = get_q(c, n->operands[0], DT_I8);
+    QParams out;
+    if (!x || !params_for(c, n->result, DT_I8, &out))
+        return false;
+    int8_t table[256];
+    quant_build_lut(n->op, node_float(n, ATTR_ALPHA, 0.01f), params_of(x), out, table);
+    TensorType tt = {.dtype = DT_I8, .rank = 1, .dims = {256}};
+    Value *tv = add_const(c, n->result, ".lut", tt, table);
+    Value *ops[2] = {x, tv};
+    c->vi[n->result->id].q[DT_I8] =
+        add_node(c, OP_LUT, ops, 2, result_name(c, n->result, true),
+                 with_quant(c, n->result->type, DT_I8, out), NULL, n->loc);
+    return true;
+}
+
+static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
+{
+    DType dt = c->dt[n->id];
+    if (is_weighted(n->op)) {
+        const Value *w = n->operands[1];
+        if (!(ops[0] = get_q(c, n->operands[0], dt)))
+            return false;
+        if (w->kind == VAL_CONST)
+            ops[1] = get_weight(c, w, weight_axis(c, n));
+        else if (!(ops[1] = get_q(c, w, dt)))
+            return false;
+        if (n->num_operands == 3 && !(ops[2] = get_bias(c, n->operands[2], ops[0], ops[1])))
+            return false;
+    } else {
+        for (int k = 0; k < n->num_operands; k++)
+            if (!(ops[k] = get_q(c, n->operands[k], dt)))
+                return false;
+    }
+    TensorType t;
+    if (op_info[n->op].flags & OPF_SAME_QUANT) {
+        /* The result keeps the input's params exactly (docs/ir-rules.md). */
+        QParams p = params_of(ops[0]);
+        if (n->op == OP_PAD && !pad_value_fits(n, p, dt))
+            return build_float(c, n);
+        t = with_quant(c, n->result->type, dt, p);
+    } else {
+        QParams p;
+        const Value *r = n->result;
+        if (!c->vi[r->id].has_eff && (n->op == OP_AVG_POOL || n->op == OP_GLOBAL_AVG_POOL))
+            p = params_of(ops[0]); /* an average stays inside its input's range */
+        else if (!params_for(c, r, dt, &p))
+            return false;
+        t = with_quant(c, r->type, dt, p);
+    }
+    c->vi[n->result->id].q[dt] =
+        add_node(c, n->op, ops, n->num_operands, result_name(c, n->result, true), t, n, n->loc);
+    return true;
+}
+
+static bool build_quant(Ctx *c, const Node *n)
+{
+    Value **ops = xcalloc((size_t)n->num_operands + 1, sizeof *ops);
+    bool ok = build_quant_ops(c, n, ops);
+    free(ops);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- hybrid */
+
+/* Hybrid: int8 weights, float activations.  A constant weight becomes an
+ * int8 constant and a `dequantize` that feeds the float op, so the model
+ * stores a quarter of the weight bytes and needs no calibration. */
+static bool build_hybrid(Ctx *c, const Node *n)
+{
+    const QuantOverride *ov = c->ov[n->id];
+    if (!is_weighted(n->op) || !all_f32(n) || n->operands[1]->kind != VAL_CONST ||
+        (ov && ov->dtype == DT_F32))
+        return build_float(c, n);
+    const Value *w = n->operands[1];
+    VInfo *wi = &c->vi[w->id];
+    Value *ops[3];
+    for (int k = 0; k < n->num_operands; k++)
+        ops[k] = k == 1 ? NULL : get_f(c, n->operands[k]);
+    int axis = weight_axis(c, n);
+    if (!wi->w_dq || wi->w_axis != axis) {
+        Value *q = get_weight(c, w, axis);
+        wi->w_dq = add_node(c, OP_DEQUANTIZE, &q, 1, fresh_name(c, w->name, ".dq"), w->type, NULL,
+                            w->loc);
+    }
+    ops[1] = wi->w_dq;
+    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    copy_attrs(c->ng, nn, n);
+    nn->loc = n->loc;
+    nn->result->loc = n->result->loc;
+    nn->result->has_range = n->result->has_range;
+    nn->result->range_lo = n->result->range_lo;
+    nn->result->range_hi = n->result->range_hi;
+    c->vi[n->result->id].f = nn->result;
+    return true;
+}
+
+/* ---------------------------------------------------------------- the pass */
+
+/* Matches each override with the node whose result it names; an override
+ * naming no node is an error at the override. */
+static bool resolve_overrides(Ctx *c)
+{
+    bool ok = true;
+    const QnncConfig *cfg = c->cfg;
+    for (int k = 0; k < cfg->quant.num_overrides; k++) {
+        const QuantOverride *o = &cfg->quant.overrides[k];
+        const Value *v = graph_find_value(c->g, o->node);
+        if (!v || v->kind != VAL_NODE) {
+            if (v)
+                diag_error(o->loc, "quantize: the override names '%s', a graph %s, not a node", o->node,
+                           v->kind == VAL_INPUT ? "input" : "constant");
+            else
+                diag_error(o->loc, "quantize: the override names node '%s', which is not in the model",
+                           o->node);
+            ok = false;
+            continue;
+        }
+        c->ov[v->def->id] = o;
+    }
+    return ok;
+}
+
+bool quantize(Graph *g, const PassContext *ctx)
+{
+    const QnncConfig *cfg = ctx->cfg;
+    QuantScheme scheme = cfg->quant.scheme;
+    Ctx c = {.g = g, .pctx = ctx, .cfg = cfg};
+    c.vi = xcalloc((size_t)g->values.len, sizeof *c.vi);
+    c.mode = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.mode);
+    c.dt = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.dt);
+    c.ov = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.ov);
+    bool ok = resolve_overrides(&c);
+    if (!ok || scheme == QSCHEME_NONE)
+        goto done;
+    if (scheme == QSCHEME_HYBRID) {
+        for (int k = 0; k < cfg->quant.num_overrides; k++)
+            if (cfg->quant.overrides[k].dtype != DT_F32)
+                diag_warning(cfg->quant.overrides[k].loc,
+                             "quantize: scheme \"hybrid\" keeps activations in float; only "
+                             "dtype = \"f32\" overrides have an effect");
+    }
+
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Node *n = g->nodes.data[k];
+        for (int j = 0; j < n->num_operands; j++)
+            c.vi[n->operands[j]->id].uses++;
+    }
+    for (int k = 0; k < g->outputs.len; k++)
+        c.vi[((Value *)g->outputs.data[k])->id].is_output = true;
+
+    c.ng = graph_new(g->name);
+    c.ng->loc = g->loc;
+    for (int k = 0; k < g->inputs.len; k++) {
+        const Value *v = g->inputs.data[k];
+        Value *nv = graph_add_input(c.ng, v->name, v->type);
+        nv->loc = v->loc;
+        nv->has_range = v->has_range;
+        nv->range_lo = v->range_lo;
+        nv->range_hi = v->range_hi;
+        if (v->type.dtype == DT_F32)
+            c.vi[v->id].f = nv;
+        else
+            c.vi[v->id].q[v->type.dtype] = nv;
+    }
+
+    if (scheme != QSCHEME_HYBRID) {
+        compute_ranges(&c);
+        plan(&c, scheme);
+    }
+    for (int k = 0; k < g->nodes.len && ok; k++) {
+        const Node *n = g->nodes.data[k];
+        if (scheme == QSCHEME_HYBRID) {
+            ok = build_hybrid(&c, n);
+            continue;
+        }
+        switch (c.mode[n->id]) {
+        case MODE_FLOAT: ok = build_float(&c, n); break;
+        case MODE_QUANT: ok = build_quant(&c, n); break;
+        case MODE_LUT: ok = build_lut(&c, n); break;
+        case MODE_COPY: ok = build_copy(&c, n); break;
+        }
+    }
+    /* The interface stays float: an output produced quantized is
+     * dequantized under its own name. */
+    for (int k = 0; k < g->outputs.len && ok; k++) {
+        const Value *v = g->outputs.data[k];
+        Value *nv;
+        if (v->type.dtype == DT_F32)
+            nv = get_f(&c, v);
+        else if (!(nv = c.vi[v->id].q[v->type.dtype]))
+            nv = c.vi[v->id].q[v->type.dtype] = add_const(&c, v, ".c", v->type, v->data);
+        graph_add_output(c.ng, nv);
+    }
+    if (!ok) {
+        graph_free(c.ng);
+        goto done;
+    }
+
+    dce(c.ng, ctx);
+    /* Derived constants take their original name back when it is free
+     * (a weight used only quantized is still called %w). */
+    for (int k = 0; k < c.num_renames; k++) {
+        Value *v = c.renames[k].v;
+        bool live = false;
+        for (int j = 0; j < c.ng->consts.len && !live; j++)
+            live = c.ng->consts.data[j] == v;
+        if (live && !graph_find_value(c.ng, c.renames[k].origin))
+            v->name = arena_strdup(&c.ng->arena, c.renames[k].origin);
+    }
+
+    /* Swap the rebuilt graph into G and free the old one. */
+    Graph old = *g;
+    *g = *c.ng;
+    *c.ng = old;
+    graph_free(c.ng);
+
+done:
+    free(c.vi);
+    free(c.mode);
+    free(c.dt);
+    free(c.ov);
+    free(c.renames);
+    return ok;
+}
