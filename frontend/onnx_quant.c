@@ -318,6 +318,22 @@ static bool clip_bounds_static(Imp *imp, const Onnx__NodeProto *a)
     return true;
 }
 
+/* The element type tensor NAME will have, if known before conversion: that
+ * of a graph input, initializer or constant, or the zero point's of the
+ * QuantizeLinear producing it; OT_UNDEFINED otherwise. */
+static int32_t planned_type(Imp *imp, SMap *prod, const char *name)
+{
+    OTensor *t = ot_find(imp, name);
+    if (t)
+        return t->type;
+    int p = *smap_at(prod, name, -1);
+    if (p < 0 || !is_op(imp->order[p], "QuantizeLinear"))
+        return OT_UNDEFINED;
+    const char *z = input_name(imp->order[p], 2);
+    OTensor *zt = z ? ot_find(imp, z) : NULL;
+    return !z ? OT_UINT8 : zt ? zt->type : OT_UNDEFINED;
+}
+
 static void plan_fusion(Imp *imp)
 {
     size_t nn = imp->norder, slots = 0;
@@ -381,6 +397,9 @@ static void plan_fusion(Imp *imp)
         OTensor *qs = input_name(imp->order[q], 1) ? ot_find(imp, imp->order[q]->input[1]) : NULL;
         if (!qs || !qs->c || qs->c->numel != 1)
             continue;
+        /* Except for the accumulating ops, the IR's quantized ops keep
+         * their element type: every data input must have the result's. */
+        int32_t qtype = planned_type(imp, &prod, imp->order[q]->output[0]);
         bool ok = input_name(f, 0) != NULL;
         if (conv || gemm || mm)
             ok = ok && input_name(f, 1) && (mm ? f->n_input == 2 : true);
@@ -410,6 +429,9 @@ static void plan_fusion(Imp *imp)
                     ok = false;
             } else if (dq_axis(imp, imp->order[p], c ? c->rank : 1) >= 0) {
                 ok = false; /* activations must be quantized per tensor */
+            } else if (!(conv || gemm || mm) &&
+                       (qtype == OT_UNDEFINED || planned_type(imp, &prod, imp->order[p]->input[0]) != qtype)) {
+                ok = false;
             }
         }
         if (!ok) {
