@@ -31,6 +31,7 @@ bool dce(Graph *g, const PassContext *ctx);
 bool quantize(Graph *g, const PassContext *ctx);          /* quantize.c */
 bool fold_batchnorm(Graph *g, const PassContext *ctx);
 bool fold_constants(Graph *g, const PassContext *ctx);
+bool fuse_activation(Graph *g, const PassContext *ctx);
 
 /* Editing a graph in one sweep over its nodes (passes/rewrite.c).
  *

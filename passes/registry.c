@@ -8,6 +8,7 @@ const Pass pass_registry[] = {
     {"quantize", "quantize a calibrated float graph (scheme, dtypes and overrides from the config)", quantize},
     {"fold-batchnorm", "fold batchnorm into the conv2d/dense before it, or into mul+add", fold_batchnorm},
     {"fold-constants", "evaluate nodes whose operands are all constants", fold_constants},
+    {"fuse-activation", "fold relu/clip into the producer's act_min/act_max clamp", fuse_activation},
 };
 const int pass_registry_count = sizeof pass_registry / sizeof pass_registry[0];
 
