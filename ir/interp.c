@@ -11,6 +11,7 @@
  * last (computed once up front).  Outputs are copied out at the end.
  */
 #include "interp.h"
+#include "requant.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -112,8 +113,52 @@ OutStage *outstage_build(const Node *n, const TensorType *yt, int64_t channels,
             return NULL;
         }
         act_range_quantized(n, yt, c, rounding, &s->lo, &s->hi);
+        outstage_fold(n, s, c, rounding);
     }
     return st;
+}
+
+static bool folded_entry(const Node *n, int64_t c, int64_t *mult, int64_t *shift)
+{
+    const Attr *m = node_attr(n, ATTR_MULTIPLIER), *s = node_attr(n, ATTR_SHIFT);
+    if (!m || !s || m->count < 1 || m->count != s->count)
+        return false;
+    int64_t k = m->count == 1 ? 0 : c;
+    if (k >= m->count)
+        return false;
+    *mult = m->u.ints[k];
+    *shift = s->u.ints[k];
+    return true;
+}
+
+void folded_multiplier(const Node *n, int64_t c, int32_t *mult, int *shift)
+{
+    int64_t m, s;
+    /* Out-of-range entries are left to the verifier to report; the
+     * interpreter keeps its own values rather than wrap them. */
+    if (folded_entry(n, c, &m, &s) && m >= 0 && m <= INT32_MAX && s >= -31 && s <= 30) {
+        *mult = (int32_t)m;
+        *shift = (int)s;
+    }
+}
+
+void folded_clamp(const Node *n, int64_t *lo, int64_t *hi)
+{
+    const Attr *a;
+    if ((a = node_attr(n, ATTR_QMIN)))
+        *lo = a->u.i;
+    if ((a = node_attr(n, ATTR_QMAX)))
+        *hi = a->u.i;
+}
+
+void outstage_fold(const Node *n, OutStage *s, int64_t c, int rounding)
+{
+    int64_t m, sh;
+    if (rounding == ROUND_TFLITE)
+        folded_multiplier(n, c, &s->mult, &s->shift);
+    else if (folded_entry(n, c, &m, &sh) && m >= 0 && sh > -1100 && sh < 1100)
+        s->m = requant_onnx_real(m, sh);
+    folded_clamp(n, &s->lo, &s->hi);
 }
 
 bool broadcast_offsets(const TensorType *out, const TensorType *in, int64_t *offs)

@@ -138,6 +138,25 @@ static inline int64_t outstage_apply(const OutStage *s, int64_t acc, int roundin
     return fp_clamp_i64(v + s->zp, s->lo, s->hi);
 }
 
+/* Folded requantization (docs/ir-semantics.md, "Folded requantization"):
+ * when N carries multiplier/shift/qmin/qmax, they replace what the scales
+ * imply.  The verifier guarantees they agree, so this only shows on a
+ * graph that was not verified; it makes the attributes the single source
+ * generated code and the interpreter both read.  C selects the channel
+ * (entry 0 when the attribute has one entry). */
+void outstage_fold(const Node *n, OutStage *s, int64_t c, int rounding);
+void folded_multiplier(const Node *n, int64_t c, int32_t *mult, int *shift);
+void folded_clamp(const Node *n, int64_t *lo, int64_t *hi);
+
+/* TFLite int8 ADD/SUB rescaling (kernels/add.cc Prepare): inputs go to a
+ * common scale 2*max(sa,sb) with 20 bits of headroom. */
+typedef struct TfliteAdd {
+    int32_t ma, mb, mo;
+    int sha, shb, sho;
+} TfliteAdd;
+enum { TFLITE_ADD_LEFT_SHIFT = 20 };
+bool tflite_add_prepare(QParam a, QParam b, QParam y, TfliteAdd *t);
+
 /* The quantized fused-activation range of output channel C of YT, already
  * intersected with the dtype range. */
 void act_range_quantized(const Node *n, const TensorType *yt, int64_t c, int rounding,

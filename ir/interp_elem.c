@@ -25,14 +25,7 @@ typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } BinaryKind;
 /* TFLite int8 ADD (reference_integer_ops::Add, kernels/add.cc Prepare):
  * both inputs are rescaled to a common scale 2*max(sa,sb) with 20 bits of
  * headroom, summed, and rescaled to the output. */
-typedef struct TfliteAdd {
-    int32_t ma, mb, mo;
-    int sha, shb, sho;
-} TfliteAdd;
-
-enum { TFLITE_ADD_LEFT_SHIFT = 20 };
-
-static bool tflite_add_prepare(QParam a, QParam b, QParam y, TfliteAdd *t)
+bool tflite_add_prepare(QParam a, QParam b, QParam y, TfliteAdd *t)
 {
     double twice_max = 2.0 * ((double)a.scale > (double)b.scale ? (double)a.scale : (double)b.scale);
     double ra = (double)a.scale / twice_max, rb = (double)b.scale / twice_max;
@@ -108,6 +101,7 @@ static int binary(const Node *n, const void *const in[], void *out, BinaryKind k
     int rounding = node_rounding(n);
     int64_t lo, hi;
     act_range_quantized(n, yt, 0, rounding, &lo, &hi);
+    folded_clamp(n, &lo, &hi);
     if (rounding != ROUND_TFLITE) {
         /* ONNX QLinearAdd / QLinearMul (and sub, by the same rule):
          * dequantize, operate in real arithmetic (double), quantize half
@@ -131,6 +125,7 @@ static int binary(const Node *n, const void *const in[], void *out, BinaryKind k
             interp_fail(n, "multiplier %g is not a TFLite multiplier", m);
             goto out;
         }
+        folded_multiplier(n, 0, &mult, &shift);
         for (int64_t i = 0; i < cnt; i++) {
             int64_t p = (ld_int(a, ad, ao[i]) - ap.zp) * (ld_int(b, bd, bo[i]) - bp.zp);
             if (p < INT32_MIN || p > INT32_MAX) {
@@ -146,6 +141,9 @@ static int binary(const Node *n, const void *const in[], void *out, BinaryKind k
             interp_fail(n, "scales give multipliers TFLite cannot represent");
             goto out;
         }
+        folded_multiplier(n, 0, &t.ma, &t.sha);
+        folded_multiplier(n, 1, &t.mb, &t.shb);
+        folded_multiplier(n, 2, &t.mo, &t.sho);
         for (int64_t i = 0; i < cnt; i++) {
             int32_t xa = shl_wrap(ld_int(a, ad, ao[i]) - ap.zp, TFLITE_ADD_LEFT_SHIFT);
             int32_t xb = shl_wrap(ld_int(b, bd, bo[i]) - bp.zp, TFLITE_ADD_LEFT_SHIFT);
@@ -398,6 +396,7 @@ int interp_requantize(const Node *n, const void *const in[], void *out)
             free(st);
             return interp_fail(n, "scale ratio %g is not a TFLite multiplier", m);
         }
+        outstage_fold(n, &st[c], c, rounding);
     }
     int64_t cnt = type_numel(xt);
     for (int64_t i = 0; i < cnt; i++) {

@@ -21,6 +21,7 @@
  * (https://www.tensorflow.org/lite/performance/quantization_spec).
  */
 #include "ir.h"
+#include "requant.h"
 #include "text.h"
 
 #include <math.h>
@@ -380,6 +381,10 @@ static bool check_attrs(Verifier *v, const Node *n)
             }
             break;
         case ATTR_AXIS: break; /* range depends on the operand's rank */
+        case ATTR_MULTIPLIER:
+        case ATTR_SHIFT:
+        case ATTR_QMIN:
+        case ATTR_QMAX: break; /* compared with what the types imply: check_folded */
         case ATTR_COUNT: qnn_unreachable();
         }
     }
@@ -1103,6 +1108,61 @@ static void check_op(const OpCtx *c)
     }
 }
 
+/* The folded requantization attributes (multiplier, shift, qmin, qmax;
+ * docs/ir-semantics.md, "Folded requantization") are a compile-time cache:
+ * when present they must equal what the op's scales, rounding and
+ * act_min/act_max imply (requant_implied), entry for entry, so that the
+ * cache can never contradict the types.  Runs only on a node whose op
+ * rules passed, since the implied values read its types. */
+static bool node_rounding_is_tflite(const Node *n)
+{
+    return node_int(n, ATTR_ROUNDING, ROUND_ONNX) == ROUND_TFLITE;
+}
+
+static void check_folded(const OpCtx *c)
+{
+    const Node *n = c->n;
+    const Attr *ma = node_attr(n, ATTR_MULTIPLIER), *sa = node_attr(n, ATTR_SHIFT);
+    const Attr *lo = node_attr(n, ATTR_QMIN), *hi = node_attr(n, ATTR_QMAX);
+    if (!ma && !sa && !lo && !hi)
+        return;
+    Requant r;
+    char why[256];
+    if (!requant_implied(n, &r, why, sizeof why)) {
+        OPERR(c, "%s: folded requantization attributes are not allowed here: %s", c->op, why);
+        return;
+    }
+    if (!ma != !sa) {
+        OPERR(c, "%s: 'multiplier' and 'shift' must be given together", c->op);
+    } else if (ma && r.count == 0) {
+        OPERR(c, "%s: no multiplier is folded for rounding=onnx %s (it computes in real arithmetic); "
+                 "only qmin/qmax may be given", c->op, c->op);
+    } else if (ma) {
+        const Attr *lists[2] = {ma, sa};
+        const int64_t *want[2] = {r.mult, r.shift};
+        for (int k = 0; k < 2; k++) {
+            const char *name = attr_info[lists[k]->id].name;
+            if (lists[k]->count != r.count) {
+                OPERR(c, "%s: '%s' has %d entr%s but the scales imply %d", c->op, name, lists[k]->count,
+                      lists[k]->count == 1 ? "y" : "ies", r.count);
+                continue;
+            }
+            for (int i = 0; i < r.count; i++)
+                if (lists[k]->u.ints[i] != want[k][i])
+                    OPERR(c, "%s: %s[%d] is %lld but the scales imply %lld (%s)", c->op, name, i,
+                          (long long)lists[k]->u.ints[i], (long long)want[k][i],
+                          node_rounding_is_tflite(n) ? "TFLite QuantizeMultiplier" : "the exact double significand");
+        }
+    }
+    if (lo && lo->u.i != r.qmin)
+        OPERR(c, "%s: qmin is %lld but act_min and the output quantization imply %lld", c->op, (long long)lo->u.i,
+              (long long)r.qmin);
+    if (hi && hi->u.i != r.qmax)
+        OPERR(c, "%s: qmax is %lld but act_max and the output quantization imply %lld", c->op, (long long)hi->u.i,
+              (long long)r.qmax);
+    requant_free(&r);
+}
+
 /* ---------------------------------------------------------------- nodes */
 
 static void check_node(Verifier *v, const Node *n)
@@ -1173,7 +1233,10 @@ static void check_node(Verifier *v, const Node *n)
         check_bounds(v, n);
     if (ok) {
         OpCtx c = {v, n, op, &res->type};
+        int before = v->errors;
         check_op(&c);
+        if (v->errors == before)
+            check_folded(&c);
     }
     if (res)
         v->defined[res->id] = true;

@@ -28,6 +28,8 @@ extern const int pass_registry_count;
 const Pass *pass_lookup(const char *name, size_t len);
 
 bool dce(Graph *g, const PassContext *ctx);
+bool fuse_requantize(Graph *g, const PassContext *ctx);   /* fuse_requantize.c */
+bool check_accumulators(Graph *g, const PassContext *ctx); /* check_accum.c */
 bool quantize(Graph *g, const PassContext *ctx);          /* quantize.c */
 bool fold_batchnorm(Graph *g, const PassContext *ctx);
 bool fold_constants(Graph *g, const PassContext *ctx);

@@ -5,6 +5,8 @@
 
 const Pass pass_registry[] = {
     {"dce", "remove nodes and constants that no output depends on", dce},
+    {"fuse-requantize", "fold multipliers, shifts and output clamps into requantizing ops", fuse_requantize},
+    {"check-accumulators", "prove every int32 accumulator fits from the actual weights", check_accumulators},
     {"quantize", "quantize a calibrated float graph (scheme, dtypes and overrides from the config)", quantize},
     {"fold-batchnorm", "fold batchnorm into the conv2d/dense before it, or into mul+add", fold_batchnorm},
     {"fold-constants", "evaluate nodes whose operands are all constants", fold_constants},
