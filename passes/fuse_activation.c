@@ -1,6 +1,7 @@
 /* fuse_activation.c - fold relu and clip into the op that produces their input.
  *
- * requires: nodes in topological order; a verified graph
+ * requires: nodes in topological order; a verified graph; not yet
+ *           fuse-requantize (its qmin/qmax cache the clamp this pass changes)
  * guarantees: a relu or clip whose input is the result of an op that takes
  *   act_min/act_max (ir/ops.def: conv2d, dense, add, sub, mul, div), read by
  *   nothing else and not a graph output, is removed; the producer's clamp
