@@ -73,4 +73,23 @@ const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
 /* Installs the kept nodes, drops killed values, renumbers ids. */
 void rewrite_finish(Rewrite *rw);
 
+/* plan-memory (plan_memory.c): where every intermediate tensor lives in the
+ * one scratch arena a compiled model gets.  Graph inputs and outputs live
+ * in the caller's buffers and constants in read-only data, so only node
+ * results that are not graph outputs get scratch. */
+typedef struct MemoryPlan {
+    int num_values;
+    int64_t *offset;      /* by Value id: byte offset in scratch, or -1 (not in scratch) */
+    int *root;            /* by Value id: the value whose storage it shares (itself if none) */
+    int64_t scratch_size; /* bytes: max over values of offset + size */
+    int64_t lower_bound;  /* max over nodes of the bytes simultaneously live */
+    int align;            /* every offset is a multiple of this */
+} MemoryPlan;
+MemoryPlan plan_memory(const Graph *g, int align);
+void memory_plan_free(MemoryPlan *p);
+/* "%name offset=N size=M [alias=%root]" per scratch value, then
+ * "scratch=S lower_bound=L align=A". */
+void memory_plan_print(FILE *f, const Graph *g, const MemoryPlan *p);
+bool plan_memory_pass(Graph *g, const PassContext *ctx);
+
 #endif

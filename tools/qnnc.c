@@ -5,14 +5,15 @@
  *
  * The driver reads the TOML configuration (frontend/config.h), lets the
  * command line override it, imports the model and verifies it.  Today it
- * writes the imported graph as textual IR (--emit=qir).  The flags of the
- * native back end (--target=, -mcpu=, -mattr=, -O0..-O3, -S, --weights=,
- * --emit=obj|asm|llvm|header|exe) are already parsed and checked, so the
- * command line will not change shape when that back end lands; asking for
- * one of those outputs is an error that says so, never a fake file.
+ * compiles it with the LLVM back end (codegen/): an object, assembly or
+ * LLVM IR, the C header (NAME.h), a standalone runner (--emit=exe, linked
+ * with the runtime harness), or the imported graph as textual IR.  Every
+ * output is built in memory first and written atomically, so a failed
+ * compile leaves no file behind.
  *
  * Exit status: 0 on success, 1 on an error in the inputs (model, config,
  * unimplemented output), 2 on a bad command line. */
+#include "codegen.h"
 #include "config.h"
 #include "passes.h"
 
@@ -20,6 +21,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: qnnc MODEL [options]\n"
@@ -45,23 +48,32 @@ static const char usage[] =
     "  -mattr=+F1,-F2,...      target features\n"
     "  -O0, -O1, -O2, -O3      optimization level (default -O2)\n"
     "  --weights=MODE          embedded (default) or external\n"
+    "  --cc=COMMAND            C compiler for --emit=exe (default: the target's\n"
+    "                          qnn-cc from this build, see docs/runtime.md)\n"
+    "  --print-memory-plan     print the scratch offset of every intermediate\n"
+    "                          tensor, the scratch size and its lower bound, and exit\n"
     "  -h, --help              show this help\n"
     "\n"
-    "Only --emit=qir is implemented so far: the other kinds need the LLVM back\n"
-    "end and fail with an error.  A .qir model is read as textual IR, which is\n"
-    "handy for tests.\n"
+    "-o names the object, or the only output when one kind is emitted; the other\n"
+    "outputs are named after it (model.o -> model.h, model.s, model.ll,\n"
+    "model.exe, model.weights.bin) or after NAME.  A .qir model is read as\n"
+    "textual IR, which is handy for tests.\n"
     "\n"
     "examples:\n"
     "  qnnc model.onnx --emit=qir -o model.qir\n"
     "  qnnc model.onnx --config qnnc.toml --batch=4 --emit=qir -o -\n"
     "  qnnc --config qnnc.toml --print-config\n"
-    "  qnnc model.qir --emit=qir -o -\n";
+    "  qnnc model.qir --emit=qir -o -\n"
+    "  qnnc model.qir --target=aarch64-linux-gnu -mattr=+dotprod -o model.o\n"
+    "  qnnc model.qir --emit=exe -o model.exe\n";
 
 /* The command line, before it is merged into the configuration. */
 typedef struct Args {
     const char *model, *config, *output;
     const char *name, *triple, *cpu, *mattr;
     const char *emit_flag; /* the --emit= text, for messages */
+    const char *cc;        /* --emit=exe compiler command */
+    bool print_plan;
     unsigned emit;         /* 0: not given */
     bool asm_flag;
     bool print_config;
@@ -128,7 +140,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--cc", "--print-memory-plan", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -208,6 +220,12 @@ static Args parse_args(int argc, char **argv)
         } else if ((v = flag_value(a, "--emit"))) {
             o.emit_flag = v;
             o.emit = parse_emit(v);
+        } else if ((v = flag_value(a, "--cc"))) {
+            if (!*v)
+                usage_error("--cc needs a compiler command");
+            o.cc = v;
+        } else if (!strcmp(a, "--print-memory-plan")) {
+            o.print_plan = true;
         } else if (!strcmp(a, "-S")) {
             o.asm_flag = true;
         } else if ((v = flag_value(a, "--name"))) {
@@ -361,6 +379,211 @@ static bool write_output(const char *path, const Graph *g)
     return ok;
 }
 
+/* ------------------------------------------------------------ native outputs */
+
+/* The name of an output: -o when it is the only kind emitted (or the
+ * object), else the stem of -o (or NAME) with EXT. */
+static char *output_name(const Args *o, const QnncConfig *cfg, unsigned kind, const char *ext)
+{
+    if (o->output && cfg->output.emit == kind)
+        return xstrdup(o->output);
+    if (kind == EMIT_OBJ && cfg->output.object)
+        return xstrdup(cfg->output.object);
+    if (kind == EMIT_HEADER && cfg->output.header)
+        return xstrdup(cfg->output.header);
+    const char *base = cfg->output.object ? cfg->output.object : o->output;
+    size_t n;
+    if (base && strcmp(base, "-")) {
+        const char *slash = strrchr(base, '/'), *dot = strrchr(base, '.');
+        n = dot && (!slash || dot > slash) ? (size_t)(dot - base) : strlen(base);
+    } else {
+        base = cfg->model.name;
+        n = strlen(base);
+    }
+    char *s = xmalloc(n + strlen(ext) + 1);
+    memcpy(s, base, n);
+    strcpy(s + n, ext);
+    return s;
+}
+
+static bool write_bytes(const char *path, const char *data, size_t len)
+{
+    if (!strcmp(path, "-"))
+        return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0;
+    if (!write_file_atomic(path, data, len)) {
+        error("cannot write '%s': %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool has_feature(const QnncConfig *cfg, const char *f)
+{
+    bool on = false;
+    for (int i = 0; i < cfg->target.num_features; i++)
+        if (!strcmp(cfg->target.features[i] + 1, f))
+            on = cfg->target.features[i][0] == '+';
+    return on;
+}
+
+/* Runs CMD through the shell; true when it exits 0. */
+static bool run_command(const char *cmd)
+{
+    int st = system(cmd);
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Single-quotes S for the shell into BUF. */
+static void shell_quote(char *buf, size_t size, const char *s)
+{
+    size_t n = 0;
+    buf[n++] = '\'';
+    for (; *s && n + 5 < size; s++) {
+        if (*s == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *s;
+        }
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+}
+
+/* --emit=exe: the object and the harness's main.c through the target's
+ * qnn-cc (or --cc), linked into a temporary renamed over PATH on success. */
+static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, const CodegenOutput *out,
+                     const char *path)
+{
+    char obj[4096], tmp[4096], cmd[65536], q1[4096], q2[4096], q3[4096];
+    snprintf(obj, sizeof obj, "%s.%ld.tmp.o", path, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    if (!write_file_atomic(obj, out->obj, out->obj_len)) {
+        error("cannot write '%s': %s", obj, strerror(errno));
+        return false;
+    }
+    char cc[4096];
+    if (o->cc) {
+        snprintf(cc, sizeof cc, "%s -I%s/runtime -I%s/runtime/harness", o->cc, QNNC_SOURCE_DIR, QNNC_SOURCE_DIR);
+    } else {
+        const char *suffix = !strcmp(triple, "riscv64-linux-gnu") && has_feature(cfg, "v") ? "+v" : "";
+        snprintf(cc, sizeof cc, "%s/runtime/targets/%s%s/qnn-cc", QNNC_BINARY_DIR, triple, suffix);
+        if (access(cc, X_OK) != 0) {
+            error("no compiler for %s%s: '%s' does not exist (build the cross runtimes, or give --cc=)", triple,
+                  suffix, cc);
+            remove(obj);
+            return false;
+        }
+    }
+    shell_quote(q1, sizeof q1, tmp);
+    shell_quote(q2, sizeof q2, obj);
+    shell_quote(q3, sizeof q3, QNNC_SOURCE_DIR "/runtime/harness/main.c");
+    /* With --cc the harness libraries must be named too. */
+    char libs[8192] = "";
+    if (o->cc)
+        snprintf(libs, sizeof libs, " %s/runtime/targets/%s/lib/libqnn_harness.a %s/runtime/targets/%s/lib/libqnn_runtime.a",
+                 QNNC_BINARY_DIR, triple, QNNC_BINARY_DIR, triple);
+    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info -o %s %s %s%s -lm", cc, cfg->model.name, q1, q2, q3, libs);
+    bool ok = run_command(cmd);
+    remove(obj);
+    if (!ok) {
+        error("linking '%s' failed: %s", path, cmd);
+        remove(tmp);
+        return false;
+    }
+    if (rename(tmp, path) != 0) {
+        error("cannot write '%s': %s", path, strerror(errno));
+        remove(tmp);
+        return false;
+    }
+    return true;
+}
+
+static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
+{
+    unsigned emit = cfg->output.emit;
+    const char *triple = cfg->target.triple ? cfg->target.triple : config_host_triple();
+    if (!triple) {
+        error("the host is not a supported target; give --target=");
+        return false;
+    }
+    if ((emit & EMIT_EXE) && cfg->output.weights == WEIGHTS_EXTERNAL) {
+        error("--emit=exe needs embedded weights (the harness calls NAME_run without a weights pointer)");
+        return false;
+    }
+    size_t nf = 1;
+    for (int i = 0; i < cfg->target.num_features; i++)
+        nf += strlen(cfg->target.features[i]) + 1;
+    char *features = xcalloc(1, nf);
+    for (int i = 0; i < cfg->target.num_features; i++) {
+        if (i)
+            strcat(features, ",");
+        strcat(features, cfg->target.features[i]);
+    }
+    CodegenOptions co = {
+        .name = cfg->model.name,
+        .triple = triple,
+        .cpu = cfg->target.cpu,
+        .features = features,
+        .opt_level = o->opt_level,
+        .external_weights = cfg->output.weights == WEIGHTS_EXTERNAL,
+    };
+    unsigned want = ((emit & (EMIT_OBJ | EMIT_EXE)) ? CG_WANT_OBJ : 0) | ((emit & EMIT_ASM) ? CG_WANT_ASM : 0) |
+                    ((emit & EMIT_LLVM) ? CG_WANT_LLVM : 0);
+    CodegenOutput out;
+    bool ok = false;
+    char *header = NULL;
+    size_t header_len = 0;
+    char *qir_text = NULL;
+    size_t qir_len = 0;
+    if (want && !codegen_compile(g, &co, want, &out))
+        goto done;
+    if (!want)
+        out = (CodegenOutput){.plan = plan_memory(g, 16)};
+    if (emit & EMIT_HEADER)
+        header = codegen_header(g, &co, &out.plan, &header_len);
+    if (emit & EMIT_QIR) {
+        FILE *mem = open_memstream(&qir_text, &qir_len);
+        bool printed = ir_print(mem, g, NULL);
+        fclose(mem);
+        if (!printed)
+            goto done_out;
+    }
+    /* Everything is in memory: now write, each file atomically. */
+    ok = true;
+    struct { unsigned kind; const char *ext; const char *data; size_t len; } files[] = {
+        {EMIT_OBJ, ".o", out.obj, out.obj_len},
+        {EMIT_ASM, ".s", out.asm_text, out.asm_len},
+        {EMIT_LLVM, ".ll", out.ll, out.ll_len},
+        {EMIT_HEADER, ".h", header, header_len},
+        {EMIT_QIR, ".qir", qir_text, qir_len},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files && ok; i++) {
+        if (!(emit & files[i].kind))
+            continue;
+        char *path = output_name(o, cfg, files[i].kind, files[i].ext);
+        ok = write_bytes(path, files[i].data, files[i].len);
+        free(path);
+    }
+    if (ok && out.weights) {
+        char *path = output_name(o, cfg, 0, ".weights.bin");
+        ok = write_bytes(path, out.weights, out.weights_len);
+        free(path);
+    }
+    if (ok && (emit & EMIT_EXE)) {
+        char *path = output_name(o, cfg, EMIT_EXE, ".exe");
+        ok = link_exe(o, cfg, triple, &out, path);
+        free(path);
+    }
+done_out:
+    codegen_output_free(&out);
+done:
+    free(header);
+    free(qir_text);
+    free(features);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     Args o = parse_args(argc, argv);
@@ -383,20 +606,24 @@ int main(int argc, char **argv)
         config_free(&cfg);
         usage_error("no model to compile: name one on the command line or set [model] path in the config");
     }
-    /* Refuse what is not built yet before any work, so that nothing is
-     * written: the kinds listed in emit order, the first one reported. */
-    for (int k = 0; k < EMIT_KIND_COUNT; k++) {
-        if ((cfg.output.emit & (1u << k)) && (1u << k) != EMIT_QIR) {
-            error("--emit=%s is not implemented yet (needs the LLVM backend)", config_emit_names[k]);
-            goto out;
-        }
-    }
     g = load_model(&o, &cfg);
     if (!g)
         goto out;
     if (!ir_verify(g))
         goto out;
-    if (write_output(o.output, g))
+    if (o.print_plan) {
+        MemoryPlan plan = plan_memory(g, 16);
+        memory_plan_print(stdout, g, &plan);
+        memory_plan_free(&plan);
+        status = 0;
+        goto out;
+    }
+    if (cfg.output.emit == EMIT_QIR) {
+        if (write_output(o.output, g))
+            status = 0;
+        goto out;
+    }
+    if (compile(&o, &cfg, g))
         status = 0;
 out:
     graph_free(g);

@@ -1,0 +1,174 @@
+/* builder.c - small IR-building helpers so that per-op lowering reads like
+ * the loops it emits: constants, loads and stores by dtype, loops, ifs,
+ * read-only tables. */
+#include "codegen.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+bool cg_fail(Cg *cg, const Node *n, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_error(n->loc, "node '%%%s' (%s): %s", n->result->name, op_info[n->op].name, msg);
+    cg->failed = true;
+    return false;
+}
+
+LLVMValueRef cg_idx(Cg *cg, int64_t v) { return LLVMConstInt(cg->t_idx, (unsigned long long)v, 1); }
+LLVMValueRef cg_i32(Cg *cg, int64_t v) { return LLVMConstInt(cg->t_i32, (unsigned long long)v, 1); }
+LLVMValueRef cg_i64(Cg *cg, int64_t v) { return LLVMConstInt(cg->t_i64, (unsigned long long)v, 1); }
+LLVMValueRef cg_f32(Cg *cg, float v) { return LLVMConstReal(cg->t_f32, v); }
+LLVMValueRef cg_f64(Cg *cg, double v) { return LLVMConstReal(cg->t_f64, v); }
+
+LLVMTypeRef cg_dtype_type(Cg *cg, DType dt)
+{
+    switch (dt) {
+    case DT_F32: return cg->t_f32;
+    case DT_I8: case DT_U8: return cg->t_i8;
+    case DT_I16: return cg->t_i16;
+    case DT_I32: return cg->t_i32;
+    default: qnn_unreachable();
+    }
+}
+
+LLVMValueRef cg_for_begin(Cg *cg, CgLoop *l, int64_t n, const char *name)
+{
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    l->header = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "body");
+    l->exit = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "exit");
+    LLVMBuildBr(cg->b, l->header);
+    LLVMPositionBuilderAtEnd(cg->b, l->header);
+    l->iv_phi = LLVMBuildPhi(cg->b, cg->t_idx, name);
+    LLVMValueRef zero = cg_idx(cg, 0);
+    LLVMAddIncoming(l->iv_phi, &zero, &pre, 1);
+    LLVMValueRef cond = LLVMBuildICmp(cg->b, LLVMIntSLT, l->iv_phi, cg_idx(cg, n), "");
+    LLVMBuildCondBr(cg->b, cond, body, l->exit);
+    LLVMPositionBuilderAtEnd(cg->b, body);
+    l->iv = l->iv_phi;
+    return l->iv;
+}
+
+void cg_for_end(Cg *cg, CgLoop *l)
+{
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+    LLVMValueRef next = LLVMBuildNSWAdd(cg->b, l->iv_phi, cg_idx(cg, 1), "");
+    LLVMBuildBr(cg->b, l->header);
+    LLVMAddIncoming(l->iv_phi, &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(cg->b, l->exit);
+}
+
+void cg_if_begin(Cg *cg, CgIf *s, LLVMValueRef cond)
+{
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "then");
+    s->end = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "endif");
+    LLVMBuildCondBr(cg->b, cond, then, s->end);
+    LLVMPositionBuilderAtEnd(cg->b, then);
+}
+
+void cg_if_end(Cg *cg, CgIf *s)
+{
+    LLVMBuildBr(cg->b, s->end);
+    LLVMPositionBuilderAtEnd(cg->b, s->end);
+}
+
+LLVMValueRef cg_alloca(Cg *cg, LLVMTypeRef t, const char *name)
+{
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
+    LLVMValueRef first = LLVMGetFirstInstruction(cg->alloca_bb);
+    if (first)
+        LLVMPositionBuilderBefore(b, first);
+    else
+        LLVMPositionBuilderAtEnd(b, cg->alloca_bb);
+    LLVMValueRef a = LLVMBuildAlloca(b, t, name);
+    LLVMDisposeBuilder(b);
+    return a;
+}
+
+LLVMValueRef cg_elem_ptr(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(cg->b, cg_dtype_type(cg, dt), base, &i, 1, "");
+}
+
+LLVMValueRef cg_load_int(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i)
+{
+    LLVMValueRef v = LLVMBuildLoad2(cg->b, cg_dtype_type(cg, dt), cg_elem_ptr(cg, dt, base, i), "");
+    if (dt == DT_I32)
+        return v;
+    return dt == DT_U8 ? LLVMBuildZExt(cg->b, v, cg->t_i32, "") : LLVMBuildSExt(cg->b, v, cg->t_i32, "");
+}
+
+LLVMValueRef cg_load_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildLoad2(cg->b, cg->t_f32, cg_elem_ptr(cg, DT_F32, base, i), "");
+}
+
+void cg_store_int(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
+{
+    if (dt != DT_I32)
+        v = LLVMBuildTrunc(cg->b, v, cg_dtype_type(cg, dt), "");
+    LLVMBuildStore(cg->b, v, cg_elem_ptr(cg, dt, base, i));
+}
+
+void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
+{
+    LLVMBuildStore(cg->b, v, cg_elem_ptr(cg, DT_F32, base, i));
+}
+
+LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name)
+{
+    char gname[96];
+    snprintf(gname, sizeof gname, "%s.%s.%d", cg->opts->name, name, cg->counter++);
+    LLVMValueRef init = LLVMConstStringInContext(cg->ctx, (const char *)data, (unsigned)n, 1);
+    LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), gname);
+    LLVMSetInitializer(g, init);
+    LLVMSetGlobalConstant(g, 1);
+    LLVMSetLinkage(g, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+    LLVMSetAlignment(g, align);
+    return g;
+}
+
+LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name)
+{
+    return cg_rodata(cg, v, (size_t)n * 4, 4, name);
+}
+
+LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name)
+{
+    return cg_rodata(cg, v, (size_t)n * 8, 8, name);
+}
+
+LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+LLVMValueRef cg_smax(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
+LLVMValueRef cg_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi)
+{
+    return cg_smin(cg, cg_smax(cg, v, lo), hi);
+}
+
+void cg_memcpy(Cg *cg, LLVMValueRef dst, LLVMValueRef src, int64_t n)
+{
+    if (n > 0)
+        LLVMBuildMemCpy(cg->b, dst, 1, src, 1, cg_idx(cg, n));
+}
+
+LLVMValueRef cg_call_f32(Cg *cg, const char *name, LLVMValueRef x)
+{
+    LLVMTypeRef ft = LLVMFunctionType(cg->t_f32, &cg->t_f32, 1, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
+    if (!f)
+        f = LLVMAddFunction(cg->mod, name, ft);
+    return LLVMBuildCall2(cg->b, ft, f, &x, 1, "");
+}

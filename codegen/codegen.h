@@ -1,0 +1,231 @@
+/* codegen.h - the LLVM back end: a verified graph in, an object file out.
+ *
+ * The stage's one shared header.  It has three audiences:
+ *
+ *   - the driver (tools/qnnc.c): codegen_compile() and
+ *     codegen_write_header() are all it needs;
+ *   - per-op lowering (codegen/lower*.c), which builds LLVM IR through the
+ *     Cg context and the helpers below;
+ *   - per-target kernels (codegen/<target>/), which get first refusal on
+ *     every node through CgTarget.lower_node and fall back to the generic
+ *     scalar lowering by returning false.
+ *
+ * Everything the generated code needs to know about a model is folded at
+ * compile time: shapes, strides, zero points, per-channel multipliers and
+ * shifts, activation bounds, lookup tables for int8 unary ops.  The
+ * generated function only runs loops over buffers.
+ *
+ * LLVM C API only (llvm-c/), linked against libLLVM-19.so.
+ */
+#ifndef QNNC_CODEGEN_H
+#define QNNC_CODEGEN_H
+
+#include "ir.h"
+#include "passes.h" /* MemoryPlan */
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+
+/* ---------------------------------------------------------------- targets */
+
+typedef struct Cg Cg;
+
+/* One supported target.  Each lives in its own folder (codegen/x86/,
+ * codegen/aarch64/, codegen/riscv/, codegen/arm/) with the same set of
+ * files: target.c defines the CgTarget, kernels there add lower_node. */
+typedef struct CgTarget {
+    const char *triple;       /* the name users give: "x86_64-linux-gnu" */
+    const char *llvm_triple;  /* what LLVM is told: "x86_64-unknown-linux-gnu" */
+    const char *default_cpu;  /* -mcpu default */
+    const char *base_features;/* always on (before -mattr), e.g. "+dsp" */
+    int vector_bytes;         /* widest vector register of the default CPU (0: none) */
+    LLVMRelocMode reloc;      /* PIC on Linux, static on bare metal */
+    const char *abi;          /* module flag "target-abi" (RISC-V: "lp64d"), or NULL */
+    /* Emit the module flag min_enum_size=1 (what clang -fshort-enums emits)
+     * so the object's Tag_ABI_enum_size matches newlib and GCC's default
+     * (docs/runtime.md, "Enums are pinned to 4 bytes"). */
+    bool short_enums;
+    /* Offered every node before the generic lowering: emit target-specific
+     * IR at cg->b's insertion point and return true, or return false (and
+     * emit nothing) to let the generic scalar loops do it.  May be NULL. */
+    bool (*lower_node)(Cg *cg, const Node *n);
+} CgTarget;
+
+extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_target_arm;
+
+/* The target for a triple of config_triples, or NULL. */
+const CgTarget *cg_target_lookup(const char *triple);
+
+/* ---------------------------------------------------------------- driver interface */
+
+typedef struct CodegenOptions {
+    const char *name;     /* symbol prefix: NAME_run, NAME_info */
+    const char *triple;   /* one of config_triples */
+    const char *cpu;      /* NULL: the target's default */
+    const char *features; /* "+a,-b" or NULL */
+    int opt_level;        /* 0..3 */
+    bool external_weights;
+} CodegenOptions;
+
+/* What codegen_compile produces; every buffer is malloc'd (NULL when it
+ * was not asked for). */
+typedef struct CodegenOutput {
+    char *obj;
+    size_t obj_len;
+    char *asm_text;
+    size_t asm_len;
+    char *ll;             /* textual LLVM IR after optimization */
+    size_t ll_len;
+    char *weights;        /* --weights=external: NAME.weights.bin contents */
+    size_t weights_len;
+    MemoryPlan plan;      /* the scratch layout the code uses */
+} CodegenOutput;
+
+enum { CG_WANT_OBJ = 1, CG_WANT_ASM = 2, CG_WANT_LLVM = 4 };
+
+/* Lowers G (verified) for O's target and produces the outputs WANT asks
+ * for.  On a user error (unsupported op form, bad -mcpu/-mattr, a
+ * multiplier TFLite cannot represent) it reports through diag and returns
+ * false; OUT is then empty.  Same inputs give byte-identical outputs. */
+bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, CodegenOutput *out);
+void codegen_output_free(CodegenOutput *out);
+
+/* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);
+
+/* External weights blob: a 16-byte header, then the constants.  NAME_run
+ * checks the magic, the payload size and the layout hash (which covers
+ * every constant's name, dtype and shape, not its values, so retrained
+ * weights of the same model fit) and returns QNN_ERR_BAD_WEIGHTS if any
+ * differs. */
+#define CG_WEIGHTS_MAGIC 0x574e4e51u /* "QNNW" little-endian */
+#define CG_WEIGHTS_HEADER 16
+
+/* ---------------------------------------------------------------- lowering context */
+
+/* Where one value's bytes are at run time. */
+typedef struct CgBuf {
+    LLVMValueRef ptr; /* an LLVM ptr */
+    bool valid;
+} CgBuf;
+
+struct Cg {
+    const Graph *g;
+    const CodegenOptions *opts;
+    const CgTarget *target;
+    const MemoryPlan *plan;
+
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMTargetMachineRef tm;
+    LLVMTargetDataRef td;
+
+    LLVMValueRef fn;            /* NAME_run */
+    LLVMBasicBlockRef alloca_bb;/* allocas go here (mem2reg promotes them) */
+    LLVMValueRef fail_status;   /* unused today; reserved for run-time errors */
+    CgBuf *buf;                 /* by Value id */
+
+    /* Types. idx is the pointer-sized integer used for every index. */
+    LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
+    int counter;                /* for unique global names */
+    bool failed;                /* a user error was reported */
+};
+
+/* ---------------------------------------------------------------- IR helpers (codegen/builder.c) */
+
+LLVMValueRef cg_idx(Cg *cg, int64_t v);       /* pointer-sized integer constant */
+LLVMValueRef cg_i32(Cg *cg, int64_t v);
+LLVMValueRef cg_i64(Cg *cg, int64_t v);
+LLVMValueRef cg_f32(Cg *cg, float v);
+LLVMValueRef cg_f64(Cg *cg, double v);
+LLVMTypeRef cg_dtype_type(Cg *cg, DType dt);  /* i8/i16/i32/float (u8 is i8) */
+
+/* A loop `for (iv = 0; iv < n; iv++)` built with a phi node.  Between
+ * cg_for_begin and cg_for_end the builder is in the body; nested loops
+ * nest naturally.  n may be 0 (the body never runs). */
+typedef struct CgLoop {
+    LLVMBasicBlockRef header, exit;
+    LLVMValueRef iv, iv_phi;
+} CgLoop;
+LLVMValueRef cg_for_begin(Cg *cg, CgLoop *l, int64_t n, const char *name);
+void cg_for_end(Cg *cg, CgLoop *l);
+
+/* `if (cond) { ... }`: cg_if_begin leaves the builder in the then-block;
+ * cg_if_end continues after it. */
+typedef struct CgIf {
+    LLVMBasicBlockRef end;
+} CgIf;
+void cg_if_begin(Cg *cg, CgIf *s, LLVMValueRef cond);
+void cg_if_end(Cg *cg, CgIf *s);
+
+/* A stack slot in the entry block (promoted to a register at -O1+). */
+LLVMValueRef cg_alloca(Cg *cg, LLVMTypeRef t, const char *name);
+
+/* Element access: BASE[i] of dtype DT.  cg_load_int sign- or zero-extends
+ * to i32 (u8 zero-extends); cg_load_f32 loads a float; cg_store_int
+ * truncates an i32 (already saturated) to DT. */
+LLVMValueRef cg_elem_ptr(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i);
+LLVMValueRef cg_load_int(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i);
+LLVMValueRef cg_load_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i);
+void cg_store_int(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v);
+void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v);
+
+/* Read-only data: a private constant global holding N bytes of DATA with
+ * the given alignment; returns its address. */
+LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name);
+/* Typed constant tables: values[i] of dtype i32 / f64 / f32. */
+LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name);
+LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name);
+
+LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_smax(Cg *cg, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi);
+void cg_memcpy(Cg *cg, LLVMValueRef dst, LLVMValueRef src, int64_t n);
+/* Calls the named float32 libm function (expf, tanhf): float models only. */
+LLVMValueRef cg_call_f32(Cg *cg, const char *fn, LLVMValueRef x);
+
+/* ---------------------------------------------------------------- fixed point as IR (codegen/fixedpoint_ir.c)
+ *
+ * The rules of ir/fixedpoint.h, emitted as LLVM IR on i32/i64/double
+ * values.  Same results bit for bit, with no libm calls: rounding is done
+ * with integer conversions so that no target needs floor/fma/roundeven. */
+
+LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b);       /* i32, i32 -> i32 */
+LLVMValueRef cg_rdbpot(Cg *cg, LLVMValueRef x, LLVMValueRef exponent); /* i32, i32 in [0,31] -> i32 */
+LLVMValueRef cg_mbqm(Cg *cg, LLVMValueRef x, int32_t mult, int shift);/* i32 -> i32 */
+/* MBQM with per-channel run-time mult (i32) and shift (i32 in [-31,30]). */
+LLVMValueRef cg_mbqm_dyn(Cg *cg, LLVMValueRef x, LLVMValueRef mult, LLVMValueRef shift);
+/* The round-half-even of the EXACT product ACC * M (fp_round_product_half_even
+ * without its clamp): ACC i32 or i64 (|ACC| <= 2^53), M a double value.
+ * Returns i64, bounded to +-2^41 (callers add the zero point and clamp to
+ * a dtype range, so the bound never shows). */
+LLVMValueRef cg_rne_prod(Cg *cg, LLVMValueRef acc, LLVMValueRef m);
+/* Rounds a double to an i64: ROUND_ONNX half to even, ROUND_TFLITE half
+ * away from zero.  X is first clamped to +-2^41 (NaN reads as 0), which
+ * callers saturating to a 32-bit range never notice. */
+LLVMValueRef cg_round_f64(Cg *cg, LLVMValueRef x, int rounding);
+/* quantize_real(): float32 X / SCALE rounded in ROUNDING mode, plus ZP,
+ * saturated to [LO, HI]; NaN gives clamp(ZP).  SCALE an f32 value, ZP/LO/HI
+ * i32 values; returns i32. */
+LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMValueRef zp,
+                             LLVMValueRef lo, LLVMValueRef hi, int rounding);
+/* clamp(V + ZP, LO, HI) for an i64 V and i32 ZP/LO/HI; returns i32. */
+LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi);
+
+/* ---------------------------------------------------------------- lowering (codegen/lower*.c) */
+
+/* Generic lowering of one node; false after a diag error. */
+bool cg_lower_node(Cg *cg, const Node *n);
+bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
+bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
+bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
+
+/* The buffer of value V. */
+static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }
+
+/* Reports "node '%name' (op): message" and marks the compile failed. */
+bool cg_fail(Cg *cg, const Node *n, const char *fmt, ...) QNN_PRINTF(3, 4);
+
+#endif /* QNNC_CODEGEN_H */

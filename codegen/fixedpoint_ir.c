@@ -1,0 +1,149 @@
+/* fixedpoint_ir.c - the integer rounding rules of ir/fixedpoint.c as LLVM
+ * IR.  Each function mirrors its C twin step by step (gemmlowp's
+ * SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, TFLite's
+ * MultiplyByQuantizedMultiplier, ONNX's round half to even), so the
+ * generated code and the interpreter agree bit for bit.
+ *
+ * No libm: floor/fma/roundeven would become library calls on baseline
+ * x86-64 and on Cortex-M4 (no double FPU).  Instead rounding goes through
+ * fptosi on values clamped well inside the i64 range, and the exact error
+ * of a double product (the interpreter's fma(a, m, -p)) is computed with
+ * Dekker's error-free product, which needs only multiplies and adds.  No
+ * instruction carries fast-math flags, so LLVM may neither contract nor
+ * reassociate any of it.
+ */
+#include "codegen.h"
+
+#define B (cg->b)
+
+LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMValueRef a64 = LLVMBuildSExt(B, a, cg->t_i64, ""), b64 = LLVMBuildSExt(B, b, cg->t_i64, "");
+    LLVMValueRef ab = LLVMBuildNSWMul(B, a64, b64, "");
+    /* Nudge 2^30 for a non-negative product, 1 - 2^30 for a negative one,
+     * then divide truncating toward zero. */
+    LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, ab, cg_i64(cg, 0), "");
+    LLVMValueRef nudge = LLVMBuildSelect(B, nonneg, cg_i64(cg, INT64_C(1) << 30), cg_i64(cg, 1 - (INT64_C(1) << 30)), "");
+    LLVMValueRef q = LLVMBuildSDiv(B, LLVMBuildNSWAdd(B, ab, nudge, ""), cg_i64(cg, INT64_C(1) << 31), "");
+    LLVMValueRef r = LLVMBuildTrunc(B, q, cg->t_i32, "");
+    /* INT32_MIN * INT32_MIN is the one product that does not fit. */
+    LLVMValueRef amin = LLVMBuildICmp(B, LLVMIntEQ, a, cg_i32(cg, INT32_MIN), "");
+    LLVMValueRef bmin = LLVMBuildICmp(B, LLVMIntEQ, b, cg_i32(cg, INT32_MIN), "");
+    return LLVMBuildSelect(B, LLVMBuildAnd(B, amin, bmin, ""), cg_i32(cg, INT32_MAX), r, "srdhm");
+}
+
+LLVMValueRef cg_rdbpot(Cg *cg, LLVMValueRef x, LLVMValueRef e)
+{
+    /* floor(x / 2^e) (arithmetic shift) plus one when the remainder
+     * exceeds half, "half" biased by one for negative x: ties go away from
+     * zero. */
+    LLVMValueRef mask = LLVMBuildSub(B, LLVMBuildShl(B, cg_i32(cg, 1), e, ""), cg_i32(cg, 1), "");
+    LLVMValueRef rem = LLVMBuildAnd(B, x, mask, "");
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, x, cg_i32(cg, 0), "");
+    LLVMValueRef thr = LLVMBuildAdd(B, LLVMBuildLShr(B, mask, cg_i32(cg, 1), ""),
+                                    LLVMBuildZExt(B, neg, cg->t_i32, ""), "");
+    LLVMValueRef fl = LLVMBuildAShr(B, x, e, "");
+    LLVMValueRef up = LLVMBuildICmp(B, LLVMIntUGT, rem, thr, "");
+    return LLVMBuildAdd(B, fl, LLVMBuildZExt(B, up, cg->t_i32, ""), "rdbpot");
+}
+
+LLVMValueRef cg_mbqm_dyn(Cg *cg, LLVMValueRef x, LLVMValueRef mult, LLVMValueRef shift)
+{
+    LLVMValueRef zero = cg_i32(cg, 0);
+    LLVMValueRef left = cg_smax(cg, shift, zero);
+    LLVMValueRef right = cg_smax(cg, LLVMBuildSub(B, zero, shift, ""), zero);
+    /* x * 2^left wraps modulo 2^32, as TFLite's int32 multiply does. */
+    LLVMValueRef shifted = LLVMBuildShl(B, x, left, "");
+    return cg_rdbpot(cg, cg_srdhm(cg, shifted, mult), right);
+}
+
+LLVMValueRef cg_mbqm(Cg *cg, LLVMValueRef x, int32_t mult, int shift)
+{
+    return cg_mbqm_dyn(cg, x, cg_i32(cg, mult), cg_i32(cg, shift));
+}
+
+/* Clamps a double to +-2^41; NaN becomes 0. */
+static LLVMValueRef clamp41(Cg *cg, LLVMValueRef x)
+{
+    LLVMValueRef lim = cg_f64(cg, 0x1p41), nlim = cg_f64(cg, -0x1p41);
+    LLVMValueRef ord = LLVMBuildFCmp(B, LLVMRealORD, x, x, "");
+    x = LLVMBuildSelect(B, ord, x, cg_f64(cg, 0.0), "");
+    x = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, x, lim, ""), lim, x, "");
+    return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, nlim, ""), nlim, x, "");
+}
+
+LLVMValueRef cg_round_f64(Cg *cg, LLVMValueRef x, int rounding)
+{
+    x = clamp41(cg, x);
+    LLVMValueRef t = LLVMBuildFPToSI(B, x, cg->t_i64, "");  /* toward zero */
+    LLVMValueRef d = LLVMBuildFSub(B, x, LLVMBuildSIToFP(B, t, cg->t_f64, ""), ""); /* exact */
+    LLVMValueRef neg = LLVMBuildFCmp(B, LLVMRealOLT, x, cg_f64(cg, 0.0), "");
+    LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildFNeg(B, d, ""), d, "");
+    LLVMValueRef step = LLVMBuildSelect(B, neg, cg_i64(cg, -1), cg_i64(cg, 1), "");
+    LLVMValueRef up;
+    if (rounding == ROUND_TFLITE) {
+        up = LLVMBuildFCmp(B, LLVMRealOGE, ad, cg_f64(cg, 0.5), "");
+    } else {
+        LLVMValueRef odd = LLVMBuildTrunc(B, t, cg->t_i1, "");
+        LLVMValueRef gt = LLVMBuildFCmp(B, LLVMRealOGT, ad, cg_f64(cg, 0.5), "");
+        LLVMValueRef tie = LLVMBuildFCmp(B, LLVMRealOEQ, ad, cg_f64(cg, 0.5), "");
+        up = LLVMBuildOr(B, gt, LLVMBuildAnd(B, tie, odd, ""), "");
+    }
+    return LLVMBuildAdd(B, t, LLVMBuildSelect(B, up, step, cg_i64(cg, 0), ""), "round");
+}
+
+/* Veltkamp split of X into a high half with 26 significant bits and an
+ * exact low remainder. */
+static void split(Cg *cg, LLVMValueRef x, LLVMValueRef *hi, LLVMValueRef *lo)
+{
+    LLVMValueRef c = LLVMBuildFMul(B, cg_f64(cg, 134217729.0), x, ""); /* 2^27 + 1 */
+    *hi = LLVMBuildFSub(B, c, LLVMBuildFSub(B, c, x, ""), "");
+    *lo = LLVMBuildFSub(B, x, *hi, "");
+}
+
+LLVMValueRef cg_rne_prod(Cg *cg, LLVMValueRef acc, LLVMValueRef m)
+{
+    LLVMValueRef a = LLVMBuildSIToFP(B, acc, cg->t_f64, ""); /* exact for |acc| <= 2^53 */
+    LLVMValueRef p = clamp41(cg, LLVMBuildFMul(B, a, m, "p"));
+    LLVMValueRef t = LLVMBuildFPToSI(B, p, cg->t_i64, "");
+    LLVMValueRef tf = LLVMBuildSIToFP(B, t, cg->t_f64, "");
+    LLVMValueRef below = LLVMBuildFCmp(B, LLVMRealOGT, tf, p, "");
+    LLVMValueRef fi = LLVMBuildSub(B, t, LLVMBuildZExt(B, below, cg->t_i64, ""), "floor");
+    LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildSIToFP(B, fi, cg->t_f64, ""), cg_f64(cg, 0.5), "");
+    LLVMValueRef gt = LLVMBuildFCmp(B, LLVMRealOGT, p, h, "");
+    LLVMValueRef tie = LLVMBuildFCmp(B, LLVMRealOEQ, p, h, "");
+    /* On a tie of p, the exact error e = a*m - p decides (the interpreter's
+     * fma(a, m, -p)); Dekker: e = ((ah*mh - p) + ah*ml + al*mh) + al*ml. */
+    LLVMValueRef ah, al, mh, ml;
+    split(cg, a, &ah, &al);
+    split(cg, m, &mh, &ml);
+    LLVMValueRef e = LLVMBuildFSub(B, LLVMBuildFMul(B, ah, mh, ""), p, "");
+    e = LLVMBuildFAdd(B, e, LLVMBuildFMul(B, ah, ml, ""), "");
+    e = LLVMBuildFAdd(B, e, LLVMBuildFMul(B, al, mh, ""), "");
+    e = LLVMBuildFAdd(B, e, LLVMBuildFMul(B, al, ml, ""), "err");
+    LLVMValueRef epos = LLVMBuildFCmp(B, LLVMRealOGT, e, cg_f64(cg, 0.0), "");
+    LLVMValueRef ezero = LLVMBuildFCmp(B, LLVMRealOEQ, e, cg_f64(cg, 0.0), "");
+    LLVMValueRef odd = LLVMBuildTrunc(B, fi, cg->t_i1, "");
+    LLVMValueRef tie_up = LLVMBuildOr(B, epos, LLVMBuildAnd(B, ezero, odd, ""), "");
+    LLVMValueRef up = LLVMBuildOr(B, gt, LLVMBuildAnd(B, tie, tie_up, ""), "");
+    return LLVMBuildAdd(B, fi, LLVMBuildZExt(B, up, cg->t_i64, ""), "rne");
+}
+
+LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi)
+{
+    LLVMValueRef s = LLVMBuildAdd(B, v, LLVMBuildSExt(B, zp, cg->t_i64, ""), "");
+    LLVMValueRef lo64 = LLVMBuildSExt(B, lo, cg->t_i64, ""), hi64 = LLVMBuildSExt(B, hi, cg->t_i64, "");
+    s = cg_smin(cg, cg_smax(cg, s, lo64), hi64);
+    return LLVMBuildTrunc(B, s, cg->t_i32, "");
+}
+
+LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMValueRef zp,
+                             LLVMValueRef lo, LLVMValueRef hi, int rounding)
+{
+    /* ONNX QuantizeLinear and TFLite AffineQuantize divide in float32. */
+    LLVMValueRef q = LLVMBuildFDiv(B, x, scale, "");
+    LLVMValueRef r = cg_round_f64(cg, LLVMBuildFPExt(B, q, cg->t_f64, ""), rounding);
+    LLVMValueRef y = cg_add_zp_clamp(cg, r, zp, lo, hi);
+    LLVMValueRef isnan = LLVMBuildFCmp(B, LLVMRealUNO, x, x, "");
+    return LLVMBuildSelect(B, isnan, cg_clamp_i32(cg, zp, lo, hi), y, "q");
+}

@@ -1,0 +1,384 @@
+/* lower.c - a verified graph to one LLVM module: NAME_run, NAME_info and
+ * read-only constants; then optimisation and emission (machine.c).
+ *
+ *   int NAME_run(const void *const inputs[], void *const outputs[], void *scratch
+ *                [, const void *weights]);
+ *
+ * checks its arguments (qnn_check_args' rules, inlined so that a model
+ * needs nothing from the runtime library), then runs the nodes in graph
+ * order.  Where each value lives:
+ *   graph input   inputs[i] (read only)
+ *   constant      a private constant global, or weights + offset
+ *   graph output  outputs[j] for the first output slot naming it; other
+ *                 slots (and outputs that are inputs or constants) are
+ *                 memcpy'd at the end
+ *   other result  scratch + plan.offset (aliases share their root's bytes)
+ */
+#include "codegen.h"
+#include "cg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void init_types(Cg *cg)
+{
+    LLVMContextRef c = cg->ctx;
+    cg->t_void = LLVMVoidTypeInContext(c);
+    cg->t_i1 = LLVMInt1TypeInContext(c);
+    cg->t_i8 = LLVMInt8TypeInContext(c);
+    cg->t_i16 = LLVMInt16TypeInContext(c);
+    cg->t_i32 = LLVMInt32TypeInContext(c);
+    cg->t_i64 = LLVMInt64TypeInContext(c);
+    cg->t_f32 = LLVMFloatTypeInContext(c);
+    cg->t_f64 = LLVMDoubleTypeInContext(c);
+    cg->t_ptr = LLVMPointerTypeInContext(c, 0);
+    cg->t_idx = LLVMIntPtrTypeInContext(c, cg->td);
+}
+
+/* A 32-bit FNV-1a over every constant's name, dtype and shape: the layout
+ * an external weights file must have. */
+static uint32_t weights_layout_hash(const Graph *g)
+{
+    uint32_t h = 2166136261u;
+#define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 16777619u)
+    for (int i = 0; i < g->consts.len; i++) {
+        const Value *v = g->consts.data[i];
+        for (const char *s = v->name; *s; s++)
+            MIX(*s);
+        MIX(0);
+        MIX(v->type.dtype);
+        MIX(v->type.rank);
+        for (int d = 0; d < v->type.rank; d++)
+            for (int k = 0; k < 8; k++)
+                MIX(v->type.dims[d] >> (8 * k));
+    }
+#undef MIX
+    return h;
+}
+
+static int64_t align16(int64_t v) { return (v + 15) & ~(int64_t)15; }
+
+/* Builds the weights blob and records each constant's offset in it. */
+static char *build_weights(const Graph *g, int64_t *offs, size_t *len)
+{
+    int64_t pos = CG_WEIGHTS_HEADER;
+    for (int i = 0; i < g->consts.len; i++) {
+        const Value *v = g->consts.data[i];
+        offs[i] = pos;
+        pos = align16(pos + type_nbytes(&v->type));
+    }
+    char *blob = xcalloc(1, (size_t)pos);
+    for (int i = 0; i < g->consts.len; i++) {
+        const Value *v = g->consts.data[i];
+        memcpy(blob + offs[i], v->data, (size_t)type_nbytes(&v->type));
+    }
+    uint32_t hdr[4] = {CG_WEIGHTS_MAGIC, (uint32_t)(pos - CG_WEIGHTS_HEADER), weights_layout_hash(g), 0};
+    memcpy(blob, hdr, sizeof hdr); /* little-endian host and targets */
+    *len = (size_t)pos;
+    return blob;
+}
+
+/* Returns status from the function when COND holds. */
+static void return_if(Cg *cg, LLVMValueRef cond, int status)
+{
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "fail");
+    LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "ok");
+    LLVMBuildCondBr(cg->b, cond, fail, cont);
+    LLVMPositionBuilderAtEnd(cg->b, fail);
+    LLVMBuildRet(cg->b, cg_i32(cg, status));
+    LLVMPositionBuilderAtEnd(cg->b, cont);
+}
+
+static LLVMValueRef is_null(Cg *cg, LLVMValueRef p)
+{
+    return LLVMBuildICmp(cg->b, LLVMIntEQ, p, LLVMConstNull(cg->t_ptr), "");
+}
+
+static LLVMValueRef load_ptr_at(Cg *cg, LLVMValueRef arr, int i)
+{
+    LLVMValueRef idx = cg_idx(cg, i);
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_ptr, arr, &idx, 1, "");
+    return LLVMBuildLoad2(cg->b, cg->t_ptr, p, "");
+}
+
+static void build_run(Cg *cg, const char *wblob, const int64_t *woffs)
+{
+    const Graph *g = cg->g;
+    const MemoryPlan *plan = cg->plan;
+    char fname[128];
+    snprintf(fname, sizeof fname, "%s_run", cg->opts->name);
+    LLVMTypeRef params[4] = {cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_ptr};
+    LLVMTypeRef fty = LLVMFunctionType(cg->t_i32, params, cg->opts->external_weights ? 4 : 3, 0);
+    cg->fn = LLVMAddFunction(cg->mod, fname, fty);
+    unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+    LLVMAddAttributeAtIndex(cg->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cg->ctx, nounwind, 0));
+    LLVMValueRef inputs = LLVMGetParam(cg->fn, 0), outputs = LLVMGetParam(cg->fn, 1);
+    LLVMValueRef scratch = LLVMGetParam(cg->fn, 2);
+    LLVMSetValueName2(inputs, "inputs", 6);
+    LLVMSetValueName2(outputs, "outputs", 7);
+    LLVMSetValueName2(scratch, "scratch", 7);
+
+    cg->alloca_bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "entry");
+    LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "check");
+    LLVMPositionBuilderAtEnd(cg->b, start);
+
+    /* Argument checks: qnn_check_args's rules. */
+    return_if(cg, LLVMBuildOr(cg->b, is_null(cg, inputs), is_null(cg, outputs), ""), -1);
+    LLVMValueRef *in_ptr = xcalloc((size_t)g->inputs.len + 1, sizeof *in_ptr);
+    LLVMValueRef *out_ptr = xcalloc((size_t)g->outputs.len + 1, sizeof *out_ptr);
+    for (int i = 0; i < g->inputs.len; i++) {
+        in_ptr[i] = load_ptr_at(cg, inputs, i);
+        return_if(cg, is_null(cg, in_ptr[i]), -1);
+    }
+    for (int i = 0; i < g->outputs.len; i++) {
+        out_ptr[i] = load_ptr_at(cg, outputs, i);
+        return_if(cg, is_null(cg, out_ptr[i]), -1);
+    }
+    if (plan->scratch_size > 0) {
+        return_if(cg, is_null(cg, scratch), -1);
+        LLVMValueRef addr = LLVMBuildPtrToInt(cg->b, scratch, cg->t_idx, "");
+        LLVMValueRef mis = LLVMBuildAnd(cg->b, addr, cg_idx(cg, plan->align - 1), "");
+        return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, mis, cg_idx(cg, 0), ""), -2);
+    }
+    LLVMValueRef weights = NULL;
+    if (cg->opts->external_weights) {
+        weights = LLVMGetParam(cg->fn, 3);
+        LLVMSetValueName2(weights, "weights", 7);
+        return_if(cg, is_null(cg, weights), -3);
+        uint32_t hdr[4];
+        memcpy(hdr, wblob, sizeof hdr);
+        for (int k = 0; k < 3; k++) {
+            LLVMValueRef idx = cg_idx(cg, k);
+            LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i32, weights, &idx, 1, "");
+            LLVMValueRef w = LLVMBuildLoad2(cg->b, cg->t_i32, p, "");
+            LLVMSetAlignment(w, 1);
+            return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, w, cg_i32(cg, (int32_t)hdr[k]), ""), -3);
+        }
+    }
+
+    /* Buffers. */
+    cg->buf = xcalloc((size_t)g->values.len + 1, sizeof *cg->buf);
+    for (int i = 0; i < g->inputs.len; i++) {
+        Value *v = g->inputs.data[i];
+        cg->buf[v->id] = (CgBuf){in_ptr[i], true};
+    }
+    for (int i = 0; i < g->consts.len; i++) {
+        Value *v = g->consts.data[i];
+        LLVMValueRef p;
+        if (weights) {
+            LLVMValueRef off = cg_idx(cg, woffs[i]);
+            p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, weights, &off, 1, v->name);
+        } else {
+            int64_t nb = type_nbytes(&v->type);
+            p = cg_rodata(cg, v->data, (size_t)nb, 16, "const");
+        }
+        cg->buf[v->id] = (CgBuf){p, true};
+    }
+    for (int i = 0; i < g->outputs.len; i++) {
+        Value *v = g->outputs.data[i];
+        if (v->kind == VAL_NODE && !cg->buf[v->id].valid)
+            cg->buf[v->id] = (CgBuf){out_ptr[i], true};
+    }
+    for (int k = 0; k < g->nodes.len; k++) {
+        Value *v = ((Node *)g->nodes.data[k])->result;
+        if (cg->buf[v->id].valid)
+            continue;
+        int root = plan->root[v->id];
+        if (root != v->id) {
+            cg->buf[v->id] = cg->buf[root];
+            continue;
+        }
+        LLVMValueRef off = cg_idx(cg, plan->offset[v->id] >= 0 ? plan->offset[v->id] : 0);
+        LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, scratch, &off, 1, v->name);
+        cg->buf[v->id] = (CgBuf){p, true};
+    }
+
+    /* The nodes, in order. */
+    for (int k = 0; k < g->nodes.len && !cg->failed; k++) {
+        const Node *n = g->nodes.data[k];
+        if (cg->target->lower_node && cg->target->lower_node(cg, n))
+            continue;
+        if (!cg_lower_node(cg, n))
+            cg->failed = true;
+    }
+
+    /* Output slots not written in place. */
+    for (int i = 0; i < g->outputs.len; i++) {
+        Value *v = g->outputs.data[i];
+        if (cg->buf[v->id].ptr != out_ptr[i])
+            cg_memcpy(cg, out_ptr[i], cg->buf[v->id].ptr, type_nbytes(&v->type));
+    }
+    LLVMBuildRet(cg->b, cg_i32(cg, 0));
+    LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
+    LLVMBuildBr(cg->b, start);
+    free(in_ptr);
+    free(out_ptr);
+}
+
+/* ------------------------------------------------------------ NAME_info */
+
+static int qnn_dtype_of(DType dt)
+{
+    switch (dt) {
+    case DT_F32: return 0;
+    case DT_I8: return 1;
+    case DT_U8: return 2;
+    case DT_I16: return 3;
+    case DT_I32: return 4;
+    default: qnn_unreachable();
+    }
+}
+
+static LLVMValueRef cstring(Cg *cg, const char *s)
+{
+    return cg_rodata(cg, s, strlen(s) + 1, 1, "str");
+}
+
+static LLVMValueRef tensor_table(Cg *cg, LLVMTypeRef tinfo, const PtrVec *vals, const char *what)
+{
+    int n = vals->len;
+    LLVMValueRef *elems = xcalloc((size_t)n + 1, sizeof *elems);
+    for (int i = 0; i < n; i++) {
+        const Value *v = vals->data[i];
+        const TensorType *t = &v->type;
+        LLVMValueRef dims[QNN_MAX_RANK];
+        for (int d = 0; d < QNN_MAX_RANK; d++)
+            dims[d] = cg_i32(cg, d < t->rank ? t->dims[d] : 0);
+        bool per_tensor = t->quant && t->quant->count == 1;
+        LLVMValueRef f[7] = {
+            cstring(cg, v->name),
+            cg_i32(cg, qnn_dtype_of(t->dtype)),
+            cg_i32(cg, t->rank),
+            LLVMConstArray2(cg->t_i32, dims, QNN_MAX_RANK),
+            cg_i32(cg, type_nbytes(t)),
+            cg_f32(cg, per_tensor ? t->quant->scale[0] : 0.0f),
+            cg_i32(cg, per_tensor ? t->quant->zero_point[0] : 0),
+        };
+        elems[i] = LLVMConstNamedStruct(tinfo, f, 7);
+    }
+    LLVMValueRef arr = LLVMConstArray2(tinfo, elems, (uint64_t)n);
+    char gname[96];
+    snprintf(gname, sizeof gname, "%s.%s", cg->opts->name, what);
+    LLVMValueRef gv = LLVMAddGlobal(cg->mod, LLVMTypeOf(arr), gname);
+    LLVMSetInitializer(gv, arr);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    free(elems);
+    return gv;
+}
+
+static void build_info(Cg *cg)
+{
+    /* qnn_tensor_info and qnn_model_info of qnn_runtime.h; LLVM lays the
+     * structs out by the target's data layout exactly as C does (enums are
+     * 4 bytes by the header's sentinels). */
+    LLVMTypeRef tinfo = LLVMStructCreateNamed(cg->ctx, "qnn_tensor_info");
+    LLVMTypeRef tf[7] = {cg->t_ptr, cg->t_i32, cg->t_i32, LLVMArrayType2(cg->t_i32, QNN_MAX_RANK),
+                         cg->t_i32, cg->t_f32, cg->t_i32};
+    LLVMStructSetBody(tinfo, tf, 7, 0);
+    LLVMTypeRef minfo = LLVMStructCreateNamed(cg->ctx, "qnn_model_info");
+    LLVMTypeRef mf[8] = {cg->t_ptr, cg->t_i32, cg->t_i32, cg->t_ptr, cg->t_ptr, cg->t_i32, cg->t_i32, cg->t_ptr};
+    LLVMStructSetBody(minfo, mf, 8, 0);
+    const Graph *g = cg->g;
+    LLVMValueRef f[8] = {
+        cstring(cg, cg->opts->name),
+        cg_i32(cg, g->inputs.len),
+        cg_i32(cg, g->outputs.len),
+        tensor_table(cg, tinfo, &g->inputs, "inputs"),
+        tensor_table(cg, tinfo, &g->outputs, "outputs"),
+        cg_i32(cg, cg->plan->scratch_size),
+        cg_i32(cg, cg->plan->align),
+        /* With external weights NAME_run takes a fourth argument, so it is
+         * not a qnn_run_fn: generic callers see no entry point. */
+        cg->opts->external_weights ? LLVMConstNull(cg->t_ptr) : cg->fn,
+    };
+    char gname[96];
+    snprintf(gname, sizeof gname, "%s_info", cg->opts->name);
+    LLVMValueRef gv = LLVMAddGlobal(cg->mod, minfo, gname);
+    LLVMSetInitializer(gv, LLVMConstNamedStruct(minfo, f, 8));
+    LLVMSetGlobalConstant(gv, 1);
+}
+
+/* ------------------------------------------------------------ entry */
+
+bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, CodegenOutput *out)
+{
+    memset(out, 0, sizeof *out);
+    const CgTarget *t = cg_target_lookup(o->triple);
+    if (!t) {
+        diag_error((SrcLoc){0}, "unsupported target '%s'", o->triple);
+        return false;
+    }
+    Cg cgs = {.g = g, .opts = o, .target = t};
+    Cg *cg = &cgs;
+    cg->tm = cg_create_machine(t, o);
+    if (!cg->tm)
+        return false;
+    bool ok = false;
+    if (!cg_check_cpu(cg)) {
+        diag_error((SrcLoc){0}, "unknown CPU '%s' for %s", o->cpu, t->triple);
+        LLVMDisposeTargetMachine(cg->tm);
+        return false;
+    }
+    out->plan = plan_memory(g, 16);
+    cg->plan = &out->plan;
+    cg->ctx = LLVMContextCreate();
+    cg->mod = LLVMModuleCreateWithNameInContext(o->name, cg->ctx);
+    LLVMSetSourceFileName(cg->mod, o->name, strlen(o->name));
+    LLVMSetTarget(cg->mod, t->llvm_triple);
+    cg->td = LLVMCreateTargetDataLayout(cg->tm);
+    LLVMSetModuleDataLayout(cg->mod, cg->td);
+    if (t->short_enums)
+        LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "min_enum_size", 13,
+                          LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(cg->ctx), 1, 0)));
+    if (t->abi)
+        LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
+                          LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));
+    cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    init_types(cg);
+
+    int64_t *woffs = xcalloc((size_t)g->consts.len + 1, sizeof *woffs);
+    if (o->external_weights)
+        out->weights = build_weights(g, woffs, &out->weights_len);
+    build_run(cg, out->weights, woffs);
+    free(woffs);
+    if (!cg->failed) {
+        build_info(cg);
+        ok = cg_optimize_and_emit(cg, want, out);
+    }
+
+    free(cg->buf);
+    LLVMDisposeBuilder(cg->b);
+    LLVMDisposeModule(cg->mod);
+    LLVMDisposeTargetData(cg->td);
+    LLVMContextDispose(cg->ctx);
+    LLVMDisposeTargetMachine(cg->tm);
+    if (!ok)
+        codegen_output_free(out);
+    return ok;
+}
+
+void codegen_output_free(CodegenOutput *out)
+{
+    free(out->obj);
+    free(out->asm_text);
+    free(out->ll);
+    free(out->weights);
+    memory_plan_free(&out->plan);
+    memset(out, 0, sizeof *out);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+bool cg_lower_node(Cg *cg, const Node *n)
+{
+    switch (n->op) {
+    case OP_CONV2D: case OP_DENSE: case OP_MATMUL:
+    case OP_MAX_POOL: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL:
+        return cg_lower_nn(cg, n);
+    case OP_CONCAT: case OP_RESHAPE: case OP_TRANSPOSE: case OP_PAD:
+        return cg_lower_layout(cg, n);
+    default:
+        return cg_lower_elem(cg, n);
+    }
+}
