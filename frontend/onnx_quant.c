@@ -32,7 +32,7 @@
  * axis if the parameters are 1-D with more than one entry.  *zt receives
  * the zero point's element type (UINT8 when absent, as the spec says). */
 static bool read_qparams(Imp *imp, const Onnx__NodeProto *n, int si, int zi, int axis, int rank,
-                         const Quant **out, int32_t *zt)
+                         const int64_t *dims, const Quant **out, int32_t *zt)
 {
     OTensor *s = si >= 0 ? node_in(imp, n, (size_t)si) : NULL, *z = zi >= 0 ? node_in(imp, n, (size_t)zi) : NULL;
     if (si >= 0 && !s) {
@@ -76,8 +76,12 @@ static bool read_qparams(Imp *imp, const Onnx__NodeProto *n, int si, int zi, int
     }
     int ax = -1;
     if (cnt > 1) {
-        if (axis < 0 || axis >= rank) {
-            node_error(imp, "per-axis quantization axis %d is out of range for rank %d", axis, rank);
+        if (axis < 0 || axis >= rank || dims[axis] != cnt) {
+            if (axis < 0 || axis >= rank)
+                node_error(imp, "per-axis quantization axis %d is out of range for rank %d", axis, rank);
+            else
+                node_error(imp, "%lld per-axis scales for axis %d of size %lld", (long long)cnt, axis,
+                           (long long)dims[axis]);
             free(sc);
             free(zp);
             return false;
@@ -151,7 +155,7 @@ static bool node_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
         }
         int axis = spec[i].axis_kind == 1 ? norm_q_axis(n, t->rank)
                  : spec[i].axis_kind == 2 ? 0 : spec[i].axis_kind == 3 ? t->rank - 1 : -1;
-        if (!read_qparams(imp, n, spec[i].s, spec[i].z, axis, t->rank, &q, &zt))
+        if (!read_qparams(imp, n, spec[i].s, spec[i].z, axis, t->rank, t->dims, &q, &zt))
             return false;
         if (q->count > 1 && spec[i].axis_kind == 0) {
             node_error(imp, "input '%s' must be quantized per-tensor", t->name);
@@ -551,7 +555,7 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
     const Quant *yq;
     int32_t zt;
     imp->node = qn;
-    if (!read_qparams(imp, qn, 1, 2, -1, 0, &yq, &zt))
+    if (!read_qparams(imp, qn, 1, 2, -1, 0, NULL, &yq, &zt))
         return -1;
     if (yq->count != 1) {
         node_error(imp, "per-axis quantization of an activation is not supported");
@@ -596,7 +600,7 @@ bool cv_quantize(Imp *imp, const Onnx__NodeProto *n)
     }
     const Quant *q;
     int32_t zt;
-    if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, &q, &zt))
+    if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, x->dims, &q, &zt))
         return false;
     DType dt;
     onnx_dtype(zt, &dt);
@@ -625,7 +629,7 @@ bool cv_dequantize(Imp *imp, const Onnx__NodeProto *n)
     OTensor *x = node_in(imp, n, 0);
     const Quant *q;
     int32_t zt;
-    if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, &q, &zt))
+    if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, x->dims, &q, &zt))
         return false;
     if (zt != x->type && node_in(imp, n, 2)) {
         node_error(imp, "zero point type %s differs from the input's type %s", onnx_type_name(zt),
@@ -663,7 +667,7 @@ bool cv_qlinear_conv(Imp *imp, const Onnx__NodeProto *n)
     OTensor *x = node_in(imp, n, 0), *w = node_in(imp, n, 3), *b = node_in(imp, n, 8);
     const Quant *yq;
     int32_t zt;
-    if (!x || !w || !has_quant(imp, x) || !has_quant(imp, w) || !read_qparams(imp, n, 6, 7, -1, 0, &yq, &zt))
+    if (!x || !w || !has_quant(imp, x) || !has_quant(imp, w) || !read_qparams(imp, n, 6, 7, -1, 0, NULL, &yq, &zt))
         return false;
     if (b && b->type != OT_INT32) {
         node_error(imp, "bias must be INT32, got %s", onnx_type_name(b->type));
@@ -685,7 +689,7 @@ bool cv_qlinear_matmul(Imp *imp, const Onnx__NodeProto *n)
     OTensor *a = node_in(imp, n, 0), *b = node_in(imp, n, 3);
     const Quant *yq;
     int32_t zt;
-    if (!a || !b || !has_quant(imp, a) || !has_quant(imp, b) || !read_qparams(imp, n, 6, 7, -1, 0, &yq, &zt))
+    if (!a || !b || !has_quant(imp, a) || !has_quant(imp, b) || !read_qparams(imp, n, 6, 7, -1, 0, NULL, &yq, &zt))
         return false;
     return matmul_quant(imp, n, a, b, zt, yq, true);
 }
