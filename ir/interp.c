@@ -231,6 +231,12 @@ static int exec_node(const Node *n, const void *const in[], void *out)
 
 int interp_run(const Graph *g, const void *const inputs[], void *const outputs[])
 {
+    return interp_run_observed(g, inputs, outputs, NULL, NULL);
+}
+
+int interp_run_observed(const Graph *g, const void *const inputs[], void *const outputs[],
+                        InterpObserver observe, void *ctx)
+{
     int nv = g->values.len, nn = g->nodes.len;
     const void **buf = xcalloc((size_t)nv + 1, sizeof *buf);
     bool *owned = xcalloc((size_t)nv + 1, sizeof *owned);
@@ -248,6 +254,8 @@ int interp_run(const Graph *g, const void *const inputs[], void *const outputs[]
             goto done;
         }
         buf[v->id] = inputs[i];
+        if (observe)
+            observe(ctx, v, inputs[i]);
     }
     for (int i = 0; i < g->consts.len; i++) {
         Value *v = g->consts.data[i];
@@ -288,6 +296,8 @@ int interp_run(const Graph *g, const void *const inputs[], void *const outputs[]
         owned[n->result->id] = true;
         if (exec_node(n, (const void *const *)in, out) != 0)
             goto done;
+        if (observe)
+            observe(ctx, n->result, out);
         /* Free operands whose last reader was this node, and a result
          * nobody reads. */
         for (int j = 0; j < n->num_operands; j++) {

@@ -314,4 +314,14 @@ bool ir_verify(const Graph *g);
  * diag and returns -1. */
 int interp_run(const Graph *g, const void *const inputs[], void *const outputs[]);
 
+/* Called by interp_run_observed for every graph input (in signature order,
+ * before any node runs) and every node result, right after the node
+ * computed it.  DATA holds type_nbytes(&v->type) bytes and is valid only
+ * during the call.  The calibrate pass collects its statistics this way. */
+typedef void (*InterpObserver)(void *ctx, const Value *v, const void *data);
+
+/* interp_run, calling OBSERVE (when not NULL) with CTX as described above. */
+int interp_run_observed(const Graph *g, const void *const inputs[], void *const outputs[],
+                        InterpObserver observe, void *ctx);
+
 #endif /* QNNC_IR_H */
