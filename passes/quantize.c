@@ -133,8 +133,14 @@ static Value *add_node(Ctx *c, OpId op, Value **ops, int n, const char *name, Te
     Node *nn = graph_add_node(c->ng, op, ops, n, name, t);
     if (src)
         copy_attrs(c->ng, nn, src);
-    if ((op_info[op].attrs & A(ROUNDING)) && dtype_traits[t.dtype].is_int)
-        node_set_enum(c->ng, nn, ATTR_ROUNDING, c->cfg->quant.rounding);
+    if ((op_info[op].attrs & A(ROUNDING)) && dtype_traits[t.dtype].is_int) {
+        /* TFLite's ADD/SUB arithmetic as the IR defines it (operands shifted
+         * left by 20 bits in int32) is the int8 kernel's; int16 operands
+         * would wrap, and TFLite's own 16x8 ADD uses another shift.  So
+         * int16 add and sub requantize the onnx way, exactly. */
+        bool wide = t.dtype == DT_I16 && (op == OP_ADD || op == OP_SUB);
+        node_set_enum(c->ng, nn, ATTR_ROUNDING, wide ? ROUND_ONNX : c->cfg->quant.rounding);
+    }
     nn->loc = loc;
     nn->result->loc = loc;
     return nn->result;
