@@ -9,7 +9,8 @@
  *     takes over the batchnorm's name, type range and uses;
  *   - otherwise it becomes mul(x, `Y.bn.scale`) -> add(., `Y.bn.shift`), the
  *     add taking over the batchnorm's name.
- *   A batchnorm with a non-constant parameter is left as it is.  Constants
+ *   A batchnorm with a non-constant parameter, or with var + eps <= 0 in a
+ *   channel (an infinite or NaN factor), is left as it is.  Constants
  *   that only the rewritten nodes read are removed.
  * invalidates: value and node ids (renumbered densely)
  *
@@ -51,6 +52,18 @@ static BnParams bn_params(const Node *bn)
     for (int64_t c = 0; c < p.channels; c++)
         p.k[c] = (double)gamma[c] / sqrt((double)var[c] + eps);
     return p;
+}
+
+/* var + eps <= 0 gives an infinite or NaN factor; folding it would turn
+ * the batchnorm's inf/NaN outputs into different ones (0 * inf weights are
+ * NaN), so such a batchnorm is left for the interpreter to evaluate as
+ * written. */
+static bool finite_factors(const BnParams *p)
+{
+    for (int64_t c = 0; c < p->channels; c++)
+        if (!isfinite(p->k[c]))
+            return false;
+    return true;
 }
 
 static bool has_clamp(const Node *n)
@@ -172,6 +185,11 @@ bool fold_batchnorm(Graph *g, const PassContext *ctx)
             continue;
         }
         BnParams bp = bn_params(n);
+        if (!finite_factors(&bp)) {
+            free(bp.k);
+            rewrite_keep(&rw, n);
+            continue;
+        }
         if (foldable(&rw, n))
             fold_into_producer(&rw, n, &bp);
         else
