@@ -62,7 +62,6 @@ void rewrite_keep(Rewrite *rw, Node *n);
 /* Reads of V by kept nodes, by nodes after the visited one, and by the
  * outputs: every use except the visited node's own. */
 int rewrite_count_uses(const Rewrite *rw, const Value *v);
-bool rewrite_is_output(const Rewrite *rw, const Value *v);
 /* Points every later node and every output that reads FROM at TO. */
 void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to);
 void rewrite_kill(Rewrite *rw, Value *v);

@@ -39,14 +39,6 @@ int rewrite_count_uses(const Rewrite *rw, const Value *v)
     return count;
 }
 
-bool rewrite_is_output(const Rewrite *rw, const Value *v)
-{
-    for (int i = 0; i < rw->g->outputs.len; i++)
-        if (rw->g->outputs.data[i] == v)
-            return true;
-    return false;
-}
-
 void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to)
 {
     /* FROM is defined at or before the visited node, so only later nodes
