@@ -426,3 +426,12 @@ rnodes = [
 save(model(rnodes, [vi("x", [1, 4, 6, 6])], [vi("y", [1, 5], TensorProto.UINT8)], rinits), "qdq_resnet.onnx")
 npy("qdq_resnet.x.npy", xr)
 npy("qdq_resnet.y.npy", yq_res)
+
+# A graph input that is also an initializer is a constant; Identity of an
+# input and a Constant are outputs too.
+winit = numpy_helper.from_array(np.array([[1.0, -2.0, 3.0, 0.5]], np.float32), "w")
+save(model([helper.make_node("Mul", ["x", "w"], ["y"], name="mul"),
+            helper.make_node("Identity", ["x"], ["same"], name="id"),
+            helper.make_node("Constant", [], ["k"], value_floats=[4.0, 5.0], name="const")],
+           [vi("x", [1, 4]), vi("w", [1, 4])], [vi("y", [1, 4]), vi("same", [1, 4]), vi("k", [2])], [winit]),
+     "input_initializer.onnx")
