@@ -377,6 +377,7 @@ Graph *onnx_import(const char *path, const ImportOptions *opts)
 {
     static const ImportOptions defaults = {0};
     Imp imp = {.path = path, .opts = opts ? opts : &defaults};
+    int diags_before = diag_error_count();
     arena_init(&imp.arena);
     char *tmp = xstrdup(path);
     imp.dir = xstrdup(dirname(tmp));
@@ -415,6 +416,10 @@ Graph *onnx_import(const char *path, const ImportOptions *opts)
     }
     if (imp.errors)
         ok = false;
+    if (!ok && diag_error_count() == diags_before)
+        diag_error((SrcLoc){.file = path}, "internal error: the import failed without a diagnostic%s%s%s; "
+                   "this is a bug in qnnc's ONNX importer", imp.node ? " at node '" : "",
+                   imp.node ? node_label(imp.node) : "", imp.node ? "'" : "");
     Graph *g = ok ? imp.g : NULL;
     if (!ok)
         graph_free(imp.g);
