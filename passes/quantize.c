@@ -410,6 +410,14 @@ static void compute_ranges(Ctx *c)
     for (int k = 0; k < g->nodes.len; k++) {
         const Node *n = g->nodes.data[k];
         VInfo *r = &c->vi[n->result->id];
+        if (r->has_eff && (node_attr(n, ATTR_ACT_MIN) || node_attr(n, ATTR_ACT_MAX))) {
+            /* A fused activation clamp (fuse-activation) bounds the result
+             * whatever calibration saw; 0 stays inside. */
+            double amin = node_float(n, ATTR_ACT_MIN, -INFINITY);
+            double amax = node_float(n, ATTR_ACT_MAX, INFINITY);
+            r->lo = fmin(fmax(r->lo, amin), 0.0);
+            r->hi = fmax(fmin(r->hi, amax), 0.0);
+        }
         if (r->has_eff || n->num_operands < 1)
             continue;
         const VInfo *x = &c->vi[n->operands[0]->id];
