@@ -128,9 +128,13 @@ TensorType tt_make(DType dt, int rank, const int64_t *dims, const Quant *q)
     return t;
 }
 
+/* IR nodes and values point back at the model file, so that later stages
+ * (verifier, interpreter, passes) name it in their messages. */
 Node *emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
 {
-    return graph_add_node(imp->g, op, ops, n, name, t);
+    Node *nd = graph_add_node(imp->g, op, ops, n, name, t);
+    nd->loc = nd->result->loc = (SrcLoc){.file = imp->gpath};
+    return nd;
 }
 
 /* Quantization of a value permuted by PERM (output dim i = input dim
@@ -164,7 +168,9 @@ Value *emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const cha
 
 Value *const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data)
 {
-    return graph_add_const(imp->g, ir_name(imp, name, NULL), tt_make(DT_F32, rank, dims, NULL), data);
+    Value *v = graph_add_const(imp->g, ir_name(imp, name, NULL), tt_make(DT_F32, rank, dims, NULL), data);
+    v->loc = (SrcLoc){.file = imp->gpath};
+    return v;
 }
 
 void ot_set(OTensor *out, Value *v, bool nhwc)
@@ -225,6 +231,7 @@ Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *su
         ty.quant = quant_permute(imp, ty.quant, perm, ty.rank);
     }
     Value *v = graph_add_const(imp->g, ir_name(imp, t->name, suffix), ty, data);
+    v->loc = (SrcLoc){.file = imp->gpath};
     free(data);
     return v;
 }
@@ -305,8 +312,10 @@ static bool create_inputs(Imp *imp)
                 ty.dims[d] = t->dims[perm_to_nhwc[d]];
             ty.quant = quant_permute(imp, ty.quant, perm_to_nhwc, 4);
             t->vt = graph_add_input(imp->g, ir_name(imp, t->name, NULL), ty);
+            t->vt->loc = (SrcLoc){.file = imp->gpath};
         } else {
             t->v = graph_add_input(imp->g, ir_name(imp, t->name, NULL), ty);
+            t->v->loc = (SrcLoc){.file = imp->gpath};
         }
     }
     return true;
@@ -397,7 +406,8 @@ Graph *onnx_import(const char *path, const ImportOptions *opts)
                 *p = '_';
         imp.g = graph_new(name);
         free(name);
-        imp.g->loc = (SrcLoc){.file = path};
+        imp.gpath = arena_strdup(&imp.g->arena, path);
+        imp.g->loc = (SrcLoc){.file = imp.gpath};
     }
     ok = ok && onnx_inputs(&imp) && onnx_toposort(&imp) && check_supported(&imp);
     if (ok) {

@@ -58,6 +58,7 @@ typedef struct OTensor {
 
 typedef struct Imp {
     const char *path;   /* the model file, for messages */
+    const char *gpath;  /* the same, owned by the graph: the IR's SrcLocs */
     char *dir;          /* its directory, for external data */
     const ImportOptions *opts;
     Onnx__ModelProto *model;

@@ -150,7 +150,9 @@ static Value *bcast_operand(Imp *imp, OTensor *t, int r, bool nhwc)
 /* A scalar f32 constant named BASE + SUFFIX. */
 static Value *scalar_f32(Imp *imp, const char *base, const char *suffix, float v)
 {
-    return graph_add_const(imp->g, ir_name(imp, base, suffix), tt_make(DT_F32, 0, NULL, NULL), &v);
+    Value *c = graph_add_const(imp->g, ir_name(imp, base, suffix), tt_make(DT_F32, 0, NULL, NULL), &v);
+    c->loc = (SrcLoc){.file = imp->gpath};
+    return c;
 }
 
 /* In a fused QDQ group, makes V carry the group's output quantization:
