@@ -575,6 +575,9 @@ static bool build_copy(Ctx *c, const Node *n)
     copy_attrs(c->ng, nn, n);
     nn->loc = n->loc;
     nn->result->loc = n->result->loc;
+    nn->result->has_range = n->result->has_range;
+    nn->result->range_lo = n->result->range_lo;
+    nn->result->range_hi = n->result->range_hi;
     if (n->result->type.dtype == DT_F32)
         c->vi[n->result->id].f = nn->result;
     else
@@ -654,8 +657,9 @@ static bool build_quant(Ctx *c, const Node *n)
 static bool build_hybrid(Ctx *c, const Node *n)
 {
     const QuantOverride *ov = c->ov[n->id];
-    if (!is_weighted(n->op) || !all_f32(n) || n->operands[1]->kind != VAL_CONST ||
-        (ov && ov->dtype == DT_F32))
+    if (!all_f32(n))
+        return build_copy(c, n);
+    if (!is_weighted(n->op) || n->operands[1]->kind != VAL_CONST || (ov && ov->dtype == DT_F32))
         return build_float(c, n);
     const Value *w = n->operands[1];
     VInfo *wi = &c->vi[w->id];
@@ -773,8 +777,11 @@ bool quantize(Graph *g, const PassContext *ctx)
         Value *nv;
         if (v->type.dtype == DT_F32)
             nv = get_f(&c, v);
-        else if (!(nv = c.vi[v->id].q[v->type.dtype]))
+        else if (!(nv = c.vi[v->id].q[v->type.dtype])) {
+            if (v->kind != VAL_CONST) /* inputs and MODE_COPY results are registered */
+                qnn_die("quantize: output %%%s was not rebuilt", v->name);
             nv = c.vi[v->id].q[v->type.dtype] = add_const(&c, v, ".c", v->type, v->data);
+        }
         graph_add_output(c.ng, nv);
     }
     if (!ok) {
