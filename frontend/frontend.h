@@ -43,4 +43,44 @@ void *tensorproto_read(const char *path, const TensorType *want);
  * named NAME, atomically.  Reports and returns false on failure. */
 bool tensorproto_write(const char *path, const char *name, const TensorType *t, const void *data);
 
+/* ---------------------------------------------------------------- calibration datasets */
+
+/* A dataset is the calibration samples for one graph input, read in a fixed
+ * order (frontend/dataset.c; docs/passes.md, "calibrate"):
+ *  - NumPy: each path is a .npy file (one sample, read with npy_read, so its
+ *    shape must be the input's) or a directory, standing for the .npy files
+ *    directly in it, sorted by name (strcmp).  Files are read when a sample
+ *    is asked for, not kept.
+ *  - IDX (MNIST, Fashion-MNIST): each path is an IDX file, plain or
+ *    gzip-compressed (recognised by the gzip magic 1f 8b, not the name).
+ *    Its first dimension counts samples; one sample (the product of the
+ *    other dimensions, e.g. 28x28) must have as many elements as the input
+ *    (f32[1,28,28,1] and f32[1,1,28,28] both fit 28x28 images), and fills
+ *    it in C order.  Element x becomes x * scale + offset in f32.  Only the
+ *    samples used are read (and decompressed), then kept in memory as bytes.
+ * Several paths are concatenated in the order given.  At most MAX_SAMPLES
+ * samples are used. */
+typedef struct DatasetOptions {
+    bool idx;              /* IDX files; false: .npy files and directories */
+    int64_t max_samples;   /* >= 1 */
+    double scale, offset;  /* IDX preprocessing */
+} DatasetOptions;
+
+typedef struct Dataset Dataset;
+
+/* Opens the NUM_PATHS datasets PATHS for an input of type WANT named NAME
+ * (for messages).  Checks everything that can be checked without reading
+ * every sample: IDX headers, lengths and shapes, that directories hold
+ * .npy files.  On error reports one line "PATH: message" and returns NULL. */
+Dataset *dataset_open(const char *const paths[], int num_paths, const DatasetOptions *opts,
+                      const char *name, const TensorType *want);
+/* How many samples the dataset yields (>= 1). */
+int64_t dataset_count(const Dataset *ds);
+/* Writes sample I (0 <= I < dataset_count) as type_nbytes(WANT) bytes of
+ * WANT's dtype into BUF.  Samples can be read in any order and more than
+ * once.  Returns false after reporting "PATH: message". */
+bool dataset_read(Dataset *ds, int64_t i, void *buf);
+void dataset_close(Dataset *ds);
+
+
 #endif
