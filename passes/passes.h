@@ -28,6 +28,32 @@ extern const int pass_registry_count;
 const Pass *pass_lookup(const char *name, size_t len);
 
 bool dce(Graph *g, const PassContext *ctx);
+
+/* ---------------------------------------------------------------- calibration */
+
+/* calibrate.c: runs the float graph over the calibration set and writes
+ * range(lo, hi) on every f32 input and node result (docs/passes.md). */
+bool calibrate(Graph *g, const PassContext *ctx);
+
+/* calib_methods.c: the range choices, on a histogram of BINS equal bins
+ * over [lo, hi] (of x, or of |x| for entropy). */
+typedef struct CalibHist {
+    double lo, hi;
+    int bins;
+    uint64_t *count;
+    uint64_t total;
+} CalibHist;
+void calib_hist_init(CalibHist *h, double lo, double hi, int bins);
+void calib_hist_free(CalibHist *h);
+/* Counts the finite values among X[0..N) (their magnitudes when ABSVAL);
+ * values beyond the bounds land in the end bins. */
+void calib_hist_add(CalibHist *h, const float *x, int64_t n, bool absval);
+/* [lo, hi] cutting (100 - PERCENTILE) / 2 percent of the samples from each end. */
+void calib_percentile_range(const CalibHist *h, double percentile, double *lo, double *hi);
+/* The |x| threshold minimising KL divergence to a LEVELS-level quantization. */
+double calib_entropy_threshold(const CalibHist *habs, int levels);
+/* The range holding 0 that minimises expected squared error on a LEVELS grid. */
+void calib_mse_range(const CalibHist *h, int levels, double *lo, double *hi);
 bool fuse_requantize(Graph *g, const PassContext *ctx);   /* fuse_requantize.c */
 bool check_accumulators(Graph *g, const PassContext *ctx); /* check_accum.c */
 bool quantize(Graph *g, const PassContext *ctx);          /* quantize.c */

@@ -5,6 +5,7 @@
 
 const Pass pass_registry[] = {
     {"dce", "remove nodes and constants that no output depends on", dce},
+    {"calibrate", "run the float graph on the calibration data; record range(lo, hi)", calibrate},
     {"fuse-requantize", "fold multipliers, shifts and output clamps into requantizing ops", fuse_requantize},
     {"check-accumulators", "prove every int32 accumulator fits from the actual weights", check_accumulators},
     {"quantize", "quantize a calibrated float graph (scheme, dtypes and overrides from the config)", quantize},
