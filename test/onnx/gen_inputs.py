@@ -435,3 +435,15 @@ save(model([helper.make_node("Mul", ["x", "w"], ["y"], name="mul"),
             helper.make_node("Constant", [], ["k"], value_floats=[4.0, 5.0], name="const")],
            [vi("x", [1, 4]), vi("w", [1, 4])], [vi("y", [1, 4]), vi("same", [1, 4]), vi("k", [2])], [winit]),
      "input_initializer.onnx")
+
+# Initializers in TensorProto's typed fields (float_data, int64_data,
+# int32_data for uint8) rather than raw_data.
+tf_w = helper.make_tensor("w", TensorProto.FLOAT, [1, 4], [0.5, 1.5, -2.0, 8.0])
+tf_shape = helper.make_tensor("shape", TensorProto.INT64, [2], [2, 2])
+tf_s = helper.make_tensor("s", TensorProto.FLOAT, [], [0.5])
+tf_z = helper.make_tensor("z", TensorProto.UINT8, [], [10])
+save(model([helper.make_node("Add", ["x", "w"], ["a"], name="add"),
+            helper.make_node("Reshape", ["a", "shape"], ["r"], name="reshape"),
+            helper.make_node("QuantizeLinear", ["r", "s", "z"], ["y"], name="q")],
+           [vi("x", [1, 4])], [vi("y", [2, 2], TensorProto.UINT8)], [tf_w, tf_shape, tf_s, tf_z]),
+     "typed_fields.onnx")
