@@ -447,3 +447,33 @@ save(model([helper.make_node("Add", ["x", "w"], ["a"], name="add"),
             helper.make_node("QuantizeLinear", ["r", "s", "z"], ["y"], name="q")],
            [vi("x", [1, 4])], [vi("y", [2, 2], TensorProto.UINT8)], [tf_w, tf_shape, tf_s, tf_z]),
      "typed_fields.onnx")
+
+# QLinearConv with per-channel weight scales and zero points, depthwise,
+# strided and padded, with an int32 bias; the reference is the ONNX spec's
+# integer formula, exactly: rne(acc * x_scale * w_scale[o] / y_scale) + y_zp.
+qx = rng.integers(0, 256, (1, 3, 7, 7)).astype(np.uint8)
+qxs, qxz = np.float32(0.02), np.uint8(120)
+qw = rng.integers(0, 256, (6, 1, 3, 3)).astype(np.uint8)
+qws = rng.uniform(0.003, 0.01, 6).astype(np.float32)
+qwz = rng.integers(100, 150, 6).astype(np.uint8)
+qb = rng.integers(-2000, 2000, 6).astype(np.int32)
+qys, qyz = np.float32(0.05), np.uint8(128)
+acc = np.zeros((1, 6, 4, 4), np.int64)
+xp = np.pad(qx.astype(np.int64) - qxz, ((0, 0), (0, 0), (1, 1), (1, 1)))
+for o in range(6):
+    g = o // 2
+    for i in range(4):
+        for j in range(4):
+            acc[0, o, i, j] = np.sum(xp[0, g, 2 * i:2 * i + 3, 2 * j:2 * j + 3] * (qw[o, 0].astype(np.int64) - qwz[o]))
+    acc[0, o] += qb[o]
+m = (np.float64(qxs) * qws.astype(np.float64) / np.float64(qys))[None, :, None, None]
+qy = np.clip(np.round(acc * m) + qyz, 0, 255).astype(np.uint8)
+qc_inits = [numpy_helper.from_array(a, n) for a, n in
+            ((np.array(qxs), "xs"), (np.array(qxz), "xz"), (qw, "w"), (qws, "ws"), (qwz, "wz"),
+             (np.array(qys), "ys"), (np.array(qyz), "yz"), (qb, "b"))]
+save(model([helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["y"],
+                             group=3, strides=[2, 2], pads=[1, 1, 1, 1], name="qconv")],
+           [vi("x", [1, 3, 7, 7], TensorProto.UINT8)], [vi("y", [1, 6, 4, 4], TensorProto.UINT8)], qc_inits),
+     "qlinearconv_perchannel.onnx")
+npy("qlinearconv_perchannel.x.npy", qx)
+npy("qlinearconv_perchannel.y.npy", qy)
