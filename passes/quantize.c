@@ -434,6 +434,10 @@ static void compute_ranges(Ctx *c)
                 double hi = n->op == OP_RELU ? INFINITY : node_float(n, ATTR_MAX, INFINITY);
                 r->lo = fmin(fmax(r->lo, lo), hi);
                 r->hi = fmax(fmin(r->hi, hi), lo);
+            } else if (n->op == OP_PAD) {
+                /* The padding value is part of the result. */
+                r->lo = fmin(r->lo, node_float(n, ATTR_VALUE, 0.0f));
+                r->hi = fmax(r->hi, node_float(n, ATTR_VALUE, 0.0f));
             }
             break;
         case OP_CONCAT:
