@@ -23,7 +23,8 @@
  *     their input: quantized with the input's params if the input is
  *     quantized, float otherwise;
  *   - sigmoid, tanh, hard_swish, leaky_relu: a `lut` with a compile-time
- *     i8[256] table when activations are i8, float otherwise;
+ *     i8[256] table when activations are i8 or u8 (u8 is requantized to i8
+ *     and back exactly: same scale, zero point moved by 128), float for i16;
  *   - softmax, batchnorm, div and anything else: float, with dequantize /
  *     quantize inserted around it as the neighbours need.
  * Conversions are made lazily, when a consumer needs a value in a form its
@@ -251,7 +252,14 @@ static Value *get_q(Ctx *c, const Value *v, DType dt)
         return i->q[dt] = quantize_const(c, v, dt);
     Value *src = home_quant(c, v);
     QParams p;
-    if (src && !c->vi[v->id].has_eff) {
+    DType sdt = src ? src->type.dtype : DT_F32;
+    if ((sdt == DT_U8 && dt == DT_I8) || (sdt == DT_I8 && dt == DT_U8)) {
+        /* Between i8 and u8 the same scale with the zero point moved by 128
+         * represents exactly the same reals: the requantize is exact (a
+         * multiplier of exactly 1 in either rounding mode). */
+        QParams s = params_of(src);
+        p = (QParams){s.scale, s.zp + (dt == DT_I8 ? -128 : 128)};
+    } else if (src && !c->vi[v->id].has_eff) {
         /* No calibrated range, but a quantized version: keep its real range. */
         QParams s = params_of(src);
         double lo = s.scale * ((double)dtype_traits[src->type.dtype].min - s.zp);
@@ -495,7 +503,7 @@ static void plan(Ctx *c, QuantScheme scheme)
         } else if (n->op == OP_SOFTMAX) {
             m = MODE_FLOAT;
         } else if (op_info[n->op].flags & OPF_NONLINEAR) {
-            m = dt == DT_I8 ? MODE_LUT : MODE_FLOAT;
+            m = dt == DT_I8 || dt == DT_U8 ? MODE_LUT : MODE_FLOAT;
         } else if (n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_AVG_POOL ||
                    n->op == OP_GLOBAL_AVG_POOL || n->op == OP_CONCAT) {
             m = MODE_QUANT;
