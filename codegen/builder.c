@@ -168,7 +168,44 @@ LLVMValueRef cg_call_f32(Cg *cg, const char *name, LLVMValueRef x)
 {
     LLVMTypeRef ft = LLVMFunctionType(cg->t_f32, &cg->t_f32, 1, 0);
     LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
-    if (!f)
+    if (!f) {
         f = LLVMAddFunction(cg->mod, name, ft);
-    return LLVMBuildCall2(cg->b, ft, f, &x, 1, "");
+        if (cg->target->float_callconv)
+            LLVMSetFunctionCallConv(f, cg->target->float_callconv);
+    }
+    LLVMValueRef call = LLVMBuildCall2(cg->b, ft, f, &x, 1, "");
+    if (cg->target->float_callconv)
+        LLVMSetInstructionCallConv(call, cg->target->float_callconv);
+    return call;
+}
+
+void cg_nest_begin(Cg *cg, CgNest *nest, int rank, const int64_t *dims)
+{
+    nest->rank = rank;
+    for (int d = 0; d < rank; d++)
+        nest->idx[d] = cg_for_begin(cg, &nest->loop[d], dims[d], "i");
+}
+
+void cg_nest_end(Cg *cg, CgNest *nest)
+{
+    for (int d = nest->rank - 1; d >= 0; d--)
+        cg_for_end(cg, &nest->loop[d]);
+}
+
+LLVMValueRef cg_nest_offset(Cg *cg, const CgNest *nest, const int64_t *stride)
+{
+    LLVMValueRef off = cg_idx(cg, 0);
+    for (int d = 0; d < nest->rank; d++)
+        if (stride[d])
+            off = LLVMBuildNSWAdd(cg->b, off, LLVMBuildNSWMul(cg->b, nest->idx[d], cg_idx(cg, stride[d]), ""), "");
+    return off;
+}
+
+void cg_strides(const TensorType *t, int64_t *stride)
+{
+    int64_t s = 1;
+    for (int d = t->rank - 1; d >= 0; d--) {
+        stride[d] = s;
+        s *= t->dims[d];
+    }
 }

@@ -20,6 +20,7 @@
 #ifndef QNNC_CODEGEN_H
 #define QNNC_CODEGEN_H
 
+#include "interp.h" /* OutStage, QParam: the oracle's folded parameters */
 #include "ir.h"
 #include "passes.h" /* MemoryPlan */
 
@@ -42,6 +43,8 @@ typedef struct CgTarget {
     int vector_bytes;         /* widest vector register of the default CPU (0: none) */
     LLVMRelocMode reloc;      /* PIC on Linux, static on bare metal */
     const char *abi;          /* module flag "target-abi" (RISC-V: "lp64d"), or NULL */
+    const char *asm_prologue; /* module-level inline assembly, or NULL */
+    unsigned float_callconv;  /* LLVM calling convention for float libm calls (0: C) */
     /* Emit the module flag min_enum_size=1 (what clang -fshort-enums emits)
      * so the object's Tag_ABI_enum_size matches newlib and GCC's default
      * (docs/runtime.md, "Enums are pinned to 4 bytes"). */
@@ -213,6 +216,26 @@ LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMVal
                              LLVMValueRef lo, LLVMValueRef hi, int rounding);
 /* clamp(V + ZP, LO, HI) for an i64 V and i32 ZP/LO/HI; returns i32. */
 LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi);
+
+/* The interpreter's requantizing output stage (OutStage, ir/interp.h) for
+ * channel C (an idx value; ignored when NCH == 1) applied to ACC (i32 or
+ * i64): clamp(round(acc * M) + zp, lo, hi), returns i32.  Per-channel
+ * parameters become read-only tables. */
+LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t nch, LLVMValueRef c, int rounding);
+
+/* A loop nest over every index of a shape (row-major, last dim
+ * innermost); idx[d] are the induction variables.  Rank 0 runs once. */
+typedef struct CgNest {
+    int rank;
+    CgLoop loop[QNN_MAX_RANK];
+    LLVMValueRef idx[QNN_MAX_RANK];
+} CgNest;
+void cg_nest_begin(Cg *cg, CgNest *nest, int rank, const int64_t *dims);
+void cg_nest_end(Cg *cg, CgNest *nest);
+/* sum of idx[d] * stride[d] */
+LLVMValueRef cg_nest_offset(Cg *cg, const CgNest *nest, const int64_t *stride);
+/* Row-major strides of T (in elements). */
+void cg_strides(const TensorType *t, int64_t *stride);
 
 /* ---------------------------------------------------------------- lowering (codegen/lower*.c) */
 

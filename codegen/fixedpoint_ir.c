@@ -14,6 +14,8 @@
  */
 #include "codegen.h"
 
+#include <stdlib.h>
+
 #define B (cg->b)
 
 LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
@@ -146,4 +148,59 @@ LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMVal
     LLVMValueRef y = cg_add_zp_clamp(cg, r, zp, lo, hi);
     LLVMValueRef isnan = LLVMBuildFCmp(B, LLVMRealUNO, x, x, "");
     return LLVMBuildSelect(B, isnan, cg_clamp_i32(cg, zp, lo, hi), y, "q");
+}
+
+LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t nch, LLVMValueRef c, int rounding)
+{
+    LLVMValueRef zp, lo, hi, v;
+    if (nch == 1) {
+        zp = cg_i32(cg, st[0].zp);
+        lo = cg_i32(cg, st[0].lo);
+        hi = cg_i32(cg, st[0].hi);
+    } else {
+        int32_t *t = xmalloc((size_t)nch * 3 * sizeof *t);
+        for (int64_t k = 0; k < nch; k++) {
+            t[k] = st[k].zp;
+            t[nch + k] = (int32_t)st[k].lo;
+            t[2 * nch + k] = (int32_t)st[k].hi;
+        }
+        LLVMValueRef tab = cg_table_i32(cg, t, nch * 3, "stage");
+        free(t);
+        zp = cg_load_int(cg, DT_I32, tab, c);
+        lo = cg_load_int(cg, DT_I32, tab, LLVMBuildAdd(B, c, cg_idx(cg, nch), ""));
+        hi = cg_load_int(cg, DT_I32, tab, LLVMBuildAdd(B, c, cg_idx(cg, 2 * nch), ""));
+    }
+    if (rounding == ROUND_TFLITE) {
+        LLVMValueRef a32 = LLVMTypeOf(acc) == cg->t_i32 ? acc : LLVMBuildTrunc(B, acc, cg->t_i32, "");
+        if (nch == 1) {
+            v = cg_mbqm(cg, a32, st[0].mult, st[0].shift);
+        } else {
+            int32_t *t = xmalloc((size_t)nch * 2 * sizeof *t);
+            for (int64_t k = 0; k < nch; k++) {
+                t[k] = st[k].mult;
+                t[nch + k] = st[k].shift;
+            }
+            LLVMValueRef tab = cg_table_i32(cg, t, nch * 2, "mult");
+            free(t);
+            LLVMValueRef m = cg_load_int(cg, DT_I32, tab, c);
+            LLVMValueRef s = cg_load_int(cg, DT_I32, tab, LLVMBuildAdd(B, c, cg_idx(cg, nch), ""));
+            v = cg_mbqm_dyn(cg, a32, m, s);
+        }
+        v = LLVMBuildSExt(B, v, cg->t_i64, "");
+    } else {
+        LLVMValueRef m;
+        if (nch == 1) {
+            m = cg_f64(cg, st[0].m);
+        } else {
+            double *t = xmalloc((size_t)nch * sizeof *t);
+            for (int64_t k = 0; k < nch; k++)
+                t[k] = st[k].m;
+            LLVMValueRef tab = cg_table_f64(cg, t, nch, "m");
+            free(t);
+            LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_f64, tab, &c, 1, "");
+            m = LLVMBuildLoad2(B, cg->t_f64, p, "");
+        }
+        v = cg_rne_prod(cg, acc, m);
+    }
+    return cg_add_zp_clamp(cg, v, zp, lo, hi);
 }

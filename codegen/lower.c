@@ -331,6 +331,8 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
     if (t->short_enums)
         LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "min_enum_size", 13,
                           LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(cg->ctx), 1, 0)));
+    if (t->asm_prologue)
+        LLVMSetModuleInlineAsm2(cg->mod, t->asm_prologue, strlen(t->asm_prologue));
     if (t->abi)
         LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
                           LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));

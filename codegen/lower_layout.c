@@ -1,7 +1,165 @@
-/* lower_layout.c - concat, reshape, transpose and pad. */
+/* lower_layout.c - concat, reshape, transpose and pad, following
+ * ir/interp_layout.c.  Elements are moved as integers of their size, so
+ * float bit patterns (NaN payloads included) survive unchanged. */
 #include "codegen.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+
+static LLVMTypeRef bits_type(Cg *cg, DType dt)
+{
+    return LLVMIntTypeInContext(cg->ctx, (unsigned)dtype_traits[dt].size * 8);
+}
+
+static void copy_elem(Cg *cg, DType dt, LLVMValueRef dst, LLVMValueRef di, LLVMValueRef src, LLVMValueRef si)
+{
+    LLVMTypeRef t = bits_type(cg, dt);
+    LLVMValueRef v = LLVMBuildLoad2(B, t, LLVMBuildInBoundsGEP2(B, t, src, &si, 1, ""), "");
+    LLVMBuildStore(B, v, LLVMBuildInBoundsGEP2(B, t, dst, &di, 1, ""));
+}
+
+static bool lower_reshape(Cg *cg, const Node *n)
+{
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    if (x != y)
+        cg_memcpy(cg, y, x, type_nbytes(&n->result->type));
+    return true;
+}
+
+static bool lower_transpose(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int r = xt->rank;
+    int64_t perm[QNN_MAX_RANK], xs[QNN_MAX_RANK], step[QNN_MAX_RANK], ys[QNN_MAX_RANK];
+    node_ints(n, ATTR_PERM, perm, QNN_MAX_RANK, NULL);
+    cg_strides(xt, xs);
+    cg_strides(yt, ys);
+    for (int d = 0; d < r; d++)
+        step[d] = xs[perm[d]];
+    CgNest nest;
+    cg_nest_begin(cg, &nest, r, yt->dims);
+    copy_elem(cg, yt->dtype, cg_buf(cg, n->result), cg_nest_offset(cg, &nest, ys), cg_buf(cg, n->operands[0]),
+              cg_nest_offset(cg, &nest, step));
+    cg_nest_end(cg, &nest);
+    return true;
+}
+
+static bool lower_pad(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int r = xt->rank;
+    int64_t pads[2 * QNN_MAX_RANK], xs[QNN_MAX_RANK], ys[QNN_MAX_RANK];
+    node_ints(n, ATTR_PADS, pads, 2 * QNN_MAX_RANK, NULL);
+    cg_strides(xt, xs);
+    cg_strides(yt, ys);
+    float value = node_float(n, ATTR_VALUE, 0.0f);
+    DType dt = yt->dtype;
+    /* The fill value's bits per channel of the result. */
+    const Quant *q = yt->quant;
+    int64_t nch = q && q->count > 1 ? q->count : 1;
+    int axis = nch > 1 ? q->axis : -1;
+    int32_t *fill = xcalloc((size_t)nch, sizeof *fill);
+    for (int64_t c = 0; c < nch; c++) {
+        if (dt == DT_F32)
+            memcpy(&fill[c], &value, 4);
+        else
+            fill[c] = (int32_t)quantize_real(value, qparam_chan(q, c), ROUND_ONNX, dtype_traits[dt].min,
+                                             dtype_traits[dt].max);
+    }
+    LLVMTypeRef t = bits_type(cg, dt);
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, r, yt->dims);
+    LLVMValueRef fv;
+    if (nch == 1) {
+        fv = LLVMConstInt(t, (unsigned long long)(int64_t)fill[0], 1);
+    } else {
+        LLVMValueRef tab = cg_table_i32(cg, fill, nch, "fill");
+        fv = LLVMBuildTrunc(B, cg_load_int(cg, DT_I32, tab, nest.idx[axis]), t, "");
+    }
+    LLVMValueRef yi = cg_nest_offset(cg, &nest, ys);
+    LLVMBuildStore(B, fv, LLVMBuildInBoundsGEP2(B, t, y, &yi, 1, ""));
+    LLVMValueRef inside = LLVMConstInt(cg->t_i1, 1, 0), off = cg_idx(cg, 0);
+    for (int d = 0; d < r; d++) {
+        LLVMValueRef xi = LLVMBuildSub(B, nest.idx[d], cg_idx(cg, pads[d]), "");
+        /* 0 <= xi < dim as one unsigned compare (negative pads crop). */
+        inside = LLVMBuildAnd(B, inside, LLVMBuildICmp(B, LLVMIntULT, xi, cg_idx(cg, xt->dims[d]), ""), "");
+        off = LLVMBuildAdd(B, off, LLVMBuildMul(B, xi, cg_idx(cg, xs[d]), ""), "");
+    }
+    CgIf s;
+    cg_if_begin(cg, &s, inside);
+    copy_elem(cg, dt, y, yi, x, off);
+    cg_if_end(cg, &s);
+    cg_nest_end(cg, &nest);
+    free(fill);
+    return true;
+}
+
+static bool lower_concat(Cg *cg, const Node *n)
+{
+    const TensorType *yt = &n->result->type;
+    int64_t axis = node_int(n, ATTR_AXIS, 0);
+    if (axis < 0)
+        axis += yt->rank;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= yt->dims[d];
+    for (int d = (int)axis + 1; d < yt->rank; d++)
+        inner *= yt->dims[d];
+    int rounding = node_rounding(n);
+    int64_t yrow = yt->dims[axis] * inner, col = 0;
+    QParam yp = qparam_chan(yt->quant, 0);
+    LLVMValueRef y = cg_buf(cg, n->result);
+    for (int k = 0; k < n->num_operands; k++) {
+        const TensorType *xt = &n->operands[k]->type;
+        int64_t chunk = xt->dims[axis] * inner;
+        LLVMValueRef x = cg_buf(cg, n->operands[k]);
+        CgLoop lo, lj;
+        LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
+        LLVMValueRef j = cg_for_begin(cg, &lj, chunk, "j");
+        LLVMValueRef xi = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, chunk), ""), j, "");
+        LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, yrow), ""),
+                                       LLVMBuildAdd(B, j, cg_idx(cg, col), ""), "");
+        if (!xt->quant || quant_equal(xt->quant, yt->quant)) {
+            copy_elem(cg, yt->dtype, y, yi, x, xi);
+        } else {
+            QParam xp = qparam_chan(xt->quant, 0);
+            LLVMValueRef v = cg_load_int(cg, xt->dtype, x, xi), q;
+            LLVMValueRef zp = cg_i32(cg, yp.zp), lo32 = cg_i32(cg, dtype_traits[yt->dtype].min),
+                         hi32 = cg_i32(cg, dtype_traits[yt->dtype].max);
+            if (rounding == ROUND_TFLITE) {
+                /* TFLite ConcatenationWithScaling, in float32. */
+                float inv = 1.0f / yp.scale;
+                float fscale = xp.scale * inv;
+                float fbias = -(float)xp.zp * fscale;
+                LLVMValueRef t = LLVMBuildFMul(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), cg_f32(cg, fscale), "");
+                t = LLVMBuildFAdd(B, t, cg_f32(cg, fbias), "");
+                LLVMValueRef r = cg_round_f64(cg, LLVMBuildFPExt(B, t, cg->t_f64, ""), ROUND_TFLITE);
+                q = cg_add_zp_clamp(cg, r, zp, lo32, hi32);
+            } else {
+                double m = (double)xp.scale / (double)yp.scale;
+                LLVMValueRef acc = LLVMBuildSub(B, v, cg_i32(cg, xp.zp), "");
+                q = cg_add_zp_clamp(cg, cg_rne_prod(cg, acc, cg_f64(cg, m)), zp, lo32, hi32);
+            }
+            cg_store_int(cg, yt->dtype, y, yi, q);
+        }
+        cg_for_end(cg, &lj);
+        cg_for_end(cg, &lo);
+        col += chunk;
+    }
+    return true;
+}
 
 bool cg_lower_layout(Cg *cg, const Node *n)
 {
-    return cg_fail(cg, n, "not lowered yet");
+    switch (n->op) {
+    case OP_RESHAPE: return lower_reshape(cg, n);
+    case OP_TRANSPOSE: return lower_transpose(cg, n);
+    case OP_PAD: return lower_pad(cg, n);
+    case OP_CONCAT: return lower_concat(cg, n);
+    default: qnn_unreachable();
+    }
 }

@@ -1,7 +1,416 @@
-/* lower_nn.c - conv2d, dense, matmul and the pools as scalar loop nests. */
+/* lower_nn.c - conv2d, dense, matmul and the pools as plain scalar loop
+ * nests in the interpreter's order (ir/interp_nn.c): float accumulation
+ * over ky, kx, c with no contraction, so float results match bit for bit;
+ * integer accumulation in wrapping i32, which equals the interpreter's
+ * exact int64 sum whenever that fits int32 (and when it does not, the
+ * interpreter refuses to run the graph at all).  LLVM's vectorizer does
+ * the generic vector path at -O2/-O3; per-target kernels replace these
+ * through CgTarget.lower_node.
+ */
 #include "codegen.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+
+typedef struct Geom {
+    int64_t n, h, w, c;    /* input NHWC */
+    int64_t o, kh, kw, cg; /* weights OHWI; cg = C / group */
+    int64_t oh, ow;
+    int64_t sh, sw, dh, dw, pt, pl;
+    int64_t group;
+} Geom;
+
+/* iy = oy*sh - pt + ky*dh, and whether 0 <= iy < h (one unsigned compare). */
+static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueRef k, int64_t d, int64_t lim,
+                        LLVMValueRef *in)
+{
+    LLVMValueRef i = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, s), ""), LLVMBuildMul(B, k, cg_idx(cg, d), ""), "");
+    i = LLVMBuildSub(B, i, cg_idx(cg, p), "");
+    *in = LLVMBuildICmp(B, LLVMIntULT, i, cg_idx(cg, lim), "");
+    return i;
+}
+
+/* 1 when every channel's output stage is the same (one set of constants),
+ * else N (per-channel tables). */
+static int64_t stage_count(const OutStage *st, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++)
+        if (memcmp(&st[i], &st[0], sizeof *st) != 0)
+            return n;
+    return 1;
+}
+
+static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
+{
+    return LLVMBuildLoad2(B, LLVMGetAllocatedType(p), p, "");
+}
+
+static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
+{
+    const Value *xv = n->operands[0], *wv = n->operands[1];
+    const Value *bv = n->num_operands > 2 ? n->operands[2] : NULL;
+    const TensorType *yt = &n->result->type;
+    bool is_float = xv->type.dtype == DT_F32;
+    int rounding = node_rounding(n);
+    int64_t O = gm->o, Cgr = gm->cg, opg = gm->o / gm->group;
+    OutStage *st = NULL;
+    int32_t *zw = NULL;
+    int64_t nzw = 1;
+    int32_t zx = 0;
+    if (!is_float) {
+        const Quant *xq = xv->type.quant, *wq = wv->type.quant;
+        if (!quant_is_per_tensor(xq))
+            return cg_fail(cg, n, "per-axis quantization of the input is not supported");
+        zx = qparam_chan(xq, 0).zp;
+        nzw = wq && wq->count > 1 ? O : 1;
+        zw = xcalloc((size_t)nzw, sizeof *zw);
+        for (int64_t o = 0; o < nzw; o++)
+            zw[o] = qparam_chan(wq, o).zp;
+        if (yt->quant) {
+            double *acc_scale = xmalloc((size_t)O * sizeof *acc_scale);
+            for (int64_t o = 0; o < O; o++)
+                acc_scale[o] = (double)qparam_chan(xq, 0).scale * (double)qparam_chan(wq, o).scale;
+            st = outstage_build(n, yt, O, acc_scale, rounding);
+            free(acc_scale);
+            if (!st) {
+                free(zw);
+                cg->failed = true;
+                return false;
+            }
+        }
+    }
+    LLVMValueRef x = cg_buf(cg, xv), w = cg_buf(cg, wv), y = cg_buf(cg, n->result);
+    LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
+    LLVMValueRef zwt = nzw > 1 ? cg_table_i32(cg, zw, nzw, "zw") : NULL;
+    LLVMValueRef acc = cg_alloca(cg, is_float ? cg->t_f32 : cg->t_i32, "acc");
+    CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
+    LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
+    LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
+    LLVMValueRef ox = cg_for_begin(cg, &lxx, gm->ow, "ox");
+    LLVMValueRef o = cg_for_begin(cg, &lo, O, "o");
+    LLVMValueRef zwo = NULL;
+    if (!is_float) {
+        zwo = zwt ? cg_load_int(cg, DT_I32, zwt, o) : cg_i32(cg, zw[0]);
+        LLVMBuildStore(B, bias ? cg_load_int(cg, bv->type.dtype, bias, o) : cg_i32(cg, 0), acc);
+    } else {
+        LLVMBuildStore(B, cg_f32(cg, 0.0f), acc);
+    }
+    LLVMValueRef g0 = LLVMBuildMul(B, LLVMBuildUDiv(B, o, cg_idx(cg, opg), ""), cg_idx(cg, Cgr), "");
+    LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
+    LLVMValueRef iny, inx;
+    LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
+    CgIf sy;
+    cg_if_begin(cg, &sy, iny);
+    LLVMValueRef kx = cg_for_begin(cg, &lkx, gm->kw, "kx");
+    LLVMValueRef ix = tap(cg, ox, gm->sw, gm->pl, kx, gm->dw, gm->w, &inx);
+    CgIf sx;
+    cg_if_begin(cg, &sx, inx);
+    LLVMValueRef xrow = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                            LLVMBuildMul(B, b, cg_idx(cg, gm->h), ""), iy, ""), cg_idx(cg, gm->w), ""), ix, ""),
+                            cg_idx(cg, gm->c), ""), g0, "");
+    LLVMValueRef wrow = LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                            LLVMBuildMul(B, o, cg_idx(cg, gm->kh), ""), ky, ""), cg_idx(cg, gm->kw), ""), kx, ""),
+                            cg_idx(cg, Cgr), "");
+    LLVMValueRef c = cg_for_begin(cg, &lc, Cgr, "c");
+    LLVMValueRef xi = LLVMBuildAdd(B, xrow, c, ""), wi = LLVMBuildAdd(B, wrow, c, "");
+    if (is_float) {
+        LLVMValueRef p = LLVMBuildFMul(B, cg_load_f32(cg, x, xi), cg_load_f32(cg, w, wi), "");
+        LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, acc), p, ""), acc);
+    } else {
+        LLVMValueRef xs = LLVMBuildSub(B, cg_load_int(cg, xv->type.dtype, x, xi), cg_i32(cg, zx), "");
+        LLVMValueRef ws = LLVMBuildSub(B, cg_load_int(cg, wv->type.dtype, w, wi), zwo, "");
+        LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, acc), LLVMBuildMul(B, xs, ws, ""), ""), acc);
+    }
+    cg_for_end(cg, &lc);
+    cg_if_end(cg, &sx);
+    cg_for_end(cg, &lkx);
+    cg_if_end(cg, &sy);
+    cg_for_end(cg, &lky);
+    LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                          LLVMBuildMul(B, b, cg_idx(cg, gm->oh), ""), oy, ""), cg_idx(cg, gm->ow), ""), ox, ""),
+                          cg_idx(cg, O), ""), o, "");
+    if (is_float) {
+        LLVMValueRef v = ld(cg, acc);
+        v = LLVMBuildFAdd(B, v, bias ? cg_load_f32(cg, bias, o) : cg_f32(cg, 0.0f), "");
+        float amin = node_float(n, ATTR_ACT_MIN, -INFINITY), amax = node_float(n, ATTR_ACT_MAX, INFINITY);
+        v = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, v, cg_f32(cg, amin), ""), cg_f32(cg, amin), v, "");
+        v = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, v, cg_f32(cg, amax), ""), cg_f32(cg, amax), v, "");
+        cg_store_f32(cg, y, yi, v);
+    } else {
+        LLVMValueRef a = ld(cg, acc), v;
+        if (st)
+            v = cg_outstage(cg, a, st, stage_count(st, O), o, rounding);
+        else
+            v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[yt->dtype].min), cg_i32(cg, dtype_traits[yt->dtype].max));
+        cg_store_int(cg, yt->dtype, y, yi, v);
+    }
+    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lxx);
+    cg_for_end(cg, &lyy);
+    cg_for_end(cg, &lb);
+    free(st);
+    free(zw);
+    return true;
+}
+
+static bool lower_conv2d(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *wt = &n->operands[1]->type, *yt = &n->result->type;
+    static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
+    int64_t st[2], dl[2], pd[4];
+    node_ints(n, ATTR_STRIDES, st, 2, one2);
+    node_ints(n, ATTR_DILATIONS, dl, 2, one2);
+    node_ints(n, ATTR_PADS, pd, 4, zero4);
+    Geom gm = {
+        .n = xt->dims[0], .h = xt->dims[1], .w = xt->dims[2], .c = xt->dims[3],
+        .o = wt->dims[0], .kh = wt->dims[1], .kw = wt->dims[2], .cg = wt->dims[3],
+        .oh = yt->dims[1], .ow = yt->dims[2],
+        .sh = st[0], .sw = st[1], .dh = dl[0], .dw = dl[1], .pt = pd[0], .pl = pd[1],
+        .group = node_int(n, ATTR_GROUP, 1),
+    };
+    return lower_conv(cg, n, &gm);
+}
+
+static bool lower_dense(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *wt = &n->operands[1]->type;
+    Geom gm = {
+        .n = xt->dims[0], .h = 1, .w = 1, .c = xt->dims[1],
+        .o = wt->dims[0], .kh = 1, .kw = 1, .cg = wt->dims[1],
+        .oh = 1, .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .group = 1,
+    };
+    return lower_conv(cg, n, &gm);
+}
+
+static bool lower_matmul(Cg *cg, const Node *n)
+{
+    const Value *av = n->operands[0], *bv = n->operands[1];
+    const TensorType *at = &av->type, *bt = &bv->type, *yt = &n->result->type;
+    int64_t M = at->dims[at->rank - 2], K = at->dims[at->rank - 1], N = bt->dims[bt->rank - 1];
+    /* Batch dims, numpy-broadcast: strides in units of whole matrices. */
+    int br = yt->rank - 2;
+    int64_t sa[QNN_MAX_RANK] = {0}, sb[QNN_MAX_RANK] = {0}, sy[QNN_MAX_RANK] = {0};
+    int64_t s = 1;
+    for (int d = at->rank - 3; d >= 0; d--) {
+        int od = d + (br - (at->rank - 2));
+        sa[od] = at->dims[d] == 1 ? 0 : s;
+        s *= at->dims[d];
+    }
+    s = 1;
+    for (int d = bt->rank - 3; d >= 0; d--) {
+        int od = d + (br - (bt->rank - 2));
+        sb[od] = bt->dims[d] == 1 ? 0 : s;
+        s *= bt->dims[d];
+    }
+    s = 1;
+    for (int d = br - 1; d >= 0; d--) {
+        sy[d] = s;
+        s *= yt->dims[d];
+    }
+    bool is_float = at->dtype == DT_F32;
+    int rounding = node_rounding(n);
+    OutStage *st = NULL;
+    int32_t za = 0, *zb = NULL;
+    int64_t nzb = 1;
+    if (!is_float) {
+        const Quant *aq = at->quant, *bq = bt->quant;
+        za = qparam_chan(aq, 0).zp;
+        nzb = bq && bq->count > 1 ? N : 1;
+        zb = xcalloc((size_t)nzb, sizeof *zb);
+        for (int64_t j = 0; j < nzb; j++)
+            zb[j] = qparam_chan(bq, j).zp;
+        if (yt->quant) {
+            double *acc_scale = xmalloc((size_t)(N > 0 ? N : 1) * sizeof *acc_scale);
+            for (int64_t j = 0; j < N; j++)
+                acc_scale[j] = (double)qparam_chan(aq, 0).scale * (double)qparam_chan(bq, j).scale;
+            st = outstage_build(n, yt, N, acc_scale, rounding);
+            free(acc_scale);
+            if (!st) {
+                free(zb);
+                cg->failed = true;
+                return false;
+            }
+        }
+    }
+    LLVMValueRef a = cg_buf(cg, av), b = cg_buf(cg, bv), y = cg_buf(cg, n->result);
+    LLVMValueRef zbt = nzb > 1 ? cg_table_i32(cg, zb, nzb, "zb") : NULL;
+    LLVMValueRef acc = cg_alloca(cg, is_float ? cg->t_f32 : cg->t_i32, "acc");
+    CgNest nest;
+    cg_nest_begin(cg, &nest, br, yt->dims);
+    LLVMValueRef abase = LLVMBuildMul(B, cg_nest_offset(cg, &nest, sa), cg_idx(cg, M * K), "");
+    LLVMValueRef bbase = LLVMBuildMul(B, cg_nest_offset(cg, &nest, sb), cg_idx(cg, K * N), "");
+    LLVMValueRef ybase = LLVMBuildMul(B, cg_nest_offset(cg, &nest, sy), cg_idx(cg, M * N), "");
+    CgLoop li, lj, lk;
+    LLVMValueRef i = cg_for_begin(cg, &li, M, "i");
+    LLVMValueRef j = cg_for_begin(cg, &lj, N, "j");
+    LLVMBuildStore(B, is_float ? cg_f32(cg, 0.0f) : cg_i32(cg, 0), acc);
+    LLVMValueRef zbj = is_float ? NULL : zbt ? cg_load_int(cg, DT_I32, zbt, j) : cg_i32(cg, zb[0]);
+    LLVMValueRef k = cg_for_begin(cg, &lk, K, "k");
+    LLVMValueRef ai = LLVMBuildAdd(B, abase, LLVMBuildAdd(B, LLVMBuildMul(B, i, cg_idx(cg, K), ""), k, ""), "");
+    LLVMValueRef bi = LLVMBuildAdd(B, bbase, LLVMBuildAdd(B, LLVMBuildMul(B, k, cg_idx(cg, N), ""), j, ""), "");
+    if (is_float) {
+        LLVMValueRef p = LLVMBuildFMul(B, cg_load_f32(cg, a, ai), cg_load_f32(cg, b, bi), "");
+        LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, acc), p, ""), acc);
+    } else {
+        LLVMValueRef xa = LLVMBuildSub(B, cg_load_int(cg, at->dtype, a, ai), cg_i32(cg, za), "");
+        LLVMValueRef xb = LLVMBuildSub(B, cg_load_int(cg, bt->dtype, b, bi), zbj, "");
+        LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, acc), LLVMBuildMul(B, xa, xb, ""), ""), acc);
+    }
+    cg_for_end(cg, &lk);
+    LLVMValueRef yi = LLVMBuildAdd(B, ybase, LLVMBuildAdd(B, LLVMBuildMul(B, i, cg_idx(cg, N), ""), j, ""), "");
+    if (is_float) {
+        cg_store_f32(cg, y, yi, ld(cg, acc));
+    } else {
+        LLVMValueRef v;
+        if (st)
+            v = cg_outstage(cg, ld(cg, acc), st, stage_count(st, N), j, rounding);
+        else
+            v = cg_clamp_i32(cg, ld(cg, acc), cg_i32(cg, dtype_traits[yt->dtype].min),
+                             cg_i32(cg, dtype_traits[yt->dtype].max));
+        cg_store_int(cg, yt->dtype, y, yi, v);
+    }
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &li);
+    cg_nest_end(cg, &nest);
+    free(st);
+    free(zb);
+    return true;
+}
+
+/* ------------------------------------------------------------ pools */
+
+static bool lower_pool(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
+    int64_t k[2], st[2], dl[2], pd[4];
+    if (n->op == OP_GLOBAL_AVG_POOL) {
+        k[0] = xt->dims[1], k[1] = xt->dims[2];
+        st[0] = st[1] = dl[0] = dl[1] = 1;
+        pd[0] = pd[1] = pd[2] = pd[3] = 0;
+    } else {
+        node_ints(n, ATTR_KERNEL, k, 2, one2);
+        node_ints(n, ATTR_STRIDES, st, 2, one2);
+        node_ints(n, ATTR_DILATIONS, dl, 2, one2);
+        node_ints(n, ATTR_PADS, pd, 4, zero4);
+    }
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
+    DType dt = xt->dtype;
+    bool is_float = dt == DT_F32, is_max = n->op == OP_MAX_POOL;
+    bool include_pad = n->op == OP_AVG_POOL && node_int(n, ATTR_COUNT_INCLUDE_PAD, 0) != 0;
+    int64_t kk = k[0] * k[1];
+    int rounding = node_rounding(n);
+    QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
+    bool same_q = quant_equal(xt->quant, yt->quant) || (!xt->quant && !yt->quant);
+    OutStage tfl = {0};
+    double *m_count = NULL;
+    if (!is_max && !is_float) {
+        if (!quant_is_per_tensor(xt->quant) || !quant_is_per_tensor(yt->quant))
+            return cg_fail(cg, n, "per-axis quantization is not supported by average pooling");
+        if (rounding == ROUND_TFLITE && !same_q) {
+            tfl.m = (double)xp.scale / (double)yp.scale;
+            if (!fp_quantize_multiplier(tfl.m, &tfl.mult, &tfl.shift))
+                return cg_fail(cg, n, "scale ratio %g is not a TFLite multiplier", tfl.m);
+        }
+        m_count = xcalloc((size_t)(kk + 1), sizeof *m_count);
+        for (int64_t c = 1; c <= kk; c++)
+            m_count[c] = (double)xp.scale / ((double)yp.scale * (double)c);
+    }
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMTypeRef at = is_float ? cg->t_f32 : is_max ? cg->t_i32 : cg->t_i64;
+    LLVMValueRef acc = cg_alloca(cg, at, "acc"), valid = cg_alloca(cg, cg->t_i64, "valid");
+    CgLoop lb, lyy, lxx, lc, lky, lkx;
+    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
+    LLVMValueRef oy = cg_for_begin(cg, &lyy, yt->dims[1], "oy");
+    LLVMValueRef ox = cg_for_begin(cg, &lxx, yt->dims[2], "ox");
+    LLVMValueRef c = cg_for_begin(cg, &lc, C, "c");
+    LLVMBuildStore(B, is_float ? cg_f32(cg, is_max ? -INFINITY : 0.0f)
+                      : is_max ? cg_i32(cg, dtype_traits[dt].min) : cg_i64(cg, 0), acc);
+    LLVMBuildStore(B, cg_i64(cg, 0), valid);
+    LLVMValueRef ky = cg_for_begin(cg, &lky, k[0], "ky"), iny, inx;
+    LLVMValueRef iy = tap(cg, oy, st[0], pd[0], ky, dl[0], H, &iny);
+    CgIf sy;
+    cg_if_begin(cg, &sy, iny);
+    LLVMValueRef kx = cg_for_begin(cg, &lkx, k[1], "kx");
+    LLVMValueRef ix = tap(cg, ox, st[1], pd[1], kx, dl[1], W, &inx);
+    CgIf sx;
+    cg_if_begin(cg, &sx, inx);
+    LLVMValueRef xi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                          LLVMBuildMul(B, b, cg_idx(cg, H), ""), iy, ""), cg_idx(cg, W), ""), ix, ""),
+                          cg_idx(cg, C), ""), c, "");
+    LLVMValueRef a = ld(cg, acc);
+    if (is_float) {
+        LLVMValueRef v = cg_load_f32(cg, x, xi);
+        a = is_max ? LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, v, a, ""), v, a, "") : LLVMBuildFAdd(B, a, v, "");
+    } else {
+        LLVMValueRef v = cg_load_int(cg, dt, x, xi);
+        a = is_max ? cg_smax(cg, a, v) : LLVMBuildAdd(B, a, LLVMBuildSExt(B, v, cg->t_i64, ""), "");
+    }
+    LLVMBuildStore(B, a, acc);
+    LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
+    cg_if_end(cg, &sx);
+    cg_for_end(cg, &lkx);
+    cg_if_end(cg, &sy);
+    cg_for_end(cg, &lky);
+    LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                          LLVMBuildMul(B, b, cg_idx(cg, yt->dims[1]), ""), oy, ""), cg_idx(cg, yt->dims[2]), ""), ox, ""),
+                          cg_idx(cg, C), ""), c, "");
+    a = ld(cg, acc);
+    LLVMValueRef nv = ld(cg, valid);
+    LLVMValueRef count = include_pad ? cg_i64(cg, kk) : nv;
+    LLVMValueRef zero_count = LLVMBuildICmp(B, LLVMIntEQ, count, cg_i64(cg, 0), "");
+    if (is_max) {
+        if (is_float)
+            cg_store_f32(cg, y, yi, a);
+        else
+            cg_store_int(cg, dt, y, yi, a);
+    } else if (is_float) {
+        LLVMValueRef q = LLVMBuildFDiv(B, a, LLVMBuildSIToFP(B, count, cg->t_f32, ""), "");
+        cg_store_f32(cg, y, yi, LLVMBuildSelect(B, zero_count, cg_f32(cg, NAN), q, ""));
+    } else {
+        int64_t lo = dtype_traits[yt->dtype].min, hi = dtype_traits[yt->dtype].max;
+        LLVMValueRef zp = cg_i32(cg, yp.zp), lo32 = cg_i32(cg, lo), hi32 = cg_i32(cg, hi), v;
+        LLVMValueRef cnt1 = LLVMBuildSelect(B, zero_count, cg_i64(cg, 1), count, "");
+        if (rounding == ROUND_TFLITE) {
+            LLVMValueRef s = LLVMBuildAdd(B, a, LLVMBuildMul(B, LLVMBuildSub(B, count, nv, ""), cg_i64(cg, xp.zp), ""), "");
+            LLVMValueRef half = LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), "");
+            LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, cg_i64(cg, 0), "");
+            LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
+            LLVMValueRef avg = LLVMBuildSDiv(B, num, cnt1, "avg");
+            if (same_q) {
+                v = cg_add_zp_clamp(cg, avg, cg_i32(cg, 0), lo32, hi32);
+            } else {
+                LLVMValueRef d = LLVMBuildTrunc(B, LLVMBuildSub(B, avg, cg_i64(cg, xp.zp), ""), cg->t_i32, "");
+                v = cg_add_zp_clamp(cg, LLVMBuildSExt(B, cg_mbqm(cg, d, tfl.mult, tfl.shift), cg->t_i64, ""), zp,
+                                    lo32, hi32);
+            }
+        } else {
+            LLVMValueRef s = LLVMBuildSub(B, a, LLVMBuildMul(B, nv, cg_i64(cg, xp.zp), ""), "");
+            LLVMValueRef tab = cg_table_f64(cg, m_count, kk + 1, "mcount");
+            LLVMValueRef ci = LLVMBuildTrunc(B, cnt1, cg->t_idx, "");
+            LLVMValueRef m = LLVMBuildLoad2(B, cg->t_f64, LLVMBuildInBoundsGEP2(B, cg->t_f64, tab, &ci, 1, ""), "");
+            v = cg_add_zp_clamp(cg, cg_rne_prod(cg, s, m), zp, lo32, hi32);
+        }
+        v = LLVMBuildSelect(B, zero_count, cg_clamp_i32(cg, zp, lo32, hi32), v, "");
+        cg_store_int(cg, yt->dtype, y, yi, v);
+    }
+    cg_for_end(cg, &lc);
+    cg_for_end(cg, &lxx);
+    cg_for_end(cg, &lyy);
+    cg_for_end(cg, &lb);
+    free(m_count);
+    return true;
+}
 
 bool cg_lower_nn(Cg *cg, const Node *n)
 {
-    return cg_fail(cg, n, "not lowered yet");
+    switch (n->op) {
+    case OP_CONV2D: return lower_conv2d(cg, n);
+    case OP_DENSE: return lower_dense(cg, n);
+    case OP_MATMUL: return lower_matmul(cg, n);
+    default: return lower_pool(cg, n);
+    }
 }

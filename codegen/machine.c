@@ -49,6 +49,7 @@ static void init_targets(void)
     LLVMInitializeARMTarget();
     LLVMInitializeARMTargetMC();
     LLVMInitializeARMAsmPrinter();
+    LLVMInitializeARMAsmParser(); /* for arm/target.c's asm_prologue */
 }
 
 /* "+a,+b" joined with "+c" (either may be empty or NULL). */

@@ -12,5 +12,15 @@ const CgTarget cg_target_arm = {
     .vector_bytes = 4,
     .reloc = LLVMRelocStatic,
     .short_enums = true,
+    /* The C API cannot set TargetOptions.FloatABIType, and only an explicit
+     * FloatABI::Hard makes the ARM printer emit Tag_ABI_VFP_args (the
+     * eabihf triple already selects the AAPCS-VFP calling convention).
+     * Without the tag GNU ld refuses to link with the hard-float newlib:
+     * "uses VFP register arguments, ... does not".  Tag 28 = 1: VFP
+     * registers. */
+    /* For the same reason calls with float arguments (expf, tanhf) must
+     * name AAPCS-VFP themselves, or LLVM passes floats in core registers. */
+    .float_callconv = LLVMARMAAPCSVFPCallConv,
+    .asm_prologue = "\t.eabi_attribute 28, 1\n",
     .lower_node = NULL,
 };
