@@ -70,7 +70,6 @@ typedef struct Rename {
 typedef struct Ctx {
     const Graph *g; /* the float graph, read only */
     Graph *ng;      /* the graph being built */
-    const PassContext *pctx;
     const QnncConfig *cfg;
     VInfo *vi;      /* by old value id */
     Mode *mode;     /* by old node id */
@@ -726,7 +725,7 @@ bool quantize(Graph *g, const PassContext *ctx)
 {
     const QnncConfig *cfg = ctx->cfg;
     QuantScheme scheme = cfg->quant.scheme;
-    Ctx c = {.g = g, .pctx = ctx, .cfg = cfg};
+    Ctx c = {.g = g, .cfg = cfg};
     c.vi = xcalloc((size_t)g->values.len, sizeof *c.vi);
     c.mode = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.mode);
     c.dt = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.dt);
