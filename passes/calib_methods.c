@@ -33,15 +33,16 @@ void calib_hist_free(CalibHist *h)
     h->count = NULL;
 }
 
-void calib_hist_add(CalibHist *h, const float *x, int64_t n, bool absval)
+void calib_hist_add(CalibHist *h, const float *x, int64_t n, unsigned flags)
 {
+    bool absval = flags & CALIB_ABS, nonzero = flags & CALIB_NONZERO;
     /* Index arithmetic in double: (x - lo) * inv can reach bins exactly
      * only for x == hi, which the clamp puts in the last bin. */
     double inv = h->hi > h->lo ? h->bins / (h->hi - h->lo) : 0;
     int last = h->bins - 1;
     for (int64_t i = 0; i < n; i++) {
         double v = x[i];
-        if (!isfinite(v))
+        if (!isfinite(v) || (nonzero && v == 0))
             continue;
         if (absval)
             v = fabs(v);

@@ -17,8 +17,8 @@
  * memory at bins * 8 bytes per tensor (16 KB at the default 2048) however
  * large the dataset.  Then calib_methods.c picks the range:
  *   percentile  histogram of x; cut (100 - p)/2 % at each end
- *   entropy     histogram of |x|; KL threshold t; range [-t, t] ∩ [min, max]
- *   mse         histogram of x; the range minimising expected int8 error
+ *   entropy     histogram of |x| != 0; KL threshold t; range [-t, t] ∩ [min, max]
+ *   mse         histogram of x != 0; the range minimising expected int8 error
  *
  * Every range includes 0: the asymmetric int8 grid must represent 0
  * exactly (the TFLite int8 quantization spec requires the zero point to be
@@ -46,7 +46,7 @@ typedef struct Stat {
 typedef struct Calib {
     Stat *stat;        /* by Value id */
     bool histograms;   /* second sweep: fill histograms */
-    bool absval;       /* histogram of |x| (entropy) */
+    unsigned flags;    /* for calib_hist_add */
 } Calib;
 
 static void observe(void *ctx, const Value *v, const void *data)
@@ -58,7 +58,7 @@ static void observe(void *ctx, const Value *v, const void *data)
     const float *x = data;
     int64_t n = type_numel(&v->type);
     if (c->histograms) {
-        calib_hist_add(&s->hist, x, n, c->absval);
+        calib_hist_add(&s->hist, x, n, c->flags);
         return;
     }
     float lo = s->seen ? s->min : INFINITY, hi = s->seen ? s->max : -INFINITY;
@@ -194,7 +194,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
         return false;
 
     bool ok = false;
-    Calib c = {xcalloc((size_t)g->values.len, sizeof *c.stat), false, false};
+    Calib c = {xcalloc((size_t)g->values.len, sizeof *c.stat), false, 0};
     for (int i = 0; i < g->values.len; i++) {
         Value *v = g->values.data[i];
         c.stat[i].tracked = v->type.dtype == DT_F32 && (v->kind == VAL_INPUT || v->kind == VAL_NODE);
@@ -210,14 +210,24 @@ bool calibrate(Graph *g, const PassContext *ctx)
         goto done;
     if (cfg->calib.method != CALIB_MINMAX) {
         c.histograms = true;
-        c.absval = cfg->calib.method == CALIB_ENTROPY;
+        /* Exact zeros (ReLU, padding) land exactly on the grid, since every
+         * range includes 0: they carry no quantization error, so entropy
+         * and mse leave them out.  Kept in, a ReLU's spike at 0 dominates
+         * the KL search, which then never merges bin 0 with its neighbours
+         * and clips to its smallest candidate; NVIDIA's
+         * pytorch-quantization flattens that spike (bins[0] = bins[1]) for
+         * the same reason.  percentile counts them: they are samples. */
+        if (cfg->calib.method == CALIB_ENTROPY)
+            c.flags = CALIB_ABS | CALIB_NONZERO;
+        else if (cfg->calib.method == CALIB_MSE)
+            c.flags = CALIB_NONZERO;
         for (int i = 0; i < g->values.len; i++) {
             Stat *s = &c.stat[i];
             if (!s->tracked || !s->seen)
                 continue;
             /* Bounds include 0, like the ranges that come out. */
             double lo = fmin(s->min, 0), hi = fmax(s->max, 0);
-            if (c.absval) {
+            if (c.flags & CALIB_ABS) {
                 hi = fmax(-lo, hi);
                 lo = 0;
             }

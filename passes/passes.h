@@ -45,9 +45,11 @@ typedef struct CalibHist {
 } CalibHist;
 void calib_hist_init(CalibHist *h, double lo, double hi, int bins);
 void calib_hist_free(CalibHist *h);
-/* Counts the finite values among X[0..N) (their magnitudes when ABSVAL);
- * values beyond the bounds land in the end bins. */
-void calib_hist_add(CalibHist *h, const float *x, int64_t n, bool absval);
+/* Counts the finite values among X[0..N): their magnitudes with CALIB_ABS,
+ * leaving out exact zeros with CALIB_NONZERO.  Values beyond the bounds
+ * land in the end bins. */
+enum { CALIB_ABS = 1, CALIB_NONZERO = 2 };
+void calib_hist_add(CalibHist *h, const float *x, int64_t n, unsigned flags);
 /* [lo, hi] cutting (100 - PERCENTILE) / 2 percent of the samples from each end. */
 void calib_percentile_range(const CalibHist *h, double percentile, double *lo, double *hi);
 /* The |x| threshold minimising KL divergence to a LEVELS-level quantization. */

@@ -78,8 +78,9 @@ static void data_bounds(Data *d)
 
 /* Histograms as the calibrate pass builds them: over [min, max] widened to
  * include 0, or over [0, max|x|] for entropy. */
-static CalibHist hist_of(const Data *d, int bins, bool absval)
+static CalibHist hist_of_flags(const Data *d, int bins, unsigned flags)
 {
+    bool absval = flags & CALIB_ABS;
     CalibHist h;
     double lo = fmin(d->min, 0), hi = fmax(d->max, 0);
     if (absval) {
@@ -87,8 +88,13 @@ static CalibHist hist_of(const Data *d, int bins, bool absval)
         lo = 0;
     }
     calib_hist_init(&h, lo, hi, bins);
-    calib_hist_add(&h, d->x, d->n, absval);
+    calib_hist_add(&h, d->x, d->n, flags);
     return h;
+}
+
+static CalibHist hist_of(const Data *d, int bins, bool absval)
+{
+    return hist_of_flags(d, bins, absval ? CALIB_ABS : 0);
 }
 
 /* ------------------------------------------------------------ the oracle */
@@ -111,9 +117,10 @@ static double quant_mse(const Data *d, double lo, double hi)
     return sum / (double)d->n;
 }
 
-/* The symmetric threshold t in [t0, t1] for which [-t, t] has the least
- * error: a coarse scan, then a fine one around the best coarse point. */
-static double brute_force_t(const Data *d, double t0, double t1, double *best_mse)
+/* The threshold t in [t0, t1] for which [-t, t] (or [0, t] when ONESIDED)
+ * has the least error: a coarse scan, then a fine one around the best
+ * coarse point. */
+static double brute_force_range(const Data *d, double t0, double t1, bool onesided, double *best_mse)
 {
     double best = INFINITY, bt = t0;
     double step = (t1 - t0) / 200;
@@ -121,7 +128,7 @@ static double brute_force_t(const Data *d, double t0, double t1, double *best_ms
         double a = pass ? fmax(t0, bt - step) : t0, b = pass ? bt + step : t1;
         double s = pass ? step / 50 : step;
         for (double t = a; t <= b + 1e-12; t += s) {
-            double m = quant_mse(d, -t, t);
+            double m = quant_mse(d, onesided ? 0 : -t, t);
             if (m < best) {
                 best = m;
                 bt = t;
@@ -130,6 +137,11 @@ static double brute_force_t(const Data *d, double t0, double t1, double *best_ms
     }
     *best_mse = best;
     return bt;
+}
+
+static double brute_force_t(const Data *d, double t0, double t1, double *best_mse)
+{
+    return brute_force_range(d, t0, t1, false, best_mse);
 }
 
 static double rel(double a, double b)
@@ -264,6 +276,41 @@ static void test_laplace(void)
     free(d.x);
 }
 
+/* A ReLU of a normal: half the samples are exact zeros, which quantize
+ * exactly (0 is on every grid calibrate makes).  Left out of the histogram
+ * (CALIB_NONZERO, as calibrate does for entropy and mse), the methods see
+ * the positive half-normal; kept in, the spike at 0 pulls entropy's
+ * threshold far down (to 1.9 sigma here, and to its smallest candidate,
+ * 128/2048 of the maximum, on the real ReLUs of tests/frontend). */
+static void test_relu(void)
+{
+    Data d = data_new(1000000);
+    for (int64_t i = 0; i < d.n; i++)
+        d.x[i] = fmaxf((float)gaussian(), 0);
+    data_bounds(&d);
+    double best;
+    double t = brute_force_range(&d, 1, 6, true, &best);
+    printf("relu(normal): oracle [0, %.4f], max %.4f\n", t, (double)d.max);
+    CalibHist h = hist_of_flags(&d, 2048, CALIB_NONZERO);
+    double lo, hi;
+    calib_mse_range(&h, 256, &lo, &hi);
+    double m = quant_mse(&d, lo, hi);
+    printf("  mse:        [%.4f, %.4f] (%+.2f%% error from the oracle's)\n", lo, hi, 100 * (m / best - 1));
+    CHECK(lo == 0 && rel(hi, t) < 0.05 && m < best * 1.01, "relu mse [%g, %g] vs oracle %g", lo, hi, t);
+    calib_hist_free(&h);
+    CalibHist ha = hist_of_flags(&d, 2048, CALIB_ABS | CALIB_NONZERO);
+    double te = calib_entropy_threshold(&ha, 128);
+    printf("  entropy:    %.4f\n", te);
+    CHECK(rel(te, t) < 0.4, "relu entropy %g within 40%% of the oracle's %g", te, t);
+    calib_hist_free(&ha);
+    ha = hist_of_flags(&d, 2048, CALIB_ABS);
+    double tz = calib_entropy_threshold(&ha, 128);
+    printf("  entropy with the zeros counted: %.4f\n", tz);
+    CHECK(tz < 0.6 * te, "with the zeros, entropy clips far harder: %g", tz);
+    calib_hist_free(&ha);
+    free(d.x);
+}
+
 /* Hand-made histograms with exact answers. */
 static void test_exact(void)
 {
@@ -277,7 +324,7 @@ static void test_exact(void)
     float xs[99];
     for (int i = 0; i < 99; i++)
         xs[i] = i < 10 ? (float)i + 0.5f : 0.25f;
-    calib_hist_add(&h, xs, 99, false);
+    calib_hist_add(&h, xs, 99, 0);
     CHECK(h.total == 99 && h.count[0] == 90 && h.count[9] == 1, "hist counts");
     double lo, hi;
     calib_percentile_range(&h, 98, &lo, &hi);
@@ -290,7 +337,7 @@ static void test_exact(void)
      * the end bins. */
     calib_hist_init(&h, -1, 1, 4);
     float ys[] = {NAN, INFINITY, -INFINITY, -5, 5, 0};
-    calib_hist_add(&h, ys, 6, false);
+    calib_hist_add(&h, ys, 6, 0);
     CHECK(h.total == 3 && h.count[0] == 1 && h.count[3] == 1 && h.count[2] == 1,
           "non-finite skipped: total %llu", (unsigned long long)h.total);
     calib_hist_free(&h);
@@ -301,7 +348,7 @@ static void test_exact(void)
     float zs[100];
     for (int i = 0; i < 100; i++)
         zs[i] = 2;
-    calib_hist_add(&h, zs, 100, true);
+    calib_hist_add(&h, zs, 100, CALIB_ABS);
     CHECK(calib_entropy_threshold(&h, 128) == 2, "entropy of a constant");
     calib_mse_range(&h, 256, &lo, &hi);
     CHECK(lo == 0 && fabs(hi - 2) <= 1.5 * 2.0 / 2048, "mse of a constant: [%g, %g]", lo, hi);
@@ -314,6 +361,7 @@ int main(void)
     test_uniform();
     test_gaussian_outliers();
     test_laplace();
+    test_relu();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
