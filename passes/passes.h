@@ -58,6 +58,25 @@ double calib_entropy_threshold(const CalibHist *habs, int levels);
 void calib_mse_range(const CalibHist *h, int levels, double *lo, double *hi);
 bool fuse_requantize(Graph *g, const PassContext *ctx);   /* fuse_requantize.c */
 bool check_accumulators(Graph *g, const PassContext *ctx); /* check_accum.c */
+
+/* pipeline.c: the default compile pipeline; the table there is the order.
+ * Runs every pass not disabled in the configuration, verifying after each,
+ * and stops at the first that fails. */
+typedef struct PipelineHooks {
+    bool print_after_all;     /* print the IR to stderr after every pass */
+    const char *print_after;  /* ... or after this pass only (NULL: none) */
+    const char *stop_after;   /* stop after this pass; "import": run none */
+    /* Called before each pass runs (NULL: not called). */
+    void (*before)(void *user, const char *pass, const Graph *g);
+    void *user;
+} PipelineHooks;
+bool run_pipeline(Graph *g, const PassContext *ctx, const PipelineHooks *hooks);
+bool pipeline_has_pass(const char *name);
+
+/* report.c: the quantization report (docs/passes.md, "report").  FLOAT_G is
+ * the graph quantize received (NULL if it did not run), G the final graph;
+ * JSON, or a readable summary when TEXT.  Written atomically. */
+bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, bool text);
 bool quantize(Graph *g, const PassContext *ctx);          /* quantize.c */
 bool fold_batchnorm(Graph *g, const PassContext *ctx);
 bool fold_constants(Graph *g, const PassContext *ctx);

@@ -52,6 +52,12 @@ static const char usage[] =
     "                          qnn-cc from this build, see docs/runtime.md)\n"
     "  --print-memory-plan     print the scratch offset of every intermediate\n"
     "                          tensor, the scratch size and its lower bound, and exit\n"
+    "  --print-after-all       print the IR to stderr after every pass\n"
+    "  --print-after=PASS      print the IR to stderr after PASS (for bisecting)\n"
+    "  --stop-after=PASS       run the pipeline up to PASS only; 'import' runs no\n"
+    "                          pass (the imported graph as it is)\n"
+    "  --report=FILE           write the quantization report: JSON, or a text\n"
+    "                          summary when FILE ends in .txt (docs/passes.md)\n"
     "  -h, --help              show this help\n"
     "\n"
     "-o names the object, or the only output when one kind is emitted; the other\n"
@@ -77,6 +83,10 @@ typedef struct Args {
     unsigned emit;         /* 0: not given */
     bool asm_flag;
     bool print_config;
+    bool print_after_all;
+    const char *print_after; /* a pass name */
+    const char *stop_after;  /* a pass name or "import" */
+    const char *report;      /* --report= file */
     int64_t batch;         /* 0: not given */
     int layout;            /* -1: not given */
     int weights;           /* -1: not given */
@@ -140,7 +150,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", "--cc", "--print-memory-plan", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--cc", "--print-memory-plan", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -217,6 +227,20 @@ static Args parse_args(int argc, char **argv)
             o.config = v;
         } else if (!strcmp(a, "--print-config")) {
             o.print_config = true;
+        } else if (!strcmp(a, "--print-after-all")) {
+            o.print_after_all = true;
+        } else if ((v = flag_value(a, "--print-after"))) {
+            if (!pipeline_has_pass(v))
+                usage_error("--print-after names '%s', which is not a pass of the pipeline", v);
+            o.print_after = v;
+        } else if ((v = flag_value(a, "--stop-after"))) {
+            if (strcmp(v, "import") != 0 && !pipeline_has_pass(v))
+                usage_error("--stop-after names '%s', which is not a pass of the pipeline (or 'import')", v);
+            o.stop_after = v;
+        } else if ((v = flag_value(a, "--report"))) {
+            if (!*v)
+                usage_error("--report needs a file name");
+            o.report = v;
         } else if ((v = flag_value(a, "--emit"))) {
             o.emit_flag = v;
             o.emit = parse_emit(v);
@@ -584,6 +608,46 @@ done:
     return ok;
 }
 
+/* The report compares the graph quantize received with the final one: a
+ * snapshot of it in text form, taken by the pipeline's hook. */
+typedef struct Snapshot {
+    char *text;
+    size_t len;
+} Snapshot;
+
+static void snapshot_before_quantize(void *user, const char *pass, const Graph *g)
+{
+    Snapshot *s = user;
+    if (strcmp(pass, "quantize") != 0)
+        return;
+    free(s->text);
+    FILE *mem = open_memstream(&s->text, &s->len);
+    ir_print(mem, g, NULL);
+    fclose(mem);
+}
+
+/* The default pipeline (passes/pipeline.c), then the report if asked. */
+static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
+{
+    PassContext ctx = {.cfg = cfg};
+    Snapshot snap = {0};
+    PipelineHooks hooks = {
+        .print_after_all = o->print_after_all,
+        .print_after = o->print_after,
+        .stop_after = o->stop_after,
+        .before = o->report ? snapshot_before_quantize : NULL,
+        .user = &snap,
+    };
+    bool ok = run_pipeline(g, &ctx, &hooks);
+    if (ok && o->report) {
+        Graph *fg = snap.text ? ir_parse("<graph before quantize>", snap.text, snap.len) : NULL;
+        ok = (!snap.text || fg) && write_report(o->report, fg, g, &ctx, has_suffix(o->report, ".txt"));
+        graph_free(fg);
+    }
+    free(snap.text);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     Args o = parse_args(argc, argv);
@@ -610,6 +674,8 @@ int main(int argc, char **argv)
     if (!g)
         goto out;
     if (!ir_verify(g))
+        goto out;
+    if (!run_passes(&o, &cfg, g))
         goto out;
     if (o.print_plan) {
         MemoryPlan plan = plan_memory(g, 16);

@@ -62,7 +62,7 @@ def main():
         base = os.path.join(a.tmp, os.path.basename(f).replace(".qir", ""))
         ins, outs = inputs_of(f)
         exe = base + ".exe"
-        cmd = ["qnnc", f, "--emit=exe", "--target=" + triple, "-o", exe] + a.qnnc_flag
+        cmd = ["qnnc", f, "--stop-after=import", "--emit=exe", "--target=" + triple, "-o", exe] + a.qnnc_flag
         if a.target.endswith("+v"):
             cmd.append("-mattr=+v")
         if a.cc:

@@ -1,0 +1,101 @@
+/* pipeline.c - the default compile pipeline, written out in one place.
+ *
+ * requires:   a verified graph, float or already quantized (imported QDQ
+ *             or QLinear* models), and the compile configuration
+ * guarantees: on success, a verified graph whose every requantization is
+ *             folded (fuse-requantize) and whose every int32 accumulator
+ *             is proven not to overflow (check-accumulators); on failure,
+ *             the error of the pass that failed has been reported
+ *
+ * Read it top to bottom: this table IS the pipeline (like QBE's main.c).
+ * A pass named in the configuration's [passes] disable list is skipped.
+ * The verifier runs after every pass: a pass that leaves an invalid graph
+ * is a compiler bug, and stopping right there names the culprit.
+ */
+#include "passes.h"
+
+#include <string.h>
+
+typedef enum {
+    ALWAYS,
+    WHEN_CALIBRATING, /* a scheme with calibrated activations (int8, int16x8) */
+} When;
+
+static const struct {
+    const char *pass;
+    When when;
+} default_pipeline[] = {
+    /* Float graph clean-up: what quantization should not have to see. */
+    {"fold-constants", ALWAYS},   /* evaluate all-constant subgraphs */
+    {"fold-batchnorm", ALWAYS},   /* BN into the conv/dense weights before it */
+    {"fuse-activation", ALWAYS},  /* relu/clip into the producer's clamp */
+    {"dce", ALWAYS},
+    /* Quantization. */
+    {"calibrate", WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
+    {"quantize", ALWAYS},            /* float + ranges -> int8 (or the scheme's types) */
+    /* What code generation relies on. */
+    {"fuse-requantize", ALWAYS},     /* multipliers, shifts and clamps folded */
+    {"check-accumulators", ALWAYS},  /* no int32 accumulator can overflow */
+    {"dce", ALWAYS},
+};
+
+static bool disabled(const QnncConfig *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->passes.num_disable; i++)
+        if (!strcmp(cfg->passes.disable[i], name))
+            return true;
+    return false;
+}
+
+static bool wanted(const QnncConfig *cfg, When when)
+{
+    switch (when) {
+    case ALWAYS: return true;
+    case WHEN_CALIBRATING:
+        /* Without a dataset, quantize says what to add (a float model) or
+         * has nothing to calibrate (an imported quantized model). */
+        return (cfg->quant.scheme == QSCHEME_INT8 || cfg->quant.scheme == QSCHEME_INT16X8) &&
+               cfg->calib.num_dataset > 0;
+    }
+    return false;
+}
+
+bool pipeline_has_pass(const char *name)
+{
+    for (size_t i = 0; i < sizeof default_pipeline / sizeof *default_pipeline; i++)
+        if (!strcmp(default_pipeline[i].pass, name))
+            return true;
+    return false;
+}
+
+bool run_pipeline(Graph *g, const PassContext *ctx, const PipelineHooks *hooks)
+{
+    static const PipelineHooks none = {0};
+    if (!hooks)
+        hooks = &none;
+    if (hooks->stop_after && !strcmp(hooks->stop_after, "import"))
+        return true;
+    for (size_t i = 0; i < sizeof default_pipeline / sizeof *default_pipeline; i++) {
+        const char *name = default_pipeline[i].pass;
+        if (disabled(ctx->cfg, name) || !wanted(ctx->cfg, default_pipeline[i].when))
+            continue;
+        const Pass *p = pass_lookup(name, strlen(name));
+        if (!p)
+            qnn_die("the default pipeline names pass '%s', which is not registered", name);
+        if (hooks->before)
+            hooks->before(hooks->user, name, g);
+        if (!p->run(g, ctx))
+            return false;
+        if (!ir_verify(g)) {
+            diag_error(g->loc, "internal error: the graph is invalid after pass '%s'", name);
+            return false;
+        }
+        if (hooks->print_after_all || (hooks->print_after && !strcmp(hooks->print_after, name))) {
+            fprintf(stderr, "// ----- IR after %s -----\n", name);
+            ir_print(stderr, g, NULL);
+        }
+        if (hooks->stop_after && !strcmp(hooks->stop_after, name))
+            return true;
+    }
+    return true;
+}
