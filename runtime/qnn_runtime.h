@@ -7,6 +7,17 @@
  *   int NAME_run(const void *const inputs[], void *const outputs[], void *scratch);
  *   extern const qnn_model_info NAME_info;
  *
+ * With `qnnc --weights=external` the weights live in NAME.weights.bin and
+ * the entry point takes them as a fourth argument:
+ *
+ *   int NAME_run(const void *const inputs[], void *const outputs[], void *scratch,
+ *                const void *weights);
+ *
+ * It returns QNN_ERR_BAD_WEIGHTS when WEIGHTS is NULL or its 16-byte header
+ * (magic "QNNW", payload size, layout hash) is not the one it was compiled
+ * for; NAME_info.run is then NULL, since that is not a qnn_run_fn
+ * (docs/codegen.md).
+ *
  * NAME_run returns QNN_OK or a negative qnn_status.  It touches nothing but
  * its arguments and read-only data: no heap, no mutable globals, so several
  * threads may run one model at once with separate scratch buffers.
@@ -31,7 +42,7 @@ typedef enum qnn_status {
     QNN_OK = 0,
     QNN_ERR_NULL_ARGUMENT = -1,    /* an input, output or scratch pointer is NULL */
     QNN_ERR_MISALIGNED = -2,       /* scratch is not aligned to the model's scratch alignment */
-    QNN_ERR_BAD_WEIGHTS = -3,      /* external weights are missing or of the wrong size */
+    QNN_ERR_BAD_WEIGHTS = -3,      /* external weights are missing, of the wrong size or of another model */
     /* Added with the runtime library: a runtime kernel was given a parameter
      * struct it cannot honour (e.g. a shift outside [-31, 30]).  Generated
      * code folds its parameters at compile time, so seeing this from
