@@ -281,16 +281,27 @@ static bool open_idx_file(Dataset *ds, const char *path, int64_t max, const char
         goto done;
     }
     int64_t take = n < max ? n : max;
-    size_t nbytes = (size_t)take * (size_t)per * (size_t)esize;
-    bytes = xmalloc(nbytes ? nbytes : 1);
-    k = rd(&r, bytes, nbytes);
-    if (k < 0)
-        goto done;
-    if ((size_t)k < nbytes) {
-        diag_error(file_loc(path), "truncated IDX file: the header promises %lld samples of %s "
-                   "but the data ends after %lld", (long long)n, shape,
-                   (long long)(k / (per * esize)));
-        goto done;
+    /* Read in blocks, growing the buffer as data arrives, so that a header
+     * promising more than the file holds fails as truncated rather than
+     * as a huge allocation. */
+    size_t sbytes = (size_t)per * (size_t)esize, have = 0, cap = 0;
+    size_t nbytes = (size_t)take * sbytes;
+    while (have < nbytes) {
+        size_t want = nbytes - have < ((size_t)1 << 24) ? nbytes - have : (size_t)1 << 24;
+        if (have + want > cap) {
+            cap = have + want > 2 * cap ? have + want : 2 * cap;
+            bytes = xrealloc(bytes, cap);
+        }
+        k = rd(&r, bytes + have, want);
+        if (k < 0)
+            goto done;
+        have += (size_t)k;
+        if ((size_t)k < want) {
+            diag_error(file_loc(path), "truncated IDX file: the header promises %lld samples of %s "
+                       "but the data ends after %lld", (long long)n, shape,
+                       (long long)(have / sbytes));
+            goto done;
+        }
     }
     ds->chunks = xrealloc(ds->chunks, (size_t)(ds->num_chunks + 1) * sizeof *ds->chunks);
     ds->chunks[ds->num_chunks++] = (IdxChunk){path, type, take, bytes};
