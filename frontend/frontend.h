@@ -82,5 +82,4 @@ int64_t dataset_count(const Dataset *ds);
 bool dataset_read(Dataset *ds, int64_t i, void *buf);
 void dataset_close(Dataset *ds);
 
-
 #endif
