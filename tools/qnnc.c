@@ -4,10 +4,12 @@
  *   qnnc MODEL.onnx [--config qnnc.toml] [flags] [-o OUT]
  *
  * The driver reads the TOML configuration (frontend/config.h), lets the
- * command line override it, imports the model and verifies it.  Today it
- * compiles it with the LLVM back end (codegen/): an object, assembly or
- * LLVM IR, the C header (NAME.h), a standalone runner (--emit=exe, linked
- * with the runtime harness), or the imported graph as textual IR.  Every
+ * command line override it, imports the model and verifies it, runs the
+ * default pass pipeline (passes/pipeline.c: folding, calibration,
+ * quantization, requantize folding, the accumulator proof) and compiles the
+ * result with the LLVM back end (codegen/): an object, assembly or LLVM IR,
+ * the C header (NAME.h), a standalone runner (--emit=exe, linked with the
+ * runtime harness), or the graph as textual IR.  Every
  * output is built in memory first and written atomically, so a failed
  * compile leaves no file behind.
  *
