@@ -156,8 +156,14 @@ static void choose_range(const QnncConfig *cfg, Stat *s, double *lo, double *hi)
     case CALIB_ENTROPY: {
         /* The threshold is symmetric (TensorRT's scheme); the int8
          * activation grid is not, so a side the data never reaches is not
-         * kept: a ReLU output gets [0, t], not [-t, t]. */
-        double t = calib_entropy_threshold(&s->hist, 128);
+         * kept: a ReLU output gets [0, t], not [-t, t].  The KL search
+         * must model the grid the magnitudes will really get: 128 levels
+         * when both signs occur (each sign has half of the 256), but all
+         * 255 steps over [0, t] for a one-sided tensor.  With 128 there,
+         * the search over-clips ReLU outputs (measured on test/e2e/cnn:
+         * 4.1 dB SQNR with 128, against 33 dB for minmax). */
+        bool one_sided = s->min >= 0 || s->max <= 0;
+        double t = calib_entropy_threshold(&s->hist, one_sided ? 255 : 128);
         *lo = fmax(-t, s->min);
         *hi = fmin(t, s->max);
         break;
