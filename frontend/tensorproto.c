@@ -146,10 +146,12 @@ static bool parse_u64(const char *s, int64_t *out)
     return true;
 }
 
-/* Reads external data for TP into BUF (NBYTES bytes). */
+/* Reads the NBYTES bytes of external data for TP into *BUF, a malloc'd
+ * buffer allocated only once the file is known to hold them. */
 static bool read_external(const char *path, const char *dir, const Onnx__TensorProto *tp,
-                          const char *what, unsigned char *buf, int64_t nbytes)
+                          const char *what, unsigned char **bufp, int64_t nbytes)
 {
+    unsigned char *buf = NULL;
     SrcLoc loc = {.file = path};
     const char *location = NULL;
     int64_t offset = 0, length = -1;
@@ -203,6 +205,7 @@ static bool read_external(const char *path, const char *dir, const Onnx__TensorP
                    what, (long long)offset, (long long)nbytes, full, (long long)fsize);
         goto out;
     }
+    buf = xmalloc((size_t)(nbytes ? nbytes : 1));
     if (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(buf, 1, (size_t)nbytes, f) != (size_t)nbytes) {
         diag_error(loc, "tensor '%s': cannot read external data file '%s'", what, full);
         goto out;
@@ -212,6 +215,10 @@ out:
     if (f)
         fclose(f);
     free(full);
+    if (ok)
+        *bufp = buf;
+    else
+        free(buf);
     return ok;
 }
 
@@ -242,16 +249,19 @@ bool ctensor_from_proto(Arena *a, const char *path, const char *dir, const Onnx_
                    (long long)MAX_ELEMENTS);
         return false;
     }
-    *c = *ctensor_new(a, type, (int)tp->n_dims, tp->dims);
     int64_t nbytes = n * esize;
 
+    /* The data must be there before the tensor is allocated: a few bytes of
+     * protobuf can claim 2^31 elements. */
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-        unsigned char *buf = xmalloc((size_t)(nbytes ? nbytes : 1));
-        bool ok = read_external(path, dir, tp, what, buf, nbytes);
-        for (int64_t k = 0; ok && k < n; k++)
+        unsigned char *buf = NULL;
+        if (!read_external(path, dir, tp, what, &buf, nbytes))
+            return false;
+        *c = *ctensor_new(a, type, (int)tp->n_dims, tp->dims);
+        for (int64_t k = 0; k < n; k++)
             store_raw(c, k, buf + k * esize);
         free(buf);
-        return ok;
+        return true;
     }
     if (tp->has_raw_data) {
         if ((int64_t)tp->raw_data.len != nbytes) {
@@ -259,6 +269,7 @@ bool ctensor_from_proto(Arena *a, const char *path, const char *dir, const Onnx_
                        tp->raw_data.len, (long long)nbytes);
             return false;
         }
+        *c = *ctensor_new(a, type, (int)tp->n_dims, tp->dims);
         for (int64_t k = 0; k < n; k++)
             store_raw(c, k, tp->raw_data.data + k * esize);
         return true;
@@ -278,6 +289,7 @@ bool ctensor_from_proto(Arena *a, const char *path, const char *dir, const Onnx_
                    (long long)n);
         return false;
     }
+    *c = *ctensor_new(a, type, (int)tp->n_dims, tp->dims);
     for (int64_t k = 0; k < n; k++) {
         switch (type) {
         case OT_FLOAT: c->f[k] = tp->float_data[k]; break;
