@@ -329,6 +329,7 @@ static bool check_attrs(Verifier *v, const Node *n)
         case ATTR_STRIDES:
         case ATTR_DILATIONS:
         case ATTR_KERNEL: ok &= check_int_list(v, n, a, 2, 1); break;
+        case ATTR_TILE: ok &= check_int_list(v, n, a, 3, 1); break; /* [m, n, k], passes/tile.c */
         case ATTR_PADS:
             /* conv/pool pads are [top, left, bottom, right]; the pad op's
              * length depends on the rank and is checked with the shapes. */

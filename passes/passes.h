@@ -82,6 +82,17 @@ bool fold_batchnorm(Graph *g, const PassContext *ctx);
 bool fold_constants(Graph *g, const PassContext *ctx);
 bool fuse_activation(Graph *g, const PassContext *ctx);
 
+/* tile.c: tile=[m, n, k] on every conv2d/dense/matmul from the target's
+ * vector width and caches, overridden by [passes] tile_m/tile_n/tile_k. */
+bool tile(Graph *g, const PassContext *ctx);
+/* The tile tile() would choose for N on TRIPLE (config_triples) with CPU
+ * and FEATURES ("+a,-b"; either may be NULL); codegen uses it for nodes
+ * without the attribute. */
+void tile_defaults(const Node *n, const char *triple, const char *cpu, const char *features, int64_t tile[3]);
+/* Whether FEATURE (no sign: "dotprod") is on: the last mention in FEATURES
+ * wins, else what CPU is known to have. */
+bool target_has_feature(const char *triple, const char *cpu, const char *features, const char *feature);
+
 /* Editing a graph in one sweep over its nodes (passes/rewrite.c).
  *
  *   Rewrite rw;

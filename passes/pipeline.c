@@ -37,6 +37,7 @@ static const struct {
     {"fuse-requantize", ALWAYS},     /* multipliers, shifts and clamps folded */
     {"check-accumulators", ALWAYS},  /* no int32 accumulator can overflow */
     {"dce", ALWAYS},
+    {"tile", ALWAYS},                /* conv/dense/matmul loop tiles for the target */
 };
 
 static bool disabled(const QnncConfig *cfg, const char *name)

@@ -12,6 +12,7 @@ const Pass pass_registry[] = {
     {"fold-batchnorm", "fold batchnorm into the conv2d/dense before it, or into mul+add", fold_batchnorm},
     {"fold-constants", "evaluate nodes whose operands are all constants", fold_constants},
     {"fuse-activation", "fold relu/clip into the producer's act_min/act_max clamp", fuse_activation},
+    {"tile", "choose conv/dense/matmul loop tiles for the target (tile=[m, n, k])", tile},
     {"plan-memory", "assign scratch offsets by liveness (qnnc --print-memory-plan shows them)", plan_memory_pass},
 };
 const int pass_registry_count = sizeof pass_registry / sizeof pass_registry[0];

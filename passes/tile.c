@@ -1,0 +1,169 @@
+/* tile.c - choose the loop tiles of conv2d, dense and matmul.
+ *
+ * requires:   a verified graph; the compile target in ctx->cfg->target
+ *             (NULL triple: the host)
+ * guarantees: every conv2d, dense and matmul carries tile=[m, n, k]:
+ *               m  output pixels (dense/matmul: rows) per block: the block's
+ *                  n weight rows stay in the L1 cache while m pixels use them
+ *               n  output channels per register block: one load of the
+ *                  activations feeds n dot products
+ *               k  reduction bytes per inner-loop iteration (a multiple of
+ *                  the target's dot-product width)
+ *             derived from the target's dot-product width, vector
+ *             registers and L1 size, then overridden by [passes] tile_m /
+ *             tile_n / tile_k of the configuration.  The kernels
+ *             (codegen/<target>/kernels.c) honour them; the values never
+ *             change a result, only the loop order.
+ * invalidates: nothing
+ */
+#include "passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* CPUs whose features -mattr need not spell out (the ones the tests and
+ * docs name; anything else: give -mattr). */
+static const struct {
+    const char *cpu, *features;
+} cpu_features[] = {
+    {"haswell", "avx2"}, {"broadwell", "avx2"}, {"skylake", "avx2"}, {"x86-64-v3", "avx2"},
+    {"znver1", "avx2"}, {"znver2", "avx2"}, {"znver3", "avx2"}, {"x86-64-v4", "avx2,avx512f"},
+    {"cascadelake", "avx2,avx512f,avx512vnni"}, {"icelake-server", "avx2,avx512f,avx512vnni"},
+    {"icelake-client", "avx2,avx512f,avx512vnni"}, {"tigerlake", "avx2,avx512f,avx512vnni"},
+    {"sapphirerapids", "avx2,avx512f,avx512vnni,avxvnni"}, {"znver4", "avx2,avx512f,avx512vnni"},
+    {"alderlake", "avx2,avxvnni"}, {"raptorlake", "avx2,avxvnni"}, {"meteorlake", "avx2,avxvnni"},
+    {"cortex-a55", "dotprod"}, {"cortex-a76", "dotprod"}, {"neoverse-n1", "dotprod"},
+    {"neoverse-v1", "dotprod,i8mm"}, {"neoverse-n2", "dotprod,i8mm"}, {"cortex-a710", "dotprod,i8mm"},
+    {"apple-m1", "dotprod"}, {"apple-m2", "dotprod,i8mm"},
+    {"cortex-m4", "dsp"}, {"cortex-m7", "dsp"}, {"cortex-m33", "dsp"}, {"cortex-m55", "dsp"},
+};
+
+static bool in_list(const char *list, const char *f, char sep, int *sign)
+{
+    size_t fl = strlen(f);
+    bool found = false;
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, sep);
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int s = 0;
+        const char *q = p;
+        if (*q == '+' || *q == '-')
+            s = *q++ == '+' ? 1 : -1, len--;
+        if (len == fl && !memcmp(q, f, fl)) {
+            found = true;
+            if (sign)
+                *sign = s;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return found;
+}
+
+bool target_has_feature(const char *triple, const char *cpu, const char *features, const char *f)
+{
+    (void)triple;
+    int sign = 0;
+    if (features && in_list(features, f, ',', &sign))
+        return sign >= 0;
+    /* Features the ones given imply (LLVM's implication, for the few the
+     * kernels ask about). */
+    if (!strcmp(f, "avx2") && features &&
+        (in_list(features, "avx512vnni", ',', &sign) || in_list(features, "avxvnni", ',', &sign)) && sign > 0)
+        return true;
+    if (!strcmp(f, "avx512f") && features && in_list(features, "avx512vnni", ',', &sign) && sign > 0)
+        return true;
+    if (cpu)
+        for (size_t i = 0; i < sizeof cpu_features / sizeof *cpu_features; i++)
+            if (!strcmp(cpu, cpu_features[i].cpu))
+                return in_list(cpu_features[i].features, f, ',', NULL);
+    return false;
+}
+
+/* The target's int8 dot-product width in bytes, accumulator register
+ * blocks, and L1 data cache (0: none, tightly coupled memory). */
+typedef struct TileTarget {
+    int step, regs_n, l1;
+} TileTarget;
+
+static TileTarget tile_target(const char *triple, const char *cpu, const char *features)
+{
+    const char *t = triple ? triple : "";
+#define HAS(f) target_has_feature(triple, cpu, features, f)
+    if (!strncmp(t, "x86_64", 6)) {
+        if (HAS("avx512vnni"))
+            return (TileTarget){64, 8, 32768};  /* vpdpbusd zmm: 32 registers */
+        if (HAS("avxvnni"))
+            return (TileTarget){32, 4, 32768};  /* vpdpbusd ymm: 16 registers */
+        if (HAS("avx2"))
+            return (TileTarget){16, 4, 32768};  /* 16 i32 lanes: 2 ymm per accumulator */
+        return (TileTarget){16, 2, 32768};      /* SSE2: 4 xmm per accumulator */
+    }
+    if (!strncmp(t, "aarch64", 7))
+        return HAS("dotprod") ? (TileTarget){16, 8, 65536} : (TileTarget){16, 4, 65536};
+    if (!strncmp(t, "riscv64", 7))
+        return HAS("v") ? (TileTarget){16, 4, 32768} : (TileTarget){4, 4, 32768};
+    if (!strncmp(t, "thumbv7em", 9))
+        return (TileTarget){4, 2, 0};           /* smlad on words; 13 core registers; SRAM */
+#undef HAS
+    return (TileTarget){16, 4, 32768};
+}
+
+void tile_defaults(const Node *n, const char *triple, const char *cpu, const char *features, int64_t tile[3])
+{
+    TileTarget tt = tile_target(triple, cpu, features);
+    const TensorType *a = &n->operands[0]->type, *w = &n->operands[1]->type, *y = &n->result->type;
+    int64_t K, P, O;
+    if (n->op == OP_CONV2D) {
+        K = w->dims[1] * w->dims[2] * w->dims[3], P = y->dims[1] * y->dims[2], O = w->dims[0];
+    } else if (n->op == OP_DENSE) {
+        K = w->dims[1], P = a->dims[0], O = w->dims[0];
+    } else { /* matmul */
+        K = a->dims[a->rank - 1], P = a->dims[a->rank - 2], O = w->dims[w->rank - 1];
+    }
+    if (K < 1)
+        K = 1;
+    int64_t tn = tt.regs_n < O ? tt.regs_n : O;
+    if (tn < 1)
+        tn = 1;
+    /* m pixels' activations (m*K bytes) and the block's weights (n*K)
+     * share half the L1; no cache: no reuse to block for. */
+    int64_t tm = tt.l1 ? (tt.l1 / 2 - tn * K) / K : 1;
+    tm = tm < 1 ? 1 : tm > P ? (P < 1 ? 1 : P) : tm;
+    int64_t tk = K >= 2 * tt.step ? 2 * tt.step : tt.step;
+    tile[0] = tm, tile[1] = tn, tile[2] = tk;
+}
+
+static char *join_features(const QnncConfig *cfg)
+{
+    size_t len = 1;
+    for (int i = 0; i < cfg->target.num_features; i++)
+        len += strlen(cfg->target.features[i]) + 1;
+    char *s = xcalloc(1, len);
+    for (int i = 0; i < cfg->target.num_features; i++) {
+        if (i)
+            strcat(s, ",");
+        strcat(s, cfg->target.features[i]);
+    }
+    return s;
+}
+
+bool tile(Graph *g, const PassContext *ctx)
+{
+    const QnncConfig *cfg = ctx->cfg;
+    const char *triple = cfg->target.triple ? cfg->target.triple : config_host_triple();
+    char *features = join_features(cfg);
+    const int over[3] = {cfg->passes.tile_m, cfg->passes.tile_n, cfg->passes.tile_k};
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.data[i];
+        if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
+            continue;
+        int64_t t[3];
+        tile_defaults(n, triple, cfg->target.cpu, features, t);
+        for (int k = 0; k < 3; k++)
+            if (over[k] > 0)
+                t[k] = over[k];
+        node_set_ints(g, n, ATTR_TILE, t, 3);
+    }
+    free(features);
+    return true;
+}
