@@ -2,6 +2,8 @@
  * (NEON); -mattr=+dotprod / +i8mm enable the int8 dot products. */
 #include "codegen.h"
 
+bool aarch64_lower_node(Cg *cg, const Node *n); /* kernels.c */
+
 const CgTarget cg_target_aarch64 = {
     .triple = "aarch64-linux-gnu",
     .llvm_triple = "aarch64-unknown-linux-gnu",
@@ -10,5 +12,5 @@ const CgTarget cg_target_aarch64 = {
     .vector_bytes = 16,
     .reloc = LLVMRelocPIC,
     .short_enums = false,
-    .lower_node = NULL,
+    .lower_node = aarch64_lower_node,
 };

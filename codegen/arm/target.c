@@ -3,6 +3,8 @@
  * arm-none-eabi-gcc -mcpu=cortex-m4 -mfloat-abi=hard builds the runtime. */
 #include "codegen.h"
 
+bool arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
+
 const CgTarget cg_target_arm = {
     .triple = "thumbv7em-none-eabi",
     /* "eabihf": LLVM picks the hard-float ABI from the environment. */
@@ -22,5 +24,5 @@ const CgTarget cg_target_arm = {
      * name AAPCS-VFP themselves, or LLVM passes floats in core registers. */
     .float_callconv = LLVMARMAAPCSVFPCallConv,
     .asm_prologue = "\t.eabi_attribute 28, 1\n",
-    .lower_node = NULL,
+    .lower_node = arm_lower_node,
 };

@@ -2,6 +2,8 @@
  * extension (the tests run it with VLEN 128). */
 #include "codegen.h"
 
+bool riscv_lower_node(Cg *cg, const Node *n); /* kernels.c */
+
 const CgTarget cg_target_riscv = {
     .triple = "riscv64-linux-gnu",
     .llvm_triple = "riscv64-unknown-linux-gnu",
@@ -13,5 +15,5 @@ const CgTarget cg_target_riscv = {
     .reloc = LLVMRelocPIC,
     .abi = "lp64d",
     .short_enums = false,
-    .lower_node = NULL,
+    .lower_node = riscv_lower_node,
 };

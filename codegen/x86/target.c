@@ -2,6 +2,8 @@
  * (SSE2); -mcpu=/-mattr= select AVX2, AVX-512 VNNI and so on. */
 #include "codegen.h"
 
+bool x86_lower_node(Cg *cg, const Node *n); /* kernels.c */
+
 const CgTarget cg_target_x86 = {
     .triple = "x86_64-linux-gnu",
     .llvm_triple = "x86_64-unknown-linux-gnu",
@@ -10,5 +12,5 @@ const CgTarget cg_target_x86 = {
     .vector_bytes = 16,
     .reloc = LLVMRelocPIC,
     .short_enums = false,
-    .lower_node = NULL,
+    .lower_node = x86_lower_node,
 };

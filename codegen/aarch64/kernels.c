@@ -1,0 +1,44 @@
+/* aarch64/kernels.c - int8 conv/dense/depthwise kernels for AArch64.
+ *
+ * With +dotprod, sdot: four signed byte products summed into each of four
+ * i32 lanes per instruction.  Without it, the widened i32 multiply-add
+ * that instruction selection turns into smull/smlal (saddw).  Depthwise
+ * convolution has no four-long reduction inside a lane (its reduction
+ * runs over taps, not contiguous channels), so it uses i16 smlal/smlal2
+ * on 16 channels at a time, as XNNPACK and TFLite do.
+ *
+ * smmla (+i8mm) is not used: it computes a 2x2 block of outputs from two
+ * activation rows, and a conv's neighbouring pixels only share their taps'
+ * validity away from the padding; on the shapes we measured the gain over
+ * sdot did not justify a second kernel (docs/codegen.md).
+ */
+#include "kernel_int8.h"
+
+static LLVMTypeRef sdot_acc(Cg *cg, const KDot *d)
+{
+    (void)d;
+    return LLVMVectorType(cg->t_i32, 4);
+}
+
+static LLVMValueRef sdot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip)
+{
+    (void)d;
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 16);
+    LLVMValueRef xv = kern_load_vec(cg, bt, x), wv = kern_load_vec(cg, bt, w);
+    if (flip)
+        xv = kern_flip(cg, xv);
+    LLVMTypeRef over[2] = {LLVMVectorType(cg->t_i32, 4), bt};
+    LLVMValueRef args[3] = {acc, xv, wv};
+    return kern_intrinsic(cg, "llvm.aarch64.neon.sdot", over, 2, args, 3);
+}
+
+static const KDot dot = {"sdot", 16, false, sdot_acc, sdot};
+static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot};
+static const KDw dw = {"smlal", 16, kern_widen_mac};
+
+bool aarch64_lower_node(Cg *cg, const Node *n)
+{
+    if (n->op != OP_CONV2D && n->op != OP_DENSE)
+        return false;
+    return kern_conv(cg, n, kern_has(cg, "dotprod") ? &dot : &widen) || kern_depthwise(cg, n, &dw);
+}

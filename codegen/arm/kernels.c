@@ -1,0 +1,61 @@
+/* arm/kernels.c - int8 conv/dense kernels for Cortex-M4/M7 (DSP extension).
+ *
+ * smlad multiplies the two signed 16-bit halves of two words pairwise and
+ * adds both products to an accumulator.  Four activation bytes load as one
+ * word; sxtb16 sign-extends bytes 0 and 2 into the halves, and sxtb16 with
+ * ror #8 bytes 1 and 3 (CMSIS-NN's read_and_pad), so two smlads consume
+ * four byte products.  The channel order within a word does not matter for
+ * a sum.  Unaligned word loads are fine on Armv7-M.
+ *
+ * Depthwise convolution reduces over taps, not contiguous channels: its
+ * weights are packed two taps to a word at compile time and the
+ * activations two taps to a word at run time, one smlad per pair.
+ * A Cortex-M without the DSP extension (-mattr=-dsp) gets the generic
+ * scalar loops.
+ */
+#include "kernel_int8.h"
+
+static LLVMTypeRef word(Cg *cg, const KDot *d)
+{
+    (void)d;
+    return cg->t_i32;
+}
+
+static LLVMValueRef sxtb16(Cg *cg, LLVMValueRef v)
+{
+    return kern_intrinsic(cg, "llvm.arm.sxtb16", NULL, 0, &v, 1);
+}
+
+static LLVMValueRef ror8(Cg *cg, LLVMValueRef v)
+{
+    LLVMValueRef args[3] = {v, v, cg_i32(cg, 8)};
+    return kern_intrinsic(cg, "llvm.fshr", &cg->t_i32, 1, args, 3);
+}
+
+static LLVMValueRef smlad_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip)
+{
+    (void)d;
+    LLVMValueRef xv = kern_load_vec(cg, cg->t_i32, x), wv = kern_load_vec(cg, cg->t_i32, w);
+    if (flip)
+        xv = kern_flip(cg, xv);
+    LLVMValueRef a0[3] = {sxtb16(cg, xv), sxtb16(cg, wv), acc};
+    LLVMValueRef s = kern_intrinsic(cg, "llvm.arm.smlad", NULL, 0, a0, 3);
+    LLVMValueRef a1[3] = {sxtb16(cg, ror8(cg, xv)), sxtb16(cg, ror8(cg, wv)), s};
+    return kern_intrinsic(cg, "llvm.arm.smlad", NULL, 0, a1, 3);
+}
+
+static LLVMValueRef smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
+{
+    LLVMValueRef a[3] = {x2, w2, acc};
+    return kern_intrinsic(cg, "llvm.arm.smlad", NULL, 0, a, 3);
+}
+
+static const KDot dot = {"smlad", 4, false, word, smlad_dot};
+static const KDw dw = {"smlad (tap pairs)", 1, NULL};
+
+bool arm_lower_node(Cg *cg, const Node *n)
+{
+    if ((n->op != OP_CONV2D && n->op != OP_DENSE) || !kern_has(cg, "dsp"))
+        return false;
+    return kern_conv(cg, n, &dot) || kern_depthwise_pairs(cg, n, &dw, smlad);
+}

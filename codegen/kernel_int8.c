@@ -1,0 +1,664 @@
+/* kernel_int8.c - the int8 conv/dense/depthwise loop skeletons shared by
+ * the per-target kernels (codegen/<target>/kernels.c).  See
+ * kernel_int8.h for the arithmetic; docs/codegen.md, "Kernels and tiling",
+ * for the loop structure and how the `tile` attribute shapes it.
+ */
+#include "kernel_int8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+
+/* ------------------------------------------------------------ helpers */
+
+LLVMValueRef kern_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, size_t nover, LLVMValueRef *args,
+                            unsigned nargs)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    if (!id)
+        qnn_die("LLVM has no intrinsic %s", name);
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, over, nover);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, over, nover);
+    return LLVMBuildCall2(B, ft, fn, args, nargs, "");
+}
+
+LLVMValueRef kern_load_vec(Cg *cg, LLVMTypeRef t, LLVMValueRef p)
+{
+    LLVMValueRef v = LLVMBuildLoad2(B, t, p, "");
+    LLVMSetAlignment(v, 1);
+    return v;
+}
+
+/* 0x80 in every byte of an integer of BITS bits. */
+static unsigned long long high_bits(unsigned bits)
+{
+    return 0x8080808080808080ull >> (64 - bits);
+}
+
+LLVMValueRef kern_flip(Cg *cg, LLVMValueRef v)
+{
+    LLVMTypeRef t = LLVMTypeOf(v);
+    LLVMValueRef m;
+    if (LLVMGetTypeKind(t) == LLVMVectorTypeKind) {
+        LLVMTypeRef et = LLVMGetElementType(t);
+        unsigned nl = LLVMGetVectorSize(t);
+        LLVMValueRef *e = xmalloc(nl * sizeof *e);
+        for (unsigned i = 0; i < nl; i++)
+            e[i] = LLVMConstInt(et, high_bits(LLVMGetIntTypeWidth(et)), false);
+        m = LLVMConstVector(e, nl);
+        free(e);
+    } else {
+        m = LLVMConstInt(t, high_bits(LLVMGetIntTypeWidth(t)), false);
+    }
+    return LLVMBuildXor(B, v, m, "");
+}
+
+static LLVMValueRef splat(LLVMTypeRef et, int lanes, int64_t v)
+{
+    if (lanes == 1)
+        return LLVMConstInt(et, (uint64_t)v, true);
+    LLVMValueRef *e = xmalloc((size_t)lanes * sizeof *e);
+    for (int i = 0; i < lanes; i++)
+        e[i] = LLVMConstInt(et, (uint64_t)v, true);
+    LLVMValueRef r = LLVMConstVector(e, (unsigned)lanes);
+    free(e);
+    return r;
+}
+
+static LLVMTypeRef vec(LLVMTypeRef et, int lanes)
+{
+    return lanes == 1 ? et : LLVMVectorType(et, (unsigned)lanes);
+}
+
+LLVMTypeRef kern_widen_acc_type(Cg *cg, const KDot *d)
+{
+    return LLVMVectorType(cg->t_i32, (unsigned)d->step);
+}
+
+/* Both operands widened to i32 and multiplied: every product of two bytes
+ * (signed or u8 x s8) is exact in i32, so this is the reference shape for
+ * every target's instruction selection. */
+LLVMValueRef kern_widen_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip)
+{
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)d->step), it = LLVMVectorType(cg->t_i32, (unsigned)d->step);
+    LLVMValueRef xv = kern_load_vec(cg, bt, x), wv = kern_load_vec(cg, bt, w);
+    if (flip)
+        xv = kern_flip(cg, xv);
+    LLVMValueRef xe = d->x_unsigned ? LLVMBuildZExt(B, xv, it, "") : LLVMBuildSExt(B, xv, it, "");
+    return LLVMBuildAdd(B, acc, LLVMBuildMul(B, xe, LLVMBuildSExt(B, wv, it, ""), ""), "");
+}
+
+LLVMValueRef kern_widen_mac(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
+{
+    LLVMTypeRef t = LLVMTypeOf(acc);
+    return LLVMBuildAdd(B, acc, LLVMBuildMul(B, LLVMBuildSExt(B, x, t, ""), LLVMBuildSExt(B, w, t, ""), ""), "");
+}
+
+bool kern_has(Cg *cg, const char *feature)
+{
+    const char *cpu = cg->opts->cpu ? cg->opts->cpu : cg->target->default_cpu;
+    return target_has_feature(cg->opts->triple, cpu, cg->opts->features, feature);
+}
+
+static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
+{
+    return LLVMBuildLoad2(B, LLVMGetAllocatedType(p), p, "");
+}
+
+static LLVMValueRef gep(Cg *cg, LLVMTypeRef t, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(B, t, base, &i, 1, "");
+}
+
+static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildAdd(B, a, b, "");
+}
+
+static LLVMValueRef mul(Cg *cg, LLVMValueRef a, int64_t k)
+{
+    return LLVMBuildMul(B, a, cg_idx(cg, k), "");
+}
+
+/* iy = oy*s - p + k*d and whether 0 <= iy < lim (as lower_nn.c). */
+static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueRef k, int64_t d, int64_t lim,
+                        LLVMValueRef *in)
+{
+    LLVMValueRef i = LLVMBuildSub(B, add(cg, mul(cg, o, s), mul(cg, k, d)), cg_idx(cg, p), "");
+    *in = LLVMBuildICmp(B, LLVMIntULT, i, cg_idx(cg, lim), "");
+    return i;
+}
+
+/* 1 when every channel's stage is the same, else N (lower_nn.c's rule). */
+static int64_t stage_count(const OutStage *st, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++)
+        if (memcmp(&st[i], &st[0], sizeof *st) != 0)
+            return n;
+    return 1;
+}
+
+/* ------------------------------------------------------------ the common frame */
+
+typedef struct Frame {
+    /* Geometry: input NHWC, weights OHWI, output N,OH,OW,O. */
+    int64_t n, h, w, c, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl;
+    bool all_valid;  /* no tap of any output pixel falls in the padding */
+    const Value *xv, *wv, *bv;
+    const TensorType *yt;
+    int rounding;
+    OutStage *st;    /* NULL: raw i32 output, clamped to its dtype */
+    int32_t zx;
+    int64_t tile[3];
+} Frame;
+
+/* The forms both skeletons take; fills F or returns false. */
+static bool frame_init(Cg *cg, const Node *n, Frame *f)
+{
+    memset(f, 0, sizeof *f);
+    if (cg->opts->external_weights) /* folded tables would go stale when the weights are swapped */
+        return false;
+    f->xv = n->operands[0];
+    f->wv = n->operands[1];
+    f->bv = n->num_operands > 2 ? n->operands[2] : NULL;
+    f->yt = &n->result->type;
+    DType xd = f->xv->type.dtype, wd = f->wv->type.dtype;
+    if ((xd != DT_I8 && xd != DT_U8) || (wd != DT_I8 && wd != DT_U8) || f->wv->kind != VAL_CONST)
+        return false;
+    if (!f->xv->type.quant || !quant_is_per_tensor(f->xv->type.quant) || !f->wv->type.quant)
+        return false;
+    if (f->bv && (f->bv->kind != VAL_CONST || f->bv->type.dtype != DT_I32))
+        return false;
+    if (!f->yt->quant && f->yt->dtype != DT_I32)
+        return false;
+    const TensorType *xt = &f->xv->type, *wt = &f->wv->type, *yt = f->yt;
+    if (n->op == OP_DENSE) {
+        /* x[N,K] is an N x 1 image of K channels, y[N,M] likewise. */
+        *f = (Frame){.n = 1, .h = xt->dims[0], .w = 1, .c = xt->dims[1], .o = wt->dims[0], .kh = 1, .kw = 1,
+                     .oh = xt->dims[0], .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                     .xv = f->xv, .wv = f->wv, .bv = f->bv, .yt = f->yt};
+    } else if (n->op == OP_CONV2D) {
+        static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
+        int64_t s[2], dl[2], pd[4];
+        node_ints(n, ATTR_STRIDES, s, 2, one2);
+        node_ints(n, ATTR_DILATIONS, dl, 2, one2);
+        node_ints(n, ATTR_PADS, pd, 4, zero4);
+        f->n = xt->dims[0], f->h = xt->dims[1], f->w = xt->dims[2], f->c = xt->dims[3];
+        f->o = wt->dims[0], f->kh = wt->dims[1], f->kw = wt->dims[2];
+        f->oh = yt->dims[1], f->ow = yt->dims[2];
+        f->sh = s[0], f->sw = s[1], f->dh = dl[0], f->dw = dl[1], f->pt = pd[0], f->pl = pd[1];
+    } else {
+        return false;
+    }
+    f->all_valid = f->pt == 0 && f->pl == 0 && (f->oh - 1) * f->sh + (f->kh - 1) * f->dh < f->h &&
+                   (f->ow - 1) * f->sw + (f->kw - 1) * f->dw < f->w;
+    f->rounding = node_rounding(n);
+    f->zx = qparam_chan(xt->quant, 0).zp;
+    const Attr *ta = node_attr(n, ATTR_TILE);
+    if (ta && ta->count == 3)
+        memcpy(f->tile, ta->u.ints, sizeof f->tile);
+    else
+        tile_defaults(n, cg->opts->triple, cg->opts->cpu, cg->opts->features, f->tile);
+    return true;
+}
+
+/* The output stage parameters (as lower_nn.c builds them); false after an
+ * error was reported. */
+static bool frame_stage(Cg *cg, const Node *n, Frame *f)
+{
+    if (!f->yt->quant)
+        return true;
+    const Quant *xq = f->xv->type.quant, *wq = f->wv->type.quant;
+    double *acc_scale = xmalloc((size_t)f->o * sizeof *acc_scale);
+    for (int64_t o = 0; o < f->o; o++)
+        acc_scale[o] = (double)qparam_chan(xq, 0).scale * (double)qparam_chan(wq, o).scale;
+    f->st = outstage_build(n, f->yt, f->o, acc_scale, f->rounding);
+    free(acc_scale);
+    if (!f->st) {
+        cg->failed = true;
+        return false;
+    }
+    return true;
+}
+
+/* Requantizes (or clamps) A for channel O and stores it at Y[YI]. */
+static void frame_store(Cg *cg, const Frame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi)
+{
+    LLVMValueRef v;
+    if (f->st)
+        v = cg_outstage(cg, a, f->st, stage_count(f->st, f->o), o, f->rounding);
+    else
+        v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min), cg_i32(cg, dtype_traits[f->yt->dtype].max));
+    cg_store_int(cg, f->yt->dtype, y, yi, v);
+}
+
+/* ------------------------------------------------------------ conv2d (group 1) and dense */
+
+typedef struct ConvK {
+    Frame f;
+    const KDot *d;
+    bool flip;             /* activations need ^0x80 to be what d wants */
+    LLVMValueRef x, w, y;  /* buffers */
+    LLVMValueRef bias;     /* i32[O]: bias - zx' * sum w when all taps are valid */
+    LLVMValueRef corr;     /* i32[O*KH*KW]: zx' * sum_c w[o,t,c], or NULL */
+    LLVMTypeRef acc_t;
+    int64_t tk;            /* reduction bytes per inner iteration, a multiple of step */
+} ConvK;
+
+/* ACC[j] += dot over C channels from XROW and WROW[j], j < TN: a TK loop,
+ * then single steps, then scalar channels. */
+static void conv_taps(Cg *cg, ConvK *k, LLVMValueRef xrow, LLVMValueRef *wrow, int tn, LLVMValueRef *accv,
+                      LLVMValueRef *accs)
+{
+    const KDot *d = k->d;
+    int64_t C = k->f.c, step = d->step, tk = k->tk;
+    int64_t nk = C / tk, c1 = nk * tk, ns = (C - c1) / step, c2 = c1 + ns * step;
+    CgLoop l;
+    if (nk > 0) {
+        LLVMValueRef ck = mul(cg, cg_for_begin(cg, &l, nk, "ck"), tk);
+        for (int64_t u = 0; u < tk; u += step) {
+            LLVMValueRef c = add(cg, ck, cg_idx(cg, u));
+            LLVMValueRef xp = gep(cg, cg->t_i8, k->x, add(cg, xrow, c));
+            for (int j = 0; j < tn; j++)
+                LLVMBuildStore(B, d->dot(cg, d, ld(cg, accv[j]), xp, gep(cg, cg->t_i8, k->w, add(cg, wrow[j], c)), k->flip),
+                               accv[j]);
+        }
+        cg_for_end(cg, &l);
+    }
+    if (ns > 0) {
+        LLVMValueRef c = add(cg, mul(cg, cg_for_begin(cg, &l, ns, "cs"), step), cg_idx(cg, c1));
+        LLVMValueRef xp = gep(cg, cg->t_i8, k->x, add(cg, xrow, c));
+        for (int j = 0; j < tn; j++)
+            LLVMBuildStore(B, d->dot(cg, d, ld(cg, accv[j]), xp, gep(cg, cg->t_i8, k->w, add(cg, wrow[j], c)), k->flip),
+                           accv[j]);
+        cg_for_end(cg, &l);
+    }
+    if (c2 < C) {
+        LLVMValueRef c = add(cg, cg_for_begin(cg, &l, C - c2, "cr"), cg_idx(cg, c2));
+        LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, gep(cg, cg->t_i8, k->x, add(cg, xrow, c)), "");
+        if (k->flip)
+            xb = kern_flip(cg, xb);
+        LLVMValueRef xe = d->x_unsigned ? LLVMBuildZExt(B, xb, cg->t_i32, "") : LLVMBuildSExt(B, xb, cg->t_i32, "");
+        for (int j = 0; j < tn; j++) {
+            LLVMValueRef we = cg_load_int(cg, DT_I8, k->w, add(cg, wrow[j], c));
+            LLVMBuildStore(B, add(cg, ld(cg, accs[j]), LLVMBuildMul(B, xe, we, "")), accs[j]);
+        }
+        cg_for_end(cg, &l);
+    }
+}
+
+/* The outputs of pixel P (an idx value < OH*OW) of image BI, channels
+ * O0 .. O0+TN. */
+static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef o0, int tn)
+{
+    const Frame *f = &k->f;
+    LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
+    LLVMValueRef accv[8], accs[8], wo[8];
+    for (int j = 0; j < tn; j++) {
+        accv[j] = cg_alloca(cg, k->acc_t, "accv");
+        accs[j] = cg_alloca(cg, cg->t_i32, "accs");
+        LLVMBuildStore(B, LLVMConstNull(k->acc_t), accv[j]);
+        LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, add(cg, o0, cg_idx(cg, j))), accs[j]);
+        wo[j] = mul(cg, add(cg, o0, cg_idx(cg, j)), f->kh * f->kw);
+    }
+    CgLoop lky, lkx;
+    CgIf sy, sx;
+    LLVMValueRef iny, inx;
+    LLVMValueRef ky = cg_for_begin(cg, &lky, f->kh, "ky");
+    LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, ky, f->dh, f->h, &iny);
+    if (!f->all_valid)
+        cg_if_begin(cg, &sy, iny);
+    LLVMValueRef kx = cg_for_begin(cg, &lkx, f->kw, "kx");
+    LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, kx, f->dw, f->w, &inx);
+    if (!f->all_valid)
+        cg_if_begin(cg, &sx, inx);
+    LLVMValueRef xrow = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), f->c);
+    LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx), wrow[8];
+    for (int j = 0; j < tn; j++)
+        wrow[j] = mul(cg, add(cg, wo[j], t), f->c);
+    conv_taps(cg, k, xrow, wrow, tn, accv, accs);
+    if (k->corr)
+        for (int j = 0; j < tn; j++)
+            LLVMBuildStore(B, LLVMBuildSub(B, ld(cg, accs[j]), cg_load_int(cg, DT_I32, k->corr, add(cg, wo[j], t)), ""),
+                           accs[j]);
+    if (!f->all_valid)
+        cg_if_end(cg, &sx);
+    cg_for_end(cg, &lkx);
+    if (!f->all_valid)
+        cg_if_end(cg, &sy);
+    cg_for_end(cg, &lky);
+    /* Reduce each accumulator, then one output stage in a loop over the
+     * TN channels (so per-channel tables are emitted once per site). */
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)tn);
+    LLVMValueRef arr = cg_alloca(cg, at, "accn");
+    for (int j = 0; j < tn; j++) {
+        LLVMValueRef v = ld(cg, accv[j]);
+        if (LLVMGetTypeKind(k->acc_t) == LLVMVectorTypeKind)
+            v = kern_intrinsic(cg, "llvm.vector.reduce.add", &k->acc_t, 1, &v, 1);
+        LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_idx(cg, j)};
+        LLVMBuildStore(B, add(cg, v, ld(cg, accs[j])), LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""));
+    }
+    CgLoop lj;
+    LLVMValueRef j = cg_for_begin(cg, &lj, tn, "j");
+    LLVMValueRef idx[2] = {cg_idx(cg, 0), j};
+    LLVMValueRef a = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
+    LLVMValueRef o = add(cg, o0, j);
+    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o);
+    frame_store(cg, f, k->y, a, o, yi);
+    cg_for_end(cg, &lj);
+}
+
+/* Pixels BLK*TM .. of image BI for channels O0 .. O0+TN. */
+static void conv_block(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef blk, LLVMValueRef o0, int tn)
+{
+    int64_t P = k->f.oh * k->f.ow, tm = k->f.tile[0];
+    CgLoop lt;
+    LLVMValueRef p = add(cg, mul(cg, blk, tm), cg_for_begin(cg, &lt, tm, "t"));
+    CgIf in;
+    if (P % tm)
+        cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, p, cg_idx(cg, P), ""));
+    conv_pixel(cg, k, bi, p, o0, tn);
+    if (P % tm)
+        cg_if_end(cg, &in);
+    cg_for_end(cg, &lt);
+}
+
+bool kern_conv(Cg *cg, const Node *n, const KDot *d)
+{
+    ConvK k = {.d = d};
+    Frame *f = &k.f;
+    if (!frame_init(cg, n, f) || f->wv->type.dtype != DT_I8)
+        return false;
+    if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
+        return false;
+    if (f->c < d->step) /* no dot step would run: the generic loops are as good */
+        return false;
+    const Quant *wq = f->wv->type.quant;
+    for (int i = 0; i < wq->count; i++)
+        if (wq->zero_point[i] != 0)
+            return false; /* sum_c x * zw would be a run-time term */
+    if (!frame_stage(cg, n, f))
+        return true; /* reported */
+
+    /* zx' (kernel_int8.h): the zero point of the activations as D reads them. */
+    bool x_u8 = f->xv->type.dtype == DT_U8;
+    k.flip = x_u8 != d->x_unsigned;
+    int64_t zxk = f->zx + (k.flip ? (x_u8 ? -128 : 128) : 0);
+    int64_t T = f->kh * f->kw, O = f->o, C = f->c;
+    const int8_t *wd = f->wv->data;
+    const int32_t *bd = f->bv ? f->bv->data : NULL;
+    int32_t *bias = xmalloc((size_t)O * sizeof *bias), *corr = xmalloc((size_t)(O * T) * sizeof *corr);
+    for (int64_t o = 0; o < O; o++) {
+        uint32_t b = bd ? (uint32_t)bd[o] : 0;
+        for (int64_t t = 0; t < T; t++) {
+            int64_t s = 0;
+            for (int64_t c = 0; c < C; c++)
+                s += wd[(o * T + t) * C + c];
+            corr[o * T + t] = (int32_t)(uint32_t)(zxk * s);
+            if (f->all_valid)
+                b -= (uint32_t)corr[o * T + t]; /* wraps like the generated adds */
+        }
+        bias[o] = (int32_t)b;
+    }
+    k.x = cg_buf(cg, f->xv);
+    k.w = cg_buf(cg, f->wv);
+    k.y = cg_buf(cg, n->result);
+    k.bias = cg_table_i32(cg, bias, O, "kbias");
+    k.corr = f->all_valid || zxk == 0 ? NULL : cg_table_i32(cg, corr, O * T, "kcorr");
+    free(bias);
+    free(corr);
+    k.acc_t = d->acc_type(cg, d);
+
+    /* The tile: m pixels per block, n channels per register block (at
+     * most 8), k reduction bytes per inner iteration (a multiple of the
+     * step). */
+    int64_t P = f->oh * f->ow;
+    f->tile[0] = f->tile[0] < 1 ? 1 : f->tile[0] > P ? P : f->tile[0];
+    int tn = (int)(f->tile[1] < 1 ? 1 : f->tile[1] > 8 ? 8 : f->tile[1]);
+    if (tn > O)
+        tn = (int)O;
+    k.tk = f->tile[2] / d->step * d->step;
+    if (k.tk < d->step)
+        k.tk = d->step;
+    if (k.tk > 8 * d->step)
+        k.tk = 8 * d->step;
+
+    int64_t nblk = (P + f->tile[0] - 1) / f->tile[0], nob = O / tn, orem = O % tn;
+    CgLoop lb, lblk, lo;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef blk = cg_for_begin(cg, &lblk, nblk, "blk");
+    LLVMValueRef o0 = mul(cg, cg_for_begin(cg, &lo, nob, "ob"), tn);
+    conv_block(cg, &k, bi, blk, o0, tn);
+    cg_for_end(cg, &lo);
+    if (orem) {
+        o0 = add(cg, cg_for_begin(cg, &lo, orem, "or"), cg_idx(cg, nob * tn));
+        conv_block(cg, &k, bi, blk, o0, 1);
+        cg_for_end(cg, &lo);
+    }
+    cg_for_end(cg, &lblk);
+    cg_for_end(cg, &lb);
+    free(f->st);
+    return true;
+}
+
+/* ------------------------------------------------------------ depthwise */
+
+/* Weights are repacked at compile time to wr[t][j][c] = w[c*M+j][t] - zw
+ * as i16 (contiguous over channels, zero point removed) and the bias to
+ * br[j][c]; a pixel's LANES channels then take one vector load per tap. */
+typedef struct DwK {
+    Frame f;
+    const KDw *d;
+    int64_t m;                    /* channel multiplier: O = C * m */
+    LLVMValueRef x, wr, br, y;
+} DwK;
+
+/* Channels C0 .. C0+LANES (multiplier index J) of pixel P of image BI. */
+static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef j, LLVMValueRef c0, int lanes)
+{
+    const Frame *f = &k->f;
+    const KDw *d = k->d;
+    int64_t C = f->c;
+    LLVMTypeRef t8 = vec(cg->t_i8, lanes), t16 = vec(cg->t_i16, lanes), t32 = vec(cg->t_i32, lanes);
+    LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
+    LLVMValueRef acc = cg_alloca(cg, t32, "dacc");
+    LLVMValueRef jc = add(cg, mul(cg, j, C), c0);
+    LLVMValueRef bv = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, jc), "");
+    LLVMSetAlignment(bv, 4);
+    LLVMBuildStore(B, bv, acc);
+    LLVMValueRef zx = splat(cg->t_i16, lanes, f->zx);
+    CgLoop lky, lkx;
+    CgIf sy, sx;
+    LLVMValueRef iny, inx;
+    LLVMValueRef ky = cg_for_begin(cg, &lky, f->kh, "ky");
+    LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, ky, f->dh, f->h, &iny);
+    if (!f->all_valid)
+        cg_if_begin(cg, &sy, iny);
+    LLVMValueRef kx = cg_for_begin(cg, &lkx, f->kw, "kx");
+    LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, kx, f->dw, f->w, &inx);
+    if (!f->all_valid)
+        cg_if_begin(cg, &sx, inx);
+    LLVMValueRef xi = add(cg, mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C), c0);
+    LLVMValueRef xv = kern_load_vec(cg, t8, gep(cg, cg->t_i8, k->x, xi));
+    xv = f->xv->type.dtype == DT_U8 ? LLVMBuildZExt(B, xv, t16, "") : LLVMBuildSExt(B, xv, t16, "");
+    xv = LLVMBuildSub(B, xv, zx, "");
+    LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx);
+    LLVMValueRef wi = add(cg, mul(cg, add(cg, mul(cg, t, k->m), j), C), c0);
+    LLVMValueRef wv = LLVMBuildLoad2(B, t16, gep(cg, cg->t_i16, k->wr, wi), "");
+    LLVMSetAlignment(wv, 2);
+    LLVMBuildStore(B, d->mac(cg, ld(cg, acc), xv, wv), acc);
+    if (!f->all_valid)
+        cg_if_end(cg, &sx);
+    cg_for_end(cg, &lkx);
+    if (!f->all_valid)
+        cg_if_end(cg, &sy);
+    cg_for_end(cg, &lky);
+    /* One output stage per channel, in a loop. */
+    LLVMValueRef a = ld(cg, acc);
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)lanes);
+    LLVMValueRef arr = cg_alloca(cg, at, "dlanes");
+    LLVMSetAlignment(LLVMBuildStore(B, a, arr), 4);
+    CgLoop ll;
+    LLVMValueRef l = cg_for_begin(cg, &ll, lanes, "l");
+    LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
+    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
+    LLVMValueRef o = add(cg, mul(cg, add(cg, c0, l), k->m), j);
+    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o);
+    frame_store(cg, f, k->y, v, o, yi);
+    cg_for_end(cg, &ll);
+}
+
+bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
+{
+    DwK k = {.d = d};
+    Frame *f = &k.f;
+    if (!d || d->lanes < 1 || n->op != OP_CONV2D || !frame_init(cg, n, f))
+        return false;
+    int64_t group = node_int(n, ATTR_GROUP, 1);
+    /* Fewer channels than lanes: no vector step would run, and the
+     * generic loops are as good. */
+    if (group != f->c || f->wv->type.dims[3] != 1 || f->o % f->c != 0 || f->c < d->lanes)
+        return false;
+    if (!frame_stage(cg, n, f))
+        return true;
+    k.m = f->o / f->c;
+    int64_t T = f->kh * f->kw, C = f->c, M = k.m, O = f->o;
+    const Quant *wq = f->wv->type.quant;
+    bool wu8 = f->wv->type.dtype == DT_U8;
+    const uint8_t *wd = f->wv->data;
+    const int32_t *bd = f->bv ? f->bv->data : NULL;
+    int16_t *wr = xmalloc((size_t)(T * O) * sizeof *wr);
+    int32_t *br = xmalloc((size_t)O * sizeof *br);
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t j = 0; j < M; j++) {
+            int64_t o = c * M + j;
+            int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
+            for (int64_t t = 0; t < T; t++) {
+                int32_t w = wu8 ? wd[o * T + t] : (int8_t)wd[o * T + t];
+                wr[(t * M + j) * C + c] = (int16_t)(w - zw);
+            }
+            br[j * C + c] = bd ? bd[o] : 0;
+        }
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    k.wr = cg_rodata(cg, wr, (size_t)(T * O) * sizeof *wr, 16, "kdw");
+    k.br = cg_table_i32(cg, br, O, "kdwbias");
+    free(wr);
+    free(br);
+    int lanes = d->lanes;
+    int64_t nv = C / lanes, crem = C % lanes, P = f->oh * f->ow;
+    CgLoop lb, lp, lj, lc;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef p = cg_for_begin(cg, &lp, P, "p");
+    LLVMValueRef j = cg_for_begin(cg, &lj, M, "j");
+    if (nv > 0) {
+        LLVMValueRef c0 = mul(cg, cg_for_begin(cg, &lc, nv, "cv"), lanes);
+        dw_lanes(cg, &k, bi, p, j, c0, lanes);
+        cg_for_end(cg, &lc);
+    }
+    if (crem > 0) {
+        LLVMValueRef c0 = add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nv * lanes));
+        dw_lanes(cg, &k, bi, p, j, c0, 1);
+        cg_for_end(cg, &lc);
+    }
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lp);
+    cg_for_end(cg, &lb);
+    free(f->st);
+    return true;
+}
+
+/* ------------------------------------------------------------ depthwise by pairs of taps */
+
+/* For targets whose multiply-accumulate sums two 16-bit products into one
+ * accumulator (smlad): each channel's taps are taken two at a time, the
+ * weight pairs packed into words at compile time, the activation pairs
+ * packed at run time (a tap in the padding contributes 0).  The taps are
+ * unrolled, so validity and addresses are loop-invariant in the channel
+ * loop. */
+bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d,
+                          LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2))
+{
+    Frame fr, *f = &fr;
+    if (n->op != OP_CONV2D || !frame_init(cg, n, f))
+        return false;
+    int64_t group = node_int(n, ATTR_GROUP, 1);
+    int64_t T = f->wv->type.dims[1] * f->wv->type.dims[2];
+    if (group != f->c || f->wv->type.dims[3] != 1 || f->o % f->c != 0 || T < 2 || T > 64)
+        return false;
+    if (!frame_stage(cg, n, f))
+        return true;
+    (void)d;
+    int64_t C = f->c, M = f->o / f->c, O = f->o, NP = (T + 1) / 2;
+    const Quant *wq = f->wv->type.quant;
+    bool wu8 = f->wv->type.dtype == DT_U8;
+    const uint8_t *wd = f->wv->data;
+    const int32_t *bd = f->bv ? f->bv->data : NULL;
+    int32_t *wp = xmalloc((size_t)(NP * O) * sizeof *wp), *br = xmalloc((size_t)O * sizeof *br);
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t j = 0; j < M; j++) {
+            int64_t o = c * M + j;
+            int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
+            for (int64_t q = 0; q < NP; q++) {
+                int32_t h[2] = {0, 0};
+                for (int k = 0; k < 2; k++)
+                    if (2 * q + k < T) {
+                        int32_t w = wu8 ? wd[o * T + 2 * q + k] : (int8_t)wd[o * T + 2 * q + k];
+                        h[k] = w - zw;
+                    }
+                wp[(q * M + j) * C + c] = (int32_t)(((uint32_t)h[1] << 16) | ((uint32_t)h[0] & 0xffffu));
+            }
+            br[j * C + c] = bd ? bd[o] : 0;
+        }
+    LLVMValueRef x = cg_buf(cg, f->xv), y = cg_buf(cg, n->result);
+    LLVMValueRef wt = cg_table_i32(cg, wp, NP * O, "kdwp"), bt = cg_table_i32(cg, br, O, "kdwbias");
+    free(wp);
+    free(br);
+    CgLoop lb, lp, lj, lc;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef p = cg_for_begin(cg, &lp, f->oh * f->ow, "p");
+    LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
+    /* Per tap: where its activations start (channel 0) and whether it is
+     * inside the image. */
+    LLVMValueRef *base = xmalloc((size_t)T * sizeof *base), *valid = xmalloc((size_t)T * sizeof *valid);
+    for (int64_t t = 0; t < T; t++) {
+        LLVMValueRef iny, inx;
+        LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, cg_idx(cg, t / f->kw), f->dh, f->h, &iny);
+        LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, cg_idx(cg, t % f->kw), f->dw, f->w, &inx);
+        valid[t] = LLVMBuildAnd(B, iny, inx, "");
+        LLVMValueRef xi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
+        base[t] = LLVMBuildSelect(B, valid[t], xi, cg_idx(cg, 0), "");
+    }
+    LLVMValueRef j = cg_for_begin(cg, &lj, M, "j");
+    LLVMValueRef c = cg_for_begin(cg, &lc, C, "c");
+    LLVMValueRef acc = cg_load_int(cg, DT_I32, bt, add(cg, mul(cg, j, C), c));
+    LLVMValueRef zx = cg_i32(cg, f->zx);
+    for (int64_t q = 0; q < NP; q++) {
+        LLVMValueRef h[2];
+        for (int k = 0; k < 2; k++) {
+            int64_t t = 2 * q + k;
+            if (t >= T) {
+                h[k] = cg_i32(cg, 0);
+                continue;
+            }
+            LLVMValueRef v = cg_load_int(cg, f->xv->type.dtype, x, add(cg, base[t], c));
+            h[k] = LLVMBuildSelect(B, valid[t], LLVMBuildSub(B, v, zx, ""), cg_i32(cg, 0), "");
+        }
+        LLVMValueRef x2 = LLVMBuildOr(B, LLVMBuildAnd(B, h[0], cg_i32(cg, 0xffff), ""),
+                                      LLVMBuildShl(B, h[1], cg_i32(cg, 16), ""), "");
+        LLVMValueRef w2 = cg_load_int(cg, DT_I32, wt, add(cg, mul(cg, add(cg, mul(cg, cg_idx(cg, q), M), j), C), c));
+        acc = mac2(cg, acc, x2, w2);
+    }
+    LLVMValueRef o = add(cg, mul(cg, c, M), j);
+    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), O), o);
+    frame_store(cg, f, y, acc, o, yi);
+    cg_for_end(cg, &lc);
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lp);
+    cg_for_end(cg, &lb);
+    free(base);
+    free(valid);
+    free(f->st);
+    return true;
+}

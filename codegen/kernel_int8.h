@@ -1,0 +1,77 @@
+/* kernel_int8.h - the int8 loop skeletons the per-target kernels share.
+ *
+ * A target's kernels.c (codegen/<target>/kernels.c) describes its int8
+ * dot product as a KDot (and its depthwise multiply-accumulate as a KDw)
+ * and hands them to kern_conv / kern_depthwise, which emit the loops:
+ * tiling (the node's `tile` attribute, passes/tile.c), padding, zero
+ * points and the requantizing output stage are the same everywhere and
+ * live here.  Only the instruction that multiplies and accumulates the
+ * bytes differs per target.
+ *
+ * The arithmetic (docs/codegen.md, "Kernels and tiling"):
+ *
+ *   acc[o] = bias[o] + sum over valid taps t, channels c of (x - zx) * w
+ *          = bias[o] + sum_t ( dot_t(x', w) - zx' * sum_c w[o,t,c] )
+ *
+ * where x' is the activation as the instruction wants it (i8, or u8 for
+ * vpdpbusd: x' = x ^ 0x80 changes x by +-128 and zx' = zx +- 128 undoes
+ * it) and the second term is a compile-time table.  Everything is i32
+ * with wrapping adds, so the result equals the interpreter's exact sum
+ * whenever that fits int32 — which check-accumulators proves.
+ */
+#ifndef QNNC_KERNEL_INT8_H
+#define QNNC_KERNEL_INT8_H
+
+#include "codegen.h"
+
+typedef struct KDot KDot;
+
+/* One step of an int8 dot product over STEP bytes of the reduction. */
+struct KDot {
+    const char *name;  /* the instruction, for comments and the docs */
+    int step;          /* reduction bytes one call consumes */
+    bool x_unsigned;   /* the instruction takes activations as u8 */
+    LLVMTypeRef (*acc_type)(Cg *cg, const KDot *d);
+    /* ACC += dot(X[0..step), W[0..step)); X, W are i8 pointers (any
+     * alignment).  FLIP: xor every activation byte with 0x80 first. */
+    LLVMValueRef (*dot)(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip);
+};
+
+/* Depthwise: LANES channels at a time (vector of i32 accumulators), or
+ * pairs of taps through MAC2 (Cortex-M's smlad) when PAIR is set. */
+typedef struct KDw {
+    const char *name;
+    int lanes;
+    /* ACC (<lanes x i32>, or i32 when lanes == 1) += X * W, with X and W
+     * <lanes x i16> (or i16), each within [-255, 255]. */
+    LLVMValueRef (*mac)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+} KDw;
+
+/* The plain-IR steps: LLVM's instruction selection makes them smull/smlal
+ * (AArch64), vwmacc (RISC-V V), pmaddwd (x86) or scalar code. */
+LLVMTypeRef kern_widen_acc_type(Cg *cg, const KDot *d); /* <step x i32> */
+LLVMValueRef kern_widen_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip);
+LLVMValueRef kern_widen_mac(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+
+/* Conv2d with group 1 and dense, int8 activations and weights with zero
+ * weight zero points.  Returns false, having emitted nothing, for any other
+ * form (the generic lowering then does it). */
+bool kern_conv(Cg *cg, const Node *n, const KDot *d);
+/* Depthwise conv2d (group == C, any multiplier). */
+bool kern_depthwise(Cg *cg, const Node *n, const KDw *d);
+
+/* Depthwise conv2d two taps at a time: MAC2 adds the two 16-bit products
+ * of X2's and W2's halves to ACC (i32), as smlad does. */
+bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d,
+                          LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2));
+
+/* Helpers for kernels.c. */
+LLVMValueRef kern_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, size_t nover, LLVMValueRef *args,
+                            unsigned nargs);
+LLVMValueRef kern_load_vec(Cg *cg, LLVMTypeRef t, LLVMValueRef p);
+LLVMValueRef kern_flip(Cg *cg, LLVMValueRef v); /* v ^ 0x80 in every byte */
+/* Whether FEATURE ("avx512vnni") is on for the compile: -mattr (last
+ * mention wins), else the -mcpu's known features (passes/tile.c). */
+bool kern_has(Cg *cg, const char *feature);
+
+#endif

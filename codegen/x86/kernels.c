@@ -1,0 +1,42 @@
+/* x86/kernels.c - int8 conv/dense/depthwise kernels for x86-64.
+ *
+ * vpdpbusd (AVX-512 VNNI, or AVX-VNNI's VEX form) multiplies UNSIGNED
+ * activation bytes by SIGNED weight bytes and adds each group of four
+ * products to an i32 lane.  Signed activations are made unsigned with
+ * x' = x ^ 0x80 = x + 128; the zero point becomes zx' = zx + 128 and the
+ * term zx' * sum(w) is folded into the bias at compile time
+ * (kernel_int8.h).  Without VNNI the same u8 x s8 formulation runs as
+ * widened i32 multiplies (pmaddwd/pmulld after instruction selection), so
+ * the VNNI arithmetic is exercised bit for bit on any x86-64 host even
+ * where the instruction itself cannot run.
+ */
+#include "kernel_int8.h"
+
+static LLVMTypeRef vnni_acc(Cg *cg, const KDot *d)
+{
+    return LLVMVectorType(cg->t_i32, (unsigned)d->step / 4);
+}
+
+static LLVMValueRef vnni_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip)
+{
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)d->step), it = vnni_acc(cg, d);
+    LLVMValueRef xv = kern_load_vec(cg, bt, x), wv = kern_load_vec(cg, bt, w);
+    if (flip)
+        xv = kern_flip(cg, xv);
+    LLVMValueRef args[3] = {acc, LLVMBuildBitCast(cg->b, xv, it, ""), LLVMBuildBitCast(cg->b, wv, it, "")};
+    return kern_intrinsic(cg, d->step == 64 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256", NULL,
+                          0, args, 3);
+}
+
+static const KDot vnni512 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot};
+static const KDot vnni256 = {"vpdpbusd ymm", 32, true, vnni_acc, vnni_dot};
+static const KDot widen = {"u8 x s8 widening", 16, true, kern_widen_acc_type, kern_widen_dot};
+static const KDw dw = {"i16 widening", 16, kern_widen_mac};
+
+bool x86_lower_node(Cg *cg, const Node *n)
+{
+    if (n->op != OP_CONV2D && n->op != OP_DENSE)
+        return false;
+    const KDot *d = kern_has(cg, "avx512vnni") ? &vnni512 : kern_has(cg, "avxvnni") ? &vnni256 : &widen;
+    return kern_conv(cg, n, d) || kern_depthwise(cg, n, &dw);
+}
