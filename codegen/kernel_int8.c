@@ -242,16 +242,16 @@ typedef struct ConvK {
     LLVMValueRef x, w, y;  /* buffers */
     LLVMValueRef bias;     /* i32[O]: bias - zx' * sum w when all taps are valid */
     LLVMValueRef corr;     /* i32[O*KH*KW]: zx' * sum_c w[o,t,c], or NULL */
-    LLVMTypeRef acc_t;
+    LLVMTypeRef acc_t, acct_t; /* accumulators of d and d->tail */
     int64_t tk;            /* reduction bytes per inner iteration, a multiple of step */
 } ConvK;
 
 /* ACC[j] += dot over C channels from XROW and WROW[j], j < TN: a TK loop,
  * then single steps, then scalar channels. */
 static void conv_taps(Cg *cg, ConvK *k, LLVMValueRef xrow, LLVMValueRef *wrow, int tn, LLVMValueRef *accv,
-                      LLVMValueRef *accs)
+                      LLVMValueRef *acct, LLVMValueRef *accs)
 {
-    const KDot *d = k->d;
+    const KDot *d = k->d, *td = d->tail;
     int64_t C = k->f.c, step = d->step, tk = k->tk;
     int64_t nk = C / tk, c1 = nk * tk, ns = (C - c1) / step, c2 = c1 + ns * step;
     CgLoop l;
@@ -274,6 +274,18 @@ static void conv_taps(Cg *cg, ConvK *k, LLVMValueRef xrow, LLVMValueRef *wrow, i
                            accv[j]);
         cg_for_end(cg, &l);
     }
+    /* The narrower instruction for what is left (a 64-byte step leaves up
+     * to 63 channels). */
+    int64_t nt = td ? (C - c2) / td->step : 0;
+    if (nt > 0) {
+        LLVMValueRef c = add(cg, mul(cg, cg_for_begin(cg, &l, nt, "ct"), td->step), cg_idx(cg, c2));
+        LLVMValueRef xp = gep(cg, cg->t_i8, k->x, add(cg, xrow, c));
+        for (int j = 0; j < tn; j++)
+            LLVMBuildStore(B, td->dot(cg, td, ld(cg, acct[j]), xp, gep(cg, cg->t_i8, k->w, add(cg, wrow[j], c)), k->flip),
+                           acct[j]);
+        cg_for_end(cg, &l);
+        c2 += nt * td->step;
+    }
     if (c2 < C) {
         LLVMValueRef c = add(cg, cg_for_begin(cg, &l, C - c2, "cr"), cg_idx(cg, c2));
         LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, gep(cg, cg->t_i8, k->x, add(cg, xrow, c)), "");
@@ -294,8 +306,12 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
 {
     const Frame *f = &k->f;
     LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
-    LLVMValueRef accv[8], accs[8], wo[8];
+    LLVMValueRef accv[8], acct[8], accs[8], wo[8];
     for (int j = 0; j < tn; j++) {
+        if (k->d->tail) {
+            acct[j] = cg_alloca(cg, k->acct_t, "acct");
+            LLVMBuildStore(B, LLVMConstNull(k->acct_t), acct[j]);
+        }
         accv[j] = cg_alloca(cg, k->acc_t, "accv");
         accs[j] = cg_alloca(cg, cg->t_i32, "accs");
         LLVMBuildStore(B, LLVMConstNull(k->acc_t), accv[j]);
@@ -317,7 +333,7 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
     LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx), wrow[8];
     for (int j = 0; j < tn; j++)
         wrow[j] = mul(cg, add(cg, wo[j], t), f->c);
-    conv_taps(cg, k, xrow, wrow, tn, accv, accs);
+    conv_taps(cg, k, xrow, wrow, tn, accv, acct, accs);
     if (k->corr)
         for (int j = 0; j < tn; j++)
             LLVMBuildStore(B, LLVMBuildSub(B, ld(cg, accs[j]), cg_load_int(cg, DT_I32, k->corr, add(cg, wo[j], t)), ""),
@@ -336,6 +352,10 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
         LLVMValueRef v = ld(cg, accv[j]);
         if (LLVMGetTypeKind(k->acc_t) == LLVMVectorTypeKind)
             v = kern_intrinsic(cg, "llvm.vector.reduce.add", &k->acc_t, 1, &v, 1);
+        if (k->d->tail) {
+            LLVMValueRef vt = ld(cg, acct[j]);
+            v = add(cg, v, kern_intrinsic(cg, "llvm.vector.reduce.add", &k->acct_t, 1, &vt, 1));
+        }
         LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_idx(cg, j)};
         LLVMBuildStore(B, add(cg, v, ld(cg, accs[j])), LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""));
     }
@@ -372,7 +392,7 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
         return false;
     if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
         return false;
-    if (f->c < d->step) /* no dot step would run: the generic loops are as good */
+    if (f->c < (d->tail ? d->tail->step : d->step)) /* no dot step would run: the generic loops are as good */
         return false;
     const Quant *wq = f->wv->type.quant;
     for (int i = 0; i < wq->count; i++)
@@ -409,6 +429,8 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     free(bias);
     free(corr);
     k.acc_t = d->acc_type(cg, d);
+    if (d->tail)
+        k.acct_t = d->tail->acc_type(cg, d->tail);
 
     /* The tile: m pixels per block, n channels per register block (at
      * most 8), k reduction bytes per inner iteration (a multiple of the

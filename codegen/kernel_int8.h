@@ -35,6 +35,9 @@ struct KDot {
     /* ACC += dot(X[0..step), W[0..step)); X, W are i8 pointers (any
      * alignment).  FLIP: xor every activation byte with 0x80 first. */
     LLVMValueRef (*dot)(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip);
+    /* A narrower step (same x_unsigned, vector accumulator) for the
+     * channels left after the last full STEP, or NULL. */
+    const KDot *tail;
 };
 
 /* Depthwise: LANES channels at a time (vector of i32 accumulators), or

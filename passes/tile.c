@@ -27,10 +27,10 @@ static const struct {
     const char *cpu, *features;
 } cpu_features[] = {
     {"haswell", "avx2"}, {"broadwell", "avx2"}, {"skylake", "avx2"}, {"x86-64-v3", "avx2"},
-    {"znver1", "avx2"}, {"znver2", "avx2"}, {"znver3", "avx2"}, {"x86-64-v4", "avx2,avx512f"},
-    {"cascadelake", "avx2,avx512f,avx512vnni"}, {"icelake-server", "avx2,avx512f,avx512vnni"},
-    {"icelake-client", "avx2,avx512f,avx512vnni"}, {"tigerlake", "avx2,avx512f,avx512vnni"},
-    {"sapphirerapids", "avx2,avx512f,avx512vnni,avxvnni"}, {"znver4", "avx2,avx512f,avx512vnni"},
+    {"znver1", "avx2"}, {"znver2", "avx2"}, {"znver3", "avx2"}, {"x86-64-v4", "avx2,avx512f,avx512vl"},
+    {"cascadelake", "avx2,avx512f,avx512vl,avx512vnni"}, {"icelake-server", "avx2,avx512f,avx512vl,avx512vnni"},
+    {"icelake-client", "avx2,avx512f,avx512vl,avx512vnni"}, {"tigerlake", "avx2,avx512f,avx512vl,avx512vnni"},
+    {"sapphirerapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"znver4", "avx2,avx512f,avx512vl,avx512vnni"},
     {"alderlake", "avx2,avxvnni"}, {"raptorlake", "avx2,avxvnni"}, {"meteorlake", "avx2,avxvnni"},
     {"cortex-a55", "dotprod"}, {"cortex-a76", "dotprod"}, {"neoverse-n1", "dotprod"},
     {"neoverse-v1", "dotprod,i8mm"}, {"neoverse-n2", "dotprod,i8mm"}, {"cortex-a710", "dotprod,i8mm"},

@@ -7,10 +7,11 @@
  * runs over taps, not contiguous channels), so it uses i16 smlal/smlal2
  * on 16 channels at a time, as XNNPACK and TFLite do.
  *
- * smmla (+i8mm) is not used: it computes a 2x2 block of outputs from two
- * activation rows, and a conv's neighbouring pixels only share their taps'
- * validity away from the padding; on the shapes we measured the gain over
- * sdot did not justify a second kernel (docs/codegen.md).
+ * smmla (+i8mm) is not used yet: it computes a 2x2 block of outputs (two
+ * pixels x two channels) from 8 reduction bytes, so it needs two pixels
+ * whose taps are valid together (dense rows, or convs without padding)
+ * and a second loop skeleton; sdot already does 16 MACs per instruction
+ * with one activation load shared by the tile's n channels.
  */
 #include "kernel_int8.h"
 
@@ -32,8 +33,8 @@ static LLVMValueRef sdot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x
     return kern_intrinsic(cg, "llvm.aarch64.neon.sdot", over, 2, args, 3);
 }
 
-static const KDot dot = {"sdot", 16, false, sdot_acc, sdot};
-static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot};
+static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL};
+static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL};
 static const KDw dw = {"smlal", 16, kern_widen_mac};
 
 bool aarch64_lower_node(Cg *cg, const Node *n)

@@ -28,15 +28,20 @@ static LLVMValueRef vnni_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueR
                           0, args, 3);
 }
 
-static const KDot vnni512 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot};
-static const KDot vnni256 = {"vpdpbusd ymm", 32, true, vnni_acc, vnni_dot};
-static const KDot widen = {"u8 x s8 widening", 16, true, kern_widen_acc_type, kern_widen_dot};
+/* Each wide step hands what is left to a narrower one: 64 -> 32 bytes
+ * (vpdpbusd ymm needs AVX-VNNI or AVX512VL) -> 16 (widening). */
+static const KDot widen = {"u8 x s8 widening", 16, true, kern_widen_acc_type, kern_widen_dot, NULL};
+static const KDot vnni256 = {"vpdpbusd ymm", 32, true, vnni_acc, vnni_dot, &widen};
+static const KDot vnni512 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &vnni256};
+static const KDot vnni512_16 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &widen};
 static const KDw dw = {"i16 widening", 16, kern_widen_mac};
 
 bool x86_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE)
         return false;
-    const KDot *d = kern_has(cg, "avx512vnni") ? &vnni512 : kern_has(cg, "avxvnni") ? &vnni256 : &widen;
+    bool ymm_vnni = kern_has(cg, "avxvnni") || kern_has(cg, "avx512vl");
+    const KDot *d = kern_has(cg, "avx512vnni") ? (ymm_vnni ? &vnni512 : &vnni512_16)
+                    : kern_has(cg, "avxvnni") ? &vnni256 : &widen;
     return kern_conv(cg, n, d) || kern_depthwise(cg, n, &dw);
 }
