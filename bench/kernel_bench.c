@@ -1,0 +1,358 @@
+/* kernel_bench - int8 MACs per cycle of the compiled conv/dense kernels on
+ * this machine, beside the peak a micro-loop of the same instruction
+ * reaches in the same run.
+ *
+ * Each shape is one node, compiled in-process with codegen_compile for the
+ * host CPU (LLVMGetHostCPUName/Features, so the kernels pick VNNI, AVX2,
+ * sdot, ... as the machine has them) at -O3, linked into a shared object
+ * with `cc -shared` and loaded with dlopen.  The peak is a loop of eight
+ * independent accumulator chains of the instruction the kernels use on
+ * this host: vpdpbusd (AVX-VNNI: 32 MACs each) when the CPU has it, else
+ * vpmaddwd on 16-bit lanes (16 MACs each; the widening form the kernels
+ * use without VNNI), else one scalar multiply-add.
+ *
+ * Cycles: the core cycle counter through perf_event_open when the kernel
+ * allows it; otherwise elapsed time x the TSC's nominal frequency
+ * (rdtsc ticks), which is reported as such.  Turbo makes TSC "cycles"
+ * differ from core cycles, but kernel and peak are measured the same way,
+ * so their ratio holds.
+ *
+ *   build/bench/kernel_bench [runs]       (bench/kernel_bench.sh builds and runs it)
+ */
+#define _GNU_SOURCE
+#include "codegen.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#endif
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+/* ------------------------------------------------------------ cycles */
+
+static int perf_fd = -1;
+
+static void cycles_init(void)
+{
+#if defined(__linux__)
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.type = PERF_TYPE_HARDWARE;
+    a.size = sizeof a;
+    a.config = PERF_COUNT_HW_CPU_CYCLES;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    perf_fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+    if (perf_fd >= 0)
+        ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0);
+#endif
+}
+
+#if !defined(__x86_64__)
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+#endif
+
+static unsigned long long cycles(void)
+{
+    if (perf_fd >= 0) {
+        unsigned long long v = 0;
+        if (read(perf_fd, &v, sizeof v) == sizeof v)
+            return v;
+    }
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return (unsigned long long)(now_s() * 1e9); /* ns: "cycles" at a nominal 1 GHz */
+#endif
+}
+
+static const char *cycles_kind(void)
+{
+    if (perf_fd >= 0)
+        return "core cycles (perf_event_open)";
+#if defined(__x86_64__)
+    return "TSC ticks (rdtsc; perf_event_open not permitted)";
+#else
+    return "nanoseconds at a nominal 1 GHz (no cycle counter)";
+#endif
+}
+
+/* ------------------------------------------------------------ peak */
+
+#if defined(__x86_64__)
+/* N iterations of 8 independent vpmaddwd + vpaddd chains: 8 * 16 MACs. */
+__attribute__((target("avx2"))) static void peak_pmaddwd(long n)
+{
+    __asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+                     "vpcmpeqd %%ymm8, %%ymm8, %%ymm8\n\t"
+                     "vpcmpeqd %%ymm9, %%ymm9, %%ymm9\n\t"
+                     "1:\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm10\n\t vpaddd %%ymm10, %%ymm0, %%ymm0\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm11\n\t vpaddd %%ymm11, %%ymm1, %%ymm1\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm12\n\t vpaddd %%ymm12, %%ymm2, %%ymm2\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm13\n\t vpaddd %%ymm13, %%ymm3, %%ymm3\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm10\n\t vpaddd %%ymm10, %%ymm4, %%ymm4\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm11\n\t vpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm12\n\t vpaddd %%ymm12, %%ymm6, %%ymm6\n\t"
+                     "vpmaddwd %%ymm9, %%ymm8, %%ymm13\n\t vpaddd %%ymm13, %%ymm7, %%ymm7\n\t"
+                     "dec %0\n\t"
+                     "jnz 1b\n\t"
+                     "vzeroupper"
+                     : "+r"(n)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+                       "xmm11", "xmm12", "xmm13", "cc");
+}
+
+/* 8 independent {vex} vpdpbusd chains: 8 * 32 MACs per iteration. */
+__attribute__((target("avx2"))) static void peak_vpdpbusd(long n)
+{
+    __asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+                     "vpcmpeqd %%ymm8, %%ymm8, %%ymm8\n\t"
+                     "1:\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm0\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm1\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm2\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm3\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm4\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm5\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm6\n\t"
+                     "%{vex%} vpdpbusd %%ymm8, %%ymm8, %%ymm7\n\t"
+                     "dec %0\n\t"
+                     "jnz 1b\n\t"
+                     "vzeroupper"
+                     : "+r"(n)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "cc");
+}
+#endif
+
+static void peak_scalar(long n)
+{
+    volatile int32_t a = 3, b = 5;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (long i = 0; i < n; i++) {
+        int32_t x = a, y = b;
+        s0 += x * y, s1 += x * (y + 1), s2 += (x + 1) * y, s3 += (x + 2) * y;
+    }
+    a = s0 + s1 + s2 + s3;
+}
+
+/* Best MACs per cycle of the micro-loop; NAME gets the instruction. */
+static double peak(const char **name)
+{
+    void (*fn)(long) = peak_scalar;
+    double macs_per_iter = 4;
+    *name = "scalar multiply-add";
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avxvnni")) {
+        fn = peak_vpdpbusd, macs_per_iter = 8 * 32, *name = "vpdpbusd ymm";
+    } else if (__builtin_cpu_supports("avx2")) {
+        fn = peak_pmaddwd, macs_per_iter = 8 * 16, *name = "vpmaddwd ymm (+ vpaddd)";
+    }
+#endif
+    long n = 2000000;
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        unsigned long long c0 = cycles();
+        fn(n);
+        unsigned long long c1 = cycles();
+        double v = macs_per_iter * (double)n / (double)(c1 - c0);
+        if (v > best)
+            best = v;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------ models */
+
+typedef struct Buf {
+    char *s;
+    size_t len, cap;
+} Buf;
+
+static void bprintf(Buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = b->cap * 2 + (size_t)n + 64;
+        b->s = realloc(b->s, b->cap);
+    }
+}
+
+static uint32_t rng = 12345;
+static int rnd8(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (int)(rng >> 24) - 128;
+}
+
+static void consts(Buf *b, int64_t n)
+{
+    bprintf(b, "[");
+    for (int64_t i = 0; i < n; i++)
+        bprintf(b, i ? ", %d" : "%d", rnd8());
+    bprintf(b, "]");
+}
+
+typedef struct Shape {
+    const char *name;
+    int64_t h, w, c, o, k, pad, group; /* conv: input HxWxC, O filters of KxK; dense: h rows, c -> o */
+    bool dense;
+} Shape;
+
+static int64_t shape_macs(const Shape *s)
+{
+    if (s->dense)
+        return s->h * s->c * s->o;
+    return s->h * s->w * s->o * s->k * s->k * (s->c / s->group);
+}
+
+static char *shape_qir(const Shape *s, int64_t *in_bytes, int64_t *out_bytes)
+{
+    Buf b = {0};
+    bprintf(&b, "graph @kb {\n");
+    if (s->dense) {
+        bprintf(&b, "  input %%x : i8[%lld,%lld] q(0.05, -3)\n", (long long)s->h, (long long)s->c);
+        bprintf(&b, "  const %%w : i8[%lld,%lld] q(0.01, 0) = ", (long long)s->o, (long long)s->c);
+        consts(&b, s->o * s->c);
+        bprintf(&b, "\n  %%y = dense(%%x, %%w) {rounding=tflite} : i8[%lld,%lld] q(8.0, 0)\n", (long long)s->h,
+                (long long)s->o);
+        *in_bytes = s->h * s->c, *out_bytes = s->h * s->o;
+    } else {
+        int64_t cg = s->c / s->group;
+        bprintf(&b, "  input %%x : i8[1,%lld,%lld,%lld] q(0.05, -3)\n", (long long)s->h, (long long)s->w,
+                (long long)s->c);
+        bprintf(&b, "  const %%w : i8[%lld,%lld,%lld,%lld] q(0.01, 0) = ", (long long)s->o, (long long)s->k,
+                (long long)s->k, (long long)cg);
+        consts(&b, s->o * s->k * s->k * cg);
+        bprintf(&b,
+                "\n  %%y = conv2d(%%x, %%w) {pads=[%lld, %lld, %lld, %lld], group=%lld, rounding=tflite} : "
+                "i8[1,%lld,%lld,%lld] q(8.0, 0)\n",
+                (long long)s->pad, (long long)s->pad, (long long)s->pad, (long long)s->pad, (long long)s->group,
+                (long long)s->h, (long long)s->w, (long long)s->o);
+        *in_bytes = s->h * s->w * s->c, *out_bytes = s->h * s->w * s->o;
+    }
+    bprintf(&b, "  output %%y\n}\n");
+    return b.s;
+}
+
+typedef int (*RunFn)(const void *const *, void *const *, void *);
+
+static bool build_so(const Shape *s, const char *dir, const char *cpu, const char *features, RunFn *run,
+                     int64_t *scratch, int64_t *in_bytes, int64_t *out_bytes)
+{
+    char *text = shape_qir(s, in_bytes, out_bytes);
+    Graph *g = ir_parse(s->name, text, strlen(text));
+    free(text);
+    if (!g || !ir_verify(g))
+        return false;
+    CodegenOptions o = {.name = "kb", .triple = config_host_triple(), .cpu = cpu, .features = features,
+                        .opt_level = 3};
+    CodegenOutput out;
+    if (!codegen_compile(g, &o, CG_WANT_OBJ, &out))
+        return false;
+    *scratch = out.plan.scratch_size;
+    char obj[512], so[512], cmd[1200];
+    snprintf(obj, sizeof obj, "%s/%s.o", dir, s->name);
+    snprintf(so, sizeof so, "%s/%s.so", dir, s->name);
+    FILE *f = fopen(obj, "wb");
+    if (!f || fwrite(out.obj, 1, out.obj_len, f) != out.obj_len || fclose(f) != 0)
+        return false;
+    codegen_output_free(&out);
+    snprintf(cmd, sizeof cmd, "cc -shared -o %s %s", so, obj);
+    if (system(cmd) != 0)
+        return false;
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "kernel_bench: %s\n", dlerror());
+        return false;
+    }
+    *run = (RunFn)(uintptr_t)dlsym(h, "kb_run");
+    return *run != NULL;
+}
+
+int main(int argc, char **argv)
+{
+    int runs = argc > 1 ? atoi(argv[1]) : 5;
+    static const Shape shapes[] = {
+        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false},
+        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false},
+        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false},
+        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false},
+        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true},
+    };
+    char dir[] = "/tmp/qnnc-kbench-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("kernel_bench: mkdtemp");
+        return 1;
+    }
+    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    cycles_init();
+    const char *pname;
+    double pk = peak(&pname);
+    printf("host cpu %s; cycles are %s\n", cpu, cycles_kind());
+    printf("peak: %.1f int8 MACs/cycle (%s micro-loop, 8 independent chains)\n\n", pk, pname);
+    printf("%-26s %10s %12s %10s %8s\n", "shape", "MMACs", "cycles", "MACs/cyc", "of peak");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const Shape *s = &shapes[i];
+        RunFn run;
+        int64_t scratch, ib, ob;
+        if (!build_so(s, dir, cpu, features, &run, &scratch, &ib, &ob)) {
+            fprintf(stderr, "kernel_bench: %s: could not compile\n", s->name);
+            rc = 1;
+            continue;
+        }
+        int8_t *x = malloc((size_t)ib), *y = malloc((size_t)ob);
+        void *sc = aligned_alloc(64, (size_t)(scratch + 64));
+        for (int64_t k = 0; k < ib; k++)
+            x[k] = (int8_t)rnd8();
+        const void *ins[1] = {x};
+        void *outs[1] = {y};
+        run(ins, outs, sc);
+        unsigned long long best = ~0ull;
+        for (int r = 0; r < runs; r++) {
+            unsigned long long c0 = cycles();
+            run(ins, outs, sc);
+            unsigned long long c = cycles() - c0;
+            if (c < best)
+                best = c;
+        }
+        double macs = (double)shape_macs(s), mpc = macs / (double)best;
+        printf("%-26s %10.1f %12llu %10.2f %7.0f%%\n", s->name, macs / 1e6, best, mpc, 100 * mpc / pk);
+        free(x);
+        free(y);
+        free(sc);
+    }
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        rc = 1;
+    return rc;
+}
