@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# outside-project.sh WORKDIR SRCROOT: installs the qnnc build whose tools
+# are on PATH into WORKDIR/prefix and builds examples/fashion_mnist as an
+# outside project against it, from WORKDIR: for the host, and for
+# aarch64-linux-gnu with the installed toolchain file (run under
+# qemu-aarch64).  Checks that a rebuild compiles the model again only when
+# its config changes, that the cross build predicts exactly what the host
+# build does, and that pkg-config's flags link a model.  Prints what
+# outside-project.test checks.
+set -euo pipefail
+work=$1 src=$2
+build=$(dirname "$(dirname "$(command -v qnnc)")")
+prefix=$work/prefix
+
+cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+echo "installed: $(cd "$prefix" && ls bin | tr '\n' ' ')"
+echo "runtimes: $(cd "$prefix/lib/qnnc" && ls | tr '\n' ' ')"
+
+# The outside project: only the example's files, in a scratch directory.
+mkdir -p "$work/src" "$work/data"
+cp "$src"/examples/fashion_mnist/{CMakeLists.txt,classify.c,qnnc.toml,fashion_mnist.onnx} "$work/src/"
+for f in t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  zcat "/usr/share/datasets/fashion-mnist/$f.gz" > "$work/data/$f"
+done
+data=(--images "$work/data/t10k-images-idx3-ubyte" --labels "$work/data/t10k-labels-idx1-ubyte")
+
+# A clean environment: nothing of qnnc's own build may leak in.
+env -u CMAKE_PREFIX_PATH PATH=/usr/bin:/bin cmake -S "$work/src" -B "$work/host" \
+    -DCMAKE_PREFIX_PATH="$prefix" > "$work/host-configure.log"
+cmake --build "$work/host" > "$work/host-build1.log"
+grep -o 'qnnc: compiling .*' "$work/host-build1.log" | sed 's/^/host build: /'
+"$work/host/classify" "${data[@]}" --count 100 --predictions "$work/host.bin" --quiet > "$work/host-run.log"
+
+# Nothing changed: nothing is compiled again.
+cmake --build "$work/host" > "$work/host-build2.log"
+echo "no-op rebuild: $(grep -c 'qnnc: compiling' "$work/host-build2.log" || true) qnnc runs"
+# The config changed: the model is compiled again and classify relinked.
+sleep 1
+touch "$work/src/qnnc.toml"
+cmake --build "$work/host" > "$work/host-build3.log"
+echo "after touching qnnc.toml: $(grep -c 'qnnc: compiling' "$work/host-build3.log") qnnc runs, $(grep -c 'Linking C executable classify' "$work/host-build3.log") classify link"
+sleep 1
+touch "$work/src/fashion_mnist.onnx"
+cmake --build "$work/host" > "$work/host-build4.log"
+echo "after touching the model: $(grep -c 'qnnc: compiling' "$work/host-build4.log") qnnc runs"
+
+# Cross: aarch64 with the toolchain file the package installs.  The
+# toolchain confines find_package to the target's sysroot, so the package
+# is named by its directory.
+env -u CMAKE_PREFIX_PATH PATH=/usr/bin:/bin cmake -S "$work/src" -B "$work/aarch64" \
+    -DCMAKE_TOOLCHAIN_FILE="$prefix/share/qnnc/toolchains/aarch64-linux-gnu.cmake" \
+    -Dqnnc_DIR="$prefix/lib/cmake/qnnc" > "$work/aarch64-configure.log"
+cmake --build "$work/aarch64" > "$work/aarch64-build.log"
+grep -o 'qnnc: compiling .*' "$work/aarch64-build.log" | sed 's/^/aarch64 build: /'
+file -b "$work/aarch64/classify" | cut -d, -f1,2
+"$src/scripts/run-target" aarch64-linux-gnu "$work/aarch64/classify" "${data[@]}" --count 100 \
+    --predictions "$work/aarch64.bin" --quiet > "$work/aarch64-run.log"
+cmp "$work/host.bin" "$work/aarch64.bin" && echo "aarch64 predictions: identical to the host's on 100 images"
+
+# pkg-config: the host runtime's flags link the object qnnc_add_model made.
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cc -std=c11 -o "$work/classify-pc" "$work/src/classify.c" -I"$work/host/qnnc/fashion_mnist_model" \
+   "$work/host/qnnc/fashion_mnist_model/fashion_mnist.o" $(pkg-config --cflags --libs qnn-runtime)
+"$work/classify-pc" "${data[@]}" --count 100 --predictions "$work/pc.bin" --quiet > /dev/null
+cmp "$work/host.bin" "$work/pc.bin" && echo "pkg-config build: identical predictions"
