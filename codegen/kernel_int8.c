@@ -593,94 +593,193 @@ bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
 
 /* ------------------------------------------------------------ depthwise by pairs of taps */
 
-/* For targets whose multiply-accumulate sums two 16-bit products into one
- * accumulator (smlad): each channel's taps are taken two at a time, the
- * weight pairs packed into words at compile time, the activation pairs
- * packed at run time (a tap in the padding contributes 0).  The taps are
- * unrolled, so validity and addresses are loop-invariant in the channel
- * loop. */
-bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d,
-                          LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2))
+/* For instructions that sum two 16-bit products into each 32-bit lane
+ * (smlad on one word, pmaddwd on vectors): each channel's taps are taken
+ * two at a time.  The weight pairs are packed at compile time as
+ * wp[pair][j][c] = {w[t0], w[t1]} (i16 halves, zero point removed, so an
+ * i32 word on Cortex-M and interleaved i16 lanes on vectors), the
+ * activation pairs at run time; a tap in the padding contributes 0.  The
+ * taps are unrolled, so validity and addresses are invariant in the
+ * channel loop. */
+typedef struct DwP {
+    Frame f;
+    const KDw *d;
+    int64_t T, M, NP;
+    LLVMValueRef x, y, wp, br;
+    LLVMValueRef *base, *valid; /* per tap: activation offset of channel 0, inside the image */
+} DwP;
+
+/* The interleaving {a0, b0, a1, b1, ...} of two <L x i16> vectors. */
+static LLVMValueRef interleave(Cg *cg, LLVMValueRef a, LLVMValueRef b, int lanes)
 {
-    Frame fr, *f = &fr;
-    if (n->op != OP_CONV2D || !frame_init(cg, n, f))
+    LLVMValueRef m[128];
+    for (int i = 0; i < lanes; i++) {
+        m[2 * i] = LLVMConstInt(cg->t_i32, (unsigned)i, false);
+        m[2 * i + 1] = LLVMConstInt(cg->t_i32, (unsigned)(lanes + i), false);
+    }
+    return LLVMBuildShuffleVector(B, a, b, LLVMConstVector(m, (unsigned)(2 * lanes)), "");
+}
+
+LLVMValueRef kern_pair_madd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
+{
+    LLVMTypeRef at = LLVMTypeOf(acc);
+    int lanes = (int)LLVMGetVectorSize(at);
+    LLVMValueRef ev[64], od[64];
+    for (int i = 0; i < lanes; i++) {
+        ev[i] = LLVMConstInt(cg->t_i32, (unsigned)(2 * i), false);
+        od[i] = LLVMConstInt(cg->t_i32, (unsigned)(2 * i + 1), false);
+    }
+    LLVMValueRef me = LLVMConstVector(ev, (unsigned)lanes), mo = LLVMConstVector(od, (unsigned)lanes);
+    LLVMValueRef u = LLVMGetUndef(LLVMTypeOf(x2));
+    LLVMValueRef xe = LLVMBuildSExt(B, LLVMBuildShuffleVector(B, x2, u, me, ""), at, "");
+    LLVMValueRef xo = LLVMBuildSExt(B, LLVMBuildShuffleVector(B, x2, u, mo, ""), at, "");
+    LLVMValueRef we = LLVMBuildSExt(B, LLVMBuildShuffleVector(B, w2, u, me, ""), at, "");
+    LLVMValueRef wo = LLVMBuildSExt(B, LLVMBuildShuffleVector(B, w2, u, mo, ""), at, "");
+    LLVMValueRef s = LLVMBuildAdd(B, LLVMBuildMul(B, xe, we, ""), LLVMBuildMul(B, xo, wo, ""), "");
+    return LLVMBuildAdd(B, acc, s, "");
+}
+
+/* Channels C0 .. C0+LANES of multiplier index J: LANES > 1 vectors through
+ * D->mac2, LANES == 1 one word (D->mac2 when the target packs words, e.g.
+ * smlad; plain i32 arithmetic for a vector target's tail channels). */
+static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef j, LLVMValueRef c0, int lanes,
+                      bool word_mac)
+{
+    const Frame *f = &k->f;
+    int64_t C = f->c;
+    bool u8 = f->xv->type.dtype == DT_U8;
+    LLVMValueRef jc = add(cg, mul(cg, j, C), c0), acc;
+    if (lanes > 1) {
+        LLVMTypeRef t32 = vec(cg->t_i32, lanes);
+        acc = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, jc), "");
+        LLVMSetAlignment(acc, 4);
+    } else {
+        acc = cg_load_int(cg, DT_I32, k->br, jc);
+    }
+    LLVMValueRef zx16 = splat(cg->t_i16, lanes, f->zx), zx32 = cg_i32(cg, f->zx);
+    for (int64_t q = 0; q < k->NP; q++) {
+        LLVMValueRef h[2];
+        for (int e = 0; e < 2; e++) {
+            int64_t t = 2 * q + e;
+            if (lanes > 1) {
+                LLVMTypeRef t16 = vec(cg->t_i16, lanes);
+                if (t >= k->T) {
+                    h[e] = LLVMConstNull(t16);
+                    continue;
+                }
+                LLVMValueRef v = kern_load_vec(cg, vec(cg->t_i8, lanes), gep(cg, cg->t_i8, k->x, add(cg, k->base[t], c0)));
+                v = u8 ? LLVMBuildZExt(B, v, t16, "") : LLVMBuildSExt(B, v, t16, "");
+                h[e] = LLVMBuildSelect(B, k->valid[t], LLVMBuildSub(B, v, zx16, ""), LLVMConstNull(t16), "");
+            } else {
+                if (t >= k->T) {
+                    h[e] = cg_i32(cg, 0);
+                    continue;
+                }
+                LLVMValueRef v = cg_load_int(cg, f->xv->type.dtype, k->x, add(cg, k->base[t], c0));
+                h[e] = LLVMBuildSelect(B, k->valid[t], LLVMBuildSub(B, v, zx32, ""), cg_i32(cg, 0), "");
+            }
+        }
+        /* wp is i16 pairs: element 2*((q*M + j)*C + c) + half. */
+        LLVMValueRef wi = add(cg, mul(cg, add(cg, mul(cg, cg_idx(cg, q), k->M), j), C), c0);
+        if (lanes > 1) {
+            LLVMValueRef w2 = LLVMBuildLoad2(B, vec(cg->t_i16, 2 * lanes), gep(cg, cg->t_i32, k->wp, wi), "");
+            LLVMSetAlignment(w2, 2);
+            acc = k->d->mac2(cg, acc, interleave(cg, h[0], h[1], lanes), w2);
+        } else if (word_mac) {
+            LLVMValueRef x2 = LLVMBuildOr(B, LLVMBuildAnd(B, h[0], cg_i32(cg, 0xffff), ""),
+                                          LLVMBuildShl(B, h[1], cg_i32(cg, 16), ""), "");
+            acc = k->d->mac2(cg, acc, x2, cg_load_int(cg, DT_I32, k->wp, wi));
+        } else {
+            LLVMValueRef w0 = cg_load_int(cg, DT_I16, k->wp, mul(cg, wi, 2));
+            LLVMValueRef w1 = cg_load_int(cg, DT_I16, k->wp, add(cg, mul(cg, wi, 2), cg_idx(cg, 1)));
+            acc = add(cg, acc, add(cg, LLVMBuildMul(B, h[0], w0, ""), LLVMBuildMul(B, h[1], w1, "")));
+        }
+    }
+    LLVMValueRef y = k->y;
+    if (lanes == 1) {
+        LLVMValueRef o = add(cg, mul(cg, c0, k->M), j);
+        frame_store(cg, f, y, acc, o, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o));
+        return;
+    }
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)lanes);
+    LLVMValueRef arr = cg_alloca(cg, at, "dplanes");
+    LLVMSetAlignment(LLVMBuildStore(B, acc, arr), 4);
+    CgLoop ll;
+    LLVMValueRef l = cg_for_begin(cg, &ll, lanes, "l");
+    LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
+    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
+    LLVMValueRef o = add(cg, mul(cg, add(cg, c0, l), k->M), j);
+    frame_store(cg, f, y, v, o, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o));
+    cg_for_end(cg, &ll);
+}
+
+bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
+{
+    DwP k = {.d = d};
+    Frame *f = &k.f;
+    if (!d || !d->mac2 || n->op != OP_CONV2D || !frame_init(cg, n, f))
         return false;
     int64_t group = node_int(n, ATTR_GROUP, 1);
-    int64_t T = f->wv->type.dims[1] * f->wv->type.dims[2];
-    if (group != f->c || f->wv->type.dims[3] != 1 || f->o % f->c != 0 || T < 2 || T > 64)
+    k.T = f->wv->type.dims[1] * f->wv->type.dims[2];
+    int lanes = d->lanes;
+    if (group != f->c || f->wv->type.dims[3] != 1 || f->o % f->c != 0 || k.T < 2 || k.T > 64 || f->c < lanes ||
+        lanes > 64)
         return false;
     if (!frame_stage(cg, n, f))
         return true;
-    (void)d;
-    int64_t C = f->c, M = f->o / f->c, O = f->o, NP = (T + 1) / 2;
+    int64_t C = f->c, M = f->o / f->c, O = f->o, T = k.T, NP = (T + 1) / 2;
+    k.M = M, k.NP = NP;
     const Quant *wq = f->wv->type.quant;
     bool wu8 = f->wv->type.dtype == DT_U8;
     const uint8_t *wd = f->wv->data;
     const int32_t *bd = f->bv ? f->bv->data : NULL;
-    int32_t *wp = xmalloc((size_t)(NP * O) * sizeof *wp), *br = xmalloc((size_t)O * sizeof *br);
+    int16_t *wp = xcalloc((size_t)(2 * NP * O), sizeof *wp);
+    int32_t *br = xmalloc((size_t)O * sizeof *br);
     for (int64_t c = 0; c < C; c++)
         for (int64_t j = 0; j < M; j++) {
             int64_t o = c * M + j;
             int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
-            for (int64_t q = 0; q < NP; q++) {
-                int32_t h[2] = {0, 0};
-                for (int k = 0; k < 2; k++)
-                    if (2 * q + k < T) {
-                        int32_t w = wu8 ? wd[o * T + 2 * q + k] : (int8_t)wd[o * T + 2 * q + k];
-                        h[k] = w - zw;
-                    }
-                wp[(q * M + j) * C + c] = (int32_t)(((uint32_t)h[1] << 16) | ((uint32_t)h[0] & 0xffffu));
+            for (int64_t t = 0; t < T; t++) {
+                int32_t w = wu8 ? wd[o * T + t] : (int8_t)wd[o * T + t];
+                wp[2 * (((t / 2) * M + j) * C + c) + t % 2] = (int16_t)(w - zw);
             }
             br[j * C + c] = bd ? bd[o] : 0;
         }
-    LLVMValueRef x = cg_buf(cg, f->xv), y = cg_buf(cg, n->result);
-    LLVMValueRef wt = cg_table_i32(cg, wp, NP * O, "kdwp"), bt = cg_table_i32(cg, br, O, "kdwbias");
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    k.wp = cg_rodata(cg, wp, (size_t)(2 * NP * O) * sizeof *wp, 16, "kdwp");
+    k.br = cg_table_i32(cg, br, O, "kdwbias");
     free(wp);
     free(br);
     CgLoop lb, lp, lj, lc;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef p = cg_for_begin(cg, &lp, f->oh * f->ow, "p");
     LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
-    /* Per tap: where its activations start (channel 0) and whether it is
-     * inside the image. */
-    LLVMValueRef *base = xmalloc((size_t)T * sizeof *base), *valid = xmalloc((size_t)T * sizeof *valid);
+    k.base = xmalloc((size_t)T * sizeof *k.base);
+    k.valid = xmalloc((size_t)T * sizeof *k.valid);
     for (int64_t t = 0; t < T; t++) {
         LLVMValueRef iny, inx;
         LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, cg_idx(cg, t / f->kw), f->dh, f->h, &iny);
         LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, cg_idx(cg, t % f->kw), f->dw, f->w, &inx);
-        valid[t] = LLVMBuildAnd(B, iny, inx, "");
+        k.valid[t] = LLVMBuildAnd(B, iny, inx, "");
         LLVMValueRef xi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
-        base[t] = LLVMBuildSelect(B, valid[t], xi, cg_idx(cg, 0), "");
+        k.base[t] = LLVMBuildSelect(B, k.valid[t], xi, cg_idx(cg, 0), "");
     }
     LLVMValueRef j = cg_for_begin(cg, &lj, M, "j");
-    LLVMValueRef c = cg_for_begin(cg, &lc, C, "c");
-    LLVMValueRef acc = cg_load_int(cg, DT_I32, bt, add(cg, mul(cg, j, C), c));
-    LLVMValueRef zx = cg_i32(cg, f->zx);
-    for (int64_t q = 0; q < NP; q++) {
-        LLVMValueRef h[2];
-        for (int k = 0; k < 2; k++) {
-            int64_t t = 2 * q + k;
-            if (t >= T) {
-                h[k] = cg_i32(cg, 0);
-                continue;
-            }
-            LLVMValueRef v = cg_load_int(cg, f->xv->type.dtype, x, add(cg, base[t], c));
-            h[k] = LLVMBuildSelect(B, valid[t], LLVMBuildSub(B, v, zx, ""), cg_i32(cg, 0), "");
-        }
-        LLVMValueRef x2 = LLVMBuildOr(B, LLVMBuildAnd(B, h[0], cg_i32(cg, 0xffff), ""),
-                                      LLVMBuildShl(B, h[1], cg_i32(cg, 16), ""), "");
-        LLVMValueRef w2 = cg_load_int(cg, DT_I32, wt, add(cg, mul(cg, add(cg, mul(cg, cg_idx(cg, q), M), j), C), c));
-        acc = mac2(cg, acc, x2, w2);
-    }
-    LLVMValueRef o = add(cg, mul(cg, c, M), j);
-    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), O), o);
-    frame_store(cg, f, y, acc, o, yi);
+    int64_t nv = C / lanes, crem = C % lanes;
+    LLVMValueRef c0 = mul(cg, cg_for_begin(cg, &lc, nv, "cv"), lanes);
+    dwp_lanes(cg, &k, bi, p, j, c0, lanes, lanes == 1);
     cg_for_end(cg, &lc);
+    if (crem > 0) {
+        c0 = add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nv * lanes));
+        dwp_lanes(cg, &k, bi, p, j, c0, 1, false);
+        cg_for_end(cg, &lc);
+    }
     cg_for_end(cg, &lj);
     cg_for_end(cg, &lp);
     cg_for_end(cg, &lb);
-    free(base);
-    free(valid);
+    free(k.base);
+    free(k.valid);
     free(f->st);
     return true;
 }

@@ -40,14 +40,19 @@ struct KDot {
     const KDot *tail;
 };
 
-/* Depthwise: LANES channels at a time (vector of i32 accumulators), or
- * pairs of taps through MAC2 (Cortex-M's smlad) when PAIR is set. */
+/* Depthwise: LANES channels at a time (vector of i32 accumulators).
+ * kern_depthwise uses MAC; kern_depthwise_pairs uses MAC2, which sums
+ * two 16-bit products into each 32-bit lane (smlad, pmaddwd). */
 typedef struct KDw {
     const char *name;
     int lanes;
     /* ACC (<lanes x i32>, or i32 when lanes == 1) += X * W, with X and W
      * <lanes x i16> (or i16), each within [-255, 255]. */
     LLVMValueRef (*mac)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+    /* ACC (<lanes x i32>, or i32) += X2.even * W2.even + X2.odd * W2.odd,
+     * X2 and W2 <2*lanes x i16> (or, when lanes == 1, i32 words holding
+     * two i16 halves). */
+    LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2);
 } KDw;
 
 /* The plain-IR steps: LLVM's instruction selection makes them smull/smlal
@@ -63,10 +68,10 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d);
 /* Depthwise conv2d (group == C, any multiplier). */
 bool kern_depthwise(Cg *cg, const Node *n, const KDw *d);
 
-/* Depthwise conv2d two taps at a time: MAC2 adds the two 16-bit products
- * of X2's and W2's halves to ACC (i32), as smlad does. */
-bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d,
-                          LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2));
+/* Depthwise conv2d two taps at a time through D->mac2. */
+bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d);
+/* The pmaddwd shape in plain IR (a mac2 for vector lanes). */
+LLVMValueRef kern_pair_madd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2);
 
 /* Helpers for kernels.c. */
 LLVMValueRef kern_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, size_t nover, LLVMValueRef *args,

@@ -35,7 +35,7 @@ static LLVMValueRef sdot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x
 
 static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL};
 static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL};
-static const KDw dw = {"smlal", 16, kern_widen_mac};
+static const KDw dw = {"smlal", 16, kern_widen_mac, NULL};
 
 bool aarch64_lower_node(Cg *cg, const Node *n)
 {

@@ -51,11 +51,11 @@ static LLVMValueRef smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRe
 }
 
 static const KDot dot = {"smlad", 4, false, word, smlad_dot, NULL};
-static const KDw dw = {"smlad (tap pairs)", 1, NULL};
+static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
 
 bool arm_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE) || !kern_has(cg, "dsp"))
         return false;
-    return kern_conv(cg, n, &dot) || kern_depthwise_pairs(cg, n, &dw, smlad);
+    return kern_conv(cg, n, &dot) || kern_depthwise_pairs(cg, n, &dw);
 }

@@ -34,7 +34,34 @@ static const KDot widen = {"u8 x s8 widening", 16, true, kern_widen_acc_type, ke
 static const KDot vnni256 = {"vpdpbusd ymm", 32, true, vnni_acc, vnni_dot, &widen};
 static const KDot vnni512 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &vnni256};
 static const KDot vnni512_16 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &widen};
-static const KDw dw = {"i16 widening", 16, kern_widen_mac};
+/* Depthwise by pairs of taps: each i32 lane gets two i16 products.
+ * vpdpwssd (VNNI) multiplies and accumulates in one instruction; without
+ * VNNI, pmaddwd then an add. */
+static LLVMValueRef as_i32(Cg *cg, LLVMValueRef v, LLVMTypeRef t)
+{
+    return LLVMBuildBitCast(cg->b, v, t, "");
+}
+
+static LLVMValueRef pmaddwd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
+{
+    unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(acc));
+    LLVMValueRef args[2] = {x2, w2};
+    const char *name = lanes == 8 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd";
+    return LLVMBuildAdd(cg->b, acc, kern_intrinsic(cg, name, NULL, 0, args, 2), "");
+}
+
+static LLVMValueRef vpdpwssd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
+{
+    LLVMTypeRef t = LLVMTypeOf(acc);
+    LLVMValueRef args[3] = {acc, as_i32(cg, x2, t), as_i32(cg, w2, t)};
+    const char *name = LLVMGetVectorSize(t) == 16 ? "llvm.x86.avx512.vpdpwssd.512" : "llvm.x86.avx512.vpdpwssd.256";
+    return kern_intrinsic(cg, name, NULL, 0, args, 3);
+}
+
+static const KDw dw_vnni512 = {"vpdpwssd zmm (tap pairs)", 16, NULL, vpdpwssd};
+static const KDw dw_vnni256 = {"vpdpwssd ymm (tap pairs)", 8, NULL, vpdpwssd};
+static const KDw dw_avx2 = {"vpmaddwd (tap pairs)", 8, NULL, pmaddwd};
+static const KDw dw_sse2 = {"pmaddwd (tap pairs)", 4, NULL, pmaddwd};
 
 bool x86_lower_node(Cg *cg, const Node *n)
 {
@@ -43,5 +70,7 @@ bool x86_lower_node(Cg *cg, const Node *n)
     bool ymm_vnni = kern_has(cg, "avxvnni") || kern_has(cg, "avx512vl");
     const KDot *d = kern_has(cg, "avx512vnni") ? (ymm_vnni ? &vnni512 : &vnni512_16)
                     : kern_has(cg, "avxvnni") ? &vnni256 : &widen;
-    return kern_conv(cg, n, d) || kern_depthwise(cg, n, &dw);
+    const KDw *dw = ymm_vnni ? &dw_vnni256 : kern_has(cg, "avx512vnni") ? &dw_vnni512
+                    : kern_has(cg, "avx2") ? &dw_avx2 : &dw_sse2;
+    return kern_conv(cg, n, d) || kern_depthwise_pairs(cg, n, dw);
 }
