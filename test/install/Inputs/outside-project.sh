@@ -52,7 +52,7 @@ env -u CMAKE_PREFIX_PATH PATH=/usr/bin:/bin cmake -S "$work/src" -B "$work/aarch
     -Dqnnc_DIR="$prefix/lib/cmake/qnnc" > "$work/aarch64-configure.log"
 cmake --build "$work/aarch64" > "$work/aarch64-build.log"
 grep -o 'qnnc: compiling .*' "$work/aarch64-build.log" | sed 's/^/aarch64 build: /'
-file -b "$work/aarch64/classify" | cut -d, -f1,2
+readelf -h "$work/aarch64/classify" | sed -n 's/^ *Machine: *\(.*\)/aarch64 classify: machine \1/p'
 "$src/scripts/run-target" aarch64-linux-gnu "$work/aarch64/classify" "${data[@]}" --count 100 \
     --predictions "$work/aarch64.bin" --quiet > "$work/aarch64-run.log"
 cmp "$work/host.bin" "$work/aarch64.bin" && echo "aarch64 predictions: identical to the host's on 100 images"
