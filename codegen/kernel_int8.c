@@ -242,6 +242,7 @@ typedef struct ConvK {
     LLVMValueRef x, w, y;  /* buffers */
     LLVMValueRef bias;     /* i32[O]: bias - zx' * sum w when all taps are valid */
     LLVMValueRef corr;     /* i32[O*KH*KW]: zx' * sum_c w[o,t,c], or NULL */
+    LLVMValueRef wmm;      /* weights prepacked for d->mmla (conv_pixel2), or NULL */
     LLVMTypeRef acc_t, acct_t; /* accumulators of d and d->tail */
     int64_t tk;            /* reduction bytes per inner iteration, a multiple of step */
 } ConvK;
@@ -369,13 +370,135 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
     cg_for_end(cg, &lj);
 }
 
-/* Pixels BLK*TM .. of image BI for channels O0 .. O0+TN. */
-static void conv_block(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef blk, LLVMValueRef o0, int tn)
+/* Two pixels P and P+1 of image BI, channels O0 .. O0+TN (TN even), with
+ * the 2x2 matrix multiply-accumulate (smmla): 8 reduction bytes of both
+ * pixels against 8 of two channels give four sums at once.  Only for
+ * frames where every tap is valid (no padding reached), so both pixels
+ * take the same taps; the weights are prepacked as
+ * wmm[(o/2)][t][c/8] = {w[o][t][8 bytes], w[o+1][t][8 bytes]}. */
+static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef o0, int tn)
+{
+    const Frame *f = &k->f;
+    const KDot *d = k->d;
+    int64_t C = f->c, T = f->kh * f->kw, nc8 = C / 8, crem = C - nc8 * 8;
+    LLVMTypeRef v4 = LLVMVectorType(cg->t_i32, 4), v8 = LLVMVectorType(cg->t_i8, 8), v16 = LLVMVectorType(cg->t_i8, 16);
+    LLVMValueRef pp[2] = {p, add(cg, p, cg_idx(cg, 1))}, oy[2], ox[2];
+    for (int e = 0; e < 2; e++) {
+        oy[e] = LLVMBuildUDiv(B, pp[e], cg_idx(cg, f->ow), "");
+        ox[e] = LLVMBuildURem(B, pp[e], cg_idx(cg, f->ow), "");
+    }
+    LLVMValueRef accm[4], accs[2][8];
+    for (int jp = 0; jp < tn / 2; jp++) {
+        accm[jp] = cg_alloca(cg, v4, "accm");
+        LLVMBuildStore(B, LLVMConstNull(v4), accm[jp]);
+    }
+    for (int e = 0; e < 2; e++)
+        for (int j = 0; j < tn; j++) {
+            accs[e][j] = cg_alloca(cg, cg->t_i32, "accs2");
+            LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, add(cg, o0, cg_idx(cg, j))), accs[e][j]);
+        }
+    LLVMValueRef cat[16];
+    for (int i = 0; i < 16; i++)
+        cat[i] = LLVMConstInt(cg->t_i32, (unsigned)i, false);
+    LLVMValueRef catm = LLVMConstVector(cat, 16);
+    CgLoop lky, lkx, lc;
+    LLVMValueRef ky = cg_for_begin(cg, &lky, f->kh, "ky");
+    LLVMValueRef kx = cg_for_begin(cg, &lkx, f->kw, "kx");
+    LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx), xrow[2];
+    for (int e = 0; e < 2; e++) {
+        LLVMValueRef in;
+        LLVMValueRef iy = tap(cg, oy[e], f->sh, f->pt, ky, f->dh, f->h, &in);
+        LLVMValueRef ix = tap(cg, ox[e], f->sw, f->pl, kx, f->dw, f->w, &in);
+        xrow[e] = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
+    }
+    if (nc8 > 0) {
+        LLVMValueRef cb = cg_for_begin(cg, &lc, nc8, "c8"), c = mul(cg, cb, 8);
+        LLVMValueRef xa = kern_load_vec(cg, v8, gep(cg, cg->t_i8, k->x, add(cg, xrow[0], c)));
+        LLVMValueRef xb = kern_load_vec(cg, v8, gep(cg, cg->t_i8, k->x, add(cg, xrow[1], c)));
+        LLVMValueRef a = LLVMBuildShuffleVector(B, xa, xb, catm, "");
+        if (k->flip)
+            a = kern_flip(cg, a);
+        for (int jp = 0; jp < tn / 2; jp++) {
+            LLVMValueRef op = add(cg, LLVMBuildUDiv(B, o0, cg_idx(cg, 2), ""), cg_idx(cg, jp));
+            LLVMValueRef wi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, op, T), t), nc8), cb), 16);
+            LLVMValueRef b = kern_load_vec(cg, v16, gep(cg, cg->t_i8, k->wmm, wi));
+            LLVMBuildStore(B, d->mmla(cg, ld(cg, accm[jp]), a, b), accm[jp]);
+        }
+        cg_for_end(cg, &lc);
+    }
+    if (crem > 0) {
+        LLVMValueRef c = add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nc8 * 8));
+        for (int e = 0; e < 2; e++) {
+            LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, gep(cg, cg->t_i8, k->x, add(cg, xrow[e], c)), "");
+            if (k->flip)
+                xb = kern_flip(cg, xb);
+            LLVMValueRef xe = d->x_unsigned ? LLVMBuildZExt(B, xb, cg->t_i32, "") : LLVMBuildSExt(B, xb, cg->t_i32, "");
+            for (int j = 0; j < tn; j++) {
+                LLVMValueRef wrow = mul(cg, add(cg, mul(cg, add(cg, o0, cg_idx(cg, j)), T), t), C);
+                LLVMValueRef we = cg_load_int(cg, DT_I8, k->w, add(cg, wrow, c));
+                LLVMBuildStore(B, add(cg, ld(cg, accs[e][j]), LLVMBuildMul(B, xe, we, "")), accs[e][j]);
+            }
+        }
+        cg_for_end(cg, &lc);
+    }
+    cg_for_end(cg, &lkx);
+    cg_for_end(cg, &lky);
+    /* accm[jp] = {p0.o, p0.o+1, p1.o, p1.o+1} for o = o0 + 2jp. */
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)(2 * tn));
+    LLVMValueRef arr = cg_alloca(cg, at, "accn2");
+    for (int jp = 0; jp < tn / 2; jp++) {
+        LLVMValueRef m = ld(cg, accm[jp]);
+        for (int l = 0; l < 4; l++) {
+            int e = l / 2, j = 2 * jp + l % 2;
+            LLVMValueRef v = add(cg, LLVMBuildExtractElement(B, m, cg_i32(cg, l), ""), ld(cg, accs[e][j]));
+            LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_idx(cg, e * tn + j)};
+            LLVMBuildStore(B, v, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""));
+        }
+    }
+    CgLoop le, lj;
+    LLVMValueRef e = cg_for_begin(cg, &le, 2, "e");
+    LLVMValueRef j = cg_for_begin(cg, &lj, tn, "j");
+    LLVMValueRef idx[2] = {cg_idx(cg, 0), add(cg, mul(cg, e, tn), j)};
+    LLVMValueRef a = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
+    LLVMValueRef o = add(cg, o0, j);
+    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), add(cg, p, e)), f->o), o);
+    frame_store(cg, f, k->y, a, o, yi);
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &le);
+}
+
+/* Pixels BLK*TM .. of image BI for channels O0 .. O0+TN; two at a time
+ * when the target has a 2x2 matrix multiply (PAIRS). */
+static void conv_block(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef blk, LLVMValueRef o0, int tn, bool pairs)
 {
     int64_t P = k->f.oh * k->f.ow, tm = k->f.tile[0];
     CgLoop lt;
-    LLVMValueRef p = add(cg, mul(cg, blk, tm), cg_for_begin(cg, &lt, tm, "t"));
     CgIf in;
+    if (pairs && tm >= 2) {
+        /* Pairs of pixels wholly inside the image, then what is left one
+         * at a time. */
+        LLVMValueRef p = add(cg, mul(cg, blk, tm), mul(cg, cg_for_begin(cg, &lt, tm / 2, "t2"), 2));
+        LLVMValueRef both = LLVMBuildICmp(B, LLVMIntULT, add(cg, p, cg_idx(cg, 1)), cg_idx(cg, P), "");
+        CgIf pi;
+        cg_if_begin(cg, &pi, both);
+        conv_pixel2(cg, k, bi, p, o0, tn);
+        cg_if_end(cg, &pi);
+        /* The image's last pixel when the pair would run past it. */
+        LLVMValueRef one = LLVMBuildAnd(B, LLVMBuildNot(B, both, ""),
+                                        LLVMBuildICmp(B, LLVMIntULT, p, cg_idx(cg, P), ""), "");
+        cg_if_begin(cg, &in, one);
+        conv_pixel(cg, k, bi, p, o0, tn);
+        cg_if_end(cg, &in);
+        cg_for_end(cg, &lt);
+        if (tm % 2) {
+            LLVMValueRef q = add(cg, mul(cg, blk, tm), cg_idx(cg, tm - 1));
+            cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, q, cg_idx(cg, P), ""));
+            conv_pixel(cg, k, bi, q, o0, tn);
+            cg_if_end(cg, &in);
+        }
+        return;
+    }
+    LLVMValueRef p = add(cg, mul(cg, blk, tm), cg_for_begin(cg, &lt, tm, "t"));
     if (P % tm)
         cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, p, cg_idx(cg, P), ""));
     conv_pixel(cg, k, bi, p, o0, tn);
@@ -440,6 +563,22 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     int tn = (int)(f->tile[1] < 1 ? 1 : f->tile[1] > 8 ? 8 : f->tile[1]);
     if (tn > O)
         tn = (int)O;
+    /* The 2x2 path: every tap valid, channel pairs, a pixel pair, 8 bytes. */
+    bool pairs = d->mmla && f->all_valid && tn >= 2 && f->tile[0] >= 2 && f->c >= 8;
+    if (pairs) {
+        tn &= ~1;
+        int64_t nc8 = f->c / 8, nop = O / 2;
+        int8_t *pk = xmalloc((size_t)(nop * T * nc8 * 16));
+        const int8_t *wsrc = f->wv->data;
+        for (int64_t op = 0; op < nop; op++)
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t cb = 0; cb < nc8; cb++)
+                    for (int r = 0; r < 2; r++)
+                        memcpy(pk + (((op * T + t) * nc8 + cb) * 16 + r * 8),
+                               wsrc + ((2 * op + r) * T + t) * f->c + cb * 8, 8);
+        k.wmm = cg_rodata(cg, pk, (size_t)(nop * T * nc8 * 16), 16, "kwmm");
+        free(pk);
+    }
     k.tk = f->tile[2] / d->step * d->step;
     if (k.tk < d->step)
         k.tk = d->step;
@@ -451,11 +590,11 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef blk = cg_for_begin(cg, &lblk, nblk, "blk");
     LLVMValueRef o0 = mul(cg, cg_for_begin(cg, &lo, nob, "ob"), tn);
-    conv_block(cg, &k, bi, blk, o0, tn);
+    conv_block(cg, &k, bi, blk, o0, tn, pairs);
     cg_for_end(cg, &lo);
     if (orem) {
         o0 = add(cg, cg_for_begin(cg, &lo, orem, "or"), cg_idx(cg, nob * tn));
-        conv_block(cg, &k, bi, blk, o0, 1);
+        conv_block(cg, &k, bi, blk, o0, 1, false);
         cg_for_end(cg, &lo);
     }
     cg_for_end(cg, &lblk);

@@ -38,6 +38,10 @@ struct KDot {
     /* A narrower step (same x_unsigned, vector accumulator) for the
      * channels left after the last full STEP, or NULL. */
     const KDot *tail;
+    /* ACC (<4 x i32>) += A (<16 x i8>: 8 bytes of two pixels) times B
+     * (<16 x i8>: 8 bytes of two channels) transposed, as smmla; NULL if
+     * the target has no 2x2 int8 matrix multiply. */
+    LLVMValueRef (*mmla)(Cg *cg, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef b);
 };
 
 /* Depthwise: LANES channels at a time (vector of i32 accumulators).

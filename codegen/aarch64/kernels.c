@@ -7,11 +7,11 @@
  * runs over taps, not contiguous channels), so it uses i16 smlal/smlal2
  * on 16 channels at a time, as XNNPACK and TFLite do.
  *
- * smmla (+i8mm) is not used yet: it computes a 2x2 block of outputs (two
- * pixels x two channels) from 8 reduction bytes, so it needs two pixels
- * whose taps are valid together (dense rows, or convs without padding)
- * and a second loop skeleton; sdot already does 16 MACs per instruction
- * with one activation load shared by the tile's n channels.
+ * With +i8mm (and +dotprod), smmla: a 2x2 block of two pixels by two
+ * channels from 8 reduction bytes each, 32 MACs per instruction, on
+ * layers where no tap reaches the padding (1x1 convs, dense, unpadded
+ * convs) so both pixels of a pair take the same taps; everything else
+ * (padded convs, odd pixels and channels) stays on sdot.
  */
 #include "kernel_int8.h"
 
@@ -33,13 +33,22 @@ static LLVMValueRef sdot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x
     return kern_intrinsic(cg, "llvm.aarch64.neon.sdot", over, 2, args, 3);
 }
 
-static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL};
-static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL};
+static LLVMValueRef smmla(Cg *cg, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef over[2] = {LLVMVectorType(cg->t_i32, 4), LLVMVectorType(cg->t_i8, 16)};
+    LLVMValueRef args[3] = {acc, a, b};
+    return kern_intrinsic(cg, "llvm.aarch64.neon.smmla", over, 2, args, 3);
+}
+
+static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL, NULL};
+static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smmla};
+static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {"smlal", 16, kern_widen_mac, NULL};
 
 bool aarch64_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE)
         return false;
-    return kern_conv(cg, n, kern_has(cg, "dotprod") ? &dot : &widen) || kern_depthwise(cg, n, &dw);
+    const KDot *d = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? &dot_mm : kern_has(cg, "dotprod") ? &dot : &widen;
+    return kern_conv(cg, n, d) || kern_depthwise(cg, n, &dw);
 }

@@ -50,7 +50,7 @@ static LLVMValueRef smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRe
     return kern_intrinsic(cg, "llvm.arm.smlad", NULL, 0, a, 3);
 }
 
-static const KDot dot = {"smlad", 4, false, word, smlad_dot, NULL};
+static const KDot dot = {"smlad", 4, false, word, smlad_dot, NULL, NULL};
 static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
 
 bool arm_lower_node(Cg *cg, const Node *n)

@@ -10,7 +10,7 @@
  */
 #include "kernel_int8.h"
 
-static const KDot widen = {"vwmacc.vv", 16, false, kern_widen_acc_type, kern_widen_dot, NULL};
+static const KDot widen = {"vwmacc.vv", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {"vwmacc.vv", 16, kern_widen_mac, NULL};
 
 bool riscv_lower_node(Cg *cg, const Node *n)

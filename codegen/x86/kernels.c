@@ -30,10 +30,10 @@ static LLVMValueRef vnni_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueR
 
 /* Each wide step hands what is left to a narrower one: 64 -> 32 bytes
  * (vpdpbusd ymm needs AVX-VNNI or AVX512VL) -> 16 (widening). */
-static const KDot widen = {"u8 x s8 widening", 16, true, kern_widen_acc_type, kern_widen_dot, NULL};
-static const KDot vnni256 = {"vpdpbusd ymm", 32, true, vnni_acc, vnni_dot, &widen};
-static const KDot vnni512 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &vnni256};
-static const KDot vnni512_16 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &widen};
+static const KDot widen = {"u8 x s8 widening", 16, true, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
+static const KDot vnni256 = {"vpdpbusd ymm", 32, true, vnni_acc, vnni_dot, &widen, NULL};
+static const KDot vnni512 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &vnni256, NULL};
+static const KDot vnni512_16 = {"vpdpbusd zmm", 64, true, vnni_acc, vnni_dot, &widen, NULL};
 /* Depthwise by pairs of taps: each i32 lane gets two i16 products.
  * vpdpwssd (VNNI) multiplies and accumulates in one instruction; without
  * VNNI, pmaddwd then an add. */
