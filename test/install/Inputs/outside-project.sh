@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# outside-project.sh WORKDIR SRCROOT: installs the qnnc build whose tools
+# outside-project.sh WORKDIR SRCROOT PYTHON: installs the qnnc build whose tools
 # are on PATH into WORKDIR/prefix and builds examples/fashion_mnist as an
 # outside project against it, from WORKDIR: for the host, and for
 # aarch64-linux-gnu with the installed toolchain file (run under
@@ -8,7 +8,7 @@
 # build does, and that pkg-config's flags link a model.  Prints what
 # outside-project.test checks.
 set -euo pipefail
-work=$1 src=$2
+work=$1 src=$2 python=$3
 build=$(dirname "$(dirname "$(command -v qnnc)")")
 prefix=$work/prefix
 
@@ -56,6 +56,33 @@ readelf -h "$work/aarch64/classify" | sed -n 's/^ *Machine: *\(.*\)/aarch64 clas
 "$src/scripts/run-target" aarch64-linux-gnu "$work/aarch64/classify" "${data[@]}" --count 100 \
     --predictions "$work/aarch64.bin" --quiet > "$work/aarch64-run.log"
 cmp "$work/host.bin" "$work/aarch64.bin" && echo "aarch64 predictions: identical to the host's on 100 images"
+
+# Cortex-M4: the harness's runner for the model with the installed mps2
+# startup code and linker script, under qemu-system-arm: the same logits
+# as the host's runner.
+mkdir -p "$work/m4src"
+cp "$work/src/qnnc.toml" "$work/src/fashion_mnist.onnx" "$work/m4src/"
+cat > "$work/m4src/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.20)
+project(runner LANGUAGES C)
+find_package(qnnc REQUIRED)
+qnnc_add_model(fashion_mnist_model MODEL fashion_mnist.onnx CONFIG qnnc.toml)
+add_executable(runner ${QNNC_HARNESS_MAIN})
+target_compile_definitions(runner PRIVATE QNN_MODEL_INFO=fashion_mnist_info)
+target_link_libraries(runner PRIVATE fashion_mnist_model qnnc::harness)
+CMAKE
+for t in host thumbv7em-none-eabi; do
+  tc=()
+  [ "$t" = host ] || tc=(-DCMAKE_TOOLCHAIN_FILE="$prefix/share/qnnc/toolchains/$t.cmake" -Dqnnc_DIR="$prefix/lib/cmake/qnnc")
+  env -u CMAKE_PREFIX_PATH PATH=/usr/bin:/bin cmake -S "$work/m4src" -B "$work/runner-$t" \
+      -DCMAKE_PREFIX_PATH="$prefix" "${tc[@]}" > "$work/runner-$t-configure.log"
+  cmake --build "$work/runner-$t" > "$work/runner-$t-build.log"
+done
+"$python" -c 'import numpy as np, sys; np.save(sys.argv[1], np.linspace(0, 1, 784, dtype=np.float32).reshape(1, 1, 28, 28))' "$work/x.npy"
+"$work/runner-host/runner" --input "$work/x.npy" --output "$work/runner-host.npy"
+"$src/scripts/run-target" thumbv7em-none-eabi "$work/runner-thumbv7em-none-eabi/runner" --input "$work/x.npy" \
+    --output "$work/runner-m4.npy"
+cmp "$work/runner-host.npy" "$work/runner-m4.npy" && echo "Cortex-M4 runner (mps2-an386): identical logits"
 
 # pkg-config: the host runtime's flags link the object qnnc_add_model made.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
