@@ -27,9 +27,10 @@ The network (1x1x28x28 in, pixels scaled to [0, 1]; 10 logits out):
     AveragePool 2x2 (floor)                          3x3
     Flatten, dense 576->64 + ReLU, dense 64->10
 
-About 2.3 M multiply-accumulates and 54 k parameters per image.  Training
-uses at most two threads and a fixed seed; four epochs of Adam reach about
-91% test accuracy in a few minutes on two cores.
+About 2.3 M multiply-accumulates per image and 62 k parameters.  Training
+uses at most two threads and a fixed seed; four epochs of Adam (one-cycle
+learning rate) reach 91.78% test accuracy in about six minutes on two
+busy cores (40 s per epoch on an idle one).
 """
 import argparse
 import gzip
