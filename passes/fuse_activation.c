@@ -25,6 +25,7 @@
 #include "passes.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static bool takes_clamp(OpId op)
 {
@@ -43,13 +44,25 @@ static bool same_in_both_roundings(float a, float s)
     return fabsf(v - truncf(v)) != 0.5f;
 }
 
-static bool try_fuse(Rewrite *rw, Node *act)
+/* The sweep keeps its own use counts and forwards replaced values lazily
+ * (each node's operands when it is visited, the outputs at the end), where
+ * rewrite_count_uses and rewrite_replace_uses would scan the rest of the
+ * graph for every activation: quadratic on a long chain. */
+typedef struct Fuse {
+    Rewrite rw;
+    int *uses;   /* by value id: reads by nodes not dropped, and by outputs */
+    Value **fwd; /* by value id: the value that took over its readers */
+} Fuse;
+
+static bool try_fuse(Fuse *f, Node *act)
 {
     Value *x = act->operands[0], *y = act->result;
     if (x->kind != VAL_NODE || !takes_clamp(x->def->op))
         return false;
     Node *p = x->def;
-    if (rewrite_count_uses(rw, x) != 0 || !type_equal(&x->type, &y->type))
+    /* X must have no reader but ACT (which reads it once: relu and clip
+     * have one operand). */
+    if (f->uses[x->id] != 1 || !type_equal(&x->type, &y->type))
         return false;
     if (x->type.dtype != DT_F32 && !x->type.quant)
         return false;
@@ -73,7 +86,7 @@ static bool try_fuse(Rewrite *rw, Node *act)
             return false;
     }
 
-    Graph *g = rw->g;
+    Graph *g = f->rw.g;
     if (lo != -INFINITY)
         node_set_float(g, p, ATTR_ACT_MIN, lo);
     if (hi != INFINITY)
@@ -82,21 +95,41 @@ static bool try_fuse(Rewrite *rw, Node *act)
     x->has_range = y->has_range;
     x->range_lo = y->range_lo;
     x->range_hi = y->range_hi;
-    rewrite_replace_uses(rw, y, x);
-    rewrite_kill(rw, y);
+    f->uses[x->id] = f->uses[y->id];
+    f->fwd[y->id] = x;
+    rewrite_kill(&f->rw, y);
     return true;
 }
 
 bool fuse_activation(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
-    Rewrite rw;
-    rewrite_begin(&rw, g);
-    for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
-        Node *n = rw.old[rw.pos];
-        if ((n->op != OP_RELU && n->op != OP_CLIP) || !try_fuse(&rw, n))
-            rewrite_keep(&rw, n);
+    Fuse f;
+    f.uses = xcalloc((size_t)g->values.len + 1, sizeof *f.uses);
+    f.fwd = xcalloc((size_t)g->values.len + 1, sizeof *f.fwd);
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *n = g->nodes.data[i];
+        for (int j = 0; j < n->num_operands; j++)
+            f.uses[n->operands[j]->id]++;
     }
-    rewrite_finish(&rw);
+    for (int i = 0; i < g->outputs.len; i++)
+        f.uses[((Value *)g->outputs.data[i])->id]++;
+
+    rewrite_begin(&f.rw, g);
+    for (f.rw.pos = 0; f.rw.pos < f.rw.nold; f.rw.pos++) {
+        Node *n = f.rw.old[f.rw.pos];
+        /* A fused activation's readers come later in topological order. */
+        for (int j = 0; j < n->num_operands; j++)
+            while (f.fwd[n->operands[j]->id])
+                n->operands[j] = f.fwd[n->operands[j]->id];
+        if ((n->op != OP_RELU && n->op != OP_CLIP) || !try_fuse(&f, n))
+            rewrite_keep(&f.rw, n);
+    }
+    for (int i = 0; i < g->outputs.len; i++)
+        while (f.fwd[((Value *)g->outputs.data[i])->id])
+            g->outputs.data[i] = f.fwd[((Value *)g->outputs.data[i])->id];
+    free(f.uses);
+    free(f.fwd);
+    rewrite_finish(&f.rw);
     return true;
 }
