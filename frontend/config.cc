@@ -229,6 +229,7 @@ extern "C" void config_defaults(QnncConfig *cfg) noexcept
     cfg->calib.offset = 0.0;
     cfg->output.emit = EMIT_OBJ | EMIT_HEADER;
     cfg->output.weights = WEIGHTS_EMBEDDED;
+    cfg->limits.max_memory = QNN_DEFAULT_MAX_MEMORY;
 }
 
 extern "C" void config_free(QnncConfig *cfg) noexcept
@@ -846,6 +847,13 @@ void key_tile_m(Loader &L, const std::string &k, const toml::node &v) { tile(L, 
 void key_tile_n(Loader &L, const std::string &k, const toml::node &v) { tile(L, k, v, &L.cfg->passes.tile_n); }
 void key_tile_k(Loader &L, const std::string &k, const toml::node &v) { tile(L, k, v, &L.cfg->passes.tile_k); }
 
+void key_limits_max_memory(Loader &L, const std::string &k, const toml::node &v)
+{
+    int64_t x;
+    if (L.get_int(k, v, 1, INT64_MAX, x))
+        L.cfg->limits.max_memory = x;
+}
+
 const std::vector<SectionSpec> &schema()
 {
     static const std::vector<SectionSpec> s = {
@@ -862,6 +870,7 @@ const std::vector<SectionSpec> &schema()
                     {"weights", key_output_weights}}},
         {"passes", {{"disable", key_passes_disable}, {"tile_m", key_tile_m}, {"tile_n", key_tile_n},
                     {"tile_k", key_tile_k}}},
+        {"limits", {{"max_memory", key_limits_max_memory}}},
     };
     return s;
 }
@@ -1167,4 +1176,7 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     print_tile(f, "tile_m", c->passes.tile_m);
     print_tile(f, "tile_n", c->passes.tile_n);
     print_tile(f, "tile_k", c->passes.tile_k);
+
+    fputs("\n[limits]\n", f);
+    fprintf(f, "max_memory = %lld\n", (long long)c->limits.max_memory);
 }

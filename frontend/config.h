@@ -119,6 +119,10 @@ typedef struct QnncConfig {
         int tile_m, tile_n, tile_k; /* 0: the target's default */
     } passes;
 
+    struct {
+        int64_t max_memory;  /* bytes the model's tensors may need (ir.h, qnn_set_max_memory) */
+    } limits;
+
     /* Where each key was set ("model.batch" -> line:col), for later errors
      * about values that can only be checked once the model is known. */
     ConfigKeyLoc *locs;

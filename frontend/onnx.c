@@ -132,6 +132,9 @@ TensorType tt_make(DType dt, int rank, const int64_t *dims, const Quant *q)
  * (verifier, interpreter, passes) name it in their messages. */
 Node *emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
 {
+    /* Over the memory limit, the error is counted and the import fails
+     * after this node, before any pass allocates its result. */
+    (void)imp_reserve(imp, type_nbytes(&t));
     Node *nd = graph_add_node(imp->g, op, ops, n, name, t);
     nd->loc = nd->result->loc = (SrcLoc){.file = imp->gpath};
     return nd;
@@ -230,6 +233,7 @@ Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *su
         memcpy(ty.dims, odims, sizeof odims);
         ty.quant = quant_permute(imp, ty.quant, perm, ty.rank);
     }
+    (void)imp_reserve(imp, type_nbytes(&ty)); /* the error, if any, ends the import */
     Value *v = graph_add_const(imp->g, ir_name(imp, t->name, suffix), ty, data);
     v->loc = (SrcLoc){.file = imp->gpath};
     free(data);
@@ -275,6 +279,61 @@ Value *onnx_val_nhwc(Imp *imp, OTensor *t)
 /* ---------------------------------------------------------------- import */
 
 /* Checks every node against the op table; reports each unsupported one. */
+/* The ONNX attributes the converters read, by name, with the one type
+ * they have in every op qnnc imports (onnx/defs).  The converters read
+ * them with attr_int and friends, which fall back to the default when the
+ * field is absent: an `axis` written as a FLOAT would be silently ignored,
+ * so a declared type other than this one is an error. */
+static const struct {
+    const char *name;
+    Onnx__AttributeProto__AttributeType type;
+} attr_types[] = {
+    {"axis", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"group", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"transA", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"transB", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"ceil_mode", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"count_include_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"allowzero", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"keepdims", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"training_mode", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"strides", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"dilations", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"pads", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"kernel_shape", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"perm", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"alpha", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT},
+    {"beta", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT},
+    {"epsilon", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT},
+    {"auto_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING},
+};
+
+static const char *attr_type_name(int t)
+{
+    static const char *const names[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH",
+                                        "FLOATS", "INTS", "STRINGS", "TENSORS", "GRAPHS",
+                                        "SPARSE_TENSOR", "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
+    return t >= 0 && t < (int)(sizeof names / sizeof *names) ? names[t] : "unknown";
+}
+
+static bool check_attr_types(Imp *imp, const Onnx__NodeProto *n)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n->n_attribute; i++) {
+        const Onnx__AttributeProto *a = n->attribute[i];
+        if (!a->name || !a->has_type)
+            continue;
+        for (size_t k = 0; k < sizeof attr_types / sizeof *attr_types; k++) {
+            if (strcmp(a->name, attr_types[k].name) == 0 && a->type != attr_types[k].type) {
+                imp_error(imp, "node '%s' (%s): attribute '%s' must be %s, not %s", node_label(n), n->op_type,
+                          a->name, attr_type_name((int)attr_types[k].type), attr_type_name((int)a->type));
+                ok = false;
+            }
+        }
+    }
+    return ok;
+}
+
 static bool check_supported(Imp *imp)
 {
     bool ok = true;
@@ -288,7 +347,7 @@ static bool check_supported(Imp *imp)
                 imp_error(imp, "node '%s' (%s, opset %lld): unsupported op", node_label(n), n->op_type,
                           (long long)imp->opset);
             ok = false;
-        } else if (!check_arity(imp, n)) {
+        } else if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
             ok = false;
         }
     }
@@ -307,6 +366,8 @@ static bool create_inputs(Imp *imp)
         DType dt;
         onnx_dtype(t->type, &dt);
         TensorType ty = tt_make(dt, t->rank, t->dims, dtype_traits[dt].is_int ? t->quant : NULL);
+        if (!imp_reserve(imp, type_nbytes(&ty)))
+            return false;
         if (nhwc && t->rank == 4) {
             for (int d = 0; d < 4; d++)
                 ty.dims[d] = t->dims[perm_to_nhwc[d]];

@@ -91,11 +91,16 @@ typedef struct Imp {
     float act_min, act_max;
     Onnx__NodeProto **order; /* nodes in topological order */
     size_t norder;
+    int64_t tensor_bytes; /* reserved so far against qnn_max_memory() */
 } Imp;
 
 /* ---------------------------------------------------------------- messages */
 
 void imp_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
+/* Counts BYTES more of tensors against qnn_max_memory(), before they are
+ * allocated; reports (at imp->node, if any) and returns false when that
+ * would exceed the limit. */
+bool imp_reserve(Imp *imp, int64_t bytes);
 /* "node 'NAME' (OpType): message" about imp->node. */
 void node_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
 const char *node_label(const Onnx__NodeProto *n);

@@ -188,6 +188,22 @@ const char *ir_name(Imp *imp, const char *base, const char *suffix)
     return s;
 }
 
+bool imp_reserve(Imp *imp, int64_t bytes)
+{
+    int64_t limit = qnn_max_memory();
+    if (bytes <= limit - imp->tensor_bytes) {
+        imp->tensor_bytes += bytes;
+        return true;
+    }
+    const char *what = "the model's tensors need more than the memory limit of %lld bytes "
+                       "(%lld more on top of %lld; raise it with --max-memory or [limits] max_memory)";
+    if (imp->node)
+        node_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
+    else
+        imp_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
+    return false;
+}
+
 /* ---------------------------------------------------------------- attributes */
 
 const Onnx__AttributeProto *attr_get(const Onnx__NodeProto *n, const char *name)
@@ -268,6 +284,18 @@ bool onnx_load(Imp *imp)
     }
 
     const Onnx__GraphProto *gp = m->graph;
+    /* All the weights, as the import-time tensors that decode them (one
+     * double or int64 per element), before any is allocated.  Absurd
+     * shapes are left to ctensor_from_proto's messages. */
+    int64_t weights = 0;
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        int64_t n = tp->n_dims <= QNN_MAX_RANK ? dims_numel(tp->dims, (int)tp->n_dims) : -1;
+        if (n >= 0 && n <= (INT64_C(1) << 31))
+            weights += n * (int64_t)sizeof(double);
+    }
+    if (!imp_reserve(imp, weights))
+        return false;
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *tp = gp->initializer[i];
         if (!tp->name || !*tp->name) {

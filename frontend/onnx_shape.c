@@ -216,8 +216,18 @@ bool shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out,
 
 /* ---------------------------------------------------------------- folding */
 
+/* A tensor computed at import time; NULL after an error when it would be
+ * too big (a ConstantOfShape or a broadcast can ask for billions of
+ * elements from a few bytes of model). */
 static CTensor *new_like(Imp *imp, int32_t type, int rank, const int64_t *dims)
 {
+    int64_t n = dims_numel(dims, rank);
+    if (n < 0 || n > (INT64_C(1) << 31)) {
+        node_error(imp, "element count overflows");
+        return NULL;
+    }
+    if (!imp_reserve(imp, n * (int64_t)sizeof(double)))
+        return NULL;
     return ctensor_new(&imp->arena, type, rank, dims);
 }
 
@@ -251,6 +261,8 @@ static bool fold_arith(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *
     }
     char op = n->op_type[0]; /* A, S, M, D */
     CTensor *c = new_like(imp, x->c->type, r, od);
+    if (!c)
+        return false;
     for (int64_t k = 0; k < c->numel; k++) {
         int64_t ia = bcast_index(x->c, od, r, k), ib = bcast_index(y->c, od, r, k);
         if (c->f) {
@@ -332,6 +344,8 @@ static bool fold_concat(Imp *imp, const Onnx__NodeProto *n)
         od[ax] += t->dims[ax];
     }
     CTensor *c = new_like(imp, x0->c->type, x0->rank, od);
+    if (!c)
+        return false;
     int64_t outer = dims_numel(od, ax), inner = dims_numel(od + ax + 1, x0->rank - ax - 1);
     int64_t pos = 0;
     for (int64_t o = 0; o < outer; o++)
@@ -367,6 +381,8 @@ static bool fold_transpose(Imp *imp, const Onnx__NodeProto *n, OTensor *x)
     for (int d = 0; d < k; d++)
         od[d] = x->dims[perm[d]];
     CTensor *c = new_like(imp, x->c->type, k, od);
+    if (!c)
+        return false;
     for (int64_t e = 0; e < c->numel; e++) {
         int64_t f = e, off = 0;
         for (int d = k - 1; d >= 0; d--) {
@@ -416,6 +432,8 @@ bool cv_shape(Imp *imp, const Onnx__NodeProto *n)
     end = end < 0 ? 0 : end > r ? r : end;
     int64_t len = end > start ? end - start : 0;
     CTensor *c = new_like(imp, OT_INT64, 1, &len);
+    if (!c)
+        return false;
     for (int64_t i = 0; i < len; i++)
         c->i[i] = x->dims[start + i];
     OTensor *out = node_out(imp, n, 0);
@@ -454,6 +472,8 @@ bool cv_gather(Imp *imp, const Onnx__NodeProto *n)
     for (int d = ax + 1; d < x->rank; d++)
         od[k++] = x->dims[d];
     CTensor *c = new_like(imp, x->c->type, r, od);
+    if (!c)
+        return false;
     int64_t outer = dims_numel(x->dims, ax), inner = dims_numel(x->dims + ax + 1, x->rank - ax - 1);
     int64_t dim = x->dims[ax], pos = 0;
     for (int64_t o = 0; o < outer; o++)
@@ -547,6 +567,8 @@ bool cv_slice(Imp *imp, const Onnx__NodeProto *n)
         st[a] = s;
     }
     CTensor *c = new_like(imp, x->c->type, x->rank, od);
+    if (!c)
+        return false;
     int64_t istr[QNN_MAX_RANK], s = 1;
     for (int d = x->rank - 1; d >= 0; d--)
         istr[d] = s, s *= x->dims[d];
@@ -600,6 +622,8 @@ bool cv_cast(Imp *imp, const Onnx__NodeProto *n)
         return true;
     }
     CTensor *c = new_like(imp, to, x->rank, x->dims);
+    if (!c)
+        return false;
     for (int64_t k = 0; k < c->numel; k++) {
         if (c->f) {
             double v = ct_f(x->c, k);
@@ -666,6 +690,8 @@ bool cv_constant_of_shape(Imp *imp, const Onnx__NodeProto *n)
         }
     }
     CTensor *c = new_like(imp, value.type, (int)s->c->numel, dims);
+    if (!c)
+        return false;
     for (int64_t k = 0; k < c->numel; k++)
         copy_elem(c, k, &value, 0);
     OTensor *out = node_out(imp, n, 0);
@@ -689,18 +715,26 @@ bool cv_constant(Imp *imp, const Onnx__NodeProto *n)
         }
     } else if ((a = attr_get(n, "value_float")) && a->has_f) {
         c = new_like(imp, OT_FLOAT, 0, NULL);
+        if (!c)
+            return false;
         c->f[0] = a->f;
     } else if ((a = attr_get(n, "value_floats"))) {
         int64_t len = (int64_t)a->n_floats;
         c = new_like(imp, OT_FLOAT, 1, &len);
+        if (!c)
+            return false;
         for (int64_t i = 0; i < len; i++)
             c->f[i] = a->floats[i];
     } else if ((a = attr_get(n, "value_int")) && a->has_i) {
         c = new_like(imp, OT_INT64, 0, NULL);
+        if (!c)
+            return false;
         c->i[0] = a->i;
     } else if ((a = attr_get(n, "value_ints"))) {
         int64_t len = (int64_t)a->n_ints;
         c = new_like(imp, OT_INT64, 1, &len);
+        if (!c)
+            return false;
         for (int64_t i = 0; i < len; i++)
             c->i[i] = a->ints[i];
     } else {

@@ -39,6 +39,16 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
+/* The most memory the tensors of one model may need, in bytes: the sum of
+ * type_nbytes over its inputs, constants and node results, which bounds
+ * what the interpreter and the compiler allocate for them.  The parser and
+ * the ONNX importer check it as they meet each tensor, before allocating
+ * its data, so an absurd model is an error, not an out-of-memory death
+ * (docs/robustness.md).  Set from --max-memory or [limits] max_memory. */
+#define QNN_DEFAULT_MAX_MEMORY (INT64_C(4) << 30)
+void qnn_set_max_memory(int64_t bytes);
+int64_t qnn_max_memory(void);
+
 /* Reads a whole file; returns NULL and sets errno on failure.  The buffer
  * is NUL-terminated; *len excludes the terminator.  Caller frees. */
 char *read_file(const char *path, size_t *len);

@@ -41,6 +41,9 @@ typedef struct Parser {
     char *sidecar_path;
     char *sidecar_data;
     size_t sidecar_len;
+
+    /* Bytes of every tensor type read so far, against qnn_max_memory(). */
+    int64_t tensor_bytes;
 } Parser;
 
 /* ---------------------------------------------------------------- errors */
@@ -420,8 +423,16 @@ static TensorType parse_type(Parser *P)
         } while (accept(P, ','));
         expect(P, ']', "after the dimensions");
     }
-    if (type_nbytes(&t) < 0)
+    int64_t nbytes = type_nbytes(&t);
+    if (nbytes < 0)
         fail_at(P, type_loc, "tensor size overflows int64");
+    /* Every type read declares one tensor, checked before its data (a
+     * constant's) is read: the limit holds before any allocation. */
+    if (nbytes > qnn_max_memory() - P->tensor_bytes)
+        fail_at(P, type_loc, "the graph's tensors need more than the memory limit of %lld bytes "
+                "(this one has %lld; raise it with --max-memory or [limits] max_memory)",
+                (long long)qnn_max_memory(), (long long)nbytes);
+    P->tensor_bytes += nbytes;
     if (is_word(&P->tok, "q"))
         parse_quant(P, &t);
     return t;

@@ -49,6 +49,10 @@ char *xstrdup(const char *s)
     return memcpy(xmalloc(n), s, n);
 }
 
+static int64_t max_memory = QNN_DEFAULT_MAX_MEMORY;
+void qnn_set_max_memory(int64_t bytes) { max_memory = bytes > 0 ? bytes : QNN_DEFAULT_MAX_MEMORY; }
+int64_t qnn_max_memory(void) { return max_memory; }
+
 char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

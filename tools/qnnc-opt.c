@@ -311,6 +311,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    qnn_set_max_memory(cfg.limits.max_memory);
     PassContext ctx = {.cfg = &cfg};
     const char *file = strcmp(o.input, "-") ? o.input : "<stdin>";
     size_t len;

@@ -27,6 +27,7 @@ static const char usage[] =
     "  --batch N           ONNX: the value of a symbolic batch dimension (default 1)\n"
     "  --layout=nhwc       ONNX: 4-D inputs and outputs in NHWC instead of the model's NCHW\n"
     "  --print             print every output as text on stdout\n"
+    "  --max-memory=BYTES  reject a model whose tensors need more (default 4 GiB)\n"
     "  --no-verify         skip the verifier (for debugging the verifier itself)\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
+            free(in_files);
+            free(out_files);
             return 0;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--output")) {
             if (++i == argc)
@@ -125,6 +128,12 @@ int main(int argc, char **argv)
             iopts.layout = LAYOUT_NHWC;
         } else if (!strcmp(a, "--layout=model") || !strcmp(a, "--layout=nchw")) {
             iopts.layout = LAYOUT_MODEL;
+        } else if (!strncmp(a, "--max-memory=", 13)) {
+            char *end;
+            long long b = strtoll(a + 13, &end, 10);
+            if (b < 1 || *end || end == a + 13)
+                usage_error("%s needs a positive number of bytes", "--max-memory");
+            qnn_set_max_memory(b);
         } else if (!strcmp(a, "--print")) {
             print = true;
         } else if (!strcmp(a, "--no-verify")) {

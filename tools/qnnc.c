@@ -50,6 +50,8 @@ static const char usage[] =
     "  -mattr=+F1,-F2,...      target features\n"
     "  -O0, -O1, -O2, -O3      optimization level (default -O2)\n"
     "  --weights=MODE          embedded (default) or external\n"
+    "  --max-memory=BYTES      reject a model whose tensors need more (default 4 GiB;\n"
+    "                          [limits] max_memory, docs/robustness.md)\n"
     "  --cc=COMMAND            C compiler for --emit=exe (default: the target's\n"
     "                          qnn-cc from this build, see docs/runtime.md)\n"
     "  --print-memory-plan     print the scratch offset of every intermediate\n"
@@ -93,6 +95,7 @@ typedef struct Args {
     int layout;            /* -1: not given */
     int weights;           /* -1: not given */
     int opt_level;
+    int64_t max_memory;    /* 0: not given */
 } Args;
 
 QNN_NORETURN static void usage_error(const char *fmt, ...) QNN_PRINTF(1, 2);
@@ -152,7 +155,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--cc", "--print-memory-plan", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--cc", "--print-memory-plan", "--max-memory", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -266,6 +269,13 @@ static Args parse_args(int argc, char **argv)
             if (errno || end == v || *end || b < 1 || b > INT32_MAX)
                 usage_error("--batch must be an integer from 1 to %d, not '%s'", INT32_MAX, v);
             o.batch = b;
+        } else if ((v = flag_value(a, "--max-memory"))) {
+            char *end;
+            errno = 0;
+            long long b = strtoll(v, &end, 10);
+            if (errno || end == v || *end || b < 1)
+                usage_error("--max-memory must be a positive number of bytes, not '%s'", v);
+            o.max_memory = b;
         } else if ((v = flag_value(a, "--input-layout"))) {
             o.layout = parse_enum_flag("--input-layout", v, config_layout_names);
         } else if ((v = flag_value(a, "--target"))) {
@@ -301,6 +311,9 @@ static Args parse_args(int argc, char **argv)
 /* Command-line flags win over the file. */
 static void apply_flags(const Args *o, QnncConfig *cfg)
 {
+    if (o->max_memory)
+        cfg->limits.max_memory = o->max_memory;
+    qnn_set_max_memory(cfg->limits.max_memory);
     if (o->model)
         config_set_string(&cfg->model.path, o->model);
     if (o->name)
