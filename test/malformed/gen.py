@@ -1,0 +1,387 @@
+#!/usr/bin/python3
+"""Generates the malformed-input corpus under Inputs/ and its lit tests.
+
+usage: gen.py            (rewrites Inputs/ and the *.test files beside it)
+
+Every case is one file with one defect, and the one-line diagnostic qnnc
+must give for it (the CASES tables below: name, contents, message).  The
+binary files (ONNX, .npy, .pb, IDX) are built here with python3-onnx and
+NumPy; the generated files and tests are committed, so rerun this script
+after changing it.  Each format gets one lit file, FORMAT.test, with one
+RUN line per case:  not TOOL FILE 2>&1 | FileCheck (exit status 1, that
+one error and no other, never a crash -- in the sanitizer build, no memory
+error or leak either).
+"""
+import gzip
+import io
+import os
+import shutil
+import struct
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INPUTS = os.path.join(HERE, "Inputs")
+
+# ---------------------------------------------------------------- ONNX
+
+
+def vi(name, shape, t=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, t, shape)
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, name="g"):
+    g = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
+def relu_model():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])])
+
+
+def tensor(name, dims, dtype=TensorProto.FLOAT, raw=None, floats=None):
+    t = TensorProto()
+    t.name = name
+    t.data_type = dtype
+    t.dims.extend(dims)
+    if raw is not None:
+        t.raw_data = raw
+    if floats is not None:
+        t.float_data.extend(floats)
+    return t
+
+
+def add_with_init(init, x_shape=(1, 4)):
+    """y = x + w with the initializer INIT as w."""
+    return model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", list(x_shape))],
+                 [vi("y", list(x_shape))], [init])
+
+
+def conv(attrs, x=(1, 1, 4, 4), w=(1, 1, 3, 3), y=(1, 1, 2, 2)):
+    wt = numpy_helper.from_array(np.ones(w, np.float32), "w")
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)], [vi("x", list(x))],
+                 [vi("y", list(y))], [wt])
+
+
+def unary(op, attrs, x=(1, 4), y=(1, 4), opset=13):
+    return model([helper.make_node(op, ["x"], ["y"], name="n", **attrs)], [vi("x", list(x))], [vi("y", list(y))],
+                 opset=opset)
+
+
+def with_attr(op, attr, x=(2, 3), y=(2, 3)):
+    """OP with a hand-made AttributeProto (for types helper.make_node would not produce)."""
+    n = helper.make_node(op, ["x"], ["y"], name="n")
+    n.attribute.append(attr)
+    return model([n], [vi("x", list(x))], [vi("y", list(y))])
+
+
+def onnx_cases():
+    relu = relu_model()
+    m = onnx.ModelProto()
+    m.ir_version = 8
+    m.opset_import.append(helper.make_opsetid("", 13))
+    no_graph = m.SerializeToString()
+
+    float_attr = helper.make_attribute("axis", 1.5)
+    cyc = model([helper.make_node("Relu", ["b"], ["a"], name="first"), helper.make_node("Relu", ["a"], ["b"], name="second"),
+                 helper.make_node("Add", ["x", "a"], ["y"], name="out")], [vi("x", [1, 4])], [vi("y", [1, 4])])
+    selfloop = model([helper.make_node("Add", ["x", "s"], ["s"], name="loop"), helper.make_node("Relu", ["s"], ["y"], name="r")],
+                     [vi("x", [1, 4])], [vi("y", [1, 4])])
+    dup_init = model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+                     [numpy_helper.from_array(np.ones((1, 4), np.float32), "w"),
+                      numpy_helper.from_array(np.zeros((1, 4), np.float32), "w")])
+    dup_out = model([helper.make_node("Relu", ["x"], ["y"], name="a"), helper.make_node("Sigmoid", ["x"], ["y"], name="b")],
+                    [vi("x", [1, 4])], [vi("y", [1, 4])])
+    undefined = model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])])
+    no_out = model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [])
+    out_undef = model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("nowhere", [1, 4])])
+    gemm = model([helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")], [vi("x", [1, 4])], [vi("y", [1, 3])],
+                 [numpy_helper.from_array(np.ones((5, 3), np.float32), "w")])
+    shape = numpy_helper.from_array(np.array([5, 5], np.int64), "shape")
+    reshape = model([helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")], [vi("x", [2, 3])], [vi("y", [5, 5])], [shape])
+    shape2 = numpy_helper.from_array(np.array([-1, -1], np.int64), "shape")
+    reshape2 = model([helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")], [vi("x", [2, 3])], [vi("y", [2, 3])], [shape2])
+    concat = model([helper.make_node("Concat", ["x", "x"], ["y"], name="cat", axis=4)], [vi("x", [2, 3])], [vi("y", [4, 3])])
+    q_scale0 = model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], name="q")], [vi("x", [1, 4])],
+                     [vi("y", [1, 4], TensorProto.INT8)],
+                     [numpy_helper.from_array(np.array(0.0, np.float32), "s"), numpy_helper.from_array(np.array(0, np.int8), "z")])
+    q_nan = model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], name="q")], [vi("x", [1, 4])],
+                  [vi("y", [1, 4], TensorProto.INT8)],
+                  [numpy_helper.from_array(np.array(np.nan, np.float32), "s"), numpy_helper.from_array(np.array(0, np.int8), "z")])
+    str_input = model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4], TensorProto.STRING)], [vi("y", [1, 4])])
+    no_shape_in = model([helper.make_node("Relu", ["x"], ["y"], name="r")], [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
+                        [vi("y", [1, 4])])
+    unknown_domain = onnx.load_from_string(relu)
+    unknown_domain.graph.node[0].domain = "com.example"
+    unknown_domain = unknown_domain.SerializeToString()
+    new_opset = model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])], opset=99)
+    ext = tensor("w", [1, 4])
+    ext.data_location = TensorProto.EXTERNAL
+    ext.external_data.add(key="location", value="no-such-weights.bin")
+    ext2 = tensor("w", [1, 4])
+    ext2.data_location = TensorProto.EXTERNAL
+    ext2.external_data.add(key="location", value="model.qir")
+    ext2.external_data.add(key="offset", value="-8")
+    return [
+        ("empty.onnx", b"", "not a valid ONNX model (it has no graph)"),
+        ("truncated-header.onnx", relu[:5], "not a valid ONNX model (protobuf parse failed)"),
+        ("truncated-half.onnx", relu[:len(relu) // 2], "not a valid ONNX model (protobuf parse failed)"),
+        ("garbage.onnx", bytes(range(255, 0, -3)) * 4, "not a valid ONNX model (protobuf parse failed)"),
+        ("text.onnx", b"ir_version: 8\ngraph { name: 'g' }\n", "not a valid ONNX model (protobuf parse failed)"),
+        ("no-graph.onnx", no_graph, "not a valid ONNX model (it has no graph)"),
+        ("negative-dim-input.onnx", unary("Relu", {}, x=(1, -3), y=(1, -3)), "graph input 'x': dimension 1 is symbolic or unknown; only the batch dimension (0) may be"),
+        ("huge-dim-input.onnx", unary("Relu", {}, x=(1 << 40, 1 << 30), y=(1 << 40, 1 << 30)), "graph input 'x': element count overflows"),
+        ("overflow64-init.onnx", add_with_init(tensor("w", [1 << 32, 1 << 32, 1 << 32], raw=b"")),
+         "tensor 'w': element count of shape overflows (more than 2147483648 elements)"),
+        ("negative-dim-init.onnx", add_with_init(tensor("w", [4, -1], raw=b"")), "tensor 'w': dimension 1 is negative (-1)"),
+        ("rank7-init.onnx", add_with_init(tensor("w", [1] * 7, raw=b"\0" * 4)), "tensor 'w': rank 7 exceeds the maximum of 6"),
+        ("short-raw-data.onnx", add_with_init(tensor("w", [1, 4], raw=b"\0" * 15)),
+         "tensor 'w': raw_data has 15 bytes but shape and type need 16"),
+        ("float-data-count.onnx", add_with_init(tensor("w", [1, 4], floats=[1, 2, 3])),
+         "tensor 'w': float_data has 3 elements but the shape has 4"),
+        ("float16-init.onnx", add_with_init(tensor("w", [1, 4], TensorProto.FLOAT16, raw=b"\0" * 8)),
+         "tensor 'w': element type FLOAT16 (10) is not supported"),
+        ("external-missing.onnx", add_with_init(ext), "tensor 'w': cannot open external data file '{{.*}}/no-such-weights.bin': No such file or directory"),
+        ("external-negative-offset.onnx", add_with_init(ext2), "tensor 'w': external data offset '-8' is not a number"),
+        ("undefined-input.onnx", undefined, "node 'add' (Add): input 'ghost' is not defined by any node, graph input or initializer (missing initializer?)"),
+        ("duplicate-output.onnx", dup_out, "node 'b' (Sigmoid): output 'y' is already produced by node 'a'"),
+        ("duplicate-initializer.onnx", dup_init, "tensor name 'w' is defined more than once"),
+        ("cycle.onnx", cyc, "the graph has a cycle through node 'first' (Relu)"),
+        ("self-loop.onnx", selfloop, "the graph has a cycle through node 'loop' (Add)"),
+        ("unknown-op.onnx", unary("FooBar", {}), "node 'n' (FooBar, opset 13): unsupported op"),
+        ("unknown-domain.onnx", unknown_domain, "node 'r' (Relu, domain com.example): unsupported op"),
+        ("opset-99.onnx", new_opset, "opset 99 is not supported (qnnc imports opsets up to 17)"),
+        ("no-outputs.onnx", no_out, "the graph has no outputs"),
+        ("undefined-output.onnx", out_undef, "graph output 'nowhere' is not produced by any node"),
+        ("string-input.onnx", str_input, "graph input 'x' has element type STRING, which qnnc does not support (supported: FLOAT, UINT8, INT8, INT16, INT32)"),
+        ("no-shape-input.onnx", no_shape_in, "graph input 'x' has no shape; qnnc needs static shapes"),
+        ("conv-group-zero.onnx", conv({"group": 0}), "node 'conv' (Conv): weights [1,1,...] do not fit 1 input channels in 0 groups"),
+        ("conv-negative-pads.onnx", conv({"pads": [-1, -1, -1, -1]}), "node 'conv' (Conv): kernel, strides and dilations must be positive and pads non-negative (and all below 2^24)"),
+        ("conv-zero-stride.onnx", conv({"strides": [0, 0]}), "node 'conv' (Conv): kernel, strides and dilations must be positive and pads non-negative (and all below 2^24)"),
+        ("conv-kernel-too-big.onnx", conv({}, x=(1, 1, 2, 2), y=(1, 1, 1, 1)), "node 'conv' (Conv): the kernel (extent 3) is larger than the padded input (2)"),
+        ("conv-dilation-huge.onnx", conv({"dilations": [1 << 62, 1 << 62]}), "node 'conv' (Conv): kernel, strides and dilations must be positive and pads non-negative (and all below 2^24)"),
+        ("maxpool-zero-kernel.onnx", unary("MaxPool", {"kernel_shape": [0, 0]}, x=(1, 1, 4, 4), y=(1, 1, 4, 4)),
+         "node 'n' (MaxPool): kernel, strides and dilations must be positive and pads non-negative (and all below 2^24)"),
+        ("softmax-axis.onnx", unary("Softmax", {"axis": 5}, x=(2, 3), y=(2, 3)), "node 'n' (Softmax): axis 5 is out of range for rank 2"),
+        ("softmax-float-axis.onnx", with_attr("Softmax", float_attr), "node 'n' (Softmax): attribute 'axis' must be INT, not FLOAT"),
+        ("transpose-perm.onnx", unary("Transpose", {"perm": [0, 0]}, x=(2, 3), y=(2, 3)), "node 'n' (Transpose): perm is not a permutation"),
+        ("gemm-mismatch.onnx", gemm, "node 'fc' (Gemm): A' has 4 columns but B' has 5 rows"),
+        ("reshape-count.onnx", reshape, "node 'rs' (Reshape): cannot reshape 6 elements into 25"),
+        ("reshape-two-minus-one.onnx", reshape2, "node 'rs' (Reshape): the shape has more than one -1"),
+        ("concat-axis.onnx", concat, "node 'cat' (Concat): axis 4 is out of range for rank 2"),
+        ("quantize-zero-scale.onnx", q_scale0, "node 'q' (QuantizeLinear): scale 0 (entry 0) must be finite and positive"),
+        ("quantize-nan-scale.onnx", q_nan, "node 'q' (QuantizeLinear): scale nan (entry 0) must be finite and positive"),
+    ]
+
+# ---------------------------------------------------------------- textual IR
+
+QIR_OK = b"graph @g {\n  input %x : f32[2,3]\n  %y = relu(%x) : f32[2,3]\n  output %y\n}\n"
+
+
+def qir(body):
+    return ("graph @g {\n" + body + "}\n").encode()
+
+
+def qir_cases():
+    return [
+        ("empty.qir", b"", "expected 'graph'"),
+        ("truncated.qir", QIR_OK[:40], "expected an op name"),
+        ("binary.qir", b"\x00\xff\xfe graph", "unexpected NUL byte"),
+        ("unknown-op.qir", qir("  input %x : f32[2]\n  %y = frobnicate(%x) : f32[2]\n  output %y\n"), "unknown op 'frobnicate'"),
+        ("arity.qir", qir("  input %x : f32[2]\n  %y = add(%x) : f32[2]\n  output %y\n"), "op 'add' expects 2 operands but got 1"),
+        ("negative-dim.qir", qir("  input %x : f32[2,-3]\n  output %x\n"), "negative dimension -3"),
+        ("overflow64-dims.qir", qir("  input %x : i8[4294967296,4294967296,4294967296]\n  output %x\n"), "tensor size overflows int64"),
+        ("rank7.qir", qir("  input %x : f32[1,1,1,1,1,1,1]\n  output %x\n"), "tensor rank exceeds the maximum of 6"),
+        ("undefined-value.qir", qir("  input %x : f32[2]\n  %y = add(%x, %ghost) : f32[2]\n  output %y\n"), "use of undefined value '%ghost'"),
+        ("redefined-value.qir", qir("  input %x : f32[2]\n  %x = relu(%x) : f32[2]\n  output %x\n"), "redefinition of value '%x'"),
+        ("use-before-def.qir", qir("  input %x : f32[2]\n  %a = relu(%b) : f32[2]\n  %b = relu(%a) : f32[2]\n  output %b\n"),
+         "use of undefined value '%b'"),
+        ("conv-stride-zero.qir", qir("  input %x : f32[1,4,4,1]\n  const %w : f32[1,1,1,1] = [1.0]\n"
+                                     "  %y = conv2d(%x, %w) {strides=[0, 0]} : f32[1,4,4,1]\n  output %y\n"), "conv2d: strides[0] is 0; strides must be positive"),
+        ("const-count.qir", qir("  const %w : f32[4] = [1.0, 2.0]\n  output %w\n"), "constant 'w' has 2 elements but its type has 4"),
+        ("const-out-of-range.qir", qir("  const %w : i8[2] = [1, 300]\n  output %w\n"), "value 300 is out of range for i8"),
+        ("verify-shape.qir", qir("  input %x : f32[2,3]\n  %y = relu(%x) : f32[3,2]\n  output %y\n"), "relu: result shape [3,2] does not match the expected [2,3]"),
+        ("conv-group-zero.qir", qir("  input %x : f32[1,4,4,1]\n  const %w : f32[1,1,1,1] = [1.0]\n"
+                                   "  %y = conv2d(%x, %w) {group=0} : f32[1,4,4,1]\n  output %y\n"), "conv2d: group is 0; it must be at least 1"),
+        ("zero-scale.qir", qir("  input %x : i8[2] q(0.0, 0)\n  output %x\n"), "%x: scale 0 (entry 0) must be finite and positive"),
+        ("nan-scale.qir", qir("  input %x : i8[2] q(nan, 0)\n  output %x\n"), "%x: scale nan (entry 0) must be finite and positive"),
+        ("zero-point-range.qir", qir("  input %x : i8[2] q(0.5, 300)\n  output %x\n"), "%x: zero point 300 (entry 0) is outside the i8 range [-128, 127]"),
+        ("unterminated-string.qir", qir('  const %w : f32[4] = file("weights.bin\n  output %w\n'), "unterminated string"),
+        ("missing-sidecar.qir", qir('  const %w : f32[4] = file("no-such-sidecar.bin", offset=0)\n  output %w\n'),
+         "cannot read sidecar file '{{.*}}/no-such-sidecar.bin': No such file or directory"),
+        ("huge-sidecar-offset.qir", qir('  const %w : f32[4] = file("../model.qir", offset=9223372036854775807)\n  output %w\n'),
+         "sidecar file '{{.*}}/model.qir' is too short: 16 bytes at offset 9223372036854775807, but it has 74 bytes"),
+        ("no-output.qir", qir("  input %x : f32[2]\n"), "graph '@g' has no output statement"),
+        ("huge-int.qir", qir("  input %x : f32[99999999999999999999999]\n  output %x\n"), "integer literal is out of range"),
+    ]
+
+# ---------------------------------------------------------------- TOML
+
+
+def toml_cases():
+    return [
+        ("syntax.toml", b"[model\nbatch = 1\n", "TOML syntax error in table header: expected ']', saw '\\n'"),
+        ("binary.toml", b"\x00\x01\x02\xff\xfe", "TOML syntax error: Encountered invalid utf-8 sequence"),
+        ("bad-utf8.toml", b"[model]\nname = \"\xc3\x28\"\n", "TOML syntax error: Encountered invalid utf-8 sequence"),
+        ("batch-string.toml", b"[model]\nbatch = \"4\"\n", "'batch' must be an integer, not a string"),
+        ("batch-negative.toml", b"[model]\nbatch = -4\n", "'batch' must be at least 1, not -4"),
+        ("batch-overflow.toml", b"[model]\nbatch = 99999999999999999999999\n", "TOML syntax error in decimal integer: '99999999999999999999999' is not representable in 64 bits"),
+        ("unknown-key.toml", b"[model]\nbatchsize = 1\n", "unknown key 'batchsize' in [model]"),
+        ("unknown-section.toml", b"[modle]\nbatch = 1\n", "unknown section [modle]; did you mean [model]?"),
+        ("duplicate-key.toml", b"[model]\nbatch = 1\nbatch = 2\n", "TOML syntax error in key-value pair: cannot redefine existing integer 'batch'"),
+        ("emit-unknown.toml", b"[output]\nemit = [\"elf\"]\n", "each entry of 'emit' must be one of \"obj\", \"asm\", \"llvm\", \"qir\", \"header\" or \"exe\", not \"elf\""),
+        ("percentile-range.toml", b"[calibration]\npercentile = 150.0\n", "'percentile' must be in the range (0, 100], not 150"),
+        ("percentile-nan.toml", b"[calibration]\npercentile = nan\n", "'percentile' must be in the range (0, 100], not nan"),
+        ("dataset-int.toml", b"[calibration]\ndataset = 5\n", "'dataset' must be a string or an array of strings, not an integer"),
+        ("tile-negative.toml", b"[passes]\ntile_m = -1\n", "'tile_m' must be between 1 and 65536, not -1"),
+        ("override-no-node.toml", b"[[quantization.override]]\ndtype = \"f32\"\n", "[[quantization.override]] needs a 'node' key"),
+        ("model-table-array.toml", b"[[model]]\nbatch = 1\n", "'model' must be a table ([model]), not an array"),
+        ("max-memory-string.toml", b"[limits]\nmax_memory = \"lots\"\n", "'max_memory' must be an integer, not a string"),
+        ("max-memory-zero.toml", b"[limits]\nmax_memory = 0\n", "'max_memory' must be at least 1, not 0"),
+    ]
+
+# ---------------------------------------------------------------- .npy (for f32[2,3])
+
+
+def npy_bytes(arr, **kw):
+    b = io.BytesIO()
+    np.save(b, arr, **kw)
+    return b.getvalue()
+
+
+def npy_with_header(header, data=b"", version=1):
+    h = header.encode()
+    if version == 1:
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + data
+    return b"\x93NUMPY\x02\x00" + struct.pack("<I", len(h)) + h + data
+
+
+def npy_cases():
+    good = npy_bytes(np.zeros((2, 3), np.float32))
+    hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }"
+    return [
+        ("empty.npy", b"", "not a .npy file (bad magic)"),
+        ("bad-magic.npy", b"\x93NUMPZ" + good[6:], "not a .npy file (bad magic)"),
+        ("truncated-header.npy", good[:20], "truncated header"),
+        ("truncated-data.npy", good[:-4], "file is shorter than its shape says"),
+        ("header-len-beyond-file.npy", b"\x93NUMPY\x01\x00\xff\xff{'descr'", "truncated header"),
+        ("v2-header-len-huge.npy", b"\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr'", "truncated header"),
+        ("bad-version.npy", b"\x93NUMPY\x09\x00" + good[8:], "unsupported .npy version"),
+        ("complex.npy", npy_bytes(np.zeros((2, 3), np.complex64)), "element type does not match: expected f32[2,3]"),
+        ("object.npy", npy_with_header("{'descr': '|O', 'fortran_order': False, 'shape': (2, 3), }"), "element type does not match: expected f32[2,3]"),
+        ("fortran.npy", npy_bytes(np.asfortranarray(np.zeros((2, 3), np.float32))), "Fortran-order arrays are not supported; save with order='C'"),
+        ("wrong-shape.npy", npy_bytes(np.zeros((3, 2), np.float32)), "shape does not match: expected f32[2,3]"),
+        ("wrong-dtype.npy", npy_bytes(np.zeros((2, 3), np.int16)), "element type does not match: expected f32[2,3]"),
+        ("big-endian.npy", npy_bytes(np.zeros((2, 3), ">f4")), "element type does not match: expected f32[2,3]"),
+        ("negative-shape.npy", npy_with_header(hdr % "(2, -3)", b"\0" * 24), "header has a malformed or unsupported 'shape'"),
+        ("overflow64-shape.npy", npy_with_header(hdr % "(4294967296, 4294967296, 4294967296)"), "shape does not match: expected f32[2,3]"),
+        ("huge-dim.npy", npy_with_header(hdr % "(99999999999999999999999, 3)"), "header has a malformed or unsupported 'shape'"),
+        ("garbage-dict.npy", npy_with_header("{{{{{{{{{{{{{{{{", b"\0" * 24), "header has no 'descr'"),
+        ("no-descr.npy", npy_with_header("{'fortran_order': False, 'shape': (2, 3), }", b"\0" * 24), "header has no 'descr'"),
+    ]
+
+# ---------------------------------------------------------------- ONNX TensorProto .pb (for f32[2,3])
+
+
+def pb_cases():
+    t = numpy_helper.from_array(np.zeros((2, 3), np.float32), "x").SerializeToString()
+    ext = tensor("x", [2, 3])
+    ext.data_location = TensorProto.EXTERNAL
+    ext.external_data.add(key="location", value="x.bin")
+    return [
+        ("garbage.pb", b"\xff" * 16, "not a valid ONNX TensorProto (protobuf parse failed)"),
+        ("truncated.pb", t[:len(t) - 5], "not a valid ONNX TensorProto (protobuf parse failed)"),
+        ("wrong-dtype.pb", numpy_helper.from_array(np.zeros((2, 3), np.int16), "x").SerializeToString(), "element type does not match: expected f32[2,3], got INT16 with 2 dimensions"),
+        ("wrong-shape.pb", numpy_helper.from_array(np.zeros((3, 2), np.float32), "x").SerializeToString(), "shape does not match: expected f32[2,3], got FLOAT with 2 dimensions"),
+        ("short-raw.pb", tensor("x", [2, 3], raw=b"\0" * 23).SerializeToString(), "tensor 'x': raw_data has 23 bytes but shape and type need 24"),
+        ("negative-dim.pb", tensor("x", [2, -3], raw=b"").SerializeToString(), "tensor 'x': dimension 1 is negative (-3)"),
+        ("overflow64.pb", tensor("x", [1 << 40, 1 << 40], raw=b"").SerializeToString(), "tensor 'x': element count of shape overflows (more than 2147483648 elements)"),
+        ("huge-no-data.pb", tensor("x", [1 << 15, 1 << 15], raw=b"").SerializeToString(), "tensor 'x': raw_data has 0 bytes but shape and type need 4294967296"),
+        ("external.pb", ext.SerializeToString(), "tensor 'x': external data is not allowed here"),
+        ("undefined-type.pb", tensor("x", [2, 3], TensorProto.UNDEFINED, raw=b"\0" * 24).SerializeToString(),
+         "tensor 'x': element type UNDEFINED (0) is not supported"),
+    ]
+
+# ---------------------------------------------------------------- IDX (for f32[1,2,2,1])
+
+
+def idx(code, dims, payload=b""):
+    return struct.pack(">BBBB", 0, 0, code, len(dims)) + b"".join(struct.pack(">I", d) for d in dims) + payload
+
+
+def idx_cases():
+    ok = idx(0x08, [3, 2, 2], bytes(range(12)))
+    return [
+        ("empty.idx", b"", "truncated IDX file: no complete header"),
+        ("bad-magic.idx", b"\x01\x02" + ok[2:], "not an IDX file: bad magic 0x01020803 (expected 0x00000TRR: type 08, 09, 0b, 0c, 0d or 0e, rank >= 1)"),
+        ("bad-type.idx", idx(0x07, [3, 2, 2], bytes(12)), "not an IDX file: bad magic 0x00000703 (expected 0x00000TRR: type 08, 09, 0b, 0c, 0d or 0e, rank >= 1)"),
+        ("rank-zero.idx", idx(0x08, []), "not an IDX file: bad magic 0x00000800 (expected 0x00000TRR: type 08, 09, 0b, 0c, 0d or 0e, rank >= 1)"),
+        ("truncated-dims.idx", ok[:9], "truncated IDX file: no complete header"),
+        ("short-data.idx", ok[:-5], "truncated IDX file: the header promises 3 samples of 2x2 but the data ends after 1"),
+        ("huge-count.idx", idx(0x08, [0xFFFFFFFF, 2, 2], bytes(8)), "truncated IDX file: the header promises 4294967295 samples of 2x2 but the data ends after 2"),
+        ("overflow-sample.idx", idx(0x0E, [1, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF]), "IDX sample size overflows"),
+        ("no-samples.idx", idx(0x08, [0, 2, 2]), "the IDX file holds no samples"),
+        ("wrong-sample.idx", idx(0x08, [2, 3, 3], bytes(18)), "one sample is 3x3 (9 elements) but input '%x' is f32[1,2,2,1] (4 elements)"),
+        ("corrupt.idx.gz", b"\x1f\x8b\x08\x00" + b"\xff" * 20, "corrupt gzip data: {{.*}}corrupt.idx.gz: invalid block type"),
+        ("truncated.idx.gz", gzip.compress(ok, mtime=0)[:-12], "truncated IDX file: the header promises 3 samples of 2x2 but the data ends after 2"),
+        ("gzip-short-data.idx.gz", gzip.compress(ok[:-5], mtime=0), "truncated IDX file: the header promises 3 samples of 2x2 but the data ends after 1"),
+    ]
+
+
+FORMATS = [
+    # name, cases, RUN command (FILE: the input), what the lit file says
+    ("onnx", onnx_cases, "not qnnc FILE --emit=qir -o %t.qir",
+     "ONNX models: truncated, wrong types, absurd and negative dimensions, element counts\n"
+     "# overflowing 64 bits, missing or duplicated tensors, cycles, unknown ops, bad attributes."),
+    ("qir", qir_cases, "not qnnc FILE --emit=qir -o %t.qir",
+     "Textual IR: truncated, binary, unknown ops, bad shapes, types, values, constants, sidecars."),
+    ("toml", toml_cases, "not qnnc --config FILE --print-config",
+     "TOML compile configurations: syntax, wrong types and keys, values out of range."),
+    ("npy", npy_cases, "not qnnc-run %S/Inputs/model.qir --input FILE --print",
+     ".npy inputs for an f32[2,3] input: truncated, bad header, wrong or unsupported types and shapes."),
+    ("pb", pb_cases, "not qnnc-run %S/Inputs/model.qir --input FILE --print",
+     "ONNX TensorProto (.pb) inputs for an f32[2,3] input."),
+    ("idx", idx_cases, "not qnnc-opt %S/Inputs/img.qir --config=FILE.toml --passes=calibrate",
+     "IDX calibration data (plain and gzip) for an f32[1,2,2,1] input, through the calibrate pass."),
+]
+
+
+def main():
+    if os.path.isdir(INPUTS):
+        shutil.rmtree(INPUTS)
+    os.makedirs(INPUTS)
+    with open(os.path.join(INPUTS, "model.qir"), "wb") as f:
+        f.write(QIR_OK)
+    with open(os.path.join(INPUTS, "img.qir"), "w") as f:
+        f.write("graph @img {\n  input %x : f32[1,2,2,1]\n  %r = relu(%x) : f32[1,2,2,1]\n  output %r\n}\n")
+    total = 0
+    for fmt, cases, cmd, what in FORMATS:
+        d = os.path.join(INPUTS, fmt)
+        os.makedirs(d)
+        lines = ["# Malformed %s" % what,
+                 "# Generated by gen.py (with the inputs in Inputs/%s/): edit that, not this." % fmt,
+                 "# Each input has one defect and gets one error, exit status 1, no crash.", ""]
+        for i, (name, data, msg) in enumerate(cases()):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            if fmt == "idx":
+                with open(os.path.join(d, name + ".toml"), "w") as f:
+                    f.write('[calibration]\ndataset = "%s"\nformat = "idx"\n' % name)
+            prefix = "C%d" % i
+            run = cmd.replace("FILE", "%%S/Inputs/%s/%s" % (fmt, name))
+            lines.append("# RUN: %s 2>&1 | FileCheck %%s --check-prefix=%s --implicit-check-not=error:" % (run, prefix))
+            # FileCheck reads [[...]] as a variable; messages name [[tables]].
+            msg = msg.replace("[[", "{{\\[\\[}}")
+            lines.append("# %s: %s{{(:[0-9]+:[0-9]+)?}}: error: %s" % (prefix, name.replace(".", "{{[.]}}"), msg))
+            total += 1
+        with open(os.path.join(HERE, fmt + ".test"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    print("%d malformed inputs" % total)
+
+
+if __name__ == "__main__":
+    main()
