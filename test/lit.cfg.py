@@ -14,3 +14,9 @@ path = os.pathsep.join([config.qnnc_tools_dir, config.llvm_tools_dir, config.env
 config.environment["PATH"] = path
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+
+# In the sanitizer build (QNNC_SANITIZE=ON), a memory error, undefined
+# behaviour or a leak aborts the tool: a signal, which `not` does not
+# accept, so an error test cannot pass on a sanitizer's exit status 1.
+config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:disable_coredump=1"
+config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:abort_on_error=1"
