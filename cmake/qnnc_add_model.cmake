@@ -30,6 +30,9 @@
 # toolchain file sets it (qnnc's cmake/toolchains/ do), else derived from
 # CMAKE_SYSTEM_PROCESSOR.  "riscv64-linux-gnu+v" compiles with -mattr=+v.
 #
+# The config must not set [output] header: qnnc would write the header
+# there instead of next to the object.
+#
 # NAME defaults to the model's file name with every character that is not
 # a letter, digit or '_' made '_' (qnnc's own default): fashion_mnist.onnx
 # gives fashion_mnist.o, fashion_mnist.h and fashion_mnist_run().  Give
