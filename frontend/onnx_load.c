@@ -247,6 +247,78 @@ const char *attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const
 
 /* ---------------------------------------------------------------- loading */
 
+/* protobuf-c unpacks nested messages recursively, and ONNX messages nest
+ * without bound (an attribute holds a graph whose nodes hold attributes...):
+ * 2 MB of such nesting overflows the stack.  This walks the wire format
+ * iteratively with the schema, before unpacking, and returns the depth of
+ * the deepest message, or MAX_NESTING + 1 as soon as it is exceeded.
+ * Malformed bytes end the walk early: the unpacker reports them. */
+#define MAX_NESTING 64
+
+static uint64_t read_varint(const uint8_t **p, const uint8_t *end, bool *ok)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            break;
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    *ok = false;
+    return 0;
+}
+
+static int nesting_depth(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *desc)
+{
+    struct {
+        const ProtobufCMessageDescriptor *desc;
+        const uint8_t *end;
+    } stack[MAX_NESTING + 1];
+    int depth = 0, deepest = 0;
+    const uint8_t *p = data;
+    stack[0].desc = desc;
+    stack[0].end = data + len;
+    bool ok = true;
+    while (ok) {
+        while (depth > 0 && p >= stack[depth].end)
+            depth--;
+        if (p >= stack[depth].end)
+            break;
+        uint64_t tag = read_varint(&p, stack[depth].end, &ok);
+        switch (tag & 7) {
+        case 0: read_varint(&p, stack[depth].end, &ok); break;
+        case 1: p += 8; break;
+        case 5: p += 4; break;
+        case 2: {
+            uint64_t n = read_varint(&p, stack[depth].end, &ok);
+            if (!ok || n > (uint64_t)(stack[depth].end - p))
+                return deepest;
+            const ProtobufCFieldDescriptor *f =
+                tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(stack[depth].desc, (unsigned)(tag >> 3))
+                                       : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if (depth == MAX_NESTING)
+                    return MAX_NESTING + 1;
+                depth++;
+                stack[depth].desc = f->descriptor;
+                stack[depth].end = p + n;
+                if (depth > deepest)
+                    deepest = depth;
+            } else {
+                p += n;
+            }
+            break;
+        }
+        default: return deepest; /* groups (3, 4) or garbage */
+        }
+        if (p > stack[depth].end)
+            return deepest;
+    }
+    return deepest;
+}
+
 bool onnx_load(Imp *imp)
 {
     SrcLoc loc = {.file = imp->path};
@@ -255,6 +327,11 @@ bool onnx_load(Imp *imp)
     if (!buf) {
         diag_error(loc, "cannot read file: %s", strerror(errno));
         imp->errors++;
+        return false;
+    }
+    if (nesting_depth((const uint8_t *)buf, len, &onnx__model_proto__descriptor) > MAX_NESTING) {
+        free(buf);
+        imp_error(imp, "not a valid ONNX model (messages nested more than %d deep)", MAX_NESTING);
         return false;
     }
     imp->model = onnx__model_proto__unpack(NULL, len, (const uint8_t *)buf);

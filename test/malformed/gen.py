@@ -79,6 +79,28 @@ def with_attr(op, attr, x=(2, 3), y=(2, 3)):
     return model([n], [vi("x", list(x))], [vi("y", list(y))])
 
 
+def varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def nested_graphs(depth):
+    """A model whose graph has a node with a graph attribute whose graph has
+    a node ... DEPTH times (ModelProto.graph = 7, GraphProto.node = 1,
+    NodeProto.attribute = 5, AttributeProto.g = 6).  Deep enough, it once
+    overflowed the stack of protobuf-c's recursive unpacker."""
+    def field(num, payload):
+        return varint(num << 3 | 2) + varint(len(payload)) + payload
+    g = b""
+    for _ in range(depth):
+        g = field(1, field(5, field(6, g)))
+    return field(7, g)
+
+
 def onnx_cases():
     relu = relu_model()
     m = onnx.ModelProto()
@@ -132,6 +154,7 @@ def onnx_cases():
         ("truncated-half.onnx", relu[:len(relu) // 2], "not a valid ONNX model (protobuf parse failed)"),
         ("garbage.onnx", bytes(range(255, 0, -3)) * 4, "not a valid ONNX model (protobuf parse failed)"),
         ("text.onnx", b"ir_version: 8\ngraph { name: 'g' }\n", "not a valid ONNX model (protobuf parse failed)"),
+        ("nested-too-deep.onnx", nested_graphs(1000), "not a valid ONNX model (messages nested more than 64 deep)"),
         ("no-graph.onnx", no_graph, "not a valid ONNX model (it has no graph)"),
         ("negative-dim-input.onnx", unary("Relu", {}, x=(1, -3), y=(1, -3)), "graph input 'x': dimension 1 is symbolic or unknown; only the batch dimension (0) may be"),
         ("huge-dim-input.onnx", unary("Relu", {}, x=(1 << 40, 1 << 30), y=(1 << 40, 1 << 30)), "graph input 'x': element count overflows"),
