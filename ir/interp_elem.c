@@ -228,7 +228,7 @@ int interp_clip(const Node *n, const void *const in[], void *out)
 
 /* ------------------------------------------------------------ float activations */
 
-static float act_f(OpId op, float x, float alpha)
+float interp_act_f(OpId op, float x, float alpha)
 {
     switch (op) {
     case OP_LEAKY_RELU:
@@ -257,7 +257,7 @@ int interp_unary_float(const Node *n, const void *const in[], void *out)
         return interp_fail(n, "result must match the input's size and float-ness");
     if (xt->dtype == DT_F32) {
         for (int64_t i = 0; i < cnt; i++)
-            st_f32(out, i, act_f(n->op, ld_f32(in[0], i), alpha));
+            st_f32(out, i, interp_act_f(n->op, ld_f32(in[0], i), alpha));
         return 0;
     }
     /* Quantized: dequantize -> float32 op -> quantize half to even. */
@@ -268,7 +268,7 @@ int interp_unary_float(const Node *n, const void *const in[], void *out)
     for (int64_t i = 0; i < cnt; i++) {
         QParam xp = qparam_at(&xi, i), yp = qparam_at(&yi, i);
         float x = (float)(ld_int(in[0], xt->dtype, i) - xp.zp) * xp.scale;
-        st_int(out, yt->dtype, i, quantize_real(act_f(n->op, x, alpha), yp, ROUND_ONNX, lo, hi));
+        st_int(out, yt->dtype, i, quantize_real(interp_act_f(n->op, x, alpha), yp, ROUND_ONNX, lo, hi));
     }
     return 0;
 }

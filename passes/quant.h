@@ -32,9 +32,6 @@ float quant_weight_scale(float amax);
  * point, saturated to [lo, hi]; NaN becomes the zero point. */
 int64_t quant_real(float x, QParams p, int64_t lo, int64_t hi);
 
-/* The float32 function of an OPF_NONLINEAR elementwise op (sigmoid, tanh,
- * hard_swish, leaky_relu), exactly as docs/ir-semantics.md defines it. */
-float quant_act_f(OpId op, float x, float alpha);
 
 /* Fills TABLE (256 entries, indexed by x + 128) with what the quantized op
  * OP computes for an i8 input with params IN and an i8 result with params

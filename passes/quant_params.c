@@ -4,6 +4,7 @@
 #include "quant.h"
 
 #include "fixedpoint.h"
+#include "interp.h"
 
 #include <float.h>
 #include <math.h>
@@ -59,27 +60,6 @@ int64_t quant_real(float x, QParams p, int64_t lo, int64_t hi)
     return fp_saturate(fp_round_half_even(v) + (double)p.zp, lo, hi);
 }
 
-float quant_act_f(OpId op, float x, float alpha)
-{
-    switch (op) {
-    case OP_LEAKY_RELU:
-        return x < 0 ? alpha * x : x; /* ONNX LeakyRelu */
-    case OP_SIGMOID:
-        return 1.0f / (1.0f + expf(-x));
-    case OP_TANH:
-        return tanhf(x);
-    case OP_HARD_SWISH: {
-        /* x * relu6(x + 3) / 6, left to right in float32 (qnnc's definition;
-         * ONNX HardSwish's spelling can differ in the last bit). */
-        float r = x + 3.0f;
-        r = r < 0.0f ? 0.0f : r > 6.0f ? 6.0f : r;
-        return x * r / 6.0f;
-    }
-    default:
-        qnn_unreachable();
-    }
-}
-
 void quant_build_lut(OpId op, float alpha, QParams in, QParams out, int8_t table[256])
 {
     /* The quantized OPF_NONLINEAR ops are defined as dequantize (float32),
@@ -89,6 +69,6 @@ void quant_build_lut(OpId op, float alpha, QParams in, QParams out, int8_t table
     for (int i = 0; i < 256; i++) {
         int32_t x = i - 128;
         float xf = (float)(x - in.zp) * in.scale;
-        table[i] = (int8_t)quant_real(quant_act_f(op, xf, alpha), out, -128, 127);
+        table[i] = (int8_t)quant_real(interp_act_f(op, xf, alpha), out, -128, 127);
     }
 }
