@@ -18,5 +18,7 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 # In the sanitizer build (QNNC_SANITIZE=ON), a memory error, undefined
 # behaviour or a leak aborts the tool: a signal, which `not` does not
 # accept, so an error test cannot pass on a sanitizer's exit status 1.
+if getattr(config, "qnnc_sanitize", "OFF").upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("sanitize")
 config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:disable_coredump=1"
 config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:abort_on_error=1"
