@@ -355,7 +355,14 @@ Dataset *dataset_open(const char *const paths[], int num_paths, const DatasetOpt
     ds->offset = opts->offset;
     int64_t max = opts->max_samples > 0 ? opts->max_samples : INT64_MAX;
     bool ok = true;
-    if (ds->idx) {
+    /* The verifier rejects empty tensors, but the reader must not depend
+     * on it: a zero-element sample would index a NULL chunk (found by
+     * fuzz-idx). */
+    if (ds->numel <= 0) {
+        diag_error(file_loc(num_paths ? paths[0] : NULL), "input '%%%s' has no elements to calibrate", name);
+        ok = false;
+    }
+    if (ok && ds->idx) {
         if (want->dtype != DT_F32) {
             diag_error(file_loc(num_paths ? paths[0] : NULL),
                        "IDX data can only feed an f32 input, and '%%%s' is %s", name,
@@ -364,7 +371,7 @@ Dataset *dataset_open(const char *const paths[], int num_paths, const DatasetOpt
         }
         for (int i = 0; ok && i < num_paths && ds->count < max; i++)
             ok = open_idx_file(ds, paths[i], max - ds->count, name);
-    } else {
+    } else if (ok) {
         ok = open_npy(ds, paths, num_paths, max);
     }
     if (ok && ds->count == 0) {
