@@ -124,6 +124,21 @@ static QParams params_of(const Value *v)
     return (QParams){v->type.quant->scale[0], v->type.quant->zero_point[0]};
 }
 
+/* Adds N to the new graph unchanged but for its operands OPS: same op,
+ * result name and type, attributes (the configured rounding is NOT imposed,
+ * unlike add_node), locations and calibrated range. */
+static Node *clone_node(Ctx *c, const Node *n, Value **ops)
+{
+    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    copy_attrs(c->ng, nn, n);
+    nn->loc = n->loc;
+    nn->result->loc = n->result->loc;
+    nn->result->has_range = n->result->has_range;
+    nn->result->range_lo = n->result->range_lo;
+    nn->result->range_hi = n->result->range_hi;
+    return nn;
+}
+
 /* Adds a node to the new graph at LOC.  SRC, if given, supplies the
  * attributes.  Every quantized op that has a rounding attribute gets the
  * configured one. */
@@ -553,14 +568,8 @@ static bool build_float(Ctx *c, const Node *n)
     Value **ops = xcalloc((size_t)n->num_operands + 1, sizeof *ops);
     for (int k = 0; k < n->num_operands; k++)
         ops[k] = get_f(c, n->operands[k]);
-    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    Node *nn = clone_node(c, n, ops);
     free(ops);
-    copy_attrs(c->ng, nn, n);
-    nn->loc = n->loc;
-    nn->result->loc = n->result->loc;
-    nn->result->has_range = n->result->has_range;
-    nn->result->range_lo = n->result->range_lo;
-    nn->result->range_hi = n->result->range_hi;
     c->vi[n->result->id].f = nn->result;
     return true;
 }
@@ -581,14 +590,8 @@ static bool build_copy(Ctx *c, const Node *n)
             ops[k] = i->q[v->type.dtype];
         }
     }
-    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    Node *nn = clone_node(c, n, ops);
     free(ops);
-    copy_attrs(c->ng, nn, n);
-    nn->loc = n->loc;
-    nn->result->loc = n->result->loc;
-    nn->result->has_range = n->result->has_range;
-    nn->result->range_lo = n->result->range_lo;
-    nn->result->range_hi = n->result->range_hi;
     if (n->result->type.dtype == DT_F32)
         c->vi[n->result->id].f = nn->result;
     else
@@ -684,13 +687,7 @@ static bool build_hybrid(Ctx *c, const Node *n)
                             w->loc);
     }
     ops[1] = wi->w_dq;
-    Node *nn = graph_add_node(c->ng, n->op, ops, n->num_operands, n->result->name, n->result->type);
-    copy_attrs(c->ng, nn, n);
-    nn->loc = n->loc;
-    nn->result->loc = n->result->loc;
-    nn->result->has_range = n->result->has_range;
-    nn->result->range_lo = n->result->range_lo;
-    nn->result->range_hi = n->result->range_hi;
+    Node *nn = clone_node(c, n, ops);
     c->vi[n->result->id].f = nn->result;
     return true;
 }
