@@ -107,11 +107,15 @@ char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *
 
 /* ---------------------------------------------------------------- lowering context */
 
-/* Where one value's bytes are at run time. */
+/* A value's buffer in the function being built: an LLVM ptr, or NULL
+ * where that function has not bound it. */
 typedef struct CgBuf {
-    LLVMValueRef ptr; /* an LLVM ptr */
+    LLVMValueRef ptr;
     bool valid;
 } CgBuf;
+
+/* Where a value's bytes are, whichever function uses them (lower.c). */
+typedef struct CgLoc CgLoc;
 
 struct Cg {
     const Graph *g;
@@ -125,10 +129,10 @@ struct Cg {
     LLVMTargetMachineRef tm;
     LLVMTargetDataRef td;
 
-    LLVMValueRef fn;            /* NAME_run */
+    LLVMValueRef fn;            /* the function being built: NAME_run or one node's */
     LLVMBasicBlockRef alloca_bb;/* allocas go here (mem2reg promotes them) */
-    LLVMValueRef fail_status;   /* unused today; reserved for run-time errors */
-    CgBuf *buf;                 /* by Value id */
+    CgBuf *buf;                 /* by Value id, bound in fn */
+    CgLoc *loc;                 /* by Value id */
 
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;

@@ -5,8 +5,9 @@
  *                [, const void *weights]);
  *
  * checks its arguments (qnn_check_args' rules, inlined so that a model
- * needs nothing from the runtime library), then runs the nodes in graph
- * order.  Where each value lives:
+ * needs nothing from the runtime library), then calls the nodes in graph
+ * order, each lowered into an internal function of its own (see
+ * build_node_fn).  Where each value lives:
  *   graph input   inputs[i] (read only)
  *   constant      a private constant global, or weights + offset
  *   graph output  outputs[j] for the first output slot naming it; other
@@ -17,6 +18,7 @@
 #include "codegen.h"
 #include "cg_internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,35 +103,147 @@ static LLVMValueRef load_ptr_at(Cg *cg, LLVMValueRef arr, int i)
     return LLVMBuildLoad2(cg->b, cg->t_ptr, p, "");
 }
 
-static void build_run(Cg *cg, const char *wblob, const int64_t *woffs)
+/* ------------------------------------------------------------ value locations */
+
+typedef enum { LOC_INPUT, LOC_OUTPUT, LOC_GLOBAL, LOC_WEIGHTS, LOC_SCRATCH } LocKind;
+
+struct CgLoc {
+    LocKind kind;
+    bool placed;
+    int64_t at;          /* input/output slot, or byte offset into weights/scratch */
+    LLVMValueRef global; /* LOC_GLOBAL */
+};
+
+/* Decides where every value lives; constants embedded in the object
+ * become private globals here. */
+static void place_values(Cg *cg, const int64_t *woffs)
+{
+    const Graph *g = cg->g;
+    const MemoryPlan *plan = cg->plan;
+    CgLoc *loc = cg->loc = xcalloc((size_t)g->values.len + 1, sizeof *loc);
+    for (int i = 0; i < g->inputs.len; i++)
+        loc[((Value *)g->inputs.data[i])->id] = (CgLoc){LOC_INPUT, true, i, NULL};
+    for (int i = 0; i < g->consts.len; i++) {
+        Value *v = g->consts.data[i];
+        if (cg->opts->external_weights)
+            loc[v->id] = (CgLoc){LOC_WEIGHTS, true, woffs[i], NULL};
+        else
+            loc[v->id] = (CgLoc){LOC_GLOBAL, true, 0,
+                                 cg_rodata(cg, v->data, (size_t)type_nbytes(&v->type), 16, "const")};
+    }
+    for (int i = 0; i < g->outputs.len; i++) {
+        Value *v = g->outputs.data[i];
+        if (v->kind == VAL_NODE && !loc[v->id].placed)
+            loc[v->id] = (CgLoc){LOC_OUTPUT, true, i, NULL};
+    }
+    for (int k = 0; k < g->nodes.len; k++) {
+        Value *v = ((Node *)g->nodes.data[k])->result;
+        if (loc[v->id].placed)
+            continue;
+        int root = plan->root[v->id];
+        if (root != v->id)
+            loc[v->id] = loc[root];
+        else
+            loc[v->id] = (CgLoc){LOC_SCRATCH, true, plan->offset[v->id] >= 0 ? plan->offset[v->id] : 0, NULL};
+    }
+}
+
+/* Binds V's buffer in cg->fn, whose parameters are NAME_run's. */
+static LLVMValueRef bind_value(Cg *cg, const Value *v)
+{
+    CgBuf *b = &cg->buf[v->id];
+    if (b->valid)
+        return b->ptr;
+    const CgLoc *l = &cg->loc[v->id];
+    LLVMValueRef off = cg_idx(cg, l->at);
+    switch (l->kind) {
+    case LOC_INPUT:   b->ptr = load_ptr_at(cg, LLVMGetParam(cg->fn, 0), (int)l->at); break;
+    case LOC_OUTPUT:  b->ptr = load_ptr_at(cg, LLVMGetParam(cg->fn, 1), (int)l->at); break;
+    case LOC_GLOBAL:  b->ptr = l->global; break;
+    case LOC_SCRATCH: b->ptr = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, LLVMGetParam(cg->fn, 2), &off, 1, v->name); break;
+    case LOC_WEIGHTS: b->ptr = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, LLVMGetParam(cg->fn, 3), &off, 1, v->name); break;
+    }
+    b->valid = true;
+    return b->ptr;
+}
+
+static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cg->ctx, kind, 0));
+}
+
+/* ------------------------------------------------------------ one function per node */
+
+/* Each node is lowered into a function of its own, NAME_run.K.RESULT
+ * (internal, never inlined), taking NAME_run's parameters.  Keeping the
+ * nodes apart keeps LLVM's optimisation time linear in the number of
+ * nodes: with the whole model in one function, its vectorizers and loop
+ * passes grew super-linearly (2,000 nodes: 10 s, 8,000: 243 s).  The
+ * symbols also let a profiler attribute time to layers. */
+static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
+{
+    char fname[160];
+    int len = snprintf(fname, sizeof fname, "%s_run.%d.", cg->opts->name, k);
+    for (const char *s = n->result->name; *s && len < (int)sizeof fname - 1; s++)
+        fname[len++] = isalnum((unsigned char)*s) ? *s : '_';
+    fname[len] = '\0';
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, fname, fty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_fn_attr(cg, fn, "nounwind");
+    add_fn_attr(cg, fn, "noinline");
+    if (cg->plan->scratch_size > 0 && cg->plan->align > 1) {
+        unsigned kind = LLVMGetEnumAttributeKindForName("align", 5);
+        LLVMAddAttributeAtIndex(fn, 3, LLVMCreateEnumAttribute(cg->ctx, kind, (uint64_t)cg->plan->align));
+    }
+
+    cg->fn = fn;
+    memset(cg->buf, 0, ((size_t)cg->g->values.len + 1) * sizeof *cg->buf);
+    cg->alloca_bb = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, fn, "body");
+    LLVMPositionBuilderAtEnd(cg->b, body);
+    for (int i = 0; i < n->num_operands; i++)
+        bind_value(cg, n->operands[i]);
+    bind_value(cg, n->result);
+    if (!(cg->target->lower_node && cg->target->lower_node(cg, n)) && !cg_lower_node(cg, n))
+        cg->failed = true;
+    LLVMBuildRetVoid(cg->b);
+    LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
+    LLVMBuildBr(cg->b, body);
+    return fn;
+}
+
+/* ------------------------------------------------------------ NAME_run */
+
+static void build_run(Cg *cg, const char *wblob)
 {
     const Graph *g = cg->g;
     const MemoryPlan *plan = cg->plan;
     char fname[128];
     snprintf(fname, sizeof fname, "%s_run", cg->opts->name);
+    int nparams = cg->opts->external_weights ? 4 : 3;
     LLVMTypeRef params[4] = {cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_ptr};
-    LLVMTypeRef fty = LLVMFunctionType(cg->t_i32, params, cg->opts->external_weights ? 4 : 3, 0);
-    cg->fn = LLVMAddFunction(cg->mod, fname, fty);
-    unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-    LLVMAddAttributeAtIndex(cg->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cg->ctx, nounwind, 0));
-    LLVMValueRef inputs = LLVMGetParam(cg->fn, 0), outputs = LLVMGetParam(cg->fn, 1);
-    LLVMValueRef scratch = LLVMGetParam(cg->fn, 2);
-    LLVMSetValueName2(inputs, "inputs", 6);
-    LLVMSetValueName2(outputs, "outputs", 7);
-    LLVMSetValueName2(scratch, "scratch", 7);
+    LLVMTypeRef fty = LLVMFunctionType(cg->t_i32, params, (unsigned)nparams, 0);
+    LLVMTypeRef node_fty = LLVMFunctionType(cg->t_void, params, (unsigned)nparams, 0);
+    LLVMValueRef run = LLVMAddFunction(cg->mod, fname, fty);
+    cg->fn = run;
+    add_fn_attr(cg, run, "nounwind");
+    LLVMValueRef args[4];
+    static const char *const arg_names[4] = {"inputs", "outputs", "scratch", "weights"};
+    for (int i = 0; i < nparams; i++) {
+        args[i] = LLVMGetParam(run, (unsigned)i);
+        LLVMSetValueName2(args[i], arg_names[i], strlen(arg_names[i]));
+    }
+    LLVMValueRef inputs = args[0], outputs = args[1], scratch = args[2];
 
-    cg->alloca_bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "entry");
-    LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "check");
-    LLVMPositionBuilderAtEnd(cg->b, start);
+    LLVMBasicBlockRef run_entry = LLVMAppendBasicBlockInContext(cg->ctx, run, "entry");
+    LLVMPositionBuilderAtEnd(cg->b, run_entry);
 
     /* Argument checks: qnn_check_args's rules. */
     return_if(cg, LLVMBuildOr(cg->b, is_null(cg, inputs), is_null(cg, outputs), ""), -1);
-    LLVMValueRef *in_ptr = xcalloc((size_t)g->inputs.len + 1, sizeof *in_ptr);
     LLVMValueRef *out_ptr = xcalloc((size_t)g->outputs.len + 1, sizeof *out_ptr);
-    for (int i = 0; i < g->inputs.len; i++) {
-        in_ptr[i] = load_ptr_at(cg, inputs, i);
-        return_if(cg, is_null(cg, in_ptr[i]), -1);
-    }
+    for (int i = 0; i < g->inputs.len; i++)
+        return_if(cg, is_null(cg, load_ptr_at(cg, inputs, i)), -1);
     for (int i = 0; i < g->outputs.len; i++) {
         out_ptr[i] = load_ptr_at(cg, outputs, i);
         return_if(cg, is_null(cg, out_ptr[i]), -1);
@@ -140,10 +254,8 @@ static void build_run(Cg *cg, const char *wblob, const int64_t *woffs)
         LLVMValueRef mis = LLVMBuildAnd(cg->b, addr, cg_idx(cg, plan->align - 1), "");
         return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, mis, cg_idx(cg, 0), ""), -2);
     }
-    LLVMValueRef weights = NULL;
     if (cg->opts->external_weights) {
-        weights = LLVMGetParam(cg->fn, 3);
-        LLVMSetValueName2(weights, "weights", 7);
+        LLVMValueRef weights = args[3];
         return_if(cg, is_null(cg, weights), -3);
         uint32_t hdr[4];
         memcpy(hdr, wblob, sizeof hdr);
@@ -156,62 +268,25 @@ static void build_run(Cg *cg, const char *wblob, const int64_t *woffs)
         }
     }
 
-    /* Buffers. */
+    /* The nodes, in order: a call each. */
     cg->buf = xcalloc((size_t)g->values.len + 1, sizeof *cg->buf);
-    for (int i = 0; i < g->inputs.len; i++) {
-        Value *v = g->inputs.data[i];
-        cg->buf[v->id] = (CgBuf){in_ptr[i], true};
-    }
-    for (int i = 0; i < g->consts.len; i++) {
-        Value *v = g->consts.data[i];
-        LLVMValueRef p;
-        if (weights) {
-            LLVMValueRef off = cg_idx(cg, woffs[i]);
-            p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, weights, &off, 1, v->name);
-        } else {
-            int64_t nb = type_nbytes(&v->type);
-            p = cg_rodata(cg, v->data, (size_t)nb, 16, "const");
-        }
-        cg->buf[v->id] = (CgBuf){p, true};
-    }
-    for (int i = 0; i < g->outputs.len; i++) {
-        Value *v = g->outputs.data[i];
-        if (v->kind == VAL_NODE && !cg->buf[v->id].valid)
-            cg->buf[v->id] = (CgBuf){out_ptr[i], true};
-    }
-    for (int k = 0; k < g->nodes.len; k++) {
-        Value *v = ((Node *)g->nodes.data[k])->result;
-        if (cg->buf[v->id].valid)
-            continue;
-        int root = plan->root[v->id];
-        if (root != v->id) {
-            cg->buf[v->id] = cg->buf[root];
-            continue;
-        }
-        LLVMValueRef off = cg_idx(cg, plan->offset[v->id] >= 0 ? plan->offset[v->id] : 0);
-        LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, scratch, &off, 1, v->name);
-        cg->buf[v->id] = (CgBuf){p, true};
-    }
-
-    /* The nodes, in order. */
     for (int k = 0; k < g->nodes.len && !cg->failed; k++) {
-        const Node *n = g->nodes.data[k];
-        if (cg->target->lower_node && cg->target->lower_node(cg, n))
-            continue;
-        if (!cg_lower_node(cg, n))
-            cg->failed = true;
+        LLVMBasicBlockRef at = LLVMGetInsertBlock(cg->b);
+        LLVMValueRef fn = build_node_fn(cg, node_fty, k, g->nodes.data[k]);
+        cg->fn = run;
+        LLVMPositionBuilderAtEnd(cg->b, at);
+        LLVMBuildCall2(cg->b, node_fty, fn, args, (unsigned)nparams, "");
     }
 
     /* Output slots not written in place. */
+    memset(cg->buf, 0, ((size_t)g->values.len + 1) * sizeof *cg->buf);
     for (int i = 0; i < g->outputs.len; i++) {
         Value *v = g->outputs.data[i];
-        if (cg->buf[v->id].ptr != out_ptr[i])
-            cg_memcpy(cg, out_ptr[i], cg->buf[v->id].ptr, type_nbytes(&v->type));
+        const CgLoc *l = &cg->loc[v->id];
+        if (l->kind != LOC_OUTPUT || l->at != i)
+            cg_memcpy(cg, out_ptr[i], bind_value(cg, v), type_nbytes(&v->type));
     }
     LLVMBuildRet(cg->b, cg_i32(cg, 0));
-    LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
-    LLVMBuildBr(cg->b, start);
-    free(in_ptr);
     free(out_ptr);
 }
 
@@ -342,14 +417,16 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
     int64_t *woffs = xcalloc((size_t)g->consts.len + 1, sizeof *woffs);
     if (o->external_weights)
         out->weights = build_weights(g, woffs, &out->weights_len);
-    build_run(cg, out->weights, woffs);
+    place_values(cg, woffs);
     free(woffs);
+    build_run(cg, out->weights);
     if (!cg->failed) {
         build_info(cg);
         ok = cg_optimize_and_emit(cg, want, out);
     }
 
     free(cg->buf);
+    free(cg->loc);
     LLVMDisposeBuilder(cg->b);
     LLVMDisposeModule(cg->mod);
     LLVMDisposeTargetData(cg->td);
