@@ -3,7 +3,7 @@
 #
 #   bin/qnnc, bin/qnnc-opt, bin/qnnc-run        the tools (tools/CMakeLists.txt)
 #   include/qnnc/                               qnn_runtime.h and the runtime's headers
-#   lib/qnnc/TRIPLE/                            libqnn_runtime.a, libqnn_harness.a
+#   lib/qnnc/TRIPLE/                            libqnn_runtime.a, libqnn_harness.a, qnn-cc
 #                                               (+ libqnn_mps2.a, mps2_an386.ld on Cortex-M)
 #                                               for the host and every cross runtime built
 #   lib/qnnc/TRIPLE/pkgconfig/qnn-runtime.pc    pkg-config, per target
@@ -49,6 +49,8 @@ endfunction()
 # The host runtime (runtime/CMakeLists.txt names its directory the same way).
 set(QNN_TARGET ${CMAKE_SYSTEM_PROCESSOR}-linux-gnu)
 install(TARGETS qnn_runtime qnn_harness ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${QNN_TARGET})
+install(PROGRAMS ${PROJECT_BINARY_DIR}/runtime/targets/${QNN_TARGET}/qnn-cc.installed
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${QNN_TARGET} RENAME qnn-cc)
 qnnc_install_pkgconfig(${QNN_TARGET} ${CMAKE_INSTALL_LIBDIR}/pkgconfig ../..)
 qnnc_install_pkgconfig(${QNN_TARGET} ${CMAKE_INSTALL_LIBDIR}/qnnc/${QNN_TARGET}/pkgconfig ../../../..)
 
@@ -61,6 +63,8 @@ foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em
   endif()
   install(DIRECTORY ${PROJECT_BINARY_DIR}/runtime/targets/${triple}/lib/
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple} FILES_MATCHING PATTERN "*.a")
+  install(PROGRAMS ${PROJECT_BINARY_DIR}/runtime/targets/${triple}/qnn-cc.installed
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple} RENAME qnn-cc)
   if(triple MATCHES "none-eabi$")
     install(FILES ${qnnc_runtime_dir}/arm/mps2_an386.ld DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple})
   endif()

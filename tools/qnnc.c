@@ -15,6 +15,9 @@
  *
  * Exit status: 0 on success, 1 on an error in the inputs (model, config,
  * unimplemented output), 2 on a bad command line. */
+/* realpath() is X/Open, beyond the POSIX level the build asks for. */
+#define _XOPEN_SOURCE 700
+
 #include "codegen.h"
 #include "config.h"
 #include "passes.h"
@@ -53,7 +56,8 @@ static const char usage[] =
     "  --max-memory=BYTES      reject a model whose tensors need more (default 4 GiB;\n"
     "                          [limits] max_memory, docs/robustness.md)\n"
     "  --cc=COMMAND            C compiler for --emit=exe (default: the target's\n"
-    "                          qnn-cc from this build, see docs/runtime.md)\n"
+    "                          qnn-cc beside this qnnc, see docs/runtime.md)\n"
+    "  -v                      print the commands qnnc runs (the --emit=exe link)\n"
     "  --print-memory-plan     print the scratch offset of every intermediate\n"
     "                          tensor, the scratch size and its lower bound, and exit\n"
     "  --print-after-all       print the IR to stderr after every pass\n"
@@ -84,6 +88,7 @@ typedef struct Args {
     const char *emit_flag; /* the --emit= text, for messages */
     const char *cc;        /* --emit=exe compiler command */
     bool print_plan;
+    bool verbose;          /* -v */
     unsigned emit;         /* 0: not given */
     bool asm_flag;
     bool print_config;
@@ -257,6 +262,8 @@ static Args parse_args(int argc, char **argv)
             o.print_plan = true;
         } else if (!strcmp(a, "-S")) {
             o.asm_flag = true;
+        } else if (!strcmp(a, "-v")) {
+            o.verbose = true;
         } else if ((v = flag_value(a, "--name"))) {
             if (!config_is_identifier(v))
                 usage_error("--name must be a C identifier (letters, digits and '_', not starting with a digit), "
@@ -489,40 +496,89 @@ static void shell_quote(char *buf, size_t size, const char *s)
     buf[n] = '\0';
 }
 
+/* What --emit=exe links a model with, for one target: the runner's
+ * main.c, the target's qnn-cc, and the headers and libraries for --cc. */
+typedef struct Runner {
+    char main_c[4096], cc[4096], inc[8192], libdir[4096];
+} Runner;
+
+/* snprintf that says whether the text fit. */
+static bool fits(char *buf, size_t size, const char *fmt, ...) QNN_PRINTF(3, 4);
+static bool fits(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < size;
+}
+
+/* An installed qnnc finds the runner beside itself (QNNC_BIN_TO_* are the
+ * install layout's paths relative to its bin directory; cmake/install.cmake
+ * puts qnn-cc in each target's library directory); one that is not
+ * installed uses the build and source trees it was built from.  False
+ * when a path is too long. */
+static bool find_runner(const char *target_dir, Runner *r)
+{
+    char exe[4096], dir[4096 + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    if (!slash || !fits(r->main_c, sizeof r->main_c, "%s/%s/harness/main.c", exe, QNNC_BIN_TO_DATA) ||
+        access(r->main_c, R_OK) != 0)
+        return fits(r->main_c, sizeof r->main_c, "%s/runtime/harness/main.c", QNNC_SOURCE_DIR) &&
+               fits(r->libdir, sizeof r->libdir, "%s/runtime/targets/%s/lib", QNNC_BINARY_DIR, target_dir) &&
+               fits(r->cc, sizeof r->cc, "%s/runtime/targets/%s/qnn-cc", QNNC_BINARY_DIR, target_dir) &&
+               fits(r->inc, sizeof r->inc, "-I%s/runtime -I%s/runtime/harness", QNNC_SOURCE_DIR, QNNC_SOURCE_DIR);
+    /* PREFIX/bin/../lib/qnnc/T becomes PREFIX/lib/qnnc/T where it exists,
+     * for -v and messages. */
+    if (!fits(dir, sizeof dir, "%s/%s/%s", exe, QNNC_BIN_TO_LIB, target_dir) ||
+        (!realpath(dir, r->libdir) && !fits(r->libdir, sizeof r->libdir, "%s", dir)))
+        return false;
+    return fits(r->cc, sizeof r->cc, "%s/qnn-cc", r->libdir) &&
+           fits(r->inc, sizeof r->inc, "-I%s/%s", exe, QNNC_BIN_TO_INC);
+}
+
 /* --emit=exe: the object and the harness's main.c through the target's
  * qnn-cc (or --cc), linked into a temporary renamed over PATH on success. */
 static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, const CodegenOutput *out,
                      const char *path)
 {
     char obj[4096], tmp[4096], cmd[65536], q1[4096], q2[4096], q3[4096];
-    snprintf(obj, sizeof obj, "%s.%ld.tmp.o", path, (long)getpid());
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    const char *suffix = !strcmp(triple, "riscv64-linux-gnu") && has_feature(cfg, "v") ? "+v" : "";
+    char target_dir[256], cc[16384];
+    char libs[8400] = "";
+    Runner r;
+    if (!fits(obj, sizeof obj, "%s.%ld.tmp.o", path, (long)getpid()) ||
+        !fits(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) ||
+        !fits(target_dir, sizeof target_dir, "%s%s", triple, suffix) || !find_runner(target_dir, &r)) {
+        error("cannot link '%s': a path is too long", path);
+        return false;
+    }
+    if (o->cc) {
+        /* With --cc the headers and the harness libraries must be named too. */
+        snprintf(cc, sizeof cc, "%s %s", o->cc, r.inc);
+        snprintf(libs, sizeof libs, " %s/libqnn_harness.a %s/libqnn_runtime.a", r.libdir, r.libdir);
+    } else {
+        snprintf(cc, sizeof cc, "%s", r.cc);
+        if (access(cc, X_OK) != 0) {
+            error("no compiler for %s: '%s' does not exist (build the cross runtimes, or give --cc=)", target_dir,
+                  cc);
+            return false;
+        }
+    }
     if (!write_file_atomic(obj, out->obj, out->obj_len)) {
         error("cannot write '%s': %s", obj, strerror(errno));
         return false;
     }
-    char cc[4096];
-    if (o->cc) {
-        snprintf(cc, sizeof cc, "%s -I%s/runtime -I%s/runtime/harness", o->cc, QNNC_SOURCE_DIR, QNNC_SOURCE_DIR);
-    } else {
-        const char *suffix = !strcmp(triple, "riscv64-linux-gnu") && has_feature(cfg, "v") ? "+v" : "";
-        snprintf(cc, sizeof cc, "%s/runtime/targets/%s%s/qnn-cc", QNNC_BINARY_DIR, triple, suffix);
-        if (access(cc, X_OK) != 0) {
-            error("no compiler for %s%s: '%s' does not exist (build the cross runtimes, or give --cc=)", triple,
-                  suffix, cc);
-            remove(obj);
-            return false;
-        }
-    }
     shell_quote(q1, sizeof q1, tmp);
     shell_quote(q2, sizeof q2, obj);
-    shell_quote(q3, sizeof q3, QNNC_SOURCE_DIR "/runtime/harness/main.c");
-    /* With --cc the harness libraries must be named too. */
-    char libs[8192] = "";
-    if (o->cc)
-        snprintf(libs, sizeof libs, " %s/runtime/targets/%s/lib/libqnn_harness.a %s/runtime/targets/%s/lib/libqnn_runtime.a",
-                 QNNC_BINARY_DIR, triple, QNNC_BINARY_DIR, triple);
+    shell_quote(q3, sizeof q3, r.main_c);
     snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info -o %s %s %s%s -lm", cc, cfg->model.name, q1, q2, q3, libs);
+    if (o->verbose)
+        fprintf(stderr, "%s\n", cmd);
     bool ok = run_command(cmd);
     remove(obj);
     if (!ok) {

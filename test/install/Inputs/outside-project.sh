@@ -84,6 +84,18 @@ done
     --output "$work/runner-m4.npy"
 cmp "$work/runner-host.npy" "$work/runner-m4.npy" && echo "Cortex-M4 runner (mps2-an386): identical logits"
 
+# qnnc --emit=exe from the installation links with the qnn-cc installed
+# beside each target's libraries (-v prints the command), and the runners
+# compute what the CMake-built ones do.
+for t in x86_64-linux-gnu aarch64-linux-gnu; do
+  env PATH=/usr/bin:/bin "$prefix/bin/qnnc" --config "$work/src/qnnc.toml" --target=$t --emit=exe -v \
+      -o "$work/exe-$t" 2> "$work/exe-$t.log"
+  cc=$(grep -o "^[^ ]*/qnn-cc" "$work/exe-$t.log")
+  echo "installed qnnc --emit=exe for $t links with: ${cc#$prefix/}"
+  "$src/scripts/run-target" $t "$work/exe-$t" --input "$work/x.npy" --output "$work/exe-$t.npy"
+  cmp "$work/runner-host.npy" "$work/exe-$t.npy" && echo "installed qnnc --emit=exe for $t: identical logits"
+done
+
 # pkg-config: the host runtime's flags link the object qnnc_add_model made.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cc -std=c11 -o "$work/classify-pc" "$work/src/classify.c" -I"$work/host/qnnc/fashion_mnist_model" \
