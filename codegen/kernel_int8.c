@@ -233,6 +233,34 @@ static void frame_store(Cg *cg, const Frame *f, LLVMValueRef y, LLVMValueRef a, 
     cg_store_int(cg, f->yt->dtype, y, yi, v);
 }
 
+/* Requantizes the NACC accumulators ACC (each <LANES x i32>, or an i32 when
+ * LANES == 1), lane l of them for channel O0 + l*OSTEP, into the output
+ * pixel whose channel 0 is Y[YPIX].  One output stage in a loop over the
+ * lanes, so per-channel tables are emitted once per site.  GUARD: skip
+ * lanes whose channel is f->o or more (padding channels). */
+static void frame_store_lanes(Cg *cg, const Frame *f, LLVMValueRef y, const LLVMValueRef *acc, int nacc, int lanes,
+                              LLVMValueRef o0, int64_t ostep, LLVMValueRef ypix, bool guard)
+{
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)(nacc * lanes));
+    LLVMValueRef arr = cg_alloca(cg, at, "lanes");
+    for (int a = 0; a < nacc; a++) {
+        LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_idx(cg, (int64_t)a * lanes)};
+        LLVMSetAlignment(LLVMBuildStore(B, acc[a], LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, "")), 4);
+    }
+    CgLoop ll;
+    CgIf in;
+    LLVMValueRef l = cg_for_begin(cg, &ll, (int64_t)nacc * lanes, "l");
+    LLVMValueRef o = add(cg, o0, mul(cg, l, ostep));
+    if (guard)
+        cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, o, cg_idx(cg, f->o), ""));
+    LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
+    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
+    frame_store(cg, f, y, v, o, add(cg, ypix, o));
+    if (guard)
+        cg_if_end(cg, &in);
+    cg_for_end(cg, &ll);
+}
+
 /* ------------------------------------------------------------ conv2d (group 1) and dense */
 
 typedef struct ConvK {
@@ -655,19 +683,10 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
     if (!f->all_valid)
         cg_if_end(cg, &sy);
     cg_for_end(cg, &lky);
-    /* One output stage per channel, in a loop. */
+    /* Channel (c0 + l)*m + j for lane l. */
     LLVMValueRef a = ld(cg, acc);
-    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)lanes);
-    LLVMValueRef arr = cg_alloca(cg, at, "dlanes");
-    LLVMSetAlignment(LLVMBuildStore(B, a, arr), 4);
-    CgLoop ll;
-    LLVMValueRef l = cg_for_begin(cg, &ll, lanes, "l");
-    LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
-    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
-    LLVMValueRef o = add(cg, mul(cg, add(cg, c0, l), k->m), j);
-    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o);
-    frame_store(cg, f, k->y, v, o, yi);
-    cg_for_end(cg, &ll);
+    frame_store_lanes(cg, f, k->y, &a, 1, lanes, add(cg, mul(cg, c0, k->m), j), k->m,
+                      mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), false);
 }
 
 bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
@@ -840,16 +859,8 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
         frame_store(cg, f, y, acc, o, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o));
         return;
     }
-    LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)lanes);
-    LLVMValueRef arr = cg_alloca(cg, at, "dplanes");
-    LLVMSetAlignment(LLVMBuildStore(B, acc, arr), 4);
-    CgLoop ll;
-    LLVMValueRef l = cg_for_begin(cg, &ll, lanes, "l");
-    LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
-    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
-    LLVMValueRef o = add(cg, mul(cg, add(cg, c0, l), k->M), j);
-    frame_store(cg, f, y, v, o, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o));
-    cg_for_end(cg, &ll);
+    frame_store_lanes(cg, f, y, &acc, 1, lanes, add(cg, mul(cg, c0, k->M), j), k->M,
+                      mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), false);
 }
 
 bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
