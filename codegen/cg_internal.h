@@ -7,7 +7,7 @@
 
 /* machine.c */
 LLVMTargetMachineRef cg_create_machine(const CgTarget *t, const CodegenOptions *o);
-bool cg_check_cpu(Cg *cg);
+bool cg_check_names(const CgTarget *t, const CodegenOptions *o); /* -mcpu, -mattr; reports */
 bool cg_optimize_and_emit(Cg *cg, unsigned want, CodegenOutput *out);
 
 #endif

@@ -60,6 +60,12 @@ extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_targ
 /* The target for a triple of config_triples, or NULL. */
 const CgTarget *cg_target_lookup(const char *triple);
 
+/* The CPU names (FEATURES false) or feature names (without their sign)
+ * LLVM accepts for TRIPLE, NULL-terminated, as `llc -mcpu=help` listed
+ * them when qnnc was configured (cmake/llvm_names.cmake); NULL for a
+ * triple that is not a target.  codegen_compile rejects other names. */
+const char *const *codegen_target_names(const char *triple, bool features);
+
 /* ---------------------------------------------------------------- driver interface */
 
 typedef struct CodegenOptions {
@@ -67,6 +73,7 @@ typedef struct CodegenOptions {
     const char *triple;   /* one of config_triples */
     const char *cpu;      /* NULL: the target's default */
     const char *features; /* "+a,-b" or NULL */
+    SrcLoc cpu_loc, features_loc; /* where errors about them point ({0}: nowhere) */
     int opt_level;        /* 0..3 */
     bool external_weights;
 } CodegenOptions;

@@ -384,17 +384,14 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
         diag_error((SrcLoc){0}, "unsupported target '%s'", o->triple);
         return false;
     }
+    if (!cg_check_names(t, o))
+        return false;
     Cg cgs = {.g = g, .opts = o, .target = t};
     Cg *cg = &cgs;
     cg->tm = cg_create_machine(t, o);
     if (!cg->tm)
         return false;
     bool ok = false;
-    if (!cg_check_cpu(cg)) {
-        diag_error((SrcLoc){0}, "unknown CPU '%s' for %s", o->cpu, t->triple);
-        LLVMDisposeTargetMachine(cg->tm);
-        return false;
-    }
     out->plan = plan_memory(g, 16);
     cg->plan = &out->plan;
     cg->ctx = LLVMContextCreate();

@@ -12,6 +12,7 @@
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Error.h>
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include <stdlib.h>
@@ -27,12 +28,22 @@ const CgTarget *cg_target_lookup(const char *triple)
     return NULL;
 }
 
+/* LLVM's fatal errors end the process; this makes that end a one-line
+ * error and exit status 1 instead of an abort.  No output file is
+ * half-written: outputs are built in memory and written after codegen. */
+static void on_llvm_fatal(const char *reason)
+{
+    diag_error((SrcLoc){0}, "LLVM cannot compile for this target and options: %s", reason);
+    exit(1);
+}
+
 static void init_targets(void)
 {
     static bool done;
     if (done)
         return;
     done = true;
+    LLVMInstallFatalErrorHandler(on_llvm_fatal);
     LLVMInitializeX86TargetInfo();
     LLVMInitializeX86Target();
     LLVMInitializeX86TargetMC();
@@ -91,12 +102,59 @@ LLVMTargetMachineRef cg_create_machine(const CgTarget *t, const CodegenOptions *
     return tm;
 }
 
-/* LLVM accepts any -mcpu name (it warns on stderr and builds for a
- * generic CPU); the C API cannot ask whether a name is known, so the
- * driver passes names through and LLVM's own warning is what users see. */
-bool cg_check_cpu(Cg *cg)
+/* ---------------------------------------------------------------- names */
+
+#include "llvm_names.h"
+
+/* llvm_names.h's lists, in the order of targets[]. */
+static const char *const *const cpu_names[] = {llvm_cpus_x86_64, llvm_cpus_aarch64, llvm_cpus_riscv64,
+                                               llvm_cpus_thumbv7em};
+static const char *const *const feature_names[] = {llvm_features_x86_64, llvm_features_aarch64,
+                                                   llvm_features_riscv64, llvm_features_thumbv7em};
+
+const char *const *codegen_target_names(const char *triple, bool features)
 {
-    (void)cg;
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
+        if (!strcmp(targets[i]->triple, triple))
+            return features ? feature_names[i] : cpu_names[i];
+    return NULL;
+}
+
+/* Is the LEN bytes at NAME in the NULL-terminated LIST?  If not, reports
+ * it as an unknown WHAT, with the closest name when one is close. */
+static bool known_name(SrcLoc loc, const char *const *list, const char *name, size_t len, const char *what,
+                       const char *flag, const char *triple)
+{
+    int n = 0;
+    for (; list[n]; n++)
+        if (strlen(list[n]) == len && !strncmp(list[n], name, len))
+            return true;
+    char *word = xmalloc(len + 1);
+    memcpy(word, name, len);
+    word[len] = '\0';
+    const char *s = config_suggest(word, list, n);
+    diag_error(loc, "unknown %s '%s' for %s%s%s%s (%s=help lists them)", what, word, triple,
+               s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "", flag);
+    free(word);
+    return false;
+}
+
+/* LLVM accepts any -mcpu and -mattr name: it warns on stderr and builds
+ * for a generic CPU, or stops the process with a fatal error (x86-64 code
+ * for a CPU without 64-bit mode).  So names are checked here first. */
+bool cg_check_names(const CgTarget *t, const CodegenOptions *o)
+{
+    const char *const *cpus = codegen_target_names(t->triple, false);
+    const char *const *features = codegen_target_names(t->triple, true);
+    if (o->cpu && !known_name(o->cpu_loc, cpus, o->cpu, strlen(o->cpu), "CPU", "-mcpu", t->triple))
+        return false;
+    for (const char *p = o->features; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len > 1 && (*p == '+' || *p == '-') &&
+            !known_name(o->features_loc, features, p + 1, len - 1, "target feature", "-mattr", t->triple))
+            return false;
+        p += len + (p[len] == ',');
+    }
     return true;
 }
 

@@ -49,8 +49,9 @@ static const char usage[] =
     "  --input-layout=LAYOUT   model, nchw or nhwc: layout of 4-D inputs and outputs\n"
     "  --target=TRIPLE         x86_64-linux-gnu, aarch64-linux-gnu, riscv64-linux-gnu\n"
     "                          or thumbv7em-none-eabi (default: the host)\n"
-    "  -mcpu=CPU               target CPU (default: the triple's generic CPU)\n"
-    "  -mattr=+F1,-F2,...      target features\n"
+    "  -mcpu=CPU               target CPU (default: the triple's generic CPU;\n"
+    "                          -mcpu=help lists them)\n"
+    "  -mattr=+F1,-F2,...      target features (-mattr=help lists them)\n"
     "  -O0, -O1, -O2, -O3      optimization level (default -O2)\n"
     "  --weights=MODE          embedded (default) or external\n"
     "  --max-memory=BYTES      reject a model whose tensors need more (default 4 GiB;\n"
@@ -89,6 +90,7 @@ typedef struct Args {
     const char *cc;        /* --emit=exe compiler command */
     bool print_plan;
     bool verbose;          /* -v */
+    bool cpu_help, mattr_help; /* -mcpu=help, -mattr=help */
     unsigned emit;         /* 0: not given */
     bool asm_flag;
     bool print_config;
@@ -290,8 +292,15 @@ static Args parse_args(int argc, char **argv)
         } else if ((v = flag_value(a, "-mcpu"))) {
             if (!*v)
                 usage_error("-mcpu needs a CPU name");
-            o.cpu = v;
+            if (!strcmp(v, "help"))
+                o.cpu_help = true;
+            else
+                o.cpu = v;
         } else if ((v = flag_value(a, "-mattr"))) {
+            if (!strcmp(v, "help")) {
+                o.mattr_help = true;
+                continue;
+            }
             check_mattr(v);
             o.mattr = v;
         } else if ((v = flag_value(a, "--weights"))) {
@@ -594,6 +603,20 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
     return true;
 }
 
+/* -mcpu=help, -mattr=help: the names LLVM accepts for the target. */
+static bool print_target_names(const QnncConfig *cfg, bool features)
+{
+    const char *triple = cfg->target.triple ? cfg->target.triple : config_host_triple();
+    if (!triple) {
+        error("the host is not a supported target; give --target=");
+        return false;
+    }
+    printf("%s known to LLVM for %s:\n", features ? "target features (-mattr=+F,-F)" : "CPUs (-mcpu=)", triple);
+    for (const char *const *p = codegen_target_names(triple, features); *p; p++)
+        printf("  %s\n", *p);
+    return true;
+}
+
 static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     unsigned emit = cfg->output.emit;
@@ -620,6 +643,9 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
         .triple = triple,
         .cpu = cfg->target.cpu,
         .features = features,
+        /* Where a bad name is reported: the config key, unless a flag set it. */
+        .cpu_loc = o->cpu ? (SrcLoc){0} : config_key_loc(cfg, "target.cpu"),
+        .features_loc = o->mattr ? (SrcLoc){0} : config_key_loc(cfg, "target.features"),
         .opt_level = o->opt_level,
         .external_weights = cfg->output.weights == WEIGHTS_EXTERNAL,
     };
@@ -735,6 +761,10 @@ int main(int argc, char **argv)
     if (o.print_config) {
         config_print(stdout, &cfg);
         status = 0;
+        goto out;
+    }
+    if (o.cpu_help || o.mattr_help) {
+        status = print_target_names(&cfg, o.mattr_help) ? 0 : 1;
         goto out;
     }
     if (!cfg.model.path) {
