@@ -118,6 +118,9 @@ static Options parse_args(int argc, char **argv)
         o.input = "-";
     if (o.sidecar_threshold > 0 && !o.sidecar)
         usage_error("%s needs --sidecar=FILE", "--sidecar-threshold");
+    /* Every chunk would write the same sidecar, leaving only the last's. */
+    if (o.sidecar && o.split)
+        usage_error("%s cannot be combined with --split-input-file (each input would overwrite the file)", "--sidecar");
     /* Check pass names up front, so a typo fails before any work. */
     for (const char *p = o.passes; p && *p;) {
         size_t n = strcspn(p, ",");
