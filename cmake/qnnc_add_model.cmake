@@ -12,7 +12,7 @@
 # At build time (add_custom_command) runs
 #
 #   qnnc MODEL --config CONFIG --target=TRIPLE [--name=NAME] --emit=obj,header
-#        --report=NAME.report.json -o <dir>/NAME.o
+#        --header=<dir>/NAME.h --report=NAME.report.json -o <dir>/NAME.o
 #
 # and makes <target> a static library holding NAME.o, with <dir> (where
 # NAME.h is) and the qnn runtime's headers as PUBLIC include directories
@@ -29,9 +29,6 @@
 # thumbv7em-none-eabi).  Without TARGET it is QNN_TARGET when the
 # toolchain file sets it (qnnc's cmake/toolchains/ do), else derived from
 # CMAKE_SYSTEM_PROCESSOR.  "riscv64-linux-gnu+v" compiles with -mattr=+v.
-#
-# The config must not set [output] header: qnnc would write the header
-# there instead of next to the object.
 #
 # NAME defaults to the model's file name with every character that is not
 # a letter, digit or '_' made '_' (qnnc's own default): fashion_mnist.onnx
@@ -102,7 +99,7 @@ function(qnnc_add_model target)
   set(header "${dir}/${name}.h")
   set(report "${dir}/${name}.report.json")
   file(MAKE_DIRECTORY "${dir}")
-  list(APPEND command --emit=obj,header --report=${report} ${arg_OPTIONS} -o "${obj}")
+  list(APPEND command --emit=obj,header --header=${header} --report=${report} ${arg_OPTIONS} -o "${obj}")
 
   add_custom_command(
     OUTPUT "${obj}" "${header}" "${report}"

@@ -43,6 +43,8 @@ static const char usage[] =
     "  --emit=KIND[,KIND...]   what to write: obj, asm, llvm, qir, header, exe\n"
     "                          (default: [output] emit, else obj,header)\n"
     "  -o FILE                 output file; '-' is stdout (qir default: stdout)\n"
+    "  --header=FILE           where the C header goes (default: [output] header,\n"
+    "                          else beside the object)\n"
     "  -S                      same as --emit=asm\n"
     "  --name=NAME             symbol prefix (default: the model's file name)\n"
     "  --batch=N               value of a symbolic batch dimension (default 1)\n"
@@ -98,6 +100,7 @@ typedef struct Args {
     const char *print_after; /* a pass name */
     const char *stop_after;  /* a pass name or "import" */
     const char *report;      /* --report= file */
+    const char *header;      /* --header= file */
     int64_t batch;         /* 0: not given */
     int layout;            /* -1: not given */
     int weights;           /* -1: not given */
@@ -162,7 +165,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--cc", "--print-memory-plan", "--max-memory", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -249,6 +252,10 @@ static Args parse_args(int argc, char **argv)
             if (strcmp(v, "import") != 0 && !pipeline_has_pass(v))
                 usage_error("--stop-after names '%s', which is not a pass of the pipeline (or 'import')", v);
             o.stop_after = v;
+        } else if ((v = flag_value(a, "--header"))) {
+            if (!*v)
+                usage_error("--header needs a file name");
+            o.header = v;
         } else if ((v = flag_value(a, "--report"))) {
             if (!*v)
                 usage_error("--report needs a file name");
@@ -362,6 +369,8 @@ static void apply_flags(const Args *o, QnncConfig *cfg)
         config_set_string(&cfg->output.object, o->output);
     else if (o->output && cfg->output.emit == EMIT_HEADER)
         config_set_string(&cfg->output.header, o->output);
+    if (o->header)
+        config_set_string(&cfg->output.header, o->header);
     if (cfg->model.path && !cfg->model.name)
         cfg->model.name = config_name_from_path(cfg->model.path);
 }

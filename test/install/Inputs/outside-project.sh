@@ -19,6 +19,9 @@ echo "runtimes: $(cd "$prefix/lib/qnnc" && ls | tr '\n' ' ')"
 # The outside project: only the example's files, in a scratch directory.
 mkdir -p "$work/src" "$work/data"
 cp "$src"/examples/fashion_mnist/{CMakeLists.txt,classify.c,qnnc.toml,fashion_mnist.onnx} "$work/src/"
+# A header path in the config: qnnc_add_model must still put the header
+# where the build looks for it.
+printf '\n[output]\nheader = "elsewhere/fashion_mnist.h"\n' >> "$work/src/qnnc.toml"
 for f in t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
   zcat "/usr/share/datasets/fashion-mnist/$f.gz" > "$work/data/$f"
 done
