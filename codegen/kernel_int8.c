@@ -535,6 +535,11 @@ static void conv_block(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef blk, LLVM
     cg_for_end(cg, &lt);
 }
 
+int64_t kern_conv_min_c(const KDot *d)
+{
+    return d->tail ? d->tail->step : d->step;
+}
+
 bool kern_conv(Cg *cg, const Node *n, const KDot *d)
 {
     ConvK k = {.d = d};
@@ -543,7 +548,7 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
         return false;
     if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
         return false;
-    if (f->c < (d->tail ? d->tail->step : d->step)) /* no dot step would run: the generic loops are as good */
+    if (f->c < kern_conv_min_c(d)) /* no dot step would run: kern_conv_few's case */
         return false;
     const Quant *wq = f->wv->type.quant;
     for (int i = 0; i < wq->count; i++)
@@ -626,6 +631,180 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
         cg_for_end(cg, &lo);
     }
     cg_for_end(cg, &lblk);
+    cg_for_end(cg, &lb);
+    free(f->st);
+    return true;
+}
+
+/* ------------------------------------------------------------ conv2d with few input channels */
+
+/* A conv2d whose input has fewer channels than one dot step (a 1- or
+ * 3-channel first layer) has no reduction to vectorize over: it is
+ * vectorized over output channels instead.  The reduction index
+ * r = (ky*KW + kx)*C + c runs over R = KH*KW*C values, all unrolled; the
+ * weights are repacked at compile time to [r][o] as i16 with their zero
+ * point removed (any zw works), the output channels padded with zeros to
+ * a whole number of vectors.  Each output pixel computes its R activation
+ * values x - zx once (0 for a tap in the padding, which the interpreter
+ * skips), broadcasts each to every lane and multiply-accumulates it with
+ * the vector of that r's weights.  With D->mac2 the values are taken two
+ * at a time: the weights are interleaved at compile time as
+ * [r/2][o][r%2], the activation pair packed into one i32 word, which
+ * splats to {x0, x1, x0, x1, ...} as i16 lanes, and one
+ * pmaddwd/vpdpwssd/smlad adds both products to each channel.  Products of
+ * two values in [-255, 255] and sums of two of them are exact in i32. */
+typedef struct FewK {
+    Frame f;
+    const KDw *d;
+    int64_t R, OP;          /* reduction length; output channels padded to lanes */
+    bool pairs;             /* through d->mac2 */
+    LLVMValueRef x, y, wr, br;
+} FewK;
+
+enum { FEW_MAX_R = 256 };   /* a 7x7 RGB stem is 147; past this, unrolling is not worth the code */
+
+/* NV vectors of output channels O0 .. O0 + NV*LANES for pixel YPIX (the
+ * output index of its channel 0) from the activation values XS (R of them:
+ * i16 splats for d->mac, i32 pair words or their splats for d->mac2). */
+static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv, LLVMValueRef ypix)
+{
+    const Frame *f = &k->f;
+    int lanes = k->d->lanes;
+    LLVMTypeRef t32 = vec(cg->t_i32, lanes);
+    LLVMValueRef acc[8];
+    for (int j = 0; j < nv; j++) {
+        LLVMValueRef oj = add(cg, o0, cg_idx(cg, (int64_t)j * lanes));
+        acc[j] = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, oj), "");
+        LLVMSetAlignment(acc[j], 4);
+    }
+    int64_t steps = k->pairs ? (k->R + 1) / 2 : k->R;
+    for (int64_t r = 0; r < steps; r++)
+        for (int j = 0; j < nv; j++) {
+            /* wr is [r][OP] i16, or [r/2][OP] pairs of i16 (an i32 each). */
+            LLVMValueRef oj = add(cg, cg_idx(cg, r * k->OP + (int64_t)j * lanes), o0);
+            if (k->pairs) {
+                LLVMTypeRef wt = lanes == 1 ? cg->t_i32 : vec(cg->t_i16, 2 * lanes);
+                LLVMValueRef w2 = LLVMBuildLoad2(B, wt, gep(cg, cg->t_i32, k->wr, oj), "");
+                LLVMSetAlignment(w2, lanes == 1 ? 4 : 2);
+                acc[j] = k->d->mac2(cg, acc[j], xs[r], w2);
+            } else {
+                LLVMValueRef w = LLVMBuildLoad2(B, vec(cg->t_i16, lanes), gep(cg, cg->t_i16, k->wr, oj), "");
+                LLVMSetAlignment(w, 2);
+                acc[j] = k->d->mac(cg, acc[j], xs[r], w);
+            }
+        }
+    frame_store_lanes(cg, f, k->y, acc, nv, lanes, o0, 1, ypix, k->OP != f->o);
+}
+
+/* Output pixel (OY, OX) of image BI: the activation values, then every
+ * block of output channels. */
+static void few_pixel(Cg *cg, FewK *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox)
+{
+    const Frame *f = &k->f;
+    int lanes = k->d->lanes;
+    int64_t C = f->c, R = k->R;
+    LLVMValueRef *xv = xmalloc((size_t)(R + 1) * sizeof *xv);
+    LLVMValueRef zx = cg_i32(cg, f->zx);
+    for (int64_t t = 0; t < f->kh * f->kw; t++) {
+        LLVMValueRef iny, inx;
+        LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, cg_idx(cg, t / f->kw), f->dh, f->h, &iny);
+        LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, cg_idx(cg, t % f->kw), f->dw, f->w, &inx);
+        LLVMValueRef valid = LLVMBuildAnd(B, iny, inx, "");
+        LLVMValueRef xi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
+        if (!f->all_valid) /* a tap in the padding reads channel 0 of image 0, then contributes 0 */
+            xi = LLVMBuildSelect(B, valid, xi, cg_idx(cg, 0), "");
+        for (int64_t c = 0; c < C; c++) {
+            LLVMValueRef v = LLVMBuildSub(B, cg_load_int(cg, f->xv->type.dtype, k->x, add(cg, xi, cg_idx(cg, c))), zx, "");
+            xv[t * C + c] = f->all_valid ? v : LLVMBuildSelect(B, valid, v, cg_i32(cg, 0), "");
+        }
+    }
+    xv[R] = cg_i32(cg, 0); /* the partner of an odd last value */
+    /* What d's instruction takes, computed once for all channel blocks. */
+    int64_t steps = k->pairs ? (R + 1) / 2 : R;
+    LLVMValueRef *xs = xmalloc((size_t)steps * sizeof *xs);
+    for (int64_t r = 0; r < steps; r++) {
+        LLVMValueRef s;
+        if (k->pairs)
+            s = LLVMBuildOr(B, LLVMBuildAnd(B, xv[2 * r], cg_i32(cg, 0xffff), ""),
+                            LLVMBuildShl(B, xv[2 * r + 1], cg_i32(cg, 16), ""), "");
+        else
+            s = LLVMBuildTrunc(B, xv[r], cg->t_i16, "");
+        if (lanes > 1) {
+            LLVMTypeRef vt = vec(LLVMTypeOf(s), lanes);
+            s = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+            s = LLVMBuildShuffleVector(B, s, LLVMGetUndef(vt), LLVMConstNull(vec(cg->t_i32, lanes)), "");
+            if (k->pairs)
+                s = LLVMBuildBitCast(B, s, vec(cg->t_i16, 2 * lanes), "");
+        }
+        xs[r] = s;
+    }
+    free(xv);
+    /* Blocks of NB vectors, then the vectors left over: at most 4
+     * accumulators and 32 i32 lanes, which stay in registers (4 xmm or ymm
+     * on x86, 8 q registers on NEON, two LMUL-4 groups on RVV at VLEN 128,
+     * 4 core registers on Cortex-M); 16 channels are one block on every
+     * vector target. */
+    LLVMValueRef ypix = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh), oy), f->ow), ox), f->o);
+    int64_t nvec = k->OP / lanes;
+    int nb = lanes >= 32 ? 1 : 32 / lanes > 4 ? 4 : 32 / lanes;
+    if (nb > nvec)
+        nb = (int)nvec;
+    int64_t nblk = nvec / nb, vrem = nvec % nb;
+    CgLoop lo;
+    LLVMValueRef o0 = mul(cg, cg_for_begin(cg, &lo, nblk, "ob"), (int64_t)nb * lanes);
+    few_block(cg, k, xs, o0, nb, ypix);
+    cg_for_end(cg, &lo);
+    if (vrem)
+        few_block(cg, k, xs, cg_idx(cg, nblk * nb * lanes), (int)vrem, ypix);
+    free(xs);
+}
+
+bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
+{
+    FewK k = {.d = d};
+    Frame *f = &k.f;
+    if (!d || n->op != OP_CONV2D || !frame_init(cg, n, f))
+        return false;
+    if (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c || f->c > max_c)
+        return false;
+    k.R = f->kh * f->kw * f->c;
+    k.pairs = d->mac2 != NULL;
+    if (k.R > FEW_MAX_R || (!k.pairs && !d->mac) || d->lanes < 1 || d->lanes > 64)
+        return false;
+    if (!frame_stage(cg, n, f))
+        return true; /* reported */
+    int lanes = d->lanes;
+    int64_t O = f->o, R = k.R, OP = (O + lanes - 1) / lanes * lanes, RP = k.pairs ? (R + 1) / 2 * 2 : R;
+    k.OP = OP;
+    const Quant *wq = f->wv->type.quant;
+    bool wu8 = f->wv->type.dtype == DT_U8;
+    const uint8_t *wd = f->wv->data;
+    const int32_t *bd = f->bv ? f->bv->data : NULL;
+    int16_t *wr = xcalloc((size_t)(RP * OP), sizeof *wr);
+    int32_t *br = xcalloc((size_t)OP, sizeof *br);
+    for (int64_t o = 0; o < O; o++) {
+        int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
+        for (int64_t r = 0; r < R; r++) {
+            int32_t w = wu8 ? wd[o * R + r] : (int8_t)wd[o * R + r];
+            /* OHWI weights are [o][r]; pairs interleave two r's per channel. */
+            int64_t at = k.pairs ? ((r / 2) * OP + o) * 2 + r % 2 : r * OP + o;
+            wr[at] = (int16_t)(w - zw);
+        }
+        br[o] = bd ? bd[o] : 0;
+    }
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    k.wr = cg_rodata(cg, wr, (size_t)(RP * OP) * sizeof *wr, 16, "kfew");
+    k.br = cg_table_i32(cg, br, OP, "kfewbias");
+    free(wr);
+    free(br);
+    CgLoop lb, ly, lx;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
+    LLVMValueRef ox = cg_for_begin(cg, &lx, f->ow, "ox");
+    few_pixel(cg, &k, bi, oy, ox);
+    cg_for_end(cg, &lx);
+    cg_for_end(cg, &ly);
     cg_for_end(cg, &lb);
     free(f->st);
     return true;

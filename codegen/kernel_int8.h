@@ -2,7 +2,8 @@
  *
  * A target's kernels.c (codegen/<target>/kernels.c) describes its int8
  * dot product as a KDot (and its depthwise multiply-accumulate as a KDw)
- * and hands them to kern_conv / kern_depthwise, which emit the loops:
+ * and hands them to kern_conv / kern_conv_few / kern_depthwise, which
+ * emit the loops:
  * tiling (the node's `tile` attribute, passes/tile.c), padding, zero
  * points and the requantizing output stage are the same everywhere and
  * live here.  Only the instruction that multiplies and accumulates the
@@ -69,6 +70,13 @@ LLVMValueRef kern_widen_mac(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueR
  * weight zero points.  Returns false, having emitted nothing, for any other
  * form (the generic lowering then does it). */
 bool kern_conv(Cg *cg, const Node *n, const KDot *d);
+/* The fewest input channels kern_conv takes: one step of D (or of its
+ * tail). */
+int64_t kern_conv_min_c(const KDot *d);
+/* Conv2d with group 1 and at most MAX_C input channels (a first layer on
+ * 1 or 3 channels), vectorized over output channels through D->mac2 (two
+ * taps a lane) or D->mac; any weight zero point. */
+bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d);
 /* Depthwise conv2d (group == C, any multiplier). */
 bool kern_depthwise(Cg *cg, const Node *n, const KDw *d);
 

@@ -5,7 +5,9 @@
  * that instruction selection turns into smull/smlal (saddw).  Depthwise
  * convolution has no four-long reduction inside a lane (its reduction
  * runs over taps, not contiguous channels), so it uses i16 smlal/smlal2
- * on 16 channels at a time, as XNNPACK and TFLite do.
+ * on 16 channels at a time, as XNNPACK and TFLite do; so does a conv on
+ * fewer than 16 input channels (kern_conv_few), across 16 output channels
+ * with the activation broadcast.
  *
  * With +i8mm (and +dotprod), smmla: a 2x2 block of two pixels by two
  * channels from 8 reduction bytes each, 32 MACs per instruction, on
@@ -50,5 +52,5 @@ bool aarch64_lower_node(Cg *cg, const Node *n)
     if (n->op != OP_CONV2D && n->op != OP_DENSE)
         return false;
     const KDot *d = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? &dot_mm : kern_has(cg, "dotprod") ? &dot : &widen;
-    return kern_conv(cg, n, d) || kern_depthwise(cg, n, &dw);
+    return kern_conv(cg, n, d) || kern_conv_few(cg, n, kern_conv_min_c(d) - 1, &dw) || kern_depthwise(cg, n, &dw);
 }

@@ -9,7 +9,9 @@
  *
  * Depthwise convolution reduces over taps, not contiguous channels: its
  * weights are packed two taps to a word at compile time and the
- * activations two taps to a word at run time, one smlad per pair.
+ * activations two taps to a word at run time, one smlad per pair.  A conv
+ * on at most 3 input channels (kern_conv_few) pairs its taps the same way,
+ * one activation word feeding a smlad for each output channel.
  * A Cortex-M without the DSP extension (-mattr=-dsp) gets the generic
  * scalar loops.
  */
@@ -57,5 +59,6 @@ bool arm_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE) || !kern_has(cg, "dsp"))
         return false;
-    return kern_conv(cg, n, &dot) || kern_depthwise_pairs(cg, n, &dw);
+    return kern_conv(cg, n, &dot) || kern_conv_few(cg, n, kern_conv_min_c(&dot) - 1, &dw) ||
+           kern_depthwise_pairs(cg, n, &dw);
 }

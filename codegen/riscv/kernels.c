@@ -5,17 +5,29 @@
  * work: bytes are sign-extended to e16 (vsext.vf2) and vwmacc.vv
  * accumulates e16 x e16 products into e32 lanes.  Fixed-length vectors of
  * 16 lanes (LMUL 4 for the accumulator at VLEN 128, which +v guarantees as
- * Zvl128b); longer VLENs run the same code.  Without +v the generic
- * scalar lowering is as good as anything we could emit.
+ * Zvl128b); longer VLENs run the same code.  A conv on fewer than 16
+ * input channels (kern_conv_few) runs across 16 output channels, the
+ * activation broadcast as vwmacc.vx's scalar operand.
+ *
+ * Without +v only kern_conv_few, four output channels at a time in scalar
+ * registers: the generic loops recompute every tap's address and padding
+ * test for each output channel; it does so once per pixel.  For the other
+ * forms the generic scalar lowering is as good as anything we could emit.
  */
 #include "kernel_int8.h"
 
 static const KDot widen = {"vwmacc.vv", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {"vwmacc.vv", 16, kern_widen_mac, NULL};
+/* Without V, kern_conv_few's output channels four at a time: LLVM splits
+ * the <4 x i32> accumulator into four scalar registers. */
+static const KDw few_scalar = {"mul/add, 4 channels", 4, kern_widen_mac, NULL};
 
 bool riscv_lower_node(Cg *cg, const Node *n)
 {
-    if ((n->op != OP_CONV2D && n->op != OP_DENSE) || !kern_has(cg, "v"))
+    if (n->op != OP_CONV2D && n->op != OP_DENSE)
         return false;
-    return kern_conv(cg, n, &widen) || kern_depthwise(cg, n, &dw);
+    if (!kern_has(cg, "v"))
+        return kern_conv_few(cg, n, kern_conv_min_c(&widen) - 1, &few_scalar);
+    return kern_conv(cg, n, &widen) || kern_conv_few(cg, n, kern_conv_min_c(&widen) - 1, &dw) ||
+           kern_depthwise(cg, n, &dw);
 }

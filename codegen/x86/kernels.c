@@ -9,6 +9,11 @@
  * widened i32 multiplies (pmaddwd/pmulld after instruction selection), so
  * the VNNI arithmetic is exercised bit for bit on any x86-64 host even
  * where the instruction itself cannot run.
+ *
+ * A conv on fewer input channels than one step (kern_conv_few) runs
+ * across output channels with the depthwise kernels' pairwise multiply:
+ * two taps' activations broadcast to every i32 lane, one pmaddwd
+ * (vpdpwssd with VNNI) per pair of taps and 4, 8 or 16 channels.
  */
 #include "kernel_int8.h"
 
@@ -72,5 +77,5 @@ bool x86_lower_node(Cg *cg, const Node *n)
                     : kern_has(cg, "avxvnni") ? &vnni256 : &widen;
     const KDw *dw = ymm_vnni ? &dw_vnni256 : kern_has(cg, "avx512vnni") ? &dw_vnni512
                     : kern_has(cg, "avx2") ? &dw_avx2 : &dw_sse2;
-    return kern_conv(cg, n, d) || kern_depthwise_pairs(cg, n, dw);
+    return kern_conv(cg, n, d) || kern_conv_few(cg, n, kern_conv_min_c(d) - 1, dw) || kern_depthwise_pairs(cg, n, dw);
 }

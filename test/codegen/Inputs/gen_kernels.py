@@ -1,9 +1,14 @@
-"""Writes kernels-conv.qir, kernels-dw.qir and kernels-dense.qir: shapes
+"""Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir and
+kernels-few.qir: shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
 depthwise multipliers, u8 activations, per-channel quantization and
-explicit tile attributes.  Deterministic: rerun to regenerate.
+explicit tile attributes; kernels-few.qir the convs with fewer input
+channels than a dot step (kern_conv_few: 1, 2, 3 and 8 channels, 3x3,
+5x5 and 7x7, odd reduction lengths, output channels that fill no whole
+vector, u8 weights with a zero point).  Deterministic: rerun to
+regenerate.
 
 usage: gen_kernels.py OUTDIR
 """
@@ -89,10 +94,60 @@ def dense_graph():
     return "\n".join(lines) + "\n"
 
 
+def few_graph():
+    # Its own generator, so that the other files stay as they were.
+    r = np.random.default_rng(11)
+
+    def w(o, kh, kw, c, per_channel):
+        scales = "q(0.01, 0)" if not per_channel else "q(axis=0, scales=[{}], zero_points=[{}])".format(
+            ", ".join("{:.4g}".format(s) for s in r.uniform(0.004, 0.02, o)), ", ".join(["0"] * o))
+        return "i8[{},{},{},{}] {} = {}".format(o, kh, kw, c, scales, arr(r.integers(-128, 128, (o, kh, kw, c))))
+
+    def b(o):
+        return "i32[{}] = {}".format(o, arr(r.integers(-3000, 3000, o)))
+
+    lines = ["graph @kfew {",
+             "  input %x1 : i8[1,9,10,1] q(0.02, -128)",
+             "  input %x2 : u8[1,8,7,2] q(0.03, 131)",
+             "  input %x3 : i8[2,7,8,3] q(0.05, 5)",
+             "  input %x8 : i8[1,6,6,8] q(0.04, -9)"]
+    # 1 channel, 3x3, padding, 13 filters (no whole vector), per-channel,
+    # act_min: the Fashion-MNIST stem's form.
+    lines.append("  const %w1 : " + w(13, 3, 3, 1, True))
+    lines.append("  const %b1 : " + b(13))
+    lines.append("  %y1 = conv2d(%x1, %w1, %b1) {pads=[1, 1, 1, 1], rounding=tflite, act_min=0} : i8[1,9,10,13] q(0.3, -128)")
+    # 1 channel, 5x5, stride 2, uneven padding, per-tensor, onnx rounding.
+    lines.append("  const %w2 : " + w(6, 5, 5, 1, False))
+    lines.append("  %y2 = conv2d(%x1, %w2) {pads=[2, 1, 2, 2], strides=[2, 2], rounding=onnx} : i8[1,5,5,6] q(0.4, 3)")
+    # 2 channels on u8 activations, stride [2, 1], dilation, u8 out.
+    lines.append("  const %w3 : " + w(19, 3, 3, 2, True))
+    lines.append("  const %b3 : " + b(19))
+    lines.append("  %y3 = conv2d(%x2, %w3, %b3) {pads=[0, 1, 1, 0], strides=[2, 1], dilations=[1, 2], "
+                 "rounding=tflite} : u8[1,4,4,19] q(0.5, 120)")
+    # 3 channels, 5x5, batch 2, raw i32 out.
+    lines.append("  const %w4 : " + w(33, 5, 5, 3, True))
+    lines.append("  %y4 = conv2d(%x3, %w4) {pads=[2, 2, 2, 2]} : i32[2,7,8,33]")
+    # 3 channels, stride 2, no padding (every tap valid), u8 weights with
+    # zero point 120.
+    lines.append("  const %w5 : u8[16,3,3,3] q(0.01, 120) = {}".format(arr(r.integers(0, 256, (16, 3, 3, 3)))))
+    lines.append("  %y5 = conv2d(%x3, %w5) {strides=[2, 2], rounding=tflite} : i8[2,3,3,16] q(0.6, -4)")
+    # A 7x7 RGB stem: stride 2, padding 3 (reduction length 147).
+    lines.append("  const %w6 : " + w(24, 7, 7, 3, True))
+    lines.append("  const %b6 : " + b(24))
+    lines.append("  %y6 = conv2d(%x3, %w6, %b6) {pads=[3, 3, 3, 3], strides=[2, 2], rounding=tflite} : i8[2,4,4,24] q(1.5, 0)")
+    # 8 channels: few for 16-byte steps, a dot kernel for Cortex-M's 4.
+    lines.append("  const %w7 : " + w(7, 3, 3, 8, True))
+    lines.append("  const %b7 : " + b(7))
+    lines.append("  %y7 = conv2d(%x8, %w7, %b7) {pads=[1, 1, 1, 1], rounding=tflite} : i8[1,6,6,7] q(0.8, 2)")
+    lines += ["  output %y{}".format(i) for i in range(1, 8)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
-                       ("kernels-dense.qir", dense_graph())]:
+                       ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
