@@ -304,6 +304,10 @@ int main(int argc, char **argv)
         {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false},
         {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false},
         {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true},
+        /* Few input channels: the Fashion-MNIST example's first layer and
+         * an RGB-like stem. */
+        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false},
+        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";
     if (!mkdtemp(dir)) {
