@@ -178,6 +178,20 @@ static bool frame_init(Cg *cg, const Node *n, Frame *f)
         *f = (Frame){.n = 1, .h = xt->dims[0], .w = 1, .c = xt->dims[1], .o = wt->dims[0], .kh = 1, .kw = 1,
                      .oh = xt->dims[0], .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                      .xv = f->xv, .wv = f->wv, .bv = f->bv, .yt = f->yt};
+    } else if (n->op == OP_MATMUL) {
+        /* a[..., M, K] times a constant b[K, N] (any leading dims of b
+         * are 1, so every row of a meets the same b) is a dense layer of
+         * prod(a's leading dims) rows; kern_conv transposes b. */
+        for (int d = 0; d < wt->rank - 2; d++)
+            if (wt->dims[d] != 1)
+                return false;
+        int64_t rows = 1;
+        for (int d = 0; d < xt->rank - 1; d++)
+            rows *= xt->dims[d];
+        int64_t K = xt->dims[xt->rank - 1], N = wt->dims[wt->rank - 1];
+        *f = (Frame){.n = 1, .h = rows, .w = 1, .c = K, .o = N, .kh = 1, .kw = 1,
+                     .oh = rows, .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                     .xv = f->xv, .wv = f->wv, .bv = f->bv, .yt = f->yt};
     } else if (n->op == OP_CONV2D) {
         static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
         int64_t s[2], dl[2], pd[4];
@@ -562,7 +576,17 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     k.flip = x_u8 != d->x_unsigned;
     int64_t zxk = f->zx + (k.flip ? (x_u8 ? -128 : 128) : 0);
     int64_t T = f->kh * f->kw, O = f->o, C = f->c;
+    /* The weights as [O][T][C] bytes: the constant itself, or matmul's
+     * b[K][N] transposed. */
+    int8_t *wtr = NULL;
     const int8_t *wd = f->wv->data;
+    if (n->op == OP_MATMUL) {
+        wtr = xmalloc((size_t)(O * C));
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t c = 0; c < C; c++)
+                wtr[o * C + c] = wd[c * O + o];
+        wd = wtr;
+    }
     const int32_t *bd = f->bv ? f->bv->data : NULL;
     int32_t *bias = xmalloc((size_t)O * sizeof *bias), *corr = xmalloc((size_t)(O * T) * sizeof *corr);
     for (int64_t o = 0; o < O; o++) {
@@ -578,7 +602,7 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
         bias[o] = (int32_t)b;
     }
     k.x = cg_buf(cg, f->xv);
-    k.w = cg_buf(cg, f->wv);
+    k.w = wtr ? cg_rodata(cg, wtr, (size_t)(O * C), 16, "kwt") : cg_buf(cg, f->wv);
     k.y = cg_buf(cg, n->result);
     k.bias = cg_table_i32(cg, bias, O, "kbias");
     k.corr = f->all_valid || zxk == 0 ? NULL : cg_table_i32(cg, corr, O * T, "kcorr");
@@ -602,13 +626,12 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
         tn &= ~1;
         int64_t nc8 = f->c / 8, nop = O / 2;
         int8_t *pk = xmalloc((size_t)(nop * T * nc8 * 16));
-        const int8_t *wsrc = f->wv->data;
         for (int64_t op = 0; op < nop; op++)
             for (int64_t t = 0; t < T; t++)
                 for (int64_t cb = 0; cb < nc8; cb++)
                     for (int r = 0; r < 2; r++)
                         memcpy(pk + (((op * T + t) * nc8 + cb) * 16 + r * 8),
-                               wsrc + ((2 * op + r) * T + t) * f->c + cb * 8, 8);
+                               wd + ((2 * op + r) * T + t) * f->c + cb * 8, 8);
         k.wmm = cg_rodata(cg, pk, (size_t)(nop * T * nc8 * 16), 16, "kwmm");
         free(pk);
     }
@@ -632,6 +655,7 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     }
     cg_for_end(cg, &lblk);
     cg_for_end(cg, &lb);
+    free(wtr);
     free(f->st);
     return true;
 }

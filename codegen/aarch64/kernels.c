@@ -49,7 +49,7 @@ static const KDw dw = {"smlal", 16, kern_widen_mac, NULL};
 
 bool aarch64_lower_node(Cg *cg, const Node *n)
 {
-    if (n->op != OP_CONV2D && n->op != OP_DENSE)
+    if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return false;
     const KDot *d = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? &dot_mm : kern_has(cg, "dotprod") ? &dot : &widen;
     return kern_conv(cg, n, d) || kern_conv_few(cg, n, kern_conv_min_c(d) - 1, &dw) || kern_depthwise(cg, n, &dw);

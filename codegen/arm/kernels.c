@@ -57,7 +57,7 @@ static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
 
 bool arm_lower_node(Cg *cg, const Node *n)
 {
-    if ((n->op != OP_CONV2D && n->op != OP_DENSE) || !kern_has(cg, "dsp"))
+    if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "dsp"))
         return false;
     return kern_conv(cg, n, &dot) || kern_conv_few(cg, n, kern_conv_min_c(&dot) - 1, &dw) ||
            kern_depthwise_pairs(cg, n, &dw);

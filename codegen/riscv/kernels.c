@@ -24,7 +24,7 @@ static const KDw few_scalar = {"mul/add, 4 channels", 4, kern_widen_mac, NULL};
 
 bool riscv_lower_node(Cg *cg, const Node *n)
 {
-    if (n->op != OP_CONV2D && n->op != OP_DENSE)
+    if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return false;
     if (!kern_has(cg, "v"))
         return kern_conv_few(cg, n, kern_conv_min_c(&widen) - 1, &few_scalar);

@@ -70,7 +70,7 @@ static const KDw dw_sse2 = {"pmaddwd (tap pairs)", 4, NULL, pmaddwd};
 
 bool x86_lower_node(Cg *cg, const Node *n)
 {
-    if (n->op != OP_CONV2D && n->op != OP_DENSE)
+    if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return false;
     bool ymm_vnni = kern_has(cg, "avxvnni") || kern_has(cg, "avx512vl");
     const KDot *d = kern_has(cg, "avx512vnni") ? (ymm_vnni ? &vnni512 : &vnni512_16)

@@ -1,5 +1,5 @@
-"""Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir and
-kernels-few.qir: shapes
+"""Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
+kernels-few.qir and kernels-matmul.qir: shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -7,8 +7,9 @@ depthwise multipliers, u8 activations, per-channel quantization and
 explicit tile attributes; kernels-few.qir the convs with fewer input
 channels than a dot step (kern_conv_few: 1, 2, 3 and 8 channels, 3x3,
 5x5 and 7x7, odd reduction lengths, output channels that fill no whole
-vector, u8 weights with a zero point).  Deterministic: rerun to
-regenerate.
+vector, u8 weights with a zero point); kernels-matmul.qir matmuls by a constant
+(kern_conv as a dense layer of b transposed, and the forms that stay
+generic).  Deterministic: rerun to regenerate.
 
 usage: gen_kernels.py OUTDIR
 """
@@ -144,10 +145,48 @@ def few_graph():
     return "\n".join(lines) + "\n"
 
 
+def matmul_graph():
+    r = np.random.default_rng(13)
+
+    def bq(n, per_channel, axis):
+        if not per_channel:
+            return "q(0.01, 0)"
+        return "q(axis={}, scales=[{}], zero_points=[{}])".format(
+            axis, ", ".join("{:.4g}".format(s) for s in r.uniform(0.004, 0.02, n)), ", ".join(["0"] * n))
+
+    lines = ["graph @kmatmul {",
+             "  input %a1 : i8[2,3,40] q(0.05, -3)",
+             "  input %a2 : u8[5,70] q(0.04, 130)",
+             "  input %a3 : i8[4,33] q(0.03, 2)",
+             "  input %a4 : i8[2,3,16] q(0.05, 1)",
+             "  input %a5 : i8[3,5] q(0.05, -1)"]
+    # Batch dims on a, b per-axis along N, 19 columns (no whole block).
+    lines.append("  const %b1 : i8[40,19] {} = {}".format(bq(19, True, 1), arr(r.integers(-128, 128, (40, 19)))))
+    lines.append("  %y1 = matmul(%a1, %b1) {rounding=tflite} : i8[2,3,19] q(1.1, -5)")
+    # u8 activations, b with a leading 1 (y gains it), per-tensor.
+    lines.append("  const %b2 : i8[1,70,13] {} = {}".format(bq(13, False, 2), arr(r.integers(-128, 128, (1, 70, 13)))))
+    lines.append("  %y2 = matmul(%a2, %b2) {rounding=onnx} : u8[1,5,13] q(1.5, 128)")
+    # Raw i32 out and an explicit tile that divides nothing.
+    lines.append("  const %b3 : i8[33,21] {} = {}".format(bq(21, True, 1), arr(r.integers(-128, 128, (33, 21)))))
+    lines.append("  %y3 = matmul(%a3, %b3) {tile=[3, 5, 16]} : i32[4,21]")
+    # Generic: b batched (two different matrices), b with a zero point, K
+    # shorter than a step.
+    lines.append("  const %b4 : i8[2,16,6] {} = {}".format(bq(6, True, 2), arr(r.integers(-128, 128, (2, 16, 6)))))
+    lines.append("  %y4 = matmul(%a4, %b4) {rounding=tflite} : i8[2,3,6] q(0.7, 0)")
+    lines.append("  const %b5 : u8[16,6] q(0.01, 120) = {}".format(arr(r.integers(0, 256, (16, 6)))))
+    lines.append("  %y5 = matmul(%a4, %b5) {rounding=tflite} : i8[2,3,6] q(0.4, 0)")
+    lines.append("  const %b6 : i8[5,7] {} = {}".format(bq(7, False, 1), arr(r.integers(-128, 128, (5, 7)))))
+    lines.append("  %y6 = matmul(%a5, %b6) {rounding=tflite} : i8[3,7] q(0.2, 0)")
+    lines += ["  output %y{}".format(i) for i in range(1, 7)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
-                       ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph())]:
+                       ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph()),
+                       ("kernels-matmul.qir", matmul_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
