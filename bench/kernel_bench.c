@@ -222,6 +222,7 @@ typedef struct Shape {
     const char *name;
     int64_t h, w, c, o, k, pad, group; /* conv: input HxWxC, O filters of KxK; dense: h rows, c -> o */
     bool dense;
+    bool matmul; /* dense's shape as matmul(x, w) with w[c, o] a constant */
 } Shape;
 
 static int64_t shape_macs(const Shape *s)
@@ -235,7 +236,14 @@ static char *shape_qir(const Shape *s, int64_t *in_bytes, int64_t *out_bytes)
 {
     Buf b = {0};
     bprintf(&b, "graph @kb {\n");
-    if (s->dense) {
+    if (s->matmul) {
+        bprintf(&b, "  input %%x : i8[%lld,%lld] q(0.05, -3)\n", (long long)s->h, (long long)s->c);
+        bprintf(&b, "  const %%w : i8[%lld,%lld] q(0.01, 0) = ", (long long)s->c, (long long)s->o);
+        consts(&b, s->o * s->c);
+        bprintf(&b, "\n  %%y = matmul(%%x, %%w) {rounding=tflite} : i8[%lld,%lld] q(8.0, 0)\n", (long long)s->h,
+                (long long)s->o);
+        *in_bytes = s->h * s->c, *out_bytes = s->h * s->o;
+    } else if (s->dense) {
         bprintf(&b, "  input %%x : i8[%lld,%lld] q(0.05, -3)\n", (long long)s->h, (long long)s->c);
         bprintf(&b, "  const %%w : i8[%lld,%lld] q(0.01, 0) = ", (long long)s->o, (long long)s->c);
         consts(&b, s->o * s->c);
@@ -299,15 +307,16 @@ int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
     static const Shape shapes[] = {
-        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false},
-        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false},
-        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false},
-        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false},
-        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true},
+        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false},
+        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false},
+        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false, false},
+        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false, false},
+        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, false},
         /* Few input channels: the Fashion-MNIST example's first layer and
          * an RGB-like stem. */
-        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false},
-        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false},
+        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false},
+        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false},
+        {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";
     if (!mkdtemp(dir)) {
