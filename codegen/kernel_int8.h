@@ -66,7 +66,8 @@ LLVMTypeRef kern_widen_acc_type(Cg *cg, const KDot *d); /* <step x i32> */
 LLVMValueRef kern_widen_dot(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip);
 LLVMValueRef kern_widen_mac(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
 
-/* Conv2d with group 1 and dense, int8 activations and weights with zero
+/* Conv2d with group 1, dense and matmul by a constant (as a dense layer
+ * of the transposed constant), int8 activations and weights with zero
  * weight zero points.  Returns false, having emitted nothing, for any other
  * form (the generic lowering then does it). */
 bool kern_conv(Cg *cg, const Node *n, const KDot *d);
