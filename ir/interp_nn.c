@@ -470,7 +470,7 @@ static int pool_geom(const Node *n, PoolGeom *pg, bool global)
 
 int interp_max_pool(const Node *n, const void *const in[], void *out)
 {
-    PoolGeom pg;
+    PoolGeom pg = {0};
     if (pool_geom(n, &pg, false))
         return -1;
     DType dt = n->operands[0]->type.dtype;
@@ -612,7 +612,7 @@ static int avg_pool_run(const Node *n, const PoolGeom *pg, bool include_pad,
 
 int interp_avg_pool(const Node *n, const void *const in[], void *out)
 {
-    PoolGeom pg;
+    PoolGeom pg = {0};
     if (pool_geom(n, &pg, false))
         return -1;
     return avg_pool_run(n, &pg, node_int(n, ATTR_COUNT_INCLUDE_PAD, 0) != 0, in[0], out);
@@ -620,7 +620,7 @@ int interp_avg_pool(const Node *n, const void *const in[], void *out)
 
 int interp_global_avg_pool(const Node *n, const void *const in[], void *out)
 {
-    PoolGeom pg;
+    PoolGeom pg = {0};
     if (pool_geom(n, &pg, true))
         return -1;
     return avg_pool_run(n, &pg, false, in[0], out);
