@@ -217,6 +217,23 @@ static bool frame_init(Cg *cg, const Node *n, Frame *f)
     return true;
 }
 
+/* Weight I of output channel O (OHWI: I runs over kh*kw*c of one channel)
+ * less its zero point, as i16: what the i16 kernels multiply. */
+static int16_t frame_weight(const Frame *f, int64_t o, int64_t i)
+{
+    const TensorType *wt = &f->wv->type;
+    const uint8_t *wd = f->wv->data;
+    int64_t at = o * (wt->dims[1] * wt->dims[2] * wt->dims[3]) + i;
+    int32_t w = wt->dtype == DT_U8 ? wd[at] : (int8_t)wd[at];
+    return (int16_t)(w - qparam_chan(wt->quant, wt->quant->count > 1 ? o : 0).zp);
+}
+
+/* The bias of output channel O (0 without one). */
+static int32_t frame_bias(const Frame *f, int64_t o)
+{
+    return f->bv ? ((const int32_t *)f->bv->data)[o] : 0;
+}
+
 /* The output stage parameters (as lower_nn.c builds them); false after an
  * error was reported. */
 static bool frame_stage(Cg *cg, const Node *n, Frame *f)
@@ -800,21 +817,15 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
     int lanes = d->lanes;
     int64_t O = f->o, R = k.R, OP = (O + lanes - 1) / lanes * lanes, RP = k.pairs ? (R + 1) / 2 * 2 : R;
     k.OP = OP;
-    const Quant *wq = f->wv->type.quant;
-    bool wu8 = f->wv->type.dtype == DT_U8;
-    const uint8_t *wd = f->wv->data;
-    const int32_t *bd = f->bv ? f->bv->data : NULL;
     int16_t *wr = xcalloc((size_t)(RP * OP), sizeof *wr);
     int32_t *br = xcalloc((size_t)OP, sizeof *br);
     for (int64_t o = 0; o < O; o++) {
-        int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
         for (int64_t r = 0; r < R; r++) {
-            int32_t w = wu8 ? wd[o * R + r] : (int8_t)wd[o * R + r];
             /* OHWI weights are [o][r]; pairs interleave two r's per channel. */
             int64_t at = k.pairs ? ((r / 2) * OP + o) * 2 + r % 2 : r * OP + o;
-            wr[at] = (int16_t)(w - zw);
+            wr[at] = frame_weight(f, o, r);
         }
-        br[o] = bd ? bd[o] : 0;
+        br[o] = frame_bias(f, o);
     }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
@@ -907,21 +918,14 @@ bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
         return true;
     k.m = f->o / f->c;
     int64_t T = f->kh * f->kw, C = f->c, M = k.m, O = f->o;
-    const Quant *wq = f->wv->type.quant;
-    bool wu8 = f->wv->type.dtype == DT_U8;
-    const uint8_t *wd = f->wv->data;
-    const int32_t *bd = f->bv ? f->bv->data : NULL;
     int16_t *wr = xmalloc((size_t)(T * O) * sizeof *wr);
     int32_t *br = xmalloc((size_t)O * sizeof *br);
     for (int64_t c = 0; c < C; c++)
         for (int64_t j = 0; j < M; j++) {
             int64_t o = c * M + j;
-            int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
-            for (int64_t t = 0; t < T; t++) {
-                int32_t w = wu8 ? wd[o * T + t] : (int8_t)wd[o * T + t];
-                wr[(t * M + j) * C + c] = (int16_t)(w - zw);
-            }
-            br[j * C + c] = bd ? bd[o] : 0;
+            for (int64_t t = 0; t < T; t++)
+                wr[(t * M + j) * C + c] = frame_weight(f, o, t);
+            br[j * C + c] = frame_bias(f, o);
         }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
@@ -1082,21 +1086,14 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
         return true;
     int64_t C = f->c, M = f->o / f->c, O = f->o, T = k.T, NP = (T + 1) / 2;
     k.M = M, k.NP = NP;
-    const Quant *wq = f->wv->type.quant;
-    bool wu8 = f->wv->type.dtype == DT_U8;
-    const uint8_t *wd = f->wv->data;
-    const int32_t *bd = f->bv ? f->bv->data : NULL;
     int16_t *wp = xcalloc((size_t)(2 * NP * O), sizeof *wp);
     int32_t *br = xmalloc((size_t)O * sizeof *br);
     for (int64_t c = 0; c < C; c++)
         for (int64_t j = 0; j < M; j++) {
             int64_t o = c * M + j;
-            int32_t zw = qparam_chan(wq, wq->count > 1 ? o : 0).zp;
-            for (int64_t t = 0; t < T; t++) {
-                int32_t w = wu8 ? wd[o * T + t] : (int8_t)wd[o * T + t];
-                wp[2 * (((t / 2) * M + j) * C + c) + t % 2] = (int16_t)(w - zw);
-            }
-            br[j * C + c] = bd ? bd[o] : 0;
+            for (int64_t t = 0; t < T; t++)
+                wp[2 * (((t / 2) * M + j) * C + c) + t % 2] = frame_weight(f, o, t);
+            br[j * C + c] = frame_bias(f, o);
         }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
