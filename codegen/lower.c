@@ -198,7 +198,6 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
     }
 
     cg->fn = fn;
-    memset(cg->buf, 0, ((size_t)cg->g->values.len + 1) * sizeof *cg->buf);
     cg->alloca_bb = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, fn, "body");
     LLVMPositionBuilderAtEnd(cg->b, body);
@@ -207,6 +206,11 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
     bind_value(cg, n->result);
     if (!(cg->target->lower_node && cg->target->lower_node(cg, n)) && !cg_lower_node(cg, n))
         cg->failed = true;
+    /* Unbind what this function bound (not the whole table: that would
+     * make the compile quadratic in the graph). */
+    for (int i = 0; i < n->num_operands; i++)
+        cg->buf[n->operands[i]->id].valid = false;
+    cg->buf[n->result->id].valid = false;
     LLVMBuildRetVoid(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
     LLVMBuildBr(cg->b, body);
@@ -278,8 +282,8 @@ static void build_run(Cg *cg, const char *wblob)
         LLVMBuildCall2(cg->b, node_fty, fn, args, (unsigned)nparams, "");
     }
 
-    /* Output slots not written in place. */
-    memset(cg->buf, 0, ((size_t)g->values.len + 1) * sizeof *cg->buf);
+    /* Output slots not written in place (the node functions left nothing
+     * bound). */
     for (int i = 0; i < g->outputs.len; i++) {
         Value *v = g->outputs.data[i];
         const CgLoc *l = &cg->loc[v->id];
