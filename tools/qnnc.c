@@ -306,10 +306,10 @@ static Args parse_args(int argc, char **argv)
         } else if ((v = flag_value(a, "-mattr"))) {
             if (!strcmp(v, "help")) {
                 o.mattr_help = true;
-                continue;
+            } else {
+                check_mattr(v);
+                o.mattr = v;
             }
-            check_mattr(v);
-            o.mattr = v;
         } else if ((v = flag_value(a, "--weights"))) {
             o.weights = parse_enum_flag("--weights", v, config_weights_names);
         } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
@@ -612,14 +612,22 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
     return true;
 }
 
+/* The triple to compile for: the config's or --target's, else the host's;
+ * NULL (reported) when the host is not a target. */
+static const char *target_triple(const QnncConfig *cfg)
+{
+    const char *triple = cfg->target.triple ? cfg->target.triple : config_host_triple();
+    if (!triple)
+        error("the host is not a supported target; give --target=");
+    return triple;
+}
+
 /* -mcpu=help, -mattr=help: the names LLVM accepts for the target. */
 static bool print_target_names(const QnncConfig *cfg, bool features)
 {
-    const char *triple = cfg->target.triple ? cfg->target.triple : config_host_triple();
-    if (!triple) {
-        error("the host is not a supported target; give --target=");
+    const char *triple = target_triple(cfg);
+    if (!triple)
         return false;
-    }
     printf("%s known to LLVM for %s:\n", features ? "target features (-mattr=+F,-F)" : "CPUs (-mcpu=)", triple);
     for (const char *const *p = codegen_target_names(triple, features); *p; p++)
         printf("  %s\n", *p);
@@ -629,11 +637,9 @@ static bool print_target_names(const QnncConfig *cfg, bool features)
 static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     unsigned emit = cfg->output.emit;
-    const char *triple = cfg->target.triple ? cfg->target.triple : config_host_triple();
-    if (!triple) {
-        error("the host is not a supported target; give --target=");
+    const char *triple = target_triple(cfg);
+    if (!triple)
         return false;
-    }
     if ((emit & EMIT_EXE) && cfg->output.weights == WEIGHTS_EXTERNAL) {
         error("--emit=exe needs embedded weights (the harness calls NAME_run without a weights pointer)");
         return false;
