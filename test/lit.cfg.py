@@ -1,23 +1,37 @@
 # lit configuration for qnnc: every .qir and .test file under test/ is a
-# test; the qnnc tools and LLVM's FileCheck and `not` are on PATH.
+# test; the qnnc tools and LLVM's FileCheck are on PATH.
 import os
 import lit.formats
 
 config.name = "qnnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".qir", ".test"]
-config.excludes = ["Inputs", "unit", "CMakeLists.txt"]
+config.excludes = ["Inputs", "unit", "utils", "CMakeLists.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qnnc_obj_root, "test")
 
 path = os.pathsep.join([config.qnnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%lit", config.lit_path))
+config.substitutions.append(("%qnnc_obj_root", config.qnnc_obj_root))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
+# Expected failures.  `%error CMD` passes only when CMD exits with status 1
+# (bad input: a model, config, dataset or tensor file it refuses) and
+# `%usage-error CMD` only with status 2 (a bad command line); a signal,
+# status 0 or any other status fails the test (test/utils/expect-exit.c).
+# lit's built-in `not` accepts any non-zero status, a crash included, so it
+# is kept for plain shell checks (`not test -e FILE`, `not grep`) and never
+# put in front of a qnnc tool or a generated program (test/meta/ checks both).
+expect_exit = os.path.join(config.qnnc_test_tools_dir, "expect-exit")
+config.substitutions.append(("%usage-error", expect_exit + " 2"))
+config.substitutions.append(("%error", expect_exit + " 1"))
+
 # In the sanitizer build (QNNC_SANITIZE=ON), a memory error, undefined
-# behaviour or a leak aborts the tool: a signal, which `not` does not
-# accept, so an error test cannot pass on a sanitizer's exit status 1.
+# behaviour or a leak aborts the tool (abort_on_error=1): a signal, which
+# %error and %usage-error do not accept, so an error test cannot pass on a
+# sanitizer's report.
 if getattr(config, "qnnc_sanitize", "OFF").upper() in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("sanitize")
 config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:disable_coredump=1"
