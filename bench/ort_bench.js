@@ -4,7 +4,7 @@
 // optimization level ("all").  Prints the top-1 accuracy on the first
 // 1,000 test images (a check that the model is the one meant) and the
 // median and minimum latency of RUNS calls on the first image.
-// bench/run.sh installs onnxruntime-node into bench/.ort and runs this.
+// bench/run.sh installs onnxruntime-node 1.30.0 (scripts/fetch-ort) and runs this.
 const ort = require('onnxruntime-node');
 const fs = require('fs');
 

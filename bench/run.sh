@@ -15,8 +15,8 @@
 # Also: qnnc's compile time (import, calibration over 1,000 images,
 # quantization, LLVM -O2, object and header) and the scratch size against
 # the memory planner's lower bound.  Not part of the test suite.  Needs
-# python3-torch and node/npm; onnxruntime-node is installed into
-# bench/.ort on first use (ONNXRUNTIME_NODE_INSTALL=skip: CPU only).
+# python3-torch and node/npm; onnxruntime-node 1.30.0 is installed on
+# first use by scripts/fetch-ort into the cache the model suite shares.
 # docs/benchmarks.md records the figures from one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,12 +30,7 @@ ex=examples/fashion_mnist
 work=$build/bench/fashion_mnist
 mkdir -p "$work"
 
-if [ ! -d bench/.ort/node_modules/onnxruntime-node ]; then
-  echo "bench: installing onnxruntime-node into bench/.ort ..." >&2
-  mkdir -p bench/.ort
-  [ -f bench/.ort/package.json ] || echo '{"name": "qnnc-bench-ort", "private": true}' > bench/.ort/package.json
-  (cd bench/.ort && ONNXRUNTIME_NODE_INSTALL=skip npm install --silent onnxruntime-node >/dev/null)
-fi
+ort_modules=$(scripts/fetch-ort)
 $py $ex/reference.py idx "$work"
 $py $ex/reference.py npy "$work/x0.npy" 1
 
@@ -65,11 +60,11 @@ acc=$("$work/classify" --images "$work/t10k-images-idx3-ubyte" --labels "$work/t
 
 # ONNX Runtime: float and QDQ int8.
 $py bench/make_qdq.py $ex/fashion_mnist.onnx "$work/fashion_mnist.qdq.onnx" >&2
-ort() { NODE_PATH=$PWD/bench/.ort/node_modules node bench/ort_bench.js "$1" \
+ort() { NODE_PATH=$ort_modules node bench/ort_bench.js "$1" \
           "$work/t10k-images-idx3-ubyte" "$work/t10k-labels-idx1-ubyte" "$runs"; }
 ort_fp32=$(ort $ex/fashion_mnist.onnx)
 ort_int8=$(ort "$work/fashion_mnist.qdq.onnx")
-ort_version=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' bench/.ort/node_modules/onnxruntime-node/package.json)
+ort_version=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$ort_modules/onnxruntime-node/package.json")
 
 # PyTorch: float and int8.
 torch_out=$($py bench/torch_bench.py $ex/fashion_mnist.onnx "$runs")
