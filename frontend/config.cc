@@ -615,6 +615,13 @@ void key_model_input_shapes(Loader &L, const std::string &k, const toml::node &v
         if (ok)
             config_set_input_shape(L.cfg, &s);
     }
+    /* toml++ iterates a table in key order; keep the file's, for errors
+     * found at import and for --print-config. */
+    QnncConfig *c = L.cfg;
+    std::stable_sort(c->model.input_shapes, c->model.input_shapes + c->model.num_input_shapes,
+                     [](const InputShape &a, const InputShape &b) {
+                         return a.loc.line != b.loc.line ? a.loc.line < b.loc.line : a.loc.col < b.loc.col;
+                     });
 }
 
 void key_target_triple(Loader &L, const std::string &k, const toml::node &v)
