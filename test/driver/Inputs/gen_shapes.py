@@ -13,8 +13,13 @@ named.onnx: two inputs with names that need quoting in TOML,
   "input_image_with_alpha:0" [1, "h", "w", 4] and "onnx::Flatten_0"
   ["batch", 10], each through a Relu; and "w", an initializer that is also
   listed as a graph input.
-sym_hw.py: with --ref IN.npy OUT.npy, the float64 NumPy forward pass of
-  sym_hw.onnx (the test's oracle), not written by this mode.
+
+gen_shapes.py --data OUT_DIR H W: x.npy [1, 3, H, W] to run and calib/ (8
+  more inputs of that shape) to calibrate on.
+gen_shapes.py --ref IN.npy OUT.npy: the float64 NumPy forward pass of
+  sym_hw.onnx, the tests' oracle.
+gen_shapes.py --compare A.npy B.npy exact|MIN_DB: A and B identical, or the
+  SQNR of B against A at least MIN_DB.
 """
 import os
 import sys
@@ -94,9 +99,37 @@ def named(path):
     onnx.save(m, path)
 
 
+def data(out, h, w):
+    r = np.random.default_rng(3)
+    os.makedirs(os.path.join(out, "calib"), exist_ok=True)
+    np.save(os.path.join(out, "x.npy"), r.uniform(-1, 1, (1, 3, h, w)).astype(np.float32))
+    for k in range(8):
+        np.save(os.path.join(out, "calib", "c%d.npy" % k), r.uniform(-1, 1, (1, 3, h, w)).astype(np.float32))
+
+
+def compare(a_path, b_path, how):
+    a, b = np.load(a_path).astype(np.float64), np.load(b_path).astype(np.float64)
+    if a.shape != b.shape:
+        sys.exit("shapes differ: %s and %s" % (a.shape, b.shape))
+    if how == "exact":
+        if not np.array_equal(a, b):
+            sys.exit("%d of %d values differ" % (np.sum(a != b), a.size))
+        print("identical: %d values" % a.size)
+        return
+    noise = np.sum((a - b) ** 2)
+    sqnr = 10 * np.log10(np.sum(a ** 2) / noise) if noise else float("inf")
+    if sqnr < float(how):
+        sys.exit("SQNR %.1f dB, below %s dB" % (sqnr, how))
+    print("SQNR at least %s dB" % how)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--ref":
         np.save(sys.argv[3], reference(np.load(sys.argv[2])).astype(np.float32))
+    elif sys.argv[1] == "--data":
+        data(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         os.makedirs(sys.argv[1], exist_ok=True)
         sym_hw(os.path.join(sys.argv[1], "sym_hw.onnx"))
