@@ -84,6 +84,7 @@ static_assert(EMIT_KIND_COUNT == 6, "config_emit_names lists every EmitKind");
 
 /* Integer ranges, documented in docs/config.md. */
 static const int64_t MAX_BATCH = INT32_MAX;
+static const int64_t MAX_DIM = INT32_MAX; /* of an input_shapes entry, as --input-shape */
 static const int64_t MIN_BINS = 128, MAX_BINS = 1 << 20;
 static const int64_t MAX_SAMPLES = INT32_MAX;
 static const int64_t MAX_TILE = 65536;
@@ -205,6 +206,23 @@ extern "C" void config_set_strings(char ***field, int *count, const char *const 
     *count = n;
 }
 
+extern "C" void config_set_input_shape(QnncConfig *cfg, const InputShape *s) noexcept
+{
+    InputShape *old = nullptr;
+    for (int i = 0; i < cfg->model.num_input_shapes && !old; i++)
+        if (strcmp(cfg->model.input_shapes[i].name, s->name) == 0)
+            old = &cfg->model.input_shapes[i];
+    if (old) {
+        free((char *)old->name);
+    } else {
+        size_t n = (size_t)cfg->model.num_input_shapes + 1;
+        cfg->model.input_shapes = (InputShape *)xrealloc(cfg->model.input_shapes, n * sizeof *cfg->model.input_shapes);
+        old = &cfg->model.input_shapes[cfg->model.num_input_shapes++];
+    }
+    *old = *s;
+    old->name = xstrdup(s->name);
+}
+
 /* ---------------------------------------------------------------- defaults and freeing */
 
 extern "C" void config_defaults(QnncConfig *cfg) noexcept
@@ -241,6 +259,9 @@ extern "C" void config_free(QnncConfig *cfg) noexcept
     free(cfg->source);
     free(cfg->model.path);
     free(cfg->model.name);
+    for (int i = 0; i < cfg->model.num_input_shapes; i++)
+        free((char *)cfg->model.input_shapes[i].name);
+    free(cfg->model.input_shapes);
     free(cfg->target.triple);
     free(cfg->target.cpu);
     free_strings(cfg->target.features, cfg->target.num_features);
@@ -539,6 +560,68 @@ void key_model_batch(Loader &L, const std::string &k, const toml::node &v)
     int64_t x;
     if (L.get_int(k, v, 1, MAX_BATCH, x))
         L.cfg->model.batch = x;
+}
+
+/* input_shapes = { x = [1, 3, 224, 224], "onnx::Flatten_0" = [1, 10] }: a
+ * table from graph input name to its full shape.  The names and the model's
+ * static dimensions are checked when the model is imported; here only the
+ * form and the ranges. */
+void key_model_input_shapes(Loader &L, const std::string &k, const toml::node &v)
+{
+    if (!v.is_table()) {
+        L.error(v.source(), format("'%s' must be a table from input name to shape, like { x = [1, 3, 224, 224] }, "
+                                   "not %s", k.c_str(), type_name(v.type())));
+        return;
+    }
+    for (auto &&[key, val] : *v.as_table()) {
+        std::string name(key.str());
+        if (name.empty()) {
+            L.error(key.source(), format("'%s' has an empty input name", k.c_str()));
+            continue;
+        }
+        if (!val.is_array()) {
+            L.error(val.source(), format("the shape of '%s' in '%s' must be an array of integers, not %s",
+                                         name.c_str(), k.c_str(), type_name(val.type())));
+            continue;
+        }
+        const toml::array &a = *val.as_array();
+        if (a.size() > QNN_MAX_RANK) {
+            L.error(val.source(), format("the shape of '%s' has %zu dimensions; qnnc supports at most %d",
+                                         name.c_str(), a.size(), QNN_MAX_RANK));
+            continue;
+        }
+        InputShape s{};
+        s.name = name.c_str();
+        s.loc = L.loc(key.source());
+        bool ok = true;
+        for (const toml::node &e : a) {
+            int i = s.rank++;
+            s.dim_loc[i] = L.loc(e.source());
+            if (!e.is_integer()) {
+                L.error(e.source(), format("dimension %d of '%s' must be an integer, not %s", i, name.c_str(),
+                                           type_name(e.type())));
+                ok = false;
+                continue;
+            }
+            int64_t d = e.as_integer()->get();
+            if (d < 1 || d > MAX_DIM) {
+                L.error(e.source(), format("dimension %d of '%s' must be between 1 and %lld, not %lld", i,
+                                           name.c_str(), (long long)MAX_DIM, (long long)d));
+                ok = false;
+                continue;
+            }
+            s.dims[i] = d;
+        }
+        if (ok)
+            config_set_input_shape(L.cfg, &s);
+    }
+    /* toml++ iterates a table in key order; keep the file's, for errors
+     * found at import and for --print-config. */
+    QnncConfig *c = L.cfg;
+    std::stable_sort(c->model.input_shapes, c->model.input_shapes + c->model.num_input_shapes,
+                     [](const InputShape &a, const InputShape &b) {
+                         return a.loc.line != b.loc.line ? a.loc.line < b.loc.line : a.loc.col < b.loc.col;
+                     });
 }
 
 void key_target_triple(Loader &L, const std::string &k, const toml::node &v)
@@ -858,7 +941,7 @@ const std::vector<SectionSpec> &schema()
 {
     static const std::vector<SectionSpec> s = {
         {"model", {{"path", key_model_path}, {"name", key_model_name}, {"input_layout", key_model_layout},
-                   {"batch", key_model_batch}}},
+                   {"batch", key_model_batch}, {"input_shapes", key_model_input_shapes}}},
         {"target", {{"triple", key_target_triple}, {"cpu", key_target_cpu}, {"features", key_target_features}}},
         {"quantization", {{"scheme", key_quant_scheme}, {"per_channel", key_quant_per_channel},
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
@@ -1121,6 +1204,22 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     print_key_string(f, "name", c->model.name, "derived from the model's file name");
     fprintf(f, "input_layout = \"%s\"\n", config_layout_names[c->model.input_layout]);
     fprintf(f, "batch = %lld\n", (long long)c->model.batch);
+    if (c->model.num_input_shapes) {
+        fputs("input_shapes = { ", f);
+        for (int i = 0; i < c->model.num_input_shapes; i++) {
+            const InputShape &s = c->model.input_shapes[i];
+            if (i)
+                fputs(", ", f);
+            print_string(f, s.name);
+            fputs(" = [", f);
+            for (int d = 0; d < s.rank; d++)
+                fprintf(f, "%s%lld", d ? ", " : "", (long long)s.dims[d]);
+            fputc(']', f);
+        }
+        fputs(" }\n", f);
+    } else {
+        fputs("# input_shapes = (none: a symbolic dimension other than the batch is an error)\n", f);
+    }
 
     fputs("\n[target]\n", f);
     const char *host = config_host_triple();

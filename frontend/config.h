@@ -76,6 +76,8 @@ typedef struct QnncConfig {
         char *name;          /* C identifier; NULL: derived from the model's file name */
         InputLayout input_layout;
         int64_t batch;       /* >= 1 */
+        InputShape *input_shapes; /* one per input name; the names are malloc'd */
+        int num_input_shapes;
     } model;
 
     struct {
@@ -153,6 +155,11 @@ SrcLoc config_key_loc(const QnncConfig *cfg, const char *key) CONFIG_API;
 
 /* Replaces the malloc'd string *FIELD with a copy of V (NULL clears it). */
 void config_set_string(char **field, const char *v) CONFIG_API;
+
+/* Sets the shape of input S->name in CFG's [model] input_shapes to a copy
+ * of S, replacing an earlier one for that name (--input-shape over the
+ * file). */
+void config_set_input_shape(QnncConfig *cfg, const InputShape *s) CONFIG_API;
 
 /* Replaces a malloc'd string array with copies of the N strings in V. */
 void config_set_strings(char ***field, int *count, const char *const *v, int n) CONFIG_API;

@@ -22,11 +22,36 @@ bool npy_write(const char *path, const TensorType *t, const void *data);
 
 typedef enum { LAYOUT_MODEL = 0, LAYOUT_NCHW, LAYOUT_NHWC } InputLayout;
 
+/* The full shape of one graph input, given by the user for its symbolic
+ * dimensions ([model] input_shapes, --input-shape=NAME:D0,D1,...).  Every
+ * dimension is >= 1; the importer checks the name, the rank and that every
+ * static dimension of the model agrees. */
+typedef struct InputShape {
+    const char *name;             /* the graph input's ONNX name */
+    int rank;                     /* 0 to QNN_MAX_RANK */
+    int64_t dims[QNN_MAX_RANK];
+    /* Where it was given, for errors: the config's entry (LOC, and each
+     * dimension's DIM_LOC), or LOC.file NULL for the command line. */
+    SrcLoc loc;
+    SrcLoc dim_loc[QNN_MAX_RANK];
+} InputShape;
+
 typedef struct ImportOptions {
     int64_t batch;      /* value for a symbolic batch dimension; 0 means 1 */
     InputLayout layout; /* layout of 4-D graph inputs/outputs at the boundary:
                            LAYOUT_MODEL keeps the model's own (NCHW stays NCHW) */
+    /* Shapes of graph inputs, at most one per name.  A symbolic dimension
+     * of an input named here takes the given value, dimension 0 too: BATCH
+     * only applies to the inputs not named here. */
+    const InputShape *shapes;
+    int num_shapes;
 } ImportOptions;
+
+/* Parses the value of --input-shape, "NAME:D0,D1,...", split at the last
+ * ':' (ONNX names may contain ':'), into *OUT with a malloc'd OUT->name and
+ * no location.  On a malformed value writes what is wrong into ERR (LEN
+ * bytes) and returns false. */
+bool input_shape_parse(const char *v, InputShape *out, char *err, size_t len);
 
 /* Imports the ONNX model at PATH into a verified qnnc graph (NHWC inside).
  * On any error reports one-line diagnostics naming PATH and the node, and

@@ -10,6 +10,8 @@
  * cycles.  Each error is one line naming the model file.
  */
 #include "onnx_internal.h"
+/* config_suggest: the "did you mean" of every qnnc tool. */
+#include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -399,8 +401,137 @@ bool onnx_load(Imp *imp)
     return true;
 }
 
-/* The IR type of graph input VI; symbolic or unknown dimensions take the
- * batch size, which is what they are in every model we import. */
+/* ---------------------------------------------------------------- graph inputs */
+
+bool input_shape_parse(const char *v, InputShape *out, char *err, size_t len)
+{
+    *out = (InputShape){0};
+    const char *colon = strrchr(v, ':');
+    if (!colon) {
+        snprintf(err, len, "'%s' is not NAME:D0,D1,... (such as x:1,3,224,224)", v);
+        return false;
+    }
+    if (colon == v) {
+        snprintf(err, len, "'%s' has no input name before the ':'", v);
+        return false;
+    }
+    /* An empty list is the shape of a scalar input. */
+    const char *p = colon + 1;
+    int rank = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (rank == QNN_MAX_RANK) {
+            snprintf(err, len, "'%s' has more than %d dimensions", v, QNN_MAX_RANK);
+            return false;
+        }
+        char *end = (char *)p;
+        errno = 0;
+        long long d = n && p[0] >= '0' && p[0] <= '9' ? strtoll(p, &end, 10) : 0;
+        if (n == 0) {
+            snprintf(err, len, "dimension %d of '%s' is empty", rank, v);
+            return false;
+        }
+        if (end != p + n || errno || d < 1 || d > INT32_MAX) {
+            snprintf(err, len, "dimension %d of '%s' is '%.*s', not an integer from 1 to %d", rank, v, (int)n, p,
+                     INT32_MAX);
+            return false;
+        }
+        out->dims[rank++] = d;
+        p += n;
+        if (*p == ',' && !*++p) {
+            snprintf(err, len, "'%s' ends in ','", v);
+            return false;
+        }
+    }
+    out->rank = rank;
+    char *name = xmalloc((size_t)(colon - v) + 1);
+    memcpy(name, v, (size_t)(colon - v));
+    name[colon - v] = '\0';
+    out->name = name;
+    return true;
+}
+
+static const InputShape *given_shape(const Imp *imp, const char *name)
+{
+    for (int i = 0; i < imp->opts->num_shapes; i++)
+        if (strcmp(imp->opts->shapes[i].name, name) == 0)
+            return &imp->opts->shapes[i];
+    return NULL;
+}
+
+/* An error about the given shape S (dimension DIM, or -1 for the whole
+ * shape): at its place in the config file, or for --input-shape at the
+ * model.  FMT's "%s" where the text says where the shape came from. */
+static void shape_error(Imp *imp, const InputShape *s, int dim, const char *fmt, ...) QNN_PRINTF(4, 5);
+static void shape_error(Imp *imp, const InputShape *s, int dim, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    imp->errors++;
+    if (s->loc.file)
+        diag_error(dim >= 0 && s->dim_loc[dim].file ? s->dim_loc[dim] : s->loc, "input_shapes: %s (in %s)", buf,
+                   imp->path);
+    else
+        diag_error((SrcLoc){.file = imp->path}, "--input-shape: %s", buf);
+}
+
+/* NAME as a TOML key: bare when it can be, else quoted. */
+static void print_toml_key(FILE *f, const char *name)
+{
+    bool bare = *name != '\0';
+    for (const char *p = name; *p; p++)
+        bare = bare && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                        *p == '_' || *p == '-');
+    if (bare) {
+        fputs(name, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = name; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* "[model] input_shapes = { x = [1, 3, ?, ?] } or --input-shape=x:1,3,?,?":
+ * the line that would fix the symbolic dimensions of input VI, with the
+ * batch and the static dimensions (DIMS > 0) filled in.  Returns a malloc'd
+ * string. */
+static char *shape_hint(const Onnx__ValueInfoProto *vi, const int64_t *dims, int rank)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    for (int form = 0; form < 2; form++) {
+        if (form == 0) {
+            fputs("[model] input_shapes = { ", f);
+            print_toml_key(f, vi->name);
+            fputs(" = [", f);
+        } else {
+            fprintf(f, "] } or --input-shape=%s:", vi->name);
+        }
+        for (int i = 0; i < rank; i++) {
+            fputs(i == 0 ? "" : form == 0 ? ", " : ",", f);
+            if (dims[i] > 0)
+                fprintf(f, "%lld", (long long)dims[i]);
+            else
+                fputc('?', f);
+        }
+    }
+    fclose(f);
+    return text;
+}
+
+/* The IR type of graph input VI.  A symbolic or unknown dimension takes
+ * its value from the input's given shape, the batch included: a given shape
+ * is the whole shape.  Without one, dimension 0 is the batch size, which is
+ * what it is in every model we import, and any other is an error that says
+ * how to give the shape. */
 static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
 {
     const Onnx__TypeProto *tp = vi->type;
@@ -426,25 +557,97 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
         return false;
     }
     t->rank = (int)tt->shape->n_dim;
-    int64_t batch = imp->opts && imp->opts->batch > 0 ? imp->opts->batch : 1;
+    const InputShape *given = given_shape(imp, vi->name);
+    if (given && given->rank != t->rank) {
+        shape_error(imp, given, -1, "graph input '%s' has %d dimension%s, not %d", vi->name, t->rank,
+                    t->rank == 1 ? "" : "s", given->rank);
+        return false;
+    }
+    int64_t batch = imp->opts->batch > 0 ? imp->opts->batch : 1;
+    int first_unknown = -1;
+    bool ok = true;
     for (int i = 0; i < t->rank; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
         bool known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
-        if (known) {
+        if (known && given && given->dims[i] != d->dim_value) {
+            shape_error(imp, given, i, "dimension %d of graph input '%s' is %lld in the model, not %lld", i,
+                        vi->name, (long long)d->dim_value, (long long)given->dims[i]);
+            ok = false;
+        } else if (known) {
             t->dims[i] = d->dim_value;
+        } else if (given) {
+            t->dims[i] = given->dims[i];
         } else if (i == 0) {
             t->dims[i] = batch;
         } else {
-            imp_error(imp, "graph input '%s': dimension %d is symbolic or unknown; only the batch dimension "
-                           "(0) may be", vi->name, i);
-            return false;
+            t->dims[i] = 0;
+            if (first_unknown < 0)
+                first_unknown = i;
         }
+    }
+    if (!ok)
+        return false;
+    if (first_unknown >= 0) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[first_unknown];
+        char *hint = shape_hint(vi, t->dims, t->rank);
+        if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param && *d->dim_param)
+            imp_error(imp, "graph input '%s': dimension %d ('%s') is symbolic; give the input's shape: %s",
+                      vi->name, first_unknown, d->dim_param, hint);
+        else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value < 0)
+            imp_error(imp, "graph input '%s': dimension %d is %lld, which is no size; give the input's shape: %s",
+                      vi->name, first_unknown, (long long)d->dim_value, hint);
+        else
+            imp_error(imp, "graph input '%s': dimension %d is unknown; give the input's shape: %s", vi->name,
+                      first_unknown, hint);
+        free(hint);
+        return false;
     }
     if (dims_numel(t->dims, t->rank) < 0 || dims_numel(t->dims, t->rank) > INT64_C(0x7fffffff)) {
         imp_error(imp, "graph input '%s': element count overflows", vi->name);
         return false;
     }
     return true;
+}
+
+/* Every given shape must name a run-time graph input. */
+static bool check_shape_names(Imp *imp)
+{
+    const Onnx__GraphProto *gp = imp->model->graph;
+    const char **names = xcalloc(gp->n_input + 1, sizeof *names);
+    int n = 0;
+    for (size_t i = 0; i < gp->n_input; i++) {
+        OTensor *t = ot_find(imp, gp->input[i]->name);
+        if (!t || !t->c)
+            names[n++] = gp->input[i]->name;
+    }
+    bool ok = true;
+    for (int k = 0; k < imp->opts->num_shapes; k++) {
+        const InputShape *s = &imp->opts->shapes[k];
+        OTensor *t = ot_find(imp, s->name);
+        bool input = false;
+        for (int i = 0; i < n && !input; i++)
+            input = strcmp(names[i], s->name) == 0;
+        if (input)
+            continue;
+        ok = false;
+        if (t && t->c) {
+            shape_error(imp, s, -1, "'%s' is an initializer, a constant; only run-time graph inputs take a shape",
+                        s->name);
+            continue;
+        }
+        const char *sugg = config_suggest(s->name, names, n);
+        if (sugg) {
+            shape_error(imp, s, -1, "'%s' is not a graph input; did you mean '%s'?", s->name, sugg);
+            continue;
+        }
+        char list[256] = "";
+        size_t len = 0;
+        for (int i = 0; i < n && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s'", i ? ", " : "", names[i]);
+        shape_error(imp, s, -1, "'%s' is not a graph input (the inputs: %s)", s->name, n ? list : "none");
+    }
+    free(names);
+    return ok;
 }
 
 bool onnx_inputs(Imp *imp)
@@ -456,6 +659,11 @@ bool onnx_inputs(Imp *imp)
             imp_error(imp, "graph input %zu has no name", i);
             return false;
         }
+    }
+    if (!check_shape_names(imp))
+        return false;
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
         OTensor *init = ot_find(imp, vi->name);
         if (init && init->c)
             continue; /* an initializer: a constant */

@@ -25,6 +25,9 @@ static const char usage[] =
     "  --input FILE        the next graph input (shape and dtype must match)\n"
     "  --output FILE       where to write the next graph output\n"
     "  --batch N           ONNX: the value of a symbolic batch dimension (default 1)\n"
+    "  --input-shape NAME:D0,D1,...\n"
+    "                      ONNX: the full shape of graph input NAME, fixing its\n"
+    "                      symbolic dimensions (repeatable; NAME ends at the last ':')\n"
     "  --layout=nhwc       ONNX: 4-D inputs and outputs in NHWC instead of the model's NCHW\n"
     "  --print             print every output as text on stdout\n"
     "  --max-memory=BYTES  reject a model whose tensors need more (default 4 GiB)\n"
@@ -101,12 +104,17 @@ int main(int argc, char **argv)
     int nin = 0, nout = 0;
     bool print = false, no_verify = false;
     ImportOptions iopts = {0};
+    InputShape *shapes = xcalloc((size_t)argc, sizeof *shapes);
+    int nshapes = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             free(in_files);
             free(out_files);
+            for (int k = 0; k < nshapes; k++)
+                free((char *)shapes[k].name);
+            free(shapes);
             return 0;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--output")) {
             if (++i == argc)
@@ -124,6 +132,23 @@ int main(int argc, char **argv)
             char *end;
             if (!num || (iopts.batch = strtoll(num, &end, 10)) < 1 || *end)
                 usage_error("%s needs a positive number", "--batch");
+        } else if (!strcmp(a, "--input-shape") || !strncmp(a, "--input-shape=", 14)) {
+            const char *v = a[13] == '=' ? a + 14 : (++i < argc ? argv[i] : NULL);
+            if (!v)
+                usage_error("%s needs NAME:D0,D1,...", "--input-shape");
+            InputShape sh;
+            char err[256];
+            if (!input_shape_parse(v, &sh, err, sizeof err))
+                usage_error("--input-shape: %s", err);
+            /* A later flag for the same input replaces an earlier one. */
+            int k = 0;
+            while (k < nshapes && strcmp(shapes[k].name, sh.name))
+                k++;
+            if (k < nshapes)
+                free((char *)shapes[k].name);
+            else
+                nshapes++;
+            shapes[k] = sh;
         } else if (!strcmp(a, "--layout=nhwc")) {
             iopts.layout = LAYOUT_NHWC;
         } else if (!strcmp(a, "--layout=model") || !strcmp(a, "--layout=nchw")) {
@@ -151,6 +176,8 @@ int main(int argc, char **argv)
     if (nout == 0 && !print)
         usage_error("%s", "nothing to do: give --output FILE.npy or --print");
 
+    iopts.shapes = shapes;
+    iopts.num_shapes = nshapes;
     int status = 1;
     void **inputs = NULL, **outputs = NULL;
     Graph *g = has_suffix(model, ".onnx") ? onnx_import(model, &iopts) : ir_parse_file(model);
@@ -193,5 +220,8 @@ done:
     graph_free(g);
     free(in_files);
     free(out_files);
+    for (int i = 0; i < nshapes; i++)
+        free((char *)shapes[i].name);
+    free(shapes);
     return status;
 }

@@ -48,6 +48,10 @@ static const char usage[] =
     "  -S                      same as --emit=asm\n"
     "  --name=NAME             symbol prefix (default: the model's file name)\n"
     "  --batch=N               value of a symbolic batch dimension (default 1)\n"
+    "  --input-shape=NAME:D0,D1,...\n"
+    "                          the full shape of graph input NAME, fixing its\n"
+    "                          symbolic dimensions (repeatable; NAME ends at the\n"
+    "                          last ':'; overrides [model] input_shapes)\n"
     "  --input-layout=LAYOUT   model, nchw or nhwc: layout of 4-D inputs and outputs\n"
     "  --target=TRIPLE         x86_64-linux-gnu, aarch64-linux-gnu, riscv64-linux-gnu\n"
     "                          or thumbv7em-none-eabi (default: the host)\n"
@@ -102,6 +106,8 @@ typedef struct Args {
     const char *report;      /* --report= file */
     const char *header;      /* --header= file */
     int64_t batch;         /* 0: not given */
+    InputShape *shapes;    /* --input-shape, in order (names malloc'd) */
+    int num_shapes;
     int layout;            /* -1: not given */
     int weights;           /* -1: not given */
     int opt_level;
@@ -164,7 +170,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 }
 
 static const char *const flag_names[] = {
-    "--config", "--print-config", "--emit", "--name", "--batch", "--input-layout", "--target",
+    "--config", "--print-config", "--emit", "--name", "--batch", "--input-shape", "--input-layout", "--target",
     "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
@@ -285,6 +291,13 @@ static Args parse_args(int argc, char **argv)
             if (errno || end == v || *end || b < 1 || b > INT32_MAX)
                 usage_error("--batch must be an integer from 1 to %d, not '%s'", INT32_MAX, v);
             o.batch = b;
+        } else if ((v = flag_value(a, "--input-shape"))) {
+            InputShape sh;
+            char err[256];
+            if (!input_shape_parse(v, &sh, err, sizeof err))
+                usage_error("--input-shape: %s", err);
+            o.shapes = xrealloc(o.shapes, (size_t)(o.num_shapes + 1) * sizeof *o.shapes);
+            o.shapes[o.num_shapes++] = sh;
         } else if ((v = flag_value(a, "--max-memory"))) {
             char *end;
             errno = 0;
@@ -331,6 +344,15 @@ static Args parse_args(int argc, char **argv)
     return o;
 }
 
+static void free_args(Args *o)
+{
+    for (int i = 0; i < o->num_shapes; i++)
+        free((char *)o->shapes[i].name);
+    free(o->shapes);
+    o->shapes = NULL;
+    o->num_shapes = 0;
+}
+
 /* Command-line flags win over the file. */
 static void apply_flags(const Args *o, QnncConfig *cfg)
 {
@@ -343,6 +365,9 @@ static void apply_flags(const Args *o, QnncConfig *cfg)
         config_set_string(&cfg->model.name, o->name);
     if (o->batch)
         cfg->model.batch = o->batch;
+    /* Per input: a later flag for the same name replaces an earlier one. */
+    for (int i = 0; i < o->num_shapes; i++)
+        config_set_input_shape(cfg, &o->shapes[i]);
     if (o->layout >= 0)
         cfg->model.input_layout = (InputLayout)o->layout;
     if (o->triple)
@@ -405,6 +430,62 @@ static bool has_suffix(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* An error about the given shape S (dimension DIM, or -1 for the whole
+ * shape) of an input of MODEL, worded as the ONNX importer's. */
+static void shape_error(const char *model, const InputShape *s, int dim, const char *fmt, ...) QNN_PRINTF(4, 5);
+static void shape_error(const char *model, const InputShape *s, int dim, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (s->loc.file)
+        diag_error(dim >= 0 && s->dim_loc[dim].file ? s->dim_loc[dim] : s->loc, "input_shapes: %s (in %s)", buf,
+                   model);
+    else
+        diag_error((SrcLoc){.file = model}, "--input-shape: %s", buf);
+}
+
+/* A .qir model has fixed shapes: input_shapes may only restate them. */
+static bool check_qir_shapes(const QnncConfig *cfg, const Graph *g)
+{
+    const char *model = cfg->model.path;
+    const char **names = xcalloc((size_t)g->inputs.len + 1, sizeof *names);
+    for (int i = 0; i < g->inputs.len; i++)
+        names[i] = ((const Value *)g->inputs.data[i])->name;
+    bool ok = true;
+    for (int k = 0; k < cfg->model.num_input_shapes; k++) {
+        const InputShape *s = &cfg->model.input_shapes[k];
+        const Value *in = NULL;
+        for (int i = 0; i < g->inputs.len && !in; i++)
+            if (!strcmp(names[i], s->name))
+                in = g->inputs.data[i];
+        if (!in) {
+            const char *sugg = config_suggest(s->name, names, g->inputs.len);
+            if (sugg)
+                shape_error(model, s, -1, "'%s' is not a graph input; did you mean '%s'?", s->name, sugg);
+            else
+                shape_error(model, s, -1, "'%s' is not a graph input", s->name);
+            ok = false;
+        } else if (in->type.rank != s->rank) {
+            shape_error(model, s, -1, "graph input '%s' has %d dimension%s, not %d", s->name, in->type.rank,
+                        in->type.rank == 1 ? "" : "s", s->rank);
+            ok = false;
+        } else {
+            for (int d = 0; d < s->rank; d++) {
+                if (in->type.dims[d] == s->dims[d])
+                    continue;
+                shape_error(model, s, d, "dimension %d of graph input '%s' is %lld in the model, not %lld", d,
+                            s->name, (long long)in->type.dims[d], (long long)s->dims[d]);
+                ok = false;
+            }
+        }
+    }
+    free(names);
+    return ok;
+}
+
 static Graph *load_model(const Args *o, const QnncConfig *cfg)
 {
     const char *path = cfg->model.path;
@@ -412,10 +493,18 @@ static Graph *load_model(const Args *o, const QnncConfig *cfg)
         if (o->batch || o->layout >= 0)
             fprintf(stderr, "qnnc: warning: --batch and --input-layout apply to ONNX models only; '%s' is "
                             "textual IR with fixed shapes\n", path);
-        return ir_parse_file(path);
+        Graph *g = ir_parse_file(path);
+        if (g && !check_qir_shapes(cfg, g)) {
+            graph_free(g);
+            return NULL;
+        }
+        return g;
     }
     if (has_suffix(path, ".onnx")) {
-        ImportOptions io = {.batch = cfg->model.batch, .layout = cfg->model.input_layout};
+        ImportOptions io = {.batch = cfg->model.batch,
+                            .layout = cfg->model.input_layout,
+                            .shapes = cfg->model.input_shapes,
+                            .num_shapes = cfg->model.num_input_shapes};
         return onnx_import(path, &io);
     }
     error("cannot tell the format of '%s' from its name (expected .onnx or .qir)", path);
@@ -784,6 +873,7 @@ int main(int argc, char **argv)
     }
     if (!cfg.model.path) {
         config_free(&cfg);
+        free_args(&o);
         usage_error("no model to compile: name one on the command line or set [model] path in the config");
     }
     g = load_model(&o, &cfg);
@@ -810,5 +900,6 @@ int main(int argc, char **argv)
 out:
     graph_free(g);
     config_free(&cfg);
+    free_args(&o);
     return status;
 }

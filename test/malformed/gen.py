@@ -156,7 +156,7 @@ def onnx_cases():
         ("text.onnx", b"ir_version: 8\ngraph { name: 'g' }\n", "not a valid ONNX model (protobuf parse failed)"),
         ("nested-too-deep.onnx", nested_graphs(1000), "not a valid ONNX model (messages nested more than 64 deep)"),
         ("no-graph.onnx", no_graph, "not a valid ONNX model (it has no graph)"),
-        ("negative-dim-input.onnx", unary("Relu", {}, x=(1, -3), y=(1, -3)), "graph input 'x': dimension 1 is symbolic or unknown; only the batch dimension (0) may be"),
+        ("negative-dim-input.onnx", unary("Relu", {}, x=(1, -3), y=(1, -3)), "graph input 'x': dimension 1 is -3, which is no size; give the input's shape: [model] input_shapes = { x = [1, ?] } or --input-shape=x:1,?"),
         ("huge-dim-input.onnx", unary("Relu", {}, x=(1 << 40, 1 << 30), y=(1 << 40, 1 << 30)), "graph input 'x': element count overflows"),
         ("overflow64-init.onnx", add_with_init(tensor("w", [1 << 32, 1 << 32, 1 << 32], raw=b"")),
          "tensor 'w': element count of shape overflows (more than 2147483648 elements)"),

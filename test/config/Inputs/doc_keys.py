@@ -11,11 +11,13 @@ doc, example = sys.argv[1], sys.argv[2]
 
 # Keys from the tables under "## [section]" and "### [[section.sub]]".
 documented = set()
+sections = set()
 section = None
 for line in open(doc, encoding="utf-8"):
     m = re.match(r"^#{2,3} (\[\[?)([a-z_.]+)\]\]?\s*$", line)
     if m:
         section = m.group(2)
+        sections.add(section)
         continue
     if line.startswith("#"):
         section = None
@@ -29,7 +31,11 @@ with open(example, "rb") as f:
     data = tomllib.load(f)
 present = set()
 def walk(prefix, value):
-    if isinstance(value, dict):
+    # A documented key whose value is a table of the user's names
+    # (input_shapes) is one key, not a section.
+    if prefix in documented and prefix not in sections:
+        present.add(prefix)
+    elif isinstance(value, dict):
         for k, v in value.items():
             walk(f"{prefix}.{k}" if prefix else k, v)
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
