@@ -8,7 +8,7 @@ must give for it (the CASES tables below: name, contents, message).  The
 binary files (ONNX, .npy, .pb, IDX) are built here with python3-onnx and
 NumPy; the generated files and tests are committed, so rerun this script
 after changing it.  Each format gets one lit file, FORMAT.test, with one
-RUN line per case:  not TOOL FILE 2>&1 | FileCheck (exit status 1, that
+RUN line per case:  %error TOOL FILE 2>&1 | FileCheck (exit status 1, that
 one error and no other, never a crash -- in the sanitizer build, no memory
 error or leak either).
 """
@@ -357,18 +357,18 @@ def idx_cases():
 
 FORMATS = [
     # name, cases, RUN command (FILE: the input), what the lit file says
-    ("onnx", onnx_cases, "not qnnc FILE --emit=qir -o %t.qir",
+    ("onnx", onnx_cases, "%error qnnc FILE --emit=qir -o %t.qir",
      "ONNX models: truncated, wrong types, absurd and negative dimensions, element counts\n"
      "# overflowing 64 bits, missing or duplicated tensors, cycles, unknown ops, bad attributes."),
-    ("qir", qir_cases, "not qnnc FILE --emit=qir -o %t.qir",
+    ("qir", qir_cases, "%error qnnc FILE --emit=qir -o %t.qir",
      "Textual IR: truncated, binary, unknown ops, bad shapes, types, values, constants, sidecars."),
-    ("toml", toml_cases, "not qnnc --config FILE --print-config",
+    ("toml", toml_cases, "%error qnnc --config FILE --print-config",
      "TOML compile configurations: syntax, wrong types and keys, values out of range."),
-    ("npy", npy_cases, "not qnnc-run %S/Inputs/model.qir --input FILE --print",
+    ("npy", npy_cases, "%error qnnc-run %S/Inputs/model.qir --input FILE --print",
      ".npy inputs for an f32[2,3] input: truncated, bad header, wrong or unsupported types and shapes."),
-    ("pb", pb_cases, "not qnnc-run %S/Inputs/model.qir --input FILE --print",
+    ("pb", pb_cases, "%error qnnc-run %S/Inputs/model.qir --input FILE --print",
      "ONNX TensorProto (.pb) inputs for an f32[2,3] input."),
-    ("idx", idx_cases, "not qnnc-opt %S/Inputs/img.qir --config=FILE.toml --passes=calibrate",
+    ("idx", idx_cases, "%error qnnc-opt %S/Inputs/img.qir --config=FILE.toml --passes=calibrate",
      "IDX calibration data (plain and gzip) for an f32[1,2,2,1] input, through the calibrate pass."),
 ]
 
