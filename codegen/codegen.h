@@ -255,6 +255,7 @@ bool cg_lower_node(Cg *cg, const Node *n);
 bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
 bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
 bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
+bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }

@@ -458,6 +458,8 @@ bool cg_lower_node(Cg *cg, const Node *n)
         return cg_lower_nn(cg, n);
     case OP_CONCAT: case OP_RESHAPE: case OP_TRANSPOSE: case OP_PAD:
         return cg_lower_layout(cg, n);
+    case OP_REDUCE_MEAN: case OP_REDUCE_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_LAYER_NORM:
+        return cg_lower_reduce(cg, n);
     default:
         return cg_lower_elem(cg, n);
     }

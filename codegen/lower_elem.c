@@ -420,6 +420,85 @@ static bool lower_binary(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ softmax, batchnorm */
 
+/* SaturatingRoundingMultiplyByPOT<E> for E > 0 (fixedpoint.c's sat_shl). */
+static LLVMValueRef sat_shl(Cg *cg, LLVMValueRef x, int e)
+{
+    int32_t th = (int32_t)((INT64_C(1) << (31 - e)) - 1);
+    LLVMValueRef r = LLVMBuildShl(B, x, cg_i32(cg, e), "");
+    r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, cg_i32(cg, -th), ""), cg_i32(cg, INT32_MIN), r, "");
+    return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGT, x, cg_i32(cg, th), ""), cg_i32(cg, INT32_MAX), r, "");
+}
+
+/* TFLite's int8 softmax (interp_elem.c softmax_tflite): the exponential
+ * of every possible difference is a compile-time table from
+ * fp_softmax_prepare; the reciprocal of the sum is fp_softmax_reciprocal
+ * as IR, and each output fp_softmax_output. */
+static bool lower_softmax_tflite(Cg *cg, const Node *n, int64_t outer, int64_t len, int64_t inner)
+{
+    const TensorType *xt = &n->operands[0]->type;
+    FpSoftmax sm;
+    if (!fp_softmax_prepare(qparam_chan(xt->quant, 0).scale, &sm))
+        return cg_fail(cg, n, "input scale gives no TFLite softmax multiplier");
+    LLVMValueRef tab = cg_table_i32(cg, sm.exp, 256, "softmax_exp");
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMValueRef mx = cg_alloca(cg, cg->t_i32, "max"), sum = cg_alloca(cg, cg->t_i32, "sum");
+    LLVMTypeRef ct_args[2] = {cg->t_i32, LLVMInt1TypeInContext(cg->ctx)};
+    LLVMTypeRef ct = LLVMFunctionType(cg->t_i32, ct_args, 2, 0);
+    LLVMValueRef ctlz = LLVMGetNamedFunction(cg->mod, "llvm.ctlz.i32");
+    if (!ctlz)
+        ctlz = LLVMAddFunction(cg->mod, "llvm.ctlz.i32", ct);
+    CgLoop lo, lj, lk;
+    LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
+    LLVMValueRef j = cg_for_begin(cg, &lj, inner, "j");
+    LLVMValueRef base = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, len * inner), ""), j, "");
+#define ELEM(k) LLVMBuildAdd(B, base, LLVMBuildMul(B, (k), cg_idx(cg, inner), ""), "")
+#define EXP(k) cg_load_int(cg, DT_I32, tab, LLVMBuildZExt(B, LLVMBuildSub(B, m, cg_load_int(cg, DT_I8, x, ELEM(k)), ""), \
+                                                       cg->t_idx, ""))
+    LLVMBuildStore(B, cg_i32(cg, INT8_MIN), mx);
+    LLVMValueRef k = cg_for_begin(cg, &lk, len, "k");
+    LLVMBuildStore(B, cg_smax(cg, LLVMBuildLoad2(B, cg->t_i32, mx, ""), cg_load_int(cg, DT_I8, x, ELEM(k))), mx);
+    cg_for_end(cg, &lk);
+    LLVMValueRef m = LLVMBuildLoad2(B, cg->t_i32, mx, "");
+    LLVMBuildStore(B, cg_i32(cg, 0), sum);
+    k = cg_for_begin(cg, &lk, len, "k");
+    LLVMBuildStore(B, LLVMBuildAdd(B, LLVMBuildLoad2(B, cg->t_i32, sum, ""), cg_rdbpot(cg, EXP(k), cg_i32(cg, 12)), ""),
+                   sum);
+    cg_for_end(cg, &lk);
+    /* GetReciprocal(sum, 12): sum > 0, so ctlz is at most 12. */
+    LLVMValueRef s = LLVMBuildLoad2(B, cg->t_i32, sum, "");
+    LLVMValueRef cargs[2] = {s, LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, 0)};
+    LLVMValueRef hp1 = LLVMBuildCall2(B, ct, ctlz, cargs, 2, "");
+    LLVMValueRef bits = LLVMBuildSub(B, cg_i32(cg, 12), hp1, "bits");
+    LLVMValueRef a = LLVMBuildSub(B, LLVMBuildShl(B, s, hp1, ""), cg_i32(cg, INT32_MIN), "");
+    LLVMValueRef hs = LLVMBuildAdd(B, LLVMBuildSExt(B, a, cg->t_i64, ""), cg_i64(cg, INT32_MAX), "");
+    LLVMValueRef sg = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGE, hs, cg_i64(cg, 0), ""), cg_i64(cg, 1),
+                                      cg_i64(cg, -1), "");
+    LLVMValueRef half = LLVMBuildTrunc(B, LLVMBuildSDiv(B, LLVMBuildAdd(B, hs, sg, ""), cg_i64(cg, 2), ""),
+                                       cg->t_i32, "");
+    LLVMValueRef r = LLVMBuildAdd(B, cg_i32(cg, 1515870810), cg_srdhm(cg, half, cg_i32(cg, -1010580540)), "");
+    for (int i = 0; i < 3; i++) {
+        LLVMValueRef om = LLVMBuildSub(B, cg_i32(cg, INT32_C(1) << 29), cg_srdhm(cg, half, r), "");
+        r = LLVMBuildAdd(B, r, sat_shl(cg, cg_srdhm(cg, r, om), 2), "");
+    }
+    LLVMValueRef recip = sat_shl(cg, r, 1);
+    LLVMValueRef ex = LLVMBuildAdd(B, bits, cg_i32(cg, 23), "");
+    LLVMValueRef big = LLVMBuildICmp(B, LLVMIntSGT, ex, cg_i32(cg, 31), "");
+    LLVMValueRef exc = LLVMBuildSelect(B, big, cg_i32(cg, 31), ex, "");
+    k = cg_for_begin(cg, &lk, len, "k");
+    {
+        LLVMValueRef v = cg_rdbpot(cg, cg_srdhm(cg, recip, EXP(k)), exc);
+        v = LLVMBuildSelect(B, big, cg_i32(cg, 0), v, "");
+        v = cg_clamp_i32(cg, LLVMBuildSub(B, v, cg_i32(cg, 128), ""), cg_i32(cg, -128), cg_i32(cg, 127));
+        cg_store_int(cg, DT_I8, y, ELEM(k), v);
+    }
+    cg_for_end(cg, &lk);
+#undef ELEM
+#undef EXP
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lo);
+    return true;
+}
+
 static bool lower_softmax(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -434,6 +513,8 @@ static bool lower_softmax(Cg *cg, const Node *n)
     bool q = xt->dtype != DT_F32;
     if (q && (!quant_is_per_tensor(xt->quant) || !quant_is_per_tensor(yt->quant)))
         return cg_fail(cg, n, "per-axis quantized softmax is not supported by the code generator");
+    if (q && node_rounding(n) == ROUND_TFLITE)
+        return lower_softmax_tflite(cg, n, outer, len, inner);
     QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     LLVMValueRef mx = cg_alloca(cg, cg->t_f32, "max"), sum = cg_alloca(cg, cg->t_f32, "sum");

@@ -151,3 +151,98 @@ int64_t fp_round_product_half_even(int64_t acc, double m, int64_t lo, int64_t hi
     }
     return fp_clamp_i64((int64_t)r, lo, hi);
 }
+
+/* ------------------------------------------------------------ TFLite int8 softmax
+ *
+ * gemmlowp's fixed-point exp and reciprocal (fixedpoint.h:
+ * exp_on_negative_values, one_over_one_plus_x_for_x_in_0_1) as TFLite's
+ * reference_ops::Softmax uses them, on raw int32 values.  Fixed-point adds
+ * are int32 adds (gemmlowp does not saturate them for int32); they are
+ * computed through uint32 so that they are defined, and on the ranges below
+ * they never wrap anyway. */
+
+static int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+
+/* SaturatingRoundingMultiplyByPOT<e> for e > 0: x * 2^e, saturated. */
+static int32_t sat_shl(int32_t x, int e)
+{
+    int32_t threshold = (int32_t)((INT64_C(1) << (31 - e)) - 1);
+    if (x > threshold)
+        return INT32_MAX;
+    if (x < -threshold)
+        return INT32_MIN;
+    return (int32_t)((uint32_t)x << e);
+}
+
+/* exp(a) for a Q0.31 a in [-1/4, 0): a Taylor expansion around -1/8. */
+static int32_t exp_quarter(int32_t a)
+{
+    const int32_t exp_m1_8 = 1895147668, one_third = 715827883;
+    int32_t x = wrap_add(a, INT32_C(1) << 28);
+    int32_t x2 = fp_srdhm(x, x), x3 = fp_srdhm(x2, x), x4 = fp_srdhm(x2, x2);
+    int32_t x4_4 = fp_rdbpot(x4, 2);
+    int32_t poly = fp_rdbpot(wrap_add(fp_srdhm(wrap_add(x4_4, x3), one_third), x2), 1);
+    return wrap_add(exp_m1_8, fp_srdhm(exp_m1_8, wrap_add(x, poly)));
+}
+
+/* exp(a) for a Q5.26 a <= 0, as a Q0.31 value: the fractional quarter by
+ * exp_quarter, then one multiplier per set bit of the remainder, exp(-2^k)
+ * for k = -2..4. */
+static int32_t exp_on_negative(int32_t a)
+{
+    static const int32_t mult[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    const int32_t quarter = INT32_C(1) << 24;
+    int32_t mod = (int32_t)((uint32_t)a & (uint32_t)(quarter - 1)) - quarter;
+    int32_t r = exp_quarter(sat_shl(mod, 5));
+    int32_t rem = (int32_t)((uint32_t)mod - (uint32_t)a);
+    for (int k = 0; k < 7; k++)
+        if ((uint32_t)rem & (UINT32_C(1) << (24 + k)))
+            r = fp_srdhm(r, mult[k]);
+    return a == 0 ? INT32_MAX : r;
+}
+
+bool fp_softmax_prepare(float input_scale, FpSoftmax *s)
+{
+    /* PreprocessSoftmaxScaling(beta = 1, scale, 5 integer bits): the
+     * multiplier taking an input difference to Q5.26, capped at 2^31 - 1. */
+    double real = fmin(1.0 * (double)input_scale * (double)(1 << 26), 2147483647.0);
+    if (!fp_quantize_multiplier(real, &s->mult, &s->shift) || s->shift < 0)
+        return false;
+    /* CalculateInputRadius(5, shift): floor(31 * 2^26 / 2^shift). */
+    s->diff_min = -(int32_t)floor(31.0 * (double)(INT64_C(1) << 26) / (double)(INT64_C(1) << s->shift));
+    for (int d = 0; d < 256; d++) {
+        int32_t diff = -d;
+        s->exp[d] = diff >= s->diff_min
+                        ? exp_on_negative(fp_mul_by_quantized_multiplier(diff, s->mult, s->shift))
+                        : 0;
+    }
+    return true;
+}
+
+int32_t fp_softmax_reciprocal(int32_t sum, int *bits_over_unit)
+{
+    int hp1 = 0;
+    while (hp1 < 32 && !((uint32_t)sum & (UINT32_C(0x80000000) >> hp1)))
+        hp1++;
+    *bits_over_unit = 12 - hp1;
+    int32_t a = (int32_t)(((uint32_t)sum << (hp1 & 31)) - UINT32_C(0x80000000));
+    /* one_over_one_plus_x_for_x_in_0_1(a): Newton-Raphson on the half
+     * denominator (a + 1) / 2 in Q2.29, from 48/17 - 32/17 * d. */
+    int64_t hs = (int64_t)a + INT32_MAX;
+    int32_t half = (int32_t)((hs + (hs >= 0 ? 1 : -1)) / 2); /* RoundingHalfSum */
+    int32_t x = wrap_add(1515870810, fp_srdhm(half, -1010580540));
+    for (int i = 0; i < 3; i++) {
+        int32_t hx = fp_srdhm(half, x);
+        int32_t one_minus = (int32_t)((uint32_t)(INT32_C(1) << 29) - (uint32_t)hx);
+        x = wrap_add(x, sat_shl(fp_srdhm(x, one_minus), 2));
+    }
+    return sat_shl(x, 1);
+}
+
+int32_t fp_softmax_output(int32_t recip, int bits_over_unit, int32_t e)
+{
+    int exponent = bits_over_unit + 31 - 8;
+    int32_t p = fp_srdhm(recip, e);
+    int32_t v = exponent > 31 ? 0 : fp_rdbpot(p, exponent);
+    return (int32_t)fp_clamp_i64((int64_t)v - 128, -128, 127);
+}

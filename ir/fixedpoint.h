@@ -59,6 +59,28 @@ int64_t fp_round_product_half_even(int64_t acc, double m, int64_t lo, int64_t hi
  * NaN maps to 0 before saturation. */
 int64_t fp_saturate(double v, int64_t lo, int64_t hi);
 
+/* TFLite's int8 reference softmax (reference_ops::Softmax with the
+ * SoftmaxPrepare of kernels/activations.cc, beta 1; docs/ir-semantics.md):
+ * everything that depends on the input scale only.  exp[d] is, for the
+ * row difference x - max = -d (d in 0..255), the Q0.31 result of gemmlowp's
+ * exp_on_negative_values on the Q5.26 rescaled difference, or 0 when the
+ * difference is below diff_min (TFLite skips those terms and outputs the
+ * minimum).  Returns false when the input scale gives a multiplier TFLite
+ * cannot represent. */
+typedef struct FpSoftmax {
+    int32_t mult;
+    int shift; /* left shift of MultiplyByQuantizedMultiplierGreaterThanOne */
+    int32_t diff_min;
+    int32_t exp[256];
+} FpSoftmax;
+bool fp_softmax_prepare(float input_scale, FpSoftmax *s);
+/* GetReciprocal(sum, 12, &bits) of TFLite's softmax: the Q0.31 value of
+ * 1 / (sum / 2^19 / 2^bits) for a Q12.19 SUM > 0. */
+int32_t fp_softmax_reciprocal(int32_t sum, int *bits_over_unit);
+/* One output of the int8 softmax: clamp(RDBPOT(SRDHM(recip, e), bits + 23)
+ * - 128, -128, 127), with shifts past 31 giving 0 before the offset. */
+int32_t fp_softmax_output(int32_t recip, int bits_over_unit, int32_t e);
+
 static inline int64_t fp_clamp_i64(int64_t v, int64_t lo, int64_t hi)
 {
     return v < lo ? lo : v > hi ? hi : v;

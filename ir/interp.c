@@ -216,6 +216,11 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_AVG_POOL: return interp_avg_pool(n, in, out);
     case OP_GLOBAL_AVG_POOL: return interp_global_avg_pool(n, in, out);
     case OP_SOFTMAX: return interp_softmax(n, in, out);
+    case OP_REDUCE_MEAN:
+    case OP_REDUCE_SUM:
+    case OP_REDUCE_MAX:
+    case OP_REDUCE_MIN: return interp_reduce(n, in, out);
+    case OP_LAYER_NORM: return interp_layer_norm(n, in, out);
     case OP_CONCAT: return interp_concat(n, in, out);
     case OP_RESHAPE: return interp_reshape(n, in, out);
     case OP_TRANSPOSE: return interp_transpose(n, in, out);

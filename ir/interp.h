@@ -5,6 +5,7 @@
  *   interp_elem.c    elementwise arithmetic, activations, (de/re)quantize,
  *                    softmax, batchnorm, lut
  *   interp_layout.c  concat, reshape, transpose, pad
+ *   interp_reduce.c  reduce_mean/sum/max/min, layer_norm
  * Every op function takes the node, its operand buffers (in operand order)
  * and a result buffer of type_nbytes(&n->result->type) bytes, and returns 0
  * or, after reporting through diag, -1.  The exact arithmetic of every op is
@@ -32,6 +33,14 @@ InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_relu, interp_cli
     interp_softmax, interp_quantize, interp_dequantize, interp_requantize,
     interp_lut, interp_batchnorm;
 InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad;
+InterpFn interp_reduce, interp_layer_norm;
+
+/* The element offsets of a reduction (reduce_*, from the `axes`
+ * attribute): out_off[o] is the input offset of the first element reduced
+ * into output element o (row-major over the kept dims), red_off[r] the
+ * offset of reduced element r from it (row-major over the reduced dims).
+ * *count is the number of reduced elements.  Caller frees both arrays. */
+void reduce_offsets(const Node *n, int64_t **out_off, int64_t **red_off, int64_t *count);
 
 /* Reports "node '%name' (op): MESSAGE" at the node and returns -1. */
 int interp_fail(const Node *n, const char *fmt, ...) QNN_PRINTF(2, 3);

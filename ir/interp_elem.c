@@ -296,6 +296,39 @@ static void softmax_f(const float *x, float *y, int64_t outer, int64_t len, int6
         }
 }
 
+/* TFLite's int8 reference softmax (reference_ops::Softmax, beta 1): the
+ * row maximum, a Q12.19 sum of fixed-point exponentials of the differences,
+ * its fixed-point reciprocal, and each output as exp * reciprocal shifted
+ * to 8 bits, offset by -128.  The exponentials depend only on the
+ * difference (0..255) and the input scale: fp_softmax_prepare tabulates
+ * them, as TFLite Micro's Prepare and CMSIS-NN's caller would. */
+static int softmax_tflite(const Node *n, const void *x, void *y, int64_t outer, int64_t len, int64_t inner)
+{
+    const TensorType *xt = &n->operands[0]->type;
+    if (xt->dtype != DT_I8 || n->result->type.dtype != DT_I8 || !quant_is_per_tensor(xt->quant))
+        return interp_fail(n, "rounding=tflite softmax needs per-tensor i8 input and output");
+    FpSoftmax sm;
+    if (!fp_softmax_prepare(qparam_chan(xt->quant, 0).scale, &sm))
+        return interp_fail(n, "input scale gives no TFLite softmax multiplier");
+    const int8_t *xs = x;
+    int8_t *ys = y;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t base = o * len * inner + j;
+            int32_t mx = INT8_MIN;
+            for (int64_t k = 0; k < len; k++)
+                mx = xs[base + k * inner] > mx ? xs[base + k * inner] : mx;
+            int32_t sum = 0; /* at most 4095 * 2^19 (verifier): no overflow */
+            for (int64_t k = 0; k < len; k++)
+                sum += fp_rdbpot(sm.exp[mx - xs[base + k * inner]], 12);
+            int bits;
+            int32_t recip = fp_softmax_reciprocal(sum, &bits);
+            for (int64_t k = 0; k < len; k++)
+                ys[base + k * inner] = (int8_t)fp_softmax_output(recip, bits, sm.exp[mx - xs[base + k * inner]]);
+        }
+    return 0;
+}
+
 int interp_softmax(const Node *n, const void *const in[], void *out)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -316,6 +349,8 @@ int interp_softmax(const Node *n, const void *const in[], void *out)
         softmax_f(in[0], out, outer, len, inner);
         return 0;
     }
+    if (node_rounding(n) == ROUND_TFLITE)
+        return softmax_tflite(n, in[0], out, outer, len, inner);
     float *tmp = xmalloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *tmp);
     QIndex xi, yi;
     qindex_init(&xi, xt);

@@ -336,6 +336,13 @@ static bool check_attrs(Verifier *v, const Node *n)
             ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, 0);
             break;
         case ATTR_PERM: ok &= check_int_list(v, n, a, -1, INT64_MIN); break;
+        case ATTR_AXES: ok &= check_int_list(v, n, a, -1, 0); break; /* rank-dependent rules: check_reduce */
+        case ATTR_KEEPDIMS:
+            if (a->u.i != 0 && a->u.i != 1) {
+                verr(v, n->loc, "%s: keepdims is %lld; it must be 0 or 1", oi->name, (long long)a->u.i);
+                ok = false;
+            }
+            break;
         case ATTR_GROUP:
             if (a->u.i < 1) {
                 verr(v, n->loc, "%s: group is %lld; it must be at least 1", oi->name, (long long)a->u.i);
@@ -882,11 +889,89 @@ static void check_pool(const OpCtx *c)
 
 static void check_softmax(const OpCtx *c)
 {
+    const TensorType *x = operand(c, 0), *y = c->y;
+    int64_t axis = node_int(c->n, ATTR_AXIS, -1);
+    int ax;
+    if (!norm_axis(axis, x->rank, &ax)) {
+        OPERR(c, "softmax: axis %lld is out of range for rank %d", (long long)axis, x->rank);
+        return;
+    }
+    expect_same_shape(c, x);
+    check_act_types(c, x);
+    if (node_int(c->n, ATTR_ROUNDING, ROUND_ONNX) != ROUND_TFLITE || is_float(x))
+        return;
+    /* TFLite's integer softmax (docs/ir-semantics.md) is defined for int8
+     * in and int8 out at scale 1/256, zero point -128; its Q12.19 sum of
+     * exponentials holds at most 4095 terms of exp(0) without overflow. */
+    if (x->dtype != DT_I8 || y->dtype != DT_I8 || !y->quant || !is_per_tensor(y))
+        OPERR(c, "softmax: rounding=tflite needs i8 input and i8 result, got %s and %s", type_desc(x).s,
+              type_desc(y).s);
+    else if (y->quant->scale[0] != 1.0f / 256 || y->quant->zero_point[0] != -128)
+        OPERR(c, "softmax: rounding=tflite needs the result quantized q(0.00390625, -128), got q(%g, %d)",
+              (double)y->quant->scale[0], y->quant->zero_point[0]);
+    else if (x->dims[ax] > 4095)
+        OPERR(c, "softmax: rounding=tflite supports at most 4095 elements along the axis, got %lld",
+              (long long)x->dims[ax]);
+}
+
+/* reduce_mean, reduce_sum, reduce_max, reduce_min: `axes` is required,
+ * canonical (every entry in [0, rank), strictly increasing), and the
+ * result is the input with those dims dropped (keepdims=0) or set to 1. */
+static void check_reduce(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0);
+    const Attr *a = node_attr(c->n, ATTR_AXES);
+    if (!a) {
+        OPERR(c, "%s: attribute 'axes' is required", c->op);
+        return;
+    }
+    bool keep = node_int(c->n, ATTR_KEEPDIMS, 1) != 0, red[QNN_MAX_RANK] = {false};
+    for (int i = 0; i < a->count; i++) {
+        if (a->u.ints[i] >= x->rank) {
+            OPERR(c, "%s: axes[%d] is %lld, out of range for rank %d", c->op, i, (long long)a->u.ints[i], x->rank);
+            return;
+        }
+        if (i > 0 && a->u.ints[i] <= a->u.ints[i - 1]) {
+            OPERR(c, "%s: axes must be strictly increasing, got %lld after %lld", c->op, (long long)a->u.ints[i],
+                  (long long)a->u.ints[i - 1]);
+            return;
+        }
+        red[a->u.ints[i]] = true;
+    }
+    int64_t want[QNN_MAX_RANK];
+    int r = 0;
+    for (int d = 0; d < x->rank; d++) {
+        if (red[d] && x->dims[d] == 0) {
+            OPERR(c, "%s: reduced axis %d is empty", c->op, d);
+            return;
+        }
+        if (!red[d] || keep)
+            want[r++] = red[d] ? 1 : x->dims[d];
+    }
+    expect_shape(c, want, r);
+    check_act_types(c, x);
+}
+
+/* layer_norm(x, scale, bias?): normalises over the dims from `axis` on;
+ * scale and bias are f32 of exactly those dims (the quantized form
+ * dequantizes x, computes in float and quantizes the result). */
+static void check_layer_norm(const OpCtx *c)
+{
     const TensorType *x = operand(c, 0);
     int64_t axis = node_int(c->n, ATTR_AXIS, -1);
     int ax;
-    if (!norm_axis(axis, x->rank, &ax))
-        OPERR(c, "softmax: axis %lld is out of range for rank %d", (long long)axis, x->rank);
+    if (!norm_axis(axis, x->rank, &ax)) {
+        OPERR(c, "layer_norm: axis %lld is out of range for rank %d", (long long)axis, x->rank);
+        return;
+    }
+    for (int i = 1; i < c->n->num_operands; i++) {
+        const TensorType *p = operand(c, i);
+        if (!is_float(p))
+            OPERR(c, "layer_norm: %s must be f32, got %s", i == 1 ? "scale" : "bias", type_desc(p).s);
+        else if (p->rank != x->rank - ax || memcmp(p->dims, x->dims + ax, sizeof(int64_t) * (size_t)p->rank))
+            OPERR(c, "layer_norm: %s must have shape %s (the normalized dims), got %s", i == 1 ? "scale" : "bias",
+                  dims_text(x->dims + ax, x->rank - ax).s, shape_text(p).s);
+    }
     expect_same_shape(c, x);
     check_act_types(c, x);
 }
@@ -1097,6 +1182,11 @@ static void check_op(const OpCtx *c)
     case OP_AVG_POOL:
     case OP_GLOBAL_AVG_POOL: check_pool(c); break;
     case OP_SOFTMAX: check_softmax(c); break;
+    case OP_REDUCE_MEAN:
+    case OP_REDUCE_SUM:
+    case OP_REDUCE_MAX:
+    case OP_REDUCE_MIN: check_reduce(c); break;
+    case OP_LAYER_NORM: check_layer_norm(c); break;
     case OP_CONCAT: check_concat(c); break;
     case OP_RESHAPE: check_reshape(c); break;
     case OP_TRANSPOSE: check_transpose(c); break;

@@ -445,7 +445,8 @@ static void compute_ranges(Ctx *c)
         const VInfo *x = &c->vi[n->operands[0]->id];
         switch (n->op) {
         case OP_RELU: case OP_CLIP: case OP_MAX_POOL: case OP_RESHAPE: case OP_TRANSPOSE:
-        case OP_PAD: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL:
+        case OP_PAD: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL: case OP_REDUCE_MEAN: case OP_REDUCE_MAX:
+        case OP_REDUCE_MIN:
             if (!x->has_eff)
                 break;
             r->has_eff = true;
@@ -515,11 +516,15 @@ static void plan(Ctx *c, QuantScheme scheme)
                 dt = h;
             }
         } else if (n->op == OP_SOFTMAX) {
-            m = MODE_FLOAT;
+            /* int8 softmax (TFLite's integer kernel under tflite rounding)
+             * where its input is already int8, so attention stays in int8
+             * from one matmul to the next; a float input stays float. */
+            m = dt == DT_I8 && home_dtype(c, n->operands[0]) == DT_I8 ? MODE_QUANT : MODE_FLOAT;
         } else if (op_info[n->op].flags & OPF_NONLINEAR) {
             m = dt == DT_I8 || dt == DT_U8 ? MODE_LUT : MODE_FLOAT;
         } else if (n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_AVG_POOL ||
-                   n->op == OP_GLOBAL_AVG_POOL || n->op == OP_CONCAT) {
+                   n->op == OP_GLOBAL_AVG_POOL || n->op == OP_CONCAT || n->op == OP_REDUCE_MEAN ||
+                   n->op == OP_REDUCE_SUM || n->op == OP_LAYER_NORM) {
             m = MODE_QUANT;
         }
         c->mode[n->id] = m;
@@ -629,6 +634,12 @@ static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
             return false;
         if (n->num_operands == 3 && !(ops[2] = get_bias(c, n->operands[2], ops[0], ops[1])))
             return false;
+    } else if (n->op == OP_LAYER_NORM) {
+        /* Quantized x, float scale and bias (docs/ir-semantics.md). */
+        if (!(ops[0] = get_q(c, n->operands[0], dt)))
+            return false;
+        for (int k = 1; k < n->num_operands; k++)
+            ops[k] = get_f(c, n->operands[k]);
     } else {
         for (int k = 0; k < n->num_operands; k++)
             if (!(ops[k] = get_q(c, n->operands[k], dt)))
@@ -644,7 +655,13 @@ static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
     } else {
         QParams p;
         const Value *r = n->result;
-        if (!c->vi[r->id].has_eff && (n->op == OP_AVG_POOL || n->op == OP_GLOBAL_AVG_POOL))
+        if (n->op == OP_SOFTMAX) {
+            /* [0, 1] at 1/256, zero point -128: the output TFLite's int8
+             * softmax requires, and exact for onnx rounding too. */
+            p.scale = 1.0f / 256;
+            p.zp = -128;
+        } else if (!c->vi[r->id].has_eff &&
+                   (n->op == OP_AVG_POOL || n->op == OP_GLOBAL_AVG_POOL || n->op == OP_REDUCE_MEAN))
             p = params_of(ops[0]); /* an average stays inside its input's range */
         else if (!params_for(c, r, dt, &p))
             return false;

@@ -36,3 +36,12 @@ if getattr(config, "qnnc_sanitize", "OFF").upper() in ("ON", "1", "TRUE", "YES")
     config.available_features.add("sanitize")
 config.environment["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:disable_coredump=1"
 config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+
+# CMSIS-NN's sources (never part of qnnc) as a second oracle for the int8
+# kernels TFLite defines: $QNNC_CMSIS_NN, or shared/anchors/cmsis-nn beside
+# the repository.  Tests that need them say `REQUIRES: cmsis-nn`.
+cmsis = os.environ.get("QNNC_CMSIS_NN") or os.path.join(
+    os.path.dirname(os.path.dirname(config.test_source_root)), "shared", "anchors", "cmsis-nn")
+if os.path.isfile(os.path.join(cmsis, "Include", "arm_nnfunctions.h")):
+    config.available_features.add("cmsis-nn")
+    config.substitutions.append(("%cmsis_nn", os.path.abspath(cmsis)))

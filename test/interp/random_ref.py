@@ -72,6 +72,76 @@ def rne_exact(x, m):
     return round(Fraction(x) * Fraction(m))
 
 
+# ---- TFLite int8 softmax (reference_ops::Softmax, SoftmaxPrepare with
+# beta 1), from gemmlowp's fixed-point definitions: a FixedPoint with I
+# integer bits holds raw / 2^(31 - I); products of raw values are SRDHM,
+# Rescale to fewer integer bits is a saturating left shift, to more a
+# RoundingDivideByPOT; int32 additions do not saturate.
+
+def sat_mul_pot(x, e):
+    """SaturatingRoundingMultiplyByPOT<e>."""
+    if e <= 0:
+        return rdbpot(x, -e)
+    return clamp(x * 2**e, INT32_MIN, INT32_MAX)
+
+
+def gl_exp_quarter(a):
+    """exp(a), a in [-1/4, 0) in Q0.31: Taylor series around -1/8."""
+    c = 1895147668  # exp(-1/8) in Q0.31
+    x = a + (1 << 28)
+    x2 = srdhm(x, x)
+    x3 = srdhm(x2, x)
+    x4 = srdhm(x2, x2)
+    t = sat_mul_pot(srdhm(sat_mul_pot(x4, -2) + x3, 715827883) + x2, -1)
+    return c + srdhm(c, x + t)
+
+
+def gl_exp_neg(a):
+    """exp_on_negative_values for Q5.26 a <= 0, Q0.31 result."""
+    quarter = 1 << 24
+    amq = (a & (quarter - 1)) - quarter
+    r = gl_exp_quarter(sat_mul_pot(amq, 5))
+    rem = amq - a
+    for k, m in zip(range(-2, 5), (1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242)):
+        if rem & (1 << (26 + k)):
+            r = srdhm(r, m)
+    return INT32_MAX if a == 0 else r
+
+
+def gl_one_over_one_plus_x(a):
+    """1/(1+x) for Q0.31 x in [0, 1): Newton-Raphson in Q2.29."""
+    s = a + INT32_MAX
+    half = (s + (1 if s >= 0 else -1)) // 2 if s >= 0 else -((-s + 1) // 2)
+    x = 1515870810 + srdhm(half, -1010580540)
+    for _ in range(3):
+        x = x + sat_mul_pot(srdhm(x, (1 << 29) - srdhm(half, x)), 2)
+    return sat_mul_pot(x, 1)
+
+
+def tflite_softmax_row(row, scale):
+    real = min(1.0 * scale * (1 << 26), 2.0**31 - 1)
+    mult, shift = quantize_multiplier(real)
+    diff_min = -math.floor(31 * 2.0**26 / 2.0**shift)
+    mx = max(row)
+    exps = []
+    for v in row:
+        d = v - mx
+        exps.append(gl_exp_neg(srdhm(d * 2**shift, mult)) if d >= diff_min else None)
+    total = sum(sat_mul_pot(e, -12) for e in exps if e is not None)
+    clz = 32 - total.bit_length()
+    bits = 12 - clz
+    recip = gl_one_over_one_plus_x(wrap32((total << clz) - 2**31))
+    out = []
+    for e in exps:
+        if e is None:
+            out.append(-128)
+        else:
+            ex = bits + 31 - 8
+            u = rdbpot(srdhm(recip, e), ex) if ex <= 31 else 0
+            out.append(clamp(u - 128, -128, 127))
+    return out, (mult, shift, diff_min)
+
+
 I8 = (-128, 127)
 I32 = (INT32_MIN, INT32_MAX)
 
@@ -205,6 +275,78 @@ def gen(qir_path, exp_path):
                         mm, sh = quantize_multiplier(sx / sy)
                         ys.append(clamp(mbqm(avg - zx, mm, sh) + zy, *I8))
             out(name, ys)
+
+    # reduce_sum / reduce_mean (exact rational sums vs the rules) and
+    # reduce_max / reduce_min over random axes of an i8[3,4,5] tensor.
+    dims = (3, 4, 5)
+    for k, axes in enumerate([(0,), (1,), (2,), (0, 2), (1, 2), (0, 1, 2)]):
+        sx, zx = f32(rnd.uniform(0.01, 0.1)), rnd.randint(-30, 30)
+        x = [rnd.randint(-128, 127) for _ in range(60)]
+        lines.append("  const %%rx%d : i8[3,4,5] q(%s, %d) = [%s]" % (k, fmt(sx), zx, ", ".join(map(str, x))))
+        kept = [d for d in range(3) if d not in axes]
+        oshape = [1 if d in axes else dims[d] for d in range(3)]
+        groups = {}
+        for i in range(3):
+            for j in range(4):
+                for l in range(5):
+                    idx = (i, j, l)
+                    groups.setdefault(tuple(idx[d] for d in kept), []).append(x[(i * 4 + j) * 5 + l])
+        keys = sorted(groups)
+        cnt = len(groups[keys[0]])
+        ax = "[%s]" % ", ".join(map(str, axes))
+        shp = ",".join(map(str, oshape))
+        for op in ("max", "min"):
+            name = "red%s%d" % (op, k)
+            lines.append("  %%%s = reduce_%s(%%rx%d) {axes=%s} : i8[%s] q(%s, %d)" % (name, op, k, ax, shp, fmt(sx), zx))
+            out(name, [(max if op == "max" else min)(groups[g]) for g in keys])
+        for same in (True, False):
+            sy, zy = (sx, zx) if same else (f32(rnd.uniform(0.01, 0.2)), rnd.randint(-30, 30))
+            if k == 1 and not same:
+                sy = f32(sx * 2)  # ties
+            for op in ("sum", "mean"):
+                if op == "sum" and same:
+                    continue
+                for mode in ("onnx", "tflite"):
+                    name = "red%s%d%s_%s" % (op, k, "s" if same else "d", mode)
+                    lines.append("  %%%s = reduce_%s(%%rx%d) {axes=%s, rounding=%s} : i8[%s] q(%s, %d)"
+                                 % (name, op, k, ax, mode, shp, fmt(sy), zy))
+                    ys = []
+                    for g in keys:
+                        vals = groups[g]
+                        S = sum(v - zx for v in vals)
+                        if mode == "onnx":
+                            m = sx / (sy * cnt) if op == "mean" else sx / sy
+                            ys.append(clamp(rne_exact(S, m) + zy, *I8))
+                        elif op == "sum":
+                            mm, sh = quantize_multiplier(sx / sy)
+                            ys.append(clamp(mbqm(S, mm, sh) + zy, *I8))
+                        else:
+                            T = sum(vals)
+                            avg = (T + cnt // 2) // cnt if T >= 0 else -((-T + cnt // 2) // cnt)
+                            if same:
+                                ys.append(clamp(avg, *I8))
+                            else:
+                                mm, sh = quantize_multiplier(sx / sy)
+                                ys.append(clamp(mbqm(avg - zx, mm, sh) + zy, *I8))
+                    out(name, ys)
+
+    # TFLite int8 softmax over rows of random lengths and input scales,
+    # including scales where diff_min cuts rows off and rows of equal values.
+    for k, (rows, depth, scale) in enumerate([(4, 10, 0.0625), (3, 7, 0.5), (2, 33, 0.01), (5, 3, 2.0),
+                                             (2, 128, 0.1), (2, 600, 0.004), (3, 16, 1.0 / 32)]):
+        scale = f32(scale)
+        x = [rnd.randint(-128, 127) for _ in range(rows * depth)]
+        if k == 0:
+            x[:depth] = [5] * depth
+        lines.append("  const %%smx%d : i8[%d,%d] q(%s, %d) = [%s]"
+                     % (k, rows, depth, fmt(scale), rnd.randint(-10, 10), ", ".join(map(str, x))))
+        name = "smt%d" % k
+        lines.append("  %%%s = softmax(%%smx%d) {rounding=tflite} : i8[%d,%d] q(0.00390625, -128)"
+                     % (name, k, rows, depth))
+        ys = []
+        for r in range(rows):
+            ys += tflite_softmax_row(x[r * depth:(r + 1) * depth], scale)[0]
+        out(name, ys)
 
     # concat requantizing two operands into a third quantization.
     for k in range(4):
