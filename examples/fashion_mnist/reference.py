@@ -1,12 +1,13 @@
 """The Fashion-MNIST example's float reference and test data, without torch.
 
-    reference.py fp32 QNNC_RUN MODEL.onnx OUT.bin [--torch torch_predictions.bin]
+    reference.py fp32 QNNC_RUN MODEL.onnx OUT.bin [--torch torch_predictions.bin] [--logits L.npy]
         Runs the float ONNX model in qnnc's reference interpreter (qnnc-run,
         1,000 images per call through the model's symbolic batch dimension)
         on the 10,000 test images and writes the predicted class of each as
         one byte: the fp32 figures classify prints (--fp32).  Prints the
         float accuracy and, with --torch, the agreement with PyTorch's own
-        predictions saved by train.py.
+        predictions saved by train.py.  --logits also saves the logits,
+        f32[10000,10].
     reference.py idx DIR
         Writes the uncompressed test images and labels (classify reads
         plain IDX files) into DIR.
@@ -51,18 +52,22 @@ def images_f32(n=None):
     return (x.astype(np.float32) / np.float32(255.0))[:, None, :, :]
 
 
-def fp32(qnnc_run, model, out, torch_pred=None, chunk=1000):
+def fp32(qnnc_run, model, out, torch_pred=None, logits=None, chunk=1000):
     x = images_f32()
     labels = read_idx(LABELS)
     pred = np.empty(len(x), np.uint8)
+    ys = np.empty((len(x), 10), np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         xin, yout = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
         for i in range(0, len(x), chunk):
             np.save(xin, x[i:i + chunk])
             n = len(x[i:i + chunk])
             subprocess.run([qnnc_run, model, "--batch", str(n), "--input", xin, "--output", yout], check=True)
-            pred[i:i + n] = np.load(yout).argmax(axis=1)
+            ys[i:i + n] = np.load(yout).reshape(n, 10)
+            pred[i:i + n] = ys[i:i + n].argmax(axis=1)
     pred.tofile(out)
+    if logits:
+        np.save(logits, ys)
     print(f"fp32 (qnnc-run): top-1 accuracy {100 * (pred == labels).mean():.2f}% on {len(x)} test images")
     if torch_pred:
         t = np.fromfile(torch_pred, np.uint8)
@@ -73,12 +78,13 @@ def fp32(qnnc_run, model, out, torch_pred=None, chunk=1000):
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "fp32":
-        torch_pred = None
-        if "--torch" in args:
-            i = args.index("--torch")
-            torch_pred = args[i + 1]
-            del args[i:i + 2]
-        fp32(*args, torch_pred=torch_pred)
+        opts = {}
+        for flag in ("--torch", "--logits"):
+            if flag in args:
+                i = args.index(flag)
+                opts[flag[2:] + ("_pred" if flag == "--torch" else "")] = args[i + 1]
+                del args[i:i + 2]
+        fp32(*args, **opts)
     elif cmd == "idx":
         os.makedirs(args[0], exist_ok=True)
         for name in (IMAGES, LABELS):

@@ -195,7 +195,7 @@ def gen(qir_path, exp_path):
         b = [rnd.randint(-128, 127) for _ in range(n)]
         lines.append("  const %%a%d : i8[%d] q(%s, %d) = [%s]" % (k, n, fmt(sa), za, ", ".join(map(str, a))))
         lines.append("  const %%b%d : i8[%d] q(%s, %d) = [%s]" % (k, n, fmt(sb), zb, ", ".join(map(str, b))))
-        for op in ("add", "mul"):
+        for op in ("add", "sub", "mul"):
             for mode in ("onnx", "tflite"):
                 name = "%s%d_%s" % (op, k, mode)
                 lines.append("  %%%s = %s(%%a%d, %%b%d) {rounding=%s} : i8[%d] q(%s, %d)"
@@ -204,14 +204,18 @@ def gen(qir_path, exp_path):
                 for x, z in zip(a, b):
                     if mode == "onnx":
                         ra, rb = sa * (x - za), sb * (z - zb)  # doubles
-                        r = ra + rb if op == "add" else ra * rb
+                        r = ra + rb if op == "add" else ra - rb if op == "sub" else ra * rb
                         ys.append(clamp(round(r / sy) + zy, *I8))  # round(): half even
-                    elif op == "add":
+                    elif op in ("add", "sub"):
+                        # TFLite ADD / SUB: both inputs rescaled to
+                        # twice the larger scale with 20 bits of headroom.
                         tm = 2 * max(sa, sb)
                         ma, sha = quantize_multiplier(sa / tm)
                         mb, shb = quantize_multiplier(sb / tm)
                         mo, sho = quantize_multiplier(tm / ((1 << 20) * sy))
-                        s = mbqm((x - za) * 2**20, ma, sha) + mbqm((z - zb) * 2**20, mb, shb)
+                        A = mbqm((x - za) * 2**20, ma, sha)
+                        B = mbqm((z - zb) * 2**20, mb, shb)
+                        s = A + B if op == "add" else A - B
                         ys.append(clamp(mbqm(s, mo, sho) + zy, *I8))
                     else:
                         mm, sh = quantize_multiplier(sa * sb / sy)
@@ -347,6 +351,42 @@ def gen(qir_path, exp_path):
         for r in range(rows):
             ys += tflite_softmax_row(x[r * depth:(r + 1) * depth], scale)[0]
         out(name, ys)
+
+    # avg_pool 3x3, stride 2, padded by 1 on a 5x5 image, into a different
+    # output quantization, with and without count_include_pad.
+    H = W = 5
+    C = 4
+    for k in range(4):
+        sx, zx = f32(rnd.uniform(0.01, 0.1)), rnd.randint(-30, 30)
+        sy, zy = f32(rnd.uniform(0.01, 0.1)), rnd.randint(-30, 30)
+        if k == 3:
+            sx, sy = 0.25, 1.0  # multiplier 1/4: ties
+        x = [rnd.randint(-128, 127) for _ in range(H * W * C)]
+        lines.append("  const %%px%d : i8[1,%d,%d,%d] q(%s, %d) = [%s]" % (k, H, W, C, fmt(sx), zx, ", ".join(map(str, x))))
+        for incl in (0, 1):
+            for mode in ("onnx", "tflite"):
+                name = "ap%d_%d_%s" % (k, incl, mode)
+                lines.append("  %%%s = avg_pool(%%px%d) {kernel=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], "
+                             "count_include_pad=%d, rounding=%s} : i8[1,3,3,%d] q(%s, %d)"
+                             % (name, k, incl, mode, C, fmt(sy), zy))
+                ys = []
+                for oy in range(3):
+                    for ox in range(3):
+                        for c in range(C):
+                            taps = [(oy * 2 - 1 + ky, ox * 2 - 1 + kx) for ky in range(3) for kx in range(3)]
+                            inside = [x[(iy * W + ix) * C + c] for iy, ix in taps if 0 <= iy < H and 0 <= ix < W]
+                            cnt = 9 if incl else len(inside)
+                            if mode == "onnx":
+                                # Padded taps hold real 0: they add nothing to S.
+                                S = sum(v - zx for v in inside)
+                                ys.append(clamp(rne_exact(S, sx / (sy * cnt)) + zy, *I8))
+                            else:
+                                # A padded tap counted holds the zero point.
+                                T = sum(inside) + zx * (cnt - len(inside))
+                                avg = (T + cnt // 2) // cnt if T >= 0 else -((-T + cnt // 2) // cnt)
+                                mm, sh = quantize_multiplier(sx / sy)
+                                ys.append(clamp(mbqm(avg - zx, mm, sh) + zy, *I8))
+                out(name, ys)
 
     # concat requantizing two operands into a third quantization.
     for k in range(4):

@@ -776,7 +776,144 @@ static void test_graph(void)
     }
 }
 
-/* ------------------------------------------------------------ smoke */
+/* ------------------------------------------------------------ cnn1m */
+
+/* An independent reference for the 1M-parameter CNN of bench/cnn1m.h:
+ * plain loops over its chain of nodes (conv2d, global_avg_pool, reshape,
+ * dense, all rounding=tflite), with TFLite's integer arithmetic written
+ * here from its definitions (docs/ir-semantics.md: gemmlowp's
+ * SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, TFLite's
+ * QuantizeMultiplier), not from ir/fixedpoint.c: SRDHM as
+ * floor((a*b + 2^30) / 2^31) with an arithmetic shift, RDBPOT on the
+ * magnitude.  Only data, types and attributes are read from the graph. */
+
+static int32_t ref_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN)
+        return INT32_MAX;
+    /* a*b / 2^31 to nearest, ties toward +inf; >> on a negative int64 is
+     * an arithmetic (floor) shift with GCC and Clang. */
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 30)) >> 31);
+}
+
+static int32_t ref_rdbpot(int32_t x, int e)
+{
+    /* x / 2^e to nearest, ties away from zero. */
+    if (e == 0)
+        return x;
+    int64_t m = x < 0 ? -(int64_t)x : x;
+    int64_t q = (m + ((int64_t)1 << (e - 1))) >> e;
+    return (int32_t)(x < 0 ? -q : q);
+}
+
+static int64_t ref_requant(int64_t acc, double M)
+{
+    /* TFLite QuantizeMultiplier, then MultiplyByQuantizedMultiplier. */
+    int e;
+    double q = frexp(M, &e);
+    int64_t mult = llround(q * 2147483648.0);
+    if (mult == ((int64_t)1 << 31)) {
+        mult /= 2;
+        e++;
+    }
+    if (M == 0 || e < -31)
+        return 0;
+    int left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
+    int32_t x = (int32_t)(uint32_t)((uint64_t)(uint32_t)(int32_t)acc << left);
+    return ref_rdbpot(ref_srdhm(x, (int32_t)mult), right);
+}
+
+static int64_t ref_clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* The output stage's [lo, hi]: q(a) = sat(rna(a / sy) + zy), a / sy in
+ * float32; infinite bounds give the int8 range. */
+static void ref_bounds(const Node *n, float sy, int32_t zy, int64_t *lo, int64_t *hi)
+{
+    float mn = node_float(n, ATTR_ACT_MIN, -INFINITY), mx = node_float(n, ATTR_ACT_MAX, INFINITY);
+    *lo = isinf(mn) ? -128 : ref_clamp((int64_t)roundf(mn / sy) + zy, -128, 127);
+    *hi = isinf(mx) ? 127 : ref_clamp((int64_t)roundf(mx / sy) + zy, -128, 127);
+}
+
+/* Runs the reference over g's nodes on input X, comparing every node's
+ * result with GOT[node index]; returns the number of differing values, or
+ * -1 when it meets a node it does not model.  *LAST gets a copy of the
+ * reference's final result. */
+static int64_t cnn1m_reference(const Graph *g, const int8_t *x, void *const *got, int8_t **last)
+{
+    int64_t differ = 0;
+    int8_t *cur = malloc((size_t)type_nbytes(&((Value *)g->inputs.data[0])->type));
+    memcpy(cur, x, (size_t)type_nbytes(&((Value *)g->inputs.data[0])->type));
+    for (int ni = 0; ni < g->nodes.len; ni++) {
+        const Node *n = g->nodes.data[ni];
+        const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+        float sx = xt->quant->scale[0], sy = yt->quant->scale[0];
+        int32_t zx = xt->quant->zero_point[0], zy = yt->quant->zero_point[0];
+        int64_t lo, hi;
+        ref_bounds(n, sy, zy, &lo, &hi);
+        int8_t *y = malloc((size_t)type_nbytes(yt));
+        if (n->op == OP_CONV2D) {
+            const Value *w = n->operands[1], *b = n->num_operands > 2 ? n->operands[2] : NULL;
+            const int8_t *wd = w->data;
+            const int32_t *bd = b ? b->data : NULL;
+            int64_t H = xt->dims[1], W = xt->dims[2], Cin = xt->dims[3];
+            int64_t OH = yt->dims[1], OW = yt->dims[2], O = yt->dims[3];
+            int64_t K = w->type.dims[1], Cg = w->type.dims[3], og = O / (Cin / Cg);
+            int64_t st[2], pd[4];
+            node_ints(n, ATTR_STRIDES, st, 2, (const int64_t[]){1, 1});
+            node_ints(n, ATTR_PADS, pd, 4, (const int64_t[]){0, 0, 0, 0});
+            for (int64_t oy = 0; oy < OH; oy++)
+                for (int64_t ox = 0; ox < OW; ox++)
+                    for (int64_t o = 0; o < O; o++) {
+                        int64_t acc = bd ? bd[o] : 0, c0 = (o / og) * Cg;
+                        for (int64_t ky = 0; ky < K; ky++)
+                            for (int64_t kx = 0; kx < K; kx++) {
+                                int64_t iy = oy * st[0] - pd[0] + ky, ix = ox * st[1] - pd[1] + kx;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                    continue;
+                                for (int64_t c = 0; c < Cg; c++)
+                                    acc += (int64_t)(cur[(iy * W + ix) * Cin + c0 + c] - zx) *
+                                           wd[((o * K + ky) * K + kx) * Cg + c];
+                            }
+                        double M = (double)sx * (double)w->type.quant->scale[o] / (double)sy;
+                        y[(oy * OW + ox) * O + o] = (int8_t)ref_clamp(ref_requant(acc, M) + zy, lo, hi);
+                    }
+        } else if (n->op == OP_DENSE) {
+            const Value *w = n->operands[1];
+            const int8_t *wd = w->data;
+            int64_t K = xt->dims[1], O = yt->dims[1];
+            double M = (double)sx * (double)w->type.quant->scale[0] / (double)sy;
+            for (int64_t o = 0; o < O; o++) {
+                int64_t acc = 0;
+                for (int64_t k = 0; k < K; k++)
+                    acc += (int64_t)(cur[k] - zx) * wd[o * K + k];
+                y[o] = (int8_t)ref_clamp(ref_requant(acc, M) + zy, lo, hi);
+            }
+        } else if (n->op == OP_GLOBAL_AVG_POOL && sx == sy && zx == zy) {
+            /* TFLite AveragePool with unchanged quantization: the raw sum
+             * divided rounding half away from zero. */
+            int64_t HW = xt->dims[1] * xt->dims[2], C = xt->dims[3];
+            for (int64_t c = 0; c < C; c++) {
+                int64_t t = 0;
+                for (int64_t i = 0; i < HW; i++)
+                    t += cur[i * C + c];
+                int64_t avg = t >= 0 ? (t + HW / 2) / HW : -((-t + HW / 2) / HW);
+                y[c] = (int8_t)ref_clamp(avg, -128, 127);
+            }
+        } else if (n->op == OP_RESHAPE) {
+            memcpy(y, cur, (size_t)type_nbytes(yt));
+        } else {
+            free(y);
+            free(cur);
+            return -1;
+        }
+        for (int64_t i = 0; i < type_nbytes(yt); i++)
+            differ += y[i] != ((const int8_t *)got[ni])[i];
+        free(cur);
+        cur = y;
+    }
+    *last = cur;
+    return differ;
+}
 
 static void test_cnn1m(void)
 {
@@ -785,20 +922,49 @@ static void test_cnn1m(void)
     int8_t *x = malloc((size_t)m.in_bytes);
     for (int64_t i = 0; i < m.in_bytes; i++)
         x[i] = (int8_t)cnn1m_rand(-128, 127);
-    int8_t y[100];
+    /* Every node's result is an output, so that the reference checks
+     * each layer, not only the last (a small error early on can vanish
+     * by the 100 final values). */
+    int nn = m.g->nodes.len;
+    m.g->outputs.len = 0;
+    void **outs = calloc((size_t)nn, sizeof *outs);
+    for (int i = 0; i < nn; i++) {
+        Value *r = ((Node *)m.g->nodes.data[i])->result;
+        graph_add_output(m.g, r);
+        outs[i] = malloc((size_t)type_nbytes(&r->type));
+    }
     const void *ins[1] = {x};
-    void *outs[1] = {y};
     clock_t t0 = clock();
     ok = ok && interp_run(m.g, ins, outs) == 0;
     double ms = (double)(clock() - t0) * 1000.0 / CLOCKS_PER_SEC;
-    printf("cnn1m smoke: %lld params, %.1f M MACs, %.1f ms\n", (long long)m.params,
+    printf("cnn1m: %lld params, %.1f M MACs, %.1f ms\n", (long long)m.params,
            (double)m.macs / 1e6, ms);
-    if (ok) {
+    int8_t *ref = NULL;
+    int64_t differ = ok ? cnn1m_reference(m.g, x, outs, &ref) : -1;
+    int distinct = 0;
+    bool seen[256] = {false};
+    for (int i = 0; ref && i < 100; i++) {
+        if (!seen[ref[i] + 128])
+            distinct++;
+        seen[ref[i] + 128] = true;
+    }
+    printf("cnn1m: %d layers, %lld values differ from the reference; %d distinct final values\n",
+           nn, (long long)differ, distinct);
+    /* Random weights could drive every output to one value, which would
+     * make the comparison nearly vacuous: ask for a spread. */
+    if (ok && differ == 0 && distinct >= 10) {
         passed++;
     } else {
-        printf("FAIL cnn1m smoke: the 1M-parameter CNN did not run\n");
+        printf("FAIL cnn1m: %s\n", !ok ? "the 1M-parameter CNN did not run"
+                                   : differ < 0 ? "the reference met a node it does not model"
+                                   : differ ? "the interpreter differs from the reference"
+                                            : "fewer than 10 distinct output values");
         failed++;
     }
+    for (int i = 0; i < nn; i++)
+        free(outs[i]);
+    free(outs);
+    free(ref);
     free(x);
     graph_free(m.g);
 }
