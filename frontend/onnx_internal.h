@@ -96,14 +96,14 @@ typedef struct Imp {
 
 /* ---------------------------------------------------------------- messages */
 
-void imp_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
+void onnx_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
 /* Counts BYTES more of tensors against qnn_max_memory(), before they are
  * allocated; reports (at imp->node, if any) and returns false when that
  * would exceed the limit. */
-bool imp_reserve(Imp *imp, int64_t bytes);
+bool onnx_reserve(Imp *imp, int64_t bytes);
 /* "node 'NAME' (OpType): message" about imp->node. */
-void node_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
-const char *node_label(const Onnx__NodeProto *n);
+void onnx_node_error(Imp *imp, const char *fmt, ...) QNN_PRINTF(2, 3);
+const char *onnx_node_label(const Onnx__NodeProto *n);
 
 /* ---------------------------------------------------------------- tensors */
 
@@ -119,38 +119,38 @@ bool ctensor_from_proto(Arena *a, const char *path, const char *dir, const Onnx_
                         CTensor *c);
 CTensor *ctensor_new(Arena *a, int32_t type, int rank, const int64_t *dims);
 /* Element I as double / int64 whatever the storage. */
-double ct_f(const CTensor *c, int64_t i);
-int64_t ct_i(const CTensor *c, int64_t i);
+double ctensor_f(const CTensor *c, int64_t i);
+int64_t ctensor_i(const CTensor *c, int64_t i);
 /* Packs C as IR dtype DT (little-endian bytes, caller frees). */
 void *ctensor_pack(const CTensor *c, DType dt);
-int64_t dims_numel(const int64_t *dims, int rank); /* -1 on overflow */
+int64_t onnx_numel(const int64_t *dims, int rank); /* -1 on overflow */
 
 /* ---------------------------------------------------------------- import state */
 
-OTensor *ot_find(Imp *imp, const char *name);
+OTensor *onnx_find(Imp *imp, const char *name);
 /* Defines NAME; reports a duplicate definition and returns NULL. */
-OTensor *ot_define(Imp *imp, const char *name);
+OTensor *onnx_define(Imp *imp, const char *name);
 /* Input I of the current node, or NULL when absent or the empty name. */
-OTensor *node_in(Imp *imp, const Onnx__NodeProto *n, size_t i);
+OTensor *onnx_in(Imp *imp, const Onnx__NodeProto *n, size_t i);
 /* Defines output I of the current node (NULL if it is absent). */
-OTensor *node_out(Imp *imp, const Onnx__NodeProto *n, size_t i);
+OTensor *onnx_out(Imp *imp, const Onnx__NodeProto *n, size_t i);
 
 /* A unique, IR-legal value name built from BASE and SUFFIX. */
-const char *ir_name(Imp *imp, const char *base, const char *suffix);
+const char *onnx_name(Imp *imp, const char *base, const char *suffix);
 
 /* Attributes. */
-const Onnx__AttributeProto *attr_get(const Onnx__NodeProto *n, const char *name);
-int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt);
-float attr_float(const Onnx__NodeProto *n, const char *name, float dflt);
+const Onnx__AttributeProto *onnx_attr(const Onnx__NodeProto *n, const char *name);
+int64_t onnx_attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt);
+float onnx_attr_float(const Onnx__NodeProto *n, const char *name, float dflt);
 /* Copies an INTS attribute into OUT (at most MAX); returns the count or -1
  * if absent. */
-int attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max);
+int onnx_attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max);
 /* The STRING attribute NAME, or DFLT. */
-const char *attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const char *dflt);
+const char *onnx_attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const char *dflt);
 
 /* ---------------------------------------------------------------- IR building */
 
-TensorType tt_make(DType dt, int rank, const int64_t *dims, const Quant *q);
+TensorType onnx_tt(DType dt, int rank, const int64_t *dims, const Quant *q);
 /* The value of T in ONNX layout / NHWC layout (rank 4).  NULL after an
  * error (for instance an int64 tensor needed at run time). */
 Value *onnx_val(Imp *imp, OTensor *t);
@@ -159,70 +159,70 @@ Value *onnx_val_nhwc(Imp *imp, OTensor *t);
  * i = input dim perm[i]) if PERM is non-NULL, named T's name + SUFFIX. */
 Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *suffix);
 /* True when T is a run-time 4-D tensor held only in NHWC. */
-bool ot_is_nhwc(const OTensor *t);
-Node *emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t);
-Value *emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name);
-Value *emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name);
+bool onnx_is_nhwc(const OTensor *t);
+Node *onnx_emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t);
+Value *onnx_emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name);
+Value *onnx_emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name);
 /* Sets OUT's run-time value: V in ONNX layout, or in NHWC if NHWC. */
-void ot_set(OTensor *out, Value *v, bool nhwc);
+void onnx_set(OTensor *out, Value *v, bool nhwc);
 /* A constant IR value from float data. */
-Value *const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data);
+Value *onnx_const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data);
 
 /* NCHW <-> NHWC permutations. */
-extern const int64_t perm_to_nhwc[4], perm_to_nchw[4];
+extern const int64_t onnx_perm_to_nhwc[4], onnx_perm_to_nchw[4];
 
 /* ---------------------------------------------------------------- converters */
 
-typedef bool ConvertFn(Imp *imp, const Onnx__NodeProto *n);
+typedef bool ImportFn(Imp *imp, const Onnx__NodeProto *n);
 /* The converter of N's op (NULL: unsupported). */
-ConvertFn *onnx_converter(const Onnx__NodeProto *n);
+ImportFn *onnx_converter(const Onnx__NodeProto *n);
 
 /* onnx_shape.c: shape rules shared by folding and conversion.  Each
- * reports through node_error and returns false on a bad model. */
-bool norm_axis_onnx(Imp *imp, int64_t axis, int rank, int *out);
-bool shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, bool allowzero,
+ * reports through onnx_node_error and returns false on a bad model. */
+bool onnx_norm_axis(Imp *imp, int64_t axis, int rank, int *out);
+bool onnx_shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, bool allowzero,
                    int64_t *out, int *rout);
-bool shape_flatten(Imp *imp, const int64_t *in, int rin, int64_t axis, int64_t *out);
+bool onnx_shape_flatten(Imp *imp, const int64_t *in, int rin, int64_t axis, int64_t *out);
 /* The axes of Squeeze/Unsqueeze: attribute before opset 13, input 1 from
  * 13 on.  *naxes = -1 when absent. */
-bool node_axes(Imp *imp, const Onnx__NodeProto *n, int64_t *axes, int *naxes);
-bool shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
+bool onnx_axes(Imp *imp, const Onnx__NodeProto *n, int64_t *axes, int *naxes);
+bool onnx_shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
                    int64_t *out, int *rout);
-bool shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
+bool onnx_shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
                      int64_t *out, int *rout);
-bool shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out, int *rout);
+bool onnx_shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out, int *rout);
 /* Defines OUT as import-time tensor C. */
-void ot_set_const(OTensor *out, CTensor *c);
+void onnx_set_const(OTensor *out, CTensor *c);
 
-/* onnx_shape.c: import-time evaluation.  fold_node() folds N when all its
+/* onnx_shape.c: import-time evaluation.  onnx_fold() folds N when all its
  * inputs are known at import time and the op is foldable; returns 1 if it
  * folded, 0 if it did not apply, -1 after an error. */
-int fold_node(Imp *imp, const Onnx__NodeProto *n);
-ConvertFn cv_shape, cv_gather, cv_slice, cv_cast, cv_constant_of_shape, cv_constant;
+int onnx_fold(Imp *imp, const Onnx__NodeProto *n);
+ImportFn import_shape, import_gather, import_slice, import_cast, import_constant_of_shape, import_constant;
 
 /* onnx_ops.c */
-ConvertFn cv_conv, cv_batchnorm, cv_gemm, cv_matmul, cv_binary, cv_unary, cv_clip,
-    cv_hard_sigmoid, cv_pool, cv_global_avg_pool, cv_softmax, cv_concat, cv_flatten,
-    cv_reshape, cv_transpose, cv_squeeze, cv_unsqueeze, cv_pad, cv_identity, cv_dropout;
+ImportFn import_conv, import_batchnorm, import_gemm, import_matmul, import_binary, import_unary, import_clip,
+    import_hard_sigmoid, import_pool, import_global_avg_pool, import_softmax, import_concat, import_flatten,
+    import_reshape, import_transpose, import_squeeze, import_unsqueeze, import_pad, import_identity, import_dropout;
 
 /* Conv / MatMul for every element type (onnx_ops.c): OTYPE and OQ are the
  * result's ONNX type and quantization; ROUNDING sets rounding=onnx. */
-bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *w, OTensor *b, int32_t otype,
+bool onnx_conv_core(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *w, OTensor *b, int32_t otype,
                  const Quant *oq, bool rounding);
-bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, int32_t otype,
+bool onnx_matmul_core(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, int32_t otype,
                   const Quant *oq, bool rounding);
-bool gemm_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, OTensor *c, int32_t otype,
+bool onnx_gemm_core(Imp *imp, const Onnx__NodeProto *n, OTensor *a, OTensor *b, OTensor *c, int32_t otype,
                 const Quant *oq);
 
 /* onnx_quant.c */
-ConvertFn cv_quantize, cv_dequantize, cv_qlinear_conv, cv_qlinear_matmul, cv_conv_integer,
-    cv_matmul_integer;
+ImportFn import_quantize, import_dequantize, import_qlinear_conv, import_qlinear_matmul, import_conv_integer,
+    import_matmul_integer;
 /* Records the quantization of every tensor a quantized op reads or writes
  * (before any IR value is created) and marks QDQ groups to fuse. */
-bool quant_annotate(Imp *imp);
+bool onnx_quant_annotate(Imp *imp);
 /* Converts a fused QDQ group rooted at N, if N starts one: 1 done, 0 not a
  * group, -1 error. */
-int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t index);
+int onnx_qdq_fuse(Imp *imp, const Onnx__NodeProto *n, size_t index);
 
 /* onnx_load.c */
 bool onnx_load(Imp *imp);

@@ -18,7 +18,7 @@
 
 /* ---------------------------------------------------------------- messages */
 
-void imp_error(Imp *imp, const char *fmt, ...)
+void onnx_error(Imp *imp, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -29,7 +29,7 @@ void imp_error(Imp *imp, const char *fmt, ...)
     diag_error((SrcLoc){.file = imp->path}, "%s", buf);
 }
 
-const char *node_label(const Onnx__NodeProto *n)
+const char *onnx_node_label(const Onnx__NodeProto *n)
 {
     if (n->name && *n->name)
         return n->name;
@@ -38,7 +38,7 @@ const char *node_label(const Onnx__NodeProto *n)
     return "<unnamed>";
 }
 
-void node_error(Imp *imp, const char *fmt, ...)
+void onnx_node_error(Imp *imp, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -47,9 +47,9 @@ void node_error(Imp *imp, const char *fmt, ...)
     va_end(ap);
     const Onnx__NodeProto *n = imp->node;
     if (n)
-        imp_error(imp, "node '%s' (%s): %s", node_label(n), n->op_type ? n->op_type : "?", buf);
+        onnx_error(imp, "node '%s' (%s): %s", onnx_node_label(n), n->op_type ? n->op_type : "?", buf);
     else
-        imp_error(imp, "%s", buf);
+        onnx_error(imp, "%s", buf);
 }
 
 /* ---------------------------------------------------------------- name tables */
@@ -62,7 +62,7 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-OTensor *ot_find(Imp *imp, const char *name)
+OTensor *onnx_find(Imp *imp, const char *name)
 {
     if (!imp->tab_cap || !name)
         return NULL;
@@ -83,10 +83,10 @@ static void tab_insert(OTensor **tab, size_t cap, OTensor *t)
     tab[h] = t;
 }
 
-OTensor *ot_define(Imp *imp, const char *name)
+OTensor *onnx_define(Imp *imp, const char *name)
 {
-    if (ot_find(imp, name)) {
-        imp_error(imp, "tensor name '%s' is defined more than once", name);
+    if (onnx_find(imp, name)) {
+        onnx_error(imp, "tensor name '%s' is defined more than once", name);
         return NULL;
     }
     if (2 * (imp->tab_len + 1) > imp->tab_cap) {
@@ -106,7 +106,7 @@ OTensor *ot_define(Imp *imp, const char *name)
     return t;
 }
 
-OTensor *node_in(Imp *imp, const Onnx__NodeProto *n, size_t i)
+OTensor *onnx_in(Imp *imp, const Onnx__NodeProto *n, size_t i)
 {
     if (i >= n->n_input || !n->input[i] || !*n->input[i])
         return NULL;
@@ -114,14 +114,14 @@ OTensor *node_in(Imp *imp, const Onnx__NodeProto *n, size_t i)
      * DequantizeLinear inputs. */
     if (n == imp->fnode && imp->fsub && imp->fsub[i])
         return imp->fsub[i];
-    return ot_find(imp, n->input[i]);
+    return onnx_find(imp, n->input[i]);
 }
 
-OTensor *node_out(Imp *imp, const Onnx__NodeProto *n, size_t i)
+OTensor *onnx_out(Imp *imp, const Onnx__NodeProto *n, size_t i)
 {
     if (i >= n->n_output || !n->output[i] || !*n->output[i])
         return NULL;
-    return ot_define(imp, n->output[i]);
+    return onnx_define(imp, n->output[i]);
 }
 
 /* IR names: ONNX allows any string, the IR [A-Za-z0-9_.$-]. */
@@ -162,7 +162,7 @@ static void name_add(Imp *imp, const char *s)
     imp->names_len++;
 }
 
-const char *ir_name(Imp *imp, const char *base, const char *suffix)
+const char *onnx_name(Imp *imp, const char *base, const char *suffix)
 {
     if (!base || !*base)
         base = "t";
@@ -188,7 +188,7 @@ const char *ir_name(Imp *imp, const char *base, const char *suffix)
     return s;
 }
 
-bool imp_reserve(Imp *imp, int64_t bytes)
+bool onnx_reserve(Imp *imp, int64_t bytes)
 {
     int64_t limit = qnn_max_memory();
     if (bytes <= limit - imp->tensor_bytes) {
@@ -198,15 +198,15 @@ bool imp_reserve(Imp *imp, int64_t bytes)
     const char *what = "the model's tensors need more than the memory limit of %lld bytes "
                        "(%lld more on top of %lld; raise it with --max-memory or [limits] max_memory)";
     if (imp->node)
-        node_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
+        onnx_node_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
     else
-        imp_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
+        onnx_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
     return false;
 }
 
 /* ---------------------------------------------------------------- attributes */
 
-const Onnx__AttributeProto *attr_get(const Onnx__NodeProto *n, const char *name)
+const Onnx__AttributeProto *onnx_attr(const Onnx__NodeProto *n, const char *name)
 {
     for (size_t i = 0; i < n->n_attribute; i++)
         if (n->attribute[i]->name && !strcmp(n->attribute[i]->name, name))
@@ -214,21 +214,21 @@ const Onnx__AttributeProto *attr_get(const Onnx__NodeProto *n, const char *name)
     return NULL;
 }
 
-int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt)
+int64_t onnx_attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt)
 {
-    const Onnx__AttributeProto *a = attr_get(n, name);
+    const Onnx__AttributeProto *a = onnx_attr(n, name);
     return a && a->has_i ? a->i : dflt;
 }
 
-float attr_float(const Onnx__NodeProto *n, const char *name, float dflt)
+float onnx_attr_float(const Onnx__NodeProto *n, const char *name, float dflt)
 {
-    const Onnx__AttributeProto *a = attr_get(n, name);
+    const Onnx__AttributeProto *a = onnx_attr(n, name);
     return a && a->has_f ? a->f : dflt;
 }
 
-int attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max)
+int onnx_attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max)
 {
-    const Onnx__AttributeProto *a = attr_get(n, name);
+    const Onnx__AttributeProto *a = onnx_attr(n, name);
     if (!a)
         return -1;
     int cnt = (int)(a->n_ints < (size_t)max ? a->n_ints : (size_t)max);
@@ -237,9 +237,9 @@ int attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max)
     return a->n_ints > (size_t)max ? max + 1 : cnt;
 }
 
-const char *attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const char *dflt)
+const char *onnx_attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const char *dflt)
 {
-    const Onnx__AttributeProto *a = attr_get(n, name);
+    const Onnx__AttributeProto *a = onnx_attr(n, name);
     if (!a || !a->has_s)
         return dflt;
     return arena_strndup(&imp->arena, (const char *)a->s.data, a->s.len);
@@ -331,18 +331,18 @@ bool onnx_load(Imp *imp)
     }
     if (nesting_depth((const uint8_t *)buf, len, &onnx__model_proto__descriptor) > MAX_NESTING) {
         free(buf);
-        imp_error(imp, "not a valid ONNX model (messages nested more than %d deep)", MAX_NESTING);
+        onnx_error(imp, "not a valid ONNX model (messages nested more than %d deep)", MAX_NESTING);
         return false;
     }
     imp->model = onnx__model_proto__unpack(NULL, len, (const uint8_t *)buf);
     free(buf);
     if (!imp->model) {
-        imp_error(imp, "not a valid ONNX model (protobuf parse failed)");
+        onnx_error(imp, "not a valid ONNX model (protobuf parse failed)");
         return false;
     }
     const Onnx__ModelProto *m = imp->model;
     if (!m->graph) {
-        imp_error(imp, "not a valid ONNX model (it has no graph)");
+        onnx_error(imp, "not a valid ONNX model (it has no graph)");
         return false;
     }
     imp->opset = -1;
@@ -356,7 +356,7 @@ bool onnx_load(Imp *imp)
         imp->opset = 1;
     }
     if (imp->opset > 17) {
-        imp_error(imp, "opset %lld is not supported (qnnc imports opsets up to 17)", (long long)imp->opset);
+        onnx_error(imp, "opset %lld is not supported (qnnc imports opsets up to 17)", (long long)imp->opset);
         return false;
     }
 
@@ -367,16 +367,16 @@ bool onnx_load(Imp *imp)
     int64_t weights = 0;
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *tp = gp->initializer[i];
-        int64_t n = tp->n_dims <= QNN_MAX_RANK ? dims_numel(tp->dims, (int)tp->n_dims) : -1;
+        int64_t n = tp->n_dims <= QNN_MAX_RANK ? onnx_numel(tp->dims, (int)tp->n_dims) : -1;
         if (n >= 0 && n <= (INT64_C(1) << 31))
             weights += n * (int64_t)sizeof(double);
     }
-    if (!imp_reserve(imp, weights))
+    if (!onnx_reserve(imp, weights))
         return false;
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *tp = gp->initializer[i];
         if (!tp->name || !*tp->name) {
-            imp_error(imp, "initializer %zu has no name", i);
+            onnx_error(imp, "initializer %zu has no name", i);
             return false;
         }
         CTensor *c = arena_alloc(&imp->arena, sizeof *c);
@@ -384,7 +384,7 @@ bool onnx_load(Imp *imp)
             imp->errors++;
             return false;
         }
-        OTensor *t = ot_define(imp, tp->name);
+        OTensor *t = onnx_define(imp, tp->name);
         if (!t)
             return false;
         t->c = c;
@@ -393,7 +393,7 @@ bool onnx_load(Imp *imp)
         memcpy(t->dims, c->dims, sizeof t->dims);
     }
     if (gp->n_sparse_initializer) {
-        imp_error(imp, "sparse initializers are not supported");
+        onnx_error(imp, "sparse initializers are not supported");
         return false;
     }
     return true;
@@ -405,23 +405,23 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
 {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
-        imp_error(imp, "graph input '%s' is not a tensor", vi->name);
+        onnx_error(imp, "graph input '%s' is not a tensor", vi->name);
         return false;
     }
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     t->type = tt->has_elem_type ? tt->elem_type : OT_UNDEFINED;
     DType dt;
     if (!onnx_dtype(t->type, &dt)) {
-        imp_error(imp, "graph input '%s' has element type %s, which qnnc does not support "
+        onnx_error(imp, "graph input '%s' has element type %s, which qnnc does not support "
                        "(supported: FLOAT, UINT8, INT8, INT16, INT32)", vi->name, onnx_type_name(t->type));
         return false;
     }
     if (!tt->shape) {
-        imp_error(imp, "graph input '%s' has no shape; qnnc needs static shapes", vi->name);
+        onnx_error(imp, "graph input '%s' has no shape; qnnc needs static shapes", vi->name);
         return false;
     }
     if (tt->shape->n_dim > QNN_MAX_RANK) {
-        imp_error(imp, "graph input '%s' has rank %zu, more than the maximum of %d", vi->name,
+        onnx_error(imp, "graph input '%s' has rank %zu, more than the maximum of %d", vi->name,
                   tt->shape->n_dim, QNN_MAX_RANK);
         return false;
     }
@@ -435,13 +435,13 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
         } else if (i == 0) {
             t->dims[i] = batch;
         } else {
-            imp_error(imp, "graph input '%s': dimension %d is symbolic or unknown; only the batch dimension "
+            onnx_error(imp, "graph input '%s': dimension %d is symbolic or unknown; only the batch dimension "
                            "(0) may be", vi->name, i);
             return false;
         }
     }
-    if (dims_numel(t->dims, t->rank) < 0 || dims_numel(t->dims, t->rank) > INT64_C(0x7fffffff)) {
-        imp_error(imp, "graph input '%s': element count overflows", vi->name);
+    if (onnx_numel(t->dims, t->rank) < 0 || onnx_numel(t->dims, t->rank) > INT64_C(0x7fffffff)) {
+        onnx_error(imp, "graph input '%s': element count overflows", vi->name);
         return false;
     }
     return true;
@@ -453,13 +453,13 @@ bool onnx_inputs(Imp *imp)
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !*vi->name) {
-            imp_error(imp, "graph input %zu has no name", i);
+            onnx_error(imp, "graph input %zu has no name", i);
             return false;
         }
-        OTensor *init = ot_find(imp, vi->name);
+        OTensor *init = onnx_find(imp, vi->name);
         if (init && init->c)
             continue; /* an initializer: a constant */
-        OTensor *t = ot_define(imp, vi->name);
+        OTensor *t = onnx_define(imp, vi->name);
         if (!t || !input_type(imp, vi, t))
             return false;
     }
@@ -490,24 +490,24 @@ bool onnx_toposort(Imp *imp)
     for (size_t k = 0; k < nn; k++) {
         const Onnx__NodeProto *n = gp->node[k];
         if (!n->op_type || !*n->op_type) {
-            imp_error(imp, "node %zu has no op_type", k);
+            onnx_error(imp, "node %zu has no op_type", k);
             goto out;
         }
         for (size_t j = 0; j < n->n_output; j++) {
             const char *o = n->output[j];
             if (!o || !*o)
                 continue;
-            if (ot_find(imp, o)) {
-                imp_error(imp, "node '%s' (%s): output '%s' has the same name as a graph input or initializer",
-                          node_label(n), n->op_type, o);
+            if (onnx_find(imp, o)) {
+                onnx_error(imp, "node '%s' (%s): output '%s' has the same name as a graph input or initializer",
+                          onnx_node_label(n), n->op_type, o);
                 goto out;
             }
             size_t h = (size_t)hash_str(o) & (cap - 1);
             while (keys[h] && strcmp(keys[h], o))
                 h = (h + 1) & (cap - 1);
             if (keys[h]) {
-                imp_error(imp, "node '%s' (%s): output '%s' is already produced by node '%s'", node_label(n),
-                          n->op_type, o, node_label(gp->node[prod[h]]));
+                onnx_error(imp, "node '%s' (%s): output '%s' is already produced by node '%s'", onnx_node_label(n),
+                          n->op_type, o, onnx_node_label(gp->node[prod[h]]));
                 goto out;
             }
             keys[h] = o;
@@ -527,9 +527,9 @@ bool onnx_toposort(Imp *imp)
                 while (keys[h] && strcmp(keys[h], in))
                     h = (h + 1) & (cap - 1);
                 if (!keys[h]) {
-                    if (pass == 0 && !ot_find(imp, in)) {
-                        imp_error(imp, "node '%s' (%s): input '%s' is not defined by any node, graph input or "
-                                       "initializer (missing initializer?)", node_label(n), n->op_type, in);
+                    if (pass == 0 && !onnx_find(imp, in)) {
+                        onnx_error(imp, "node '%s' (%s): input '%s' is not defined by any node, graph input or "
+                                       "initializer (missing initializer?)", onnx_node_label(n), n->op_type, in);
                         goto out;
                     }
                     continue;
@@ -566,7 +566,7 @@ bool onnx_toposort(Imp *imp)
     if (imp->norder != nn) {
         for (size_t k = 0; k < nn; k++) {
             if (pending[k]) {
-                imp_error(imp, "the graph has a cycle through node '%s' (%s)", node_label(gp->node[k]),
+                onnx_error(imp, "the graph has a cycle through node '%s' (%s)", onnx_node_label(gp->node[k]),
                           gp->node[k]->op_type);
                 break;
             }

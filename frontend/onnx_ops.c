@@ -1,6 +1,6 @@
 /* onnx_ops.c - conversion of ONNX ops into IR nodes.
  *
- * Each cv_* function converts one node: it checks the node's attributes and
+ * Each import_* function converts one node: it checks the node's attributes and
  * inputs, computes the output's ONNX shape (the importer's shape
  * inference), emits IR nodes and defines the output OTensor.  Layout rules
  * are in onnx.c's header comment; the numeric rules cite the ONNX operator
@@ -11,7 +11,7 @@
  * integers, and inside a fused QDQ group (onnx_quant.c: imp->fq is set)
  * every converter reads the quantized tensors behind the
  * DequantizeLinear inputs and emits the quantized form of its op
- * (emit_r, fix_q).  conv_common, matmul_quant and gemm_quant serve the
+ * (onnx_emit_r, fix_q).  onnx_conv_core, onnx_matmul_core and onnx_gemm_core serve the
  * QLinear*, *Integer and fused forms directly.
  */
 #include "onnx_internal.h"
@@ -31,12 +31,12 @@ static OTensor *define_out(Imp *imp, const Onnx__NodeProto *n, size_t i, int32_t
     int64_t cnt = 1;
     for (int d = 0; d < rank; d++) {
         if (dims[d] < 1 || dims[d] > INT32_MAX || (cnt *= dims[d]) > INT32_MAX) {
-            node_error(imp, dims[d] < 1 ? "the result would be an empty tensor, which qnnc does not support"
+            onnx_node_error(imp, dims[d] < 1 ? "the result would be an empty tensor, which qnnc does not support"
                                         : "the result would have more than 2^31 elements");
             return NULL;
         }
     }
-    OTensor *o = node_out(imp, imp->out_node ? imp->out_node : n, i);
+    OTensor *o = onnx_out(imp, imp->out_node ? imp->out_node : n, i);
     if (!o)
         return NULL;
     if (imp->fq) {
@@ -57,7 +57,7 @@ static bool need_float(Imp *imp, const OTensor *t)
     if (imp->fq && t->type != OT_FLOAT && t->quant && t->quant->axis < 0)
         return true;
     if (t->type != OT_FLOAT) {
-        node_error(imp, "input '%s' has element type %s; this op is supported on FLOAT tensors only "
+        onnx_node_error(imp, "input '%s' has element type %s; this op is supported on FLOAT tensors only "
                         "(quantized models use QuantizeLinear/DequantizeLinear or QLinear* ops)",
                    t->name, onnx_type_name(t->type));
         return false;
@@ -88,7 +88,7 @@ static OTensor *temp_tensor(Imp *imp, const char *name, int32_t type, int rank, 
 /* T viewed with new DIMS (same elements, ONNX order), as a temporary. */
 static OTensor *view(Imp *imp, OTensor *t, int rank, const int64_t *dims, const char *suffix)
 {
-    OTensor *r = temp_tensor(imp, ir_name(imp, t->name, suffix), t->type, rank, dims);
+    OTensor *r = temp_tensor(imp, onnx_name(imp, t->name, suffix), t->type, rank, dims);
     r->quant = t->quant;
     if (t->c) {
         r->c = arena_memdup(&imp->arena, t->c, sizeof *t->c);
@@ -100,7 +100,7 @@ static OTensor *view(Imp *imp, OTensor *t, int rank, const int64_t *dims, const 
     Value *v = onnx_val(imp, t);
     if (!v)
         return NULL;
-    r->v = emit_reshape(imp, v, rank, dims, r->name);
+    r->v = onnx_emit_reshape(imp, v, rank, dims, r->name);
     return r;
 }
 
@@ -118,7 +118,7 @@ static bool lower3(Imp *imp, OTensor *t4, OTensor *out)
     if (!v)
         return false;
     int64_t d[3] = {t4->dims[0], t4->dims[1], t4->dims[3]};
-    out->v = emit_reshape(imp, v, 3, d, ir_name(imp, out->name, NULL));
+    out->v = onnx_emit_reshape(imp, v, 3, d, onnx_name(imp, out->name, NULL));
     return true;
 }
 
@@ -126,7 +126,7 @@ static bool lower3(Imp *imp, OTensor *t4, OTensor *out)
  * do not care about layout.  *nhwc tells which. */
 static Value *any_val(Imp *imp, OTensor *t, bool *nhwc)
 {
-    *nhwc = ot_is_nhwc(t);
+    *nhwc = onnx_is_nhwc(t);
     return *nhwc ? t->vt : onnx_val(imp, t);
 }
 
@@ -138,7 +138,7 @@ static Value *bcast_operand(Imp *imp, OTensor *t, int r, bool nhwc)
         return onnx_val(imp, t);
     if (t->rank == 4)
         return onnx_val_nhwc(imp, t);
-    if (dims_numel(t->dims, t->rank) == 1)
+    if (onnx_numel(t->dims, t->rank) == 1)
         return onnx_val(imp, t); /* a scalar broadcasts in any layout */
     int64_t d[4] = {1, 1, 1, 1};
     for (int i = 0; i < t->rank; i++)
@@ -150,7 +150,7 @@ static Value *bcast_operand(Imp *imp, OTensor *t, int r, bool nhwc)
 /* A scalar f32 constant named BASE + SUFFIX. */
 static Value *scalar_f32(Imp *imp, const char *base, const char *suffix, float v)
 {
-    Value *c = graph_add_const(imp->g, ir_name(imp, base, suffix), tt_make(DT_F32, 0, NULL, NULL), &v);
+    Value *c = graph_add_const(imp->g, onnx_name(imp, base, suffix), onnx_tt(DT_F32, 0, NULL, NULL), &v);
     c->loc = (SrcLoc){.file = imp->gpath};
     return c;
 }
@@ -165,7 +165,7 @@ static Value *fix_q(Imp *imp, Value *v)
     TensorType t = v->type;
     onnx_dtype(imp->fq_type, &t.dtype);
     t.quant = imp->fq;
-    Node *nd = emit(imp, OP_REQUANTIZE, &v, 1, ir_name(imp, v->name, ".rq"), t);
+    Node *nd = onnx_emit(imp, OP_REQUANTIZE, &v, 1, onnx_name(imp, v->name, ".rq"), t);
     node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
     return nd->result;
 }
@@ -174,7 +174,7 @@ static Value *fix_q(Imp *imp, Value *v)
  * the result is quantized: with the QuantizeLinear's parameters and
  * rounding=onnx for requantizing ops, with the input's for ops that must
  * keep it (fix_q then requantizes). */
-static Node *emit_r(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
+static Node *onnx_emit_r(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
 {
     if (imp->fq) {
         if (op_info[op].flags & OPF_SAME_QUANT) {
@@ -185,7 +185,7 @@ static Node *emit_r(Imp *imp, OpId op, Value *const *ops, int n, const char *nam
             t.quant = imp->fq;
         }
     }
-    Node *nd = emit(imp, op, ops, n, name, t);
+    Node *nd = onnx_emit(imp, op, ops, n, name, t);
     if (imp->fq && (op_info[op].attrs & A(ROUNDING)))
         node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
     return nd;
@@ -195,7 +195,7 @@ static bool finish_q(Imp *imp, OTensor *out, Value *v, bool nhwc)
 {
     if (!out || !v)
         return false;
-    ot_set(out, fix_q(imp, v), nhwc);
+    onnx_set(out, fix_q(imp, v), nhwc);
     return true;
 }
 
@@ -205,41 +205,41 @@ static bool finish_q(Imp *imp, OTensor *out, Value *v, bool nhwc)
  * broadcasting"), float: the IR's add, sub, mul and div.  (Quantized
  * arithmetic comes from QDQ models; raw integer arithmetic is not
  * supported.) */
-bool cv_binary(Imp *imp, const Onnx__NodeProto *n)
+bool import_binary(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *y = node_in(imp, n, 1);
+    OTensor *x = onnx_in(imp, n, 0), *y = onnx_in(imp, n, 1);
     if (!need_float(imp, x) || !need_float(imp, y))
         return false;
     char op = n->op_type[0];
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!shape_broadcast(imp, x, y, od, &r))
+    if (!onnx_shape_broadcast(imp, x, y, od, &r))
         return false;
     if (x->type != y->type) {
-        node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
+        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
                    onnx_type_name(y->type));
         return false;
     }
-    bool nhwc = r == 4 && (ot_is_nhwc(x) || ot_is_nhwc(y));
+    bool nhwc = r == 4 && (onnx_is_nhwc(x) || onnx_is_nhwc(y));
     Value *a = bcast_operand(imp, x, r, nhwc), *b = bcast_operand(imp, y, r, nhwc);
     if (!a || !b)
         return false;
     OTensor *out = define_out(imp, n, 0, OT_FLOAT, r, od);
     if (!out)
         return false;
-    TensorType t = tt_make(DT_F32, r, od, NULL);
+    TensorType t = onnx_tt(DT_F32, r, od, NULL);
     if (nhwc)
         for (int i = 0; i < 4; i++)
-            t.dims[i] = od[perm_to_nhwc[i]];
+            t.dims[i] = od[onnx_perm_to_nhwc[i]];
     Value *ops[2] = {a, b};
     OpId id = op == 'A' ? OP_ADD : op == 'S' ? OP_SUB : op == 'M' ? OP_MUL : OP_DIV;
-    return finish_q(imp, out, emit_r(imp, id, ops, 2, ir_name(imp, out->name, NULL), t)->result, nhwc);
+    return finish_q(imp, out, onnx_emit_r(imp, id, ops, 2, onnx_name(imp, out->name, NULL), t)->result, nhwc);
 }
 
 /* Relu, LeakyRelu, Sigmoid, Tanh, HardSwish: same shape, any layout. */
-bool cv_unary(Imp *imp, const Onnx__NodeProto *n)
+bool import_unary(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     const char *op = n->op_type;
     if (!(strcmp(op, "Relu") ? need_float(imp, x) : need_float_or_q(imp, x)))
         return false;
@@ -250,9 +250,9 @@ bool cv_unary(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, x->dims);
     if (!v || !out)
         return false;
-    Node *nd = emit_r(imp, id, &v, 1, ir_name(imp, out->name, NULL), v->type);
+    Node *nd = onnx_emit_r(imp, id, &v, 1, onnx_name(imp, out->name, NULL), v->type);
     if (id == OP_LEAKY_RELU)
-        node_set_float(imp->g, nd, ATTR_ALPHA, attr_float(n, "alpha", 0.01f)); /* LeakyRelu: alpha 0.01 */
+        node_set_float(imp->g, nd, ATTR_ALPHA, onnx_attr_float(n, "alpha", 0.01f)); /* LeakyRelu: alpha 0.01 */
     if (!imp->fq)
         out->quant = x->quant;
     return finish_q(imp, out, nd->result, nhwc);
@@ -261,36 +261,36 @@ bool cv_unary(Imp *imp, const Onnx__NodeProto *n)
 /* A scalar bound of Clip-11+: an optional constant input. */
 static bool clip_bound(Imp *imp, const Onnx__NodeProto *n, size_t i, bool *has, float *v)
 {
-    OTensor *t = node_in(imp, n, i);
+    OTensor *t = onnx_in(imp, n, i);
     *has = false;
     if (!t)
         return true;
     if (!t->c || t->c->numel != 1) {
-        node_error(imp, "the %s input '%s' must be a constant scalar", i == 1 ? "min" : "max", t->name);
+        onnx_node_error(imp, "the %s input '%s' must be a constant scalar", i == 1 ? "min" : "max", t->name);
         return false;
     }
     *has = true;
-    *v = (float)ct_f(t->c, 0);
+    *v = (float)ctensor_f(t->c, 0);
     return true;
 }
 
 /* Clip-6 has min/max attributes, Clip-11 optional inputs; absent bounds are
  * open (Clip-6's defaults are -/+FLT_MAX, which clamp no float). */
-bool cv_clip(Imp *imp, const Onnx__NodeProto *n)
+bool import_clip(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (!need_float_or_q(imp, x))
         return false;
     bool hmin, hmax;
     float lo = 0, hi = 0;
     if (imp->opset < 11) {
-        hmin = attr_get(n, "min") != NULL, hmax = attr_get(n, "max") != NULL;
-        lo = attr_float(n, "min", 0), hi = attr_float(n, "max", 0);
+        hmin = onnx_attr(n, "min") != NULL, hmax = onnx_attr(n, "max") != NULL;
+        lo = onnx_attr_float(n, "min", 0), hi = onnx_attr_float(n, "max", 0);
     } else if (!clip_bound(imp, n, 1, &hmin, &lo) || !clip_bound(imp, n, 2, &hmax, &hi)) {
         return false;
     }
     if (hmin && hmax && lo > hi) {
-        node_error(imp, "min %g is greater than max %g", (double)lo, (double)hi);
+        onnx_node_error(imp, "min %g is greater than max %g", (double)lo, (double)hi);
         return false;
     }
     bool nhwc;
@@ -298,7 +298,7 @@ bool cv_clip(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, x->dims);
     if (!v || !out)
         return false;
-    Node *nd = emit_r(imp, OP_CLIP, &v, 1, ir_name(imp, out->name, NULL), v->type);
+    Node *nd = onnx_emit_r(imp, OP_CLIP, &v, 1, onnx_name(imp, out->name, NULL), v->type);
     if (hmin)
         node_set_float(imp->g, nd, ATTR_MIN, lo);
     if (hmax)
@@ -309,9 +309,9 @@ bool cv_clip(Imp *imp, const Onnx__NodeProto *n)
 }
 
 /* HardSigmoid: y = max(0, min(1, alpha * x + beta)), alpha 0.2, beta 0.5. */
-bool cv_hard_sigmoid(Imp *imp, const Onnx__NodeProto *n)
+bool import_hard_sigmoid(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (!need_float(imp, x))
         return false;
     bool nhwc;
@@ -319,12 +319,12 @@ bool cv_hard_sigmoid(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, x->rank, x->dims);
     if (!v || !out)
         return false;
-    Value *ops[2] = {v, scalar_f32(imp, out->name, ".alpha", attr_float(n, "alpha", 0.2f))};
-    Value *m = emit(imp, OP_MUL, ops, 2, ir_name(imp, out->name, ".mul"), v->type)->result;
+    Value *ops[2] = {v, scalar_f32(imp, out->name, ".alpha", onnx_attr_float(n, "alpha", 0.2f))};
+    Value *m = onnx_emit(imp, OP_MUL, ops, 2, onnx_name(imp, out->name, ".mul"), v->type)->result;
     ops[0] = m;
-    ops[1] = scalar_f32(imp, out->name, ".beta", attr_float(n, "beta", 0.5f));
-    Value *a = emit(imp, OP_ADD, ops, 2, ir_name(imp, out->name, ".add"), v->type)->result;
-    Node *c = emit(imp, OP_CLIP, &a, 1, ir_name(imp, out->name, NULL), v->type);
+    ops[1] = scalar_f32(imp, out->name, ".beta", onnx_attr_float(n, "beta", 0.5f));
+    Value *a = onnx_emit(imp, OP_ADD, ops, 2, onnx_name(imp, out->name, ".add"), v->type)->result;
+    Node *c = onnx_emit(imp, OP_CLIP, &a, 1, onnx_name(imp, out->name, NULL), v->type);
     node_set_float(imp->g, c, ATTR_MIN, 0.0f);
     node_set_float(imp->g, c, ATTR_MAX, 1.0f);
     return finish_q(imp, out, c->result, nhwc);
@@ -346,10 +346,10 @@ static bool window(Imp *imp, const Onnx__NodeProto *n, int nsp, const int64_t *i
                    bool ceil_mode, Window *w)
 {
     int64_t s[2] = {1, 1}, d[2] = {1, 1}, p[4] = {0, 0, 0, 0};
-    int ks = attr_ints(n, "strides", s, 2), kd = attr_ints(n, "dilations", d, 2);
-    int kp = attr_ints(n, "pads", p, 4);
+    int ks = onnx_attr_ints(n, "strides", s, 2), kd = onnx_attr_ints(n, "dilations", d, 2);
+    int kp = onnx_attr_ints(n, "pads", p, 4);
     if ((ks >= 0 && ks != nsp) || (kd >= 0 && kd != nsp) || (kp >= 0 && kp != 2 * nsp)) {
-        node_error(imp, "strides, dilations and pads must match the %d spatial dimension%s", nsp,
+        onnx_node_error(imp, "strides, dilations and pads must match the %d spatial dimension%s", nsp,
                    nsp == 1 ? "" : "s");
         return false;
     }
@@ -368,14 +368,14 @@ static bool window(Imp *imp, const Onnx__NodeProto *n, int nsp, const int64_t *i
         w->pads[j + 2] = kp >= 0 ? p[i + nsp] : 0;
         in2[j] = in[i];
     }
-    const char *ap = attr_str(imp, n, "auto_pad", "NOTSET");
+    const char *ap = onnx_attr_str(imp, n, "auto_pad", "NOTSET");
     for (int j = 0; j < 2; j++) {
         /* Bounding every number by 2^24 keeps the arithmetic below far
          * from overflow; no real model comes near it. */
         const int64_t lim = INT64_C(1) << 24;
         if (w->k[j] < 1 || w->s[j] < 1 || w->d[j] < 1 || w->pads[j] < 0 || w->pads[j + 2] < 0 ||
             w->k[j] > lim || w->s[j] > lim || w->d[j] > lim || w->pads[j] > lim || w->pads[j + 2] > lim) {
-            node_error(imp, "kernel, strides and dilations must be positive and pads non-negative (and all "
+            onnx_node_error(imp, "kernel, strides and dilations must be positive and pads non-negative (and all "
                             "below 2^24)");
             return false;
         }
@@ -395,12 +395,12 @@ static bool window(Imp *imp, const Onnx__NodeProto *n, int nsp, const int64_t *i
         if (!strcmp(ap, "VALID")) {
             w->pads[j] = w->pads[j + 2] = 0;
         } else if (strcmp(ap, "NOTSET") != 0) {
-            node_error(imp, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
+            onnx_node_error(imp, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
             return false;
         }
         int64_t span = in2[j] + w->pads[j] + w->pads[j + 2] - eff;
         if (span < 0) {
-            node_error(imp, "the kernel (extent %lld) is larger than the padded input (%lld)", (long long)eff,
+            onnx_node_error(imp, "the kernel (extent %lld) is larger than the padded input (%lld)", (long long)eff,
                        (long long)(span + eff));
             return false;
         }
@@ -442,26 +442,26 @@ static void set_window_attrs(Imp *imp, Node *nd, const Window *w, const int64_t 
 /* Conv: x[N,C,H,W] (or [N,C,L]), W[O,C/group,KH,KW], B[O]?.  Shared by
  * QLinearConv and ConvInteger: OTYPE/OQ give the result's element type and
  * quantization, ROUNDING whether the op requantizes (rounding=onnx). */
-bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *wt, OTensor *b, int32_t otype,
+bool onnx_conv_core(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *wt, OTensor *b, int32_t otype,
                  const Quant *oq, bool rounding)
 {
     if (x->rank != 3 && x->rank != 4) {
-        node_error(imp, "only 1-D and 2-D convolutions are supported (input has rank %d)", x->rank);
+        onnx_node_error(imp, "only 1-D and 2-D convolutions are supported (input has rank %d)", x->rank);
         return false;
     }
     if (wt->rank != x->rank) {
-        node_error(imp, "weights have rank %d but the input has rank %d", wt->rank, x->rank);
+        onnx_node_error(imp, "weights have rank %d but the input has rank %d", wt->rank, x->rank);
         return false;
     }
     int nsp = x->rank - 2;
-    int64_t group = attr_int(n, "group", 1);
+    int64_t group = onnx_attr_int(n, "group", 1);
     if (group < 1 || x->dims[1] % group || wt->dims[0] % group || wt->dims[1] * group != x->dims[1]) {
-        node_error(imp, "weights [%lld,%lld,...] do not fit %lld input channels in %lld groups",
+        onnx_node_error(imp, "weights [%lld,%lld,...] do not fit %lld input channels in %lld groups",
                    (long long)wt->dims[0], (long long)wt->dims[1], (long long)x->dims[1], (long long)group);
         return false;
     }
     if (b && (b->rank != 1 || b->dims[0] != wt->dims[0])) {
-        node_error(imp, "bias must have shape [%lld]", (long long)wt->dims[0]);
+        onnx_node_error(imp, "bias must have shape [%lld]", (long long)wt->dims[0]);
         return false;
     }
     Window w;
@@ -482,8 +482,8 @@ bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *wt, OT
     onnx_dtype(otype, &dt);
     int64_t phys[4] = {od[0], od[2], od[3], od[1]};
     OTensor *o4 = nsp == 1 ? temp_tensor(imp, out->name, otype, 4, od) : out;
-    Node *nd = emit(imp, OP_CONV2D, ops, b ? 3 : 2, ir_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL),
-                    tt_make(dt, 4, phys, oq));
+    Node *nd = onnx_emit(imp, OP_CONV2D, ops, b ? 3 : 2, onnx_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL),
+                    onnx_tt(dt, 4, phys, oq));
     set_window_attrs(imp, nd, &w, w.pads, true);
     if (group != 1)
         node_set_int(imp->g, nd, ATTR_GROUP, group);
@@ -494,48 +494,48 @@ bool conv_common(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *wt, OT
     return nsp == 1 ? lower3(imp, o4, out) : true;
 }
 
-bool cv_conv(Imp *imp, const Onnx__NodeProto *n)
+bool import_conv(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *wt = node_in(imp, n, 1), *b = node_in(imp, n, 2);
+    OTensor *x = onnx_in(imp, n, 0), *wt = onnx_in(imp, n, 1), *b = onnx_in(imp, n, 2);
     if (!x || !wt) {
-        node_error(imp, "needs an input and weights");
+        onnx_node_error(imp, "needs an input and weights");
         return false;
     }
     if (!need_float(imp, x) || !need_float(imp, wt) || (b && !need_float(imp, b)))
         return false;
-    return conv_common(imp, n, x, wt, b, OT_FLOAT, NULL, false);
+    return onnx_conv_core(imp, n, x, wt, b, OT_FLOAT, NULL, false);
 }
 
 /* MaxPool and AveragePool over 1 or 2 spatial dims. */
-bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
+bool import_pool(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     bool is_max = n->op_type[0] == 'M';
     if (!(is_max ? need_float_or_q(imp, x) : need_float(imp, x)))
         return false;
     if (is_max && n->n_output > 1 && n->output[1] && *n->output[1]) {
-        node_error(imp, "the Indices output of MaxPool is not supported");
+        onnx_node_error(imp, "the Indices output of MaxPool is not supported");
         return false;
     }
     if (x->rank != 3 && x->rank != 4) {
-        node_error(imp, "only 1-D and 2-D pooling is supported (input has rank %d)", x->rank);
+        onnx_node_error(imp, "only 1-D and 2-D pooling is supported (input has rank %d)", x->rank);
         return false;
     }
     int nsp = x->rank - 2;
     int64_t kernel[2];
-    if (attr_ints(n, "kernel_shape", kernel, 2) != nsp) {
-        node_error(imp, "kernel_shape must have %d entr%s", nsp, nsp == 1 ? "y" : "ies");
+    if (onnx_attr_ints(n, "kernel_shape", kernel, 2) != nsp) {
+        onnx_node_error(imp, "kernel_shape must have %d entr%s", nsp, nsp == 1 ? "y" : "ies");
         return false;
     }
     Window w;
-    bool ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
+    bool ceil_mode = onnx_attr_int(n, "ceil_mode", 0) != 0;
     if (!window(imp, n, nsp, x->dims + 2, kernel, ceil_mode, &w))
         return false;
-    if (!is_max && attr_get(n, "dilations")) {
+    if (!is_max && onnx_attr(n, "dilations")) {
         int64_t d[2] = {1, 1};
-        attr_ints(n, "dilations", d, 2);
+        onnx_attr_ints(n, "dilations", d, 2);
         if (d[0] != 1 || (nsp == 2 && d[1] != 1)) {
-            node_error(imp, "AveragePool dilations are not supported");
+            onnx_node_error(imp, "AveragePool dilations are not supported");
             return false;
         }
     }
@@ -557,12 +557,12 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
          * average of nothing); the IR forbids such pads. */
         int64_t eff = w.d[i % 2] * (w.k[i % 2] - 1) + 1;
         if (pads[i] >= eff) {
-            node_error(imp, "padding %lld is not smaller than the kernel extent %lld", (long long)pads[i],
+            onnx_node_error(imp, "padding %lld is not smaller than the kernel extent %lld", (long long)pads[i],
                        (long long)eff);
             return false;
         }
     }
-    bool include_pad = !is_max && attr_int(n, "count_include_pad", 0) != 0;
+    bool include_pad = !is_max && onnx_attr_int(n, "count_include_pad", 0) != 0;
     if (include_pad && (w.extra[0] || w.extra[1])) {
         /* ONNX AveragePool with ceil_mode: the padding ceil_mode adds is
          * never counted, the explicit padding is (count_include_pad=1).
@@ -572,7 +572,7 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
         TensorType pt = v->type;
         pt.dims[1] += w.pads[0] + w.pads[2];
         pt.dims[2] += w.pads[1] + w.pads[3];
-        Node *pn = emit(imp, OP_PAD, &v, 1, ir_name(imp, out->name, ".pad"), pt);
+        Node *pn = onnx_emit(imp, OP_PAD, &v, 1, onnx_name(imp, out->name, ".pad"), pt);
         node_set_ints(imp->g, pn, ATTR_PADS, pp, 8);
         v = pn->result;
         pads[0] = pads[1] = 0;
@@ -580,9 +580,9 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
         pads[3] = w.extra[1];
         include_pad = false;
     }
-    Node *nd = emit_r(imp, is_max ? OP_MAX_POOL : OP_AVG_POOL, &v, 1,
-                    ir_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL),
-                    tt_make(v->type.dtype, 4, phys, v->type.quant));
+    Node *nd = onnx_emit_r(imp, is_max ? OP_MAX_POOL : OP_AVG_POOL, &v, 1,
+                    onnx_name(imp, out->name, nsp == 1 ? ".nhwc" : NULL),
+                    onnx_tt(v->type.dtype, 4, phys, v->type.quant));
     node_set_ints(imp->g, nd, ATTR_KERNEL, w.k, 2);
     set_window_attrs(imp, nd, &w, pads, is_max);
     if (include_pad)
@@ -591,13 +591,13 @@ bool cv_pool(Imp *imp, const Onnx__NodeProto *n)
     return nsp == 1 ? lower3(imp, o4, out) : true;
 }
 
-bool cv_global_avg_pool(Imp *imp, const Onnx__NodeProto *n)
+bool import_global_avg_pool(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (!need_float(imp, x))
         return false;
     if (x->rank != 3 && x->rank != 4) {
-        node_error(imp, "only 1-D and 2-D pooling is supported (input has rank %d)", x->rank);
+        onnx_node_error(imp, "only 1-D and 2-D pooling is supported (input has rank %d)", x->rank);
         return false;
     }
     OTensor *x4 = x->rank == 3 ? lift3(imp, x) : x;
@@ -610,32 +610,32 @@ bool cv_global_avg_pool(Imp *imp, const Onnx__NodeProto *n)
         return false;
     OTensor *o4 = x->rank == 3 ? temp_tensor(imp, out->name, OT_FLOAT, 4, od) : out;
     int64_t phys[4] = {od[0], 1, 1, od[1]};
-    o4->vt = emit_r(imp, OP_GLOBAL_AVG_POOL, &v, 1, ir_name(imp, out->name, x->rank == 3 ? ".nhwc" : NULL),
-                    tt_make(DT_F32, 4, phys, NULL))->result;
+    o4->vt = onnx_emit_r(imp, OP_GLOBAL_AVG_POOL, &v, 1, onnx_name(imp, out->name, x->rank == 3 ? ".nhwc" : NULL),
+                    onnx_tt(DT_F32, 4, phys, NULL))->result;
     return x->rank == 3 ? lower3(imp, o4, out) : true;
 }
 
 /* BatchNormalization (inference): y = scale * (x - mean) / sqrt(var + eps)
  * + B over channel axis 1, which is the IR batchnorm's last axis once the
  * input is NHWC. */
-bool cv_batchnorm(Imp *imp, const Onnx__NodeProto *n)
+bool import_batchnorm(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (!need_float(imp, x))
         return false;
-    if (attr_int(n, "training_mode", 0) != 0 || (n->n_output > 1 && n->output[1] && *n->output[1])) {
-        node_error(imp, "training mode (running mean/variance outputs) is not supported");
+    if (onnx_attr_int(n, "training_mode", 0) != 0 || (n->n_output > 1 && n->output[1] && *n->output[1])) {
+        onnx_node_error(imp, "training mode (running mean/variance outputs) is not supported");
         return false;
     }
     if (x->rank < 2 || x->rank > 4) {
-        node_error(imp, "input rank %d is not supported (2, 3 or 4)", x->rank);
+        onnx_node_error(imp, "input rank %d is not supported (2, 3 or 4)", x->rank);
         return false;
     }
     Value *ops[5];
     for (int i = 1; i < 5; i++) {
-        OTensor *p = node_in(imp, n, (size_t)i);
+        OTensor *p = onnx_in(imp, n, (size_t)i);
         if (!p || p->rank != 1 || p->dims[0] != x->dims[1] || !need_float(imp, p)) {
-            node_error(imp, "scale, B, mean and var must be float tensors of shape [%lld]", (long long)x->dims[1]);
+            onnx_node_error(imp, "scale, B, mean and var must be float tensors of shape [%lld]", (long long)x->dims[1]);
             return false;
         }
         if (!(ops[i] = onnx_val(imp, p)))
@@ -651,15 +651,15 @@ bool cv_batchnorm(Imp *imp, const Onnx__NodeProto *n)
     ops[0] = four ? onnx_val_nhwc(imp, x4) : onnx_val(imp, x4);
     if (!ops[0])
         return false;
-    Node *nd = emit(imp, OP_BATCHNORM, ops, 5, ir_name(imp, out->name, x->rank == 3 ? ".nhwc" : NULL),
+    Node *nd = onnx_emit(imp, OP_BATCHNORM, ops, 5, onnx_name(imp, out->name, x->rank == 3 ? ".nhwc" : NULL),
                     ops[0]->type);
-    node_set_float(imp->g, nd, ATTR_EPSILON, attr_float(n, "epsilon", 1e-5f));
+    node_set_float(imp->g, nd, ATTR_EPSILON, onnx_attr_float(n, "epsilon", 1e-5f));
     if (x->rank == 3) {
         OTensor *o4 = temp_tensor(imp, out->name, OT_FLOAT, 4, x4->dims);
         o4->vt = nd->result;
         return lower3(imp, o4, out);
     }
-    ot_set(out, nd->result, four);
+    onnx_set(out, nd->result, four);
     return true;
 }
 
@@ -668,26 +668,26 @@ bool cv_batchnorm(Imp *imp, const Onnx__NodeProto *n)
 static Value *transpose2(Imp *imp, Value *v, const char *name)
 {
     static const int64_t p[2] = {1, 0};
-    return emit_transpose(imp, v, p, name);
+    return onnx_emit_transpose(imp, v, p, name);
 }
 
 /* Gemm: Y = alpha * A' B' + beta * C, A' = transA ? A^T : A (likewise B);
  * C broadcasts unidirectionally to [M, N]. */
-bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
+bool import_gemm(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *A = node_in(imp, n, 0), *B = node_in(imp, n, 1), *C = node_in(imp, n, 2);
+    OTensor *A = onnx_in(imp, n, 0), *B = onnx_in(imp, n, 1), *C = onnx_in(imp, n, 2);
     if (!A || !B || !need_float(imp, A) || !need_float(imp, B) || (C && !need_float(imp, C)))
         return false;
     if (A->rank != 2 || B->rank != 2) {
-        node_error(imp, "A and B must be matrices");
+        onnx_node_error(imp, "A and B must be matrices");
         return false;
     }
-    bool ta = attr_int(n, "transA", 0) != 0, tb = attr_int(n, "transB", 0) != 0;
-    float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
+    bool ta = onnx_attr_int(n, "transA", 0) != 0, tb = onnx_attr_int(n, "transB", 0) != 0;
+    float alpha = onnx_attr_float(n, "alpha", 1.0f), beta = onnx_attr_float(n, "beta", 1.0f);
     int64_t M = ta ? A->dims[1] : A->dims[0], K = ta ? A->dims[0] : A->dims[1];
     int64_t KB = tb ? B->dims[1] : B->dims[0], N = tb ? B->dims[0] : B->dims[1];
     if (K != KB) {
-        node_error(imp, "A' has %lld columns but B' has %lld rows", (long long)K, (long long)KB);
+        onnx_node_error(imp, "A' has %lld columns but B' has %lld rows", (long long)K, (long long)KB);
         return false;
     }
     int64_t od[2] = {M, N};
@@ -695,8 +695,8 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
         int64_t cd[2];
         int cr;
         OTensor tmp = {.name = "Y", .rank = 2, .dims = {M, N}};
-        if (!shape_broadcast(imp, &tmp, C, cd, &cr) || cd[0] != M || cd[1] != N) {
-            node_error(imp, "C does not broadcast to [%lld, %lld]", (long long)M, (long long)N);
+        if (!onnx_shape_broadcast(imp, &tmp, C, cd, &cr) || cd[0] != M || cd[1] != N) {
+            onnx_node_error(imp, "C does not broadcast to [%lld, %lld]", (long long)M, (long long)N);
             return false;
         }
     }
@@ -707,8 +707,8 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
     if (!a)
         return false;
     if (ta)
-        a = transpose2(imp, a, ir_name(imp, A->name, ".t"));
-    TensorType yt = tt_make(DT_F32, 2, od, NULL);
+        a = transpose2(imp, a, onnx_name(imp, A->name, ".t"));
+    TensorType yt = onnx_tt(DT_F32, 2, od, NULL);
     bool last_is_y = alpha == 1.0f && (!C || beta == 0.0f);
     Value *y;
     bool bias_done = false;
@@ -719,12 +719,12 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
         Value *ops[3] = {a, w, NULL};
         int nops = 2;
         /* A constant C of shape [N] or [1, N] with alpha 1 is dense's bias. */
-        if (C && C->c && alpha == 1.0f && beta != 0.0f && dims_numel(C->dims, C->rank) == N &&
+        if (C && C->c && alpha == 1.0f && beta != 0.0f && onnx_numel(C->dims, C->rank) == N &&
             (C->rank == 1 || (C->rank == 2 && C->dims[0] == 1))) {
             float *bias = xmalloc((size_t)N * sizeof *bias);
             for (int64_t j = 0; j < N; j++)
                 bias[j] = beta == 1.0f ? (float)C->c->f[j] : beta * (float)C->c->f[j];
-            ops[2] = const_f32(imp, C->name, 1, &N, bias);
+            ops[2] = onnx_const_f32(imp, C->name, 1, &N, bias);
             free(bias);
             nops = 3;
             bias_done = true;
@@ -732,20 +732,20 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
         }
         if (!w)
             return false;
-        y = emit(imp, OP_DENSE, ops, nops, ir_name(imp, out->name, last_is_y ? NULL : ".mm"), yt)->result;
+        y = onnx_emit(imp, OP_DENSE, ops, nops, onnx_name(imp, out->name, last_is_y ? NULL : ".mm"), yt)->result;
     } else {
         Value *b = onnx_val(imp, B);
         if (!b)
             return false;
         if (tb)
-            b = transpose2(imp, b, ir_name(imp, B->name, ".t"));
+            b = transpose2(imp, b, onnx_name(imp, B->name, ".t"));
         Value *ops[2] = {a, b};
-        y = emit(imp, OP_MATMUL, ops, 2, ir_name(imp, out->name, last_is_y ? NULL : ".mm"), yt)->result;
+        y = onnx_emit(imp, OP_MATMUL, ops, 2, onnx_name(imp, out->name, last_is_y ? NULL : ".mm"), yt)->result;
     }
     bool add_c = C && beta != 0.0f && !bias_done;
     if (alpha != 1.0f) {
         Value *ops[2] = {y, scalar_f32(imp, out->name, ".alpha", alpha)};
-        y = emit(imp, OP_MUL, ops, 2, ir_name(imp, out->name, add_c ? ".scaled" : NULL), yt)->result;
+        y = onnx_emit(imp, OP_MUL, ops, 2, onnx_name(imp, out->name, add_c ? ".scaled" : NULL), yt)->result;
     }
     if (add_c) {
         Value *c = onnx_val(imp, C);
@@ -753,23 +753,23 @@ bool cv_gemm(Imp *imp, const Onnx__NodeProto *n)
             return false;
         if (beta != 1.0f) {
             Value *ops[2] = {c, scalar_f32(imp, out->name, ".beta", beta)};
-            c = emit(imp, OP_MUL, ops, 2, ir_name(imp, C->name, ".beta"), c->type)->result;
+            c = onnx_emit(imp, OP_MUL, ops, 2, onnx_name(imp, C->name, ".beta"), c->type)->result;
         }
         Value *ops[2] = {y, c};
-        y = emit(imp, OP_ADD, ops, 2, ir_name(imp, out->name, NULL), yt)->result;
+        y = onnx_emit(imp, OP_ADD, ops, 2, onnx_name(imp, out->name, NULL), yt)->result;
     }
     return finish_q(imp, out, y, false);
 }
 
 /* MatMul with numpy semantics (1-D operands get a 1 prepended/appended and
  * removed again).  A 2-D constant B makes a dense layer. */
-bool cv_matmul(Imp *imp, const Onnx__NodeProto *n)
+bool import_matmul(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *A = node_in(imp, n, 0), *B = node_in(imp, n, 1);
+    OTensor *A = onnx_in(imp, n, 0), *B = onnx_in(imp, n, 1);
     if (!A || !B || !need_float(imp, A) || !need_float(imp, B))
         return false;
     if (A->rank < 1 || B->rank < 1) {
-        node_error(imp, "operands must have rank at least 1");
+        onnx_node_error(imp, "operands must have rank at least 1");
         return false;
     }
     int64_t ad[QNN_MAX_RANK], bd[QNN_MAX_RANK];
@@ -782,7 +782,7 @@ bool cv_matmul(Imp *imp, const Onnx__NodeProto *n)
         bd[1] = 1, br = 2;
     int64_t K = ad[ar - 1], M = ad[ar - 2], N = bd[br - 1];
     if (bd[br - 2] != K) {
-        node_error(imp, "A has %lld columns but B has %lld rows", (long long)K, (long long)bd[br - 2]);
+        onnx_node_error(imp, "A has %lld columns but B has %lld rows", (long long)K, (long long)bd[br - 2]);
         return false;
     }
     /* The result: broadcast batch dims, then [M, N], minus the 1-D dims. */
@@ -791,10 +791,10 @@ bool cv_matmul(Imp *imp, const Onnx__NodeProto *n)
     memcpy(bb.dims, bd, sizeof bd);
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!shape_broadcast(imp, &ba, &bb, od, &r))
+    if (!onnx_shape_broadcast(imp, &ba, &bb, od, &r))
         return false;
     if (r + 2 > QNN_MAX_RANK) {
-        node_error(imp, "result rank exceeds %d", QNN_MAX_RANK);
+        onnx_node_error(imp, "result rank exceeds %d", QNN_MAX_RANK);
         return false;
     }
     od[r] = M, od[r + 1] = N;
@@ -819,26 +819,26 @@ bool cv_matmul(Imp *imp, const Onnx__NodeProto *n)
         /* dense over the flattened rows of A. */
         static const int64_t p[2] = {1, 0};
         Value *w = onnx_const_perm(imp, B2, p, ".t");
-        int64_t rows = dims_numel(ad, ar - 1), xd[2] = {rows, K}, yd[2] = {rows, N};
+        int64_t rows = onnx_numel(ad, ar - 1), xd[2] = {rows, K}, yd[2] = {rows, N};
         if (!w)
             return false;
         if (ar != 2)
-            a = emit_reshape(imp, a, 2, xd, ir_name(imp, A->name, ".rows"));
+            a = onnx_emit_reshape(imp, a, 2, xd, onnx_name(imp, A->name, ".rows"));
         Value *ops[2] = {a, w};
         bool last = ar == 2 && !reshape_out;
-        y = emit(imp, OP_DENSE, ops, 2, ir_name(imp, out->name, last ? NULL : ".dense"),
-                 tt_make(DT_F32, 2, yd, NULL))->result;
+        y = onnx_emit(imp, OP_DENSE, ops, 2, onnx_name(imp, out->name, last ? NULL : ".dense"),
+                 onnx_tt(DT_F32, 2, yd, NULL))->result;
         reshape_out = !last;
     } else {
         Value *b = onnx_val(imp, B2);
         if (!b)
             return false;
         Value *ops[2] = {a, b};
-        y = emit(imp, OP_MATMUL, ops, 2, ir_name(imp, out->name, reshape_out ? ".mm" : NULL),
-                 tt_make(DT_F32, full, od, NULL))->result;
+        y = onnx_emit(imp, OP_MATMUL, ops, 2, onnx_name(imp, out->name, reshape_out ? ".mm" : NULL),
+                 onnx_tt(DT_F32, full, od, NULL))->result;
     }
     if (reshape_out)
-        y = emit_reshape(imp, y, fr, fd, ir_name(imp, out->name, NULL));
+        y = onnx_emit_reshape(imp, y, fr, fd, onnx_name(imp, out->name, NULL));
     return finish_q(imp, out, y, false);
 }
 
@@ -849,13 +849,13 @@ static const int nhwc_pos[4] = {0, 3, 1, 2};
 
 /* Softmax-13 normalizes along one axis; Softmax-1/11 flattens to 2-D at
  * axis (default 1) and normalizes each row. */
-bool cv_softmax(Imp *imp, const Onnx__NodeProto *n)
+bool import_softmax(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (!need_float(imp, x))
         return false;
     int ax;
-    if (!norm_axis_onnx(imp, attr_int(n, "axis", imp->opset < 13 ? 1 : -1), x->rank, &ax))
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", imp->opset < 13 ? 1 : -1), x->rank, &ax))
         return false;
     OTensor *out = define_out(imp, n, 0, OT_FLOAT, x->rank, x->dims);
     if (!out)
@@ -865,7 +865,7 @@ bool cv_softmax(Imp *imp, const Onnx__NodeProto *n)
         Value *v = any_val(imp, x, &nhwc);
         if (!v)
             return false;
-        Node *nd = emit_r(imp, OP_SOFTMAX, &v, 1, ir_name(imp, out->name, NULL), v->type);
+        Node *nd = onnx_emit_r(imp, OP_SOFTMAX, &v, 1, onnx_name(imp, out->name, NULL), v->type);
         node_set_int(imp->g, nd, ATTR_AXIS, nhwc ? nhwc_pos[ax] : ax);
         return finish_q(imp, out, nd->result, nhwc);
     }
@@ -873,22 +873,22 @@ bool cv_softmax(Imp *imp, const Onnx__NodeProto *n)
     if (!v)
         return false;
     int64_t d2[2];
-    shape_flatten(imp, x->dims, x->rank, ax, d2);
-    v = emit_reshape(imp, v, 2, d2, ir_name(imp, out->name, ".2d"));
-    Node *nd = emit_r(imp, OP_SOFTMAX, &v, 1, ir_name(imp, out->name, ".sm"), v->type);
+    onnx_shape_flatten(imp, x->dims, x->rank, ax, d2);
+    v = onnx_emit_reshape(imp, v, 2, d2, onnx_name(imp, out->name, ".2d"));
+    Node *nd = onnx_emit_r(imp, OP_SOFTMAX, &v, 1, onnx_name(imp, out->name, ".sm"), v->type);
     node_set_int(imp->g, nd, ATTR_AXIS, 1);
-    return finish_q(imp, out, emit_reshape(imp, nd->result, x->rank, x->dims, ir_name(imp, out->name, NULL)), false);
+    return finish_q(imp, out, onnx_emit_reshape(imp, nd->result, x->rank, x->dims, onnx_name(imp, out->name, NULL)), false);
 }
 
-bool cv_concat(Imp *imp, const Onnx__NodeProto *n)
+bool import_concat(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x0 = node_in(imp, n, 0);
+    OTensor *x0 = onnx_in(imp, n, 0);
     if (!x0) {
-        node_error(imp, "needs at least one input");
+        onnx_node_error(imp, "needs at least one input");
         return false;
     }
     int ax;
-    if (!norm_axis_onnx(imp, attr_int(n, "axis", 0), x0->rank, &ax))
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x0->rank, &ax))
         return false;
     bool nhwc = false;
     int64_t od[QNN_MAX_RANK];
@@ -896,33 +896,33 @@ bool cv_concat(Imp *imp, const Onnx__NodeProto *n)
     od[ax] = 0;
     size_t cnt = 0;
     for (size_t i = 0; i < n->n_input; i++) {
-        OTensor *t = node_in(imp, n, i);
+        OTensor *t = onnx_in(imp, n, i);
         if (!t)
             continue;
         if (t->rank != x0->rank || t->type != x0->type) {
-            node_error(imp, "inputs differ in rank or element type");
+            onnx_node_error(imp, "inputs differ in rank or element type");
             return false;
         }
         for (int d = 0; d < t->rank; d++)
             if (d != ax && t->dims[d] != x0->dims[d]) {
-                node_error(imp, "input shapes differ outside axis %d", ax);
+                onnx_node_error(imp, "input shapes differ outside axis %d", ax);
                 return false;
             }
         od[ax] += t->dims[ax];
-        nhwc |= ot_is_nhwc(t);
+        nhwc |= onnx_is_nhwc(t);
         cnt++;
     }
     Value **ops = arena_alloc(&imp->arena, cnt * sizeof *ops);
     const Quant *q = NULL;
     size_t k = 0;
     for (size_t i = 0; i < n->n_input; i++) {
-        OTensor *t = node_in(imp, n, i);
+        OTensor *t = onnx_in(imp, n, i);
         if (!t)
             continue;
         if (!(ops[k] = nhwc ? onnx_val_nhwc(imp, t) : onnx_val(imp, t)))
             return false;
         if (k && !imp->fq && !quant_equal(ops[k]->type.quant, q)) {
-            node_error(imp, "inputs have different quantization parameters");
+            onnx_node_error(imp, "inputs have different quantization parameters");
             return false;
         }
         q = ops[k++]->type.quant;
@@ -934,7 +934,7 @@ bool cv_concat(Imp *imp, const Onnx__NodeProto *n)
         out->quant = x0->quant;
     TensorType t = ops[0]->type;
     t.dims[nhwc ? nhwc_pos[ax] : ax] = od[ax];
-    Node *nd = emit_r(imp, OP_CONCAT, ops, (int)cnt, ir_name(imp, out->name, NULL), t);
+    Node *nd = onnx_emit_r(imp, OP_CONCAT, ops, (int)cnt, onnx_name(imp, out->name, NULL), t);
     node_set_int(imp->g, nd, ATTR_AXIS, nhwc ? nhwc_pos[ax] : ax);
     return finish_q(imp, out, nd->result, nhwc);
 }
@@ -951,58 +951,58 @@ static bool reshape_to(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, co
     Value *v = onnx_val(imp, x);
     if (!v)
         return false;
-    return finish_q(imp, out, emit_reshape(imp, v, r, od, ir_name(imp, out->name, NULL)), false);
+    return finish_q(imp, out, onnx_emit_reshape(imp, v, r, od, onnx_name(imp, out->name, NULL)), false);
 }
 
-bool cv_flatten(Imp *imp, const Onnx__NodeProto *n)
+bool import_flatten(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     int64_t od[2];
-    return shape_flatten(imp, x->dims, x->rank, attr_int(n, "axis", 1), od) && reshape_to(imp, n, x, 2, od);
+    return onnx_shape_flatten(imp, x->dims, x->rank, onnx_attr_int(n, "axis", 1), od) && reshape_to(imp, n, x, 2, od);
 }
 
-bool cv_reshape(Imp *imp, const Onnx__NodeProto *n)
+bool import_reshape(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *s = node_in(imp, n, 1);
+    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
     int64_t od[QNN_MAX_RANK];
     int r;
     if (imp->opset < 5) {
         int64_t sh[QNN_MAX_RANK + 1];
-        int k = attr_ints(n, "shape", sh, QNN_MAX_RANK + 1);
+        int k = onnx_attr_ints(n, "shape", sh, QNN_MAX_RANK + 1);
         if (k < 0 || k > QNN_MAX_RANK) {
-            node_error(imp, "the 'shape' attribute is missing or too long");
+            onnx_node_error(imp, "the 'shape' attribute is missing or too long");
             return false;
         }
         CTensor c = {.type = OT_INT64, .rank = 1, .dims = {k}, .numel = k, .i = sh};
-        if (!shape_reshape(imp, x->dims, x->rank, &c, false, od, &r))
+        if (!onnx_shape_reshape(imp, x->dims, x->rank, &c, false, od, &r))
             return false;
     } else {
         if (!s || !s->c) {
-            node_error(imp, "the target shape '%s' must be known at import time (a constant or a shape "
+            onnx_node_error(imp, "the target shape '%s' must be known at import time (a constant or a shape "
                             "computation on static shapes)", s ? s->name : "");
             return false;
         }
-        if (!shape_reshape(imp, x->dims, x->rank, s->c, attr_int(n, "allowzero", 0) != 0, od, &r))
+        if (!onnx_shape_reshape(imp, x->dims, x->rank, s->c, onnx_attr_int(n, "allowzero", 0) != 0, od, &r))
             return false;
     }
     return reshape_to(imp, n, x, r, od);
 }
 
-bool cv_squeeze(Imp *imp, const Onnx__NodeProto *n)
+bool import_squeeze(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     int64_t axes[QNN_MAX_RANK + 1], od[QNN_MAX_RANK];
     int na, r;
-    return node_axes(imp, n, axes, &na) && shape_squeeze(imp, x->dims, x->rank, axes, na, od, &r) &&
+    return onnx_axes(imp, n, axes, &na) && onnx_shape_squeeze(imp, x->dims, x->rank, axes, na, od, &r) &&
            reshape_to(imp, n, x, r, od);
 }
 
-bool cv_unsqueeze(Imp *imp, const Onnx__NodeProto *n)
+bool import_unsqueeze(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     int64_t axes[QNN_MAX_RANK + 1], od[QNN_MAX_RANK];
     int na, r;
-    return node_axes(imp, n, axes, &na) && shape_unsqueeze(imp, x->dims, x->rank, axes, na, od, &r) &&
+    return onnx_axes(imp, n, axes, &na) && onnx_shape_unsqueeze(imp, x->dims, x->rank, axes, na, od, &r) &&
            reshape_to(imp, n, x, r, od);
 }
 
@@ -1014,11 +1014,11 @@ static void alias(OTensor *out, const OTensor *x)
     out->name = name;
 }
 
-bool cv_transpose(Imp *imp, const Onnx__NodeProto *n)
+bool import_transpose(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     int64_t p[QNN_MAX_RANK + 1];
-    int k = attr_ints(n, "perm", p, QNN_MAX_RANK + 1);
+    int k = onnx_attr_ints(n, "perm", p, QNN_MAX_RANK + 1);
     if (k < 0) {
         k = x->rank;
         for (int i = 0; i < k; i++)
@@ -1026,12 +1026,12 @@ bool cv_transpose(Imp *imp, const Onnx__NodeProto *n)
     }
     bool seen[QNN_MAX_RANK] = {false};
     if (k != x->rank) {
-        node_error(imp, "perm has %d entries but the input has rank %d", k, x->rank);
+        onnx_node_error(imp, "perm has %d entries but the input has rank %d", k, x->rank);
         return false;
     }
     for (int i = 0; i < k; i++) {
         if (p[i] < 0 || p[i] >= k || seen[p[i]]) {
-            node_error(imp, "perm is not a permutation");
+            onnx_node_error(imp, "perm is not a permutation");
             return false;
         }
         seen[p[i]] = true;
@@ -1042,7 +1042,7 @@ bool cv_transpose(Imp *imp, const Onnx__NodeProto *n)
     OTensor *out = define_out(imp, n, 0, x->type, k, od);
     if (!out)
         return false;
-    bool nhwc = ot_is_nhwc(x);
+    bool nhwc = onnx_is_nhwc(x);
     int64_t q[QNN_MAX_RANK];
     bool ident = true;
     for (int i = 0; i < k; i++) {
@@ -1061,32 +1061,32 @@ bool cv_transpose(Imp *imp, const Onnx__NodeProto *n)
         out->v = fix_q(imp, v);
         return true;
     }
-    return finish_q(imp, out, emit_transpose(imp, v, q, ir_name(imp, out->name, NULL)), false);
+    return finish_q(imp, out, onnx_emit_transpose(imp, v, q, onnx_name(imp, out->name, NULL)), false);
 }
 
 /* Pad (constant mode): pads [x1_begin, x2_begin, ..., x1_end, x2_end] from
  * the attribute (opset < 11; 'paddings' in Pad-1) or input 1, the value
  * from the attribute or input 2. */
-bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
+bool import_pad(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
-    const char *mode = attr_str(imp, n, "mode", "constant");
+    OTensor *x = onnx_in(imp, n, 0);
+    const char *mode = onnx_attr_str(imp, n, "mode", "constant");
     if (strcmp(mode, "constant") != 0) {
-        node_error(imp, "pad mode '%s' is not supported (only 'constant')", mode);
+        onnx_node_error(imp, "pad mode '%s' is not supported (only 'constant')", mode);
         return false;
     }
     int64_t pads[2 * QNN_MAX_RANK + 1];
     int np;
     float value = 0.0f;
     if (imp->opset < 11) {
-        np = attr_ints(n, "pads", pads, 2 * QNN_MAX_RANK + 1);
+        np = onnx_attr_ints(n, "pads", pads, 2 * QNN_MAX_RANK + 1);
         if (np < 0)
-            np = attr_ints(n, "paddings", pads, 2 * QNN_MAX_RANK + 1);
-        value = attr_float(n, "value", 0.0f);
+            np = onnx_attr_ints(n, "paddings", pads, 2 * QNN_MAX_RANK + 1);
+        value = onnx_attr_float(n, "value", 0.0f);
     } else {
-        OTensor *p = node_in(imp, n, 1), *c = node_in(imp, n, 2);
+        OTensor *p = onnx_in(imp, n, 1), *c = onnx_in(imp, n, 2);
         if (!p || !p->c || onnx_type_is_float(p->c->type) || p->c->numel > 2 * QNN_MAX_RANK) {
-            node_error(imp, "the pads input must be an integer constant");
+            onnx_node_error(imp, "the pads input must be an integer constant");
             return false;
         }
         np = (int)p->c->numel;
@@ -1094,25 +1094,25 @@ bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
             pads[i] = p->c->i[i];
         if (c) {
             if (!c->c || c->c->numel != 1) {
-                node_error(imp, "the constant_value input must be a constant scalar");
+                onnx_node_error(imp, "the constant_value input must be a constant scalar");
                 return false;
             }
-            value = (float)ct_f(c->c, 0);
+            value = (float)ctensor_f(c->c, 0);
         }
     }
     if (np != 2 * x->rank) {
-        node_error(imp, "pads has %d entries but must have 2 * rank = %d", np, 2 * x->rank);
+        onnx_node_error(imp, "pads has %d entries but must have 2 * rank = %d", np, 2 * x->rank);
         return false;
     }
     int64_t od[QNN_MAX_RANK] = {0};
     bool zero = true;
     for (int i = 0; i < x->rank; i++) {
         if (pads[i] < 0 || pads[i + x->rank] < 0) {
-            node_error(imp, "negative pads (cropping) are not supported");
+            onnx_node_error(imp, "negative pads (cropping) are not supported");
             return false;
         }
         if (pads[i] > INT32_MAX || pads[i + x->rank] > INT32_MAX) {
-            node_error(imp, "pads are too large");
+            onnx_node_error(imp, "pads are too large");
             return false;
         }
         od[i] = x->dims[i] + pads[i] + pads[i + x->rank];
@@ -1132,23 +1132,23 @@ bool cv_pad(Imp *imp, const Onnx__NodeProto *n)
     int64_t pp[2 * QNN_MAX_RANK];
     TensorType t = v->type;
     for (int i = 0; i < x->rank; i++) {
-        int j = nhwc ? (int)perm_to_nhwc[i] : i; /* physical i is logical j */
+        int j = nhwc ? (int)onnx_perm_to_nhwc[i] : i; /* physical i is logical j */
         pp[i] = pads[j];
         pp[i + x->rank] = pads[j + x->rank];
         t.dims[i] = od[j];
     }
     if (!imp->fq)
         out->quant = x->quant;
-    Node *nd = emit(imp, OP_PAD, &v, 1, ir_name(imp, out->name, NULL), t);
+    Node *nd = onnx_emit(imp, OP_PAD, &v, 1, onnx_name(imp, out->name, NULL), t);
     node_set_ints(imp->g, nd, ATTR_PADS, pp, 2 * x->rank);
     if (value != 0.0f)
         node_set_float(imp->g, nd, ATTR_VALUE, value);
     return finish_q(imp, out, nd->result, nhwc);
 }
 
-bool cv_identity(Imp *imp, const Onnx__NodeProto *n)
+bool import_identity(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *out = node_out(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0), *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
     alias(out, x);
@@ -1158,33 +1158,33 @@ bool cv_identity(Imp *imp, const Onnx__NodeProto *n)
 /* Dropout at inference is the identity (ONNX Dropout: "if training_mode
  * is false ... the output Y is the input X").  The mask output and
  * training mode are not supported. */
-bool cv_dropout(Imp *imp, const Onnx__NodeProto *n)
+bool import_dropout(Imp *imp, const Onnx__NodeProto *n)
 {
     if (n->n_output > 1 && n->output[1] && *n->output[1]) {
-        node_error(imp, "the mask output of Dropout is not supported");
+        onnx_node_error(imp, "the mask output of Dropout is not supported");
         return false;
     }
-    OTensor *tm = node_in(imp, n, 2);
-    if (tm && (!tm->c || ct_i(tm->c, 0) != 0)) {
-        node_error(imp, "training mode is not supported");
+    OTensor *tm = onnx_in(imp, n, 2);
+    if (tm && (!tm->c || ctensor_i(tm->c, 0) != 0)) {
+        onnx_node_error(imp, "training mode is not supported");
         return false;
     }
-    return cv_identity(imp, n);
+    return import_identity(imp, n);
 }
 
 /* QLinearMatMul / MatMulInteger: integer matmul of a[..., M, K] and
  * b[..., K, N] (both rank >= 2), b's per-column quantization on its last
  * axis as the IR matmul wants it. */
-bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, int32_t otype, const Quant *oq,
+bool onnx_matmul_core(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, int32_t otype, const Quant *oq,
                   bool rounding)
 {
     if (A->rank < 2 || B->rank < 2) {
-        node_error(imp, "1-D operands are not supported by quantized matmul");
+        onnx_node_error(imp, "1-D operands are not supported by quantized matmul");
         return false;
     }
     int64_t K = A->dims[A->rank - 1];
     if (B->dims[B->rank - 2] != K) {
-        node_error(imp, "A has %lld columns but B has %lld rows", (long long)K, (long long)B->dims[B->rank - 2]);
+        onnx_node_error(imp, "A has %lld columns but B has %lld rows", (long long)K, (long long)B->dims[B->rank - 2]);
         return false;
     }
     OTensor ba = {.name = A->name, .rank = A->rank - 2}, bb = {.name = B->name, .rank = B->rank - 2};
@@ -1192,7 +1192,7 @@ bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, in
     memcpy(bb.dims, B->dims, sizeof bb.dims);
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!shape_broadcast(imp, &ba, &bb, od, &r) || r + 2 > QNN_MAX_RANK)
+    if (!onnx_shape_broadcast(imp, &ba, &bb, od, &r) || r + 2 > QNN_MAX_RANK)
         return false;
     od[r] = A->dims[A->rank - 2];
     od[r + 1] = B->dims[B->rank - 1];
@@ -1205,7 +1205,7 @@ bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, in
         return false;
     DType dt;
     onnx_dtype(otype, &dt);
-    Node *nd = emit(imp, OP_MATMUL, ops, 2, ir_name(imp, out->name, NULL), tt_make(dt, r + 2, od, oq));
+    Node *nd = onnx_emit(imp, OP_MATMUL, ops, 2, onnx_name(imp, out->name, NULL), onnx_tt(dt, r + 2, od, oq));
     if (rounding)
         node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
     return finish_q(imp, out, nd->result, false);
@@ -1213,21 +1213,21 @@ bool matmul_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, in
 
 /* A fused QDQ Gemm (alpha = beta = 1, A not transposed): dense with the
  * constant B re-laid to [N, K] and an int32 bias C of shape [N]. */
-bool gemm_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, OTensor *C, int32_t otype,
+bool onnx_gemm_core(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, OTensor *C, int32_t otype,
                 const Quant *oq)
 {
-    bool tb = attr_int(n, "transB", 0) != 0;
+    bool tb = onnx_attr_int(n, "transB", 0) != 0;
     if (A->rank != 2 || B->rank != 2 || !B->c) {
-        node_error(imp, "A and B must be matrices, B a constant");
+        onnx_node_error(imp, "A and B must be matrices, B a constant");
         return false;
     }
     int64_t K = tb ? B->dims[1] : B->dims[0], N = tb ? B->dims[0] : B->dims[1];
     if (A->dims[1] != K) {
-        node_error(imp, "A has %lld columns but B' has %lld rows", (long long)A->dims[1], (long long)K);
+        onnx_node_error(imp, "A has %lld columns but B' has %lld rows", (long long)A->dims[1], (long long)K);
         return false;
     }
     if (C && (C->rank != 1 || C->dims[0] != N)) {
-        node_error(imp, "the quantized bias must have shape [%lld]", (long long)N);
+        onnx_node_error(imp, "the quantized bias must have shape [%lld]", (long long)N);
         return false;
     }
     int64_t od[2] = {A->dims[0], N};
@@ -1242,7 +1242,7 @@ bool gemm_quant(Imp *imp, const Onnx__NodeProto *n, OTensor *A, OTensor *B, OTen
         return false;
     DType dt;
     onnx_dtype(otype, &dt);
-    Node *nd = emit(imp, OP_DENSE, ops, C ? 3 : 2, ir_name(imp, out->name, NULL), tt_make(dt, 2, od, oq));
+    Node *nd = onnx_emit(imp, OP_DENSE, ops, C ? 3 : 2, onnx_name(imp, out->name, NULL), onnx_tt(dt, 2, od, oq));
     node_set_enum(imp->g, nd, ATTR_ROUNDING, ROUND_ONNX);
     set_act(imp, nd);
     return finish_q(imp, out, nd->result, false);

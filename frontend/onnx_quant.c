@@ -2,7 +2,7 @@
  *
  * ONNX keeps quantization parameters in separate tensors (scale, zero
  * point) passed to each op; the IR keeps them in the integer tensor's type.
- * quant_annotate() therefore runs before any IR value exists: it reads the
+ * onnx_quant_annotate() therefore runs before any IR value exists: it reads the
  * parameters of every QuantizeLinear, DequantizeLinear, QLinearConv,
  * QLinearMatMul, ConvInteger and MatMulInteger, and attaches them to the
  * graph inputs, initializers and constants those ops read, so the IR
@@ -34,9 +34,9 @@
 static bool read_qparams(Imp *imp, const Onnx__NodeProto *n, int si, int zi, int axis, int rank,
                          const int64_t *dims, const Quant **out, int32_t *zt)
 {
-    OTensor *s = si >= 0 ? node_in(imp, n, (size_t)si) : NULL, *z = zi >= 0 ? node_in(imp, n, (size_t)zi) : NULL;
+    OTensor *s = si >= 0 ? onnx_in(imp, n, (size_t)si) : NULL, *z = zi >= 0 ? onnx_in(imp, n, (size_t)zi) : NULL;
     if (si >= 0 && !s) {
-        node_error(imp, "the scale input is missing");
+        onnx_node_error(imp, "the scale input is missing");
         return false;
     }
     OTensor *ts[2] = {s, z};
@@ -46,29 +46,29 @@ static bool read_qparams(Imp *imp, const Onnx__NodeProto *n, int si, int zi, int
             bool is_input = false;
             for (size_t k = 0; k < imp->model->graph->n_input; k++)
                 is_input |= !strcmp(imp->model->graph->input[k]->name, t->name);
-            node_error(imp, "quantization parameter '%s' is %s; qnnc needs scales and zero points as constants "
+            onnx_node_error(imp, "quantization parameter '%s' is %s; qnnc needs scales and zero points as constants "
                             "(initializers)", t->name, is_input ? "a graph input" : "computed at run time");
             return false;
         }
     }
     int64_t cnt = s ? s->c->numel : z ? z->c->numel : 1;
     if (cnt < 1 || (z && z->c->numel != cnt) || (s && s->rank > 1) || (z && z->rank > 1)) {
-        node_error(imp, "scale and zero point must be scalars or 1-D tensors of equal length");
+        onnx_node_error(imp, "scale and zero point must be scalars or 1-D tensors of equal length");
         return false;
     }
     *zt = z ? z->c->type : OT_UINT8;
     DType dt;
     if (!onnx_dtype(*zt, &dt) || !dtype_traits[dt].is_int) {
-        node_error(imp, "zero point type %s is not supported", onnx_type_name(*zt));
+        onnx_node_error(imp, "zero point type %s is not supported", onnx_type_name(*zt));
         return false;
     }
     float *sc = xmalloc((size_t)cnt * sizeof *sc);
     int32_t *zp = xmalloc((size_t)cnt * sizeof *zp);
     for (int64_t i = 0; i < cnt; i++) {
-        sc[i] = s ? (float)ct_f(s->c, i) : 1.0f;
-        zp[i] = z ? (int32_t)ct_i(z->c, i) : 0;
+        sc[i] = s ? (float)ctensor_f(s->c, i) : 1.0f;
+        zp[i] = z ? (int32_t)ctensor_i(z->c, i) : 0;
         if (!isfinite(sc[i]) || !(sc[i] > 0)) {
-            node_error(imp, "scale %g (entry %lld) must be finite and positive", (double)sc[i], (long long)i);
+            onnx_node_error(imp, "scale %g (entry %lld) must be finite and positive", (double)sc[i], (long long)i);
             free(sc);
             free(zp);
             return false;
@@ -78,9 +78,9 @@ static bool read_qparams(Imp *imp, const Onnx__NodeProto *n, int si, int zi, int
     if (cnt > 1) {
         if (axis < 0 || axis >= rank || dims[axis] != cnt) {
             if (axis < 0 || axis >= rank)
-                node_error(imp, "per-axis quantization axis %d is out of range for rank %d", axis, rank);
+                onnx_node_error(imp, "per-axis quantization axis %d is out of range for rank %d", axis, rank);
             else
-                node_error(imp, "%lld per-axis scales for axis %d of size %lld", (long long)cnt, axis,
+                onnx_node_error(imp, "%lld per-axis scales for axis %d of size %lld", (long long)cnt, axis,
                            (long long)dims[axis]);
             free(sc);
             free(zp);
@@ -101,11 +101,11 @@ static bool annotate(Imp *imp, OTensor *t, const Quant *q)
     if (!t)
         return true;
     if (onnx_type_is_float(t->type)) {
-        node_error(imp, "tensor '%s' is %s where an integer tensor is expected", t->name, onnx_type_name(t->type));
+        onnx_node_error(imp, "tensor '%s' is %s where an integer tensor is expected", t->name, onnx_type_name(t->type));
         return false;
     }
     if (t->quant && !quant_equal(t->quant, q)) {
-        node_error(imp, "tensor '%s' is used with different quantization parameters by different nodes",
+        onnx_node_error(imp, "tensor '%s' is used with different quantization parameters by different nodes",
                    t->name);
         return false;
     }
@@ -117,7 +117,7 @@ static bool annotate(Imp *imp, OTensor *t, const Quant *q)
  * normalized against RANK. */
 static int norm_q_axis(const Onnx__NodeProto *n, int rank)
 {
-    int64_t a = attr_int(n, "axis", 1);
+    int64_t a = onnx_attr_int(n, "axis", 1);
     return (int)(a < 0 ? a + rank : a);
 }
 
@@ -146,11 +146,11 @@ static bool node_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
     else if (!strcmp(op, "MatMulInteger"))
         spec[cnt++] = (Spec){0, -1, 2, 0}, spec[cnt++] = (Spec){1, -1, 3, 3};
     for (int i = 0; i < cnt; i++) {
-        OTensor *t = node_in(imp, n, (size_t)spec[i].in);
+        OTensor *t = onnx_in(imp, n, (size_t)spec[i].in);
         if (!t) {
             if ((size_t)spec[i].in < n->n_input && n->input[spec[i].in] && *n->input[spec[i].in])
                 continue; /* produced by a node not converted yet */
-            node_error(imp, "input %d is missing", spec[i].in);
+            onnx_node_error(imp, "input %d is missing", spec[i].in);
             return false;
         }
         int axis = spec[i].axis_kind == 1 ? norm_q_axis(n, t->rank)
@@ -158,14 +158,14 @@ static bool node_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
         if (!read_qparams(imp, n, spec[i].s, spec[i].z, axis, t->rank, t->dims, &q, &zt))
             return false;
         if (q->count > 1 && spec[i].axis_kind == 0) {
-            node_error(imp, "input '%s' must be quantized per-tensor", t->name);
+            onnx_node_error(imp, "input '%s' must be quantized per-tensor", t->name);
             return false;
         }
         if (attach) {
             if (!t->v && !t->vt && !annotate(imp, t, q))
                 return false;
         } else if (!t->quant || !quant_equal(t->quant, q)) {
-            node_error(imp, "tensor '%s' is %s", t->name,
+            onnx_node_error(imp, "tensor '%s' is %s", t->name,
                        t->quant ? "used with different quantization parameters than its producer gave it; "
                                   "qnnc needs one set of parameters per tensor"
                                 : "not quantized by its producer");
@@ -185,7 +185,7 @@ static void annotate_raw(Imp *imp, const Onnx__NodeProto *n)
     const char *op = n->op_type;
     if (strcmp(op, "Relu") && strcmp(op, "Clip") && strcmp(op, "MaxPool"))
         return;
-    OTensor *t = node_in(imp, n, 0);
+    OTensor *t = onnx_in(imp, n, 0);
     if (t && !t->quant && !t->v && !t->vt &&
         (t->type == OT_INT8 || t->type == OT_UINT8 || t->type == OT_INT16)) {
         float one = 1.0f;
@@ -194,7 +194,7 @@ static void annotate_raw(Imp *imp, const Onnx__NodeProto *n)
     }
 }
 
-bool quant_annotate(Imp *imp)
+bool onnx_quant_annotate(Imp *imp)
 {
     for (size_t k = 0; k < imp->norder; k++) {
         imp->node = imp->order[k];
@@ -273,10 +273,10 @@ static const char *input_name(const Onnx__NodeProto *n, size_t i)
  * a tensor of rank RANK, or -1 for per-tensor. */
 static int dq_axis(Imp *imp, const Onnx__NodeProto *dq, int rank)
 {
-    OTensor *s = node_in(imp, dq, 1);
+    OTensor *s = onnx_in(imp, dq, 1);
     if (!s || !s->c || s->c->numel <= 1)
         return -1;
-    int64_t a = attr_int(dq, "axis", 1);
+    int64_t a = onnx_attr_int(dq, "axis", 1);
     return (int)(a < 0 ? a + rank : a);
 }
 
@@ -315,7 +315,7 @@ static bool clip_bounds_static(Imp *imp, const Onnx__NodeProto *a)
 {
     for (size_t i = 1; i < 3; i++) {
         const char *in = input_name(a, i);
-        OTensor *t = in ? ot_find(imp, in) : NULL;
+        OTensor *t = in ? onnx_find(imp, in) : NULL;
         if (in && (!t || !t->c))
             return false;
     }
@@ -327,14 +327,14 @@ static bool clip_bounds_static(Imp *imp, const Onnx__NodeProto *a)
  * QuantizeLinear producing it; OT_UNDEFINED otherwise. */
 static int32_t planned_type(Imp *imp, SMap *prod, const char *name)
 {
-    OTensor *t = ot_find(imp, name);
+    OTensor *t = onnx_find(imp, name);
     if (t)
         return t->type;
     int p = *smap_at(prod, name, -1);
     if (p < 0 || !is_op(imp->order[p], "QuantizeLinear"))
         return OT_UNDEFINED;
     const char *z = input_name(imp->order[p], 2);
-    OTensor *zt = z ? ot_find(imp, z) : NULL;
+    OTensor *zt = z ? onnx_find(imp, z) : NULL;
     return !z ? OT_UINT8 : zt ? zt->type : OT_UNDEFINED;
 }
 
@@ -379,8 +379,8 @@ static void plan_fusion(Imp *imp)
         if (!fusable_data(f, &data) || f->n_output < 1 || !f->output[0] || !*f->output[0])
             continue;
         bool conv = is_op(f, "Conv"), mm = is_op(f, "MatMul"), gemm = is_op(f, "Gemm");
-        if (gemm && (attr_float(f, "alpha", 1.0f) != 1.0f || attr_float(f, "beta", 1.0f) != 1.0f ||
-                     attr_int(f, "transA", 0) != 0))
+        if (gemm && (onnx_attr_float(f, "alpha", 1.0f) != 1.0f || onnx_attr_float(f, "beta", 1.0f) != 1.0f ||
+                     onnx_attr_int(f, "transA", 0) != 0))
             continue;
         if (f->n_output > 1 && f->output[1] && *f->output[1])
             continue; /* MaxPool's Indices, Dropout's mask */
@@ -398,7 +398,7 @@ static void plan_fusion(Imp *imp)
             strcmp(imp->order[q]->input[0], qin) != 0)
             continue;
         /* The result must be quantized per tensor, by known parameters. */
-        OTensor *qs = input_name(imp->order[q], 1) ? ot_find(imp, imp->order[q]->input[1]) : NULL;
+        OTensor *qs = input_name(imp->order[q], 1) ? onnx_find(imp, imp->order[q]->input[1]) : NULL;
         if (!qs || !qs->c || qs->c->numel != 1)
             continue;
         /* Except for the accumulating ops, the IR's quantized ops keep
@@ -418,7 +418,7 @@ static void plan_fusion(Imp *imp)
                 break;
             }
             dq[i] = p;
-            OTensor *c = ot_find(imp, imp->order[p]->input[0]);
+            OTensor *c = onnx_find(imp, imp->order[p]->input[0]);
             if ((conv || gemm || mm) && i > 0) {
                 /* Weights and bias: constants, the weights quantized along
                  * the output channels (axis 0 of conv weights and of
@@ -428,7 +428,7 @@ static void plan_fusion(Imp *imp)
                     break;
                 }
                 int ax = dq_axis(imp, imp->order[p], c->rank);
-                int want = conv || (gemm && attr_int(f, "transB", 0)) ? 0 : c->rank - 1;
+                int want = conv || (gemm && onnx_attr_int(f, "transB", 0)) ? 0 : c->rank - 1;
                 if (i == 1 && ax >= 0 && ax != want)
                     ok = false;
             } else if (dq_axis(imp, imp->order[p], c ? c->rank : 1) >= 0) {
@@ -475,19 +475,19 @@ static bool act_bounds(Imp *imp, const Onnx__NodeProto *a)
         return true;
     }
     if (imp->opset < 11) {
-        imp->act_min = attr_float(a, "min", -INFINITY);
-        imp->act_max = attr_float(a, "max", INFINITY);
+        imp->act_min = onnx_attr_float(a, "min", -INFINITY);
+        imp->act_max = onnx_attr_float(a, "max", INFINITY);
         return true;
     }
     for (size_t i = 1; i < 3; i++) {
-        OTensor *t = node_in(imp, a, i);
+        OTensor *t = onnx_in(imp, a, i);
         if (!t)
             continue;
         if (!t->c || t->c->numel != 1) {
-            node_error(imp, "the bounds of Clip must be constant scalars");
+            onnx_node_error(imp, "the bounds of Clip must be constant scalars");
             return false;
         }
-        *(i == 1 ? &imp->act_min : &imp->act_max) = (float)ct_f(t->c, 0);
+        *(i == 1 ? &imp->act_min : &imp->act_max) = (float)ctensor_f(t->c, 0);
     }
     return true;
 }
@@ -518,7 +518,7 @@ static OTensor *bias_rescaled(Imp *imp, const OTensor *x, const OTensor *w, OTen
         return b;
     OTensor *r = arena_alloc(&imp->arena, sizeof *r);
     *r = *b;
-    r->name = ir_name(imp, b->name, ".rescaled");
+    r->name = onnx_name(imp, b->name, ".rescaled");
     r->v = r->vt = NULL;
     r->c = ctensor_new(&imp->arena, OT_INT32, 1, b->dims);
     for (int64_t o = 0; o < nc; o++) {
@@ -526,7 +526,7 @@ static OTensor *bias_rescaled(Imp *imp, const OTensor *x, const OTensor *w, OTen
         double real = ((double)b->c->i[o] - bq->zero_point[bi]) * bq->scale[bi];
         double q = nearbyint(real / (double)acc[o]); /* half to even in the default rounding mode */
         if (!(q >= INT32_MIN && q <= INT32_MAX)) {
-            node_error(imp, "bias '%s' does not fit int32 in the accumulator's scale", b->name);
+            onnx_node_error(imp, "bias '%s' does not fit int32 in the accumulator's scale", b->name);
             return NULL;
         }
         r->c->i[o] = (int64_t)q;
@@ -537,7 +537,7 @@ static OTensor *bias_rescaled(Imp *imp, const OTensor *x, const OTensor *w, OTen
     return r;
 }
 
-int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
+int onnx_qdq_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
 {
     if (!imp->fuse_q || imp->fuse_q[k] < 0)
         return 0;
@@ -550,7 +550,7 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
         imp->node = imp->order[dq[i]];
         if (!node_operands(imp, imp->order[dq[i]], false))
             return -1;
-        in[i] = node_in(imp, imp->order[dq[i]], 0);
+        in[i] = onnx_in(imp, imp->order[dq[i]], 0);
     }
     const Quant *yq;
     int32_t zt;
@@ -558,7 +558,7 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
     if (!read_qparams(imp, qn, 1, 2, -1, 0, NULL, &yq, &zt))
         return -1;
     if (yq->count != 1) {
-        node_error(imp, "per-axis quantization of an activation is not supported");
+        onnx_node_error(imp, "per-axis quantization of an activation is not supported");
         return -1;
     }
     if ((is_op(n, "Conv") || is_op(n, "Gemm")) && in[2] && !(in[2] = bias_rescaled(imp, in[0], in[1], in[2])))
@@ -572,9 +572,9 @@ int quant_try_fuse(Imp *imp, const Onnx__NodeProto *n, size_t k)
     imp->fsub = in;
     imp->fq = yq;
     imp->fq_type = zt;
-    bool ok = is_op(n, "Conv")   ? conv_common(imp, n, in[0], in[1], in[2], zt, yq, true)
-            : is_op(n, "Gemm")   ? gemm_quant(imp, n, in[0], in[1], in[2], zt, yq)
-            : is_op(n, "MatMul") ? matmul_quant(imp, n, in[0], in[1], zt, yq, true)
+    bool ok = is_op(n, "Conv")   ? onnx_conv_core(imp, n, in[0], in[1], in[2], zt, yq, true)
+            : is_op(n, "Gemm")   ? onnx_gemm_core(imp, n, in[0], in[1], in[2], zt, yq)
+            : is_op(n, "MatMul") ? onnx_matmul_core(imp, n, in[0], in[1], zt, yq, true)
                                  : onnx_converter(n)(imp, n);
     imp->out_node = imp->fnode = NULL;
     imp->fsub = NULL;
@@ -591,11 +591,11 @@ static bool set_rounding(Imp *imp, Node *nd)
     return true;
 }
 
-bool cv_quantize(Imp *imp, const Onnx__NodeProto *n)
+bool import_quantize(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (x->type != OT_FLOAT) {
-        node_error(imp, "input '%s' must be FLOAT, got %s", x->name, onnx_type_name(x->type));
+        onnx_node_error(imp, "input '%s' must be FLOAT, got %s", x->name, onnx_type_name(x->type));
         return false;
     }
     const Quant *q;
@@ -604,54 +604,54 @@ bool cv_quantize(Imp *imp, const Onnx__NodeProto *n)
         return false;
     DType dt;
     onnx_dtype(zt, &dt);
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
     out->type = zt;
     out->rank = x->rank;
     memcpy(out->dims, x->dims, sizeof out->dims);
     out->quant = q;
-    bool nhwc = ot_is_nhwc(x) && q->axis < 0;
+    bool nhwc = onnx_is_nhwc(x) && q->axis < 0;
     Value *v = nhwc ? x->vt : onnx_val(imp, x);
     if (!v)
         return false;
     TensorType t = v->type;
     t.dtype = dt;
     t.quant = q;
-    Node *nd = emit(imp, OP_QUANTIZE, &v, 1, ir_name(imp, out->name, NULL), t);
+    Node *nd = onnx_emit(imp, OP_QUANTIZE, &v, 1, onnx_name(imp, out->name, NULL), t);
     set_rounding(imp, nd);
-    ot_set(out, nd->result, nhwc);
+    onnx_set(out, nd->result, nhwc);
     return true;
 }
 
-bool cv_dequantize(Imp *imp, const Onnx__NodeProto *n)
+bool import_dequantize(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     const Quant *q;
     int32_t zt;
     if (!read_qparams(imp, n, 1, 2, norm_q_axis(n, x->rank), x->rank, x->dims, &q, &zt))
         return false;
-    if (zt != x->type && node_in(imp, n, 2)) {
-        node_error(imp, "zero point type %s differs from the input's type %s", onnx_type_name(zt),
+    if (zt != x->type && onnx_in(imp, n, 2)) {
+        onnx_node_error(imp, "zero point type %s differs from the input's type %s", onnx_type_name(zt),
                    onnx_type_name(x->type));
         return false;
     }
     if (!node_operands(imp, n, false))
         return false;
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
     out->type = OT_FLOAT;
     out->rank = x->rank;
     memcpy(out->dims, x->dims, sizeof out->dims);
-    bool nhwc = ot_is_nhwc(x);
+    bool nhwc = onnx_is_nhwc(x);
     Value *v = nhwc ? x->vt : onnx_val(imp, x);
     if (!v)
         return false;
     TensorType t = v->type;
     t.dtype = DT_F32;
     t.quant = NULL;
-    ot_set(out, emit(imp, OP_DEQUANTIZE, &v, 1, ir_name(imp, out->name, NULL), t)->result, nhwc);
+    onnx_set(out, onnx_emit(imp, OP_DEQUANTIZE, &v, 1, onnx_name(imp, out->name, NULL), t)->result, nhwc);
     return true;
 }
 
@@ -662,42 +662,42 @@ static bool has_quant(Imp *imp, const OTensor *t)
     return node_operands(imp, imp->node, false) && t->quant;
 }
 
-bool cv_qlinear_conv(Imp *imp, const Onnx__NodeProto *n)
+bool import_qlinear_conv(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *w = node_in(imp, n, 3), *b = node_in(imp, n, 8);
+    OTensor *x = onnx_in(imp, n, 0), *w = onnx_in(imp, n, 3), *b = onnx_in(imp, n, 8);
     const Quant *yq;
     int32_t zt;
     if (!x || !w || !has_quant(imp, x) || !has_quant(imp, w) || !read_qparams(imp, n, 6, 7, -1, 0, NULL, &yq, &zt))
         return false;
     if (b && b->type != OT_INT32) {
-        node_error(imp, "bias must be INT32, got %s", onnx_type_name(b->type));
+        onnx_node_error(imp, "bias must be INT32, got %s", onnx_type_name(b->type));
         return false;
     }
-    return conv_common(imp, n, x, w, b, zt, yq, true);
+    return onnx_conv_core(imp, n, x, w, b, zt, yq, true);
 }
 
-bool cv_conv_integer(Imp *imp, const Onnx__NodeProto *n)
+bool import_conv_integer(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *w = node_in(imp, n, 1);
+    OTensor *x = onnx_in(imp, n, 0), *w = onnx_in(imp, n, 1);
     if (!x || !w || !has_quant(imp, x) || !has_quant(imp, w))
         return false;
-    return conv_common(imp, n, x, w, NULL, OT_INT32, NULL, false);
+    return onnx_conv_core(imp, n, x, w, NULL, OT_INT32, NULL, false);
 }
 
-bool cv_qlinear_matmul(Imp *imp, const Onnx__NodeProto *n)
+bool import_qlinear_matmul(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *a = node_in(imp, n, 0), *b = node_in(imp, n, 3);
+    OTensor *a = onnx_in(imp, n, 0), *b = onnx_in(imp, n, 3);
     const Quant *yq;
     int32_t zt;
     if (!a || !b || !has_quant(imp, a) || !has_quant(imp, b) || !read_qparams(imp, n, 6, 7, -1, 0, NULL, &yq, &zt))
         return false;
-    return matmul_quant(imp, n, a, b, zt, yq, true);
+    return onnx_matmul_core(imp, n, a, b, zt, yq, true);
 }
 
-bool cv_matmul_integer(Imp *imp, const Onnx__NodeProto *n)
+bool import_matmul_integer(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *a = node_in(imp, n, 0), *b = node_in(imp, n, 1);
+    OTensor *a = onnx_in(imp, n, 0), *b = onnx_in(imp, n, 1);
     if (!a || !b || !has_quant(imp, a) || !has_quant(imp, b))
         return false;
-    return matmul_quant(imp, n, a, b, OT_INT32, NULL, false);
+    return onnx_matmul_core(imp, n, a, b, OT_INT32, NULL, false);
 }
