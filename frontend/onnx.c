@@ -4,12 +4,16 @@
  *   1. load the protobuf, initializers and graph inputs (onnx_load.c);
  *   2. sort the nodes topologically, rejecting cycles and undefined names;
  *   3. check every node against the op table and report ALL unsupported
- *      nodes at once, so a user sees the whole list in one run;
+ *      nodes at once, so a user sees the whole list in one run
+ *      (onnx_ops.def: op type, domain and opset range);
  *   4. evaluate Constant nodes, then record the quantization of every
- *      tensor a quantized op touches (onnx_quant.c), so that IR values get
- *      their quantized types when they are created;
- *   5. convert node by node: import-time tensors are folded (onnx_shape.c),
- *      the rest become IR nodes (onnx_ops.c, onnx_quant.c);
+ *      tensor a quantized op touches (onnx_quantized.c), so that IR values
+ *      get their quantized types when they are created, and plan the QDQ
+ *      fusions (onnx_qdq.c);
+ *   5. convert node by node: a fused QDQ group as one op (onnx_qdq.c);
+ *      else, when all its inputs are known at import time and its row has
+ *      an evaluator, the node is evaluated (onnx_shape.c); else its
+ *      importer makes IR nodes (onnx_conv.c, onnx_elementwise.c, ...);
  *   6. emit the graph outputs in the boundary layout and run ir_verify.  A
  *      graph the verifier rejects is an importer bug, reported as such.
  *
@@ -27,84 +31,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-const int64_t onnx_perm_to_nhwc[4] = {0, 2, 3, 1};
-const int64_t onnx_perm_to_nchw[4] = {0, 3, 1, 2};
-
 /* ---------------------------------------------------------------- the op table */
 
-typedef struct OpEntry {
-    const char *name;
-    int min_inputs; /* inputs 0 .. min_inputs-1 are required */
-    ImportFn *fn;
-} OpEntry;
-
-/* Every op qnnc imports, with the function converting it.  Opset-specific
- * forms (attribute vs. input) are handled inside each function. */
-static const OpEntry op_table[] = {
-    {"Conv", 2, import_conv},
-    {"BatchNormalization", 5, import_batchnorm},
-    {"Gemm", 2, import_gemm},
-    {"MatMul", 2, import_matmul},
-    {"Add", 2, import_binary},
-    {"Sub", 2, import_binary},
-    {"Mul", 2, import_binary},
-    {"Div", 2, import_binary},
-    {"Relu", 1, import_unary},
-    {"LeakyRelu", 1, import_unary},
-    {"Sigmoid", 1, import_unary},
-    {"Tanh", 1, import_unary},
-    {"HardSwish", 1, import_unary},
-    {"Clip", 1, import_clip},
-    {"HardSigmoid", 1, import_hard_sigmoid},
-    {"MaxPool", 1, import_pool},
-    {"AveragePool", 1, import_pool},
-    {"GlobalAveragePool", 1, import_global_avg_pool},
-    {"Softmax", 1, import_softmax},
-    {"Concat", 1, import_concat},
-    {"Flatten", 1, import_flatten},
-    {"Reshape", 1, import_reshape},
-    {"Transpose", 1, import_transpose},
-    {"Squeeze", 1, import_squeeze},
-    {"Unsqueeze", 1, import_unsqueeze},
-    {"Pad", 1, import_pad},
-    {"Identity", 1, import_identity},
-    {"Dropout", 1, import_dropout},
-    {"Constant", 0, import_constant},
-    {"Shape", 1, import_shape},
-    {"Gather", 2, import_gather},
-    {"Slice", 1, import_slice},
-    {"Cast", 1, import_cast},
-    {"ConstantOfShape", 1, import_constant_of_shape},
-    {"QuantizeLinear", 2, import_quantize},
-    {"DequantizeLinear", 2, import_dequantize},
-    {"QLinearConv", 8, import_qlinear_conv},
-    {"QLinearMatMul", 8, import_qlinear_matmul},
-    {"ConvInteger", 2, import_conv_integer},
-    {"MatMulInteger", 2, import_matmul_integer},
+/* Every op qnnc imports: onnx_ops.def, one row per op. */
+static const OnnxOp op_table[] = {
+#define ONNX_OP(op_type, domain, first, last, min_inputs, importer, evaluator, qdq) \
+    {op_type, domain, first, last, min_inputs, importer, evaluator, qdq},
+#include "onnx_ops.def"
+#undef ONNX_OP
 };
 
-static const OpEntry *find_entry(const Onnx__NodeProto *n)
+static const char *const domain_names[] = {[AI_ONNX] = "ai.onnx", [COM_MICROSOFT] = "com.microsoft"};
+
+/* The domain of N, if qnnc knows it. */
+static bool node_domain(const Onnx__NodeProto *n, OnnxDomain *d)
 {
-    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
+    if (!n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx")) {
+        *d = AI_ONNX;
+        return true;
+    }
+    if (!strcmp(n->domain, "com.microsoft")) {
+        *d = COM_MICROSOFT;
+        return true;
+    }
+    return false;
+}
+
+const OnnxOp *onnx_op_find(const Onnx__NodeProto *n)
+{
+    OnnxDomain d;
+    if (!node_domain(n, &d))
         return NULL;
     for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
-        if (!strcmp(op_table[i].name, n->op_type))
+        if (op_table[i].domain == d && !strcmp(op_table[i].op_type, n->op_type))
             return &op_table[i];
     return NULL;
 }
 
-ImportFn *onnx_converter(const Onnx__NodeProto *n) { return find_entry(n) ? find_entry(n)->fn : NULL; }
-
-static ImportFn *find_op(const Onnx__NodeProto *n)
+void onnx_print_ops(FILE *f)
 {
-    const OpEntry *e = find_entry(n);
-    return e ? e->fn : NULL;
+    for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++) {
+        const OnnxOp *op = &op_table[i];
+        fprintf(f, "%-20s %-14s %d-%d%s\n", op->op_type, domain_names[op->domain], op->first_opset,
+                op->last_opset, op->eval ? "  import-time" : "");
+    }
 }
 
 /* The converters may assume their required inputs and first output exist. */
 static bool check_arity(Imp *imp, const Onnx__NodeProto *n)
 {
-    const OpEntry *e = find_entry(n);
+    const OnnxOp *e = onnx_op_find(n);
     for (int i = 0; i < e->min_inputs; i++) {
         if ((size_t)i >= n->n_input || !n->input[i] || !*n->input[i]) {
             onnx_error(imp, "node '%s' (%s): input %d is required but missing", onnx_node_label(n), n->op_type, i);
@@ -116,164 +92,6 @@ static bool check_arity(Imp *imp, const Onnx__NodeProto *n)
         return false;
     }
     return true;
-}
-
-/* ---------------------------------------------------------------- IR building */
-
-TensorType onnx_tt(DType dt, int rank, const int64_t *dims, const Quant *q)
-{
-    TensorType t = {.dtype = dt, .rank = rank, .quant = q};
-    if (rank)
-        memcpy(t.dims, dims, (size_t)rank * sizeof *dims);
-    return t;
-}
-
-/* IR nodes and values point back at the model file, so that later stages
- * (verifier, interpreter, passes) name it in their messages. */
-Node *onnx_emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
-{
-    /* Over the memory limit, the error is counted and the import fails
-     * after this node, before any pass allocates its result. */
-    (void)onnx_reserve(imp, type_nbytes(&t));
-    Node *nd = graph_add_node(imp->g, op, ops, n, name, t);
-    nd->loc = nd->result->loc = (SrcLoc){.file = imp->gpath};
-    return nd;
-}
-
-/* Quantization of a value permuted by PERM (output dim i = input dim
- * perm[i]): a per-axis record follows its axis. */
-static const Quant *quant_permute(Imp *imp, const Quant *q, const int64_t *perm, int rank)
-{
-    if (!q || q->axis < 0)
-        return q;
-    for (int i = 0; i < rank; i++)
-        if (perm[i] == q->axis)
-            return quant_new(&imp->g->arena, i, q->count, q->scale, q->zero_point);
-    return q;
-}
-
-Value *onnx_emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name)
-{
-    TensorType t = x->type;
-    for (int i = 0; i < t.rank; i++)
-        t.dims[i] = x->type.dims[perm[i]];
-    t.quant = quant_permute(imp, x->type.quant, perm, t.rank);
-    Node *nd = onnx_emit(imp, OP_TRANSPOSE, &x, 1, name, t);
-    node_set_ints(imp->g, nd, ATTR_PERM, perm, t.rank);
-    return nd->result;
-}
-
-Value *onnx_emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name)
-{
-    TensorType t = onnx_tt(x->type.dtype, rank, dims, x->type.quant);
-    return onnx_emit(imp, OP_RESHAPE, &x, 1, name, t)->result;
-}
-
-Value *onnx_const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data)
-{
-    Value *v = graph_add_const(imp->g, onnx_name(imp, name, NULL), onnx_tt(DT_F32, rank, dims, NULL), data);
-    v->loc = (SrcLoc){.file = imp->gpath};
-    return v;
-}
-
-void onnx_set(OTensor *out, Value *v, bool nhwc)
-{
-    if (nhwc)
-        out->vt = v;
-    else
-        out->v = v;
-}
-
-bool onnx_is_nhwc(const OTensor *t) { return t->rank == 4 && t->vt && !t->v && !t->c; }
-
-Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *suffix)
-{
-    DType dt;
-    if (!onnx_dtype(t->c->type, &dt)) {
-        onnx_node_error(imp, "tensor '%s' has element type %s, which is only supported in computations qnnc "
-                        "evaluates at import time", t->name, onnx_type_name(t->c->type));
-        return NULL;
-    }
-    const CTensor *c = t->c;
-    if (c->numel == 0) {
-        onnx_node_error(imp, "tensor '%s' is empty; qnnc does not support empty tensors", t->name);
-        return NULL;
-    }
-    void *data = ctensor_pack(c, dt);
-    TensorType ty = onnx_tt(dt, c->rank, c->dims, dtype_traits[dt].is_int ? t->quant : NULL);
-    if (perm) {
-        /* Permute the bytes: out[i] = in[src(i)] by an odometer over the
-         * output shape. */
-        size_t es = (size_t)dtype_traits[dt].size;
-        unsigned char *out = xmalloc((size_t)c->numel * es);
-        int64_t istride[QNN_MAX_RANK], s = 1;
-        for (int d = c->rank - 1; d >= 0; d--) {
-            istride[d] = s;
-            s *= c->dims[d];
-        }
-        int64_t odims[QNN_MAX_RANK], ostr[QNN_MAX_RANK], idx[QNN_MAX_RANK] = {0};
-        for (int d = 0; d < c->rank; d++) {
-            odims[d] = c->dims[perm[d]];
-            ostr[d] = istride[perm[d]];
-        }
-        int64_t off = 0;
-        for (int64_t i = 0; i < c->numel; i++) {
-            memcpy(out + (size_t)i * es, (unsigned char *)data + (size_t)off * es, es);
-            for (int d = c->rank - 1; d >= 0; d--) {
-                idx[d]++;
-                off += ostr[d];
-                if (idx[d] < odims[d])
-                    break;
-                off -= ostr[d] * idx[d];
-                idx[d] = 0;
-            }
-        }
-        free(data);
-        data = out;
-        memcpy(ty.dims, odims, sizeof odims);
-        ty.quant = quant_permute(imp, ty.quant, perm, ty.rank);
-    }
-    (void)onnx_reserve(imp, type_nbytes(&ty)); /* the error, if any, ends the import */
-    Value *v = graph_add_const(imp->g, onnx_name(imp, t->name, suffix), ty, data);
-    v->loc = (SrcLoc){.file = imp->gpath};
-    free(data);
-    return v;
-}
-
-Value *onnx_val(Imp *imp, OTensor *t)
-{
-    if (t->v)
-        return t->v;
-    if (t->c)
-        return t->v = onnx_const_perm(imp, t, NULL, NULL);
-    if (t->vt) {
-        /* When only size-1 dimensions move (C == 1, or H == W == 1 after a
-         * global pool) the element order is the same: a reshape will do. */
-        const int64_t *d = t->vt->type.dims;
-        if (d[3] == 1 || (d[1] == 1 && d[2] == 1))
-            return t->v = onnx_emit_reshape(imp, t->vt, 4, t->dims, onnx_name(imp, t->name, ".nchw"));
-        return t->v = onnx_emit_transpose(imp, t->vt, onnx_perm_to_nchw, onnx_name(imp, t->name, ".nchw"));
-    }
-    onnx_node_error(imp, "tensor '%s' has no value (importer bug)", t->name);
-    return NULL;
-}
-
-Value *onnx_val_nhwc(Imp *imp, OTensor *t)
-{
-    if (t->rank != 4)
-        qnn_die("onnx_val_nhwc on rank %d", t->rank);
-    if (t->vt)
-        return t->vt;
-    if (t->c)
-        return t->vt = onnx_const_perm(imp, t, onnx_perm_to_nhwc, ".nhwc");
-    Value *v = onnx_val(imp, t);
-    if (!v)
-        return NULL;
-    if (t->dims[1] == 1 || (t->dims[2] == 1 && t->dims[3] == 1)) {
-        int64_t d[4] = {t->dims[0], t->dims[2], t->dims[3], t->dims[1]};
-        return t->vt = onnx_emit_reshape(imp, v, 4, d, onnx_name(imp, t->name, ".nhwc"));
-    }
-    return t->vt = onnx_emit_transpose(imp, v, onnx_perm_to_nhwc, onnx_name(imp, t->name, ".nhwc"));
 }
 
 /* ---------------------------------------------------------------- import */
@@ -339,15 +157,18 @@ static bool check_supported(Imp *imp)
     bool ok = true;
     for (size_t k = 0; k < imp->norder; k++) {
         const Onnx__NodeProto *n = imp->order[k];
-        if (!find_op(n)) {
+        const OnnxOp *op = onnx_op_find(n);
+        if (!op) {
             if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
                 onnx_error(imp, "node '%s' (%s, domain %s): unsupported op", onnx_node_label(n), n->op_type,
-                          n->domain);
+                           n->domain);
             else
                 onnx_error(imp, "node '%s' (%s, opset %lld): unsupported op", onnx_node_label(n), n->op_type,
-                          (long long)imp->opset);
+                           (long long)imp->opset);
             ok = false;
-        } else if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
+            continue;
+        }
+        if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
             ok = false;
         }
     }
@@ -371,7 +192,7 @@ static bool create_inputs(Imp *imp)
         if (nhwc && t->rank == 4) {
             for (int d = 0; d < 4; d++)
                 ty.dims[d] = t->dims[onnx_perm_to_nhwc[d]];
-            ty.quant = quant_permute(imp, ty.quant, onnx_perm_to_nhwc, 4);
+            ty.quant = onnx_quant_permute(imp, ty.quant, onnx_perm_to_nhwc, 4);
             t->vt = graph_add_input(imp->g, onnx_name(imp, t->name, NULL), ty);
             t->vt->loc = (SrcLoc){.file = imp->gpath};
         } else {
@@ -418,7 +239,10 @@ static bool convert_nodes(Imp *imp)
         if (!import_constant(imp, n))
             return false;
     }
-    if (!onnx_quant_annotate(imp) || !create_inputs(imp))
+    if (!onnx_quant_annotate(imp))
+        return false;
+    onnx_qdq_plan(imp);
+    if (!create_inputs(imp))
         return false;
     for (size_t k = 0; k < imp->norder; k++) {
         const Onnx__NodeProto *n = imp->order[k];
@@ -435,7 +259,7 @@ static bool convert_nodes(Imp *imp)
             return false;
         if (r > 0)
             continue;
-        if (!find_op(n)(imp, n))
+        if (!onnx_op_find(n)->import(imp, n))
             return false;
         if (imp->errors)
             return false;

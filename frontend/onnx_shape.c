@@ -764,65 +764,85 @@ static bool all_inputs_const(Imp *imp, const Onnx__NodeProto *n, size_t first)
     return any;
 }
 
-int onnx_fold(Imp *imp, const Onnx__NodeProto *n)
+/* Reshape-like ops on an import-time tensor: the same elements with the
+ * ONNX shape OD. */
+static int eval_reshaped(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, const int64_t *od)
 {
-    const char *op = n->op_type;
-    if (!strcmp(op, "Shape"))
-        return import_shape(imp, n) ? 1 : -1;
-    if (!all_inputs_const(imp, n, 0))
-        return 0;
-    OTensor *x = onnx_in(imp, n, 0);
-    OTensor *out;
-    int64_t od[QNN_MAX_RANK];
-    int r;
-    if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") || !strcmp(op, "Div")) {
-        OTensor *y = onnx_in(imp, n, 1);
-        return x && y && fold_arith(imp, n, x, y) ? 1 : -1;
-    }
-    if (!strcmp(op, "Gather"))
-        return import_gather(imp, n) ? 1 : -1;
-    if (!strcmp(op, "Slice"))
-        return import_slice(imp, n) ? 1 : -1;
-    if (!strcmp(op, "Cast"))
-        return import_cast(imp, n) ? 1 : -1;
-    if (!strcmp(op, "ConstantOfShape"))
-        return import_constant_of_shape(imp, n) ? 1 : -1;
-    if (!strcmp(op, "Concat"))
-        return fold_concat(imp, n) ? 1 : -1;
-    if (!x)
-        return 0;
-    if (!strcmp(op, "Transpose"))
-        return check_perm(imp, n, x->rank) && fold_transpose(imp, n, x) ? 1 : -1;
-    if (!strcmp(op, "Identity") || (!strcmp(op, "Dropout") && n->n_output < 2)) {
-        if (!(out = onnx_out(imp, n, 0)))
-            return -1;
-        onnx_set_const(out, x->c);
-        return 1;
-    }
-    if (!strcmp(op, "Reshape")) {
-        OTensor *s = onnx_in(imp, n, 1);
-        if (imp->opset < 5 || !s)
-            return 0;
-        if (!onnx_shape_reshape(imp, x->dims, x->rank, s->c, onnx_attr_int(n, "allowzero", 0) != 0, od, &r))
-            return -1;
-    } else if (!strcmp(op, "Flatten")) {
-        if (!onnx_shape_flatten(imp, x->dims, x->rank, onnx_attr_int(n, "axis", 1), od))
-            return -1;
-        r = 2;
-    } else if (!strcmp(op, "Squeeze") || !strcmp(op, "Unsqueeze")) {
-        int64_t axes[QNN_MAX_RANK + 1];
-        int na;
-        if (!onnx_axes(imp, n, axes, &na))
-            return -1;
-        bool ok = op[0] == 'S' ? onnx_shape_squeeze(imp, x->dims, x->rank, axes, na, od, &r)
-                               : onnx_shape_unsqueeze(imp, x->dims, x->rank, axes, na, od, &r);
-        if (!ok)
-            return -1;
-    } else {
-        return 0;
-    }
-    if (!(out = onnx_out(imp, n, 0)))
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
         return -1;
     onnx_set_const(out, reshaped(imp, x->c, r, od));
     return 1;
+}
+
+int eval_arith(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *y = onnx_in(imp, n, 1);
+    return x && y && fold_arith(imp, n, x, y) ? 1 : -1;
+}
+
+int eval_concat(Imp *imp, const Onnx__NodeProto *n) { return fold_concat(imp, n) ? 1 : -1; }
+
+int eval_transpose(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    return check_perm(imp, n, x->rank) && fold_transpose(imp, n, x) ? 1 : -1;
+}
+
+/* Identity, and Dropout without a mask output: the input itself. */
+int eval_identity(Imp *imp, const Onnx__NodeProto *n)
+{
+    if (!strcmp(n->op_type, "Dropout") && n->n_output >= 2)
+        return 0;
+    OTensor *x = onnx_in(imp, n, 0), *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, x->c);
+    return 1;
+}
+
+int eval_reshape(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    if (imp->opset < 5 || !s)
+        return 0;
+    if (!onnx_shape_reshape(imp, x->dims, x->rank, s->c, onnx_attr_int(n, "allowzero", 0) != 0, od, &r))
+        return -1;
+    return eval_reshaped(imp, n, x, r, od);
+}
+
+int eval_flatten(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[2];
+    if (!onnx_shape_flatten(imp, x->dims, x->rank, onnx_attr_int(n, "axis", 1), od))
+        return -1;
+    return eval_reshaped(imp, n, x, 2, od);
+}
+
+/* Squeeze and Unsqueeze. */
+int eval_squeeze(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t axes[QNN_MAX_RANK + 1], od[QNN_MAX_RANK];
+    int na, r;
+    if (!onnx_axes(imp, n, axes, &na))
+        return -1;
+    bool ok = n->op_type[0] == 'S' ? onnx_shape_squeeze(imp, x->dims, x->rank, axes, na, od, &r)
+                                   : onnx_shape_unsqueeze(imp, x->dims, x->rank, axes, na, od, &r);
+    return ok ? eval_reshaped(imp, n, x, r, od) : -1;
+}
+
+/* Shape, Gather, Slice, Cast, ConstantOfShape, Constant: their importers
+ * work on import-time tensors themselves. */
+int eval_by_import(Imp *imp, const Onnx__NodeProto *n) { return onnx_op_find(n)->import(imp, n) ? 1 : -1; }
+
+int onnx_fold(Imp *imp, const Onnx__NodeProto *n)
+{
+    const OnnxOp *op = onnx_op_find(n);
+    if (!op || !op->eval || !all_inputs_const(imp, n, 0))
+        return 0;
+    return op->eval(imp, n);
 }
