@@ -68,6 +68,19 @@ const OnnxOp *onnx_op_find(const Onnx__NodeProto *n)
     return NULL;
 }
 
+/* The model's opset of domain D (1 when it imports none). */
+static int64_t domain_opset(const Imp *imp, OnnxDomain d)
+{
+    if (d == AI_ONNX)
+        return imp->opset;
+    for (size_t i = 0; i < imp->model->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = imp->model->opset_import[i];
+        if (o->domain && !strcmp(o->domain, domain_names[d]))
+            return o->has_version ? o->version : 1;
+    }
+    return 1;
+}
+
 void onnx_print_ops(FILE *f)
 {
     for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++) {
@@ -168,7 +181,13 @@ static bool check_supported(Imp *imp)
             ok = false;
             continue;
         }
-        if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
+        int64_t v = domain_opset(imp, op->domain);
+        if (v < op->first_opset || v > op->last_opset) {
+            onnx_error(imp, "node '%s' (%s, %s opset %lld): qnnc imports %s at opsets %d to %d", onnx_node_label(n),
+                       n->op_type, domain_names[op->domain], (long long)v, n->op_type, op->first_opset,
+                       op->last_opset);
+            ok = false;
+        } else if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
             ok = false;
         }
     }

@@ -17,7 +17,7 @@
 bool import_binary(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0), *y = onnx_in(imp, n, 1);
-    if (!onnx_need_float(imp, x) || !onnx_need_float(imp, y))
+    if (!onnx_need_float(imp, x) || !onnx_need_float(imp, y) || !onnx_legacy_broadcast_ok(imp, n, x, y))
         return false;
     char op = n->op_type[0];
     int64_t od[QNN_MAX_RANK];

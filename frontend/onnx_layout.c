@@ -287,6 +287,10 @@ bool import_dropout(Imp *imp, const Onnx__NodeProto *n)
         return false;
     }
     OTensor *tm = onnx_in(imp, n, 2);
+    if (imp->opset < 7 && onnx_attr_int(n, "is_test", 0) == 0) {
+        onnx_node_error(imp, "training mode (is_test=0, the default before opset 7) is not supported");
+        return false;
+    }
     if (tm && (!tm->c || ctensor_i(tm->c, 0) != 0)) {
         onnx_node_error(imp, "training mode is not supported");
         return false;

@@ -10,6 +10,10 @@ bool import_batchnorm(Imp *imp, const Onnx__NodeProto *n)
     OTensor *x = onnx_in(imp, n, 0);
     if (!onnx_need_float(imp, x))
         return false;
+    if (imp->opset < 7 && onnx_attr_int(n, "is_test", 0) == 0) {
+        onnx_node_error(imp, "training mode (is_test=0, the default before opset 7) is not supported");
+        return false;
+    }
     if (onnx_attr_int(n, "training_mode", 0) != 0 || (n->n_output > 1 && n->output[1] && *n->output[1])) {
         onnx_node_error(imp, "training mode (running mean/variance outputs) is not supported");
         return false;

@@ -214,6 +214,24 @@ bool onnx_shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t 
     return true;
 }
 
+/* Add, Sub, Mul and Div before opset 7 broadcast only with broadcast=1,
+ * aligning B's dimensions with A's starting at `axis` (default: B's
+ * trailing dimensions, which is numpy's rule).  Another axis is refused:
+ * numpy broadcasting, which qnnc does, would align them differently. */
+bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor *a, const OTensor *b)
+{
+    if (imp->opset >= 7 || !onnx_attr_int(n, "broadcast", 0) || !onnx_attr(n, "axis"))
+        return true;
+    int64_t axis = onnx_attr_int(n, "axis", 0);
+    if (axis < 0)
+        axis += a->rank;
+    if (axis == a->rank - b->rank)
+        return true;
+    onnx_node_error(imp, "broadcasting along axis %lld (opset %lld's broadcast=1) is not supported; only the "
+                         "trailing axes", (long long)onnx_attr_int(n, "axis", 0), (long long)imp->opset);
+    return false;
+}
+
 /* ---------------------------------------------------------------- folding */
 
 /* A tensor computed at import time; NULL after an error when it would be
@@ -252,7 +270,7 @@ static bool fold_arith(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *
 {
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!onnx_shape_broadcast(imp, x, y, od, &r))
+    if (!onnx_legacy_broadcast_ok(imp, n, x, y) || !onnx_shape_broadcast(imp, x, y, od, &r))
         return false;
     if (x->c->type != y->c->type) {
         onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->c->type),
