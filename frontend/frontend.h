@@ -34,7 +34,7 @@ typedef struct ImportOptions {
 Graph *onnx_import(const char *path, const ImportOptions *opts);
 
 /* Prints every ONNX op onnx_import() supports, one per line in a stable
- * order: op type, domain, opset range, and "import-time" when the op is
+ * order: op type, domain, opset range, and "folds" when the op is
  * evaluated at import time whenever its inputs are known then
  * (`qnnc --list-ops`; docs/onnx.md has the same table). */
 void onnx_print_ops(FILE *f);

@@ -86,7 +86,7 @@ void onnx_print_ops(FILE *f)
     for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++) {
         const OnnxOp *op = &op_table[i];
         fprintf(f, "%-20s %-14s %d-%d%s\n", op->op_type, domain_names[op->domain], op->first_opset,
-                op->last_opset, op->eval ? "  import-time" : "");
+                op->last_opset, op->eval ? "  folds" : "");
     }
 }
 
