@@ -90,7 +90,7 @@ typedef struct Imp {
     int errors;
     const Onnx__NodeProto *node; /* the node being converted, for messages */
     bool *fused;        /* by node index: consumed by a QDQ fusion */
-    /* QDQ fusion plan (onnx_quant.c), by node index: the QuantizeLinear a
+    /* QDQ fusion plan (onnx_qdq.c), by node index: the QuantizeLinear a
      * fused op ends in (or -1), the Relu/Clip fused between them (or -1),
      * and per input slot (fuse_in + fuse_in_start[k]) the
      * DequantizeLinear feeding it (or -1). */

@@ -84,5 +84,6 @@ bool import_softmax(Imp *imp, const Onnx__NodeProto *n)
     v = onnx_emit_reshape(imp, v, 2, d2, onnx_name(imp, out->name, ".2d"));
     Node *nd = onnx_emit_r(imp, OP_SOFTMAX, &v, 1, onnx_name(imp, out->name, ".sm"), v->type);
     node_set_int(imp->g, nd, ATTR_AXIS, 1);
-    return onnx_finish(imp, out, onnx_emit_reshape(imp, nd->result, x->rank, x->dims, onnx_name(imp, out->name, NULL)), false);
+    Value *y = onnx_emit_reshape(imp, nd->result, x->rank, x->dims, onnx_name(imp, out->name, NULL));
+    return onnx_finish(imp, out, y, false);
 }
