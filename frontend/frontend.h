@@ -58,6 +58,12 @@ bool input_shape_parse(const char *v, InputShape *out, char *err, size_t len);
  * returns NULL. */
 Graph *onnx_import(const char *path, const ImportOptions *opts);
 
+/* Prints every ONNX op onnx_import() supports, one per line in a stable
+ * order: op type, domain, opset range, and "folds" when the op is
+ * evaluated at import time whenever its inputs are known then
+ * (`qnnc --list-ops`; docs/onnx.md has the same table). */
+void onnx_print_ops(FILE *f);
+
 /* Reads an ONNX TensorProto file (the .pb files of ONNX's test data) as a
  * tensor of type WANT, with the same conversions as npy_read (DOUBLE to
  * f32, INT64 to any integer dtype, range-checked).  Returns a malloc'd

@@ -4,12 +4,16 @@
  *   1. load the protobuf, initializers and graph inputs (onnx_load.c);
  *   2. sort the nodes topologically, rejecting cycles and undefined names;
  *   3. check every node against the op table and report ALL unsupported
- *      nodes at once, so a user sees the whole list in one run;
+ *      nodes at once, so a user sees the whole list in one run
+ *      (onnx_ops.def: op type, domain and opset range);
  *   4. evaluate Constant nodes, then record the quantization of every
- *      tensor a quantized op touches (onnx_quant.c), so that IR values get
- *      their quantized types when they are created;
- *   5. convert node by node: import-time tensors are folded (onnx_shape.c),
- *      the rest become IR nodes (onnx_ops.c, onnx_quant.c);
+ *      tensor a quantized op touches (onnx_quantized.c), so that IR values
+ *      get their quantized types when they are created, and plan the QDQ
+ *      fusions (onnx_qdq.c);
+ *   5. convert node by node: a fused QDQ group as one op (onnx_qdq.c);
+ *      else, when all its inputs are known at import time and its row has
+ *      an evaluator, the node is evaluated (onnx_shape.c); else its
+ *      importer makes IR nodes (onnx_conv.c, onnx_elementwise.c, ...);
  *   6. emit the graph outputs in the boundary layout and run ir_verify.  A
  *      graph the verifier rejects is an importer bug, reported as such.
  *
@@ -27,253 +31,80 @@
 #include <stdlib.h>
 #include <string.h>
 
-const int64_t perm_to_nhwc[4] = {0, 2, 3, 1};
-const int64_t perm_to_nchw[4] = {0, 3, 1, 2};
-
 /* ---------------------------------------------------------------- the op table */
 
-typedef struct OpEntry {
-    const char *name;
-    int min_inputs; /* inputs 0 .. min_inputs-1 are required */
-    ConvertFn *fn;
-} OpEntry;
-
-/* Every op qnnc imports, with the function converting it.  Opset-specific
- * forms (attribute vs. input) are handled inside each function. */
-static const OpEntry op_table[] = {
-    {"Conv", 2, cv_conv},
-    {"BatchNormalization", 5, cv_batchnorm},
-    {"Gemm", 2, cv_gemm},
-    {"MatMul", 2, cv_matmul},
-    {"Add", 2, cv_binary},
-    {"Sub", 2, cv_binary},
-    {"Mul", 2, cv_binary},
-    {"Div", 2, cv_binary},
-    {"Relu", 1, cv_unary},
-    {"LeakyRelu", 1, cv_unary},
-    {"Sigmoid", 1, cv_unary},
-    {"Tanh", 1, cv_unary},
-    {"HardSwish", 1, cv_unary},
-    {"Clip", 1, cv_clip},
-    {"HardSigmoid", 1, cv_hard_sigmoid},
-    {"MaxPool", 1, cv_pool},
-    {"AveragePool", 1, cv_pool},
-    {"GlobalAveragePool", 1, cv_global_avg_pool},
-    {"Softmax", 1, cv_softmax},
-    {"Concat", 1, cv_concat},
-    {"Flatten", 1, cv_flatten},
-    {"Reshape", 1, cv_reshape},
-    {"Transpose", 1, cv_transpose},
-    {"Squeeze", 1, cv_squeeze},
-    {"Unsqueeze", 1, cv_unsqueeze},
-    {"Pad", 1, cv_pad},
-    {"Identity", 1, cv_identity},
-    {"Dropout", 1, cv_dropout},
-    {"Constant", 0, cv_constant},
-    {"Shape", 1, cv_shape},
-    {"Gather", 2, cv_gather},
-    {"Slice", 1, cv_slice},
-    {"Cast", 1, cv_cast},
-    {"ConstantOfShape", 1, cv_constant_of_shape},
-    {"QuantizeLinear", 2, cv_quantize},
-    {"DequantizeLinear", 2, cv_dequantize},
-    {"QLinearConv", 8, cv_qlinear_conv},
-    {"QLinearMatMul", 8, cv_qlinear_matmul},
-    {"ConvInteger", 2, cv_conv_integer},
-    {"MatMulInteger", 2, cv_matmul_integer},
+/* Every op qnnc imports: onnx_ops.def, one row per op. */
+static const OnnxOp op_table[] = {
+#define ONNX_OP(op_type, domain, first, last, min_inputs, importer, evaluator, qdq) \
+    {op_type, domain, first, last, min_inputs, importer, evaluator, qdq},
+#include "onnx_ops.def"
+#undef ONNX_OP
 };
 
-static const OpEntry *find_entry(const Onnx__NodeProto *n)
+static const char *const domain_names[] = {[AI_ONNX] = "ai.onnx", [COM_MICROSOFT] = "com.microsoft"};
+
+/* The domain of N, if qnnc knows it. */
+static bool node_domain(const Onnx__NodeProto *n, OnnxDomain *d)
 {
-    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
+    if (!n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx")) {
+        *d = AI_ONNX;
+        return true;
+    }
+    if (!strcmp(n->domain, "com.microsoft")) {
+        *d = COM_MICROSOFT;
+        return true;
+    }
+    return false;
+}
+
+const OnnxOp *onnx_op_find(const Onnx__NodeProto *n)
+{
+    OnnxDomain d;
+    if (!node_domain(n, &d))
         return NULL;
     for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
-        if (!strcmp(op_table[i].name, n->op_type))
+        if (op_table[i].domain == d && !strcmp(op_table[i].op_type, n->op_type))
             return &op_table[i];
     return NULL;
 }
 
-ConvertFn *onnx_converter(const Onnx__NodeProto *n) { return find_entry(n) ? find_entry(n)->fn : NULL; }
-
-static ConvertFn *find_op(const Onnx__NodeProto *n)
+/* The model's opset of domain D (1 when it imports none). */
+static int64_t domain_opset(const Imp *imp, OnnxDomain d)
 {
-    const OpEntry *e = find_entry(n);
-    return e ? e->fn : NULL;
+    if (d == AI_ONNX)
+        return imp->opset;
+    for (size_t i = 0; i < imp->model->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = imp->model->opset_import[i];
+        if (o->domain && !strcmp(o->domain, domain_names[d]))
+            return o->has_version ? o->version : 1;
+    }
+    return 1;
+}
+
+void onnx_print_ops(FILE *f)
+{
+    for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++) {
+        const OnnxOp *op = &op_table[i];
+        fprintf(f, "%-20s %-14s %d-%d%s\n", op->op_type, domain_names[op->domain], op->first_opset,
+                op->last_opset, op->eval ? "  folds" : "");
+    }
 }
 
 /* The converters may assume their required inputs and first output exist. */
 static bool check_arity(Imp *imp, const Onnx__NodeProto *n)
 {
-    const OpEntry *e = find_entry(n);
+    const OnnxOp *e = onnx_op_find(n);
     for (int i = 0; i < e->min_inputs; i++) {
         if ((size_t)i >= n->n_input || !n->input[i] || !*n->input[i]) {
-            imp_error(imp, "node '%s' (%s): input %d is required but missing", node_label(n), n->op_type, i);
+            onnx_error(imp, "node '%s' (%s): input %d is required but missing", onnx_node_label(n), n->op_type, i);
             return false;
         }
     }
     if (n->n_output < 1 || !n->output[0] || !*n->output[0]) {
-        imp_error(imp, "node '%s' (%s): it has no output", node_label(n), n->op_type);
+        onnx_error(imp, "node '%s' (%s): it has no output", onnx_node_label(n), n->op_type);
         return false;
     }
     return true;
-}
-
-/* ---------------------------------------------------------------- IR building */
-
-TensorType tt_make(DType dt, int rank, const int64_t *dims, const Quant *q)
-{
-    TensorType t = {.dtype = dt, .rank = rank, .quant = q};
-    if (rank)
-        memcpy(t.dims, dims, (size_t)rank * sizeof *dims);
-    return t;
-}
-
-/* IR nodes and values point back at the model file, so that later stages
- * (verifier, interpreter, passes) name it in their messages. */
-Node *emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t)
-{
-    /* Over the memory limit, the error is counted and the import fails
-     * after this node, before any pass allocates its result. */
-    (void)imp_reserve(imp, type_nbytes(&t));
-    Node *nd = graph_add_node(imp->g, op, ops, n, name, t);
-    nd->loc = nd->result->loc = (SrcLoc){.file = imp->gpath};
-    return nd;
-}
-
-/* Quantization of a value permuted by PERM (output dim i = input dim
- * perm[i]): a per-axis record follows its axis. */
-static const Quant *quant_permute(Imp *imp, const Quant *q, const int64_t *perm, int rank)
-{
-    if (!q || q->axis < 0)
-        return q;
-    for (int i = 0; i < rank; i++)
-        if (perm[i] == q->axis)
-            return quant_new(&imp->g->arena, i, q->count, q->scale, q->zero_point);
-    return q;
-}
-
-Value *emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name)
-{
-    TensorType t = x->type;
-    for (int i = 0; i < t.rank; i++)
-        t.dims[i] = x->type.dims[perm[i]];
-    t.quant = quant_permute(imp, x->type.quant, perm, t.rank);
-    Node *nd = emit(imp, OP_TRANSPOSE, &x, 1, name, t);
-    node_set_ints(imp->g, nd, ATTR_PERM, perm, t.rank);
-    return nd->result;
-}
-
-Value *emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name)
-{
-    TensorType t = tt_make(x->type.dtype, rank, dims, x->type.quant);
-    return emit(imp, OP_RESHAPE, &x, 1, name, t)->result;
-}
-
-Value *const_f32(Imp *imp, const char *name, int rank, const int64_t *dims, const float *data)
-{
-    Value *v = graph_add_const(imp->g, ir_name(imp, name, NULL), tt_make(DT_F32, rank, dims, NULL), data);
-    v->loc = (SrcLoc){.file = imp->gpath};
-    return v;
-}
-
-void ot_set(OTensor *out, Value *v, bool nhwc)
-{
-    if (nhwc)
-        out->vt = v;
-    else
-        out->v = v;
-}
-
-bool ot_is_nhwc(const OTensor *t) { return t->rank == 4 && t->vt && !t->v && !t->c; }
-
-Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *suffix)
-{
-    DType dt;
-    if (!onnx_dtype(t->c->type, &dt)) {
-        node_error(imp, "tensor '%s' has element type %s, which is only supported in computations qnnc "
-                        "evaluates at import time", t->name, onnx_type_name(t->c->type));
-        return NULL;
-    }
-    const CTensor *c = t->c;
-    if (c->numel == 0) {
-        node_error(imp, "tensor '%s' is empty; qnnc does not support empty tensors", t->name);
-        return NULL;
-    }
-    void *data = ctensor_pack(c, dt);
-    TensorType ty = tt_make(dt, c->rank, c->dims, dtype_traits[dt].is_int ? t->quant : NULL);
-    if (perm) {
-        /* Permute the bytes: out[i] = in[src(i)] by an odometer over the
-         * output shape. */
-        size_t es = (size_t)dtype_traits[dt].size;
-        unsigned char *out = xmalloc((size_t)c->numel * es);
-        int64_t istride[QNN_MAX_RANK], s = 1;
-        for (int d = c->rank - 1; d >= 0; d--) {
-            istride[d] = s;
-            s *= c->dims[d];
-        }
-        int64_t odims[QNN_MAX_RANK], ostr[QNN_MAX_RANK], idx[QNN_MAX_RANK] = {0};
-        for (int d = 0; d < c->rank; d++) {
-            odims[d] = c->dims[perm[d]];
-            ostr[d] = istride[perm[d]];
-        }
-        int64_t off = 0;
-        for (int64_t i = 0; i < c->numel; i++) {
-            memcpy(out + (size_t)i * es, (unsigned char *)data + (size_t)off * es, es);
-            for (int d = c->rank - 1; d >= 0; d--) {
-                idx[d]++;
-                off += ostr[d];
-                if (idx[d] < odims[d])
-                    break;
-                off -= ostr[d] * idx[d];
-                idx[d] = 0;
-            }
-        }
-        free(data);
-        data = out;
-        memcpy(ty.dims, odims, sizeof odims);
-        ty.quant = quant_permute(imp, ty.quant, perm, ty.rank);
-    }
-    (void)imp_reserve(imp, type_nbytes(&ty)); /* the error, if any, ends the import */
-    Value *v = graph_add_const(imp->g, ir_name(imp, t->name, suffix), ty, data);
-    v->loc = (SrcLoc){.file = imp->gpath};
-    free(data);
-    return v;
-}
-
-Value *onnx_val(Imp *imp, OTensor *t)
-{
-    if (t->v)
-        return t->v;
-    if (t->c)
-        return t->v = onnx_const_perm(imp, t, NULL, NULL);
-    if (t->vt) {
-        /* When only size-1 dimensions move (C == 1, or H == W == 1 after a
-         * global pool) the element order is the same: a reshape will do. */
-        const int64_t *d = t->vt->type.dims;
-        if (d[3] == 1 || (d[1] == 1 && d[2] == 1))
-            return t->v = emit_reshape(imp, t->vt, 4, t->dims, ir_name(imp, t->name, ".nchw"));
-        return t->v = emit_transpose(imp, t->vt, perm_to_nchw, ir_name(imp, t->name, ".nchw"));
-    }
-    node_error(imp, "tensor '%s' has no value (importer bug)", t->name);
-    return NULL;
-}
-
-Value *onnx_val_nhwc(Imp *imp, OTensor *t)
-{
-    if (t->rank != 4)
-        qnn_die("onnx_val_nhwc on rank %d", t->rank);
-    if (t->vt)
-        return t->vt;
-    if (t->c)
-        return t->vt = onnx_const_perm(imp, t, perm_to_nhwc, ".nhwc");
-    Value *v = onnx_val(imp, t);
-    if (!v)
-        return NULL;
-    if (t->dims[1] == 1 || (t->dims[2] == 1 && t->dims[3] == 1)) {
-        int64_t d[4] = {t->dims[0], t->dims[2], t->dims[3], t->dims[1]};
-        return t->vt = emit_reshape(imp, v, 4, d, ir_name(imp, t->name, ".nhwc"));
-    }
-    return t->vt = emit_transpose(imp, v, perm_to_nhwc, ir_name(imp, t->name, ".nhwc"));
 }
 
 /* ---------------------------------------------------------------- import */
@@ -281,7 +112,7 @@ Value *onnx_val_nhwc(Imp *imp, OTensor *t)
 /* Checks every node against the op table; reports each unsupported one. */
 /* The ONNX attributes the converters read, by name, with the one type
  * they have in every op qnnc imports (onnx/defs).  The converters read
- * them with attr_int and friends, which fall back to the default when the
+ * them with onnx_attr_int and friends, which fall back to the default when the
  * field is absent: an `axis` written as a FLOAT would be silently ignored,
  * so a declared type other than this one is an error. */
 static const struct {
@@ -325,7 +156,7 @@ static bool check_attr_types(Imp *imp, const Onnx__NodeProto *n)
             continue;
         for (size_t k = 0; k < sizeof attr_types / sizeof *attr_types; k++) {
             if (strcmp(a->name, attr_types[k].name) == 0 && a->type != attr_types[k].type) {
-                imp_error(imp, "node '%s' (%s): attribute '%s' must be %s, not %s", node_label(n), n->op_type,
+                onnx_error(imp, "node '%s' (%s): attribute '%s' must be %s, not %s", onnx_node_label(n), n->op_type,
                           a->name, attr_type_name((int)attr_types[k].type), attr_type_name((int)a->type));
                 ok = false;
             }
@@ -339,13 +170,22 @@ static bool check_supported(Imp *imp)
     bool ok = true;
     for (size_t k = 0; k < imp->norder; k++) {
         const Onnx__NodeProto *n = imp->order[k];
-        if (!find_op(n)) {
+        const OnnxOp *op = onnx_op_find(n);
+        if (!op) {
             if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
-                imp_error(imp, "node '%s' (%s, domain %s): unsupported op", node_label(n), n->op_type,
-                          n->domain);
+                onnx_error(imp, "node '%s' (%s, domain %s): unsupported op", onnx_node_label(n), n->op_type,
+                           n->domain);
             else
-                imp_error(imp, "node '%s' (%s, opset %lld): unsupported op", node_label(n), n->op_type,
-                          (long long)imp->opset);
+                onnx_error(imp, "node '%s' (%s, opset %lld): unsupported op", onnx_node_label(n), n->op_type,
+                           (long long)imp->opset);
+            ok = false;
+            continue;
+        }
+        int64_t v = domain_opset(imp, op->domain);
+        if (v < op->first_opset || v > op->last_opset) {
+            onnx_error(imp, "node '%s' (%s, %s opset %lld): qnnc imports %s at opsets %d to %d", onnx_node_label(n),
+                       n->op_type, domain_names[op->domain], (long long)v, n->op_type, op->first_opset,
+                       op->last_opset);
             ok = false;
         } else if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
             ok = false;
@@ -360,22 +200,22 @@ static bool create_inputs(Imp *imp)
     const Onnx__GraphProto *gp = imp->model->graph;
     bool nhwc = imp->opts && imp->opts->layout == LAYOUT_NHWC;
     for (size_t i = 0; i < gp->n_input; i++) {
-        OTensor *t = ot_find(imp, gp->input[i]->name);
+        OTensor *t = onnx_find(imp, gp->input[i]->name);
         if (!t || t->c)
             continue;
         DType dt;
         onnx_dtype(t->type, &dt);
-        TensorType ty = tt_make(dt, t->rank, t->dims, dtype_traits[dt].is_int ? t->quant : NULL);
-        if (!imp_reserve(imp, type_nbytes(&ty)))
+        TensorType ty = onnx_tt(dt, t->rank, t->dims, dtype_traits[dt].is_int ? t->quant : NULL);
+        if (!onnx_reserve(imp, type_nbytes(&ty)))
             return false;
         if (nhwc && t->rank == 4) {
             for (int d = 0; d < 4; d++)
-                ty.dims[d] = t->dims[perm_to_nhwc[d]];
-            ty.quant = quant_permute(imp, ty.quant, perm_to_nhwc, 4);
-            t->vt = graph_add_input(imp->g, ir_name(imp, t->name, NULL), ty);
+                ty.dims[d] = t->dims[onnx_perm_to_nhwc[d]];
+            ty.quant = onnx_quant_permute(imp, ty.quant, onnx_perm_to_nhwc, 4);
+            t->vt = graph_add_input(imp->g, onnx_name(imp, t->name, NULL), ty);
             t->vt->loc = (SrcLoc){.file = imp->gpath};
         } else {
-            t->v = graph_add_input(imp->g, ir_name(imp, t->name, NULL), ty);
+            t->v = graph_add_input(imp->g, onnx_name(imp, t->name, NULL), ty);
             t->v->loc = (SrcLoc){.file = imp->gpath};
         }
     }
@@ -389,9 +229,9 @@ static bool create_outputs(Imp *imp)
     imp->node = NULL;
     for (size_t i = 0; i < gp->n_output; i++) {
         const char *name = gp->output[i]->name;
-        OTensor *t = name ? ot_find(imp, name) : NULL;
+        OTensor *t = name ? onnx_find(imp, name) : NULL;
         if (!t) {
-            imp_error(imp, "graph output '%s' is not produced by any node", name ? name : "");
+            onnx_error(imp, "graph output '%s' is not produced by any node", name ? name : "");
             return false;
         }
         Value *v = nhwc && t->rank == 4 ? onnx_val_nhwc(imp, t) : onnx_val(imp, t);
@@ -400,7 +240,7 @@ static bool create_outputs(Imp *imp)
         graph_add_output(imp->g, v);
     }
     if (gp->n_output == 0) {
-        imp_error(imp, "the graph has no outputs");
+        onnx_error(imp, "the graph has no outputs");
         return false;
     }
     return true;
@@ -415,27 +255,30 @@ static bool convert_nodes(Imp *imp)
         if (strcmp(n->op_type, "Constant") != 0)
             continue;
         imp->node = n;
-        if (!cv_constant(imp, n))
+        if (!import_constant(imp, n))
             return false;
     }
-    if (!quant_annotate(imp) || !create_inputs(imp))
+    if (!onnx_quant_annotate(imp))
+        return false;
+    onnx_qdq_plan(imp);
+    if (!create_inputs(imp))
         return false;
     for (size_t k = 0; k < imp->norder; k++) {
         const Onnx__NodeProto *n = imp->order[k];
         if (!strcmp(n->op_type, "Constant") || (imp->fused && imp->fused[k]))
             continue;
         imp->node = n;
-        int r = quant_try_fuse(imp, n, k);
+        int r = onnx_qdq_fuse(imp, n, k);
         if (r < 0)
             return false;
         if (r > 0)
             continue;
-        r = fold_node(imp, n);
+        r = onnx_fold(imp, n);
         if (r < 0)
             return false;
         if (r > 0)
             continue;
-        if (!find_op(n)(imp, n))
+        if (!onnx_op_find(n)->import(imp, n))
             return false;
         if (imp->errors)
             return false;
@@ -490,7 +333,7 @@ Graph *onnx_import(const char *path, const ImportOptions *opts)
     if (!ok && diag_error_count() == diags_before)
         diag_error((SrcLoc){.file = path}, "internal error: the import failed without a diagnostic%s%s%s; "
                    "this is a bug in qnnc's ONNX importer", imp.node ? " at node '" : "",
-                   imp.node ? node_label(imp.node) : "", imp.node ? "'" : "");
+                   imp.node ? onnx_node_label(imp.node) : "", imp.node ? "'" : "");
     Graph *g = ok ? imp.g : NULL;
     if (!ok)
         graph_free(imp.g);

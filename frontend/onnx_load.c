@@ -18,235 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- messages */
-
-void imp_error(Imp *imp, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    imp->errors++;
-    diag_error((SrcLoc){.file = imp->path}, "%s", buf);
-}
-
-const char *node_label(const Onnx__NodeProto *n)
-{
-    if (n->name && *n->name)
-        return n->name;
-    if (n->n_output > 0 && n->output[0] && *n->output[0])
-        return n->output[0];
-    return "<unnamed>";
-}
-
-void node_error(Imp *imp, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    const Onnx__NodeProto *n = imp->node;
-    if (n)
-        imp_error(imp, "node '%s' (%s): %s", node_label(n), n->op_type ? n->op_type : "?", buf);
-    else
-        imp_error(imp, "%s", buf);
-}
-
-/* ---------------------------------------------------------------- name tables */
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-    return h;
-}
-
-OTensor *ot_find(Imp *imp, const char *name)
-{
-    if (!imp->tab_cap || !name)
-        return NULL;
-    size_t h = (size_t)hash_str(name) & (imp->tab_cap - 1);
-    while (imp->tab[h]) {
-        if (!strcmp(imp->tab[h]->name, name))
-            return imp->tab[h];
-        h = (h + 1) & (imp->tab_cap - 1);
-    }
-    return NULL;
-}
-
-static void tab_insert(OTensor **tab, size_t cap, OTensor *t)
-{
-    size_t h = (size_t)hash_str(t->name) & (cap - 1);
-    while (tab[h])
-        h = (h + 1) & (cap - 1);
-    tab[h] = t;
-}
-
-OTensor *ot_define(Imp *imp, const char *name)
-{
-    if (ot_find(imp, name)) {
-        imp_error(imp, "tensor name '%s' is defined more than once", name);
-        return NULL;
-    }
-    if (2 * (imp->tab_len + 1) > imp->tab_cap) {
-        size_t cap = imp->tab_cap ? 2 * imp->tab_cap : 64;
-        OTensor **tab = xcalloc(cap, sizeof *tab);
-        for (size_t i = 0; i < imp->tab_cap; i++)
-            if (imp->tab[i])
-                tab_insert(tab, cap, imp->tab[i]);
-        free(imp->tab);
-        imp->tab = tab;
-        imp->tab_cap = cap;
-    }
-    OTensor *t = arena_alloc(&imp->arena, sizeof *t);
-    t->name = arena_strdup(&imp->arena, name);
-    tab_insert(imp->tab, imp->tab_cap, t);
-    imp->tab_len++;
-    return t;
-}
-
-OTensor *node_in(Imp *imp, const Onnx__NodeProto *n, size_t i)
-{
-    if (i >= n->n_input || !n->input[i] || !*n->input[i])
-        return NULL;
-    /* In a fused QDQ group the op reads the quantized tensors behind its
-     * DequantizeLinear inputs. */
-    if (n == imp->fnode && imp->fsub && imp->fsub[i])
-        return imp->fsub[i];
-    return ot_find(imp, n->input[i]);
-}
-
-OTensor *node_out(Imp *imp, const Onnx__NodeProto *n, size_t i)
-{
-    if (i >= n->n_output || !n->output[i] || !*n->output[i])
-        return NULL;
-    return ot_define(imp, n->output[i]);
-}
-
-/* IR names: ONNX allows any string, the IR [A-Za-z0-9_.$-]. */
-static bool name_taken(const Imp *imp, const char *s)
-{
-    if (!imp->names_cap)
-        return false;
-    size_t h = (size_t)hash_str(s) & (imp->names_cap - 1);
-    while (imp->names[h]) {
-        if (!strcmp(imp->names[h], s))
-            return true;
-        h = (h + 1) & (imp->names_cap - 1);
-    }
-    return false;
-}
-
-static void name_add(Imp *imp, const char *s)
-{
-    if (2 * (imp->names_len + 1) > imp->names_cap) {
-        size_t cap = imp->names_cap ? 2 * imp->names_cap : 64;
-        const char **t = xcalloc(cap, sizeof *t);
-        for (size_t i = 0; i < imp->names_cap; i++) {
-            if (!imp->names[i])
-                continue;
-            size_t h = (size_t)hash_str(imp->names[i]) & (cap - 1);
-            while (t[h])
-                h = (h + 1) & (cap - 1);
-            t[h] = imp->names[i];
-        }
-        free(imp->names);
-        imp->names = t;
-        imp->names_cap = cap;
-    }
-    size_t h = (size_t)hash_str(s) & (imp->names_cap - 1);
-    while (imp->names[h])
-        h = (h + 1) & (imp->names_cap - 1);
-    imp->names[h] = s;
-    imp->names_len++;
-}
-
-const char *ir_name(Imp *imp, const char *base, const char *suffix)
-{
-    if (!base || !*base)
-        base = "t";
-    size_t bl = strlen(base), sl = suffix ? strlen(suffix) : 0;
-    char *s = arena_alloc(&imp->arena, bl + sl + 24);
-    for (size_t i = 0; i < bl; i++) {
-        char c = base[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '.' || c == '$' || c == '-';
-        s[i] = ok ? c : '_';
-    }
-    if (suffix)
-        memcpy(s + bl, suffix, sl);
-    s[bl + sl] = '\0';
-    if (name_taken(imp, s)) {
-        for (int k = 1;; k++) {
-            snprintf(s + bl + sl, 24, ".%d", k);
-            if (!name_taken(imp, s))
-                break;
-        }
-    }
-    name_add(imp, s);
-    return s;
-}
-
-bool imp_reserve(Imp *imp, int64_t bytes)
-{
-    int64_t limit = qnn_max_memory();
-    if (bytes <= limit - imp->tensor_bytes) {
-        imp->tensor_bytes += bytes;
-        return true;
-    }
-    const char *what = "the model's tensors need more than the memory limit of %lld bytes "
-                       "(%lld more on top of %lld; raise it with --max-memory or [limits] max_memory)";
-    if (imp->node)
-        node_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
-    else
-        imp_error(imp, what, (long long)limit, (long long)bytes, (long long)imp->tensor_bytes);
-    return false;
-}
-
-/* ---------------------------------------------------------------- attributes */
-
-const Onnx__AttributeProto *attr_get(const Onnx__NodeProto *n, const char *name)
-{
-    for (size_t i = 0; i < n->n_attribute; i++)
-        if (n->attribute[i]->name && !strcmp(n->attribute[i]->name, name))
-            return n->attribute[i];
-    return NULL;
-}
-
-int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt)
-{
-    const Onnx__AttributeProto *a = attr_get(n, name);
-    return a && a->has_i ? a->i : dflt;
-}
-
-float attr_float(const Onnx__NodeProto *n, const char *name, float dflt)
-{
-    const Onnx__AttributeProto *a = attr_get(n, name);
-    return a && a->has_f ? a->f : dflt;
-}
-
-int attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max)
-{
-    const Onnx__AttributeProto *a = attr_get(n, name);
-    if (!a)
-        return -1;
-    int cnt = (int)(a->n_ints < (size_t)max ? a->n_ints : (size_t)max);
-    for (int i = 0; i < cnt; i++)
-        out[i] = a->ints[i];
-    return a->n_ints > (size_t)max ? max + 1 : cnt;
-}
-
-const char *attr_str(Imp *imp, const Onnx__NodeProto *n, const char *name, const char *dflt)
-{
-    const Onnx__AttributeProto *a = attr_get(n, name);
-    if (!a || !a->has_s)
-        return dflt;
-    return arena_strndup(&imp->arena, (const char *)a->s.data, a->s.len);
-}
-
 /* ---------------------------------------------------------------- loading */
 
 /* protobuf-c unpacks nested messages recursively, and ONNX messages nest
@@ -333,18 +104,18 @@ bool onnx_load(Imp *imp)
     }
     if (nesting_depth((const uint8_t *)buf, len, &onnx__model_proto__descriptor) > MAX_NESTING) {
         free(buf);
-        imp_error(imp, "not a valid ONNX model (messages nested more than %d deep)", MAX_NESTING);
+        onnx_error(imp, "not a valid ONNX model (messages nested more than %d deep)", MAX_NESTING);
         return false;
     }
     imp->model = onnx__model_proto__unpack(NULL, len, (const uint8_t *)buf);
     free(buf);
     if (!imp->model) {
-        imp_error(imp, "not a valid ONNX model (protobuf parse failed)");
+        onnx_error(imp, "not a valid ONNX model (protobuf parse failed)");
         return false;
     }
     const Onnx__ModelProto *m = imp->model;
     if (!m->graph) {
-        imp_error(imp, "not a valid ONNX model (it has no graph)");
+        onnx_error(imp, "not a valid ONNX model (it has no graph)");
         return false;
     }
     imp->opset = -1;
@@ -358,7 +129,7 @@ bool onnx_load(Imp *imp)
         imp->opset = 1;
     }
     if (imp->opset > 17) {
-        imp_error(imp, "opset %lld is not supported (qnnc imports opsets up to 17)", (long long)imp->opset);
+        onnx_error(imp, "opset %lld is not supported (qnnc imports opsets up to 17)", (long long)imp->opset);
         return false;
     }
 
@@ -369,16 +140,16 @@ bool onnx_load(Imp *imp)
     int64_t weights = 0;
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *tp = gp->initializer[i];
-        int64_t n = tp->n_dims <= QNN_MAX_RANK ? dims_numel(tp->dims, (int)tp->n_dims) : -1;
+        int64_t n = tp->n_dims <= QNN_MAX_RANK ? onnx_numel(tp->dims, (int)tp->n_dims) : -1;
         if (n >= 0 && n <= (INT64_C(1) << 31))
             weights += n * (int64_t)sizeof(double);
     }
-    if (!imp_reserve(imp, weights))
+    if (!onnx_reserve(imp, weights))
         return false;
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *tp = gp->initializer[i];
         if (!tp->name || !*tp->name) {
-            imp_error(imp, "initializer %zu has no name", i);
+            onnx_error(imp, "initializer %zu has no name", i);
             return false;
         }
         CTensor *c = arena_alloc(&imp->arena, sizeof *c);
@@ -386,7 +157,7 @@ bool onnx_load(Imp *imp)
             imp->errors++;
             return false;
         }
-        OTensor *t = ot_define(imp, tp->name);
+        OTensor *t = onnx_define(imp, tp->name);
         if (!t)
             return false;
         t->c = c;
@@ -395,7 +166,7 @@ bool onnx_load(Imp *imp)
         memcpy(t->dims, c->dims, sizeof t->dims);
     }
     if (gp->n_sparse_initializer) {
-        imp_error(imp, "sparse initializers are not supported");
+        onnx_error(imp, "sparse initializers are not supported");
         return false;
     }
     return true;
@@ -536,23 +307,23 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
 {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
-        imp_error(imp, "graph input '%s' is not a tensor", vi->name);
+        onnx_error(imp, "graph input '%s' is not a tensor", vi->name);
         return false;
     }
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     t->type = tt->has_elem_type ? tt->elem_type : OT_UNDEFINED;
     DType dt;
     if (!onnx_dtype(t->type, &dt)) {
-        imp_error(imp, "graph input '%s' has element type %s, which qnnc does not support "
+        onnx_error(imp, "graph input '%s' has element type %s, which qnnc does not support "
                        "(supported: FLOAT, UINT8, INT8, INT16, INT32)", vi->name, onnx_type_name(t->type));
         return false;
     }
     if (!tt->shape) {
-        imp_error(imp, "graph input '%s' has no shape; qnnc needs static shapes", vi->name);
+        onnx_error(imp, "graph input '%s' has no shape; qnnc needs static shapes", vi->name);
         return false;
     }
     if (tt->shape->n_dim > QNN_MAX_RANK) {
-        imp_error(imp, "graph input '%s' has rank %zu, more than the maximum of %d", vi->name,
+        onnx_error(imp, "graph input '%s' has rank %zu, more than the maximum of %d", vi->name,
                   tt->shape->n_dim, QNN_MAX_RANK);
         return false;
     }
@@ -591,19 +362,19 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[first_unknown];
         char *hint = shape_hint(vi, t->dims, t->rank);
         if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param && *d->dim_param)
-            imp_error(imp, "graph input '%s': dimension %d ('%s') is symbolic; give the input's shape: %s",
+            onnx_error(imp, "graph input '%s': dimension %d ('%s') is symbolic; give the input's shape: %s",
                       vi->name, first_unknown, d->dim_param, hint);
         else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value < 0)
-            imp_error(imp, "graph input '%s': dimension %d is %lld, which is no size; give the input's shape: %s",
+            onnx_error(imp, "graph input '%s': dimension %d is %lld, which is no size; give the input's shape: %s",
                       vi->name, first_unknown, (long long)d->dim_value, hint);
         else
-            imp_error(imp, "graph input '%s': dimension %d is unknown; give the input's shape: %s", vi->name,
+            onnx_error(imp, "graph input '%s': dimension %d is unknown; give the input's shape: %s", vi->name,
                       first_unknown, hint);
         free(hint);
         return false;
     }
-    if (dims_numel(t->dims, t->rank) < 0 || dims_numel(t->dims, t->rank) > INT64_C(0x7fffffff)) {
-        imp_error(imp, "graph input '%s': element count overflows", vi->name);
+    if (onnx_numel(t->dims, t->rank) < 0 || onnx_numel(t->dims, t->rank) > INT64_C(0x7fffffff)) {
+        onnx_error(imp, "graph input '%s': element count overflows", vi->name);
         return false;
     }
     return true;
@@ -616,14 +387,14 @@ static bool check_shape_names(Imp *imp)
     const char **names = xcalloc(gp->n_input + 1, sizeof *names);
     int n = 0;
     for (size_t i = 0; i < gp->n_input; i++) {
-        OTensor *t = ot_find(imp, gp->input[i]->name);
+        OTensor *t = onnx_find(imp, gp->input[i]->name);
         if (!t || !t->c)
             names[n++] = gp->input[i]->name;
     }
     bool ok = true;
     for (int k = 0; k < imp->opts->num_shapes; k++) {
         const InputShape *s = &imp->opts->shapes[k];
-        OTensor *t = ot_find(imp, s->name);
+        OTensor *t = onnx_find(imp, s->name);
         bool input = false;
         for (int i = 0; i < n && !input; i++)
             input = strcmp(names[i], s->name) == 0;
@@ -656,7 +427,7 @@ bool onnx_inputs(Imp *imp)
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !*vi->name) {
-            imp_error(imp, "graph input %zu has no name", i);
+            onnx_error(imp, "graph input %zu has no name", i);
             return false;
         }
     }
@@ -664,10 +435,10 @@ bool onnx_inputs(Imp *imp)
         return false;
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
-        OTensor *init = ot_find(imp, vi->name);
+        OTensor *init = onnx_find(imp, vi->name);
         if (init && init->c)
             continue; /* an initializer: a constant */
-        OTensor *t = ot_define(imp, vi->name);
+        OTensor *t = onnx_define(imp, vi->name);
         if (!t || !input_type(imp, vi, t))
             return false;
     }
@@ -698,24 +469,24 @@ bool onnx_toposort(Imp *imp)
     for (size_t k = 0; k < nn; k++) {
         const Onnx__NodeProto *n = gp->node[k];
         if (!n->op_type || !*n->op_type) {
-            imp_error(imp, "node %zu has no op_type", k);
+            onnx_error(imp, "node %zu has no op_type", k);
             goto out;
         }
         for (size_t j = 0; j < n->n_output; j++) {
             const char *o = n->output[j];
             if (!o || !*o)
                 continue;
-            if (ot_find(imp, o)) {
-                imp_error(imp, "node '%s' (%s): output '%s' has the same name as a graph input or initializer",
-                          node_label(n), n->op_type, o);
+            if (onnx_find(imp, o)) {
+                onnx_error(imp, "node '%s' (%s): output '%s' has the same name as a graph input or initializer",
+                          onnx_node_label(n), n->op_type, o);
                 goto out;
             }
-            size_t h = (size_t)hash_str(o) & (cap - 1);
+            size_t h = (size_t)onnx_hash(o) & (cap - 1);
             while (keys[h] && strcmp(keys[h], o))
                 h = (h + 1) & (cap - 1);
             if (keys[h]) {
-                imp_error(imp, "node '%s' (%s): output '%s' is already produced by node '%s'", node_label(n),
-                          n->op_type, o, node_label(gp->node[prod[h]]));
+                onnx_error(imp, "node '%s' (%s): output '%s' is already produced by node '%s'", onnx_node_label(n),
+                          n->op_type, o, onnx_node_label(gp->node[prod[h]]));
                 goto out;
             }
             keys[h] = o;
@@ -731,13 +502,13 @@ bool onnx_toposort(Imp *imp)
                 const char *in = n->input[j];
                 if (!in || !*in)
                     continue; /* an omitted optional input */
-                size_t h = (size_t)hash_str(in) & (cap - 1);
+                size_t h = (size_t)onnx_hash(in) & (cap - 1);
                 while (keys[h] && strcmp(keys[h], in))
                     h = (h + 1) & (cap - 1);
                 if (!keys[h]) {
-                    if (pass == 0 && !ot_find(imp, in)) {
-                        imp_error(imp, "node '%s' (%s): input '%s' is not defined by any node, graph input or "
-                                       "initializer (missing initializer?)", node_label(n), n->op_type, in);
+                    if (pass == 0 && !onnx_find(imp, in)) {
+                        onnx_error(imp, "node '%s' (%s): input '%s' is not defined by any node, graph input or "
+                                       "initializer (missing initializer?)", onnx_node_label(n), n->op_type, in);
                         goto out;
                     }
                     continue;
@@ -774,7 +545,7 @@ bool onnx_toposort(Imp *imp)
     if (imp->norder != nn) {
         for (size_t k = 0; k < nn; k++) {
             if (pending[k]) {
-                imp_error(imp, "the graph has a cycle through node '%s' (%s)", node_label(gp->node[k]),
+                onnx_error(imp, "the graph has a cycle through node '%s' (%s)", onnx_node_label(gp->node[k]),
                           gp->node[k]->op_type);
                 break;
             }

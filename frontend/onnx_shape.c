@@ -18,7 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-void ot_set_const(OTensor *out, CTensor *c)
+void onnx_set_const(OTensor *out, CTensor *c)
 {
     out->c = c;
     out->type = c->type;
@@ -28,10 +28,10 @@ void ot_set_const(OTensor *out, CTensor *c)
 
 /* ---------------------------------------------------------------- shape rules */
 
-bool norm_axis_onnx(Imp *imp, int64_t axis, int rank, int *out)
+bool onnx_norm_axis(Imp *imp, int64_t axis, int rank, int *out)
 {
     if (axis < -rank || axis >= rank) {
-        node_error(imp, "axis %lld is out of range for rank %d", (long long)axis, rank);
+        onnx_node_error(imp, "axis %lld is out of range for rank %d", (long long)axis, rank);
         return false;
     }
     *out = (int)(axis < 0 ? axis + rank : axis);
@@ -40,31 +40,31 @@ bool norm_axis_onnx(Imp *imp, int64_t axis, int rank, int *out)
 
 /* ONNX Reshape: 0 copies the input dimension (unless allowzero), -1 is
  * inferred from the element count; at most one -1. */
-bool shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, bool allowzero, int64_t *out,
+bool onnx_shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, bool allowzero, int64_t *out,
                    int *rout)
 {
     if (shape->rank != 1 || onnx_type_is_float(shape->type)) {
-        node_error(imp, "the shape input must be a 1-D integer tensor");
+        onnx_node_error(imp, "the shape input must be a 1-D integer tensor");
         return false;
     }
     if (shape->numel > QNN_MAX_RANK) {
-        node_error(imp, "target rank %lld exceeds the maximum of %d", (long long)shape->numel, QNN_MAX_RANK);
+        onnx_node_error(imp, "target rank %lld exceeds the maximum of %d", (long long)shape->numel, QNN_MAX_RANK);
         return false;
     }
     int r = (int)shape->numel, infer = -1;
-    int64_t total = dims_numel(in, rin), known = 1;
+    int64_t total = onnx_numel(in, rin), known = 1;
     for (int i = 0; i < r; i++) {
         int64_t d = shape->i[i];
         if (d == 0 && !allowzero) {
             if (i >= rin) {
-                node_error(imp, "shape entry %d is 0 but the input has only %d dimensions", i, rin);
+                onnx_node_error(imp, "shape entry %d is 0 but the input has only %d dimensions", i, rin);
                 return false;
             }
             d = in[i];
         }
         if (d == -1) {
             if (infer >= 0) {
-                node_error(imp, "the shape has more than one -1");
+                onnx_node_error(imp, "the shape has more than one -1");
                 return false;
             }
             infer = i;
@@ -72,19 +72,19 @@ bool shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, b
             continue;
         }
         if (d < 0) {
-            node_error(imp, "shape entry %d is %lld", i, (long long)d);
+            onnx_node_error(imp, "shape entry %d is %lld", i, (long long)d);
             return false;
         }
         out[i] = d;
         if (d && known > INT64_MAX / d) {
-            node_error(imp, "the target shape's element count overflows");
+            onnx_node_error(imp, "the target shape's element count overflows");
             return false;
         }
         known *= d;
     }
     if (infer >= 0) {
         if (known == 0 || total % known) {
-            node_error(imp, "cannot infer the -1 dimension: %lld elements do not divide by %lld",
+            onnx_node_error(imp, "cannot infer the -1 dimension: %lld elements do not divide by %lld",
                        (long long)total, (long long)known);
             return false;
         }
@@ -92,47 +92,47 @@ bool shape_reshape(Imp *imp, const int64_t *in, int rin, const CTensor *shape, b
         known = total;
     }
     if (known != total) {
-        node_error(imp, "cannot reshape %lld elements into %lld", (long long)total, (long long)known);
+        onnx_node_error(imp, "cannot reshape %lld elements into %lld", (long long)total, (long long)known);
         return false;
     }
     *rout = r;
     return true;
 }
 
-bool shape_flatten(Imp *imp, const int64_t *in, int rin, int64_t axis, int64_t *out)
+bool onnx_shape_flatten(Imp *imp, const int64_t *in, int rin, int64_t axis, int64_t *out)
 {
     if (axis < -rin || axis > rin) {
-        node_error(imp, "axis %lld is out of range for rank %d", (long long)axis, rin);
+        onnx_node_error(imp, "axis %lld is out of range for rank %d", (long long)axis, rin);
         return false;
     }
     int a = (int)(axis < 0 ? axis + rin : axis);
-    out[0] = dims_numel(in, a);
-    out[1] = dims_numel(in + a, rin - a);
+    out[0] = onnx_numel(in, a);
+    out[1] = onnx_numel(in + a, rin - a);
     return true;
 }
 
-bool node_axes(Imp *imp, const Onnx__NodeProto *n, int64_t *axes, int *naxes)
+bool onnx_axes(Imp *imp, const Onnx__NodeProto *n, int64_t *axes, int *naxes)
 {
     *naxes = -1;
     if (imp->opset < 13) {
-        int k = attr_ints(n, "axes", axes, QNN_MAX_RANK + 1);
+        int k = onnx_attr_ints(n, "axes", axes, QNN_MAX_RANK + 1);
         if (k > QNN_MAX_RANK) {
-            node_error(imp, "too many axes");
+            onnx_node_error(imp, "too many axes");
             return false;
         }
         *naxes = k;
         return true;
     }
-    OTensor *a = node_in(imp, n, 1);
+    OTensor *a = onnx_in(imp, n, 1);
     if (!a)
         return true;
     if (!a->c) {
-        node_error(imp, "the axes input '%s' must be a constant (initializer); it is computed at run time",
+        onnx_node_error(imp, "the axes input '%s' must be a constant (initializer); it is computed at run time",
                    a->name);
         return false;
     }
     if (a->c->numel > QNN_MAX_RANK || onnx_type_is_float(a->c->type)) {
-        node_error(imp, "the axes input must hold at most %d integers", QNN_MAX_RANK);
+        onnx_node_error(imp, "the axes input must hold at most %d integers", QNN_MAX_RANK);
         return false;
     }
     for (int64_t i = 0; i < a->c->numel; i++)
@@ -141,7 +141,7 @@ bool node_axes(Imp *imp, const Onnx__NodeProto *n, int64_t *axes, int *naxes)
     return true;
 }
 
-bool shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes, int64_t *out,
+bool onnx_shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes, int64_t *out,
                    int *rout)
 {
     bool drop[QNN_MAX_RANK] = {false};
@@ -151,10 +151,10 @@ bool shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, in
     } else {
         for (int i = 0; i < naxes; i++) {
             int a;
-            if (!norm_axis_onnx(imp, axes[i], rin, &a))
+            if (!onnx_norm_axis(imp, axes[i], rin, &a))
                 return false;
             if (in[a] != 1) {
-                node_error(imp, "cannot squeeze axis %d of size %lld", a, (long long)in[a]);
+                onnx_node_error(imp, "cannot squeeze axis %d of size %lld", a, (long long)in[a]);
                 return false;
             }
             drop[a] = true;
@@ -168,25 +168,25 @@ bool shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, in
     return true;
 }
 
-bool shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes, int64_t *out,
+bool onnx_shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes, int64_t *out,
                      int *rout)
 {
     if (naxes < 0) {
-        node_error(imp, "the axes are required");
+        onnx_node_error(imp, "the axes are required");
         return false;
     }
     int r = rin + naxes;
     if (r > QNN_MAX_RANK) {
-        node_error(imp, "the result rank %d exceeds the maximum of %d", r, QNN_MAX_RANK);
+        onnx_node_error(imp, "the result rank %d exceeds the maximum of %d", r, QNN_MAX_RANK);
         return false;
     }
     bool ins[QNN_MAX_RANK] = {false};
     for (int i = 0; i < naxes; i++) {
         int a;
-        if (!norm_axis_onnx(imp, axes[i], r, &a))
+        if (!onnx_norm_axis(imp, axes[i], r, &a))
             return false;
         if (ins[a]) {
-            node_error(imp, "axis %d is given twice", a);
+            onnx_node_error(imp, "axis %d is given twice", a);
             return false;
         }
         ins[a] = true;
@@ -198,20 +198,38 @@ bool shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, 
 }
 
 /* numpy broadcasting of A's and B's shapes (ONNX "multidirectional"). */
-bool shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out, int *rout)
+bool onnx_shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out, int *rout)
 {
     int r = a->rank > b->rank ? a->rank : b->rank;
     for (int i = 0; i < r; i++) {
         int64_t da = i < r - a->rank ? 1 : a->dims[i - (r - a->rank)];
         int64_t db = i < r - b->rank ? 1 : b->dims[i - (r - b->rank)];
         if (da != db && da != 1 && db != 1) {
-            node_error(imp, "shapes of '%s' and '%s' do not broadcast", a->name, b->name);
+            onnx_node_error(imp, "shapes of '%s' and '%s' do not broadcast", a->name, b->name);
             return false;
         }
         out[i] = da == 1 ? db : da;
     }
     *rout = r;
     return true;
+}
+
+/* Add, Sub, Mul and Div before opset 7 broadcast only with broadcast=1,
+ * aligning B's dimensions with A's starting at `axis` (default: B's
+ * trailing dimensions, which is numpy's rule).  Another axis is refused:
+ * numpy broadcasting, which qnnc does, would align them differently. */
+bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor *a, const OTensor *b)
+{
+    if (imp->opset >= 7 || !onnx_attr_int(n, "broadcast", 0) || !onnx_attr(n, "axis"))
+        return true;
+    int64_t axis = onnx_attr_int(n, "axis", 0);
+    if (axis < 0)
+        axis += a->rank;
+    if (axis == a->rank - b->rank)
+        return true;
+    onnx_node_error(imp, "broadcasting along axis %lld (opset %lld's broadcast=1) is not supported; only the "
+                         "trailing axes", (long long)onnx_attr_int(n, "axis", 0), (long long)imp->opset);
+    return false;
 }
 
 /* ---------------------------------------------------------------- folding */
@@ -221,12 +239,12 @@ bool shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out,
  * elements from a few bytes of model). */
 static CTensor *new_like(Imp *imp, int32_t type, int rank, const int64_t *dims)
 {
-    int64_t n = dims_numel(dims, rank);
+    int64_t n = onnx_numel(dims, rank);
     if (n < 0 || n > (INT64_C(1) << 31)) {
-        node_error(imp, "element count overflows");
+        onnx_node_error(imp, "element count overflows");
         return NULL;
     }
-    if (!imp_reserve(imp, n * (int64_t)sizeof(double)))
+    if (!onnx_reserve(imp, n * (int64_t)sizeof(double)))
         return NULL;
     return ctensor_new(&imp->arena, type, rank, dims);
 }
@@ -252,10 +270,10 @@ static bool fold_arith(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *
 {
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!shape_broadcast(imp, x, y, od, &r))
+    if (!onnx_legacy_broadcast_ok(imp, n, x, y) || !onnx_shape_broadcast(imp, x, y, od, &r))
         return false;
     if (x->c->type != y->c->type) {
-        node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->c->type),
+        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->c->type),
                    onnx_type_name(y->c->type));
         return false;
     }
@@ -283,22 +301,22 @@ static bool fold_arith(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *
             case 'M': ovf = __builtin_mul_overflow(a, b, &v); break;
             default:
                 if (b == 0 || (a == INT64_MIN && b == -1)) {
-                    node_error(imp, "integer division by zero or overflow at import time");
+                    onnx_node_error(imp, "integer division by zero or overflow at import time");
                     return false;
                 }
                 v = a / b;
             }
             if (ovf) {
-                node_error(imp, "integer overflow at import time");
+                onnx_node_error(imp, "integer overflow at import time");
                 return false;
             }
             c->i[k] = v;
         }
     }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
@@ -316,29 +334,29 @@ static CTensor *reshaped(Imp *imp, const CTensor *c, int rank, const int64_t *di
 static void copy_elem(CTensor *dst, int64_t di, const CTensor *src, int64_t si)
 {
     if (dst->f)
-        dst->f[di] = ct_f(src, si);
+        dst->f[di] = ctensor_f(src, si);
     else
-        dst->i[di] = ct_i(src, si);
+        dst->i[di] = ctensor_i(src, si);
 }
 
 static bool fold_concat(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x0 = node_in(imp, n, 0);
+    OTensor *x0 = onnx_in(imp, n, 0);
     int ax;
-    if (!norm_axis_onnx(imp, attr_int(n, "axis", 0), x0->rank, &ax))
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x0->rank, &ax))
         return false;
     int64_t od[QNN_MAX_RANK];
     memcpy(od, x0->dims, sizeof od);
     od[ax] = 0;
     for (size_t i = 0; i < n->n_input; i++) {
-        OTensor *t = node_in(imp, n, i);
+        OTensor *t = onnx_in(imp, n, i);
         if (!t || t->rank != x0->rank || t->c->type != x0->c->type) {
-            node_error(imp, "inputs differ in rank or element type");
+            onnx_node_error(imp, "inputs differ in rank or element type");
             return false;
         }
         for (int d = 0; d < t->rank; d++)
             if (d != ax && t->dims[d] != x0->dims[d]) {
-                node_error(imp, "input shapes differ outside axis %d", ax);
+                onnx_node_error(imp, "input shapes differ outside axis %d", ax);
                 return false;
             }
         od[ax] += t->dims[ax];
@@ -346,33 +364,33 @@ static bool fold_concat(Imp *imp, const Onnx__NodeProto *n)
     CTensor *c = new_like(imp, x0->c->type, x0->rank, od);
     if (!c)
         return false;
-    int64_t outer = dims_numel(od, ax), inner = dims_numel(od + ax + 1, x0->rank - ax - 1);
+    int64_t outer = onnx_numel(od, ax), inner = onnx_numel(od + ax + 1, x0->rank - ax - 1);
     int64_t pos = 0;
     for (int64_t o = 0; o < outer; o++)
         for (size_t i = 0; i < n->n_input; i++) {
-            OTensor *t = node_in(imp, n, i);
+            OTensor *t = onnx_in(imp, n, i);
             int64_t chunk = t->dims[ax] * inner;
             for (int64_t e = 0; e < chunk; e++)
                 copy_elem(c, pos++, t->c, o * chunk + e);
         }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
 static bool fold_transpose(Imp *imp, const Onnx__NodeProto *n, OTensor *x)
 {
     int64_t perm[QNN_MAX_RANK];
-    int k = attr_ints(n, "perm", perm, QNN_MAX_RANK);
+    int k = onnx_attr_ints(n, "perm", perm, QNN_MAX_RANK);
     if (k < 0) {
         k = x->rank;
         for (int i = 0; i < k; i++)
             perm[i] = k - 1 - i;
     }
     if (k != x->rank) {
-        node_error(imp, "perm has %d entries but the input has rank %d", k, x->rank);
+        onnx_node_error(imp, "perm has %d entries but the input has rank %d", k, x->rank);
         return false;
     }
     int64_t od[QNN_MAX_RANK], istr[QNN_MAX_RANK], s = 1;
@@ -391,27 +409,27 @@ static bool fold_transpose(Imp *imp, const Onnx__NodeProto *n, OTensor *x)
         }
         copy_elem(c, e, x->c, off);
     }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
 static bool check_perm(Imp *imp, const Onnx__NodeProto *n, int rank)
 {
     int64_t perm[QNN_MAX_RANK + 1];
-    int k = attr_ints(n, "perm", perm, QNN_MAX_RANK);
+    int k = onnx_attr_ints(n, "perm", perm, QNN_MAX_RANK);
     if (k < 0)
         return true;
     bool seen[QNN_MAX_RANK] = {false};
     if (k != rank) {
-        node_error(imp, "perm has %d entries but the input has rank %d", k, rank);
+        onnx_node_error(imp, "perm has %d entries but the input has rank %d", k, rank);
         return false;
     }
     for (int i = 0; i < k; i++) {
         if (perm[i] < 0 || perm[i] >= rank || seen[perm[i]]) {
-            node_error(imp, "perm is not a permutation of 0..%d", rank - 1);
+            onnx_node_error(imp, "perm is not a permutation of 0..%d", rank - 1);
             return false;
         }
         seen[perm[i]] = true;
@@ -420,10 +438,10 @@ static bool check_perm(Imp *imp, const Onnx__NodeProto *n, int rank)
 }
 
 /* ONNX Shape-15: start/end select a slice of the shape. */
-bool cv_shape(Imp *imp, const Onnx__NodeProto *n)
+bool import_shape(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
-    int64_t r = x->rank, start = attr_int(n, "start", 0), end = attr_int(n, "end", r);
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t r = x->rank, start = onnx_attr_int(n, "start", 0), end = onnx_attr_int(n, "end", r);
     if (start < 0)
         start += r;
     if (end < 0)
@@ -436,31 +454,31 @@ bool cv_shape(Imp *imp, const Onnx__NodeProto *n)
         return false;
     for (int64_t i = 0; i < len; i++)
         c->i[i] = x->dims[start + i];
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
-bool cv_gather(Imp *imp, const Onnx__NodeProto *n)
+bool import_gather(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0), *idx = node_in(imp, n, 1);
+    OTensor *x = onnx_in(imp, n, 0), *idx = onnx_in(imp, n, 1);
     if (!x->c || !idx || !idx->c) {
-        node_error(imp, "Gather is supported only on tensors known at import time (shape computations); "
+        onnx_node_error(imp, "Gather is supported only on tensors known at import time (shape computations); "
                         "'%s' is computed at run time", x->c ? idx->name : x->name);
         return false;
     }
     int ax;
-    if (!norm_axis_onnx(imp, attr_int(n, "axis", 0), x->rank, &ax))
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x->rank, &ax))
         return false;
     if (onnx_type_is_float(idx->c->type)) {
-        node_error(imp, "indices must be integers");
+        onnx_node_error(imp, "indices must be integers");
         return false;
     }
     int r = x->rank - 1 + idx->rank;
     if (r > QNN_MAX_RANK) {
-        node_error(imp, "result rank %d exceeds the maximum of %d", r, QNN_MAX_RANK);
+        onnx_node_error(imp, "result rank %d exceeds the maximum of %d", r, QNN_MAX_RANK);
         return false;
     }
     int64_t od[QNN_MAX_RANK];
@@ -474,13 +492,13 @@ bool cv_gather(Imp *imp, const Onnx__NodeProto *n)
     CTensor *c = new_like(imp, x->c->type, r, od);
     if (!c)
         return false;
-    int64_t outer = dims_numel(x->dims, ax), inner = dims_numel(x->dims + ax + 1, x->rank - ax - 1);
+    int64_t outer = onnx_numel(x->dims, ax), inner = onnx_numel(x->dims + ax + 1, x->rank - ax - 1);
     int64_t dim = x->dims[ax], pos = 0;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < idx->c->numel; j++) {
             int64_t i = idx->c->i[j];
             if (i < -dim || i >= dim) {
-                node_error(imp, "index %lld is out of range for a dimension of size %lld", (long long)i,
+                onnx_node_error(imp, "index %lld is out of range for a dimension of size %lld", (long long)i,
                            (long long)dim);
                 return false;
             }
@@ -489,22 +507,22 @@ bool cv_gather(Imp *imp, const Onnx__NodeProto *n)
             for (int64_t e = 0; e < inner; e++)
                 copy_elem(c, pos++, x->c, (o * dim + i) * inner + e);
         }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
 /* An optional 1-D integer input of Slice; *k = -1 when absent. */
 static bool slice_param(Imp *imp, const Onnx__NodeProto *n, size_t i, int64_t *v, int *k)
 {
-    OTensor *t = node_in(imp, n, i);
+    OTensor *t = onnx_in(imp, n, i);
     *k = -1;
     if (!t)
         return true;
     if (!t->c || onnx_type_is_float(t->c->type) || t->c->numel > QNN_MAX_RANK) {
-        node_error(imp, "input '%s' must be a small integer constant", t->name);
+        onnx_node_error(imp, "input '%s' must be a small integer constant", t->name);
         return false;
     }
     for (int64_t j = 0; j < t->c->numel; j++)
@@ -513,27 +531,27 @@ static bool slice_param(Imp *imp, const Onnx__NodeProto *n, size_t i, int64_t *v
     return true;
 }
 
-bool cv_slice(Imp *imp, const Onnx__NodeProto *n)
+bool import_slice(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
+    OTensor *x = onnx_in(imp, n, 0);
     if (!x->c) {
-        node_error(imp, "Slice is supported only on tensors known at import time (shape computations); "
+        onnx_node_error(imp, "Slice is supported only on tensors known at import time (shape computations); "
                         "'%s' is computed at run time", x->name);
         return false;
     }
     int64_t starts[QNN_MAX_RANK], ends[QNN_MAX_RANK], axes[QNN_MAX_RANK], steps[QNN_MAX_RANK];
     int ns, ne, na, nst;
     if (imp->opset < 10) {
-        ns = attr_ints(n, "starts", starts, QNN_MAX_RANK);
-        ne = attr_ints(n, "ends", ends, QNN_MAX_RANK);
-        na = attr_ints(n, "axes", axes, QNN_MAX_RANK);
+        ns = onnx_attr_ints(n, "starts", starts, QNN_MAX_RANK);
+        ne = onnx_attr_ints(n, "ends", ends, QNN_MAX_RANK);
+        na = onnx_attr_ints(n, "axes", axes, QNN_MAX_RANK);
         nst = -1;
     } else if (!slice_param(imp, n, 1, starts, &ns) || !slice_param(imp, n, 2, ends, &ne) ||
                !slice_param(imp, n, 3, axes, &na) || !slice_param(imp, n, 4, steps, &nst)) {
         return false;
     }
     if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns) || ns > x->rank) {
-        node_error(imp, "starts, ends, axes and steps must have equal lengths");
+        onnx_node_error(imp, "starts, ends, axes and steps must have equal lengths");
         return false;
     }
     int64_t b[QNN_MAX_RANK], st[QNN_MAX_RANK], od[QNN_MAX_RANK];
@@ -541,11 +559,11 @@ bool cv_slice(Imp *imp, const Onnx__NodeProto *n)
         b[d] = 0, st[d] = 1, od[d] = x->dims[d];
     for (int i = 0; i < ns; i++) {
         int a;
-        if (!norm_axis_onnx(imp, na >= 0 ? axes[i] : i, x->rank, &a))
+        if (!onnx_norm_axis(imp, na >= 0 ? axes[i] : i, x->rank, &a))
             return false;
         int64_t dim = x->dims[a], s = nst >= 0 ? steps[i] : 1, lo = starts[i], hi = ends[i];
         if (s == 0) {
-            node_error(imp, "slice step is 0");
+            onnx_node_error(imp, "slice step is 0");
             return false;
         }
         /* ONNX Slice: negative indices count from the end, then clamp to
@@ -580,10 +598,10 @@ bool cv_slice(Imp *imp, const Onnx__NodeProto *n)
         }
         copy_elem(c, e, x->c, off);
     }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
@@ -598,21 +616,21 @@ static bool cast_target_ok(int32_t to)
     }
 }
 
-bool cv_cast(Imp *imp, const Onnx__NodeProto *n)
+bool import_cast(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = node_in(imp, n, 0);
-    int32_t to = (int32_t)attr_int(n, "to", OT_UNDEFINED);
+    OTensor *x = onnx_in(imp, n, 0);
+    int32_t to = (int32_t)onnx_attr_int(n, "to", OT_UNDEFINED);
     if (!cast_target_ok(to)) {
-        node_error(imp, "cast to %s is not supported", onnx_type_name(to));
+        onnx_node_error(imp, "cast to %s is not supported", onnx_type_name(to));
         return false;
     }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
     if (!x->c) {
         /* At run time only a cast to the same type (a no-op) is allowed. */
         if (to != x->type) {
-            node_error(imp, "Cast from %s to %s of a run-time tensor is not supported", onnx_type_name(x->type),
+            onnx_node_error(imp, "Cast from %s to %s of a run-time tensor is not supported", onnx_type_name(x->type),
                        onnx_type_name(to));
             return false;
         }
@@ -626,7 +644,7 @@ bool cv_cast(Imp *imp, const Onnx__NodeProto *n)
         return false;
     for (int64_t k = 0; k < c->numel; k++) {
         if (c->f) {
-            double v = ct_f(x->c, k);
+            double v = ctensor_f(x->c, k);
             c->f[k] = to == OT_FLOAT ? (double)(float)v : v;
         } else if (x->c->f) {
             double v = x->c->f[k];
@@ -635,7 +653,7 @@ bool cv_cast(Imp *imp, const Onnx__NodeProto *n)
                 continue;
             }
             if (!isfinite(v) || v >= 9.2e18 || v <= -9.2e18) {
-                node_error(imp, "cannot cast %g to %s", v, onnx_type_name(to));
+                onnx_node_error(imp, "cannot cast %g to %s", v, onnx_type_name(to));
                 return false;
             }
             c->i[k] = (int64_t)v; /* truncation toward zero */
@@ -654,38 +672,38 @@ bool cv_cast(Imp *imp, const Onnx__NodeProto *n)
             c->i[k] = v;
         }
     }
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
-bool cv_constant_of_shape(Imp *imp, const Onnx__NodeProto *n)
+bool import_constant_of_shape(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *s = node_in(imp, n, 0);
+    OTensor *s = onnx_in(imp, n, 0);
     if (!s->c || onnx_type_is_float(s->c->type) || s->rank != 1) {
-        node_error(imp, "the shape input '%s' must be a 1-D integer tensor known at import time", s->name);
+        onnx_node_error(imp, "the shape input '%s' must be a 1-D integer tensor known at import time", s->name);
         return false;
     }
     if (s->c->numel > QNN_MAX_RANK) {
-        node_error(imp, "rank %lld exceeds the maximum of %d", (long long)s->c->numel, QNN_MAX_RANK);
+        onnx_node_error(imp, "rank %lld exceeds the maximum of %d", (long long)s->c->numel, QNN_MAX_RANK);
         return false;
     }
     int64_t dims[QNN_MAX_RANK];
     for (int64_t i = 0; i < s->c->numel; i++)
         dims[i] = s->c->i[i];
-    int64_t cnt = dims_numel(dims, (int)s->c->numel);
+    int64_t cnt = onnx_numel(dims, (int)s->c->numel);
     if (cnt < 0 || cnt > (INT64_C(1) << 31)) {
-        node_error(imp, "element count overflows");
+        onnx_node_error(imp, "element count overflows");
         return false;
     }
     CTensor value = {.type = OT_FLOAT, .numel = 1, .f = (double[1]){0}};
-    const Onnx__AttributeProto *a = attr_get(n, "value");
+    const Onnx__AttributeProto *a = onnx_attr(n, "value");
     if (a && a->t) {
         if (!ctensor_from_proto(&imp->arena, imp->path, imp->dir, a->t, &value)) {
             imp->errors++;
             return false;
         }
         if (value.numel != 1) {
-            node_error(imp, "'value' must hold exactly one element");
+            onnx_node_error(imp, "'value' must hold exactly one element");
             return false;
         }
     }
@@ -694,43 +712,43 @@ bool cv_constant_of_shape(Imp *imp, const Onnx__NodeProto *n)
         return false;
     for (int64_t k = 0; k < c->numel; k++)
         copy_elem(c, k, &value, 0);
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
 /* Constant-13: exactly one of value, value_float(s), value_int(s) (sparse
  * and string values are not supported). */
-bool cv_constant(Imp *imp, const Onnx__NodeProto *n)
+bool import_constant(Imp *imp, const Onnx__NodeProto *n)
 {
     CTensor *c = NULL;
     const Onnx__AttributeProto *a;
-    if ((a = attr_get(n, "value")) && a->t) {
+    if ((a = onnx_attr(n, "value")) && a->t) {
         c = arena_alloc(&imp->arena, sizeof *c);
         if (!ctensor_from_proto(&imp->arena, imp->path, imp->dir, a->t, c)) {
             imp->errors++;
             return false;
         }
-    } else if ((a = attr_get(n, "value_float")) && a->has_f) {
+    } else if ((a = onnx_attr(n, "value_float")) && a->has_f) {
         c = new_like(imp, OT_FLOAT, 0, NULL);
         if (!c)
             return false;
         c->f[0] = a->f;
-    } else if ((a = attr_get(n, "value_floats"))) {
+    } else if ((a = onnx_attr(n, "value_floats"))) {
         int64_t len = (int64_t)a->n_floats;
         c = new_like(imp, OT_FLOAT, 1, &len);
         if (!c)
             return false;
         for (int64_t i = 0; i < len; i++)
             c->f[i] = a->floats[i];
-    } else if ((a = attr_get(n, "value_int")) && a->has_i) {
+    } else if ((a = onnx_attr(n, "value_int")) && a->has_i) {
         c = new_like(imp, OT_INT64, 0, NULL);
         if (!c)
             return false;
         c->i[0] = a->i;
-    } else if ((a = attr_get(n, "value_ints"))) {
+    } else if ((a = onnx_attr(n, "value_ints"))) {
         int64_t len = (int64_t)a->n_ints;
         c = new_like(imp, OT_INT64, 1, &len);
         if (!c)
@@ -738,13 +756,13 @@ bool cv_constant(Imp *imp, const Onnx__NodeProto *n)
         for (int64_t i = 0; i < len; i++)
             c->i[i] = a->ints[i];
     } else {
-        node_error(imp, "only the value, value_float(s) and value_int(s) forms of Constant are supported");
+        onnx_node_error(imp, "only the value, value_float(s) and value_int(s) forms of Constant are supported");
         return false;
     }
-    OTensor *out = node_out(imp, n, 0);
+    OTensor *out = onnx_out(imp, n, 0);
     if (!out)
         return false;
-    ot_set_const(out, c);
+    onnx_set_const(out, c);
     return true;
 }
 
@@ -754,7 +772,7 @@ static bool all_inputs_const(Imp *imp, const Onnx__NodeProto *n, size_t first)
 {
     bool any = false;
     for (size_t i = first; i < n->n_input; i++) {
-        OTensor *t = node_in(imp, n, i);
+        OTensor *t = onnx_in(imp, n, i);
         if (!t)
             continue;
         if (!t->c)
@@ -764,65 +782,85 @@ static bool all_inputs_const(Imp *imp, const Onnx__NodeProto *n, size_t first)
     return any;
 }
 
-int fold_node(Imp *imp, const Onnx__NodeProto *n)
+/* Reshape-like ops on an import-time tensor: the same elements with the
+ * ONNX shape OD. */
+static int eval_reshaped(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, const int64_t *od)
 {
-    const char *op = n->op_type;
-    if (!strcmp(op, "Shape"))
-        return cv_shape(imp, n) ? 1 : -1;
-    if (!all_inputs_const(imp, n, 0))
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, reshaped(imp, x->c, r, od));
+    return 1;
+}
+
+int eval_arith(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *y = onnx_in(imp, n, 1);
+    return x && y && fold_arith(imp, n, x, y) ? 1 : -1;
+}
+
+int eval_concat(Imp *imp, const Onnx__NodeProto *n) { return fold_concat(imp, n) ? 1 : -1; }
+
+int eval_transpose(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    return check_perm(imp, n, x->rank) && fold_transpose(imp, n, x) ? 1 : -1;
+}
+
+/* Identity, and Dropout without a mask output: the input itself. */
+int eval_identity(Imp *imp, const Onnx__NodeProto *n)
+{
+    if (!strcmp(n->op_type, "Dropout") && n->n_output >= 2)
         return 0;
-    OTensor *x = node_in(imp, n, 0);
-    OTensor *out;
+    OTensor *x = onnx_in(imp, n, 0), *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, x->c);
+    return 1;
+}
+
+int eval_reshape(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") || !strcmp(op, "Div")) {
-        OTensor *y = node_in(imp, n, 1);
-        return x && y && fold_arith(imp, n, x, y) ? 1 : -1;
-    }
-    if (!strcmp(op, "Gather"))
-        return cv_gather(imp, n) ? 1 : -1;
-    if (!strcmp(op, "Slice"))
-        return cv_slice(imp, n) ? 1 : -1;
-    if (!strcmp(op, "Cast"))
-        return cv_cast(imp, n) ? 1 : -1;
-    if (!strcmp(op, "ConstantOfShape"))
-        return cv_constant_of_shape(imp, n) ? 1 : -1;
-    if (!strcmp(op, "Concat"))
-        return fold_concat(imp, n) ? 1 : -1;
-    if (!x)
+    if (imp->opset < 5 || !s)
         return 0;
-    if (!strcmp(op, "Transpose"))
-        return check_perm(imp, n, x->rank) && fold_transpose(imp, n, x) ? 1 : -1;
-    if (!strcmp(op, "Identity") || (!strcmp(op, "Dropout") && n->n_output < 2)) {
-        if (!(out = node_out(imp, n, 0)))
-            return -1;
-        ot_set_const(out, x->c);
-        return 1;
-    }
-    if (!strcmp(op, "Reshape")) {
-        OTensor *s = node_in(imp, n, 1);
-        if (imp->opset < 5 || !s)
-            return 0;
-        if (!shape_reshape(imp, x->dims, x->rank, s->c, attr_int(n, "allowzero", 0) != 0, od, &r))
-            return -1;
-    } else if (!strcmp(op, "Flatten")) {
-        if (!shape_flatten(imp, x->dims, x->rank, attr_int(n, "axis", 1), od))
-            return -1;
-        r = 2;
-    } else if (!strcmp(op, "Squeeze") || !strcmp(op, "Unsqueeze")) {
-        int64_t axes[QNN_MAX_RANK + 1];
-        int na;
-        if (!node_axes(imp, n, axes, &na))
-            return -1;
-        bool ok = op[0] == 'S' ? shape_squeeze(imp, x->dims, x->rank, axes, na, od, &r)
-                               : shape_unsqueeze(imp, x->dims, x->rank, axes, na, od, &r);
-        if (!ok)
-            return -1;
-    } else {
-        return 0;
-    }
-    if (!(out = node_out(imp, n, 0)))
+    if (!onnx_shape_reshape(imp, x->dims, x->rank, s->c, onnx_attr_int(n, "allowzero", 0) != 0, od, &r))
         return -1;
-    ot_set_const(out, reshaped(imp, x->c, r, od));
-    return 1;
+    return eval_reshaped(imp, n, x, r, od);
+}
+
+int eval_flatten(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[2];
+    if (!onnx_shape_flatten(imp, x->dims, x->rank, onnx_attr_int(n, "axis", 1), od))
+        return -1;
+    return eval_reshaped(imp, n, x, 2, od);
+}
+
+/* Squeeze and Unsqueeze. */
+int eval_squeeze(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t axes[QNN_MAX_RANK + 1], od[QNN_MAX_RANK];
+    int na, r;
+    if (!onnx_axes(imp, n, axes, &na))
+        return -1;
+    bool ok = n->op_type[0] == 'S' ? onnx_shape_squeeze(imp, x->dims, x->rank, axes, na, od, &r)
+                                   : onnx_shape_unsqueeze(imp, x->dims, x->rank, axes, na, od, &r);
+    return ok ? eval_reshaped(imp, n, x, r, od) : -1;
+}
+
+/* Shape, Gather, Slice, Cast, ConstantOfShape, Constant: their importers
+ * work on import-time tensors themselves. */
+int eval_by_import(Imp *imp, const Onnx__NodeProto *n) { return onnx_op_find(n)->import(imp, n) ? 1 : -1; }
+
+int onnx_fold(Imp *imp, const Onnx__NodeProto *n)
+{
+    const OnnxOp *op = onnx_op_find(n);
+    if (!op || !op->eval || !all_inputs_const(imp, n, 0))
+        return 0;
+    return op->eval(imp, n);
 }

@@ -66,7 +66,7 @@ static int32_t otype_of_dtype(DType dt)
     qnn_unreachable();
 }
 
-int64_t dims_numel(const int64_t *dims, int rank)
+int64_t onnx_numel(const int64_t *dims, int rank)
 {
     int64_t n = 1;
     for (int i = 0; i < rank; i++) {
@@ -84,7 +84,7 @@ CTensor *ctensor_new(Arena *a, int32_t type, int rank, const int64_t *dims)
     c->rank = rank;
     if (rank)
         memcpy(c->dims, dims, (size_t)rank * sizeof *dims);
-    c->numel = dims_numel(dims, rank);
+    c->numel = onnx_numel(dims, rank);
     if (c->numel < 0 || c->numel > MAX_ELEMENTS)
         qnn_die("import-time tensor too large");
     if (onnx_type_is_float(type))
@@ -94,8 +94,8 @@ CTensor *ctensor_new(Arena *a, int32_t type, int rank, const int64_t *dims)
     return c;
 }
 
-double ct_f(const CTensor *c, int64_t i) { return c->f ? c->f[i] : (double)c->i[i]; }
-int64_t ct_i(const CTensor *c, int64_t i) { return c->i ? c->i[i] : (int64_t)c->f[i]; }
+double ctensor_f(const CTensor *c, int64_t i) { return c->f ? c->f[i] : (double)c->i[i]; }
+int64_t ctensor_i(const CTensor *c, int64_t i) { return c->i ? c->i[i] : (int64_t)c->f[i]; }
 
 void *ctensor_pack(const CTensor *c, DType dt)
 {
@@ -103,11 +103,11 @@ void *ctensor_pack(const CTensor *c, DType dt)
     unsigned char *p = xmalloc((size_t)(c->numel ? c->numel : 1) * es);
     for (int64_t k = 0; k < c->numel; k++) {
         switch (dt) {
-        case DT_F32: ((float *)p)[k] = (float)ct_f(c, k); break;
-        case DT_U8: p[k] = (uint8_t)ct_i(c, k); break;
-        case DT_I8: ((int8_t *)p)[k] = (int8_t)ct_i(c, k); break;
-        case DT_I16: ((int16_t *)p)[k] = (int16_t)ct_i(c, k); break;
-        case DT_I32: ((int32_t *)p)[k] = (int32_t)ct_i(c, k); break;
+        case DT_F32: ((float *)p)[k] = (float)ctensor_f(c, k); break;
+        case DT_U8: p[k] = (uint8_t)ctensor_i(c, k); break;
+        case DT_I8: ((int8_t *)p)[k] = (int8_t)ctensor_i(c, k); break;
+        case DT_I16: ((int16_t *)p)[k] = (int16_t)ctensor_i(c, k); break;
+        case DT_I32: ((int32_t *)p)[k] = (int32_t)ctensor_i(c, k); break;
         case DT_COUNT: qnn_unreachable();
         }
     }
@@ -243,7 +243,7 @@ bool ctensor_from_proto(Arena *a, const char *path, const char *dir, const Onnx_
             return false;
         }
     }
-    int64_t n = dims_numel(tp->dims, (int)tp->n_dims);
+    int64_t n = onnx_numel(tp->dims, (int)tp->n_dims);
     if (n < 0 || n > MAX_ELEMENTS) {
         diag_error(loc, "tensor '%s': element count of shape overflows (more than %lld elements)", what,
                    (long long)MAX_ELEMENTS);

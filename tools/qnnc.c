@@ -73,6 +73,8 @@ static const char usage[] =
     "                          pass (the imported graph as it is)\n"
     "  --report=FILE           write the quantization report: JSON, or a text\n"
     "                          summary when FILE ends in .txt (docs/passes.md)\n"
+    "  --list-ops              list the ONNX ops qnnc imports (op, domain, opsets)\n"
+    "                          and exit\n"
     "  -h, --help              show this help\n"
     "\n"
     "-o names the object, or the only output when one kind is emitted; the other\n"
@@ -171,7 +173,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-shape", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--list-ops", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -237,6 +239,9 @@ static Args parse_args(int argc, char **argv)
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
+            exit(0);
+        } else if (!strcmp(a, "--list-ops")) {
+            onnx_print_ops(stdout);
             exit(0);
         } else if (!strcmp(a, "-o")) {
             if (++i == argc)

@@ -124,6 +124,24 @@ save(model([helper.make_node("QLinearMatMul", ["a", "sa", "za", "b", "sb", "zb",
 save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])], opset=18,
            check=False), "opset18.onnx")
 
+# Ops used outside their opset range (onnx_ops.def): HardSwish exists from
+# opset 14, Concat's axis defaulted to 1 before opset 4 (qnnc imports it
+# from 4 on).
+save(model([helper.make_node("HardSwish", ["x"], ["h"], name="hs"), helper.make_node("Relu", ["h"], ["y"], name="r")],
+           [vi("x", [1, 4])], [vi("y", [1, 4])], opset=13, check=False), "opset_range.onnx")
+save(model([helper.make_node("Concat", ["x", "x"], ["y"], name="cat")], [vi("x", [1, 4])], [vi("y", [2, 4])],
+           opset=3, check=False), "opset_range_old.onnx")
+# Opset 6 forms qnnc refuses rather than misreads: Add broadcasting B along
+# axis 0 (numpy would align it with the last axis), BatchNormalization
+# without is_test (training mode).
+save(model([helper.make_node("Add", ["x", "b"], ["y"], broadcast=1, axis=0, name="add_ax0")],
+           [vi("x", [3, 3])], [vi("y", [3, 3])], [numpy_helper.from_array(np.ones(3, np.float32), "b")],
+           opset=6, check=False), "legacy_broadcast.onnx")
+save(model([helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn")],
+           [vi("x", [1, 2, 2, 2])], [vi("y", [1, 2, 2, 2])],
+           [numpy_helper.from_array(np.ones(2, np.float32), k) for k in "sbmv"], opset=6, check=False),
+     "bn_training_opset6.onnx")
+
 save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, "h"])], [vi("y", [1, 4])],
            check=False), "symbolic_dim.onnx")
 
