@@ -127,6 +127,8 @@ static const struct {
     {"count_include_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
     {"allowzero", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
     {"keepdims", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"noop_with_empty_axes", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"stash_type", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
     {"training_mode", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
     {"strides", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
     {"dilations", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},

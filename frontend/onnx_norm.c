@@ -1,4 +1,5 @@
-/* onnx_norm.c - normalizations: BatchNormalization and Softmax.
+/* onnx_norm.c - normalizations: BatchNormalization, Softmax and
+ * LayerNormalization.
  */
 #include "onnx_internal.h"
 
@@ -86,4 +87,54 @@ bool import_softmax(Imp *imp, const Onnx__NodeProto *n)
     node_set_int(imp->g, nd, ATTR_AXIS, 1);
     Value *y = onnx_emit_reshape(imp, nd->result, x->rank, x->dims, onnx_name(imp, out->name, NULL));
     return onnx_finish(imp, out, y, false);
+}
+
+/* LayerNormalization (opset 17): Y only (the Mean and InvStdDev outputs
+ * are training outputs), float computation (stash_type 1); Scale and B
+ * broadcast to X.shape[axis:] -- reshaped to it when they hold as many
+ * elements. */
+bool import_layer_norm(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1), *b = onnx_in(imp, n, 2);
+    if (!onnx_need_float(imp, x) || !onnx_need_float(imp, s) || (b && !onnx_need_float(imp, b)))
+        return false;
+    if (n->n_output > 1 && (n->output[1][0] || (n->n_output > 2 && n->output[2][0]))) {
+        onnx_node_error(imp, "the Mean and InvStdDev outputs are not supported");
+        return false;
+    }
+    if (onnx_attr_int(n, "stash_type", 1) != 1) {
+        onnx_node_error(imp, "stash_type %lld is not supported (only 1: float)", (long long)onnx_attr_int(n, "stash_type", 1));
+        return false;
+    }
+    int ax;
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", -1), x->rank, &ax))
+        return false;
+    OTensor *out = onnx_define_out(imp, n, 0, OT_FLOAT, x->rank, x->dims);
+    if (!out)
+        return false;
+    int64_t len = 1;
+    for (int d = ax; d < x->rank; d++)
+        len *= x->dims[d];
+    Value *ops[3] = {onnx_val(imp, x), NULL, NULL};
+    OTensor *p[2] = {s, b};
+    for (int i = 0; i < 2 && p[i]; i++) {
+        int64_t cnt = 1;
+        for (int d = 0; d < p[i]->rank; d++)
+            cnt *= p[i]->dims[d];
+        if (cnt != len) {
+            onnx_node_error(imp, "%s '%s' must hold the %lld elements of the normalized dims", i ? "B" : "Scale",
+                       p[i]->name, (long long)len);
+            return false;
+        }
+        if (!(ops[1 + i] = onnx_val(imp, p[i])))
+            return false;
+        if (p[i]->rank != x->rank - ax)
+            ops[1 + i] = onnx_emit_reshape(imp, ops[1 + i], x->rank - ax, x->dims + ax, onnx_name(imp, p[i]->name, ".ln"));
+    }
+    if (!ops[0])
+        return false;
+    Node *nd = onnx_emit_r(imp, OP_LAYER_NORM, ops, b ? 3 : 2, onnx_name(imp, out->name, NULL), ops[0]->type);
+    node_set_int(imp->g, nd, ATTR_AXIS, ax);
+    node_set_float(imp->g, nd, ATTR_EPSILON, onnx_attr_float(n, "epsilon", 1e-5f));
+    return onnx_finish(imp, out, nd->result, false);
 }

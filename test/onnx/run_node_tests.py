@@ -36,20 +36,21 @@ from onnx import numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import freeze_inputs  # noqa: E402
 
-# The ops of issue 3, import-time shape ops included.
+# The ops of issues 3 and 12, import-time shape ops included.
 SUPPORTED = set("""
 Conv BatchNormalization Gemm MatMul Add Sub Mul Div Relu Clip LeakyRelu Sigmoid Tanh
 HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatten Reshape
 Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
-MatMulInteger
+MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
 # points, shapes, pads, axes, bounds): frozen into initializers.
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
-Reshape Pad Squeeze Unsqueeze Clip Dropout Slice ConstantOfShape
+Reshape Pad Squeeze Unsqueeze Clip Dropout Slice ConstantOfShape ReduceMean ReduceSum ReduceMax
+ReduceMin
 """.split())
 
 RTOL, ATOL = 1e-5, 1e-6
