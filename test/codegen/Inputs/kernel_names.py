@@ -11,9 +11,11 @@ assembly has fewer node functions than the graph has nodes.
 usage: kernel_names.py [--qnnc-flag F]... FILE.qir...
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
+import tempfile
 
 
 def main():
@@ -26,12 +28,17 @@ def main():
         text = open(f).read()
         graph = re.search(r"^graph @(\w+)", text, re.M).group(1)
         nodes = len(re.findall(r"^\s*%\S+\s*=\s*\w+\(", text, re.M))
-        r = subprocess.run(["qnnc", f, "-S", "-o", "-"] + a.qnnc_flag, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(f"FAIL {f}: qnnc: {r.stderr.strip()}")
-            status = 1
-            continue
-        fns = re.findall(r"^\w+_run\.(\d+)\.(\w+):", r.stdout, re.M)
+        # In a directory of its own: --weights=external writes a file
+        # next to the output.
+        with tempfile.TemporaryDirectory(prefix="qnnc-kernel-names-") as tmp:
+            out = os.path.join(tmp, "model.s")
+            r = subprocess.run(["qnnc", f, "-S", "-o", out] + a.qnnc_flag, capture_output=True, text=True)
+            if r.returncode != 0:
+                print(f"FAIL {f}: qnnc: {r.stderr.strip()}")
+                status = 1
+                continue
+            asm = open(out).read()
+        fns = re.findall(r"^\w+_run\.(\d+)\.(\w+):", asm, re.M)
         kernels = [k for _, k in sorted(fns, key=lambda p: int(p[0]))]
         if len(kernels) != nodes:
             print(f"FAIL {f}: {nodes} nodes but {len(kernels)} node functions")
