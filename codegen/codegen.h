@@ -8,7 +8,7 @@
  *     Cg context and the helpers below;
  *   - per-target kernels (codegen/<target>/), which get first refusal on
  *     every node through CgTarget.lower_node and fall back to the generic
- *     scalar lowering by returning false.
+ *     scalar lowering by returning NULL.
  *
  * Everything the generated code needs to know about a model is folded at
  * compile time: shapes, strides, zero points, per-channel multipliers and
@@ -50,9 +50,11 @@ typedef struct CgTarget {
      * (docs/runtime.md, "Enums are pinned to 4 bytes"). */
     bool short_enums;
     /* Offered every node before the generic lowering: emit target-specific
-     * IR at cg->b's insertion point and return true, or return false (and
-     * emit nothing) to let the generic scalar loops do it.  May be NULL. */
-    bool (*lower_node)(Cg *cg, const Node *n);
+     * IR at cg->b's insertion point and return the kernel's name (it ends
+     * the node function's symbol, NAME_run.K.<kernel>: kern_select), or
+     * return NULL (and emit nothing) to let the generic scalar loops do it.
+     * May be NULL. */
+    const char *(*lower_node)(Cg *cg, const Node *n);
 } CgTarget;
 
 extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_target_arm;
@@ -144,6 +146,7 @@ struct Cg {
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
     int counter;                /* for unique global names */
+    char kernel[48];            /* the last kernel kern_select chose (its name) */
     bool failed;                /* a user error was reported */
 };
 

@@ -5,6 +5,7 @@
  */
 #include "kernel_int8.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1132,4 +1133,23 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
     free(k.valid);
     free(f->st);
     return true;
+}
+
+/* ------------------------------------------------------------ selection */
+
+const char *kern_select(Cg *cg, const Node *n, const KSet *s)
+{
+    const char *skeleton = NULL;
+    if (s->dot && kern_conv(cg, n, s->dot))
+        skeleton = "conv_dot";
+    else if (s->few && s->few_max_c > 0 && kern_conv_few(cg, n, s->few_max_c, s->few))
+        skeleton = "conv_few";
+    else if (s->dw && s->dw->mac2 && kern_depthwise_pairs(cg, n, s->dw))
+        skeleton = "dw_pairs";
+    else if (s->dw && !s->dw->mac2 && kern_depthwise(cg, n, s->dw))
+        skeleton = "dw";
+    if (!skeleton)
+        return NULL;
+    snprintf(cg->kernel, sizeof cg->kernel, "%s_%s", skeleton, s->isa);
+    return cg->kernel;
 }

@@ -86,6 +86,26 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d);
 /* The pmaddwd shape in plain IR (a mac2 for vector lanes). */
 LLVMValueRef kern_pair_madd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2);
 
+/* A target's kernels for one compile, as its selection function
+ * (<target>_lower_node) chose them from the CPU's features. */
+typedef struct KSet {
+    const char *isa;   /* the ISA part of the kernels' names: "avx2", "dotprod", ... */
+    const KDot *dot;   /* kern_conv's dot product, or NULL */
+    int64_t few_max_c; /* kern_conv_few up to this many input channels (0: not at all) */
+    const KDw *few;    /* kern_conv_few's multiply-accumulate */
+    /* Depthwise: kern_depthwise_pairs when DW->mac2 is set, else
+     * kern_depthwise; NULL: none. */
+    const KDw *dw;
+} KSet;
+
+/* Offers N to the skeletons in order (kern_conv, kern_conv_few, the
+ * depthwise one) and returns the name of the one that emitted it,
+ * "<skeleton>_<isa>" (conv_dot_avx2, conv_few_dsp, dw_pairs_avx512vnni,
+ * ...), which ends the node function's symbol (NAME_run.K.<kernel>, so a
+ * profile and the tests see which kernel ran); NULL, having emitted
+ * nothing, when none takes N.  The one place kernels are named. */
+const char *kern_select(Cg *cg, const Node *n, const KSet *s);
+
 /* Helpers for kernels.c. */
 LLVMValueRef kern_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, size_t nover, LLVMValueRef *args,
                             unsigned nargs);

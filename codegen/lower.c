@@ -18,7 +18,6 @@
 #include "codegen.h"
 #include "cg_internal.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,19 +174,20 @@ static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
 
 /* ------------------------------------------------------------ one function per node */
 
-/* Each node is lowered into a function of its own, NAME_run.K.RESULT
- * (internal, never inlined), taking NAME_run's parameters.  Keeping the
- * nodes apart keeps LLVM's optimisation time linear in the number of
- * nodes: with the whole model in one function, its vectorizers and loop
- * passes grew super-linearly (2,000 nodes: 10 s, 8,000: 243 s).  The
- * symbols also let a profiler attribute time to layers. */
+/* Each node is lowered into a function of its own, NAME_run.K.KERNEL
+ * (internal, never inlined), taking NAME_run's parameters: K is the node's
+ * index in the graph, KERNEL the lowering that emitted it (the target's
+ * kernel as kern_select names it, e.g. conv_dot_avx2, or "generic" for
+ * the generic loops).  Keeping the nodes apart keeps LLVM's optimisation
+ * time linear in the number of nodes: with the whole model in one
+ * function, its vectorizers and loop passes grew super-linearly (2,000
+ * nodes: 10 s, 8,000: 243 s).  The symbols also let a profiler attribute
+ * time to layers and kernels, and a test see that a kernel did not fall
+ * back to the generic loops (test/codegen/kernel-names.test). */
 static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
 {
     char fname[160];
-    int len = snprintf(fname, sizeof fname, "%s_run.%d.", cg->opts->name, k);
-    for (const char *s = n->result->name; *s && len < (int)sizeof fname - 1; s++)
-        fname[len++] = isalnum((unsigned char)*s) ? *s : '_';
-    fname[len] = '\0';
+    snprintf(fname, sizeof fname, "%s_run.%d.", cg->opts->name, k);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, fname, fty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     add_fn_attr(cg, fn, "nounwind");
@@ -204,8 +204,15 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
     for (int i = 0; i < n->num_operands; i++)
         bind_value(cg, n->operands[i]);
     bind_value(cg, n->result);
-    if (!(cg->target->lower_node && cg->target->lower_node(cg, n)) && !cg_lower_node(cg, n))
-        cg->failed = true;
+    const char *kernel = cg->target->lower_node ? cg->target->lower_node(cg, n) : NULL;
+    if (!kernel) {
+        kernel = "generic";
+        if (!cg_lower_node(cg, n))
+            cg->failed = true;
+    }
+    size_t len = strlen(fname);
+    snprintf(fname + len, sizeof fname - len, "%s", kernel);
+    LLVMSetValueName2(fn, fname, strlen(fname));
     /* Unbind what this function bound (not the whole table: that would
      * make the compile quadratic in the graph). */
     for (int i = 0; i < n->num_operands; i++)

@@ -45,3 +45,24 @@ cmsis = os.environ.get("QNNC_CMSIS_NN") or os.path.join(
 if os.path.isfile(os.path.join(cmsis, "Include", "arm_nnfunctions.h")):
     config.available_features.add("cmsis-nn")
     config.substitutions.append(("%cmsis_nn", os.path.abspath(cmsis)))
+
+# The host CPU's x86 extensions (/proc/cpuinfo flags), for tests that run
+# code compiled for them natively: cpu-avx512vnni (with AVX512F/BW/VL, which
+# the AVX-512 VNNI kernels' code needs) and cpu-avxvnni.  Elsewhere those
+# tests are UNSUPPORTED, never passed without running.
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+host_flags = cpu_flags()
+if {"avx512_vnni", "avx512f", "avx512bw", "avx512vl"} <= host_flags:
+    config.available_features.add("cpu-avx512vnni")
+if "avx_vnni" in host_flags:
+    config.available_features.add("cpu-avxvnni")

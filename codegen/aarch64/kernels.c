@@ -47,10 +47,13 @@ static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smm
 static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {"smlal", 16, kern_widen_mac, NULL};
 
-bool aarch64_lower_node(Cg *cg, const Node *n)
+const char *aarch64_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
-        return false;
-    const KDot *d = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? &dot_mm : kern_has(cg, "dotprod") ? &dot : &widen;
-    return kern_conv(cg, n, d) || kern_conv_few(cg, n, kern_conv_min_c(d) - 1, &dw) || kern_depthwise(cg, n, &dw);
+        return NULL;
+    KSet s = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? (KSet){"i8mm", &dot_mm, 0, &dw, &dw}
+             : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw}
+                                                            : (KSet){"neon", &widen, 0, &dw, &dw};
+    s.few_max_c = kern_conv_min_c(s.dot) - 1;
+    return kern_select(cg, n, &s);
 }

@@ -2,7 +2,7 @@
  * (NEON); -mattr=+dotprod / +i8mm enable the int8 dot products. */
 #include "codegen.h"
 
-bool aarch64_lower_node(Cg *cg, const Node *n); /* kernels.c */
+const char *aarch64_lower_node(Cg *cg, const Node *n); /* kernels.c */
 
 const CgTarget cg_target_aarch64 = {
     .triple = "aarch64-linux-gnu",

@@ -55,10 +55,10 @@ static LLVMValueRef smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRe
 static const KDot dot = {"smlad", 4, false, word, smlad_dot, NULL, NULL};
 static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
 
-bool arm_lower_node(Cg *cg, const Node *n)
+const char *arm_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "dsp"))
-        return false;
-    return kern_conv(cg, n, &dot) || kern_conv_few(cg, n, kern_conv_min_c(&dot) - 1, &dw) ||
-           kern_depthwise_pairs(cg, n, &dw);
+        return NULL;
+    KSet s = {"dsp", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw};
+    return kern_select(cg, n, &s);
 }

@@ -3,7 +3,7 @@
  * arm-none-eabi-gcc -mcpu=cortex-m4 -mfloat-abi=hard builds the runtime. */
 #include "codegen.h"
 
-bool arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
+const char *arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
 
 const CgTarget cg_target_arm = {
     .triple = "thumbv7em-none-eabi",

@@ -22,12 +22,11 @@ static const KDw dw = {"vwmacc.vv", 16, kern_widen_mac, NULL};
  * the <4 x i32> accumulator into four scalar registers. */
 static const KDw few_scalar = {"mul/add, 4 channels", 4, kern_widen_mac, NULL};
 
-bool riscv_lower_node(Cg *cg, const Node *n)
+const char *riscv_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
-        return false;
-    if (!kern_has(cg, "v"))
-        return kern_conv_few(cg, n, kern_conv_min_c(&widen) - 1, &few_scalar);
-    return kern_conv(cg, n, &widen) || kern_conv_few(cg, n, kern_conv_min_c(&widen) - 1, &dw) ||
-           kern_depthwise(cg, n, &dw);
+        return NULL;
+    int64_t few = kern_conv_min_c(&widen) - 1;
+    KSet s = kern_has(cg, "v") ? (KSet){"rvv", &widen, few, &dw, &dw} : (KSet){"scalar", NULL, few, &few_scalar, NULL};
+    return kern_select(cg, n, &s);
 }

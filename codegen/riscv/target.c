@@ -2,7 +2,7 @@
  * extension (the tests run it with VLEN 128). */
 #include "codegen.h"
 
-bool riscv_lower_node(Cg *cg, const Node *n); /* kernels.c */
+const char *riscv_lower_node(Cg *cg, const Node *n); /* kernels.c */
 
 const CgTarget cg_target_riscv = {
     .triple = "riscv64-linux-gnu",

@@ -68,14 +68,19 @@ static const KDw dw_vnni256 = {"vpdpwssd ymm (tap pairs)", 8, NULL, vpdpwssd};
 static const KDw dw_avx2 = {"vpmaddwd (tap pairs)", 8, NULL, pmaddwd};
 static const KDw dw_sse2 = {"pmaddwd (tap pairs)", 4, NULL, pmaddwd};
 
-bool x86_lower_node(Cg *cg, const Node *n)
+/* ISA names: avx512vnni (zmm, and ymm through AVX-VNNI or AVX512VL),
+ * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
+const char *x86_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
-        return false;
-    bool ymm_vnni = kern_has(cg, "avxvnni") || kern_has(cg, "avx512vl");
-    const KDot *d = kern_has(cg, "avx512vnni") ? (ymm_vnni ? &vnni512 : &vnni512_16)
-                    : kern_has(cg, "avxvnni") ? &vnni256 : &widen;
-    const KDw *dw = ymm_vnni ? &dw_vnni256 : kern_has(cg, "avx512vnni") ? &dw_vnni512
-                    : kern_has(cg, "avx2") ? &dw_avx2 : &dw_sse2;
-    return kern_conv(cg, n, d) || kern_conv_few(cg, n, kern_conv_min_c(d) - 1, dw) || kern_depthwise_pairs(cg, n, dw);
+        return NULL;
+    bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
+    bool ymm_vnni = avxvnni || (vnni && kern_has(cg, "avx512vl"));
+    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256}
+             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512}
+             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256}
+             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2}
+                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2};
+    s.few_max_c = kern_conv_min_c(s.dot) - 1;
+    return kern_select(cg, n, &s);
 }

@@ -2,7 +2,7 @@
  * (SSE2); -mcpu=/-mattr= select AVX2, AVX-512 VNNI and so on. */
 #include "codegen.h"
 
-bool x86_lower_node(Cg *cg, const Node *n); /* kernels.c */
+const char *x86_lower_node(Cg *cg, const Node *n); /* kernels.c */
 
 const CgTarget cg_target_x86 = {
     .triple = "x86_64-linux-gnu",

@@ -21,8 +21,8 @@
 static const char usage[] =
     "usage: %s [--input X.npy]... [--output Y.npy]... [--print] [--bench N]\n"
     "\n"
-    "Runs the compiled model '%s'.  Give one --input per model input and at\n"
-    "most one --output per model output, in signature order.\n"
+    "Runs the compiled model '%s'.  Give one --input per model input and\n"
+    "one --output per model output (or none), in signature order.\n"
     "\n"
     "options:\n"
     "  --input FILE.npy    the next model input (shape and dtype must match)\n"
@@ -206,9 +206,9 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
                 (int)m->num_inputs, m->num_inputs == 1 ? "" : "s", nin, nin == 1 ? " was" : "s were");
         return 2;
     }
-    if (nout > m->num_outputs) {
-        fprintf(stderr, "%s: model '%s' has %d output%s but %d --output files were given\n", prog, m->name,
-                (int)m->num_outputs, m->num_outputs == 1 ? "" : "s", nout);
+    if (nout != 0 && nout != m->num_outputs) {
+        fprintf(stderr, "%s: model '%s' has %d output%s but %d --output file%s given\n", prog, m->name,
+                (int)m->num_outputs, m->num_outputs == 1 ? "" : "s", nout, nout == 1 ? " was" : "s were");
         return 2;
     }
     if (nout == 0 && !print && !bench) {
