@@ -135,11 +135,26 @@ bool onnx_quant_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
     const Quant *q;
     int32_t zt;
     typedef struct { int in, s, z, axis_kind; } Spec;
-    Spec spec[2];
+    Spec fixed[2], *spec = fixed;
     int cnt = 0;
     /* axis_kind: 0 per-tensor only, 1 the 'axis' attribute, 2 axis 0 (the
-     * output channels of conv weights), 3 the last axis (matmul columns). */
-    if (!strcmp(op, "DequantizeLinear"))
+     * output channels of conv weights), 3 the last axis (matmul columns).
+     * The com.microsoft ops (onnxruntime's contrib op schemas) list their
+     * operands as (tensor, scale, zero point) triples too. */
+    bool ms = n->domain && !strcmp(n->domain, "com.microsoft");
+    if (ms && (!strcmp(op, "QLinearAdd") || !strcmp(op, "QLinearMul")))
+        spec[cnt++] = (Spec){0, 1, 2, 0}, spec[cnt++] = (Spec){3, 4, 5, 0};
+    else if (ms && (!strcmp(op, "QLinearSigmoid") || !strcmp(op, "QLinearLeakyRelu") ||
+                    !strcmp(op, "QLinearAveragePool") || !strcmp(op, "QLinearGlobalAveragePool")))
+        spec[cnt++] = (Spec){0, 1, 2, 0};
+    else if (ms && !strcmp(op, "QGemm")) /* B per column: axis 0 of B^T, the last of B */
+        spec[cnt++] = (Spec){0, 1, 2, 0}, spec[cnt++] = (Spec){3, 4, 5, onnx_attr_int(n, "transB", 0) ? 2 : 3};
+    else if (ms && !strcmp(op, "QLinearConcat")) {
+        /* Y_scale, Y_zero_point, then (X, scale, zero point) per input. */
+        spec = arena_alloc(&imp->arena, (n->n_input / 3 + 1) * sizeof *spec);
+        for (size_t i = 2; i + 2 < n->n_input; i += 3)
+            spec[cnt++] = (Spec){(int)i, (int)i + 1, (int)i + 2, 0};
+    } else if (!strcmp(op, "DequantizeLinear"))
         spec[cnt++] = (Spec){0, 1, 2, 1};
     else if (!strcmp(op, "QLinearConv"))
         spec[cnt++] = (Spec){0, 1, 2, 0}, spec[cnt++] = (Spec){3, 4, 5, 2};
@@ -327,4 +342,147 @@ bool import_matmul_integer(Imp *imp, const Onnx__NodeProto *n)
     if (!a || !b || !has_quant(imp, a) || !has_quant(imp, b))
         return false;
     return onnx_matmul_core(imp, n, a, b, OT_INT32, NULL, false);
+}
+
+/* ---------------------------------------------------------------- com.microsoft QLinear* ops */
+
+/* onnxruntime's QOperator format (its contrib op schemas, domain
+ * com.microsoft, version 1) gives each quantized op its operands as
+ * (tensor, scale, zero point) triples and its result's (scale, zero point)
+ * as two more inputs.  Their reference kernels dequantize, run the float op
+ * and requantize with round half to even and saturation: exactly the IR's
+ * quantized forms with rounding=onnx, which the QDQ fusion (onnx_qdq.c)
+ * already emits for DequantizeLinear -> float op -> QuantizeLinear.  So each
+ * op is converted by the float op's importer, run as a fused group: a
+ * stand-in node holding only the data inputs and N's attributes, with the
+ * result quantized by (YS, YZ) and defined as N's output. */
+static bool qlinear_as_float(Imp *imp, const Onnx__NodeProto *n, const char *float_op, ImportFn *import,
+                             const int *data, int ndata, int ys, int yz)
+{
+    char **names = arena_alloc(&imp->arena, (size_t)ndata * sizeof *names);
+    int32_t type = OT_UNDEFINED;
+    for (int i = 0; i < ndata; i++) {
+        OTensor *t = onnx_in(imp, n, (size_t)data[i]);
+        if (!t) {
+            onnx_node_error(imp, "input %d is missing", data[i]);
+            return false;
+        }
+        if (!has_quant(imp, t))
+            return false;
+        if (i && t->type != type) {
+            onnx_node_error(imp, "inputs have different element types %s and %s", onnx_type_name(type),
+                            onnx_type_name(t->type));
+            return false;
+        }
+        type = t->type;
+        names[i] = n->input[data[i]];
+    }
+    const Quant *yq;
+    int32_t zt;
+    if (!onnx_qparams(imp, n, ys, yz, -1, 0, NULL, &yq, &zt))
+        return false;
+    if (!onnx_in(imp, n, (size_t)yz))
+        zt = type; /* an absent zero point is 0 of the input's type (the schemas' T) */
+    if (zt != type) {
+        onnx_node_error(imp, "the result's zero point is %s but the inputs are %s", onnx_type_name(zt),
+                        onnx_type_name(type));
+        return false;
+    }
+    if (yq->count != 1) {
+        onnx_node_error(imp, "the result must be quantized per tensor");
+        return false;
+    }
+    Onnx__NodeProto f = *n;
+    f.op_type = (char *)float_op;
+    f.domain = (char *)"";
+    f.input = names;
+    f.n_input = (size_t)ndata;
+    imp->out_node = n;
+    imp->fnode = &f;
+    imp->fsub = NULL;
+    imp->fq = yq;
+    imp->fq_type = zt;
+    imp->has_act = false;
+    bool ok = import(imp, &f);
+    imp->out_node = imp->fnode = NULL;
+    imp->fq = NULL;
+    return ok;
+}
+
+/* QLinearAdd, QLinearMul: A, A_scale, A_zero_point, B, B_scale,
+ * B_zero_point, C_scale, C_zero_point; numpy broadcasting.  C =
+ * quantize(dequantize(A) op dequantize(B)). */
+bool import_qlinear_binary(Imp *imp, const Onnx__NodeProto *n)
+{
+    static const int data[2] = {0, 3};
+    return qlinear_as_float(imp, n, !strcmp(n->op_type, "QLinearAdd") ? "Add" : "Mul", import_binary, data, 2, 6, 7);
+}
+
+/* QLinearSigmoid, QLinearLeakyRelu (attribute alpha, default 0.01): X,
+ * X_scale, X_zero_point, Y_scale, Y_zero_point. */
+bool import_qlinear_unary(Imp *imp, const Onnx__NodeProto *n)
+{
+    static const int data[1] = {0};
+    return qlinear_as_float(imp, n, !strcmp(n->op_type, "QLinearSigmoid") ? "Sigmoid" : "LeakyRelu", import_unary,
+                            data, 1, 3, 4);
+}
+
+/* QLinearAveragePool (AveragePool's attributes) and
+ * QLinearGlobalAveragePool: X, x_scale, x_zero_point, y_scale,
+ * y_zero_point.  channels_last=1 (NHWC tensors at the ONNX level) is not
+ * read. */
+bool import_qlinear_pool(Imp *imp, const Onnx__NodeProto *n)
+{
+    static const int data[1] = {0};
+    if (onnx_attr_int(n, "channels_last", 0) != 0) {
+        onnx_node_error(imp, "channels_last=1 is not supported");
+        return false;
+    }
+    bool global = !strcmp(n->op_type, "QLinearGlobalAveragePool");
+    return qlinear_as_float(imp, n, global ? "GlobalAveragePool" : "AveragePool",
+                            global ? import_global_avg_pool : import_pool, data, 1, 3, 4);
+}
+
+/* QLinearConcat (attribute axis): Y_scale, Y_zero_point, then X_i,
+ * X_i_scale, X_i_zero_point for each input. */
+bool import_qlinear_concat(Imp *imp, const Onnx__NodeProto *n)
+{
+    if ((n->n_input - 2) % 3 != 0) {
+        onnx_node_error(imp, "inputs after Y_scale and Y_zero_point must be (tensor, scale, zero point) triples");
+        return false;
+    }
+    int nd = (int)(n->n_input - 2) / 3;
+    int *data = arena_alloc(&imp->arena, (size_t)nd * sizeof *data);
+    for (int i = 0; i < nd; i++)
+        data[i] = 2 + 3 * i;
+    return qlinear_as_float(imp, n, "Concat", import_concat, data, nd, 0, 1);
+}
+
+/* QGemm: A, a_scale, a_zero_point, B, b_scale, b_zero_point, C, y_scale,
+ * y_zero_point; attributes transA, transB, alpha.  Y = alpha A' B' + C with
+ * the int32 C in the scale a_scale * b_scale (zero point 0), requantized
+ * to (y_scale, y_zero_point): a quantized dense with rounding=onnx, as
+ * QLinearMatMul.  B may be quantized per column. */
+bool import_qgemm(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *a = onnx_in(imp, n, 0), *b = onnx_in(imp, n, 3), *c = onnx_in(imp, n, 6);
+    if (!onnx_in(imp, n, 7)) {
+        onnx_node_error(imp, "a float result (no y_scale) is not supported");
+        return false;
+    }
+    if (onnx_attr_int(n, "transA", 0) != 0 || onnx_attr_float(n, "alpha", 1.0f) != 1.0f) {
+        onnx_node_error(imp, "transA=1 and alpha other than 1 are not supported");
+        return false;
+    }
+    const Quant *yq;
+    int32_t zt;
+    if (!has_quant(imp, a) || !has_quant(imp, b) || !onnx_qparams(imp, n, 7, 8, -1, 0, NULL, &yq, &zt))
+        return false;
+    if (!onnx_in(imp, n, 8))
+        zt = a->type;
+    if (c && (c->type != OT_INT32 || !c->c)) {
+        onnx_node_error(imp, "C must be a constant INT32 tensor");
+        return false;
+    }
+    return onnx_gemm_core(imp, n, a, b, c, zt, yq);
 }

@@ -121,6 +121,29 @@ save(model([helper.make_node("QLinearMatMul", ["a", "sa", "za", "b", "sb", "zb",
             numpy_helper.from_array(np.array(0.25, np.float32), "sy"),
             numpy_helper.from_array(np.array(7, np.uint8), "zy")], check=False), "qparam_input.onnx")
 
+# com.microsoft (onnxruntime's contrib ops): the domain's own opset decides
+# the range, an op qnnc lacks there is named with its domain, and the
+# forms qnnc does not read are refused.
+def ms_model(nodes, ms_opset=1):
+    qp = [numpy_helper.from_array(np.array(0.5, np.float32), "s"), numpy_helper.from_array(np.array(3, np.uint8), "z")]
+    g = helper.make_graph(nodes, "g", [vi("x", [1, 2, 4, 4], TensorProto.UINT8)],
+                          [vi("y", [1, 2, 4, 4], TensorProto.UINT8)], qp)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", ms_opset)])
+    m.ir_version = 8
+    return m
+
+
+def ms_node(op, ins, **attrs):
+    return helper.make_node(op, ins, ["y"], name="q1", domain="com.microsoft", **attrs)
+
+
+save(ms_model([ms_node("QLinearSigmoid", ["x", "s", "z", "s", "z"])], ms_opset=2), "ms_opset.onnx")
+save(ms_model([ms_node("QLinearSoftmax", ["x", "s", "z", "s", "z"])]), "ms_unsupported.onnx")
+save(ms_model([ms_node("QLinearGlobalAveragePool", ["x", "s", "z", "s", "z"], channels_last=1)]),
+     "ms_channels_last.onnx")
+save(ms_model([ms_node("QGemm", ["x", "s", "z", "x", "s", "z"])]), "ms_qgemm_float.onnx")
+save(ms_model([ms_node("QLinearConcat", ["s", "z", "x", "s", "z", "x"])]), "ms_concat_triples.onnx")
+
 save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])], opset=18,
            check=False), "opset18.onnx")
 
