@@ -167,33 +167,64 @@ static bool check_attr_types(Imp *imp, const Onnx__NodeProto *n)
     return ok;
 }
 
+/* Checks N against the op table: supported, at an opset in its range,
+ * with its required inputs and well-typed attributes. */
+static bool check_node(Imp *imp, const Onnx__NodeProto *n)
+{
+    const OnnxOp *op = onnx_op_find(n);
+    if (!op) {
+        if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
+            onnx_error(imp, "node '%s' (%s, domain %s): unsupported op", onnx_node_label(n), n->op_type, n->domain);
+        else
+            onnx_error(imp, "node '%s' (%s, opset %lld): unsupported op", onnx_node_label(n), n->op_type,
+                       (long long)imp->opset);
+        return false;
+    }
+    int64_t v = domain_opset(imp, op->domain);
+    if (v < op->first_opset || v > op->last_opset) {
+        onnx_error(imp, "node '%s' (%s, %s opset %lld): qnnc imports %s at opsets %d to %d", onnx_node_label(n),
+                   n->op_type, domain_names[op->domain], (long long)v, n->op_type, op->first_opset, op->last_opset);
+        return false;
+    }
+    return check_arity(imp, n) && check_attr_types(imp, n);
+}
+
 static bool check_supported(Imp *imp)
 {
     bool ok = true;
-    for (size_t k = 0; k < imp->norder; k++) {
-        const Onnx__NodeProto *n = imp->order[k];
-        const OnnxOp *op = onnx_op_find(n);
-        if (!op) {
-            if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
-                onnx_error(imp, "node '%s' (%s, domain %s): unsupported op", onnx_node_label(n), n->op_type,
-                           n->domain);
-            else
-                onnx_error(imp, "node '%s' (%s, opset %lld): unsupported op", onnx_node_label(n), n->op_type,
-                           (long long)imp->opset);
-            ok = false;
-            continue;
-        }
-        int64_t v = domain_opset(imp, op->domain);
-        if (v < op->first_opset || v > op->last_opset) {
-            onnx_error(imp, "node '%s' (%s, %s opset %lld): qnnc imports %s at opsets %d to %d", onnx_node_label(n),
-                       n->op_type, domain_names[op->domain], (long long)v, n->op_type, op->first_opset,
-                       op->last_opset);
-            ok = false;
-        } else if (!check_arity(imp, n) || !check_attr_types(imp, n)) {
-            ok = false;
+    for (size_t k = 0; k < imp->norder; k++)
+        ok &= check_node(imp, imp->order[k]);
+    return ok;
+}
+
+/* Converts one node of an inlined subgraph (onnx_control.c): the checks
+ * check_supported makes for the main graph, the quantization parameters
+ * onnx_quant_annotate attaches, then folding or the importer.  No QDQ
+ * fusion happens inside a subgraph: its DequantizeLinear, float op and
+ * QuantizeLinear are converted one by one, which computes what the model
+ * says. */
+bool onnx_convert_node(Imp *imp, const Onnx__NodeProto *n)
+{
+    imp->node = n;
+    if (!check_node(imp, n))
+        return false;
+    /* The main graph's inputs were checked by onnx_toposort; a branch's
+     * are checked here, in its node order (ONNX requires it sorted). */
+    for (size_t i = 0; i < n->n_input; i++) {
+        if (n->input[i] && *n->input[i] && !onnx_find(imp, n->input[i])) {
+            onnx_node_error(imp, "input '%s' is not defined by an earlier node of the branch or an enclosing graph",
+                            n->input[i]);
+            return false;
         }
     }
-    return ok;
+    if (!strcmp(n->op_type, "Constant"))
+        return import_constant(imp, n);
+    if (!onnx_quant_operands(imp, n, true))
+        return false;
+    int r = onnx_fold(imp, n);
+    if (r != 0)
+        return r > 0;
+    return onnx_op_find(n)->import(imp, n) && !imp->errors;
 }
 
 /* Creates the IR graph inputs, in the model's order. */

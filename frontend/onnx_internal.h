@@ -25,6 +25,7 @@
  *   onnx_quantized.c  QuantizeLinear, DequantizeLinear, QLinear*, *Integer,
  *                     and the quantization parameters of every tensor
  *   onnx_qdq.c        the QDQ fusion
+ *   onnx_control.c    If: a branch chosen at import time, inlined
  * (Shape, Gather, Slice, Cast, ConstantOfShape and Constant, which only
  * exist at import time, are onnx_shape.c's.)  docs/onnx.md, "Adding an
  * op", says where a new op goes.
@@ -339,6 +340,15 @@ void onnx_qdq_plan(Imp *imp);
 /* Converts a fused QDQ group rooted at N, if N starts one: 1 done, 0 not a
  * group, -1 error. */
 int onnx_qdq_fuse(Imp *imp, const Onnx__NodeProto *n, size_t index);
+
+/* Converts node N of an inlined subgraph (If, onnx_control.c): checks it
+ * against the op table, attaches its quantization parameters, folds or
+ * imports it. */
+bool onnx_convert_node(Imp *imp, const Onnx__NodeProto *n);
+/* Calls FN(ARG, name) for every tensor name the subgraphs of N (its GRAPH
+ * attributes, nested ones included) read, their own names included: the
+ * outer-scope values an If's branches capture are among them. */
+void onnx_subgraph_refs(const Onnx__NodeProto *n, void (*fn)(void *arg, const char *name), void *arg);
 
 /* onnx_load.c */
 bool onnx_load(Imp *imp);

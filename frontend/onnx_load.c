@@ -447,6 +447,31 @@ bool onnx_inputs(Imp *imp)
     return true;
 }
 
+/* Toposort state for the outer-scope values an If's branches read: each
+ * is a dependency of the If node like an input. */
+typedef struct TopoRefs {
+    const char **keys;
+    size_t cap, *prod, *pending, *ucount, *ustart, *users;
+    size_t k;
+    int pass;
+} TopoRefs;
+
+static void topo_ref(void *arg, const char *name)
+{
+    TopoRefs *r = arg;
+    size_t h = (size_t)onnx_hash(name) & (r->cap - 1);
+    while (r->keys[h] && strcmp(r->keys[h], name))
+        h = (h + 1) & (r->cap - 1);
+    if (!r->keys[h] || r->prod[h] == r->k)
+        return; /* a graph input, initializer, or the subgraph's own value */
+    if (r->pass == 0) {
+        r->pending[r->k]++;
+        r->ucount[r->prod[h]]++;
+    } else {
+        r->users[r->ustart[r->prod[h]] + --r->ucount[r->prod[h]]] = r->k;
+    }
+}
+
 bool onnx_toposort(Imp *imp)
 {
     const Onnx__GraphProto *gp = imp->model->graph;
@@ -520,6 +545,8 @@ bool onnx_toposort(Imp *imp)
                     users[ustart[prod[h]] + --ucount[prod[h]]] = k;
                 }
             }
+            TopoRefs refs = {keys, cap, prod, pending, ucount, ustart, users, k, pass};
+            onnx_subgraph_refs(n, topo_ref, &refs);
         }
         if (pass == 0) {
             for (size_t k = 0; k < nn; k++)

@@ -128,6 +128,18 @@ static int32_t planned_type(Imp *imp, SMap *prod, const char *name)
     return !z ? OT_UINT8 : zt ? zt->type : OT_UNDEFINED;
 }
 
+/* Marks NAME as used beyond the plan's sight, if the main graph uses it
+ * at all (a value only a branch reads has no entry and no sole user). */
+static void keep_used(void *arg, const char *name)
+{
+    SMap *m = arg;
+    size_t h = (size_t)fnv(name) & (m->cap - 1);
+    while (m->key[h] && strcmp(m->key[h], name))
+        h = (h + 1) & (m->cap - 1);
+    if (m->key[h])
+        m->val[h] += 1 << 20;
+}
+
 void onnx_qdq_plan(Imp *imp)
 {
     size_t nn = imp->norder, slots = 0;
@@ -157,6 +169,10 @@ void onnx_qdq_plan(Imp *imp)
                 *smap_at(&user, n->input[j], -1) = (int)k;
             }
     }
+    /* A value an If branch reads (onnx_control.c) is used where the plan
+     * cannot see: never fused away either. */
+    for (size_t k = 0; k < nn; k++)
+        onnx_subgraph_refs(imp->order[k], keep_used, &uses);
     const Onnx__GraphProto *gp = imp->model->graph;
     for (size_t i = 0; i < gp->n_output; i++)
         if (gp->output[i]->name)

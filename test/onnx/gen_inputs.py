@@ -518,3 +518,49 @@ save(model([helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "
      "qlinearconv_perchannel.onnx")
 npy("qlinearconv_perchannel.x.npy", qx)
 npy("qlinearconv_perchannel.y.npy", qy)
+
+# If with a condition known at import time: the chosen branch is inlined.
+# The then branch reads an outer-scope run-time value ('r', produced by a
+# Relu listed after the If, so the topological sort must see the capture),
+# its own initializer and a nested If; the else branch, never taken, holds
+# an op qnnc does not support.  y = relu(x) * 3 + 1 (then), z = x (the
+# second If, cond False from a Constant node, takes its else branch).
+def branch(nodes, outs, inits=()):
+    return helper.make_graph(nodes, "b", [], [vi(o, [1, 4]) for o in outs], list(inits))
+
+
+inner = helper.make_node("If", ["t"], ["i1"], name="inner_if",
+                         then_branch=branch([helper.make_node("Add", ["m", "one"], ["i0"], name="inc")], ["i0"],
+                                            [numpy_helper.from_array(np.ones(4, np.float32), "one")]),
+                         else_branch=branch([helper.make_node("Neg", ["m"], ["i2"], name="neg")], ["i2"]))
+if_then = branch([helper.make_node("Mul", ["r", "three"], ["m"], name="mul3"), inner], ["i1"],
+                 [numpy_helper.from_array(np.full(4, 3, np.float32), "three")])
+if_else = branch([helper.make_node("Erf", ["x"], ["e"], name="erf_never")], ["e"])
+if_nodes = [helper.make_node("If", ["t"], ["y"], name="if_const", then_branch=if_then, else_branch=if_else),
+            helper.make_node("Relu", ["x"], ["r"], name="relu"),
+            helper.make_node("Constant", [], ["f"], name="false", value=numpy_helper.from_array(np.array(False))),
+            helper.make_node("If", ["f"], ["z"], name="if_false",
+                             then_branch=branch([helper.make_node("Erf", ["x"], ["e2"], name="erf2")], ["e2"]),
+                             else_branch=branch([helper.make_node("Identity", ["x"], ["x2"], name="id")], ["x2"]))]
+save(model(if_nodes, [vi("x", [1, 4])], [vi("y", [1, 4]), vi("z", [1, 4])],
+           [numpy_helper.from_array(np.array(True), "t")], check=False), "if_const.onnx")
+xi = np.array([[-1.5, 0.0, 2.0, 0.25]], np.float32)
+npy("if_const.x.npy", xi)
+npy("if_const.y.npy", (np.maximum(xi, 0) * 3 + 1).astype(np.float32))
+npy("if_const.z.npy", xi)
+
+# A run-time condition (the openWakeWord heads branch on Sigmoid(...) >= 0.5;
+# a FLOAT graph input stands in for it here, as qnnc has no BOOL tensors yet),
+# and a taken branch with an unsupported op.
+save(model([helper.make_node("If", ["c"], ["y"], name="if_rt",
+                             then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
+                             else_branch=branch([helper.make_node("Identity", ["x"], ["b"], name="ib")], ["b"]))],
+           [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_runtime.onnx")
+save(model([helper.make_node("If", ["t"], ["y"], name="if_bad", then_branch=if_else, else_branch=if_else)],
+           [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
+     "if_unsupported.onnx")
+save(model([helper.make_node("If", ["t"], ["y"], name="if_undef",
+                             then_branch=branch([helper.make_node("Relu", ["nowhere"], ["a"], name="ru")], ["a"]),
+                             else_branch=branch([helper.make_node("Relu", ["x"], ["b"], name="rb")], ["b"]))],
+           [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
+     "if_undefined.onnx")

@@ -1,0 +1,137 @@
+/* onnx_control.c - control flow: If.
+ *
+ * ONNX If (https://onnx.ai/onnx/operators/onnx__If.html) runs then_branch
+ * when its boolean scalar `cond` is true, else_branch otherwise; a branch
+ * is a graph with no inputs whose nodes may read any value of the
+ * enclosing scopes by name, and whose outputs become the If's outputs, in
+ * order.  A condition known at import time (an initializer, a Constant, or
+ * folded from them) selects the branch, which is inlined: its initializers
+ * become import-time constants, its nodes are converted in order as if
+ * they were the main graph's (outer-scope names resolve through the one
+ * name table, since ONNX forbids a subgraph to shadow an outer name), and
+ * the If's outputs alias the branch's.  A condition computed at run time
+ * needs both branches and an elementwise select, which the IR does not
+ * have yet: that If is refused.
+ */
+#include "onnx_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The GRAPH attribute NAME of N, or NULL. */
+static const Onnx__GraphProto *graph_attr(const Onnx__NodeProto *n, const char *name)
+{
+    const Onnx__AttributeProto *a = onnx_attr(n, name);
+    return a && a->g ? a->g : NULL;
+}
+
+/* Appends the GRAPH and GRAPHS attributes of M to the work list. */
+static void push_graphs(const Onnx__NodeProto *m, const Onnx__GraphProto ***work, size_t *len, size_t *cap)
+{
+    for (size_t i = 0; i < m->n_attribute; i++) {
+        const Onnx__AttributeProto *a = m->attribute[i];
+        for (size_t k = 0; k <= a->n_graphs; k++) {
+            const Onnx__GraphProto *g = k == 0 ? a->g : a->graphs[k - 1];
+            if (!g)
+                continue;
+            if (*len == *cap)
+                *work = xrealloc(*work, (*cap *= 2) * sizeof **work);
+            (*work)[(*len)++] = g;
+        }
+    }
+}
+
+void onnx_subgraph_refs(const Onnx__NodeProto *n, void (*fn)(void *arg, const char *name), void *arg)
+{
+    /* A work list of graphs, not recursion: nesting is bounded only by the
+     * loader's protobuf depth check. */
+    size_t cap = 8, len = 0;
+    const Onnx__GraphProto **work = xmalloc(cap * sizeof *work);
+    push_graphs(n, &work, &len, &cap);
+    for (size_t next = 0; next < len; next++) {
+        const Onnx__GraphProto *g = work[next];
+        for (size_t k = 0; k < g->n_node; k++) {
+            const Onnx__NodeProto *m = g->node[k];
+            for (size_t j = 0; j < m->n_input; j++)
+                if (m->input[j] && *m->input[j])
+                    fn(arg, m->input[j]);
+            push_graphs(m, &work, &len, &cap);
+        }
+        for (size_t k = 0; k < g->n_output; k++)
+            if (g->output[k]->name && *g->output[k]->name)
+                fn(arg, g->output[k]->name);
+    }
+    free(work);
+}
+
+/* Defines the initializers of branch G as import-time constants. */
+static bool define_initializers(Imp *imp, const Onnx__GraphProto *g)
+{
+    for (size_t i = 0; i < g->n_initializer; i++) {
+        const Onnx__TensorProto *tp = g->initializer[i];
+        if (!tp->name || !*tp->name) {
+            onnx_node_error(imp, "initializer %zu of a branch has no name", i);
+            return false;
+        }
+        CTensor *c = arena_alloc(&imp->arena, sizeof *c);
+        if (!ctensor_from_proto(&imp->arena, imp->path, imp->dir, tp, c)) {
+            imp->errors++;
+            return false;
+        }
+        OTensor *t = onnx_define(imp, tp->name);
+        if (!t)
+            return false;
+        onnx_set_const(t, c);
+    }
+    return true;
+}
+
+bool import_if(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *cond = onnx_in(imp, n, 0);
+    const Onnx__GraphProto *then_g = graph_attr(n, "then_branch"), *else_g = graph_attr(n, "else_branch");
+    if (!then_g || !else_g) {
+        onnx_node_error(imp, "then_branch and else_branch must both be graphs");
+        return false;
+    }
+    if (!cond->c) {
+        onnx_node_error(imp, "run-time If condition not supported yet: the condition '%s' is computed at run time "
+                        "and the IR has no elementwise select (where) to merge both branches", cond->name);
+        return false;
+    }
+    if (cond->c->numel != 1) {
+        onnx_node_error(imp, "the condition '%s' must hold exactly one element, not %lld", cond->name,
+                        (long long)cond->c->numel);
+        return false;
+    }
+    bool take = onnx_type_is_float(cond->c->type) ? ctensor_f(cond->c, 0) != 0 : ctensor_i(cond->c, 0) != 0;
+    const Onnx__GraphProto *g = take ? then_g : else_g;
+    const char *which = take ? "then_branch" : "else_branch";
+    if (g->n_input) {
+        onnx_node_error(imp, "%s has inputs; an If branch takes none", which);
+        return false;
+    }
+    if (g->n_output != n->n_output) {
+        onnx_node_error(imp, "%s has %zu outputs but the node has %zu", which, g->n_output, n->n_output);
+        return false;
+    }
+    if (!define_initializers(imp, g))
+        return false;
+    for (size_t k = 0; k < g->n_node; k++)
+        if (!onnx_convert_node(imp, g->node[k]))
+            return false;
+    imp->node = n;
+    for (size_t i = 0; i < n->n_output; i++) {
+        const char *name = g->output[i]->name;
+        OTensor *src = name ? onnx_find(imp, name) : NULL;
+        if (!src) {
+            onnx_node_error(imp, "%s output '%s' is not produced by the branch or an enclosing graph", which,
+                            name ? name : "");
+            return false;
+        }
+        OTensor *out = onnx_out(imp, n, i);
+        if (out)
+            onnx_alias(out, src);
+    }
+    return true;
+}
