@@ -86,27 +86,11 @@ static bool define_initializers(Imp *imp, const Onnx__GraphProto *g)
     return true;
 }
 
-bool import_if(Imp *imp, const Onnx__NodeProto *n)
+/* Inlines branch G (named WHICH) of If node N: its initializers, then its
+ * nodes in order; OUTS receives the tensors its outputs name. */
+static bool inline_branch(Imp *imp, const Onnx__NodeProto *n, const Onnx__GraphProto *g, const char *which,
+                          OTensor **outs)
 {
-    OTensor *cond = onnx_in(imp, n, 0);
-    const Onnx__GraphProto *then_g = graph_attr(n, "then_branch"), *else_g = graph_attr(n, "else_branch");
-    if (!then_g || !else_g) {
-        onnx_node_error(imp, "then_branch and else_branch must both be graphs");
-        return false;
-    }
-    if (!cond->c) {
-        onnx_node_error(imp, "run-time If condition not supported yet: the condition '%s' is computed at run time "
-                        "and the IR has no elementwise select (where) to merge both branches", cond->name);
-        return false;
-    }
-    if (cond->c->numel != 1) {
-        onnx_node_error(imp, "the condition '%s' must hold exactly one element, not %lld", cond->name,
-                        (long long)cond->c->numel);
-        return false;
-    }
-    bool take = onnx_type_is_float(cond->c->type) ? ctensor_f(cond->c, 0) != 0 : ctensor_i(cond->c, 0) != 0;
-    const Onnx__GraphProto *g = take ? then_g : else_g;
-    const char *which = take ? "then_branch" : "else_branch";
     if (g->n_input) {
         onnx_node_error(imp, "%s has inputs; an If branch takes none", which);
         return false;
@@ -123,15 +107,74 @@ bool import_if(Imp *imp, const Onnx__NodeProto *n)
     imp->node = n;
     for (size_t i = 0; i < n->n_output; i++) {
         const char *name = g->output[i]->name;
-        OTensor *src = name ? onnx_find(imp, name) : NULL;
-        if (!src) {
+        if (!(outs[i] = name ? onnx_find(imp, name) : NULL)) {
             onnx_node_error(imp, "%s output '%s' is not produced by the branch or an enclosing graph", which,
                             name ? name : "");
             return false;
         }
-        OTensor *out = onnx_out(imp, n, i);
-        if (out)
-            onnx_alias(out, src);
     }
     return true;
+}
+
+bool import_if(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *cond = onnx_in(imp, n, 0);
+    const Onnx__GraphProto *then_g = graph_attr(n, "then_branch"), *else_g = graph_attr(n, "else_branch");
+    if (!then_g || !else_g) {
+        onnx_node_error(imp, "then_branch and else_branch must both be graphs");
+        return false;
+    }
+    OTensor **t_out = arena_alloc(&imp->arena, (n->n_output + 1) * sizeof *t_out);
+    OTensor **e_out = arena_alloc(&imp->arena, (n->n_output + 1) * sizeof *e_out);
+    if (cond->c) {
+        if (cond->c->numel != 1) {
+            onnx_node_error(imp, "the condition '%s' must hold exactly one element, not %lld", cond->name,
+                            (long long)cond->c->numel);
+            return false;
+        }
+        bool take = onnx_type_is_float(cond->c->type) ? ctensor_f(cond->c, 0) != 0 : ctensor_i(cond->c, 0) != 0;
+        if (!inline_branch(imp, n, take ? then_g : else_g, take ? "then_branch" : "else_branch", t_out))
+            return false;
+        for (size_t i = 0; i < n->n_output; i++) {
+            OTensor *out = onnx_out(imp, n, i);
+            if (out)
+                onnx_alias(out, t_out[i]);
+        }
+        return true;
+    }
+    /* A run-time condition: both branches are computed (every op qnnc
+     * imports is free of side effects, so running the branch not taken
+     * changes nothing but time) and each output selects between them
+     * elementwise, which needs the outputs to agree in shape and type.  Two
+     * branches defining the same name are reported by onnx_define. */
+    if (!inline_branch(imp, n, then_g, "then_branch", t_out))
+        return false;
+    for (size_t k = 0; k < else_g->n_node; k++) {
+        const Onnx__NodeProto *m = else_g->node[k];
+        for (size_t j = 0; j < m->n_output; j++) {
+            if (m->output[j] && *m->output[j] && onnx_find(imp, m->output[j])) {
+                onnx_node_error(imp, "both branches define '%s'; both run with a run-time condition, so their names "
+                                "must differ", m->output[j]);
+                return false;
+            }
+        }
+    }
+    if (!inline_branch(imp, n, else_g, "else_branch", e_out))
+        return false;
+    for (size_t i = 0; i < n->n_output; i++) {
+        const OTensor *a = t_out[i], *b = e_out[i];
+        bool same = a->type == b->type && a->rank == b->rank &&
+                    !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims) &&
+                    (a->quant == b->quant || (a->quant && b->quant && quant_equal(a->quant, b->quant)));
+        if (!same) {
+            onnx_node_error(imp, "output %zu: the branches give '%s' and '%s' of different shapes or types; a "
+                            "run-time condition needs them alike", i, a->name, b->name);
+            return false;
+        }
+    }
+    /* The select, where(cond, then, else) per output, is the IR's `where`
+     * (branch i12-elem), not on main yet. */
+    onnx_node_error(imp, "run-time If condition not supported yet: the condition '%s' is computed at run time "
+                    "and the IR has no elementwise select (where) to merge both branches", cond->name);
+    return false;
 }

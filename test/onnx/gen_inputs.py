@@ -564,3 +564,14 @@ save(model([helper.make_node("If", ["t"], ["y"], name="if_undef",
                              else_branch=branch([helper.make_node("Relu", ["x"], ["b"], name="rb")], ["b"]))],
            [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
      "if_undefined.onnx")
+# Run-time conditions whose branches cannot be merged: outputs of different
+# shapes, and two branches defining the same name.
+save(model([helper.make_node("If", ["c"], ["y"], name="if_shape",
+                             then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
+                             else_branch=branch([helper.make_node("Identity", ["k"], ["b"], name="ib")], ["b"],
+                                                [numpy_helper.from_array(np.ones(2, np.float32), "k")]))],
+           [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_rt_shape.onnx")
+save(model([helper.make_node("If", ["c"], ["y"], name="if_same",
+                             then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
+                             else_branch=branch([helper.make_node("Identity", ["x"], ["a"], name="ia")], ["a"]))],
+           [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_rt_same_name.onnx")
