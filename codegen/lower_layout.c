@@ -1,4 +1,4 @@
-/* lower_layout.c - concat, reshape, transpose and pad, following
+/* lower_layout.c - concat, reshape, transpose, pad and slice, following
  * ir/interp_layout.c.  Elements are moved as integers of their size, so
  * float bit patterns (NaN payloads included) survive unchanged. */
 #include "codegen.h"
@@ -98,6 +98,32 @@ static bool lower_pad(Cg *cg, const Node *n)
     return true;
 }
 
+/* A strided copy: the input offset is affine in the result's indices, as
+ * in transpose, plus the constant offset of starts. */
+static bool lower_slice(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int r = xt->rank;
+    int64_t starts[QNN_MAX_RANK], steps[QNN_MAX_RANK], ones[QNN_MAX_RANK], xs[QNN_MAX_RANK], ys[QNN_MAX_RANK],
+        step[QNN_MAX_RANK], base = 0;
+    for (int d = 0; d < QNN_MAX_RANK; d++)
+        ones[d] = 1;
+    node_ints(n, ATTR_STARTS, starts, QNN_MAX_RANK, NULL);
+    node_ints(n, ATTR_STEPS, steps, r, ones);
+    cg_strides(xt, xs);
+    cg_strides(yt, ys);
+    for (int d = 0; d < r; d++) {
+        step[d] = steps[d] * xs[d];
+        base += starts[d] * xs[d];
+    }
+    CgNest nest;
+    cg_nest_begin(cg, &nest, r, yt->dims);
+    LLVMValueRef xi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, step), cg_idx(cg, base), "");
+    copy_elem(cg, yt->dtype, cg_buf(cg, n->result), cg_nest_offset(cg, &nest, ys), cg_buf(cg, n->operands[0]), xi);
+    cg_nest_end(cg, &nest);
+    return true;
+}
+
 static bool lower_concat(Cg *cg, const Node *n)
 {
     const TensorType *yt = &n->result->type;
@@ -159,6 +185,7 @@ bool cg_lower_layout(Cg *cg, const Node *n)
     case OP_RESHAPE: return lower_reshape(cg, n);
     case OP_TRANSPOSE: return lower_transpose(cg, n);
     case OP_PAD: return lower_pad(cg, n);
+    case OP_SLICE: return lower_slice(cg, n);
     case OP_CONCAT: return lower_concat(cg, n);
     default: qnn_unreachable();
     }

@@ -20,14 +20,15 @@
  *   onnx_matmul.c     Gemm, MatMul
  *   onnx_elementwise.c  Add, Sub, Mul, Div, activations, Clip
  *   onnx_norm.c       BatchNormalization, Softmax
- *   onnx_layout.c     Concat, Reshape, Flatten, Squeeze, Unsqueeze,
- *                     Transpose, Pad, Identity, Dropout
+ *   onnx_layout.c     Concat, Split, Reshape, Flatten, Squeeze, Unsqueeze,
+ *                     Transpose, Pad, Slice (run-time), DepthToSpace,
+ *                     SpaceToDepth, Identity, Dropout
  *   onnx_quantized.c  QuantizeLinear, DequantizeLinear, QLinear*, *Integer,
  *                     and the quantization parameters of every tensor
  *   onnx_qdq.c        the QDQ fusion
  *   onnx_control.c    If: a branch chosen at import time, inlined
- * (Shape, Gather, Slice, Cast, ConstantOfShape and Constant, which only
- * exist at import time, are onnx_shape.c's.)  docs/onnx.md, "Adding an
+ * (Shape, Gather, Cast, ConstantOfShape and Constant, which only exist
+ * at import time, and Slice of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
  * op", says where a new op goes.
  *
  * Every ONNX tensor seen during import is an OTensor.  It is either known
@@ -297,6 +298,11 @@ bool onnx_shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t 
 /* Refuses the broadcast=1/axis form of Add, Sub, Mul, Div before opset 7
  * when it differs from numpy broadcasting. */
 bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor *a, const OTensor *b);
+/* Slice's bounds (attributes before opset 10, constant inputs from 10 on)
+ * clamped as ONNX says: per dim of X the first index B, the step ST and the
+ * result's size OD (0 for an empty slice). */
+bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *b, int64_t *st,
+                       int64_t *od);
 /* Defines OUT as import-time tensor C. */
 void onnx_set_const(OTensor *out, CTensor *c);
 
@@ -307,7 +313,7 @@ int onnx_fold(Imp *imp, const Onnx__NodeProto *n);
 /* The evaluators of onnx_ops.def.  eval_by_import serves ops whose importer
  * itself works on import-time tensors (Shape, Gather, Slice, ...). */
 EvalFn eval_arith, eval_concat, eval_flatten, eval_reshape, eval_transpose, eval_squeeze, eval_identity,
-    eval_by_import;
+    eval_slice, eval_by_import;
 
 /* ---------------------------------------------------------------- family cores */
 

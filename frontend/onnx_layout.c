@@ -1,9 +1,10 @@
-/* onnx_layout.c - ops that move data: Concat, Flatten, Reshape, Squeeze,
- * Unsqueeze, Transpose, Pad, and the no-ops Identity and Dropout.
+/* onnx_layout.c - ops that move data: Concat, Split, Flatten, Reshape,
+ * Squeeze, Unsqueeze, Transpose, Pad, Slice (of run-time data),
+ * DepthToSpace, SpaceToDepth, and the no-ops Identity and Dropout.
  *
  * Reshape-like ops depend on ONNX's element order, so they read their input
- * in ONNX layout (onnx_val); Concat, Transpose and Pad work in the layout
- * they are given, remapping axes.  When every input is known at import
+ * in ONNX layout (onnx_val); Concat, Split, Transpose, Pad and Slice work in
+ * the layout they are given, remapping axes.  When every input is known at import
  * time most of them are evaluated instead (onnx_shape.c).
  */
 #include "onnx_internal.h"
@@ -67,6 +68,111 @@ bool import_concat(Imp *imp, const Onnx__NodeProto *n)
     Node *nd = onnx_emit_r(imp, OP_CONCAT, ops, (int)cnt, onnx_name(imp, out->name, NULL), t);
     node_set_int(imp->g, nd, ATTR_AXIS, nhwc ? onnx_nhwc_pos[ax] : ax);
     return onnx_finish(imp, out, nd->result, nhwc);
+}
+
+/* Output I of N is X sliced from B with step ST to the ONNX shape OD (per
+ * logical dim), in X's layout: one IR slice, or X itself when nothing is
+ * cut. */
+static bool slice_to(Imp *imp, const Onnx__NodeProto *n, size_t i, OTensor *x, const int64_t *b, const int64_t *st,
+                     const int64_t *od)
+{
+    OTensor *out = onnx_define_out(imp, n, i, x->type, x->rank, od);
+    if (!out)
+        return false;
+    bool whole = true;
+    for (int d = 0; d < x->rank; d++)
+        whole &= b[d] == 0 && st[d] == 1 && od[d] == x->dims[d];
+    if (whole) {
+        onnx_alias(out, x);
+        return true;
+    }
+    bool nhwc;
+    Value *v = onnx_any_val(imp, x, &nhwc);
+    if (!v)
+        return false;
+    int64_t pb[QNN_MAX_RANK], pst[QNN_MAX_RANK];
+    bool steps = false;
+    TensorType t = v->type;
+    for (int d = 0; d < x->rank; d++) {
+        int j = nhwc ? (int)onnx_perm_to_nhwc[d] : d; /* physical d is logical j */
+        pb[d] = b[j];
+        pst[d] = st[j];
+        t.dims[d] = od[j];
+        steps |= st[j] != 1;
+    }
+    out->quant = x->quant;
+    Node *nd = onnx_emit(imp, OP_SLICE, &v, 1, onnx_name(imp, out->name, NULL), t);
+    node_set_ints(imp->g, nd, ATTR_STARTS, pb, x->rank);
+    if (steps)
+        node_set_ints(imp->g, nd, ATTR_STEPS, pst, x->rank);
+    return onnx_finish(imp, out, nd->result, nhwc);
+}
+
+/* Split (ONNX Split-1..13): the sizes from the 'split' attribute (input 1
+ * from opset 13, and optionally in Split-1), else equal parts, which must
+ * divide the axis (num_outputs and uneven parts are opset 18). */
+bool import_split(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
+    int ax;
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x->rank, &ax))
+        return false;
+    size_t nout = n->n_output;
+    int64_t *sizes = arena_alloc(&imp->arena, (nout ? nout : 1) * sizeof *sizes);
+    int64_t ns = -1;
+    if (imp->opset < 13 && onnx_attr(n, "split")) {
+        const Onnx__AttributeProto *a = onnx_attr(n, "split");
+        ns = (int64_t)a->n_ints;
+        for (size_t i = 0; i < a->n_ints && i < nout; i++)
+            sizes[i] = a->ints[i];
+    } else if (s && (imp->opset >= 13 || imp->opset == 1)) {
+        if (!s->c || onnx_type_is_float(s->c->type)) {
+            onnx_node_error(imp, "the split input must be an integer constant");
+            return false;
+        }
+        ns = s->c->numel;
+        for (int64_t i = 0; i < ns && i < (int64_t)nout; i++)
+            sizes[i] = s->c->i[i];
+    }
+    int64_t dim = x->dims[ax];
+    if (ns < 0) {
+        if (dim % (int64_t)nout) {
+            onnx_node_error(imp, "axis %d of size %lld does not split into %zu equal parts", ax, (long long)dim,
+                            nout);
+            return false;
+        }
+        for (size_t i = 0; i < nout; i++)
+            sizes[i] = dim / (int64_t)nout;
+    } else {
+        if (ns != (int64_t)nout) {
+            onnx_node_error(imp, "split has %lld entries but the node has %zu outputs", (long long)ns, nout);
+            return false;
+        }
+        int64_t sum = 0;
+        for (size_t i = 0; i < nout; i++) {
+            if (sizes[i] < 0 || sizes[i] > dim - sum) {
+                onnx_node_error(imp, "split sizes must be non-negative and add up to axis %d's size %lld", ax,
+                                (long long)dim);
+                return false;
+            }
+            sum += sizes[i];
+        }
+        if (sum != dim) {
+            onnx_node_error(imp, "split sizes add up to %lld, not axis %d's size %lld", (long long)sum, ax,
+                            (long long)dim);
+            return false;
+        }
+    }
+    int64_t b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK], od[QNN_MAX_RANK];
+    for (int d = 0; d < x->rank; d++)
+        st[d] = 1, od[d] = x->dims[d];
+    for (size_t i = 0; i < nout; i++) {
+        od[ax] = sizes[i];
+        if (n->output[i] && *n->output[i] && !slice_to(imp, n, i, x, b, st, od))
+            return false;
+        b[ax] += sizes[i];
+    }
+    return true;
 }
 
 /* Reshape-like ops keep ONNX's element order, so they read the tensor in
@@ -266,6 +372,84 @@ bool import_pad(Imp *imp, const Onnx__NodeProto *n)
     if (value != 0.0f)
         node_set_float(imp->g, nd, ATTR_VALUE, value);
     return onnx_finish(imp, out, nd->result, nhwc);
+}
+
+/* DepthToSpace and SpaceToDepth move blocks of B x B pixels to channels
+ * and back.  In NHWC each is a reshape to rank 6, a transpose and a
+ * reshape, with the channel order of the ONNX spec's NCHW formulation:
+ *   DepthToSpace DCR (the default; the only mode before opset 11): input
+ *     channel (b1*B + b2)*C' + c goes to pixel (h*B + b1, w*B + b2),
+ *     channel c;
+ *   DepthToSpace CRD: input channel c*B*B + b1*B + b2 goes there;
+ *   SpaceToDepth: pixel (h*B + b1, w*B + b2), channel c goes to output
+ *     channel (b1*B + b2)*C + c (DCR's inverse). */
+static bool block_move(Imp *imp, const Onnx__NodeProto *n, bool to_space)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t bs = onnx_attr_int(n, "blocksize", 0);
+    if (x->rank != 4) {
+        onnx_node_error(imp, "the input must be 4-D, got rank %d", x->rank);
+        return false;
+    }
+    if (bs < 1 || bs > INT32_MAX) {
+        onnx_node_error(imp, "blocksize must be positive");
+        return false;
+    }
+    bool crd = false;
+    if (to_space && imp->opset >= 11) {
+        const char *mode = onnx_attr_str(imp, n, "mode", "DCR");
+        crd = strcmp(mode, "CRD") == 0;
+        if (!crd && strcmp(mode, "DCR") != 0) {
+            onnx_node_error(imp, "mode '%s' is neither DCR nor CRD", mode);
+            return false;
+        }
+    }
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3], od[4];
+    if (to_space ? C % (bs * bs) != 0 : H % bs != 0 || W % bs != 0) {
+        onnx_node_error(imp, to_space ? "channels (%lld) are not a multiple of blocksize^2 (%lld)"
+                                      : "height and width (%lld) are not multiples of blocksize (%lld)",
+                        (long long)(to_space ? C : H % bs ? H : W), (long long)(to_space ? bs * bs : bs));
+        return false;
+    }
+    if (to_space) {
+        od[0] = N, od[1] = C / (bs * bs), od[2] = H * bs, od[3] = W * bs;
+    } else {
+        od[0] = N, od[1] = C * bs * bs, od[2] = H / bs, od[3] = W / bs;
+    }
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, 4, od);
+    if (!out)
+        return false;
+    Value *v = onnx_val_nhwc(imp, x);
+    if (!v)
+        return false;
+    int64_t d6[6], perm[6], d4[4] = {N, od[2], od[3], od[1]};
+    if (to_space) {
+        int64_t c1 = od[1];
+        int64_t dcr[6] = {N, H, W, bs, bs, c1}, crd6[6] = {N, H, W, c1, bs, bs};
+        int64_t pdcr[6] = {0, 1, 3, 2, 4, 5}, pcrd[6] = {0, 1, 4, 2, 5, 3};
+        memcpy(d6, crd ? crd6 : dcr, sizeof d6);
+        memcpy(perm, crd ? pcrd : pdcr, sizeof perm);
+    } else {
+        int64_t s6[6] = {N, H / bs, bs, W / bs, bs, C}, p[6] = {0, 1, 3, 2, 4, 5};
+        memcpy(d6, s6, sizeof d6);
+        memcpy(perm, p, sizeof perm);
+    }
+    out->quant = x->quant;
+    v = onnx_emit_reshape(imp, v, 6, d6, onnx_name(imp, out->name, ".blocks"));
+    v = onnx_emit_transpose(imp, v, perm, onnx_name(imp, out->name, ".moved"));
+    return onnx_finish(imp, out, onnx_emit_reshape(imp, v, 4, d4, onnx_name(imp, out->name, NULL)), true);
+}
+
+bool import_depth_to_space(Imp *imp, const Onnx__NodeProto *n) { return block_move(imp, n, true); }
+bool import_space_to_depth(Imp *imp, const Onnx__NodeProto *n) { return block_move(imp, n, false); }
+
+/* Slice of a run-time tensor (one known at import time is eval_slice's):
+ * the bounds must be constants. */
+bool import_slice(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t b[QNN_MAX_RANK], st[QNN_MAX_RANK], od[QNN_MAX_RANK];
+    return onnx_slice_bounds(imp, n, x, b, st, od) && slice_to(imp, n, 0, x, b, st, od);
 }
 
 bool import_identity(Imp *imp, const Onnx__NodeProto *n)

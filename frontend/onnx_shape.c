@@ -531,14 +531,9 @@ static bool slice_param(Imp *imp, const Onnx__NodeProto *n, size_t i, int64_t *v
     return true;
 }
 
-bool import_slice(Imp *imp, const Onnx__NodeProto *n)
+bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *b, int64_t *st,
+                       int64_t *od)
 {
-    OTensor *x = onnx_in(imp, n, 0);
-    if (!x->c) {
-        onnx_node_error(imp, "Slice is supported only on tensors known at import time (shape computations); "
-                        "'%s' is computed at run time", x->name);
-        return false;
-    }
     int64_t starts[QNN_MAX_RANK], ends[QNN_MAX_RANK], axes[QNN_MAX_RANK], steps[QNN_MAX_RANK];
     int ns, ne, na, nst;
     if (imp->opset < 10) {
@@ -554,7 +549,6 @@ bool import_slice(Imp *imp, const Onnx__NodeProto *n)
         onnx_node_error(imp, "starts, ends, axes and steps must have equal lengths");
         return false;
     }
-    int64_t b[QNN_MAX_RANK], st[QNN_MAX_RANK], od[QNN_MAX_RANK];
     for (int d = 0; d < x->rank; d++)
         b[d] = 0, st[d] = 1, od[d] = x->dims[d];
     for (int i = 0; i < ns; i++) {
@@ -566,6 +560,12 @@ bool import_slice(Imp *imp, const Onnx__NodeProto *n)
             onnx_node_error(imp, "slice step is 0");
             return false;
         }
+        /* A step longer than the dim reads one element either way; bounding
+         * it keeps the arithmetic below from overflowing. */
+        if (s > dim + 1)
+            s = dim + 1;
+        if (s < -(dim + 1))
+            s = -(dim + 1);
         /* ONNX Slice: negative indices count from the end, then clamp to
          * [0, dim] for positive steps and [-1, dim-1] for negative. */
         if (lo < 0)
@@ -582,11 +582,22 @@ bool import_slice(Imp *imp, const Onnx__NodeProto *n)
             od[a] = lo > hi ? (lo - hi + (-s) - 1) / (-s) : 0;
         }
         b[a] = lo;
-        st[a] = s;
+        st[a] = od[a] > 1 ? s : 1;
     }
+    return true;
+}
+
+/* Slice of a tensor known at import time; a run-time one is import_slice's
+ * (onnx_layout.c). */
+int eval_slice(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t b[QNN_MAX_RANK], st[QNN_MAX_RANK], od[QNN_MAX_RANK];
+    if (!onnx_slice_bounds(imp, n, x, b, st, od))
+        return -1;
     CTensor *c = new_like(imp, x->c->type, x->rank, od);
     if (!c)
-        return false;
+        return -1;
     int64_t istr[QNN_MAX_RANK], s = 1;
     for (int d = x->rank - 1; d >= 0; d--)
         istr[d] = s, s *= x->dims[d];
@@ -600,9 +611,9 @@ bool import_slice(Imp *imp, const Onnx__NodeProto *n)
     }
     OTensor *out = onnx_out(imp, n, 0);
     if (!out)
-        return false;
+        return -1;
     onnx_set_const(out, c);
-    return true;
+    return 1;
 }
 
 static bool cast_target_ok(int32_t to)

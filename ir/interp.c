@@ -225,6 +225,7 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_RESHAPE: return interp_reshape(n, in, out);
     case OP_TRANSPOSE: return interp_transpose(n, in, out);
     case OP_PAD: return interp_pad(n, in, out);
+    case OP_SLICE: return interp_slice(n, in, out);
     case OP_QUANTIZE: return interp_quantize(n, in, out);
     case OP_DEQUANTIZE: return interp_dequantize(n, in, out);
     case OP_REQUANTIZE: return interp_requantize(n, in, out);

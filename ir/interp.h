@@ -32,7 +32,7 @@ float interp_act_f(OpId op, float x, float alpha);
 InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_relu, interp_clip, interp_unary_float,
     interp_softmax, interp_quantize, interp_dequantize, interp_requantize,
     interp_lut, interp_batchnorm;
-InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad;
+InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice;
 InterpFn interp_reduce, interp_layer_norm;
 
 /* The element offsets of a reduction (reduce_*, from the `axes`

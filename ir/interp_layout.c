@@ -1,4 +1,5 @@
-/* interp_layout.c - reference kernels for concat, reshape, transpose, pad.
+/* interp_layout.c - reference kernels for concat, reshape, transpose, pad,
+ * slice.
  *
  * These move elements without arithmetic, except where quantization forces
  * it: concat requantizes inputs whose quantization differs from the
@@ -191,6 +192,49 @@ int interp_pad(const Node *n, const void *const in[], void *out)
         for (int d = r - 1; d >= 0; d--) {
             if (++idx[d] < yt->dims[d])
                 break;
+            idx[d] = 0;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ slice */
+
+int interp_slice(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int r = xt->rank;
+    int64_t starts[QNN_MAX_RANK], steps[QNN_MAX_RANK], ones[QNN_MAX_RANK];
+    for (int d = 0; d < QNN_MAX_RANK; d++)
+        ones[d] = 1;
+    if (!node_attr(n, ATTR_STARTS) || node_ints(n, ATTR_STARTS, starts, QNN_MAX_RANK, NULL) != r ||
+        node_ints(n, ATTR_STEPS, steps, r, ones) != r || yt->rank != r || xt->dtype != yt->dtype)
+        return interp_fail(n, "slice needs starts and steps of the input's rank");
+    int64_t xstride[QNN_MAX_RANK], s = 1, off = 0;
+    for (int d = r - 1; d >= 0; d--) {
+        xstride[d] = s;
+        s *= xt->dims[d];
+    }
+    int64_t step[QNN_MAX_RANK]; /* input offset per result index along d */
+    for (int d = 0; d < r; d++) {
+        int64_t last = starts[d] + (yt->dims[d] - 1) * steps[d];
+        if (starts[d] < 0 || starts[d] >= xt->dims[d] || last < 0 || last >= xt->dims[d])
+            return interp_fail(n, "slice reads outside the input along dim %d", d);
+        step[d] = steps[d] * xstride[d];
+        off += starts[d] * xstride[d];
+    }
+    size_t es = esize(xt->dtype);
+    const unsigned char *x = in[0];
+    unsigned char *y = out;
+    int64_t cnt = type_numel(yt), idx[QNN_MAX_RANK] = {0};
+    for (int64_t i = 0; i < cnt; i++) {
+        memcpy(y + (size_t)i * es, x + (size_t)off * es, es);
+        for (int d = r - 1; d >= 0; d--) {
+            idx[d]++;
+            off += step[d];
+            if (idx[d] < yt->dims[d])
+                break;
+            off -= step[d] * idx[d];
             idx[d] = 0;
         }
     }

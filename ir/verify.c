@@ -336,6 +336,8 @@ static bool check_attrs(Verifier *v, const Node *n)
             ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, 0);
             break;
         case ATTR_PERM: ok &= check_int_list(v, n, a, -1, INT64_MIN); break;
+        case ATTR_STARTS: ok &= check_int_list(v, n, a, -1, 0); break;      /* rank-dependent rules: check_slice */
+        case ATTR_STEPS: ok &= check_int_list(v, n, a, -1, INT64_MIN); break;
         case ATTR_AXES: ok &= check_int_list(v, n, a, -1, 0); break; /* rank-dependent rules: check_reduce */
         case ATTR_KEEPDIMS:
             if (a->u.i != 0 && a->u.i != 1) {
@@ -1108,6 +1110,48 @@ static void check_pad(const OpCtx *c)
     }
 }
 
+/* slice: y[i...] = x[starts[d] + i_d*steps[d] ...].  Every index the
+ * result reads, the first and the last along each dim, lies inside x, so
+ * the result's extent is bounded by the input's (a negative step walks
+ * backwards from starts[d]). */
+static void check_slice(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    check_layout_types(c, x);
+    const Attr *s = node_attr(c->n, ATTR_STARTS), *st = node_attr(c->n, ATTR_STEPS);
+    if (!s) {
+        OPERR(c, "slice: attribute 'starts' is required");
+        return;
+    }
+    if (s->count != x->rank || (st && st->count != x->rank)) {
+        OPERR(c, "slice: starts and steps must have one entry per input dim (%d)", x->rank);
+        return;
+    }
+    if (y->rank != x->rank) {
+        OPERR(c, "slice: result rank %d differs from input rank %d", y->rank, x->rank);
+        return;
+    }
+    for (int d = 0; d < x->rank; d++) {
+        int64_t b = s->u.ints[d], k = st ? st->u.ints[d] : 1;
+        if (k == 0) {
+            OPERR(c, "slice: steps[%d] is 0", d);
+            return;
+        }
+        if (b >= x->dims[d]) {
+            OPERR(c, "slice: starts[%d] is %lld, outside dim %d of size %lld", d, (long long)b, d,
+                  (long long)x->dims[d]);
+            return;
+        }
+        /* The last index read, b + (y.dims[d] - 1) * k, in [0, x.dims[d]). */
+        int64_t room = k > 0 ? (x->dims[d] - 1 - b) / k : b / -k;
+        if (y->dims[d] - 1 > room) {
+            OPERR(c, "slice: result dim %d of size %lld reads past the input (at most %lld from starts %lld with "
+                     "step %lld)", d, (long long)y->dims[d], (long long)room + 1, (long long)b, (long long)k);
+            return;
+        }
+    }
+}
+
 /* ONNX QuantizeLinear: f32 in, integer out with per-tensor or per-axis
  * scale and zero point. */
 static void check_quantize(const OpCtx *c)
@@ -1191,6 +1235,7 @@ static void check_op(const OpCtx *c)
     case OP_RESHAPE: check_reshape(c); break;
     case OP_TRANSPOSE: check_transpose(c); break;
     case OP_PAD: check_pad(c); break;
+    case OP_SLICE: check_slice(c); break;
     case OP_QUANTIZE: check_quantize(c); break;
     case OP_DEQUANTIZE: check_dequantize(c); break;
     case OP_REQUANTIZE: check_requantize(c); break;

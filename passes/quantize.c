@@ -445,7 +445,7 @@ static void compute_ranges(Ctx *c)
         const VInfo *x = &c->vi[n->operands[0]->id];
         switch (n->op) {
         case OP_RELU: case OP_CLIP: case OP_MAX_POOL: case OP_RESHAPE: case OP_TRANSPOSE:
-        case OP_PAD: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL: case OP_REDUCE_MEAN: case OP_REDUCE_MAX:
+        case OP_PAD: case OP_SLICE: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL: case OP_REDUCE_MEAN: case OP_REDUCE_MAX:
         case OP_REDUCE_MIN:
             if (!x->has_eff)
                 break;

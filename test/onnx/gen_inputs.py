@@ -575,3 +575,37 @@ save(model([helper.make_node("If", ["c"], ["y"], name="if_same",
                              then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
                              else_branch=branch([helper.make_node("Identity", ["x"], ["a"], name="ia")], ["a"]))],
            [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_rt_same_name.onnx")
+# Split and Slice of run-time data on an NHWC tensor (a Conv's output):
+# Split along C into [1, 3]; the 3-channel part sliced with W reversed
+# (step -1) and every other row, the 1-channel part every other row from
+# row 1; Concat puts them back in the other order.  Axes are remapped to
+# the NHWC layout; the reference is NumPy's own slicing.
+xs_ = rng.standard_normal((1, 2, 6, 6)).astype(np.float32)
+ws_ = (rng.standard_normal((4, 2, 3, 3)) * 0.3).astype(np.float32)
+bs_ = rng.standard_normal(4).astype(np.float32)
+cs_ = conv2d_nchw(xs_.astype(np.float64), ws_, bs_, pad=1)
+ys_ = np.concatenate([cs_[:, 1:4, 0:6:2, ::-1], cs_[:, 0:1, 1:6:2, :]], axis=1)
+sl_inits = [numpy_helper.from_array(a, n) for a, n in
+            ((ws_, "w"), (bs_, "b"), (np.array([1, 3], np.int64), "parts"),
+             (np.array([5, 0], np.int64), "b_starts"), (np.array([-7, 6], np.int64), "b_ends"),
+             (np.array([3, 2], np.int64), "b_axes"), (np.array([-1, 2], np.int64), "b_steps"),
+             (np.array([1], np.int64), "a_starts"), (np.array([6], np.int64), "a_ends"),
+             (np.array([-2], np.int64), "a_axes"), (np.array([2], np.int64), "a_steps"))]
+sl_nodes = [
+    helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+    helper.make_node("Split", ["c", "parts"], ["a", "bb"], axis=1, name="split"),
+    helper.make_node("Slice", ["bb", "b_starts", "b_ends", "b_axes", "b_steps"], ["bs"], name="slice_b"),
+    helper.make_node("Slice", ["a", "a_starts", "a_ends", "a_axes", "a_steps"], ["as"], name="slice_a"),
+    helper.make_node("Concat", ["bs", "as"], ["y"], axis=1, name="cat"),
+]
+save(model(sl_nodes, [vi("x", [1, 2, 6, 6])], [vi("y", [1, 4, 3, 6])], sl_inits), "split_slice.onnx")
+npy("split_slice.x.npy", xs_)
+npy("split_slice.y.npy", ys_.astype(np.float32))
+
+# Split errors: parts that do not add up to the axis, and equal parts that
+# do not divide it (uneven parts need opset 18's num_outputs).
+save(model([helper.make_node("Split", ["x", "parts"], ["a", "b"], axis=1, name="split_sum")],
+           [vi("x", [2, 5])], [vi("a", [2, 2]), vi("b", [2, 3])],
+           [numpy_helper.from_array(np.array([2, 2], np.int64), "parts")]), "split_sum.onnx")
+save(model([helper.make_node("Split", ["x"], ["a", "b"], axis=-1, name="split_even")],
+           [vi("x", [2, 5])], [vi("a", [2, 2]), vi("b", [2, 3])]), "split_even.onnx")

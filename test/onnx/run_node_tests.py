@@ -40,16 +40,16 @@ import freeze_inputs  # noqa: E402
 SUPPORTED = set("""
 Conv BatchNormalization Gemm MatMul Add Sub Mul Div Relu Clip LeakyRelu Sigmoid Tanh
 HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatten Reshape
-Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Cast
+Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Split Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
-MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization
+MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization DepthToSpace SpaceToDepth
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
 # points, shapes, pads, axes, bounds): frozen into initializers.
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
-Reshape Pad Squeeze Unsqueeze Clip Dropout Slice ConstantOfShape ReduceMean ReduceSum ReduceMax
+Reshape Pad Squeeze Unsqueeze Clip Dropout Slice Split ConstantOfShape ReduceMean ReduceSum ReduceMax
 ReduceMin
 """.split())
 
