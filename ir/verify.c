@@ -355,16 +355,34 @@ static bool check_attrs(Verifier *v, const Node *n)
                 ok = false;
             }
             break;
-        case ATTR_ROUNDING: {
+        case ATTR_ROUNDING:
+        case ATTR_INTERP:
+        case ATTR_COORD:
+        case ATTR_NEAREST: {
             int64_t nvals = 0;
             while (attr_info[a->id].enum_names && attr_info[a->id].enum_names[nvals])
                 nvals++;
             if (a->u.i < 0 || a->u.i >= nvals) {
-                verr(v, n->loc, "%s: rounding mode %lld is out of range", oi->name, (long long)a->u.i);
+                verr(v, n->loc, "%s: %s value %lld is out of range", oi->name, name, (long long)a->u.i);
                 ok = false;
             }
             break;
         }
+        case ATTR_SCALES:
+            if (a->count != 2 || !a->u.floats) {
+                verr(v, n->loc, "%s: 'scales' must have 2 entries, got %d", oi->name, a->count);
+                ok = false;
+                break;
+            }
+            for (int k = 0; k < 2; k++) {
+                if (!isfinite(a->u.floats[k]) || a->u.floats[k] <= 0) {
+                    verr(v, n->loc, "%s: scales[%d] is %g; scales must be positive and finite", oi->name, k,
+                         (double)a->u.floats[k]);
+                    ok = false;
+                    break;
+                }
+            }
+            break;
         case ATTR_ALPHA:
         case ATTR_VALUE:
             if (!isfinite(a->u.f)) {
@@ -887,6 +905,32 @@ static void check_pool(const OpCtx *c)
     expect_shape(c, want, 4);
 }
 
+/* resize: NHWC, only H and W change.  With `scales`, each output size is
+ * floor(input size * scale) (ONNX Resize, computed in double). */
+static void check_resize(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    check_act_types(c, x);
+    if (x->rank != 4 || y->rank != 4) {
+        OPERR(c, "resize: input and result must have rank 4 [N,H,W,C], got ranks %d and %d", x->rank, y->rank);
+        return;
+    }
+    if (y->dims[0] != x->dims[0] || y->dims[3] != x->dims[3]) {
+        OPERR(c, "resize: only H and W may change, but the result shape is %s for an input %s", shape_text(y).s,
+              shape_text(x).s);
+        return;
+    }
+    const Attr *sc = node_attr(c->n, ATTR_SCALES);
+    for (int k = 0; sc && k < 2; k++) {
+        double want = floor((double)x->dims[1 + k] * (double)sc->u.floats[k]);
+        if (want != (double)y->dims[1 + k]) {
+            OPERR(c, "resize: result %s %lld is not floor(%lld * %g) = %.0f", k ? "width" : "height",
+                  (long long)y->dims[1 + k], (long long)x->dims[1 + k], (double)sc->u.floats[k], want);
+            return;
+        }
+    }
+}
+
 static void check_softmax(const OpCtx *c)
 {
     const TensorType *x = operand(c, 0), *y = c->y;
@@ -1181,6 +1225,7 @@ static void check_op(const OpCtx *c)
     case OP_MAX_POOL:
     case OP_AVG_POOL:
     case OP_GLOBAL_AVG_POOL: check_pool(c); break;
+    case OP_RESIZE: check_resize(c); break;
     case OP_SOFTMAX: check_softmax(c); break;
     case OP_REDUCE_MEAN:
     case OP_REDUCE_SUM:
