@@ -21,7 +21,7 @@
  *   onnx_elementwise.c  Add, Sub, Mul, Div, activations, Clip
  *   onnx_norm.c       BatchNormalization, Softmax
  *   onnx_layout.c     Concat, Reshape, Flatten, Squeeze, Unsqueeze,
- *                     Transpose, Pad, Identity, Dropout
+ *                     Transpose, Pad, Resize, Upsample, Identity, Dropout
  *   onnx_quantized.c  QuantizeLinear, DequantizeLinear, QLinear*, *Integer,
  *                     and the quantization parameters of every tensor
  *   onnx_qdq.c        the QDQ fusion

@@ -202,13 +202,14 @@ int interp_pad(const Node *n, const void *const in[], void *out)
 /* The input coordinate of output coordinate O (ONNX Resize,
  * coordinate_transformation_mode), in double as ONNX's reference
  * implementation computes it.  S is the scale: the `scales` attribute or
- * out / in. */
-static double resize_coord(int mode, int64_t o, int64_t in, int64_t out, double s)
+ * out / in; LR the "length_resized": in * scale with `scales` (not
+ * rounded down: ONNX's reference and test data), else the output size. */
+static double resize_coord(int mode, int64_t o, int64_t in, double lr, double s)
 {
     switch (mode) {
     case COORD_ASYMMETRIC: return (double)o / s;
-    case COORD_PYTORCH_HALF_PIXEL: return out > 1 ? ((double)o + 0.5) / s - 0.5 : 0.0;
-    case COORD_ALIGN_CORNERS: return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+    case COORD_PYTORCH_HALF_PIXEL: return lr > 1 ? ((double)o + 0.5) / s - 0.5 : 0.0;
+    case COORD_ALIGN_CORNERS: return lr > 1 ? (double)o * (double)(in - 1) / (lr - 1) : 0.0;
     case COORD_TF_HALF_PIXEL_FOR_NN: return ((double)o + 0.5) / s;
     default: return ((double)o + 0.5) / s - 0.5; /* half_pixel */
     }
@@ -224,11 +225,12 @@ void resize_taps(const Node *n, int axis, ResizeTap *taps)
     int64_t in = n->operands[0]->type.dims[axis], out = n->result->type.dims[axis];
     const Attr *sc = node_attr(n, ATTR_SCALES);
     double s = sc ? (double)sc->u.floats[axis - 1] : (double)out / (double)in;
+    double lr = sc ? (double)in * s : (double)out;
     int interp = (int)node_int(n, ATTR_INTERP, RESIZE_NEAREST);
     int coord = (int)node_int(n, ATTR_COORD, COORD_HALF_PIXEL);
     int nearest = (int)node_int(n, ATTR_NEAREST, NEAREST_ROUND_PREFER_FLOOR);
     for (int64_t o = 0; o < out; o++) {
-        double x = resize_coord(coord, o, in, out, s), f = floor(x);
+        double x = resize_coord(coord, o, in, lr, s), f = floor(x);
         ResizeTap *t = &taps[o];
         if (interp == RESIZE_NEAREST) {
             /* ONNX nearest_mode; a half-way x rounds down (prefer_floor)

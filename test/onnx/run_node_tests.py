@@ -42,7 +42,7 @@ Conv BatchNormalization Gemm MatMul Add Sub Mul Div Relu Clip LeakyRelu Sigmoid 
 HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatten Reshape
 Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
-MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization
+MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization Resize Upsample
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
@@ -50,7 +50,7 @@ MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
 Reshape Pad Squeeze Unsqueeze Clip Dropout Slice ConstantOfShape ReduceMean ReduceSum ReduceMax
-ReduceMin
+ReduceMin Resize Upsample
 """.split())
 
 RTOL, ATOL = 1e-5, 1e-6
