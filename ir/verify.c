@@ -332,8 +332,9 @@ static bool check_attrs(Verifier *v, const Node *n)
         case ATTR_TILE: ok &= check_int_list(v, n, a, 3, 1); break; /* [m, n, k], passes/tile.c */
         case ATTR_PADS:
             /* conv/pool pads are [top, left, bottom, right]; the pad op's
-             * length depends on the rank and is checked with the shapes. */
-            ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, 0);
+             * length depends on the rank and is checked with the shapes,
+             * and its entries may be negative (they crop). */
+            ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, n->op == OP_PAD ? INT64_MIN : 0);
             break;
         case ATTR_PERM: ok &= check_int_list(v, n, a, -1, INT64_MIN); break;
         case ATTR_AXES: ok &= check_int_list(v, n, a, -1, 0); break; /* rank-dependent rules: check_reduce */
@@ -1134,8 +1135,13 @@ static void check_pad(const OpCtx *c)
     }
     int64_t want[QNN_MAX_RANK];
     for (int i = 0; i < x->rank; i++) {
-        if (!add_ok(x->dims[i], p->u.ints[i], &want[i]) || !add_ok(want[i], p->u.ints[x->rank + i], &want[i])) {
+        if (__builtin_add_overflow(x->dims[i], p->u.ints[i], &want[i]) ||
+            __builtin_add_overflow(want[i], p->u.ints[x->rank + i], &want[i])) {
             OPERR(c, "pad: padded dimension %d overflows", i);
+            return;
+        }
+        if (want[i] < 1) {
+            OPERR(c, "pad: dimension %d of size %lld cropped to %lld", i, (long long)x->dims[i], (long long)want[i]);
             return;
         }
     }

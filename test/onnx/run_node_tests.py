@@ -43,6 +43,7 @@ HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatt
 Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
 MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization Resize Upsample
+ConvTranspose
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
@@ -50,7 +51,7 @@ MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization Resize
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
 Reshape Pad Squeeze Unsqueeze Clip Dropout Slice ConstantOfShape ReduceMean ReduceSum ReduceMax
-ReduceMin Resize Upsample
+ReduceMin Resize Upsample ConvTranspose
 """.split())
 
 RTOL, ATOL = 1e-5, 1e-6
