@@ -364,7 +364,8 @@ static bool check_attrs(Verifier *v, const Node *n)
             while (attr_info[a->id].enum_names && attr_info[a->id].enum_names[nvals])
                 nvals++;
             if (a->u.i < 0 || a->u.i >= nvals) {
-                verr(v, n->loc, "%s: %s value %lld is out of range", oi->name, name, (long long)a->u.i);
+                verr(v, n->loc, "%s: %s %lld is out of range", oi->name, a->id == ATTR_ROUNDING ? "rounding mode" : name,
+                     (long long)a->u.i);
                 ok = false;
             }
             break;
