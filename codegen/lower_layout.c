@@ -1,4 +1,4 @@
-/* lower_layout.c - concat, reshape, transpose, pad and slice, following
+/* lower_layout.c - concat, reshape, transpose, pad, slice and resize, following
  * ir/interp_layout.c.  Elements are moved as integers of their size, so
  * float bit patterns (NaN payloads included) survive unchanged. */
 #include "codegen.h"
@@ -179,6 +179,105 @@ static bool lower_concat(Cg *cg, const Node *n)
     return true;
 }
 
+/* resize: the taps of every output row and column come from the
+ * interpreter's resize_taps at compile time, as tables of input offsets
+ * and weights; the loop only gathers and blends.  Plain loops: performance
+ * is for later. */
+static LLVMValueRef tab_idx(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
+{
+    return LLVMBuildSExt(B, cg_load_int(cg, DT_I32, tab, i), cg->t_idx, "");
+}
+
+static bool lower_resize(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
+    DType dt = xt->dtype;
+    if (H * W * C > INT32_MAX)
+        return cg_fail(cg, n, "resize input is too large");
+    bool linear = node_int(n, ATTR_INTERP, RESIZE_NEAREST) == RESIZE_LINEAR;
+    ResizeTap *ty = xmalloc((size_t)OH * sizeof *ty), *tx = xmalloc((size_t)OW * sizeof *tx);
+    resize_taps(n, 1, ty);
+    resize_taps(n, 2, tx);
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *ix = xmalloc((size_t)(2 * OW) * sizeof *ix);
+    int32_t *wqy = xmalloc((size_t)OH * sizeof *wqy), *wqx = xmalloc((size_t)OW * sizeof *wqx);
+    float *wfy = xmalloc((size_t)(2 * OH) * sizeof *wfy), *wfx = xmalloc((size_t)(2 * OW) * sizeof *wfx);
+    for (int64_t o = 0; o < OH; o++) {
+        iy[2 * o] = (int32_t)(ty[o].i0 * W * C), iy[2 * o + 1] = (int32_t)(ty[o].i1 * W * C);
+        wfy[2 * o] = ty[o].w0, wfy[2 * o + 1] = ty[o].w1, wqy[o] = ty[o].wq;
+    }
+    for (int64_t o = 0; o < OW; o++) {
+        ix[2 * o] = (int32_t)(tx[o].i0 * C), ix[2 * o + 1] = (int32_t)(tx[o].i1 * C);
+        wfx[2 * o] = tx[o].w0, wfx[2 * o + 1] = tx[o].w1, wqx[o] = tx[o].wq;
+    }
+    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), tix = cg_table_i32(cg, ix, 2 * OW, "resize.x");
+    LLVMValueRef twy = NULL, twx = NULL;
+    if (linear && dt == DT_F32) {
+        twy = cg_rodata(cg, wfy, (size_t)(2 * OH) * 4, 4, "resize.wy");
+        twx = cg_rodata(cg, wfx, (size_t)(2 * OW) * 4, 4, "resize.wx");
+    } else if (linear) {
+        twy = cg_table_i32(cg, wqy, OH, "resize.wy");
+        twx = cg_table_i32(cg, wqx, OW, "resize.wx");
+    }
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    CgLoop lb, lyy, lxx, lc;
+    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
+    LLVMValueRef base = LLVMBuildMul(B, b, cg_idx(cg, H * W * C), "");
+    LLVMValueRef oy = cg_for_begin(cg, &lyy, OH, "oy");
+    LLVMValueRef oy2 = LLVMBuildMul(B, oy, cg_idx(cg, 2), "");
+    LLVMValueRef oy21 = LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "");
+    LLVMValueRef r0 = LLVMBuildAdd(B, base, tab_idx(cg, tiy, oy2), "");
+    LLVMValueRef r1 = LLVMBuildAdd(B, base, tab_idx(cg, tiy, oy21), "");
+    LLVMValueRef ox = cg_for_begin(cg, &lxx, OW, "ox");
+    LLVMValueRef ox2 = LLVMBuildMul(B, ox, cg_idx(cg, 2), "");
+    LLVMValueRef ox21 = LLVMBuildAdd(B, ox2, cg_idx(cg, 1), "");
+    LLVMValueRef c0 = tab_idx(cg, tix, ox2), c1 = tab_idx(cg, tix, ox21);
+    LLVMValueRef c = cg_for_begin(cg, &lc, C, "c");
+    LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                          LLVMBuildMul(B, b, cg_idx(cg, OH), ""), oy, ""), cg_idx(cg, OW), ""), ox, ""),
+                          cg_idx(cg, C), ""), c, "");
+    LLVMValueRef i00 = LLVMBuildAdd(B, LLVMBuildAdd(B, r0, c0, ""), c, "");
+    if (!linear) {
+        copy_elem(cg, dt, y, yi, x, i00);
+    } else {
+        LLVMValueRef i01 = LLVMBuildAdd(B, LLVMBuildAdd(B, r0, c1, ""), c, "");
+        LLVMValueRef i10 = LLVMBuildAdd(B, LLVMBuildAdd(B, r1, c0, ""), c, "");
+        LLVMValueRef i11 = LLVMBuildAdd(B, LLVMBuildAdd(B, r1, c1, ""), c, "");
+        if (dt == DT_F32) {
+            /* top = x00*wx0 + x01*wx1, bot likewise, y = top*wy0 + bot*wy1,
+             * in float32 and in that order (no contraction: no fast-math). */
+            LLVMValueRef wx0 = cg_load_f32(cg, twx, ox2), wx1 = cg_load_f32(cg, twx, ox21);
+            LLVMValueRef wy0 = cg_load_f32(cg, twy, oy2), wy1 = cg_load_f32(cg, twy, oy21);
+            LLVMValueRef top = LLVMBuildFAdd(B, LLVMBuildFMul(B, cg_load_f32(cg, x, i00), wx0, ""),
+                                             LLVMBuildFMul(B, cg_load_f32(cg, x, i01), wx1, ""), "");
+            LLVMValueRef bot = LLVMBuildFAdd(B, LLVMBuildFMul(B, cg_load_f32(cg, x, i10), wx0, ""),
+                                             LLVMBuildFMul(B, cg_load_f32(cg, x, i11), wx1, ""), "");
+            cg_store_f32(cg, y, yi, LLVMBuildFAdd(B, LLVMBuildFMul(B, top, wy0, ""),
+                                                  LLVMBuildFMul(B, bot, wy1, ""), ""));
+        } else {
+            /* Q10 weights; the sum is exact in int64 and rounded half up. */
+            LLVMValueRef one = cg_i64(cg, RESIZE_ONE);
+            LLVMValueRef wx1 = LLVMBuildSExt(B, cg_load_int(cg, DT_I32, twx, ox), cg->t_i64, "");
+            LLVMValueRef wy1 = LLVMBuildSExt(B, cg_load_int(cg, DT_I32, twy, oy), cg->t_i64, "");
+            LLVMValueRef wx0 = LLVMBuildSub(B, one, wx1, ""), wy0 = LLVMBuildSub(B, one, wy1, "");
+#define LD64(i) LLVMBuildSExt(B, cg_load_int(cg, dt, x, i), cg->t_i64, "")
+            LLVMValueRef top = LLVMBuildAdd(B, LLVMBuildMul(B, LD64(i00), wx0, ""), LLVMBuildMul(B, LD64(i01), wx1, ""), "");
+            LLVMValueRef bot = LLVMBuildAdd(B, LLVMBuildMul(B, LD64(i10), wx0, ""), LLVMBuildMul(B, LD64(i11), wx1, ""), "");
+#undef LD64
+            LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, top, wy0, ""), LLVMBuildMul(B, bot, wy1, ""), "");
+            v = LLVMBuildAdd(B, v, cg_i64(cg, INT64_C(1) << (2 * RESIZE_FRAC_BITS - 1)), "");
+            v = LLVMBuildAShr(B, v, cg_i64(cg, 2 * RESIZE_FRAC_BITS), "");
+            cg_store_int(cg, dt, y, yi, LLVMBuildTrunc(B, v, cg->t_i32, ""));
+        }
+    }
+    cg_for_end(cg, &lc);
+    cg_for_end(cg, &lxx);
+    cg_for_end(cg, &lyy);
+    cg_for_end(cg, &lb);
+    free(ty), free(tx), free(iy), free(ix), free(wqy), free(wqx), free(wfy), free(wfx);
+    return true;
+}
+
 bool cg_lower_layout(Cg *cg, const Node *n)
 {
     switch (n->op) {
@@ -187,6 +286,7 @@ bool cg_lower_layout(Cg *cg, const Node *n)
     case OP_PAD: return lower_pad(cg, n);
     case OP_SLICE: return lower_slice(cg, n);
     case OP_CONCAT: return lower_concat(cg, n);
+    case OP_RESIZE: return lower_resize(cg, n);
     default: qnn_unreachable();
     }
 }

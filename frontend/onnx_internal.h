@@ -22,7 +22,7 @@
  *   onnx_norm.c       BatchNormalization, Softmax
  *   onnx_layout.c     Concat, Split, Reshape, Flatten, Squeeze, Unsqueeze,
  *                     Transpose, Pad, Slice (run-time), DepthToSpace,
- *                     SpaceToDepth, Identity, Dropout
+ *                     SpaceToDepth, Resize, Upsample, Identity, Dropout
  *   onnx_quantized.c  QuantizeLinear, DequantizeLinear, QLinear*, *Integer,
  *                     and the quantization parameters of every tensor
  *   onnx_qdq.c        the QDQ fusion

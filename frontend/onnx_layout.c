@@ -1,6 +1,7 @@
 /* onnx_layout.c - ops that move data: Concat, Split, Flatten, Reshape,
  * Squeeze, Unsqueeze, Transpose, Pad, Slice (of run-time data),
- * DepthToSpace, SpaceToDepth, and the no-ops Identity and Dropout.
+ * DepthToSpace, SpaceToDepth, Resize/Upsample, and the no-ops Identity
+ * and Dropout.
  *
  * Reshape-like ops depend on ONNX's element order, so they read their input
  * in ONNX layout (onnx_val); Concat, Split, Transpose, Pad and Slice work in
@@ -9,6 +10,7 @@
  */
 #include "onnx_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 bool import_concat(Imp *imp, const Onnx__NodeProto *n)
@@ -450,6 +452,257 @@ bool import_slice(Imp *imp, const Onnx__NodeProto *n)
     OTensor *x = onnx_in(imp, n, 0);
     int64_t b[QNN_MAX_RANK], st[QNN_MAX_RANK], od[QNN_MAX_RANK];
     return onnx_slice_bounds(imp, n, x, b, st, od) && slice_to(imp, n, 0, x, b, st, od);
+}
+
+/* ------------------------------------------------------------ Resize, Upsample */
+
+/* The index of NAME in NAMES (NULL-terminated), or -1. */
+static int name_index(const char *const *names, const char *name)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* A float list input (Resize's scales, Upsample-9's scales): COUNT values
+ * into OUT.  *COUNT = 0 when absent or empty. */
+static bool resize_floats(Imp *imp, OTensor *t, const char *what, double *out, int *count)
+{
+    *count = 0;
+    if (!t)
+        return true;
+    if (!t->c || t->c->rank != 1) {
+        onnx_node_error(imp, "the %s input must be a 1-D constant", what);
+        return false;
+    }
+    if (t->c->numel > QNN_MAX_RANK) {
+        onnx_node_error(imp, "the %s input has %lld entries", what, (long long)t->c->numel);
+        return false;
+    }
+    for (int64_t i = 0; i < t->c->numel; i++)
+        out[i] = onnx_type_is_float(t->c->type) ? ctensor_f(t->c, i) : (double)ctensor_i(t->c, i);
+    *count = (int)t->c->numel;
+    return true;
+}
+
+/* The shared part of Resize and Upsample: X (rank 4, NCHW) scaled by
+ * SCALES[4] (float32 values, NULL when the size comes from SIZES[4]) to
+ * one IR resize in NHWC.  docs/ir-semantics.md, "resize". */
+static bool emit_resize(Imp *imp, const Onnx__NodeProto *n, OTensor *x, const double *scales, const int64_t *sizes,
+                        int interp, int coord, int nearest)
+{
+    int64_t od[4];
+    float sc[2] = {1, 1};
+    for (int i = 0; i < 4; i++) {
+        if (scales) {
+            /* ONNX Resize: output_dimension = floor(input_dimension * scale). */
+            float s = (float)scales[i];
+            if (!(s > 0) || !isfinite(s)) {
+                onnx_node_error(imp, "scales[%d] is %g; scales must be positive and finite", i, scales[i]);
+                return false;
+            }
+            double d = floor((double)x->dims[i] * (double)s);
+            if (d < 1 || d > (double)INT32_MAX) {
+                onnx_node_error(imp, "scales[%d] = %g gives an output dimension of %.0f", i, (double)s, d);
+                return false;
+            }
+            od[i] = (int64_t)d;
+            if (i >= 2)
+                sc[i - 2] = s;
+            else if (s != 1.0f) {
+                onnx_node_error(imp, "only the spatial dims can be resized, but scales[%d] is %g", i, (double)s);
+                return false;
+            }
+        } else {
+            od[i] = sizes[i];
+            if (od[i] < 1 || od[i] > INT32_MAX) {
+                onnx_node_error(imp, "sizes[%d] is %lld", i, (long long)od[i]);
+                return false;
+            }
+            if (i < 2 && od[i] != x->dims[i]) {
+                onnx_node_error(imp, "only the spatial dims can be resized, but sizes[%d] is %lld, not %lld", i,
+                                (long long)od[i], (long long)x->dims[i]);
+                return false;
+            }
+        }
+    }
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, 4, od);
+    Value *v = out ? onnx_val_nhwc(imp, x) : NULL;
+    if (!v)
+        return false;
+    if (!imp->fq)
+        out->quant = x->quant;
+    int64_t phys[4] = {od[0], od[2], od[3], od[1]};
+    Node *nd = onnx_emit_r(imp, OP_RESIZE, &v, 1, onnx_name(imp, out->name, NULL),
+                           onnx_tt(v->type.dtype, 4, phys, v->type.quant));
+    if (interp != RESIZE_NEAREST)
+        node_set_enum(imp->g, nd, ATTR_INTERP, interp);
+    if (coord != COORD_HALF_PIXEL)
+        node_set_enum(imp->g, nd, ATTR_COORD, coord);
+    if (nearest != NEAREST_ROUND_PREFER_FLOOR && interp == RESIZE_NEAREST)
+        node_set_enum(imp->g, nd, ATTR_NEAREST, nearest);
+    if (scales)
+        node_set_floats(imp->g, nd, ATTR_SCALES, sc, 2);
+    return onnx_finish(imp, out, nd->result, true);
+}
+
+/* Before opset 11 (Resize-10, Upsample) the transform is asymmetric and
+ * nearest rounds as onnxruntime does there: down (truncation) when
+ * upsampling, up when downsampling.  One IR node has one rounding, so an
+ * axis that shrinks and another that grows are refused. */
+static bool legacy_nearest(Imp *imp, const double *scales, int *nearest)
+{
+    bool down = false, up = false;
+    for (int i = 2; i < 4; i++)
+        down |= (float)scales[i] < 1.0f, up |= (float)scales[i] > 1.0f;
+    if (down && up) {
+        onnx_node_error(imp, "nearest resizing that shrinks one axis and grows the other is not supported "
+                             "before opset 11");
+        return false;
+    }
+    *nearest = down ? NEAREST_CEIL : NEAREST_FLOOR;
+    return true;
+}
+
+static bool resize_mode(Imp *imp, const Onnx__NodeProto *n, int *interp)
+{
+    static const char *const modes[] = {"nearest", "linear", NULL};
+    const char *mode = onnx_attr_str(imp, n, "mode", "nearest");
+    if ((*interp = name_index(modes, mode)) < 0) {
+        onnx_node_error(imp, "mode '%s' is not supported (only 'nearest' and 'linear')", mode);
+        return false;
+    }
+    return true;
+}
+
+static bool resize_input_ok(Imp *imp, const OTensor *x)
+{
+    if (!onnx_need_float_or_q(imp, x))
+        return false;
+    if (x->rank != 4) {
+        onnx_node_error(imp, "only 4-D (NCHW) inputs are supported, got rank %d", x->rank);
+        return false;
+    }
+    return true;
+}
+
+/* ONNX Resize, opsets 10 to 19 (the model loader stops at 17): inputs X,
+ * roi, scales, sizes from opset 11 (X, scales at 10). */
+bool import_resize(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int interp;
+    if (!resize_input_ok(imp, x) || !resize_mode(imp, n, &interp))
+        return false;
+    double scales[QNN_MAX_RANK];
+    int ns;
+    if (imp->opset < 11) {
+        if (!resize_floats(imp, onnx_in(imp, n, 1), "scales", scales, &ns))
+            return false;
+        if (ns != 4) {
+            onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
+            return false;
+        }
+        int nearest = NEAREST_FLOOR;
+        if (interp == RESIZE_NEAREST && !legacy_nearest(imp, scales, &nearest))
+            return false;
+        return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
+    }
+    /* Opset 18 and 19 additions: only their defaults (no antialiasing, all
+     * axes, sizes stretched exactly). */
+    if (onnx_attr_int(n, "antialias", 0) != 0) {
+        onnx_node_error(imp, "antialias=1 is not supported");
+        return false;
+    }
+    if (onnx_attr(n, "axes")) {
+        int64_t axes[QNN_MAX_RANK + 1];
+        int na = onnx_attr_ints(n, "axes", axes, QNN_MAX_RANK + 1);
+        bool all = na == 4;
+        for (int i = 0; all && i < 4; i++)
+            all = axes[i] == i || axes[i] == i - 4;
+        if (!all) {
+            onnx_node_error(imp, "the axes attribute is supported only when it lists every axis in order");
+            return false;
+        }
+    }
+    const char *policy = onnx_attr_str(imp, n, "keep_aspect_ratio_policy", "stretch");
+    if (strcmp(policy, "stretch") != 0) {
+        onnx_node_error(imp, "keep_aspect_ratio_policy '%s' is not supported (only 'stretch')", policy);
+        return false;
+    }
+    static const char *const coords[] = {"half_pixel", "asymmetric", "pytorch_half_pixel", "align_corners",
+                                         "tf_half_pixel_for_nn", NULL};
+    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL};
+    const char *cm = onnx_attr_str(imp, n, "coordinate_transformation_mode", "half_pixel");
+    const char *nm = onnx_attr_str(imp, n, "nearest_mode", "round_prefer_floor");
+    int coord = name_index(coords, cm), nearest = name_index(nearests, nm);
+    if (coord < 0) {
+        onnx_node_error(imp, "coordinate_transformation_mode '%s' is not supported", cm);
+        return false;
+    }
+    if (nearest < 0) {
+        onnx_node_error(imp, "nearest_mode '%s' is not supported", nm);
+        return false;
+    }
+    OTensor *st = onnx_in(imp, n, 2), *zt = onnx_in(imp, n, 3);
+    if (!resize_floats(imp, st, "scales", scales, &ns))
+        return false;
+    if (ns > 0 && zt) {
+        onnx_node_error(imp, "only one of scales and sizes may be given");
+        return false;
+    }
+    if (ns > 0) {
+        if (ns != 4) {
+            onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
+            return false;
+        }
+        return emit_resize(imp, n, x, scales, NULL, interp, coord, nearest);
+    }
+    if (!zt) {
+        onnx_node_error(imp, "one of scales and sizes must be given");
+        return false;
+    }
+    if (!zt->c || zt->c->rank != 1 || onnx_type_is_float(zt->c->type) || zt->c->numel != 4) {
+        onnx_node_error(imp, "the sizes input must be a constant list of 4 integers");
+        return false;
+    }
+    int64_t sizes[4];
+    for (int i = 0; i < 4; i++)
+        sizes[i] = ctensor_i(zt->c, i);
+    return emit_resize(imp, n, x, NULL, sizes, interp, coord, nearest);
+}
+
+/* ONNX Upsample, opsets 7 (scales attribute) to 9 (scales input):
+ * Resize-10's arithmetic. */
+bool import_upsample(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int interp;
+    if (!resize_input_ok(imp, x) || !resize_mode(imp, n, &interp))
+        return false;
+    double scales[QNN_MAX_RANK];
+    int ns = 0;
+    if (imp->opset < 9) {
+        const Onnx__AttributeProto *a = onnx_attr(n, "scales");
+        if (!a || a->n_floats > QNN_MAX_RANK) {
+            onnx_node_error(imp, "the scales attribute is required, one per input dim");
+            return false;
+        }
+        for (size_t i = 0; i < a->n_floats; i++)
+            scales[i] = a->floats[i];
+        ns = (int)a->n_floats;
+    } else if (!resize_floats(imp, onnx_in(imp, n, 1), "scales", scales, &ns)) {
+        return false;
+    }
+    if (ns != 4) {
+        onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
+        return false;
+    }
+    int nearest = NEAREST_FLOOR;
+    if (interp == RESIZE_NEAREST && !legacy_nearest(imp, scales, &nearest))
+        return false;
+    return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
 }
 
 bool import_identity(Imp *imp, const Onnx__NodeProto *n)

@@ -215,6 +215,7 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_MAX_POOL: return interp_max_pool(n, in, out);
     case OP_AVG_POOL: return interp_avg_pool(n, in, out);
     case OP_GLOBAL_AVG_POOL: return interp_global_avg_pool(n, in, out);
+    case OP_RESIZE: return interp_resize(n, in, out);
     case OP_SOFTMAX: return interp_softmax(n, in, out);
     case OP_REDUCE_MEAN:
     case OP_REDUCE_SUM:

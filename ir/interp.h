@@ -4,7 +4,7 @@
  *   interp_nn.c      conv2d, dense, matmul, max/avg/global-avg pooling
  *   interp_elem.c    elementwise arithmetic, activations, (de/re)quantize,
  *                    softmax, batchnorm, lut
- *   interp_layout.c  concat, reshape, transpose, pad
+ *   interp_layout.c  concat, reshape, transpose, pad, resize
  *   interp_reduce.c  reduce_mean/sum/max/min, layer_norm
  * Every op function takes the node, its operand buffers (in operand order)
  * and a result buffer of type_nbytes(&n->result->type) bytes, and returns 0
@@ -32,7 +32,21 @@ float interp_act_f(OpId op, float x, float alpha);
 InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_relu, interp_clip, interp_unary_float,
     interp_softmax, interp_quantize, interp_dequantize, interp_requantize,
     interp_lut, interp_batchnorm;
-InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice;
+InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice, interp_resize;
+
+/* One output coordinate of resize along H or W (docs/ir-semantics.md,
+ * "resize"): the two input rows/columns it reads (equal for nearest), the
+ * float32 weights of each and the Q10 integer weight of i1 (the integer
+ * kernel gives i0 RESIZE_ONE - wq).  Computed once, at compile time in
+ * generated code, by this one function. */
+enum { RESIZE_FRAC_BITS = 10, RESIZE_ONE = 1 << RESIZE_FRAC_BITS };
+typedef struct ResizeTap {
+    int32_t i0, i1;
+    float w0, w1;
+    int32_t wq;
+} ResizeTap;
+/* Fills TAPS[0 .. out-1] for axis 1 (H) or 2 (W) of resize node N. */
+void resize_taps(const Node *n, int axis, ResizeTap *taps);
 InterpFn interp_reduce, interp_layer_norm;
 
 /* The element offsets of a reduction (reduce_*, from the `axes`

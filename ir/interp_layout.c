@@ -240,3 +240,110 @@ int interp_slice(const Node *n, const void *const in[], void *out)
     }
     return 0;
 }
+
+/* ------------------------------------------------------------ resize */
+
+/* The input coordinate of output coordinate O (ONNX Resize,
+ * coordinate_transformation_mode), in double as ONNX's reference
+ * implementation computes it.  S is the scale: the `scales` attribute or
+ * out / in; LR the "length_resized": in * scale with `scales` (not
+ * rounded down: ONNX's reference and test data), else the output size. */
+static double resize_coord(int mode, int64_t o, int64_t in, double lr, double s)
+{
+    switch (mode) {
+    case COORD_ASYMMETRIC: return (double)o / s;
+    case COORD_PYTORCH_HALF_PIXEL: return lr > 1 ? ((double)o + 0.5) / s - 0.5 : 0.0;
+    case COORD_ALIGN_CORNERS: return lr > 1 ? (double)o * (double)(in - 1) / (lr - 1) : 0.0;
+    case COORD_TF_HALF_PIXEL_FOR_NN: return ((double)o + 0.5) / s;
+    default: return ((double)o + 0.5) / s - 0.5; /* half_pixel */
+    }
+}
+
+static int64_t clamp_index(double v, int64_t len)
+{
+    return v < 0 ? 0 : v > (double)(len - 1) ? len - 1 : (int64_t)v;
+}
+
+void resize_taps(const Node *n, int axis, ResizeTap *taps)
+{
+    int64_t in = n->operands[0]->type.dims[axis], out = n->result->type.dims[axis];
+    const Attr *sc = node_attr(n, ATTR_SCALES);
+    double s = sc ? (double)sc->u.floats[axis - 1] : (double)out / (double)in;
+    double lr = sc ? (double)in * s : (double)out;
+    int interp = (int)node_int(n, ATTR_INTERP, RESIZE_NEAREST);
+    int coord = (int)node_int(n, ATTR_COORD, COORD_HALF_PIXEL);
+    int nearest = (int)node_int(n, ATTR_NEAREST, NEAREST_ROUND_PREFER_FLOOR);
+    for (int64_t o = 0; o < out; o++) {
+        double x = resize_coord(coord, o, in, lr, s), f = floor(x);
+        ResizeTap *t = &taps[o];
+        if (interp == RESIZE_NEAREST) {
+            /* ONNX nearest_mode; a half-way x rounds down (prefer_floor)
+             * or up (prefer_ceil), anything else to the nearest. */
+            double r;
+            switch (nearest) {
+            case NEAREST_FLOOR: r = f; break;
+            case NEAREST_CEIL: r = ceil(x); break;
+            case NEAREST_ROUND_PREFER_CEIL: r = x - f == 0.5 ? f + 1 : round(x); break;
+            default: r = x - f == 0.5 ? f : round(x); break;
+            }
+            t->i0 = t->i1 = (int32_t)clamp_index(r, in);
+            t->w0 = 1.0f, t->w1 = 0.0f, t->wq = 0;
+        } else {
+            /* Linear: the two neighbours floor(x) and floor(x) + 1 with
+             * the edge repeated outside the input (ONNX's reference pads
+             * with edge values), weighted by the fraction of x. */
+            double frac = x - f;
+            t->i0 = (int32_t)clamp_index(f, in);
+            t->i1 = (int32_t)clamp_index(f + 1, in);
+            t->w1 = (float)frac;
+            t->w0 = 1.0f - t->w1;
+            t->wq = (int32_t)floor(frac * RESIZE_ONE + 0.5);
+        }
+    }
+}
+
+/* docs/ir-semantics.md, "resize". */
+int interp_resize(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    DType dt = xt->dtype;
+    if (yt->dtype != dt || xt->rank != 4 || yt->rank != 4)
+        return interp_fail(n, "resize needs rank-4 operands of one dtype");
+    int64_t N = xt->dims[0], H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
+    int64_t OH = yt->dims[1], OW = yt->dims[2];
+    ResizeTap *ty = xmalloc((size_t)OH * sizeof *ty), *tx = xmalloc((size_t)OW * sizeof *tx);
+    resize_taps(n, 1, ty);
+    resize_taps(n, 2, tx);
+    const void *x = in[0];
+    bool linear = node_int(n, ATTR_INTERP, RESIZE_NEAREST) == RESIZE_LINEAR;
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t oy = 0; oy < OH; oy++)
+            for (int64_t ox = 0; ox < OW; ox++)
+                for (int64_t c = 0; c < C; c++) {
+                    const ResizeTap *a = &ty[oy], *e = &tx[ox];
+                    int64_t r0 = (b * H + a->i0) * W, r1 = (b * H + a->i1) * W;
+                    int64_t i00 = (r0 + e->i0) * C + c, i01 = (r0 + e->i1) * C + c;
+                    int64_t i10 = (r1 + e->i0) * C + c, i11 = (r1 + e->i1) * C + c;
+                    int64_t o = ((b * OH + oy) * OW + ox) * C + c;
+                    if (!linear && dt != DT_F32) {
+                        st_int(out, dt, o, ld_int(x, dt, i00));
+                    } else if (dt == DT_F32) {
+                        float top = ld_f32(x, i00) * e->w0 + ld_f32(x, i01) * e->w1;
+                        float bot = ld_f32(x, i10) * e->w0 + ld_f32(x, i11) * e->w1;
+                        float v = top * a->w0 + bot * a->w1;
+                        /* Nearest copies (weights would turn inf into NaN). */
+                        st_f32(out, o, linear ? v : ld_f32(x, i00));
+                    } else {
+                        int64_t top = ld_int(x, dt, i00) * (RESIZE_ONE - e->wq) + ld_int(x, dt, i01) * e->wq;
+                        int64_t bot = ld_int(x, dt, i10) * (RESIZE_ONE - e->wq) + ld_int(x, dt, i11) * e->wq;
+                        int64_t v = top * (RESIZE_ONE - a->wq) + bot * a->wq;
+                        /* Round half up: floor((v + 2^19) / 2^20).  v is a
+                         * weighted mean of in-range values, so no clamp. */
+                        st_int(out, dt, o, (v + (INT64_C(1) << (2 * RESIZE_FRAC_BITS - 1))) >>
+                                               (2 * RESIZE_FRAC_BITS));
+                    }
+                }
+    free(ty);
+    free(tx);
+    return 0;
+}

@@ -209,6 +209,14 @@ bool op_from_name(const char *name, size_t len, OpId *out);
 
 /* Values of the `rounding` enum attribute. */
 typedef enum { ROUND_ONNX = 0, ROUND_TFLITE = 1 } RoundingMode;
+/* Values of resize's `interp`, `coord` and `nearest` attributes (ONNX
+ * Resize's mode, coordinate_transformation_mode and nearest_mode). */
+typedef enum { RESIZE_NEAREST = 0, RESIZE_LINEAR = 1 } ResizeInterp;
+typedef enum {
+    COORD_HALF_PIXEL = 0, COORD_ASYMMETRIC = 1, COORD_PYTORCH_HALF_PIXEL = 2, COORD_ALIGN_CORNERS = 3,
+    COORD_TF_HALF_PIXEL_FOR_NN = 4
+} ResizeCoord;
+typedef enum { NEAREST_ROUND_PREFER_FLOOR = 0, NEAREST_ROUND_PREFER_CEIL = 1, NEAREST_FLOOR = 2, NEAREST_CEIL = 3 } ResizeNearest;
 
 typedef struct Attr {
     AttrId id;

@@ -12,12 +12,21 @@ const DTypeTraits dtype_traits[DT_COUNT] = {
 };
 
 static const char *const rounding_names[] = {"onnx", "tflite", NULL};
+/* resize's enums, in the order of ResizeInterp, ResizeCoord, ResizeNearest (ir.h). */
+static const char *const interp_names[] = {"nearest", "linear", NULL};
+static const char *const coord_names[] = {"half_pixel", "asymmetric", "pytorch_half_pixel", "align_corners",
+                                          "tf_half_pixel_for_nn", NULL};
+static const char *const nearest_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL};
+
+#define ENUM_NAMES(id)                                                                 \
+    ((id) == ATTR_ROUNDING ? rounding_names : (id) == ATTR_INTERP ? interp_names          \
+     : (id) == ATTR_COORD  ? coord_names    : (id) == ATTR_NEAREST ? nearest_names : NULL)
 
 const AttrInfo attr_info[ATTR_COUNT] = {
 /* Enum-valued attributes name their values; every other kind leaves
  * enum_names NULL. */
 #define ATTR(id, nm, k) \
-    [ATTR_##id] = {.name = nm, .kind = k, .enum_names = ATTR_##id == ATTR_ROUNDING ? rounding_names : NULL},
+    [ATTR_##id] = {.name = nm, .kind = k, .enum_names = ENUM_NAMES(ATTR_##id)},
 #include "attrs.def"
 #undef ATTR
 };

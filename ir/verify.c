@@ -332,8 +332,9 @@ static bool check_attrs(Verifier *v, const Node *n)
         case ATTR_TILE: ok &= check_int_list(v, n, a, 3, 1); break; /* [m, n, k], passes/tile.c */
         case ATTR_PADS:
             /* conv/pool pads are [top, left, bottom, right]; the pad op's
-             * length depends on the rank and is checked with the shapes. */
-            ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, 0);
+             * length depends on the rank and is checked with the shapes,
+             * and its entries may be negative (they crop). */
+            ok &= check_int_list(v, n, a, n->op == OP_PAD ? -1 : 4, n->op == OP_PAD ? INT64_MIN : 0);
             break;
         case ATTR_PERM: ok &= check_int_list(v, n, a, -1, INT64_MIN); break;
         case ATTR_STARTS: ok &= check_int_list(v, n, a, -1, 0); break;      /* rank-dependent rules: check_slice */
@@ -357,16 +358,35 @@ static bool check_attrs(Verifier *v, const Node *n)
                 ok = false;
             }
             break;
-        case ATTR_ROUNDING: {
+        case ATTR_ROUNDING:
+        case ATTR_INTERP:
+        case ATTR_COORD:
+        case ATTR_NEAREST: {
             int64_t nvals = 0;
             while (attr_info[a->id].enum_names && attr_info[a->id].enum_names[nvals])
                 nvals++;
             if (a->u.i < 0 || a->u.i >= nvals) {
-                verr(v, n->loc, "%s: rounding mode %lld is out of range", oi->name, (long long)a->u.i);
+                verr(v, n->loc, "%s: %s %lld is out of range", oi->name, a->id == ATTR_ROUNDING ? "rounding mode" : name,
+                     (long long)a->u.i);
                 ok = false;
             }
             break;
         }
+        case ATTR_SCALES:
+            if (a->count != 2 || !a->u.floats) {
+                verr(v, n->loc, "%s: 'scales' must have 2 entries, got %d", oi->name, a->count);
+                ok = false;
+                break;
+            }
+            for (int k = 0; k < 2; k++) {
+                if (!isfinite(a->u.floats[k]) || a->u.floats[k] <= 0) {
+                    verr(v, n->loc, "%s: scales[%d] is %g; scales must be positive and finite", oi->name, k,
+                         (double)a->u.floats[k]);
+                    ok = false;
+                    break;
+                }
+            }
+            break;
         case ATTR_ALPHA:
         case ATTR_VALUE:
             if (!isfinite(a->u.f)) {
@@ -889,6 +909,32 @@ static void check_pool(const OpCtx *c)
     expect_shape(c, want, 4);
 }
 
+/* resize: NHWC, only H and W change.  With `scales`, each output size is
+ * floor(input size * scale) (ONNX Resize, computed in double). */
+static void check_resize(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    check_act_types(c, x);
+    if (x->rank != 4 || y->rank != 4) {
+        OPERR(c, "resize: input and result must have rank 4 [N,H,W,C], got ranks %d and %d", x->rank, y->rank);
+        return;
+    }
+    if (y->dims[0] != x->dims[0] || y->dims[3] != x->dims[3]) {
+        OPERR(c, "resize: only H and W may change, but the result shape is %s for an input %s", shape_text(y).s,
+              shape_text(x).s);
+        return;
+    }
+    const Attr *sc = node_attr(c->n, ATTR_SCALES);
+    for (int k = 0; sc && k < 2; k++) {
+        double want = floor((double)x->dims[1 + k] * (double)sc->u.floats[k]);
+        if (want != (double)y->dims[1 + k]) {
+            OPERR(c, "resize: result %s %lld is not floor(%lld * %g) = %.0f", k ? "width" : "height",
+                  (long long)y->dims[1 + k], (long long)x->dims[1 + k], (double)sc->u.floats[k], want);
+            return;
+        }
+    }
+}
+
 static void check_softmax(const OpCtx *c)
 {
     const TensorType *x = operand(c, 0), *y = c->y;
@@ -1092,8 +1138,13 @@ static void check_pad(const OpCtx *c)
     }
     int64_t want[QNN_MAX_RANK];
     for (int i = 0; i < x->rank; i++) {
-        if (!add_ok(x->dims[i], p->u.ints[i], &want[i]) || !add_ok(want[i], p->u.ints[x->rank + i], &want[i])) {
+        if (__builtin_add_overflow(x->dims[i], p->u.ints[i], &want[i]) ||
+            __builtin_add_overflow(want[i], p->u.ints[x->rank + i], &want[i])) {
             OPERR(c, "pad: padded dimension %d overflows", i);
+            return;
+        }
+        if (want[i] < 1) {
+            OPERR(c, "pad: dimension %d of size %lld cropped to %lld", i, (long long)x->dims[i], (long long)want[i]);
             return;
         }
     }
@@ -1225,6 +1276,7 @@ static void check_op(const OpCtx *c)
     case OP_MAX_POOL:
     case OP_AVG_POOL:
     case OP_GLOBAL_AVG_POOL: check_pool(c); break;
+    case OP_RESIZE: check_resize(c); break;
     case OP_SOFTMAX: check_softmax(c); break;
     case OP_REDUCE_MEAN:
     case OP_REDUCE_SUM:

@@ -414,7 +414,7 @@ static DType home_dtype(const Ctx *c, const Value *v)
 }
 
 /* Effective ranges: a value's own calibrated range, or, for results of ops
- * that cannot widen their input (reshape, transpose, max_pool, pad, relu,
+ * that cannot widen their input (reshape, transpose, max_pool, resize, pad, relu,
  * clip, the average pools), the input's range, narrowed by relu and clip;
  * concat the union of its operands'. */
 static void compute_ranges(Ctx *c)
@@ -444,7 +444,7 @@ static void compute_ranges(Ctx *c)
             continue;
         const VInfo *x = &c->vi[n->operands[0]->id];
         switch (n->op) {
-        case OP_RELU: case OP_CLIP: case OP_MAX_POOL: case OP_RESHAPE: case OP_TRANSPOSE:
+        case OP_RELU: case OP_CLIP: case OP_MAX_POOL: case OP_RESIZE: case OP_RESHAPE: case OP_TRANSPOSE:
         case OP_PAD: case OP_SLICE: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL: case OP_REDUCE_MEAN: case OP_REDUCE_MAX:
         case OP_REDUCE_MIN:
             if (!x->has_eff)

@@ -609,3 +609,33 @@ save(model([helper.make_node("Split", ["x", "parts"], ["a", "b"], axis=1, name="
            [numpy_helper.from_array(np.array([2, 2], np.int64), "parts")]), "split_sum.onnx")
 save(model([helper.make_node("Split", ["x"], ["a", "b"], axis=-1, name="split_even")],
            [vi("x", [2, 5])], [vi("a", [2, 2]), vi("b", [2, 3])]), "split_even.onnx")
+# Resize, Upsample and ConvTranspose errors (import-errors.test): one bad
+# attribute or input each.
+def f32c(name, vals):
+    return numpy_helper.from_array(np.array(vals, np.float32), name)
+
+
+def resize_err(fname, attrs, inputs, inits, out_shape=(1, 2, 8, 8), opset=13, op="Resize", check=True):
+    save(model([helper.make_node(op, inputs, ["y"], name="rs", **attrs)], [vi("x", [1, 2, 4, 4])],
+               [vi("y", list(out_shape))], inits, opset=opset, check=check), fname)
+
+
+resize_err("resize_cubic.onnx", {"mode": "cubic"}, ["x", "", "s"], [f32c("s", [1, 1, 2, 2])])
+resize_err("resize_channels.onnx", {}, ["x", "", "s"], [f32c("s", [1, 2, 2, 2])], (1, 4, 8, 8))
+resize_err("resize_both.onnx", {}, ["x", "", "s", "z"],
+           [f32c("s", [1, 1, 2, 2]), numpy_helper.from_array(np.array([1, 2, 8, 8], np.int64), "z")], check=False)
+resize_err("resize_crop.onnx", {"coordinate_transformation_mode": "tf_crop_and_resize"}, ["x", "", "s"],
+           [f32c("s", [1, 1, 2, 2])])
+resize_err("resize_negative.onnx", {}, ["x", "", "s"], [f32c("s", [1, 1, -2, 2])], check=False)
+save(model([helper.make_node("Resize", ["x", "", "s"], ["y"], name="rs")],
+           [vi("x", [1, 2, 4, 4]), vi("s", [4])], [vi("y", [1, 2, 8, 8])]), "resize_runtime_scales.onnx")
+resize_err("upsample_mixed.onnx", {"mode": "nearest"}, ["x", "s"], [f32c("s", [1, 1, 2, 0.5])], (1, 2, 8, 2),
+           opset=9, op="Upsample")
+ct_w = numpy_helper.from_array(np.ones((2, 3, 3, 3), np.float32), "w")
+save(model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", group=2)],
+           [vi("x", [1, 2, 4, 4])], [vi("y", [1, 6, 6, 6])],
+           [numpy_helper.from_array(np.ones((3, 3, 3, 3), np.float32), "w")], check=False),
+     "convtranspose_group.onnx")
+save(model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", strides=[2, 2],
+                             output_padding=[2, 0])],
+           [vi("x", [1, 2, 4, 4])], [vi("y", [1, 3, 11, 9])], [ct_w], check=False), "convtranspose_outpad.onnx")

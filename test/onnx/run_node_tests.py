@@ -42,15 +42,16 @@ Conv BatchNormalization Gemm MatMul Add Sub Mul Div Relu Clip LeakyRelu Sigmoid 
 HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatten Reshape
 Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Split Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
-MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization DepthToSpace SpaceToDepth If
+MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization DepthToSpace
+SpaceToDepth If Resize Upsample ConvTranspose
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
 # points, shapes, pads, axes, bounds): frozen into initializers.
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
-Reshape Pad Squeeze Unsqueeze Clip Dropout Slice Split ConstantOfShape ReduceMean ReduceSum ReduceMax
-ReduceMin
+Reshape Pad Squeeze Unsqueeze Clip Dropout Slice Split ConstantOfShape ReduceMean ReduceSum
+ReduceMax ReduceMin Resize Upsample ConvTranspose
 """.split())
 
 RTOL, ATOL = 1e-5, 1e-6
