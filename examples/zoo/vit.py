@@ -1,0 +1,109 @@
+"""Trains a small vision transformer on Fashion-MNIST and exports it.
+
+    /usr/bin/python3 examples/zoo/vit.py [--steps N | --minutes M] [--out DIR]
+
+Input: 1x1x28x28, pixels / 255 (no resizing).
+
+    patch embedding: conv 4x4 stride 4, 1->64      7x7 = 49 tokens of 64
+    + learned position embedding (an Add of a 1x49x64 constant)
+    4 encoder blocks, pre-norm:
+        x + proj(attention(LayerNorm(x)))          4 heads of 16
+        x + fc2(GELU(fc1(LayerNorm(x))))           64 -> 128 -> 64
+    LayerNorm, mean over the tokens, dense 64->10
+
+Attention is written out rather than nn.MultiheadAttention, so the graph
+shows it plainly: separate q, k and v projections (MatMul + Add), Reshape
+to 1x49x4x16 and Transpose to heads, q @ k^T (MatMul), Mul by 1/4,
+Softmax, @ v, Transpose and Reshape back, output projection.  GELU is the
+exact (erf) one, which torch 1.13 exports as Div, Erf, Add, Mul, Mul.
+
+Writes vit.onnx (opset 17: nn.LayerNorm is a LayerNormalization node),
+vit_opset13.onnx (opset 13: LayerNorm decomposed into ReduceMean, Sub,
+Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) and vit.pt (the state dict).
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+DIM, HEADS, DEPTH, MLP, PATCH = 64, 4, 4, 128, 4
+TOKENS = (28 // PATCH) ** 2
+
+
+class Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(DIM, DIM), nn.Linear(DIM, DIM), nn.Linear(DIM, DIM)
+        self.proj = nn.Linear(DIM, DIM)
+
+    def forward(self, x):
+        d = DIM // HEADS
+        # -1 rather than x.shape[0], so that the exported Reshape shapes are constants.
+        q = self.q(x).reshape(-1, TOKENS, HEADS, d).transpose(1, 2)
+        k = self.k(x).reshape(-1, TOKENS, HEADS, d).transpose(1, 2)
+        v = self.v(x).reshape(-1, TOKENS, HEADS, d).transpose(1, 2)
+        a = torch.softmax((q @ k.transpose(2, 3)) * d ** -0.5, dim=-1)
+        y = (a @ v).transpose(1, 2).reshape(-1, TOKENS, DIM)
+        return self.proj(y)
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln1, self.attn = nn.LayerNorm(DIM), Attention()
+        self.ln2 = nn.LayerNorm(DIM)
+        self.mlp = nn.Sequential(nn.Linear(DIM, MLP), nn.GELU(), nn.Linear(MLP, DIM))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class ViT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(1, DIM, PATCH, PATCH)
+        self.pos = nn.Parameter(torch.randn(1, TOKENS, DIM) * 0.02)
+        self.blocks = nn.Sequential(*[Block() for _ in range(DEPTH)])
+        self.ln = nn.LayerNorm(DIM)
+        self.head = nn.Linear(DIM, 10)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2) + self.pos
+        x = self.ln(self.blocks(x))
+        return self.head(x.mean(1))
+
+
+def flip(x):
+    m = torch.rand(x.shape[0]) < 0.5
+    x = x.clone()
+    x[m] = x[m].flip(3)
+    return x
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, help="training steps (default: what fits in --minutes)")
+    ap.add_argument("--minutes", type=float, default=12)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--out", default=common.HERE)
+    args = ap.parse_args()
+    model, acc, steps, secs = common.train_classifier(
+        ViT, 20261207, lr=2e-3, batch=args.batch, steps=args.steps, minutes=args.minutes,
+        augment=flip, threads=args.threads)
+    torch.save(model.state_dict(), os.path.join(args.out, "vit.pt"))
+    for name, opset in (("vit.onnx", 17), ("vit_opset13.onnx", 13)):
+        common.report(common.export(model, os.path.join(args.out, name), opset, (1, 1, 28, 28),
+                                    graph_name="vit"))
+    print(f"float test accuracy {acc:.2f}% after {steps} steps, {secs / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
