@@ -814,6 +814,14 @@ static void check_binary(const OpCtx *c)
               type_desc(b).s);
         return;
     }
+    if ((c->n->op == OP_MAX || c->n->op == OP_MIN) && dtype_traits[a->dtype].is_int && !a->quant &&
+        !b->quant && !y->quant) {
+        /* Raw integers compare exactly: any one integer dtype. */
+        if (a->dtype != b->dtype || y->dtype != a->dtype)
+            OPERR(c, "%s: raw integer operands and result must have one dtype, got %s, %s and %s", c->op,
+                  dtype_traits[a->dtype].name, dtype_traits[b->dtype].name, dtype_traits[y->dtype].name);
+        return;
+    }
     for (int i = 0; i < 2; i++) {
         const TensorType *t = operand(c, i);
         if (!is_quant_act(t)) {
