@@ -36,13 +36,15 @@ from onnx import numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import freeze_inputs  # noqa: E402
 
-# The ops of issue 3, import-time shape ops included.
+# The ops of issues 3 and 12, import-time shape ops included.
 SUPPORTED = set("""
 Conv BatchNormalization Gemm MatMul Add Sub Mul Div Relu Clip LeakyRelu Sigmoid Tanh
 HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatten Reshape
 Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
 MatMulInteger
+Exp Log Sqrt Reciprocal Erf Abs Neg Elu Max Min Sum Mean PRelu Pow Equal Greater
+GreaterOrEqual Less LessOrEqual Not Where
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
