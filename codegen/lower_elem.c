@@ -82,14 +82,69 @@ static LLVMValueRef fclamp(Cg *cg, LLVMValueRef v, float lo, float hi)
     return v;
 }
 
-/* The float32 function of an OPF_NONLINEAR elementwise op. */
+/* A call of the float32 intrinsic NAME (llvm.sqrt.f32, llvm.fabs.f32):
+ * IEEE-exact on every target, never a libm call. */
+static LLVMValueRef intrinsic_f32(Cg *cg, const char *name, LLVMValueRef x)
+{
+    LLVMTypeRef ft = LLVMFunctionType(cg->t_f32, &cg->t_f32, 1, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
+    if (!f)
+        f = LLVMAddFunction(cg->mod, name, ft);
+    return LLVMBuildCall2(B, ft, f, &x, 1, "");
+}
+
+/* A call of the two-argument float32 libm function NAME (powf). */
+static LLVMValueRef call_f32_2(Cg *cg, const char *name, LLVMValueRef x, LLVMValueRef z)
+{
+    LLVMTypeRef args[2] = {cg->t_f32, cg->t_f32};
+    LLVMTypeRef ft = LLVMFunctionType(cg->t_f32, args, 2, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
+    if (!f) {
+        f = LLVMAddFunction(cg->mod, name, ft);
+        if (cg->target->float_callconv)
+            LLVMSetFunctionCallConv(f, cg->target->float_callconv);
+    }
+    LLVMValueRef xs[2] = {x, z};
+    LLVMValueRef call = LLVMBuildCall2(B, ft, f, xs, 2, "");
+    if (cg->target->float_callconv)
+        LLVMSetInstructionCallConv(call, cg->target->float_callconv);
+    return call;
+}
+
+/* The float32 function of an OPF_NONLINEAR elementwise op, operation for
+ * operation as interp_act_f computes it. */
 static LLVMValueRef act_f(Cg *cg, const Node *n, LLVMValueRef x)
 {
     LLVMValueRef zero = cg_f32(cg, 0.0f);
     switch (n->op) {
     case OP_LEAKY_RELU: {
         LLVMValueRef neg = LLVMBuildFCmp(B, LLVMRealOLT, x, zero, "");
-        LLVMValueRef ax = LLVMBuildFMul(B, cg_f32(cg, node_float(n, ATTR_ALPHA, 0.01f)), x, "");
+        LLVMValueRef ax = LLVMBuildFMul(B, cg_f32(cg, interp_act_alpha(n)), x, "");
+        return LLVMBuildSelect(B, neg, ax, x, "");
+    }
+    case OP_EXP:
+        return cg_call_f32(cg, "expf", x);
+    case OP_LOG:
+        return cg_call_f32(cg, "logf", x);
+    case OP_SQRT:
+        return intrinsic_f32(cg, "llvm.sqrt.f32", x);
+    case OP_RECIPROCAL:
+        return LLVMBuildFDiv(B, cg_f32(cg, 1.0f), x, "");
+    case OP_ERF:
+        return cg_call_f32(cg, "erff", x);
+    case OP_GELU: {
+        LLVMValueRef e = cg_call_f32(cg, "erff", LLVMBuildFMul(B, x, cg_f32(cg, 0.70710677f), ""));
+        LLVMValueRef h = LLVMBuildFMul(B, cg_f32(cg, 0.5f), x, "");
+        return LLVMBuildFMul(B, h, LLVMBuildFAdd(B, cg_f32(cg, 1.0f), e, ""), "");
+    }
+    case OP_ABS:
+        return intrinsic_f32(cg, "llvm.fabs.f32", x);
+    case OP_NEG:
+        return LLVMBuildFNeg(B, x, "");
+    case OP_ELU: {
+        LLVMValueRef neg = LLVMBuildFCmp(B, LLVMRealOLT, x, zero, "");
+        LLVMValueRef em1 = LLVMBuildFSub(B, cg_call_f32(cg, "expf", x), cg_f32(cg, 1.0f), "");
+        LLVMValueRef ax = LLVMBuildFMul(B, cg_f32(cg, interp_act_alpha(n)), em1, "");
         return LLVMBuildSelect(B, neg, ax, x, "");
     }
     case OP_SIGMOID: {
@@ -264,7 +319,9 @@ static bool lower_unary(Cg *cg, const Node *n)
         cg_store_int(cg, yt->dtype, y, i, v);
         break;
     }
-    case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH: case OP_HARD_SWISH: {
+    case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH: case OP_HARD_SWISH:
+    case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RECIPROCAL: case OP_ERF: case OP_GELU:
+    case OP_ABS: case OP_NEG: case OP_ELU: {
         LLVMValueRef v = cg_load_int(cg, xt->dtype, x, i);
         LLVMValueRef f = act_f(cg, n, dequant(cg, v, param_i32(cg, xz, xn, cx), param_f32(cg, xs, xn, cx)));
         LLVMValueRef q = cg_quantize_f32(cg, f, param_f32(cg, ys, yn, cy), param_i32(cg, yz, yn, cy),
@@ -313,7 +370,67 @@ static bool lower_unary(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ binary */
 
-typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } BinaryKind;
+typedef enum {
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MAX, BIN_MIN, BIN_PRELU,
+    BIN_EQ, BIN_GT, BIN_GE, BIN_LT, BIN_LE,
+} BinaryKind;
+
+static BinaryKind binary_kind(OpId op)
+{
+    switch (op) {
+    case OP_ADD: return BIN_ADD;
+    case OP_SUB: return BIN_SUB;
+    case OP_MUL: return BIN_MUL;
+    case OP_DIV: return BIN_DIV;
+    case OP_POW: return BIN_POW;
+    case OP_MAX: return BIN_MAX;
+    case OP_MIN: return BIN_MIN;
+    case OP_PRELU: return BIN_PRELU;
+    case OP_EQUAL: return BIN_EQ;
+    case OP_GREATER: return BIN_GT;
+    case OP_GREATER_EQUAL: return BIN_GE;
+    case OP_LESS: return BIN_LT;
+    default: return BIN_LE;
+    }
+}
+
+static bool is_compare(BinaryKind k) { return k >= BIN_EQ; }
+
+/* binary_f of interp_elem.c on float32 values X and Z (not comparisons). */
+static LLVMValueRef binary_f(Cg *cg, BinaryKind kind, LLVMValueRef x, LLVMValueRef z)
+{
+    switch (kind) {
+    case BIN_ADD: return LLVMBuildFAdd(B, x, z, "");
+    case BIN_SUB: return LLVMBuildFSub(B, x, z, "");
+    case BIN_MUL: return LLVMBuildFMul(B, x, z, "");
+    case BIN_DIV: return LLVMBuildFDiv(B, x, z, "");
+    case BIN_POW: return call_f32_2(cg, "powf", x, z);
+    case BIN_MAX:
+    case BIN_MIN: {
+        /* isnan(x) ? x : isnan(z) ? z : x > z ? x : z  (< for min) */
+        LLVMValueRef pick = LLVMBuildFCmp(B, kind == BIN_MAX ? LLVMRealOGT : LLVMRealOLT, x, z, "");
+        LLVMValueRef r = LLVMBuildSelect(B, pick, x, z, "");
+        r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealUNO, z, z, ""), z, r, "");
+        return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealUNO, x, x, ""), x, r, "");
+    }
+    case BIN_PRELU:
+        return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, cg_f32(cg, 0.0f), ""),
+                               LLVMBuildFMul(B, z, x, ""), x, "");
+    default: qnn_unreachable();
+    }
+}
+
+/* The ordered comparison of a comparison kind (NaN compares false). */
+static LLVMRealPredicate compare_pred(BinaryKind k)
+{
+    switch (k) {
+    case BIN_EQ: return LLVMRealOEQ;
+    case BIN_GT: return LLVMRealOGT;
+    case BIN_GE: return LLVMRealOGE;
+    case BIN_LT: return LLVMRealOLT;
+    default: return LLVMRealOLE;
+    }
+}
 
 static void bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride)
 {
@@ -330,7 +447,7 @@ static void bcast_strides(const TensorType *out, const TensorType *in, int64_t *
 
 static bool lower_binary(Cg *cg, const Node *n)
 {
-    BinaryKind kind = n->op == OP_ADD ? BIN_ADD : n->op == OP_SUB ? BIN_SUB : n->op == OP_MUL ? BIN_MUL : BIN_DIV;
+    BinaryKind kind = binary_kind(n->op);
     const TensorType *at = &n->operands[0]->type, *bt = &n->operands[1]->type, *yt = &n->result->type;
     LLVMValueRef a = cg_buf(cg, n->operands[0]), b = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
     int64_t sa[QNN_MAX_RANK], sb[QNN_MAX_RANK], sy[QNN_MAX_RANK];
@@ -346,9 +463,16 @@ static bool lower_binary(Cg *cg, const Node *n)
     int32_t mult = 0;
     int shift = 0;
     TfliteAdd t = {0};
-    bool is_float = yd == DT_F32;
+    bool is_float = ad == DT_F32;
     bool raw = !at->quant && !bt->quant && !yt->quant;
-    if (!is_float && !raw) {
+    /* max, min and prelu have no rounding mode: always real arithmetic. */
+    bool real = rounding != ROUND_TFLITE || kind == BIN_MAX || kind == BIN_MIN || kind == BIN_PRELU;
+    if (is_compare(kind)) {
+        if (!is_float && (!quant_is_per_tensor(at->quant) || !quant_is_per_tensor(bt->quant)))
+            return cg_fail(cg, n, "per-axis quantization is not supported by comparisons");
+        ap = qparam_chan(at->quant, 0);
+        bp = qparam_chan(bt->quant, 0);
+    } else if (!is_float && !raw) {
         if (!quant_is_per_tensor(at->quant) || !quant_is_per_tensor(bt->quant) || !quant_is_per_tensor(yt->quant))
             return cg_fail(cg, n, "per-axis quantization is not supported by add/sub/mul");
         ap = qparam_chan(at->quant, 0);
@@ -356,12 +480,12 @@ static bool lower_binary(Cg *cg, const Node *n)
         yp = qparam_chan(yt->quant, 0);
         act_range_quantized(n, yt, 0, rounding, &lo, &hi);
         folded_clamp(n, &lo, &hi);
-        if (rounding == ROUND_TFLITE && kind == BIN_MUL) {
+        if (!real && kind == BIN_MUL) {
             double m = (double)ap.scale * (double)bp.scale / (double)yp.scale;
             if (!fp_quantize_multiplier(m, &mult, &shift))
                 return cg_fail(cg, n, "multiplier %g is not a TFLite multiplier", m);
             folded_multiplier(n, 0, &mult, &shift);
-        } else if (rounding == ROUND_TFLITE) {
+        } else if (!real) {
             if (!tflite_add_prepare(ap, bp, yp, &t))
                 return cg_fail(cg, n, "scales give multipliers TFLite cannot represent");
             folded_multiplier(n, 0, &t.ma, &t.sha);
@@ -374,10 +498,26 @@ static bool lower_binary(Cg *cg, const Node *n)
     cg_nest_begin(cg, &nest, yt->rank, yt->dims);
     LLVMValueRef ia = cg_nest_offset(cg, &nest, sa), ib = cg_nest_offset(cg, &nest, sb);
     LLVMValueRef iy = cg_nest_offset(cg, &nest, sy);
-    if (is_float) {
+    if (is_compare(kind)) {
+        /* Float32 compared as float32; integers by real value in double
+         * (exact: an integer below 2^32 times a float). */
+        LLVMValueRef x, z;
+        if (is_float) {
+            x = cg_load_f32(cg, a, ia);
+            z = cg_load_f32(cg, b, ib);
+        } else {
+            x = cg_load_int(cg, ad, a, ia);
+            z = cg_load_int(cg, bd, b, ib);
+            x = LLVMBuildSub(B, LLVMBuildSExt(B, x, cg->t_i64, ""), cg_i64(cg, ap.zp), "");
+            z = LLVMBuildSub(B, LLVMBuildSExt(B, z, cg->t_i64, ""), cg_i64(cg, bp.zp), "");
+            x = LLVMBuildFMul(B, cg_f64(cg, (double)ap.scale), LLVMBuildSIToFP(B, x, cg->t_f64, ""), "");
+            z = LLVMBuildFMul(B, cg_f64(cg, (double)bp.scale), LLVMBuildSIToFP(B, z, cg->t_f64, ""), "");
+        }
+        LLVMValueRef r = LLVMBuildZExt(B, LLVMBuildFCmp(B, compare_pred(kind), x, z, ""), cg->t_i32, "");
+        cg_store_int(cg, DT_U8, y, iy, r);
+    } else if (is_float) {
         LLVMValueRef x = cg_load_f32(cg, a, ia), z = cg_load_f32(cg, b, ib);
-        LLVMValueRef r = kind == BIN_ADD ? LLVMBuildFAdd(B, x, z, "") : kind == BIN_SUB ? LLVMBuildFSub(B, x, z, "")
-                         : kind == BIN_MUL ? LLVMBuildFMul(B, x, z, "") : LLVMBuildFDiv(B, x, z, "");
+        LLVMValueRef r = binary_f(cg, kind, x, z);
         r = fclamp(cg, r, node_float(n, ATTR_ACT_MIN, -INFINITY), node_float(n, ATTR_ACT_MAX, INFINITY));
         cg_store_f32(cg, y, iy, r);
     } else {
@@ -385,19 +525,39 @@ static bool lower_binary(Cg *cg, const Node *n)
         LLVMValueRef z = LLVMBuildSExt(B, cg_load_int(cg, bd, b, ib), cg->t_i64, "");
         LLVMValueRef out;
         if (raw) {
-            LLVMValueRef r = kind == BIN_MUL ? LLVMBuildMul(B, x, z, "") : kind == BIN_SUB ? LLVMBuildSub(B, x, z, "")
-                                                                                        : LLVMBuildAdd(B, x, z, "");
+            LLVMValueRef r;
+            switch (kind) {
+            case BIN_MUL: r = LLVMBuildMul(B, x, z, ""); break;
+            case BIN_SUB: r = LLVMBuildSub(B, x, z, ""); break;
+            case BIN_MAX: r = cg_smax(cg, x, z); break;
+            case BIN_MIN: r = cg_smin(cg, x, z); break;
+            case BIN_PRELU:
+                r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, cg_i64(cg, 0), ""),
+                                    LLVMBuildMul(B, z, x, ""), x, "");
+                break;
+            default: r = LLVMBuildAdd(B, x, z, ""); break;
+            }
             r = cg_smin(cg, cg_smax(cg, r, cg_i64(cg, dtype_traits[yd].min)), cg_i64(cg, dtype_traits[yd].max));
             out = LLVMBuildTrunc(B, r, cg->t_i32, "");
         } else {
             LLVMValueRef xa = LLVMBuildSub(B, x, cg_i64(cg, ap.zp), "");
             LLVMValueRef xb = LLVMBuildSub(B, z, cg_i64(cg, bp.zp), "");
             LLVMValueRef r;
-            if (rounding != ROUND_TFLITE) {
+            if (real) {
                 LLVMValueRef ra = LLVMBuildFMul(B, cg_f64(cg, (double)ap.scale), LLVMBuildSIToFP(B, xa, cg->t_f64, ""), "");
                 LLVMValueRef rb = LLVMBuildFMul(B, cg_f64(cg, (double)bp.scale), LLVMBuildSIToFP(B, xb, cg->t_f64, ""), "");
-                LLVMValueRef q = kind == BIN_MUL ? LLVMBuildFMul(B, ra, rb, "") : kind == BIN_SUB ? LLVMBuildFSub(B, ra, rb, "")
-                                                                                              : LLVMBuildFAdd(B, ra, rb, "");
+                LLVMValueRef q;
+                switch (kind) {
+                case BIN_MUL: q = LLVMBuildFMul(B, ra, rb, ""); break;
+                case BIN_SUB: q = LLVMBuildFSub(B, ra, rb, ""); break;
+                case BIN_MAX: q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, ra, rb, ""), ra, rb, ""); break;
+                case BIN_MIN: q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, ra, rb, ""), ra, rb, ""); break;
+                case BIN_PRELU:
+                    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, ra, cg_f64(cg, 0.0), ""),
+                                        LLVMBuildFMul(B, rb, ra, ""), ra, "");
+                    break;
+                default: q = LLVMBuildFAdd(B, ra, rb, ""); break;
+                }
                 q = LLVMBuildFDiv(B, q, cg_f64(cg, (double)yp.scale), "");
                 r = cg_round_f64(cg, q, ROUND_ONNX);
             } else if (kind == BIN_MUL) {
@@ -415,6 +575,44 @@ static bool lower_binary(Cg *cg, const Node *n)
         cg_store_int(cg, yd, y, iy, out);
     }
     cg_nest_end(cg, &nest);
+    return true;
+}
+
+/* ------------------------------------------------------------ where, not */
+
+static bool lower_where(Cg *cg, const Node *n)
+{
+    const TensorType *yt = &n->result->type;
+    int64_t st[3][QNN_MAX_RANK], sy[QNN_MAX_RANK];
+    LLVMValueRef buf[3];
+    for (int k = 0; k < 3; k++) {
+        bcast_strides(yt, &n->operands[k]->type, st[k]);
+        buf[k] = cg_buf(cg, n->operands[k]);
+    }
+    cg_strides(yt, sy);
+    LLVMValueRef y = cg_buf(cg, n->result);
+    LLVMTypeRef et = cg_dtype_type(cg, yt->dtype);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, yt->rank, yt->dims);
+    LLVMValueRef ic = cg_nest_offset(cg, &nest, st[0]), ia = cg_nest_offset(cg, &nest, st[1]);
+    LLVMValueRef ib = cg_nest_offset(cg, &nest, st[2]), iy = cg_nest_offset(cg, &nest, sy);
+    LLVMValueRef c = LLVMBuildICmp(B, LLVMIntNE, cg_load_int(cg, DT_U8, buf[0], ic), cg_i32(cg, 0), "");
+    /* Both sides are in bounds; the selected element is copied as is. */
+    LLVMValueRef va = LLVMBuildLoad2(B, et, LLVMBuildInBoundsGEP2(B, et, buf[1], &ia, 1, ""), "");
+    LLVMValueRef vb = LLVMBuildLoad2(B, et, LLVMBuildInBoundsGEP2(B, et, buf[2], &ib, 1, ""), "");
+    LLVMBuildStore(B, LLVMBuildSelect(B, c, va, vb, ""), LLVMBuildInBoundsGEP2(B, et, y, &iy, 1, ""));
+    cg_nest_end(cg, &nest);
+    return true;
+}
+
+static bool lower_not(Cg *cg, const Node *n)
+{
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    CgLoop l;
+    LLVMValueRef i = cg_for_begin(cg, &l, type_numel(&n->result->type), "i");
+    LLVMValueRef z = LLVMBuildICmp(B, LLVMIntEQ, cg_load_int(cg, DT_U8, x, i), cg_i32(cg, 0), "");
+    cg_store_int(cg, DT_U8, y, i, LLVMBuildZExt(B, z, cg->t_i32, ""));
+    cg_for_end(cg, &l);
     return true;
 }
 
@@ -595,7 +793,13 @@ bool cg_lower_elem(Cg *cg, const Node *n)
 {
     switch (n->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+    case OP_POW: case OP_MAX: case OP_MIN: case OP_PRELU:
+    case OP_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL: case OP_LESS: case OP_LESS_EQUAL:
         return lower_binary(cg, n);
+    case OP_WHERE:
+        return lower_where(cg, n);
+    case OP_NOT:
+        return lower_not(cg, n);
     case OP_SOFTMAX:
         return lower_softmax(cg, n);
     case OP_BATCHNORM:

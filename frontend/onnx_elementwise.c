@@ -1,7 +1,11 @@
-/* onnx_elementwise.c - elementwise ops: arithmetic and activations.
+/* onnx_elementwise.c - elementwise ops: arithmetic, activations,
+ * comparisons and selection.
  *
  * Add, Sub, Mul, Div (numpy broadcasting), Relu, LeakyRelu, Sigmoid, Tanh,
- * HardSwish, Clip and HardSigmoid.  They work in whichever layout their
+ * HardSwish, Exp, Log, Sqrt, Reciprocal, Erf, Abs, Neg, Elu, Clip,
+ * HardSigmoid, Max, Min, Sum, Mean, PRelu, Pow, Equal, Greater,
+ * GreaterOrEqual, Less, LessOrEqual, Not and Where (BOOL tensors are the
+ * IR's u8 booleans).  They work in whichever layout their
  * input has (onnx_any_val), remapping nothing: the op is the same in NCHW
  * and NHWC.  Numeric rules cite the ONNX operator specification
  * (https://onnx.ai/onnx/operators/) next to the code.
@@ -45,15 +49,28 @@ bool import_binary(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, onnx_emit_r(imp, id, ops, 2, onnx_name(imp, out->name, NULL), t)->result, nhwc);
 }
 
-/* Relu, LeakyRelu, Sigmoid, Tanh, HardSwish: same shape, any layout. */
+/* The unary ONNX ops and their IR ops. */
+static const struct {
+    const char *onnx;
+    OpId op;
+} unary_ops[] = {
+    {"Relu", OP_RELU},     {"LeakyRelu", OP_LEAKY_RELU}, {"Sigmoid", OP_SIGMOID}, {"Tanh", OP_TANH},
+    {"HardSwish", OP_HARD_SWISH}, {"Exp", OP_EXP}, {"Log", OP_LOG}, {"Sqrt", OP_SQRT},
+    {"Reciprocal", OP_RECIPROCAL}, {"Erf", OP_ERF}, {"Abs", OP_ABS}, {"Neg", OP_NEG}, {"Elu", OP_ELU},
+};
+
+/* Relu, LeakyRelu, Sigmoid, Tanh, HardSwish, Exp, Log, Sqrt, Reciprocal,
+ * Erf, Abs, Neg, Elu: same shape, any layout. */
 bool import_unary(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
     const char *op = n->op_type;
     if (!(strcmp(op, "Relu") ? onnx_need_float(imp, x) : onnx_need_float_or_q(imp, x)))
         return false;
-    OpId id = !strcmp(op, "Relu") ? OP_RELU : !strcmp(op, "LeakyRelu") ? OP_LEAKY_RELU
-            : !strcmp(op, "Sigmoid") ? OP_SIGMOID : !strcmp(op, "Tanh") ? OP_TANH : OP_HARD_SWISH;
+    OpId id = OP_RELU;
+    for (size_t k = 0; k < sizeof unary_ops / sizeof *unary_ops; k++)
+        if (!strcmp(op, unary_ops[k].onnx))
+            id = unary_ops[k].op;
     bool nhwc;
     Value *v = onnx_any_val(imp, x, &nhwc);
     OTensor *out = onnx_define_out(imp, n, 0, x->type, x->rank, x->dims);
@@ -62,6 +79,8 @@ bool import_unary(Imp *imp, const Onnx__NodeProto *n)
     Node *nd = onnx_emit_r(imp, id, &v, 1, onnx_name(imp, out->name, NULL), v->type);
     if (id == OP_LEAKY_RELU)
         node_set_float(imp->g, nd, ATTR_ALPHA, onnx_attr_float(n, "alpha", 0.01f)); /* LeakyRelu: alpha 0.01 */
+    if (id == OP_ELU)
+        node_set_float(imp->g, nd, ATTR_ALPHA, onnx_attr_float(n, "alpha", 1.0f)); /* Elu: alpha 1 */
     if (!imp->fq)
         out->quant = x->quant;
     return onnx_finish(imp, out, nd->result, nhwc);
@@ -137,4 +156,240 @@ bool import_hard_sigmoid(Imp *imp, const Onnx__NodeProto *n)
     node_set_float(imp->g, c, ATTR_MIN, 0.0f);
     node_set_float(imp->g, c, ATTR_MAX, 1.0f);
     return onnx_finish(imp, out, c->result, nhwc);
+}
+
+/* ---------------------------------------------------------------- broadcasting ops of issue 12 */
+
+/* Emits ID(X, Y) with numpy broadcasting and result dtype DT (u8 for
+ * comparisons), in NHWC when a rank-4 operand already is; returns the
+ * result as a temporary OTensor of ONNX type OTYPE named NAME (the final
+ * output's OTensor when OUT is given). */
+static OTensor *bcast2(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *y, OpId id, int32_t otype,
+                       OTensor *out)
+{
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    if (!onnx_shape_broadcast(imp, x, y, od, &r))
+        return NULL;
+    if (x->type != y->type) {
+        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
+                   onnx_type_name(y->type));
+        return NULL;
+    }
+    bool nhwc = r == 4 && (onnx_is_nhwc(x) || onnx_is_nhwc(y));
+    Value *a = onnx_bcast_operand(imp, x, r, nhwc), *b = onnx_bcast_operand(imp, y, r, nhwc);
+    if (!a || !b)
+        return NULL;
+    const char *name;
+    if (out) {
+        name = onnx_name(imp, out->name, NULL);
+    } else {
+        name = onnx_name(imp, n->output[0], ".part");
+        out = onnx_temp(imp, name, otype, r, od);
+    }
+    DType dt;
+    onnx_dtype(otype, &dt);
+    TensorType t = onnx_tt(dt, r, od, NULL);
+    if (nhwc)
+        for (int i = 0; i < 4; i++)
+            t.dims[i] = od[onnx_perm_to_nhwc[i]];
+    if (dt != DT_U8 && dtype_traits[dt].is_int)
+        t.quant = a->type.quant;
+    Value *ops[2] = {a, b};
+    Node *nd = onnx_emit(imp, id, ops, 2, name, t);
+    onnx_set(out, nd->result, nhwc);
+    return out;
+}
+
+/* The output OTensor of a broadcast of X and Y (shape only). */
+static OTensor *bcast_out(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *y, int32_t otype)
+{
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    if (!onnx_shape_broadcast(imp, x, y, od, &r))
+        return NULL;
+    return onnx_define_out(imp, n, 0, otype, r, od);
+}
+
+/* An operand of a comparison or Where: FLOAT or an integer type the IR
+ * has. */
+static bool need_ir_type(Imp *imp, const OTensor *t)
+{
+    DType dt;
+    if (t->type == OT_BOOL || !onnx_dtype(t->type, &dt)) {
+        onnx_node_error(imp, "input '%s' has element type %s; this op is supported on FLOAT, UINT8, INT8, "
+                        "INT16 and INT32 tensors", t->name, onnx_type_name(t->type));
+        return false;
+    }
+    return true;
+}
+
+/* Max, Min, Sum, Mean: variadic with numpy broadcasting, float; a chain of
+ * the IR's binary max, min or add, left to right as ONNX's reference
+ * evaluates them.  Mean is the sum times the float32 1/n (within an ulp of
+ * the reference's division, and quantizable, unlike div). */
+bool import_variadic(Imp *imp, const Onnx__NodeProto *n)
+{
+    const char *op = n->op_type;
+    OpId id = !strcmp(op, "Max") ? OP_MAX : !strcmp(op, "Min") ? OP_MIN : OP_ADD;
+    bool mean = !strcmp(op, "Mean");
+    size_t k = n->n_input;
+    OTensor *acc = onnx_in(imp, n, 0);
+    /* Max and Min also compare raw integers (exact); Sum and Mean, like
+     * Add, are float only. */
+    bool any = id != OP_ADD;
+    if (!(any ? need_ir_type(imp, acc) : onnx_need_float(imp, acc)))
+        return false;
+    if (k == 1 && !mean) {
+        OTensor *out = onnx_out(imp, n, 0);
+        if (!out)
+            return false;
+        onnx_alias(out, acc);
+        return true;
+    }
+    for (size_t i = 1; i < k; i++) {
+        OTensor *y = onnx_in(imp, n, i);
+        if (!y || !(any ? need_ir_type(imp, y) : onnx_need_float(imp, y)))
+            return false;
+        bool last = i + 1 == k && !mean;
+        OTensor *out = last ? bcast_out(imp, n, acc, y, acc->type) : NULL;
+        if ((last && !out) || !(acc = bcast2(imp, n, acc, y, id, acc->type, out)))
+            return false;
+    }
+    if (mean) {
+        OTensor *c = onnx_temp(imp, "", OT_FLOAT, 0, NULL);
+        c->v = onnx_scalar_f32(imp, n->output[0], ".inv_n", 1.0f / (float)k);
+        OTensor *out = bcast_out(imp, n, acc, c, OT_FLOAT);
+        if (!out || !bcast2(imp, n, acc, c, OP_MUL, OT_FLOAT, out))
+            return false;
+    }
+    return true;
+}
+
+/* PRelu (slope broadcasting to X, "unidirectional"), float. */
+bool import_prelu(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
+    if (!onnx_need_float(imp, x) || !onnx_need_float(imp, s))
+        return false;
+    if (s->rank == 1 && x->rank >= 3 && s->dims[0] == x->dims[1] && s->dims[0] != x->dims[x->rank - 1]) {
+        /* A per-channel slope [C] of an NC... input, as PyTorch exports it
+         * (PRelu before opset 7 broadcast it along axis 1): [C,1,...,1]. */
+        int64_t d[QNN_MAX_RANK];
+        d[0] = s->dims[0];
+        for (int i = 1; i < x->rank - 1; i++)
+            d[i] = 1;
+        if (!(s = onnx_view(imp, s, x->rank - 1, d, ".c")))
+            return false;
+    }
+    OTensor *out = bcast_out(imp, n, x, s, OT_FLOAT);
+    if (!out)
+        return false;
+    if (out->rank != x->rank || onnx_numel(out->dims, out->rank) != onnx_numel(x->dims, x->rank)) {
+        onnx_node_error(imp, "slope must broadcast to the shape of X");
+        return false;
+    }
+    return bcast2(imp, n, x, s, OP_PRELU, OT_FLOAT, out) != NULL;
+}
+
+/* Pow, float.  A constant scalar exponent 2 is x*x and 0.5 is sqrt(x):
+ * the correctly rounded square and square root (numpy.power, ONNX's
+ * reference, special-cases both the same way), int8-quantizable (mul, a
+ * lut) where pow is float only.  Any other exponent stays a pow. */
+bool import_pow(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *y = onnx_in(imp, n, 1);
+    if (!onnx_need_float(imp, x))
+        return false;
+    if (y->c && y->c->numel == 1) {
+        double e = ctensor_f(y->c, 0);
+        if (e == 2.0 || e == 0.5) {
+            bool nhwc;
+            Value *v = onnx_any_val(imp, x, &nhwc);
+            OTensor *out = onnx_define_out(imp, n, 0, OT_FLOAT, x->rank, x->dims);
+            if (!v || !out)
+                return false;
+            Value *ops[2] = {v, v};
+            Node *nd = e == 2.0 ? onnx_emit(imp, OP_MUL, ops, 2, onnx_name(imp, out->name, NULL), v->type)
+                                : onnx_emit(imp, OP_SQRT, ops, 1, onnx_name(imp, out->name, NULL), v->type);
+            onnx_set(out, nd->result, nhwc);
+            return true;
+        }
+    }
+    if (!onnx_need_float(imp, y) || !onnx_legacy_broadcast_ok(imp, n, x, y))
+        return false;
+    OTensor *out = bcast_out(imp, n, x, y, OT_FLOAT);
+    return out && bcast2(imp, n, x, y, OP_POW, OT_FLOAT, out);
+}
+
+static bool need_bool(Imp *imp, const OTensor *t)
+{
+    if (t->type != OT_BOOL) {
+        onnx_node_error(imp, "input '%s' has element type %s, but BOOL is required", t->name,
+                   onnx_type_name(t->type));
+        return false;
+    }
+    return true;
+}
+
+/* Equal, Greater, GreaterOrEqual, Less, LessOrEqual: broadcasting; the
+ * BOOL result is the IR's u8 boolean. */
+bool import_compare(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0), *y = onnx_in(imp, n, 1);
+    if (!need_ir_type(imp, x) || !need_ir_type(imp, y) || !onnx_legacy_broadcast_ok(imp, n, x, y))
+        return false;
+    const char *op = n->op_type;
+    OpId id = !strcmp(op, "Equal") ? OP_EQUAL : !strcmp(op, "Greater") ? OP_GREATER
+            : !strcmp(op, "GreaterOrEqual") ? OP_GREATER_EQUAL : !strcmp(op, "Less") ? OP_LESS : OP_LESS_EQUAL;
+    OTensor *out = bcast_out(imp, n, x, y, OT_BOOL);
+    return out && bcast2(imp, n, x, y, id, OT_BOOL, out);
+}
+
+/* Not: BOOL, any layout. */
+bool import_not(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    if (!need_bool(imp, x))
+        return false;
+    bool nhwc;
+    Value *v = onnx_any_val(imp, x, &nhwc);
+    OTensor *out = onnx_define_out(imp, n, 0, OT_BOOL, x->rank, x->dims);
+    if (!v || !out)
+        return false;
+    onnx_set(out, onnx_emit(imp, OP_NOT, &v, 1, onnx_name(imp, out->name, NULL), v->type)->result, nhwc);
+    return true;
+}
+
+/* Where(cond, X, Y): the three broadcast together (ONNX layout). */
+bool import_where(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *c = onnx_in(imp, n, 0), *x = onnx_in(imp, n, 1), *y = onnx_in(imp, n, 2);
+    if (!need_bool(imp, c) || !need_ir_type(imp, x) || !need_ir_type(imp, y))
+        return false;
+    if (x->type != y->type) {
+        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
+                   onnx_type_name(y->type));
+        return false;
+    }
+    int64_t xy[QNN_MAX_RANK];
+    int rxy;
+    if (!onnx_shape_broadcast(imp, x, y, xy, &rxy))
+        return false;
+    OTensor *t = onnx_temp(imp, "", x->type, rxy, xy);
+    OTensor *out = bcast_out(imp, n, c, t, x->type);
+    if (!out)
+        return false;
+    Value *ops[3] = {onnx_val(imp, c), onnx_val(imp, x), onnx_val(imp, y)};
+    if (!ops[0] || !ops[1] || !ops[2])
+        return false;
+    if (!quant_equal(ops[1]->type.quant, ops[2]->type.quant)) {
+        onnx_node_error(imp, "X and Y must have the same quantization");
+        return false;
+    }
+    DType dt;
+    onnx_dtype(x->type, &dt);
+    TensorType tt = onnx_tt(dt, out->rank, out->dims, ops[1]->type.quant);
+    onnx_set(out, onnx_emit(imp, OP_WHERE, ops, 3, onnx_name(imp, out->name, NULL), tt)->result, false);
+    return true;
 }

@@ -295,7 +295,8 @@ bool onnx_shape_squeeze(Imp *imp, const int64_t *in, int rin, const int64_t *axe
 bool onnx_shape_unsqueeze(Imp *imp, const int64_t *in, int rin, const int64_t *axes, int naxes,
                           int64_t *out, int *rout);
 bool onnx_shape_broadcast(Imp *imp, const OTensor *a, const OTensor *b, int64_t *out, int *rout);
-/* Refuses the broadcast=1/axis form of Add, Sub, Mul, Div before opset 7
+/* Refuses the broadcast=1/axis form of Add, Sub, Mul, Div (and Pow, Equal,
+ * Greater, Less) before opset 7
  * when it differs from numpy broadcasting. */
 bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor *a, const OTensor *b);
 /* Slice's bounds (attributes before opset 10, constant inputs from 10 on)

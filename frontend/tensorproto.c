@@ -46,6 +46,7 @@ bool onnx_dtype(int32_t t, DType *out)
     switch (t) {
     case OT_FLOAT: *out = DT_F32; return true;
     case OT_UINT8: *out = DT_U8; return true;
+    case OT_BOOL: *out = DT_U8; return true; /* qnnc's booleans are u8 0/1 */
     case OT_INT8: *out = DT_I8; return true;
     case OT_INT16: *out = DT_I16; return true;
     case OT_INT32: *out = DT_I32; return true;
@@ -329,7 +330,8 @@ void *tensorproto_read(const char *path, const TensorType *want)
     memcpy(got.dims, c.dims, sizeof got.dims);
     int32_t wt = otype_of_dtype(want->dtype);
     bool type_ok = c.type == wt || (want->dtype == DT_F32 && c.type == OT_DOUBLE) ||
-                   (dtype_traits[want->dtype].is_int && c.type == OT_INT64);
+                   (dtype_traits[want->dtype].is_int && c.type == OT_INT64) ||
+                   (want->dtype == DT_U8 && c.type == OT_BOOL);
     if (!type_ok || !shape_equal(&got, want)) {
         char *t = NULL;
         size_t tl = 0;

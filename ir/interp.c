@@ -206,12 +206,32 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_MUL: return interp_mul(n, in, out);
     case OP_SUB: return interp_sub(n, in, out);
     case OP_DIV: return interp_div(n, in, out);
+    case OP_POW: return interp_pow(n, in, out);
+    case OP_MAX: return interp_max(n, in, out);
+    case OP_MIN: return interp_min(n, in, out);
+    case OP_PRELU: return interp_prelu(n, in, out);
+    case OP_EQUAL:
+    case OP_GREATER:
+    case OP_GREATER_EQUAL:
+    case OP_LESS:
+    case OP_LESS_EQUAL: return interp_compare(n, in, out);
+    case OP_WHERE: return interp_where(n, in, out);
+    case OP_NOT: return interp_not(n, in, out);
     case OP_RELU: return interp_relu(n, in, out);
     case OP_CLIP: return interp_clip(n, in, out);
     case OP_LEAKY_RELU:
     case OP_SIGMOID:
     case OP_TANH:
-    case OP_HARD_SWISH: return interp_unary_float(n, in, out);
+    case OP_HARD_SWISH:
+    case OP_EXP:
+    case OP_LOG:
+    case OP_SQRT:
+    case OP_RECIPROCAL:
+    case OP_ERF:
+    case OP_GELU:
+    case OP_ABS:
+    case OP_NEG:
+    case OP_ELU: return interp_unary_float(n, in, out);
     case OP_MAX_POOL: return interp_max_pool(n, in, out);
     case OP_AVG_POOL: return interp_avg_pool(n, in, out);
     case OP_GLOBAL_AVG_POOL: return interp_global_avg_pool(n, in, out);

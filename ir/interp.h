@@ -23,13 +23,17 @@ typedef int InterpFn(const Node *n, const void *const in[], void *out);
 
 InterpFn interp_conv2d, interp_dense, interp_matmul, interp_max_pool,
     interp_avg_pool, interp_global_avg_pool;
-/* The float32 function of a nonlinear elementwise op (leaky_relu, sigmoid,
- * tanh, hard_swish): the one definition the interpreter and the quantize
+/* The float32 function of a unary OPF_NONLINEAR elementwise op
+ * (leaky_relu, sigmoid, tanh, hard_swish, exp, log, sqrt, reciprocal, erf,
+ * gelu, abs, neg, elu): the one definition the interpreter and the quantize
  * pass's lookup tables share, so a LUT cannot drift from the oracle.  NaN
- * for any other op. */
+ * for any other op.  ALPHA is interp_act_alpha(n), the op's alpha with its
+ * default. */
 float interp_act_f(OpId op, float x, float alpha);
+float interp_act_alpha(const Node *n);
 
-InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_relu, interp_clip, interp_unary_float,
+InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_pow, interp_max, interp_min,
+    interp_prelu, interp_compare, interp_where, interp_not, interp_relu, interp_clip, interp_unary_float,
     interp_softmax, interp_quantize, interp_dequantize, interp_requantize,
     interp_lut, interp_batchnorm;
 InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice, interp_resize;

@@ -20,7 +20,12 @@ static bool same_shape_numel(const TensorType *a, const TensorType *b)
 
 /* ------------------------------------------------------------ add / sub / mul / div */
 
-typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } BinaryKind;
+typedef enum {
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MAX, BIN_MIN, BIN_PRELU,
+    BIN_EQ, BIN_GT, BIN_GE, BIN_LT, BIN_LE,
+} BinaryKind;
+
+static bool is_compare(BinaryKind k) { return k >= BIN_EQ; }
 
 /* TFLite int8 ADD (reference_integer_ops::Add, kernels/add.cc Prepare):
  * both inputs are rescaled to a common scale 2*max(sa,sb) with 20 bits of
@@ -41,6 +46,9 @@ static int32_t shl_wrap(int64_t v, int s)
     return (int32_t)((uint32_t)v << s);
 }
 
+/* max and min propagate NaN from either side (numpy.maximum, ONNX's
+ * reference for Max/Min); otherwise the larger (smaller) value, the
+ * second one on a tie, so max(-0, +0) is +0 and max(+0, -0) is -0. */
 static float binary_f(BinaryKind k, float x, float z)
 {
     switch (k) {
@@ -48,6 +56,45 @@ static float binary_f(BinaryKind k, float x, float z)
     case BIN_SUB: return x - z;
     case BIN_MUL: return x * z;
     case BIN_DIV: return x / z;
+    case BIN_POW: return powf(x, z);
+    case BIN_MAX: return isnan(x) ? x : isnan(z) ? z : x > z ? x : z;
+    case BIN_MIN: return isnan(x) ? x : isnan(z) ? z : x < z ? x : z;
+    case BIN_PRELU: return x < 0 ? z * x : x; /* ONNX PRelu: slope * x for x < 0 */
+    default: break;
+    }
+    qnn_unreachable();
+}
+
+/* The same functions on exact reals (double), for the quantized forms;
+ * comparisons give 0 or 1.  Operands are never NaN here. */
+static double binary_d(BinaryKind k, double x, double z)
+{
+    switch (k) {
+    case BIN_ADD: return x + z;
+    case BIN_SUB: return x - z;
+    case BIN_MUL: return x * z;
+    case BIN_MAX: return x > z ? x : z;
+    case BIN_MIN: return x < z ? x : z;
+    case BIN_PRELU: return x < 0 ? z * x : x;
+    case BIN_EQ: return x == z;
+    case BIN_GT: return x > z;
+    case BIN_GE: return x >= z;
+    case BIN_LT: return x < z;
+    case BIN_LE: return x <= z;
+    default: break;
+    }
+    qnn_unreachable();
+}
+
+static bool compare_f(BinaryKind k, float x, float z)
+{
+    switch (k) {
+    case BIN_EQ: return x == z;
+    case BIN_GT: return x > z;
+    case BIN_GE: return x >= z;
+    case BIN_LT: return x < z;
+    case BIN_LE: return x <= z;
+    default: break;
     }
     qnn_unreachable();
 }
@@ -66,6 +113,33 @@ static int binary(const Node *n, const void *const in[], void *out, BinaryKind k
         goto out;
     }
     const void *a = in[0], *b = in[1];
+    if (is_compare(kind)) {
+        /* Result u8 0/1.  Float operands compare as float32 (NaN compares
+         * false); integer ones by their real values (double, exact), which
+         * for raw integers is the integer comparison. */
+        if (yt->dtype != DT_U8 || yt->quant || (at->dtype == DT_F32) != (bt->dtype == DT_F32)) {
+            interp_fail(n, "comparison of %s and %s must give an unquantized u8",
+                        dtype_traits[at->dtype].name, dtype_traits[bt->dtype].name);
+            goto out;
+        }
+        if (at->dtype == DT_F32) {
+            for (int64_t i = 0; i < cnt; i++)
+                st_int(out, DT_U8, i, compare_f(kind, ld_f32(a, ao[i]), ld_f32(b, bo[i])));
+        } else {
+            if (!quant_is_per_tensor(at->quant) || !quant_is_per_tensor(bt->quant)) {
+                interp_fail(n, "per-axis quantization is not supported by comparisons");
+                goto out;
+            }
+            QParam ap = qparam_chan(at->quant, 0), bp = qparam_chan(bt->quant, 0);
+            for (int64_t i = 0; i < cnt; i++) {
+                double ra = (double)ap.scale * (double)(ld_int(a, at->dtype, ao[i]) - ap.zp);
+                double rb = (double)bp.scale * (double)(ld_int(b, bt->dtype, bo[i]) - bp.zp);
+                st_int(out, DT_U8, i, binary_d(kind, ra, rb) != 0);
+            }
+        }
+        rc = 0;
+        goto out;
+    }
     if (at->dtype == DT_F32 || bt->dtype == DT_F32 || yt->dtype == DT_F32) {
         if (at->dtype != DT_F32 || bt->dtype != DT_F32 || yt->dtype != DT_F32) {
             interp_fail(n, "float and integer operands cannot be mixed");
@@ -82,10 +156,18 @@ static int binary(const Node *n, const void *const in[], void *out, BinaryKind k
     DType ad = at->dtype, bd = bt->dtype, yd = yt->dtype;
     if (!at->quant && !bt->quant && !yt->quant) {
         /* Plain integers: exact in int64 (an i32 product fits), then
-         * saturated to the result type.  (div is f32-only.) */
+         * saturated to the result type.  (div and pow are f32-only.) */
         for (int64_t i = 0; i < cnt; i++) {
             int64_t x = ld_int(a, ad, ao[i]), z = ld_int(b, bd, bo[i]);
-            int64_t r = kind == BIN_MUL ? x * z : kind == BIN_SUB ? x - z : x + z;
+            int64_t r;
+            switch (kind) {
+            case BIN_MUL: r = x * z; break;
+            case BIN_SUB: r = x - z; break;
+            case BIN_MAX: r = x > z ? x : z; break;
+            case BIN_MIN: r = x < z ? x : z; break;
+            case BIN_PRELU: r = x < 0 ? z * x : x; break;
+            default: r = x + z; break;
+            }
             st_int(out, yd, i, fp_clamp_i64(r, dt_min(yd), dt_max(yd)));
         }
         rc = 0;
@@ -102,14 +184,14 @@ static int binary(const Node *n, const void *const in[], void *out, BinaryKind k
     int64_t lo, hi;
     act_range_quantized(n, yt, 0, rounding, &lo, &hi);
     folded_clamp(n, &lo, &hi);
-    if (rounding != ROUND_TFLITE) {
-        /* ONNX QLinearAdd / QLinearMul (and sub, by the same rule):
-         * dequantize, operate in real arithmetic (double), quantize half
-         * to even. */
+    if (rounding != ROUND_TFLITE || kind == BIN_MAX || kind == BIN_MIN || kind == BIN_PRELU) {
+        /* ONNX QLinearAdd / QLinearMul (and sub, max, min and prelu, which
+         * have no rounding mode, by the same rule): dequantize, operate in
+         * real arithmetic (double), quantize half to even. */
         for (int64_t i = 0; i < cnt; i++) {
             double ra = (double)ap.scale * (double)(ld_int(a, ad, ao[i]) - ap.zp);
             double rb = (double)bp.scale * (double)(ld_int(b, bd, bo[i]) - bp.zp);
-            double q = (is_mul ? ra * rb : kind == BIN_SUB ? ra - rb : ra + rb) / (double)yp.scale;
+            double q = binary_d(kind, ra, rb) / (double)yp.scale;
             st_int(out, yd, i, fp_saturate(fp_round_half_even(q) + yp.zp, lo, hi));
         }
         rc = 0;
@@ -171,6 +253,73 @@ int interp_add(const Node *n, const void *const in[], void *out) { return binary
 int interp_sub(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_SUB); }
 int interp_mul(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_MUL); }
 int interp_div(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_DIV); }
+int interp_pow(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_POW); }
+int interp_max(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_MAX); }
+int interp_min(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_MIN); }
+int interp_prelu(const Node *n, const void *const in[], void *out) { return binary(n, in, out, BIN_PRELU); }
+
+int interp_compare(const Node *n, const void *const in[], void *out)
+{
+    switch (n->op) {
+    case OP_EQUAL: return binary(n, in, out, BIN_EQ);
+    case OP_GREATER: return binary(n, in, out, BIN_GT);
+    case OP_GREATER_EQUAL: return binary(n, in, out, BIN_GE);
+    case OP_LESS: return binary(n, in, out, BIN_LT);
+    case OP_LESS_EQUAL: return binary(n, in, out, BIN_LE);
+    default: return interp_fail(n, "not a comparison");
+    }
+}
+
+/* ------------------------------------------------------------ where, not */
+
+/* where(cond, a, b): y = cond != 0 ? a : b, numpy broadcasting over all
+ * three; a, b and y share one dtype and quantization, so the selected
+ * element is copied byte for byte. */
+int interp_where(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *ct = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t cnt = type_numel(yt);
+    size_t es = (size_t)dtype_traits[yt->dtype].size;
+    int64_t *offs = xmalloc((size_t)(cnt > 0 ? cnt : 1) * 3 * sizeof *offs);
+    int rc = -1;
+    if (ct->dtype != DT_U8) {
+        interp_fail(n, "condition must be u8");
+        goto out;
+    }
+    for (int k = 0; k < 3; k++)
+        if (!broadcast_offsets(yt, &n->operands[k]->type, offs + k * cnt)) {
+            interp_fail(n, "operand shapes do not broadcast to the result");
+            goto out;
+        }
+    for (int k = 1; k < 3; k++)
+        if (n->operands[k]->type.dtype != yt->dtype) {
+            interp_fail(n, "operands must have the result's dtype");
+            goto out;
+        }
+    const uint8_t *cond = in[0];
+    for (int64_t i = 0; i < cnt; i++) {
+        const unsigned char *src = cond[offs[i]] ? in[1] : in[2];
+        int64_t o = cond[offs[i]] ? offs[cnt + i] : offs[2 * cnt + i];
+        memcpy((unsigned char *)out + (size_t)i * es, src + (size_t)o * es, es);
+    }
+    rc = 0;
+out:
+    free(offs);
+    return rc;
+}
+
+int interp_not(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    if (xt->dtype != DT_U8 || yt->dtype != DT_U8 || !same_shape_numel(xt, yt))
+        return interp_fail(n, "not maps u8 to u8 of the same shape");
+    const uint8_t *x = in[0];
+    uint8_t *y = out;
+    int64_t cnt = type_numel(xt);
+    for (int64_t i = 0; i < cnt; i++)
+        y[i] = x[i] == 0;
+    return 0;
+}
 
 /* ------------------------------------------------------------ relu / clip */
 
@@ -228,6 +377,12 @@ int interp_clip(const Node *n, const void *const in[], void *out)
 
 /* ------------------------------------------------------------ float activations */
 
+float interp_act_alpha(const Node *n)
+{
+    /* ONNX Elu's alpha defaults to 1, LeakyRelu's to 0.01. */
+    return node_float(n, ATTR_ALPHA, n->op == OP_ELU ? 1.0f : 0.01f);
+}
+
 float interp_act_f(OpId op, float x, float alpha)
 {
     switch (op) {
@@ -243,6 +398,27 @@ float interp_act_f(OpId op, float x, float alpha)
         r = r < 0.0f ? 0.0f : r > 6.0f ? 6.0f : r;
         return x * r / 6.0f;
     }
+    case OP_EXP:
+        return expf(x);
+    case OP_LOG:
+        return logf(x);
+    case OP_SQRT:
+        return sqrtf(x); /* IEEE correctly rounded on every target */
+    case OP_RECIPROCAL:
+        return 1.0f / x;
+    case OP_ERF:
+        return erff(x);
+    case OP_GELU:
+        /* ONNX Gelu (approximate="none"): 0.5 * x * (1 + erf(x / sqrt(2))),
+         * left to right in float32, the division written as a product by
+         * the float32 nearest 1/sqrt(2). */
+        return 0.5f * x * (1.0f + erff(x * 0.70710677f));
+    case OP_ABS:
+        return fabsf(x);
+    case OP_NEG:
+        return -x;
+    case OP_ELU:
+        return x < 0 ? alpha * (expf(x) - 1.0f) : x; /* ONNX Elu */
     default:
         return NAN;
     }
@@ -252,7 +428,7 @@ int interp_unary_float(const Node *n, const void *const in[], void *out)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t cnt = type_numel(xt);
-    float alpha = node_float(n, ATTR_ALPHA, 0.01f);
+    float alpha = interp_act_alpha(n);
     if (!same_shape_numel(xt, yt) || (xt->dtype == DT_F32) != (yt->dtype == DT_F32))
         return interp_fail(n, "result must match the input's size and float-ness");
     if (xt->dtype == DT_F32) {

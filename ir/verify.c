@@ -808,7 +808,8 @@ static void check_batchnorm(const OpCtx *c)
     expect_same_shape(c, x);
 }
 
-/* add, sub, mul, div: broadcasting binary ops (div only on f32).  Quantized operands may have different
+/* add, sub, mul, div, pow, max, min, prelu: broadcasting binary ops (div and
+ * pow only on f32).  Quantized operands may have different
  * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
 static void check_binary(const OpCtx *c)
 {
@@ -825,14 +826,22 @@ static void check_binary(const OpCtx *c)
             OPERR(c, "%s: result of a float %s must be f32, got %s", c->op, c->op, type_desc(y).s);
         return;
     }
-    if (c->n->op == OP_DIV) {
-        OPERR(c, "div: operands must be f32 (there is no quantized div), got %s and %s", type_desc(a).s,
-              type_desc(b).s);
+    if (op_info[c->n->op].flags & OPF_FLOAT_ONLY) {
+        OPERR(c, "%s: operands must be f32 (there is no quantized %s), got %s and %s", c->op, c->op,
+              type_desc(a).s, type_desc(b).s);
         return;
     }
     if (is_float(a) || is_float(b)) {
         OPERR(c, "%s: operands must be both f32 or both quantized, got %s and %s", c->op, type_desc(a).s,
               type_desc(b).s);
+        return;
+    }
+    if ((c->n->op == OP_MAX || c->n->op == OP_MIN) && dtype_traits[a->dtype].is_int && !a->quant &&
+        !b->quant && !y->quant) {
+        /* Raw integers compare exactly: any one integer dtype. */
+        if (a->dtype != b->dtype || y->dtype != a->dtype)
+            OPERR(c, "%s: raw integer operands and result must have one dtype, got %s, %s and %s", c->op,
+                  dtype_traits[a->dtype].name, dtype_traits[b->dtype].name, dtype_traits[y->dtype].name);
         return;
     }
     for (int i = 0; i < 2; i++) {
@@ -860,7 +869,65 @@ static void check_binary(const OpCtx *c)
         OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
 }
 
-/* relu, clip, leaky_relu, sigmoid, tanh, hard_swish. */
+/* equal, greater, greater_equal, less, less_equal: broadcasting, the
+ * result a boolean (u8 0/1, unquantized); operands both f32 or integers of
+ * one dtype, each unquantized or quantized per tensor (they compare by
+ * real value). */
+static void check_compare(const OpCtx *c)
+{
+    const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
+    int64_t want[QNN_MAX_RANK];
+    int r;
+    if (!broadcast(a->dims, a->rank, b->dims, b->rank, want, &r))
+        OPERR(c, "%s: operand shapes %s and %s are not broadcastable", c->op, shape_text(a).s, shape_text(b).s);
+    else
+        expect_shape(c, want, r);
+    if (y->dtype != DT_U8 || y->quant)
+        OPERR(c, "%s: result must be an unquantized u8 boolean, got %s", c->op, type_desc(y).s);
+    if (a->dtype != b->dtype)
+        OPERR(c, "%s: operands have different element types %s and %s", c->op, dtype_traits[a->dtype].name,
+              dtype_traits[b->dtype].name);
+    else if (is_per_axis(a) || is_per_axis(b))
+        OPERR(c, "%s: operands must not be quantized per axis", c->op);
+}
+
+/* where(cond, a, b): cond an unquantized u8 boolean; a, b and the result
+ * one dtype and one quantization (or none), all three broadcasting. */
+static void check_where(const OpCtx *c)
+{
+    const TensorType *k = operand(c, 0), *a = operand(c, 1), *b = operand(c, 2), *y = c->y;
+    int64_t ab[QNN_MAX_RANK], want[QNN_MAX_RANK];
+    int r1, r;
+    if (!broadcast(a->dims, a->rank, b->dims, b->rank, ab, &r1) ||
+        !broadcast(k->dims, k->rank, ab, r1, want, &r))
+        OPERR(c, "where: operand shapes %s, %s and %s are not broadcastable", shape_text(k).s, shape_text(a).s,
+              shape_text(b).s);
+    else
+        expect_shape(c, want, r);
+    if (k->dtype != DT_U8 || k->quant)
+        OPERR(c, "where: condition must be an unquantized u8 boolean, got %s", type_desc(k).s);
+    for (int i = 1; i < 3; i++) {
+        const TensorType *t = operand(c, i);
+        if (t->dtype != y->dtype)
+            OPERR(c, "where: operand %d element type %s differs from the result's %s", i,
+                  dtype_traits[t->dtype].name, dtype_traits[y->dtype].name);
+        else if (!quant_equal(t->quant, y->quant))
+            OPERR(c, "where: operand %d must have the result's quantization parameters", i);
+    }
+}
+
+static void check_not(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    expect_same_shape(c, x);
+    if (x->dtype != DT_U8 || x->quant)
+        OPERR(c, "not: input must be an unquantized u8 boolean, got %s", type_desc(x).s);
+    if (y->dtype != DT_U8 || y->quant)
+        OPERR(c, "not: result must be an unquantized u8 boolean, got %s", type_desc(y).s);
+}
+
+/* relu, clip, leaky_relu, sigmoid, tanh, hard_swish and the unary float
+ * functions (exp, log, sqrt, reciprocal, erf, gelu, abs, neg, elu). */
 static void check_unary(const OpCtx *c)
 {
     const TensorType *x = operand(c, 0);
@@ -1266,13 +1333,33 @@ static void check_op(const OpCtx *c)
     case OP_ADD:
     case OP_SUB:
     case OP_MUL:
-    case OP_DIV: check_binary(c); break;
+    case OP_DIV:
+    case OP_POW:
+    case OP_MAX:
+    case OP_MIN:
+    case OP_PRELU: check_binary(c); break;
+    case OP_EQUAL:
+    case OP_GREATER:
+    case OP_GREATER_EQUAL:
+    case OP_LESS:
+    case OP_LESS_EQUAL: check_compare(c); break;
+    case OP_WHERE: check_where(c); break;
+    case OP_NOT: check_not(c); break;
     case OP_RELU:
     case OP_CLIP:
     case OP_LEAKY_RELU:
     case OP_SIGMOID:
     case OP_TANH:
-    case OP_HARD_SWISH: check_unary(c); break;
+    case OP_HARD_SWISH:
+    case OP_EXP:
+    case OP_LOG:
+    case OP_SQRT:
+    case OP_RECIPROCAL:
+    case OP_ERF:
+    case OP_GELU:
+    case OP_ABS:
+    case OP_NEG:
+    case OP_ELU: check_unary(c); break;
     case OP_MAX_POOL:
     case OP_AVG_POOL:
     case OP_GLOBAL_AVG_POOL: check_pool(c); break;

@@ -41,6 +41,9 @@ static bool op_in_place(OpId op)
     case OP_RELU: case OP_CLIP: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH:
     case OP_HARD_SWISH: case OP_QUANTIZE: case OP_DEQUANTIZE: case OP_REQUANTIZE: case OP_LUT:
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+    case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RECIPROCAL: case OP_ERF: case OP_GELU:
+    case OP_ABS: case OP_NEG: case OP_ELU:
+    case OP_POW: case OP_MAX: case OP_MIN: case OP_PRELU: case OP_NOT:
         return true;
     default:
         return false;

@@ -17,15 +17,19 @@
  * ("quantize").  In short, per node, in topological order:
  *   - conv2d, dense, matmul: int8 symmetric weights (per output channel by
  *     default), int32 bias at scale x.scale * w.scale, requantizing result;
- *   - add, sub, mul, avg_pool, global_avg_pool, concat: quantized operands,
- *     result with its own calibrated params (the op requantizes);
+ *   - add, sub, mul, max, min, prelu, avg_pool, global_avg_pool, concat:
+ *     quantized operands, result with its own calibrated params (the op
+ *     requantizes);
  *   - relu, clip, max_pool, reshape, transpose, pad (OPF_SAME_QUANT): follow
  *     their input: quantized with the input's params if the input is
  *     quantized, float otherwise;
- *   - sigmoid, tanh, hard_swish, leaky_relu: a `lut` with a compile-time
+ *   - sigmoid, tanh, hard_swish, leaky_relu and the other unary
+ *     OPF_NONLINEAR functions (exp, log, sqrt, erf, gelu, ...): a `lut` with a compile-time
  *     i8[256] table when activations are i8 or u8 (u8 is requantized to i8
  *     and back exactly: same scale, zero point moved by 128), float for i16;
- *   - softmax, batchnorm, div and anything else: float, with dequantize /
+ *   - softmax, batchnorm, div, pow and anything else (comparisons and
+ *     where, whose u8 booleans are not quantized values, are copied with
+ *     float operands): float, with dequantize /
  *     quantize inserted around it as the neighbours need.
  * Conversions are made lazily, when a consumer needs a value in a form its
  * producer did not give, and each is made once. */
@@ -33,6 +37,7 @@
 #include "quant.h"
 
 #include "fixedpoint.h"
+#include "interp.h" /* interp_act_alpha */
 
 #include <math.h>
 #include <stdlib.h>
@@ -524,7 +529,8 @@ static void plan(Ctx *c, QuantScheme scheme)
             m = dt == DT_I8 || dt == DT_U8 ? MODE_LUT : MODE_FLOAT;
         } else if (n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_AVG_POOL ||
                    n->op == OP_GLOBAL_AVG_POOL || n->op == OP_CONCAT || n->op == OP_REDUCE_MEAN ||
-                   n->op == OP_REDUCE_SUM || n->op == OP_LAYER_NORM) {
+                   n->op == OP_REDUCE_SUM || n->op == OP_LAYER_NORM || n->op == OP_MAX ||
+                   n->op == OP_MIN || n->op == OP_PRELU) {
             m = MODE_QUANT;
         }
         c->mode[n->id] = m;
@@ -611,7 +617,7 @@ static bool build_lut(Ctx *c, const Node *n)
     if (!x || !params_for(c, n->result, DT_I8, &out))
         return false;
     int8_t table[256];
-    quant_build_lut(n->op, node_float(n, ATTR_ALPHA, 0.01f), params_of(x), out, table);
+    quant_build_lut(n->op, interp_act_alpha(n), params_of(x), out, table);
     TensorType tt = {.dtype = DT_I8, .rank = 1, .dims = {256}};
     Value *tv = add_const(c, n->result, ".lut", tt, table);
     Value *ops[2] = {x, tv};

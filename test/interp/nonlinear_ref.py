@@ -27,11 +27,13 @@ import random
 import subprocess
 import sys
 
+import math
+
 import numpy as np
 
 F32 = np.float32
 DTYPES = {"i8": (np.int8, -128, 127), "u8": (np.uint8, 0, 255)}
-TRANSCENDENTAL = {"sigmoid", "tanh"}
+TRANSCENDENTAL = {"sigmoid", "tanh", "exp", "log", "erf", "gelu", "elu"}
 TIE_EPS = 1e-6
 
 
@@ -48,6 +50,29 @@ def act_f32(op, xf, alpha=0.01):
         return ((xf * r).astype(F32) / F32(6)).astype(F32)
     if op == "leaky_relu":
         return np.where(xf < 0, (F32(alpha) * xf).astype(F32), xf).astype(F32)
+    xd = xf.astype(np.float64)
+    with np.errstate(all="ignore"):
+        if op == "exp":
+            return np.exp(xd).astype(F32)
+        if op == "log":
+            return np.log(xd).astype(F32)
+        if op == "sqrt":
+            return np.sqrt(xf).astype(F32)
+        if op == "reciprocal":
+            return (F32(1) / xf).astype(F32)
+        if op == "abs":
+            return np.abs(xf)
+        if op == "neg":
+            return -xf
+        if op == "erf":
+            return np.vectorize(math.erf)(xd).astype(F32)
+        if op == "gelu":
+            # 0.5 * x * (1 + erf(x * 0.70710677)), every step in float32.
+            e = np.vectorize(math.erf)((xf * F32(0.70710677)).astype(F32).astype(np.float64)).astype(F32)
+            return ((F32(0.5) * xf).astype(F32) * (F32(1) + e).astype(F32)).astype(F32)
+        if op == "elu":
+            em1 = (np.exp(xd).astype(F32) - F32(1)).astype(F32)
+            return np.where(xf < 0, (F32(alpha) * em1).astype(F32), xf).astype(F32)
     raise ValueError(op)
 
 
@@ -57,11 +82,17 @@ def quantized(op, x, sx, zx, sy, zy, dtype, alpha=0.01):
     _, lo, hi = DTYPES[dtype]
     xf = (np.asarray(x, dtype=np.int64) - zx).astype(F32) * F32(sx)
     f = act_f32(op, xf.astype(F32), alpha)
-    v = (f / F32(sy)).astype(F32)
-    y = np.clip(np.rint(v).astype(np.int64) + zy, lo, hi)
-    vd = v.astype(np.float64)
+    with np.errstate(all="ignore"):
+        v = (f / F32(sy)).astype(F32)
+    # NaN (log or sqrt of a negative) quantizes to the zero point.
+    nan = np.isnan(v)
+    v = np.where(nan, F32(0), v)
+    # Clamped in float first: 1/0 = inf saturates.
+    y = np.clip(np.rint(v.astype(np.float64)) + zy, lo, hi).astype(np.int64)
+    vd = np.clip(v.astype(np.float64), -2.0**40, 2.0**40)
     dist = np.abs(f.astype(np.float64) - (np.floor(vd) + 0.5) * sy)
-    ties = dist <= TIE_EPS
+    # A float32 libm result may be an ulp off: relative to |f| when large.
+    ties = (dist <= np.maximum(TIE_EPS, np.abs(f.astype(np.float64)) * 1e-6)) & ~nan
     if op not in TRANSCENDENTAL:
         ties[:] = False
     # A tie whose both neighbours saturate to the same bound cannot matter.

@@ -556,7 +556,8 @@ save(model([helper.make_node("If", ["c"], ["y"], name="if_rt",
                              then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
                              else_branch=branch([helper.make_node("Identity", ["x"], ["b"], name="ib")], ["b"]))],
            [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_runtime.onnx")
-save(model([helper.make_node("If", ["t"], ["y"], name="if_bad", then_branch=if_else, else_branch=if_else)],
+if_round = branch([helper.make_node("Round", ["x"], ["e"], name="round_never")], ["e"])  # Round: not imported
+save(model([helper.make_node("If", ["t"], ["y"], name="if_bad", then_branch=if_round, else_branch=if_round)],
            [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
      "if_unsupported.onnx")
 save(model([helper.make_node("If", ["t"], ["y"], name="if_undef",

@@ -43,7 +43,8 @@ HardSigmoid HardSwish MaxPool AveragePool GlobalAveragePool Softmax Concat Flatt
 Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Split Cast
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
 MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization DepthToSpace
-SpaceToDepth If Resize Upsample ConvTranspose
+SpaceToDepth If Resize Upsample ConvTranspose Exp Log Sqrt Reciprocal Erf Abs Neg Elu Max Min
+Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero

@@ -37,12 +37,23 @@ OPS = [
     ("hard_swish", "", 0.01, lambda x: x * min(max(x + 3, 0), 6) / 6),
     ("leaky_relu", "", 0.01, lambda x: x if x >= 0 else 0.01 * x),
     ("leaky_relu", " {alpha=0.2}", 0.2, lambda x: x if x >= 0 else 0.2 * x),
+    ("exp", "", 0.01, math.exp),
+    ("log", "", 0.01, lambda x: math.log(x) if x > 0 else 0.0),
+    ("sqrt", "", 0.01, lambda x: math.sqrt(x) if x >= 0 else 0.0),
+    ("reciprocal", "", 0.01, lambda x: max(min(1 / x, 100.0), -100.0) if x else 0.0),
+    ("erf", "", 0.01, math.erf),
+    ("gelu", "", 0.01, lambda x: 0.5 * x * (1 + math.erf(x / math.sqrt(2)))),
+    ("abs", "", 0.01, abs),
+    ("neg", "", 0.01, lambda x: -x),
+    ("elu", "", 1.0, lambda x: x if x >= 0 else math.expm1(x)),
+    ("elu", " {alpha=0.5}", 0.5, lambda x: x if x >= 0 else 0.5 * math.expm1(x)),
 ]
 RANGES = [(-8.0, 8.0), (-1.0, 3.0), (-0.3, 0.05), (-20.0, 20.0), (0.0, 6.0), (-12.8, 12.7)]
 
 
 def out_range(f, lo, hi):
-    ys = [f(lo + (hi - lo) * k / 1000) for k in range(1001)]
+    # Calibration only: exp on (-20, 20) is capped like any real range.
+    ys = [min(f(lo + (hi - lo) * k / 1000), 1e6) for k in range(1001)]
     return min(ys + [0.0]), max(ys + [0.0])
 
 
