@@ -17,6 +17,7 @@
 
 int main(int argc, char **argv);
 void initialise_monitor_handles(void);
+static void put_str(const char *s);
 void __libc_init_array(void);
 void qnn_reset_handler(void);
 
@@ -77,26 +78,36 @@ void _fini(void) {}
 /* The command line: semihosting returns it as one string, the arguments
  * QEMU was given with -semihosting-config arg=... joined by spaces, so an
  * argument cannot itself contain a space. */
-#define MAX_CMDLINE 4096
-#define MAX_ARGS 64
+#define MAX_CMDLINE 16384
+#define MAX_ARGS 256
 static char cmdline[MAX_CMDLINE];
 static char *args[MAX_ARGS + 1];
 
+/* Splits the command line into ARGS; -1 (after saying why on stdout) when
+ * it is longer than MAX_CMDLINE - 1 bytes (QEMU then refuses to return
+ * it) or has more than MAX_ARGS words: a graph with many inputs and
+ * outputs must not reach main() as a silently shorter command line. */
 static int get_args(void)
 {
     struct {
         char *buf;
         int len;
     } block = {cmdline, MAX_CMDLINE - 1};
-    if (semihost(SYS_GET_CMDLINE, &block) != 0)
-        return 0;
+    if (semihost(SYS_GET_CMDLINE, &block) != 0) {
+        put_str("qnn-harness: the semihosting command line is longer than 16383 bytes\n");
+        return -1;
+    }
     cmdline[MAX_CMDLINE - 1] = '\0';
     int argc = 0;
-    for (char *p = cmdline; *p && argc < MAX_ARGS;) {
+    for (char *p = cmdline; *p;) {
         while (*p == ' ')
             *p++ = '\0';
         if (!*p)
             break;
+        if (argc == MAX_ARGS) {
+            put_str("qnn-harness: the command line has more than 256 arguments\n");
+            return -1;
+        }
         args[argc++] = p;
         while (*p && *p != ' ')
             p++;
@@ -123,7 +134,7 @@ void qnn_reset_handler(void)
     initialise_monitor_handles();
     __libc_init_array();
     int argc = get_args();
-    exit(main(argc, args));
+    exit(argc < 0 ? 2 : main(argc, args));
 }
 
 /* Faults: say which and where, then exit with status 3.  Everything here
