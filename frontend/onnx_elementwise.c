@@ -14,6 +14,35 @@
 
 #include <string.h>
 
+/* The front of every broadcasting binary op: the broadcast shape OD of rank
+ * *R, and X and Y broadcast to it (OPS), in NHWC (*NHWC) when a rank-4
+ * operand already is.  The operands must have one element type. */
+static bool bcast_operands(Imp *imp, OTensor *x, OTensor *y, int64_t *od, int *r, bool *nhwc, Value *ops[2])
+{
+    if (!onnx_shape_broadcast(imp, x, y, od, r))
+        return false;
+    if (x->type != y->type) {
+        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
+                        onnx_type_name(y->type));
+        return false;
+    }
+    *nhwc = *r == 4 && (onnx_is_nhwc(x) || onnx_is_nhwc(y));
+    ops[0] = onnx_bcast_operand(imp, x, *r, *nhwc);
+    ops[1] = onnx_bcast_operand(imp, y, *r, *nhwc);
+    return ops[0] && ops[1];
+}
+
+/* The IR type of a broadcast result of logical shape OD: dtype DT, its
+ * dims in NHWC order when NHWC. */
+static TensorType bcast_type(DType dt, int r, const int64_t *od, bool nhwc)
+{
+    TensorType t = onnx_tt(dt, r, od, NULL);
+    if (nhwc)
+        for (int i = 0; i < 4; i++)
+            t.dims[i] = od[onnx_perm_to_nhwc[i]];
+    return t;
+}
+
 /* Add, Sub, Mul, Div with numpy broadcasting (ONNX "multidirectional
  * broadcasting"), float: the IR's add, sub, mul and div.  (Quantized
  * arithmetic comes from QDQ models; raw integer arithmetic is not
@@ -26,25 +55,14 @@ bool import_binary(Imp *imp, const Onnx__NodeProto *n)
     char op = n->op_type[0];
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!onnx_shape_broadcast(imp, x, y, od, &r))
-        return false;
-    if (x->type != y->type) {
-        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
-                   onnx_type_name(y->type));
-        return false;
-    }
-    bool nhwc = r == 4 && (onnx_is_nhwc(x) || onnx_is_nhwc(y));
-    Value *a = onnx_bcast_operand(imp, x, r, nhwc), *b = onnx_bcast_operand(imp, y, r, nhwc);
-    if (!a || !b)
+    bool nhwc;
+    Value *ops[2];
+    if (!bcast_operands(imp, x, y, od, &r, &nhwc, ops))
         return false;
     OTensor *out = onnx_define_out(imp, n, 0, OT_FLOAT, r, od);
     if (!out)
         return false;
-    TensorType t = onnx_tt(DT_F32, r, od, NULL);
-    if (nhwc)
-        for (int i = 0; i < 4; i++)
-            t.dims[i] = od[onnx_perm_to_nhwc[i]];
-    Value *ops[2] = {a, b};
+    TensorType t = bcast_type(DT_F32, r, od, nhwc);
     OpId id = op == 'A' ? OP_ADD : op == 'S' ? OP_SUB : op == 'M' ? OP_MUL : OP_DIV;
     return onnx_finish(imp, out, onnx_emit_r(imp, id, ops, 2, onnx_name(imp, out->name, NULL), t)->result, nhwc);
 }
@@ -169,16 +187,9 @@ static OTensor *bcast2(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *
 {
     int64_t od[QNN_MAX_RANK];
     int r;
-    if (!onnx_shape_broadcast(imp, x, y, od, &r))
-        return NULL;
-    if (x->type != y->type) {
-        onnx_node_error(imp, "operands have different element types %s and %s", onnx_type_name(x->type),
-                   onnx_type_name(y->type));
-        return NULL;
-    }
-    bool nhwc = r == 4 && (onnx_is_nhwc(x) || onnx_is_nhwc(y));
-    Value *a = onnx_bcast_operand(imp, x, r, nhwc), *b = onnx_bcast_operand(imp, y, r, nhwc);
-    if (!a || !b)
+    bool nhwc;
+    Value *ops[2];
+    if (!bcast_operands(imp, x, y, od, &r, &nhwc, ops))
         return NULL;
     const char *name;
     if (out) {
@@ -189,13 +200,9 @@ static OTensor *bcast2(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *
     }
     DType dt;
     onnx_dtype(otype, &dt);
-    TensorType t = onnx_tt(dt, r, od, NULL);
-    if (nhwc)
-        for (int i = 0; i < 4; i++)
-            t.dims[i] = od[onnx_perm_to_nhwc[i]];
+    TensorType t = bcast_type(dt, r, od, nhwc);
     if (dt != DT_U8 && dtype_traits[dt].is_int)
-        t.quant = a->type.quant;
-    Value *ops[2] = {a, b};
+        t.quant = ops[0]->type.quant;
     Node *nd = onnx_emit(imp, id, ops, 2, name, t);
     onnx_set(out, nd->result, nhwc);
     return out;
