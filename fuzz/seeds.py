@@ -131,15 +131,15 @@ def seed_onnx(out):
         c.add(open(os.path.join(d, "model.onnx"), "rb").read())
     for m in per_op_node_tests():
         c.add(open(m, "rb").read())
-    # The com.microsoft QOperator ops have no node tests: the test suite's
-    # generated models (test/onnx/gen_qoperator.py) stand in.
+    # The com.microsoft QOperator ops and the opset 18/19 forms have no
+    # node tests: the test suite's generated models stand in.
     import subprocess
     import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, os.path.join(ROOT, "test/onnx/gen_qoperator.py"), tmp], check=True,
-                       stdout=subprocess.DEVNULL)
-        for f in sorted(glob.glob(os.path.join(tmp, "*.onnx"))):
-            c.add(open(f, "rb").read())
+    for gen in ("test/onnx/gen_qoperator.py", "test/onnx/gen_opset18.py"):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, os.path.join(ROOT, gen), tmp], check=True, stdout=subprocess.DEVNULL)
+            for f in sorted(glob.glob(os.path.join(tmp, "*.onnx"))):
+                c.add(open(f, "rb").read())
     regressions(c, "onnx")
     return c.count
 
