@@ -17,8 +17,9 @@ output.  Prints the model names, one per line.
                 keep_aspect_ratio_policy not_larger: one scale, 1.25 =
                 min(5/4, 20/5), for both axes, output [5, 6].
   resize19_sym  Resize-19 half_pixel_symmetric, linear, sizes [8, 9].
-  unchanged19   Conv, Relu, Reshape, Softmax, Identity, Cast at opset 19
-                (schemas unchanged from 17 for float).
+  unchanged19   Conv, Relu and Softmax (schemas unchanged up to 19) and
+                Reshape, Identity and Cast (19 adds element types only)
+                at opset 19.
 """
 import os
 import sys
