@@ -14,13 +14,12 @@
  *       n = div(d, s)
  *      [n = mul(n, gamma)]           (either order; gamma a constant)
  *      [n = add(n, beta)]            (either order; beta a constant)
- *   The reduced axes are the trailing axes k..r-1 of x in the IR's layout
- *   (an NCHW model's 4-D tensors are NHWC here, so ONNX's axis 1 over a 4-D
- *   tensor is IR axis 3 and fuses; ONNX's axis -1 is IR axis 2 and does
- *   not).  gamma and beta must vary only along those axes (their other
- *   broadcast dims are 1) and must not widen the result; they are copied
- *   into constants of shape x.dims[k:] when they are not already that
- *   shape.  Without a gamma the scale is a constant of ones.
+ *   The reduced axes are the trailing axes k..r-1 of x as the IR holds it
+ *   (the axes attribute is in the IR's layout, whatever ONNX axis it came
+ *   from; docs/passes.md).  gamma and beta must vary only along those axes
+ *   (their other broadcast dims are 1) and must not widen the result; they
+ *   are copied into constants of shape x.dims[k:] when they are not
+ *   already that shape.  Without a gamma the scale is a constant of ones.
  *   Every intermediate value (m, d, p, v, a, s, and n before the affine
  *   ops) must be read by the chain only -- not by another node, not an
  *   output -- or the chain is left unchanged.

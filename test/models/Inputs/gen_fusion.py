@@ -6,12 +6,18 @@
                           writes for nn.LayerNorm (the decomposed chain at 13,
                           LayerNormalization at 17) and nn.GELU (Div by
                           sqrt(2), Erf, Add, Mul, Mul at both).
+  conv_ln_w.onnx          Conv(3->8) then nn.LayerNorm(8) over the last axis (W)
+                          of the NCHW result, opset 13, x f32[1,3,8,8].
+  conv_ln_c.onnx          Conv(3->8) then a ConvNeXt-style channel LayerNorm
+                          written in torch ops (mean over dim 1, keepdim),
+                          opset 13: a near miss while reductions import in
+                          ONNX's order (axis 1 of 4 is not trailing).
   recognizer.onnx         hand-built: MatMul, then the text recognizer's
                           ReduceMean -> Sub -> Pow(2) -> ReduceMean ->
                           Add(eps) -> Sqrt -> Div (no affine), then MatMul,
                           on x f32[1,26,40].
 
-Inputs: OUTDIR/{mlp,recognizer}/{calib,eval}/NNN.npy, 16 each, standard
+Inputs: OUTDIR/{mlp,recognizer,conv}/{calib,eval}/NNN.npy, 16 each, standard
 normal times 2 (calibration and evaluation draws differ).  LayerNorm's
 weight and bias are set to random values, so gamma and beta are not the
 trivial 1 and 0.
@@ -48,6 +54,35 @@ for opset in (13, 17):
                       input_names=["x"], output_names=["y"])
 
 
+class ConvLnW(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.ln = torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.LayerNorm(8)
+        self.ln.weight.data.uniform_(0.5, 1.5)
+        self.ln.bias.data.normal_(0, 0.2)
+
+    def forward(self, x):
+        return self.ln(self.conv(x))
+
+
+class ConvLnC(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.w, self.b = torch.nn.Parameter(torch.rand(8) + 0.5), torch.nn.Parameter(0.1 * torch.randn(8))
+
+    def forward(self, x):
+        x = self.conv(x)
+        u = x.mean(1, keepdim=True)
+        v = (x - u).pow(2).mean(1, keepdim=True)
+        return self.w[:, None, None] * ((x - u) / torch.sqrt(v + 1e-6)) + self.b[:, None, None]
+
+
+for name, mod in (("conv_ln_w", ConvLnW()), ("conv_ln_c", ConvLnC())):
+    torch.onnx.export(mod.eval(), torch.zeros(1, 3, 8, 8), os.path.join(out, name + ".onnx"), opset_version=13,
+                      input_names=["x"], output_names=["y"])
+
+
 def f32(name, v):
     return numpy_helper.from_array(np.asarray(v, np.float32), name)
 
@@ -73,7 +108,7 @@ m.ir_version = 7
 onnx.checker.check_model(m)
 onnx.save(m, os.path.join(out, "recognizer.onnx"))
 
-for name, shape in (("mlp", (1, 10, 24)), ("recognizer", (1, 26, 40))):
+for name, shape in (("mlp", (1, 10, 24)), ("recognizer", (1, 26, 40)), ("conv", (1, 3, 8, 8))):
     for split in ("calib", "eval"):
         d = os.path.join(out, name, split)
         os.makedirs(d, exist_ok=True)
