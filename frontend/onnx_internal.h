@@ -311,6 +311,11 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
  * result's rank R and ONNX shape OD. */
 bool onnx_gather_params(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t **idx,
                         int64_t *od, int *r);
+/* Expand's result shape OD, rank R (its constant shape input broadcast
+ * with X); Tile's repeats REP (constant, positive, one per dim) and result
+ * shape OD. */
+bool onnx_expand_shape(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *od, int *r);
+bool onnx_tile_repeats(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *rep, int64_t *od);
 /* Cast's 'to': an element type qnnc converts to, at least at import time. */
 bool onnx_cast_target_ok(Imp *imp, int32_t to);
 /* Defines OUT as import-time tensor C. */
@@ -323,7 +328,7 @@ int onnx_fold(Imp *imp, const Onnx__NodeProto *n);
 /* The evaluators of onnx_ops.def.  eval_by_import serves ops whose importer
  * itself works on import-time tensors (Shape, ConstantOfShape, Constant). */
 EvalFn eval_arith, eval_concat, eval_flatten, eval_reshape, eval_transpose, eval_squeeze, eval_identity,
-    eval_slice, eval_gather, eval_cast, eval_by_import;
+    eval_slice, eval_gather, eval_cast, eval_expand, eval_tile, eval_by_import;
 
 /* ---------------------------------------------------------------- family cores */
 

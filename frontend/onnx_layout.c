@@ -301,26 +301,10 @@ static bool broadcast_to(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, 
  * rules in both directions (a 1 in 'shape' keeps X's dim). */
 bool import_expand(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
-    if (!s->c || onnx_type_is_float(s->c->type) || s->c->rank != 1) {
-        onnx_node_error(imp, "the shape input '%s' must be a 1-D integer constant", s->name);
-        return false;
-    }
-    if (s->c->numel > QNN_MAX_RANK) {
-        onnx_node_error(imp, "the shape has %lld entries; at most %d are supported", (long long)s->c->numel,
-                        QNN_MAX_RANK);
-        return false;
-    }
-    for (int64_t d = 0; d < s->c->numel; d++)
-        if (s->c->i[d] < 0) {
-            onnx_node_error(imp, "shape[%lld] is %lld; it must not be negative", (long long)d,
-                            (long long)s->c->i[d]);
-            return false;
-        }
-    OTensor *sh = onnx_temp(imp, s->name, OT_INT64, (int)s->c->numel, s->c->i);
+    OTensor *x = onnx_in(imp, n, 0);
     int64_t od[QNN_MAX_RANK];
     int r;
-    return onnx_shape_broadcast(imp, x, sh, od, &r) && broadcast_to(imp, n, x, r, od);
+    return onnx_expand_shape(imp, n, x, od, &r) && broadcast_to(imp, n, x, r, od);
 }
 
 /* Tile (opset 6 on: repeats as input 1): output dim d is x.dims[d] *
@@ -331,23 +315,14 @@ bool import_expand(Imp *imp, const Onnx__NodeProto *n)
  * passes. */
 bool import_tile(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = onnx_in(imp, n, 0), *rp = onnx_in(imp, n, 1);
-    if (!rp->c || onnx_type_is_float(rp->c->type) || rp->c->rank != 1 || rp->c->numel != x->rank) {
-        onnx_node_error(imp, "repeats must be a 1-D integer constant with one entry per input dim (%d)", x->rank);
-        return false;
-    }
+    OTensor *x = onnx_in(imp, n, 0);
     int rank = x->rank;
     int64_t od[QNN_MAX_RANK], rep[QNN_MAX_RANK];
+    if (!onnx_tile_repeats(imp, n, x, rep, od))
+        return false;
     bool insert = false;
-    for (int d = 0; d < rank; d++) {
-        rep[d] = rp->c->i[d];
-        if (rep[d] < 1 || rep[d] > INT32_MAX) {
-            onnx_node_error(imp, "repeats[%d] is %lld; it must be positive", d, (long long)rep[d]);
-            return false;
-        }
-        od[d] = x->dims[d] * rep[d]; /* both < 2^31: no overflow; onnx_define_out bounds the total */
+    for (int d = 0; d < rank; d++)
         insert |= rep[d] > 1 && x->dims[d] > 1;
-    }
     if (!insert)
         return broadcast_to(imp, n, x, rank, od);
     if (rank == QNN_MAX_RANK) {

@@ -601,6 +601,93 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
     return true;
 }
 
+bool onnx_expand_shape(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *od, int *r)
+{
+    OTensor *s = onnx_in(imp, n, 1);
+    if (!s->c || onnx_type_is_float(s->c->type) || s->c->rank != 1) {
+        onnx_node_error(imp, "the shape input '%s' must be a 1-D integer constant", s->name);
+        return false;
+    }
+    if (s->c->numel > QNN_MAX_RANK) {
+        onnx_node_error(imp, "the shape has %lld entries; at most %d are supported", (long long)s->c->numel,
+                        QNN_MAX_RANK);
+        return false;
+    }
+    for (int64_t d = 0; d < s->c->numel; d++)
+        if (s->c->i[d] < 0) {
+            onnx_node_error(imp, "shape[%lld] is %lld; it must not be negative", (long long)d,
+                            (long long)s->c->i[d]);
+            return false;
+        }
+    OTensor *sh = onnx_temp(imp, s->name, OT_INT64, (int)s->c->numel, s->c->i);
+    return onnx_shape_broadcast(imp, x, sh, od, r);
+}
+
+bool onnx_tile_repeats(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *rep, int64_t *od)
+{
+    OTensor *rp = onnx_in(imp, n, 1);
+    if (!rp->c || onnx_type_is_float(rp->c->type) || rp->c->rank != 1 || rp->c->numel != x->rank) {
+        onnx_node_error(imp, "repeats must be a 1-D integer constant with one entry per input dim (%d)", x->rank);
+        return false;
+    }
+    for (int d = 0; d < x->rank; d++) {
+        rep[d] = rp->c->i[d];
+        if (rep[d] < 1 || rep[d] > INT32_MAX) {
+            onnx_node_error(imp, "repeats[%d] is %lld; it must be positive", d, (long long)rep[d]);
+            return false;
+        }
+        od[d] = x->dims[d] * rep[d]; /* both < 2^31: no overflow; the result's size is checked after */
+    }
+    return true;
+}
+
+/* Expand and Tile of tensors known at import time (run-time ones are
+ * import_expand's and import_tile's, onnx_layout.c): numpy broadcasting,
+ * and output index i reading input index i mod x.dims per dim. */
+int eval_expand(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    if (!onnx_expand_shape(imp, n, x, od, &r))
+        return -1;
+    CTensor *c = new_like(imp, x->c->type, r, od);
+    if (!c)
+        return -1;
+    for (int64_t k = 0; k < c->numel; k++)
+        copy_elem(c, k, x->c, bcast_index(x->c, od, r, k));
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, c);
+    return 1;
+}
+
+int eval_tile(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK], rep[QNN_MAX_RANK];
+    if (!onnx_tile_repeats(imp, n, x, rep, od))
+        return -1;
+    CTensor *c = new_like(imp, x->c->type, x->rank, od);
+    if (!c)
+        return -1;
+    for (int64_t k = 0; k < c->numel; k++) {
+        int64_t f = k, off = 0, stride = 1;
+        for (int d = x->rank - 1; d >= 0; d--) {
+            off += (f % od[d]) % x->dims[d] * stride;
+            f /= od[d];
+            stride *= x->dims[d];
+        }
+        copy_elem(c, k, x->c, off);
+    }
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, c);
+    return 1;
+}
+
 /* Slice of a tensor known at import time; a run-time one is import_slice's
  * (onnx_layout.c). */
 int eval_slice(Imp *imp, const Onnx__NodeProto *n)

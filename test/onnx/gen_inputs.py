@@ -748,3 +748,17 @@ err_model(helper.make_node("Cast", ["x"], ["y"], to=TensorProto.INT64, name="cas
           [vi("x", [2, 6])], [], "cast_i64.onnx")
 err_model(helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT16, name="cast_f16"),
           [vi("x", [2, 6])], [], "cast_f16.onnx")
+
+# Expand and Tile of tensors known at import time fold: an INT64 Tile
+# feeds Reshape's shape (which must be known then), a FLOAT Expand an Add.
+fx = np.arange(9, dtype=np.float32) - 4
+fk = np.array([1.5, -2, 0.25], np.float32)
+save(model([helper.make_node("Tile", ["s0", "rp"], ["s"], name="tile_shape"),
+            helper.make_node("Reshape", ["x", "s"], ["xr"], name="reshape"),
+            helper.make_node("Expand", ["k", "ks"], ["ke"], name="expand_const"),
+            helper.make_node("Add", ["xr", "ke"], ["y"], name="add")],
+           [vi("x", [9])], [vi("y", [1, 3, 1, 3])],
+           [i64("s0", [1, 3]), i64("rp", [2]), numpy_helper.from_array(fk, "k"), i64("ks", [1, 1, 1, 3])]),
+     "fold_expand_tile.onnx")
+npy("fold_expand_tile.x.npy", fx)
+npy("fold_expand_tile.y.npy", fx.reshape(np.tile(np.array([1, 3]), 2)) + np.broadcast_to(fk, (1, 1, 1, 3)))
