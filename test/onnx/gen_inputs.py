@@ -762,3 +762,21 @@ save(model([helper.make_node("Tile", ["s0", "rp"], ["s"], name="tile_shape"),
      "fold_expand_tile.onnx")
 npy("fold_expand_tile.x.npy", fx)
 npy("fold_expand_tile.y.npy", fx.reshape(np.tile(np.array([1, 3]), 2)) + np.broadcast_to(fk, (1, 1, 1, 3)))
+
+# Gather, Tile and Expand between QuantizeLinear and DequantizeLinear move
+# the int8 values and keep their scale and zero point.  NumPy: round half
+# to even, saturate, move, dequantize.
+qx = np.linspace(-7, 7, 12, dtype=np.float32).reshape(2, 6)
+qs, qz = np.float32(0.05), np.int8(3)
+qq = np.clip(np.rint(qx / qs) + qz, -128, 127).astype(np.int8)
+qm = np.broadcast_to(np.tile(qq[:, [5, 4, 0, 0]], (2, 1)), (2, 4, 4))
+save(model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q"),
+            helper.make_node("Gather", ["q", "gi"], ["g"], axis=1, name="gather"),
+            helper.make_node("Tile", ["g", "rp"], ["t"], name="tile"),
+            helper.make_node("Expand", ["t", "es"], ["e"], name="expand"),
+            helper.make_node("DequantizeLinear", ["e", "s", "z"], ["y"], name="dq")],
+           [vi("x", [2, 6])], [vi("y", [2, 4, 4])],
+           [numpy_helper.from_array(np.array(qs), "s"), numpy_helper.from_array(np.array(qz), "z"),
+            i64("gi", [5, 4, 0, 0]), i64("rp", [2, 1]), i64("es", [2, 1, 1])]), "q_gather.onnx")
+npy("q_gather.x.npy", qx)
+npy("q_gather.y.npy", ((qm.astype(np.int32) - qz) * qs).astype(np.float32))
