@@ -139,6 +139,9 @@ typedef struct KSet {
     /* Depthwise: kern_depthwise_pairs when DW->mac2 is set, else
      * kern_depthwise; NULL: none. */
     const KDw *dw;
+    /* kern_dw_rows's lane count (its mac is unused: the products are
+     * plain IR), tried before DW; NULL: DW's lanes when DW has 4 or more. */
+    const KDw *dw_rows;
 } KSet;
 
 /* Offers N to the skeletons in order (kern_conv, kern_conv_few, the
