@@ -4,7 +4,7 @@
  * vector load for every tap.  The loops, per image and output row:
  *
  *   - each of the KH input rows the taps read is valid or not, once;
- *   - PX output pixels of the row at a time (4: stride 1 and 2 alike):
+ *   - PX output pixels of the row at a time (4, or 8 on AVX-512 zmm):
  *     the input columns their taps read (PX*SW + (KW-1)*DW at most, so
  *     adjacent pixels share them at stride 1, and at stride 2 for a 3x3)
  *     get one pointer each, pointing to a row of zero points instead when
@@ -33,7 +33,7 @@
 #include <string.h>
 
 #define B (cg->b)
-#define PX_MAX 4
+#define PX_MAX 8
 #define NCOL_MAX 64 /* input columns one block of pixels reads */
 
 typedef struct DwR {
@@ -183,7 +183,9 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     free(bias);
     free(zrow);
     kern_requant_init(cg, &k.rq, f->st, kf_stage_count(f->st, f->o), f->rounding);
-    int px = PX_MAX;
+    /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
+     * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
+    int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
     int64_t nb = f->ow / px, rem = f->ow % px;
     CgLoop lb, ly, lx;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");

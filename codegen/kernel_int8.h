@@ -140,7 +140,7 @@ typedef struct KSet {
      * kern_depthwise; NULL: none. */
     const KDw *dw;
     /* kern_dw_rows's lane count (its mac is unused: the products are
-     * plain IR), tried before DW; NULL: DW's lanes when DW has 4 or more. */
+     * plain IR), tried before DW; NULL: not at all. */
     const KDw *dw_rows;
 } KSet;
 

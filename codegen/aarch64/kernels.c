@@ -55,5 +55,6 @@ const char *aarch64_lower_node(Cg *cg, const Node *n)
              : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw, NULL}
                                                             : (KSet){"neon", &widen, 0, &dw, &dw, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
+    s.dw_rows = &dw; /* kern_dw_rows on 16 channels (smull/smlal) */
     return kern_select(cg, n, &s);
 }

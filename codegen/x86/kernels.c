@@ -84,7 +84,6 @@ const char *x86_lower_node(Cg *cg, const Node *n)
              : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL}
                                     : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
-    if (vnni)
-        s.dw_rows = &dw_rows_zmm;
+    s.dw_rows = vnni ? &dw_rows_zmm : s.dw; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }
