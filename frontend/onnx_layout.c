@@ -1,11 +1,12 @@
 /* onnx_layout.c - ops that move data: Concat, Split, Flatten, Reshape,
- * Squeeze, Unsqueeze, Transpose, Pad, Slice (of run-time data),
- * DepthToSpace, SpaceToDepth, Resize/Upsample, and the no-ops Identity
- * and Dropout.
+ * Squeeze, Unsqueeze, Transpose, Pad, Slice and Gather (of run-time data),
+ * Expand, Tile, DepthToSpace, SpaceToDepth, Resize/Upsample, and the
+ * no-ops Identity and Dropout.
  *
  * Reshape-like ops depend on ONNX's element order, so they read their input
- * in ONNX layout (onnx_val); Concat, Split, Transpose, Pad and Slice work in
- * the layout they are given, remapping axes.  When every input is known at import
+ * in ONNX layout (onnx_val); Concat, Split, Transpose, Pad, Slice, Expand
+ * (same rank), Tile (of size-1 dims) and Gather (1-D indices) work in the
+ * layout they are given, remapping axes.  When every input is known at import
  * time most of them are evaluated instead (onnx_shape.c).
  */
 #include "onnx_internal.h"
@@ -72,6 +73,48 @@ bool import_concat(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, nd->result, nhwc);
 }
 
+/* ---------------------------------------------------------------- slices */
+
+/* Split, Slice, Gather, Expand and Tile are IR slices: per dim a start and
+ * a step, a step of 0 repeating one element (a broadcast). */
+
+/* The slice of V (held in NHWC if NHWC) from B with steps ST to the ONNX
+ * shape OD, all per logical dim; V itself when that is all of V. */
+static Value *emit_slice(Imp *imp, Value *v, bool nhwc, const int64_t *b, const int64_t *st, const int64_t *od,
+                         const char *name)
+{
+    int r = v->type.rank;
+    int64_t pb[QNN_MAX_RANK], pst[QNN_MAX_RANK];
+    bool steps = false, whole = true;
+    TensorType t = v->type;
+    for (int d = 0; d < r; d++) {
+        int j = nhwc ? (int)onnx_perm_to_nhwc[d] : d; /* physical d is logical j */
+        pb[d] = b[j];
+        pst[d] = st[j];
+        t.dims[d] = od[j];
+        steps |= st[j] != 1;
+        whole &= b[j] == 0 && (st[j] == 1 || od[j] == 1) && od[j] == v->type.dims[d];
+    }
+    if (whole)
+        return v;
+    Node *nd = onnx_emit(imp, OP_SLICE, &v, 1, name, t);
+    node_set_ints(imp->g, nd, ATTR_STARTS, pb, r);
+    if (steps)
+        node_set_ints(imp->g, nd, ATTR_STEPS, pst, r);
+    return nd->result;
+}
+
+/* Data movement keeps a per-tensor quantization; the IR's layout ops do not
+ * carry a per-axis one. */
+static bool per_tensor(Imp *imp, const OTensor *x)
+{
+    if (x->quant && x->quant->axis >= 0) {
+        onnx_node_error(imp, "input '%s' is quantized per axis, which this op does not support", x->name);
+        return false;
+    }
+    return true;
+}
+
 /* Output I of N is X sliced from B with step ST to the ONNX shape OD (per
  * logical dim), in X's layout: one IR slice, or X itself when nothing is
  * cut. */
@@ -88,31 +131,20 @@ static bool slice_to(Imp *imp, const Onnx__NodeProto *n, size_t i, OTensor *x, c
         onnx_alias(out, x);
         return true;
     }
+    if (!per_tensor(imp, x))
+        return false;
     bool nhwc;
     Value *v = onnx_any_val(imp, x, &nhwc);
     if (!v)
         return false;
-    int64_t pb[QNN_MAX_RANK], pst[QNN_MAX_RANK];
-    bool steps = false;
-    TensorType t = v->type;
-    for (int d = 0; d < x->rank; d++) {
-        int j = nhwc ? (int)onnx_perm_to_nhwc[d] : d; /* physical d is logical j */
-        pb[d] = b[j];
-        pst[d] = st[j];
-        t.dims[d] = od[j];
-        steps |= st[j] != 1;
-    }
     out->quant = x->quant;
-    Node *nd = onnx_emit(imp, OP_SLICE, &v, 1, onnx_name(imp, out->name, NULL), t);
-    node_set_ints(imp->g, nd, ATTR_STARTS, pb, x->rank);
-    if (steps)
-        node_set_ints(imp->g, nd, ATTR_STEPS, pst, x->rank);
-    return onnx_finish(imp, out, nd->result, nhwc);
+    return onnx_finish(imp, out, emit_slice(imp, v, nhwc, b, st, od, onnx_name(imp, out->name, NULL)), nhwc);
 }
 
-/* Split (ONNX Split-1..13): the sizes from the 'split' attribute (input 1
- * from opset 13, and optionally in Split-1), else equal parts, which must
- * divide the axis (num_outputs and uneven parts are opset 18). */
+/* Split (ONNX Split-1..18): the sizes from the 'split' attribute (input 1
+ * from opset 13, and optionally in Split-1), else from num_outputs (opset
+ * 18: parts of ceil(size / num_outputs), the last one smaller), else equal
+ * parts, which must divide the axis. */
 bool import_split(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
@@ -122,6 +154,10 @@ bool import_split(Imp *imp, const Onnx__NodeProto *n)
     size_t nout = n->n_output;
     int64_t *sizes = arena_alloc(&imp->arena, (nout ? nout : 1) * sizeof *sizes);
     int64_t ns = -1;
+    if (imp->opset >= 13 && onnx_attr(n, "split")) {
+        onnx_node_error(imp, "the split attribute is an input from opset 13 on");
+        return false;
+    }
     if (imp->opset < 13 && onnx_attr(n, "split")) {
         const Onnx__AttributeProto *a = onnx_attr(n, "split");
         ns = (int64_t)a->n_ints;
@@ -137,6 +173,26 @@ bool import_split(Imp *imp, const Onnx__NodeProto *n)
             sizes[i] = s->c->i[i];
     }
     int64_t dim = x->dims[ax];
+    if (imp->opset >= 18 && onnx_attr(n, "num_outputs")) {
+        int64_t k = onnx_attr_int(n, "num_outputs", 0);
+        if (ns >= 0) {
+            onnx_node_error(imp, "the split input and num_outputs are both given");
+            return false;
+        }
+        if (k != (int64_t)nout) {
+            onnx_node_error(imp, "num_outputs is %lld but the node has %zu outputs", (long long)k, nout);
+            return false;
+        }
+        int64_t part = (dim + k - 1) / k;
+        if (part * (k - 1) >= dim) {
+            onnx_node_error(imp, "axis %d of size %lld does not split into %lld parts of %lld and a smaller last one",
+                            ax, (long long)dim, (long long)k, (long long)part);
+            return false;
+        }
+        for (int64_t i = 0; i < k; i++)
+            sizes[i] = i < k - 1 ? part : dim - part * (k - 1);
+        ns = k;
+    }
     if (ns < 0) {
         if (dim % (int64_t)nout) {
             onnx_node_error(imp, "axis %d of size %lld does not split into %zu equal parts", ax, (long long)dim,
@@ -175,6 +231,168 @@ bool import_split(Imp *imp, const Onnx__NodeProto *n)
         b[ax] += sizes[i];
     }
     return true;
+}
+
+/* Gather of run-time data with indices known at import time (known data
+ * is eval_gather's): the indices are cut into runs of equal stride, each
+ * one slice along the axis (a stride of 0 repeats an index), concatenated
+ * when there are several.  The result's shape is x[:axis] + indices.shape
+ * + x[axis+1:] (ONNX Gather): with 1-D indices that is x's rank and
+ * element order, so the gather stays in x's layout; otherwise a reshape
+ * follows. */
+bool import_gather(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK], *idx;
+    int ax, r;
+    if (!onnx_gather_params(imp, n, x, &ax, &idx, od, &r) || !per_tensor(imp, x))
+        return false;
+    int64_t cnt = onnx_in(imp, n, 1)->c->numel;
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, r, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    bool same_rank = r == x->rank, nhwc = false;
+    Value *v = same_rank ? onnx_any_val(imp, x, &nhwc) : onnx_val(imp, x);
+    if (!v)
+        return false;
+    /* Run k covers indices [run[k], run[k+1]). */
+    int64_t *run = arena_alloc(&imp->arena, (size_t)(cnt + 1) * sizeof *run), nruns = 0;
+    for (int64_t j = 0; j < cnt;) {
+        int64_t e = j + 1;
+        while (e < cnt && (e == j + 1 || idx[e] - idx[e - 1] == idx[j + 1] - idx[j]))
+            e++;
+        run[nruns++] = j;
+        j = e;
+    }
+    run[nruns] = cnt;
+    Value **parts = arena_alloc(&imp->arena, (size_t)nruns * sizeof *parts);
+    int64_t b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK], pd[QNN_MAX_RANK];
+    for (int d = 0; d < x->rank; d++)
+        st[d] = 1, pd[d] = x->dims[d];
+    for (int64_t k = 0; k < nruns; k++) {
+        int64_t j = run[k], len = run[k + 1] - j;
+        b[ax] = idx[j];
+        st[ax] = len > 1 ? idx[j + 1] - idx[j] : 1;
+        pd[ax] = len;
+        parts[k] = emit_slice(imp, v, nhwc, b, st, pd,
+                              onnx_name(imp, out->name, nruns > 1 ? ".run" : same_rank ? NULL : ".g"));
+    }
+    Value *g = parts[0];
+    int pax = nhwc ? onnx_nhwc_pos[ax] : ax;
+    if (nruns > 1) {
+        TensorType t = v->type;
+        t.dims[pax] = cnt;
+        Node *nd = onnx_emit(imp, OP_CONCAT, parts, (int)nruns, onnx_name(imp, out->name, same_rank ? NULL : ".g"),
+                             t);
+        node_set_int(imp->g, nd, ATTR_AXIS, pax);
+        g = nd->result;
+    }
+    if (!same_rank)
+        g = onnx_emit_reshape(imp, g, r, od, onnx_name(imp, out->name, NULL));
+    return onnx_finish(imp, out, g, nhwc);
+}
+
+/* Output 0 of N is X broadcast to the ONNX shape OD of rank R >= X's rank
+ * (numpy rules, leading 1s added): each dim of size 1 that grows is one
+ * step of 0.  In X's layout when the rank stays. */
+static bool broadcast_to(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, const int64_t *od)
+{
+    if (!per_tensor(imp, x))
+        return false;
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, r, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    int64_t xd[QNN_MAX_RANK], b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK];
+    for (int d = 0; d < r; d++) {
+        xd[d] = d < r - x->rank ? 1 : x->dims[d - (r - x->rank)];
+        st[d] = xd[d] == od[d] ? 1 : 0;
+    }
+    bool nhwc = false;
+    Value *v;
+    if (r == x->rank) {
+        v = onnx_any_val(imp, x, &nhwc);
+    } else {
+        OTensor *xv = onnx_view(imp, x, r, xd, ".r");
+        v = xv ? onnx_val(imp, xv) : NULL;
+    }
+    if (!v)
+        return false;
+    return onnx_finish(imp, out, emit_slice(imp, v, nhwc, b, st, od, onnx_name(imp, out->name, NULL)), nhwc);
+}
+
+/* Expand (opset 8): X broadcast with the constant 'shape' input, numpy's
+ * rules in both directions (a 1 in 'shape' keeps X's dim). */
+bool import_expand(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    return onnx_expand_shape(imp, n, x, od, &r) && broadcast_to(imp, n, x, r, od);
+}
+
+/* Tile (opset 6 on: repeats as input 1): output dim d is x.dims[d] *
+ * repeats[d], X repeated whole.  A dim of size 1 is a step of 0.  A dim of
+ * size > 1 gets a new dim of size 1 in front of it, broadcast to the
+ * repeat count (a step of 0) and merged back by a reshape; when those new
+ * dims would pass the IR's maximum rank, the dims are tiled in several
+ * passes. */
+bool import_tile(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int rank = x->rank;
+    int64_t od[QNN_MAX_RANK], rep[QNN_MAX_RANK];
+    if (!onnx_tile_repeats(imp, n, x, rep, od))
+        return false;
+    bool insert = false;
+    for (int d = 0; d < rank; d++)
+        insert |= rep[d] > 1 && x->dims[d] > 1;
+    if (!insert)
+        return broadcast_to(imp, n, x, rank, od);
+    if (rank == QNN_MAX_RANK) {
+        onnx_node_error(imp, "tiling a dim of size > 1 of a rank-%d tensor is not supported", rank);
+        return false;
+    }
+    if (!per_tensor(imp, x))
+        return false;
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, rank, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    Value *v = onnx_val(imp, x);
+    if (!v)
+        return false;
+    int64_t cd[QNN_MAX_RANK]; /* the dims tiled so far */
+    memcpy(cd, x->dims, sizeof cd);
+    for (bool more = true; more;) {
+        /* One pass: every pending dim that fits in the free ranks. */
+        int64_t xd[QNN_MAX_RANK], bd[QNN_MAX_RANK], b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK];
+        int r = 0, free_ranks = QNN_MAX_RANK - rank;
+        for (int d = 0; d < rank; d++) {
+            int64_t k = rep[d];
+            if (k > 1 && cd[d] > 1) {
+                if (free_ranks == 0) {
+                    xd[r] = cd[d], st[r] = 1, bd[r++] = cd[d]; /* the next pass */
+                    continue;
+                }
+                free_ranks--;
+                xd[r] = 1, st[r] = 0, bd[r++] = k;
+                xd[r] = cd[d], st[r] = 1, bd[r++] = cd[d];
+            } else {
+                xd[r] = cd[d], st[r] = k > 1 ? 0 : 1, bd[r++] = k > 1 ? k : cd[d];
+            }
+            cd[d] *= k;
+            rep[d] = 1;
+        }
+        more = false;
+        for (int d = 0; d < rank; d++)
+            more |= rep[d] > 1;
+        v = onnx_emit_reshape(imp, v, r, xd, onnx_name(imp, out->name, ".r"));
+        v = emit_slice(imp, v, false, b, st, bd, onnx_name(imp, out->name, ".b"));
+        v = onnx_emit_reshape(imp, v, rank, cd, onnx_name(imp, out->name, more ? ".t" : NULL));
+    }
+    return onnx_finish(imp, out, v, false);
 }
 
 /* Reshape-like ops keep ONNX's element order, so they read the tensor in
@@ -294,9 +512,43 @@ bool import_transpose(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, onnx_emit_transpose(imp, v, q, onnx_name(imp, out->name, NULL)), false);
 }
 
+/* Pad-18's axes input: PADS (NP entries, begins then ends) covers only the
+ * listed axes; spread it to every axis of RANK, the others unpadded. */
+static bool pad_axes(Imp *imp, const OTensor *a, int rank, int64_t *pads, int *np)
+{
+    if (!a->c || onnx_type_is_float(a->c->type) || a->c->numel > rank) {
+        onnx_node_error(imp, "the axes input must be an integer constant of at most %d entries", rank);
+        return false;
+    }
+    int na = (int)a->c->numel;
+    if (*np != 2 * na) {
+        onnx_node_error(imp, "pads has %d entries but must have 2 * %d for the %d axes", *np, na, na);
+        return false;
+    }
+    int64_t full[2 * QNN_MAX_RANK] = {0};
+    bool seen[QNN_MAX_RANK] = {false};
+    for (int i = 0; i < na; i++) {
+        int ax;
+        if (!onnx_norm_axis(imp, a->c->i[i], rank, &ax))
+            return false;
+        if (seen[ax]) {
+            onnx_node_error(imp, "axis %lld appears twice", (long long)a->c->i[i]);
+            return false;
+        }
+        seen[ax] = true;
+        full[ax] = pads[i];
+        full[ax + rank] = pads[i + na];
+    }
+    memcpy(pads, full, 2 * (size_t)rank * sizeof *pads);
+    *np = 2 * rank;
+    return true;
+}
+
 /* Pad (constant mode): pads [x1_begin, x2_begin, ..., x1_end, x2_end] from
  * the attribute (opset < 11; 'paddings' in Pad-1) or input 1, the value
- * from the attribute or input 2. */
+ * from the attribute or input 2, the axes they cover from input 3 (opset
+ * 18; every axis without it).  Pad-19's 'wrap' mode is refused like 'edge'
+ * and 'reflect'. */
 bool import_pad(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
@@ -322,6 +574,9 @@ bool import_pad(Imp *imp, const Onnx__NodeProto *n)
         np = (int)p->c->numel;
         for (int i = 0; i < np; i++)
             pads[i] = p->c->i[i];
+        OTensor *a = imp->opset >= 18 ? onnx_in(imp, n, 3) : NULL;
+        if (a && !pad_axes(imp, a, x->rank, pads, &np))
+            return false;
         if (c) {
             if (!c->c || c->c->numel != 1) {
                 onnx_node_error(imp, "the constant_value input must be a constant scalar");
@@ -587,8 +842,8 @@ static bool resize_input_ok(Imp *imp, const OTensor *x)
     return true;
 }
 
-/* ONNX Resize, opsets 10 to 19 (the model loader stops at 17): inputs X,
- * roi, scales, sizes from opset 11 (X, scales at 10). */
+/* ONNX Resize, opsets 10 to 19: inputs X, roi, scales, sizes from opset
+ * 11 (X, scales at 10). */
 bool import_resize(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
@@ -609,35 +864,50 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
             return false;
         return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
     }
-    /* Opset 18 and 19 additions: only their defaults (no antialiasing, all
-     * axes, sizes stretched exactly). */
+    /* Opset 18 and 19 additions: no antialiasing; axes (the axes scales
+     * and sizes list, the others unchanged); keep_aspect_ratio_policy (one
+     * scale for sizes' axes); half_pixel_symmetric where it is half_pixel. */
     if (onnx_attr_int(n, "antialias", 0) != 0) {
         onnx_node_error(imp, "antialias=1 is not supported");
         return false;
     }
+    int64_t axes[4] = {0, 1, 2, 3};
+    int na = 4;
     if (onnx_attr(n, "axes")) {
-        int64_t axes[QNN_MAX_RANK + 1];
-        int na = onnx_attr_ints(n, "axes", axes, QNN_MAX_RANK + 1);
-        bool all = na == 4;
-        for (int i = 0; all && i < 4; i++)
-            all = axes[i] == i || axes[i] == i - 4;
-        if (!all) {
-            onnx_node_error(imp, "the axes attribute is supported only when it lists every axis in order");
+        int64_t a[QNN_MAX_RANK + 1];
+        na = onnx_attr_ints(n, "axes", a, QNN_MAX_RANK + 1);
+        if (na < 1 || na > 4) {
+            onnx_node_error(imp, "axes has %d entries but the input has rank 4", na);
             return false;
         }
+        bool seen[4] = {false};
+        for (int i = 0; i < na; i++) {
+            int ax;
+            if (!onnx_norm_axis(imp, a[i], 4, &ax))
+                return false;
+            if (seen[ax]) {
+                onnx_node_error(imp, "axis %lld appears twice", (long long)a[i]);
+                return false;
+            }
+            seen[ax] = true;
+            axes[i] = ax;
+        }
     }
-    const char *policy = onnx_attr_str(imp, n, "keep_aspect_ratio_policy", "stretch");
-    if (strcmp(policy, "stretch") != 0) {
-        onnx_node_error(imp, "keep_aspect_ratio_policy '%s' is not supported (only 'stretch')", policy);
+    static const char *const policies[] = {"stretch", "not_larger", "not_smaller", NULL};
+    const char *pname = onnx_attr_str(imp, n, "keep_aspect_ratio_policy", "stretch");
+    int policy = name_index(policies, pname);
+    if (policy < 0) {
+        onnx_node_error(imp, "keep_aspect_ratio_policy '%s' is not one of stretch, not_larger, not_smaller", pname);
         return false;
     }
     static const char *const coords[] = {"half_pixel", "asymmetric", "pytorch_half_pixel", "align_corners",
-                                         "tf_half_pixel_for_nn", NULL};
+                                         "tf_half_pixel_for_nn", "half_pixel_symmetric", NULL};
     static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL};
     const char *cm = onnx_attr_str(imp, n, "coordinate_transformation_mode", "half_pixel");
     const char *nm = onnx_attr_str(imp, n, "nearest_mode", "round_prefer_floor");
     int coord = name_index(coords, cm), nearest = name_index(nearests, nm);
-    if (coord < 0) {
+    bool symmetric = coord == 5;
+    if (coord < 0 || (symmetric && imp->opset < 19)) {
         onnx_node_error(imp, "coordinate_transformation_mode '%s' is not supported", cm);
         return false;
     }
@@ -645,6 +915,8 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
         onnx_node_error(imp, "nearest_mode '%s' is not supported", nm);
         return false;
     }
+    if (symmetric)
+        coord = COORD_HALF_PIXEL;
     OTensor *st = onnx_in(imp, n, 2), *zt = onnx_in(imp, n, 3);
     if (!resize_floats(imp, st, "scales", scales, &ns))
         return false;
@@ -652,25 +924,65 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
         onnx_node_error(imp, "only one of scales and sizes may be given");
         return false;
     }
+    double full[4] = {1, 1, 1, 1};
     if (ns > 0) {
-        if (ns != 4) {
-            onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
+        if (ns != na) {
+            onnx_node_error(imp, "scales has %d entries but the input has rank 4%s", ns,
+                            na != 4 ? " and axes lists fewer" : "");
             return false;
         }
-        return emit_resize(imp, n, x, scales, NULL, interp, coord, nearest);
+        for (int i = 0; i < na; i++)
+            full[axes[i]] = scales[i];
+        /* half_pixel_symmetric (Resize-19) shifts the source coordinates by
+         * (in/2)(1 - out/(in*scale)): nothing when in*scale is whole. */
+        for (int d = 2; symmetric && d < 4; d++) {
+            double lr = (double)x->dims[d] * (double)(float)full[d];
+            if (lr != floor(lr)) {
+                onnx_node_error(imp, "half_pixel_symmetric is supported only when input size * scale is a whole "
+                                "number, but axis %d gives %g", d, lr);
+                return false;
+            }
+        }
+        return emit_resize(imp, n, x, full, NULL, interp, coord, nearest);
     }
     if (!zt) {
         onnx_node_error(imp, "one of scales and sizes must be given");
         return false;
     }
-    if (!zt->c || zt->c->rank != 1 || onnx_type_is_float(zt->c->type) || zt->c->numel != 4) {
-        onnx_node_error(imp, "the sizes input must be a constant list of 4 integers");
+    if (!zt->c || zt->c->rank != 1 || onnx_type_is_float(zt->c->type) || zt->c->numel != na) {
+        onnx_node_error(imp, "the sizes input must be a constant list of %d integers", na);
         return false;
     }
-    int64_t sizes[4];
-    for (int i = 0; i < 4; i++)
-        sizes[i] = ctensor_i(zt->c, i);
-    return emit_resize(imp, n, x, NULL, sizes, interp, coord, nearest);
+    int64_t sizes[4] = {x->dims[0], x->dims[1], x->dims[2], x->dims[3]};
+    for (int i = 0; i < na; i++)
+        sizes[axes[i]] = ctensor_i(zt->c, i);
+    if (policy == 0)
+        return emit_resize(imp, n, x, NULL, sizes, interp, coord, nearest);
+    /* ONNX Resize-18: scale = min (not_larger) or max (not_smaller) of
+     * sizes[i] / input[i] over the axes; out = round(scale * input), the
+     * coordinates transformed with that scale.  The IR's resize takes its
+     * size from a scale by floor, so a rounding up is refused. */
+    float sc = policy == 1 ? INFINITY : 0;
+    for (int i = 0; i < na; i++) {
+        int64_t d = axes[i];
+        if (sizes[d] < 1 || sizes[d] > INT32_MAX) {
+            onnx_node_error(imp, "sizes[%d] is %lld", i, (long long)sizes[d]);
+            return false;
+        }
+        float r = (float)sizes[d] / (float)x->dims[d];
+        sc = policy == 1 ? fminf(sc, r) : fmaxf(sc, r);
+    }
+    for (int i = 0; i < na; i++) {
+        int64_t d = axes[i];
+        full[d] = sc;
+        double want = roundf(sc * (float)x->dims[d]), got = floor((double)x->dims[d] * (double)sc);
+        if (want != got) {
+            onnx_node_error(imp, "keep_aspect_ratio_policy '%s' rounds axis %lld up to %.0f, which qnnc's resize "
+                            "(floor(input * scale)) cannot express", pname, (long long)d, want);
+            return false;
+        }
+    }
+    return emit_resize(imp, n, x, full, NULL, interp, coord, nearest);
 }
 
 /* ONNX Upsample, opsets 7 (scales attribute) to 9 (scales input):
