@@ -18,20 +18,46 @@
 
 #define B (cg->b)
 
+/* Every function here takes scalars or vectors alike (the vector
+ * requantization epilogue, codegen/kernel_requant.c): constants and
+ * widened types take the shape of the operand LIKE. */
+static LLVMTypeRef shape(LLVMValueRef like, LLVMTypeRef et)
+{
+    LLVMTypeRef t = LLVMTypeOf(like);
+    return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMVectorType(et, LLVMGetVectorSize(t)) : et;
+}
+
+static LLVMValueRef splat_like(LLVMValueRef like, LLVMValueRef c)
+{
+    LLVMTypeRef t = LLVMTypeOf(like);
+    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
+        return c;
+    unsigned n = LLVMGetVectorSize(t);
+    LLVMValueRef e[64];
+    if (n > 64)
+        qnn_die("vector of %u lanes in the output stage", n);
+    for (unsigned i = 0; i < n; i++)
+        e[i] = c;
+    return LLVMConstVector(e, n);
+}
+#define I32(like, v) splat_like(like, cg_i32(cg, v))
+#define I64(like, v) splat_like(like, cg_i64(cg, v))
+#define F64(like, v) splat_like(like, cg_f64(cg, v))
+
 LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
 {
-    LLVMValueRef a64 = LLVMBuildSExt(B, a, cg->t_i64, ""), b64 = LLVMBuildSExt(B, b, cg->t_i64, "");
+    LLVMValueRef a64 = LLVMBuildSExt(B, a, shape(a, cg->t_i64), ""), b64 = LLVMBuildSExt(B, b, shape(a, cg->t_i64), "");
     LLVMValueRef ab = LLVMBuildNSWMul(B, a64, b64, "");
     /* Nudge 2^30 for a non-negative product, 1 - 2^30 for a negative one,
      * then divide truncating toward zero. */
-    LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, ab, cg_i64(cg, 0), "");
-    LLVMValueRef nudge = LLVMBuildSelect(B, nonneg, cg_i64(cg, INT64_C(1) << 30), cg_i64(cg, 1 - (INT64_C(1) << 30)), "");
-    LLVMValueRef q = LLVMBuildSDiv(B, LLVMBuildNSWAdd(B, ab, nudge, ""), cg_i64(cg, INT64_C(1) << 31), "");
-    LLVMValueRef r = LLVMBuildTrunc(B, q, cg->t_i32, "");
+    LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, ab, I64(a, 0), "");
+    LLVMValueRef nudge = LLVMBuildSelect(B, nonneg, I64(a, INT64_C(1) << 30), I64(a, 1 - (INT64_C(1) << 30)), "");
+    LLVMValueRef q = LLVMBuildSDiv(B, LLVMBuildNSWAdd(B, ab, nudge, ""), I64(a, INT64_C(1) << 31), "");
+    LLVMValueRef r = LLVMBuildTrunc(B, q, shape(a, cg->t_i32), "");
     /* INT32_MIN * INT32_MIN is the one product that does not fit. */
-    LLVMValueRef amin = LLVMBuildICmp(B, LLVMIntEQ, a, cg_i32(cg, INT32_MIN), "");
-    LLVMValueRef bmin = LLVMBuildICmp(B, LLVMIntEQ, b, cg_i32(cg, INT32_MIN), "");
-    return LLVMBuildSelect(B, LLVMBuildAnd(B, amin, bmin, ""), cg_i32(cg, INT32_MAX), r, "srdhm");
+    LLVMValueRef amin = LLVMBuildICmp(B, LLVMIntEQ, a, I32(a, INT32_MIN), "");
+    LLVMValueRef bmin = LLVMBuildICmp(B, LLVMIntEQ, b, I32(a, INT32_MIN), "");
+    return LLVMBuildSelect(B, LLVMBuildAnd(B, amin, bmin, ""), I32(a, INT32_MAX), r, "srdhm");
 }
 
 LLVMValueRef cg_rdbpot(Cg *cg, LLVMValueRef x, LLVMValueRef e)
@@ -39,19 +65,19 @@ LLVMValueRef cg_rdbpot(Cg *cg, LLVMValueRef x, LLVMValueRef e)
     /* floor(x / 2^e) (arithmetic shift) plus one when the remainder
      * exceeds half, "half" biased by one for negative x: ties go away from
      * zero. */
-    LLVMValueRef mask = LLVMBuildSub(B, LLVMBuildShl(B, cg_i32(cg, 1), e, ""), cg_i32(cg, 1), "");
+    LLVMValueRef mask = LLVMBuildSub(B, LLVMBuildShl(B, I32(x, 1), e, ""), I32(x, 1), "");
     LLVMValueRef rem = LLVMBuildAnd(B, x, mask, "");
-    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, x, cg_i32(cg, 0), "");
-    LLVMValueRef thr = LLVMBuildAdd(B, LLVMBuildLShr(B, mask, cg_i32(cg, 1), ""),
-                                    LLVMBuildZExt(B, neg, cg->t_i32, ""), "");
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, x, I32(x, 0), "");
+    LLVMValueRef thr = LLVMBuildAdd(B, LLVMBuildLShr(B, mask, I32(x, 1), ""),
+                                    LLVMBuildZExt(B, neg, shape(x, cg->t_i32), ""), "");
     LLVMValueRef fl = LLVMBuildAShr(B, x, e, "");
     LLVMValueRef up = LLVMBuildICmp(B, LLVMIntUGT, rem, thr, "");
-    return LLVMBuildAdd(B, fl, LLVMBuildZExt(B, up, cg->t_i32, ""), "rdbpot");
+    return LLVMBuildAdd(B, fl, LLVMBuildZExt(B, up, shape(x, cg->t_i32), ""), "rdbpot");
 }
 
 LLVMValueRef cg_mbqm_dyn(Cg *cg, LLVMValueRef x, LLVMValueRef mult, LLVMValueRef shift)
 {
-    LLVMValueRef zero = cg_i32(cg, 0);
+    LLVMValueRef zero = I32(x, 0);
     LLVMValueRef left = cg_smax(cg, shift, zero);
     LLVMValueRef right = cg_smax(cg, LLVMBuildSub(B, zero, shift, ""), zero);
     /* x * 2^left wraps modulo 2^32, as TFLite's int32 multiply does. */
@@ -67,9 +93,9 @@ LLVMValueRef cg_mbqm(Cg *cg, LLVMValueRef x, int32_t mult, int shift)
 /* Clamps a double to +-2^41; NaN becomes 0. */
 static LLVMValueRef clamp41(Cg *cg, LLVMValueRef x)
 {
-    LLVMValueRef lim = cg_f64(cg, 0x1p41), nlim = cg_f64(cg, -0x1p41);
+    LLVMValueRef lim = F64(x, 0x1p41), nlim = F64(x, -0x1p41);
     LLVMValueRef ord = LLVMBuildFCmp(B, LLVMRealORD, x, x, "");
-    x = LLVMBuildSelect(B, ord, x, cg_f64(cg, 0.0), "");
+    x = LLVMBuildSelect(B, ord, x, F64(x, 0.0), "");
     x = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, x, lim, ""), lim, x, "");
     return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, nlim, ""), nlim, x, "");
 }
@@ -98,20 +124,20 @@ LLVMValueRef cg_round_f64(Cg *cg, LLVMValueRef x, int rounding)
  * exact low remainder. */
 static void split(Cg *cg, LLVMValueRef x, LLVMValueRef *hi, LLVMValueRef *lo)
 {
-    LLVMValueRef c = LLVMBuildFMul(B, cg_f64(cg, 134217729.0), x, ""); /* 2^27 + 1 */
+    LLVMValueRef c = LLVMBuildFMul(B, F64(x, 134217729.0), x, ""); /* 2^27 + 1 */
     *hi = LLVMBuildFSub(B, c, LLVMBuildFSub(B, c, x, ""), "");
     *lo = LLVMBuildFSub(B, x, *hi, "");
 }
 
 LLVMValueRef cg_rne_prod(Cg *cg, LLVMValueRef acc, LLVMValueRef m)
 {
-    LLVMValueRef a = LLVMBuildSIToFP(B, acc, cg->t_f64, ""); /* exact for |acc| <= 2^53 */
+    LLVMValueRef a = LLVMBuildSIToFP(B, acc, shape(acc, cg->t_f64), ""); /* exact for |acc| <= 2^53 */
     LLVMValueRef p = clamp41(cg, LLVMBuildFMul(B, a, m, "p"));
-    LLVMValueRef t = LLVMBuildFPToSI(B, p, cg->t_i64, "");
-    LLVMValueRef tf = LLVMBuildSIToFP(B, t, cg->t_f64, "");
+    LLVMValueRef t = LLVMBuildFPToSI(B, p, shape(acc, cg->t_i64), "");
+    LLVMValueRef tf = LLVMBuildSIToFP(B, t, shape(acc, cg->t_f64), "");
     LLVMValueRef below = LLVMBuildFCmp(B, LLVMRealOGT, tf, p, "");
-    LLVMValueRef fi = LLVMBuildSub(B, t, LLVMBuildZExt(B, below, cg->t_i64, ""), "floor");
-    LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildSIToFP(B, fi, cg->t_f64, ""), cg_f64(cg, 0.5), "");
+    LLVMValueRef fi = LLVMBuildSub(B, t, LLVMBuildZExt(B, below, shape(acc, cg->t_i64), ""), "floor");
+    LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildSIToFP(B, fi, shape(acc, cg->t_f64), ""), F64(acc, 0.5), "");
     LLVMValueRef gt = LLVMBuildFCmp(B, LLVMRealOGT, p, h, "");
     LLVMValueRef tie = LLVMBuildFCmp(B, LLVMRealOEQ, p, h, "");
     /* On a tie of p, the exact error e = a*m - p decides (the interpreter's
@@ -123,20 +149,20 @@ LLVMValueRef cg_rne_prod(Cg *cg, LLVMValueRef acc, LLVMValueRef m)
     e = LLVMBuildFAdd(B, e, LLVMBuildFMul(B, ah, ml, ""), "");
     e = LLVMBuildFAdd(B, e, LLVMBuildFMul(B, al, mh, ""), "");
     e = LLVMBuildFAdd(B, e, LLVMBuildFMul(B, al, ml, ""), "err");
-    LLVMValueRef epos = LLVMBuildFCmp(B, LLVMRealOGT, e, cg_f64(cg, 0.0), "");
-    LLVMValueRef ezero = LLVMBuildFCmp(B, LLVMRealOEQ, e, cg_f64(cg, 0.0), "");
-    LLVMValueRef odd = LLVMBuildTrunc(B, fi, cg->t_i1, "");
+    LLVMValueRef epos = LLVMBuildFCmp(B, LLVMRealOGT, e, F64(acc, 0.0), "");
+    LLVMValueRef ezero = LLVMBuildFCmp(B, LLVMRealOEQ, e, F64(acc, 0.0), "");
+    LLVMValueRef odd = LLVMBuildTrunc(B, fi, shape(acc, cg->t_i1), "");
     LLVMValueRef tie_up = LLVMBuildOr(B, epos, LLVMBuildAnd(B, ezero, odd, ""), "");
     LLVMValueRef up = LLVMBuildOr(B, gt, LLVMBuildAnd(B, tie, tie_up, ""), "");
-    return LLVMBuildAdd(B, fi, LLVMBuildZExt(B, up, cg->t_i64, ""), "rne");
+    return LLVMBuildAdd(B, fi, LLVMBuildZExt(B, up, shape(acc, cg->t_i64), ""), "rne");
 }
 
 LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi)
 {
-    LLVMValueRef s = LLVMBuildAdd(B, v, LLVMBuildSExt(B, zp, cg->t_i64, ""), "");
-    LLVMValueRef lo64 = LLVMBuildSExt(B, lo, cg->t_i64, ""), hi64 = LLVMBuildSExt(B, hi, cg->t_i64, "");
+    LLVMValueRef s = LLVMBuildAdd(B, v, LLVMBuildSExt(B, zp, shape(v, cg->t_i64), ""), "");
+    LLVMValueRef lo64 = LLVMBuildSExt(B, lo, shape(v, cg->t_i64), ""), hi64 = LLVMBuildSExt(B, hi, shape(v, cg->t_i64), "");
     s = cg_smin(cg, cg_smax(cg, s, lo64), hi64);
-    return LLVMBuildTrunc(B, s, cg->t_i32, "");
+    return LLVMBuildTrunc(B, s, shape(v, cg->t_i32), "");
 }
 
 LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMValueRef zp,

@@ -132,7 +132,7 @@ static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueR
 }
 
 /* 1 when every channel's stage is the same, else N (lower_nn.c's rule). */
-static int64_t stage_count(const OutStage *st, int64_t n)
+int64_t kf_stage_count(const OutStage *st, int64_t n)
 {
     for (int64_t i = 1; i < n; i++)
         if (memcmp(&st[i], &st[0], sizeof *st) != 0)
@@ -142,20 +142,9 @@ static int64_t stage_count(const OutStage *st, int64_t n)
 
 /* ------------------------------------------------------------ the common frame */
 
-typedef struct Frame {
-    /* Geometry: input NHWC, weights OHWI, output N,OH,OW,O. */
-    int64_t n, h, w, c, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl;
-    bool all_valid;  /* no tap of any output pixel falls in the padding */
-    const Value *xv, *wv, *bv;
-    const TensorType *yt;
-    int rounding;
-    OutStage *st;    /* NULL: raw i32 output, clamped to its dtype */
-    int32_t zx;
-    int64_t tile[3];
-} Frame;
 
 /* The forms both skeletons take; fills F or returns false. */
-static bool frame_init(Cg *cg, const Node *n, Frame *f)
+bool kf_init(Cg *cg, const Node *n, KFrame *f)
 {
     memset(f, 0, sizeof *f);
     if (cg->opts->external_weights) /* folded tables would go stale when the weights are swapped */
@@ -176,7 +165,7 @@ static bool frame_init(Cg *cg, const Node *n, Frame *f)
     const TensorType *xt = &f->xv->type, *wt = &f->wv->type, *yt = f->yt;
     if (n->op == OP_DENSE) {
         /* x[N,K] is an N x 1 image of K channels, y[N,M] likewise. */
-        *f = (Frame){.n = 1, .h = xt->dims[0], .w = 1, .c = xt->dims[1], .o = wt->dims[0], .kh = 1, .kw = 1,
+        *f = (KFrame){.n = 1, .h = xt->dims[0], .w = 1, .c = xt->dims[1], .o = wt->dims[0], .kh = 1, .kw = 1,
                      .oh = xt->dims[0], .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                      .xv = f->xv, .wv = f->wv, .bv = f->bv, .yt = f->yt};
     } else if (n->op == OP_MATMUL) {
@@ -190,7 +179,7 @@ static bool frame_init(Cg *cg, const Node *n, Frame *f)
         for (int d = 0; d < xt->rank - 1; d++)
             rows *= xt->dims[d];
         int64_t K = xt->dims[xt->rank - 1], N = wt->dims[wt->rank - 1];
-        *f = (Frame){.n = 1, .h = rows, .w = 1, .c = K, .o = N, .kh = 1, .kw = 1,
+        *f = (KFrame){.n = 1, .h = rows, .w = 1, .c = K, .o = N, .kh = 1, .kw = 1,
                      .oh = rows, .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                      .xv = f->xv, .wv = f->wv, .bv = f->bv, .yt = f->yt};
     } else if (n->op == OP_CONV2D) {
@@ -220,7 +209,7 @@ static bool frame_init(Cg *cg, const Node *n, Frame *f)
 
 /* Weight I of output channel O (OHWI: I runs over kh*kw*c of one channel)
  * less its zero point, as i16: what the i16 kernels multiply. */
-static int16_t frame_weight(const Frame *f, int64_t o, int64_t i)
+int16_t kf_weight(const KFrame *f, int64_t o, int64_t i)
 {
     const TensorType *wt = &f->wv->type;
     const uint8_t *wd = f->wv->data;
@@ -230,14 +219,14 @@ static int16_t frame_weight(const Frame *f, int64_t o, int64_t i)
 }
 
 /* The bias of output channel O (0 without one). */
-static int32_t frame_bias(const Frame *f, int64_t o)
+int32_t kf_bias(const KFrame *f, int64_t o)
 {
     return f->bv ? ((const int32_t *)f->bv->data)[o] : 0;
 }
 
 /* The output stage parameters (as lower_nn.c builds them); false after an
  * error was reported. */
-static bool frame_stage(Cg *cg, const Node *n, Frame *f)
+bool kf_stage(Cg *cg, const Node *n, KFrame *f)
 {
     if (!f->yt->quant)
         return true;
@@ -255,11 +244,11 @@ static bool frame_stage(Cg *cg, const Node *n, Frame *f)
 }
 
 /* Requantizes (or clamps) A for channel O and stores it at Y[YI]. */
-static void frame_store(Cg *cg, const Frame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi)
+static void frame_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi)
 {
     LLVMValueRef v;
     if (f->st)
-        v = cg_outstage(cg, a, f->st, stage_count(f->st, f->o), o, f->rounding);
+        v = cg_outstage(cg, a, f->st, kf_stage_count(f->st, f->o), o, f->rounding);
     else
         v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min), cg_i32(cg, dtype_traits[f->yt->dtype].max));
     cg_store_int(cg, f->yt->dtype, y, yi, v);
@@ -270,7 +259,7 @@ static void frame_store(Cg *cg, const Frame *f, LLVMValueRef y, LLVMValueRef a, 
  * pixel whose channel 0 is Y[YPIX].  One output stage in a loop over the
  * lanes, so per-channel tables are emitted once per site.  GUARD: skip
  * lanes whose channel is f->o or more (padding channels). */
-static void frame_store_lanes(Cg *cg, const Frame *f, LLVMValueRef y, const LLVMValueRef *acc, int nacc, int lanes,
+static void frame_store_lanes(Cg *cg, const KFrame *f, LLVMValueRef y, const LLVMValueRef *acc, int nacc, int lanes,
                               LLVMValueRef o0, int64_t ostep, LLVMValueRef ypix, bool guard)
 {
     LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)(nacc * lanes));
@@ -296,7 +285,7 @@ static void frame_store_lanes(Cg *cg, const Frame *f, LLVMValueRef y, const LLVM
 /* ------------------------------------------------------------ conv2d (group 1) and dense */
 
 typedef struct ConvK {
-    Frame f;
+    KFrame f;
     const KDot *d;
     bool flip;             /* activations need ^0x80 to be what d wants */
     LLVMValueRef x, w, y;  /* buffers */
@@ -365,7 +354,7 @@ static void conv_taps(Cg *cg, ConvK *k, LLVMValueRef xrow, LLVMValueRef *wrow, i
  * O0 .. O0+TN. */
 static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef o0, int tn)
 {
-    const Frame *f = &k->f;
+    const KFrame *f = &k->f;
     LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
     LLVMValueRef accv[8], acct[8], accs[8], wo[8];
     for (int j = 0; j < tn; j++) {
@@ -438,7 +427,7 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
  * wmm[(o/2)][t][c/8] = {w[o][t][8 bytes], w[o+1][t][8 bytes]}. */
 static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef o0, int tn)
 {
-    const Frame *f = &k->f;
+    const KFrame *f = &k->f;
     const KDot *d = k->d;
     int64_t C = f->c, T = f->kh * f->kw, nc8 = C / 8, crem = C - nc8 * 8;
     LLVMTypeRef v4 = LLVMVectorType(cg->t_i32, 4), v8 = LLVMVectorType(cg->t_i8, 8), v16 = LLVMVectorType(cg->t_i8, 16);
@@ -575,8 +564,8 @@ int64_t kern_conv_min_c(const KDot *d)
 bool kern_conv(Cg *cg, const Node *n, const KDot *d)
 {
     ConvK k = {.d = d};
-    Frame *f = &k.f;
-    if (!frame_init(cg, n, f) || f->wv->type.dtype != DT_I8)
+    KFrame *f = &k.f;
+    if (!kf_init(cg, n, f) || f->wv->type.dtype != DT_I8)
         return false;
     if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
         return false;
@@ -586,7 +575,7 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     for (int i = 0; i < wq->count; i++)
         if (wq->zero_point[i] != 0)
             return false; /* sum_c x * zw would be a run-time term */
-    if (!frame_stage(cg, n, f))
+    if (!kf_stage(cg, n, f))
         return true; /* reported */
 
     /* zx' (kernel_int8.h): the zero point of the activations as D reads them. */
@@ -696,7 +685,7 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
  * pmaddwd/vpdpwssd/smlad adds both products to each channel.  Products of
  * two values in [-255, 255] and sums of two of them are exact in i32. */
 typedef struct FewK {
-    Frame f;
+    KFrame f;
     const KDw *d;
     int64_t R, OP;          /* reduction length; output channels padded to lanes */
     bool pairs;             /* through d->mac2 */
@@ -710,7 +699,7 @@ enum { FEW_MAX_R = 256 };   /* a 7x7 RGB stem is 147; past this, unrolling is no
  * i16 splats for d->mac, i32 pair words or their splats for d->mac2). */
 static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv, LLVMValueRef ypix)
 {
-    const Frame *f = &k->f;
+    const KFrame *f = &k->f;
     int lanes = k->d->lanes;
     LLVMTypeRef t32 = vec(cg->t_i32, lanes);
     LLVMValueRef acc[8];
@@ -742,7 +731,7 @@ static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv
  * block of output channels. */
 static void few_pixel(Cg *cg, FewK *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox)
 {
-    const Frame *f = &k->f;
+    const KFrame *f = &k->f;
     int lanes = k->d->lanes;
     int64_t C = f->c, R = k->R;
     LLVMValueRef *xv = xmalloc((size_t)(R + 1) * sizeof *xv);
@@ -804,8 +793,8 @@ static void few_pixel(Cg *cg, FewK *k, LLVMValueRef bi, LLVMValueRef oy, LLVMVal
 bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
 {
     FewK k = {.d = d};
-    Frame *f = &k.f;
-    if (!d || n->op != OP_CONV2D || !frame_init(cg, n, f))
+    KFrame *f = &k.f;
+    if (!d || n->op != OP_CONV2D || !kf_init(cg, n, f))
         return false;
     if (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c || f->c > max_c)
         return false;
@@ -813,7 +802,7 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
     k.pairs = d->mac2 != NULL;
     if (k.R > FEW_MAX_R || (!k.pairs && !d->mac) || d->lanes < 1 || d->lanes > 64)
         return false;
-    if (!frame_stage(cg, n, f))
+    if (!kf_stage(cg, n, f))
         return true; /* reported */
     int lanes = d->lanes;
     int64_t O = f->o, R = k.R, OP = (O + lanes - 1) / lanes * lanes, RP = k.pairs ? (R + 1) / 2 * 2 : R;
@@ -824,9 +813,9 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
         for (int64_t r = 0; r < R; r++) {
             /* OHWI weights are [o][r]; pairs interleave two r's per channel. */
             int64_t at = k.pairs ? ((r / 2) * OP + o) * 2 + r % 2 : r * OP + o;
-            wr[at] = frame_weight(f, o, r);
+            wr[at] = kf_weight(f, o, r);
         }
-        br[o] = frame_bias(f, o);
+        br[o] = kf_bias(f, o);
     }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
@@ -852,7 +841,7 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
  * as i16 (contiguous over channels, zero point removed) and the bias to
  * br[j][c]; a pixel's LANES channels then take one vector load per tap. */
 typedef struct DwK {
-    Frame f;
+    KFrame f;
     const KDw *d;
     int64_t m;                    /* channel multiplier: O = C * m */
     LLVMValueRef x, wr, br, y;
@@ -861,7 +850,7 @@ typedef struct DwK {
 /* Channels C0 .. C0+LANES (multiplier index J) of pixel P of image BI. */
 static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef j, LLVMValueRef c0, int lanes)
 {
-    const Frame *f = &k->f;
+    const KFrame *f = &k->f;
     const KDw *d = k->d;
     int64_t C = f->c;
     LLVMTypeRef t8 = vec(cg->t_i8, lanes), t16 = vec(cg->t_i16, lanes), t32 = vec(cg->t_i32, lanes);
@@ -907,15 +896,15 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
 bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
 {
     DwK k = {.d = d};
-    Frame *f = &k.f;
-    if (!d || d->lanes < 1 || n->op != OP_CONV2D || !frame_init(cg, n, f))
+    KFrame *f = &k.f;
+    if (!d || d->lanes < 1 || n->op != OP_CONV2D || !kf_init(cg, n, f))
         return false;
     int64_t group = node_int(n, ATTR_GROUP, 1);
     /* Fewer channels than lanes: no vector step would run, and the
      * generic loops are as good. */
     if (group != f->c || f->wv->type.dims[3] != 1 || f->o % f->c != 0 || f->c < d->lanes)
         return false;
-    if (!frame_stage(cg, n, f))
+    if (!kf_stage(cg, n, f))
         return true;
     k.m = f->o / f->c;
     int64_t T = f->kh * f->kw, C = f->c, M = k.m, O = f->o;
@@ -925,8 +914,8 @@ bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
         for (int64_t j = 0; j < M; j++) {
             int64_t o = c * M + j;
             for (int64_t t = 0; t < T; t++)
-                wr[(t * M + j) * C + c] = frame_weight(f, o, t);
-            br[j * C + c] = frame_bias(f, o);
+                wr[(t * M + j) * C + c] = kf_weight(f, o, t);
+            br[j * C + c] = kf_bias(f, o);
         }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
@@ -968,7 +957,7 @@ bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
  * taps are unrolled, so validity and addresses are invariant in the
  * channel loop. */
 typedef struct DwP {
-    Frame f;
+    KFrame f;
     const KDw *d;
     int64_t T, M, NP;
     LLVMValueRef x, y, wp, br;
@@ -1011,7 +1000,7 @@ LLVMValueRef kern_pair_madd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValue
 static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueRef j, LLVMValueRef c0, int lanes,
                       bool word_mac)
 {
-    const Frame *f = &k->f;
+    const KFrame *f = &k->f;
     int64_t C = f->c;
     bool u8 = f->xv->type.dtype == DT_U8;
     LLVMValueRef jc = add(cg, mul(cg, j, C), c0), acc;
@@ -1074,8 +1063,8 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
 bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
 {
     DwP k = {.d = d};
-    Frame *f = &k.f;
-    if (!d || !d->mac2 || n->op != OP_CONV2D || !frame_init(cg, n, f))
+    KFrame *f = &k.f;
+    if (!d || !d->mac2 || n->op != OP_CONV2D || !kf_init(cg, n, f))
         return false;
     int64_t group = node_int(n, ATTR_GROUP, 1);
     k.T = f->wv->type.dims[1] * f->wv->type.dims[2];
@@ -1083,7 +1072,7 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
     if (group != f->c || f->wv->type.dims[3] != 1 || f->o % f->c != 0 || k.T < 2 || k.T > 64 || f->c < lanes ||
         lanes > 64)
         return false;
-    if (!frame_stage(cg, n, f))
+    if (!kf_stage(cg, n, f))
         return true;
     int64_t C = f->c, M = f->o / f->c, O = f->o, T = k.T, NP = (T + 1) / 2;
     k.M = M, k.NP = NP;
@@ -1093,8 +1082,8 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
         for (int64_t j = 0; j < M; j++) {
             int64_t o = c * M + j;
             for (int64_t t = 0; t < T; t++)
-                wp[2 * (((t / 2) * M + j) * C + c) + t % 2] = frame_weight(f, o, t);
-            br[j * C + c] = frame_bias(f, o);
+                wp[2 * (((t / 2) * M + j) * C + c) + t % 2] = kf_weight(f, o, t);
+            br[j * C + c] = kf_bias(f, o);
         }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
@@ -1144,6 +1133,8 @@ const char *kern_select(Cg *cg, const Node *n, const KSet *s)
         skeleton = "conv_dot";
     else if (s->few && s->few_max_c > 0 && kern_conv_few(cg, n, s->few_max_c, s->few))
         skeleton = "conv_few";
+    else if (s->dw_rows && kern_dw_rows(cg, n, s->dw_rows))
+        skeleton = "dw_rows";
     else if (s->dw && s->dw->mac2 && kern_depthwise_pairs(cg, n, s->dw))
         skeleton = "dw_pairs";
     else if (s->dw && !s->dw->mac2 && kern_depthwise(cg, n, s->dw))

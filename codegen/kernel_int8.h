@@ -86,6 +86,49 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d);
 /* The pmaddwd shape in plain IR (a mac2 for vector lanes). */
 LLVMValueRef kern_pair_madd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2);
 
+/* ------------------------------------------------------------ for the skeletons
+ * (kernel_int8.c, kernel_depthwise.c): the node's geometry and constants. */
+typedef struct KFrame {
+    /* Geometry: input NHWC, weights OHWI, output N,OH,OW,O. */
+    int64_t n, h, w, c, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl;
+    bool all_valid;  /* no tap of any output pixel falls in the padding */
+    const Value *xv, *wv, *bv;
+    const TensorType *yt;
+    int rounding;
+    OutStage *st;    /* NULL: raw i32 output, clamped to its dtype */
+    int32_t zx;
+    int64_t tile[3];
+} KFrame;
+
+/* The forms the skeletons take (int8 activations, constant weights, a
+ * quantized or i32 output); fills F or returns false. */
+bool kf_init(Cg *cg, const Node *n, KFrame *f);
+/* Weight I of output channel O (OHWI) less its zero point. */
+int16_t kf_weight(const KFrame *f, int64_t o, int64_t i);
+/* The bias of output channel O (0 without one). */
+int32_t kf_bias(const KFrame *f, int64_t o);
+/* Fills F->st (NULL for an i32 output); false after an error was reported. */
+bool kf_stage(Cg *cg, const Node *n, KFrame *f);
+/* 1 when every channel's stage is the same, else N. */
+int64_t kf_stage_count(const OutStage *st, int64_t n);
+
+/* The vector requantizing epilogue (kernel_requant.c): the interpreter's
+ * output stage on LANES contiguous channels at once. */
+typedef struct KRequant {
+    int rounding;
+    int64_t nch;              /* 1: one stage for every channel */
+    const OutStage *st;
+    LLVMValueRef mult, shift, zp, lo, hi, m; /* per-channel tables (nch > 1) */
+} KRequant;
+void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
+/* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
+LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
+
+/* Depthwise conv2d (kernel_depthwise.c): channels in vector lanes, a few
+ * output pixels of a row at once sharing their input columns, padding
+ * through pointers to a row of zero points; multiplier 1 only. */
+bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d);
+
 /* A target's kernels for one compile, as its selection function
  * (<target>_lower_node) chose them from the CPU's features. */
 typedef struct KSet {
@@ -96,6 +139,9 @@ typedef struct KSet {
     /* Depthwise: kern_depthwise_pairs when DW->mac2 is set, else
      * kern_depthwise; NULL: none. */
     const KDw *dw;
+    /* kern_dw_rows's lane count (its mac is unused: the products are
+     * plain IR), tried before DW; NULL: not at all. */
+    const KDw *dw_rows;
 } KSet;
 
 /* Offers N to the skeletons in order (kern_conv, kern_conv_few, the

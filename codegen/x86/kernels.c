@@ -67,6 +67,8 @@ static const KDw dw_vnni512 = {"vpdpwssd zmm (tap pairs)", 16, NULL, vpdpwssd};
 static const KDw dw_vnni256 = {"vpdpwssd ymm (tap pairs)", 8, NULL, vpdpwssd};
 static const KDw dw_avx2 = {"vpmaddwd (tap pairs)", 8, NULL, pmaddwd};
 static const KDw dw_sse2 = {"pmaddwd (tap pairs)", 4, NULL, pmaddwd};
+/* kern_dw_rows on zmm: 16 channels of i32 lanes. */
+static const KDw dw_rows_zmm = {"vpmulld/vpmaddwd zmm", 16, kern_widen_mac, NULL};
 
 /* ISA names: avx512vnni (zmm, and ymm through AVX-VNNI or AVX512VL),
  * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
@@ -76,11 +78,12 @@ const char *x86_lower_node(Cg *cg, const Node *n)
         return NULL;
     bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
     bool ymm_vnni = avxvnni || (vnni && kern_has(cg, "avx512vl"));
-    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256}
-             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512}
-             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256}
-             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2}
-                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2};
+    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL}
+             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512, NULL}
+             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256, NULL}
+             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL}
+                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
+    s.dw_rows = vnni ? &dw_rows_zmm : s.dw; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }

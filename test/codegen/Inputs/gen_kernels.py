@@ -1,5 +1,5 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
-kernels-few.qir and kernels-matmul.qir: shapes
+kernels-few.qir, kernels-matmul.qir and kernels-dw-rows.qir: shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -182,11 +182,75 @@ def matmul_graph():
     return "\n".join(lines) + "\n"
 
 
+def dw_rows_graph():
+    """Depthwise shapes for kern_dw_rows (codegen/kernel_depthwise.c): channel
+    counts that fill no whole vector of 4, 8 or 16 lanes (5, 20, 37), widths
+    the 4-pixel block does not divide, stride 1 and 2, padding on every side
+    (uneven), dilation, 1x7 / 5x5 kernels, u8 and i8, both roundings,
+    per-channel and per-tensor stages, batch 2."""
+    r = np.random.default_rng(13)
+
+    def out(h, k, s, d, pb, pe):
+        return (h + pb + pe - ((k - 1) * d + 1)) // s + 1
+
+    def conv(name, x, xt, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True, bias=True):
+        kh, kw = k
+        oh, ow = out(h, kh, s[0], d[0], pads[0], pads[2]), out(w, kw, s[1], d[1], pads[1], pads[3])
+        if per_channel:
+            zps = r.integers(-3, 4, c) if wdt == "i8" else [128] * c
+            wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
+                ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
+        else:
+            wqs = "q(0.01, {})".format(0 if wdt == "i8" else 128)
+        lo, hi = (-128, 128) if wdt == "i8" else (0, 256)
+        lines.append("  const %w{} : {}[{},{},{},1] {} = {}".format(name, wdt, c, kh, kw, wqs,
+                                                                    arr(r.integers(lo, hi, (c, kh, kw, 1)))))
+        args = "%{}, %w{}".format(x, name)
+        if bias:
+            lines.append("  const %b{} : i32[{}] = {}".format(name, c, arr(r.integers(-3000, 3000, c))))
+            args += ", %b" + name
+        lines.append("  %y{} = conv2d({}) {{group={}, pads=[{}], strides=[{}, {}], dilations=[{}, {}]{}}} : {}[{},{},{},{}] {}"
+                     .format(name, args, c, ", ".join(map(str, pads)), s[0], s[1], d[0], d[1], extra,
+                             yq[0], n, oh, ow, c, yq[1]))
+        outs.append("y" + name)
+
+    lines = ["graph @kdwrows {",
+             "  input %a : i8[1,9,11,20] q(0.05, -7)",
+             "  input %b : u8[2,8,9,37] q(0.04, 131)",
+             "  input %c : i8[1,7,7,5] q(0.06, 3)",
+             "  input %d : i8[2,6,10,48] q(0.03, -128)",
+             "  input %e : i8[1,5,13,24] q(0.05, 0)"]
+    outs = []
+    # Stride 2, uneven padding on all four sides, 20 channels (8 + 8 + 4; 16 + 4).
+    conv("1", "a", "i8", 1, 9, 11, 20, (3, 3), (2, 2), (1, 1), [1, 2, 2, 1], ("i8", "q(0.9, 2)"), ", rounding=tflite")
+    # Stride 1 with dilation 2, u8, 37 channels, onnx rounding, batch 2.
+    conv("2", "b", "u8", 2, 8, 9, 37, (3, 3), (1, 1), (2, 2), [2, 2, 2, 2], ("u8", "q(0.5, 128)"),
+         ", rounding=onnx", wdt="u8")
+    # 5 channels (one vector of 4 and an overlapping tail), 5x5, stride 2, act_min.
+    conv("3", "c", "i8", 1, 7, 7, 5, (5, 5), (2, 2), (1, 1), [2, 2, 2, 2], ("i8", "q(0.7, -5)"),
+         ", rounding=tflite, act_min=-20")
+    # No padding (every tap valid), per-tensor stage, batch 2, stride [1, 2].
+    conv("4", "d", "i8", 2, 6, 10, 48, (3, 3), (1, 2), (1, 1), [0, 0, 0, 0], ("i8", "q(0.6, -1)"),
+         ", rounding=tflite", per_channel=False, bias=False)
+    # 1x7 and 7x1, padding only along the long side; per-tensor, onnx rounding.
+    conv("5", "e", "i8", 1, 5, 13, 24, (1, 7), (1, 1), (1, 1), [0, 3, 0, 3], ("i8", "q(0.8, 4)"),
+         ", rounding=onnx", per_channel=False)
+    conv("6", "e", "i8", 1, 5, 13, 24, (7, 1), (1, 1), (1, 1), [3, 0, 3, 0], ("i8", "q(0.8, 4)"),
+         ", rounding=tflite")
+    # Stride 2 and dilation 2 together, 3x3.
+    conv("7", "a", "i8", 1, 9, 11, 20, (3, 3), (2, 2), (2, 2), [2, 2, 1, 1], ("i8", "q(0.9, 2)"),
+         ", rounding=onnx")
+    lines += ["  output %" + o for o in outs]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
                        ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph()),
-                       ("kernels-matmul.qir", matmul_graph())]:
+                       ("kernels-matmul.qir", matmul_graph()),
+                       ("kernels-dw-rows.qir", dw_rows_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 

@@ -1,0 +1,207 @@
+/* kernel_depthwise.c - depthwise conv2d with channels in vector lanes.
+ *
+ * NHWC keeps a pixel's channels contiguous, so LANES channels are one
+ * vector load for every tap.  The loops, per image and output row:
+ *
+ *   - each of the KH input rows the taps read is valid or not, once;
+ *   - PX output pixels of the row at a time (4, or 8 on AVX-512 zmm):
+ *     the input columns their taps read (PX*SW + (KW-1)*DW at most, so
+ *     adjacent pixels share them at stride 1, and at stride 2 for a 3x3)
+ *     get one pointer each, pointing to a row of zero points instead when
+ *     the tap falls in the padding, so no tap has a branch;
+ *   - the channel loop, LANES at a time, then once more at C - LANES for
+ *     a remainder (it rewrites a few channels with the same values); each
+ *     column is loaded and widened once and multiplied by the KW taps that
+ *     read it (unrolled: KH*KW is small), then the vector requantizing
+ *     epilogue (kernel_requant.c) stores the PX pixels' channels.
+ *
+ * Arithmetic: acc = bias - zx * sum_t w[t] + sum_t x[t] * w[t], with w
+ * the weights less their zero point (i16, packed tap-major at compile
+ * time) and x the raw activation, so a padded tap, reading zx, adds
+ * exactly zx * w[t] back: the interpreter's sum, in wrapping i32, which
+ * check-accumulators bounds.  The products are i8 (or u8) times i16
+ * widened to i32: vpmulld on x86 (not pmaddwd, which would do two taps
+ * per lane: a next step), smlal/mla on AArch64.
+ *
+ * Multiplier 1 only (each output channel reads its own input channel);
+ * other multipliers and channel counts below 4 stay on kern_depthwise /
+ * kern_depthwise_pairs.
+ */
+#include "kernel_int8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+#define PX_MAX 8
+#define NCOL_MAX 64 /* input columns one block of pixels reads */
+
+typedef struct DwR {
+    KFrame f;
+    int lanes;
+    LLVMValueRef x, y, w, bias, zrow;
+    KRequant rq;
+} DwR;
+
+static LLVMValueRef idx(Cg *cg, int64_t v) { return cg_idx(cg, v); }
+static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(B, a, b, ""); }
+static LLVMValueRef mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, idx(cg, k), ""); }
+
+static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
+}
+
+/* The channels C0 .. C0+LANES of PX output pixels whose taps read column
+ * pointers COL[ky][u] (u = p*SW + kx*DW); output pixel p's channel 0 is
+ * Y[YPIX + p*O]. */
+static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef c0,
+                        LLVMValueRef ypix)
+{
+    const KFrame *f = &k->f;
+    int L = k->lanes;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t16 = LLVMVectorType(cg->t_i16, (unsigned)L);
+    LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    bool u8 = f->xv->type.dtype == DT_U8;
+    LLVMValueRef bv = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &c0, 1, ""), "");
+    LLVMSetAlignment(bv, 4);
+    LLVMValueRef acc[PX_MAX];
+    for (int p = 0; p < px; p++)
+        acc[p] = bv;
+    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    for (int64_t ky = 0; ky < f->kh; ky++) {
+        LLVMValueRef wv[64];
+        for (int64_t kx = 0; kx < f->kw; kx++) {
+            LLVMValueRef wi = add(cg, idx(cg, (ky * f->kw + kx) * f->c), c0);
+            LLVMValueRef w = LLVMBuildLoad2(B, t16, LLVMBuildInBoundsGEP2(B, cg->t_i16, k->w, &wi, 1, ""), "");
+            LLVMSetAlignment(w, 2);
+            wv[kx] = LLVMBuildSExt(B, w, t32, "");
+        }
+        for (int64_t u = 0; u < ncol; u++) {
+            LLVMValueRef xv = NULL;
+            for (int p = 0; p < px; p++) {
+                int64_t r = u - p * f->sw;
+                if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
+                    continue;
+                if (!xv) {
+                    LLVMValueRef v = LLVMBuildLoad2(B, t8, gep8(cg, col[ky * NCOL_MAX + u], c0), "");
+                    LLVMSetAlignment(v, 1);
+                    xv = u8 ? LLVMBuildZExt(B, v, t32, "") : LLVMBuildSExt(B, v, t32, "");
+                }
+                acc[p] = add(cg, acc[p], LLVMBuildMul(B, xv, wv[r / f->dw], ""));
+            }
+        }
+    }
+    for (int p = 0; p < px; p++) {
+        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
+        LLVMValueRef yi = add(cg, add(cg, ypix, idx(cg, p * f->o)), c0);
+        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), gep8(cg, k->y, yi));
+        LLVMSetAlignment(st, 1);
+    }
+}
+
+/* PX output pixels from column OX0 of row OY (image BI). */
+static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px)
+{
+    const KFrame *f = &k->f;
+    int64_t C = f->c;
+    LLVMValueRef *col = xcalloc((size_t)(f->kh * NCOL_MAX), sizeof *col);
+    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    LLVMValueRef ix0 = LLVMBuildSub(B, mulk(cg, ox0, f->sw), idx(cg, f->pl), "");
+    for (int64_t ky = 0; ky < f->kh; ky++) {
+        LLVMValueRef iy = LLVMBuildSub(B, add(cg, mulk(cg, oy, f->sh), idx(cg, ky * f->dh)), idx(cg, f->pt), "");
+        LLVMValueRef rowok = LLVMBuildICmp(B, LLVMIntULT, iy, idx(cg, f->h), "");
+        LLVMValueRef row = mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w);
+        for (int64_t u = 0; u < ncol; u++) {
+            bool used = false;
+            for (int p = 0; p < px; p++) {
+                int64_t r = u - p * f->sw;
+                used |= r >= 0 && r % f->dw == 0 && r / f->dw < f->kw;
+            }
+            if (!used) {
+                col[ky * NCOL_MAX + u] = NULL;
+                continue;
+            }
+            LLVMValueRef ix = add(cg, ix0, idx(cg, u));
+            LLVMValueRef ok = LLVMBuildAnd(B, rowok, LLVMBuildICmp(B, LLVMIntULT, ix, idx(cg, f->w), ""), "");
+            /* The offset is computed from the clamped index so the GEP stays in bounds. */
+            LLVMValueRef off = LLVMBuildSelect(B, ok, mulk(cg, add(cg, row, ix), C), idx(cg, 0), "");
+            col[ky * NCOL_MAX + u] = LLVMBuildSelect(B, ok, gep8(cg, k->x, off), k->zrow, "");
+        }
+    }
+    LLVMValueRef ypix = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
+    int L = k->lanes;
+    int64_t nv = C / L;
+    CgLoop lc;
+    LLVMValueRef c0 = mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
+    dw_channels(cg, k, col, px, c0, ypix);
+    cg_for_end(cg, &lc);
+    if (C % L)
+        dw_channels(cg, k, col, px, idx(cg, C - L), ypix);
+    free(col);
+}
+
+bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
+{
+    DwR k = {0};
+    KFrame *f = &k.f;
+    if (!d || d->lanes < 4 || n->op != OP_CONV2D || !kf_init(cg, n, f))
+        return false;
+    int64_t group = node_int(n, ATTR_GROUP, 1);
+    if (group != f->c || f->wv->type.dims[3] != 1 || f->o != f->c || !f->yt->quant ||
+        (f->yt->dtype != DT_I8 && f->yt->dtype != DT_U8))
+        return false;
+    if (f->kw > 64 || (PX_MAX - 1) * f->sw + (f->kw - 1) * f->dw + 1 > NCOL_MAX)
+        return false;
+    int L = d->lanes > 64 ? 64 : d->lanes;
+    while (L > f->c && L > 4)
+        L /= 2;
+    if (L > f->c)
+        return false;
+    k.lanes = L;
+    if (!kf_stage(cg, n, f))
+        return true; /* reported */
+    int64_t C = f->c, T = f->kh * f->kw;
+    int16_t *w = xmalloc((size_t)(T * C) * sizeof *w);
+    int32_t *bias = xmalloc((size_t)C * sizeof *bias);
+    uint8_t *zrow = xmalloc((size_t)C);
+    for (int64_t c = 0; c < C; c++) {
+        int64_t sum = 0;
+        for (int64_t t = 0; t < T; t++) {
+            w[t * C + c] = kf_weight(f, c, t);
+            sum += w[t * C + c];
+        }
+        bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)(f->zx * sum));
+        zrow[c] = (uint8_t)f->zx;
+    }
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    k.w = cg_rodata(cg, w, (size_t)(T * C) * sizeof *w, 16, "kdww");
+    k.bias = cg_table_i32(cg, bias, C, "kdwbias");
+    k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
+    free(w);
+    free(bias);
+    free(zrow);
+    kern_requant_init(cg, &k.rq, f->st, kf_stage_count(f->st, f->o), f->rounding);
+    /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
+     * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
+    int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
+    int64_t nb = f->ow / px, rem = f->ow % px;
+    CgLoop lb, ly, lx;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
+    if (nb > 0) {
+        LLVMValueRef ox0 = mulk(cg, cg_for_begin(cg, &lx, nb, "oxb"), px);
+        dw_block(cg, &k, bi, oy, ox0, px);
+        cg_for_end(cg, &lx);
+    }
+    if (rem > 0) {
+        LLVMValueRef ox0 = add(cg, cg_for_begin(cg, &lx, rem, "oxr"), idx(cg, nb * px));
+        dw_block(cg, &k, bi, oy, ox0, 1);
+        cg_for_end(cg, &lx);
+    }
+    cg_for_end(cg, &ly);
+    cg_for_end(cg, &lb);
+    free(f->st);
+    return true;
+}
