@@ -227,7 +227,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         return 2;
     }
     if (nout == 0 && !print && !bench && !profile) {
-        fprintf(stderr, "%s: nothing to do: give --output FILE.npy, --print, --bench N or --profile\n", prog);
+        fprintf(stderr, "%s: nothing to do: give --output FILE.npy, --print or --bench N\n", prog);
         return 2;
     }
 
