@@ -84,12 +84,12 @@ torch_version=$($py -c 'import torch; print(torch.__version__)')
 
 field() { sed -n "s/.*$2 \([0-9.]*\).*/\1/p" <<<"$1"; }
 row() {  # NAME ACCURACY MEDIAN_US
-  printf '  %-28s %6s%%  %9.1f us  %6.2fx\n' "$1" "$2" "$3" "$(awk -v a="$3" -v q="$qnnc_us" 'BEGIN { print a / q }')"
+  printf '  %-32s %6s%%  %9.1f us  %6.2fx\n' "$1" "$2" "$3" "$(awk -v a="$3" -v q="$qnnc_us" 'BEGIN { print a / q }')"
 }
 echo "Fashion-MNIST CNN (2.3 M MACs), batch 1, one thread, median of $runs runs on $(nproc) cores"
 echo "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "  engine                       top-1*     latency   time / qnnc's"
+echo "  engine                           top-1*     latency   time / qnnc's"
 row "qnnc int8 -mcpu=native ($host_cpu)" "$acc" "$qnnc_us"
 row "qnnc int8 (default -mcpu)" "$acc" "$qnnc_generic_us"
 row "ONNX Runtime $ort_version fp32" "$(field "$ort_fp32" accuracy)" "$(field "$ort_fp32" median_us)"
