@@ -148,9 +148,7 @@ static int info_consistent(const qnn_model_info *m)
     return 1;
 }
 
-static const qnn_profile_info *profile_model;
-
-void qnn_harness_profile(const qnn_profile_info *p) { profile_model = p; }
+qnn_harness_profiler qnn_harness_profiling;
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -174,7 +172,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
             print = 1;
             continue;
         } else if (!strcmp(a, "--profile")) {
-            if (!profile_model) {
+            if (!qnn_harness_profiling.info) {
                 fprintf(stderr, "%s: --profile needs a model compiled with qnnc --profile ('%s' was not)\n", prog,
                         m->name);
                 return 2;
@@ -259,7 +257,8 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         goto oom;
     if (bench && !(times = malloc((size_t)bench * sizeof *times)))
         goto oom;
-    if (profile && (profile_model->num_nodes < 0 || !qnn_profile_begin(profile_model, bench ? bench : 1)))
+    const qnn_harness_profiler *prof = &qnn_harness_profiling;
+    if (profile && (prof->info->num_nodes < 0 || !prof->begin(prof->info, bench ? bench : 1)))
         goto oom;
 
     qnn_clock_start();
@@ -271,7 +270,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         if (r > 0)
             times[r - 1] = t1 - t0; /* run 0 warms caches and is not timed */
         if (profile && (r > 0 || bench == 0))
-            qnn_profile_add_run();
+            prof->add_run();
         if (st != QNN_OK) {
             fprintf(stderr, "%s: error: %s_run returned %d (%s)\n", prog, m->name, st, status_name(st));
             goto out;
@@ -314,7 +313,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
                med / qnn_clock_ticks_per_us(), (double)times[0] / qnn_clock_ticks_per_us(), qnn_clock_name());
     }
     if (profile)
-        qnn_profile_report(m->name);
+        prof->report(m->name);
     rc = 0;
     goto out;
 oom:

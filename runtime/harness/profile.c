@@ -19,6 +19,11 @@ static uint64_t *marks;          /* num_nodes + 1 */
 static uint64_t *times;          /* [node][run], max_runs per node */
 static long max_runs, runs;
 
+void qnn_harness_profile(const qnn_profile_info *p)
+{
+    qnn_harness_profiling = (qnn_harness_profiler){p, qnn_profile_begin, qnn_profile_add_run, qnn_profile_report};
+}
+
 void qnn_profile_mark(int32_t node)
 {
     if (marks && node >= 0 && node <= info->num_nodes)

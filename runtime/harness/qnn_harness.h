@@ -46,4 +46,15 @@ int qnn_profile_begin(const qnn_profile_info *p, long runs);
 void qnn_profile_add_run(void);
 void qnn_profile_report(const char *model);
 
+/* What qnn_harness_profile hands harness.c: the table and the three
+ * functions above.  harness.c reaches profile.c only through it, so a
+ * runner without --profile does not link profile.c at all. */
+typedef struct qnn_harness_profiler {
+    const qnn_profile_info *info;
+    int (*begin)(const qnn_profile_info *p, long runs);
+    void (*add_run)(void);
+    void (*report)(const char *model);
+} qnn_harness_profiler;
+extern qnn_harness_profiler qnn_harness_profiling; /* info NULL: not profiled */
+
 #endif /* QNN_HARNESS_H */
