@@ -1,152 +1,83 @@
-"""Writes a QDQ int8 version of the Fashion-MNIST example for ONNX Runtime.
+"""Writes the QDQ int8 version of a fixed-shape float ONNX model, for
+ONNX Runtime's int8 column of bench/zoo.sh and bench/run.sh.
 
-    make_qdq.py MODEL.onnx OUT.onnx [--samples N]
+    make_qdq.py MODEL.onnx OUT.onnx --calib DIR [--ort NODE_PATH]
 
-ONNX Runtime's own quantizer (onnxruntime.quantization) is not available
-without PyPI, so this does the same job with onnx and NumPy alone, in the
-layout ONNX Runtime's QDQ transformers fuse into integer kernels
-(QLinearConv, QLinearAdd, QGemm, int8 MaxPool/AveragePool):
+ONNX Runtime's own quantizer (onnxruntime.quantization) is a Python
+package this machine does not have, so this does the same job with onnx
+and NumPy, in the U8S8 layout ONNX Runtime's QDQ transformers fuse into
+integer kernels (QLinearConv, QGemm, MatMulInteger, QLinearAdd, ...):
 
-  - BatchNormalization folded into the preceding Conv (float64);
-  - weights int8, symmetric, per output channel (axis 0), range [-127, 127];
+  - BatchNormalization folded into the preceding Conv (float64) where the
+    Conv's only reader is the BatchNormalization;
+  - weights (Conv's, ConvTranspose's, Gemm's and constant MatMul B) int8,
+    symmetric, per output channel, range [-127, 127]; Conv and Gemm
     biases int32 with scale input_scale * weight_scale, zero point 0;
-  - activations uint8, asymmetric, min/max over the calibration images
-    (the same 1,000 training images qnnc calibrates on, pixels / 255) --
-    ONNX Runtime's recommended U8S8 format on x86-64.  A ReLU's output
-    range starts at 0, so its zero point is 0 and ONNX Runtime drops the
-    ReLU into the preceding kernel;
-  - a Pad of zeros (torch puts one before AveragePool) is dropped;
-  - every activation is quantized once (QuantizeLinear then
-    DequantizeLinear, consumers read the DequantizeLinear); MaxPool's
-    output reuses its input's parameters, as ONNX Runtime requires.
+    other float constants read by a quantized op (an Add's bias, a Mul's
+    factor) uint8 per tensor;
+  - activations uint8, asymmetric, from the min/max each tensor takes over
+    the calibration inputs DIR/*.npy -- the same files qnnc calibrates on
+    -- measured in ONNX Runtime itself (bench/ort_tool.js ranges on a copy
+    of the model whose every float intermediate tensor is also an output);
+  - which activations get a QuantizeLinear/DequantizeLinear pair: every
+    float tensor an op of QUANT_OPS reads or writes, except a Conv, Gemm,
+    MatMul or Add result read only by a Relu or Clip (the activation's
+    output is quantized instead, and ONNX Runtime fuses it); data-movement
+    ops (MaxPool, Reshape, Transpose, ...) give their output their input's
+    parameters, as ONNX Runtime requires to drop their Q/DQ pairs;
+  - a graph output that is quantized is the DequantizeLinear's output.
 
-Calibration runs the float graph in a small NumPy evaluator of exactly the
-ops the example uses; it prints the evaluator's float accuracy on the
-first 1,000 test images as a check that it computes the model.
+Prints one line: the counts of quantized activations and weights.
 """
 import argparse
-import gzip
+import json
 import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper, numpy_helper, shape_inference, TensorProto
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(name):
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+HERE = os.path.dirname(os.path.abspath(__file__))
+QUANT_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "MaxPool", "AveragePool",
+             "GlobalAveragePool", "Concat", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish",
+             "Resize", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Softmax", "Split", "Pad"}
+SAME_PARAMS = {"MaxPool", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Split", "Pad"}
+FUSED_ACT = {"Relu", "Clip"}
 
 
 def attrs(node):
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def conv(x, w, b, a):
-    """NCHW Conv with pads, strides and groups, via one matmul per group."""
-    s = a.get("strides", [1, 1])
-    p = a.get("pads", [0, 0, 0, 0])
-    g = a.get("group", 1)
-    x = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
-    n, c, h, wd = x.shape
-    m, cg, kh, kw = w.shape
-    oh, ow = (h - kh) // s[0] + 1, (wd - kw) // s[1] + 1
-    cols = np.empty((n, c, kh, kw, oh, ow), x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = x[:, :, i:i + s[0] * oh:s[0], j:j + s[1] * ow:s[1]]
-    out = []
-    for gi in range(g):
-        cc = cols[:, gi * cg:(gi + 1) * cg].reshape(n, cg * kh * kw, oh * ow)
-        wg = w[gi * (m // g):(gi + 1) * (m // g)].reshape(m // g, -1)
-        out.append(np.einsum("ok,nkp->nop", wg, cc))
-    y = np.concatenate(out, axis=1).reshape(n, m, oh, ow)
-    return y + b[None, :, None, None] if b is not None else y
-
-
-def pool(x, a, op):
-    k, s = a["kernel_shape"], a.get("strides", a["kernel_shape"])
-    p = a.get("pads", [0, 0, 0, 0])
-    assert not any(p), "padded pooling is not used by the example"
-    n, c, h, w = x.shape
-    oh, ow = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
-    win = np.stack([x[:, :, i:i + s[0] * oh:s[0], j:j + s[1] * ow:s[1]]
-                    for i in range(k[0]) for j in range(k[1])])
-    return op(win, axis=0)
-
-
-def run(graph, consts, x):
-    """Evaluates GRAPH on X (float64); returns every tensor by name."""
-    env = dict(consts)
-    env[graph.input[0].name] = x
-    for nd in graph.node:
-        i = [env[n] if n else None for n in nd.input]
-        a = attrs(nd)
-        t = nd.op_type
-        if t == "Conv":
-            y = conv(i[0], i[1], i[2] if len(i) > 2 else None, a)
-        elif t == "BatchNormalization":
-            sc = i[1] / np.sqrt(i[4] + a.get("epsilon", 1e-5))
-            y = (i[0] - i[3][None, :, None, None]) * sc[None, :, None, None] + i[2][None, :, None, None]
-        elif t == "Relu":
-            y = np.maximum(i[0], 0)
-        elif t == "Add":
-            y = i[0] + i[1]
-        elif t == "MaxPool":
-            y = pool(i[0], a, np.max)
-        elif t == "AveragePool":
-            y = pool(i[0], a, np.mean)
-        elif t == "Pad":
-            assert not np.any(i[1]), "only the no-op Pad torch emits before AveragePool"
-            y = i[0]
-        elif t == "Flatten":
-            y = i[0].reshape(i[0].shape[0], -1)
-        elif t == "Gemm":
-            bm = i[1].T if a.get("transB", 0) else i[1]
-            y = i[0] @ bm + (i[2] if len(i) > 2 else 0)
-        elif t == "Constant":
-            y = numpy_helper.to_array(a["value"]).astype(np.float64)
-        else:
-            raise SystemExit(f"make_qdq: op {t} is not handled")
-        env[nd.output[0]] = y
-    return env
-
-
-def fold_batchnorm(model):
+def fold_batchnorm(g, consts):
     """Conv -> BatchNormalization pairs become one Conv with a bias."""
-    g = model.graph
-    inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
-    drop, new_inits = set(), {}
+    readers = {}
+    for n in g.node:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    drop = set()
     for nd in g.node:
-        if nd.op_type != "BatchNormalization" or producer.get(nd.input[0], None) is None:
+        cv = producer.get(nd.input[0]) if nd.op_type == "BatchNormalization" else None
+        if (cv is None or cv.op_type != "Conv" or
+                len(readers[nd.input[0]]) != 1 or not all(n in consts for n in list(nd.input[1:5]) + [cv.input[1]])):
             continue
-        cv = producer[nd.input[0]]
-        if cv.op_type != "Conv":
-            continue
-        gamma, beta, mean, var = (inits[n] for n in nd.input[1:5])
+        gamma, beta, mean, var = (consts[n].astype(np.float64) for n in nd.input[1:5])
         s = gamma / np.sqrt(var + attrs(nd).get("epsilon", 1e-5))
-        w = inits[cv.input[1]] * s[:, None, None, None]
-        b0 = inits[cv.input[2]] if len(cv.input) > 2 else 0
-        b = (b0 - mean) * s + beta
-        new_inits[cv.input[1]] = w
-        bname = cv.input[1] + ".folded_bias"
-        new_inits[bname] = b
-        del cv.input[2:]
-        cv.input.append(bname)
+        w = consts[cv.input[1]].astype(np.float64) * s.reshape((-1,) + (1,) * (consts[cv.input[1]].ndim - 1))
+        b0 = consts[cv.input[2]].astype(np.float64) if len(cv.input) > 2 and cv.input[2] else 0
+        wname, bname = cv.input[1] + ".folded", cv.input[1] + ".folded_bias"
+        consts[wname], consts[bname] = w.astype(np.float32), ((b0 - mean) * s + beta).astype(np.float32)
+        del cv.input[1:]
+        cv.input.extend([wname, bname])
         cv.output[0] = nd.output[0]
         drop.add(id(nd))
     kept = [n for n in g.node if id(n) not in drop]
     del g.node[:]
     g.node.extend(kept)
-    inits.update(new_inits)
-    used = {n for nd in g.node for n in nd.input}
-    return {k: v for k, v in inits.items() if k in used}
 
 
 def qparams_u8(lo, hi):
@@ -156,122 +87,181 @@ def qparams_u8(lo, hi):
     return np.float32(scale), np.uint8(zp)
 
 
+def measure_ranges(model, names, calib, node_path):
+    """{name: (lo, hi)} of NAMES over CALIB/*.npy, in ONNX Runtime."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    have = {o.name for o in m.graph.output}
+    for n in names:
+        if n not in have:
+            m.graph.output.append(helper.make_tensor_value_info(n, TensorProto.FLOAT, None))
+    with tempfile.TemporaryDirectory(prefix="make_qdq-") as tmp:
+        path = os.path.join(tmp, "exposed.onnx")
+        onnx.save(m, path)
+        env = dict(os.environ)
+        if node_path:
+            env["NODE_PATH"] = node_path
+        r = subprocess.run(["node", os.path.join(HERE, "ort_tool.js"), "ranges", path, calib], capture_output=True,
+                           text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"make_qdq: ONNX Runtime could not run the calibration: {r.stderr.strip()}")
+    return {k: tuple(v) for k, v in json.loads(r.stdout).items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model")
     ap.add_argument("out")
-    ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--calib", required=True, help="directory of .npy calibration inputs")
+    ap.add_argument("--ort", help="NODE_PATH for onnxruntime-node (default: $NODE_PATH)")
     args = ap.parse_args()
 
     model = onnx.load(args.model)
     g = model.graph
-    consts = fold_batchnorm(model)
-    for nd in g.node:  # Constant nodes become initializers (Pad's pads)
-        if nd.op_type == "Constant":
+    if len(g.input) != 1:
+        sys.exit("make_qdq: only single-input models")
+    consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    for nd in g.node:
+        if nd.op_type == "Constant" and "value" in attrs(nd):
             consts[nd.output[0]] = numpy_helper.to_array(attrs(nd)["value"])
-    nodes = [n for n in g.node if n.op_type != "Constant"]
+    fold_batchnorm(g, consts)
+    del g.initializer[:]
+    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items()
+                         if k in {i for n in g.node for i in n.input})
+    inferred = shape_inference.infer_shapes(model)
+    elem = {v.name: v.type.tensor_type.elem_type
+            for v in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
+    nodes = [n for n in g.node if not (n.op_type == "Constant" and n.output[0] in consts)]
+    producer = {o: n for n in nodes for o in n.output}
+    readers = {}
+    for n in nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    outputs = {o.name for o in g.output}
 
-    # Calibration: min/max of every activation over the samples.
-    x = read_idx("train-images-idx3-ubyte.gz")[:args.samples].astype(np.float64)[:, None] / 255.0
-    lo, hi = {}, {}
-    for i in range(0, len(x), 100):
-        env = run(g, consts, x[i:i + 100])
-        for k, v in env.items():
-            if k not in consts:
-                lo[k] = min(lo.get(k, np.inf), float(v.min()))
-                hi[k] = max(hi.get(k, -np.inf), float(v.max()))
-    xt = read_idx("t10k-images-idx3-ubyte.gz")[:1000].astype(np.float64)[:, None] / 255.0
-    yt = read_idx("t10k-labels-idx1-ubyte.gz")[:1000]
-    logits = run(g, consts, xt)[g.output[0].name]
-    print(f"make_qdq: NumPy float evaluator: {100 * (logits.argmax(1) == yt).mean():.1f}% on 1,000 test images")
+    def is_act(t):
+        return t and t not in consts and elem.get(t) == TensorProto.FLOAT
 
-    # Which tensors get a Q/DQ pair: the input and every op output except
-    # a Conv or Gemm output read only by a Relu (the Relu's output is
-    # quantized instead), and pass-through ops keep their input's params.
-    consumers = {}
-    for nd in nodes:
-        for n in nd.input:
-            consumers.setdefault(n, []).append(nd)
-    params = {}
-    inits, new_nodes = [], []
-    dq_name = {}
+    def wants_q(t):
+        p = producer.get(t)
+        rs = readers.get(t, [])
+        if p is not None and p.op_type in ("Conv", "Gemm", "MatMul", "Add") and len(rs) == 1 and \
+                rs[0].op_type in FUSED_ACT and t not in outputs:
+            return False
+        return (p is not None and p.op_type in QUANT_OPS) or any(r.op_type in QUANT_OPS for r in rs)
 
-    def quantize_tensor(name, p=None):
-        scale, zp = p or qparams_u8(lo[name], hi[name])
-        params[name] = (scale, zp)
+    acts = [g.input[0].name] + [o for n in nodes for o in n.output if is_act(o)]
+    acts = [t for t in acts if wants_q(t)]
+    rng = measure_ranges(model, acts, args.calib, args.ort)
+
+    inits, new_nodes, params, dq = [], [], {}, {}
+    nweights = 0
+
+    def qdq(name, p):
+        scale, zp = p
+        params[name] = p
+        src = name + "_f" if name in outputs else name
         inits.append(numpy_helper.from_array(np.array(scale, np.float32), name + "_scale"))
         inits.append(numpy_helper.from_array(np.array(zp, np.uint8), name + "_zp"))
-        new_nodes.append(helper.make_node("QuantizeLinear", [name, name + "_scale", name + "_zp"], [name + "_q"]))
-        new_nodes.append(helper.make_node("DequantizeLinear", [name + "_q", name + "_scale", name + "_zp"],
-                                          [name + "_dq"]))
-        dq_name[name] = name + "_dq"
+        new_nodes.append(helper.make_node("QuantizeLinear", [src, name + "_scale", name + "_zp"], [name + "_q"]))
+        out = name if name in outputs else name + "_dq"
+        new_nodes.append(helper.make_node("DequantizeLinear", [name + "_q", name + "_scale", name + "_zp"], [out]))
+        dq[name] = out
 
-    def weight(name, in_scale, bias=None):
-        w = consts[name]
-        axes = tuple(range(1, w.ndim))
-        ws = np.maximum(np.abs(w).max(axis=axes), 1e-12) / 127.0
-        q = np.clip(np.round(w / ws.reshape((-1,) + (1,) * (w.ndim - 1))), -127, 127).astype(np.int8)
-        inits.append(numpy_helper.from_array(q, name + "_q"))
-        inits.append(numpy_helper.from_array(ws.astype(np.float32), name + "_scale"))
-        inits.append(numpy_helper.from_array(np.zeros(len(ws), np.int8), name + "_zp"))
-        outs = [name + "_dq"]
-        new_nodes.append(helper.make_node("DequantizeLinear", [name + "_q", name + "_scale", name + "_zp"], outs,
-                                          axis=0))
-        if bias is not None:
-            bs = (np.float64(in_scale) * ws.astype(np.float32).astype(np.float64))
-            bq = np.round(consts[bias] / bs).astype(np.int32)
-            inits.append(numpy_helper.from_array(bq, bias + "_q"))
-            inits.append(numpy_helper.from_array(bs.astype(np.float32), bias + "_scale"))
-            inits.append(numpy_helper.from_array(np.zeros(len(bs), np.int32), bias + "_zp"))
-            new_nodes.append(helper.make_node("DequantizeLinear", [bias + "_q", bias + "_scale", bias + "_zp"],
-                                              [bias + "_dq"], axis=0))
-            outs.append(bias + "_dq")
+    memo = {}
+
+    def weight(name, axis, in_scale=None, bias=None):
+        nonlocal nweights
+        key = (name, axis, float(in_scale) if bias else None, bias)
+        if key in memo:
+            return memo[key]
+        if any(k[0] == name for k in memo) or any(k[3] == bias for k in memo if bias):
+            sys.exit(f"make_qdq: weight {name} is shared with different parameters")
+        nweights += 1
+        w = consts[name].astype(np.float64)
+        red = tuple(a for a in range(w.ndim) if a != axis)
+        ws = np.maximum(np.abs(w).max(axis=red), 1e-12) / 127.0
+        shp = [1] * w.ndim
+        shp[axis] = -1
+        q = np.clip(np.round(w / ws.reshape(shp)), -127, 127).astype(np.int8)
+        inits.append(numpy_helper.from_array(q, name + "_wq"))
+        inits.append(numpy_helper.from_array(ws.astype(np.float32), name + "_wscale"))
+        inits.append(numpy_helper.from_array(np.zeros(len(ws), np.int8), name + "_wzp"))
+        new_nodes.append(helper.make_node("DequantizeLinear", [name + "_wq", name + "_wscale", name + "_wzp"],
+                                          [name + "_wdq"], axis=axis))
+        outs = [name + "_wdq"]
+        if bias:
+            bs = np.float64(in_scale) * ws.astype(np.float32).astype(np.float64)
+            bq = np.clip(np.round(consts[bias].astype(np.float64) / bs), -2**31, 2**31 - 1).astype(np.int32)
+            inits.append(numpy_helper.from_array(bq, bias + "_bq"))
+            inits.append(numpy_helper.from_array(bs.astype(np.float32), bias + "_bscale"))
+            inits.append(numpy_helper.from_array(np.zeros(len(bs), np.int32), bias + "_bzp"))
+            new_nodes.append(helper.make_node("DequantizeLinear", [bias + "_bq", bias + "_bscale", bias + "_bzp"],
+                                              [bias + "_bdq"], axis=0))
+            outs.append(bias + "_bdq")
+        memo[key] = outs
         return outs
 
-    quantize_tensor(g.input[0].name)
-    for nd in nodes:
-        t = nd.op_type
-        ins = list(nd.input)
-        if t == "Pad" and not np.any(consts[ins[1]]):
-            # torch's AveragePool export puts a Pad of zeros in front; it
-            # does nothing, but a float op between DQ and Q stops the fusion.
-            dq_name[nd.output[0]], params[nd.output[0]] = dq_name[ins[0]], params[ins[0]]
-            continue
-        if t in ("Conv", "Gemm"):
-            if t == "Gemm":
-                assert attrs(nd).get("transB", 0) == 1 and len(ins) == 3
-            wb = weight(ins[1], params[ins[0]][0], ins[2] if len(ins) > 2 else None)
-            ins = [dq_name[ins[0]]] + wb
-        else:
-            ins = [dq_name[i] for i in ins]
-        new_nodes.append(helper.make_node(t, ins, list(nd.output), name=nd.name, **attrs(nd)))
-        out = nd.output[0]
-        cons = consumers.get(out, [])
-        if t in ("MaxPool", "Flatten"):
-            quantize_tensor(out, params[nd.input[0]])
-        elif len(cons) == 1 and cons[0].op_type == "Relu" and t in ("Conv", "Gemm", "Add"):
-            dq_name[out] = out  # the Relu reads it in float; its output is quantized
-        else:
-            quantize_tensor(out)
-    final = g.output[0].name
-    # The graph output is the dequantized logits.
-    for nd in new_nodes:
-        if nd.op_type == "DequantizeLinear" and nd.output[0] == final + "_dq":
-            nd.output[0] = final
-    for nd in new_nodes:
-        if nd.op_type == "QuantizeLinear" and nd.input[0] == final:
-            nd.input[0] = final + "_f"
-    for nd in new_nodes:
-        if nd.output[0] == final and nd.op_type != "DequantizeLinear":
-            nd.output[0] = final + "_f"
+    def const_u8(name):
+        if name + "_cdq" in dq.values():
+            return name + "_cdq"
+        dq[name + ".const"] = name + "_cdq"
+        c = consts[name].astype(np.float64)
+        scale, zp = qparams_u8(float(c.min()), float(c.max()))
+        q = np.clip(np.round(c / scale) + zp, 0, 255).astype(np.uint8)
+        inits.append(numpy_helper.from_array(q, name + "_cq"))
+        inits.append(numpy_helper.from_array(np.array(scale, np.float32), name + "_cscale"))
+        inits.append(numpy_helper.from_array(np.array(zp, np.uint8), name + "_czp"))
+        new_nodes.append(helper.make_node("DequantizeLinear", [name + "_cq", name + "_cscale", name + "_czp"],
+                                          [name + "_cdq"]))
+        return name + "_cdq"
 
+    if g.input[0].name in rng:
+        qdq(g.input[0].name, qparams_u8(*rng[g.input[0].name]))
+    for nd in g.node:
+        if nd.op_type == "Constant" and nd.output[0] in consts:
+            continue
+        t, ins, a = nd.op_type, list(nd.input), attrs(nd)
+        x = ins[0] if ins else None
+        sx = params.get(x, (None,))[0]
+        if t in ("Conv", "ConvTranspose") and ins[1] in consts and sx is not None:
+            b = ins[2] if len(ins) > 2 and ins[2] in consts and t == "Conv" else None
+            ins = [dq[x]] + weight(ins[1], 0 if t == "Conv" else 1, sx, b) + ins[2 + (b is not None):]
+        elif t == "Gemm" and ins[1] in consts and sx is not None and not a.get("transA", 0):
+            b = ins[2] if len(ins) > 2 and ins[2] in consts and consts[ins[2]].ndim == 1 and \
+                a.get("alpha", 1.0) == 1.0 and a.get("beta", 1.0) == 1.0 else None
+            ins = [dq[x]] + weight(ins[1], 0 if a.get("transB", 0) else 1, sx, b) + ins[2 + (b is not None):]
+        elif t == "MatMul" and ins[1] in consts and consts[ins[1]].ndim >= 2 and sx is not None:
+            ins = [dq[x]] + weight(ins[1], consts[ins[1]].ndim - 1)
+        if t in QUANT_OPS:
+            ins = [dq.get(i, const_u8(i) if i in consts and consts[i].dtype == np.float32 and
+                          t in ("Add", "Mul", "Concat") else i) for i in ins]
+        else:
+            ins = [dq.get(i, i) for i in ins]
+        outs = [o + "_f" if o in outputs and o in rng else o for o in nd.output]
+        new_nodes.append(helper.make_node(t, ins, outs, name=nd.name, domain=nd.domain, **a))
+        for o in nd.output:
+            if o not in rng:
+                continue
+            if t in SAME_PARAMS and x in params:
+                qdq(o, params[x])
+            else:
+                qdq(o, qparams_u8(*rng[o]))
+
+    have = {i.name for i in inits}
+    for n in sorted({i for nd in new_nodes for i in nd.input if i in consts and i not in have}):
+        inits.append(numpy_helper.from_array(consts[n], n))  # read unquantized (shapes, pads, ...)
     graph = helper.make_graph(new_nodes, g.name + "_qdq", list(g.input), list(g.output), inits)
-    out_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                                  producer_name="qnnc bench/make_qdq.py")
+    opsets = [o for o in model.opset_import]
+    for o in opsets:
+        if o.domain in ("", "ai.onnx") and o.version < 13:
+            o.version = 13  # per-axis DequantizeLinear
+    out_model = helper.make_model(graph, opset_imports=opsets, producer_name="qnnc bench/make_qdq.py")
+    out_model.ir_version = model.ir_version
     onnx.checker.check_model(out_model)
     onnx.save(out_model, args.out)
-    print(f"make_qdq: wrote {args.out}: {len(new_nodes)} nodes, "
-          f"{sum(n.op_type == 'QuantizeLinear' for n in new_nodes)} activations quantized")
+    print(f"make_qdq: wrote {args.out}: {sum(n.op_type == 'QuantizeLinear' for n in new_nodes)} activations "
+          f"and {nweights} weights quantized, ranges from {len(os.listdir(args.calib))} calibration inputs")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #   bench/run.sh [RUNS]          (default 5000; QNNC_BUILD_DIR picks the build)
 #
 #   qnnc          qnnc --emit=exe on the host; the harness's --bench RUNS,
-#                 with -mcpu=<this CPU> (the ratios' base) and the default
+#                 with -mcpu=native (the ratios' base) and the default
 #   ORT fp32      ONNX Runtime (npm onnxruntime-node), the float model
 #   ORT int8      ONNX Runtime, a QDQ int8 model (bench/make_qdq.py)
 #   PyTorch fp32  torch, eager, the same weights
@@ -44,9 +44,10 @@ for i in 1 2 3; do
 done
 plan=$("$build/bin/qnnc" --config $ex/qnnc.toml --print-memory-plan | tail -1)
 # Twice: the default target CPU (baseline x86-64, an object that runs on
-# any x86-64) and this machine's CPU as LLVM names it (-mcpu=), the
+# any x86-64) and this machine's CPU (-mcpu=native, LLVM's name and features), the
 # fair match for ONNX Runtime and PyTorch, which pick kernels at run time.
-cpu=$(/usr/lib/llvm-19/bin/llc --version | sed -n 's/.*Host CPU: *//p')
+cpu=native
+host_cpu=$(/usr/lib/llvm-19/bin/llc --version | sed -n 's/.*Host CPU: *//p')
 bench_exe() {
   "$build/bin/qnnc" --config $ex/qnnc.toml --emit=exe "$@" -o "$work/fashion_mnist.exe"
   "$work/fashion_mnist.exe" --input "$work/x0.npy" --bench "$runs" | sed -n 's/.*median \([0-9.]*\) us.*/\1/p'
@@ -59,7 +60,18 @@ acc=$("$work/classify" --images "$work/t10k-images-idx3-ubyte" --labels "$work/t
       sed -n 's/.*int8 top-1 accuracy *\([0-9.]*\)%.*/\1/p')
 
 # ONNX Runtime: float and QDQ int8.
-$py bench/make_qdq.py $ex/fashion_mnist.onnx "$work/fashion_mnist.qdq.onnx" >&2
+# make_qdq.py measures ranges on the same 1,000 training images qnnc
+# calibrates on (pixels / 255), as .npy files.
+if [ ! -f "$work/calib/0999.npy" ]; then
+  mkdir -p "$work/calib"
+  $py - "$work/calib" <<'PY'
+import gzip, sys, numpy as np
+d = gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").read()
+for i, v in enumerate(np.frombuffer(d, np.uint8, offset=16).reshape(-1, 1, 1, 28, 28)[:1000]):
+    np.save(f"{sys.argv[1]}/{i:04d}.npy", v.astype(np.float32) * np.float32(0.00392156862745098))
+PY
+fi
+$py bench/make_qdq.py $ex/fashion_mnist.onnx "$work/fashion_mnist.qdq.onnx" --calib "$work/calib" --ort "$ort_modules" >&2
 ort() { NODE_PATH=$ort_modules node bench/ort_bench.js "$1" \
           "$work/t10k-images-idx3-ubyte" "$work/t10k-labels-idx1-ubyte" "$runs"; }
 ort_fp32=$(ort $ex/fashion_mnist.onnx)
@@ -72,13 +84,13 @@ torch_version=$($py -c 'import torch; print(torch.__version__)')
 
 field() { sed -n "s/.*$2 \([0-9.]*\).*/\1/p" <<<"$1"; }
 row() {  # NAME ACCURACY MEDIAN_US
-  printf '  %-28s %6s%%  %9.1f us  %6.2fx\n' "$1" "$2" "$3" "$(awk -v a="$3" -v q="$qnnc_us" 'BEGIN { print a / q }')"
+  printf '  %-32s %6s%%  %9.1f us  %6.2fx\n' "$1" "$2" "$3" "$(awk -v a="$3" -v q="$qnnc_us" 'BEGIN { print a / q }')"
 }
 echo "Fashion-MNIST CNN (2.3 M MACs), batch 1, one thread, median of $runs runs on $(nproc) cores"
 echo "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "  engine                       top-1*     latency   time / qnnc's"
-row "qnnc int8 -mcpu=$cpu" "$acc" "$qnnc_us"
+echo "  engine                           top-1*     latency   time / qnnc's"
+row "qnnc int8 -mcpu=native ($host_cpu)" "$acc" "$qnnc_us"
 row "qnnc int8 (default -mcpu)" "$acc" "$qnnc_generic_us"
 row "ONNX Runtime $ort_version fp32" "$(field "$ort_fp32" accuracy)" "$(field "$ort_fp32" median_us)"
 row "ONNX Runtime $ort_version int8 QDQ" "$(field "$ort_int8" accuracy)" "$(field "$ort_int8" median_us)"

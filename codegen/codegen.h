@@ -68,6 +68,12 @@ const CgTarget *cg_target_lookup(const char *triple);
  * triple that is not a target.  codegen_compile rejects other names. */
 const char *const *codegen_target_names(const char *triple, bool features);
 
+/* -mcpu=native (and host): LLVM's name for the CPU qnnc runs on and its
+ * features as "+a,-b,..." (only names codegen_target_names lists for
+ * TRIPLE), both malloc'd.  False when TRIPLE is not a target.  Callers
+ * check that TRIPLE is the host's. */
+bool codegen_host_cpu(const char *triple, char **cpu, char **features);
+
 /* ---------------------------------------------------------------- driver interface */
 
 typedef struct CodegenOptions {
@@ -78,6 +84,10 @@ typedef struct CodegenOptions {
     SrcLoc cpu_loc, features_loc; /* where errors about them point ({0}: nowhere) */
     int opt_level;        /* 0..3 */
     bool external_weights;
+    /* --profile: NAME_run calls qnn_profile_mark(k) before node k and
+     * after the last, and the object has NAME_profile (qnn_runtime.h);
+     * without it the object has neither. */
+    bool profile;
 } CodegenOptions;
 
 /* What codegen_compile produces; every buffer is malloc'd (NULL when it
@@ -142,6 +152,7 @@ struct Cg {
     LLVMBasicBlockRef alloca_bb;/* allocas go here (mem2reg promotes them) */
     CgBuf *buf;                 /* by Value id, bound in fn */
     CgLoc *loc;                 /* by Value id */
+    char **kernels;             /* by node index: the kernel name build_run gave it */
 
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;

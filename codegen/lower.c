@@ -184,7 +184,7 @@ static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
  * nodes: 10 s, 8,000: 243 s).  The symbols also let a profiler attribute
  * time to layers and kernels, and a test see that a kernel did not fall
  * back to the generic loops (test/codegen/kernel-names.test). */
-static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
+static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n, char **kernel_out)
 {
     char fname[160];
     snprintf(fname, sizeof fname, "%s_run.%d.", cg->opts->name, k);
@@ -212,6 +212,7 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n)
     }
     size_t len = strlen(fname);
     snprintf(fname + len, sizeof fname - len, "%s", kernel);
+    *kernel_out = xstrdup(kernel);
     LLVMSetValueName2(fn, fname, strlen(fname));
     /* Unbind what this function bound (not the whole table: that would
      * make the compile quadratic in the graph). */
@@ -279,14 +280,31 @@ static void build_run(Cg *cg, const char *wblob)
         }
     }
 
-    /* The nodes, in order: a call each. */
+    /* The nodes, in order: a call each; with --profile, a call of the
+     * caller's qnn_profile_mark(k) before node k and (k = the node count)
+     * after the last. */
     cg->buf = xcalloc((size_t)g->values.len + 1, sizeof *cg->buf);
+    cg->kernels = xcalloc((size_t)g->nodes.len + 1, sizeof *cg->kernels);
+    LLVMTypeRef mark_fty = LLVMFunctionType(cg->t_void, &cg->t_i32, 1, 0);
+    LLVMValueRef mark = NULL;
+    if (cg->opts->profile) {
+        mark = LLVMAddFunction(cg->mod, "qnn_profile_mark", mark_fty);
+        add_fn_attr(cg, mark, "nounwind");
+    }
     for (int k = 0; k < g->nodes.len && !cg->failed; k++) {
         LLVMBasicBlockRef at = LLVMGetInsertBlock(cg->b);
-        LLVMValueRef fn = build_node_fn(cg, node_fty, k, g->nodes.data[k]);
+        LLVMValueRef fn = build_node_fn(cg, node_fty, k, g->nodes.data[k], &cg->kernels[k]);
         cg->fn = run;
         LLVMPositionBuilderAtEnd(cg->b, at);
+        if (mark) {
+            LLVMValueRef kv = cg_i32(cg, k);
+            LLVMBuildCall2(cg->b, mark_fty, mark, &kv, 1, "");
+        }
         LLVMBuildCall2(cg->b, node_fty, fn, args, (unsigned)nparams, "");
+    }
+    if (mark) {
+        LLVMValueRef kv = cg_i32(cg, g->nodes.len);
+        LLVMBuildCall2(cg->b, mark_fty, mark, &kv, 1, "");
     }
 
     /* Output slots not written in place (the node functions left nothing
@@ -385,6 +403,55 @@ static void build_info(Cg *cg)
     LLVMSetGlobalConstant(gv, 1);
 }
 
+/* ------------------------------------------------------------ NAME_profile */
+
+/* Multiply-accumulates of node N: conv2d out·KH·KW·C/group, dense and
+ * matmul out·K; 0 for everything else (docs/codegen.md, "--profile"). */
+static int64_t node_macs(const Node *n)
+{
+    int64_t out = type_numel(&n->result->type);
+    const TensorType *a = &n->operands[0]->type, *w = n->num_operands > 1 ? &n->operands[1]->type : NULL;
+    switch (n->op) {
+    case OP_CONV2D: return out * w->dims[1] * w->dims[2] * w->dims[3];
+    case OP_DENSE: return out * w->dims[1];
+    case OP_MATMUL: return out * a->dims[a->rank - 1];
+    default: return 0;
+    }
+}
+
+/* --profile: the per-node table of qnn_runtime.h's qnn_profile_info,
+ * whose index is qnn_profile_mark's argument. */
+static void build_profile(Cg *cg)
+{
+    const Graph *g = cg->g;
+    LLVMTypeRef pnode = LLVMStructCreateNamed(cg->ctx, "qnn_profile_node");
+    LLVMTypeRef pf[4] = {cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_i64};
+    LLVMStructSetBody(pnode, pf, 4, 0);
+    LLVMValueRef *elems = xcalloc((size_t)g->nodes.len + 1, sizeof *elems);
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Node *n = g->nodes.data[k];
+        LLVMValueRef f[4] = {cstring(cg, n->result->name), cstring(cg, op_info[n->op].name),
+                             cstring(cg, cg->kernels[k]), cg_i64(cg, node_macs(n))};
+        elems[k] = LLVMConstNamedStruct(pnode, f, 4);
+    }
+    LLVMValueRef arr = LLVMConstArray2(pnode, elems, (uint64_t)g->nodes.len);
+    char gname[96];
+    snprintf(gname, sizeof gname, "%s.profile_nodes", cg->opts->name);
+    LLVMValueRef nodes = LLVMAddGlobal(cg->mod, LLVMTypeOf(arr), gname);
+    LLVMSetInitializer(nodes, arr);
+    LLVMSetGlobalConstant(nodes, 1);
+    LLVMSetLinkage(nodes, LLVMPrivateLinkage);
+    free(elems);
+    LLVMTypeRef pinfo = LLVMStructCreateNamed(cg->ctx, "qnn_profile_info");
+    LLVMTypeRef inf[2] = {cg->t_i32, cg->t_ptr};
+    LLVMStructSetBody(pinfo, inf, 2, 0);
+    LLVMValueRef f[2] = {cg_i32(cg, g->nodes.len), nodes};
+    snprintf(gname, sizeof gname, "%s_profile", cg->opts->name);
+    LLVMValueRef gv = LLVMAddGlobal(cg->mod, pinfo, gname);
+    LLVMSetInitializer(gv, LLVMConstNamedStruct(pinfo, f, 2));
+    LLVMSetGlobalConstant(gv, 1);
+}
+
 /* ------------------------------------------------------------ entry */
 
 bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, CodegenOutput *out)
@@ -430,11 +497,16 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
     build_run(cg, out->weights);
     if (!cg->failed) {
         build_info(cg);
+        if (o->profile)
+            build_profile(cg);
         ok = cg_optimize_and_emit(cg, want, out);
     }
 
     free(cg->buf);
     free(cg->loc);
+    for (int k = 0; cg->kernels && k < g->nodes.len; k++)
+        free(cg->kernels[k]);
+    free(cg->kernels);
     LLVMDisposeBuilder(cg->b);
     LLVMDisposeModule(cg->mod);
     LLVMDisposeTargetData(cg->td);

@@ -158,6 +158,40 @@ bool cg_check_names(const CgTarget *t, const CodegenOptions *o)
     return true;
 }
 
+/* -mcpu=native: LLVM's name for the host CPU and its features, the ones
+ * LLVM lists for TRIPLE only (LLVMGetHostCPUFeatures also names features
+ * that -mattr=help does not list; cg_check_names would reject them). */
+bool codegen_host_cpu(const char *triple, char **cpu, char **features)
+{
+    const char *const *known = codegen_target_names(triple, true);
+    if (!known)
+        return false;
+    char *name = LLVMGetHostCPUName();
+    char *all = LLVMGetHostCPUFeatures();
+    *cpu = xstrdup(name);
+    size_t cap = strlen(all) + 1, n = 0;
+    char *out = xmalloc(cap);
+    out[0] = '\0';
+    for (const char *p = all; *p;) {
+        size_t len = strcspn(p, ",");
+        bool ok = false;
+        for (int i = 0; len > 1 && known[i] && !ok; i++)
+            ok = strlen(known[i]) == len - 1 && !strncmp(known[i], p + 1, len - 1);
+        if (ok) {
+            if (n)
+                out[n++] = ',';
+            memcpy(out + n, p, len);
+            n += len;
+            out[n] = '\0';
+        }
+        p += len + (p[len] == ',');
+    }
+    *features = out;
+    LLVMDisposeMessage(name);
+    LLVMDisposeMessage(all);
+    return true;
+}
+
 static bool emit_to_memory(Cg *cg, LLVMCodeGenFileType kind, char **data, size_t *len)
 {
     LLVMMemoryBufferRef mb = NULL;

@@ -104,6 +104,31 @@ typedef struct qnn_model_info {
     qnn_run_fn run;
 } qnn_model_info;
 
+/* ---- Profiling (qnnc --profile only; docs/runtime.md "Profiling") ----
+ * An object compiled with --profile also defines
+ *
+ *   extern const qnn_profile_info NAME_profile;
+ *
+ * one entry per graph node in execution order, and its NAME_run calls
+ * qnn_profile_mark(k) just before node k and qnn_profile_mark(num_nodes)
+ * after the last: the time between marks k and k+1 is node k's.  The
+ * caller defines qnn_profile_mark (the harness reads its clock there); the
+ * model keeps no state.  Without --profile neither the table nor a call
+ * is emitted. */
+typedef struct qnn_profile_node {
+    const char *name;   /* the node's result value */
+    const char *op;     /* the IR op, e.g. "conv2d" */
+    const char *kernel; /* the lowering, as in the symbol NAME_run.K.<kernel> */
+    uint64_t macs;      /* multiply-accumulates per run (0: not a MAC op) */
+} qnn_profile_node;
+
+typedef struct qnn_profile_info {
+    int32_t num_nodes;
+    const qnn_profile_node *nodes;
+} qnn_profile_info;
+
+void qnn_profile_mark(int32_t node);
+
 /* Element size in bytes of DT; 0 for an unknown dtype. */
 static inline uint32_t qnn_dtype_size(qnn_dtype dt)
 {

@@ -56,9 +56,14 @@ static const char usage[] =
     "  --target=TRIPLE         x86_64-linux-gnu, aarch64-linux-gnu, riscv64-linux-gnu\n"
     "                          or thumbv7em-none-eabi (default: the host)\n"
     "  -mcpu=CPU               target CPU (default: the triple's generic CPU;\n"
-    "                          -mcpu=help lists them)\n"
+    "                          -mcpu=help lists them; -mcpu=native or host: this\n"
+    "                          machine's CPU and features, for the host target)\n"
     "  -mattr=+F1,-F2,...      target features (-mattr=help lists them)\n"
     "  -O0, -O1, -O2, -O3      optimization level (default -O2)\n"
+    "  --profile               instrument the object for per-node timing: NAME_run\n"
+    "                          calls qnn_profile_mark() between nodes and NAME_profile\n"
+    "                          lists them; an --emit=exe runner's --profile prints\n"
+    "                          the report (docs/runtime.md)\n"
     "  --weights=MODE          embedded (default) or external\n"
     "  --max-memory=BYTES      reject a model whose tensors need more (default 4 GiB;\n"
     "                          [limits] max_memory, docs/robustness.md)\n"
@@ -97,6 +102,7 @@ typedef struct Args {
     const char *emit_flag; /* the --emit= text, for messages */
     const char *cc;        /* --emit=exe compiler command */
     bool print_plan;
+    bool profile;          /* --profile */
     bool verbose;          /* -v */
     bool cpu_help, mattr_help; /* -mcpu=help, -mattr=help */
     unsigned emit;         /* 0: not given */
@@ -173,7 +179,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-shape", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", "--list-ops", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--list-ops", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", "--profile", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -282,6 +288,8 @@ static Args parse_args(int argc, char **argv)
             o.print_plan = true;
         } else if (!strcmp(a, "-S")) {
             o.asm_flag = true;
+        } else if (!strcmp(a, "--profile")) {
+            o.profile = true;
         } else if (!strcmp(a, "-v")) {
             o.verbose = true;
         } else if ((v = flag_value(a, "--name"))) {
@@ -688,7 +696,11 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
     shell_quote(q1, sizeof q1, tmp);
     shell_quote(q2, sizeof q2, obj);
     shell_quote(q3, sizeof q3, r.main_c);
-    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info -o %s %s %s%s -lm", cc, cfg->model.name, q1, q2, q3, libs);
+    char prof[300] = "";
+    if (o->profile)
+        snprintf(prof, sizeof prof, " -DQNN_MODEL_PROFILE=%s_profile", cfg->model.name);
+    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info%s -o %s %s %s%s -lm", cc, cfg->model.name, prof, q1, q2, q3,
+             libs);
     if (o->verbose)
         fprintf(stderr, "%s\n", cmd);
     bool ok = run_command(cmd);
@@ -728,6 +740,49 @@ static bool print_target_names(const QnncConfig *cfg, bool features)
     return true;
 }
 
+/* -mcpu=native and -mcpu=host (as in clang): the CPU qnnc runs on, as
+ * LLVM names it, with its features ahead of -mattr's (a later mention
+ * wins, so -mattr=-avx512vnni still turns one off).  Only for the host's
+ * triple: the host says nothing about a cross target's CPU. */
+static bool resolve_native_cpu(const Args *o, QnncConfig *cfg)
+{
+    const char *cpu = cfg->target.cpu;
+    if (!cpu || (strcmp(cpu, "native") != 0 && strcmp(cpu, "host") != 0))
+        return true;
+    SrcLoc loc = o->cpu ? (SrcLoc){0} : config_key_loc(cfg, "target.cpu");
+    const char *host = config_host_triple();
+    const char *triple = cfg->target.triple ? cfg->target.triple : host;
+    if (!host || !triple || strcmp(triple, host) != 0) {
+        diag_error(loc, "-mcpu=%s is the CPU qnnc runs on (%s), so it cannot be used with --target=%s; name a %s CPU "
+                   "(-mcpu=help lists them)", cpu, host ? host : "not a supported target", triple ? triple : "?",
+                   triple ? triple : "target");
+        return false;
+    }
+    char *name, *features;
+    if (!codegen_host_cpu(triple, &name, &features)) {
+        diag_error(loc, "LLVM cannot describe the host CPU for %s", triple);
+        return false;
+    }
+    int n = 0;
+    const char **list = xcalloc(strlen(features) / 2 + (size_t)cfg->target.num_features + 2, sizeof *list);
+    for (char *tok = strtok(features, ","); tok; tok = strtok(NULL, ","))
+        list[n++] = tok;
+    for (int i = 0; i < cfg->target.num_features; i++)
+        list[n++] = cfg->target.features[i];
+    config_set_strings(&cfg->target.features, &cfg->target.num_features, list, n); /* copies, then frees */
+    if (o->verbose) { /* what the compile will use */
+        fprintf(stderr, "qnnc: -mcpu=%s: %s, ", cpu, name);
+        for (int i = 0; i < cfg->target.num_features; i++)
+            fprintf(stderr, "%s%s", i ? "," : "", cfg->target.features[i]);
+        fputc('\n', stderr);
+    }
+    config_set_string(&cfg->target.cpu, name); /* CPU points into the old value */
+    free(list);
+    free(features);
+    free(name);
+    return true;
+}
+
 static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     unsigned emit = cfg->output.emit;
@@ -757,6 +812,7 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
         .features_loc = o->mattr ? (SrcLoc){0} : config_key_loc(cfg, "target.features"),
         .opt_level = o->opt_level,
         .external_weights = cfg->output.weights == WEIGHTS_EXTERNAL,
+        .profile = o->profile,
     };
     unsigned want = ((emit & (EMIT_OBJ | EMIT_EXE)) ? CG_WANT_OBJ : 0) | ((emit & EMIT_ASM) ? CG_WANT_ASM : 0) |
                     ((emit & EMIT_LLVM) ? CG_WANT_LLVM : 0);
@@ -876,6 +932,8 @@ int main(int argc, char **argv)
         status = print_target_names(&cfg, o.mattr_help) ? 0 : 1;
         goto out;
     }
+    if (!resolve_native_cpu(&o, &cfg))
+        goto out;
     if (!cfg.model.path) {
         config_free(&cfg);
         free_args(&o);

@@ -71,3 +71,6 @@ const char *qnn_clock_name(void)
 {
     return use_dwt ? "DWT CYCCNT at 25 MHz" : "SysTick at 25 MHz (under QEMU: host time, not M4 cycles)";
 }
+
+/* DWT and SysTick both count core clock cycles. */
+const char *qnn_clock_unit(void) { return "cycle"; }

@@ -21,3 +21,5 @@ uint64_t qnn_clock_ticks(void)
 double qnn_clock_ticks_per_us(void) { return 1000.0; }
 
 const char *qnn_clock_name(void) { return "clock_gettime(CLOCK_MONOTONIC)"; }
+
+const char *qnn_clock_unit(void) { return "ns"; }

@@ -19,7 +19,7 @@
 #define MAX_FILES 64
 
 static const char usage[] =
-    "usage: %s [--input X.npy]... [--output Y.npy]... [--print] [--bench N]\n"
+    "usage: %s [--input X.npy]... [--output Y.npy]... [--print] [--bench N] [--profile]\n"
     "\n"
     "Runs the compiled model '%s'.  Give one --input per model input and\n"
     "one --output per model output (or none), in signature order.\n"
@@ -29,6 +29,9 @@ static const char usage[] =
     "  --output FILE.npy   where to write the next model output\n"
     "  --print             print every output as text on stdout\n"
     "  --bench N           run N more times and print the median latency in us\n"
+    "  --profile           print each node's time, share, MACs and MACs per clock\n"
+    "                      tick (the median of the --bench runs, else one run);\n"
+    "                      needs a model compiled with qnnc --profile\n"
     "  -h, --help          show this help\n";
 
 typedef struct Buffer {
@@ -145,6 +148,8 @@ static int info_consistent(const qnn_model_info *m)
     return 1;
 }
 
+qnn_harness_profiler qnn_harness_profiling;
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -155,7 +160,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
 {
     const char *prog = argc > 0 && argv[0] ? argv[0] : "qnn-harness";
     const char *in_paths[MAX_FILES], *out_paths[MAX_FILES];
-    int nin = 0, nout = 0, print = 0;
+    int nin = 0, nout = 0, print = 0, profile = 0;
     long bench = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
@@ -165,6 +170,14 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
             return 0;
         } else if (!strcmp(a, "--print")) {
             print = 1;
+            continue;
+        } else if (!strcmp(a, "--profile")) {
+            if (!qnn_harness_profiling.info) {
+                fprintf(stderr, "%s: --profile needs a model compiled with qnnc --profile ('%s' was not)\n", prog,
+                        m->name);
+                return 2;
+            }
+            profile = 1;
             continue;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--bench")) {
             if (i + 1 >= argc) {
@@ -211,7 +224,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
                 (int)m->num_outputs, m->num_outputs == 1 ? "" : "s", nout, nout == 1 ? " was" : "s were");
         return 2;
     }
-    if (nout == 0 && !print && !bench) {
+    if (nout == 0 && !print && !bench && !profile) {
         fprintf(stderr, "%s: nothing to do: give --output FILE.npy, --print or --bench N\n", prog);
         return 2;
     }
@@ -244,6 +257,9 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         goto oom;
     if (bench && !(times = malloc((size_t)bench * sizeof *times)))
         goto oom;
+    const qnn_harness_profiler *prof = &qnn_harness_profiling;
+    if (profile && (prof->info->num_nodes < 0 || !prof->begin(prof->info, bench ? bench : 1)))
+        goto oom;
 
     qnn_clock_start();
     for (long r = 0; r <= bench; r++) {
@@ -253,6 +269,8 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         uint64_t t1 = qnn_clock_ticks();
         if (r > 0)
             times[r - 1] = t1 - t0; /* run 0 warms caches and is not timed */
+        if (profile && (r > 0 || bench == 0))
+            prof->add_run();
         if (st != QNN_OK) {
             fprintf(stderr, "%s: error: %s_run returned %d (%s)\n", prog, m->name, st, status_name(st));
             goto out;
@@ -294,6 +312,8 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         printf("bench: %s: %ld runs, median %.3f us, min %.3f us (clock: %s)\n", m->name, bench,
                med / qnn_clock_ticks_per_us(), (double)times[0] / qnn_clock_ticks_per_us(), qnn_clock_name());
     }
+    if (profile)
+        prof->report(m->name);
     rc = 0;
     goto out;
 oom:

@@ -32,5 +32,29 @@ void qnn_clock_start(void);
 uint64_t qnn_clock_ticks(void);
 double qnn_clock_ticks_per_us(void);
 const char *qnn_clock_name(void);
+/* What one tick is, for "MACs per tick": "ns" or "cycle". */
+const char *qnn_clock_unit(void);
+
+/* qnnc --profile (profile.c): qnn_harness_profile hands the harness a
+ * profiled model's NAME_profile (main.c does when built with
+ * -DQNN_MODEL_PROFILE); qnn_profile_begin allocates room for RUNS runs
+ * (0: out of memory), qnn_profile_add_run keeps the last run's node times,
+ * qnn_profile_report prints the per-node table on stdout (each node's
+ * median over the kept runs) and frees it all. */
+void qnn_harness_profile(const qnn_profile_info *p);
+int qnn_profile_begin(const qnn_profile_info *p, long runs);
+void qnn_profile_add_run(void);
+void qnn_profile_report(const char *model);
+
+/* What qnn_harness_profile hands harness.c: the table and the three
+ * functions above.  harness.c reaches profile.c only through it, so a
+ * runner without --profile does not link profile.c at all. */
+typedef struct qnn_harness_profiler {
+    const qnn_profile_info *info;
+    int (*begin)(const qnn_profile_info *p, long runs);
+    void (*add_run)(void);
+    void (*report)(const char *model);
+} qnn_harness_profiler;
+extern qnn_harness_profiler qnn_harness_profiling; /* info NULL: not profiled */
 
 #endif /* QNN_HARNESS_H */
