@@ -20,8 +20,10 @@
  * time) and x the raw activation, so a padded tap, reading zx, adds
  * exactly zx * w[t] back: the interpreter's sum, in wrapping i32, which
  * check-accumulators bounds.  The products are i8 (or u8) times i16
- * widened to i32: vpmulld on x86 (not pmaddwd, which would do two taps
- * per lane: a next step), smlal/mla on AArch64.
+ * widened to i32 (smlal/mla on AArch64), or, when the KDw has a mac2
+ * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
+ * weights packed as interleaved i16 pairs, the activations of the two
+ * taps interleaved once per column.
  *
  * Multiplier 1 only (each output channel reads its own input channel);
  * other multipliers and channel counts below 4 stay on kern_depthwise /
