@@ -109,12 +109,19 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--init", help="start from this state dict (a vit.pt) instead of a fresh model")
     ap.add_argument("--out", default=common.HERE)
     args = ap.parse_args()
     global Linear
     Linear = ConvLinear
+    def make_model():
+        m = ViT()
+        if args.init:
+            m.load_state_dict(torch.load(args.init))
+        return m
+
     trained, acc, steps, secs = common.train_classifier(
-        ViT, 20261207, lr=args.lr, batch=args.batch, steps=args.steps, minutes=args.minutes,
+        make_model, 20261207, lr=args.lr, batch=args.batch, steps=args.steps, minutes=args.minutes,
         augment=flip, threads=args.threads)
     Linear = nn.Linear
     model = ViT()
