@@ -551,10 +551,17 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
     }
     for (int d = 0; d < x->rank; d++)
         b[d] = 0, st[d] = 1, od[d] = x->dims[d];
+    bool seen[QNN_MAX_RANK] = {false};
     for (int i = 0; i < ns; i++) {
         int a;
         if (!onnx_norm_axis(imp, na >= 0 ? axes[i] : i, x->rank, &a))
             return false;
+        /* ONNX Slice: "Behavior is undefined if an axis is repeated." */
+        if (seen[a]) {
+            onnx_node_error(imp, "axis %lld appears twice", (long long)axes[i]);
+            return false;
+        }
+        seen[a] = true;
         int64_t dim = x->dims[a], s = nst >= 0 ? steps[i] : 1, lo = starts[i], hi = ends[i];
         if (s == 0) {
             onnx_node_error(imp, "slice step is 0");
