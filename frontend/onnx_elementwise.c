@@ -4,8 +4,8 @@
  * Add, Sub, Mul, Div (numpy broadcasting), Relu, LeakyRelu, Sigmoid, Tanh,
  * HardSwish, Exp, Log, Sqrt, Reciprocal, Erf, Abs, Neg, Elu, Clip,
  * HardSigmoid, Max, Min, Sum, Mean, PRelu, Pow, Equal, Greater,
- * GreaterOrEqual, Less, LessOrEqual, Not and Where (BOOL tensors are the
- * IR's u8 booleans).  They work in whichever layout their
+ * GreaterOrEqual, Less, LessOrEqual, Not, Where (BOOL tensors are the
+ * IR's u8 booleans) and Cast of run-time tensors.  They work in whichever layout their
  * input has (onnx_any_val), remapping nothing: the op is the same in NCHW
  * and NHWC.  Numeric rules cite the ONNX operator specification
  * (https://onnx.ai/onnx/operators/) next to the code.
@@ -465,5 +465,59 @@ bool import_where(Imp *imp, const Onnx__NodeProto *n)
     onnx_dtype(x->type, &dt);
     TensorType tt = onnx_tt(dt, out->rank, out->dims, ops[1]->type.quant);
     onnx_set(out, onnx_emit(imp, OP_WHERE, ops, 3, onnx_name(imp, out->name, NULL), tt)->result, false);
+    return true;
+}
+
+/* Cast of a run-time tensor (one known at import time is eval_cast's): the
+ * IR's cast between its dtypes, on plain (unquantized) tensors, in any
+ * layout.  To BOOL is x != 0 (NaN is true), not(equal(x, 0)); from BOOL
+ * reads the u8 0 or 1.  A cast to the tensor's own type is the tensor. */
+bool import_cast(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int32_t to = (int32_t)onnx_attr_int(n, "to", OT_UNDEFINED);
+    if (!onnx_cast_target_ok(imp, to))
+        return false;
+    if (to == x->type) {
+        OTensor *out = onnx_out(imp, n, 0);
+        if (!out)
+            return false;
+        onnx_alias(out, x);
+        return true;
+    }
+    DType xd, yd;
+    if (!onnx_dtype(x->type, &xd) || !onnx_dtype(to, &yd)) {
+        onnx_node_error(imp, "Cast from %s to %s of a run-time tensor is not supported (the IR has FLOAT, UINT8, "
+                        "INT8, INT16, INT32 and BOOL)", onnx_type_name(x->type), onnx_type_name(to));
+        return false;
+    }
+    if (x->quant) {
+        onnx_node_error(imp, "Cast of the quantized tensor '%s' is not supported (DequantizeLinear gives its "
+                        "real values)", x->name);
+        return false;
+    }
+    bool nhwc;
+    Value *v = onnx_any_val(imp, x, &nhwc);
+    OTensor *out = onnx_define_out(imp, n, 0, to, x->rank, x->dims);
+    if (!v || !out)
+        return false;
+    TensorType t = v->type;
+    t.dtype = yd;
+    const char *name = onnx_name(imp, out->name, NULL);
+    if (to == OT_BOOL && x->type != OT_BOOL) {
+        OTensor *z = onnx_temp(imp, out->name, x->type, 0, NULL);
+        z->c = ctensor_new(&imp->arena, x->type, 0, NULL);
+        if (z->c->f)
+            z->c->f[0] = 0;
+        else
+            z->c->i[0] = 0;
+        Value *ops[2] = {v, onnx_const_perm(imp, z, NULL, ".zero")};
+        if (!ops[1])
+            return false;
+        Value *eq = onnx_emit(imp, OP_EQUAL, ops, 2, onnx_name(imp, out->name, ".is0"), t)->result;
+        onnx_set(out, onnx_emit(imp, OP_NOT, &eq, 1, name, t)->result, nhwc);
+        return true;
+    }
+    onnx_set(out, onnx_emit(imp, OP_CAST, &v, 1, name, t)->result, nhwc);
     return true;
 }

@@ -44,7 +44,7 @@ Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Spl
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
 MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization DepthToSpace
 SpaceToDepth If Resize Upsample ConvTranspose Exp Log Sqrt Reciprocal Erf Abs Neg Elu Max Min
-Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where
+Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where Expand Tile
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
@@ -52,7 +52,7 @@ Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
 Reshape Pad Squeeze Unsqueeze Clip Dropout Slice Split ConstantOfShape ReduceMean ReduceSum
-ReduceMax ReduceMin Resize Upsample ConvTranspose
+ReduceMax ReduceMin Resize Upsample ConvTranspose Gather Expand Tile
 """.split())
 
 RTOL, ATOL = 1e-5, 1e-6
