@@ -28,7 +28,7 @@
  *   onnx_qdq.c        the QDQ fusion
  *   onnx_control.c    If: a branch chosen at import time, inlined
  * (Shape, Gather, Cast, ConstantOfShape and Constant, which only exist
- * at import time, and Slice of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
+ * at import time, and Slice and Split of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
  * op", says where a new op goes.
  *
  * Every ONNX tensor seen during import is an OTensor.  It is either known
@@ -304,6 +304,9 @@ bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor 
  * result's size OD (0 for an empty slice). */
 bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *b, int64_t *st,
                        int64_t *od);
+/* Split's axis (*AX) and the sizes of its N->n_output parts (SIZES), from
+ * the attribute or input 1, or equal parts. */
+bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t *sizes);
 /* Defines OUT as import-time tensor C. */
 void onnx_set_const(OTensor *out, CTensor *c);
 
@@ -314,7 +317,7 @@ int onnx_fold(Imp *imp, const Onnx__NodeProto *n);
 /* The evaluators of onnx_ops.def.  eval_by_import serves ops whose importer
  * itself works on import-time tensors (Shape, Gather, Slice, ...). */
 EvalFn eval_arith, eval_concat, eval_flatten, eval_reshape, eval_transpose, eval_squeeze, eval_identity,
-    eval_slice, eval_by_import;
+    eval_slice, eval_split, eval_by_import;
 
 /* ---------------------------------------------------------------- family cores */
 
