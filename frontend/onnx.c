@@ -171,6 +171,11 @@ static bool check_attr_types(Imp *imp, const Onnx__NodeProto *n)
  * with its required inputs and well-typed attributes. */
 static bool check_node(Imp *imp, const Onnx__NodeProto *n)
 {
+    /* The loader checks the main graph's nodes; an If branch's come here. */
+    if (!n->op_type || !*n->op_type) {
+        onnx_error(imp, "node '%s' has no op_type", onnx_node_label(n));
+        return false;
+    }
     const OnnxOp *op = onnx_op_find(n);
     if (!op) {
         if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)

@@ -305,7 +305,7 @@ bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor 
 bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *b, int64_t *st,
                        int64_t *od);
 /* Split's axis (*AX) and the sizes of its N->n_output parts (SIZES), from
- * the attribute or input 1, or equal parts. */
+ * the attribute or input 1, num_outputs (opset 18), or equal parts. */
 bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t *sizes);
 /* Defines OUT as import-time tensor C. */
 void onnx_set_const(OTensor *out, CTensor *c);

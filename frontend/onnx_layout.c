@@ -110,7 +110,7 @@ static bool slice_to(Imp *imp, const Onnx__NodeProto *n, size_t i, OTensor *x, c
     return onnx_finish(imp, out, nd->result, nhwc);
 }
 
-/* Split (ONNX Split-1..13): one slice per output, sizes from
+/* Split (ONNX Split-1..18): one slice per output, sizes from
  * onnx_split_sizes; a known input is split by eval_split (onnx_shape.c). */
 bool import_split(Imp *imp, const Onnx__NodeProto *n)
 {
@@ -248,9 +248,43 @@ bool import_transpose(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, onnx_emit_transpose(imp, v, q, onnx_name(imp, out->name, NULL)), false);
 }
 
+/* Pad-18's axes input: PADS (NP entries, begins then ends) covers only the
+ * listed axes; spread it to every axis of RANK, the others unpadded. */
+static bool pad_axes(Imp *imp, const OTensor *a, int rank, int64_t *pads, int *np)
+{
+    if (!a->c || onnx_type_is_float(a->c->type) || a->c->numel > rank) {
+        onnx_node_error(imp, "the axes input must be an integer constant of at most %d entries", rank);
+        return false;
+    }
+    int na = (int)a->c->numel;
+    if (*np != 2 * na) {
+        onnx_node_error(imp, "pads has %d entries but must have 2 * %d for the %d axes", *np, na, na);
+        return false;
+    }
+    int64_t full[2 * QNN_MAX_RANK] = {0};
+    bool seen[QNN_MAX_RANK] = {false};
+    for (int i = 0; i < na; i++) {
+        int ax;
+        if (!onnx_norm_axis(imp, a->c->i[i], rank, &ax))
+            return false;
+        if (seen[ax]) {
+            onnx_node_error(imp, "axis %lld appears twice", (long long)a->c->i[i]);
+            return false;
+        }
+        seen[ax] = true;
+        full[ax] = pads[i];
+        full[ax + rank] = pads[i + na];
+    }
+    memcpy(pads, full, 2 * (size_t)rank * sizeof *pads);
+    *np = 2 * rank;
+    return true;
+}
+
 /* Pad (constant mode): pads [x1_begin, x2_begin, ..., x1_end, x2_end] from
  * the attribute (opset < 11; 'paddings' in Pad-1) or input 1, the value
- * from the attribute or input 2. */
+ * from the attribute or input 2, the axes they cover from input 3 (opset
+ * 18; every axis without it).  Pad-19's 'wrap' mode is refused like 'edge'
+ * and 'reflect'. */
 bool import_pad(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
@@ -276,6 +310,9 @@ bool import_pad(Imp *imp, const Onnx__NodeProto *n)
         np = (int)p->c->numel;
         for (int i = 0; i < np; i++)
             pads[i] = p->c->i[i];
+        OTensor *a = imp->opset >= 18 ? onnx_in(imp, n, 3) : NULL;
+        if (a && !pad_axes(imp, a, x->rank, pads, &np))
+            return false;
         if (c) {
             if (!c->c || c->c->numel != 1) {
                 onnx_node_error(imp, "the constant_value input must be a constant scalar");
@@ -541,8 +578,8 @@ static bool resize_input_ok(Imp *imp, const OTensor *x)
     return true;
 }
 
-/* ONNX Resize, opsets 10 to 19 (the model loader stops at 17): inputs X,
- * roi, scales, sizes from opset 11 (X, scales at 10). */
+/* ONNX Resize, opsets 10 to 19: inputs X, roi, scales, sizes from opset
+ * 11 (X, scales at 10). */
 bool import_resize(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
@@ -563,35 +600,50 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
             return false;
         return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
     }
-    /* Opset 18 and 19 additions: only their defaults (no antialiasing, all
-     * axes, sizes stretched exactly). */
+    /* Opset 18 and 19 additions: no antialiasing; axes (the axes scales
+     * and sizes list, the others unchanged); keep_aspect_ratio_policy (one
+     * scale for sizes' axes); half_pixel_symmetric where it is half_pixel. */
     if (onnx_attr_int(n, "antialias", 0) != 0) {
         onnx_node_error(imp, "antialias=1 is not supported");
         return false;
     }
+    int64_t axes[4] = {0, 1, 2, 3};
+    int na = 4;
     if (onnx_attr(n, "axes")) {
-        int64_t axes[QNN_MAX_RANK + 1];
-        int na = onnx_attr_ints(n, "axes", axes, QNN_MAX_RANK + 1);
-        bool all = na == 4;
-        for (int i = 0; all && i < 4; i++)
-            all = axes[i] == i || axes[i] == i - 4;
-        if (!all) {
-            onnx_node_error(imp, "the axes attribute is supported only when it lists every axis in order");
+        int64_t a[QNN_MAX_RANK + 1];
+        na = onnx_attr_ints(n, "axes", a, QNN_MAX_RANK + 1);
+        if (na < 1 || na > 4) {
+            onnx_node_error(imp, "axes has %d entries but the input has rank 4", na);
             return false;
         }
+        bool seen[4] = {false};
+        for (int i = 0; i < na; i++) {
+            int ax;
+            if (!onnx_norm_axis(imp, a[i], 4, &ax))
+                return false;
+            if (seen[ax]) {
+                onnx_node_error(imp, "axis %lld appears twice", (long long)a[i]);
+                return false;
+            }
+            seen[ax] = true;
+            axes[i] = ax;
+        }
     }
-    const char *policy = onnx_attr_str(imp, n, "keep_aspect_ratio_policy", "stretch");
-    if (strcmp(policy, "stretch") != 0) {
-        onnx_node_error(imp, "keep_aspect_ratio_policy '%s' is not supported (only 'stretch')", policy);
+    static const char *const policies[] = {"stretch", "not_larger", "not_smaller", NULL};
+    const char *pname = onnx_attr_str(imp, n, "keep_aspect_ratio_policy", "stretch");
+    int policy = name_index(policies, pname);
+    if (policy < 0) {
+        onnx_node_error(imp, "keep_aspect_ratio_policy '%s' is not one of stretch, not_larger, not_smaller", pname);
         return false;
     }
     static const char *const coords[] = {"half_pixel", "asymmetric", "pytorch_half_pixel", "align_corners",
-                                         "tf_half_pixel_for_nn", NULL};
+                                         "tf_half_pixel_for_nn", "half_pixel_symmetric", NULL};
     static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL};
     const char *cm = onnx_attr_str(imp, n, "coordinate_transformation_mode", "half_pixel");
     const char *nm = onnx_attr_str(imp, n, "nearest_mode", "round_prefer_floor");
     int coord = name_index(coords, cm), nearest = name_index(nearests, nm);
-    if (coord < 0) {
+    bool symmetric = coord == 5;
+    if (coord < 0 || (symmetric && imp->opset < 19)) {
         onnx_node_error(imp, "coordinate_transformation_mode '%s' is not supported", cm);
         return false;
     }
@@ -599,6 +651,8 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
         onnx_node_error(imp, "nearest_mode '%s' is not supported", nm);
         return false;
     }
+    if (symmetric)
+        coord = COORD_HALF_PIXEL;
     OTensor *st = onnx_in(imp, n, 2), *zt = onnx_in(imp, n, 3);
     if (!resize_floats(imp, st, "scales", scales, &ns))
         return false;
@@ -606,25 +660,65 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
         onnx_node_error(imp, "only one of scales and sizes may be given");
         return false;
     }
+    double full[4] = {1, 1, 1, 1};
     if (ns > 0) {
-        if (ns != 4) {
-            onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
+        if (ns != na) {
+            onnx_node_error(imp, "scales has %d entries but the input has rank 4%s", ns,
+                            na != 4 ? " and axes lists fewer" : "");
             return false;
         }
-        return emit_resize(imp, n, x, scales, NULL, interp, coord, nearest);
+        for (int i = 0; i < na; i++)
+            full[axes[i]] = scales[i];
+        /* half_pixel_symmetric (Resize-19) shifts the source coordinates by
+         * (in/2)(1 - out/(in*scale)): nothing when in*scale is whole. */
+        for (int d = 2; symmetric && d < 4; d++) {
+            double lr = (double)x->dims[d] * (double)(float)full[d];
+            if (lr != floor(lr)) {
+                onnx_node_error(imp, "half_pixel_symmetric is supported only when input size * scale is a whole "
+                                "number, but axis %d gives %g", d, lr);
+                return false;
+            }
+        }
+        return emit_resize(imp, n, x, full, NULL, interp, coord, nearest);
     }
     if (!zt) {
         onnx_node_error(imp, "one of scales and sizes must be given");
         return false;
     }
-    if (!zt->c || zt->c->rank != 1 || onnx_type_is_float(zt->c->type) || zt->c->numel != 4) {
-        onnx_node_error(imp, "the sizes input must be a constant list of 4 integers");
+    if (!zt->c || zt->c->rank != 1 || onnx_type_is_float(zt->c->type) || zt->c->numel != na) {
+        onnx_node_error(imp, "the sizes input must be a constant list of %d integers", na);
         return false;
     }
-    int64_t sizes[4];
-    for (int i = 0; i < 4; i++)
-        sizes[i] = ctensor_i(zt->c, i);
-    return emit_resize(imp, n, x, NULL, sizes, interp, coord, nearest);
+    int64_t sizes[4] = {x->dims[0], x->dims[1], x->dims[2], x->dims[3]};
+    for (int i = 0; i < na; i++)
+        sizes[axes[i]] = ctensor_i(zt->c, i);
+    if (policy == 0)
+        return emit_resize(imp, n, x, NULL, sizes, interp, coord, nearest);
+    /* ONNX Resize-18: scale = min (not_larger) or max (not_smaller) of
+     * sizes[i] / input[i] over the axes; out = round(scale * input), the
+     * coordinates transformed with that scale.  The IR's resize takes its
+     * size from a scale by floor, so a rounding up is refused. */
+    float sc = policy == 1 ? INFINITY : 0;
+    for (int i = 0; i < na; i++) {
+        int64_t d = axes[i];
+        if (sizes[d] < 1 || sizes[d] > INT32_MAX) {
+            onnx_node_error(imp, "sizes[%d] is %lld", i, (long long)sizes[d]);
+            return false;
+        }
+        float r = (float)sizes[d] / (float)x->dims[d];
+        sc = policy == 1 ? fminf(sc, r) : fmaxf(sc, r);
+    }
+    for (int i = 0; i < na; i++) {
+        int64_t d = axes[i];
+        full[d] = sc;
+        double want = roundf(sc * (float)x->dims[d]), got = floor((double)x->dims[d] * (double)sc);
+        if (want != got) {
+            onnx_node_error(imp, "keep_aspect_ratio_policy '%s' rounds axis %lld up to %.0f, which qnnc's resize "
+                            "(floor(input * scale)) cannot express", pname, (long long)d, want);
+            return false;
+        }
+    }
+    return emit_resize(imp, n, x, full, NULL, interp, coord, nearest);
 }
 
 /* ONNX Upsample, opsets 7 (scales attribute) to 9 (scales input):

@@ -3,6 +3,8 @@
  */
 #include "onnx_internal.h"
 
+#include <math.h>
+
 /* BatchNormalization (inference): y = scale * (x - mean) / sqrt(var + eps)
  * + B over channel axis 1, which is the IR batchnorm's last axis once the
  * input is NHWC. */
@@ -109,6 +111,13 @@ bool import_layer_norm(Imp *imp, const Onnx__NodeProto *n)
     int ax;
     if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", -1), x->rank, &ax))
         return false;
+    /* The IR's layer_norm requires what the ONNX spec implies: a variance
+     * plus epsilon that is never negative (docs/ir-semantics.md). */
+    float eps = onnx_attr_float(n, "epsilon", 1e-5f);
+    if (!isfinite(eps) || eps < 0) {
+        onnx_node_error(imp, "epsilon must be finite and non-negative, got %g", (double)eps);
+        return false;
+    }
     OTensor *out = onnx_define_out(imp, n, 0, OT_FLOAT, x->rank, x->dims);
     if (!out)
         return false;
@@ -135,6 +144,6 @@ bool import_layer_norm(Imp *imp, const Onnx__NodeProto *n)
         return false;
     Node *nd = onnx_emit_r(imp, OP_LAYER_NORM, ops, b ? 3 : 2, onnx_name(imp, out->name, NULL), ops[0]->type);
     node_set_int(imp->g, nd, ATTR_AXIS, ax);
-    node_set_float(imp->g, nd, ATTR_EPSILON, onnx_attr_float(n, "epsilon", 1e-5f));
+    node_set_float(imp->g, nd, ATTR_EPSILON, eps);
     return onnx_finish(imp, out, nd->result, false);
 }

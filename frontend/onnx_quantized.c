@@ -176,6 +176,13 @@ bool onnx_quant_operands(Imp *imp, const Onnx__NodeProto *n, bool attach)
                  : spec[i].axis_kind == 2 ? 0 : spec[i].axis_kind == 3 ? t->rank - 1 : -1;
         if (!onnx_qparams(imp, n, spec[i].s, spec[i].z, axis, t->rank, t->dims, &q, &zt))
             return false;
+        /* The schemas give a tensor and its zero point one type T: a UINT8
+         * zero point of an INT8 tensor would otherwise be read as INT8. */
+        if (!onnx_type_is_float(t->type) && onnx_in(imp, n, (size_t)spec[i].z) && zt != t->type) {
+            onnx_node_error(imp, "zero point type %s differs from the type %s of input '%s'", onnx_type_name(zt),
+                            onnx_type_name(t->type), t->name);
+            return false;
+        }
         if (q->count > 1 && spec[i].axis_kind == 0) {
             onnx_node_error(imp, "input '%s' must be quantized per-tensor", t->name);
             return false;

@@ -16,8 +16,14 @@ bool import_reduce(Imp *imp, const Onnx__NodeProto *n)
     const char *op = n->op_type;
     int64_t axes[QNN_MAX_RANK + 1];
     int na = -1;
-    if (imp->opset < (strcmp(op, "ReduceSum") ? 18 : 13)) {
+    int moved = strcmp(op, "ReduceSum") ? 18 : 13; /* the opset where axes became an input */
+    if (imp->opset < moved) {
         na = onnx_attr_ints(n, "axes", axes, QNN_MAX_RANK + 1);
+    } else if (onnx_attr(n, "axes")) {
+        /* Not in the schema any more: reading it as absent would reduce
+         * every axis. */
+        onnx_node_error(imp, "the axes attribute is an input from opset %d on", moved);
+        return false;
     } else {
         OTensor *a = onnx_in(imp, n, 1);
         if (a && !a->c) {

@@ -551,10 +551,17 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
     }
     for (int d = 0; d < x->rank; d++)
         b[d] = 0, st[d] = 1, od[d] = x->dims[d];
+    bool seen[QNN_MAX_RANK] = {false};
     for (int i = 0; i < ns; i++) {
         int a;
         if (!onnx_norm_axis(imp, na >= 0 ? axes[i] : i, x->rank, &a))
             return false;
+        /* ONNX Slice: "Behavior is undefined if an axis is repeated." */
+        if (seen[a]) {
+            onnx_node_error(imp, "axis %lld appears twice", (long long)axes[i]);
+            return false;
+        }
+        seen[a] = true;
         int64_t dim = x->dims[a], s = nst >= 0 ? steps[i] : 1, lo = starts[i], hi = ends[i];
         if (s == 0) {
             onnx_node_error(imp, "slice step is 0");
@@ -587,9 +594,10 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
     return true;
 }
 
-/* Split (ONNX Split-1..13): the sizes from the 'split' attribute (input 1
- * from opset 13, and optionally in Split-1), else equal parts, which must
- * divide the axis (num_outputs and uneven parts are opset 18). */
+/* Split (ONNX Split-1..18): the sizes from the 'split' attribute (input 1
+ * from opset 13, and optionally in Split-1), else from num_outputs (opset
+ * 18: parts of ceil(size / num_outputs), the last one smaller), else equal
+ * parts, which must divide the axis. */
 bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *axp, int64_t *sizes)
 {
     OTensor *s = onnx_in(imp, n, 1);
@@ -598,6 +606,10 @@ bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int 
         return false;
     size_t nout = n->n_output;
     int64_t ns = -1;
+    if (imp->opset >= 13 && onnx_attr(n, "split")) {
+        onnx_node_error(imp, "the split attribute is an input from opset 13 on");
+        return false;
+    }
     if (imp->opset < 13 && onnx_attr(n, "split")) {
         const Onnx__AttributeProto *a = onnx_attr(n, "split");
         ns = (int64_t)a->n_ints;
@@ -613,6 +625,26 @@ bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int 
             sizes[i] = s->c->i[i];
     }
     int64_t dim = x->dims[ax];
+    if (imp->opset >= 18 && onnx_attr(n, "num_outputs")) {
+        int64_t k = onnx_attr_int(n, "num_outputs", 0);
+        if (ns >= 0) {
+            onnx_node_error(imp, "the split input and num_outputs are both given");
+            return false;
+        }
+        if (k != (int64_t)nout) {
+            onnx_node_error(imp, "num_outputs is %lld but the node has %zu outputs", (long long)k, nout);
+            return false;
+        }
+        int64_t part = (dim + k - 1) / k;
+        if (part * (k - 1) >= dim) {
+            onnx_node_error(imp, "axis %d of size %lld does not split into %lld parts of %lld and a smaller last one",
+                            ax, (long long)dim, (long long)k, (long long)part);
+            return false;
+        }
+        for (int64_t i = 0; i < k; i++)
+            sizes[i] = i < k - 1 ? part : dim - part * (k - 1);
+        ns = k;
+    }
     if (ns < 0) {
         if (dim % (int64_t)nout) {
             onnx_node_error(imp, "axis %d of size %lld does not split into %zu equal parts", ax, (long long)dim,

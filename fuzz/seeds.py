@@ -73,6 +73,29 @@ def small_node_tests(limit):
     return picked[::step][:limit]
 
 
+def per_op_node_tests():
+    """The smallest node test of each op in frontend/onnx_ops.def (matched by
+    name: test_reduce_mean_* for ReduceMean, test_greater_equal_* for
+    GreaterOrEqual), so every importer is in the corpus from the start."""
+    ops = set()
+    for line in open(os.path.join(ROOT, "frontend/onnx_ops.def")):
+        m = re.match(r'ONNX_OP\("(\w+)",\s*AI_ONNX', line)
+        if m:
+            ops.add(m.group(1))
+    by_key = {}
+    for d in sorted(glob.glob(os.path.join(ONNX_DATA, "test_*"))):
+        m = os.path.join(d, "model.onnx")
+        if os.path.exists(m) and os.path.getsize(m) < 4096:
+            by_key.setdefault(os.path.basename(d)[5:].replace("_", ""), []).append(m)
+    picked = []
+    for op in sorted(ops):
+        keys = {op.lower(), op.lower().replace("or", "")}
+        cands = [m for k, ms in by_key.items() for m in ms if any(k.startswith(x) for x in keys)]
+        if cands:
+            picked.append(min(cands, key=os.path.getsize))
+    return picked
+
+
 def regressions(corpus, target):
     for f in glob.glob(os.path.join(ROOT, "test/fuzz/regressions", target, "*")):
         corpus.add(open(f, "rb").read())
@@ -106,6 +129,17 @@ def seed_onnx(out):
         c.add(open(f, "rb").read(), 1 << 18)
     for d in small_node_tests(60):
         c.add(open(os.path.join(d, "model.onnx"), "rb").read())
+    for m in per_op_node_tests():
+        c.add(open(m, "rb").read())
+    # The com.microsoft QOperator ops and the opset 18/19 forms have no
+    # node tests: the test suite's generated models stand in.
+    import subprocess
+    import tempfile
+    for gen in ("test/onnx/gen_qoperator.py", "test/onnx/gen_opset18.py"):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, os.path.join(ROOT, gen), tmp], check=True, stdout=subprocess.DEVNULL)
+            for f in sorted(glob.glob(os.path.join(tmp, "*.onnx"))):
+                c.add(open(f, "rb").read())
     regressions(c, "onnx")
     return c.count
 

@@ -81,6 +81,8 @@ bool quantize(Graph *g, const PassContext *ctx);          /* quantize.c */
 bool fold_batchnorm(Graph *g, const PassContext *ctx);
 bool fold_constants(Graph *g, const PassContext *ctx);
 bool fuse_activation(Graph *g, const PassContext *ctx);
+bool fuse_layernorm(Graph *g, const PassContext *ctx); /* fuse_layernorm.c */
+bool fuse_gelu(Graph *g, const PassContext *ctx);      /* fuse_gelu.c */
 
 /* tile.c: tile=[m, n, k] on every conv2d/dense/matmul from the target's
  * vector width and caches, overridden by [passes] tile_m/tile_n/tile_k. */
@@ -129,6 +131,25 @@ void rewrite_kill_if_unused(Rewrite *rw, Value *v);
 const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
 /* Installs the kept nodes, drops killed values, renumbers ids. */
 void rewrite_finish(Rewrite *rw);
+
+/* Pattern helpers for the fusing passes (rewrite.c).  GraphUses counts
+ * every read of each value (an op reading it twice counts twice; a graph
+ * output counts once) and remembers the last reader, so a value read once
+ * has a known sole reader. */
+typedef struct GraphUses {
+    int *count;    /* by value id */
+    Node **reader; /* by value id: the last node reading it */
+} GraphUses;
+GraphUses graph_uses(const Graph *g);
+void graph_uses_free(GraphUses *u);
+/* The one node reading V, when V has exactly one use and is not an output. */
+Node *sole_reader(const GraphUses *u, const Value *v);
+/* Whether V is an f32 constant of one element (any rank); its value in OUT. */
+bool const_scalar_f32(const Value *v, float *out);
+/* Whether N carries an act_min/act_max clamp. */
+bool node_has_clamp(const Node *n);
+/* N is an OP node with an f32 result and no clamp (NULL N: false). */
+bool is_float_node(const Node *n, OpId op);
 
 /* plan-memory (plan_memory.c): where every intermediate tensor lives in the
  * one scratch arena a compiled model gets.  Graph inputs and outputs live

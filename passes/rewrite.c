@@ -100,3 +100,50 @@ void rewrite_finish(Rewrite *rw)
     for (int i = 0; i < g->values.len; i++)
         ((Value *)g->values.data[i])->id = i;
 }
+
+/* ---------------------------------------------------------------- pattern helpers */
+
+GraphUses graph_uses(const Graph *g)
+{
+    GraphUses u = {.count = xcalloc((size_t)g->values.len + 1, sizeof *u.count),
+                   .reader = xcalloc((size_t)g->values.len + 1, sizeof *u.reader)};
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.data[i];
+        for (int j = 0; j < n->num_operands; j++) {
+            u.count[n->operands[j]->id]++;
+            u.reader[n->operands[j]->id] = n;
+        }
+    }
+    for (int i = 0; i < g->outputs.len; i++)
+        u.count[((Value *)g->outputs.data[i])->id]++;
+    return u;
+}
+
+void graph_uses_free(GraphUses *u)
+{
+    free(u->count);
+    free(u->reader);
+}
+
+Node *sole_reader(const GraphUses *u, const Value *v)
+{
+    return u->count[v->id] == 1 ? u->reader[v->id] : NULL;
+}
+
+bool const_scalar_f32(const Value *v, float *out)
+{
+    if (v->kind != VAL_CONST || v->type.dtype != DT_F32 || type_numel(&v->type) != 1)
+        return false;
+    memcpy(out, v->data, sizeof *out);
+    return true;
+}
+
+bool node_has_clamp(const Node *n)
+{
+    return node_attr(n, ATTR_ACT_MIN) != NULL || node_attr(n, ATTR_ACT_MAX) != NULL;
+}
+
+bool is_float_node(const Node *n, OpId op)
+{
+    return n && n->op == op && n->result->type.dtype == DT_F32 && !node_has_clamp(n);
+}

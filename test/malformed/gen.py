@@ -177,7 +177,7 @@ def onnx_cases():
         ("self-loop.onnx", selfloop, "the graph has a cycle through node 'loop' (Add)"),
         ("unknown-op.onnx", unary("FooBar", {}), "node 'n' (FooBar, opset 13): unsupported op"),
         ("unknown-domain.onnx", unknown_domain, "node 'r' (Relu, domain com.example): unsupported op"),
-        ("opset-99.onnx", new_opset, "opset 99 is not supported (qnnc imports opsets up to 17)"),
+        ("opset-99.onnx", new_opset, "opset 99 is not supported (qnnc imports opsets up to 19)"),
         ("no-outputs.onnx", no_out, "the graph has no outputs"),
         ("undefined-output.onnx", out_undef, "graph output 'nowhere' is not produced by any node"),
         ("string-input.onnx", str_input, "graph input 'x' has element type STRING, which qnnc does not support (supported: FLOAT, UINT8, INT8, INT16, INT32)"),
@@ -198,6 +198,302 @@ def onnx_cases():
         ("concat-axis.onnx", concat, "node 'cat' (Concat): axis 4 is out of range for rank 2"),
         ("quantize-zero-scale.onnx", q_scale0, "node 'q' (QuantizeLinear): scale 0 (entry 0) must be finite and positive"),
         ("quantize-nan-scale.onnx", q_nan, "node 'q' (QuantizeLinear): scale nan (entry 0) must be finite and positive"),
+    ]
+
+# ---------------------------------------------------------------- ONNX ops (issue 12)
+# One defect per case in a node of one of the ops added in issue 12: bad
+# attribute values, inconsistent shapes, axes and indices out of range,
+# wrong input counts.  Messages name the node ('n' unless said otherwise).
+
+F, I64, I8T, U8T, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT8, TensorProto.UINT8, TensorProto.BOOL
+
+
+def const(name, arr):
+    return numpy_helper.from_array(np.asarray(arr), name)
+
+
+def op(op_type, ins, outs, inputs, outputs, inits=(), opset=13, domain=None, **attrs):
+    """A one-node model: node 'n' of OP_TYPE; INPUTS and OUTPUTS are
+    (name, shape[, type]) tuples, INITS numpy arrays by name."""
+    n = helper.make_node(op_type, ins, outs, name="n", **attrs)
+    if domain:
+        n.domain = domain
+    g = helper.make_graph([n], "g", [vi(*i) for i in inputs], [vi(*o) for o in outputs],
+                          [const(k, v) for k, v in dict(inits).items()])
+    ops = [helper.make_opsetid("", opset)]
+    if domain:
+        ops.append(helper.make_opsetid(domain, 1))
+    m = helper.make_model(g, opset_imports=ops)
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
+def x4(shape=(1, 4, 4, 4)):
+    return [("x", list(shape))]
+
+
+def resize(attrs=None, scales=None, sizes=None, roi=True, x=(1, 2, 4, 4), y=(1, 2, 8, 8), opset=13):
+    ins, inits = ["x", "roi" if roi else "", "", ""], {}
+    if roi:
+        inits["roi"] = np.zeros(0, np.float32)
+    if scales is not None:
+        ins[2] = "scales"
+        inits["scales"] = np.array(scales, np.float32)
+    if sizes is not None:
+        ins[3] = "sizes"
+        inits["sizes"] = np.array(sizes, np.int64)
+    while ins[-1] == "":
+        ins.pop()
+    return op("Resize", ins, ["y"], [("x", list(x))], [("y", list(y))], inits, opset=opset, **(attrs or {}))
+
+
+def ms_q(op_type, ins, inputs, outputs, inits, **attrs):
+    return op(op_type, ins, ["y"], inputs, outputs, inits, domain="com.microsoft", **attrs)
+
+
+def qp(p, s=0.1, z=0, t=np.int8):
+    return {p + "_s": np.array(s, np.float32), p + "_z": np.array(z, t)}
+
+
+def if_model(cond, outs=1, branch_in=False, no_op_type=False):
+    """If on the constant COND with a branch Relu(x) of OUTS outputs (the
+    node has one), taking an input when BRANCH_IN, its node without an
+    op_type when NO_OP_TYPE (a crash found by fuzz-onnx)."""
+    def branch(tag):
+        outputs = [vi("r" + tag, [2, 4])] + [vi("x", [2, 4])] * (outs - 1)
+        node = helper.make_node("Relu", ["x"], ["r" + tag], name="relu" + tag)
+        if no_op_type:
+            node.ClearField("op_type")
+        return helper.make_graph([node], "b" + tag, [vi("x", [2, 4])] if branch_in else [], outputs)
+    n = helper.make_node("If", ["c"], ["y"], name="n", then_branch=branch("t"), else_branch=branch("e"))
+    g = helper.make_graph([n], "g", [vi("x", [2, 4])], [vi("y", [2, 4])], [const("c", cond)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
+def op_cases():
+    """(name, model, message) for each op of issue 12, several defects each."""
+    cat = lambda *ds: {k: v for d in ds for k, v in d.items()}
+    x24, y24 = [("x", [2, 4])], [("y", [2, 4])]
+    qa = [("a", [1, 4], I8T), ("b", [1, 4], I8T)]
+    qy = [("y", [1, 4], I8T)]
+    N = "node 'n' (%s): "
+    return [
+        # Resize and Upsample
+        ("resize-mode.onnx", resize({"mode": "bicubic"}, scales=[1, 1, 2, 2]),
+         N % "Resize" + "mode 'bicubic' is not supported (only 'nearest' and 'linear')"),
+        ("resize-coord.onnx", resize({"coordinate_transformation_mode": "half_pixel_sym"}, scales=[1, 1, 2, 2]),
+         N % "Resize" + "coordinate_transformation_mode 'half_pixel_sym' is not supported"),
+        ("resize-nearest-mode.onnx", resize({"nearest_mode": "round"}, scales=[1, 1, 2, 2]),
+         N % "Resize" + "nearest_mode 'round' is not supported"),
+        ("resize-scales-count.onnx", resize(scales=[2, 2]), N % "Resize" + "scales has 2 entries but the input has rank 4"),
+        ("resize-scales-zero.onnx", resize(scales=[1, 1, 0, 2]), N % "Resize" + "scales[2] is 0; scales must be positive and finite"),
+        ("resize-scales-nan.onnx", resize(scales=[1, 1, float("nan"), 2]), N % "Resize" + "scales[2] is nan; scales must be positive and finite"),
+        ("resize-scales-huge.onnx", resize(scales=[1, 1, 1e9, 2]), N % "Resize" + "scales[2] = 1e+09 gives an output dimension of 4000000000"),
+        ("resize-sizes-negative.onnx", resize(sizes=[1, 2, -8, 8]), N % "Resize" + "sizes[2] is -8"),
+        ("resize-sizes-count.onnx", resize(sizes=[8, 8]), N % "Resize" + "the sizes input must be a constant list of 4 integers"),
+        ("resize-none.onnx", resize(), N % "Resize" + "one of scales and sizes must be given"),
+        ("resize-both.onnx", resize(scales=[1, 1, 2, 2], sizes=[1, 2, 8, 8]), N % "Resize" + "only one of scales and sizes may be given"),
+        ("resize-rank3.onnx", resize(scales=[1, 2, 2], x=(2, 4, 4), y=(2, 8, 8)), N % "Resize" + "only 4-D (NCHW) inputs are supported, got rank 3"),
+        ("resize-antialias.onnx", resize({"antialias": 1}, scales=[1, 1, 0.5, 0.5], y=(1, 2, 2, 2), opset=18),
+         N % "Resize" + "antialias=1 is not supported"),
+        ("resize-keep-round-up.onnx", resize({"axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"}, sizes=[5, 9], x=(1, 2, 4, 6), y=(1, 2, 5, 8), opset=18),
+         N % "Resize" + "keep_aspect_ratio_policy 'not_larger' rounds axis 3 up to 8, which qnnc's resize (floor(input * scale)) cannot express"),
+        ("resize-keep-policy.onnx", resize({"keep_aspect_ratio_policy": "fit"}, sizes=[1, 2, 8, 8], opset=18),
+         N % "Resize" + "keep_aspect_ratio_policy 'fit' is not one of stretch, not_larger, not_smaller"),
+        ("resize-axes-twice.onnx", resize({"axes": [3, -1]}, scales=[2, 2], opset=18), N % "Resize" + "axis -1 appears twice"),
+        ("resize-axes-range.onnx", resize({"axes": [2, 4]}, scales=[2, 2], opset=18), N % "Resize" + "axis 4 is out of range for rank 4"),
+        ("resize-axes-scales.onnx", resize({"axes": [2, 3]}, scales=[1, 1, 2, 2], opset=18),
+         N % "Resize" + "scales has 4 entries but the input has rank 4 and axes lists fewer"),
+        ("resize-axes-sizes.onnx", resize({"axes": [3]}, sizes=[8, 8], opset=18), N % "Resize" + "the sizes input must be a constant list of 1 integers"),
+        ("resize-symmetric-opset18.onnx", resize({"coordinate_transformation_mode": "half_pixel_symmetric"}, scales=[1, 1, 2, 2], opset=18),
+         N % "Resize" + "coordinate_transformation_mode 'half_pixel_symmetric' is not supported"),
+        ("resize-symmetric-fraction.onnx", resize({"coordinate_transformation_mode": "half_pixel_symmetric"}, scales=[1, 1, 1.5, 2], x=(1, 2, 3, 4), y=(1, 2, 4, 8), opset=19),
+         N % "Resize" + "half_pixel_symmetric is supported only when input size * scale is a whole number, but axis 2 gives 4.5"),
+        ("split-num-outputs.onnx", op("Split", ["x"], ["a", "b"], x24, [("a", [2, 2]), ("b", [2, 2])], opset=18, axis=1, num_outputs=3),
+         N % "Split" + "num_outputs is 3 but the node has 2 outputs"),
+        ("split-num-outputs-and-split.onnx", op("Split", ["x", "s"], ["a", "b"], x24, [("a", [2, 2]), ("b", [2, 2])], {"s": np.array([2, 2], np.int64)}, opset=18, axis=1, num_outputs=2),
+         N % "Split" + "the split input and num_outputs are both given"),
+        ("split-num-outputs-empty.onnx", op("Split", ["x"], ["a", "b", "c"], x24, [("a", [2, 2]), ("b", [2, 2]), ("c", [2, 0])], opset=18, axis=1, num_outputs=3),
+         N % "Split" + "axis 1 of size 4 does not split into 3 parts of 2 and a smaller last one"),
+        ("pad-axes-count.onnx", op("Pad", ["x", "p", "", "a"], ["y"], x24, [("y", [2, 6])], {"p": np.array([1, 1], np.int64), "a": np.array([0, 1], np.int64)}, opset=18),
+         N % "Pad" + "pads has 2 entries but must have 2 * 2 for the 2 axes"),
+        ("pad-axes-twice.onnx", op("Pad", ["x", "p", "", "a"], ["y"], x24, [("y", [2, 6])], {"p": np.array([1, 1, 1, 1], np.int64), "a": np.array([1, -1], np.int64)}, opset=18),
+         N % "Pad" + "axis -1 appears twice"),
+        ("pad-axes-runtime.onnx", op("Pad", ["x", "p", "", "a"], ["y"], [("x", [2, 4]), ("a", [1], TensorProto.INT32)], [("y", [2, 6])], {"p": np.array([1, 1], np.int64)}, opset=18),
+         N % "Pad" + "the axes input must be an integer constant of at most 2 entries"),
+        ("pad-wrap.onnx", op("Pad", ["x", "p"], ["y"], x24, [("y", [2, 6])], {"p": np.array([0, 1, 0, 1], np.int64)}, opset=19, mode="wrap"),
+         N % "Pad" + "pad mode 'wrap' is not supported (only 'constant')"),
+        ("averagepool-dilations-opset19.onnx", op("AveragePool", ["x"], ["y"], x4(), [("y", [1, 4, 2, 2])], opset=19, kernel_shape=[2, 2], dilations=[2, 2]),
+         N % "AveragePool" + "AveragePool dilations are not supported"),
+        ("reducemean-axes-attr-opset18.onnx", op("ReduceMean", ["x"], ["y"], x24, [("y", [2, 1])], opset=18, axes=[1]),
+         N % "ReduceMean" + "the axes attribute is an input from opset 18 on"),
+        ("reducesum-axes-attr-opset13.onnx", op("ReduceSum", ["x"], ["y"], x24, [("y", [2, 1])], opset=13, axes=[1]),
+         N % "ReduceSum" + "the axes attribute is an input from opset 13 on"),
+        ("split-attr-opset13.onnx", op("Split", ["x"], ["a", "b"], x24, [("a", [2, 1]), ("b", [2, 3])], opset=13, axis=1, split=[1, 3]),
+         N % "Split" + "the split attribute is an input from opset 13 on"),
+        ("opset-20.onnx", op("Relu", ["x"], ["y"], x24, y24, opset=20), "opset 20 is not supported (qnnc imports opsets up to 19)"),
+        ("upsample-scales-attr.onnx", op("Upsample", ["x"], ["y"], [("x", [1, 2, 4, 4])], [("y", [1, 2, 8, 8])], opset=7, scales=[2.0, 2.0]),
+         N % "Upsample" + "scales has 2 entries but the input has rank 4"),
+        ("upsample-no-scales.onnx", op("Upsample", ["x"], ["y"], [("x", [1, 2, 4, 4])], [("y", [1, 2, 8, 8])], opset=7),
+         N % "Upsample" + "the scales attribute is required, one per input dim"),
+        ("upsample-runtime-scales.onnx", op("Upsample", ["x", "s"], ["y"], [("x", [1, 2, 4, 4]), ("s", [4])], [("y", [1, 2, 8, 8])], opset=9),
+         N % "Upsample" + "the scales input must be a 1-D constant"),
+        # ConvTranspose
+        ("convtranspose-group.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((4, 1, 3, 3), np.float32)}, group=3),
+         N % "ConvTranspose" + "weights [4,1,...] do not fit 4 input channels in 3 groups"),
+        ("convtranspose-weight-rank.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((4, 4, 3), np.float32)}),
+         N % "ConvTranspose" + "weights must be a constant of the input's rank 4"),
+        ("convtranspose-channels.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((3, 4, 3, 3), np.float32)}),
+         N % "ConvTranspose" + "weights [3,4,...] do not fit 4 input channels in 1 groups"),
+        ("convtranspose-outpad.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 7, 7])], {"w": np.ones((4, 4, 3, 3), np.float32)}, output_padding=[3, 3]),
+         N % "ConvTranspose" + "output_padding 3 must be smaller than the stride or the dilation"),
+        ("convtranspose-stride.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((4, 4, 3, 3), np.float32)}, strides=[0, 1]),
+         N % "ConvTranspose" + "strides[0] is 0"),
+        ("convtranspose-output-shape.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((4, 4, 3, 3), np.float32)}, output_shape=[0, 6]),
+         N % "ConvTranspose" + "output_shape[0] is 0"),
+        ("convtranspose-bias.onnx", op("ConvTranspose", ["x", "w", "b"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((4, 4, 3, 3), np.float32), "b": np.ones(3, np.float32)}),
+         N % "ConvTranspose" + "bias must have shape [4]"),
+        ("convtranspose-pads-count.onnx", op("ConvTranspose", ["x", "w"], ["y"], x4(), [("y", [1, 4, 6, 6])], {"w": np.ones((4, 4, 3, 3), np.float32)}, pads=[1, 1]),
+         N % "ConvTranspose" + "pads has 2 entries but must have 4"),
+        # Split
+        ("split-axis.onnx", op("Split", ["x"], ["a", "b"], x24, [("a", [1, 4]), ("b", [1, 4])], axis=2), N % "Split" + "axis 2 is out of range for rank 2"),
+        ("split-uneven.onnx", op("Split", ["x"], ["a", "b", "c"], x24, [("a", [2, 1]), ("b", [2, 1]), ("c", [2, 1])], axis=1),
+         N % "Split" + "axis 1 of size 4 does not split into 3 equal parts"),
+        ("split-sum.onnx", op("Split", ["x", "s"], ["a", "b"], x24, [("a", [2, 1]), ("b", [2, 1])], {"s": np.array([1, 2], np.int64)}, axis=1),
+         N % "Split" + "split sizes add up to 3, not axis 1's size 4"),
+        ("split-negative.onnx", op("Split", ["x", "s"], ["a", "b"], x24, [("a", [2, 1]), ("b", [2, 1])], {"s": np.array([-1, 5], np.int64)}, axis=1),
+         N % "Split" + "split sizes must be non-negative and add up to axis 1's size 4"),
+        ("split-count.onnx", op("Split", ["x", "s"], ["a", "b"], x24, [("a", [2, 1]), ("b", [2, 1])], {"s": np.array([1, 1, 2], np.int64)}, axis=1),
+         N % "Split" + "split has 3 entries but the node has 2 outputs"),
+        ("split-attr-opset11.onnx", op("Split", ["x"], ["a", "b"], x24, [("a", [2, 1]), ("b", [2, 3])], opset=11, axis=1, split=[1, 4]),
+         N % "Split" + "split sizes must be non-negative and add up to axis 1's size 4"),
+        ("split-float.onnx", op("Split", ["x", "s"], ["a", "b"], x24, [("a", [2, 2]), ("b", [2, 2])], {"s": np.array([2, 2], np.float32)}, axis=1),
+         N % "Split" + "the split input must be an integer constant"),
+        # Slice
+        ("slice-step-zero.onnx", op("Slice", ["x", "s", "e", "a", "st"], ["y"], x24, [("y", [2, 2])],
+                                    {"s": np.array([0], np.int64), "e": np.array([2], np.int64), "a": np.array([1], np.int64), "st": np.array([0], np.int64)}),
+         N % "Slice" + "slice step is 0"),
+        ("slice-axis.onnx", op("Slice", ["x", "s", "e", "a"], ["y"], x24, [("y", [2, 2])],
+                               {"s": np.array([0], np.int64), "e": np.array([2], np.int64), "a": np.array([5], np.int64)}),
+         N % "Slice" + "axis 5 is out of range for rank 2"),
+        ("slice-axis-twice.onnx", op("Slice", ["x", "s", "e", "a"], ["y"], x24, [("y", [1, 2])],
+                                     {"s": np.array([0, 0], np.int64), "e": np.array([1, 2], np.int64), "a": np.array([1, -1], np.int64)}),
+         N % "Slice" + "axis -1 appears twice"),
+        ("slice-lengths.onnx", op("Slice", ["x", "s", "e"], ["y"], x24, [("y", [2, 2])],
+                                  {"s": np.array([0, 0], np.int64), "e": np.array([2], np.int64)}),
+         N % "Slice" + "starts, ends, axes and steps must have equal lengths"),
+        ("slice-runtime.onnx", op("Slice", ["x", "s", "e"], ["y"], [("x", [2, 4]), ("s", [1], TensorProto.INT32)], [("y", [2, 2])],
+                                  {"e": np.array([2], np.int64)}),
+         N % "Slice" + "input 's' must be a small integer constant"),
+        ("slice-no-ends.onnx", op("Slice", ["x", "s"], ["y"], x24, [("y", [2, 2])], {"s": np.array([0], np.int64)}),
+         N % "Slice" + "starts, ends, axes and steps must have equal lengths"),
+        ("slice-attr-lengths.onnx", op("Slice", ["x"], ["y"], x24, [("y", [2, 2])], opset=9, starts=[0, 0], ends=[1]),
+         N % "Slice" + "starts, ends, axes and steps must have equal lengths"),
+        # DepthToSpace, SpaceToDepth
+        ("depthtospace-blocksize.onnx", op("DepthToSpace", ["x"], ["y"], x4(), [("y", [1, 4, 4, 4])], blocksize=0),
+         N % "DepthToSpace" + "blocksize must be positive"),
+        ("depthtospace-channels.onnx", op("DepthToSpace", ["x"], ["y"], x4((1, 6, 4, 4)), [("y", [1, 1, 8, 8])], blocksize=2),
+         N % "DepthToSpace" + "channels (6) are not a multiple of blocksize^2 (4)"),
+        ("depthtospace-mode.onnx", op("DepthToSpace", ["x"], ["y"], x4(), [("y", [1, 1, 8, 8])], blocksize=2, mode="RCD"),
+         N % "DepthToSpace" + "mode 'RCD' is neither DCR nor CRD"),
+        ("depthtospace-rank.onnx", op("DepthToSpace", ["x"], ["y"], [("x", [4, 4, 4])], [("y", [1, 8, 8])], blocksize=2),
+         N % "DepthToSpace" + "the input must be 4-D, got rank 3"),
+        ("depthtospace-no-blocksize.onnx", op("DepthToSpace", ["x"], ["y"], x4(), [("y", [1, 4, 4, 4])]),
+         N % "DepthToSpace" + "blocksize must be positive"),
+        ("spacetodepth-divisible.onnx", op("SpaceToDepth", ["x"], ["y"], x4((1, 1, 5, 4)), [("y", [1, 4, 2, 2])], blocksize=2),
+         N % "SpaceToDepth" + "height and width (5) are not multiples of blocksize (2)"),
+        ("spacetodepth-blocksize-huge.onnx", op("SpaceToDepth", ["x"], ["y"], x4(), [("y", [1, 4, 2, 2])], blocksize=1 << 40),
+         N % "SpaceToDepth" + "blocksize must be positive"),
+        # Elementwise
+        ("max-shapes.onnx", op("Max", ["x", "z"], ["y"], [("x", [2, 4]), ("z", [3, 4])], y24), N % "Max" + "shapes of 'x' and 'z' do not broadcast"),
+        ("min-shapes.onnx", op("Min", ["x", "z", "x"], ["y"], [("x", [2, 4]), ("z", [2, 3])], y24), N % "Min" + "shapes of 'x' and 'z' do not broadcast"),
+        ("sum-none.onnx", op("Sum", [], ["y"], x24, y24), N % "Sum" + "input 0 is required but missing"),
+        ("mean-shapes.onnx", op("Mean", ["x", "z"], ["y"], [("x", [2, 4]), ("z", [4, 2])], y24), N % "Mean" + "shapes of 'x' and 'z' do not broadcast"),
+        ("prelu-slope.onnx", op("PRelu", ["x", "s"], ["y"], x24, y24, {"s": np.ones(3, np.float32)}), N % "PRelu" + "shapes of 'x' and 's' do not broadcast"),
+        ("prelu-one-input.onnx", op("PRelu", ["x"], ["y"], x24, y24), N % "PRelu" + "input 1 is required but missing"),
+        ("elu-alpha-int.onnx", op("Elu", ["x"], ["y"], x24, y24, alpha=2), N % "Elu" + "attribute 'alpha' must be FLOAT, not INT"),
+        ("exp-int.onnx", op("Exp", ["x"], ["y"], [("x", [2, 4], TensorProto.INT32)], [("y", [2, 4], TensorProto.INT32)]), N % "Exp" + "input 'x' has element type INT32; this op is supported on FLOAT tensors only (quantized models use QuantizeLinear/DequantizeLinear or QLinear* ops)"),
+        ("log-two-outputs.onnx", op("Log", ["x"], [], x24, y24), N % "Log" + "it has no output"),
+        ("sqrt-no-input.onnx", op("Sqrt", [""], ["y"], x24, y24), N % "Sqrt" + "input 0 is required but missing"),
+        ("reciprocal-bool.onnx", op("Reciprocal", ["x"], ["y"], [("x", [2, 4], BOOL)], y24), N % "Reciprocal" + "input 'x' has element type BOOL; this op is supported on FLOAT tensors only (quantized models use QuantizeLinear/DequantizeLinear or QLinear* ops)"),
+        ("pow-shapes.onnx", op("Pow", ["x", "e"], ["y"], x24, y24, {"e": np.ones(3, np.float32)}), N % "Pow" + "shapes of 'x' and 'e' do not broadcast"),
+        ("erf-int8.onnx", op("Erf", ["x"], ["y"], [("x", [2, 4], I8T)], [("y", [2, 4], I8T)]), N % "Erf" + "input 'x' has element type INT8; this op is supported on FLOAT tensors only (quantized models use QuantizeLinear/DequantizeLinear or QLinear* ops)"),
+        ("abs-undefined.onnx", op("Abs", ["nowhere"], ["y"], x24, y24), N % "Abs" + "input 'nowhere' is not defined by any node, graph input or initializer (missing initializer?)"),
+        ("neg-rank7.onnx", op("Neg", ["x"], ["y"], [("x", [1] * 7)], [("y", [1] * 7)]), "graph input 'x' has rank 7, more than the maximum of 6"),
+        # Reductions
+        ("reducemean-axis.onnx", op("ReduceMean", ["x"], ["y"], x24, y24, axes=[2]), N % "ReduceMean" + "axis 2 is out of range for rank 2"),
+        ("reducesum-axis-twice.onnx", op("ReduceSum", ["x", "a"], ["y"], x24, [("y", [2, 1])], {"a": np.array([1, -1], np.int64)}),
+         N % "ReduceSum" + "axis -1 appears twice"),
+        ("reducesum-runtime-axes.onnx", op("ReduceSum", ["x", "a"], ["y"], [("x", [2, 4]), ("a", [1], TensorProto.INT32)], [("y", [2, 1])]),
+         N % "ReduceSum" + "the axes input 'a' must be a constant (initializer)"),
+        ("reducemax-too-many-axes.onnx", op("ReduceMax", ["x"], ["y"], x24, y24, axes=[0, 1, 0, 1, 0, 1, 0]), N % "ReduceMax" + "too many axes"),
+        ("reducesum-float-axes.onnx", op("ReduceSum", ["x", "a"], ["y"], x24, [("y", [2, 1])], {"a": np.array([1.0], np.float32)}),
+         N % "ReduceSum" + "the axes input must hold at most 6 integers"),
+        ("reducemin-axis.onnx", op("ReduceMin", ["x"], ["y"], x24, y24, axes=[-3]), N % "ReduceMin" + "axis -3 is out of range for rank 2"),
+        # LayerNormalization, Softmax
+        ("layernorm-axis.onnx", op("LayerNormalization", ["x", "g"], ["y"], x24, y24, {"g": np.ones(4, np.float32)}, opset=17, axis=2),
+         N % "LayerNormalization" + "axis 2 is out of range for rank 2"),
+        ("layernorm-scale.onnx", op("LayerNormalization", ["x", "g"], ["y"], x24, y24, {"g": np.ones(3, np.float32)}, opset=17),
+         N % "LayerNormalization" + "Scale 'g' must hold the 4 elements of the normalized dims"),
+        ("layernorm-bias.onnx", op("LayerNormalization", ["x", "g", "b"], ["y"], x24, y24, {"g": np.ones(4, np.float32), "b": np.ones(2, np.float32)}, opset=17),
+         N % "LayerNormalization" + "B 'b' must hold the 4 elements of the normalized dims"),
+        ("layernorm-epsilon.onnx", op("LayerNormalization", ["x", "g"], ["y"], x24, y24, {"g": np.ones(4, np.float32)}, opset=17, epsilon=-1.0),
+         N % "LayerNormalization" + "epsilon must be finite and non-negative, got -1"),
+        ("layernorm-opset16.onnx", op("LayerNormalization", ["x", "g"], ["y"], x24, y24, {"g": np.ones(4, np.float32)}, opset=16),
+         "node 'n' (LayerNormalization, ai.onnx opset 16): qnnc imports LayerNormalization at opsets 17 to 19"),
+        ("softmax-axis-negative.onnx", op("Softmax", ["x"], ["y"], x24, y24, axis=-3), N % "Softmax" + "axis -3 is out of range for rank 2"),
+        ("softmax-int.onnx", op("Softmax", ["x"], ["y"], [("x", [2, 4], TensorProto.INT32)], [("y", [2, 4], TensorProto.INT32)]), N % "Softmax" + "input 'x' has element type INT32; this op is supported on FLOAT tensors only (quantized models use QuantizeLinear/DequantizeLinear or QLinear* ops)"),
+        # Comparisons, Where, Not, If
+        ("equal-shapes.onnx", op("Equal", ["x", "z"], ["y"], [("x", [2, 4]), ("z", [3])], [("y", [2, 4], BOOL)]), N % "Equal" + "shapes of 'x' and 'z' do not broadcast"),
+        ("greater-one-input.onnx", op("Greater", ["x"], ["y"], x24, [("y", [2, 4], BOOL)]), N % "Greater" + "input 1 is required but missing"),
+        ("greaterorequal-opset11.onnx", op("GreaterOrEqual", ["x", "x"], ["y"], x24, [("y", [2, 4], BOOL)], opset=11),
+         "node 'n' (GreaterOrEqual, ai.onnx opset 11): qnnc imports GreaterOrEqual at opsets 12 to 19"),
+        ("less-types.onnx", op("Less", ["x", "z"], ["y"], [("x", [2, 4]), ("z", [2, 4], TensorProto.INT32)], [("y", [2, 4], BOOL)]), N % "Less" + "operands have different element types FLOAT and INT32"),
+        ("lessorequal-shapes.onnx", op("LessOrEqual", ["x", "z"], ["y"], [("x", [2, 4]), ("z", [2, 2])], [("y", [2, 4], BOOL)]), N % "LessOrEqual" + "shapes of 'x' and 'z' do not broadcast"),
+        ("where-cond-float.onnx", op("Where", ["x", "x", "x"], ["y"], x24, y24), N % "Where" + "input 'x' has element type FLOAT, but BOOL is required"),
+        ("where-shapes.onnx", op("Where", ["c", "x", "z"], ["y"], [("c", [2, 4], BOOL), ("x", [2, 4]), ("z", [3, 4])], y24), N % "Where" + "shapes of 'x' and 'z' do not broadcast"),
+        ("where-two-inputs.onnx", op("Where", ["c", "x"], ["y"], [("c", [2, 4], BOOL), ("x", [2, 4])], y24), N % "Where" + "input 2 is required but missing"),
+        ("not-float.onnx", op("Not", ["x"], ["y"], x24, y24), N % "Not" + "input 'x' has element type FLOAT, but BOOL is required"),
+        ("if-no-branches.onnx", op("If", ["c"], ["y"], [("x", [2, 4])], y24, {"c": np.array(True)}), N % "If" + "then_branch and else_branch must both be graphs"),
+        ("if-cond-shape.onnx", if_model(np.array([True, False])), N % "If" + "the condition 'c' must hold exactly one element, not 2"),
+        ("if-branch-outputs.onnx", if_model(np.array(True), outs=2), N % "If" + "then_branch has 2 outputs but the node has 1"),
+        ("if-branch-no-op-type.onnx", if_model(np.array(True), no_op_type=True), "node 'relut' has no op_type"),
+        ("if-branch-input.onnx", if_model(np.array(True), branch_in=True), N % "If" + "then_branch has inputs; an If branch takes none"),
+        # com.microsoft QOperator ops
+        ("qlinearadd-missing.onnx", ms_q("QLinearAdd", ["a", "a_s", "a_z", "b", "b_s", "b_z"], qa, qy, cat(qp("a"), qp("b"))),
+         N % "QLinearAdd" + "input 6 is required but missing"),
+        ("qlinearadd-scale-zero.onnx", ms_q("QLinearAdd", ["a", "a_s", "a_z", "b", "b_s", "b_z", "y_s", "y_z"], qa, qy, cat(qp("a", 0.0), qp("b"), qp("y"))),
+         N % "QLinearAdd" + "scale 0 (entry 0) must be finite and positive"),
+        ("qlinearadd-shapes.onnx", ms_q("QLinearAdd", ["a", "a_s", "a_z", "b", "b_s", "b_z", "y_s", "y_z"], [("a", [1, 4], I8T), ("b", [3, 1, 2], I8T)], qy,
+                                        cat(qp("a"), qp("b"), qp("y"))), N % "QLinearAdd" + "shapes of 'a' and 'b' do not broadcast"),
+        ("qlinearmul-zp-type.onnx", ms_q("QLinearMul", ["a", "a_s", "a_z", "b", "b_s", "b_z", "y_s", "y_z"], qa, qy, cat(qp("a", t=np.uint8), qp("b"), qp("y"))),
+         N % "QLinearMul" + "zero point type UINT8 differs from the type INT8 of input 'a'"),
+        ("qlinearmul-float.onnx", ms_q("QLinearMul", ["a", "a_s", "a_z", "b", "b_s", "b_z", "y_s", "y_z"], [("a", [1, 4]), ("b", [1, 4])], qy, cat(qp("a"), qp("b"), qp("y"))),
+         N % "QLinearMul" + "tensor 'a' is FLOAT where an integer tensor is expected"),
+        ("qlinearsigmoid-scale-vector.onnx", ms_q("QLinearSigmoid", ["a", "a_s", "a_z", "y_s", "y_z"], qa[:1], qy,
+                                                  cat({"a_s": np.array([0.1, 0.2], np.float32), "a_z": np.array(0, np.int8)}, qp("y"))),
+         N % "QLinearSigmoid" + "scale and zero point must be scalars or 1-D tensors of equal length"),
+        ("qlinearleakyrelu-alpha.onnx", ms_q("QLinearLeakyRelu", ["a", "a_s", "a_z", "y_s", "y_z"], qa[:1], qy, cat(qp("a"), qp("y")), alpha=1),
+         N % "QLinearLeakyRelu" + "attribute 'alpha' must be FLOAT, not INT"),
+        ("qlinearaveragepool-kernel.onnx", ms_q("QLinearAveragePool", ["a", "a_s", "a_z", "y_s", "y_z"], [("a", [1, 2, 4, 4], I8T)], [("y", [1, 2, 4, 4], I8T)],
+                                                cat(qp("a"), qp("y")), kernel_shape=[0, 0]),
+         N % "QLinearAveragePool" + "kernel, strides and dilations must be positive and pads non-negative (and all below 2^24)"),
+        ("qlinearglobalaveragepool-rank.onnx", ms_q("QLinearGlobalAveragePool", ["a", "a_s", "a_z", "y_s", "y_z"], [("a", [4], I8T)], [("y", [4], I8T)],
+                                                    cat(qp("a"), qp("y"))), N % "QLinearGlobalAveragePool" + "only 1-D and 2-D pooling is supported (input has rank 1)"),
+        ("qlinearconcat-axis.onnx", ms_q("QLinearConcat", ["y_s", "y_z", "a", "a_s", "a_z", "b", "b_s", "b_z"], qa, [("y", [1, 8], I8T)],
+                                         cat(qp("a"), qp("b"), qp("y")), axis=3), N % "QLinearConcat" + "axis 3 is out of range for rank 2"),
+        ("qlinearconcat-shapes.onnx", ms_q("QLinearConcat", ["y_s", "y_z", "a", "a_s", "a_z", "b", "b_s", "b_z"], [("a", [1, 4], I8T), ("b", [2, 4], I8T)],
+                                           [("y", [1, 8], I8T)], cat(qp("a"), qp("b"), qp("y")), axis=1), N % "QLinearConcat" + "input shapes differ outside axis 1"),
+        ("qgemm-shapes.onnx", ms_q("QGemm", ["a", "a_s", "a_z", "b", "b_s", "b_z", "", "y_s", "y_z"], qa[:1], [("y", [1, 3], I8T)],
+                                   cat(qp("a"), qp("b"), qp("y"), {"b": np.ones((5, 3), np.int8)})), N % "QGemm" + "A has 4 columns but B' has 5 rows"),
+        ("qgemm-bias-shape.onnx", ms_q("QGemm", ["a", "a_s", "a_z", "b", "b_s", "b_z", "c", "y_s", "y_z"], qa[:1], [("y", [1, 3], I8T)],
+                                       cat(qp("a"), qp("b"), qp("y"), {"b": np.ones((4, 3), np.int8), "c": np.ones(7, np.int32)})), N % "QGemm" + "the quantized bias must have shape [3]"),
+        ("qgemm-missing.onnx", ms_q("QGemm", ["a", "a_s", "a_z", "b", "b_s"], qa[:1], [("y", [1, 3], I8T)],
+                                    cat(qp("a"), qp("b"), {"b": np.ones((4, 3), np.int8)})), N % "QGemm" + "input 5 is required but missing"),
+        ("qgemm-transa.onnx", ms_q("QGemm", ["a", "a_s", "a_z", "b", "b_s", "b_z", "", "y_s", "y_z"], qa[:1], [("y", [1, 3], I8T)],
+                                   cat(qp("a"), qp("b"), qp("y"), {"b": np.ones((4, 3), np.int8)}), transA=1), N % "QGemm" + "transA=1 and alpha other than 1 are not supported"),
     ]
 
 # ---------------------------------------------------------------- textual IR
@@ -360,6 +656,9 @@ FORMATS = [
     ("onnx", onnx_cases, "%error qnnc FILE --emit=qir -o %t.qir",
      "ONNX models: truncated, wrong types, absurd and negative dimensions, element counts\n"
      "# overflowing 64 bits, missing or duplicated tensors, cycles, unknown ops, bad attributes."),
+    ("onnx-ops", op_cases, "%error qnnc FILE --emit=qir -o %t.qir",
+     "ONNX nodes of the ops added in issue 12: bad attribute values, inconsistent shapes,\n"
+     "# axes and indices out of range, wrong input counts."),
     ("qir", qir_cases, "%error qnnc FILE --emit=qir -o %t.qir",
      "Textual IR: truncated, binary, unknown ops, bad shapes, types, values, constants, sidecars."),
     ("toml", toml_cases, "%error qnnc --config FILE --print-config",

@@ -144,8 +144,8 @@ save(ms_model([ms_node("QLinearGlobalAveragePool", ["x", "s", "z", "s", "z"], ch
 save(ms_model([ms_node("QGemm", ["x", "s", "z", "x", "s", "z"])]), "ms_qgemm_float.onnx")
 save(ms_model([ms_node("QLinearConcat", ["s", "z", "x", "s", "z", "x"])]), "ms_concat_triples.onnx")
 
-save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])], opset=18,
-           check=False), "opset18.onnx")
+save(model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1, 4])], [vi("y", [1, 4])], opset=20,
+           check=False), "opset20.onnx")
 
 # Ops used outside their opset range (onnx_ops.def): HardSwish exists from
 # opset 14, Concat's axis defaulted to 1 before opset 4 (qnnc imports it

@@ -1,0 +1,184 @@
+/* fuse_gelu.c - recognise the exact (erf) GELU written out in elementwise
+ * ops and replace it by one gelu.
+ *
+ * requires: nodes in topological order; a float graph (before quantize)
+ * guarantees: every chain of one of these forms, all f32, with no
+ *   act_min/act_max clamp on its ops, becomes gelu(x) under the name of its
+ *   last node (binary ops match in either operand order):
+ *       t = div(x, c)  with c == 1.41421354 (float32 sqrt(2)),
+ *        or mul(x, c)  with c == 0.707106769 (float32 1/sqrt(2))
+ *       e = erf(t)
+ *       a = add(e, 1)
+ *     then one of
+ *       y = mul(mul(x, a), 0.5)     torch nn.GELU / F.gelu export
+ *       y = mul(mul(x, 0.5), a)     x * 0.5 * (1 + erf(...)), as written in Python
+ *       y = mul(x, mul(a, 0.5))     x * (0.5 * (1 + erf(...)))
+ *   The constants are f32 of one element and exactly those values; no op
+ *   may widen x's shape; every intermediate (t, e, a, the inner mul) must
+ *   be read by the chain only -- not by another node, not an output -- or
+ *   the chain is left unchanged.  ONNX's own Gelu (opset 20) is past the
+ *   importer's opset cap, so this is how GELU reaches the IR op.
+ * invalidates: value and node ids (renumbered densely)
+ *
+ * Numerics: gelu is 0.5 * x * (1 + erff(x * 0.70710677)) in that order
+ * (docs/ir-semantics.md), so a chain that divides by sqrt(2) or multiplies
+ * in another order agrees with it to float32 rounding, not bit for bit.
+ */
+#include "passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct GeluMatch {
+    Node *last;
+    Value *x;
+    /* Where the chain reads x: a fused chain earlier in the sweep may
+     * replace x, and rewrite_replace_uses updates operands, not this struct. */
+    Node *xn;
+    int xi;
+    Node *nodes[5]; /* the chain, the last node included */
+    int num_nodes;
+    Value *consts[3];
+} GeluMatch;
+
+static const float SQRT2_F = 1.41421356237309505f, SQRT1_2_F = 0.707106781186547524f;
+
+static bool same_dims(const TensorType *a, const TensorType *b)
+{
+    return a->rank == b->rank && !memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank);
+}
+
+/* For binary N with an f32 one-element constant operand equal to WANT:
+ * the other operand (NULL if N is not such a node). */
+static Value *with_const(const Node *n, OpId op, float want, Value **c)
+{
+    if (!is_float_node(n, op))
+        return NULL;
+    for (int i = 0; i < 2; i++) {
+        float v;
+        if (const_scalar_f32(n->operands[i], &v) && v == want && n->operands[1 - i]->kind != VAL_CONST) {
+            *c = n->operands[i];
+            return n->operands[1 - i];
+        }
+    }
+    return NULL;
+}
+
+/* For mul N: whether it multiplies P and Q (in either order). */
+static bool mul_of(const Node *n, const Value *p, const Value *q)
+{
+    return is_float_node(n, OP_MUL) && ((n->operands[0] == p && n->operands[1] == q) ||
+                                        (n->operands[0] == q && n->operands[1] == p));
+}
+
+static bool match(const GraphUses *u, Node *erf, GeluMatch *out)
+{
+    if (!is_float_node(erf, OP_ERF))
+        return false;
+    Value *t = erf->operands[0], *cs = NULL, *c1 = NULL, *ch = NULL;
+    if (t->kind != VAL_NODE)
+        return false;
+    Node *scale = t->def;
+    Value *x = with_const(scale, OP_DIV, SQRT2_F, &cs);
+    if (x && scale->operands[0] != x) /* sqrt(2) / x is not x / sqrt(2) */
+        x = NULL;
+    if (!x)
+        x = with_const(scale, OP_MUL, SQRT1_2_F, &cs);
+    if (!x || x->type.dtype != DT_F32 || !same_dims(&t->type, &x->type) || u->count[t->id] != 1)
+        return false;
+    Node *plus = sole_reader(u, erf->result);
+    Value *e = erf->result;
+    if (!plus || with_const(plus, OP_ADD, 1.0f, &c1) != e || !same_dims(&plus->result->type, &x->type))
+        return false;
+    Value *a = plus->result;
+    Node *r1 = sole_reader(u, a);
+    if (!r1 || !is_float_node(r1, OP_MUL) || !same_dims(&r1->result->type, &x->type))
+        return false;
+    *out = (GeluMatch){.x = x, .xn = scale, .xi = scale->operands[0] == x ? 0 : 1, .nodes = {scale, erf, plus, r1}, .num_nodes = 4, .consts = {cs, c1}};
+
+    Node *last = NULL;
+    Value *h;
+    if (mul_of(r1, x, a)) {
+        /* (x * a) * 0.5 */
+        Node *r2 = sole_reader(u, r1->result);
+        if (r2 && with_const(r2, OP_MUL, 0.5f, &ch) == r1->result)
+            last = r2;
+    } else if (with_const(r1, OP_MUL, 0.5f, &ch) == a) {
+        /* x * (a * 0.5) */
+        Node *r2 = sole_reader(u, r1->result);
+        if (r2 && mul_of(r2, x, r1->result))
+            last = r2;
+    } else {
+        /* (x * 0.5) * a: the other operand of r1 is x * 0.5, read only here. */
+        h = r1->operands[0] == a ? r1->operands[1] : r1->operands[0];
+        if (h->kind == VAL_NODE && u->count[h->id] == 1 && with_const(h->def, OP_MUL, 0.5f, &ch) == x &&
+            same_dims(&h->type, &x->type)) {
+            last = r1;
+            out->nodes[out->num_nodes++] = h->def;
+        }
+    }
+    if (!last || !same_dims(&last->result->type, &x->type))
+        return false;
+    if (last != r1)
+        out->nodes[out->num_nodes++] = last;
+    out->last = last;
+    out->consts[2] = ch;
+    return true;
+}
+
+bool fuse_gelu(Graph *g, const PassContext *ctx)
+{
+    (void)ctx;
+    GraphUses u = graph_uses(g);
+    int nn = g->nodes.len;
+    GeluMatch *at = xcalloc((size_t)nn + 1, sizeof *at); /* by node id of the last node */
+    bool *drop = xcalloc((size_t)nn + 1, sizeof *drop);
+    int found = 0;
+    for (int i = 0; i < nn; i++)
+        ((Node *)g->nodes.data[i])->id = i; /* dense already; made sure of, as the tables index by it */
+    for (int i = 0; i < nn; i++) {
+        GeluMatch mt;
+        if (!match(&u, g->nodes.data[i], &mt))
+            continue;
+        for (int j = 0; j < mt.num_nodes; j++)
+            if (mt.nodes[j] != mt.last)
+                drop[mt.nodes[j]->id] = true;
+        at[mt.last->id] = mt;
+        found++;
+    }
+    graph_uses_free(&u);
+
+    if (found) {
+        Rewrite rw;
+        rewrite_begin(&rw, g);
+        for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
+            Node *n = rw.old[rw.pos];
+            if (drop[n->id]) {
+                rewrite_kill(&rw, n->result);
+                continue;
+            }
+            GeluMatch *mt = &at[n->id];
+            if (!mt->last) {
+                rewrite_keep(&rw, n);
+                continue;
+            }
+            Value *y = n->result;
+            /* Named like the node it replaces, whose result is killed below. */
+            Node *ge = graph_add_node(g, OP_GELU, &mt->xn->operands[mt->xi], 1, y->name, y->type);
+            ge->loc = n->loc;
+            ge->result->loc = y->loc;
+            ge->result->has_range = y->has_range;
+            ge->result->range_lo = y->range_lo;
+            ge->result->range_hi = y->range_hi;
+            rewrite_keep(&rw, ge);
+            rewrite_replace_uses(&rw, y, ge->result);
+            rewrite_kill(&rw, y);
+            for (int j = 0; j < 3; j++)
+                rewrite_kill_if_unused(&rw, mt->consts[j]);
+        }
+        rewrite_finish(&rw);
+    }
+    free(at);
+    free(drop);
+    return true;
+}

@@ -1,0 +1,270 @@
+/* fuse_layernorm.c - recognise layer normalization written out in
+ * elementwise ops and replace it by one layer_norm.
+ *
+ * requires: nodes in topological order; a float graph (before quantize)
+ * guarantees: every chain of this form, all f32, with no act_min/act_max
+ *   clamp on its ops, becomes layer_norm(x, scale, bias?) {axis=k,
+ *   epsilon=eps} under the name of its last node:
+ *       m = reduce_mean(x) {axes=[k..r-1], keepdims=1}
+ *       d = sub(x, m)
+ *       p = mul(d, d)                (or pow(d, c) with c == 2)
+ *       v = reduce_mean(p) {axes=[k..r-1], keepdims=1}
+ *       a = add(v, eps)              (either operand order; eps an f32 constant of one element)
+ *       s = sqrt(a)
+ *       n = div(d, s)
+ *      [n = mul(n, gamma)]           (either order; gamma a constant)
+ *      [n = add(n, beta)]            (either order; beta a constant)
+ *   The reduced axes are the trailing axes k..r-1 of x as the IR holds it
+ *   (the axes attribute is in the IR's layout, whatever ONNX axis it came
+ *   from; docs/passes.md).  gamma and beta must vary only along those axes
+ *   (their other broadcast dims are 1) and must not widen the result; they
+ *   are copied into constants of shape x.dims[k:] when they are not
+ *   already that shape.  Without a gamma the scale is a constant of ones.
+ *   Every intermediate value (m, d, p, v, a, s, and n before the affine
+ *   ops) must be read by the chain only -- not by another node, not an
+ *   output -- or the chain is left unchanged.
+ * invalidates: value and node ids (renumbered densely)
+ *
+ * Numerics: layer_norm multiplies by 1 / sqrtf(var + eps) where the chain
+ * divides by sqrtf(var + eps) (docs/ir-semantics.md, "layer_norm"), so the
+ * two agree to float32 rounding, not bit for bit.
+ */
+#include "passes.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct LnMatch {
+    Node *last;   /* the node whose result the layer_norm replaces */
+    Value *x;
+    int axis;
+    float eps;
+    Value *gamma, *beta; /* constants as found (any broadcastable shape), or NULL */
+    Node *nodes[9];      /* the chain, the last node included */
+    int num_nodes;
+    Value *consts[4];    /* constants the chain reads: eps, exponent, gamma, beta */
+    int num_consts;
+} LnMatch;
+
+/* The first reduced axis when N is reduce_mean over the trailing axes of
+ * its input with keepdims=1, else -1. */
+static int trailing_axis(const Node *n)
+{
+    if (!is_float_node(n, OP_REDUCE_MEAN) || node_int(n, ATTR_KEEPDIMS, 1) == 0)
+        return -1;
+    const Attr *a = node_attr(n, ATTR_AXES);
+    int rank = n->operands[0]->type.rank;
+    if (!a || a->count < 1)
+        return -1;
+    /* Canonical axes are strictly increasing (the verifier's rule), so
+     * ending at rank - 1 with count entries means k..rank-1. */
+    int k = rank - a->count;
+    for (int i = 0; i < a->count; i++)
+        if (a->u.ints[i] != k + i)
+            return -1;
+    return k;
+}
+
+static bool same_dims(const TensorType *a, const TensorType *b)
+{
+    return a->rank == b->rank && !memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank);
+}
+
+/* Whether C (an f32 constant) broadcast against X varies only along the
+ * normalized axes k.. : right-aligned, every dim before k is 1 and every
+ * dim from k is 1 or X's. */
+static bool affine_const(const Value *c, const TensorType *x, int k)
+{
+    if (c->kind != VAL_CONST || c->type.dtype != DT_F32 || c->type.rank > x->rank)
+        return false;
+    int off = x->rank - c->type.rank;
+    for (int i = 0; i < c->type.rank; i++) {
+        int64_t cd = c->type.dims[i], xd = x->dims[off + i];
+        if (off + i < k ? cd != 1 : cd != 1 && cd != xd)
+            return false;
+    }
+    return true;
+}
+
+/* The constant operand of binary N when its other operand is V. */
+static Value *other_const(const Node *n, const Value *v)
+{
+    if (n->operands[0] == v && n->operands[1] != v)
+        return n->operands[1];
+    if (n->operands[1] == v && n->operands[0] != v)
+        return n->operands[0];
+    return NULL;
+}
+
+static bool match(const GraphUses *u, Node *div, LnMatch *out)
+{
+    if (!is_float_node(div, OP_DIV))
+        return false;
+    Value *d = div->operands[0], *s = div->operands[1];
+    if (d->kind != VAL_NODE || s->kind != VAL_NODE)
+        return false;
+    Node *sub = d->def, *sq = s->def;
+    if (!is_float_node(sub, OP_SUB) || !is_float_node(sq, OP_SQRT))
+        return false;
+    Value *x = sub->operands[0], *m = sub->operands[1];
+    if (m->kind != VAL_NODE || m->def->operands[0] != x || x->type.dtype != DT_F32)
+        return false;
+    int k = trailing_axis(m->def);
+    if (k < 0 || !same_dims(&d->type, &x->type) || !same_dims(&div->result->type, &x->type))
+        return false;
+
+    Value *a = sq->operands[0];
+    if (a->kind != VAL_NODE || !is_float_node(a->def, OP_ADD))
+        return false;
+    Node *add = a->def;
+    int vi = add->operands[0]->kind == VAL_NODE ? 0 : 1;
+    Value *v = add->operands[vi];
+    float eps;
+    if (!const_scalar_f32(add->operands[1 - vi], &eps) || !isfinite(eps) || eps < 0 ||
+        !same_dims(&a->type, &v->type) || v->kind != VAL_NODE || trailing_axis(v->def) != k)
+        return false;
+    Value *p = v->def->operands[0];
+    if (p->kind != VAL_NODE)
+        return false;
+    Node *sqr = p->def;
+    float two;
+    bool square = (is_float_node(sqr, OP_MUL) && sqr->operands[0] == d && sqr->operands[1] == d) ||
+                  (is_float_node(sqr, OP_POW) && sqr->operands[0] == d && const_scalar_f32(sqr->operands[1], &two) &&
+                   two == 2.0f && same_dims(&p->type, &d->type));
+    if (!square)
+        return false;
+    /* Only the chain reads the intermediates. */
+    int d_reads = sqr->op == OP_MUL ? 3 : 2;
+    if (u->count[m->id] != 1 || u->count[d->id] != d_reads || u->count[p->id] != 1 || u->count[v->id] != 1 ||
+        u->count[a->id] != 1 || u->count[s->id] != 1)
+        return false;
+
+    *out = (LnMatch){.last = div, .x = x, .axis = k, .eps = eps,
+                     .nodes = {m->def, sub, sqr, v->def, add, sq, div}, .num_nodes = 7,
+                     .consts = {add->operands[1 - vi]}, .num_consts = 1};
+    if (sqr->op == OP_POW)
+        out->consts[out->num_consts++] = sqr->operands[1];
+    /* The affine tail: a constant mul, then a constant add, each the sole
+     * reader of what comes before and not widening it. */
+    Node *r = sole_reader(u, out->last->result);
+    Value *c;
+    if (is_float_node(r, OP_MUL) && (c = other_const(r, out->last->result)) && affine_const(c, &x->type, k) &&
+        same_dims(&r->result->type, &x->type)) {
+        out->gamma = c;
+        out->last = out->nodes[out->num_nodes++] = r;
+        out->consts[out->num_consts++] = c;
+        r = sole_reader(u, r->result);
+    }
+    if (is_float_node(r, OP_ADD) && (c = other_const(r, out->last->result)) && affine_const(c, &x->type, k) &&
+        same_dims(&r->result->type, &x->type)) {
+        out->beta = c;
+        out->last = out->nodes[out->num_nodes++] = r;
+        out->consts[out->num_consts++] = c;
+    }
+    return true;
+}
+
+/* C (or ones when C is NULL) as a constant of exactly x.dims[k:], reusing
+ * C when it already has that shape. */
+static Value *norm_param(Graph *g, Value *c, const TensorType *x, int k, const char *name, const char *suffix)
+{
+    TensorType t = {.dtype = DT_F32, .rank = x->rank - k};
+    memcpy(t.dims, x->dims + k, sizeof(int64_t) * (size_t)t.rank);
+    if (c && same_dims(&c->type, &t))
+        return c;
+    int64_t len = type_numel(&t);
+    float *data = xmalloc((size_t)(len > 0 ? len : 1) * sizeof *data);
+    const float *cd = c ? c->data : NULL;
+    int off = c ? t.rank - c->type.rank : 0;
+    for (int64_t i = 0; i < len; i++) {
+        if (!c) {
+            data[i] = 1.0f;
+            continue;
+        }
+        /* Index of element i of x.dims[k:] in the broadcast constant. */
+        int64_t rem = i, ci = 0, cstride = 1;
+        for (int dd = t.rank - 1; dd >= 0; dd--) {
+            int64_t idx = rem % t.dims[dd];
+            rem /= t.dims[dd];
+            if (dd >= off) {
+                int64_t cdim = c->type.dims[dd - off];
+                ci += (cdim == 1 ? 0 : idx) * cstride;
+                cstride *= cdim;
+            }
+        }
+        data[i] = cd[ci];
+    }
+    Value *v = graph_add_const(g, rewrite_unique_name(g, name, suffix), t, data);
+    free(data);
+    return v;
+}
+
+bool fuse_layernorm(Graph *g, const PassContext *ctx)
+{
+    (void)ctx;
+    GraphUses u = graph_uses(g);
+    int nn = g->nodes.len;
+    LnMatch *at = xcalloc((size_t)nn + 1, sizeof *at); /* by node id of the last node */
+    bool *drop = xcalloc((size_t)nn + 1, sizeof *drop);
+    int found = 0;
+    for (int i = 0; i < nn; i++)
+        ((Node *)g->nodes.data[i])->id = i; /* dense already; made sure of, as the tables index by it */
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.data[i];
+        LnMatch mt;
+        if (n->op != OP_DIV || !match(&u, n, &mt))
+            continue;
+        /* Every node of the chain but the last goes. */
+        for (int j = 0; j < mt.num_nodes - 1; j++)
+            drop[mt.nodes[j]->id] = true;
+        at[mt.last->id] = mt;
+        found++;
+    }
+    graph_uses_free(&u);
+    if (!found) {
+        free(at);
+        free(drop);
+        return true;
+    }
+
+    Rewrite rw;
+    rewrite_begin(&rw, g);
+    for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
+        Node *n = rw.old[rw.pos];
+        if (drop[n->id]) {
+            rewrite_kill(&rw, n->result);
+            continue;
+        }
+        LnMatch *mt = &at[n->id];
+        if (!mt->last) {
+            rewrite_keep(&rw, n);
+            continue;
+        }
+        Value *y = n->result;
+        /* x as the sub reads it now: a chain fused earlier in the sweep
+         * may have replaced it (rewrite_replace_uses updates operands). */
+        mt->x = mt->nodes[1]->operands[0];
+        Value *ops[3] = {mt->x, norm_param(g, mt->gamma, &mt->x->type, mt->axis, y->name, ".ln.scale"),
+                         mt->beta ? norm_param(g, mt->beta, &mt->x->type, mt->axis, y->name, ".ln.bias") : NULL};
+        /* Named like the node it replaces, whose result is killed below. */
+        Node *ln = graph_add_node(g, OP_LAYER_NORM, ops, mt->beta ? 3 : 2, y->name, y->type);
+        node_set_int(g, ln, ATTR_AXIS, mt->axis);
+        node_set_float(g, ln, ATTR_EPSILON, mt->eps);
+        ln->loc = n->loc;
+        ln->result->loc = y->loc;
+        ln->result->has_range = y->has_range;
+        ln->result->range_lo = y->range_lo;
+        ln->result->range_hi = y->range_hi;
+        rewrite_keep(&rw, ln);
+        rewrite_replace_uses(&rw, y, ln->result);
+        rewrite_kill(&rw, y);
+        /* eps, the exponent, and gammas and betas that were copied. */
+        for (int j = 0; j < mt->num_consts; j++)
+            rewrite_kill_if_unused(&rw, mt->consts[j]);
+    }
+    rewrite_finish(&rw);
+    free(at);
+    free(drop);
+    return true;
+}
