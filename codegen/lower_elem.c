@@ -789,6 +789,40 @@ static bool lower_batchnorm(Cg *cg, const Node *n)
     return true;
 }
 
+/* cast, following interp_cast: integers wrap (trunc), become floats by
+ * sitofp (round to nearest even), floats become integers by fptosi.sat to
+ * i32 (truncation, saturation, NaN -> 0), then clamped to a narrower
+ * result's range.  (fptosi.sat straight to i8/i16 is the same function,
+ * but vectorized for RVV it becomes narrowing conversions that QEMU 7's
+ * riscv64 translator aborts on.) */
+static bool lower_cast(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    DType xd = xt->dtype, yd = yt->dtype;
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    CgLoop l;
+    LLVMValueRef i = cg_for_begin(cg, &l, type_numel(yt), "i");
+    if (xd == DT_F32 && yd == DT_F32) {
+        cg_store_f32(cg, y, i, cg_load_f32(cg, x, i));
+    } else if (xd == DT_F32) {
+        LLVMTypeRef over[2] = {cg->t_i32, cg->t_f32};
+        LLVMValueRef v = cg_load_f32(cg, x, i);
+        const char *name = "llvm.fptosi.sat";
+        unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+        LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, over, 2);
+        LLVMValueRef r = LLVMBuildCall2(B, LLVMIntrinsicGetType(cg->ctx, id, over, 2), fn, &v, 1, "");
+        if (yd != DT_I32)
+            r = cg_clamp_i32(cg, r, cg_i32(cg, dtype_traits[yd].min), cg_i32(cg, dtype_traits[yd].max));
+        cg_store_int(cg, yd, y, i, r);
+    } else if (yd == DT_F32) {
+        cg_store_f32(cg, y, i, LLVMBuildSIToFP(B, cg_load_int(cg, xd, x, i), cg->t_f32, ""));
+    } else {
+        cg_store_int(cg, yd, y, i, cg_load_int(cg, xd, x, i));
+    }
+    cg_for_end(cg, &l);
+    return true;
+}
+
 bool cg_lower_elem(Cg *cg, const Node *n)
 {
     switch (n->op) {
@@ -804,6 +838,8 @@ bool cg_lower_elem(Cg *cg, const Node *n)
         return lower_softmax(cg, n);
     case OP_BATCHNORM:
         return lower_batchnorm(cg, n);
+    case OP_CAST:
+        return lower_cast(cg, n);
     case OP_LUT:
         if (n->operands[1]->kind != VAL_CONST) {
             const TensorType *yt = &n->result->type;

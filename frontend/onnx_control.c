@@ -10,11 +10,16 @@
  * they were the main graph's (outer-scope names resolve through the one
  * name table, since ONNX forbids a subgraph to shadow an outer name), and
  * the If's outputs alias the branch's.  A condition computed at run time
- * needs both branches and an elementwise select, which the IR does not
- * have yet: that If is refused.
+ * runs both branches, inlined the same way one after the other, and each
+ * output becomes where(cond, then, else): every op qnnc imports is free of
+ * side effects, so computing the branch not taken changes nothing but
+ * time.  The branches' outputs must then agree in shape, element type and
+ * quantization, and the branches must define different names; otherwise
+ * the If is refused with an error naming it.
  */
 #include "onnx_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +121,17 @@ static bool inline_branch(Imp *imp, const Onnx__NodeProto *n, const Onnx__GraphP
     return true;
 }
 
+/* "FLOAT[1,4]" (with " quantized" when T has quantization parameters). */
+static const char *type_text(const OTensor *t, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "%s[", onnx_type_name(t->type));
+    for (int d = 0; d < t->rank && len < size; d++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld", d ? "," : "", (long long)t->dims[d]);
+    if (len < size)
+        snprintf(buf + len, size - len, "]%s", t->quant ? " quantized" : "");
+    return buf;
+}
+
 bool import_if(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *cond = onnx_in(imp, n, 0);
@@ -146,7 +162,16 @@ bool import_if(Imp *imp, const Onnx__NodeProto *n)
      * imports is free of side effects, so running the branch not taken
      * changes nothing but time) and each output selects between them
      * elementwise, which needs the outputs to agree in shape and type.  Two
-     * branches defining the same name are reported by onnx_define. */
+     * branches defining the same name are reported by onnx_define.  ONNX
+     * gives the condition as a one-element BOOL tensor: here the IR's u8
+     * boolean, viewed as a scalar when its rank exceeds an output's, so
+     * that where's broadcasting keeps each output's shape. */
+    if (cond->type != OT_BOOL || onnx_numel(cond->dims, cond->rank) != 1) {
+        int64_t k = onnx_numel(cond->dims, cond->rank);
+        onnx_node_error(imp, "the condition '%s' (%s, %lld element%s) must be a BOOL tensor of one element",
+                        cond->name, onnx_type_name(cond->type), (long long)k, k == 1 ? "" : "s");
+        return false;
+    }
     if (!inline_branch(imp, n, then_g, "then_branch", t_out))
         return false;
     for (size_t k = 0; k < else_g->n_node; k++) {
@@ -167,14 +192,49 @@ bool import_if(Imp *imp, const Onnx__NodeProto *n)
                     !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims) &&
                     (a->quant == b->quant || (a->quant && b->quant && quant_equal(a->quant, b->quant)));
         if (!same) {
-            onnx_node_error(imp, "output %zu: the branches give '%s' and '%s' of different shapes or types; a "
-                            "run-time condition needs them alike", i, a->name, b->name);
+            char sa[160], sb[160];
+            onnx_node_error(imp, "output %zu: the branches give '%s' %s and '%s' %s; a run-time condition needs one "
+                            "shape and type", i, a->name, type_text(a, sa, sizeof sa), b->name,
+                            type_text(b, sb, sizeof sb));
             return false;
         }
     }
-    /* The select, where(cond, then, else) per output, is the IR's `where`
-     * (branch i12-elem), not on main yet. */
-    onnx_node_error(imp, "run-time If condition not supported yet: the condition '%s' is computed at run time "
-                    "and the IR has no elementwise select (where) to merge both branches", cond->name);
-    return false;
+    Value *k = onnx_val(imp, cond), *k0 = NULL;
+    if (!k)
+        return false;
+    for (size_t i = 0; i < n->n_output; i++) {
+        OTensor *a = t_out[i], *b = e_out[i], *out;
+        if (!n->output[i] || !*n->output[i])
+            continue; /* an output nobody reads */
+        if (a == b) {
+            /* Both branches give the same value: nothing to select. */
+            if (!(out = onnx_out(imp, n, i)))
+                return false;
+            onnx_alias(out, a);
+            continue;
+        }
+        DType dt;
+        if (!onnx_dtype(a->type, &dt)) {
+            onnx_node_error(imp, "output %zu: '%s' has element type %s; a run-time condition selects FLOAT, "
+                            "BOOL, UINT8, INT8, INT16 and INT32 outputs", i, a->name, onnx_type_name(a->type));
+            return false;
+        }
+        Value *kk = k;
+        if (cond->rank > a->rank) {
+            if (!k0)
+                k0 = onnx_emit_reshape(imp, k, 0, NULL, onnx_name(imp, cond->name, ".scalar"));
+            kk = k0;
+        }
+        /* A 4-D output already held in NHWC by either branch is selected in
+         * NHWC, sparing a transpose. */
+        bool nhwc = a->rank == 4 && (onnx_is_nhwc(a) || onnx_is_nhwc(b));
+        Value *ops[3] = {kk, onnx_bcast_operand(imp, a, a->rank, nhwc), onnx_bcast_operand(imp, b, b->rank, nhwc)};
+        if (!ops[1] || !ops[2] || !(out = onnx_define_out(imp, n, i, a->type, a->rank, a->dims)))
+            return false;
+        out->quant = a->quant;
+        TensorType tt = ops[1]->type;
+        Node *nd = onnx_emit(imp, OP_WHERE, ops, 3, onnx_name(imp, out->name, NULL), tt);
+        onnx_set(out, nd->result, nhwc);
+    }
+    return true;
 }

@@ -4,14 +4,15 @@
  * Add, Sub, Mul, Div (numpy broadcasting), Relu, LeakyRelu, Sigmoid, Tanh,
  * HardSwish, Exp, Log, Sqrt, Reciprocal, Erf, Abs, Neg, Elu, Clip,
  * HardSigmoid, Max, Min, Sum, Mean, PRelu, Pow, Equal, Greater,
- * GreaterOrEqual, Less, LessOrEqual, Not and Where (BOOL tensors are the
- * IR's u8 booleans).  They work in whichever layout their
+ * GreaterOrEqual, Less, LessOrEqual, Not, Where (BOOL tensors are the
+ * IR's u8 booleans) and Cast of run-time tensors.  They work in whichever layout their
  * input has (onnx_any_val), remapping nothing: the op is the same in NCHW
  * and NHWC.  Numeric rules cite the ONNX operator specification
  * (https://onnx.ai/onnx/operators/) next to the code.
  */
 #include "onnx_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 /* The front of every broadcasting binary op: the broadcast shape OD of rank
@@ -67,6 +68,9 @@ bool import_binary(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, onnx_emit_r(imp, id, ops, 2, onnx_name(imp, out->name, NULL), t)->result, nhwc);
 }
 
+static OTensor *bcast2(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *y, OpId id, int32_t otype,
+                       OTensor *out);
+
 /* The unary ONNX ops and their IR ops. */
 static const struct {
     const char *onnx;
@@ -104,24 +108,50 @@ bool import_unary(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, nd->result, nhwc);
 }
 
-/* A scalar bound of Clip-11+: an optional constant input. */
-static bool clip_bound(Imp *imp, const Onnx__NodeProto *n, size_t i, bool *has, float *v)
+/* A scalar bound of Clip-11+: an optional input, known at import time
+ * (*HAS, *V) or computed at run time (*RT): one element no wider in rank
+ * than X, so that broadcasting it keeps X's shape. */
+static bool clip_bound(Imp *imp, const Onnx__NodeProto *n, size_t i, const OTensor *x, bool *has, float *v,
+                       OTensor **rt)
 {
     OTensor *t = onnx_in(imp, n, i);
     *has = false;
+    *rt = NULL;
     if (!t)
         return true;
-    if (!t->c || t->c->numel != 1) {
-        onnx_node_error(imp, "the %s input '%s' must be a constant scalar", i == 1 ? "min" : "max", t->name);
+    const char *which = i == 1 ? "min" : "max";
+    if (t->c) {
+        if (t->c->numel != 1) {
+            onnx_node_error(imp, "the %s input '%s' must be a scalar, not %lld elements", which, t->name,
+                            (long long)t->c->numel);
+            return false;
+        }
+        *has = true;
+        *v = (float)ctensor_f(t->c, 0);
+        return true;
+    }
+    if (onnx_numel(t->dims, t->rank) != 1 || t->rank > x->rank) {
+        onnx_node_error(imp, "the %s input '%s' must be a scalar (one element, rank at most %d), not %lld "
+                        "elements of rank %d", which, t->name, x->rank, (long long)onnx_numel(t->dims, t->rank),
+                        t->rank);
         return false;
     }
-    *has = true;
-    *v = (float)ctensor_f(t->c, 0);
+    if (imp->fq) {
+        onnx_node_error(imp, "the %s input '%s' is computed at run time; a Clip between DequantizeLinear and "
+                        "QuantizeLinear needs constant bounds", which, t->name);
+        return false;
+    }
+    if (!onnx_need_float(imp, t))
+        return false;
+    *rt = t;
     return true;
 }
 
 /* Clip-6 has min/max attributes, Clip-11 optional inputs; absent bounds are
- * open (Clip-6's defaults are -/+FLT_MAX, which clamp no float). */
+ * open (Clip-6's defaults are -/+FLT_MAX, which clamp no float).  ONNX
+ * defines Clip as min(max(x, min), max); a bound computed at run time (as
+ * openWakeWord's log-mel floor, ReduceMax(x) - 80 dB) is a broadcasting
+ * max or min with it, in that order, and a constant one a clip. */
 bool import_clip(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
@@ -129,15 +159,52 @@ bool import_clip(Imp *imp, const Onnx__NodeProto *n)
         return false;
     bool hmin, hmax;
     float lo = 0, hi = 0;
+    OTensor *rmin = NULL, *rmax = NULL;
     if (imp->opset < 11) {
         hmin = onnx_attr(n, "min") != NULL, hmax = onnx_attr(n, "max") != NULL;
         lo = onnx_attr_float(n, "min", 0), hi = onnx_attr_float(n, "max", 0);
-    } else if (!clip_bound(imp, n, 1, &hmin, &lo) || !clip_bound(imp, n, 2, &hmax, &hi)) {
+    } else if (!clip_bound(imp, n, 1, x, &hmin, &lo, &rmin) || !clip_bound(imp, n, 2, x, &hmax, &hi, &rmax)) {
         return false;
     }
     if (hmin && hmax && lo > hi) {
         onnx_node_error(imp, "min %g is greater than max %g", (double)lo, (double)hi);
         return false;
+    }
+    if (rmin || rmax) {
+        /* An open constant bound (an infinity) clamps nothing: no clip. */
+        hmin = hmin && lo != -INFINITY;
+        hmax = hmax && hi != INFINITY;
+        OTensor *out = onnx_define_out(imp, n, 0, x->type, x->rank, x->dims);
+        if (!out)
+            return false;
+        /* The steps in ONNX's order: the lower bound, then the upper one;
+         * the last step writes OUT. */
+        struct { bool on; OTensor *rt; float c; OpId op; AttrId attr; } step[2] = {
+            {hmin || rmin, rmin, lo, OP_MAX, ATTR_MIN},
+            {hmax || rmax, rmax, hi, OP_MIN, ATTR_MAX},
+        };
+        OTensor *acc = x;
+        for (int k = 0; k < 2; k++) {
+            if (!step[k].on)
+                continue;
+            bool last = k == 1 || !step[1].on;
+            if (step[k].rt) {
+                if (!(acc = bcast2(imp, n, acc, step[k].rt, step[k].op, OT_FLOAT, last ? out : NULL)))
+                    return false;
+                continue;
+            }
+            bool nhwc;
+            Value *v = onnx_any_val(imp, acc, &nhwc);
+            if (!v)
+                return false;
+            const char *name = last ? onnx_name(imp, out->name, NULL) : onnx_name(imp, n->output[0], ".part");
+            Node *nd = onnx_emit(imp, OP_CLIP, &v, 1, name, v->type);
+            node_set_float(imp->g, nd, step[k].attr, step[k].c);
+            OTensor *r = last ? out : onnx_temp(imp, name, OT_FLOAT, x->rank, x->dims);
+            onnx_set(r, nd->result, nhwc);
+            acc = r;
+        }
+        return true;
     }
     bool nhwc;
     Value *v = onnx_any_val(imp, x, &nhwc);
@@ -398,5 +465,59 @@ bool import_where(Imp *imp, const Onnx__NodeProto *n)
     onnx_dtype(x->type, &dt);
     TensorType tt = onnx_tt(dt, out->rank, out->dims, ops[1]->type.quant);
     onnx_set(out, onnx_emit(imp, OP_WHERE, ops, 3, onnx_name(imp, out->name, NULL), tt)->result, false);
+    return true;
+}
+
+/* Cast of a run-time tensor (one known at import time is eval_cast's): the
+ * IR's cast between its dtypes, on plain (unquantized) tensors, in any
+ * layout.  To BOOL is x != 0 (NaN is true), not(equal(x, 0)); from BOOL
+ * reads the u8 0 or 1.  A cast to the tensor's own type is the tensor. */
+bool import_cast(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int32_t to = (int32_t)onnx_attr_int(n, "to", OT_UNDEFINED);
+    if (!onnx_cast_target_ok(imp, to))
+        return false;
+    if (to == x->type) {
+        OTensor *out = onnx_out(imp, n, 0);
+        if (!out)
+            return false;
+        onnx_alias(out, x);
+        return true;
+    }
+    DType xd, yd;
+    if (!onnx_dtype(x->type, &xd) || !onnx_dtype(to, &yd)) {
+        onnx_node_error(imp, "Cast from %s to %s of a run-time tensor is not supported (the IR has FLOAT, UINT8, "
+                        "INT8, INT16, INT32 and BOOL)", onnx_type_name(x->type), onnx_type_name(to));
+        return false;
+    }
+    if (x->quant) {
+        onnx_node_error(imp, "Cast of the quantized tensor '%s' is not supported (DequantizeLinear gives its "
+                        "real values)", x->name);
+        return false;
+    }
+    bool nhwc;
+    Value *v = onnx_any_val(imp, x, &nhwc);
+    OTensor *out = onnx_define_out(imp, n, 0, to, x->rank, x->dims);
+    if (!v || !out)
+        return false;
+    TensorType t = v->type;
+    t.dtype = yd;
+    const char *name = onnx_name(imp, out->name, NULL);
+    if (to == OT_BOOL && x->type != OT_BOOL) {
+        OTensor *z = onnx_temp(imp, out->name, x->type, 0, NULL);
+        z->c = ctensor_new(&imp->arena, x->type, 0, NULL);
+        if (z->c->f)
+            z->c->f[0] = 0;
+        else
+            z->c->i[0] = 0;
+        Value *ops[2] = {v, onnx_const_perm(imp, z, NULL, ".zero")};
+        if (!ops[1])
+            return false;
+        Value *eq = onnx_emit(imp, OP_EQUAL, ops, 2, onnx_name(imp, out->name, ".is0"), t)->result;
+        onnx_set(out, onnx_emit(imp, OP_NOT, &eq, 1, name, t)->result, nhwc);
+        return true;
+    }
+    onnx_set(out, onnx_emit(imp, OP_CAST, &v, 1, name, t)->result, nhwc);
     return true;
 }

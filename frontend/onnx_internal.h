@@ -18,17 +18,19 @@
  *   onnx_conv.c       Conv
  *   onnx_pool.c       MaxPool, AveragePool, GlobalAveragePool
  *   onnx_matmul.c     Gemm, MatMul
- *   onnx_elementwise.c  Add, Sub, Mul, Div, activations, Clip
+ *   onnx_elementwise.c  Add, Sub, Mul, Div, activations, Clip, Cast
+ *                     (run-time)
  *   onnx_norm.c       BatchNormalization, Softmax
  *   onnx_layout.c     Concat, Split, Reshape, Flatten, Squeeze, Unsqueeze,
- *                     Transpose, Pad, Slice (run-time), DepthToSpace,
- *                     SpaceToDepth, Resize, Upsample, Identity, Dropout
+ *                     Transpose, Pad, Slice and Gather (run-time),
+ *                     Expand, Tile, DepthToSpace, SpaceToDepth, Resize,
+ *                     Upsample, Identity, Dropout
  *   onnx_quantized.c  QuantizeLinear, DequantizeLinear, QLinear*, *Integer,
  *                     and the quantization parameters of every tensor
  *   onnx_qdq.c        the QDQ fusion
  *   onnx_control.c    If: a branch chosen at import time, inlined
- * (Shape, Gather, Cast, ConstantOfShape and Constant, which only exist
- * at import time, and Slice and Split of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
+ * (Shape, ConstantOfShape and Constant, which only exist at import time,
+ * and Slice, Split, Gather and Cast of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
  * op", says where a new op goes.
  *
  * Every ONNX tensor seen during import is an OTensor.  It is either known
@@ -307,6 +309,18 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
 /* Split's axis (*AX) and the sizes of its N->n_output parts (SIZES), from
  * the attribute or input 1, num_outputs (opset 18), or equal parts. */
 bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t *sizes);
+/* Gather's parameters: the axis AX, the indices (which must be known at
+ * import time) checked and made non-negative in *IDX (arena memory), the
+ * result's rank R and ONNX shape OD. */
+bool onnx_gather_params(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t **idx,
+                        int64_t *od, int *r);
+/* Expand's result shape OD, rank R (its constant shape input broadcast
+ * with X); Tile's repeats REP (constant, positive, one per dim) and result
+ * shape OD. */
+bool onnx_expand_shape(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *od, int *r);
+bool onnx_tile_repeats(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *rep, int64_t *od);
+/* Cast's 'to': an element type qnnc converts to, at least at import time. */
+bool onnx_cast_target_ok(Imp *imp, int32_t to);
 /* Defines OUT as import-time tensor C. */
 void onnx_set_const(OTensor *out, CTensor *c);
 
@@ -315,9 +329,9 @@ void onnx_set_const(OTensor *out, CTensor *c);
  * did not apply, -1 after an error. */
 int onnx_fold(Imp *imp, const Onnx__NodeProto *n);
 /* The evaluators of onnx_ops.def.  eval_by_import serves ops whose importer
- * itself works on import-time tensors (Shape, Gather, Slice, ...). */
+ * itself works on import-time tensors (Shape, ConstantOfShape, Constant). */
 EvalFn eval_arith, eval_concat, eval_flatten, eval_reshape, eval_transpose, eval_squeeze, eval_identity,
-    eval_slice, eval_split, eval_by_import;
+    eval_slice, eval_split, eval_gather, eval_cast, eval_expand, eval_tile, eval_by_import;
 
 /* ---------------------------------------------------------------- family cores */
 

@@ -1,11 +1,12 @@
 /* onnx_layout.c - ops that move data: Concat, Split, Flatten, Reshape,
- * Squeeze, Unsqueeze, Transpose, Pad, Slice (of run-time data),
- * DepthToSpace, SpaceToDepth, Resize/Upsample, and the no-ops Identity
- * and Dropout.
+ * Squeeze, Unsqueeze, Transpose, Pad, Slice and Gather (of run-time data),
+ * Expand, Tile, DepthToSpace, SpaceToDepth, Resize/Upsample, and the
+ * no-ops Identity and Dropout.
  *
  * Reshape-like ops depend on ONNX's element order, so they read their input
- * in ONNX layout (onnx_val); Concat, Split, Transpose, Pad and Slice work in
- * the layout they are given, remapping axes.  When every input is known at import
+ * in ONNX layout (onnx_val); Concat, Split, Transpose, Pad, Slice, Expand
+ * (same rank), Tile (of size-1 dims) and Gather (1-D indices) work in the
+ * layout they are given, remapping axes.  When every input is known at import
  * time most of them are evaluated instead (onnx_shape.c).
  */
 #include "onnx_internal.h"
@@ -72,6 +73,48 @@ bool import_concat(Imp *imp, const Onnx__NodeProto *n)
     return onnx_finish(imp, out, nd->result, nhwc);
 }
 
+/* ---------------------------------------------------------------- slices */
+
+/* Split, Slice, Gather, Expand and Tile are IR slices: per dim a start and
+ * a step, a step of 0 repeating one element (a broadcast). */
+
+/* The slice of V (held in NHWC if NHWC) from B with steps ST to the ONNX
+ * shape OD, all per logical dim; V itself when that is all of V. */
+static Value *emit_slice(Imp *imp, Value *v, bool nhwc, const int64_t *b, const int64_t *st, const int64_t *od,
+                         const char *name)
+{
+    int r = v->type.rank;
+    int64_t pb[QNN_MAX_RANK], pst[QNN_MAX_RANK];
+    bool steps = false, whole = true;
+    TensorType t = v->type;
+    for (int d = 0; d < r; d++) {
+        int j = nhwc ? (int)onnx_perm_to_nhwc[d] : d; /* physical d is logical j */
+        pb[d] = b[j];
+        pst[d] = st[j];
+        t.dims[d] = od[j];
+        steps |= st[j] != 1;
+        whole &= b[j] == 0 && (st[j] == 1 || od[j] == 1) && od[j] == v->type.dims[d];
+    }
+    if (whole)
+        return v;
+    Node *nd = onnx_emit(imp, OP_SLICE, &v, 1, name, t);
+    node_set_ints(imp->g, nd, ATTR_STARTS, pb, r);
+    if (steps)
+        node_set_ints(imp->g, nd, ATTR_STEPS, pst, r);
+    return nd->result;
+}
+
+/* Data movement keeps a per-tensor quantization; the IR's layout ops do not
+ * carry a per-axis one. */
+static bool per_tensor(Imp *imp, const OTensor *x)
+{
+    if (x->quant && x->quant->axis >= 0) {
+        onnx_node_error(imp, "input '%s' is quantized per axis, which this op does not support", x->name);
+        return false;
+    }
+    return true;
+}
+
 /* Output I of N is X sliced from B with step ST to the ONNX shape OD (per
  * logical dim), in X's layout: one IR slice, or X itself when nothing is
  * cut. */
@@ -88,26 +131,14 @@ static bool slice_to(Imp *imp, const Onnx__NodeProto *n, size_t i, OTensor *x, c
         onnx_alias(out, x);
         return true;
     }
+    if (!per_tensor(imp, x))
+        return false;
     bool nhwc;
     Value *v = onnx_any_val(imp, x, &nhwc);
     if (!v)
         return false;
-    int64_t pb[QNN_MAX_RANK], pst[QNN_MAX_RANK];
-    bool steps = false;
-    TensorType t = v->type;
-    for (int d = 0; d < x->rank; d++) {
-        int j = nhwc ? (int)onnx_perm_to_nhwc[d] : d; /* physical d is logical j */
-        pb[d] = b[j];
-        pst[d] = st[j];
-        t.dims[d] = od[j];
-        steps |= st[j] != 1;
-    }
     out->quant = x->quant;
-    Node *nd = onnx_emit(imp, OP_SLICE, &v, 1, onnx_name(imp, out->name, NULL), t);
-    node_set_ints(imp->g, nd, ATTR_STARTS, pb, x->rank);
-    if (steps)
-        node_set_ints(imp->g, nd, ATTR_STEPS, pst, x->rank);
-    return onnx_finish(imp, out, nd->result, nhwc);
+    return onnx_finish(imp, out, emit_slice(imp, v, nhwc, b, st, od, onnx_name(imp, out->name, NULL)), nhwc);
 }
 
 /* Split (ONNX Split-1..18): one slice per output, sizes from
@@ -129,6 +160,168 @@ bool import_split(Imp *imp, const Onnx__NodeProto *n)
         b[ax] += sizes[i];
     }
     return true;
+}
+
+/* Gather of run-time data with indices known at import time (known data
+ * is eval_gather's): the indices are cut into runs of equal stride, each
+ * one slice along the axis (a stride of 0 repeats an index), concatenated
+ * when there are several.  The result's shape is x[:axis] + indices.shape
+ * + x[axis+1:] (ONNX Gather): with 1-D indices that is x's rank and
+ * element order, so the gather stays in x's layout; otherwise a reshape
+ * follows. */
+bool import_gather(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK], *idx;
+    int ax, r;
+    if (!onnx_gather_params(imp, n, x, &ax, &idx, od, &r) || !per_tensor(imp, x))
+        return false;
+    int64_t cnt = onnx_in(imp, n, 1)->c->numel;
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, r, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    bool same_rank = r == x->rank, nhwc = false;
+    Value *v = same_rank ? onnx_any_val(imp, x, &nhwc) : onnx_val(imp, x);
+    if (!v)
+        return false;
+    /* Run k covers indices [run[k], run[k+1]). */
+    int64_t *run = arena_alloc(&imp->arena, (size_t)(cnt + 1) * sizeof *run), nruns = 0;
+    for (int64_t j = 0; j < cnt;) {
+        int64_t e = j + 1;
+        while (e < cnt && (e == j + 1 || idx[e] - idx[e - 1] == idx[j + 1] - idx[j]))
+            e++;
+        run[nruns++] = j;
+        j = e;
+    }
+    run[nruns] = cnt;
+    Value **parts = arena_alloc(&imp->arena, (size_t)nruns * sizeof *parts);
+    int64_t b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK], pd[QNN_MAX_RANK];
+    for (int d = 0; d < x->rank; d++)
+        st[d] = 1, pd[d] = x->dims[d];
+    for (int64_t k = 0; k < nruns; k++) {
+        int64_t j = run[k], len = run[k + 1] - j;
+        b[ax] = idx[j];
+        st[ax] = len > 1 ? idx[j + 1] - idx[j] : 1;
+        pd[ax] = len;
+        parts[k] = emit_slice(imp, v, nhwc, b, st, pd,
+                              onnx_name(imp, out->name, nruns > 1 ? ".run" : same_rank ? NULL : ".g"));
+    }
+    Value *g = parts[0];
+    int pax = nhwc ? onnx_nhwc_pos[ax] : ax;
+    if (nruns > 1) {
+        TensorType t = v->type;
+        t.dims[pax] = cnt;
+        Node *nd = onnx_emit(imp, OP_CONCAT, parts, (int)nruns, onnx_name(imp, out->name, same_rank ? NULL : ".g"),
+                             t);
+        node_set_int(imp->g, nd, ATTR_AXIS, pax);
+        g = nd->result;
+    }
+    if (!same_rank)
+        g = onnx_emit_reshape(imp, g, r, od, onnx_name(imp, out->name, NULL));
+    return onnx_finish(imp, out, g, nhwc);
+}
+
+/* Output 0 of N is X broadcast to the ONNX shape OD of rank R >= X's rank
+ * (numpy rules, leading 1s added): each dim of size 1 that grows is one
+ * step of 0.  In X's layout when the rank stays. */
+static bool broadcast_to(Imp *imp, const Onnx__NodeProto *n, OTensor *x, int r, const int64_t *od)
+{
+    if (!per_tensor(imp, x))
+        return false;
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, r, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    int64_t xd[QNN_MAX_RANK], b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK];
+    for (int d = 0; d < r; d++) {
+        xd[d] = d < r - x->rank ? 1 : x->dims[d - (r - x->rank)];
+        st[d] = xd[d] == od[d] ? 1 : 0;
+    }
+    bool nhwc = false;
+    Value *v;
+    if (r == x->rank) {
+        v = onnx_any_val(imp, x, &nhwc);
+    } else {
+        OTensor *xv = onnx_view(imp, x, r, xd, ".r");
+        v = xv ? onnx_val(imp, xv) : NULL;
+    }
+    if (!v)
+        return false;
+    return onnx_finish(imp, out, emit_slice(imp, v, nhwc, b, st, od, onnx_name(imp, out->name, NULL)), nhwc);
+}
+
+/* Expand (opset 8): X broadcast with the constant 'shape' input, numpy's
+ * rules in both directions (a 1 in 'shape' keeps X's dim). */
+bool import_expand(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    return onnx_expand_shape(imp, n, x, od, &r) && broadcast_to(imp, n, x, r, od);
+}
+
+/* Tile (opset 6 on: repeats as input 1): output dim d is x.dims[d] *
+ * repeats[d], X repeated whole.  A dim of size 1 is a step of 0.  A dim of
+ * size > 1 gets a new dim of size 1 in front of it, broadcast to the
+ * repeat count (a step of 0) and merged back by a reshape; when those new
+ * dims would pass the IR's maximum rank, the dims are tiled in several
+ * passes. */
+bool import_tile(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int rank = x->rank;
+    int64_t od[QNN_MAX_RANK], rep[QNN_MAX_RANK];
+    if (!onnx_tile_repeats(imp, n, x, rep, od))
+        return false;
+    bool insert = false;
+    for (int d = 0; d < rank; d++)
+        insert |= rep[d] > 1 && x->dims[d] > 1;
+    if (!insert)
+        return broadcast_to(imp, n, x, rank, od);
+    if (rank == QNN_MAX_RANK) {
+        onnx_node_error(imp, "tiling a dim of size > 1 of a rank-%d tensor is not supported", rank);
+        return false;
+    }
+    if (!per_tensor(imp, x))
+        return false;
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, rank, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    Value *v = onnx_val(imp, x);
+    if (!v)
+        return false;
+    int64_t cd[QNN_MAX_RANK]; /* the dims tiled so far */
+    memcpy(cd, x->dims, sizeof cd);
+    for (bool more = true; more;) {
+        /* One pass: every pending dim that fits in the free ranks. */
+        int64_t xd[QNN_MAX_RANK], bd[QNN_MAX_RANK], b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK];
+        int r = 0, free_ranks = QNN_MAX_RANK - rank;
+        for (int d = 0; d < rank; d++) {
+            int64_t k = rep[d];
+            if (k > 1 && cd[d] > 1) {
+                if (free_ranks == 0) {
+                    xd[r] = cd[d], st[r] = 1, bd[r++] = cd[d]; /* the next pass */
+                    continue;
+                }
+                free_ranks--;
+                xd[r] = 1, st[r] = 0, bd[r++] = k;
+                xd[r] = cd[d], st[r] = 1, bd[r++] = cd[d];
+            } else {
+                xd[r] = cd[d], st[r] = k > 1 ? 0 : 1, bd[r++] = k > 1 ? k : cd[d];
+            }
+            cd[d] *= k;
+            rep[d] = 1;
+        }
+        more = false;
+        for (int d = 0; d < rank; d++)
+            more |= rep[d] > 1;
+        v = onnx_emit_reshape(imp, v, r, xd, onnx_name(imp, out->name, ".r"));
+        v = emit_slice(imp, v, false, b, st, bd, onnx_name(imp, out->name, ".b"));
+        v = onnx_emit_reshape(imp, v, rank, cd, onnx_name(imp, out->name, more ? ".t" : NULL));
+    }
+    return onnx_finish(imp, out, v, false);
 }
 
 /* Reshape-like ops keep ONNX's element order, so they read the tensor in

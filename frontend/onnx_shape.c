@@ -461,57 +461,71 @@ bool import_shape(Imp *imp, const Onnx__NodeProto *n)
     return true;
 }
 
-bool import_gather(Imp *imp, const Onnx__NodeProto *n)
+bool onnx_gather_params(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t **idx,
+                        int64_t *od, int *r)
 {
-    OTensor *x = onnx_in(imp, n, 0), *idx = onnx_in(imp, n, 1);
-    if (!x->c || !idx || !idx->c) {
-        onnx_node_error(imp, "Gather is supported only on tensors known at import time (shape computations); "
-                        "'%s' is computed at run time", x->c ? idx->name : x->name);
+    OTensor *it = onnx_in(imp, n, 1);
+    if (!it->c) {
+        onnx_node_error(imp, "the indices '%s' must be known at import time (a constant or a shape computation)",
+                        it->name);
         return false;
     }
-    int ax;
-    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x->rank, &ax))
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x->rank, ax))
         return false;
-    if (onnx_type_is_float(idx->c->type)) {
+    if (onnx_type_is_float(it->c->type)) {
         onnx_node_error(imp, "indices must be integers");
         return false;
     }
-    int r = x->rank - 1 + idx->rank;
-    if (r > QNN_MAX_RANK) {
-        onnx_node_error(imp, "result rank %d exceeds the maximum of %d", r, QNN_MAX_RANK);
+    *r = x->rank - 1 + it->rank;
+    if (*r > QNN_MAX_RANK) {
+        onnx_node_error(imp, "result rank %d exceeds the maximum of %d", *r, QNN_MAX_RANK);
         return false;
     }
-    int64_t od[QNN_MAX_RANK];
     int k = 0;
-    for (int d = 0; d < ax; d++)
+    for (int d = 0; d < *ax; d++)
         od[k++] = x->dims[d];
-    for (int d = 0; d < idx->rank; d++)
-        od[k++] = idx->dims[d];
-    for (int d = ax + 1; d < x->rank; d++)
+    for (int d = 0; d < it->rank; d++)
+        od[k++] = it->dims[d];
+    for (int d = *ax + 1; d < x->rank; d++)
         od[k++] = x->dims[d];
+    int64_t dim = x->dims[*ax];
+    *idx = arena_alloc(&imp->arena, (size_t)(it->c->numel ? it->c->numel : 1) * sizeof **idx);
+    for (int64_t j = 0; j < it->c->numel; j++) {
+        int64_t i = it->c->i[j];
+        if (i < -dim || i >= dim) {
+            onnx_node_error(imp, "index %lld is out of range for a dimension of size %lld", (long long)i,
+                            (long long)dim);
+            return false;
+        }
+        (*idx)[j] = i < 0 ? i + dim : i;
+    }
+    return true;
+}
+
+/* Gather of a tensor known at import time; a run-time one is
+ * import_gather's (onnx_layout.c). */
+int eval_gather(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK], *idx;
+    int ax, r;
+    if (!onnx_gather_params(imp, n, x, &ax, &idx, od, &r))
+        return -1;
     CTensor *c = new_like(imp, x->c->type, r, od);
     if (!c)
-        return false;
+        return -1;
+    int64_t cnt = onnx_in(imp, n, 1)->c->numel;
     int64_t outer = onnx_numel(x->dims, ax), inner = onnx_numel(x->dims + ax + 1, x->rank - ax - 1);
     int64_t dim = x->dims[ax], pos = 0;
     for (int64_t o = 0; o < outer; o++)
-        for (int64_t j = 0; j < idx->c->numel; j++) {
-            int64_t i = idx->c->i[j];
-            if (i < -dim || i >= dim) {
-                onnx_node_error(imp, "index %lld is out of range for a dimension of size %lld", (long long)i,
-                           (long long)dim);
-                return false;
-            }
-            if (i < 0)
-                i += dim;
+        for (int64_t j = 0; j < cnt; j++)
             for (int64_t e = 0; e < inner; e++)
-                copy_elem(c, pos++, x->c, (o * dim + i) * inner + e);
-        }
+                copy_elem(c, pos++, x->c, (o * dim + idx[j]) * inner + e);
     OTensor *out = onnx_out(imp, n, 0);
     if (!out)
-        return false;
+        return -1;
     onnx_set_const(out, c);
-    return true;
+    return 1;
 }
 
 /* An optional 1-D integer input of Slice; *k = -1 when absent. */
@@ -592,6 +606,93 @@ bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int
         st[a] = od[a] > 1 ? s : 1;
     }
     return true;
+}
+
+bool onnx_expand_shape(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *od, int *r)
+{
+    OTensor *s = onnx_in(imp, n, 1);
+    if (!s->c || onnx_type_is_float(s->c->type) || s->c->rank != 1) {
+        onnx_node_error(imp, "the shape input '%s' must be a 1-D integer constant", s->name);
+        return false;
+    }
+    if (s->c->numel > QNN_MAX_RANK) {
+        onnx_node_error(imp, "the shape has %lld entries; at most %d are supported", (long long)s->c->numel,
+                        QNN_MAX_RANK);
+        return false;
+    }
+    for (int64_t d = 0; d < s->c->numel; d++)
+        if (s->c->i[d] < 0) {
+            onnx_node_error(imp, "shape[%lld] is %lld; it must not be negative", (long long)d,
+                            (long long)s->c->i[d]);
+            return false;
+        }
+    OTensor *sh = onnx_temp(imp, s->name, OT_INT64, (int)s->c->numel, s->c->i);
+    return onnx_shape_broadcast(imp, x, sh, od, r);
+}
+
+bool onnx_tile_repeats(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *rep, int64_t *od)
+{
+    OTensor *rp = onnx_in(imp, n, 1);
+    if (!rp->c || onnx_type_is_float(rp->c->type) || rp->c->rank != 1 || rp->c->numel != x->rank) {
+        onnx_node_error(imp, "repeats must be a 1-D integer constant with one entry per input dim (%d)", x->rank);
+        return false;
+    }
+    for (int d = 0; d < x->rank; d++) {
+        rep[d] = rp->c->i[d];
+        if (rep[d] < 1 || rep[d] > INT32_MAX) {
+            onnx_node_error(imp, "repeats[%d] is %lld; it must be positive", d, (long long)rep[d]);
+            return false;
+        }
+        od[d] = x->dims[d] * rep[d]; /* both < 2^31: no overflow; the result's size is checked after */
+    }
+    return true;
+}
+
+/* Expand and Tile of tensors known at import time (run-time ones are
+ * import_expand's and import_tile's, onnx_layout.c): numpy broadcasting,
+ * and output index i reading input index i mod x.dims per dim. */
+int eval_expand(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK];
+    int r;
+    if (!onnx_expand_shape(imp, n, x, od, &r))
+        return -1;
+    CTensor *c = new_like(imp, x->c->type, r, od);
+    if (!c)
+        return -1;
+    for (int64_t k = 0; k < c->numel; k++)
+        copy_elem(c, k, x->c, bcast_index(x->c, od, r, k));
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, c);
+    return 1;
+}
+
+int eval_tile(Imp *imp, const Onnx__NodeProto *n)
+{
+    OTensor *x = onnx_in(imp, n, 0);
+    int64_t od[QNN_MAX_RANK], rep[QNN_MAX_RANK];
+    if (!onnx_tile_repeats(imp, n, x, rep, od))
+        return -1;
+    CTensor *c = new_like(imp, x->c->type, x->rank, od);
+    if (!c)
+        return -1;
+    for (int64_t k = 0; k < c->numel; k++) {
+        int64_t f = k, off = 0, stride = 1;
+        for (int d = x->rank - 1; d >= 0; d--) {
+            off += (f % od[d]) % x->dims[d] * stride;
+            f /= od[d];
+            stride *= x->dims[d];
+        }
+        copy_elem(c, k, x->c, off);
+    }
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
+    onnx_set_const(out, c);
+    return 1;
 }
 
 /* Split (ONNX Split-1..18): the sizes from the 'split' attribute (input 1
@@ -739,59 +840,29 @@ int eval_split(Imp *imp, const Onnx__NodeProto *n)
     return 1;
 }
 
-static bool cast_target_ok(int32_t to)
+bool onnx_cast_target_ok(Imp *imp, int32_t to)
 {
     switch (to) {
     case OT_FLOAT: case OT_DOUBLE: case OT_UINT8: case OT_INT8: case OT_UINT16: case OT_INT16:
     case OT_INT32: case OT_INT64: case OT_BOOL: case OT_UINT32: case OT_UINT64:
         return true;
     default:
+        onnx_node_error(imp, "cast to %s is not supported", onnx_type_name(to));
         return false;
     }
 }
 
-bool import_cast(Imp *imp, const Onnx__NodeProto *n)
+/* Cast of a tensor known at import time; a run-time one is import_cast's
+ * (onnx_elementwise.c). */
+int eval_cast(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
     int32_t to = (int32_t)onnx_attr_int(n, "to", OT_UNDEFINED);
-    if (!cast_target_ok(to)) {
-        onnx_node_error(imp, "cast to %s is not supported", onnx_type_name(to));
-        return false;
-    }
-    if (!x->c && x->type == OT_BOOL && to == OT_FLOAT) {
-        /* A run-time BOOL (u8 0/1, docs/ir-semantics.md) to FLOAT is
-         * where(x, 1, 0): ONNX Cast maps true to 1 and false to 0. */
-        OTensor *out = onnx_define_out(imp, n, 0, OT_FLOAT, x->rank, x->dims);
-        bool nhwc;
-        Value *xv = out ? onnx_any_val(imp, x, &nhwc) : NULL;
-        if (!xv)
-            return false;
-        Value *ops[3] = {xv, onnx_scalar_f32(imp, out->name, ".one", 1.0f),
-                         onnx_scalar_f32(imp, out->name, ".zero", 0.0f)};
-        TensorType tt = xv->type;
-        tt.dtype = DT_F32;
-        onnx_set(out, onnx_emit(imp, OP_WHERE, ops, 3, onnx_name(imp, out->name, NULL), tt)->result, nhwc);
-        return true;
-    }
-    OTensor *out = onnx_out(imp, n, 0);
-    if (!out)
-        return false;
-    if (!x->c) {
-        /* At run time only a cast to the same type (a no-op) or BOOL to
-         * FLOAT (above) is allowed. */
-        if (to != x->type) {
-            onnx_node_error(imp, "Cast from %s to %s of a run-time tensor is not supported", onnx_type_name(x->type),
-                       onnx_type_name(to));
-            return false;
-        }
-        *out = (OTensor){.name = out->name, .type = x->type, .rank = x->rank, .v = x->v, .vt = x->vt,
-                         .quant = x->quant};
-        memcpy(out->dims, x->dims, sizeof out->dims);
-        return true;
-    }
+    if (!onnx_cast_target_ok(imp, to))
+        return -1;
     CTensor *c = new_like(imp, to, x->rank, x->dims);
     if (!c)
-        return false;
+        return -1;
     for (int64_t k = 0; k < c->numel; k++) {
         if (c->f) {
             double v = ctensor_f(x->c, k);
@@ -804,7 +875,7 @@ bool import_cast(Imp *imp, const Onnx__NodeProto *n)
             }
             if (!isfinite(v) || v >= 9.2e18 || v <= -9.2e18) {
                 onnx_node_error(imp, "cannot cast %g to %s", v, onnx_type_name(to));
-                return false;
+                return -1;
             }
             c->i[k] = (int64_t)v; /* truncation toward zero */
         } else {
@@ -822,8 +893,11 @@ bool import_cast(Imp *imp, const Onnx__NodeProto *n)
             c->i[k] = v;
         }
     }
+    OTensor *out = onnx_out(imp, n, 0);
+    if (!out)
+        return -1;
     onnx_set_const(out, c);
-    return true;
+    return 1;
 }
 
 bool import_constant_of_shape(Imp *imp, const Onnx__NodeProto *n)
@@ -1003,7 +1077,7 @@ int eval_squeeze(Imp *imp, const Onnx__NodeProto *n)
     return ok ? eval_reshaped(imp, n, x, r, od) : -1;
 }
 
-/* Shape, Gather, Slice, Cast, ConstantOfShape, Constant: their importers
+/* Shape, ConstantOfShape, Constant: their importers
  * work on import-time tensors themselves. */
 int eval_by_import(Imp *imp, const Onnx__NodeProto *n) { return onnx_op_find(n)->import(imp, n) ? 1 : -1; }
 

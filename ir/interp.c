@@ -249,6 +249,7 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_SLICE: return interp_slice(n, in, out);
     case OP_QUANTIZE: return interp_quantize(n, in, out);
     case OP_DEQUANTIZE: return interp_dequantize(n, in, out);
+    case OP_CAST: return interp_cast(n, in, out);
     case OP_REQUANTIZE: return interp_requantize(n, in, out);
     case OP_LUT: return interp_lut(n, in, out);
     case OP_COUNT: break;

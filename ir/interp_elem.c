@@ -576,6 +576,40 @@ int interp_dequantize(const Node *n, const void *const in[], void *out)
     return 0;
 }
 
+/* ONNX Cast: integers wrap to the result's width (two's complement, as C
+ * and NumPy convert); integers become the nearest float32; floats are
+ * truncated toward zero and saturated to the result's range, NaN giving 0
+ * (ONNX leaves out-of-range values undefined; this is LLVM's fptosi.sat). */
+int interp_cast(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    if (!same_shape_numel(xt, yt) || xt->quant || yt->quant)
+        return interp_fail(n, "cast maps an unquantized tensor to one of the same shape");
+    int64_t cnt = type_numel(xt);
+    DType xd = xt->dtype, yd = yt->dtype;
+    for (int64_t i = 0; i < cnt; i++) {
+        if (xd == DT_F32 && yd == DT_F32) {
+            memcpy((float *)out + i, (const float *)in[0] + i, 4);
+        } else if (xd == DT_F32) {
+            double v = ld_f32(in[0], i);
+            int64_t lo = dt_min(yd), hi = dt_max(yd);
+            st_int(out, yd, i, v != v ? 0 : v <= (double)lo ? lo : v >= (double)hi ? hi : (int64_t)v);
+        } else if (yd == DT_F32) {
+            st_f32(out, i, (float)ld_int(in[0], xd, i));
+        } else {
+            int64_t v = ld_int(in[0], xd, i);
+            switch (yd) { /* wrap modulo 2^bits */
+            case DT_I8: v = (int8_t)(uint8_t)v; break;
+            case DT_U8: v = (uint8_t)v; break;
+            case DT_I16: v = (int16_t)(uint16_t)v; break;
+            default: v = (int32_t)(uint32_t)v; break;
+            }
+            st_int(out, yd, i, v);
+        }
+    }
+    return 0;
+}
+
 int interp_requantize(const Node *n, const void *const in[], void *out)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;

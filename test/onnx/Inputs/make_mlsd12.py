@@ -9,7 +9,6 @@ TensorFlow export (jp.keijiro.mlsd) needed:
                  in reverse
   nms.onnx       M-LSD's centre-map NMS: s = Sigmoid(x), y = s x
                  Cast(Equal(s, MaxPool3x3(s)), FLOAT)
-  cast_bad.onnx  Cast of a run-time BOOL to INT32 (an error)
   split_bad.onnx Split of a constant whose parts do not add up (an error)
 
   make_mlsd12.py OUT_DIR                  writes them
@@ -63,10 +62,6 @@ def write(out):
           helper.make_node("Cast", ["e"], ["c"], to=TensorProto.FLOAT, name="cast"),
           helper.make_node("Mul", ["s", "c"], ["y"], name="mul")],
          [vi("x", [1, 1, 6, 6])], [vi("y", [1, 1, 6, 6]), vi("c", [1, 1, 6, 6])], [], 11)
-    save(out, "cast_bad",
-         [helper.make_node("Equal", ["x", "x"], ["e"], name="equal"),
-          helper.make_node("Cast", ["e"], ["y"], to=TensorProto.INT32, name="cast_i32")],
-         [vi("x", [1, 4])], [vi("y", [1, 4], TensorProto.INT32)], [], 11)
     save(out, "split_bad",
          [helper.make_node("Split", ["pads_c"], ["a", "b"], axis=0, split=[3, 4], name="split_c"),
           helper.make_node("Concat", ["a", "b"], ["pads"], axis=0, name="concat"),
