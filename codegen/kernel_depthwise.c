@@ -20,8 +20,10 @@
  * time) and x the raw activation, so a padded tap, reading zx, adds
  * exactly zx * w[t] back: the interpreter's sum, in wrapping i32, which
  * check-accumulators bounds.  The products are i8 (or u8) times i16
- * widened to i32: vpmulld on x86 (not pmaddwd, which would do two taps
- * per lane: a next step), smlal/mla on AArch64.
+ * widened to i32 (smlal/mla on AArch64), or, when the KDw has a mac2
+ * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
+ * weights packed as interleaved i16 pairs, the activations of the two
+ * taps interleaved once per column.
  *
  * Multiplier 1 only (each output channel reads its own input channel);
  * other multipliers and channel counts below 4 stay on kern_depthwise /
@@ -41,6 +43,7 @@ typedef struct DwR {
     int lanes;
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
+    const KDw *d; /* pairs of taps through d->mac2 when set */
 } DwR;
 
 static LLVMValueRef idx(Cg *cg, int64_t v) { return cg_idx(cg, v); }
@@ -100,6 +103,110 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
     }
 }
 
+/* The pair index of tap (KY, KX) of a KH x KW kernel and which half of
+ * the pair it is: rows 2g and 2g+1 pair vertically (same kx: pair
+ * g*KW + kx), an odd last row horizontally (kx and kx+1: pair
+ * (KH/2)*KW + kx/2; its odd last tap with a zero weight). */
+static int64_t pair_of(int64_t kh, int64_t kw, int64_t ky, int64_t kx, int *half)
+{
+    if (ky < kh / 2 * 2) {
+        *half = (int)(ky % 2);
+        return ky / 2 * kw + kx;
+    }
+    *half = (int)(kx % 2);
+    return kh / 2 * kw + kx / 2;
+}
+
+static int64_t pair_count(int64_t kh, int64_t kw) { return kh / 2 * kw + kh % 2 * ((kw + 1) / 2); }
+
+static LLVMValueRef xload(Cg *cg, LLVMTypeRef t8, LLVMValueRef colp, LLVMValueRef c0)
+{
+    LLVMValueRef v = LLVMBuildLoad2(B, t8, gep8(cg, colp, c0), "");
+    LLVMSetAlignment(v, 1);
+    return v;
+}
+
+/* <2L x i16>: A and B (<L x i8>) interleaved, then widened. */
+static LLVMValueRef zip16(Cg *cg, LLVMValueRef a, LLVMValueRef b, int L, bool u8)
+{
+    LLVMValueRef m[128];
+    for (int i = 0; i < L; i++) {
+        m[2 * i] = LLVMConstInt(cg->t_i32, (unsigned)i, false);
+        m[2 * i + 1] = LLVMConstInt(cg->t_i32, (unsigned)(L + i), false);
+    }
+    LLVMValueRef mask = LLVMConstVector(m, (unsigned)(2 * L));
+    LLVMValueRef z = LLVMBuildShuffleVector(B, a, b, mask, "");
+    LLVMTypeRef t = LLVMVectorType(cg->t_i16, (unsigned)(2 * L));
+    return u8 ? LLVMBuildZExt(B, z, t, "") : LLVMBuildSExt(B, z, t, "");
+}
+
+/* dw_channels by pairs of taps: each i32 lane adds two i16 products
+ * (pmaddwd, vpdpwssd) of two columns' activations zipped together, the
+ * rows 2g, 2g+1 of one column (shared by every pixel that reads it) or,
+ * in an odd last row, columns u and u + DW of the row. */
+static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    const KFrame *f = &k->f;
+    int L = k->lanes;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t16 = LLVMVectorType(cg->t_i16, (unsigned)(2 * L));
+    LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    bool u8 = f->xv->type.dtype == DT_U8;
+    LLVMValueRef bv = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &c0, 1, ""), "");
+    LLVMSetAlignment(bv, 4);
+    LLVMValueRef acc[PX_MAX];
+    for (int p = 0; p < px; p++)
+        acc[p] = bv;
+    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    int64_t np = pair_count(f->kh, f->kw);
+    LLVMValueRef *wv = xcalloc((size_t)np, sizeof *wv);
+    LLVMValueRef *xs = xcalloc((size_t)(f->kh * NCOL_MAX), sizeof *xs);
+    LLVMValueRef c2 = mulk(cg, c0, 2);
+    for (int64_t i = 0; i < np; i++) {
+        LLVMValueRef wi = add(cg, idx(cg, i * f->c * 2), c2);
+        wv[i] = LLVMBuildLoad2(B, t16, LLVMBuildInBoundsGEP2(B, cg->t_i16, k->w, &wi, 1, ""), "");
+        LLVMSetAlignment(wv[i], 2);
+    }
+#define XS(ky, u) (xs[(ky) * NCOL_MAX + (u)] ? xs[(ky) * NCOL_MAX + (u)] : (xs[(ky) * NCOL_MAX + (u)] = xload(cg, t8, col[(ky) * NCOL_MAX + (u)], c0)))
+    for (int64_t ky = 0; ky < f->kh; ky++) {
+        bool vert = ky < f->kh / 2 * 2;
+        if (vert && ky % 2)
+            continue; /* done with row ky - 1 */
+        for (int64_t u = 0; u < ncol; u++) {
+            LLVMValueRef z = NULL;
+            for (int p = 0; p < px; p++) {
+                int64_t r = u - p * f->sw;
+                if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
+                    continue;
+                int64_t kx = r / f->dw;
+                if (!vert && kx % 2)
+                    continue; /* the second half of the pair at u - DW */
+                if (!z) {
+                    LLVMValueRef a = XS(ky, u), b;
+                    if (vert)
+                        b = XS(ky + 1, u);
+                    else if (u + f->dw < ncol && col[ky * NCOL_MAX + u + f->dw])
+                        b = XS(ky, u + f->dw);
+                    else
+                        b = LLVMConstNull(t8); /* only ever times a zero weight */
+                    z = zip16(cg, a, b, L, u8);
+                }
+                int half = 0;
+                int64_t pi = pair_of(f->kh, f->kw, ky, kx, &half);
+                acc[p] = k->d->mac2(cg, acc[p], z, wv[pi]);
+            }
+        }
+    }
+#undef XS
+    for (int p = 0; p < px; p++) {
+        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
+        LLVMValueRef yi = add(cg, add(cg, ypix, idx(cg, p * f->o)), c0);
+        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), gep8(cg, k->y, yi));
+        LLVMSetAlignment(st, 1);
+    }
+    free(wv);
+    free(xs);
+}
+
 /* PX output pixels from column OX0 of row OY (image BI). */
 static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px)
 {
@@ -134,10 +241,12 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     int64_t nv = C / L;
     CgLoop lc;
     LLVMValueRef c0 = mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
-    dw_channels(cg, k, col, px, c0, ypix);
+    void (*chan)(Cg *, DwR *, LLVMValueRef *, int, LLVMValueRef, LLVMValueRef) =
+        k->d->mac2 ? dw_channels2 : dw_channels;
+    chan(cg, k, col, px, c0, ypix);
     cg_for_end(cg, &lc);
     if (C % L)
-        dw_channels(cg, k, col, px, idx(cg, C - L), ypix);
+        chan(cg, k, col, px, idx(cg, C - L), ypix);
     free(col);
 }
 
@@ -159,24 +268,32 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     if (L > f->c)
         return false;
     k.lanes = L;
+    k.d = d;
     if (!kf_stage(cg, n, f))
         return true; /* reported */
     int64_t C = f->c, T = f->kh * f->kw;
-    int16_t *w = xmalloc((size_t)(T * C) * sizeof *w);
+    int64_t NW = d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
+    int16_t *w = xcalloc((size_t)NW, sizeof *w);
     int32_t *bias = xmalloc((size_t)C * sizeof *bias);
     uint8_t *zrow = xmalloc((size_t)C);
     for (int64_t c = 0; c < C; c++) {
         int64_t sum = 0;
         for (int64_t t = 0; t < T; t++) {
-            w[t * C + c] = kf_weight(f, c, t);
-            sum += w[t * C + c];
+            int16_t wt = kf_weight(f, c, t);
+            int half = 0;
+            int64_t pi = d->mac2 ? pair_of(f->kh, f->kw, t / f->kw, t % f->kw, &half) : 0;
+            if (d->mac2)
+                w[(pi * C + c) * 2 + half] = wt; /* the other half stays 0 for an odd last tap */
+            else
+                w[t * C + c] = wt;
+            sum += wt;
         }
         bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)(f->zx * sum));
         zrow[c] = (uint8_t)f->zx;
     }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
-    k.w = cg_rodata(cg, w, (size_t)(T * C) * sizeof *w, 16, "kdww");
+    k.w = cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
     k.bias = cg_table_i32(cg, bias, C, "kdwbias");
     k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
     free(w);

@@ -140,7 +140,8 @@ typedef struct KSet {
      * kern_depthwise; NULL: none. */
     const KDw *dw;
     /* kern_dw_rows's lane count (its mac is unused: the products are
-     * plain IR), tried before DW; NULL: not at all. */
+     * plain IR) and, if MAC2 is set, its two-taps-a-lane step (named
+     * dw_rowpairs), tried before DW; NULL: not at all. */
     const KDw *dw_rows;
 } KSet;
 

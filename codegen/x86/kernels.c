@@ -67,8 +67,32 @@ static const KDw dw_vnni512 = {"vpdpwssd zmm (tap pairs)", 16, NULL, vpdpwssd};
 static const KDw dw_vnni256 = {"vpdpwssd ymm (tap pairs)", 8, NULL, vpdpwssd};
 static const KDw dw_avx2 = {"vpmaddwd (tap pairs)", 8, NULL, pmaddwd};
 static const KDw dw_sse2 = {"pmaddwd (tap pairs)", 4, NULL, pmaddwd};
-/* kern_dw_rows on zmm: 16 channels of i32 lanes. */
-static const KDw dw_rows_zmm = {"vpmulld/vpmaddwd zmm", 16, kern_widen_mac, NULL};
+/* kern_dw_rows's pairs of taps on 16, 8 or 4 i32 lanes (it narrows the
+ * lanes for few channels): vpdpwssd where the CPU has that width (zmm
+ * with AVX-512 VNNI, ymm/xmm with AVX512VL or AVX-VNNI), else pmaddwd
+ * (zmm needs AVX512BW, which AVX-512 VNNI targets have) and an add. */
+static LLVMValueRef dwr_mac2(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
+{
+    LLVMTypeRef t = LLVMTypeOf(acc);
+    unsigned lanes = LLVMGetVectorSize(t);
+    bool vnni = kern_has(cg, "avx512vnni"), vl = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
+    if ((lanes == 16 && vnni) || (lanes < 16 && vl)) {
+        LLVMValueRef args[3] = {acc, as_i32(cg, x2, t), as_i32(cg, w2, t)};
+        const char *name = lanes == 16 ? "llvm.x86.avx512.vpdpwssd.512"
+                         : lanes == 8  ? "llvm.x86.avx512.vpdpwssd.256"
+                                       : "llvm.x86.avx512.vpdpwssd.128";
+        return kern_intrinsic(cg, name, NULL, 0, args, 3);
+    }
+    LLVMValueRef args[2] = {x2, w2};
+    const char *name = lanes == 16 ? "llvm.x86.avx512.pmaddw.d.512"
+                     : lanes == 8  ? "llvm.x86.avx2.pmadd.wd"
+                                   : "llvm.x86.sse2.pmadd.wd";
+    return LLVMBuildAdd(cg->b, acc, kern_intrinsic(cg, name, NULL, 0, args, 2), "");
+}
+
+static const KDw dw_rows_zmm = {"vpdpwssd zmm (tap pairs)", 16, NULL, dwr_mac2};
+static const KDw dw_rows_ymm = {"vpdpwssd/vpmaddwd ymm (tap pairs)", 8, NULL, dwr_mac2};
+static const KDw dw_rows_xmm = {"pmaddwd (tap pairs)", 4, NULL, dwr_mac2};
 
 /* ISA names: avx512vnni (zmm, and ymm through AVX-VNNI or AVX512VL),
  * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
@@ -84,6 +108,6 @@ const char *x86_lower_node(Cg *cg, const Node *n)
              : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL}
                                     : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
-    s.dw_rows = vnni ? &dw_rows_zmm : s.dw; /* 16, 8 or 4 i32 lanes */
+    s.dw_rows = vnni ? &dw_rows_zmm : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }
