@@ -31,6 +31,8 @@ static const struct {
     {"cascadelake", "avx2,avx512f,avx512vl,avx512vnni"}, {"icelake-server", "avx2,avx512f,avx512vl,avx512vnni"},
     {"icelake-client", "avx2,avx512f,avx512vl,avx512vnni"}, {"tigerlake", "avx2,avx512f,avx512vl,avx512vnni"},
     {"sapphirerapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"znver4", "avx2,avx512f,avx512vl,avx512vnni"},
+    {"znver5", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"graniterapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"},
+    {"emeraldrapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"arrowlake", "avx2,avxvnni"}, {"lunarlake", "avx2,avxvnni"},
     {"alderlake", "avx2,avxvnni"}, {"raptorlake", "avx2,avxvnni"}, {"meteorlake", "avx2,avxvnni"},
     {"cortex-a55", "dotprod"}, {"cortex-a76", "dotprod"}, {"neoverse-n1", "dotprod"},
     {"neoverse-v1", "dotprod,i8mm"}, {"neoverse-n2", "dotprod,i8mm"}, {"cortex-a710", "dotprod,i8mm"},
