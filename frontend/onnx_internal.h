@@ -30,7 +30,7 @@
  *   onnx_qdq.c        the QDQ fusion
  *   onnx_control.c    If: a branch chosen at import time, inlined
  * (Shape, ConstantOfShape and Constant, which only exist at import time,
- * and Slice, Gather and Cast of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
+ * and Slice, Split, Gather and Cast of known data are onnx_shape.c's.)  docs/onnx.md, "Adding an
  * op", says where a new op goes.
  *
  * Every ONNX tensor seen during import is an OTensor.  It is either known
@@ -306,6 +306,9 @@ bool onnx_legacy_broadcast_ok(Imp *imp, const Onnx__NodeProto *n, const OTensor 
  * result's size OD (0 for an empty slice). */
 bool onnx_slice_bounds(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int64_t *b, int64_t *st,
                        int64_t *od);
+/* Split's axis (*AX) and the sizes of its N->n_output parts (SIZES), from
+ * the attribute or input 1, num_outputs (opset 18), or equal parts. */
+bool onnx_split_sizes(Imp *imp, const Onnx__NodeProto *n, const OTensor *x, int *ax, int64_t *sizes);
 /* Gather's parameters: the axis AX, the indices (which must be known at
  * import time) checked and made non-negative in *IDX (arena memory), the
  * result's rank R and ONNX shape OD. */
@@ -328,7 +331,7 @@ int onnx_fold(Imp *imp, const Onnx__NodeProto *n);
 /* The evaluators of onnx_ops.def.  eval_by_import serves ops whose importer
  * itself works on import-time tensors (Shape, ConstantOfShape, Constant). */
 EvalFn eval_arith, eval_concat, eval_flatten, eval_reshape, eval_transpose, eval_squeeze, eval_identity,
-    eval_slice, eval_gather, eval_cast, eval_expand, eval_tile, eval_by_import;
+    eval_slice, eval_split, eval_gather, eval_cast, eval_expand, eval_tile, eval_by_import;
 
 /* ---------------------------------------------------------------- family cores */
 

@@ -141,90 +141,19 @@ static bool slice_to(Imp *imp, const Onnx__NodeProto *n, size_t i, OTensor *x, c
     return onnx_finish(imp, out, emit_slice(imp, v, nhwc, b, st, od, onnx_name(imp, out->name, NULL)), nhwc);
 }
 
-/* Split (ONNX Split-1..18): the sizes from the 'split' attribute (input 1
- * from opset 13, and optionally in Split-1), else from num_outputs (opset
- * 18: parts of ceil(size / num_outputs), the last one smaller), else equal
- * parts, which must divide the axis. */
+/* Split (ONNX Split-1..18): one slice per output, sizes from
+ * onnx_split_sizes; a known input is split by eval_split (onnx_shape.c). */
 bool import_split(Imp *imp, const Onnx__NodeProto *n)
 {
-    OTensor *x = onnx_in(imp, n, 0), *s = onnx_in(imp, n, 1);
+    OTensor *x = onnx_in(imp, n, 0);
     int ax;
-    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x->rank, &ax))
+    int64_t *sizes = arena_alloc(&imp->arena, (n->n_output ? n->n_output : 1) * sizeof *sizes);
+    if (!onnx_split_sizes(imp, n, x, &ax, sizes))
         return false;
-    size_t nout = n->n_output;
-    int64_t *sizes = arena_alloc(&imp->arena, (nout ? nout : 1) * sizeof *sizes);
-    int64_t ns = -1;
-    if (imp->opset >= 13 && onnx_attr(n, "split")) {
-        onnx_node_error(imp, "the split attribute is an input from opset 13 on");
-        return false;
-    }
-    if (imp->opset < 13 && onnx_attr(n, "split")) {
-        const Onnx__AttributeProto *a = onnx_attr(n, "split");
-        ns = (int64_t)a->n_ints;
-        for (size_t i = 0; i < a->n_ints && i < nout; i++)
-            sizes[i] = a->ints[i];
-    } else if (s && (imp->opset >= 13 || imp->opset == 1)) {
-        if (!s->c || onnx_type_is_float(s->c->type)) {
-            onnx_node_error(imp, "the split input must be an integer constant");
-            return false;
-        }
-        ns = s->c->numel;
-        for (int64_t i = 0; i < ns && i < (int64_t)nout; i++)
-            sizes[i] = s->c->i[i];
-    }
-    int64_t dim = x->dims[ax];
-    if (imp->opset >= 18 && onnx_attr(n, "num_outputs")) {
-        int64_t k = onnx_attr_int(n, "num_outputs", 0);
-        if (ns >= 0) {
-            onnx_node_error(imp, "the split input and num_outputs are both given");
-            return false;
-        }
-        if (k != (int64_t)nout) {
-            onnx_node_error(imp, "num_outputs is %lld but the node has %zu outputs", (long long)k, nout);
-            return false;
-        }
-        int64_t part = (dim + k - 1) / k;
-        if (part * (k - 1) >= dim) {
-            onnx_node_error(imp, "axis %d of size %lld does not split into %lld parts of %lld and a smaller last one",
-                            ax, (long long)dim, (long long)k, (long long)part);
-            return false;
-        }
-        for (int64_t i = 0; i < k; i++)
-            sizes[i] = i < k - 1 ? part : dim - part * (k - 1);
-        ns = k;
-    }
-    if (ns < 0) {
-        if (dim % (int64_t)nout) {
-            onnx_node_error(imp, "axis %d of size %lld does not split into %zu equal parts", ax, (long long)dim,
-                            nout);
-            return false;
-        }
-        for (size_t i = 0; i < nout; i++)
-            sizes[i] = dim / (int64_t)nout;
-    } else {
-        if (ns != (int64_t)nout) {
-            onnx_node_error(imp, "split has %lld entries but the node has %zu outputs", (long long)ns, nout);
-            return false;
-        }
-        int64_t sum = 0;
-        for (size_t i = 0; i < nout; i++) {
-            if (sizes[i] < 0 || sizes[i] > dim - sum) {
-                onnx_node_error(imp, "split sizes must be non-negative and add up to axis %d's size %lld", ax,
-                                (long long)dim);
-                return false;
-            }
-            sum += sizes[i];
-        }
-        if (sum != dim) {
-            onnx_node_error(imp, "split sizes add up to %lld, not axis %d's size %lld", (long long)sum, ax,
-                            (long long)dim);
-            return false;
-        }
-    }
     int64_t b[QNN_MAX_RANK] = {0}, st[QNN_MAX_RANK], od[QNN_MAX_RANK];
     for (int d = 0; d < x->rank; d++)
         st[d] = 1, od[d] = x->dims[d];
-    for (size_t i = 0; i < nout; i++) {
+    for (size_t i = 0; i < n->n_output; i++) {
         od[ax] = sizes[i];
         if (n->output[i] && *n->output[i] && !slice_to(imp, n, i, x, b, st, od))
             return false;

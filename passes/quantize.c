@@ -42,6 +42,7 @@
 #include "fixedpoint.h"
 #include "interp.h" /* interp_act_alpha */
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,10 @@ typedef enum {
 typedef struct VInfo {
     Value *f;            /* the f32 version */
     Value *q[DT_COUNT];  /* quantized (or, for MODE_COPY, unchanged) versions by dtype */
-    Value *w;            /* as an int8 symmetric weight along axis W_AXIS */
+    Value *w;            /* as an int8 symmetric weight along axis W_AXIS, */
     int w_axis;
+    const Value *w_bias; /* its scales raised for this bias at input scale W_SX */
+    double w_sx;
     Value *w_dq;         /* hybrid: the dequantized weight */
     bool has_eff;        /* effective range, see compute_ranges */
     double lo, hi;
@@ -333,11 +336,19 @@ static int weight_axis(const Ctx *c, const Node *n)
 
 /* The constant f32 weight V as int8 symmetric, zero point 0, values in
  * [-127, 127], one scale per slice along AXIS (TFLite int8 spec,
- * "per-axis" weights). */
-static Value *get_weight(Ctx *c, const Value *v, int axis)
+ * "per-axis" weights).  With a constant bias B (per output channel) and
+ * the input scale SX, a channel's scale is raised where needed so that
+ * |B| stays within 2^30 accumulator units (scale SX x its scale), as
+ * TFLite's quantizer raises weight scales for its biases: a channel of
+ * near-zero weights with a bias (exporters leave such dead channels)
+ * would otherwise need a bias far outside int32, and its weights now
+ * round to 0 (an error of at most max|w| per weight).  A warning says
+ * when a channel whose weights do not all round to 0 keeps fewer than 64
+ * of its 127 steps. */
+static Value *get_weight(Ctx *c, const Value *v, int axis, const Value *b, double sx)
 {
     VInfo *i = &c->vi[v->id];
-    if (i->w && i->w_axis == axis)
+    if (i->w && i->w_axis == axis && i->w_bias == b && (!b || i->w_sx == sx))
         return i->w;
     const TensorType *t = &v->type;
     int64_t n = type_numel(t), dim = axis < 0 ? 1 : t->dims[axis], inner = 1;
@@ -354,6 +365,25 @@ static Value *get_weight(Ctx *c, const Value *v, int axis)
     int32_t *zp = xcalloc((size_t)dim, sizeof *zp);
     for (int64_t ch = 0; ch < dim; ch++)
         scale[ch] = quant_weight_scale(amax[ch]);
+    if (b && b->kind == VAL_CONST && b->type.dtype == DT_F32 && sx > 0) {
+        const float *bf = b->data;
+        int64_t nb = type_numel(&b->type);
+        for (int64_t k = 0; k < nb; k++) {
+            int64_t ch = axis < 0 ? 0 : k;
+            double need = fabs((double)bf[k]) / (sx * 1073741824.0);
+            if (ch >= dim || !(need > (double)scale[ch] && need <= FLT_MAX))
+                continue;
+            scale[ch] = (float)need;
+            float steps = amax[ch] / scale[ch];
+            if (steps >= 0.5f && steps < 63.5f)
+                diag_warning(b->loc,
+                             "quantize: bias %%%s[%lld] = %g raises the scale of %%%s's channel %lld from %g "
+                             "to %g (input scale %g): its weights keep %.0f of 127 steps",
+                             b->name, (long long)k, (double)bf[k], v->name, (long long)ch,
+                             (double)quant_weight_scale(amax[ch]), (double)scale[ch], sx,
+                             (double)steps);
+        }
+    }
     int8_t *q = xmalloc((size_t)n);
     for (int64_t k = 0; k < n; k++) {
         int64_t ch = axis < 0 ? 0 : (k / inner) % dim;
@@ -369,6 +399,8 @@ static Value *get_weight(Ctx *c, const Value *v, int axis)
     free(q);
     i->w = r;
     i->w_axis = axis;
+    i->w_bias = b;
+    i->w_sx = sx;
     return r;
 }
 
@@ -661,7 +693,8 @@ static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
         if (!(ops[0] = get_q(c, n->operands[0], dt)))
             return false;
         if (w->kind == VAL_CONST)
-            ops[1] = get_weight(c, w, weight_axis(c, n));
+            ops[1] = get_weight(c, w, weight_axis(c, n), n->num_operands == 3 ? n->operands[2] : NULL,
+                                ops[0]->type.quant->scale[0]);
         else if (!(ops[1] = get_q(c, w, dt)))
             return false;
         if (n->num_operands == 3 && !(ops[2] = get_bias(c, n->operands[2], ops[0], ops[1])))
@@ -734,7 +767,7 @@ static bool build_hybrid(Ctx *c, const Node *n)
         ops[k] = k == 1 ? NULL : get_f(c, n->operands[k]);
     int axis = weight_axis(c, n);
     if (!wi->w_dq || wi->w_axis != axis) {
-        Value *q = get_weight(c, w, axis);
+        Value *q = get_weight(c, w, axis, NULL, 0);
         wi->w_dq = add_node(c, OP_DEQUANTIZE, &q, 1, fresh_name(c, w->name, ".dq"), w->type, NULL,
                             w->loc);
     }

@@ -101,9 +101,13 @@ class Shuffled:
         return idx
 
 
-def train_classifier(make_model, seed, lr, batch, steps=None, minutes=12, augment=None, threads=2):
+def train_classifier(make_model, seed, lr, batch, steps=None, minutes=12, augment=None, threads=2,
+                     finetune=None):
     """Trains make_model() on the 60,000 training images for STEPS steps (or as
     many as fit in MINUTES), then measures accuracy on all 10,000 test images.
+    FINETUNE = (steps, lr, prepare) trains on after prepare(model) for that
+    many more steps with their own one-cycle schedule (the next batches of the
+    same shuffled order), before the test.
     Returns (model, test accuracy in %, steps, training seconds)."""
     setup(seed, threads)
     xtr, ytr = load("train")
@@ -119,8 +123,18 @@ def train_classifier(make_model, seed, lr, batch, steps=None, minutes=12, augmen
     setup(seed, threads)
     model = make_model()
     order = Shuffled(len(xtr), batch, seed)
-    acc, secs = train_steps(model, steps, lr, loss_fn, order,
-                            lambda m: 100 * (predict(m, xte) == yte).float().mean().item())
+    def evaluate(m):
+        return 100 * (predict(m, xte) == yte).float().mean().item()
+
+    if finetune:
+        _, secs = train_steps(model, steps, lr, loss_fn, order, lambda m: None)
+        ft_steps, ft_lr, prepare = finetune
+        prepare(model)
+        print(f"fine-tuning: {ft_steps} steps, lr {ft_lr}", flush=True)
+        acc, ft_secs = train_steps(model, ft_steps, ft_lr, loss_fn, order, evaluate)
+        secs += ft_secs
+    else:
+        acc, secs = train_steps(model, steps, lr, loss_fn, order, evaluate)
     print(f"{steps} steps of {batch} ({steps * batch / len(xtr):.2f} epochs) in {secs / 60:.1f} min: "
           f"test accuracy {acc:.2f}% (rerun with --steps {steps})", flush=True)
     return model, acc, steps, secs

@@ -88,13 +88,14 @@ CONFIG = [  # cin, exp, cout, k, se, act, stride
 class MobileNetV3(nn.Module):
     def __init__(self):
         super().__init__()
+        self.size = 64  # what the input is upscaled to (training may use less first)
         self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.Hardswish())
         self.blocks = nn.Sequential(*[Bneck(*c) for c in CONFIG])
         self.last = nn.Sequential(nn.Conv2d(96, 512, 1, bias=False), nn.BatchNorm2d(512), nn.Hardswish())
         self.head = nn.Sequential(nn.Linear(512, 256), nn.Hardswish(), nn.Dropout(0.1), nn.Linear(256, 10))
 
     def forward(self, x):
-        x = F.interpolate(x, size=(64, 64), mode="bilinear", align_corners=False)
+        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         x = self.last(self.blocks(self.stem(x)))
         x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return self.head(x)
@@ -136,6 +137,12 @@ def main():
     ap.add_argument("--minutes", type=float, default=12)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--train-size", type=int, default=64,
+                    help="upscale to this size for the --steps steps (cheaper than 64) ...")
+    ap.add_argument("--finetune-steps", type=int, default=0,
+                    help="... then train this many more steps at 64x64")
+    ap.add_argument("--finetune-lr", type=float, default=5e-4)
     ap.add_argument("--out", default=common.HERE)
     ap.add_argument("--export-only", action="store_true", help="export OUT/mobilenetv3.pt again")
     args = ap.parse_args()
@@ -144,9 +151,19 @@ def main():
         model.load_state_dict(torch.load(os.path.join(args.out, "mobilenetv3.pt")))
         export_all(model, args.out)
         return
+    def make_model():
+        m = MobileNetV3()
+        m.size = args.train_size
+        return m
+
+    def at_64(m):
+        m.size = 64
+
+    finetune = (args.finetune_steps, args.finetune_lr, at_64) if args.finetune_steps else None
     model, acc, steps, secs = common.train_classifier(
-        MobileNetV3, 20261206, lr=3e-3, batch=args.batch, steps=args.steps, minutes=args.minutes,
-        augment=flip, threads=args.threads)
+        make_model, 20261206, lr=args.lr, batch=args.batch, steps=args.steps, minutes=args.minutes,
+        augment=flip, threads=args.threads, finetune=finetune)
+    assert model.size == 64, "train at --train-size below 64 only with --finetune-steps"
     torch.save(model.state_dict(), os.path.join(args.out, "mobilenetv3.pt"))
     export_all(model, args.out)
     print(f"float test accuracy {acc:.2f}% after {steps} steps, {secs / 60:.1f} min")
