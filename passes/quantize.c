@@ -28,6 +28,8 @@
  *     OPF_NONLINEAR functions (exp, log, sqrt, erf, gelu, ...): a `lut` with a compile-time
  *     i8[256] table when activations are i8 or u8 (u8 is requantized to i8
  *     and back exactly: same scale, zero point moved by 128), float for i16;
+ *     a sigmoid or tanh result, wherever it is quantized, gets the fixed
+ *     params of TFLite's spec, not its calibrated range (fixed_params);
  *   - softmax, batchnorm, div, pow and anything else (comparisons and
  *     where, whose u8 booleans are not quantized values, are copied with
  *     float operands): float, with dequantize /
@@ -187,11 +189,32 @@ static void report_no_range(const Value *v)
                v->name);
 }
 
-/* Params of old value V in dtype DT, from its effective range.  Reports an
- * error and returns false when it has none. */
+/* The output params TFLite's quantization spec fixes for a sigmoid or tanh
+ * result, whatever its calibrated range: the function's whole codomain on
+ * the dtype's grid (sigmoid [0, 1), tanh [-1, 1)).  int8 LOGISTIC
+ * 1/256 zp -128, TANH 1/128 zp 0 (u8: zero points 0 and 128, the same
+ * reals); int16 both 1/32768 zp 0.  False for any other value. */
+static bool fixed_params(const Value *v, DType dt, QParams *p)
+{
+    if (v->kind != VAL_NODE || (v->def->op != OP_SIGMOID && v->def->op != OP_TANH))
+        return false;
+    bool sig = v->def->op == OP_SIGMOID;
+    switch (dt) {
+    case DT_I8: *p = (QParams){sig ? 1.0f / 256 : 1.0f / 128, sig ? -128 : 0}; return true;
+    case DT_U8: *p = (QParams){sig ? 1.0f / 256 : 1.0f / 128, sig ? 0 : 128}; return true;
+    case DT_I16: *p = (QParams){1.0f / 32768, 0}; return true;
+    default: return false;
+    }
+}
+
+/* Params of old value V in dtype DT: fixed for a sigmoid or tanh result
+ * (fixed_params), else from its effective range.  Reports an error and
+ * returns false when it needs a range and has none. */
 static bool params_for(Ctx *c, const Value *v, DType dt, QParams *p)
 {
     const VInfo *i = &c->vi[v->id];
+    if (fixed_params(v, dt, p))
+        return true;
     if (!i->has_eff) {
         report_no_range(v);
         return false;
@@ -282,6 +305,8 @@ static Value *get_q(Ctx *c, const Value *v, DType dt)
          * multiplier of exactly 1 in either rounding mode). */
         QParams s = params_of(src);
         p = (QParams){s.scale, s.zp + (dt == DT_I8 ? -128 : 128)};
+    } else if (fixed_params(v, dt, &p)) {
+        /* A sigmoid or tanh result: the spec's params in every dtype. */
     } else if (src && !c->vi[v->id].has_eff) {
         /* No calibrated range, but a quantized version: keep its real range. */
         QParams s = params_of(src);

@@ -1,8 +1,8 @@
 """Compares two sets of .npy outputs, output by output: the relative RMS
 error and the SQNR of GOT against REF, or bit-exactness.
 
-  npycmp.py REF GOT [--label L] [--max-rel-rms X] [--min-sqnr DB] [--exact]
-                    [--threshold T] [--argmax]
+  npycmp.py REF GOT [--label L] [--max-rel-rms X] [--min-sqnr DB] [--max-abs E]
+                    [--exact] [--threshold T] [--argmax]
 
 REF and GOT are two .npy files or two directories.  In a directory, files
 are named STEM.K.npy (sample STEM, graph output K, as test/models/Inputs/
@@ -12,6 +12,9 @@ Per output K, over all samples together:
 
   relative RMS error  sqrt(sum (got - ref)^2 / sum ref^2)
   SQNR                10 log10(sum ref^2 / sum (got - ref)^2) dB (inf when equal)
+  max absolute error  max |got - ref| (printed with --max-abs, which bounds it:
+                      for outputs on a fixed grid, such as an int8 sigmoid's
+                      1/256, where SQNR says little about outputs near 0)
 
 --min-sqnr takes one bound for every output or a comma-separated list,
 one per output in order (for models whose outputs differ in kind).
@@ -57,6 +60,7 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--max-rel-rms", type=float)
     ap.add_argument("--min-sqnr", type=lambda t: [float(x) for x in t.split(",")])
+    ap.add_argument("--max-abs", type=float)
     ap.add_argument("--exact", action="store_true")
     ap.add_argument("--ulp", type=int, default=0)
     ap.add_argument("--threshold", type=float)
@@ -84,7 +88,7 @@ def main():
             else:
                 print(f"{label}output {k}: {n} samples bit-exact" + (f" (f32 within {a.ulp} ulp)" if a.ulp else ""))
             continue
-        sig = err = 0.0
+        sig = err = amax = 0.0
         agree = 0
         for r, g in files:
             x = np.load(r).astype(np.float64)
@@ -95,6 +99,7 @@ def main():
                 continue
             sig += float(np.sum(x * x))
             err += float(np.sum((y - x) ** 2))
+            amax = max(amax, float(np.max(np.abs(y - x)))) if x.size else amax
             if a.threshold is not None:
                 agree += bool(np.array_equal(x >= a.threshold, y >= a.threshold))
             if a.argmax:
@@ -102,12 +107,17 @@ def main():
         rel = math.sqrt(err / sig) if sig > 0 else (0.0 if err == 0 else math.inf)
         sqnr = math.inf if err == 0 else (10 * math.log10(sig / err) if sig > 0 else -math.inf)
         print(f"{label}output {k}: {n} samples, relative RMS error {rel:.3g}, SQNR {sqnr:.1f} dB")
+        if a.max_abs is not None:
+            print(f"{label}output {k}: max absolute error {amax:.3g}")
         if a.threshold is not None:
             print(f"{label}output {k}: decisions (>= {a.threshold:g}) agree on {agree} of {n} samples")
         if a.argmax:
             print(f"{label}output {k}: argmax agrees on {agree} of {n} samples")
         if a.max_rel_rms is not None and not rel <= a.max_rel_rms:
             print(f"FAIL {label}output {k}: relative RMS error {rel:.3g} > {a.max_rel_rms:g}")
+            fail = True
+        if a.max_abs is not None and not amax <= a.max_abs:
+            print(f"FAIL {label}output {k}: max absolute error {amax:.3g} > {a.max_abs:g}")
             fail = True
         if a.min_sqnr is not None:
             if len(a.min_sqnr) > 1 and k >= len(a.min_sqnr):
