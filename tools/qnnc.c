@@ -753,7 +753,7 @@ static bool resolve_native_cpu(const Args *o, QnncConfig *cfg)
     const char *host = config_host_triple();
     const char *triple = cfg->target.triple ? cfg->target.triple : host;
     if (!host || !triple || strcmp(triple, host) != 0) {
-        diag_error(loc, "-mcpu=%s is the CPU qnnc runs on (%s), so it cannot be used with --target=%s; name a %s CPU "
+        diag_error(loc, "-mcpu=%s is the CPU qnnc runs on (%s), so it cannot be used with --target=%s; name a CPU of %s "
                    "(-mcpu=help lists them)", cpu, host ? host : "not a supported target", triple ? triple : "?",
                    triple ? triple : "target");
         return false;
