@@ -749,6 +749,21 @@ static bool legacy_nearest(Imp *imp, const double *scales, int *nearest)
     return true;
 }
 
+/* Resize before opset 11 and Upsample: four scales, asymmetric
+ * coordinates, and the old nearest rounding. */
+static bool emit_legacy_resize(Imp *imp, const Onnx__NodeProto *n, OTensor *x, const double *scales, int ns,
+                               int interp)
+{
+    if (ns != 4) {
+        onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
+        return false;
+    }
+    int nearest = NEAREST_FLOOR;
+    if (interp == RESIZE_NEAREST && !legacy_nearest(imp, scales, &nearest))
+        return false;
+    return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
+}
+
 static bool resize_mode(Imp *imp, const Onnx__NodeProto *n, int *interp)
 {
     static const char *const modes[] = {"nearest", "linear", NULL};
@@ -784,14 +799,7 @@ bool import_resize(Imp *imp, const Onnx__NodeProto *n)
     if (imp->opset < 11) {
         if (!resize_floats(imp, onnx_in(imp, n, 1), "scales", scales, &ns))
             return false;
-        if (ns != 4) {
-            onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
-            return false;
-        }
-        int nearest = NEAREST_FLOOR;
-        if (interp == RESIZE_NEAREST && !legacy_nearest(imp, scales, &nearest))
-            return false;
-        return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
+        return emit_legacy_resize(imp, n, x, scales, ns, interp);
     }
     /* Opset 18 and 19 additions: no antialiasing; axes (the axes scales
      * and sizes list, the others unchanged); keep_aspect_ratio_policy (one
@@ -936,14 +944,7 @@ bool import_upsample(Imp *imp, const Onnx__NodeProto *n)
     } else if (!resize_floats(imp, onnx_in(imp, n, 1), "scales", scales, &ns)) {
         return false;
     }
-    if (ns != 4) {
-        onnx_node_error(imp, "scales has %d entries but the input has rank 4", ns);
-        return false;
-    }
-    int nearest = NEAREST_FLOOR;
-    if (interp == RESIZE_NEAREST && !legacy_nearest(imp, scales, &nearest))
-        return false;
-    return emit_resize(imp, n, x, scales, NULL, interp, COORD_ASYMMETRIC, nearest);
+    return emit_legacy_resize(imp, n, x, scales, ns, interp);
 }
 
 bool import_identity(Imp *imp, const Onnx__NodeProto *n)
