@@ -162,15 +162,8 @@ static void split_into_mul_add(Rewrite *rw, Node *bn, const BnParams *bp)
     /* The add is created under the batchnorm's name while the batchnorm's
      * result still exists; that value is killed just below. */
     Node *add = graph_add_node(g, OP_ADD, add_ops, 2, y->name, y->type);
-    add->loc = bn->loc;
-    add->result->loc = y->loc;
-    add->result->has_range = y->has_range;
-    add->result->range_lo = y->range_lo;
-    add->result->range_hi = y->range_hi;
     rewrite_keep(rw, mul);
-    rewrite_keep(rw, add);
-    rewrite_replace_uses(rw, y, add->result);
-    rewrite_kill(rw, y);
+    rewrite_substitute(rw, bn, add);
 }
 
 bool fold_batchnorm(Graph *g, const PassContext *ctx)

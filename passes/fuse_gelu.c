@@ -165,14 +165,7 @@ bool fuse_gelu(Graph *g, const PassContext *ctx)
             Value *y = n->result;
             /* Named like the node it replaces, whose result is killed below. */
             Node *ge = graph_add_node(g, OP_GELU, &mt->xn->operands[mt->xi], 1, y->name, y->type);
-            ge->loc = n->loc;
-            ge->result->loc = y->loc;
-            ge->result->has_range = y->has_range;
-            ge->result->range_lo = y->range_lo;
-            ge->result->range_hi = y->range_hi;
-            rewrite_keep(&rw, ge);
-            rewrite_replace_uses(&rw, y, ge->result);
-            rewrite_kill(&rw, y);
+            rewrite_substitute(&rw, n, ge);
             for (int j = 0; j < 3; j++)
                 rewrite_kill_if_unused(&rw, mt->consts[j]);
         }

@@ -251,14 +251,7 @@ bool fuse_layernorm(Graph *g, const PassContext *ctx)
         Node *ln = graph_add_node(g, OP_LAYER_NORM, ops, mt->beta ? 3 : 2, y->name, y->type);
         node_set_int(g, ln, ATTR_AXIS, mt->axis);
         node_set_float(g, ln, ATTR_EPSILON, mt->eps);
-        ln->loc = n->loc;
-        ln->result->loc = y->loc;
-        ln->result->has_range = y->has_range;
-        ln->result->range_lo = y->range_lo;
-        ln->result->range_hi = y->range_hi;
-        rewrite_keep(&rw, ln);
-        rewrite_replace_uses(&rw, y, ln->result);
-        rewrite_kill(&rw, y);
+        rewrite_substitute(&rw, n, ln);
         /* eps, the exponent, and gammas and betas that were copied. */
         for (int j = 0; j < mt->num_consts; j++)
             rewrite_kill_if_unused(&rw, mt->consts[j]);

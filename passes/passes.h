@@ -127,6 +127,9 @@ void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to);
 void rewrite_kill(Rewrite *rw, Value *v);
 /* Kills V if it is a constant nothing reads any more. */
 void rewrite_kill_if_unused(Rewrite *rw, Value *v);
+/* N, built under OLD's result name, takes OLD's place: OLD's source
+ * locations and calibrated range, all of its readers; OLD's result dies. */
+void rewrite_substitute(Rewrite *rw, Node *old, Node *n);
 /* BASE SUFFIX, or BASE SUFFIX.N with the first N that makes it unique. */
 const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
 /* Installs the kept nodes, drops killed values, renumbers ids. */

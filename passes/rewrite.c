@@ -56,6 +56,19 @@ void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to)
 
 void rewrite_kill(Rewrite *rw, Value *v) { ptrvec_push(&rw->g->arena, &rw->dead, v); }
 
+void rewrite_substitute(Rewrite *rw, Node *old, Node *n)
+{
+    Value *y = old->result;
+    n->loc = old->loc;
+    n->result->loc = y->loc;
+    n->result->has_range = y->has_range;
+    n->result->range_lo = y->range_lo;
+    n->result->range_hi = y->range_hi;
+    rewrite_keep(rw, n);
+    rewrite_replace_uses(rw, y, n->result);
+    rewrite_kill(rw, y);
+}
+
 void rewrite_kill_if_unused(Rewrite *rw, Value *v)
 {
     if (v->kind != VAL_CONST || rewrite_count_uses(rw, v) != 0)
