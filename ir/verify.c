@@ -361,7 +361,8 @@ static bool check_attrs(Verifier *v, const Node *n)
         case ATTR_ROUNDING:
         case ATTR_INTERP:
         case ATTR_COORD:
-        case ATTR_NEAREST: {
+        case ATTR_NEAREST:
+        case ATTR_APPROXIMATE: {
             int64_t nvals = 0;
             while (attr_info[a->id].enum_names && attr_info[a->id].enum_names[nvals])
                 nvals++;

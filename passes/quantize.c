@@ -40,7 +40,7 @@
 #include "quant.h"
 
 #include "fixedpoint.h"
-#include "interp.h" /* interp_act_alpha */
+#include "interp.h" /* interp_act_fn */
 
 #include <float.h>
 #include <math.h>
@@ -675,7 +675,8 @@ static bool build_lut(Ctx *c, const Node *n)
     if (!x || !params_for(c, n->result, DT_I8, &out))
         return false;
     int8_t table[256];
-    quant_build_lut(n->op, interp_act_alpha(n), params_of(x), out, table);
+    ActFn fn = interp_act_fn(n);
+    quant_build_lut(&fn, params_of(x), out, table);
     TensorType tt = {.dtype = DT_I8, .rank = 1, .dims = {256}};
     Value *tv = add_const(c, n->result, ".lut", tt, table);
     Value *ops[2] = {x, tv};
