@@ -43,7 +43,7 @@ InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_pow, interp_max,
     interp_prelu, interp_compare, interp_where, interp_not, interp_relu, interp_clip, interp_unary_float,
     interp_softmax, interp_quantize, interp_dequantize, interp_cast, interp_requantize,
     interp_lut, interp_batchnorm;
-InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice, interp_resize;
+InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice, interp_resize, interp_gather;
 
 /* One output coordinate of resize along H or W (docs/ir-semantics.md,
  * "resize"): the two input rows/columns it reads (equal for nearest), the
