@@ -6,6 +6,8 @@
                    Gather along axis 1 of a constant [3,50] -> y2 [3,2,5].
   embed_i64.onnx   the same lookup with int64 ids (what torch exports):
                    refused, the IR having no int64 tensors.
+  bad_axis.onnx    malformed: Gather axis=2 on the rank-2 table.
+  float_ids.onnx   malformed: float run-time indices (not valid ONNX).
 Inputs: OUTDIR/ids/NNN.npy, 8 int32 id tensors in [-50, 50) (negative ids
 count from the end); OUTDIR/oor/000.npy with ids outside [-50, 50) and
 OUTDIR/oor_want.{0,1,2}.npy, NumPy's result for it with the out-of-range
@@ -44,6 +46,20 @@ def model(idt, name):
 
 model(TensorProto.INT32, "embed.onnx")
 model(TensorProto.INT64, "embed_i64.onnx")
+
+
+def bad(name, idt, axis):
+    g = helper.make_graph([helper.make_node("Gather", ["table", "ids"], ["y"], name="g0", axis=axis)], "bad",
+                          [helper.make_tensor_value_info("ids", idt, [3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(table, "table")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.save(m, os.path.join(out, name))
+
+
+bad("bad_axis.onnx", TensorProto.INT32, 2)
+bad("float_ids.onnx", TensorProto.FLOAT, 0)
 os.makedirs(os.path.join(out, "ids"), exist_ok=True)
 for i in range(8):
     np.save(os.path.join(out, "ids", "%03d.npy" % i), rng.integers(-50, 50, (2, 5)).astype(np.int32))
