@@ -100,11 +100,38 @@ static LLVMValueRef clamp41(Cg *cg, LLVMValueRef x)
     return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, nlim, ""), nlim, x, "");
 }
 
+/* trunc(X) for |X| <= 2^41 (clamp41's range) as an i64, and as a double in
+ * *TF, with no float-to-integer conversion: X + 1.5*2^52 lands in
+ * [2^52, 2^53), where a double's ulp is 1, so the sum holds round-to-
+ * nearest-even(X) in its low mantissa bits (the IR's fadd rounds to
+ * nearest even), and one step toward zero where that rounded away from it
+ * gives the truncation.  Exact, and the same on every target; fptosi would
+ * be too, but vectorized for RVV it becomes vfcvt.rtz.x.f.v, whose
+ * translation QEMU 7.2's riscv64 aborts on (decode_save_opc) when it
+ * starts a translation block, i.e. depending on code layout. */
+static LLVMValueRef trunc_i64(Cg *cg, LLVMValueRef x, LLVMValueRef *tf)
+{
+    LLVMTypeRef ti = shape(x, cg->t_i64);
+    LLVMValueRef magic = F64(x, 0x1.8p52);
+    LLVMValueRef y = LLVMBuildFAdd(B, x, magic, "");
+    LLVMValueRef r = LLVMBuildSub(B, LLVMBuildBitCast(B, y, ti, ""), LLVMBuildBitCast(B, magic, ti, ""), "");
+    LLVMValueRef rf = LLVMBuildFSub(B, y, magic, ""); /* exact: rne(x) */
+    LLVMValueRef pos = LLVMBuildFCmp(B, LLVMRealOGE, x, F64(x, 0.0), "");
+    LLVMValueRef away = LLVMBuildSelect(B, pos, LLVMBuildFCmp(B, LLVMRealOGT, rf, x, ""),
+                                        LLVMBuildFCmp(B, LLVMRealOLT, rf, x, ""), "");
+    LLVMValueRef step = LLVMBuildSelect(B, away, LLVMBuildSelect(B, pos, I64(x, -1), I64(x, 1), ""), I64(x, 0), "");
+    LLVMValueRef stepf = LLVMBuildSelect(B, away, LLVMBuildSelect(B, pos, F64(x, -1.0), F64(x, 1.0), ""),
+                                         F64(x, 0.0), "");
+    *tf = LLVMBuildFAdd(B, rf, stepf, "");
+    return LLVMBuildAdd(B, r, step, "trunc");
+}
+
 LLVMValueRef cg_round_f64(Cg *cg, LLVMValueRef x, int rounding)
 {
     x = clamp41(cg, x);
-    LLVMValueRef t = LLVMBuildFPToSI(B, x, cg->t_i64, "");  /* toward zero */
-    LLVMValueRef d = LLVMBuildFSub(B, x, LLVMBuildSIToFP(B, t, cg->t_f64, ""), ""); /* exact */
+    LLVMValueRef tf;
+    LLVMValueRef t = trunc_i64(cg, x, &tf);
+    LLVMValueRef d = LLVMBuildFSub(B, x, tf, ""); /* exact */
     LLVMValueRef neg = LLVMBuildFCmp(B, LLVMRealOLT, x, cg_f64(cg, 0.0), "");
     LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildFNeg(B, d, ""), d, "");
     LLVMValueRef step = LLVMBuildSelect(B, neg, cg_i64(cg, -1), cg_i64(cg, 1), "");
@@ -133,8 +160,8 @@ LLVMValueRef cg_rne_prod(Cg *cg, LLVMValueRef acc, LLVMValueRef m)
 {
     LLVMValueRef a = LLVMBuildSIToFP(B, acc, shape(acc, cg->t_f64), ""); /* exact for |acc| <= 2^53 */
     LLVMValueRef p = clamp41(cg, LLVMBuildFMul(B, a, m, "p"));
-    LLVMValueRef t = LLVMBuildFPToSI(B, p, shape(acc, cg->t_i64), "");
-    LLVMValueRef tf = LLVMBuildSIToFP(B, t, shape(acc, cg->t_f64), "");
+    LLVMValueRef tf;
+    LLVMValueRef t = trunc_i64(cg, p, &tf);
     LLVMValueRef below = LLVMBuildFCmp(B, LLVMRealOGT, tf, p, "");
     LLVMValueRef fi = LLVMBuildSub(B, t, LLVMBuildZExt(B, below, shape(acc, cg->t_i64), ""), "floor");
     LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildSIToFP(B, fi, shape(acc, cg->t_f64), ""), F64(acc, 0.5), "");
