@@ -241,6 +241,11 @@ LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMVal
                              LLVMValueRef lo, LLVMValueRef hi, int rounding);
 /* clamp(V + ZP, LO, HI) for an i64 V and i32 ZP/LO/HI; returns i32. */
 LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi);
+/* The same for an i32 V (scalar or vector): in i32 when SMALL (every
+ * stage's zp, lo and hi within +-2^16, cg_stage_small), else through i64. */
+bool cg_stage_small(const OutStage *st, int64_t nch);
+LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValueRef zp, LLVMValueRef lo,
+                                 LLVMValueRef hi);
 
 /* The interpreter's requantizing output stage (OutStage, ir/interp.h) for
  * channel C (an idx value; ignored when NCH == 1) applied to ACC (i32 or

@@ -44,16 +44,23 @@ static LLVMValueRef splat_like(LLVMValueRef like, LLVMValueRef c)
 #define I64(like, v) splat_like(like, cg_i64(cg, v))
 #define F64(like, v) splat_like(like, cg_f64(cg, v))
 
-LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+/* SRDHM without its one saturating case, INT32_MIN * INT32_MIN.
+ * gemmlowp nudges a non-negative product by 2^30 and a negative one by
+ * 1 - 2^30, then divides by 2^31 truncating toward zero; for every
+ * product that is floor((ab + 2^30) / 2^31), one add and one arithmetic
+ * shift (write ab = -(q*2^31 + r), 0 <= r < 2^31: both give -q - [r > 2^30]),
+ * which Arm selects as one smlal and AArch64 as smull, add, asr. */
+static LLVMValueRef srdhm_nosat(Cg *cg, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMValueRef a64 = LLVMBuildSExt(B, a, shape(a, cg->t_i64), ""), b64 = LLVMBuildSExt(B, b, shape(a, cg->t_i64), "");
     LLVMValueRef ab = LLVMBuildNSWMul(B, a64, b64, "");
-    /* Nudge 2^30 for a non-negative product, 1 - 2^30 for a negative one,
-     * then divide truncating toward zero. */
-    LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, ab, I64(a, 0), "");
-    LLVMValueRef nudge = LLVMBuildSelect(B, nonneg, I64(a, INT64_C(1) << 30), I64(a, 1 - (INT64_C(1) << 30)), "");
-    LLVMValueRef q = LLVMBuildSDiv(B, LLVMBuildNSWAdd(B, ab, nudge, ""), I64(a, INT64_C(1) << 31), "");
-    LLVMValueRef r = LLVMBuildTrunc(B, q, shape(a, cg->t_i32), "");
+    LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, I64(a, INT64_C(1) << 30), ""), I64(a, 31), "");
+    return LLVMBuildTrunc(B, q, shape(a, cg->t_i32), "");
+}
+
+LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMValueRef r = srdhm_nosat(cg, a, b);
     /* INT32_MIN * INT32_MIN is the one product that does not fit. */
     LLVMValueRef amin = LLVMBuildICmp(B, LLVMIntEQ, a, I32(a, INT32_MIN), "");
     LLVMValueRef bmin = LLVMBuildICmp(B, LLVMIntEQ, b, I32(a, INT32_MIN), "");
@@ -82,7 +89,10 @@ LLVMValueRef cg_mbqm_dyn(Cg *cg, LLVMValueRef x, LLVMValueRef mult, LLVMValueRef
     LLVMValueRef right = cg_smax(cg, LLVMBuildSub(B, zero, shift, ""), zero);
     /* x * 2^left wraps modulo 2^32, as TFLite's int32 multiply does. */
     LLVMValueRef shifted = LLVMBuildShl(B, x, left, "");
-    return cg_rdbpot(cg, cg_srdhm(cg, shifted, mult), right);
+    /* MULT is TFLite QuantizeMultiplier's (the verifier holds folded
+     * multipliers to it): 0 or in [2^30, 2^31), never INT32_MIN, so
+     * SRDHM's saturating case cannot arise. */
+    return cg_rdbpot(cg, srdhm_nosat(cg, shifted, mult), right);
 }
 
 LLVMValueRef cg_mbqm(Cg *cg, LLVMValueRef x, int32_t mult, int shift)
@@ -192,6 +202,33 @@ LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueR
     return LLVMBuildTrunc(B, s, shape(v, cg->t_i32), "");
 }
 
+/* clamp(v + zp, lo, hi) for an i32 V, in i32: the same as
+ * clamp(v, lo - zp, hi - zp) + zp, exactly (no sum can overflow), when
+ * lo, hi and zp are within +-2^16 (the bounds of an 8- or 16-bit result),
+ * so the additions never overflow.  Saves the i64 compares cg_add_zp_clamp
+ * costs on 32-bit targets and the i64 lanes on vector ones. */
+static LLVMValueRef add_zp_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi)
+{
+    LLVMValueRef l = LLVMBuildSub(B, lo, zp, ""), h = LLVMBuildSub(B, hi, zp, "");
+    return LLVMBuildAdd(B, cg_smin(cg, cg_smax(cg, v, l), h), zp, "");
+}
+
+bool cg_stage_small(const OutStage *st, int64_t nch)
+{
+    for (int64_t k = 0; k < nch; k++)
+        if (st[k].zp < -65536 || st[k].zp > 65536 || st[k].lo < -65536 || st[k].hi > 65536)
+            return false;
+    return true;
+}
+
+LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValueRef zp, LLVMValueRef lo,
+                                 LLVMValueRef hi)
+{
+    if (small)
+        return add_zp_clamp_i32(cg, v32, zp, lo, hi);
+    return cg_add_zp_clamp(cg, LLVMBuildSExt(B, v32, shape(v32, cg->t_i64), ""), zp, lo, hi);
+}
+
 LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMValueRef zp,
                              LLVMValueRef lo, LLVMValueRef hi, int rounding)
 {
@@ -239,7 +276,7 @@ LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t n
             LLVMValueRef s = cg_load_int(cg, DT_I32, tab, LLVMBuildAdd(B, c, cg_idx(cg, nch), ""));
             v = cg_mbqm_dyn(cg, a32, m, s);
         }
-        v = LLVMBuildSExt(B, v, cg->t_i64, "");
+        return cg_requant_tail_i32(cg, v, cg_stage_small(st, nch), zp, lo, hi);
     } else {
         LLVMValueRef m;
         if (nch == 1) {

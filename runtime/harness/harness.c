@@ -32,6 +32,7 @@ static const char usage[] =
     "  --output FILE.npy   where to write the next model output\n"
     "  --print             print every output as text on stdout\n"
     "  --bench N           run N more times and print the median latency in us\n"
+    "                      (in instructions on Cortex-M under QEMU -icount)\n"
     "  --profile           print each node's time, share, MACs and MACs per clock\n"
     "                      tick (the median of the --bench runs, else one run);\n"
     "                      needs a model compiled with qnnc --profile\n"
@@ -363,8 +364,12 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         qsort(times, (size_t)bench, sizeof *times, cmp_u64);
         /* The median of an even count is the mean of the middle two. */
         double med = bench % 2 ? (double)times[bench / 2] : ((double)times[bench / 2 - 1] + (double)times[bench / 2]) / 2;
-        printf("bench: %s: %ld runs, median %.3f us, min %.3f us (clock: %s)\n", m->name, bench,
-               med / qnn_clock_ticks_per_us(), (double)times[0] / qnn_clock_ticks_per_us(), qnn_clock_name());
+        if (!strcmp(qnn_clock_unit(), "instruction")) /* Cortex-M under QEMU -icount: exact counts */
+            printf("bench: %s: %ld runs, median %.0f instructions, min %.0f instructions (clock: %s)\n", m->name,
+                   bench, med, (double)times[0], qnn_clock_name());
+        else
+            printf("bench: %s: %ld runs, median %.3f us, min %.3f us (clock: %s)\n", m->name, bench,
+                   med / qnn_clock_ticks_per_us(), (double)times[0] / qnn_clock_ticks_per_us(), qnn_clock_name());
     }
     if (profile)
         prof->report(m->name);
