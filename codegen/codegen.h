@@ -278,6 +278,11 @@ bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
 bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
 bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
 bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
+/* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
+ * compile-time tables, the interpreter run on every input byte), indexed
+ * by the input byte ^ 0x80 for i8 and as is for u8; malloc'd, or NULL
+ * when the node is not such an op (one table for every channel). */
+uint8_t *cg_byte_table(Cg *cg, const Node *n);
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }

@@ -262,6 +262,27 @@ static bool lower_table(Cg *cg, const Node *n)
     return true;
 }
 
+/* The node's 256-byte table when lower_table would lower it with one
+ * table for every channel from an 8-bit input to an 8-bit result:
+ * entry v is the result for the input byte v ^ 0x80 (i8) or v (u8), so
+ * the index is the byte with its top bit flipped (i8) or as is.  NULL
+ * (nothing reported) for every other node. */
+uint8_t *cg_byte_table(Cg *cg, const Node *n)
+{
+    if (n->num_operands < 1)
+        return NULL;
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    bool table_op = n->op == OP_LUT ? n->num_operands == 2 && n->operands[1]->kind == VAL_CONST
+                                    : (op_info[n->op].flags & OPF_ELEMENTWISE) && n->num_operands == 1 &&
+                                          n->op != OP_QUANTIZE && n->op != OP_CAST && n->op != OP_NOT;
+    bool bytes = (xt->dtype == DT_I8 || xt->dtype == DT_U8) && (yt->dtype == DT_I8 || yt->dtype == DT_U8);
+    bool one = (!xt->quant || xt->quant->count == 1) && (!yt->quant || yt->quant->count == 1);
+    if (!table_op || !bytes || !one)
+        return NULL;
+    int64_t nch;
+    return eval_table(cg, n, &nch);
+}
+
 /* ------------------------------------------------------------ unary */
 
 static bool lower_unary(Cg *cg, const Node *n)
