@@ -266,6 +266,14 @@ void cg_nest_end(Cg *cg, CgNest *nest);
 LLVMValueRef cg_nest_offset(Cg *cg, const CgNest *nest, const int64_t *stride);
 /* Row-major strides of T (in elements). */
 void cg_strides(const TensorType *t, int64_t *stride);
+/* Merges the dims of a loop nest over DIMS (rank R) that every one of
+ * NST operands walks contiguously (stride[d] == stride[d+1] * dims[d+1],
+ * broadcasts included: 0 == 0 * n) and drops dims of size 1.  Writes the
+ * merged dims to MD and each operand's strides to MS; returns the merged
+ * rank (at least 1).  A same-shape elementwise op becomes one run, a
+ * [1,1,1,C] operand over [1,H,W,C] becomes [H*W, C] with strides {0, 1}. */
+int cg_merge_dims(int r, const int64_t *dims, int64_t (*st)[QNN_MAX_RANK], int nst, int64_t *md,
+                  int64_t (*ms)[QNN_MAX_RANK]);
 
 /* ---------------------------------------------------------------- lowering (codegen/lower*.c) */
 
@@ -275,6 +283,11 @@ bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
 bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
 bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
 bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
+/* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
+ * compile-time tables, the interpreter run on every input byte), indexed
+ * by the input byte ^ 0x80 for i8 and as is for u8; malloc'd, or NULL
+ * when the node is not such an op (one table for every channel). */
+uint8_t *cg_byte_table(Cg *cg, const Node *n);
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }
