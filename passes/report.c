@@ -134,8 +134,8 @@ static void measure(Report *r, const QnncConfig *cfg)
     DatasetOptions dopt = {
         .idx = cfg->calib.format == DATA_IDX,
         .max_samples = cfg->calib.samples,
-        .scale = cfg->calib.scale,
-        .offset = cfg->calib.offset,
+        .scale = cfg->model.input_scale,
+        .offset = cfg->model.input_offset,
     };
     Dataset *ds = dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset, &dopt,
                                in->name, &in->type);
