@@ -669,6 +669,11 @@ void key_model_io_dtypes(Loader &L, const std::string &k, const toml::node &v)
             L.error(key.source(), format("'%s' has an empty tensor name", k.c_str()));
             continue;
         }
+        if (!val.is_string()) {
+            L.error(val.source(), format("the dtype of '%s' in '%s' must be a string (\"f32\", \"i8\" or \"u8\"), "
+                                         "not %s", name.c_str(), k.c_str(), type_name(val.type())));
+            continue;
+        }
         int i = L.get_enum(k, val, io_names, format("the dtype of '%s' in '%s'", name.c_str(), k.c_str()).c_str());
         if (i < 0)
             continue;
