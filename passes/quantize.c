@@ -801,7 +801,7 @@ static Value *integer_output(Ctx *c, const Value *v)
     if (strcmp(nv->name, v->name) != 0 && nv->kind == VAL_NODE) {
         Value *holder = graph_find_value(c->ng, v->name);
         if (holder)
-            holder->name = fresh_name(c, v->name, ".f");
+            holder->name = fresh_name(c, v->name, holder->type.dtype == DT_F32 ? ".f" : ".q");
         nv->name = arena_strdup(&c->ng->arena, v->name);
     }
     return nv;
