@@ -44,6 +44,10 @@ typedef struct CgTarget {
     LLVMRelocMode reloc;      /* PIC on Linux, static on bare metal */
     const char *abi;          /* module flag "target-abi" (RISC-V: "lp64d"), or NULL */
     const char *asm_prologue; /* module-level inline assembly, or NULL */
+    /* Used instead when the module computes nothing in floating point (a
+     * model with integer inputs and outputs, rounding=tflite); NULL:
+     * asm_prologue. */
+    const char *asm_prologue_no_float;
     unsigned float_callconv;  /* LLVM calling convention for float libm calls (0: C) */
     /* Emit the module flag min_enum_size=1 (what clang -fshort-enums emits)
      * so the object's Tag_ABI_enum_size matches newlib and GCC's default
