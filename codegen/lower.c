@@ -574,7 +574,7 @@ bool cg_lower_node(Cg *cg, const Node *n)
     case OP_CONV2D: case OP_DENSE: case OP_MATMUL:
     case OP_MAX_POOL: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL:
         return cg_lower_nn(cg, n);
-    case OP_CONCAT: case OP_RESHAPE: case OP_TRANSPOSE: case OP_PAD: case OP_SLICE: case OP_RESIZE:
+    case OP_CONCAT: case OP_RESHAPE: case OP_TRANSPOSE: case OP_PAD: case OP_SLICE: case OP_RESIZE: case OP_GATHER:
         return cg_lower_layout(cg, n);
     case OP_REDUCE_MEAN: case OP_REDUCE_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_LAYER_NORM:
         return cg_lower_reduce(cg, n);

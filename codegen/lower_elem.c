@@ -133,6 +133,14 @@ static LLVMValueRef act_f(Cg *cg, const Node *n, LLVMValueRef x)
     case OP_ERF:
         return cg_call_f32(cg, "erff", x);
     case OP_GELU: {
+        if (node_int(n, ATTR_APPROXIMATE, GELU_NONE) == GELU_TANH) {
+            /* interp_gelu_tanh: c = (x * x) * x; u = 0.7978846 * (x + 0.044715 * c). */
+            LLVMValueRef c = LLVMBuildFMul(B, LLVMBuildFMul(B, x, x, ""), x, "");
+            LLVMValueRef s = LLVMBuildFAdd(B, x, LLVMBuildFMul(B, cg_f32(cg, 0.044715f), c, ""), "");
+            LLVMValueRef t = cg_call_f32(cg, "tanhf", LLVMBuildFMul(B, cg_f32(cg, 0.7978846f), s, ""));
+            LLVMValueRef h = LLVMBuildFMul(B, cg_f32(cg, 0.5f), x, "");
+            return LLVMBuildFMul(B, h, LLVMBuildFAdd(B, cg_f32(cg, 1.0f), t, ""), "");
+        }
         LLVMValueRef e = cg_call_f32(cg, "erff", LLVMBuildFMul(B, x, cg_f32(cg, 0.70710677f), ""));
         LLVMValueRef h = LLVMBuildFMul(B, cg_f32(cg, 0.5f), x, "");
         return LLVMBuildFMul(B, h, LLVMBuildFAdd(B, cg_f32(cg, 1.0f), e, ""), "");

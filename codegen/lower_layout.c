@@ -1,4 +1,4 @@
-/* lower_layout.c - concat, reshape, transpose, pad, slice and resize, following
+/* lower_layout.c - concat, reshape, transpose, pad, slice, gather and resize, following
  * ir/interp_layout.c.  Elements are moved as integers of their size, so
  * float bit patterns (NaN payloads included) survive unchanged. */
 #include "codegen.h"
@@ -168,6 +168,43 @@ static bool lower_slice(Cg *cg, const Node *n)
     cg_nest_begin(cg, &nest, r, yt->dims);
     LLVMValueRef xi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, step), cg_idx(cg, base), "");
     copy_elem(cg, yt->dtype, cg_buf(cg, n->result), cg_nest_offset(cg, &nest, ys), cg_buf(cg, n->operands[0]), xi);
+    cg_nest_end(cg, &nest);
+    return true;
+}
+
+/* interp_gather: over (outer, index j, inner), index i = indices[j], + s
+ * when negative; inside [0, s) copies x[o][i][e], otherwise stores zero
+ * (the zero point when quantized).  The load address is only formed for an
+ * index inside. */
+static bool lower_gather(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *it = &n->operands[1]->type, *yt = &n->result->type;
+    int64_t axis = node_int(n, ATTR_AXIS, 0), s = xt->dims[axis], cnt = type_numel(it);
+    int64_t dims[3] = {1, cnt, 1};
+    for (int d = 0; d < axis; d++)
+        dims[0] *= xt->dims[d];
+    for (int d = (int)axis + 1; d < xt->rank; d++)
+        dims[2] *= xt->dims[d];
+    DType dt = yt->dtype;
+    LLVMTypeRef t = bits_type(cg, dt);
+    int64_t zero = yt->quant ? yt->quant->zero_point[0] : 0; /* f32 0.0 is all zero bits */
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), ix = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, 3, dims);
+    int64_t ys[3] = {cnt * dims[2], dims[2], 1};
+    LLVMValueRef yi = cg_nest_offset(cg, &nest, ys);
+    LLVMBuildStore(B, LLVMConstInt(t, (unsigned long long)zero, 1), LLVMBuildInBoundsGEP2(B, t, y, &yi, 1, ""));
+    LLVMValueRef i = LLVMBuildSExt(B, cg_load_int(cg, DT_I32, ix, nest.idx[1]), cg->t_idx, "");
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, i, cg_idx(cg, 0), "");
+    i = LLVMBuildSelect(B, neg, LLVMBuildAdd(B, i, cg_idx(cg, s), ""), i, "");
+    /* 0 <= i < s as one unsigned compare. */
+    CgIf in;
+    cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, i, cg_idx(cg, s), ""));
+    LLVMValueRef xi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, nest.idx[0], cg_idx(cg, s), ""), i, ""),
+                                                   cg_idx(cg, dims[2]), ""),
+                                   nest.idx[2], "");
+    copy_elem(cg, dt, y, yi, x, xi);
+    cg_if_end(cg, &in);
     cg_nest_end(cg, &nest);
     return true;
 }
@@ -344,6 +381,7 @@ bool cg_lower_layout(Cg *cg, const Node *n)
     case OP_SLICE: return lower_slice(cg, n);
     case OP_CONCAT: return lower_concat(cg, n);
     case OP_RESIZE: return lower_resize(cg, n);
+    case OP_GATHER: return lower_gather(cg, n);
     default: qnn_unreachable();
     }
 }

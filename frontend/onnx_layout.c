@@ -169,11 +169,62 @@ bool import_split(Imp *imp, const Onnx__NodeProto *n)
  * + x[axis+1:] (ONNX Gather): with 1-D indices that is x's rank and
  * element order, so the gather stays in x's layout; otherwise a reshape
  * follows. */
+/* Gather with indices known only at run time (an embedding lookup: a
+ * constant table, token ids as a graph input): one IR gather, in ONNX
+ * layout.  The indices must be int32: the IR has no int64 tensors, so
+ * int64 indices (what torch exports) are only taken when known at import
+ * time.  Out-of-range indices read zeros (docs/ir-semantics.md). */
+static bool import_gather_runtime(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *it)
+{
+    int ax;
+    if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x->rank, &ax) || !per_tensor(imp, x))
+        return false;
+    DType idt;
+    if (!onnx_dtype(it->type, &idt) || idt != DT_I32) {
+        onnx_node_error(imp, "run-time indices '%s' must be int32 (int64 indices only when known at import time)",
+                        it->name);
+        return false;
+    }
+    int r = x->rank - 1 + it->rank;
+    if (r > QNN_MAX_RANK) {
+        onnx_node_error(imp, "result rank %d exceeds the maximum of %d", r, QNN_MAX_RANK);
+        return false;
+    }
+    if (x->dims[ax] < 1) {
+        onnx_node_error(imp, "gathers from an empty dimension %d", ax);
+        return false;
+    }
+    int64_t od[QNN_MAX_RANK];
+    int k = 0;
+    for (int d = 0; d < ax; d++)
+        od[k++] = x->dims[d];
+    for (int d = 0; d < it->rank; d++)
+        od[k++] = it->dims[d];
+    for (int d = ax + 1; d < x->rank; d++)
+        od[k++] = x->dims[d];
+    OTensor *out = onnx_define_out(imp, n, 0, x->type, r, od);
+    if (!out)
+        return false;
+    out->quant = x->quant;
+    Value *ops[2] = {onnx_val(imp, x), onnx_val(imp, it)};
+    if (!ops[0] || !ops[1])
+        return false;
+    TensorType t = ops[0]->type;
+    t.rank = r;
+    memcpy(t.dims, od, sizeof od);
+    Node *nd = onnx_emit(imp, OP_GATHER, ops, 2, onnx_name(imp, out->name, NULL), t);
+    node_set_int(imp->g, nd, ATTR_AXIS, ax);
+    return onnx_finish(imp, out, nd->result, false);
+}
+
 bool import_gather(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x = onnx_in(imp, n, 0);
     int64_t od[QNN_MAX_RANK], *idx;
     int ax, r;
+    OTensor *it = onnx_in(imp, n, 1);
+    if (it && !it->c)
+        return import_gather_runtime(imp, n, x, it);
     if (!onnx_gather_params(imp, n, x, &ax, &idx, od, &r) || !per_tensor(imp, x))
         return false;
     int64_t cnt = onnx_in(imp, n, 1)->c->numel;

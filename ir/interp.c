@@ -247,6 +247,7 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     case OP_TRANSPOSE: return interp_transpose(n, in, out);
     case OP_PAD: return interp_pad(n, in, out);
     case OP_SLICE: return interp_slice(n, in, out);
+    case OP_GATHER: return interp_gather(n, in, out);
     case OP_QUANTIZE: return interp_quantize(n, in, out);
     case OP_DEQUANTIZE: return interp_dequantize(n, in, out);
     case OP_CAST: return interp_cast(n, in, out);

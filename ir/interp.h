@@ -27,16 +27,23 @@ InterpFn interp_conv2d, interp_dense, interp_matmul, interp_max_pool,
  * (leaky_relu, sigmoid, tanh, hard_swish, exp, log, sqrt, reciprocal, erf,
  * gelu, abs, neg, elu): the one definition the interpreter and the quantize
  * pass's lookup tables share, so a LUT cannot drift from the oracle.  NaN
- * for any other op.  ALPHA is interp_act_alpha(n), the op's alpha with its
- * default. */
-float interp_act_f(OpId op, float x, float alpha);
+ * for any other op.  An ActFn is the op with its attributes read once
+ * (interp_act_fn): alpha with its default, gelu's approximate. */
+typedef struct ActFn {
+    OpId op;
+    float alpha;
+    GeluApprox approximate;
+} ActFn;
+ActFn interp_act_fn(const Node *n);
+float interp_act_f(const ActFn *f, float x);
 float interp_act_alpha(const Node *n);
+float interp_gelu_tanh(float x);
 
 InterpFn interp_add, interp_sub, interp_mul, interp_div, interp_pow, interp_max, interp_min,
     interp_prelu, interp_compare, interp_where, interp_not, interp_relu, interp_clip, interp_unary_float,
     interp_softmax, interp_quantize, interp_dequantize, interp_cast, interp_requantize,
     interp_lut, interp_batchnorm;
-InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice, interp_resize;
+InterpFn interp_concat, interp_reshape, interp_transpose, interp_pad, interp_slice, interp_resize, interp_gather;
 
 /* One output coordinate of resize along H or W (docs/ir-semantics.md,
  * "resize"): the two input rows/columns it reads (equal for nearest), the

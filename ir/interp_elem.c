@@ -383,9 +383,28 @@ float interp_act_alpha(const Node *n)
     return node_float(n, ATTR_ALPHA, n->op == OP_ELU ? 1.0f : 0.01f);
 }
 
-float interp_act_f(OpId op, float x, float alpha)
+ActFn interp_act_fn(const Node *n)
 {
-    switch (op) {
+    return (ActFn){.op = n->op, .alpha = interp_act_alpha(n),
+                   .approximate = (GeluApprox)node_int(n, ATTR_APPROXIMATE, GELU_NONE)};
+}
+
+/* gelu {approximate=tanh} (ONNX Gelu-20, approximate="tanh"):
+ * 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), in float32 in
+ * this order: c = (x * x) * x; u = 0.7978846 * (x + 0.044715 * c);
+ * 0.5 * x * (1 + tanhf(u)) left to right.  0.7978846f is the float32
+ * nearest sqrt(2/pi). */
+float interp_gelu_tanh(float x)
+{
+    float c = x * x * x;
+    float u = 0.7978846f * (x + 0.044715f * c);
+    return 0.5f * x * (1.0f + tanhf(u));
+}
+
+float interp_act_f(const ActFn *f, float x)
+{
+    float alpha = f->alpha;
+    switch (f->op) {
     case OP_LEAKY_RELU:
         return x < 0 ? alpha * x : x;  /* ONNX LeakyRelu */
     case OP_SIGMOID:
@@ -409,6 +428,8 @@ float interp_act_f(OpId op, float x, float alpha)
     case OP_ERF:
         return erff(x);
     case OP_GELU:
+        if (f->approximate == GELU_TANH)
+            return interp_gelu_tanh(x);
         /* ONNX Gelu (approximate="none"): 0.5 * x * (1 + erf(x / sqrt(2))),
          * left to right in float32, the division written as a product by
          * the float32 nearest 1/sqrt(2). */
@@ -428,12 +449,12 @@ int interp_unary_float(const Node *n, const void *const in[], void *out)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t cnt = type_numel(xt);
-    float alpha = interp_act_alpha(n);
+    ActFn fn = interp_act_fn(n);
     if (!same_shape_numel(xt, yt) || (xt->dtype == DT_F32) != (yt->dtype == DT_F32))
         return interp_fail(n, "result must match the input's size and float-ness");
     if (xt->dtype == DT_F32) {
         for (int64_t i = 0; i < cnt; i++)
-            st_f32(out, i, interp_act_f(n->op, ld_f32(in[0], i), alpha));
+            st_f32(out, i, interp_act_f(&fn, ld_f32(in[0], i)));
         return 0;
     }
     /* Quantized: dequantize -> float32 op -> quantize half to even. */
@@ -444,7 +465,7 @@ int interp_unary_float(const Node *n, const void *const in[], void *out)
     for (int64_t i = 0; i < cnt; i++) {
         QParam xp = qparam_at(&xi, i), yp = qparam_at(&yi, i);
         float x = (float)(ld_int(in[0], xt->dtype, i) - xp.zp) * xp.scale;
-        st_int(out, yt->dtype, i, quantize_real(interp_act_f(n->op, x, alpha), yp, ROUND_ONNX, lo, hi));
+        st_int(out, yt->dtype, i, quantize_real(interp_act_f(&fn, x), yp, ROUND_ONNX, lo, hi));
     }
     return 0;
 }

@@ -198,6 +198,40 @@ int interp_pad(const Node *n, const void *const in[], void *out)
     return 0;
 }
 
+/* ------------------------------------------------------------ gather */
+
+/* ONNX Gather with run-time i32 indices: negative ones count from the
+ * end; one outside [-s, s) reads a slice of zeros (the zero point when
+ * quantized), where ONNX Runtime stops with an error. */
+int interp_gather(const Node *n, const void *const in[], void *out)
+{
+    const TensorType *xt = &n->operands[0]->type, *it = &n->operands[1]->type, *yt = &n->result->type;
+    int64_t axis = node_int(n, ATTR_AXIS, 0);
+    if (axis < 0 || axis >= xt->rank || it->dtype != DT_I32 || xt->dtype != yt->dtype)
+        return interp_fail(n, "gather needs an axis of the input and i32 indices");
+    int64_t outer = 1, inner = 1, s = xt->dims[axis], cnt = type_numel(it);
+    for (int d = 0; d < axis; d++)
+        outer *= xt->dims[d];
+    for (int d = (int)axis + 1; d < xt->rank; d++)
+        inner *= xt->dims[d];
+    size_t es = esize(xt->dtype);
+    unsigned char zero[8] = {0};
+    if (yt->quant)
+        st_int(zero, yt->dtype, 0, yt->quant->zero_point[0]);
+    const unsigned char *x = in[0];
+    unsigned char *y = out;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < cnt; j++) {
+            int64_t i = ((const int32_t *)in[1])[j];
+            if (i < 0)
+                i += s;
+            unsigned char *dst = y + (size_t)((o * cnt + j) * inner) * es;
+            for (int64_t e = 0; e < inner; e++)
+                memcpy(dst + (size_t)e * es, i >= 0 && i < s ? x + (size_t)((o * s + i) * inner + e) * es : zero, es);
+        }
+    return 0;
+}
+
 /* ------------------------------------------------------------ slice */
 
 int interp_slice(const Node *n, const void *const in[], void *out)

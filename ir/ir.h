@@ -216,6 +216,8 @@ typedef enum {
     COORD_HALF_PIXEL = 0, COORD_ASYMMETRIC = 1, COORD_PYTORCH_HALF_PIXEL = 2, COORD_ALIGN_CORNERS = 3,
     COORD_TF_HALF_PIXEL_FOR_NN = 4
 } ResizeCoord;
+/* Values of gelu's `approximate` (ONNX Gelu-20's attribute of that name). */
+typedef enum { GELU_NONE = 0, GELU_TANH = 1 } GeluApprox;
 typedef enum { NEAREST_ROUND_PREFER_FLOOR = 0, NEAREST_ROUND_PREFER_CEIL = 1, NEAREST_FLOOR = 2, NEAREST_CEIL = 3 } ResizeNearest;
 
 typedef struct Attr {

@@ -17,10 +17,13 @@ static const char *const interp_names[] = {"nearest", "linear", NULL};
 static const char *const coord_names[] = {"half_pixel", "asymmetric", "pytorch_half_pixel", "align_corners",
                                           "tf_half_pixel_for_nn", NULL};
 static const char *const nearest_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL};
+/* gelu's approximate, in the order of GeluApprox (ir.h). */
+static const char *const approximate_names[] = {"none", "tanh", NULL};
 
 #define ENUM_NAMES(id)                                                                 \
     ((id) == ATTR_ROUNDING ? rounding_names : (id) == ATTR_INTERP ? interp_names          \
-     : (id) == ATTR_COORD  ? coord_names    : (id) == ATTR_NEAREST ? nearest_names : NULL)
+     : (id) == ATTR_COORD  ? coord_names    : (id) == ATTR_NEAREST ? nearest_names      \
+     : (id) == ATTR_APPROXIMATE ? approximate_names : NULL)
 
 const AttrInfo attr_info[ATTR_COUNT] = {
 /* Enum-valued attributes name their values; every other kind leaves

@@ -361,7 +361,8 @@ static bool check_attrs(Verifier *v, const Node *n)
         case ATTR_ROUNDING:
         case ATTR_INTERP:
         case ATTR_COORD:
-        case ATTR_NEAREST: {
+        case ATTR_NEAREST:
+        case ATTR_APPROXIMATE: {
             int64_t nvals = 0;
             while (attr_info[a->id].enum_names && attr_info[a->id].enum_names[nvals])
                 nvals++;
@@ -1269,6 +1270,42 @@ static void check_slice(const OpCtx *c)
     }
 }
 
+/* gather(x, indices): x any layout-op element type, indices unquantized
+ * i32 (any values: out-of-range ones read zeros), result dims
+ * x[:axis] + indices.dims + x[axis+1:] within QNN_MAX_RANK. */
+static void check_gather(const OpCtx *c)
+{
+    const TensorType *x = operand(c, 0), *ix = operand(c, 1);
+    check_layout_types(c, x);
+    if (ix->dtype != DT_I32 || ix->quant) {
+        OPERR(c, "gather: indices must be unquantized i32, got %s", type_desc(ix).s);
+        return;
+    }
+    int64_t axis = node_int(c->n, ATTR_AXIS, 0);
+    if (axis < 0 || axis >= x->rank) {
+        OPERR(c, "gather: axis %lld is outside the input's rank %d", (long long)axis, x->rank);
+        return;
+    }
+    if (x->dims[axis] < 1) {
+        OPERR(c, "gather: the gathered dim %lld is empty", (long long)axis);
+        return;
+    }
+    int r = x->rank - 1 + ix->rank;
+    if (r > QNN_MAX_RANK) {
+        OPERR(c, "gather: result rank %d exceeds %d", r, QNN_MAX_RANK);
+        return;
+    }
+    int64_t dims[QNN_MAX_RANK];
+    int k = 0;
+    for (int d = 0; d < axis; d++)
+        dims[k++] = x->dims[d];
+    for (int d = 0; d < ix->rank; d++)
+        dims[k++] = ix->dims[d];
+    for (int d = (int)axis + 1; d < x->rank; d++)
+        dims[k++] = x->dims[d];
+    expect_shape(c, dims, r);
+}
+
 /* ONNX QuantizeLinear: f32 in, integer out with per-tensor or per-axis
  * scale and zero point. */
 static void check_quantize(const OpCtx *c)
@@ -1384,6 +1421,7 @@ static void check_op(const OpCtx *c)
     case OP_TRANSPOSE: check_transpose(c); break;
     case OP_PAD: check_pad(c); break;
     case OP_SLICE: check_slice(c); break;
+    case OP_GATHER: check_gather(c); break;
     case OP_QUANTIZE: check_quantize(c); break;
     case OP_DEQUANTIZE: check_dequantize(c); break;
     case OP_CAST: check_cast(c); break;

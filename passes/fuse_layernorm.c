@@ -11,7 +11,9 @@
  *       v = reduce_mean(p) {axes=[k..r-1], keepdims=1}
  *       a = add(v, eps)              (either operand order; eps an f32 constant of one element)
  *       s = sqrt(a)
- *       n = div(d, s)
+ *       n = div(d, s)                (or mul(d, r), either order, with
+ *                                     r = reciprocal(s) or div(1, s) read
+ *                                     only there: torch's x * rsqrt(...))
  *      [n = mul(n, gamma)]           (either order; gamma a constant)
  *      [n = add(n, beta)]            (either order; beta a constant)
  *   The reduced axes are the trailing axes k..r-1 of x as the IR holds it
@@ -27,7 +29,8 @@
  *
  * Numerics: layer_norm multiplies by 1 / sqrtf(var + eps) where the chain
  * divides by sqrtf(var + eps) (docs/ir-semantics.md, "layer_norm"), so the
- * two agree to float32 rounding, not bit for bit.
+ * two agree to float32 rounding, not bit for bit (the reciprocal form is
+ * the same product).
  */
 #include "passes.h"
 
@@ -41,9 +44,9 @@ typedef struct LnMatch {
     int axis;
     float eps;
     Value *gamma, *beta; /* constants as found (any broadcastable shape), or NULL */
-    Node *nodes[9];      /* the chain, the last node included */
+    Node *nodes[10];     /* the chain, the last node included */
     int num_nodes;
-    Value *consts[4];    /* constants the chain reads: eps, exponent, gamma, beta */
+    Value *consts[5];    /* constants the chain reads: eps, exponent, the 1 of div(1, s), gamma, beta */
     int num_consts;
 } LnMatch;
 
@@ -97,11 +100,48 @@ static Value *other_const(const Node *n, const Value *v)
     return NULL;
 }
 
+/* The normalizing node DIV: div(d, s), or mul(d, r) in either order with
+ * r = reciprocal(s) or div(1, s) (torch's rsqrt) read only there.  Sets D
+ * and S (s = sqrt(...) is checked by the caller), RECIP (or NULL) and ONE
+ * (div's constant 1, or NULL). */
+static bool normalizer(const GraphUses *u, Node *div, Value **d, Value **s, Node **recip, Value **one)
+{
+    *recip = NULL;
+    *one = NULL;
+    if (is_float_node(div, OP_DIV)) {
+        *d = div->operands[0];
+        *s = div->operands[1];
+        return true;
+    }
+    if (!is_float_node(div, OP_MUL))
+        return false;
+    for (int i = 0; i < 2; i++) {
+        Value *r = div->operands[1 - i];
+        float c;
+        if (r->kind != VAL_NODE || u->count[r->id] != 1 || div->operands[i]->kind != VAL_NODE ||
+            !is_float_node(div->operands[i]->def, OP_SUB))
+            continue;
+        if (is_float_node(r->def, OP_RECIPROCAL)) {
+            *s = r->def->operands[0];
+        } else if (is_float_node(r->def, OP_DIV) && const_scalar_f32(r->def->operands[0], &c) && c == 1.0f) {
+            *one = r->def->operands[0];
+            *s = r->def->operands[1];
+        } else {
+            continue;
+        }
+        *d = div->operands[i];
+        *recip = r->def;
+        return same_dims(&r->type, &(*s)->type);
+    }
+    return false;
+}
+
 static bool match(const GraphUses *u, Node *div, LnMatch *out)
 {
-    if (!is_float_node(div, OP_DIV))
+    Value *d, *s, *one;
+    Node *recip;
+    if (!normalizer(u, div, &d, &s, &recip, &one))
         return false;
-    Value *d = div->operands[0], *s = div->operands[1];
     if (d->kind != VAL_NODE || s->kind != VAL_NODE)
         return false;
     Node *sub = d->def, *sq = s->def;
@@ -141,8 +181,13 @@ static bool match(const GraphUses *u, Node *div, LnMatch *out)
         return false;
 
     *out = (LnMatch){.last = div, .x = x, .axis = k, .eps = eps,
-                     .nodes = {m->def, sub, sqr, v->def, add, sq, div}, .num_nodes = 7,
+                     .nodes = {m->def, sub, sqr, v->def, add, sq}, .num_nodes = 6,
                      .consts = {add->operands[1 - vi]}, .num_consts = 1};
+    if (recip)
+        out->nodes[out->num_nodes++] = recip;
+    if (one)
+        out->consts[out->num_consts++] = one;
+    out->nodes[out->num_nodes++] = div;
     if (sqr->op == OP_POW)
         out->consts[out->num_consts++] = sqr->operands[1];
     /* The affine tail: a constant mul, then a constant add, each the sole
@@ -213,7 +258,7 @@ bool fuse_layernorm(Graph *g, const PassContext *ctx)
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.data[i];
         LnMatch mt;
-        if (n->op != OP_DIV || !match(&u, n, &mt))
+        if ((n->op != OP_DIV && n->op != OP_MUL) || !match(&u, n, &mt))
             continue;
         /* Every node of the chain but the last goes. */
         for (int j = 0; j < mt.num_nodes - 1; j++)

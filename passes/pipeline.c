@@ -28,7 +28,7 @@ static const struct {
     /* Float graph clean-up: what quantization should not have to see. */
     {"fold-constants", ALWAYS},   /* evaluate all-constant subgraphs */
     {"fuse-layernorm", ALWAYS},   /* decomposed LayerNorm -> layer_norm */
-    {"fuse-gelu", ALWAYS},        /* x * 0.5 * (1 + erf(x / sqrt(2))) -> gelu */
+    {"fuse-gelu", ALWAYS},        /* x * 0.5 * (1 + erf(x / sqrt(2))) or its tanh form -> gelu */
     {"fold-batchnorm", ALWAYS},   /* BN into the conv/dense weights before it */
     {"fuse-activation", ALWAYS},  /* relu/clip into the producer's clamp */
     {"dce", ALWAYS},

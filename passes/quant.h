@@ -6,6 +6,7 @@
 #ifndef QNNC_PASSES_QUANT_H
 #define QNNC_PASSES_QUANT_H
 
+#include "interp.h" /* ActFn */
 #include "ir.h"
 
 typedef struct QParams {
@@ -36,6 +37,6 @@ int64_t quant_real(float x, QParams p, int64_t lo, int64_t hi);
 /* Fills TABLE (256 entries, indexed by x + 128) with what the quantized op
  * OP computes for an i8 input with params IN and an i8 result with params
  * OUT: table[i] = quantize_out(f(dequantize_in(i - 128))). */
-void quant_build_lut(OpId op, float alpha, QParams in, QParams out, int8_t table[256]);
+void quant_build_lut(const ActFn *f, QParams in, QParams out, int8_t table[256]);
 
 #endif

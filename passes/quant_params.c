@@ -60,7 +60,7 @@ int64_t quant_real(float x, QParams p, int64_t lo, int64_t hi)
     return fp_saturate(fp_round_half_even(v) + (double)p.zp, lo, hi);
 }
 
-void quant_build_lut(OpId op, float alpha, QParams in, QParams out, int8_t table[256])
+void quant_build_lut(const ActFn *f, QParams in, QParams out, int8_t table[256])
 {
     /* The quantized OPF_NONLINEAR ops are defined as dequantize (float32),
      * the float32 function, then quantize half to even
@@ -69,6 +69,6 @@ void quant_build_lut(OpId op, float alpha, QParams in, QParams out, int8_t table
     for (int i = 0; i < 256; i++) {
         int32_t x = i - 128;
         float xf = (float)(x - in.zp) * in.scale;
-        table[i] = (int8_t)quant_real(interp_act_f(op, xf, alpha), out, -128, 127);
+        table[i] = (int8_t)quant_real(interp_act_f(f, xf), out, -128, 127);
     }
 }

@@ -24,6 +24,9 @@
  *   - relu, clip, max_pool, reshape, transpose, pad (OPF_SAME_QUANT): follow
  *     their input: quantized with the input's params if the input is
  *     quantized, float otherwise;
+ *   - gather (an embedding lookup): a constant table is quantized over its
+ *     own range to the activation dtype, the result keeps its params, the
+ *     i32 indices are copied; a run-time table follows its producer;
  *   - sigmoid, tanh, hard_swish, leaky_relu and the other unary
  *     OPF_NONLINEAR functions (exp, log, sqrt, erf, gelu, ...): a `lut` with a compile-time
  *     i8[256] table when activations are i8 or u8 (u8 is requantized to i8
@@ -40,7 +43,7 @@
 #include "quant.h"
 
 #include "fixedpoint.h"
-#include "interp.h" /* interp_act_alpha */
+#include "interp.h" /* interp_act_fn */
 
 #include <float.h>
 #include <math.h>
@@ -628,7 +631,19 @@ static void plan(Ctx *c, QuantScheme scheme)
         const QuantOverride *ov = c->ov[n->id];
         Mode m = MODE_FLOAT;
         DType dt = ov && ov->dtype != DT_F32 ? ov->dtype : dflt;
-        if (!all_f32(n)) {
+        if (n->op == OP_GATHER && n->result->type.dtype == DT_F32 && !(ov && ov->dtype == DT_F32)) {
+            /* An embedding lookup: a constant table is quantized to the
+             * activation dtype over its own range (quantize_const); a
+             * run-time table follows its producer like the layout ops.
+             * The i32 indices are copied. */
+            DType h = home_dtype(c, n->operands[0]);
+            if (n->operands[0]->kind == VAL_CONST)
+                m = MODE_QUANT;
+            else if (h != DT_F32)
+                m = MODE_QUANT, dt = h;
+            else
+                m = MODE_COPY;
+        } else if (!all_f32(n)) {
             m = MODE_COPY;
         } else if (ov && ov->dtype == DT_F32) {
             m = MODE_FLOAT;
@@ -865,7 +880,8 @@ static bool build_lut(Ctx *c, const Node *n)
     if (!x || !params_for(c, n->result, DT_I8, &out))
         return false;
     int8_t table[256];
-    quant_build_lut(n->op, interp_act_alpha(n), params_of(x), out, table);
+    ActFn fn = interp_act_fn(n);
+    quant_build_lut(&fn, params_of(x), out, table);
     TensorType tt = {.dtype = DT_I8, .rank = 1, .dims = {256}};
     Value *tv = add_const(c, n->result, ".lut", tt, table);
     Value *ops[2] = {x, tv};
@@ -908,6 +924,18 @@ static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
             return false;
         if (n->num_operands == 3 && !(ops[2] = get_bias(c, n->operands[2], ops[0], ops[1])))
             return false;
+    } else if (n->op == OP_GATHER) {
+        /* The quantized table; the i32 indices as they are. */
+        const Value *ix = n->operands[1];
+        VInfo *ii = &c->vi[ix->id];
+        if (!(ops[0] = get_q(c, n->operands[0], dt)))
+            return false;
+        if (!ii->q[DT_I32]) {
+            if (ix->kind != VAL_CONST)
+                qnn_die("quantize: %%%s has no copy", ix->name);
+            ii->q[DT_I32] = add_const(c, ix, ".c", ix->type, ix->data);
+        }
+        ops[1] = ii->q[DT_I32];
     } else if (n->op == OP_LAYER_NORM) {
         /* Quantized x, float scale and bias (docs/ir-semantics.md). */
         if (!(ops[0] = get_q(c, n->operands[0], dt)))

@@ -12,7 +12,7 @@ const Pass pass_registry[] = {
     {"fold-batchnorm", "fold batchnorm into the conv2d/dense before it, or into mul+add", fold_batchnorm},
     {"fold-constants", "evaluate nodes whose operands are all constants", fold_constants},
     {"fuse-layernorm", "replace reduce_mean/sub/mul/reduce_mean/add/sqrt/div [mul, add] by layer_norm", fuse_layernorm},
-    {"fuse-gelu", "replace x * 0.5 * (1 + erf(x / sqrt(2))), in its exported orders, by gelu", fuse_gelu},
+    {"fuse-gelu", "replace GELU written out (erf form, tanh approximation), in its exported orders, by gelu", fuse_gelu},
     {"fuse-activation", "fold relu/clip into the producer's act_min/act_max clamp", fuse_activation},
     {"tile", "choose conv/dense/matmul loop tiles for the target (tile=[m, n, k])", tile},
     {"plan-memory", "assign scratch offsets by liveness (qnnc --print-memory-plan shows them)", plan_memory_pass},

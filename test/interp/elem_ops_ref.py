@@ -47,6 +47,7 @@ GRAPH = """graph @elem_ops {
   %rcp = reciprocal(%x) : f32[3,4]
   %erf = erf(%x) : f32[3,4]
   %gelu = gelu(%x) : f32[3,4]
+  %gelut = gelu(%x) {approximate=tanh} : f32[3,4]
   %abs = abs(%x) : f32[3,4]
   %neg = neg(%x) : f32[3,4]
   %elu = elu(%x) : f32[3,4]
@@ -67,6 +68,7 @@ GRAPH = """graph @elem_ops {
   %qabs = abs(%qx) : i8[3,4] q(0.03125, -128)
   %qneg = neg(%qx) : i8[3,4] q(0.0625, 0)
   %qgelu = gelu(%qx) : i8[3,4] q(0.03, -100)
+  %qgelut = gelu(%qx) {approximate=tanh} : i8[3,4] q(0.03, -100)
   %qelu = elu(%qx) : i8[3,4] q(0.04, 10)
   %qmax = max(%qx, %qb) : i8[3,4] q(0.07, -5)
   %qmin = min(%qx, %qb) : i8[3,4] q(0.07, 5)
@@ -74,14 +76,14 @@ GRAPH = """graph @elem_ops {
   %qgt = greater(%qx, %qb) : u8[3,4]
   %qeq = equal(%qx, %qb) : u8[3,4]
   %qwhere = where(%qgt, %qx, %qx) : i8[3,4] q(0.0625, -3)
-  output %exp, %log, %sqrt, %rcp, %erf, %gelu, %abs, %neg, %elu, %elu2, %pow, %max, %min, %prelu
+  output %exp, %log, %sqrt, %rcp, %erf, %gelu, %gelut, %abs, %neg, %elu, %elu2, %pow, %max, %min, %prelu
   output %eq, %gt, %ge, %lt, %le, %not, %where
-  output %qexp, %qsqrt, %qabs, %qneg, %qgelu, %qelu, %qmax, %qmin, %qprelu, %qgt, %qeq, %qwhere
+  output %qexp, %qsqrt, %qabs, %qneg, %qgelu, %qgelut, %qelu, %qmax, %qmin, %qprelu, %qgt, %qeq, %qwhere
 }
 """
 
-OUTS = ("exp log sqrt rcp erf gelu abs neg elu elu2 pow max min prelu eq gt ge lt le not where "
-        "qexp qsqrt qabs qneg qgelu qelu qmax qmin qprelu qgt qeq qwhere").split()
+OUTS = ("exp log sqrt rcp erf gelu gelut abs neg elu elu2 pow max min prelu eq gt ge lt le not where "
+        "qexp qsqrt qabs qneg qgelu qgelut qelu qmax qmin qprelu qgt qeq qwhere").split()
 
 
 def quant(f, s, z):
@@ -94,6 +96,11 @@ def quant(f, s, z):
 
 def deq(q, s, z):
     return (q.astype(np.int64) - z).astype(np.float32) * np.float32(s)
+
+
+def gelu_tanh(d):
+    """ONNX Gelu-20, approximate="tanh", in float64."""
+    return 0.5 * d * (1 + np.tanh(math.sqrt(2 / math.pi) * (d + 0.044715 * d ** 3)))
 
 
 def ulps(a, b):
@@ -123,6 +130,7 @@ def main():
         "exp": (np.exp(d), 4), "log": (np.log(p.astype(np.float64)), 4),
         "sqrt": (np.sqrt(p), 0), "rcp": (np.float32(1) / x, 0),
         "erf": (erf(d), 4), "gelu": (0.5 * d * (1 + erf(d / math.sqrt(2))), 4),
+        "gelut": (gelu_tanh(d), 4),
         "abs": (np.abs(x), 0), "neg": (-x, 0),
         "elu": (np.where(d < 0, np.expm1(d), d), 4),
         "elu2": (np.where(d < 0, 0.5 * np.expm1(d), d), 4),
@@ -146,6 +154,7 @@ def main():
         "qabs": (quant(np.abs(xf), 0.03125, -128), 0),
         "qneg": (quant(-xf, 0.0625, 0), 0),
         "qgelu": (quant(0.5 * xd * (1 + erf(xd / math.sqrt(2))), 0.03, -100), 1),
+        "qgelut": (quant(gelu_tanh(xd), 0.03, -100), 1),
         "qelu": (quant(np.where(xd < 0, np.expm1(xd), xd), 0.04, 10), 1),
         "qmax": (qreal(np.maximum(ra, rb), 0.07, -5), 0),
         "qmin": (qreal(np.minimum(ra, rb), 0.07, 5), 0),

@@ -33,7 +33,7 @@ import numpy as np
 
 F32 = np.float32
 DTYPES = {"i8": (np.int8, -128, 127), "u8": (np.uint8, 0, 255)}
-TRANSCENDENTAL = {"sigmoid", "tanh", "exp", "log", "erf", "gelu", "elu"}
+TRANSCENDENTAL = {"sigmoid", "tanh", "exp", "log", "erf", "gelu", "gelu_tanh", "elu"}
 TIE_EPS = 1e-6
 
 
@@ -70,6 +70,13 @@ def act_f32(op, xf, alpha=0.01):
             # 0.5 * x * (1 + erf(x * 0.70710677)), every step in float32.
             e = np.vectorize(math.erf)((xf * F32(0.70710677)).astype(F32).astype(np.float64)).astype(F32)
             return ((F32(0.5) * xf).astype(F32) * (F32(1) + e).astype(F32)).astype(F32)
+        if op == "gelu_tanh":
+            # gelu {approximate=tanh}: c = (x * x) * x; u = 0.7978846 * (x +
+            # 0.044715 * c); 0.5 * x * (1 + tanh(u)), every step in float32.
+            c = ((xf * xf).astype(F32) * xf).astype(F32)
+            u = (F32(0.7978846) * (xf + (F32(0.044715) * c).astype(F32)).astype(F32)).astype(F32)
+            t = np.tanh(u.astype(np.float64)).astype(F32)
+            return ((F32(0.5) * xf).astype(F32) * (F32(1) + t).astype(F32)).astype(F32)
         if op == "elu":
             em1 = (np.exp(xd).astype(F32) - F32(1)).astype(F32)
             return np.where(xf < 0, (F32(alpha) * em1).astype(F32), xf).astype(F32)

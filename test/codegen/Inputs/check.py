@@ -32,7 +32,7 @@ import numpy as np
 DT = {"f32": np.float32, "i8": np.int8, "u8": np.uint8, "i16": np.int16, "i32": np.int32}
 # The ops whose generated code calls libm at run time (codegen/lower_elem.c:
 # expf for sigmoid, softmax, exp and elu, logf for log, erff for erf and
-# gelu, tanhf for tanh, powf for pow).  sqrt and reciprocal are IEEE
+# gelu, tanhf for tanh and gelu {approximate=tanh}, powf for pow).  sqrt and reciprocal are IEEE
 # operations, exact on every target.
 LIBM_OPS = {"sigmoid", "tanh", "softmax", "exp", "log", "erf", "gelu", "elu", "pow"}
 # elu (expf(x) - 1) and gelu (x * (1 + erff(x/sqrt 2)) / 2) add a libm result
