@@ -53,6 +53,7 @@ typedef struct Stat {
     QParams cand[GUARD_CANDIDATES];
     float cand_lo[GUARD_CANDIDATES], cand_hi[GUARD_CANDIDATES];
     double noise[GUARD_CANDIDATES];
+    double signal;
 } Stat;
 
 typedef enum { SWEEP_MINMAX, SWEEP_HIST, SWEEP_GUARD } SweepKind;
@@ -70,6 +71,9 @@ typedef struct Calib {
 static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
 {
     int64_t qlo = dtype_traits[dt].min, qhi = dtype_traits[dt].max;
+    for (int64_t i = 0; i < n; i++)
+        if (isfinite(x[i]))
+            s->signal += (double)x[i] * x[i];
     for (int c = 0; c < GUARD_CANDIDATES; c++) {
         QParams p = s->cand[c];
         double err = 0;
@@ -254,6 +258,36 @@ static int guard_choice(const Stat *s)
     return GUARD_CANDIDATES - 1;
 }
 
+static double db(double signal, double noise)
+{
+    return noise > 0 ? 10 * log10(signal / noise) : INFINITY;
+}
+
+/* QNNC_CALIB_LOG=FILE appends one line per tensor: its name, the SQNR of
+ * the method's own range, of the range kept, and of minmax, and the
+ * fraction of the gap to minmax the guard widened by.  A developer's aid
+ * for measuring the methods over models (docs/passes.md, "calibrate"). */
+static void guard_log(const Graph *g, const Calib *c, const char *method)
+{
+    const char *path = getenv("QNNC_CALIB_LOG");
+    if (!path || !*path)
+        return;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    for (int i = 0; i < g->values.len; i++) {
+        const Stat *s = &c->stat[i];
+        if (!s->tracked || !s->seen)
+            continue;
+        int k = guard_choice(s);
+        double frac = k == 0 ? 0 : k == GUARD_CANDIDATES - 1 ? 1 : ldexp(1, k - (GUARD_CANDIDATES - 1));
+        fprintf(f, "%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%g\n", g->name, ((const Value *)g->values.data[i])->name,
+                method, db(s->signal, s->noise[0]), db(s->signal, s->noise[k]),
+                db(s->signal, s->noise[GUARD_CANDIDATES - 1]), frac);
+    }
+    fclose(f);
+}
+
 bool calibrate(Graph *g, const PassContext *ctx)
 {
     const QnncConfig *cfg = ctx->cfg;
@@ -341,6 +375,8 @@ bool calibrate(Graph *g, const PassContext *ctx)
         if (!sweep(g, ds, in, out, &c, &prog, " (measuring ranges)"))
             goto done;
     }
+    if (cfg->calib.method != CALIB_MINMAX)
+        guard_log(g, &c, config_method_names[cfg->calib.method]);
 
     for (int i = 0; i < g->values.len; i++) {
         Value *v = g->values.data[i];
