@@ -19,6 +19,7 @@
 typedef enum {
     ALWAYS,
     WHEN_CALIBRATING, /* a scheme with calibrated activations (int8, int16x8) */
+    WHEN_EQUALIZING,  /* calibrating, and [quantization] equalize */
 } When;
 
 static const struct {
@@ -33,6 +34,7 @@ static const struct {
     {PASS_fuse_activation, ALWAYS},  /* relu/clip into the producer's clamp */
     {PASS_dce, ALWAYS},
     /* Quantization. */
+    {PASS_equalize, WHEN_EQUALIZING},   /* balance weight ranges across conv pairs */
     {PASS_calibrate, WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
     {PASS_quantize, ALWAYS},            /* float + ranges -> int8 (or the scheme's types) */
     /* What code generation relies on. */
@@ -54,6 +56,8 @@ static bool wanted(const QnncConfig *cfg, When when)
 {
     switch (when) {
     case ALWAYS: return true;
+    case WHEN_EQUALIZING:
+        return cfg->quant.equalize && wanted(cfg, WHEN_CALIBRATING);
     case WHEN_CALIBRATING:
         /* Without a dataset, quantize says what to add (a float model) or
          * has nothing to calibrate (an imported quantized model). */
