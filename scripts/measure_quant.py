@@ -35,7 +35,7 @@ MODELS = [
     ("hey_rhasspy", f"{OWW}/hey_rhasspy_v0.1.onnx", "oww/head16/calib", ""),
     ("timer", f"{OWW}/timer_v0.1.onnx", "oww/head34/calib", ""),
     ("weather", f"{OWW}/weather_v0.1.onnx", "oww/head22/calib", ""),
-    ("embedding", f"{OWW}/embedding_model.onnx", "oww/emb_in", "samples = 24\n"),
+    ("embedding", f"{OWW}/embedding_model.onnx", "oww/emb_in/calib", "samples = 24\n"),
     ("mlsd_tiny", f"{MLSD}/mlsd_320x320_tiny.onnx", "img/calib", ""),
     ("mobilenetv3", f"{ZOO}/mobilenetv3.onnx", FMNIST, "samples = 64\nscale = 0.00392156862745098\n"),
     ("unet", f"{ZOO}/unet.onnx", "unet/calib", ""),
