@@ -775,6 +775,13 @@ void key_quant_per_channel(Loader &L, const std::string &k, const toml::node &v)
         L.cfg->quant.per_channel = b;
 }
 
+void key_quant_equalize(Loader &L, const std::string &k, const toml::node &v)
+{
+    bool b;
+    if (L.get_bool(k, v, b))
+        L.cfg->quant.equalize = b;
+}
+
 void key_quant_activation(Loader &L, const std::string &k, const toml::node &v)
 {
     int i = L.get_enum(k, v, activation_names);
@@ -1030,6 +1037,7 @@ const std::vector<SectionSpec> &schema()
         {"target", {{"triple", key_target_triple}, {"cpu", key_target_cpu}, {"features", key_target_features}}},
         {"quantization", {{"scheme", key_quant_scheme}, {"per_channel", key_quant_per_channel},
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
+                          {"equalize", key_quant_equalize},
                           {"override", key_quant_override}}},
         {"calibration", {{"dataset", key_calib_dataset}, {"format", key_calib_format}, {"method", key_calib_method},
                          {"percentile", key_calib_percentile}, {"bins", key_calib_bins},
@@ -1354,6 +1362,7 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     else
         fprintf(f, "activation_dtype = \"%s\"\n", dtype_traits[c->quant.activation_dtype].name);
     fprintf(f, "rounding = \"%s\"\n", config_rounding_names[c->quant.rounding]);
+    fprintf(f, "equalize = %s\n", c->quant.equalize ? "true" : "false");
     for (int i = 0; i < c->quant.num_overrides; i++) {
         fputs("\n[[quantization.override]]\nnode = ", f);
         print_string(f, c->quant.overrides[i].node);

@@ -109,6 +109,7 @@ typedef struct QnncConfig {
         bool per_channel;        /* per-output-channel weight scales */
         DType activation_dtype;  /* DT_I8/DT_U8 (int8), DT_I16 (int16x8); DT_F32 (hybrid, none) */
         RoundingMode rounding;
+        bool equalize;           /* run the equalize pass before calibrate */
         QuantOverride *overrides;
         int num_overrides;
     } quant;

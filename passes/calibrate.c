@@ -29,6 +29,7 @@
  * that never took a finite value gets range(0, 0) and a warning.
  */
 #include "passes.h"
+#include "quant.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,18 +37,55 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The guard's candidate ranges, from the method's own (0) to minmax
+ * (GUARD_CANDIDATES - 1); see guard_candidates. */
+#define GUARD_CANDIDATES 10
+/* The most SQNR a method may lose against minmax on any tensor, in dB. */
+#define GUARD_DB 1.0
+
 typedef struct Stat {
     bool tracked;      /* f32 input or node result */
     bool seen;         /* some finite value observed */
     float min, max;
     CalibHist hist;
+    /* The guard sweep: the candidate ranges' quantization parameters and
+     * the squared error each gives on the calibration values. */
+    QParams cand[GUARD_CANDIDATES];
+    float cand_lo[GUARD_CANDIDATES], cand_hi[GUARD_CANDIDATES];
+    double noise[GUARD_CANDIDATES];
+    double signal;
 } Stat;
+
+typedef enum { SWEEP_MINMAX, SWEEP_HIST, SWEEP_GUARD } SweepKind;
 
 typedef struct Calib {
     Stat *stat;        /* by Value id */
-    bool histograms;   /* second sweep: fill histograms */
+    SweepKind kind;
     unsigned flags;    /* for calib_hist_add */
+    DType qdt;         /* the activation dtype the guard measures with */
 } Calib;
+
+/* The squared error of quantizing X[0..N) and dequantizing it again with
+ * each candidate's parameters, exactly as the quantize op would (float32
+ * division, round half to even, saturation: quant_real). */
+static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
+{
+    int64_t qlo = dtype_traits[dt].min, qhi = dtype_traits[dt].max;
+    for (int64_t i = 0; i < n; i++)
+        if (isfinite(x[i]))
+            s->signal += (double)x[i] * x[i];
+    for (int c = 0; c < GUARD_CANDIDATES; c++) {
+        QParams p = s->cand[c];
+        double err = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!isfinite(x[i]))
+                continue;
+            double deq = (double)p.scale * (double)(quant_real(x[i], p, qlo, qhi) - p.zp);
+            err += (x[i] - deq) * (x[i] - deq);
+        }
+        s->noise[c] += err;
+    }
+}
 
 static void observe(void *ctx, const Value *v, const void *data)
 {
@@ -57,8 +95,14 @@ static void observe(void *ctx, const Value *v, const void *data)
         return;
     const float *x = data;
     int64_t n = type_numel(&v->type);
-    if (c->histograms) {
-        calib_hist_add(&s->hist, x, n, c->flags);
+    if (c->kind == SWEEP_HIST) {
+        if (s->seen)
+            calib_hist_add(&s->hist, x, n, c->flags);
+        return;
+    }
+    if (c->kind == SWEEP_GUARD) {
+        if (s->seen)
+            guard_add(s, c->qdt, x, n);
         return;
     }
     float lo = s->seen ? s->min : INFINITY, hi = s->seen ? s->max : -INFINITY;
@@ -174,6 +218,76 @@ static void choose_range(const QnncConfig *cfg, Stat *s, double *lo, double *hi)
     }
 }
 
+/* The guard.  A histogram method can clip what matters: heavy-tailed
+ * logits whose few large values carry most of the signal lose all of it to
+ * a threshold set by the bulk (entropy's KL search does not measure error
+ * at all).  So the method's range R0 is checked against the calibration
+ * values themselves: each tensor's SQNR is that of its values quantized
+ * and dequantized with a range, and a method may not lose more than
+ * GUARD_DB against minmax on any tensor.  Candidates widen R0 towards
+ * [min, max] by a fraction f of the gap at each end, f = 0, 1/256, 1/128,
+ * ..., 1/2, 1, and the first within GUARD_DB of minmax's SQNR is kept:
+ * the least widening the measurement allows, minmax only when nothing
+ * narrower passes. */
+static void guard_candidates(Stat *s, double lo0, double hi0, DType dt)
+{
+    double lo1 = fmin(s->min, 0), hi1 = fmax(s->max, 0);
+    lo0 = fmin(lo0, 0);
+    hi0 = fmax(hi0, 0);
+    for (int c = 0; c < GUARD_CANDIDATES; c++) {
+        double f = c == 0 ? 0 : c == GUARD_CANDIDATES - 1 ? 1 : ldexp(1, c - (GUARD_CANDIDATES - 1));
+        /* Rounded to float as range(lo, hi) will be, so the parameters
+         * measured are the ones quantize will choose. */
+        float lo = c == GUARD_CANDIDATES - 1 ? (float)lo1 : (float)(lo0 + (lo1 - lo0) * f);
+        float hi = c == GUARD_CANDIDATES - 1 ? (float)hi1 : (float)(hi0 + (hi1 - hi0) * f);
+        s->cand_lo[c] = lo;
+        s->cand_hi[c] = hi;
+        s->cand[c] = quant_choose_params(lo, hi, dt);
+        s->noise[c] = 0;
+    }
+}
+
+static int guard_choice(const Stat *s)
+{
+    /* SQNR_c >= SQNR_minmax - GUARD_DB  <=>  noise_c <= noise_minmax * 10^(GUARD_DB/10):
+     * the signal is the same for every candidate. */
+    double limit = s->noise[GUARD_CANDIDATES - 1] * pow(10.0, GUARD_DB / 10.0);
+    for (int c = 0; c < GUARD_CANDIDATES - 1; c++)
+        if (s->noise[c] <= limit)
+            return c;
+    return GUARD_CANDIDATES - 1;
+}
+
+static double db(double signal, double noise)
+{
+    return noise > 0 ? 10 * log10(signal / noise) : INFINITY;
+}
+
+/* QNNC_CALIB_LOG=FILE appends one line per tensor: its name, the SQNR of
+ * the method's own range, of the range kept, and of minmax, and the
+ * fraction of the gap to minmax the guard widened by.  A developer's aid
+ * for measuring the methods over models (docs/passes.md, "calibrate"). */
+static void guard_log(const Graph *g, const Calib *c, const char *method)
+{
+    const char *path = getenv("QNNC_CALIB_LOG");
+    if (!path || !*path)
+        return;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    for (int i = 0; i < g->values.len; i++) {
+        const Stat *s = &c->stat[i];
+        if (!s->tracked || !s->seen)
+            continue;
+        int k = guard_choice(s);
+        double frac = k == 0 ? 0 : k == GUARD_CANDIDATES - 1 ? 1 : ldexp(1, k - (GUARD_CANDIDATES - 1));
+        fprintf(f, "%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%g\n", g->name, ((const Value *)g->values.data[i])->name,
+                method, db(s->signal, s->noise[0]), db(s->signal, s->noise[k]),
+                db(s->signal, s->noise[GUARD_CANDIDATES - 1]), frac);
+    }
+    fclose(f);
+}
+
 bool calibrate(Graph *g, const PassContext *ctx)
 {
     const QnncConfig *cfg = ctx->cfg;
@@ -200,7 +314,12 @@ bool calibrate(Graph *g, const PassContext *ctx)
         return false;
 
     bool ok = false;
-    Calib c = {xcalloc((size_t)g->values.len, sizeof *c.stat), false, 0};
+    Calib c = {xcalloc((size_t)g->values.len, sizeof *c.stat), SWEEP_MINMAX, 0, DT_I8};
+    /* The guard measures on the grid quantize will use: int16 for
+     * int16x8, u8 when asked for, int8 otherwise (also when the scheme
+     * keeps activations float and only qnnc-opt runs calibrate). */
+    if (cfg->quant.activation_dtype == DT_I16 || cfg->quant.activation_dtype == DT_U8)
+        c.qdt = cfg->quant.activation_dtype;
     for (int i = 0; i < g->values.len; i++) {
         Value *v = g->values.data[i];
         c.stat[i].tracked = v->type.dtype == DT_F32 && (v->kind == VAL_INPUT || v->kind == VAL_NODE);
@@ -215,7 +334,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
     if (!sweep(g, ds, in, out, &c, &prog, ""))
         goto done;
     if (cfg->calib.method != CALIB_MINMAX) {
-        c.histograms = true;
+        c.kind = SWEEP_HIST;
         /* Exact zeros (ReLU, padding) land exactly on the grid, since every
          * range includes 0: they carry no quantization error, so entropy
          * and mse leave them out.  Kept in, a ReLU's spike at 0 dominates
@@ -244,18 +363,37 @@ bool calibrate(Graph *g, const PassContext *ctx)
     }
 
     for (int i = 0; i < g->values.len; i++) {
+        Stat *s = &c.stat[i];
+        if (!s->tracked || !s->seen)
+            continue;
+        double lo, hi;
+        choose_range(cfg, s, &lo, &hi);
+        guard_candidates(s, lo, hi, c.qdt);
+    }
+    if (cfg->calib.method != CALIB_MINMAX) {
+        c.kind = SWEEP_GUARD;
+        if (!sweep(g, ds, in, out, &c, &prog, " (measuring ranges)"))
+            goto done;
+    }
+    if (cfg->calib.method != CALIB_MINMAX)
+        guard_log(g, &c, config_method_names[cfg->calib.method]);
+
+    for (int i = 0; i < g->values.len; i++) {
         Value *v = g->values.data[i];
         Stat *s = &c.stat[i];
         if (!s->tracked)
             continue;
-        double lo = 0, hi = 0;
-        if (s->seen)
-            choose_range(cfg, s, &lo, &hi);
-        else
+        float lo = 0, hi = 0;
+        if (s->seen) {
+            int k = cfg->calib.method == CALIB_MINMAX ? GUARD_CANDIDATES - 1 : guard_choice(s);
+            lo = s->cand_lo[k];
+            hi = s->cand_hi[k];
+        } else {
             diag_warning(v->loc, "calibrate: %%%s never took a finite value; range(0, 0)", v->name);
+        }
         v->has_range = true;
-        v->range_lo = (float)fmin(lo, 0);
-        v->range_hi = (float)fmax(hi, 0);
+        v->range_lo = fminf(lo, 0);
+        v->range_hi = fmaxf(hi, 0);
     }
     ok = true;
 done:

@@ -22,18 +22,28 @@ typedef struct Pass {
     PassFn run;
 } Pass;
 
-/* Every registered pass, in the order --help lists them. */
+/* Every pass, one per passes.def row: PASS_<function> indexes
+ * pass_registry, and each pass function is declared here. */
+typedef enum PassId {
+#define PASS(NAME, FN, SUMMARY) PASS_##FN,
+#include "passes.def"
+#undef PASS
+    NUM_PASSES
+} PassId;
+#define PASS(NAME, FN, SUMMARY) bool FN(Graph *g, const PassContext *ctx);
+#include "passes.def"
+#undef PASS
+
+/* Every registered pass, in the order --help lists them (passes.def). */
 extern const Pass pass_registry[];
 extern const int pass_registry_count;
 const Pass *pass_lookup(const char *name, size_t len);
 
-bool dce(Graph *g, const PassContext *ctx);
 
 /* ---------------------------------------------------------------- calibration */
 
-/* calibrate.c: runs the float graph over the calibration set and writes
+/* calibrate.c runs the float graph over the calibration set and writes
  * range(lo, hi) on every f32 input and node result (docs/passes.md). */
-bool calibrate(Graph *g, const PassContext *ctx);
 
 /* calib_methods.c: the range choices, on a histogram of BINS equal bins
  * over [lo, hi] (of x, or of |x| for entropy). */
@@ -56,8 +66,6 @@ void calib_percentile_range(const CalibHist *h, double percentile, double *lo, d
 double calib_entropy_threshold(const CalibHist *habs, int levels);
 /* The range holding 0 that minimises expected squared error on a LEVELS grid. */
 void calib_mse_range(const CalibHist *h, int levels, double *lo, double *hi);
-bool fuse_requantize(Graph *g, const PassContext *ctx);   /* fuse_requantize.c */
-bool check_accumulators(Graph *g, const PassContext *ctx); /* check_accum.c */
 
 /* pipeline.c: the default compile pipeline; the table there is the order.
  * Runs every pass not disabled in the configuration, verifying after each,
@@ -77,16 +85,10 @@ bool pipeline_has_pass(const char *name);
  * the graph quantize received (NULL if it did not run), G the final graph;
  * JSON, or a readable summary when TEXT.  Written atomically. */
 bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, bool text);
-bool quantize(Graph *g, const PassContext *ctx);          /* quantize.c */
-bool fold_batchnorm(Graph *g, const PassContext *ctx);
-bool fold_constants(Graph *g, const PassContext *ctx);
-bool fuse_activation(Graph *g, const PassContext *ctx);
-bool fuse_layernorm(Graph *g, const PassContext *ctx); /* fuse_layernorm.c */
-bool fuse_gelu(Graph *g, const PassContext *ctx);      /* fuse_gelu.c */
 
-/* tile.c: tile=[m, n, k] on every conv2d/dense/matmul from the target's
- * vector width and caches, overridden by [passes] tile_m/tile_n/tile_k. */
-bool tile(Graph *g, const PassContext *ctx);
+/* tile.c sets tile=[m, n, k] on every conv2d/dense/matmul from the
+ * target's vector width and caches, overridden by [passes] tile_m/tile_n/
+ * tile_k. */
 /* The tile tile() would choose for N on TRIPLE (config_triples) with CPU
  * and FEATURES ("+a,-b"; either may be NULL); codegen uses it for nodes
  * without the attribute. */
@@ -171,6 +173,5 @@ void memory_plan_free(MemoryPlan *p);
 /* "%name offset=N size=M [alias=%root]" per scratch value, then
  * "scratch=S lower_bound=L align=A". */
 void memory_plan_print(FILE *f, const Graph *g, const MemoryPlan *p);
-bool plan_memory_pass(Graph *g, const PassContext *ctx);
 
 #endif

@@ -19,27 +19,29 @@
 typedef enum {
     ALWAYS,
     WHEN_CALIBRATING, /* a scheme with calibrated activations (int8, int16x8) */
+    WHEN_EQUALIZING,  /* calibrating, and [quantization] equalize */
 } When;
 
 static const struct {
-    const char *pass;
+    PassId pass;
     When when;
 } default_pipeline[] = {
     /* Float graph clean-up: what quantization should not have to see. */
-    {"fold-constants", ALWAYS},   /* evaluate all-constant subgraphs */
-    {"fuse-layernorm", ALWAYS},   /* decomposed LayerNorm -> layer_norm */
-    {"fuse-gelu", ALWAYS},        /* x * 0.5 * (1 + erf(x / sqrt(2))) or its tanh form -> gelu */
-    {"fold-batchnorm", ALWAYS},   /* BN into the conv/dense weights before it */
-    {"fuse-activation", ALWAYS},  /* relu/clip into the producer's clamp */
-    {"dce", ALWAYS},
+    {PASS_fold_constants, ALWAYS},   /* evaluate all-constant subgraphs */
+    {PASS_fuse_layernorm, ALWAYS},   /* decomposed LayerNorm -> layer_norm */
+    {PASS_fuse_gelu, ALWAYS},        /* x * 0.5 * (1 + erf(x / sqrt(2))) or its tanh form -> gelu */
+    {PASS_fold_batchnorm, ALWAYS},   /* BN into the conv/dense weights before it */
+    {PASS_fuse_activation, ALWAYS},  /* relu/clip into the producer's clamp */
+    {PASS_dce, ALWAYS},
     /* Quantization. */
-    {"calibrate", WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
-    {"quantize", ALWAYS},            /* float + ranges -> int8 (or the scheme's types) */
+    {PASS_equalize, WHEN_EQUALIZING},   /* balance weight ranges across conv pairs */
+    {PASS_calibrate, WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
+    {PASS_quantize, ALWAYS},            /* float + ranges -> int8 (or the scheme's types) */
     /* What code generation relies on. */
-    {"fuse-requantize", ALWAYS},     /* multipliers, shifts and clamps folded */
-    {"check-accumulators", ALWAYS},  /* no int32 accumulator can overflow */
-    {"dce", ALWAYS},
-    {"tile", ALWAYS},                /* conv/dense/matmul loop tiles for the target */
+    {PASS_fuse_requantize, ALWAYS},     /* multipliers, shifts and clamps folded */
+    {PASS_check_accumulators, ALWAYS},  /* no int32 accumulator can overflow */
+    {PASS_dce, ALWAYS},
+    {PASS_tile, ALWAYS},                /* conv/dense/matmul loop tiles for the target */
 };
 
 static bool disabled(const QnncConfig *cfg, const char *name)
@@ -54,6 +56,8 @@ static bool wanted(const QnncConfig *cfg, When when)
 {
     switch (when) {
     case ALWAYS: return true;
+    case WHEN_EQUALIZING:
+        return cfg->quant.equalize && wanted(cfg, WHEN_CALIBRATING);
     case WHEN_CALIBRATING:
         /* Without a dataset, quantize says what to add (a float model) or
          * has nothing to calibrate (an imported quantized model). */
@@ -66,7 +70,7 @@ static bool wanted(const QnncConfig *cfg, When when)
 bool pipeline_has_pass(const char *name)
 {
     for (size_t i = 0; i < sizeof default_pipeline / sizeof *default_pipeline; i++)
-        if (!strcmp(default_pipeline[i].pass, name))
+        if (!strcmp(pass_registry[default_pipeline[i].pass].name, name))
             return true;
     return false;
 }
@@ -79,12 +83,10 @@ bool run_pipeline(Graph *g, const PassContext *ctx, const PipelineHooks *hooks)
     if (hooks->stop_after && !strcmp(hooks->stop_after, "import"))
         return true;
     for (size_t i = 0; i < sizeof default_pipeline / sizeof *default_pipeline; i++) {
-        const char *name = default_pipeline[i].pass;
+        const Pass *p = &pass_registry[default_pipeline[i].pass];
+        const char *name = p->name;
         if (disabled(ctx->cfg, name) || !wanted(ctx->cfg, default_pipeline[i].when))
             continue;
-        const Pass *p = pass_lookup(name, strlen(name));
-        if (!p)
-            qnn_die("the default pipeline names pass '%s', which is not registered", name);
         if (hooks->before)
             hooks->before(hooks->user, name, g);
         if (!p->run(g, ctx))
