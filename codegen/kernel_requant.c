@@ -78,7 +78,7 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
     if (rq->rounding == ROUND_TFLITE) {
         LLVMValueRef m = one ? splat_i32(cg, lanes, s[0].mult) : load(cg, cg->t_i32, lanes, rq->mult, c0);
         LLVMValueRef sh = one ? splat_i32(cg, lanes, s[0].shift) : load(cg, cg->t_i32, lanes, rq->shift, c0);
-        v = LLVMBuildSExt(B, cg_mbqm_dyn(cg, acc, m, sh), LLVMVectorType(cg->t_i64, (unsigned)lanes), "");
+        return cg_requant_tail_i32(cg, cg_mbqm_dyn(cg, acc, m, sh), cg_stage_small(s, rq->nch), zp, lo, hi);
     } else {
         LLVMValueRef m = one ? splat_f64(cg, lanes, s[0].m) : load(cg, cg->t_f64, lanes, rq->m, c0);
         v = cg_rne_prod(cg, acc, m);
