@@ -63,15 +63,38 @@ def steps_for_budget(make_model, step, minutes, probe=6):
     return n
 
 
-def train_steps(model, steps, lr, loss_fn, batches, evaluate, wd=1e-4, every=None):
+def train_steps(model, steps, lr, loss_fn, batches, evaluate, wd=1e-4, every=None,
+                checkpoint=None, phase=0, before=0.0):
     """AdamW with a one-cycle learning rate for a fixed number of steps.
     batches(i) gives step i's batch, loss_fn(model, batch) its loss.
+    With CHECKPOINT (a file name), the whole training state (model,
+    optimizer, schedule, batch order, random generator) is saved there
+    every EVERY steps and, if the file exists, training resumes from it:
+    a run stopped and started again with the same command ends with the
+    same weights.  PHASE numbers successive calls sharing one checkpoint
+    (training, then fine-tuning): a checkpoint of a later phase skips this
+    one (the later call loads the model); BEFORE is the seconds the earlier
+    phases took, kept in the checkpoint.
     Returns (evaluate(model), seconds)."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
-    t0 = time.time()
     every = every or max(1, steps // 20)
-    for i in range(steps):
+    start, secs0 = 0, 0.0
+    if checkpoint and os.path.exists(checkpoint):
+        ck = torch.load(checkpoint)
+        if ck["phase"] > phase:
+            print(f"  phase {phase} done (checkpoint {checkpoint} is of phase {ck['phase']})", flush=True)
+            return None, ck["before"]
+        if ck["phase"] == phase:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+            sched.load_state_dict(ck["sched"])
+            batches.set_state(ck["order"])
+            torch.set_rng_state(ck["rng"])
+            start, secs0 = ck["step"], ck["secs"]
+            print(f"  resuming phase {phase} at step {start + 1}/{steps} from {checkpoint}", flush=True)
+    t0 = time.time() - secs0
+    for i in range(start, steps):
         model.train()
         loss = loss_fn(model, batches(i))
         opt.zero_grad()
@@ -80,8 +103,14 @@ def train_steps(model, steps, lr, loss_fn, batches, evaluate, wd=1e-4, every=Non
         sched.step()
         if i % every == 0 or i == steps - 1:
             print(f"  step {i + 1}/{steps}: loss {loss.item():.3f}, {time.time() - t0:.0f} s", flush=True)
+        if checkpoint and ((i + 1) % every == 0 or i == steps - 1):
+            ck = {"phase": phase, "step": i + 1, "model": model.state_dict(), "opt": opt.state_dict(),
+                  "sched": sched.state_dict(), "order": batches.get_state(),
+                  "rng": torch.get_rng_state(), "secs": time.time() - t0, "before": before}
+            torch.save(ck, checkpoint + ".tmp")
+            os.replace(checkpoint + ".tmp", checkpoint)
     secs = time.time() - t0
-    return evaluate(model), secs
+    return evaluate(model), before + secs
 
 
 class Shuffled:
@@ -100,14 +129,22 @@ class Shuffled:
         self.pos += self.batch
         return idx
 
+    def get_state(self):
+        return {"perm": self.perm, "pos": self.pos, "g": self.g.get_state()}
+
+    def set_state(self, st):
+        self.perm, self.pos = st["perm"], st["pos"]
+        self.g.set_state(st["g"])
+
 
 def train_classifier(make_model, seed, lr, batch, steps=None, minutes=12, augment=None, threads=2,
-                     finetune=None):
+                     finetune=None, checkpoint=None, smoothing=0.05, wd=1e-4):
     """Trains make_model() on the 60,000 training images for STEPS steps (or as
     many as fit in MINUTES), then measures accuracy on all 10,000 test images.
     FINETUNE = (steps, lr, prepare) trains on after prepare(model) for that
     many more steps with their own one-cycle schedule (the next batches of the
-    same shuffled order), before the test.
+    same shuffled order), before the test.  CHECKPOINT: see train_steps;
+    SMOOTHING is the label smoothing, WD AdamW's weight decay.
     Returns (model, test accuracy in %, steps, training seconds)."""
     setup(seed, threads)
     xtr, ytr = load("train")
@@ -115,7 +152,7 @@ def train_classifier(make_model, seed, lr, batch, steps=None, minutes=12, augmen
 
     def loss_fn(model, idx):
         xb = xtr[idx] if augment is None else augment(xtr[idx])
-        return nn.functional.cross_entropy(model(xb), ytr[idx], label_smoothing=0.05)
+        return nn.functional.cross_entropy(model(xb), ytr[idx], label_smoothing=smoothing)
 
     if steps is None:
         steps = steps_for_budget(make_model, lambda m, o, i: _probe(m, o, loss_fn, torch.arange(batch)),
@@ -127,14 +164,15 @@ def train_classifier(make_model, seed, lr, batch, steps=None, minutes=12, augmen
         return 100 * (predict(m, xte) == yte).float().mean().item()
 
     if finetune:
-        _, secs = train_steps(model, steps, lr, loss_fn, order, lambda m: None)
+        _, secs = train_steps(model, steps, lr, loss_fn, order, lambda m: None, wd=wd,
+                              checkpoint=checkpoint, phase=0)
         ft_steps, ft_lr, prepare = finetune
         prepare(model)
         print(f"fine-tuning: {ft_steps} steps, lr {ft_lr}", flush=True)
-        acc, ft_secs = train_steps(model, ft_steps, ft_lr, loss_fn, order, evaluate)
-        secs += ft_secs
+        acc, secs = train_steps(model, ft_steps, ft_lr, loss_fn, order, evaluate, wd=wd,
+                                checkpoint=checkpoint, phase=1, before=secs)
     else:
-        acc, secs = train_steps(model, steps, lr, loss_fn, order, evaluate)
+        acc, secs = train_steps(model, steps, lr, loss_fn, order, evaluate, wd=wd, checkpoint=checkpoint)
     print(f"{steps} steps of {batch} ({steps * batch / len(xtr):.2f} epochs) in {secs / 60:.1f} min: "
           f"test accuracy {acc:.2f}% (rerun with --steps {steps})", flush=True)
     return model, acc, steps, secs

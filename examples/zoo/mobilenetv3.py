@@ -143,6 +143,12 @@ def main():
     ap.add_argument("--finetune-steps", type=int, default=0,
                     help="... then train this many more steps at 64x64")
     ap.add_argument("--finetune-lr", type=float, default=5e-4)
+    ap.add_argument("--no-flip", action="store_true", help="train without random horizontal flips")
+    ap.add_argument("--smoothing", type=float, default=0.05, help="label smoothing")
+    ap.add_argument("--wd", type=float, default=1e-4, help="AdamW weight decay")
+    ap.add_argument("--checkpoint", help="save the training state to this file as it goes, and "
+                    "resume from it if it exists (run the same command again to continue)")
+    ap.add_argument("--init", help="start from this state dict (a mobilenetv3.pt) instead of a fresh model")
     ap.add_argument("--out", default=common.HERE)
     ap.add_argument("--export-only", action="store_true", help="export OUT/mobilenetv3.pt again")
     args = ap.parse_args()
@@ -153,6 +159,8 @@ def main():
         return
     def make_model():
         m = MobileNetV3()
+        if args.init:
+            m.load_state_dict(torch.load(args.init))
         m.size = args.train_size
         return m
 
@@ -162,7 +170,8 @@ def main():
     finetune = (args.finetune_steps, args.finetune_lr, at_64) if args.finetune_steps else None
     model, acc, steps, secs = common.train_classifier(
         make_model, 20261206, lr=args.lr, batch=args.batch, steps=args.steps, minutes=args.minutes,
-        augment=flip, threads=args.threads, finetune=finetune)
+        augment=None if args.no_flip else flip, threads=args.threads,
+        checkpoint=args.checkpoint, smoothing=args.smoothing, wd=args.wd, finetune=finetune)
     assert model.size == 64, "train at --train-size below 64 only with --finetune-steps"
     torch.save(model.state_dict(), os.path.join(args.out, "mobilenetv3.pt"))
     export_all(model, args.out)

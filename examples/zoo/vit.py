@@ -110,6 +110,11 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--init", help="start from this state dict (a vit.pt) instead of a fresh model")
+    ap.add_argument("--no-flip", action="store_true", help="train without random horizontal flips")
+    ap.add_argument("--smoothing", type=float, default=0.05, help="label smoothing")
+    ap.add_argument("--wd", type=float, default=1e-4, help="AdamW weight decay")
+    ap.add_argument("--checkpoint", help="save the training state to this file as it goes, and "
+                    "resume from it if it exists (run the same command again to continue)")
     ap.add_argument("--out", default=common.HERE)
     args = ap.parse_args()
     global Linear
@@ -122,7 +127,8 @@ def main():
 
     trained, acc, steps, secs = common.train_classifier(
         make_model, 20261207, lr=args.lr, batch=args.batch, steps=args.steps, minutes=args.minutes,
-        augment=flip, threads=args.threads)
+        augment=None if args.no_flip else flip, threads=args.threads,
+        checkpoint=args.checkpoint, smoothing=args.smoothing, wd=args.wd)
     Linear = nn.Linear
     model = ViT()
     model.load_state_dict(trained.state_dict())
