@@ -1129,7 +1129,10 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
 const char *kern_select(Cg *cg, const Node *n, const KSet *s)
 {
     const char *skeleton = NULL;
-    if (s->dot && kern_conv(cg, n, s->dot))
+    cg->kernel_tile[0] = 0;
+    if (s->gemm && kern_conv_gemm(cg, n, s->gemm))
+        skeleton = "conv_gemm";
+    else if (s->dot && kern_conv(cg, n, s->dot))
         skeleton = "conv_dot";
     else if (s->few && s->few_max_c > 0 && kern_conv_few(cg, n, s->few_max_c, s->few))
         skeleton = "conv_few";
@@ -1141,6 +1144,9 @@ const char *kern_select(Cg *cg, const Node *n, const KSet *s)
         skeleton = "dw";
     if (!skeleton)
         return NULL;
-    snprintf(cg->kernel, sizeof cg->kernel, "%s_%s", skeleton, s->isa);
+    if (cg->kernel_tile[0])
+        snprintf(cg->kernel, sizeof cg->kernel, "%s_%s_%s", skeleton, cg->kernel_tile, s->isa);
+    else
+        snprintf(cg->kernel, sizeof cg->kernel, "%s_%s", skeleton, s->isa);
     return cg->kernel;
 }
