@@ -48,11 +48,10 @@ LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMValueRef a64 = LLVMBuildSExt(B, a, shape(a, cg->t_i64), ""), b64 = LLVMBuildSExt(B, b, shape(a, cg->t_i64), "");
     LLVMValueRef ab = LLVMBuildNSWMul(B, a64, b64, "");
-    /* Nudge 2^30 for a non-negative product, 1 - 2^30 for a negative one,
-     * then divide truncating toward zero. */
-    LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, ab, I64(a, 0), "");
-    LLVMValueRef nudge = LLVMBuildSelect(B, nonneg, I64(a, INT64_C(1) << 30), I64(a, 1 - (INT64_C(1) << 30)), "");
-    LLVMValueRef q = LLVMBuildSDiv(B, LLVMBuildNSWAdd(B, ab, nudge, ""), I64(a, INT64_C(1) << 31), "");
+    /* TFLite nudges by 2^30 (1 - 2^30 for a negative product) and divides
+     * truncating toward zero: for every product that is floor((ab + 2^30)
+     * / 2^31), an add and an arithmetic shift (ties go up either way). */
+    LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, I64(a, INT64_C(1) << 30), ""), I64(a, 31), "");
     LLVMValueRef r = LLVMBuildTrunc(B, q, shape(a, cg->t_i32), "");
     /* INT32_MIN * INT32_MIN is the one product that does not fit. */
     LLVMValueRef amin = LLVMBuildICmp(B, LLVMIntEQ, a, I32(a, INT32_MIN), "");

@@ -118,7 +118,11 @@ typedef struct KRequant {
     int rounding;
     int64_t nch;              /* 1: one stage for every channel */
     const OutStage *st;
-    LLVMValueRef mult, shift, zp, lo, hi, m; /* per-channel tables (nch > 1) */
+    /* Per-channel tables (nch > 1).  TFLite rounding: mult, left and
+     * right (shift) shifts, mask = 2^right - 1, zp, lo and hi less zp;
+     * otherwise m, zp, lo, hi. */
+    LLVMValueRef mult, left, shift, mask, zp, lo, hi, m;
+    bool any_left, any_right, any_min_mult; /* what the stages need */
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
