@@ -18,7 +18,11 @@
  * differ from core cycles, but kernel and peak are measured the same way,
  * so their ratio holds.
  *
- *   build/bench/kernel_bench [runs]       (bench/kernel_bench.sh builds and runs it)
+ * The glue ops (elementwise, pooling, resize, concat, pad, transpose)
+ * follow: bytes moved per second against a same-run memcpy ("glue" below).
+ *
+ *   build/bench/kernel_bench [runs] [glue]   (bench/kernel_bench.sh builds and runs it;
+ *                                             "glue": only the glue ops)
  */
 #define _GNU_SOURCE
 #include "codegen.h"
@@ -347,9 +351,206 @@ static bool build_so(const Shape *s, const char *dir, const char *cpu, const cha
     return *run != NULL;
 }
 
+/* ------------------------------------------------------------ glue */
+
+/* The ops between the convs (elementwise, pooling, resize, concat, pad,
+ * transpose) at shapes from the zoo models (bench/zoo.sh), each one node
+ * of int8 QIR.  They do little arithmetic per byte, so the figure is bytes
+ * moved (every input read once plus the output written) per second,
+ * beside a memcpy of the same total (half read, half written) measured in
+ * the same run on buffers of the same size. */
+typedef struct GlueCase {
+    const char *name;
+    const char *qir; /* "@T" becomes 256 random i8 (a lut's table) */
+} GlueCase;
+
+static const GlueCase glue_cases[] = {
+    /* mobilenetv3_64: hard-swish as a table, the squeeze-excite scale,
+     * residual add, global average pool. */
+    {"lut_8x8x576", "  input %x : i8[1,8,8,576] q(0.05, 3)\n  const %t : i8[256] = @T\n"
+                    "  %y = lut(%x, %t) : i8[1,8,8,576] q(0.04, -118)\n"},
+    {"lut_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, 3)\n  const %t : i8[256] = @T\n"
+                     "  %y = lut(%x, %t) : i8[1,32,32,16] q(0.04, -118)\n"},
+    {"add_16x16x32", "  input %a : i8[1,16,16,32] q(0.08, -3)\n  input %b : i8[1,16,16,32] q(0.07, 5)\n"
+                     "  %y = add(%a, %b) {rounding=tflite} : i8[1,16,16,32] q(0.09, -3)\n"},
+    {"add_relu_8x8x96", "  input %a : i8[1,8,8,96] q(0.08, -3)\n  input %b : i8[1,8,8,96] q(0.07, 5)\n"
+                        "  %y = add(%a, %b) {rounding=tflite, act_min=0} : i8[1,8,8,96] q(0.09, -128)\n"},
+    {"mul_se_8x8x576", "  input %a : i8[1,8,8,576] q(0.05, -118)\n  input %b : i8[1,1,1,576] q(0.004, -128)\n"
+                       "  %y = mul(%a, %b) {rounding=tflite} : i8[1,8,8,576] q(0.035, -118)\n"},
+    {"mul_16x16x16", "  input %a : i8[1,16,16,16] q(0.05, -118)\n  input %b : i8[1,16,16,16] q(0.004, -128)\n"
+                     "  %y = mul(%a, %b) {rounding=tflite} : i8[1,16,16,16] q(0.019, -128)\n"},
+    {"gavgpool_8x8x576", "  input %x : i8[1,8,8,576] q(0.05, -118)\n"
+                         "  %y = global_avg_pool(%x) {rounding=tflite} : i8[1,1,1,576] q(0.02, -111)\n"},
+    /* unet: 2x2 max pool, resize x2 (nearest and bilinear), channel
+     * concat; ConvTranspose's pad. */
+    {"maxpool2_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, -128)\n"
+                          "  %y = max_pool(%x) {kernel=[2, 2], strides=[2, 2]} : i8[1,16,16,16] q(0.05, -128)\n"},
+    {"avgpool3s2_16x16x32", "  input %x : i8[1,16,16,32] q(0.05, -128)\n"
+                            "  %y = avg_pool(%x) {kernel=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], rounding=tflite} "
+                            ": i8[1,8,8,32] q(0.05, -128)\n"},
+    {"resize_nearest_16x16x32", "  input %x : i8[1,16,16,32] q(0.05, -128)\n"
+                                "  %y = resize(%x) {coord=asymmetric, nearest=floor} : i8[1,32,32,32] q(0.05, -128)\n"},
+    {"resize_linear_16x16x32", "  input %x : i8[1,16,16,32] q(0.05, -128)\n"
+                               "  %y = resize(%x) {interp=linear} : i8[1,32,32,32] q(0.05, -128)\n"},
+    {"concat_32x32x16+16", "  input %a : i8[1,32,32,16] q(0.05, -128)\n  input %b : i8[1,32,32,16] q(0.05, -128)\n"
+                           "  %y = concat(%a, %b) {axis=3} : i8[1,32,32,32] q(0.05, -128)\n"},
+    {"pad1_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, -128)\n"
+                      "  %y = pad(%x) {pads=[0, 1, 1, 0, 0, 1, 1, 0]} : i8[1,34,34,16] q(0.05, -128)\n"},
+    /* vit: heads out of [tokens, heads, dim] and the NCHW output. */
+    {"transpose_65x4x16", "  input %x : i8[65,4,16] q(0.05, -3)\n"
+                          "  %y = transpose(%x) {perm=[1, 0, 2]} : i8[4,65,16] q(0.05, -3)\n"},
+    {"transpose_nhwc_nchw_8x8x64", "  input %x : i8[1,8,8,64] q(0.05, -3)\n"
+                                   "  %y = transpose(%x) {perm=[0, 3, 1, 2]} : i8[1,64,8,8] q(0.05, -3)\n"},
+};
+
+static char *glue_qir(const GlueCase *gc)
+{
+    Buf b = {0};
+    bprintf(&b, "graph @kb {\n");
+    for (const char *p = gc->qir; *p; p++) {
+        if (p[0] == '@' && p[1] == 'T') {
+            consts(&b, 256);
+            p++;
+        } else {
+            bprintf(&b, "%c", *p);
+        }
+    }
+    bprintf(&b, "  output %%y\n}\n");
+    return b.s;
+}
+
+/* Compiles CASE into DIR/NAME.so and returns its run function; the graph
+ * stays alive for its signature. */
+static RunFn build_glue(const char *text, const char *name, const char *dir, const char *cpu, const char *features,
+                        Graph **gout, int64_t *scratch)
+{
+    Graph *g = ir_parse(name, text, strlen(text));
+    if (!g || !ir_verify(g))
+        return NULL;
+    CodegenOptions o = {.name = "kb", .triple = config_host_triple(), .cpu = cpu, .features = features,
+                        .opt_level = 3};
+    CodegenOutput out;
+    if (!codegen_compile(g, &o, CG_WANT_OBJ, &out))
+        return NULL;
+    *scratch = out.plan.scratch_size;
+    char obj[512], so[512], cmd[1200];
+    snprintf(obj, sizeof obj, "%s/%s.o", dir, name);
+    snprintf(so, sizeof so, "%s/%s.so", dir, name);
+    FILE *f = fopen(obj, "wb");
+    if (!f || fwrite(out.obj, 1, out.obj_len, f) != out.obj_len || fclose(f) != 0)
+        return NULL;
+    codegen_output_free(&out);
+    snprintf(cmd, sizeof cmd, "cc -shared -o '%s' '%s'", so, obj);
+    if (system(cmd) != 0)
+        return NULL;
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "kernel_bench: %s\n", dlerror());
+        return NULL;
+    }
+    *gout = g;
+    return (RunFn)(uintptr_t)dlsym(h, "kb_run");
+}
+
+static int64_t value_bytes(const Value *v)
+{
+    return type_numel(&v->type) * dtype_traits[v->type.dtype].size;
+}
+
+/* Best-of-RUNS ticks of memcpy of N bytes (2N moved) between two buffers
+ * that were just written (so both are in cache, as the glue's are). */
+static unsigned long long memcpy_ticks(int64_t n, int runs)
+{
+    char *s = aligned_alloc(64, (size_t)n + 64), *d = aligned_alloc(64, (size_t)n + 64);
+    memset(s, 1, (size_t)n);
+    memset(d, 2, (size_t)n);
+    unsigned long long best = ~0ull;
+    for (int r = 0; r < runs; r++) {
+        unsigned long long c0 = cycles();
+        memcpy(d, s, (size_t)n);
+        __asm__ volatile("" : : "r"(d) : "memory");
+        unsigned long long c = cycles() - c0;
+        if (c < best)
+            best = c;
+    }
+    free(s);
+    free(d);
+    return best;
+}
+
+static double ticks_per_s(void)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    unsigned long long c0 = cycles();
+    do
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    while ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9 < 0.05);
+    unsigned long long c1 = cycles();
+    return (double)(c1 - c0) / ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9);
+}
+
+/* Runs every glue case; returns nonzero when one failed to compile. */
+static int run_glue(const char *dir, const char *cpu, const char *features, int runs)
+{
+    double tps = ticks_per_s();
+    int rc = 0;
+    printf("\n%-28s %8s %10s %10s %10s %8s\n", "glue (bytes read+written)", "bytes", "ticks", "MB/s",
+           "memcpy MB/s", "of memcpy");
+    for (size_t i = 0; i < sizeof glue_cases / sizeof *glue_cases; i++) {
+        const GlueCase *gc = &glue_cases[i];
+        char *text = glue_qir(gc);
+        Graph *g = NULL;
+        int64_t scratch = 0;
+        RunFn run = build_glue(text, gc->name, dir, cpu, features, &g, &scratch);
+        free(text);
+        if (!run) {
+            fprintf(stderr, "kernel_bench: %s: could not compile\n", gc->name);
+            rc = 1;
+            continue;
+        }
+        const void *ins[8];
+        void *outs[1];
+        int64_t bytes = 0;
+        for (int k = 0; k < g->inputs.len && k < 8; k++) {
+            const Value *v = g->inputs.data[k];
+            int64_t nb = value_bytes(v);
+            int8_t *x = aligned_alloc(64, (size_t)nb + 64);
+            for (int64_t j = 0; j < nb; j++)
+                x[j] = (int8_t)rnd8();
+            ins[k] = x;
+            bytes += nb;
+        }
+        int64_t ob = value_bytes(g->outputs.data[0]);
+        bytes += ob;
+        outs[0] = aligned_alloc(64, (size_t)ob + 64);
+        void *sc = aligned_alloc(64, (size_t)(scratch + 64));
+        run(ins, outs, sc);
+        unsigned long long best = ~0ull;
+        for (int r = 0; r < runs * 20; r++) {
+            unsigned long long c0 = cycles();
+            run(ins, outs, sc);
+            unsigned long long c = cycles() - c0;
+            if (c < best)
+                best = c;
+        }
+        unsigned long long mc = memcpy_ticks(bytes / 2, runs * 20);
+        double mbs = (double)bytes / ((double)best / tps) / 1e6, mmbs = (double)(bytes / 2 * 2) / ((double)mc / tps) / 1e6;
+        printf("%-28s %8lld %10llu %10.0f %10.0f %7.0f%%\n", gc->name, (long long)bytes, best, mbs, mmbs,
+               100 * mbs / mmbs);
+        for (int k = 0; k < g->inputs.len && k < 8; k++)
+            free((void *)ins[k]);
+        free(outs[0]);
+        free(sc);
+        graph_free(g);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
+    bool glue_only = argc > 2 && strcmp(argv[2], "glue") == 0; /* skip the conv/dense shapes */
     static const Shape shapes[] = {
         {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false},
         {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false},
@@ -378,7 +579,7 @@ int main(int argc, char **argv)
     printf("(\"of peak\": of the %s peak)\n", pks[npk - 1].name);
     printf("\n%-26s %10s %12s %10s %8s\n", "shape", "MMACs", "cycles", "MACs/cyc", "of peak");
     int rc = 0;
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+    for (size_t i = 0; !glue_only && i < sizeof shapes / sizeof *shapes; i++) {
         const Shape *s = &shapes[i];
         RunFn run;
         int64_t scratch, ib, ob;
@@ -408,6 +609,8 @@ int main(int argc, char **argv)
         free(y);
         free(sc);
     }
+    if (run_glue(dir, cpu, features, runs) != 0)
+        rc = 1;
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
     char cmd[600];

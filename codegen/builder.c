@@ -209,3 +209,33 @@ void cg_strides(const TensorType *t, int64_t *stride)
         s *= t->dims[d];
     }
 }
+
+int cg_merge_dims(int r, const int64_t *dims, int64_t (*st)[QNN_MAX_RANK], int nst, int64_t *md,
+                  int64_t (*ms)[QNN_MAX_RANK])
+{
+    int m = 0;
+    for (int d = 0; d < r; d++) {
+        if (dims[d] == 1)
+            continue;
+        bool join = m > 0;
+        for (int k = 0; join && k < nst; k++)
+            join = ms[k][m - 1] == st[k][d] * dims[d];
+        if (join) {
+            md[m - 1] *= dims[d];
+            for (int k = 0; k < nst; k++)
+                ms[k][m - 1] = st[k][d];
+            continue;
+        }
+        md[m] = dims[d];
+        for (int k = 0; k < nst; k++)
+            ms[k][m] = st[k][d];
+        m++;
+    }
+    if (m == 0) {
+        md[0] = 1;
+        for (int k = 0; k < nst; k++)
+            ms[k][0] = 0;
+        m = 1;
+    }
+    return m;
+}

@@ -44,6 +44,10 @@ typedef struct CgTarget {
     LLVMRelocMode reloc;      /* PIC on Linux, static on bare metal */
     const char *abi;          /* module flag "target-abi" (RISC-V: "lp64d"), or NULL */
     const char *asm_prologue; /* module-level inline assembly, or NULL */
+    /* Used instead when the module computes nothing in floating point (a
+     * model with integer inputs and outputs, rounding=tflite); NULL:
+     * asm_prologue. */
+    const char *asm_prologue_no_float;
     unsigned float_callconv;  /* LLVM calling convention for float libm calls (0: C) */
     /* Emit the module flag min_enum_size=1 (what clang -fshort-enums emits)
      * so the object's Tag_ABI_enum_size matches newlib and GCC's default
@@ -242,6 +246,11 @@ LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMVal
                              LLVMValueRef lo, LLVMValueRef hi, int rounding);
 /* clamp(V + ZP, LO, HI) for an i64 V and i32 ZP/LO/HI; returns i32. */
 LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi);
+/* The same for an i32 V (scalar or vector): in i32 when SMALL (every
+ * stage's zp, lo and hi within +-2^16, cg_stage_small), else through i64. */
+bool cg_stage_small(const OutStage *st, int64_t nch);
+LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValueRef zp, LLVMValueRef lo,
+                                 LLVMValueRef hi);
 
 /* The interpreter's requantizing output stage (OutStage, ir/interp.h) for
  * channel C (an idx value; ignored when NCH == 1) applied to ACC (i32 or
@@ -262,6 +271,14 @@ void cg_nest_end(Cg *cg, CgNest *nest);
 LLVMValueRef cg_nest_offset(Cg *cg, const CgNest *nest, const int64_t *stride);
 /* Row-major strides of T (in elements). */
 void cg_strides(const TensorType *t, int64_t *stride);
+/* Merges the dims of a loop nest over DIMS (rank R) that every one of
+ * NST operands walks contiguously (stride[d] == stride[d+1] * dims[d+1],
+ * broadcasts included: 0 == 0 * n) and drops dims of size 1.  Writes the
+ * merged dims to MD and each operand's strides to MS; returns the merged
+ * rank (at least 1).  A same-shape elementwise op becomes one run, a
+ * [1,1,1,C] operand over [1,H,W,C] becomes [H*W, C] with strides {0, 1}. */
+int cg_merge_dims(int r, const int64_t *dims, int64_t (*st)[QNN_MAX_RANK], int nst, int64_t *md,
+                  int64_t (*ms)[QNN_MAX_RANK]);
 
 /* ---------------------------------------------------------------- lowering (codegen/lower*.c) */
 
@@ -271,6 +288,11 @@ bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
 bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
 bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
 bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
+/* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
+ * compile-time tables, the interpreter run on every input byte), indexed
+ * by the input byte ^ 0x80 for i8 and as is for u8; malloc'd, or NULL
+ * when the node is not such an op (one table for every channel). */
+uint8_t *cg_byte_table(Cg *cg, const Node *n);
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }

@@ -44,15 +44,23 @@ static LLVMValueRef splat_like(LLVMValueRef like, LLVMValueRef c)
 #define I64(like, v) splat_like(like, cg_i64(cg, v))
 #define F64(like, v) splat_like(like, cg_f64(cg, v))
 
-LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+/* SRDHM without its one saturating case, INT32_MIN * INT32_MIN.
+ * gemmlowp nudges a non-negative product by 2^30 and a negative one by
+ * 1 - 2^30, then divides by 2^31 truncating toward zero; for every
+ * product that is floor((ab + 2^30) / 2^31), one add and one arithmetic
+ * shift (write ab = -(q*2^31 + r), 0 <= r < 2^31: both give -q - [r > 2^30]),
+ * which Arm selects as one smlal and AArch64 as smull, add, asr. */
+static LLVMValueRef srdhm_nosat(Cg *cg, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMValueRef a64 = LLVMBuildSExt(B, a, shape(a, cg->t_i64), ""), b64 = LLVMBuildSExt(B, b, shape(a, cg->t_i64), "");
     LLVMValueRef ab = LLVMBuildNSWMul(B, a64, b64, "");
-    /* TFLite nudges by 2^30 (1 - 2^30 for a negative product) and divides
-     * truncating toward zero: for every product that is floor((ab + 2^30)
-     * / 2^31), an add and an arithmetic shift (ties go up either way). */
     LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, I64(a, INT64_C(1) << 30), ""), I64(a, 31), "");
-    LLVMValueRef r = LLVMBuildTrunc(B, q, shape(a, cg->t_i32), "");
+    return LLVMBuildTrunc(B, q, shape(a, cg->t_i32), "");
+}
+
+LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMValueRef r = srdhm_nosat(cg, a, b);
     /* INT32_MIN * INT32_MIN is the one product that does not fit. */
     LLVMValueRef amin = LLVMBuildICmp(B, LLVMIntEQ, a, I32(a, INT32_MIN), "");
     LLVMValueRef bmin = LLVMBuildICmp(B, LLVMIntEQ, b, I32(a, INT32_MIN), "");
@@ -81,7 +89,10 @@ LLVMValueRef cg_mbqm_dyn(Cg *cg, LLVMValueRef x, LLVMValueRef mult, LLVMValueRef
     LLVMValueRef right = cg_smax(cg, LLVMBuildSub(B, zero, shift, ""), zero);
     /* x * 2^left wraps modulo 2^32, as TFLite's int32 multiply does. */
     LLVMValueRef shifted = LLVMBuildShl(B, x, left, "");
-    return cg_rdbpot(cg, cg_srdhm(cg, shifted, mult), right);
+    /* MULT is TFLite QuantizeMultiplier's (the verifier holds folded
+     * multipliers to it): 0 or in [2^30, 2^31), never INT32_MIN, so
+     * SRDHM's saturating case cannot arise. */
+    return cg_rdbpot(cg, srdhm_nosat(cg, shifted, mult), right);
 }
 
 LLVMValueRef cg_mbqm(Cg *cg, LLVMValueRef x, int32_t mult, int shift)
@@ -99,11 +110,38 @@ static LLVMValueRef clamp41(Cg *cg, LLVMValueRef x)
     return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, nlim, ""), nlim, x, "");
 }
 
+/* trunc(X) for |X| <= 2^41 (clamp41's range) as an i64, and as a double in
+ * *TF, with no float-to-integer conversion: X + 1.5*2^52 lands in
+ * [2^52, 2^53), where a double's ulp is 1, so the sum holds round-to-
+ * nearest-even(X) in its low mantissa bits (the IR's fadd rounds to
+ * nearest even), and one step toward zero where that rounded away from it
+ * gives the truncation.  Exact, and the same on every target; fptosi would
+ * be too, but vectorized for RVV it becomes vfcvt.rtz.x.f.v, whose
+ * translation QEMU 7.2's riscv64 aborts on (decode_save_opc) when it
+ * starts a translation block, i.e. depending on code layout. */
+static LLVMValueRef trunc_i64(Cg *cg, LLVMValueRef x, LLVMValueRef *tf)
+{
+    LLVMTypeRef ti = shape(x, cg->t_i64);
+    LLVMValueRef magic = F64(x, 0x1.8p52);
+    LLVMValueRef y = LLVMBuildFAdd(B, x, magic, "");
+    LLVMValueRef r = LLVMBuildSub(B, LLVMBuildBitCast(B, y, ti, ""), LLVMBuildBitCast(B, magic, ti, ""), "");
+    LLVMValueRef rf = LLVMBuildFSub(B, y, magic, ""); /* exact: rne(x) */
+    LLVMValueRef pos = LLVMBuildFCmp(B, LLVMRealOGE, x, F64(x, 0.0), "");
+    LLVMValueRef away = LLVMBuildSelect(B, pos, LLVMBuildFCmp(B, LLVMRealOGT, rf, x, ""),
+                                        LLVMBuildFCmp(B, LLVMRealOLT, rf, x, ""), "");
+    LLVMValueRef step = LLVMBuildSelect(B, away, LLVMBuildSelect(B, pos, I64(x, -1), I64(x, 1), ""), I64(x, 0), "");
+    LLVMValueRef stepf = LLVMBuildSelect(B, away, LLVMBuildSelect(B, pos, F64(x, -1.0), F64(x, 1.0), ""),
+                                         F64(x, 0.0), "");
+    *tf = LLVMBuildFAdd(B, rf, stepf, "");
+    return LLVMBuildAdd(B, r, step, "trunc");
+}
+
 LLVMValueRef cg_round_f64(Cg *cg, LLVMValueRef x, int rounding)
 {
     x = clamp41(cg, x);
-    LLVMValueRef t = LLVMBuildFPToSI(B, x, cg->t_i64, "");  /* toward zero */
-    LLVMValueRef d = LLVMBuildFSub(B, x, LLVMBuildSIToFP(B, t, cg->t_f64, ""), ""); /* exact */
+    LLVMValueRef tf;
+    LLVMValueRef t = trunc_i64(cg, x, &tf);
+    LLVMValueRef d = LLVMBuildFSub(B, x, tf, ""); /* exact */
     LLVMValueRef neg = LLVMBuildFCmp(B, LLVMRealOLT, x, cg_f64(cg, 0.0), "");
     LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildFNeg(B, d, ""), d, "");
     LLVMValueRef step = LLVMBuildSelect(B, neg, cg_i64(cg, -1), cg_i64(cg, 1), "");
@@ -132,8 +170,8 @@ LLVMValueRef cg_rne_prod(Cg *cg, LLVMValueRef acc, LLVMValueRef m)
 {
     LLVMValueRef a = LLVMBuildSIToFP(B, acc, shape(acc, cg->t_f64), ""); /* exact for |acc| <= 2^53 */
     LLVMValueRef p = clamp41(cg, LLVMBuildFMul(B, a, m, "p"));
-    LLVMValueRef t = LLVMBuildFPToSI(B, p, shape(acc, cg->t_i64), "");
-    LLVMValueRef tf = LLVMBuildSIToFP(B, t, shape(acc, cg->t_f64), "");
+    LLVMValueRef tf;
+    LLVMValueRef t = trunc_i64(cg, p, &tf);
     LLVMValueRef below = LLVMBuildFCmp(B, LLVMRealOGT, tf, p, "");
     LLVMValueRef fi = LLVMBuildSub(B, t, LLVMBuildZExt(B, below, shape(acc, cg->t_i64), ""), "floor");
     LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildSIToFP(B, fi, shape(acc, cg->t_f64), ""), F64(acc, 0.5), "");
@@ -162,6 +200,33 @@ LLVMValueRef cg_add_zp_clamp(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueR
     LLVMValueRef lo64 = LLVMBuildSExt(B, lo, shape(v, cg->t_i64), ""), hi64 = LLVMBuildSExt(B, hi, shape(v, cg->t_i64), "");
     s = cg_smin(cg, cg_smax(cg, s, lo64), hi64);
     return LLVMBuildTrunc(B, s, shape(v, cg->t_i32), "");
+}
+
+/* clamp(v + zp, lo, hi) for an i32 V, in i32: the same as
+ * clamp(v, lo - zp, hi - zp) + zp, exactly (no sum can overflow), when
+ * lo, hi and zp are within +-2^16 (the bounds of an 8- or 16-bit result),
+ * so the additions never overflow.  Saves the i64 compares cg_add_zp_clamp
+ * costs on 32-bit targets and the i64 lanes on vector ones. */
+static LLVMValueRef add_zp_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef zp, LLVMValueRef lo, LLVMValueRef hi)
+{
+    LLVMValueRef l = LLVMBuildSub(B, lo, zp, ""), h = LLVMBuildSub(B, hi, zp, "");
+    return LLVMBuildAdd(B, cg_smin(cg, cg_smax(cg, v, l), h), zp, "");
+}
+
+bool cg_stage_small(const OutStage *st, int64_t nch)
+{
+    for (int64_t k = 0; k < nch; k++)
+        if (st[k].zp < -65536 || st[k].zp > 65536 || st[k].lo < -65536 || st[k].hi > 65536)
+            return false;
+    return true;
+}
+
+LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValueRef zp, LLVMValueRef lo,
+                                 LLVMValueRef hi)
+{
+    if (small)
+        return add_zp_clamp_i32(cg, v32, zp, lo, hi);
+    return cg_add_zp_clamp(cg, LLVMBuildSExt(B, v32, shape(v32, cg->t_i64), ""), zp, lo, hi);
 }
 
 LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMValueRef zp,
@@ -211,7 +276,7 @@ LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t n
             LLVMValueRef s = cg_load_int(cg, DT_I32, tab, LLVMBuildAdd(B, c, cg_idx(cg, nch), ""));
             v = cg_mbqm_dyn(cg, a32, m, s);
         }
-        v = LLVMBuildSExt(B, v, cg->t_i64, "");
+        return cg_requant_tail_i32(cg, v, cg_stage_small(st, nch), zp, lo, hi);
     } else {
         LLVMValueRef m;
         if (nch == 1) {

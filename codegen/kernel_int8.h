@@ -190,4 +190,17 @@ LLVMValueRef kern_flip(Cg *cg, LLVMValueRef v); /* v ^ 0x80 in every byte */
  * mention wins), else the -mcpu's known features (passes/tile.c). */
 bool kern_has(Cg *cg, const char *feature);
 
+/* kernel_lut.c: an 8-bit -> 8-bit table op (cg_byte_table) as a vector
+ * loop of LANES bytes.  LOOKUP returns, for a <LANES x i8> of table
+ * indices 0..255, the table's bytes at them (TAB: the 256 entries, to
+ * become constant vectors with kern_lut_slice).  kern_lut returns NAME, or
+ * NULL (emitting nothing) when the node is not such a table op. */
+typedef struct KLut {
+    const char *name; /* the kernel's name in the node's symbol: lut_avx512vbmi */
+    int lanes;
+    LLVMValueRef (*lookup)(Cg *cg, const uint8_t *tab, LLVMValueRef idx);
+} KLut;
+const char *kern_lut(Cg *cg, const Node *n, const KLut *k);
+LLVMValueRef kern_lut_slice(Cg *cg, const uint8_t *tab, int off, int n);
+
 #endif

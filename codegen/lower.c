@@ -454,6 +454,42 @@ static void build_profile(Cg *cg)
 
 /* ------------------------------------------------------------ entry */
 
+static bool is_fp_type(LLVMTypeRef t)
+{
+    LLVMTypeKind k = LLVMGetTypeKind(t);
+    if (k == LLVMVectorTypeKind)
+        k = LLVMGetTypeKind(LLVMGetElementType(t));
+    return k == LLVMFloatTypeKind || k == LLVMDoubleTypeKind || k == LLVMHalfTypeKind;
+}
+
+/* True if MOD computes with floating point anywhere: a function (defined,
+ * or declared like expf) that passes or returns a float, or an
+ * instruction with a float result or operand (fptosi, fcmp, a float
+ * store).  Then the float calling convention matters to whoever links the
+ * object, if only for the compiler's own helper calls (__extendsfdf2). */
+static bool has_float(LLVMModuleRef mod)
+{
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        LLVMTypeRef ft = LLVMGlobalGetValueType(f);
+        unsigned n = LLVMCountParamTypes(ft);
+        LLVMTypeRef *ps = xcalloc((size_t)n + 1, sizeof *ps);
+        LLVMGetParamTypes(ft, ps);
+        bool fp = is_fp_type(LLVMGetReturnType(ft));
+        for (unsigned i = 0; i < n && !fp; i++)
+            fp = is_fp_type(ps[i]);
+        free(ps);
+        for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b && !fp; b = LLVMGetNextBasicBlock(b))
+            for (LLVMValueRef in = LLVMGetFirstInstruction(b); in && !fp; in = LLVMGetNextInstruction(in)) {
+                fp = is_fp_type(LLVMTypeOf(in));
+                for (int k = 0, m = LLVMGetNumOperands(in); k < m && !fp; k++)
+                    fp = is_fp_type(LLVMTypeOf(LLVMGetOperand(in, (unsigned)k)));
+            }
+        if (fp)
+            return true;
+    }
+    return false;
+}
+
 bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, CodegenOutput *out)
 {
     memset(out, 0, sizeof *out);
@@ -481,8 +517,6 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
     if (t->short_enums)
         LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "min_enum_size", 13,
                           LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(cg->ctx), 1, 0)));
-    if (t->asm_prologue)
-        LLVMSetModuleInlineAsm2(cg->mod, t->asm_prologue, strlen(t->asm_prologue));
     if (t->abi)
         LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
                           LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));
@@ -499,6 +533,11 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
         build_info(cg);
         if (o->profile)
             build_profile(cg);
+        const char *prologue = t->asm_prologue_no_float && !has_float(cg->mod)
+                                   ? t->asm_prologue_no_float
+                                   : t->asm_prologue;
+        if (prologue)
+            LLVMSetModuleInlineAsm2(cg->mod, prologue, strlen(prologue));
         ok = cg_optimize_and_emit(cg, want, out);
     }
 

@@ -262,6 +262,27 @@ static bool lower_table(Cg *cg, const Node *n)
     return true;
 }
 
+/* The node's 256-byte table when lower_table would lower it with one
+ * table for every channel from an 8-bit input to an 8-bit result:
+ * entry v is the result for the input byte v ^ 0x80 (i8) or v (u8), so
+ * the index is the byte with its top bit flipped (i8) or as is.  NULL
+ * (nothing reported) for every other node. */
+uint8_t *cg_byte_table(Cg *cg, const Node *n)
+{
+    if (n->num_operands < 1)
+        return NULL;
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    bool table_op = n->op == OP_LUT ? n->num_operands == 2 && n->operands[1]->kind == VAL_CONST
+                                    : (op_info[n->op].flags & OPF_ELEMENTWISE) && n->num_operands == 1 &&
+                                          n->op != OP_QUANTIZE && n->op != OP_CAST && n->op != OP_NOT;
+    bool bytes = (xt->dtype == DT_I8 || xt->dtype == DT_U8) && (yt->dtype == DT_I8 || yt->dtype == DT_U8);
+    bool one = (!xt->quant || xt->quant->count == 1) && (!yt->quant || yt->quant->count == 1);
+    if (!table_op || !bytes || !one)
+        return NULL;
+    int64_t nch;
+    return eval_table(cg, n, &nch);
+}
+
 /* ------------------------------------------------------------ unary */
 
 static bool lower_unary(Cg *cg, const Node *n)
@@ -445,6 +466,116 @@ static void bcast_strides(const TensorType *out, const TensorType *in, int64_t *
     }
 }
 
+/* ------------------------------------------------------------ binary, vectorized */
+
+/* Lanes of the vector loop of the int8 binary ops: 16 bytes of each
+ * operand, 16 i32 lanes of arithmetic (the srdhm's products on i64);
+ * LLVM splits them into the target's registers (4 xmm on SSE2, one zmm on
+ * AVX-512, 4 q registers on NEON, LMUL groups on RVV). */
+enum { BIN_LANES = 16 };
+
+static LLVMValueRef splat_i32_like(Cg *cg, LLVMValueRef like, int64_t v)
+{
+    LLVMTypeRef t = LLVMTypeOf(like);
+    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
+        return cg_i32(cg, v);
+    LLVMValueRef e[BIN_LANES];
+    for (unsigned i = 0; i < LLVMGetVectorSize(t); i++)
+        e[i] = cg_i32(cg, v);
+    return LLVMConstVector(e, LLVMGetVectorSize(t));
+}
+
+/* TFLite's int8 add/sub/mul of two i32 values or vectors X and Z (the
+ * stored integers), the interpreter's steps: zero points off, the
+ * rescaling of each side (add, sub) or of the product (mul), the output
+ * zero point and the clamp.  The clamp comes before the zero point
+ * (clamp(r, lo - zp, hi - zp) + zp == clamp(r + zp, lo, hi) for the i32
+ * r here) so nothing needs 64 bits. */
+typedef struct BinQ {
+    BinaryKind kind;
+    QParam ap, bp, yp;
+    int32_t mult;
+    int shift;
+    TfliteAdd t;
+    int64_t lo, hi;
+} BinQ;
+
+static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
+{
+#define K(v) splat_i32_like(cg, x, (v))
+    LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
+    if (q->kind == BIN_MUL) {
+        r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
+    } else {
+        LLVMValueRef sa = LLVMBuildShl(B, xa, K(TFLITE_ADD_LEFT_SHIFT), "");
+        LLVMValueRef sb = LLVMBuildShl(B, xb, K(TFLITE_ADD_LEFT_SHIFT), "");
+        LLVMValueRef ra = cg_mbqm_dyn(cg, sa, K(q->t.ma), K(q->t.sha));
+        LLVMValueRef rb = cg_mbqm_dyn(cg, sb, K(q->t.mb), K(q->t.shb));
+        LLVMValueRef sum = q->kind == BIN_SUB ? LLVMBuildSub(B, ra, rb, "") : LLVMBuildAdd(B, ra, rb, "");
+        r = cg_mbqm_dyn(cg, sum, K(q->t.mo), K(q->t.sho));
+    }
+    r = cg_smin(cg, cg_smax(cg, r, K(q->lo - q->yp.zp)), K(q->hi - q->yp.zp));
+    return LLVMBuildAdd(B, r, K(q->yp.zp), "");
+#undef K
+}
+
+/* BIN_LANES consecutive bytes of an 8-bit operand at BUF + OFF widened to
+ * i32 lanes, or element OFF broadcast when the operand does not move
+ * along the innermost dim (STRIDE 0). */
+static LLVMValueRef load_lanes(Cg *cg, DType dt, LLVMValueRef buf, LLVMValueRef off, int64_t stride)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, BIN_LANES);
+    if (stride == 0) {
+        LLVMValueRef s = cg_load_int(cg, dt, buf, off);
+        LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+        return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(vt), "");
+    }
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, BIN_LANES);
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i8, buf, &off, 1, "");
+    LLVMValueRef v = LLVMBuildLoad2(B, bt, p, "");
+    LLVMSetAlignment(v, 1);
+    return dt == DT_U8 ? LLVMBuildZExt(B, v, vt, "") : LLVMBuildSExt(B, v, vt, "");
+}
+
+/* The int8 add/sub/mul as a vector loop over the innermost merged dim
+ * (BIN_LANES at a time, then the rest one by one through the same
+ * binq_apply).  False, emitting nothing, when the shapes do not suit it:
+ * an operand that strides the innermost dim by other than 0 or 1, or an
+ * innermost run shorter than a vector. */
+static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK])
+{
+    const TensorType *yt = &n->result->type;
+    DType ad = n->operands[0]->type.dtype, bd = n->operands[1]->type.dtype, yd = yt->dtype;
+    int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
+    int m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms);
+    int64_t len = md[m - 1], sa = ms[0][m - 1], sb = ms[1][m - 1];
+    if (len < BIN_LANES || sa > 1 || sb > 1 || ms[2][m - 1] != 1)
+        return false;
+    LLVMValueRef a = cg_buf(cg, n->operands[0]), b = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, m - 1, md);
+    LLVMValueRef oa = cg_nest_offset(cg, &nest, ms[0]), ob = cg_nest_offset(cg, &nest, ms[1]);
+    LLVMValueRef oy = cg_nest_offset(cg, &nest, ms[2]);
+    int64_t nv = len / BIN_LANES;
+    CgLoop lv, lr;
+    LLVMValueRef j = LLVMBuildMul(B, cg_for_begin(cg, &lv, nv, "v"), cg_idx(cg, BIN_LANES), "");
+    LLVMValueRef ia = sa ? LLVMBuildAdd(B, oa, j, "") : oa, ib = sb ? LLVMBuildAdd(B, ob, j, "") : ob;
+    LLVMValueRef r = binq_apply(cg, q, load_lanes(cg, ad, a, ia, sa), load_lanes(cg, bd, b, ib, sb));
+    LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, y, (LLVMValueRef[]){LLVMBuildAdd(B, oy, j, "")}, 1, "");
+    LLVMValueRef sv = LLVMBuildStore(B, LLVMBuildTrunc(B, r, LLVMVectorType(cg->t_i8, BIN_LANES), ""), py);
+    LLVMSetAlignment(sv, 1);
+    cg_for_end(cg, &lv);
+    if (len % BIN_LANES) {
+        j = LLVMBuildAdd(B, cg_for_begin(cg, &lr, len % BIN_LANES, "t"), cg_idx(cg, nv * BIN_LANES), "");
+        ia = sa ? LLVMBuildAdd(B, oa, j, "") : oa, ib = sb ? LLVMBuildAdd(B, ob, j, "") : ob;
+        r = binq_apply(cg, q, cg_load_int(cg, ad, a, ia), cg_load_int(cg, bd, b, ib));
+        cg_store_int(cg, yd, y, LLVMBuildAdd(B, oy, j, ""), r);
+        cg_for_end(cg, &lr);
+    }
+    cg_nest_end(cg, &nest);
+    return true;
+}
+
 static bool lower_binary(Cg *cg, const Node *n)
 {
     BinaryKind kind = binary_kind(n->op);
@@ -492,6 +623,17 @@ static bool lower_binary(Cg *cg, const Node *n)
             folded_multiplier(n, 1, &t.mb, &t.shb);
             folded_multiplier(n, 2, &t.mo, &t.sho);
         }
+    }
+
+    bool bytes = dtype_traits[ad].size == 1 && dtype_traits[bd].size == 1 && dtype_traits[yd].size == 1;
+    if (!is_compare(kind) && !is_float && !raw && !real && bytes) {
+        BinQ q = {kind, ap, bp, yp, mult, shift, t, lo, hi};
+        int64_t st[3][QNN_MAX_RANK];
+        memcpy(st[0], sa, sizeof sa);
+        memcpy(st[1], sb, sizeof sb);
+        memcpy(st[2], sy, sizeof sy);
+        if (lower_binary_vec(cg, n, &q, st))
+            return true;
     }
 
     CgNest nest;

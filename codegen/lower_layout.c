@@ -21,6 +21,17 @@ static void copy_elem(Cg *cg, DType dt, LLVMValueRef dst, LLVMValueRef di, LLVMV
     LLVMBuildStore(B, v, LLVMBuildInBoundsGEP2(B, t, dst, &di, 1, ""));
 }
 
+/* Copies LEN elements of DT from SRC + SI to DST + DI (element offsets):
+ * one llvm.memcpy of a constant size, which LLVM expands into the
+ * target's vector moves (or a memcpy call when long). */
+static void copy_run(Cg *cg, DType dt, LLVMValueRef dst, LLVMValueRef di, LLVMValueRef src, LLVMValueRef si,
+                     int64_t len)
+{
+    LLVMTypeRef t = bits_type(cg, dt);
+    LLVMBuildMemCpy(B, LLVMBuildInBoundsGEP2(B, t, dst, &di, 1, ""), 1, LLVMBuildInBoundsGEP2(B, t, src, &si, 1, ""),
+                    1, cg_idx(cg, len * dtype_traits[dt].size));
+}
+
 static bool lower_reshape(Cg *cg, const Node *n)
 {
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
@@ -39,10 +50,21 @@ static bool lower_transpose(Cg *cg, const Node *n)
     cg_strides(yt, ys);
     for (int d = 0; d < r; d++)
         step[d] = xs[perm[d]];
+    /* Dims the permutation keeps together merge; when the last one stays
+     * last (an NHWC-preserving transpose such as attention's heads), each
+     * innermost run is one contiguous copy. */
+    int64_t st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
+    memcpy(st[0], ys, sizeof ys);
+    memcpy(st[1], step, sizeof step);
+    int m = cg_merge_dims(r, yt->dims, st, 2, md, ms);
+    bool runs = ms[1][m - 1] == 1;
     CgNest nest;
-    cg_nest_begin(cg, &nest, r, yt->dims);
-    copy_elem(cg, yt->dtype, cg_buf(cg, n->result), cg_nest_offset(cg, &nest, ys), cg_buf(cg, n->operands[0]),
-              cg_nest_offset(cg, &nest, step));
+    cg_nest_begin(cg, &nest, runs ? m - 1 : m, md);
+    LLVMValueRef yi = cg_nest_offset(cg, &nest, ms[0]), xi = cg_nest_offset(cg, &nest, ms[1]);
+    if (runs)
+        copy_run(cg, yt->dtype, cg_buf(cg, n->result), yi, cg_buf(cg, n->operands[0]), xi, md[m - 1]);
+    else
+        copy_elem(cg, yt->dtype, cg_buf(cg, n->result), yi, cg_buf(cg, n->operands[0]), xi);
     cg_nest_end(cg, &nest);
     return true;
 }
@@ -71,6 +93,32 @@ static bool lower_pad(Cg *cg, const Node *n)
     }
     LLVMTypeRef t = bits_type(cg, dt);
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    bool grow = true;
+    for (int d = 0; d < 2 * r; d++)
+        grow = grow && pads[d] >= 0;
+    if (grow && nch == 1 && dtype_traits[dt].size == 1) {
+        /* Bytes, no crop: fill the result, then copy the input's
+         * contiguous runs into their place. */
+        LLVMBuildMemSet(B, y, LLVMConstInt(cg->t_i8, (unsigned long long)(fill[0] & 0xff), 0),
+                        cg_idx(cg, type_numel(yt)), 1);
+        int64_t base = 0, st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
+        for (int d = 0; d < r; d++)
+            base += pads[d] * ys[d];
+        memcpy(st[0], xs, sizeof xs);
+        memcpy(st[1], ys, sizeof ys);
+        int m = cg_merge_dims(r, xt->dims, st, 2, md, ms);
+        if (ms[0][m - 1] == 1 && ms[1][m - 1] == 1) {
+            CgNest nest;
+            cg_nest_begin(cg, &nest, m - 1, md);
+            LLVMValueRef yi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, ms[1]), cg_idx(cg, base), "");
+            copy_run(cg, dt, y, yi, x, cg_nest_offset(cg, &nest, ms[0]), md[m - 1]);
+            cg_nest_end(cg, &nest);
+            free(fill);
+            return true;
+        }
+        /* A last dim that is not contiguous in both (never for row-major
+         * tensors: md[m - 1] is the input's innermost run) falls through. */
+    }
     CgNest nest;
     cg_nest_begin(cg, &nest, r, yt->dims);
     LLVMValueRef fv;
@@ -145,6 +193,15 @@ static bool lower_concat(Cg *cg, const Node *n)
         LLVMValueRef x = cg_buf(cg, n->operands[k]);
         CgLoop lo, lj;
         LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
+        if (!xt->quant || quant_equal(xt->quant, yt->quant)) {
+            /* Each operand's rows are contiguous in it and in the result. */
+            LLVMValueRef xi = LLVMBuildMul(B, o, cg_idx(cg, chunk), "");
+            LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, yrow), ""), cg_idx(cg, col), "");
+            copy_run(cg, yt->dtype, y, yi, x, xi, chunk);
+            cg_for_end(cg, &lo);
+            col += chunk;
+            continue;
+        }
         LLVMValueRef j = cg_for_begin(cg, &lj, chunk, "j");
         LLVMValueRef xi = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, chunk), ""), j, "");
         LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, o, cg_idx(cg, yrow), ""),

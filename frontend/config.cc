@@ -78,6 +78,8 @@ static const char *const activation_names[] = {"i8", "u8", "i16", nullptr};
 static const DType activation_dtypes[] = {DT_I8, DT_U8, DT_I16};
 static const char *const override_dtype_names[] = {"f32", "i16", "i8", nullptr};
 static const DType override_dtypes[] = {DT_F32, DT_I16, DT_I8};
+static const char *const io_names[] = {"f32", "i8", "u8", nullptr};
+static const DType io_dtypes[] = {DT_F32, DT_I8, DT_U8};
 static const char *const format_words[] = {"npy", "idx", nullptr}; /* DATA_NPY, DATA_IDX */
 
 static_assert(EMIT_KIND_COUNT == 6, "config_emit_names lists every EmitKind");
@@ -230,6 +232,9 @@ extern "C" void config_defaults(QnncConfig *cfg) noexcept
     memset(cfg, 0, sizeof *cfg);
     cfg->model.input_layout = LAYOUT_MODEL;
     cfg->model.batch = 1;
+    cfg->model.io_dtype = DT_F32;
+    cfg->model.input_scale = 1.0 / 255.0;
+    cfg->model.input_offset = 0.0;
     cfg->quant.scheme = QSCHEME_INT8;
     cfg->quant.per_channel = true;
     cfg->quant.activation_dtype = DT_I8;
@@ -243,8 +248,6 @@ extern "C" void config_defaults(QnncConfig *cfg) noexcept
     cfg->calib.percentile = 99.99;
     cfg->calib.bins = 2048;
     cfg->calib.samples = 1000;
-    cfg->calib.scale = 1.0 / 255.0;
-    cfg->calib.offset = 0.0;
     cfg->output.emit = EMIT_OBJ | EMIT_HEADER;
     cfg->output.weights = WEIGHTS_EMBEDDED;
     cfg->limits.max_memory = QNN_DEFAULT_MAX_MEMORY;
@@ -262,6 +265,9 @@ extern "C" void config_free(QnncConfig *cfg) noexcept
     for (int i = 0; i < cfg->model.num_input_shapes; i++)
         free((char *)cfg->model.input_shapes[i].name);
     free(cfg->model.input_shapes);
+    for (int i = 0; i < cfg->model.num_io_dtypes; i++)
+        free(cfg->model.io_dtypes[i].name);
+    free(cfg->model.io_dtypes);
     free(cfg->target.triple);
     free(cfg->target.cpu);
     free_strings(cfg->target.features, cfg->target.num_features);
@@ -277,6 +283,14 @@ extern "C" void config_free(QnncConfig *cfg) noexcept
         free(cfg->locs[i].key);
     free(cfg->locs);
     config_defaults(cfg);
+}
+
+extern "C" DType config_io_dtype(const QnncConfig *cfg, const char *name) noexcept
+{
+    for (int i = 0; i < cfg->model.num_io_dtypes; i++)
+        if (strcmp(cfg->model.io_dtypes[i].name, name) == 0)
+            return cfg->model.io_dtypes[i].dtype;
+    return cfg->model.io_dtype;
 }
 
 extern "C" SrcLoc config_key_loc(const QnncConfig *cfg, const char *key) noexcept
@@ -375,6 +389,13 @@ struct Loader {
     SrcLoc activation_loc{};
     bool format_set = false;
     SrcLoc dataset_loc{};
+    /* The raw-data mapping as each of its two spellings gave it
+     * ([model] input_scale/input_offset, [calibration] scale/offset). */
+    struct MapKey {
+        bool set = false;
+        double value = 0;
+        SrcLoc loc{};
+    } model_scale, model_offset, calib_scale, calib_offset;
 
     SrcLoc loc(const toml::source_region &r) const
     {
@@ -624,6 +645,80 @@ void key_model_input_shapes(Loader &L, const std::string &k, const toml::node &v
                      });
 }
 
+void key_model_io_dtype(Loader &L, const std::string &k, const toml::node &v)
+{
+    int i = L.get_enum(k, v, io_names);
+    if (i >= 0)
+        L.cfg->model.io_dtype = io_dtypes[i];
+}
+
+/* io_dtypes = { logits = "f32", "onnx::Flatten_0" = "u8" }: a table from
+ * graph input or output name (as in the IR) to its boundary dtype.  The
+ * names are checked when the model is quantized. */
+void key_model_io_dtypes(Loader &L, const std::string &k, const toml::node &v)
+{
+    if (!v.is_table()) {
+        L.error(v.source(), format("'%s' must be a table from input or output name to dtype, like "
+                                   "{ logits = \"f32\" }, not %s", k.c_str(), type_name(v.type())));
+        return;
+    }
+    QnncConfig *c = L.cfg;
+    for (auto &&[key, val] : *v.as_table()) {
+        std::string name(key.str());
+        if (name.empty()) {
+            L.error(key.source(), format("'%s' has an empty tensor name", k.c_str()));
+            continue;
+        }
+        if (!val.is_string()) {
+            L.error(val.source(), format("the dtype of '%s' in '%s' must be a string (\"f32\", \"i8\" or \"u8\"), "
+                                         "not %s", name.c_str(), k.c_str(), type_name(val.type())));
+            continue;
+        }
+        int i = L.get_enum(k, val, io_names, format("the dtype of '%s' in '%s'", name.c_str(), k.c_str()).c_str());
+        if (i < 0)
+            continue;
+        size_t n = (size_t)c->model.num_io_dtypes + 1;
+        c->model.io_dtypes = (IoDtype *)xrealloc(c->model.io_dtypes, n * sizeof *c->model.io_dtypes);
+        c->model.io_dtypes[c->model.num_io_dtypes++] =
+            IoDtype{xstrdup(name.c_str()), io_dtypes[i], L.loc(key.source())};
+    }
+    /* toml++ iterates a table in key order; keep the file's. */
+    std::stable_sort(c->model.io_dtypes, c->model.io_dtypes + c->model.num_io_dtypes,
+                     [](const IoDtype &a, const IoDtype &b) {
+                         return a.loc.line != b.loc.line ? a.loc.line < b.loc.line : a.loc.col < b.loc.col;
+                     });
+}
+
+/* One key of the raw-data mapping, under either spelling. */
+void mapping_key(Loader &L, const std::string &k, const toml::node &v, bool is_scale, Loader::MapKey &out)
+{
+    double d;
+    if (!L.get_number(k, v, d))
+        return;
+    if (is_scale && !(std::isfinite(d) && d > 0)) {
+        L.error(v.source(), format("'%s' must be a finite number greater than 0, not %s", k.c_str(),
+                                   number_text(d).c_str()));
+        return;
+    }
+    if (!is_scale && !std::isfinite(d)) {
+        L.error(v.source(), format("'%s' must be a finite number, not %s", k.c_str(), number_text(d).c_str()));
+        return;
+    }
+    out = Loader::MapKey{true, d, L.loc(v.source())};
+    (is_scale ? L.cfg->model.input_scale : L.cfg->model.input_offset) = d;
+    L.cfg->model.input_mapping = true;
+}
+
+void key_model_input_scale(Loader &L, const std::string &k, const toml::node &v)
+{
+    mapping_key(L, k, v, true, L.model_scale);
+}
+
+void key_model_input_offset(Loader &L, const std::string &k, const toml::node &v)
+{
+    mapping_key(L, k, v, false, L.model_offset);
+}
+
 void key_target_triple(Loader &L, const std::string &k, const toml::node &v)
 {
     int i = L.get_enum(k, v, config_triples);
@@ -833,28 +928,16 @@ void key_calib_samples(Loader &L, const std::string &k, const toml::node &v)
         L.cfg->calib.samples = (int)x;
 }
 
+/* [calibration] scale and offset: aliases of [model] input_scale and
+ * input_offset (one mapping; check_consistency rejects two values). */
 void key_calib_scale(Loader &L, const std::string &k, const toml::node &v)
 {
-    double d;
-    if (!L.get_number(k, v, d))
-        return;
-    if (!std::isfinite(d) || d == 0) {
-        L.error(v.source(), format("'%s' must be a finite nonzero number, not %s", k.c_str(), number_text(d).c_str()));
-        return;
-    }
-    L.cfg->calib.scale = d;
+    mapping_key(L, k, v, true, L.calib_scale);
 }
 
 void key_calib_offset(Loader &L, const std::string &k, const toml::node &v)
 {
-    double d;
-    if (!L.get_number(k, v, d))
-        return;
-    if (!std::isfinite(d)) {
-        L.error(v.source(), format("'%s' must be a finite number, not %s", k.c_str(), number_text(d).c_str()));
-        return;
-    }
-    L.cfg->calib.offset = d;
+    mapping_key(L, k, v, false, L.calib_offset);
 }
 
 void key_output_object(Loader &L, const std::string &k, const toml::node &v)
@@ -941,7 +1024,9 @@ const std::vector<SectionSpec> &schema()
 {
     static const std::vector<SectionSpec> s = {
         {"model", {{"path", key_model_path}, {"name", key_model_name}, {"input_layout", key_model_layout},
-                   {"batch", key_model_batch}, {"input_shapes", key_model_input_shapes}}},
+                   {"batch", key_model_batch}, {"input_shapes", key_model_input_shapes},
+                   {"io_dtype", key_model_io_dtype}, {"io_dtypes", key_model_io_dtypes},
+                   {"input_scale", key_model_input_scale}, {"input_offset", key_model_input_offset}}},
         {"target", {{"triple", key_target_triple}, {"cpu", key_target_cpu}, {"features", key_target_features}}},
         {"quantization", {{"scheme", key_quant_scheme}, {"per_channel", key_quant_per_channel},
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
@@ -1049,6 +1134,20 @@ void check_consistency(Loader &L)
     } else if (act == DT_I16) {
         L.errors.push_back(Error{L.activation_loc, "'activation_dtype' \"i16\" needs scheme \"int16x8\""});
     }
+
+    /* One mapping under two spellings: both may be given only alike. */
+    auto alias = [&](const Loader::MapKey &m, const Loader::MapKey &a, const char *mk, const char *ak) {
+        if (m.set && a.set && m.value != a.value) {
+            bool a_later = a.loc.line > m.loc.line || (a.loc.line == m.loc.line && a.loc.col > m.loc.col);
+            const Loader::MapKey &later = a_later ? a : m, &earlier = a_later ? m : a;
+            L.errors.push_back(Error{later.loc, format("'%s' in [calibration] is another name for '%s' in [model]; "
+                                                       "they are %s and %s here: give the value once",
+                                                       ak, mk, number_text(earlier.value).c_str(),
+                                                       number_text(later.value).c_str())});
+        }
+    };
+    alias(L.model_scale, L.calib_scale, "input_scale", "scale");
+    alias(L.model_offset, L.calib_offset, "input_offset", "offset");
 
     if (c->calib.num_dataset && !L.format_set) {
         DataFormat f = DATA_AUTO;
@@ -1220,6 +1319,25 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     } else {
         fputs("# input_shapes = (none: a symbolic dimension other than the batch is an error)\n", f);
     }
+    fprintf(f, "io_dtype = \"%s\"\n", dtype_traits[c->model.io_dtype].name);
+    if (c->model.num_io_dtypes) {
+        fputs("io_dtypes = { ", f);
+        for (int i = 0; i < c->model.num_io_dtypes; i++) {
+            if (i)
+                fputs(", ", f);
+            print_string(f, c->model.io_dtypes[i].name);
+            fprintf(f, " = \"%s\"", dtype_traits[c->model.io_dtypes[i].dtype].name);
+        }
+        fputs(" }\n", f);
+    }
+    /* Unset, the mapping only converts IDX bytes, and writing it would set
+     * it (quantize then takes the input parameters from it): a comment. */
+    const char *unset = c->model.input_mapping ? "" : "# ";
+    fprintf(f, "%sinput_scale = ", unset);
+    print_float(f, c->model.input_scale);
+    fprintf(f, "\n%sinput_offset = ", unset);
+    print_float(f, c->model.input_offset);
+    fputs(c->model.input_mapping ? "\n" : " (not set: IDX bytes only; inputs keep calibrated parameters)\n", f);
 
     fputs("\n[target]\n", f);
     const char *host = config_host_triple();
@@ -1254,11 +1372,8 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     fprintf(f, "method = \"%s\"\n", config_method_names[c->calib.method]);
     fputs("percentile = ", f);
     print_float(f, c->calib.percentile);
-    fprintf(f, "\nbins = %d\nsamples = %d\nscale = ", c->calib.bins, c->calib.samples);
-    print_float(f, c->calib.scale);
-    fputs("\noffset = ", f);
-    print_float(f, c->calib.offset);
-    fputc('\n', f);
+    fprintf(f, "\nbins = %d\nsamples = %d\n", c->calib.bins, c->calib.samples);
+    fputs("# scale, offset = [model] input_scale, input_offset\n", f);
 
     fputs("\n[output]\n", f);
     print_key_string(f, "object", c->output.object, "NAME.o");

@@ -67,6 +67,14 @@ typedef struct QuantOverride {
     SrcLoc loc;  /* of the table's header, for errors found later */
 } QuantOverride;
 
+/* [model] io_dtypes: the element type of one graph input or output at the
+ * compiled model's boundary, overriding [model] io_dtype. */
+typedef struct IoDtype {
+    char *name;  /* the value's IR name (checked against the model later) */
+    DType dtype; /* DT_F32, DT_I8 or DT_U8 */
+    SrcLoc loc;  /* of the entry's key, for errors found later */
+} IoDtype;
+
 typedef struct QnncConfig {
     char *path;   /* the loaded file, or NULL when none was */
     char *source; /* its text, registered with diag_add_source */
@@ -78,6 +86,15 @@ typedef struct QnncConfig {
         int64_t batch;       /* >= 1 */
         InputShape *input_shapes; /* one per input name; the names are malloc'd */
         int num_input_shapes;
+        DType io_dtype;      /* DT_F32, DT_I8 or DT_U8: inputs and outputs not in io_dtypes */
+        IoDtype *io_dtypes;  /* per-tensor overrides, in file order */
+        int num_io_dtypes;
+        /* The raw-data mapping: float input = raw * input_scale +
+         * input_offset.  Calibration feeds IDX bytes through it; when
+         * input_mapping is set (a key of it was written), quantize also
+         * takes the graph inputs' quantization parameters from it. */
+        double input_scale, input_offset;
+        bool input_mapping;
     } model;
 
     struct {
@@ -104,7 +121,8 @@ typedef struct QnncConfig {
         double percentile;   /* (0, 100] */
         int bins;            /* histogram bins for entropy and mse */
         int samples;         /* at most this many calibration inputs */
-        double scale, offset; /* IDX preprocessing: x * scale + offset */
+        /* IDX bytes are mapped with [model] input_scale and input_offset
+         * ([calibration] scale and offset are their aliases). */
     } calib;
 
     struct {
@@ -160,6 +178,10 @@ void config_set_string(char **field, const char *v) CONFIG_API;
  * of S, replacing an earlier one for that name (--input-shape over the
  * file). */
 void config_set_input_shape(QnncConfig *cfg, const InputShape *s) CONFIG_API;
+
+/* The boundary dtype of graph input or output NAME: its io_dtypes entry,
+ * else io_dtype. */
+DType config_io_dtype(const QnncConfig *cfg, const char *name) CONFIG_API;
 
 /* Replaces a malloc'd string array with copies of the N strings in V. */
 void config_set_strings(char ***field, int *count, const char *const *v, int n) CONFIG_API;

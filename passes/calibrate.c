@@ -191,8 +191,8 @@ bool calibrate(Graph *g, const PassContext *ctx)
     DatasetOptions opts = {
         .idx = cfg->calib.format == DATA_IDX,
         .max_samples = cfg->calib.samples,
-        .scale = cfg->calib.scale,
-        .offset = cfg->calib.offset,
+        .scale = cfg->model.input_scale,
+        .offset = cfg->model.input_offset,
     };
     Dataset *ds = dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset,
                                &opts, input->name, &input->type);

@@ -223,6 +223,64 @@ static bool params_for(Ctx *c, const Value *v, DType dt, QParams *p)
     return true;
 }
 
+/* ---------------------------------------------------------------- the model's boundary */
+
+/* The dtype graph input or output V has at the compiled model's boundary
+ * ([model] io_dtype, io_dtypes). */
+static DType io_dtype(const Ctx *c, const Value *v)
+{
+    return config_io_dtype(c->cfg, v->name);
+}
+
+/* The raw data the mapping ([model] input_scale, input_offset) is written
+ * for: bytes, signed when input V is i8 at the boundary, else unsigned
+ * (an 8-bit sensor, IDX pixels). */
+static DType raw_dtype(const Ctx *c, const Value *v)
+{
+    return io_dtype(c, v) == DT_I8 ? DT_I8 : DT_U8;
+}
+
+/* The reals the mapping gives the raw values of input V: [lo, hi]. */
+static void mapped_range(const Ctx *c, const Value *v, double *lo, double *hi)
+{
+    const DTypeTraits *r = &dtype_traits[raw_dtype(c, v)];
+    double s = c->cfg->model.input_scale, o = c->cfg->model.input_offset;
+    *lo = (double)r->min * s + o;
+    *hi = (double)r->max * s + o;
+}
+
+/* The zero point the mapping implies for input V's raw bytes:
+ * raw * s + o = s * (raw - zp) with zp = -o / s.  True when that is an
+ * integer of the raw dtype's range (to 1e-3: the offset is written in
+ * decimal), i.e. when the raw bytes are themselves the quantized values. */
+static bool mapping_zero_point(const Ctx *c, const Value *v, double *zp_out)
+{
+    double zp = -c->cfg->model.input_offset / c->cfg->model.input_scale;
+    const DTypeTraits *r = &dtype_traits[raw_dtype(c, v)];
+    *zp_out = zp;
+    return fabs(zp - nearbyint(zp)) <= 1e-3 && nearbyint(zp) >= (double)r->min &&
+           nearbyint(zp) <= (double)r->max;
+}
+
+/* Params of f32 graph input V in dtype DT under the mapping: the raw bytes'
+ * own (scale s, zero point -o/s; the other 8-bit dtype has the same reals
+ * with the zero point moved by 128) when the mapping allows it, else the
+ * mapped range's. */
+static QParams mapping_params(const Ctx *c, const Value *v, DType dt)
+{
+    double zp;
+    if ((dt == DT_I8 || dt == DT_U8) && mapping_zero_point(c, v, &zp)) {
+        int32_t z = (int32_t)nearbyint(zp);
+        DType raw = raw_dtype(c, v);
+        if (raw != dt)
+            z += raw == DT_U8 ? -128 : 128;
+        return (QParams){(float)c->cfg->model.input_scale, z};
+    }
+    double lo, hi;
+    mapped_range(c, v, &lo, &hi);
+    return quant_choose_params(lo, hi, dt);
+}
+
 /* ---------------------------------------------------------------- versions of a value */
 
 /* The quantized version of V the producer made, if any. */
@@ -466,6 +524,11 @@ static bool all_f32(const Node *n)
 /* The activation dtype a value is produced in (DT_F32 when float). */
 static DType home_dtype(const Ctx *c, const Value *v)
 {
+    if (v->kind == VAL_INPUT) {
+        /* Integer at the boundary, or quantized on entry by the mapping. */
+        const Value *h = v->type.dtype == DT_F32 ? home_quant(c, v) : NULL;
+        return h ? h->type.dtype : DT_F32;
+    }
     if (v->kind != VAL_NODE)
         return DT_F32;
     const Node *p = v->def;
@@ -486,7 +549,11 @@ static void compute_ranges(Ctx *c)
     for (int k = 0; k < g->values.len; k++) {
         const Value *v = g->values.data[k];
         VInfo *i = &c->vi[v->id];
-        if (v->has_range) {
+        if (v->kind == VAL_INPUT && v->type.dtype == DT_F32 && c->cfg->model.input_mapping) {
+            /* What every raw value maps to, not just what calibration saw. */
+            i->has_eff = true;
+            mapped_range(c, v, &i->lo, &i->hi);
+        } else if (v->has_range) {
             i->has_eff = true;
             i->lo = v->range_lo;
             i->hi = v->range_hi;
@@ -632,6 +699,114 @@ static const char *result_name(Ctx *c, const Value *v, bool quantized)
     return quantized && c->vi[v->id].is_output ? fresh_name(c, v->name, ".q") : v->name;
 }
 
+/* ---------------------------------------------------------------- integer boundaries */
+
+/* Adds graph input V to the new graph.  At an integer io_dtype it is
+ * quantized already: params from the raw-data mapping (which must make
+ * the raw bytes the quantized values), else from a QuantizeLinear the
+ * model applies to it (a pre-quantized model), else from its calibrated
+ * range.  An f32 input with a mapping is quantized right away with the
+ * mapping's params, so that the float and integer builds agree.  False
+ * after an error. */
+static bool add_input(Ctx *c, const Value *v)
+{
+    DType d = io_dtype(c, v);
+    bool quantizing = c->cfg->quant.scheme == QSCHEME_INT8 || c->cfg->quant.scheme == QSCHEME_INT16X8;
+    TensorType t = v->type;
+    QParams p = {0, 0};
+    if (v->type.dtype != DT_F32 || d == DT_F32) {
+        /* the model's own type */
+    } else if (c->cfg->model.input_mapping) {
+        double zp;
+        if (!mapping_zero_point(c, v, &zp)) {
+            const DTypeTraits *r = &dtype_traits[d];
+            double z = fmin(fmax(nearbyint(zp), (double)r->min), (double)r->max);
+            diag_error(config_key_loc(c->cfg, c->cfg->model.input_offset != 0 ? "model.input_offset"
+                                                                             : "model.input_scale"),
+                       "graph input '%s' is %s at the boundary, so its raw values must be the quantized "
+                       "ones: -input_offset / input_scale = %g must be an integer in [%lld, %lld] (an "
+                       "offset of %.9g would make it %g)",
+                       v->name, r->name, zp, (long long)r->min, (long long)r->max,
+                       -z * c->cfg->model.input_scale, z);
+            return false;
+        }
+        p = mapping_params(c, v, d);
+    } else {
+        bool found = false;
+        for (int k = 0; k < c->g->nodes.len && !found; k++) {
+            const Node *n = c->g->nodes.data[k];
+            const TensorType *qt = &n->result->type;
+            if (n->op == OP_QUANTIZE && n->operands[0] == v && qt->quant && qt->quant->count == 1 &&
+                (qt->dtype == DT_I8 || qt->dtype == DT_U8)) {
+                p = params_of(n->result);
+                if (qt->dtype != d)
+                    p.zp += d == DT_I8 ? -128 : 128;
+                found = true;
+            }
+        }
+        if (!found && !params_for(c, v, d, &p))
+            return false;
+    }
+    if (v->type.dtype == DT_F32 && d != DT_F32)
+        t = with_quant(c, v->type, d, p);
+    Value *nv = graph_add_input(c->ng, v->name, t);
+    nv->loc = v->loc;
+    if (t.dtype == DT_F32) {
+        nv->has_range = v->has_range;
+        nv->range_lo = v->range_lo;
+        nv->range_hi = v->range_hi;
+    }
+    if (v->type.dtype != DT_F32) {
+        c->vi[v->id].q[v->type.dtype] = nv;
+    } else if (t.dtype != DT_F32) {
+        c->vi[v->id].q[t.dtype] = nv;
+    } else {
+        c->vi[v->id].f = nv;
+        if (quantizing && c->cfg->model.input_mapping) {
+            DType act = c->cfg->quant.scheme == QSCHEME_INT16X8 ? DT_I16 : c->cfg->quant.activation_dtype;
+            c->vi[v->id].q[act] = add_node(c, OP_QUANTIZE, &nv, 1, fresh_name(c, v->name, ".q"),
+                                           with_quant(c, v->type, act, mapping_params(c, v, act)), NULL,
+                                           v->loc);
+        }
+    }
+    return true;
+}
+
+/* The graph output V at integer io_dtype D: its quantized version in D
+ * (the producer's result, or an exact i8/u8 move of it, or a quantize of a
+ * float result with its calibrated params), named V.  NULL after an
+ * error. */
+static Value *integer_output(Ctx *c, const Value *v)
+{
+    DType d = io_dtype(c, v);
+    const Value *src = v;
+    /* A pre-quantized model's DequantizeLinear output: its operand. */
+    if (v->kind == VAL_NODE && v->def->op == OP_DEQUANTIZE && c->mode[v->def->id] == MODE_COPY &&
+        v->def->operands[0]->type.quant && v->def->operands[0]->type.quant->count == 1)
+        src = v->def->operands[0];
+    Value *nv;
+    if (src->type.dtype != DT_F32 && src->type.dtype != d &&
+        !(src->type.quant && (src->type.dtype == DT_I8 || src->type.dtype == DT_U8))) {
+        diag_error(config_key_loc(c->cfg, "model.io_dtype"),
+                   "graph output '%s' is %s in the model, which cannot be given as %s (io_dtype)", v->name,
+                   dtype_traits[src->type.dtype].name, dtype_traits[d].name);
+        return NULL;
+    }
+    if (src->type.dtype == d && c->vi[src->id].q[d])
+        nv = c->vi[src->id].q[d];
+    else if (src->kind == VAL_CONST && src->type.dtype == d)
+        nv = c->vi[src->id].q[d] = add_const(c, src, ".c", src->type, src->data);
+    else if (!(nv = get_q(c, src, d)))
+        return NULL;
+    if (strcmp(nv->name, v->name) != 0 && nv->kind == VAL_NODE) {
+        Value *holder = graph_find_value(c->ng, v->name);
+        if (holder)
+            holder->name = fresh_name(c, v->name, holder->type.dtype == DT_F32 ? ".f" : ".q");
+        nv->name = arena_strdup(&c->ng->arena, v->name);
+    }
+    return nv;
+}
+
 static bool build_float(Ctx *c, const Node *n)
 {
     Value **ops = xcalloc((size_t)n->num_operands + 1, sizeof *ops);
@@ -645,6 +820,21 @@ static bool build_float(Ctx *c, const Node *n)
 
 static bool build_copy(Ctx *c, const Node *n)
 {
+    const Value *x = n->operands[0];
+    if (n->op == OP_QUANTIZE && x->kind == VAL_INPUT && !c->vi[x->id].f && home_quant(c, x)) {
+        /* A pre-quantized model's QuantizeLinear of an input that is
+         * integer at the boundary: the input itself (add_input took its
+         * params from here), or an exact i8/u8 move of it. */
+        const TensorType *rt = &n->result->type;
+        Value *src = home_quant(c, x);
+        if (src->type.dtype == rt->dtype && quant_equal(src->type.quant, rt->quant)) {
+            c->vi[n->result->id].q[rt->dtype] = src;
+            return true;
+        }
+        c->vi[n->result->id].q[rt->dtype] =
+            add_node(c, OP_REQUANTIZE, &src, 1, n->result->name, *rt, NULL, n->loc);
+        return true;
+    }
     Value **ops = xcalloc((size_t)n->num_operands + 1, sizeof *ops);
     for (int k = 0; k < n->num_operands; k++) {
         const Value *v = n->operands[k];
@@ -685,12 +875,31 @@ static bool build_lut(Ctx *c, const Node *n)
     return true;
 }
 
+/* The 8-bit version of V, when V is a graph input integer at the boundary
+ * or its copy through layout ops (transpose, reshape, pad, ...), in
+ * another 8-bit dtype than DT: a conv2d or dense reads any quantized
+ * input, so it can take the sensor's bytes as they are rather than after
+ * an i8/u8 move of every element. */
+static Value *boundary_bytes(const Ctx *c, const Value *v, DType dt)
+{
+    Value *h = home_quant(c, v);
+    if (!h || h->type.dtype == dt || (h->type.dtype != DT_I8 && h->type.dtype != DT_U8) ||
+        (dt != DT_I8 && dt != DT_U8))
+        return NULL;
+    const Value *u = v;
+    while (u->kind == VAL_NODE && (op_info[u->def->op].flags & OPF_SAME_QUANT))
+        u = u->def->operands[0];
+    return u->kind == VAL_INPUT && !c->vi[u->id].f ? h : NULL;
+}
+
 static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
 {
     DType dt = c->dt[n->id];
     if (is_weighted(n->op)) {
         const Value *w = n->operands[1];
-        if (!(ops[0] = get_q(c, n->operands[0], dt)))
+        if (n->op != OP_MATMUL && (ops[0] = boundary_bytes(c, n->operands[0], dt))) {
+            /* the input's bytes as they are */
+        } else if (!(ops[0] = get_q(c, n->operands[0], dt)))
             return false;
         if (w->kind == VAL_CONST)
             ops[1] = get_weight(c, w, weight_axis(c, n), n->num_operands == 3 ? n->operands[2] : NULL,
@@ -803,6 +1012,50 @@ static bool resolve_overrides(Ctx *c)
     return ok;
 }
 
+/* Every [model] io_dtypes entry names a graph input or output; an
+ * integer boundary needs a scheme that quantizes activations, and an input
+ * the model already gives an integer type keeps it. */
+static bool resolve_io_dtypes(Ctx *c)
+{
+    bool ok = true;
+    const QnncConfig *cfg = c->cfg;
+    bool quantizing = cfg->quant.scheme == QSCHEME_INT8 || cfg->quant.scheme == QSCHEME_INT16X8;
+    for (int k = 0; k < cfg->model.num_io_dtypes; k++) {
+        const IoDtype *e = &cfg->model.io_dtypes[k];
+        bool found = false;
+        for (int i = 0; i < c->g->inputs.len && !found; i++)
+            found = !strcmp(((Value *)c->g->inputs.data[i])->name, e->name);
+        for (int i = 0; i < c->g->outputs.len && !found; i++)
+            found = !strcmp(((Value *)c->g->outputs.data[i])->name, e->name);
+        if (!found) {
+            diag_error(e->loc, "io_dtypes: '%s' is not a graph input or output of the model (names as "
+                               "`qnnc --emit=qir` prints them, without '%%')", e->name);
+            ok = false;
+        } else if (e->dtype != DT_F32 && !quantizing) {
+            diag_error(e->loc, "io_dtypes: '%s' cannot be %s: scheme \"%s\" keeps activations in float",
+                       e->name, dtype_traits[e->dtype].name, config_scheme_names[cfg->quant.scheme]);
+            ok = false;
+        }
+    }
+    if (cfg->model.io_dtype != DT_F32 && !quantizing) {
+        diag_error(config_key_loc(cfg, "model.io_dtype"),
+                   "io_dtype \"%s\" needs a quantized model: scheme \"%s\" keeps activations in float",
+                   dtype_traits[cfg->model.io_dtype].name, config_scheme_names[cfg->quant.scheme]);
+        ok = false;
+    }
+    for (int i = 0; i < c->g->inputs.len && ok; i++) {
+        const Value *v = c->g->inputs.data[i];
+        DType d = io_dtype(c, v);
+        if (v->type.dtype != DT_F32 && d != DT_F32 && d != v->type.dtype) {
+            diag_error(config_key_loc(cfg, "model.io_dtype"),
+                       "io_dtype: graph input '%s' is %s in the model, not %s", v->name,
+                       dtype_traits[v->type.dtype].name, dtype_traits[d].name);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 bool quantize(Graph *g, const PassContext *ctx)
 {
     const QnncConfig *cfg = ctx->cfg;
@@ -813,6 +1066,7 @@ bool quantize(Graph *g, const PassContext *ctx)
     c.dt = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.dt);
     c.ov = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.ov);
     bool ok = resolve_overrides(&c);
+    ok = resolve_io_dtypes(&c) && ok;
     if (!ok || scheme == QSCHEME_NONE)
         goto done;
     if (scheme == QSCHEME_HYBRID) {
@@ -833,23 +1087,17 @@ bool quantize(Graph *g, const PassContext *ctx)
 
     c.ng = graph_new(g->name);
     c.ng->loc = g->loc;
-    for (int k = 0; k < g->inputs.len; k++) {
-        const Value *v = g->inputs.data[k];
-        Value *nv = graph_add_input(c.ng, v->name, v->type);
-        nv->loc = v->loc;
-        nv->has_range = v->has_range;
-        nv->range_lo = v->range_lo;
-        nv->range_hi = v->range_hi;
-        if (v->type.dtype == DT_F32)
-            c.vi[v->id].f = nv;
-        else
-            c.vi[v->id].q[v->type.dtype] = nv;
+    if (scheme != QSCHEME_HYBRID)
+        compute_ranges(&c);
+    for (int k = 0; k < g->inputs.len && ok; k++)
+        ok = add_input(&c, g->inputs.data[k]);
+    if (!ok) {
+        graph_free(c.ng);
+        goto done;
     }
 
-    if (scheme != QSCHEME_HYBRID) {
-        compute_ranges(&c);
+    if (scheme != QSCHEME_HYBRID)
         plan(&c, scheme);
-    }
     for (int k = 0; k < g->nodes.len && ok; k++) {
         const Node *n = g->nodes.data[k];
         if (scheme == QSCHEME_HYBRID) {
@@ -863,19 +1111,23 @@ bool quantize(Graph *g, const PassContext *ctx)
         case MODE_COPY: ok = build_copy(&c, n); break;
         }
     }
-    /* The interface stays float: an output produced quantized is
-     * dequantized under its own name. */
+    /* An f32 output stays float (io_dtype "f32"): one produced quantized
+     * is dequantized under its own name.  An integer one is the quantized
+     * result itself. */
     for (int k = 0; k < g->outputs.len && ok; k++) {
         const Value *v = g->outputs.data[k];
         Value *nv;
-        if (v->type.dtype == DT_F32)
+        if (io_dtype(&c, v) != DT_F32)
+            ok = (nv = integer_output(&c, v)) != NULL;
+        else if (v->type.dtype == DT_F32)
             nv = get_f(&c, v);
         else if (!(nv = c.vi[v->id].q[v->type.dtype])) {
             if (v->kind != VAL_CONST) /* inputs and MODE_COPY results are registered */
                 qnn_die("quantize: output %%%s was not rebuilt", v->name);
             nv = c.vi[v->id].q[v->type.dtype] = add_const(&c, v, ".c", v->type, v->data);
         }
-        graph_add_output(c.ng, nv);
+        if (ok)
+            graph_add_output(c.ng, nv);
     }
     if (!ok) {
         graph_free(c.ng);

@@ -19,6 +19,7 @@
  * float name).  Exact agreement gives an infinite SQNR, written as null.
  */
 #include "passes.h"
+#include "quant.h"
 
 #include <errno.h>
 #include <math.h>
@@ -125,17 +126,25 @@ static void measure(Report *r, const QnncConfig *cfg)
         r->sqnr_note = "no [calibration] dataset in the configuration";
         return;
     }
-    if (fg->inputs.len != 1 || qg->inputs.len != 1 ||
-        !type_equal(&((Value *)fg->inputs.data[0])->type, &((Value *)qg->inputs.data[0])->type)) {
+    if (fg->inputs.len != 1 || qg->inputs.len != 1) {
         r->sqnr_note = "the float and quantized graphs do not take the same single input";
         return;
     }
-    const Value *in = fg->inputs.data[0];
+    const Value *in = fg->inputs.data[0], *qin = qg->inputs.data[0];
+    /* An integer input ([model] io_dtype) gets each float sample quantized
+     * with its own parameters, as the header's quantize helper does. */
+    const TensorType *qt = &qin->type;
+    bool quantize_in = in->type.dtype == DT_F32 && (qt->dtype == DT_I8 || qt->dtype == DT_U8) && qt->quant &&
+                       qt->quant->count == 1 && type_numel(qt) == type_numel(&in->type);
+    if (!quantize_in && !type_equal(&in->type, qt)) {
+        r->sqnr_note = "the float and quantized graphs do not take the same single input";
+        return;
+    }
     DatasetOptions dopt = {
         .idx = cfg->calib.format == DATA_IDX,
         .max_samples = cfg->calib.samples,
-        .scale = cfg->calib.scale,
-        .offset = cfg->calib.offset,
+        .scale = cfg->model.input_scale,
+        .offset = cfg->model.input_offset,
     };
     Dataset *ds = dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset, &dopt,
                                in->name, &in->type);
@@ -144,6 +153,7 @@ static void measure(Report *r, const QnncConfig *cfg)
         return;
     }
     void *x = xmalloc((size_t)type_nbytes(&in->type));
+    void *qx = quantize_in ? xmalloc((size_t)type_nbytes(qt)) : x;
     void **fout = xcalloc((size_t)fg->outputs.len + 1, sizeof *fout);
     void **qout = xcalloc((size_t)qg->outputs.len + 1, sizeof *qout);
     for (int i = 0; i < fg->outputs.len; i++)
@@ -152,14 +162,25 @@ static void measure(Report *r, const QnncConfig *cfg)
         qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
     int64_t n = dataset_count(ds);
     for (int64_t s = 0; s < n; s++) {
-        const void *ins[1] = {x};
+        const void *ins[1] = {x}, *qins[1] = {qx};
         if (!dataset_read(ds, s, x))
             break;
+        if (quantize_in) {
+            QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+            const DTypeTraits *d = &dtype_traits[qt->dtype];
+            for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
+                int64_t q = quant_real(((const float *)x)[i], p, d->min, d->max);
+                if (qt->dtype == DT_I8)
+                    ((int8_t *)qx)[i] = (int8_t)q;
+                else
+                    ((uint8_t *)qx)[i] = (uint8_t)q;
+            }
+        }
         r->float_pass = true;
         if (interp_run_observed(fg, ins, fout, observe, r) != 0)
             break;
         r->float_pass = false;
-        if (interp_run_observed(qg, ins, qout, observe, r) != 0)
+        if (interp_run_observed(qg, qins, qout, observe, r) != 0)
             break;
         r->samples++;
     }
@@ -171,6 +192,8 @@ static void measure(Report *r, const QnncConfig *cfg)
         free(qout[i]);
     free(fout);
     free(qout);
+    if (qx != x)
+        free(qx);
     free(x);
     dataset_close(ds);
 }

@@ -66,3 +66,6 @@ if {"avx512_vnni", "avx512f", "avx512bw", "avx512vl"} <= host_flags:
     config.available_features.add("cpu-avx512vnni")
 if "avx_vnni" in host_flags:
     config.available_features.add("cpu-avxvnni")
+# The table lookup of the 8-bit activations (vpermi2b on zmm).
+if {"avx512vbmi", "avx512f", "avx512bw"} <= host_flags:
+    config.available_features.add("cpu-avx512vbmi")

@@ -15,10 +15,13 @@
 static const char usage[] =
     "usage: qnnc-run MODEL.qir|MODEL.onnx [--input X.npy|X.pb]... [--output Y.npy|Y.pb]...\n"
     "                [--print]\n"
+    "       qnnc-run MODEL.qir|MODEL.onnx --runs LIST\n"
     "\n"
     "Runs MODEL in qnnc's reference interpreter.  Give one --input per graph\n"
     "input and one --output per graph output (or none, with --print), in\n"
-    "signature order.\n"
+    "signature order.  With --runs, each non-empty line of LIST names the\n"
+    "input files and then the output files of one run, separated by\n"
+    "whitespace: the model is read once for all of them.\n"
     "A .onnx model is imported first (NCHW inputs and outputs stay NCHW).\n"
     "Tensor files are NumPy .npy or ONNX TensorProto .pb, by extension.\n"
     "\n"
@@ -31,6 +34,7 @@ static const char usage[] =
     "                      symbolic dimensions (repeatable; NAME ends at the last ':')\n"
     "  --layout=nhwc       ONNX: 4-D inputs and outputs in NHWC instead of the model's NCHW\n"
     "  --print             print every output as text on stdout\n"
+    "  --runs LIST         one run per line of LIST (no --input, --output, --print)\n"
     "  --max-memory=BYTES  reject a model whose tensors need more (default 4 GiB)\n"
     "  --no-verify         skip the verifier (for debugging the verifier itself)\n"
     "  -h, --help          show this help\n"
@@ -97,6 +101,81 @@ static void print_tensor(const Value *v, const void *data)
     fputs("]\n", stdout);
 }
 
+/* One run: reads the graph's inputs from in_files, interprets, writes the
+ * first nout outputs to out_files and prints them all when print is set.
+ * Returns 0, or 1 after the error has been reported. */
+static int run_once(const Graph *g, const char *const *in_files, const char *const *out_files, int nout,
+                    bool print)
+{
+    int status = 1, nin = g->inputs.len;
+    void **inputs = xcalloc((size_t)nin + 1, sizeof *inputs);
+    void **outputs = xcalloc((size_t)g->outputs.len + 1, sizeof *outputs);
+    for (int i = 0; i < nin; i++)
+        if (!(inputs[i] = read_tensor(in_files[i], &((Value *)g->inputs.data[i])->type)))
+            goto done;
+    for (int i = 0; i < g->outputs.len; i++)
+        outputs[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type));
+    if (interp_run(g, (const void *const *)inputs, outputs) != 0)
+        goto done;
+    status = 0;
+    for (int i = 0; i < g->outputs.len; i++) {
+        const Value *v = g->outputs.data[i];
+        if (i < nout && !write_tensor(out_files[i], v, outputs[i]))
+            status = 1;
+        if (print)
+            print_tensor(v, outputs[i]);
+    }
+done:
+    for (int i = 0; i < nin; i++)
+        free(inputs[i]);
+    for (int i = 0; i < g->outputs.len; i++)
+        free(outputs[i]);
+    free(inputs);
+    free(outputs);
+    return status;
+}
+
+/* --runs LIST: one run per non-empty line, "IN... OUT..." (as many of
+ * each as the graph has), stopping at the first line that fails. */
+static int run_list(const Graph *g, const char *list)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) {
+        fprintf(stderr, "qnnc-run: %s: %s\n", list, strerror(errno));
+        return 1;
+    }
+    int want = g->inputs.len + g->outputs.len, status = 0, lineno = 0;
+    const char **files = xcalloc((size_t)want + 1, sizeof *files);
+    char *line = NULL;
+    size_t cap = 0;
+    while (status == 0 && getline(&line, &cap, f) != -1) {
+        lineno++;
+        int n = 0;
+        for (char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save); tok;
+             tok = strtok_r(NULL, " \t\r\n", &save))
+            if (n++ < want)
+                files[n - 1] = tok;
+        if (n == 0)
+            continue;
+        if (n != want) {
+            fprintf(stderr, "qnnc-run: %s:%d: %d file%s, but the model takes %d input%s and gives %d output%s\n",
+                    list, lineno, n, n == 1 ? "" : "s", g->inputs.len, g->inputs.len == 1 ? "" : "s",
+                    g->outputs.len, g->outputs.len == 1 ? "" : "s");
+            status = 1;
+            break;
+        }
+        status = run_once(g, files, files + g->inputs.len, g->outputs.len, false);
+    }
+    if (status == 0 && ferror(f)) {
+        fprintf(stderr, "qnnc-run: %s: read error\n", list);
+        status = 1;
+    }
+    free(line);
+    free(files);
+    fclose(f);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *model = NULL;
@@ -104,6 +183,7 @@ int main(int argc, char **argv)
     const char **out_files = xcalloc((size_t)argc, sizeof *out_files);
     int nin = 0, nout = 0;
     bool print = false, no_verify = false;
+    const char *runs = NULL;
     ImportOptions iopts = {0};
     InputShape *shapes = xcalloc((size_t)argc, sizeof *shapes);
     int nshapes = 0;
@@ -162,6 +242,10 @@ int main(int argc, char **argv)
             qnn_set_max_memory(b);
         } else if (!strcmp(a, "--print")) {
             print = true;
+        } else if (!strcmp(a, "--runs") || !strncmp(a, "--runs=", 7)) {
+            runs = a[6] == '=' ? a + 7 : (++i < argc ? argv[i] : NULL);
+            if (!runs || !*runs)
+                usage_error("%s needs a file name", "--runs");
         } else if (!strcmp(a, "--no-verify")) {
             no_verify = true;
         } else if (a[0] == '-' && a[1]) {
@@ -174,16 +258,21 @@ int main(int argc, char **argv)
     }
     if (!model)
         usage_error("%s", "no model given");
-    if (nout == 0 && !print)
+    if (runs && (nin || nout || print))
+        usage_error("%s", "--runs takes the files from its list: no --input, --output or --print");
+    if (nout == 0 && !print && !runs)
         usage_error("%s", "nothing to do: give --output FILE.npy or --print");
 
     iopts.shapes = shapes;
     iopts.num_shapes = nshapes;
     int status = 1;
-    void **inputs = NULL, **outputs = NULL;
     Graph *g = has_suffix(model, ".onnx") ? onnx_import(model, &iopts) : ir_parse_file(model);
     if (!g || (!no_verify && !ir_verify(g)))
         goto done;
+    if (runs) {
+        status = run_list(g, runs);
+        goto done;
+    }
     if (nin != g->inputs.len) {
         fprintf(stderr, "qnnc-run: %s has %d input%s but %d --input file%s given\n", model,
                 g->inputs.len, g->inputs.len == 1 ? "" : "s", nin, nin == 1 ? " was" : "s were");
@@ -197,30 +286,8 @@ int main(int argc, char **argv)
         status = 2;
         goto done;
     }
-    inputs = xcalloc((size_t)nin + 1, sizeof *inputs);
-    for (int i = 0; i < nin; i++)
-        if (!(inputs[i] = read_tensor(in_files[i], &((Value *)g->inputs.data[i])->type)))
-            goto done;
-    outputs = xcalloc((size_t)g->outputs.len + 1, sizeof *outputs);
-    for (int i = 0; i < g->outputs.len; i++)
-        outputs[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type));
-    if (interp_run(g, (const void *const *)inputs, outputs) != 0)
-        goto done;
-    status = 0;
-    for (int i = 0; i < g->outputs.len; i++) {
-        const Value *v = g->outputs.data[i];
-        if (i < nout && !write_tensor(out_files[i], v, outputs[i]))
-            status = 1;
-        if (print)
-            print_tensor(v, outputs[i]);
-    }
+    status = run_once(g, in_files, out_files, nout, print);
 done:
-    for (int i = 0; inputs && i < nin; i++)
-        free(inputs[i]);
-    for (int i = 0; g && outputs && i < g->outputs.len; i++)
-        free(outputs[i]);
-    free(inputs);
-    free(outputs);
     graph_free(g);
     free(in_files);
     free(out_files);

@@ -47,10 +47,37 @@ static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smm
 static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {"smlal", 16, kern_widen_mac, NULL};
 
+/* A table op's lookup with NEON tbl/tbx on four q registers (64 table
+ * bytes): tbl gives 0 and tbx leaves the lane alone for an index past 63,
+ * so the quarters are looked up with the index minus 0, 64, 128 and 192
+ * (mod 256) and each lane takes its byte from its own quarter. */
+static LLVMValueRef lut_tbl(Cg *cg, const uint8_t *tab, LLVMValueRef idx)
+{
+    LLVMTypeRef vt = LLVMTypeOf(idx);
+    LLVMValueRef r = NULL;
+    for (int q = 0; q < 4; q++) {
+        LLVMValueRef e[16];
+        for (int i = 0; i < 16; i++)
+            e[i] = LLVMConstInt(cg->t_i8, (unsigned long long)(64 * q), 0);
+        LLVMValueRef iq = q ? LLVMBuildSub(cg->b, idx, LLVMConstVector(e, 16), "") : idx;
+        LLVMValueRef args[6];
+        int a = 0;
+        if (q)
+            args[a++] = r;
+        for (int t = 0; t < 4; t++)
+            args[a++] = kern_lut_slice(cg, tab, 64 * q + 16 * t, 16);
+        args[a++] = iq;
+        r = kern_intrinsic(cg, q ? "llvm.aarch64.neon.tbx4" : "llvm.aarch64.neon.tbl4", &vt, 1, args, (unsigned)a);
+    }
+    return r;
+}
+
+static const KLut lut_neon = {"lut_neon", 16, lut_tbl};
+
 const char *aarch64_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
-        return NULL;
+        return kern_lut(cg, n, &lut_neon);
     KSet s = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? (KSet){"i8mm", &dot_mm, 0, &dw, &dw, NULL, NULL}
              : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw, NULL, NULL}
                                                             : (KSet){"neon", &widen, 0, &dw, &dw, NULL, NULL};

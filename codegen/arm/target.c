@@ -24,5 +24,10 @@ const CgTarget cg_target_arm = {
      * name AAPCS-VFP themselves, or LLVM passes floats in core registers. */
     .float_callconv = LLVMARMAAPCSVFPCallConv,
     .asm_prologue = "\t.eabi_attribute 28, 1\n",
+    /* Tag 28 = 3: compatible with both the base and the VFP variant, no
+     * function takes or returns a float (ARM IHI 0045, "Tag_ABI_VFP_args"):
+     * an integer-only model links into a soft-float image for a Cortex-M
+     * without FPU as well as into a hard-float one. */
+    .asm_prologue_no_float = "\t.eabi_attribute 28, 3\n",
     .lower_node = arm_lower_node,
 };

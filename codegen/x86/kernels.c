@@ -108,12 +108,27 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
 static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd};
 static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd};
 
+/* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
+ * from 128 table bytes by the index's low 7 bits; two of them cover the
+ * table's halves and the index's top bit chooses between them. */
+static LLVMValueRef lut_vbmi(Cg *cg, const uint8_t *tab, LLVMValueRef idx)
+{
+    LLVMValueRef lo_args[3] = {kern_lut_slice(cg, tab, 0, 64), idx, kern_lut_slice(cg, tab, 64, 64)};
+    LLVMValueRef hi_args[3] = {kern_lut_slice(cg, tab, 128, 64), idx, kern_lut_slice(cg, tab, 192, 64)};
+    LLVMValueRef lo = kern_intrinsic(cg, "llvm.x86.avx512.vpermi2var.qi.512", NULL, 0, lo_args, 3);
+    LLVMValueRef hi = kern_intrinsic(cg, "llvm.x86.avx512.vpermi2var.qi.512", NULL, 0, hi_args, 3);
+    LLVMValueRef top = LLVMBuildICmp(cg->b, LLVMIntSLT, idx, LLVMConstNull(LLVMTypeOf(idx)), "");
+    return LLVMBuildSelect(cg->b, top, hi, lo, "");
+}
+
+static const KLut lut_avx512vbmi = {"lut_avx512vbmi", 64, lut_vbmi};
+
 /* ISA names: avx512vnni (zmm, and ymm through AVX-VNNI or AVX512VL),
  * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
 const char *x86_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
-        return NULL;
+        return kern_has(cg, "avx512vbmi") ? kern_lut(cg, n, &lut_avx512vbmi) : NULL;
     bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
     bool ymm_vnni = avxvnni || (vnni && kern_has(cg, "avx512vl"));
     KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL, NULL}

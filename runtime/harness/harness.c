@@ -20,15 +20,19 @@
 
 static const char usage[] =
     "usage: %s [--input X.npy]... [--output Y.npy]... [--print] [--bench N] [--profile]\n"
+    "       %s --runs LIST\n"
     "\n"
     "Runs the compiled model '%s'.  Give one --input per model input and\n"
-    "one --output per model output (or none), in signature order.\n"
+    "one --output per model output (or none), in signature order.  With\n"
+    "--runs, each non-empty line of LIST names the input files and then the\n"
+    "output files of one run, separated by spaces.\n"
     "\n"
     "options:\n"
     "  --input FILE.npy    the next model input (shape and dtype must match)\n"
     "  --output FILE.npy   where to write the next model output\n"
     "  --print             print every output as text on stdout\n"
     "  --bench N           run N more times and print the median latency in us\n"
+    "                      (in instructions on Cortex-M under QEMU -icount)\n"
     "  --profile           print each node's time, share, MACs and MACs per clock\n"
     "                      tick (the median of the --bench runs, else one run);\n"
     "                      needs a model compiled with qnnc --profile\n"
@@ -156,6 +160,51 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int qnn_harness_main(int argc, char **argv, const qnn_model_info *m);
+
+/* --runs LIST: each non-empty line "IN... OUT..." is one run, as if given
+ * with --input and --output; stops at the first run that fails.  (One
+ * process for many runs: under QEMU, starting the program costs more than
+ * running a small model.) */
+static int run_list(const char *prog, const char *list, const qnn_model_info *m)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) {
+        fprintf(stderr, "%s: error: cannot open '%s'\n", prog, list);
+        return 1;
+    }
+    static char line[8192];
+    int rc = 0, lineno = 0, want = m->num_inputs + m->num_outputs;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            fprintf(stderr, "%s: %s:%d: line longer than %d bytes\n", prog, list, lineno, (int)sizeof line - 2);
+            rc = 1;
+            break;
+        }
+        char *args[4 * MAX_FILES + 1];
+        int n = 0, argn = 1;
+        args[0] = (char *)prog;
+        for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n"), n++)
+            if (n < want) {
+                args[argn++] = (char *)(n < m->num_inputs ? "--input" : "--output");
+                args[argn++] = tok;
+            }
+        if (n == 0)
+            continue;
+        if (n != want) {
+            fprintf(stderr, "%s: %s:%d: %d files, but model '%s' takes %d inputs and gives %d outputs\n", prog,
+                    list, lineno, n, m->name, (int)m->num_inputs, (int)m->num_outputs);
+            rc = 1;
+            break;
+        }
+        rc = qnn_harness_main(argn, args, m);
+    }
+    fclose(f);
+    return rc;
+}
+
 int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
 {
     const char *prog = argc > 0 && argv[0] ? argv[0] : "qnn-harness";
@@ -166,11 +215,17 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         const char *a = argv[i], *val = NULL;
         int is_in = !strncmp(a, "--input", 7), is_out = !strncmp(a, "--output", 8);
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf(usage, prog, m->name);
+            printf(usage, prog, prog, m->name);
             return 0;
         } else if (!strcmp(a, "--print")) {
             print = 1;
             continue;
+        } else if (!strcmp(a, "--runs")) {
+            if (argc != 3) {
+                fprintf(stderr, "%s: --runs LIST takes no other argument (see --help)\n", prog);
+                return 2;
+            }
+            return run_list(prog, argv[2], m);
         } else if (!strcmp(a, "--profile")) {
             if (!qnn_harness_profiling.info) {
                 fprintf(stderr, "%s: --profile needs a model compiled with qnnc --profile ('%s' was not)\n", prog,
@@ -309,8 +364,12 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
         qsort(times, (size_t)bench, sizeof *times, cmp_u64);
         /* The median of an even count is the mean of the middle two. */
         double med = bench % 2 ? (double)times[bench / 2] : ((double)times[bench / 2 - 1] + (double)times[bench / 2]) / 2;
-        printf("bench: %s: %ld runs, median %.3f us, min %.3f us (clock: %s)\n", m->name, bench,
-               med / qnn_clock_ticks_per_us(), (double)times[0] / qnn_clock_ticks_per_us(), qnn_clock_name());
+        if (!strcmp(qnn_clock_unit(), "instruction")) /* Cortex-M under QEMU -icount: exact counts */
+            printf("bench: %s: %ld runs, median %.0f instructions, min %.0f instructions (clock: %s)\n", m->name,
+                   bench, med, (double)times[0], qnn_clock_name());
+        else
+            printf("bench: %s: %ld runs, median %.3f us, min %.3f us (clock: %s)\n", m->name, bench,
+                   med / qnn_clock_ticks_per_us(), (double)times[0] / qnn_clock_ticks_per_us(), qnn_clock_name());
     }
     if (profile)
         prof->report(m->name);

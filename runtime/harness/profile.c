@@ -92,13 +92,18 @@ void qnn_profile_report(const char *model)
            runs, runs == 1 ? "" : "s", qnn_clock_name(), unit);
     char col[32];
     snprintf(col, sizeof col, "MACs/%s", unit);
+    /* Under QEMU -icount the clock counts instructions: print counts, not
+     * a time. */
+    int insns = !strcmp(unit, "instruction");
+    if (insns)
+        per_us = 1;
     printf("%5s  %-*s  %-*s  %-*s  %10s  %6s  %12s  %10s\n", "#", wname, "node", wop, "op", wkern, "kernel",
-           "time_us", "share", "MACs", col);
+           insns ? "insns" : "time_us", "share", "MACs", col);
     for (int32_t k = 0; k < info->num_nodes; k++) {
         const qnn_profile_node *n = &info->nodes[k];
         double t = med[k];
-        printf("%5d  %-*.*s  %-*s  %-*s  %10.3f  %5.1f%%  %12llu  ", (int)k, wname, wname, n->name, wop, n->op,
-               wkern, n->kernel, t / per_us, ticks > 0 ? 100.0 * t / ticks : 0.0,
+        printf(insns ? "%5d  %-*.*s  %-*s  %-*s  %10.0f  %5.1f%%  %12llu  " : "%5d  %-*.*s  %-*s  %-*s  %10.3f  %5.1f%%  %12llu  ",
+               (int)k, wname, wname, n->name, wop, n->op, wkern, n->kernel, t / per_us, ticks > 0 ? 100.0 * t / ticks : 0.0,
                (unsigned long long)n->macs);
         if (n->macs && t > 0)
             printf("%10.3f\n", (double)n->macs / t);
@@ -106,7 +111,7 @@ void qnn_profile_report(const char *model)
             printf("%10s\n", "-");
     }
     double t = ticks;
-    printf("%5s  %-*s  %-*s  %-*s  %10.3f  %5.1f%%  %12llu  ", "total", wname, "", wop, "", wkern, "", t / per_us,
+    printf(insns ? "%5s  %-*s  %-*s  %-*s  %10.0f  %5.1f%%  %12llu  " : "%5s  %-*s  %-*s  %-*s  %10.3f  %5.1f%%  %12llu  ", "total", wname, "", wop, "", wkern, "", t / per_us,
            100.0, (unsigned long long)macs);
     if (macs && ticks > 0)
         printf("%10.3f\n", (double)macs / t);

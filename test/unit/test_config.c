@@ -92,7 +92,7 @@ static void test_defaults(void)
     CHECK(c.quant.rounding == ROUND_TFLITE && c.quant.num_overrides == 0);
     CHECK(c.calib.num_dataset == 0 && c.calib.format == DATA_AUTO && c.calib.method == CALIB_MINMAX);
     CHECK(c.calib.percentile == 99.99 && c.calib.bins == 2048 && c.calib.samples == 1000);
-    CHECK(c.calib.scale == 1.0 / 255.0 && c.calib.offset == 0.0);
+    CHECK(c.model.input_scale == 1.0 / 255.0 && c.model.input_offset == 0.0);
     CHECK(c.output.object == NULL && c.output.header == NULL);
     CHECK(c.output.emit == (EMIT_OBJ | EMIT_HEADER) && c.output.weights == WEIGHTS_EMBEDDED);
     CHECK(c.passes.num_disable == 0 && c.passes.tile_m == 0 && c.passes.tile_n == 0 && c.passes.tile_k == 0);
@@ -174,7 +174,7 @@ static void test_every_key(void)
         CHECK_STR(c.calib.dataset[0], "/data/train-images-idx3-ubyte");
     CHECK(c.calib.format == DATA_IDX); /* inferred from the name */
     CHECK(c.calib.method == CALIB_ENTROPY && c.calib.percentile == 100.0);
-    CHECK(c.calib.bins == 128 && c.calib.samples == 50 && c.calib.scale == 0.5 && c.calib.offset == -1.0);
+    CHECK(c.calib.bins == 128 && c.calib.samples == 50 && c.model.input_scale == 0.5 && c.model.input_offset == -1.0);
     CHECK_STR(c.output.object, "/abs/m.o");
     snprintf(want, sizeof want, "%s/inc/m.h", tmpdir);
     CHECK_STR(c.output.header, want);
@@ -339,7 +339,7 @@ static void test_print_roundtrip(void)
     CHECK(load(&c, "rt2.toml", t1));
     CHECK(errors_are(0, 0, 0, NULL));
     CHECK_STR(c.model.path, "/m \"q\".onnx");
-    CHECK(c.calib.percentile == 99.9 && c.calib.scale == 0.1 && c.calib.offset == -0.5);
+    CHECK(c.calib.percentile == 99.9 && c.model.input_scale == 0.1 && c.model.input_offset == -0.5);
     CHECK(c.quant.activation_dtype == DT_I16 && c.passes.tile_n == 8 && c.output.emit == EMIT_EXE);
     f = open_memstream(&t2, &n2);
     config_print(f, &c);

@@ -1,12 +1,15 @@
-"""Compiles .qir graphs with `qnnc -S` and prints, per graph, the lowering
-of each node as its function's symbol names it (NAME_run.K.<kernel>,
-codegen/kernel_int8.c: kern_select), runs of one kernel compressed:
+"""Compiles .qir graphs to LLVM IR (`qnnc --emit=llvm -O0`: the kernel is
+chosen while lowering, whatever the optimization level, and LLVM's
+optimizer and code generator are the slow part) and prints, per graph, the
+lowering of each node as its function's symbol names it
+(NAME_run.K.<kernel>, codegen/kernel_int8.c: kern_select), runs of one
+kernel compressed:
 
     kconv: conv_dot_avx2 x4
     kmatmul: conv_dot_avx2 x3, generic x3
 
 A node the kernels did not take shows as `generic`.  Fails when the
-assembly has fewer node functions than the graph has nodes.
+module has fewer node functions than the graph has nodes.
 
 usage: kernel_names.py [--qnnc-flag F]... FILE.qir...
 """
@@ -31,14 +34,15 @@ def main():
         # In a directory of its own: --weights=external writes a file
         # next to the output.
         with tempfile.TemporaryDirectory(prefix="qnnc-kernel-names-") as tmp:
-            out = os.path.join(tmp, "model.s")
-            r = subprocess.run(["qnnc", f, "-S", "-o", out] + a.qnnc_flag, capture_output=True, text=True)
+            out = os.path.join(tmp, "model.ll")
+            r = subprocess.run(["qnnc", f, "--emit=llvm", "-O0", "-o", out] + a.qnnc_flag,
+                               capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"FAIL {f}: qnnc: {r.stderr.strip()}")
                 status = 1
                 continue
-            asm = open(out).read()
-        fns = re.findall(r"^\w+_run\.(\d+)\.(\w+):", asm, re.M)
+            ll = open(out).read()
+        fns = re.findall(r"^define [^@]*@\w+_run\.(\d+)\.(\w+)\(", ll, re.M)
         kernels = [k for _, k in sorted(fns, key=lambda p: int(p[0]))]
         if len(kernels) != nodes:
             print(f"FAIL {f}: {nodes} nodes but {len(kernels)} node functions")

@@ -1,18 +1,29 @@
-"""Runs a program once per sample: for every IN_DIR/STEM.npy (sorted),
-`CMD... --input IN_DIR/STEM.npy --output OUT_DIR/STEM.0.npy ...` with
-NOUT outputs.  CMD is `qnnc-run MODEL.qir` or `scripts/run-target TARGET
-MODEL.exe`: both take --input and --output so.  Stops at the first
-failure with its status and output.
+"""Runs a program once per sample: for every IN_DIR/STEM.npy (sorted), the
+run `--input IN_DIR/STEM.npy --output OUT_DIR/STEM.0.npy ...` with NOUT
+outputs.  CMD is `qnnc-run MODEL.qir` or `scripts/run-target TARGET
+MODEL.exe`.  Stops at the first failure with its status and output.
 
   each.py [--samples N] IN_DIR OUT_DIR NOUT CMD...
 
 --samples N runs only N of the samples, evenly spaced in name order (the
 same ones every time): emulated targets are slow, and bit-exactness on a
 spread of samples is what they are there to show.
+
+Every run goes to one process, as a list (`CMD... --runs LIST`, which
+qnnc-run and every compiled program take): reading a large model's text
+IR, or starting QEMU, costs more than one run of a small model.
 """
 import os
 import subprocess
 import sys
+import tempfile
+
+
+def check(argv):
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        sys.exit(f"each: error: {' '.join(argv)}: exit status {r.returncode}")
 
 
 def main():
@@ -30,15 +41,12 @@ def main():
     if samples is not None and samples < len(names):
         step = len(names) / samples
         names = [names[int(i * step)] for i in range(samples)]
-    for f in names:
-        stem = f[:-4]
-        args = ["--input", os.path.join(ind, f)]
-        for k in range(nout):
-            args += ["--output", os.path.join(outd, f"{stem}.{k}.npy")]
-        r = subprocess.run(cmd + args, capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.stderr.write(r.stdout + r.stderr)
-            sys.exit(f"each: error: {' '.join(cmd + args)}: exit status {r.returncode}")
+    runs = [(os.path.join(ind, f), [os.path.join(outd, f"{f[:-4]}.{k}.npy") for k in range(nout)])
+            for f in names]
+    with tempfile.NamedTemporaryFile("w", suffix=".runs") as lst:
+        lst.writelines(" ".join([i] + o) + "\n" for i, o in runs)
+        lst.flush()
+        check(cmd + ["--runs", lst.name])
     print(f"each: {len(names)} runs")
     return 0
 
