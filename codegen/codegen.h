@@ -162,6 +162,7 @@ struct Cg {
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
     int counter;                /* for unique global names */
     char kernel[48];            /* the last kernel kern_select chose (its name) */
+    char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
 };
 

@@ -690,7 +690,39 @@ typedef struct FewK {
     int64_t R, OP;          /* reduction length; output channels padded to lanes */
     bool pairs;             /* through d->mac2 */
     LLVMValueRef x, y, wr, br;
+    bool vstore;            /* the vector epilogue (i8/u8 result, vector lanes) */
+    KRequant rq;            /* its stages, padded to OP */
+    OutStage *stp;          /* the padded stages rq reads (owned) */
 } FewK;
+
+/* The vector epilogue of a conv_few block: ACC (<lanes x i32>) of output
+ * channels O0 .. O0+LANES requantized (kernel_requant.c) and stored as
+ * bytes at Y[YPIX + O0]; lanes past O (the padding channels of the last
+ * vector) are masked off. */
+static void few_store_vec(Cg *cg, FewK *k, LLVMValueRef acc, LLVMValueRef o0, LLVMValueRef ypix)
+{
+    int lanes = k->d->lanes;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)lanes);
+    LLVMValueRef b = LLVMBuildTrunc(B, kern_requant(cg, &k->rq, acc, o0), t8, "");
+    LLVMValueRef p = gep(cg, cg->t_i8, k->y, add(cg, ypix, o0));
+    if (k->OP == k->f.o) {
+        LLVMSetAlignment(LLVMBuildStore(B, b, p), 1);
+        return;
+    }
+    LLVMValueRef e[64];
+    for (int l = 0; l < lanes; l++)
+        e[l] = cg_idx(cg, l);
+    LLVMTypeRef it = LLVMTypeOf(e[0]), vt = LLVMVectorType(it, (unsigned)lanes);
+    LLVMValueRef os = LLVMBuildInsertElement(B, LLVMGetUndef(vt), o0, cg_i32(cg, 0), "");
+    os = LLVMBuildShuffleVector(B, os, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes)), "");
+    LLVMValueRef lim = LLVMBuildInsertElement(B, LLVMGetUndef(vt), cg_idx(cg, k->f.o), cg_i32(cg, 0), "");
+    lim = LLVMBuildShuffleVector(B, lim, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes)), "");
+    LLVMValueRef mask = LLVMBuildICmp(B, LLVMIntULT, LLVMBuildAdd(B, os, LLVMConstVector(e, (unsigned)lanes), ""), lim, "");
+    LLVMTypeRef ptr = LLVMTypeOf(p);
+    LLVMTypeRef over[2] = {t8, ptr};
+    LLVMValueRef args[4] = {b, p, cg_i32(cg, 1), mask};
+    kern_intrinsic(cg, "llvm.masked.store", over, 2, args, 4);
+}
 
 enum { FEW_MAX_R = 256 };   /* a 7x7 RGB stem is 147; past this, unrolling is not worth the code */
 
@@ -724,6 +756,11 @@ static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv
                 acc[j] = k->d->mac(cg, acc[j], xs[r], w);
             }
         }
+    if (k->vstore) {
+        for (int j = 0; j < nv; j++)
+            few_store_vec(cg, k, acc[j], add(cg, o0, cg_idx(cg, (int64_t)j * lanes)), ypix);
+        return;
+    }
     frame_store_lanes(cg, f, k->y, acc, nv, lanes, o0, 1, ypix, k->OP != f->o);
 }
 
@@ -823,6 +860,19 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
     k.br = cg_table_i32(cg, br, OP, "kfewbias");
     free(wr);
     free(br);
+    /* Vector lanes and an i8/u8 result: the vector epilogue, its
+     * per-channel stages padded to OP (the padding lanes are not stored). */
+    k.vstore = lanes > 1 && f->st && (f->yt->dtype == DT_I8 || f->yt->dtype == DT_U8);
+    if (k.vstore) {
+        int64_t nst = kf_stage_count(f->st, O);
+        if (nst > 1) {
+            k.stp = xmalloc((size_t)OP * sizeof *k.stp);
+            for (int64_t o = 0; o < OP; o++)
+                k.stp[o] = f->st[o < O ? o : O - 1];
+            nst = OP;
+        }
+        kern_requant_init(cg, &k.rq, k.stp ? k.stp : f->st, nst, f->rounding);
+    }
     CgLoop lb, ly, lx;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
@@ -831,6 +881,7 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
     cg_for_end(cg, &lx);
     cg_for_end(cg, &ly);
     cg_for_end(cg, &lb);
+    free(k.stp);
     free(f->st);
     return true;
 }
@@ -1129,7 +1180,10 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
 const char *kern_select(Cg *cg, const Node *n, const KSet *s)
 {
     const char *skeleton = NULL;
-    if (s->dot && kern_conv(cg, n, s->dot))
+    cg->kernel_tile[0] = 0;
+    if (s->gemm && kern_conv_gemm(cg, n, s->gemm))
+        skeleton = "conv_gemm";
+    else if (s->dot && kern_conv(cg, n, s->dot))
         skeleton = "conv_dot";
     else if (s->few && s->few_max_c > 0 && kern_conv_few(cg, n, s->few_max_c, s->few))
         skeleton = "conv_few";
@@ -1141,6 +1195,9 @@ const char *kern_select(Cg *cg, const Node *n, const KSet *s)
         skeleton = "dw";
     if (!skeleton)
         return NULL;
-    snprintf(cg->kernel, sizeof cg->kernel, "%s_%s", skeleton, s->isa);
+    if (cg->kernel_tile[0])
+        snprintf(cg->kernel, sizeof cg->kernel, "%s_%s_%s", skeleton, cg->kernel_tile, s->isa);
+    else
+        snprintf(cg->kernel, sizeof cg->kernel, "%s_%s", skeleton, s->isa);
     return cg->kernel;
 }

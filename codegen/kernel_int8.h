@@ -118,7 +118,11 @@ typedef struct KRequant {
     int rounding;
     int64_t nch;              /* 1: one stage for every channel */
     const OutStage *st;
-    LLVMValueRef mult, shift, zp, lo, hi, m; /* per-channel tables (nch > 1) */
+    /* Per-channel tables (nch > 1).  TFLite rounding: mult, left and
+     * right (shift) shifts, mask = 2^right - 1, zp, lo and hi less zp;
+     * otherwise m, zp, lo, hi. */
+    LLVMValueRef mult, left, shift, mask, zp, lo, hi, m;
+    bool any_left, any_right, any_min_mult; /* what the stages need */
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
@@ -128,6 +132,29 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
  * output pixels of a row at once sharing their input columns, padding
  * through pointers to a row of zero points; multiplier 1 only. */
 bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d);
+
+/* conv_gemm's tile and step (kernel_gemm.c): MR output pixels x NV
+ * vectors of LANES output channels in i32 lanes, 4 reduction bytes a step;
+ * MAC4 is the only per-ISA part. */
+typedef struct KGemm {
+    const char *name;  /* the instruction, for comments and the docs */
+    int lanes, mr, nv;
+    bool x_unsigned;   /* MAC4 takes activations as u8 */
+    /* ACC (<lanes x i32>) += in each lane the 4 products of the bytes of X
+     * (<lanes x i32>: one pixel's 4 activation bytes, the same in every
+     * lane) and W (<lanes x i32>: 4 weight bytes of the lane's channel). */
+    LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+} KGemm;
+
+/* Conv2d with group 1 and 3 or more input channels, dense and matmul by a
+ * constant with a quantized i8/u8 result and at least LANES output
+ * channels, zero weight zero points; false, having emitted nothing,
+ * otherwise.  Sets cg->kernel_tile ("6x64c4"). */
+bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d);
+/* MAC4 in plain IR (the reference each ISA's step equals): u8 or i8
+ * activations times i8 weights. */
+LLVMValueRef kern_gemm_mac4_u8(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+LLVMValueRef kern_gemm_mac4_s8(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
 
 /* A target's kernels for one compile, as its selection function
  * (<target>_lower_node) chose them from the CPU's features. */
@@ -143,6 +170,7 @@ typedef struct KSet {
      * plain IR) and, if MAC2 is set, its two-taps-a-lane step (named
      * dw_rowpairs), tried before DW; NULL: not at all. */
     const KDw *dw_rows;
+    const KGemm *gemm; /* kern_conv_gemm's tile and step, tried first; NULL: not at all */
 } KSet;
 
 /* Offers N to the skeletons in order (kern_conv, kern_conv_few, the

@@ -78,9 +78,9 @@ const char *aarch64_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return kern_lut(cg, n, &lut_neon);
-    KSet s = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? (KSet){"i8mm", &dot_mm, 0, &dw, &dw, NULL}
-             : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw, NULL}
-                                                            : (KSet){"neon", &widen, 0, &dw, &dw, NULL};
+    KSet s = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? (KSet){"i8mm", &dot_mm, 0, &dw, &dw, NULL, NULL}
+             : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw, NULL, NULL}
+                                                            : (KSet){"neon", &widen, 0, &dw, &dw, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
     s.dw_rows = &dw; /* kern_dw_rows on 16 channels (smull/smlal) */
     return kern_select(cg, n, &s);

@@ -31,6 +31,6 @@ const char *riscv_lower_node(Cg *cg, const Node *n)
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return NULL;
     int64_t few = kern_conv_min_c(&widen) - 1;
-    KSet s = kern_has(cg, "v") ? (KSet){"rvv", &widen, few, &dw, &dw, NULL} : (KSet){"scalar", NULL, few, &few_scalar, NULL, NULL};
+    KSet s = kern_has(cg, "v") ? (KSet){"rvv", &widen, few, &dw, &dw, NULL, NULL} : (KSet){"scalar", NULL, few, &few_scalar, NULL, NULL, NULL};
     return kern_select(cg, n, &s);
 }

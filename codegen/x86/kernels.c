@@ -94,6 +94,20 @@ static const KDw dw_rows_zmm = {"vpdpwssd zmm (tap pairs)", 16, NULL, dwr_mac2};
 static const KDw dw_rows_ymm = {"vpdpwssd/vpmaddwd ymm (tap pairs)", 8, NULL, dwr_mac2};
 static const KDw dw_rows_xmm = {"pmaddwd (tap pairs)", 4, NULL, dwr_mac2};
 
+/* conv_gemm (kernel_gemm.c): vpdpbusd on zmm (16 channels a vector, 6
+ * pixels x 4 vectors = 24 of the 32 registers hold accumulators) or ymm
+ * (AVX-VNNI's VEX form, or AVX512VL: 16 registers, 4 x 2). */
+static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
+{
+    LLVMValueRef args[3] = {acc, x, w};
+    return kern_intrinsic(cg, LLVMGetVectorSize(LLVMTypeOf(acc)) == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                                                                     : "llvm.x86.avx512.vpdpbusd.256",
+                          NULL, 0, args, 3);
+}
+
+static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd};
+static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd};
+
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the
  * table's halves and the index's top bit chooses between them. */
@@ -117,12 +131,13 @@ const char *x86_lower_node(Cg *cg, const Node *n)
         return kern_has(cg, "avx512vbmi") ? kern_lut(cg, n, &lut_avx512vbmi) : NULL;
     bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
     bool ymm_vnni = avxvnni || (vnni && kern_has(cg, "avx512vl"));
-    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL}
-             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512, NULL}
-             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256, NULL}
-             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL}
-                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL};
+    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL, NULL}
+             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512, NULL, NULL}
+             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256, NULL, NULL}
+             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL, NULL}
+                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
+    s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
     s.dw_rows = vnni ? &dw_rows_zmm : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }

@@ -1,5 +1,6 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
-kernels-few.qir, kernels-matmul.qir and kernels-dw-rows.qir: shapes
+kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir and
+kernels-gemm.qir (conv_gemm's remainders): shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -245,12 +246,60 @@ def dw_rows_graph():
     return "\n".join(lines) + "\n"
 
 
+def gemm_graph():
+    """conv_gemm's remainders (kernel_gemm.c): pixel tiles that do not
+    divide the image, output vectors past a whole register block and a
+    partial last vector, input channels not a multiple of 4 (and only 3),
+    padding, strides, dilation, u8, batch 2, dense and matmul."""
+    r = np.random.default_rng(17)
+
+    def wq2(o, per_channel):
+        if not per_channel:
+            return "q(0.01, 0)"
+        return "q(axis=0, scales=[{}], zero_points=[{}])".format(
+            ", ".join("{:.4g}".format(s) for s in r.uniform(0.004, 0.02, o)), ", ".join(["0"] * o))
+
+    def w(shape):
+        return arr(r.integers(-128, 128, shape))
+
+    lines = ["graph @kgemm {",
+             "  input %xa : i8[1,7,9,5] q(0.05, -4)",
+             "  input %xb : u8[2,5,5,64] q(0.04, 128)",
+             "  input %xd : i8[13,48] q(0.05, 2)",
+             "  input %xm : i8[2,7,20] q(0.05, -1)",
+             "  input %xs : i8[1,8,8,3] q(0.03, 5)"]
+    # 3x3 pad 1 on 5 channels (one whole group of 4 and 1 byte), 80
+    # outputs (4 vectors of a block and 1 more), 63 pixels, a clamp.
+    lines.append("  const %w1 : i8[80,3,3,5] {} = {}".format(wq2(80, True), w((80, 3, 3, 5))))
+    lines.append("  const %b1 : i32[80] = {}".format(arr(r.integers(-3000, 3000, 80))))
+    lines.append("  %y1 = conv2d(%xa, %w1, %b1) {pads=[1, 1, 1, 1], rounding=tflite, act_min=0} : i8[1,7,9,80] q(0.5, -20)")
+    # Uneven padding, stride 2, dilation 2 down; 130 outputs (a partial
+    # last vector after two blocks), per-tensor weights, onnx rounding.
+    lines.append("  const %w2 : i8[130,3,3,5] {} = {}".format(wq2(130, False), w((130, 3, 3, 5))))
+    lines.append("  %y2 = conv2d(%xa, %w2) {pads=[0, 1, 1, 0], strides=[2, 2], dilations=[2, 1], rounding=onnx} : i8[1,2,4,130] q(0.6, -7)")
+    # 1x1 on u8, batch 2, 36 outputs (3 vectors, the last partial).
+    lines.append("  const %w3 : i8[36,1,1,64] {} = {}".format(wq2(36, True), w((36, 1, 1, 64))))
+    lines.append("  const %b3 : i32[36] = {}".format(arr(r.integers(-9000, 9000, 36))))
+    lines.append("  %y3 = conv2d(%xb, %w3, %b3) {rounding=tflite} : u8[2,5,5,36] q(0.8, 100)")
+    # Dense 13 rows x 48 -> 33, matmul [2,7,20] x [20,17].
+    lines.append("  const %w4 : i8[33,48] {} = {}".format(wq2(33, True), w((33, 48))))
+    lines.append("  %y4 = dense(%xd, %w4) {rounding=tflite} : i8[13,33] q(0.7, 0)")
+    lines.append("  const %w5 : i8[20,17] q(0.01, 0) = {}".format(w((20, 17))))
+    lines.append("  %y5 = matmul(%xm, %w5) {rounding=onnx} : i8[2,7,17] q(0.4, 3)")
+    # A 3-channel stem: 3x3 stride 2 pad 1, 24 outputs.
+    lines.append("  const %w6 : i8[24,3,3,3] {} = {}".format(wq2(24, True), w((24, 3, 3, 3))))
+    lines.append("  %y6 = conv2d(%xs, %w6) {pads=[1, 1, 1, 1], strides=[2, 2], rounding=tflite} : i8[1,4,4,24] q(0.3, 0)")
+    lines += ["  output %y{}".format(i) for i in range(1, 7)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
                        ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph()),
                        ("kernels-matmul.qir", matmul_graph()),
-                       ("kernels-dw-rows.qir", dw_rows_graph())]:
+                       ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
