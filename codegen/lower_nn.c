@@ -33,6 +33,46 @@ static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueR
     return i;
 }
 
+/* Offset of (b, y, x, c) in an NHWC tensor of H x W x C. */
+static LLVMValueRef nhwc_index(Cg *cg, LLVMValueRef b, LLVMValueRef y, LLVMValueRef x, LLVMValueRef c, int64_t H,
+                               int64_t W, int64_t C)
+{
+    LLVMValueRef i = LLVMBuildAdd(B, LLVMBuildMul(B, b, cg_idx(cg, H), ""), y, "");
+    i = LLVMBuildAdd(B, LLVMBuildMul(B, i, cg_idx(cg, W), ""), x, "");
+    return LLVMBuildAdd(B, LLVMBuildMul(B, i, cg_idx(cg, C), ""), c, "");
+}
+
+/* A pooling window's walk: the ky and kx loops over the taps of output
+ * pixel (oy, ox), each row and column skipped when it falls in the
+ * padding.  pool_window_begin returns the input offset of the tap at
+ * (b, iy, ix, c); code emitted before pool_window_end runs once per tap
+ * inside the image. */
+typedef struct PoolWindow {
+    CgLoop lky, lkx;
+    CgIf sy, sx;
+} PoolWindow;
+
+static LLVMValueRef pool_window_begin(Cg *cg, PoolWindow *w, const TensorType *xt, LLVMValueRef b, LLVMValueRef oy,
+                                      LLVMValueRef ox, LLVMValueRef c, const int64_t *k, const int64_t *st,
+                                      const int64_t *dl, const int64_t *pd)
+{
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
+    LLVMValueRef iny, inx;
+    LLVMValueRef iy = tap(cg, oy, st[0], pd[0], cg_for_begin(cg, &w->lky, k[0], "ky"), dl[0], H, &iny);
+    cg_if_begin(cg, &w->sy, iny);
+    LLVMValueRef ix = tap(cg, ox, st[1], pd[1], cg_for_begin(cg, &w->lkx, k[1], "kx"), dl[1], W, &inx);
+    cg_if_begin(cg, &w->sx, inx);
+    return nhwc_index(cg, b, iy, ix, c, H, W, C);
+}
+
+static void pool_window_end(Cg *cg, PoolWindow *w)
+{
+    cg_if_end(cg, &w->sx);
+    cg_for_end(cg, &w->lkx);
+    cg_if_end(cg, &w->sy);
+    cg_for_end(cg, &w->lky);
+}
+
 /* 1 when every channel's output stage is the same (one set of constants),
  * else N (per-channel tables). */
 static int64_t stage_count(const OutStage *st, int64_t n)
@@ -311,7 +351,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
                            const int64_t *pd, bool include_pad, const OutStage *tfl, bool same_q)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
-    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], kk = k[0] * k[1];
+    int64_t C = xt->dims[3], kk = k[0] * k[1];
     DType dt = xt->dtype;
     bool is_max = n->op == OP_MAX_POOL;
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
@@ -323,7 +363,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, POOL_LANES), bt = LLVMVectorType(cg->t_i8, POOL_LANES);
     LLVMValueRef acc = cg_alloca(cg, vt, "vacc"), valid = cg_alloca(cg, cg->t_i64, "valid");
     int64_t nc = (C + POOL_LANES - 1) / POOL_LANES;
-    CgLoop lb, lyy, lxx, lc, lky, lkx;
+    CgLoop lb, lyy, lxx, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, yt->dims[1], "oy");
     LLVMValueRef ox = cg_for_begin(cg, &lxx, yt->dims[2], "ox");
@@ -331,30 +371,16 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     c = cg_smin(cg, c, cg_idx(cg, C - POOL_LANES));
     LLVMBuildStore(B, vi32(cg, is_max ? dtype_traits[dt].min : 0), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    LLVMValueRef ky = cg_for_begin(cg, &lky, k[0], "ky"), iny, inx;
-    LLVMValueRef iy = tap(cg, oy, st[0], pd[0], ky, dl[0], H, &iny);
-    CgIf sy;
-    cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, k[1], "kx");
-    LLVMValueRef ix = tap(cg, ox, st[1], pd[1], kx, dl[1], W, &inx);
-    CgIf sx;
-    cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
-                          LLVMBuildMul(B, b, cg_idx(cg, H), ""), iy, ""), cg_idx(cg, W), ""), ix, ""),
-                          cg_idx(cg, C), ""), c, "");
+    PoolWindow w;
+    LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef v = LLVMBuildLoad2(B, bt, LLVMBuildInBoundsGEP2(B, cg->t_i8, x, &xi, 1, ""), "");
     LLVMSetAlignment(v, 1);
     v = dt == DT_U8 ? LLVMBuildZExt(B, v, vt, "") : LLVMBuildSExt(B, v, vt, "");
     LLVMValueRef a = ld(cg, acc);
     LLVMBuildStore(B, is_max ? cg_smax(cg, a, v) : LLVMBuildAdd(B, a, v, ""), acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
-    LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
-                          LLVMBuildMul(B, b, cg_idx(cg, yt->dims[1]), ""), oy, ""), cg_idx(cg, yt->dims[2]), ""), ox, ""),
-                          cg_idx(cg, C), ""), c, "");
+    pool_window_end(cg, &w);
+    LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
     a = ld(cg, acc);
     if (!is_max) {
         LLVMValueRef nv = ld(cg, valid);
@@ -401,7 +427,7 @@ static bool lower_pool(Cg *cg, const Node *n)
         node_ints(n, ATTR_DILATIONS, dl, 2, one2);
         node_ints(n, ATTR_PADS, pd, 4, zero4);
     }
-    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
+    int64_t C = xt->dims[3];
     DType dt = xt->dtype;
     bool is_float = dt == DT_F32, is_max = n->op == OP_MAX_POOL;
     bool include_pad = n->op == OP_AVG_POOL && node_int(n, ATTR_COUNT_INCLUDE_PAD, 0) != 0;
@@ -431,7 +457,7 @@ static bool lower_pool(Cg *cg, const Node *n)
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     LLVMTypeRef at = is_float ? cg->t_f32 : is_max ? cg->t_i32 : cg->t_i64;
     LLVMValueRef acc = cg_alloca(cg, at, "acc"), valid = cg_alloca(cg, cg->t_i64, "valid");
-    CgLoop lb, lyy, lxx, lc, lky, lkx;
+    CgLoop lb, lyy, lxx, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, yt->dims[1], "oy");
     LLVMValueRef ox = cg_for_begin(cg, &lxx, yt->dims[2], "ox");
@@ -439,17 +465,8 @@ static bool lower_pool(Cg *cg, const Node *n)
     LLVMBuildStore(B, is_float ? cg_f32(cg, is_max ? -INFINITY : 0.0f)
                       : is_max ? cg_i32(cg, dtype_traits[dt].min) : cg_i64(cg, 0), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    LLVMValueRef ky = cg_for_begin(cg, &lky, k[0], "ky"), iny, inx;
-    LLVMValueRef iy = tap(cg, oy, st[0], pd[0], ky, dl[0], H, &iny);
-    CgIf sy;
-    cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, k[1], "kx");
-    LLVMValueRef ix = tap(cg, ox, st[1], pd[1], kx, dl[1], W, &inx);
-    CgIf sx;
-    cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
-                          LLVMBuildMul(B, b, cg_idx(cg, H), ""), iy, ""), cg_idx(cg, W), ""), ix, ""),
-                          cg_idx(cg, C), ""), c, "");
+    PoolWindow w;
+    LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef a = ld(cg, acc);
     if (is_float) {
         LLVMValueRef v = cg_load_f32(cg, x, xi);
@@ -460,13 +477,8 @@ static bool lower_pool(Cg *cg, const Node *n)
     }
     LLVMBuildStore(B, a, acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
-    LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
-                          LLVMBuildMul(B, b, cg_idx(cg, yt->dims[1]), ""), oy, ""), cg_idx(cg, yt->dims[2]), ""), ox, ""),
-                          cg_idx(cg, C), ""), c, "");
+    pool_window_end(cg, &w);
+    LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
     a = ld(cg, acc);
     LLVMValueRef nv = ld(cg, valid);
     LLVMValueRef count = include_pad ? cg_i64(cg, kk) : nv;
