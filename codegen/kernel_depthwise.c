@@ -55,6 +55,19 @@ static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
     return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
 }
 
+/* Starts PX pixels' accumulators at the bias of channels C0.. (one vector
+ * of lanes) and returns how many input columns those pixels read. */
+static int64_t dw_acc_init(Cg *cg, const DwR *k, LLVMValueRef c0, int px, LLVMValueRef *acc)
+{
+    const KFrame *f = &k->f;
+    LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)k->lanes);
+    LLVMValueRef bv = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &c0, 1, ""), "");
+    LLVMSetAlignment(bv, 4);
+    for (int p = 0; p < px; p++)
+        acc[p] = bv;
+    return (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+}
+
 /* The channels C0 .. C0+LANES of PX output pixels whose taps read column
  * pointers COL[ky][u] (u = p*SW + kx*DW); output pixel p's channel 0 is
  * Y[YPIX + p*O]. */
@@ -66,12 +79,8 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t16 = LLVMVectorType(cg->t_i16, (unsigned)L);
     LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     bool u8 = f->xv->type.dtype == DT_U8;
-    LLVMValueRef bv = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &c0, 1, ""), "");
-    LLVMSetAlignment(bv, 4);
     LLVMValueRef acc[PX_MAX];
-    for (int p = 0; p < px; p++)
-        acc[p] = bv;
-    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    int64_t ncol = dw_acc_init(cg, k, c0, px, acc);
     for (int64_t ky = 0; ky < f->kh; ky++) {
         LLVMValueRef wv[64];
         for (int64_t kx = 0; kx < f->kw; kx++) {
@@ -149,14 +158,9 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
     const KFrame *f = &k->f;
     int L = k->lanes;
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t16 = LLVMVectorType(cg->t_i16, (unsigned)(2 * L));
-    LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     bool u8 = f->xv->type.dtype == DT_U8;
-    LLVMValueRef bv = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &c0, 1, ""), "");
-    LLVMSetAlignment(bv, 4);
     LLVMValueRef acc[PX_MAX];
-    for (int p = 0; p < px; p++)
-        acc[p] = bv;
-    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    int64_t ncol = dw_acc_init(cg, k, c0, px, acc);
     int64_t np = pair_count(f->kh, f->kw);
     LLVMValueRef *wv = xcalloc((size_t)np, sizeof *wv);
     LLVMValueRef *xs = xcalloc((size_t)(f->kh * NCOL_MAX), sizeof *xs);
