@@ -561,6 +561,12 @@ int main(int argc, char **argv)
          * an RGB-like stem. */
         {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false},
         {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false},
+        /* The zoo U-Net's stem and its 8-output-channel layers. */
+        {"conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false},
+        {"conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false},
+        {"conv3x3_32x32_8to8", 32, 32, 8, 8, 3, 1, 1, false, false},
+        {"conv3x3_32x32_16to8", 32, 32, 16, 8, 3, 1, 1, false, false},
+        {"conv1x1_32x32_8to1", 32, 32, 8, 1, 1, 0, 1, false, false},
         {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";

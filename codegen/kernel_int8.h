@@ -144,12 +144,17 @@ typedef struct KGemm {
      * (<lanes x i32>: one pixel's 4 activation bytes, the same in every
      * lane) and W (<lanes x i32>: 4 weight bytes of the lane's channel). */
     LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+    /* The same step on half the lanes (ymm -> xmm), taken instead for
+     * layers with at most that many output channels; NULL: none. */
+    const struct KGemm *narrow;
 } KGemm;
 
-/* Conv2d with group 1 and 3 or more input channels, dense and matmul by a
- * constant with a quantized i8/u8 result and at least LANES output
- * channels, zero weight zero points; false, having emitted nothing,
- * otherwise.  Sets cg->kernel_tile ("6x64c4"). */
+/* Conv2d with group 1, dense and matmul by a constant with a quantized
+ * i8/u8 result and zero weight zero points; output channels in the
+ * narrowest D->narrow they fill (fewer than one vector only on short
+ * reductions); 1 or 2 input channels (and 3 where it packs better) as a
+ * stem, each kernel row's kw*C bytes one reduction run; false, having
+ * emitted nothing, otherwise.  Sets cg->kernel_tile ("6x64c4"). */
 bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d);
 /* MAC4 in plain IR (the reference each ISA's step equals): u8 or i8
  * activations times i8 weights. */
