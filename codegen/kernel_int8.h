@@ -144,15 +144,16 @@ typedef struct KGemm {
      * (<lanes x i32>: one pixel's 4 activation bytes, the same in every
      * lane) and W (<lanes x i32>: 4 weight bytes of the lane's channel). */
     LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
-    /* The same step on half the lanes (ymm -> xmm), taken instead for
-     * layers with at most that many output channels; NULL: none. */
-    const struct KGemm *narrow;
+    /* Up to this many pixels (2 or 4) share a vector, each on a part of
+     * its lanes, when the layer has at most half a vector of output
+     * channels (tried before NARROW); 0 or 1: never. */
+    int max_pv;
 } KGemm;
 
 /* Conv2d with group 1, dense and matmul by a constant with a quantized
- * i8/u8 result and zero weight zero points; output channels in the
- * narrowest D->narrow they fill (fewer than one vector only on short
- * reductions); 1 or 2 input channels (and 3 where it packs better) as a
+ * i8/u8 result and zero weight zero points; at most half a vector of
+ * output channels packs up to D->max_pv pixels a vector (fewer channels
+ * than the lanes a pixel gets only on short reductions); 1 to 3 input channels (3 where it packs no looser) as a
  * stem, each kernel row's kw*C bytes one reduction run; false, having
  * emitted nothing, otherwise.  Sets cg->kernel_tile ("6x64c4"). */
 bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d);

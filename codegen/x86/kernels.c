@@ -97,24 +97,18 @@ static const KDw dw_rows_xmm = {"pmaddwd (tap pairs)", 4, NULL, dwr_mac2};
 /* conv_gemm (kernel_gemm.c): vpdpbusd on zmm (16 channels a vector, 6
  * pixels x 4 vectors = 24 of the 32 registers hold accumulators) or ymm
  * (AVX-VNNI's VEX form, or AVX512VL: 16 registers, 4 x 2).  Layers with
- * at most 8 (4) output channels narrow to ymm (xmm): with AVX512VL's 32
- * registers 12 pixels x 2 vectors, with AVX-VNNI's 16 registers 4 x 2. */
+ * at most half a vector of output channels pack 2 or 4 pixels a vector
+ * (zmm: 8 channels x 2 pixels or 4 x 4; ymm: 4 x 2). */
 static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
 {
     LLVMValueRef args[3] = {acc, x, w};
-    unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(acc));
-    return kern_intrinsic(cg, lanes == 16 ? "llvm.x86.avx512.vpdpbusd.512"
-                              : lanes == 8 ? "llvm.x86.avx512.vpdpbusd.256"
-                                           : "llvm.x86.avx512.vpdpbusd.128",
+    return kern_intrinsic(cg, LLVMGetVectorSize(LLVMTypeOf(acc)) == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                                                                     : "llvm.x86.avx512.vpdpbusd.256",
                           NULL, 0, args, 3);
 }
 
-static const KGemm gemm_xmm_vl = {"vpdpbusd xmm", 4, 12, 2, true, gemm_vpdpbusd, NULL};
-static const KGemm gemm_ymm_vl = {"vpdpbusd ymm", 8, 12, 2, true, gemm_vpdpbusd, &gemm_xmm_vl};
-static const KGemm gemm_zmm_vl = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, &gemm_ymm_vl};
-static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, NULL};
-static const KGemm gemm_xmm = {"vpdpbusd xmm", 4, 4, 2, true, gemm_vpdpbusd, NULL};
-static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, &gemm_xmm};
+static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4};
+static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the
@@ -145,7 +139,7 @@ const char *x86_lower_node(Cg *cg, const Node *n)
              : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL, NULL}
                                     : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
-    s.gemm = vnni && ymm_vnni ? &gemm_zmm_vl : vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
+    s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
     s.dw_rows = vnni ? &dw_rows_zmm : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }
