@@ -207,6 +207,10 @@ typedef struct KLut {
     LLVMValueRef (*lookup)(Cg *cg, const uint8_t *tab, LLVMValueRef idx);
 } KLut;
 const char *kern_lut(Cg *cg, const Node *n, const KLut *k);
+/* kernel_concat.c: an 8-bit per-tensor concat with operands to rescale
+ * through K's lookup (kern_lut hands it concat nodes); returns
+ * "concat_<K's name>", or NULL, having emitted nothing. */
+const char *kern_concat(Cg *cg, const Node *n, const KLut *k);
 LLVMValueRef kern_lut_slice(Cg *cg, const uint8_t *tab, int off, int n);
 
 #endif
