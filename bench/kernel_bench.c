@@ -394,6 +394,9 @@ static const GlueCase glue_cases[] = {
                                "  %y = resize(%x) {interp=linear} : i8[1,32,32,32] q(0.05, -128)\n"},
     {"concat_32x32x16+16", "  input %a : i8[1,32,32,16] q(0.05, -128)\n  input %b : i8[1,32,32,16] q(0.05, -128)\n"
                            "  %y = concat(%a, %b) {axis=3} : i8[1,32,32,32] q(0.05, -128)\n"},
+    /* U-Net's decoder concat: both operands rescale (kernel_concat.c). */
+    {"concat_q_32x32x8+8", "  input %a : i8[1,32,32,8] q(0.05, -128)\n  input %b : i8[1,32,32,8] q(0.03, -100)\n"
+                           "  %y = concat(%a, %b) {axis=3, rounding=tflite} : i8[1,32,32,16] q(0.04, -128)\n"},
     {"pad1_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, -128)\n"
                       "  %y = pad(%x) {pads=[0, 1, 1, 0, 0, 1, 1, 0]} : i8[1,34,34,16] q(0.05, -128)\n"},
     /* vit: heads out of [tokens, heads, dim] and the NCHW output. */
