@@ -171,9 +171,11 @@ bool import_split(Imp *imp, const Onnx__NodeProto *n)
  * follows. */
 /* Gather with indices known only at run time (an embedding lookup: a
  * constant table, token ids as a graph input): one IR gather, in ONNX
- * layout.  The indices must be int32: the IR has no int64 tensors, so
- * int64 indices (what torch exports) are only taken when known at import
- * time.  Out-of-range indices read zeros (docs/ir-semantics.md). */
+ * layout.  The indices must be int32: the IR has no int64 tensors; an
+ * int64 graph input (what torch exports) was narrowed to int32 when the
+ * inputs were read (onnx_load.c), and other int64 indices are only taken
+ * when known at import time.  Out-of-range indices read zeros
+ * (docs/ir-semantics.md). */
 static bool import_gather_runtime(Imp *imp, const Onnx__NodeProto *n, OTensor *x, OTensor *it)
 {
     int ax;

@@ -314,10 +314,18 @@ static bool input_type(Imp *imp, const Onnx__ValueInfoProto *vi, OTensor *t)
     }
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     t->type = tt->has_elem_type ? tt->elem_type : OT_UNDEFINED;
+    /* An INT64 input (token ids: what torch.onnx.export writes for an
+     * embedding lookup) is narrowed at the model boundary: the IR input is
+     * i32, and the caller passes int32 values (the harness and qnnc-run
+     * take an int64 .npy and refuse a value outside int32,
+     * docs/ir-semantics.md, "gather"). */
+    if (t->type == OT_INT64)
+        t->type = OT_INT32;
     DType dt;
     if (!onnx_dtype(t->type, &dt)) {
         onnx_error(imp, "graph input '%s' has element type %s, which qnnc does not support "
-                       "(supported: FLOAT, UINT8, INT8, INT16, INT32)", vi->name, onnx_type_name(t->type));
+                       "(supported: FLOAT, UINT8, INT8, INT16, INT32, INT64 narrowed to INT32)", vi->name,
+                   onnx_type_name(t->type));
         return false;
     }
     if (!tt->shape) {

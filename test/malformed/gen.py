@@ -180,7 +180,7 @@ def onnx_cases():
         ("opset-99.onnx", new_opset, "opset 99 is not supported (qnnc imports opsets up to 19)"),
         ("no-outputs.onnx", no_out, "the graph has no outputs"),
         ("undefined-output.onnx", out_undef, "graph output 'nowhere' is not produced by any node"),
-        ("string-input.onnx", str_input, "graph input 'x' has element type STRING, which qnnc does not support (supported: FLOAT, UINT8, INT8, INT16, INT32)"),
+        ("string-input.onnx", str_input, "graph input 'x' has element type STRING, which qnnc does not support (supported: FLOAT, UINT8, INT8, INT16, INT32, INT64 narrowed to INT32)"),
         ("no-shape-input.onnx", no_shape_in, "graph input 'x' has no shape; qnnc needs static shapes"),
         ("conv-group-zero.onnx", conv({"group": 0}), "node 'conv' (Conv): weights [1,1,...] do not fit 1 input channels in 0 groups"),
         ("conv-negative-pads.onnx", conv({"pads": [-1, -1, -1, -1]}), "node 'conv' (Conv): kernel, strides and dilations must be positive and pads non-negative (and all below 2^24)"),

@@ -5,14 +5,17 @@
                    lookup fed to MatMul(w f32[8,6]) -> y1 [2,5,6]; and a
                    Gather along axis 1 of a constant [3,50] -> y2 [3,2,5].
   embed_i64.onnx   the same lookup with int64 ids (what torch exports):
-                   refused, the IR having no int64 tensors.
+                   the input is narrowed to i32 at the model boundary.
   bad_axis.onnx    malformed: Gather axis=2 on the rank-2 table.
   float_ids.onnx   malformed: float run-time indices (not valid ONNX).
 Inputs: OUTDIR/ids/NNN.npy, 8 int32 id tensors in [-50, 50) (negative ids
 count from the end); OUTDIR/oor/000.npy with ids outside [-50, 50) and
 OUTDIR/oor_want.{0,1,2}.npy, NumPy's result for it with the out-of-range
 ids' slices zero (qnnc's rule, docs/ir-semantics.md; ONNX Runtime refuses
-such ids).
+such ids).  OUTDIR/ids64/NNN.npy: the same ids as int64, for embed_i64;
+OUTDIR/oor64/000.npy: the out-of-range ids as int64 (all within int32);
+OUTDIR/big/{hi,lo}.npy: int64 ids one past int32's range either side
+(refused, one line naming the file and element).
 """
 import os
 import sys
@@ -73,3 +76,13 @@ y1 = (y0.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
 y2 = np.where(ok[None], t2[:, safe], 0).astype(np.float32)
 for k, y in enumerate((y0, y1, y2)):
     np.save(os.path.join(out, "oor_want.%d.npy" % k), y)
+for d in ("ids64", "oor64", "big"):
+    os.makedirs(os.path.join(out, d), exist_ok=True)
+for f in sorted(os.listdir(os.path.join(out, "ids"))):
+    np.save(os.path.join(out, "ids64", f), np.load(os.path.join(out, "ids", f)).astype(np.int64))
+np.save(os.path.join(out, "oor64", "000.npy"), ids.astype(np.int64))
+big = np.zeros((2, 5), np.int64)
+big[1, 2] = 2**31
+np.save(os.path.join(out, "big", "hi.npy"), big)
+big[1, 2] = -2**31 - 1
+np.save(os.path.join(out, "big", "lo.npy"), big)

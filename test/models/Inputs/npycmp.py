@@ -2,7 +2,7 @@
 error and the SQNR of GOT against REF, or bit-exactness.
 
   npycmp.py REF GOT [--label L] [--max-rel-rms X] [--min-sqnr DB] [--max-abs E]
-                    [--exact] [--threshold T] [--argmax]
+                    [--exact] [--threshold T] [--argmax] [--min-agree F]
 
 REF and GOT are two .npy files or two directories.  In a directory, files
 are named STEM.K.npy (sample STEM, graph output K, as test/models/Inputs/
@@ -25,7 +25,9 @@ through libm (expf in softmax and sigmoid), whose last bit differs between
 glibc and newlib (as test/codegen/Inputs/check.py --ulp).  --threshold T prints
 how many samples' decisions (every element >= T) agree, for detectors
 with a score output; --argmax how many samples' argmax agree, for
-classifiers.  A bound that does not hold prints a FAIL line and exits 1.
+classifiers; --min-agree F bounds the fraction of samples on which they
+agree (for detectors whose scores sit near the threshold on a few
+windows).  A bound that does not hold prints a FAIL line and exits 1.
 """
 import argparse
 import math
@@ -53,7 +55,7 @@ def pairs(ref, got):
     return out
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("ref")
     ap.add_argument("got")
@@ -65,7 +67,10 @@ def main():
     ap.add_argument("--ulp", type=int, default=0)
     ap.add_argument("--threshold", type=float)
     ap.add_argument("--argmax", action="store_true")
-    a = ap.parse_args()
+    ap.add_argument("--min-agree", type=float)
+    a = ap.parse_args(argv)
+    if a.min_agree is not None and a.threshold is None and not a.argmax:
+        sys.exit("npycmp: error: --min-agree needs --threshold or --argmax")
     label = a.label + ": " if a.label else ""
     fail = False
     for k, files in sorted(pairs(a.ref, a.got).items()):
@@ -113,6 +118,10 @@ def main():
             print(f"{label}output {k}: decisions (>= {a.threshold:g}) agree on {agree} of {n} samples")
         if a.argmax:
             print(f"{label}output {k}: argmax agrees on {agree} of {n} samples")
+        if a.min_agree is not None and not agree >= a.min_agree * n:
+            print(f"FAIL {label}output {k}: decisions agree on {agree} of {n} samples, "
+                  f"fewer than {a.min_agree:g} of them")
+            fail = True
         if a.max_rel_rms is not None and not rel <= a.max_rel_rms:
             print(f"FAIL {label}output {k}: relative RMS error {rel:.3g} > {a.max_rel_rms:g}")
             fail = True
