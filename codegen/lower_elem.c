@@ -9,6 +9,7 @@
  * float tensors get straight-line IR in the interpreter's order.
  */
 #include "codegen.h"
+#include "kernel_int8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -461,7 +462,7 @@ static LLVMRealPredicate compare_pred(BinaryKind k)
     }
 }
 
-static void bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride)
+void cg_bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride)
 {
     int r = out->rank;
     int64_t s = 1;
@@ -586,12 +587,15 @@ static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)
 
 static bool lower_binary(Cg *cg, const Node *n)
 {
+    /* 8-bit max/min: byte vectors through per-operand tables. */
+    if (kern_minmax(cg, n, NULL))
+        return true;
     BinaryKind kind = binary_kind(n->op);
     const TensorType *at = &n->operands[0]->type, *bt = &n->operands[1]->type, *yt = &n->result->type;
     LLVMValueRef a = cg_buf(cg, n->operands[0]), b = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
     int64_t sa[QNN_MAX_RANK], sb[QNN_MAX_RANK], sy[QNN_MAX_RANK];
-    bcast_strides(yt, at, sa);
-    bcast_strides(yt, bt, sb);
+    cg_bcast_strides(yt, at, sa);
+    cg_bcast_strides(yt, bt, sb);
     cg_strides(yt, sy);
     DType ad = at->dtype, bd = bt->dtype, yd = yt->dtype;
 
@@ -736,7 +740,7 @@ static bool lower_where(Cg *cg, const Node *n)
     int64_t st[3][QNN_MAX_RANK], sy[QNN_MAX_RANK];
     LLVMValueRef buf[3];
     for (int k = 0; k < 3; k++) {
-        bcast_strides(yt, &n->operands[k]->type, st[k]);
+        cg_bcast_strides(yt, &n->operands[k]->type, st[k]);
         buf[k] = cg_buf(cg, n->operands[k]);
     }
     cg_strides(yt, sy);
