@@ -25,7 +25,9 @@ integer kernels (QLinearConv, QGemm, MatMulInteger, QLinearAdd, ...):
     output is quantized instead, and ONNX Runtime fuses it); data-movement
     ops (MaxPool, Reshape, Transpose, ...) give their output their input's
     parameters, as ONNX Runtime requires to drop their Q/DQ pairs;
-  - a graph output that is quantized is the DequantizeLinear's output.
+  - a graph output that is quantized is the DequantizeLinear's output;
+  - a model below opset 13 (per-axis DequantizeLinear's) is first
+    converted to 13 with onnx.version_converter.
 
 Prints one line: the counts of quantized activations and weights.
 """
@@ -38,7 +40,7 @@ import tempfile
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference, TensorProto
+from onnx import helper, numpy_helper, shape_inference, version_converter, TensorProto
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUANT_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "MaxPool", "AveragePool",
@@ -117,6 +119,11 @@ def main():
     args = ap.parse_args()
 
     model = onnx.load(args.model)
+    # Per-axis DequantizeLinear needs opset 13; ops whose attributes became
+    # inputs there (Split's split, Squeeze's axes, ...) are converted by
+    # ONNX's own version converter rather than by relabelling the opset.
+    if any(o.domain in ("", "ai.onnx") and o.version < 13 for o in model.opset_import):
+        model = version_converter.convert_version(model, 13)
     g = model.graph
     if len(g.input) != 1:
         sys.exit("make_qdq: only single-input models")
