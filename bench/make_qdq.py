@@ -26,6 +26,7 @@ integer kernels (QLinearConv, QGemm, MatMulInteger, QLinearAdd, ...):
     ops (MaxPool, Reshape, Transpose, ...) give their output their input's
     parameters, as ONNX Runtime requires to drop their Q/DQ pairs;
   - a graph output that is quantized is the DequantizeLinear's output;
+  - initializers that only a subgraph reads (an If branch) are kept;
   - a model below opset 13 (per-axis DequantizeLinear's) is first
     converted to 13 with onnx.version_converter.
 
@@ -52,6 +53,19 @@ FUSED_ACT = {"Relu", "Clip"}
 
 def attrs(node):
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def names_read(nodes):
+    """Every tensor name NODES read, subgraphs (If, Loop, Scan bodies,
+    which may read the outer graph's initializers) included."""
+    out = set()
+    for n in nodes:
+        out.update(n.input)
+        for a in n.attribute:
+            for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else
+                        list(a.graphs) if a.type == onnx.AttributeProto.GRAPHS else []):
+                out |= names_read(sub.node)
+    return out
 
 
 def fold_batchnorm(g, consts):
@@ -133,8 +147,8 @@ def main():
             consts[nd.output[0]] = numpy_helper.to_array(attrs(nd)["value"])
     fold_batchnorm(g, consts)
     del g.initializer[:]
-    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items()
-                         if k in {i for n in g.node for i in n.input})
+    read = names_read(g.node)
+    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items() if k in read)
     inferred = shape_inference.infer_shapes(model)
     elem = {v.name: v.type.tensor_type.elem_type
             for v in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
@@ -256,7 +270,7 @@ def main():
                 qdq(o, qparams_u8(*rng[o]))
 
     have = {i.name for i in inits}
-    for n in sorted({i for nd in new_nodes for i in nd.input if i in consts and i not in have}):
+    for n in sorted({i for i in names_read(new_nodes) if i in consts and i not in have}):
         inits.append(numpy_helper.from_array(consts[n], n))  # read unquantized (shapes, pads, ...)
     graph = helper.make_graph(new_nodes, g.name + "_qdq", list(g.input), list(g.output), inits)
     opsets = [o for o in model.opset_import]
