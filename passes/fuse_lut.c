@@ -3,10 +3,12 @@
  * requires: nodes in topological order; a verified, quantized graph (runs
  *           after fuse-requantize: the folded parameters are what the
  *           interpreter evaluates)
- * guarantees: a node N whose result is i8 (per-tensor quantized or raw) and that, through a chain of elementwise nodes, depends on one
- *   i8 tensor X only -- each node of the chain reading one non-constant
- *   value of its own result's shape (no broadcast: every element depends
- *   on the element of X at the same place only), any number of times, and
+ * guarantees: a node N whose result is i8 (per-tensor quantized or raw,
+ *   as a lut's must be) and that, through a chain of elementwise nodes,
+ *   depends on one i8 tensor X only -- each node of the chain reading
+ *   one non-constant value of its own result's shape (no broadcast: every
+ *   element depends on the element of X at the same place only), any
+ *   number of times, and
  *   constants whose elements are all equal; no per-axis quantization; every
  *   value inside the chain read by the chain only and not a graph output --
  *   becomes `lut(X, T)`, when the chain has two or more nodes or N reads a
