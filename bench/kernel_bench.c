@@ -381,6 +381,15 @@ static const GlueCase glue_cases[] = {
                      "  %y = mul(%a, %b) {rounding=tflite} : i8[1,16,16,16] q(0.019, -128)\n"},
     {"gavgpool_8x8x576", "  input %x : i8[1,8,8,576] q(0.05, -118)\n"
                          "  %y = global_avg_pool(%x) {rounding=tflite} : i8[1,1,1,576] q(0.02, -111)\n"},
+    /* oww_embedding: max of two tensors at its first layers' shape, with
+     * scales that differ (each operand through a table), that agree (a
+     * plain byte max), and against a broadcast scalar. */
+    {"max_74x32x24", "  input %a : i8[1,74,32,24] q(0.13, -92)\n  input %b : i8[1,74,32,24] q(0.12, -90)\n"
+                     "  %y = max(%a, %b) : i8[1,74,32,24] q(0.115, -125)\n"},
+    {"max_same_74x32x24", "  input %a : i8[1,74,32,24] q(0.13, -92)\n  input %b : i8[1,74,32,24] q(0.13, -92)\n"
+                          "  %y = max(%a, %b) : i8[1,74,32,24] q(0.13, -92)\n"},
+    {"min_bcast_74x32x24", "  input %a : i8[1,74,32,24] q(0.13, -92)\n  input %b : i8[1] q(0.0016, 127)\n"
+                           "  %y = min(%a, %b) : i8[1,74,32,24] q(0.115, -125)\n"},
     /* unet: 2x2 max pool, resize x2 (nearest and bilinear), channel
      * concat; ConvTranspose's pad. */
     {"maxpool2_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, -128)\n"

@@ -25,7 +25,10 @@ integer kernels (QLinearConv, QGemm, MatMulInteger, QLinearAdd, ...):
     output is quantized instead, and ONNX Runtime fuses it); data-movement
     ops (MaxPool, Reshape, Transpose, ...) give their output their input's
     parameters, as ONNX Runtime requires to drop their Q/DQ pairs;
-  - a graph output that is quantized is the DequantizeLinear's output.
+  - a graph output that is quantized is the DequantizeLinear's output;
+  - initializers that only a subgraph reads (an If branch) are kept;
+  - a model below opset 13 (per-axis DequantizeLinear's) is first
+    converted to 13 with onnx.version_converter.
 
 Prints one line: the counts of quantized activations and weights.
 """
@@ -38,7 +41,7 @@ import tempfile
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference, TensorProto
+from onnx import helper, numpy_helper, shape_inference, version_converter, TensorProto
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUANT_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "MaxPool", "AveragePool",
@@ -50,6 +53,19 @@ FUSED_ACT = {"Relu", "Clip"}
 
 def attrs(node):
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def names_read(nodes):
+    """Every tensor name NODES read, subgraphs (If, Loop, Scan bodies,
+    which may read the outer graph's initializers) included."""
+    out = set()
+    for n in nodes:
+        out.update(n.input)
+        for a in n.attribute:
+            for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else
+                        list(a.graphs) if a.type == onnx.AttributeProto.GRAPHS else []):
+                out |= names_read(sub.node)
+    return out
 
 
 def fold_batchnorm(g, consts):
@@ -117,6 +133,11 @@ def main():
     args = ap.parse_args()
 
     model = onnx.load(args.model)
+    # Per-axis DequantizeLinear needs opset 13; ops whose attributes became
+    # inputs there (Split's split, Squeeze's axes, ...) are converted by
+    # ONNX's own version converter rather than by relabelling the opset.
+    if any(o.domain in ("", "ai.onnx") and o.version < 13 for o in model.opset_import):
+        model = version_converter.convert_version(model, 13)
     g = model.graph
     if len(g.input) != 1:
         sys.exit("make_qdq: only single-input models")
@@ -126,8 +147,8 @@ def main():
             consts[nd.output[0]] = numpy_helper.to_array(attrs(nd)["value"])
     fold_batchnorm(g, consts)
     del g.initializer[:]
-    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items()
-                         if k in {i for n in g.node for i in n.input})
+    read = names_read(g.node)
+    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items() if k in read)
     inferred = shape_inference.infer_shapes(model)
     elem = {v.name: v.type.tensor_type.elem_type
             for v in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
@@ -249,7 +270,7 @@ def main():
                 qdq(o, qparams_u8(*rng[o]))
 
     have = {i.name for i in inits}
-    for n in sorted({i for nd in new_nodes for i in nd.input if i in consts and i not in have}):
+    for n in sorted({i for i in names_read(new_nodes) if i in consts and i not in have}):
         inits.append(numpy_helper.from_array(consts[n], n))  # read unquantized (shapes, pads, ...)
     graph = helper.make_graph(new_nodes, g.name + "_qdq", list(g.input), list(g.output), inits)
     opsets = [o for o in model.opset_import]

@@ -293,6 +293,9 @@ bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_n
  * by the input byte ^ 0x80 for i8 and as is for u8; malloc'd, or NULL
  * when the node is not such an op (one table for every channel). */
 uint8_t *cg_byte_table(Cg *cg, const Node *n);
+/* Element strides of IN broadcast (numpy rules) to OUT's shape: 0 along
+ * the dims IN does not have or has as 1. */
+void cg_bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride);
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }

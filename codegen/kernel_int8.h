@@ -220,5 +220,11 @@ const char *kern_lut(Cg *cg, const Node *n, const KLut *k);
  * "concat_<K's name>", or NULL, having emitted nothing. */
 const char *kern_concat(Cg *cg, const Node *n, const KLut *k);
 LLVMValueRef kern_lut_slice(Cg *cg, const uint8_t *tab, int off, int n);
+/* kernel_minmax.c: max/min of 8-bit operands (quantized per tensor, or
+ * raw) as byte vectors, each operand through its table to the result's
+ * scale (K's lookup step; NULL: lane by lane from memory, 64 lanes).
+ * Returns "minmax_<isa>" ("generic" when K is NULL), or NULL, emitting
+ * nothing, for any other node. */
+const char *kern_minmax(Cg *cg, const Node *n, const KLut *k);
 
 #endif

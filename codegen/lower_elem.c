@@ -9,6 +9,7 @@
  * float tensors get straight-line IR in the interpreter's order.
  */
 #include "codegen.h"
+#include "kernel_int8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -461,7 +462,7 @@ static LLVMRealPredicate compare_pred(BinaryKind k)
     }
 }
 
-static void bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride)
+void cg_bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride)
 {
     int r = out->rank;
     int64_t s = 1;
@@ -508,6 +509,29 @@ typedef struct BinQ {
     int64_t lo, hi;
 } BinQ;
 
+/* TFLite ADD's input rescale MBQM(d * 2^20, mult, shift) of an 8-bit
+ * operand less its zero point (|d| <= 255) in 32-bit steps, for
+ * 0 <= mult < 2^31 and shift <= 0 (no left shift).  SRDHM(d * 2^20, mult)
+ * is (d * mult * 2^20 + nudge) / 2^31 truncated, which for Q = |d| * mult
+ * is floor((Q + 1024) / 2^11) when d >= 0 and -floor((Q + 1023) / 2^11)
+ * when d < 0 (the nudge's 1 - 2^30 for a negative product); with
+ * mult = mh * 2^11 + ml that is |d| * mh + ((|d| * ml + 1024 - [d < 0]) >> 11),
+ * both products below 2^28.  Then RDBPOT by -shift as before.  Checked
+ * against fp_srdhm for every d and thousands of multipliers when it was
+ * written; glue.qir's tflite adds hold it bit-exact on every target. */
+static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
+{
+#define K(v) splat_i32_like(cg, d, (v))
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, d, K(0), "");
+    LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, d, ""), d, "");
+    LLVMValueRef lo = LLVMBuildMul(B, ad, K(mult & 0x7ff), "");
+    lo = LLVMBuildSub(B, LLVMBuildAdd(B, lo, K(1024), ""), LLVMBuildZExt(B, neg, LLVMTypeOf(d), ""), "");
+    LLVMValueRef r = LLVMBuildAdd(B, LLVMBuildMul(B, ad, K(mult >> 11), ""), LLVMBuildAShr(B, lo, K(11), ""), "");
+    r = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, r, ""), r, "");
+    return -shift ? cg_rdbpot(cg, r, K(-shift)) : r;
+#undef K
+}
+
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
 #define K(v) splat_i32_like(cg, x, (v))
@@ -515,10 +539,15 @@ static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueR
     if (q->kind == BIN_MUL) {
         r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
     } else {
-        LLVMValueRef sa = LLVMBuildShl(B, xa, K(TFLITE_ADD_LEFT_SHIFT), "");
-        LLVMValueRef sb = LLVMBuildShl(B, xb, K(TFLITE_ADD_LEFT_SHIFT), "");
-        LLVMValueRef ra = cg_mbqm_dyn(cg, sa, K(q->t.ma), K(q->t.sha));
-        LLVMValueRef rb = cg_mbqm_dyn(cg, sb, K(q->t.mb), K(q->t.shb));
+        LLVMValueRef ra, rb;
+        if (q->t.ma >= 0 && q->t.sha <= 0 && TFLITE_ADD_LEFT_SHIFT == 20)
+            ra = add_rescale(cg, xa, q->t.ma, q->t.sha);
+        else
+            ra = cg_mbqm_dyn(cg, LLVMBuildShl(B, xa, K(TFLITE_ADD_LEFT_SHIFT), ""), K(q->t.ma), K(q->t.sha));
+        if (q->t.mb >= 0 && q->t.shb <= 0 && TFLITE_ADD_LEFT_SHIFT == 20)
+            rb = add_rescale(cg, xb, q->t.mb, q->t.shb);
+        else
+            rb = cg_mbqm_dyn(cg, LLVMBuildShl(B, xb, K(TFLITE_ADD_LEFT_SHIFT), ""), K(q->t.mb), K(q->t.shb));
         LLVMValueRef sum = q->kind == BIN_SUB ? LLVMBuildSub(B, ra, rb, "") : LLVMBuildAdd(B, ra, rb, "");
         r = cg_mbqm_dyn(cg, sum, K(q->t.mo), K(q->t.sho));
     }
@@ -586,12 +615,15 @@ static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)
 
 static bool lower_binary(Cg *cg, const Node *n)
 {
+    /* 8-bit max/min: byte vectors through per-operand tables. */
+    if (kern_minmax(cg, n, NULL))
+        return true;
     BinaryKind kind = binary_kind(n->op);
     const TensorType *at = &n->operands[0]->type, *bt = &n->operands[1]->type, *yt = &n->result->type;
     LLVMValueRef a = cg_buf(cg, n->operands[0]), b = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
     int64_t sa[QNN_MAX_RANK], sb[QNN_MAX_RANK], sy[QNN_MAX_RANK];
-    bcast_strides(yt, at, sa);
-    bcast_strides(yt, bt, sb);
+    cg_bcast_strides(yt, at, sa);
+    cg_bcast_strides(yt, bt, sb);
     cg_strides(yt, sy);
     DType ad = at->dtype, bd = bt->dtype, yd = yt->dtype;
 
@@ -736,7 +768,7 @@ static bool lower_where(Cg *cg, const Node *n)
     int64_t st[3][QNN_MAX_RANK], sy[QNN_MAX_RANK];
     LLVMValueRef buf[3];
     for (int k = 0; k < 3; k++) {
-        bcast_strides(yt, &n->operands[k]->type, st[k]);
+        cg_bcast_strides(yt, &n->operands[k]->type, st[k]);
         buf[k] = cg_buf(cg, n->operands[k]);
     }
     cg_strides(yt, sy);

@@ -40,6 +40,7 @@ static const struct {
     /* What code generation relies on. */
     {PASS_fuse_requantize, ALWAYS},     /* multipliers, shifts and clamps folded */
     {PASS_check_accumulators, ALWAYS},  /* no int32 accumulator can overflow */
+    {PASS_fuse_lut, ALWAYS},            /* elementwise chains on one i8 tensor -> one lut */
     {PASS_dce, ALWAYS},
     {PASS_tile, ALWAYS},                /* conv/dense/matmul loop tiles for the target */
 };

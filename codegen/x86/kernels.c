@@ -133,8 +133,12 @@ static const KLut lut_avx512vbmi = {"lut_avx512vbmi", 64, lut_vbmi};
  * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
 const char *x86_lower_node(Cg *cg, const Node *n)
 {
-    if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
-        return kern_has(cg, "avx512vbmi") ? kern_lut(cg, n, &lut_avx512vbmi) : NULL;
+    if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) {
+        if (!kern_has(cg, "avx512vbmi"))
+            return NULL;
+        const char *k = kern_minmax(cg, n, &lut_avx512vbmi);
+        return k ? k : kern_lut(cg, n, &lut_avx512vbmi);
+    }
     bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
     bool ymm_vnni = avxvnni || (vnni && kern_has(cg, "avx512vl"));
     KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL, NULL, NULL}
