@@ -153,10 +153,10 @@ static double real_at(const Value *v, const void *data, int64_t i)
 }
 
 /* Quantizes the float graph with the configured overrides plus one for
- * each RAISED candidate, runs it over the samples and writes each
+ * each candidate whose LVL is not DT_I8, runs it over the samples and writes each
  * output's SQNR against the float graph into DB.  False when the
  * quantized graph cannot be built or run (the set is then unusable). */
-static bool evaluate(Search *s, const bool *raised, double *db)
+static bool evaluate(Search *s, const DType *lvl, double *db)
 {
     const QnncConfig *cfg = s->ctx->cfg;
     QnncConfig c2 = *cfg;
@@ -166,9 +166,9 @@ static bool evaluate(Search *s, const bool *raised, double *db)
     c2.quant.num_overrides = cfg->quant.num_overrides;
     SrcLoc loc = config_key_loc(cfg, "quantization.target_sqnr");
     for (int k = 0; k < s->ncand; k++)
-        if (raised[k])
+        if (lvl[k] != DT_I8)
             c2.quant.overrides[c2.quant.num_overrides++] =
-                (QuantOverride){(char *)s->cand[k]->result->name, s->raise_dt[k], loc};
+                (QuantOverride){(char *)s->cand[k]->result->name, lvl[k], loc};
     PassContext ctx2 = *s->ctx;
     ctx2.cfg = &c2;
     ctx2.mixed = NULL;
@@ -393,13 +393,14 @@ static void free_samples(Search *s)
     free(s->ref);
 }
 
-static const char *join_raised(const Search *s, const bool *raised, char *buf, size_t cap)
+static const char *join_raised(const Search *s, const DType *lvl, char *buf, size_t cap)
 {
     size_t len = 0;
     buf[0] = '\0';
     for (int k = 0; k < s->ncand; k++)
-        if (raised[k] && len + 2 < cap)
-            len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", s->cand[k]->result->name);
+        if (lvl[k] != DT_I8 && len + 2 < cap)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", len ? ", " : "", s->cand[k]->result->name,
+                                    lvl[k] == DT_F32 ? " f32" : "");
     if (len >= cap - 1)
         strcpy(buf + cap - 5, "...");
     return buf;
@@ -438,84 +439,105 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         s.cand[s.ncand++] = n;
     }
     int nc = s.ncand, no = s.nout;
-    bool *raised = xcalloc((size_t)nc + 1, sizeof *raised);
+    DType *lvl = xcalloc((size_t)nc + 1, sizeof *lvl), *tmp = xcalloc((size_t)nc + 1, sizeof *tmp);
+    for (int k = 0; k < nc; k++)
+        lvl[k] = DT_I8;
     bool **group = xcalloc((size_t)nc + 1, sizeof *group);
     double *db = xcalloc((size_t)no + 1, sizeof *db), *before = xcalloc((size_t)no + 1, sizeof *before);
-    double *sens = xcalloc((size_t)nc + 1, sizeof *sens);
+    double *sens[2] = {xcalloc((size_t)nc + 1, sizeof(double)), xcalloc((size_t)nc + 1, sizeof(double))};
+    for (int k = 0; k < nc; k++)
+        sens[0][k] = sens[1][k] = NAN;
     double worst = -INFINITY;
     char names[512];
 
-    if (ok && !evaluate(&s, raised, before)) {
+    if (ok && !evaluate(&s, lvl, before)) {
         diag_error(loc, "mixed-precision: the int8 model cannot be evaluated on the validation samples");
         ok = false;
     }
     worst = worst_of(before, no);
-    if (ok && worst < target) {
+    for (int k = 0; k < nc; k++) {
+        group[k] = xcalloc((size_t)nc + 1, sizeof **group);
+        group[k][k] = true;
+        add_readers(g, cand_of, s.cand[k]->result, group[k]);
+    }
+    Order *order = xcalloc((size_t)nc + 1, sizeof *order);
+    /* Phase 0 raises to int16x8 (float where int16 has no form); only when
+     * that cannot reach the target, and some boundary is float, phase 1
+     * raises to float. */
+    int phases = int_only ? 1 : 2;
+    for (int ph = 0; ok && ph < phases && worst < target; ph++) {
         /* 2. Sensitivity: each candidate raised with its readers. */
-        Order *order = xcalloc((size_t)nc + 1, sizeof *order);
         for (int k = 0; k < nc; k++) {
-            group[k] = xcalloc((size_t)nc + 1, sizeof **group);
-            group[k][k] = true;
-            add_readers(g, cand_of, s.cand[k]->result, group[k]);
-            sens[k] = evaluate(&s, group[k], db) ? worst_of(db, no) : -INFINITY;
-            order[k] = (Order){k, sens[k], 0};
+            for (int j = 0; j < nc; j++)
+                tmp[j] = group[k][j] ? (ph ? DT_F32 : s.raise_dt[j]) : DT_I8;
+            sens[ph][k] = evaluate(&s, tmp, db) ? worst_of(db, no) : -INFINITY;
+            order[k] = (Order){k, sens[ph][k], 0};
         }
         qsort(order, (size_t)nc, sizeof *order, by_key_desc);
         /* 3. Raise, most helpful first, until the target is met. */
         for (int j = 0; j < nc && worst < target; j++) {
             bool grew = false;
-            for (int k = 0; k < nc; k++)
-                if (group[order[j].k][k] && !raised[k])
-                    grew = raised[k] = true;
+            for (int k = 0; k < nc; k++) {
+                DType want = ph ? DT_F32 : s.raise_dt[k];
+                if (group[order[j].k][k] && lvl[k] != want) {
+                    lvl[k] = want;
+                    grew = true;
+                }
+            }
             if (grew)
-                worst = evaluate(&s, raised, db) ? worst_of(db, no) : -INFINITY;
+                worst = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
         }
-        if (worst < target) {
-            diag_error(loc,
-                       "mixed-precision: target_sqnr = %g dB is not reachable: the best worst-output SQNR found "
-                       "is %.2f dB (all int8: %.2f dB), with every one of the %d candidate layers tried at "
-                       "int16x8 or float",
-                       target, s.best_db, worst_of(before, no), nc);
-            ok = false;
-        }
-        /* 4. Lower back what the target does not need, the costliest
-         * first, until a whole round lowers nothing: then each raised
-         * layer has been tried against the final set. */
-        int nr = 0;
-        for (int k = 0; k < nc; k++)
-            if (raised[k])
-                order[nr++] = (Order){k, (double)node_macs(s.cand[k]), sens[k]};
-        qsort(order, (size_t)nr, sizeof *order, by_key_desc);
-        for (bool lowered = ok; lowered;) {
-            lowered = false;
-            for (int j = 0; j < nr; j++) {
-                int k = order[j].k;
-                if (!raised[k])
+    }
+    if (ok && worst < target) {
+        diag_error(loc,
+                   "mixed-precision: target_sqnr = %g dB is not reachable: the best worst-output SQNR found "
+                   "is %.2f dB (all int8: %.2f dB), with every one of the %d candidate layers tried at "
+                   "int16x8%s",
+                   target, s.best_db, worst_of(before, no), nc, phases > 1 ? " and float" : "");
+        ok = false;
+    }
+    /* 4. Lower back what the target does not need, the costliest first:
+     * to int8, or from float to int16x8, until a whole round lowers
+     * nothing; then each raised layer has been tried at int8 against the
+     * final set. */
+    int nr = 0;
+    for (int k = 0; k < nc; k++)
+        if (lvl[k] != DT_I8)
+            order[nr++] = (Order){k, (double)node_macs(s.cand[k]), sens[0][k]};
+    qsort(order, (size_t)nr, sizeof *order, by_key_desc);
+    for (bool lowered = ok; lowered;) {
+        lowered = false;
+        for (int j = 0; j < nr; j++) {
+            int k = order[j].k;
+            DType was = lvl[k];
+            DType tries[2] = {DT_I8, s.raise_dt[k]};
+            for (int t = 0; t < 2 && lvl[k] == was && was != DT_I8; t++) {
+                if (tries[t] == was || (t == 1 && was != DT_F32))
                     continue;
-                raised[k] = false;
-                double w = evaluate(&s, raised, db) ? worst_of(db, no) : -INFINITY;
+                lvl[k] = tries[t];
+                double w = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
                 if (w >= target)
                     lowered = true;
                 else
-                    raised[k] = true;
+                    lvl[k] = was;
             }
         }
-        free(order);
     }
+    free(order);
     /* The chosen set's SQNR, measured once more on exactly that set. */
     double *after = xcalloc((size_t)no + 1, sizeof *after);
     if (ok)
-        ok = evaluate(&s, raised, after);
+        ok = evaluate(&s, lvl, after);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
     int nraised = 0;
     int64_t extra_macs = 0, extra_bytes = 0;
     for (int k = 0; k < nc; k++)
-        if (raised[k]) {
+        if (lvl[k] != DT_I8) {
             nraised++;
             extra_macs += node_macs(s.cand[k]);
-            extra_bytes += node_extra_bytes(s.cand[k], s.raise_dt[k]);
+            extra_bytes += node_extra_bytes(s.cand[k], lvl[k]);
         }
     if (ctx->mixed && s.nsamples > 0) {
         MixedReport *m = ctx->mixed;
@@ -537,9 +559,9 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         m->num_layers = nc;
         m->layers = xcalloc((size_t)nc + 1, sizeof *m->layers);
         for (int k = 0; k < nc; k++)
-            m->layers[k] = (MixedLayer){xstrdup(s.cand[k]->result->name), s.cand[k]->op,
-                                        group[k] ? sens[k] : NAN, s.raise_dt[k], raised[k],
-                                        node_macs(s.cand[k]), node_extra_bytes(s.cand[k], s.raise_dt[k])};
+            m->layers[k] = (MixedLayer){xstrdup(s.cand[k]->result->name), s.cand[k]->op, sens[0][k], sens[1][k],
+                                        lvl[k], node_macs(s.cand[k]),
+                                        lvl[k] == DT_I8 ? 0 : node_extra_bytes(s.cand[k], lvl[k])};
         m->extra_macs = extra_macs;
         m->extra_bytes = extra_bytes;
     }
@@ -548,7 +570,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
                     "mixed-precision: %d of %d candidate layers raised (%s) for target_sqnr = %g dB: worst "
                     "output %.2f dB (all int8: %.2f dB), %lld extra MACs, %lld extra bytes; %d evaluations on "
                     "%d samples, %.2f s",
-                    nraised, nc, nraised ? join_raised(&s, raised, names, sizeof names) : "none", target,
+                    nraised, nc, nraised ? join_raised(&s, lvl, names, sizeof names) : "none", target,
                     worst_of(after, no), worst_of(before, no), (long long)extra_macs, (long long)extra_bytes,
                     s.evaluations, s.nsamples, secs);
 
@@ -561,9 +583,9 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
                (size_t)cfg->quant.num_overrides * sizeof *cfg->quant.overrides);
         c2.quant.num_overrides = cfg->quant.num_overrides;
         for (int k = 0; k < nc; k++)
-            if (raised[k])
+            if (lvl[k] != DT_I8)
                 c2.quant.overrides[c2.quant.num_overrides++] =
-                    (QuantOverride){xstrdup(s.cand[k]->result->name), s.raise_dt[k], loc};
+                    (QuantOverride){xstrdup(s.cand[k]->result->name), lvl[k], loc};
         PassContext ctx2 = *ctx;
         ctx2.cfg = &c2;
         ok = quantize(g, &ctx2);
@@ -575,8 +597,10 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     for (int k = 0; k < nc; k++)
         free(group[k]);
     free(group);
-    free(sens);
-    free(raised);
+    free(sens[0]);
+    free(sens[1]);
+    free(lvl);
+    free(tmp);
     free(db);
     free(before);
     free(after);
@@ -600,6 +624,11 @@ void mixed_report_free(MixedReport *m)
         free(m->layers[k].name);
     free(m->layers);
     memset(m, 0, sizeof *m);
+}
+
+static const char *precision_name(DType dt)
+{
+    return dt == DT_I16 ? "int16x8" : dt == DT_F32 ? "f32" : "int8";
 }
 
 static void json_db(FILE *f, double v)
@@ -632,9 +661,12 @@ void mixed_report_json(FILE *f, const MixedReport *m)
         fprintf(f, "%s\n      {\"name\": \"%s\", \"op\": \"%s\", \"sensitivity_sqnr_db\": ", k ? "," : "", l->name,
                 op_info[l->op].name);
         json_db(f, l->sqnr_db);
-        fprintf(f, ", \"precision\": \"%s\", \"macs\": %lld, \"extra_bytes\": %lld}",
-                l->raised ? (l->raise_dtype == DT_I16 ? "int16x8" : "f32") : "int8", (long long)l->macs,
-                (long long)(l->raised ? l->extra_bytes : 0));
+        if (!isnan(l->sqnr_f32_db)) {
+            fputs(", \"sensitivity_f32_sqnr_db\": ", f);
+            json_db(f, l->sqnr_f32_db);
+        }
+        fprintf(f, ", \"precision\": \"%s\", \"macs\": %lld, \"extra_bytes\": %lld}", precision_name(l->chosen),
+                (long long)l->macs, (long long)l->extra_bytes);
     }
     fputs("\n    ]},\n", f);
 }
@@ -653,7 +685,6 @@ void mixed_report_text(FILE *f, const MixedReport *m)
     for (int k = 0; k < m->num_layers; k++) {
         const MixedLayer *l = &m->layers[k];
         fprintf(f, "  %-24s %-16s %12.2f %-8s %12lld %12lld\n", l->name, op_info[l->op].name, l->sqnr_db,
-                l->raised ? (l->raise_dtype == DT_I16 ? "int16x8" : "f32") : "int8", (long long)l->macs,
-                (long long)(l->raised ? l->extra_bytes : 0));
+                precision_name(l->chosen), (long long)l->macs, (long long)l->extra_bytes);
     }
 }

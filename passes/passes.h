@@ -96,9 +96,9 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
 typedef struct MixedLayer {
     char *name;         /* the node's result in the float graph */
     OpId op;
-    double sqnr_db;     /* worst output with this layer (and its readers) raised alone */
-    DType raise_dtype;  /* what raising it means: DT_I16, or DT_F32 (no int16 form) */
-    bool raised;        /* in the chosen set */
+    double sqnr_db;     /* worst output with this layer (and its readers) alone at int16x8 */
+    double sqnr_f32_db; /* ... alone in float (NAN: not measured) */
+    DType chosen;       /* DT_I8 (not raised), DT_I16 or DT_F32 */
     int64_t macs;       /* multiply-accumulates (elements for ops without) */
     int64_t extra_bytes; /* activation (and weight) bytes raising it adds */
 } MixedLayer;
