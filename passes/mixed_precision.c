@@ -6,7 +6,8 @@
  *             set)
  * guarantees: the graph quantized exactly as `quantize` would with the
  *             configured overrides plus one dtype = "i16" (or "f32")
- *             override per raised layer, where the raised set S is such
+ *             override per raised layer (float only when int16x8 cannot
+ *             reach the target and some boundary is float), where the raised set S is such
  *             that every graph output reaches target_sqnr against the float
  *             graph on the validation samples, and no layer of S can return
  *             to int8 with every output still at or above the target
@@ -21,9 +22,11 @@
  *     read as such instead of being narrowed back to int8: its
  *     sensitivity is the worst output SQNR then;
  *  3. candidates are raised cumulatively, most helpful first, until the
- *     target is met;
- *  4. every raised layer, the most MACs first, is lowered back if the
- *     target holds without it, repeated until a whole round lowers none.
+ *     target is met; if int16x8 everywhere cannot meet it and some graph
+ *     boundary is float, 2-3 again with float as the raised precision;
+ *  4. every raised layer, the most MACs first, is lowered back (to int8,
+ *     else from float to int16x8) if the target holds without it,
+ *     repeated until a whole round lowers none.
  * One evaluation = clone the float graph, quantize and fuse-requantize it
  * with the overrides, run it over the samples: evaluate() below, the one
  * place to swap for a faster (JIT) evaluator.
