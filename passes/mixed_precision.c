@@ -156,10 +156,12 @@ static double real_at(const Value *v, const void *data, int64_t i)
 }
 
 /* Quantizes the float graph with the configured overrides plus one for
- * each candidate whose LVL is not DT_I8, runs it over the samples and writes each
- * output's SQNR against the float graph into DB.  False when the
- * quantized graph cannot be built or run (the set is then unusable). */
-static bool evaluate(Search *s, const DType *lvl, double *db)
+ * each candidate whose LVL is not DT_I8, as the pipeline would (quantize,
+ * fuse-requantize, check-accumulators), runs it over the samples when RUN
+ * and writes each output's SQNR against the float graph into DB.  False
+ * when the quantized graph cannot be built (an int16 accumulator that may
+ * overflow, say) or run: the set is then unusable. */
+static bool trial(Search *s, const DType *lvl, double *db, bool run)
 {
     const QnncConfig *cfg = s->ctx->cfg;
     QnncConfig c2 = *cfg;
@@ -175,14 +177,16 @@ static bool evaluate(Search *s, const DType *lvl, double *db)
     PassContext ctx2 = *s->ctx;
     ctx2.cfg = &c2;
     ctx2.mixed = NULL;
-    s->evaluations++;
+    s->evaluations += run;
 
     Graph *qg = clone_graph(s->fg);
     /* A trial's warnings (a narrow bias, say) would repeat once per trial;
      * the final quantization reports them once. */
     diag_set_capture(true);
-    bool ok = quantize(qg, &ctx2) && fuse_requantize(qg, &ctx2) && qg->outputs.len == s->nout &&
-              qg->inputs.len == 1;
+    bool ok = quantize(qg, &ctx2) && fuse_requantize(qg, &ctx2) && check_accumulators(qg, &ctx2) &&
+              qg->outputs.len == s->nout && qg->inputs.len == 1;
+    bool built = ok;
+    ok = ok && run;
     const Value *qin = ok ? qg->inputs.data[0] : NULL;
     void *qx = NULL;
     void **out = xcalloc((size_t)s->nout + 1, sizeof *out);
@@ -222,10 +226,13 @@ static bool evaluate(Search *s, const DType *lvl, double *db)
     diag_clear_captured();
     diag_set_capture(false);
     for (int o = 0; o < s->nout; o++) {
-        db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
+        if (db)
+            db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
         free(out[o]);
     }
-    if (ok)
+    if (!run) {
+        ok = built;
+    } else if (ok)
         s->best_db = fmax(s->best_db, worst_of(db, s->nout));
     free(out);
     free(signal);
@@ -234,6 +241,11 @@ static bool evaluate(Search *s, const DType *lvl, double *db)
     graph_free(qg);
     free(c2.quant.overrides);
     return ok;
+}
+
+static bool evaluate(Search *s, const DType *lvl, double *db)
+{
+    return trial(s, lvl, db, true);
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -442,6 +454,19 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         s.cand[s.ncand++] = n;
     }
     int nc = s.ncand, no = s.nout;
+    /* An int16 layer whose int32 accumulator may overflow on full-range i16
+     * inputs (check-accumulators) cannot be int16x8: it is raised to float
+     * instead, or, with integer boundaries, not at all. */
+    DType *one = xcalloc((size_t)nc + 1, sizeof *one);
+    for (int k = 0; ok && k < nc; k++) {
+        if (s.raise_dt[k] != DT_I16)
+            continue;
+        for (int j = 0; j < nc; j++)
+            one[j] = j == k ? DT_I16 : DT_I8;
+        if (!trial(&s, one, NULL, false))
+            s.raise_dt[k] = int_only ? DT_I8 : DT_F32;
+    }
+    free(one);
     DType *lvl = xcalloc((size_t)nc + 1, sizeof *lvl), *tmp = xcalloc((size_t)nc + 1, sizeof *tmp);
     for (int k = 0; k < nc; k++)
         lvl[k] = DT_I8;
