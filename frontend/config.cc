@@ -248,6 +248,7 @@ extern "C" void config_defaults(QnncConfig *cfg) noexcept
     cfg->calib.percentile = 99.99;
     cfg->calib.bins = 2048;
     cfg->calib.samples = 1000;
+    cfg->valid.samples = 8;
     cfg->output.emit = EMIT_OBJ | EMIT_HEADER;
     cfg->output.weights = WEIGHTS_EMBEDDED;
     cfg->limits.max_memory = QNN_DEFAULT_MAX_MEMORY;
@@ -275,6 +276,7 @@ extern "C" void config_free(QnncConfig *cfg) noexcept
         free(cfg->quant.overrides[i].node);
     free(cfg->quant.overrides);
     free_strings(cfg->calib.dataset, cfg->calib.num_dataset);
+    free_strings(cfg->valid.dataset, cfg->valid.num_dataset);
     free(cfg->output.object);
     free(cfg->output.header);
     free_strings(cfg->passes.disable, cfg->passes.num_disable);
@@ -782,6 +784,19 @@ void key_quant_equalize(Loader &L, const std::string &k, const toml::node &v)
         L.cfg->quant.equalize = b;
 }
 
+void key_quant_target_sqnr(Loader &L, const std::string &k, const toml::node &v)
+{
+    double d;
+    if (!L.get_number(k, v, d))
+        return;
+    if (!(d > 0 && d <= 200)) {
+        L.error(v.source(), format("'%s' must be a number of dB in the range (0, 200], not %s", k.c_str(),
+                                   number_text(d).c_str()));
+        return;
+    }
+    L.cfg->quant.target_sqnr = d;
+}
+
 void key_quant_activation(Loader &L, const std::string &k, const toml::node &v)
 {
     int i = L.get_enum(k, v, activation_names);
@@ -891,6 +906,31 @@ void key_calib_dataset(Loader &L, const std::string &k, const toml::node &v)
         ptrs.push_back(p.c_str());
     config_set_strings(&L.cfg->calib.dataset, &L.cfg->calib.num_dataset, ptrs.data(), (int)ptrs.size());
     L.dataset_loc = L.loc(v.source());
+}
+
+void key_valid_dataset(Loader &L, const std::string &k, const toml::node &v)
+{
+    std::vector<std::pair<std::string, const toml::node *>> list;
+    if (!L.get_strings(k, v, true, list))
+        return;
+    if (v.is_array() && v.as_array()->empty()) {
+        L.error(v.source(), format("'%s' must not be an empty array", k.c_str()));
+        return;
+    }
+    std::vector<std::string> paths;
+    for (auto &e : list)
+        paths.push_back(L.resolve(e.first));
+    std::vector<const char *> ptrs;
+    for (auto &p : paths)
+        ptrs.push_back(p.c_str());
+    config_set_strings(&L.cfg->valid.dataset, &L.cfg->valid.num_dataset, ptrs.data(), (int)ptrs.size());
+}
+
+void key_valid_samples(Loader &L, const std::string &k, const toml::node &v)
+{
+    int64_t x;
+    if (L.get_int(k, v, 1, MAX_SAMPLES, x))
+        L.cfg->valid.samples = (int)x;
 }
 
 void key_calib_format(Loader &L, const std::string &k, const toml::node &v)
@@ -1037,11 +1077,12 @@ const std::vector<SectionSpec> &schema()
         {"target", {{"triple", key_target_triple}, {"cpu", key_target_cpu}, {"features", key_target_features}}},
         {"quantization", {{"scheme", key_quant_scheme}, {"per_channel", key_quant_per_channel},
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
-                          {"equalize", key_quant_equalize},
+                          {"equalize", key_quant_equalize}, {"target_sqnr", key_quant_target_sqnr},
                           {"override", key_quant_override}}},
         {"calibration", {{"dataset", key_calib_dataset}, {"format", key_calib_format}, {"method", key_calib_method},
                          {"percentile", key_calib_percentile}, {"bins", key_calib_bins},
                          {"samples", key_calib_samples}, {"scale", key_calib_scale}, {"offset", key_calib_offset}}},
+        {"validation", {{"dataset", key_valid_dataset}, {"samples", key_valid_samples}}},
         {"output", {{"object", key_output_object}, {"header", key_output_header}, {"emit", key_output_emit},
                     {"weights", key_output_weights}}},
         {"passes", {{"disable", key_passes_disable}, {"tile_m", key_tile_m}, {"tile_n", key_tile_n},
@@ -1142,6 +1183,11 @@ void check_consistency(Loader &L)
     } else if (act == DT_I16) {
         L.errors.push_back(Error{L.activation_loc, "'activation_dtype' \"i16\" needs scheme \"int16x8\""});
     }
+
+    if (c->quant.target_sqnr > 0 && c->quant.scheme != QSCHEME_INT8)
+        L.errors.push_back(Error{config_key_loc(c, "quantization.target_sqnr"),
+                                 format("'target_sqnr' raises layers of an int8 model to int16x8; it needs "
+                                        "scheme \"int8\", not \"%s\"", config_scheme_names[c->quant.scheme])});
 
     /* One mapping under two spellings: both may be given only alike. */
     auto alias = [&](const Loader::MapKey &m, const Loader::MapKey &a, const char *mk, const char *ak) {
@@ -1363,6 +1409,11 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
         fprintf(f, "activation_dtype = \"%s\"\n", dtype_traits[c->quant.activation_dtype].name);
     fprintf(f, "rounding = \"%s\"\n", config_rounding_names[c->quant.rounding]);
     fprintf(f, "equalize = %s\n", c->quant.equalize ? "true" : "false");
+    if (c->quant.target_sqnr > 0) {
+        fputs("target_sqnr = ", f);
+        print_float(f, c->quant.target_sqnr);
+        fputc('\n', f);
+    }
     for (int i = 0; i < c->quant.num_overrides; i++) {
         fputs("\n[[quantization.override]]\nnode = ", f);
         print_string(f, c->quant.overrides[i].node);
@@ -1383,6 +1434,17 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     print_float(f, c->calib.percentile);
     fprintf(f, "\nbins = %d\nsamples = %d\n", c->calib.bins, c->calib.samples);
     fputs("# scale, offset = [model] input_scale, input_offset\n", f);
+
+    /* Written only when used, so configurations without mixed precision
+     * print as they always did. */
+    if (c->valid.num_dataset || c->valid.samples != 8 || c->quant.target_sqnr > 0) {
+        fputs("\n[validation]\n", f);
+        if (c->valid.num_dataset)
+            print_strings(f, "dataset", c->valid.dataset, c->valid.num_dataset);
+        else
+            fputs("# dataset = (the calibration dataset)\n", f);
+        fprintf(f, "samples = %d\n", c->valid.samples);
+    }
 
     fputs("\n[output]\n", f);
     print_key_string(f, "object", c->output.object, "NAME.o");

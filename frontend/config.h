@@ -110,6 +110,10 @@ typedef struct QnncConfig {
         DType activation_dtype;  /* DT_I8/DT_U8 (int8), DT_I16 (int16x8); DT_F32 (hybrid, none) */
         RoundingMode rounding;
         bool equalize;           /* run the equalize pass before calibrate */
+        /* Mixed precision (the mixed-precision pass): raise the fewest
+         * layers to int16x8 (or float) that bring every graph output to
+         * this SQNR in dB over the validation set; 0: not set. */
+        double target_sqnr;
         QuantOverride *overrides;
         int num_overrides;
     } quant;
@@ -125,6 +129,14 @@ typedef struct QnncConfig {
         /* IDX bytes are mapped with [model] input_scale and input_offset
          * ([calibration] scale and offset are their aliases). */
     } calib;
+
+    /* [validation]: the samples target_sqnr is measured on (NULL dataset:
+     * the calibration set), in the calibration's format. */
+    struct {
+        char **dataset;
+        int num_dataset;
+        int samples;         /* at most this many (default 8) */
+    } valid;
 
     struct {
         char *object;        /* NULL: NAME.o */

@@ -9,9 +9,14 @@
 #include "config.h"
 #include "ir.h"
 
+struct MixedReport;
+
 /* What a pass may consult besides the graph. */
 typedef struct PassContext {
     const QnncConfig *cfg; /* never NULL: the defaults when no file was given */
+    /* Where mixed-precision leaves what it measured, for the report (NULL:
+     * nowhere). */
+    struct MixedReport *mixed;
 } PassContext;
 
 typedef bool (*PassFn)(Graph *g, const PassContext *ctx);
@@ -85,6 +90,36 @@ bool pipeline_has_pass(const char *name);
  * the graph quantize received (NULL if it did not run), G the final graph;
  * JSON, or a readable summary when TEXT.  Written atomically. */
 bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, bool text);
+
+/* mixed_precision.c: what the mixed-precision pass measured and chose
+ * ([quantization] target_sqnr; docs/passes.md, "mixed-precision"). */
+typedef struct MixedLayer {
+    char *name;         /* the node's result in the float graph */
+    OpId op;
+    double sqnr_db;     /* worst output with this layer (and its readers) alone at int16x8 */
+    double sqnr_f32_db; /* ... alone in float (NAN: not measured) */
+    DType chosen;       /* DT_I8 (not raised), DT_I16 or DT_F32 */
+    int64_t macs;       /* multiply-accumulates (elements for ops without) */
+    int64_t extra_bytes; /* activation (and weight) bytes raising it adds */
+} MixedLayer;
+typedef struct MixedReport {
+    bool ran;
+    double target_db;
+    int samples;        /* validation samples measured on */
+    int evaluations;    /* quantize + run over the samples */
+    double seconds;     /* the whole search */
+    int num_outputs;
+    char **output_names;
+    double *before_db, *after_db; /* per output: all int8, the chosen set */
+    int num_layers;     /* candidates */
+    MixedLayer *layers;
+    int64_t extra_macs, extra_bytes; /* of the chosen set */
+} MixedReport;
+void mixed_report_free(MixedReport *m);
+/* The report's "mixed_precision" member (JSON, ending in ",\n") or its
+ * text section; nothing when the pass did not run. */
+void mixed_report_json(FILE *f, const MixedReport *m);
+void mixed_report_text(FILE *f, const MixedReport *m);
 
 /* tile.c sets tile=[m, n, k] on every conv2d/dense/matmul from the
  * target's vector width and caches, overridden by [passes] tile_m/tile_n/

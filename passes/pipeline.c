@@ -20,6 +20,8 @@ typedef enum {
     ALWAYS,
     WHEN_CALIBRATING, /* a scheme with calibrated activations (int8, int16x8) */
     WHEN_EQUALIZING,  /* calibrating, and [quantization] equalize */
+    WHEN_MIXED,       /* calibrating, and [quantization] target_sqnr */
+    UNLESS_MIXED,     /* the other case */
 } When;
 
 static const struct {
@@ -36,7 +38,8 @@ static const struct {
     /* Quantization. */
     {PASS_equalize, WHEN_EQUALIZING},   /* balance weight ranges across conv pairs */
     {PASS_calibrate, WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
-    {PASS_quantize, ALWAYS},            /* float + ranges -> int8 (or the scheme's types) */
+    {PASS_mixed_precision, WHEN_MIXED}, /* quantize, searching the layers to raise to int16 */
+    {PASS_quantize, UNLESS_MIXED},      /* float + ranges -> int8 (or the scheme's types) */
     /* What code generation relies on. */
     {PASS_fuse_requantize, ALWAYS},     /* multipliers, shifts and clamps folded */
     {PASS_check_accumulators, ALWAYS},  /* no int32 accumulator can overflow */
@@ -59,6 +62,10 @@ static bool wanted(const QnncConfig *cfg, When when)
     case ALWAYS: return true;
     case WHEN_EQUALIZING:
         return cfg->quant.equalize && wanted(cfg, WHEN_CALIBRATING);
+    case WHEN_MIXED:
+        return cfg->quant.target_sqnr > 0 && wanted(cfg, WHEN_CALIBRATING);
+    case UNLESS_MIXED:
+        return !wanted(cfg, WHEN_MIXED);
     case WHEN_CALIBRATING:
         /* Without a dataset, quantize says what to add (a float model) or
          * has nothing to calibrate (an imported quantized model). */

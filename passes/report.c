@@ -43,6 +43,7 @@ typedef struct Report {
     bool float_pass;
     int64_t samples;
     const char *sqnr_note; /* why there is no SQNR, or NULL */
+    const MixedReport *mixed; /* what mixed-precision measured, or NULL */
 } Report;
 
 static int64_t const_bytes(const Graph *g)
@@ -236,6 +237,7 @@ static void write_json(FILE *f, const Report *r, const QnncConfig *cfg)
     else
         fputs("null", f);
     fprintf(f, ", \"after\": %lld},\n", (long long)const_bytes(r->qg));
+    mixed_report_json(f, r->mixed);
     fputs("  \"layers\": [", f);
     for (int k = 0; k < r->num_layers; k++) {
         const Layer *l = &r->layers[k];
@@ -286,6 +288,7 @@ static void write_text(FILE *f, const Report *r, const QnncConfig *cfg)
     if (r->fg)
         fprintf(f, "weight bytes: %lld before, %lld after quantization\n", (long long)const_bytes(r->fg),
                 (long long)const_bytes(r->qg));
+    mixed_report_text(f, r->mixed);
     fprintf(f, "\n%-24s %-16s %-4s %-7s %-14s %-5s %-22s %9s\n", "tensor", "op", "type", "round", "scale", "zp",
             "range", "SQNR dB");
     for (int k = 0; k < r->num_layers; k++) {
@@ -310,7 +313,7 @@ static void write_text(FILE *f, const Report *r, const QnncConfig *cfg)
 
 bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, bool text)
 {
-    Report r = {.fg = float_g, .qg = g};
+    Report r = {.fg = float_g, .qg = g, .mixed = ctx->mixed};
     r.layers = xcalloc((size_t)g->nodes.len + 1, sizeof *r.layers);
     r.layer_of_q = xmalloc(((size_t)g->values.len + 1) * sizeof *r.layer_of_q);
     int nf = float_g ? float_g->values.len : 0;

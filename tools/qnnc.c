@@ -880,7 +880,7 @@ typedef struct Snapshot {
 static void snapshot_before_quantize(void *user, const char *pass, const Graph *g)
 {
     Snapshot *s = user;
-    if (strcmp(pass, "quantize") != 0)
+    if (strcmp(pass, "quantize") != 0 && strcmp(pass, "mixed-precision") != 0)
         return;
     free(s->text);
     FILE *mem = open_memstream(&s->text, &s->len);
@@ -891,7 +891,8 @@ static void snapshot_before_quantize(void *user, const char *pass, const Graph *
 /* The default pipeline (passes/pipeline.c), then the report if asked. */
 static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
 {
-    PassContext ctx = {.cfg = cfg};
+    MixedReport mixed = {0};
+    PassContext ctx = {.cfg = cfg, .mixed = &mixed};
     Snapshot snap = {0};
     PipelineHooks hooks = {
         .print_after_all = o->print_after_all,
@@ -907,6 +908,7 @@ static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
         graph_free(fg);
     }
     free(snap.text);
+    mixed_report_free(&mixed);
     return ok;
 }
 

@@ -1,0 +1,718 @@
+/* mixed_precision.c - automatic mixed precision ([quantization] target_sqnr).
+ *
+ * requires:   a verified, calibrated float graph with one input (as
+ *             quantize does), scheme int8, [quantization] target_sqnr set,
+ *             a validation set ([validation] dataset, else the calibration
+ *             set)
+ * guarantees: the graph quantized exactly as `quantize` would with the
+ *             configured overrides plus one dtype = "i16" (or "f32")
+ *             override per raised layer (float only when int16x8 cannot
+ *             reach the target and some boundary is float), where the raised set S is such
+ *             that every graph output reaches target_sqnr against the float
+ *             graph on the validation samples, and no layer of S can return
+ *             to int8 with every output still at or above the target
+ *             (each was tried against the final S); or an error saying the
+ *             best SQNR reachable
+ * invalidates: everything (like quantize)
+ *
+ * The search (docs/passes.md, "mixed-precision"):
+ *  1. the float graph runs once over the validation samples: the reference;
+ *  2. every candidate layer L is raised alone, with the readers of its
+ *     result (looking through layout ops), so that the wider tensor is
+ *     read as such instead of being narrowed back to int8: its
+ *     sensitivity is the worst output SQNR then;
+ *  3. candidates are raised cumulatively, most helpful first, until the
+ *     target is met; if int16x8 everywhere cannot meet it and some graph
+ *     boundary is float, 2-3 again with float as the raised precision;
+ *  4. every raised layer, the most MACs first, is lowered back (to int8,
+ *     else from float to int16x8) if the target holds without it,
+ *     repeated until a whole round lowers none.
+ * One evaluation = clone the float graph, quantize and fuse-requantize it
+ * with the overrides, run it over the samples: evaluate() below, the one
+ * place to swap for a faster (JIT) evaluator.
+ */
+#include "passes.h"
+#include "quant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------- graph copy */
+
+static TensorType copy_type(Graph *g, const TensorType *t)
+{
+    TensorType c = *t;
+    if (t->quant)
+        c.quant = quant_new(&g->arena, t->quant->axis, t->quant->count, t->quant->scale, t->quant->zero_point);
+    return c;
+}
+
+static void copy_value_info(Value *to, const Value *from)
+{
+    to->has_range = from->has_range;
+    to->range_lo = from->range_lo;
+    to->range_hi = from->range_hi;
+    to->loc = from->loc;
+}
+
+static Graph *clone_graph(const Graph *g)
+{
+    Graph *c = graph_new(g->name);
+    c->loc = g->loc;
+    Value **map = xcalloc((size_t)g->values.len + 1, sizeof *map);
+    for (int i = 0; i < g->inputs.len; i++) {
+        const Value *v = g->inputs.data[i];
+        map[v->id] = graph_add_input(c, v->name, copy_type(c, &v->type));
+        copy_value_info(map[v->id], v);
+    }
+    for (int i = 0; i < g->consts.len; i++) {
+        const Value *v = g->consts.data[i];
+        map[v->id] = graph_add_const(c, v->name, copy_type(c, &v->type), v->data);
+        copy_value_info(map[v->id], v);
+    }
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *n = g->nodes.data[i];
+        Value *ops[16];
+        Value **opv = n->num_operands <= 16 ? ops : xmalloc((size_t)n->num_operands * sizeof *opv);
+        for (int k = 0; k < n->num_operands; k++)
+            opv[k] = map[n->operands[k]->id];
+        Node *nn = graph_add_node(c, n->op, opv, n->num_operands, n->result->name, copy_type(c, &n->result->type));
+        if (opv != ops)
+            free(opv);
+        nn->loc = n->loc;
+        for (int k = 0; k < n->num_attrs; k++) {
+            const Attr *a = &n->attrs[k];
+            switch (attr_info[a->id].kind) {
+            case AK_INT: node_set_int(c, nn, a->id, a->u.i); break;
+            case AK_ENUM: node_set_enum(c, nn, a->id, a->u.i); break;
+            case AK_FLOAT: node_set_float(c, nn, a->id, a->u.f); break;
+            case AK_INTS: node_set_ints(c, nn, a->id, a->u.ints, a->count); break;
+            case AK_FLOATS: node_set_floats(c, nn, a->id, a->u.floats, a->count); break;
+            }
+        }
+        map[n->result->id] = nn->result;
+        copy_value_info(nn->result, n->result);
+    }
+    for (int i = 0; i < g->outputs.len; i++)
+        graph_add_output(c, map[((const Value *)g->outputs.data[i])->id]);
+    free(map);
+    return c;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+typedef struct Search {
+    const Graph *fg;
+    const PassContext *ctx;
+    int nsamples;
+    float **x;         /* by sample: the float input */
+    float ***ref;      /* by sample, by output: the float graph's outputs */
+    int nout;
+    int evaluations;
+    /* Candidates, by index into cand. */
+    int ncand;
+    const Node **cand;
+    DType *raise_dt;
+    double best_db;    /* the best worst-output SQNR seen */
+} Search;
+
+static double db_of(double signal, double noise)
+{
+    if (noise == 0)
+        return INFINITY;
+    if (signal == 0)
+        return -INFINITY;
+    return 10.0 * log10(signal / noise);
+}
+
+static double worst_of(const double *db, int n)
+{
+    double w = INFINITY;
+    for (int i = 0; i < n; i++)
+        w = fmin(w, db[i]);
+    return w;
+}
+
+/* Reads element I of the quantized graph's output V as a real value. */
+static double real_at(const Value *v, const void *data, int64_t i)
+{
+    const TensorType *t = &v->type;
+    if (t->dtype == DT_F32)
+        return ((const float *)data)[i];
+    int64_t raw = ld_int(data, t->dtype, i);
+    const Quant *q = t->quant;
+    if (!q)
+        return (double)raw;
+    int64_t c = 0;
+    if (q->count > 1) {
+        int64_t inner = 1;
+        for (int d = q->axis + 1; d < t->rank; d++)
+            inner *= t->dims[d];
+        c = (i / inner) % t->dims[q->axis];
+    }
+    return (double)q->scale[c] * (double)(raw - q->zero_point[c]);
+}
+
+/* Quantizes the float graph with the configured overrides plus one for
+ * each candidate whose LVL is not DT_I8, as the pipeline would (quantize,
+ * fuse-requantize, check-accumulators), runs it over the samples when RUN
+ * and writes each output's SQNR against the float graph into DB.  False
+ * when the quantized graph cannot be built (an int16 accumulator that may
+ * overflow, say) or run: the set is then unusable. */
+static bool trial(Search *s, const DType *lvl, double *db, bool run)
+{
+    const QnncConfig *cfg = s->ctx->cfg;
+    QnncConfig c2 = *cfg;
+    c2.quant.overrides = xmalloc(((size_t)cfg->quant.num_overrides + (size_t)s->ncand + 1) *
+                                 sizeof *c2.quant.overrides);
+    memcpy(c2.quant.overrides, cfg->quant.overrides, (size_t)cfg->quant.num_overrides * sizeof *cfg->quant.overrides);
+    c2.quant.num_overrides = cfg->quant.num_overrides;
+    SrcLoc loc = config_key_loc(cfg, "quantization.target_sqnr");
+    for (int k = 0; k < s->ncand; k++)
+        if (lvl[k] != DT_I8)
+            c2.quant.overrides[c2.quant.num_overrides++] =
+                (QuantOverride){(char *)s->cand[k]->result->name, lvl[k], loc};
+    PassContext ctx2 = *s->ctx;
+    ctx2.cfg = &c2;
+    ctx2.mixed = NULL;
+    s->evaluations += run;
+
+    Graph *qg = clone_graph(s->fg);
+    /* A trial's warnings (a narrow bias, say) would repeat once per trial;
+     * the final quantization reports them once. */
+    diag_set_capture(true);
+    bool ok = quantize(qg, &ctx2) && fuse_requantize(qg, &ctx2) && check_accumulators(qg, &ctx2) &&
+              qg->outputs.len == s->nout && qg->inputs.len == 1;
+    bool built = ok;
+    ok = ok && run;
+    const Value *qin = ok ? qg->inputs.data[0] : NULL;
+    void *qx = NULL;
+    void **out = xcalloc((size_t)s->nout + 1, sizeof *out);
+    double *signal = xcalloc((size_t)s->nout + 1, sizeof *signal);
+    double *noise = xcalloc((size_t)s->nout + 1, sizeof *noise);
+    if (ok) {
+        qx = xmalloc((size_t)type_nbytes(&qin->type));
+        for (int o = 0; o < s->nout; o++)
+            out[o] = xmalloc((size_t)type_nbytes(&((const Value *)qg->outputs.data[o])->type));
+    }
+    for (int smp = 0; ok && smp < s->nsamples; smp++) {
+        const TensorType *qt = &qin->type;
+        int64_t n = type_numel(qt);
+        if (qt->dtype == DT_F32) {
+            memcpy(qx, s->x[smp], (size_t)n * sizeof(float));
+        } else {
+            /* An integer input ([model] io_dtype): the sample quantized
+             * with the input's parameters, as the header's helper does. */
+            QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+            for (int64_t i = 0; i < n; i++)
+                st_int(qx, qt->dtype, i, quant_real(s->x[smp][i], p, dt_min(qt->dtype), dt_max(qt->dtype)));
+        }
+        const void *ins[1] = {qx};
+        if (interp_run(qg, ins, out) != 0) {
+            ok = false;
+            break;
+        }
+        for (int o = 0; o < s->nout; o++) {
+            const Value *v = qg->outputs.data[o];
+            for (int64_t i = 0, m = type_numel(&v->type); i < m; i++) {
+                double f = s->ref[smp][o][i], q = real_at(v, out[o], i);
+                signal[o] += f * f;
+                noise[o] += (f - q) * (f - q);
+            }
+        }
+    }
+    diag_clear_captured();
+    diag_set_capture(false);
+    for (int o = 0; o < s->nout; o++) {
+        if (db)
+            db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
+        free(out[o]);
+    }
+    if (!run) {
+        ok = built;
+    } else if (ok)
+        s->best_db = fmax(s->best_db, worst_of(db, s->nout));
+    free(out);
+    free(signal);
+    free(noise);
+    free(qx);
+    graph_free(qg);
+    free(c2.quant.overrides);
+    return ok;
+}
+
+static bool evaluate(Search *s, const DType *lvl, double *db)
+{
+    return trial(s, lvl, db, true);
+}
+
+/* ---------------------------------------------------------------- candidates */
+
+static bool all_boundaries_integer(const Graph *g, const QnncConfig *cfg)
+{
+    for (int i = 0; i < g->inputs.len; i++)
+        if (config_io_dtype(cfg, ((const Value *)g->inputs.data[i])->name) == DT_F32)
+            return false;
+    for (int i = 0; i < g->outputs.len; i++)
+        if (config_io_dtype(cfg, ((const Value *)g->outputs.data[i])->name) == DT_F32)
+            return false;
+    return true;
+}
+
+/* What raising N means: DT_I16 where quantize has an int16 form of the op,
+ * DT_F32 where it has none (the nonlinear functions and softmax, which
+ * int16 keeps in float anyway; a matmul of two activations), DT_I8 when N
+ * is no candidate: it chooses no params of its own (layout ops follow
+ * their input), is not quantized compute, or is not float. */
+static DType raise_dtype(const Node *n)
+{
+    if (n->result->type.dtype != DT_F32)
+        return DT_I8;
+    unsigned fl = op_info[n->op].flags;
+    switch (n->op) {
+    case OP_CONV2D:
+    case OP_DENSE:
+        return n->operands[1]->kind == VAL_CONST ? DT_I16 : DT_I8;
+    case OP_MATMUL:
+        return n->operands[1]->kind == VAL_CONST ? DT_I16 : DT_F32;
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_MAX: case OP_MIN: case OP_PRELU:
+    case OP_CONCAT: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL: case OP_REDUCE_MEAN:
+    case OP_REDUCE_SUM: case OP_LAYER_NORM:
+        return DT_I16;
+    case OP_SOFTMAX:
+        return DT_F32;
+    default:
+        return (fl & OPF_NONLINEAR) ? DT_F32 : DT_I8;
+    }
+}
+
+static int64_t node_macs(const Node *n)
+{
+    int64_t out = type_numel(&n->result->type);
+    if (!(op_info[n->op].flags & OPF_ACCUM))
+        return out;
+    const TensorType *w = &n->operands[1]->type;
+    int64_t k;
+    if (n->op == OP_MATMUL)
+        k = w->rank >= 2 ? w->dims[w->rank - 2] : w->dims[0];
+    else
+        k = type_numel(w) / (w->dims[0] ? w->dims[0] : 1);
+    return out * k;
+}
+
+static int64_t node_extra_bytes(const Node *n, DType dt)
+{
+    int64_t out = type_numel(&n->result->type);
+    if (dt == DT_I16)
+        return out; /* two bytes an element instead of one */
+    int64_t b = 3 * out;
+    if ((op_info[n->op].flags & OPF_ACCUM) && n->operands[1]->kind == VAL_CONST)
+        b += 3 * type_numel(&n->operands[1]->type); /* f32 weights instead of int8 */
+    return b;
+}
+
+/* Adds to GROUP (by candidate index) candidate K and the candidates that
+ * read its result, through layout ops that keep their input's type. */
+static void add_readers(const Graph *g, const int *cand_of, const Value *v, bool *group)
+{
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *n = g->nodes.data[i];
+        bool reads = false;
+        for (int k = 0; k < n->num_operands && !reads; k++)
+            reads = n->operands[k] == v;
+        if (!reads)
+            continue;
+        if (cand_of[n->id] >= 0)
+            group[cand_of[n->id]] = true;
+        else if (op_info[n->op].flags & OPF_SAME_QUANT)
+            add_readers(g, cand_of, n->result, group);
+    }
+}
+
+/* ---------------------------------------------------------------- the pass */
+
+typedef struct Order {
+    int k;
+    double key, key2;
+} Order;
+
+static int by_key_desc(const void *a, const void *b)
+{
+    const Order *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? 1 : -1;
+    if (x->key2 != y->key2)
+        return x->key2 < y->key2 ? -1 : 1;
+    return x->k - y->k;
+}
+
+static bool load_samples(Search *s)
+{
+    const QnncConfig *cfg = s->ctx->cfg;
+    const Graph *g = s->fg;
+    if (g->inputs.len != 1) {
+        diag_error(g->loc, "mixed-precision: target_sqnr needs a model with one input, not %d", g->inputs.len);
+        return false;
+    }
+    const Value *in = g->inputs.data[0];
+    if (in->type.dtype != DT_F32) {
+        diag_error(g->loc, "mixed-precision: target_sqnr needs a float model input, not %s",
+                   dtype_traits[in->type.dtype].name);
+        return false;
+    }
+    bool own = cfg->valid.num_dataset > 0;
+    DatasetOptions dopt = {
+        .idx = cfg->calib.format == DATA_IDX,
+        .max_samples = cfg->valid.samples,
+        .scale = cfg->model.input_scale,
+        .offset = cfg->model.input_offset,
+    };
+    Dataset *ds = dataset_open((const char *const *)(own ? cfg->valid.dataset : cfg->calib.dataset),
+                               own ? cfg->valid.num_dataset : cfg->calib.num_dataset, &dopt, in->name, &in->type);
+    if (!ds)
+        return false;
+    s->nsamples = (int)dataset_count(ds);
+    s->nout = g->outputs.len;
+    s->x = xcalloc((size_t)s->nsamples, sizeof *s->x);
+    s->ref = xcalloc((size_t)s->nsamples, sizeof *s->ref);
+    bool ok = true;
+    for (int i = 0; i < s->nsamples && ok; i++) {
+        s->x[i] = xmalloc((size_t)type_nbytes(&in->type));
+        s->ref[i] = xcalloc((size_t)s->nout + 1, sizeof **s->ref);
+        for (int o = 0; o < s->nout; o++)
+            s->ref[i][o] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[o])->type));
+        const void *ins[1] = {s->x[i]};
+        ok = dataset_read(ds, i, s->x[i]) && interp_run(g, ins, (void *const *)s->ref[i]) == 0;
+    }
+    dataset_close(ds);
+    for (int o = 0; o < s->nout && ok; o++)
+        if (((const Value *)g->outputs.data[o])->type.dtype != DT_F32) {
+            diag_error(g->loc, "mixed-precision: output '%s' is not float in the model",
+                       ((const Value *)g->outputs.data[o])->name);
+            ok = false;
+        }
+    return ok;
+}
+
+static void free_samples(Search *s)
+{
+    for (int i = 0; i < s->nsamples; i++) {
+        free(s->x[i]);
+        for (int o = 0; s->ref[i] && o < s->nout; o++)
+            free(s->ref[i][o]);
+        free(s->ref[i]);
+    }
+    free(s->x);
+    free(s->ref);
+}
+
+static const char *join_raised(const Search *s, const DType *lvl, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < s->ncand; k++)
+        if (lvl[k] != DT_I8 && len + 2 < cap)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", len ? ", " : "", s->cand[k]->result->name,
+                                    lvl[k] == DT_F32 ? " f32" : "");
+    if (len >= cap - 1)
+        strcpy(buf + cap - 5, "...");
+    return buf;
+}
+
+bool mixed_precision(Graph *g, const PassContext *ctx)
+{
+    const QnncConfig *cfg = ctx->cfg;
+    double target = cfg->quant.target_sqnr;
+    SrcLoc loc = config_key_loc(cfg, "quantization.target_sqnr");
+    if (!(target > 0))
+        return quantize(g, ctx);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    Search s = {.fg = g, .ctx = ctx, .best_db = -INFINITY};
+    bool ok = load_samples(&s);
+    /* Candidates: float nodes quantize gives params of their own or an
+     * int16 (or float) form, not named by a configured override (those
+     * win), and never float ones when every boundary is integer. */
+    bool int_only = all_boundaries_integer(g, cfg);
+    int *cand_of = xmalloc(((size_t)g->nodes.len + 1) * sizeof *cand_of);
+    s.cand = xcalloc((size_t)g->nodes.len + 1, sizeof *s.cand);
+    s.raise_dt = xcalloc((size_t)g->nodes.len + 1, sizeof *s.raise_dt);
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *n = g->nodes.data[i];
+        cand_of[n->id] = -1;
+        DType dt = raise_dtype(n);
+        bool overridden = false;
+        for (int k = 0; k < cfg->quant.num_overrides && !overridden; k++)
+            overridden = !strcmp(cfg->quant.overrides[k].node, n->result->name);
+        if (dt == DT_I8 || overridden || (dt == DT_F32 && int_only))
+            continue;
+        cand_of[n->id] = s.ncand;
+        s.raise_dt[s.ncand] = dt;
+        s.cand[s.ncand++] = n;
+    }
+    int nc = s.ncand, no = s.nout;
+    /* An int16 layer whose int32 accumulator may overflow on full-range i16
+     * inputs (check-accumulators) cannot be int16x8: it is raised to float
+     * instead, or, with integer boundaries, not at all. */
+    DType *one = xcalloc((size_t)nc + 1, sizeof *one);
+    for (int k = 0; ok && k < nc; k++) {
+        if (s.raise_dt[k] != DT_I16)
+            continue;
+        for (int j = 0; j < nc; j++)
+            one[j] = j == k ? DT_I16 : DT_I8;
+        if (!trial(&s, one, NULL, false))
+            s.raise_dt[k] = int_only ? DT_I8 : DT_F32;
+    }
+    free(one);
+    DType *lvl = xcalloc((size_t)nc + 1, sizeof *lvl), *tmp = xcalloc((size_t)nc + 1, sizeof *tmp);
+    for (int k = 0; k < nc; k++)
+        lvl[k] = DT_I8;
+    bool **group = xcalloc((size_t)nc + 1, sizeof *group);
+    double *db = xcalloc((size_t)no + 1, sizeof *db), *before = xcalloc((size_t)no + 1, sizeof *before);
+    double *sens[2] = {xcalloc((size_t)nc + 1, sizeof(double)), xcalloc((size_t)nc + 1, sizeof(double))};
+    for (int k = 0; k < nc; k++)
+        sens[0][k] = sens[1][k] = NAN;
+    double worst = -INFINITY;
+    char names[512];
+
+    if (ok && !evaluate(&s, lvl, before)) {
+        diag_error(loc, "mixed-precision: the int8 model cannot be evaluated on the validation samples");
+        ok = false;
+    }
+    worst = worst_of(before, no);
+    for (int k = 0; k < nc; k++) {
+        group[k] = xcalloc((size_t)nc + 1, sizeof **group);
+        group[k][k] = true;
+        add_readers(g, cand_of, s.cand[k]->result, group[k]);
+    }
+    Order *order = xcalloc((size_t)nc + 1, sizeof *order);
+    /* Phase 0 raises to int16x8 (float where int16 has no form); only when
+     * that cannot reach the target, and some boundary is float, phase 1
+     * raises to float. */
+    int phases = int_only ? 1 : 2;
+    for (int ph = 0; ok && ph < phases && worst < target; ph++) {
+        /* 2. Sensitivity: each candidate raised with its readers. */
+        for (int k = 0; k < nc; k++) {
+            for (int j = 0; j < nc; j++)
+                tmp[j] = group[k][j] ? (ph ? DT_F32 : s.raise_dt[j]) : DT_I8;
+            sens[ph][k] = evaluate(&s, tmp, db) ? worst_of(db, no) : -INFINITY;
+            order[k] = (Order){k, sens[ph][k], 0};
+        }
+        qsort(order, (size_t)nc, sizeof *order, by_key_desc);
+        /* 3. Raise, most helpful first, until the target is met. */
+        for (int j = 0; j < nc && worst < target; j++) {
+            bool grew = false;
+            for (int k = 0; k < nc; k++) {
+                DType want = ph ? DT_F32 : s.raise_dt[k];
+                if (group[order[j].k][k] && lvl[k] != want) {
+                    lvl[k] = want;
+                    grew = true;
+                }
+            }
+            if (grew)
+                worst = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
+        }
+    }
+    if (ok && worst < target) {
+        diag_error(loc,
+                   "mixed-precision: target_sqnr = %g dB is not reachable: the best worst-output SQNR found "
+                   "is %.2f dB (all int8: %.2f dB), with every one of the %d candidate layers tried at "
+                   "int16x8%s",
+                   target, s.best_db, worst_of(before, no), nc, phases > 1 ? " and float" : "");
+        ok = false;
+    }
+    /* 4. Lower back what the target does not need, the costliest first:
+     * to int8, or from float to int16x8, until a whole round lowers
+     * nothing; then each raised layer has been tried at int8 against the
+     * final set. */
+    int nr = 0;
+    for (int k = 0; k < nc; k++)
+        if (lvl[k] != DT_I8)
+            order[nr++] = (Order){k, (double)node_macs(s.cand[k]), sens[0][k]};
+    qsort(order, (size_t)nr, sizeof *order, by_key_desc);
+    for (bool lowered = ok; lowered;) {
+        lowered = false;
+        for (int j = 0; j < nr; j++) {
+            int k = order[j].k;
+            DType was = lvl[k];
+            DType tries[2] = {DT_I8, s.raise_dt[k]};
+            for (int t = 0; t < 2 && lvl[k] == was && was != DT_I8; t++) {
+                if (tries[t] == was || (t == 1 && was != DT_F32))
+                    continue;
+                lvl[k] = tries[t];
+                double w = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
+                if (w >= target)
+                    lowered = true;
+                else
+                    lvl[k] = was;
+            }
+        }
+    }
+    free(order);
+    /* The chosen set's SQNR, measured once more on exactly that set. */
+    double *after = xcalloc((size_t)no + 1, sizeof *after);
+    if (ok)
+        ok = evaluate(&s, lvl, after);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+
+    int nraised = 0;
+    int64_t extra_macs = 0, extra_bytes = 0;
+    for (int k = 0; k < nc; k++)
+        if (lvl[k] != DT_I8) {
+            nraised++;
+            extra_macs += node_macs(s.cand[k]);
+            extra_bytes += node_extra_bytes(s.cand[k], lvl[k]);
+        }
+    if (ctx->mixed && s.nsamples > 0) {
+        MixedReport *m = ctx->mixed;
+        mixed_report_free(m);
+        m->ran = true;
+        m->target_db = target;
+        m->samples = s.nsamples;
+        m->evaluations = s.evaluations;
+        m->seconds = secs;
+        m->num_outputs = no;
+        m->output_names = xcalloc((size_t)no + 1, sizeof *m->output_names);
+        m->before_db = xcalloc((size_t)no + 1, sizeof *m->before_db);
+        m->after_db = xcalloc((size_t)no + 1, sizeof *m->after_db);
+        for (int o = 0; o < no; o++) {
+            m->output_names[o] = xstrdup(((const Value *)g->outputs.data[o])->name);
+            m->before_db[o] = before[o];
+            m->after_db[o] = ok ? after[o] : NAN;
+        }
+        m->num_layers = nc;
+        m->layers = xcalloc((size_t)nc + 1, sizeof *m->layers);
+        for (int k = 0; k < nc; k++)
+            m->layers[k] = (MixedLayer){xstrdup(s.cand[k]->result->name), s.cand[k]->op, sens[0][k], sens[1][k],
+                                        lvl[k], node_macs(s.cand[k]),
+                                        lvl[k] == DT_I8 ? 0 : node_extra_bytes(s.cand[k], lvl[k])};
+        m->extra_macs = extra_macs;
+        m->extra_bytes = extra_bytes;
+    }
+    if (ok)
+        diag_report(DIAG_NOTE, loc,
+                    "mixed-precision: %d of %d candidate layers raised (%s) for target_sqnr = %g dB: worst "
+                    "output %.2f dB (all int8: %.2f dB), %lld extra MACs, %lld extra bytes; %d evaluations on "
+                    "%d samples, %.2f s",
+                    nraised, nc, nraised ? join_raised(&s, lvl, names, sizeof names) : "none", target,
+                    worst_of(after, no), worst_of(before, no), (long long)extra_macs, (long long)extra_bytes,
+                    s.evaluations, s.nsamples, secs);
+
+    /* The final quantization, with the chosen overrides: through
+     * evaluate's own construction, so the result is the graph measured. */
+    if (ok) {
+        QnncConfig c2 = *cfg;
+        c2.quant.overrides = xmalloc(((size_t)cfg->quant.num_overrides + (size_t)nc + 1) * sizeof *c2.quant.overrides);
+        memcpy(c2.quant.overrides, cfg->quant.overrides,
+               (size_t)cfg->quant.num_overrides * sizeof *cfg->quant.overrides);
+        c2.quant.num_overrides = cfg->quant.num_overrides;
+        for (int k = 0; k < nc; k++)
+            if (lvl[k] != DT_I8)
+                c2.quant.overrides[c2.quant.num_overrides++] =
+                    (QuantOverride){xstrdup(s.cand[k]->result->name), lvl[k], loc};
+        PassContext ctx2 = *ctx;
+        ctx2.cfg = &c2;
+        ok = quantize(g, &ctx2);
+        for (int k = cfg->quant.num_overrides; k < c2.quant.num_overrides; k++)
+            free(c2.quant.overrides[k].node);
+        free(c2.quant.overrides);
+    }
+
+    for (int k = 0; k < nc; k++)
+        free(group[k]);
+    free(group);
+    free(sens[0]);
+    free(sens[1]);
+    free(lvl);
+    free(tmp);
+    free(db);
+    free(before);
+    free(after);
+    free(cand_of);
+    free(s.cand);
+    free(s.raise_dt);
+    free_samples(&s);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- report */
+
+void mixed_report_free(MixedReport *m)
+{
+    for (int o = 0; o < m->num_outputs; o++)
+        free(m->output_names[o]);
+    free(m->output_names);
+    free(m->before_db);
+    free(m->after_db);
+    for (int k = 0; k < m->num_layers; k++)
+        free(m->layers[k].name);
+    free(m->layers);
+    memset(m, 0, sizeof *m);
+}
+
+static const char *precision_name(DType dt)
+{
+    return dt == DT_I16 ? "int16x8" : dt == DT_F32 ? "f32" : "int8";
+}
+
+static void json_db(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.4f", v);
+    else
+        fputs("null", f);
+}
+
+void mixed_report_json(FILE *f, const MixedReport *m)
+{
+    if (!m || !m->ran)
+        return;
+    fputs("  \"mixed_precision\": {\"target_sqnr_db\": ", f);
+    json_db(f, m->target_db);
+    fprintf(f, ", \"samples\": %d, \"evaluations\": %d, \"seconds\": %.3f,\n    \"outputs\": [", m->samples,
+            m->evaluations, m->seconds);
+    for (int o = 0; o < m->num_outputs; o++) {
+        fprintf(f, "%s{\"name\": \"%s\", \"int8_sqnr_db\": ", o ? ", " : "", m->output_names[o]);
+        json_db(f, m->before_db[o]);
+        fputs(", \"sqnr_db\": ", f);
+        json_db(f, m->after_db[o]);
+        fputc('}', f);
+    }
+    fprintf(f, "],\n    \"extra_macs\": %lld, \"extra_bytes\": %lld,\n    \"layers\": [", (long long)m->extra_macs,
+            (long long)m->extra_bytes);
+    for (int k = 0; k < m->num_layers; k++) {
+        const MixedLayer *l = &m->layers[k];
+        fprintf(f, "%s\n      {\"name\": \"%s\", \"op\": \"%s\", \"sensitivity_sqnr_db\": ", k ? "," : "", l->name,
+                op_info[l->op].name);
+        json_db(f, l->sqnr_db);
+        if (!isnan(l->sqnr_f32_db)) {
+            fputs(", \"sensitivity_f32_sqnr_db\": ", f);
+            json_db(f, l->sqnr_f32_db);
+        }
+        fprintf(f, ", \"precision\": \"%s\", \"macs\": %lld, \"extra_bytes\": %lld}", precision_name(l->chosen),
+                (long long)l->macs, (long long)l->extra_bytes);
+    }
+    fputs("\n    ]},\n", f);
+}
+
+void mixed_report_text(FILE *f, const MixedReport *m)
+{
+    if (!m || !m->ran)
+        return;
+    fprintf(f, "\nmixed precision: target %.2f dB over %d validation samples, %d evaluations, %.2f s\n",
+            m->target_db, m->samples, m->evaluations, m->seconds);
+    for (int o = 0; o < m->num_outputs; o++)
+        fprintf(f, "  output %-24s int8 %8.2f dB  chosen %8.2f dB\n", m->output_names[o], m->before_db[o],
+                m->after_db[o]);
+    fprintf(f, "  extra MACs %lld, extra bytes %lld\n", (long long)m->extra_macs, (long long)m->extra_bytes);
+    fprintf(f, "  %-24s %-16s %12s %-8s %12s %12s\n", "layer", "op", "raised dB", "chosen", "MACs", "extra bytes");
+    for (int k = 0; k < m->num_layers; k++) {
+        const MixedLayer *l = &m->layers[k];
+        fprintf(f, "  %-24s %-16s %12.2f %-8s %12lld %12lld\n", l->name, op_info[l->op].name, l->sqnr_db,
+                precision_name(l->chosen), (long long)l->macs, (long long)l->extra_bytes);
+    }
+}

@@ -1,0 +1,148 @@
+"""The mixed-precision test (test/passes/mixed-precision.test, issue 14).
+
+  mixed_precision.py gen DIR
+      writes DIR/m.onnx, a two-headed MLP whose head `yb` is outlier-
+      dominated: its output channel 0 is 200 * x[15], and x[15] is 0 except
+      in one calibration sample (3.0), so int8 must spread yb's 256 levels
+      over [-600, 600] while on the validation samples (x[15] = 0) yb stays
+      within a few units.  Head `ya` (dense -> relu -> dense) is ordinary.
+      Also DIR/calib/ (32 samples), DIR/valid/ (8 samples), the float
+      outputs of the validation samples computed here in NumPy (float64),
+      and DIR/mp.toml (target_sqnr = 30).
+  mixed_precision.py check DIR REPORT.json TARGET
+      the independent check of what the mixed-precision pass claims: for
+      the chosen set S (the report's raised layers) and for S minus each
+      layer, compiles the model with explicit [[quantization.override]]
+      tables and no target_sqnr, runs the result in qnnc-run on the
+      validation samples and measures each output's SQNR against NumPy's
+      float outputs.  S must reach TARGET on every output; each S minus one
+      layer must fall below it on some output (minimality).  Prints PASS.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def model(d):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(14)
+    w1 = rng.normal(0, 0.4, (32, 16)).astype(np.float32)
+    w1[:, 15] = 0
+    w1[31, :] = 0
+    w1[31, 15] = 1.0            # h[31] = relu(x[15])
+    b1 = rng.normal(0, 0.1, 32).astype(np.float32)
+    b1[31] = 0
+    w2 = rng.normal(0, 0.3, (4, 32)).astype(np.float32)
+    w2[:, 31] = 0
+    b2 = rng.normal(0, 0.1, 4).astype(np.float32)
+    w3 = rng.normal(0, 0.3, (8, 32)).astype(np.float32)
+    w3[:, 31] = 0
+    w3[0, :] = 0
+    w3[0, 31] = 200.0           # yb[0] = 200 * h[31]
+    b3 = rng.normal(0, 0.1, 8).astype(np.float32)
+    inits = [numpy_helper.from_array(a, n) for a, n in
+             [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (w3, "w3"), (b3, "b3")]]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h0"], transB=1),
+        helper.make_node("Relu", ["h0"], ["h"]),
+        helper.make_node("Gemm", ["h", "w2", "b2"], ["ya"], transB=1),
+        helper.make_node("Gemm", ["h", "w3", "b3"], ["yb"], transB=1),
+    ]
+    g = helper.make_graph(nodes, "mixed", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+                          [helper.make_tensor_value_info("ya", TensorProto.FLOAT, [1, 4]),
+                           helper.make_tensor_value_info("yb", TensorProto.FLOAT, [1, 8])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(d, "m.onnx"))
+
+    def inputs(n, outlier):
+        x = rng.normal(0, 1, (n, 1, 16)).astype(np.float32)
+        x[:, :, 15] = 0
+        if outlier:
+            x[0, 0, 15] = 3.0
+        return x
+
+    for sub, xs in (("calib", inputs(32, True)), ("valid", inputs(8, False))):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+        for i, x in enumerate(xs):
+            np.save(os.path.join(d, sub, "%02d.npy" % i), x)
+            if sub == "valid":
+                x64 = x.astype(np.float64)
+                h = np.maximum(x64 @ w1.T.astype(np.float64) + b1, 0)
+                np.save(os.path.join(d, "ref_ya_%02d.npy" % i), h @ w2.T.astype(np.float64) + b2)
+                np.save(os.path.join(d, "ref_yb_%02d.npy" % i), h @ w3.T.astype(np.float64) + b3)
+    with open(os.path.join(d, "base.toml"), "w") as f:
+        f.write('[model]\npath = "m.onnx"\n\n[calibration]\ndataset = "calib/"\n')
+    with open(os.path.join(d, "mp.toml"), "w") as f:
+        f.write('[model]\npath = "m.onnx"\n\n[quantization]\ntarget_sqnr = 30\n\n'
+                '[calibration]\ndataset = "calib/"\n\n[validation]\ndataset = "valid/"\n')
+
+
+def sqnr(ref, got):
+    noise = np.sum((ref - got) ** 2)
+    return float("inf") if noise == 0 else 10 * np.log10(np.sum(ref ** 2) / noise)
+
+
+def measure(d, overrides, tag):
+    """Worst output SQNR of the model compiled with OVERRIDES ({node: dtype})."""
+    cfg = os.path.join(d, "check_%s.toml" % tag)
+    with open(cfg, "w") as f:
+        f.write('[model]\npath = "m.onnx"\n\n[calibration]\ndataset = "calib/"\n')
+        for node, dt in sorted(overrides.items()):
+            f.write('\n[[quantization.override]]\nnode = "%s"\ndtype = "%s"\n' % (node, dt))
+    qir = os.path.join(d, "check_%s.qir" % tag)
+    subprocess.run(["qnnc", "--config", cfg, "--emit=qir", "-o", qir], check=True)
+    runs = os.path.join(d, "check_%s.runs" % tag)
+    n = len(os.listdir(os.path.join(d, "valid")))
+    with open(runs, "w") as f:
+        for i in range(n):
+            f.write("%s %s %s\n" % (os.path.join(d, "valid", "%02d.npy" % i),
+                                    os.path.join(d, "out_%s_ya_%02d.npy" % (tag, i)),
+                                    os.path.join(d, "out_%s_yb_%02d.npy" % (tag, i))))
+    subprocess.run(["qnnc-run", qir, "--runs", runs], check=True)
+    worst = {}
+    for o in ("ya", "yb"):
+        ref = np.concatenate([np.load(os.path.join(d, "ref_%s_%02d.npy" % (o, i))).ravel() for i in range(n)])
+        got = np.concatenate([np.load(os.path.join(d, "out_%s_%s_%02d.npy" % (tag, o, i))).ravel()
+                              for i in range(n)]).astype(np.float64)
+        worst[o] = sqnr(ref, got)
+    return worst
+
+
+def check(d, report, target):
+    with open(report) as f:
+        mp = json.load(f)["mixed_precision"]
+    dt = {"int16x8": "i16", "f32": "f32"}
+    chosen = {l["name"]: dt[l["precision"]] for l in mp["layers"] if l["precision"] != "int8"}
+    ok = True
+    base = measure(d, {}, "int8")
+    print("int8 only: " + ", ".join("%s %.2f dB" % kv for kv in sorted(base.items())))
+    full = measure(d, chosen, "chosen")
+    print("chosen {%s}: %s" % (", ".join(sorted(chosen)), ", ".join("%s %.2f dB" % kv for kv in sorted(full.items()))))
+    if min(full.values()) < target:
+        print("FAIL: the chosen set misses the target")
+        ok = False
+    for i, name in enumerate(sorted(chosen)):
+        rest = {k: v for k, v in chosen.items() if k != name}
+        w = measure(d, rest, "minus%d" % i)
+        low = min(w.values())
+        print("without %s: worst %.2f dB (%s the target)" % (name, low, "below" if low < target else "NOT below"))
+        if low >= target:
+            print("FAIL: %s can return to int8" % name)
+            ok = False
+    print("PASS" if ok else "FAIL")
+    return ok
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "gen":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        model(sys.argv[2])
+    else:
+        sys.exit(0 if check(sys.argv[2], sys.argv[3], float(sys.argv[4])) else 1)
