@@ -782,6 +782,13 @@ void key_quant_equalize(Loader &L, const std::string &k, const toml::node &v)
         L.cfg->quant.equalize = b;
 }
 
+void key_quant_bias_correct(Loader &L, const std::string &k, const toml::node &v)
+{
+    bool b;
+    if (L.get_bool(k, v, b))
+        L.cfg->quant.bias_correct = b;
+}
+
 void key_quant_activation(Loader &L, const std::string &k, const toml::node &v)
 {
     int i = L.get_enum(k, v, activation_names);
@@ -1037,7 +1044,7 @@ const std::vector<SectionSpec> &schema()
         {"target", {{"triple", key_target_triple}, {"cpu", key_target_cpu}, {"features", key_target_features}}},
         {"quantization", {{"scheme", key_quant_scheme}, {"per_channel", key_quant_per_channel},
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
-                          {"equalize", key_quant_equalize},
+                          {"equalize", key_quant_equalize}, {"bias_correct", key_quant_bias_correct},
                           {"override", key_quant_override}}},
         {"calibration", {{"dataset", key_calib_dataset}, {"format", key_calib_format}, {"method", key_calib_method},
                          {"percentile", key_calib_percentile}, {"bins", key_calib_bins},
@@ -1363,6 +1370,7 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
         fprintf(f, "activation_dtype = \"%s\"\n", dtype_traits[c->quant.activation_dtype].name);
     fprintf(f, "rounding = \"%s\"\n", config_rounding_names[c->quant.rounding]);
     fprintf(f, "equalize = %s\n", c->quant.equalize ? "true" : "false");
+    fprintf(f, "bias_correct = %s\n", c->quant.bias_correct ? "true" : "false");
     for (int i = 0; i < c->quant.num_overrides; i++) {
         fputs("\n[[quantization.override]]\nnode = ", f);
         print_string(f, c->quant.overrides[i].node);

@@ -110,6 +110,7 @@ typedef struct QnncConfig {
         DType activation_dtype;  /* DT_I8/DT_U8 (int8), DT_I16 (int16x8); DT_F32 (hybrid, none) */
         RoundingMode rounding;
         bool equalize;           /* run the equalize pass before calibrate */
+        bool bias_correct;       /* run the bias-correct pass before quantize */
         QuantOverride *overrides;
         int num_overrides;
     } quant;

@@ -20,6 +20,7 @@ typedef enum {
     ALWAYS,
     WHEN_CALIBRATING, /* a scheme with calibrated activations (int8, int16x8) */
     WHEN_EQUALIZING,  /* calibrating, and [quantization] equalize */
+    WHEN_BIAS_CORRECTING, /* calibrating, and [quantization] bias_correct */
 } When;
 
 static const struct {
@@ -36,6 +37,7 @@ static const struct {
     /* Quantization. */
     {PASS_equalize, WHEN_EQUALIZING},   /* balance weight ranges across conv pairs */
     {PASS_calibrate, WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
+    {PASS_bias_correct, WHEN_BIAS_CORRECTING}, /* each channel's mean int8 error out of its bias */
     {PASS_quantize, ALWAYS},            /* float + ranges -> int8 (or the scheme's types) */
     /* What code generation relies on. */
     {PASS_fuse_requantize, ALWAYS},     /* multipliers, shifts and clamps folded */
@@ -58,6 +60,8 @@ static bool wanted(const QnncConfig *cfg, When when)
     case ALWAYS: return true;
     case WHEN_EQUALIZING:
         return cfg->quant.equalize && wanted(cfg, WHEN_CALIBRATING);
+    case WHEN_BIAS_CORRECTING:
+        return cfg->quant.bias_correct && wanted(cfg, WHEN_CALIBRATING);
     case WHEN_CALIBRATING:
         /* Without a dataset, quantize says what to add (a float model) or
          * has nothing to calibrate (an imported quantized model). */

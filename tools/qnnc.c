@@ -870,8 +870,10 @@ done:
     return ok;
 }
 
-/* The report compares the graph quantize received with the final one: a
- * snapshot of it in text form, taken by the pipeline's hook. */
+/* The report compares the float graph quantization starts from with the
+ * final one: a snapshot of it in text form, taken by the pipeline's hook
+ * before bias-correct (which changes the float biases) or, without it,
+ * before quantize. */
 typedef struct Snapshot {
     char *text;
     size_t len;
@@ -880,7 +882,7 @@ typedef struct Snapshot {
 static void snapshot_before_quantize(void *user, const char *pass, const Graph *g)
 {
     Snapshot *s = user;
-    if (strcmp(pass, "quantize") != 0)
+    if (strcmp(pass, "bias-correct") != 0 && (strcmp(pass, "quantize") != 0 || s->text))
         return;
     free(s->text);
     FILE *mem = open_memstream(&s->text, &s->len);
