@@ -114,6 +114,7 @@ typedef struct QnncConfig {
          * layers to int16x8 (or float) that bring every graph output to
          * this SQNR in dB over the validation set; 0: not set. */
         double target_sqnr;
+        bool bias_correct;       /* run the bias-correct pass before quantize */
         QuantOverride *overrides;
         int num_overrides;
     } quant;

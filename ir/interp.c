@@ -258,6 +258,9 @@ static int exec_node(const Node *n, const void *const in[], void *out)
     return interp_fail(n, "op has no interpreter implementation");
 }
 
+static int run(const Graph *g, const void *const inputs[], void *const outputs[], InterpObserver observe,
+               InterpEditor edit, void *ctx);
+
 int interp_run(const Graph *g, const void *const inputs[], void *const outputs[])
 {
     return interp_run_observed(g, inputs, outputs, NULL, NULL);
@@ -265,6 +268,19 @@ int interp_run(const Graph *g, const void *const inputs[], void *const outputs[]
 
 int interp_run_observed(const Graph *g, const void *const inputs[], void *const outputs[],
                         InterpObserver observe, void *ctx)
+{
+    return run(g, inputs, outputs, observe, NULL, ctx);
+}
+
+int interp_run_edited(const Graph *g, const void *const inputs[], void *const outputs[],
+                      InterpEditor edit, void *ctx)
+{
+    return run(g, inputs, outputs, NULL, edit, ctx);
+}
+
+/* The interpreter: OBSERVE sees, or EDIT may change, each tensor. */
+static int run(const Graph *g, const void *const inputs[], void *const outputs[], InterpObserver observe,
+               InterpEditor edit, void *ctx)
 {
     int nv = g->values.len, nn = g->nodes.len;
     const void **buf = xcalloc((size_t)nv + 1, sizeof *buf);
@@ -327,6 +343,8 @@ int interp_run_observed(const Graph *g, const void *const inputs[], void *const 
             goto done;
         if (observe)
             observe(ctx, n->result, out);
+        if (edit)
+            edit(ctx, n->result, out);
         /* Free operands whose last reader was this node, and a result
          * nobody reads. */
         for (int j = 0; j < n->num_operands; j++) {

@@ -344,4 +344,12 @@ typedef void (*InterpObserver)(void *ctx, const Value *v, const void *data);
 int interp_run_observed(const Graph *g, const void *const inputs[], void *const outputs[],
                         InterpObserver observe, void *ctx);
 
+/* interp_run with EDIT called on every node result (not the graph inputs)
+ * right after the node computed it; EDIT may change the DATA any later
+ * node reads: the bias-correct pass feeds a float layer its quantized
+ * twin's input this way. */
+typedef void (*InterpEditor)(void *ctx, const Value *v, void *data);
+int interp_run_edited(const Graph *g, const void *const inputs[], void *const outputs[],
+                      InterpEditor edit, void *ctx);
+
 #endif /* QNNC_IR_H */

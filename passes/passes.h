@@ -87,9 +87,19 @@ bool run_pipeline(Graph *g, const PassContext *ctx, const PipelineHooks *hooks);
 bool pipeline_has_pass(const char *name);
 
 /* report.c: the quantization report (docs/passes.md, "report").  FLOAT_G is
- * the graph quantize received (NULL if it did not run), G the final graph;
- * JSON, or a readable summary when TEXT.  Written atomically. */
-bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, bool text);
+ * the float graph quantization started from (NULL if quantize did not
+ * run), G the final graph; JSON, a readable text summary, or one
+ * self-contained HTML page.  TECHS lists the techniques compared: each
+ * with the final graph the pipeline gives with it switched the other way
+ * (NULL: not measured).  Written atomically. */
+typedef enum { REPORT_JSON, REPORT_TEXT, REPORT_HTML } ReportFormat;
+typedef struct ReportTechnique {
+    const char *name;   /* its [quantization] key */
+    bool on;            /* whether G was built with it */
+    const Graph *other; /* the final graph with it switched, or NULL */
+} ReportTechnique;
+bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, ReportFormat fmt,
+                  const ReportTechnique *techs, int num_techs);
 
 /* mixed_precision.c: what the mixed-precision pass measured and chose
  * ([quantization] target_sqnr; docs/passes.md, "mixed-precision"). */

@@ -22,6 +22,10 @@ typedef enum {
     WHEN_EQUALIZING,  /* calibrating, and [quantization] equalize */
     WHEN_MIXED,       /* calibrating, and [quantization] target_sqnr */
     UNLESS_MIXED,     /* the other case */
+    /* Calibrating, [quantization] bias_correct, and no target_sqnr:
+     * mixed-precision measures against the float graph it is given, which
+     * bias-correct would already have changed. */
+    WHEN_BIAS_CORRECTING,
 } When;
 
 static const struct {
@@ -38,6 +42,7 @@ static const struct {
     /* Quantization. */
     {PASS_equalize, WHEN_EQUALIZING},   /* balance weight ranges across conv pairs */
     {PASS_calibrate, WHEN_CALIBRATING}, /* range(lo, hi) from the calibration set */
+    {PASS_bias_correct, WHEN_BIAS_CORRECTING}, /* each channel's mean int8 error out of its bias */
     {PASS_mixed_precision, WHEN_MIXED}, /* quantize, searching the layers to raise to int16 */
     {PASS_quantize, UNLESS_MIXED},      /* float + ranges -> int8 (or the scheme's types) */
     /* What code generation relies on. */
@@ -66,6 +71,8 @@ static bool wanted(const QnncConfig *cfg, When when)
         return cfg->quant.target_sqnr > 0 && wanted(cfg, WHEN_CALIBRATING);
     case UNLESS_MIXED:
         return !wanted(cfg, WHEN_MIXED);
+    case WHEN_BIAS_CORRECTING:
+        return cfg->quant.bias_correct && wanted(cfg, WHEN_CALIBRATING) && !wanted(cfg, WHEN_MIXED);
     case WHEN_CALIBRATING:
         /* Without a dataset, quantize says what to add (a float model) or
          * has nothing to calibrate (an imported quantized model). */

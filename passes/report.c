@@ -44,7 +44,16 @@ typedef struct Report {
     int64_t samples;
     const char *sqnr_note; /* why there is no SQNR, or NULL */
     const MixedReport *mixed; /* what mixed-precision measured, or NULL */
+    CalibHist *hist;    /* by layer: the float values (bins 0: none) */
+    double out_db;      /* the graph outputs' SQNR (NAN: not measured) */
+    const ReportTechnique *techs;
+    double *tech_other_db; /* by technique: the outputs' SQNR switched */
+    int num_techs;
 } Report;
+
+/* Histogram bins per tensor, over its calibrated range widened by a
+ * quarter of its width each side (values beyond land in the end bins). */
+#define REPORT_BINS 40
 
 static int64_t const_bytes(const Graph *g)
 {
@@ -89,6 +98,8 @@ static void observe(void *ctx, const Value *v, const void *data)
     if (k < 0 || !r->layers[k].f)
         return;
     Layer *l = &r->layers[k];
+    if (r->hist[k].bins)
+        calib_hist_add(&r->hist[k], r->fbuf[k], n, 0);
     const Quant *q = v->type.quant;
     int64_t inner = 1, dim = 1;
     if (q && q->count > 1) {
@@ -113,6 +124,21 @@ static void observe(void *ctx, const Value *v, const void *data)
         l->noise += (f - deq) * (f - deq);
     }
     l->count += n;
+}
+
+/* A float sample X as the integer input QT ([model] io_dtype) takes it,
+ * as the header's quantize helper does. */
+static void quantize_sample(const TensorType *qt, const float *x, void *qx)
+{
+    QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+    const DTypeTraits *d = &dtype_traits[qt->dtype];
+    for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
+        int64_t q = quant_real(x[i], p, d->min, d->max);
+        if (qt->dtype == DT_I8)
+            ((int8_t *)qx)[i] = (int8_t)q;
+        else
+            ((uint8_t *)qx)[i] = (uint8_t)q;
+    }
 }
 
 /* Runs both graphs over the calibration samples. */
@@ -166,17 +192,8 @@ static void measure(Report *r, const QnncConfig *cfg)
         const void *ins[1] = {x}, *qins[1] = {qx};
         if (!dataset_read(ds, s, x))
             break;
-        if (quantize_in) {
-            QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
-            const DTypeTraits *d = &dtype_traits[qt->dtype];
-            for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
-                int64_t q = quant_real(((const float *)x)[i], p, d->min, d->max);
-                if (qt->dtype == DT_I8)
-                    ((int8_t *)qx)[i] = (int8_t)q;
-                else
-                    ((uint8_t *)qx)[i] = (uint8_t)q;
-            }
-        }
+        if (quantize_in)
+            quantize_sample(qt, x, qx);
         r->float_pass = true;
         if (interp_run_observed(fg, ins, fout, observe, r) != 0)
             break;
@@ -199,6 +216,126 @@ static void measure(Report *r, const QnncConfig *cfg)
     dataset_close(ds);
 }
 
+/* The SQNR of QG's outputs against FG's outputs of the same names, all
+ * outputs together, over the calibration samples (an integer output is
+ * dequantized); NAN when it cannot be measured. */
+static double output_sqnr(const Graph *fg, const Graph *qg, const QnncConfig *cfg)
+{
+    if (!fg || !qg || cfg->calib.num_dataset == 0 || fg->inputs.len != 1 || qg->inputs.len != 1)
+        return NAN;
+    const Value *in = fg->inputs.data[0];
+    const TensorType *qt = &((const Value *)qg->inputs.data[0])->type;
+    bool quantize_in = in->type.dtype == DT_F32 && (qt->dtype == DT_I8 || qt->dtype == DT_U8) && qt->quant &&
+                       qt->quant->count == 1 && type_numel(qt) == type_numel(&in->type);
+    if (!quantize_in && !type_equal(&in->type, qt))
+        return NAN;
+    /* Output i of QG and its float twin's index in FG. */
+    int *twin = xmalloc(((size_t)qg->outputs.len + 1) * sizeof *twin);
+    int matched = 0;
+    for (int i = 0; i < qg->outputs.len; i++) {
+        const Value *q = qg->outputs.data[i];
+        twin[i] = -1;
+        for (int j = 0; j < fg->outputs.len; j++) {
+            const Value *f = fg->outputs.data[j];
+            bool deq = q->type.dtype == DT_F32 || (q->type.quant && q->type.quant->count == 1);
+            if (!strcmp(f->name, q->name) && f->type.dtype == DT_F32 && deq &&
+                type_numel(&f->type) == type_numel(&q->type))
+                twin[i] = j;
+        }
+        matched += twin[i] >= 0;
+    }
+    DatasetOptions dopt = {
+        .idx = cfg->calib.format == DATA_IDX,
+        .max_samples = cfg->calib.samples,
+        .scale = cfg->model.input_scale,
+        .offset = cfg->model.input_offset,
+    };
+    Dataset *ds = matched ? dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset, &dopt,
+                                         in->name, &in->type)
+                          : NULL;
+    double signal = 0, noise = 0;
+    int64_t done = 0;
+    if (ds) {
+        void *x = xmalloc((size_t)type_nbytes(&in->type));
+        void *qx = quantize_in ? xmalloc((size_t)type_nbytes(qt)) : x;
+        void **fout = xcalloc((size_t)fg->outputs.len + 1, sizeof *fout);
+        void **qout = xcalloc((size_t)qg->outputs.len + 1, sizeof *qout);
+        for (int i = 0; i < fg->outputs.len; i++)
+            fout[i] = xmalloc((size_t)type_nbytes(&((Value *)fg->outputs.data[i])->type));
+        for (int i = 0; i < qg->outputs.len; i++)
+            qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
+        for (int64_t s = 0, n = dataset_count(ds); s < n; s++) {
+            const void *ins[1] = {x}, *qins[1] = {qx};
+            if (!dataset_read(ds, s, x))
+                break;
+            if (quantize_in)
+                quantize_sample(qt, x, qx);
+            if (interp_run(fg, ins, fout) != 0 || interp_run(qg, qins, qout) != 0)
+                break;
+            for (int i = 0; i < qg->outputs.len; i++) {
+                if (twin[i] < 0)
+                    continue;
+                const Value *q = qg->outputs.data[i];
+                const float *f = fout[twin[i]];
+                for (int64_t e = 0, m = type_numel(&q->type); e < m; e++) {
+                    double v;
+                    if (q->type.dtype == DT_F32) {
+                        v = ((const float *)qout[i])[e];
+                    } else {
+                        int64_t raw = q->type.dtype == DT_I8    ? ((const int8_t *)qout[i])[e]
+                                      : q->type.dtype == DT_U8  ? ((const uint8_t *)qout[i])[e]
+                                      : q->type.dtype == DT_I16 ? ((const int16_t *)qout[i])[e]
+                                                                : ((const int32_t *)qout[i])[e];
+                        v = (double)q->type.quant->scale[0] * (double)(raw - q->type.quant->zero_point[0]);
+                    }
+                    signal += (double)f[e] * f[e];
+                    noise += (f[e] - v) * (f[e] - v);
+                }
+            }
+            done++;
+        }
+        for (int i = 0; i < fg->outputs.len; i++)
+            free(fout[i]);
+        for (int i = 0; i < qg->outputs.len; i++)
+            free(qout[i]);
+        free(fout);
+        free(qout);
+        if (qx != x)
+            free(qx);
+        free(x);
+        dataset_close(ds);
+    }
+    free(twin);
+    if (!done)
+        return NAN;
+    return noise == 0 ? INFINITY : signal == 0 ? -INFINITY : 10.0 * log10(signal / noise);
+}
+
+/* What a layer costs: the bytes of its constant operands, of its result,
+ * and its multiply-accumulates (conv2d, dense, matmul; 0 for the rest). */
+static int64_t layer_weight_bytes(const Node *n)
+{
+    int64_t b = 0;
+    for (int i = 0; i < n->num_operands; i++)
+        if (n->operands[i] && n->operands[i]->kind == VAL_CONST)
+            b += type_nbytes(&n->operands[i]->type);
+    return b;
+}
+
+static int64_t layer_macs(const Node *n)
+{
+    int64_t out = type_numel(&n->result->type);
+    if (n->num_operands < 2)
+        return 0;
+    const TensorType *a = &n->operands[0]->type, *w = &n->operands[1]->type;
+    switch (n->op) {
+    case OP_CONV2D: return out * w->dims[1] * w->dims[2] * w->dims[3];
+    case OP_DENSE: return out * w->dims[1];
+    case OP_MATMUL: return out * a->dims[a->rank - 1];
+    default: return 0;
+    }
+}
+
 static void json_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -219,6 +356,53 @@ static double sqnr_db(const Layer *l)
 static const char *rounding_name(const Node *n)
 {
     return node_int(n, ATTR_ROUNDING, ROUND_ONNX) == ROUND_TFLITE ? "tflite" : "onnx";
+}
+
+/* A layer's bytes, MACs and histogram, as JSON fields. */
+static void json_layer_costs(FILE *f, const Report *r, int k)
+{
+    const Node *n = r->layers[k].q->def;
+    fprintf(f, ", \"weight_bytes\": %lld, \"activation_bytes\": %lld, \"macs\": %lld, \"histogram\": ",
+            (long long)layer_weight_bytes(n), (long long)type_nbytes(&n->result->type), (long long)layer_macs(n));
+    const CalibHist *h = &r->hist[k];
+    if (!h->bins || !h->total) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"lo\": ", f);
+    json_num(f, h->lo);
+    fputs(", \"hi\": ", f);
+    json_num(f, h->hi);
+    fputs(", \"counts\": [", f);
+    for (int b = 0; b < h->bins; b++)
+        fprintf(f, "%s%llu", b ? ", " : "", (unsigned long long)h->count[b]);
+    fputs("]}", f);
+}
+
+/* The outputs' SQNR, and each technique's without and with. */
+static void tech_dbs(const Report *r, int t, double *off, double *on)
+{
+    double other = r->tech_other_db[t];
+    *on = r->techs[t].on ? r->out_db : other;
+    *off = r->techs[t].on ? other : r->out_db;
+}
+
+static void json_techniques(FILE *f, const Report *r)
+{
+    fputs("  \"output_sqnr_db\": ", f);
+    json_num(f, r->out_db);
+    fputs(",\n  \"techniques\": [", f);
+    for (int t = 0; t < r->num_techs; t++) {
+        double off, on;
+        tech_dbs(r, t, &off, &on);
+        fprintf(f, "%s\n    {\"name\": \"%s\", \"on\": %s, \"output_sqnr_db_off\": ", t ? "," : "",
+                r->techs[t].name, r->techs[t].on ? "true" : "false");
+        json_num(f, off);
+        fputs(", \"output_sqnr_db_on\": ", f);
+        json_num(f, on);
+        fputc('}', f);
+    }
+    fputs(r->num_techs ? "\n  ]\n" : "]\n", f);
 }
 
 static void write_json(FILE *f, const Report *r, const QnncConfig *cfg)
@@ -272,9 +456,12 @@ static void write_json(FILE *f, const Report *r, const QnncConfig *cfg)
             json_num(f, sqnr_db(l));
         else
             fputs("null", f);
+        json_layer_costs(f, r, k);
         fputc('}', f);
     }
-    fputs("\n  ]\n}\n", f);
+    fputs("\n  ],\n", f);
+    json_techniques(f, r);
+    fputs("}\n", f);
 }
 
 static void write_text(FILE *f, const Report *r, const QnncConfig *cfg)
@@ -311,9 +498,205 @@ static void write_text(FILE *f, const Report *r, const QnncConfig *cfg)
     }
 }
 
-bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, bool text)
+/* The outputs' SQNR and the techniques, after the text table. */
+static void text_techniques(FILE *f, const Report *r)
 {
-    Report r = {.fg = float_g, .qg = g, .mixed = ctx->mixed};
+    char db[32] = "-";
+    if (!isnan(r->out_db))
+        snprintf(db, sizeof db, isfinite(r->out_db) ? "%.2f dB" : "exact", r->out_db);
+    fprintf(f, "\noutput SQNR: %s\n", db);
+    for (int t = 0; t < r->num_techs; t++) {
+        double v[2];
+        char s[2][32];
+        tech_dbs(r, t, &v[0], &v[1]);
+        for (int i = 0; i < 2; i++)
+            if (isnan(v[i]))
+                snprintf(s[i], sizeof s[i], "-");
+            else
+                snprintf(s[i], sizeof s[i], isfinite(v[i]) ? "%.2f dB" : "exact", v[i]);
+        fprintf(f, "%s (%s): output SQNR %s without, %s with\n", r->techs[t].name, r->techs[t].on ? "on" : "off",
+                s[0], s[1]);
+    }
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+static void html_text(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+/* "12.34", "exact" or "-" (no SQNR): as the page shows it. */
+static void html_db(FILE *f, double v, bool measured)
+{
+    if (!measured || isnan(v))
+        fputs("-", f);
+    else if (isinf(v) && v > 0)
+        fputs("exact", f);
+    else if (isinf(v))
+        fputs("-inf", f);
+    else
+        fprintf(f, "%.2f", v);
+}
+
+/* The per-layer SQNR chart: one <rect class="bar"> per layer, its height
+ * the SQNR on a 0..top dB axis (an exact layer reaches the top, one
+ * without an SQNR or below 0 dB gets a sliver). */
+static void html_chart(FILE *f, const Report *r)
+{
+    double top = 60;
+    for (int k = 0; k < r->num_layers; k++) {
+        double v = r->layers[k].count ? sqnr_db(&r->layers[k]) : NAN;
+        if (isfinite(v) && v > top)
+            top = 10 * ceil(v / 10);
+    }
+    int bw = 14, gap = 3, left = 40, h = 200, w = left + r->num_layers * (bw + gap) + 10;
+    /* Below the axis, each layer's name (its first 24 characters) slanted. */
+    fprintf(f, "<svg id=\"sqnr-chart\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"SQNR per layer\">\n",
+            w + 120, h + 140);
+    for (int t = 0; t <= (int)top; t += 10) {
+        double y = 10 + h - h * t / top;
+        fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>", left, w - 10, y, y);
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"axis\">%d</text>\n", left - 4, y + 4, t);
+    }
+    for (int k = 0; k < r->num_layers; k++) {
+        const Layer *l = &r->layers[k];
+        double v = l->count ? sqnr_db(l) : NAN;
+        double bh = isnan(v) || v <= 0 ? 2 : isinf(v) ? h : fmin(h, h * v / top);
+        fprintf(f, "<rect class=\"bar%s\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" data-layer=\"",
+                isnan(v) ? " none" : isinf(v) ? " exact" : "", left + k * (bw + gap), 10 + h - bh, bw, bh);
+        html_text(f, l->q->name);
+        fputs("\" data-sqnr=\"", f);
+        html_db(f, v, l->count);
+        fputs("\"><title>", f);
+        html_text(f, l->q->name);
+        fputs(": ", f);
+        html_db(f, v, l->count);
+        fputs(" dB</title></rect>", f);
+        char label[25];
+        snprintf(label, sizeof label, "%s", l->q->name);
+        int lx = left + k * (bw + gap) + bw / 2;
+        fprintf(f, "<text class=\"label\" transform=\"translate(%d,%d) rotate(45)\">", lx, h + 16);
+        html_text(f, label);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
+}
+
+/* A tensor's histogram, with its calibrated range marked in red. */
+static void html_hist(FILE *f, const Report *r, int k)
+{
+    const CalibHist *h = &r->hist[k];
+    if (!h->bins || !h->total) {
+        fputs("-", f);
+        return;
+    }
+    int W = 160, H = 36;
+    uint64_t most = 1;
+    for (int b = 0; b < h->bins; b++)
+        most = h->count[b] > most ? h->count[b] : most;
+    fprintf(f, "<svg class=\"hist\" width=\"%d\" height=\"%d\">", W, H);
+    for (int b = 0; b < h->bins; b++) {
+        if (!h->count[b])
+            continue;
+        /* Square root: the tails stay visible next to a peak at 0. */
+        double bh = (H - 2) * sqrt((double)h->count[b] / (double)most);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", (double)W * b / h->bins,
+                H - bh, (double)W / h->bins, bh);
+    }
+    const Value *fv = r->layers[k].f;
+    double lim[2] = {fv->range_lo, fv->range_hi};
+    for (int i = 0; i < 2; i++) {
+        double x = W * (lim[i] - h->lo) / (h->hi - h->lo);
+        fprintf(f, "<line class=\"range\" x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%d\"/>", x, x, H);
+    }
+    fprintf(f, "<title>%.4g .. %.4g; range [%.4g, %.4g]</title></svg>", h->lo, h->hi, lim[0], lim[1]);
+}
+
+static const char html_style[] =
+    "body{font:14px sans-serif;margin:20px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td.name,th.name{text-align:left}"
+    "th{background:#eee}.bar{fill:#3a7bd5}.bar.exact{fill:#2a9d4a}.bar.none{fill:#999}"
+    ".grid{stroke:#ddd}.axis{font-size:10px;text-anchor:end;fill:#555}.label{font-size:10px;fill:#333}.hist rect{fill:#6a8fc8}"
+    ".hist .range{stroke:#d33;stroke-width:2}h2{margin-top:24px}";
+
+static void write_html(FILE *f, const Report *r, const QnncConfig *cfg)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>qnnc quantization report: ", f);
+    html_text(f, r->qg->name);
+    fprintf(f, "</title><style>%s</style></head><body>\n<h1>qnnc quantization report: ", html_style);
+    html_text(f, r->qg->name);
+    fputs("</h1>\n<table id=\"summary\">", f);
+    fprintf(f, "<tr><th class=\"name\">scheme</th><td>%s, rounding %s</td></tr>",
+            config_scheme_names[cfg->quant.scheme], config_rounding_names[cfg->quant.rounding]);
+    fprintf(f, "<tr><th class=\"name\">calibration</th><td>%s, %lld samples</td></tr>",
+            config_method_names[cfg->calib.method], (long long)r->samples);
+    if (r->sqnr_note)
+        fprintf(f, "<tr><th class=\"name\">no SQNR</th><td>%s</td></tr>", r->sqnr_note);
+    if (r->fg)
+        fprintf(f, "<tr><th class=\"name\">weight bytes</th><td>%lld before, %lld after</td></tr>",
+                (long long)const_bytes(r->fg), (long long)const_bytes(r->qg));
+    fputs("<tr><th class=\"name\">output SQNR (dB)</th><td id=\"output-sqnr\">", f);
+    html_db(f, r->out_db, true);
+    fputs("</td></tr></table>\n", f);
+
+    fputs("<h2>Techniques: output SQNR (dB) without and with</h2>\n<table id=\"techniques\"><tr>"
+          "<th class=\"name\">technique</th><th>in this build</th><th>without</th><th>with</th></tr>\n", f);
+    for (int t = 0; t < r->num_techs; t++) {
+        double off, on;
+        tech_dbs(r, t, &off, &on);
+        fprintf(f, "<tr class=\"technique\"><td class=\"name\">%s</td><td>%s</td><td>", r->techs[t].name,
+                r->techs[t].on ? "on" : "off");
+        html_db(f, off, true);
+        fputs("</td><td>", f);
+        html_db(f, on, true);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n<h2>SQNR per layer (dB)</h2>\n", f);
+    html_chart(f, r);
+
+    fputs("<h2>Layers</h2>\n<table id=\"layers\"><tr><th class=\"name\">tensor</th><th class=\"name\">op</th>"
+          "<th>precision</th><th>weights</th><th>SQNR (dB)</th><th>range</th><th>weight bytes</th>"
+          "<th>activation bytes</th><th>MACs</th><th>histogram (range in red)</th></tr>\n", f);
+    for (int k = 0; k < r->num_layers; k++) {
+        const Layer *l = &r->layers[k];
+        const Node *n = l->q->def;
+        fputs("<tr class=\"layer\"><td class=\"name\">", f);
+        html_text(f, l->q->name);
+        fprintf(f, "</td><td class=\"name\">%s</td><td class=\"precision\">%s</td><td>", op_info[n->op].name,
+                dtype_traits[l->q->type.dtype].name);
+        const char *wsep = "";
+        for (int i = 1; i < n->num_operands; i++)
+            if (n->operands[i] && n->operands[i]->kind == VAL_CONST) {
+                fprintf(f, "%s%s", wsep, dtype_traits[n->operands[i]->type.dtype].name);
+                wsep = ", ";
+            }
+        fputs("</td><td class=\"sqnr\">", f);
+        html_db(f, l->count ? sqnr_db(l) : NAN, l->count);
+        fputs("</td><td>", f);
+        if (l->f && l->f->has_range)
+            fprintf(f, "[%.4g, %.4g]", (double)l->f->range_lo, (double)l->f->range_hi);
+        else
+            fputs("-", f);
+        fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>", (long long)layer_weight_bytes(n),
+                (long long)type_nbytes(&n->result->type), (long long)layer_macs(n));
+        html_hist(f, r, k);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n</body></html>\n", f);
+}
+
+bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, ReportFormat fmt,
+                  const ReportTechnique *techs, int num_techs)
+{
+    Report r = {.fg = float_g, .qg = g, .mixed = ctx->mixed, .techs = techs, .num_techs = num_techs};
     r.layers = xcalloc((size_t)g->nodes.len + 1, sizeof *r.layers);
     r.layer_of_q = xmalloc(((size_t)g->values.len + 1) * sizeof *r.layer_of_q);
     int nf = float_g ? float_g->values.len : 0;
@@ -336,26 +719,48 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
         r.num_layers++;
     }
     r.fbuf = xcalloc((size_t)r.num_layers + 1, sizeof *r.fbuf);
-    for (int k = 0; k < r.num_layers; k++)
-        if (r.layers[k].f)
-            r.fbuf[k] = xmalloc((size_t)type_numel(&r.layers[k].f->type) * sizeof(float));
+    r.hist = xcalloc((size_t)r.num_layers + 1, sizeof *r.hist);
+    for (int k = 0; k < r.num_layers; k++) {
+        const Value *f = r.layers[k].f;
+        if (!f)
+            continue;
+        r.fbuf[k] = xmalloc((size_t)type_numel(&f->type) * sizeof(float));
+        if (f->has_range) {
+            double w = (double)f->range_hi - f->range_lo;
+            w = w > 0 ? w : 1;
+            calib_hist_init(&r.hist[k], f->range_lo - w / 4, f->range_hi + w / 4, REPORT_BINS);
+        }
+    }
     measure(&r, ctx->cfg);
+    r.out_db = output_sqnr(float_g, g, ctx->cfg);
+    r.tech_other_db = xcalloc((size_t)num_techs + 1, sizeof *r.tech_other_db);
+    for (int t = 0; t < num_techs; t++)
+        r.tech_other_db[t] = techs[t].other ? output_sqnr(float_g, techs[t].other, ctx->cfg) : NAN;
 
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    if (text)
+    if (fmt == REPORT_TEXT) {
         write_text(mem, &r, ctx->cfg);
-    else
+        text_techniques(mem, &r);
+    } else if (fmt == REPORT_HTML) {
+        write_html(mem, &r, ctx->cfg);
+    } else {
         write_json(mem, &r, ctx->cfg);
+    }
     fclose(mem);
     bool ok = write_file_atomic(path, buf, len);
     if (!ok)
         diag_error((SrcLoc){0}, "cannot write the report '%s': %s", path, strerror(errno));
     free(buf);
-    for (int k = 0; k < r.num_layers; k++)
+    for (int k = 0; k < r.num_layers; k++) {
         free(r.fbuf[k]);
+        if (r.hist[k].bins)
+            calib_hist_free(&r.hist[k]);
+    }
     free(r.fbuf);
+    free(r.hist);
+    free(r.tech_other_db);
     free(r.layers);
     free(r.layer_of_q);
     free(r.layer_of_f);

@@ -870,8 +870,10 @@ done:
     return ok;
 }
 
-/* The report compares the graph quantize received with the final one: a
- * snapshot of it in text form, taken by the pipeline's hook. */
+/* The report compares the float graph quantization starts from with the
+ * final one: a snapshot of it in text form, taken by the pipeline's hook
+ * before bias-correct (which changes the float biases) or, without it,
+ * before quantize. */
 typedef struct Snapshot {
     char *text;
     size_t len;
@@ -880,7 +882,8 @@ typedef struct Snapshot {
 static void snapshot_before_quantize(void *user, const char *pass, const Graph *g)
 {
     Snapshot *s = user;
-    if (strcmp(pass, "quantize") != 0 && strcmp(pass, "mixed-precision") != 0)
+    if (strcmp(pass, "bias-correct") != 0 &&
+        ((strcmp(pass, "quantize") != 0 && strcmp(pass, "mixed-precision") != 0) || s->text))
         return;
     free(s->text);
     FILE *mem = open_memstream(&s->text, &s->len);
@@ -888,12 +891,52 @@ static void snapshot_before_quantize(void *user, const char *pass, const Graph *
     fclose(mem);
 }
 
+/* The techniques the report compares ([quantization] keys): for each, the
+ * final graph of the pipeline run again on INPUT (the imported graph's
+ * text) with that key switched; NULL where that run failed. */
+static const char *const report_technique_names[] = {"equalize", "bias_correct"};
+#define NUM_REPORT_TECHNIQUES 2
+
+static bool *technique_flag(QnncConfig *cfg, int t)
+{
+    return t == 0 ? &cfg->quant.equalize : &cfg->quant.bias_correct;
+}
+
+static void report_techniques(const QnncConfig *cfg, const Snapshot *input, ReportTechnique *techs,
+                              Graph **others)
+{
+    for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++) {
+        QnncConfig c = *cfg;
+        bool *flag = technique_flag(&c, t);
+        techs[t] = (ReportTechnique){.name = report_technique_names[t], .on = *flag};
+        others[t] = NULL;
+        if (!input->text)
+            continue;
+        *flag = !*flag;
+        PassContext ctx = {.cfg = &c};
+        Graph *g = ir_parse("<imported graph>", input->text, input->len);
+        if (g && run_pipeline(g, &ctx, NULL))
+            others[t] = g;
+        else
+            graph_free(g);
+        techs[t].other = others[t];
+    }
+}
+
 /* The default pipeline (passes/pipeline.c), then the report if asked. */
 static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     MixedReport mixed = {0};
     PassContext ctx = {.cfg = cfg, .mixed = &mixed};
-    Snapshot snap = {0};
+    Snapshot snap = {0}, input = {0};
+    /* The techniques are compared only where they can run: a calibrated
+     * scheme with data, the whole pipeline. */
+    if (o->report && !o->stop_after && cfg->calib.num_dataset > 0 &&
+        (cfg->quant.scheme == QSCHEME_INT8 || cfg->quant.scheme == QSCHEME_INT16X8)) {
+        FILE *mem = open_memstream(&input.text, &input.len);
+        ir_print(mem, g, NULL);
+        fclose(mem);
+    }
     PipelineHooks hooks = {
         .print_after_all = o->print_after_all,
         .print_after = o->print_after,
@@ -904,11 +947,20 @@ static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
     bool ok = run_pipeline(g, &ctx, &hooks);
     if (ok && o->report) {
         Graph *fg = snap.text ? ir_parse("<graph before quantize>", snap.text, snap.len) : NULL;
-        ok = (!snap.text || fg) && write_report(o->report, fg, g, &ctx, has_suffix(o->report, ".txt"));
+        ReportTechnique techs[NUM_REPORT_TECHNIQUES];
+        Graph *others[NUM_REPORT_TECHNIQUES];
+        report_techniques(cfg, &input, techs, others);
+        ReportFormat fmt = has_suffix(o->report, ".txt")                                    ? REPORT_TEXT
+                           : has_suffix(o->report, ".html") || has_suffix(o->report, ".htm") ? REPORT_HTML
+                                                                                           : REPORT_JSON;
+        ok = (!snap.text || fg) && write_report(o->report, fg, g, &ctx, fmt, techs, NUM_REPORT_TECHNIQUES);
+        for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++)
+            graph_free(others[t]);
         graph_free(fg);
     }
     free(snap.text);
     mixed_report_free(&mixed);
+    free(input.text);
     return ok;
 }
 
