@@ -123,6 +123,10 @@ typedef struct KRequant {
      * otherwise m, zp, lo, hi. */
     LLVMValueRef mult, left, shift, mask, zp, lo, hi, m;
     bool any_left, any_right, any_min_mult; /* what the stages need */
+    /* The scalar DSP form (Cortex-M, requant_sat): table of {mult, round
+     * + zp << right, right} per channel, or NULL with one stage. */
+    bool sat;
+    LLVMValueRef sat_tab;
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
