@@ -85,13 +85,15 @@ static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef p, int n)
 static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v0, int nv, LLVMValueRef t,
                       LLVMValueRef g, LLVMValueRef xoff, int n, LLVMValueRef *acc)
 {
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     LLVMValueRef wv[NV_MAX];
     for (int j = 0; j < nv; j++) {
-        /* [OV][T][C4][L] i32 words */
+        /* [OV][T][C4][L] i32 words, or wide: [OV/NV][T][C4][nv][L][2] */
         LLVMValueRef wi = add(cg, mulk(cg, add(cg, mulk(cg, add(cg, v0, idx(cg, j)), k->T), t), k->C4), g);
-        LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){mulk(cg, wi, k->L)}, 1, "");
-        wv[j] = LLVMBuildLoad2(B, vt, p, "");
+        int wl = k->d->wide ? 2 * k->L : k->L; /* words a group */
+        if (k->d->wide) /* v0 starts a group of nv vectors */
+            wi = add(cg, mulk(cg, v0, k->T * k->C4), add(cg, mulk(cg, add(cg, mulk(cg, t, k->C4), g), nv), idx(cg, j)));
+        LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){mulk(cg, wi, wl)}, 1, "");
+        wv[j] = LLVMBuildLoad2(B, LLVMVectorType(cg->t_i32, (unsigned)wl), p, "");
         LLVMSetAlignment(wv[j], 4);
     }
     for (int m = 0; m < mr; m++) {
@@ -234,7 +236,8 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     const int8_t *wd = f->wv->data;
     /* w(o, t, c): OHWI, or matmul's b[K][N]. */
 #define W(o, t, c) (n->op == OP_MATMUL ? wd[(c) * O + (o)] : wd[((o) * T + (t)) * C + (c)])
-    int8_t *wp = xcalloc((size_t)(OP * T * C4 * 4), 1);
+    size_t wbytes = (size_t)(OP * T * C4 * 4) * (d->wide ? 2 : 1);
+    int8_t *wp = xcalloc(wbytes, 1);
     int32_t *bias = xcalloc((size_t)OP, sizeof *bias);
     const int32_t *bd = f->bv ? f->bv->data : NULL;
     for (int64_t o = 0; o < O; o++) {
@@ -242,7 +245,19 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         for (int64_t t = 0; t < T; t++)
             for (int64_t c = 0; c < C; c++) {
                 int8_t w = W(o, t, c);
-                wp[(((v * T + t) * C4 + c / 4) * L + l) * 4 + c % 4] = w;
+                int64_t at = (((v * T + t) * C4 + c / 4) * L + l) * 4;
+                if (d->wide) { /* i16 (little-endian) at half c%4 = 0, 2, 1, 3 -> 0, 1, 2, 3 */
+                    /* the group of nv vectors gemm_pixels gives one tile */
+                    int64_t nvt = d->nv > OV ? OV : d->nv, part = O % L != 0;
+                    int64_t nmain = (OV - part) / nvt, g0 = v / nvt < nmain ? v / nvt * nvt : nmain * nvt;
+                    int64_t nvg = v / nvt < nmain ? nvt : OV - nmain * nvt;
+                    at = (((g0 * T * C4) + (t * C4 + c / 4) * nvg + (v - g0)) * L + l) * 4;
+                    int64_t h = at + (c % 2) * 2 + (c % 4) / 2;
+                    wp[2 * h] = w;
+                    wp[2 * h + 1] = (int8_t)(w < 0 ? -1 : 0);
+                } else {
+                    wp[at + c % 4] = w;
+                }
                 s += w;
             }
         /* Every tap reads x' or the zero-point row: zx' * sum w comes off
@@ -254,7 +269,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     memset(zrow, (uint8_t)f->zx, (size_t)(C4 * 4));
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
-    k.w = cg_rodata(cg, wp, (size_t)(OP * T * C4 * 4), 64, "kgemm");
+    k.w = cg_rodata(cg, wp, wbytes, 64, "kgemm");
     k.bias = cg_table_i32(cg, bias, OP, "kgbias");
     k.zrow = f->all_valid ? NULL : cg_rodata(cg, zrow, (size_t)(C4 * 4), 16, "kgzero");
     free(wp);

@@ -148,6 +148,10 @@ typedef struct KGemm {
      * (<lanes x i32>: one pixel's 4 activation bytes, the same in every
      * lane) and W (<lanes x i32>: 4 weight bytes of the lane's channel). */
     LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+    /* Weights widened at compile time: each lane's 4 bytes b0..b3 as two
+     * words of i16 halves, (b0, b2) and (b1, b3) (sxtb16's order), and W
+     * a <2*lanes x i32> (lane l's words at 2l, 2l+1). */
+    bool wide;
 } KGemm;
 
 /* Conv2d with group 1 and 3 or more input channels, dense and matmul by a

@@ -281,8 +281,16 @@ static LLVMValueRef requant_sat(Cg *cg, const KRequant *rq, LLVMValueRef acc, LL
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)
 {
     int lanes = (int)LLVMGetVectorSize(LLVMTypeOf(acc));
-    if (rq->sat && lanes == 1)
-        return requant_sat(cg, rq, acc, c0);
+    if (rq->sat) { /* lane by lane: no vector unit (Cortex-M) */
+        LLVMValueRef r = LLVMGetUndef(LLVMTypeOf(acc));
+        for (int l = 0; l < lanes; l++) {
+            LLVMValueRef a = LLVMBuildExtractElement(B, acc, cg_i32(cg, l), "");
+            LLVMValueRef one = LLVMBuildInsertElement(B, LLVMGetUndef(LLVMVectorType(cg->t_i32, 1)), a, cg_i32(cg, 0), "");
+            one = requant_sat(cg, rq, one, l ? LLVMBuildAdd(B, c0, cg_idx(cg, l), "") : c0);
+            r = LLVMBuildInsertElement(B, r, LLVMBuildExtractElement(B, one, cg_i32(cg, 0), ""), cg_i32(cg, l), "");
+        }
+        return r;
+    }
     if (rq->rounding == ROUND_TFLITE)
         return requant_tflite(cg, rq, acc, c0, lanes);
     const OutStage *s = rq->st;
