@@ -43,6 +43,7 @@ typedef struct GemmK {
     int L;
     int64_t T, C4, OV;   /* taps, groups of 4 input channels, output vectors */
     bool flip;           /* activations ^0x80 before the instruction */
+    bool rows;           /* gemm_rows for the tiles inside the image (KGemm.rows) */
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
 } GemmK;
@@ -103,29 +104,13 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
     }
 }
 
-/* MR pixels from P0 (an idx value) of image BI, NV output vectors from
- * V0 (an idx value); LAST: the tile's last vector is the last of the
- * layer (its lanes past O are not stored). */
-static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr, LLVMValueRef v0, int nv, bool last)
+/* The reduction of one tile tap by tap: each pixel's pointer for the tap
+ * (the zero-point row in the padding), then the tap's input channels. */
+static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMValueRef *ox, int mr, LLVMValueRef v0,
+                      int nv, LLVMValueRef *accp)
 {
     const KFrame *f = &k->f;
-    int L = k->L;
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L), t8 = LLVMVectorType(cg->t_i8, (unsigned)L);
-    LLVMValueRef accp[MR_MAX * NV_MAX], oy[MR_MAX], ox[MR_MAX];
-    for (int j = 0; j < nv; j++) {
-        LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
-        LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
-        LLVMSetAlignment(bv, 4);
-        for (int m = 0; m < mr; m++) {
-            accp[m * nv + j] = cg_alloca(cg, vt, "gacc");
-            LLVMBuildStore(B, bv, accp[m * nv + j]);
-        }
-    }
-    for (int m = 0; m < mr; m++) {
-        LLVMValueRef p = add(cg, p0, idx(cg, m));
-        oy[m] = LLVMBuildUDiv(B, p, idx(cg, f->ow), "");
-        ox[m] = LLVMBuildURem(B, p, idx(cg, f->ow), "");
-    }
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     CgLoop lt, lg;
     LLVMValueRef t = k->T > 1 ? cg_for_begin(cg, &lt, k->T, "gt") : idx(cg, 0);
     LLVMValueRef ky = LLVMBuildUDiv(B, t, idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, idx(cg, f->kw), "");
@@ -166,6 +151,88 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr
     }
     if (k->T > 1)
         cg_for_end(cg, &lt);
+}
+
+/* The reduction of one tile whose taps all fall inside the image (KRows):
+ * a kernel row's KW taps are KW*C contiguous bytes of input and, with C a
+ * multiple of 4, KW*C4 contiguous weight groups, so each row is one loop
+ * with one pointer per pixel and no tap arithmetic. */
+static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMValueRef *ox, int mr, LLVMValueRef v0,
+                      int nv, LLVMValueRef *accp)
+{
+    const KFrame *f = &k->f;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
+    LLVMValueRef p0[MR_MAX], px[MR_MAX], acc[MR_MAX * NV_MAX];
+    for (int m = 0; m < mr; m++) {
+        LLVMValueRef iy = LLVMBuildSub(B, mulk(cg, oy[m], f->sh), idx(cg, f->pt), "");
+        LLVMValueRef ix = LLVMBuildSub(B, mulk(cg, ox[m], f->sw), idx(cg, f->pl), "");
+        p0[m] = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+    }
+    int64_t G = f->kw * k->C4;
+    CgLoop ly, lg;
+    LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : idx(cg, 0);
+    for (int m = 0; m < mr; m++)
+        px[m] = gep8(cg, k->x, add(cg, p0[m], mulk(cg, ky, f->dh * f->w * f->c)));
+    LLVMValueRef g = G > 1 ? cg_for_begin(cg, &lg, G, "gg") : idx(cg, 0);
+    for (int a = 0; a < mr * nv; a++)
+        acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
+    gemm_step(cg, k, px, mr, v0, nv, mulk(cg, ky, f->kw), g, mulk(cg, g, 4), 4, acc);
+    for (int a = 0; a < mr * nv; a++)
+        LLVMBuildStore(B, acc[a], accp[a]);
+    if (G > 1)
+        cg_for_end(cg, &lg);
+    if (f->kh > 1)
+        cg_for_end(cg, &ly);
+}
+
+/* MR pixels from P0 (an idx value) of image BI, NV output vectors from
+ * V0 (an idx value); LAST: the tile's last vector is the last of the
+ * layer (its lanes past O are not stored). */
+static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr, LLVMValueRef v0, int nv, bool last)
+{
+    const KFrame *f = &k->f;
+    int L = k->L;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L), t8 = LLVMVectorType(cg->t_i8, (unsigned)L);
+    LLVMValueRef accp[MR_MAX * NV_MAX], oy[MR_MAX], ox[MR_MAX];
+    for (int j = 0; j < nv; j++) {
+        LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
+        LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
+        LLVMSetAlignment(bv, 4);
+        for (int m = 0; m < mr; m++) {
+            accp[m * nv + j] = cg_alloca(cg, vt, "gacc");
+            LLVMBuildStore(B, bv, accp[m * nv + j]);
+        }
+    }
+    for (int m = 0; m < mr; m++) {
+        LLVMValueRef p = add(cg, p0, idx(cg, m));
+        oy[m] = LLVMBuildUDiv(B, p, idx(cg, f->ow), "");
+        ox[m] = LLVMBuildURem(B, p, idx(cg, f->ow), "");
+    }
+    if (!k->rows) {
+        gemm_taps(cg, k, bi, oy, ox, mr, v0, nv, accp);
+    } else if (f->all_valid) {
+        gemm_rows(cg, k, bi, oy, ox, mr, v0, nv, accp);
+    } else {
+        /* Every tap of every pixel inside the image: the row form. */
+        LLVMValueRef in = LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 1, 0);
+        for (int m = 0; m < mr; m++) {
+            LLVMValueRef iy = LLVMBuildSub(B, mulk(cg, oy[m], f->sh), idx(cg, f->pt), "");
+            LLVMValueRef ix = LLVMBuildSub(B, mulk(cg, ox[m], f->sw), idx(cg, f->pl), "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, iy, idx(cg, f->h - 1 - (f->kh - 1) * f->dh), ""), "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, ix, idx(cg, f->w - f->kw), ""), "");
+        }
+        LLVMBasicBlockRef rows = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "grows");
+        LLVMBasicBlockRef taps = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gtaps");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gjoin");
+        LLVMBuildCondBr(B, in, rows, taps);
+        LLVMPositionBuilderAtEnd(B, rows);
+        gemm_rows(cg, k, bi, oy, ox, mr, v0, nv, accp);
+        LLVMBuildBr(B, join);
+        LLVMPositionBuilderAtEnd(B, taps);
+        gemm_taps(cg, k, bi, oy, ox, mr, v0, nv, accp);
+        LLVMBuildBr(B, join);
+        LLVMPositionBuilderAtEnd(B, join);
+    }
     /* The epilogue: requantize, narrow, store. */
     int64_t P = f->oh * f->ow;
     for (int m = 0; m < mr; m++) {
@@ -233,15 +300,17 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     int64_t zxk = f->zx + (k.flip ? (x_u8 ? -128 : 128) : 0);
     int64_t T = f->kh * f->kw, O = f->o, C = f->c, C4 = (C + 3) / 4, OV = (O + L - 1) / L, OP = OV * L;
     k.T = T, k.C4 = C4, k.OV = OV;
+    k.rows = d->rows && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
     const int8_t *wd = f->wv->data;
     /* w(o, t, c): OHWI, or matmul's b[K][N]. */
 #define W(o, t, c) (n->op == OP_MATMUL ? wd[(c) * O + (o)] : wd[((o) * T + (t)) * C + (c)])
     size_t wbytes = (size_t)(OP * T * C4 * 4) * (d->wide ? 2 : 1);
     int8_t *wp = xcalloc(wbytes, 1);
+    int64_t acc_max = 0; /* a bound on |acc| over every channel (the requant's smmulr) */
     int32_t *bias = xcalloc((size_t)OP, sizeof *bias);
     const int32_t *bd = f->bv ? f->bv->data : NULL;
     for (int64_t o = 0; o < O; o++) {
-        int64_t v = o / L, l = o % L, s = 0;
+        int64_t v = o / L, l = o % L, s = 0, sa = 0;
         for (int64_t t = 0; t < T; t++)
             for (int64_t c = 0; c < C; c++) {
                 int8_t w = W(o, t, c);
@@ -258,11 +327,14 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
                 } else {
                     wp[at + c % 4] = w;
                 }
+                sa += w < 0 ? -w : w;
                 s += w;
             }
         /* Every tap reads x' or the zero-point row: zx' * sum w comes off
          * the bias (wrapping like the generated adds). */
         bias[o] = (int32_t)((bd ? (uint32_t)bd[o] : 0u) - (uint32_t)(zxk * s));
+        int64_t a = llabs((int64_t)bias[o]) + 255 * sa; /* every activation byte within [-255, 255] */
+        acc_max = a > acc_max ? a : acc_max;
     }
 #undef W
     uint8_t *zrow = xmalloc((size_t)(C4 * 4));
@@ -285,6 +357,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         nst = OP;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
+    k.rq.acc_max = acc_max;
 
     int64_t P = f->oh * f->ow;
     int mr = d->mr > P ? (int)P : d->mr;

@@ -259,10 +259,22 @@ static LLVMValueRef requant_sat(Cg *cg, const KRequant *rq, LLVMValueRef acc, LL
         x = LLVMBuildShl(B, x, l, "");
     }
     LLVMValueRef m = sat_param(cg, rq, 0, c0);
-    LLVMValueRef ab = LLVMBuildNSWMul(B, LLVMBuildSExt(B, x, t64, ""), LLVMBuildSExt(B, m, t64, ""), "");
-    LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, cg_i64(cg, INT64_C(1) << 30), ""), cg_i64(cg, 31), "");
-    LLVMValueRef v = LLVMBuildTrunc(B, q, t32, "");
-    if (rq->any_min_mult) {
+    int left = 0;
+    for (int64_t k = 0; k < rq->nch; k++)
+        left = rq->st[k].shift > left ? rq->st[k].shift : left;
+    LLVMValueRef v;
+    if (rq->acc_max > 0 && left < 30 && rq->acc_max < (INT64_C(1) << (30 - left))) {
+        /* |x| < 2^30: (x*m + 2^30) >> 31 = (2x*m + 2^31) >> 32, smmulr */
+        LLVMValueRef ab = LLVMBuildNSWMul(B, LLVMBuildSExt(B, LLVMBuildShl(B, x, cg_i32(cg, 1), ""), t64, ""),
+                                          LLVMBuildSExt(B, m, t64, ""), "");
+        LLVMValueRef q = LLVMBuildLShr(B, LLVMBuildAdd(B, ab, cg_i64(cg, INT64_C(1) << 31), ""), cg_i64(cg, 32), "");
+        v = LLVMBuildTrunc(B, q, t32, "");
+    } else {
+        LLVMValueRef ab = LLVMBuildNSWMul(B, LLVMBuildSExt(B, x, t64, ""), LLVMBuildSExt(B, m, t64, ""), "");
+        LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, cg_i64(cg, INT64_C(1) << 30), ""), cg_i64(cg, 31), "");
+        v = LLVMBuildTrunc(B, q, t32, "");
+    }
+    if (rq->any_min_mult && !(rq->acc_max > 0 && rq->acc_max < (INT64_C(1) << 30))) {
         LLVMValueRef imin = cg_i32(cg, INT32_MIN);
         LLVMValueRef both = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, imin, ""),
                                          LLVMBuildICmp(B, LLVMIntEQ, m, imin, ""), "");
