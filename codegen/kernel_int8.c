@@ -1185,6 +1185,8 @@ const char *kern_select(Cg *cg, const Node *n, const KSet *s)
         skeleton = "conv_gemm";
     else if (s->dot && kern_conv(cg, n, s->dot))
         skeleton = "conv_dot";
+    else if (s->mm && kern_matmul_gemm(cg, n, s->mm))
+        skeleton = "matmul_gemm";
     else if (s->few && s->few_max_c > 0 && kern_conv_few(cg, n, s->few_max_c, s->few))
         skeleton = "conv_few";
     else if (s->dw_rows && kern_dw_rows(cg, n, s->dw_rows))

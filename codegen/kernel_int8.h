@@ -171,6 +171,13 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d);
 LLVMValueRef kern_gemm_mac4_u8(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
 LLVMValueRef kern_gemm_mac4_s8(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
 
+/* Matmul of two run-time int8 operands (kernel_matmul.c: attention's
+ * Q.K^T and P.V) with a quantized i8/u8 result: b packed on the stack per
+ * batch matrix into D's layout, zero points corrected at run time, D's
+ * MR x NV tile.  False, having emitted nothing, for other forms.  Sets
+ * cg->kernel_tile. */
+bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d);
+
 /* A target's kernels for one compile, as its selection function
  * (<target>_lower_node) chose them from the CPU's features. */
 typedef struct KSet {
@@ -186,6 +193,7 @@ typedef struct KSet {
      * dw_rowpairs), tried before DW; NULL: not at all. */
     const KDw *dw_rows;
     const KGemm *gemm; /* kern_conv_gemm's tile and step, tried first; NULL: not at all */
+    const KGemm *mm;   /* kern_matmul_gemm's (matmuls the others leave); NULL: not at all */
 } KSet;
 
 /* Offers N to the skeletons in order (kern_conv, kern_conv_few, the

@@ -129,67 +129,118 @@ static bool lower_reduce(Cg *cg, const Node *n)
 /* layer_norm: three passes over each row (sum, squared deviations,
  * output), with interp_reduce.c's float32 steps.  The quantized form
  * dequantizes every element where it is read, which gives the values the
- * interpreter keeps in its temporary. */
+ * interpreter keeps in its temporary.  The two sums are sequential float32
+ * additions (their order is the interpreter's), so a row's pass is one
+ * chain of dependent adds; LN_ROWS rows run side by side, each with its own
+ * chain in its own order, which keeps the adder busy without changing any
+ * sum.  Their means and reciprocals wait in stack slots for the output
+ * pass, row by row. */
+enum { LN_ROWS = 8 };
+
+typedef struct LnCtx {
+    const Node *n;
+    const TensorType *xt, *yt;
+    bool q;
+    QParam xp, yp;
+    float eps;
+    int64_t len;
+    LLVMValueRef x, y, sc, bi, sqrtf_, mean, inv;
+    LLVMTypeRef ft;
+} LnCtx;
+
+static LLVMValueRef ln_load(Cg *cg, const LnCtx *c, LLVMValueRef i)
+{
+    return c->q ? dequant(cg, cg_load_int(cg, c->xt->dtype, c->x, i), c->xp.zp, c->xp.scale) : cg_load_f32(cg, c->x, i);
+}
+
+/* Rows R0 .. R0+NR (R0 an idx value). */
+static void ln_rows(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
+{
+    LLVMValueRef sum[LN_ROWS], var[LN_ROWS], base[LN_ROWS], mean[LN_ROWS];
+    for (int i = 0; i < nr; i++) {
+        base[i] = LLVMBuildMul(B, LLVMBuildAdd(B, r0, cg_idx(cg, i), ""), cg_idx(cg, c->len), "");
+        sum[i] = cg_alloca(cg, cg->t_f32, "sum");
+        var[i] = cg_alloca(cg, cg->t_f32, "var");
+        LLVMBuildStore(B, cg_f32(cg, 0.0f), sum[i]);
+        LLVMBuildStore(B, cg_f32(cg, 0.0f), var[i]);
+    }
+    CgLoop lk;
+    LLVMValueRef k = cg_for_begin(cg, &lk, c->len, "k");
+    for (int i = 0; i < nr; i++)
+        LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, cg->t_f32, sum[i]), ln_load(cg, c, LLVMBuildAdd(B, base[i], k, "")), ""),
+                       sum[i]);
+    cg_for_end(cg, &lk);
+    for (int i = 0; i < nr; i++)
+        mean[i] = LLVMBuildFDiv(B, ld(cg, cg->t_f32, sum[i]), cg_f32(cg, (float)c->len), "mean");
+    k = cg_for_begin(cg, &lk, c->len, "k");
+    for (int i = 0; i < nr; i++) {
+        LLVMValueRef d = LLVMBuildFSub(B, ln_load(cg, c, LLVMBuildAdd(B, base[i], k, "")), mean[i], "");
+        LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, cg->t_f32, var[i]), LLVMBuildFMul(B, d, d, ""), ""), var[i]);
+    }
+    cg_for_end(cg, &lk);
+    for (int i = 0; i < nr; i++) {
+        LLVMValueRef v = LLVMBuildFDiv(B, ld(cg, cg->t_f32, var[i]), cg_f32(cg, (float)c->len), "");
+        LLVMValueRef ve = LLVMBuildFAdd(B, v, cg_f32(cg, c->eps), "");
+        LLVMValueRef inv = LLVMBuildFDiv(B, cg_f32(cg, 1.0f), LLVMBuildCall2(B, c->ft, c->sqrtf_, &ve, 1, ""), "inv");
+        cg_store_f32(cg, c->mean, cg_idx(cg, i), mean[i]);
+        cg_store_f32(cg, c->inv, cg_idx(cg, i), inv);
+    }
+    CgLoop lr;
+    LLVMValueRef ri = nr > 1 ? cg_for_begin(cg, &lr, nr, "lr") : cg_idx(cg, 0);
+    LLVMValueRef rb = LLVMBuildMul(B, LLVMBuildAdd(B, r0, ri, ""), cg_idx(cg, c->len), "");
+    LLVMValueRef mn = cg_load_f32(cg, c->mean, ri), inv = cg_load_f32(cg, c->inv, ri);
+    k = cg_for_begin(cg, &lk, c->len, "k");
+    {
+        LLVMValueRef yi = LLVMBuildAdd(B, rb, k, "");
+        LLVMValueRef o = LLVMBuildFMul(B, LLVMBuildFMul(B, LLVMBuildFSub(B, ln_load(cg, c, yi), mn, ""), inv, ""),
+                                       cg_load_f32(cg, c->sc, k), "");
+        if (c->bi)
+            o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
+        if (c->q)
+            cg_store_int(cg, c->yt->dtype, c->y, yi,
+                         cg_quantize_f32(cg, o, cg_f32(cg, c->yp.scale), cg_i32(cg, c->yp.zp),
+                                         cg_i32(cg, dtype_traits[c->yt->dtype].min),
+                                         cg_i32(cg, dtype_traits[c->yt->dtype].max), node_rounding(c->n)));
+        else
+            cg_store_f32(cg, c->y, yi, o);
+    }
+    cg_for_end(cg, &lk);
+    if (nr > 1)
+        cg_for_end(cg, &lr);
+}
+
 static bool lower_layer_norm(Cg *cg, const Node *n)
 {
-    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    LnCtx c = {.n = n, .xt = &n->operands[0]->type, .yt = &n->result->type};
     int64_t axis = node_int(n, ATTR_AXIS, -1);
     if (axis < 0)
-        axis += xt->rank;
-    int64_t len = 1;
-    for (int d = (int)axis; d < xt->rank; d++)
-        len *= xt->dims[d];
-    int64_t rows = len ? type_numel(xt) / len : 0;
-    bool q = xt->dtype != DT_F32;
-    if (q && (!quant_is_per_tensor(xt->quant) || !quant_is_per_tensor(yt->quant)))
+        axis += c.xt->rank;
+    c.len = 1;
+    for (int d = (int)axis; d < c.xt->rank; d++)
+        c.len *= c.xt->dims[d];
+    int64_t rows = c.len ? type_numel(c.xt) / c.len : 0;
+    c.q = c.xt->dtype != DT_F32;
+    if (c.q && (!quant_is_per_tensor(c.xt->quant) || !quant_is_per_tensor(c.yt->quant)))
         return cg_fail(cg, n, "per-axis quantization is not supported by layer_norm");
-    QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
-    float eps = node_float(n, ATTR_EPSILON, 1e-5f);
-    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    LLVMValueRef sc = cg_buf(cg, n->operands[1]), bi = n->num_operands > 2 ? cg_buf(cg, n->operands[2]) : NULL;
-    LLVMValueRef sum = cg_alloca(cg, cg->t_f32, "sum"), var = cg_alloca(cg, cg->t_f32, "var");
-    LLVMTypeRef ft = LLVMFunctionType(cg->t_f32, &cg->t_f32, 1, 0);
-    LLVMValueRef sqrtf_ = LLVMGetNamedFunction(cg->mod, "llvm.sqrt.f32");
-    if (!sqrtf_)
-        sqrtf_ = LLVMAddFunction(cg->mod, "llvm.sqrt.f32", ft);
-    CgLoop lr, lk;
-    LLVMValueRef r = cg_for_begin(cg, &lr, rows, "row");
-    LLVMValueRef base = LLVMBuildMul(B, r, cg_idx(cg, len), "");
-#define LOADX(k) (q ? dequant(cg, cg_load_int(cg, xt->dtype, x, LLVMBuildAdd(B, base, (k), "")), xp.zp, xp.scale) \
-                    : cg_load_f32(cg, x, LLVMBuildAdd(B, base, (k), "")))
-    LLVMBuildStore(B, cg_f32(cg, 0.0f), sum);
-    LLVMValueRef k = cg_for_begin(cg, &lk, len, "k");
-    LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, cg->t_f32, sum), LOADX(k), ""), sum);
-    cg_for_end(cg, &lk);
-    LLVMValueRef mean = LLVMBuildFDiv(B, ld(cg, cg->t_f32, sum), cg_f32(cg, (float)len), "mean");
-    LLVMBuildStore(B, cg_f32(cg, 0.0f), var);
-    k = cg_for_begin(cg, &lk, len, "k");
-    {
-        LLVMValueRef d = LLVMBuildFSub(B, LOADX(k), mean, "");
-        LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, cg->t_f32, var), LLVMBuildFMul(B, d, d, ""), ""), var);
+    c.xp = qparam_chan(c.xt->quant, 0), c.yp = qparam_chan(c.yt->quant, 0);
+    c.eps = node_float(n, ATTR_EPSILON, 1e-5f);
+    c.x = cg_buf(cg, n->operands[0]), c.y = cg_buf(cg, n->result);
+    c.sc = cg_buf(cg, n->operands[1]), c.bi = n->num_operands > 2 ? cg_buf(cg, n->operands[2]) : NULL;
+    c.ft = LLVMFunctionType(cg->t_f32, &cg->t_f32, 1, 0);
+    c.sqrtf_ = LLVMGetNamedFunction(cg->mod, "llvm.sqrt.f32");
+    if (!c.sqrtf_)
+        c.sqrtf_ = LLVMAddFunction(cg->mod, "llvm.sqrt.f32", c.ft);
+    c.mean = cg_alloca(cg, LLVMArrayType2(cg->t_f32, LN_ROWS), "lnmean");
+    c.inv = cg_alloca(cg, LLVMArrayType2(cg->t_f32, LN_ROWS), "lninv");
+    int64_t nb = rows / LN_ROWS, rem = rows % LN_ROWS;
+    if (nb > 0) {
+        CgLoop lb;
+        LLVMValueRef b = cg_for_begin(cg, &lb, nb, "rowblk");
+        ln_rows(cg, &c, LLVMBuildMul(B, b, cg_idx(cg, LN_ROWS), ""), LN_ROWS);
+        cg_for_end(cg, &lb);
     }
-    cg_for_end(cg, &lk);
-    LLVMValueRef v = LLVMBuildFDiv(B, ld(cg, cg->t_f32, var), cg_f32(cg, (float)len), "");
-    LLVMValueRef ve = LLVMBuildFAdd(B, v, cg_f32(cg, eps), "");
-    LLVMValueRef inv = LLVMBuildFDiv(B, cg_f32(cg, 1.0f), LLVMBuildCall2(B, ft, sqrtf_, &ve, 1, ""), "inv");
-    k = cg_for_begin(cg, &lk, len, "k");
-    {
-        LLVMValueRef o = LLVMBuildFMul(B, LLVMBuildFMul(B, LLVMBuildFSub(B, LOADX(k), mean, ""), inv, ""),
-                                       cg_load_f32(cg, sc, k), "");
-        if (bi)
-            o = LLVMBuildFAdd(B, o, cg_load_f32(cg, bi, k), "");
-        LLVMValueRef yi = LLVMBuildAdd(B, base, k, "");
-        if (q)
-            cg_store_int(cg, yt->dtype, y, yi,
-                         cg_quantize_f32(cg, o, cg_f32(cg, yp.scale), cg_i32(cg, yp.zp),
-                                         cg_i32(cg, dtype_traits[yt->dtype].min),
-                                         cg_i32(cg, dtype_traits[yt->dtype].max), node_rounding(n)));
-        else
-            cg_store_f32(cg, y, yi, o);
-    }
-    cg_for_end(cg, &lk);
-#undef LOADX
-    cg_for_end(cg, &lr);
+    if (rem > 0)
+        ln_rows(cg, &c, cg_idx(cg, nb * LN_ROWS), (int)rem);
     return true;
 }
 

@@ -42,6 +42,19 @@ static LLVMValueRef smmla(Cg *cg, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef
     return kern_intrinsic(cg, "llvm.aarch64.neon.smmla", over, 2, args, 3);
 }
 
+/* matmul_gemm's step (kernel_matmul.c): sdot is mac4 itself, each i32
+ * lane gains the 4 products of its bytes; without dotprod the plain IR. */
+static LLVMValueRef mm_sdot(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
+{
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 16);
+    LLVMTypeRef over[2] = {LLVMVectorType(cg->t_i32, 4), bt};
+    LLVMValueRef args[3] = {acc, LLVMBuildBitCast(cg->b, x, bt, ""), LLVMBuildBitCast(cg->b, w, bt, "")};
+    return kern_intrinsic(cg, "llvm.aarch64.neon.sdot", over, 2, args, 3);
+}
+
+static const KGemm mm_dot = {"sdot", 4, 4, 4, false, mm_sdot, false, false};
+static const KGemm mm_neon = {"smull/saddw", 4, 4, 4, false, kern_gemm_mac4_s8, false, false};
+
 static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL, NULL};
 static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smmla};
 static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
@@ -78,10 +91,11 @@ const char *aarch64_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return kern_lut(cg, n, &lut_neon);
-    KSet s = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? (KSet){"i8mm", &dot_mm, 0, &dw, &dw, NULL, NULL}
-             : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw, NULL, NULL}
-                                                            : (KSet){"neon", &widen, 0, &dw, &dw, NULL, NULL};
+    KSet s = kern_has(cg, "i8mm") && kern_has(cg, "dotprod") ? (KSet){"i8mm", &dot_mm, 0, &dw, &dw, NULL, NULL, NULL}
+             : kern_has(cg, "dotprod")                      ? (KSet){"dotprod", &dot, 0, &dw, &dw, NULL, NULL, NULL}
+                                                            : (KSet){"neon", &widen, 0, &dw, &dw, NULL, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
     s.dw_rows = &dw; /* kern_dw_rows on 16 channels (smull/smlal) */
+    s.mm = kern_has(cg, "dotprod") ? &mm_dot : &mm_neon;
     return kern_select(cg, n, &s);
 }

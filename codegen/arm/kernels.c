@@ -76,6 +76,6 @@ const char *arm_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "dsp"))
         return NULL;
-    KSet s = {"dsp", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, &gemm};
+    KSet s = {"dsp", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, &gemm, NULL};
     return kern_select(cg, n, &s);
 }

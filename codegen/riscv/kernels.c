@@ -22,6 +22,8 @@
 
 static const KDot widen = {"vwmacc.vv", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {"vwmacc.vv", 16, kern_widen_mac, NULL};
+/* matmul_gemm (kernel_matmul.c): the plain-IR step on 4 i32 lanes. */
+static const KGemm mm_rvv = {"vsext/vmul/vadd", 4, 4, 4, false, kern_gemm_mac4_s8, false, false};
 /* Without V, kern_conv_few's output channels four at a time: LLVM splits
  * the <4 x i32> accumulator into four scalar registers. */
 static const KDw few_scalar = {"mul/add, 4 channels", 4, kern_widen_mac, NULL};
@@ -31,6 +33,8 @@ const char *riscv_lower_node(Cg *cg, const Node *n)
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL)
         return NULL;
     int64_t few = kern_conv_min_c(&widen) - 1;
-    KSet s = kern_has(cg, "v") ? (KSet){"rvv", &widen, few, &dw, &dw, NULL, NULL} : (KSet){"scalar", NULL, few, &few_scalar, NULL, NULL, NULL};
+    KSet s = kern_has(cg, "v") ? (KSet){"rvv", &widen, few, &dw, &dw, NULL, NULL, NULL} : (KSet){"scalar", NULL, few, &few_scalar, NULL, NULL, NULL, NULL};
+    if (kern_has(cg, "v"))
+        s.mm = &mm_rvv;
     return kern_select(cg, n, &s);
 }

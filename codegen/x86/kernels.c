@@ -107,6 +107,10 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
 
 static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, false, false};
 static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, false, false};
+/* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
+ * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
+static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, false, false};
+static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, false, false};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the
@@ -131,13 +135,14 @@ const char *x86_lower_node(Cg *cg, const Node *n)
         return kern_has(cg, "avx512vbmi") ? kern_lut(cg, n, &lut_avx512vbmi) : NULL;
     bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
     bool ymm_vnni = avxvnni || (vnni && kern_has(cg, "avx512vl"));
-    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL, NULL}
-             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512, NULL, NULL}
-             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256, NULL, NULL}
-             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL, NULL}
-                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL, NULL};
+    KSet s = vnni && ymm_vnni ? (KSet){"avx512vnni", &vnni512, 0, &dw_vnni256, &dw_vnni256, NULL, NULL, NULL}
+             : vnni           ? (KSet){"avx512vnni_zmm", &vnni512_16, 0, &dw_vnni512, &dw_vnni512, NULL, NULL, NULL}
+             : avxvnni        ? (KSet){"avxvnni", &vnni256, 0, &dw_vnni256, &dw_vnni256, NULL, NULL, NULL}
+             : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL, NULL, NULL}
+                                    : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
     s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
+    s.mm = s.gemm ? s.gemm : kern_has(cg, "avx2") ? &mm_avx2 : &mm_sse2;
     s.dw_rows = vnni ? &dw_rows_zmm : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }

@@ -178,7 +178,29 @@ def matmul_graph():
     lines.append("  %y5 = matmul(%a4, %b5) {rounding=tflite} : i8[2,3,6] q(0.4, 0)")
     lines.append("  const %b6 : i8[5,7] {} = {}".format(bq(7, False, 1), arr(r.integers(-128, 128, (5, 7)))))
     lines.append("  %y6 = matmul(%a5, %b6) {rounding=tflite} : i8[3,7] q(0.2, 0)")
-    lines += ["  output %y{}".format(i) for i in range(1, 7)]
+    # Both operands computed (kern_matmul_gemm, kernel_matmul.c: attention's
+    # Q.K^T and P.V): zero points on both sides; M, K and N that no tile,
+    # step or vector width divides; batch dims broadcast on either side;
+    # i8 and u8 on each side; per-axis b with zero points; b's zero point 0
+    # (no row sums); fewer columns than a vector; both roundings.
+    lines[6:6] = ["  input %c1 : i8[2,3,13,21] q(0.05, -3)",
+                  "  input %d1 : i8[3,21,37] q(0.04, 5)",
+                  "  input %c2 : u8[1,7,18] q(0.03, 130)",
+                  "  input %d2 : u8[2,18,16] q(0.05, 120)",
+                  "  input %c3 : i8[5,23] q(0.04, 7)",
+                  "  input %d3 : i8[23,19] q(axis=1, scales=[{}], zero_points=[{}])".format(
+                      ", ".join("{:.4g}".format(s) for s in r.uniform(0.02, 0.06, 19)),
+                      ", ".join(str(z) for z in r.integers(-20, 21, 19))),
+                  "  input %c4 : u8[9,66] q(0.02, 100)",
+                  "  input %d4 : i8[66,3] q(0.03, 0)",
+                  "  input %c5 : i8[2,6,8] q(0.05, 0)",
+                  "  input %d5 : u8[8,70] q(0.04, 128)"]
+    lines.append("  %y7 = matmul(%c1, %d1) {rounding=tflite} : i8[2,3,13,37] q(0.9, -5)")
+    lines.append("  %y8 = matmul(%c2, %d2) {rounding=onnx} : u8[2,7,16] q(0.6, 120)")
+    lines.append("  %y9 = matmul(%c3, %d3) {rounding=tflite} : i8[5,19] q(0.8, 3)")
+    lines.append("  %y10 = matmul(%c4, %d4) {rounding=tflite} : u8[9,3] q(0.5, 128)")
+    lines.append("  %y11 = matmul(%c5, %d5) {rounding=onnx} : i8[2,6,70] q(0.6, -2)")
+    lines += ["  output %y{}".format(i) for i in range(1, 12)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
