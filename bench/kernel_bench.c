@@ -394,6 +394,9 @@ static const GlueCase glue_cases[] = {
                                "  %y = resize(%x) {interp=linear} : i8[1,32,32,32] q(0.05, -128)\n"},
     {"concat_32x32x16+16", "  input %a : i8[1,32,32,16] q(0.05, -128)\n  input %b : i8[1,32,32,16] q(0.05, -128)\n"
                            "  %y = concat(%a, %b) {axis=3} : i8[1,32,32,32] q(0.05, -128)\n"},
+    /* U-Net's decoder concat: both operands rescale (kernel_concat.c). */
+    {"concat_q_32x32x8+8", "  input %a : i8[1,32,32,8] q(0.05, -128)\n  input %b : i8[1,32,32,8] q(0.03, -100)\n"
+                           "  %y = concat(%a, %b) {axis=3, rounding=tflite} : i8[1,32,32,16] q(0.04, -128)\n"},
     {"pad1_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, -128)\n"
                       "  %y = pad(%x) {pads=[0, 1, 1, 0, 0, 1, 1, 0]} : i8[1,34,34,16] q(0.05, -128)\n"},
     /* vit: heads out of [tokens, heads, dim] and the NCHW output. */
@@ -561,6 +564,12 @@ int main(int argc, char **argv)
          * an RGB-like stem. */
         {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false},
         {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false},
+        /* The zoo U-Net's stem and its 8-output-channel layers. */
+        {"conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false},
+        {"conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false},
+        {"conv3x3_32x32_8to8", 32, 32, 8, 8, 3, 1, 1, false, false},
+        {"conv3x3_32x32_16to8", 32, 32, 16, 8, 3, 1, 1, false, false},
+        {"conv1x1_32x32_8to1", 32, 32, 8, 1, 1, 0, 1, false, false},
         {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";

@@ -26,6 +26,30 @@
  * Pixels and channel vectors that do not fill a whole tile run the same
  * skeleton with a smaller MR or NV (compile-time constants, every shape
  * is known), so there is no masking and no bounds check inside the tile.
+ *
+ * Narrow layers (at most half a vector of output channels): PV pixels
+ * share each vector (KGemm.max_pv, at most 4), each on LC lanes (the
+ * fewest of 4, 8, ... that hold O): 8 output channels on zmm are 2 pixels
+ * x 8 lanes, so every vpdpbusd is a whole zmm's.  The step's activation
+ * vector holds pixel q's 4 bytes in lanes q*LC .. q*LC+LC-1 (inserts
+ * and one lane permute), the weights and bias repeat for every pixel's
+ * lanes, the epilogue requantizes the vector once and stores each
+ * pixel's LC bytes; a tile is MR*NV rows (as many accumulators as the
+ * block) of PV pixels.  Fewer channels than LC still run here (lanes past
+ * O computed and never stored) when the reduction is short (C < 64:
+ * conv_dot's dot along C would not fill one step either).
+ *
+ * Stems (1 to 3 input channels, 3 where the rows pack no looser than
+ * the taps; conv2d only): one 4-byte step over C channels would be
+ * partly zero and load byte by byte, so the reduction runs along each
+ * kernel row instead.  Per output row, the kh
+ * input rows the taps read are copied (xor 0x80 when flipping) into a
+ * stack band framed by zero points (the frame is written once), so every
+ * pixel's kernel row is kw*C contiguous bytes ("segment"), the
+ * weights packed as [OV][kh][ceil(kw*C/4)][L][4] (kx*C + c a byte; with
+ * a horizontal dilation each tap is its own segment of C bytes).  A step
+ * may read up to 3 bytes past a segment; their weights are 0 and the band
+ * has the room.  A 3x3 one-channel stem thus takes 3 steps a pixel, not 9.
  */
 #include "kernel_int8.h"
 
@@ -41,11 +65,22 @@ typedef struct GemmK {
     KFrame f;
     const KGemm *d;
     int L;
-    int64_t T, C4, OV;   /* taps, groups of 4 input channels, output vectors */
+    /* Segments (taps, or kernel rows for a stem), groups of 4 bytes in
+     * one, output vectors. */
+    int64_t T, C4, OV;
     bool flip;           /* activations ^0x80 before the instruction */
     bool rows;           /* gemm_rows for the tiles inside the image (KGemm.rows) */
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
+    /* Stem: the band (kh rows of RS bytes, already flipped), the output
+     * row (an idx value), segments per kernel row (1, or kw when each tap
+     * is one). */
+    bool stem;
+    LLVMValueRef band, oy;
+    int64_t RS, segw;
+    /* Pixels a vector (PV), each on LC lanes of output channels (PV = 1,
+     * LC = L: one pixel a vector). */
+    int pv, lc;
 } GemmK;
 
 static LLVMValueRef idx(Cg *cg, int64_t v) { return cg_idx(cg, v); }
@@ -58,8 +93,8 @@ static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
 }
 
 /* 4 activation bytes at P (the first N of them real, N < 4: the others
- * 0), as an i32 splat to every lane, flipped when the step wants u8. */
-static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef p, int n)
+ * 0) as an i32, flipped when the step wants u8. */
+static LLVMValueRef x_word(Cg *cg, GemmK *k, LLVMValueRef p, int n)
 {
     LLVMValueRef v;
     if (n == 4) {
@@ -73,12 +108,22 @@ static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef p, int n)
             v = LLVMBuildOr(B, v, b, "");
         }
     }
-    if (k->flip)
+    if (k->flip && !k->stem)
         v = LLVMBuildXor(B, v, cg_i32(cg, (int32_t)0x80808080u), "");
+    return v;
+}
+
+/* The step's activation vector: pixel q's word (of PP[q]) in lanes
+ * q*lc .. q*lc+lc-1 (one pixel: a splat to every lane). */
+static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef *pp, LLVMValueRef xoff, int n)
+{
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
-    LLVMValueRef ins = LLVMBuildInsertElement(B, LLVMGetUndef(vt), v, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, ins, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)k->L)),
-                                  "");
+    LLVMValueRef ins = LLVMGetUndef(vt), m[64];
+    for (int q = 0; q < k->pv; q++)
+        ins = LLVMBuildInsertElement(B, ins, x_word(cg, k, gep8(cg, pp[q], xoff), n), cg_i32(cg, q), "");
+    for (int l = 0; l < k->L; l++)
+        m[l] = cg_i32(cg, l / k->lc);
+    return LLVMBuildShuffleVector(B, ins, LLVMGetUndef(vt), LLVMConstVector(m, (unsigned)k->L), "");
 }
 
 /* One reduction step at byte offset XOFF of every pixel pointer and
@@ -88,7 +133,8 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
 {
     LLVMValueRef wv[NV_MAX];
     for (int j = 0; j < nv; j++) {
-        /* [OV][T][C4][L] i32 words, or wide: [OV/NV][T][C4][nv][L][2] */
+        /* [OV][T][C4][L] i32 words, or wide (one pixel a vector, no stem):
+         * [OV/NV][T][C4][nv][L][2] */
         LLVMValueRef wi = add(cg, mulk(cg, add(cg, mulk(cg, add(cg, v0, idx(cg, j)), k->T), t), k->C4), g);
         int wl = k->d->wide ? 2 * k->L : k->L; /* words a group */
         if (k->d->wide) /* v0 starts a group of nv vectors */
@@ -98,24 +144,35 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
         LLVMSetAlignment(wv[j], 4);
     }
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef xs = x_splat(cg, k, gep8(cg, px[m], xoff), n);
+        LLVMValueRef xs = x_splat(cg, k, px + m * k->pv, xoff, n);
         for (int j = 0; j < nv; j++)
             acc[m * nv + j] = k->d->mac4(cg, acc[m * nv + j], xs, wv[j]);
     }
 }
 
-/* The reduction of one tile tap by tap: each pixel's pointer for the tap
- * (the zero-point row in the padding), then the tap's input channels. */
-static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMValueRef *ox, int mr, LLVMValueRef v0,
-                      int nv, LLVMValueRef *accp)
+/* The reduction of one tile segment by segment (taps, or a stem's kernel
+ * rows): each pointer slot's pixel PIX[s] (an idx value; a stem's column
+ * in its output row), its pointer for the segment (the zero-point row in
+ * the padding), then the segment's groups.  MR rows of PV pixels. */
+static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVMValueRef *oy, LLVMValueRef *ox, int mr,
+                      LLVMValueRef v0, int nv, LLVMValueRef *accp)
 {
     const KFrame *f = &k->f;
+    int pv = k->pv;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     CgLoop lt, lg;
     LLVMValueRef t = k->T > 1 ? cg_for_begin(cg, &lt, k->T, "gt") : idx(cg, 0);
+    LLVMValueRef px[MR_MAX * 4];
+    if (k->stem) {
+        /* PIX is the pixel's column; segment T at kernel row T / segw,
+         * tap (T % segw) * dw of it. */
+        LLVMValueRef ry = LLVMBuildUDiv(B, t, idx(cg, k->segw), ""), rx = LLVMBuildURem(B, t, idx(cg, k->segw), "");
+        LLVMValueRef so = add(cg, mulk(cg, ry, k->RS), mulk(cg, rx, f->dw * f->c));
+        for (int m = 0; m < mr * pv; m++)
+            px[m] = gep8(cg, k->band, add(cg, so, mulk(cg, pix[m], f->sw * f->c)));
+    }
     LLVMValueRef ky = LLVMBuildUDiv(B, t, idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, idx(cg, f->kw), "");
-    LLVMValueRef px[MR_MAX];
-    for (int m = 0; m < mr; m++) {
+    for (int m = 0; m < mr * pv && !k->stem; m++) {
         LLVMValueRef iy = LLVMBuildSub(B, add(cg, mulk(cg, oy[m], f->sh), mulk(cg, ky, f->dh)), idx(cg, f->pt), "");
         LLVMValueRef ix = LLVMBuildSub(B, add(cg, mulk(cg, ox[m], f->sw), mulk(cg, kx, f->dw)), idx(cg, f->pl), "");
         LLVMValueRef off = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w), ix), f->c);
@@ -130,8 +187,9 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMV
         }
     }
     LLVMValueRef acc[MR_MAX * NV_MAX];
-    int64_t nfull = f->c / 4;
-    int crem = (int)(f->c % 4);
+    /* A stem's segment reads whole groups (the bytes past it weigh 0). */
+    int64_t seg = k->stem ? k->C4 * 4 : f->c, nfull = seg / 4;
+    int crem = (int)(seg % 4);
     if (nfull > 0) {
         LLVMValueRef g = nfull > 1 ? cg_for_begin(cg, &lg, nfull, "gc") : idx(cg, 0);
         for (int a = 0; a < mr * nv; a++)
@@ -153,10 +211,11 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMV
         cg_for_end(cg, &lt);
 }
 
-/* The reduction of one tile whose taps all fall inside the image (KRows):
- * a kernel row's KW taps are KW*C contiguous bytes of input and, with C a
- * multiple of 4, KW*C4 contiguous weight groups, so each row is one loop
- * with one pointer per pixel and no tap arithmetic. */
+/* The reduction of one tile whose taps all fall inside the image (KRows;
+ * one pixel a vector, not a stem): a kernel row's KW taps are KW*C
+ * contiguous bytes of input and, with C a multiple of 4, KW*C4 contiguous
+ * weight groups, so each row is one loop with one pointer per pixel and
+ * no tap arithmetic. */
 static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMValueRef *ox, int mr, LLVMValueRef v0,
                       int nv, LLVMValueRef *accp)
 {
@@ -185,15 +244,19 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMV
         cg_for_end(cg, &ly);
 }
 
-/* MR pixels from P0 (an idx value) of image BI, NV output vectors from
- * V0 (an idx value); LAST: the tile's last vector is the last of the
- * layer (its lanes past O are not stored). */
-static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr, LLVMValueRef v0, int nv, bool last)
+/* NP pixels from P0 (an idx value) of image BI, PV a vector (MR rows of
+ * accumulators; a last row short of pixels repeats its last one and
+ * stores only its own), NV output vectors from V0 (an idx value); LAST:
+ * the tile's last vector is the last of the layer (its lanes past O are
+ * not stored). */
+static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np, LLVMValueRef v0, int nv, bool last)
 {
     const KFrame *f = &k->f;
-    int L = k->L;
+    int L = k->L, pv = k->pv, lc = k->lc, mr = (np + pv - 1) / pv;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L), t8 = LLVMVectorType(cg->t_i8, (unsigned)L);
-    LLVMValueRef accp[MR_MAX * NV_MAX], oy[MR_MAX], ox[MR_MAX];
+    LLVMValueRef accp[MR_MAX * NV_MAX], pix[MR_MAX * 4], oy[MR_MAX * 4], ox[MR_MAX * 4];
+    /* Pointer slot S's pixel (past NP: the last one again). */
+#define SLOT(s) ((s) < np ? (s) : np - 1)
     for (int j = 0; j < nv; j++) {
         LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
         LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
@@ -203,13 +266,15 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr
             LLVMBuildStore(B, bv, accp[m * nv + j]);
         }
     }
-    for (int m = 0; m < mr; m++) {
-        LLVMValueRef p = add(cg, p0, idx(cg, m));
-        oy[m] = LLVMBuildUDiv(B, p, idx(cg, f->ow), "");
-        ox[m] = LLVMBuildURem(B, p, idx(cg, f->ow), "");
+    for (int m = 0; m < mr * pv; m++) {
+        pix[m] = add(cg, p0, idx(cg, SLOT(m)));
+        if (!k->stem) {
+            oy[m] = LLVMBuildUDiv(B, pix[m], idx(cg, f->ow), "");
+            ox[m] = LLVMBuildURem(B, pix[m], idx(cg, f->ow), "");
+        }
     }
     if (!k->rows) {
-        gemm_taps(cg, k, bi, oy, ox, mr, v0, nv, accp);
+        gemm_taps(cg, k, bi, pix, oy, ox, mr, v0, nv, accp);
     } else if (f->all_valid) {
         gemm_rows(cg, k, bi, oy, ox, mr, v0, nv, accp);
     } else {
@@ -229,63 +294,134 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr
         gemm_rows(cg, k, bi, oy, ox, mr, v0, nv, accp);
         LLVMBuildBr(B, join);
         LLVMPositionBuilderAtEnd(B, taps);
-        gemm_taps(cg, k, bi, oy, ox, mr, v0, nv, accp);
+        gemm_taps(cg, k, bi, pix, oy, ox, mr, v0, nv, accp);
         LLVMBuildBr(B, join);
         LLVMPositionBuilderAtEnd(B, join);
     }
     /* The epilogue: requantize, narrow, store. */
     int64_t P = f->oh * f->ow;
+    LLVMValueRef prow = k->stem ? add(cg, mulk(cg, k->oy, f->ow), p0) : p0;
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef ypix = mulk(cg, add(cg, mulk(cg, bi, P), add(cg, p0, idx(cg, m))), f->o);
         for (int j = 0; j < nv; j++) {
-            LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
+            LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L); /* lanes */
             LLVMValueRef v = kern_requant(cg, &k->rq, LLVMBuildLoad2(B, vt, accp[m * nv + j], ""), o);
             LLVMValueRef b = LLVMBuildTrunc(B, v, t8, "");
-            LLVMValueRef yp = gep8(cg, k->y, add(cg, ypix, o));
-            int nl = last && j == nv - 1 && f->o % L ? (int)(f->o % L) : L;
-            if (nl == L) {
-                LLVMSetAlignment(LLVMBuildStore(B, b, yp), 1);
-            } else {
-                for (int l = 0; l < nl; l++)
-                    LLVMBuildStore(B, LLVMBuildExtractElement(B, b, cg_i32(cg, l), ""), gep8(cg, yp, idx(cg, l)));
+            int nl = last && j == nv - 1 && f->o % lc ? (int)(f->o % lc) : lc;
+            for (int q = 0; q < pv && m * pv + q < np; q++) {
+                LLVMValueRef ypix = mulk(cg, add(cg, mulk(cg, bi, P), add(cg, prow, idx(cg, m * pv + q))), f->o);
+                LLVMValueRef yp = gep8(cg, k->y, add(cg, ypix, mulk(cg, add(cg, v0, idx(cg, j)), lc)));
+                if (nl == L) {
+                    LLVMSetAlignment(LLVMBuildStore(B, b, yp), 1);
+                } else if (nl == lc) {
+                    LLVMValueRef sm[64];
+                    for (int l = 0; l < lc; l++)
+                        sm[l] = cg_i32(cg, q * lc + l);
+                    LLVMValueRef part = LLVMBuildShuffleVector(B, b, LLVMGetUndef(t8), LLVMConstVector(sm, (unsigned)lc), "");
+                    LLVMSetAlignment(LLVMBuildStore(B, part, yp), 1);
+                } else {
+                    for (int l = 0; l < nl; l++)
+                        LLVMBuildStore(B, LLVMBuildExtractElement(B, b, cg_i32(cg, q * lc + l), ""),
+                                       gep8(cg, yp, idx(cg, l)));
+                }
             }
         }
     }
+#undef SLOT
 }
 
-/* Every output vector for MR pixels from P0: NV at a time, then what is
+/* Every output vector for NP pixels from P0: NV at a time, then what is
  * left (at most NV, the partial last vector among them). */
-static void gemm_pixels(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int mr)
+static void gemm_pixels(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np)
 {
     int nv = k->d->nv;
     if (nv > k->OV)
         nv = (int)k->OV;
-    bool partial = k->f.o % k->L != 0;
+    bool partial = k->f.o % k->lc != 0;
     int64_t nmain = (k->OV - partial) / nv, rem = k->OV - nmain * nv;
     CgLoop lv;
     if (nmain > 0) {
         LLVMValueRef v0 = nmain > 1 ? mulk(cg, cg_for_begin(cg, &lv, nmain, "gv"), nv) : idx(cg, 0);
-        gemm_tile(cg, k, bi, p0, mr, v0, nv, !partial && nmain == 1 && rem == 0);
+        gemm_tile(cg, k, bi, p0, np, v0, nv, !partial && nmain == 1 && rem == 0);
         if (nmain > 1)
             cg_for_end(cg, &lv);
     }
     if (rem > 0)
-        gemm_tile(cg, k, bi, p0, mr, idx(cg, nmain * nv), (int)rem, true);
+        gemm_tile(cg, k, bi, p0, np, idx(cg, nmain * nv), (int)rem, true);
+}
+
+/* Stem packing: whether the kernel rows as segments take no more steps
+ * than the taps (which would load C < 4 bytes byte by byte). */
+static bool stem_wanted(const KFrame *f)
+{
+    if (f->c >= 4 || f->kh * f->kw == 1)
+        return false;
+    int64_t seg = f->dw == 1 ? f->kw * f->c : f->c, nseg = f->dw == 1 ? f->kh : f->kh * f->kw;
+    return f->c < 3 || nseg * ((seg + 3) / 4) <= f->kh * f->kw;
+}
+
+/* Fills the band's kh rows for output row OY of image BI: each input
+ * row the taps read (flipped when K->flip), or zero points outside the
+ * image; the frame of zero points around them was written once. */
+static void stem_band(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef oy)
+{
+    const KFrame *f = &k->f;
+    int64_t wc = f->w * f->c;
+    for (int64_t ky = 0; ky < f->kh; ky++) {
+        LLVMValueRef iy = LLVMBuildSub(B, add(cg, mulk(cg, oy, f->sh), idx(cg, ky * f->dh)), idx(cg, f->pt), "");
+        LLVMValueRef ok = LLVMBuildICmp(B, LLVMIntULT, iy, idx(cg, f->h), "");
+        LLVMValueRef off = mulk(cg, add(cg, mulk(cg, bi, f->h), LLVMBuildSelect(B, ok, iy, idx(cg, 0), "")), wc);
+        LLVMValueRef src = LLVMBuildSelect(B, ok, gep8(cg, k->x, off), k->zrow, "");
+        LLVMValueRef dst = gep8(cg, k->band, idx(cg, ky * k->RS + f->pl * f->c));
+        if (!k->flip) {
+            LLVMBuildMemCpy(B, dst, 1, src, 1, idx(cg, wc));
+            continue;
+        }
+        CgLoop li;
+        LLVMValueRef i = cg_for_begin(cg, &li, wc, "sb");
+        LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, src, i), "");
+        LLVMBuildStore(B, LLVMBuildXor(B, v, LLVMConstInt(cg->t_i8, 0x80, 0), ""), gep8(cg, dst, i));
+        cg_for_end(cg, &li);
+    }
 }
 
 bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
 {
-    GemmK k = {.d = d};
+    GemmK k = {0};
     KFrame *f = &k.f;
     if (!d || d->lanes < 1 || d->mr < 1 || d->mr > MR_MAX || d->nv < 1 || d->nv > NV_MAX || !kf_init(cg, n, f) ||
         f->wv->type.dtype != DT_I8)
         return false;
     if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
         return false;
-    /* Quantized i8/u8 results (the vector epilogue), at least one whole
-     * vector of output channels, and 3 input channels or more (fewer
-     * would waste most of each 4-byte step: kern_conv_few's case). */
-    if (!f->yt->quant || (f->yt->dtype != DT_I8 && f->yt->dtype != DT_U8) || f->o < d->lanes || f->c < 3)
+    /* At most half a vector of output channels: PV pixels a vector on LC
+     * lanes each (4, 8, ...; PV at most D->max_pv). */
+    int pv = 1, lc = d->lanes;
+    if (d->max_pv > 1 && d->max_pv <= 4 && !d->wide && f->o <= d->lanes / 2) {
+        for (lc = 4; lc < f->o; lc *= 2)
+            ;
+        pv = d->lanes / lc;
+        if (pv > d->max_pv)
+            pv = d->max_pv, lc = d->lanes / pv;
+    }
+    k.d = d;
+    k.pv = pv, k.lc = lc;
+    /* Not with widened weights (Cortex-M: their layout is per tap, and the
+     * band would take the stack). */
+    k.stem = n->op == OP_CONV2D && !d->wide && stem_wanted(f);
+    int64_t segw = f->dw == 1 ? 1 : f->kw, segb = f->dw == 1 ? f->kw * f->c : f->c;
+    /* The band: kh rows wide enough for every tap, 4 bytes of slack. */
+    int64_t bandw = f->pl + f->w, reach = (f->ow - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    if (reach > bandw)
+        bandw = reach;
+    int64_t RS = bandw * f->c, bandn = f->kh * RS + 4;
+    if (k.stem && bandn > 65536)
+        k.stem = false;
+    /* Quantized i8/u8 results (the vector epilogue); fewer output channels
+     * than a vector only on a short reduction; 3 input channels or more
+     * unless a stem (fewer would waste most of each 4-byte step:
+     * kern_conv_few's case). */
+    if (!f->yt->quant || (f->yt->dtype != DT_I8 && f->yt->dtype != DT_U8) || (f->o < lc && f->c >= 64) ||
+        (f->c < 3 && !k.stem))
         return false;
     const Quant *wq = f->wv->type.quant;
     for (int i = 0; i < wq->count; i++)
@@ -298,52 +434,69 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     bool x_u8 = f->xv->type.dtype == DT_U8;
     k.flip = x_u8 != d->x_unsigned;
     int64_t zxk = f->zx + (k.flip ? (x_u8 ? -128 : 128) : 0);
-    int64_t T = f->kh * f->kw, O = f->o, C = f->c, C4 = (C + 3) / 4, OV = (O + L - 1) / L, OP = OV * L;
-    k.T = T, k.C4 = C4, k.OV = OV;
-    k.rows = d->rows && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
+    /* OV vectors of LC output channels (PV copies of them in L lanes). */
+    int64_t T = f->kh * f->kw, O = f->o, C = f->c, OV = (O + lc - 1) / lc, OP = OV * L;
+    /* Segments and their bytes: taps of C, or a stem's kernel rows. */
+    int64_t NS = k.stem ? f->kh * segw : T, SB = k.stem ? segb : C, C4 = (SB + 3) / 4;
+    k.T = NS, k.C4 = C4, k.OV = OV, k.RS = RS, k.segw = segw;
+    /* Kernel rows of contiguous groups (one pixel a vector, not a stem). */
+    k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
     const int8_t *wd = f->wv->data;
     /* w(o, t, c): OHWI, or matmul's b[K][N]. */
 #define W(o, t, c) (n->op == OP_MATMUL ? wd[(c) * O + (o)] : wd[((o) * T + (t)) * C + (c)])
-    size_t wbytes = (size_t)(OP * T * C4 * 4) * (d->wide ? 2 : 1);
+    size_t wbytes = (size_t)(OP * NS * C4 * 4) * (d->wide ? 2 : 1);
     int8_t *wp = xcalloc(wbytes, 1);
     int64_t acc_max = 0; /* a bound on |acc| over every channel (the requant's smmulr) */
     int32_t *bias = xcalloc((size_t)OP, sizeof *bias);
     const int32_t *bd = f->bv ? f->bv->data : NULL;
     for (int64_t o = 0; o < O; o++) {
-        int64_t v = o / L, l = o % L, s = 0, sa = 0;
-        for (int64_t t = 0; t < T; t++)
-            for (int64_t c = 0; c < C; c++) {
-                int8_t w = W(o, t, c);
-                int64_t at = (((v * T + t) * C4 + c / 4) * L + l) * 4;
-                if (d->wide) { /* i16 (little-endian) at half c%4 = 0, 2, 1, 3 -> 0, 1, 2, 3 */
-                    /* the group of nv vectors gemm_pixels gives one tile */
-                    int64_t nvt = d->nv > OV ? OV : d->nv, part = O % L != 0;
-                    int64_t nmain = (OV - part) / nvt, g0 = v / nvt < nmain ? v / nvt * nvt : nmain * nvt;
-                    int64_t nvg = v / nvt < nmain ? nvt : OV - nmain * nvt;
-                    at = (((g0 * T * C4) + (t * C4 + c / 4) * nvg + (v - g0)) * L + l) * 4;
-                    int64_t h = at + (c % 2) * 2 + (c % 4) / 2;
-                    wp[2 * h] = w;
-                    wp[2 * h + 1] = (int8_t)(w < 0 ? -1 : 0);
-                } else {
-                    wp[at + c % 4] = w;
+        int64_t v = o / lc, s = 0, sa = 0;
+        for (int q = 0; q < pv; q++) {
+            int64_t l = q * lc + o % lc;
+            s = 0, sa = 0;
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t c = 0; c < C; c++) {
+                    int8_t w = W(o, t, c);
+                    /* Segment and byte: tap t, channel c; a stem's kernel
+                     * row t / kw at byte (t % kw) * C + c (or its tap t). */
+                    int64_t sg = t, b = c;
+                    if (k.stem && segw == 1)
+                        sg = t / f->kw, b = (t % f->kw) * C + c;
+                    int64_t at = (((v * NS + sg) * C4 + b / 4) * L + l) * 4;
+                    if (d->wide) { /* i16 (little-endian) at half c%4 = 0, 2, 1, 3 -> 0, 1, 2, 3 */
+                        /* (PV 1, taps as segments) the group of nv vectors
+                         * gemm_pixels gives one tile */
+                        int64_t nvt = d->nv > OV ? OV : d->nv, part = O % L != 0;
+                        int64_t nmain = (OV - part) / nvt, g0 = v / nvt < nmain ? v / nvt * nvt : nmain * nvt;
+                        int64_t nvg = v / nvt < nmain ? nvt : OV - nmain * nvt;
+                        at = (((g0 * T * C4) + (t * C4 + c / 4) * nvg + (v - g0)) * L + l) * 4;
+                        int64_t h = at + (c % 2) * 2 + (c % 4) / 2;
+                        wp[2 * h] = w;
+                        wp[2 * h + 1] = (int8_t)(w < 0 ? -1 : 0);
+                    } else {
+                        wp[at + b % 4] = w;
+                    }
+                    sa += w < 0 ? -w : w;
+                    s += w;
                 }
-                sa += w < 0 ? -w : w;
-                s += w;
-            }
-        /* Every tap reads x' or the zero-point row: zx' * sum w comes off
-         * the bias (wrapping like the generated adds). */
-        bias[o] = (int32_t)((bd ? (uint32_t)bd[o] : 0u) - (uint32_t)(zxk * s));
-        int64_t a = llabs((int64_t)bias[o]) + 255 * sa; /* every activation byte within [-255, 255] */
-        acc_max = a > acc_max ? a : acc_max;
+            /* Every tap reads x' or the zero-point row: zx' * sum w comes
+             * off the bias (wrapping like the generated adds). */
+            bias[v * L + l] = (int32_t)((bd ? (uint32_t)bd[o] : 0u) - (uint32_t)(zxk * s));
+            /* every activation byte within [-255, 255] */
+            int64_t a = llabs((int64_t)bias[v * L + l]) + 255 * sa;
+            acc_max = a > acc_max ? a : acc_max;
+        }
     }
 #undef W
-    uint8_t *zrow = xmalloc((size_t)(C4 * 4));
-    memset(zrow, (uint8_t)f->zx, (size_t)(C4 * 4));
+    /* The zero-point row: one tap's groups, or a stem's input row. */
+    int64_t zn = k.stem ? f->w * C : C4 * 4;
+    uint8_t *zrow = xmalloc((size_t)zn);
+    memset(zrow, (uint8_t)f->zx, (size_t)zn);
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
     k.w = cg_rodata(cg, wp, wbytes, 64, "kgemm");
     k.bias = cg_table_i32(cg, bias, OP, "kgbias");
-    k.zrow = f->all_valid ? NULL : cg_rodata(cg, zrow, (size_t)(C4 * 4), 16, "kgzero");
+    k.zrow = f->all_valid && !k.stem ? NULL : cg_rodata(cg, zrow, (size_t)zn, 16, "kgzero");
     free(wp);
     free(bias);
     free(zrow);
@@ -352,18 +505,34 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     OutStage *st = f->st;
     if (nst > 1) {
         st = xmalloc((size_t)OP * sizeof *st);
-        for (int64_t o = 0; o < OP; o++)
-            st[o] = f->st[o < O ? o : O - 1];
+        for (int64_t a = 0; a < OP; a++) { /* lane a: channel (a / L) * lc + a % lc */
+            int64_t o = a / L * lc + a % L % lc;
+            st[a] = f->st[o < O ? o : O - 1];
+        }
         nst = OP;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
     k.rq.acc_max = acc_max;
 
-    int64_t P = f->oh * f->ow;
-    int mr = d->mr > P ? (int)P : d->mr;
+    int64_t P = k.stem ? f->ow : f->oh * f->ow; /* a stem tiles each output row */
+    /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows
+     * as the block has accumulators). */
+    int rows = pv > 1 ? (d->mr * d->nv > MR_MAX ? MR_MAX : d->mr * d->nv) : d->mr;
+    int mr = rows * pv > P ? (int)P : rows * pv;
     int64_t nt = P / mr, prem = P % mr;
-    CgLoop lb, lp;
+    CgLoop lb, lp, ly;
+    if (k.stem) {
+        /* The frame of zero points (flipped like the rows). */
+        k.band = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)bandn), "kgband");
+        LLVMSetAlignment(k.band, 64);
+        LLVMBuildMemSet(B, k.band, LLVMConstInt(cg->t_i8, (uint8_t)(f->zx ^ (k.flip ? 0x80 : 0)), 0),
+                        idx(cg, bandn), 64);
+    }
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    if (k.stem) {
+        k.oy = cg_for_begin(cg, &ly, f->oh, "gy");
+        stem_band(cg, &k, bi, k.oy);
+    }
     if (nt > 0) {
         LLVMValueRef p0 = mulk(cg, cg_for_begin(cg, &lp, nt, "gp"), mr);
         gemm_pixels(cg, &k, bi, p0, mr);
@@ -371,11 +540,19 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     }
     if (prem > 0)
         gemm_pixels(cg, &k, bi, idx(cg, nt * mr), (int)prem);
+    if (k.stem)
+        cg_for_end(cg, &ly);
     cg_for_end(cg, &lb);
     if (st != f->st)
         free(st);
     free(f->st);
-    snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", mr, (int)(d->nv > OV ? OV : d->nv) * L);
+    /* Pixels x output channels a tile, "p2" when 2 pixels share a vector,
+     * "s" for a stem. */
+    char pk[8] = "";
+    if (pv > 1)
+        snprintf(pk, sizeof pk, "p%d", pv);
+    snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4%s%s", mr, (int)(d->nv > OV ? OV : d->nv) * lc, pk,
+             k.stem ? "s" : "");
     return true;
 }
 

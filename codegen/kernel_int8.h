@@ -151,6 +151,10 @@ typedef struct KGemm {
      * (<lanes x i32>: one pixel's 4 activation bytes, the same in every
      * lane) and W (<lanes x i32>: 4 weight bytes of the lane's channel). */
     LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w);
+    /* Up to this many pixels (2 or 4) share a vector, each on a part of
+     * its lanes, when the layer has at most half a vector of output
+     * channels (tried before NARROW); 0 or 1: never. */
+    int max_pv;
     /* Weights widened at compile time: each lane's 4 bytes b0..b3 as two
      * words of i16 halves, (b0, b2) and (b1, b3) (sxtb16's order), and W
      * a <2*lanes x i32> (lane l's words at 2l, 2l+1). */
@@ -161,10 +165,12 @@ typedef struct KGemm {
     bool rows;
 } KGemm;
 
-/* Conv2d with group 1 and 3 or more input channels, dense and matmul by a
- * constant with a quantized i8/u8 result and at least LANES output
- * channels, zero weight zero points; false, having emitted nothing,
- * otherwise.  Sets cg->kernel_tile ("6x64c4"). */
+/* Conv2d with group 1, dense and matmul by a constant with a quantized
+ * i8/u8 result and zero weight zero points; at most half a vector of
+ * output channels packs up to D->max_pv pixels a vector (fewer channels
+ * than the lanes a pixel gets only on short reductions); 1 to 3 input channels (3 where it packs no looser) as a
+ * stem, each kernel row's kw*C bytes one reduction run; false, having
+ * emitted nothing, otherwise.  Sets cg->kernel_tile ("6x64c4"). */
 bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d);
 /* MAC4 in plain IR (the reference each ISA's step equals): u8 or i8
  * activations times i8 weights. */
@@ -224,6 +230,10 @@ typedef struct KLut {
     LLVMValueRef (*lookup)(Cg *cg, const uint8_t *tab, LLVMValueRef idx);
 } KLut;
 const char *kern_lut(Cg *cg, const Node *n, const KLut *k);
+/* kernel_concat.c: an 8-bit per-tensor concat with operands to rescale
+ * through K's lookup (kern_lut hands it concat nodes); returns
+ * "concat_<K's name>", or NULL, having emitted nothing. */
+const char *kern_concat(Cg *cg, const Node *n, const KLut *k);
 LLVMValueRef kern_lut_slice(Cg *cg, const uint8_t *tab, int off, int n);
 
 #endif

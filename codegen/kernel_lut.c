@@ -28,6 +28,8 @@ LLVMValueRef kern_lut_slice(Cg *cg, const uint8_t *tab, int off, int n)
 
 const char *kern_lut(Cg *cg, const Node *n, const KLut *k)
 {
+    if (n->op == OP_CONCAT)
+        return kern_concat(cg, n, k);
     uint8_t *tab = cg_byte_table(cg, n);
     if (!tab)
         return NULL;

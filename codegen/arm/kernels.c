@@ -68,7 +68,7 @@ static LLVMValueRef gemm_smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMVal
     return LLVMBuildInsertElement(cg->b, acc, a, z, "");
 }
 
-static const KGemm gemm = {"smlad", 1, 1, 4, false, gemm_smlad, true, true};
+static const KGemm gemm = {"smlad", 1, 1, 4, false, gemm_smlad, 0, true, true};
 static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
 static const KDw dwr = {"rows", 4, NULL, NULL};
 

@@ -311,7 +311,40 @@ def gemm_graph():
     # A 3-channel stem: 3x3 stride 2 pad 1, 24 outputs.
     lines.append("  const %w6 : i8[24,3,3,3] {} = {}".format(wq2(24, True), w((24, 3, 3, 3))))
     lines.append("  %y6 = conv2d(%xs, %w6) {pads=[1, 1, 1, 1], strides=[2, 2], rounding=tflite} : i8[1,4,4,24] q(0.3, 0)")
-    lines += ["  output %y{}".format(i) for i in range(1, 7)]
+    # Narrow outputs (a narrower vector, or fewer channels than the
+    # narrowest one): 8, 3, 12 and 1 output channels on 8 input channels.
+    lines.insert(6, "  input %xe : i8[1,6,7,8] q(0.05, 3)")
+    def odim(n, k, p0, p1, st, dl):
+        return (n + p0 + p1 - ((k - 1) * dl + 1)) // st + 1
+
+    for i, (o, k, pads, st, dl) in enumerate([(8, 3, [1, 1, 1, 1], [1, 1], [1, 1]), (3, 3, [1, 0, 0, 1], [2, 1], [1, 1]),
+                                              (12, 3, [1, 1, 1, 1], [1, 1], [2, 1]), (1, 1, [0, 0, 0, 0], [1, 1], [1, 1])]):
+        name = 7 + i
+        oh, ow = odim(6, k, pads[0], pads[2], st[0], dl[0]), odim(7, k, pads[1], pads[3], st[1], dl[1])
+        lines.append("  const %w{} : i8[{},{},{},8] {} = {}".format(name, o, k, k, wq2(o, o != 3), w((o, k, k, 8))))
+        lines.append("  %y{} = conv2d(%xe, %w{}) {{pads={}, strides={}, dilations={}, rounding=tflite}} : "
+                     "i8[1,{},{},{}] q(0.4, -9)".format(name, name, pads, st, dl, oh, ow, o))
+    # Stems (kernel rows packed into the reduction): 1 to 4 input
+    # channels, strides, uneven padding, dilation both ways, u8, batch 2.
+    stems = [  # (input, conv attrs, kernel, output dims)
+        ("i8[2,9,11,1] q(0.03, -7)", "pads=[1, 1, 1, 1]", 3, 8, "2,9,11"),
+        ("i8[1,9,11,1] q(0.03, 11)", "pads=[2, 1, 2, 2], strides=[2, 2]", 5, 16, "1,5,5"),
+        ("i8[1,8,9,2] q(0.02, 0)", "pads=[1, 2, 1, 2], dilations=[1, 2]", 3, 4, "1,8,9"),
+        ("u8[1,8,9,2] q(0.02, 120)", "pads=[2, 1, 2, 1], dilations=[2, 1], strides=[1, 2]", 3, 12, "1,8,5"),
+        ("i8[1,12,12,3] q(0.04, 6)", "pads=[3, 3, 3, 3], strides=[2, 2]", 7, 8, "1,6,6"),
+        ("i8[1,7,7,4] q(0.04, -2)", "pads=[1, 1, 1, 1]", 3, 3, "1,7,7"),
+    ]
+    for i, (xt, attrs, k, o, od) in enumerate(stems):
+        name = 11 + i
+        c = int(xt.split("]")[0].split(",")[-1])
+        lines.insert(7 + i, "  input %xs{} : {}".format(i, xt))
+        lines.append("  const %w{} : i8[{},{},{},{}] {} = {}".format(name, o, k, k, c, wq2(o, i % 2 == 0),
+                                                                     w((o, k, k, c))))
+        lines.append("  const %b{} : i32[{}] = {}".format(name, o, arr(r.integers(-3000, 3000, o))))
+        yq = "u8" if xt.startswith("u8") else "i8"
+        lines.append("  %y{} = conv2d(%xs{}, %w{}, %b{}) {{{}, rounding=onnx}} : {}[{},{}] q(0.3, 4)".format(
+            name, i, name, name, attrs, yq, od, o))
+    lines += ["  output %y{}".format(i) for i in range(1, 17)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,163 @@
+/* kernel_concat.c - an 8-bit concat whose operands need rescaling, as
+ * vector table lookups (the target's KLut, as kernel_lut.c's table ops).
+ *
+ * Rescaling an operand to the result's scale and zero point maps each
+ * input byte to one output byte, so it is a 256-entry table, computed
+ * at compile time by the reference interpreter running a one-operand
+ * concat of the same attributes on every byte (bit-exact with it by
+ * construction, whatever the rounding).  An operand whose quantization
+ * equals the result's is copied, one memcpy a row.
+ *
+ * A rescaled operand's bytes are contiguous in it; in the result each of
+ * its CHUNK-byte rows lands every YROW bytes.  With LANES a multiple of
+ * CHUNK, one vector covers LANES / CHUNK rows: a load, the lookup, then
+ * one CHUNK-byte store a row (a U-Net channel concat of 8 + 8: 8 rows a
+ * zmm); with CHUNK a multiple of LANES each row is whole vectors.  Rows
+ * left over run byte by byte through the same table in read-only data.
+ * Any other chunk: NULL (the generic loop).
+ */
+#include "kernel_int8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+
+static LLVMValueRef mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, cg_idx(cg, k), ""); }
+
+static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
+}
+
+/* Operand K's table (entry v: the result for the byte v ^ 0x80 (i8) or
+ * v (u8)), or NULL after an interpreter failure. */
+static uint8_t *concat_table(const Node *n, int k)
+{
+    const TensorType *xt = &n->operands[k]->type, *yt = &n->result->type;
+    int64_t axis = node_int(n, ATTR_AXIS, 0);
+    if (axis < 0)
+        axis += yt->rank;
+    Graph *tg = graph_new("table");
+    TensorType ti = {.dtype = xt->dtype, .rank = yt->rank}, to = {.dtype = yt->dtype, .rank = yt->rank};
+    for (int d = 0; d < yt->rank; d++)
+        ti.dims[d] = to.dims[d] = d == (axis == 0 ? 1 : 0) ? 256 : 1;
+    ti.quant = quant_new(&tg->arena, -1, 1, xt->quant->scale, xt->quant->zero_point);
+    to.quant = quant_new(&tg->arena, -1, 1, yt->quant->scale, yt->quant->zero_point);
+    Value *x = graph_add_input(tg, "x", ti);
+    Node *tn = graph_add_node(tg, OP_CONCAT, &x, 1, n->result->name, to);
+    tn->num_attrs = n->num_attrs;
+    tn->attrs = n->attrs;
+    tn->loc = n->loc;
+    graph_add_output(tg, tn->result);
+    uint8_t in[256], *out = xmalloc(256);
+    for (int v = 0; v < 256; v++)
+        in[v] = (uint8_t)(xt->dtype == DT_I8 ? v ^ 0x80 : v);
+    const void *ins[1] = {in};
+    void *outs[1] = {out};
+    int rc = interp_run(tg, ins, outs);
+    graph_free(tg);
+    if (rc != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
+{
+    const TensorType *yt = &n->result->type;
+    int64_t axis = node_int(n, ATTR_AXIS, 0);
+    if (axis < 0)
+        axis += yt->rank;
+    if (yt->rank < 2 || axis < 0 || axis >= yt->rank || (yt->dtype != DT_I8 && yt->dtype != DT_U8) || !yt->quant ||
+        yt->quant->count != 1)
+        return NULL;
+    int64_t outer = 1, inner = 1, L = k->lanes;
+    for (int d = 0; d < axis; d++)
+        outer *= yt->dims[d];
+    for (int d = (int)axis + 1; d < yt->rank; d++)
+        inner *= yt->dims[d];
+    /* Every operand per-tensor with a chunk the vectors fit; at least one
+     * to rescale (else the generic memcpys are the whole story). */
+    bool any = false;
+    for (int i = 0; i < n->num_operands; i++) {
+        const TensorType *xt = &n->operands[i]->type;
+        int64_t chunk = xt->dims[axis] * inner;
+        if (xt->dtype != yt->dtype || !xt->quant || xt->quant->count != 1)
+            return NULL;
+        if (quant_equal(xt->quant, yt->quant))
+            continue;
+        if (chunk < 1 || (chunk % L != 0 && L % chunk != 0))
+            return NULL;
+        any = true;
+    }
+    if (!any)
+        return NULL;
+    int64_t yrow = yt->dims[axis] * inner, col = 0;
+    LLVMValueRef y = cg_buf(cg, n->result);
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, (unsigned)L);
+    for (int i = 0; i < n->num_operands; i++) {
+        const TensorType *xt = &n->operands[i]->type;
+        int64_t chunk = xt->dims[axis] * inner;
+        LLVMValueRef x = cg_buf(cg, n->operands[i]);
+        CgLoop lo, lv, lr, lj;
+        if (quant_equal(xt->quant, yt->quant)) {
+            LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
+            LLVMBuildMemCpy(B, gep8(cg, y, LLVMBuildAdd(B, mulk(cg, o, yrow), cg_idx(cg, col), "")), 1,
+                            gep8(cg, x, mulk(cg, o, chunk)), 1, cg_idx(cg, chunk));
+            cg_for_end(cg, &lo);
+            col += chunk;
+            continue;
+        }
+        uint8_t *tab = concat_table(n, i);
+        if (!tab) {
+            cg->failed = true;
+            return NULL;
+        }
+        /* The vector part: G rows a vector (chunk <= L), or NV vectors a
+         * row (chunk >= L). */
+        int64_t G = chunk <= L ? L / chunk : 1, NV = chunk <= L ? 1 : chunk / L, full = outer / G * G;
+        if (full > 0) {
+            LLVMValueRef g = cg_for_begin(cg, &lo, full / G, "cg");
+            LLVMValueRef v = NV > 1 ? cg_for_begin(cg, &lv, NV, "cv") : cg_idx(cg, 0);
+            LLVMValueRef xo = LLVMBuildAdd(B, mulk(cg, g, G * chunk), mulk(cg, v, L), "");
+            LLVMValueRef b = kern_load_vec(cg, vt, gep8(cg, x, xo));
+            if (xt->dtype == DT_I8)
+                b = kern_flip(cg, b);
+            b = k->lookup(cg, tab, b);
+            for (int64_t r = 0; r < G; r++) {
+                LLVMValueRef yo = LLVMBuildAdd(B, mulk(cg, LLVMBuildAdd(B, mulk(cg, g, G), cg_idx(cg, r), ""), yrow),
+                                               LLVMBuildAdd(B, mulk(cg, v, L), cg_idx(cg, col), ""), "");
+                LLVMValueRef part = b;
+                if (G > 1) {
+                    LLVMValueRef m[64];
+                    for (int64_t l = 0; l < chunk; l++)
+                        m[l] = cg_i32(cg, (int32_t)(r * chunk + l));
+                    part = LLVMBuildShuffleVector(B, b, LLVMGetUndef(vt), LLVMConstVector(m, (unsigned)chunk), "");
+                }
+                LLVMSetAlignment(LLVMBuildStore(B, part, gep8(cg, y, yo)), 1);
+            }
+            if (NV > 1)
+                cg_for_end(cg, &lv);
+            cg_for_end(cg, &lo);
+        }
+        if (full < outer) {
+            LLVMValueRef rt = cg_rodata(cg, tab, 256, 16, "catlut");
+            LLVMValueRef o = LLVMBuildAdd(B, cg_for_begin(cg, &lr, outer - full, "cr"), cg_idx(cg, full), "");
+            LLVMValueRef j = cg_for_begin(cg, &lj, chunk, "cj");
+            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, x, LLVMBuildAdd(B, mulk(cg, o, chunk), j, "")), "");
+            if (xt->dtype == DT_I8)
+                b = LLVMBuildXor(B, b, LLVMConstInt(cg->t_i8, 0x80, 0), "");
+            LLVMValueRef e = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, rt, LLVMBuildZExt(B, b, cg->t_idx, "")), "");
+            LLVMBuildStore(B, e, gep8(cg, y, LLVMBuildAdd(B, mulk(cg, o, yrow), LLVMBuildAdd(B, j, cg_idx(cg, col), ""), "")));
+            cg_for_end(cg, &lj);
+            cg_for_end(cg, &lr);
+        }
+        free(tab);
+        col += chunk;
+    }
+    snprintf(cg->kernel, sizeof cg->kernel, "concat_%s", k->name);
+    return cg->kernel;
+}
