@@ -15,6 +15,7 @@
 #include "codegen.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define B (cg->b)
 
@@ -229,13 +230,52 @@ LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValue
     return cg_add_zp_clamp(cg, LLVMBuildSExt(B, v32, shape(v32, cg->t_i64), ""), zp, lo, hi);
 }
 
+/* Whether V is a constant int within +-2^16. */
+static bool small_const(LLVMValueRef v)
+{
+    if (!LLVMIsAConstantInt(v))
+        return false;
+    long long k = LLVMConstIntGetSExtValue(v);
+    return k >= -65536 && k <= 65536;
+}
+
+/* cg_round_f64's rounding of a scalar f32 Q in f32 and i32, for a target
+ * whose doubles are soft-float calls (Cortex-M4's FPU is single
+ * precision): Q clamped to +-2^22 first (any result beyond is clamped
+ * away by a small [lo, hi] anyway), so the truncation is an exact i32,
+ * Q less it exact in f32, and the tie tests the same as in f64. */
+static LLVMValueRef round_f32_small(Cg *cg, LLVMValueRef q, int rounding)
+{
+    LLVMValueRef big = LLVMConstReal(cg->t_f32, 4194304.0), nbig = LLVMConstReal(cg->t_f32, -4194304.0);
+    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, q, big, ""), big, q, "");
+    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, q, nbig, ""), nbig, q, "");
+    LLVMValueRef t = LLVMBuildFPToSI(B, q, cg->t_i32, "");
+    LLVMValueRef d = LLVMBuildFSub(B, q, LLVMBuildSIToFP(B, t, cg->t_f32, ""), ""); /* exact */
+    LLVMValueRef neg = LLVMBuildFCmp(B, LLVMRealOLT, q, LLVMConstReal(cg->t_f32, 0.0), "");
+    LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildFNeg(B, d, ""), d, "");
+    LLVMValueRef half = LLVMConstReal(cg->t_f32, 0.5), up;
+    if (rounding == ROUND_TFLITE) {
+        up = LLVMBuildFCmp(B, LLVMRealOGE, ad, half, "");
+    } else {
+        LLVMValueRef odd = LLVMBuildTrunc(B, t, cg->t_i1, "");
+        up = LLVMBuildOr(B, LLVMBuildFCmp(B, LLVMRealOGT, ad, half, ""),
+                         LLVMBuildAnd(B, LLVMBuildFCmp(B, LLVMRealOEQ, ad, half, ""), odd, ""), "");
+    }
+    LLVMValueRef step = LLVMBuildSelect(B, neg, cg_i32(cg, -1), cg_i32(cg, 1), "");
+    return LLVMBuildAdd(B, t, LLVMBuildSelect(B, up, step, cg_i32(cg, 0), ""), "round");
+}
+
 LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMValueRef zp,
                              LLVMValueRef lo, LLVMValueRef hi, int rounding)
 {
     /* ONNX QuantizeLinear and TFLite AffineQuantize divide in float32. */
     LLVMValueRef q = LLVMBuildFDiv(B, x, scale, "");
-    LLVMValueRef r = cg_round_f64(cg, LLVMBuildFPExt(B, q, cg->t_f64, ""), rounding);
-    LLVMValueRef y = cg_add_zp_clamp(cg, r, zp, lo, hi);
+    LLVMValueRef y;
+    if (strncmp(cg->target->triple, "thumb", 5) == 0 && LLVMTypeOf(x) == cg->t_f32 && small_const(zp) &&
+        small_const(lo) && small_const(hi))
+        y = add_zp_clamp_i32(cg, round_f32_small(cg, q, rounding), zp, lo, hi);
+    else
+        y = cg_add_zp_clamp(cg, cg_round_f64(cg, LLVMBuildFPExt(B, q, cg->t_f64, ""), rounding), zp, lo, hi);
     LLVMValueRef isnan = LLVMBuildFCmp(B, LLVMRealUNO, x, x, "");
     return LLVMBuildSelect(B, isnan, cg_clamp_i32(cg, zp, lo, hi), y, "q");
 }

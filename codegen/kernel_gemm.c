@@ -69,6 +69,7 @@ typedef struct GemmK {
      * one, output vectors. */
     int64_t T, C4, OV;
     bool flip;           /* activations ^0x80 before the instruction */
+    bool rows;           /* gemm_rows for the tiles inside the image (KGemm.rows) */
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
     /* Stem: the band (kh rows of RS bytes, already flipped), the output
@@ -130,13 +131,16 @@ static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef *pp, LLVMValueRef xof
 static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v0, int nv, LLVMValueRef t,
                       LLVMValueRef g, LLVMValueRef xoff, int n, LLVMValueRef *acc)
 {
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     LLVMValueRef wv[NV_MAX];
     for (int j = 0; j < nv; j++) {
-        /* [OV][T][C4][L] i32 words */
+        /* [OV][T][C4][L] i32 words, or wide (one pixel a vector, no stem):
+         * [OV/NV][T][C4][nv][L][2] */
         LLVMValueRef wi = add(cg, mulk(cg, add(cg, mulk(cg, add(cg, v0, idx(cg, j)), k->T), t), k->C4), g);
-        LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){mulk(cg, wi, k->L)}, 1, "");
-        wv[j] = LLVMBuildLoad2(B, vt, p, "");
+        int wl = k->d->wide ? 2 * k->L : k->L; /* words a group */
+        if (k->d->wide) /* v0 starts a group of nv vectors */
+            wi = add(cg, mulk(cg, v0, k->T * k->C4), add(cg, mulk(cg, add(cg, mulk(cg, t, k->C4), g), nv), idx(cg, j)));
+        LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){mulk(cg, wi, wl)}, 1, "");
+        wv[j] = LLVMBuildLoad2(B, LLVMVectorType(cg->t_i32, (unsigned)wl), p, "");
         LLVMSetAlignment(wv[j], 4);
     }
     for (int m = 0; m < mr; m++) {
@@ -146,45 +150,26 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
     }
 }
 
-/* NP pixels from P0 (an idx value) of image BI, PV a vector (MR rows of
- * accumulators; a last row short of pixels repeats its last one and
- * stores only its own), NV output vectors from V0 (an idx value); LAST:
- * the tile's last vector is the last of the layer (its lanes past O are
- * not stored). */
-static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np, LLVMValueRef v0, int nv, bool last)
+/* The reduction of one tile segment by segment (taps, or a stem's kernel
+ * rows): each pointer slot's pixel PIX[s] (an idx value; a stem's column
+ * in its output row), its pointer for the segment (the zero-point row in
+ * the padding), then the segment's groups.  MR rows of PV pixels. */
+static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVMValueRef *oy, LLVMValueRef *ox, int mr,
+                      LLVMValueRef v0, int nv, LLVMValueRef *accp)
 {
     const KFrame *f = &k->f;
-    int L = k->L, pv = k->pv, lc = k->lc, mr = (np + pv - 1) / pv;
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L), t8 = LLVMVectorType(cg->t_i8, (unsigned)L);
-    LLVMValueRef accp[MR_MAX * NV_MAX], oy[MR_MAX * 4], ox[MR_MAX * 4];
-    /* Pointer slot S's pixel (past NP: the last one again). */
-#define SLOT(s) ((s) < np ? (s) : np - 1)
-    for (int j = 0; j < nv; j++) {
-        LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
-        LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
-        LLVMSetAlignment(bv, 4);
-        for (int m = 0; m < mr; m++) {
-            accp[m * nv + j] = cg_alloca(cg, vt, "gacc");
-            LLVMBuildStore(B, bv, accp[m * nv + j]);
-        }
-    }
-    if (!k->stem) {
-        for (int m = 0; m < mr * pv; m++) {
-            LLVMValueRef p = add(cg, p0, idx(cg, SLOT(m)));
-            oy[m] = LLVMBuildUDiv(B, p, idx(cg, f->ow), "");
-            ox[m] = LLVMBuildURem(B, p, idx(cg, f->ow), "");
-        }
-    }
+    int pv = k->pv;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     CgLoop lt, lg;
     LLVMValueRef t = k->T > 1 ? cg_for_begin(cg, &lt, k->T, "gt") : idx(cg, 0);
     LLVMValueRef px[MR_MAX * 4];
     if (k->stem) {
-        /* P0 is the row's first pixel; segment T at kernel row T / segw,
+        /* PIX is the pixel's column; segment T at kernel row T / segw,
          * tap (T % segw) * dw of it. */
         LLVMValueRef ry = LLVMBuildUDiv(B, t, idx(cg, k->segw), ""), rx = LLVMBuildURem(B, t, idx(cg, k->segw), "");
         LLVMValueRef so = add(cg, mulk(cg, ry, k->RS), mulk(cg, rx, f->dw * f->c));
         for (int m = 0; m < mr * pv; m++)
-            px[m] = gep8(cg, k->band, add(cg, so, mulk(cg, add(cg, p0, idx(cg, SLOT(m))), f->sw * f->c)));
+            px[m] = gep8(cg, k->band, add(cg, so, mulk(cg, pix[m], f->sw * f->c)));
     }
     LLVMValueRef ky = LLVMBuildUDiv(B, t, idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, idx(cg, f->kw), "");
     for (int m = 0; m < mr * pv && !k->stem; m++) {
@@ -224,6 +209,95 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     }
     if (k->T > 1)
         cg_for_end(cg, &lt);
+}
+
+/* The reduction of one tile whose taps all fall inside the image (KRows;
+ * one pixel a vector, not a stem): a kernel row's KW taps are KW*C
+ * contiguous bytes of input and, with C a multiple of 4, KW*C4 contiguous
+ * weight groups, so each row is one loop with one pointer per pixel and
+ * no tap arithmetic. */
+static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMValueRef *ox, int mr, LLVMValueRef v0,
+                      int nv, LLVMValueRef *accp)
+{
+    const KFrame *f = &k->f;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
+    LLVMValueRef p0[MR_MAX], px[MR_MAX], acc[MR_MAX * NV_MAX];
+    for (int m = 0; m < mr; m++) {
+        LLVMValueRef iy = LLVMBuildSub(B, mulk(cg, oy[m], f->sh), idx(cg, f->pt), "");
+        LLVMValueRef ix = LLVMBuildSub(B, mulk(cg, ox[m], f->sw), idx(cg, f->pl), "");
+        p0[m] = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+    }
+    int64_t G = f->kw * k->C4;
+    CgLoop ly, lg;
+    LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : idx(cg, 0);
+    for (int m = 0; m < mr; m++)
+        px[m] = gep8(cg, k->x, add(cg, p0[m], mulk(cg, ky, f->dh * f->w * f->c)));
+    LLVMValueRef g = G > 1 ? cg_for_begin(cg, &lg, G, "gg") : idx(cg, 0);
+    for (int a = 0; a < mr * nv; a++)
+        acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
+    gemm_step(cg, k, px, mr, v0, nv, mulk(cg, ky, f->kw), g, mulk(cg, g, 4), 4, acc);
+    for (int a = 0; a < mr * nv; a++)
+        LLVMBuildStore(B, acc[a], accp[a]);
+    if (G > 1)
+        cg_for_end(cg, &lg);
+    if (f->kh > 1)
+        cg_for_end(cg, &ly);
+}
+
+/* NP pixels from P0 (an idx value) of image BI, PV a vector (MR rows of
+ * accumulators; a last row short of pixels repeats its last one and
+ * stores only its own), NV output vectors from V0 (an idx value); LAST:
+ * the tile's last vector is the last of the layer (its lanes past O are
+ * not stored). */
+static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np, LLVMValueRef v0, int nv, bool last)
+{
+    const KFrame *f = &k->f;
+    int L = k->L, pv = k->pv, lc = k->lc, mr = (np + pv - 1) / pv;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L), t8 = LLVMVectorType(cg->t_i8, (unsigned)L);
+    LLVMValueRef accp[MR_MAX * NV_MAX], pix[MR_MAX * 4], oy[MR_MAX * 4], ox[MR_MAX * 4];
+    /* Pointer slot S's pixel (past NP: the last one again). */
+#define SLOT(s) ((s) < np ? (s) : np - 1)
+    for (int j = 0; j < nv; j++) {
+        LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
+        LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
+        LLVMSetAlignment(bv, 4);
+        for (int m = 0; m < mr; m++) {
+            accp[m * nv + j] = cg_alloca(cg, vt, "gacc");
+            LLVMBuildStore(B, bv, accp[m * nv + j]);
+        }
+    }
+    for (int m = 0; m < mr * pv; m++) {
+        pix[m] = add(cg, p0, idx(cg, SLOT(m)));
+        if (!k->stem) {
+            oy[m] = LLVMBuildUDiv(B, pix[m], idx(cg, f->ow), "");
+            ox[m] = LLVMBuildURem(B, pix[m], idx(cg, f->ow), "");
+        }
+    }
+    if (!k->rows) {
+        gemm_taps(cg, k, bi, pix, oy, ox, mr, v0, nv, accp);
+    } else if (f->all_valid) {
+        gemm_rows(cg, k, bi, oy, ox, mr, v0, nv, accp);
+    } else {
+        /* Every tap of every pixel inside the image: the row form. */
+        LLVMValueRef in = LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 1, 0);
+        for (int m = 0; m < mr; m++) {
+            LLVMValueRef iy = LLVMBuildSub(B, mulk(cg, oy[m], f->sh), idx(cg, f->pt), "");
+            LLVMValueRef ix = LLVMBuildSub(B, mulk(cg, ox[m], f->sw), idx(cg, f->pl), "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, iy, idx(cg, f->h - 1 - (f->kh - 1) * f->dh), ""), "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, ix, idx(cg, f->w - f->kw), ""), "");
+        }
+        LLVMBasicBlockRef rows = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "grows");
+        LLVMBasicBlockRef taps = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gtaps");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gjoin");
+        LLVMBuildCondBr(B, in, rows, taps);
+        LLVMPositionBuilderAtEnd(B, rows);
+        gemm_rows(cg, k, bi, oy, ox, mr, v0, nv, accp);
+        LLVMBuildBr(B, join);
+        LLVMPositionBuilderAtEnd(B, taps);
+        gemm_taps(cg, k, bi, pix, oy, ox, mr, v0, nv, accp);
+        LLVMBuildBr(B, join);
+        LLVMPositionBuilderAtEnd(B, join);
+    }
     /* The epilogue: requantize, narrow, store. */
     int64_t P = f->oh * f->ow;
     LLVMValueRef prow = k->stem ? add(cg, mulk(cg, k->oy, f->ow), p0) : p0;
@@ -322,7 +396,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     /* At most half a vector of output channels: PV pixels a vector on LC
      * lanes each (4, 8, ...; PV at most D->max_pv). */
     int pv = 1, lc = d->lanes;
-    if (d->max_pv > 1 && d->max_pv <= 4 && f->o <= d->lanes / 2) {
+    if (d->max_pv > 1 && d->max_pv <= 4 && !d->wide && f->o <= d->lanes / 2) {
         for (lc = 4; lc < f->o; lc *= 2)
             ;
         pv = d->lanes / lc;
@@ -331,7 +405,9 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     }
     k.d = d;
     k.pv = pv, k.lc = lc;
-    k.stem = n->op == OP_CONV2D && stem_wanted(f);
+    /* Not with widened weights (Cortex-M: their layout is per tap, and the
+     * band would take the stack). */
+    k.stem = n->op == OP_CONV2D && !d->wide && stem_wanted(f);
     int64_t segw = f->dw == 1 ? 1 : f->kw, segb = f->dw == 1 ? f->kw * f->c : f->c;
     /* The band: kh rows wide enough for every tap, 4 bytes of slack. */
     int64_t bandw = f->pl + f->w, reach = (f->ow - 1) * f->sw + (f->kw - 1) * f->dw + 1;
@@ -363,17 +439,21 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     /* Segments and their bytes: taps of C, or a stem's kernel rows. */
     int64_t NS = k.stem ? f->kh * segw : T, SB = k.stem ? segb : C, C4 = (SB + 3) / 4;
     k.T = NS, k.C4 = C4, k.OV = OV, k.RS = RS, k.segw = segw;
+    /* Kernel rows of contiguous groups (one pixel a vector, not a stem). */
+    k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
     const int8_t *wd = f->wv->data;
     /* w(o, t, c): OHWI, or matmul's b[K][N]. */
 #define W(o, t, c) (n->op == OP_MATMUL ? wd[(c) * O + (o)] : wd[((o) * T + (t)) * C + (c)])
-    int8_t *wp = xcalloc((size_t)(OP * NS * C4 * 4), 1);
+    size_t wbytes = (size_t)(OP * NS * C4 * 4) * (d->wide ? 2 : 1);
+    int8_t *wp = xcalloc(wbytes, 1);
+    int64_t acc_max = 0; /* a bound on |acc| over every channel (the requant's smmulr) */
     int32_t *bias = xcalloc((size_t)OP, sizeof *bias);
     const int32_t *bd = f->bv ? f->bv->data : NULL;
     for (int64_t o = 0; o < O; o++) {
-        int64_t v = o / lc, s = 0;
+        int64_t v = o / lc, s = 0, sa = 0;
         for (int q = 0; q < pv; q++) {
             int64_t l = q * lc + o % lc;
-            s = 0;
+            s = 0, sa = 0;
             for (int64_t t = 0; t < T; t++)
                 for (int64_t c = 0; c < C; c++) {
                     int8_t w = W(o, t, c);
@@ -382,12 +462,29 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
                     int64_t sg = t, b = c;
                     if (k.stem && segw == 1)
                         sg = t / f->kw, b = (t % f->kw) * C + c;
-                    wp[(((v * NS + sg) * C4 + b / 4) * L + l) * 4 + b % 4] = w;
+                    int64_t at = (((v * NS + sg) * C4 + b / 4) * L + l) * 4;
+                    if (d->wide) { /* i16 (little-endian) at half c%4 = 0, 2, 1, 3 -> 0, 1, 2, 3 */
+                        /* (PV 1, taps as segments) the group of nv vectors
+                         * gemm_pixels gives one tile */
+                        int64_t nvt = d->nv > OV ? OV : d->nv, part = O % L != 0;
+                        int64_t nmain = (OV - part) / nvt, g0 = v / nvt < nmain ? v / nvt * nvt : nmain * nvt;
+                        int64_t nvg = v / nvt < nmain ? nvt : OV - nmain * nvt;
+                        at = (((g0 * T * C4) + (t * C4 + c / 4) * nvg + (v - g0)) * L + l) * 4;
+                        int64_t h = at + (c % 2) * 2 + (c % 4) / 2;
+                        wp[2 * h] = w;
+                        wp[2 * h + 1] = (int8_t)(w < 0 ? -1 : 0);
+                    } else {
+                        wp[at + b % 4] = w;
+                    }
+                    sa += w < 0 ? -w : w;
                     s += w;
                 }
             /* Every tap reads x' or the zero-point row: zx' * sum w comes
              * off the bias (wrapping like the generated adds). */
             bias[v * L + l] = (int32_t)((bd ? (uint32_t)bd[o] : 0u) - (uint32_t)(zxk * s));
+            /* every activation byte within [-255, 255] */
+            int64_t a = llabs((int64_t)bias[v * L + l]) + 255 * sa;
+            acc_max = a > acc_max ? a : acc_max;
         }
     }
 #undef W
@@ -397,7 +494,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     memset(zrow, (uint8_t)f->zx, (size_t)zn);
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
-    k.w = cg_rodata(cg, wp, (size_t)(OP * NS * C4 * 4), 64, "kgemm");
+    k.w = cg_rodata(cg, wp, wbytes, 64, "kgemm");
     k.bias = cg_table_i32(cg, bias, OP, "kgbias");
     k.zrow = f->all_valid && !k.stem ? NULL : cg_rodata(cg, zrow, (size_t)zn, 16, "kgzero");
     free(wp);
@@ -415,6 +512,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         nst = OP;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
+    k.rq.acc_max = acc_max;
 
     int64_t P = k.stem ? f->ow : f->oh * f->ow; /* a stem tiles each output row */
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows

@@ -123,6 +123,13 @@ typedef struct KRequant {
      * otherwise m, zp, lo, hi. */
     LLVMValueRef mult, left, shift, mask, zp, lo, hi, m;
     bool any_left, any_right, any_min_mult; /* what the stages need */
+    /* The scalar DSP form (Cortex-M, requant_sat): table of {mult, round
+     * + zp << right, right} per channel, or NULL with one stage. */
+    bool sat;
+    LLVMValueRef sat_tab;
+    /* A bound on |acc| the kernel proved at compile time (0: none); small
+     * enough, requant_sat's doubling high multiply is one smmulr. */
+    int64_t acc_max;
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
@@ -148,6 +155,14 @@ typedef struct KGemm {
      * its lanes, when the layer has at most half a vector of output
      * channels (tried before NARROW); 0 or 1: never. */
     int max_pv;
+    /* Weights widened at compile time: each lane's 4 bytes b0..b3 as two
+     * words of i16 halves, (b0, b2) and (b1, b3) (sxtb16's order), and W
+     * a <2*lanes x i32> (lane l's words at 2l, 2l+1). */
+    bool wide;
+    /* Tiles whose taps all fall inside the image reduce over each kernel
+     * row's KW*C contiguous bytes (C a multiple of 4, no dilation along W)
+     * in one loop: no per-tap pointers. */
+    bool rows;
 } KGemm;
 
 /* Conv2d with group 1, dense and matmul by a constant with a quantized

@@ -58,6 +58,36 @@ static LLVMValueRef table(Cg *cg, const OutStage *st, int64_t n, int which, cons
     return r;
 }
 
+/* Whether requant_sat computes the stages exactly: TFLite rounding, every
+ * channel with a right shift of 1..23 (or none with one), one clamp range
+ * within [-256, 255]. */
+static bool sat_ok(const KRequant *rq)
+{
+    const OutStage *st = rq->st;
+    if (rq->rounding != ROUND_TFLITE || st[0].lo < -256 || st[0].hi > 255)
+        return false;
+    for (int64_t k = 0; k < rq->nch; k++) {
+        int right = st[k].shift < 0 ? -st[k].shift : 0;
+        if (st[k].lo != st[0].lo || st[k].hi != st[0].hi || right > 23 || (right > 0) != rq->any_right ||
+            st[k].zp < -256 || st[k].zp > 255)
+            return false;
+    }
+    return true;
+}
+
+/* requant_sat's per-channel word I: the multiplier, the rounding term with
+ * the zero point folded in (2^(right-1) + zp * 2^right; zp without a right
+ * shift), the right shift. */
+static int32_t sat_field(const OutStage *s, int i)
+{
+    int right = s->shift < 0 ? -s->shift : 0;
+    if (i == 0)
+        return s->mult;
+    if (i == 2)
+        return right;
+    return right ? (int32_t)((INT64_C(1) << (right - 1)) + (int64_t)s->zp * (INT64_C(1) << right)) : s->zp;
+}
+
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding)
 {
     *rq = (KRequant){.rounding = rounding, .nch = nch, .st = st};
@@ -66,8 +96,17 @@ void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, in
         rq->any_right |= st[k].shift < 0;
         rq->any_min_mult |= st[k].mult == INT32_MIN;
     }
+    rq->sat = kern_has(cg, "dsp") && sat_ok(rq);
     if (nch == 1)
         return;
+    if (rq->sat) {
+        int32_t *t = xmalloc((size_t)nch * 3 * sizeof *t);
+        for (int64_t k = 0; k < nch; k++)
+            for (int i = 0; i < 3; i++)
+                t[k * 3 + i] = sat_field(&st[k], i);
+        rq->sat_tab = cg_table_i32(cg, t, nch * 3, "rqsat");
+        free(t);
+    }
     if (rounding == ROUND_TFLITE) {
         rq->mult = table(cg, st, nch, T_MULT, "rqmult");
         if (rq->any_left)
@@ -186,9 +225,84 @@ static LLVMValueRef requant_tflite(Cg *cg, const KRequant *rq, LLVMValueRef acc,
     return LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
 }
 
+/* Word I of channel C0's requant_sat parameters. */
+static LLVMValueRef sat_param(Cg *cg, const KRequant *rq, int i, LLVMValueRef c0)
+{
+    if (rq->nch == 1)
+        return cg_i32(cg, sat_field(&rq->st[0], i));
+    LLVMValueRef k = LLVMBuildAdd(B, LLVMBuildMul(B, c0, cg_idx(cg, 3), ""), cg_idx(cg, i), "");
+    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, cg->t_i32, rq->sat_tab, &k, 1, ""), "");
+    LLVMSetAlignment(v, 4);
+    return v;
+}
+
+/* The TFLite stage on one channel (a <1 x i32>) in fewer instructions, for
+ * a Cortex-M with the DSP extension, exactly (sat_ok's conditions):
+ *   - the rounding divide by 2^s, ties away from zero, is
+ *     (v - [v < 0] + 2^(s-1)) >> s: both add 1 to floor(v / 2^s) exactly
+ *     when the remainder reaches 2^(s-1) + [v < 0]; v - [v < 0] is
+ *     v + (v >> 31) (v >= INT32_MIN + 1 after the doubling high multiply);
+ *   - the zero point joins the rounding term as zp * 2^s (one add);
+ *   - that add saturates (qadd): when it would overflow, the true result
+ *     and INT32_MAX >> s (or INT32_MIN >> s) both lie beyond the clamp
+ *     range for s <= 23, so the clamp gives the same byte;
+ *   - the clamp bounds are constants (one range for every channel): ssat
+ *     for the full int8 range.
+ * Without a right shift: clamp(qadd(v, zp)), the same argument. */
+static LLVMValueRef requant_sat(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)
+{
+    LLVMTypeRef t32 = cg->t_i32, t64 = cg->t_i64;
+    LLVMValueRef x = LLVMBuildExtractElement(B, acc, cg_i32(cg, 0), "");
+    if (rq->any_left) {
+        LLVMValueRef l = rq->nch == 1 ? cg_i32(cg, field(&rq->st[0], T_LEFT))
+                                      : LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, t32, rq->left, &c0, 1, ""), "");
+        x = LLVMBuildShl(B, x, l, "");
+    }
+    LLVMValueRef m = sat_param(cg, rq, 0, c0);
+    int left = 0;
+    for (int64_t k = 0; k < rq->nch; k++)
+        left = rq->st[k].shift > left ? rq->st[k].shift : left;
+    LLVMValueRef v;
+    if (rq->acc_max > 0 && left < 30 && rq->acc_max < (INT64_C(1) << (30 - left))) {
+        /* |x| < 2^30: (x*m + 2^30) >> 31 = (2x*m + 2^31) >> 32, smmulr */
+        LLVMValueRef ab = LLVMBuildNSWMul(B, LLVMBuildSExt(B, LLVMBuildShl(B, x, cg_i32(cg, 1), ""), t64, ""),
+                                          LLVMBuildSExt(B, m, t64, ""), "");
+        LLVMValueRef q = LLVMBuildLShr(B, LLVMBuildAdd(B, ab, cg_i64(cg, INT64_C(1) << 31), ""), cg_i64(cg, 32), "");
+        v = LLVMBuildTrunc(B, q, t32, "");
+    } else {
+        LLVMValueRef ab = LLVMBuildNSWMul(B, LLVMBuildSExt(B, x, t64, ""), LLVMBuildSExt(B, m, t64, ""), "");
+        LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, cg_i64(cg, INT64_C(1) << 30), ""), cg_i64(cg, 31), "");
+        v = LLVMBuildTrunc(B, q, t32, "");
+    }
+    if (rq->any_min_mult && !(rq->acc_max > 0 && rq->acc_max < (INT64_C(1) << 30))) {
+        LLVMValueRef imin = cg_i32(cg, INT32_MIN);
+        LLVMValueRef both = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, imin, ""),
+                                         LLVMBuildICmp(B, LLVMIntEQ, m, imin, ""), "");
+        v = LLVMBuildSelect(B, both, cg_i32(cg, INT32_MAX), v, "");
+    }
+    if (rq->any_right)
+        v = LLVMBuildAdd(B, v, LLVMBuildAShr(B, v, cg_i32(cg, 31), ""), "");
+    LLVMValueRef a[2] = {v, sat_param(cg, rq, 1, c0)};
+    v = kern_intrinsic(cg, "llvm.sadd.sat", &t32, 1, a, 2);
+    if (rq->any_right)
+        v = LLVMBuildAShr(B, v, sat_param(cg, rq, 2, c0), "");
+    v = cg_smin(cg, cg_smax(cg, v, cg_i32(cg, (int32_t)rq->st[0].lo)), cg_i32(cg, (int32_t)rq->st[0].hi));
+    return LLVMBuildInsertElement(B, LLVMGetUndef(LLVMTypeOf(acc)), v, cg_i32(cg, 0), "");
+}
+
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)
 {
     int lanes = (int)LLVMGetVectorSize(LLVMTypeOf(acc));
+    if (rq->sat) { /* lane by lane: no vector unit (Cortex-M) */
+        LLVMValueRef r = LLVMGetUndef(LLVMTypeOf(acc));
+        for (int l = 0; l < lanes; l++) {
+            LLVMValueRef a = LLVMBuildExtractElement(B, acc, cg_i32(cg, l), "");
+            LLVMValueRef one = LLVMBuildInsertElement(B, LLVMGetUndef(LLVMVectorType(cg->t_i32, 1)), a, cg_i32(cg, 0), "");
+            one = requant_sat(cg, rq, one, l ? LLVMBuildAdd(B, c0, cg_idx(cg, l), "") : c0);
+            r = LLVMBuildInsertElement(B, r, LLVMBuildExtractElement(B, one, cg_i32(cg, 0), ""), cg_i32(cg, l), "");
+        }
+        return r;
+    }
     if (rq->rounding == ROUND_TFLITE)
         return requant_tflite(cg, rq, acc, c0, lanes);
     const OutStage *s = rq->st;

@@ -53,12 +53,29 @@ static LLVMValueRef smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRe
 }
 
 static const KDot dot = {"smlad", 4, false, word, smlad_dot, NULL, NULL};
+
+/* conv_gemm's step on one lane: X's 4 bytes widened as sxtb16 pairs, W's
+ * two words widened at compile time (KGemm.wide), two smlads. */
+static LLVMValueRef gemm_smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
+{
+    LLVMValueRef z = cg_i32(cg, 0), one = cg_i32(cg, 1);
+    LLVMValueRef xs = LLVMBuildExtractElement(cg->b, x, z, "");
+    LLVMValueRef a = LLVMBuildExtractElement(cg->b, acc, z, "");
+    LLVMValueRef a0[3] = {sxtb16(cg, xs), LLVMBuildExtractElement(cg->b, w, z, ""), a};
+    a = kern_intrinsic(cg, "llvm.arm.smlad", NULL, 0, a0, 3);
+    LLVMValueRef a1[3] = {sxtb16(cg, ror8(cg, xs)), LLVMBuildExtractElement(cg->b, w, one, ""), a};
+    a = kern_intrinsic(cg, "llvm.arm.smlad", NULL, 0, a1, 3);
+    return LLVMBuildInsertElement(cg->b, acc, a, z, "");
+}
+
+static const KGemm gemm = {"smlad", 1, 1, 4, false, gemm_smlad, 0, true, true};
 static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
+static const KDw dwr = {"rows", 4, NULL, NULL};
 
 const char *arm_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "dsp"))
         return NULL;
-    KSet s = {"dsp", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, NULL, NULL, NULL};
+    KSet s = {"dsp", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, &gemm, NULL};
     return kern_select(cg, n, &s);
 }

@@ -107,12 +107,12 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
                           NULL, 0, args, 3);
 }
 
-static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4};
-static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2};
+static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, false};
+static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
  * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
-static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0};
-static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0};
+static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false};
+static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the
