@@ -155,6 +155,18 @@ static double real_at(const Value *v, const void *data, int64_t i)
     return (double)q->scale[c] * (double)(raw - q->zero_point[c]);
 }
 
+/* A copy of CFG whose override list (a new array, the caller frees it)
+ * holds CFG's overrides and room for EXTRA more. */
+static QnncConfig config_with_room(const QnncConfig *cfg, int extra)
+{
+    QnncConfig c2 = *cfg;
+    int n = cfg->quant.num_overrides;
+    c2.quant.overrides = xmalloc(((size_t)n + (size_t)extra + 1) * sizeof *c2.quant.overrides);
+    if (n > 0) /* cfg's list may be NULL when empty: memcpy's source must not be */
+        memcpy(c2.quant.overrides, cfg->quant.overrides, (size_t)n * sizeof *cfg->quant.overrides);
+    return c2;
+}
+
 /* Quantizes the float graph with the configured overrides plus one for
  * each candidate whose LVL is not DT_I8, as the pipeline would (quantize,
  * fuse-requantize, check-accumulators), runs it over the samples when RUN
@@ -164,11 +176,7 @@ static double real_at(const Value *v, const void *data, int64_t i)
 static bool trial(Search *s, const DType *lvl, double *db, bool run)
 {
     const QnncConfig *cfg = s->ctx->cfg;
-    QnncConfig c2 = *cfg;
-    c2.quant.overrides = xmalloc(((size_t)cfg->quant.num_overrides + (size_t)s->ncand + 1) *
-                                 sizeof *c2.quant.overrides);
-    memcpy(c2.quant.overrides, cfg->quant.overrides, (size_t)cfg->quant.num_overrides * sizeof *cfg->quant.overrides);
-    c2.quant.num_overrides = cfg->quant.num_overrides;
+    QnncConfig c2 = config_with_room(cfg, s->ncand);
     SrcLoc loc = config_key_loc(cfg, "quantization.target_sqnr");
     for (int k = 0; k < s->ncand; k++)
         if (lvl[k] != DT_I8)
@@ -605,11 +613,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     /* The final quantization, with the chosen overrides: through
      * evaluate's own construction, so the result is the graph measured. */
     if (ok) {
-        QnncConfig c2 = *cfg;
-        c2.quant.overrides = xmalloc(((size_t)cfg->quant.num_overrides + (size_t)nc + 1) * sizeof *c2.quant.overrides);
-        memcpy(c2.quant.overrides, cfg->quant.overrides,
-               (size_t)cfg->quant.num_overrides * sizeof *cfg->quant.overrides);
-        c2.quant.num_overrides = cfg->quant.num_overrides;
+        QnncConfig c2 = config_with_room(cfg, nc);
         for (int k = 0; k < nc; k++)
             if (lvl[k] != DT_I8)
                 c2.quant.overrides[c2.quant.num_overrides++] =
