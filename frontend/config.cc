@@ -899,14 +899,17 @@ DataFormat format_of(const std::string &path)
     return DATA_AUTO;
 }
 
-void key_calib_dataset(Loader &L, const std::string &k, const toml::node &v)
+/* A dataset key's value (a path or a non-empty array of them, each
+ * resolved against the config's folder) into DST/N; false, reported, if
+ * it is not one. */
+static bool read_dataset_paths(Loader &L, const std::string &k, const toml::node &v, char ***dst, int *n)
 {
     std::vector<std::pair<std::string, const toml::node *>> list;
     if (!L.get_strings(k, v, true, list))
-        return;
+        return false;
     if (v.is_array() && v.as_array()->empty()) {
         L.error(v.source(), format("'%s' must not be an empty array", k.c_str()));
-        return;
+        return false;
     }
     std::vector<std::string> paths;
     for (auto &e : list)
@@ -914,26 +917,19 @@ void key_calib_dataset(Loader &L, const std::string &k, const toml::node &v)
     std::vector<const char *> ptrs;
     for (auto &p : paths)
         ptrs.push_back(p.c_str());
-    config_set_strings(&L.cfg->calib.dataset, &L.cfg->calib.num_dataset, ptrs.data(), (int)ptrs.size());
-    L.dataset_loc = L.loc(v.source());
+    config_set_strings(dst, n, ptrs.data(), (int)ptrs.size());
+    return true;
+}
+
+void key_calib_dataset(Loader &L, const std::string &k, const toml::node &v)
+{
+    if (read_dataset_paths(L, k, v, &L.cfg->calib.dataset, &L.cfg->calib.num_dataset))
+        L.dataset_loc = L.loc(v.source());
 }
 
 void key_valid_dataset(Loader &L, const std::string &k, const toml::node &v)
 {
-    std::vector<std::pair<std::string, const toml::node *>> list;
-    if (!L.get_strings(k, v, true, list))
-        return;
-    if (v.is_array() && v.as_array()->empty()) {
-        L.error(v.source(), format("'%s' must not be an empty array", k.c_str()));
-        return;
-    }
-    std::vector<std::string> paths;
-    for (auto &e : list)
-        paths.push_back(L.resolve(e.first));
-    std::vector<const char *> ptrs;
-    for (auto &p : paths)
-        ptrs.push_back(p.c_str());
-    config_set_strings(&L.cfg->valid.dataset, &L.cfg->valid.num_dataset, ptrs.data(), (int)ptrs.size());
+    read_dataset_paths(L, k, v, &L.cfg->valid.dataset, &L.cfg->valid.num_dataset);
 }
 
 void key_valid_samples(Loader &L, const std::string &k, const toml::node &v)
