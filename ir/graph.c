@@ -118,6 +118,7 @@ void graph_free(Graph *g)
     if (!g)
         return;
     arena_free(&g->arena);
+    free(g->name_index);
     free(g);
 }
 
@@ -131,6 +132,78 @@ static TensorType own_type(Graph *g, TensorType t)
     return t;
 }
 
+/* ---------------------------------------------------------------- name index */
+
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static Value **name_bucket(const Graph *g, const char *name)
+{
+    return &g->name_index[name_hash(name) & (unsigned)(g->name_index_cap - 1)];
+}
+
+/* Links V into its bucket in id order. */
+static void index_insert(Graph *g, Value *v)
+{
+    Value **p = name_bucket(g, v->name);
+    while (*p && (*p)->id < v->id)
+        p = &(*p)->name_next;
+    v->name_next = *p;
+    *p = v;
+}
+
+static void index_remove(Graph *g, Value *v)
+{
+    Value **p = name_bucket(g, v->name);
+    while (*p && *p != v)
+        p = &(*p)->name_next;
+    if (*p)
+        *p = v->name_next;
+}
+
+/* Sizes the index for the value list (at most half full) and refills it. */
+static void index_rebuild(Graph *g)
+{
+    int cap = 64;
+    while (cap < 2 * g->values.len)
+        cap *= 2;
+    free(g->name_index);
+    g->name_index = xcalloc((size_t)cap, sizeof *g->name_index);
+    g->name_index_cap = cap;
+    for (int i = 0; i < g->values.len; i++)
+        index_insert(g, g->values.data[i]);
+}
+
+Value *graph_find_value(const Graph *g, const char *name)
+{
+    if (!g->name_index_cap)
+        return NULL;
+    for (Value *v = *name_bucket(g, name); v; v = v->name_next)
+        if (strcmp(v->name, name) == 0)
+            return v;
+    return NULL;
+}
+
+void graph_rename_value(Graph *g, Value *v, const char *name)
+{
+    index_remove(g, v);
+    v->name = name;
+    index_insert(g, v);
+}
+
+void graph_set_values(Graph *g, PtrVec values)
+{
+    g->values = values;
+    for (int i = 0; i < values.len; i++)
+        ((Value *)values.data[i])->id = i;
+    index_rebuild(g);
+}
+
 static Value *new_value(Graph *g, ValueKind kind, const char *name, TensorType t)
 {
     Value *v = arena_alloc(&g->arena, sizeof *v);
@@ -139,6 +212,10 @@ static Value *new_value(Graph *g, ValueKind kind, const char *name, TensorType t
     v->name = arena_strdup(&g->arena, name);
     v->type = own_type(g, t);
     ptrvec_push(&g->arena, &g->values, v);
+    if (2 * g->values.len > g->name_index_cap)
+        index_rebuild(g);
+    else
+        index_insert(g, v);
     return v;
 }
 
@@ -175,16 +252,6 @@ Node *graph_add_node(Graph *g, OpId op, Value *const *operands, int n, const cha
 }
 
 void graph_add_output(Graph *g, Value *v) { ptrvec_push(&g->arena, &g->outputs, v); }
-
-Value *graph_find_value(const Graph *g, const char *name)
-{
-    for (int i = 0; i < g->values.len; i++) {
-        Value *v = g->values.data[i];
-        if (strcmp(v->name, name) == 0)
-            return v;
-    }
-    return NULL;
-}
 
 /* ---------------------------------------------------------------- attributes */
 

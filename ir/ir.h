@@ -251,6 +251,7 @@ typedef struct Value {
     bool has_range;
     float range_lo, range_hi;
     SrcLoc loc;
+    struct Value *name_next; /* the graph's name index: next value in this bucket */
 } Value;
 
 struct Node {
@@ -273,6 +274,12 @@ typedef struct Graph {
     PtrVec nodes;   /* Node*, topological order */
     PtrVec outputs; /* Value*, in signature order */
     SrcLoc loc;
+    /* graph_find_value's index: buckets of values chained through
+     * name_next, each chain in id order (the first value of a name wins,
+     * as a scan of `values` would find it).  Kept by the builders,
+     * graph_rename_value and graph_set_values. */
+    Value **name_index;
+    int name_index_cap; /* a power of two, or 0 */
 } Graph;
 
 Graph *graph_new(const char *name);
@@ -284,7 +291,15 @@ Value *graph_add_const(Graph *g, const char *name, TensorType t, const void *dat
 Node *graph_add_node(Graph *g, OpId op, Value *const *operands, int n,
                      const char *result_name, TensorType result_type);
 void graph_add_output(Graph *g, Value *v);
+/* The value named NAME (the lowest id if several hold it), or NULL:
+ * constant time through the graph's name index. */
 Value *graph_find_value(const Graph *g, const char *name);
+/* Renames V; NAME must live as long as the graph (an arena string).
+ * Value names change only through this, so that the index stays right. */
+void graph_rename_value(Graph *g, Value *v, const char *name);
+/* Replaces the value list (after a pass drops dead values): renumbers the
+ * ids in list order and rebuilds the name index. */
+void graph_set_values(Graph *g, PtrVec values);
 /* Structural equality: same name, signature, constants (bytes), nodes,
  * attributes and types, in the same order. */
 bool graph_equal(const Graph *a, const Graph *b);

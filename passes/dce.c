@@ -44,10 +44,8 @@ bool dce(Graph *g, const PassContext *ctx)
     free(live);
     for (int i = 0; i < nodes.len; i++)
         ((Node *)nodes.data[i])->id = i;
-    for (int i = 0; i < values.len; i++)
-        ((Value *)values.data[i])->id = i;
     g->nodes = nodes;
     g->consts = consts;
-    g->values = values;
+    graph_set_values(g, values);
     return true;
 }

@@ -126,7 +126,7 @@ static void fold_into_producer(Rewrite *rw, Node *bn, const BnParams *bp)
     /* The producer's result now holds the normalized value: give it the
      * batchnorm's name, range and readers, so later IR reads as before. */
     Value *y = bn->result, *r = p->result;
-    r->name = y->name;
+    graph_rename_value(g, r, y->name);
     r->has_range = y->has_range;
     r->range_lo = y->range_lo;
     r->range_hi = y->range_hi;

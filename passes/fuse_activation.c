@@ -91,7 +91,7 @@ static bool try_fuse(Fuse *f, Node *act)
         node_set_float(g, p, ATTR_ACT_MIN, lo);
     if (hi != INFINITY)
         node_set_float(g, p, ATTR_ACT_MAX, hi);
-    x->name = y->name;
+    graph_rename_value(g, x, y->name);
     x->has_range = y->has_range;
     x->range_lo = y->range_lo;
     x->range_hi = y->range_hi;

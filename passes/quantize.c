@@ -816,8 +816,9 @@ static Value *integer_output(Ctx *c, const Value *v)
     if (strcmp(nv->name, v->name) != 0 && nv->kind == VAL_NODE) {
         Value *holder = graph_find_value(c->ng, v->name);
         if (holder)
-            holder->name = fresh_name(c, v->name, holder->type.dtype == DT_F32 ? ".f" : ".q");
-        nv->name = arena_strdup(&c->ng->arena, v->name);
+            graph_rename_value(c->ng, holder,
+                               fresh_name(c, v->name, holder->type.dtype == DT_F32 ? ".f" : ".q"));
+        graph_rename_value(c->ng, nv, arena_strdup(&c->ng->arena, v->name));
     }
     return nv;
 }
@@ -1171,7 +1172,7 @@ bool quantize(Graph *g, const PassContext *ctx)
         for (int j = 0; j < c.ng->consts.len && !live; j++)
             live = c.ng->consts.data[j] == v;
         if (live && !graph_find_value(c.ng, c.renames[k].origin))
-            v->name = arena_strdup(&c.ng->arena, c.renames[k].origin);
+            graph_rename_value(c.ng, v, arena_strdup(&c.ng->arena, c.renames[k].origin));
     }
 
     /* Swap the rebuilt graph into G and free the old one. */

@@ -106,12 +106,10 @@ void rewrite_finish(Rewrite *rw)
     free(dead);
 
     g->nodes = rw->out;
-    g->values = values;
     g->consts = consts;
     for (int i = 0; i < g->nodes.len; i++)
         ((Node *)g->nodes.data[i])->id = i;
-    for (int i = 0; i < g->values.len; i++)
-        ((Value *)g->values.data[i])->id = i;
+    graph_set_values(g, values);
 }
 
 /* ---------------------------------------------------------------- pattern helpers */
