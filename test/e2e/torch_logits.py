@@ -23,15 +23,17 @@ TOL = 1e-4
 
 torch.set_num_threads(1)
 model = onnx.load(sys.argv[1])
-env = {i.name: torch.from_numpy(onnx.numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
-env[model.graph.input[0].name] = torch.from_numpy(reference.images_f32())
+weights = {i.name: torch.from_numpy(onnx.numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
 
 
 def attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-with torch.no_grad():
+def run(x):
+    """The graph's output for the images X, node by node."""
+    env = dict(weights)
+    env[model.graph.input[0].name] = torch.from_numpy(x)
     for node in model.graph.node:
         a, i = attrs(node), [env[n] for n in node.input if n]
         op = node.op_type
@@ -69,8 +71,14 @@ with torch.no_grad():
         else:
             sys.exit("torch_logits.py: no rule for ONNX %s" % op)
         env[node.output[0]] = y
+    return env[model.graph.output[0].name].numpy().astype(np.float64)
 
-t = env[model.graph.output[0].name].numpy().astype(np.float64)
+
+# A thousand images at a time: the whole set at once holds ~0.5 GB per
+# activation tensor.
+images = reference.images_f32()
+with torch.no_grad():
+    t = np.concatenate([run(images[k:k + 1000]) for k in range(0, len(images), 1000)])
 q = np.load(sys.argv[2]).astype(np.float64)
 d = np.abs(t - q)
 labels = reference.read_idx(reference.LABELS)

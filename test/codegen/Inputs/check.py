@@ -14,7 +14,12 @@ Every output of the graph is compared (`output %a, %b` lists several on
 one line); the run fails when fewer were.
 
 usage: check.py --target T --src SRCROOT --tmp DIR [--ulp N] [--cc CC]
-                [--qnnc-flag F]... [--runs N] [--runner CMD] FILE.qir...
+                [--qnnc-flag F]... [--runs N] [--runner CMD]
+                [--compile-only] FILE.qir...
+
+--compile-only compiles every graph to an object and runs nothing: the
+sanitizer build's cross-compile-sanitize.test, where what is instrumented
+is qnnc itself, not the programs (the plain build runs them).
 
 --runner CMD runs the program instead of SRCROOT/scripts/run-target (CMD
 is split like a shell word list and gets TARGET PROGRAM ARGS...): the
@@ -84,6 +89,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--qnnc-flag", action="append", default=[])
     ap.add_argument("--runner")
+    ap.add_argument("--compile-only", action="store_true")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     os.makedirs(a.tmp, exist_ok=True)
@@ -100,8 +106,9 @@ def main():
             failures += 1
             failed.add(f)
             continue
-        exe = base + ".exe"
-        cmd = ["qnnc", f, "--stop-after=import", "--emit=exe", "--target=" + triple, "-o", exe] + a.qnnc_flag
+        exe = base + (".o" if a.compile_only else ".exe")
+        cmd = ["qnnc", f, "--stop-after=import", "--emit=" + ("obj" if a.compile_only else "exe"),
+               "--target=" + triple, "-o", exe] + a.qnnc_flag
         if a.target.endswith("+v"):
             cmd.append("-mattr=+v")
         if a.cc:
@@ -111,6 +118,8 @@ def main():
             print(f"FAIL {f}: qnnc: {r.stderr.strip()}")
             failures += 1
             failed.add(f)
+            continue
+        if a.compile_only:
             continue
         before = failures
         for run in range(a.runs):
@@ -161,7 +170,7 @@ def main():
         if failures == before:
             print(f"ok {os.path.basename(f)}")
     bad = len({l for l in failed})
-    print(f"{len(a.files) - bad} of {len(a.files)} graphs match")
+    print(f"{len(a.files) - bad} of {len(a.files)} graphs " + ("compiled" if a.compile_only else "match"))
     return 1 if failures else 0
 
 

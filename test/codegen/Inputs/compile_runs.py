@@ -1,0 +1,42 @@
+"""The sanitizer build's stand-in for the cross-target bit-exact tests
+(cross-compile-sanitize.test): runs every `check.py` RUN line of the
+given .test files with --compile-only, so the instrumented qnnc compiles
+and links every graph those tests compile, for the same targets and
+flags, and runs nothing (the programs are not instrumented; the plain
+build runs them under QEMU).
+
+usage: compile_runs.py PYTHON TMPDIR FILE.test...
+
+Prints one line per RUN line (`TEST: N of N graphs compiled`) and exits
+non-zero when any graph did not compile or a test has no such line."""
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+
+def main():
+    python, tmp, tests = sys.argv[1], sys.argv[2], sys.argv[3:]
+    status = 0
+    for test in tests:
+        here = os.path.dirname(os.path.abspath(test))
+        name = os.path.basename(test).replace(".test", "")
+        runs = [m.group(1) for m in re.finditer(r"^# RUN: .*?check\.py (.*?) \| FileCheck", open(test).read(), re.M)]
+        if not runs:
+            print(f"{name}: FAIL: no check.py RUN line")
+            status = 1
+        for k, args in enumerate(runs):
+            args = args.replace("%S", here).replace("%t", os.path.join(tmp, f"{name}.{k}"))
+            cmd = [python, os.path.join(here, "Inputs", "check.py"), "--compile-only"] + shlex.split(args)
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            last = r.stdout.strip().splitlines()[-1:] or ["(no output)"]
+            print(f"{name}: {last[0]}")
+            if r.returncode != 0:
+                print(r.stdout + r.stderr, end="")
+                status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
