@@ -800,15 +800,6 @@ static bool lower_not(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ softmax, batchnorm */
 
-/* SaturatingRoundingMultiplyByPOT<E> for E > 0 (fixedpoint.c's sat_shl). */
-static LLVMValueRef sat_shl(Cg *cg, LLVMValueRef x, int e)
-{
-    int32_t th = (int32_t)((INT64_C(1) << (31 - e)) - 1);
-    LLVMValueRef r = LLVMBuildShl(B, x, cg_i32(cg, e), "");
-    r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, cg_i32(cg, -th), ""), cg_i32(cg, INT32_MIN), r, "");
-    return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGT, x, cg_i32(cg, th), ""), cg_i32(cg, INT32_MAX), r, "");
-}
-
 /* TFLite's int8 softmax (interp_elem.c softmax_tflite): the exponential
  * of every possible difference is a compile-time table from
  * fp_softmax_prepare; the reciprocal of the sum is fp_softmax_reciprocal
@@ -822,11 +813,6 @@ static bool lower_softmax_tflite(Cg *cg, const Node *n, int64_t outer, int64_t l
     LLVMValueRef tab = cg_table_i32(cg, sm.exp, 256, "softmax_exp");
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     LLVMValueRef mx = cg_alloca(cg, cg->t_i32, "max"), sum = cg_alloca(cg, cg->t_i32, "sum");
-    LLVMTypeRef ct_args[2] = {cg->t_i32, LLVMInt1TypeInContext(cg->ctx)};
-    LLVMTypeRef ct = LLVMFunctionType(cg->t_i32, ct_args, 2, 0);
-    LLVMValueRef ctlz = LLVMGetNamedFunction(cg->mod, "llvm.ctlz.i32");
-    if (!ctlz)
-        ctlz = LLVMAddFunction(cg->mod, "llvm.ctlz.i32", ct);
     CgLoop lo, lj, lk;
     LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
     LLVMValueRef j = cg_for_begin(cg, &lj, inner, "j");
@@ -844,26 +830,7 @@ static bool lower_softmax_tflite(Cg *cg, const Node *n, int64_t outer, int64_t l
     LLVMBuildStore(B, LLVMBuildAdd(B, LLVMBuildLoad2(B, cg->t_i32, sum, ""), cg_rdbpot(cg, EXP(k), cg_i32(cg, 12)), ""),
                    sum);
     cg_for_end(cg, &lk);
-    /* GetReciprocal(sum, 12): sum > 0, so ctlz is at most 12. */
-    LLVMValueRef s = LLVMBuildLoad2(B, cg->t_i32, sum, "");
-    LLVMValueRef cargs[2] = {s, LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, 0)};
-    LLVMValueRef hp1 = LLVMBuildCall2(B, ct, ctlz, cargs, 2, "");
-    LLVMValueRef bits = LLVMBuildSub(B, cg_i32(cg, 12), hp1, "bits");
-    LLVMValueRef a = LLVMBuildSub(B, LLVMBuildShl(B, s, hp1, ""), cg_i32(cg, INT32_MIN), "");
-    LLVMValueRef hs = LLVMBuildAdd(B, LLVMBuildSExt(B, a, cg->t_i64, ""), cg_i64(cg, INT32_MAX), "");
-    LLVMValueRef sg = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGE, hs, cg_i64(cg, 0), ""), cg_i64(cg, 1),
-                                      cg_i64(cg, -1), "");
-    LLVMValueRef half = LLVMBuildTrunc(B, LLVMBuildSDiv(B, LLVMBuildAdd(B, hs, sg, ""), cg_i64(cg, 2), ""),
-                                       cg->t_i32, "");
-    LLVMValueRef r = LLVMBuildAdd(B, cg_i32(cg, 1515870810), cg_srdhm(cg, half, cg_i32(cg, -1010580540)), "");
-    for (int i = 0; i < 3; i++) {
-        LLVMValueRef om = LLVMBuildSub(B, cg_i32(cg, INT32_C(1) << 29), cg_srdhm(cg, half, r), "");
-        r = LLVMBuildAdd(B, r, sat_shl(cg, cg_srdhm(cg, r, om), 2), "");
-    }
-    LLVMValueRef recip = sat_shl(cg, r, 1);
-    LLVMValueRef ex = LLVMBuildAdd(B, bits, cg_i32(cg, 23), "");
-    LLVMValueRef big = LLVMBuildICmp(B, LLVMIntSGT, ex, cg_i32(cg, 31), "");
-    LLVMValueRef exc = LLVMBuildSelect(B, big, cg_i32(cg, 31), ex, "");
+    LLVMValueRef big, exc, recip = cg_softmax_recip(cg, LLVMBuildLoad2(B, cg->t_i32, sum, ""), &exc, &big);
     k = cg_for_begin(cg, &lk, len, "k");
     {
         LLVMValueRef v = cg_rdbpot(cg, cg_srdhm(cg, recip, EXP(k)), exc);
