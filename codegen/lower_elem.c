@@ -532,12 +532,41 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
 #undef K
 }
 
+/* TFLite MUL's MBQM(p, mult, shift) of the product p of two 8-bit
+ * operands less their zero points (|p| <= 255 * 255 = 65025), for
+ * 0 <= mult < 2^31 and shift <= 0, in 32-bit steps.  SRDHM(p, mult) is
+ * sign(p) * floor((|p| * mult + 2^30 - [p < 0]) / 2^31) (gemmlowp's nudge,
+ * as in add_rescale).  With mult = mh * 2^16 + ml (mh < 2^15, ml < 2^16)
+ * and the nudge written (2^14 - [p<0]) * 2^16 + [p<0] * (2^16 - 1):
+ *   lo = |p| * ml + [p<0] * (2^16 - 1) <= 65026 * 65535 < 2^32 (unsigned),
+ *   hi = |p| * mh + 2^14 - [p<0] + (lo >> 16) < 65025 * 32767 + 2^17 < 2^31,
+ * and |p| * mult + nudge = hi * 2^16 + (lo mod 2^16), so the quotient by
+ * 2^31 is hi >> 15.  Then RDBPOT by -shift as before.  glue.qir's %me
+ * reaches |p| = 65025 with a multiplier near 2^31. */
+static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift)
+{
+#define K(v) splat_i32_like(cg, p, (v))
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
+    LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
+    LLVMValueRef ap = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, p, ""), p, "");
+    LLVMValueRef lo = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult & 0xffff), ""), LLVMBuildMul(B, n1, K(0xffff), ""), "");
+    LLVMValueRef hi = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult >> 16), ""), LLVMBuildSub(B, K(1 << 14), n1, ""), "");
+    hi = LLVMBuildAdd(B, hi, LLVMBuildLShr(B, lo, K(16), ""), "");
+    LLVMValueRef mag = LLVMBuildLShr(B, hi, K(15), "");
+    LLVMValueRef r = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, mag, ""), mag, "");
+    return -shift ? cg_rdbpot(cg, r, K(-shift)) : r;
+#undef K
+}
+
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
 #define K(v) splat_i32_like(cg, x, (v))
     LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
     if (q->kind == BIN_MUL) {
-        r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
+        if (q->mult >= 0 && q->shift <= 0)
+            r = mul_rescale(cg, LLVMBuildMul(B, xa, xb, ""), q->mult, q->shift);
+        else
+            r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
     } else {
         LLVMValueRef ra, rb;
         if (q->t.ma >= 0 && q->t.sha <= 0 && TFLITE_ADD_LEFT_SHIFT == 20)
