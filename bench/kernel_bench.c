@@ -408,6 +408,15 @@ static const GlueCase glue_cases[] = {
                            "  %y = concat(%a, %b) {axis=3, rounding=tflite} : i8[1,32,32,16] q(0.04, -128)\n"},
     {"pad1_32x32x16", "  input %x : i8[1,32,32,16] q(0.05, -128)\n"
                       "  %y = pad(%x) {pads=[0, 1, 1, 0, 0, 1, 1, 0]} : i8[1,34,34,16] q(0.05, -128)\n"},
+    /* vit: attention's softmax over 49 tokens (4 heads), tflite rounding
+     * (a reciprocal per row, a table exponential per element); its
+     * residual add at [49, 64]. */
+    {"softmax_4x49x49", "  input %x : i8[1,4,49,49] q(0.08, 3)\n"
+                        "  %y = softmax(%x) {axis=-1, rounding=tflite} : i8[1,4,49,49] q(0.00390625, -128)\n"},
+    {"add_49x64", "  input %a : i8[1,49,64] q(0.08, -3)\n  input %b : i8[1,49,64] q(0.07, 5)\n"
+                  "  %y = add(%a, %b) {rounding=tflite} : i8[1,49,64] q(0.09, -3)\n"},
+    {"sub_16x16x32", "  input %a : i8[1,16,16,32] q(0.08, -3)\n  input %b : i8[1,16,16,32] q(0.07, 5)\n"
+                     "  %y = sub(%a, %b) {rounding=tflite} : i8[1,16,16,32] q(0.1, 2)\n"},
     /* vit: heads out of [tokens, heads, dim] and the NCHW output. */
     {"transpose_65x4x16", "  input %x : i8[65,4,16] q(0.05, -3)\n"
                           "  %y = transpose(%x) {perm=[1, 0, 2]} : i8[4,65,16] q(0.05, -3)\n"},

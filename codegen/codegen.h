@@ -228,6 +228,10 @@ LLVMValueRef cg_call_f32(Cg *cg, const char *fn, LLVMValueRef x);
 LLVMValueRef cg_srdhm(Cg *cg, LLVMValueRef a, LLVMValueRef b);       /* i32, i32 -> i32 */
 LLVMValueRef cg_rdbpot(Cg *cg, LLVMValueRef x, LLVMValueRef exponent); /* i32, i32 in [0,31] -> i32 */
 LLVMValueRef cg_mbqm(Cg *cg, LLVMValueRef x, int32_t mult, int shift);/* i32 -> i32 */
+/* TFLite softmax's reciprocal of a row's sum (fp_softmax_reciprocal), the
+ * output's rounding exponent clamped to 31 (*EXC) and whether it was over
+ * 31 (*BIG: the row's outputs are then all 0 before the -128). */
+LLVMValueRef cg_softmax_recip(Cg *cg, LLVMValueRef sum, LLVMValueRef *exc, LLVMValueRef *big);
 /* MBQM with per-channel run-time mult (i32) and shift (i32 in [-31,30]). */
 LLVMValueRef cg_mbqm_dyn(Cg *cg, LLVMValueRef x, LLVMValueRef mult, LLVMValueRef shift);
 /* The round-half-even of the EXACT product ACC * M (fp_round_product_half_even

@@ -334,3 +334,44 @@ LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t n
     }
     return cg_add_zp_clamp(cg, v, zp, lo, hi);
 }
+
+/* SaturatingRoundingMultiplyByPOT<E> for E > 0 (fixedpoint.c's sat_shl). */
+static LLVMValueRef sat_shl(Cg *cg, LLVMValueRef x, int e)
+{
+    int32_t th = (int32_t)((INT64_C(1) << (31 - e)) - 1);
+    LLVMValueRef r = LLVMBuildShl(B, x, cg_i32(cg, e), "");
+    r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, cg_i32(cg, -th), ""), cg_i32(cg, INT32_MIN), r, "");
+    return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGT, x, cg_i32(cg, th), ""), cg_i32(cg, INT32_MAX), r, "");
+}
+
+/* fp_softmax_reciprocal and fp_softmax_output's exponent on a row's sum
+ * (i32 scalar, > 0): GetReciprocal(sum, 12) in gemmlowp's fixed point
+ * (ctlz of a positive sum is at most 12), *EXC the output's rounding
+ * exponent clamped to 31 and *BIG true when it exceeds 31 (every output
+ * of the row is then 0 before the -128). */
+LLVMValueRef cg_softmax_recip(Cg *cg, LLVMValueRef s, LLVMValueRef *exc, LLVMValueRef *big)
+{
+    LLVMTypeRef ct_args[2] = {cg->t_i32, LLVMInt1TypeInContext(cg->ctx)};
+    LLVMTypeRef ct = LLVMFunctionType(cg->t_i32, ct_args, 2, 0);
+    LLVMValueRef ctlz = LLVMGetNamedFunction(cg->mod, "llvm.ctlz.i32");
+    if (!ctlz)
+        ctlz = LLVMAddFunction(cg->mod, "llvm.ctlz.i32", ct);
+    LLVMValueRef cargs[2] = {s, LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, 0)};
+    LLVMValueRef hp1 = LLVMBuildCall2(B, ct, ctlz, cargs, 2, "");
+    LLVMValueRef bits = LLVMBuildSub(B, cg_i32(cg, 12), hp1, "bits");
+    LLVMValueRef a = LLVMBuildSub(B, LLVMBuildShl(B, s, hp1, ""), cg_i32(cg, INT32_MIN), "");
+    LLVMValueRef hs = LLVMBuildAdd(B, LLVMBuildSExt(B, a, cg->t_i64, ""), cg_i64(cg, INT32_MAX), "");
+    LLVMValueRef sg = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGE, hs, cg_i64(cg, 0), ""), cg_i64(cg, 1),
+                                      cg_i64(cg, -1), "");
+    LLVMValueRef half = LLVMBuildTrunc(B, LLVMBuildSDiv(B, LLVMBuildAdd(B, hs, sg, ""), cg_i64(cg, 2), ""),
+                                       cg->t_i32, "");
+    LLVMValueRef r = LLVMBuildAdd(B, cg_i32(cg, 1515870810), cg_srdhm(cg, half, cg_i32(cg, -1010580540)), "");
+    for (int i = 0; i < 3; i++) {
+        LLVMValueRef om = LLVMBuildSub(B, cg_i32(cg, INT32_C(1) << 29), cg_srdhm(cg, half, r), "");
+        r = LLVMBuildAdd(B, r, sat_shl(cg, cg_srdhm(cg, r, om), 2), "");
+    }
+    LLVMValueRef ex = LLVMBuildAdd(B, bits, cg_i32(cg, 23), "");
+    *big = LLVMBuildICmp(B, LLVMIntSGT, ex, cg_i32(cg, 31), "");
+    *exc = LLVMBuildSelect(B, *big, cg_i32(cg, 31), ex, "");
+    return sat_shl(cg, r, 1);
+}

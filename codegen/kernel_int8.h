@@ -242,4 +242,11 @@ LLVMValueRef kern_lut_slice(Cg *cg, const uint8_t *tab, int off, int n);
  * nothing, for any other node. */
 const char *kern_minmax(Cg *cg, const Node *n, const KLut *k);
 
+/* Target-independent kernels in plain vector IR (LLVM legalizes them for
+ * every target), tried after the target's own selection (lower.c).
+ * Each returns its name, or NULL having emitted nothing.
+ * kernel_softmax.c: TFLite's int8 softmax along a contiguous last axis of
+ * at least 16 elements, 16 a vector ("softmax_rows16"). */
+const char *kern_softmax(Cg *cg, const Node *n);
+
 #endif

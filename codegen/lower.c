@@ -17,6 +17,7 @@
  */
 #include "codegen.h"
 #include "cg_internal.h"
+#include "kernel_int8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,12 @@ static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
  * nodes: 10 s, 8,000: 243 s).  The symbols also let a profiler attribute
  * time to layers and kernels, and a test see that a kernel did not fall
  * back to the generic loops (test/codegen/kernel-names.test). */
+/* The target-independent kernels (plain vector IR, kernel_int8.h), offered
+ * each node the target's selection function left, in this order. */
+static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
+    kern_softmax,
+};
+
 static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n, char **kernel_out)
 {
     char fname[160];
@@ -205,6 +212,8 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
         bind_value(cg, n->operands[i]);
     bind_value(cg, n->result);
     const char *kernel = cg->target->lower_node ? cg->target->lower_node(cg, n) : NULL;
+    for (size_t i = 0; !kernel && i < sizeof portable_kernels / sizeof *portable_kernels; i++)
+        kernel = portable_kernels[i](cg, n);
     if (!kernel) {
         kernel = "generic";
         if (!cg_lower_node(cg, n))

@@ -532,12 +532,41 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
 #undef K
 }
 
+/* TFLite MUL's MBQM(p, mult, shift) of the product p of two 8-bit
+ * operands less their zero points (|p| <= 255 * 255 = 65025), for
+ * 0 <= mult < 2^31 and shift <= 0, in 32-bit steps.  SRDHM(p, mult) is
+ * sign(p) * floor((|p| * mult + 2^30 - [p < 0]) / 2^31) (gemmlowp's nudge,
+ * as in add_rescale).  With mult = mh * 2^16 + ml (mh < 2^15, ml < 2^16)
+ * and the nudge written (2^14 - [p<0]) * 2^16 + [p<0] * (2^16 - 1):
+ *   lo = |p| * ml + [p<0] * (2^16 - 1) <= 65026 * 65535 < 2^32 (unsigned),
+ *   hi = |p| * mh + 2^14 - [p<0] + (lo >> 16) < 65025 * 32767 + 2^17 < 2^31,
+ * and |p| * mult + nudge = hi * 2^16 + (lo mod 2^16), so the quotient by
+ * 2^31 is hi >> 15.  Then RDBPOT by -shift as before.  glue.qir's %me
+ * reaches |p| = 65025 with a multiplier near 2^31. */
+static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift)
+{
+#define K(v) splat_i32_like(cg, p, (v))
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
+    LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
+    LLVMValueRef ap = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, p, ""), p, "");
+    LLVMValueRef lo = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult & 0xffff), ""), LLVMBuildMul(B, n1, K(0xffff), ""), "");
+    LLVMValueRef hi = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult >> 16), ""), LLVMBuildSub(B, K(1 << 14), n1, ""), "");
+    hi = LLVMBuildAdd(B, hi, LLVMBuildLShr(B, lo, K(16), ""), "");
+    LLVMValueRef mag = LLVMBuildLShr(B, hi, K(15), "");
+    LLVMValueRef r = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, mag, ""), mag, "");
+    return -shift ? cg_rdbpot(cg, r, K(-shift)) : r;
+#undef K
+}
+
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
 #define K(v) splat_i32_like(cg, x, (v))
     LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
     if (q->kind == BIN_MUL) {
-        r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
+        if (q->mult >= 0 && q->shift <= 0)
+            r = mul_rescale(cg, LLVMBuildMul(B, xa, xb, ""), q->mult, q->shift);
+        else
+            r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
     } else {
         LLVMValueRef ra, rb;
         if (q->t.ma >= 0 && q->t.sha <= 0 && TFLITE_ADD_LEFT_SHIFT == 20)
@@ -800,15 +829,6 @@ static bool lower_not(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ softmax, batchnorm */
 
-/* SaturatingRoundingMultiplyByPOT<E> for E > 0 (fixedpoint.c's sat_shl). */
-static LLVMValueRef sat_shl(Cg *cg, LLVMValueRef x, int e)
-{
-    int32_t th = (int32_t)((INT64_C(1) << (31 - e)) - 1);
-    LLVMValueRef r = LLVMBuildShl(B, x, cg_i32(cg, e), "");
-    r = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, x, cg_i32(cg, -th), ""), cg_i32(cg, INT32_MIN), r, "");
-    return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGT, x, cg_i32(cg, th), ""), cg_i32(cg, INT32_MAX), r, "");
-}
-
 /* TFLite's int8 softmax (interp_elem.c softmax_tflite): the exponential
  * of every possible difference is a compile-time table from
  * fp_softmax_prepare; the reciprocal of the sum is fp_softmax_reciprocal
@@ -822,11 +842,6 @@ static bool lower_softmax_tflite(Cg *cg, const Node *n, int64_t outer, int64_t l
     LLVMValueRef tab = cg_table_i32(cg, sm.exp, 256, "softmax_exp");
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     LLVMValueRef mx = cg_alloca(cg, cg->t_i32, "max"), sum = cg_alloca(cg, cg->t_i32, "sum");
-    LLVMTypeRef ct_args[2] = {cg->t_i32, LLVMInt1TypeInContext(cg->ctx)};
-    LLVMTypeRef ct = LLVMFunctionType(cg->t_i32, ct_args, 2, 0);
-    LLVMValueRef ctlz = LLVMGetNamedFunction(cg->mod, "llvm.ctlz.i32");
-    if (!ctlz)
-        ctlz = LLVMAddFunction(cg->mod, "llvm.ctlz.i32", ct);
     CgLoop lo, lj, lk;
     LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
     LLVMValueRef j = cg_for_begin(cg, &lj, inner, "j");
@@ -844,26 +859,7 @@ static bool lower_softmax_tflite(Cg *cg, const Node *n, int64_t outer, int64_t l
     LLVMBuildStore(B, LLVMBuildAdd(B, LLVMBuildLoad2(B, cg->t_i32, sum, ""), cg_rdbpot(cg, EXP(k), cg_i32(cg, 12)), ""),
                    sum);
     cg_for_end(cg, &lk);
-    /* GetReciprocal(sum, 12): sum > 0, so ctlz is at most 12. */
-    LLVMValueRef s = LLVMBuildLoad2(B, cg->t_i32, sum, "");
-    LLVMValueRef cargs[2] = {s, LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, 0)};
-    LLVMValueRef hp1 = LLVMBuildCall2(B, ct, ctlz, cargs, 2, "");
-    LLVMValueRef bits = LLVMBuildSub(B, cg_i32(cg, 12), hp1, "bits");
-    LLVMValueRef a = LLVMBuildSub(B, LLVMBuildShl(B, s, hp1, ""), cg_i32(cg, INT32_MIN), "");
-    LLVMValueRef hs = LLVMBuildAdd(B, LLVMBuildSExt(B, a, cg->t_i64, ""), cg_i64(cg, INT32_MAX), "");
-    LLVMValueRef sg = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSGE, hs, cg_i64(cg, 0), ""), cg_i64(cg, 1),
-                                      cg_i64(cg, -1), "");
-    LLVMValueRef half = LLVMBuildTrunc(B, LLVMBuildSDiv(B, LLVMBuildAdd(B, hs, sg, ""), cg_i64(cg, 2), ""),
-                                       cg->t_i32, "");
-    LLVMValueRef r = LLVMBuildAdd(B, cg_i32(cg, 1515870810), cg_srdhm(cg, half, cg_i32(cg, -1010580540)), "");
-    for (int i = 0; i < 3; i++) {
-        LLVMValueRef om = LLVMBuildSub(B, cg_i32(cg, INT32_C(1) << 29), cg_srdhm(cg, half, r), "");
-        r = LLVMBuildAdd(B, r, sat_shl(cg, cg_srdhm(cg, r, om), 2), "");
-    }
-    LLVMValueRef recip = sat_shl(cg, r, 1);
-    LLVMValueRef ex = LLVMBuildAdd(B, bits, cg_i32(cg, 23), "");
-    LLVMValueRef big = LLVMBuildICmp(B, LLVMIntSGT, ex, cg_i32(cg, 31), "");
-    LLVMValueRef exc = LLVMBuildSelect(B, big, cg_i32(cg, 31), ex, "");
+    LLVMValueRef big, exc, recip = cg_softmax_recip(cg, LLVMBuildLoad2(B, cg->t_i32, sum, ""), &exc, &big);
     k = cg_for_begin(cg, &lk, len, "k");
     {
         LLVMValueRef v = cg_rdbpot(cg, cg_srdhm(cg, recip, EXP(k)), exc);

@@ -324,17 +324,20 @@ static bool lower_matmul(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ pooling, vectorized */
 
-/* Channels per step of the 8-bit pools: 16 bytes of input, 16 i32 lanes. */
-enum { POOL_LANES = 16 };
+/* Channels per step of the 8-bit pools: 16 bytes of input in 16 i32
+ * lanes, or, where the channels allow and the window's sum provably fits
+ * i16 (the taps' largest magnitude times their count below 2^15), 64 or
+ * 32 bytes summed in i16 lanes and widened to i32 for the output stage:
+ * the tap loop, which bounds the pools, then takes a quarter (a half) of
+ * the instructions per channel. */
+enum { POOL_LANES = 16, POOL_WIDE = 64 };
 
-static LLVMValueRef vsplat(Cg *cg, LLVMValueRef s)
+static LLVMValueRef vsplat_n(Cg *cg, LLVMValueRef s, unsigned lanes)
 {
-    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), POOL_LANES);
+    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
     LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, POOL_LANES)), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
 }
-
-static LLVMValueRef vi32(Cg *cg, int64_t v) { return vsplat(cg, cg_i32(cg, v)); }
 
 /* The 8-bit max pool and the tflite average pools (global included) with
  * POOL_LANES channels in vector lanes: per output pixel and channel step,
@@ -358,30 +361,45 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     if (C < POOL_LANES || x == y || kk >= 16384 || cg->target->vector_bytes < 16 ||
         dtype_traits[dt].size != 1 || dtype_traits[yt->dtype].size != 1 || (!is_max && node_rounding(n) != ROUND_TFLITE))
         return false;
+    /* Lanes: 64 or 32 channels summed in i16 when the sum fits (|byte| <=
+     * 255 for u8, 128 for i8, times KK taps), else 16 in i32. */
+    unsigned L = POOL_LANES;
+    bool narrow = kk * (dt == DT_U8 ? 255 : 128) < 32768;
+    for (unsigned l = POOL_WIDE; narrow && l > POOL_LANES; l /= 2)
+        if (C >= l) {
+            L = l;
+            break;
+        }
+#define vsplat(cg, s) vsplat_n(cg, s, L)
+#define vi32(cg, v) vsplat_n(cg, cg_i32(cg, v), L)
     QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
     int64_t lo = dtype_traits[yt->dtype].min, hi = dtype_traits[yt->dtype].max;
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, POOL_LANES), bt = LLVMVectorType(cg->t_i8, POOL_LANES);
-    LLVMValueRef acc = cg_alloca(cg, vt, "vacc"), valid = cg_alloca(cg, cg->t_i64, "valid");
-    int64_t nc = (C + POOL_LANES - 1) / POOL_LANES;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, L), bt = LLVMVectorType(cg->t_i8, L);
+    LLVMTypeRef at = L > POOL_LANES ? LLVMVectorType(cg->t_i16, L) : vt; /* the accumulators */
+    LLVMValueRef acc = cg_alloca(cg, at, "vacc"), valid = cg_alloca(cg, cg->t_i64, "valid");
+    int64_t nc = (C + L - 1) / L;
     CgLoop lb, lyy, lxx, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, yt->dims[1], "oy");
     LLVMValueRef ox = cg_for_begin(cg, &lxx, yt->dims[2], "ox");
-    LLVMValueRef c = LLVMBuildMul(B, cg_for_begin(cg, &lc, nc, "cv"), cg_idx(cg, POOL_LANES), "");
-    c = cg_smin(cg, c, cg_idx(cg, C - POOL_LANES));
-    LLVMBuildStore(B, vi32(cg, is_max ? dtype_traits[dt].min : 0), acc);
+    LLVMValueRef c = LLVMBuildMul(B, cg_for_begin(cg, &lc, nc, "cv"), cg_idx(cg, L), "");
+    c = cg_smin(cg, c, cg_idx(cg, C - L));
+    LLVMValueRef init = vi32(cg, is_max ? dtype_traits[dt].min : 0);
+    LLVMBuildStore(B, at == vt ? init : LLVMBuildTrunc(B, init, at, ""), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
     PoolWindow w;
     LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef v = LLVMBuildLoad2(B, bt, LLVMBuildInBoundsGEP2(B, cg->t_i8, x, &xi, 1, ""), "");
     LLVMSetAlignment(v, 1);
-    v = dt == DT_U8 ? LLVMBuildZExt(B, v, vt, "") : LLVMBuildSExt(B, v, vt, "");
-    LLVMValueRef a = ld(cg, acc);
+    v = dt == DT_U8 ? LLVMBuildZExt(B, v, at, "") : LLVMBuildSExt(B, v, at, "");
+    LLVMValueRef a = LLVMBuildLoad2(B, at, acc, "");
     LLVMBuildStore(B, is_max ? cg_smax(cg, a, v) : LLVMBuildAdd(B, a, v, ""), acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
     pool_window_end(cg, &w);
     LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
-    a = ld(cg, acc);
+    a = LLVMBuildLoad2(B, at, acc, "");
+    if (at != vt)
+        a = LLVMBuildSExt(B, a, vt, "");
     if (!is_max) {
         LLVMValueRef nv = ld(cg, valid);
         LLVMValueRef count = include_pad ? cg_i64(cg, kk) : nv;
@@ -392,7 +410,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
         LLVMValueRef half = vsplat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""));
         LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(cg, 0), "");
         LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
-        LLVMTypeRef ft = LLVMVectorType(cg->t_f32, POOL_LANES);
+        LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
         LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
                                        vsplat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, "")), "");
         LLVMValueRef avg = LLVMBuildFPToSI(B, q, vt, "avg");
@@ -409,6 +427,8 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     cg_for_end(cg, &lxx);
     cg_for_end(cg, &lyy);
     cg_for_end(cg, &lb);
+#undef vsplat
+#undef vi32
     return true;
 }
 
