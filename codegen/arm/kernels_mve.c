@@ -8,9 +8,8 @@
  * kern_conv with a 16-byte step whose accumulator is a scalar i32: each
  * output channel of the tile keeps its own running sum in a core register
  * and the activation vector is loaded once for the tile's channels.
- * The channels left after the last 16 go four at a time through
- * vldrb.s32 (bytes sign-extended into i32 lanes) and vmla.i32, then one
- * by one.  Depthwise (and conv_few's stems) keep channels in i32 lanes:
+ * Eight channels left after the last 16 go through vldrb.s16 (bytes
+ * sign-extended into i16 lanes) and vmlava.s16, the rest one by one.  Depthwise (and conv_few's stems) keep channels in i32 lanes:
  * plain IR that LLVM's MVE back end turns into widening loads and
  * vmla.i32.  A Cortex-M55 built with -mattr=-mve gets the DSP (smlad)
  * kernels of kernels.c. */
@@ -38,8 +37,34 @@ static LLVMValueRef vmlava(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef
     return kern_intrinsic(cg, "llvm.arm.mve.vmldava", &bt, 1, args, 6);
 }
 
-static const KDot tail4 = {"vldrb.s32/vmla", 4, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
-static const KDot dot = {"vmlava.s8", 16, false, scalar_acc, vmlava, &tail4, NULL};
+/* The tail's accumulator is a vector (kern_conv reduces it with
+ * vector.reduce.add): one lane, the running sum vmlava.s16 adds to. */
+static LLVMTypeRef one_lane(Cg *cg, const KDot *d)
+{
+    (void)d;
+    return LLVMVectorType(cg->t_i32, 1);
+}
+
+/* ACC[0] += sum of 8 products X[i] * W[i]: 8 bytes each sign-extended to
+ * i16 lanes (vldrb.s16) and vmlava.s16. */
+static LLVMValueRef vmlava16(Cg *cg, const KDot *d, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w, bool flip)
+{
+    (void)d;
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 8), ht = LLVMVectorType(LLVMInt16TypeInContext(cg->ctx), 8);
+    LLVMValueRef xv = kern_load_vec(cg, bt, x), wv = kern_load_vec(cg, bt, w);
+    if (flip)
+        xv = kern_flip(cg, xv);
+    xv = LLVMBuildSExt(cg->b, xv, ht, "");
+    wv = LLVMBuildSExt(cg->b, wv, ht, "");
+    LLVMValueRef z = cg_i32(cg, 0);
+    LLVMValueRef a = LLVMBuildExtractElement(cg->b, acc, z, "");
+    LLVMValueRef args[6] = {z, z, z, a, xv, wv};
+    a = kern_intrinsic(cg, "llvm.arm.mve.vmldava", &ht, 1, args, 6);
+    return LLVMBuildInsertElement(cg->b, acc, a, z, "");
+}
+
+static const KDot tail8 = {"vldrb.s16/vmlava.s16", 8, false, one_lane, vmlava16, NULL, NULL};
+static const KDot dot = {"vmlava.s8", 16, false, scalar_acc, vmlava, &tail8, NULL};
 static const KDw dw = {"vmla.i32", 4, kern_widen_mac, NULL};
 static const KDw dwr = {"rows", 4, NULL, NULL};
 static const KGemm mm = {"vmla.i32", 4, 2, 2, false, kern_gemm_mac4_s8, 0, false, false};
