@@ -4,7 +4,8 @@
 #   bin/qnnc, bin/qnnc-opt, bin/qnnc-run        the tools (tools/CMakeLists.txt)
 #   include/qnnc/                               qnn_runtime.h and the runtime's headers
 #   lib/qnnc/TRIPLE/                            libqnn_runtime.a, libqnn_harness.a, qnn-cc
-#                                               (+ libqnn_mps2.a, mps2_an386.ld on Cortex-M)
+#                                               (+ libqnn_mps2.a, mps2_an386.ld on Cortex-M4;
+#                                                libqnn_mps3.a, mps3_an547.ld on Cortex-M55)
 #                                               for the host and every cross runtime built
 #   lib/qnnc/TRIPLE/pkgconfig/qnn-runtime.pc    pkg-config, per target
 #   lib/pkgconfig/qnn-runtime.pc                pkg-config for the host
@@ -56,7 +57,7 @@ qnnc_install_pkgconfig(${QNN_TARGET} ${CMAKE_INSTALL_LIBDIR}/qnnc/${QNN_TARGET}/
 
 # The cross runtimes runtime/CMakeLists.txt builds as ExternalProjects
 # (only those whose compiler is installed).
-foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em-none-eabi)
+foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em-none-eabi thumbv8.1m.main-none-eabi)
   string(MAKE_C_IDENTIFIER "${triple}" id)
   if(NOT TARGET qnn_runtime_${id})
     continue()
@@ -65,7 +66,9 @@ foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple} FILES_MATCHING PATTERN "*.a")
   install(PROGRAMS ${PROJECT_BINARY_DIR}/runtime/targets/${triple}/qnn-cc.installed
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple} RENAME qnn-cc)
-  if(triple MATCHES "none-eabi$")
+  if(triple MATCHES "^thumbv8")
+    install(FILES ${qnnc_runtime_dir}/arm/mps3_an547.ld DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple})
+  elseif(triple MATCHES "none-eabi$")
     install(FILES ${qnnc_runtime_dir}/arm/mps2_an386.ld DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple})
   endif()
   qnnc_install_pkgconfig(${triple} ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple}/pkgconfig ../../../..)

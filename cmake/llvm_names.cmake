@@ -13,7 +13,8 @@ function(qnnc_llvm_names out)
          " * the -mcpu and -mattr names LLVM ${LLVM_PACKAGE_VERSION} accepts, per target. */\n")
   # qnnc's triple | the LLVM triple its CgTarget uses (codegen/*/target.c)
   foreach(entry x86_64|x86_64-unknown-linux-gnu aarch64|aarch64-unknown-linux-gnu
-                riscv64|riscv64-unknown-linux-gnu thumbv7em|thumbv7em-none-eabihf)
+                riscv64|riscv64-unknown-linux-gnu thumbv7em|thumbv7em-none-eabihf
+                thumbv81m|thumbv8.1m.main-none-eabihf)
     string(REPLACE "|" ";" fields "${entry}")
     list(GET fields 0 id)
     list(GET fields 1 triple)

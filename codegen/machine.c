@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const CgTarget *const targets[] = {&cg_target_x86, &cg_target_aarch64, &cg_target_riscv, &cg_target_arm};
+static const CgTarget *const targets[] = {&cg_target_x86, &cg_target_aarch64, &cg_target_riscv, &cg_target_arm,
+                                         &cg_target_armv81m};
 
 const CgTarget *cg_target_lookup(const char *triple)
 {
@@ -108,9 +109,10 @@ LLVMTargetMachineRef cg_create_machine(const CgTarget *t, const CodegenOptions *
 
 /* llvm_names.h's lists, in the order of targets[]. */
 static const char *const *const cpu_names[] = {llvm_cpus_x86_64, llvm_cpus_aarch64, llvm_cpus_riscv64,
-                                               llvm_cpus_thumbv7em};
+                                               llvm_cpus_thumbv7em, llvm_cpus_thumbv81m};
 static const char *const *const feature_names[] = {llvm_features_x86_64, llvm_features_aarch64,
-                                                   llvm_features_riscv64, llvm_features_thumbv7em};
+                                                   llvm_features_riscv64, llvm_features_thumbv7em,
+                                                   llvm_features_thumbv81m};
 
 const char *const *codegen_target_names(const char *triple, bool features)
 {

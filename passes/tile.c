@@ -37,7 +37,8 @@ static const struct {
     {"cortex-a55", "dotprod"}, {"cortex-a76", "dotprod"}, {"neoverse-n1", "dotprod"},
     {"neoverse-v1", "dotprod,i8mm"}, {"neoverse-n2", "dotprod,i8mm"}, {"cortex-a710", "dotprod,i8mm"},
     {"apple-m1", "dotprod"}, {"apple-m2", "dotprod,i8mm"},
-    {"cortex-m4", "dsp"}, {"cortex-m7", "dsp"}, {"cortex-m33", "dsp"}, {"cortex-m55", "dsp"},
+    {"cortex-m4", "dsp"}, {"cortex-m7", "dsp"}, {"cortex-m33", "dsp"}, {"cortex-m55", "dsp,mve,mve.fp"},
+    {"cortex-m85", "dsp,mve,mve.fp"},
 };
 
 static bool in_list(const char *list, const char *f, char sep, int *sign)
@@ -106,6 +107,10 @@ static TileTarget tile_target(const char *triple, const char *cpu, const char *f
         return HAS("v") ? (TileTarget){16, 4, 32768} : (TileTarget){4, 4, 32768};
     if (!strncmp(t, "thumbv7em", 9))
         return (TileTarget){4, 2, 0};           /* smlad on words; 13 core registers; SRAM */
+    if (!strncmp(t, "thumbv8.1m", 10)) /* the default CPU is the Cortex-M55 (codegen/arm/target.c) */
+        return target_has_feature(triple, cpu ? cpu : "cortex-m55", features, "mve")
+                   ? (TileTarget){16, 1, 0} /* vmlava over 16 bytes into a core register; one channel a tile measured fewest instructions; TCM */
+                   : (TileTarget){4, 2, 0};
 #undef HAS
     return (TileTarget){16, 4, 32768};
 }

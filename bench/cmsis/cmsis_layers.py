@@ -1,6 +1,13 @@
-"""qnnc's generated Cortex-M4 code against Arm's CMSIS-NN, layer by layer.
+"""qnnc's generated Cortex-M4 or Cortex-M55 code against Arm's CMSIS-NN,
+layer by layer.
 
-  cmsis_layers.py --cmsis DIR --build BUILD --tmp TMP (--small | --model M.qir ...)
+  cmsis_layers.py --cmsis DIR --build BUILD --tmp TMP [--target T]
+                  (--small | --model M.qir ...)
+
+--target is thumbv7em-none-eabi (Cortex-M4, the default: CMSIS-NN's DSP
+paths) or thumbv8.1m.main-none-eabi (Cortex-M55: CMSIS-NN built with
+-mcpu=cortex-m55, which defines __ARM_FEATURE_MVE and so selects its
+Helium paths, ARM_MATH_MVEI; run on QEMU's mps3-an547).
 
 Each case is one quantized layer (conv2d, depthwise conv2d, dense, add,
 max_pool, avg_pool, global_avg_pool, softmax) written as a one-layer .qir
@@ -345,6 +352,12 @@ def cmsis_case(c, rng):
         out.append(c_array("int32_t", "c%d_b" % k, bdata))
         out.append(c_array("int32_t", "c%d_mult" % k, mult))
         out.append(c_array("int32_t", "c%d_shift" % k, shift))
+        # TFLite Micro's Prepare fills the context buffer with the kernel
+        # sums (arm_vector_sum_s8): bias + input_offset * sum of each row of
+        # weights.  The Helium path reads them (the DSP one ignores them).
+        wrows = np.asarray(wdata, dtype=np.int64).reshape(m, kk)
+        ksum = (np.asarray(bdata, dtype=np.int64) + (-int(xq.zp)) * wrows.sum(axis=1)).astype(np.int32)
+        out.append(c_array("int32_t", "c%d_ksum" % k, ksum))
         out.append("static const cmsis_nn_fc_params c%d_p = {%d, 0, %d, {%d, %d}};\n" % (k, -xq.zp, ty.zp, lo, hi))
         nb = xq.dims[0]
         decl = ("const cmsis_nn_dims id = %s, fd = {%d, 1, 1, %d}, bd = {1, 1, 1, %d}, od = {%d, 1, 1, %d};\n" % (
@@ -355,7 +368,8 @@ def cmsis_case(c, rng):
         else:
             fn = "arm_fully_connected_per_channel_s8"
             decl += "    const cmsis_nn_per_channel_quant_params q = {(int32_t *)c%d_mult, (int32_t *)c%d_shift};\n" % (k, k)
-        call = "%s(&ctx, &c%d_p, &q, &id, c%d_in0, &fd, c%d_w, &bd, c%d_b, &od, out)" % (fn, k, k, k, k)
+        decl += "    const cmsis_nn_context kctx = {(void *)c%d_ksum, (int32_t)sizeof c%d_ksum};\n" % (k, k)
+        call = "%s(&kctx, &c%d_p, &q, &id, c%d_in0, &fd, c%d_w, &bd, c%d_b, &od, out)" % (fn, k, k, k, k)
         bufsize = "arm_fully_connected_s8_get_buffer_size(&fd)"
     elif kind == "add":
         a, b = ins[0][0], ins[1][0]
@@ -426,9 +440,18 @@ arm_depthwise_conv_wrapper_s8 arm_elementwise_add_s8 arm_fully_connected_get_buf
 arm_fully_connected_per_channel_s8 arm_fully_connected_s8 arm_max_pool_s8 arm_nn_mat_mult_kernel_row_offset_s8_s16
 arm_nn_mat_mult_kernel_s8_s16 arm_nn_mat_mult_nt_t_s8 arm_nn_softmax_common_s8 arm_nn_vec_mat_mult_t_per_ch_s8
 arm_nn_vec_mat_mult_t_s8 arm_q7_to_q15_with_offset arm_s8_to_s16_unordered_with_offset arm_softmax_s8""".split()
+# What the Helium (MVE) paths of the same kernels reach besides.
+CMSIS_SOURCES_MVE = """arm_nn_depthwise_conv_nt_t_padded_s8 arm_nn_depthwise_conv_nt_t_s8 arm_nn_mat_mul_core_1x_s8 arm_nn_mat_mul_core_4x_s8
+arm_nn_mat_mult_nt_t_s8 arm_transpose_s8""".split()
+
+# Per target: the C flags CMSIS-NN is built with (ANCHOR.md's for the M4).
+CMSIS_FLAGS = {
+    "thumbv7em-none-eabi": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+    "thumbv8.1m.main-none-eabi": ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"],
+}
 
 
-def cmsis_objects(cmsis, objdir, cc):
+def cmsis_objects(cmsis, objdir, cc, target="thumbv7em-none-eabi"):
     """Compiles the CMSIS-NN sources the kernels need once, with
     ANCHOR.md's flags, into OBJDIR; returns {object: (defined symbols,
     undefined symbols, .text bytes)}."""
@@ -439,13 +462,15 @@ def cmsis_objects(cmsis, objdir, cc):
         if os.path.isdir(sd):
             for f in os.listdir(sd):
                 where[f[:-2]] = os.path.join(sd, f)
-    missing = [n for n in CMSIS_SOURCES if n not in where]
+    names = CMSIS_SOURCES + (CMSIS_SOURCES_MVE if target.startswith("thumbv8") else [])
+    names = sorted(set(names))
+    missing = [n for n in names if n not in where]
     if missing:
         sys.exit("cmsis_layers: %s: no %s.c" % (cmsis, missing[0]))
-    srcs = [where[n] for n in CMSIS_SOURCES]
-    objs = [os.path.join(objdir, n + ".o") for n in CMSIS_SOURCES]
+    srcs = [where[n] for n in names]
+    objs = [os.path.join(objdir, n + ".o") for n in names]
     todo = [s for s, o in zip(srcs, objs) if not os.path.exists(o) or os.path.getmtime(o) < os.path.getmtime(s)]
-    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O3", "-w",
+    flags = CMSIS_FLAGS[target] + ["-O3", "-w",
              "-I", os.path.join(cmsis, "Include"), "-c"]
     # Two compilers (the machine's cores), each given half the files.
     procs = [subprocess.Popen([cc] + flags + todo[i::2], cwd=objdir) for i in range(2) if todo[i::2]]
@@ -500,12 +525,13 @@ def main():
     ap.add_argument("--model", action="append", default=[], help="a quantized .qir (qnnc --emit=qir)")
     ap.add_argument("--reps", type=int, default=8)
     ap.add_argument("--all", action="store_true", help="every layer, not one per distinct shape")
+    ap.add_argument("--target", default="thumbv7em-none-eabi", choices=sorted(CMSIS_FLAGS))
     args = ap.parse_args()
     tmp = os.path.abspath(args.tmp)
     os.makedirs(tmp, exist_ok=True)
     build = os.path.abspath(args.build)
     qnnc = os.path.join(build, "bin", "qnnc")
-    qnncc = os.path.join(build, "runtime", "targets", "thumbv7em-none-eabi", "qnn-cc")
+    qnncc = os.path.join(build, "runtime", "targets", args.target, "qnn-cc")
     paths = list(args.model)
     if args.small:
         small_qir(os.path.join(tmp, "small.qir"))
@@ -522,7 +548,7 @@ def main():
         open(q, "w").write(c["qir"])
         obj = os.path.join(tmp, "L%d.o" % k)
         objs.append(obj)
-        compiles.append([qnnc, q, "--target=thumbv7em-none-eabi", "--name=L%d" % k, "-o", obj])
+        compiles.append([qnnc, q, "--target=" + args.target, "--name=L%d" % k, "-o", obj])
         text, fn, n_out = cmsis_case(c, rng)
         fns[k] = fn
         code.append(text)
@@ -538,11 +564,12 @@ def main():
         if cmd:
             running.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), cmd))
     open(os.path.join(tmp, "cases.c"), "w").write("".join(code))
-    info = cmsis_objects(args.cmsis, os.path.join(build, "bench-cmsis-nn-m4"), "arm-none-eabi-gcc")
+    cpu = "m55" if args.target.startswith("thumbv8") else "m4"
+    info = cmsis_objects(args.cmsis, os.path.join(build, "bench-cmsis-nn-" + cpu), "arm-none-eabi-gcc", args.target)
     exe = os.path.join(tmp, "layers.elf")
     sh([qnncc, "-O2", "-w", "-DREPS=%d" % args.reps, "-I", os.path.join(args.cmsis, "Include"), "-I", HERE,
         os.path.join(HERE, "driver.c"), os.path.join(tmp, "cases.c")] + objs + sorted(info) + ["-o", exe])
-    r = subprocess.run([os.path.join(SRC, "scripts", "run-target"), "thumbv7em-none-eabi", exe],
+    r = subprocess.run([os.path.join(SRC, "scripts", "run-target"), args.target, exe],
                        capture_output=True, text=True)
     sys.stderr.write(r.stderr)
     if r.returncode != 0:

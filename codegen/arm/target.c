@@ -31,3 +31,24 @@ const CgTarget cg_target_arm = {
     .asm_prologue_no_float = "\t.eabi_attribute 28, 3\n",
     .lower_node = arm_lower_node,
 };
+
+/* Cortex-M55 (Armv8.1-M Mainline with Helium, MVE): the same bare-metal
+ * hard-float ABI.  -mcpu=cortex-m55 brings +mve.fp and the double-precision
+ * FPU, as arm-none-eabi-gcc -mcpu=cortex-m55 -mfloat-abi=hard builds the
+ * runtime (newlib's thumb/v8-m.main+dp/hard multilib).  Kernels:
+ * kernels_mve.c when MVE is on, else the DSP ones above. */
+const char *armv81m_lower_node(Cg *cg, const Node *n); /* kernels_mve.c */
+
+const CgTarget cg_target_armv81m = {
+    .triple = "thumbv8.1m.main-none-eabi",
+    .llvm_triple = "thumbv8.1m.main-none-eabihf",
+    .default_cpu = "cortex-m55",
+    .base_features = "",
+    .vector_bytes = 16, /* MVE's Q registers */
+    .reloc = LLVMRelocStatic,
+    .short_enums = true,
+    .float_callconv = LLVMARMAAPCSVFPCallConv,
+    .asm_prologue = "\t.eabi_attribute 28, 1\n",
+    .asm_prologue_no_float = "\t.eabi_attribute 28, 3\n",
+    .lower_node = armv81m_lower_node,
+};

@@ -30,11 +30,28 @@
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018)
 
-/* The MPS2 FPGA images clock the core at 25 MHz (AN386, "Clocks"). */
+/* The core clock: the MPS2 FPGA images clock the core at 25 MHz (AN386,
+ * "Clocks"), QEMU's MPS3 AN547 at 32 MHz; runtime/CMakeLists.txt passes
+ * the board's as QNN_CORE_HZ. */
+#ifdef QNN_CORE_HZ
+#define CORE_HZ QNN_CORE_HZ
+#else
 #define CORE_HZ 25000000u
-/* Under -icount shift=0: 1 instruction = 1 ns of virtual time, and 1 ns
- * is 1/40 of a 25 MHz tick. */
-#define INSNS_PER_TICK (1000000000u / CORE_HZ)
+#endif
+/* Under -icount shift=0: 1 instruction = 1 ns of virtual time, so a tick
+ * is 1e9 / CORE_HZ instructions (40 at 25 MHz, 31.25 at 32 MHz). */
+static uint64_t ticks_to_insns(uint64_t t) { return t * 1000000000u / CORE_HZ; }
+#if CORE_HZ == 25000000u
+#define CLOCK_MHZ "25 MHz"
+#define TICK_STEP "40"
+#define CORE_NAME "M4"
+#else
+#define CLOCK_MHZ "32 MHz"
+#define TICK_STEP "31.25"
+#define CORE_NAME "M55"
+#endif
+/* Ticks that 40,000 instructions take. */
+#define PROBE_TICKS (40000ull * CORE_HZ / 1000000000u)
 
 enum { CLOCK_SYSTICK, CLOCK_DWT, CLOCK_ICOUNT };
 static int source;
@@ -82,7 +99,8 @@ static int icount_probe(void)
     }
     uint64_t t3 = systick_ticks();
     uint64_t d1 = t1 - t0, d2 = t2 - t1, d3 = t3 - t2;
-    return d1 >= 1000 && d1 <= 1002 && d2 >= 3000 && d2 <= 3002 && d3 <= 100;
+    return d1 >= PROBE_TICKS && d1 <= PROBE_TICKS + 2 && d2 >= 3 * PROBE_TICKS && d2 <= 3 * PROBE_TICKS + 2 &&
+           d3 <= 100;
 }
 
 void qnn_clock_start(void)
@@ -116,7 +134,7 @@ uint64_t qnn_clock_ticks(void)
         last_cyccnt = now;
         return (uint64_t)cyccnt_high << 32 | now;
     }
-    return source == CLOCK_ICOUNT ? systick_ticks() * INSNS_PER_TICK : systick_ticks();
+    return source == CLOCK_ICOUNT ? ticks_to_insns(systick_ticks()) : systick_ticks();
 }
 
 /* Under icount a microsecond of virtual time is 1000 instructions. */
@@ -125,9 +143,9 @@ double qnn_clock_ticks_per_us(void) { return source == CLOCK_ICOUNT ? 1000.0 : C
 const char *qnn_clock_name(void)
 {
     switch (source) {
-    case CLOCK_DWT: return "DWT CYCCNT at 25 MHz";
-    case CLOCK_ICOUNT: return "SysTick under QEMU -icount shift=0: instructions, in steps of 40";
-    default: return "SysTick at 25 MHz (under QEMU without -icount: host time, not M4 cycles)";
+    case CLOCK_DWT: return "DWT CYCCNT at " CLOCK_MHZ;
+    case CLOCK_ICOUNT: return "SysTick under QEMU -icount shift=0: instructions, in steps of " TICK_STEP;
+    default: return "SysTick at " CLOCK_MHZ " (under QEMU without -icount: host time, not " CORE_NAME " cycles)";
     }
 }
 

@@ -1,8 +1,12 @@
 /* startup_mps2.c - bare-metal bring-up for a Cortex-M4 on QEMU's
- * mps2-an386, for programs linked with newlib's semihosting library
- * (--specs=rdimon.specs -nostartfiles, and mps2_an386.ld).
+ * mps2-an386 (libqnn_mps2.a, with mps2_an386.ld) and for a Cortex-M55 on
+ * its mps3-an547 (libqnn_mps3.a, with mps3_an547.ld), for programs linked
+ * with newlib's semihosting library (--specs=rdimon.specs -nostartfiles).
+ * Nothing here differs between the two: the System Control Space is the
+ * same, CPACR's CP10/CP11 enable both the FPU and the M55's MVE, and the
+ * external interrupts past the first 32 (AN547 has more) stay disabled.
  *
- * Reset: enable the FPU, copy .data, zero .bss, open the semihosting
+ * Reset: enable the FPU (and MVE), copy .data, zero .bss, open the semihosting
  * stdio handles, run constructors, fetch the command line from the host
  * and call main(argc, argv); main's return value becomes QEMU's exit
  * status.  Faults print their name and the faulting PC and exit with
@@ -21,7 +25,7 @@ static void put_str(const char *s);
 void __libc_init_array(void);
 void qnn_reset_handler(void);
 
-/* Linker-script symbols (mps2_an386.ld). */
+/* Linker-script symbols (mps2_an386.ld, mps3_an547.ld). */
 extern uint32_t __data_start[], __data_end[], __data_load[], __bss_start__[], __bss_end__[];
 extern char __stack_top[], __heap_start[], __heap_end[];
 

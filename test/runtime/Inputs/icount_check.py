@@ -1,10 +1,14 @@
-"""Instruction counts on Cortex-M4 under QEMU -icount shift=0
-(instructions-thumbv7em-none-eabi.test).
+"""Instruction counts on Cortex-M4 and Cortex-M55 under QEMU -icount shift=0
+(instructions-thumbv7em-none-eabi.test, instructions-thumbv8.1m.main-none-eabi.test).
 
   icount_check.py gen DIR          a conv graph (i8 in, 3x3 conv 16->16 on
                                    10x10 then a 1x1 conv) and an input
-  icount_check.py check RUN1 RUN2  the runner's --bench/--profile output of
-                                   two runs: identical, and plausible
+  icount_check.py check RUN1 RUN2 [MACS]
+                                   the runner's --bench/--profile output of
+                                   two runs: identical, and plausible for an
+                                   instruction doing at most MACS
+                                   multiply-accumulates (default 2: smlad;
+                                   16 for Helium's vmlava.s8)
 """
 import re
 import sys
@@ -30,8 +34,11 @@ def gen(d):
     np.save(d + "/x.npy", rng.integers(-128, 128, (1, 10, 10, 16)).astype(np.int8))
 
 
-def check(p1, p2):
+def check(p1, p2, per=2):
     a, b = open(p1).read(), open(p2).read()
+    # The clock's step: 40 instructions at 25 MHz (M4), 31.25 at 32 MHz (M55).
+    sm = re.search(r"in steps of ([0-9.]+)", a)
+    step = float(sm.group(1)) if sm else 40
     ok = True
     if a != b:
         print("FAIL: the two runs differ")
@@ -41,9 +48,9 @@ def check(p1, p2):
         print("FAIL: no instruction count in the bench line")
         sys.exit(1)
     median, least = int(m.group(1)), int(m.group(2))
-    # The same code every run; only where a run starts within a 40-instruction
-    # SysTick tick differs.
-    if not 0 <= median - least <= 40:
+    # The same code every run; only where a run starts within a SysTick
+    # tick differs.
+    if not 0 <= median - least <= step:
         print("FAIL: runs of the same code counted differently: median %d, min %d" % (median, least))
         ok = False
     nodes = re.findall(r"^\s+\d+\s+(\S+)\s+conv2d\s+\S+\s+(\d+)\s+\S+%\s+(\d+)", a, re.M)
@@ -54,11 +61,11 @@ def check(p1, p2):
     for name, insns, macs in nodes:
         insns, macs = int(insns), int(macs)
         total_macs += macs
-        # smlad does 2 MACs an instruction at best; 40 is the clock's step.
-        if not macs / 2 - 40 <= insns <= 20 * macs:
+        # An instruction does PER MACs at best; STEP is the clock's step.
+        if not macs / per - step <= insns <= 20 * macs:
             print("FAIL: %s: %d instructions for %d MACs" % (name, insns, macs))
             ok = False
-    if not total_macs / 2 <= median <= 20 * total_macs:
+    if not total_macs / per <= median <= 20 * total_macs:
         print("FAIL: %d instructions for %d MACs" % (median, total_macs))
         ok = False
     print("icount: %d instructions a run (%.2f per MAC), identical in both runs: %s" % (
@@ -66,4 +73,7 @@ def check(p1, p2):
 
 
 if __name__ == "__main__":
-    gen(sys.argv[2]) if sys.argv[1] == "gen" else check(sys.argv[2], sys.argv[3])
+    if sys.argv[1] == "gen":
+        gen(sys.argv[2])
+    else:
+        check(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 2)
