@@ -7,9 +7,11 @@
  *             finite, with lo <= 0 <= hi; nothing else changes
  * invalidates: nothing (ranges written by an earlier run are replaced)
  *
- * The float graph runs in the reference interpreter, sample by sample,
- * with an observer (interp_run_observed) that sees every tensor as it is
- * computed.  The first sweep records each tensor's minimum and maximum.
+ * The float graph runs sample by sample with an observer that sees every
+ * tensor: compiled in process by the driver's evaluator (PassContext.eval,
+ * codegen/jit.c: the same float results bit for bit, on several threads,
+ * observed in sample order) when there is one and [calibration] engine is
+ * "jit", else in the reference interpreter (interp_run_observed).  The first sweep records each tensor's minimum and maximum.
  * For `minmax` that is the answer.  The histogram methods need the bounds
  * before they can bin anything, so they run the samples a second time and
  * fill one histogram per tensor (bins from the config): the samples are
@@ -171,18 +173,54 @@ static void progress_end(Progress *p)
 
 /* ------------------------------------------------------------ the pass */
 
-/* Runs every sample through the graph with the observer. */
-static bool sweep(const Graph *g, Dataset *ds, void *in, void **out, Calib *c, Progress *p,
-                  const char *what)
+/* The samples and what runs them: the JIT (PassContext.eval, opened
+ * once for all sweeps) or, when there is none, the interpreter. */
+typedef struct Sweeper {
+    const Graph *g;
+    Dataset *ds;
+    const Evaluator *eval;
+    void *h;
+    void *in, **out;
+    Progress *prog;
+    const char *what;
+    Calib *c;
+    int64_t done;
+} Sweeper;
+
+/* The evaluator's reader: sample I of the dataset. */
+static bool read_sample(void *ctx, int64_t i, void *const inputs[])
 {
-    int64_t n = dataset_count(ds);
-    const void *inputs[1] = {in};
+    Sweeper *sw = ctx;
+    return dataset_read(sw->ds, i, inputs[0]);
+}
+
+/* The evaluator's observer: calibrate's, and the progress counter once
+ * a sample's last node result was seen. */
+static void observe_jit(void *ctx, const Value *v, const void *data)
+{
+    Sweeper *sw = ctx;
+    observe(sw->c, v, data);
+    if (v == ((const Node *)sw->g->nodes.data[sw->g->nodes.len - 1])->result) {
+        sw->done++;
+        progress_update(sw->prog, sw->what, sw->done, dataset_count(sw->ds));
+    }
+}
+
+/* Runs every sample through the graph with the observer. */
+static bool sweep(Sweeper *sw, const char *what)
+{
+    int64_t n = dataset_count(sw->ds);
+    sw->what = what;
+    sw->done = 0;
+    if (sw->h)
+        return sw->eval->run(sw->h, n, read_sample, sw, observe_jit, sw);
+    const void *inputs[1] = {sw->in};
     for (int64_t i = 0; i < n; i++) {
-        if (!dataset_read(ds, i, in))
+        if (!dataset_read(sw->ds, i, sw->in))
             return false;
-        if (interp_run_observed(g, inputs, out, observe, c) != 0)
+        if (interp_run_observed(sw->g, inputs, sw->out, observe, sw->c) != 0)
             return false;
-        progress_update(p, what, i + 1, n);
+        progress_update(sw->prog, what, i + 1, n);
     }
     return true;
 }
@@ -330,8 +368,14 @@ bool calibrate(Graph *g, const PassContext *ctx)
         out[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type) + 1);
     Progress prog;
     progress_init(&prog);
+    /* A graph without nodes has nothing to compile. */
+    Sweeper sw = {.g = g, .ds = ds, .in = in, .out = out, .prog = &prog, .c = &c};
+    if (ctx->eval && cfg->calib.engine == ENGINE_JIT && g->nodes.len > 0) {
+        sw.eval = ctx->eval;
+        sw.h = ctx->eval->open(g);
+    }
 
-    if (!sweep(g, ds, in, out, &c, &prog, ""))
+    if (!sweep(&sw, ""))
         goto done;
     if (cfg->calib.method != CALIB_MINMAX) {
         c.kind = SWEEP_HIST;
@@ -358,7 +402,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
             }
             calib_hist_init(&s->hist, lo, hi, cfg->calib.bins);
         }
-        if (!sweep(g, ds, in, out, &c, &prog, " (histograms)"))
+        if (!sweep(&sw, " (histograms)"))
             goto done;
     }
 
@@ -372,7 +416,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
     }
     if (cfg->calib.method != CALIB_MINMAX) {
         c.kind = SWEEP_GUARD;
-        if (!sweep(g, ds, in, out, &c, &prog, " (measuring ranges)"))
+        if (!sweep(&sw, " (measuring ranges)"))
             goto done;
     }
     if (cfg->calib.method != CALIB_MINMAX)
@@ -397,6 +441,8 @@ bool calibrate(Graph *g, const PassContext *ctx)
     }
     ok = true;
 done:
+    if (sw.h)
+        sw.eval->close(sw.h);
     progress_end(&prog);
     for (int i = 0; i < g->values.len; i++)
         calib_hist_free(&c.stat[i].hist);
