@@ -88,6 +88,26 @@ static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
     return LLVMBuildLoad2(B, LLVMGetAllocatedType(p), p, "");
 }
 
+/* Float accumulators in registers: F32_VECS vectors of F32_LANES floats,
+ * a block of F32_BLOCK output channels (generic vectors: SSE2 and NEON
+ * registers at the baseline CPUs, split or scalarised elsewhere). */
+enum { F32_LANES = 4, F32_VECS = 4, F32_BLOCK = F32_LANES * F32_VECS };
+
+static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, F32_LANES);
+    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, F32_LANES)), "");
+}
+
+/* F32_LANES floats at BASE[at], 4-byte aligned. */
+static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, int64_t at)
+{
+    LLVMValueRef l = LLVMBuildLoad2(B, LLVMVectorType(cg->t_f32, F32_LANES), cg_elem_ptr(cg, DT_F32, base, cg_idx(cg, at)), "");
+    LLVMSetAlignment(l, 4);
+    return l;
+}
+
 /* A float conv2d or dense with constant weights and group 1 or
  * depthwise (one input channel per output channel), vectorizable across
  * output channels with every output's sum in the interpreter's order.
@@ -119,6 +139,10 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
     free(wt);
     LLVMValueRef x = cg_buf(cg, xv), y = cg_buf(cg, n->result);
     LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
+    int64_t nblk = depthwise ? 0 : O / F32_BLOCK, tail0 = nblk * F32_BLOCK;
+    LLVMValueRef *accv = xcalloc((size_t)(nblk * F32_VECS + 1), sizeof *accv);
+    for (int64_t i = 0; i < nblk * F32_VECS; i++)
+        accv[i] = cg_alloca(cg, LLVMVectorType(cg->t_f32, F32_LANES), "accv");
     CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
@@ -130,6 +154,8 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
     LLVMValueRef o = cg_for_begin(cg, &lo, O, "o");
     cg_store_f32(cg, yrow, o, cg_f32(cg, 0.0f));
     cg_for_end(cg, &lo);
+    for (int64_t i = 0; i < nblk * F32_VECS; i++)
+        LLVMBuildStore(B, LLVMConstNull(LLVMVectorType(cg->t_f32, F32_LANES)), accv[i]);
     LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
     LLVMValueRef iny, inx;
     LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
@@ -148,19 +174,37 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
         cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
         cg_for_end(cg, &lo);
     } else {
+        /* Blocks of F32_BLOCK channels keep their sums in vector registers
+         * across the whole c loop; the rest go through the row. */
         LLVMValueRef c = cg_for_begin(cg, &lc, Cgr, "c");
         LLVMValueRef xc = cg_load_f32(cg, xrow, c);
         LLVMValueRef wc = cg_elem_ptr(cg, DT_F32, wk, LLVMBuildMul(B, c, cg_idx(cg, O), ""));
-        o = cg_for_begin(cg, &lo, O, "o");
-        LLVMValueRef p = LLVMBuildFMul(B, xc, cg_load_f32(cg, wc, o), "");
-        cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
-        cg_for_end(cg, &lo);
+        LLVMValueRef xs = f32_splat(cg, xc);
+        for (int64_t ob = 0; ob < nblk; ob++)
+            for (int v = 0; v < F32_VECS; v++) {
+                int64_t at = ob * F32_BLOCK + v * F32_LANES;
+                LLVMValueRef wl = f32_vload(cg, wc, at);
+                LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, accv[ob * F32_VECS + v]), LLVMBuildFMul(B, xs, wl, ""), ""),
+                               accv[ob * F32_VECS + v]);
+            }
+        if (tail0 < O) {
+            o = cg_for_begin(cg, &lo, O - tail0, "o");
+            o = LLVMBuildAdd(B, o, cg_idx(cg, tail0), "");
+            LLVMValueRef p = LLVMBuildFMul(B, xc, cg_load_f32(cg, wc, o), "");
+            cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
+            cg_for_end(cg, &lo);
+        }
         cg_for_end(cg, &lc);
     }
     cg_if_end(cg, &sx);
     cg_for_end(cg, &lkx);
     cg_if_end(cg, &sy);
     cg_for_end(cg, &lky);
+    for (int64_t i = 0; i < nblk * F32_VECS; i++) {
+        LLVMValueRef st = LLVMBuildStore(B, ld(cg, accv[i]), cg_elem_ptr(cg, DT_F32, yrow, cg_idx(cg, i * F32_LANES)));
+        LLVMSetAlignment(st, 4);
+    }
+    free(accv);
     float amin = node_float(n, ATTR_ACT_MIN, -INFINITY), amax = node_float(n, ATTR_ACT_MAX, INFINITY);
     o = cg_for_begin(cg, &lo, O, "o");
     LLVMValueRef v = LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), bias ? cg_load_f32(cg, bias, o) : cg_f32(cg, 0.0f), "");
