@@ -63,7 +63,7 @@ struct ConfigKeyLoc {
 extern "C" {
 const char *const config_scheme_names[] = {"int8", "int16x8", "hybrid", "none", nullptr};
 const char *const config_method_names[] = {"minmax", "percentile", "entropy", "mse", nullptr};
-const char *const config_engine_names[] = {"jit", "interp", nullptr};
+const char *const config_engine_names[] = {"auto", "jit", "interp", nullptr};
 const char *const config_format_names[] = {"auto", "npy", "idx", nullptr};
 const char *const config_weights_names[] = {"embedded", "external", nullptr};
 const char *const config_emit_names[] = {"obj", "asm", "llvm", "qir", "header", "exe", nullptr};
@@ -1447,7 +1447,7 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     else
         fprintf(f, "format = \"%s\"\n", config_format_names[c->calib.format]);
     fprintf(f, "method = \"%s\"\n", config_method_names[c->calib.method]);
-    if (c->calib.engine != ENGINE_JIT) /* only when set, like [validation] */
+    if (c->calib.engine != ENGINE_AUTO) /* only when set, like [validation] */
         fprintf(f, "engine = \"%s\"\n", config_engine_names[c->calib.engine]);
     fputs("percentile = ", f);
     print_float(f, c->calib.percentile);
