@@ -117,6 +117,13 @@ enum { CG_WANT_OBJ = 1, CG_WANT_ASM = 2, CG_WANT_LLVM = 4 };
 bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, CodegenOutput *out);
 void codegen_output_free(CodegenOutput *out);
 
+/* The JIT's half of codegen_compile (codegen/jit.c): lowers G into a new
+ * module in CTX with every value where PLAN puts it (not plan_memory's
+ * plan) and optimises it for TM, whose target is O->triple; no NAME_info.
+ * The caller owns the module.  NULL after a diag error. */
+LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan,
+                             LLVMContextRef ctx, LLVMTargetMachineRef tm);
+
 /* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
 char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);
 

@@ -499,6 +499,39 @@ static bool has_float(LLVMModuleRef mod)
     return false;
 }
 
+/* Creates cg->mod in CTX for T with cg->tm's data layout, the builder
+ * and the types. */
+static void cg_begin(Cg *cg, const CgTarget *t, LLVMContextRef ctx)
+{
+    const CodegenOptions *o = cg->opts;
+    cg->ctx = ctx;
+    cg->mod = LLVMModuleCreateWithNameInContext(o->name, cg->ctx);
+    LLVMSetSourceFileName(cg->mod, o->name, strlen(o->name));
+    LLVMSetTarget(cg->mod, t->llvm_triple);
+    cg->td = LLVMCreateTargetDataLayout(cg->tm);
+    LLVMSetModuleDataLayout(cg->mod, cg->td);
+    if (t->short_enums)
+        LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "min_enum_size", 13,
+                          LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(cg->ctx), 1, 0)));
+    if (t->abi)
+        LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
+                          LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));
+    cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    init_types(cg);
+}
+
+/* Frees what lowering allocated (not the module, context or machine). */
+static void cg_end(Cg *cg)
+{
+    free(cg->buf);
+    free(cg->loc);
+    for (int k = 0; cg->kernels && k < cg->g->nodes.len; k++)
+        free(cg->kernels[k]);
+    free(cg->kernels);
+    LLVMDisposeBuilder(cg->b);
+    LLVMDisposeTargetData(cg->td);
+}
+
 bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, CodegenOutput *out)
 {
     memset(out, 0, sizeof *out);
@@ -517,20 +550,7 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
     bool ok = false;
     out->plan = plan_memory(g, 16);
     cg->plan = &out->plan;
-    cg->ctx = LLVMContextCreate();
-    cg->mod = LLVMModuleCreateWithNameInContext(o->name, cg->ctx);
-    LLVMSetSourceFileName(cg->mod, o->name, strlen(o->name));
-    LLVMSetTarget(cg->mod, t->llvm_triple);
-    cg->td = LLVMCreateTargetDataLayout(cg->tm);
-    LLVMSetModuleDataLayout(cg->mod, cg->td);
-    if (t->short_enums)
-        LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "min_enum_size", 13,
-                          LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(cg->ctx), 1, 0)));
-    if (t->abi)
-        LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
-                          LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));
-    cg->b = LLVMCreateBuilderInContext(cg->ctx);
-    init_types(cg);
+    cg_begin(cg, t, LLVMContextCreate());
 
     int64_t *woffs = xcalloc((size_t)g->consts.len + 1, sizeof *woffs);
     if (o->external_weights)
@@ -550,19 +570,35 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
         ok = cg_optimize_and_emit(cg, want, out);
     }
 
-    free(cg->buf);
-    free(cg->loc);
-    for (int k = 0; cg->kernels && k < g->nodes.len; k++)
-        free(cg->kernels[k]);
-    free(cg->kernels);
-    LLVMDisposeBuilder(cg->b);
+    cg_end(cg);
     LLVMDisposeModule(cg->mod);
-    LLVMDisposeTargetData(cg->td);
     LLVMContextDispose(cg->ctx);
     LLVMDisposeTargetMachine(cg->tm);
     if (!ok)
         codegen_output_free(out);
     return ok;
+}
+
+LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan,
+                             LLVMContextRef ctx, LLVMTargetMachineRef tm)
+{
+    const CgTarget *t = cg_target_lookup(o->triple);
+    if (!t) {
+        diag_error((SrcLoc){0}, "unsupported target '%s'", o->triple);
+        return NULL;
+    }
+    Cg cgs = {.g = g, .opts = o, .target = t, .plan = plan, .tm = tm};
+    Cg *cg = &cgs;
+    cg_begin(cg, t, ctx);
+    place_values(cg, NULL);
+    build_run(cg, NULL);
+    bool ok = !cg->failed && cg_optimize(cg);
+    cg_end(cg);
+    if (!ok) {
+        LLVMDisposeModule(cg->mod);
+        return NULL;
+    }
+    return cg->mod;
 }
 
 void codegen_output_free(CodegenOutput *out)

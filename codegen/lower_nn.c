@@ -88,12 +88,144 @@ static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
     return LLVMBuildLoad2(B, LLVMGetAllocatedType(p), p, "");
 }
 
+/* Float accumulators in registers: F32_VECS vectors of F32_LANES floats,
+ * a block of F32_BLOCK output channels (generic vectors: SSE2 and NEON
+ * registers at the baseline CPUs, split or scalarised elsewhere). */
+enum { F32_LANES = 4, F32_VECS = 4, F32_BLOCK = F32_LANES * F32_VECS };
+
+static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, F32_LANES);
+    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, F32_LANES)), "");
+}
+
+/* F32_LANES floats at BASE[at], 4-byte aligned. */
+static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, int64_t at)
+{
+    LLVMValueRef l = LLVMBuildLoad2(B, LLVMVectorType(cg->t_f32, F32_LANES), cg_elem_ptr(cg, DT_F32, base, cg_idx(cg, at)), "");
+    LLVMSetAlignment(l, 4);
+    return l;
+}
+
+/* A float conv2d or dense with constant weights and group 1 or
+ * depthwise (one input channel per output channel), vectorizable across
+ * output channels with every output's sum in the interpreter's order.
+ * The output row of pixel (b, oy, ox) is the accumulator: it starts at 0,
+ * then each tap in ky, kx, c order adds x * w to every channel at once
+ *   yrow[o] = yrow[o] + x[c] * wt[ky][kx][c][o]     (group 1)
+ *   yrow[o] = yrow[o] + x[o] * wt[ky][kx][0][o]     (depthwise)
+ * from weights re-laid at compile time as [KH][KW][Cg][O], and ends with
+ * yrow[o] + bias[o] and the clamp.  For each output that is exactly
+ * conv_float's sequence of float32 operations (acc = 0; acc += x * w over
+ * ky, kx, c; acc + bias): the loop over o has no reduction, so LLVM's
+ * vectorizer runs it in vector lanes without reassociating anything.
+ * Returns false (having emitted nothing) when the node is not such. */
+static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
+{
+    const Value *xv = n->operands[0], *wv = n->operands[1];
+    const Value *bv = n->num_operands > 2 ? n->operands[2] : NULL;
+    int64_t O = gm->o, Cgr = gm->cg, KK = gm->kh * gm->kw;
+    bool depthwise = Cgr == 1 && gm->group == O && O == gm->c;
+    if (xv->type.dtype != DT_F32 || wv->kind != VAL_CONST || !wv->data || (gm->group != 1 && !depthwise))
+        return false;
+    const float *w = wv->data;
+    float *wt = xmalloc((size_t)(KK * Cgr * O + 1) * sizeof *wt);
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t k = 0; k < KK; k++)
+            for (int64_t c = 0; c < Cgr; c++)
+                wt[(k * Cgr + c) * O + o] = w[(o * KK + k) * Cgr + c];
+    LLVMValueRef wtab = cg_rodata(cg, wt, (size_t)(KK * Cgr * O) * sizeof *wt, 16, "wt");
+    free(wt);
+    LLVMValueRef x = cg_buf(cg, xv), y = cg_buf(cg, n->result);
+    LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
+    int64_t nblk = depthwise ? 0 : O / F32_BLOCK, tail0 = nblk * F32_BLOCK;
+    LLVMValueRef *accv = xcalloc((size_t)(nblk * F32_VECS + 1), sizeof *accv);
+    for (int64_t i = 0; i < nblk * F32_VECS; i++)
+        accv[i] = cg_alloca(cg, LLVMVectorType(cg->t_f32, F32_LANES), "accv");
+    CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
+    LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
+    LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
+    LLVMValueRef ox = cg_for_begin(cg, &lxx, gm->ow, "ox");
+    LLVMValueRef y0 = LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
+                          LLVMBuildMul(B, b, cg_idx(cg, gm->oh), ""), oy, ""), cg_idx(cg, gm->ow), ""), ox, ""),
+                          cg_idx(cg, O), "");
+    LLVMValueRef yrow = cg_elem_ptr(cg, DT_F32, y, y0);
+    LLVMValueRef o = cg_for_begin(cg, &lo, O, "o");
+    cg_store_f32(cg, yrow, o, cg_f32(cg, 0.0f));
+    cg_for_end(cg, &lo);
+    for (int64_t i = 0; i < nblk * F32_VECS; i++)
+        LLVMBuildStore(B, LLVMConstNull(LLVMVectorType(cg->t_f32, F32_LANES)), accv[i]);
+    LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
+    LLVMValueRef iny, inx;
+    LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
+    CgIf sy;
+    cg_if_begin(cg, &sy, iny);
+    LLVMValueRef kx = cg_for_begin(cg, &lkx, gm->kw, "kx");
+    LLVMValueRef ix = tap(cg, ox, gm->sw, gm->pl, kx, gm->dw, gm->w, &inx);
+    CgIf sx;
+    cg_if_begin(cg, &sx, inx);
+    LLVMValueRef xrow = cg_elem_ptr(cg, DT_F32, x, nhwc_index(cg, b, iy, ix, cg_idx(cg, 0), gm->h, gm->w, gm->c));
+    LLVMValueRef k = LLVMBuildAdd(B, LLVMBuildMul(B, ky, cg_idx(cg, gm->kw), ""), kx, "");
+    LLVMValueRef wk = cg_elem_ptr(cg, DT_F32, wtab, LLVMBuildMul(B, k, cg_idx(cg, Cgr * O), ""));
+    if (depthwise) {
+        o = cg_for_begin(cg, &lo, O, "o");
+        LLVMValueRef p = LLVMBuildFMul(B, cg_load_f32(cg, xrow, o), cg_load_f32(cg, wk, o), "");
+        cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
+        cg_for_end(cg, &lo);
+    } else {
+        /* Blocks of F32_BLOCK channels keep their sums in vector registers
+         * across the whole c loop; the rest go through the row. */
+        LLVMValueRef c = cg_for_begin(cg, &lc, Cgr, "c");
+        LLVMValueRef xc = cg_load_f32(cg, xrow, c);
+        LLVMValueRef wc = cg_elem_ptr(cg, DT_F32, wk, LLVMBuildMul(B, c, cg_idx(cg, O), ""));
+        LLVMValueRef xs = f32_splat(cg, xc);
+        for (int64_t ob = 0; ob < nblk; ob++)
+            for (int v = 0; v < F32_VECS; v++) {
+                int64_t at = ob * F32_BLOCK + v * F32_LANES;
+                LLVMValueRef wl = f32_vload(cg, wc, at);
+                LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, accv[ob * F32_VECS + v]), LLVMBuildFMul(B, xs, wl, ""), ""),
+                               accv[ob * F32_VECS + v]);
+            }
+        if (tail0 < O) {
+            o = cg_for_begin(cg, &lo, O - tail0, "o");
+            o = LLVMBuildAdd(B, o, cg_idx(cg, tail0), "");
+            LLVMValueRef p = LLVMBuildFMul(B, xc, cg_load_f32(cg, wc, o), "");
+            cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
+            cg_for_end(cg, &lo);
+        }
+        cg_for_end(cg, &lc);
+    }
+    cg_if_end(cg, &sx);
+    cg_for_end(cg, &lkx);
+    cg_if_end(cg, &sy);
+    cg_for_end(cg, &lky);
+    for (int64_t i = 0; i < nblk * F32_VECS; i++) {
+        LLVMValueRef st = LLVMBuildStore(B, ld(cg, accv[i]), cg_elem_ptr(cg, DT_F32, yrow, cg_idx(cg, i * F32_LANES)));
+        LLVMSetAlignment(st, 4);
+    }
+    free(accv);
+    float amin = node_float(n, ATTR_ACT_MIN, -INFINITY), amax = node_float(n, ATTR_ACT_MAX, INFINITY);
+    o = cg_for_begin(cg, &lo, O, "o");
+    LLVMValueRef v = LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), bias ? cg_load_f32(cg, bias, o) : cg_f32(cg, 0.0f), "");
+    v = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, v, cg_f32(cg, amin), ""), cg_f32(cg, amin), v, "");
+    v = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, v, cg_f32(cg, amax), ""), cg_f32(cg, amax), v, "");
+    cg_store_f32(cg, yrow, o, v);
+    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lxx);
+    cg_for_end(cg, &lyy);
+    cg_for_end(cg, &lb);
+    return true;
+}
+
 static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
 {
     const Value *xv = n->operands[0], *wv = n->operands[1];
     const Value *bv = n->num_operands > 2 ? n->operands[2] : NULL;
     const TensorType *yt = &n->result->type;
     bool is_float = xv->type.dtype == DT_F32;
+    if (is_float && lower_conv_f32_lanes(cg, n, gm))
+        return true;
     int rounding = node_rounding(n);
     int64_t O = gm->o, Cgr = gm->cg, opg = gm->o / gm->group;
     OutStage *st = NULL;

@@ -212,7 +212,7 @@ static bool emit_to_memory(Cg *cg, LLVMCodeGenFileType kind, char **data, size_t
     return true;
 }
 
-bool cg_optimize_and_emit(Cg *cg, unsigned want, CodegenOutput *out)
+bool cg_optimize(Cg *cg)
 {
     char *err = NULL;
     if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &err)) {
@@ -241,7 +241,13 @@ bool cg_optimize_and_emit(Cg *cg, unsigned want, CodegenOutput *out)
     if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &err))
         qnn_die("LLVM IR invalid after optimisation: %s", err ? err : "?");
     LLVMDisposeMessage(err);
+    return true;
+}
 
+bool cg_optimize_and_emit(Cg *cg, unsigned want, CodegenOutput *out)
+{
+    if (!cg_optimize(cg))
+        return false;
     if (want & CG_WANT_LLVM) {
         char *s = LLVMPrintModuleToString(cg->mod);
         out->ll_len = strlen(s);

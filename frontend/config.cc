@@ -63,6 +63,7 @@ struct ConfigKeyLoc {
 extern "C" {
 const char *const config_scheme_names[] = {"int8", "int16x8", "hybrid", "none", nullptr};
 const char *const config_method_names[] = {"minmax", "percentile", "entropy", "mse", nullptr};
+const char *const config_engine_names[] = {"auto", "jit", "interp", nullptr};
 const char *const config_format_names[] = {"auto", "npy", "idx", nullptr};
 const char *const config_weights_names[] = {"embedded", "external", nullptr};
 const char *const config_emit_names[] = {"obj", "asm", "llvm", "qir", "header", "exe", nullptr};
@@ -955,6 +956,13 @@ void key_calib_method(Loader &L, const std::string &k, const toml::node &v)
         L.cfg->calib.method = (CalibMethod)i;
 }
 
+void key_calib_engine(Loader &L, const std::string &k, const toml::node &v)
+{
+    int i = L.get_enum(k, v, config_engine_names);
+    if (i >= 0)
+        L.cfg->calib.engine = (CalibEngine)i;
+}
+
 void key_calib_percentile(Loader &L, const std::string &k, const toml::node &v)
 {
     double d;
@@ -1087,6 +1095,7 @@ const std::vector<SectionSpec> &schema()
                           {"bias_correct", key_quant_bias_correct},
                           {"override", key_quant_override}}},
         {"calibration", {{"dataset", key_calib_dataset}, {"format", key_calib_format}, {"method", key_calib_method},
+                         {"engine", key_calib_engine},
                          {"percentile", key_calib_percentile}, {"bins", key_calib_bins},
                          {"samples", key_calib_samples}, {"scale", key_calib_scale}, {"offset", key_calib_offset}}},
         {"validation", {{"dataset", key_valid_dataset}, {"samples", key_valid_samples}}},
@@ -1438,6 +1447,8 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
     else
         fprintf(f, "format = \"%s\"\n", config_format_names[c->calib.format]);
     fprintf(f, "method = \"%s\"\n", config_method_names[c->calib.method]);
+    if (c->calib.engine != ENGINE_AUTO) /* only when set, like [validation] */
+        fprintf(f, "engine = \"%s\"\n", config_engine_names[c->calib.engine]);
     fputs("percentile = ", f);
     print_float(f, c->calib.percentile);
     fprintf(f, "\nbins = %d\nsamples = %d\n", c->calib.bins, c->calib.samples);

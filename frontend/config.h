@@ -28,6 +28,9 @@ extern "C" {
 
 typedef enum { QSCHEME_INT8 = 0, QSCHEME_INT16X8, QSCHEME_HYBRID, QSCHEME_NONE } QuantScheme;
 typedef enum { CALIB_MINMAX = 0, CALIB_PERCENTILE, CALIB_ENTROPY, CALIB_MSE } CalibMethod;
+/* What runs the float graph over the calibration samples: the JIT when
+ * the work is large enough to repay compiling (auto), always, or never. */
+typedef enum { ENGINE_AUTO = 0, ENGINE_JIT, ENGINE_INTERP } CalibEngine;
 /* DATA_AUTO only when there is no dataset; otherwise config_load infers the
  * format from the file names if the config does not give it. */
 typedef enum { DATA_AUTO = 0, DATA_NPY, DATA_IDX } DataFormat;
@@ -50,6 +53,7 @@ typedef enum {
  * `--emit=` and `emit = [...]` accept exactly the same words. */
 extern const char *const config_scheme_names[];
 extern const char *const config_method_names[];
+extern const char *const config_engine_names[];  /* by CalibEngine */
 extern const char *const config_format_names[];  /* [DATA_AUTO] is "auto" */
 extern const char *const config_weights_names[];
 extern const char *const config_emit_names[];
@@ -124,6 +128,7 @@ typedef struct QnncConfig {
         int num_dataset;
         DataFormat format;
         CalibMethod method;
+        CalibEngine engine;  /* the JIT (codegen/jit.c) or the reference interpreter */
         double percentile;   /* (0, 100] */
         int bins;            /* histogram bins for entropy and mse */
         int samples;         /* at most this many calibration inputs */

@@ -112,6 +112,8 @@ void diag_report(DiagKind kind, SrcLoc loc, const char *fmt, ...)
 int diag_error_count(void) { return D.errors; }
 void diag_reset(void) { D.errors = 0; }
 void diag_set_capture(bool on) { D.capture = on; }
+bool diag_capturing(void) { return D.capture; }
+void diag_uncount_errors(int n) { D.errors = n < D.errors ? D.errors - n : 0; }
 
 const Diagnostic *diag_captured(int *count)
 {

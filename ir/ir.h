@@ -112,6 +112,10 @@ void diag_reset(void);
 void diag_set_capture(bool on);
 const Diagnostic *diag_captured(int *count);
 void diag_clear_captured(void);
+bool diag_capturing(void);
+/* Forgets N errors counted by diag_error_count (ones a caller captured
+ * and handled, e.g. codegen's while the JIT tried a graph). */
+void diag_uncount_errors(int n);
 
 /* ---------------------------------------------------------------- dtypes */
 

@@ -7,9 +7,12 @@
  *             finite, with lo <= 0 <= hi; nothing else changes
  * invalidates: nothing (ranges written by an earlier run are replaced)
  *
- * The float graph runs in the reference interpreter, sample by sample,
- * with an observer (interp_run_observed) that sees every tensor as it is
- * computed.  The first sweep records each tensor's minimum and maximum.
+ * The float graph runs sample by sample with an observer that sees every
+ * tensor: compiled in process by the driver's evaluator (PassContext.eval,
+ * codegen/jit.c: the same float results bit for bit, on several threads,
+ * observed in sample order) when there is one and [calibration] engine is
+ * "jit", or "auto" and the sweep is large enough to repay compiling
+ * (JIT_MIN_WORK), else in the reference interpreter (interp_run_observed).  The first sweep records each tensor's minimum and maximum.
  * For `minmax` that is the answer.  The histogram methods need the bounds
  * before they can bin anything, so they run the samples a second time and
  * fill one histogram per tensor (bins from the config): the samples are
@@ -171,18 +174,82 @@ static void progress_end(Progress *p)
 
 /* ------------------------------------------------------------ the pass */
 
-/* Runs every sample through the graph with the observer. */
-static bool sweep(const Graph *g, Dataset *ds, void *in, void **out, Calib *c, Progress *p,
-                  const char *what)
+/* engine = "auto" compiles the graph when a sweep costs at least this
+ * many multiply-accumulates (graph_work times the samples): compiling
+ * takes 0.1 to a few seconds, which the interpreter (about 1 ns a MAC)
+ * would not spend on a small graph or a few samples.  Both give the same
+ * ranges bit for bit, so the choice changes only the time. */
+#define JIT_MIN_WORK 5e7
+
+/* Multiply-accumulates of one run: conv2d, dense and matmul by their
+ * reductions, every other node by its result's elements. */
+static int64_t graph_work(const Graph *g)
 {
-    int64_t n = dataset_count(ds);
-    const void *inputs[1] = {in};
+    int64_t work = 0;
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Node *n = g->nodes.data[k];
+        int64_t out = type_numel(&n->result->type), red = 1;
+        const TensorType *a = &n->operands[0]->type;
+        const TensorType *w = n->num_operands > 1 ? &n->operands[1]->type : NULL;
+        if (n->op == OP_CONV2D && w->rank == 4)
+            red = w->dims[1] * w->dims[2] * w->dims[3];
+        else if (n->op == OP_DENSE && w->rank == 2)
+            red = w->dims[1];
+        else if (n->op == OP_MATMUL)
+            red = a->dims[a->rank - 1];
+        work += out * red;
+    }
+    return work;
+}
+
+/* The samples and what runs them: the JIT (PassContext.eval, opened
+ * once for all sweeps) or, when there is none, the interpreter. */
+typedef struct Sweeper {
+    const Graph *g;
+    Dataset *ds;
+    const Evaluator *eval;
+    void *h;
+    void *in, **out;
+    Progress *prog;
+    const char *what;
+    Calib *c;
+    int64_t done;
+} Sweeper;
+
+/* The evaluator's reader: sample I of the dataset. */
+static bool read_sample(void *ctx, int64_t i, void *const inputs[])
+{
+    Sweeper *sw = ctx;
+    return dataset_read(sw->ds, i, inputs[0]);
+}
+
+/* The evaluator's observer: calibrate's, and the progress counter once
+ * a sample's last node result was seen. */
+static void observe_jit(void *ctx, const Value *v, const void *data)
+{
+    Sweeper *sw = ctx;
+    observe(sw->c, v, data);
+    if (v == ((const Node *)sw->g->nodes.data[sw->g->nodes.len - 1])->result) {
+        sw->done++;
+        progress_update(sw->prog, sw->what, sw->done, dataset_count(sw->ds));
+    }
+}
+
+/* Runs every sample through the graph with the observer. */
+static bool sweep(Sweeper *sw, const char *what)
+{
+    int64_t n = dataset_count(sw->ds);
+    sw->what = what;
+    sw->done = 0;
+    if (sw->h)
+        return sw->eval->run(sw->h, n, read_sample, sw, observe_jit, sw);
+    const void *inputs[1] = {sw->in};
     for (int64_t i = 0; i < n; i++) {
-        if (!dataset_read(ds, i, in))
+        if (!dataset_read(sw->ds, i, sw->in))
             return false;
-        if (interp_run_observed(g, inputs, out, observe, c) != 0)
+        if (interp_run_observed(sw->g, inputs, sw->out, observe, sw->c) != 0)
             return false;
-        progress_update(p, what, i + 1, n);
+        progress_update(sw->prog, what, i + 1, n);
     }
     return true;
 }
@@ -330,8 +397,16 @@ bool calibrate(Graph *g, const PassContext *ctx)
         out[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type) + 1);
     Progress prog;
     progress_init(&prog);
+    /* A graph without nodes has nothing to compile. */
+    Sweeper sw = {.g = g, .ds = ds, .in = in, .out = out, .prog = &prog, .c = &c};
+    if (ctx->eval && g->nodes.len > 0 &&
+        (cfg->calib.engine == ENGINE_JIT ||
+         (cfg->calib.engine == ENGINE_AUTO && (double)graph_work(g) * (double)dataset_count(ds) >= JIT_MIN_WORK))) {
+        sw.eval = ctx->eval;
+        sw.h = ctx->eval->open(g);
+    }
 
-    if (!sweep(g, ds, in, out, &c, &prog, ""))
+    if (!sweep(&sw, ""))
         goto done;
     if (cfg->calib.method != CALIB_MINMAX) {
         c.kind = SWEEP_HIST;
@@ -358,7 +433,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
             }
             calib_hist_init(&s->hist, lo, hi, cfg->calib.bins);
         }
-        if (!sweep(g, ds, in, out, &c, &prog, " (histograms)"))
+        if (!sweep(&sw, " (histograms)"))
             goto done;
     }
 
@@ -372,7 +447,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
     }
     if (cfg->calib.method != CALIB_MINMAX) {
         c.kind = SWEEP_GUARD;
-        if (!sweep(g, ds, in, out, &c, &prog, " (measuring ranges)"))
+        if (!sweep(&sw, " (measuring ranges)"))
             goto done;
     }
     if (cfg->calib.method != CALIB_MINMAX)
@@ -397,6 +472,8 @@ bool calibrate(Graph *g, const PassContext *ctx)
     }
     ok = true;
 done:
+    if (sw.h)
+        sw.eval->close(sw.h);
     progress_end(&prog);
     for (int i = 0; i < g->values.len; i++)
         calib_hist_free(&c.stat[i].hist);

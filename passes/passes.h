@@ -11,9 +11,33 @@
 
 struct MixedReport;
 
+/* A faster way than the reference interpreter to run a float graph over
+ * many samples while observing every tensor: the driver hands passes
+ * codegen's JIT (codegen/jit.h) this way, so passes/ does not depend on
+ * codegen/ (which depends on passes/).  docs/passes.md, "calibrate". */
+typedef bool (*SampleReader)(void *ctx, int64_t i, void *const inputs[]);
+typedef struct Evaluator {
+    /* Prepares G (verified) for run; NULL if it cannot (a
+     * host it has no target for, a graph it cannot lower: then after a
+     * warning through diag), and the caller uses the interpreter. */
+    void *(*open)(const Graph *g);
+    /* Runs samples 0 .. N-1: READ(RCTX, i, inputs) fills sample i's
+     * inputs (type_nbytes each; called under a lock, from any thread, in
+     * no particular order), and OBSERVE(OCTX, v, data) sees the graph
+     * inputs and every node result
+     * of each sample exactly as interp_run_observed calls it, samples in
+     * order, all on the calling thread.  False after READ failed or a
+     * diag error. */
+    bool (*run)(void *h, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx);
+    void (*close)(void *h);
+} Evaluator;
+
 /* What a pass may consult besides the graph. */
 typedef struct PassContext {
     const QnncConfig *cfg; /* never NULL: the defaults when no file was given */
+    /* NULL: the reference interpreter (qnnc-opt, which does not link
+     * LLVM); qnnc passes codegen's JIT. */
+    const Evaluator *eval;
     /* Where mixed-precision leaves what it measured, for the report (NULL:
      * nowhere). */
     struct MixedReport *mixed;

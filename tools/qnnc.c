@@ -20,6 +20,7 @@
 
 #include "codegen.h"
 #include "config.h"
+#include "jit.h"
 #include "passes.h"
 
 #include <errno.h>
@@ -915,7 +916,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
         if (!input->text)
             continue;
         *flag = !*flag;
-        PassContext ctx = {.cfg = &c};
+        PassContext ctx = {.cfg = &c, .eval = &jit_evaluator};
         Graph *g = ir_parse("<imported graph>", input->text, input->len);
         if (g && run_pipeline(g, &ctx, NULL))
             others[t] = g;
@@ -929,7 +930,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
 static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     MixedReport mixed = {0};
-    PassContext ctx = {.cfg = cfg, .mixed = &mixed};
+    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator};
     Snapshot snap = {0}, input = {0};
     /* The techniques are compared only where they can run: a calibrated
      * scheme with data, the whole pipeline. */

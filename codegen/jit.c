@@ -1,0 +1,402 @@
+/* jit.c - the graph compiled in process by ORC LLJIT (see jit.h).
+ *
+ *   open   a memory plan with a buffer of its own for every node result;
+ *          codegen_module lowers the graph with it for the host's
+ *          architecture at its baseline CPU and optimises it (-O2, what
+ *          qnnc compiles with by default); LLJIT compiles it with a target
+ *          machine for the same CPU, resolving memcpy, expf and the other
+ *          libc/libm calls from the qnnc process itself.
+ *   run    T worker threads and S = T + 1 slots (input, outputs, scratch):
+ *          sample i runs on worker i % T in slot i % S once the slot's
+ *          previous sample (i - S) has been observed; the calling thread
+ *          observes sample 0, 1, 2, ... in order.  With T = 1 there are no
+ *          threads: read, run, observe.
+ */
+#include "jit.h"
+
+#include "cg_internal.h"
+
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { JIT_ALIGN = 64, JIT_MAX_THREADS = 64, JIT_DEFAULT_MAX_THREADS = 4 };
+
+typedef int RunFn(const void *const inputs[], void *const outputs[], void *scratch);
+
+struct Jit {
+    const Graph *g;
+    LLVMOrcLLJITRef lljit;
+    RunFn *fn;
+    MemoryPlan plan;
+    int *out_slot;  /* by value id: the first output slot naming it, or -1 */
+    int threads;
+};
+
+/* The triple (config_triples) of the architecture qnnc runs on, or NULL. */
+static const char *host_triple(void)
+{
+#if defined(__x86_64__)
+    return "x86_64-linux-gnu";
+#elif defined(__aarch64__)
+    return "aarch64-linux-gnu";
+#elif defined(__riscv) && __riscv_xlen == 64
+    return "riscv64-linux-gnu";
+#else
+    return NULL;
+#endif
+}
+
+static int default_threads(void)
+{
+    const char *e = getenv("QNNC_JIT_THREADS");
+    if (e && *e) {
+        char *end;
+        long t = strtol(e, &end, 10);
+        if (*end == '\0' && t >= 1 && t <= JIT_MAX_THREADS)
+            return (int)t;
+        diag_warning((SrcLoc){0}, "QNNC_JIT_THREADS='%s' is not a number from 1 to %d; ignored", e,
+                     JIT_MAX_THREADS);
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > JIT_DEFAULT_MAX_THREADS ? JIT_DEFAULT_MAX_THREADS : (int)n;
+}
+
+/* Every node result that is not a graph output gets bytes of its own
+ * (plan_memory would share them between values that are not live at the
+ * same time, and run elementwise ops in place). */
+static MemoryPlan plan_all(const Graph *g, const int *out_slot)
+{
+    int nv = g->values.len;
+    MemoryPlan p = {.num_values = nv, .align = JIT_ALIGN};
+    p.offset = xmalloc(((size_t)nv + 1) * sizeof *p.offset);
+    p.root = xmalloc(((size_t)nv + 1) * sizeof *p.root);
+    for (int i = 0; i < nv; i++) {
+        p.offset[i] = -1;
+        p.root[i] = i;
+    }
+    int64_t pos = 0;
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Value *v = ((const Node *)g->nodes.data[k])->result;
+        if (out_slot[v->id] >= 0)
+            continue;
+        p.offset[v->id] = pos;
+        pos += (type_nbytes(&v->type) + JIT_ALIGN - 1) / JIT_ALIGN * JIT_ALIGN;
+    }
+    p.scratch_size = p.lower_bound = pos;
+    return p;
+}
+
+static bool llvm_ok(LLVMErrorRef e, const char *what)
+{
+    if (!e)
+        return true;
+    char *msg = LLVMGetErrorMessage(e);
+    diag_warning((SrcLoc){0}, "JIT: %s failed: %s; using the reference interpreter", what, msg);
+    LLVMDisposeErrorMessage(msg);
+    return false;
+}
+
+/* The module, or NULL after a warning: codegen's own errors (an op form
+ * it cannot lower) are caught and repeated as the warning, since the
+ * caller still has the interpreter. */
+static LLVMModuleRef build_module(Jit *j, const CodegenOptions *o, LLVMContextRef ctx, LLVMTargetMachineRef tm)
+{
+    bool capturing = diag_capturing();
+    int n0 = 0;
+    if (!capturing)
+        diag_set_capture(true);
+    else
+        (void)diag_captured(&n0);
+    LLVMModuleRef mod = codegen_module(j->g, o, &j->plan, ctx, tm);
+    if (!capturing) {
+        int n = 0;
+        const Diagnostic *d = diag_captured(&n);
+        char *first = n > 0 ? xstrdup(d[0].message) : NULL;
+        int errors = 0;
+        for (int i = 0; i < n; i++)
+            errors += d[i].kind == DIAG_ERROR;
+        diag_clear_captured();
+        diag_set_capture(false);
+        diag_uncount_errors(errors);
+        if (!mod)
+            diag_warning((SrcLoc){0}, "JIT: cannot compile graph @%s (%s); using the reference interpreter",
+                         j->g->name, first ? first : "?");
+        free(first);
+    }
+    return mod;
+}
+
+Jit *jit_open(const Graph *g, int threads)
+{
+    const char *triple = host_triple();
+    if (!triple)
+        return NULL;
+    Jit *j = xcalloc(1, sizeof *j);
+    j->g = g;
+    j->threads = threads > 0 ? threads : default_threads();
+    j->out_slot = xmalloc(((size_t)g->values.len + 1) * sizeof *j->out_slot);
+    for (int i = 0; i < g->values.len; i++)
+        j->out_slot[i] = -1;
+    for (int i = g->outputs.len - 1; i >= 0; i--)
+        j->out_slot[((const Value *)g->outputs.data[i])->id] = i;
+    j->plan = plan_all(g, j->out_slot);
+
+    /* The baseline CPU (cpu NULL: the target's default) and -O2. */
+    CodegenOptions o = {.name = "qnnc_jit", .triple = triple, .opt_level = 2};
+    const CgTarget *t = cg_target_lookup(triple);
+    LLVMTargetMachineRef tm_ir = t ? cg_create_machine(t, &o) : NULL;
+    LLVMTargetMachineRef tm_jit = t ? cg_create_machine(t, &o) : NULL;
+    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+    LLVMModuleRef mod = tm_ir && tm_jit ? build_module(j, &o, LLVMOrcThreadSafeContextGetContext(tsc), tm_ir) : NULL;
+    if (tm_ir)
+        LLVMDisposeTargetMachine(tm_ir);
+    if (!mod) {
+        if (tm_jit)
+            LLVMDisposeTargetMachine(tm_jit);
+        LLVMOrcDisposeThreadSafeContext(tsc);
+        jit_close(j);
+        return NULL;
+    }
+
+    LLVMOrcLLJITBuilderRef b = LLVMOrcCreateLLJITBuilder();
+    /* Takes tm_jit; then b is taken by LLVMOrcCreateLLJIT. */
+    LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(b, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm_jit));
+    bool ok = llvm_ok(LLVMOrcCreateLLJIT(&j->lljit, b), "creating the LLJIT");
+    if (ok) {
+        LLVMOrcDefinitionGeneratorRef gen = NULL;
+        ok = llvm_ok(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+                         &gen, LLVMOrcLLJITGetGlobalPrefix(j->lljit), NULL, NULL),
+                     "resolving symbols from the process");
+        if (ok)
+            LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j->lljit), gen);
+    }
+    if (ok) {
+        LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
+        mod = NULL;
+        LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModule(j->lljit, LLVMOrcLLJITGetMainJITDylib(j->lljit), tsm);
+        if (e)
+            LLVMOrcDisposeThreadSafeModule(tsm);
+        ok = llvm_ok(e, "adding the module");
+    }
+    if (mod)
+        LLVMDisposeModule(mod);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    LLVMOrcExecutorAddress addr = 0;
+    if (ok)
+        ok = llvm_ok(LLVMOrcLLJITLookup(j->lljit, &addr, "qnnc_jit_run"), "compiling the module");
+    if (!ok || !addr) {
+        jit_close(j);
+        return NULL;
+    }
+    j->fn = (RunFn *)(uintptr_t)addr;
+    return j;
+}
+
+int jit_threads(const Jit *j) { return j->threads; }
+void jit_set_threads(Jit *j, int threads) { j->threads = threads < 1 ? 1 : threads > JIT_MAX_THREADS ? JIT_MAX_THREADS : threads; }
+
+void jit_close(Jit *j)
+{
+    if (!j)
+        return;
+    if (j->lljit) {
+        LLVMErrorRef e = LLVMOrcDisposeLLJIT(j->lljit);
+        if (e)
+            LLVMConsumeError(e);
+    }
+    memory_plan_free(&j->plan);
+    free(j->out_slot);
+    free(j);
+}
+
+/* ------------------------------------------------------------ running */
+
+typedef struct Slot {
+    void **inputs;
+    void **outputs;
+    void *scratch;
+    int64_t next;  /* the sample this slot takes next */
+    bool ready;    /* sample `next` computed, not yet observed */
+} Slot;
+
+typedef struct Run {
+    Jit *j;
+    int64_t n;
+    SampleReader read;
+    void *rctx;
+    int nslots;
+    Slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int threads;         /* workers: sample i runs on worker i % threads */
+    bool stop;           /* a read or a run failed */
+} Run;
+
+static void slot_init(Slot *s, const Jit *j, int64_t next)
+{
+    const Graph *g = j->g;
+    s->inputs = xcalloc((size_t)g->inputs.len + 1, sizeof *s->inputs);
+    for (int i = 0; i < g->inputs.len; i++)
+        s->inputs[i] = xmalloc((size_t)type_nbytes(&((const Value *)g->inputs.data[i])->type) + 1);
+    s->outputs = xcalloc((size_t)g->outputs.len + 1, sizeof *s->outputs);
+    for (int i = 0; i < g->outputs.len; i++)
+        s->outputs[i] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[i])->type) + 1);
+    size_t bytes = (size_t)(j->plan.scratch_size + JIT_ALIGN);
+    s->scratch = aligned_alloc(JIT_ALIGN, bytes / JIT_ALIGN * JIT_ALIGN);
+    if (!s->scratch)
+        qnn_die("out of memory (%zu bytes of JIT scratch)", bytes);
+    s->next = next;
+    s->ready = false;
+}
+
+static void slot_free(Slot *s, const Graph *g)
+{
+    for (int i = 0; s->inputs && i < g->inputs.len; i++)
+        free(s->inputs[i]);
+    free(s->inputs);
+    for (int i = 0; s->outputs && i < g->outputs.len; i++)
+        free(s->outputs[i]);
+    free(s->outputs);
+    free(s->scratch);
+}
+
+static bool compute(const Jit *j, Slot *s)
+{
+    int rc = j->fn((const void *const *)s->inputs, s->outputs, s->scratch);
+    if (rc != 0)
+        diag_error((SrcLoc){0}, "JIT: the compiled graph @%s returned %d", j->g->name, rc);
+    return rc == 0;
+}
+
+/* What OBSERVE sees: interp_run_observed's calls, from the slot's buffers. */
+static void observe_slot(const Jit *j, const Slot *s, InterpObserver observe, void *octx)
+{
+    const Graph *g = j->g;
+    for (int i = 0; i < g->inputs.len; i++)
+        observe(octx, g->inputs.data[i], s->inputs[i]);
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Value *v = ((const Node *)g->nodes.data[k])->result;
+        int o = j->out_slot[v->id];
+        observe(octx, v, o >= 0 ? s->outputs[o] : (const char *)s->scratch + j->plan.offset[v->id]);
+    }
+}
+
+typedef struct Worker {
+    Run *r;
+    int t;
+    pthread_t th;
+} Worker;
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    Run *r = w->r;
+    for (int64_t i = w->t; i < r->n; i += r->threads) {
+        Slot *s = &r->slots[i % r->nslots];
+        pthread_mutex_lock(&r->mu);
+        while (!r->stop && s->next != i)
+            pthread_cond_wait(&r->cv, &r->mu);
+        bool ok = !r->stop && r->read(r->rctx, i, s->inputs);
+        pthread_mutex_unlock(&r->mu);
+        ok = ok && compute(r->j, s);
+        pthread_mutex_lock(&r->mu);
+        if (ok)
+            s->ready = true;
+        else
+            r->stop = true;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (!ok)
+            break;
+    }
+    return NULL;
+}
+
+bool jit_run(Jit *j, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx)
+{
+    if (n <= 0)
+        return true;
+    int threads = n < j->threads ? (int)n : j->threads;
+    if (threads <= 1) {
+        Slot s;
+        slot_init(&s, j, 0);
+        bool ok = true;
+        for (int64_t i = 0; i < n && ok; i++) {
+            ok = read(rctx, i, s.inputs) && compute(j, &s);
+            if (ok)
+                observe_slot(j, &s, observe, octx);
+        }
+        slot_free(&s, j->g);
+        return ok;
+    }
+
+    Run r = {.j = j, .n = n, .read = read, .rctx = rctx, .nslots = threads + 1, .threads = threads};
+    r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);
+    for (int i = 0; i < r.nslots; i++)
+        slot_init(&r.slots[i], j, i);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    Worker *w = xcalloc((size_t)threads, sizeof *w);
+    int started = 0;
+    for (; started < threads; started++) {
+        w[started] = (Worker){&r, started, 0};
+        if (pthread_create(&w[started].th, NULL, worker_main, &w[started]) != 0)
+            break;
+    }
+    bool ok = started == threads;
+    if (!ok) {
+        diag_error((SrcLoc){0}, "JIT: cannot start %d threads (set QNNC_JIT_THREADS=1)", threads);
+        pthread_mutex_lock(&r.mu);
+        r.stop = true;
+        pthread_cond_broadcast(&r.cv);
+        pthread_mutex_unlock(&r.mu);
+    }
+    for (int64_t i = 0; i < n && ok; i++) {
+        Slot *s = &r.slots[i % r.nslots];
+        pthread_mutex_lock(&r.mu);
+        while (!r.stop && !(s->next == i && s->ready))
+            pthread_cond_wait(&r.cv, &r.mu);
+        ok = s->next == i && s->ready;
+        pthread_mutex_unlock(&r.mu);
+        if (!ok)
+            break;
+        observe_slot(j, s, observe, octx);
+        pthread_mutex_lock(&r.mu);
+        s->ready = false;
+        s->next = i + r.nslots;
+        pthread_cond_broadcast(&r.cv);
+        pthread_mutex_unlock(&r.mu);
+    }
+    if (!ok) {
+        pthread_mutex_lock(&r.mu);
+        r.stop = true;
+        pthread_cond_broadcast(&r.cv);
+        pthread_mutex_unlock(&r.mu);
+    }
+    for (int t = 0; t < started; t++)
+        pthread_join(w[t].th, NULL);
+    free(w);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    for (int i = 0; i < r.nslots; i++)
+        slot_free(&r.slots[i], j->g);
+    free(r.slots);
+    return ok;
+}
+
+/* ------------------------------------------------------------ as an Evaluator */
+
+static void *ev_open(const Graph *g) { return jit_open(g, 0); }
+static bool ev_run(void *h, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx)
+{
+    return jit_run(h, n, read, rctx, observe, octx);
+}
+static void ev_close(void *h) { jit_close(h); }
+
+const Evaluator jit_evaluator = {ev_open, ev_run, ev_close};
