@@ -49,6 +49,7 @@ static const struct {
     {PASS_fuse_requantize, ALWAYS},     /* multipliers, shifts and clamps folded */
     {PASS_check_accumulators, ALWAYS},  /* no int32 accumulator can overflow */
     {PASS_fuse_lut, ALWAYS},            /* elementwise chains on one i8 tensor -> one lut */
+    {PASS_fold_pad, ALWAYS},            /* a pad of zeros into the conv2d reading it */
     {PASS_dce, ALWAYS},
     {PASS_tile, ALWAYS},                /* conv/dense/matmul loop tiles for the target */
 };
