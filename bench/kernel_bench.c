@@ -21,8 +21,10 @@
  * The glue ops (elementwise, pooling, resize, concat, pad, transpose)
  * follow: bytes moved per second against a same-run memcpy ("glue" below).
  *
- *   build/bench/kernel_bench [runs] [glue]   (bench/kernel_bench.sh builds and runs it;
- *                                             "glue": only the glue ops)
+ *   build/bench/kernel_bench [runs] [glue|NAME]   (bench/kernel_bench.sh builds and runs it;
+ *                                             "glue": only the glue ops; NAME: only the
+ *                                             shapes whose names contain it, and
+ *                                             depthwise3x3_56x56_128)
  */
 #define _GNU_SOURCE
 #include "codegen.h"
@@ -271,13 +273,19 @@ typedef struct Shape {
     int64_t h, w, c, o, k, pad, group; /* conv: input HxWxC, O filters of KxK; dense: h rows, c -> o */
     bool dense;
     bool matmul; /* dense's shape as matmul(x, w) with w[c, o] a constant */
+    int64_t stride; /* conv: both strides (0: 1); the output is ceil(H/stride) x ceil(W/stride), pads
+                     * [0, 0, pad, pad] for a stride of 2 as TensorFlow's SAME does (M-LSD's stem) */
 } Shape;
+
+static int64_t shape_stride(const Shape *s) { return s->stride > 1 ? s->stride : 1; }
+static int64_t shape_oh(const Shape *s) { return (s->h + shape_stride(s) - 1) / shape_stride(s); }
+static int64_t shape_ow(const Shape *s) { return (s->w + shape_stride(s) - 1) / shape_stride(s); }
 
 static int64_t shape_macs(const Shape *s)
 {
     if (s->dense)
         return s->h * s->c * s->o;
-    return s->h * s->w * s->o * s->k * s->k * (s->c / s->group);
+    return shape_oh(s) * shape_ow(s) * s->o * s->k * s->k * (s->c / s->group);
 }
 
 static char *shape_qir(const Shape *s, int64_t *in_bytes, int64_t *out_bytes)
@@ -305,12 +313,13 @@ static char *shape_qir(const Shape *s, int64_t *in_bytes, int64_t *out_bytes)
         bprintf(&b, "  const %%w : i8[%lld,%lld,%lld,%lld] q(0.01, 0) = ", (long long)s->o, (long long)s->k,
                 (long long)s->k, (long long)cg);
         consts(&b, s->o * s->k * s->k * cg);
+        int64_t st = shape_stride(s), pb = st > 1 ? 0 : s->pad; /* pads top/left */
         bprintf(&b,
-                "\n  %%y = conv2d(%%x, %%w) {pads=[%lld, %lld, %lld, %lld], group=%lld, rounding=tflite} : "
-                "i8[1,%lld,%lld,%lld] q(8.0, 0)\n",
-                (long long)s->pad, (long long)s->pad, (long long)s->pad, (long long)s->pad, (long long)s->group,
-                (long long)s->h, (long long)s->w, (long long)s->o);
-        *in_bytes = s->h * s->w * s->c, *out_bytes = s->h * s->w * s->o;
+                "\n  %%y = conv2d(%%x, %%w) {pads=[%lld, %lld, %lld, %lld], strides=[%lld, %lld], group=%lld, "
+                "rounding=tflite} : i8[1,%lld,%lld,%lld] q(8.0, 0)\n",
+                (long long)pb, (long long)pb, (long long)s->pad, (long long)s->pad, (long long)st, (long long)st,
+                (long long)s->group, (long long)shape_oh(s), (long long)shape_ow(s), (long long)s->o);
+        *in_bytes = s->h * s->w * s->c, *out_bytes = shape_oh(s) * shape_ow(s) * s->o;
     }
     bprintf(&b, "  output %%y\n}\n");
     return b.s;
@@ -572,23 +581,39 @@ int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
     bool glue_only = argc > 2 && strcmp(argv[2], "glue") == 0; /* skip the conv/dense shapes */
+    /* Any other second argument: only the shapes whose names contain it, no glue. */
+    const char *only = argc > 2 && !glue_only ? argv[2] : NULL;
     static const Shape shapes[] = {
-        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false},
-        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false},
-        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false, false},
-        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false, false},
-        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, false},
+        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false, 1},
+        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false, 1},
+        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false, false, 1},
+        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false, false, 1},
+        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, false, 1},
         /* Few input channels: the Fashion-MNIST example's first layer and
          * an RGB-like stem. */
-        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false},
-        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false},
+        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false, 1},
+        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false, 1},
         /* The zoo U-Net's stem and its 8-output-channel layers. */
-        {"conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false},
-        {"conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false},
-        {"conv3x3_32x32_8to8", 32, 32, 8, 8, 3, 1, 1, false, false},
-        {"conv3x3_32x32_16to8", 32, 32, 16, 8, 3, 1, 1, false, false},
-        {"conv1x1_32x32_8to1", 32, 32, 8, 1, 1, 0, 1, false, false},
-        {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true},
+        {"conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false, 1},
+        {"conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false, 1},
+        {"conv3x3_32x32_8to8", 32, 32, 8, 8, 3, 1, 1, false, false, 1},
+        {"conv3x3_32x32_16to8", 32, 32, 16, 8, 3, 1, 1, false, false, 1},
+        {"conv1x1_32x32_8to1", 32, 32, 8, 1, 1, 0, 1, false, false, 1},
+        {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true, 1},
+        /* M-LSD tiny 320 (bench/zoo.sh's mlsd_320_tiny): the 4-channel
+         * stride-2 stem, depthwise 3x3 at stride 1 and 2, the 1x1
+         * expand/project convs with few channels, the decoder's 3x3s. */
+        {"mlsd_conv3x3s2_320x320_4to32", 320, 320, 4, 32, 3, 1, 1, false, false, 2},
+        {"mlsd_dw3x3_160x160_32", 160, 160, 32, 32, 3, 1, 32, false, false, 1},
+        {"mlsd_dw3x3s2_160x160_96", 160, 160, 96, 96, 3, 1, 96, false, false, 2},
+        {"mlsd_dw3x3_80x80_144", 80, 80, 144, 144, 3, 1, 144, false, false, 1},
+        {"mlsd_dw3x3_20x20_384", 20, 20, 384, 384, 3, 1, 384, false, false, 1},
+        {"mlsd_conv1x1_160x160_16to96", 160, 160, 16, 96, 1, 0, 1, false, false, 1},
+        {"mlsd_conv1x1_160x160_32to16", 160, 160, 32, 16, 1, 0, 1, false, false, 1},
+        {"mlsd_conv1x1_80x80_24to144", 80, 80, 24, 144, 1, 0, 1, false, false, 1},
+        {"mlsd_conv1x1_80x80_144to24", 80, 80, 144, 24, 1, 0, 1, false, false, 1},
+        {"mlsd_conv3x3_40x40_128to128", 40, 40, 128, 128, 3, 1, 1, false, false, 1},
+        {"mlsd_conv3x3_80x80_64to64", 80, 80, 64, 64, 3, 1, 1, false, false, 1},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -608,6 +633,8 @@ int main(int argc, char **argv)
     int rc = 0;
     for (size_t i = 0; !glue_only && i < sizeof shapes / sizeof *shapes; i++) {
         const Shape *s = &shapes[i];
+        if (only && !strstr(s->name, only) && !strstr("depthwise3x3_56x56_128", s->name))
+            continue;
         RunFn run;
         int64_t scratch, ib, ob;
         if (!build_so(s, dir, cpu, features, &run, &scratch, &ib, &ob)) {
@@ -636,7 +663,7 @@ int main(int argc, char **argv)
         free(y);
         free(sc);
     }
-    if (run_glue(dir, cpu, features, runs) != 0)
+    if (!only && run_glue(dir, cpu, features, runs) != 0)
         rc = 1;
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);

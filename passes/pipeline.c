@@ -38,6 +38,7 @@ static const struct {
     {PASS_fuse_gelu, ALWAYS},        /* x * 0.5 * (1 + erf(x / sqrt(2))) or its tanh form -> gelu */
     {PASS_fold_batchnorm, ALWAYS},   /* BN into the conv/dense weights before it */
     {PASS_fuse_activation, ALWAYS},  /* relu/clip into the producer's clamp */
+    {PASS_fold_transpose, ALWAYS},  /* transpose pairs that cancel */
     {PASS_dce, ALWAYS},
     /* Quantization. */
     {PASS_equalize, WHEN_EQUALIZING},   /* balance weight ranges across conv pairs */
@@ -49,6 +50,7 @@ static const struct {
     {PASS_fuse_requantize, ALWAYS},     /* multipliers, shifts and clamps folded */
     {PASS_check_accumulators, ALWAYS},  /* no int32 accumulator can overflow */
     {PASS_fuse_lut, ALWAYS},            /* elementwise chains on one i8 tensor -> one lut */
+    {PASS_fold_pad, ALWAYS},            /* a pad of zeros into the conv2d reading it */
     {PASS_dce, ALWAYS},
     {PASS_tile, ALWAYS},                /* conv/dense/matmul loop tiles for the target */
 };

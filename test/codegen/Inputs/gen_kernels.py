@@ -344,7 +344,20 @@ def gemm_graph():
         yq = "u8" if xt.startswith("u8") else "i8"
         lines.append("  %y{} = conv2d(%xs{}, %w{}, %b{}) {{{}, rounding=onnx}} : {}[{},{}] q(0.3, 4)".format(
             name, i, name, name, attrs, yq, od, o))
-    lines += ["  output %y{}".format(i) for i in range(1, 17)]
+    # The row form (KGemm.rows, x86 zmm): tiles whose every tap falls
+    # inside the image, C a multiple of 4, one pixel a vector: a 3x3 pad 1
+    # on 8 channels (17 outputs: a partial second vector) and M-LSD tiny's
+    # stem, 4 channels, stride 2, pads [0, 0, 1, 1] (TensorFlow's SAME).
+    lines.insert(7 + len(stems), "  input %xr : i8[1,8,14,8] q(0.05, -3)")
+    lines.insert(8 + len(stems), "  input %xr2 : i8[1,16,28,4] q(0.0078, 0)")
+    lines.append("  const %w17 : i8[17,3,3,8] {} = {}".format(wq2(17, True), w((17, 3, 3, 8))))
+    lines.append("  const %b17 : i32[17] = {}".format(arr(r.integers(-3000, 3000, 17))))
+    lines.append("  %y17 = conv2d(%xr, %w17, %b17) {pads=[1, 1, 1, 1], rounding=tflite} : i8[1,8,14,17] q(0.4, -9)")
+    lines.append("  const %w18 : i8[32,3,3,4] {} = {}".format(wq2(32, True), w((32, 3, 3, 4))))
+    lines.append("  const %b18 : i32[32] = {}".format(arr(r.integers(-3000, 3000, 32))))
+    lines.append("  %y18 = conv2d(%xr2, %w18, %b18) {strides=[2, 2], pads=[0, 0, 1, 1], rounding=tflite, act_min=0, "
+                 "act_max=6} : i8[1,8,14,32] q(0.03, -128)")
+    lines += ["  output %y{}".format(i) for i in range(1, 19)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
