@@ -370,7 +370,9 @@ bool calibrate(Graph *g, const PassContext *ctx)
     Progress prog;
     progress_init(&prog);
     Sweeper sw = {.g = g, .ds = ds, .in = in, .out = out, .prog = &prog, .c = &c};
-    sw.eval = pass_engine(g, ctx, dataset_count(ds));
+    /* auto: at least 50 M MACs a sweep; the one compile serves every
+     * sweep (one to three). */
+    sw.eval = pass_engine(g, ctx, dataset_count(ds), 5e7);
     if (sw.eval)
         sw.h = sw.eval->open(g);
 

@@ -6,13 +6,12 @@
 #include "passes.h"
 
 /* engine = "auto" compiles the graph when running it over the samples
- * costs at least this many multiply-accumulates (graph_work times the
- * samples): compiling takes 0.1 to a few seconds, which the interpreter
- * (about 1 ns a MAC) would not spend on a small graph or a few samples.
- * Both give the same tensors bit for bit, so the choice changes only the
+ * costs at least MIN_WORK multiply-accumulates (graph_work times the
+ * samples; the caller's constant, since what one compile buys differs):
+ * compiling takes 0.1 to a few seconds, which the interpreter (about 0.5
+ * to 1 ns a MAC) would not spend on a small graph or a few samples.  Both
+ * give the same tensors bit for bit, so the choice changes only the
  * time. */
-#define JIT_MIN_WORK 5e7
-
 int64_t graph_work(const Graph *g)
 {
     int64_t work = 0;
@@ -32,14 +31,14 @@ int64_t graph_work(const Graph *g)
     return work;
 }
 
-const Evaluator *pass_engine(const Graph *g, const PassContext *ctx, int64_t samples)
+const Evaluator *pass_engine(const Graph *g, const PassContext *ctx, int64_t samples, double min_work)
 {
     const QnncConfig *cfg = ctx->cfg;
     /* A graph without nodes has nothing to compile. */
     if (!ctx->eval || g->nodes.len == 0)
         return NULL;
     if (cfg->calib.engine == ENGINE_JIT ||
-        (cfg->calib.engine == ENGINE_AUTO && (double)graph_work(g) * (double)samples >= JIT_MIN_WORK))
+        (cfg->calib.engine == ENGINE_AUTO && (double)graph_work(g) * (double)samples >= min_work))
         return ctx->eval;
     return NULL;
 }

@@ -216,13 +216,21 @@ static void observe_output(void *ctx, const Value *v, const void *data)
         r->smp++;
 }
 
+/* engine = "auto" compiles a graph when one sweep over the samples costs
+ * at least this many MACs.  Every trial graph is compiled for one sweep
+ * only: the openWakeWord embedding model's int8 graph took 2.2 s to
+ * compile against 43 ms a sample in the interpreter (docs/benchmarks.md,
+ * "Mixed precision"), so the JIT pays from about 50 samples of 42 M MACs,
+ * far later than calibrate's 50 M. */
+#define MP_JIT_MIN_WORK 2e9
+
 /* Runs R->g over every sample: compiled (pass_engine, the rule calibrate
  * uses) or in the interpreter; the same outputs bit for bit either way. */
 static bool run_samples(Runner *r)
 {
     Search *s = r->s;
     const Graph *g = r->g;
-    const Evaluator *ev = pass_engine(g, s->ctx, s->nsamples);
+    const Evaluator *ev = pass_engine(g, s->ctx, s->nsamples, MP_JIT_MIN_WORK);
     void *h = ev ? ev->open(g) : NULL;
     r->smp = 0;
     if (h) {
