@@ -43,6 +43,14 @@ typedef struct PassContext {
     struct MixedReport *mixed;
 } PassContext;
 
+/* engine.c: what runs G over SAMPLES samples in a pass: ctx->eval when
+ * there is one and [calibration] engine is "jit", or "auto" and
+ * graph_work(G) * SAMPLES reaches MIN_WORK; else NULL, the interpreter.
+ * graph_work: one run's multiply-accumulates (conv2d, dense and matmul by
+ * their reductions, every other node by its result's elements). */
+const Evaluator *pass_engine(const Graph *g, const PassContext *ctx, int64_t samples, double min_work);
+int64_t graph_work(const Graph *g);
+
 typedef bool (*PassFn)(Graph *g, const PassContext *ctx);
 
 typedef struct Pass {
