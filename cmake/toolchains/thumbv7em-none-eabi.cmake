@@ -5,21 +5,6 @@
 # for QEMU's mps2-an386 board (runtime/arm/): see runtime/CMakeLists.txt's
 # qnn-cc wrapper and docs/runtime.md.  The flags select the
 # thumb/v7e-m+fp/hard multilib.
-set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR arm)
 set(QNN_TARGET thumbv7em-none-eabi)
-set(CMAKE_C_COMPILER arm-none-eabi-gcc)
-set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
-set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
 set(QNN_CPU_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16")
-set(CMAKE_C_FLAGS_INIT "${QNN_CPU_FLAGS}")
-set(CMAKE_CXX_FLAGS_INIT "${QNN_CPU_FLAGS}")
-set(CMAKE_ASM_FLAGS_INIT "${QNN_CPU_FLAGS}")
-# Executables need the startup code and linker script; CMake's compiler
-# check only needs a library, so it must not try to link.
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
-set(CMAKE_EXE_LINKER_FLAGS_INIT "--specs=rdimon.specs -nostartfiles")
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+include(${CMAKE_CURRENT_LIST_DIR}/arm-none-eabi-common.cmake)
