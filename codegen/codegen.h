@@ -181,6 +181,9 @@ LLVMValueRef cg_i64(Cg *cg, int64_t v);
 LLVMValueRef cg_f32(Cg *cg, float v);
 LLVMValueRef cg_f64(Cg *cg, double v);
 LLVMTypeRef cg_dtype_type(Cg *cg, DType dt);  /* i8/i16/i32/float (u8 is i8) */
+LLVMValueRef cg_add(Cg *cg, LLVMValueRef a, LLVMValueRef b);  /* a + b (wrapping) */
+LLVMValueRef cg_mulk(Cg *cg, LLVMValueRef a, int64_t k);      /* a * k, a pointer-sized */
+LLVMValueRef cg_gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i); /* &base[i], bytes (inbounds) */
 
 /* A loop `for (iv = 0; iv < n; iv++)` built with a phi node.  Between
  * cg_for_begin and cg_for_end the builder is in the body; nested loops
