@@ -271,6 +271,14 @@ LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValue
  * i64): clamp(round(acc * M) + zp, lo, hi), returns i32.  Per-channel
  * parameters become read-only tables. */
 LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t nch, LLVMValueRef c, int rounding);
+/* NCH stages for output type YT of an accumulator sum x * w, channel c's
+ * scale x's (per-tensor XQ) times w's channel c (WQ); NULL after an error
+ * was reported (cg->failed set).  YT must be quantized. */
+OutStage *cg_product_stage(Cg *cg, const Node *n, const TensorType *yt, const Quant *xq, const Quant *wq, int64_t nch,
+                           int rounding);
+/* 1 when every one of the N stages is the same (one set of constants),
+ * else N (per-channel tables). */
+int64_t cg_stage_count(const OutStage *st, int64_t n);
 
 /* A loop nest over every index of a shape (row-major, last dim
  * innermost); idx[d] are the induction variables.  Rank 0 runs once. */

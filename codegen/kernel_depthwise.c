@@ -296,7 +296,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     free(w);
     free(bias);
     free(zrow);
-    kern_requant_init(cg, &k.rq, f->st, kf_stage_count(f->st, f->o), f->rounding);
+    kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;

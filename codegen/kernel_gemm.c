@@ -502,7 +502,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     free(bias);
     free(zrow);
     /* Per-channel stages padded to OP (the padding lanes are never stored). */
-    int64_t nst = kf_stage_count(f->st, O);
+    int64_t nst = cg_stage_count(f->st, O);
     OutStage *st = f->st;
     if (nst > 1) {
         st = xmalloc((size_t)OP * sizeof *st);

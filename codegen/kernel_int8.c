@@ -121,15 +121,6 @@ static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueR
     return i;
 }
 
-/* 1 when every channel's stage is the same, else N (lower_nn.c's rule). */
-int64_t kf_stage_count(const OutStage *st, int64_t n)
-{
-    for (int64_t i = 1; i < n; i++)
-        if (memcmp(&st[i], &st[0], sizeof *st) != 0)
-            return n;
-    return 1;
-}
-
 /* ------------------------------------------------------------ the common frame */
 
 
@@ -220,16 +211,9 @@ bool kf_stage(Cg *cg, const Node *n, KFrame *f)
 {
     if (!f->yt->quant)
         return true;
-    const Quant *xq = f->xv->type.quant, *wq = f->wv->type.quant;
-    double *acc_scale = xmalloc((size_t)f->o * sizeof *acc_scale);
-    for (int64_t o = 0; o < f->o; o++)
-        acc_scale[o] = (double)qparam_chan(xq, 0).scale * (double)qparam_chan(wq, o).scale;
-    f->st = outstage_build(n, f->yt, f->o, acc_scale, f->rounding);
-    free(acc_scale);
-    if (!f->st) {
-        cg->failed = true;
+    f->st = cg_product_stage(cg, n, f->yt, f->xv->type.quant, f->wv->type.quant, f->o, f->rounding);
+    if (!f->st)
         return false;
-    }
     return true;
 }
 
@@ -238,7 +222,7 @@ static void frame_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a,
 {
     LLVMValueRef v;
     if (f->st)
-        v = cg_outstage(cg, a, f->st, kf_stage_count(f->st, f->o), o, f->rounding);
+        v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
     else
         v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min), cg_i32(cg, dtype_traits[f->yt->dtype].max));
     cg_store_int(cg, f->yt->dtype, y, yi, v);
@@ -858,7 +842,7 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
      * per-channel stages padded to OP (the padding lanes are not stored). */
     k.vstore = lanes > 1 && f->st && (f->yt->dtype == DT_I8 || f->yt->dtype == DT_U8);
     if (k.vstore) {
-        int64_t nst = kf_stage_count(f->st, O);
+        int64_t nst = cg_stage_count(f->st, O);
         if (nst > 1) {
             k.stp = xmalloc((size_t)OP * sizeof *k.stp);
             for (int64_t o = 0; o < OP; o++)

@@ -302,15 +302,9 @@ bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d)
     const Quant *aq = at->quant, *bq = bt->quant;
     int64_t nzb = bq && bq->count > 1 ? k.N : 1;
     int rounding = node_rounding(n);
-    double *acc_scale = xmalloc((size_t)k.N * sizeof *acc_scale);
-    for (int64_t j = 0; j < k.N; j++)
-        acc_scale[j] = (double)qparam_chan(aq, 0).scale * (double)qparam_chan(bq, j).scale;
-    OutStage *st = outstage_build(n, yt, k.N, acc_scale, rounding);
-    free(acc_scale);
-    if (!st) {
-        cg->failed = true;
+    OutStage *st = cg_product_stage(cg, n, yt, aq, bq, k.N, rounding);
+    if (!st)
         return true; /* reported */
-    }
     /* a' and b' as the instruction reads them. */
     k.aflip = (adt == DT_U8) != d->x_unsigned;
     k.da = k.aflip ? (adt == DT_U8 ? -128 : 128) : 0;
@@ -324,7 +318,7 @@ bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.zb = cg_table_i32(cg, zb, k.NP, "mmzb");
     free(zb);
     /* Per-column stages padded to NP (the padding lanes are never stored). */
-    int64_t nst = kf_stage_count(st, k.N);
+    int64_t nst = cg_stage_count(st, k.N);
     OutStage *stp = st;
     if (nst > 1) {
         stp = xmalloc((size_t)k.NP * sizeof *stp);
