@@ -45,14 +45,7 @@ static bool foldable(const Node *p, int64_t *hw)
 bool fold_pad(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
-    int *uses = xcalloc((size_t)g->values.len + 1, sizeof *uses);
-    for (int i = 0; i < g->nodes.len; i++) {
-        const Node *n = g->nodes.data[i];
-        for (int j = 0; j < n->num_operands; j++)
-            uses[n->operands[j]->id]++;
-    }
-    for (int i = 0; i < g->outputs.len; i++)
-        uses[((Value *)g->outputs.data[i])->id]++;
+    int *uses = graph_use_counts(g);
     for (int i = 0; i < g->nodes.len; i++) {
         Node *c = g->nodes.data[i];
         if (c->op != OP_CONV2D)

@@ -105,15 +105,8 @@ bool fuse_activation(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
     Fuse f;
-    f.uses = xcalloc((size_t)g->values.len + 1, sizeof *f.uses);
+    f.uses = graph_use_counts(g);
     f.fwd = xcalloc((size_t)g->values.len + 1, sizeof *f.fwd);
-    for (int i = 0; i < g->nodes.len; i++) {
-        const Node *n = g->nodes.data[i];
-        for (int j = 0; j < n->num_operands; j++)
-            f.uses[n->operands[j]->id]++;
-    }
-    for (int i = 0; i < g->outputs.len; i++)
-        f.uses[((Value *)g->outputs.data[i])->id]++;
 
     rewrite_begin(&f.rw, g);
     for (f.rw.pos = 0; f.rw.pos < f.rw.nold; f.rw.pos++) {

@@ -138,14 +138,7 @@ bool fuse_lut(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
     /* Reads of each value by nodes, and by the graph's outputs. */
-    int *uses = xcalloc((size_t)g->values.len + 1, sizeof *uses);
-    for (int i = 0; i < g->nodes.len; i++) {
-        const Node *n = g->nodes.data[i];
-        for (int j = 0; j < n->num_operands; j++)
-            uses[n->operands[j]->id]++;
-    }
-    for (int i = 0; i < g->outputs.len; i++)
-        uses[((Value *)g->outputs.data[i])->id]++;
+    int *uses = graph_use_counts(g);
     bool ok = true;
     for (int i = 0; i < g->nodes.len && ok; i++) {
         Node *n = g->nodes.data[i];

@@ -215,6 +215,9 @@ typedef struct GraphUses {
     Node **reader; /* by value id: the last node reading it */
 } GraphUses;
 GraphUses graph_uses(const Graph *g);
+/* GraphUses' counts alone: a calloc'd array by value id (values.len + 1
+ * entries) that the caller frees. */
+int *graph_use_counts(const Graph *g);
 void graph_uses_free(GraphUses *u);
 /* The one node reading V, when V has exactly one use and is not an output. */
 Node *sole_reader(const GraphUses *u, const Value *v);

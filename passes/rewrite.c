@@ -114,19 +114,27 @@ void rewrite_finish(Rewrite *rw)
 
 /* ---------------------------------------------------------------- pattern helpers */
 
-GraphUses graph_uses(const Graph *g)
+int *graph_use_counts(const Graph *g)
 {
-    GraphUses u = {.count = xcalloc((size_t)g->values.len + 1, sizeof *u.count),
-                   .reader = xcalloc((size_t)g->values.len + 1, sizeof *u.reader)};
+    int *count = xcalloc((size_t)g->values.len + 1, sizeof *count);
     for (int i = 0; i < g->nodes.len; i++) {
-        Node *n = g->nodes.data[i];
-        for (int j = 0; j < n->num_operands; j++) {
-            u.count[n->operands[j]->id]++;
-            u.reader[n->operands[j]->id] = n;
-        }
+        const Node *n = g->nodes.data[i];
+        for (int j = 0; j < n->num_operands; j++)
+            count[n->operands[j]->id]++;
     }
     for (int i = 0; i < g->outputs.len; i++)
-        u.count[((Value *)g->outputs.data[i])->id]++;
+        count[((Value *)g->outputs.data[i])->id]++;
+    return count;
+}
+
+GraphUses graph_uses(const Graph *g)
+{
+    GraphUses u = {.count = graph_use_counts(g), .reader = xcalloc((size_t)g->values.len + 1, sizeof *u.reader)};
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.data[i];
+        for (int j = 0; j < n->num_operands; j++)
+            u.reader[n->operands[j]->id] = n;
+    }
     return u;
 }
 
