@@ -429,6 +429,13 @@ static const GlueCase glue_cases[] = {
     /* vit: heads out of [tokens, heads, dim] and the NCHW output. */
     {"transpose_65x4x16", "  input %x : i8[65,4,16] q(0.05, -3)\n"
                           "  %y = transpose(%x) {perm=[1, 0, 2]} : i8[4,65,16] q(0.05, -3)\n"},
+    /* M-LSD: the float32 input's quantize (320x320x4 there; its f32 input
+     * is filled with values in [-4, 4), not random bytes), and a model's
+     * dequantized output. */
+    {"quantize_80x80x4", "  input %x : f32[1,80,80,4]\n  %y = quantize(%x) : i8[1,80,80,4] q(0.0078125, -1)\n"},
+    {"quantize_tflite_80x80x4",
+     "  input %x : f32[1,80,80,4]\n  %y = quantize(%x) {rounding=tflite} : u8[1,80,80,4] q(0.03, 128)\n"},
+    {"dequantize_16x16x32", "  input %x : i8[1,16,16,32] q(0.05, -3)\n  %y = dequantize(%x) : f32[1,16,16,32]\n"},
     {"transpose_nhwc_nchw_8x8x64", "  input %x : i8[1,8,8,64] q(0.05, -3)\n"
                                    "  %y = transpose(%x) {perm=[0, 3, 1, 2]} : i8[1,64,8,8] q(0.05, -3)\n"},
 };
@@ -548,6 +555,9 @@ static int run_glue(const char *dir, const char *cpu, const char *features, int 
             int8_t *x = aligned_alloc(64, (size_t)nb + 64);
             for (int64_t j = 0; j < nb; j++)
                 x[j] = (int8_t)rnd8();
+            if (v->type.dtype == DT_F32)
+                for (int64_t j = 0; j < nb / 4; j++)
+                    ((float *)x)[j] = (float)(rnd8() & 0xff) / 32.0f - 4.0f;
             ins[k] = x;
             bytes += nb;
         }

@@ -44,6 +44,7 @@ static LLVMValueRef splat_like(LLVMValueRef like, LLVMValueRef c)
 #define I32(like, v) splat_like(like, cg_i32(cg, v))
 #define I64(like, v) splat_like(like, cg_i64(cg, v))
 #define F64(like, v) splat_like(like, cg_f64(cg, v))
+#define F32(like, v) splat_like(like, cg_f32(cg, v))
 
 /* SRDHM without its one saturating case, INT32_MIN * INT32_MIN.
  * gemmlowp nudges a non-negative product by 2^30 and a negative one by
@@ -299,6 +300,40 @@ int64_t cg_stage_count(const OutStage *st, int64_t n)
         if (memcmp(&st[i], &st[0], sizeof *st) != 0)
             return n;
     return 1;
+}
+
+LLVMValueRef cg_quantize_f32_small(Cg *cg, LLVMValueRef x, float scale, int32_t zp, int32_t lo, int32_t hi,
+                                   int rounding)
+{
+    LLVMTypeRef ti = shape(x, cg->t_i32);
+    LLVMValueRef big = F32(x, 0x1p22f), nbig = F32(x, -0x1p22f), magic = F32(x, 0x1.8p23f);
+    LLVMValueRef q = LLVMBuildFDiv(B, x, F32(x, scale), "");
+    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, q, big, ""), big, q, "");
+    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, q, nbig, ""), nbig, q, "");
+    /* q + 1.5*2^23 lies in [2^23, 2^24], where a float's ulp is 1 (2 only
+     * at 2^24 itself, reached exactly): the fadd rounds q to nearest even,
+     * and the sum's bits less the magic's are that integer (at 2^24 too:
+     * the exponent step carries into the difference). */
+    LLVMValueRef y = LLVMBuildFAdd(B, q, magic, "");
+    LLVMValueRef r = LLVMBuildSub(B, LLVMBuildBitCast(B, y, ti, ""), LLVMBuildBitCast(B, magic, ti, ""), "rne");
+    if (rounding == ROUND_TFLITE) {
+        /* Half away from zero: a tie that went toward zero goes one
+         * further.  q - rne(q) is exact (Sterbenz, both in one binade). */
+        LLVMValueRef d = LLVMBuildFSub(B, q, LLVMBuildFSub(B, y, magic, ""), "");
+        LLVMValueRef zero = F32(x, 0.0f);
+        LLVMValueRef up = LLVMBuildAnd(B, LLVMBuildFCmp(B, LLVMRealOEQ, d, F32(x, 0.5f), ""),
+                                       LLVMBuildFCmp(B, LLVMRealOGT, q, zero, ""), "");
+        LLVMValueRef dn = LLVMBuildAnd(B, LLVMBuildFCmp(B, LLVMRealOEQ, d, F32(x, -0.5f), ""),
+                                       LLVMBuildFCmp(B, LLVMRealOLT, q, zero, ""), "");
+        r = LLVMBuildSub(B, LLVMBuildAdd(B, r, LLVMBuildZExt(B, up, ti, ""), ""), LLVMBuildZExt(B, dn, ti, ""), "");
+    }
+    r = add_zp_clamp_i32(cg, r, I32(x, zp), I32(x, lo), I32(x, hi));
+    int32_t nanv = zp < lo ? lo : zp > hi ? hi : zp;
+    /* NaN tested on the bits (|x| above inf's): MVE has no unordered
+     * compare, and its vcmp pair for fcmp uno misses NaN under QEMU. */
+    LLVMValueRef mag = LLVMBuildAnd(B, LLVMBuildBitCast(B, x, ti, ""), I32(x, 0x7fffffff), "");
+    LLVMValueRef nan = LLVMBuildICmp(B, LLVMIntSGT, mag, I32(x, 0x7f800000), "");
+    return LLVMBuildSelect(B, nan, I32(x, nanv), r, "q");
 }
 
 LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t nch, LLVMValueRef c, int rounding)

@@ -294,11 +294,97 @@ uint8_t *cg_byte_table(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ unary */
 
+/* Lanes of the (de)quantize vector loop: 16 floats, one AVX-512 register,
+ * two AVX2, four SSE2/NEON/MVE ones, LMUL 4 of RVV at VLEN 128. */
+enum { QVEC_LANES = 16 };
+
+/* Whether the target has float vectors worth a QVEC_LANES loop (else the
+ * lanes would be scalarized: Cortex-M4, RISC-V without V). */
+static bool has_float_vectors(Cg *cg)
+{
+    if (strncmp(cg->target->triple, "riscv", 5) == 0)
+        return kern_has(cg, "v");
+    if (strncmp(cg->target->triple, "thumb", 5) == 0)
+        return kern_has(cg, "mve.fp");
+    return cg->target->vector_bytes >= 16;
+}
+
+/* f32 -> 8-bit quantize and 8-bit -> f32 dequantize with one scale and
+ * zero point: QVEC_LANES elements at a time, then the rest one by one
+ * through the same IR on scalars (cg_quantize_f32_small: f32 and i32
+ * arithmetic, bit-exact with quantize_real in both rounding modes; the
+ * dequantize is the interpreter's (float)(v - zp) * scale, exact in i32).
+ * False, emitting nothing, for per-axis parameters or wider integers. */
+static bool lower_qdq_vec(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    bool q = n->op == OP_QUANTIZE;
+    const TensorType *it = q ? yt : xt, *ft = q ? xt : yt;
+    if (ft->dtype != DT_F32 || (it->dtype != DT_I8 && it->dtype != DT_U8) || !quant_is_per_tensor(it->quant))
+        return false;
+    QParam p = qparam_chan(it->quant, 0);
+    int32_t lo = (int32_t)dtype_traits[it->dtype].min, hi = (int32_t)dtype_traits[it->dtype].max;
+    if (p.zp < -65536 || p.zp > 65536)
+        return false;
+    int64_t cnt = type_numel(xt);
+    int lanes = has_float_vectors(cg) ? QVEC_LANES : 1;
+    int64_t nv = cnt / lanes;
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMTypeRef vf = LLVMVectorType(cg->t_f32, QVEC_LANES), vb = LLVMVectorType(cg->t_i8, QVEC_LANES);
+    LLVMTypeRef vi = LLVMVectorType(cg->t_i32, QVEC_LANES);
+    for (int pass = 0; pass < 2; pass++) {
+        int64_t trips = pass == 0 ? (lanes > 1 ? nv : 0) : (lanes > 1 ? cnt % lanes : cnt);
+        if (trips == 0)
+            continue;
+        bool vec = pass == 0;
+        CgLoop l;
+        LLVMValueRef i = cg_for_begin(cg, &l, trips, vec ? "v" : "i");
+        i = vec ? LLVMBuildMul(B, i, cg_idx(cg, QVEC_LANES), "") : LLVMBuildAdd(B, i, cg_idx(cg, cnt - trips), "");
+        if (q) {
+            LLVMValueRef v;
+            if (vec) {
+                v = LLVMBuildLoad2(B, vf, LLVMBuildInBoundsGEP2(B, cg->t_f32, x, &i, 1, ""), "");
+                LLVMSetAlignment(v, 4);
+            } else {
+                v = cg_load_f32(cg, x, i);
+            }
+            LLVMValueRef r = cg_quantize_f32_small(cg, v, p.scale, p.zp, lo, hi, node_rounding(n));
+            if (vec) {
+                LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, r, vb, ""),
+                                                 LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &i, 1, ""));
+                LLVMSetAlignment(st, 1);
+            } else {
+                cg_store_int(cg, yt->dtype, y, i, r);
+            }
+        } else if (vec) {
+            LLVMValueRef v = LLVMBuildLoad2(B, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, x, &i, 1, ""), "");
+            LLVMSetAlignment(v, 1);
+            v = xt->dtype == DT_U8 ? LLVMBuildZExt(B, v, vi, "") : LLVMBuildSExt(B, v, vi, "");
+            LLVMValueRef zs[QVEC_LANES], ss[QVEC_LANES];
+            for (int k = 0; k < QVEC_LANES; k++) {
+                zs[k] = cg_i32(cg, p.zp);
+                ss[k] = cg_f32(cg, p.scale);
+            }
+            LLVMValueRef d = LLVMBuildSub(B, v, LLVMConstVector(zs, QVEC_LANES), "");
+            LLVMValueRef f = LLVMBuildFMul(B, LLVMBuildSIToFP(B, d, vf, ""), LLVMConstVector(ss, QVEC_LANES), "");
+            LLVMValueRef st = LLVMBuildStore(B, f, LLVMBuildInBoundsGEP2(B, cg->t_f32, y, &i, 1, ""));
+            LLVMSetAlignment(st, 4);
+        } else {
+            LLVMValueRef v = cg_load_int(cg, xt->dtype, x, i);
+            cg_store_f32(cg, y, i, dequant(cg, v, cg_i32(cg, p.zp), cg_f32(cg, p.scale)));
+        }
+        cg_for_end(cg, &l);
+    }
+    return true;
+}
+
 static bool lower_unary(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     int64_t cnt = type_numel(xt);
+    if ((n->op == OP_QUANTIZE || n->op == OP_DEQUANTIZE) && lower_qdq_vec(cg, n))
+        return true;
     if ((xt->dtype == DT_I8 || xt->dtype == DT_U8) && n->op != OP_QUANTIZE)
         return lower_table(cg, n);
     if (n->op == OP_LUT) {

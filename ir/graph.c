@@ -204,6 +204,19 @@ void graph_set_values(Graph *g, PtrVec values)
     index_rebuild(g);
 }
 
+int *graph_use_counts(const Graph *g)
+{
+    int *uses = xcalloc((size_t)g->values.len + 1, sizeof *uses);
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *n = g->nodes.data[i];
+        for (int j = 0; j < n->num_operands; j++)
+            uses[n->operands[j]->id]++;
+    }
+    for (int i = 0; i < g->outputs.len; i++)
+        uses[((Value *)g->outputs.data[i])->id]++;
+    return uses;
+}
+
 static Value *new_value(Graph *g, ValueKind kind, const char *name, TensorType t)
 {
     Value *v = arena_alloc(&g->arena, sizeof *v);

@@ -304,6 +304,10 @@ void graph_rename_value(Graph *g, Value *v, const char *name);
 /* Replaces the value list (after a pass drops dead values): renumbers the
  * ids in list order and rebuilds the name index. */
 void graph_set_values(Graph *g, PtrVec values);
+/* How many times each value is read, by value id: by the nodes' operands
+ * and by the graph's outputs.  values.len + 1 counts, zeroed beyond the
+ * reads; the caller frees it. */
+int *graph_use_counts(const Graph *g);
 /* Structural equality: same name, signature, constants (bytes), nodes,
  * attributes and types, in the same order. */
 bool graph_equal(const Graph *a, const Graph *b);

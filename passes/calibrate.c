@@ -12,7 +12,7 @@
  * codegen/jit.c: the same float results bit for bit, on several threads,
  * observed in sample order) when there is one and [calibration] engine is
  * "jit", or "auto" and the sweep is large enough to repay compiling
- * (JIT_MIN_WORK), else in the reference interpreter (interp_run_observed).  The first sweep records each tensor's minimum and maximum.
+ * (pass_engine, passes/engine.c), else in the reference interpreter (interp_run_observed).  The first sweep records each tensor's minimum and maximum.
  * For `minmax` that is the answer.  The histogram methods need the bounds
  * before they can bin anything, so they run the samples a second time and
  * fill one histogram per tensor (bins from the config): the samples are
@@ -173,34 +173,6 @@ static void progress_end(Progress *p)
 }
 
 /* ------------------------------------------------------------ the pass */
-
-/* engine = "auto" compiles the graph when a sweep costs at least this
- * many multiply-accumulates (graph_work times the samples): compiling
- * takes 0.1 to a few seconds, which the interpreter (about 1 ns a MAC)
- * would not spend on a small graph or a few samples.  Both give the same
- * ranges bit for bit, so the choice changes only the time. */
-#define JIT_MIN_WORK 5e7
-
-/* Multiply-accumulates of one run: conv2d, dense and matmul by their
- * reductions, every other node by its result's elements. */
-static int64_t graph_work(const Graph *g)
-{
-    int64_t work = 0;
-    for (int k = 0; k < g->nodes.len; k++) {
-        const Node *n = g->nodes.data[k];
-        int64_t out = type_numel(&n->result->type), red = 1;
-        const TensorType *a = &n->operands[0]->type;
-        const TensorType *w = n->num_operands > 1 ? &n->operands[1]->type : NULL;
-        if (n->op == OP_CONV2D && w->rank == 4)
-            red = w->dims[1] * w->dims[2] * w->dims[3];
-        else if (n->op == OP_DENSE && w->rank == 2)
-            red = w->dims[1];
-        else if (n->op == OP_MATMUL)
-            red = a->dims[a->rank - 1];
-        work += out * red;
-    }
-    return work;
-}
 
 /* The samples and what runs them: the JIT (PassContext.eval, opened
  * once for all sweeps) or, when there is none, the interpreter. */
@@ -397,14 +369,12 @@ bool calibrate(Graph *g, const PassContext *ctx)
         out[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type) + 1);
     Progress prog;
     progress_init(&prog);
-    /* A graph without nodes has nothing to compile. */
     Sweeper sw = {.g = g, .ds = ds, .in = in, .out = out, .prog = &prog, .c = &c};
-    if (ctx->eval && g->nodes.len > 0 &&
-        (cfg->calib.engine == ENGINE_JIT ||
-         (cfg->calib.engine == ENGINE_AUTO && (double)graph_work(g) * (double)dataset_count(ds) >= JIT_MIN_WORK))) {
-        sw.eval = ctx->eval;
-        sw.h = ctx->eval->open(g);
-    }
+    /* auto: at least 50 M MACs a sweep; the one compile serves every
+     * sweep (one to three). */
+    sw.eval = pass_engine(g, ctx, dataset_count(ds), 5e7);
+    if (sw.eval)
+        sw.h = sw.eval->open(g);
 
     if (!sweep(&sw, ""))
         goto done;

@@ -137,7 +137,6 @@ static bool eval_chain(Node *const *chain, int len, const Value *x, void *table)
 bool fuse_lut(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
-    /* Reads of each value by nodes, and by the graph's outputs. */
     int *uses = graph_use_counts(g);
     bool ok = true;
     for (int i = 0; i < g->nodes.len && ok; i++) {

@@ -28,8 +28,10 @@
  *     else from float to int16x8) if the target holds without it,
  *     repeated until a whole round lowers none.
  * One evaluation = clone the float graph, quantize and fuse-requantize it
- * with the overrides, run it over the samples: evaluate() below, the one
- * place to swap for a faster (JIT) evaluator.
+ * with the overrides, run it over the samples: evaluate() below.  Each
+ * graph runs compiled (PassContext.eval) or in the interpreter by the rule
+ * calibrate uses ([calibration] engine; pass_engine): the outputs are the
+ * same bit for bit, so the search and its result do not depend on it.
  */
 #include "passes.h"
 #include "quant.h"
@@ -155,6 +157,107 @@ static double real_at(const Value *v, const void *data, int64_t i)
     return (double)q->scale[c] * (double)(raw - q->zero_point[c]);
 }
 
+/* One graph (the float one or a candidate) over the validation samples.
+ * Each output of sample i goes to s->ref[i] (REF) or into the SQNR sums
+ * against it (SIGNAL, NOISE by output), in sample order either way. */
+typedef struct Runner {
+    Search *s;
+    const Graph *g;
+    bool ref;
+    double *signal, *noise;
+    int64_t smp; /* the sample the observer sees */
+} Runner;
+
+/* Output O of sample R->smp, computed by R->g. */
+static void take_output(Runner *r, int o, const void *data)
+{
+    Search *s = r->s;
+    const Value *v = r->g->outputs.data[o];
+    int64_t m = type_numel(&v->type);
+    if (r->ref) {
+        memcpy(s->ref[r->smp][o], data, (size_t)type_nbytes(&v->type));
+        return;
+    }
+    for (int64_t i = 0; i < m; i++) {
+        double f = s->ref[r->smp][o][i], q = real_at(v, data, i);
+        r->signal[o] += f * f;
+        r->noise[o] += (f - q) * (f - q);
+    }
+}
+
+/* Sample I as R->g's input: the float sample, or (an integer input,
+ * [model] io_dtype) quantized with the input's parameters, as the
+ * header's helper does. */
+static bool read_input(void *ctx, int64_t i, void *const inputs[])
+{
+    const Runner *r = ctx;
+    const TensorType *t = &((const Value *)r->g->inputs.data[0])->type;
+    const float *x = r->s->x[i];
+    int64_t n = type_numel(t);
+    if (t->dtype == DT_F32) {
+        memcpy(inputs[0], x, (size_t)n * sizeof(float));
+    } else {
+        QParams p = {t->quant->scale[0], t->quant->zero_point[0]};
+        for (int64_t k = 0; k < n; k++)
+            st_int(inputs[0], t->dtype, k, quant_real(x[k], p, dt_min(t->dtype), dt_max(t->dtype)));
+    }
+    return true;
+}
+
+/* The evaluator's observer: the outputs among the tensors, and the next
+ * sample after the last node's result. */
+static void observe_output(void *ctx, const Value *v, const void *data)
+{
+    Runner *r = ctx;
+    for (int o = 0; o < r->g->outputs.len; o++)
+        if (r->g->outputs.data[o] == v)
+            take_output(r, o, data);
+    if (v == ((const Node *)r->g->nodes.data[r->g->nodes.len - 1])->result)
+        r->smp++;
+}
+
+/* engine = "auto" compiles a graph when one sweep over the samples costs
+ * at least this many MACs.  Every trial graph is compiled for one sweep
+ * only: the openWakeWord embedding model's int8 graph took 2.2 s to
+ * compile against 43 ms a sample in the interpreter (docs/benchmarks.md,
+ * "Mixed precision"), so the JIT pays from about 50 samples of 42 M MACs,
+ * far later than calibrate's 50 M. */
+#define MP_JIT_MIN_WORK 2e9
+
+/* Runs R->g over every sample: compiled (pass_engine, the rule calibrate
+ * uses) or in the interpreter; the same outputs bit for bit either way. */
+static bool run_samples(Runner *r)
+{
+    Search *s = r->s;
+    const Graph *g = r->g;
+    const Evaluator *ev = pass_engine(g, s->ctx, s->nsamples, MP_JIT_MIN_WORK);
+    void *h = ev ? ev->open(g) : NULL;
+    r->smp = 0;
+    if (h) {
+        bool ok = ev->run(h, s->nsamples, read_input, r, observe_output, r) && r->smp == s->nsamples;
+        ev->close(h);
+        return ok;
+    }
+    const Value *in = g->inputs.data[0];
+    void *x = xmalloc((size_t)type_nbytes(&in->type) + 1);
+    void **out = xcalloc((size_t)g->outputs.len + 1, sizeof *out);
+    for (int o = 0; o < g->outputs.len; o++)
+        out[o] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[o])->type) + 1);
+    bool ok = true;
+    for (; ok && r->smp < s->nsamples; r->smp++) {
+        void *const ins[1] = {x};
+        const void *cins[1] = {x};
+        ok = read_input(r, r->smp, ins) && interp_run(g, cins, out) == 0;
+        for (int o = 0; ok && o < g->outputs.len; o++)
+            take_output(r, o, out[o]);
+    }
+    for (int o = 0; o < g->outputs.len; o++)
+        free(out[o]);
+    free(out);
+    free(x);
+    return ok;
+}
+
 /* A copy of CFG whose override list (a new array, the caller frees it)
  * holds CFG's overrides and room for EXTRA more. */
 static QnncConfig config_with_room(const QnncConfig *cfg, int extra)
@@ -195,57 +298,23 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
               qg->outputs.len == s->nout && qg->inputs.len == 1;
     bool built = ok;
     ok = ok && run;
-    const Value *qin = ok ? qg->inputs.data[0] : NULL;
-    void *qx = NULL;
-    void **out = xcalloc((size_t)s->nout + 1, sizeof *out);
     double *signal = xcalloc((size_t)s->nout + 1, sizeof *signal);
     double *noise = xcalloc((size_t)s->nout + 1, sizeof *noise);
     if (ok) {
-        qx = xmalloc((size_t)type_nbytes(&qin->type));
-        for (int o = 0; o < s->nout; o++)
-            out[o] = xmalloc((size_t)type_nbytes(&((const Value *)qg->outputs.data[o])->type));
-    }
-    for (int smp = 0; ok && smp < s->nsamples; smp++) {
-        const TensorType *qt = &qin->type;
-        int64_t n = type_numel(qt);
-        if (qt->dtype == DT_F32) {
-            memcpy(qx, s->x[smp], (size_t)n * sizeof(float));
-        } else {
-            /* An integer input ([model] io_dtype): the sample quantized
-             * with the input's parameters, as the header's helper does. */
-            QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
-            for (int64_t i = 0; i < n; i++)
-                st_int(qx, qt->dtype, i, quant_real(s->x[smp][i], p, dt_min(qt->dtype), dt_max(qt->dtype)));
-        }
-        const void *ins[1] = {qx};
-        if (interp_run(qg, ins, out) != 0) {
-            ok = false;
-            break;
-        }
-        for (int o = 0; o < s->nout; o++) {
-            const Value *v = qg->outputs.data[o];
-            for (int64_t i = 0, m = type_numel(&v->type); i < m; i++) {
-                double f = s->ref[smp][o][i], q = real_at(v, out[o], i);
-                signal[o] += f * f;
-                noise[o] += (f - q) * (f - q);
-            }
-        }
+        Runner r = {.s = s, .g = qg, .signal = signal, .noise = noise};
+        ok = run_samples(&r);
     }
     diag_clear_captured();
     diag_set_capture(false);
-    for (int o = 0; o < s->nout; o++) {
+    for (int o = 0; o < s->nout; o++)
         if (db)
             db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
-        free(out[o]);
-    }
     if (!run) {
         ok = built;
     } else if (ok)
         s->best_db = fmax(s->best_db, worst_of(db, s->nout));
-    free(out);
     free(signal);
     free(noise);
-    free(qx);
     graph_free(qg);
     free(c2.quant.overrides);
     return ok;
@@ -391,10 +460,13 @@ static bool load_samples(Search *s)
         s->ref[i] = xcalloc((size_t)s->nout + 1, sizeof **s->ref);
         for (int o = 0; o < s->nout; o++)
             s->ref[i][o] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[o])->type));
-        const void *ins[1] = {s->x[i]};
-        ok = dataset_read(ds, i, s->x[i]) && interp_run(g, ins, (void *const *)s->ref[i]) == 0;
+        ok = dataset_read(ds, i, s->x[i]);
     }
     dataset_close(ds);
+    if (ok) {
+        Runner r = {.s = s, .g = g, .ref = true};
+        ok = run_samples(&r);
+    }
     for (int o = 0; o < s->nout && ok; o++)
         if (((const Value *)g->outputs.data[o])->type.dtype != DT_F32) {
             diag_error(g->loc, "mixed-precision: output '%s' is not float in the model",

@@ -43,6 +43,14 @@ typedef struct PassContext {
     struct MixedReport *mixed;
 } PassContext;
 
+/* engine.c: what runs G over SAMPLES samples in a pass: ctx->eval when
+ * there is one and [calibration] engine is "jit", or "auto" and
+ * graph_work(G) * SAMPLES reaches MIN_WORK; else NULL, the interpreter.
+ * graph_work: one run's multiply-accumulates (conv2d, dense and matmul by
+ * their reductions, every other node by its result's elements). */
+const Evaluator *pass_engine(const Graph *g, const PassContext *ctx, int64_t samples, double min_work);
+int64_t graph_work(const Graph *g);
+
 typedef bool (*PassFn)(Graph *g, const PassContext *ctx);
 
 typedef struct Pass {
@@ -215,9 +223,6 @@ typedef struct GraphUses {
     Node **reader; /* by value id: the last node reading it */
 } GraphUses;
 GraphUses graph_uses(const Graph *g);
-/* GraphUses' counts alone: a calloc'd array by value id (values.len + 1
- * entries) that the caller frees. */
-int *graph_use_counts(const Graph *g);
 void graph_uses_free(GraphUses *u);
 /* The one node reading V, when V has exactly one use and is not an output. */
 Node *sole_reader(const GraphUses *u, const Value *v);

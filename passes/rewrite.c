@@ -114,19 +114,6 @@ void rewrite_finish(Rewrite *rw)
 
 /* ---------------------------------------------------------------- pattern helpers */
 
-int *graph_use_counts(const Graph *g)
-{
-    int *count = xcalloc((size_t)g->values.len + 1, sizeof *count);
-    for (int i = 0; i < g->nodes.len; i++) {
-        const Node *n = g->nodes.data[i];
-        for (int j = 0; j < n->num_operands; j++)
-            count[n->operands[j]->id]++;
-    }
-    for (int i = 0; i < g->outputs.len; i++)
-        count[((Value *)g->outputs.data[i])->id]++;
-    return count;
-}
-
 GraphUses graph_uses(const Graph *g)
 {
     GraphUses u = {.count = graph_use_counts(g), .reader = xcalloc((size_t)g->values.len + 1, sizeof *u.reader)};

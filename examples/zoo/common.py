@@ -203,7 +203,8 @@ def export(model, path, opset, shape, input_name="image", output_name="logits", 
 
 def _shape_values(g, known):
     """Values of the small integer tensors computed from shapes (Constant,
-    initializers, Shape, Slice, Concat, Cast), where they can be worked out."""
+    initializers, Shape, Slice, Concat, Cast, Split), where they can be worked
+    out."""
     from onnx import numpy_helper
     vals = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     for n in g.node:
@@ -219,6 +220,16 @@ def _shape_values(g, known):
                 vals[n.output[0]] = np.concatenate([vals[i] for i in n.input])
             elif n.op_type == "Cast" and n.input[0] in vals:
                 vals[n.output[0]] = vals[n.input[0]]
+            elif n.op_type == "Split" and n.input[0] in vals:
+                x = vals[n.input[0]]
+                axis = next((at.i for at in n.attribute if at.name == "axis"), 0)
+                sizes = next((list(at.ints) for at in n.attribute if at.name == "split"), None)
+                if sizes is None and len(n.input) > 1 and n.input[1] in vals:
+                    sizes = [int(v) for v in vals[n.input[1]]]
+                if sizes is None:
+                    sizes = [x.shape[axis] // len(n.output)] * len(n.output)
+                for o, part in zip(n.output, np.split(x, np.cumsum(sizes)[:-1], axis=axis)):
+                    vals[o] = part
         except (IndexError, ValueError):
             pass
     return vals
@@ -249,8 +260,17 @@ def summarize(path):
                    and n.input[3] in values and n.output[0] not in known]
         reshaped = [n for n in m.graph.node if n.op_type == "Reshape" and n.input[0] in known
                     and n.input[1] in values and n.output[0] not in known]
-        if not todo and not resized and not reshaped:
+        # Nor a Pad whose pads come from Split -> Concat of a constant
+        # (tf2onnx's TF SAME pads, M-LSD): x's dims plus both pads.
+        padded = [n for n in m.graph.node if n.op_type == "Pad" and len(n.input) > 1 and n.input[0] in known
+                  and n.input[1] in values and n.output[0] not in known]
+        if not todo and not resized and not reshaped and not padded:
             break
+        for n in padded:
+            x, pads = _dims(known[n.input[0]]), [int(v) for v in values[n.input[1]]]
+            shape = [d + pads[i] + pads[i + len(x)] for i, d in enumerate(x)]
+            m.graph.value_info.append(onnx.helper.make_tensor_value_info(
+                n.output[0], known[n.input[0]].type.tensor_type.elem_type, shape))
         for n in reshaped:
             x = _dims(known[n.input[0]])
             shape = [x[i] if v == 0 else int(v) for i, v in enumerate(values[n.input[1]])]
@@ -281,7 +301,9 @@ def summarize(path):
     macs = 0
     for n in g.node:
         if n.op_type == "Conv":
-            w, y = shapes[n.input[1]], shapes[n.output[0]]
+            w, y = shapes[n.input[1]], shapes.get(n.output[0])
+            # An unknown dim reads as 0: fail rather than count no MACs.
+            assert y and 0 not in y, f"{path}: no shape for Conv {n.name}: {n.output[0]} {y}"
             macs += int(np.prod(y)) * int(np.prod(w[1:]))
         elif n.op_type == "ConvTranspose":
             w, x = shapes[n.input[1]], shapes[n.input[0]]
