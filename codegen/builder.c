@@ -23,6 +23,12 @@ LLVMValueRef cg_i32(Cg *cg, int64_t v) { return LLVMConstInt(cg->t_i32, (unsigne
 LLVMValueRef cg_i64(Cg *cg, int64_t v) { return LLVMConstInt(cg->t_i64, (unsigned long long)v, 1); }
 LLVMValueRef cg_f32(Cg *cg, float v) { return LLVMConstReal(cg->t_f32, v); }
 LLVMValueRef cg_f64(Cg *cg, double v) { return LLVMConstReal(cg->t_f64, v); }
+LLVMValueRef cg_add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(cg->b, a, b, ""); }
+LLVMValueRef cg_mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(cg->b, a, cg_idx(cg, k), ""); }
+LLVMValueRef cg_gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, base, &i, 1, "");
+}
 
 LLVMTypeRef cg_dtype_type(Cg *cg, DType dt)
 {

@@ -181,6 +181,9 @@ LLVMValueRef cg_i64(Cg *cg, int64_t v);
 LLVMValueRef cg_f32(Cg *cg, float v);
 LLVMValueRef cg_f64(Cg *cg, double v);
 LLVMTypeRef cg_dtype_type(Cg *cg, DType dt);  /* i8/i16/i32/float (u8 is i8) */
+LLVMValueRef cg_add(Cg *cg, LLVMValueRef a, LLVMValueRef b);  /* a + b (wrapping) */
+LLVMValueRef cg_mulk(Cg *cg, LLVMValueRef a, int64_t k);      /* a * k, a pointer-sized */
+LLVMValueRef cg_gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i); /* &base[i], bytes (inbounds) */
 
 /* A loop `for (iv = 0; iv < n; iv++)` built with a phi node.  Between
  * cg_for_begin and cg_for_end the builder is in the body; nested loops
@@ -274,6 +277,14 @@ LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValue
  * i64): clamp(round(acc * M) + zp, lo, hi), returns i32.  Per-channel
  * parameters become read-only tables. */
 LLVMValueRef cg_outstage(Cg *cg, LLVMValueRef acc, const OutStage *st, int64_t nch, LLVMValueRef c, int rounding);
+/* NCH stages for output type YT of an accumulator sum x * w, channel c's
+ * scale x's (per-tensor XQ) times w's channel c (WQ); NULL after an error
+ * was reported (cg->failed set).  YT must be quantized. */
+OutStage *cg_product_stage(Cg *cg, const Node *n, const TensorType *yt, const Quant *xq, const Quant *wq, int64_t nch,
+                           int rounding);
+/* 1 when every one of the N stages is the same (one set of constants),
+ * else N (per-channel tables). */
+int64_t cg_stage_count(const OutStage *st, int64_t n);
 
 /* A loop nest over every index of a shape (row-major, last dim
  * innermost); idx[d] are the induction variables.  Rank 0 runs once. */

@@ -281,6 +281,27 @@ LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMVal
     return LLVMBuildSelect(B, isnan, cg_clamp_i32(cg, zp, lo, hi), y, "q");
 }
 
+OutStage *cg_product_stage(Cg *cg, const Node *n, const TensorType *yt, const Quant *xq, const Quant *wq, int64_t nch,
+                           int rounding)
+{
+    double *acc_scale = xmalloc((size_t)(nch > 0 ? nch : 1) * sizeof *acc_scale);
+    for (int64_t c = 0; c < nch; c++)
+        acc_scale[c] = (double)qparam_chan(xq, 0).scale * (double)qparam_chan(wq, c).scale;
+    OutStage *st = outstage_build(n, yt, nch, acc_scale, rounding);
+    free(acc_scale);
+    if (!st)
+        cg->failed = true;
+    return st;
+}
+
+int64_t cg_stage_count(const OutStage *st, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++)
+        if (memcmp(&st[i], &st[0], sizeof *st) != 0)
+            return n;
+    return 1;
+}
+
 LLVMValueRef cg_quantize_f32_small(Cg *cg, LLVMValueRef x, float scale, int32_t zp, int32_t lo, int32_t hi,
                                    int rounding)
 {

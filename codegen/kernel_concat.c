@@ -24,13 +24,6 @@
 
 #define B (cg->b)
 
-static LLVMValueRef mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, cg_idx(cg, k), ""); }
-
-static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
-{
-    return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
-}
-
 /* Operand K's table (entry v: the result for the byte v ^ 0x80 (i8) or
  * v (u8)), or NULL after an interpreter failure. */
 static uint8_t *concat_table(const Node *n, int k)
@@ -105,8 +98,8 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
         CgLoop lo, lv, lr, lj;
         if (quant_equal(xt->quant, yt->quant)) {
             LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
-            LLVMBuildMemCpy(B, gep8(cg, y, LLVMBuildAdd(B, mulk(cg, o, yrow), cg_idx(cg, col), "")), 1,
-                            gep8(cg, x, mulk(cg, o, chunk)), 1, cg_idx(cg, chunk));
+            LLVMBuildMemCpy(B, cg_gep8(cg, y, LLVMBuildAdd(B, cg_mulk(cg, o, yrow), cg_idx(cg, col), "")), 1,
+                            cg_gep8(cg, x, cg_mulk(cg, o, chunk)), 1, cg_idx(cg, chunk));
             cg_for_end(cg, &lo);
             col += chunk;
             continue;
@@ -122,14 +115,15 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
         if (full > 0) {
             LLVMValueRef g = cg_for_begin(cg, &lo, full / G, "cg");
             LLVMValueRef v = NV > 1 ? cg_for_begin(cg, &lv, NV, "cv") : cg_idx(cg, 0);
-            LLVMValueRef xo = LLVMBuildAdd(B, mulk(cg, g, G * chunk), mulk(cg, v, L), "");
-            LLVMValueRef b = kern_load_vec(cg, vt, gep8(cg, x, xo));
+            LLVMValueRef xo = LLVMBuildAdd(B, cg_mulk(cg, g, G * chunk), cg_mulk(cg, v, L), "");
+            LLVMValueRef b = kern_load_vec(cg, vt, cg_gep8(cg, x, xo));
             if (xt->dtype == DT_I8)
                 b = kern_flip(cg, b);
             b = k->lookup(cg, tab, b);
             for (int64_t r = 0; r < G; r++) {
-                LLVMValueRef yo = LLVMBuildAdd(B, mulk(cg, LLVMBuildAdd(B, mulk(cg, g, G), cg_idx(cg, r), ""), yrow),
-                                               LLVMBuildAdd(B, mulk(cg, v, L), cg_idx(cg, col), ""), "");
+                LLVMValueRef yo = LLVMBuildAdd(B,
+                                               cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, g, G), cg_idx(cg, r), ""), yrow),
+                                               LLVMBuildAdd(B, cg_mulk(cg, v, L), cg_idx(cg, col), ""), "");
                 LLVMValueRef part = b;
                 if (G > 1) {
                     LLVMValueRef m[64];
@@ -137,7 +131,7 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
                         m[l] = cg_i32(cg, (int32_t)(r * chunk + l));
                     part = LLVMBuildShuffleVector(B, b, LLVMGetUndef(vt), LLVMConstVector(m, (unsigned)chunk), "");
                 }
-                LLVMSetAlignment(LLVMBuildStore(B, part, gep8(cg, y, yo)), 1);
+                LLVMSetAlignment(LLVMBuildStore(B, part, cg_gep8(cg, y, yo)), 1);
             }
             if (NV > 1)
                 cg_for_end(cg, &lv);
@@ -147,11 +141,13 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
             LLVMValueRef rt = cg_rodata(cg, tab, 256, 16, "catlut");
             LLVMValueRef o = LLVMBuildAdd(B, cg_for_begin(cg, &lr, outer - full, "cr"), cg_idx(cg, full), "");
             LLVMValueRef j = cg_for_begin(cg, &lj, chunk, "cj");
-            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, x, LLVMBuildAdd(B, mulk(cg, o, chunk), j, "")), "");
+            LLVMValueRef xo = LLVMBuildAdd(B, cg_mulk(cg, o, chunk), j, "");
+            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, x, xo), "");
             if (xt->dtype == DT_I8)
                 b = LLVMBuildXor(B, b, LLVMConstInt(cg->t_i8, 0x80, 0), "");
-            LLVMValueRef e = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, rt, LLVMBuildZExt(B, b, cg->t_idx, "")), "");
-            LLVMBuildStore(B, e, gep8(cg, y, LLVMBuildAdd(B, mulk(cg, o, yrow), LLVMBuildAdd(B, j, cg_idx(cg, col), ""), "")));
+            LLVMValueRef e = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, rt, LLVMBuildZExt(B, b, cg->t_idx, "")), "");
+            LLVMValueRef yo = LLVMBuildAdd(B, cg_mulk(cg, o, yrow), LLVMBuildAdd(B, j, cg_idx(cg, col), ""), "");
+            LLVMBuildStore(B, e, cg_gep8(cg, y, yo));
             cg_for_end(cg, &lj);
             cg_for_end(cg, &lr);
         }

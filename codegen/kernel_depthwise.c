@@ -46,14 +46,6 @@ typedef struct DwR {
     const KDw *d; /* pairs of taps through d->mac2 when set */
 } DwR;
 
-static LLVMValueRef idx(Cg *cg, int64_t v) { return cg_idx(cg, v); }
-static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(B, a, b, ""); }
-static LLVMValueRef mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, idx(cg, k), ""); }
-
-static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
-{
-    return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
-}
 
 /* Starts PX pixels' accumulators at the bias of channels C0.. (one vector
  * of lanes) and returns how many input columns those pixels read. */
@@ -84,7 +76,7 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
     for (int64_t ky = 0; ky < f->kh; ky++) {
         LLVMValueRef wv[64];
         for (int64_t kx = 0; kx < f->kw; kx++) {
-            LLVMValueRef wi = add(cg, idx(cg, (ky * f->kw + kx) * f->c), c0);
+            LLVMValueRef wi = cg_add(cg, cg_idx(cg, (ky * f->kw + kx) * f->c), c0);
             LLVMValueRef w = LLVMBuildLoad2(B, t16, LLVMBuildInBoundsGEP2(B, cg->t_i16, k->w, &wi, 1, ""), "");
             LLVMSetAlignment(w, 2);
             wv[kx] = LLVMBuildSExt(B, w, t32, "");
@@ -96,18 +88,18 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
                 if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
                     continue;
                 if (!xv) {
-                    LLVMValueRef v = LLVMBuildLoad2(B, t8, gep8(cg, col[ky * NCOL_MAX + u], c0), "");
+                    LLVMValueRef v = LLVMBuildLoad2(B, t8, cg_gep8(cg, col[ky * NCOL_MAX + u], c0), "");
                     LLVMSetAlignment(v, 1);
                     xv = u8 ? LLVMBuildZExt(B, v, t32, "") : LLVMBuildSExt(B, v, t32, "");
                 }
-                acc[p] = add(cg, acc[p], LLVMBuildMul(B, xv, wv[r / f->dw], ""));
+                acc[p] = cg_add(cg, acc[p], LLVMBuildMul(B, xv, wv[r / f->dw], ""));
             }
         }
     }
     for (int p = 0; p < px; p++) {
         LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
-        LLVMValueRef yi = add(cg, add(cg, ypix, idx(cg, p * f->o)), c0);
-        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), gep8(cg, k->y, yi));
+        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
+        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
         LLVMSetAlignment(st, 1);
     }
 }
@@ -130,7 +122,7 @@ static int64_t pair_count(int64_t kh, int64_t kw) { return kh / 2 * kw + kh % 2 
 
 static LLVMValueRef xload(Cg *cg, LLVMTypeRef t8, LLVMValueRef colp, LLVMValueRef c0)
 {
-    LLVMValueRef v = LLVMBuildLoad2(B, t8, gep8(cg, colp, c0), "");
+    LLVMValueRef v = LLVMBuildLoad2(B, t8, cg_gep8(cg, colp, c0), "");
     LLVMSetAlignment(v, 1);
     return v;
 }
@@ -164,9 +156,9 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
     int64_t np = pair_count(f->kh, f->kw);
     LLVMValueRef *wv = xcalloc((size_t)np, sizeof *wv);
     LLVMValueRef *xs = xcalloc((size_t)(f->kh * NCOL_MAX), sizeof *xs);
-    LLVMValueRef c2 = mulk(cg, c0, 2);
+    LLVMValueRef c2 = cg_mulk(cg, c0, 2);
     for (int64_t i = 0; i < np; i++) {
-        LLVMValueRef wi = add(cg, idx(cg, i * f->c * 2), c2);
+        LLVMValueRef wi = cg_add(cg, cg_idx(cg, i * f->c * 2), c2);
         wv[i] = LLVMBuildLoad2(B, t16, LLVMBuildInBoundsGEP2(B, cg->t_i16, k->w, &wi, 1, ""), "");
         LLVMSetAlignment(wv[i], 2);
     }
@@ -203,8 +195,8 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
 #undef XS
     for (int p = 0; p < px; p++) {
         LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
-        LLVMValueRef yi = add(cg, add(cg, ypix, idx(cg, p * f->o)), c0);
-        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), gep8(cg, k->y, yi));
+        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
+        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
         LLVMSetAlignment(st, 1);
     }
     free(wv);
@@ -218,11 +210,12 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     int64_t C = f->c;
     LLVMValueRef *col = xcalloc((size_t)(f->kh * NCOL_MAX), sizeof *col);
     int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
-    LLVMValueRef ix0 = LLVMBuildSub(B, mulk(cg, ox0, f->sw), idx(cg, f->pl), "");
+    LLVMValueRef ix0 = LLVMBuildSub(B, cg_mulk(cg, ox0, f->sw), cg_idx(cg, f->pl), "");
     for (int64_t ky = 0; ky < f->kh; ky++) {
-        LLVMValueRef iy = LLVMBuildSub(B, add(cg, mulk(cg, oy, f->sh), idx(cg, ky * f->dh)), idx(cg, f->pt), "");
-        LLVMValueRef rowok = LLVMBuildICmp(B, LLVMIntULT, iy, idx(cg, f->h), "");
-        LLVMValueRef row = mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w);
+        LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, ky * f->dh)),
+                                       cg_idx(cg, f->pt), "");
+        LLVMValueRef rowok = LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), "");
+        LLVMValueRef row = cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w);
         for (int64_t u = 0; u < ncol; u++) {
             bool used = false;
             for (int p = 0; p < px; p++) {
@@ -233,24 +226,24 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
                 col[ky * NCOL_MAX + u] = NULL;
                 continue;
             }
-            LLVMValueRef ix = add(cg, ix0, idx(cg, u));
-            LLVMValueRef ok = LLVMBuildAnd(B, rowok, LLVMBuildICmp(B, LLVMIntULT, ix, idx(cg, f->w), ""), "");
+            LLVMValueRef ix = cg_add(cg, ix0, cg_idx(cg, u));
+            LLVMValueRef ok = LLVMBuildAnd(B, rowok, LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
             /* The offset is computed from the clamped index so the GEP stays in bounds. */
-            LLVMValueRef off = LLVMBuildSelect(B, ok, mulk(cg, add(cg, row, ix), C), idx(cg, 0), "");
-            col[ky * NCOL_MAX + u] = LLVMBuildSelect(B, ok, gep8(cg, k->x, off), k->zrow, "");
+            LLVMValueRef off = LLVMBuildSelect(B, ok, cg_mulk(cg, cg_add(cg, row, ix), C), cg_idx(cg, 0), "");
+            col[ky * NCOL_MAX + u] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
         }
     }
-    LLVMValueRef ypix = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
+    LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
     int L = k->lanes;
     int64_t nv = C / L;
     CgLoop lc;
-    LLVMValueRef c0 = mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
+    LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
     void (*chan)(Cg *, DwR *, LLVMValueRef *, int, LLVMValueRef, LLVMValueRef) =
         k->d->mac2 ? dw_channels2 : dw_channels;
     chan(cg, k, col, px, c0, ypix);
     cg_for_end(cg, &lc);
     if (C % L)
-        chan(cg, k, col, px, idx(cg, C - L), ypix);
+        chan(cg, k, col, px, cg_idx(cg, C - L), ypix);
     free(col);
 }
 
@@ -303,7 +296,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     free(w);
     free(bias);
     free(zrow);
-    kern_requant_init(cg, &k.rq, f->st, kf_stage_count(f->st, f->o), f->rounding);
+    kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
@@ -312,12 +305,12 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
     if (nb > 0) {
-        LLVMValueRef ox0 = mulk(cg, cg_for_begin(cg, &lx, nb, "oxb"), px);
+        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, nb, "oxb"), px);
         dw_block(cg, &k, bi, oy, ox0, px);
         cg_for_end(cg, &lx);
     }
     if (rem > 0) {
-        LLVMValueRef ox0 = add(cg, cg_for_begin(cg, &lx, rem, "oxr"), idx(cg, nb * px));
+        LLVMValueRef ox0 = cg_add(cg, cg_for_begin(cg, &lx, rem, "oxr"), cg_idx(cg, nb * px));
         dw_block(cg, &k, bi, oy, ox0, 1);
         cg_for_end(cg, &lx);
     }

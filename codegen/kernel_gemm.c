@@ -83,14 +83,6 @@ typedef struct GemmK {
     int pv, lc;
 } GemmK;
 
-static LLVMValueRef idx(Cg *cg, int64_t v) { return cg_idx(cg, v); }
-static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(B, a, b, ""); }
-static LLVMValueRef mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, idx(cg, k), ""); }
-
-static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
-{
-    return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
-}
 
 /* 4 activation bytes at P (the first N of them real, N < 4: the others
  * 0) as an i32, flipped when the step wants u8. */
@@ -103,7 +95,7 @@ static LLVMValueRef x_word(Cg *cg, GemmK *k, LLVMValueRef p, int n)
     } else {
         v = cg_i32(cg, 0);
         for (int q = 0; q < n; q++) {
-            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, p, idx(cg, q)), "");
+            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, p, cg_idx(cg, q)), "");
             b = LLVMBuildShl(B, LLVMBuildZExt(B, b, cg->t_i32, ""), cg_i32(cg, 8 * q), "");
             v = LLVMBuildOr(B, v, b, "");
         }
@@ -120,7 +112,7 @@ static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef *pp, LLVMValueRef xof
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     LLVMValueRef ins = LLVMGetUndef(vt), m[64];
     for (int q = 0; q < k->pv; q++)
-        ins = LLVMBuildInsertElement(B, ins, x_word(cg, k, gep8(cg, pp[q], xoff), n), cg_i32(cg, q), "");
+        ins = LLVMBuildInsertElement(B, ins, x_word(cg, k, cg_gep8(cg, pp[q], xoff), n), cg_i32(cg, q), "");
     for (int l = 0; l < k->L; l++)
         m[l] = cg_i32(cg, l / k->lc);
     return LLVMBuildShuffleVector(B, ins, LLVMGetUndef(vt), LLVMConstVector(m, (unsigned)k->L), "");
@@ -135,11 +127,13 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
     for (int j = 0; j < nv; j++) {
         /* [OV][T][C4][L] i32 words, or wide (one pixel a vector, no stem):
          * [OV/NV][T][C4][nv][L][2] */
-        LLVMValueRef wi = add(cg, mulk(cg, add(cg, mulk(cg, add(cg, v0, idx(cg, j)), k->T), t), k->C4), g);
+        LLVMValueRef wt = cg_add(cg, cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), k->T), t);
+        LLVMValueRef wi = cg_add(cg, cg_mulk(cg, wt, k->C4), g);
         int wl = k->d->wide ? 2 * k->L : k->L; /* words a group */
         if (k->d->wide) /* v0 starts a group of nv vectors */
-            wi = add(cg, mulk(cg, v0, k->T * k->C4), add(cg, mulk(cg, add(cg, mulk(cg, t, k->C4), g), nv), idx(cg, j)));
-        LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){mulk(cg, wi, wl)}, 1, "");
+            wi = cg_add(cg, cg_mulk(cg, v0, k->T * k->C4),
+                        cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, t, k->C4), g), nv), cg_idx(cg, j)));
+        LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){cg_mulk(cg, wi, wl)}, 1, "");
         wv[j] = LLVMBuildLoad2(B, LLVMVectorType(cg->t_i32, (unsigned)wl), p, "");
         LLVMSetAlignment(wv[j], 4);
     }
@@ -161,29 +155,32 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     int pv = k->pv;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     CgLoop lt, lg;
-    LLVMValueRef t = k->T > 1 ? cg_for_begin(cg, &lt, k->T, "gt") : idx(cg, 0);
+    LLVMValueRef t = k->T > 1 ? cg_for_begin(cg, &lt, k->T, "gt") : cg_idx(cg, 0);
     LLVMValueRef px[MR_MAX * 4];
     if (k->stem) {
         /* PIX is the pixel's column; segment T at kernel row T / segw,
          * tap (T % segw) * dw of it. */
-        LLVMValueRef ry = LLVMBuildUDiv(B, t, idx(cg, k->segw), ""), rx = LLVMBuildURem(B, t, idx(cg, k->segw), "");
-        LLVMValueRef so = add(cg, mulk(cg, ry, k->RS), mulk(cg, rx, f->dw * f->c));
+        LLVMValueRef ry = LLVMBuildUDiv(B, t, cg_idx(cg, k->segw), "");
+        LLVMValueRef rx = LLVMBuildURem(B, t, cg_idx(cg, k->segw), "");
+        LLVMValueRef so = cg_add(cg, cg_mulk(cg, ry, k->RS), cg_mulk(cg, rx, f->dw * f->c));
         for (int m = 0; m < mr * pv; m++)
-            px[m] = gep8(cg, k->band, add(cg, so, mulk(cg, pix[m], f->sw * f->c)));
+            px[m] = cg_gep8(cg, k->band, cg_add(cg, so, cg_mulk(cg, pix[m], f->sw * f->c)));
     }
-    LLVMValueRef ky = LLVMBuildUDiv(B, t, idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, idx(cg, f->kw), "");
+    LLVMValueRef ky = LLVMBuildUDiv(B, t, cg_idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, cg_idx(cg, f->kw), "");
     for (int m = 0; m < mr * pv && !k->stem; m++) {
-        LLVMValueRef iy = LLVMBuildSub(B, add(cg, mulk(cg, oy[m], f->sh), mulk(cg, ky, f->dh)), idx(cg, f->pt), "");
-        LLVMValueRef ix = LLVMBuildSub(B, add(cg, mulk(cg, ox[m], f->sw), mulk(cg, kx, f->dw)), idx(cg, f->pl), "");
-        LLVMValueRef off = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+        LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy[m], f->sh), cg_mulk(cg, ky, f->dh)),
+                                       cg_idx(cg, f->pt), "");
+        LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox[m], f->sw), cg_mulk(cg, kx, f->dw)),
+                                       cg_idx(cg, f->pl), "");
+        LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
         if (f->all_valid) {
-            px[m] = gep8(cg, k->x, off);
+            px[m] = cg_gep8(cg, k->x, off);
         } else {
-            LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, idx(cg, f->h), ""),
-                                           LLVMBuildICmp(B, LLVMIntULT, ix, idx(cg, f->w), ""), "");
+            LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
+                                           LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
             /* The offset is clamped so the GEP stays in bounds. */
-            off = LLVMBuildSelect(B, ok, off, idx(cg, 0), "");
-            px[m] = LLVMBuildSelect(B, ok, gep8(cg, k->x, off), k->zrow, "");
+            off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), "");
+            px[m] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
         }
     }
     LLVMValueRef acc[MR_MAX * NV_MAX];
@@ -191,10 +188,10 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     int64_t seg = k->stem ? k->C4 * 4 : f->c, nfull = seg / 4;
     int crem = (int)(seg % 4);
     if (nfull > 0) {
-        LLVMValueRef g = nfull > 1 ? cg_for_begin(cg, &lg, nfull, "gc") : idx(cg, 0);
+        LLVMValueRef g = nfull > 1 ? cg_for_begin(cg, &lg, nfull, "gc") : cg_idx(cg, 0);
         for (int a = 0; a < mr * nv; a++)
             acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
-        gemm_step(cg, k, px, mr, v0, nv, t, g, mulk(cg, g, 4), 4, acc);
+        gemm_step(cg, k, px, mr, v0, nv, t, g, cg_mulk(cg, g, 4), 4, acc);
         for (int a = 0; a < mr * nv; a++)
             LLVMBuildStore(B, acc[a], accp[a]);
         if (nfull > 1)
@@ -203,7 +200,7 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     if (crem) {
         for (int a = 0; a < mr * nv; a++)
             acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
-        gemm_step(cg, k, px, mr, v0, nv, t, idx(cg, nfull), idx(cg, nfull * 4), crem, acc);
+        gemm_step(cg, k, px, mr, v0, nv, t, cg_idx(cg, nfull), cg_idx(cg, nfull * 4), crem, acc);
         for (int a = 0; a < mr * nv; a++)
             LLVMBuildStore(B, acc[a], accp[a]);
     }
@@ -223,19 +220,19 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *oy, LLVMV
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
     LLVMValueRef p0[MR_MAX], px[MR_MAX], acc[MR_MAX * NV_MAX];
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef iy = LLVMBuildSub(B, mulk(cg, oy[m], f->sh), idx(cg, f->pt), "");
-        LLVMValueRef ix = LLVMBuildSub(B, mulk(cg, ox[m], f->sw), idx(cg, f->pl), "");
-        p0[m] = mulk(cg, add(cg, mulk(cg, add(cg, mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+        LLVMValueRef iy = LLVMBuildSub(B, cg_mulk(cg, oy[m], f->sh), cg_idx(cg, f->pt), "");
+        LLVMValueRef ix = LLVMBuildSub(B, cg_mulk(cg, ox[m], f->sw), cg_idx(cg, f->pl), "");
+        p0[m] = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
     }
     int64_t G = f->kw * k->C4;
     CgLoop ly, lg;
-    LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : idx(cg, 0);
+    LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : cg_idx(cg, 0);
     for (int m = 0; m < mr; m++)
-        px[m] = gep8(cg, k->x, add(cg, p0[m], mulk(cg, ky, f->dh * f->w * f->c)));
-    LLVMValueRef g = G > 1 ? cg_for_begin(cg, &lg, G, "gg") : idx(cg, 0);
+        px[m] = cg_gep8(cg, k->x, cg_add(cg, p0[m], cg_mulk(cg, ky, f->dh * f->w * f->c)));
+    LLVMValueRef g = G > 1 ? cg_for_begin(cg, &lg, G, "gg") : cg_idx(cg, 0);
     for (int a = 0; a < mr * nv; a++)
         acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
-    gemm_step(cg, k, px, mr, v0, nv, mulk(cg, ky, f->kw), g, mulk(cg, g, 4), 4, acc);
+    gemm_step(cg, k, px, mr, v0, nv, cg_mulk(cg, ky, f->kw), g, cg_mulk(cg, g, 4), 4, acc);
     for (int a = 0; a < mr * nv; a++)
         LLVMBuildStore(B, acc[a], accp[a]);
     if (G > 1)
@@ -258,7 +255,7 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     /* Pointer slot S's pixel (past NP: the last one again). */
 #define SLOT(s) ((s) < np ? (s) : np - 1)
     for (int j = 0; j < nv; j++) {
-        LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L);
+        LLVMValueRef o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L);
         LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
         LLVMSetAlignment(bv, 4);
         for (int m = 0; m < mr; m++) {
@@ -267,10 +264,10 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
         }
     }
     for (int m = 0; m < mr * pv; m++) {
-        pix[m] = add(cg, p0, idx(cg, SLOT(m)));
+        pix[m] = cg_add(cg, p0, cg_idx(cg, SLOT(m)));
         if (!k->stem) {
-            oy[m] = LLVMBuildUDiv(B, pix[m], idx(cg, f->ow), "");
-            ox[m] = LLVMBuildURem(B, pix[m], idx(cg, f->ow), "");
+            oy[m] = LLVMBuildUDiv(B, pix[m], cg_idx(cg, f->ow), "");
+            ox[m] = LLVMBuildURem(B, pix[m], cg_idx(cg, f->ow), "");
         }
     }
     if (!k->rows) {
@@ -281,10 +278,11 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
         /* Every tap of every pixel inside the image: the row form. */
         LLVMValueRef in = LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 1, 0);
         for (int m = 0; m < mr; m++) {
-            LLVMValueRef iy = LLVMBuildSub(B, mulk(cg, oy[m], f->sh), idx(cg, f->pt), "");
-            LLVMValueRef ix = LLVMBuildSub(B, mulk(cg, ox[m], f->sw), idx(cg, f->pl), "");
-            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, iy, idx(cg, f->h - 1 - (f->kh - 1) * f->dh), ""), "");
-            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, ix, idx(cg, f->w - f->kw), ""), "");
+            LLVMValueRef iy = LLVMBuildSub(B, cg_mulk(cg, oy[m], f->sh), cg_idx(cg, f->pt), "");
+            LLVMValueRef ix = LLVMBuildSub(B, cg_mulk(cg, ox[m], f->sw), cg_idx(cg, f->pl), "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, iy, cg_idx(cg, f->h - 1 - (f->kh - 1) * f->dh), ""),
+                              "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, ix, cg_idx(cg, f->w - f->kw), ""), "");
         }
         LLVMBasicBlockRef rows = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "grows");
         LLVMBasicBlockRef taps = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gtaps");
@@ -300,16 +298,17 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     }
     /* The epilogue: requantize, narrow, store. */
     int64_t P = f->oh * f->ow;
-    LLVMValueRef prow = k->stem ? add(cg, mulk(cg, k->oy, f->ow), p0) : p0;
+    LLVMValueRef prow = k->stem ? cg_add(cg, cg_mulk(cg, k->oy, f->ow), p0) : p0;
     for (int m = 0; m < mr; m++) {
         for (int j = 0; j < nv; j++) {
-            LLVMValueRef o = mulk(cg, add(cg, v0, idx(cg, j)), L); /* lanes */
+            LLVMValueRef o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L); /* lanes */
             LLVMValueRef v = kern_requant(cg, &k->rq, LLVMBuildLoad2(B, vt, accp[m * nv + j], ""), o);
             LLVMValueRef b = LLVMBuildTrunc(B, v, t8, "");
             int nl = last && j == nv - 1 && f->o % lc ? (int)(f->o % lc) : lc;
             for (int q = 0; q < pv && m * pv + q < np; q++) {
-                LLVMValueRef ypix = mulk(cg, add(cg, mulk(cg, bi, P), add(cg, prow, idx(cg, m * pv + q))), f->o);
-                LLVMValueRef yp = gep8(cg, k->y, add(cg, ypix, mulk(cg, add(cg, v0, idx(cg, j)), lc)));
+                LLVMValueRef pq = cg_add(cg, cg_mulk(cg, bi, P), cg_add(cg, prow, cg_idx(cg, m * pv + q)));
+                LLVMValueRef ypix = cg_mulk(cg, pq, f->o);
+                LLVMValueRef yp = cg_gep8(cg, k->y, cg_add(cg, ypix, cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), lc)));
                 if (nl == L) {
                     LLVMSetAlignment(LLVMBuildStore(B, b, yp), 1);
                 } else if (nl == lc) {
@@ -321,7 +320,7 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
                 } else {
                     for (int l = 0; l < nl; l++)
                         LLVMBuildStore(B, LLVMBuildExtractElement(B, b, cg_i32(cg, q * lc + l), ""),
-                                       gep8(cg, yp, idx(cg, l)));
+                                       cg_gep8(cg, yp, cg_idx(cg, l)));
                 }
             }
         }
@@ -340,13 +339,13 @@ static void gemm_pixels(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int 
     int64_t nmain = (k->OV - partial) / nv, rem = k->OV - nmain * nv;
     CgLoop lv;
     if (nmain > 0) {
-        LLVMValueRef v0 = nmain > 1 ? mulk(cg, cg_for_begin(cg, &lv, nmain, "gv"), nv) : idx(cg, 0);
+        LLVMValueRef v0 = nmain > 1 ? cg_mulk(cg, cg_for_begin(cg, &lv, nmain, "gv"), nv) : cg_idx(cg, 0);
         gemm_tile(cg, k, bi, p0, np, v0, nv, !partial && nmain == 1 && rem == 0);
         if (nmain > 1)
             cg_for_end(cg, &lv);
     }
     if (rem > 0)
-        gemm_tile(cg, k, bi, p0, np, idx(cg, nmain * nv), (int)rem, true);
+        gemm_tile(cg, k, bi, p0, np, cg_idx(cg, nmain * nv), (int)rem, true);
 }
 
 /* Stem packing: whether the kernel rows as segments take no more steps
@@ -367,19 +366,21 @@ static void stem_band(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef oy)
     const KFrame *f = &k->f;
     int64_t wc = f->w * f->c;
     for (int64_t ky = 0; ky < f->kh; ky++) {
-        LLVMValueRef iy = LLVMBuildSub(B, add(cg, mulk(cg, oy, f->sh), idx(cg, ky * f->dh)), idx(cg, f->pt), "");
-        LLVMValueRef ok = LLVMBuildICmp(B, LLVMIntULT, iy, idx(cg, f->h), "");
-        LLVMValueRef off = mulk(cg, add(cg, mulk(cg, bi, f->h), LLVMBuildSelect(B, ok, iy, idx(cg, 0), "")), wc);
-        LLVMValueRef src = LLVMBuildSelect(B, ok, gep8(cg, k->x, off), k->zrow, "");
-        LLVMValueRef dst = gep8(cg, k->band, idx(cg, ky * k->RS + f->pl * f->c));
+        LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, ky * f->dh)),
+                                       cg_idx(cg, f->pt), "");
+        LLVMValueRef ok = LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), "");
+        LLVMValueRef row = cg_add(cg, cg_mulk(cg, bi, f->h), LLVMBuildSelect(B, ok, iy, cg_idx(cg, 0), ""));
+        LLVMValueRef off = cg_mulk(cg, row, wc);
+        LLVMValueRef src = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
+        LLVMValueRef dst = cg_gep8(cg, k->band, cg_idx(cg, ky * k->RS + f->pl * f->c));
         if (!k->flip) {
-            LLVMBuildMemCpy(B, dst, 1, src, 1, idx(cg, wc));
+            LLVMBuildMemCpy(B, dst, 1, src, 1, cg_idx(cg, wc));
             continue;
         }
         CgLoop li;
         LLVMValueRef i = cg_for_begin(cg, &li, wc, "sb");
-        LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, src, i), "");
-        LLVMBuildStore(B, LLVMBuildXor(B, v, LLVMConstInt(cg->t_i8, 0x80, 0), ""), gep8(cg, dst, i));
+        LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, src, i), "");
+        LLVMBuildStore(B, LLVMBuildXor(B, v, LLVMConstInt(cg->t_i8, 0x80, 0), ""), cg_gep8(cg, dst, i));
         cg_for_end(cg, &li);
     }
 }
@@ -501,7 +502,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     free(bias);
     free(zrow);
     /* Per-channel stages padded to OP (the padding lanes are never stored). */
-    int64_t nst = kf_stage_count(f->st, O);
+    int64_t nst = cg_stage_count(f->st, O);
     OutStage *st = f->st;
     if (nst > 1) {
         st = xmalloc((size_t)OP * sizeof *st);
@@ -526,7 +527,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         k.band = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)bandn), "kgband");
         LLVMSetAlignment(k.band, 64);
         LLVMBuildMemSet(B, k.band, LLVMConstInt(cg->t_i8, (uint8_t)(f->zx ^ (k.flip ? 0x80 : 0)), 0),
-                        idx(cg, bandn), 64);
+                        cg_idx(cg, bandn), 64);
     }
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     if (k.stem) {
@@ -534,12 +535,12 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         stem_band(cg, &k, bi, k.oy);
     }
     if (nt > 0) {
-        LLVMValueRef p0 = mulk(cg, cg_for_begin(cg, &lp, nt, "gp"), mr);
+        LLVMValueRef p0 = cg_mulk(cg, cg_for_begin(cg, &lp, nt, "gp"), mr);
         gemm_pixels(cg, &k, bi, p0, mr);
         cg_for_end(cg, &lp);
     }
     if (prem > 0)
-        gemm_pixels(cg, &k, bi, idx(cg, nt * mr), (int)prem);
+        gemm_pixels(cg, &k, bi, cg_idx(cg, nt * mr), (int)prem);
     if (k.stem)
         cg_for_end(cg, &ly);
     cg_for_end(cg, &lb);

@@ -112,32 +112,13 @@ static LLVMValueRef gep(Cg *cg, LLVMTypeRef t, LLVMValueRef base, LLVMValueRef i
     return LLVMBuildInBoundsGEP2(B, t, base, &i, 1, "");
 }
 
-static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b)
-{
-    return LLVMBuildAdd(B, a, b, "");
-}
-
-static LLVMValueRef mul(Cg *cg, LLVMValueRef a, int64_t k)
-{
-    return LLVMBuildMul(B, a, cg_idx(cg, k), "");
-}
-
 /* iy = oy*s - p + k*d and whether 0 <= iy < lim (as lower_nn.c). */
 static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueRef k, int64_t d, int64_t lim,
                         LLVMValueRef *in)
 {
-    LLVMValueRef i = LLVMBuildSub(B, add(cg, mul(cg, o, s), mul(cg, k, d)), cg_idx(cg, p), "");
+    LLVMValueRef i = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, o, s), cg_mulk(cg, k, d)), cg_idx(cg, p), "");
     *in = LLVMBuildICmp(B, LLVMIntULT, i, cg_idx(cg, lim), "");
     return i;
-}
-
-/* 1 when every channel's stage is the same, else N (lower_nn.c's rule). */
-int64_t kf_stage_count(const OutStage *st, int64_t n)
-{
-    for (int64_t i = 1; i < n; i++)
-        if (memcmp(&st[i], &st[0], sizeof *st) != 0)
-            return n;
-    return 1;
 }
 
 /* ------------------------------------------------------------ the common frame */
@@ -230,16 +211,9 @@ bool kf_stage(Cg *cg, const Node *n, KFrame *f)
 {
     if (!f->yt->quant)
         return true;
-    const Quant *xq = f->xv->type.quant, *wq = f->wv->type.quant;
-    double *acc_scale = xmalloc((size_t)f->o * sizeof *acc_scale);
-    for (int64_t o = 0; o < f->o; o++)
-        acc_scale[o] = (double)qparam_chan(xq, 0).scale * (double)qparam_chan(wq, o).scale;
-    f->st = outstage_build(n, f->yt, f->o, acc_scale, f->rounding);
-    free(acc_scale);
-    if (!f->st) {
-        cg->failed = true;
+    f->st = cg_product_stage(cg, n, f->yt, f->xv->type.quant, f->wv->type.quant, f->o, f->rounding);
+    if (!f->st)
         return false;
-    }
     return true;
 }
 
@@ -248,7 +222,7 @@ static void frame_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a,
 {
     LLVMValueRef v;
     if (f->st)
-        v = cg_outstage(cg, a, f->st, kf_stage_count(f->st, f->o), o, f->rounding);
+        v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
     else
         v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min), cg_i32(cg, dtype_traits[f->yt->dtype].max));
     cg_store_int(cg, f->yt->dtype, y, yi, v);
@@ -271,12 +245,12 @@ static void frame_store_lanes(Cg *cg, const KFrame *f, LLVMValueRef y, const LLV
     CgLoop ll;
     CgIf in;
     LLVMValueRef l = cg_for_begin(cg, &ll, (int64_t)nacc * lanes, "l");
-    LLVMValueRef o = add(cg, o0, mul(cg, l, ostep));
+    LLVMValueRef o = cg_add(cg, o0, cg_mulk(cg, l, ostep));
     if (guard)
         cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, o, cg_idx(cg, f->o), ""));
     LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
     LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
-    frame_store(cg, f, y, v, o, add(cg, ypix, o));
+    frame_store(cg, f, y, v, o, cg_add(cg, ypix, o));
     if (guard)
         cg_if_end(cg, &in);
     cg_for_end(cg, &ll);
@@ -306,45 +280,47 @@ static void conv_taps(Cg *cg, ConvK *k, LLVMValueRef xrow, LLVMValueRef *wrow, i
     int64_t nk = C / tk, c1 = nk * tk, ns = (C - c1) / step, c2 = c1 + ns * step;
     CgLoop l;
     if (nk > 0) {
-        LLVMValueRef ck = mul(cg, cg_for_begin(cg, &l, nk, "ck"), tk);
+        LLVMValueRef ck = cg_mulk(cg, cg_for_begin(cg, &l, nk, "ck"), tk);
         for (int64_t u = 0; u < tk; u += step) {
-            LLVMValueRef c = add(cg, ck, cg_idx(cg, u));
-            LLVMValueRef xp = gep(cg, cg->t_i8, k->x, add(cg, xrow, c));
-            for (int j = 0; j < tn; j++)
-                LLVMBuildStore(B, d->dot(cg, d, ld(cg, accv[j]), xp, gep(cg, cg->t_i8, k->w, add(cg, wrow[j], c)), k->flip),
-                               accv[j]);
+            LLVMValueRef c = cg_add(cg, ck, cg_idx(cg, u));
+            LLVMValueRef xp = cg_gep8(cg, k->x, cg_add(cg, xrow, c));
+            for (int j = 0; j < tn; j++) {
+                LLVMValueRef wp = cg_gep8(cg, k->w, cg_add(cg, wrow[j], c));
+                LLVMBuildStore(B, d->dot(cg, d, ld(cg, accv[j]), xp, wp, k->flip), accv[j]);
+            }
         }
         cg_for_end(cg, &l);
     }
     if (ns > 0) {
-        LLVMValueRef c = add(cg, mul(cg, cg_for_begin(cg, &l, ns, "cs"), step), cg_idx(cg, c1));
-        LLVMValueRef xp = gep(cg, cg->t_i8, k->x, add(cg, xrow, c));
-        for (int j = 0; j < tn; j++)
-            LLVMBuildStore(B, d->dot(cg, d, ld(cg, accv[j]), xp, gep(cg, cg->t_i8, k->w, add(cg, wrow[j], c)), k->flip),
-                           accv[j]);
+        LLVMValueRef c = cg_add(cg, cg_mulk(cg, cg_for_begin(cg, &l, ns, "cs"), step), cg_idx(cg, c1));
+        LLVMValueRef xp = cg_gep8(cg, k->x, cg_add(cg, xrow, c));
+        for (int j = 0; j < tn; j++) {
+            LLVMValueRef wp = cg_gep8(cg, k->w, cg_add(cg, wrow[j], c));
+            LLVMBuildStore(B, d->dot(cg, d, ld(cg, accv[j]), xp, wp, k->flip), accv[j]);
+        }
         cg_for_end(cg, &l);
     }
     /* The narrower instruction for what is left (a 64-byte step leaves up
      * to 63 channels). */
     int64_t nt = td ? (C - c2) / td->step : 0;
     if (nt > 0) {
-        LLVMValueRef c = add(cg, mul(cg, cg_for_begin(cg, &l, nt, "ct"), td->step), cg_idx(cg, c2));
-        LLVMValueRef xp = gep(cg, cg->t_i8, k->x, add(cg, xrow, c));
+        LLVMValueRef c = cg_add(cg, cg_mulk(cg, cg_for_begin(cg, &l, nt, "ct"), td->step), cg_idx(cg, c2));
+        LLVMValueRef xp = cg_gep8(cg, k->x, cg_add(cg, xrow, c));
         for (int j = 0; j < tn; j++)
-            LLVMBuildStore(B, td->dot(cg, td, ld(cg, acct[j]), xp, gep(cg, cg->t_i8, k->w, add(cg, wrow[j], c)), k->flip),
+            LLVMBuildStore(B, td->dot(cg, td, ld(cg, acct[j]), xp, cg_gep8(cg, k->w, cg_add(cg, wrow[j], c)), k->flip),
                            acct[j]);
         cg_for_end(cg, &l);
         c2 += nt * td->step;
     }
     if (c2 < C) {
-        LLVMValueRef c = add(cg, cg_for_begin(cg, &l, C - c2, "cr"), cg_idx(cg, c2));
-        LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, gep(cg, cg->t_i8, k->x, add(cg, xrow, c)), "");
+        LLVMValueRef c = cg_add(cg, cg_for_begin(cg, &l, C - c2, "cr"), cg_idx(cg, c2));
+        LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, k->x, cg_add(cg, xrow, c)), "");
         if (k->flip)
             xb = kern_flip(cg, xb);
         LLVMValueRef xe = d->x_unsigned ? LLVMBuildZExt(B, xb, cg->t_i32, "") : LLVMBuildSExt(B, xb, cg->t_i32, "");
         for (int j = 0; j < tn; j++) {
-            LLVMValueRef we = cg_load_int(cg, DT_I8, k->w, add(cg, wrow[j], c));
-            LLVMBuildStore(B, add(cg, ld(cg, accs[j]), LLVMBuildMul(B, xe, we, "")), accs[j]);
+            LLVMValueRef we = cg_load_int(cg, DT_I8, k->w, cg_add(cg, wrow[j], c));
+            LLVMBuildStore(B, cg_add(cg, ld(cg, accs[j]), LLVMBuildMul(B, xe, we, "")), accs[j]);
         }
         cg_for_end(cg, &l);
     }
@@ -365,8 +341,8 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
         accv[j] = cg_alloca(cg, k->acc_t, "accv");
         accs[j] = cg_alloca(cg, cg->t_i32, "accs");
         LLVMBuildStore(B, LLVMConstNull(k->acc_t), accv[j]);
-        LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, add(cg, o0, cg_idx(cg, j))), accs[j]);
-        wo[j] = mul(cg, add(cg, o0, cg_idx(cg, j)), f->kh * f->kw);
+        LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, cg_add(cg, o0, cg_idx(cg, j))), accs[j]);
+        wo[j] = cg_mulk(cg, cg_add(cg, o0, cg_idx(cg, j)), f->kh * f->kw);
     }
     CgLoop lky, lkx;
     CgIf sy, sx;
@@ -379,14 +355,15 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
     LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, kx, f->dw, f->w, &inx);
     if (!f->all_valid)
         cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xrow = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), f->c);
-    LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx), wrow[8];
+    LLVMValueRef xrow = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+    LLVMValueRef t = cg_add(cg, cg_mulk(cg, ky, f->kw), kx), wrow[8];
     for (int j = 0; j < tn; j++)
-        wrow[j] = mul(cg, add(cg, wo[j], t), f->c);
+        wrow[j] = cg_mulk(cg, cg_add(cg, wo[j], t), f->c);
     conv_taps(cg, k, xrow, wrow, tn, accv, acct, accs);
     if (k->corr)
         for (int j = 0; j < tn; j++)
-            LLVMBuildStore(B, LLVMBuildSub(B, ld(cg, accs[j]), cg_load_int(cg, DT_I32, k->corr, add(cg, wo[j], t)), ""),
+            LLVMBuildStore(B,
+                           LLVMBuildSub(B, ld(cg, accs[j]), cg_load_int(cg, DT_I32, k->corr, cg_add(cg, wo[j], t)), ""),
                            accs[j]);
     if (!f->all_valid)
         cg_if_end(cg, &sx);
@@ -404,17 +381,17 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
             v = kern_intrinsic(cg, "llvm.vector.reduce.add", &k->acc_t, 1, &v, 1);
         if (k->d->tail) {
             LLVMValueRef vt = ld(cg, acct[j]);
-            v = add(cg, v, kern_intrinsic(cg, "llvm.vector.reduce.add", &k->acct_t, 1, &vt, 1));
+            v = cg_add(cg, v, kern_intrinsic(cg, "llvm.vector.reduce.add", &k->acct_t, 1, &vt, 1));
         }
         LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_idx(cg, j)};
-        LLVMBuildStore(B, add(cg, v, ld(cg, accs[j])), LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""));
+        LLVMBuildStore(B, cg_add(cg, v, ld(cg, accs[j])), LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""));
     }
     CgLoop lj;
     LLVMValueRef j = cg_for_begin(cg, &lj, tn, "j");
     LLVMValueRef idx[2] = {cg_idx(cg, 0), j};
     LLVMValueRef a = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
-    LLVMValueRef o = add(cg, o0, j);
-    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o);
+    LLVMValueRef o = cg_add(cg, o0, j);
+    LLVMValueRef yi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), o);
     frame_store(cg, f, k->y, a, o, yi);
     cg_for_end(cg, &lj);
 }
@@ -431,7 +408,7 @@ static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMV
     const KDot *d = k->d;
     int64_t C = f->c, T = f->kh * f->kw, nc8 = C / 8, crem = C - nc8 * 8;
     LLVMTypeRef v4 = LLVMVectorType(cg->t_i32, 4), v8 = LLVMVectorType(cg->t_i8, 8), v16 = LLVMVectorType(cg->t_i8, 16);
-    LLVMValueRef pp[2] = {p, add(cg, p, cg_idx(cg, 1))}, oy[2], ox[2];
+    LLVMValueRef pp[2] = {p, cg_add(cg, p, cg_idx(cg, 1))}, oy[2], ox[2];
     for (int e = 0; e < 2; e++) {
         oy[e] = LLVMBuildUDiv(B, pp[e], cg_idx(cg, f->ow), "");
         ox[e] = LLVMBuildURem(B, pp[e], cg_idx(cg, f->ow), "");
@@ -444,7 +421,7 @@ static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMV
     for (int e = 0; e < 2; e++)
         for (int j = 0; j < tn; j++) {
             accs[e][j] = cg_alloca(cg, cg->t_i32, "accs2");
-            LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, add(cg, o0, cg_idx(cg, j))), accs[e][j]);
+            LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, cg_add(cg, o0, cg_idx(cg, j))), accs[e][j]);
         }
     LLVMValueRef cat[16];
     for (int i = 0; i < 16; i++)
@@ -453,39 +430,39 @@ static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMV
     CgLoop lky, lkx, lc;
     LLVMValueRef ky = cg_for_begin(cg, &lky, f->kh, "ky");
     LLVMValueRef kx = cg_for_begin(cg, &lkx, f->kw, "kx");
-    LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx), xrow[2];
+    LLVMValueRef t = cg_add(cg, cg_mulk(cg, ky, f->kw), kx), xrow[2];
     for (int e = 0; e < 2; e++) {
         LLVMValueRef in;
         LLVMValueRef iy = tap(cg, oy[e], f->sh, f->pt, ky, f->dh, f->h, &in);
         LLVMValueRef ix = tap(cg, ox[e], f->sw, f->pl, kx, f->dw, f->w, &in);
-        xrow[e] = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
+        xrow[e] = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
     }
     if (nc8 > 0) {
-        LLVMValueRef cb = cg_for_begin(cg, &lc, nc8, "c8"), c = mul(cg, cb, 8);
-        LLVMValueRef xa = kern_load_vec(cg, v8, gep(cg, cg->t_i8, k->x, add(cg, xrow[0], c)));
-        LLVMValueRef xb = kern_load_vec(cg, v8, gep(cg, cg->t_i8, k->x, add(cg, xrow[1], c)));
+        LLVMValueRef cb = cg_for_begin(cg, &lc, nc8, "c8"), c = cg_mulk(cg, cb, 8);
+        LLVMValueRef xa = kern_load_vec(cg, v8, cg_gep8(cg, k->x, cg_add(cg, xrow[0], c)));
+        LLVMValueRef xb = kern_load_vec(cg, v8, cg_gep8(cg, k->x, cg_add(cg, xrow[1], c)));
         LLVMValueRef a = LLVMBuildShuffleVector(B, xa, xb, catm, "");
         if (k->flip)
             a = kern_flip(cg, a);
         for (int jp = 0; jp < tn / 2; jp++) {
-            LLVMValueRef op = add(cg, LLVMBuildUDiv(B, o0, cg_idx(cg, 2), ""), cg_idx(cg, jp));
-            LLVMValueRef wi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, op, T), t), nc8), cb), 16);
-            LLVMValueRef b = kern_load_vec(cg, v16, gep(cg, cg->t_i8, k->wmm, wi));
+            LLVMValueRef op = cg_add(cg, LLVMBuildUDiv(B, o0, cg_idx(cg, 2), ""), cg_idx(cg, jp));
+            LLVMValueRef wi = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, op, T), t), nc8), cb), 16);
+            LLVMValueRef b = kern_load_vec(cg, v16, cg_gep8(cg, k->wmm, wi));
             LLVMBuildStore(B, d->mmla(cg, ld(cg, accm[jp]), a, b), accm[jp]);
         }
         cg_for_end(cg, &lc);
     }
     if (crem > 0) {
-        LLVMValueRef c = add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nc8 * 8));
+        LLVMValueRef c = cg_add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nc8 * 8));
         for (int e = 0; e < 2; e++) {
-            LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, gep(cg, cg->t_i8, k->x, add(cg, xrow[e], c)), "");
+            LLVMValueRef xb = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, k->x, cg_add(cg, xrow[e], c)), "");
             if (k->flip)
                 xb = kern_flip(cg, xb);
             LLVMValueRef xe = d->x_unsigned ? LLVMBuildZExt(B, xb, cg->t_i32, "") : LLVMBuildSExt(B, xb, cg->t_i32, "");
             for (int j = 0; j < tn; j++) {
-                LLVMValueRef wrow = mul(cg, add(cg, mul(cg, add(cg, o0, cg_idx(cg, j)), T), t), C);
-                LLVMValueRef we = cg_load_int(cg, DT_I8, k->w, add(cg, wrow, c));
-                LLVMBuildStore(B, add(cg, ld(cg, accs[e][j]), LLVMBuildMul(B, xe, we, "")), accs[e][j]);
+                LLVMValueRef wrow = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, o0, cg_idx(cg, j)), T), t), C);
+                LLVMValueRef we = cg_load_int(cg, DT_I8, k->w, cg_add(cg, wrow, c));
+                LLVMBuildStore(B, cg_add(cg, ld(cg, accs[e][j]), LLVMBuildMul(B, xe, we, "")), accs[e][j]);
             }
         }
         cg_for_end(cg, &lc);
@@ -499,7 +476,7 @@ static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMV
         LLVMValueRef m = ld(cg, accm[jp]);
         for (int l = 0; l < 4; l++) {
             int e = l / 2, j = 2 * jp + l % 2;
-            LLVMValueRef v = add(cg, LLVMBuildExtractElement(B, m, cg_i32(cg, l), ""), ld(cg, accs[e][j]));
+            LLVMValueRef v = cg_add(cg, LLVMBuildExtractElement(B, m, cg_i32(cg, l), ""), ld(cg, accs[e][j]));
             LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_idx(cg, e * tn + j)};
             LLVMBuildStore(B, v, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""));
         }
@@ -507,10 +484,10 @@ static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMV
     CgLoop le, lj;
     LLVMValueRef e = cg_for_begin(cg, &le, 2, "e");
     LLVMValueRef j = cg_for_begin(cg, &lj, tn, "j");
-    LLVMValueRef idx[2] = {cg_idx(cg, 0), add(cg, mul(cg, e, tn), j)};
+    LLVMValueRef idx[2] = {cg_idx(cg, 0), cg_add(cg, cg_mulk(cg, e, tn), j)};
     LLVMValueRef a = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
-    LLVMValueRef o = add(cg, o0, j);
-    LLVMValueRef yi = add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), add(cg, p, e)), f->o), o);
+    LLVMValueRef o = cg_add(cg, o0, j);
+    LLVMValueRef yi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), cg_add(cg, p, e)), f->o), o);
     frame_store(cg, f, k->y, a, o, yi);
     cg_for_end(cg, &lj);
     cg_for_end(cg, &le);
@@ -526,8 +503,8 @@ static void conv_block(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef blk, LLVM
     if (pairs && tm >= 2) {
         /* Pairs of pixels wholly inside the image, then what is left one
          * at a time. */
-        LLVMValueRef p = add(cg, mul(cg, blk, tm), mul(cg, cg_for_begin(cg, &lt, tm / 2, "t2"), 2));
-        LLVMValueRef both = LLVMBuildICmp(B, LLVMIntULT, add(cg, p, cg_idx(cg, 1)), cg_idx(cg, P), "");
+        LLVMValueRef p = cg_add(cg, cg_mulk(cg, blk, tm), cg_mulk(cg, cg_for_begin(cg, &lt, tm / 2, "t2"), 2));
+        LLVMValueRef both = LLVMBuildICmp(B, LLVMIntULT, cg_add(cg, p, cg_idx(cg, 1)), cg_idx(cg, P), "");
         CgIf pi;
         cg_if_begin(cg, &pi, both);
         conv_pixel2(cg, k, bi, p, o0, tn);
@@ -540,14 +517,14 @@ static void conv_block(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef blk, LLVM
         cg_if_end(cg, &in);
         cg_for_end(cg, &lt);
         if (tm % 2) {
-            LLVMValueRef q = add(cg, mul(cg, blk, tm), cg_idx(cg, tm - 1));
+            LLVMValueRef q = cg_add(cg, cg_mulk(cg, blk, tm), cg_idx(cg, tm - 1));
             cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, q, cg_idx(cg, P), ""));
             conv_pixel(cg, k, bi, q, o0, tn);
             cg_if_end(cg, &in);
         }
         return;
     }
-    LLVMValueRef p = add(cg, mul(cg, blk, tm), cg_for_begin(cg, &lt, tm, "t"));
+    LLVMValueRef p = cg_add(cg, cg_mulk(cg, blk, tm), cg_for_begin(cg, &lt, tm, "t"));
     if (P % tm)
         cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, p, cg_idx(cg, P), ""));
     conv_pixel(cg, k, bi, p, o0, tn);
@@ -652,11 +629,11 @@ bool kern_conv(Cg *cg, const Node *n, const KDot *d)
     CgLoop lb, lblk, lo;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef blk = cg_for_begin(cg, &lblk, nblk, "blk");
-    LLVMValueRef o0 = mul(cg, cg_for_begin(cg, &lo, nob, "ob"), tn);
+    LLVMValueRef o0 = cg_mulk(cg, cg_for_begin(cg, &lo, nob, "ob"), tn);
     conv_block(cg, &k, bi, blk, o0, tn, pairs);
     cg_for_end(cg, &lo);
     if (orem) {
-        o0 = add(cg, cg_for_begin(cg, &lo, orem, "or"), cg_idx(cg, nob * tn));
+        o0 = cg_add(cg, cg_for_begin(cg, &lo, orem, "or"), cg_idx(cg, nob * tn));
         conv_block(cg, &k, bi, blk, o0, 1, false);
         cg_for_end(cg, &lo);
     }
@@ -704,7 +681,7 @@ static void few_store_vec(Cg *cg, FewK *k, LLVMValueRef acc, LLVMValueRef o0, LL
     int lanes = k->d->lanes;
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)lanes);
     LLVMValueRef b = LLVMBuildTrunc(B, kern_requant(cg, &k->rq, acc, o0), t8, "");
-    LLVMValueRef p = gep(cg, cg->t_i8, k->y, add(cg, ypix, o0));
+    LLVMValueRef p = cg_gep8(cg, k->y, cg_add(cg, ypix, o0));
     if (k->OP == k->f.o) {
         LLVMSetAlignment(LLVMBuildStore(B, b, p), 1);
         return;
@@ -736,7 +713,7 @@ static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv
     LLVMTypeRef t32 = vec(cg->t_i32, lanes);
     LLVMValueRef acc[8];
     for (int j = 0; j < nv; j++) {
-        LLVMValueRef oj = add(cg, o0, cg_idx(cg, (int64_t)j * lanes));
+        LLVMValueRef oj = cg_add(cg, o0, cg_idx(cg, (int64_t)j * lanes));
         acc[j] = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, oj), "");
         LLVMSetAlignment(acc[j], 4);
     }
@@ -744,7 +721,7 @@ static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv
     for (int64_t r = 0; r < steps; r++)
         for (int j = 0; j < nv; j++) {
             /* wr is [r][OP] i16, or [r/2][OP] pairs of i16 (an i32 each). */
-            LLVMValueRef oj = add(cg, cg_idx(cg, r * k->OP + (int64_t)j * lanes), o0);
+            LLVMValueRef oj = cg_add(cg, cg_idx(cg, r * k->OP + (int64_t)j * lanes), o0);
             if (k->pairs) {
                 LLVMTypeRef wt = lanes == 1 ? cg->t_i32 : vec(cg->t_i16, 2 * lanes);
                 LLVMValueRef w2 = LLVMBuildLoad2(B, wt, gep(cg, cg->t_i32, k->wr, oj), "");
@@ -758,7 +735,7 @@ static void few_block(Cg *cg, FewK *k, LLVMValueRef *xs, LLVMValueRef o0, int nv
         }
     if (k->vstore) {
         for (int j = 0; j < nv; j++)
-            few_store_vec(cg, k, acc[j], add(cg, o0, cg_idx(cg, (int64_t)j * lanes)), ypix);
+            few_store_vec(cg, k, acc[j], cg_add(cg, o0, cg_idx(cg, (int64_t)j * lanes)), ypix);
         return;
     }
     frame_store_lanes(cg, f, k->y, acc, nv, lanes, o0, 1, ypix, k->OP != f->o);
@@ -778,11 +755,12 @@ static void few_pixel(Cg *cg, FewK *k, LLVMValueRef bi, LLVMValueRef oy, LLVMVal
         LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, cg_idx(cg, t / f->kw), f->dh, f->h, &iny);
         LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, cg_idx(cg, t % f->kw), f->dw, f->w, &inx);
         LLVMValueRef valid = LLVMBuildAnd(B, iny, inx, "");
-        LLVMValueRef xi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
+        LLVMValueRef xi = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
         if (!f->all_valid) /* a tap in the padding reads channel 0 of image 0, then contributes 0 */
             xi = LLVMBuildSelect(B, valid, xi, cg_idx(cg, 0), "");
         for (int64_t c = 0; c < C; c++) {
-            LLVMValueRef v = LLVMBuildSub(B, cg_load_int(cg, f->xv->type.dtype, k->x, add(cg, xi, cg_idx(cg, c))), zx, "");
+            LLVMValueRef x = cg_load_int(cg, f->xv->type.dtype, k->x, cg_add(cg, xi, cg_idx(cg, c)));
+            LLVMValueRef v = LLVMBuildSub(B, x, zx, "");
             xv[t * C + c] = f->all_valid ? v : LLVMBuildSelect(B, valid, v, cg_i32(cg, 0), "");
         }
     }
@@ -812,14 +790,14 @@ static void few_pixel(Cg *cg, FewK *k, LLVMValueRef bi, LLVMValueRef oy, LLVMVal
      * on x86, 8 q registers on NEON, two LMUL-4 groups on RVV at VLEN 128,
      * 4 core registers on Cortex-M); 16 channels are one block on every
      * vector target. */
-    LLVMValueRef ypix = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh), oy), f->ow), ox), f->o);
+    LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), ox), f->o);
     int64_t nvec = k->OP / lanes;
     int nb = lanes >= 32 ? 1 : 32 / lanes > 4 ? 4 : 32 / lanes;
     if (nb > nvec)
         nb = (int)nvec;
     int64_t nblk = nvec / nb, vrem = nvec % nb;
     CgLoop lo;
-    LLVMValueRef o0 = mul(cg, cg_for_begin(cg, &lo, nblk, "ob"), (int64_t)nb * lanes);
+    LLVMValueRef o0 = cg_mulk(cg, cg_for_begin(cg, &lo, nblk, "ob"), (int64_t)nb * lanes);
     few_block(cg, k, xs, o0, nb, ypix);
     cg_for_end(cg, &lo);
     if (vrem)
@@ -864,7 +842,7 @@ bool kern_conv_few(Cg *cg, const Node *n, int64_t max_c, const KDw *d)
      * per-channel stages padded to OP (the padding lanes are not stored). */
     k.vstore = lanes > 1 && f->st && (f->yt->dtype == DT_I8 || f->yt->dtype == DT_U8);
     if (k.vstore) {
-        int64_t nst = kf_stage_count(f->st, O);
+        int64_t nst = cg_stage_count(f->st, O);
         if (nst > 1) {
             k.stp = xmalloc((size_t)OP * sizeof *k.stp);
             for (int64_t o = 0; o < OP; o++)
@@ -907,7 +885,7 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
     LLVMTypeRef t8 = vec(cg->t_i8, lanes), t16 = vec(cg->t_i16, lanes), t32 = vec(cg->t_i32, lanes);
     LLVMValueRef oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), ""), ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
     LLVMValueRef acc = cg_alloca(cg, t32, "dacc");
-    LLVMValueRef jc = add(cg, mul(cg, j, C), c0);
+    LLVMValueRef jc = cg_add(cg, cg_mulk(cg, j, C), c0);
     LLVMValueRef bv = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, jc), "");
     LLVMSetAlignment(bv, 4);
     LLVMBuildStore(B, bv, acc);
@@ -923,12 +901,13 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
     LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, kx, f->dw, f->w, &inx);
     if (!f->all_valid)
         cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xi = add(cg, mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C), c0);
-    LLVMValueRef xv = kern_load_vec(cg, t8, gep(cg, cg->t_i8, k->x, xi));
+    LLVMValueRef xpix = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix);
+    LLVMValueRef xi = cg_add(cg, cg_mulk(cg, xpix, C), c0);
+    LLVMValueRef xv = kern_load_vec(cg, t8, cg_gep8(cg, k->x, xi));
     xv = f->xv->type.dtype == DT_U8 ? LLVMBuildZExt(B, xv, t16, "") : LLVMBuildSExt(B, xv, t16, "");
     xv = LLVMBuildSub(B, xv, zx, "");
-    LLVMValueRef t = add(cg, mul(cg, ky, f->kw), kx);
-    LLVMValueRef wi = add(cg, mul(cg, add(cg, mul(cg, t, k->m), j), C), c0);
+    LLVMValueRef t = cg_add(cg, cg_mulk(cg, ky, f->kw), kx);
+    LLVMValueRef wi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, t, k->m), j), C), c0);
     LLVMValueRef wv = LLVMBuildLoad2(B, t16, gep(cg, cg->t_i16, k->wr, wi), "");
     LLVMSetAlignment(wv, 2);
     LLVMBuildStore(B, d->mac(cg, ld(cg, acc), xv, wv), acc);
@@ -940,8 +919,8 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
     cg_for_end(cg, &lky);
     /* Channel (c0 + l)*m + j for lane l. */
     LLVMValueRef a = ld(cg, acc);
-    frame_store_lanes(cg, f, k->y, &a, 1, lanes, add(cg, mul(cg, c0, k->m), j), k->m,
-                      mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), false);
+    frame_store_lanes(cg, f, k->y, &a, 1, lanes, cg_add(cg, cg_mulk(cg, c0, k->m), j), k->m,
+                      cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), false);
 }
 
 bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
@@ -981,12 +960,12 @@ bool kern_depthwise(Cg *cg, const Node *n, const KDw *d)
     LLVMValueRef p = cg_for_begin(cg, &lp, P, "p");
     LLVMValueRef j = cg_for_begin(cg, &lj, M, "j");
     if (nv > 0) {
-        LLVMValueRef c0 = mul(cg, cg_for_begin(cg, &lc, nv, "cv"), lanes);
+        LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "cv"), lanes);
         dw_lanes(cg, &k, bi, p, j, c0, lanes);
         cg_for_end(cg, &lc);
     }
     if (crem > 0) {
-        LLVMValueRef c0 = add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nv * lanes));
+        LLVMValueRef c0 = cg_add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nv * lanes));
         dw_lanes(cg, &k, bi, p, j, c0, 1);
         cg_for_end(cg, &lc);
     }
@@ -1054,7 +1033,7 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
     const KFrame *f = &k->f;
     int64_t C = f->c;
     bool u8 = f->xv->type.dtype == DT_U8;
-    LLVMValueRef jc = add(cg, mul(cg, j, C), c0), acc;
+    LLVMValueRef jc = cg_add(cg, cg_mulk(cg, j, C), c0), acc;
     if (lanes > 1) {
         LLVMTypeRef t32 = vec(cg->t_i32, lanes);
         acc = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, jc), "");
@@ -1073,7 +1052,7 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
                     h[e] = LLVMConstNull(t16);
                     continue;
                 }
-                LLVMValueRef v = kern_load_vec(cg, vec(cg->t_i8, lanes), gep(cg, cg->t_i8, k->x, add(cg, k->base[t], c0)));
+                LLVMValueRef v = kern_load_vec(cg, vec(cg->t_i8, lanes), cg_gep8(cg, k->x, cg_add(cg, k->base[t], c0)));
                 v = u8 ? LLVMBuildZExt(B, v, t16, "") : LLVMBuildSExt(B, v, t16, "");
                 h[e] = LLVMBuildSelect(B, k->valid[t], LLVMBuildSub(B, v, zx16, ""), LLVMConstNull(t16), "");
             } else {
@@ -1081,12 +1060,12 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
                     h[e] = cg_i32(cg, 0);
                     continue;
                 }
-                LLVMValueRef v = cg_load_int(cg, f->xv->type.dtype, k->x, add(cg, k->base[t], c0));
+                LLVMValueRef v = cg_load_int(cg, f->xv->type.dtype, k->x, cg_add(cg, k->base[t], c0));
                 h[e] = LLVMBuildSelect(B, k->valid[t], LLVMBuildSub(B, v, zx32, ""), cg_i32(cg, 0), "");
             }
         }
         /* wp is i16 pairs: element 2*((q*M + j)*C + c) + half. */
-        LLVMValueRef wi = add(cg, mul(cg, add(cg, mul(cg, cg_idx(cg, q), k->M), j), C), c0);
+        LLVMValueRef wi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_idx(cg, q), k->M), j), C), c0);
         if (lanes > 1) {
             LLVMValueRef w2 = LLVMBuildLoad2(B, vec(cg->t_i16, 2 * lanes), gep(cg, cg->t_i32, k->wp, wi), "");
             LLVMSetAlignment(w2, 2);
@@ -1096,19 +1075,19 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
                                           LLVMBuildShl(B, h[1], cg_i32(cg, 16), ""), "");
             acc = k->d->mac2(cg, acc, x2, cg_load_int(cg, DT_I32, k->wp, wi));
         } else {
-            LLVMValueRef w0 = cg_load_int(cg, DT_I16, k->wp, mul(cg, wi, 2));
-            LLVMValueRef w1 = cg_load_int(cg, DT_I16, k->wp, add(cg, mul(cg, wi, 2), cg_idx(cg, 1)));
-            acc = add(cg, acc, add(cg, LLVMBuildMul(B, h[0], w0, ""), LLVMBuildMul(B, h[1], w1, "")));
+            LLVMValueRef w0 = cg_load_int(cg, DT_I16, k->wp, cg_mulk(cg, wi, 2));
+            LLVMValueRef w1 = cg_load_int(cg, DT_I16, k->wp, cg_add(cg, cg_mulk(cg, wi, 2), cg_idx(cg, 1)));
+            acc = cg_add(cg, acc, cg_add(cg, LLVMBuildMul(B, h[0], w0, ""), LLVMBuildMul(B, h[1], w1, "")));
         }
     }
     LLVMValueRef y = k->y;
     if (lanes == 1) {
-        LLVMValueRef o = add(cg, mul(cg, c0, k->M), j);
-        frame_store(cg, f, y, acc, o, add(cg, mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), o));
+        LLVMValueRef o = cg_add(cg, cg_mulk(cg, c0, k->M), j);
+        frame_store(cg, f, y, acc, o, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), o));
         return;
     }
-    frame_store_lanes(cg, f, y, &acc, 1, lanes, add(cg, mul(cg, c0, k->M), j), k->M,
-                      mul(cg, add(cg, mul(cg, bi, f->oh * f->ow), p), f->o), false);
+    frame_store_lanes(cg, f, y, &acc, 1, lanes, cg_add(cg, cg_mulk(cg, c0, k->M), j), k->M,
+                      cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), false);
 }
 
 bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
@@ -1153,16 +1132,16 @@ bool kern_depthwise_pairs(Cg *cg, const Node *n, const KDw *d)
         LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, cg_idx(cg, t / f->kw), f->dh, f->h, &iny);
         LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, cg_idx(cg, t % f->kw), f->dw, f->w, &inx);
         k.valid[t] = LLVMBuildAnd(B, iny, inx, "");
-        LLVMValueRef xi = mul(cg, add(cg, mul(cg, add(cg, mul(cg, bi, f->h), iy), f->w), ix), C);
+        LLVMValueRef xi = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
         k.base[t] = LLVMBuildSelect(B, k.valid[t], xi, cg_idx(cg, 0), "");
     }
     LLVMValueRef j = cg_for_begin(cg, &lj, M, "j");
     int64_t nv = C / lanes, crem = C % lanes;
-    LLVMValueRef c0 = mul(cg, cg_for_begin(cg, &lc, nv, "cv"), lanes);
+    LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "cv"), lanes);
     dwp_lanes(cg, &k, bi, p, j, c0, lanes, lanes == 1);
     cg_for_end(cg, &lc);
     if (crem > 0) {
-        c0 = add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nv * lanes));
+        c0 = cg_add(cg, cg_for_begin(cg, &lc, crem, "cr"), cg_idx(cg, nv * lanes));
         dwp_lanes(cg, &k, bi, p, j, c0, 1, false);
         cg_for_end(cg, &lc);
     }

@@ -109,8 +109,6 @@ int16_t kf_weight(const KFrame *f, int64_t o, int64_t i);
 int32_t kf_bias(const KFrame *f, int64_t o);
 /* Fills F->st (NULL for an i32 output); false after an error was reported. */
 bool kf_stage(Cg *cg, const Node *n, KFrame *f);
-/* 1 when every channel's stage is the same, else N. */
-int64_t kf_stage_count(const OutStage *st, int64_t n);
 
 /* The vector requantizing epilogue (kernel_requant.c): the interpreter's
  * output stage on LANES contiguous channels at once. */

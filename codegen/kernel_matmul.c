@@ -56,13 +56,6 @@ typedef struct MmK {
     KRequant rq;
 } MmK;
 
-static LLVMValueRef idx(Cg *cg, int64_t v) { return cg_idx(cg, v); }
-static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(B, a, b, ""); }
-static LLVMValueRef mulk(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, idx(cg, k), ""); }
-static LLVMValueRef gep8(Cg *cg, LLVMValueRef base, LLVMValueRef i)
-{
-    return LLVMBuildInBoundsGEP2(B, cg->t_i8, base, &i, 1, "");
-}
 static LLVMValueRef gep32(Cg *cg, LLVMValueRef base, LLVMValueRef i)
 {
     return LLVMBuildInBoundsGEP2(B, cg->t_i32, base, &i, 1, "");
@@ -88,7 +81,7 @@ static LLVMValueRef load_vec(Cg *cg, LLVMTypeRef t, LLVMValueRef p, unsigned ali
 static LLVMValueRef pack_row(Cg *cg, MmK *k, LLVMValueRef kr, LLVMValueRef c0, int nl)
 {
     LLVMTypeRef rt = LLVMVectorType(cg->t_i8, (unsigned)k->L);
-    LLVMValueRef p = gep8(cg, k->b, add(cg, mulk(cg, kr, k->N), c0));
+    LLVMValueRef p = cg_gep8(cg, k->b, cg_add(cg, cg_mulk(cg, kr, k->N), c0));
     LLVMValueRef r;
     if (nl == k->L) {
         r = load_vec(cg, rt, p, 1);
@@ -98,7 +91,7 @@ static LLVMValueRef pack_row(Cg *cg, MmK *k, LLVMValueRef kr, LLVMValueRef c0, i
     }
     r = LLVMConstNull(rt);
     for (int l = 0; l < nl; l++) {
-        LLVMValueRef e = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, p, idx(cg, l)), "");
+        LLVMValueRef e = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, p, cg_idx(cg, l)), "");
         if (k->bflip)
             e = LLVMBuildXor(B, e, LLVMConstInt(cg->t_i8, 0x80, false), "");
         r = LLVMBuildInsertElement(B, r, e, cg_i32(cg, l), "");
@@ -112,9 +105,9 @@ static LLVMValueRef pack_group(Cg *cg, MmK *k, LLVMValueRef v, LLVMValueRef g, i
 {
     int L = k->L;
     LLVMTypeRef rt = LLVMVectorType(cg->t_i8, (unsigned)L);
-    LLVMValueRef c0 = mulk(cg, v, L), r[4];
+    LLVMValueRef c0 = cg_mulk(cg, v, L), r[4];
     for (int q = 0; q < 4; q++)
-        r[q] = q < nrows ? pack_row(cg, k, add(cg, mulk(cg, g, 4), idx(cg, q)), c0, nl) : LLVMConstNull(rt);
+        r[q] = q < nrows ? pack_row(cg, k, cg_add(cg, cg_mulk(cg, g, 4), cg_idx(cg, q)), c0, nl) : LLVMConstNull(rt);
     /* Interleave: byte 4l+q of the group is row q's lane l. */
     LLVMValueRef m[256];
     for (int i = 0; i < 2 * L; i++)
@@ -125,8 +118,8 @@ static LLVMValueRef pack_group(Cg *cg, MmK *k, LLVMValueRef v, LLVMValueRef g, i
         for (int q = 0; q < 4; q++)
             m[4 * l + q] = cg_i32(cg, q * L + l);
     LLVMValueRef w = LLVMBuildShuffleVector(B, r01, r23, LLVMConstVector(m, (unsigned)(4 * L)), "");
-    LLVMValueRef off = mulk(cg, add(cg, mulk(cg, v, k->K4), g), 4 * L);
-    LLVMSetAlignment(LLVMBuildStore(B, w, gep8(cg, k->pack, off)), 4);
+    LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, v, k->K4), g), 4 * L);
+    LLVMSetAlignment(LLVMBuildStore(B, w, cg_gep8(cg, k->pack, off)), 4);
     return LLVMBuildBitCast(B, w, LLVMVectorType(cg->t_i32, (unsigned)L), "");
 }
 
@@ -149,11 +142,11 @@ static void pack_vector(Cg *cg, MmK *k, LLVMValueRef v, int nl)
         cg_for_end(cg, &lg);
     }
     if (krem) {
-        LLVMValueRef w = pack_group(cg, k, v, idx(cg, nfull), krem, nl);
+        LLVMValueRef w = pack_group(cg, k, v, cg_idx(cg, nfull), krem, nl);
         LLVMBuildStore(B, k->d->mac4(cg, LLVMBuildLoad2(B, vt, csp, ""), ones, w), csp);
     }
     /* K*za'*zb' - K*da*zb' - za'*CB', wrapping. */
-    LLVMValueRef c0 = mulk(cg, v, L);
+    LLVMValueRef c0 = cg_mulk(cg, v, L);
     LLVMValueRef zb = load_vec(cg, vt, gep32(cg, k->zb, c0), 4);
     int32_t kz = (int32_t)(uint32_t)((uint64_t)k->K * (uint64_t)(int64_t)(k->za - k->da));
     LLVMValueRef t = LLVMBuildMul(B, zb, splat(cg, cg_i32(cg, kz), L), "");
@@ -172,7 +165,7 @@ static LLVMValueRef x_splat(Cg *cg, MmK *k, LLVMValueRef p, int n)
     } else {
         v = cg_i32(cg, 0);
         for (int q = 0; q < n; q++) {
-            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, gep8(cg, p, idx(cg, q)), "");
+            LLVMValueRef b = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, p, cg_idx(cg, q)), "");
             b = LLVMBuildShl(B, LLVMBuildZExt(B, b, cg->t_i32, ""), cg_i32(cg, 8 * q), "");
             v = LLVMBuildOr(B, v, b, "");
         }
@@ -192,12 +185,12 @@ static void mm_step(Cg *cg, MmK *k, LLVMValueRef *arow, int mr, LLVMValueRef v0,
     for (int a = 0; a < mr * nv; a++)
         acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
     for (int j = 0; j < nv; j++) {
-        LLVMValueRef off = mulk(cg, add(cg, mulk(cg, add(cg, v0, idx(cg, j)), k->K4), g), k->L);
+        LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), k->K4), g), k->L);
         wv[j] = load_vec(cg, vt, gep32(cg, k->pack, off), 4);
     }
-    LLVMValueRef xoff = mulk(cg, g, 4);
+    LLVMValueRef xoff = cg_mulk(cg, g, 4);
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef xs = x_splat(cg, k, gep8(cg, arow[m], xoff), n);
+        LLVMValueRef xs = x_splat(cg, k, cg_gep8(cg, arow[m], xoff), n);
         for (int j = 0; j < nv; j++)
             acc[m * nv + j] = k->d->mac4(cg, acc[m * nv + j], xs, wv[j]);
     }
@@ -213,7 +206,7 @@ static void mm_tile(Cg *cg, MmK *k, LLVMValueRef m0, int mr, LLVMValueRef *rs, L
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L), t8 = LLVMVectorType(cg->t_i8, (unsigned)L);
     LLVMValueRef accp[MR_MAX * NV_MAX], arow[MR_MAX];
     for (int j = 0; j < nv; j++) {
-        LLVMValueRef c0 = mulk(cg, add(cg, v0, idx(cg, j)), L);
+        LLVMValueRef c0 = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L);
         LLVMValueRef ct = load_vec(cg, vt, gep32(cg, k->cterm, c0), 4);
         LLVMValueRef zb = k->rows ? load_vec(cg, vt, gep32(cg, k->zb, c0), 4) : NULL;
         for (int m = 0; m < mr; m++) {
@@ -225,31 +218,31 @@ static void mm_tile(Cg *cg, MmK *k, LLVMValueRef m0, int mr, LLVMValueRef *rs, L
         }
     }
     for (int m = 0; m < mr; m++)
-        arow[m] = gep8(cg, k->a, mulk(cg, add(cg, m0, idx(cg, m)), k->K));
+        arow[m] = cg_gep8(cg, k->a, cg_mulk(cg, cg_add(cg, m0, cg_idx(cg, m)), k->K));
     int64_t nfull = k->K / 4;
     int krem = (int)(k->K % 4);
     if (nfull > 0) {
         CgLoop lg;
-        LLVMValueRef g = nfull > 1 ? cg_for_begin(cg, &lg, nfull, "mg") : idx(cg, 0);
+        LLVMValueRef g = nfull > 1 ? cg_for_begin(cg, &lg, nfull, "mg") : cg_idx(cg, 0);
         mm_step(cg, k, arow, mr, v0, nv, g, 4, accp);
         if (nfull > 1)
             cg_for_end(cg, &lg);
     }
     if (krem)
-        mm_step(cg, k, arow, mr, v0, nv, idx(cg, nfull), krem, accp);
+        mm_step(cg, k, arow, mr, v0, nv, cg_idx(cg, nfull), krem, accp);
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef yrow = gep8(cg, k->y, mulk(cg, add(cg, m0, idx(cg, m)), k->N));
+        LLVMValueRef yrow = cg_gep8(cg, k->y, cg_mulk(cg, cg_add(cg, m0, cg_idx(cg, m)), k->N));
         for (int j = 0; j < nv; j++) {
-            LLVMValueRef c0 = mulk(cg, add(cg, v0, idx(cg, j)), L);
+            LLVMValueRef c0 = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L);
             LLVMValueRef v = kern_requant(cg, &k->rq, LLVMBuildLoad2(B, vt, accp[m * nv + j], ""), c0);
             LLVMValueRef b = LLVMBuildTrunc(B, v, t8, "");
-            LLVMValueRef yp = gep8(cg, yrow, c0);
+            LLVMValueRef yp = cg_gep8(cg, yrow, c0);
             int nl = last && j == nv - 1 && k->N % L ? (int)(k->N % L) : L;
             if (nl == L) {
                 LLVMSetAlignment(LLVMBuildStore(B, b, yp), 1);
             } else {
                 for (int l = 0; l < nl; l++)
-                    LLVMBuildStore(B, LLVMBuildExtractElement(B, b, cg_i32(cg, l), ""), gep8(cg, yp, idx(cg, l)));
+                    LLVMBuildStore(B, LLVMBuildExtractElement(B, b, cg_i32(cg, l), ""), cg_gep8(cg, yp, cg_idx(cg, l)));
             }
         }
     }
@@ -263,11 +256,11 @@ static void mm_rows(Cg *cg, MmK *k, LLVMValueRef m0, int mr)
     if (k->rows) {
         LLVMValueRef sp = cg_alloca(cg, cg->t_i32, "mmrs");
         for (int m = 0; m < mr; m++) {
-            LLVMValueRef row = gep8(cg, k->a, mulk(cg, add(cg, m0, idx(cg, m)), k->K));
+            LLVMValueRef row = cg_gep8(cg, k->a, cg_mulk(cg, cg_add(cg, m0, cg_idx(cg, m)), k->K));
             LLVMBuildStore(B, cg_i32(cg, 0), sp);
             CgLoop lk;
             LLVMValueRef kk = cg_for_begin(cg, &lk, k->K, "rk");
-            LLVMBuildStore(B, add(cg, LLVMBuildLoad2(B, cg->t_i32, sp, ""), cg_load_int(cg, k->adt, row, kk)), sp);
+            LLVMBuildStore(B, cg_add(cg, LLVMBuildLoad2(B, cg->t_i32, sp, ""), cg_load_int(cg, k->adt, row, kk)), sp);
             cg_for_end(cg, &lk);
             rs[m] = LLVMBuildLoad2(B, cg->t_i32, sp, "");
         }
@@ -277,13 +270,13 @@ static void mm_rows(Cg *cg, MmK *k, LLVMValueRef m0, int mr)
     int64_t nmain = (k->NV - partial) / nv, rem = k->NV - nmain * nv;
     if (nmain > 0) {
         CgLoop lv;
-        LLVMValueRef v0 = nmain > 1 ? mulk(cg, cg_for_begin(cg, &lv, nmain, "mv"), nv) : idx(cg, 0);
+        LLVMValueRef v0 = nmain > 1 ? cg_mulk(cg, cg_for_begin(cg, &lv, nmain, "mv"), nv) : cg_idx(cg, 0);
         mm_tile(cg, k, m0, mr, rs, v0, nv, !partial && nmain == 1 && rem == 0);
         if (nmain > 1)
             cg_for_end(cg, &lv);
     }
     if (rem > 0)
-        mm_tile(cg, k, m0, mr, rs, idx(cg, nmain * nv), (int)rem, true);
+        mm_tile(cg, k, m0, mr, rs, cg_idx(cg, nmain * nv), (int)rem, true);
 }
 
 bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d)
@@ -309,15 +302,9 @@ bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d)
     const Quant *aq = at->quant, *bq = bt->quant;
     int64_t nzb = bq && bq->count > 1 ? k.N : 1;
     int rounding = node_rounding(n);
-    double *acc_scale = xmalloc((size_t)k.N * sizeof *acc_scale);
-    for (int64_t j = 0; j < k.N; j++)
-        acc_scale[j] = (double)qparam_chan(aq, 0).scale * (double)qparam_chan(bq, j).scale;
-    OutStage *st = outstage_build(n, yt, k.N, acc_scale, rounding);
-    free(acc_scale);
-    if (!st) {
-        cg->failed = true;
+    OutStage *st = cg_product_stage(cg, n, yt, aq, bq, k.N, rounding);
+    if (!st)
         return true; /* reported */
-    }
     /* a' and b' as the instruction reads them. */
     k.aflip = (adt == DT_U8) != d->x_unsigned;
     k.da = k.aflip ? (adt == DT_U8 ? -128 : 128) : 0;
@@ -331,7 +318,7 @@ bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.zb = cg_table_i32(cg, zb, k.NP, "mmzb");
     free(zb);
     /* Per-column stages padded to NP (the padding lanes are never stored). */
-    int64_t nst = kf_stage_count(st, k.N);
+    int64_t nst = cg_stage_count(st, k.N);
     OutStage *stp = st;
     if (nst > 1) {
         stp = xmalloc((size_t)k.NP * sizeof *stp);
@@ -365,28 +352,28 @@ bool kern_matmul_gemm(Cg *cg, const Node *n, const KGemm *d)
     LLVMValueRef a = cg_buf(cg, av), b = cg_buf(cg, bv), y = cg_buf(cg, n->result);
     CgNest nest;
     cg_nest_begin(cg, &nest, br, yt->dims);
-    k.a = gep8(cg, a, mulk(cg, cg_nest_offset(cg, &nest, sa), k.M * k.K));
-    k.b = gep8(cg, b, mulk(cg, cg_nest_offset(cg, &nest, sb), k.K * k.N));
-    k.y = gep8(cg, y, mulk(cg, cg_nest_offset(cg, &nest, sy), k.M * k.N));
+    k.a = cg_gep8(cg, a, cg_mulk(cg, cg_nest_offset(cg, &nest, sa), k.M * k.K));
+    k.b = cg_gep8(cg, b, cg_mulk(cg, cg_nest_offset(cg, &nest, sb), k.K * k.N));
+    k.y = cg_gep8(cg, y, cg_mulk(cg, cg_nest_offset(cg, &nest, sy), k.M * k.N));
     int64_t nvfull = k.N / L;
     if (nvfull > 0) {
         CgLoop lv;
-        pack_vector(cg, &k, nvfull > 1 ? cg_for_begin(cg, &lv, nvfull, "pv") : idx(cg, 0), L);
+        pack_vector(cg, &k, nvfull > 1 ? cg_for_begin(cg, &lv, nvfull, "pv") : cg_idx(cg, 0), L);
         if (nvfull > 1)
             cg_for_end(cg, &lv);
     }
     if (k.N % L)
-        pack_vector(cg, &k, idx(cg, nvfull), (int)(k.N % L));
+        pack_vector(cg, &k, cg_idx(cg, nvfull), (int)(k.N % L));
     int mr = d->mr > k.M ? (int)k.M : d->mr;
     int64_t nt = k.M / mr, mrem = k.M % mr;
     if (nt > 0) {
         CgLoop lm;
-        mm_rows(cg, &k, nt > 1 ? mulk(cg, cg_for_begin(cg, &lm, nt, "mm"), mr) : idx(cg, 0), mr);
+        mm_rows(cg, &k, nt > 1 ? cg_mulk(cg, cg_for_begin(cg, &lm, nt, "mm"), mr) : cg_idx(cg, 0), mr);
         if (nt > 1)
             cg_for_end(cg, &lm);
     }
     if (mrem > 0)
-        mm_rows(cg, &k, idx(cg, nt * mr), (int)mrem);
+        mm_rows(cg, &k, cg_idx(cg, nt * mr), (int)mrem);
     cg_nest_end(cg, &nest);
     if (stp != st)
         free(stp);

@@ -73,16 +73,6 @@ static void pool_window_end(Cg *cg, PoolWindow *w)
     cg_for_end(cg, &w->lky);
 }
 
-/* 1 when every channel's output stage is the same (one set of constants),
- * else N (per-channel tables). */
-static int64_t stage_count(const OutStage *st, int64_t n)
-{
-    for (int64_t i = 1; i < n; i++)
-        if (memcmp(&st[i], &st[0], sizeof *st) != 0)
-            return n;
-    return 1;
-}
-
 static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
 {
     return LLVMBuildLoad2(B, LLVMGetAllocatedType(p), p, "");
@@ -242,14 +232,9 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
         for (int64_t o = 0; o < nzw; o++)
             zw[o] = qparam_chan(wq, o).zp;
         if (yt->quant) {
-            double *acc_scale = xmalloc((size_t)O * sizeof *acc_scale);
-            for (int64_t o = 0; o < O; o++)
-                acc_scale[o] = (double)qparam_chan(xq, 0).scale * (double)qparam_chan(wq, o).scale;
-            st = outstage_build(n, yt, O, acc_scale, rounding);
-            free(acc_scale);
+            st = cg_product_stage(cg, n, yt, xq, wq, O, rounding);
             if (!st) {
                 free(zw);
-                cg->failed = true;
                 return false;
             }
         }
@@ -314,7 +299,7 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
     } else {
         LLVMValueRef a = ld(cg, acc), v;
         if (st)
-            v = cg_outstage(cg, a, st, stage_count(st, O), o, rounding);
+            v = cg_outstage(cg, a, st, cg_stage_count(st, O), o, rounding);
         else
             v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[yt->dtype].min), cg_i32(cg, dtype_traits[yt->dtype].max));
         cg_store_int(cg, yt->dtype, y, yi, v);
@@ -395,14 +380,9 @@ static bool lower_matmul(Cg *cg, const Node *n)
         for (int64_t j = 0; j < nzb; j++)
             zb[j] = qparam_chan(bq, j).zp;
         if (yt->quant) {
-            double *acc_scale = xmalloc((size_t)(N > 0 ? N : 1) * sizeof *acc_scale);
-            for (int64_t j = 0; j < N; j++)
-                acc_scale[j] = (double)qparam_chan(aq, 0).scale * (double)qparam_chan(bq, j).scale;
-            st = outstage_build(n, yt, N, acc_scale, rounding);
-            free(acc_scale);
+            st = cg_product_stage(cg, n, yt, aq, bq, N, rounding);
             if (!st) {
                 free(zb);
-                cg->failed = true;
                 return false;
             }
         }
@@ -438,7 +418,7 @@ static bool lower_matmul(Cg *cg, const Node *n)
     } else {
         LLVMValueRef v;
         if (st)
-            v = cg_outstage(cg, ld(cg, acc), st, stage_count(st, N), j, rounding);
+            v = cg_outstage(cg, ld(cg, acc), st, cg_stage_count(st, N), j, rounding);
         else
             v = cg_clamp_i32(cg, ld(cg, acc), cg_i32(cg, dtype_traits[yt->dtype].min),
                              cg_i32(cg, dtype_traits[yt->dtype].max));

@@ -116,17 +116,12 @@ void rewrite_finish(Rewrite *rw)
 
 GraphUses graph_uses(const Graph *g)
 {
-    GraphUses u = {.count = xcalloc((size_t)g->values.len + 1, sizeof *u.count),
-                   .reader = xcalloc((size_t)g->values.len + 1, sizeof *u.reader)};
+    GraphUses u = {.count = graph_use_counts(g), .reader = xcalloc((size_t)g->values.len + 1, sizeof *u.reader)};
     for (int i = 0; i < g->nodes.len; i++) {
         Node *n = g->nodes.data[i];
-        for (int j = 0; j < n->num_operands; j++) {
-            u.count[n->operands[j]->id]++;
+        for (int j = 0; j < n->num_operands; j++)
             u.reader[n->operands[j]->id] = n;
-        }
     }
-    for (int i = 0; i < g->outputs.len; i++)
-        u.count[((Value *)g->outputs.data[i])->id]++;
     return u;
 }
 

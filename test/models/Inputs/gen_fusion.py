@@ -29,6 +29,7 @@ import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
+from torch_gen import export, save_inputs
 
 out = sys.argv[1]
 torch.manual_seed(5)
@@ -50,8 +51,7 @@ class Mlp(torch.nn.Module):
 
 model = Mlp().eval()
 for opset in (13, 17):
-    torch.onnx.export(model, torch.zeros(1, 10, 24), os.path.join(out, "mlp%d.onnx" % opset), opset_version=opset,
-                      input_names=["x"], output_names=["y"])
+    export(model, (1, 10, 24), os.path.join(out, "mlp%d.onnx" % opset), opset)
 
 
 class ConvLnW(torch.nn.Module):
@@ -79,8 +79,7 @@ class ConvLnC(torch.nn.Module):
 
 
 for name, mod in (("conv_ln_w", ConvLnW()), ("conv_ln_c", ConvLnC())):
-    torch.onnx.export(mod.eval(), torch.zeros(1, 3, 8, 8), os.path.join(out, name + ".onnx"), opset_version=13,
-                      input_names=["x"], output_names=["y"])
+    export(mod.eval(), (1, 3, 8, 8), os.path.join(out, name + ".onnx"))
 
 
 def f32(name, v):
@@ -109,8 +108,4 @@ onnx.checker.check_model(m)
 onnx.save(m, os.path.join(out, "recognizer.onnx"))
 
 for name, shape in (("mlp", (1, 10, 24)), ("recognizer", (1, 26, 40)), ("conv", (1, 3, 8, 8))):
-    for split in ("calib", "eval"):
-        d = os.path.join(out, name, split)
-        os.makedirs(d, exist_ok=True)
-        for i in range(16):
-            np.save(os.path.join(d, "%03d.npy" % i), (2 * rng.standard_normal(shape)).astype(np.float32))
+    save_inputs(os.path.join(out, name), shape, 16, rng)

@@ -21,6 +21,7 @@ import sys
 
 import numpy as np
 import torch
+from torch_gen import export, save_inputs
 
 out = sys.argv[1]
 torch.manual_seed(7)
@@ -45,10 +46,5 @@ class Block(torch.nn.Module):
         return d * torch.rsqrt((d * d).mean(-1, keepdim=True) + 1e-6)
 
 
-torch.onnx.export(Block().eval(), torch.zeros(1, 8, 16), os.path.join(out, "block.onnx"), opset_version=13,
-                  input_names=["x"], output_names=["y"])
-for split in ("calib", "eval"):
-    d = os.path.join(out, split)
-    os.makedirs(d, exist_ok=True)
-    for i in range(8):
-        np.save(os.path.join(d, "%03d.npy" % i), (2 * rng.standard_normal((1, 8, 16))).astype(np.float32))
+export(Block().eval(), (1, 8, 16), os.path.join(out, "block.onnx"))
+save_inputs(out, (1, 8, 16), 8, rng)

@@ -28,10 +28,10 @@ import subprocess
 import sys
 
 import numpy as np
+from qir_check import fmt, quantize, run, save_samples
 
 work = sys.argv[1]
-for d in ("calib", "eval"):
-    os.makedirs(os.path.join(work, d), exist_ok=True)
+os.makedirs(work, exist_ok=True)
 rng = np.random.default_rng(42)
 C, K, H = 4, 4, 6
 s = np.array([0.01, 0.02, 0.005, 0.015])
@@ -39,10 +39,6 @@ k = rng.integers(-100, 100, size=(C, 3, 3, K)).astype(np.float64)
 w = (k + 0.45) * s[:, None, None, None]
 w[:, 0, 0, 0] = 127 * s  # the channel's max |w|: scale exactly s_c
 b = np.array([0.1, -0.2, 0.05, 0.0])
-
-
-def fmt(a):
-    return "[" + ", ".join(repr(float(v)) for v in np.asarray(a, np.float32).ravel()) + "]"
 
 
 w32 = w.astype(np.float32)
@@ -56,15 +52,8 @@ with open(model, "w") as f:
   output %y
 }}
 """)
-calib, evals = [], []
-for i in range(16):
-    p = os.path.join(work, "calib", "c%02d.npy" % i)
-    np.save(p, rng.uniform(0, 1, (1, H, H, K)).astype(np.float32))
-    calib.append(p)
-for i in range(6):
-    p = os.path.join(work, "eval", "e%d.npy" % i)
-    np.save(p, rng.uniform(0, 1, (1, H, H, K)).astype(np.float32))
-    evals.append(p)
+calib = save_samples(work, "calib", "c%02d.npy", 16, lambda: rng.uniform(0, 1, (1, H, H, K)))
+evals = save_samples(work, "eval", "e%d.npy", 6, lambda: rng.uniform(0, 1, (1, H, H, K)))
 
 
 def conv(x, wt, bias):
@@ -77,26 +66,16 @@ def conv(x, wt, bias):
     return out + bias
 
 
-def run(qir, x, tag):
-    out = os.path.join(work, f"out_{tag}.npy")
-    subprocess.run(["qnnc-run", qir, "--input", x, "--output", out], check=True)
-    return np.load(out).astype(np.float64)[0]
-
-
 w64 = w32.astype(np.float64)
 wq = np.round(w64 / s[:, None, None, None]) * s[:, None, None, None]
 mean_err = {}
 for tag, on in (("plain", "false"), ("corrected", "true")):
-    cfg = os.path.join(work, tag + ".toml")
-    with open(cfg, "w") as f:
-        f.write(f'[calibration]\ndataset = "calib"\n\n[quantization]\nbias_correct = {on}\n')
-    qir = os.path.join(work, tag + ".qir")
-    subprocess.run(["qnnc", model, "--config", cfg, "--emit=qir", "-o", qir], check=True)
+    qir = quantize(work, model, tag, f"bias_correct = {on}")
     for which, xs in (("eval", evals), ("calib", calib)):
         err = np.zeros(C)
         for x in xs:
             xv = np.load(x)
-            err += (run(qir, x, tag) - conv(xv, w64, b)).mean(axis=(0, 1))
+            err += (run(work, qir, x, tag)[0] - conv(xv, w64, b)).mean(axis=(0, 1))
         mean_err[tag, which] = err / len(xs)
 pred = np.zeros(C)
 for x in evals:

@@ -21,21 +21,15 @@ against the float model's output (the oracle) is computed in NumPy:
   PASS / FAIL (equalized must gain at least MIN_GAIN dB)
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
+from qir_check import fmt, quantize, run, save_samples
 
 MIN_GAIN = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
 work = sys.argv[1]
-for d in ("calib", "eval"):
-    os.makedirs(os.path.join(work, d), exist_ok=True)
+os.makedirs(work, exist_ok=True)
 rng = np.random.default_rng(2019)
-
-
-def fmt(a):
-    return "[" + ", ".join(repr(float(v)) for v in np.asarray(a, np.float32).ravel()) + "]"
-
 
 k1 = 2.0 ** rng.uniform(-5, 5, 8)
 k2 = 2.0 ** rng.uniform(-5, 5, 8)
@@ -63,32 +57,16 @@ with open(model, "w") as f:
   output %y
 }}
 """)
-for i in range(32):
-    np.save(os.path.join(work, "calib", "c%02d.npy" % i), rng.standard_normal((1, 8, 8, 3)).astype(np.float32))
-evals = []
-for i in range(8):
-    p = os.path.join(work, "eval", "e%d.npy" % i)
-    np.save(p, rng.standard_normal((1, 8, 8, 3)).astype(np.float32))
-    evals.append(p)
-
-
-def run(qir, x, tag):
-    out = os.path.join(work, f"out_{tag}.npy")
-    subprocess.run(["qnnc-run", qir, "--input", x, "--output", out], check=True)
-    return np.load(out).astype(np.float64)
-
+save_samples(work, "calib", "c%02d.npy", 32, lambda: rng.standard_normal((1, 8, 8, 3)))
+evals = save_samples(work, "eval", "e%d.npy", 8, lambda: rng.standard_normal((1, 8, 8, 3)))
 
 res = {}
 for tag, eq in (("plain", "false"), ("equalized", "true")):
-    cfg = os.path.join(work, tag + ".toml")
-    with open(cfg, "w") as f:
-        f.write(f'[calibration]\ndataset = "calib"\n\n[quantization]\nequalize = {eq}\n')
-    qir = os.path.join(work, tag + ".qir")
-    subprocess.run(["qnnc", model, "--config", cfg, "--emit=qir", "-o", qir], check=True)
+    qir = quantize(work, model, tag, f"equalize = {eq}")
     sig = err = 0.0
     for x in evals:
-        f = run(model, x, "float")
-        q = run(qir, x, tag)
+        f = run(work, model, x, "float")
+        q = run(work, qir, x, tag)
         sig += np.sum(f * f)
         err += np.sum((f - q) ** 2)
     res[tag] = 10 * np.log10(sig / err)
