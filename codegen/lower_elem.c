@@ -593,7 +593,127 @@ typedef struct BinQ {
     int shift;
     TfliteAdd t;
     int64_t lo, hi;
+    /* add/sub as one affine form, see add_fit: y = clamp((x*fa + z*fb + fc) >> fr, lo, hi)
+     * on the stored integers x, z. */
+    bool fit;
+    int32_t fa, fb, fc;
+    int fr;
+    /* mul: mul_rescale's right shift folded into its 32-bit quotient. */
+    bool mul_fused;
 } BinQ;
+
+/* The interpreter's tflite add/sub/mul (ir/interp_elem.c, binary) of the
+ * stored integers X and Z: false where it would fail (a sum or product
+ * past int32). */
+static bool binq_ref(const BinQ *q, int64_t x, int64_t z, int64_t *y)
+{
+    int64_t v;
+    if (q->kind == BIN_MUL) {
+        int64_t p = (x - q->ap.zp) * (z - q->bp.zp);
+        if (p < INT32_MIN || p > INT32_MAX)
+            return false;
+        v = fp_mul_by_quantized_multiplier((int32_t)p, q->mult, q->shift);
+    } else {
+        int32_t xa = (int32_t)((uint32_t)(x - q->ap.zp) << TFLITE_ADD_LEFT_SHIFT);
+        int32_t xb = (int32_t)((uint32_t)(z - q->bp.zp) << TFLITE_ADD_LEFT_SHIFT);
+        int64_t sa = fp_mul_by_quantized_multiplier(xa, q->t.ma, q->t.sha);
+        int64_t sb = fp_mul_by_quantized_multiplier(xb, q->t.mb, q->t.shb);
+        int64_t sum = q->kind == BIN_SUB ? sa - sb : sa + sb;
+        if (sum < INT32_MIN || sum > INT32_MAX)
+            return false;
+        v = fp_mul_by_quantized_multiplier((int32_t)sum, q->t.mo, q->t.sho);
+    }
+    *y = fp_clamp_i64(v + q->yp.zp, q->lo, q->hi);
+    return true;
+}
+
+/* TFLite ADD/SUB of two 8-bit operands is a function of 65,536 pairs
+ * that is, up to three roundings 2^-19 of an output step apart, the floor
+ * of an affine form a*x + b*z + c of the stored integers.  add_fit looks
+ * for 32-bit integers with
+ *   clamp((x*fa + z*fb + fc) >> fr, lo, hi) == the interpreter's result
+ * for EVERY pair of the operands' dtypes (checked exhaustively here, at
+ * compile time, against binq_ref, the interpreter's own arithmetic), with
+ * x*fa + z*fb + fc inside int32 at the four corners of the domain (the
+ * form is affine, so everywhere).  fr is as large as int32 allows (about
+ * 22 for unit slopes); fa and fb are tried within a few units of the
+ * real slopes times 2^fr, and for each the pairs bound fc from both sides
+ * (from below where the result is above lo, from above where it is under
+ * hi): any fc in between is exact.  Where the roundings or the slopes'
+ * precision leave no such fc (a rounding tie, a pair within 2^-19 of a
+ * step), it fails and the node keeps the stepwise 32/64-bit path. */
+enum { FIT_WINDOW = 3 };
+
+static bool add_fit(BinQ *q, DType ad, DType bd)
+{
+    int64_t xlo = dtype_traits[ad].min, xhi = dtype_traits[ad].max;
+    int64_t zlo = dtype_traits[bd].min, zhi = dtype_traits[bd].max;
+    int64_t nx = xhi - xlo + 1, nz = zhi - zlo + 1;
+    if (q->kind == BIN_MUL || nx > 256 || nz > 256 || q->lo > q->hi)
+        return false;
+    int16_t *t = malloc((size_t)(nx * nz) * sizeof *t);
+    bool ok = t != NULL;
+    for (int64_t i = 0; ok && i < nx; i++)
+        for (int64_t k = 0; ok && k < nz; k++) {
+            int64_t y = 0;
+            ok = binq_ref(q, xlo + i, zlo + k, &y);
+            t[i * nz + k] = (int16_t)y;
+        }
+    /* The real slopes of the integer pipeline, output steps per input step. */
+    double so = ldexp((double)q->t.mo, q->t.sho - 31);
+    double al = ldexp((double)q->t.ma, q->t.sha - 31 + TFLITE_ADD_LEFT_SHIFT) * so;
+    double be = ldexp((double)q->t.mb, q->t.shb - 31 + TFLITE_ADD_LEFT_SHIFT) * so;
+    if (q->kind == BIN_SUB)
+        be = -be;
+    /* The form's largest magnitude, at a corner, in output steps (and one
+     * more for fc's choice). */
+    double c0 = (double)q->yp.zp - al * (double)q->ap.zp - be * (double)q->bp.zp, bound = 0;
+    for (int c = 0; c < 4; c++) {
+        double v = fabs(al * (double)(c & 1 ? xhi : xlo) + be * (double)(c & 2 ? zhi : zlo) + c0) + 2;
+        bound = v > bound ? v : bound;
+    }
+    int r = 0;
+    while (r < 30 && ldexp(bound, r + 1) < 0x1p31)
+        r++;
+    int64_t a0 = llround(ldexp(al, r)), b0 = llround(ldexp(be, r));
+    for (int w = 0; ok && w <= 2 * FIT_WINDOW; w++)
+        for (int da = -FIT_WINDOW; da <= FIT_WINDOW; da++)
+            for (int db = -FIT_WINDOW; db <= FIT_WINDOW; db++) {
+                if (abs(da) + abs(db) != w)
+                    continue; /* nearest to the real slopes first */
+                int64_t fa = a0 + da, fb = b0 + db, clo = INT64_MIN / 4, chi = INT64_MAX / 4;
+                for (int64_t i = 0; i < nx && clo <= chi; i++)
+                    for (int64_t k = 0; k < nz && clo <= chi; k++) {
+                        int64_t y = t[i * nz + k], v = (xlo + i) * fa + (zlo + k) * fb;
+                        if (y > q->lo && (y << r) - v > clo)
+                            clo = (y << r) - v;
+                        if (y < q->hi && ((y + 1) << r) - 1 - v < chi)
+                            chi = ((y + 1) << r) - 1 - v;
+                    }
+                if (clo > chi)
+                    continue;
+                int64_t fc = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
+                bool fits = true;
+                for (int c = 0; c < 4; c++) {
+                    int64_t v = (c & 1 ? xhi : xlo) * fa + (c & 2 ? zhi : zlo) * fb + fc;
+                    fits = fits && v > INT32_MIN && v < INT32_MAX;
+                }
+                /* Belt and braces: the form as the generated code computes it. */
+                for (int64_t i = 0; fits && i < nx; i++)
+                    for (int64_t k = 0; fits && k < nz; k++) {
+                        int32_t v = (int32_t)((xlo + i) * fa + (zlo + k) * fb + fc);
+                        fits = fp_clamp_i64(v >> r, q->lo, q->hi) == t[i * nz + k];
+                    }
+                if (!fits)
+                    continue;
+                free(t);
+                q->fit = true;
+                q->fa = (int32_t)fa, q->fb = (int32_t)fb, q->fc = (int32_t)fc, q->fr = r;
+                return true;
+            }
+    free(t);
+    return false;
+}
 
 /* TFLite ADD's input rescale MBQM(d * 2^20, mult, shift) of an 8-bit
  * operand less its zero point (|d| <= 255) in 32-bit steps, for
@@ -629,28 +749,59 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
  * and |p| * mult + nudge = hi * 2^16 + (lo mod 2^16), so the quotient by
  * 2^31 is hi >> 15.  Then RDBPOT by -shift as before.  glue.qir's %me
  * reaches |p| = 65025 with a multiplier near 2^31. */
-static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift)
+/* FUSED (mul_fuses): the RDBPOT by e = -shift folded into the quotient.
+ * RDBPOT rounds ties away from zero, so it commutes with the sign and,
+ * on the magnitude mag = floor(hi / 2^15), is
+ * floor((mag + 2^(e-1)) / 2^e) = floor((hi + 2^(14+e)) / 2^(15+e)): one
+ * constant more in hi and one shift, where hi + 2^(14+e) stays below 2^32
+ * (unsigned) for the node's largest |p|. */
+static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift, bool fused)
 {
 #define K(v) splat_i32_like(cg, p, (v))
+    int e = fused ? -shift : 0;
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
     LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
     LLVMValueRef ap = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, p, ""), p, "");
     LLVMValueRef lo = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult & 0xffff), ""), LLVMBuildMul(B, n1, K(0xffff), ""), "");
-    LLVMValueRef hi = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult >> 16), ""), LLVMBuildSub(B, K(1 << 14), n1, ""), "");
+    int64_t nudge = (INT64_C(1) << 14) + (e ? INT64_C(1) << (14 + e) : 0);
+    LLVMValueRef hi = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult >> 16), ""), LLVMBuildSub(B, K((int32_t)(uint32_t)nudge), n1, ""), "");
     hi = LLVMBuildAdd(B, hi, LLVMBuildLShr(B, lo, K(16), ""), "");
-    LLVMValueRef mag = LLVMBuildLShr(B, hi, K(15), "");
+    LLVMValueRef mag = LLVMBuildLShr(B, hi, K(15 + e), "");
     LLVMValueRef r = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, mag, ""), mag, "");
-    return -shift ? cg_rdbpot(cg, r, K(-shift)) : r;
+    return -shift && !fused ? cg_rdbpot(cg, r, K(-shift)) : r;
 #undef K
+}
+
+/* Whether mul_rescale can fold the node's right shift: 15 + e <= 31 and
+ * |p| * mh + 2^14 + 2^16 + 2^(14+e) < 2^32 for the largest |p| of its
+ * operands' dtypes and zero points. */
+static bool mul_fuses(const BinQ *q, DType ad, DType bd)
+{
+    int e = -q->shift;
+    if (q->kind != BIN_MUL || q->mult < 0 || e < 1 || e > 16)
+        return false;
+    int64_t za = q->ap.zp, zb = q->bp.zp;
+    int64_t da = llabs(dtype_traits[ad].min - za) > llabs(dtype_traits[ad].max - za) ? llabs(dtype_traits[ad].min - za)
+                                                                                    : llabs(dtype_traits[ad].max - za);
+    int64_t db = llabs(dtype_traits[bd].min - zb) > llabs(dtype_traits[bd].max - zb) ? llabs(dtype_traits[bd].min - zb)
+                                                                                    : llabs(dtype_traits[bd].max - zb);
+    if (da * db > 65025)
+        return false; /* mul_rescale's own bound */
+    return da * db * (q->mult >> 16) + (1 << 14) + (1 << 16) + (INT64_C(1) << (14 + e)) < (INT64_C(1) << 32);
 }
 
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
 #define K(v) splat_i32_like(cg, x, (v))
+    if (q->fit) {
+        LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
+        v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
+        return cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi));
+    }
     LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
     if (q->kind == BIN_MUL) {
         if (q->mult >= 0 && q->shift <= 0)
-            r = mul_rescale(cg, LLVMBuildMul(B, xa, xb, ""), q->mult, q->shift);
+            r = mul_rescale(cg, LLVMBuildMul(B, xa, xb, ""), q->mult, q->shift, q->mul_fused);
         else
             r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
     } else {
@@ -782,7 +933,9 @@ static bool lower_binary(Cg *cg, const Node *n)
 
     bool bytes = dtype_traits[ad].size == 1 && dtype_traits[bd].size == 1 && dtype_traits[yd].size == 1;
     if (!is_compare(kind) && !is_float && !raw && !real && bytes) {
-        BinQ q = {kind, ap, bp, yp, mult, shift, t, lo, hi};
+        BinQ q = {kind, ap, bp, yp, mult, shift, t, lo, hi, .fit = false};
+        add_fit(&q, ad, bd);
+        q.mul_fused = mul_fuses(&q, ad, bd);
         int64_t st[3][QNN_MAX_RANK];
         memcpy(st[0], sa, sizeof sa);
         memcpy(st[1], sb, sizeof sb);
