@@ -1,0 +1,384 @@
+/* kernel_elem.c - TFLite int8 add, sub and mul of 8-bit operands as a
+ * 16-lane vector loop over the innermost merged dim (portable vector IR,
+ * legalized by LLVM for every target), bit-exact with the interpreter
+ * (ir/interp_elem.c, binary).  Named by the arithmetic it chose:
+ *   elem_affine16 - add/sub as one exact affine form (add_fit);
+ *   elem_add16    - add/sub in the interpreter's steps, the input
+ *                   rescales in 32 bits (add_rescale), the output's
+ *                   doubling high multiply on i64 lanes;
+ *   elem_mul16    - mul with its rescale in 32 bits (mul_rescale).
+ * Anything else (other ops, wider or float operands, onnx rounding,
+ * per-axis quantization, an operand striding the innermost dim by more
+ * than 1, runs shorter than a vector, parameters TFLite cannot represent)
+ * is left to the generic loops in lower_elem.c, which report the errors.
+ */
+#include "codegen.h"
+#include "kernel_int8.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } BinaryKind;
+
+/* ------------------------------------------------------------ binary, vectorized */
+
+/* Lanes of the vector loop of the int8 binary ops: 16 bytes of each
+ * operand, 16 i32 lanes of arithmetic (the srdhm's products on i64);
+ * LLVM splits them into the target's registers (4 xmm on SSE2, one zmm on
+ * AVX-512, 4 q registers on NEON, LMUL groups on RVV). */
+enum { BIN_LANES = 16 };
+
+static LLVMValueRef splat_i32_like(Cg *cg, LLVMValueRef like, int64_t v)
+{
+    LLVMTypeRef t = LLVMTypeOf(like);
+    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
+        return cg_i32(cg, v);
+    LLVMValueRef e[BIN_LANES];
+    for (unsigned i = 0; i < LLVMGetVectorSize(t); i++)
+        e[i] = cg_i32(cg, v);
+    return LLVMConstVector(e, LLVMGetVectorSize(t));
+}
+
+/* TFLite's int8 add/sub/mul of two i32 values or vectors X and Z (the
+ * stored integers), the interpreter's steps: zero points off, the
+ * rescaling of each side (add, sub) or of the product (mul), the output
+ * zero point and the clamp.  The clamp comes before the zero point
+ * (clamp(r, lo - zp, hi - zp) + zp == clamp(r + zp, lo, hi) for the i32
+ * r here) so nothing needs 64 bits. */
+typedef struct BinQ {
+    BinaryKind kind;
+    QParam ap, bp, yp;
+    int32_t mult;
+    int shift;
+    TfliteAdd t;
+    int64_t lo, hi;
+    /* add/sub as one affine form, see add_fit: y = clamp((x*fa + z*fb + fc) >> fr, lo, hi)
+     * on the stored integers x, z. */
+    bool fit;
+    int32_t fa, fb, fc;
+    int fr;
+    /* mul: mul_rescale's right shift folded into its 32-bit quotient. */
+    bool mul_fused;
+} BinQ;
+
+/* The interpreter's tflite add/sub/mul (ir/interp_elem.c, binary) of the
+ * stored integers X and Z: false where it would fail (a sum or product
+ * past int32). */
+static bool binq_ref(const BinQ *q, int64_t x, int64_t z, int64_t *y)
+{
+    int64_t v;
+    if (q->kind == BIN_MUL) {
+        int64_t p = (x - q->ap.zp) * (z - q->bp.zp);
+        if (p < INT32_MIN || p > INT32_MAX)
+            return false;
+        v = fp_mul_by_quantized_multiplier((int32_t)p, q->mult, q->shift);
+    } else {
+        int32_t xa = (int32_t)((uint32_t)(x - q->ap.zp) << TFLITE_ADD_LEFT_SHIFT);
+        int32_t xb = (int32_t)((uint32_t)(z - q->bp.zp) << TFLITE_ADD_LEFT_SHIFT);
+        int64_t sa = fp_mul_by_quantized_multiplier(xa, q->t.ma, q->t.sha);
+        int64_t sb = fp_mul_by_quantized_multiplier(xb, q->t.mb, q->t.shb);
+        int64_t sum = q->kind == BIN_SUB ? sa - sb : sa + sb;
+        if (sum < INT32_MIN || sum > INT32_MAX)
+            return false;
+        v = fp_mul_by_quantized_multiplier((int32_t)sum, q->t.mo, q->t.sho);
+    }
+    *y = fp_clamp_i64(v + q->yp.zp, q->lo, q->hi);
+    return true;
+}
+
+/* TFLite ADD/SUB of two 8-bit operands is a function of 65,536 pairs
+ * that is, up to three roundings 2^-19 of an output step apart, the floor
+ * of an affine form a*x + b*z + c of the stored integers.  add_fit looks
+ * for 32-bit integers with
+ *   clamp((x*fa + z*fb + fc) >> fr, lo, hi) == the interpreter's result
+ * for EVERY pair of the operands' dtypes (checked exhaustively here, at
+ * compile time, against binq_ref, the interpreter's own arithmetic), with
+ * x*fa + z*fb + fc inside int32 at the four corners of the domain (the
+ * form is affine, so everywhere).  fr is as large as int32 allows (about
+ * 22 for unit slopes); fa and fb are tried within a few units of the
+ * real slopes times 2^fr, and for each the pairs bound fc from both sides
+ * (from below where the result is above lo, from above where it is under
+ * hi): any fc in between is exact.  Where the roundings or the slopes'
+ * precision leave no such fc (a rounding tie, a pair within 2^-19 of a
+ * step), it fails and the node keeps the stepwise 32/64-bit path. */
+enum { FIT_WINDOW = 3 };
+
+static bool add_fit(BinQ *q, DType ad, DType bd)
+{
+    int64_t xlo = dtype_traits[ad].min, xhi = dtype_traits[ad].max;
+    int64_t zlo = dtype_traits[bd].min, zhi = dtype_traits[bd].max;
+    int64_t nx = xhi - xlo + 1, nz = zhi - zlo + 1;
+    if (q->kind == BIN_MUL || nx > 256 || nz > 256 || q->lo > q->hi)
+        return false;
+    int16_t *t = malloc((size_t)(nx * nz) * sizeof *t);
+    bool ok = t != NULL;
+    for (int64_t i = 0; ok && i < nx; i++)
+        for (int64_t k = 0; ok && k < nz; k++) {
+            int64_t y = 0;
+            ok = binq_ref(q, xlo + i, zlo + k, &y);
+            t[i * nz + k] = (int16_t)y;
+        }
+    /* The real slopes of the integer pipeline, output steps per input step. */
+    double so = ldexp((double)q->t.mo, q->t.sho - 31);
+    double al = ldexp((double)q->t.ma, q->t.sha - 31 + TFLITE_ADD_LEFT_SHIFT) * so;
+    double be = ldexp((double)q->t.mb, q->t.shb - 31 + TFLITE_ADD_LEFT_SHIFT) * so;
+    if (q->kind == BIN_SUB)
+        be = -be;
+    /* The form's largest magnitude, at a corner, in output steps (and one
+     * more for fc's choice). */
+    double c0 = (double)q->yp.zp - al * (double)q->ap.zp - be * (double)q->bp.zp, bound = 0;
+    for (int c = 0; c < 4; c++) {
+        double v = fabs(al * (double)(c & 1 ? xhi : xlo) + be * (double)(c & 2 ? zhi : zlo) + c0) + 2;
+        bound = v > bound ? v : bound;
+    }
+    int r = 0;
+    while (r < 30 && ldexp(bound, r + 1) < 0x1p31)
+        r++;
+    int64_t a0 = llround(ldexp(al, r)), b0 = llround(ldexp(be, r));
+    for (int w = 0; ok && w <= 2 * FIT_WINDOW; w++)
+        for (int da = -FIT_WINDOW; da <= FIT_WINDOW; da++)
+            for (int db = -FIT_WINDOW; db <= FIT_WINDOW; db++) {
+                if (abs(da) + abs(db) != w)
+                    continue; /* nearest to the real slopes first */
+                int64_t fa = a0 + da, fb = b0 + db, clo = INT64_MIN / 4, chi = INT64_MAX / 4;
+                for (int64_t i = 0; i < nx && clo <= chi; i++)
+                    for (int64_t k = 0; k < nz && clo <= chi; k++) {
+                        int64_t y = t[i * nz + k], v = (xlo + i) * fa + (zlo + k) * fb;
+                        if (y > q->lo && (y << r) - v > clo)
+                            clo = (y << r) - v;
+                        if (y < q->hi && ((y + 1) << r) - 1 - v < chi)
+                            chi = ((y + 1) << r) - 1 - v;
+                    }
+                if (clo > chi)
+                    continue;
+                int64_t fc = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
+                bool fits = true;
+                for (int c = 0; c < 4; c++) {
+                    int64_t v = (c & 1 ? xhi : xlo) * fa + (c & 2 ? zhi : zlo) * fb + fc;
+                    fits = fits && v > INT32_MIN && v < INT32_MAX;
+                }
+                /* Belt and braces: the form as the generated code computes it. */
+                for (int64_t i = 0; fits && i < nx; i++)
+                    for (int64_t k = 0; fits && k < nz; k++) {
+                        int32_t v = (int32_t)((xlo + i) * fa + (zlo + k) * fb + fc);
+                        fits = fp_clamp_i64(v >> r, q->lo, q->hi) == t[i * nz + k];
+                    }
+                if (!fits)
+                    continue;
+                free(t);
+                q->fit = true;
+                q->fa = (int32_t)fa, q->fb = (int32_t)fb, q->fc = (int32_t)fc, q->fr = r;
+                return true;
+            }
+    free(t);
+    return false;
+}
+
+/* TFLite ADD's input rescale MBQM(d * 2^20, mult, shift) of an 8-bit
+ * operand less its zero point (|d| <= 255) in 32-bit steps, for
+ * 0 <= mult < 2^31 and shift <= 0 (no left shift).  SRDHM(d * 2^20, mult)
+ * is (d * mult * 2^20 + nudge) / 2^31 truncated, which for Q = |d| * mult
+ * is floor((Q + 1024) / 2^11) when d >= 0 and -floor((Q + 1023) / 2^11)
+ * when d < 0 (the nudge's 1 - 2^30 for a negative product); with
+ * mult = mh * 2^11 + ml that is |d| * mh + ((|d| * ml + 1024 - [d < 0]) >> 11),
+ * both products below 2^28.  Then RDBPOT by -shift as before.  Checked
+ * against fp_srdhm for every d and thousands of multipliers when it was
+ * written; glue.qir's tflite adds hold it bit-exact on every target. */
+static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
+{
+#define K(v) splat_i32_like(cg, d, (v))
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, d, K(0), "");
+    LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, d, ""), d, "");
+    LLVMValueRef lo = LLVMBuildMul(B, ad, K(mult & 0x7ff), "");
+    lo = LLVMBuildSub(B, LLVMBuildAdd(B, lo, K(1024), ""), LLVMBuildZExt(B, neg, LLVMTypeOf(d), ""), "");
+    LLVMValueRef r = LLVMBuildAdd(B, LLVMBuildMul(B, ad, K(mult >> 11), ""), LLVMBuildAShr(B, lo, K(11), ""), "");
+    r = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, r, ""), r, "");
+    return -shift ? cg_rdbpot(cg, r, K(-shift)) : r;
+#undef K
+}
+
+/* TFLite MUL's MBQM(p, mult, shift) of the product p of two 8-bit
+ * operands less their zero points (|p| <= 255 * 255 = 65025), for
+ * 0 <= mult < 2^31 and shift <= 0, in 32-bit steps.  SRDHM(p, mult) is
+ * sign(p) * floor((|p| * mult + 2^30 - [p < 0]) / 2^31) (gemmlowp's nudge,
+ * as in add_rescale).  With mult = mh * 2^16 + ml (mh < 2^15, ml < 2^16)
+ * and the nudge written (2^14 - [p<0]) * 2^16 + [p<0] * (2^16 - 1):
+ *   lo = |p| * ml + [p<0] * (2^16 - 1) <= 65026 * 65535 < 2^32 (unsigned),
+ *   hi = |p| * mh + 2^14 - [p<0] + (lo >> 16) < 65025 * 32767 + 2^17 < 2^31,
+ * and |p| * mult + nudge = hi * 2^16 + (lo mod 2^16), so the quotient by
+ * 2^31 is hi >> 15.  Then RDBPOT by -shift as before.  glue.qir's %me
+ * reaches |p| = 65025 with a multiplier near 2^31. */
+/* FUSED (mul_fuses): the RDBPOT by e = -shift folded into the quotient.
+ * RDBPOT rounds ties away from zero, so it commutes with the sign and,
+ * on the magnitude mag = floor(hi / 2^15), is
+ * floor((mag + 2^(e-1)) / 2^e) = floor((hi + 2^(14+e)) / 2^(15+e)): one
+ * constant more in hi and one shift, where hi + 2^(14+e) stays below 2^32
+ * (unsigned) for the node's largest |p|. */
+static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift, bool fused)
+{
+#define K(v) splat_i32_like(cg, p, (v))
+    int e = fused ? -shift : 0;
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
+    LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
+    LLVMValueRef ap = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, p, ""), p, "");
+    LLVMValueRef lo = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult & 0xffff), ""), LLVMBuildMul(B, n1, K(0xffff), ""), "");
+    int64_t nudge = (INT64_C(1) << 14) + (e ? INT64_C(1) << (14 + e) : 0);
+    LLVMValueRef hi = LLVMBuildAdd(B, LLVMBuildMul(B, ap, K(mult >> 16), ""), LLVMBuildSub(B, K((int32_t)(uint32_t)nudge), n1, ""), "");
+    hi = LLVMBuildAdd(B, hi, LLVMBuildLShr(B, lo, K(16), ""), "");
+    LLVMValueRef mag = LLVMBuildLShr(B, hi, K(15 + e), "");
+    LLVMValueRef r = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, mag, ""), mag, "");
+    return -shift && !fused ? cg_rdbpot(cg, r, K(-shift)) : r;
+#undef K
+}
+
+/* Whether mul_rescale can fold the node's right shift: 15 + e <= 31 and
+ * |p| * mh + 2^14 + 2^16 + 2^(14+e) < 2^32 for the largest |p| of its
+ * operands' dtypes and zero points. */
+static bool mul_fuses(const BinQ *q, DType ad, DType bd)
+{
+    int e = -q->shift;
+    if (q->kind != BIN_MUL || q->mult < 0 || e < 1 || e > 16)
+        return false;
+    int64_t za = q->ap.zp, zb = q->bp.zp;
+    int64_t da = llabs(dtype_traits[ad].min - za) > llabs(dtype_traits[ad].max - za) ? llabs(dtype_traits[ad].min - za)
+                                                                                    : llabs(dtype_traits[ad].max - za);
+    int64_t db = llabs(dtype_traits[bd].min - zb) > llabs(dtype_traits[bd].max - zb) ? llabs(dtype_traits[bd].min - zb)
+                                                                                    : llabs(dtype_traits[bd].max - zb);
+    if (da * db > 65025)
+        return false; /* mul_rescale's own bound */
+    return da * db * (q->mult >> 16) + (1 << 14) + (1 << 16) + (INT64_C(1) << (14 + e)) < (INT64_C(1) << 32);
+}
+
+static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
+{
+#define K(v) splat_i32_like(cg, x, (v))
+    if (q->fit) {
+        LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
+        v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
+        return cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi));
+    }
+    LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
+    if (q->kind == BIN_MUL) {
+        if (q->mult >= 0 && q->shift <= 0)
+            r = mul_rescale(cg, LLVMBuildMul(B, xa, xb, ""), q->mult, q->shift, q->mul_fused);
+        else
+            r = cg_mbqm_dyn(cg, LLVMBuildMul(B, xa, xb, ""), K(q->mult), K(q->shift));
+    } else {
+        LLVMValueRef ra, rb;
+        if (q->t.ma >= 0 && q->t.sha <= 0 && TFLITE_ADD_LEFT_SHIFT == 20)
+            ra = add_rescale(cg, xa, q->t.ma, q->t.sha);
+        else
+            ra = cg_mbqm_dyn(cg, LLVMBuildShl(B, xa, K(TFLITE_ADD_LEFT_SHIFT), ""), K(q->t.ma), K(q->t.sha));
+        if (q->t.mb >= 0 && q->t.shb <= 0 && TFLITE_ADD_LEFT_SHIFT == 20)
+            rb = add_rescale(cg, xb, q->t.mb, q->t.shb);
+        else
+            rb = cg_mbqm_dyn(cg, LLVMBuildShl(B, xb, K(TFLITE_ADD_LEFT_SHIFT), ""), K(q->t.mb), K(q->t.shb));
+        LLVMValueRef sum = q->kind == BIN_SUB ? LLVMBuildSub(B, ra, rb, "") : LLVMBuildAdd(B, ra, rb, "");
+        r = cg_mbqm_dyn(cg, sum, K(q->t.mo), K(q->t.sho));
+    }
+    r = cg_smin(cg, cg_smax(cg, r, K(q->lo - q->yp.zp)), K(q->hi - q->yp.zp));
+    return LLVMBuildAdd(B, r, K(q->yp.zp), "");
+#undef K
+}
+
+/* BIN_LANES consecutive bytes of an 8-bit operand at BUF + OFF widened to
+ * i32 lanes, or element OFF broadcast when the operand does not move
+ * along the innermost dim (STRIDE 0). */
+static LLVMValueRef load_lanes(Cg *cg, DType dt, LLVMValueRef buf, LLVMValueRef off, int64_t stride)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, BIN_LANES);
+    if (stride == 0) {
+        LLVMValueRef s = cg_load_int(cg, dt, buf, off);
+        LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+        return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(vt), "");
+    }
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, BIN_LANES);
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i8, buf, &off, 1, "");
+    LLVMValueRef v = LLVMBuildLoad2(B, bt, p, "");
+    LLVMSetAlignment(v, 1);
+    return dt == DT_U8 ? LLVMBuildZExt(B, v, vt, "") : LLVMBuildSExt(B, v, vt, "");
+}
+
+/* The int8 add/sub/mul as a vector loop over the innermost merged dim
+ * (BIN_LANES at a time, then the rest one by one through the same
+ * binq_apply).  False, emitting nothing, when the shapes do not suit it:
+ * an operand that strides the innermost dim by other than 0 or 1, or an
+ * innermost run shorter than a vector. */
+static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK])
+{
+    const TensorType *yt = &n->result->type;
+    DType ad = n->operands[0]->type.dtype, bd = n->operands[1]->type.dtype, yd = yt->dtype;
+    int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
+    int m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms);
+    int64_t len = md[m - 1], sa = ms[0][m - 1], sb = ms[1][m - 1];
+    if (len < BIN_LANES || sa > 1 || sb > 1 || ms[2][m - 1] != 1)
+        return false;
+    LLVMValueRef a = cg_buf(cg, n->operands[0]), b = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, m - 1, md);
+    LLVMValueRef oa = cg_nest_offset(cg, &nest, ms[0]), ob = cg_nest_offset(cg, &nest, ms[1]);
+    LLVMValueRef oy = cg_nest_offset(cg, &nest, ms[2]);
+    int64_t nv = len / BIN_LANES;
+    CgLoop lv, lr;
+    LLVMValueRef j = LLVMBuildMul(B, cg_for_begin(cg, &lv, nv, "v"), cg_idx(cg, BIN_LANES), "");
+    LLVMValueRef ia = sa ? LLVMBuildAdd(B, oa, j, "") : oa, ib = sb ? LLVMBuildAdd(B, ob, j, "") : ob;
+    LLVMValueRef r = binq_apply(cg, q, load_lanes(cg, ad, a, ia, sa), load_lanes(cg, bd, b, ib, sb));
+    LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, y, (LLVMValueRef[]){LLVMBuildAdd(B, oy, j, "")}, 1, "");
+    LLVMValueRef sv = LLVMBuildStore(B, LLVMBuildTrunc(B, r, LLVMVectorType(cg->t_i8, BIN_LANES), ""), py);
+    LLVMSetAlignment(sv, 1);
+    cg_for_end(cg, &lv);
+    if (len % BIN_LANES) {
+        j = LLVMBuildAdd(B, cg_for_begin(cg, &lr, len % BIN_LANES, "t"), cg_idx(cg, nv * BIN_LANES), "");
+        ia = sa ? LLVMBuildAdd(B, oa, j, "") : oa, ib = sb ? LLVMBuildAdd(B, ob, j, "") : ob;
+        r = binq_apply(cg, q, cg_load_int(cg, ad, a, ia), cg_load_int(cg, bd, b, ib));
+        cg_store_int(cg, yd, y, LLVMBuildAdd(B, oy, j, ""), r);
+        cg_for_end(cg, &lr);
+    }
+    cg_nest_end(cg, &nest);
+    return true;
+}
+
+const char *kern_elem(Cg *cg, const Node *n)
+{
+    if ((n->op != OP_ADD && n->op != OP_SUB && n->op != OP_MUL) || n->num_operands != 2)
+        return NULL;
+    BinaryKind kind = n->op == OP_ADD ? BIN_ADD : n->op == OP_SUB ? BIN_SUB : BIN_MUL;
+    const TensorType *at = &n->operands[0]->type, *bt = &n->operands[1]->type, *yt = &n->result->type;
+    DType ad = at->dtype, bd = bt->dtype, yd = yt->dtype;
+    if (!dtype_traits[ad].is_int || !dtype_traits[bd].is_int || !dtype_traits[yd].is_int ||
+        dtype_traits[ad].size != 1 || dtype_traits[bd].size != 1 || dtype_traits[yd].size != 1)
+        return NULL;
+    if (node_rounding(n) != ROUND_TFLITE || !at->quant || !bt->quant || !yt->quant ||
+        !quant_is_per_tensor(at->quant) || !quant_is_per_tensor(bt->quant) || !quant_is_per_tensor(yt->quant))
+        return NULL;
+    BinQ q = {.kind = kind};
+    q.ap = qparam_chan(at->quant, 0);
+    q.bp = qparam_chan(bt->quant, 0);
+    q.yp = qparam_chan(yt->quant, 0);
+    act_range_quantized(n, yt, 0, ROUND_TFLITE, &q.lo, &q.hi);
+    folded_clamp(n, &q.lo, &q.hi);
+    if (kind == BIN_MUL) {
+        double m = (double)q.ap.scale * (double)q.bp.scale / (double)q.yp.scale;
+        if (!fp_quantize_multiplier(m, &q.mult, &q.shift))
+            return NULL;
+        folded_multiplier(n, 0, &q.mult, &q.shift);
+    } else {
+        if (!tflite_add_prepare(q.ap, q.bp, q.yp, &q.t))
+            return NULL;
+        folded_multiplier(n, 0, &q.t.ma, &q.t.sha);
+        folded_multiplier(n, 1, &q.t.mb, &q.t.shb);
+        folded_multiplier(n, 2, &q.t.mo, &q.t.sho);
+    }
+    add_fit(&q, ad, bd);
+    q.mul_fused = mul_fuses(&q, ad, bd);
+    int64_t st[3][QNN_MAX_RANK];
+    cg_bcast_strides(yt, at, st[0]);
+    cg_bcast_strides(yt, bt, st[1]);
+    cg_strides(yt, st[2]);
+    if (!lower_binary_vec(cg, n, &q, st))
+        return NULL;
+    return q.fit ? "elem_affine16" : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
+}
