@@ -137,7 +137,7 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
     int r = 0;
     while (r < 30 && ldexp(bound, r + 1) < 0x1p31)
         r++;
-    int64_t a0 = llround(ldexp(al, r)), b0 = llround(ldexp(be, r));
+    int64_t a0 = llround(ldexp(al, r)), b0 = llround(ldexp(be, r)), one = INT64_C(1) << r;
     for (int w = 0; ok && w <= 2 * FIT_WINDOW; w++)
         for (int da = -FIT_WINDOW; da <= FIT_WINDOW; da++)
             for (int db = -FIT_WINDOW; db <= FIT_WINDOW; db++) {
@@ -147,10 +147,10 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
                 for (int64_t i = 0; i < nx && clo <= chi; i++)
                     for (int64_t k = 0; k < nz && clo <= chi; k++) {
                         int64_t y = t[i * nz + k], v = (xlo + i) * fa + (zlo + k) * fb;
-                        if (y > q->lo && (y << r) - v > clo)
-                            clo = (y << r) - v;
-                        if (y < q->hi && ((y + 1) << r) - 1 - v < chi)
-                            chi = ((y + 1) << r) - 1 - v;
+                        if (y > q->lo && y * one - v > clo)
+                            clo = y * one - v;
+                        if (y < q->hi && (y + 1) * one - 1 - v < chi)
+                            chi = (y + 1) * one - 1 - v;
                     }
                 if (clo > chi)
                     continue;
