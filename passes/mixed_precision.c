@@ -427,7 +427,6 @@ static int by_key_desc(const void *a, const void *b)
 
 static bool load_samples(Search *s)
 {
-    const QnncConfig *cfg = s->ctx->cfg;
     const Graph *g = s->fg;
     if (g->inputs.len != 1) {
         diag_error(g->loc, "mixed-precision: target_sqnr needs a model with one input, not %d", g->inputs.len);
@@ -439,18 +438,10 @@ static bool load_samples(Search *s)
                    dtype_traits[in->type.dtype].name);
         return false;
     }
-    bool own = cfg->valid.num_dataset > 0;
-    DatasetOptions dopt = {
-        .idx = cfg->calib.format == DATA_IDX,
-        .max_samples = cfg->valid.samples,
-        .scale = cfg->model.input_scale,
-        .offset = cfg->model.input_offset,
-    };
-    Dataset *ds = dataset_open((const char *const *)(own ? cfg->valid.dataset : cfg->calib.dataset),
-                               own ? cfg->valid.num_dataset : cfg->calib.num_dataset, &dopt, in->name, &in->type);
-    if (!ds)
+    Samples ds;
+    if (!samples_open(s->ctx, SAMPLES_VALIDATION, in, &ds))
         return false;
-    s->nsamples = (int)dataset_count(ds);
+    s->nsamples = (int)ds.count;
     s->nout = g->outputs.len;
     s->x = xcalloc((size_t)s->nsamples, sizeof *s->x);
     s->ref = xcalloc((size_t)s->nsamples, sizeof *s->ref);
@@ -460,9 +451,9 @@ static bool load_samples(Search *s)
         s->ref[i] = xcalloc((size_t)s->nout + 1, sizeof **s->ref);
         for (int o = 0; o < s->nout; o++)
             s->ref[i][o] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[o])->type));
-        ok = dataset_read(ds, i, s->x[i]);
+        ok = samples_read(&ds, i, s->x[i]);
     }
-    dataset_close(ds);
+    samples_close(&ds);
     if (ok) {
         Runner r = {.s = s, .g = g, .ref = true};
         ok = run_samples(&r);
