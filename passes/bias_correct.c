@@ -225,10 +225,10 @@ static bool run_round(BC *bc, const Graph *g, const Graph *qg, const Samples *ds
             break;
         if (quantize_in) {
             /* An integer input ([model] io_dtype): as the header's helper. */
-            QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+            QParam p = {qt->quant->scale[0], qt->quant->zero_point[0]};
             const DTypeTraits *d = &dtype_traits[qt->dtype];
             for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
-                int64_t q = quant_real(((const float *)x)[i], p, d->min, d->max);
+                int64_t q = quantize_real(((const float *)x)[i], p, ROUND_ONNX, d->min, d->max);
                 if (qt->dtype == DT_I8)
                     ((int8_t *)qx)[i] = (int8_t)q;
                 else

@@ -53,7 +53,7 @@ typedef struct Stat {
     CalibHist hist;
     /* The guard sweep: the candidate ranges' quantization parameters and
      * the squared error each gives on the calibration values. */
-    QParams cand[GUARD_CANDIDATES];
+    QParam cand[GUARD_CANDIDATES];
     float cand_lo[GUARD_CANDIDATES], cand_hi[GUARD_CANDIDATES];
     double noise[GUARD_CANDIDATES];
     double signal;
@@ -70,7 +70,7 @@ typedef struct Calib {
 
 /* The squared error of quantizing X[0..N) and dequantizing it again with
  * each candidate's parameters, exactly as the quantize op would (float32
- * division, round half to even, saturation: quant_real). */
+ * division, round half to even, saturation: quantize_real). */
 static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
 {
     int64_t qlo = dtype_traits[dt].min, qhi = dtype_traits[dt].max;
@@ -78,12 +78,12 @@ static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
         if (isfinite(x[i]))
             s->signal += (double)x[i] * x[i];
     for (int c = 0; c < GUARD_CANDIDATES; c++) {
-        QParams p = s->cand[c];
+        QParam p = s->cand[c];
         double err = 0;
         for (int64_t i = 0; i < n; i++) {
             if (!isfinite(x[i]))
                 continue;
-            double deq = (double)p.scale * (double)(quant_real(x[i], p, qlo, qhi) - p.zp);
+            double deq = (double)p.scale * (double)(quantize_real(x[i], p, ROUND_ONNX, qlo, qhi) - p.zp);
             err += (x[i] - deq) * (x[i] - deq);
         }
         s->noise[c] += err;

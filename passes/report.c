@@ -130,10 +130,10 @@ static void observe(void *ctx, const Value *v, const void *data)
  * as the header's quantize helper does. */
 static void quantize_sample(const TensorType *qt, const float *x, void *qx)
 {
-    QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+    QParam p = {qt->quant->scale[0], qt->quant->zero_point[0]};
     const DTypeTraits *d = &dtype_traits[qt->dtype];
     for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
-        int64_t q = quant_real(x[i], p, d->min, d->max);
+        int64_t q = quantize_real(x[i], p, ROUND_ONNX, d->min, d->max);
         if (qt->dtype == DT_I8)
             ((int8_t *)qx)[i] = (int8_t)q;
         else
