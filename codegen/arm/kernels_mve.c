@@ -1,6 +1,11 @@
 /* arm/kernels_mve.c - int8 conv/dense/depthwise kernels for Cortex-M55
  * (Armv8.1-M with Helium, MVE: eight 128-bit Q registers).
  *
+ * Conv, dense and matmul by a constant go first to conv_mve.c's
+ * conv_patch (the whole patch reduced 2 pixels x 4 channels at a time,
+ * a vector output stage); what it leaves (stems, reductions under 16
+ * bytes, im2col rows over 4 KiB, nonzero weight zero points) comes here:
+ *
  * Helium has no per-lane 4-byte dot product (no sdot); its int8 dot is
  * vmladav/vmlava: the 16 byte products of two Q registers summed across
  * the vector into one general-purpose register, accumulating
@@ -15,7 +20,10 @@
  * kernels of kernels.c. */
 #include "kernel_int8.h"
 
+#include <stdio.h>
+
 const char *arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
+bool kern_conv_patch_mve(Cg *cg, const Node *n); /* conv_mve.c */
 
 static LLVMTypeRef scalar_acc(Cg *cg, const KDot *d)
 {
@@ -73,6 +81,11 @@ const char *armv81m_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "mve"))
         return arm_lower_node(cg, n);
+    cg->kernel_tile[0] = 0;
+    if (kern_conv_patch_mve(cg, n)) {
+        snprintf(cg->kernel, sizeof cg->kernel, "conv_patch_%s_mve", cg->kernel_tile);
+        return cg->kernel;
+    }
     KSet s = {"mve", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, NULL, &mm};
     return kern_select(cg, n, &s);
 }
