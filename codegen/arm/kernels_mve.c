@@ -24,6 +24,7 @@
 
 const char *arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
 bool kern_conv_patch_mve(Cg *cg, const Node *n); /* conv_mve.c */
+bool kern_add_mve(Cg *cg, const Node *n);        /* add_mve.c */
 
 static LLVMTypeRef scalar_acc(Cg *cg, const KDot *d)
 {
@@ -79,6 +80,8 @@ static const KGemm mm = {"vmla.i32", 4, 2, 2, false, kern_gemm_mac4_s8, 0, false
 
 const char *armv81m_lower_node(Cg *cg, const Node *n)
 {
+    if ((n->op == OP_ADD || n->op == OP_SUB) && kern_has(cg, "mve") && kern_add_mve(cg, n))
+        return "add_mve";
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "mve"))
         return arm_lower_node(cg, n);
     cg->kernel_tile[0] = 0;
