@@ -1,6 +1,7 @@
 /* arm/conv_mve.c - conv2d (group 1), dense and matmul by a constant for
  * Cortex-M55 with Helium as a reduction over each output pixel's whole
- * patch ("conv_patch": docs/codegen.md, "Kernels and tiling").
+ * patch ("conv_patch": docs/codegen.md, "Kernels and tiling"); depthwise
+ * ("dw_patch") at the end of the file shares its output stage.
  *
  * Helium's int8 dot product is vmladava.s8: the 16 byte products of two
  * Q registers summed into one core register.  kern_conv spends one per
@@ -341,6 +342,46 @@ static int32_t *stage_table(const OutStage *st, int64_t O, int64_t n, int which)
     return t;
 }
 
+/* The vector stage (TFLite rounding, an 8-bit result, one clamp range
+ * for every channel): what the stages need and their per-channel tables,
+ * padded to N entries; K->vstage false when it does not apply. */
+static void stage_setup(Cg *cg, PatchK *kp, int64_t N)
+{
+    PatchK k = *kp;
+    KFrame *f = &k.f;
+    int64_t O = f->o;
+    /* The vector stage: TFLite rounding, an 8-bit result, one clamp range. */
+    DType yd = f->yt->dtype;
+    k.vstage = f->st && f->rounding == ROUND_TFLITE && (yd == DT_I8 || yd == DT_U8);
+    if (k.vstage) {
+        k.nst = cg_stage_count(f->st, O);
+        k.all_right = true;
+        for (int64_t o = 0; o < k.nst; o++) {
+            const OutStage *s = &f->st[o];
+            k.any_left |= s->shift > 0;
+            k.any_right |= s->shift < 0;
+            k.all_right &= s->shift < 0;
+            if (s->lo != f->st[0].lo || s->hi != f->st[0].hi)
+                k.vstage = false;
+        }
+        k.lo = (int32_t)f->st[0].lo;
+        k.hi = (int32_t)f->st[0].hi;
+    }
+    if (k.vstage && k.nst > 1) {
+        static const char *names[5] = {"kpmult", "kpleft", "kpnright", "kpmask", "kpzp"};
+        LLVMValueRef *tabs[5] = {&k.tmult, &k.tleft, &k.tnright, &k.tmask, &k.tzp};
+        for (int i = 0; i < 5; i++) {
+            if ((i == 1 && !k.any_left) || (i == 2 && !k.any_right) || (i == 3 && (!k.any_right || k.all_right)))
+                continue;
+            int32_t *t = stage_table(f->st, O, N, i);
+            *tabs[i] = cg_table_i32(cg, t, N, names[i]);
+            free(t);
+        }
+    }
+
+    *kp = k;
+}
+
 bool kern_conv_patch_mve(Cg *cg, const Node *n)
 {
     PatchK k = {0};
@@ -390,34 +431,7 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
     free(pk);
     free(bias);
 
-    /* The vector stage: TFLite rounding, an 8-bit result, one clamp range. */
-    DType yd = f->yt->dtype;
-    k.vstage = f->st && f->rounding == ROUND_TFLITE && (yd == DT_I8 || yd == DT_U8);
-    if (k.vstage) {
-        k.nst = cg_stage_count(f->st, O);
-        k.all_right = true;
-        for (int64_t o = 0; o < k.nst; o++) {
-            const OutStage *s = &f->st[o];
-            k.any_left |= s->shift > 0;
-            k.any_right |= s->shift < 0;
-            k.all_right &= s->shift < 0;
-            if (s->lo != f->st[0].lo || s->hi != f->st[0].hi)
-                k.vstage = false;
-        }
-        k.lo = (int32_t)f->st[0].lo;
-        k.hi = (int32_t)f->st[0].hi;
-    }
-    if (k.vstage && k.nst > 1) {
-        static const char *names[5] = {"kpmult", "kpleft", "kpnright", "kpmask", "kpzp"};
-        LLVMValueRef *tabs[5] = {&k.tmult, &k.tleft, &k.tnright, &k.tmask, &k.tzp};
-        for (int i = 0; i < 5; i++) {
-            if ((i == 1 && !k.any_left) || (i == 2 && !k.any_right) || (i == 3 && (!k.any_right || k.all_right)))
-                continue;
-            int32_t *t = stage_table(f->st, O, OG * NR, i);
-            *tabs[i] = cg_table_i32(cg, t, OG * NR, names[i]);
-            free(t);
-        }
-    }
+    stage_setup(cg, &k, OG * NR);
 
     if (!k.direct) {
         LLVMTypeRef bt = LLVMArrayType(cg->t_i8, (unsigned)(MR * k.KP));
@@ -442,6 +456,133 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
     if (mrem)
         block(cg, &k, cg_idx(cg, nb * MR), (int)mrem);
     snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%d", MR, NR);
+    free(f->st);
+    return true;
+}
+
+/* ------------------------------------------------------------ depthwise ("dw_patch")
+ *
+ * Depthwise conv2d with multiplier 1 and C a multiple of 4: 4 channels in
+ * i32 lanes, 4 output pixels of a row at once, each tap's weight vector
+ * (widened to i32, zero point removed, at compile time: [T][C]) loaded
+ * once for the 4 pixels, vldrb.s32/u32 of each pixel's 4 activation
+ * bytes and vmla.i32.  The activations' zero point is folded into the
+ * bias (bias - zx * sum of the channel's weights) and a tap in the
+ * padding reads a row of zero points, so every tap is the same code: the
+ * per-pixel tap pointers are chosen once per block.  The output stage is
+ * conv_patch's vector one (4 channels a vector) or, for other stages,
+ * cg_outstage per lane. */
+#define DM 4
+
+static void dw_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int mrn)
+{
+    const KFrame *f = &k->f;
+    int64_t T = f->kh * f->kw, C = f->c;
+    LLVMValueRef *ptr = xmalloc((size_t)(DM * T) * sizeof *ptr);
+    for (int m = 0; m < mrn; m++)
+        for (int64_t t = 0; t < T; t++) {
+            LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, (t / f->kw) * f->dh)),
+                                           cg_idx(cg, f->pt), "");
+            LLVMValueRef ox = cg_add(cg, ox0, cg_idx(cg, m));
+            LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_idx(cg, (t % f->kw) * f->dw)),
+                                           cg_idx(cg, f->pl), "");
+            LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
+            if (f->all_valid) {
+                ptr[m * T + t] = cg_gep8(cg, k->x, off);
+                continue;
+            }
+            LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
+                                           LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
+            off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), "");
+            ptr[m * T + t] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
+        }
+    bool u8 = f->xv->type.dtype == DT_U8;
+    LLVMTypeRef t4 = v4i32(cg), t8 = LLVMVectorType(cg->t_i8, 4);
+    CgLoop lc;
+    LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, C / 4, "c4"), 4);
+    LLVMValueRef acc[DM];
+    for (int m = 0; m < mrn; m++)
+        acc[m] = chan_vec(cg, k->bias, 0, c0);
+    for (int64_t t = 0; t < T; t++) {
+        LLVMValueRef wi = cg_add(cg, cg_idx(cg, t * C), c0);
+        LLVMValueRef wv = LLVMBuildLoad2(B, t4, LLVMBuildInBoundsGEP2(B, cg->t_i32, wide, &wi, 1, ""), "");
+        LLVMSetAlignment(wv, 4);
+        for (int m = 0; m < mrn; m++) {
+            LLVMValueRef xv = LLVMBuildLoad2(B, t8, cg_gep8(cg, ptr[m * T + t], c0), "");
+            LLVMSetAlignment(xv, 1);
+            xv = u8 ? LLVMBuildZExt(B, xv, t4, "") : LLVMBuildSExt(B, xv, t4, "");
+            acc[m] = LLVMBuildAdd(B, acc[m], LLVMBuildMul(B, xv, wv, ""), ""); /* vmla.i32 */
+        }
+    }
+    for (int m = 0; m < mrn; m++) {
+        LLVMValueRef pix = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), cg_add(cg, ox0, cg_idx(cg, m)));
+        LLVMValueRef ypix = cg_mulk(cg, pix, C);
+        if (k->vstage) {
+            LLVMValueRef v8 = LLVMBuildTrunc(B, vstage(cg, k, acc[m], c0), t8, "");
+            LLVMSetAlignment(LLVMBuildStore(B, v8, cg_gep8(cg, k->y, cg_add(cg, ypix, c0))), 1);
+            continue;
+        }
+        for (int l = 0; l < 4; l++) {
+            LLVMValueRef o = cg_add(cg, c0, cg_idx(cg, l));
+            LLVMValueRef a = LLVMBuildExtractElement(B, acc[m], cg_i32(cg, l), ""), v;
+            if (f->st)
+                v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
+            else
+                v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min),
+                                 cg_i32(cg, dtype_traits[f->yt->dtype].max));
+            cg_store_int(cg, f->yt->dtype, k->y, cg_add(cg, ypix, o), v);
+        }
+    }
+    cg_for_end(cg, &lc);
+    free(ptr);
+}
+
+bool kern_dw_patch_mve(Cg *cg, const Node *n)
+{
+    PatchK k = {0};
+    KFrame *f = &k.f;
+    if (n->op != OP_CONV2D || !kf_init(cg, n, f))
+        return false;
+    int64_t C = f->c, T = f->kh * f->kw;
+    if (node_int(n, ATTR_GROUP, 1) != C || f->o != C || f->wv->type.dims[3] != 1 || C % 4 || T > 64)
+        return false;
+    if (!kf_stage(cg, n, f))
+        return true;
+    int32_t *wide = xmalloc((size_t)(T * C) * sizeof *wide), *bias = xmalloc((size_t)C * sizeof *bias);
+    for (int64_t c = 0; c < C; c++) {
+        int64_t sum = 0;
+        for (int64_t t = 0; t < T; t++) {
+            wide[t * C + c] = kf_weight(f, c, t);
+            sum += kf_weight(f, c, t);
+        }
+        bias[c] = (int32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((int64_t)f->zx * sum));
+    }
+    LLVMValueRef wv = cg_table_i32(cg, wide, T * C, "kdwwide");
+    k.bias = cg_table_i32(cg, bias, C, "kdwbias");
+    free(wide);
+    free(bias);
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    if (!f->all_valid) {
+        uint8_t *z = xmalloc((size_t)C);
+        memset(z, (uint8_t)f->zx, (size_t)C);
+        k.zrow = cg_rodata(cg, z, (size_t)C, 16, "kdwzero");
+        free(z);
+    }
+    stage_setup(cg, &k, C);
+    CgLoop lb, ly, lx;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
+    if (f->ow / DM > 0) {
+        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, f->ow / DM, "ox4"), DM);
+        dw_block(cg, &k, wv, bi, oy, ox0, DM);
+        cg_for_end(cg, &lx);
+    }
+    if (f->ow % DM)
+        dw_block(cg, &k, wv, bi, oy, cg_idx(cg, f->ow / DM * DM), (int)(f->ow % DM));
+    cg_for_end(cg, &ly);
+    cg_for_end(cg, &lb);
+    snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx4", DM);
     free(f->st);
     return true;
 }

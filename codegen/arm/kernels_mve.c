@@ -3,8 +3,10 @@
  *
  * Conv, dense and matmul by a constant go first to conv_mve.c's
  * conv_patch (the whole patch reduced 2 pixels x 4 channels at a time,
- * a vector output stage); what it leaves (stems, reductions under 16
- * bytes, im2col rows over 4 KiB, nonzero weight zero points) comes here:
+ * a vector output stage), depthwise with multiplier 1 and C % 4 == 0 to
+ * its dw_patch (4 pixels x 4 channels), TFLite adds to add_mve.c; what
+ * they leave (stems, reductions under 16 bytes, im2col rows over 4 KiB,
+ * nonzero weight zero points, other depthwise forms) comes here:
  *
  * Helium has no per-lane 4-byte dot product (no sdot); its int8 dot is
  * vmladav/vmlava: the 16 byte products of two Q registers summed across
@@ -25,6 +27,7 @@
 const char *arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
 bool kern_conv_patch_mve(Cg *cg, const Node *n); /* conv_mve.c */
 bool kern_add_mve(Cg *cg, const Node *n);        /* add_mve.c */
+bool kern_dw_patch_mve(Cg *cg, const Node *n);   /* conv_mve.c */
 
 static LLVMTypeRef scalar_acc(Cg *cg, const KDot *d)
 {
@@ -87,6 +90,10 @@ const char *armv81m_lower_node(Cg *cg, const Node *n)
     cg->kernel_tile[0] = 0;
     if (kern_conv_patch_mve(cg, n)) {
         snprintf(cg->kernel, sizeof cg->kernel, "conv_patch_%s_mve", cg->kernel_tile);
+        return cg->kernel;
+    }
+    if (kern_dw_patch_mve(cg, n)) {
+        snprintf(cg->kernel, sizeof cg->kernel, "dw_patch_%s_mve", cg->kernel_tile);
         return cg->kernel;
     }
     KSet s = {"mve", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, NULL, &mm};
