@@ -13,10 +13,10 @@
  *     of the input itself; otherwise the block's patches are copied
  *     (im2col) into a stack buffer of MR rows of KP = K rounded up to 16
  *     bytes, taps in the padding reading a row of zero points;
- *   - a tile is MR = 4 output pixels x NR = 2 output channels, 8 core
- *     register accumulators: each step loads the 2 weight vectors once
- *     for the 4 pixels and each pixel's activation vector once for the 2
- *     channels (6 loads, 8 vmladava.s8);
+ *   - a tile is MR = 2 output pixels x NR = 4 (or 3) output channels, 8
+ *     (6) core register accumulators: each step loads the NR weight
+ *     vectors once for the 2 pixels and each pixel's activation vector
+ *     once for the NR channels (6 loads and 8 vmladava.s8; 5 and 6);
  *   - weights packed at compile time as [ceil(O/NR)][KP/16][NR][16]
  *     (bytes past K and channels past O are 0), so the last step of a
  *     patch needs no mask on the weights; a direct patch's last K % 16
@@ -26,13 +26,14 @@
  *     u8 (vmladava.s8 is signed), zx' * sum of the channel's weights
  *     folded into its bias, and a padding tap reads zx, whose products
  *     are exactly what the fold took away;
- *   - the output stage of the 4 pixels of one channel as one vector
- *     (TFLite rounding, 8-bit output), CMSIS-NN's arm_requantize_mve
- *     shape: vshl (left shift), vqrdmulh.s32 by the channel's
- *     multiplier, the rounding right shift as vqadd of the sign then
- *     vrshl.s32, vqadd of the zero point, vmax/vmin, and a vstrb.32
- *     scatter at stride O.  Other stages (ONNX rounding, an i32 result)
- *     run the scalar cg_outstage per lane.
+ *   - the output stage of a pixel's NR channels as one vector (TFLite
+ *     rounding, 8-bit output, per-channel tables padded for 4-lane
+ *     loads), CMSIS-NN's arm_requantize_mve shape: vshl (left shift),
+ *     vqrdmulh.s32 by the channels' multipliers, the rounding right
+ *     shift as vqadd of the sign then vrshl.s32, vqadd of the zero
+ *     point, vmax/vmin, and one vstrb.32 (predicated for fewer than 4
+ *     channels).  Other stages (ONNX rounding, an i32 result) run the
+ *     scalar cg_outstage per lane.
  *
  * Why the vector stage is exactly TFLite's MultiplyByQuantizedMultiplier
  * (fp_mul_by_quantized_multiplier, ir/fixedpoint.h):
@@ -68,12 +69,13 @@
 
 #define B (cg->b)
 #define MR 2
-#define NR 4
+#define NR_MAX 4
 
 typedef struct PatchK {
     KFrame f;
     int64_t K, KP, S, NP; /* patch bytes, padded to 16, steps, output pixels (all images) */
     bool direct, flip;
+    int nr;               /* output channels a tile (3 or 4) */
     LLVMValueRef x, y, w, bias, zrow, buf;
     /* The vector output stage: per-channel tables (NULL: the constant of
      * one stage), what the stages need. */
@@ -244,14 +246,14 @@ static LLVMValueRef vstage(Cg *cg, const PatchK *k, LLVMValueRef v, LLVMValueRef
 static void patch_tile(Cg *cg, PatchK *k, LLVMValueRef gp0, LLVMValueRef *px, int mrn, LLVMValueRef og, int nrn)
 {
     const KFrame *f = &k->f;
-    LLVMValueRef accp[MR * NR];
+    LLVMValueRef accp[MR * NR_MAX];
     for (int a = 0; a < mrn * nrn; a++) {
         accp[a] = cg_alloca(cg, cg->t_i32, "pacc");
         LLVMBuildStore(B, cg_i32(cg, 0), accp[a]);
     }
     /* Full steps, then (direct) the masked last one. */
     int64_t full = k->direct ? k->K / 16 : k->S, rem = k->direct ? k->K % 16 : 0;
-    LLVMValueRef wg = cg_gep8(cg, k->w, cg_mulk(cg, og, k->S * NR * 16));
+    LLVMValueRef wg = cg_gep8(cg, k->w, cg_mulk(cg, og, k->S * k->nr * 16));
     LLVMTypeRef bt = v16i8(cg);
     for (int part = 0; part < 2; part++) {
         int64_t ns = part == 0 ? full : rem ? 1 : 0;
@@ -259,9 +261,9 @@ static void patch_tile(Cg *cg, PatchK *k, LLVMValueRef gp0, LLVMValueRef *px, in
             continue;
         CgLoop ls;
         LLVMValueRef s = part == 0 ? (ns > 1 ? cg_for_begin(cg, &ls, ns, "step") : cg_idx(cg, 0)) : cg_idx(cg, full);
-        LLVMValueRef wv[NR], xv[MR];
+        LLVMValueRef wv[NR_MAX], xv[MR];
         for (int j = 0; j < nrn; j++)
-            wv[j] = load16(cg, cg_gep8(cg, wg, cg_add(cg, cg_mulk(cg, s, NR * 16), cg_idx(cg, j * 16))), 16);
+            wv[j] = load16(cg, cg_gep8(cg, wg, cg_add(cg, cg_mulk(cg, s, k->nr * 16), cg_idx(cg, j * 16))), 16);
         for (int m = 0; m < mrn; m++) {
             xv[m] = load16(cg, cg_gep8(cg, px[m], cg_mulk(cg, s, 16)), part == 0 ? 16 : (int)rem);
             if (k->flip && k->direct)
@@ -276,7 +278,7 @@ static void patch_tile(Cg *cg, PatchK *k, LLVMValueRef gp0, LLVMValueRef *px, in
         if (part == 0 && ns > 1)
             cg_for_end(cg, &ls);
     }
-    LLVMValueRef o0 = cg_mulk(cg, og, NR);
+    LLVMValueRef o0 = cg_mulk(cg, og, k->nr);
     for (int m = 0; m < mrn; m++) {
         LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, gp0, cg_idx(cg, m)), f->o);
         if (!k->vstage) {
@@ -301,7 +303,7 @@ static void patch_tile(Cg *cg, PatchK *k, LLVMValueRef gp0, LLVMValueRef *px, in
         LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, 4);
         LLVMValueRef v8 = LLVMBuildTrunc(B, v, t8, "");
         LLVMValueRef p = cg_gep8(cg, k->y, cg_add(cg, ypix, o0));
-        if (nrn == NR) {
+        if (nrn == 4) {
             LLVMSetAlignment(LLVMBuildStore(B, v8, p), 1); /* vstrb.32 */
         } else {
             LLVMTypeRef over[2] = {t8, cg->t_ptr};
@@ -317,6 +319,7 @@ static void block(Cg *cg, PatchK *k, LLVMValueRef gp0, int mrn)
     LLVMValueRef px[MR];
     for (int m = 0; m < mrn; m++)
         px[m] = patch(cg, k, cg_add(cg, gp0, cg_idx(cg, m)), m);
+    int NR = k->nr;
     int64_t O = k->f.o, nog = O / NR;
     CgLoop lo;
     if (nog > 0) {
@@ -399,7 +402,7 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
     k.KP = (k.K + 15) / 16 * 16;
     k.S = k.KP / 16;
     k.NP = f->n * f->oh * f->ow;
-    /* A stack row per pixel of a block (4 KiB at most), and enough work
+    /* A stack row per pixel of a block (4 KiB in all at most), and enough work
      * per pixel for the steps to pay. */
     k.direct = f->kh == 1 && (f->kw == 1 || f->dw == 1) && f->all_valid;
     if ((!k.direct && (MR * k.KP > 4096 || C < 8)) || k.K < 16)
@@ -412,9 +415,17 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
 
     /* The weights as [O][K] (OHWI, or matmul's b[K][N] transposed), packed. */
     const int8_t *wd = f->wv->data;
+    /* 4 output channels a tile (8 accumulators: vmlava's even core
+     * registers less lr run out, 4 moves a step) or 3 (6, no moves, but
+     * a third more tiles and epilogues): the estimate of instructions per
+     * 2 pixels, 19 or 12 a step and 40 an epilogue (measured).  One
+     * pixel in all (a dense row) has 4 accumulators: 4. */
+    int64_t c4 = (O + 3) / 4 * (19 * k.S + 40), c3 = (O + 2) / 3 * (12 * k.S + 40);
+    k.nr = c3 < c4 && k.NP > 1 ? 3 : 4;
+    int NR = k.nr;
     int64_t OG = (O + NR - 1) / NR;
     int8_t *pk = xcalloc((size_t)(OG * k.S * NR * 16), 1);
-    int32_t *bias = xcalloc((size_t)(OG * NR), sizeof *bias); /* whole groups */
+    int32_t *bias = xcalloc((size_t)(OG * NR + 1), sizeof *bias); /* whole 4-lane loads */
     for (int64_t o = 0; o < O; o++) {
         int64_t sum = 0;
         for (int64_t i = 0; i < k.K; i++) {
@@ -427,11 +438,11 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
     k.w = cg_rodata(cg, pk, (size_t)(OG * k.S * NR * 16), 16, "kpatch");
-    k.bias = cg_table_i32(cg, bias, OG * NR, "kpbias");
+    k.bias = cg_table_i32(cg, bias, OG * NR + 1, "kpbias");
     free(pk);
     free(bias);
 
-    stage_setup(cg, &k, OG * NR);
+    stage_setup(cg, &k, OG * NR + 1);
 
     if (!k.direct) {
         LLVMTypeRef bt = LLVMArrayType(cg->t_i8, (unsigned)(MR * k.KP));
