@@ -61,7 +61,8 @@ typedef struct CgTarget {
     const char *(*lower_node)(Cg *cg, const Node *n);
 } CgTarget;
 
-extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_target_arm, cg_target_armv81m;
+extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_target_arm, cg_target_armv81m,
+    cg_target_riscv32;
 
 /* The target for a triple of config_triples, or NULL. */
 const CgTarget *cg_target_lookup(const char *triple);
