@@ -23,7 +23,10 @@
  * widened to i32 (smlal/mla on AArch64), or, when the KDw has a mac2
  * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
  * weights packed as interleaved i16 pairs, the activations of the two
- * taps interleaved once per column.
+ * taps interleaved once per column; with VNNI (KDW_MAC4: vpdpbusd) four
+ * kernel rows per i32 lane (dw_channels4) when the weights are bytes.
+ * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
+ * (kern_requant_bound: 32-bit lanes on x86).
  *
  * Multiplier 1 only (each output channel reads its own input channel);
  * other multipliers and channel counts below 4 stay on kern_depthwise /
