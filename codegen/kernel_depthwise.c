@@ -23,7 +23,10 @@
  * widened to i32 (smlal/mla on AArch64), or, when the KDw has a mac2
  * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
  * weights packed as interleaved i16 pairs, the activations of the two
- * taps interleaved once per column.
+ * taps interleaved once per column; with VNNI (KDW_MAC4: vpdpbusd) four
+ * kernel rows per i32 lane (dw_channels4) when the weights are bytes.
+ * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
+ * (kern_requant_bound: 32-bit lanes on x86).
  *
  * Multiplier 1 only (each output channel reads its own input channel);
  * other multipliers and channel counts below 4 stay on kern_depthwise /
@@ -44,6 +47,7 @@ typedef struct DwR {
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
     const KDw *d; /* pairs of taps through d->mac2 when set */
+    bool quads;   /* four kernel rows a lane through KDW_MAC4(d) (dw_channels4) */
 } DwR;
 
 
@@ -108,6 +112,14 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
  * the pair it is: rows 2g and 2g+1 pair vertically (same kx: pair
  * g*KW + kx), an odd last row horizontally (kx and kx+1: pair
  * (KH/2)*KW + kx/2; its odd last tap with a zero weight). */
+static LLVMValueRef splat32(Cg *cg, int lanes, int32_t v)
+{
+    LLVMValueRef e[64];
+    for (int i = 0; i < lanes; i++)
+        e[i] = cg_i32(cg, v);
+    return LLVMConstVector(e, (unsigned)lanes);
+}
+
 static int64_t pair_of(int64_t kh, int64_t kw, int64_t ky, int64_t kx, int *half)
 {
     if (ky < kh / 2 * 2) {
@@ -203,6 +215,55 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
     free(xs);
 }
 
+/* dw_channels by four kernel rows a lane (vpdpbusd): rows 4g .. 4g+3 of
+ * one input column as the 4 bytes of each channel's i32 lane (zero bytes
+ * past the last row, whose weights are 0), built once per column and
+ * shared by every pixel and kernel column that reads it; i8 activations
+ * made unsigned by x ^ 0x80 = x + 128 (the bias holds -(zx + 128) * sum w
+ * then). Weights packed as [group][kx][channel][4] i8. */
+static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    const KFrame *f = &k->f;
+    int L = k->lanes;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMValueRef acc[PX_MAX];
+    int64_t ncol = dw_acc_init(cg, k, c0, px, acc);
+    int64_t ng = (f->kh + 3) / 4;
+    for (int64_t g = 0; g < ng; g++) {
+        LLVMValueRef wv[64];
+        for (int64_t kx = 0; kx < f->kw; kx++) {
+            LLVMValueRef wi = cg_add(cg, cg_idx(cg, (g * f->kw + kx) * f->c), c0);
+            wv[kx] = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
+            LLVMSetAlignment(wv[kx], 4);
+        }
+        for (int64_t u = 0; u < ncol; u++) {
+            LLVMValueRef z = NULL;
+            for (int p = 0; p < px; p++) {
+                int64_t r = u - p * f->sw;
+                if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
+                    continue;
+                if (!z) {
+                    for (int64_t j = 0; j < 4 && 4 * g + j < f->kh; j++) {
+                        LLVMValueRef b = LLVMBuildZExt(B, xload(cg, t8, col[(4 * g + j) * NCOL_MAX + u], c0), t32, "");
+                        if (j)
+                            b = LLVMBuildShl(B, b, splat32(cg, L, (int32_t)(8 * j)), "");
+                        z = z ? LLVMBuildOr(B, z, b, "") : b;
+                    }
+                    if (f->xv->type.dtype != DT_U8)
+                        z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
+                }
+                acc[p] = KDW_MAC4(k->d)(cg, acc[p], z, wv[r / f->dw]);
+            }
+        }
+    }
+    for (int p = 0; p < px; p++) {
+        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
+        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
+        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
+        LLVMSetAlignment(st, 1);
+    }
+}
+
 /* PX output pixels from column OX0 of row OY (image BI). */
 static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px)
 {
@@ -239,7 +300,7 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     CgLoop lc;
     LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
     void (*chan)(Cg *, DwR *, LLVMValueRef *, int, LLVMValueRef, LLVMValueRef) =
-        k->d->mac2 ? dw_channels2 : dw_channels;
+        k->quads ? dw_channels4 : k->d->mac2 ? dw_channels2 : dw_channels;
     chan(cg, k, col, px, c0, ypix);
     cg_for_end(cg, &lc);
     if (C % L)
@@ -269,34 +330,55 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     if (!kf_stage(cg, n, f))
         return true; /* reported */
     int64_t C = f->c, T = f->kh * f->kw;
-    int64_t NW = d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
+    /* Four rows a lane when the weights less their zero point are bytes. */
+    k.quads = KDW_MAC4(d) && L == d->lanes;
+    for (int64_t c = 0; c < C && k.quads; c++)
+        for (int64_t t = 0; t < T && k.quads; t++)
+            k.quads = kf_weight(f, c, t) >= -128 && kf_weight(f, c, t) <= 127;
+    int64_t NG = (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
+    int64_t NW = k.quads ? NG * f->kw * C * 4 : d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
     int16_t *w = xcalloc((size_t)NW, sizeof *w);
+    int8_t *w4 = k.quads ? xcalloc((size_t)NW, 1) : NULL;
     int32_t *bias = xmalloc((size_t)C * sizeof *bias);
     uint8_t *zrow = xmalloc((size_t)C);
+    /* |x - zx| at most, for the output stage's bound on |acc| */
+    int64_t lo = f->xv->type.dtype == DT_U8 ? 0 : -128, dev = llabs(lo - f->zx);
+    dev = llabs(lo + 255 - f->zx) > dev ? llabs(lo + 255 - f->zx) : dev;
+    int64_t acc_max = 0;
     for (int64_t c = 0; c < C; c++) {
-        int64_t sum = 0;
+        int64_t sum = 0, sa = 0;
         for (int64_t t = 0; t < T; t++) {
             int16_t wt = kf_weight(f, c, t);
             int half = 0;
             int64_t pi = d->mac2 ? pair_of(f->kh, f->kw, t / f->kw, t % f->kw, &half) : 0;
-            if (d->mac2)
+            int64_t ky = t / f->kw, kx = t % f->kw;
+            if (k.quads)
+                w4[((ky / 4 * f->kw + kx) * C + c) * 4 + ky % 4] = (int8_t)wt; /* rows past KH stay 0 */
+            else if (d->mac2)
                 w[(pi * C + c) * 2 + half] = wt; /* the other half stays 0 for an odd last tap */
             else
                 w[t * C + c] = wt;
             sum += wt;
+            sa += wt < 0 ? -wt : wt;
         }
-        bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)(f->zx * sum));
+        int64_t a = llabs((int64_t)kf_bias(f, c)) + dev * sa;
+        acc_max = a > acc_max ? a : acc_max;
+        bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((k.quads ? zx4 : f->zx) * sum));
         zrow[c] = (uint8_t)f->zx;
     }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
-    k.w = cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
+    k.w = k.quads ? cg_rodata(cg, w4, (size_t)NW, 16, "kdww") : cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
+    free(w4);
+    if (k.quads) /* the skeleton's name: dw_rows_<px>x<lanes>c4_<isa> */
+        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4, L);
     k.bias = cg_table_i32(cg, bias, C, "kdwbias");
     k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
     free(w);
     free(bias);
     free(zrow);
     kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
+    kern_requant_bound(cg, &k.rq, acc_max);
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;

@@ -513,7 +513,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         nst = OP;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
-    k.rq.acc_max = acc_max;
+    kern_requant_bound(cg, &k.rq, acc_max);
 
     int64_t P = k.stem ? f->ow : f->oh * f->ow; /* a stem tiles each output row */
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows

@@ -1169,7 +1169,7 @@ const char *kern_select(Cg *cg, const Node *n, const KSet *s)
     else if (s->few && s->few_max_c > 0 && kern_conv_few(cg, n, s->few_max_c, s->few))
         skeleton = "conv_few";
     else if (s->dw_rows && kern_dw_rows(cg, n, s->dw_rows))
-        skeleton = s->dw_rows->mac2 ? "dw_rowpairs" : "dw_rows";
+        skeleton = s->dw_rows->mac2 && !cg->kernel_tile[0] ? "dw_rowpairs" : "dw_rows"; /* with a tile: dw_rows' 4 taps a lane */
     else if (s->dw && s->dw->mac2 && kern_depthwise_pairs(cg, n, s->dw))
         skeleton = "dw_pairs";
     else if (s->dw && !s->dw->mac2 && kern_depthwise(cg, n, s->dw))

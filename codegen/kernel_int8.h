@@ -24,6 +24,7 @@
 #define QNNC_KERNEL_INT8_H
 
 #include "codegen.h"
+#include "requant_bound.h"
 
 typedef struct KDot KDot;
 
@@ -59,6 +60,12 @@ typedef struct KDw {
      * two i16 halves). */
     LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2);
 } KDw;
+/* kern_dw_rows reads a KDw with both MAC and MAC2 set as a four-taps step
+ * (dw_channels4) and its fallback: MAC then adds to each i32 lane of ACC
+ * the 4 products of the u8 bytes of X and the i8 bytes of W (<lanes x
+ * i32> each, on LANES lanes: vpdpbusd), MAC2 is the pairs step for
+ * weights that are not bytes.  (kern_dw_rows uses no other MAC.) */
+#define KDW_MAC4(d) ((d)->mac && (d)->mac2 ? (d)->mac : NULL)
 
 /* The plain-IR steps: LLVM's instruction selection makes them smull/smlal
  * (AArch64), vwmacc (RISC-V V), pmaddwd (x86) or scalar code. */
@@ -128,8 +135,18 @@ typedef struct KRequant {
     /* A bound on |acc| the kernel proved at compile time (0: none); small
      * enough, requant_sat's doubling high multiply is one smmulr. */
     int64_t acc_max;
+    /* The TFLite stage in 32-bit lanes for |acc| <= acc_max
+     * (requant_bound.c), planned by kern_requant_bound: per-channel tables
+     * (nch > 1) of RqbChan's fields (rqb_field's order). */
+    bool bounded;
+    RqbPlan plan;
+    LLVMValueRef rqb_tab[RQB_MAX_DIGITS + 4];
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
+/* Records that |acc| <= ACC_MAX (a bound the kernel proved from its
+ * constant weights and bias) and, on x86 with SSE4.1 and TFLite rounding,
+ * plans the 32-bit output stage of requant_bound.c when one exists. */
+void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
 

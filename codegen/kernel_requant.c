@@ -225,6 +225,82 @@ static LLVMValueRef requant_tflite(Cg *cg, const KRequant *rq, LLVMValueRef acc,
     return LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
 }
 
+/* RqbChan's field F: the digits, then kadd, kneg, thr, shift. */
+static int32_t rqb_field(const RqbChan *c, int f)
+{
+    int32_t v[] = {c->kadd, c->kneg, c->thr, c->shift};
+    return f < RQB_MAX_DIGITS ? c->digit[f] : v[f - RQB_MAX_DIGITS];
+}
+enum { F_KADD = RQB_MAX_DIGITS, F_KNEG, F_THR, F_SHIFT };
+
+void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max)
+{
+    rq->acc_max = acc_max;
+    /* x86 with pmulld (SSE4.1; avx2 and avx512f as the VNNI features imply
+     * them); elsewhere, and on SSE2, the 64-bit products stay. */
+    if (rq->rounding != ROUND_TFLITE || rq->sat ||
+        !(kern_has(cg, "sse4.1") || kern_has(cg, "avx2") || kern_has(cg, "avx512f")))
+        return;
+    int64_t n = rq->nch;
+    int32_t *mult = xmalloc((size_t)n * sizeof *mult);
+    int *shift = xmalloc((size_t)n * sizeof *shift);
+    for (int64_t k = 0; k < n; k++)
+        mult[k] = rq->st[k].mult, shift[k] = rq->st[k].shift;
+    rq->bounded = rqb_plan(acc_max, mult, shift, n, &rq->plan);
+    if (rq->bounded && n > 1) {
+        int32_t *t = xmalloc((size_t)n * sizeof *t);
+        for (int f = 0; f < RQB_MAX_DIGITS + 4; f++) {
+            if (f >= rq->plan.nd && f < RQB_MAX_DIGITS)
+                continue;
+            for (int64_t k = 0; k < n; k++) {
+                RqbChan c = rqb_chan(&rq->plan, mult[k], shift[k]);
+                t[k] = rqb_field(&c, f);
+            }
+            rq->rqb_tab[f] = cg_table_i32(cg, t, n, "rqb");
+        }
+        free(t);
+    }
+    free(mult);
+    free(shift);
+}
+
+/* requant_tflite for |acc| <= acc_max in 32-bit lanes: requant_bound.c's
+ * steps (and its proof), as rqb_eval does them; a digit that is 0 in
+ * every channel is no multiply, one that is 1 is x itself. */
+static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes)
+{
+    const RqbPlan *pl = &rq->plan;
+    bool one = rq->nch == 1;
+    RqbChan c1 = rqb_chan(pl, rq->st[0].mult, rq->st[0].shift);
+#define RQB(f) (one ? splat_i32(cg, lanes, rqb_field(&c1, f)) : load(cg, cg->t_i32, lanes, rq->rqb_tab[f], c0))
+    LLVMValueRef x = acc;
+    if (rq->any_left)
+        x = LLVMBuildShl(B, x, param(cg, rq, lanes, T_LEFT, rq->left, c0), "");
+    LLVMValueRef t = NULL;
+    for (int i = 0; i < pl->nd; i++) {
+        bool all0 = true, all1 = true;
+        for (int64_t k = 0; k < rq->nch; k++) {
+            int32_t d = rqb_chan(pl, rq->st[k].mult, rq->st[k].shift).digit[i];
+            all0 &= d == 0, all1 &= d == 1;
+        }
+        LLVMValueRef p = all0 ? NULL : all1 ? x : LLVMBuildMul(B, x, RQB(i), "");
+        LLVMValueRef carry = t ? LLVMBuildAShr(B, t, splat_i32(cg, lanes, pl->w), "") : NULL;
+        t = !carry ? p : !p ? carry : LLVMBuildAdd(B, p, carry, "");
+    }
+    if (!t)
+        t = splat_i32(cg, lanes, 0);
+    t = LLVMBuildAdd(B, t, RQB(F_KADD), "");
+    if (rq->any_right) {
+        LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, x, RQB(F_THR), "");
+        t = LLVMBuildSub(B, t, LLVMBuildSelect(B, neg, RQB(F_KNEG), splat_i32(cg, lanes, 0), ""), "");
+    }
+    LLVMValueRef v = LLVMBuildAShr(B, t, RQB(F_SHIFT), "");
+#undef RQB
+    LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
+    v = cg_smin(cg, cg_smax(cg, v, lo), hi);
+    return LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
+}
+
 /* Word I of channel C0's requant_sat parameters. */
 static LLVMValueRef sat_param(Cg *cg, const KRequant *rq, int i, LLVMValueRef c0)
 {
@@ -303,6 +379,8 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
         }
         return r;
     }
+    if (rq->bounded)
+        return requant_bounded(cg, rq, acc, c0, lanes);
     if (rq->rounding == ROUND_TFLITE)
         return requant_tflite(cg, rq, acc, c0, lanes);
     const OutStage *s = rq->st;

@@ -8,6 +8,7 @@
  * through CgTarget.lower_node.
  */
 #include "codegen.h"
+#include "kernel_int8.h" /* kern_has */
 
 #include <math.h>
 #include <stdlib.h>
@@ -469,6 +470,13 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     int64_t C = xt->dims[3], kk = k[0] * k[1];
     DType dt = xt->dtype;
     bool is_max = n->op == OP_MAX_POOL;
+    /* Helium: the rounded division in integer lanes (a hardware sdiv per
+     * lane; C's truncation is TFLite's).  LLVM 19's MVE backend turns the
+     * float form's division by a constant power of two (a window of 4
+     * taps) into a fixed-point vcvt inside the loop and emits it with a
+     * register for the fraction bits (`vcvt.f32.s32 q3, q0, r12`): a 2x2
+     * average pool came out all zeros under QEMU (glue.qir's %pv). */
+    bool mve = kern_has(cg, "mve");
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     if (C < POOL_LANES || x == y || kk >= 16384 || cg->target->vector_bytes < 16 ||
         dtype_traits[dt].size != 1 || dtype_traits[yt->dtype].size != 1 || (!is_max && node_rounding(n) != ROUND_TFLITE))
@@ -522,10 +530,15 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
         LLVMValueRef half = vsplat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""));
         LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(cg, 0), "");
         LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
-        LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
-        LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
-                                       vsplat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, "")), "");
-        LLVMValueRef avg = LLVMBuildFPToSI(B, q, vt, "avg");
+        LLVMValueRef avg;
+        if (mve) {
+            avg = LLVMBuildSDiv(B, num, vsplat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, "")), "avg");
+        } else {
+            LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
+            LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
+                                           vsplat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, "")), "");
+            avg = LLVMBuildFPToSI(B, q, vt, "avg");
+        }
         int32_t zp = same_q ? 0 : yp.zp;
         if (!same_q)
             avg = cg_mbqm_dyn(cg, LLVMBuildSub(B, avg, vi32(cg, xp.zp), ""), vi32(cg, tfl->mult), vi32(cg, tfl->shift));

@@ -20,8 +20,10 @@
 
 #include "codegen.h"
 #include "config.h"
+#include "frontend.h"
 #include "jit.h"
 #include "passes.h"
+#include "samples.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -917,7 +919,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
         if (!input->text)
             continue;
         *flag = !*flag;
-        PassContext ctx = {.cfg = &c, .eval = &jit_evaluator};
+        PassContext ctx = {.cfg = &c, .eval = &jit_evaluator, .open_samples = driver_open_samples};
         Graph *g = ir_parse("<imported graph>", input->text, input->len);
         if (g && run_pipeline(g, &ctx, NULL))
             others[t] = g;
@@ -931,7 +933,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
 static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     MixedReport mixed = {0};
-    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator};
+    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
     Snapshot snap = {0}, input = {0};
     /* The techniques are compared only where they can run: a calibrated
      * scheme with data, the whole pipeline. */

@@ -90,7 +90,19 @@ static LLVMValueRef dwr_mac2(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValu
     return LLVMBuildAdd(cg->b, acc, kern_intrinsic(cg, name, NULL, 0, args, 2), "");
 }
 
-static const KDw dw_rows_zmm = {"vpdpwssd zmm (tap pairs)", 16, NULL, dwr_mac2};
+/* kern_dw_rows's four taps a lane (four kernel rows of one column; its
+ * KDW_MAC4): vpdpbusd zmm (AVX-512 VNNI) or ymm (AVX-VNNI, AVX512VL). */
+static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValueRef w4)
+{
+    LLVMValueRef args[3] = {acc, x4, w4};
+    return kern_intrinsic(cg,
+                          LLVMGetVectorSize(LLVMTypeOf(acc)) == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                                                                   : "llvm.x86.avx512.vpdpbusd.256",
+                          NULL, 0, args, 3);
+}
+
+static const KDw dw_rows_zmm = {"vpdpbusd zmm (4 kernel rows)", 16, dwr_mac4, dwr_mac2};
+static const KDw dw_rows_ymm4 = {"vpdpbusd ymm (4 kernel rows)", 8, dwr_mac4, dwr_mac2};
 static const KDw dw_rows_ymm = {"vpdpwssd/vpmaddwd ymm (tap pairs)", 8, NULL, dwr_mac2};
 static const KDw dw_rows_xmm = {"pmaddwd (tap pairs)", 4, NULL, dwr_mac2};
 
@@ -153,6 +165,6 @@ const char *x86_lower_node(Cg *cg, const Node *n)
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
     s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
     s.mm = s.gemm ? s.gemm : kern_has(cg, "avx2") ? &mm_avx2 : &mm_sse2;
-    s.dw_rows = vnni ? &dw_rows_zmm : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
+    s.dw_rows = vnni ? &dw_rows_zmm : avxvnni ? &dw_rows_ymm4 : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }
