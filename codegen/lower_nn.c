@@ -42,35 +42,56 @@ static LLVMValueRef nhwc_index(Cg *cg, LLVMValueRef b, LLVMValueRef y, LLVMValue
     return LLVMBuildAdd(B, LLVMBuildMul(B, i, cg_idx(cg, C), ""), c, "");
 }
 
-/* A pooling window's walk: the ky and kx loops over the taps of output
- * pixel (oy, ox), each row and column skipped when it falls in the
- * padding.  pool_window_begin returns the input offset of the tap at
- * (b, iy, ix, c); code emitted before pool_window_end runs once per tap
- * inside the image. */
-typedef struct PoolWindow {
+/* The walk over the kernel taps of output pixel (oy, ox), shared by the
+ * convs and the pools: the ky and kx loops, each row and column skipped
+ * when it falls in the padding.  After conv_taps_begin, t->ky, t->kx are
+ * the tap and t->iy, t->ix its input pixel; code emitted before
+ * conv_taps_end runs once per tap inside the image.  K, ST, DL are the
+ * kernel size, strides and dilations (y, x), P the leading pads (y, x),
+ * H and W the input's height and width. */
+typedef struct ConvTaps {
     CgLoop lky, lkx;
     CgIf sy, sx;
-} PoolWindow;
+    LLVMValueRef ky, kx, iy, ix;
+} ConvTaps;
 
-static LLVMValueRef pool_window_begin(Cg *cg, PoolWindow *w, const TensorType *xt, LLVMValueRef b, LLVMValueRef oy,
+static void conv_taps_begin(Cg *cg, ConvTaps *t, LLVMValueRef oy, LLVMValueRef ox, const int64_t k[2],
+                            const int64_t st[2], const int64_t dl[2], const int64_t p[2], int64_t H, int64_t W)
+{
+    LLVMValueRef iny, inx;
+    t->ky = cg_for_begin(cg, &t->lky, k[0], "ky");
+    t->iy = tap(cg, oy, st[0], p[0], t->ky, dl[0], H, &iny);
+    cg_if_begin(cg, &t->sy, iny);
+    t->kx = cg_for_begin(cg, &t->lkx, k[1], "kx");
+    t->ix = tap(cg, ox, st[1], p[1], t->kx, dl[1], W, &inx);
+    cg_if_begin(cg, &t->sx, inx);
+}
+
+static void conv_taps_end(Cg *cg, ConvTaps *t)
+{
+    cg_if_end(cg, &t->sx);
+    cg_for_end(cg, &t->lkx);
+    cg_if_end(cg, &t->sy);
+    cg_for_end(cg, &t->lky);
+}
+
+/* A conv's taps (conv_taps_begin with the Geom's kernel, strides,
+ * dilations and leading pads). */
+static void geom_taps_begin(Cg *cg, ConvTaps *t, const Geom *gm, LLVMValueRef oy, LLVMValueRef ox)
+{
+    const int64_t k[2] = {gm->kh, gm->kw}, st[2] = {gm->sh, gm->sw}, dl[2] = {gm->dh, gm->dw}, p[2] = {gm->pt, gm->pl};
+    conv_taps_begin(cg, t, oy, ox, k, st, dl, p, gm->h, gm->w);
+}
+
+/* A pooling window's walk: conv_taps_begin, returning the input offset of
+ * the tap at (b, iy, ix, c). */
+static LLVMValueRef pool_window_begin(Cg *cg, ConvTaps *w, const TensorType *xt, LLVMValueRef b, LLVMValueRef oy,
                                       LLVMValueRef ox, LLVMValueRef c, const int64_t *k, const int64_t *st,
                                       const int64_t *dl, const int64_t *pd)
 {
-    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
-    LLVMValueRef iny, inx;
-    LLVMValueRef iy = tap(cg, oy, st[0], pd[0], cg_for_begin(cg, &w->lky, k[0], "ky"), dl[0], H, &iny);
-    cg_if_begin(cg, &w->sy, iny);
-    LLVMValueRef ix = tap(cg, ox, st[1], pd[1], cg_for_begin(cg, &w->lkx, k[1], "kx"), dl[1], W, &inx);
-    cg_if_begin(cg, &w->sx, inx);
-    return nhwc_index(cg, b, iy, ix, c, H, W, C);
-}
-
-static void pool_window_end(Cg *cg, PoolWindow *w)
-{
-    cg_if_end(cg, &w->sx);
-    cg_for_end(cg, &w->lkx);
-    cg_if_end(cg, &w->sy);
-    cg_for_end(cg, &w->lky);
+    const int64_t p[2] = {pd[0], pd[1]};
+    conv_taps_begin(cg, w, oy, ox, k, st, dl, p, xt->dims[1], xt->dims[2]);
+    return nhwc_index(cg, b, w->iy, w->ix, c, xt->dims[1], xt->dims[2], xt->dims[3]);
 }
 
 static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
@@ -133,7 +154,7 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
     LLVMValueRef *accv = xcalloc((size_t)(nblk * F32_VECS + 1), sizeof *accv);
     for (int64_t i = 0; i < nblk * F32_VECS; i++)
         accv[i] = cg_alloca(cg, LLVMVectorType(cg->t_f32, F32_LANES), "accv");
-    CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
+    CgLoop lb, lyy, lxx, lo, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
     LLVMValueRef ox = cg_for_begin(cg, &lxx, gm->ow, "ox");
@@ -146,15 +167,9 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
     cg_for_end(cg, &lo);
     for (int64_t i = 0; i < nblk * F32_VECS; i++)
         LLVMBuildStore(B, LLVMConstNull(LLVMVectorType(cg->t_f32, F32_LANES)), accv[i]);
-    LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
-    LLVMValueRef iny, inx;
-    LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
-    CgIf sy;
-    cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, gm->kw, "kx");
-    LLVMValueRef ix = tap(cg, ox, gm->sw, gm->pl, kx, gm->dw, gm->w, &inx);
-    CgIf sx;
-    cg_if_begin(cg, &sx, inx);
+    ConvTaps tp;
+    geom_taps_begin(cg, &tp, gm, oy, ox);
+    LLVMValueRef ky = tp.ky, kx = tp.kx, iy = tp.iy, ix = tp.ix;
     LLVMValueRef xrow = cg_elem_ptr(cg, DT_F32, x, nhwc_index(cg, b, iy, ix, cg_idx(cg, 0), gm->h, gm->w, gm->c));
     LLVMValueRef k = LLVMBuildAdd(B, LLVMBuildMul(B, ky, cg_idx(cg, gm->kw), ""), kx, "");
     LLVMValueRef wk = cg_elem_ptr(cg, DT_F32, wtab, LLVMBuildMul(B, k, cg_idx(cg, Cgr * O), ""));
@@ -186,10 +201,7 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
         }
         cg_for_end(cg, &lc);
     }
-    cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
+    conv_taps_end(cg, &tp);
     for (int64_t i = 0; i < nblk * F32_VECS; i++) {
         LLVMValueRef st = LLVMBuildStore(B, ld(cg, accv[i]), cg_elem_ptr(cg, DT_F32, yrow, cg_idx(cg, i * F32_LANES)));
         LLVMSetAlignment(st, 4);
@@ -243,7 +255,7 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
     LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
     LLVMValueRef zwt = nzw > 1 ? cg_table_i32(cg, zw, nzw, "zw") : NULL;
     LLVMValueRef acc = cg_alloca(cg, is_float ? cg->t_f32 : cg->t_i32, "acc");
-    CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
+    CgLoop lb, lyy, lxx, lo, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
     LLVMValueRef ox = cg_for_begin(cg, &lxx, gm->ow, "ox");
@@ -256,15 +268,9 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
         LLVMBuildStore(B, cg_f32(cg, 0.0f), acc);
     }
     LLVMValueRef g0 = LLVMBuildMul(B, LLVMBuildUDiv(B, o, cg_idx(cg, opg), ""), cg_idx(cg, Cgr), "");
-    LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
-    LLVMValueRef iny, inx;
-    LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
-    CgIf sy;
-    cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, gm->kw, "kx");
-    LLVMValueRef ix = tap(cg, ox, gm->sw, gm->pl, kx, gm->dw, gm->w, &inx);
-    CgIf sx;
-    cg_if_begin(cg, &sx, inx);
+    ConvTaps tp;
+    geom_taps_begin(cg, &tp, gm, oy, ox);
+    LLVMValueRef ky = tp.ky, kx = tp.kx, iy = tp.iy, ix = tp.ix;
     LLVMValueRef xrow = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
                             LLVMBuildMul(B, b, cg_idx(cg, gm->h), ""), iy, ""), cg_idx(cg, gm->w), ""), ix, ""),
                             cg_idx(cg, gm->c), ""), g0, "");
@@ -282,10 +288,7 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
         LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, acc), LLVMBuildMul(B, xs, ws, ""), ""), acc);
     }
     cg_for_end(cg, &lc);
-    cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
+    conv_taps_end(cg, &tp);
     LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
                           LLVMBuildMul(B, b, cg_idx(cg, gm->oh), ""), oy, ""), cg_idx(cg, gm->ow), ""), ox, ""),
                           cg_idx(cg, O), ""), o, "");
@@ -499,7 +502,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     LLVMValueRef init = vi32(cg, is_max ? dtype_traits[dt].min : 0);
     LLVMBuildStore(B, at == vt ? init : LLVMBuildTrunc(B, init, at, ""), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    PoolWindow w;
+    ConvTaps w;
     LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef v = LLVMBuildLoad2(B, bt, LLVMBuildInBoundsGEP2(B, cg->t_i8, x, &xi, 1, ""), "");
     LLVMSetAlignment(v, 1);
@@ -507,7 +510,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     LLVMValueRef a = LLVMBuildLoad2(B, at, acc, "");
     LLVMBuildStore(B, is_max ? cg_smax(cg, a, v) : LLVMBuildAdd(B, a, v, ""), acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    pool_window_end(cg, &w);
+    conv_taps_end(cg, &w);
     LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
     a = LLVMBuildLoad2(B, at, acc, "");
     if (at != vt)
@@ -597,7 +600,7 @@ static bool lower_pool(Cg *cg, const Node *n)
     LLVMBuildStore(B, is_float ? cg_f32(cg, is_max ? -INFINITY : 0.0f)
                       : is_max ? cg_i32(cg, dtype_traits[dt].min) : cg_i64(cg, 0), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    PoolWindow w;
+    ConvTaps w;
     LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef a = ld(cg, acc);
     if (is_float) {
@@ -609,7 +612,7 @@ static bool lower_pool(Cg *cg, const Node *n)
     }
     LLVMBuildStore(B, a, acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    pool_window_end(cg, &w);
+    conv_taps_end(cg, &w);
     LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
     a = ld(cg, acc);
     LLVMValueRef nv = ld(cg, valid);
