@@ -5,7 +5,8 @@
 #   include/qnnc/                               qnn_runtime.h and the runtime's headers
 #   lib/qnnc/TRIPLE/                            libqnn_runtime.a, libqnn_harness.a, qnn-cc
 #                                               (+ libqnn_mps2.a, mps2_an386.ld on Cortex-M4;
-#                                                libqnn_mps3.a, mps3_an547.ld on Cortex-M55)
+#                                                libqnn_mps3.a, mps3_an547.ld on Cortex-M55;
+#                                                libqnn_virt.a, virt_rv32.ld on RV32)
 #                                               for the host and every cross runtime built
 #   lib/qnnc/TRIPLE/pkgconfig/qnn-runtime.pc    pkg-config, per target
 #   lib/pkgconfig/qnn-runtime.pc                pkg-config for the host
@@ -57,7 +58,8 @@ qnnc_install_pkgconfig(${QNN_TARGET} ${CMAKE_INSTALL_LIBDIR}/qnnc/${QNN_TARGET}/
 
 # The cross runtimes runtime/CMakeLists.txt builds as ExternalProjects
 # (only those whose compiler is installed).
-foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em-none-eabi thumbv8.1m.main-none-eabi)
+foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em-none-eabi thumbv8.1m.main-none-eabi
+               riscv32-none-elf)
   string(MAKE_C_IDENTIFIER "${triple}" id)
   if(NOT TARGET qnn_runtime_${id})
     continue()
@@ -68,6 +70,8 @@ foreach(triple aarch64-linux-gnu riscv64-linux-gnu riscv64-linux-gnu+v thumbv7em
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple} RENAME qnn-cc)
   if(triple MATCHES "^thumbv8")
     install(FILES ${qnnc_runtime_dir}/arm/mps3_an547.ld DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple})
+  elseif(triple STREQUAL "riscv32-none-elf")
+    install(FILES ${qnnc_runtime_dir}/riscv/virt_rv32.ld DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple})
   elseif(triple MATCHES "none-eabi$")
     install(FILES ${qnnc_runtime_dir}/arm/mps2_an386.ld DESTINATION ${CMAKE_INSTALL_LIBDIR}/qnnc/${triple})
   endif()

@@ -14,7 +14,7 @@ function(qnnc_llvm_names out)
   # qnnc's triple | the LLVM triple its CgTarget uses (codegen/*/target.c)
   foreach(entry x86_64|x86_64-unknown-linux-gnu aarch64|aarch64-unknown-linux-gnu
                 riscv64|riscv64-unknown-linux-gnu thumbv7em|thumbv7em-none-eabihf
-                thumbv81m|thumbv8.1m.main-none-eabihf)
+                thumbv81m|thumbv8.1m.main-none-eabihf riscv32|riscv32-unknown-none-elf)
     string(REPLACE "|" ";" fields "${entry}")
     list(GET fields 0 id)
     list(GET fields 1 triple)

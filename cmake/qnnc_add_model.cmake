@@ -26,7 +26,7 @@
 #
 # TRIPLE is one of the triples qnnc supports (x86_64-linux-gnu,
 # aarch64-linux-gnu, riscv64-linux-gnu, riscv64-linux-gnu+v,
-# thumbv7em-none-eabi, thumbv8.1m.main-none-eabi).  Without TARGET it is QNN_TARGET when the
+# thumbv7em-none-eabi, thumbv8.1m.main-none-eabi, riscv32-none-elf).  Without TARGET it is QNN_TARGET when the
 # toolchain file sets it (qnnc's cmake/toolchains/ do), else derived from
 # CMAKE_SYSTEM_PROCESSOR.  "riscv64-linux-gnu+v" compiles with -mattr=+v.
 #

@@ -20,7 +20,7 @@
 #ifndef QNNC_CODEGEN_H
 #define QNNC_CODEGEN_H
 
-#include "interp.h" /* OutStage, QParam: the oracle's folded parameters */
+#include "quant.h" /* OutStage, QParam: the oracle's folded parameters */
 #include "ir.h"
 #include "passes.h" /* MemoryPlan */
 
@@ -61,7 +61,8 @@ typedef struct CgTarget {
     const char *(*lower_node)(Cg *cg, const Node *n);
 } CgTarget;
 
-extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_target_arm, cg_target_armv81m;
+extern const CgTarget cg_target_x86, cg_target_aarch64, cg_target_riscv, cg_target_arm, cg_target_armv81m,
+    cg_target_riscv32;
 
 /* The target for a triple of config_triples, or NULL. */
 const CgTarget *cg_target_lookup(const char *triple);
@@ -272,7 +273,7 @@ bool cg_stage_small(const OutStage *st, int64_t nch);
 LLVMValueRef cg_requant_tail_i32(Cg *cg, LLVMValueRef v32, bool small, LLVMValueRef zp, LLVMValueRef lo,
                                  LLVMValueRef hi);
 
-/* The interpreter's requantizing output stage (OutStage, ir/interp.h) for
+/* The interpreter's requantizing output stage (OutStage, ir/quant.h) for
  * channel C (an idx value; ignored when NCH == 1) applied to ACC (i32 or
  * i64): clamp(round(acc * M) + zp, lo, hi), returns i32.  Per-channel
  * parameters become read-only tables. */

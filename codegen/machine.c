@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const CgTarget *const targets[] = {&cg_target_x86, &cg_target_aarch64, &cg_target_riscv, &cg_target_arm,
-                                         &cg_target_armv81m};
+                                         &cg_target_armv81m, &cg_target_riscv32};
 
 const CgTarget *cg_target_lookup(const char *triple)
 {
@@ -109,10 +109,10 @@ LLVMTargetMachineRef cg_create_machine(const CgTarget *t, const CodegenOptions *
 
 /* llvm_names.h's lists, in the order of targets[]. */
 static const char *const *const cpu_names[] = {llvm_cpus_x86_64, llvm_cpus_aarch64, llvm_cpus_riscv64,
-                                               llvm_cpus_thumbv7em, llvm_cpus_thumbv81m};
+                                               llvm_cpus_thumbv7em, llvm_cpus_thumbv81m, llvm_cpus_riscv32};
 static const char *const *const feature_names[] = {llvm_features_x86_64, llvm_features_aarch64,
                                                    llvm_features_riscv64, llvm_features_thumbv7em,
-                                                   llvm_features_thumbv81m};
+                                                   llvm_features_thumbv81m, llvm_features_riscv32};
 
 const char *const *codegen_target_names(const char *triple, bool features)
 {

@@ -4,6 +4,7 @@
 #ifndef QNNC_FRONTEND_H
 #define QNNC_FRONTEND_H
 
+#include "config.h" /* InputLayout, InputShape */
 #include "ir.h"
 
 /* Reads the .npy file PATH as a tensor of type WANT: the shape must match
@@ -19,22 +20,6 @@ void *npy_read(const char *path, const TensorType *want);
 bool npy_write(const char *path, const TensorType *t, const void *data);
 
 /* ---------------------------------------------------------------- ONNX */
-
-typedef enum { LAYOUT_MODEL = 0, LAYOUT_NCHW, LAYOUT_NHWC } InputLayout;
-
-/* The full shape of one graph input, given by the user for its symbolic
- * dimensions ([model] input_shapes, --input-shape=NAME:D0,D1,...).  Every
- * dimension is >= 1; the importer checks the name, the rank and that every
- * static dimension of the model agrees. */
-typedef struct InputShape {
-    const char *name;             /* the graph input's ONNX name */
-    int rank;                     /* 0 to QNN_MAX_RANK */
-    int64_t dims[QNN_MAX_RANK];
-    /* Where it was given, for errors: the config's entry (LOC, and each
-     * dimension's DIM_LOC), or LOC.file NULL for the command line. */
-    SrcLoc loc;
-    SrcLoc dim_loc[QNN_MAX_RANK];
-} InputShape;
 
 typedef struct ImportOptions {
     int64_t batch;      /* value for a symbolic batch dimension; 0 means 1 */

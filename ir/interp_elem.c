@@ -27,19 +27,6 @@ typedef enum {
 
 static bool is_compare(BinaryKind k) { return k >= BIN_EQ; }
 
-/* TFLite int8 ADD (reference_integer_ops::Add, kernels/add.cc Prepare):
- * both inputs are rescaled to a common scale 2*max(sa,sb) with 20 bits of
- * headroom, summed, and rescaled to the output. */
-bool tflite_add_prepare(QParam a, QParam b, QParam y, TfliteAdd *t)
-{
-    double twice_max = 2.0 * ((double)a.scale > (double)b.scale ? (double)a.scale : (double)b.scale);
-    double ra = (double)a.scale / twice_max, rb = (double)b.scale / twice_max;
-    double ro = twice_max / ((double)(1 << TFLITE_ADD_LEFT_SHIFT) * (double)y.scale);
-    return fp_quantize_multiplier(ra, &t->ma, &t->sha) &&
-           fp_quantize_multiplier(rb, &t->mb, &t->shb) &&
-           fp_quantize_multiplier(ro, &t->mo, &t->sho);
-}
-
 /* (int32)(v * 2^20) with TFLite's int32 wrap, made well-defined. */
 static int32_t shl_wrap(int64_t v, int s)
 {

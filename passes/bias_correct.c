@@ -205,7 +205,7 @@ static void add_zero_biases(Graph *g)
 }
 
 /* One round: both graphs over the samples; false if none could run. */
-static bool run_round(BC *bc, const Graph *g, const Graph *qg, Dataset *ds)
+static bool run_round(BC *bc, const Graph *g, const Graph *qg, const Samples *ds)
 {
     const Value *in = g->inputs.data[0];
     const TensorType *qt = &((const Value *)qg->inputs.data[0])->type;
@@ -219,16 +219,16 @@ static bool run_round(BC *bc, const Graph *g, const Graph *qg, Dataset *ds)
     for (int i = 0; i < qg->outputs.len; i++)
         qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
     int64_t done = 0;
-    for (int64_t s = 0, n = dataset_count(ds); s < n; s++) {
+    for (int64_t s = 0, n = ds->count; s < n; s++) {
         const void *ins[1] = {x}, *qins[1] = {qx};
-        if (!dataset_read(ds, s, x))
+        if (!samples_read(ds, s, x))
             break;
         if (quantize_in) {
             /* An integer input ([model] io_dtype): as the header's helper. */
-            QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+            QParam p = {qt->quant->scale[0], qt->quant->zero_point[0]};
             const DTypeTraits *d = &dtype_traits[qt->dtype];
             for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
-                int64_t q = quant_real(((const float *)x)[i], p, d->min, d->max);
+                int64_t q = quantize_real(((const float *)x)[i], p, ROUND_ONNX, d->min, d->max);
                 if (qt->dtype == DT_I8)
                     ((int8_t *)qx)[i] = (int8_t)q;
                 else
@@ -362,18 +362,10 @@ bool bias_correct(Graph *g, const PassContext *ctx)
     }
 
     const Value *in = g->inputs.data[0];
-    DatasetOptions dopt = {
-        .idx = cfg->calib.format == DATA_IDX,
-        .max_samples = cfg->calib.samples,
-        .scale = cfg->model.input_scale,
-        .offset = cfg->model.input_offset,
-    };
-    Dataset *ds = bc.num ? dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset, &dopt,
-                                        in->name, &in->type)
-                         : NULL;
-    bool ok = !bc.num || ds;
+    Samples ds = {0};
+    bool ok = !bc.num || samples_open(ctx, SAMPLES_CALIBRATION, in, &ds);
     for (int round = 0; ok && bc.num && round < BC_ROUNDS; round++) {
-        if (!run_round(&bc, g, qg, ds)) {
+        if (!run_round(&bc, g, qg, &ds)) {
             diag_error(g->loc, "bias-correct: the graphs could not be run on the calibration data");
             ok = false;
             break;
@@ -389,8 +381,7 @@ bool bias_correct(Graph *g, const PassContext *ctx)
             set_int_bias(l);
         }
     }
-    if (ds)
-        dataset_close(ds);
+    samples_close(&ds);
     if (ok)
         install(g, &bc);
     for (int k = 0; k < bc.num; k++) {

@@ -53,7 +53,7 @@ typedef struct Stat {
     CalibHist hist;
     /* The guard sweep: the candidate ranges' quantization parameters and
      * the squared error each gives on the calibration values. */
-    QParams cand[GUARD_CANDIDATES];
+    QParam cand[GUARD_CANDIDATES];
     float cand_lo[GUARD_CANDIDATES], cand_hi[GUARD_CANDIDATES];
     double noise[GUARD_CANDIDATES];
     double signal;
@@ -70,7 +70,7 @@ typedef struct Calib {
 
 /* The squared error of quantizing X[0..N) and dequantizing it again with
  * each candidate's parameters, exactly as the quantize op would (float32
- * division, round half to even, saturation: quant_real). */
+ * division, round half to even, saturation: quantize_real). */
 static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
 {
     int64_t qlo = dtype_traits[dt].min, qhi = dtype_traits[dt].max;
@@ -78,12 +78,12 @@ static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
         if (isfinite(x[i]))
             s->signal += (double)x[i] * x[i];
     for (int c = 0; c < GUARD_CANDIDATES; c++) {
-        QParams p = s->cand[c];
+        QParam p = s->cand[c];
         double err = 0;
         for (int64_t i = 0; i < n; i++) {
             if (!isfinite(x[i]))
                 continue;
-            double deq = (double)p.scale * (double)(quant_real(x[i], p, qlo, qhi) - p.zp);
+            double deq = (double)p.scale * (double)(quantize_real(x[i], p, ROUND_ONNX, qlo, qhi) - p.zp);
             err += (x[i] - deq) * (x[i] - deq);
         }
         s->noise[c] += err;
@@ -178,7 +178,7 @@ static void progress_end(Progress *p)
  * once for all sweeps) or, when there is none, the interpreter. */
 typedef struct Sweeper {
     const Graph *g;
-    Dataset *ds;
+    Samples *ds;
     const Evaluator *eval;
     void *h;
     void *in, **out;
@@ -192,7 +192,7 @@ typedef struct Sweeper {
 static bool read_sample(void *ctx, int64_t i, void *const inputs[])
 {
     Sweeper *sw = ctx;
-    return dataset_read(sw->ds, i, inputs[0]);
+    return samples_read(sw->ds, i, inputs[0]);
 }
 
 /* The evaluator's observer: calibrate's, and the progress counter once
@@ -203,21 +203,21 @@ static void observe_jit(void *ctx, const Value *v, const void *data)
     observe(sw->c, v, data);
     if (v == ((const Node *)sw->g->nodes.data[sw->g->nodes.len - 1])->result) {
         sw->done++;
-        progress_update(sw->prog, sw->what, sw->done, dataset_count(sw->ds));
+        progress_update(sw->prog, sw->what, sw->done, sw->ds->count);
     }
 }
 
 /* Runs every sample through the graph with the observer. */
 static bool sweep(Sweeper *sw, const char *what)
 {
-    int64_t n = dataset_count(sw->ds);
+    int64_t n = sw->ds->count;
     sw->what = what;
     sw->done = 0;
     if (sw->h)
         return sw->eval->run(sw->h, n, read_sample, sw, observe_jit, sw);
     const void *inputs[1] = {sw->in};
     for (int64_t i = 0; i < n; i++) {
-        if (!dataset_read(sw->ds, i, sw->in))
+        if (!samples_read(sw->ds, i, sw->in))
             return false;
         if (interp_run_observed(sw->g, inputs, sw->out, observe, sw->c) != 0)
             return false;
@@ -341,15 +341,8 @@ bool calibrate(Graph *g, const PassContext *ctx)
         return false;
     }
     Value *input = g->inputs.data[0];
-    DatasetOptions opts = {
-        .idx = cfg->calib.format == DATA_IDX,
-        .max_samples = cfg->calib.samples,
-        .scale = cfg->model.input_scale,
-        .offset = cfg->model.input_offset,
-    };
-    Dataset *ds = dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset,
-                               &opts, input->name, &input->type);
-    if (!ds)
+    Samples ds;
+    if (!samples_open(ctx, SAMPLES_CALIBRATION, input, &ds))
         return false;
 
     bool ok = false;
@@ -369,10 +362,10 @@ bool calibrate(Graph *g, const PassContext *ctx)
         out[i] = xmalloc((size_t)type_nbytes(&((Value *)g->outputs.data[i])->type) + 1);
     Progress prog;
     progress_init(&prog);
-    Sweeper sw = {.g = g, .ds = ds, .in = in, .out = out, .prog = &prog, .c = &c};
+    Sweeper sw = {.g = g, .ds = &ds, .in = in, .out = out, .prog = &prog, .c = &c};
     /* auto: at least 50 M MACs a sweep; the one compile serves every
      * sweep (one to three). */
-    sw.eval = pass_engine(g, ctx, dataset_count(ds), 5e7);
+    sw.eval = pass_engine(g, ctx, ds.count, 5e7);
     if (sw.eval)
         sw.h = sw.eval->open(g);
 
@@ -452,6 +445,6 @@ done:
     free(out);
     free(in);
     free(c.stat);
-    dataset_close(ds);
+    samples_close(&ds);
     return ok;
 }

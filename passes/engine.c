@@ -1,6 +1,7 @@
-/* engine.c - what runs a graph over samples inside a pass: the driver's
- * JIT (PassContext.eval) or the reference interpreter, by [calibration]
- * engine (docs/passes.md, "calibrate", "The engine").  calibrate and
+/* engine.c - the samples a pass runs a graph over, and what runs it: the
+ * driver's dataset reader (PassContext.open_samples), and its JIT
+ * (PassContext.eval) or the reference interpreter, by [calibration] engine
+ * (docs/passes.md, "calibrate", "The engine").  calibrate and
  * mixed-precision ask here, so both choose by the same rule.
  */
 #include "passes.h"
@@ -41,4 +42,19 @@ const Evaluator *pass_engine(const Graph *g, const PassContext *ctx, int64_t sam
         (cfg->calib.engine == ENGINE_AUTO && (double)graph_work(g) * (double)samples >= min_work))
         return ctx->eval;
     return NULL;
+}
+
+bool samples_open(const PassContext *ctx, SampleSet set, const Value *in, Samples *out)
+{
+    *out = (Samples){0};
+    if (!ctx->open_samples)
+        qnn_die("a pass asked for samples, but PassContext.open_samples is not set");
+    return ctx->open_samples(ctx, set, in, out);
+}
+
+void samples_close(Samples *s)
+{
+    if (s->close)
+        s->close(s->h);
+    *s = (Samples){0};
 }

@@ -137,13 +137,37 @@ static double worst_of(const double *db, int n)
     return w;
 }
 
+/* Element I of an integer tensor of dtype DT, and storing V (already
+ * saturated) there. */
+static int64_t int_at(const void *p, DType dt, int64_t i)
+{
+    switch (dt) {
+    case DT_I8: return ((const int8_t *)p)[i];
+    case DT_U8: return ((const uint8_t *)p)[i];
+    case DT_I16: return ((const int16_t *)p)[i];
+    case DT_I32: return ((const int32_t *)p)[i];
+    default: return 0;
+    }
+}
+
+static void set_int(void *p, DType dt, int64_t i, int64_t v)
+{
+    switch (dt) {
+    case DT_I8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case DT_I16: ((int16_t *)p)[i] = (int16_t)v; break;
+    case DT_I32: ((int32_t *)p)[i] = (int32_t)v; break;
+    default: break;
+    }
+}
+
 /* Reads element I of the quantized graph's output V as a real value. */
 static double real_at(const Value *v, const void *data, int64_t i)
 {
     const TensorType *t = &v->type;
     if (t->dtype == DT_F32)
         return ((const float *)data)[i];
-    int64_t raw = ld_int(data, t->dtype, i);
+    int64_t raw = int_at(data, t->dtype, i);
     const Quant *q = t->quant;
     if (!q)
         return (double)raw;
@@ -197,9 +221,10 @@ static bool read_input(void *ctx, int64_t i, void *const inputs[])
     if (t->dtype == DT_F32) {
         memcpy(inputs[0], x, (size_t)n * sizeof(float));
     } else {
-        QParams p = {t->quant->scale[0], t->quant->zero_point[0]};
+        QParam p = {t->quant->scale[0], t->quant->zero_point[0]};
+        const DTypeTraits *d = &dtype_traits[t->dtype];
         for (int64_t k = 0; k < n; k++)
-            st_int(inputs[0], t->dtype, k, quant_real(x[k], p, dt_min(t->dtype), dt_max(t->dtype)));
+            set_int(inputs[0], t->dtype, k, quantize_real(x[k], p, ROUND_ONNX, d->min, d->max));
     }
     return true;
 }
@@ -427,7 +452,6 @@ static int by_key_desc(const void *a, const void *b)
 
 static bool load_samples(Search *s)
 {
-    const QnncConfig *cfg = s->ctx->cfg;
     const Graph *g = s->fg;
     if (g->inputs.len != 1) {
         diag_error(g->loc, "mixed-precision: target_sqnr needs a model with one input, not %d", g->inputs.len);
@@ -439,18 +463,10 @@ static bool load_samples(Search *s)
                    dtype_traits[in->type.dtype].name);
         return false;
     }
-    bool own = cfg->valid.num_dataset > 0;
-    DatasetOptions dopt = {
-        .idx = cfg->calib.format == DATA_IDX,
-        .max_samples = cfg->valid.samples,
-        .scale = cfg->model.input_scale,
-        .offset = cfg->model.input_offset,
-    };
-    Dataset *ds = dataset_open((const char *const *)(own ? cfg->valid.dataset : cfg->calib.dataset),
-                               own ? cfg->valid.num_dataset : cfg->calib.num_dataset, &dopt, in->name, &in->type);
-    if (!ds)
+    Samples ds;
+    if (!samples_open(s->ctx, SAMPLES_VALIDATION, in, &ds))
         return false;
-    s->nsamples = (int)dataset_count(ds);
+    s->nsamples = (int)ds.count;
     s->nout = g->outputs.len;
     s->x = xcalloc((size_t)s->nsamples, sizeof *s->x);
     s->ref = xcalloc((size_t)s->nsamples, sizeof *s->ref);
@@ -460,9 +476,9 @@ static bool load_samples(Search *s)
         s->ref[i] = xcalloc((size_t)s->nout + 1, sizeof **s->ref);
         for (int o = 0; o < s->nout; o++)
             s->ref[i][o] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[o])->type));
-        ok = dataset_read(ds, i, s->x[i]);
+        ok = samples_read(&ds, i, s->x[i]);
     }
-    dataset_close(ds);
+    samples_close(&ds);
     if (ok) {
         Runner r = {.s = s, .g = g, .ref = true};
         ok = run_samples(&r);

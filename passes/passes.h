@@ -10,6 +10,48 @@
 #include "ir.h"
 
 struct MixedReport;
+struct PassContext;
+
+/* ---------------------------------------------------------------- samples */
+
+/* The samples a pass runs graphs on.  Passes open no files: the driver
+ * (tools/qnnc.c, tools/qnnc-opt.c; tools/samples.c) opens the dataset the
+ * configuration names (frontend/dataset.c) when a pass asks for it through
+ * PassContext.open_samples, and hands back this iterator.  Opening on
+ * demand keeps the driver from reading a dataset no pass needs (scheme
+ * "none", --stop-after) and lets each pass name the graph input the
+ * samples must fit. */
+typedef enum SampleSet {
+    /* [calibration] dataset, at most [calibration] samples. */
+    SAMPLES_CALIBRATION,
+    /* [validation] dataset (the calibration one when it has none), at most
+     * [validation] samples, in the calibration's format. */
+    SAMPLES_VALIDATION,
+} SampleSet;
+
+typedef struct Samples {
+    int64_t count; /* >= 1 */
+    /* Writes sample I (0 <= I < count) into BUF: one tensor of the type the
+     * samples were opened for (type_nbytes bytes).  Samples can be read in
+     * any order and more than once.  False after reporting "PATH: message"
+     * through diag. */
+    bool (*read)(void *h, int64_t i, void *buf);
+    void (*close)(void *h);
+    void *h;
+} Samples;
+
+/* Opens SET for graph input IN (each sample is one tensor of IN's type,
+ * checked against it: shapes, IDX headers, that directories hold .npy
+ * files).  False after reporting "PATH: message"; ctx->open_samples must
+ * be set. */
+bool samples_open(const struct PassContext *ctx, SampleSet set, const Value *in, Samples *out);
+static inline bool samples_read(const Samples *s, int64_t i, void *buf)
+{
+    return s->read(s->h, i, buf);
+}
+void samples_close(Samples *s);
+
+/* ---------------------------------------------------------------- evaluation */
 
 /* A faster way than the reference interpreter to run a float graph over
  * many samples while observing every tensor: the driver hands passes
@@ -41,6 +83,9 @@ typedef struct PassContext {
     /* Where mixed-precision leaves what it measured, for the report (NULL:
      * nowhere). */
     struct MixedReport *mixed;
+    /* The driver's: opens SET for input IN (see samples_open).  NULL only
+     * where no pass reads a dataset. */
+    bool (*open_samples)(const struct PassContext *ctx, SampleSet set, const Value *in, Samples *out);
 } PassContext;
 
 /* engine.c: what runs G over SAMPLES samples in a pass: ctx->eval when

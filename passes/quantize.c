@@ -43,7 +43,6 @@
 #include "quant.h"
 
 #include "fixedpoint.h"
-#include "interp.h" /* interp_act_fn */
 
 #include <float.h>
 #include <math.h>
@@ -126,16 +125,16 @@ static void copy_attrs(Graph *ng, Node *dst, const Node *src)
     }
 }
 
-static TensorType with_quant(Ctx *c, TensorType t, DType dt, QParams p)
+static TensorType with_quant(Ctx *c, TensorType t, DType dt, QParam p)
 {
     t.dtype = dt;
     t.quant = quant_new(&c->ng->arena, -1, 1, &p.scale, &p.zp);
     return t;
 }
 
-static QParams params_of(const Value *v)
+static QParam params_of(const Value *v)
 {
-    return (QParams){v->type.quant->scale[0], v->type.quant->zero_point[0]};
+    return (QParam){v->type.quant->scale[0], v->type.quant->zero_point[0]};
 }
 
 /* Adds N to the new graph unchanged but for its operands OPS: same op,
@@ -197,15 +196,15 @@ static void report_no_range(const Value *v)
  * the dtype's grid (sigmoid [0, 1), tanh [-1, 1)).  int8 LOGISTIC
  * 1/256 zp -128, TANH 1/128 zp 0 (u8: zero points 0 and 128, the same
  * reals); int16 both 1/32768 zp 0.  False for any other value. */
-static bool fixed_params(const Value *v, DType dt, QParams *p)
+static bool fixed_params(const Value *v, DType dt, QParam *p)
 {
     if (v->kind != VAL_NODE || (v->def->op != OP_SIGMOID && v->def->op != OP_TANH))
         return false;
     bool sig = v->def->op == OP_SIGMOID;
     switch (dt) {
-    case DT_I8: *p = (QParams){sig ? 1.0f / 256 : 1.0f / 128, sig ? -128 : 0}; return true;
-    case DT_U8: *p = (QParams){sig ? 1.0f / 256 : 1.0f / 128, sig ? 0 : 128}; return true;
-    case DT_I16: *p = (QParams){1.0f / 32768, 0}; return true;
+    case DT_I8: *p = (QParam){sig ? 1.0f / 256 : 1.0f / 128, sig ? -128 : 0}; return true;
+    case DT_U8: *p = (QParam){sig ? 1.0f / 256 : 1.0f / 128, sig ? 0 : 128}; return true;
+    case DT_I16: *p = (QParam){1.0f / 32768, 0}; return true;
     default: return false;
     }
 }
@@ -213,7 +212,7 @@ static bool fixed_params(const Value *v, DType dt, QParams *p)
 /* Params of old value V in dtype DT: fixed for a sigmoid or tanh result
  * (fixed_params), else from its effective range.  Reports an error and
  * returns false when it needs a range and has none. */
-static bool params_for(Ctx *c, const Value *v, DType dt, QParams *p)
+static bool params_for(Ctx *c, const Value *v, DType dt, QParam *p)
 {
     const VInfo *i = &c->vi[v->id];
     if (fixed_params(v, dt, p))
@@ -269,7 +268,7 @@ static bool mapping_zero_point(const Ctx *c, const Value *v, double *zp_out)
  * own (scale s, zero point -o/s; the other 8-bit dtype has the same reals
  * with the zero point moved by 128) when the mapping allows it, else the
  * mapped range's. */
-static QParams mapping_params(const Ctx *c, const Value *v, DType dt)
+static QParam mapping_params(const Ctx *c, const Value *v, DType dt)
 {
     double zp;
     if ((dt == DT_I8 || dt == DT_U8) && mapping_zero_point(c, v, &zp)) {
@@ -277,7 +276,7 @@ static QParams mapping_params(const Ctx *c, const Value *v, DType dt)
         DType raw = raw_dtype(c, v);
         if (raw != dt)
             z += raw == DT_U8 ? -128 : 128;
-        return (QParams){(float)c->cfg->model.input_scale, z};
+        return (QParam){(float)c->cfg->model.input_scale, z};
     }
     double lo, hi;
     mapped_range(c, v, &lo, &hi);
@@ -330,11 +329,11 @@ static Value *quantize_const(Ctx *c, const Value *v, DType dt)
             lo = fmin(lo, x[k]);
             hi = fmax(hi, x[k]);
         }
-    QParams p = quant_choose_params(lo, hi, dt);
+    QParam p = quant_choose_params(lo, hi, dt);
     int64_t size = dtype_traits[dt].size;
     unsigned char *data = xmalloc((size_t)(n * size));
     for (int64_t k = 0; k < n; k++) {
-        int64_t q = quant_real(x[k], p, dtype_traits[dt].min, dtype_traits[dt].max);
+        int64_t q = quantize_real(x[k], p, ROUND_ONNX, dtype_traits[dt].min, dtype_traits[dt].max);
         if (dt == DT_I8)
             ((int8_t *)data)[k] = (int8_t)q;
         else if (dt == DT_U8)
@@ -358,19 +357,19 @@ static Value *get_q(Ctx *c, const Value *v, DType dt)
     if (v->kind == VAL_CONST && v->type.dtype == DT_F32)
         return i->q[dt] = quantize_const(c, v, dt);
     Value *src = home_quant(c, v);
-    QParams p;
+    QParam p;
     DType sdt = src ? src->type.dtype : DT_F32;
     if ((sdt == DT_U8 && dt == DT_I8) || (sdt == DT_I8 && dt == DT_U8)) {
         /* Between i8 and u8 the same scale with the zero point moved by 128
          * represents exactly the same reals: the requantize is exact (a
          * multiplier of exactly 1 in either rounding mode). */
-        QParams s = params_of(src);
-        p = (QParams){s.scale, s.zp + (dt == DT_I8 ? -128 : 128)};
+        QParam s = params_of(src);
+        p = (QParam){s.scale, s.zp + (dt == DT_I8 ? -128 : 128)};
     } else if (fixed_params(v, dt, &p)) {
         /* A sigmoid or tanh result: the spec's params in every dtype. */
     } else if (src && !c->vi[v->id].has_eff) {
         /* No calibrated range, but a quantized version: keep its real range. */
-        QParams s = params_of(src);
+        QParam s = params_of(src);
         double lo = s.scale * ((double)dtype_traits[src->type.dtype].min - s.zp);
         double hi = s.scale * ((double)dtype_traits[src->type.dtype].max - s.zp);
         p = quant_choose_params(lo, hi, dt);
@@ -448,7 +447,7 @@ static Value *get_weight(Ctx *c, const Value *v, int axis, const Value *b, doubl
     int8_t *q = xmalloc((size_t)n);
     for (int64_t k = 0; k < n; k++) {
         int64_t ch = axis < 0 ? 0 : (k / inner) % dim;
-        q[k] = (int8_t)quant_real(x[k], (QParams){scale[ch], 0}, -127, 127);
+        q[k] = (int8_t)quantize_real(x[k], (QParam){scale[ch], 0}, ROUND_ONNX, -127, 127);
     }
     TensorType wt = *t;
     wt.dtype = DT_I8;
@@ -612,7 +611,7 @@ static void compute_ranges(Ctx *c)
     }
 }
 
-static bool pad_value_fits(const Node *n, QParams p, DType dt)
+static bool pad_value_fits(const Node *n, QParam p, DType dt)
 {
     float v = node_float(n, ATTR_VALUE, 0.0f);
     float q = v / p.scale;
@@ -728,7 +727,7 @@ static bool add_input(Ctx *c, const Value *v)
     DType d = io_dtype(c, v);
     bool quantizing = c->cfg->quant.scheme == QSCHEME_INT8 || c->cfg->quant.scheme == QSCHEME_INT16X8;
     TensorType t = v->type;
-    QParams p = {0, 0};
+    QParam p = {0, 0};
     if (v->type.dtype != DT_F32 || d == DT_F32) {
         /* the model's own type */
     } else if (c->cfg->model.input_mapping) {
@@ -877,7 +876,7 @@ static bool build_copy(Ctx *c, const Node *n)
 static bool build_lut(Ctx *c, const Node *n)
 {
     Value *x = get_q(c, n->operands[0], DT_I8);
-    QParams out;
+    QParam out;
     if (!x || !params_for(c, n->result, DT_I8, &out))
         return false;
     int8_t table[256];
@@ -954,12 +953,12 @@ static bool build_quant_ops(Ctx *c, const Node *n, Value **ops)
     TensorType t;
     if ((op_info[n->op].flags & OPF_SAME_QUANT) || alike) {
         /* The result keeps the input's params exactly (docs/ir-rules.md). */
-        QParams p = params_of(ops[0]);
+        QParam p = params_of(ops[0]);
         if (n->op == OP_PAD && !pad_value_fits(n, p, dt))
             return build_float(c, n);
         t = with_quant(c, n->result->type, dt, p);
     } else {
-        QParams p;
+        QParam p;
         const Value *r = n->result;
         if (n->op == OP_SOFTMAX) {
             /* [0, 1] at 1/256, zero point -128: the output TFLite's int8

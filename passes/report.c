@@ -130,10 +130,10 @@ static void observe(void *ctx, const Value *v, const void *data)
  * as the header's quantize helper does. */
 static void quantize_sample(const TensorType *qt, const float *x, void *qx)
 {
-    QParams p = {qt->quant->scale[0], qt->quant->zero_point[0]};
+    QParam p = {qt->quant->scale[0], qt->quant->zero_point[0]};
     const DTypeTraits *d = &dtype_traits[qt->dtype];
     for (int64_t i = 0, m = type_numel(qt); i < m; i++) {
-        int64_t q = quant_real(x[i], p, d->min, d->max);
+        int64_t q = quantize_real(x[i], p, ROUND_ONNX, d->min, d->max);
         if (qt->dtype == DT_I8)
             ((int8_t *)qx)[i] = (int8_t)q;
         else
@@ -142,8 +142,9 @@ static void quantize_sample(const TensorType *qt, const float *x, void *qx)
 }
 
 /* Runs both graphs over the calibration samples. */
-static void measure(Report *r, const QnncConfig *cfg)
+static void measure(Report *r, const PassContext *ctx)
 {
+    const QnncConfig *cfg = ctx->cfg;
     const Graph *fg = r->fg, *qg = r->qg;
     if (!fg) {
         r->sqnr_note = "quantize did not run: no float graph to compare with";
@@ -167,15 +168,8 @@ static void measure(Report *r, const QnncConfig *cfg)
         r->sqnr_note = "the float and quantized graphs do not take the same single input";
         return;
     }
-    DatasetOptions dopt = {
-        .idx = cfg->calib.format == DATA_IDX,
-        .max_samples = cfg->calib.samples,
-        .scale = cfg->model.input_scale,
-        .offset = cfg->model.input_offset,
-    };
-    Dataset *ds = dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset, &dopt,
-                               in->name, &in->type);
-    if (!ds) {
+    Samples ds;
+    if (!samples_open(ctx, SAMPLES_CALIBRATION, in, &ds)) {
         r->sqnr_note = "the calibration dataset could not be read";
         return;
     }
@@ -187,10 +181,10 @@ static void measure(Report *r, const QnncConfig *cfg)
         fout[i] = xmalloc((size_t)type_nbytes(&((Value *)fg->outputs.data[i])->type));
     for (int i = 0; i < qg->outputs.len; i++)
         qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
-    int64_t n = dataset_count(ds);
+    int64_t n = ds.count;
     for (int64_t s = 0; s < n; s++) {
         const void *ins[1] = {x}, *qins[1] = {qx};
-        if (!dataset_read(ds, s, x))
+        if (!samples_read(&ds, s, x))
             break;
         if (quantize_in)
             quantize_sample(qt, x, qx);
@@ -213,14 +207,15 @@ static void measure(Report *r, const QnncConfig *cfg)
     if (qx != x)
         free(qx);
     free(x);
-    dataset_close(ds);
+    samples_close(&ds);
 }
 
 /* The SQNR of QG's outputs against FG's outputs of the same names, all
  * outputs together, over the calibration samples (an integer output is
  * dequantized); NAN when it cannot be measured. */
-static double output_sqnr(const Graph *fg, const Graph *qg, const QnncConfig *cfg)
+static double output_sqnr(const Graph *fg, const Graph *qg, const PassContext *ctx)
 {
+    const QnncConfig *cfg = ctx->cfg;
     if (!fg || !qg || cfg->calib.num_dataset == 0 || fg->inputs.len != 1 || qg->inputs.len != 1)
         return NAN;
     const Value *in = fg->inputs.data[0];
@@ -244,18 +239,11 @@ static double output_sqnr(const Graph *fg, const Graph *qg, const QnncConfig *cf
         }
         matched += twin[i] >= 0;
     }
-    DatasetOptions dopt = {
-        .idx = cfg->calib.format == DATA_IDX,
-        .max_samples = cfg->calib.samples,
-        .scale = cfg->model.input_scale,
-        .offset = cfg->model.input_offset,
-    };
-    Dataset *ds = matched ? dataset_open((const char *const *)cfg->calib.dataset, cfg->calib.num_dataset, &dopt,
-                                         in->name, &in->type)
-                          : NULL;
+    Samples ds = {0};
+    bool opened = matched && samples_open(ctx, SAMPLES_CALIBRATION, in, &ds);
     double signal = 0, noise = 0;
     int64_t done = 0;
-    if (ds) {
+    if (opened) {
         void *x = xmalloc((size_t)type_nbytes(&in->type));
         void *qx = quantize_in ? xmalloc((size_t)type_nbytes(qt)) : x;
         void **fout = xcalloc((size_t)fg->outputs.len + 1, sizeof *fout);
@@ -264,9 +252,9 @@ static double output_sqnr(const Graph *fg, const Graph *qg, const QnncConfig *cf
             fout[i] = xmalloc((size_t)type_nbytes(&((Value *)fg->outputs.data[i])->type));
         for (int i = 0; i < qg->outputs.len; i++)
             qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
-        for (int64_t s = 0, n = dataset_count(ds); s < n; s++) {
+        for (int64_t s = 0, n = ds.count; s < n; s++) {
             const void *ins[1] = {x}, *qins[1] = {qx};
-            if (!dataset_read(ds, s, x))
+            if (!samples_read(&ds, s, x))
                 break;
             if (quantize_in)
                 quantize_sample(qt, x, qx);
@@ -303,7 +291,7 @@ static double output_sqnr(const Graph *fg, const Graph *qg, const QnncConfig *cf
         if (qx != x)
             free(qx);
         free(x);
-        dataset_close(ds);
+        samples_close(&ds);
     }
     free(twin);
     if (!done)
@@ -731,11 +719,11 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
             calib_hist_init(&r.hist[k], f->range_lo - w / 4, f->range_hi + w / 4, REPORT_BINS);
         }
     }
-    measure(&r, ctx->cfg);
-    r.out_db = output_sqnr(float_g, g, ctx->cfg);
+    measure(&r, ctx);
+    r.out_db = output_sqnr(float_g, g, ctx);
     r.tech_other_db = xcalloc((size_t)num_techs + 1, sizeof *r.tech_other_db);
     for (int t = 0; t < num_techs; t++)
-        r.tech_other_db[t] = techs[t].other ? output_sqnr(float_g, techs[t].other, ctx->cfg) : NAN;
+        r.tech_other_db[t] = techs[t].other ? output_sqnr(float_g, techs[t].other, ctx) : NAN;
 
     char *buf = NULL;
     size_t len = 0;

@@ -6,6 +6,7 @@
  * `expected-error` annotations refer to the file as written. */
 #include "frontend.h"
 #include "passes.h"
+#include "samples.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -315,7 +316,7 @@ int main(int argc, char **argv)
         return 1;
     }
     qnn_set_max_memory(cfg.limits.max_memory);
-    PassContext ctx = {.cfg = &cfg};
+    PassContext ctx = {.cfg = &cfg, .open_samples = driver_open_samples};
     const char *file = strcmp(o.input, "-") ? o.input : "<stdin>";
     size_t len;
     char *text = read_input(o.input, &len);

@@ -20,8 +20,10 @@
 
 #include "codegen.h"
 #include "config.h"
+#include "frontend.h"
 #include "jit.h"
 #include "passes.h"
+#include "samples.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -55,8 +57,9 @@ static const char usage[] =
     "                          last ':'; overrides [model] input_shapes)\n"
     "  --input-layout=LAYOUT   model, nchw or nhwc: layout of 4-D inputs and outputs\n"
     "  --target=TRIPLE         x86_64-linux-gnu, aarch64-linux-gnu, riscv64-linux-gnu,\n"
-    "                          thumbv7em-none-eabi (Cortex-M4) or\n"
-    "                          thumbv8.1m.main-none-eabi (Cortex-M55, Helium)\n"
+    "                          thumbv7em-none-eabi (Cortex-M4),\n"
+    "                          thumbv8.1m.main-none-eabi (Cortex-M55, Helium) or\n"
+    "                          riscv32-none-elf (RV32IMC; -mattr=+a: RV32IMAC)\n"
     "                          (default: the host)\n"
     "  -mcpu=CPU               target CPU (default: the triple's generic CPU;\n"
     "                          -mcpu=help lists them; -mcpu=native or host: this\n"
@@ -916,7 +919,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
         if (!input->text)
             continue;
         *flag = !*flag;
-        PassContext ctx = {.cfg = &c, .eval = &jit_evaluator};
+        PassContext ctx = {.cfg = &c, .eval = &jit_evaluator, .open_samples = driver_open_samples};
         Graph *g = ir_parse("<imported graph>", input->text, input->len);
         if (g && run_pipeline(g, &ctx, NULL))
             others[t] = g;
@@ -930,7 +933,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
 static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
 {
     MixedReport mixed = {0};
-    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator};
+    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
     Snapshot snap = {0}, input = {0};
     /* The techniques are compared only where they can run: a calibrated
      * scheme with data, the whole pipeline. */

@@ -1,6 +1,13 @@
 /* arm/kernels_mve.c - int8 conv/dense/depthwise kernels for Cortex-M55
  * (Armv8.1-M with Helium, MVE: eight 128-bit Q registers).
  *
+ * Conv, dense and matmul by a constant go first to conv_mve.c's
+ * conv_patch (the whole patch reduced 2 pixels x 4 channels at a time,
+ * a vector output stage), depthwise with multiplier 1 and C % 4 == 0 to
+ * its dw_patch (4 pixels x 4 channels), TFLite adds to add_mve.c; what
+ * they leave (stems, reductions under 16 bytes, im2col rows over 4 KiB,
+ * nonzero weight zero points, other depthwise forms) comes here:
+ *
  * Helium has no per-lane 4-byte dot product (no sdot); its int8 dot is
  * vmladav/vmlava: the 16 byte products of two Q registers summed across
  * the vector into one general-purpose register, accumulating
@@ -15,7 +22,12 @@
  * kernels of kernels.c. */
 #include "kernel_int8.h"
 
+#include <stdio.h>
+
 const char *arm_lower_node(Cg *cg, const Node *n); /* kernels.c */
+bool kern_conv_patch_mve(Cg *cg, const Node *n); /* conv_mve.c */
+bool kern_add_mve(Cg *cg, const Node *n);        /* add_mve.c */
+bool kern_dw_patch_mve(Cg *cg, const Node *n);   /* conv_mve.c */
 
 static LLVMTypeRef scalar_acc(Cg *cg, const KDot *d)
 {
@@ -71,8 +83,19 @@ static const KGemm mm = {"vmla.i32", 4, 2, 2, false, kern_gemm_mac4_s8, 0, false
 
 const char *armv81m_lower_node(Cg *cg, const Node *n)
 {
+    if ((n->op == OP_ADD || n->op == OP_SUB) && kern_has(cg, "mve") && kern_add_mve(cg, n))
+        return "add_mve";
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "mve"))
         return arm_lower_node(cg, n);
+    cg->kernel_tile[0] = 0;
+    if (kern_conv_patch_mve(cg, n)) {
+        snprintf(cg->kernel, sizeof cg->kernel, "conv_patch_%s_mve", cg->kernel_tile);
+        return cg->kernel;
+    }
+    if (kern_dw_patch_mve(cg, n)) {
+        snprintf(cg->kernel, sizeof cg->kernel, "dw_patch_%s_mve", cg->kernel_tile);
+        return cg->kernel;
+    }
     KSet s = {"mve", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, NULL, &mm};
     return kern_select(cg, n, &s);
 }

@@ -1,5 +1,5 @@
 /* test_config.c - unit tests for the TOML compile configuration reader
- * (frontend/config.h): defaults, every key landing in its struct field,
+ * (config/config.h): defaults, every key landing in its struct field,
  * paths resolved against the file's directory, and errors reported through
  * the diag engine with their exact line, column and text.
  *

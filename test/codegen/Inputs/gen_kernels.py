@@ -1,6 +1,6 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
-kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir and
-kernels-gemm.qir (conv_gemm's remainders): shapes
+kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir,
+kernels-gemm.qir (conv_gemm's remainders) and kernels-patch.qir (conv_patch's): shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -362,12 +362,40 @@ def gemm_graph():
     return "\n".join(lines) + "\n"
 
 
+def patch_graph():
+    """Cortex-M55's conv_patch (codegen/arm/conv_mve.c) edges: direct
+    patches (1x1 strided, 1x3, dense) with a masked last step, im2col with
+    padding, u8 activations and results, pixel counts and output channels
+    that leave partial tiles, and TFLite stages with left shifts, with no
+    shift and with right shifts mixed across channels."""
+    lines = ["graph @kpatch {",
+             "  input %xa : i8[1,5,7,20] q(0.05, 3)",
+             "  input %xb : u8[1,4,5,8] q(0.04, 120)",
+             "  input %xd : u8[3,17] q(0.04, 128)"]
+    # Weights in -1..1 keep most outputs of multipliers near 0.5 off the clamp.
+    lines.append("  const %w1 : i8[7,1,1,20] {} = {}".format(wq(7, True), arr(rng.integers(-1, 2, (7, 1, 1, 20)))))
+    lines.append("  const %b1 : i32[7] = {}".format(arr(rng.integers(-100, 100, 7))))
+    # m = 0.05 * scale / 0.0013 (scales 0.011 .. 0.019 here): right shifts and none.
+    lines.append("  %y1 = conv2d(%xa, %w1, %b1) {strides=[2, 2], rounding=tflite} : i8[1,3,4,7] q(0.0013, -2)")
+    lines.append("  const %w2 : i8[6,1,3,20] {} = {}".format(wq(6, False), arr(i8((6, 1, 3, 20)))))
+    # m = 0.05 * 0.01 / 0.0003: a left shift.
+    lines.append("  %y2 = conv2d(%xa, %w2) {rounding=tflite} : i8[1,5,5,6] q(0.0003, 5)")
+    lines.append("  const %w3 : i8[5,3,3,8] {} = {}".format(wq(5, True), arr(i8((5, 3, 3, 8)))))
+    lines.append("  %y3 = conv2d(%xb, %w3) {pads=[1, 1, 1, 1], rounding=tflite} : u8[1,4,5,5] q(0.05, 100)")
+    lines.append("  const %w4 : i8[9,17] {} = {}".format(wq(9, True), arr(i8((9, 17)))))
+    lines.append("  const %b4 : i32[9] = {}".format(arr(rng.integers(-900, 900, 9))))
+    lines.append("  %y4 = dense(%xd, %w4, %b4) {rounding=tflite, act_min=0} : i8[3,9] q(0.01, -10)")
+    lines += ["  output %y1", "  output %y2", "  output %y3", "  output %y4", "}"]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
                        ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph()),
                        ("kernels-matmul.qir", matmul_graph()),
-                       ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph())]:
+                       ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph()),
+                       ("kernels-patch.qir", patch_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 

@@ -70,7 +70,8 @@ const char *const config_emit_names[] = {"obj", "asm", "llvm", "qir", "header", 
 const char *const config_layout_names[] = {"model", "nchw", "nhwc", nullptr};
 const char *const config_rounding_names[] = {"onnx", "tflite", nullptr};
 const char *const config_triples[] = {"x86_64-linux-gnu", "aarch64-linux-gnu", "riscv64-linux-gnu",
-                                      "thumbv7em-none-eabi", "thumbv8.1m.main-none-eabi", nullptr};
+                                      "thumbv7em-none-eabi", "thumbv8.1m.main-none-eabi", "riscv32-none-elf",
+                                      nullptr};
 }
 
 /* The words accepted in the config for the enums whose C values are not

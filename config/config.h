@@ -10,6 +10,10 @@
  * and config_load reports every one it finds in a file, not just the first.
  * Command-line flags override values after loading: the driver writes the
  * fields directly (config_set_string for strings).
+ *
+ * It lives in config/, on the IR alone, because every later stage reads it:
+ * the importer (the input layout and shapes below), the passes and the code
+ * generator, none of which may depend on another's files.
  */
 #ifndef QNNC_CONFIG_H
 #define QNNC_CONFIG_H
@@ -24,7 +28,25 @@ extern "C" {
 #define CONFIG_API
 #endif
 
-#include "frontend.h"
+#include "ir.h"
+
+/* The layout of 4-D graph inputs and outputs at the compiled model's
+ * boundary ([model] input_layout; ImportOptions in frontend.h). */
+typedef enum { LAYOUT_MODEL = 0, LAYOUT_NCHW, LAYOUT_NHWC } InputLayout;
+
+/* The full shape of one graph input, given by the user for its symbolic
+ * dimensions ([model] input_shapes, --input-shape=NAME:D0,D1,...).  Every
+ * dimension is >= 1; the importer checks the name, the rank and that every
+ * static dimension of the model agrees. */
+typedef struct InputShape {
+    const char *name;             /* the graph input's ONNX name */
+    int rank;                     /* 0 to QNN_MAX_RANK */
+    int64_t dims[QNN_MAX_RANK];
+    /* Where it was given, for errors: the config's entry (LOC, and each
+     * dimension's DIM_LOC), or LOC.file NULL for the command line. */
+    SrcLoc loc;
+    SrcLoc dim_loc[QNN_MAX_RANK];
+} InputShape;
 
 typedef enum { QSCHEME_INT8 = 0, QSCHEME_INT16X8, QSCHEME_HYBRID, QSCHEME_NONE } QuantScheme;
 typedef enum { CALIB_MINMAX = 0, CALIB_PERCENTILE, CALIB_ENTROPY, CALIB_MSE } CalibMethod;

@@ -1,0 +1,599 @@
+/* arm/conv_mve.c - conv2d (group 1), dense and matmul by a constant for
+ * Cortex-M55 with Helium as a reduction over each output pixel's whole
+ * patch ("conv_patch": docs/codegen.md, "Kernels and tiling"); depthwise
+ * ("dw_patch") at the end of the file shares its output stage.
+ *
+ * Helium's int8 dot product is vmladava.s8: the 16 byte products of two
+ * Q registers summed into one core register.  kern_conv spends one per
+ * tap and 16 channels, with a scalar output stage per output; here:
+ *
+ *   - the reduction runs over a pixel's whole patch, K = KH*KW*C bytes
+ *     in the weights' OHWI order, 16 bytes a step: for a 1x1 conv, a
+ *     dense layer or a matmul ("direct") the patch is C contiguous bytes
+ *     of the input itself; otherwise the block's patches are copied
+ *     (im2col) into a stack buffer of MR rows of KP = K rounded up to 16
+ *     bytes, taps in the padding reading a row of zero points;
+ *   - a tile is MR = 2 output pixels x NR = 4 (or 3) output channels, 8
+ *     (6) core register accumulators: each step loads the NR weight
+ *     vectors once for the 2 pixels and each pixel's activation vector
+ *     once for the NR channels (6 loads and 8 vmladava.s8; 5 and 6);
+ *   - weights packed at compile time as [ceil(O/NR)][KP/16][NR][16]
+ *     (bytes past K and channels past O are 0), so the last step of a
+ *     patch needs no mask on the weights; a direct patch's last K % 16
+ *     activation bytes load under a vctp.8 predicate (the bytes past the
+ *     tensor are never read), an im2col row's pad bytes are zero;
+ *   - zero points as in kern_conv (kernel_int8.h): activations ^0x80 for
+ *     u8 (vmladava.s8 is signed), zx' * sum of the channel's weights
+ *     folded into its bias, and a padding tap reads zx, whose products
+ *     are exactly what the fold took away;
+ *   - the output stage of a pixel's NR channels as one vector (TFLite
+ *     rounding, 8-bit output, per-channel tables padded for 4-lane
+ *     loads), CMSIS-NN's arm_requantize_mve shape: vshl (left shift),
+ *     vqrdmulh.s32 by the channels' multipliers, the rounding right
+ *     shift as vqadd of the sign then vrshl.s32, vqadd of the zero
+ *     point, vmax/vmin, and one vstrb.32 (predicated for fewer than 4
+ *     channels).  Other stages (ONNX rounding, an i32 result) run the
+ *     scalar cg_outstage per lane.
+ *
+ * Why the vector stage is exactly TFLite's MultiplyByQuantizedMultiplier
+ * (fp_mul_by_quantized_multiplier, ir/fixedpoint.h):
+ *   - the left shift is a plain vshl (wraps, like TFLite's x * 2^left);
+ *   - SRDHM(a, b) is (a*b + n) / 2^31 truncated toward zero, n = 2^30 for
+ *     a*b >= 0 and 1 - 2^30 otherwise, INT32_MAX for a = b = INT32_MIN.
+ *     vqrdmulh.s32 is sat((2*a*b + 2^31) >> 32) = floor((a*b + 2^30) /
+ *     2^31), saturating only for a = b = INT32_MIN (to INT32_MAX).  For
+ *     a*b >= 0 both are floor((a*b + 2^30) / 2^31).  For a*b = -m < 0:
+ *     SRDHM = -floor((m - 1 + 2^30) / 2^31), and floor((2^30 - m) / 2^31)
+ *     = -ceil((m - 2^30) / 2^31) = -floor((m - 2^30 + 2^31 - 1) / 2^31),
+ *     the same number;
+ *   - RDBPOT(x, e), e >= 1 (ties away from zero) is q + [r > 2^(e-1) - 1
+ *     + [x < 0]] with x = q*2^e + r, 0 <= r < 2^e.  vrshl.s32 by -e is
+ *     floor((x' + 2^(e-1)) / 2^e) in exact arithmetic.  With x' = x for
+ *     x >= 0 that is q + [r >= 2^(e-1)]; with x' = x - 1 for x < 0 it is
+ *     q + [r - 1 + 2^(e-1) >= 2^e] = q + [r > 2^(e-1)]: both match.
+ *     x - [x < 0] is vqadd(x, x >> 31); it saturates only at x =
+ *     INT32_MIN (which vqrdmulh never returns: |a*b| < 2^62 + 2^30 for a
+ *     negative product), and even there vrshl gives q = -2^(31-e) = RDBPOT.
+ *     A channel with e = 0 must not take the -1: with such channels among
+ *     others the sign is masked per channel (CMSIS-NN's vand with -e);
+ *   - clamp(v + zp, lo, hi) with v + zp as vqadd: where the exact sum
+ *     leaves int32 the saturated one lies beyond the same bound.
+ * CMSIS-NN's MVE kernels use this sequence and are bit-exact with TFLite;
+ * cmsis-nn-thumbv8.1m.test and the bit-exact tests check it here.
+ */
+#include "kernel_int8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B (cg->b)
+#define MR 2
+#define NR_MAX 4
+
+typedef struct PatchK {
+    KFrame f;
+    int64_t K, KP, S, NP; /* patch bytes, padded to 16, steps, output pixels (all images) */
+    bool direct, flip;
+    int nr;               /* output channels a tile (3 or 4) */
+    LLVMValueRef x, y, w, bias, zrow, buf;
+    /* The vector output stage: per-channel tables (NULL: the constant of
+     * one stage), what the stages need. */
+    bool vstage;
+    int64_t nst;
+    bool any_left, any_right, all_right;
+    LLVMValueRef tmult, tleft, tnright, tmask, tzp;
+    int32_t lo, hi;
+} PatchK;
+
+static LLVMTypeRef v16i8(Cg *cg)
+{
+    return LLVMVectorType(cg->t_i8, 16);
+}
+
+static LLVMTypeRef v4i32(Cg *cg)
+{
+    return LLVMVectorType(cg->t_i32, 4);
+}
+
+static LLVMValueRef splat4(Cg *cg, LLVMValueRef s)
+{
+    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetPoison(v4i32(cg)), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetPoison(v4i32(cg)), LLVMConstNull(v4i32(cg)), "");
+}
+
+/* The first N of 16 lanes on: a constant vctp.8 predicate. */
+static LLVMValueRef first_lanes(Cg *cg, int n, int lanes)
+{
+    LLVMValueRef m[16];
+    for (int i = 0; i < lanes; i++)
+        m[i] = LLVMConstInt(cg->t_i1, i < n, false);
+    return LLVMConstVector(m, (unsigned)lanes);
+}
+
+static LLVMValueRef load16(Cg *cg, LLVMValueRef p, int n)
+{
+    if (n >= 16)
+        return kern_load_vec(cg, v16i8(cg), p);
+    LLVMTypeRef over[2] = {v16i8(cg), cg->t_ptr};
+    LLVMValueRef a[4] = {p, cg_i32(cg, 1), first_lanes(cg, n, 16), LLVMConstNull(v16i8(cg))};
+    return kern_intrinsic(cg, "llvm.masked.load", over, 2, a, 4);
+}
+
+static void store16(Cg *cg, LLVMValueRef v, LLVMValueRef p, int n)
+{
+    if (n >= 16) {
+        LLVMSetAlignment(LLVMBuildStore(B, v, p), 1);
+        return;
+    }
+    LLVMTypeRef over[2] = {v16i8(cg), cg->t_ptr};
+    LLVMValueRef a[4] = {v, p, cg_i32(cg, 1), first_lanes(cg, n, 16)};
+    kern_intrinsic(cg, "llvm.masked.store", over, 2, a, 4);
+}
+
+/* N bytes from SRC to DST, 16 a vector, ^0x80 when flipping. */
+static void copy_run(Cg *cg, PatchK *k, LLVMValueRef dst, LLVMValueRef src, int64_t n)
+{
+    int64_t nv = n / 16, rem = n % 16;
+    CgLoop l;
+    if (nv > 0) {
+        bool loop = nv > 4;
+        LLVMValueRef i = loop ? cg_mulk(cg, cg_for_begin(cg, &l, nv, "cp"), 16) : NULL;
+        for (int64_t u = 0; u < (loop ? 1 : nv); u++) {
+            LLVMValueRef off = loop ? i : cg_idx(cg, u * 16);
+            LLVMValueRef v = load16(cg, cg_gep8(cg, src, off), 16);
+            if (k->flip)
+                v = kern_flip(cg, v);
+            store16(cg, v, cg_gep8(cg, dst, off), 16);
+        }
+        if (loop)
+            cg_for_end(cg, &l);
+    }
+    if (rem) {
+        LLVMValueRef off = cg_idx(cg, nv * 16);
+        LLVMValueRef v = load16(cg, cg_gep8(cg, src, off), (int)rem);
+        if (k->flip)
+            v = kern_flip(cg, v);
+        store16(cg, v, cg_gep8(cg, dst, off), (int)rem);
+    }
+}
+
+/* Image, row and column of output pixel GP (an idx value, all images). */
+static void pixel_pos(Cg *cg, const KFrame *f, LLVMValueRef gp, LLVMValueRef *bi, LLVMValueRef *oy, LLVMValueRef *ox)
+{
+    int64_t P = f->oh * f->ow;
+    LLVMValueRef p = LLVMBuildURem(B, gp, cg_idx(cg, P), "");
+    *bi = LLVMBuildUDiv(B, gp, cg_idx(cg, P), "");
+    *oy = LLVMBuildUDiv(B, p, cg_idx(cg, f->ow), "");
+    *ox = LLVMBuildURem(B, p, cg_idx(cg, f->ow), "");
+}
+
+/* The patch of output pixel GP: a pointer into the input (direct), or
+ * row M of the im2col buffer filled here. */
+static LLVMValueRef patch(Cg *cg, PatchK *k, LLVMValueRef gp, int m)
+{
+    const KFrame *f = &k->f;
+    if (k->direct && f->sh == 1 && f->sw == 1 && f->oh == f->h && f->ow == f->w)
+        return cg_gep8(cg, k->x, cg_mulk(cg, gp, f->c));
+    LLVMValueRef bi, oy, ox;
+    pixel_pos(cg, f, gp, &bi, &oy, &ox);
+    if (k->direct) /* kh == 1, every tap inside the image */
+        return cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), cg_mulk(cg, oy, f->sh)),
+                                                                 f->w),
+                                                       cg_mulk(cg, ox, f->sw)),
+                                          f->c));
+    LLVMValueRef row = cg_gep8(cg, k->buf, cg_idx(cg, m * k->KP));
+    CgLoop lt;
+    int64_t T = f->kh * f->kw;
+    LLVMValueRef t = cg_for_begin(cg, &lt, T, "tap");
+    LLVMValueRef ky = LLVMBuildUDiv(B, t, cg_idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, cg_idx(cg, f->kw), "");
+    LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_mulk(cg, ky, f->dh)), cg_idx(cg, f->pt), "");
+    LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_mulk(cg, kx, f->dw)), cg_idx(cg, f->pl), "");
+    LLVMValueRef src;
+    LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+    if (f->all_valid) {
+        src = cg_gep8(cg, k->x, off);
+    } else {
+        LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
+                                       LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
+        off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), ""); /* the GEP stays in bounds */
+        src = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
+    }
+    copy_run(cg, k, cg_gep8(cg, row, cg_mulk(cg, t, f->c)), src, f->c);
+    cg_for_end(cg, &lt);
+    return row;
+}
+
+/* The NR per-channel words of channels O0 .. O0+NR from TAB (padded to
+ * whole groups), or ONE in every lane when TAB is NULL (one stage). */
+static LLVMValueRef chan_vec(Cg *cg, LLVMValueRef tab, int32_t one, LLVMValueRef o0)
+{
+    if (!tab)
+        return splat4(cg, cg_i32(cg, one));
+    LLVMValueRef v = LLVMBuildLoad2(B, v4i32(cg), LLVMBuildInBoundsGEP2(B, cg->t_i32, tab, &o0, 1, ""), "");
+    LLVMSetAlignment(v, 4);
+    return v;
+}
+
+/* The vector output stage (see the top of the file) of V, channels
+ * O0 .. O0+4 in its lanes. */
+static LLVMValueRef vstage(Cg *cg, const PatchK *k, LLVMValueRef v, LLVMValueRef o0)
+{
+    const OutStage *s0 = &k->f.st[0];
+    LLVMTypeRef t4 = v4i32(cg);
+    if (k->any_left)
+        v = LLVMBuildShl(B, v, chan_vec(cg, k->tleft, s0->shift > 0 ? s0->shift : 0, o0), "");
+    LLVMValueRef a[2] = {v, chan_vec(cg, k->tmult, s0->mult, o0)};
+    v = kern_intrinsic(cg, "llvm.arm.mve.vqrdmulh", &t4, 1, a, 2);
+    if (k->any_right) {
+        LLVMValueRef sign = LLVMBuildAShr(B, v, splat4(cg, cg_i32(cg, 31)), "");
+        if (!k->all_right)
+            sign = LLVMBuildAnd(B, sign, chan_vec(cg, k->tmask, 0, o0), "");
+        LLVMValueRef q[2] = {v, sign};
+        v = kern_intrinsic(cg, "llvm.sadd.sat", &t4, 1, q, 2);
+        /* vrshl.s32 by the (negative) right shifts */
+        LLVMValueRef r[5] = {v, chan_vec(cg, k->tnright, s0->shift < 0 ? s0->shift : 0, o0), cg_i32(cg, 0),
+                             cg_i32(cg, 1), cg_i32(cg, 0)};
+        v = kern_intrinsic(cg, "llvm.arm.mve.vshl.vector", (LLVMTypeRef[]){t4, t4}, 2, r, 5);
+    }
+    LLVMValueRef z[2] = {v, chan_vec(cg, k->tzp, s0->zp, o0)};
+    v = kern_intrinsic(cg, "llvm.sadd.sat", &t4, 1, z, 2);
+    return cg_smin(cg, cg_smax(cg, v, splat4(cg, cg_i32(cg, k->lo))), splat4(cg, cg_i32(cg, k->hi)));
+}
+
+/* One tile: pixels GP0 .. GP0+MRN (patches PX) x channels O0 .. O0+NRN of
+ * channel group OG. */
+static void patch_tile(Cg *cg, PatchK *k, LLVMValueRef gp0, LLVMValueRef *px, int mrn, LLVMValueRef og, int nrn)
+{
+    const KFrame *f = &k->f;
+    LLVMValueRef accp[MR * NR_MAX];
+    for (int a = 0; a < mrn * nrn; a++) {
+        accp[a] = cg_alloca(cg, cg->t_i32, "pacc");
+        LLVMBuildStore(B, cg_i32(cg, 0), accp[a]);
+    }
+    /* Full steps, then (direct) the masked last one. */
+    int64_t full = k->direct ? k->K / 16 : k->S, rem = k->direct ? k->K % 16 : 0;
+    LLVMValueRef wg = cg_gep8(cg, k->w, cg_mulk(cg, og, k->S * k->nr * 16));
+    LLVMTypeRef bt = v16i8(cg);
+    for (int part = 0; part < 2; part++) {
+        int64_t ns = part == 0 ? full : rem ? 1 : 0;
+        if (ns == 0)
+            continue;
+        CgLoop ls;
+        LLVMValueRef s = part == 0 ? (ns > 1 ? cg_for_begin(cg, &ls, ns, "step") : cg_idx(cg, 0)) : cg_idx(cg, full);
+        LLVMValueRef wv[NR_MAX], xv[MR];
+        for (int j = 0; j < nrn; j++)
+            wv[j] = load16(cg, cg_gep8(cg, wg, cg_add(cg, cg_mulk(cg, s, k->nr * 16), cg_idx(cg, j * 16))), 16);
+        for (int m = 0; m < mrn; m++) {
+            xv[m] = load16(cg, cg_gep8(cg, px[m], cg_mulk(cg, s, 16)), part == 0 ? 16 : (int)rem);
+            if (k->flip && k->direct)
+                xv[m] = kern_flip(cg, xv[m]);
+        }
+        for (int m = 0; m < mrn; m++)
+            for (int j = 0; j < nrn; j++) {
+                LLVMValueRef z = cg_i32(cg, 0);
+                LLVMValueRef a[6] = {z, z, z, LLVMBuildLoad2(B, cg->t_i32, accp[m * nrn + j], ""), xv[m], wv[j]};
+                LLVMBuildStore(B, kern_intrinsic(cg, "llvm.arm.mve.vmldava", &bt, 1, a, 6), accp[m * nrn + j]);
+            }
+        if (part == 0 && ns > 1)
+            cg_for_end(cg, &ls);
+    }
+    LLVMValueRef o0 = cg_mulk(cg, og, k->nr);
+    for (int m = 0; m < mrn; m++) {
+        LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, gp0, cg_idx(cg, m)), f->o);
+        if (!k->vstage) {
+            for (int j = 0; j < nrn; j++) {
+                LLVMValueRef o = cg_add(cg, o0, cg_idx(cg, j));
+                LLVMValueRef bias = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
+                LLVMValueRef a = cg_add(cg, LLVMBuildLoad2(B, cg->t_i32, accp[m * nrn + j], ""), bias), v;
+                if (f->st)
+                    v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
+                else
+                    v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min),
+                                     cg_i32(cg, dtype_traits[f->yt->dtype].max));
+                cg_store_int(cg, f->yt->dtype, k->y, cg_add(cg, ypix, o), v);
+            }
+            continue;
+        }
+        LLVMValueRef v = LLVMConstNull(v4i32(cg));
+        for (int j = 0; j < nrn; j++)
+            v = LLVMBuildInsertElement(B, v, LLVMBuildLoad2(B, cg->t_i32, accp[m * nrn + j], ""), cg_i32(cg, j), "");
+        v = LLVMBuildAdd(B, v, chan_vec(cg, k->bias, 0, o0), "");
+        v = vstage(cg, k, v, o0);
+        LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, 4);
+        LLVMValueRef v8 = LLVMBuildTrunc(B, v, t8, "");
+        LLVMValueRef p = cg_gep8(cg, k->y, cg_add(cg, ypix, o0));
+        if (nrn == 4) {
+            LLVMSetAlignment(LLVMBuildStore(B, v8, p), 1); /* vstrb.32 */
+        } else {
+            LLVMTypeRef over[2] = {t8, cg->t_ptr};
+            LLVMValueRef a[4] = {v8, p, cg_i32(cg, 1), first_lanes(cg, nrn, 4)};
+            kern_intrinsic(cg, "llvm.masked.store", over, 2, a, 4);
+        }
+    }
+}
+
+/* Pixels GP0 .. GP0+MRN: their patches, then every channel group. */
+static void block(Cg *cg, PatchK *k, LLVMValueRef gp0, int mrn)
+{
+    LLVMValueRef px[MR];
+    for (int m = 0; m < mrn; m++)
+        px[m] = patch(cg, k, cg_add(cg, gp0, cg_idx(cg, m)), m);
+    int NR = k->nr;
+    int64_t O = k->f.o, nog = O / NR;
+    CgLoop lo;
+    if (nog > 0) {
+        LLVMValueRef og = cg_for_begin(cg, &lo, nog, "og");
+        patch_tile(cg, k, gp0, px, mrn, og, NR);
+        cg_for_end(cg, &lo);
+    }
+    if (O % NR)
+        patch_tile(cg, k, gp0, px, mrn, cg_idx(cg, nog), (int)(O % NR));
+}
+
+/* Field WHICH of the O stages (multiplier, left shift, negated right
+ * shift, sign mask, zero point), padded to N entries with the last. */
+static int32_t *stage_table(const OutStage *st, int64_t O, int64_t n, int which)
+{
+    int32_t *t = xmalloc((size_t)n * sizeof *t);
+    for (int64_t i = 0; i < n; i++) {
+        const OutStage *s = &st[i < O ? i : O - 1];
+        int sh = s->shift;
+        t[i] = which == 0 ? s->mult : which == 1 ? (sh > 0 ? sh : 0) : which == 2 ? (sh < 0 ? sh : 0)
+             : which == 3 ? (sh < 0 ? -1 : 0) : s->zp;
+    }
+    return t;
+}
+
+/* The vector stage (TFLite rounding, an 8-bit result, one clamp range
+ * for every channel): what the stages need and their per-channel tables,
+ * padded to N entries; K->vstage false when it does not apply. */
+static void stage_setup(Cg *cg, PatchK *kp, int64_t N)
+{
+    PatchK k = *kp;
+    KFrame *f = &k.f;
+    int64_t O = f->o;
+    /* The vector stage: TFLite rounding, an 8-bit result, one clamp range. */
+    DType yd = f->yt->dtype;
+    k.vstage = f->st && f->rounding == ROUND_TFLITE && (yd == DT_I8 || yd == DT_U8);
+    if (k.vstage) {
+        k.nst = cg_stage_count(f->st, O);
+        k.all_right = true;
+        for (int64_t o = 0; o < k.nst; o++) {
+            const OutStage *s = &f->st[o];
+            k.any_left |= s->shift > 0;
+            k.any_right |= s->shift < 0;
+            k.all_right &= s->shift < 0;
+            if (s->lo != f->st[0].lo || s->hi != f->st[0].hi)
+                k.vstage = false;
+        }
+        k.lo = (int32_t)f->st[0].lo;
+        k.hi = (int32_t)f->st[0].hi;
+    }
+    if (k.vstage && k.nst > 1) {
+        static const char *names[5] = {"kpmult", "kpleft", "kpnright", "kpmask", "kpzp"};
+        LLVMValueRef *tabs[5] = {&k.tmult, &k.tleft, &k.tnright, &k.tmask, &k.tzp};
+        for (int i = 0; i < 5; i++) {
+            if ((i == 1 && !k.any_left) || (i == 2 && !k.any_right) || (i == 3 && (!k.any_right || k.all_right)))
+                continue;
+            int32_t *t = stage_table(f->st, O, N, i);
+            *tabs[i] = cg_table_i32(cg, t, N, names[i]);
+            free(t);
+        }
+    }
+
+    *kp = k;
+}
+
+bool kern_conv_patch_mve(Cg *cg, const Node *n)
+{
+    PatchK k = {0};
+    KFrame *f = &k.f;
+    if (!kf_init(cg, n, f) || f->wv->type.dtype != DT_I8)
+        return false;
+    if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
+        return false;
+    const Quant *wq = f->wv->type.quant;
+    for (int i = 0; i < wq->count; i++)
+        if (wq->zero_point[i] != 0)
+            return false;
+    int64_t T = f->kh * f->kw, O = f->o, C = f->c;
+    k.K = T * C;
+    k.KP = (k.K + 15) / 16 * 16;
+    k.S = k.KP / 16;
+    k.NP = f->n * f->oh * f->ow;
+    /* A stack row per pixel of a block (4 KiB in all at most), and enough work
+     * per pixel for the steps to pay. */
+    k.direct = f->kh == 1 && (f->kw == 1 || f->dw == 1) && f->all_valid;
+    if ((!k.direct && (MR * k.KP > 4096 || C < 8)) || k.K < 16)
+        return false; /* C < 8: kern_conv_few's stems */
+    if (!kf_stage(cg, n, f))
+        return true;
+    bool x_u8 = f->xv->type.dtype == DT_U8;
+    k.flip = x_u8;
+    int64_t zxk = f->zx - (x_u8 ? 128 : 0);
+
+    /* The weights as [O][K] (OHWI, or matmul's b[K][N] transposed), packed. */
+    const int8_t *wd = f->wv->data;
+    /* 4 output channels a tile (8 accumulators: vmlava's even core
+     * registers less lr run out, 4 moves a step) or 3 (6, no moves, but
+     * a third more tiles and epilogues): the estimate of instructions per
+     * 2 pixels, 19 or 12 a step and 40 an epilogue (measured).  One
+     * pixel in all (a dense row) has 4 accumulators: 4. */
+    int64_t c4 = (O + 3) / 4 * (19 * k.S + 40), c3 = (O + 2) / 3 * (12 * k.S + 40);
+    k.nr = c3 < c4 && k.NP > 1 ? 3 : 4;
+    int NR = k.nr;
+    int64_t OG = (O + NR - 1) / NR;
+    int8_t *pk = xcalloc((size_t)(OG * k.S * NR * 16), 1);
+    int32_t *bias = xcalloc((size_t)(OG * NR + 1), sizeof *bias); /* whole 4-lane loads */
+    for (int64_t o = 0; o < O; o++) {
+        int64_t sum = 0;
+        for (int64_t i = 0; i < k.K; i++) {
+            int8_t w = n->op == OP_MATMUL ? wd[i * O + o] : wd[o * k.K + i];
+            pk[(((o / NR) * k.S + i / 16) * NR + o % NR) * 16 + i % 16] = w;
+            sum += w;
+        }
+        bias[o] = (int32_t)((uint32_t)kf_bias(f, o) - (uint32_t)(zxk * sum)); /* wraps like the adds */
+    }
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    k.w = cg_rodata(cg, pk, (size_t)(OG * k.S * NR * 16), 16, "kpatch");
+    k.bias = cg_table_i32(cg, bias, OG * NR + 1, "kpbias");
+    free(pk);
+    free(bias);
+
+    stage_setup(cg, &k, OG * NR + 1);
+
+    if (!k.direct) {
+        LLVMTypeRef bt = LLVMArrayType(cg->t_i8, (unsigned)(MR * k.KP));
+        k.buf = cg_alloca(cg, bt, "im2col");
+        LLVMSetAlignment(k.buf, 16);
+        /* The rows' pad bytes (K .. KP) weigh 0 but must hold numbers. */
+        LLVMBuildMemSet(B, k.buf, LLVMConstInt(cg->t_i8, 0, false), cg_idx(cg, MR * k.KP), 16);
+        if (!f->all_valid) {
+            uint8_t *z = xmalloc((size_t)C);
+            memset(z, (uint8_t)f->zx, (size_t)C);
+            k.zrow = cg_rodata(cg, z, (size_t)C, 16, "kpzero");
+            free(z);
+        }
+    }
+    int64_t nb = k.NP / MR, mrem = k.NP % MR;
+    CgLoop lb;
+    if (nb > 0) {
+        LLVMValueRef gp0 = cg_mulk(cg, cg_for_begin(cg, &lb, nb, "pb"), MR);
+        block(cg, &k, gp0, MR);
+        cg_for_end(cg, &lb);
+    }
+    if (mrem)
+        block(cg, &k, cg_idx(cg, nb * MR), (int)mrem);
+    snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%d", MR, NR);
+    free(f->st);
+    return true;
+}
+
+/* ------------------------------------------------------------ depthwise ("dw_patch")
+ *
+ * Depthwise conv2d with multiplier 1 and C a multiple of 4: 4 channels in
+ * i32 lanes, 4 output pixels of a row at once, each tap's weight vector
+ * (widened to i32, zero point removed, at compile time: [T][C]) loaded
+ * once for the 4 pixels, vldrb.s32/u32 of each pixel's 4 activation
+ * bytes and vmla.i32.  The activations' zero point is folded into the
+ * bias (bias - zx * sum of the channel's weights) and a tap in the
+ * padding reads a row of zero points, so every tap is the same code: the
+ * per-pixel tap pointers are chosen once per block.  The output stage is
+ * conv_patch's vector one (4 channels a vector) or, for other stages,
+ * cg_outstage per lane. */
+#define DM 4
+
+static void dw_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int mrn)
+{
+    const KFrame *f = &k->f;
+    int64_t T = f->kh * f->kw, C = f->c;
+    LLVMValueRef *ptr = xmalloc((size_t)(DM * T) * sizeof *ptr);
+    for (int m = 0; m < mrn; m++)
+        for (int64_t t = 0; t < T; t++) {
+            LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, (t / f->kw) * f->dh)),
+                                           cg_idx(cg, f->pt), "");
+            LLVMValueRef ox = cg_add(cg, ox0, cg_idx(cg, m));
+            LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_idx(cg, (t % f->kw) * f->dw)),
+                                           cg_idx(cg, f->pl), "");
+            LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
+            if (f->all_valid) {
+                ptr[m * T + t] = cg_gep8(cg, k->x, off);
+                continue;
+            }
+            LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
+                                           LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
+            off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), "");
+            ptr[m * T + t] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
+        }
+    bool u8 = f->xv->type.dtype == DT_U8;
+    LLVMTypeRef t4 = v4i32(cg), t8 = LLVMVectorType(cg->t_i8, 4);
+    CgLoop lc;
+    LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, C / 4, "c4"), 4);
+    LLVMValueRef acc[DM];
+    for (int m = 0; m < mrn; m++)
+        acc[m] = chan_vec(cg, k->bias, 0, c0);
+    for (int64_t t = 0; t < T; t++) {
+        LLVMValueRef wi = cg_add(cg, cg_idx(cg, t * C), c0);
+        LLVMValueRef wv = LLVMBuildLoad2(B, t4, LLVMBuildInBoundsGEP2(B, cg->t_i32, wide, &wi, 1, ""), "");
+        LLVMSetAlignment(wv, 4);
+        for (int m = 0; m < mrn; m++) {
+            LLVMValueRef xv = LLVMBuildLoad2(B, t8, cg_gep8(cg, ptr[m * T + t], c0), "");
+            LLVMSetAlignment(xv, 1);
+            xv = u8 ? LLVMBuildZExt(B, xv, t4, "") : LLVMBuildSExt(B, xv, t4, "");
+            acc[m] = LLVMBuildAdd(B, acc[m], LLVMBuildMul(B, xv, wv, ""), ""); /* vmla.i32 */
+        }
+    }
+    for (int m = 0; m < mrn; m++) {
+        LLVMValueRef pix = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), cg_add(cg, ox0, cg_idx(cg, m)));
+        LLVMValueRef ypix = cg_mulk(cg, pix, C);
+        if (k->vstage) {
+            LLVMValueRef v8 = LLVMBuildTrunc(B, vstage(cg, k, acc[m], c0), t8, "");
+            LLVMSetAlignment(LLVMBuildStore(B, v8, cg_gep8(cg, k->y, cg_add(cg, ypix, c0))), 1);
+            continue;
+        }
+        for (int l = 0; l < 4; l++) {
+            LLVMValueRef o = cg_add(cg, c0, cg_idx(cg, l));
+            LLVMValueRef a = LLVMBuildExtractElement(B, acc[m], cg_i32(cg, l), ""), v;
+            if (f->st)
+                v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
+            else
+                v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min),
+                                 cg_i32(cg, dtype_traits[f->yt->dtype].max));
+            cg_store_int(cg, f->yt->dtype, k->y, cg_add(cg, ypix, o), v);
+        }
+    }
+    cg_for_end(cg, &lc);
+    free(ptr);
+}
+
+bool kern_dw_patch_mve(Cg *cg, const Node *n)
+{
+    PatchK k = {0};
+    KFrame *f = &k.f;
+    if (n->op != OP_CONV2D || !kf_init(cg, n, f))
+        return false;
+    int64_t C = f->c, T = f->kh * f->kw;
+    if (node_int(n, ATTR_GROUP, 1) != C || f->o != C || f->wv->type.dims[3] != 1 || C % 4 || T > 64)
+        return false;
+    if (!kf_stage(cg, n, f))
+        return true;
+    int32_t *wide = xmalloc((size_t)(T * C) * sizeof *wide), *bias = xmalloc((size_t)C * sizeof *bias);
+    for (int64_t c = 0; c < C; c++) {
+        int64_t sum = 0;
+        for (int64_t t = 0; t < T; t++) {
+            wide[t * C + c] = kf_weight(f, c, t);
+            sum += kf_weight(f, c, t);
+        }
+        bias[c] = (int32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((int64_t)f->zx * sum));
+    }
+    LLVMValueRef wv = cg_table_i32(cg, wide, T * C, "kdwwide");
+    k.bias = cg_table_i32(cg, bias, C, "kdwbias");
+    free(wide);
+    free(bias);
+    k.x = cg_buf(cg, f->xv);
+    k.y = cg_buf(cg, n->result);
+    if (!f->all_valid) {
+        uint8_t *z = xmalloc((size_t)C);
+        memset(z, (uint8_t)f->zx, (size_t)C);
+        k.zrow = cg_rodata(cg, z, (size_t)C, 16, "kdwzero");
+        free(z);
+    }
+    stage_setup(cg, &k, C);
+    CgLoop lb, ly, lx;
+    LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
+    if (f->ow / DM > 0) {
+        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, f->ow / DM, "ox4"), DM);
+        dw_block(cg, &k, wv, bi, oy, ox0, DM);
+        cg_for_end(cg, &lx);
+    }
+    if (f->ow % DM)
+        dw_block(cg, &k, wv, bi, oy, cg_idx(cg, f->ow / DM * DM), (int)(f->ow % DM));
+    cg_for_end(cg, &ly);
+    cg_for_end(cg, &lb);
+    snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx4", DM);
+    free(f->st);
+    return true;
+}
