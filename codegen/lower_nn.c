@@ -43,35 +43,62 @@ static LLVMValueRef nhwc_index(Cg *cg, LLVMValueRef b, LLVMValueRef y, LLVMValue
     return LLVMBuildAdd(B, LLVMBuildMul(B, i, cg_idx(cg, C), ""), c, "");
 }
 
-/* A pooling window's walk: the ky and kx loops over the taps of output
- * pixel (oy, ox), each row and column skipped when it falls in the
- * padding.  pool_window_begin returns the input offset of the tap at
- * (b, iy, ix, c); code emitted before pool_window_end runs once per tap
- * inside the image. */
-typedef struct PoolWindow {
+/* The walk over the kernel taps of output pixel (oy, ox), shared by the
+ * convs and the pools: the ky and kx loops, each row and column skipped
+ * when it falls in the padding.  After conv_taps_begin, t->ky, t->kx are
+ * the tap and t->iy, t->ix its input pixel; code emitted before
+ * conv_taps_end runs once per tap inside the image (X_INSIDE: the caller
+ * knows every column is, and only the rows are checked).  K, ST, DL are the
+ * kernel size, strides and dilations (y, x), P the leading pads (y, x),
+ * H and W the input's height and width. */
+typedef struct ConvTaps {
     CgLoop lky, lkx;
     CgIf sy, sx;
-} PoolWindow;
+    bool x_inside;
+    LLVMValueRef ky, kx, iy, ix;
+} ConvTaps;
 
-static LLVMValueRef pool_window_begin(Cg *cg, PoolWindow *w, const TensorType *xt, LLVMValueRef b, LLVMValueRef oy,
+static void conv_taps_begin(Cg *cg, ConvTaps *t, LLVMValueRef oy, LLVMValueRef ox, const int64_t k[2],
+                            const int64_t st[2], const int64_t dl[2], const int64_t p[2], int64_t H, int64_t W,
+                            bool x_inside)
+{
+    LLVMValueRef iny, inx;
+    t->x_inside = x_inside;
+    t->ky = cg_for_begin(cg, &t->lky, k[0], "ky");
+    t->iy = tap(cg, oy, st[0], p[0], t->ky, dl[0], H, &iny);
+    cg_if_begin(cg, &t->sy, iny);
+    t->kx = cg_for_begin(cg, &t->lkx, k[1], "kx");
+    t->ix = tap(cg, ox, st[1], p[1], t->kx, dl[1], W, &inx);
+    if (!x_inside)
+        cg_if_begin(cg, &t->sx, inx);
+}
+
+static void conv_taps_end(Cg *cg, ConvTaps *t)
+{
+    if (!t->x_inside)
+        cg_if_end(cg, &t->sx);
+    cg_for_end(cg, &t->lkx);
+    cg_if_end(cg, &t->sy);
+    cg_for_end(cg, &t->lky);
+}
+
+/* A conv's taps (conv_taps_begin with the Geom's kernel, strides,
+ * dilations and leading pads). */
+static void geom_taps_begin(Cg *cg, ConvTaps *t, const Geom *gm, LLVMValueRef oy, LLVMValueRef ox, bool x_inside)
+{
+    const int64_t k[2] = {gm->kh, gm->kw}, st[2] = {gm->sh, gm->sw}, dl[2] = {gm->dh, gm->dw}, p[2] = {gm->pt, gm->pl};
+    conv_taps_begin(cg, t, oy, ox, k, st, dl, p, gm->h, gm->w, x_inside);
+}
+
+/* A pooling window's walk: conv_taps_begin, returning the input offset of
+ * the tap at (b, iy, ix, c). */
+static LLVMValueRef pool_window_begin(Cg *cg, ConvTaps *w, const TensorType *xt, LLVMValueRef b, LLVMValueRef oy,
                                       LLVMValueRef ox, LLVMValueRef c, const int64_t *k, const int64_t *st,
                                       const int64_t *dl, const int64_t *pd)
 {
-    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3];
-    LLVMValueRef iny, inx;
-    LLVMValueRef iy = tap(cg, oy, st[0], pd[0], cg_for_begin(cg, &w->lky, k[0], "ky"), dl[0], H, &iny);
-    cg_if_begin(cg, &w->sy, iny);
-    LLVMValueRef ix = tap(cg, ox, st[1], pd[1], cg_for_begin(cg, &w->lkx, k[1], "kx"), dl[1], W, &inx);
-    cg_if_begin(cg, &w->sx, inx);
-    return nhwc_index(cg, b, iy, ix, c, H, W, C);
-}
-
-static void pool_window_end(Cg *cg, PoolWindow *w)
-{
-    cg_if_end(cg, &w->sx);
-    cg_for_end(cg, &w->lkx);
-    cg_if_end(cg, &w->sy);
-    cg_for_end(cg, &w->lky);
+    const int64_t p[2] = {pd[0], pd[1]};
+    conv_taps_begin(cg, w, oy, ox, k, st, dl, p, xt->dims[1], xt->dims[2], false);
+    return nhwc_index(cg, b, w->iy, w->ix, c, xt->dims[1], xt->dims[2], xt->dims[3]);
 }
 
 static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
@@ -79,10 +106,15 @@ static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
     return LLVMBuildLoad2(B, LLVMGetAllocatedType(p), p, "");
 }
 
-/* Float accumulators in registers: F32_VECS vectors of F32_LANES floats,
- * a block of F32_BLOCK output channels (generic vectors: SSE2 and NEON
- * registers at the baseline CPUs, split or scalarised elsewhere). */
-enum { F32_LANES = 4, F32_VECS = 4, F32_BLOCK = F32_LANES * F32_VECS };
+/* The float lane conv's register tile: F32_PX output pixels of a row
+ * times F32_VECS vectors of F32_LANES output channels, F32_PX * F32_VECS
+ * accumulators (8 at the baseline x86-64: with the 4 weight vectors, the
+ * input splat and a product, 15 of SSE2's 16 registers; 16 accumulators
+ * of one pixel spilled), each weight vector loaded once for all the
+ * tile's pixels.  Generic vectors: SSE2 and NEON registers at the baseline
+ * CPUs, split or scalarised elsewhere; without float vector registers one
+ * pixel per tile. */
+enum { F32_LANES = 4, F32_VECS = 4, F32_BLOCK = F32_LANES * F32_VECS, F32_PX = 2 };
 
 static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s)
 {
@@ -91,26 +123,103 @@ static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s)
     return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, F32_LANES)), "");
 }
 
-/* F32_LANES floats at BASE[at], 4-byte aligned. */
-static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, int64_t at)
+/* F32_LANES floats at BASE + AT, ALIGN-byte aligned. */
+static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, LLVMValueRef at, unsigned align)
 {
-    LLVMValueRef l = LLVMBuildLoad2(B, LLVMVectorType(cg->t_f32, F32_LANES), cg_elem_ptr(cg, DT_F32, base, cg_idx(cg, at)), "");
-    LLVMSetAlignment(l, 4);
+    LLVMValueRef l = LLVMBuildLoad2(B, LLVMVectorType(cg->t_f32, F32_LANES), cg_elem_ptr(cg, DT_F32, base, at), "");
+    LLVMSetAlignment(l, align);
     return l;
 }
 
+typedef struct LaneConv {
+    const Geom *gm;
+    LLVMValueRef x, wtab, y;
+    unsigned walign;  /* of the weight vectors: 16 when O is a multiple of F32_LANES */
+} LaneConv;
+
+/* Output channels [o0, o0 + nv * F32_LANES) of the NPX pixels ox0, ox0 + 1,
+ * ... of row (b, oy): each sum 0 + x * w + x * w + ... over the taps in
+ * ky, kx, c order in a register lane, then stored to y.  X_INSIDE: every
+ * kx tap of these pixels is inside the image (the caller's interior
+ * range), so only the rows are checked; otherwise NPX is 1. */
+static void lane_tile(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef oy, LLVMValueRef ox0, int npx,
+                      bool x_inside, LLVMValueRef o0, int nv)
+{
+    const Geom *gm = lc->gm;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, F32_LANES);
+    LLVMValueRef acc[F32_PX * F32_VECS], xrow[F32_PX], wv[F32_VECS];
+    for (int i = 0; i < npx * nv; i++) {
+        acc[i] = cg_alloca(cg, vt, "accv");
+        LLVMBuildStore(B, LLVMConstNull(vt), acc[i]);
+    }
+    ConvTaps tp;
+    geom_taps_begin(cg, &tp, gm, oy, ox0, x_inside);
+    for (int p = 0; p < npx; p++) {
+        LLVMValueRef ix = LLVMBuildAdd(B, tp.ix, cg_idx(cg, p * gm->sw), "");
+        xrow[p] = cg_elem_ptr(cg, DT_F32, lc->x, nhwc_index(cg, b, tp.iy, ix, cg_idx(cg, 0), gm->h, gm->w, gm->c));
+    }
+    LLVMValueRef k = LLVMBuildAdd(B, LLVMBuildMul(B, tp.ky, cg_idx(cg, gm->kw), ""), tp.kx, "");
+    LLVMValueRef wk = cg_elem_ptr(cg, DT_F32, lc->wtab,
+                                  LLVMBuildAdd(B, LLVMBuildMul(B, k, cg_idx(cg, gm->cg * gm->o), ""), o0, ""));
+    CgLoop lc_;
+    LLVMValueRef c = cg_for_begin(cg, &lc_, gm->cg, "c");
+    LLVMValueRef wc = LLVMBuildMul(B, c, cg_idx(cg, gm->o), "");
+    for (int v = 0; v < nv; v++)
+        wv[v] = f32_vload(cg, wk, LLVMBuildAdd(B, wc, cg_idx(cg, v * F32_LANES), ""), lc->walign);
+    for (int p = 0; p < npx; p++) {
+        LLVMValueRef xs = f32_splat(cg, cg_load_f32(cg, xrow[p], c));
+        for (int v = 0; v < nv; v++) {
+            LLVMValueRef a = acc[p * nv + v];
+            LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, a), LLVMBuildFMul(B, xs, wv[v], ""), ""), a);
+        }
+    }
+    cg_for_end(cg, &lc_);
+    conv_taps_end(cg, &tp);
+    for (int p = 0; p < npx; p++) {
+        LLVMValueRef px = nhwc_index(cg, b, oy, LLVMBuildAdd(B, ox0, cg_idx(cg, p), ""), o0, gm->oh, gm->ow, gm->o);
+        for (int v = 0; v < nv; v++) {
+            LLVMValueRef st = LLVMBuildStore(B, ld(cg, acc[p * nv + v]),
+                                             cg_elem_ptr(cg, DT_F32, lc->y,
+                                                         LLVMBuildAdd(B, px, cg_idx(cg, v * F32_LANES), "")));
+            LLVMSetAlignment(st, 4);
+        }
+    }
+}
+
+/* Every channel group of the NPX pixels from ox0: the whole blocks of
+ * F32_BLOCK channels, then one block of the remaining whole vectors. */
+static void lane_tiles(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef oy, LLVMValueRef ox0, int npx,
+                       bool x_inside)
+{
+    int64_t O = lc->gm->o, nblk = O / F32_BLOCK;
+    int nv = (int)(O % F32_BLOCK / F32_LANES);
+    if (nblk > 0) {
+        CgLoop lob;
+        LLVMValueRef ob = cg_for_begin(cg, &lob, nblk, "ob");
+        lane_tile(cg, lc, b, oy, ox0, npx, x_inside, LLVMBuildMul(B, ob, cg_idx(cg, F32_BLOCK), ""), F32_VECS);
+        cg_for_end(cg, &lob);
+    }
+    if (nv > 0)
+        lane_tile(cg, lc, b, oy, ox0, npx, x_inside, cg_idx(cg, nblk * F32_BLOCK), nv);
+}
+
 /* A float conv2d or dense with constant weights and group 1 or
- * depthwise (one input channel per output channel), vectorizable across
- * output channels with every output's sum in the interpreter's order.
- * The output row of pixel (b, oy, ox) is the accumulator: it starts at 0,
- * then each tap in ky, kx, c order adds x * w to every channel at once
- *   yrow[o] = yrow[o] + x[c] * wt[ky][kx][c][o]     (group 1)
- *   yrow[o] = yrow[o] + x[o] * wt[ky][kx][0][o]     (depthwise)
- * from weights re-laid at compile time as [KH][KW][Cg][O], and ends with
- * yrow[o] + bias[o] and the clamp.  For each output that is exactly
- * conv_float's sequence of float32 operations (acc = 0; acc += x * w over
- * ky, kx, c; acc + bias): the loop over o has no reduction, so LLVM's
- * vectorizer runs it in vector lanes without reassociating anything.
+ * depthwise (one input channel per output channel), vectorized across
+ * output channels with every output's sum in the interpreter's order
+ * (conv_float: acc = 0; acc += x * w over ky, kx, c, skipping the taps in
+ * the padding; acc + bias; the clamp), from weights re-laid at compile
+ * time as [KH][KW][Cg][O]:
+ *   - group 1, the whole vectors of channels: lane_tile's register
+ *     tiles, F32_PX pixels at a time over the row's interior (the pixels
+ *     whose kx taps are all inside the image: no column checks), one at a
+ *     time at its edges;
+ *   - the remaining channels (all of them when depthwise) in the output
+ *     row, which is the accumulator: it starts at 0, then each tap adds
+ *       yrow[o] = yrow[o] + x[c] * wt[ky][kx][c][o]     (group 1)
+ *       yrow[o] = yrow[o] + x[o] * wt[ky][kx][0][o]     (depthwise)
+ *     (the loop over o has no reduction, so LLVM's vectorizer runs it in
+ *     vector lanes without reassociating anything);
+ *   - then yrow[o] + bias[o] and the clamp over the whole row.
  * Returns false (having emitted nothing) when the node is not such. */
 static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
 {
@@ -126,83 +235,73 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
         for (int64_t k = 0; k < KK; k++)
             for (int64_t c = 0; c < Cgr; c++)
                 wt[(k * Cgr + c) * O + o] = w[(o * KK + k) * Cgr + c];
-    LLVMValueRef wtab = cg_rodata(cg, wt, (size_t)(KK * Cgr * O) * sizeof *wt, 16, "wt");
+    LaneConv lc = {.gm = gm, .x = cg_buf(cg, xv), .y = cg_buf(cg, n->result), .walign = O % F32_LANES ? 4 : 16};
+    lc.wtab = cg_rodata(cg, wt, (size_t)(KK * Cgr * O) * sizeof *wt, 16, "wt");
     free(wt);
-    LLVMValueRef x = cg_buf(cg, xv), y = cg_buf(cg, n->result);
+    LLVMValueRef x = lc.x, wtab = lc.wtab, y = lc.y;
     LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
-    int64_t nblk = depthwise ? 0 : O / F32_BLOCK, tail0 = nblk * F32_BLOCK;
-    LLVMValueRef *accv = xcalloc((size_t)(nblk * F32_VECS + 1), sizeof *accv);
-    for (int64_t i = 0; i < nblk * F32_VECS; i++)
-        accv[i] = cg_alloca(cg, LLVMVectorType(cg->t_f32, F32_LANES), "accv");
-    CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
+    int64_t tail0 = depthwise ? 0 : O / F32_LANES * F32_LANES;
+    /* The row's interior: lo <= ox < hi when 0 <= ox*sw - pl and
+     * ox*sw - pl + (kw-1)*dw <= w-1. */
+    int npx = cg->target->vector_bytes >= 16 ? F32_PX : 1;
+    int64_t lo = gm->pl <= 0 ? 0 : (gm->pl + gm->sw - 1) / gm->sw, last = gm->w - 1 + gm->pl - (gm->kw - 1) * gm->dw;
+    int64_t hi = last < 0 ? 0 : last / gm->sw + 1;
+    lo = lo < gm->ow ? lo : gm->ow;
+    hi = hi < lo ? lo : hi > gm->ow ? gm->ow : hi;
+    int64_t ntiles = tail0 > 0 ? (hi - lo) / npx : 0, nedge = gm->ow - ntiles * npx;
+    CgLoop lb, lyy, lxx, lo_;
     LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
+    if (tail0 > 0) {
+        if (ntiles > 0) {
+            LLVMValueRef t = cg_for_begin(cg, &lxx, ntiles, "tile");
+            lane_tiles(cg, &lc, b, oy, LLVMBuildAdd(B, LLVMBuildMul(B, t, cg_idx(cg, npx), ""), cg_idx(cg, lo), ""),
+                       npx, true);
+            cg_for_end(cg, &lxx);
+        }
+        LLVMValueRef e = cg_for_begin(cg, &lxx, nedge, "edge");
+        LLVMValueRef right = LLVMBuildICmp(B, LLVMIntUGE, e, cg_idx(cg, lo), "");
+        LLVMValueRef ox = LLVMBuildAdd(B, e, LLVMBuildSelect(B, right, cg_idx(cg, ntiles * npx), cg_idx(cg, 0), ""), "");
+        lane_tiles(cg, &lc, b, oy, ox, 1, false);
+        cg_for_end(cg, &lxx);
+    }
     LLVMValueRef ox = cg_for_begin(cg, &lxx, gm->ow, "ox");
-    LLVMValueRef y0 = LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
-                          LLVMBuildMul(B, b, cg_idx(cg, gm->oh), ""), oy, ""), cg_idx(cg, gm->ow), ""), ox, ""),
-                          cg_idx(cg, O), "");
-    LLVMValueRef yrow = cg_elem_ptr(cg, DT_F32, y, y0);
-    LLVMValueRef o = cg_for_begin(cg, &lo, O, "o");
-    cg_store_f32(cg, yrow, o, cg_f32(cg, 0.0f));
-    cg_for_end(cg, &lo);
-    for (int64_t i = 0; i < nblk * F32_VECS; i++)
-        LLVMBuildStore(B, LLVMConstNull(LLVMVectorType(cg->t_f32, F32_LANES)), accv[i]);
-    LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
-    LLVMValueRef iny, inx;
-    LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
-    CgIf sy;
-    cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, gm->kw, "kx");
-    LLVMValueRef ix = tap(cg, ox, gm->sw, gm->pl, kx, gm->dw, gm->w, &inx);
-    CgIf sx;
-    cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xrow = cg_elem_ptr(cg, DT_F32, x, nhwc_index(cg, b, iy, ix, cg_idx(cg, 0), gm->h, gm->w, gm->c));
-    LLVMValueRef k = LLVMBuildAdd(B, LLVMBuildMul(B, ky, cg_idx(cg, gm->kw), ""), kx, "");
-    LLVMValueRef wk = cg_elem_ptr(cg, DT_F32, wtab, LLVMBuildMul(B, k, cg_idx(cg, Cgr * O), ""));
-    if (depthwise) {
-        o = cg_for_begin(cg, &lo, O, "o");
-        LLVMValueRef p = LLVMBuildFMul(B, cg_load_f32(cg, xrow, o), cg_load_f32(cg, wk, o), "");
-        cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
-        cg_for_end(cg, &lo);
-    } else {
-        /* Blocks of F32_BLOCK channels keep their sums in vector registers
-         * across the whole c loop; the rest go through the row. */
-        LLVMValueRef c = cg_for_begin(cg, &lc, Cgr, "c");
-        LLVMValueRef xc = cg_load_f32(cg, xrow, c);
-        LLVMValueRef wc = cg_elem_ptr(cg, DT_F32, wk, LLVMBuildMul(B, c, cg_idx(cg, O), ""));
-        LLVMValueRef xs = f32_splat(cg, xc);
-        for (int64_t ob = 0; ob < nblk; ob++)
-            for (int v = 0; v < F32_VECS; v++) {
-                int64_t at = ob * F32_BLOCK + v * F32_LANES;
-                LLVMValueRef wl = f32_vload(cg, wc, at);
-                LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, accv[ob * F32_VECS + v]), LLVMBuildFMul(B, xs, wl, ""), ""),
-                               accv[ob * F32_VECS + v]);
-            }
-        if (tail0 < O) {
-            o = cg_for_begin(cg, &lo, O - tail0, "o");
-            o = LLVMBuildAdd(B, o, cg_idx(cg, tail0), "");
+    LLVMValueRef yrow = cg_elem_ptr(cg, DT_F32, y, nhwc_index(cg, b, oy, ox, cg_idx(cg, 0), gm->oh, gm->ow, O));
+    LLVMValueRef o;
+    if (tail0 < O) {
+        o = LLVMBuildAdd(B, cg_for_begin(cg, &lo_, O - tail0, "o"), cg_idx(cg, tail0), "");
+        cg_store_f32(cg, yrow, o, cg_f32(cg, 0.0f));
+        cg_for_end(cg, &lo_);
+        ConvTaps tp;
+        geom_taps_begin(cg, &tp, gm, oy, ox, false);
+        LLVMValueRef xrow = cg_elem_ptr(cg, DT_F32, x, nhwc_index(cg, b, tp.iy, tp.ix, cg_idx(cg, 0), gm->h, gm->w, gm->c));
+        LLVMValueRef k = LLVMBuildAdd(B, LLVMBuildMul(B, tp.ky, cg_idx(cg, gm->kw), ""), tp.kx, "");
+        LLVMValueRef wk = cg_elem_ptr(cg, DT_F32, wtab, LLVMBuildMul(B, k, cg_idx(cg, Cgr * O), ""));
+        if (depthwise) {
+            o = cg_for_begin(cg, &lo_, O, "o");
+            LLVMValueRef p = LLVMBuildFMul(B, cg_load_f32(cg, xrow, o), cg_load_f32(cg, wk, o), "");
+            cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
+            cg_for_end(cg, &lo_);
+        } else {
+            CgLoop lc_;
+            LLVMValueRef c = cg_for_begin(cg, &lc_, Cgr, "c");
+            LLVMValueRef xc = cg_load_f32(cg, xrow, c);
+            LLVMValueRef wc = cg_elem_ptr(cg, DT_F32, wk, LLVMBuildMul(B, c, cg_idx(cg, O), ""));
+            o = LLVMBuildAdd(B, cg_for_begin(cg, &lo_, O - tail0, "o"), cg_idx(cg, tail0), "");
             LLVMValueRef p = LLVMBuildFMul(B, xc, cg_load_f32(cg, wc, o), "");
             cg_store_f32(cg, yrow, o, LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), p, ""));
-            cg_for_end(cg, &lo);
+            cg_for_end(cg, &lo_);
+            cg_for_end(cg, &lc_);
         }
-        cg_for_end(cg, &lc);
+        conv_taps_end(cg, &tp);
     }
-    cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
-    for (int64_t i = 0; i < nblk * F32_VECS; i++) {
-        LLVMValueRef st = LLVMBuildStore(B, ld(cg, accv[i]), cg_elem_ptr(cg, DT_F32, yrow, cg_idx(cg, i * F32_LANES)));
-        LLVMSetAlignment(st, 4);
-    }
-    free(accv);
     float amin = node_float(n, ATTR_ACT_MIN, -INFINITY), amax = node_float(n, ATTR_ACT_MAX, INFINITY);
-    o = cg_for_begin(cg, &lo, O, "o");
+    o = cg_for_begin(cg, &lo_, O, "o");
     LLVMValueRef v = LLVMBuildFAdd(B, cg_load_f32(cg, yrow, o), bias ? cg_load_f32(cg, bias, o) : cg_f32(cg, 0.0f), "");
     v = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, v, cg_f32(cg, amin), ""), cg_f32(cg, amin), v, "");
     v = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, v, cg_f32(cg, amax), ""), cg_f32(cg, amax), v, "");
     cg_store_f32(cg, yrow, o, v);
-    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lo_);
     cg_for_end(cg, &lxx);
     cg_for_end(cg, &lyy);
     cg_for_end(cg, &lb);
@@ -244,7 +343,7 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
     LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
     LLVMValueRef zwt = nzw > 1 ? cg_table_i32(cg, zw, nzw, "zw") : NULL;
     LLVMValueRef acc = cg_alloca(cg, is_float ? cg->t_f32 : cg->t_i32, "acc");
-    CgLoop lb, lyy, lxx, lo, lky, lkx, lc;
+    CgLoop lb, lyy, lxx, lo, lc;
     LLVMValueRef b = cg_for_begin(cg, &lb, gm->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &lyy, gm->oh, "oy");
     LLVMValueRef ox = cg_for_begin(cg, &lxx, gm->ow, "ox");
@@ -257,15 +356,9 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
         LLVMBuildStore(B, cg_f32(cg, 0.0f), acc);
     }
     LLVMValueRef g0 = LLVMBuildMul(B, LLVMBuildUDiv(B, o, cg_idx(cg, opg), ""), cg_idx(cg, Cgr), "");
-    LLVMValueRef ky = cg_for_begin(cg, &lky, gm->kh, "ky");
-    LLVMValueRef iny, inx;
-    LLVMValueRef iy = tap(cg, oy, gm->sh, gm->pt, ky, gm->dh, gm->h, &iny);
-    CgIf sy;
-    cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, gm->kw, "kx");
-    LLVMValueRef ix = tap(cg, ox, gm->sw, gm->pl, kx, gm->dw, gm->w, &inx);
-    CgIf sx;
-    cg_if_begin(cg, &sx, inx);
+    ConvTaps tp;
+    geom_taps_begin(cg, &tp, gm, oy, ox, false);
+    LLVMValueRef ky = tp.ky, kx = tp.kx, iy = tp.iy, ix = tp.ix;
     LLVMValueRef xrow = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
                             LLVMBuildMul(B, b, cg_idx(cg, gm->h), ""), iy, ""), cg_idx(cg, gm->w), ""), ix, ""),
                             cg_idx(cg, gm->c), ""), g0, "");
@@ -283,10 +376,7 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
         LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, acc), LLVMBuildMul(B, xs, ws, ""), ""), acc);
     }
     cg_for_end(cg, &lc);
-    cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
+    conv_taps_end(cg, &tp);
     LLVMValueRef yi = LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B, LLVMBuildMul(B, LLVMBuildAdd(B,
                           LLVMBuildMul(B, b, cg_idx(cg, gm->oh), ""), oy, ""), cg_idx(cg, gm->ow), ""), ox, ""),
                           cg_idx(cg, O), ""), o, "");
@@ -507,7 +597,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     LLVMValueRef init = vi32(cg, is_max ? dtype_traits[dt].min : 0);
     LLVMBuildStore(B, at == vt ? init : LLVMBuildTrunc(B, init, at, ""), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    PoolWindow w;
+    ConvTaps w;
     LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef v = LLVMBuildLoad2(B, bt, LLVMBuildInBoundsGEP2(B, cg->t_i8, x, &xi, 1, ""), "");
     LLVMSetAlignment(v, 1);
@@ -515,7 +605,7 @@ static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_
     LLVMValueRef a = LLVMBuildLoad2(B, at, acc, "");
     LLVMBuildStore(B, is_max ? cg_smax(cg, a, v) : LLVMBuildAdd(B, a, v, ""), acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    pool_window_end(cg, &w);
+    conv_taps_end(cg, &w);
     LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
     a = LLVMBuildLoad2(B, at, acc, "");
     if (at != vt)
@@ -610,7 +700,7 @@ static bool lower_pool(Cg *cg, const Node *n)
     LLVMBuildStore(B, is_float ? cg_f32(cg, is_max ? -INFINITY : 0.0f)
                       : is_max ? cg_i32(cg, dtype_traits[dt].min) : cg_i64(cg, 0), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    PoolWindow w;
+    ConvTaps w;
     LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
     LLVMValueRef a = ld(cg, acc);
     if (is_float) {
@@ -622,7 +712,7 @@ static bool lower_pool(Cg *cg, const Node *n)
     }
     LLVMBuildStore(B, a, acc);
     LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    pool_window_end(cg, &w);
+    conv_taps_end(cg, &w);
     LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
     a = ld(cg, acc);
     LLVMValueRef nv = ld(cg, valid);
