@@ -46,31 +46,6 @@ int interp_fail(const Node *n, const char *fmt, ...) QNN_PRINTF(2, 3);
 
 /* ------------------------------------------------------------ elements */
 
-/* Buffers are dense, row-major and little-endian; qnnc only targets
- * little-endian hosts, so native loads are the specified byte order. */
-static inline int64_t ld_int(const void *p, DType dt, int64_t i)
-{
-    switch (dt) {
-    case DT_I8: return ((const int8_t *)p)[i];
-    case DT_U8: return ((const uint8_t *)p)[i];
-    case DT_I16: return ((const int16_t *)p)[i];
-    case DT_I32: return ((const int32_t *)p)[i];
-    default: return 0;
-    }
-}
-
-/* Stores V, which the caller has already saturated to DT's range. */
-static inline void st_int(void *p, DType dt, int64_t i, int64_t v)
-{
-    switch (dt) {
-    case DT_I8: ((int8_t *)p)[i] = (int8_t)v; break;
-    case DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-    case DT_I16: ((int16_t *)p)[i] = (int16_t)v; break;
-    case DT_I32: ((int32_t *)p)[i] = (int32_t)v; break;
-    default: break;
-    }
-}
-
 static inline float ld_f32(const void *p, int64_t i) { return ((const float *)p)[i]; }
 static inline void st_f32(void *p, int64_t i, float v) { ((float *)p)[i] = v; }
 

@@ -137,37 +137,13 @@ static double worst_of(const double *db, int n)
     return w;
 }
 
-/* Element I of an integer tensor of dtype DT, and storing V (already
- * saturated) there. */
-static int64_t int_at(const void *p, DType dt, int64_t i)
-{
-    switch (dt) {
-    case DT_I8: return ((const int8_t *)p)[i];
-    case DT_U8: return ((const uint8_t *)p)[i];
-    case DT_I16: return ((const int16_t *)p)[i];
-    case DT_I32: return ((const int32_t *)p)[i];
-    default: return 0;
-    }
-}
-
-static void set_int(void *p, DType dt, int64_t i, int64_t v)
-{
-    switch (dt) {
-    case DT_I8: ((int8_t *)p)[i] = (int8_t)v; break;
-    case DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-    case DT_I16: ((int16_t *)p)[i] = (int16_t)v; break;
-    case DT_I32: ((int32_t *)p)[i] = (int32_t)v; break;
-    default: break;
-    }
-}
-
 /* Reads element I of the quantized graph's output V as a real value. */
 static double real_at(const Value *v, const void *data, int64_t i)
 {
     const TensorType *t = &v->type;
     if (t->dtype == DT_F32)
         return ((const float *)data)[i];
-    int64_t raw = int_at(data, t->dtype, i);
+    int64_t raw = ld_int(data, t->dtype, i);
     const Quant *q = t->quant;
     if (!q)
         return (double)raw;
@@ -224,7 +200,7 @@ static bool read_input(void *ctx, int64_t i, void *const inputs[])
         QParam p = {t->quant->scale[0], t->quant->zero_point[0]};
         const DTypeTraits *d = &dtype_traits[t->dtype];
         for (int64_t k = 0; k < n; k++)
-            set_int(inputs[0], t->dtype, k, quantize_real(x[k], p, ROUND_ONNX, d->min, d->max));
+            st_int(inputs[0], t->dtype, k, quantize_real(x[k], p, ROUND_ONNX, d->min, d->max));
     }
     return true;
 }

@@ -15,6 +15,7 @@
  * Semihosting (Arm "Semihosting for AArch32 and AArch64", v2): on
  * M-profile the call is BKPT 0xAB with the operation in r0 and a pointer
  * to the parameter block in r1; the result comes back in r0. */
+#include "split_args.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +80,15 @@ void *_sbrk(ptrdiff_t incr)
 void _init(void) {}
 void _fini(void) {}
 
-/* The command line: semihosting returns it as one string, the arguments
- * QEMU was given with -semihosting-config arg=... joined by spaces, so an
- * argument cannot itself contain a space. */
+/* The command line (harness/split_args.h says how it arrives). */
 #define MAX_CMDLINE 16384
 #define MAX_ARGS 256
 static char cmdline[MAX_CMDLINE];
 static char *args[MAX_ARGS + 1];
 
-/* Splits the command line into ARGS; -1 (after saying why on stdout) when
- * it is longer than MAX_CMDLINE - 1 bytes (QEMU then refuses to return
- * it) or has more than MAX_ARGS words: a graph with many inputs and
- * outputs must not reach main() as a silently shorter command line. */
+/* Fetches and splits the command line into ARGS; -1 (after saying why)
+ * when it is longer than MAX_CMDLINE - 1 bytes or has more than MAX_ARGS
+ * words. */
 static int get_args(void)
 {
     struct {
@@ -102,21 +100,9 @@ static int get_args(void)
         return -1;
     }
     cmdline[MAX_CMDLINE - 1] = '\0';
-    int argc = 0;
-    for (char *p = cmdline; *p;) {
-        while (*p == ' ')
-            *p++ = '\0';
-        if (!*p)
-            break;
-        if (argc == MAX_ARGS) {
-            put_str("qnn-harness: the command line has more than 256 arguments\n");
-            return -1;
-        }
-        args[argc++] = p;
-        while (*p && *p != ' ')
-            p++;
-    }
-    args[argc] = NULL;
+    int argc = qnn_split_args(cmdline, args, MAX_ARGS);
+    if (argc < 0)
+        put_str("qnn-harness: the command line has more than 256 arguments\n");
     return argc;
 }
 

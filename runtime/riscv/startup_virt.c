@@ -16,6 +16,7 @@
  * the operation in a0, a pointer to the parameter block in a1, then the
  * three uncompressed instructions slli x0,x0,0x1f; ebreak; srai x0,x0,7
  * in one page; the result comes back in a0. */
+#include "split_args.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,19 +134,17 @@ static void flush_streams(void)
     host_flush(stderr);
 }
 
-/* The command line: semihosting returns it as one string, the arguments
- * QEMU was given with -semihosting-config arg=... joined by spaces, so an
- * argument cannot itself contain a space.  (picolibc's own crt0-semihost
- * takes 1 KiB of it, too little for a graph with many inputs.) */
+/* The command line (harness/split_args.h says how it arrives); picolibc's
+ * own crt0-semihost takes 1 KiB of it, too little for a graph with many
+ * inputs. */
 #define MAX_CMDLINE 16384
 #define MAX_ARGS 256
 static char cmdline[MAX_CMDLINE];
 static char *args[MAX_ARGS + 1];
 
-/* Splits the command line into ARGS; -1 (after saying why) when it is
- * longer than MAX_CMDLINE - 1 bytes or has more than MAX_ARGS words: a
- * graph with many inputs and outputs must not reach main() as a silently
- * shorter command line. */
+/* Fetches and splits the command line into ARGS; -1 (after saying why)
+ * when it is longer than MAX_CMDLINE - 1 bytes or has more than MAX_ARGS
+ * words. */
 static int get_args(void)
 {
     struct {
@@ -157,21 +156,9 @@ static int get_args(void)
         return -1;
     }
     cmdline[MAX_CMDLINE - 1] = '\0';
-    int argc = 0;
-    for (char *p = cmdline; *p;) {
-        while (*p == ' ')
-            *p++ = '\0';
-        if (!*p)
-            break;
-        if (argc == MAX_ARGS) {
-            put_str("qnn-harness: the command line has more than 256 arguments\n");
-            return -1;
-        }
-        args[argc++] = p;
-        while (*p && *p != ' ')
-            p++;
-    }
-    args[argc] = NULL;
+    int argc = qnn_split_args(cmdline, args, MAX_ARGS);
+    if (argc < 0)
+        put_str("qnn-harness: the command line has more than 256 arguments\n");
     return argc;
 }
 
