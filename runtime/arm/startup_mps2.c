@@ -32,7 +32,6 @@ extern char __stack_top[], __heap_start[], __heap_end[];
 
 enum {
     SYS_WRITE0 = 0x04,
-    SYS_GET_CMDLINE = 0x15,
     SYS_EXIT = 0x18,
     SYS_EXIT_EXTENDED = 0x20,
     ADP_STOPPED_APPLICATION_EXIT = 0x20026,
@@ -80,32 +79,6 @@ void *_sbrk(ptrdiff_t incr)
 void _init(void) {}
 void _fini(void) {}
 
-/* The command line (harness/split_args.h says how it arrives). */
-#define MAX_CMDLINE 16384
-#define MAX_ARGS 256
-static char cmdline[MAX_CMDLINE];
-static char *args[MAX_ARGS + 1];
-
-/* Fetches and splits the command line into ARGS; -1 (after saying why)
- * when it is longer than MAX_CMDLINE - 1 bytes or has more than MAX_ARGS
- * words. */
-static int get_args(void)
-{
-    struct {
-        char *buf;
-        int len;
-    } block = {cmdline, MAX_CMDLINE - 1};
-    if (semihost(SYS_GET_CMDLINE, &block) != 0) {
-        put_str("qnn-harness: the semihosting command line is longer than 16383 bytes\n");
-        return -1;
-    }
-    cmdline[MAX_CMDLINE - 1] = '\0';
-    int argc = qnn_split_args(cmdline, args, MAX_ARGS);
-    if (argc < 0)
-        put_str("qnn-harness: the command line has more than 256 arguments\n");
-    return argc;
-}
-
 void qnn_reset_handler(void)
 {
     /* CPACR (0xE000ED88): full access to CP10 and CP11, the FPU, before
@@ -123,8 +96,9 @@ void qnn_reset_handler(void)
 
     initialise_monitor_handles();
     __libc_init_array();
-    int argc = get_args();
-    exit(argc < 0 ? 2 : main(argc, args));
+    char **argv;
+    int argc = qnn_semihost_args(semihost, &argv);
+    exit(argc < 0 ? 2 : main(argc, argv));
 }
 
 /* Faults: say which and where, then exit with status 3.  Everything here

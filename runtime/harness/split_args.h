@@ -1,14 +1,20 @@
 /* The bare-metal boards' command line (runtime/arm/startup_mps2.c,
- * runtime/riscv/startup_virt.c): semihosting returns it as one string, the
- * arguments QEMU was given with -semihosting-config arg=... joined by
- * spaces, so an argument cannot itself contain a space. */
+ * runtime/riscv/startup_virt.c): semihosting's SYS_GET_CMDLINE returns it
+ * as one string, the arguments QEMU was given with -semihosting-config
+ * arg=... joined by spaces, so an argument cannot itself contain a space. */
 #ifndef QNN_SPLIT_ARGS_H
 #define QNN_SPLIT_ARGS_H
 
-/* Splits CMDLINE in place (spaces become NULs) into ARGS[0 .. argc-1],
- * ARGS[argc] = NULL, and returns argc; -1 when it has more than MAX
- * words (ARGS holds MAX + 1 pointers): a graph with many inputs and
- * outputs must not reach main() as a silently shorter command line. */
-int qnn_split_args(char *cmdline, char **args, int max);
+/* A board's semihosting call: operation OP (SYS_GET_CMDLINE 0x15,
+ * SYS_WRITE0 0x04) with its parameter block ARG; the host's result. */
+typedef int (*QnnSemihost)(int op, void *arg);
+
+/* Fetches the command line through SEMIHOST and splits it into *ARGV
+ * (static storage, *ARGV[argc] = NULL); returns argc, or -1 after saying
+ * why on the semihosting console when it is longer than 16,383 bytes
+ * (QEMU then refuses to return it) or has more than 256 words: a graph
+ * with many inputs and outputs must not reach main() as a silently
+ * shorter command line. */
+int qnn_semihost_args(QnnSemihost semihost, char ***argv);
 
 #endif

@@ -36,7 +36,6 @@ enum {
     SYS_WRITE0 = 0x04,
     SYS_WRITE = 0x05,
     SYS_READ = 0x06,
-    SYS_GET_CMDLINE = 0x15,
 };
 
 /* Aligned to 16 bytes so that the three instructions never straddle a
@@ -134,34 +133,6 @@ static void flush_streams(void)
     host_flush(stderr);
 }
 
-/* The command line (harness/split_args.h says how it arrives); picolibc's
- * own crt0-semihost takes 1 KiB of it, too little for a graph with many
- * inputs. */
-#define MAX_CMDLINE 16384
-#define MAX_ARGS 256
-static char cmdline[MAX_CMDLINE];
-static char *args[MAX_ARGS + 1];
-
-/* Fetches and splits the command line into ARGS; -1 (after saying why)
- * when it is longer than MAX_CMDLINE - 1 bytes or has more than MAX_ARGS
- * words. */
-static int get_args(void)
-{
-    struct {
-        char *buf;
-        int len;
-    } block = {cmdline, MAX_CMDLINE - 1};
-    if (semihost(SYS_GET_CMDLINE, &block) != 0) {
-        put_str("qnn-harness: the semihosting command line is longer than 16383 bytes\n");
-        return -1;
-    }
-    cmdline[MAX_CMDLINE - 1] = '\0';
-    int argc = qnn_split_args(cmdline, args, MAX_ARGS);
-    if (argc < 0)
-        put_str("qnn-harness: the command line has more than 256 arguments\n");
-    return argc;
-}
-
 /* The CSR instructions are written under ".option arch, +zicsr": the
  * toolchain's -march=rv32imac names no Zicsr (GCC 12 has no multilib for
  * rv32imac_zicsr), and binutils 2.40 wants it named.
@@ -193,8 +164,11 @@ void qnn_start_c(void)
     __asm__ volatile("mv tp, %0" : : "r"(__tls_base));
     __libc_init_array();
     atexit(flush_streams);
-    int argc = get_args();
-    exit(argc < 0 ? 2 : main(argc, args));
+    /* picolibc's own crt0-semihost would take 1 KiB of the command line,
+     * too little for a graph with many inputs. */
+    char **argv;
+    int argc = qnn_semihost_args(semihost, &argv);
+    exit(argc < 0 ? 2 : main(argc, argv));
 }
 
 static void put_hex(uint32_t v)
