@@ -217,8 +217,7 @@ bool kf_stage(Cg *cg, const Node *n, KFrame *f)
     return true;
 }
 
-/* Requantizes (or clamps) A for channel O and stores it at Y[YI]. */
-static void frame_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi)
+void kf_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi)
 {
     LLVMValueRef v;
     if (f->st)
@@ -250,7 +249,7 @@ static void frame_store_lanes(Cg *cg, const KFrame *f, LLVMValueRef y, const LLV
         cg_if_begin(cg, &in, LLVMBuildICmp(B, LLVMIntULT, o, cg_idx(cg, f->o), ""));
     LLVMValueRef idx[2] = {cg_idx(cg, 0), l};
     LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
-    frame_store(cg, f, y, v, o, cg_add(cg, ypix, o));
+    kf_store(cg, f, y, v, o, cg_add(cg, ypix, o));
     if (guard)
         cg_if_end(cg, &in);
     cg_for_end(cg, &ll);
@@ -392,7 +391,7 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
     LLVMValueRef a = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
     LLVMValueRef o = cg_add(cg, o0, j);
     LLVMValueRef yi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), o);
-    frame_store(cg, f, k->y, a, o, yi);
+    kf_store(cg, f, k->y, a, o, yi);
     cg_for_end(cg, &lj);
 }
 
@@ -488,7 +487,7 @@ static void conv_pixel2(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMV
     LLVMValueRef a = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, at, arr, idx, 2, ""), "");
     LLVMValueRef o = cg_add(cg, o0, j);
     LLVMValueRef yi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), cg_add(cg, p, e)), f->o), o);
-    frame_store(cg, f, k->y, a, o, yi);
+    kf_store(cg, f, k->y, a, o, yi);
     cg_for_end(cg, &lj);
     cg_for_end(cg, &le);
 }
@@ -1083,7 +1082,7 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
     LLVMValueRef y = k->y;
     if (lanes == 1) {
         LLVMValueRef o = cg_add(cg, cg_mulk(cg, c0, k->M), j);
-        frame_store(cg, f, y, acc, o, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), o));
+        kf_store(cg, f, y, acc, o, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p), f->o), o));
         return;
     }
     frame_store_lanes(cg, f, y, &acc, 1, lanes, cg_add(cg, cg_mulk(cg, c0, k->M), j), k->M,

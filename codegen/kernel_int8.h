@@ -116,6 +116,9 @@ int16_t kf_weight(const KFrame *f, int64_t o, int64_t i);
 int32_t kf_bias(const KFrame *f, int64_t o);
 /* Fills F->st (NULL for an i32 output); false after an error was reported. */
 bool kf_stage(Cg *cg, const Node *n, KFrame *f);
+/* Requantizes (or clamps) A for channel O and stores it at Y[YI]: the
+ * scalar output stage of every kernel. */
+void kf_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi);
 
 /* The vector requantizing epilogue (kernel_requant.c): the interpreter's
  * output stage on LANES contiguous channels at once. */

@@ -285,13 +285,8 @@ static void patch_tile(Cg *cg, PatchK *k, LLVMValueRef gp0, LLVMValueRef *px, in
             for (int j = 0; j < nrn; j++) {
                 LLVMValueRef o = cg_add(cg, o0, cg_idx(cg, j));
                 LLVMValueRef bias = LLVMBuildLoad2(B, cg->t_i32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
-                LLVMValueRef a = cg_add(cg, LLVMBuildLoad2(B, cg->t_i32, accp[m * nrn + j], ""), bias), v;
-                if (f->st)
-                    v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
-                else
-                    v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min),
-                                     cg_i32(cg, dtype_traits[f->yt->dtype].max));
-                cg_store_int(cg, f->yt->dtype, k->y, cg_add(cg, ypix, o), v);
+                LLVMValueRef a = cg_add(cg, LLVMBuildLoad2(B, cg->t_i32, accp[m * nrn + j], ""), bias);
+                kf_store(cg, f, k->y, a, o, cg_add(cg, ypix, o));
             }
             continue;
         }
@@ -535,13 +530,7 @@ static void dw_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef bi, LLVM
         }
         for (int l = 0; l < 4; l++) {
             LLVMValueRef o = cg_add(cg, c0, cg_idx(cg, l));
-            LLVMValueRef a = LLVMBuildExtractElement(B, acc[m], cg_i32(cg, l), ""), v;
-            if (f->st)
-                v = cg_outstage(cg, a, f->st, cg_stage_count(f->st, f->o), o, f->rounding);
-            else
-                v = cg_clamp_i32(cg, a, cg_i32(cg, dtype_traits[f->yt->dtype].min),
-                                 cg_i32(cg, dtype_traits[f->yt->dtype].max));
-            cg_store_int(cg, f->yt->dtype, k->y, cg_add(cg, ypix, o), v);
+            kf_store(cg, f, k->y, LLVMBuildExtractElement(B, acc[m], cg_i32(cg, l), ""), o, cg_add(cg, ypix, o));
         }
     }
     cg_for_end(cg, &lc);
