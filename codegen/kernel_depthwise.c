@@ -64,6 +64,28 @@ static int64_t dw_acc_init(Cg *cg, const DwR *k, LLVMValueRef c0, int px, LLVMVa
     return (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
 }
 
+/* The kernel column that output pixel P of a block reads from the block's
+ * input column U (U = P*SW + KX*DW), or -1 when it reads none there. */
+static int64_t dw_tap(const KFrame *f, int64_t u, int p)
+{
+    int64_t r = u - p * f->sw;
+    return r < 0 || r % f->dw != 0 || r / f->dw >= f->kw ? -1 : r / f->dw;
+}
+
+/* Requantizes the accumulators ACC of PX pixels, channels C0 .. C0+LANES,
+ * into the output (pixel p's channel 0 is Y[YPIX + p*O]). */
+static void dw_store(Cg *cg, DwR *k, const LLVMValueRef *acc, int px, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    const KFrame *f = &k->f;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)k->lanes);
+    for (int p = 0; p < px; p++) {
+        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
+        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
+        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
+        LLVMSetAlignment(st, 1);
+    }
+}
+
 /* The channels C0 .. C0+LANES of PX output pixels whose taps read column
  * pointers COL[ky][u] (u = p*SW + kx*DW); output pixel p's channel 0 is
  * Y[YPIX + p*O]. */
@@ -88,24 +110,19 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
         for (int64_t u = 0; u < ncol; u++) {
             LLVMValueRef xv = NULL;
             for (int p = 0; p < px; p++) {
-                int64_t r = u - p * f->sw;
-                if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
+                int64_t r = dw_tap(f, u, p);
+                if (r < 0)
                     continue;
                 if (!xv) {
                     LLVMValueRef v = LLVMBuildLoad2(B, t8, cg_gep8(cg, col[ky * NCOL_MAX + u], c0), "");
                     LLVMSetAlignment(v, 1);
                     xv = u8 ? LLVMBuildZExt(B, v, t32, "") : LLVMBuildSExt(B, v, t32, "");
                 }
-                acc[p] = cg_add(cg, acc[p], LLVMBuildMul(B, xv, wv[r / f->dw], ""));
+                acc[p] = cg_add(cg, acc[p], LLVMBuildMul(B, xv, wv[r], ""));
             }
         }
     }
-    for (int p = 0; p < px; p++) {
-        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
-        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
-        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
-        LLVMSetAlignment(st, 1);
-    }
+    dw_store(cg, k, acc, px, c0, ypix);
 }
 
 /* The pair index of tap (KY, KX) of a KH x KW kernel and which half of
@@ -182,10 +199,9 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
         for (int64_t u = 0; u < ncol; u++) {
             LLVMValueRef z = NULL;
             for (int p = 0; p < px; p++) {
-                int64_t r = u - p * f->sw;
-                if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
+                int64_t kx = dw_tap(f, u, p);
+                if (kx < 0)
                     continue;
-                int64_t kx = r / f->dw;
                 if (!vert && kx % 2)
                     continue; /* the second half of the pair at u - DW */
                 if (!z) {
@@ -205,12 +221,7 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
         }
     }
 #undef XS
-    for (int p = 0; p < px; p++) {
-        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
-        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
-        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
-        LLVMSetAlignment(st, 1);
-    }
+    dw_store(cg, k, acc, px, c0, ypix);
     free(wv);
     free(xs);
 }
@@ -239,8 +250,8 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
         for (int64_t u = 0; u < ncol; u++) {
             LLVMValueRef z = NULL;
             for (int p = 0; p < px; p++) {
-                int64_t r = u - p * f->sw;
-                if (r < 0 || r % f->dw != 0 || r / f->dw >= f->kw)
+                int64_t r = dw_tap(f, u, p);
+                if (r < 0)
                     continue;
                 if (!z) {
                     for (int64_t j = 0; j < 4 && 4 * g + j < f->kh; j++) {
@@ -252,16 +263,11 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
                     if (f->xv->type.dtype != DT_U8)
                         z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
                 }
-                acc[p] = KDW_MAC4(k->d)(cg, acc[p], z, wv[r / f->dw]);
+                acc[p] = KDW_MAC4(k->d)(cg, acc[p], z, wv[r]);
             }
         }
     }
-    for (int p = 0; p < px; p++) {
-        LLVMValueRef v = kern_requant(cg, &k->rq, acc[p], c0);
-        LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, p * f->o)), c0);
-        LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, t8, ""), cg_gep8(cg, k->y, yi));
-        LLVMSetAlignment(st, 1);
-    }
+    dw_store(cg, k, acc, px, c0, ypix);
 }
 
 /* PX output pixels from column OX0 of row OY (image BI). */
@@ -280,8 +286,7 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
         for (int64_t u = 0; u < ncol; u++) {
             bool used = false;
             for (int p = 0; p < px; p++) {
-                int64_t r = u - p * f->sw;
-                used |= r >= 0 && r % f->dw == 0 && r / f->dw < f->kw;
+                used |= dw_tap(f, u, p) >= 0;
             }
             if (!used) {
                 col[ky * NCOL_MAX + u] = NULL;
