@@ -15,7 +15,7 @@
  * Semihosting (Arm "Semihosting for AArch32 and AArch64", v2): on
  * M-profile the call is BKPT 0xAB with the operation in r0 and a pointer
  * to the parameter block in r1; the result comes back in r0. */
-#include "split_args.h"
+#include "semihost.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,14 +105,7 @@ void qnn_reset_handler(void)
  * avoids the C library, whose state may be what got corrupted. */
 static void put_str(const char *s) { semihost(SYS_WRITE0, (void *)s); }
 
-static void put_hex(uint32_t v)
-{
-    char buf[11] = "0x";
-    for (int i = 0; i < 8; i++)
-        buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xF];
-    buf[10] = '\0';
-    put_str(buf);
-}
+static void put_hex(uint32_t v) { qnn_semihost_hex(semihost, v); }
 
 /* FRAME is the exception stack frame: r0-r3, r12, lr, pc, xpsr. */
 void qnn_fault_report(const uint32_t *frame, uint32_t ipsr)

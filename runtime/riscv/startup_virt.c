@@ -16,7 +16,7 @@
  * the operation in a0, a pointer to the parameter block in a1, then the
  * three uncompressed instructions slli x0,x0,0x1f; ebreak; srai x0,x0,7
  * in one page; the result comes back in a0. */
-#include "split_args.h"
+#include "semihost.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,14 +171,7 @@ void qnn_start_c(void)
     exit(argc < 0 ? 2 : main(argc, argv));
 }
 
-static void put_hex(uint32_t v)
-{
-    char buf[11] = "0x";
-    for (int i = 0; i < 8; i++)
-        buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xF];
-    buf[10] = '\0';
-    put_str(buf);
-}
+static void put_hex(uint32_t v) { qnn_semihost_hex(semihost, v); }
 
 void _exit(int status) __attribute__((noreturn));
 

@@ -7,6 +7,7 @@
  * the verifier, so the cases stay inside the IR contract.
  */
 #include "ir.h"
+#include "quant.h" /* ld_int */
 
 #include "../../bench/cnn1m.h"
 
@@ -95,17 +96,6 @@ static void *run_for(Value *v, int line)
     return out;
 }
 
-static int64_t load_int(const void *p, DType dt, int64_t i)
-{
-    switch (dt) {
-    case DT_I8: return ((const int8_t *)p)[i];
-    case DT_U8: return ((const uint8_t *)p)[i];
-    case DT_I16: return ((const int16_t *)p)[i];
-    case DT_I32: return ((const int32_t *)p)[i];
-    default: return 0;
-    }
-}
-
 static void expect_ints(int line, Value *v, const int64_t *want, int n)
 {
     void *out = run_for(v, line);
@@ -119,7 +109,7 @@ static void expect_ints(int line, Value *v, const int64_t *want, int n)
         return;
     }
     for (int i = 0; i < n; i++) {
-        int64_t got = load_int(out, v->type.dtype, i);
+        int64_t got = ld_int(out, v->type.dtype, i);
         if (got != want[i]) {
             printf("FAIL %s (line %d): element %d is %lld, expected %lld\n", case_name, line, i,
                    (long long)got, (long long)want[i]);

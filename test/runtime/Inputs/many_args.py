@@ -1,6 +1,6 @@
 # many_args.py N CMD ARGS... - runs CMD ARGS followed by N more arguments
 # ("x"), then prints its exit status: the bare-metal harness's command-line
-# limit (runtime/harness/split_args.c) seen from outside.
+# limit (runtime/harness/semihost.c) seen from outside.
 import subprocess
 import sys
 

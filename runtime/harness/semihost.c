@@ -1,4 +1,4 @@
-#include "split_args.h"
+#include "semihost.h"
 
 enum { SYS_WRITE0 = 0x04, SYS_GET_CMDLINE = 0x15, MAX_CMDLINE = 16384, MAX_ARGS = 256 };
 
@@ -33,4 +33,13 @@ int qnn_semihost_args(QnnSemihost semihost, char ***argv)
     }
     args[argc] = 0;
     return argc;
+}
+
+void qnn_semihost_hex(QnnSemihost semihost, uint32_t v)
+{
+    char buf[11] = "0x";
+    for (int i = 0; i < 8; i++)
+        buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xF];
+    buf[10] = '\0';
+    semihost(SYS_WRITE0, buf);
 }
