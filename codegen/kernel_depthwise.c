@@ -64,6 +64,14 @@ static int64_t dw_acc_init(Cg *cg, const DwR *k, LLVMValueRef c0, int px, LLVMVa
     return (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
 }
 
+/* The LANES bytes at channel C0 of column pointer COLP. */
+static LLVMValueRef xload(Cg *cg, LLVMTypeRef t8, LLVMValueRef colp, LLVMValueRef c0)
+{
+    LLVMValueRef v = LLVMBuildLoad2(B, t8, cg_gep8(cg, colp, c0), "");
+    LLVMSetAlignment(v, 1);
+    return v;
+}
+
 /* The kernel column that output pixel P of a block reads from the block's
  * input column U (U = P*SW + KX*DW), or -1 when it reads none there. */
 static int64_t dw_tap(const KFrame *f, int64_t u, int p)
@@ -114,8 +122,7 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
                 if (r < 0)
                     continue;
                 if (!xv) {
-                    LLVMValueRef v = LLVMBuildLoad2(B, t8, cg_gep8(cg, col[ky * NCOL_MAX + u], c0), "");
-                    LLVMSetAlignment(v, 1);
+                    LLVMValueRef v = xload(cg, t8, col[ky * NCOL_MAX + u], c0);
                     xv = u8 ? LLVMBuildZExt(B, v, t32, "") : LLVMBuildSExt(B, v, t32, "");
                 }
                 acc[p] = cg_add(cg, acc[p], LLVMBuildMul(B, xv, wv[r], ""));
@@ -148,13 +155,6 @@ static int64_t pair_of(int64_t kh, int64_t kw, int64_t ky, int64_t kx, int *half
 }
 
 static int64_t pair_count(int64_t kh, int64_t kw) { return kh / 2 * kw + kh % 2 * ((kw + 1) / 2); }
-
-static LLVMValueRef xload(Cg *cg, LLVMTypeRef t8, LLVMValueRef colp, LLVMValueRef c0)
-{
-    LLVMValueRef v = LLVMBuildLoad2(B, t8, cg_gep8(cg, colp, c0), "");
-    LLVMSetAlignment(v, 1);
-    return v;
-}
 
 /* <2L x i16>: A and B (<L x i8>) interleaved, then widened. */
 static LLVMValueRef zip16(Cg *cg, LLVMValueRef a, LLVMValueRef b, int L, bool u8)
