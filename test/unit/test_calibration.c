@@ -7,6 +7,7 @@
  * force over a fine grid of thresholds.  The methods only ever see
  * histograms built the way the calibrate pass builds them.
  */
+#include "rng.h"
 #include "passes.h"
 
 #include <math.h>
@@ -18,15 +19,10 @@
 
 /* ------------------------------------------------------------ data */
 
-static uint64_t rng = 0x9E3779B97F4A7C15u;
-
-/* xorshift64*, uniform in (0, 1). */
+/* Uniform in (0, 1). */
 static double uniform01(void)
 {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    uint64_t r = rng * 0x2545F4914F6CDD1Du;
+    uint64_t r = rnd64();
     return ((double)(r >> 11) + 0.5) / 9007199254740992.0;
 }
 

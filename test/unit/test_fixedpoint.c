@@ -11,6 +11,7 @@
  * quantization_util.cc), and the exact product rounding is checked against
  * 128-bit integer arithmetic on the exact binary value of the double.
  */
+#include "rng.h"
 #include "fixedpoint.h"
 
 #include <math.h>
@@ -35,15 +36,6 @@ static long passed, failed;
         }                                                                     \
     } while (0)
 
-/* xorshift64*: deterministic, seedable. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static uint64_t rnd64(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717u;
-}
 
 /* An int32 drawn from a mix of distributions that hit the edges: uniform,
  * small, near powers of two, and the extremes. */

@@ -14,6 +14,7 @@
  * aside: two NaNs compare equal).  The observer must also see the samples
  * in order and every value of each in the interpreter's order.
  */
+#include "rng.h"
 #include "jit.h"
 
 #include <math.h>
@@ -25,15 +26,6 @@
 
 enum { SAMPLES = 5 };
 
-static uint64_t rng = 0x9E3779B97F4A7C15u;
-
-static uint64_t next_u64(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Du;
-}
 
 /* Random contents for an input of type T: floats in [-3, 3) with a few
  * exact zeros, integers over the dtype's range (int32 within +-1000, so
@@ -42,7 +34,7 @@ static void fill(const TensorType *t, void *p)
 {
     int64_t n = type_numel(t);
     for (int64_t i = 0; i < n; i++) {
-        uint64_t r = next_u64();
+        uint64_t r = rnd64();
         switch (t->dtype) {
         case DT_F32: ((float *)p)[i] = r % 17 == 0 ? 0.0f : (float)((double)(r >> 11) / 9007199254740992.0 * 6 - 3); break;
         case DT_I8: ((int8_t *)p)[i] = (int8_t)(r >> 56); break;

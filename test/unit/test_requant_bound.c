@@ -12,6 +12,7 @@
  * depthwise layer needs exist (a planner that refused everything would
  * pass the rest).
  */
+#include "rng.h"
 #include "requant_bound.h"
 
 #include <stdio.h>
@@ -20,14 +21,6 @@
 
 static long passed, failed;
 
-static uint64_t rng = 0x9E3779B97F4A7C15u;
-static uint64_t rnd(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Du;
-}
 
 static void check(const RqbPlan *pl, const RqbChan *ch, int32_t m, int shift, int64_t a, int64_t x)
 {
@@ -79,16 +72,16 @@ static void sampled(int64_t a, int32_t m, int shift)
     if (m > 0) {
         long double step = (long double)((INT64_C(1) << 31) >> (l > 31 ? 31 : l)) * (long double)(INT64_C(1) << e) / m;
         for (int i = 0; i < 200; i++) {
-            long double j = (long double)((int64_t)(rnd() % 4001) - 2000) / 2;
+            long double j = (long double)((int64_t)(rnd64() % 4001) - 2000) / 2;
             int64_t x0 = (int64_t)(j * step);
             if (j * step > (long double)a * 2 || j * step < -(long double)a * 2)
-                x0 = (int64_t)(rnd() % (uint64_t)(2 * a + 1)) - a;
+                x0 = (int64_t)(rnd64() % (uint64_t)(2 * a + 1)) - a;
             for (int64_t d = -2; d <= 2; d++)
                 check(&pl, &ch, m, shift, a, x0 + d);
         }
     }
     for (int i = 0; i < 300; i++)
-        check(&pl, &ch, m, shift, a, (int64_t)(rnd() % (uint64_t)(2 * a + 1)) - a);
+        check(&pl, &ch, m, shift, a, (int64_t)(rnd64() % (uint64_t)(2 * a + 1)) - a);
 }
 
 int main(void)
@@ -112,14 +105,14 @@ int main(void)
     }
     /* Random stages and bounds. */
     for (int it = 0; it < 20000; it++) {
-        uint64_t r = rnd();
+        uint64_t r = rnd64();
         int32_t m;
         switch (r % 5) {
-        case 0: m = (int32_t)(0x40000000u + (uint32_t)(rnd() % 0x40000000u)); break;
+        case 0: m = (int32_t)(0x40000000u + (uint32_t)(rnd64() % 0x40000000u)); break;
         case 1: m = r % 2 ? INT32_MAX : 1 << 30; break;
-        case 2: m = (int32_t)(rnd() % 0x40000000u); break;
-        case 3: m = (int32_t)(rnd() % 1000); break;
-        default: m = (int32_t)(0x40000000u + (uint32_t)(rnd() % 0x40000000u)); break;
+        case 2: m = (int32_t)(rnd64() % 0x40000000u); break;
+        case 3: m = (int32_t)(rnd64() % 1000); break;
+        default: m = (int32_t)(0x40000000u + (uint32_t)(rnd64() % 0x40000000u)); break;
         }
         int shift = (int)((r >> 8) % 40) - 32; /* -32 .. 7 */
         if (shift < -31)

@@ -7,6 +7,7 @@
  * what the text says.  A mutation loop feeds truncated and corrupted text
  * to the parser, which must return a graph or NULL and never crash.
  */
+#include "rng.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +27,6 @@ static int passed, failed;
         }                                                                        \
     } while (0)
 
-/* xorshift64*: a fixed-seed generator so that failures reproduce. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Du;
-}
 
 static float float_bits(uint32_t bits)
 {
@@ -59,7 +51,7 @@ static float nasty_float(void)
         0xffc00000, 0x7f800001, 0xffffffff, 0x00000001, 0x807fffff, 0x7f7fffff,
         0x3f800000, 0x3dcccccd, 0x4b800001, 0x33d6bf95,
     };
-    uint64_t r = rnd();
+    uint64_t r = rnd64();
     if (r % 3 == 0)
         return float_bits(special[(r >> 8) % (sizeof special / sizeof *special)]);
     return float_bits((uint32_t)(r >> 16));
@@ -121,7 +113,7 @@ static Value *random_const(Graph *g, const char *name, TensorType t)
     unsigned char *data = malloc(n ? (size_t)n : 1);
     int size = dtype_traits[t.dtype].size;
     for (int64_t i = 0; i < n; i += size) {
-        uint32_t bits = t.dtype == DT_F32 ? bits_of(nasty_float()) : (uint32_t)rnd();
+        uint32_t bits = t.dtype == DT_F32 ? bits_of(nasty_float()) : (uint32_t)rnd64();
         for (int b = 0; b < size; b++)
             data[i + b] = (unsigned char)(bits >> (8 * b));
     }
@@ -138,9 +130,9 @@ static void set_all_attrs(Graph *g, Node *n)
             continue;
         int64_t ints[5];
         float floats[5];
-        int count = (int)(rnd() % 5);
+        int count = (int)(rnd64() % 5);
         for (int i = 0; i < 5; i++) {
-            ints[i] = (int64_t)rnd() >> (rnd() % 64);
+            ints[i] = (int64_t)rnd64() >> (rnd64() % 64);
             floats[i] = nasty_float();
         }
         switch (attr_info[id].kind) {
@@ -148,7 +140,7 @@ static void set_all_attrs(Graph *g, Node *n)
         case AK_FLOAT: node_set_float(g, n, id, floats[0]); break;
         case AK_INTS: node_set_ints(g, n, id, ints, count); break;
         case AK_FLOATS: node_set_floats(g, n, id, floats, count); break;
-        case AK_ENUM: node_set_enum(g, n, id, (int64_t)(rnd() % 2)); break;
+        case AK_ENUM: node_set_enum(g, n, id, (int64_t)(rnd64() % 2)); break;
         }
     }
 }
@@ -173,12 +165,12 @@ static Graph *build_everything(void)
                 int32_t zps[3];
                 for (int i = 0; i < t.dims[axis]; i++) {
                     scales[i] = nasty_float();
-                    zps[i] = (int32_t)rnd();
+                    zps[i] = (int32_t)rnd64();
                 }
                 t.quant = quant_new(&g->arena, axis, (int)t.dims[axis], scales, zps);
             } else if (rank == 2) {
                 float s = nasty_float();
-                int32_t zp = (int32_t)rnd();
+                int32_t zp = (int32_t)rnd64();
                 t.quant = quant_new(&g->arena, -1, 1, &s, &zp);
             }
             vals[nv++] = random_const(g, name, t);
@@ -198,10 +190,10 @@ static Graph *build_everything(void)
         for (int k = 0; k < 2; k++) {
             Value *ops[8];
             for (int i = 0; i < counts[k]; i++)
-                ops[i] = vals[rnd() % (uint64_t)nv];
+                ops[i] = vals[rnd64() % (uint64_t)nv];
             char name[64];
             snprintf(name, sizeof name, "%s_%d", info->name, k);
-            TensorType t = tt((DType)(rnd() % DT_COUNT), (int)(rnd() % 7), d6);
+            TensorType t = tt((DType)(rnd64() % DT_COUNT), (int)(rnd64() % 7), d6);
             Node *n = graph_add_node(g, (OpId)op, ops, counts[k], name, t);
             if (k == 1)
                 set_all_attrs(g, n);
@@ -463,10 +455,10 @@ static void test_mutations(void)
     char *copy = malloc(slen);
     for (int iter = 0; iter < 20000; iter++) {
         memcpy(copy, small, slen);
-        int flips = 1 + (int)(rnd() % 4);
+        int flips = 1 + (int)(rnd64() % 4);
         for (int k = 0; k < flips; k++) {
-            size_t at = rnd() % slen;
-            copy[at] = rnd() % 2 ? junk[rnd() % (sizeof junk - 1)] : (char)rnd();
+            size_t at = rnd64() % slen;
+            copy[at] = rnd64() % 2 ? junk[rnd64() % (sizeof junk - 1)] : (char)rnd64();
         }
         Graph *r = ir_parse("flip.qir", copy, slen);
         if (r) {
@@ -481,7 +473,7 @@ static void test_mutations(void)
     copy = malloc(len);
     for (int iter = 0; iter < 300; iter++) {
         memcpy(copy, text, len);
-        copy[rnd() % len] = junk[rnd() % (sizeof junk - 1)];
+        copy[rnd64() % len] = junk[rnd64() % (sizeof junk - 1)];
         Graph *r = ir_parse("flip.qir", copy, len);
         if (r)
             check_roundtrip(r, "flip.qir", NULL);
