@@ -125,6 +125,11 @@ void codegen_output_free(CodegenOutput *out);
 LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan,
                              LLVMContextRef ctx, LLVMTargetMachineRef tm);
 
+/* The flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
+ * per node of G and shared rows, every allocated section's bytes exactly
+ * (codegen/flash.c); false when OBJ is not an ELF object it can read. */
+bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len, FlashReport *fr);
+
 /* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
 char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);
 
@@ -169,6 +174,7 @@ struct Cg {
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
     int counter;                /* for unique global names */
+    int node;                   /* index of the node whose function is being built; -1 outside */
     char kernel[48];            /* the last kernel kern_select chose (its name) */
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
