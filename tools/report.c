@@ -20,7 +20,7 @@
  * name without quantize's ".q" suffix (the dequantized output keeps the
  * float name).  Exact agreement gives an infinite SQNR, written as null.
  */
-#include "passes.h"
+#include "report.h"
 #include "quant.h"
 
 #include <errno.h>
