@@ -125,10 +125,46 @@ void codegen_output_free(CodegenOutput *out);
 LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan,
                              LLVMContextRef ctx, LLVMTargetMachineRef tm);
 
-/* The flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
+/* The object's flash, byte by byte (codegen_flash below fills it from the
+ * compiled object; docs/passes.md, "The quantization report"): every
+ * allocated section that has bytes in the file, and a row per node of G
+ * plus the shared rows, each split by kind and by section.  The rows of
+ * one section sum to its size exactly. */
+typedef enum {
+    FLASH_CODE,    /* machine code */
+    FLASH_WEIGHTS, /* weights, as the kernels store them (packed, padded, widened) */
+    FLASH_BIASES,  /* biases (kernels may fold zero-point corrections in) */
+    FLASH_REQUANT, /* per-channel multipliers, shifts, rounding and clamp tables */
+    FLASH_LUTS,    /* lookup tables (int8 unary ops, softmax's exp) */
+    FLASH_TABLES,  /* packed tables: zero-point rows and corrections, index tables */
+    FLASH_OTHER,   /* literal pools, jump tables, unwind entries, strings, info */
+    NUM_FLASH_KINDS
+} FlashKind;
+extern const char *const flash_kind_names[NUM_FLASH_KINDS];
+/* The rows after the nodes': NAME_run itself, NAME_info/NAME_profile and
+ * what they point to, constants no single node owns, bytes no symbol or
+ * reference names (expected 0). */
+enum { FLASH_ROW_ENTRY, FLASH_ROW_INFO, FLASH_ROW_SHARED, FLASH_ROW_UNATTRIBUTED, NUM_FLASH_SHARED_ROWS };
+extern const char *const flash_shared_row_names[NUM_FLASH_SHARED_ROWS];
+typedef struct FlashRow {
+    int64_t kind[NUM_FLASH_KINDS];
+    int64_t *section; /* bytes by section index */
+} FlashRow;
+typedef struct FlashReport {
+    int num_sections;
+    char **section_name;
+    int64_t *section_size;
+    bool *section_exec, *section_write;
+    int num_nodes;          /* rows[0 .. num_nodes-1]: G's nodes, by index */
+    FlashRow *rows;         /* num_nodes + NUM_FLASH_SHARED_ROWS */
+    int64_t weights_file;   /* --weights=external: NAME.weights.bin's bytes (0: embedded) */
+} FlashReport;
+
+/* FR's flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
  * per node of G and shared rows, every allocated section's bytes exactly
  * (codegen/flash.c); false when OBJ is not an ELF object it can read. */
 bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len, FlashReport *fr);
+void flash_report_free(FlashReport *fr);
 
 /* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
 char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);

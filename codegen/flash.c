@@ -33,6 +33,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const flash_kind_names[NUM_FLASH_KINDS] = {"code", "weights", "biases", "requant", "luts", "tables",
+                                                       "other"};
+const char *const flash_shared_row_names[NUM_FLASH_SHARED_ROWS] = {"entry", "info", "shared", "unattributed"};
+
+void flash_report_free(FlashReport *fr)
+{
+    for (int k = 0; k < fr->num_sections; k++)
+        free(fr->section_name[k]);
+    for (int r = 0; fr->rows && r < fr->num_nodes + NUM_FLASH_SHARED_ROWS; r++)
+        free(fr->rows[r].section);
+    free(fr->rows);
+    free(fr->section_name);
+    free(fr->section_size);
+    free(fr->section_exec);
+    free(fr->section_write);
+    memset(fr, 0, sizeof *fr);
+}
+
 /* cg_rodata's KIND names: what each table holds. */
 static const struct {
     const char *name;
