@@ -127,6 +127,8 @@ void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
 
 LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name)
 {
+    if (cg->wblob && cg->in_node)
+        return cg_weights_slice(cg, data, n, align, name);
     char gname[96];
     snprintf(gname, sizeof gname, "%s.%s.%d", cg->opts->name, name, cg->counter++);
     LLVMValueRef init = LLVMConstStringInContext(cg->ctx, (const char *)data, (unsigned)n, 1);
