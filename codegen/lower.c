@@ -544,7 +544,7 @@ static void build_info(Cg *cg)
         tensor_table(cg, tinfo, &g->outputs, "outputs"),
         cg_i32(cg, cg->plan->scratch_size),
         cg_i32(cg, cg->plan->align),
-        /* With external weights NAME_run takes a fourth argument, so it is
+        /* With external weights NAME_run takes two more arguments, so it is
          * not a qnn_run_fn: generic callers see no entry point. */
         cg->opts->external_weights ? LLVMConstNull(cg->t_ptr) : cg->fn,
     };
