@@ -131,6 +131,8 @@ void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
  * (codegen/flash.c; the names of KIND it knows are listed there). */
 LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name)
 {
+    if (cg->wblob && cg->in_node)
+        return cg_weights_slice(cg, data, n, align, name);
     char gname[128];
     if (cg->node >= 0)
         snprintf(gname, sizeof gname, "%s.%d.%s.%d", cg->opts->name, cg->node, name, cg->counter++);

@@ -166,16 +166,25 @@ typedef struct FlashReport {
 bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len, FlashReport *fr);
 void flash_report_free(FlashReport *fr);
 
-/* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
-char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);
+/* Writes NAME.h for G compiled with O and PLAN into a malloc'd string;
+ * WEIGHTS_SIZE is the weights blob's (--weights=external). */
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t weights_size,
+                     size_t *len);
 
-/* External weights blob: a 16-byte header, then the constants.  NAME_run
- * checks the magic, the payload size and the layout hash (which covers
- * every constant's name, dtype and shape, not its values, so retrained
- * weights of the same model fit) and returns QNN_ERR_BAD_WEIGHTS if any
- * differs. */
+/* External weights blob (docs/codegen.md, "External weights"): a
+ * CG_WEIGHTS_HEADER-byte header, then every table the node functions read
+ * (the kernels' packed weights, folded biases, multipliers, LUTs; the raw
+ * constants the generic loops read), each at an offset aligned as its
+ * kernel asks.  The header is 16 little-endian u32 words: magic, format
+ * version, file size (lo, hi), FNV-1a-64 of bytes CG_WEIGHTS_HEADER.. (lo,
+ * hi), FNV-1a-64 of the target triple, CPU and features (lo, hi), then
+ * zeros.  NAME_run compares all 64 bytes with the ones it was compiled
+ * with: any difference is QNN_ERR_BAD_WEIGHTS.  The blob must be aligned to
+ * CG_WEIGHTS_ALIGN (else QNN_ERR_MISALIGNED). */
 #define CG_WEIGHTS_MAGIC 0x574e4e51u /* "QNNW" little-endian */
-#define CG_WEIGHTS_HEADER 16
+#define CG_WEIGHTS_VERSION 2u
+#define CG_WEIGHTS_HEADER 64
+#define CG_WEIGHTS_ALIGN 64
 
 /* ---------------------------------------------------------------- lowering context */
 
@@ -206,6 +215,8 @@ struct Cg {
     CgBuf *buf;                 /* by Value id, bound in fn */
     CgLoc *loc;                 /* by Value id */
     char **kernels;             /* by node index: the kernel name build_run gave it */
+    struct CgWeights *wblob;    /* --weights=external: the blob being built (lower.c) */
+    bool in_node;               /* fn is a node's function (not NAME_run) */
 
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
@@ -259,8 +270,11 @@ void cg_store_int(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i, LLVMValue
 void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v);
 
 /* Read-only data: a private constant global holding N bytes of DATA with
- * the given alignment; returns its address. */
+ * the given alignment; returns its address.  With --weights=external, in
+ * a node's function, the bytes go into the weights blob instead and the
+ * address is weights + offset (cg_weights_slice). */
 LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name);
+LLVMValueRef cg_weights_slice(Cg *cg, const void *data, size_t n, unsigned align, const char *name);
 /* Typed constant tables: values[i] of dtype i32 / f64 / f32. */
 LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name);

@@ -672,7 +672,7 @@ static bool find_runner(const char *target_dir, Runner *r)
 /* --emit=exe: the object and the harness's main.c through the target's
  * qnn-cc (or --cc), linked into a temporary renamed over PATH on success. */
 static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, const CodegenOutput *out,
-                     const char *path)
+                     const char *weights_path, const char *path)
 {
     char obj[4096], tmp[4096], cmd[65536], q1[4096], q2[4096], q3[4096];
     const char *suffix = !strcmp(triple, "riscv64-linux-gnu") && has_feature(cfg, "v") ? "+v" : "";
@@ -704,11 +704,26 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
     shell_quote(q1, sizeof q1, tmp);
     shell_quote(q2, sizeof q2, obj);
     shell_quote(q3, sizeof q3, r.main_c);
-    char prof[300] = "";
+    char prof[300] = "", wdef[4200] = "", wq[8500] = "";
     if (o->profile)
         snprintf(prof, sizeof prof, " -DQNN_MODEL_PROFILE=%s_profile", cfg->model.name);
-    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info%s -o %s %s %s%s -lm", cc, cfg->model.name, prof, q1, q2, q3,
-             libs);
+    if (weights_path) {
+        /* The harness loads the weights file from where qnnc wrote it
+         * (an absolute path, since the runner may start elsewhere). */
+        char abs[4096];
+        if (!realpath(weights_path, abs) ||
+            !fits(wdef, sizeof wdef, "-DQNN_MODEL_WEIGHTS_FILE=\"%s\"", abs)) {
+            error("cannot link '%s': no absolute path for '%s'", path, weights_path);
+            remove(obj);
+            return false;
+        }
+        shell_quote(wq + 1, sizeof wq - 1, wdef);
+        wq[0] = ' ';
+        snprintf(prof + strlen(prof), sizeof prof - strlen(prof), " -DQNN_MODEL_RUN_WEIGHTS=%s_run",
+                 cfg->model.name);
+    }
+    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info%s%s -o %s %s %s%s -lm", cc, cfg->model.name, prof, wq, q1,
+             q2, q3, libs);
     if (o->verbose)
         fprintf(stderr, "%s\n", cmd);
     bool ok = run_command(cmd);
@@ -799,10 +814,6 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
     const char *triple = target_triple(cfg);
     if (!triple)
         return false;
-    if ((emit & EMIT_EXE) && cfg->output.weights == WEIGHTS_EXTERNAL) {
-        error("--emit=exe needs embedded weights (the harness calls NAME_run without a weights pointer)");
-        return false;
-    }
     size_t nf = 1;
     for (int i = 0; i < cfg->target.num_features; i++)
         nf += strlen(cfg->target.features[i]) + 1;
@@ -834,6 +845,8 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
     size_t header_len = 0;
     char *qir_text = NULL;
     size_t qir_len = 0;
+    if (!want && (emit & EMIT_HEADER) && co.external_weights)
+        want = CG_WANT_OBJ; /* the header gives the weights file's size: compile (and write it) */
     if (want && !codegen_compile(g, &co, want, &out))
         goto done;
     if (!want)
@@ -841,7 +854,7 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
     if (want && flash && codegen_flash(g, cfg->model.name, out.obj, out.obj_len, flash))
         flash->weights_file = (int64_t)out.weights_len;
     if (emit & EMIT_HEADER)
-        header = codegen_header(g, &co, &out.plan, &header_len);
+        header = codegen_header(g, &co, &out.plan, out.weights_len, &header_len);
     if (emit & EMIT_QIR) {
         FILE *mem = open_memstream(&qir_text, &qir_len);
         bool printed = ir_print(mem, g, NULL);
@@ -865,16 +878,17 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
         ok = write_bytes(path, files[i].data, files[i].len);
         free(path);
     }
+    char *wpath = NULL;
     if (ok && out.weights) {
-        char *path = output_name(o, cfg, 0, ".weights.bin");
-        ok = write_bytes(path, out.weights, out.weights_len);
-        free(path);
+        wpath = output_name(o, cfg, 0, ".weights.bin");
+        ok = write_bytes(wpath, out.weights, out.weights_len);
     }
     if (ok && (emit & EMIT_EXE)) {
         char *path = output_name(o, cfg, EMIT_EXE, ".exe");
-        ok = link_exe(o, cfg, triple, &out, path);
+        ok = link_exe(o, cfg, triple, &out, wpath, path);
         free(path);
     }
+    free(wpath);
 done_out:
     codegen_output_free(&out);
 done:
