@@ -23,7 +23,7 @@
  * widened to i32 (smlal/mla on AArch64), or, when the KDw has a mac2
  * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
  * weights packed as interleaved i16 pairs, the activations of the two
- * taps interleaved once per column; with VNNI (KDW_MAC4: vpdpbusd) four
+ * taps interleaved once per column; with VNNI (the KDw's mac4: vpdpbusd) four
  * kernel rows per i32 lane (dw_channels4) when the weights are bytes.
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
@@ -47,7 +47,7 @@ typedef struct DwR {
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
     const KDw *d; /* pairs of taps through d->mac2 when set */
-    bool quads;   /* four kernel rows a lane through KDW_MAC4(d) (dw_channels4) */
+    bool quads;   /* four kernel rows a lane through d->mac4 (dw_channels4) */
 } DwR;
 
 
@@ -263,7 +263,7 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
                     if (f->xv->type.dtype != DT_U8)
                         z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
                 }
-                acc[p] = KDW_MAC4(k->d)(cg, acc[p], z, wv[r]);
+                acc[p] = k->d->mac4(cg, acc[p], z, wv[r]);
             }
         }
     }
@@ -336,7 +336,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         return true; /* reported */
     int64_t C = f->c, T = f->kh * f->kw;
     /* Four rows a lane when the weights less their zero point are bytes. */
-    k.quads = KDW_MAC4(d) && L == d->lanes;
+    k.quads = d->mac4 && L == d->lanes;
     for (int64_t c = 0; c < C && k.quads; c++)
         for (int64_t t = 0; t < T && k.quads; t++)
             k.quads = kf_weight(f, c, t) >= -128 && kf_weight(f, c, t) <= 127;
