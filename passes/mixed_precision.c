@@ -56,6 +56,7 @@ static void copy_value_info(Value *to, const Value *from)
     to->has_range = from->has_range;
     to->range_lo = from->range_lo;
     to->range_hi = from->range_hi;
+    to->typical_peak = from->typical_peak;
     to->loc = from->loc;
 }
 
@@ -519,6 +520,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         bool overridden = false;
         for (int k = 0; k < cfg->quant.num_overrides && !overridden; k++)
             overridden = !strcmp(cfg->quant.overrides[k].node, n->result->name);
+        overridden = overridden || quantize_outlier_output(g, n, cfg);
         if (dt == DT_I8 || overridden || (dt == DT_F32 && int_only))
             continue;
         cand_of[n->id] = s.ncand;
