@@ -451,7 +451,7 @@ bool stripe(Graph *g, const PassContext *ctx)
         return false;
     }
     if (stages)
-        diag_report(DIAG_NOTE, g->loc,
+        diag_report(DIAG_NOTE, config_key_loc(ctx->cfg, "limits.max_scratch"),
                     "stripe: %s: scratch %lld bytes, %.2fx the whole-tensor bound %lld (whole-tensor plan %lld); "
                     "%lld extra MACs (+%.1f%%)",
                     what, (long long)cur, bound ? (double)cur / (double)bound : 0.0, (long long)bound,
