@@ -372,6 +372,10 @@ bool cg_lower_node(Cg *cg, const Node *n);
 bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
 bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
 bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
+/* Whether PART's bytes are WHOLE's from byte OFF on, both in scratch (the
+ * memory plan made PART a view: a slice, or a concat operand computed in
+ * place), so there is nothing to copy. */
+bool cg_is_view(const Cg *cg, const Value *part, const Value *whole, int64_t off);
 bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
 /* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
  * compile-time tables, the interpreter run on every input byte), indexed

@@ -233,11 +233,22 @@ static void place_values(Cg *cg)
         if (loc[v->id].placed)
             continue;
         int root = plan->root[v->id];
-        if (root != v->id)
+        if (root != v->id) {
+            /* A concat's operands computed in place come before it. */
+            if (!loc[root].placed)
+                loc[root] = (CgLoc){LOC_SCRATCH, true, plan->offset[root] >= 0 ? plan->offset[root] : 0, NULL};
             loc[v->id] = loc[root];
-        else
+            if (loc[root].kind == LOC_SCRATCH) /* a view may start inside its root */
+                loc[v->id].at = plan->offset[v->id];
+        } else
             loc[v->id] = (CgLoc){LOC_SCRATCH, true, plan->offset[v->id] >= 0 ? plan->offset[v->id] : 0, NULL};
     }
+}
+
+bool cg_is_view(const Cg *cg, const Value *part, const Value *whole, int64_t off)
+{
+    const CgLoc *a = &cg->loc[part->id], *b = &cg->loc[whole->id];
+    return a->kind == LOC_SCRATCH && b->kind == LOC_SCRATCH && a->at == b->at + off;
 }
 
 /* Binds V's buffer in cg->fn, whose parameters are NAME_run's. */
