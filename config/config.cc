@@ -248,6 +248,7 @@ extern "C" void config_defaults(QnncConfig *cfg) noexcept
     /* Measured over the real-model suite: no output lost more than 0.2 dB,
      * six gained up to 4 dB (docs/passes.md, "bias-correct"). */
     cfg->quant.bias_correct = false;
+    cfg->quant.outlier_int16 = true;
     cfg->calib.format = DATA_AUTO;
     cfg->calib.method = CALIB_MINMAX;
     cfg->calib.percentile = 99.99;
@@ -809,6 +810,13 @@ void key_quant_bias_correct(Loader &L, const std::string &k, const toml::node &v
         L.cfg->quant.bias_correct = b;
 }
 
+void key_quant_outlier_int16(Loader &L, const std::string &k, const toml::node &v)
+{
+    bool b;
+    if (L.get_bool(k, v, b))
+        L.cfg->quant.outlier_int16 = b;
+}
+
 void key_quant_activation(Loader &L, const std::string &k, const toml::node &v)
 {
     int i = L.get_enum(k, v, activation_names);
@@ -1101,6 +1109,7 @@ const std::vector<SectionSpec> &schema()
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
                           {"equalize", key_quant_equalize}, {"target_sqnr", key_quant_target_sqnr},
                           {"bias_correct", key_quant_bias_correct},
+                          {"outlier_int16", key_quant_outlier_int16},
                           {"override", key_quant_override}}},
         {"calibration", {{"dataset", key_calib_dataset}, {"format", key_calib_format}, {"method", key_calib_method},
                          {"engine", key_calib_engine},
@@ -1439,6 +1448,7 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
         fputc('\n', f);
     }
     fprintf(f, "bias_correct = %s\n", c->quant.bias_correct ? "true" : "false");
+    fprintf(f, "outlier_int16 = %s\n", c->quant.outlier_int16 ? "true" : "false");
     for (int i = 0; i < c->quant.num_overrides; i++) {
         fputs("\n[[quantization.override]]\nnode = ", f);
         print_string(f, c->quant.overrides[i].node);

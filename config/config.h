@@ -141,6 +141,7 @@ typedef struct QnncConfig {
          * this SQNR in dB over the validation set; 0: not set. */
         double target_sqnr;
         bool bias_correct;       /* run the bias-correct pass before quantize */
+        bool outlier_int16;      /* quantize gives outlier-dominated conv/dense results int16x8 */
         QuantOverride *overrides;
         int num_overrides;
     } quant;

@@ -1037,7 +1037,7 @@ static bool outlier_output(const Ctx *c, const Node *n, double *steps)
 {
     const Value *v = n->result;
     const QnncConfig *cfg = c->cfg;
-    if (cfg->quant.scheme != QSCHEME_INT8 || cfg->quant.activation_dtype == DT_I16 || c->ov[n->id] ||
+    if (!cfg->quant.outlier_int16 || cfg->quant.scheme != QSCHEME_INT8 || cfg->quant.activation_dtype == DT_I16 || c->ov[n->id] ||
         (c->vi[v->id].is_output && io_dtype(c, v) != DT_F32) || !all_f32(n) ||
         (n->op != OP_CONV2D && n->op != OP_DENSE) || !v->has_range || !(v->typical_peak > 0))
         return false;
