@@ -303,6 +303,7 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
     Graph *qg = clone_graph(s->fg);
     /* A trial's warnings (a narrow bias, say) would repeat once per trial;
      * the final quantization reports them once. */
+    bool capturing = diag_capturing();
     diag_set_capture(true);
     bool ok = quantize(qg, &ctx2) && fuse_requantize(qg, &ctx2) && check_accumulators(qg, &ctx2) &&
               qg->outputs.len == s->nout && qg->inputs.len == 1;
@@ -314,8 +315,9 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
         Runner r = {.s = s, .g = qg, .signal = signal, .noise = noise};
         ok = run_samples(&r);
     }
-    diag_clear_captured();
-    diag_set_capture(false);
+    if (!capturing)
+        diag_clear_captured();
+    diag_set_capture(capturing);
     for (int o = 0; o < s->nout; o++)
         if (db)
             db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
