@@ -2,15 +2,19 @@
  *
  *   open   a memory plan with a buffer of its own for every node result;
  *          codegen_module lowers the graph with it for the host's
- *          architecture at its baseline CPU and optimises it (-O2, what
- *          qnnc compiles with by default); LLJIT compiles it with a target
- *          machine for the same CPU, resolving memcpy, expf and the other
- *          libc/libm calls from the qnnc process itself.
+ *          architecture at its baseline CPU plus the ISA level's features
+ *          and optimises it (-O2, what qnnc compiles with by default);
+ *          fused_op refuses it if anything may fuse or reassociate; LLJIT
+ *          compiles it with a target machine for the same CPU, resolving
+ *          memcpy, expf and the other libc/libm calls from the qnnc
+ *          process itself.
  *   run    T worker threads and S = T + 1 slots (input, outputs, scratch):
  *          sample i runs on worker i % T in slot i % S once the slot's
  *          previous sample (i - S) has been observed; the calling thread
  *          observes sample 0, 1, 2, ... in order.  With T = 1 there are no
  *          threads: read, run, observe.
+ *   run_split  T workers, each with its own slot and observer state,
+ *          worker t taking samples t, t + T, ...; commits in sample order.
  */
 #include "jit.h"
 

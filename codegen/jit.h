@@ -2,17 +2,21 @@
  *
  * codegen's own lowering (the code NAME_run is made of) compiled in
  * process by LLVM's ORC LLJIT, for the host's architecture at its
- * baseline CPU (x86-64, generic AArch64), never -mcpu=native: the float
- * code is the same instruction selection on every host of an
- * architecture, with no FMA contraction and no reassociation (codegen
- * never sets fast-math flags), so its tensors are the reference
- * interpreter's bit for bit (libm calls are the process's own, the ones
- * the interpreter calls).  Every tensor has its own buffer (no reuse, no
+ * baseline CPU with the features of a fixed ISA level (JitIsa: on x86-64
+ * SSE2, AVX2 or AVX-512, the host's highest unless QNNC_JIT_ISA says
+ * otherwise), never -mcpu=native and never FMA: codegen sets no fast-math
+ * flags, jit_open refuses a module with any (or with llvm.fmuladd or
+ * llvm.fma), and the float lane conv keeps one output channel per lane at
+ * every width, so the tensors are the reference interpreter's bit for bit
+ * at every level (libm calls are the process's own, the ones the
+ * interpreter calls).  Every tensor has its own buffer (no reuse, no
  * in-place ops), so after one run every tensor of the sample can be read.
+ * QNNC_JIT_ASM=FILE writes the assembly it runs.
  *
- * Samples run on up to N worker threads, each with its own buffers; the
- * observer sees them in sample order on the calling thread, so what it
- * accumulates does not depend on the thread count or the scheduling.
+ * Samples run on up to N worker threads, each with its own buffers:
+ * jit_run observes them in sample order on the calling thread;
+ * jit_run_split runs split observers on the workers and commits in sample
+ * order, so neither result depends on the thread count or the scheduling.
  * docs/passes.md, "calibrate".
  */
 #ifndef QNNC_JIT_H
