@@ -125,6 +125,47 @@ void codegen_output_free(CodegenOutput *out);
 LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan,
                              LLVMContextRef ctx, LLVMTargetMachineRef tm);
 
+/* The object's flash, byte by byte (codegen_flash below fills it from the
+ * compiled object; docs/passes.md, "The quantization report"): every
+ * allocated section that has bytes in the file, and a row per node of G
+ * plus the shared rows, each split by kind and by section.  The rows of
+ * one section sum to its size exactly. */
+typedef enum {
+    FLASH_CODE,    /* machine code */
+    FLASH_WEIGHTS, /* weights, as the kernels store them (packed, padded, widened) */
+    FLASH_BIASES,  /* biases (kernels may fold zero-point corrections in) */
+    FLASH_REQUANT, /* per-channel multipliers, shifts, rounding and clamp tables */
+    FLASH_LUTS,    /* lookup tables (int8 unary ops, softmax's exp) */
+    FLASH_TABLES,  /* packed tables: zero-point rows and corrections, index tables */
+    FLASH_OTHER,   /* literal pools, jump tables, unwind entries, strings, info */
+    NUM_FLASH_KINDS
+} FlashKind;
+extern const char *const flash_kind_names[NUM_FLASH_KINDS];
+/* The rows after the nodes': NAME_run itself, NAME_info/NAME_profile and
+ * what they point to, constants no single node owns, bytes no symbol or
+ * reference names (expected 0). */
+enum { FLASH_ROW_ENTRY, FLASH_ROW_INFO, FLASH_ROW_SHARED, FLASH_ROW_UNATTRIBUTED, NUM_FLASH_SHARED_ROWS };
+extern const char *const flash_shared_row_names[NUM_FLASH_SHARED_ROWS];
+typedef struct FlashRow {
+    int64_t kind[NUM_FLASH_KINDS];
+    int64_t *section; /* bytes by section index */
+} FlashRow;
+typedef struct FlashReport {
+    int num_sections;
+    char **section_name;
+    int64_t *section_size;
+    bool *section_exec, *section_write;
+    int num_nodes;          /* rows[0 .. num_nodes-1]: G's nodes, by index */
+    FlashRow *rows;         /* num_nodes + NUM_FLASH_SHARED_ROWS */
+    int64_t weights_file;   /* --weights=external: NAME.weights.bin's bytes (0: embedded) */
+} FlashReport;
+
+/* FR's flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
+ * per node of G and shared rows, every allocated section's bytes exactly
+ * (codegen/flash.c); false when OBJ is not an ELF object it can read. */
+bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len, FlashReport *fr);
+void flash_report_free(FlashReport *fr);
+
 /* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
 char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);
 
@@ -169,6 +210,7 @@ struct Cg {
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
     int counter;                /* for unique global names */
+    int node;                   /* index of the node whose function is being built; -1 outside */
     char kernel[48];            /* the last kernel kern_select chose (its name) */
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */

@@ -125,11 +125,12 @@ static void place_values(Cg *cg, const int64_t *woffs)
         loc[((Value *)g->inputs.data[i])->id] = (CgLoc){LOC_INPUT, true, i, NULL};
     for (int i = 0; i < g->consts.len; i++) {
         Value *v = g->consts.data[i];
+        char kind[32]; /* constI: the graph's constant I (codegen/flash.c) */
+        snprintf(kind, sizeof kind, "const%d", i);
         if (cg->opts->external_weights)
             loc[v->id] = (CgLoc){LOC_WEIGHTS, true, woffs[i], NULL};
         else
-            loc[v->id] = (CgLoc){LOC_GLOBAL, true, 0,
-                                 cg_rodata(cg, v->data, (size_t)type_nbytes(&v->type), 16, "const")};
+            loc[v->id] = (CgLoc){LOC_GLOBAL, true, 0, cg_rodata(cg, v->data, (size_t)type_nbytes(&v->type), 16, kind)};
     }
     for (int i = 0; i < g->outputs.len; i++) {
         Value *v = g->outputs.data[i];
@@ -206,6 +207,7 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     }
 
     cg->fn = fn;
+    cg->node = k;
     cg->alloca_bb = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, fn, "body");
     LLVMPositionBuilderAtEnd(cg->b, body);
@@ -232,6 +234,7 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     LLVMBuildRetVoid(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
     LLVMBuildBr(cg->b, body);
+    cg->node = -1;
     return fn;
 }
 
@@ -518,6 +521,7 @@ static void cg_begin(Cg *cg, const CgTarget *t, LLVMContextRef ctx)
         LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
                           LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));
     cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    cg->node = -1;
     init_types(cg);
 }
 

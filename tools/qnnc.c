@@ -23,6 +23,7 @@
 #include "frontend.h"
 #include "jit.h"
 #include "passes.h"
+#include "report.h"
 #include "samples.h"
 
 #include <errno.h>
@@ -82,8 +83,9 @@ static const char usage[] =
     "  --print-after=PASS      print the IR to stderr after PASS (for bisecting)\n"
     "  --stop-after=PASS       run the pipeline up to PASS only; 'import' runs no\n"
     "                          pass (the imported graph as it is)\n"
-    "  --report=FILE           write the quantization report: JSON, or a text\n"
-    "                          summary when FILE ends in .txt (docs/passes.md)\n"
+    "  --report=FILE           write the quantization report and the object's\n"
+    "                          flash per layer: JSON, or a text summary when FILE\n"
+    "                          ends in .txt, a page for .html (docs/passes.md)\n"
     "  --list-ops              list the ONNX ops qnnc imports (op, domain, opsets)\n"
     "                          and exit\n"
     "  -h, --help              show this help\n"
@@ -789,7 +791,9 @@ static bool resolve_native_cpu(const Args *o, QnncConfig *cfg)
     return true;
 }
 
-static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
+/* Compiles G into the files --emit asks for; with FLASH (--report), also
+ * reads the object back into it: its flash per layer (codegen/flash.c). */
+static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport *flash)
 {
     unsigned emit = cfg->output.emit;
     const char *triple = target_triple(cfg);
@@ -822,6 +826,8 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
     };
     unsigned want = ((emit & (EMIT_OBJ | EMIT_EXE)) ? CG_WANT_OBJ : 0) | ((emit & EMIT_ASM) ? CG_WANT_ASM : 0) |
                     ((emit & EMIT_LLVM) ? CG_WANT_LLVM : 0);
+    if (want && flash) /* the report's flash is the object's, even when only assembly is written */
+        want |= CG_WANT_OBJ;
     CodegenOutput out;
     bool ok = false;
     char *header = NULL;
@@ -832,6 +838,8 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
         goto done;
     if (!want)
         out = (CodegenOutput){.plan = plan_memory(g, 16)};
+    if (want && flash && codegen_flash(g, cfg->model.name, out.obj, out.obj_len, flash))
+        flash->weights_file = (int64_t)out.weights_len;
     if (emit & EMIT_HEADER)
         header = codegen_header(g, &co, &out.plan, &header_len);
     if (emit & EMIT_QIR) {
@@ -929,17 +937,24 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
     }
 }
 
-/* The default pipeline (passes/pipeline.c), then the report if asked. */
-static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
+/* What the report needs from the pipeline's run: it is written after the
+ * compile, which adds the object's flash. */
+typedef struct PendingReport {
+    MixedReport mixed;
+    Snapshot snap, input;
+} PendingReport;
+
+/* The default pipeline (passes/pipeline.c), keeping what the report needs
+ * in PR. */
+static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g, PendingReport *pr)
 {
-    MixedReport mixed = {0};
-    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
-    Snapshot snap = {0}, input = {0};
+    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+    Snapshot *input = &pr->input;
     /* The techniques are compared only where they can run: a calibrated
      * scheme with data, the whole pipeline. */
     if (o->report && !o->stop_after && cfg->calib.num_dataset > 0 &&
         (cfg->quant.scheme == QSCHEME_INT8 || cfg->quant.scheme == QSCHEME_INT16X8)) {
-        FILE *mem = open_memstream(&input.text, &input.len);
+        FILE *mem = open_memstream(&input->text, &input->len);
         ir_print(mem, g, NULL);
         fclose(mem);
     }
@@ -948,25 +963,29 @@ static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
         .print_after = o->print_after,
         .stop_after = o->stop_after,
         .before = o->report ? snapshot_before_quantize : NULL,
-        .user = &snap,
+        .user = &pr->snap,
     };
-    bool ok = run_pipeline(g, &ctx, &hooks);
-    if (ok && o->report) {
-        Graph *fg = snap.text ? ir_parse("<graph before quantize>", snap.text, snap.len) : NULL;
-        ReportTechnique techs[NUM_REPORT_TECHNIQUES];
-        Graph *others[NUM_REPORT_TECHNIQUES];
-        report_techniques(cfg, &input, techs, others);
-        ReportFormat fmt = has_suffix(o->report, ".txt")                                    ? REPORT_TEXT
-                           : has_suffix(o->report, ".html") || has_suffix(o->report, ".htm") ? REPORT_HTML
-                                                                                           : REPORT_JSON;
-        ok = (!snap.text || fg) && write_report(o->report, fg, g, &ctx, fmt, techs, NUM_REPORT_TECHNIQUES);
-        for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++)
-            graph_free(others[t]);
-        graph_free(fg);
-    }
-    free(snap.text);
-    mixed_report_free(&mixed);
-    free(input.text);
+    return run_pipeline(g, &ctx, &hooks);
+}
+
+/* Writes --report for G, which PR's pipeline run produced; FLASH is the
+ * object's flash, or NULL when there is no object. */
+static bool finish_report(const Args *o, const QnncConfig *cfg, const Graph *g, PendingReport *pr,
+                          const FlashReport *flash)
+{
+    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+    Snapshot *snap = &pr->snap;
+    Graph *fg = snap->text ? ir_parse("<graph before quantize>", snap->text, snap->len) : NULL;
+    ReportTechnique techs[NUM_REPORT_TECHNIQUES];
+    Graph *others[NUM_REPORT_TECHNIQUES];
+    report_techniques(cfg, &pr->input, techs, others);
+    ReportFormat fmt = has_suffix(o->report, ".txt")                                    ? REPORT_TEXT
+                       : has_suffix(o->report, ".html") || has_suffix(o->report, ".htm") ? REPORT_HTML
+                                                                                       : REPORT_JSON;
+    bool ok = (!snap->text || fg) && write_report(o->report, fg, g, &ctx, fmt, techs, NUM_REPORT_TECHNIQUES, flash);
+    for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++)
+        graph_free(others[t]);
+    graph_free(fg);
     return ok;
 }
 
@@ -977,6 +996,8 @@ int main(int argc, char **argv)
     config_defaults(&cfg);
     int status = 1;
     Graph *g = NULL;
+    PendingReport pending = {0};
+    FlashReport flash = {0};
 
     if (o.config && !config_load(o.config, &cfg))
         goto out;
@@ -1004,23 +1025,27 @@ int main(int argc, char **argv)
         goto out;
     if (!ir_verify(g))
         goto out;
-    if (!run_passes(&o, &cfg, g))
+    if (!run_passes(&o, &cfg, g, &pending))
         goto out;
     if (o.print_plan) {
         MemoryPlan plan = plan_memory(g, 16);
         memory_plan_print(stdout, g, &plan);
         memory_plan_free(&plan);
         status = 0;
-        goto out;
-    }
-    if (cfg.output.emit == EMIT_QIR) {
+    } else if (cfg.output.emit == EMIT_QIR) {
         if (write_output(o.output, g))
             status = 0;
-        goto out;
-    }
-    if (compile(&o, &cfg, g))
+    } else if (compile(&o, &cfg, g, o.report ? &flash : NULL)) {
         status = 0;
+    }
+    /* The report last: it describes the object the compile built. */
+    if (o.report && !finish_report(&o, &cfg, g, &pending, flash.num_sections ? &flash : NULL))
+        status = 1;
 out:
+    free(pending.snap.text);
+    free(pending.input.text);
+    mixed_report_free(&pending.mixed);
+    flash_report_free(&flash);
     graph_free(g);
     config_free(&cfg);
     free_args(&o);
