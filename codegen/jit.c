@@ -2,20 +2,25 @@
  *
  *   open   a memory plan with a buffer of its own for every node result;
  *          codegen_module lowers the graph with it for the host's
- *          architecture at its baseline CPU and optimises it (-O2, what
- *          qnnc compiles with by default); LLJIT compiles it with a target
- *          machine for the same CPU, resolving memcpy, expf and the other
- *          libc/libm calls from the qnnc process itself.
+ *          architecture at its baseline CPU plus the ISA level's features
+ *          and optimises it (-O2, what qnnc compiles with by default);
+ *          fused_op refuses it if anything may fuse or reassociate; LLJIT
+ *          compiles it with a target machine for the same CPU, resolving
+ *          memcpy, expf and the other libc/libm calls from the qnnc
+ *          process itself.
  *   run    T worker threads and S = T + 1 slots (input, outputs, scratch):
  *          sample i runs on worker i % T in slot i % S once the slot's
  *          previous sample (i - S) has been observed; the calling thread
  *          observes sample 0, 1, 2, ... in order.  With T = 1 there are no
  *          threads: read, run, observe.
+ *   run_split  T workers, each with its own slot and observer state,
+ *          worker t taking samples t, t + T, ...; commits in sample order.
  */
 #include "jit.h"
 
 #include "cg_internal.h"
 
+#include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
@@ -36,7 +41,62 @@ struct Jit {
     MemoryPlan plan;
     int *out_slot;  /* by value id: the first output slot naming it, or -1 */
     int threads;
+    JitIsa isa;
 };
+
+const char *const jit_isa_names[JIT_ISA_COUNT] = {"baseline", "avx2", "avx512"};
+
+/* Each level's -mattr over the x86-64 baseline CPU.  Fixed lists, not the
+ * host's own features, so a level compiles the same code on every host
+ * that has it.  No "+fma": nothing may fuse a multiply and an add (the
+ * interpreter rounds both); AVX-512F implies FMA in LLVM, so that level
+ * relies on what jit_open checks instead (no fast-math flags, no
+ * fmuladd/fma calls, and the default FP-op fusion, which fuses nothing
+ * else). */
+static const char *const x86_isa_features[JIT_ISA_COUNT] = {
+    NULL,
+    "+sse3,+ssse3,+sse4.1,+sse4.2,+popcnt,+avx,+avx2",
+    "+sse3,+ssse3,+sse4.1,+sse4.2,+popcnt,+avx,+avx2,+avx512f,+avx512cd,+avx512bw,+avx512dq,+avx512vl",
+};
+
+JitIsa jit_host_isa(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+        return JIT_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2"))
+        return JIT_ISA_AVX2;
+#endif
+    return JIT_ISA_BASELINE;
+}
+
+/* QNNC_JIT_ISA (baseline, sse2, avx2, avx512, host), capped at the host's. */
+static JitIsa default_isa(void)
+{
+    JitIsa host = jit_host_isa();
+    const char *e = getenv("QNNC_JIT_ISA");
+    if (!e || !*e || !strcmp(e, "host"))
+        return host;
+    JitIsa want = JIT_ISA_COUNT;
+    if (!strcmp(e, "sse2"))
+        want = JIT_ISA_BASELINE;
+    for (int i = 0; i < JIT_ISA_COUNT; i++)
+        if (!strcmp(e, jit_isa_names[i]))
+            want = (JitIsa)i;
+    if (want == JIT_ISA_COUNT) {
+        diag_warning((SrcLoc){0}, "QNNC_JIT_ISA='%s' is not baseline, sse2, avx2, avx512 or host; ignored", e);
+        return host;
+    }
+    if (want > host) {
+        diag_warning((SrcLoc){0}, "QNNC_JIT_ISA=%s: this CPU has only %s; using %s", e, jit_isa_names[host],
+                     jit_isa_names[host]);
+        return host;
+    }
+    return want;
+}
 
 /* The triple (config_triples) of the architecture qnnc runs on, or NULL. */
 static const char *host_triple(void)
@@ -132,7 +192,49 @@ static LLVMModuleRef build_module(Jit *j, const CodegenOptions *o, LLVMContextRe
     return mod;
 }
 
-Jit *jit_open(const Graph *g, int threads)
+/* Whether any instruction of MOD may round differently from the
+ * interpreter's one IEEE operation at a time: fast-math flags (contract,
+ * reassoc, afn, ...) or a fused multiply-add (llvm.fmuladd, llvm.fma).
+ * codegen sets neither; with the target machine's default FP-op fusion
+ * ("standard": only fmuladd is fused), the backend then forms no FMA
+ * either, whatever the ISA. */
+static const char *fused_op(LLVMModuleRef mod)
+{
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+                if (LLVMCanValueUseFastMathFlags(i) && LLVMGetFastMathFlags(i) != LLVMFastMathNone)
+                    return "an instruction with fast-math flags";
+                if (LLVMGetInstructionOpcode(i) != LLVMCall)
+                    continue;
+                LLVMValueRef callee = LLVMGetCalledValue(i);
+                size_t len = 0;
+                const char *name = callee ? LLVMGetValueName2(callee, &len) : "";
+                if (!strncmp(name, "llvm.fmuladd", 12) || !strncmp(name, "llvm.fma.", 9))
+                    return name;
+            }
+    return NULL;
+}
+
+/* QNNC_JIT_ASM=FILE: the assembly the JIT runs (a developer's aid, and
+ * how tests look for fused multiply-adds). */
+static void dump_asm(LLVMModuleRef mod, LLVMTargetMachineRef tm)
+{
+    const char *path = getenv("QNNC_JIT_ASM");
+    if (!path || !*path)
+        return;
+    LLVMModuleRef clone = LLVMCloneModule(mod);
+    char *err = NULL;
+    if (LLVMTargetMachineEmitToFile(tm, clone, path, LLVMAssemblyFile, &err)) {
+        diag_warning((SrcLoc){0}, "QNNC_JIT_ASM: cannot write %s: %s", path, err ? err : "?");
+        LLVMDisposeMessage(err);
+    }
+    LLVMDisposeModule(clone);
+}
+
+Jit *jit_open(const Graph *g, int threads) { return jit_open_isa(g, threads, JIT_ISA_DEFAULT); }
+
+Jit *jit_open_isa(const Graph *g, int threads, JitIsa isa)
 {
     const char *triple = host_triple();
     if (!triple)
@@ -140,6 +242,7 @@ Jit *jit_open(const Graph *g, int threads)
     Jit *j = xcalloc(1, sizeof *j);
     j->g = g;
     j->threads = threads > 0 ? threads : default_threads();
+    j->isa = isa == JIT_ISA_DEFAULT ? default_isa() : isa > jit_host_isa() ? jit_host_isa() : isa;
     j->out_slot = xmalloc(((size_t)g->values.len + 1) * sizeof *j->out_slot);
     for (int i = 0; i < g->values.len; i++)
         j->out_slot[i] = -1;
@@ -147,13 +250,28 @@ Jit *jit_open(const Graph *g, int threads)
         j->out_slot[((const Value *)g->outputs.data[i])->id] = i;
     j->plan = plan_all(g, j->out_slot);
 
-    /* The baseline CPU (cpu NULL: the target's default) and -O2. */
+    /* The baseline CPU (cpu NULL: the target's default), the ISA level's
+     * features, and -O2. */
     CodegenOptions o = {.name = "qnnc_jit", .triple = triple, .opt_level = 2};
+#if defined(__x86_64__)
+    o.features = x86_isa_features[j->isa];
+#else
+    j->isa = JIT_ISA_BASELINE;
+#endif
     const CgTarget *t = cg_target_lookup(triple);
     LLVMTargetMachineRef tm_ir = t ? cg_create_machine(t, &o) : NULL;
     LLVMTargetMachineRef tm_jit = t ? cg_create_machine(t, &o) : NULL;
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMModuleRef mod = tm_ir && tm_jit ? build_module(j, &o, LLVMOrcThreadSafeContextGetContext(tsc), tm_ir) : NULL;
+    const char *fused = mod ? fused_op(mod) : NULL;
+    if (fused) {
+        diag_warning((SrcLoc){0}, "JIT: graph @%s compiled to %s, which may round differently from the "
+                     "interpreter; using the reference interpreter", g->name, fused);
+        LLVMDisposeModule(mod);
+        mod = NULL;
+    }
+    if (mod)
+        dump_asm(mod, tm_ir);
     if (tm_ir)
         LLVMDisposeTargetMachine(tm_ir);
     if (!mod) {
@@ -199,6 +317,7 @@ Jit *jit_open(const Graph *g, int threads)
 }
 
 int jit_threads(const Jit *j) { return j->threads; }
+JitIsa jit_isa(const Jit *j) { return j->isa; }
 void jit_set_threads(Jit *j, int threads) { j->threads = threads < 1 ? 1 : threads > JIT_MAX_THREADS ? JIT_MAX_THREADS : threads; }
 
 void jit_close(Jit *j)
@@ -390,6 +509,110 @@ bool jit_run(Jit *j, int64_t n, SampleReader read, void *rctx, InterpObserver ob
     return ok;
 }
 
+/* ------------------------------------------------------------ split observers */
+
+/* jit_run_split: worker t of T takes samples t, t + T, t + 2T, ... (a
+ * fixed share, so every worker observes some whatever the scheduling, and
+ * the merges are always exercised), reads each (under the lock), computes
+ * and observes it into its own state, then waits until every earlier
+ * sample is committed and commits its own. */
+typedef struct SplitRun {
+    Jit *j;
+    int64_t n;
+    SampleReader read;
+    void *rctx;
+    const SplitObserver *obs;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int threads;
+    int64_t committed; /* samples 0 .. committed-1 are committed */
+    bool stop;         /* a read or a run failed */
+} SplitRun;
+
+typedef struct SplitWorker {
+    SplitRun *r;
+    int t;
+    void *ws;
+    Slot slot;
+    pthread_t th;
+} SplitWorker;
+
+static void *split_main(void *arg)
+{
+    SplitWorker *w = arg;
+    SplitRun *r = w->r;
+    for (int64_t i = w->t; i < r->n; i += r->threads) {
+        pthread_mutex_lock(&r->mu);
+        if (r->stop) {
+            pthread_mutex_unlock(&r->mu);
+            break;
+        }
+        bool ok = r->read(r->rctx, i, w->slot.inputs);
+        pthread_mutex_unlock(&r->mu);
+        ok = ok && compute(r->j, &w->slot);
+        if (ok)
+            observe_slot(r->j, &w->slot, r->obs->observe, w->ws);
+        pthread_mutex_lock(&r->mu);
+        while (ok && !r->stop && r->committed != i)
+            pthread_cond_wait(&r->cv, &r->mu);
+        ok = ok && !r->stop;
+        if (ok) {
+            r->obs->commit(r->obs->ctx, w->ws, i);
+            r->committed++;
+        } else {
+            r->stop = true;
+        }
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (!ok)
+            break;
+    }
+    return NULL;
+}
+
+bool jit_run_split(Jit *j, int64_t n, SampleReader read, void *rctx, const SplitObserver *obs)
+{
+    if (n <= 0)
+        return true;
+    int threads = n < j->threads ? (int)n : j->threads;
+    SplitRun r = {.j = j, .n = n, .read = read, .rctx = rctx, .obs = obs, .threads = threads};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    SplitWorker *w = xcalloc((size_t)threads, sizeof *w);
+    for (int t = 0; t < threads; t++) {
+        w[t].r = &r;
+        w[t].t = t;
+        w[t].ws = obs->fork(obs->ctx, t);
+        slot_init(&w[t].slot, j, 0);
+    }
+    int started = 0;
+    if (threads == 1) {
+        split_main(&w[0]);
+    } else {
+        for (; started < threads; started++)
+            if (pthread_create(&w[started].th, NULL, split_main, &w[started]) != 0)
+                break;
+        if (started < threads) {
+            diag_error((SrcLoc){0}, "JIT: cannot start %d threads (set QNNC_JIT_THREADS=1)", threads);
+            pthread_mutex_lock(&r.mu);
+            r.stop = true;
+            pthread_cond_broadcast(&r.cv);
+            pthread_mutex_unlock(&r.mu);
+        }
+        for (int t = 0; t < started; t++)
+            pthread_join(w[t].th, NULL);
+    }
+    bool ok = !r.stop && r.committed == n;
+    for (int t = 0; t < threads; t++) {
+        obs->join(obs->ctx, w[t].ws);
+        slot_free(&w[t].slot, j->g);
+    }
+    free(w);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    return ok;
+}
+
 /* ------------------------------------------------------------ as an Evaluator */
 
 static void *ev_open(const Graph *g) { return jit_open(g, 0); }
@@ -398,5 +621,9 @@ static bool ev_run(void *h, int64_t n, SampleReader read, void *rctx, InterpObse
     return jit_run(h, n, read, rctx, observe, octx);
 }
 static void ev_close(void *h) { jit_close(h); }
+static bool ev_run_split(void *h, int64_t n, SampleReader read, void *rctx, const SplitObserver *obs)
+{
+    return jit_run_split(h, n, read, rctx, obs);
+}
 
-const Evaluator jit_evaluator = {ev_open, ev_run, ev_close};
+const Evaluator jit_evaluator = {ev_open, ev_run, ev_close, ev_run_split};

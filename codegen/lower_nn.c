@@ -107,26 +107,38 @@ static LLVMValueRef ld(Cg *cg, LLVMValueRef p)
 }
 
 /* The float lane conv's register tile: F32_PX output pixels of a row
- * times F32_VECS vectors of F32_LANES output channels, F32_PX * F32_VECS
- * accumulators (8 at the baseline x86-64: with the 4 weight vectors, the
- * input splat and a product, 15 of SSE2's 16 registers; 16 accumulators
- * of one pixel spilled), each weight vector loaded once for all the
- * tile's pixels.  Generic vectors: SSE2 and NEON registers at the baseline
- * CPUs, split or scalarised elsewhere; without float vector registers one
- * pixel per tile. */
-enum { F32_LANES = 4, F32_VECS = 4, F32_BLOCK = F32_LANES * F32_VECS, F32_PX = 2 };
+ * times F32_VECS vectors of L output channels, F32_PX * F32_VECS
+ * accumulators (8: with the 4 weight vectors, the input splat and a
+ * product, 15 of SSE2's or AVX2's 16 registers; 16 accumulators of one
+ * pixel spilled), each weight vector loaded once for all the tile's
+ * pixels.  L is the compile's float vector width (f32_lanes): 4 (SSE2,
+ * NEON), 8 with AVX, 16 with AVX-512F; every lane holds one output
+ * channel's sum in the same order whatever L is, so the results do not
+ * depend on it.  Generic vectors, split or scalarised where the target
+ * has none; without float vector registers one pixel per tile. */
+enum { F32_VECS = 4, F32_PX = 2 };
 
-static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s)
+/* The float lanes of the compile's widest vector registers (kern_has: -mcpu and -mattr). */
+static int f32_lanes(Cg *cg)
 {
-    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, F32_LANES);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, F32_LANES)), "");
+    if (kern_has(cg, "avx512f"))
+        return 16;
+    if (kern_has(cg, "avx"))
+        return 8;
+    return 4;
 }
 
-/* F32_LANES floats at BASE + AT, ALIGN-byte aligned. */
-static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, LLVMValueRef at, unsigned align)
+static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s, int lanes)
 {
-    LLVMValueRef l = LLVMBuildLoad2(B, LLVMVectorType(cg->t_f32, F32_LANES), cg_elem_ptr(cg, DT_F32, base, at), "");
+    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, (unsigned)lanes);
+    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes)), "");
+}
+
+/* LANES floats at BASE + AT, ALIGN-byte aligned. */
+static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, LLVMValueRef at, int lanes, unsigned align)
+{
+    LLVMValueRef l = LLVMBuildLoad2(B, LLVMVectorType(cg->t_f32, (unsigned)lanes), cg_elem_ptr(cg, DT_F32, base, at), "");
     LLVMSetAlignment(l, align);
     return l;
 }
@@ -134,10 +146,11 @@ static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, LLVMValueRef at, unsign
 typedef struct LaneConv {
     const Geom *gm;
     LLVMValueRef x, wtab, y;
-    unsigned walign;  /* of the weight vectors: 16 when O is a multiple of F32_LANES */
+    unsigned walign;  /* of the weight vectors: 16 when O is a multiple of lanes */
+    int lanes;        /* f32_lanes: the vectors' width */
 } LaneConv;
 
-/* Output channels [o0, o0 + nv * F32_LANES) of the NPX pixels ox0, ox0 + 1,
+/* Output channels [o0, o0 + nv * lanes) of the NPX pixels ox0, ox0 + 1,
  * ... of row (b, oy): each sum 0 + x * w + x * w + ... over the taps in
  * ky, kx, c order in a register lane, then stored to y.  X_INSIDE: every
  * kx tap of these pixels is inside the image (the caller's interior
@@ -146,7 +159,8 @@ static void lane_tile(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef o
                       bool x_inside, LLVMValueRef o0, int nv)
 {
     const Geom *gm = lc->gm;
-    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, F32_LANES);
+    int L = lc->lanes;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, (unsigned)L);
     LLVMValueRef acc[F32_PX * F32_VECS], xrow[F32_PX], wv[F32_VECS];
     for (int i = 0; i < npx * nv; i++) {
         acc[i] = cg_alloca(cg, vt, "accv");
@@ -165,9 +179,9 @@ static void lane_tile(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef o
     LLVMValueRef c = cg_for_begin(cg, &lc_, gm->cg, "c");
     LLVMValueRef wc = LLVMBuildMul(B, c, cg_idx(cg, gm->o), "");
     for (int v = 0; v < nv; v++)
-        wv[v] = f32_vload(cg, wk, LLVMBuildAdd(B, wc, cg_idx(cg, v * F32_LANES), ""), lc->walign);
+        wv[v] = f32_vload(cg, wk, LLVMBuildAdd(B, wc, cg_idx(cg, v * L), ""), L, lc->walign);
     for (int p = 0; p < npx; p++) {
-        LLVMValueRef xs = f32_splat(cg, cg_load_f32(cg, xrow[p], c));
+        LLVMValueRef xs = f32_splat(cg, cg_load_f32(cg, xrow[p], c), L);
         for (int v = 0; v < nv; v++) {
             LLVMValueRef a = acc[p * nv + v];
             LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, a), LLVMBuildFMul(B, xs, wv[v], ""), ""), a);
@@ -180,27 +194,27 @@ static void lane_tile(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef o
         for (int v = 0; v < nv; v++) {
             LLVMValueRef st = LLVMBuildStore(B, ld(cg, acc[p * nv + v]),
                                              cg_elem_ptr(cg, DT_F32, lc->y,
-                                                         LLVMBuildAdd(B, px, cg_idx(cg, v * F32_LANES), "")));
+                                                         LLVMBuildAdd(B, px, cg_idx(cg, v * L), "")));
             LLVMSetAlignment(st, 4);
         }
     }
 }
 
 /* Every channel group of the NPX pixels from ox0: the whole blocks of
- * F32_BLOCK channels, then one block of the remaining whole vectors. */
+ * F32_VECS vectors, then one block of the remaining whole vectors. */
 static void lane_tiles(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef oy, LLVMValueRef ox0, int npx,
                        bool x_inside)
 {
-    int64_t O = lc->gm->o, nblk = O / F32_BLOCK;
-    int nv = (int)(O % F32_BLOCK / F32_LANES);
+    int64_t blk = (int64_t)lc->lanes * F32_VECS, O = lc->gm->o, nblk = O / blk;
+    int nv = (int)(O % blk / lc->lanes);
     if (nblk > 0) {
         CgLoop lob;
         LLVMValueRef ob = cg_for_begin(cg, &lob, nblk, "ob");
-        lane_tile(cg, lc, b, oy, ox0, npx, x_inside, LLVMBuildMul(B, ob, cg_idx(cg, F32_BLOCK), ""), F32_VECS);
+        lane_tile(cg, lc, b, oy, ox0, npx, x_inside, LLVMBuildMul(B, ob, cg_idx(cg, blk), ""), F32_VECS);
         cg_for_end(cg, &lob);
     }
     if (nv > 0)
-        lane_tile(cg, lc, b, oy, ox0, npx, x_inside, cg_idx(cg, nblk * F32_BLOCK), nv);
+        lane_tile(cg, lc, b, oy, ox0, npx, x_inside, cg_idx(cg, nblk * blk), nv);
 }
 
 /* A float conv2d or dense with constant weights and group 1 or
@@ -235,12 +249,13 @@ static bool lower_conv_f32_lanes(Cg *cg, const Node *n, const Geom *gm)
         for (int64_t k = 0; k < KK; k++)
             for (int64_t c = 0; c < Cgr; c++)
                 wt[(k * Cgr + c) * O + o] = w[(o * KK + k) * Cgr + c];
-    LaneConv lc = {.gm = gm, .x = cg_buf(cg, xv), .y = cg_buf(cg, n->result), .walign = O % F32_LANES ? 4 : 16};
+    int L = f32_lanes(cg);
+    LaneConv lc = {.gm = gm, .x = cg_buf(cg, xv), .y = cg_buf(cg, n->result), .walign = O % L ? 4 : 16, .lanes = L};
     lc.wtab = cg_rodata(cg, wt, (size_t)(KK * Cgr * O) * sizeof *wt, 16, "wt");
     free(wt);
     LLVMValueRef x = lc.x, wtab = lc.wtab, y = lc.y;
     LLVMValueRef bias = bv ? cg_buf(cg, bv) : NULL;
-    int64_t tail0 = depthwise ? 0 : O / F32_LANES * F32_LANES;
+    int64_t tail0 = depthwise ? 0 : O / L * L;
     /* The row's interior: lo <= ox < hi when 0 <= ox*sw - pl and
      * ox*sw - pl + (kw-1)*dw <= w-1. */
     int npx = cg->target->vector_bytes >= 16 ? F32_PX : 1;

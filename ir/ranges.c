@@ -54,6 +54,13 @@ void calib_hist_add(CalibHist *h, const float *x, int64_t n, unsigned flags)
     }
 }
 
+void calib_hist_merge(CalibHist *into, const CalibHist *from)
+{
+    for (int k = 0; k < into->bins && k < from->bins; k++)
+        into->count[k] += from->count[k];
+    into->total += from->total;
+}
+
 static double edge(const CalibHist *h, int k)
 {
     /* The end edges are the histogram's bounds exactly, so that a method

@@ -22,6 +22,8 @@ void calib_hist_free(CalibHist *h);
  * land in the end bins. */
 enum { CALIB_ABS = 1, CALIB_NONZERO = 2 };
 void calib_hist_add(CalibHist *h, const float *x, int64_t n, unsigned flags);
+/* Adds FROM's counts to INTO's (the same bounds and bins). */
+void calib_hist_merge(CalibHist *into, const CalibHist *from);
 /* [lo, hi] cutting (100 - PERCENTILE) / 2 percent of the samples from each end. */
 void calib_percentile_range(const CalibHist *h, double percentile, double *lo, double *hi);
 /* The |x| threshold minimising KL divergence to a LEVELS-level quantization. */

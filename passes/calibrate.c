@@ -66,20 +66,43 @@ typedef enum { SWEEP_MINMAX, SWEEP_HIST, SWEEP_GUARD } SweepKind;
 
 typedef struct Calib {
     Stat *stat;        /* by Value id */
+    int nvalues;
     SweepKind kind;
     unsigned flags;    /* for calib_hist_add */
     DType qdt;         /* the activation dtype the guard measures with */
 } Calib;
 
+/* One worker's observations (see sweep): the minima and maxima and the
+ * histogram counts of the samples it ran, merged at the end (min, max and
+ * integer counts do not depend on the order), and the guard's sums of the
+ * sample being observed, committed in sample order (double sums do). */
+typedef struct WStat {
+    bool seen;
+    float min, max;
+    CalibHist hist;
+    double noise[GUARD_CANDIDATES];
+    double signal;
+    float peak;  /* the sample's largest |value| (minmax sweep), until committed */
+    bool peaked;
+} WStat;
+
+typedef struct Worker {
+    const Calib *c;
+    WStat *ws;         /* by Value id */
+} Worker;
+
 /* The squared error of quantizing X[0..N) and dequantizing it again with
- * each candidate's parameters, exactly as the quantize op would (float32
- * division, round half to even, saturation: quantize_real). */
-static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
+ * each of S's candidates' parameters, exactly as the quantize op would
+ * (float32 division, round half to even, saturation: quantize_real),
+ * added to W's sums for the sample. */
+static void guard_add(const Stat *s, WStat *w, DType dt, const float *x, int64_t n)
 {
     int64_t qlo = dtype_traits[dt].min, qhi = dtype_traits[dt].max;
+    double signal = 0;
     for (int64_t i = 0; i < n; i++)
         if (isfinite(x[i]))
-            s->signal += (double)x[i] * x[i];
+            signal += (double)x[i] * x[i];
+    w->signal += signal;
     for (int c = 0; c < GUARD_CANDIDATES; c++) {
         QParam p = s->cand[c];
         double err = 0;
@@ -89,7 +112,7 @@ static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
             double deq = (double)p.scale * (double)(quantize_real(x[i], p, ROUND_ONNX, qlo, qhi) - p.zp);
             err += (x[i] - deq) * (x[i] - deq);
         }
-        s->noise[c] += err;
+        w->noise[c] += err;
     }
 }
 
@@ -101,20 +124,22 @@ static int cmp_float(const void *a, const void *b)
 
 static void observe(void *ctx, const Value *v, const void *data)
 {
-    Calib *c = ctx;
-    Stat *s = &c->stat[v->id];
+    Worker *wk = ctx;
+    const Calib *c = wk->c;
+    const Stat *s = &c->stat[v->id];
+    WStat *w = &wk->ws[v->id];
     if (!s->tracked)
         return;
     const float *x = data;
     int64_t n = type_numel(&v->type);
     if (c->kind == SWEEP_HIST) {
         if (s->seen)
-            calib_hist_add(&s->hist, x, n, c->flags);
+            calib_hist_add(&w->hist, x, n, c->flags);
         return;
     }
     if (c->kind == SWEEP_GUARD) {
         if (s->seen)
-            guard_add(s, c->qdt, x, n);
+            guard_add(s, w, c->qdt, x, n);
         return;
     }
     float lo = INFINITY, hi = -INFINITY; /* this sample's */
@@ -126,13 +151,86 @@ static void observe(void *ctx, const Value *v, const void *data)
         if (f > hi && f != INFINITY)
             hi = f;
     }
-    if (s->peak && s->npeak < s->cap)
-        s->peak[s->npeak++] = lo <= hi ? fmaxf(-lo, hi) : 0;
-    if (lo <= hi) {
-        s->min = s->seen ? fminf(s->min, lo) : lo;
-        s->max = s->seen ? fmaxf(s->max, hi) : hi;
-        s->seen = true;
+    /* This sample's peak, committed in sample order (worker_commit). */
+    if (s->peak) {
+        w->peak = lo <= hi ? fmaxf(-lo, hi) : 0;
+        w->peaked = true;
     }
+    if (lo <= hi) {
+        if (!w->seen || lo < w->min)
+            w->min = lo;
+        if (!w->seen || hi > w->max)
+            w->max = hi;
+        w->seen = true;
+    }
+}
+
+static void *worker_fork(void *ctx, int t)
+{
+    (void)t;
+    Calib *c = ctx;
+    Worker *wk = xcalloc(1, sizeof *wk);
+    wk->c = c;
+    wk->ws = xcalloc((size_t)c->nvalues + 1, sizeof *wk->ws);
+    if (c->kind == SWEEP_HIST)
+        for (int i = 0; i < c->nvalues; i++) {
+            const Stat *s = &c->stat[i];
+            if (s->tracked && s->seen)
+                calib_hist_init(&wk->ws[i].hist, s->hist.lo, s->hist.hi, s->hist.bins);
+        }
+    return wk;
+}
+
+/* The guard's sums of sample I, in sample order. */
+static void worker_commit(void *ctx, void *wsp, int64_t i)
+{
+    (void)i;
+    Calib *c = ctx;
+    Worker *wk = wsp;
+    if (c->kind == SWEEP_MINMAX)
+        for (int v = 0; v < c->nvalues; v++) {
+            Stat *s = &c->stat[v];
+            WStat *w = &wk->ws[v];
+            if (w->peaked && s->npeak < s->cap)
+                s->peak[s->npeak++] = w->peak;
+            w->peaked = false;
+        }
+    if (c->kind != SWEEP_GUARD)
+        return;
+    for (int v = 0; v < c->nvalues; v++) {
+        Stat *s = &c->stat[v];
+        WStat *w = &wk->ws[v];
+        if (!s->tracked || !s->seen)
+            continue;
+        s->signal += w->signal;
+        w->signal = 0;
+        for (int k = 0; k < GUARD_CANDIDATES; k++) {
+            s->noise[k] += w->noise[k];
+            w->noise[k] = 0;
+        }
+    }
+}
+
+static void worker_join(void *ctx, void *wsp)
+{
+    Calib *c = ctx;
+    Worker *wk = wsp;
+    for (int v = 0; v < c->nvalues; v++) {
+        Stat *s = &c->stat[v];
+        WStat *w = &wk->ws[v];
+        if (c->kind == SWEEP_MINMAX && w->seen) {
+            if (!s->seen || w->min < s->min)
+                s->min = w->min;
+            if (!s->seen || w->max > s->max)
+                s->max = w->max;
+            s->seen = true;
+        }
+        if (c->kind == SWEEP_HIST && w->hist.count)
+            calib_hist_merge(&s->hist, &w->hist);
+        calib_hist_free(&w->hist);
+    }
+    free(wk->ws);
+    free(wk);
 }
 
 /* ------------------------------------------------------------ progress */
@@ -196,7 +294,6 @@ typedef struct Sweeper {
     Progress *prog;
     const char *what;
     Calib *c;
-    int64_t done;
 } Sweeper;
 
 /* The evaluator's reader: sample I of the dataset. */
@@ -206,35 +303,37 @@ static bool read_sample(void *ctx, int64_t i, void *const inputs[])
     return samples_read(sw->ds, i, inputs[0]);
 }
 
-/* The evaluator's observer: calibrate's, and the progress counter once
- * a sample's last node result was seen. */
-static void observe_jit(void *ctx, const Value *v, const void *data)
+/* Sample I committed: the progress counter. */
+static void commit_progress(void *ctx, void *ws, int64_t i)
 {
     Sweeper *sw = ctx;
-    observe(sw->c, v, data);
-    if (v == ((const Node *)sw->g->nodes.data[sw->g->nodes.len - 1])->result) {
-        sw->done++;
-        progress_update(sw->prog, sw->what, sw->done, sw->ds->count);
-    }
+    worker_commit(sw->c, ws, i);
+    progress_update(sw->prog, sw->what, i + 1, sw->ds->count);
 }
+static void *fork_sw(void *ctx, int t) { return worker_fork(((Sweeper *)ctx)->c, t); }
+static void join_sw(void *ctx, void *ws) { worker_join(((Sweeper *)ctx)->c, ws); }
 
-/* Runs every sample through the graph with the observer. */
+/* Runs every sample through the graph with the observer: on the
+ * evaluator's workers, each observing into its own state (the same
+ * result at any thread count: see Worker), or in the interpreter with
+ * one worker's state. */
 static bool sweep(Sweeper *sw, const char *what)
 {
     int64_t n = sw->ds->count;
     sw->what = what;
-    sw->done = 0;
+    SplitObserver obs = {sw, fork_sw, observe, commit_progress, join_sw};
     if (sw->h)
-        return sw->eval->run(sw->h, n, read_sample, sw, observe_jit, sw);
+        return sw->eval->run_split(sw->h, n, read_sample, sw, &obs);
     const void *inputs[1] = {sw->in};
-    for (int64_t i = 0; i < n; i++) {
-        if (!samples_read(sw->ds, i, sw->in))
-            return false;
-        if (interp_run_observed(sw->g, inputs, sw->out, observe, sw->c) != 0)
-            return false;
-        progress_update(sw->prog, what, i + 1, n);
+    void *ws = fork_sw(sw, 0);
+    bool ok = true;
+    for (int64_t i = 0; i < n && ok; i++) {
+        ok = samples_read(sw->ds, i, sw->in) && interp_run_observed(sw->g, inputs, sw->out, observe, ws) == 0;
+        if (ok)
+            commit_progress(sw, ws, i);
     }
-    return true;
+    join_sw(sw, ws);
+    return ok;
 }
 
 static void choose_range(const QnncConfig *cfg, Stat *s, double *lo, double *hi)
@@ -357,7 +456,7 @@ bool calibrate(Graph *g, const PassContext *ctx)
         return false;
 
     bool ok = false;
-    Calib c = {xcalloc((size_t)g->values.len, sizeof *c.stat), SWEEP_MINMAX, 0, DT_I8};
+    Calib c = {xcalloc((size_t)g->values.len, sizeof *c.stat), g->values.len, SWEEP_MINMAX, 0, DT_I8};
     /* The guard measures on the grid quantize will use: int16 for
      * int16x8, u8 when asked for, int8 otherwise (also when the scheme
      * keeps activations float and only qnnc-opt runs calibrate). */
@@ -384,11 +483,20 @@ bool calibrate(Graph *g, const PassContext *ctx)
     /* auto: at least 50 M MACs a sweep; the one compile serves every
      * sweep (one to three). */
     sw.eval = pass_engine(g, ctx, ds.count, 5e7);
-    if (sw.eval)
+    if (sw.eval && sw.eval->run_split)
         sw.h = sw.eval->open(g);
 
     if (!sweep(&sw, ""))
         goto done;
+    /* A zero bound is +0 whichever sign of zero was seen first, so the
+     * order the workers' bounds merge in does not show. */
+    for (int i = 0; i < g->values.len; i++) {
+        Stat *s = &c.stat[i];
+        if (s->seen && s->min == 0)
+            s->min = 0.0f;
+        if (s->seen && s->max == 0)
+            s->max = 0.0f;
+    }
     if (cfg->calib.method != CALIB_MINMAX) {
         c.kind = SWEEP_HIST;
         /* Exact zeros (ReLU, padding) land exactly on the grid, since every

@@ -60,6 +60,25 @@ void samples_close(Samples *s);
  * codegen's JIT (codegen/jit.h) this way, so passes/ does not depend on
  * codegen/ (which depends on passes/).  docs/passes.md, "calibrate". */
 typedef bool (*SampleReader)(void *ctx, int64_t i, void *const inputs[]);
+/* An observer in parts that worker threads run (Evaluator.run_split):
+ * each worker observes the samples it computes into state of its own, and
+ * what must be accumulated in sample order is committed in sample order,
+ * so the result does not depend on the thread count or the scheduling. */
+typedef struct SplitObserver {
+    void *ctx;
+    /* Worker W's own state (W = 0 .. workers-1), on the calling thread
+     * before any sample. */
+    void *(*fork)(void *ctx, int w);
+    /* On the worker's thread, with its state first, as InterpObserver:
+     * the graph inputs and every node result of each sample it runs. */
+    InterpObserver observe;
+    /* Sample I has been observed into WS: called for samples 0, 1, 2, ...
+     * in order, one at a time, from any thread. */
+    void (*commit)(void *ctx, void *ws, int64_t i);
+    /* After the last sample (or a failure), for each worker in order, on
+     * the calling thread: merge WS into CTX and free it. */
+    void (*join)(void *ctx, void *ws);
+} SplitObserver;
 typedef struct Evaluator {
     /* Prepares G (verified) for run; NULL if it cannot (a
      * host it has no target for, a graph it cannot lower: then after a
@@ -74,6 +93,8 @@ typedef struct Evaluator {
      * diag error. */
     bool (*run)(void *h, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx);
     void (*close)(void *h);
+    /* As run, with OBS's parts on the worker threads (NULL: not offered). */
+    bool (*run_split)(void *h, int64_t n, SampleReader read, void *rctx, const SplitObserver *obs);
 } Evaluator;
 
 /* What a pass may consult besides the graph. */

@@ -66,6 +66,12 @@ if {"avx512_vnni", "avx512f", "avx512bw", "avx512vl"} <= host_flags:
     config.available_features.add("cpu-avx512vnni")
 if "avx_vnni" in host_flags:
     config.available_features.add("cpu-avxvnni")
+# The JIT's ISA levels (codegen/jit.h, QNNC_JIT_ISA): AVX2, and AVX-512
+# with the F, CD, BW, DQ and VL extensions its level enables.
+if "avx2" in host_flags:
+    config.available_features.add("cpu-avx2")
+if {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"} <= host_flags:
+    config.available_features.add("cpu-avx512")
 # The table lookup of the 8-bit activations (vpermi2b on zmm).
 if {"avx512vbmi", "avx512f", "avx512bw"} <= host_flags:
     config.available_features.add("cpu-avx512vbmi")

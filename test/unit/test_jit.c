@@ -5,7 +5,10 @@
  * libm calls, softmax, layer_norm, reductions, resize, layout ops, and the
  * int8 ops around them) runs SAMPLES random samples through
  * interp_run_observed, which records every tensor, and then through the
- * JIT at 1 and 2 threads, whose observer compares each tensor it sees.
+ * JIT at 1 and 2 threads, whose observer compares each tensor it sees,
+ * then through jit_run_split at 1, 2 and 3 threads, whose split observers
+ * compare on the workers and whose commits must come in sample order.  The
+ * JIT compiles at the host's ISA level (or QNNC_JIT_ISA's), printed.
  *
  * Tolerance: none.  The JIT's code is codegen's, which follows the
  * interpreter's operation order (no FMA contraction, no reassociation:
@@ -56,6 +59,8 @@ typedef struct Case {
     double max_ulp;
     bool order_ok;
     int threads;
+    int stride;                /* samples between this observer's ones (run_split: the threads) */
+    int64_t commits;           /* run_split: samples committed, in order */
 } Case;
 
 static void record(void *ctx, const Value *v, const void *data)
@@ -125,8 +130,36 @@ static void compare(void *ctx, const Value *v, const void *data)
     }
     if (++c->seen == total) {
         c->seen = 0;
-        c->sample++;
+        c->sample += c->stride;
     }
+}
+
+/* jit_run_split's observer: each worker compares in a Case of its own,
+ * starting at its first sample; commits must come in sample order, each
+ * from the worker that observed the sample, after all its tensors. */
+static void *split_fork(void *ctx, int t)
+{
+    Case *c = ctx, *w = xmalloc(sizeof *w);
+    *w = *c;
+    w->sample = t;
+    w->stride = c->threads;
+    w->mismatches = w->compared = 0;
+    return w;
+}
+static void split_commit(void *ctx, void *ws, int64_t i)
+{
+    Case *c = ctx, *w = ws;
+    if (i != c->commits++ || i != w->sample - w->stride || w->seen != 0)
+        c->order_ok = false;
+}
+static void split_join(void *ctx, void *ws)
+{
+    Case *c = ctx, *w = ws;
+    c->mismatches += w->mismatches;
+    c->compared += w->compared;
+    c->max_ulp = w->max_ulp > c->max_ulp ? w->max_ulp : c->max_ulp;
+    c->order_ok = c->order_ok && w->order_ok;
+    free(w);
 }
 
 static void test_file(const char *path)
@@ -137,7 +170,7 @@ static void test_file(const char *path)
         graph_free(g);
         return;
     }
-    Case c = {.g = g};
+    Case c = {.g = g, .stride = 1};
     bool interp_ok = true;
     for (int s = 0; s < SAMPLES; s++) {
         c.in[s] = xcalloc((size_t)g->inputs.len + 1, sizeof(void *));
@@ -177,6 +210,26 @@ static void test_file(const char *path)
                strrchr(path, '/') + 1, threads, g->nodes.len, (long long)c.compared, SAMPLES,
                (long long)c.mismatches);
     }
+    /* The same through jit_run_split, the observers on the workers. */
+    for (int threads = 1; threads <= 3 && j; threads++) {
+        jit_set_threads(j, threads);
+        c.threads = threads < SAMPLES ? threads : SAMPLES;
+        c.seen = 0;
+        c.mismatches = c.compared = c.commits = 0;
+        c.max_ulp = 0;
+        c.order_ok = true;
+        SplitObserver obs = {&c, split_fork, compare, split_commit, split_join};
+        bool ok = jit_run_split(j, SAMPLES, reader, &c, &obs);
+        CHECK(ok, "%s: jit_run_split failed", path);
+        CHECK(c.commits == SAMPLES && c.order_ok, "%s (split, %d threads): %lld commits, in order: %s", path,
+              threads, (long long)c.commits, c.order_ok ? "yes" : "no");
+        CHECK(c.mismatches == 0, "%s (split, %d threads): %lld of %lld elements differ, max %.0f ulp", path,
+              threads, (long long)c.mismatches, (long long)c.compared, c.max_ulp);
+        CHECK(c.compared > 0, "%s (split, %d threads): nothing compared", path, threads);
+    }
+    if (j)
+        printf("%s: JIT at %s, split observers at 1-3 threads: no element differs\n", strrchr(path, '/') + 1,
+               jit_isa_names[jit_isa(j)]);
     jit_close(j);
     for (int s = 0; s < SAMPLES; s++) {
         for (int k = 0; k < g->inputs.len; k++)
