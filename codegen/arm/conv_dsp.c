@@ -73,7 +73,7 @@ static void step_asm(Cg *cg, const DspK *k, int nw, bool aligned, LLVMValueRef *
             len += snprintf(text + len, sizeof text - (size_t)len,
                             "ldrd $10, $11, [$5], #8\nsmlad $%d, $8, $10, $%d\nsmlad $%d, $9, $11, $%d\n", j, j, j, j);
     }
-    static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5";
+    static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,~{memory},~{cpsr}";
     LLVMTypeRef el[12], in[6];
     for (int i = 0; i < 12; i++)
         el[i] = i == 4 || i == 5 ? cg->t_ptr : cg->t_i32;
