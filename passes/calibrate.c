@@ -18,7 +18,7 @@
  * fill one histogram per tensor (bins from the config): the samples are
  * not kept, which costs a second sweep of interpreter time but keeps
  * memory at bins * 8 bytes per tensor (16 KB at the default 2048) however
- * large the dataset.  Then calib_methods.c picks the range:
+ * large the dataset.  Then ir/ranges.c picks the range:
  *   percentile  histogram of x; cut (100 - p)/2 % at each end
  *   entropy     histogram of |x| != 0; KL threshold t; range [-t, t] ∩ [min, max]
  *   mse         histogram of x != 0; the range minimising expected int8 error

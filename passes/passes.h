@@ -8,6 +8,8 @@
 
 #include "config.h"
 #include "ir.h"
+#include "ranges.h"
+#include "rewrite.h"
 
 struct MixedReport;
 struct PassContext;
@@ -127,28 +129,6 @@ const Pass *pass_lookup(const char *name, size_t len);
 /* calibrate.c runs the float graph over the calibration set and writes
  * range(lo, hi) on every f32 input and node result (docs/passes.md). */
 
-/* calib_methods.c: the range choices, on a histogram of BINS equal bins
- * over [lo, hi] (of x, or of |x| for entropy). */
-typedef struct CalibHist {
-    double lo, hi;
-    int bins;
-    uint64_t *count;
-    uint64_t total;
-} CalibHist;
-void calib_hist_init(CalibHist *h, double lo, double hi, int bins);
-void calib_hist_free(CalibHist *h);
-/* Counts the finite values among X[0..N): their magnitudes with CALIB_ABS,
- * leaving out exact zeros with CALIB_NONZERO.  Values beyond the bounds
- * land in the end bins. */
-enum { CALIB_ABS = 1, CALIB_NONZERO = 2 };
-void calib_hist_add(CalibHist *h, const float *x, int64_t n, unsigned flags);
-/* [lo, hi] cutting (100 - PERCENTILE) / 2 percent of the samples from each end. */
-void calib_percentile_range(const CalibHist *h, double percentile, double *lo, double *hi);
-/* The |x| threshold minimising KL divergence to a LEVELS-level quantization. */
-double calib_entropy_threshold(const CalibHist *habs, int levels);
-/* The range holding 0 that minimises expected squared error on a LEVELS grid. */
-void calib_mse_range(const CalibHist *h, int levels, double *lo, double *hi);
-
 /* pipeline.c: the default compile pipeline; the table there is the order.
  * Runs every pass not disabled in the configuration, verifying after each,
  * and stops at the first that fails. */
@@ -162,21 +142,6 @@ typedef struct PipelineHooks {
 } PipelineHooks;
 bool run_pipeline(Graph *g, const PassContext *ctx, const PipelineHooks *hooks);
 bool pipeline_has_pass(const char *name);
-
-/* report.c: the quantization report (docs/passes.md, "report").  FLOAT_G is
- * the float graph quantization started from (NULL if quantize did not
- * run), G the final graph; JSON, a readable text summary, or one
- * self-contained HTML page.  TECHS lists the techniques compared: each
- * with the final graph the pipeline gives with it switched the other way
- * (NULL: not measured).  Written atomically. */
-typedef enum { REPORT_JSON, REPORT_TEXT, REPORT_HTML } ReportFormat;
-typedef struct ReportTechnique {
-    const char *name;   /* its [quantization] key */
-    bool on;            /* whether G was built with it */
-    const Graph *other; /* the final graph with it switched, or NULL */
-} ReportTechnique;
-bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, ReportFormat fmt,
-                  const ReportTechnique *techs, int num_techs);
 
 /* mixed_precision.c: what the mixed-precision pass measured and chose
  * ([quantization] target_sqnr; docs/passes.md, "mixed-precision"). */
@@ -218,65 +183,6 @@ void tile_defaults(const Node *n, const char *triple, const char *cpu, const cha
 /* Whether FEATURE (no sign: "dotprod") is on: the last mention in FEATURES
  * wins, else what CPU is known to have. */
 bool target_has_feature(const char *triple, const char *cpu, const char *features, const char *feature);
-
-/* Editing a graph in one sweep over its nodes (passes/rewrite.c).
- *
- *   Rewrite rw;
- *   rewrite_begin(&rw, g);
- *   for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
- *       Node *n = rw.old[rw.pos];
- *       ... rewrite_keep(&rw, n) for every node that stays (and, in order,
- *           for new nodes made with graph_add_node) ...
- *   }
- *   rewrite_finish(&rw);
- *
- * A node not kept is dropped; its result must be killed or taken over.
- * rewrite_finish installs the kept order, drops the killed values and
- * renumbers node and value ids densely. */
-typedef struct Rewrite {
-    Graph *g;
-    Node **old;  /* the nodes in their order before the sweep */
-    int nold;
-    int pos;     /* index in old of the node being visited */
-    PtrVec out;  /* nodes kept so far, in order */
-    PtrVec dead; /* values to drop */
-} Rewrite;
-void rewrite_begin(Rewrite *rw, Graph *g);
-void rewrite_keep(Rewrite *rw, Node *n);
-/* Reads of V by kept nodes, by nodes after the visited one, and by the
- * outputs: every use except the visited node's own. */
-int rewrite_count_uses(const Rewrite *rw, const Value *v);
-/* Points every later node and every output that reads FROM at TO. */
-void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to);
-void rewrite_kill(Rewrite *rw, Value *v);
-/* Kills V if it is a constant nothing reads any more. */
-void rewrite_kill_if_unused(Rewrite *rw, Value *v);
-/* N, built under OLD's result name, takes OLD's place: OLD's source
- * locations and calibrated range, all of its readers; OLD's result dies. */
-void rewrite_substitute(Rewrite *rw, Node *old, Node *n);
-/* BASE SUFFIX, or BASE SUFFIX.N with the first N that makes it unique. */
-const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
-/* Installs the kept nodes, drops killed values, renumbers ids. */
-void rewrite_finish(Rewrite *rw);
-
-/* Pattern helpers for the fusing passes (rewrite.c).  GraphUses counts
- * every read of each value (an op reading it twice counts twice; a graph
- * output counts once) and remembers the last reader, so a value read once
- * has a known sole reader. */
-typedef struct GraphUses {
-    int *count;    /* by value id */
-    Node **reader; /* by value id: the last node reading it */
-} GraphUses;
-GraphUses graph_uses(const Graph *g);
-void graph_uses_free(GraphUses *u);
-/* The one node reading V, when V has exactly one use and is not an output. */
-Node *sole_reader(const GraphUses *u, const Value *v);
-/* Whether V is an f32 constant of one element (any rank); its value in OUT. */
-bool const_scalar_f32(const Value *v, float *out);
-/* Whether N carries an act_min/act_max clamp. */
-bool node_has_clamp(const Node *n);
-/* N is an OP node with an f32 result and no clamp (NULL N: false). */
-bool is_float_node(const Node *n, OpId op);
 
 /* plan-memory (plan_memory.c): where every intermediate tensor lives in the
  * one scratch arena a compiled model gets.  Graph inputs and outputs live

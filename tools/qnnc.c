@@ -23,6 +23,7 @@
 #include "frontend.h"
 #include "jit.h"
 #include "passes.h"
+#include "report.h"
 #include "samples.h"
 
 #include <errno.h>

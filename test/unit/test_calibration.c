@@ -1,4 +1,4 @@
-/* test_calibration.c - the calibration methods of passes/calib_methods.c on
+/* test_calibration.c - the calibration methods of ir/ranges.c on
  * synthetic distributions whose best range is known.
  *
  * The oracle is independent of the code under test: it quantizes the raw

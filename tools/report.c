@@ -12,13 +12,15 @@
  * invalidates: nothing (the graphs are only read)
  *
  * SQNR = 10 log10(sum f^2 / sum (f - dequantize(q))^2) over every element
- * of every calibration sample: both graphs run in the reference
- * interpreter on the same samples, with an observer catching each tensor.
+ * of every calibration sample: both graphs run on the same samples, with
+ * an observer catching each tensor, compiled in process when the work pays
+ * for it (pass_engine, as calibrate decides; [calibration] engine) or in
+ * the reference interpreter: the same tensors bit for bit either way.
  * A quantized tensor is matched with the float one of its name, or of its
  * name without quantize's ".q" suffix (the dequantized output keeps the
  * float name).  Exact agreement gives an infinite SQNR, written as null.
  */
-#include "passes.h"
+#include "report.h"
 #include "quant.h"
 
 #include <errno.h>
@@ -39,7 +41,8 @@ typedef struct Report {
     int num_layers;
     int *layer_of_q;    /* by final-graph value id: layer index or -1 */
     int *layer_of_f;    /* by float value id: layer index or -1 */
-    float **fbuf;       /* by layer: the float values of the current sample */
+    float **fbuf;       /* by layer: its float values, sample after sample of a chunk */
+    int64_t *fseen, *qseen; /* by layer: samples of the chunk seen in each graph */
     bool float_pass;
     int64_t samples;
     const char *sqnr_note; /* why there is no SQNR, or NULL */
@@ -80,26 +83,37 @@ static const Value *float_twin(const Graph *fg, const Value *q)
     return f;
 }
 
+/* Float values kept per sample for the per-layer SQNR: the float graph
+ * runs over a chunk of samples, then the final graph over the same chunk,
+ * so each may be compiled once (pass_engine) and run at native speed; a
+ * chunk holds at most this many bytes of float tensors (at least one
+ * sample).  The sums run in the same order whatever the chunk. */
+#define REPORT_CHUNK_BYTES (64 << 20)
+
+/* engine = "auto" compiles a graph for the report's sweeps as calibrate
+ * does for the float graph; a quantized graph costs more to compile (see
+ * MP_JIT_MIN_WORK in mixed_precision.c), so it waits for more work. */
+#define REPORT_FLOAT_MIN_WORK 5e7
+#define REPORT_QUANT_MIN_WORK 2e9
+
 static void observe(void *ctx, const Value *v, const void *data)
 {
     Report *r = ctx;
     int64_t n = type_numel(&v->type);
     if (r->float_pass) {
-        int k = r->layer_of_f[v->id];
-        if (k >= 0)
-            memcpy(r->fbuf[k], data, (size_t)n * sizeof(float));
         /* A float value may be the twin of several layers (x and x.q). */
-        for (int j = k + 1; k >= 0 && j < r->num_layers; j++)
-            if (r->layers[j].f == v)
-                memcpy(r->fbuf[j], data, (size_t)n * sizeof(float));
+        for (int k = r->layer_of_f[v->id]; k >= 0 && k < r->num_layers; k++)
+            if (r->layers[k].f == v)
+                memcpy(r->fbuf[k] + r->fseen[k]++ * n, data, (size_t)n * sizeof(float));
         return;
     }
     int k = r->layer_of_q[v->id];
     if (k < 0 || !r->layers[k].f)
         return;
     Layer *l = &r->layers[k];
+    const float *fv = r->fbuf[k] + r->qseen[k]++ * n;
     if (r->hist[k].bins)
-        calib_hist_add(&r->hist[k], r->fbuf[k], n, 0);
+        calib_hist_add(&r->hist[k], fv, n, 0);
     const Quant *q = v->type.quant;
     int64_t inner = 1, dim = 1;
     if (q && q->count > 1) {
@@ -109,17 +123,10 @@ static void observe(void *ctx, const Value *v, const void *data)
     }
     for (int64_t i = 0; i < n; i++) {
         int64_t c = q && q->count > 1 ? (i / inner) % dim : 0;
-        int64_t raw;
-        switch (v->type.dtype) {
-        case DT_I8: raw = ((const int8_t *)data)[i]; break;
-        case DT_U8: raw = ((const uint8_t *)data)[i]; break;
-        case DT_I16: raw = ((const int16_t *)data)[i]; break;
-        default: raw = ((const int32_t *)data)[i]; break;
-        }
         /* ONNX DequantizeLinear, in double: the error measured is the
          * quantization's, not float32 rounding's. */
-        double deq = (double)q->scale[c] * (double)(raw - q->zero_point[c]);
-        double f = r->fbuf[k][i];
+        double deq = (double)q->scale[c] * (double)(ld_int(data, v->type.dtype, i) - q->zero_point[c]);
+        double f = fv[i];
         l->signal += f * f;
         l->noise += (f - deq) * (f - deq);
     }
@@ -141,7 +148,90 @@ static void quantize_sample(const TensorType *qt, const float *x, void *qx)
     }
 }
 
-/* Runs both graphs over the calibration samples. */
+/* A graph the report runs over the calibration samples: compiled once
+ * (pass_engine: the rule calibrate uses) or, when it is not, the
+ * interpreter.  Both give the same tensors bit for bit, and the observer
+ * sees them in sample order either way. */
+typedef struct Sweep {
+    const Graph *g;
+    const Evaluator *ev;
+    void *h;              /* G opened by EV, or NULL: the interpreter */
+    Samples *ds;
+    int64_t base;         /* the sweep's sample 0 is the set's sample BASE */
+    const TensorType *qt; /* an integer input: each float sample quantized to it */
+    float *x;             /* QT's float sample */
+} Sweep;
+
+static Sweep sweep_open(const Graph *g, const PassContext *ctx, Samples *ds, const TensorType *qt,
+                        double min_work)
+{
+    Sweep s = {.g = g, .ds = ds, .qt = qt};
+    s.ev = pass_engine(g, ctx, ds->count, min_work);
+    s.h = s.ev ? s.ev->open(g) : NULL;
+    if (qt)
+        s.x = xmalloc((size_t)type_numel(qt) * sizeof(float) + 1);
+    return s;
+}
+
+static void sweep_close(Sweep *s)
+{
+    if (s->h)
+        s->ev->close(s->h);
+    free(s->x);
+}
+
+static bool sweep_read(void *ctx, int64_t i, void *const inputs[])
+{
+    Sweep *s = ctx;
+    if (!s->qt)
+        return samples_read(s->ds, s->base + i, inputs[0]);
+    if (!samples_read(s->ds, s->base + i, s->x))
+        return false;
+    quantize_sample(s->qt, s->x, inputs[0]);
+    return true;
+}
+
+/* Runs samples BASE .. BASE+N-1 through S's graph, OBSERVE seeing every
+ * tensor (OBS).  False when a sample cannot be read or run. */
+static bool sweep_run(Sweep *s, int64_t base, int64_t n, InterpObserver obs, void *octx)
+{
+    s->base = base;
+    if (s->h)
+        return s->ev->run(s->h, n, sweep_read, s, obs, octx);
+    const Graph *g = s->g;
+    void *x = xmalloc((size_t)type_nbytes(&((const Value *)g->inputs.data[0])->type) + 1);
+    void **out = xcalloc((size_t)g->outputs.len + 1, sizeof *out);
+    for (int i = 0; i < g->outputs.len; i++)
+        out[i] = xmalloc((size_t)type_nbytes(&((const Value *)g->outputs.data[i])->type) + 1);
+    bool ok = true;
+    for (int64_t i = 0; ok && i < n; i++) {
+        void *const ins[1] = {x};
+        const void *cins[1] = {x};
+        ok = sweep_read(s, i, ins) && interp_run_observed(g, cins, out, obs, octx) == 0;
+    }
+    for (int i = 0; i < g->outputs.len; i++)
+        free(out[i]);
+    free(out);
+    free(x);
+    return ok;
+}
+
+/* The integer type a quantized graph's input takes each float sample as
+ * ([model] io_dtype), NULL when it takes the float sample itself; *OK
+ * false when the two graphs' inputs do not match. */
+static const TensorType *quantized_input(const Graph *fg, const Graph *qg, bool *ok)
+{
+    const TensorType *ft = &((const Value *)fg->inputs.data[0])->type;
+    const TensorType *qt = &((const Value *)qg->inputs.data[0])->type;
+    bool quantize_in = ft->dtype == DT_F32 && (qt->dtype == DT_I8 || qt->dtype == DT_U8) && qt->quant &&
+                       qt->quant->count == 1 && type_numel(qt) == type_numel(ft);
+    *ok = quantize_in || type_equal(ft, qt);
+    return quantize_in ? qt : NULL;
+}
+
+/* Runs both graphs over the calibration samples, a chunk of samples at a
+ * time: the float graph keeps each layer's twin values, then the final
+ * graph's observer measures against them. */
 static void measure(Report *r, const PassContext *ctx)
 {
     const QnncConfig *cfg = ctx->cfg;
@@ -154,60 +244,80 @@ static void measure(Report *r, const PassContext *ctx)
         r->sqnr_note = "no [calibration] dataset in the configuration";
         return;
     }
-    if (fg->inputs.len != 1 || qg->inputs.len != 1) {
-        r->sqnr_note = "the float and quantized graphs do not take the same single input";
-        return;
-    }
-    const Value *in = fg->inputs.data[0], *qin = qg->inputs.data[0];
-    /* An integer input ([model] io_dtype) gets each float sample quantized
-     * with its own parameters, as the header's quantize helper does. */
-    const TensorType *qt = &qin->type;
-    bool quantize_in = in->type.dtype == DT_F32 && (qt->dtype == DT_I8 || qt->dtype == DT_U8) && qt->quant &&
-                       qt->quant->count == 1 && type_numel(qt) == type_numel(&in->type);
-    if (!quantize_in && !type_equal(&in->type, qt)) {
+    bool match = fg->inputs.len == 1 && qg->inputs.len == 1;
+    const TensorType *qt = match ? quantized_input(fg, qg, &match) : NULL;
+    if (!match) {
         r->sqnr_note = "the float and quantized graphs do not take the same single input";
         return;
     }
     Samples ds;
-    if (!samples_open(ctx, SAMPLES_CALIBRATION, in, &ds)) {
+    if (!samples_open(ctx, SAMPLES_CALIBRATION, fg->inputs.data[0], &ds)) {
         r->sqnr_note = "the calibration dataset could not be read";
         return;
     }
-    void *x = xmalloc((size_t)type_nbytes(&in->type));
-    void *qx = quantize_in ? xmalloc((size_t)type_nbytes(qt)) : x;
-    void **fout = xcalloc((size_t)fg->outputs.len + 1, sizeof *fout);
-    void **qout = xcalloc((size_t)qg->outputs.len + 1, sizeof *qout);
-    for (int i = 0; i < fg->outputs.len; i++)
-        fout[i] = xmalloc((size_t)type_nbytes(&((Value *)fg->outputs.data[i])->type));
-    for (int i = 0; i < qg->outputs.len; i++)
-        qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
-    int64_t n = ds.count;
-    for (int64_t s = 0; s < n; s++) {
-        const void *ins[1] = {x}, *qins[1] = {qx};
-        if (!samples_read(&ds, s, x))
-            break;
-        if (quantize_in)
-            quantize_sample(qt, x, qx);
+    int64_t per_sample = 1;
+    for (int k = 0; k < r->num_layers; k++)
+        per_sample += r->layers[k].f ? type_numel(&r->layers[k].f->type) * (int64_t)sizeof(float) : 0;
+    int64_t n = ds.count, chunk = REPORT_CHUNK_BYTES / per_sample;
+    chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
+    for (int k = 0; k < r->num_layers; k++)
+        if (r->layers[k].f)
+            r->fbuf[k] = xmalloc((size_t)(chunk * type_numel(&r->layers[k].f->type)) * sizeof(float));
+    Sweep fs = sweep_open(fg, ctx, &ds, NULL, REPORT_FLOAT_MIN_WORK);
+    Sweep qs = sweep_open(qg, ctx, &ds, qt, REPORT_QUANT_MIN_WORK);
+    for (int64_t base = 0; base < n; base += chunk) {
+        int64_t m = n - base < chunk ? n - base : chunk;
+        memset(r->fseen, 0, (size_t)r->num_layers * sizeof *r->fseen);
+        memset(r->qseen, 0, (size_t)r->num_layers * sizeof *r->qseen);
         r->float_pass = true;
-        if (interp_run_observed(fg, ins, fout, observe, r) != 0)
+        if (!sweep_run(&fs, base, m, observe, r))
             break;
         r->float_pass = false;
-        if (interp_run_observed(qg, qins, qout, observe, r) != 0)
+        if (!sweep_run(&qs, base, m, observe, r))
             break;
-        r->samples++;
+        r->samples += m;
     }
+    sweep_close(&fs);
+    sweep_close(&qs);
     if (r->samples == 0)
         r->sqnr_note = "the graphs could not be run on the calibration data";
-    for (int i = 0; i < fg->outputs.len; i++)
-        free(fout[i]);
-    for (int i = 0; i < qg->outputs.len; i++)
-        free(qout[i]);
-    free(fout);
-    free(qout);
-    if (qx != x)
-        free(qx);
-    free(x);
     samples_close(&ds);
+}
+
+/* Catches a graph's outputs, sample after sample, into OUT[i] (room for
+ * a chunk of samples of output i). */
+typedef struct Catch {
+    const Graph *g;
+    char **out;
+    int64_t *seen;
+} Catch;
+
+static void catch_output(void *ctx, const Value *v, const void *data)
+{
+    Catch *c = ctx;
+    for (int i = 0; i < c->g->outputs.len; i++)
+        if (c->g->outputs.data[i] == v) {
+            size_t b = (size_t)type_nbytes(&v->type);
+            memcpy(c->out[i] + (size_t)c->seen[i]++ * b, data, b);
+        }
+}
+
+static Catch catch_open(const Graph *g, int64_t chunk)
+{
+    Catch c = {.g = g};
+    c.out = xcalloc((size_t)g->outputs.len + 1, sizeof *c.out);
+    c.seen = xcalloc((size_t)g->outputs.len + 1, sizeof *c.seen);
+    for (int i = 0; i < g->outputs.len; i++)
+        c.out[i] = xmalloc((size_t)(chunk * type_nbytes(&((const Value *)g->outputs.data[i])->type)) + 1);
+    return c;
+}
+
+static void catch_close(Catch *c)
+{
+    for (int i = 0; i < c->g->outputs.len; i++)
+        free(c->out[i]);
+    free(c->out);
+    free(c->seen);
 }
 
 /* The SQNR of QG's outputs against FG's outputs of the same names, all
@@ -218,15 +328,14 @@ static double output_sqnr(const Graph *fg, const Graph *qg, const PassContext *c
     const QnncConfig *cfg = ctx->cfg;
     if (!fg || !qg || cfg->calib.num_dataset == 0 || fg->inputs.len != 1 || qg->inputs.len != 1)
         return NAN;
-    const Value *in = fg->inputs.data[0];
-    const TensorType *qt = &((const Value *)qg->inputs.data[0])->type;
-    bool quantize_in = in->type.dtype == DT_F32 && (qt->dtype == DT_I8 || qt->dtype == DT_U8) && qt->quant &&
-                       qt->quant->count == 1 && type_numel(qt) == type_numel(&in->type);
-    if (!quantize_in && !type_equal(&in->type, qt))
+    bool match;
+    const TensorType *qt = quantized_input(fg, qg, &match);
+    if (!match)
         return NAN;
     /* Output i of QG and its float twin's index in FG. */
     int *twin = xmalloc(((size_t)qg->outputs.len + 1) * sizeof *twin);
     int matched = 0;
+    int64_t per_sample = 1;
     for (int i = 0; i < qg->outputs.len; i++) {
         const Value *q = qg->outputs.data[i];
         twin[i] = -1;
@@ -238,59 +347,48 @@ static double output_sqnr(const Graph *fg, const Graph *qg, const PassContext *c
                 twin[i] = j;
         }
         matched += twin[i] >= 0;
+        per_sample += type_nbytes(&q->type);
     }
+    for (int j = 0; j < fg->outputs.len; j++)
+        per_sample += type_nbytes(&((const Value *)fg->outputs.data[j])->type);
     Samples ds = {0};
-    bool opened = matched && samples_open(ctx, SAMPLES_CALIBRATION, in, &ds);
+    bool opened = matched && samples_open(ctx, SAMPLES_CALIBRATION, fg->inputs.data[0], &ds);
     double signal = 0, noise = 0;
     int64_t done = 0;
     if (opened) {
-        void *x = xmalloc((size_t)type_nbytes(&in->type));
-        void *qx = quantize_in ? xmalloc((size_t)type_nbytes(qt)) : x;
-        void **fout = xcalloc((size_t)fg->outputs.len + 1, sizeof *fout);
-        void **qout = xcalloc((size_t)qg->outputs.len + 1, sizeof *qout);
-        for (int i = 0; i < fg->outputs.len; i++)
-            fout[i] = xmalloc((size_t)type_nbytes(&((Value *)fg->outputs.data[i])->type));
-        for (int i = 0; i < qg->outputs.len; i++)
-            qout[i] = xmalloc((size_t)type_nbytes(&((Value *)qg->outputs.data[i])->type));
-        for (int64_t s = 0, n = ds.count; s < n; s++) {
-            const void *ins[1] = {x}, *qins[1] = {qx};
-            if (!samples_read(&ds, s, x))
+        int64_t n = ds.count, chunk = REPORT_CHUNK_BYTES / per_sample;
+        chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
+        Sweep fs = sweep_open(fg, ctx, &ds, NULL, REPORT_FLOAT_MIN_WORK);
+        Sweep qs = sweep_open(qg, ctx, &ds, qt, REPORT_QUANT_MIN_WORK);
+        Catch fc = catch_open(fg, chunk), qc = catch_open(qg, chunk);
+        for (int64_t base = 0; base < n; base += chunk) {
+            int64_t m = n - base < chunk ? n - base : chunk;
+            memset(fc.seen, 0, (size_t)fg->outputs.len * sizeof *fc.seen);
+            memset(qc.seen, 0, (size_t)qg->outputs.len * sizeof *qc.seen);
+            if (!sweep_run(&fs, base, m, catch_output, &fc) || !sweep_run(&qs, base, m, catch_output, &qc))
                 break;
-            if (quantize_in)
-                quantize_sample(qt, x, qx);
-            if (interp_run(fg, ins, fout) != 0 || interp_run(qg, qins, qout) != 0)
-                break;
-            for (int i = 0; i < qg->outputs.len; i++) {
-                if (twin[i] < 0)
-                    continue;
-                const Value *q = qg->outputs.data[i];
-                const float *f = fout[twin[i]];
-                for (int64_t e = 0, m = type_numel(&q->type); e < m; e++) {
-                    double v;
-                    if (q->type.dtype == DT_F32) {
-                        v = ((const float *)qout[i])[e];
-                    } else {
-                        int64_t raw = q->type.dtype == DT_I8    ? ((const int8_t *)qout[i])[e]
-                                      : q->type.dtype == DT_U8  ? ((const uint8_t *)qout[i])[e]
-                                      : q->type.dtype == DT_I16 ? ((const int16_t *)qout[i])[e]
-                                                                : ((const int32_t *)qout[i])[e];
-                        v = (double)q->type.quant->scale[0] * (double)(raw - q->type.quant->zero_point[0]);
+            for (int64_t s = 0; s < m; s++, done++)
+                for (int i = 0; i < qg->outputs.len; i++) {
+                    if (twin[i] < 0)
+                        continue;
+                    const Value *q = qg->outputs.data[i];
+                    int64_t numel = type_numel(&q->type);
+                    const float *f = (const float *)fc.out[twin[i]] + s * numel;
+                    const char *qv = qc.out[i] + s * type_nbytes(&q->type);
+                    for (int64_t e = 0; e < numel; e++) {
+                        double v = q->type.dtype == DT_F32
+                                       ? ((const float *)qv)[e]
+                                       : (double)q->type.quant->scale[0] *
+                                             (double)(ld_int(qv, q->type.dtype, e) - q->type.quant->zero_point[0]);
+                        signal += (double)f[e] * f[e];
+                        noise += (f[e] - v) * (f[e] - v);
                     }
-                    signal += (double)f[e] * f[e];
-                    noise += (f[e] - v) * (f[e] - v);
                 }
-            }
-            done++;
         }
-        for (int i = 0; i < fg->outputs.len; i++)
-            free(fout[i]);
-        for (int i = 0; i < qg->outputs.len; i++)
-            free(qout[i]);
-        free(fout);
-        free(qout);
-        if (qx != x)
-            free(qx);
-        free(x);
+        catch_close(&fc);
+        catch_close(&qc);
+        sweep_close(&fs);
+        sweep_close(&qs);
         samples_close(&ds);
     }
     free(twin);
@@ -708,11 +806,12 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
     }
     r.fbuf = xcalloc((size_t)r.num_layers + 1, sizeof *r.fbuf);
     r.hist = xcalloc((size_t)r.num_layers + 1, sizeof *r.hist);
+    r.fseen = xcalloc((size_t)r.num_layers + 1, sizeof *r.fseen);
+    r.qseen = xcalloc((size_t)r.num_layers + 1, sizeof *r.qseen);
     for (int k = 0; k < r.num_layers; k++) {
         const Value *f = r.layers[k].f;
         if (!f)
             continue;
-        r.fbuf[k] = xmalloc((size_t)type_numel(&f->type) * sizeof(float));
         if (f->has_range) {
             double w = (double)f->range_hi - f->range_lo;
             w = w > 0 ? w : 1;
@@ -747,6 +846,8 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
             calib_hist_free(&r.hist[k]);
     }
     free(r.fbuf);
+    free(r.fseen);
+    free(r.qseen);
     free(r.hist);
     free(r.tech_other_db);
     free(r.layers);

@@ -1,4 +1,4 @@
-/* calib_methods.c - the histogram math behind the calibrate pass.
+/* ranges.c - the histogram math behind the calibrate pass and the report.
  *
  * Each function turns the statistics calibration gathered for one tensor
  * into the real range [lo, hi] that quantization will map onto the int8
@@ -12,7 +12,8 @@
  * holding hi itself.  Counts are integers, so histograms of the same data
  * are identical whatever order it arrives in.
  */
-#include "passes.h"
+#include "ir.h"
+#include "ranges.h"
 
 #include <math.h>
 #include <stdlib.h>

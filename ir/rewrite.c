@@ -5,7 +5,7 @@
  * invariants (SSA, topological order, dense value ids, outputs pointing at
  * defined values).  The protocol is described in passes.h at Rewrite.
  */
-#include "passes.h"
+#include "rewrite.h"
 
 #include <stdlib.h>
 #include <string.h>

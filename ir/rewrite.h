@@ -1,0 +1,68 @@
+/* rewrite.h - editing a graph in one sweep, and the pattern helpers the
+ * rewriting passes share (ir/rewrite.c).  Not a pass: graph
+ * infrastructure, beside the graph API it builds on (ir.h). */
+#ifndef QNNC_REWRITE_H
+#define QNNC_REWRITE_H
+
+#include "ir.h"
+
+/* Editing a graph in one sweep over its nodes (ir/rewrite.c).
+ *
+ *   Rewrite rw;
+ *   rewrite_begin(&rw, g);
+ *   for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
+ *       Node *n = rw.old[rw.pos];
+ *       ... rewrite_keep(&rw, n) for every node that stays (and, in order,
+ *           for new nodes made with graph_add_node) ...
+ *   }
+ *   rewrite_finish(&rw);
+ *
+ * A node not kept is dropped; its result must be killed or taken over.
+ * rewrite_finish installs the kept order, drops the killed values and
+ * renumbers node and value ids densely. */
+typedef struct Rewrite {
+    Graph *g;
+    Node **old;  /* the nodes in their order before the sweep */
+    int nold;
+    int pos;     /* index in old of the node being visited */
+    PtrVec out;  /* nodes kept so far, in order */
+    PtrVec dead; /* values to drop */
+} Rewrite;
+void rewrite_begin(Rewrite *rw, Graph *g);
+void rewrite_keep(Rewrite *rw, Node *n);
+/* Reads of V by kept nodes, by nodes after the visited one, and by the
+ * outputs: every use except the visited node's own. */
+int rewrite_count_uses(const Rewrite *rw, const Value *v);
+/* Points every later node and every output that reads FROM at TO. */
+void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to);
+void rewrite_kill(Rewrite *rw, Value *v);
+/* Kills V if it is a constant nothing reads any more. */
+void rewrite_kill_if_unused(Rewrite *rw, Value *v);
+/* N, built under OLD's result name, takes OLD's place: OLD's source
+ * locations and calibrated range, all of its readers; OLD's result dies. */
+void rewrite_substitute(Rewrite *rw, Node *old, Node *n);
+/* BASE SUFFIX, or BASE SUFFIX.N with the first N that makes it unique. */
+const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
+/* Installs the kept nodes, drops killed values, renumbers ids. */
+void rewrite_finish(Rewrite *rw);
+
+/* Pattern helpers for the fusing passes (ir/rewrite.c).  GraphUses counts
+ * every read of each value (an op reading it twice counts twice; a graph
+ * output counts once) and remembers the last reader, so a value read once
+ * has a known sole reader. */
+typedef struct GraphUses {
+    int *count;    /* by value id */
+    Node **reader; /* by value id: the last node reading it */
+} GraphUses;
+GraphUses graph_uses(const Graph *g);
+void graph_uses_free(GraphUses *u);
+/* The one node reading V, when V has exactly one use and is not an output. */
+Node *sole_reader(const GraphUses *u, const Value *v);
+/* Whether V is an f32 constant of one element (any rank); its value in OUT. */
+bool const_scalar_f32(const Value *v, float *out);
+/* Whether N carries an act_min/act_max clamp. */
+bool node_has_clamp(const Node *n);
+/* N is an OP node with an f32 result and no clamp (NULL N: false). */
+bool is_float_node(const Node *n, OpId op);
+
+#endif
