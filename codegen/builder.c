@@ -125,15 +125,24 @@ void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
     LLVMBuildStore(cg->b, v, cg_elem_ptr(cg, DT_F32, base, i));
 }
 
+/* Named NAME.K.KIND.N inside node K's function, NAME.KIND.N outside, with
+ * internal linkage (not private, whose .L names most targets drop): the
+ * object's symbol table then says whose bytes these are and what kind
+ * (codegen/flash.c; the names of KIND it knows are listed there). */
 LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name)
 {
-    char gname[96];
-    snprintf(gname, sizeof gname, "%s.%s.%d", cg->opts->name, name, cg->counter++);
+    if (cg->wblob && cg->in_node)
+        return cg_weights_slice(cg, data, n, align, name);
+    char gname[128];
+    if (cg->node >= 0)
+        snprintf(gname, sizeof gname, "%s.%d.%s.%d", cg->opts->name, cg->node, name, cg->counter++);
+    else
+        snprintf(gname, sizeof gname, "%s.%s.%d", cg->opts->name, name, cg->counter++);
     LLVMValueRef init = LLVMConstStringInContext(cg->ctx, (const char *)data, (unsigned)n, 1);
     LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), gname);
     LLVMSetInitializer(g, init);
     LLVMSetGlobalConstant(g, 1);
-    LLVMSetLinkage(g, LLVMPrivateLinkage);
+    LLVMSetLinkage(g, LLVMInternalLinkage);
     LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
     LLVMSetAlignment(g, align);
     return g;

@@ -125,16 +125,66 @@ void codegen_output_free(CodegenOutput *out);
 LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan,
                              LLVMContextRef ctx, LLVMTargetMachineRef tm);
 
-/* Writes NAME.h for G compiled with O and PLAN into a malloc'd string. */
-char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len);
+/* The object's flash, byte by byte (codegen_flash below fills it from the
+ * compiled object; docs/passes.md, "The quantization report"): every
+ * allocated section that has bytes in the file, and a row per node of G
+ * plus the shared rows, each split by kind and by section.  The rows of
+ * one section sum to its size exactly. */
+typedef enum {
+    FLASH_CODE,    /* machine code */
+    FLASH_WEIGHTS, /* weights, as the kernels store them (packed, padded, widened) */
+    FLASH_BIASES,  /* biases (kernels may fold zero-point corrections in) */
+    FLASH_REQUANT, /* per-channel multipliers, shifts, rounding and clamp tables */
+    FLASH_LUTS,    /* lookup tables (int8 unary ops, softmax's exp) */
+    FLASH_TABLES,  /* packed tables: zero-point rows and corrections, index tables */
+    FLASH_OTHER,   /* literal pools, jump tables, unwind entries, strings, info */
+    NUM_FLASH_KINDS
+} FlashKind;
+extern const char *const flash_kind_names[NUM_FLASH_KINDS];
+/* The rows after the nodes': NAME_run itself, NAME_info/NAME_profile and
+ * what they point to, constants no single node owns, bytes no symbol or
+ * reference names (expected 0). */
+enum { FLASH_ROW_ENTRY, FLASH_ROW_INFO, FLASH_ROW_SHARED, FLASH_ROW_UNATTRIBUTED, NUM_FLASH_SHARED_ROWS };
+extern const char *const flash_shared_row_names[NUM_FLASH_SHARED_ROWS];
+typedef struct FlashRow {
+    int64_t kind[NUM_FLASH_KINDS];
+    int64_t *section; /* bytes by section index */
+} FlashRow;
+typedef struct FlashReport {
+    int num_sections;
+    char **section_name;
+    int64_t *section_size;
+    bool *section_exec, *section_write;
+    int num_nodes;          /* rows[0 .. num_nodes-1]: G's nodes, by index */
+    FlashRow *rows;         /* num_nodes + NUM_FLASH_SHARED_ROWS */
+    int64_t weights_file;   /* --weights=external: NAME.weights.bin's bytes (0: embedded) */
+} FlashReport;
 
-/* External weights blob: a 16-byte header, then the constants.  NAME_run
- * checks the magic, the payload size and the layout hash (which covers
- * every constant's name, dtype and shape, not its values, so retrained
- * weights of the same model fit) and returns QNN_ERR_BAD_WEIGHTS if any
- * differs. */
+/* FR's flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
+ * per node of G and shared rows, every allocated section's bytes exactly
+ * (codegen/flash.c); false when OBJ is not an ELF object it can read. */
+bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len, FlashReport *fr);
+void flash_report_free(FlashReport *fr);
+
+/* Writes NAME.h for G compiled with O and PLAN into a malloc'd string;
+ * WEIGHTS_SIZE is the weights blob's (--weights=external). */
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t weights_size,
+                     size_t *len);
+
+/* External weights blob (docs/codegen.md, "External weights"): a
+ * CG_WEIGHTS_HEADER-byte header, then every table the node functions read
+ * (the kernels' packed weights, folded biases, multipliers, LUTs; the raw
+ * constants the generic loops read), each at an offset aligned as its
+ * kernel asks.  The header is 16 little-endian u32 words: magic, format
+ * version, file size (lo, hi), FNV-1a-64 of bytes CG_WEIGHTS_HEADER.. (lo,
+ * hi), FNV-1a-64 of the target triple, CPU and features (lo, hi), then
+ * zeros.  NAME_run compares all 64 bytes with the ones it was compiled
+ * with: any difference is QNN_ERR_BAD_WEIGHTS.  The blob must be aligned to
+ * CG_WEIGHTS_ALIGN (else QNN_ERR_MISALIGNED). */
 #define CG_WEIGHTS_MAGIC 0x574e4e51u /* "QNNW" little-endian */
-#define CG_WEIGHTS_HEADER 16
+#define CG_WEIGHTS_VERSION 2u
+#define CG_WEIGHTS_HEADER 64
+#define CG_WEIGHTS_ALIGN 64
 
 /* ---------------------------------------------------------------- lowering context */
 
@@ -165,10 +215,13 @@ struct Cg {
     CgBuf *buf;                 /* by Value id, bound in fn */
     CgLoc *loc;                 /* by Value id */
     char **kernels;             /* by node index: the kernel name build_run gave it */
+    struct CgWeights *wblob;    /* --weights=external: the blob being built (lower.c) */
+    bool in_node;               /* fn is a node's function (not NAME_run) */
 
     /* Types. idx is the pointer-sized integer used for every index. */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_idx;
     int counter;                /* for unique global names */
+    int node;                   /* index of the node whose function is being built; -1 outside */
     char kernel[48];            /* the last kernel kern_select chose (its name) */
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
@@ -217,8 +270,11 @@ void cg_store_int(Cg *cg, DType dt, LLVMValueRef base, LLVMValueRef i, LLVMValue
 void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v);
 
 /* Read-only data: a private constant global holding N bytes of DATA with
- * the given alignment; returns its address. */
+ * the given alignment; returns its address.  With --weights=external, in
+ * a node's function, the bytes go into the weights blob instead and the
+ * address is weights + offset (cg_weights_slice). */
 LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name);
+LLVMValueRef cg_weights_slice(Cg *cg, const void *data, size_t n, unsigned align, const char *name);
 /* Typed constant tables: values[i] of dtype i32 / f64 / f32. */
 LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name);
@@ -316,6 +372,10 @@ bool cg_lower_node(Cg *cg, const Node *n);
 bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
 bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
 bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
+/* Whether PART's bytes are WHOLE's from byte OFF on, both in scratch (the
+ * memory plan made PART a view: a slice, or a concat operand computed in
+ * place), so there is nothing to copy. */
+bool cg_is_view(const Cg *cg, const Value *part, const Value *whole, int64_t off);
 bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
 /* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
  * compile-time tables, the interpreter run on every input byte), indexed

@@ -138,7 +138,8 @@ static void tensor(FILE *f, const char *name, const Value *v, int index, bool is
             L, ct, z, (double)s);
 }
 
-char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t *len)
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t weights_size,
+                     size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);
@@ -160,15 +161,17 @@ char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *
     fprintf(f, "#define %s_NUM_INPUTS %d\n", U, g->inputs.len);
     fprintf(f, "#define %s_NUM_OUTPUTS %d\n\n", U, g->outputs.len);
     if (o->external_weights) {
-        int64_t pos = CG_WEIGHTS_HEADER;
-        for (int i = 0; i < g->consts.len; i++)
-            pos = (pos + type_nbytes(&((Value *)g->consts.data[i])->type) + 15) & ~(int64_t)15;
-        fprintf(f, "/* --weights=external: pass the contents of %s.weights.bin (%lld bytes,\n"
-                   " * any alignment) as WEIGHTS; QNN_ERR_BAD_WEIGHTS if it is NULL or for\n"
-                   " * another model layout. */\n", name, (long long)pos);
-        fprintf(f, "#define %s_WEIGHTS_SIZE %lld\n", U, (long long)pos);
+        fprintf(f, "/* --weights=external: pass the contents of %s.weights.bin (%zu bytes)\n"
+                   " * as WEIGHTS, at an address aligned to %s_WEIGHTS_ALIGN (else\n"
+                   " * QNN_ERR_MISALIGNED), and how many bytes are readable there as\n"
+                   " * WEIGHTS_SIZE.  QNN_ERR_BAD_WEIGHTS if WEIGHTS is NULL, WEIGHTS_SIZE is\n"
+                   " * less than %s_WEIGHTS_SIZE (truncated) or the file's header is not\n"
+                   " * this compile's (another model, target or qnnc; a damaged header). */\n",
+                name, weights_size, U, U);
+        fprintf(f, "#define %s_WEIGHTS_SIZE %zu\n", U, weights_size);
+        fprintf(f, "#define %s_WEIGHTS_ALIGN %d\n", U, CG_WEIGHTS_ALIGN);
         fprintf(f, "int %s_run(const void *const inputs[], void *const outputs[], void *scratch, "
-                   "const void *weights);\n", name);
+                   "const void *weights, size_t weights_size);\n", name);
     } else {
         fprintf(f, "int %s_run(const void *const inputs[], void *const outputs[], void *scratch);\n", name);
     }

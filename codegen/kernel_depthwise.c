@@ -23,7 +23,7 @@
  * widened to i32 (smlal/mla on AArch64), or, when the KDw has a mac2
  * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
  * weights packed as interleaved i16 pairs, the activations of the two
- * taps interleaved once per column; with VNNI (KDW_MAC4: vpdpbusd) four
+ * taps interleaved once per column; with VNNI (the KDw's mac4: vpdpbusd) four
  * kernel rows per i32 lane (dw_channels4) when the weights are bytes.
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
@@ -40,6 +40,7 @@
 #define B (cg->b)
 #define PX_MAX 8
 #define NCOL_MAX 64 /* input columns one block of pixels reads */
+#define DW_NR_MAX 2 /* output rows a pass (dw_channels4) */
 
 typedef struct DwR {
     KFrame f;
@@ -47,7 +48,7 @@ typedef struct DwR {
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
     const KDw *d; /* pairs of taps through d->mac2 when set */
-    bool quads;   /* four kernel rows a lane through KDW_MAC4(d) (dw_channels4) */
+    bool quads;   /* four kernel rows a lane through d->mac4 (dw_channels4) */
 } DwR;
 
 
@@ -97,7 +98,7 @@ static void dw_store(Cg *cg, DwR *k, const LLVMValueRef *acc, int px, LLVMValueR
 /* The channels C0 .. C0+LANES of PX output pixels whose taps read column
  * pointers COL[ky][u] (u = p*SW + kx*DW); output pixel p's channel 0 is
  * Y[YPIX + p*O]. */
-static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef c0,
+static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0,
                         LLVMValueRef ypix)
 {
     const KFrame *f = &k->f;
@@ -106,6 +107,7 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
     LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     bool u8 = f->xv->type.dtype == DT_U8;
     LLVMValueRef acc[PX_MAX];
+    (void)nr; /* 1 */
     int64_t ncol = dw_acc_init(cg, k, c0, px, acc);
     for (int64_t ky = 0; ky < f->kh; ky++) {
         LLVMValueRef wv[64];
@@ -122,7 +124,7 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef 
                 if (r < 0)
                     continue;
                 if (!xv) {
-                    LLVMValueRef v = xload(cg, t8, col[ky * NCOL_MAX + u], c0);
+                    LLVMValueRef v = xload(cg, t8, col[ky * f->dh * NCOL_MAX + u], c0);
                     xv = u8 ? LLVMBuildZExt(B, v, t32, "") : LLVMBuildSExt(B, v, t32, "");
                 }
                 acc[p] = cg_add(cg, acc[p], LLVMBuildMul(B, xv, wv[r], ""));
@@ -174,13 +176,14 @@ static LLVMValueRef zip16(Cg *cg, LLVMValueRef a, LLVMValueRef b, int L, bool u8
  * (pmaddwd, vpdpwssd) of two columns' activations zipped together, the
  * rows 2g, 2g+1 of one column (shared by every pixel that reads it) or,
  * in an odd last row, columns u and u + DW of the row. */
-static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef c0, LLVMValueRef ypix)
+static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
 {
     const KFrame *f = &k->f;
     int L = k->lanes;
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t16 = LLVMVectorType(cg->t_i16, (unsigned)(2 * L));
     bool u8 = f->xv->type.dtype == DT_U8;
     LLVMValueRef acc[PX_MAX];
+    (void)nr; /* 1 */
     int64_t ncol = dw_acc_init(cg, k, c0, px, acc);
     int64_t np = pair_count(f->kh, f->kw);
     LLVMValueRef *wv = xcalloc((size_t)np, sizeof *wv);
@@ -191,7 +194,7 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
         wv[i] = LLVMBuildLoad2(B, t16, LLVMBuildInBoundsGEP2(B, cg->t_i16, k->w, &wi, 1, ""), "");
         LLVMSetAlignment(wv[i], 2);
     }
-#define XS(ky, u) (xs[(ky) * NCOL_MAX + (u)] ? xs[(ky) * NCOL_MAX + (u)] : (xs[(ky) * NCOL_MAX + (u)] = xload(cg, t8, col[(ky) * NCOL_MAX + (u)], c0)))
+#define XS(ky, u) (xs[(ky) * NCOL_MAX + (u)] ? xs[(ky) * NCOL_MAX + (u)] : (xs[(ky) * NCOL_MAX + (u)] = xload(cg, t8, col[(ky) * f->dh * NCOL_MAX + (u)], c0)))
     for (int64_t ky = 0; ky < f->kh; ky++) {
         bool vert = ky < f->kh / 2 * 2;
         if (vert && ky % 2)
@@ -208,7 +211,7 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
                     LLVMValueRef a = XS(ky, u), b;
                     if (vert)
                         b = XS(ky + 1, u);
-                    else if (u + f->dw < ncol && col[ky * NCOL_MAX + u + f->dw])
+                    else if (u + f->dw < ncol && col[ky * f->dh * NCOL_MAX + u + f->dw])
                         b = XS(ky, u + f->dw);
                     else
                         b = LLVMConstNull(t8); /* only ever times a zero weight */
@@ -231,14 +234,27 @@ static void dw_channels2(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
  * past the last row, whose weights are 0), built once per column and
  * shared by every pixel and kernel column that reads it; i8 activations
  * made unsigned by x ^ 0x80 = x + 128 (the bias holds -(zx + 128) * sum w
- * then). Weights packed as [group][kx][channel][4] i8. */
-static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef c0, LLVMValueRef ypix)
+ * then). Weights packed as [group][kx][channel][4] i8.  NR output rows
+ * (1, or 2 when dw_slide: a 3-row kernel whose next output row starts
+ * one kernel row lower, SH == DH), each with the same column pointers:
+ * row 1's column is row 0's shifted down a byte with the new input row
+ * xored into byte 2 (for i8 the 0x80 of row 0's zero top byte lands in
+ * byte 2 and makes it x ^ 0x80; the new top byte is 0, times a zero
+ * weight; so only one slide: NR <= 2).  The second row costs one load
+ * and three instructions a column instead of seven, and shares the
+ * weight loads.  (At SH == 2 DH the slide, two new rows, measured slower
+ * than one row a pass: docs/benchmarks.md.) */
+static bool dw_slide(const KFrame *f) { return f->kh == 3 && f->sh == f->dh; }
+
+static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
 {
     const KFrame *f = &k->f;
     int L = k->lanes;
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)L), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
-    LLVMValueRef acc[PX_MAX];
-    int64_t ncol = dw_acc_init(cg, k, c0, px, acc);
+    LLVMValueRef acc[DW_NR_MAX][PX_MAX];
+    int64_t ncol = dw_acc_init(cg, k, c0, px, acc[0]);
+    for (int r = 1; r < nr; r++)
+        memcpy(acc[r], acc[0], sizeof acc[0]);
     int64_t ng = (f->kh + 3) / 4;
     for (int64_t g = 0; g < ng; g++) {
         LLVMValueRef wv[64];
@@ -248,14 +264,20 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
             LLVMSetAlignment(wv[kx], 4);
         }
         for (int64_t u = 0; u < ncol; u++) {
+            bool used = false;
+            for (int p = 0; p < px; p++)
+                used |= dw_tap(f, u, p) >= 0;
+            if (!used)
+                continue;
             LLVMValueRef z = NULL;
-            for (int p = 0; p < px; p++) {
-                int64_t r = dw_tap(f, u, p);
-                if (r < 0)
-                    continue;
-                if (!z) {
+            for (int r = 0; r < nr; r++) {
+                if (r > 0) { /* dw_slide: the next output row's column */
+                    LLVMValueRef b = xload(cg, t8, col[(r * f->sh + 2 * f->dh) * NCOL_MAX + u], c0);
+                    z = LLVMBuildXor(B, LLVMBuildLShr(B, z, splat32(cg, L, 8), ""),
+                                     LLVMBuildShl(B, LLVMBuildZExt(B, b, t32, ""), splat32(cg, L, 16), ""), "");
+                } else {
                     for (int64_t j = 0; j < 4 && 4 * g + j < f->kh; j++) {
-                        LLVMValueRef b = LLVMBuildZExt(B, xload(cg, t8, col[(4 * g + j) * NCOL_MAX + u], c0), t32, "");
+                        LLVMValueRef b = LLVMBuildZExt(B, xload(cg, t8, col[(4 * g + j) * f->dh * NCOL_MAX + u], c0), t32, "");
                         if (j)
                             b = LLVMBuildShl(B, b, splat32(cg, L, (int32_t)(8 * j)), "");
                         z = z ? LLVMBuildOr(B, z, b, "") : b;
@@ -263,23 +285,36 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, LLVMValueRef
                     if (f->xv->type.dtype != DT_U8)
                         z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
                 }
-                acc[p] = KDW_MAC4(k->d)(cg, acc[p], z, wv[r]);
+                for (int p = 0; p < px; p++) {
+                    int64_t kx = dw_tap(f, u, p);
+                    if (kx >= 0)
+                        acc[r][p] = k->d->mac4(cg, acc[r][p], z, wv[kx]);
+                }
             }
         }
     }
-    dw_store(cg, k, acc, px, c0, ypix);
+    for (int r = 0; r < nr; r++)
+        dw_store(cg, k, acc[r], px, c0, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o)));
 }
 
-/* PX output pixels from column OX0 of row OY (image BI). */
-static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px)
+/* PX output pixels from column OX0 of NR output rows from OY (image BI). */
+static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px, int nr)
 {
     const KFrame *f = &k->f;
     int64_t C = f->c;
-    LLVMValueRef *col = xcalloc((size_t)(f->kh * NCOL_MAX), sizeof *col);
+    /* Input rows relative to row OY*SH - PT: t = ky*DH + r*SH. */
+    int64_t nt = (f->kh - 1) * f->dh + (nr - 1) * f->sh + 1;
+    LLVMValueRef *col = xcalloc((size_t)(nt * NCOL_MAX), sizeof *col);
     int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
     LLVMValueRef ix0 = LLVMBuildSub(B, cg_mulk(cg, ox0, f->sw), cg_idx(cg, f->pl), "");
-    for (int64_t ky = 0; ky < f->kh; ky++) {
-        LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, ky * f->dh)),
+    for (int64_t t = 0; t < nt; t++) {
+        bool trow = false;
+        for (int64_t ky = 0; ky < f->kh; ky++)
+            for (int r = 0; r < nr; r++)
+                trow |= ky * f->dh + r * f->sh == t;
+        if (!trow)
+            continue;
+        LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, t)),
                                        cg_idx(cg, f->pt), "");
         LLVMValueRef rowok = LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), "");
         LLVMValueRef row = cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w);
@@ -288,15 +323,13 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
             for (int p = 0; p < px; p++) {
                 used |= dw_tap(f, u, p) >= 0;
             }
-            if (!used) {
-                col[ky * NCOL_MAX + u] = NULL;
+            if (!used)
                 continue;
-            }
             LLVMValueRef ix = cg_add(cg, ix0, cg_idx(cg, u));
             LLVMValueRef ok = LLVMBuildAnd(B, rowok, LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
             /* The offset is computed from the clamped index so the GEP stays in bounds. */
             LLVMValueRef off = LLVMBuildSelect(B, ok, cg_mulk(cg, cg_add(cg, row, ix), C), cg_idx(cg, 0), "");
-            col[ky * NCOL_MAX + u] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
+            col[t * NCOL_MAX + u] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
         }
     }
     LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
@@ -304,13 +337,31 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     int64_t nv = C / L;
     CgLoop lc;
     LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
-    void (*chan)(Cg *, DwR *, LLVMValueRef *, int, LLVMValueRef, LLVMValueRef) =
+    void (*chan)(Cg *, DwR *, LLVMValueRef *, int, int, LLVMValueRef, LLVMValueRef) =
         k->quads ? dw_channels4 : k->d->mac2 ? dw_channels2 : dw_channels;
-    chan(cg, k, col, px, c0, ypix);
+    chan(cg, k, col, px, nr, c0, ypix);
     cg_for_end(cg, &lc);
     if (C % L)
-        chan(cg, k, col, px, cg_idx(cg, C - L), ypix);
+        chan(cg, k, col, px, nr, cg_idx(cg, C - L), ypix);
     free(col);
+}
+
+/* NR output rows from OY (image BI): blocks of PX pixels, then one at a time. */
+static void dw_rowpass(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int px, int nr)
+{
+    const KFrame *f = &k->f;
+    int64_t nb = f->ow / px, rem = f->ow % px;
+    CgLoop lx;
+    if (nb > 0) {
+        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, nb, "oxb"), px);
+        dw_block(cg, k, bi, oy, ox0, px, nr);
+        cg_for_end(cg, &lx);
+    }
+    if (rem > 0) {
+        LLVMValueRef ox0 = cg_add(cg, cg_for_begin(cg, &lx, rem, "oxr"), cg_idx(cg, nb * px));
+        dw_block(cg, k, bi, oy, ox0, 1, nr);
+        cg_for_end(cg, &lx);
+    }
 }
 
 bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
@@ -336,7 +387,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         return true; /* reported */
     int64_t C = f->c, T = f->kh * f->kw;
     /* Four rows a lane when the weights less their zero point are bytes. */
-    k.quads = KDW_MAC4(d) && L == d->lanes;
+    k.quads = d->mac4 && L == d->lanes;
     for (int64_t c = 0; c < C && k.quads; c++)
         for (int64_t t = 0; t < T && k.quads; t++)
             k.quads = kf_weight(f, c, t) >= -128 && kf_weight(f, c, t) <= 127;
@@ -387,21 +438,16 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
-    int64_t nb = f->ow / px, rem = f->ow % px;
-    CgLoop lb, ly, lx;
+    /* Two output rows a pass where their columns slide (dw_channels4) and
+     * 2 x 8 zmm accumulators fit the 32 registers. */
+    int nr = k.quads && px == PX_MAX && dw_slide(f) && f->oh >= 2 ? 2 : 1;
+    CgLoop lb, ly;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
-    LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
-    if (nb > 0) {
-        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, nb, "oxb"), px);
-        dw_block(cg, &k, bi, oy, ox0, px);
-        cg_for_end(cg, &lx);
-    }
-    if (rem > 0) {
-        LLVMValueRef ox0 = cg_add(cg, cg_for_begin(cg, &lx, rem, "oxr"), cg_idx(cg, nb * px));
-        dw_block(cg, &k, bi, oy, ox0, 1);
-        cg_for_end(cg, &lx);
-    }
+    LLVMValueRef oy = cg_mulk(cg, cg_for_begin(cg, &ly, f->oh / nr, "oy"), nr);
+    dw_rowpass(cg, &k, bi, oy, px, nr);
     cg_for_end(cg, &ly);
+    if (f->oh % nr)
+        dw_rowpass(cg, &k, bi, cg_idx(cg, f->oh - 1), px, 1);
     cg_for_end(cg, &lb);
     free(f->st);
     return true;

@@ -128,8 +128,6 @@ static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueR
 bool kf_init(Cg *cg, const Node *n, KFrame *f)
 {
     memset(f, 0, sizeof *f);
-    if (cg->opts->external_weights) /* folded tables would go stale when the weights are swapped */
-        return false;
     f->xv = n->operands[0];
     f->wv = n->operands[1];
     f->bv = n->num_operands > 2 ? n->operands[2] : NULL;

@@ -48,7 +48,9 @@ struct KDot {
 
 /* Depthwise: LANES channels at a time (vector of i32 accumulators).
  * kern_depthwise uses MAC; kern_depthwise_pairs uses MAC2, which sums
- * two 16-bit products into each 32-bit lane (smlad, pmaddwd). */
+ * two 16-bit products into each 32-bit lane (smlad, pmaddwd); kern_dw_rows
+ * uses MAC4 when set (else MAC2 when set, else plain IR).  Initialize
+ * with designated initializers: unset steps are NULL. */
 typedef struct KDw {
     const char *name;
     int lanes;
@@ -59,13 +61,13 @@ typedef struct KDw {
      * X2 and W2 <2*lanes x i16> (or, when lanes == 1, i32 words holding
      * two i16 halves). */
     LLVMValueRef (*mac2)(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2);
+    /* ACC (<lanes x i32>) += in each i32 lane, the sum of the 4 products
+     * of the u8 bytes of X4 and the i8 bytes of W4 (<lanes x i32> each:
+     * vpdpbusd); kern_dw_rows's four-taps-a-lane step (dw_channels4), used
+     * when the weights less their zero point are bytes (else MAC2's or
+     * the plain-IR form).  NULL: none. */
+    LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValueRef w4);
 } KDw;
-/* kern_dw_rows reads a KDw with both MAC and MAC2 set as a four-taps step
- * (dw_channels4) and its fallback: MAC then adds to each i32 lane of ACC
- * the 4 products of the u8 bytes of X and the i8 bytes of W (<lanes x
- * i32> each, on LANES lanes: vpdpbusd), MAC2 is the pairs step for
- * weights that are not bytes.  (kern_dw_rows uses no other MAC.) */
-#define KDW_MAC4(d) ((d)->mac && (d)->mac2 ? (d)->mac : NULL)
 
 /* The plain-IR steps: LLVM's instruction selection makes them smull/smlal
  * (AArch64), vwmacc (RISC-V V), pmaddwd (x86) or scalar code. */
@@ -213,8 +215,9 @@ typedef struct KSet {
      * kern_depthwise; NULL: none. */
     const KDw *dw;
     /* kern_dw_rows's lane count (its mac is unused: the products are
-     * plain IR) and, if MAC2 is set, its two-taps-a-lane step (named
-     * dw_rowpairs), tried before DW; NULL: not at all. */
+     * plain IR), its four-taps-a-lane step MAC4 if set and, if MAC2 is
+     * set, its two-taps-a-lane step (named dw_rowpairs), tried before DW;
+     * NULL: not at all. */
     const KDw *dw_rows;
     const KGemm *gemm; /* kern_conv_gemm's tile and step, tried first; NULL: not at all */
     const KGemm *mm;   /* kern_matmul_gemm's (matmuls the others leave); NULL: not at all */

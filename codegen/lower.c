@@ -37,47 +37,138 @@ static void init_types(Cg *cg)
     cg->t_idx = LLVMIntPtrTypeInContext(c, cg->td);
 }
 
-/* A 32-bit FNV-1a over every constant's name, dtype and shape: the layout
- * an external weights file must have. */
-static uint32_t weights_layout_hash(const Graph *g)
+/* ------------------------------------------------------------ the weights blob */
+
+/* --weights=external: every table a node function reads lives in one
+ * blob (codegen.h, CG_WEIGHTS_*), each byte-identical table once.  SLOT
+ * is an open-addressing table of slice indices + 1 by content hash. */
+typedef struct WSlice {
+    size_t off, n;
+    uint64_t hash;
+} WSlice;
+
+struct CgWeights {
+    char *data;
+    size_t len, cap;
+    WSlice *slices;
+    int nslices, cap_slices;
+    int *slot;
+    int nslot; /* a power of two, more than twice nslices */
+};
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-#define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 16777619u)
-    for (int i = 0; i < g->consts.len; i++) {
-        const Value *v = g->consts.data[i];
-        for (const char *s = v->name; *s; s++)
-            MIX(*s);
-        MIX(0);
-        MIX(v->type.dtype);
-        MIX(v->type.rank);
-        for (int d = 0; d < v->type.rank; d++)
-            for (int k = 0; k < 8; k++)
-                MIX(v->type.dims[d] >> (8 * k));
-    }
-#undef MIX
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211u;
     return h;
 }
+#define FNV64_INIT 14695981039346656037u
 
-static int64_t align16(int64_t v) { return (v + 15) & ~(int64_t)15; }
-
-/* Builds the weights blob and records each constant's offset in it. */
-static char *build_weights(const Graph *g, int64_t *offs, size_t *len)
+static struct CgWeights *wblob_new(void)
 {
-    int64_t pos = CG_WEIGHTS_HEADER;
-    for (int i = 0; i < g->consts.len; i++) {
-        const Value *v = g->consts.data[i];
-        offs[i] = pos;
-        pos = align16(pos + type_nbytes(&v->type));
+    struct CgWeights *w = xcalloc(1, sizeof *w);
+    w->cap = 4096;
+    w->data = xcalloc(1, w->cap);
+    w->len = CG_WEIGHTS_HEADER; /* filled by wblob_finish */
+    w->nslot = 64;
+    w->slot = xcalloc((size_t)w->nslot, sizeof *w->slot);
+    return w;
+}
+
+static void wblob_free(struct CgWeights *w)
+{
+    if (!w)
+        return;
+    free(w->data);
+    free(w->slices);
+    free(w->slot);
+    free(w);
+}
+
+/* The offset of N bytes of DATA in the blob, aligned to ALIGN: an
+ * identical slice already there if its offset is aligned enough. */
+static size_t wblob_add(struct CgWeights *w, const void *data, size_t n, unsigned align)
+{
+    if (align < 1 || align > CG_WEIGHTS_ALIGN || (align & (align - 1)))
+        qnn_unreachable(); /* the kernels ask for 4 to 64 */
+    uint64_t h = fnv64(FNV64_INIT, data, n);
+    unsigned mask = (unsigned)w->nslot - 1, i = (unsigned)h & mask;
+    for (; w->slot[i]; i = (i + 1) & mask) {
+        const WSlice *s = &w->slices[w->slot[i] - 1];
+        if (s->hash == h && s->n == n && s->off % align == 0 && !memcmp(w->data + s->off, data, n))
+            return s->off;
     }
-    char *blob = xcalloc(1, (size_t)pos);
-    for (int i = 0; i < g->consts.len; i++) {
-        const Value *v = g->consts.data[i];
-        memcpy(blob + offs[i], v->data, (size_t)type_nbytes(&v->type));
+    size_t off = (w->len + align - 1) & ~(size_t)(align - 1);
+    if (off + n > w->cap) {
+        while (off + n > w->cap)
+            w->cap *= 2;
+        w->data = xrealloc(w->data, w->cap);
     }
-    uint32_t hdr[4] = {CG_WEIGHTS_MAGIC, (uint32_t)(pos - CG_WEIGHTS_HEADER), weights_layout_hash(g), 0};
-    memcpy(blob, hdr, sizeof hdr); /* little-endian host and targets */
-    *len = (size_t)pos;
-    return blob;
+    memset(w->data + w->len, 0, off - w->len);
+    if (n)
+        memcpy(w->data + off, data, n);
+    w->len = off + n;
+    if (w->nslices == w->cap_slices) {
+        w->cap_slices = w->cap_slices ? 2 * w->cap_slices : 64;
+        w->slices = xrealloc(w->slices, (size_t)w->cap_slices * sizeof *w->slices);
+    }
+    w->slices[w->nslices++] = (WSlice){off, n, h};
+    w->slot[i] = w->nslices;
+    if (2 * w->nslices >= w->nslot) { /* rehash */
+        free(w->slot);
+        w->nslot *= 2;
+        w->slot = xcalloc((size_t)w->nslot, sizeof *w->slot);
+        mask = (unsigned)w->nslot - 1;
+        for (int k = 0; k < w->nslices; k++) {
+            unsigned j = (unsigned)w->slices[k].hash & mask;
+            while (w->slot[j])
+                j = (j + 1) & mask;
+            w->slot[j] = k + 1;
+        }
+    }
+    return off;
+}
+
+/* Fills the header (codegen.h) now that the contents are known. */
+static void wblob_finish(struct CgWeights *w, const CodegenOptions *o, uint32_t hdr[CG_WEIGHTS_HEADER / 4])
+{
+    uint64_t content = fnv64(FNV64_INIT, w->data + CG_WEIGHTS_HEADER, w->len - CG_WEIGHTS_HEADER);
+    const char *parts[3] = {o->triple, o->cpu ? o->cpu : "", o->features ? o->features : ""};
+    uint64_t target = FNV64_INIT;
+    for (int i = 0; i < 3; i++)
+        target = fnv64(target, parts[i], strlen(parts[i]) + 1);
+    uint64_t size = w->len;
+    memset(hdr, 0, CG_WEIGHTS_HEADER);
+    hdr[0] = CG_WEIGHTS_MAGIC;
+    hdr[1] = CG_WEIGHTS_VERSION;
+    hdr[2] = (uint32_t)size, hdr[3] = (uint32_t)(size >> 32);
+    hdr[4] = (uint32_t)content, hdr[5] = (uint32_t)(content >> 32);
+    hdr[6] = (uint32_t)target, hdr[7] = (uint32_t)(target >> 32);
+    for (int i = 0; i < CG_WEIGHTS_HEADER / 4; i++) /* little-endian, whatever the host */
+        for (int k = 0; k < 4; k++)
+            w->data[4 * i + k] = (char)(hdr[i] >> (8 * k));
+}
+
+/* weights + OFF in the current function: in a node's function, placed in
+ * its entry block (so it dominates every use, whichever block asked). */
+static LLVMValueRef weights_at(Cg *cg, size_t off, const char *name)
+{
+    LLVMBuilderRef b = cg->b;
+    if (cg->in_node) {
+        b = LLVMCreateBuilderInContext(cg->ctx);
+        LLVMPositionBuilderAtEnd(b, cg->alloca_bb);
+    }
+    LLVMValueRef idx = cg_idx(cg, (int64_t)off);
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(b, cg->t_i8, LLVMGetParam(cg->fn, 3), &idx, 1, name);
+    if (b != cg->b)
+        LLVMDisposeBuilder(b);
+    return p;
+}
+
+LLVMValueRef cg_weights_slice(Cg *cg, const void *data, size_t n, unsigned align, const char *name)
+{
+    return weights_at(cg, wblob_add(cg->wblob, data, n, align), name);
 }
 
 /* Returns status from the function when COND holds. */
@@ -116,7 +207,7 @@ struct CgLoc {
 
 /* Decides where every value lives; constants embedded in the object
  * become private globals here. */
-static void place_values(Cg *cg, const int64_t *woffs)
+static void place_values(Cg *cg)
 {
     const Graph *g = cg->g;
     const MemoryPlan *plan = cg->plan;
@@ -125,11 +216,12 @@ static void place_values(Cg *cg, const int64_t *woffs)
         loc[((Value *)g->inputs.data[i])->id] = (CgLoc){LOC_INPUT, true, i, NULL};
     for (int i = 0; i < g->consts.len; i++) {
         Value *v = g->consts.data[i];
-        if (cg->opts->external_weights)
-            loc[v->id] = (CgLoc){LOC_WEIGHTS, true, woffs[i], NULL};
+        char kind[32]; /* constI: the graph's constant I (codegen/flash.c) */
+        snprintf(kind, sizeof kind, "const%d", i);
+        if (cg->wblob) /* given an offset when a function uses it (bind_value) */
+            loc[v->id] = (CgLoc){LOC_WEIGHTS, true, 0, NULL};
         else
-            loc[v->id] = (CgLoc){LOC_GLOBAL, true, 0,
-                                 cg_rodata(cg, v->data, (size_t)type_nbytes(&v->type), 16, "const")};
+            loc[v->id] = (CgLoc){LOC_GLOBAL, true, 0, cg_rodata(cg, v->data, (size_t)type_nbytes(&v->type), 16, kind)};
     }
     for (int i = 0; i < g->outputs.len; i++) {
         Value *v = g->outputs.data[i];
@@ -141,11 +233,22 @@ static void place_values(Cg *cg, const int64_t *woffs)
         if (loc[v->id].placed)
             continue;
         int root = plan->root[v->id];
-        if (root != v->id)
+        if (root != v->id) {
+            /* A concat's operands computed in place come before it. */
+            if (!loc[root].placed)
+                loc[root] = (CgLoc){LOC_SCRATCH, true, plan->offset[root] >= 0 ? plan->offset[root] : 0, NULL};
             loc[v->id] = loc[root];
-        else
+            if (loc[root].kind == LOC_SCRATCH) /* a view may start inside its root */
+                loc[v->id].at = plan->offset[v->id];
+        } else
             loc[v->id] = (CgLoc){LOC_SCRATCH, true, plan->offset[v->id] >= 0 ? plan->offset[v->id] : 0, NULL};
     }
+}
+
+bool cg_is_view(const Cg *cg, const Value *part, const Value *whole, int64_t off)
+{
+    const CgLoc *a = &cg->loc[part->id], *b = &cg->loc[whole->id];
+    return a->kind == LOC_SCRATCH && b->kind == LOC_SCRATCH && a->at == b->at + off;
 }
 
 /* Binds V's buffer in cg->fn, whose parameters are NAME_run's. */
@@ -161,10 +264,33 @@ static LLVMValueRef bind_value(Cg *cg, const Value *v)
     case LOC_OUTPUT:  b->ptr = load_ptr_at(cg, LLVMGetParam(cg->fn, 1), (int)l->at); break;
     case LOC_GLOBAL:  b->ptr = l->global; break;
     case LOC_SCRATCH: b->ptr = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, LLVMGetParam(cg->fn, 2), &off, 1, v->name); break;
-    case LOC_WEIGHTS: b->ptr = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, LLVMGetParam(cg->fn, 3), &off, 1, v->name); break;
+    case LOC_WEIGHTS:
+        /* In a node's function the offset is a placeholder until the
+         * lowering is done: unbind_value gives the constant a slice of the
+         * blob only if the code uses the raw bytes (a kernel with packed
+         * tables does not). */
+        b->ptr = cg->in_node ? LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, LLVMGetParam(cg->fn, 3), &off, 1, v->name)
+                             : weights_at(cg, wblob_add(cg->wblob, v->data, (size_t)type_nbytes(&v->type), 16),
+                                          v->name);
+        break;
     }
     b->valid = true;
     return b->ptr;
+}
+
+/* Ends V's binding in a node's function (see bind_value). */
+static void unbind_value(Cg *cg, const Value *v)
+{
+    CgBuf *b = &cg->buf[v->id];
+    if (b->valid && cg->loc[v->id].kind == LOC_WEIGHTS) {
+        if (LLVMGetFirstUse(b->ptr)) {
+            size_t off = wblob_add(cg->wblob, v->data, (size_t)type_nbytes(&v->type), 16);
+            LLVMSetOperand(b->ptr, 1, cg_idx(cg, (int64_t)off));
+        } else {
+            LLVMInstructionEraseFromParent(b->ptr);
+        }
+    }
+    b->valid = false;
 }
 
 static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
@@ -200,12 +326,15 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     add_fn_attr(cg, fn, "nounwind");
     add_fn_attr(cg, fn, "noinline");
-    if (cg->plan->scratch_size > 0 && cg->plan->align > 1) {
-        unsigned kind = LLVMGetEnumAttributeKindForName("align", 5);
-        LLVMAddAttributeAtIndex(fn, 3, LLVMCreateEnumAttribute(cg->ctx, kind, (uint64_t)cg->plan->align));
-    }
+    unsigned align_kind = LLVMGetEnumAttributeKindForName("align", 5);
+    if (cg->plan->scratch_size > 0 && cg->plan->align > 1)
+        LLVMAddAttributeAtIndex(fn, 3, LLVMCreateEnumAttribute(cg->ctx, align_kind, (uint64_t)cg->plan->align));
+    if (cg->wblob) /* NAME_run checked it */
+        LLVMAddAttributeAtIndex(fn, 4, LLVMCreateEnumAttribute(cg->ctx, align_kind, CG_WEIGHTS_ALIGN));
 
     cg->fn = fn;
+    cg->node = k;
+    cg->in_node = true;
     cg->alloca_bb = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, fn, "body");
     LLVMPositionBuilderAtEnd(cg->b, body);
@@ -227,31 +356,35 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     /* Unbind what this function bound (not the whole table: that would
      * make the compile quadratic in the graph). */
     for (int i = 0; i < n->num_operands; i++)
-        cg->buf[n->operands[i]->id].valid = false;
-    cg->buf[n->result->id].valid = false;
+        unbind_value(cg, n->operands[i]);
+    unbind_value(cg, n->result);
+    cg->in_node = false;
     LLVMBuildRetVoid(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
     LLVMBuildBr(cg->b, body);
+    cg->node = -1;
     return fn;
 }
 
 /* ------------------------------------------------------------ NAME_run */
 
-static void build_run(Cg *cg, const char *wblob)
+static void build_run(Cg *cg)
 {
     const Graph *g = cg->g;
     const MemoryPlan *plan = cg->plan;
     char fname[128];
     snprintf(fname, sizeof fname, "%s_run", cg->opts->name);
-    int nparams = cg->opts->external_weights ? 4 : 3;
-    LLVMTypeRef params[4] = {cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_ptr};
+    /* With external weights: the blob and how many bytes of it the caller
+     * has (the node functions take the blob only). */
+    int nparams = cg->opts->external_weights ? 5 : 3, node_nparams = nparams > 4 ? 4 : nparams;
+    LLVMTypeRef params[5] = {cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_idx};
     LLVMTypeRef fty = LLVMFunctionType(cg->t_i32, params, (unsigned)nparams, 0);
-    LLVMTypeRef node_fty = LLVMFunctionType(cg->t_void, params, (unsigned)nparams, 0);
+    LLVMTypeRef node_fty = LLVMFunctionType(cg->t_void, params, (unsigned)node_nparams, 0);
     LLVMValueRef run = LLVMAddFunction(cg->mod, fname, fty);
     cg->fn = run;
     add_fn_attr(cg, run, "nounwind");
-    LLVMValueRef args[4];
-    static const char *const arg_names[4] = {"inputs", "outputs", "scratch", "weights"};
+    LLVMValueRef args[5];
+    static const char *const arg_names[5] = {"inputs", "outputs", "scratch", "weights", "weights_size"};
     for (int i = 0; i < nparams; i++) {
         args[i] = LLVMGetParam(run, (unsigned)i);
         LLVMSetValueName2(args[i], arg_names[i], strlen(arg_names[i]));
@@ -276,18 +409,14 @@ static void build_run(Cg *cg, const char *wblob)
         LLVMValueRef mis = LLVMBuildAnd(cg->b, addr, cg_idx(cg, plan->align - 1), "");
         return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, mis, cg_idx(cg, 0), ""), -2);
     }
-    if (cg->opts->external_weights) {
-        LLVMValueRef weights = args[3];
-        return_if(cg, is_null(cg, weights), -3);
-        uint32_t hdr[4];
-        memcpy(hdr, wblob, sizeof hdr);
-        for (int k = 0; k < 3; k++) {
-            LLVMValueRef idx = cg_idx(cg, k);
-            LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i32, weights, &idx, 1, "");
-            LLVMValueRef w = LLVMBuildLoad2(cg->b, cg->t_i32, p, "");
-            LLVMSetAlignment(w, 1);
-            return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, w, cg_i32(cg, (int32_t)hdr[k]), ""), -3);
-        }
+    /* The weights' checks come after the nodes are lowered (the header
+     * depends on every table they put in the blob): a block of their own. */
+    LLVMBasicBlockRef wcheck = NULL;
+    if (cg->wblob) {
+        wcheck = LLVMAppendBasicBlockInContext(cg->ctx, run, "weights");
+        LLVMBasicBlockRef calls = LLVMAppendBasicBlockInContext(cg->ctx, run, "calls");
+        LLVMBuildBr(cg->b, wcheck);
+        LLVMPositionBuilderAtEnd(cg->b, calls);
     }
 
     /* The nodes, in order: a call each; with --profile, a call of the
@@ -310,7 +439,7 @@ static void build_run(Cg *cg, const char *wblob)
             LLVMValueRef kv = cg_i32(cg, k);
             LLVMBuildCall2(cg->b, mark_fty, mark, &kv, 1, "");
         }
-        LLVMBuildCall2(cg->b, node_fty, fn, args, (unsigned)nparams, "");
+        LLVMBuildCall2(cg->b, node_fty, fn, args, (unsigned)node_nparams, "");
     }
     if (mark) {
         LLVMValueRef kv = cg_i32(cg, g->nodes.len);
@@ -327,6 +456,33 @@ static void build_run(Cg *cg, const char *wblob)
     }
     LLVMBuildRet(cg->b, cg_i32(cg, 0));
     free(out_ptr);
+
+    if (wcheck) {
+        /* NULL or fewer bytes than the blob has (truncated):
+         * QNN_ERR_BAD_WEIGHTS; not CG_WEIGHTS_ALIGN-aligned:
+         * QNN_ERR_MISALIGNED; then all CG_WEIGHTS_HEADER bytes must be the
+         * header of this compile's blob. */
+        LLVMBasicBlockRef calls = LLVMGetNextBasicBlock(wcheck);
+        LLVMPositionBuilderAtEnd(cg->b, wcheck);
+        LLVMValueRef weights = args[3];
+        return_if(cg, is_null(cg, weights), -3);
+        return_if(cg, LLVMBuildICmp(cg->b, LLVMIntULT, args[4], cg_idx(cg, (int64_t)cg->wblob->len), ""), -3);
+        LLVMValueRef addr = LLVMBuildPtrToInt(cg->b, weights, cg->t_idx, "");
+        LLVMValueRef mis = LLVMBuildAnd(cg->b, addr, cg_idx(cg, CG_WEIGHTS_ALIGN - 1), "");
+        return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, mis, cg_idx(cg, 0), ""), -2);
+        uint32_t hdr[CG_WEIGHTS_HEADER / 4];
+        wblob_finish(cg->wblob, cg->opts, hdr);
+        LLVMValueRef diff = cg_i32(cg, 0);
+        for (int k = 0; k < CG_WEIGHTS_HEADER / 4; k++) {
+            LLVMValueRef idx = cg_idx(cg, k);
+            LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i32, weights, &idx, 1, "");
+            LLVMValueRef w = LLVMBuildLoad2(cg->b, cg->t_i32, p, "");
+            LLVMSetAlignment(w, 4);
+            diff = LLVMBuildOr(cg->b, diff, LLVMBuildXor(cg->b, w, cg_i32(cg, (int32_t)hdr[k]), ""), "");
+        }
+        return_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, diff, cg_i32(cg, 0), ""), -3);
+        LLVMBuildBr(cg->b, calls);
+    }
 }
 
 /* ------------------------------------------------------------ NAME_info */
@@ -402,7 +558,7 @@ static void build_info(Cg *cg)
         tensor_table(cg, tinfo, &g->outputs, "outputs"),
         cg_i32(cg, cg->plan->scratch_size),
         cg_i32(cg, cg->plan->align),
-        /* With external weights NAME_run takes a fourth argument, so it is
+        /* With external weights NAME_run takes two more arguments, so it is
          * not a qnn_run_fn: generic callers see no entry point. */
         cg->opts->external_weights ? LLVMConstNull(cg->t_ptr) : cg->fn,
     };
@@ -518,6 +674,7 @@ static void cg_begin(Cg *cg, const CgTarget *t, LLVMContextRef ctx)
         LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorError, "target-abi", 10,
                           LLVMMDStringInContext2(cg->ctx, t->abi, strlen(t->abi)));
     cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    cg->node = -1;
     init_types(cg);
 }
 
@@ -529,6 +686,7 @@ static void cg_end(Cg *cg)
     for (int k = 0; cg->kernels && k < cg->g->nodes.len; k++)
         free(cg->kernels[k]);
     free(cg->kernels);
+    wblob_free(cg->wblob);
     LLVMDisposeBuilder(cg->b);
     LLVMDisposeTargetData(cg->td);
 }
@@ -553,12 +711,15 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
     cg->plan = &out->plan;
     cg_begin(cg, t, LLVMContextCreate());
 
-    int64_t *woffs = xcalloc((size_t)g->consts.len + 1, sizeof *woffs);
     if (o->external_weights)
-        out->weights = build_weights(g, woffs, &out->weights_len);
-    place_values(cg, woffs);
-    free(woffs);
-    build_run(cg, out->weights);
+        cg->wblob = wblob_new();
+    place_values(cg);
+    build_run(cg);
+    if (!cg->failed && cg->wblob) {
+        out->weights = cg->wblob->data;
+        out->weights_len = cg->wblob->len;
+        cg->wblob->data = NULL;
+    }
     if (!cg->failed) {
         build_info(cg);
         if (o->profile)
@@ -591,8 +752,8 @@ LLVMModuleRef codegen_module(const Graph *g, const CodegenOptions *o, const Memo
     Cg cgs = {.g = g, .opts = o, .target = t, .plan = plan, .tm = tm};
     Cg *cg = &cgs;
     cg_begin(cg, t, ctx);
-    place_values(cg, NULL);
-    build_run(cg, NULL);
+    place_values(cg);
+    build_run(cg);
     bool ok = !cg->failed && cg_optimize(cg);
     cg_end(cg);
     if (!ok) {

@@ -164,6 +164,8 @@ static bool lower_slice(Cg *cg, const Node *n)
         step[d] = steps[d] * xs[d];
         base += starts[d] * xs[d];
     }
+    if (cg_is_view(cg, n->result, n->operands[0], base * dtype_traits[xt->dtype].size))
+        return true; /* plan_memory made it a view: a contiguous run of x */
     CgNest nest;
     cg_nest_begin(cg, &nest, r, yt->dims);
     LLVMValueRef xi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, step), cg_idx(cg, base), "");
@@ -228,6 +230,11 @@ static bool lower_concat(Cg *cg, const Node *n)
         const TensorType *xt = &n->operands[k]->type;
         int64_t chunk = xt->dims[axis] * inner;
         LLVMValueRef x = cg_buf(cg, n->operands[k]);
+        if (outer == 1 && (!xt->quant || quant_equal(xt->quant, yt->quant)) &&
+            cg_is_view(cg, n->operands[k], n->result, col * dtype_traits[yt->dtype].size)) {
+            col += chunk; /* computed in place (plan_memory) */
+            continue;
+        }
         CgLoop lo, lj;
         LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
         if (!xt->quant || quant_equal(xt->quant, yt->quant)) {

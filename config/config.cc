@@ -1082,6 +1082,13 @@ void key_limits_max_memory(Loader &L, const std::string &k, const toml::node &v)
         L.cfg->limits.max_memory = x;
 }
 
+void key_limits_max_scratch(Loader &L, const std::string &k, const toml::node &v)
+{
+    int64_t x;
+    if (L.get_int(k, v, 1, INT64_MAX, x))
+        L.cfg->limits.max_scratch = x;
+}
+
 const std::vector<SectionSpec> &schema()
 {
     static const std::vector<SectionSpec> s = {
@@ -1104,7 +1111,7 @@ const std::vector<SectionSpec> &schema()
                     {"weights", key_output_weights}}},
         {"passes", {{"disable", key_passes_disable}, {"tile_m", key_tile_m}, {"tile_n", key_tile_n},
                     {"tile_k", key_tile_k}}},
-        {"limits", {{"max_memory", key_limits_max_memory}}},
+        {"limits", {{"max_memory", key_limits_max_memory}, {"max_scratch", key_limits_max_scratch}}},
     };
     return s;
 }
@@ -1484,4 +1491,8 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
 
     fputs("\n[limits]\n", f);
     fprintf(f, "max_memory = %lld\n", (long long)c->limits.max_memory);
+    if (c->limits.max_scratch)
+        fprintf(f, "max_scratch = %lld\n", (long long)c->limits.max_scratch);
+    else
+        fputs("# max_scratch = (not set: whole tensors)\n", f);
 }

@@ -182,6 +182,7 @@ typedef struct QnncConfig {
 
     struct {
         int64_t max_memory;  /* bytes the model's tensors may need (ir.h, qnn_set_max_memory) */
+        int64_t max_scratch; /* the scratch arena's largest size (the stripe pass); 0: not set */
     } limits;
 
     /* Where each key was set ("model.batch" -> line:col), for later errors

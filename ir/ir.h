@@ -254,6 +254,11 @@ typedef struct Value {
      * `range(lo, hi)` after the type), read by quantize to pick scales. */
     bool has_range;
     float range_lo, range_hi;
+    /* A node result's typical magnitude: the median over the calibration
+     * samples of each sample's largest |value| (calibrate; 0 when unknown,
+     * and not in the text form).  quantize reads it to find outputs whose
+     * range a few samples set (docs/passes.md, "Outlier-dominated outputs"). */
+    float typical_peak;
     SrcLoc loc;
     struct Value *name_next; /* the graph's name index: next value in this bucket */
 } Value;

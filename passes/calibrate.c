@@ -57,6 +57,9 @@ typedef struct Stat {
     float cand_lo[GUARD_CANDIDATES], cand_hi[GUARD_CANDIDATES];
     double noise[GUARD_CANDIDATES];
     double signal;
+    /* Node results: each sample's largest finite |value| (the first sweep). */
+    float *peak;
+    int64_t npeak, cap;
 } Stat;
 
 typedef enum { SWEEP_MINMAX, SWEEP_HIST, SWEEP_GUARD } SweepKind;
@@ -90,6 +93,12 @@ static void guard_add(Stat *s, DType dt, const float *x, int64_t n)
     }
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
 static void observe(void *ctx, const Value *v, const void *data)
 {
     Calib *c = ctx;
@@ -108,7 +117,7 @@ static void observe(void *ctx, const Value *v, const void *data)
             guard_add(s, c->qdt, x, n);
         return;
     }
-    float lo = s->seen ? s->min : INFINITY, hi = s->seen ? s->max : -INFINITY;
+    float lo = INFINITY, hi = -INFINITY; /* this sample's */
     for (int64_t i = 0; i < n; i++) {
         float f = x[i];
         /* NaN fails both comparisons; infinities are screened here. */
@@ -117,10 +126,12 @@ static void observe(void *ctx, const Value *v, const void *data)
         if (f > hi && f != INFINITY)
             hi = f;
     }
+    if (s->peak && s->npeak < s->cap)
+        s->peak[s->npeak++] = lo <= hi ? fmaxf(-lo, hi) : 0;
     if (lo <= hi) {
+        s->min = s->seen ? fminf(s->min, lo) : lo;
+        s->max = s->seen ? fmaxf(s->max, hi) : hi;
         s->seen = true;
-        s->min = lo;
-        s->max = hi;
     }
 }
 
@@ -356,6 +367,13 @@ bool calibrate(Graph *g, const PassContext *ctx)
         Value *v = g->values.data[i];
         c.stat[i].tracked = v->type.dtype == DT_F32 && (v->kind == VAL_INPUT || v->kind == VAL_NODE);
     }
+    for (int i = 0; i < g->values.len; i++) {
+        Stat *s = &c.stat[i];
+        if (s->tracked && ((Value *)g->values.data[i])->kind == VAL_NODE) {
+            s->cap = ds.count;
+            s->peak = xmalloc((size_t)ds.count * sizeof *s->peak);
+        }
+    }
     void *in = xmalloc((size_t)type_nbytes(&input->type) + 1);
     void **out = xcalloc((size_t)g->outputs.len + 1, sizeof *out);
     for (int i = 0; i < g->outputs.len; i++)
@@ -432,14 +450,21 @@ bool calibrate(Graph *g, const PassContext *ctx)
         v->has_range = true;
         v->range_lo = fminf(lo, 0);
         v->range_hi = fmaxf(hi, 0);
+        v->typical_peak = 0;
+        if (s->npeak > 0) {
+            qsort(s->peak, (size_t)s->npeak, sizeof *s->peak, cmp_float);
+            v->typical_peak = s->peak[(s->npeak - 1) / 2]; /* the lower median */
+        }
     }
     ok = true;
 done:
     if (sw.h)
         sw.eval->close(sw.h);
     progress_end(&prog);
-    for (int i = 0; i < g->values.len; i++)
+    for (int i = 0; i < g->values.len; i++) {
         calib_hist_free(&c.stat[i].hist);
+        free(c.stat[i].peak);
+    }
     for (int i = 0; i < g->outputs.len; i++)
         free(out[i]);
     free(out);

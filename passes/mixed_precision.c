@@ -56,6 +56,7 @@ static void copy_value_info(Value *to, const Value *from)
     to->has_range = from->has_range;
     to->range_lo = from->range_lo;
     to->range_hi = from->range_hi;
+    to->typical_peak = from->typical_peak;
     to->loc = from->loc;
 }
 
@@ -118,6 +119,14 @@ typedef struct Search {
     const Node **cand;
     DType *raise_dt;
     double best_db;    /* the best worst-output SQNR seen */
+    /* Every set evaluated and its outputs' SQNRs: a set the search comes
+     * back to (the chosen set measured once more at the end, a lowering
+     * that returns to a set the raising measured) is not run again. */
+    int nmemo, capmemo;
+    DType **memo_lvl;
+    double **memo_db;
+    bool *memo_ok;
+    int reused;
 } Search;
 
 static double db_of(double signal, double noise)
@@ -323,7 +332,36 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
 
 static bool evaluate(Search *s, const DType *lvl, double *db)
 {
-    return trial(s, lvl, db, true);
+    for (int m = 0; m < s->nmemo; m++)
+        if (!memcmp(s->memo_lvl[m], lvl, (size_t)s->ncand * sizeof *lvl)) {
+            memcpy(db, s->memo_db[m], (size_t)s->nout * sizeof *db);
+            s->reused++;
+            return s->memo_ok[m];
+        }
+    bool ok = trial(s, lvl, db, true);
+    if (s->nmemo == s->capmemo) {
+        s->capmemo = s->capmemo ? 2 * s->capmemo : 64;
+        s->memo_lvl = xrealloc(s->memo_lvl, (size_t)s->capmemo * sizeof *s->memo_lvl);
+        s->memo_db = xrealloc(s->memo_db, (size_t)s->capmemo * sizeof *s->memo_db);
+        s->memo_ok = xrealloc(s->memo_ok, (size_t)s->capmemo * sizeof *s->memo_ok);
+    }
+    s->memo_lvl[s->nmemo] = xmalloc(((size_t)s->ncand + 1) * sizeof *lvl);
+    memcpy(s->memo_lvl[s->nmemo], lvl, (size_t)s->ncand * sizeof *lvl);
+    s->memo_db[s->nmemo] = xmalloc(((size_t)s->nout + 1) * sizeof *db);
+    memcpy(s->memo_db[s->nmemo], db, (size_t)s->nout * sizeof *db);
+    s->memo_ok[s->nmemo++] = ok;
+    return ok;
+}
+
+static void free_memo(Search *s)
+{
+    for (int m = 0; m < s->nmemo; m++) {
+        free(s->memo_lvl[m]);
+        free(s->memo_db[m]);
+    }
+    free(s->memo_lvl);
+    free(s->memo_db);
+    free(s->memo_ok);
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -519,6 +557,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         bool overridden = false;
         for (int k = 0; k < cfg->quant.num_overrides && !overridden; k++)
             overridden = !strcmp(cfg->quant.overrides[k].node, n->result->name);
+        overridden = overridden || quantize_outlier_output(g, n, cfg);
         if (dt == DT_I8 || overridden || (dt == DT_F32 && int_only))
             continue;
         cand_of[n->id] = s.ncand;
@@ -703,6 +742,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     free(cand_of);
     free(s.cand);
     free(s.raise_dt);
+    free_memo(&s);
     free_samples(&s);
     return ok;
 }

@@ -98,6 +98,12 @@ typedef struct PassContext {
 const Evaluator *pass_engine(const Graph *g, const PassContext *ctx, int64_t samples, double min_work);
 int64_t graph_work(const Graph *g);
 
+/* quantize.c: whether quantize, with CFG, gives node N of G int16x8 by
+ * itself: a conv or dense whose calibrated range a few samples set
+ * (docs/passes.md, "Outlier-dominated tensors").  mixed-precision leaves
+ * such nodes alone, as it does configured overrides. */
+bool quantize_outlier_output(const Graph *g, const Node *n, const QnncConfig *cfg);
+
 typedef bool (*PassFn)(Graph *g, const PassContext *ctx);
 
 typedef struct Pass {

@@ -26,6 +26,7 @@ typedef enum {
      * mixed-precision measures against the float graph it is given, which
      * bias-correct would already have changed. */
     WHEN_BIAS_CORRECTING,
+    WHEN_MAX_SCRATCH, /* [limits] max_scratch is set */
 } When;
 
 static const struct {
@@ -52,6 +53,7 @@ static const struct {
     {PASS_fuse_lut, ALWAYS},            /* elementwise chains on one i8 tensor -> one lut */
     {PASS_fold_pad, ALWAYS},            /* a pad of zeros into the conv2d reading it */
     {PASS_dce, ALWAYS},
+    {PASS_stripe, WHEN_MAX_SCRATCH},    /* the largest stage by stripes, until scratch fits */
     {PASS_tile, ALWAYS},                /* conv/dense/matmul loop tiles for the target */
 };
 
@@ -75,6 +77,8 @@ static bool wanted(const QnncConfig *cfg, When when)
         return !wanted(cfg, WHEN_MIXED);
     case WHEN_BIAS_CORRECTING:
         return cfg->quant.bias_correct && wanted(cfg, WHEN_CALIBRATING) && !wanted(cfg, WHEN_MIXED);
+    case WHEN_MAX_SCRATCH:
+        return cfg->limits.max_scratch > 0;
     case WHEN_CALIBRATING:
         /* Without a dataset, quantize says what to add (a float model) or
          * has nothing to calibrate (an imported quantized model). */

@@ -7,14 +7,25 @@
  *   arena size is exact (max offset + size)
  * invalidates: nothing (the plan is a side structure, not part of the IR)
  *
- * Storage is shared in two cases, recorded as root[v] != v:
+ * Storage is shared in four cases, recorded as root[v] != v (v's bytes
+ * start at its root's offset plus a delta):
  *   - reshape is an alias: its result is its operand's bytes;
  *   - an elementwise op whose operand has the result's element size and
  *     shape, lives in scratch and dies at this node runs in place (each
  *     output element is written after the input element it reads; the
- *     generated loops guarantee that).
- * The planner then works on roots: a root's live interval runs from its
- * defining node to the last read of any value sharing it.  Roots are placed
+ *     generated loops guarantee that);
+ *   - a slice that is one contiguous run of its scratch operand (every dim
+ *     before the sliced one is 1, every dim after it whole, steps 1) is a
+ *     view into it: no copy (codegen skips it), the operand stays live
+ *     while the view is;
+ *   - a concat along such a dim whose operands are scratch tensors of its
+ *     quantization dying at the concat is written in place: each operand
+ *     is computed straight into its slice of the result (the stripes of
+ *     the stripe pass; codegen skips the copy).
+ * Views at offsets that are not a multiple of the alignment are copies
+ * (kernels may rely on aligned buffers).
+ * The planner then works on roots: a root's live interval runs from the
+ * first definition of any value sharing it to the last read of any.  Roots are placed
  * largest first (ties: earlier definition, then lower id, for determinism),
  * each at the lowest aligned offset that does not overlap a placed root
  * with an intersecting interval (first fit).  The lower bound reported
@@ -66,12 +77,75 @@ static int cmp_root(const void *pa, const void *pb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* Byte offset of the contiguous run a slice (or a concat operand at
+ * index START along AXIS) occupies in the bigger tensor BIG, or -1 if it
+ * is not one contiguous run. */
+static int64_t run_offset(const TensorType *big, const TensorType *part, int axis, int64_t start)
+{
+    if (big->rank != part->rank || axis < 0 || axis >= big->rank)
+        return -1;
+    int64_t inner = dtype_traits[big->dtype].size;
+    for (int d = 0; d < big->rank; d++) {
+        if (d < axis && big->dims[d] != 1)
+            return -1;
+        if (d > axis && big->dims[d] != part->dims[d])
+            return -1;
+        if (d > axis)
+            inner *= big->dims[d];
+    }
+    return start * inner;
+}
+
+/* The root of V and V's byte offset in it. */
+static int find_root(const int *root, const int64_t *delta, int v, int64_t *d)
+{
+    int64_t acc = 0;
+    while (root[v] != v) {
+        acc += delta[v];
+        v = root[v];
+    }
+    *d = acc;
+    return v;
+}
+
+/* A slice that is a view: its operand's root lives in scratch and the run
+ * starts at an aligned offset.  Returns the offset, or -1. */
+static int64_t slice_view(const Node *n, int64_t align)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t starts[QNN_MAX_RANK], steps[QNN_MAX_RANK], ones[QNN_MAX_RANK];
+    for (int d = 0; d < QNN_MAX_RANK; d++)
+        ones[d] = 1;
+    if (node_ints(n, ATTR_STARTS, starts, QNN_MAX_RANK, NULL) < xt->rank)
+        return -1;
+    node_ints(n, ATTR_STEPS, steps, xt->rank, ones);
+    int axis = -1;
+    for (int d = 0; d < xt->rank; d++) {
+        if (steps[d] != 1)
+            return -1;
+        if (yt->dims[d] != xt->dims[d] || starts[d] != 0) {
+            if (axis >= 0 && xt->dims[d] != 1)
+                return -1;
+            if (axis < 0)
+                axis = d;
+        }
+    }
+    if (axis < 0)
+        axis = 0;
+    for (int d = axis + 1; d < xt->rank; d++)
+        if (starts[d] != 0 || yt->dims[d] != xt->dims[d])
+            return -1;
+    int64_t off = run_offset(xt, yt, axis, starts[axis]);
+    return off >= 0 && off % align == 0 ? off : -1;
+}
+
 MemoryPlan plan_memory(const Graph *g, int align)
 {
     int nv = g->values.len, nn = g->nodes.len;
     MemoryPlan p = {.num_values = nv, .align = align > 0 ? align : 1};
     p.offset = xmalloc(((size_t)nv + 1) * sizeof *p.offset);
     p.root = xmalloc(((size_t)nv + 1) * sizeof *p.root);
+    int64_t *delta = xcalloc((size_t)nv + 1, sizeof *delta);
     bool *is_output = xcalloc((size_t)nv + 1, sizeof *is_output);
     int *last_use = xmalloc(((size_t)nv + 1) * sizeof *last_use);
     int *def_at = xmalloc(((size_t)nv + 1) * sizeof *def_at);
@@ -92,24 +166,74 @@ MemoryPlan plan_memory(const Graph *g, int align)
     }
 
     /* Aliases, in execution order so that a chain resolves to one root.
-     * The last use of a root is the latest of its aliases' last uses. */
+     * A root's interval runs from the earliest definition to the latest
+     * last use of the values sharing it. */
     int *root_end = xmalloc(((size_t)nv + 1) * sizeof *root_end);
-    for (int i = 0; i < nv; i++)
+    int *root_start = xmalloc(((size_t)nv + 1) * sizeof *root_start);
+    for (int i = 0; i < nv; i++) {
         root_end[i] = last_use[i];
+        root_start[i] = def_at[i];
+    }
     for (int k = 0; k < nn; k++) {
         Node *n = g->nodes.data[k];
         Value *r = n->result;
         if (is_output[r->id] || n->num_operands < 1 || !n->operands[0])
             continue;
         Value *x = n->operands[0];
-        int rx = p.root[x->id];
+        int64_t dx;
+        int rx = find_root(p.root, delta, x->id, &dx);
         Value *xr = g->values.data[rx];
         if (n->op == OP_RESHAPE) {
             /* Reading through the alias is fine whatever x is (input,
              * constant, output buffer, scratch). */
             p.root[r->id] = rx;
+            delta[r->id] = dx;
             if (root_end[r->id] > root_end[rx])
                 root_end[rx] = root_end[r->id];
+            continue;
+        }
+        if (n->op == OP_SLICE) {
+            int64_t off = xr->kind == VAL_NODE && !is_output[rx] ? slice_view(n, p.align) : -1;
+            if (off < 0 || (dx + off) % p.align)
+                continue;
+            p.root[r->id] = rx;
+            delta[r->id] = dx + off;
+            if (root_end[r->id] > root_end[rx])
+                root_end[rx] = root_end[r->id];
+            continue;
+        }
+        if (n->op == OP_CONCAT) {
+            /* Operands computed in place into their slice of r: each must
+             * be the whole of a scratch root of its own that dies here. */
+            int axis = (int)node_int(n, ATTR_AXIS, 0);
+            if (axis < 0)
+                axis += r->type.rank;
+            int64_t start = 0;
+            int *rs = xmalloc((size_t)n->num_operands * sizeof *rs);
+            int64_t *offs = xmalloc((size_t)n->num_operands * sizeof *offs);
+            bool ok = true;
+            for (int j = 0; j < n->num_operands && ok; j++) {
+                Value *w = n->operands[j];
+                int64_t dw, off = run_offset(&r->type, &w->type, axis, start);
+                int rw = find_root(p.root, delta, w->id, &dw);
+                Value *wr = g->values.data[rw];
+                start += w->type.dims[axis];
+                ok = off >= 0 && off % p.align == 0 && dw == 0 && wr->kind == VAL_NODE && !is_output[rw] &&
+                     rw != r->id && root_end[rw] == k && quant_equal(w->type.quant, r->type.quant) &&
+                     w->type.dtype == r->type.dtype && type_nbytes(&wr->type) == type_nbytes(&w->type);
+                for (int i = 0; i < j && ok; i++)
+                    ok = rs[i] != rw;
+                rs[j] = rw;
+                offs[j] = off;
+            }
+            for (int j = 0; j < n->num_operands && ok; j++) {
+                p.root[rs[j]] = r->id;
+                delta[rs[j]] = offs[j];
+                if (root_start[rs[j]] < root_start[r->id])
+                    root_start[r->id] = root_start[rs[j]];
+            }
+            free(rs);
+            free(offs);
             continue;
         }
         if (!op_in_place(n->op) || xr->kind != VAL_NODE || is_output[rx])
@@ -119,12 +243,15 @@ MemoryPlan plan_memory(const Graph *g, int align)
         /* The operand (and everything sharing its bytes) must die here,
          * and no other operand of this node may share them either. */
         bool ok = root_end[rx] == k;
-        for (int j = 1; j < n->num_operands && ok; j++)
-            if (n->operands[j] && p.root[n->operands[j]->id] == rx)
+        for (int j = 1; j < n->num_operands && ok; j++) {
+            int64_t dj;
+            if (n->operands[j] && find_root(p.root, delta, n->operands[j]->id, &dj) == rx)
                 ok = false;
+        }
         if (!ok)
             continue;
         p.root[r->id] = rx;
+        delta[r->id] = dx;
         root_end[rx] = root_end[r->id] > k ? root_end[r->id] : k;
     }
 
@@ -137,7 +264,7 @@ MemoryPlan plan_memory(const Graph *g, int align)
         int64_t size = type_nbytes(&r->type);
         roots[nr].id = r->id;
         roots[nr].size = size > 0 ? size : 0;
-        roots[nr].start = k;
+        roots[nr].start = root_start[r->id] < k ? root_start[r->id] : k;
         roots[nr].end = root_end[r->id] > k ? root_end[r->id] : k;
         nr++;
     }
@@ -184,14 +311,24 @@ MemoryPlan plan_memory(const Graph *g, int align)
         if (best + r->size > p.scratch_size)
             p.scratch_size = best + r->size;
     }
-    /* Aliases of scratch roots share the root's offset. */
+    /* Aliases of scratch roots: the root's offset plus their delta; the
+     * root recorded is the final one. */
     for (int i = 0; i < nv; i++)
-        if (p.root[i] != i)
-            p.offset[i] = p.offset[p.root[i]];
+        if (p.root[i] != i) {
+            int64_t d;
+            int r = find_root(p.root, delta, i, &d);
+            p.offset[i] = p.offset[r] >= 0 ? p.offset[r] + d : -1;
+        }
+    for (int i = 0; i < nv; i++) {
+        int64_t d;
+        p.root[i] = find_root(p.root, delta, i, &d);
+    }
 
     free(cand);
     free(roots);
     free(root_end);
+    free(root_start);
+    free(delta);
     free(def_at);
     free(last_use);
     free(is_output);

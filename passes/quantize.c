@@ -88,6 +88,7 @@ typedef struct Ctx {
     Mode *mode;     /* by old node id */
     DType *dt;      /* by old node id, for MODE_QUANT */
     const QuantOverride **ov; /* by old node id, or NULL */
+    QuantOverride *auto_ov;   /* by old node id: outlier_output's i16 choices */
     Rename *renames;
     int num_renames;
 } Ctx;
@@ -1014,6 +1015,100 @@ static bool build_hybrid(Ctx *c, const Node *n)
     return true;
 }
 
+/* ------------------------------------------------ outlier-dominated outputs */
+
+/* A conv or dense result is outlier-dominated when the median calibration
+ * sample reaches less than this fraction of its calibrated range's span:
+ * that sample then sees at most 255/16 ~ 16 of int8's steps (docs/passes.md,
+ * "Outlier-dominated tensors"). */
+#define OUTLIER_SPAN_FRACTION 16.0
+
+/* Whether N, with no override, is a float conv2d or dense whose result
+ * (not an integer graph output) int8 would put on too coarse a grid for
+ * the typical calibration sample (calibrate's typical_peak) -- and whose
+ * int16x8 form surely has room in its int32 accumulator: |x| <= 32768,
+ * each channel's int8 weights summing to at most sum|w| / s + K/2 in
+ * magnitude (s = max|w| / 127, the per-channel scale, the finest), and
+ * its bias at scale s_x * s.  Such an output is quantized int16x8: its
+ * 256-times finer grid resolves what the typical sample holds while the
+ * rare samples that set the range keep it (a reader at int8 gets it
+ * requantized, as with any i16 override). */
+static bool outlier_output(const Ctx *c, const Node *n, double *steps)
+{
+    const Value *v = n->result;
+    const QnncConfig *cfg = c->cfg;
+    if (cfg->quant.scheme != QSCHEME_INT8 || cfg->quant.activation_dtype == DT_I16 || c->ov[n->id] ||
+        (c->vi[v->id].is_output && io_dtype(c, v) != DT_F32) || !all_f32(n) ||
+        (n->op != OP_CONV2D && n->op != OP_DENSE) || !v->has_range || !(v->typical_peak > 0))
+        return false;
+    double span = (double)v->range_hi - (double)v->range_lo;
+    *steps = 255.0 * v->typical_peak / span;
+    if (!(v->typical_peak * OUTLIER_SPAN_FRACTION < span))
+        return false;
+    const Value *x = n->operands[0], *w = n->operands[1], *b = n->num_operands > 2 ? n->operands[2] : NULL;
+    if (w->kind != VAL_CONST || (b && b->kind != VAL_CONST) || !x->has_range || w->type.rank < 2)
+        return false;
+    double sx = fmax(fabs((double)x->range_lo), fabs((double)x->range_hi)) / 32767.0;
+    int64_t oc = w->type.dims[0], k = type_numel(&w->type) / (oc ? oc : 1);
+    const float *wd = w->data, *bd = b ? b->data : NULL;
+    for (int64_t o = 0; o < oc; o++) {
+        double sum = 0, mx = 0;
+        for (int64_t i = 0; i < k; i++) {
+            sum += fabs(wd[o * k + i]);
+            mx = fmax(mx, fabs(wd[o * k + i]));
+        }
+        if (mx == 0)
+            continue;
+        double sw = mx / 127.0;
+        double acc = 32768.0 * (sum / sw + 0.5 * (double)k);
+        if (bd && sx > 0)
+            acc += fabs(bd[o]) / (sx * sw) + 1;
+        if (!(acc < 0.99 * 2147483648.0))
+            return false;
+    }
+    return true;
+}
+
+/* Marks the outlier-dominated nodes int16x8, with a note each. */
+static void choose_outlier_outputs(Ctx *c)
+{
+    for (int k = 0; k < c->g->nodes.len; k++) {
+        const Node *n = c->g->nodes.data[k];
+        const Value *v = n->result;
+        double steps = 0;
+        if (!outlier_output(c, n, &steps))
+            continue;
+        c->auto_ov[n->id] = (QuantOverride){(char *)v->name, DT_I16, v->loc};
+        c->ov[n->id] = &c->auto_ov[n->id];
+        diag_report(DIAG_NOTE, v->loc,
+                    "quantize: '%s' is int16x8: its calibrated range [%g, %g] is set by few samples; "
+                    "the median sample reaches only %g, %.1f of int8's 255 steps",
+                    v->name, (double)v->range_lo, (double)v->range_hi, (double)v->typical_peak, steps);
+    }
+}
+
+bool quantize_outlier_output(const Graph *g, const Node *n, const QnncConfig *cfg)
+{
+    Ctx c = {.g = g, .cfg = cfg};
+    c.vi = xcalloc((size_t)g->values.len, sizeof *c.vi);
+    c.ov = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.ov);
+    for (int k = 0; k < g->outputs.len; k++)
+        c.vi[((Value *)g->outputs.data[k])->id].is_output = true;
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Node *m = g->nodes.data[k];
+        for (int j = 0; j < m->num_operands; j++)
+            c.vi[m->operands[j]->id].uses++;
+    }
+    for (int k = 0; k < cfg->quant.num_overrides; k++)
+        if (!strcmp(cfg->quant.overrides[k].node, n->result->name))
+            c.ov[n->id] = &cfg->quant.overrides[k];
+    double steps;
+    bool r = outlier_output(&c, n, &steps);
+    free(c.vi);
+    free(c.ov);
+    return r;
+}
+
 /* ---------------------------------------------------------------- the pass */
 
 /* Matches each override with the node whose result it names; an override
@@ -1093,6 +1188,7 @@ bool quantize(Graph *g, const PassContext *ctx)
     c.mode = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.mode);
     c.dt = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.dt);
     c.ov = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.ov);
+    c.auto_ov = xcalloc((size_t)(g->nodes.len + 1), sizeof *c.auto_ov);
     bool ok = resolve_overrides(&c);
     ok = resolve_io_dtypes(&c) && ok;
     if (!ok || scheme == QSCHEME_NONE)
@@ -1124,8 +1220,10 @@ bool quantize(Graph *g, const PassContext *ctx)
         goto done;
     }
 
-    if (scheme != QSCHEME_HYBRID)
+    if (scheme != QSCHEME_HYBRID) {
+        choose_outlier_outputs(&c);
         plan(&c, scheme);
+    }
     for (int k = 0; k < g->nodes.len && ok; k++) {
         const Node *n = g->nodes.data[k];
         if (scheme == QSCHEME_HYBRID) {
@@ -1185,6 +1283,7 @@ done:
     free(c.mode);
     free(c.dt);
     free(c.ov);
+    free(c.auto_ov);
     free(c.renames);
     return ok;
 }

@@ -105,6 +105,8 @@ static TileTarget tile_target(const char *triple, const char *cpu, const char *f
         return HAS("dotprod") ? (TileTarget){16, 8, 65536} : (TileTarget){16, 4, 65536};
     if (!strncmp(t, "riscv64", 7))
         return HAS("v") ? (TileTarget){16, 4, 32768} : (TileTarget){4, 4, 32768};
+    if (!strncmp(t, "riscv32", 7)) /* RV32IMC (codegen/riscv/target.c): no vectors, so gemm_scalar's step */
+        return (TileTarget){4, 4, 0};           /* of 4 bytes into 4 channels' i32 registers (riscv/kernels.c); SRAM */
     if (!strncmp(t, "thumbv7em", 9))
         return (TileTarget){4, 2, 0};           /* smlad on words; 13 core registers; SRAM */
     if (!strncmp(t, "thumbv8.1m", 10)) /* the default CPU is the Cortex-M55 (codegen/arm/target.c) */

@@ -8,15 +8,18 @@
  *   extern const qnn_model_info NAME_info;
  *
  * With `qnnc --weights=external` the weights live in NAME.weights.bin and
- * the entry point takes them as a fourth argument:
+ * the entry point takes them (and their size) as two more arguments:
  *
  *   int NAME_run(const void *const inputs[], void *const outputs[], void *scratch,
- *                const void *weights);
+ *                const void *weights, size_t weights_size);
  *
- * It returns QNN_ERR_BAD_WEIGHTS when WEIGHTS is NULL or its 16-byte header
- * (magic "QNNW", payload size, layout hash) is not the one it was compiled
- * for; NAME_info.run is then NULL, since that is not a qnn_run_fn
- * (docs/codegen.md).
+ * WEIGHTS must be aligned to NAME_WEIGHTS_ALIGN (64; else QNN_ERR_MISALIGNED)
+ * and WEIGHTS_SIZE is how many bytes the caller has there.  It returns
+ * QNN_ERR_BAD_WEIGHTS when WEIGHTS is NULL, WEIGHTS_SIZE is less than
+ * NAME_WEIGHTS_SIZE, or the file's 64-byte header (magic "QNNW", version,
+ * size, content and target hashes) is not the one it was compiled with;
+ * NAME_info.run is then NULL, since that is not a qnn_run_fn
+ * (docs/codegen.md, "External weights").
  *
  * NAME_run returns QNN_OK or a negative qnn_status.  It touches nothing but
  * its arguments and read-only data: no heap, no mutable globals, so several
@@ -41,8 +44,8 @@ extern "C" {
 typedef enum qnn_status {
     QNN_OK = 0,
     QNN_ERR_NULL_ARGUMENT = -1,    /* an input, output or scratch pointer is NULL */
-    QNN_ERR_MISALIGNED = -2,       /* scratch is not aligned to the model's scratch alignment */
-    QNN_ERR_BAD_WEIGHTS = -3,      /* external weights are missing, of the wrong size or of another model */
+    QNN_ERR_MISALIGNED = -2,       /* scratch (or external weights) not aligned as the model needs */
+    QNN_ERR_BAD_WEIGHTS = -3,      /* external weights are missing, truncated, or of another compile */
     /* Added with the runtime library: a runtime kernel was given a parameter
      * struct it cannot honour (e.g. a shift outside [-31, 30]).  Generated
      * code folds its parameters at compile time, so seeing this from

@@ -83,8 +83,9 @@ static const char usage[] =
     "  --print-after=PASS      print the IR to stderr after PASS (for bisecting)\n"
     "  --stop-after=PASS       run the pipeline up to PASS only; 'import' runs no\n"
     "                          pass (the imported graph as it is)\n"
-    "  --report=FILE           write the quantization report: JSON, or a text\n"
-    "                          summary when FILE ends in .txt (docs/passes.md)\n"
+    "  --report=FILE           write the quantization report and the object's\n"
+    "                          flash per layer: JSON, or a text summary when FILE\n"
+    "                          ends in .txt, a page for .html (docs/passes.md)\n"
     "  --list-ops              list the ONNX ops qnnc imports (op, domain, opsets)\n"
     "                          and exit\n"
     "  -h, --help              show this help\n"
@@ -671,7 +672,7 @@ static bool find_runner(const char *target_dir, Runner *r)
 /* --emit=exe: the object and the harness's main.c through the target's
  * qnn-cc (or --cc), linked into a temporary renamed over PATH on success. */
 static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, const CodegenOutput *out,
-                     const char *path)
+                     const char *weights_path, const char *path)
 {
     char obj[4096], tmp[4096], cmd[65536], q1[4096], q2[4096], q3[4096];
     const char *suffix = !strcmp(triple, "riscv64-linux-gnu") && has_feature(cfg, "v") ? "+v" : "";
@@ -703,11 +704,26 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
     shell_quote(q1, sizeof q1, tmp);
     shell_quote(q2, sizeof q2, obj);
     shell_quote(q3, sizeof q3, r.main_c);
-    char prof[300] = "";
+    char prof[300] = "", wdef[4200] = "", wq[8500] = "";
     if (o->profile)
         snprintf(prof, sizeof prof, " -DQNN_MODEL_PROFILE=%s_profile", cfg->model.name);
-    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info%s -o %s %s %s%s -lm", cc, cfg->model.name, prof, q1, q2, q3,
-             libs);
+    if (weights_path) {
+        /* The harness loads the weights file from where qnnc wrote it
+         * (an absolute path, since the runner may start elsewhere). */
+        char abs[4096];
+        if (!realpath(weights_path, abs) ||
+            !fits(wdef, sizeof wdef, "-DQNN_MODEL_WEIGHTS_FILE=\"%s\"", abs)) {
+            error("cannot link '%s': no absolute path for '%s'", path, weights_path);
+            remove(obj);
+            return false;
+        }
+        shell_quote(wq + 1, sizeof wq - 1, wdef);
+        wq[0] = ' ';
+        snprintf(prof + strlen(prof), sizeof prof - strlen(prof), " -DQNN_MODEL_RUN_WEIGHTS=%s_run",
+                 cfg->model.name);
+    }
+    snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info%s%s -o %s %s %s%s -lm", cc, cfg->model.name, prof, wq, q1,
+             q2, q3, libs);
     if (o->verbose)
         fprintf(stderr, "%s\n", cmd);
     bool ok = run_command(cmd);
@@ -790,16 +806,14 @@ static bool resolve_native_cpu(const Args *o, QnncConfig *cfg)
     return true;
 }
 
-static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
+/* Compiles G into the files --emit asks for; with FLASH (--report), also
+ * reads the object back into it: its flash per layer (codegen/flash.c). */
+static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport *flash)
 {
     unsigned emit = cfg->output.emit;
     const char *triple = target_triple(cfg);
     if (!triple)
         return false;
-    if ((emit & EMIT_EXE) && cfg->output.weights == WEIGHTS_EXTERNAL) {
-        error("--emit=exe needs embedded weights (the harness calls NAME_run without a weights pointer)");
-        return false;
-    }
     size_t nf = 1;
     for (int i = 0; i < cfg->target.num_features; i++)
         nf += strlen(cfg->target.features[i]) + 1;
@@ -823,18 +837,24 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
     };
     unsigned want = ((emit & (EMIT_OBJ | EMIT_EXE)) ? CG_WANT_OBJ : 0) | ((emit & EMIT_ASM) ? CG_WANT_ASM : 0) |
                     ((emit & EMIT_LLVM) ? CG_WANT_LLVM : 0);
+    if (want && flash) /* the report's flash is the object's, even when only assembly is written */
+        want |= CG_WANT_OBJ;
     CodegenOutput out;
     bool ok = false;
     char *header = NULL;
     size_t header_len = 0;
     char *qir_text = NULL;
     size_t qir_len = 0;
+    if (!want && (emit & EMIT_HEADER) && co.external_weights)
+        want = CG_WANT_OBJ; /* the header gives the weights file's size: compile (and write it) */
     if (want && !codegen_compile(g, &co, want, &out))
         goto done;
     if (!want)
         out = (CodegenOutput){.plan = plan_memory(g, 16)};
+    if (want && flash && codegen_flash(g, cfg->model.name, out.obj, out.obj_len, flash))
+        flash->weights_file = (int64_t)out.weights_len;
     if (emit & EMIT_HEADER)
-        header = codegen_header(g, &co, &out.plan, &header_len);
+        header = codegen_header(g, &co, &out.plan, out.weights_len, &header_len);
     if (emit & EMIT_QIR) {
         FILE *mem = open_memstream(&qir_text, &qir_len);
         bool printed = ir_print(mem, g, NULL);
@@ -858,16 +878,17 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g)
         ok = write_bytes(path, files[i].data, files[i].len);
         free(path);
     }
+    char *wpath = NULL;
     if (ok && out.weights) {
-        char *path = output_name(o, cfg, 0, ".weights.bin");
-        ok = write_bytes(path, out.weights, out.weights_len);
-        free(path);
+        wpath = output_name(o, cfg, 0, ".weights.bin");
+        ok = write_bytes(wpath, out.weights, out.weights_len);
     }
     if (ok && (emit & EMIT_EXE)) {
         char *path = output_name(o, cfg, EMIT_EXE, ".exe");
-        ok = link_exe(o, cfg, triple, &out, path);
+        ok = link_exe(o, cfg, triple, &out, wpath, path);
         free(path);
     }
+    free(wpath);
 done_out:
     codegen_output_free(&out);
 done:
@@ -930,17 +951,24 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
     }
 }
 
-/* The default pipeline (passes/pipeline.c), then the report if asked. */
-static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
+/* What the report needs from the pipeline's run: it is written after the
+ * compile, which adds the object's flash. */
+typedef struct PendingReport {
+    MixedReport mixed;
+    Snapshot snap, input;
+} PendingReport;
+
+/* The default pipeline (passes/pipeline.c), keeping what the report needs
+ * in PR. */
+static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g, PendingReport *pr)
 {
-    MixedReport mixed = {0};
-    PassContext ctx = {.cfg = cfg, .mixed = &mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
-    Snapshot snap = {0}, input = {0};
+    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+    Snapshot *input = &pr->input;
     /* The techniques are compared only where they can run: a calibrated
      * scheme with data, the whole pipeline. */
     if (o->report && !o->stop_after && cfg->calib.num_dataset > 0 &&
         (cfg->quant.scheme == QSCHEME_INT8 || cfg->quant.scheme == QSCHEME_INT16X8)) {
-        FILE *mem = open_memstream(&input.text, &input.len);
+        FILE *mem = open_memstream(&input->text, &input->len);
         ir_print(mem, g, NULL);
         fclose(mem);
     }
@@ -949,25 +977,29 @@ static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g)
         .print_after = o->print_after,
         .stop_after = o->stop_after,
         .before = o->report ? snapshot_before_quantize : NULL,
-        .user = &snap,
+        .user = &pr->snap,
     };
-    bool ok = run_pipeline(g, &ctx, &hooks);
-    if (ok && o->report) {
-        Graph *fg = snap.text ? ir_parse("<graph before quantize>", snap.text, snap.len) : NULL;
-        ReportTechnique techs[NUM_REPORT_TECHNIQUES];
-        Graph *others[NUM_REPORT_TECHNIQUES];
-        report_techniques(cfg, &input, techs, others);
-        ReportFormat fmt = has_suffix(o->report, ".txt")                                    ? REPORT_TEXT
-                           : has_suffix(o->report, ".html") || has_suffix(o->report, ".htm") ? REPORT_HTML
-                                                                                           : REPORT_JSON;
-        ok = (!snap.text || fg) && write_report(o->report, fg, g, &ctx, fmt, techs, NUM_REPORT_TECHNIQUES);
-        for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++)
-            graph_free(others[t]);
-        graph_free(fg);
-    }
-    free(snap.text);
-    mixed_report_free(&mixed);
-    free(input.text);
+    return run_pipeline(g, &ctx, &hooks);
+}
+
+/* Writes --report for G, which PR's pipeline run produced; FLASH is the
+ * object's flash, or NULL when there is no object. */
+static bool finish_report(const Args *o, const QnncConfig *cfg, const Graph *g, PendingReport *pr,
+                          const FlashReport *flash)
+{
+    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+    Snapshot *snap = &pr->snap;
+    Graph *fg = snap->text ? ir_parse("<graph before quantize>", snap->text, snap->len) : NULL;
+    ReportTechnique techs[NUM_REPORT_TECHNIQUES];
+    Graph *others[NUM_REPORT_TECHNIQUES];
+    report_techniques(cfg, &pr->input, techs, others);
+    ReportFormat fmt = has_suffix(o->report, ".txt")                                    ? REPORT_TEXT
+                       : has_suffix(o->report, ".html") || has_suffix(o->report, ".htm") ? REPORT_HTML
+                                                                                       : REPORT_JSON;
+    bool ok = (!snap->text || fg) && write_report(o->report, fg, g, &ctx, fmt, techs, NUM_REPORT_TECHNIQUES, flash);
+    for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++)
+        graph_free(others[t]);
+    graph_free(fg);
     return ok;
 }
 
@@ -978,6 +1010,8 @@ int main(int argc, char **argv)
     config_defaults(&cfg);
     int status = 1;
     Graph *g = NULL;
+    PendingReport pending = {0};
+    FlashReport flash = {0};
 
     if (o.config && !config_load(o.config, &cfg))
         goto out;
@@ -1005,23 +1039,27 @@ int main(int argc, char **argv)
         goto out;
     if (!ir_verify(g))
         goto out;
-    if (!run_passes(&o, &cfg, g))
+    if (!run_passes(&o, &cfg, g, &pending))
         goto out;
     if (o.print_plan) {
         MemoryPlan plan = plan_memory(g, 16);
         memory_plan_print(stdout, g, &plan);
         memory_plan_free(&plan);
         status = 0;
-        goto out;
-    }
-    if (cfg.output.emit == EMIT_QIR) {
+    } else if (cfg.output.emit == EMIT_QIR) {
         if (write_output(o.output, g))
             status = 0;
-        goto out;
-    }
-    if (compile(&o, &cfg, g))
+    } else if (compile(&o, &cfg, g, o.report ? &flash : NULL)) {
         status = 0;
+    }
+    /* The report last: it describes the object the compile built. */
+    if (o.report && !finish_report(&o, &cfg, g, &pending, flash.num_sections ? &flash : NULL))
+        status = 1;
 out:
+    free(pending.snap.text);
+    free(pending.input.text);
+    mixed_report_free(&pending.mixed);
+    flash_report_free(&flash);
     graph_free(g);
     config_free(&cfg);
     free_args(&o);

@@ -16,6 +16,10 @@
  * an observer catching each tensor, compiled in process when the work pays
  * for it (pass_engine, as calibrate decides; [calibration] engine) or in
  * the reference interpreter: the same tensors bit for bit either way.
+ *
+ * With an object (FLASH, codegen/flash.c), the flash per layer: each
+ * node's code and constant bytes by kind, and the shared rows, summing to
+ * every allocated section of the object exactly.
  * A quantized tensor is matched with the float one of its name, or of its
  * name without quantize's ".q" suffix (the dequantized output keeps the
  * float name).  Exact agreement gives an infinite SQNR, written as null.
@@ -52,7 +56,114 @@ typedef struct Report {
     const ReportTechnique *techs;
     double *tech_other_db; /* by technique: the outputs' SQNR switched */
     int num_techs;
+    const FlashReport *flash; /* the object's flash per node, or NULL */
+    int *node_index;    /* by final-graph value id: its defining node's index, or -1 */
 } Report;
+
+static int64_t flash_row_total(const FlashRow *row)
+{
+    int64_t t = 0;
+    for (int k = 0; k < NUM_FLASH_KINDS; k++)
+        t += row->kind[k];
+    return t;
+}
+
+static int64_t flash_total(const FlashReport *fr)
+{
+    int64_t t = 0;
+    for (int k = 0; k < fr->num_sections; k++)
+        t += fr->section_size[k];
+    return t;
+}
+
+/* Row R's name: the node's result, or the shared row's. */
+static const char *flash_row_name(const Report *r, int row)
+{
+    const FlashReport *fr = r->flash;
+    if (row < fr->num_nodes)
+        return ((const Node *)r->qg->nodes.data[row])->result->name;
+    return flash_shared_row_names[row - fr->num_nodes];
+}
+
+static void json_flash(FILE *f, const Report *r)
+{
+    const FlashReport *fr = r->flash;
+    fputs("  \"flash\": ", f);
+    if (!fr) {
+        fputs("null,\n", f);
+        return;
+    }
+    fprintf(f, "{\"total\": %lld, \"weights_file\": %lld, \"sections\": [", (long long)flash_total(fr),
+            (long long)fr->weights_file);
+    for (int k = 0; k < fr->num_sections; k++)
+        fprintf(f, "%s{\"name\": \"%s\", \"bytes\": %lld, \"exec\": %s, \"write\": %s}", k ? ", " : "",
+                fr->section_name[k], (long long)fr->section_size[k], fr->section_exec[k] ? "true" : "false",
+                fr->section_write[k] ? "true" : "false");
+    fputs("],\n    \"rows\": [", f);
+    int nrows = fr->num_nodes + NUM_FLASH_SHARED_ROWS;
+    for (int row = 0; row < nrows; row++) {
+        const FlashRow *fw = &fr->rows[row];
+        fprintf(f, "%s\n      {", row ? "," : "");
+        if (row < fr->num_nodes)
+            fprintf(f, "\"node\": %d, \"op\": \"%s\", ", row,
+                    op_info[((const Node *)r->qg->nodes.data[row])->op].name);
+        else
+            fputs("\"node\": null, \"op\": null, ", f);
+        fprintf(f, "\"name\": \"%s\"", flash_row_name(r, row));
+        for (int k = 0; k < NUM_FLASH_KINDS; k++)
+            fprintf(f, ", \"%s\": %lld", flash_kind_names[k], (long long)fw->kind[k]);
+        fprintf(f, ", \"total\": %lld, \"sections\": {", (long long)flash_row_total(fw));
+        for (int k = 0; k < fr->num_sections; k++)
+            fprintf(f, "%s\"%s\": %lld", k ? ", " : "", fr->section_name[k], (long long)fw->section[k]);
+        fputs("}}", f);
+    }
+    fputs("\n    ]},\n", f);
+}
+
+static void text_flash(FILE *f, const Report *r)
+{
+    const FlashReport *fr = r->flash;
+    if (!fr)
+        return;
+    fprintf(f, "\nflash: %lld bytes in the object (", (long long)flash_total(fr));
+    for (int k = 0; k < fr->num_sections; k++)
+        fprintf(f, "%s%s %lld", k ? ", " : "", fr->section_name[k], (long long)fr->section_size[k]);
+    fputs(")", f);
+    if (fr->weights_file)
+        fprintf(f, "; weights file %lld bytes", (long long)fr->weights_file);
+    int w = 24; /* the names' column: the longest */
+    for (int row = 0; row < fr->num_nodes; row++) {
+        int len = (int)strlen(flash_row_name(r, row));
+        w = len > w ? len : w;
+    }
+    fprintf(f, "\n%-5s %-*s %-16s", "node", w, "name", "op");
+    for (int k = 0; k < NUM_FLASH_KINDS; k++)
+        fprintf(f, " %8s", flash_kind_names[k]);
+    fprintf(f, " %9s\n", "total");
+    int64_t sum[NUM_FLASH_KINDS] = {0};
+    for (int row = 0; row < fr->num_nodes + NUM_FLASH_SHARED_ROWS; row++) {
+        const FlashRow *fw = &fr->rows[row];
+        char idx[16] = "-";
+        const char *op = "-";
+        if (row < fr->num_nodes) {
+            snprintf(idx, sizeof idx, "%d", row);
+            op = op_info[((const Node *)r->qg->nodes.data[row])->op].name;
+        }
+        fprintf(f, "%-5s %-*s %-16s", idx, w, flash_row_name(r, row), op);
+        for (int k = 0; k < NUM_FLASH_KINDS; k++) {
+            fprintf(f, " %8lld", (long long)fw->kind[k]);
+            sum[k] += fw->kind[k];
+        }
+        fprintf(f, " %9lld\n", (long long)flash_row_total(fw));
+    }
+    fprintf(f, "%-5s %-*s %-16s", "", w, "total", "");
+    int64_t t = 0;
+    for (int k = 0; k < NUM_FLASH_KINDS; k++) {
+        fprintf(f, " %8lld", (long long)sum[k]);
+        t += sum[k];
+    }
+    fprintf(f, " %9lld\n", (long long)t);
+}
 
 /* Histogram bins per tensor, over its calibrated range widened by a
  * quarter of its width each side (values beyond land in the end bins). */
@@ -448,8 +559,15 @@ static const char *rounding_name(const Node *n)
 static void json_layer_costs(FILE *f, const Report *r, int k)
 {
     const Node *n = r->layers[k].q->def;
-    fprintf(f, ", \"weight_bytes\": %lld, \"activation_bytes\": %lld, \"macs\": %lld, \"histogram\": ",
+    fprintf(f, ", \"weight_bytes\": %lld, \"activation_bytes\": %lld, \"macs\": %lld, ",
             (long long)layer_weight_bytes(n), (long long)type_nbytes(&n->result->type), (long long)layer_macs(n));
+    int node = r->node_index[n->result->id];
+    if (r->flash && node >= 0) {
+        const FlashRow *fw = &r->flash->rows[node];
+        fprintf(f, "\"flash_code\": %lld, \"flash_const\": %lld, ", (long long)fw->kind[FLASH_CODE],
+                (long long)(flash_row_total(fw) - fw->kind[FLASH_CODE]));
+    }
+    fputs("\"histogram\": ", f);
     const CalibHist *h = &r->hist[k];
     if (!h->bins || !h->total) {
         fputs("null", f);
@@ -546,6 +664,7 @@ static void write_json(FILE *f, const Report *r, const QnncConfig *cfg)
         fputc('}', f);
     }
     fputs("\n  ],\n", f);
+    json_flash(f, r);
     json_techniques(f, r);
     fputs("}\n", f);
 }
@@ -706,6 +825,48 @@ static void html_hist(FILE *f, const Report *r, int k)
     fprintf(f, "<title>%.4g .. %.4g; range [%.4g, %.4g]</title></svg>", h->lo, h->hi, lim[0], lim[1]);
 }
 
+/* The flash table: every node's bytes by kind, the shared rows, the sum. */
+static void html_flash(FILE *f, const Report *r)
+{
+    const FlashReport *fr = r->flash;
+    if (!fr)
+        return;
+    fprintf(f, "<h2>Flash per layer (bytes)</h2>\n<p>%lld bytes in the object: ", (long long)flash_total(fr));
+    for (int k = 0; k < fr->num_sections; k++) {
+        fprintf(f, "%s", k ? ", " : "");
+        html_text(f, fr->section_name[k]);
+        fprintf(f, " %lld", (long long)fr->section_size[k]);
+    }
+    if (fr->weights_file)
+        fprintf(f, "; weights file %lld bytes", (long long)fr->weights_file);
+    fputs("</p>\n<table id=\"flash\"><tr><th>node</th><th class=\"name\">name</th><th class=\"name\">op</th>", f);
+    for (int k = 0; k < NUM_FLASH_KINDS; k++)
+        fprintf(f, "<th>%s</th>", flash_kind_names[k]);
+    fputs("<th>total</th></tr>\n", f);
+    int64_t sum[NUM_FLASH_KINDS] = {0}, t = 0;
+    for (int row = 0; row < fr->num_nodes + NUM_FLASH_SHARED_ROWS; row++) {
+        const FlashRow *fw = &fr->rows[row];
+        bool node = row < fr->num_nodes;
+        fprintf(f, "<tr class=\"%s\"><td>", node ? "flash-node" : "flash-shared");
+        if (node)
+            fprintf(f, "%d", row);
+        fputs("</td><td class=\"name\">", f);
+        html_text(f, flash_row_name(r, row));
+        fprintf(f, "</td><td class=\"name\">%s</td>", node ? op_info[((const Node *)r->qg->nodes.data[row])->op].name : "");
+        for (int k = 0; k < NUM_FLASH_KINDS; k++) {
+            fprintf(f, "<td>%lld</td>", (long long)fw->kind[k]);
+            sum[k] += fw->kind[k];
+        }
+        fprintf(f, "<td>%lld</td></tr>\n", (long long)flash_row_total(fw));
+    }
+    fputs("<tr class=\"flash-total\"><td></td><td class=\"name\">total</td><td></td>", f);
+    for (int k = 0; k < NUM_FLASH_KINDS; k++) {
+        fprintf(f, "<td>%lld</td>", (long long)sum[k]);
+        t += sum[k];
+    }
+    fprintf(f, "<td>%lld</td></tr>\n</table>\n", (long long)t);
+}
+
 static const char html_style[] =
     "body{font:14px sans-serif;margin:20px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}"
     "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td.name,th.name{text-align:left}"
@@ -750,7 +911,8 @@ static void write_html(FILE *f, const Report *r, const QnncConfig *cfg)
 
     fputs("<h2>Layers</h2>\n<table id=\"layers\"><tr><th class=\"name\">tensor</th><th class=\"name\">op</th>"
           "<th>precision</th><th>weights</th><th>SQNR (dB)</th><th>range</th><th>weight bytes</th>"
-          "<th>activation bytes</th><th>MACs</th><th>histogram (range in red)</th></tr>\n", f);
+          "<th>activation bytes</th><th>MACs</th><th>flash code bytes</th><th>flash constant bytes</th>"
+          "<th>histogram (range in red)</th></tr>\n", f);
     for (int k = 0; k < r->num_layers; k++) {
         const Layer *l = &r->layers[k];
         const Node *n = l->q->def;
@@ -771,18 +933,35 @@ static void write_html(FILE *f, const Report *r, const QnncConfig *cfg)
             fprintf(f, "[%.4g, %.4g]", (double)l->f->range_lo, (double)l->f->range_hi);
         else
             fputs("-", f);
-        fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>", (long long)layer_weight_bytes(n),
+        fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%lld</td>", (long long)layer_weight_bytes(n),
                 (long long)type_nbytes(&n->result->type), (long long)layer_macs(n));
+        int node = r->node_index[n->result->id];
+        if (r->flash && node >= 0) {
+            const FlashRow *fw = &r->flash->rows[node];
+            fprintf(f, "<td class=\"flash-code\">%lld</td><td class=\"flash-const\">%lld</td><td>",
+                    (long long)fw->kind[FLASH_CODE], (long long)(flash_row_total(fw) - fw->kind[FLASH_CODE]));
+        } else {
+            fputs("<td>-</td><td>-</td><td>", f);
+        }
         html_hist(f, r, k);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n</body></html>\n", f);
+    fputs("</table>\n", f);
+    html_flash(f, r);
+    fputs("</body></html>\n", f);
 }
 
 bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, ReportFormat fmt,
-                  const ReportTechnique *techs, int num_techs)
+                  const ReportTechnique *techs, int num_techs, const FlashReport *flash)
 {
     Report r = {.fg = float_g, .qg = g, .mixed = ctx->mixed, .techs = techs, .num_techs = num_techs};
+    /* A flash report is of this graph's nodes, or not used. */
+    r.flash = flash && flash->num_nodes == g->nodes.len ? flash : NULL;
+    r.node_index = xmalloc(((size_t)g->values.len + 1) * sizeof *r.node_index);
+    for (int i = 0; i < g->values.len; i++)
+        r.node_index[i] = -1;
+    for (int k = 0; k < g->nodes.len; k++)
+        r.node_index[((const Node *)g->nodes.data[k])->result->id] = k;
     r.layers = xcalloc((size_t)g->nodes.len + 1, sizeof *r.layers);
     r.layer_of_q = xmalloc(((size_t)g->values.len + 1) * sizeof *r.layer_of_q);
     int nf = float_g ? float_g->values.len : 0;
@@ -830,6 +1009,7 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
     if (fmt == REPORT_TEXT) {
         write_text(mem, &r, ctx->cfg);
         text_techniques(mem, &r);
+        text_flash(mem, &r);
     } else if (fmt == REPORT_HTML) {
         write_html(mem, &r, ctx->cfg);
     } else {
@@ -853,5 +1033,6 @@ bool write_report(const char *path, const Graph *float_g, const Graph *g, const 
     free(r.layers);
     free(r.layer_of_q);
     free(r.layer_of_f);
+    free(r.node_index);
     return ok;
 }

@@ -4,6 +4,7 @@
 #ifndef QNNC_REPORT_H
 #define QNNC_REPORT_H
 
+#include "codegen.h" /* FlashReport */
 #include "passes.h"
 
 /* The quantization report (docs/passes.md, "report").  FLOAT_G is
@@ -18,7 +19,9 @@ typedef struct ReportTechnique {
     bool on;            /* whether G was built with it */
     const Graph *other; /* the final graph with it switched, or NULL */
 } ReportTechnique;
+/* FLASH: the object's flash per layer (codegen/flash.c), or NULL (no
+ * object was built). */
 bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, ReportFormat fmt,
-                  const ReportTechnique *techs, int num_techs);
+                  const ReportTechnique *techs, int num_techs, const FlashReport *flash);
 
 #endif

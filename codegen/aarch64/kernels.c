@@ -58,7 +58,7 @@ static const KGemm mm_neon = {"smull/saddw", 4, 4, 4, false, kern_gemm_mac4_s8, 
 static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL, NULL};
 static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smmla};
 static const KDot widen = {"smull/smlal", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
-static const KDw dw = {"smlal", 16, kern_widen_mac, NULL};
+static const KDw dw = {.name = "smlal", .lanes = 16, .mac = kern_widen_mac};
 
 /* A table op's lookup with NEON tbl/tbx on four q registers (64 table
  * bytes): tbl gives 0 and tbx leaves the lane alone for an index past 63,

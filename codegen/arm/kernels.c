@@ -69,8 +69,8 @@ static LLVMValueRef gemm_smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMVal
 }
 
 static const KGemm gemm = {"smlad", 1, 1, 4, false, gemm_smlad, 0, true, true};
-static const KDw dw = {"smlad (tap pairs)", 1, NULL, smlad};
-static const KDw dwr = {"rows", 4, NULL, NULL};
+static const KDw dw = {.name = "smlad (tap pairs)", .lanes = 1, .mac2 = smlad};
+static const KDw dwr = {.name = "rows", .lanes = 4};
 
 bool kern_conv_patch_dsp(Cg *cg, const Node *n); /* conv_dsp.c */
 

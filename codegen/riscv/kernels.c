@@ -25,12 +25,12 @@
 #include "kernel_int8.h"
 
 static const KDot widen = {"vwmacc.vv", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
-static const KDw dw = {"vwmacc.vv", 16, kern_widen_mac, NULL};
+static const KDw dw = {.name = "vwmacc.vv", .lanes = 16, .mac = kern_widen_mac};
 /* matmul_gemm (kernel_matmul.c): the plain-IR step on 4 i32 lanes. */
 static const KGemm mm_rvv = {"vsext/vmul/vadd", 4, 4, 4, false, kern_gemm_mac4_s8, 0, false, false};
 /* Without V, kern_conv_few's output channels four at a time: LLVM splits
  * the <4 x i32> accumulator into four scalar registers. */
-static const KDw few_scalar = {"mul/add, 4 channels", 4, kern_widen_mac, NULL};
+static const KDw few_scalar = {.name = "mul/add, 4 channels", .lanes = 4, .mac = kern_widen_mac};
 /* RV32 without V: conv_gemm's 4-byte step on <4 x i32> lanes in plain IR
  * (kern_gemm_mac4_s8), which LLVM splits into scalar registers: per step
  * 16 weight bytes loaded with lb, one activation word per pixel split

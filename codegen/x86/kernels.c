@@ -63,10 +63,10 @@ static LLVMValueRef vpdpwssd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValu
     return kern_intrinsic(cg, name, NULL, 0, args, 3);
 }
 
-static const KDw dw_vnni512 = {"vpdpwssd zmm (tap pairs)", 16, NULL, vpdpwssd};
-static const KDw dw_vnni256 = {"vpdpwssd ymm (tap pairs)", 8, NULL, vpdpwssd};
-static const KDw dw_avx2 = {"vpmaddwd (tap pairs)", 8, NULL, pmaddwd};
-static const KDw dw_sse2 = {"pmaddwd (tap pairs)", 4, NULL, pmaddwd};
+static const KDw dw_vnni512 = {.name = "vpdpwssd zmm (tap pairs)", .lanes = 16, .mac2 = vpdpwssd};
+static const KDw dw_vnni256 = {.name = "vpdpwssd ymm (tap pairs)", .lanes = 8, .mac2 = vpdpwssd};
+static const KDw dw_avx2 = {.name = "vpmaddwd (tap pairs)", .lanes = 8, .mac2 = pmaddwd};
+static const KDw dw_sse2 = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2 = pmaddwd};
 /* kern_dw_rows's pairs of taps on 16, 8 or 4 i32 lanes (it narrows the
  * lanes for few channels): vpdpwssd where the CPU has that width (zmm
  * with AVX-512 VNNI, ymm/xmm with AVX512VL or AVX-VNNI), else pmaddwd
@@ -91,7 +91,7 @@ static LLVMValueRef dwr_mac2(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValu
 }
 
 /* kern_dw_rows's four taps a lane (four kernel rows of one column; its
- * KDW_MAC4): vpdpbusd zmm (AVX-512 VNNI) or ymm (AVX-VNNI, AVX512VL). */
+ * mac4): vpdpbusd zmm (AVX-512 VNNI) or ymm (AVX-VNNI, AVX512VL). */
 static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValueRef w4)
 {
     LLVMValueRef args[3] = {acc, x4, w4};
@@ -101,10 +101,10 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
                           NULL, 0, args, 3);
 }
 
-static const KDw dw_rows_zmm = {"vpdpbusd zmm (4 kernel rows)", 16, dwr_mac4, dwr_mac2};
-static const KDw dw_rows_ymm4 = {"vpdpbusd ymm (4 kernel rows)", 8, dwr_mac4, dwr_mac2};
-static const KDw dw_rows_ymm = {"vpdpwssd/vpmaddwd ymm (tap pairs)", 8, NULL, dwr_mac2};
-static const KDw dw_rows_xmm = {"pmaddwd (tap pairs)", 4, NULL, dwr_mac2};
+static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
+static const KDw dw_rows_ymm4 = {.name = "vpdpbusd ymm (4 kernel rows)", .lanes = 8, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
+static const KDw dw_rows_ymm = {.name = "vpdpwssd/vpmaddwd ymm (tap pairs)", .lanes = 8, .mac2 = dwr_mac2};
+static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2 = dwr_mac2};
 
 /* conv_gemm (kernel_gemm.c): vpdpbusd on zmm (16 channels a vector, 6
  * pixels x 4 vectors = 24 of the 32 registers hold accumulators) or ymm

@@ -33,10 +33,21 @@ static const char usage[] =
     "  --print             print every output as text on stdout\n"
     "  --bench N           run N more times and print the median latency in us\n"
     "                      (in instructions on Cortex-M under QEMU -icount)\n"
+    "  --weights FILE      the weights file of a model compiled with\n"
+    "                      qnnc --weights=external (default: the one qnnc wrote)\n"
     "  --profile           print each node's time, share, MACs and MACs per clock\n"
     "                      tick (the median of the --bench runs, else one run);\n"
     "                      needs a model compiled with qnnc --profile\n"
     "  -h, --help          show this help\n";
+
+static qnn_run_weights_fn run_weights; /* NULL: the model embeds its weights */
+static const char *weights_default;
+
+void qnn_harness_weights(qnn_run_weights_fn run, const char *default_file)
+{
+    run_weights = run;
+    weights_default = default_file;
+}
 
 typedef struct Buffer {
     unsigned char *raw; /* what malloc returned */
@@ -62,6 +73,34 @@ static int guarded_alloc(Buffer *b, size_t size, size_t align)
 }
 
 /* Reports the first damaged guard byte of B, if any. */
+/* Reads the whole of PATH into B (64-byte aligned, guarded).  Reads in
+ * chunks: no fseek/ftell, which semihosting's files may not support. */
+static int read_weights(const char *prog, const char *path, Buffer *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: error: cannot open weights file '%s'\n", prog, path);
+        return 0;
+    }
+    size_t len = 0, cap = 1 << 16, got;
+    unsigned char *data = malloc(cap);
+    while (data && (got = fread(data + len, 1, cap - len, f)) > 0)
+        if ((len += got) == cap) {
+            unsigned char *more = realloc(data, cap *= 2);
+            if (!more)
+                free(data);
+            data = more;
+        }
+    int ok = data && !ferror(f) && guarded_alloc(b, len, 64);
+    fclose(f);
+    if (ok)
+        memcpy(b->p, data, len);
+    else
+        fprintf(stderr, "%s: error: cannot read weights file '%s'\n", prog, path);
+    free(data);
+    return ok;
+}
+
 static int guards_intact(const Buffer *b, const char *what)
 {
     for (int i = 0; i < GUARD; i++)
@@ -131,7 +170,7 @@ static void print_tensor(const qnn_tensor_info *t, const void *data)
  * before trusting its sizes for allocation. */
 static int info_consistent(const qnn_model_info *m)
 {
-    if (!m->run || m->num_inputs < 0 || m->num_outputs < 0 || m->num_inputs > MAX_FILES ||
+    if ((!m->run && !run_weights) || m->num_inputs < 0 || m->num_outputs < 0 || m->num_inputs > MAX_FILES ||
         m->num_outputs > MAX_FILES || (m->scratch_align & (m->scratch_align - 1)))
         return 0;
     for (int i = 0; i < m->num_inputs + m->num_outputs; i++) {
@@ -211,6 +250,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
     const char *in_paths[MAX_FILES], *out_paths[MAX_FILES];
     int nin = 0, nout = 0, print = 0, profile = 0;
     long bench = 0;
+    const char *weights_path = weights_default;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
         int is_in = !strncmp(a, "--input", 7), is_out = !strncmp(a, "--output", 8);
@@ -233,6 +273,20 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
                 return 2;
             }
             profile = 1;
+            continue;
+        } else if (!strcmp(a, "--weights") || !strncmp(a, "--weights=", 10)) {
+            if (!run_weights) {
+                fprintf(stderr, "%s: --weights: model '%s' embeds its weights\n", prog, m->name);
+                return 2;
+            }
+            if (a[9] == '=')
+                weights_path = a + 10;
+            else if (i + 1 < argc)
+                weights_path = argv[++i];
+            else {
+                fprintf(stderr, "%s: %s needs a value (see --help)\n", prog, a);
+                return 2;
+            }
             continue;
         } else if (!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--bench")) {
             if (i + 1 >= argc) {
@@ -288,7 +342,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
     const void *inputs[MAX_FILES] = {0};
     void *outputs[MAX_FILES] = {0};
     void *in_copy[MAX_FILES] = {0};
-    Buffer in_buf[MAX_FILES] = {{0}}, out_buf[MAX_FILES] = {{0}}, scratch = {0};
+    Buffer in_buf[MAX_FILES] = {{0}}, out_buf[MAX_FILES] = {{0}}, scratch = {0}, weights = {0};
     uint64_t *times = NULL;
 
     for (int i = 0; i < nin; i++) {
@@ -310,6 +364,13 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
     }
     if (!guarded_alloc(&scratch, m->scratch_size, m->scratch_align))
         goto oom;
+    if (run_weights && !weights_path) {
+        fprintf(stderr, "%s: model '%s' needs its weights file: give --weights FILE\n", prog, m->name);
+        rc = 2;
+        goto out;
+    }
+    if (run_weights && !read_weights(prog, weights_path, &weights))
+        goto out;
     if (bench && !(times = malloc((size_t)bench * sizeof *times)))
         goto oom;
     const qnn_harness_profiler *prof = &qnn_harness_profiling;
@@ -320,7 +381,7 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
     for (long r = 0; r <= bench; r++) {
         memset(scratch.p, SCRATCH_FILL, scratch.size);
         uint64_t t0 = qnn_clock_ticks();
-        int st = m->run(inputs, outputs, scratch.p);
+        int st = run_weights ? run_weights(inputs, outputs, scratch.p, weights.p, weights.size) : m->run(inputs, outputs, scratch.p);
         uint64_t t1 = qnn_clock_ticks();
         if (r > 0)
             times[r - 1] = t1 - t0; /* run 0 warms caches and is not timed */
@@ -384,6 +445,7 @@ out:
         free(out_buf[i].raw);
     }
     free(scratch.raw);
+    free(weights.raw);
     free(times);
     fflush(stdout);
     return rc;

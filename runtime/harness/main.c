@@ -1,6 +1,6 @@
 /* main.c - the main() of a standalone runner: compile with
  * -DQNN_MODEL_INFO=NAME_info (and, for a model compiled with --profile,
- * -DQNN_MODEL_PROFILE=NAME_profile) and link with the model, libqnn_harness.a and
+ * -DQNN_MODEL_PROFILE=NAME_profile; for --weights=external see below) and link with the model, libqnn_harness.a and
  * libqnn_runtime.a (`qnnc --emit=exe` does this). */
 #include "qnn_harness.h"
 
@@ -15,8 +15,21 @@ extern const qnn_model_info QNN_MODEL_INFO;
 extern const qnn_profile_info QNN_MODEL_PROFILE;
 #endif
 
+/* qnnc --emit=exe --weights=external also defines -DQNN_MODEL_RUN_WEIGHTS=NAME_run
+ * and -DQNN_MODEL_WEIGHTS_FILE="PATH" (where it wrote NAME.weights.bin). */
+#ifdef QNN_MODEL_RUN_WEIGHTS
+int QNN_MODEL_RUN_WEIGHTS(const void *const inputs[], void *const outputs[], void *scratch, const void *weights,
+                          size_t weights_size);
+#ifndef QNN_MODEL_WEIGHTS_FILE
+#define QNN_MODEL_WEIGHTS_FILE NULL
+#endif
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef QNN_MODEL_RUN_WEIGHTS
+    qnn_harness_weights(QNN_MODEL_RUN_WEIGHTS, QNN_MODEL_WEIGHTS_FILE);
+#endif
 #ifdef QNN_MODEL_PROFILE
     qnn_harness_profile(&QNN_MODEL_PROFILE);
 #endif

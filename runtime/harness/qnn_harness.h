@@ -57,4 +57,13 @@ typedef struct qnn_harness_profiler {
 } qnn_harness_profiler;
 extern qnn_harness_profiler qnn_harness_profiling; /* info NULL: not profiled */
 
+/* qnnc --weights=external: the model's four-argument NAME_run and the
+ * weights file to load when the command line gives no --weights FILE
+ * (main.c calls this when built with -DQNN_MODEL_RUN_WEIGHTS=NAME_run and
+ * -DQNN_MODEL_WEIGHTS_FILE="PATH"; NAME_info.run is then NULL).  The file
+ * is read into a buffer aligned to 64 bytes (NAME_WEIGHTS_ALIGN). */
+typedef int (*qnn_run_weights_fn)(const void *const inputs[], void *const outputs[], void *scratch,
+                                  const void *weights, size_t weights_size);
+void qnn_harness_weights(qnn_run_weights_fn run, const char *default_file);
+
 #endif /* QNN_HARNESS_H */

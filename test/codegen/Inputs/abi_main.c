@@ -1,5 +1,9 @@
 /* Calls a compiled dense.qir through its header: argument checks, and
- * --weights=external against the embedded build (linked as dense_e). */
+ * --weights=external against the embedded build (linked as dense_e).
+ *
+ * usage: abi OWN.weights.bin [OTHER_MODEL.weights.bin OTHER_TARGET.weights.bin
+ *            OTHER_ISA.weights.bin RETRAINED.weights.bin]
+ * (without the other files, their checks are left out). */
 #include "dense.h"
 #include "dense_e.h"
 
@@ -17,16 +21,25 @@ static int check(const char *what, int got, int want)
     return 0;
 }
 
+#define CAP (1 << 16)
+
+/* Reads PATH into BUF (CAP bytes); returns its length, or -1. */
+static long load(const char *path, unsigned char *buf)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, CAP, f);
+    fclose(f);
+    return n == CAP ? -1 : (long)n;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 2 && argc != 6)
         return 2;
-    FILE *f = fopen(argv[1], "rb");
-    if (!f)
-        return 2;
-    static unsigned char w[DENSE_WEIGHTS_SIZE + 1], bad[DENSE_WEIGHTS_SIZE];
-    size_t n = fread(w, 1, sizeof w, f);
-    fclose(f);
+    _Alignas(DENSE_WEIGHTS_ALIGN) static unsigned char w[CAP], bad[CAP + DENSE_WEIGHTS_ALIGN];
+    long n = load(argv[1], w);
     int fails = check("weights file size", (int)n, DENSE_WEIGHTS_SIZE);
     int8_t x[DENSE_INPUT_X_NUMEL], a[DENSE_INPUT_A_NUMEL], b[DENSE_INPUT_BM_NUMEL];
     for (int i = 0; i < DENSE_INPUT_X_NUMEL; i++)
@@ -39,25 +52,39 @@ int main(int argc, char **argv)
     const void *in[3] = {x, a, b};
     void *out1[4] = {y1[0], y1[1], y1[2], y1[3]}, *out2[4] = {y2[0], y2[1], y2[2], y2[3]};
     _Alignas(16) static unsigned char scratch[DENSE_SCRATCH_SIZE + 16];
-    fails += check("null inputs", dense_run(NULL, out1, scratch, w), QNN_ERR_NULL_ARGUMENT);
+    size_t size = DENSE_WEIGHTS_SIZE;
+    fails += check("null inputs", dense_run(NULL, out1, scratch, w, size), QNN_ERR_NULL_ARGUMENT);
     const void *in_null[3] = {x, NULL, b};
-    fails += check("null input entry", dense_run(in_null, out1, scratch, w), QNN_ERR_NULL_ARGUMENT);
+    fails += check("null input entry", dense_run(in_null, out1, scratch, w, size), QNN_ERR_NULL_ARGUMENT);
     void *out_null[4] = {y1[0], y1[1], NULL, y1[3]};
     fails += check("null output entry", dense_e_run(in, out_null, scratch), QNN_ERR_NULL_ARGUMENT);
-    fails += check("null weights", dense_run(in, out1, scratch, NULL), QNN_ERR_BAD_WEIGHTS);
-    memcpy(bad, w, sizeof bad);
-    bad[4] ^= 1; /* the payload size */
-    fails += check("wrong weights size", dense_run(in, out1, scratch, bad), QNN_ERR_BAD_WEIGHTS);
-    memcpy(bad, w, sizeof bad);
-    bad[8] ^= 1; /* the layout hash */
-    fails += check("weights of another layout", dense_run(in, out1, scratch, bad), QNN_ERR_BAD_WEIGHTS);
-    fails += check("external run", dense_run(in, out1, scratch, w), QNN_OK);
+    fails += check("null weights", dense_run(in, out1, scratch, NULL, size), QNN_ERR_BAD_WEIGHTS);
+    fails += check("truncated weights", dense_run(in, out1, scratch, w, size - 1), QNN_ERR_BAD_WEIGHTS);
+    fails += check("only a header", dense_run(in, out1, scratch, w, 64), QNN_ERR_BAD_WEIGHTS);
+    memcpy(bad + 16, w, size);
+    fails += check("misaligned weights", dense_run(in, out1, scratch, bad + 16, size), QNN_ERR_MISALIGNED);
+    /* Every bit of the header matters: each flipped one is refused. */
+    int refused = 0;
+    for (int i = 0; i < 64 * 8; i++) {
+        memcpy(bad, w, size);
+        bad[i / 8] ^= (unsigned char)(1u << (i % 8));
+        refused += dense_run(in, out1, scratch, bad, size) == QNN_ERR_BAD_WEIGHTS;
+    }
+    fails += check("header bit flips refused (of 512)", refused, 512);
+    static const char *const others[] = {"", "", "another model's weights", "another target's weights",
+                                         "another ISA's weights", "retrained weights (another bias)"};
+    for (int k = 2; k < argc; k++) {
+        long m = load(argv[k], bad);
+        if (m < 0)
+            return 2;
+        /* Each at least as long as ours, so the header is what refuses it. */
+        fails += check(others[k], dense_run(in, out1, scratch, bad, m > (long)size ? (size_t)m : size),
+                       QNN_ERR_BAD_WEIGHTS);
+    }
+    fails += check("external run", dense_run(in, out1, scratch, w, size), QNN_OK);
     fails += check("embedded run", dense_e_run(in, out2, scratch), QNN_OK);
     fails += check("same outputs", memcmp(y1, y2, sizeof y1) == 0, 1);
-    /* Retrained weights of the same layout are accepted and used. */
-    memcpy(bad, w, sizeof bad);
-    bad[DENSE_WEIGHTS_SIZE - 1] ^= 0x40;
-    fails += check("swapped weights run", dense_run(in, out1, scratch, bad), QNN_OK);
+    fails += check("external run, a larger size given", dense_run(in, out1, scratch, w, size + 100), QNN_OK);
     fails += check("info has no run for external weights", dense_info.run == NULL, 1);
     fails += check("info scratch", (int)dense_e_info.scratch_size, DENSE_E_SCRATCH_SIZE);
     return fails != 0;

@@ -11,6 +11,9 @@ Checks, printing one line each and exiting 1 on any failure:
   - the chart has one bar per JSON layer, each naming its layer and SQNR;
   - a histogram per layer that has one in the JSON;
   - the output SQNR and each technique's without/with SQNR as the JSON's;
+  - the flash table (an object was compiled) has a row per JSON flash row
+    with the same numbers, and the layer rows' flash code and constant
+    bytes are the JSON's;
   - the page loads nothing from elsewhere (no src= or href= at all);
   - the PNG has the size asked for, more than a few colours (not blank),
     and the chart's bar colour (#3a7bd5) covers some pixels.
@@ -30,6 +33,7 @@ class Page(HTMLParser):
     def __init__(self):
         super().__init__()
         self.bars, self.rows, self.techs, self.hists, self.external = [], [], [], 0, []
+        self.flash = []
         self.row = None  # cells of the table row being read
         self.cell = None
         self.out_sqnr = None
@@ -47,6 +51,8 @@ class Page(HTMLParser):
             self.hists += 1
         if tag == "tr" and ("layer" in cls or "technique" in cls):
             self.row = ("layer" if "layer" in cls else "technique", [])
+        if tag == "tr" and ("flash-node" in cls or "flash-shared" in cls):
+            self.row = ("flash", [])
         if tag == "td" and self.row is not None and self.cell is None:
             self.cell = ""
         if tag == "td" and a.get("id") == "output-sqnr":
@@ -57,7 +63,7 @@ class Page(HTMLParser):
             self.row[1].append(self.cell.strip())
             self.cell = None
         if tag == "tr" and self.row is not None:
-            (self.rows if self.row[0] == "layer" else self.techs).append(self.row[1])
+            {"layer": self.rows, "technique": self.techs, "flash": self.flash}[self.row[0]].append(self.row[1])
             self.row = None
         if tag == "td":
             self.in_out = False
@@ -101,6 +107,17 @@ check(len(p.techs) == len(rep["techniques"]), f"techniques: {len(p.techs)} rende
 for t, row in zip(rep["techniques"], p.techs):
     want = [t["name"], "on" if t["on"] else "off", db(t["output_sqnr_db_off"]), db(t["output_sqnr_db_on"])]
     check(row == want, f"technique {t['name']}: rendered {row}, JSON {want}")
+fl = rep["flash"]
+check(fl is not None and len(p.flash) == len(fl["rows"]),
+      f"flash rows: {len(p.flash)} rendered, {len(fl['rows']) if fl else None} in the JSON")
+kinds = ["code", "weights", "biases", "requant", "luts", "tables", "other", "total"]
+for r, row in zip(fl["rows"] if fl else [], p.flash):
+    want = ["" if r["node"] is None else str(r["node"]), r["name"], r["op"] or ""] + [str(r[k]) for k in kinds]
+    check(row == want, f"flash row {r['name']}: rendered {row}, JSON {want}")
+for i, l in enumerate(layers):
+    row = p.rows[i] if i < len(p.rows) else ["?"] * 11
+    want = [str(l.get("flash_code")), str(l.get("flash_const"))]
+    check(row[9:11] == want, f"layer {l['name']} flash: rendered {row[9:11]}, JSON {want}")
 check(not p.external, f"external references: {p.external or 'none'}")
 
 img = Image.open(png_path).convert("RGB")

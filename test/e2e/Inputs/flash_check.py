@@ -1,0 +1,98 @@
+"""Checks qnnc --report's flash table against the object, independently.
+
+flash_check.py REPORT.json OBJECT GRAPH.qir MODEL_NAME BYTES
+
+
+- every section the report lists has the size `llvm-objdump -h` gives it;
+- the report's sections are all the object's flash: their sum is the text
+  plus data that `llvm-size` (Berkeley format) counts;
+- the rows (nodes and shared) sum to each section's size, and the kinds of
+  a row to its total; nothing is unattributed;
+- each node's code bytes hold its function NAME_run.K.* (`llvm-nm -S`)
+  and at most its alignment padding more;
+- each conv2d and dense node that runs conv_gemm or conv_dot (its
+  function's name says so) has weight bytes of BYTES times its weight
+  tensor's element count (read from the IR, not the report): those pack
+  Fashion-MNIST's weights without padding, as i8 (BYTES 1) or, on the
+  Cortex-M4, widened to i16 for smlad (BYTES 2).  Other
+  kernels' layouts pad or widen (or LLVM folds a small table into the
+  code's constant pool): for those only printed.
+"""
+import json
+import re
+import subprocess
+import sys
+
+report, obj, qir, name = sys.argv[1:5]
+per_elem = int(sys.argv[5])
+fl = json.load(open(report))["flash"]
+assert fl is not None, "no flash in the report"
+
+
+def run(*cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+# Section sizes, from llvm-objdump -h.
+sizes = {}
+for line in run("llvm-objdump", "-h", obj).splitlines():
+    m = re.match(r"\s*\d+\s+(\S+)\s+([0-9a-f]{8,16})\s", line)
+    if m:
+        sizes[m.group(1)] = int(m.group(2), 16)
+secs = [s["name"] for s in fl["sections"]]
+for s in fl["sections"]:
+    assert sizes.get(s["name"]) == s["bytes"], (s, sizes.get(s["name"]))
+
+berkeley = run("llvm-size", obj).splitlines()[1].split()
+text, data = int(berkeley[0]), int(berkeley[1])
+total = sum(s["bytes"] for s in fl["sections"])
+assert total == text + data == fl["total"], (total, text, data, fl["total"])
+
+kinds = ["code", "weights", "biases", "requant", "luts", "tables", "other"]
+for s in fl["sections"]:
+    got = sum(r["sections"][s["name"]] for r in fl["rows"])
+    assert got == s["bytes"], (s["name"], got, s["bytes"])
+for r in fl["rows"]:
+    assert sum(r[k] for k in kinds) == r["total"] == sum(r["sections"].values()), r
+unattributed = [r for r in fl["rows"] if r["name"] == "unattributed"][0]
+assert unattributed["total"] == 0, unattributed
+
+# Code: each node's function, from the symbol table.
+fn, kernel = {}, {}
+for line in run("llvm-nm", "-S", obj).splitlines():
+    f = line.split()
+    if len(f) == 4 and f[2] in "tT":
+        m = re.fullmatch(re.escape(name) + r"_run\.(\d+)\.(.*)", f[3])
+        if m:
+            fn[int(m.group(1))] = int(f[1], 16)
+            kernel[int(m.group(1))] = m.group(2)
+nodes = [r for r in fl["rows"] if r["node"] is not None]
+for r in nodes:
+    k = r["node"]
+    want = fn.get(k, 0)
+    assert want <= r["code"] < want + 16, (r["name"], r["code"], want)
+
+# Weights: the IR's weight tensors.
+text = open(qir).read()
+shape = {m.group(1): [int(d) for d in m.group(2).split(",")]
+         for m in re.finditer(r"const %(\S+) : \w+\[([\d,]+)\]", text)}
+ops = re.findall(r"^\s*%(\S+) = (\w+)\(([^)]*)\)", text, re.M)
+assert len(ops) == len(nodes), (len(ops), len(nodes))
+checked = 0
+for k, (res, op, args) in enumerate(ops):
+    r = nodes[k]
+    assert r["name"] == res and r["op"] == op, (r, res, op)
+    if op not in ("conv2d", "dense"):
+        assert r["weights"] == 0, r
+        continue
+    w = shape[args.split(",")[1].strip().lstrip("%")]
+    numel = 1
+    for d in w:
+        numel *= d
+    if not kernel[k].startswith(("conv_gemm", "conv_dot")):
+        print(f"{res}: {kernel[k]} weights {r['weights']} bytes, tensor {w} = {numel} elements")
+        continue
+    assert r["weights"] == per_elem * numel, (res, kernel[k], r["weights"], numel)
+    print(f"{res}: {kernel[k]} weights {r['weights']} bytes = {per_elem} x tensor {w} = {numel} elements")
+    checked += 1
+print(f"flash: {len(secs)} sections, {total} bytes, {len(nodes)} nodes, {checked} weight tensors checked")
