@@ -72,10 +72,14 @@ static const KGemm gemm = {"smlad", 1, 1, 4, false, gemm_smlad, 0, true, true};
 static const KDw dw = {.name = "smlad (tap pairs)", .lanes = 1, .mac2 = smlad};
 static const KDw dwr = {.name = "rows", .lanes = 4};
 
+bool kern_conv_patch_dsp(Cg *cg, const Node *n); /* conv_dsp.c */
+
 const char *arm_lower_node(Cg *cg, const Node *n)
 {
     if ((n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) || !kern_has(cg, "dsp"))
         return NULL;
+    if (kern_conv_patch_dsp(cg, n))
+        return "conv_patch_1x4_dsp";
     KSet s = {"dsp", &dot, kern_conv_min_c(&dot) - 1, &dw, &dw, &dwr, &gemm, NULL};
     return kern_select(cg, n, &s);
 }
