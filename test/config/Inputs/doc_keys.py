@@ -24,7 +24,7 @@ for line in open(doc, encoding="utf-8"):
         continue
     if section and line.startswith("| `"):
         first = line.split("|")[1]
-        for key in re.findall(r"`([a-z_]+)`", first):
+        for key in re.findall(r"`([a-z_][a-z0-9_]*)`", first):
             documented.add(f"{section}.{key}")
 
 with open(example, "rb") as f:
