@@ -535,20 +535,27 @@ int64_t kern_conv_min_c(const KDot *d)
     return d->tail ? d->tail->step : d->step;
 }
 
-bool kern_conv(Cg *cg, const Node *n, const KDot *d)
+bool kf_plain_i8(const Node *n, const KFrame *f)
 {
-    ConvK k = {.d = d};
-    KFrame *f = &k.f;
-    if (!kf_init(cg, n, f) || f->wv->type.dtype != DT_I8)
+    if (f->wv->type.dtype != DT_I8)
         return false;
     if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
-        return false;
-    if (f->c < kern_conv_min_c(d)) /* no dot step would run: kern_conv_few's case */
         return false;
     const Quant *wq = f->wv->type.quant;
     for (int i = 0; i < wq->count; i++)
         if (wq->zero_point[i] != 0)
-            return false; /* sum_c x * zw would be a run-time term */
+            return false;
+    return true;
+}
+
+bool kern_conv(Cg *cg, const Node *n, const KDot *d)
+{
+    ConvK k = {.d = d};
+    KFrame *f = &k.f;
+    if (!kf_init(cg, n, f) || !kf_plain_i8(n, f))
+        return false;
+    if (f->c < kern_conv_min_c(d)) /* no dot step would run: kern_conv_few's case */
+        return false;
     if (!kf_stage(cg, n, f))
         return true; /* reported */
 

@@ -112,6 +112,10 @@ typedef struct KFrame {
 /* The forms the skeletons take (int8 activations, constant weights, a
  * quantized or i32 output); fills F or returns false. */
 bool kf_init(Cg *cg, const Node *n, KFrame *f);
+/* Whether N (F from kf_init) has the dot kernels' form: int8 weights with
+ * no zero point (a nonzero one would make sum_c x * zw a run-time term),
+ * and as a conv2d one group reading every input channel. */
+bool kf_plain_i8(const Node *n, const KFrame *f);
 /* Weight I of output channel O (OHWI) less its zero point. */
 int16_t kf_weight(const KFrame *f, int64_t o, int64_t i);
 /* The bias of output channel O (0 without one). */

@@ -220,14 +220,8 @@ bool kern_conv_patch_dsp(Cg *cg, const Node *n)
 {
     DspK k = {0};
     KFrame *f = &k.f;
-    if (!kf_init(cg, n, f) || f->wv->type.dtype != DT_I8)
+    if (!kf_init(cg, n, f) || !kf_plain_i8(n, f))
         return false;
-    if (n->op == OP_CONV2D && (node_int(n, ATTR_GROUP, 1) != 1 || f->wv->type.dims[3] != f->c))
-        return false;
-    const Quant *wq = f->wv->type.quant;
-    for (int i = 0; i < wq->count; i++)
-        if (wq->zero_point[i] != 0)
-            return false;
     if (!f->yt->quant || (f->yt->dtype != DT_I8 && f->yt->dtype != DT_U8))
         return false;
     int64_t T = f->kh * f->kw, O = f->o, C = f->c;
