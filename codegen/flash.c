@@ -57,7 +57,7 @@ static const struct {
     FlashKind kind;
 } kind_names[] = {
     {"kgemm", FLASH_WEIGHTS}, {"kfew", FLASH_WEIGHTS}, {"kdww", FLASH_WEIGHTS}, {"kdw", FLASH_WEIGHTS},
-    {"kdwp", FLASH_WEIGHTS}, {"kwt", FLASH_WEIGHTS}, {"kwmm", FLASH_WEIGHTS}, {"kpatch", FLASH_WEIGHTS},
+    {"kdwp", FLASH_WEIGHTS}, {"kwt", FLASH_WEIGHTS}, {"kwmm", FLASH_WEIGHTS}, {"kpatch", FLASH_WEIGHTS}, {"kdsp", FLASH_WEIGHTS},
     {"kdwwide", FLASH_WEIGHTS}, {"wt", FLASH_WEIGHTS},
     {"kgbias", FLASH_BIASES}, {"kfewbias", FLASH_BIASES}, {"kdwbias", FLASH_BIASES}, {"kbias", FLASH_BIASES},
     {"kpbias", FLASH_BIASES},

@@ -10,11 +10,13 @@ flash_check.py REPORT.json OBJECT GRAPH.qir MODEL_NAME BYTES
   a row to its total; nothing is unattributed;
 - each node's code bytes hold its function NAME_run.K.* (`llvm-nm -S`)
   and at most its alignment padding more;
-- each conv2d and dense node that runs conv_gemm or conv_dot (its
+- each conv2d and dense node that runs conv_gemm, conv_dot or conv_patch (its
   function's name says so) has weight bytes of BYTES times its weight
   tensor's element count (read from the IR, not the report): those pack
   Fashion-MNIST's weights without padding, as i8 (BYTES 1) or, on the
-  Cortex-M4, widened to i16 for smlad (BYTES 2).  Other
+  Cortex-M4, widened to i16 for smlad (BYTES 2); conv_patch kernels
+  (the same bytes per weight) between that and the tensor padded to whole
+  tiles of 4 channels and 8-byte steps.  Other
   kernels' layouts pad or widen (or LLVM folds a small table into the
   code's constant pool): for those only printed.
 """
@@ -89,10 +91,20 @@ for k, (res, op, args) in enumerate(ops):
     numel = 1
     for d in w:
         numel *= d
-    if not kernel[k].startswith(("conv_gemm", "conv_dot")):
+    each = per_elem
+    if not kernel[k].startswith(("conv_gemm", "conv_dot", "conv_patch")):
         print(f"{res}: {kernel[k]} weights {r['weights']} bytes, tensor {w} = {numel} elements")
         continue
-    assert r["weights"] == per_elem * numel, (res, kernel[k], r["weights"], numel)
-    print(f"{res}: {kernel[k]} weights {r['weights']} bytes = {per_elem} x tensor {w} = {numel} elements")
+    if kernel[k].startswith("conv_patch"):
+        # Whole tiles of 4 output channels and steps of 8 reduction bytes.
+        o, red = w[0], numel // w[0]
+        most = each * (o + 3) // 4 * 4 * ((red + 7) // 8 * 8)
+        assert each * numel <= r["weights"] <= most, (res, kernel[k], r["weights"], numel, most)
+        print(f"{res}: {kernel[k]} weights {r['weights']} bytes, {each} x tensor {w} = {each * numel} "
+              f"to {most} padded")
+        checked += 1
+        continue
+    assert r["weights"] == each * numel, (res, kernel[k], r["weights"], numel)
+    print(f"{res}: {kernel[k]} weights {r['weights']} bytes = {each} x tensor {w} = {numel} elements")
     checked += 1
 print(f"flash: {len(secs)} sections, {total} bytes, {len(nodes)} nodes, {checked} weight tensors checked")
