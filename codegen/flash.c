@@ -439,7 +439,8 @@ bool codegen_flash(const Graph *g, const char *model, const char *obj, size_t le
         Sec *s = &e.secs[i];
         if (!s->nspans)
             continue;
-        qsort(s->spans, (size_t)s->nspans, sizeof *s->spans, span_cmp);
+        if (s->nspans > 1) /* qsort wants a non-null base even for none */
+            qsort(s->spans, (size_t)s->nspans, sizeof *s->spans, span_cmp);
         int n = 0; /* overlaps (merged constants): the first keeps the bytes */
         for (int k = 0; k < s->nspans; k++) {
             Span sp = s->spans[k];
@@ -479,7 +480,8 @@ bool codegen_flash(const Graph *g, const char *model, const char *obj, size_t le
         Sec *s = &e.secs[i];
         if (s->flash < 0)
             continue;
-        qsort(s->points, (size_t)s->npoints, sizeof *s->points, point_cmp);
+        if (s->npoints > 1)
+            qsort(s->points, (size_t)s->npoints, sizeof *s->points, point_cmp);
         uint64_t at = 0;
         for (int k = 0; k <= s->nspans; k++) {
             const Span *sp = k < s->nspans ? &s->spans[k] : NULL;
