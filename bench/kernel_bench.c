@@ -613,7 +613,8 @@ static int run_glue(const char *dir, const char *cpu, const char *features, int 
  * Best of RUNS calls, so the operands are in cache, as the previous node
  * usually leaves them in the model.  Columns: "per tick" is MACs (MAC
  * kinds) or bytes read + written (glue) per TSC tick; "of goal" is the
- * node's fraction of its goal (100% meets it; for narrow, % of the peak).
+ * node's fraction of its goal (100% meets it; for narrow and tiny nodes, %
+ * of the peak or of memcpy).
  * A node under 100 ticks is listed, not judged: that is mostly the clock's
  * own cost. */
 typedef enum { LK_FREE, LK_CONV, LK_DW, LK_STEM, LK_NARROW, LK_GLUE, LK_COUNT } LayerKind;
