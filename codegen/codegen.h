@@ -225,6 +225,7 @@ struct Cg {
     char kernel[48];            /* the last kernel kern_select chose (its name) */
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
+    char kernel_in_place[96];   /* cg_lower_dw_in_place's kernel name */
 };
 
 /* ---------------------------------------------------------------- IR helpers (codegen/builder.c) */
@@ -385,6 +386,14 @@ uint8_t *cg_byte_table(Cg *cg, const Node *n);
 /* Element strides of IN broadcast (numpy rules) to OUT's shape: 0 along
  * the dims IN does not have or has as 1. */
 void cg_bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride);
+
+/* Lowers N with the target's kernels, else the portable ones, else the
+ * generic loops (lower.c): the kernel's name, or NULL after an error. */
+const char *cg_lower_dispatch(Cg *cg, const Node *n);
+/* A depthwise conv2d the memory plan computes over its own input, through
+ * the row buffer at byte ROWBUF of scratch (lower_dw_inplace.c): the
+ * kernel's name ("..._inplace"), or NULL after an error. */
+const char *cg_lower_dw_in_place(Cg *cg, const Node *n, int64_t rowbuf);
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }

@@ -318,6 +318,16 @@ static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_elem,
 };
 
+const char *cg_lower_dispatch(Cg *cg, const Node *n)
+{
+    const char *kernel = cg->target->lower_node ? cg->target->lower_node(cg, n) : NULL;
+    for (size_t i = 0; !kernel && i < sizeof portable_kernels / sizeof *portable_kernels; i++)
+        kernel = portable_kernels[i](cg, n);
+    if (!kernel && cg_lower_node(cg, n))
+        kernel = "generic";
+    return kernel;
+}
+
 static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n, char **kernel_out)
 {
     char fname[160];
@@ -341,13 +351,12 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     for (int i = 0; i < n->num_operands; i++)
         bind_value(cg, n->operands[i]);
     bind_value(cg, n->result);
-    const char *kernel = cg->target->lower_node ? cg->target->lower_node(cg, n) : NULL;
-    for (size_t i = 0; !kernel && i < sizeof portable_kernels / sizeof *portable_kernels; i++)
-        kernel = portable_kernels[i](cg, n);
+    const char *kernel = cg->plan->rowbuf && k < cg->plan->num_nodes && cg->plan->rowbuf[k] >= 0
+                             ? cg_lower_dw_in_place(cg, n, cg->plan->rowbuf[k])
+                             : cg_lower_dispatch(cg, n);
     if (!kernel) {
         kernel = "generic";
-        if (!cg_lower_node(cg, n))
-            cg->failed = true;
+        cg->failed = true;
     }
     size_t len = strlen(fname);
     snprintf(fname + len, sizeof fname - len, "%s", kernel);

@@ -384,10 +384,10 @@ bool stripe(Graph *g, const PassContext *ctx)
     if (limit <= 0)
         return true;
     MemoryPlan p0 = plan_memory(g, 16);
-    int64_t bound = p0.lower_bound, size0 = p0.scratch_size;
+    int64_t bound = p0.whole_bound, size0 = p0.whole_scratch, start = p0.scratch_size;
     memory_plan_free(&p0);
     Ctx c = {.g = g};
-    int64_t cur = size0, macs = 0, base_macs = 0;
+    int64_t cur = start, macs = 0, base_macs = 0;
     for (int k = 0; k < g->nodes.len; k++)
         if (((Node *)g->nodes.data[k])->op == OP_CONV2D)
             base_macs += conv_macs(g->nodes.data[k]);
