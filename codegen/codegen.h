@@ -107,6 +107,10 @@ typedef struct CodegenOutput {
     char *weights;        /* --weights=external: NAME.weights.bin contents */
     size_t weights_len;
     MemoryPlan plan;      /* the scratch layout the code uses */
+    /* By node index: the bytes of the stack buffers its function allocates
+     * (array allocas: the Cortex-M kernels' im2col rows), outside scratch;
+     * register spills not counted. */
+    int64_t *node_stack;
 } CodegenOutput;
 
 enum { CG_WANT_OBJ = 1, CG_WANT_ASM = 2, CG_WANT_LLVM = 4 };
@@ -158,6 +162,7 @@ typedef struct FlashReport {
     int num_nodes;          /* rows[0 .. num_nodes-1]: G's nodes, by index */
     FlashRow *rows;         /* num_nodes + NUM_FLASH_SHARED_ROWS */
     int64_t weights_file;   /* --weights=external: NAME.weights.bin's bytes (0: embedded) */
+    int64_t *stack;         /* by node: CodegenOutput's node_stack (malloc'd copy), or NULL */
 } FlashReport;
 
 /* FR's flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
@@ -215,6 +220,7 @@ struct Cg {
     CgBuf *buf;                 /* by Value id, bound in fn */
     CgLoc *loc;                 /* by Value id */
     char **kernels;             /* by node index: the kernel name build_run gave it */
+    int64_t *stack;             /* by node index: its function's stack buffers (CodegenOutput) */
     struct CgWeights *wblob;    /* --weights=external: the blob being built (lower.c) */
     bool in_node;               /* fn is a node's function (not NAME_run) */
 

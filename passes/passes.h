@@ -106,6 +106,8 @@ typedef struct PassContext {
     /* Where mixed-precision leaves what it measured, for the report (NULL:
      * nowhere). */
     struct MixedReport *mixed;
+    /* Where stripe leaves what it did, for the report (NULL: nowhere). */
+    struct StripeReport *stripe;
     /* The driver's: opens SET for input IN (see samples_open).  NULL only
      * where no pass reads a dataset. */
     bool (*open_samples)(const struct PassContext *ctx, SampleSet set, const Value *in, Samples *out);
@@ -215,6 +217,14 @@ bool target_has_feature(const char *triple, const char *cpu, const char *feature
  * one scratch arena a compiled model gets.  Graph inputs and outputs live
  * in the caller's buffers and constants in read-only data, so only node
  * results that are not graph outputs get scratch. */
+/* What the stripe pass did (stripe.c), for the report: STAGES striped
+ * stages (0: none), scratch before (the whole-tensor plan's, and with
+ * in-place depthwise) and after, and the extra multiply-accumulates. */
+typedef struct StripeReport {
+    int stages;
+    int64_t whole_bound, whole_scratch, before, after, extra_macs, base_macs;
+} StripeReport;
+
 typedef struct MemoryPlan {
     int num_values;
     int64_t *offset;      /* by Value id: byte offset in scratch, or -1 (not in scratch) */

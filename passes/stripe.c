@@ -450,6 +450,9 @@ bool stripe(Graph *g, const PassContext *ctx)
                    (long long)limit, (long long)cur, (long long)(cur - limit));
         return false;
     }
+    if (ctx->stripe)
+        *ctx->stripe = (StripeReport){.stages = stages, .whole_bound = bound, .whole_scratch = size0,
+                                      .before = start, .after = cur, .extra_macs = macs, .base_macs = base_macs};
     if (stages)
         diag_report(DIAG_NOTE, config_key_loc(ctx->cfg, "limits.max_scratch"),
                     "stripe: %s: scratch %lld bytes, %.2fx the whole-tensor bound %lld (whole-tensor plan %lld); "
