@@ -105,6 +105,17 @@ static int conv_float(const Node *n, const ConvGeom *gm, const float *x, const f
     for (int64_t o = 0; o < O; o++)
         for (int64_t k = 0; k < KK; k++)
             memcpy(wt + (k * O + o) * Cg, w + (o * KK + k) * Cg, (size_t)Cg * sizeof *wt);
+    /* One group: also as [KH][KW][Cg][O], so the loop over the output
+     * channels, the innermost, reads contiguous weights and vectorizes
+     * (each acc[o] still adds its products in (kh, kw, c) order). */
+    float *wc = NULL;
+    if (gm->group == 1 && Cg > 1) {
+        wc = xmalloc((size_t)(KK * O * Cg) * sizeof *wc);
+        for (int64_t k = 0; k < KK; k++)
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t c = 0; c < Cg; c++)
+                    wc[(k * Cg + c) * O + o] = w[(o * KK + k) * Cg + c];
+    }
     float *acc = xmalloc((size_t)O * sizeof *acc);
     for (int64_t b = 0; b < gm->n; b++)
         for (int64_t oy = 0; oy < gm->oh; oy++)
@@ -121,6 +132,24 @@ static int conv_float(const Node *n, const ConvGeom *gm, const float *x, const f
                             continue;
                         const float *xr = x + ((b * gm->h + iy) * gm->w + ix) * gm->c;
                         const float *wr = wt + (ky * gm->kw + kx) * O * Cg;
+                        if (wc) {
+                            /* acc[o] += x[c] * w[o][c] for c in order:
+                             * across o, the same sums in the same order. */
+                            const float *wk = wc + (ky * gm->kw + kx) * Cg * O;
+                            for (int64_t c = 0; c < Cg; c++) {
+                                float xc = xr[c];
+                                const float *wo = wk + c * O;
+                                for (int64_t o = 0; o < O; o++)
+                                    acc[o] += xc * wo[o];
+                            }
+                            continue;
+                        }
+                        if (Cg == 1 && opg == 1) {
+                            /* Depthwise: acc[o] += x[o] * w[o]. */
+                            for (int64_t o = 0; o < O; o++)
+                                acc[o] += xr[o] * wr[o];
+                            continue;
+                        }
                         for (int64_t o = 0; o < O; o++) {
                             const float *xg = xr + (o / opg) * Cg;
                             const float *wo = wr + o * Cg;
@@ -136,6 +165,7 @@ static int conv_float(const Node *n, const ConvGeom *gm, const float *x, const f
                     yr[o] = act_clamp_f(acc[o] + (bias ? bias[o] : 0.0f), amin, amax);
             }
     free(acc);
+    free(wc);
     free(wt);
     return 0;
 }
