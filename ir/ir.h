@@ -324,6 +324,7 @@ void node_set_ints(Graph *g, Node *n, AttrId id, const int64_t *v, int count);
 void node_set_floats(Graph *g, Node *n, AttrId id, const float *v, int count);
 void node_set_enum(Graph *g, Node *n, AttrId id, int64_t v);
 const Attr *node_attr(const Node *n, AttrId id);  /* NULL if absent */
+bool attr_equal(const Attr *a, const Attr *b);    /* same id and value (floats bitwise) */
 int64_t node_int(const Node *n, AttrId id, int64_t dflt);
 float node_float(const Node *n, AttrId id, float dflt);
 /* Copies up to MAX list entries into OUT; returns the count, or fills OUT
@@ -379,5 +380,14 @@ int interp_run_observed(const Graph *g, const void *const inputs[], void *const 
 typedef void (*InterpEditor)(void *ctx, const Value *v, void *data);
 int interp_run_edited(const Graph *g, const void *const inputs[], void *const outputs[],
                       InterpEditor edit, void *ctx);
+
+/* interp_run_observed, but a node whose result GIVEN[id] (by value id, an
+ * array of g->values.len pointers) holds is not run: that tensor is its
+ * result, as computed elsewhere by the caller (mixed-precision reuses a
+ * previous trial's tensors of identical nodes), and a node only such
+ * nodes read is not run either.  OBSERVE sees the nodes run and the given
+ * ones, in node order. */
+int interp_run_given(const Graph *g, const void *const inputs[], void *const outputs[], const void *const given[],
+                     InterpObserver observe, void *ctx);
 
 #endif /* QNNC_IR_H */
