@@ -165,28 +165,16 @@ static bool llvm_ok(LLVMErrorRef e, const char *what)
  * caller still has the interpreter. */
 static LLVMModuleRef build_module(Jit *j, const CodegenOptions *o, LLVMContextRef ctx, LLVMTargetMachineRef tm)
 {
-    bool capturing = diag_capturing();
-    int n0 = 0;
-    if (!capturing)
-        diag_set_capture(true);
-    else
-        (void)diag_captured(&n0);
+    DiagCapture cap = diag_capture_push();
     LLVMModuleRef mod = codegen_module(j->g, o, &j->plan, ctx, tm);
-    if (!capturing) {
-        int n = 0;
-        const Diagnostic *d = diag_captured(&n);
-        char *first = n > 0 ? xstrdup(d[0].message) : NULL;
-        int errors = 0;
-        for (int i = 0; i < n; i++)
-            errors += d[i].kind == DIAG_ERROR;
-        diag_clear_captured();
-        diag_set_capture(false);
-        diag_uncount_errors(errors);
-        if (!mod)
-            diag_warning((SrcLoc){0}, "JIT: cannot compile graph @%s (%s); using the reference interpreter",
-                         j->g->name, first ? first : "?");
-        free(first);
-    }
+    int n = 0;
+    const Diagnostic *d = diag_capture_since(&cap, &n);
+    char *first = n > 0 ? xstrdup(d[0].message) : NULL;
+    diag_capture_pop(cap);
+    if (!mod)
+        diag_warning((SrcLoc){0}, "JIT: cannot compile graph @%s (%s); using the reference interpreter",
+                     j->g->name, first ? first : "?");
+    free(first);
     return mod;
 }
 
