@@ -112,10 +112,19 @@ void diag_reset(void);
 void diag_set_capture(bool on);
 const Diagnostic *diag_captured(int *count);
 void diag_clear_captured(void);
-bool diag_capturing(void);
-/* Forgets N errors counted by diag_error_count (ones a caller captured
- * and handled, e.g. codegen's while the JIT tried a graph). */
-void diag_uncount_errors(int n);
+/* A stretch of work whose diagnostics its caller handles (a trial, a
+ * second run whose notes would repeat the first's): diag_capture_push
+ * captures from here on, inside any capture already on;
+ * diag_capture_since lists what was reported since (valid until the pop);
+ * diag_capture_pop drops it, forgets the errors among it and restores
+ * the mode of before the push.  Pushes and pops nest. */
+typedef struct DiagCapture {
+    bool was_capturing;
+    int first; /* diag_captured's count at the push */
+} DiagCapture;
+DiagCapture diag_capture_push(void);
+const Diagnostic *diag_capture_since(const DiagCapture *c, int *count);
+void diag_capture_pop(DiagCapture c);
 
 /* ---------------------------------------------------------------- dtypes */
 

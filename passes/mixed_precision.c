@@ -458,8 +458,7 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
     Graph *qg = clone_graph(s->fg);
     /* A trial's warnings (a narrow bias, say) would repeat once per trial;
      * the final quantization reports them once. */
-    bool capturing = diag_capturing();
-    diag_set_capture(true);
+    DiagCapture cap = diag_capture_push();
     bool ok = quantize(qg, &ctx2) && fuse_requantize(qg, &ctx2) && check_accumulators(qg, &ctx2) &&
               qg->outputs.len == s->nout && qg->inputs.len == 1;
     bool built = ok;
@@ -473,9 +472,7 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
         kept.t = r.rec;
         kept.bytes = r.rec_bytes;
     }
-    if (!capturing)
-        diag_clear_captured();
-    diag_set_capture(capturing);
+    diag_capture_pop(cap);
     for (int o = 0; o < s->nout; o++)
         if (db)
             db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;

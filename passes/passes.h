@@ -89,8 +89,8 @@ typedef struct Evaluator {
      * no particular order), and OBSERVE(OCTX, v, data) sees the graph
      * inputs and every node result
      * of each sample exactly as interp_run_observed calls it, samples in
-     * order, all on the calling thread.  False after READ failed or a
-     * diag error. */
+     * order, one at a time (from any thread).  False after READ failed or
+     * a diag error. */
     bool (*run)(void *h, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx);
     void (*close)(void *h);
     /* As run, with OBS's parts on the worker threads (NULL: not offered). */

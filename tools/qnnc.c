@@ -949,19 +949,13 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
         PassContext ctx = {.cfg = &c, .eval = &jit_evaluator, .open_samples = driver_open_samples};
         /* The build itself printed the pipeline's notes and warnings;
          * these runs' would repeat them (or be about a build not made). */
-        diag_set_capture(true);
+        DiagCapture cap = diag_capture_push();
         Graph *g = ir_parse("<imported graph>", input->text, input->len);
         if (g && run_pipeline(g, &ctx, NULL))
             others[t] = g;
         else
             graph_free(g);
-        int n = 0, errors = 0;
-        const Diagnostic *d = diag_captured(&n);
-        for (int i = 0; i < n; i++)
-            errors += d[i].kind == DIAG_ERROR;
-        diag_clear_captured();
-        diag_set_capture(false);
-        diag_uncount_errors(errors);
+        diag_capture_pop(cap);
         techs[t].other = others[t];
     }
 }
