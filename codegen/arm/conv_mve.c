@@ -187,18 +187,7 @@ static LLVMValueRef patch(Cg *cg, PatchK *k, LLVMValueRef gp, int m)
     int64_t T = f->kh * f->kw;
     LLVMValueRef t = cg_for_begin(cg, &lt, T, "tap");
     LLVMValueRef ky = LLVMBuildUDiv(B, t, cg_idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, cg_idx(cg, f->kw), "");
-    LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_mulk(cg, ky, f->dh)), cg_idx(cg, f->pt), "");
-    LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_mulk(cg, kx, f->dw)), cg_idx(cg, f->pl), "");
-    LLVMValueRef src;
-    LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
-    if (f->all_valid) {
-        src = cg_gep8(cg, k->x, off);
-    } else {
-        LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
-                                       LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
-        off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), ""); /* the GEP stays in bounds */
-        src = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
-    }
+    LLVMValueRef src = kf_tap_src(cg, f, k->x, k->zrow, bi, oy, ox, ky, kx);
     copy_run(cg, k, cg_gep8(cg, row, cg_mulk(cg, t, f->c)), src, f->c);
     cg_for_end(cg, &lt);
     return row;
