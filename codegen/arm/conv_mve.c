@@ -535,10 +535,16 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
  * once for the 4 pixels, vldrb.s32/u32 of each pixel's 4 activation
  * bytes and vmla.i32.  The activations' zero point is folded into the
  * bias (bias - zx * sum of the channel's weights) and a tap in the
- * padding reads a row of zero points, so every tap is the same code: the
- * per-pixel tap pointers are chosen once per block.  The output stage is
- * conv_patch's vector one (4 channels a vector) or, for other stages,
- * cg_outstage per lane. */
+ * padding reads a row of zero points, so every tap is the same code.  The
+ * output stage is conv_patch's vector one (4 channels a vector) or, for
+ * other stages, cg_outstage per lane.  Two forms: the window form
+ * (dw_win_block: the block's input window copied per chunk of channel
+ * groups so one pointer reaches every tap) and, for dilated columns, a
+ * window out of the immediate offsets' reach and 3x3 at stride 2 (where
+ * the window's copy cost more than it saved: 16x16x16 -> 8x8x16,
+ * 56,422 instructions with LLVM schedule, 57,391 with the asm, against
+ * 55,047), the pointer form (dw_block: one
+ * pointer per pixel and tap, chosen once per block). */
 #define DM 4
 
 /* The output stage of the MRN pixels' accumulators ACC (channels C0 ..
