@@ -262,7 +262,10 @@ static void float_plan(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *cha
     for (int64_t k = 0; k < n; k++) {
         const OutStage *s = &rq->st[k];
         RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
-        if (s->lo < INT32_MIN || s->hi > INT32_MAX || !rqf_prove(&q, chan_max ? chan_max[k] : acc_max, limit, &ch[k])) {
+        int64_t a = chan_max ? chan_max[k] : acc_max;
+        /* as few corrections as the layer has so far, else up to LIMIT */
+        if (s->lo < INT32_MIN || s->hi > INT32_MAX ||
+            (!rqf_prove(&q, a, worst, &ch[k]) && (worst == limit || !rqf_prove(&q, a, limit, &ch[k])))) {
             free(ch);
             return;
         }

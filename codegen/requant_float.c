@@ -35,7 +35,8 @@
  *
  * The candidates (rqf_prove): s = float(mult 2^(shift-31)) and its two
  * neighbours, biases +-d with nudges up (F rounds the biased ties up,
- * rne to even); the first with the fewest corrections wins. */
+ * rne to even); the first within the allowed corrections wins (each
+ * candidate stops at the first correction too many). */
 #include "requant_float.h"
 
 #include <math.h>
@@ -160,16 +161,14 @@ bool rqf_prove(const RqfStage *st, int64_t acc_max, int maxfix, RqfChan *ch)
     float s0 = (float)ldexp((double)st->mult, st->shift - 31), d = e ? ldexpf(1.0f, -(e + 1)) : 0.0f;
     float nudges[] = {ldexpf(1.0f, -20), 0.0f, ldexpf(1.0f, -14)};
     float ss[] = {s0, nextafterf(s0, INFINITY), nextafterf(s0, 0.0f)};
-    bool found = false;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
             float nu = !e || nudges[j] < d / 4 ? nudges[j] : d / 4;
             RqfChan c = {ss[i], d + nu, -d + nu, 0, {0}, {0}};
-            if (try_form(st, acc_max, maxfix, &c) && (!found || c.nfix < ch->nfix)) {
-                *ch = c, found = true;
-                if (c.nfix == 0)
-                    return true;
+            if (try_form(st, acc_max, maxfix, &c)) {
+                *ch = c;
+                return true;
             }
         }
-    return found;
+    return false;
 }

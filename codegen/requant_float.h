@@ -35,7 +35,8 @@ typedef struct RqfChan {
 int32_t rqf_exact(const RqfStage *st, int32_t acc);
 /* The float form's output for ACC. */
 int32_t rqf_eval(const RqfStage *st, const RqfChan *ch, int32_t acc);
-/* Finds constants CH with at most MAXFIX corrections for which rqf_eval
+/* Finds constants CH with at most MAXFIX corrections (the first candidate
+ * that has so few, not the fewest) for which rqf_eval
  * equals rqf_exact for every |acc| <= ACC_MAX (see requant_float.c for
  * the proof); false when no candidate gets there. */
 bool rqf_prove(const RqfStage *st, int64_t acc_max, int maxfix, RqfChan *ch);
