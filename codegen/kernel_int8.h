@@ -126,6 +126,11 @@ bool kf_stage(Cg *cg, const Node *n, KFrame *f);
 /* Requantizes (or clamps) A for channel O and stores it at Y[YI]: the
  * scalar output stage of every kernel. */
 void kf_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi);
+/* The input bytes of tap (KY, KX) of output pixel (BI, OY, OX) (idx
+ * values; constants fold): a pointer into X at the tap's C channels, or
+ * ZROW (a row of zero points) when the tap falls in the padding. */
+LLVMValueRef kf_tap_src(Cg *cg, const KFrame *f, LLVMValueRef x, LLVMValueRef zrow, LLVMValueRef bi, LLVMValueRef oy,
+                        LLVMValueRef ox, LLVMValueRef ky, LLVMValueRef kx);
 
 /* The vector requantizing epilogue (kernel_requant.c): the interpreter's
  * output stage on LANES contiguous channels at once. */
