@@ -93,6 +93,9 @@ typedef struct CodegenOptions {
      * after the last, and the object has NAME_profile (qnn_runtime.h);
      * without it the object has neither. */
     bool profile;
+    /* No fused multiply-add, not even an exact one: the JIT (codegen/jit.c)
+     * refuses any llvm.fma so that calibration cannot depend on the host. */
+    bool no_fma;
 } CodegenOptions;
 
 /* What codegen_compile produces; every buffer is malloc'd (NULL when it

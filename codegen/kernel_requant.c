@@ -319,7 +319,7 @@ void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *ch
      * QNNC_NO_FLOAT_STAGE=1 keeps the forms above (for A/B measurements:
      * docs/benchmarks.md). */
     const char *off = getenv("QNNC_NO_FLOAT_STAGE");
-    if ((kern_has(cg, "fma") || kern_has(cg, "avx512f")) && !(off && *off && strcmp(off, "0") != 0))
+    if ((kern_has(cg, "fma") || kern_has(cg, "avx512f")) && !cg->opts->no_fma && !(off && *off && strcmp(off, "0") != 0))
         float_plan(cg, rq, acc_max, rq->nch > 1 ? chan_max : NULL);
 }
 
