@@ -276,5 +276,8 @@ const char *kern_softmax(Cg *cg, const Node *n);
 /* kernel_elem.c: TFLite int8 add/sub/mul of 8-bit operands, 16 a vector
  * ("elem_affine16", "elem_add16", "elem_mul16"). */
 const char *kern_elem(Cg *cg, const Node *n);
+/* The 8-bit max pool and TFLite average pools, border split from interior
+ * (codegen/kernel_pool.c); NULL for other nodes. */
+const char *kern_pool(Cg *cg, const Node *n);
 
 #endif

@@ -316,6 +316,7 @@ static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
 static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_softmax,
     kern_elem,
+    kern_pool,
 };
 
 static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n, char **kernel_out)
