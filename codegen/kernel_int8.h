@@ -279,5 +279,8 @@ const char *kern_elem(Cg *cg, const Node *n);
 /* The 8-bit max pool and TFLite average pools, border split from interior
  * (codegen/kernel_pool.c); NULL for other nodes. */
 const char *kern_pool(Cg *cg, const Node *n);
+/* 8-bit bilinear resize in two passes and nearest resize by rows
+ * (codegen/kernel_resize.c); NULL for other nodes and forms. */
+const char *kern_resize(Cg *cg, const Node *n);
 
 #endif

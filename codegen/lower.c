@@ -317,6 +317,7 @@ static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_softmax,
     kern_elem,
     kern_pool,
+    kern_resize,
 };
 
 static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n, char **kernel_out)
