@@ -109,7 +109,10 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
         LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(0), "");
         LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
         LLVMValueRef avg;
-        if (p->mve) {
+        if (p->mve || LLVMIsConstant(cnt1)) {
+            /* A count known at compile time (the interior's whole window):
+             * the exact integer division by a constant, which LLVM turns
+             * into a multiply-high and shifts. */
             /* Helium: the rounded division in integer lanes (a hardware
              * sdiv per lane; C's truncation is TFLite's).  LLVM 19's MVE
              * backend turns the float form's division by a constant power
@@ -153,16 +156,31 @@ static LLVMValueRef row_tap(Cg *cg, const Pool *p, LLVMValueRef oy, LLVMValueRef
  * checked against the image too, IX0 being the window's first column
  * (an idx value, possibly negative).  Returns the accumulator; *NV the
  * count of taps inside. */
-static LLVMValueRef window(Cg *cg, const Pool *p, unsigned L, LLVMValueRef oy, LLVMValueRef xi, bool check_x,
-                           LLVMValueRef ix0, LLVMValueRef *nv)
+static LLVMValueRef window(Cg *cg, const Pool *p, unsigned L, LLVMValueRef oy, LLVMValueRef xi, bool check_y,
+                           bool check_x, LLVMValueRef ix0, LLVMValueRef *nv)
 {
     LLVMValueRef acc = cg_alloca(cg, acc_type(cg, p, L), "pacc"), cnt = cg_alloca(cg, cg->t_i64, "pcnt");
     LLVMBuildStore(B, acc_init(cg, p, L), acc);
     LLVMBuildStore(B, cg_i64(cg, 0), cnt);
     CgLoop lky, lkx;
     CgIf sy, sx;
+    /* A row inside the image in y with at most POOL_UNROLL row taps:
+     * every tap unrolled, no compare at all. */
+    bool unroll_y = !check_y && !check_x && p->k[0] <= POOL_UNROLL && p->k[1] <= POOL_UNROLL;
+    if (unroll_y) {
+        LLVMValueRef a = acc_init(cg, p, L);
+        LLVMValueRef top = LLVMBuildSub(B, cg_mulk(cg, oy, p->st[0]), cg_idx(cg, p->pd[0]), "");
+        LLVMValueRef r0 = LLVMBuildAdd(B, xi, cg_mulk(cg, top, p->W * p->C), "");
+        for (int64_t ky = 0; ky < p->k[0]; ky++)
+            for (int64_t kx = 0; kx < p->k[1]; kx++)
+                a = acc_tap(cg, p, L, a, LLVMBuildAdd(B, r0, cg_idx(cg, (ky * p->dl[0] * p->W + kx * p->dl[1]) * p->C), ""));
+        *nv = cg_i64(cg, p->kk);
+        return a;
+    }
     LLVMValueRef iny, ky = cg_for_begin(cg, &lky, p->k[0], "ky");
     LLVMValueRef iy = row_tap(cg, p, oy, ky, &iny);
+    if (!check_y)
+        iny = LLVMConstInt(cg->t_i1, 1, 0);
     cg_if_begin(cg, &sy, iny);
     LLVMValueRef row = LLVMBuildAdd(B, xi, cg_mulk(cg, iy, p->W * p->C), "");
     if (check_x) {
@@ -207,7 +225,8 @@ static unsigned chan_lanes(const Pool *p)
 }
 
 /* Output pixels [FROM, TO) of row (b, oy), L channels a step. */
-static void pixels(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64_t from, int64_t to, bool check_x)
+static void pixels(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64_t from, int64_t to, bool check_y,
+                   bool check_x)
 {
     if (to <= from)
         return;
@@ -218,7 +237,7 @@ static void pixels(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64
     c = cg_smin(cg, c, cg_idx(cg, p->C - L));
     LLVMValueRef ix0 = LLVMBuildSub(B, cg_mulk(cg, ox, p->st[1]), cg_idx(cg, p->pd[1]), "");
     LLVMValueRef xi = LLVMBuildAdd(B, cg_mulk(cg, b, p->H * p->W * p->C), LLVMBuildAdd(B, cg_mulk(cg, ix0, p->C), c, ""), "");
-    LLVMValueRef nv, a = window(cg, p, L, oy, xi, check_x, ix0, &nv);
+    LLVMValueRef nv, a = window(cg, p, L, oy, xi, check_y, check_x, ix0, &nv);
     LLVMValueRef yi = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), p->OW), ox, ""), p->C);
     store_out(cg, p, L, a, nv, LLVMBuildAdd(B, yi, c, ""));
     cg_for_end(cg, &lc);
@@ -227,7 +246,8 @@ static void pixels(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64
 
 /* The interior [OX0, OX1) of row (b, oy) as a flat run of (OX1 - OX0) * C
  * bytes, L a step (x stride 1). */
-static void row_run(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64_t ox0, int64_t ox1, unsigned L)
+static void row_run(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64_t ox0, int64_t ox1, unsigned L,
+                    bool check_y)
 {
     int64_t len = (ox1 - ox0) * p->C;
     CgLoop lj;
@@ -235,7 +255,7 @@ static void row_run(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int6
     j = LLVMBuildAdd(B, cg_smin(cg, j, cg_idx(cg, len - L)), cg_idx(cg, ox0 * p->C), "");
     /* Input column of output column ox is ox - pl: the run's bytes shift by -pl * C. */
     LLVMValueRef xi = LLVMBuildAdd(B, cg_mulk(cg, b, p->H * p->W * p->C), LLVMBuildSub(B, j, cg_idx(cg, p->pd[1] * p->C), ""), "");
-    LLVMValueRef nv, a = window(cg, p, L, oy, xi, false, NULL, &nv);
+    LLVMValueRef nv, a = window(cg, p, L, oy, xi, check_y, false, NULL, &nv);
     LLVMValueRef yi = LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), p->OW * p->C), j, "");
     store_out(cg, p, L, a, nv, yi);
     cg_for_end(cg, &lj);
@@ -294,16 +314,27 @@ const char *kern_pool(Cg *cg, const Node *n)
         for (unsigned l = p.is_max || p.narrow ? POOL_WIDE : POOL_LANES; l >= POOL_LANES && !rl; l /= 2)
             if (run >= l)
                 rl = l;
+    /* Interior rows likewise: [OY0, OY1) check no row tap. */
+    int64_t oy0 = (p.pd[0] + p.st[0] - 1) / p.st[0], lasty = p.H - 1 + p.pd[0] - (p.k[0] - 1) * p.dl[0];
+    int64_t oy1 = lasty < 0 ? 0 : lasty / p.st[0] + 1;
+    oy0 = oy0 > p.OH ? p.OH : oy0;
+    oy1 = oy1 > p.OH ? p.OH : oy1 < oy0 ? oy0 : oy1;
+    const int64_t ys[4] = {0, oy0, oy1, p.OH};
     CgLoop lb, ly;
     LLVMValueRef b = cg_for_begin(cg, &lb, p.nb, "b");
-    LLVMValueRef oy = cg_for_begin(cg, &ly, p.OH, "oy");
-    pixels(cg, &p, b, oy, 0, ox0, true);
-    if (rl)
-        row_run(cg, &p, b, oy, ox0, ox1, rl);
-    else
-        pixels(cg, &p, b, oy, ox0, ox1, false);
-    pixels(cg, &p, b, oy, ox1, p.OW, true);
-    cg_for_end(cg, &ly);
+    for (int part = 0; part < 3; part++) {
+        if (ys[part + 1] <= ys[part])
+            continue;
+        bool check_y = part != 1;
+        LLVMValueRef oy = LLVMBuildAdd(B, cg_for_begin(cg, &ly, ys[part + 1] - ys[part], "oy"), cg_idx(cg, ys[part]), "");
+        pixels(cg, &p, b, oy, 0, ox0, check_y, true);
+        if (rl)
+            row_run(cg, &p, b, oy, ox0, ox1, rl, check_y);
+        else
+            pixels(cg, &p, b, oy, ox0, ox1, check_y, false);
+        pixels(cg, &p, b, oy, ox1, p.OW, check_y, true);
+        cg_for_end(cg, &ly);
+    }
     cg_for_end(cg, &lb);
     static const char *const names[2][2][7] = {
         {{"pool_avg_c1", "pool_avg_c2", "pool_avg_c4", "pool_avg_c8", "pool_avg_c16", "pool_avg_c32", "pool_avg_c64"},
