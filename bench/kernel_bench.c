@@ -25,6 +25,8 @@
  *                                             "glue": only the glue ops; NAME: only the
  *                                             shapes whose names contain it, and
  *                                             depthwise3x3_56x56_128)
+ *   build/bench/kernel_bench runs --qir FILE...   every node of each graph, each held to
+ *                                             its kind's goal ("layers" below)
  */
 #define _GNU_SOURCE
 #include "codegen.h"
@@ -478,12 +480,9 @@ static char *glue_qir(const GlueCase *gc)
 
 /* Compiles CASE into DIR/NAME.so and returns its run function; the graph
  * stays alive for its signature. */
-static RunFn build_glue(const char *text, const char *name, const char *dir, const char *cpu, const char *features,
-                        Graph **gout, int64_t *scratch)
+static RunFn build_graph(Graph *g, const char *name, const char *dir, const char *cpu, const char *features,
+                         int64_t *scratch)
 {
-    Graph *g = ir_parse(name, text, strlen(text));
-    if (!g || !ir_verify(g))
-        return NULL;
     CodegenOptions o = {.name = "kb", .triple = config_host_triple(), .cpu = cpu, .features = features,
                         .opt_level = 3};
     CodegenOutput out;
@@ -505,8 +504,17 @@ static RunFn build_glue(const char *text, const char *name, const char *dir, con
         fprintf(stderr, "kernel_bench: %s\n", dlerror());
         return NULL;
     }
-    *gout = g;
     return (RunFn)(uintptr_t)dlsym(h, "kb_run");
+}
+
+static RunFn build_glue(const char *text, const char *name, const char *dir, const char *cpu, const char *features,
+                        Graph **gout, int64_t *scratch)
+{
+    Graph *g = ir_parse(name, text, strlen(text));
+    if (!g || !ir_verify(g))
+        return NULL;
+    *gout = g;
+    return build_graph(g, name, dir, cpu, features, scratch);
 }
 
 static int64_t value_bytes(const Value *v)
@@ -607,12 +615,225 @@ static int run_glue(const char *dir, const char *cpu, const char *features, int 
     return rc;
 }
 
+/* ------------------------------------------------------------ layers */
+
+/* `kernel_bench RUNS --qir FILE`: every node of a model's quantized graph
+ * (bench/zoo.sh keeps each model's in WORK/NAME/q.qir) compiled alone, as
+ * one node whose non-constant operands become inputs (random bytes; f32
+ * in [-4, 4)), and measured as the shapes and the glue cases above are:
+ * best of the runs, in the same run as the peak and a memcpy of the same
+ * total.  Each node is held to issue 13's goal for its kind:
+ *   conv     conv2d/dense/matmul with >= 32 input channels (per group) and
+ *            >= 32 outputs: 70% of the widest dot peak;
+ *   dw       depthwise conv2d: 40%;
+ *   stem     conv2d with 1-4 input channels per group: 30%;
+ *   narrow   the other MAC layers: no goal (listed);
+ *   glue     every other op but reshape (free): bytes read + written at
+ *            50% of memcpy's rate.
+ * Best of RUNS calls, so the operands are in cache, as the previous node
+ * usually leaves them in the model.  Columns: "per tick" is MACs (MAC
+ * kinds) or bytes read + written (glue) per TSC tick; "of goal" is the
+ * node's fraction of its goal (100% meets it; for narrow and tiny nodes, %
+ * of the peak or of memcpy).
+ * A node under 100 ticks is listed, not judged: that is mostly the clock's
+ * own cost. */
+typedef enum { LK_FREE, LK_CONV, LK_DW, LK_STEM, LK_NARROW, LK_GLUE, LK_COUNT } LayerKind;
+
+static const struct {
+    const char *name;
+    double goal; /* fraction of peak (MAC kinds) or of memcpy (glue); 0: none */
+} layer_kinds[LK_COUNT] = {
+    [LK_FREE] = {"free", 0},   [LK_CONV] = {"conv", 0.70},     [LK_DW] = {"dw", 0.40},
+    [LK_STEM] = {"stem", 0.30}, [LK_NARROW] = {"narrow", 0}, [LK_GLUE] = {"glue", 0.50},
+};
+
+static LayerKind layer_kind(const Node *n, int64_t *macs)
+{
+    const TensorType *x = &n->operands[0]->type, *y = &n->result->type;
+    int64_t out = type_numel(y), k, o;
+    *macs = 0;
+    switch (n->op) {
+    case OP_CONV2D: {
+        const TensorType *w = &n->operands[1]->type; /* [O, KH, KW, C/group] */
+        int64_t group = node_int(n, ATTR_GROUP, 1), c = x->dims[x->rank - 1];
+        *macs = out * w->dims[1] * w->dims[2] * w->dims[3];
+        if (group > 1 && group == c)
+            return LK_DW;
+        k = w->dims[3], o = w->dims[0];
+        if (k <= 4)
+            return LK_STEM;
+        break;
+    }
+    case OP_DENSE: case OP_MATMUL:
+        k = x->dims[x->rank - 1], o = y->dims[y->rank - 1];
+        *macs = out * k;
+        break;
+    case OP_RESHAPE:
+        return LK_FREE;
+    default:
+        return LK_GLUE;
+    }
+    return k >= 32 && o >= 32 ? LK_CONV : LK_NARROW;
+}
+
+/* N alone: its operands (constants stay constants) and N with G's
+ * attributes (G outlives it). */
+static Graph *node_graph(const Node *n)
+{
+    Graph *g = graph_new("layer");
+    Value *ops[16];
+    if (n->num_operands > 16)
+        return NULL;
+    for (int i = 0; i < n->num_operands; i++) {
+        const Value *v = n->operands[i];
+        ops[i] = graph_find_value(g, v->name);
+        if (!ops[i])
+            ops[i] = v->kind == VAL_CONST ? graph_add_const(g, v->name, v->type, v->data)
+                                          : graph_add_input(g, v->name, v->type);
+    }
+    Node *m = graph_add_node(g, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    m->num_attrs = n->num_attrs;
+    m->attrs = n->attrs;
+    graph_add_output(g, m->result);
+    return g;
+}
+
+/* The kernel the object's per-node symbol names (NAME_run.NODE.KERNEL). */
+static void kernel_of(const char *obj, char *out, size_t cap)
+{
+    char cmd[700], line[512];
+    snprintf(cmd, sizeof cmd, "nm '%s' 2>/dev/null", obj);
+    snprintf(out, cap, "generic");
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    while (fgets(line, sizeof line, p)) {
+        char *k = strstr(line, " kb_run."), *dot = k ? strchr(k + 8, '.') : NULL;
+        if (dot) {
+            dot[strcspn(dot, "\r\n")] = 0;
+            snprintf(out, cap, "%s", dot + 1);
+        }
+    }
+    pclose(p);
+}
+
+static int run_layers(const char *path, const char *dir, const char *cpu, const char *features, int runs,
+                      double peak)
+{
+    static int graphs;
+    graphs++;
+    Graph *model = ir_parse_file(path);
+    if (!model || !ir_verify(model)) {
+        fprintf(stderr, "kernel_bench: %s: cannot read the graph\n", path);
+        return 1;
+    }
+    double tps = ticks_per_s();
+    int met[LK_COUNT] = {0}, seen[LK_COUNT] = {0}, judged[LK_COUNT] = {0}, tinies = 0, rc = 0;
+    double worst[LK_COUNT];
+    for (int k = 0; k < LK_COUNT; k++)
+        worst[k] = 1e9;
+    printf("\nlayers of %s (goal: conv 70%%, dw 40%%, stem 30%% of the peak; glue 50%% of memcpy)\n", path);
+    printf("%4s  %-40s %-16s %-6s %-34s %10s %10s %8s %6s\n", "#", "node", "op", "kind", "kernel", "ticks",
+           "per tick", "of goal", "met");
+    for (int i = 0; i < model->nodes.len; i++) {
+        const Node *n = model->nodes.data[i];
+        int64_t macs;
+        LayerKind kind = layer_kind(n, &macs);
+        if (kind == LK_FREE)
+            continue;
+        Graph *g = node_graph(n);
+        char name[32], obj[600], kern[128];
+        snprintf(name, sizeof name, "g%d_layer%d", graphs, i); /* a new path: dlopen keeps loaded ones */
+        snprintf(obj, sizeof obj, "%s/%s.o", dir, name);
+        int64_t scratch = 0;
+        RunFn run = g && ir_verify(g) ? build_graph(g, name, dir, cpu, features, &scratch) : NULL;
+        Graph *gk = g;
+        if (!run) {
+            graph_free(g);
+            fprintf(stderr, "kernel_bench: %s: node %d (%s): could not compile\n", path, i, n->result->name);
+            rc = 1;
+            continue;
+        }
+        kernel_of(obj, kern, sizeof kern);
+        const void *ins[16];
+        int64_t bytes = 0;
+        for (int k = 0; k < gk->inputs.len; k++) {
+            const Value *v = gk->inputs.data[k];
+            int64_t nb = value_bytes(v);
+            int8_t *x = aligned_alloc(64, (size_t)nb + 64);
+            for (int64_t j = 0; j < nb; j++)
+                x[j] = (int8_t)rnd8();
+            if (v->type.dtype == DT_F32)
+                for (int64_t j = 0; j < nb / 4; j++)
+                    ((float *)x)[j] = (float)(rnd8() & 0xff) / 32.0f - 4.0f;
+            ins[k] = x;
+            bytes += nb;
+        }
+        int64_t ob = value_bytes(gk->outputs.data[0]);
+        bytes += ob;
+        void *outs[1] = {aligned_alloc(64, (size_t)ob + 64)};
+        void *sc = aligned_alloc(64, (size_t)(scratch + 64));
+        run(ins, outs, sc);
+        unsigned long long best = ~0ull;
+        for (int r = 0; r < runs; r++) {
+            unsigned long long c0 = cycles();
+            run(ins, outs, sc);
+            unsigned long long c = cycles() - c0;
+            if (c < best)
+                best = c;
+        }
+        double frac, rate;
+        if (kind == LK_GLUE) {
+            unsigned long long mc = memcpy_ticks(bytes / 2 > 0 ? bytes / 2 : 1, runs);
+            rate = (double)bytes / (double)best;
+            frac = rate / ((double)(bytes / 2 * 2) / (double)mc);
+        } else {
+            rate = (double)macs / (double)best;
+            frac = rate / peak;
+        }
+        seen[kind]++;
+        /* Under 100 ticks the figure is mostly the clock's own cost (an
+         * empty call measures about 20): shown, not judged. */
+        bool tiny = best < 100;
+        double goal = tiny ? 0 : layer_kinds[kind].goal;
+        bool ok = goal == 0 || frac >= goal;
+        tinies += tiny;
+        if (goal > 0) {
+            judged[kind]++;
+            met[kind] += ok;
+            if (frac / goal < worst[kind])
+                worst[kind] = frac / goal;
+        }
+        char shown[41];
+        snprintf(shown, sizeof shown, "%s", n->result->name);
+        printf("%4d  %-40s %-16s %-6s %-34.34s %10llu %10.2f %7.0f%% %6s\n", i, shown, op_info[n->op].name,
+               layer_kinds[kind].name, kern, best, kind == LK_GLUE ? rate : (double)macs / (double)best,
+               goal > 0 ? 100 * frac / goal : 100 * frac, tiny ? "tiny" : goal == 0 ? "-" : ok ? "yes" : "NO");
+        for (int k = 0; k < gk->inputs.len; k++)
+            free((void *)ins[k]);
+        free(outs[0]);
+        free(sc);
+        graph_free(gk);
+    }
+    (void)tps;
+    printf("summary %s:", path);
+    for (int k = LK_CONV; k < LK_COUNT; k++)
+        if (judged[k])
+            printf("  %s %d/%d met (worst %.0f%% of goal)", layer_kinds[k].name, met[k], judged[k], 100 * worst[k]);
+        else if (seen[k])
+            printf("  %s %d (none judged)", layer_kinds[k].name, seen[k]);
+    printf("  (%d tiny, not judged)\n", tinies);
+    graph_free(model);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
+    bool layers = argc > 3 && strcmp(argv[2], "--qir") == 0; /* argv[3..]: models' graphs, node by node */
     bool glue_only = argc > 2 && strcmp(argv[2], "glue") == 0; /* skip the conv/dense shapes */
     /* Any other second argument: only the shapes whose names contain it, no glue. */
-    const char *only = argc > 2 && !glue_only ? argv[2] : NULL;
+    const char *only = argc > 2 && !glue_only && !layers ? argv[2] : NULL;
     static const Shape shapes[] = {
         {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false, 1},
         {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false, 1},
@@ -659,8 +880,13 @@ int main(int argc, char **argv)
     for (int i = npk > 1; i < npk; i++)
         printf("peak: %.1f int8 MACs/cycle (%s micro-loop, independent chains)\n", pks[i].mpc, pks[i].name);
     printf("(\"of peak\": of the %s peak)\n", pks[npk - 1].name);
-    printf("\n%-26s %10s %12s %10s %8s\n", "shape", "MMACs", "cycles", "MACs/cyc", "of peak");
     int rc = 0;
+    for (int i = 3; layers && i < argc; i++)
+        if (run_layers(argv[i], dir, cpu, features, runs, pk) != 0)
+            rc = 1;
+    if (layers)
+        goto done;
+    printf("\n%-26s %10s %12s %10s %8s\n", "shape", "MMACs", "cycles", "MACs/cyc", "of peak");
     for (size_t i = 0; !glue_only && i < sizeof shapes / sizeof *shapes; i++) {
         const Shape *s = &shapes[i];
         if (only && !strstr(s->name, only) && !strstr("depthwise3x3_56x56_128", s->name))
@@ -695,6 +921,7 @@ int main(int argc, char **argv)
     }
     if (!only && run_glue(dir, cpu, features, runs) != 0)
         rc = 1;
+done:
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
     char cmd[600];

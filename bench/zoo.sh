@@ -24,6 +24,10 @@
 #                  calibration, quantization, LLVM -O2)
 # Then each model's per-node profile (qnnc --profile, the runner's
 # --profile over RUNS runs).  The input is the first calibration sample.
+# ZOO_LAYERS=1 adds, last, every node of every model's quantized graph
+# measured alone by bench/kernel_bench's --qir mode and held to issue 13's
+# per-kind kernel goal (conv 70%, depthwise 40%, stem 30% of the widest
+# dot instruction's same-run peak; glue 50% of a same-run memcpy).
 # A model qnnc (or ONNX Runtime, or make_qdq.py) cannot handle gets a note
 # instead of figures.  Not part of the test suite (docs/benchmarks.md has
 # one run's figures; test/tools/zoo-smoke.test runs ZOO_SMOKE=1 on one tiny
@@ -93,6 +97,7 @@ med() { sed -n 's/.*median \([0-9.]*\) us.*/\1/p'; }
 first_line() { grep -m1 -v '^\s*$' | cut -c1-150; }
 rows=()
 profiles=()
+qirs=()
 while IFS='|' read -r name onnx cfg calib data; do
   if [ ${#only[@]} -gt 0 ] && ! printf '%s\n' "${only[@]}" | grep -qx "$name"; then continue; fi
   d=$work/$name
@@ -127,6 +132,7 @@ while IFS='|' read -r name onnx cfg calib data; do
   "$qnnc" "$d/q.qir" --name="$name" --emit=exe -o "$d/generic.exe" 2>> "$d/qnnc.err" &&
   "$qnnc" "$d/q.qir" --name="$name" -mcpu=native --profile --emit=exe -o "$d/profile.exe" 2>> "$d/qnnc.err" ||
     { notes+=("$name: qnnc --emit=exe failed: $(first_line < "$d/qnnc.err")"); continue; }
+  qirs+=("$d/q.qir")
   native=$("$d/native.exe" --input "$x" --bench "$runs" | med)
   generic=$("$d/generic.exe" --input "$x" --bench "$runs" | med)
   profiles+=("$("$d/profile.exe" --input "$x" --profile --bench "$runs")")
@@ -170,3 +176,11 @@ for p in "${profiles[@]}"; do
   echo
   echo "$p"
 done
+if [ -n "${ZOO_LAYERS:-}" ] && [ ${#qirs[@]} -gt 0 ]; then
+  kb=$build/bench/kernel_bench
+  if [ -x "$kb" ]; then
+    "$kb" 20 --qir "${qirs[@]}"
+  else
+    echo "zoo: ZOO_LAYERS needs $kb (cmake --build $build --target kernel_bench)" >&2
+  fi
+fi

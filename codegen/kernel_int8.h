@@ -273,6 +273,9 @@ const char *kern_minmax(Cg *cg, const Node *n, const KLut *k);
  * kernel_softmax.c: TFLite's int8 softmax along a contiguous last axis of
  * at least 16 elements, 16 a vector ("softmax_rows16"). */
 const char *kern_softmax(Cg *cg, const Node *n);
+/* The same with the exponentials as byte planes through K's lookup,
+ * K.lanes a chunk ("softmax_rows_<K's name>"). */
+const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k);
 /* kernel_elem.c: TFLite int8 add/sub/mul of 8-bit operands, 16 a vector
  * ("elem_affine16", "elem_add16", "elem_mul16"). */
 const char *kern_elem(Cg *cg, const Node *n);

@@ -34,6 +34,9 @@
  */
 #include "kernel_int8.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #define B (cg->b)
 
 enum { LANES = 16 };
@@ -41,7 +44,7 @@ enum { LANES = 16 };
 static LLVMValueRef splat(Cg *cg, LLVMValueRef s, LLVMTypeRef vt)
 {
     LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, LANES)), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, LLVMGetVectorSize(vt))), "");
 }
 
 static LLVMValueRef const_i32v(Cg *cg, int64_t v)
@@ -73,23 +76,42 @@ static LLVMValueRef lookup(Cg *cg, LLVMValueRef tab, LLVMValueRef m, LLVMValueRe
     return kern_intrinsic(cg, "llvm.masked.gather", over, 2, args, 4);
 }
 
-/* fp_softmax_output on LANES table values E. */
-static LLVMValueRef outputs(Cg *cg, LLVMValueRef recip, LLVMValueRef exc, LLVMValueRef big, LLVMValueRef e)
+/* A constant <N x T> of V. */
+static LLVMValueRef const_vec(LLVMTypeRef t, unsigned n, unsigned long long v)
 {
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, LANES), wt = LLVMVectorType(cg->t_i64, LANES);
-    LLVMValueRef r64 = splat(cg, LLVMBuildZExt(B, recip, cg->t_i64, ""), wt);
-    LLVMValueRef p = LLVMBuildNUWMul(B, r64, LLVMBuildZExt(B, e, wt, ""), "");
-    LLVMValueRef half[LANES];
-    for (int i = 0; i < LANES; i++)
-        half[i] = cg_i64(cg, INT64_C(1) << 30);
-    LLVMValueRef s31[LANES];
-    for (int i = 0; i < LANES; i++)
-        s31[i] = cg_i64(cg, 31);
-    p = LLVMBuildLShr(B, LLVMBuildNUWAdd(B, p, LLVMConstVector(half, LANES), ""), LLVMConstVector(s31, LANES), "");
-    LLVMValueRef v = cg_rdbpot(cg, LLVMBuildTrunc(B, p, vt, ""), splat(cg, exc, vt));
-    v = LLVMBuildSelect(B, big, LLVMConstNull(vt), v, "");
-    v = cg_clamp_i32(cg, LLVMBuildSub(B, v, const_i32v(cg, 128), ""), const_i32v(cg, -128), const_i32v(cg, 127));
-    return LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, LANES), "");
+    LLVMValueRef e[64];
+    for (unsigned i = 0; i < n; i++)
+        e[i] = LLVMConstInt(t, v, 0);
+    return LLVMConstVector(e, n);
+}
+
+/* fp_softmax_output on the table values E (<N x i32>, each in [0, 2^31))
+ * of a row whose reciprocal is RECIP (i32 in [0, 2^31), 0 for a row whose
+ * exponent is over 31) and exponent EXC (i32 in [0, 31]).  For a, b >= 0,
+ * SRDHM(a, b) = floor((a b + 2^30) / 2^31) (the nudge's sign never
+ * applies) and RDBPOT(q, e) = floor((q + 2^(e-1)) / 2^e) for q >= 0,
+ * e >= 1 (gemmlowp's remainder > (2^e - 1) >> 1 is remainder >= 2^(e-1));
+ * floor((floor(u / 2^31) + c) / 2^e) = floor((u + c 2^31) / 2^(31+e)), so
+ *   v = (a b + 2^30 + [e > 0] 2^(30+e)) >> (31 + e)
+ * on unsigned 64-bit lanes (a b + both constants < 2^62 + 2^61 + 2^30).  A
+ * row over 31 has RECIP 0 and EXC 31: (2^30 + 2^61) >> 62 = 0, the
+ * interpreter's v = 0.  Then v - 128 clamped to [-128, 127], v >= 0: the
+ * byte of min(v, 255) with its top bit flipped. */
+static LLVMValueRef outputs(Cg *cg, LLVMValueRef recip, LLVMValueRef exc, LLVMValueRef e)
+{
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(e));
+    LLVMTypeRef wt = LLVMVectorType(cg->t_i64, n);
+    LLVMValueRef x64 = LLVMBuildZExt(B, exc, cg->t_i64, "");
+    LLVMValueRef kk = LLVMBuildShl(B, cg_i64(cg, 1), LLVMBuildAdd(B, x64, cg_i64(cg, 30), ""), "");
+    kk = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, exc, cg_i32(cg, 0), ""), cg_i64(cg, 0), kk, "");
+    kk = LLVMBuildAdd(B, kk, cg_i64(cg, INT64_C(1) << 30), "");
+    LLVMValueRef sh = LLVMBuildAdd(B, x64, cg_i64(cg, 31), "");
+    LLVMValueRef p = LLVMBuildNUWMul(B, splat(cg, LLVMBuildZExt(B, recip, cg->t_i64, ""), wt), LLVMBuildZExt(B, e, wt, ""), "");
+    p = LLVMBuildLShr(B, LLVMBuildNUWAdd(B, p, splat(cg, kk, wt), ""), splat(cg, sh, wt), "");
+    LLVMValueRef mm[2] = {p, const_vec(cg->t_i64, n, 255)};
+    p = kern_intrinsic(cg, "llvm.umin", &wt, 1, mm, 2);
+    p = LLVMBuildTrunc(B, p, LLVMVectorType(cg->t_i8, n), "");
+    return LLVMBuildXor(B, p, const_vec(cg->t_i8, n, 0x80), "");
 }
 
 static void store_row(Cg *cg, LLVMValueRef y, LLVMValueRef off, LLVMValueRef v)
@@ -101,7 +123,7 @@ static void store_row(Cg *cg, LLVMValueRef y, LLVMValueRef off, LLVMValueRef v)
 typedef struct Sm {
     LLVMValueRef x, y, tab, tab12, fresh;
     int64_t len, nv, rem;
-    LLVMValueRef m, sum, recip, exc, big; /* [RB] i32 arrays on the stack */
+    LLVMValueRef m, sum, recip, exc; /* [RB] i32 arrays on the stack */
     LLVMValueRef ex; /* [rb * len] i32 on the stack: pass 1's exp[d], or NULL */
     int64_t rb;
 } Sm;
@@ -138,6 +160,15 @@ static LLVMValueRef sum_term(Cg *cg, const Sm *s, LLVMValueRef m, LLVMValueRef v
     LLVMValueRef st = LLVMBuildStore(B, e, LLVMBuildInBoundsGEP2(B, cg->t_i32, s->ex, &off, 1, ""));
     LLVMSetAlignment(st, 4);
     return cg_rdbpot(cg, e, const_i32v(cg, 12));
+}
+
+/* Pass 2 for row I: the reciprocal of its sum and the exponent, as
+ * outputs() takes them (a row whose exponent is over 31: 0 and 31). */
+static void recip_pass(Cg *cg, const Sm *s, LLVMValueRef i)
+{
+    LLVMValueRef big, exc, recip = cg_softmax_recip(cg, ld32(cg, s->sum, i), &exc, &big);
+    LLVMBuildStore(B, LLVMBuildSelect(B, big, cg_i32(cg, 0), recip, ""), elt(cg, s->recip, i));
+    LLVMBuildStore(B, exc, elt(cg, s->exc, i));
 }
 
 /* Pass 3's exp[m - x] for the LANES bytes at X + OFF: from the buffer, or
@@ -192,10 +223,7 @@ static void emit_rows(Cg *cg, const Sm *s, LLVMValueRef r0, int64_t count)
 
     /* Pass 2: the reciprocals (scalar, independent across rows). */
     i = cg_for_begin(cg, &lr, count, "r");
-    LLVMValueRef big, exc, recip = cg_softmax_recip(cg, ld32(cg, s->sum, i), &exc, &big);
-    LLVMBuildStore(B, recip, elt(cg, s->recip, i));
-    LLVMBuildStore(B, exc, elt(cg, s->exc, i));
-    LLVMBuildStore(B, LLVMBuildZExt(B, big, cg->t_i32, ""), elt(cg, s->big, i));
+    recip_pass(cg, s, i);
     cg_for_end(cg, &lr);
 
     /* Pass 3: the outputs; the overlapping last vector first (read before
@@ -204,34 +232,222 @@ static void emit_rows(Cg *cg, const Sm *s, LLVMValueRef r0, int64_t count)
     row = LLVMBuildMul(B, LLVMBuildAdd(B, r0, i, ""), cg_idx(cg, len), "");
     tail = LLVMBuildAdd(B, row, cg_idx(cg, len - LANES), "");
     m = ld32(cg, s->m, i);
-    recip = ld32(cg, s->recip, i);
-    exc = ld32(cg, s->exc, i);
-    big = LLVMBuildICmp(B, LLVMIntNE, ld32(cg, s->big, i), cg_i32(cg, 0), "");
+    LLVMValueRef recip = ld32(cg, s->recip, i);
+    LLVMValueRef exc = ld32(cg, s->exc, i);
     erow = s->ex ? LLVMBuildMul(B, i, cg_idx(cg, len), "") : NULL;
-    LLVMValueRef ty = rem ? outputs(cg, recip, exc, big, out_term(cg, s, m, x, tail, erow, cg_idx(cg, len - LANES))) : NULL;
+    LLVMValueRef ty = rem ? outputs(cg, recip, exc, out_term(cg, s, m, x, tail, erow, cg_idx(cg, len - LANES))) : NULL;
     k = LLVMBuildMul(B, cg_for_begin(cg, &lk, nv, "k"), cg_idx(cg, LANES), "");
     LLVMValueRef off = LLVMBuildAdd(B, row, k, "");
-    store_row(cg, y, off, outputs(cg, recip, exc, big, out_term(cg, s, m, x, off, erow, k)));
+    store_row(cg, y, off, outputs(cg, recip, exc, out_term(cg, s, m, x, off, erow, k)));
     cg_for_end(cg, &lk);
     if (rem)
         store_row(cg, y, tail, ty);
     cg_for_end(cg, &lr);
 }
 
-const char *kern_softmax(Cg *cg, const Node *n)
+/* ------------------------------------------------------------ byte-plane lookups */
+
+/* With a target's byte lookup (KLut: AVX-512 VBMI's two vpermi2b and a
+ * select, 64 bytes a step), the 256-entry i32 tables become byte planes:
+ * exp[d] is the bytes P0[d] | P1[d] << 8 | P2[d] << 16 | P3[d] << 24, each
+ * plane a 256-byte table, so K.lanes exponentials are four lookups where
+ * the gather took one load per lane.  The sum's addends (below 2^20) are
+ * three planes, summed each as bytes (sum = S0 + S1 << 8 + S2 << 16, the
+ * same integer as the interpreter's lane by lane).  A row goes K.lanes
+ * bytes a chunk, the last one masked (masked loads and stores: nothing
+ * read or written past the row), so no overlap and no stack buffer; pass
+ * 3 looks the exponentials up again. */
+typedef struct SmLut {
+    const KLut *k;
+    uint8_t exp[4][256], e12[3][256];
+    LLVMValueRef x, y, m, sum, recip, exc;
+    int64_t len;
+} SmLut;
+
+static LLVMValueRef lane_mask(Cg *cg, int lanes, int64_t n)
+{
+    LLVMValueRef e[64];
+    for (int i = 0; i < lanes; i++)
+        e[i] = LLVMConstInt(cg->t_i1, i < n, 0);
+    return LLVMConstVector(e, (unsigned)lanes);
+}
+
+/* K.lanes bytes of the row at X + OFF; with MASK, only its lanes (the
+ * others PASS). */
+static LLVMValueRef load_chunk(Cg *cg, const SmLut *s, LLVMValueRef off, LLVMValueRef mask, int pass)
+{
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)s->k->lanes);
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i8, s->x, &off, 1, "");
+    if (!mask)
+        return kern_load_vec(cg, bt, p);
+    LLVMTypeRef over[2] = {bt, LLVMTypeOf(p)};
+    LLVMValueRef args[4] = {p, cg_i32(cg, 1), mask, const_vec(cg->t_i8, (unsigned)s->k->lanes, (unsigned)pass & 0xff)};
+    return kern_intrinsic(cg, "llvm.masked.load", over, 2, args, 4);
+}
+
+/* The table indices m - v of the bytes V (wrapping byte arithmetic:
+ * 0 <= m - v <= 255). */
+static LLVMValueRef diffs(Cg *cg, const SmLut *s, LLVMValueRef m, LLVMValueRef v)
+{
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)s->k->lanes);
+    return LLVMBuildSub(B, splat(cg, LLVMBuildTrunc(B, m, cg->t_i8, ""), bt), v, "d");
+}
+
+/* Calls F(cg, s, row, off, mask) for each chunk of the row at ROW. */
+typedef void ChunkFn(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef off, LLVMValueRef mask, LLVMValueRef acc);
+
+static void chunks(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef row, ChunkFn *f, LLVMValueRef acc)
+{
+    int lanes = s->k->lanes;
+    int64_t nfull = s->len / lanes, rem = s->len % lanes;
+    if (nfull) {
+        CgLoop lk;
+        LLVMValueRef k = LLVMBuildMul(B, cg_for_begin(cg, &lk, nfull, "k"), cg_idx(cg, lanes), "");
+        f(cg, s, i, LLVMBuildAdd(B, row, k, ""), NULL, acc);
+        cg_for_end(cg, &lk);
+    }
+    if (rem)
+        f(cg, s, i, LLVMBuildAdd(B, row, cg_idx(cg, nfull * lanes), ""), lane_mask(cg, lanes, rem), acc);
+}
+
+static void max_chunk(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef off, LLVMValueRef mask, LLVMValueRef acc)
+{
+    (void)i;
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)s->k->lanes);
+    LLVMBuildStore(B, cg_smax(cg, LLVMBuildLoad2(B, bt, acc, ""), load_chunk(cg, s, off, mask, -128)), acc);
+}
+
+/* Adds the chunk's addends to ACC (an i32): each plane's bytes (masked
+ * lanes 0) summed, shifted to its place. */
+static void sum_chunk(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef off, LLVMValueRef mask, LLVMValueRef acc)
+{
+    unsigned lanes = (unsigned)s->k->lanes;
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, lanes), wt = LLVMVectorType(cg->t_i32, lanes);
+    LLVMValueRef d = diffs(cg, s, ld32(cg, s->m, i), load_chunk(cg, s, off, mask, 0));
+    LLVMValueRef t = LLVMBuildLoad2(B, cg->t_i32, acc, "");
+    for (int p = 0; p < 3; p++) {
+        LLVMValueRef b = s->k->lookup(cg, s->e12[p], d);
+        if (mask)
+            b = LLVMBuildSelect(B, mask, b, LLVMConstNull(bt), "");
+        LLVMValueRef w = LLVMBuildZExt(B, b, wt, "");
+        LLVMValueRef r = kern_intrinsic(cg, "llvm.vector.reduce.add", &wt, 1, &w, 1);
+        t = LLVMBuildAdd(B, t, p ? LLVMBuildShl(B, r, cg_i32(cg, 8 * p), "") : r, "");
+    }
+    LLVMBuildStore(B, t, acc);
+}
+
+static void out_chunk(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef off, LLVMValueRef mask, LLVMValueRef acc)
+{
+    (void)acc;
+    unsigned lanes = (unsigned)s->k->lanes;
+    LLVMTypeRef wt = LLVMVectorType(cg->t_i32, lanes);
+    LLVMValueRef d = diffs(cg, s, ld32(cg, s->m, i), load_chunk(cg, s, off, mask, 0)), e = NULL;
+    for (int p = 0; p < 4; p++) {
+        LLVMValueRef w = LLVMBuildZExt(B, s->k->lookup(cg, s->exp[p], d), wt, "");
+        w = p ? LLVMBuildShl(B, w, const_vec(cg->t_i32, lanes, 8u * (unsigned)p), "") : w;
+        e = p ? LLVMBuildOr(B, e, w, "") : w;
+    }
+    LLVMValueRef v = outputs(cg, ld32(cg, s->recip, i), ld32(cg, s->exc, i), e);
+    LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, s->y, &off, 1, "");
+    if (!mask) {
+        LLVMSetAlignment(LLVMBuildStore(B, v, py), 1);
+        return;
+    }
+    LLVMTypeRef over[2] = {LLVMTypeOf(v), LLVMTypeOf(py)};
+    LLVMValueRef args[4] = {v, py, cg_i32(cg, 1), mask};
+    kern_intrinsic(cg, "llvm.masked.store", over, 2, args, 4);
+}
+
+/* COUNT rows from row R0, in emit_rows' three passes. */
+static void emit_rows_lut(Cg *cg, const SmLut *s, LLVMValueRef r0, int64_t count)
+{
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)s->k->lanes);
+    LLVMValueRef acc = cg_alloca(cg, bt, "mx"), sacc = cg_alloca(cg, cg->t_i32, "sum");
+    CgLoop lr;
+    LLVMValueRef i = cg_for_begin(cg, &lr, count, "r");
+    LLVMValueRef row = LLVMBuildMul(B, LLVMBuildAdd(B, r0, i, ""), cg_idx(cg, s->len), "");
+    LLVMBuildStore(B, const_vec(cg->t_i8, (unsigned)s->k->lanes, 0x80), acc);
+    chunks(cg, s, i, row, max_chunk, acc);
+    LLVMValueRef mv = LLVMBuildLoad2(B, bt, acc, "");
+    LLVMBuildStore(B, LLVMBuildSExt(B, kern_intrinsic(cg, "llvm.vector.reduce.smax", &bt, 1, &mv, 1), cg->t_i32, ""),
+                   elt(cg, s->m, i));
+    LLVMBuildStore(B, cg_i32(cg, 0), sacc);
+    chunks(cg, s, i, row, sum_chunk, sacc);
+    LLVMBuildStore(B, LLVMBuildLoad2(B, cg->t_i32, sacc, ""), elt(cg, s->sum, i));
+    cg_for_end(cg, &lr);
+
+    i = cg_for_begin(cg, &lr, count, "r");
+    recip_pass(cg, &(Sm){.sum = s->sum, .recip = s->recip, .exc = s->exc}, i);
+    cg_for_end(cg, &lr);
+
+    i = cg_for_begin(cg, &lr, count, "r");
+    row = LLVMBuildMul(B, LLVMBuildAdd(B, r0, i, ""), cg_idx(cg, s->len), "");
+    chunks(cg, s, i, row, out_chunk, NULL);
+    cg_for_end(cg, &lr);
+}
+
+/* Whether N is a softmax kern_softmax takes; its exponentials in SM. */
+static bool softmax_fits(const Node *n, FpSoftmax *sm)
 {
     if (n->op != OP_SOFTMAX || node_rounding(n) != ROUND_TFLITE)
-        return NULL;
+        return false;
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t axis = node_int(n, ATTR_AXIS, -1);
     if (axis < 0)
         axis += xt->rank;
     if (xt->dtype != DT_I8 || yt->dtype != DT_I8 || !quant_is_per_tensor(xt->quant) ||
         !quant_is_per_tensor(yt->quant) || axis != xt->rank - 1 || xt->dims[axis] < LANES)
-        return NULL;
+        return false;
+    return fp_softmax_prepare(qparam_chan(xt->quant, 0).scale, sm); /* else the generic lowering reports it */
+}
+
+const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k)
+{
+    SmLut *s = calloc(1, sizeof *s);
     FpSoftmax sm;
-    if (!fp_softmax_prepare(qparam_chan(xt->quant, 0).scale, &sm))
-        return NULL; /* the generic lowering reports it */
+    if (!s || !softmax_fits(n, &sm)) {
+        free(s);
+        return NULL;
+    }
+    s->k = k;
+    for (int d = 0; d < 256; d++) {
+        uint32_t e = (uint32_t)sm.exp[d], e12 = (uint32_t)fp_rdbpot(sm.exp[d], 12);
+        for (int p = 0; p < 4; p++)
+            s->exp[p][d] = (uint8_t)(e >> (8 * p));
+        for (int p = 0; p < 3; p++)
+            s->e12[p][d] = (uint8_t)(e12 >> (8 * p));
+    }
+    const TensorType *xt = &n->operands[0]->type;
+    s->len = xt->dims[xt->rank - 1];
+    s->x = cg_buf(cg, n->operands[0]);
+    s->y = cg_buf(cg, n->result);
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, RB);
+    s->m = cg_alloca(cg, at, "m");
+    s->sum = cg_alloca(cg, at, "s");
+    s->recip = cg_alloca(cg, at, "recip");
+    s->exc = cg_alloca(cg, at, "exc");
+    int64_t rows = type_numel(xt) / s->len;
+    if (rows / RB) {
+        CgLoop lb;
+        LLVMValueRef b = cg_for_begin(cg, &lb, rows / RB, "blk");
+        emit_rows_lut(cg, s, LLVMBuildMul(B, b, cg_idx(cg, RB), ""), RB);
+        cg_for_end(cg, &lb);
+    }
+    if (rows % RB)
+        emit_rows_lut(cg, s, cg_idx(cg, rows / RB * RB), rows % RB);
+    free(s);
+    static char name[64];
+    snprintf(name, sizeof name, "softmax_rows_%s", k->name);
+    return name;
+}
+
+const char *kern_softmax(Cg *cg, const Node *n)
+{
+    FpSoftmax sm;
+    if (!softmax_fits(n, &sm))
+        return NULL;
+    const TensorType *xt = &n->operands[0]->type;
+    int64_t axis = xt->rank - 1;
     int32_t e12[256];
     for (int d = 0; d < 256; d++)
         e12[d] = fp_rdbpot(sm.exp[d], 12);
@@ -253,7 +469,6 @@ const char *kern_softmax(Cg *cg, const Node *n)
     s.sum = cg_alloca(cg, at, "s");
     s.recip = cg_alloca(cg, at, "recip");
     s.exc = cg_alloca(cg, at, "exc");
-    s.big = cg_alloca(cg, at, "big");
     int64_t rows = type_numel(xt) / s.len;
     s.rb = EXBUF / (4 * s.len);
     s.rb = s.rb > RB ? RB : s.rb < 1 ? RB : s.rb;

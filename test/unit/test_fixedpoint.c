@@ -366,11 +366,48 @@ static void test_random(void)
     }
 }
 
+/* kernel_softmax.c's output stage in one step: for recip, e in [0, 2^31)
+ * and an exponent x in [0, 31], fp_softmax_output's RDBPOT(SRDHM(recip,
+ * e), x) - 128 clamped equals min((recip*e + 2^30 + [x > 0] 2^(30+x)) >>
+ * (31 + x), 255) - 128.  Random operands, and products placed on
+ * RDBPOT's ties and on SRDHM's ties that land on them, where a wrong
+ * constant shows (either constant halved fails). */
+static int32_t softmax_out_fused(int32_t recip, int x, int32_t e)
+{
+    uint64_t k = (UINT64_C(1) << 30) + (x ? UINT64_C(1) << (30 + x) : 0);
+    uint64_t v = ((uint64_t)recip * (uint64_t)e + k) >> (31 + x);
+    return (int32_t)(v > 255 ? 255 : v) - 128;
+}
+
+static void test_softmax_fused(void)
+{
+    for (long i = 0; i < 300000; i++) {
+        int x = (int)(rnd64() % 32);
+        int32_t recip = (int32_t)(rnd64() >> 33), e = (int32_t)(rnd64() >> 33);
+        int64_t j = (int64_t)(rnd64() % 300); /* an output near the clamp's range */
+        if (i % 3 == 1) {
+            /* SRDHM's tie up onto RDBPOT's tie: recip e = (2k + 1) 2^30, so
+             * q = k + 1 = j 2^x + 2^(x-1) (for x = 0, q = j + 1). */
+            int64_t k = x ? (j << x) + (INT64_C(1) << (x - 1)) - 1 : j;
+            if (2 * k + 1 <= INT32_MAX)
+                recip = INT32_C(1) << 30, e = (int32_t)(2 * k + 1);
+        } else if (i % 3 == 2 && x > 0) {
+            /* RDBPOT's tie alone: q = e / 2 = (2j + 1) 2^(x-1). */
+            int64_t ee = (2 * j + 1) << x;
+            if (ee <= INT32_MAX)
+                recip = INT32_C(1) << 30, e = (int32_t)ee;
+        }
+        CHECK_EQ(softmax_out_fused(recip, x, e), fp_softmax_output(recip, x - 23, e), "softmax out(%d, %d, %d)",
+                 (int)recip, x, (int)e);
+    }
+}
+
 int main(void)
 {
     clock_t t0 = clock();
     test_edges();
     test_random();
+    test_softmax_fused();
     printf("test_fixedpoint: %ld passed, %ld failed (%.2f s)\n", passed, failed,
            (double)(clock() - t0) / CLOCKS_PER_SEC);
     return failed ? 1 : 0;
