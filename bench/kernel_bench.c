@@ -277,6 +277,9 @@ typedef struct Shape {
     bool matmul; /* dense's shape as matmul(x, w) with w[c, o] a constant */
     int64_t stride; /* conv: both strides (0: 1); the output is ceil(H/stride) x ceil(W/stride), pads
                      * [0, 0, pad, pad] for a stride of 2 as TensorFlow's SAME does (M-LSD's stem) */
+    bool perch; /* conv: per-channel weight scales (0.005-0.02) and an output scale of 0.08, so the
+                 * outputs span most of the int8 range as a calibrated model's do (else one output
+                 * scale of 8.0: most outputs near 0) */
 } Shape;
 
 static int64_t shape_stride(const Shape *s) { return s->stride > 1 ? s->stride : 1; }
@@ -312,15 +315,27 @@ static char *shape_qir(const Shape *s, int64_t *in_bytes, int64_t *out_bytes)
         int64_t cg = s->c / s->group;
         bprintf(&b, "  input %%x : i8[1,%lld,%lld,%lld] q(0.05, -3)\n", (long long)s->h, (long long)s->w,
                 (long long)s->c);
-        bprintf(&b, "  const %%w : i8[%lld,%lld,%lld,%lld] q(0.01, 0) = ", (long long)s->o, (long long)s->k,
-                (long long)s->k, (long long)cg);
+        bprintf(&b, "  const %%w : i8[%lld,%lld,%lld,%lld] ", (long long)s->o, (long long)s->k, (long long)s->k,
+                (long long)cg);
+        if (s->perch) {
+            bprintf(&b, "q(axis=0, scales=[");
+            for (int64_t o = 0; o < s->o; o++)
+                bprintf(&b, o ? ", %.5f" : "%.5f", 0.005 + 0.015 * (double)(rnd8() + 128) / 255);
+            bprintf(&b, "], zero_points=[");
+            for (int64_t o = 0; o < s->o; o++)
+                bprintf(&b, o ? ", 0" : "0");
+            bprintf(&b, "]) = ");
+        } else {
+            bprintf(&b, "q(0.01, 0) = ");
+        }
         consts(&b, s->o * s->k * s->k * cg);
         int64_t st = shape_stride(s), pb = st > 1 ? 0 : s->pad; /* pads top/left */
         bprintf(&b,
                 "\n  %%y = conv2d(%%x, %%w) {pads=[%lld, %lld, %lld, %lld], strides=[%lld, %lld], group=%lld, "
-                "rounding=tflite} : i8[1,%lld,%lld,%lld] q(8.0, 0)\n",
+                "rounding=tflite} : i8[1,%lld,%lld,%lld] q(%s, 0)\n",
                 (long long)pb, (long long)pb, (long long)s->pad, (long long)s->pad, (long long)st, (long long)st,
-                (long long)s->group, (long long)shape_oh(s), (long long)shape_ow(s), (long long)s->o);
+                (long long)s->group, (long long)shape_oh(s), (long long)shape_ow(s), (long long)s->o,
+                s->perch ? "0.08" : "8.0");
         *in_bytes = s->h * s->w * s->c, *out_bytes = shape_oh(s) * shape_ow(s) * s->o;
     }
     bprintf(&b, "  output %%y\n}\n");
@@ -615,6 +630,20 @@ static int run_glue(const char *dir, const char *cpu, const char *features, int 
     return rc;
 }
 
+/* Whether NAME contains one of the comma-separated strings of ONLY. */
+static bool matches(const char *name, const char *only)
+{
+    for (const char *p = only; *p;) {
+        size_t n = strcspn(p, ",");
+        char part[64];
+        snprintf(part, sizeof part, "%.*s", (int)n, p);
+        if (n && strstr(name, part))
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
 /* ------------------------------------------------------------ layers */
 
 /* `kernel_bench RUNS --qir FILE`: every node of a model's quantized graph
@@ -832,39 +861,63 @@ int main(int argc, char **argv)
     int runs = argc > 1 ? atoi(argv[1]) : 5;
     bool layers = argc > 3 && strcmp(argv[2], "--qir") == 0; /* argv[3..]: models' graphs, node by node */
     bool glue_only = argc > 2 && strcmp(argv[2], "glue") == 0; /* skip the conv/dense shapes */
-    /* Any other second argument: only the shapes whose names contain it, no glue. */
+    /* Any other second argument: only the shapes whose names contain it (or one of its
+     * comma-separated parts), no glue. */
     const char *only = argc > 2 && !glue_only && !layers ? argv[2] : NULL;
     static const Shape shapes[] = {
-        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false, 1},
-        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false, 1},
-        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false, false, 1},
-        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false, false, 1},
-        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, false, 1},
+        {"conv3x3_28x28_128to128", 28, 28, 128, 128, 3, 1, 1, false, false, 1, false},
+        {"conv1x1_28x28_256to256", 28, 28, 256, 256, 1, 0, 1, false, false, 1, false},
+        {"conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, false, false, 1, false},
+        {"depthwise3x3_56x56_128", 56, 56, 128, 128, 3, 1, 128, false, false, 1, false},
+        {"dense_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, false, 1, false},
         /* Few input channels: the Fashion-MNIST example's first layer and
          * an RGB-like stem. */
-        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false, 1},
-        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false, 1},
+        {"conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false, 1, false},
+        {"conv3x3_56x56_3to32", 56, 56, 3, 32, 3, 1, 1, false, false, 1, false},
         /* The zoo U-Net's stem and its 8-output-channel layers. */
-        {"conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false, 1},
-        {"conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false, 1},
-        {"conv3x3_32x32_8to8", 32, 32, 8, 8, 3, 1, 1, false, false, 1},
-        {"conv3x3_32x32_16to8", 32, 32, 16, 8, 3, 1, 1, false, false, 1},
-        {"conv1x1_32x32_8to1", 32, 32, 8, 1, 1, 0, 1, false, false, 1},
-        {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true, 1},
+        {"conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false, 1, false},
+        {"conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false, 1, false},
+        {"conv3x3_32x32_8to8", 32, 32, 8, 8, 3, 1, 1, false, false, 1, false},
+        {"conv3x3_32x32_16to8", 32, 32, 16, 8, 3, 1, 1, false, false, 1, false},
+        {"conv1x1_32x32_8to1", 32, 32, 8, 1, 1, 0, 1, false, false, 1, false},
+        {"matmul_16x1024to1024", 16, 1, 1024, 1024, 1, 0, 1, true, true, 1, false},
         /* M-LSD tiny 320 (bench/zoo.sh's mlsd_320_tiny): the 4-channel
          * stride-2 stem, depthwise 3x3 at stride 1 and 2, the 1x1
          * expand/project convs with few channels, the decoder's 3x3s. */
-        {"mlsd_conv3x3s2_320x320_4to32", 320, 320, 4, 32, 3, 1, 1, false, false, 2},
-        {"mlsd_dw3x3_160x160_32", 160, 160, 32, 32, 3, 1, 32, false, false, 1},
-        {"mlsd_dw3x3s2_160x160_96", 160, 160, 96, 96, 3, 1, 96, false, false, 2},
-        {"mlsd_dw3x3_80x80_144", 80, 80, 144, 144, 3, 1, 144, false, false, 1},
-        {"mlsd_dw3x3_20x20_384", 20, 20, 384, 384, 3, 1, 384, false, false, 1},
-        {"mlsd_conv1x1_160x160_16to96", 160, 160, 16, 96, 1, 0, 1, false, false, 1},
-        {"mlsd_conv1x1_160x160_32to16", 160, 160, 32, 16, 1, 0, 1, false, false, 1},
-        {"mlsd_conv1x1_80x80_24to144", 80, 80, 24, 144, 1, 0, 1, false, false, 1},
-        {"mlsd_conv1x1_80x80_144to24", 80, 80, 144, 24, 1, 0, 1, false, false, 1},
-        {"mlsd_conv3x3_40x40_128to128", 40, 40, 128, 128, 3, 1, 1, false, false, 1},
-        {"mlsd_conv3x3_80x80_64to64", 80, 80, 64, 64, 3, 1, 1, false, false, 1},
+        {"mlsd_conv3x3s2_320x320_4to32", 320, 320, 4, 32, 3, 1, 1, false, false, 2, false},
+        {"mlsd_dw3x3_160x160_32", 160, 160, 32, 32, 3, 1, 32, false, false, 1, false},
+        {"mlsd_dw3x3s2_160x160_96", 160, 160, 96, 96, 3, 1, 96, false, false, 2, false},
+        {"mlsd_dw3x3_80x80_144", 80, 80, 144, 144, 3, 1, 144, false, false, 1, false},
+        {"mlsd_dw3x3_20x20_384", 20, 20, 384, 384, 3, 1, 384, false, false, 1, false},
+        {"mlsd_conv1x1_160x160_16to96", 160, 160, 16, 96, 1, 0, 1, false, false, 1, false},
+        {"mlsd_conv1x1_160x160_32to16", 160, 160, 32, 16, 1, 0, 1, false, false, 1, false},
+        {"mlsd_conv1x1_80x80_24to144", 80, 80, 24, 144, 1, 0, 1, false, false, 1, false},
+        {"mlsd_conv1x1_80x80_144to24", 80, 80, 144, 24, 1, 0, 1, false, false, 1, false},
+        {"mlsd_conv3x3_40x40_128to128", 40, 40, 128, 128, 3, 1, 1, false, false, 1, false},
+        {"mlsd_conv3x3_80x80_64to64", 80, 80, 64, 64, 3, 1, 1, false, false, 1, false},
+        /* Every depthwise and stem shape of the zoo's conv nets (bench/zoo.sh:
+         * fashion_mnist, unet, mobilenetv3_64, mlsd_320_tiny) with per-channel
+         * weight scales and outputs spanning the int8 range, as in the
+         * calibrated models (pc_: the output stage's share is the models'). */
+        {"pc_fm_conv3x3_28x28_1to16", 28, 28, 1, 16, 3, 1, 1, false, false, 1, true},
+        {"pc_fm_dw3x3_14x14_32", 14, 14, 32, 32, 3, 1, 32, false, false, 1, true},
+        {"pc_unet_conv3x3_32x32_1to8", 32, 32, 1, 8, 3, 1, 1, false, false, 1, true},
+        {"pc_unet_conv3x3_32x32_2to16", 32, 32, 2, 16, 3, 1, 1, false, false, 1, true},
+        {"pc_mnv3_conv3x3s2_64x64_1to16", 64, 64, 1, 16, 3, 1, 1, false, false, 2, true},
+        {"pc_mnv3_dw3x3s2_32x32_16", 32, 32, 16, 16, 3, 1, 16, false, false, 2, true},
+        {"pc_mnv3_dw3x3_16x16_96", 16, 16, 96, 96, 3, 1, 96, false, false, 1, true},
+        {"pc_mnv3_dw5x5_16x16_128", 16, 16, 128, 128, 5, 2, 128, false, false, 1, true},
+        {"pc_mnv3_dw5x5s2_16x16_192", 16, 16, 192, 192, 5, 3, 192, false, false, 2, true},
+        {"pc_mnv3_dw5x5_8x8_384", 8, 8, 384, 384, 5, 2, 384, false, false, 1, true},
+        {"pc_mnv3_dw5x5_8x8_576", 8, 8, 576, 576, 5, 2, 576, false, false, 1, true},
+        {"pc_mlsd_conv3x3s2_320x320_4to32", 320, 320, 4, 32, 3, 1, 1, false, false, 2, true},
+        {"pc_mlsd_dw3x3_160x160_32", 160, 160, 32, 32, 3, 1, 32, false, false, 1, true},
+        {"pc_mlsd_dw3x3s2_160x160_96", 160, 160, 96, 96, 3, 1, 96, false, false, 2, true},
+        {"pc_mlsd_dw3x3_80x80_144", 80, 80, 144, 144, 3, 1, 144, false, false, 1, true},
+        {"pc_mlsd_dw3x3s2_80x80_144", 80, 80, 144, 144, 3, 1, 144, false, false, 2, true},
+        {"pc_mlsd_dw3x3_40x40_192", 40, 40, 192, 192, 3, 1, 192, false, false, 1, true},
+        {"pc_mlsd_dw3x3s2_40x40_192", 40, 40, 192, 192, 3, 1, 192, false, false, 2, true},
+        {"pc_mlsd_dw3x3_20x20_384", 20, 20, 384, 384, 3, 1, 384, false, false, 1, true},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -886,10 +939,10 @@ int main(int argc, char **argv)
             rc = 1;
     if (layers)
         goto done;
-    printf("\n%-26s %10s %12s %10s %8s\n", "shape", "MMACs", "cycles", "MACs/cyc", "of peak");
+    printf("\n%-34s %10s %12s %10s %8s\n", "shape", "MMACs", "cycles", "MACs/cyc", "of peak");
     for (size_t i = 0; !glue_only && i < sizeof shapes / sizeof *shapes; i++) {
         const Shape *s = &shapes[i];
-        if (only && !strstr(s->name, only) && !strstr("depthwise3x3_56x56_128", s->name))
+        if (only && !matches(s->name, only) && !strstr("depthwise3x3_56x56_128", s->name))
             continue;
         RunFn run;
         int64_t scratch, ib, ob;
@@ -914,7 +967,7 @@ int main(int argc, char **argv)
                 best = c;
         }
         double macs = (double)shape_macs(s), mpc = macs / (double)best;
-        printf("%-26s %10.1f %12llu %10.2f %7.0f%%\n", s->name, macs / 1e6, best, mpc, 100 * mpc / pk);
+        printf("%-34s %10.1f %12llu %10.2f %7.0f%%\n", s->name, macs / 1e6, best, mpc, 100 * mpc / pk);
         free(x);
         free(y);
         free(sc);

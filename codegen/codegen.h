@@ -107,6 +107,10 @@ typedef struct CodegenOutput {
     char *weights;        /* --weights=external: NAME.weights.bin contents */
     size_t weights_len;
     MemoryPlan plan;      /* the scratch layout the code uses */
+    /* By node index: the bytes of the stack buffers its function allocates
+     * (array allocas: the Cortex-M kernels' im2col rows), outside scratch;
+     * register spills not counted. */
+    int64_t *node_stack;
 } CodegenOutput;
 
 enum { CG_WANT_OBJ = 1, CG_WANT_ASM = 2, CG_WANT_LLVM = 4 };
@@ -158,6 +162,7 @@ typedef struct FlashReport {
     int num_nodes;          /* rows[0 .. num_nodes-1]: G's nodes, by index */
     FlashRow *rows;         /* num_nodes + NUM_FLASH_SHARED_ROWS */
     int64_t weights_file;   /* --weights=external: NAME.weights.bin's bytes (0: embedded) */
+    int64_t *stack;         /* by node: CodegenOutput's node_stack (malloc'd copy), or NULL */
 } FlashReport;
 
 /* FR's flash of OBJ (codegen_compile's object for G, symbol prefix NAME)
@@ -215,6 +220,7 @@ struct Cg {
     CgBuf *buf;                 /* by Value id, bound in fn */
     CgLoc *loc;                 /* by Value id */
     char **kernels;             /* by node index: the kernel name build_run gave it */
+    int64_t *stack;             /* by node index: its function's stack buffers (CodegenOutput) */
     struct CgWeights *wblob;    /* --weights=external: the blob being built (lower.c) */
     bool in_node;               /* fn is a node's function (not NAME_run) */
 
@@ -225,6 +231,7 @@ struct Cg {
     char kernel[48];            /* the last kernel kern_select chose (its name) */
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
+    char kernel_in_place[96];   /* cg_lower_dw_in_place's kernel name */
 };
 
 /* ---------------------------------------------------------------- IR helpers (codegen/builder.c) */
@@ -385,6 +392,14 @@ uint8_t *cg_byte_table(Cg *cg, const Node *n);
 /* Element strides of IN broadcast (numpy rules) to OUT's shape: 0 along
  * the dims IN does not have or has as 1. */
 void cg_bcast_strides(const TensorType *out, const TensorType *in, int64_t *stride);
+
+/* Lowers N with the target's kernels, else the portable ones, else the
+ * generic loops (lower.c): the kernel's name, or NULL after an error. */
+const char *cg_lower_dispatch(Cg *cg, const Node *n);
+/* A depthwise conv2d the memory plan computes over its own input, through
+ * the row buffer at byte ROWBUF of scratch (lower_dw_inplace.c): the
+ * kernel's name ("..._inplace"), or NULL after an error. */
+const char *cg_lower_dw_in_place(Cg *cg, const Node *n, int64_t rowbuf);
 
 /* The buffer of value V. */
 static inline LLVMValueRef cg_buf(Cg *cg, const Value *v) { return cg->buf[v->id].ptr; }

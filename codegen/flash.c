@@ -44,6 +44,7 @@ void flash_report_free(FlashReport *fr)
     for (int r = 0; fr->rows && r < fr->num_nodes + NUM_FLASH_SHARED_ROWS; r++)
         free(fr->rows[r].section);
     free(fr->rows);
+    free(fr->stack);
     free(fr->section_name);
     free(fr->section_size);
     free(fr->section_exec);

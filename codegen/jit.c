@@ -8,13 +8,11 @@
  *          compiles it with a target machine for the same CPU, resolving
  *          memcpy, expf and the other libc/libm calls from the qnnc
  *          process itself.
- *   run    T worker threads and S = T + 1 slots (input, outputs, scratch):
- *          sample i runs on worker i % T in slot i % S once the slot's
- *          previous sample (i - S) has been observed; the calling thread
- *          observes sample 0, 1, 2, ... in order.  With T = 1 there are no
- *          threads: read, run, observe.
- *   run_split  T workers, each with its own slot and observer state,
- *          worker t taking samples t, t + T, ...; commits in sample order.
+ *   run_split  T workers, each with its own slot (inputs, outputs,
+ *          scratch) and observer state, worker t taking samples t, t + T,
+ *          ...; commits in sample order.  With T = 1 there are no threads.
+ *   run    run_split whose commit is the observer over the sample's
+ *          tensors, still in the worker's slot.
  */
 #include "jit.h"
 
@@ -167,28 +165,16 @@ static bool llvm_ok(LLVMErrorRef e, const char *what)
  * caller still has the interpreter. */
 static LLVMModuleRef build_module(Jit *j, const CodegenOptions *o, LLVMContextRef ctx, LLVMTargetMachineRef tm)
 {
-    bool capturing = diag_capturing();
-    int n0 = 0;
-    if (!capturing)
-        diag_set_capture(true);
-    else
-        (void)diag_captured(&n0);
+    DiagCapture cap = diag_capture_push();
     LLVMModuleRef mod = codegen_module(j->g, o, &j->plan, ctx, tm);
-    if (!capturing) {
-        int n = 0;
-        const Diagnostic *d = diag_captured(&n);
-        char *first = n > 0 ? xstrdup(d[0].message) : NULL;
-        int errors = 0;
-        for (int i = 0; i < n; i++)
-            errors += d[i].kind == DIAG_ERROR;
-        diag_clear_captured();
-        diag_set_capture(false);
-        diag_uncount_errors(errors);
-        if (!mod)
-            diag_warning((SrcLoc){0}, "JIT: cannot compile graph @%s (%s); using the reference interpreter",
-                         j->g->name, first ? first : "?");
-        free(first);
-    }
+    int n = 0;
+    const Diagnostic *d = diag_capture_since(&cap, &n);
+    char *first = n > 0 ? xstrdup(d[0].message) : NULL;
+    diag_capture_pop(cap);
+    if (!mod)
+        diag_warning((SrcLoc){0}, "JIT: cannot compile graph @%s (%s); using the reference interpreter",
+                     j->g->name, first ? first : "?");
+    free(first);
     return mod;
 }
 
@@ -336,28 +322,15 @@ void jit_close(Jit *j)
 
 /* ------------------------------------------------------------ running */
 
+/* One worker's buffers: the graph inputs, outputs and scratch of one
+ * sample at a time. */
 typedef struct Slot {
     void **inputs;
     void **outputs;
     void *scratch;
-    int64_t next;  /* the sample this slot takes next */
-    bool ready;    /* sample `next` computed, not yet observed */
 } Slot;
 
-typedef struct Run {
-    Jit *j;
-    int64_t n;
-    SampleReader read;
-    void *rctx;
-    int nslots;
-    Slot *slots;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int threads;         /* workers: sample i runs on worker i % threads */
-    bool stop;           /* a read or a run failed */
-} Run;
-
-static void slot_init(Slot *s, const Jit *j, int64_t next)
+static void slot_init(Slot *s, const Jit *j)
 {
     const Graph *g = j->g;
     s->inputs = xcalloc((size_t)g->inputs.len + 1, sizeof *s->inputs);
@@ -370,8 +343,6 @@ static void slot_init(Slot *s, const Jit *j, int64_t next)
     s->scratch = aligned_alloc(JIT_ALIGN, bytes / JIT_ALIGN * JIT_ALIGN);
     if (!s->scratch)
         qnn_die("out of memory (%zu bytes of JIT scratch)", bytes);
-    s->next = next;
-    s->ready = false;
 }
 
 static void slot_free(Slot *s, const Graph *g)
@@ -406,9 +377,34 @@ static void observe_slot(const Jit *j, const Slot *s, InterpObserver observe, vo
     }
 }
 
+/* Both jit_run and jit_run_split: worker t of T takes samples t, t + T,
+ * t + 2T, ... (a fixed share, so every worker observes some whatever the
+ * scheduling, and the merges are always exercised), reads each (under the
+ * lock), computes it, observes it into its own state when the observer is
+ * split, then waits until every earlier sample is committed and commits
+ * its own.  jit_run's commit is its observer over the sample's tensors,
+ * still in the worker's slot: the observer sees samples in order, one at
+ * a time, while the other workers compute. */
+typedef struct Run {
+    Jit *j;
+    int64_t n;
+    SampleReader read;
+    void *rctx;
+    const SplitObserver *obs; /* jit_run_split's, else NULL */
+    InterpObserver observe;   /* jit_run's */
+    void *octx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int threads;
+    int64_t committed; /* samples 0 .. committed-1 are committed */
+    bool stop;         /* a read or a run failed */
+} Run;
+
 typedef struct Worker {
     Run *r;
     int t;
+    void *ws; /* the split observer's state */
+    Slot slot;
     pthread_t th;
 } Worker;
 
@@ -417,16 +413,26 @@ static void *worker_main(void *arg)
     Worker *w = arg;
     Run *r = w->r;
     for (int64_t i = w->t; i < r->n; i += r->threads) {
-        Slot *s = &r->slots[i % r->nslots];
         pthread_mutex_lock(&r->mu);
-        while (!r->stop && s->next != i)
-            pthread_cond_wait(&r->cv, &r->mu);
-        bool ok = !r->stop && r->read(r->rctx, i, s->inputs);
+        bool ok = !r->stop && r->read(r->rctx, i, w->slot.inputs);
         pthread_mutex_unlock(&r->mu);
-        ok = ok && compute(r->j, s);
+        ok = ok && compute(r->j, &w->slot);
+        if (ok && r->obs)
+            observe_slot(r->j, &w->slot, r->obs->observe, w->ws);
+        pthread_mutex_lock(&r->mu);
+        while (ok && !r->stop && r->committed != i)
+            pthread_cond_wait(&r->cv, &r->mu);
+        ok = ok && !r->stop;
+        pthread_mutex_unlock(&r->mu);
+        /* Outside the lock, so the others go on reading: no other worker
+         * commits before `committed` moves on. */
+        if (ok && r->obs)
+            r->obs->commit(r->obs->ctx, w->ws, i);
+        else if (ok)
+            observe_slot(r->j, &w->slot, r->observe, r->octx);
         pthread_mutex_lock(&r->mu);
         if (ok)
-            s->ready = true;
+            r->committed++;
         else
             r->stop = true;
         pthread_cond_broadcast(&r->cv);
@@ -437,180 +443,62 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-bool jit_run(Jit *j, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx)
+/* Runs R's samples on min(N, j->threads) workers (none started for one). */
+static bool run_workers(Run *r)
 {
-    if (n <= 0)
+    Jit *j = r->j;
+    if (r->n <= 0)
         return true;
-    int threads = n < j->threads ? (int)n : j->threads;
-    if (threads <= 1) {
-        Slot s;
-        slot_init(&s, j, 0);
-        bool ok = true;
-        for (int64_t i = 0; i < n && ok; i++) {
-            ok = read(rctx, i, s.inputs) && compute(j, &s);
-            if (ok)
-                observe_slot(j, &s, observe, octx);
-        }
-        slot_free(&s, j->g);
-        return ok;
-    }
-
-    Run r = {.j = j, .n = n, .read = read, .rctx = rctx, .nslots = threads + 1, .threads = threads};
-    r.slots = xcalloc((size_t)r.nslots, sizeof *r.slots);
-    for (int i = 0; i < r.nslots; i++)
-        slot_init(&r.slots[i], j, i);
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
+    int threads = r->n < j->threads ? (int)r->n : j->threads;
+    r->threads = threads;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
     Worker *w = xcalloc((size_t)threads, sizeof *w);
-    int started = 0;
-    for (; started < threads; started++) {
-        w[started] = (Worker){&r, started, 0};
-        if (pthread_create(&w[started].th, NULL, worker_main, &w[started]) != 0)
-            break;
-    }
-    bool ok = started == threads;
-    if (!ok) {
-        diag_error((SrcLoc){0}, "JIT: cannot start %d threads (set QNNC_JIT_THREADS=1)", threads);
-        pthread_mutex_lock(&r.mu);
-        r.stop = true;
-        pthread_cond_broadcast(&r.cv);
-        pthread_mutex_unlock(&r.mu);
-    }
-    for (int64_t i = 0; i < n && ok; i++) {
-        Slot *s = &r.slots[i % r.nslots];
-        pthread_mutex_lock(&r.mu);
-        while (!r.stop && !(s->next == i && s->ready))
-            pthread_cond_wait(&r.cv, &r.mu);
-        ok = s->next == i && s->ready;
-        pthread_mutex_unlock(&r.mu);
-        if (!ok)
-            break;
-        observe_slot(j, s, observe, octx);
-        pthread_mutex_lock(&r.mu);
-        s->ready = false;
-        s->next = i + r.nslots;
-        pthread_cond_broadcast(&r.cv);
-        pthread_mutex_unlock(&r.mu);
-    }
-    if (!ok) {
-        pthread_mutex_lock(&r.mu);
-        r.stop = true;
-        pthread_cond_broadcast(&r.cv);
-        pthread_mutex_unlock(&r.mu);
-    }
-    for (int t = 0; t < started; t++)
-        pthread_join(w[t].th, NULL);
-    free(w);
-    pthread_cond_destroy(&r.cv);
-    pthread_mutex_destroy(&r.mu);
-    for (int i = 0; i < r.nslots; i++)
-        slot_free(&r.slots[i], j->g);
-    free(r.slots);
-    return ok;
-}
-
-/* ------------------------------------------------------------ split observers */
-
-/* jit_run_split: worker t of T takes samples t, t + T, t + 2T, ... (a
- * fixed share, so every worker observes some whatever the scheduling, and
- * the merges are always exercised), reads each (under the lock), computes
- * and observes it into its own state, then waits until every earlier
- * sample is committed and commits its own. */
-typedef struct SplitRun {
-    Jit *j;
-    int64_t n;
-    SampleReader read;
-    void *rctx;
-    const SplitObserver *obs;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int threads;
-    int64_t committed; /* samples 0 .. committed-1 are committed */
-    bool stop;         /* a read or a run failed */
-} SplitRun;
-
-typedef struct SplitWorker {
-    SplitRun *r;
-    int t;
-    void *ws;
-    Slot slot;
-    pthread_t th;
-} SplitWorker;
-
-static void *split_main(void *arg)
-{
-    SplitWorker *w = arg;
-    SplitRun *r = w->r;
-    for (int64_t i = w->t; i < r->n; i += r->threads) {
-        pthread_mutex_lock(&r->mu);
-        if (r->stop) {
-            pthread_mutex_unlock(&r->mu);
-            break;
-        }
-        bool ok = r->read(r->rctx, i, w->slot.inputs);
-        pthread_mutex_unlock(&r->mu);
-        ok = ok && compute(r->j, &w->slot);
-        if (ok)
-            observe_slot(r->j, &w->slot, r->obs->observe, w->ws);
-        pthread_mutex_lock(&r->mu);
-        while (ok && !r->stop && r->committed != i)
-            pthread_cond_wait(&r->cv, &r->mu);
-        ok = ok && !r->stop;
-        if (ok) {
-            r->obs->commit(r->obs->ctx, w->ws, i);
-            r->committed++;
-        } else {
-            r->stop = true;
-        }
-        pthread_cond_broadcast(&r->cv);
-        pthread_mutex_unlock(&r->mu);
-        if (!ok)
-            break;
-    }
-    return NULL;
-}
-
-bool jit_run_split(Jit *j, int64_t n, SampleReader read, void *rctx, const SplitObserver *obs)
-{
-    if (n <= 0)
-        return true;
-    int threads = n < j->threads ? (int)n : j->threads;
-    SplitRun r = {.j = j, .n = n, .read = read, .rctx = rctx, .obs = obs, .threads = threads};
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    SplitWorker *w = xcalloc((size_t)threads, sizeof *w);
     for (int t = 0; t < threads; t++) {
-        w[t].r = &r;
+        w[t].r = r;
         w[t].t = t;
-        w[t].ws = obs->fork(obs->ctx, t);
-        slot_init(&w[t].slot, j, 0);
+        w[t].ws = r->obs ? r->obs->fork(r->obs->ctx, t) : NULL;
+        slot_init(&w[t].slot, j);
     }
-    int started = 0;
     if (threads == 1) {
-        split_main(&w[0]);
+        worker_main(&w[0]);
     } else {
+        int started = 0;
         for (; started < threads; started++)
-            if (pthread_create(&w[started].th, NULL, split_main, &w[started]) != 0)
+            if (pthread_create(&w[started].th, NULL, worker_main, &w[started]) != 0)
                 break;
         if (started < threads) {
             diag_error((SrcLoc){0}, "JIT: cannot start %d threads (set QNNC_JIT_THREADS=1)", threads);
-            pthread_mutex_lock(&r.mu);
-            r.stop = true;
-            pthread_cond_broadcast(&r.cv);
-            pthread_mutex_unlock(&r.mu);
+            pthread_mutex_lock(&r->mu);
+            r->stop = true;
+            pthread_cond_broadcast(&r->cv);
+            pthread_mutex_unlock(&r->mu);
         }
         for (int t = 0; t < started; t++)
             pthread_join(w[t].th, NULL);
     }
-    bool ok = !r.stop && r.committed == n;
+    bool ok = !r->stop && r->committed == r->n;
     for (int t = 0; t < threads; t++) {
-        obs->join(obs->ctx, w[t].ws);
+        if (r->obs)
+            r->obs->join(r->obs->ctx, w[t].ws);
         slot_free(&w[t].slot, j->g);
     }
     free(w);
-    pthread_cond_destroy(&r.cv);
-    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
     return ok;
+}
+
+bool jit_run(Jit *j, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx)
+{
+    Run r = {.j = j, .n = n, .read = read, .rctx = rctx, .observe = observe, .octx = octx};
+    return run_workers(&r);
+}
+
+bool jit_run_split(Jit *j, int64_t n, SampleReader read, void *rctx, const SplitObserver *obs)
+{
+    Run r = {.j = j, .n = n, .read = read, .rctx = rctx, .obs = obs};
+    return run_workers(&r);
 }
 
 /* ------------------------------------------------------------ as an Evaluator */

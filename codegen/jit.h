@@ -14,9 +14,10 @@
  * QNNC_JIT_ASM=FILE writes the assembly it runs.
  *
  * Samples run on up to N worker threads, each with its own buffers:
- * jit_run observes them in sample order on the calling thread;
  * jit_run_split runs split observers on the workers and commits in sample
- * order, so neither result depends on the thread count or the scheduling.
+ * order; jit_run observes the samples in order, one at a time, on
+ * whichever worker computed each, so neither result depends on the thread
+ * count or the scheduling.
  * docs/passes.md, "calibrate".
  */
 #ifndef QNNC_JIT_H

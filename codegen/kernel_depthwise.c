@@ -400,7 +400,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     /* |x - zx| at most, for the output stage's bound on |acc| */
     int64_t lo = f->xv->type.dtype == DT_U8 ? 0 : -128, dev = llabs(lo - f->zx);
     dev = llabs(lo + 255 - f->zx) > dev ? llabs(lo + 255 - f->zx) : dev;
-    int64_t acc_max = 0;
+    int64_t acc_max = 0, *chan_max = xmalloc((size_t)C * sizeof *chan_max);
     for (int64_t c = 0; c < C; c++) {
         int64_t sum = 0, sa = 0;
         for (int64_t t = 0; t < T; t++) {
@@ -419,6 +419,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         }
         int64_t a = llabs((int64_t)kf_bias(f, c)) + dev * sa;
         acc_max = a > acc_max ? a : acc_max;
+        chan_max[c] = a;
         bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((k.quads ? zx4 : f->zx) * sum));
         zrow[c] = (uint8_t)f->zx;
     }
@@ -434,7 +435,8 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     free(bias);
     free(zrow);
     kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
-    kern_requant_bound(cg, &k.rq, acc_max);
+    kern_requant_bound(cg, &k.rq, acc_max, chan_max);
+    free(chan_max);
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;

@@ -11,6 +11,20 @@
  * per-axis quantization, an operand striding the innermost dim by more
  * than 1, runs shorter than a vector, parameters TFLite cannot represent)
  * is left to the generic loops in lower_elem.c, which report the errors.
+ *
+ * Why add_rescale and mul_rescale are not requant_bound.c's planned
+ * output stage (rqb_plan), though all three compute the same MBQM in
+ * 32-bit lanes: rqb bounds x = acc << l and splits the multiplier into
+ * digits with |x| * digit < 2^31.  ADD's input is x = d * 2^20 with
+ * |d| <= 255, so |x| < 2^28 would need 3-bit digits and rqb_plan (at
+ * most RQB_MAX_DIGITS = 4 digits) refuses it, where add_rescale
+ * multiplies d itself by the multiplier's 11-bit and 20-bit halves and
+ * folds the 2^20 into the shift.  MUL's |p| <= 65025 gives rqb 15-bit
+ * digits, three multiplies plus its sign threshold, where
+ * mul_rescale's unsigned low half needs two and folds the RDBPOT in
+ * (mul_fuses).  Sharing rqb would make the elementwise loops slower and
+ * change their code on every target, so each keeps the form its bound
+ * allows (checked against the interpreter by glue.qir on every target).
  */
 #include "codegen.h"
 #include "kernel_int8.h"

@@ -215,6 +215,20 @@ bool kf_stage(Cg *cg, const Node *n, KFrame *f)
     return true;
 }
 
+LLVMValueRef kf_tap_src(Cg *cg, const KFrame *f, LLVMValueRef x, LLVMValueRef zrow, LLVMValueRef bi, LLVMValueRef oy,
+                        LLVMValueRef ox, LLVMValueRef ky, LLVMValueRef kx)
+{
+    LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_mulk(cg, ky, f->dh)), cg_idx(cg, f->pt), "");
+    LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_mulk(cg, kx, f->dw)), cg_idx(cg, f->pl), "");
+    LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
+    if (f->all_valid)
+        return cg_gep8(cg, x, off);
+    LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
+                                   LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
+    off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), ""); /* the GEP stays in bounds */
+    return LLVMBuildSelect(B, ok, cg_gep8(cg, x, off), zrow, "");
+}
+
 void kf_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi)
 {
     LLVMValueRef v;

@@ -25,6 +25,7 @@
 
 #include "codegen.h"
 #include "requant_bound.h"
+#include "requant_float.h"
 
 typedef struct KDot KDot;
 
@@ -125,6 +126,11 @@ bool kf_stage(Cg *cg, const Node *n, KFrame *f);
 /* Requantizes (or clamps) A for channel O and stores it at Y[YI]: the
  * scalar output stage of every kernel. */
 void kf_store(Cg *cg, const KFrame *f, LLVMValueRef y, LLVMValueRef a, LLVMValueRef o, LLVMValueRef yi);
+/* The input bytes of tap (KY, KX) of output pixel (BI, OY, OX) (idx
+ * values; constants fold): a pointer into X at the tap's C channels, or
+ * ZROW (a row of zero points) when the tap falls in the padding. */
+LLVMValueRef kf_tap_src(Cg *cg, const KFrame *f, LLVMValueRef x, LLVMValueRef zrow, LLVMValueRef bi, LLVMValueRef oy,
+                        LLVMValueRef ox, LLVMValueRef ky, LLVMValueRef kx);
 
 /* The vector requantizing epilogue (kernel_requant.c): the interpreter's
  * output stage on LANES contiguous channels at once. */
@@ -150,12 +156,22 @@ typedef struct KRequant {
     bool bounded;
     RqbPlan plan;
     LLVMValueRef rqb_tab[RQB_MAX_DIGITS + 4];
+    /* The float form of requant_float.c, proved for |acc| <= acc_max by
+     * kern_requant_bound (x86 with FMA): nfix corrections a channel;
+     * per-channel tables (nch > 1) of s, bpos, bneg (float bits) and the
+     * corrections' accumulators and deltas. */
+    bool flt;
+    int nfix;
+    RqfChan rqf1; /* the one stage's (nch 1) */
+    LLVMValueRef rqf_tab[3 + 2 * RQF_MAX_FIX];
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
 /* Records that |acc| <= ACC_MAX (a bound the kernel proved from its
- * constant weights and bias) and, on x86 with SSE4.1 and TFLite rounding,
- * plans the 32-bit output stage of requant_bound.c when one exists. */
-void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max);
+ * constant weights and bias; CHAN_MAX, when not NULL, the bound of each
+ * of the nch stages' channels) and, on x86 with SSE4.1 and TFLite
+ * rounding, plans the 32-bit output stage of requant_bound.c when one
+ * exists, and with FMA proves requant_float.c's form when it can. */
+void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
 

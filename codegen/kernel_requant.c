@@ -8,6 +8,7 @@
 #include "kernel_int8.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define B (cg->b)
 
@@ -233,7 +234,59 @@ static int32_t rqb_field(const RqbChan *c, int f)
 }
 enum { F_KADD = RQB_MAX_DIGITS, F_KNEG, F_THR, F_SHIFT };
 
-void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max)
+/* The float form's table F: s, bpos, bneg (float bits), then the
+ * corrections' accumulators and deltas. */
+static int32_t rqf_field(const RqfChan *c, int nfix, int f)
+{
+    float v[] = {c->s, c->bpos, c->bneg};
+    int32_t bits;
+    if (f < 3) {
+        memcpy(&bits, &v[f], sizeof bits);
+        return bits;
+    }
+    int j = f - 3 - nfix;
+    if (j < 0)
+        return c->fix_acc[f - 3];
+    return j < RQF_MAX_FIX ? c->fix_d[j] : 0;
+}
+
+/* Proves requant_float.c's form for every channel (at most 1 correction a
+ * channel where the 32-bit plan exists: each costs a compare and a masked
+ * add, and 2 make the form about as long as the plan's; RQF_MAX_FIX where
+ * only the 64-bit form would remain) and builds its tables. */
+static void float_plan(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max)
+{
+    int64_t n = rq->nch;
+    int limit = rq->bounded ? 1 : RQF_MAX_FIX, worst = 0;
+    RqfChan *ch = xmalloc((size_t)n * sizeof *ch);
+    for (int64_t k = 0; k < n; k++) {
+        const OutStage *s = &rq->st[k];
+        RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
+        int64_t a = chan_max ? chan_max[k] : acc_max;
+        /* as few corrections as the layer has so far, else up to LIMIT */
+        if (s->lo < INT32_MIN || s->hi > INT32_MAX ||
+            (!rqf_prove(&q, a, worst, &ch[k]) && (worst == limit || !rqf_prove(&q, a, limit, &ch[k])))) {
+            free(ch);
+            return;
+        }
+        worst = ch[k].nfix > worst ? ch[k].nfix : worst;
+    }
+    rq->flt = true;
+    rq->nfix = worst;
+    rq->rqf1 = ch[0];
+    if (n > 1) {
+        int32_t *t = xmalloc((size_t)n * sizeof *t);
+        for (int f = 0; f < 3 + 2 * worst; f++) {
+            for (int64_t k = 0; k < n; k++)
+                t[k] = rqf_field(&ch[k], worst, f);
+            rq->rqf_tab[f] = cg_table_i32(cg, t, n, "rqf");
+        }
+        free(t);
+    }
+    free(ch);
+}
+
+void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max)
 {
     rq->acc_max = acc_max;
     /* x86 with pmulld (SSE4.1; avx2 and avx512f as the VNNI features imply
@@ -262,6 +315,12 @@ void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max)
     }
     free(mult);
     free(shift);
+    /* The float form: vfmadd (FMA3, or AVX-512F) and vcvtps2dq.
+     * QNNC_NO_FLOAT_STAGE=1 keeps the forms above (for A/B measurements:
+     * docs/benchmarks.md). */
+    const char *off = getenv("QNNC_NO_FLOAT_STAGE");
+    if ((kern_has(cg, "fma") || kern_has(cg, "avx512f")) && !(off && *off && strcmp(off, "0") != 0))
+        float_plan(cg, rq, acc_max, rq->nch > 1 ? chan_max : NULL);
 }
 
 /* requant_tflite for |acc| <= acc_max in 32-bit lanes: requant_bound.c's
@@ -299,6 +358,76 @@ static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc
     LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
     v = cg_smin(cg, cg_smax(cg, v, lo), hi);
     return LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
+}
+
+/* The widest vcvtps2dq that divides LANES (4 at least). */
+static int cvt_width(Cg *cg, int lanes)
+{
+    int w = kern_has(cg, "avx512f") ? 16 : kern_has(cg, "avx") || kern_has(cg, "avx2") || kern_has(cg, "fma") ? 8 : 4;
+    while (w > 4 && lanes % w)
+        w /= 2;
+    return lanes % w ? 0 : w;
+}
+
+/* Y (<LANES x float>) rounded to i32 by vcvtps2dq (the MXCSR mode: to
+ * nearest even), cvt_width lanes at a time. */
+static LLVMValueRef cvt_ps2dq(Cg *cg, LLVMValueRef y, int lanes)
+{
+    int w = cvt_width(cg, lanes);
+    LLVMTypeRef tw = LLVMVectorType(cg->t_i32, (unsigned)w);
+    LLVMValueRef part[16], idx[64];
+    for (int c = 0; c < lanes / w; c++) {
+        LLVMValueRef x = y;
+        if (w < lanes) {
+            for (int i = 0; i < w; i++)
+                idx[i] = cg_i32(cg, c * w + i);
+            x = LLVMBuildShuffleVector(B, y, LLVMGetUndef(LLVMTypeOf(y)), LLVMConstVector(idx, (unsigned)w), "");
+        }
+        if (w == 16) {
+            LLVMValueRef a[4] = {x, LLVMGetUndef(tw), LLVMConstInt(LLVMInt16TypeInContext(cg->ctx), 0xffff, 0),
+                                 cg_i32(cg, 4)};
+            part[c] = kern_intrinsic(cg, "llvm.x86.avx512.mask.cvtps2dq.512", NULL, 0, a, 4);
+        } else {
+            part[c] = kern_intrinsic(cg, w == 8 ? "llvm.x86.avx.cvt.ps2dq.256" : "llvm.x86.sse2.cvtps2dq", NULL, 0, &x, 1);
+        }
+    }
+    /* Concatenate pairwise until one vector. */
+    for (int n = lanes / w, width = w; n > 1; n /= 2, width *= 2) {
+        for (int i = 0; i < 2 * width; i++)
+            idx[i] = cg_i32(cg, i);
+        for (int c = 0; c < n / 2; c++)
+            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(idx, (unsigned)(2 * width)), "");
+    }
+    return part[0];
+}
+
+/* requant_float.c's form (and its proof) for |acc| <= acc_max:
+ * vcvtdq2ps, the bias by the accumulator's sign, vfmadd, vcvtps2dq
+ * (rounding to nearest even: the default MXCSR mode, which generated
+ * code never changes), the clamp less the zero point and the zero point,
+ * then each correction as a compare and a masked add.  LANES a multiple
+ * of 4 (a power of two times cvt_width). */
+static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes)
+{
+    LLVMTypeRef tf = LLVMVectorType(cg->t_f32, (unsigned)lanes);
+    bool one = rq->nch == 1;
+#define RQF(f) (one ? splat_i32(cg, lanes, rqf_field(&rq->rqf1, rq->nfix, f)) \
+                    : load(cg, cg->t_i32, lanes, rq->rqf_tab[f], c0))
+    LLVMValueRef af = LLVMBuildSIToFP(B, acc, tf, "");
+    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, acc, splat_i32(cg, lanes, 0), "");
+    LLVMValueRef b = LLVMBuildBitCast(B, LLVMBuildSelect(B, neg, RQF(2), RQF(1), ""), tf, "");
+    LLVMValueRef fa[3] = {af, LLVMBuildBitCast(B, RQF(0), tf, ""), b};
+    LLVMValueRef y = kern_intrinsic(cg, "llvm.fma", &tf, 1, fa, 3);
+    LLVMValueRef v = cvt_ps2dq(cg, y, lanes);
+    LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
+    v = cg_smin(cg, cg_smax(cg, v, lo), hi);
+    v = LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
+    for (int j = 0; j < rq->nfix; j++) {
+        LLVMValueRef hit = LLVMBuildICmp(B, LLVMIntEQ, acc, RQF(3 + j), "");
+        v = LLVMBuildSelect(B, hit, LLVMBuildAdd(B, v, RQF(3 + rq->nfix + j), ""), v, "");
+    }
+#undef RQF
+    return v;
 }
 
 /* Word I of channel C0's requant_sat parameters. */
@@ -379,6 +508,8 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
         }
         return r;
     }
+    if (rq->flt && lanes <= 64 && cvt_width(cg, lanes) && (lanes / cvt_width(cg, lanes) & (lanes / cvt_width(cg, lanes) - 1)) == 0)
+        return requant_float(cg, rq, acc, c0, lanes);
     if (rq->bounded)
         return requant_bounded(cg, rq, acc, c0, lanes);
     if (rq->rounding == ROUND_TFLITE)

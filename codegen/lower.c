@@ -320,6 +320,16 @@ static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_resize,
 };
 
+const char *cg_lower_dispatch(Cg *cg, const Node *n)
+{
+    const char *kernel = cg->target->lower_node ? cg->target->lower_node(cg, n) : NULL;
+    for (size_t i = 0; !kernel && i < sizeof portable_kernels / sizeof *portable_kernels; i++)
+        kernel = portable_kernels[i](cg, n);
+    if (!kernel && cg_lower_node(cg, n))
+        kernel = "generic";
+    return kernel;
+}
+
 static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n, char **kernel_out)
 {
     char fname[160];
@@ -343,13 +353,12 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     for (int i = 0; i < n->num_operands; i++)
         bind_value(cg, n->operands[i]);
     bind_value(cg, n->result);
-    const char *kernel = cg->target->lower_node ? cg->target->lower_node(cg, n) : NULL;
-    for (size_t i = 0; !kernel && i < sizeof portable_kernels / sizeof *portable_kernels; i++)
-        kernel = portable_kernels[i](cg, n);
+    const char *kernel = cg->plan->rowbuf && k < cg->plan->num_nodes && cg->plan->rowbuf[k] >= 0
+                             ? cg_lower_dw_in_place(cg, n, cg->plan->rowbuf[k])
+                             : cg_lower_dispatch(cg, n);
     if (!kernel) {
         kernel = "generic";
-        if (!cg_lower_node(cg, n))
-            cg->failed = true;
+        cg->failed = true;
     }
     size_t len = strlen(fname);
     snprintf(fname + len, sizeof fname - len, "%s", kernel);
@@ -360,6 +369,11 @@ static LLVMValueRef build_node_fn(Cg *cg, LLVMTypeRef fty, int k, const Node *n,
     for (int i = 0; i < n->num_operands; i++)
         unbind_value(cg, n->operands[i]);
     unbind_value(cg, n->result);
+    /* Its stack buffers: the array allocas of the entry block. */
+    for (LLVMValueRef i = LLVMGetFirstInstruction(cg->alloca_bb); i; i = LLVMGetNextInstruction(i))
+        if (LLVMGetInstructionOpcode(i) == LLVMAlloca &&
+            LLVMGetTypeKind(LLVMGetAllocatedType(i)) == LLVMArrayTypeKind && cg->stack)
+            cg->stack[k] += (int64_t)LLVMABISizeOfType(cg->td, LLVMGetAllocatedType(i));
     cg->in_node = false;
     LLVMBuildRetVoid(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, cg->alloca_bb);
@@ -426,6 +440,8 @@ static void build_run(Cg *cg)
      * after the last. */
     cg->buf = xcalloc((size_t)g->values.len + 1, sizeof *cg->buf);
     cg->kernels = xcalloc((size_t)g->nodes.len + 1, sizeof *cg->kernels);
+    free(cg->stack);
+    cg->stack = xcalloc((size_t)g->nodes.len + 1, sizeof *cg->stack);
     LLVMTypeRef mark_fty = LLVMFunctionType(cg->t_void, &cg->t_i32, 1, 0);
     LLVMValueRef mark = NULL;
     if (cg->opts->profile) {
@@ -688,6 +704,7 @@ static void cg_end(Cg *cg)
     for (int k = 0; cg->kernels && k < cg->g->nodes.len; k++)
         free(cg->kernels[k]);
     free(cg->kernels);
+    free(cg->stack);
     wblob_free(cg->wblob);
     LLVMDisposeBuilder(cg->b);
     LLVMDisposeTargetData(cg->td);
@@ -722,6 +739,8 @@ bool codegen_compile(const Graph *g, const CodegenOptions *o, unsigned want, Cod
         out->weights_len = cg->wblob->len;
         cg->wblob->data = NULL;
     }
+    out->node_stack = cg->stack;
+    cg->stack = NULL;
     if (!cg->failed) {
         build_info(cg);
         if (o->profile)
@@ -771,6 +790,7 @@ void codegen_output_free(CodegenOutput *out)
     free(out->asm_text);
     free(out->ll);
     free(out->weights);
+    free(out->node_stack);
     memory_plan_free(&out->plan);
     memset(out, 0, sizeof *out);
 }

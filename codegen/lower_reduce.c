@@ -12,13 +12,6 @@
 
 static LLVMValueRef ld(Cg *cg, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildLoad2(B, t, p, ""); }
 
-/* (float)(x - zx) * sx, the difference exact (interp's dequantization). */
-static LLVMValueRef dequant(Cg *cg, LLVMValueRef v, int32_t zp, float scale)
-{
-    LLVMValueRef d = LLVMBuildSub(B, LLVMBuildSExt(B, v, cg->t_i64, ""), cg_i64(cg, zp), "");
-    return LLVMBuildFMul(B, LLVMBuildSIToFP(B, d, cg->t_f32, ""), cg_f32(cg, scale), "");
-}
-
 static bool lower_reduce(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -126,10 +119,8 @@ static bool lower_reduce(Cg *cg, const Node *n)
     return true;
 }
 
-/* layer_norm: three passes over each row (sum, squared deviations,
- * output), with interp_reduce.c's float32 steps.  The quantized form
- * dequantizes every element where it is read, which gives the values the
- * interpreter keeps in its temporary.  The two sums are sequential float32
+/* layer_norm in float32: three passes over each row (sum, squared
+ * deviations, output), with interp_reduce.c's float32 steps.  The two sums are sequential float32
  * additions (their order is the interpreter's), so a row's pass is one
  * chain of dependent adds; LN_ROWS rows run side by side, each with its own
  * chain in its own order, which keeps the adder busy without changing any
@@ -150,7 +141,7 @@ typedef struct LnCtx {
 
 static LLVMValueRef ln_load(Cg *cg, const LnCtx *c, LLVMValueRef i)
 {
-    return c->q ? dequant(cg, cg_load_int(cg, c->xt->dtype, c->x, i), c->xp.zp, c->xp.scale) : cg_load_f32(cg, c->x, i);
+    return cg_load_f32(cg, c->x, i);
 }
 
 /* Rows R0 .. R0+NR (R0 an idx value). */
@@ -196,17 +187,67 @@ static void ln_rows(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
                                        cg_load_f32(cg, c->sc, k), "");
         if (c->bi)
             o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
-        if (c->q)
-            cg_store_int(cg, c->yt->dtype, c->y, yi,
-                         cg_quantize_f32(cg, o, cg_f32(cg, c->yp.scale), cg_i32(cg, c->yp.zp),
-                                         cg_i32(cg, dtype_traits[c->yt->dtype].min),
-                                         cg_i32(cg, dtype_traits[c->yt->dtype].max), node_rounding(c->n)));
-        else
-            cg_store_f32(cg, c->y, yi, o);
+        cg_store_f32(cg, c->y, yi, o);
     }
     cg_for_end(cg, &lk);
     if (nr > 1)
         cg_for_end(cg, &lr);
+}
+
+/* Quantized rows: the sums are exact integers (docs/ir-semantics.md,
+ * "layer_norm"), so their order is free and LLVM vectorizes them; the row
+ * statistics are layer_norm_q_row's steps (ir/quant.c), the per-element
+ * float steps the interpreter's, one element at a time (no reduction, so
+ * vector lanes change nothing). */
+static void ln_row_q(Cg *cg, const LnCtx *c, LLVMValueRef r)
+{
+    DType dt = c->xt->dtype;
+    int64_t span = dtype_traits[dt].max - dtype_traits[dt].min;
+    /* S1 fits i32 (layer_norm_q_fits: len·span < 2^31); S2 when len·span² does. */
+    LLVMTypeRef t2 = c->len * span <= INT32_MAX / span ? cg->t_i32 : cg->t_i64;
+    LLVMValueRef base = LLVMBuildMul(B, r, cg_idx(cg, c->len), "");
+    LLVMValueRef s1p = cg_alloca(cg, cg->t_i32, "s1"), s2p = cg_alloca(cg, t2, "s2");
+    LLVMBuildStore(B, cg_i32(cg, 0), s1p);
+    LLVMBuildStore(B, LLVMConstInt(t2, 0, 0), s2p);
+    CgLoop lk;
+    LLVMValueRef k = cg_for_begin(cg, &lk, c->len, "k");
+    {
+        LLVMValueRef v = LLVMBuildSub(B, LLVMBuildSExt(B, cg_load_int(cg, dt, c->x, LLVMBuildAdd(B, base, k, "")),
+                                                       cg->t_i32, ""),
+                                      cg_i32(cg, c->xp.zp), "");
+        LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, cg->t_i32, s1p), v, ""), s1p);
+        LLVMValueRef w = t2 == cg->t_i32 ? v : LLVMBuildSExt(B, v, t2, "");
+        LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, t2, s2p), LLVMBuildMul(B, w, w, ""), ""), s2p);
+    }
+    cg_for_end(cg, &lk);
+    LLVMValueRef s1 = LLVMBuildSExt(B, ld(cg, cg->t_i32, s1p), cg->t_i64, "");
+    LLVMValueRef s2 = ld(cg, t2, s2p);
+    if (t2 != cg->t_i64)
+        s2 = LLVMBuildSExt(B, s2, cg->t_i64, "");
+    double l = (double)c->len;
+    LLVMValueRef num = LLVMBuildSIToFP(
+        B, LLVMBuildSub(B, LLVMBuildMul(B, cg_i64(cg, c->len), s2, ""), LLVMBuildMul(B, s1, s1, ""), ""), cg->t_f64, "");
+    LLVMValueRef var = LLVMBuildFDiv(B, LLVMBuildFMul(B, LLVMConstReal(cg->t_f64, (double)c->xp.scale * (double)c->xp.scale),
+                                                      num, ""),
+                                     LLVMConstReal(cg->t_f64, l * l), "");
+    LLVMValueRef ve = LLVMBuildFAdd(B, LLVMBuildFPTrunc(B, var, cg->t_f32, ""), cg_f32(cg, c->eps), "");
+    LLVMValueRef gain = LLVMBuildFDiv(B, cg_f32(cg, c->xp.scale), LLVMBuildCall2(B, c->ft, c->sqrtf_, &ve, 1, ""), "gain");
+    LLVMValueRef mean = LLVMBuildFPTrunc(
+        B, LLVMBuildFDiv(B, LLVMBuildSIToFP(B, s1, cg->t_f64, ""), LLVMConstReal(cg->t_f64, l), ""), cg->t_f32, "mean");
+    k = cg_for_begin(cg, &lk, c->len, "k");
+    {
+        LLVMValueRef yi = LLVMBuildAdd(B, base, k, "");
+        LLVMValueRef v = LLVMBuildSub(B, LLVMBuildSExt(B, cg_load_int(cg, dt, c->x, yi), cg->t_i32, ""),
+                                      cg_i32(cg, c->xp.zp), "");
+        LLVMValueRef o = LLVMBuildFSub(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), mean, "");
+        o = LLVMBuildFMul(B, LLVMBuildFMul(B, o, gain, ""), cg_load_f32(cg, c->sc, k), "");
+        if (c->bi)
+            o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
+        cg_store_int(cg, c->yt->dtype, c->y, yi,
+                     cg_quantize_f32_small(cg, o, c->yp.scale, c->yp.zp, (int32_t)dtype_traits[c->yt->dtype].min,
+                                           (int32_t)dtype_traits[c->yt->dtype].max, node_rounding(c->n)));
+    }
+    cg_for_end(cg, &lk);
 }
 
 static bool lower_layer_norm(Cg *cg, const Node *n)
@@ -230,6 +271,16 @@ static bool lower_layer_norm(Cg *cg, const Node *n)
     c.sqrtf_ = LLVMGetNamedFunction(cg->mod, "llvm.sqrt.f32");
     if (!c.sqrtf_)
         c.sqrtf_ = LLVMAddFunction(cg->mod, "llvm.sqrt.f32", c.ft);
+    if (c.q) {
+        if (!layer_norm_q_fits(c.xt->dtype, c.len))
+            return cg_fail(cg, n, "layer_norm: rows of %lld elements are too long for exact integer sums",
+                           (long long)c.len);
+        CgLoop lr;
+        LLVMValueRef r = cg_for_begin(cg, &lr, rows, "row");
+        ln_row_q(cg, &c, r);
+        cg_for_end(cg, &lr);
+        return true;
+    }
     c.mean = cg_alloca(cg, LLVMArrayType2(cg->t_f32, LN_ROWS), "lnmean");
     c.inv = cg_alloca(cg, LLVMArrayType2(cg->t_f32, LN_ROWS), "lninv");
     int64_t nb = rows / LN_ROWS, rem = rows % LN_ROWS;

@@ -112,8 +112,6 @@ void diag_report(DiagKind kind, SrcLoc loc, const char *fmt, ...)
 int diag_error_count(void) { return D.errors; }
 void diag_reset(void) { D.errors = 0; }
 void diag_set_capture(bool on) { D.capture = on; }
-bool diag_capturing(void) { return D.capture; }
-void diag_uncount_errors(int n) { D.errors = n < D.errors ? D.errors - n : 0; }
 
 const Diagnostic *diag_captured(int *count)
 {
@@ -126,4 +124,29 @@ void diag_clear_captured(void)
     for (int i = 0; i < D.num_captured; i++)
         free(D.captured[i].message);
     D.num_captured = 0;
+}
+
+DiagCapture diag_capture_push(void)
+{
+    DiagCapture c = {D.capture, D.num_captured};
+    D.capture = true;
+    return c;
+}
+
+const Diagnostic *diag_capture_since(const DiagCapture *c, int *count)
+{
+    *count = D.num_captured - c->first;
+    return D.captured + c->first;
+}
+
+void diag_capture_pop(DiagCapture c)
+{
+    int errors = 0;
+    for (int i = c.first; i < D.num_captured; i++) {
+        errors += D.captured[i].kind == DIAG_ERROR;
+        free(D.captured[i].message);
+    }
+    D.num_captured = c.first;
+    D.errors = errors < D.errors ? D.errors - errors : 0;
+    D.capture = c.was_capturing;
 }

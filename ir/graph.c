@@ -361,7 +361,7 @@ int node_ints(const Node *n, AttrId id, int64_t *out, int max, const int64_t *df
 
 /* ---------------------------------------------------------------- equality */
 
-static bool attr_equal(const Attr *a, const Attr *b)
+bool attr_equal(const Attr *a, const Attr *b)
 {
     if (a->id != b->id || a->count != b->count)
         return false;

@@ -142,7 +142,7 @@ static int exec_node(const Node *n, const void *const in[], void *out)
 }
 
 static int run(const Graph *g, const void *const inputs[], void *const outputs[], InterpObserver observe,
-               InterpEditor edit, void *ctx);
+               InterpEditor edit, void *ctx, const void *const given[]);
 
 int interp_run(const Graph *g, const void *const inputs[], void *const outputs[])
 {
@@ -152,23 +152,47 @@ int interp_run(const Graph *g, const void *const inputs[], void *const outputs[]
 int interp_run_observed(const Graph *g, const void *const inputs[], void *const outputs[],
                         InterpObserver observe, void *ctx)
 {
-    return run(g, inputs, outputs, observe, NULL, ctx);
+    return run(g, inputs, outputs, observe, NULL, ctx, NULL);
 }
 
 int interp_run_edited(const Graph *g, const void *const inputs[], void *const outputs[],
                       InterpEditor edit, void *ctx)
 {
-    return run(g, inputs, outputs, NULL, edit, ctx);
+    return run(g, inputs, outputs, NULL, edit, ctx, NULL);
 }
 
-/* The interpreter: OBSERVE sees, or EDIT may change, each tensor. */
+int interp_run_given(const Graph *g, const void *const inputs[], void *const outputs[], const void *const given[],
+                     InterpObserver observe, void *ctx)
+{
+    return run(g, inputs, outputs, observe, NULL, ctx, given);
+}
+
+/* The interpreter: OBSERVE sees, or EDIT may change, each tensor; a node
+ * whose result GIVEN holds (by value id) is not run, nor one only such
+ * nodes need. */
 static int run(const Graph *g, const void *const inputs[], void *const outputs[], InterpObserver observe,
-               InterpEditor edit, void *ctx)
+               InterpEditor edit, void *ctx, const void *const given[])
 {
     int nv = g->values.len, nn = g->nodes.len;
     const void **buf = xcalloc((size_t)nv + 1, sizeof *buf);
     bool *owned = xcalloc((size_t)nv + 1, sizeof *owned);
     int *last_use = xmalloc(((size_t)nv + 1) * sizeof *last_use);
+    /* Without GIVEN every node runs; with it, the nodes an output needs
+     * through nodes not given (found backwards: nodes are in order). */
+    bool *skip = xcalloc((size_t)nn + 1, sizeof *skip);
+    if (given) {
+        bool *need = xcalloc((size_t)nv + 1, sizeof *need);
+        for (int i = 0; i < g->outputs.len; i++)
+            need[((Value *)g->outputs.data[i])->id] = true;
+        for (int k = nn - 1; k >= 0; k--) {
+            Node *n = g->nodes.data[k];
+            skip[k] = !need[n->result->id] || given[n->result->id];
+            for (int j = 0; !skip[k] && j < n->num_operands; j++)
+                if (n->operands[j])
+                    need[n->operands[j]->id] = true;
+        }
+        free(need);
+    }
     const void **in = NULL;
     int in_cap = 0;
     int rc = -1;
@@ -192,7 +216,9 @@ static int run(const Graph *g, const void *const inputs[], void *const outputs[]
     /* Last use of every value; outputs live to the end (index nn). */
     for (int k = 0; k < nn; k++) {
         Node *n = g->nodes.data[k];
-        for (int j = 0; j < n->num_operands; j++)
+        if (given && given[n->result->id])
+            buf[n->result->id] = given[n->result->id];
+        for (int j = 0; !skip[k] && j < n->num_operands; j++)
             if (n->operands[j])
                 last_use[n->operands[j]->id] = k;
     }
@@ -201,6 +227,11 @@ static int run(const Graph *g, const void *const inputs[], void *const outputs[]
 
     for (int k = 0; k < nn; k++) {
         Node *n = g->nodes.data[k];
+        if (skip[k]) {
+            if (observe && buf[n->result->id])
+                observe(ctx, n->result, buf[n->result->id]);
+            continue;
+        }
         if (n->num_operands > in_cap) {
             in_cap = n->num_operands;
             in = xrealloc(in, (size_t)in_cap * sizeof *in);
@@ -260,6 +291,7 @@ done:
         if (owned[i])
             free((void *)buf[i]);
     free(in);
+    free(skip);
     free(last_use);
     free(owned);
     free(buf);

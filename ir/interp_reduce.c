@@ -194,14 +194,24 @@ int interp_layer_norm(const Node *n, const void *const in[], void *out)
     }
     if (!quant_is_per_tensor(xt->quant) || !quant_is_per_tensor(yt->quant))
         return interp_fail(n, "per-axis quantization is not supported by layer_norm");
-    float *tmp = xmalloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *tmp);
+    if (!layer_norm_q_fits(xt->dtype, len))
+        return interp_fail(n, "layer_norm: rows of %lld elements are too long for exact integer sums", (long long)len);
     QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
-    for (int64_t i = 0; i < cnt; i++)
-        tmp[i] = (float)(ld_int(in[0], xt->dtype, i) - xp.zp) * xp.scale;
-    layer_norm_f(tmp, tmp, rows, len, in[1], bias, eps);
+    const float *scale = in[1];
     int rounding = node_rounding(n);
-    for (int64_t i = 0; i < cnt; i++)
-        st_int(out, yt->dtype, i, quantize_real(tmp[i], yp, rounding, dt_min(yt->dtype), dt_max(yt->dtype)));
-    free(tmp);
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t s1 = 0, s2 = 0;
+        for (int64_t k = 0; k < len; k++) {
+            int64_t v = ld_int(in[0], xt->dtype, r * len + k) - xp.zp;
+            s1 += v, s2 += v * v;
+        }
+        LayerNormRow st = layer_norm_q_row(s1, s2, len, xp.scale, eps);
+        for (int64_t k = 0; k < len; k++) {
+            float t = ((float)(ld_int(in[0], xt->dtype, r * len + k) - xp.zp) - st.mean) * st.gain * scale[k];
+            if (bias)
+                t += bias[k];
+            st_int(out, yt->dtype, r * len + k, quantize_real(t, yp, rounding, dt_min(yt->dtype), dt_max(yt->dtype)));
+        }
+    }
     return 0;
 }

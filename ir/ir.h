@@ -112,10 +112,19 @@ void diag_reset(void);
 void diag_set_capture(bool on);
 const Diagnostic *diag_captured(int *count);
 void diag_clear_captured(void);
-bool diag_capturing(void);
-/* Forgets N errors counted by diag_error_count (ones a caller captured
- * and handled, e.g. codegen's while the JIT tried a graph). */
-void diag_uncount_errors(int n);
+/* A stretch of work whose diagnostics its caller handles (a trial, a
+ * second run whose notes would repeat the first's): diag_capture_push
+ * captures from here on, inside any capture already on;
+ * diag_capture_since lists what was reported since (valid until the pop);
+ * diag_capture_pop drops it, forgets the errors among it and restores
+ * the mode of before the push.  Pushes and pops nest. */
+typedef struct DiagCapture {
+    bool was_capturing;
+    int first; /* diag_captured's count at the push */
+} DiagCapture;
+DiagCapture diag_capture_push(void);
+const Diagnostic *diag_capture_since(const DiagCapture *c, int *count);
+void diag_capture_pop(DiagCapture c);
 
 /* ---------------------------------------------------------------- dtypes */
 
@@ -324,6 +333,7 @@ void node_set_ints(Graph *g, Node *n, AttrId id, const int64_t *v, int count);
 void node_set_floats(Graph *g, Node *n, AttrId id, const float *v, int count);
 void node_set_enum(Graph *g, Node *n, AttrId id, int64_t v);
 const Attr *node_attr(const Node *n, AttrId id);  /* NULL if absent */
+bool attr_equal(const Attr *a, const Attr *b);    /* same id and value (floats bitwise) */
 int64_t node_int(const Node *n, AttrId id, int64_t dflt);
 float node_float(const Node *n, AttrId id, float dflt);
 /* Copies up to MAX list entries into OUT; returns the count, or fills OUT
@@ -379,5 +389,14 @@ int interp_run_observed(const Graph *g, const void *const inputs[], void *const 
 typedef void (*InterpEditor)(void *ctx, const Value *v, void *data);
 int interp_run_edited(const Graph *g, const void *const inputs[], void *const outputs[],
                       InterpEditor edit, void *ctx);
+
+/* interp_run_observed, but a node whose result GIVEN[id] (by value id, an
+ * array of g->values.len pointers) holds is not run: that tensor is its
+ * result, as computed elsewhere by the caller (mixed-precision reuses a
+ * previous trial's tensors of identical nodes), and a node only such
+ * nodes read is not run either.  OBSERVE sees the nodes run and the given
+ * ones, in node order. */
+int interp_run_given(const Graph *g, const void *const inputs[], void *const outputs[], const void *const given[],
+                     InterpObserver observe, void *ctx);
 
 #endif /* QNNC_IR_H */

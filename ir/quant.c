@@ -39,6 +39,24 @@ int node_rounding(const Node *n)
     return (int)node_int(n, ATTR_ROUNDING, ROUND_ONNX);
 }
 
+LayerNormRow layer_norm_q_row(int64_t s1, int64_t s2, int64_t len, float sx, float eps)
+{
+    double l = (double)len;
+    /* len·S2 − S1² = len² · the variance in steps², exact (layer_norm_q_fits);
+     * the double quotient and product are rounded once to float. */
+    double num = (double)(len * s2 - s1 * s1);
+    float var = (float)((double)sx * (double)sx * num / (l * l));
+    float root = sqrtf(var + eps);
+    return (LayerNormRow){.mean = (float)((double)s1 / l), .gain = sx / root};
+}
+
+bool layer_norm_q_fits(DType dt, int64_t len)
+{
+    /* |x − zx| <= the dtype's span m, so len·S2 <= (len·m)²: len·m < 2^31. */
+    int64_t m = dtype_traits[dt].max - dtype_traits[dt].min;
+    return len > 0 && len <= (INT64_C(1) << 31) / m;
+}
+
 int64_t quantize_real(float x, QParam p, int rounding, int64_t lo, int64_t hi)
 {
     if (isnan(x))

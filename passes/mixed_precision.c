@@ -106,6 +106,14 @@ static Graph *clone_graph(const Graph *g)
 
 /* ---------------------------------------------------------------- evaluation */
 
+/* The tensors of one quantized graph the interpreter ran, by sample and
+ * value id (node results only; NULL where none is kept). */
+typedef struct Tensors {
+    Graph *g;       /* NULL: none */
+    void ***t;      /* [sample][value id of g] */
+    int64_t bytes;  /* held in t */
+} Tensors;
+
 typedef struct Search {
     const Graph *fg;
     const PassContext *ctx;
@@ -127,7 +135,17 @@ typedef struct Search {
     double **memo_db;
     bool *memo_ok;
     int reused;
+    /* Reuse (docs/passes.md, "mixed-precision", "Reuse"): in the
+     * interpreter, a trial runs only the nodes that compute something else
+     * than every node of the base, an earlier trial whose tensors are
+     * kept; the others' results are the base's.  The last trial run is
+     * PENDING until the search adopts it as the base or drops it. */
+    bool reuse;
+    Tensors base, pending;
+    double work_run, work_all; /* node MACs run, and those of every trial, in the interpreter */
 } Search;
+
+static int64_t node_macs(const Node *n);
 
 static double db_of(double signal, double noise)
 {
@@ -175,6 +193,9 @@ typedef struct Runner {
     bool ref;
     double *signal, *noise;
     int64_t smp; /* the sample the observer sees */
+    const void **given; /* the interpreter's: by value id of g, the base's tensors of identical nodes */
+    void ***rec;        /* by sample, by value id: the tensors g computed, kept for reuse */
+    int64_t rec_bytes;
 } Runner;
 
 /* Output O of sample R->smp, computed by R->g. */
@@ -226,6 +247,129 @@ static void observe_output(void *ctx, const Value *v, const void *data)
         r->smp++;
 }
 
+/* ---------------------------------------------------------------- reuse */
+
+/* Reuse budget: the base's and the pending trial's tensors together
+ * (past it, later nodes are not kept and run again).  M-LSD tiny's int8
+ * graph has 22.5 MB of node results per 320x320 sample. */
+#define MP_REUSE_BYTES ((int64_t)512 << 20)
+
+static void tensors_free(Tensors *t, int nsamples)
+{
+    for (int i = 0; t->t && i < nsamples; i++) {
+        for (int v = 0; t->t[i] && v < t->g->values.len; v++)
+            free(t->t[i][v]);
+        free(t->t[i]);
+    }
+    free(t->t);
+    if (t->g)
+        graph_free(t->g);
+    *t = (Tensors){0};
+}
+
+/* Whether V of the trial graph computes what B of the base computes:
+ * M maps the trial's values already seen (every operand of V's node) to
+ * the base's. */
+static bool same_node(const Value *v, const Value *b, const Value *const *m)
+{
+    const Node *n = v->def, *bn = b ? b->def : NULL;
+    if (!bn || n->op != bn->op || n->num_operands != bn->num_operands || n->num_attrs != bn->num_attrs ||
+        !type_equal(&v->type, &b->type))
+        return false;
+    for (int j = 0; j < n->num_operands; j++)
+        if (n->operands[j] ? !n->operands[j] || m[n->operands[j]->id] != bn->operands[j] : bn->operands[j] != NULL)
+            return false;
+    for (int j = 0; j < n->num_attrs; j++)
+        if (!attr_equal(&n->attrs[j], &bn->attrs[j]))
+            return false;
+    return true;
+}
+
+/* GIVEN (by value id of the trial graph G) := the base's tensor of sample
+ * I for every node of G that computes exactly what a node of the base
+ * does: the same op, attributes and result type, reading the same graph
+ * input, constants of the same type and bytes, or results of nodes that
+ * are themselves the same.  The base's node is found by name (the trials
+ * quantize one float graph, so the names agree) and then compared. */
+static void reuse_given(const Search *s, const Graph *g, int64_t i, const void **given)
+{
+    const Graph *bg = s->base.g;
+    memset(given, 0, ((size_t)g->values.len + 1) * sizeof *given);
+    if (!bg)
+        return;
+    const Value **m = xcalloc((size_t)g->values.len + 1, sizeof *m);
+    for (int k = 0; k < g->inputs.len && k < bg->inputs.len; k++) {
+        const Value *v = g->inputs.data[k], *b = bg->inputs.data[k];
+        if (type_equal(&v->type, &b->type))
+            m[v->id] = b;
+    }
+    for (int k = 0; k < g->consts.len; k++) {
+        const Value *v = g->consts.data[k], *b = graph_find_value(bg, v->name);
+        if (b && b->kind == VAL_CONST && type_equal(&v->type, &b->type) &&
+            !memcmp(v->data, b->data, (size_t)type_nbytes(&v->type)))
+            m[v->id] = b;
+    }
+    for (int k = 0; k < g->nodes.len; k++) {
+        const Value *v = ((const Node *)g->nodes.data[k])->result, *b = graph_find_value(bg, v->name);
+        if (b && b->kind == VAL_NODE && same_node(v, b, m)) {
+            m[v->id] = b;
+            given[v->id] = s->base.t[i][b->id];
+        }
+    }
+    free(m);
+}
+
+/* The interpreter's observer while reusing: keeps each tensor the trial
+ * computed (within the budget), and counts the work run. */
+static void record(void *ctx, const Value *v, const void *data)
+{
+    Runner *r = ctx;
+    Search *s = r->s;
+    if (v->kind != VAL_NODE)
+        return;
+    double w = (double)node_macs(v->def);
+    s->work_all += w;
+    if (data == r->given[v->id])
+        return;
+    s->work_run += w;
+    int64_t nb = type_nbytes(&v->type);
+    if (s->base.bytes + r->rec_bytes + nb > MP_REUSE_BYTES)
+        return;
+    r->rec[r->smp][v->id] = xmalloc((size_t)nb + 1);
+    memcpy(r->rec[r->smp][v->id], data, (size_t)nb);
+    r->rec_bytes += nb;
+}
+
+/* The trial run last becomes the base: its tensors, and the base's of
+ * the nodes it did not run because they were the base's (moved over). */
+static void adopt(Search *s)
+{
+    Tensors *p = &s->pending, *b = &s->base;
+    if (!p->g)
+        return;
+    const void **given = xcalloc((size_t)p->g->values.len + 1, sizeof *given);
+    for (int i = 0; i < s->nsamples; i++) {
+        reuse_given(s, p->g, i, given);
+        for (int v = 0; v < p->g->values.len; v++) {
+            if (!given[v] || p->t[i][v])
+                continue;
+            /* Moved: the base's pointer, held once. */
+            const Value *bv = graph_find_value(b->g, ((const Value *)p->g->values.data[v])->name);
+            p->t[i][v] = b->t[i][bv->id];
+            b->t[i][bv->id] = NULL;
+            int64_t nb = type_nbytes(&bv->type);
+            b->bytes -= nb;
+            p->bytes += nb;
+        }
+    }
+    free(given);
+    tensors_free(b, s->nsamples);
+    *b = *p;
+    *p = (Tensors){0};
+}
+
+static void drop_pending(Search *s) { tensors_free(&s->pending, s->nsamples); }
+
 /* engine = "auto" compiles a graph when one sweep over the samples costs
  * at least this many MACs.  Every trial graph is compiled for one sweep
  * only: the openWakeWord embedding model's int8 graph took 2.2 s to
@@ -243,6 +387,10 @@ static bool run_samples(Runner *r)
     const Evaluator *ev = pass_engine(g, s->ctx, s->nsamples, MP_JIT_MIN_WORK);
     void *h = ev ? ev->open(g) : NULL;
     r->smp = 0;
+    if (!h && s->reuse && !r->ref) {
+        r->given = xcalloc((size_t)g->values.len + 1, sizeof *r->given);
+        r->rec = xcalloc((size_t)s->nsamples + 1, sizeof *r->rec);
+    }
     if (h) {
         bool ok = ev->run(h, s->nsamples, read_input, r, observe_output, r) && r->smp == s->nsamples;
         ev->close(h);
@@ -257,7 +405,12 @@ static bool run_samples(Runner *r)
     for (; ok && r->smp < s->nsamples; r->smp++) {
         void *const ins[1] = {x};
         const void *cins[1] = {x};
-        ok = read_input(r, r->smp, ins) && interp_run(g, cins, out) == 0;
+        if (r->rec) {
+            reuse_given(s, g, r->smp, r->given);
+            r->rec[r->smp] = xcalloc((size_t)g->values.len + 1, sizeof **r->rec);
+        }
+        ok = read_input(r, r->smp, ins) &&
+             (r->rec ? interp_run_given(g, cins, out, r->given, record, r) : interp_run(g, cins, out)) == 0;
         for (int o = 0; ok && o < g->outputs.len; o++)
             take_output(r, o, out[o]);
     }
@@ -265,6 +418,7 @@ static bool run_samples(Runner *r)
         free(out[o]);
     free(out);
     free(x);
+    free(r->given);
     return ok;
 }
 
@@ -299,25 +453,26 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
     ctx2.cfg = &c2;
     ctx2.mixed = NULL;
     s->evaluations += run;
+    drop_pending(s);
 
     Graph *qg = clone_graph(s->fg);
     /* A trial's warnings (a narrow bias, say) would repeat once per trial;
      * the final quantization reports them once. */
-    bool capturing = diag_capturing();
-    diag_set_capture(true);
+    DiagCapture cap = diag_capture_push();
     bool ok = quantize(qg, &ctx2) && fuse_requantize(qg, &ctx2) && check_accumulators(qg, &ctx2) &&
               qg->outputs.len == s->nout && qg->inputs.len == 1;
     bool built = ok;
     ok = ok && run;
     double *signal = xcalloc((size_t)s->nout + 1, sizeof *signal);
     double *noise = xcalloc((size_t)s->nout + 1, sizeof *noise);
+    Tensors kept = {qg, NULL, 0};
     if (ok) {
         Runner r = {.s = s, .g = qg, .signal = signal, .noise = noise};
         ok = run_samples(&r);
+        kept.t = r.rec;
+        kept.bytes = r.rec_bytes;
     }
-    if (!capturing)
-        diag_clear_captured();
-    diag_set_capture(capturing);
+    diag_capture_pop(cap);
     for (int o = 0; o < s->nout; o++)
         if (db)
             db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
@@ -327,13 +482,18 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
         s->best_db = fmax(s->best_db, worst_of(db, s->nout));
     free(signal);
     free(noise);
-    graph_free(qg);
+    /* The tensors of a graph run to the end wait for adopt(). */
+    if (ok && kept.t)
+        s->pending = kept;
+    else
+        tensors_free(&kept, s->nsamples);
     free(c2.quant.overrides);
     return ok;
 }
 
 static bool evaluate(Search *s, const DType *lvl, double *db)
 {
+    drop_pending(s);
     for (int m = 0; m < s->nmemo; m++)
         if (!memcmp(s->memo_lvl[m], lvl, (size_t)s->ncand * sizeof *lvl)) {
             memcpy(db, s->memo_db[m], (size_t)s->nout * sizeof *db);
@@ -357,6 +517,7 @@ static bool evaluate(Search *s, const DType *lvl, double *db)
 
 static void free_memo(Search *s)
 {
+    drop_pending(s);
     for (int m = 0; m < s->nmemo; m++) {
         free(s->memo_lvl[m]);
         free(s->memo_db[m]);
@@ -543,7 +704,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    Search s = {.fg = g, .ctx = ctx, .best_db = -INFINITY};
+    Search s = {.fg = g, .ctx = ctx, .best_db = -INFINITY, .reuse = true};
     bool ok = load_samples(&s);
     /* Candidates: float nodes quantize gives params of their own or an
      * int16 (or float) form, not named by a configured override (those
@@ -595,6 +756,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         diag_error(loc, "mixed-precision: the int8 model cannot be evaluated on the validation samples");
         ok = false;
     }
+    adopt(&s); /* the sensitivities differ from it from their group on */
     worst = worst_of(before, no);
     for (int k = 0; k < nc; k++) {
         group[k] = xcalloc((size_t)nc + 1, sizeof **group);
@@ -625,8 +787,10 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
                     grew = true;
                 }
             }
-            if (grew)
+            if (grew) {
                 worst = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
+                adopt(&s); /* the next set is this one and one more group */
+            }
         }
     }
     if (ok && worst < target) {
@@ -657,9 +821,10 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
                     continue;
                 lvl[k] = tries[t];
                 double w = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
-                if (w >= target)
+                if (w >= target) {
                     lowered = true;
-                else
+                    adopt(&s); /* the next tries differ from this set */
+                } else
                     lvl[k] = was;
             }
         }
@@ -706,14 +871,18 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         m->extra_macs = extra_macs;
         m->extra_bytes = extra_bytes;
     }
+    char reused[96] = "";
+    if (s.work_all > 0)
+        snprintf(reused, sizeof reused, " (the interpreter ran %.0f%% of the trials' MACs, reusing the rest)",
+                 100.0 * s.work_run / s.work_all);
     if (ok)
         diag_report(DIAG_NOTE, loc,
                     "mixed-precision: %d of %d candidate layers raised (%s) for target_sqnr = %g dB: worst "
                     "output %.2f dB (all int8: %.2f dB), %lld extra MACs, %lld extra bytes; %d evaluations on "
-                    "%d samples, %.2f s",
+                    "%d samples, %.2f s%s",
                     nraised, nc, nraised ? join_raised(&s, lvl, names, sizeof names) : "none", target,
                     worst_of(after, no), worst_of(before, no), (long long)extra_macs, (long long)extra_bytes,
-                    s.evaluations, s.nsamples, secs);
+                    s.evaluations, s.nsamples, secs, reused);
 
     /* The final quantization, with the chosen overrides: through
      * evaluate's own construction, so the result is the graph measured. */
@@ -745,6 +914,8 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     free(s.cand);
     free(s.raise_dt);
     free_memo(&s);
+    drop_pending(&s);
+    tensors_free(&s.base, s.nsamples);
     free_samples(&s);
     return ok;
 }

@@ -89,8 +89,8 @@ typedef struct Evaluator {
      * no particular order), and OBSERVE(OCTX, v, data) sees the graph
      * inputs and every node result
      * of each sample exactly as interp_run_observed calls it, samples in
-     * order, all on the calling thread.  False after READ failed or a
-     * diag error. */
+     * order, one at a time (from any thread).  False after READ failed or
+     * a diag error. */
     bool (*run)(void *h, int64_t n, SampleReader read, void *rctx, InterpObserver observe, void *octx);
     void (*close)(void *h);
     /* As run, with OBS's parts on the worker threads (NULL: not offered). */
@@ -106,6 +106,8 @@ typedef struct PassContext {
     /* Where mixed-precision leaves what it measured, for the report (NULL:
      * nowhere). */
     struct MixedReport *mixed;
+    /* Where stripe leaves what it did, for the report (NULL: nowhere). */
+    struct StripeReport *stripe;
     /* The driver's: opens SET for input IN (see samples_open).  NULL only
      * where no pass reads a dataset. */
     bool (*open_samples)(const struct PassContext *ctx, SampleSet set, const Value *in, Samples *out);
@@ -215,6 +217,14 @@ bool target_has_feature(const char *triple, const char *cpu, const char *feature
  * one scratch arena a compiled model gets.  Graph inputs and outputs live
  * in the caller's buffers and constants in read-only data, so only node
  * results that are not graph outputs get scratch. */
+/* What the stripe pass did (stripe.c), for the report: STAGES striped
+ * stages (0: none), scratch before (the whole-tensor plan's, and with
+ * in-place depthwise) and after, and the extra multiply-accumulates. */
+typedef struct StripeReport {
+    int stages;
+    int64_t whole_bound, whole_scratch, before, after, extra_macs, base_macs;
+} StripeReport;
+
 typedef struct MemoryPlan {
     int num_values;
     int64_t *offset;      /* by Value id: byte offset in scratch, or -1 (not in scratch) */
@@ -222,7 +232,34 @@ typedef struct MemoryPlan {
     int64_t scratch_size; /* bytes: max over values of offset + size */
     int64_t lower_bound;  /* max over nodes of the bytes simultaneously live */
     int align;            /* every offset is a multiple of this */
+    /* In-place depthwise (plan_memory.c): by node index, the byte offset
+     * of the node's row buffer in scratch, or -1 when the node's result
+     * has storage of its own (NULL: none in place). */
+    int num_nodes;
+    int64_t *rowbuf;
+    int64_t rowbuf_bytes;      /* the row buffers' bytes, summed */
+    int64_t in_place_saved;    /* whole_scratch - scratch_size when in-place depthwise is used */
+    int64_t whole_scratch;     /* scratch of the plan with every depthwise result a tensor of its own */
+    int64_t whole_bound;       /* that plan's lower bound: the whole-tensor bound */
 } MemoryPlan;
+/* A depthwise conv2d computed over its own input: output rows go to a
+ * ring of SLOTS rows (ROW_BYTES each) and each is copied over the input
+ * once no later output row reads the input bytes it covers.  Geometry of
+ * node N (NHWC, N = 1, i8/u8, group = channels), or false when N cannot
+ * run in place (not depthwise, output bigger than input, a window wholly
+ * in the padding). */
+typedef struct DwInPlace {
+    int64_t h, oh;        /* input and output rows */
+    int64_t in_row;       /* input row bytes (W*C) */
+    int64_t row_bytes;    /* output row bytes (OW*C) */
+    int64_t slots;        /* rows in the ring */
+    int64_t bytes;        /* the ring: slots * row_bytes */
+    int64_t kh, sh, dh, pt, pb;
+} DwInPlace;
+bool dw_in_place_geometry(const Node *n, DwInPlace *out);
+/* How many output rows may be written over the input once rows 0..C have
+ * been computed (all of them when C is the last row). */
+int64_t dw_in_place_written(const DwInPlace *d, int64_t c);
 MemoryPlan plan_memory(const Graph *g, int align);
 void memory_plan_free(MemoryPlan *p);
 /* "%name offset=N size=M [alias=%root]" per scratch value, then

@@ -22,6 +22,9 @@
  *     quantization dying at the concat is written in place: each operand
  *     is computed straight into its slice of the result (the stripes of
  *     the stripe pass; codegen skips the copy).
+ *   - a depthwise conv2d whose input lives in scratch and dies there may
+ *     be computed over its own input through a row buffer (below), when
+ *     that lowers the arena's size.
  * Views at offsets that are not a multiple of the alignment are copies
  * (kernels may rely on aligned buffers).
  * The planner then works on roots: a root's live interval runs from the
@@ -37,6 +40,98 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------ in-place depthwise
+ *
+ * Y = depthwise_conv(X), NHWC with N = 1 and one byte an element: input row
+ * i is bytes [i*IR, (i+1)*IR) of X's storage (IR = W*C), output row y the
+ * bytes [y*OR, (y+1)*OR) of the same storage (OR = OW*C), OH*OR <= H*IR.
+ * Output rows are computed in order, y = 0 .. OH-1, each into slot
+ * y mod SLOTS of a ring buffer, reading X only; after row c is computed,
+ * rows are copied from the ring to their place in order while
+ *
+ *     y' <= c  and  (y'+1)*OR <= need(c)*IR,   need(c) = max(0, (c+1)*SH - PT)
+ *
+ * (written(c) rows in all; every row once c = OH-1).
+ * Proof that no input byte is overwritten before its last read: output
+ * row y reads input rows y*SH - PT + ky*DH >= y*SH - PT (ky >= 0), which
+ * grows with y (SH >= 1); so once rows 0..c are computed, every later
+ * read is of a row >= need(c), i.e. of bytes >= need(c)*IR.  A copy at
+ * that point writes bytes < (y'+1)*OR <= need(c)*IR: only bytes of input
+ * rows no later output row reads.  Rows 0..c themselves were computed
+ * before (they are in the ring), and the ring is not X's storage.  After
+ * the last row nothing reads X.  The ring holds the rows computed and not
+ * yet copied, a contiguous run [written(c-1), c] at the moment row c is
+ * computed; SLOTS is the longest such run, so y mod SLOTS never names a
+ * slot still waiting.  E.g. 3x3, stride 1, pad 1, OR = IR: need(c) = c,
+ * row c-1 goes back after row c is computed, two slots; stride 2, pad 1,
+ * OR = IR/2: need(c) = 2c+1, each row goes back at once, one slot. */
+/* Output rows whose window reaches into the padding: codegen emits the
+ * kernel once for each of them (and once, in a loop, for the others). */
+#define MAX_EDGE_ROWS 4
+
+bool dw_in_place_geometry(const Node *n, DwInPlace *d)
+{
+    if (n->op != OP_CONV2D || n->num_operands < 2)
+        return false;
+    const Value *x = n->operands[0], *w = n->operands[1], *y = n->result;
+    const TensorType *xt = &x->type, *wt = &w->type, *yt = &y->type;
+    if (xt->rank != 4 || yt->rank != 4 || wt->rank != 4 || xt->dims[0] != 1 || yt->dims[0] != 1)
+        return false;
+    if ((xt->dtype != DT_I8 && xt->dtype != DT_U8) || (yt->dtype != DT_I8 && yt->dtype != DT_U8) || !yt->quant)
+        return false;
+    int64_t C = xt->dims[3];
+    if (node_int(n, ATTR_GROUP, 1) != C || yt->dims[3] != C || wt->dims[0] != C || wt->dims[3] != 1)
+        return false;
+    for (int j = 1; j < n->num_operands; j++)
+        if (n->operands[j] && n->operands[j]->kind != VAL_CONST)
+            return false;
+    static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
+    int64_t st[2], dl[2], pd[4];
+    node_ints(n, ATTR_STRIDES, st, 2, one2);
+    node_ints(n, ATTR_DILATIONS, dl, 2, one2);
+    node_ints(n, ATTR_PADS, pd, 4, zero4);
+    *d = (DwInPlace){
+        .h = xt->dims[1], .oh = yt->dims[1], .in_row = xt->dims[2] * C, .row_bytes = yt->dims[2] * C,
+        .kh = wt->dims[1], .sh = st[0], .dh = dl[0], .pt = pd[0], .pb = pd[2],
+    };
+    if (d->sh < 1 || d->dh < 1 || d->pt < 0 || d->pb < 0 || d->row_bytes <= 0 || d->in_row <= 0 || d->oh < 2)
+        return false;
+    if (d->oh * d->row_bytes > d->h * d->in_row) /* the output would not fit over the input */
+        return false;
+    int64_t most = 0, edge = 0;
+    for (int64_t c = 0; c < d->oh; c++) {
+        /* Every output row's window must read at least one input row
+         * (codegen computes a row from a view of the rows it reads). */
+        bool reads = false;
+        for (int64_t ky = 0; ky < d->kh && !reads; ky++) {
+            int64_t iy = c * d->sh - d->pt + ky * d->dh;
+            reads = iy >= 0 && iy < d->h;
+        }
+        if (!reads)
+            return false;
+        int64_t top = c * d->sh - d->pt, bot = top + (d->kh - 1) * d->dh;
+        if ((top < 0 || bot >= d->h) && ++edge > MAX_EDGE_ROWS)
+            return false;
+        int64_t waiting = c - (c ? dw_in_place_written(d, c - 1) : 0) + 1;
+        if (waiting > most)
+            most = waiting;
+    }
+    d->slots = most;
+    d->bytes = most * d->row_bytes;
+    return d->bytes < d->oh * d->row_bytes; /* a ring as big as the output saves nothing */
+}
+
+int64_t dw_in_place_written(const DwInPlace *d, int64_t c)
+{
+    if (c >= d->oh - 1)
+        return d->oh;
+    int64_t need = (c + 1) * d->sh - d->pt;
+    if (need < 0)
+        need = 0;
+    int64_t rows = need * d->in_row / d->row_bytes;
+    return rows < c + 1 ? rows : c + 1;
+}
 
 static int64_t align_up(int64_t v, int64_t a)
 {
@@ -139,12 +234,19 @@ static int64_t slice_view(const Node *n, int64_t align)
     return off >= 0 && off % align == 0 ? off : -1;
 }
 
-MemoryPlan plan_memory(const Graph *g, int align)
+/* The plan with the depthwise nodes ENABLED[k] computed in place where
+ * the liveness allows (ENABLED NULL: none). */
+static MemoryPlan plan_with(const Graph *g, int align, const bool *enabled)
 {
     int nv = g->values.len, nn = g->nodes.len;
-    MemoryPlan p = {.num_values = nv, .align = align > 0 ? align : 1};
-    p.offset = xmalloc(((size_t)nv + 1) * sizeof *p.offset);
+    MemoryPlan p = {.num_values = nv, .align = align > 0 ? align : 1, .num_nodes = nn};
+    /* Offsets by value id, then the row buffers' (pseudo-ids nv + k). */
+    p.offset = xmalloc(((size_t)nv + (size_t)nn + 1) * sizeof *p.offset);
     p.root = xmalloc(((size_t)nv + 1) * sizeof *p.root);
+    p.rowbuf = xmalloc(((size_t)nn + 1) * sizeof *p.rowbuf);
+    int64_t *rowbuf_size = xcalloc((size_t)nn + 1, sizeof *rowbuf_size);
+    for (int k = 0; k < nn; k++)
+        p.rowbuf[k] = -1;
     int64_t *delta = xcalloc((size_t)nv + 1, sizeof *delta);
     bool *is_output = xcalloc((size_t)nv + 1, sizeof *is_output);
     int *last_use = xmalloc(((size_t)nv + 1) * sizeof *last_use);
@@ -236,6 +338,21 @@ MemoryPlan plan_memory(const Graph *g, int align)
             free(offs);
             continue;
         }
+        if (n->op == OP_CONV2D) {
+            /* Depthwise over its own input: X (all of its root's bytes
+             * from X's start on, at least the output's) dies here, and no
+             * other operand is X's. */
+            DwInPlace dw;
+            if (!enabled || !enabled[k] || xr->kind != VAL_NODE || is_output[rx] || root_end[rx] != k ||
+                dx % p.align || !dw_in_place_geometry(n, &dw) ||
+                dx + type_nbytes(&r->type) > type_nbytes(&xr->type))
+                continue;
+            p.root[r->id] = rx;
+            delta[r->id] = dx;
+            root_end[rx] = root_end[r->id] > k ? root_end[r->id] : k;
+            rowbuf_size[k] = dw.bytes;
+            continue;
+        }
         if (!op_in_place(n->op) || xr->kind != VAL_NODE || is_output[rx])
             continue;
         if (dtype_traits[x->type.dtype].size != dtype_traits[r->type.dtype].size || !shape_equal(&x->type, &r->type))
@@ -255,8 +372,11 @@ MemoryPlan plan_memory(const Graph *g, int align)
         root_end[rx] = root_end[r->id] > k ? root_end[r->id] : k;
     }
 
-    Root *roots = xcalloc((size_t)nv + 1, sizeof *roots);
+    Root *roots = xcalloc((size_t)nv + (size_t)nn + 1, sizeof *roots);
     int nr = 0;
+    for (int k = 0; k < nn; k++)
+        if (rowbuf_size[k] > 0) /* live at its node only */
+            roots[nr++] = (Root){.id = nv + k, .size = rowbuf_size[k], .start = k, .end = k};
     for (int k = 0; k < nn; k++) {
         Value *r = ((Node *)g->nodes.data[k])->result;
         if (p.root[r->id] != r->id || is_output[r->id])
@@ -311,6 +431,11 @@ MemoryPlan plan_memory(const Graph *g, int align)
         if (best + r->size > p.scratch_size)
             p.scratch_size = best + r->size;
     }
+    for (int k = 0; k < nn; k++)
+        if (rowbuf_size[k] > 0) {
+            p.rowbuf[k] = p.offset[nv + k];
+            p.rowbuf_bytes += rowbuf_size[k];
+        }
     /* Aliases of scratch roots: the root's offset plus their delta; the
      * root recorded is the final one. */
     for (int i = 0; i < nv; i++)
@@ -324,6 +449,7 @@ MemoryPlan plan_memory(const Graph *g, int align)
         p.root[i] = find_root(p.root, delta, i, &d);
     }
 
+    free(rowbuf_size);
     free(cand);
     free(roots);
     free(root_end);
@@ -335,10 +461,65 @@ MemoryPlan plan_memory(const Graph *g, int align)
     return p;
 }
 
+/* At most this many depthwise nodes are tried one by one (beyond: all
+ * of them or none). */
+#define MAX_DW_TRIES 64
+
+/* The decision: with every candidate depthwise node in place, then, in
+ * execution order, each one put back to a tensor of its own when that
+ * does not make the arena bigger (fewer copies at the same size); the
+ * result is kept only when smaller than the plan with none in place.
+ * Deterministic: the same graph gives the same plan. */
+MemoryPlan plan_memory(const Graph *g, int align)
+{
+    int nn = g->nodes.len;
+    MemoryPlan none = plan_with(g, align, NULL);
+    none.whole_scratch = none.scratch_size;
+    none.whole_bound = none.lower_bound;
+    bool *on = xcalloc((size_t)nn + 1, sizeof *on);
+    int ncand = 0;
+    for (int k = 0; k < nn; k++) {
+        DwInPlace dw;
+        if ((on[k] = dw_in_place_geometry(g->nodes.data[k], &dw)))
+            ncand++;
+    }
+    if (!ncand) {
+        free(on);
+        return none;
+    }
+    MemoryPlan best = plan_with(g, align, on);
+    for (int k = 0; k < nn && ncand <= MAX_DW_TRIES; k++) {
+        if (!on[k] || best.rowbuf[k] < 0) {
+            on[k] = false;
+            continue;
+        }
+        on[k] = false;
+        MemoryPlan t = plan_with(g, align, on);
+        if (t.scratch_size <= best.scratch_size) {
+            memory_plan_free(&best);
+            best = t;
+        } else {
+            on[k] = true;
+            memory_plan_free(&t);
+        }
+    }
+    free(on);
+    if (best.scratch_size >= none.scratch_size) {
+        memory_plan_free(&best);
+        return none;
+    }
+    best.whole_scratch = none.scratch_size;
+    best.whole_bound = none.lower_bound;
+    best.in_place_saved = none.scratch_size - best.scratch_size;
+    memory_plan_free(&none);
+    return best;
+}
+
 void memory_plan_free(MemoryPlan *p)
 {
     free(p->offset);
     free(p->root);
+    free(p->rowbuf);
     memset(p, 0, sizeof *p);
 }
 
@@ -353,9 +534,18 @@ void memory_plan_print(FILE *f, const Graph *g, const MemoryPlan *p)
         if (p->root[v->id] != v->id)
             fprintf(f, " alias=%%%s", ((Value *)g->values.data[p->root[v->id]])->name);
         fputc('\n', f);
+        DwInPlace dw;
+        if (p->rowbuf && p->rowbuf[k] >= 0 && dw_in_place_geometry(g->nodes.data[k], &dw))
+            fprintf(f, "%%%s row_buffer offset=%lld size=%lld rows=%lld in_place_over=%%%s\n", v->name,
+                    (long long)p->rowbuf[k], (long long)dw.bytes, (long long)dw.slots,
+                    ((Node *)g->nodes.data[k])->operands[0]->name);
     }
-    fprintf(f, "scratch=%lld lower_bound=%lld align=%d\n", (long long)p->scratch_size,
-            (long long)p->lower_bound, p->align);
+    fprintf(f, "scratch=%lld lower_bound=%lld align=%d whole_tensor_bound=%lld", (long long)p->scratch_size,
+            (long long)p->lower_bound, p->align, (long long)p->whole_bound);
+    if (p->rowbuf_bytes)
+        fprintf(f, " in_place_depthwise_saves=%lld row_buffers=%lld", (long long)p->in_place_saved,
+                (long long)p->rowbuf_bytes);
+    fputc('\n', f);
 }
 
 /* As a pass it only checks that a plan can be made; the driver computes

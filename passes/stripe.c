@@ -384,10 +384,10 @@ bool stripe(Graph *g, const PassContext *ctx)
     if (limit <= 0)
         return true;
     MemoryPlan p0 = plan_memory(g, 16);
-    int64_t bound = p0.lower_bound, size0 = p0.scratch_size;
+    int64_t bound = p0.whole_bound, size0 = p0.whole_scratch, start = p0.scratch_size;
     memory_plan_free(&p0);
     Ctx c = {.g = g};
-    int64_t cur = size0, macs = 0, base_macs = 0;
+    int64_t cur = start, macs = 0, base_macs = 0;
     for (int k = 0; k < g->nodes.len; k++)
         if (((Node *)g->nodes.data[k])->op == OP_CONV2D)
             base_macs += conv_macs(g->nodes.data[k]);
@@ -450,6 +450,9 @@ bool stripe(Graph *g, const PassContext *ctx)
                    (long long)limit, (long long)cur, (long long)(cur - limit));
         return false;
     }
+    if (ctx->stripe)
+        *ctx->stripe = (StripeReport){.stages = stages, .whole_bound = bound, .whole_scratch = size0,
+                                      .before = start, .after = cur, .extra_macs = macs, .base_macs = base_macs};
     if (stages)
         diag_report(DIAG_NOTE, config_key_loc(ctx->cfg, "limits.max_scratch"),
                     "stripe: %s: scratch %lld bytes, %.2fx the whole-tensor bound %lld (whole-tensor plan %lld); "

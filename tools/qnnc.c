@@ -851,8 +851,13 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
         goto done;
     if (!want)
         out = (CodegenOutput){.plan = plan_memory(g, 16)};
-    if (want && flash && codegen_flash(g, cfg->model.name, out.obj, out.obj_len, flash))
+    if (want && flash && codegen_flash(g, cfg->model.name, out.obj, out.obj_len, flash)) {
         flash->weights_file = (int64_t)out.weights_len;
+        if (out.node_stack) {
+            flash->stack = xcalloc((size_t)g->nodes.len + 1, sizeof *flash->stack);
+            memcpy(flash->stack, out.node_stack, (size_t)g->nodes.len * sizeof *flash->stack);
+        }
+    }
     if (emit & EMIT_HEADER)
         header = codegen_header(g, &co, &out.plan, out.weights_len, &header_len);
     if (emit & EMIT_QIR) {
@@ -944,19 +949,13 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
         PassContext ctx = {.cfg = &c, .eval = &jit_evaluator, .open_samples = driver_open_samples};
         /* The build itself printed the pipeline's notes and warnings;
          * these runs' would repeat them (or be about a build not made). */
-        diag_set_capture(true);
+        DiagCapture cap = diag_capture_push();
         Graph *g = ir_parse("<imported graph>", input->text, input->len);
         if (g && run_pipeline(g, &ctx, NULL))
             others[t] = g;
         else
             graph_free(g);
-        int n = 0, errors = 0;
-        const Diagnostic *d = diag_captured(&n);
-        for (int i = 0; i < n; i++)
-            errors += d[i].kind == DIAG_ERROR;
-        diag_clear_captured();
-        diag_set_capture(false);
-        diag_uncount_errors(errors);
+        diag_capture_pop(cap);
         techs[t].other = others[t];
     }
 }
@@ -965,6 +964,7 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
  * compile, which adds the object's flash. */
 typedef struct PendingReport {
     MixedReport mixed;
+    StripeReport stripe;
     Snapshot snap, input;
 } PendingReport;
 
@@ -972,7 +972,7 @@ typedef struct PendingReport {
  * in PR. */
 static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g, PendingReport *pr)
 {
-    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .stripe = &pr->stripe, .eval = &jit_evaluator, .open_samples = driver_open_samples};
     Snapshot *input = &pr->input;
     /* The techniques are compared only where they can run: a calibrated
      * scheme with data, the whole pipeline. */
@@ -997,7 +997,7 @@ static bool run_passes(const Args *o, const QnncConfig *cfg, Graph *g, PendingRe
 static bool finish_report(const Args *o, const QnncConfig *cfg, const Graph *g, PendingReport *pr,
                           const FlashReport *flash)
 {
-    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+    PassContext ctx = {.cfg = cfg, .mixed = &pr->mixed, .stripe = &pr->stripe, .eval = &jit_evaluator, .open_samples = driver_open_samples};
     Snapshot *snap = &pr->snap;
     Graph *fg = snap->text ? ir_parse("<graph before quantize>", snap->text, snap->len) : NULL;
     ReportTechnique techs[NUM_REPORT_TECHNIQUES];

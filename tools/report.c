@@ -58,7 +58,85 @@ typedef struct Report {
     int num_techs;
     const FlashReport *flash; /* the object's flash per node, or NULL */
     int *node_index;    /* by final-graph value id: its defining node's index, or -1 */
+    const StripeReport *stripe; /* what the stripe pass did, or NULL */
 } Report;
+
+/* RAM: the plan's scratch against the whole-tensor bound (the graph
+ * before striping, every tensor whole: plan_memory's whole_bound), what
+ * in-place depthwise and the stripe pass each saved, and the stack
+ * buffers the kernels keep outside scratch (with an object). */
+static void json_num(FILE *f, double v);
+
+typedef struct MemSummary {
+    MemoryPlan p;
+    const StripeReport *s; /* NULL: no stripes */
+    int64_t bound, whole, in_place_nodes, stack;
+} MemSummary;
+
+static MemSummary mem_summary(const Report *r)
+{
+    MemSummary m = {.p = plan_memory(r->qg, 16)};
+    m.s = r->stripe && r->stripe->stages ? r->stripe : NULL;
+    m.bound = m.s ? m.s->whole_bound : m.p.whole_bound;
+    m.whole = m.s ? m.s->whole_scratch : m.p.whole_scratch;
+    for (int k = 0; m.p.rowbuf && k < m.p.num_nodes; k++)
+        m.in_place_nodes += m.p.rowbuf[k] >= 0;
+    for (int k = 0; r->flash && r->flash->stack && k < r->qg->nodes.len; k++)
+        m.stack += r->flash->stack[k];
+    return m;
+}
+
+static void json_memory(FILE *f, const Report *r)
+{
+    MemSummary m = mem_summary(r);
+    fprintf(f, "  \"memory\": {\"scratch\": %lld, \"whole_tensor_bound\": %lld, \"whole_tensor_scratch\": %lld, "
+               "\"of_bound\": ", (long long)m.p.scratch_size, (long long)m.bound, (long long)m.whole);
+    json_num(f, m.bound ? (double)m.p.scratch_size / (double)m.bound : 0.0);
+    fprintf(f, ",\n    \"in_place_depthwise\": {\"nodes\": %lld, \"row_buffers\": %lld, \"saves\": %lld}",
+            (long long)m.in_place_nodes, (long long)m.p.rowbuf_bytes, (long long)m.p.in_place_saved);
+    if (m.s) {
+        fprintf(f, ",\n    \"stripe\": {\"stages\": %d, \"scratch_before\": %lld, \"saves\": %lld, \"extra_macs\": %lld, "
+                   "\"extra_macs_percent\": ",
+                m.s->stages, (long long)m.s->before, (long long)(m.s->before - m.s->after), (long long)m.s->extra_macs);
+        json_num(f, m.s->base_macs ? 100.0 * (double)m.s->extra_macs / (double)m.s->base_macs : 0.0);
+        fputc('}', f);
+    } else {
+        fputs(",\n    \"stripe\": null", f);
+    }
+    if (r->flash && r->flash->stack) {
+        fprintf(f, ",\n    \"stack\": {\"total\": %lld, \"nodes\": [", (long long)m.stack);
+        bool first = true;
+        for (int k = 0; k < r->qg->nodes.len; k++)
+            if (r->flash->stack[k]) {
+                fprintf(f, "%s{\"node\": %d, \"name\": \"%s\", \"bytes\": %lld}", first ? "" : ", ", k,
+                        ((const Node *)r->qg->nodes.data[k])->result->name, (long long)r->flash->stack[k]);
+                first = false;
+            }
+        fprintf(f, "]},\n    \"ram\": %lld", (long long)(m.p.scratch_size + m.stack));
+    } else {
+        fputs(",\n    \"stack\": null", f);
+    }
+    fputs("},\n", f);
+    memory_plan_free(&m.p);
+}
+
+static void text_memory(FILE *f, const Report *r)
+{
+    MemSummary m = mem_summary(r);
+    fprintf(f, "\nscratch: %lld bytes, %.2fx the whole-tensor bound %lld (whole-tensor plan %lld)", (long long)m.p.scratch_size,
+            m.bound ? (double)m.p.scratch_size / (double)m.bound : 0.0, (long long)m.bound, (long long)m.whole);
+    if (m.in_place_nodes)
+        fprintf(f, "; %lld depthwise in place (row buffers %lld bytes)", (long long)m.in_place_nodes,
+                (long long)m.p.rowbuf_bytes);
+    if (m.s)
+        fprintf(f, "; %d striped stage%s, %lld extra MACs", m.s->stages, m.s->stages == 1 ? "" : "s",
+                (long long)m.s->extra_macs);
+    if (r->flash && r->flash->stack)
+        fprintf(f, "; kernel stack buffers %lld bytes (RAM %lld)", (long long)m.stack,
+                (long long)(m.p.scratch_size + m.stack));
+    fputc('\n', f);
+    memory_plan_free(&m.p);
+}
 
 static int64_t flash_row_total(const FlashRow *row)
 {
@@ -665,6 +743,7 @@ static void write_json(FILE *f, const Report *r, const QnncConfig *cfg)
     }
     fputs("\n  ],\n", f);
     json_flash(f, r);
+    json_memory(f, r);
     json_techniques(f, r);
     fputs("}\n", f);
 }
@@ -681,6 +760,7 @@ static void write_text(FILE *f, const Report *r, const QnncConfig *cfg)
         fprintf(f, "weight bytes: %lld before, %lld after quantization\n", (long long)const_bytes(r->fg),
                 (long long)const_bytes(r->qg));
     mixed_report_text(f, r->mixed);
+    text_memory(f, r);
     fprintf(f, "\n%-24s %-16s %-4s %-7s %-14s %-5s %-22s %9s\n", "tensor", "op", "type", "round", "scale", "zp",
             "range", "SQNR dB");
     for (int k = 0; k < r->num_layers; k++) {
@@ -954,7 +1034,8 @@ static void write_html(FILE *f, const Report *r, const QnncConfig *cfg)
 bool write_report(const char *path, const Graph *float_g, const Graph *g, const PassContext *ctx, ReportFormat fmt,
                   const ReportTechnique *techs, int num_techs, const FlashReport *flash)
 {
-    Report r = {.fg = float_g, .qg = g, .mixed = ctx->mixed, .techs = techs, .num_techs = num_techs};
+    Report r = {.fg = float_g, .qg = g, .mixed = ctx->mixed, .techs = techs, .num_techs = num_techs,
+                .stripe = ctx->stripe};
     /* A flash report is of this graph's nodes, or not used. */
     r.flash = flash && flash->num_nodes == g->nodes.len ? flash : NULL;
     r.node_index = xmalloc(((size_t)g->values.len + 1) * sizeof *r.node_index);

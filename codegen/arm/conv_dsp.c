@@ -106,19 +106,7 @@ static LLVMValueRef patch(Cg *cg, DspK *k, LLVMValueRef gp)
         return cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, rowb, f->w), cg_mulk(cg, ox, f->sw)), f->c));
     int64_t C = f->c, nw = C / 4;
     for (int64_t t = 0; t < f->kh * f->kw; t++) {
-        int64_t ky = t / f->kw, kx = t % f->kw;
-        LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, ky * f->dh)), cg_idx(cg, f->pt), "");
-        LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_idx(cg, kx * f->dw)), cg_idx(cg, f->pl), "");
-        LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
-        LLVMValueRef src;
-        if (f->all_valid) {
-            src = cg_gep8(cg, k->x, off);
-        } else {
-            LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
-                                           LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
-            off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), ""); /* the GEP stays in bounds */
-            src = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
-        }
+        LLVMValueRef src = kf_tap_src(cg, f, k->x, k->zrow, bi, oy, ox, cg_idx(cg, t / f->kw), cg_idx(cg, t % f->kw));
         LLVMValueRef dst = cg_gep8(cg, k->row, cg_idx(cg, t * C));
         CgLoop l;
         bool loop = nw > 8;
@@ -276,7 +264,7 @@ bool kern_conv_patch_dsp(Cg *cg, const Node *n)
         nst = OG * NR;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
-    kern_requant_bound(cg, &k.rq, acc_max);
+    kern_requant_bound(cg, &k.rq, acc_max, NULL);
     if (!k.direct) {
         LLVMTypeRef bt = LLVMArrayType(cg->t_i8, (unsigned)k.KP);
         k.row = cg_alloca(cg, bt, "kdrow");

@@ -187,18 +187,7 @@ static LLVMValueRef patch(Cg *cg, PatchK *k, LLVMValueRef gp, int m)
     int64_t T = f->kh * f->kw;
     LLVMValueRef t = cg_for_begin(cg, &lt, T, "tap");
     LLVMValueRef ky = LLVMBuildUDiv(B, t, cg_idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, cg_idx(cg, f->kw), "");
-    LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_mulk(cg, ky, f->dh)), cg_idx(cg, f->pt), "");
-    LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_mulk(cg, kx, f->dw)), cg_idx(cg, f->pl), "");
-    LLVMValueRef src;
-    LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
-    if (f->all_valid) {
-        src = cg_gep8(cg, k->x, off);
-    } else {
-        LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
-                                       LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
-        off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), ""); /* the GEP stays in bounds */
-        src = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
-    }
+    LLVMValueRef src = kf_tap_src(cg, f, k->x, k->zrow, bi, oy, ox, ky, kx);
     copy_run(cg, k, cg_gep8(cg, row, cg_mulk(cg, t, f->c)), src, f->c);
     cg_for_end(cg, &lt);
     return row;
@@ -546,55 +535,28 @@ bool kern_conv_patch_mve(Cg *cg, const Node *n)
  * once for the 4 pixels, vldrb.s32/u32 of each pixel's 4 activation
  * bytes and vmla.i32.  The activations' zero point is folded into the
  * bias (bias - zx * sum of the channel's weights) and a tap in the
- * padding reads a row of zero points, so every tap is the same code: the
- * per-pixel tap pointers are chosen once per block.  The output stage is
- * conv_patch's vector one (4 channels a vector) or, for other stages,
- * cg_outstage per lane. */
+ * padding reads a row of zero points, so every tap is the same code.  The
+ * output stage is conv_patch's vector one (4 channels a vector) or, for
+ * other stages, cg_outstage per lane.  Two forms: the window form
+ * (dw_win_block: the block's input window copied per chunk of channel
+ * groups so one pointer reaches every tap) and, for dilated columns, a
+ * window out of the immediate offsets' reach and 3x3 at stride 2 (where
+ * the window's copy cost more than it saved: 16x16x16 -> 8x8x16,
+ * 56,422 instructions with LLVM schedule, 57,391 with the asm, against
+ * 55,047), the pointer form (dw_block: one
+ * pointer per pixel and tap, chosen once per block). */
 #define DM 4
 
-static void dw_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int mrn)
+/* The output stage of the MRN pixels' accumulators ACC (channels C0 ..
+ * C0+4) of block (BI, OY, OX0). */
+static void dw_out(Cg *cg, const PatchK *k, LLVMValueRef *acc, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0,
+                   int mrn, LLVMValueRef c0)
 {
     const KFrame *f = &k->f;
-    int64_t T = f->kh * f->kw, C = f->c;
-    LLVMValueRef *ptr = xmalloc((size_t)(DM * T) * sizeof *ptr);
-    for (int m = 0; m < mrn; m++)
-        for (int64_t t = 0; t < T; t++) {
-            LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, (t / f->kw) * f->dh)),
-                                           cg_idx(cg, f->pt), "");
-            LLVMValueRef ox = cg_add(cg, ox0, cg_idx(cg, m));
-            LLVMValueRef ix = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, ox, f->sw), cg_idx(cg, (t % f->kw) * f->dw)),
-                                           cg_idx(cg, f->pl), "");
-            LLVMValueRef off = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), C);
-            if (f->all_valid) {
-                ptr[m * T + t] = cg_gep8(cg, k->x, off);
-                continue;
-            }
-            LLVMValueRef ok = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), ""),
-                                           LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
-            off = LLVMBuildSelect(B, ok, off, cg_idx(cg, 0), "");
-            ptr[m * T + t] = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
-        }
-    bool u8 = f->xv->type.dtype == DT_U8;
-    LLVMTypeRef t4 = v4i32(cg), t8 = LLVMVectorType(cg->t_i8, 4);
-    CgLoop lc;
-    LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, C / 4, "c4"), 4);
-    LLVMValueRef acc[DM];
-    for (int m = 0; m < mrn; m++)
-        acc[m] = chan_vec(cg, k->bias, 0, c0);
-    for (int64_t t = 0; t < T; t++) {
-        LLVMValueRef wi = cg_add(cg, cg_idx(cg, t * C), c0);
-        LLVMValueRef wv = LLVMBuildLoad2(B, t4, LLVMBuildInBoundsGEP2(B, cg->t_i32, wide, &wi, 1, ""), "");
-        LLVMSetAlignment(wv, 4);
-        for (int m = 0; m < mrn; m++) {
-            LLVMValueRef xv = LLVMBuildLoad2(B, t8, cg_gep8(cg, ptr[m * T + t], c0), "");
-            LLVMSetAlignment(xv, 1);
-            xv = u8 ? LLVMBuildZExt(B, xv, t4, "") : LLVMBuildSExt(B, xv, t4, "");
-            acc[m] = LLVMBuildAdd(B, acc[m], LLVMBuildMul(B, xv, wv, ""), ""); /* vmla.i32 */
-        }
-    }
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, 4);
     for (int m = 0; m < mrn; m++) {
         LLVMValueRef pix = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), cg_add(cg, ox0, cg_idx(cg, m)));
-        LLVMValueRef ypix = cg_mulk(cg, pix, C);
+        LLVMValueRef ypix = cg_mulk(cg, pix, f->c);
         if (k->vstage) {
             LLVMValueRef v8 = LLVMBuildTrunc(B, vstage(cg, k, acc[m], c0), t8, "");
             LLVMSetAlignment(LLVMBuildStore(B, v8, cg_gep8(cg, k->y, cg_add(cg, ypix, c0))), 1);
@@ -605,8 +567,193 @@ static void dw_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef bi, LLVM
             kf_store(cg, f, k->y, LLVMBuildExtractElement(B, acc[m], cg_i32(cg, l), ""), o, cg_add(cg, ypix, o));
         }
     }
+}
+
+/* 4 activation bytes at P, widened to i32 lanes. */
+static LLVMValueRef dw_load4(Cg *cg, const PatchK *k, LLVMValueRef p)
+{
+    LLVMTypeRef t4 = v4i32(cg), t8 = LLVMVectorType(cg->t_i8, 4);
+    LLVMValueRef xv = LLVMBuildLoad2(B, t8, p, "");
+    LLVMSetAlignment(xv, 1);
+    return k->f.xv->type.dtype == DT_U8 ? LLVMBuildZExt(B, xv, t4, "") : LLVMBuildSExt(B, xv, t4, "");
+}
+
+/* The per-tap pointers form (dilated columns, or a window too wide for
+ * dw_win_block): every channel group reads its 4 pixels x T taps through
+ * MRN * T pointers, weights [T][C]. */
+static void dw_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int mrn)
+{
+    const KFrame *f = &k->f;
+    int64_t T = f->kh * f->kw, C = f->c;
+    LLVMValueRef *ptr = xmalloc((size_t)(DM * T) * sizeof *ptr);
+    for (int m = 0; m < mrn; m++)
+        for (int64_t t = 0; t < T; t++)
+            ptr[m * T + t] = kf_tap_src(cg, f, k->x, k->zrow, bi, oy, cg_add(cg, ox0, cg_idx(cg, m)),
+                                        cg_idx(cg, t / f->kw), cg_idx(cg, t % f->kw));
+    LLVMTypeRef t4 = v4i32(cg);
+    CgLoop lc;
+    LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, C / 4, "c4"), 4);
+    LLVMValueRef acc[DM];
+    for (int m = 0; m < mrn; m++)
+        acc[m] = chan_vec(cg, k->bias, 0, c0);
+    for (int64_t t = 0; t < T; t++) {
+        LLVMValueRef wi = cg_add(cg, cg_idx(cg, t * C), c0);
+        LLVMValueRef wv = LLVMBuildLoad2(B, t4, LLVMBuildInBoundsGEP2(B, cg->t_i32, wide, &wi, 1, ""), "");
+        LLVMSetAlignment(wv, 4);
+        for (int m = 0; m < mrn; m++) {
+            LLVMValueRef xv = dw_load4(cg, k, cg_gep8(cg, ptr[m * T + t], c0));
+            acc[m] = LLVMBuildAdd(B, acc[m], LLVMBuildMul(B, xv, wv, ""), ""); /* vmla.i32 */
+        }
+    }
+    dw_out(cg, k, acc, bi, oy, ox0, mrn, c0);
     cg_for_end(cg, &lc);
     free(ptr);
+}
+
+/* The window form.  The block's input window, KH rows x QW = (MRN-1)*SW
+ * + KW columns ("positions", NPOS in all), is copied per chunk of NG
+ * channel groups into BUF as [group][position][4 bytes] (a 16-byte load
+ * of a position, one vstrw.32 scatter to 4 groups), so that one pointer
+ * per group, BUF + g * NPOS * 4 + MID, reaches every tap of every pixel
+ * with an immediate offset (vldrb.s32's is 7 bits: NPOS <= 63), and
+ * weights [C/4][T][4] one pointer per group (vldrw's, T <= 31).  PTAB
+ * holds the positions' source pointers (or the zero row), computed once
+ * per block. */
+/* The MRN accumulators of one channel group of the window form, as one
+ * inline-asm block: per tap a vldrw of the weights, per pixel a
+ * vldrb.s32 (u32 for u8) at its immediate offset from XB, vmul.i32 and
+ * vadd.i32 (Helium has no vector-by-vector vmla), two activation
+ * registers alternating.  LLVM's schedule of the same IR shared loads
+ * between pixels and spilled accumulators around them: 443 instructions
+ * a group of the 5x5 stride-2 window against 325 + the output stage. */
+static void dw_group_asm(Cg *cg, const PatchK *k, LLVMValueRef xb, LLVMValueRef wb, LLVMValueRef bias, int mrn,
+                         int64_t QW, int64_t mid, LLVMValueRef *acc)
+{
+    const KFrame *f = &k->f;
+    int64_t T = f->kh * f->kw;
+    bool u8 = f->xv->type.dtype == DT_U8;
+    size_t cap = (size_t)(T * (1 + 3 * mrn)) * 40 + 64, len = 0;
+    char *text = xmalloc(cap);
+    int ow = mrn, ox = mrn + 1, ixb = mrn + 3, iwb = mrn + 4, ibias = mrn + 5;
+    for (int64_t t = 0; t < T; t++) {
+        len += (size_t)snprintf(text + len, cap - len, "vldrw.u32 $%d, [$%d, #%d]\n", ow, iwb, (int)(t * 16));
+        int64_t ky = t / f->kw, kx = t % f->kw;
+        for (int m = 0; m < mrn; m++) {
+            int qx = ox + (m & 1);
+            int off = (int)((ky * QW + m * f->sw + kx) * 4 - mid);
+            len += (size_t)snprintf(text + len, cap - len, "vldrb.%s32 $%d, [$%d, #%d]\nvmul.i32 $%d, $%d, $%d\n",
+                                    u8 ? "u" : "s", qx, ixb, off, qx, qx, ow);
+            len += (size_t)snprintf(text + len, cap - len, "vadd.i32 $%d, $%d, $%d\n", m, t == 0 ? ibias : m, qx);
+        }
+    }
+    char cons[128];
+    int cl = 0;
+    for (int a = 0; a < mrn + 3; a++)
+        cl += snprintf(cons + cl, sizeof cons - (size_t)cl, "%s=&w", a ? "," : "");
+    cl += snprintf(cons + cl, sizeof cons - (size_t)cl, ",l,r,w"); /* the widening vldrb takes r0-r7 */
+    LLVMTypeRef t4 = v4i32(cg), el[DM + 3], in[3] = {cg->t_ptr, cg->t_ptr, t4};
+    for (int a = 0; a < mrn + 3; a++)
+        el[a] = t4;
+    LLVMTypeRef rt = LLVMStructTypeInContext(cg->ctx, el, (unsigned)(mrn + 3), 0);
+    LLVMTypeRef ft = LLVMFunctionType(rt, in, 3, 0);
+    LLVMValueRef asmv = LLVMGetInlineAsm(ft, text, len, cons, (size_t)cl, 0, 0, LLVMInlineAsmDialectATT, 0);
+    LLVMValueRef args[3] = {xb, wb, bias};
+    LLVMValueRef r = LLVMBuildCall2(B, ft, asmv, args, 3, "");
+    for (int m = 0; m < mrn; m++)
+        acc[m] = LLVMBuildExtractValue(B, r, (unsigned)m, "");
+    free(text);
+}
+
+static void dw_win_chunk(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef ptab, LLVMValueRef bi, LLVMValueRef oy,
+                         LLVMValueRef ox0, int mrn, LLVMValueRef gc, int64_t ng)
+{
+    const KFrame *f = &k->f;
+    int64_t T = f->kh * f->kw, QW = (mrn - 1) * f->sw + f->kw, NPOS = f->kh * QW, GS = NPOS * 4;
+    int64_t mid = ((GS - 4) / 2) & ~(int64_t)3;
+    LLVMTypeRef t4 = v4i32(cg), tp = cg->t_ptr, tb = LLVMVectorType(cg->t_i1, 4);
+    /* The copy: position P's bytes of groups GC .. GC+NG to BUF + P*4 +
+     * g*GS, 4 groups a vstrw.32 scatter (offsets constant per vector). */
+    LLVMValueRef offv[16];
+    for (int64_t v = 0; v * 4 < ng; v++) {
+        LLVMValueRef offs[4];
+        for (int l = 0; l < 4; l++)
+            offs[l] = cg_i32(cg, (int32_t)((v * 4 + l) * GS));
+        offv[v] = LLVMConstVector(offs, 4);
+    }
+    CgLoop lp;
+    LLVMValueRef p = cg_for_begin(cg, &lp, NPOS, "pos");
+    LLVMValueRef src = LLVMBuildLoad2(B, tp, LLVMBuildInBoundsGEP2(B, tp, ptab, &p, 1, ""), "");
+    src = cg_gep8(cg, src, cg_mulk(cg, gc, 4));
+    LLVMValueRef dst = cg_gep8(cg, k->buf, cg_mulk(cg, p, 4));
+    for (int64_t v = 0; v * 4 < ng; v++) {
+        int nl = (int)(ng - v * 4 < 4 ? ng - v * 4 : 4);
+        LLVMValueRef d = LLVMBuildBitCast(B, load16(cg, cg_gep8(cg, src, cg_idx(cg, v * 16)), nl * 4), t4, "");
+        if (nl == 4) {
+            LLVMTypeRef over[3] = {tp, t4, t4};
+            LLVMValueRef a[5] = {dst, offv[v], d, cg_i32(cg, 32), cg_i32(cg, 0)};
+            kern_intrinsic(cg, "llvm.arm.mve.vstr.scatter.offset", over, 3, a, 5);
+        } else {
+            LLVMTypeRef over[4] = {tp, t4, t4, tb};
+            LLVMValueRef a[6] = {dst, offv[v], d, cg_i32(cg, 32), cg_i32(cg, 0), first_lanes(cg, nl, 4)};
+            kern_intrinsic(cg, "llvm.arm.mve.vstr.scatter.offset.predicated", over, 4, a, 6);
+        }
+    }
+    cg_for_end(cg, &lp);
+    /* Every group of the chunk: MRN pixels x T taps. */
+    CgLoop lg;
+    LLVMValueRef g = ng > 1 ? cg_for_begin(cg, &lg, ng, "g") : cg_idx(cg, 0);
+    LLVMValueRef gg = cg_add(cg, gc, g), c0 = cg_mulk(cg, gg, 4);
+    LLVMValueRef xb = cg_gep8(cg, k->buf, cg_add(cg, cg_mulk(cg, g, GS), cg_idx(cg, mid)));
+    LLVMValueRef wb = cg_gep8(cg, wide, cg_mulk(cg, gg, T * 16));
+    LLVMValueRef acc[DM];
+    if (f->sw > 1) {
+        dw_group_asm(cg, k, xb, wb, chan_vec(cg, k->bias, 0, c0), mrn, QW, mid, acc);
+    } else {
+        /* Stride 1: LLVM's schedule, which shares each activation load
+         * among the pixels that read it (5x5 16x16x128: 782,672
+         * instructions, 858,125 with the asm block). */
+        for (int m = 0; m < mrn; m++)
+            acc[m] = chan_vec(cg, k->bias, 0, c0);
+        for (int64_t t = 0; t < T; t++) {
+            LLVMValueRef wv = LLVMBuildLoad2(B, t4, cg_gep8(cg, wb, cg_idx(cg, t * 16)), "");
+            LLVMSetAlignment(wv, 4);
+            int64_t ky = t / f->kw, kx = t % f->kw;
+            for (int m = 0; m < mrn; m++) {
+                int64_t pos = ky * QW + m * f->sw + kx;
+                LLVMValueRef xv = dw_load4(cg, k, cg_gep8(cg, xb, cg_idx(cg, pos * 4 - mid)));
+                acc[m] = LLVMBuildAdd(B, acc[m], LLVMBuildMul(B, xv, wv, ""), ""); /* vmul.i32, vadd.i32 */
+            }
+        }
+    }
+    dw_out(cg, k, acc, bi, oy, ox0, mrn, c0);
+    if (ng > 1)
+        cg_for_end(cg, &lg);
+}
+
+static void dw_win_block(Cg *cg, PatchK *k, LLVMValueRef wide, LLVMValueRef ptab, LLVMValueRef bi, LLVMValueRef oy,
+                         LLVMValueRef ox0, int mrn, int64_t G)
+{
+    const KFrame *f = &k->f;
+    int64_t QW = (mrn - 1) * f->sw + f->kw, NG = f->c / 4;
+    LLVMTypeRef tp = cg->t_ptr;
+    for (int64_t r = 0; r < f->kh; r++) {
+        CgLoop lq;
+        LLVMValueRef q = cg_for_begin(cg, &lq, QW, "q");
+        LLVMValueRef src = kf_tap_src(cg, f, k->x, k->zrow, bi, oy, ox0, cg_idx(cg, r), q);
+        LLVMValueRef i = cg_add(cg, q, cg_idx(cg, r * QW));
+        LLVMBuildStore(B, src, LLVMBuildInBoundsGEP2(B, tp, ptab, &i, 1, ""));
+        cg_for_end(cg, &lq);
+    }
+    CgLoop lc;
+    if (NG / G > 1) {
+        LLVMValueRef gc = cg_mulk(cg, cg_for_begin(cg, &lc, NG / G, "chunk"), G);
+        dw_win_chunk(cg, k, wide, ptab, bi, oy, ox0, mrn, gc, G);
+        cg_for_end(cg, &lc);
+    } else if (NG / G == 1) {
+        dw_win_chunk(cg, k, wide, ptab, bi, oy, ox0, mrn, cg_idx(cg, 0), G);
+    }
+    if (NG % G)
+        dw_win_chunk(cg, k, wide, ptab, bi, oy, ox0, mrn, cg_idx(cg, NG / G * G), NG % G);
 }
 
 bool kern_dw_patch_mve(Cg *cg, const Node *n)
@@ -620,11 +767,16 @@ bool kern_dw_patch_mve(Cg *cg, const Node *n)
         return false;
     if (!kf_stage(cg, n, f))
         return true;
+    /* The window form (dw_win_block) unless its columns are dilated or
+     * its window or weights leave the immediate offsets' reach. */
+    int64_t npos = f->kh * ((DM - 1) * f->sw + f->kw);
+    bool win = f->dw == 1 && npos <= 63 && T <= 31 && (f->sw == 1 || T > 9);
     int32_t *wide = xmalloc((size_t)(T * C) * sizeof *wide), *bias = xmalloc((size_t)C * sizeof *bias);
     for (int64_t c = 0; c < C; c++) {
         int64_t sum = 0;
         for (int64_t t = 0; t < T; t++) {
-            wide[t * C + c] = kf_weight(f, c, t);
+            /* [T][C], or [C/4][T][4] for the window form */
+            wide[win ? (c / 4 * T + t) * 4 + c % 4 : t * C + c] = kf_weight(f, c, t);
             sum += kf_weight(f, c, t);
         }
         bias[c] = (int32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((int64_t)f->zx * sum));
@@ -642,16 +794,36 @@ bool kern_dw_patch_mve(Cg *cg, const Node *n)
         free(z);
     }
     stage_setup(cg, &k, C);
+    /* The window's chunk: NG groups, 4 KiB of stack at most. */
+    int64_t G = C / 4, ptab_n = npos;
+    LLVMValueRef ptab = NULL;
+    if (win) {
+        /* Even chunks, whole vectors of 4 groups where they fit. */
+        int64_t gmax = 4096 / (npos * 4) < 64 ? 4096 / (npos * 4) : 64, nch = (G + gmax - 1) / gmax;
+        G = (G + nch - 1) / nch;
+        if ((G + 3) / 4 * 4 <= gmax)
+            G = (G + 3) / 4 * 4;
+        LLVMTypeRef bt = LLVMArrayType(cg->t_i8, (unsigned)(G * npos * 4));
+        k.buf = cg_alloca(cg, bt, "dwwin");
+        LLVMSetAlignment(k.buf, 16);
+        ptab = cg_alloca(cg, LLVMArrayType(cg->t_ptr, (unsigned)ptab_n), "dwsrc");
+    }
     CgLoop lb, ly, lx;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef oy = cg_for_begin(cg, &ly, f->oh, "oy");
-    if (f->ow / DM > 0) {
-        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, f->ow / DM, "ox4"), DM);
-        dw_block(cg, &k, wv, bi, oy, ox0, DM);
-        cg_for_end(cg, &lx);
+    for (int part = 0; part < 2; part++) {
+        int64_t nblk = part == 0 ? f->ow / DM : f->ow % DM > 0;
+        int mrn = part == 0 ? DM : (int)(f->ow % DM);
+        if (nblk == 0)
+            continue;
+        LLVMValueRef ox0 = part == 0 ? cg_mulk(cg, cg_for_begin(cg, &lx, nblk, "ox4"), DM) : cg_idx(cg, f->ow / DM * DM);
+        if (win)
+            dw_win_block(cg, &k, wv, ptab, bi, oy, ox0, mrn, G);
+        else
+            dw_block(cg, &k, wv, bi, oy, ox0, mrn);
+        if (part == 0)
+            cg_for_end(cg, &lx);
     }
-    if (f->ow % DM)
-        dw_block(cg, &k, wv, bi, oy, cg_idx(cg, f->ow / DM * DM), (int)(f->ow % DM));
     cg_for_end(cg, &ly);
     cg_for_end(cg, &lb);
     snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx4", DM);

@@ -488,6 +488,38 @@ static void test_mutations(void)
     free(text);
 }
 
+/* diag_capture_push/pop nest: the inner stretch's diagnostics and errors
+ * are dropped, the outer capture's kept, each mode restored. */
+static void test_capture_nesting(void)
+{
+    SrcLoc at = {0};
+    diag_reset();
+    diag_set_capture(true);
+    diag_warning(at, "outer");
+    DiagCapture inner = diag_capture_push();
+    diag_error(at, "inner error");
+    diag_warning(at, "inner warning");
+    int n;
+    const Diagnostic *d = diag_capture_since(&inner, &n);
+    CHECK(n == 2 && strcmp(d[0].message, "inner error") == 0 && d[1].kind == DIAG_WARNING);
+    CHECK(diag_error_count() == 1);
+    DiagCapture innermost = diag_capture_push();
+    diag_capture_pop(innermost);
+    diag_capture_pop(inner);
+    d = diag_captured(&n);
+    CHECK(n == 1 && strcmp(d[0].message, "outer") == 0);
+    CHECK(diag_error_count() == 0);
+    diag_clear_captured();
+    diag_set_capture(false);
+    /* Outside any capture: nothing printed, and printing again after. */
+    DiagCapture c = diag_capture_push();
+    diag_error(at, "not printed");
+    diag_capture_pop(c);
+    CHECK(diag_error_count() == 0);
+    d = diag_captured(&n);
+    CHECK(n == 0);
+}
+
 int main(void)
 {
     test_values();
@@ -495,6 +527,7 @@ int main(void)
     test_builders_roundtrip();
     test_sidecar();
     test_mutations();
+    test_capture_nesting();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

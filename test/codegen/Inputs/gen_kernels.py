@@ -76,7 +76,21 @@ def dw_graph():
     # 5x5, exactly one vector of channels, raw i32 out.
     lines.append("  const %w3 : i8[16,5,5,1] {} = {}".format(wq(16, False), arr(i8((16, 5, 5, 1)))))
     lines.append("  %y3 = conv2d(%x16, %w3) {group=16, pads=[2, 2, 2, 2]} : i32[1,8,9,16]")
-    lines += ["  output %y1", "  output %y2", "  output %y3", "}"]
+    # 5x5 stride 2 (dw_patch's window form as an asm group on Helium): 84
+    # channels, 21 groups in two chunks of its 4 KiB window (12 + 9, the
+    # last vector of the copy predicated), a block of 4 pixels and one of
+    # 2; then u8 activations, one block.  Their own generator, so that the
+    # graphs after this one keep their numbers.
+    r2 = np.random.default_rng(15)
+    lines[1:1] = ["  input %x84 : i8[1,9,11,84] q(0.05, -3)", "  input %xu8 : u8[1,6,9,8] q(0.04, 120)"]
+    lines.append("  const %w4 : i8[84,5,5,1] q(0.01, 0) = {}".format(arr(r2.integers(-128, 128, (84, 5, 5, 1)))))
+    lines.append("  const %b4 : i32[84] = {}".format(arr(r2.integers(-2000, 2000, 84))))
+    lines.append("  %y4 = conv2d(%x84, %w4, %b4) {group=84, pads=[2, 2, 2, 2], strides=[2, 2], "
+                 "rounding=tflite} : i8[1,5,6,84] q(0.6, -4)")
+    lines.append("  const %w5 : i8[8,5,5,1] q(0.01, 0) = {}".format(arr(r2.integers(-128, 128, (8, 5, 5, 1)))))
+    lines.append("  %y5 = conv2d(%xu8, %w5) {group=8, pads=[2, 2, 1, 1], strides=[2, 2], "
+                 "rounding=tflite} : u8[1,3,4,8] q(0.3, 128)")
+    lines += ["  output %y1", "  output %y2", "  output %y3", "  output %y4", "  output %y5", "}"]
     return "\n".join(lines) + "\n"
 
 

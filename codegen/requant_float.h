@@ -1,0 +1,44 @@
+/* requant_float.h - TFLite's output stage as one float multiply-add and
+ * at most RQF_MAX_FIX corrected accumulators a channel, proved exact per
+ * layer at compile time (the proof is in requant_float.c).  Plain C, no
+ * LLVM: kernel_requant.c emits the same steps as vector IR, and
+ * test/unit/test_requant_float.c checks rqf_eval against ir/fixedpoint.c
+ * on every accumulator of random stages. */
+#ifndef QNNC_REQUANT_FLOAT_H
+#define QNNC_REQUANT_FLOAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { RQF_MAX_FIX = 4 };
+
+/* One channel's stage: TFLite's multiplier and shift (left when
+ * positive), the zero point and the clamp bounds. */
+typedef struct RqfStage {
+    int32_t mult;
+    int shift;
+    int32_t zp, lo, hi;
+} RqfStage;
+
+/* The float form:
+ *   r = clamp(rne(fma(float(acc), s, acc < 0 ? bneg : bpos)), lo - zp, hi - zp) + zp,
+ * then r += fix_d[j] where acc == fix_acc[j] (rne: to nearest, ties to
+ * even, vcvtps2dq's default MXCSR mode).  Unused slots hold an
+ * accumulator outside the bound and 0. */
+typedef struct RqfChan {
+    float s, bpos, bneg;
+    int nfix;
+    int32_t fix_acc[RQF_MAX_FIX], fix_d[RQF_MAX_FIX];
+} RqfChan;
+
+/* The exact output (as int32): clamp(MBQM(acc) + zp, lo, hi). */
+int32_t rqf_exact(const RqfStage *st, int32_t acc);
+/* The float form's output for ACC. */
+int32_t rqf_eval(const RqfStage *st, const RqfChan *ch, int32_t acc);
+/* Finds constants CH with at most MAXFIX corrections (the first candidate
+ * that has so few, not the fewest) for which rqf_eval
+ * equals rqf_exact for every |acc| <= ACC_MAX (see requant_float.c for
+ * the proof); false when no candidate gets there. */
+bool rqf_prove(const RqfStage *st, int64_t acc_max, int maxfix, RqfChan *ch);
+
+#endif
