@@ -453,6 +453,26 @@ static const GlueCase glue_cases[] = {
     {"quantize_tflite_80x80x4",
      "  input %x : f32[1,80,80,4]\n  %y = quantize(%x) {rounding=tflite} : u8[1,80,80,4] q(0.03, 128)\n"},
     {"dequantize_16x16x32", "  input %x : i8[1,16,16,32] q(0.05, -3)\n  %y = dequantize(%x) : f32[1,16,16,32]\n"},
+    /* M-LSD tiny 320's decoder: its 1-channel 3x3 max pool (peak
+     * suppression), its three bilinear 2x resizes, the two channel slices
+     * of the 160x160x16 map. */
+    {"maxpool3p1_160x160x1", "  input %x : i8[1,160,160,1] q(0.004, -128)\n"
+                             "  %y = max_pool(%x) {kernel=[3, 3], pads=[1, 1, 1, 1]} : i8[1,160,160,1] q(0.004, -128)\n"},
+    {"resize_linear_20x20x64", "  input %x : i8[1,20,20,64] q(0.5, 4)\n"
+                               "  %y = resize(%x) {interp=linear} : i8[1,40,40,64] q(0.5, 4)\n"},
+    {"resize_linear_40x40x64", "  input %x : i8[1,40,40,64] q(0.13, -128)\n"
+                               "  %y = resize(%x) {interp=linear} : i8[1,80,80,64] q(0.13, -128)\n"},
+    {"resize_linear_80x80x16", "  input %x : i8[1,80,80,16] q(1.3, 1)\n"
+                               "  %y = resize(%x) {interp=linear} : i8[1,160,160,16] q(1.3, 1)\n"},
+    {"slice_160x160x16_c8+4", "  input %x : i8[1,160,160,16] q(1.3, 1)\n"
+                              "  %y = slice(%x) {starts=[0, 0, 0, 8]} : i8[1,160,160,4] q(1.3, 1)\n"},
+    {"slice_160x160x16_c7+1", "  input %x : i8[1,160,160,16] q(1.3, 1)\n"
+                              "  %y = slice(%x) {starts=[0, 0, 0, 7]} : i8[1,160,160,1] q(1.3, 1)\n"},
+    /* Fashion-MNIST's head: 2x2 max pool, 2x2 average pool, NCHW out. */
+    {"maxpool2_14x14x32", "  input %x : i8[1,14,14,32] q(0.04, -128)\n"
+                          "  %y = max_pool(%x) {kernel=[2, 2], strides=[2, 2]} : i8[1,7,7,32] q(0.04, -128)\n"},
+    {"avgpool2_7x7x64", "  input %x : i8[1,7,7,64] q(0.02, -128)\n"
+                        "  %y = avg_pool(%x) {kernel=[2, 2], strides=[2, 2], rounding=tflite} : i8[1,3,3,64] q(0.02, -128)\n"},
     {"transpose_nhwc_nchw_8x8x64", "  input %x : i8[1,8,8,64] q(0.05, -3)\n"
                                    "  %y = transpose(%x) {perm=[0, 3, 1, 2]} : i8[1,64,8,8] q(0.05, -3)\n"},
 };

@@ -295,5 +295,11 @@ const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k);
 /* kernel_elem.c: TFLite int8 add/sub/mul of 8-bit operands, 16 a vector
  * ("elem_affine16", "elem_add16", "elem_mul16"). */
 const char *kern_elem(Cg *cg, const Node *n);
+/* The 8-bit max pool and TFLite average pools, border split from interior
+ * (codegen/kernel_pool.c); NULL for other nodes. */
+const char *kern_pool(Cg *cg, const Node *n);
+/* 8-bit bilinear resize in two passes and nearest resize by rows
+ * (codegen/kernel_resize.c); NULL for other nodes and forms. */
+const char *kern_resize(Cg *cg, const Node *n);
 
 #endif

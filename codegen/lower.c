@@ -316,6 +316,8 @@ static void add_fn_attr(Cg *cg, LLVMValueRef fn, const char *name)
 static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_softmax,
     kern_elem,
+    kern_pool,
+    kern_resize,
 };
 
 const char *cg_lower_dispatch(Cg *cg, const Node *n)

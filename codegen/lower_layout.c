@@ -166,10 +166,22 @@ static bool lower_slice(Cg *cg, const Node *n)
     }
     if (cg_is_view(cg, n->result, n->operands[0], base * dtype_traits[xt->dtype].size))
         return true; /* plan_memory made it a view: a contiguous run of x */
+    /* Dims the slice keeps together merge (as in transpose); when the
+     * innermost one has step 1 (a channel slice of an NHWC tensor, M-LSD's
+     * [..., 8:12]), each innermost run is one contiguous copy. */
+    int64_t st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
+    memcpy(st[0], ys, sizeof ys);
+    memcpy(st[1], step, sizeof step);
+    int m = cg_merge_dims(r, yt->dims, st, 2, md, ms);
+    bool runs = ms[1][m - 1] == 1 && ms[0][m - 1] == 1 && md[m - 1] > 1;
     CgNest nest;
-    cg_nest_begin(cg, &nest, r, yt->dims);
-    LLVMValueRef xi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, step), cg_idx(cg, base), "");
-    copy_elem(cg, yt->dtype, cg_buf(cg, n->result), cg_nest_offset(cg, &nest, ys), cg_buf(cg, n->operands[0]), xi);
+    cg_nest_begin(cg, &nest, runs ? m - 1 : m, md);
+    LLVMValueRef xi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, ms[1]), cg_idx(cg, base), "");
+    LLVMValueRef yi = cg_nest_offset(cg, &nest, ms[0]);
+    if (runs)
+        copy_run(cg, yt->dtype, cg_buf(cg, n->result), yi, cg_buf(cg, n->operands[0]), xi, md[m - 1]);
+    else
+        copy_elem(cg, yt->dtype, cg_buf(cg, n->result), yi, cg_buf(cg, n->operands[0]), xi);
     cg_nest_end(cg, &nest);
     return true;
 }

@@ -538,129 +538,9 @@ static bool lower_matmul(Cg *cg, const Node *n)
     return true;
 }
 
-/* ------------------------------------------------------------ pools */
-
-/* ------------------------------------------------------------ pooling, vectorized */
-
-/* Channels per step of the 8-bit pools: 16 bytes of input in 16 i32
- * lanes, or, where the channels allow and the window's sum provably fits
- * i16 (the taps' largest magnitude times their count below 2^15), 64 or
- * 32 bytes summed in i16 lanes and widened to i32 for the output stage:
- * the tap loop, which bounds the pools, then takes a quarter (a half) of
- * the instructions per channel. */
-enum { POOL_LANES = 16, POOL_WIDE = 64 };
-
-static LLVMValueRef vsplat_n(Cg *cg, LLVMValueRef s, unsigned lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
-}
-
-/* The 8-bit max pool and the tflite average pools (global included) with
- * POOL_LANES channels in vector lanes: per output pixel and channel step,
- * the taps' bounds checks are scalar (the same for every lane), the
- * accumulators are i32 lanes, and the output stage is lower_pool's
- * lane by lane: the rounded division as a float32 division truncated
- * (exact for |numerator| < 2^24, which KK < 16384 guarantees: the
- * quotient is then never within float32's error of an integer it is not
- * equal to), the requantization through fixedpoint_ir.c.  The last step
- * overlaps the one before when C is not a multiple of POOL_LANES (it
- * rewrites the same bytes), so the result must not share the input's
- * buffer.  False, emitting nothing, when the node does not suit it. */
-static bool lower_pool_vec(Cg *cg, const Node *n, const int64_t *k, const int64_t *st, const int64_t *dl,
-                           const int64_t *pd, bool include_pad, const OutStage *tfl, bool same_q)
-{
-    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
-    int64_t C = xt->dims[3], kk = k[0] * k[1];
-    DType dt = xt->dtype;
-    bool is_max = n->op == OP_MAX_POOL;
-    /* Helium: the rounded division in integer lanes (a hardware sdiv per
-     * lane; C's truncation is TFLite's).  LLVM 19's MVE backend turns the
-     * float form's division by a constant power of two (a window of 4
-     * taps) into a fixed-point vcvt inside the loop and emits it with a
-     * register for the fraction bits (`vcvt.f32.s32 q3, q0, r12`): a 2x2
-     * average pool came out all zeros under QEMU (glue.qir's %pv). */
-    bool mve = kern_has(cg, "mve");
-    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    if (C < POOL_LANES || x == y || kk >= 16384 || cg->target->vector_bytes < 16 ||
-        dtype_traits[dt].size != 1 || dtype_traits[yt->dtype].size != 1 || (!is_max && node_rounding(n) != ROUND_TFLITE))
-        return false;
-    /* Lanes: 64 or 32 channels summed in i16 when the sum fits (|byte| <=
-     * 255 for u8, 128 for i8, times KK taps), else 16 in i32. */
-    unsigned L = POOL_LANES;
-    bool narrow = kk * (dt == DT_U8 ? 255 : 128) < 32768;
-    for (unsigned l = POOL_WIDE; narrow && l > POOL_LANES; l /= 2)
-        if (C >= l) {
-            L = l;
-            break;
-        }
-#define vsplat(cg, s) vsplat_n(cg, s, L)
-#define vi32(cg, v) vsplat_n(cg, cg_i32(cg, v), L)
-    QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
-    int64_t lo = dtype_traits[yt->dtype].min, hi = dtype_traits[yt->dtype].max;
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, L), bt = LLVMVectorType(cg->t_i8, L);
-    LLVMTypeRef at = L > POOL_LANES ? LLVMVectorType(cg->t_i16, L) : vt; /* the accumulators */
-    LLVMValueRef acc = cg_alloca(cg, at, "vacc"), valid = cg_alloca(cg, cg->t_i64, "valid");
-    int64_t nc = (C + L - 1) / L;
-    CgLoop lb, lyy, lxx, lc;
-    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
-    LLVMValueRef oy = cg_for_begin(cg, &lyy, yt->dims[1], "oy");
-    LLVMValueRef ox = cg_for_begin(cg, &lxx, yt->dims[2], "ox");
-    LLVMValueRef c = LLVMBuildMul(B, cg_for_begin(cg, &lc, nc, "cv"), cg_idx(cg, L), "");
-    c = cg_smin(cg, c, cg_idx(cg, C - L));
-    LLVMValueRef init = vi32(cg, is_max ? dtype_traits[dt].min : 0);
-    LLVMBuildStore(B, at == vt ? init : LLVMBuildTrunc(B, init, at, ""), acc);
-    LLVMBuildStore(B, cg_i64(cg, 0), valid);
-    ConvTaps w;
-    LLVMValueRef xi = pool_window_begin(cg, &w, xt, b, oy, ox, c, k, st, dl, pd);
-    LLVMValueRef v = LLVMBuildLoad2(B, bt, LLVMBuildInBoundsGEP2(B, cg->t_i8, x, &xi, 1, ""), "");
-    LLVMSetAlignment(v, 1);
-    v = dt == DT_U8 ? LLVMBuildZExt(B, v, at, "") : LLVMBuildSExt(B, v, at, "");
-    LLVMValueRef a = LLVMBuildLoad2(B, at, acc, "");
-    LLVMBuildStore(B, is_max ? cg_smax(cg, a, v) : LLVMBuildAdd(B, a, v, ""), acc);
-    LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, valid), cg_i64(cg, 1), ""), valid);
-    conv_taps_end(cg, &w);
-    LLVMValueRef yi = nhwc_index(cg, b, oy, ox, c, yt->dims[1], yt->dims[2], C);
-    a = LLVMBuildLoad2(B, at, acc, "");
-    if (at != vt)
-        a = LLVMBuildSExt(B, a, vt, "");
-    if (!is_max) {
-        LLVMValueRef nv = ld(cg, valid);
-        LLVMValueRef count = include_pad ? cg_i64(cg, kk) : nv;
-        LLVMValueRef zero_count = LLVMBuildICmp(B, LLVMIntEQ, count, cg_i64(cg, 0), "");
-        LLVMValueRef cnt1 = LLVMBuildSelect(B, zero_count, cg_i64(cg, 1), count, "");
-        LLVMValueRef pad_zp = LLVMBuildMul(B, LLVMBuildSub(B, count, nv, ""), cg_i64(cg, xp.zp), "");
-        LLVMValueRef s = LLVMBuildAdd(B, a, vsplat(cg, LLVMBuildTrunc(B, pad_zp, cg->t_i32, "")), "");
-        LLVMValueRef half = vsplat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""));
-        LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(cg, 0), "");
-        LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
-        LLVMValueRef avg;
-        if (mve) {
-            avg = LLVMBuildSDiv(B, num, vsplat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, "")), "avg");
-        } else {
-            LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
-            LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
-                                           vsplat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, "")), "");
-            avg = LLVMBuildFPToSI(B, q, vt, "avg");
-        }
-        int32_t zp = same_q ? 0 : yp.zp;
-        if (!same_q)
-            avg = cg_mbqm_dyn(cg, LLVMBuildSub(B, avg, vi32(cg, xp.zp), ""), vi32(cg, tfl->mult), vi32(cg, tfl->shift));
-        a = LLVMBuildAdd(B, cg_smin(cg, cg_smax(cg, avg, vi32(cg, lo - zp)), vi32(cg, hi - zp)), vi32(cg, zp), "");
-        int64_t empty = yp.zp < lo ? lo : yp.zp > hi ? hi : yp.zp;
-        a = LLVMBuildSelect(B, vsplat(cg, zero_count), vi32(cg, empty), a, "");
-    }
-    LLVMValueRef sv = LLVMBuildStore(B, LLVMBuildTrunc(B, a, bt, ""), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yi, 1, ""));
-    LLVMSetAlignment(sv, 1);
-    cg_for_end(cg, &lc);
-    cg_for_end(cg, &lxx);
-    cg_for_end(cg, &lyy);
-    cg_for_end(cg, &lb);
-#undef vsplat
-#undef vi32
-    return true;
-}
+/* ------------------------------------------------------------ pools
+ * (the 8-bit max and TFLite average pools on vector targets are
+ * codegen/kernel_pool.c's; these loops do the rest) */
 
 static bool lower_pool(Cg *cg, const Node *n)
 {
@@ -698,11 +578,6 @@ static bool lower_pool(Cg *cg, const Node *n)
         m_count = xcalloc((size_t)(kk + 1), sizeof *m_count);
         for (int64_t c = 1; c <= kk; c++)
             m_count[c] = (double)xp.scale / ((double)yp.scale * (double)c);
-    }
-    if (!is_float && (is_max || rounding == ROUND_TFLITE) &&
-        lower_pool_vec(cg, n, k, st, dl, pd, include_pad, &tfl, same_q)) {
-        free(m_count);
-        return true;
     }
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     LLVMTypeRef at = is_float ? cg->t_f32 : is_max ? cg->t_i32 : cg->t_i64;

@@ -1,0 +1,349 @@
+/* kernel_pool.c - the 8-bit max pool and the TFLite average pools (global
+ * included) in vector lanes, with the window's border split from its
+ * interior at compile time.
+ *
+ * The interpreter (interp_nn.c) walks, per output pixel and channel, the
+ * window's taps inside the image: max of the bytes, or the sum, the count
+ * of taps inside (or the whole window with count_include_pad) and TFLite's
+ * rounded division, requantized when the scales differ.  Here, per output
+ * row (b, oy):
+ *
+ *   - the window rows inside the image are checked once per row tap (a
+ *     scalar compare on iy, the same for every pixel and lane of the row);
+ *   - the output columns whose every window column is inside the image,
+ *     [OX0, OX1) (known at compile time), take the taps unrolled and
+ *     unchecked ("interior");
+ *   - the few columns left and right of them check each column tap
+ *     ("border"), as the generic loop does.
+ *
+ * Two interior forms:
+ *
+ *   - pool_{max,avg}_c<L>: L channels of one pixel in the lanes, the last
+ *     step overlapping the one before when C is not a multiple of L; for
+ *     any stride (2x2/2 pools, global averages);
+ *   - pool_{max,avg}_rows<L>: x stride 1 and fewer than 16 channels (M-LSD's
+ *     1-channel 3x3 max pool over 160x160): the interior of an output row
+ *     is OX1 - OX0 pixels of C bytes, contiguous, and tap (ky, kx) reads
+ *     the input row's bytes at the same offsets shifted by (kx*dx - pl)*C,
+ *     so L bytes of the flattened row are L lanes whatever C is.
+ *
+ * Max pools compare the bytes themselves (signed or unsigned); averages sum
+ * in i16 lanes when the window's sum fits (the taps' largest magnitude
+ * times their count below 2^15), else in i32, and the output stage is the
+ * generic loop's per lane: the rounded division as a float32 division
+ * truncated (exact for |numerator| < 2^24, which KK < 16384 guarantees:
+ * the quotient is then never within float32's error of an integer it is
+ * not equal to; Helium: an integer division, see below), the
+ * requantization through fixedpoint_ir.c.  Every overlapping step rewrites
+ * bytes with their own values, so the result must not share the input's
+ * buffer.  Targets without 16-byte vectors, float pools and ONNX-rounded
+ * averages stay in the generic loops (lower_nn.c).
+ */
+#include "kernel_int8.h"
+
+#include <string.h>
+
+#define B (cg->b)
+
+enum { POOL_LANES = 16, POOL_WIDE = 64, POOL_UNROLL = 16 };
+
+typedef struct Pool {
+    DType dt, ydt;
+    int64_t nb, H, W, C, OH, OW, kk;
+    int64_t k[2], st[2], dl[2], pd[2];
+    bool is_max, include_pad, mve, same_q, narrow;
+    OutStage tfl;
+    QParam xp, yp;
+    LLVMValueRef x, y;
+} Pool;
+
+static LLVMValueRef splat(Cg *cg, LLVMValueRef s, unsigned lanes)
+{
+    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
+    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
+}
+
+/* The accumulator of L lanes: the bytes for a max, else i16 or i32. */
+static LLVMTypeRef acc_type(Cg *cg, const Pool *p, unsigned L)
+{
+    return LLVMVectorType(p->is_max ? cg->t_i8 : p->narrow ? cg->t_i16 : cg->t_i32, L);
+}
+
+static LLVMValueRef acc_init(Cg *cg, const Pool *p, unsigned L)
+{
+    LLVMTypeRef at = acc_type(cg, p, L);
+    int64_t v = p->is_max ? dtype_traits[p->dt].min : 0;
+    return splat(cg, LLVMConstInt(LLVMGetElementType(at), (unsigned long long)v, 1), L);
+}
+
+/* ACC combined with the L bytes at input offset OFF. */
+static LLVMValueRef acc_tap(Cg *cg, const Pool *p, unsigned L, LLVMValueRef acc, LLVMValueRef off)
+{
+    LLVMValueRef v = kern_load_vec(cg, LLVMVectorType(cg->t_i8, L), cg_gep8(cg, p->x, off));
+    if (p->is_max) {
+        LLVMValueRef gt = LLVMBuildICmp(B, p->dt == DT_U8 ? LLVMIntUGT : LLVMIntSGT, v, acc, "");
+        return LLVMBuildSelect(B, gt, v, acc, "");
+    }
+    LLVMTypeRef at = acc_type(cg, p, L);
+    v = p->dt == DT_U8 ? LLVMBuildZExt(B, v, at, "") : LLVMBuildSExt(B, v, at, "");
+    return LLVMBuildAdd(B, acc, v, "");
+}
+
+/* Stores L outputs at result offset YI from ACC, NV (i64) taps having been
+ * inside the image. */
+static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMValueRef nv, LLVMValueRef yi)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, L), bt = LLVMVectorType(cg->t_i8, L);
+    if (!p->is_max) {
+        int64_t lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
+#define vi32(v) splat(cg, cg_i32(cg, v), L)
+        if (LLVMGetElementType(LLVMTypeOf(a)) != cg->t_i32)
+            a = LLVMBuildSExt(B, a, vt, "");
+        LLVMValueRef count = p->include_pad ? cg_i64(cg, p->kk) : nv;
+        LLVMValueRef zero_count = LLVMBuildICmp(B, LLVMIntEQ, count, cg_i64(cg, 0), "");
+        LLVMValueRef cnt1 = LLVMBuildSelect(B, zero_count, cg_i64(cg, 1), count, "");
+        LLVMValueRef pad_zp = LLVMBuildMul(B, LLVMBuildSub(B, count, nv, ""), cg_i64(cg, p->xp.zp), "");
+        LLVMValueRef s = LLVMBuildAdd(B, a, splat(cg, LLVMBuildTrunc(B, pad_zp, cg->t_i32, ""), L), "");
+        LLVMValueRef half = splat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""), L);
+        LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(0), "");
+        LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
+        LLVMValueRef avg;
+        if (p->mve || LLVMIsConstant(cnt1)) {
+            /* A count known at compile time (the interior's whole window):
+             * the exact integer division by a constant, which LLVM turns
+             * into a multiply-high and shifts. */
+            /* Helium: the rounded division in integer lanes (a hardware
+             * sdiv per lane; C's truncation is TFLite's).  LLVM 19's MVE
+             * backend turns the float form's division by a constant power
+             * of two (a window of 4 taps) into a fixed-point vcvt inside
+             * the loop and emits it with a register for the fraction bits
+             * (`vcvt.f32.s32 q3, q0, r12`): a 2x2 average pool came out all
+             * zeros under QEMU (glue.qir's %pv). */
+            avg = LLVMBuildSDiv(B, num, splat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, ""), L), "avg");
+        } else {
+            LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
+            LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
+                                           splat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, ""), L), "");
+            avg = LLVMBuildFPToSI(B, q, vt, "avg");
+        }
+        int32_t zp = p->same_q ? 0 : p->yp.zp;
+        if (!p->same_q)
+            avg = cg_mbqm_dyn(cg, LLVMBuildSub(B, avg, vi32(p->xp.zp), ""), vi32(p->tfl.mult), vi32(p->tfl.shift));
+        a = LLVMBuildAdd(B, cg_smin(cg, cg_smax(cg, avg, vi32(lo - zp)), vi32(hi - zp)), vi32(zp), "");
+        int64_t empty = p->yp.zp < lo ? lo : p->yp.zp > hi ? hi : p->yp.zp;
+        a = LLVMBuildSelect(B, splat(cg, zero_count, L), vi32(empty), a, "");
+        a = LLVMBuildTrunc(B, a, bt, "");
+#undef vi32
+    }
+    LLVMValueRef sv = LLVMBuildStore(B, a, cg_gep8(cg, p->y, yi));
+    LLVMSetAlignment(sv, 1);
+}
+
+/* iy = oy*sy + ky*dy - pt for row tap KY (an idx value), and whether it is
+ * inside the image (one unsigned compare). */
+static LLVMValueRef row_tap(Cg *cg, const Pool *p, LLVMValueRef oy, LLVMValueRef ky, LLVMValueRef *in)
+{
+    LLVMValueRef iy = LLVMBuildAdd(B, cg_mulk(cg, oy, p->st[0]), cg_mulk(cg, ky, p->dl[0]), "");
+    iy = LLVMBuildSub(B, iy, cg_idx(cg, p->pd[0]), "");
+    *in = LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, p->H), "");
+    return iy;
+}
+
+/* The window of one output position: ACC over the taps from input offset
+ * XI (the window's top-left tap's offset with iy = 0, as an idx value:
+ * rows add iy * W * C, columns kx * dx * C).  CHECK_X: the columns are
+ * checked against the image too, IX0 being the window's first column
+ * (an idx value, possibly negative).  Returns the accumulator; *NV the
+ * count of taps inside. */
+static LLVMValueRef window(Cg *cg, const Pool *p, unsigned L, LLVMValueRef oy, LLVMValueRef xi, bool check_y,
+                           bool check_x, LLVMValueRef ix0, LLVMValueRef *nv)
+{
+    LLVMValueRef acc = cg_alloca(cg, acc_type(cg, p, L), "pacc"), cnt = cg_alloca(cg, cg->t_i64, "pcnt");
+    LLVMBuildStore(B, acc_init(cg, p, L), acc);
+    LLVMBuildStore(B, cg_i64(cg, 0), cnt);
+    CgLoop lky, lkx;
+    CgIf sy, sx;
+    /* A row inside the image in y with at most POOL_UNROLL row taps:
+     * every tap unrolled, no compare at all. */
+    bool unroll_y = !check_y && !check_x && p->k[0] <= POOL_UNROLL && p->k[1] <= POOL_UNROLL;
+    if (unroll_y) {
+        LLVMValueRef a = acc_init(cg, p, L);
+        LLVMValueRef top = LLVMBuildSub(B, cg_mulk(cg, oy, p->st[0]), cg_idx(cg, p->pd[0]), "");
+        LLVMValueRef r0 = LLVMBuildAdd(B, xi, cg_mulk(cg, top, p->W * p->C), "");
+        for (int64_t ky = 0; ky < p->k[0]; ky++)
+            for (int64_t kx = 0; kx < p->k[1]; kx++)
+                a = acc_tap(cg, p, L, a, LLVMBuildAdd(B, r0, cg_idx(cg, (ky * p->dl[0] * p->W + kx * p->dl[1]) * p->C), ""));
+        *nv = cg_i64(cg, p->kk);
+        return a;
+    }
+    LLVMValueRef iny, ky = cg_for_begin(cg, &lky, p->k[0], "ky");
+    LLVMValueRef iy = row_tap(cg, p, oy, ky, &iny);
+    if (!check_y)
+        iny = LLVMConstInt(cg->t_i1, 1, 0);
+    cg_if_begin(cg, &sy, iny);
+    LLVMValueRef row = LLVMBuildAdd(B, xi, cg_mulk(cg, iy, p->W * p->C), "");
+    if (check_x) {
+        LLVMValueRef kx = cg_for_begin(cg, &lkx, p->k[1], "kx");
+        LLVMValueRef ix = LLVMBuildAdd(B, ix0, cg_mulk(cg, kx, p->dl[1]), "");
+        cg_if_begin(cg, &sx, LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, p->W), ""));
+        LLVMValueRef off = LLVMBuildAdd(B, row, cg_mulk(cg, kx, p->dl[1] * p->C), "");
+        LLVMBuildStore(B, acc_tap(cg, p, L, LLVMBuildLoad2(B, acc_type(cg, p, L), acc, ""), off), acc);
+        LLVMBuildStore(B, LLVMBuildAdd(B, LLVMBuildLoad2(B, cg->t_i64, cnt, ""), cg_i64(cg, 1), ""), cnt);
+        cg_if_end(cg, &sx);
+        cg_for_end(cg, &lkx);
+    } else {
+        LLVMValueRef a = LLVMBuildLoad2(B, acc_type(cg, p, L), acc, "");
+        if (p->k[1] <= POOL_UNROLL) {
+            for (int64_t kx = 0; kx < p->k[1]; kx++)
+                a = acc_tap(cg, p, L, a, LLVMBuildAdd(B, row, cg_idx(cg, kx * p->dl[1] * p->C), ""));
+            LLVMBuildStore(B, a, acc);
+        } else {
+            LLVMValueRef kx = cg_for_begin(cg, &lkx, p->k[1], "kx");
+            a = LLVMBuildLoad2(B, acc_type(cg, p, L), acc, "");
+            LLVMBuildStore(B, acc_tap(cg, p, L, a, LLVMBuildAdd(B, row, cg_mulk(cg, kx, p->dl[1] * p->C), "")), acc);
+            cg_for_end(cg, &lkx);
+        }
+        LLVMBuildStore(B, LLVMBuildAdd(B, LLVMBuildLoad2(B, cg->t_i64, cnt, ""), cg_i64(cg, p->k[1]), ""), cnt);
+    }
+    cg_if_end(cg, &sy);
+    cg_for_end(cg, &lky);
+    *nv = LLVMBuildLoad2(B, cg->t_i64, cnt, "");
+    return LLVMBuildLoad2(B, acc_type(cg, p, L), acc, "");
+}
+
+/* The lanes of a pixel's channel steps: the widest of 64, 32, 16 (16 when
+ * the sum needs i32), or below 16 channels the largest power of two that
+ * fits. */
+static unsigned chan_lanes(const Pool *p)
+{
+    unsigned top = p->is_max || p->narrow ? POOL_WIDE : POOL_LANES;
+    for (unsigned l = top; l > 1; l /= 2)
+        if (p->C >= l)
+            return l;
+    return 1;
+}
+
+/* Output pixels [FROM, TO) of row (b, oy), L channels a step. */
+static void pixels(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64_t from, int64_t to, bool check_y,
+                   bool check_x)
+{
+    if (to <= from)
+        return;
+    unsigned L = chan_lanes(p);
+    CgLoop lx, lc;
+    LLVMValueRef ox = LLVMBuildAdd(B, cg_for_begin(cg, &lx, to - from, "ox"), cg_idx(cg, from), "");
+    LLVMValueRef c = cg_mulk(cg, cg_for_begin(cg, &lc, (p->C + L - 1) / L, "cv"), L);
+    c = cg_smin(cg, c, cg_idx(cg, p->C - L));
+    LLVMValueRef ix0 = LLVMBuildSub(B, cg_mulk(cg, ox, p->st[1]), cg_idx(cg, p->pd[1]), "");
+    LLVMValueRef xi = LLVMBuildAdd(B, cg_mulk(cg, b, p->H * p->W * p->C), LLVMBuildAdd(B, cg_mulk(cg, ix0, p->C), c, ""), "");
+    LLVMValueRef nv, a = window(cg, p, L, oy, xi, check_y, check_x, ix0, &nv);
+    LLVMValueRef yi = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), p->OW), ox, ""), p->C);
+    store_out(cg, p, L, a, nv, LLVMBuildAdd(B, yi, c, ""));
+    cg_for_end(cg, &lc);
+    cg_for_end(cg, &lx);
+}
+
+/* The interior [OX0, OX1) of row (b, oy) as a flat run of (OX1 - OX0) * C
+ * bytes, L a step (x stride 1). */
+static void row_run(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int64_t ox0, int64_t ox1, unsigned L,
+                    bool check_y)
+{
+    int64_t len = (ox1 - ox0) * p->C;
+    CgLoop lj;
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (len + L - 1) / L, "j"), L);
+    j = LLVMBuildAdd(B, cg_smin(cg, j, cg_idx(cg, len - L)), cg_idx(cg, ox0 * p->C), "");
+    /* Input column of output column ox is ox - pl: the run's bytes shift by -pl * C. */
+    LLVMValueRef xi = LLVMBuildAdd(B, cg_mulk(cg, b, p->H * p->W * p->C), LLVMBuildSub(B, j, cg_idx(cg, p->pd[1] * p->C), ""), "");
+    LLVMValueRef nv, a = window(cg, p, L, oy, xi, check_y, false, NULL, &nv);
+    LLVMValueRef yi = LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), p->OW * p->C), j, "");
+    store_out(cg, p, L, a, nv, yi);
+    cg_for_end(cg, &lj);
+}
+
+const char *kern_pool(Cg *cg, const Node *n)
+{
+    if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL)
+        return NULL;
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    Pool p = {.dt = xt->dtype, .ydt = yt->dtype, .is_max = n->op == OP_MAX_POOL};
+    if (dtype_traits[p.dt].size != 1 || dtype_traits[p.ydt].size != 1 || p.dt == DT_F32 ||
+        cg->target->vector_bytes < 16)
+        return NULL;
+    if (!p.is_max && (node_rounding(n) != ROUND_TFLITE || !quant_is_per_tensor(xt->quant) ||
+                      !quant_is_per_tensor(yt->quant)))
+        return NULL; /* ONNX rounding: the generic loop; per-axis: it reports the error */
+    static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
+    int64_t pads[4];
+    p.nb = xt->dims[0], p.H = xt->dims[1], p.W = xt->dims[2], p.C = xt->dims[3];
+    p.OH = yt->dims[1], p.OW = yt->dims[2];
+    if (n->op == OP_GLOBAL_AVG_POOL) {
+        p.k[0] = p.H, p.k[1] = p.W;
+        p.st[0] = p.st[1] = p.dl[0] = p.dl[1] = 1;
+        memcpy(pads, zero4, sizeof pads);
+    } else {
+        node_ints(n, ATTR_KERNEL, p.k, 2, one2);
+        node_ints(n, ATTR_STRIDES, p.st, 2, one2);
+        node_ints(n, ATTR_DILATIONS, p.dl, 2, one2);
+        node_ints(n, ATTR_PADS, pads, 4, zero4);
+    }
+    p.pd[0] = pads[0], p.pd[1] = pads[1];
+    p.kk = p.k[0] * p.k[1];
+    p.include_pad = n->op == OP_AVG_POOL && node_int(n, ATTR_COUNT_INCLUDE_PAD, 0) != 0;
+    p.xp = qparam_chan(xt->quant, 0), p.yp = qparam_chan(yt->quant, 0);
+    p.same_q = quant_equal(xt->quant, yt->quant) || (!xt->quant && !yt->quant);
+    p.mve = kern_has(cg, "mve");
+    p.narrow = p.kk * (p.dt == DT_U8 ? 255 : 128) < 32768;
+    p.x = cg_buf(cg, n->operands[0]), p.y = cg_buf(cg, n->result);
+    if (p.x == p.y || p.kk >= 16384 || p.C < 1)
+        return NULL;
+    if (!p.is_max && !p.same_q) {
+        p.tfl.m = (double)p.xp.scale / (double)p.yp.scale;
+        if (!fp_quantize_multiplier(p.tfl.m, &p.tfl.mult, &p.tfl.shift))
+            return NULL; /* the generic lowering reports it */
+    }
+    /* Interior columns: ox * sx - pl >= 0 and ox * sx - pl + (kw - 1) * dx <= W - 1. */
+    int64_t ox0 = (p.pd[1] + p.st[1] - 1) / p.st[1], last = p.W - 1 + p.pd[1] - (p.k[1] - 1) * p.dl[1];
+    int64_t ox1 = last < 0 ? 0 : last / p.st[1] + 1;
+    ox0 = ox0 > p.OW ? p.OW : ox0;
+    ox1 = ox1 > p.OW ? p.OW : ox1 < ox0 ? ox0 : ox1;
+    /* The row form: x stride 1, few channels, a run of at least 16 bytes. */
+    int64_t run = (ox1 - ox0) * p.C;
+    unsigned rl = 0;
+    if (p.st[1] == 1 && p.C < POOL_LANES)
+        for (unsigned l = p.is_max || p.narrow ? POOL_WIDE : POOL_LANES; l >= POOL_LANES && !rl; l /= 2)
+            if (run >= l)
+                rl = l;
+    /* Interior rows likewise: [OY0, OY1) check no row tap. */
+    int64_t oy0 = (p.pd[0] + p.st[0] - 1) / p.st[0], lasty = p.H - 1 + p.pd[0] - (p.k[0] - 1) * p.dl[0];
+    int64_t oy1 = lasty < 0 ? 0 : lasty / p.st[0] + 1;
+    oy0 = oy0 > p.OH ? p.OH : oy0;
+    oy1 = oy1 > p.OH ? p.OH : oy1 < oy0 ? oy0 : oy1;
+    const int64_t ys[4] = {0, oy0, oy1, p.OH};
+    CgLoop lb, ly;
+    LLVMValueRef b = cg_for_begin(cg, &lb, p.nb, "b");
+    for (int part = 0; part < 3; part++) {
+        if (ys[part + 1] <= ys[part])
+            continue;
+        bool check_y = part != 1;
+        LLVMValueRef oy = LLVMBuildAdd(B, cg_for_begin(cg, &ly, ys[part + 1] - ys[part], "oy"), cg_idx(cg, ys[part]), "");
+        pixels(cg, &p, b, oy, 0, ox0, check_y, true);
+        if (rl)
+            row_run(cg, &p, b, oy, ox0, ox1, rl, check_y);
+        else
+            pixels(cg, &p, b, oy, ox0, ox1, check_y, false);
+        pixels(cg, &p, b, oy, ox1, p.OW, check_y, true);
+        cg_for_end(cg, &ly);
+    }
+    cg_for_end(cg, &lb);
+    static const char *const names[2][2][7] = {
+        {{"pool_avg_c1", "pool_avg_c2", "pool_avg_c4", "pool_avg_c8", "pool_avg_c16", "pool_avg_c32", "pool_avg_c64"},
+         {"", "", "", "", "pool_avg_rows16", "pool_avg_rows32", "pool_avg_rows64"}},
+        {{"pool_max_c1", "pool_max_c2", "pool_max_c4", "pool_max_c8", "pool_max_c16", "pool_max_c32", "pool_max_c64"},
+         {"", "", "", "", "pool_max_rows16", "pool_max_rows32", "pool_max_rows64"}},
+    };
+    unsigned l = rl ? rl : chan_lanes(&p), lg = 0;
+    while ((1u << lg) < l)
+        lg++;
+    return names[p.is_max][rl != 0][lg];
+}
