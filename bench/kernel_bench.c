@@ -570,6 +570,61 @@ static double ticks_per_s(void)
     return (double)(c1 - c0) / ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9);
 }
 
+/* One compiled graph's buffers: random inputs (f32 ones in [-4, 4)), the
+ * output, the scratch; BYTES is every input and the output. */
+typedef struct Operands {
+    const void *ins[16];
+    void *outs[1];
+    void *sc;
+    int nin;
+    int64_t bytes;
+} Operands;
+
+static void operands_new(const Graph *g, int64_t scratch, Operands *o)
+{
+    o->nin = g->inputs.len < 16 ? g->inputs.len : 16;
+    o->bytes = 0;
+    for (int k = 0; k < o->nin; k++) {
+        const Value *v = g->inputs.data[k];
+        int64_t nb = value_bytes(v);
+        int8_t *x = aligned_alloc(64, (size_t)nb + 64);
+        for (int64_t j = 0; j < nb; j++)
+            x[j] = (int8_t)rnd8();
+        if (v->type.dtype == DT_F32)
+            for (int64_t j = 0; j < nb / 4; j++)
+                ((float *)x)[j] = (float)(rnd8() & 0xff) / 32.0f - 4.0f;
+        o->ins[k] = x;
+        o->bytes += nb;
+    }
+    int64_t ob = value_bytes(g->outputs.data[0]);
+    o->bytes += ob;
+    o->outs[0] = aligned_alloc(64, (size_t)ob + 64);
+    o->sc = aligned_alloc(64, (size_t)(scratch + 64));
+}
+
+static void operands_free(Operands *o)
+{
+    for (int k = 0; k < o->nin; k++)
+        free((void *)o->ins[k]);
+    free(o->outs[0]);
+    free(o->sc);
+}
+
+/* Best of RUNS calls, after one to warm up. */
+static unsigned long long best_ticks(RunFn run, Operands *o, int runs)
+{
+    run(o->ins, o->outs, o->sc);
+    unsigned long long best = ~0ull;
+    for (int r = 0; r < runs; r++) {
+        unsigned long long c0 = cycles();
+        run(o->ins, o->outs, o->sc);
+        unsigned long long c = cycles() - c0;
+        if (c < best)
+            best = c;
+    }
+    return best;
+}
+
 /* Runs every glue case; returns nonzero when one failed to compile. */
 static int run_glue(const char *dir, const char *cpu, const char *features, int runs)
 {
@@ -589,42 +644,15 @@ static int run_glue(const char *dir, const char *cpu, const char *features, int 
             rc = 1;
             continue;
         }
-        const void *ins[8];
-        void *outs[1];
-        int64_t bytes = 0;
-        for (int k = 0; k < g->inputs.len && k < 8; k++) {
-            const Value *v = g->inputs.data[k];
-            int64_t nb = value_bytes(v);
-            int8_t *x = aligned_alloc(64, (size_t)nb + 64);
-            for (int64_t j = 0; j < nb; j++)
-                x[j] = (int8_t)rnd8();
-            if (v->type.dtype == DT_F32)
-                for (int64_t j = 0; j < nb / 4; j++)
-                    ((float *)x)[j] = (float)(rnd8() & 0xff) / 32.0f - 4.0f;
-            ins[k] = x;
-            bytes += nb;
-        }
-        int64_t ob = value_bytes(g->outputs.data[0]);
-        bytes += ob;
-        outs[0] = aligned_alloc(64, (size_t)ob + 64);
-        void *sc = aligned_alloc(64, (size_t)(scratch + 64));
-        run(ins, outs, sc);
-        unsigned long long best = ~0ull;
-        for (int r = 0; r < runs * 20; r++) {
-            unsigned long long c0 = cycles();
-            run(ins, outs, sc);
-            unsigned long long c = cycles() - c0;
-            if (c < best)
-                best = c;
-        }
+        Operands o;
+        operands_new(g, scratch, &o);
+        int64_t bytes = o.bytes;
+        unsigned long long best = best_ticks(run, &o, runs * 20);
         unsigned long long mc = memcpy_ticks(bytes / 2, runs * 20);
         double mbs = (double)bytes / ((double)best / tps) / 1e6, mmbs = (double)(bytes / 2 * 2) / ((double)mc / tps) / 1e6;
         printf("%-28s %8lld %10llu %10.0f %10.0f %7.0f%%\n", gc->name, (long long)bytes, best, mbs, mmbs,
                100 * mbs / mmbs);
-        for (int k = 0; k < g->inputs.len && k < 8; k++)
-            free((void *)ins[k]);
-        free(outs[0]);
-        free(sc);
+        operands_free(&o);
         graph_free(g);
     }
     return rc;
@@ -784,33 +812,10 @@ static int run_layers(const char *path, const char *dir, const char *cpu, const 
             continue;
         }
         kernel_of(obj, kern, sizeof kern);
-        const void *ins[16];
-        int64_t bytes = 0;
-        for (int k = 0; k < gk->inputs.len; k++) {
-            const Value *v = gk->inputs.data[k];
-            int64_t nb = value_bytes(v);
-            int8_t *x = aligned_alloc(64, (size_t)nb + 64);
-            for (int64_t j = 0; j < nb; j++)
-                x[j] = (int8_t)rnd8();
-            if (v->type.dtype == DT_F32)
-                for (int64_t j = 0; j < nb / 4; j++)
-                    ((float *)x)[j] = (float)(rnd8() & 0xff) / 32.0f - 4.0f;
-            ins[k] = x;
-            bytes += nb;
-        }
-        int64_t ob = value_bytes(gk->outputs.data[0]);
-        bytes += ob;
-        void *outs[1] = {aligned_alloc(64, (size_t)ob + 64)};
-        void *sc = aligned_alloc(64, (size_t)(scratch + 64));
-        run(ins, outs, sc);
-        unsigned long long best = ~0ull;
-        for (int r = 0; r < runs; r++) {
-            unsigned long long c0 = cycles();
-            run(ins, outs, sc);
-            unsigned long long c = cycles() - c0;
-            if (c < best)
-                best = c;
-        }
+        Operands o;
+        operands_new(gk, scratch, &o);
+        int64_t bytes = o.bytes;
+        unsigned long long best = best_ticks(run, &o, runs);
         double frac, rate;
         if (kind == LK_GLUE) {
             unsigned long long mc = memcpy_ticks(bytes / 2 > 0 ? bytes / 2 : 1, runs);
@@ -838,10 +843,7 @@ static int run_layers(const char *path, const char *dir, const char *cpu, const 
         printf("%4d  %-40s %-16s %-6s %-34.34s %10llu %10.2f %7.0f%% %6s\n", i, shown, op_info[n->op].name,
                layer_kinds[kind].name, kern, best, kind == LK_GLUE ? rate : (double)macs / (double)best,
                goal > 0 ? 100 * frac / goal : 100 * frac, tiny ? "tiny" : goal == 0 ? "-" : ok ? "yes" : "NO");
-        for (int k = 0; k < gk->inputs.len; k++)
-            free((void *)ins[k]);
-        free(outs[0]);
-        free(sc);
+        operands_free(&o);
         graph_free(gk);
     }
     (void)tps;
