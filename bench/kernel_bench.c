@@ -537,11 +537,18 @@ static int64_t value_bytes(const Value *v)
     return type_numel(&v->type) * dtype_traits[v->type.dtype].size;
 }
 
+/* N bytes (and some slack) aligned to 64; C11's aligned_alloc wants a
+ * size that is a multiple of the alignment. */
+static void *alloc64(int64_t n)
+{
+    return aligned_alloc(64, (size_t)((n + 127) / 64 * 64));
+}
+
 /* Best-of-RUNS ticks of memcpy of N bytes (2N moved) between two buffers
  * that were just written (so both are in cache, as the glue's are). */
 static unsigned long long memcpy_ticks(int64_t n, int runs)
 {
-    char *s = aligned_alloc(64, (size_t)n + 64), *d = aligned_alloc(64, (size_t)n + 64);
+    char *s = alloc64(n), *d = alloc64(n);
     memset(s, 1, (size_t)n);
     memset(d, 2, (size_t)n);
     unsigned long long best = ~0ull;
@@ -587,7 +594,7 @@ static void operands_new(const Graph *g, int64_t scratch, Operands *o)
     for (int k = 0; k < o->nin; k++) {
         const Value *v = g->inputs.data[k];
         int64_t nb = value_bytes(v);
-        int8_t *x = aligned_alloc(64, (size_t)nb + 64);
+        int8_t *x = alloc64(nb);
         for (int64_t j = 0; j < nb; j++)
             x[j] = (int8_t)rnd8();
         if (v->type.dtype == DT_F32)
@@ -598,8 +605,8 @@ static void operands_new(const Graph *g, int64_t scratch, Operands *o)
     }
     int64_t ob = value_bytes(g->outputs.data[0]);
     o->bytes += ob;
-    o->outs[0] = aligned_alloc(64, (size_t)ob + 64);
-    o->sc = aligned_alloc(64, (size_t)(scratch + 64));
+    o->outs[0] = alloc64(ob);
+    o->sc = alloc64(scratch);
 }
 
 static void operands_free(Operands *o)
@@ -954,7 +961,7 @@ int main(int argc, char **argv)
             continue;
         }
         int8_t *x = malloc((size_t)ib), *y = malloc((size_t)ob);
-        void *sc = aligned_alloc(64, (size_t)(scratch + 64));
+        void *sc = alloc64(scratch);
         for (int64_t k = 0; k < ib; k++)
             x[k] = (int8_t)rnd8();
         const void *ins[1] = {x};
