@@ -255,6 +255,7 @@ extern "C" void config_defaults(QnncConfig *cfg) noexcept
     cfg->calib.bins = 2048;
     cfg->calib.samples = 1000;
     cfg->valid.samples = 8;
+    cfg->quant.max_accuracy_drop = -1; /* 0 is a value: no loss at all */
     cfg->output.emit = EMIT_OBJ | EMIT_HEADER;
     cfg->output.weights = WEIGHTS_EMBEDDED;
     cfg->limits.max_memory = QNN_DEFAULT_MAX_MEMORY;
@@ -283,6 +284,7 @@ extern "C" void config_free(QnncConfig *cfg) noexcept
     free(cfg->quant.overrides);
     free_strings(cfg->calib.dataset, cfg->calib.num_dataset);
     free_strings(cfg->valid.dataset, cfg->valid.num_dataset);
+    free_strings(cfg->valid.labels, cfg->valid.num_labels);
     free(cfg->output.object);
     free(cfg->output.header);
     free_strings(cfg->passes.disable, cfg->passes.num_disable);
@@ -803,6 +805,19 @@ void key_quant_target_sqnr(Loader &L, const std::string &k, const toml::node &v)
     L.cfg->quant.target_sqnr = d;
 }
 
+void key_quant_max_accuracy_drop(Loader &L, const std::string &k, const toml::node &v)
+{
+    double d;
+    if (!L.get_number(k, v, d))
+        return;
+    if (!(d >= 0 && d <= 100)) {
+        L.error(v.source(), format("'%s' must be a number of percentage points in the range [0, 100], not %s",
+                                   k.c_str(), number_text(d).c_str()));
+        return;
+    }
+    L.cfg->quant.max_accuracy_drop = d;
+}
+
 void key_quant_bias_correct(Loader &L, const std::string &k, const toml::node &v)
 {
     bool b;
@@ -940,6 +955,11 @@ void key_calib_dataset(Loader &L, const std::string &k, const toml::node &v)
 void key_valid_dataset(Loader &L, const std::string &k, const toml::node &v)
 {
     read_dataset_paths(L, k, v, &L.cfg->valid.dataset, &L.cfg->valid.num_dataset);
+}
+
+void key_valid_labels(Loader &L, const std::string &k, const toml::node &v)
+{
+    read_dataset_paths(L, k, v, &L.cfg->valid.labels, &L.cfg->valid.num_labels);
 }
 
 void key_valid_samples(Loader &L, const std::string &k, const toml::node &v)
@@ -1108,6 +1128,7 @@ const std::vector<SectionSpec> &schema()
         {"quantization", {{"scheme", key_quant_scheme}, {"per_channel", key_quant_per_channel},
                           {"activation_dtype", key_quant_activation}, {"rounding", key_quant_rounding},
                           {"equalize", key_quant_equalize}, {"target_sqnr", key_quant_target_sqnr},
+                          {"max_accuracy_drop", key_quant_max_accuracy_drop},
                           {"bias_correct", key_quant_bias_correct},
                           {"outlier_int16", key_quant_outlier_int16},
                           {"override", key_quant_override}}},
@@ -1115,7 +1136,7 @@ const std::vector<SectionSpec> &schema()
                          {"engine", key_calib_engine},
                          {"percentile", key_calib_percentile}, {"bins", key_calib_bins},
                          {"samples", key_calib_samples}, {"scale", key_calib_scale}, {"offset", key_calib_offset}}},
-        {"validation", {{"dataset", key_valid_dataset}, {"samples", key_valid_samples}}},
+        {"validation", {{"dataset", key_valid_dataset}, {"labels", key_valid_labels}, {"samples", key_valid_samples}}},
         {"output", {{"object", key_output_object}, {"header", key_output_header}, {"emit", key_output_emit},
                     {"weights", key_output_weights}}},
         {"passes", {{"disable", key_passes_disable}, {"tile_m", key_tile_m}, {"tile_n", key_tile_n},
@@ -1221,6 +1242,14 @@ void check_consistency(Loader &L)
         L.errors.push_back(Error{config_key_loc(c, "quantization.target_sqnr"),
                                  format("'target_sqnr' raises layers of an int8 model to int16x8; it needs "
                                         "scheme \"int8\", not \"%s\"", config_scheme_names[c->quant.scheme])});
+    if (c->quant.max_accuracy_drop >= 0 && c->quant.scheme != QSCHEME_INT8)
+        L.errors.push_back(Error{config_key_loc(c, "quantization.max_accuracy_drop"),
+                                 format("'max_accuracy_drop' raises layers of an int8 model to int16x8; it "
+                                        "needs scheme \"int8\", not \"%s\"", config_scheme_names[c->quant.scheme])});
+    else if (c->quant.max_accuracy_drop >= 0 && !c->valid.num_labels)
+        L.errors.push_back(Error{config_key_loc(c, "quantization.max_accuracy_drop"),
+                                 "'max_accuracy_drop' needs the validation samples' classes: set [validation] "
+                                 "labels (IDX files of class indices, like t10k-labels-idx1-ubyte)"});
 
     /* One mapping under two spellings: both may be given only alike. */
     auto alias = [&](const Loader::MapKey &m, const Loader::MapKey &a, const char *mk, const char *ak) {
@@ -1447,6 +1476,11 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
         print_float(f, c->quant.target_sqnr);
         fputc('\n', f);
     }
+    if (c->quant.max_accuracy_drop >= 0) {
+        fputs("max_accuracy_drop = ", f);
+        print_float(f, c->quant.max_accuracy_drop);
+        fputc('\n', f);
+    }
     fprintf(f, "bias_correct = %s\n", c->quant.bias_correct ? "true" : "false");
     fprintf(f, "outlier_int16 = %s\n", c->quant.outlier_int16 ? "true" : "false");
     for (int i = 0; i < c->quant.num_overrides; i++) {
@@ -1474,12 +1508,15 @@ extern "C" void config_print(FILE *f, const QnncConfig *c) noexcept
 
     /* Written only when used, so configurations without mixed precision
      * print as they always did. */
-    if (c->valid.num_dataset || c->valid.samples != 8 || c->quant.target_sqnr > 0) {
+    if (c->valid.num_dataset || c->valid.num_labels || c->valid.samples != 8 || c->quant.target_sqnr > 0 ||
+        c->quant.max_accuracy_drop >= 0) {
         fputs("\n[validation]\n", f);
         if (c->valid.num_dataset)
             print_strings(f, "dataset", c->valid.dataset, c->valid.num_dataset);
         else
             fputs("# dataset = (the calibration dataset)\n", f);
+        if (c->valid.num_labels)
+            print_strings(f, "labels", c->valid.labels, c->valid.num_labels);
         fprintf(f, "samples = %d\n", c->valid.samples);
     }
 

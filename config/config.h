@@ -140,6 +140,10 @@ typedef struct QnncConfig {
          * layers to int16x8 (or float) that bring every graph output to
          * this SQNR in dB over the validation set; 0: not set. */
         double target_sqnr;
+        /* ... and keep the top-1 accuracy of the model's first output on
+         * the labelled validation set within this many percentage points
+         * of the float model's; negative: not set. */
+        double max_accuracy_drop;
         bool bias_correct;       /* run the bias-correct pass before quantize */
         bool outlier_int16;      /* quantize gives outlier-dominated conv/dense results int16x8 */
         QuantOverride *overrides;
@@ -159,11 +163,14 @@ typedef struct QnncConfig {
          * ([calibration] scale and offset are their aliases). */
     } calib;
 
-    /* [validation]: the samples target_sqnr is measured on (NULL dataset:
-     * the calibration set), in the calibration's format. */
+    /* [validation]: the samples target_sqnr and max_accuracy_drop are
+     * measured on (NULL dataset: the calibration set), in the calibration's
+     * format; labels: IDX files of their classes, one per sample. */
     struct {
         char **dataset;
         int num_dataset;
+        char **labels;
+        int num_labels;
         int samples;         /* at most this many (default 8) */
     } valid;
 

@@ -41,6 +41,8 @@ struct Dataset {
     int64_t numel;        /* elements of one sample */
     double scale, offset;
     int64_t count;
+    int64_t total;        /* samples the files hold, before max_samples */
+    bool labels;          /* dataset_labels: rank-1 files of class indices */
     /* NumPy: one path per sample. */
     char **files;
     /* IDX: the samples, chunk by chunk in path order. */
@@ -112,6 +114,7 @@ static bool add_npy_dir(Dataset *ds, int64_t *cap, const char *dir, int64_t max)
         return false;
     }
     qsort(names, n, sizeof *names, cmp_str);
+    ds->total += (int64_t)n;
     bool slash = ends_with(dir, "/");
     for (size_t i = 0; i < n; i++) {
         if (ds->count < max) {
@@ -129,7 +132,8 @@ static bool add_npy_dir(Dataset *ds, int64_t *cap, const char *dir, int64_t max)
 static bool open_npy(Dataset *ds, const char *const paths[], int num_paths, int64_t max)
 {
     int64_t cap = 0;
-    for (int i = 0; i < num_paths && ds->count < max; i++) {
+    /* Every path, even past MAX, so that dataset_total counts them all. */
+    for (int i = 0; i < num_paths; i++) {
         struct stat st;
         if (stat(paths[i], &st) != 0) {
             diag_error(file_loc(paths[i]), "cannot read file: %s", strerror(errno));
@@ -139,7 +143,9 @@ static bool open_npy(Dataset *ds, const char *const paths[], int num_paths, int6
             if (!add_npy_dir(ds, &cap, paths[i], max))
                 return false;
         } else {
-            push_file(ds, &cap, xstrdup(paths[i]));
+            ds->total++;
+            if (ds->count < max)
+                push_file(ds, &cap, xstrdup(paths[i]));
         }
     }
     return true;
@@ -269,6 +275,11 @@ static bool open_idx_file(Dataset *ds, const char *path, int64_t max, const char
     }
     if (rank == 1)
         snprintf(shape, sizeof shape, "a scalar");
+    if (ds->labels && rank != 1) {
+        diag_error(file_loc(path), "a labels file holds one class index per sample (an IDX file of rank 1), "
+                   "not %s each", shape);
+        goto done;
+    }
     if (n == 0) {
         diag_error(file_loc(path), "the IDX file holds no samples");
         goto done;
@@ -280,6 +291,7 @@ static bool open_idx_file(Dataset *ds, const char *path, int64_t max, const char
                    "(%lld elements)", shape, (long long)per, name, tt, (long long)ds->numel);
         goto done;
     }
+    ds->total += n;
     int64_t take = n < max ? n : max;
     /* Read in blocks, growing the buffer as data arrives, so that a header
      * promising more than the file holds fails as truncated rather than
@@ -369,7 +381,9 @@ Dataset *dataset_open(const char *const paths[], int num_paths, const DatasetOpt
                        dtype_traits[want->dtype].name);
             ok = false;
         }
-        for (int i = 0; ok && i < num_paths && ds->count < max; i++)
+        /* Every file, even past MAX (the headers only), so that
+         * dataset_total counts them all. */
+        for (int i = 0; ok && i < num_paths; i++)
             ok = open_idx_file(ds, paths[i], max - ds->count, name);
     } else if (ok) {
         ok = open_npy(ds, paths, num_paths, max);
@@ -388,6 +402,41 @@ Dataset *dataset_open(const char *const paths[], int num_paths, const DatasetOpt
 int64_t dataset_count(const Dataset *ds)
 {
     return ds->count;
+}
+
+int64_t dataset_total(const Dataset *ds)
+{
+    return ds->total;
+}
+
+int32_t *dataset_labels(const char *const paths[], int num_paths, int64_t *count)
+{
+    Dataset ds = {.idx = true, .want = {.dtype = DT_F32, .rank = 1, .dims = {1}}, .numel = 1, .labels = true};
+    int32_t *out = NULL;
+    bool ok = true;
+    for (int i = 0; ok && i < num_paths; i++)
+        ok = open_idx_file(&ds, paths[i], INT64_MAX, "labels");
+    if (ok)
+        out = xmalloc(((size_t)ds.count + 1) * sizeof *out);
+    for (int c = 0, k = 0; ok && c < ds.num_chunks; c++)
+        for (int64_t i = 0; ok && i < ds.chunks[c].count; i++, k++) {
+            double x = idx_elem(ds.chunks[c].bytes, ds.chunks[c].type, i);
+            if (!(x >= 0 && x <= INT32_MAX && x == (double)(int32_t)x)) {
+                diag_error(file_loc(ds.chunks[c].path), "label %lld is %g, not a class index (an integer >= 0)",
+                           (long long)i, x);
+                ok = false;
+            } else
+                out[k] = (int32_t)x;
+        }
+    for (int c = 0; c < ds.num_chunks; c++)
+        free(ds.chunks[c].bytes);
+    free(ds.chunks);
+    *count = ds.count;
+    if (!ok) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 bool dataset_read(Dataset *ds, int64_t i, void *buf)

@@ -92,6 +92,12 @@ Dataset *dataset_open(const char *const paths[], int num_paths, const DatasetOpt
                       const char *name, const TensorType *want);
 /* How many samples the dataset yields (>= 1). */
 int64_t dataset_count(const Dataset *ds);
+/* How many the files hold in all (before max_samples). */
+int64_t dataset_total(const Dataset *ds);
+/* The class indices in the IDX files PATHS ([validation] labels: rank 1,
+ * one integer >= 0 per sample, plain or gzip-compressed), concatenated;
+ * *COUNT of them.  NULL after reporting "PATH: message". */
+int32_t *dataset_labels(const char *const paths[], int num_paths, int64_t *count);
 /* Writes sample I (0 <= I < dataset_count) as type_nbytes(WANT) bytes of
  * WANT's dtype into BUF.  Samples can be read in any order and more than
  * once.  Returns false after reporting "PATH: message". */

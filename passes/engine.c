@@ -6,6 +6,8 @@
  */
 #include "passes.h"
 
+#include <stdlib.h>
+
 /* engine = "auto" compiles the graph when running it over the samples
  * costs at least MIN_WORK multiply-accumulates (graph_work times the
  * samples; the caller's constant, since what one compile buys differs):
@@ -56,5 +58,6 @@ void samples_close(Samples *s)
 {
     if (s->close)
         s->close(s->h);
+    free(s->labels);
     *s = (Samples){0};
 }

@@ -1,18 +1,22 @@
-/* mixed_precision.c - automatic mixed precision ([quantization] target_sqnr).
+/* mixed_precision.c - automatic mixed precision ([quantization] target_sqnr,
+ * max_accuracy_drop).
  *
  * requires:   a verified, calibrated float graph with one input (as
- *             quantize does), scheme int8, [quantization] target_sqnr set,
- *             a validation set ([validation] dataset, else the calibration
- *             set)
+ *             quantize does), scheme int8, [quantization] target_sqnr or
+ *             max_accuracy_drop (or both) set, a validation set
+ *             ([validation] dataset, else the calibration set; labels for
+ *             max_accuracy_drop)
  * guarantees: the graph quantized exactly as `quantize` would with the
  *             configured overrides plus one dtype = "i16" (or "f32")
  *             override per raised layer (float only when int16x8 cannot
  *             reach the target and some boundary is float), where the raised set S is such
- *             that every graph output reaches target_sqnr against the float
- *             graph on the validation samples, and no layer of S can return
- *             to int8 with every output still at or above the target
- *             (each was tried against the final S); or an error saying the
- *             best SQNR reachable
+ *             that the criterion is met on the validation samples (every
+ *             graph output reaches target_sqnr against the float graph;
+ *             the first output's top-1 accuracy is at most
+ *             max_accuracy_drop points below the float graph's: whichever
+ *             are set), and no layer of S can return to int8 with the
+ *             criterion still met (each was tried against the final S);
+ *             or an error saying the best reachable
  * invalidates: everything (like quantize)
  *
  * The search (docs/passes.md, "mixed-precision"):
@@ -28,7 +32,9 @@
  *     else from float to int16x8) if the target holds without it,
  *     repeated until a whole round lowers none.
  * One evaluation = clone the float graph, quantize and fuse-requantize it
- * with the overrides, run it over the samples: evaluate() below.  Each
+ * with the overrides, run it over the samples: evaluate() below, which
+ * measures a Measure; criterion_met() says whether it meets the
+ * configured criterion and criterion_rank() orders sensitivities by it.  Each
  * graph runs compiled (PassContext.eval) or in the interpreter by the rule
  * calibrate uses ([calibration] engine; pass_engine): the outputs are the
  * same bit for bit, so the search and its result do not depend on it.
@@ -117,6 +123,14 @@ typedef struct Tensors {
 typedef struct Search {
     const Graph *fg;
     const PassContext *ctx;
+    /* The criterion (docs/passes.md, "mixed-precision", "Criterion"). */
+    double target;         /* target_sqnr, dB; 0: not set */
+    double max_drop;       /* max_accuracy_drop, percentage points; < 0: not set */
+    const char *key;       /* the key messages name: target_sqnr unless only the other is set */
+    SrcLoc loc;            /* where KEY was set */
+    int32_t *labels;       /* max_drop set: by sample, its class; else NULL */
+    int ref_correct;       /* samples the float graph's first output classifies right */
+    int best_correct;      /* the most any evaluation classified right */
     int nsamples;
     float **x;         /* by sample: the float input */
     float ***ref;      /* by sample, by output: the float graph's outputs */
@@ -133,6 +147,7 @@ typedef struct Search {
     int nmemo, capmemo;
     DType **memo_lvl;
     double **memo_db;
+    int *memo_correct;
     bool *memo_ok;
     int reused;
     /* Reuse (docs/passes.md, "mixed-precision", "Reuse"): in the
@@ -164,6 +179,73 @@ static double worst_of(const double *db, int n)
     return w;
 }
 
+/* What one evaluation measured: each output's SQNR against the float
+ * graph (DB, the caller's array of one per output) and, with labels, how
+ * many validation samples the first output classifies right (top-1:
+ * its largest element's index, the first of equals, is the label); -1
+ * and -INFINITY for a set that cannot be built or run. */
+typedef struct Measure {
+    double *db;
+    int correct;
+} Measure;
+
+/* Points of top-1 accuracy CORRECT loses against the float graph. */
+static double drop_points(const Search *s, int correct)
+{
+    return 100.0 * (double)(s->ref_correct - correct) / (double)s->nsamples;
+}
+
+/* Whether M meets every criterion set: target_sqnr by the worst output,
+ * max_accuracy_drop by the first output's top-1 accuracy (compared in
+ * whole samples: a drop of exactly the limit meets it). */
+static bool criterion_met(const Search *s, const Measure *m)
+{
+    if (s->target > 0 && !(worst_of(m->db, s->nout) >= s->target))
+        return false;
+    if (s->max_drop >= 0 &&
+        !(m->correct >= 0 && 100.0 * (double)(s->ref_correct - m->correct) <= s->max_drop * s->nsamples + 1e-9))
+        return false;
+    return true;
+}
+
+static double accuracy(const Search *s, int correct)
+{
+    return correct < 0 ? NAN : 100.0 * correct / s->nsamples;
+}
+
+/* "target_sqnr = 30 dB", "max_accuracy_drop = 1 point" or both, for messages. */
+static const char *criterion_text(const Search *s, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    if (s->target > 0)
+        len += (size_t)snprintf(buf, cap, "target_sqnr = %g dB", s->target);
+    if (s->max_drop >= 0 && len < cap)
+        snprintf(buf + len, cap - len, "%smax_accuracy_drop = %g point%s", len ? " and " : "", s->max_drop,
+                 s->max_drop == 1 ? "" : "s");
+    return buf;
+}
+
+/* How helpful a group raised alone is (step 2's order, the larger KEY
+ * first, then the smaller KEY2): by the worst output's SQNR; with
+ * max_accuracy_drop first by how far the accuracy stays short of it (0
+ * once met: the groups that meet it alone tie), then by that SQNR, the
+ * finer measure of how near the float graph the outputs are. */
+static void criterion_rank(const Search *s, const Measure *m, double *key, double *key2)
+{
+    double w = worst_of(m->db, s->nout);
+    if (s->max_drop < 0) {
+        *key = w;
+        *key2 = 0;
+        return;
+    }
+    *key = m->correct < 0 ? -INFINITY : fmin(s->max_drop - drop_points(s, m->correct), 0);
+    *key2 = -w;
+}
+
+/* Index of the largest element of output V (DATA), the first of equals. */
+static int64_t top1(const Value *v, const void *data);
+
 /* Reads element I of the quantized graph's output V as a real value. */
 static double real_at(const Value *v, const void *data, int64_t i)
 {
@@ -184,6 +266,20 @@ static double real_at(const Value *v, const void *data, int64_t i)
     return (double)q->scale[c] * (double)(raw - q->zero_point[c]);
 }
 
+static int64_t top1(const Value *v, const void *data)
+{
+    int64_t n = type_numel(&v->type), best = 0;
+    double bv = real_at(v, data, 0);
+    for (int64_t i = 1; i < n; i++) {
+        double x = real_at(v, data, i);
+        if (x > bv) {
+            bv = x;
+            best = i;
+        }
+    }
+    return best;
+}
+
 /* One graph (the float one or a candidate) over the validation samples.
  * Each output of sample i goes to s->ref[i] (REF) or into the SQNR sums
  * against it (SIGNAL, NOISE by output), in sample order either way. */
@@ -192,6 +288,7 @@ typedef struct Runner {
     const Graph *g;
     bool ref;
     double *signal, *noise;
+    int correct;  /* samples the first output classifies right (with labels) */
     int64_t smp; /* the sample the observer sees */
     const void **given; /* the interpreter's: by value id of g, the base's tensors of identical nodes */
     void ***rec;        /* by sample, by value id: the tensors g computed, kept for reuse */
@@ -204,6 +301,8 @@ static void take_output(Runner *r, int o, const void *data)
     Search *s = r->s;
     const Value *v = r->g->outputs.data[o];
     int64_t m = type_numel(&v->type);
+    if (o == 0 && s->labels && top1(v, data) == s->labels[r->smp])
+        r->correct++;
     if (r->ref) {
         memcpy(s->ref[r->smp][o], data, (size_t)type_nbytes(&v->type));
         return;
@@ -437,18 +536,18 @@ static QnncConfig config_with_room(const QnncConfig *cfg, int extra)
 /* Quantizes the float graph with the configured overrides plus one for
  * each candidate whose LVL is not DT_I8, as the pipeline would (quantize,
  * fuse-requantize, check-accumulators), runs it over the samples when RUN
- * and writes each output's SQNR against the float graph into DB.  False
+ * and writes what it measured into M (each output's SQNR against the
+ * float graph, the samples classified right).  False
  * when the quantized graph cannot be built (an int16 accumulator that may
  * overflow, say) or run: the set is then unusable. */
-static bool trial(Search *s, const DType *lvl, double *db, bool run)
+static bool trial(Search *s, const DType *lvl, Measure *m, bool run)
 {
     const QnncConfig *cfg = s->ctx->cfg;
     QnncConfig c2 = config_with_room(cfg, s->ncand);
-    SrcLoc loc = config_key_loc(cfg, "quantization.target_sqnr");
     for (int k = 0; k < s->ncand; k++)
         if (lvl[k] != DT_I8)
             c2.quant.overrides[c2.quant.num_overrides++] =
-                (QuantOverride){(char *)s->cand[k]->result->name, lvl[k], loc};
+                (QuantOverride){(char *)s->cand[k]->result->name, lvl[k], s->loc};
     PassContext ctx2 = *s->ctx;
     ctx2.cfg = &c2;
     ctx2.mixed = NULL;
@@ -466,20 +565,25 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
     double *signal = xcalloc((size_t)s->nout + 1, sizeof *signal);
     double *noise = xcalloc((size_t)s->nout + 1, sizeof *noise);
     Tensors kept = {qg, NULL, 0};
+    int correct = -1;
     if (ok) {
         Runner r = {.s = s, .g = qg, .signal = signal, .noise = noise};
         ok = run_samples(&r);
         kept.t = r.rec;
         kept.bytes = r.rec_bytes;
+        correct = ok ? r.correct : -1;
     }
     diag_capture_pop(cap);
-    for (int o = 0; o < s->nout; o++)
-        if (db)
-            db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
+    for (int o = 0; m && o < s->nout; o++)
+        m->db[o] = ok ? db_of(signal[o], noise[o]) : -INFINITY;
+    if (m)
+        m->correct = correct;
     if (!run) {
         ok = built;
-    } else if (ok)
-        s->best_db = fmax(s->best_db, worst_of(db, s->nout));
+    } else if (ok) {
+        s->best_db = fmax(s->best_db, worst_of(m->db, s->nout));
+        s->best_correct = correct > s->best_correct ? correct : s->best_correct;
+    }
     free(signal);
     free(noise);
     /* The tensors of a graph run to the end wait for adopt(). */
@@ -491,26 +595,30 @@ static bool trial(Search *s, const DType *lvl, double *db, bool run)
     return ok;
 }
 
-static bool evaluate(Search *s, const DType *lvl, double *db)
+static bool evaluate(Search *s, const DType *lvl, Measure *mo)
 {
+    double *db = mo->db;
     drop_pending(s);
     for (int m = 0; m < s->nmemo; m++)
         if (!memcmp(s->memo_lvl[m], lvl, (size_t)s->ncand * sizeof *lvl)) {
             memcpy(db, s->memo_db[m], (size_t)s->nout * sizeof *db);
+            mo->correct = s->memo_correct[m];
             s->reused++;
             return s->memo_ok[m];
         }
-    bool ok = trial(s, lvl, db, true);
+    bool ok = trial(s, lvl, mo, true);
     if (s->nmemo == s->capmemo) {
         s->capmemo = s->capmemo ? 2 * s->capmemo : 64;
         s->memo_lvl = xrealloc(s->memo_lvl, (size_t)s->capmemo * sizeof *s->memo_lvl);
         s->memo_db = xrealloc(s->memo_db, (size_t)s->capmemo * sizeof *s->memo_db);
+        s->memo_correct = xrealloc(s->memo_correct, (size_t)s->capmemo * sizeof *s->memo_correct);
         s->memo_ok = xrealloc(s->memo_ok, (size_t)s->capmemo * sizeof *s->memo_ok);
     }
     s->memo_lvl[s->nmemo] = xmalloc(((size_t)s->ncand + 1) * sizeof *lvl);
     memcpy(s->memo_lvl[s->nmemo], lvl, (size_t)s->ncand * sizeof *lvl);
     s->memo_db[s->nmemo] = xmalloc(((size_t)s->nout + 1) * sizeof *db);
     memcpy(s->memo_db[s->nmemo], db, (size_t)s->nout * sizeof *db);
+    s->memo_correct[s->nmemo] = mo->correct;
     s->memo_ok[s->nmemo++] = ok;
     return ok;
 }
@@ -524,6 +632,7 @@ static void free_memo(Search *s)
     }
     free(s->memo_lvl);
     free(s->memo_db);
+    free(s->memo_correct);
     free(s->memo_ok);
 }
 
@@ -627,16 +736,52 @@ static int by_key_desc(const void *a, const void *b)
     return x->k - y->k;
 }
 
+/* max_accuracy_drop: the first graph output must be a classifier's
+ * scores, f32 [1, N] (or [N]) with N >= 2 classes, and each label used
+ * one of them; S->labels := those labels. */
+static bool check_classifier(Search *s, const Samples *ds)
+{
+    const QnncConfig *cfg = s->ctx->cfg;
+    const Value *y = s->fg->outputs.data[0];
+    const TensorType *t = &y->type;
+    int64_t classes = t->rank == 2 && t->dims[0] == 1 ? t->dims[1] : t->rank == 1 ? t->dims[0] : 0;
+    if (t->dtype != DT_F32 || classes < 2) {
+        char shape[96];
+        size_t len = (size_t)snprintf(shape, sizeof shape, "%s[", dtype_traits[t->dtype].name);
+        for (int d = 0; d < t->rank && len < sizeof shape; d++)
+            len += (size_t)snprintf(shape + len, sizeof shape - len, "%s%lld", d ? "," : "", (long long)t->dims[d]);
+        if (len < sizeof shape)
+            snprintf(shape + len, sizeof shape - len, "]");
+        diag_error(config_key_loc(cfg, "quantization.max_accuracy_drop"),
+                   "mixed-precision: max_accuracy_drop needs a classifier: the model's first output '%s' is "
+                   "%s, not f32[1,N] scores of N >= 2 classes", y->name, shape);
+        return false;
+    }
+    if (!ds->labels) /* the driver reads them when [validation] labels is set; the config needs it */
+        qnn_die("max_accuracy_drop without labels");
+    s->labels = xmalloc(((size_t)s->nsamples + 1) * sizeof *s->labels);
+    for (int i = 0; i < s->nsamples; i++) {
+        if (ds->labels[i] >= classes) {
+            diag_error(config_key_loc(cfg, "validation.labels"),
+                       "'labels': sample %d is labelled %d, but output '%s' has %lld classes (0 to %lld)", i,
+                       (int)ds->labels[i], y->name, (long long)classes, (long long)classes - 1);
+            return false;
+        }
+        s->labels[i] = ds->labels[i];
+    }
+    return true;
+}
+
 static bool load_samples(Search *s)
 {
     const Graph *g = s->fg;
     if (g->inputs.len != 1) {
-        diag_error(g->loc, "mixed-precision: target_sqnr needs a model with one input, not %d", g->inputs.len);
+        diag_error(g->loc, "mixed-precision: %s needs a model with one input, not %d", s->key, g->inputs.len);
         return false;
     }
     const Value *in = g->inputs.data[0];
     if (in->type.dtype != DT_F32) {
-        diag_error(g->loc, "mixed-precision: target_sqnr needs a float model input, not %s",
+        diag_error(g->loc, "mixed-precision: %s needs a float model input, not %s", s->key,
                    dtype_traits[in->type.dtype].name);
         return false;
     }
@@ -645,6 +790,11 @@ static bool load_samples(Search *s)
         return false;
     s->nsamples = (int)ds.count;
     s->nout = g->outputs.len;
+    if (s->max_drop >= 0 && !check_classifier(s, &ds)) {
+        samples_close(&ds);
+        s->nsamples = 0; /* nothing for free_samples but the labels */
+        return false;
+    }
     s->x = xcalloc((size_t)s->nsamples, sizeof *s->x);
     s->ref = xcalloc((size_t)s->nsamples, sizeof *s->ref);
     bool ok = true;
@@ -659,6 +809,7 @@ static bool load_samples(Search *s)
     if (ok) {
         Runner r = {.s = s, .g = g, .ref = true};
         ok = run_samples(&r);
+        s->ref_correct = r.correct;
     }
     for (int o = 0; o < s->nout && ok; o++)
         if (((const Value *)g->outputs.data[o])->type.dtype != DT_F32) {
@@ -679,6 +830,7 @@ static void free_samples(Search *s)
     }
     free(s->x);
     free(s->ref);
+    free(s->labels);
 }
 
 static const char *join_raised(const Search *s, const DType *lvl, char *buf, size_t cap)
@@ -697,14 +849,16 @@ static const char *join_raised(const Search *s, const DType *lvl, char *buf, siz
 bool mixed_precision(Graph *g, const PassContext *ctx)
 {
     const QnncConfig *cfg = ctx->cfg;
-    double target = cfg->quant.target_sqnr;
-    SrcLoc loc = config_key_loc(cfg, "quantization.target_sqnr");
-    if (!(target > 0))
+    double target = cfg->quant.target_sqnr, max_drop = cfg->quant.max_accuracy_drop;
+    if (!(target > 0) && !(max_drop >= 0))
         return quantize(g, ctx);
+    const char *key = target > 0 ? "target_sqnr" : "max_accuracy_drop";
+    SrcLoc loc = config_key_loc(cfg, target > 0 ? "quantization.target_sqnr" : "quantization.max_accuracy_drop");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    Search s = {.fg = g, .ctx = ctx, .best_db = -INFINITY, .reuse = true};
+    Search s = {.fg = g, .ctx = ctx, .target = target > 0 ? target : 0, .max_drop = max_drop >= 0 ? max_drop : -1,
+                .key = key, .loc = loc, .best_db = -INFINITY, .best_correct = -1, .reuse = true};
     bool ok = load_samples(&s);
     /* Candidates: float nodes quantize gives params of their own or an
      * int16 (or float) form, not named by a configured override (those
@@ -746,18 +900,22 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         lvl[k] = DT_I8;
     bool **group = xcalloc((size_t)nc + 1, sizeof *group);
     double *db = xcalloc((size_t)no + 1, sizeof *db), *before = xcalloc((size_t)no + 1, sizeof *before);
+    Measure m = {db, -1}, mb = {before, -1};
+    /* Each group's sensitivity, int16x8 [0] and float [1]: the worst
+     * output's SQNR, and the top-1 accuracy (%) with labels. */
     double *sens[2] = {xcalloc((size_t)nc + 1, sizeof(double)), xcalloc((size_t)nc + 1, sizeof(double))};
+    double *sacc[2] = {xcalloc((size_t)nc + 1, sizeof(double)), xcalloc((size_t)nc + 1, sizeof(double))};
     for (int k = 0; k < nc; k++)
-        sens[0][k] = sens[1][k] = NAN;
-    double worst = -INFINITY;
+        sens[0][k] = sens[1][k] = sacc[0][k] = sacc[1][k] = NAN;
+    bool met = false;
     char names[512];
 
-    if (ok && !evaluate(&s, lvl, before)) {
+    if (ok && !evaluate(&s, lvl, &mb)) {
         diag_error(loc, "mixed-precision: the int8 model cannot be evaluated on the validation samples");
         ok = false;
     }
     adopt(&s); /* the sensitivities differ from it from their group on */
-    worst = worst_of(before, no);
+    met = ok && criterion_met(&s, &mb);
     for (int k = 0; k < nc; k++) {
         group[k] = xcalloc((size_t)nc + 1, sizeof **group);
         group[k][k] = true;
@@ -768,17 +926,20 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
      * that cannot reach the target, and some boundary is float, phase 1
      * raises to float. */
     int phases = int_only ? 1 : 2;
-    for (int ph = 0; ok && ph < phases && worst < target; ph++) {
+    for (int ph = 0; ok && ph < phases && !met; ph++) {
         /* 2. Sensitivity: each candidate raised with its readers. */
         for (int k = 0; k < nc; k++) {
             for (int j = 0; j < nc; j++)
                 tmp[j] = group[k][j] ? (ph ? DT_F32 : s.raise_dt[j]) : DT_I8;
-            sens[ph][k] = evaluate(&s, tmp, db) ? worst_of(db, no) : -INFINITY;
-            order[k] = (Order){k, sens[ph][k], 0};
+            bool ran = evaluate(&s, tmp, &m);
+            sens[ph][k] = ran ? worst_of(db, no) : -INFINITY;
+            sacc[ph][k] = ran && s.labels ? 100.0 * m.correct / s.nsamples : NAN;
+            order[k].k = k;
+            criterion_rank(&s, &m, &order[k].key, &order[k].key2);
         }
         qsort(order, (size_t)nc, sizeof *order, by_key_desc);
-        /* 3. Raise, most helpful first, until the target is met. */
-        for (int j = 0; j < nc && worst < target; j++) {
+        /* 3. Raise, most helpful first, until the criterion is met. */
+        for (int j = 0; j < nc && !met; j++) {
             bool grew = false;
             for (int k = 0; k < nc; k++) {
                 DType want = ph ? DT_F32 : s.raise_dt[k];
@@ -788,20 +949,28 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
                 }
             }
             if (grew) {
-                worst = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
+                met = evaluate(&s, lvl, &m) && criterion_met(&s, &m);
                 adopt(&s); /* the next set is this one and one more group */
             }
         }
     }
-    if (ok && worst < target) {
-        diag_error(loc,
-                   "mixed-precision: target_sqnr = %g dB is not reachable: the best worst-output SQNR found "
-                   "is %.2f dB (all int8: %.2f dB), with every one of the %d candidate layers tried at "
-                   "int16x8%s",
-                   target, s.best_db, worst_of(before, no), nc, phases > 1 ? " and float" : "");
+    char crit[128], best[256];
+    if (ok && !met) {
+        size_t len = 0;
+        if (s.target > 0)
+            len += (size_t)snprintf(best, sizeof best, "the best worst-output SQNR found is %.2f dB (all int8: %.2f dB)",
+                                    s.best_db, worst_of(before, no));
+        if (s.labels)
+            snprintf(best + len, sizeof best - len,
+                     "%sthe best top-1 accuracy found is %.2f%% (float: %.2f%%, all int8: %.2f%%)", len ? "; " : "",
+                     accuracy(&s, s.best_correct), accuracy(&s, s.ref_correct), accuracy(&s, mb.correct));
+        diag_error(loc, "mixed-precision: %s %s not reachable: %s, with every one of the %d candidate layers "
+                   "tried at int16x8%s",
+                   criterion_text(&s, crit, sizeof crit), s.target > 0 && s.labels ? "are" : "is", best, nc,
+                   phases > 1 ? " and float" : "");
         ok = false;
     }
-    /* 4. Lower back what the target does not need, the costliest first:
+    /* 4. Lower back what the criterion does not need, the costliest first:
      * to int8, or from float to int16x8, until a whole round lowers
      * nothing; then each raised layer has been tried at int8 against the
      * final set. */
@@ -820,8 +989,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
                 if (tries[t] == was || (t == 1 && was != DT_F32))
                     continue;
                 lvl[k] = tries[t];
-                double w = evaluate(&s, lvl, db) ? worst_of(db, no) : -INFINITY;
-                if (w >= target) {
+                if (evaluate(&s, lvl, &m) && criterion_met(&s, &m)) {
                     lowered = true;
                     adopt(&s); /* the next tries differ from this set */
                 } else
@@ -830,10 +998,12 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         }
     }
     free(order);
-    /* The chosen set's SQNR, measured once more on exactly that set. */
+    /* The chosen set's SQNR and accuracy, measured once more on exactly
+     * that set. */
     double *after = xcalloc((size_t)no + 1, sizeof *after);
+    Measure ma = {after, -1};
     if (ok)
-        ok = evaluate(&s, lvl, after);
+        ok = evaluate(&s, lvl, &ma);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
@@ -846,43 +1016,56 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
             extra_bytes += node_extra_bytes(s.cand[k], lvl[k]);
         }
     if (ctx->mixed && s.nsamples > 0) {
-        MixedReport *m = ctx->mixed;
-        mixed_report_free(m);
-        m->ran = true;
-        m->target_db = target;
-        m->samples = s.nsamples;
-        m->evaluations = s.evaluations;
-        m->seconds = secs;
-        m->num_outputs = no;
-        m->output_names = xcalloc((size_t)no + 1, sizeof *m->output_names);
-        m->before_db = xcalloc((size_t)no + 1, sizeof *m->before_db);
-        m->after_db = xcalloc((size_t)no + 1, sizeof *m->after_db);
+        MixedReport *r = ctx->mixed;
+        mixed_report_free(r);
+        r->ran = true;
+        r->target_db = s.target;
+        r->max_drop = s.max_drop;
+        r->samples = s.nsamples;
+        r->evaluations = s.evaluations;
+        r->seconds = secs;
+        r->num_outputs = no;
+        r->output_names = xcalloc((size_t)no + 1, sizeof *r->output_names);
+        r->before_db = xcalloc((size_t)no + 1, sizeof *r->before_db);
+        r->after_db = xcalloc((size_t)no + 1, sizeof *r->after_db);
         for (int o = 0; o < no; o++) {
-            m->output_names[o] = xstrdup(((const Value *)g->outputs.data[o])->name);
-            m->before_db[o] = before[o];
-            m->after_db[o] = ok ? after[o] : NAN;
+            r->output_names[o] = xstrdup(((const Value *)g->outputs.data[o])->name);
+            r->before_db[o] = before[o];
+            r->after_db[o] = ok ? after[o] : NAN;
         }
-        m->num_layers = nc;
-        m->layers = xcalloc((size_t)nc + 1, sizeof *m->layers);
+        r->acc_float = s.labels ? accuracy(&s, s.ref_correct) : NAN;
+        r->acc_before = s.labels ? accuracy(&s, mb.correct) : NAN;
+        r->acc_after = s.labels && ok ? accuracy(&s, ma.correct) : NAN;
+        r->num_layers = nc;
+        r->layers = xcalloc((size_t)nc + 1, sizeof *r->layers);
         for (int k = 0; k < nc; k++)
-            m->layers[k] = (MixedLayer){xstrdup(s.cand[k]->result->name), s.cand[k]->op, sens[0][k], sens[1][k],
-                                        lvl[k], node_macs(s.cand[k]),
+            r->layers[k] = (MixedLayer){xstrdup(s.cand[k]->result->name), s.cand[k]->op, sens[0][k], sens[1][k],
+                                        sacc[0][k], sacc[1][k], lvl[k], node_macs(s.cand[k]),
                                         lvl[k] == DT_I8 ? 0 : node_extra_bytes(s.cand[k], lvl[k])};
-        m->extra_macs = extra_macs;
-        m->extra_bytes = extra_bytes;
+        r->extra_macs = extra_macs;
+        r->extra_bytes = extra_bytes;
     }
     char reused[96] = "";
     if (s.work_all > 0)
         snprintf(reused, sizeof reused, " (the interpreter ran %.0f%% of the trials' MACs, reusing the rest)",
                  100.0 * s.work_run / s.work_all);
-    if (ok)
+    if (ok) {
+        size_t len = 0;
+        best[0] = '\0';
+        if (s.target > 0)
+            len += (size_t)snprintf(best, sizeof best, "worst output %.2f dB (all int8: %.2f dB)",
+                                    worst_of(after, no), worst_of(before, no));
+        if (s.labels)
+            snprintf(best + len, sizeof best - len, "%stop-1 accuracy %.2f%% (float: %.2f%%, all int8: %.2f%%)",
+                     len ? ", " : "", accuracy(&s, ma.correct), accuracy(&s, s.ref_correct),
+                     accuracy(&s, mb.correct));
         diag_report(DIAG_NOTE, loc,
-                    "mixed-precision: %d of %d candidate layers raised (%s) for target_sqnr = %g dB: worst "
-                    "output %.2f dB (all int8: %.2f dB), %lld extra MACs, %lld extra bytes; %d evaluations on "
-                    "%d samples, %.2f s%s",
-                    nraised, nc, nraised ? join_raised(&s, lvl, names, sizeof names) : "none", target,
-                    worst_of(after, no), worst_of(before, no), (long long)extra_macs, (long long)extra_bytes,
+                    "mixed-precision: %d of %d candidate layers raised (%s) for %s: %s, %lld extra MACs, %lld "
+                    "extra bytes; %d evaluations on %d samples, %.2f s%s",
+                    nraised, nc, nraised ? join_raised(&s, lvl, names, sizeof names) : "none",
+                    criterion_text(&s, crit, sizeof crit), best, (long long)extra_macs, (long long)extra_bytes,
                     s.evaluations, s.nsamples, secs, reused);
+    }
 
     /* The final quantization, with the chosen overrides: through
      * evaluate's own construction, so the result is the graph measured. */
@@ -905,6 +1088,8 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     free(group);
     free(sens[0]);
     free(sens[1]);
+    free(sacc[0]);
+    free(sacc[1]);
     free(lvl);
     free(tmp);
     free(db);
@@ -953,9 +1138,27 @@ void mixed_report_json(FILE *f, const MixedReport *m)
     if (!m || !m->ran)
         return;
     fputs("  \"mixed_precision\": {\"target_sqnr_db\": ", f);
-    json_db(f, m->target_db);
-    fprintf(f, ", \"samples\": %d, \"evaluations\": %d, \"seconds\": %.3f,\n    \"outputs\": [", m->samples,
-            m->evaluations, m->seconds);
+    json_db(f, m->target_db > 0 ? m->target_db : NAN);
+    fprintf(f, ", \"samples\": %d, \"evaluations\": %d, \"seconds\": %.3f,\n", m->samples, m->evaluations,
+            m->seconds);
+    /* The criterion: the keys set, and the top-1 accuracy (%) of the first
+     * output with labels: float, all int8, chosen. */
+    fprintf(f, "    \"criterion\": [%s%s%s], \"max_accuracy_drop\": ", m->target_db > 0 ? "\"target_sqnr\"" : "",
+            m->target_db > 0 && m->max_drop >= 0 ? ", " : "", m->max_drop >= 0 ? "\"max_accuracy_drop\"" : "");
+    json_db(f, m->max_drop >= 0 ? m->max_drop : NAN);
+    fputs(", \"accuracy\": ", f);
+    if (isnan(m->acc_float)) {
+        fputs("null", f);
+    } else {
+        fprintf(f, "{\"output\": \"%s\", \"float\": ", m->output_names[0]);
+        json_db(f, m->acc_float);
+        fputs(", \"int8\": ", f);
+        json_db(f, m->acc_before);
+        fputs(", \"chosen\": ", f);
+        json_db(f, m->acc_after);
+        fputc('}', f);
+    }
+    fputs(",\n    \"outputs\": [", f);
     for (int o = 0; o < m->num_outputs; o++) {
         fprintf(f, "%s{\"name\": \"%s\", \"int8_sqnr_db\": ", o ? ", " : "", m->output_names[o]);
         json_db(f, m->before_db[o]);
@@ -974,6 +1177,14 @@ void mixed_report_json(FILE *f, const MixedReport *m)
             fputs(", \"sensitivity_f32_sqnr_db\": ", f);
             json_db(f, l->sqnr_f32_db);
         }
+        if (!isnan(l->acc)) {
+            fputs(", \"sensitivity_accuracy\": ", f);
+            json_db(f, l->acc);
+        }
+        if (!isnan(l->acc_f32)) {
+            fputs(", \"sensitivity_f32_accuracy\": ", f);
+            json_db(f, l->acc_f32);
+        }
         fprintf(f, ", \"precision\": \"%s\", \"macs\": %lld, \"extra_bytes\": %lld}", precision_name(l->chosen),
                 (long long)l->macs, (long long)l->extra_bytes);
     }
@@ -984,16 +1195,28 @@ void mixed_report_text(FILE *f, const MixedReport *m)
 {
     if (!m || !m->ran)
         return;
-    fprintf(f, "\nmixed precision: target %.2f dB over %d validation samples, %d evaluations, %.2f s\n",
-            m->target_db, m->samples, m->evaluations, m->seconds);
+    fputs("\nmixed precision: ", f);
+    if (m->target_db > 0)
+        fprintf(f, "target %.2f dB%s", m->target_db, m->max_drop >= 0 ? ", " : "");
+    if (m->max_drop >= 0)
+        fprintf(f, "top-1 accuracy drop at most %.2f points", m->max_drop);
+    fprintf(f, " over %d validation samples, %d evaluations, %.2f s\n", m->samples, m->evaluations, m->seconds);
     for (int o = 0; o < m->num_outputs; o++)
         fprintf(f, "  output %-24s int8 %8.2f dB  chosen %8.2f dB\n", m->output_names[o], m->before_db[o],
                 m->after_db[o]);
+    bool acc = !isnan(m->acc_float);
+    if (acc)
+        fprintf(f, "  top-1 accuracy of %s: float %.2f%%, int8 %.2f%%, chosen %.2f%%\n", m->output_names[0],
+                m->acc_float, m->acc_before, m->acc_after);
     fprintf(f, "  extra MACs %lld, extra bytes %lld\n", (long long)m->extra_macs, (long long)m->extra_bytes);
-    fprintf(f, "  %-24s %-16s %12s %-8s %12s %12s\n", "layer", "op", "raised dB", "chosen", "MACs", "extra bytes");
+    fprintf(f, "  %-24s %-16s %12s%s %-8s %12s %12s\n", "layer", "op", "raised dB", acc ? "  raised acc%" : "",
+            "chosen", "MACs", "extra bytes");
     for (int k = 0; k < m->num_layers; k++) {
         const MixedLayer *l = &m->layers[k];
-        fprintf(f, "  %-24s %-16s %12.2f %-8s %12lld %12lld\n", l->name, op_info[l->op].name, l->sqnr_db,
+        char a[16] = "";
+        if (acc)
+            snprintf(a, sizeof a, " %12.2f", l->acc);
+        fprintf(f, "  %-24s %-16s %12.2f%s %-8s %12lld %12lld\n", l->name, op_info[l->op].name, l->sqnr_db, a,
                 precision_name(l->chosen), (long long)l->macs, (long long)l->extra_bytes);
     }
 }

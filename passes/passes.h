@@ -40,6 +40,10 @@ typedef struct Samples {
     bool (*read)(void *h, int64_t i, void *buf);
     void (*close)(void *h);
     void *h;
+    /* SAMPLES_VALIDATION with [validation] labels: sample I's class, for
+     * I < count (the labels match the dataset's samples one to one); else
+     * NULL.  Freed by samples_close. */
+    int32_t *labels;
 } Samples;
 
 /* Opens SET for graph input IN (each sample is one tensor of IN's type,
@@ -173,19 +177,23 @@ bool run_pipeline(Graph *g, const PassContext *ctx, const PipelineHooks *hooks);
 bool pipeline_has_pass(const char *name);
 
 /* mixed_precision.c: what the mixed-precision pass measured and chose
- * ([quantization] target_sqnr; docs/passes.md, "mixed-precision"). */
+ * ([quantization] target_sqnr, max_accuracy_drop; docs/passes.md,
+ * "mixed-precision"). */
 typedef struct MixedLayer {
     char *name;         /* the node's result in the float graph */
     OpId op;
     double sqnr_db;     /* worst output with this layer (and its readers) alone at int16x8 */
     double sqnr_f32_db; /* ... alone in float (NAN: not measured) */
+    double acc, acc_f32; /* top-1 accuracy (%) then, with labels (NAN: not measured) */
     DType chosen;       /* DT_I8 (not raised), DT_I16 or DT_F32 */
     int64_t macs;       /* multiply-accumulates (elements for ops without) */
     int64_t extra_bytes; /* activation (and weight) bytes raising it adds */
 } MixedLayer;
 typedef struct MixedReport {
     bool ran;
-    double target_db;
+    double target_db;   /* target_sqnr; 0: not set */
+    double max_drop;    /* max_accuracy_drop, points; < 0: not set */
+    double acc_float, acc_before, acc_after; /* top-1 accuracy (%) of the first output; NAN without labels */
     int samples;        /* validation samples measured on */
     int evaluations;    /* quantize + run over the samples */
     double seconds;     /* the whole search */

@@ -20,7 +20,7 @@ typedef enum {
     ALWAYS,
     WHEN_CALIBRATING, /* a scheme with calibrated activations (int8, int16x8) */
     WHEN_EQUALIZING,  /* calibrating, and [quantization] equalize */
-    WHEN_MIXED,       /* calibrating, and [quantization] target_sqnr */
+    WHEN_MIXED,       /* calibrating, and [quantization] target_sqnr or max_accuracy_drop */
     UNLESS_MIXED,     /* the other case */
     /* Calibrating, [quantization] bias_correct, and no target_sqnr:
      * mixed-precision measures against the float graph it is given, which
@@ -72,7 +72,7 @@ static bool wanted(const QnncConfig *cfg, When when)
     case WHEN_EQUALIZING:
         return cfg->quant.equalize && wanted(cfg, WHEN_CALIBRATING);
     case WHEN_MIXED:
-        return cfg->quant.target_sqnr > 0 && wanted(cfg, WHEN_CALIBRATING);
+        return (cfg->quant.target_sqnr > 0 || cfg->quant.max_accuracy_drop >= 0) && wanted(cfg, WHEN_CALIBRATING);
     case UNLESS_MIXED:
         return !wanted(cfg, WHEN_MIXED);
     case WHEN_BIAS_CORRECTING:

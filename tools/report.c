@@ -986,7 +986,23 @@ static void write_html(FILE *f, const Report *r, const QnncConfig *cfg)
         html_db(f, on, true);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n<h2>SQNR per layer (dB)</h2>\n", f);
+    fputs("</table>\n", f);
+    /* Mixed precision: the text section as it is (the criterion, the
+     * accuracy before and after, each layer's sensitivity). */
+    if (r->mixed && r->mixed->ran) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mf = open_memstream(&buf, &len);
+        if (mf) {
+            mixed_report_text(mf, r->mixed);
+            fclose(mf);
+            fputs("<h2>Mixed precision</h2>\n<pre id=\"mixed\">", f);
+            html_text(f, buf + (buf[0] == '\n'));
+            fputs("</pre>\n", f);
+        }
+        free(buf);
+    }
+    fputs("<h2>SQNR per layer (dB)</h2>\n", f);
     html_chart(f, r);
 
     fputs("<h2>Layers</h2>\n<table id=\"layers\"><tr><th class=\"name\">tensor</th><th class=\"name\">op</th>"

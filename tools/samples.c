@@ -37,5 +37,23 @@ bool driver_open_samples(const PassContext *ctx, SampleSet set, const Value *in,
     if (!ds)
         return false;
     *out = (Samples){.count = dataset_count(ds), .read = ds_read, .close = ds_close, .h = ds};
+    if (set != SAMPLES_VALIDATION || !cfg->valid.num_labels)
+        return true;
+    /* The labels match the dataset's samples one to one, all of them (not
+     * only the [validation] samples used): another count means another
+     * file's labels. */
+    int64_t n = 0;
+    out->labels = dataset_labels((const char *const *)cfg->valid.labels, cfg->valid.num_labels, &n);
+    if (out->labels && n != dataset_total(ds)) {
+        diag_error(config_key_loc(cfg, "validation.labels"),
+                   "'labels' holds %lld labels but the validation dataset holds %lld samples; they must match "
+                   "one to one", (long long)n, (long long)dataset_total(ds));
+        samples_close(out);
+        return false;
+    }
+    if (!out->labels) {
+        samples_close(out);
+        return false;
+    }
     return true;
 }
