@@ -24,8 +24,9 @@
       tables and no criterion, runs it in qnnc-run on the validation
       samples and counts the samples whose top-1 class is the label (and,
       with TARGET, measures the logits' SQNR against NumPy's).  S must lose
-      at most DROP points (and reach TARGET dB); all int8 and each S minus
-      one layer must not (minimality).  The report's accuracies must be
+      at most DROP points (and reach TARGET dB); all int8, each S minus
+      one layer and each S with one float layer at int16x8 instead must
+      not (minimality).  The report's accuracies must be
       these.  Prints PASS.
 """
 import json
@@ -197,6 +198,15 @@ def check(d, report, drop, target):
         if not broken:
             print("FAIL: %s can return to int8" % name)
             ok = False
+        if chosen[name] == "f32":
+            # The search's other lowering: a float layer back to int16x8.
+            a, adb = accuracy(d, dict(chosen, **{name: "i16"}), "i16minus%d" % i)
+            broken = not met(a, adb)
+            print("%s at int16x8: %.2f%% (drop %.2f points), %.2f dB: %s" % (name, a, fl - a, adb,
+                                                                          "missed" if broken else "NOT missed"))
+            if not broken:
+                print("FAIL: %s can return to int16x8" % name)
+                ok = False
     print("PASS" if ok else "FAIL")
     return ok
 
