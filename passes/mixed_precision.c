@@ -34,7 +34,9 @@
  * One evaluation = clone the float graph, quantize and fuse-requantize it
  * with the overrides, run it over the samples: evaluate() below, which
  * measures a Measure; criterion_met() says whether it meets the
- * configured criterion and criterion_rank() orders sensitivities by it.  Each
+ * configured criterion ("the target" in 1-4: target_sqnr,
+ * max_accuracy_drop or both) and criterion_rank() orders the
+ * sensitivities by it.  Each
  * graph runs compiled (PassContext.eval) or in the interpreter by the rule
  * calibrate uses ([calibration] engine; pass_engine): the outputs are the
  * same bit for bit, so the search and its result do not depend on it.
@@ -243,9 +245,6 @@ static void criterion_rank(const Search *s, const Measure *m, double *key, doubl
     *key2 = -w;
 }
 
-/* Index of the largest element of output V (DATA), the first of equals. */
-static int64_t top1(const Value *v, const void *data);
-
 /* Reads element I of the quantized graph's output V as a real value. */
 static double real_at(const Value *v, const void *data, int64_t i)
 {
@@ -266,6 +265,8 @@ static double real_at(const Value *v, const void *data, int64_t i)
     return (double)q->scale[c] * (double)(raw - q->zero_point[c]);
 }
 
+/* Index of the largest element of output V (DATA, dequantized when V is
+ * integer), the first of equals: the top-1 class. */
 static int64_t top1(const Value *v, const void *data)
 {
     int64_t n = type_numel(&v->type), best = 0;
