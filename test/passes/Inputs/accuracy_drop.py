@@ -37,6 +37,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mixed_precision import compile_overrides, inputs  # noqa: E402
+
 NVALID = 200
 
 
@@ -46,23 +49,26 @@ def write_labels(path, labels):
         f.write(bytes(int(x) for x in labels))
 
 
+def dense(rng, n_out, n_in, std, route=None):
+    """Random weights and bias of a dense layer; ROUTE = (OUT, IN, GAIN) makes
+    output OUT be GAIN * input IN alone and keeps input IN out of the others."""
+    w = rng.normal(0, std, (n_out, n_in)).astype(np.float32)
+    b = rng.normal(0, 0.1, n_out).astype(np.float32)
+    if route:
+        o, i, gain = route
+        w[:, i] = 0
+        w[o, :] = 0
+        w[o, i] = gain
+        b[o] = 0
+    return w, b
+
+
 def weights():
     rng = np.random.default_rng(1414)
-    wa = rng.normal(0, 0.4, (32, 16)).astype(np.float32)
-    wa[:, 15] = 0
-    wa[31, :] = 0
-    wa[31, 15] = 1.0            # a[31] = relu(x[15])
-    ba = rng.normal(0, 0.1, 32).astype(np.float32)
-    ba[31] = 0
-    wh = rng.normal(0, 0.3, (32, 32)).astype(np.float32)
-    wh[:, 31] = 0
-    wh[31, :] = 0
-    wh[31, 31] = 200.0          # h[31] = 200 * a[31]
-    bh = rng.normal(0, 0.1, 32).astype(np.float32)
-    bh[31] = 0
-    wl = rng.normal(0, 0.5, (10, 32)).astype(np.float32)
+    wa, ba = dense(rng, 32, 16, 0.4, (31, 15, 1.0))     # a[31] = relu(x[15])
+    wh, bh = dense(rng, 32, 32, 0.3, (31, 31, 200.0))   # h[31] = 200 * a[31]
+    wl, bl = dense(rng, 10, 32, 0.5)
     wl[:, 31] = 0
-    bl = rng.normal(0, 0.1, 10).astype(np.float32)
     return rng, [(wa, "wa"), (ba, "ba"), (wh, "wh"), (bh, "bh"), (wl, "wl"), (bl, "bl")]
 
 
@@ -104,14 +110,7 @@ def gen(d):
     save_model(os.path.join(d, "m.onnx"), w, False)
     save_model(os.path.join(d, "notcls.onnx"), w, True)
 
-    def inputs(n, outlier):
-        x = rng.normal(0, 1, (n, 1, 16)).astype(np.float32)
-        x[:, :, 15] = 0
-        if outlier:
-            x[:17, 0, 15] = 3.0
-        return x
-
-    for sub, xs in (("calib", inputs(32, True)), ("valid", inputs(NVALID, False))):
+    for sub, xs in (("calib", inputs(rng, 32, True)), ("valid", inputs(rng, NVALID, False))):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
         for i, x in enumerate(xs):
             np.save(os.path.join(d, sub, "%03d.npy" % i), x)
@@ -143,13 +142,7 @@ def labels_of(d):
 def accuracy(d, overrides, tag):
     """Top-1 accuracy (%) and logits SQNR (dB, against NumPy float64) of the model compiled with
     OVERRIDES ({node: dtype}), in qnnc-run."""
-    cfg = os.path.join(d, "check_%s.toml" % tag)
-    with open(cfg, "w") as f:
-        f.write('[model]\npath = "m.onnx"\n\n[calibration]\ndataset = "calib/"\n')
-        for node, dt in sorted(overrides.items()):
-            f.write('\n[[quantization.override]]\nnode = "%s"\ndtype = "%s"\n' % (node, dt))
-    qir = os.path.join(d, "check_%s.qir" % tag)
-    subprocess.run(["qnnc", "--config", cfg, "--emit=qir", "-o", qir], check=True)
+    qir = compile_overrides(d, overrides, tag)
     runs = os.path.join(d, "check_%s.runs" % tag)
     with open(runs, "w") as f:
         for i in range(NVALID):
@@ -189,32 +182,32 @@ def check(d, report, drop, target):
     if (acc["float"], acc["int8"], acc["chosen"]) != (round(fl, 4), round(base, 4), round(got, 4)):
         print("FAIL: the report says float %s, int8 %s, chosen %s" % (acc["float"], acc["int8"], acc["chosen"]))
         ok = False
+    # Minimality: each raised layer lowered alone (to int8, and a float one
+    # to int16x8, the search's two lowerings) must break the criterion.
+    tries = []
     for i, name in enumerate(sorted(chosen)):
-        rest = {k: v for k, v in chosen.items() if k != name}
-        a, adb = accuracy(d, rest, "minus%d" % i)
-        broken = not met(a, adb)
-        print("without %s: %.2f%% (drop %.2f points), %.2f dB: %s" % (name, a, fl - a, adb,
-                                                                    "missed" if broken else "NOT missed"))
-        if not broken:
-            print("FAIL: %s can return to int8" % name)
-            ok = False
+        tries.append(("without " + name, "minus%d" % i, {k: v for k, v in chosen.items() if k != name}))
         if chosen[name] == "f32":
-            # The search's other lowering: a float layer back to int16x8.
-            a, adb = accuracy(d, dict(chosen, **{name: "i16"}), "i16minus%d" % i)
-            broken = not met(a, adb)
-            print("%s at int16x8: %.2f%% (drop %.2f points), %.2f dB: %s" % (name, a, fl - a, adb,
-                                                                          "missed" if broken else "NOT missed"))
-            if not broken:
-                print("FAIL: %s can return to int16x8" % name)
-                ok = False
+            tries.append((name + " at int16x8", "i16minus%d" % i, dict(chosen, **{name: "i16"})))
+    for what, tag, overrides in tries:
+        a, adb = accuracy(d, overrides, tag)
+        broken = not met(a, adb)
+        print("%s: %.2f%% (drop %.2f points), %.2f dB: %s" % (what, a, fl - a, adb, "missed" if broken else "NOT missed"))
+        if not broken:
+            print("FAIL: the chosen set is not minimal (%s meets the criterion)" % what)
+            ok = False
     print("PASS" if ok else "FAIL")
     return ok
 
 
+def main(argv):
+    if argv[1] == "gen":
+        os.makedirs(argv[2], exist_ok=True)
+        gen(argv[2])
+        return 0
+    target = float(argv[5]) if len(argv) > 5 else -float("inf")
+    return 0 if check(argv[2], argv[3], float(argv[4]), target) else 1
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "gen":
-        os.makedirs(sys.argv[2], exist_ok=True)
-        gen(sys.argv[2])
-    else:
-        target = float(sys.argv[5]) if len(sys.argv) > 5 else -float("inf")
-        sys.exit(0 if check(sys.argv[2], sys.argv[3], float(sys.argv[4]), target) else 1)
+    sys.exit(main(sys.argv))

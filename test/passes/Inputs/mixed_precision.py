@@ -29,6 +29,16 @@ import sys
 import numpy as np
 
 
+def inputs(rng, n, outlier):
+    """N samples x[1,16] whose x[15] is 0, or with OUTLIER 3.0 in the first
+    17 (also used by accuracy_drop.py)."""
+    x = rng.normal(0, 1, (n, 1, 16)).astype(np.float32)
+    x[:, :, 15] = 0
+    if outlier:
+        x[:17, 0, 15] = 3.0
+    return x
+
+
 def model(d):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -64,14 +74,7 @@ def model(d):
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(d, "m.onnx"))
 
-    def inputs(n, outlier):
-        x = rng.normal(0, 1, (n, 1, 16)).astype(np.float32)
-        x[:, :, 15] = 0
-        if outlier:
-            x[:17, 0, 15] = 3.0
-        return x
-
-    for sub, xs in (("calib", inputs(32, True)), ("valid", inputs(8, False))):
+    for sub, xs in (("calib", inputs(rng, 32, True)), ("valid", inputs(rng, 8, False))):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
         for i, x in enumerate(xs):
             np.save(os.path.join(d, sub, "%02d.npy" % i), x)
@@ -92,8 +95,10 @@ def sqnr(ref, got):
     return float("inf") if noise == 0 else 10 * np.log10(np.sum(ref ** 2) / noise)
 
 
-def measure(d, overrides, tag):
-    """Worst output SQNR of the model compiled with OVERRIDES ({node: dtype})."""
+def compile_overrides(d, overrides, tag):
+    """DIR/m.onnx calibrated on DIR/calib/ and compiled to QIR with OVERRIDES
+    ({node: dtype}) as [[quantization.override]] tables and nothing else:
+    the path of the QIR (also used by accuracy_drop.py)."""
     cfg = os.path.join(d, "check_%s.toml" % tag)
     with open(cfg, "w") as f:
         f.write('[model]\npath = "m.onnx"\n\n[calibration]\ndataset = "calib/"\n')
@@ -101,6 +106,12 @@ def measure(d, overrides, tag):
             f.write('\n[[quantization.override]]\nnode = "%s"\ndtype = "%s"\n' % (node, dt))
     qir = os.path.join(d, "check_%s.qir" % tag)
     subprocess.run(["qnnc", "--config", cfg, "--emit=qir", "-o", qir], check=True)
+    return qir
+
+
+def measure(d, overrides, tag):
+    """Worst output SQNR of the model compiled with OVERRIDES ({node: dtype})."""
+    qir = compile_overrides(d, overrides, tag)
     runs = os.path.join(d, "check_%s.runs" % tag)
     n = len(os.listdir(os.path.join(d, "valid")))
     with open(runs, "w") as f:
