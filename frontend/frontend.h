@@ -75,7 +75,8 @@ bool tensorproto_write(const char *path, const char *name, const TensorType *t, 
  *    it in C order.  Element x becomes x * scale + offset in f32.  Only the
  *    samples used are read (and decompressed), then kept in memory as bytes.
  * Several paths are concatenated in the order given.  At most MAX_SAMPLES
- * samples are used. */
+ * samples are used, but every path is opened (an IDX header, a directory's
+ * listing) so that dataset_total counts them all. */
 typedef struct DatasetOptions {
     bool idx;              /* IDX files; false: .npy files and directories */
     int64_t max_samples;   /* >= 1 */
