@@ -24,7 +24,9 @@
  * (x86: pmaddwd, vpdpwssd), two taps per i32 lane (dw_channels2): the
  * weights packed as interleaved i16 pairs, the activations of the two
  * taps interleaved once per column; with VNNI (the KDw's mac4: vpdpbusd) four
- * kernel rows per i32 lane (dw_channels4) when the weights are bytes.
+ * kernel rows per i32 lane (dw_channels4) when the weights are bytes, and
+ * with a byte permute and narrow2 as well (AVX-512 VBMI) 2*LANES channels
+ * a step (dw_channels4w).
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
  *
@@ -49,6 +51,7 @@ typedef struct DwR {
     KRequant rq;
     const KDw *d; /* pairs of taps through d->mac2 when set */
     bool quads;   /* four kernel rows a lane through d->mac4 (dw_channels4) */
+    bool wide;    /* and 2 * lanes channels a step (dw_channels4w) */
 } DwR;
 
 
@@ -79,6 +82,15 @@ static int64_t dw_tap(const KFrame *f, int64_t u, int p)
 {
     int64_t r = u - p * f->sw;
     return r < 0 || r % f->dw != 0 || r / f->dw >= f->kw ? -1 : r / f->dw;
+}
+
+/* Whether any of PX pixels of a block reads the block's input column U. */
+static bool col_used(const KFrame *f, int64_t u, int px)
+{
+    for (int p = 0; p < px; p++)
+        if (dw_tap(f, u, p) >= 0)
+            return true;
+    return false;
 }
 
 /* Requantizes the accumulators ACC of PX pixels, channels C0 .. C0+LANES,
@@ -264,10 +276,7 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
             LLVMSetAlignment(wv[kx], 4);
         }
         for (int64_t u = 0; u < ncol; u++) {
-            bool used = false;
-            for (int p = 0; p < px; p++)
-                used |= dw_tap(f, u, p) >= 0;
-            if (!used)
+            if (!col_used(f, u, px))
                 continue;
             LLVMValueRef z = NULL;
             for (int r = 0; r < nr; r++) {
@@ -297,6 +306,88 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
         dw_store(cg, k, acc[r], px, c0, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o)));
 }
 
+/* dw_channels4 on 2*LANES channels a step (32 on zmm), for a kernel of at
+ * most 4 rows when the KDw has narrow2 (AVX-512 VBMI): per input column,
+ * the 2*LANES bytes of each of the 4 input rows t = j*DH (j = 0..3; rows
+ * past the kernel's reuse the last one's bytes: their weights are 0) are
+ * two 64-byte vectors [row 0 | row 1], [row 2 | row 3], and one
+ * two-source byte shuffle (vpermt2b) per LANES channels makes each
+ * channel's i32 lane of the 4 rows' bytes, in channel order.  Two output
+ * rows (dw_slide) read the same column: row 0 through weights
+ * [w0, w1, w2, 0], row 1 through [0, w0, w1, w2] (the weights' second
+ * set).  About 8 instructions a column for 2 x 2*LANES channels, against
+ * about 22 in dw_channels4; the outputs' bytes by narrow2 (two packs and
+ * a vpermd) and one store for 2*LANES channels. */
+static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    const KFrame *f = &k->f;
+    int L = k->lanes, nrow = (int)f->kh + nr - 1;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(2 * L)), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMValueRef c1 = cg_add(cg, c0, cg_idx(cg, L)), cv[2] = {c0, c1};
+    LLVMValueRef acc[DW_NR_MAX][PX_MAX][2];
+    for (int v = 0; v < 2; v++) {
+        LLVMValueRef a[PX_MAX];
+        dw_acc_init(cg, k, cv[v], px, a);
+        for (int r = 0; r < nr; r++)
+            for (int p = 0; p < px; p++)
+                acc[r][p][v] = a[p];
+    }
+    /* Lane i of vector v, byte j: row min(j, nrow - 1), channel v*L + i. */
+    LLVMValueRef mask[2];
+    for (int v = 0; v < 2; v++) {
+        LLVMValueRef m[256];
+        for (int i = 0; i < L; i++)
+            for (int j = 0; j < 4; j++)
+                m[4 * i + j] = cg_i32(cg, (j < nrow ? j : nrow - 1) * 2 * L + v * L + i);
+        mask[v] = LLVMConstVector(m, (unsigned)(4 * L));
+    }
+    LLVMValueRef cat[128];
+    for (int i = 0; i < 4 * L; i++)
+        cat[i] = cg_i32(cg, i);
+    LLVMValueRef catm = LLVMConstVector(cat, (unsigned)(4 * L));
+    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    for (int64_t u = 0; u < ncol; u++) {
+        if (!col_used(f, u, px))
+            continue;
+        LLVMValueRef x[4];
+        for (int j = 0; j < 4; j++)
+            x[j] = j < nrow ? xload(cg, t8, col[j * f->dh * NCOL_MAX + u], c0) : LLVMGetUndef(t8);
+        LLVMValueRef lo = LLVMBuildShuffleVector(B, x[0], x[1], catm, "");
+        LLVMValueRef hi = nrow > 2 ? LLVMBuildShuffleVector(B, x[2], x[3], catm, "") : LLVMGetUndef(LLVMTypeOf(lo));
+        for (int v = 0; v < 2; v++) {
+            LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[v], ""), t32, "");
+            if (f->xv->type.dtype != DT_U8)
+                z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
+            for (int r = 0; r < nr; r++)
+                for (int p = 0; p < px; p++) {
+                    int64_t kx = dw_tap(f, u, p);
+                    if (kx < 0)
+                        continue;
+                    LLVMValueRef wi = cg_add(cg, cg_idx(cg, (r * f->kw + kx) * f->c), cv[v]);
+                    LLVMValueRef w = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
+                    LLVMSetAlignment(w, 4);
+                    acc[r][p][v] = k->d->mac4(cg, acc[r][p][v], z, w);
+                }
+        }
+    }
+    /* The clamp and zero point in narrow2 (on 2*LANES bytes at once)
+     * where every channel has the same, else in kern_requant. */
+    bool u8 = f->yt->dtype == DT_U8;
+    int32_t zp = 0, lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    bool raw = kern_requant_uniform(&k->rq, &zp, &lo, &hi) && lo >= (u8 ? 0 : -128) && hi <= (u8 ? 255 : 127) &&
+               zp >= (u8 ? 0 : -128) && zp <= (u8 ? 255 : 127);
+    if (!raw)
+        zp = 0, lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    LLVMValueRef (*stage)(Cg *, const KRequant *, LLVMValueRef, LLVMValueRef) = raw ? kern_requant_raw : kern_requant;
+    for (int r = 0; r < nr; r++)
+        for (int p = 0; p < px; p++) {
+            LLVMValueRef q0 = stage(cg, &k->rq, acc[r][p][0], c0), q1 = stage(cg, &k->rq, acc[r][p][1], c1);
+            LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + p * f->o)), c0);
+            LLVMValueRef st = LLVMBuildStore(B, k->d->narrow2(cg, q0, q1, u8, zp, lo, hi), cg_gep8(cg, k->y, yi));
+            LLVMSetAlignment(st, 1);
+        }
+}
+
 /* PX output pixels from column OX0 of NR output rows from OY (image BI). */
 static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px, int nr)
 {
@@ -319,11 +410,7 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
         LLVMValueRef rowok = LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), "");
         LLVMValueRef row = cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w);
         for (int64_t u = 0; u < ncol; u++) {
-            bool used = false;
-            for (int p = 0; p < px; p++) {
-                used |= dw_tap(f, u, p) >= 0;
-            }
-            if (!used)
+            if (!col_used(f, u, px))
                 continue;
             LLVMValueRef ix = cg_add(cg, ix0, cg_idx(cg, u));
             LLVMValueRef ok = LLVMBuildAnd(B, rowok, LLVMBuildICmp(B, LLVMIntULT, ix, cg_idx(cg, f->w), ""), "");
@@ -333,15 +420,20 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
         }
     }
     LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
-    int L = k->lanes;
+    int L = k->wide ? 2 * k->lanes : k->lanes;
     int64_t nv = C / L;
     CgLoop lc;
     LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
     void (*chan)(Cg *, DwR *, LLVMValueRef *, int, int, LLVMValueRef, LLVMValueRef) =
-        k->quads ? dw_channels4 : k->d->mac2 ? dw_channels2 : dw_channels;
+        k->wide ? dw_channels4w : k->quads ? dw_channels4 : k->d->mac2 ? dw_channels2 : dw_channels;
     chan(cg, k, col, px, nr, c0, ypix);
     cg_for_end(cg, &lc);
-    if (C % L)
+    /* The tail: the last L channels again (a few rewritten with the same
+     * values), or with 32 a step and at most 16 left, the last 16 by
+     * dw_channels4 (same weights: its set 0). */
+    if (k->wide && C % L && C % L <= k->lanes)
+        dw_channels4(cg, k, col, px, nr, cg_idx(cg, C - k->lanes), ypix);
+    else if (C % L)
         chan(cg, k, col, px, nr, cg_idx(cg, C - L), ypix);
     free(col);
 }
@@ -391,7 +483,22 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     for (int64_t c = 0; c < C && k.quads; c++)
         for (int64_t t = 0; t < T && k.quads; t++)
             k.quads = kf_weight(f, c, t) >= -128 && kf_weight(f, c, t) <= 127;
-    int64_t NG = (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
+    /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
+     * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
+    int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
+    /* 32 channels a step (dw_channels4w) for kernels of up to 4 rows: then
+     * 2 x 4 pixels x 2 vectors, or 8 x 2, of zmm accumulators. */
+    const char *nowide = getenv("QNNC_NO_DW_WIDE"); /* 1: dw_channels4 (A/B runs: docs/benchmarks.md) */
+    k.wide = k.quads && px == PX_MAX && d->narrow2 && f->kh <= 4 && C >= 2 * L &&
+             !(nowide && *nowide && strcmp(nowide, "0") != 0);
+    /* Two output rows a pass where their columns slide (dw_channels4) and
+     * 2 x 8 zmm accumulators fit the 32 registers. */
+    int nr = k.quads && px == PX_MAX && dw_slide(f) && f->oh >= 2 ? 2 : 1;
+    if (k.wide && nr == 2)
+        px = 4;
+    /* The weights' sets: KH/4 rounded up groups of 4 rows; dw_channels4w's
+     * second output row its own set, the rows one byte up. */
+    int64_t NG = k.wide ? nr : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
     int64_t NW = k.quads ? NG * f->kw * C * 4 : d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
     int16_t *w = xcalloc((size_t)NW, sizeof *w);
     int8_t *w4 = k.quads ? xcalloc((size_t)NW, 1) : NULL;
@@ -410,6 +517,8 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
             int64_t ky = t / f->kw, kx = t % f->kw;
             if (k.quads)
                 w4[((ky / 4 * f->kw + kx) * C + c) * 4 + ky % 4] = (int8_t)wt; /* rows past KH stay 0 */
+            if (k.wide && nr == 2)
+                w4[((f->kw + kx) * C + c) * 4 + ky + 1] = (int8_t)wt;
             else if (d->mac2)
                 w[(pi * C + c) * 2 + half] = wt; /* the other half stays 0 for an odd last tap */
             else
@@ -428,7 +537,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     k.w = k.quads ? cg_rodata(cg, w4, (size_t)NW, 16, "kdww") : cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
     free(w4);
     if (k.quads) /* the skeleton's name: dw_rows_<px>x<lanes>c4_<isa> */
-        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4, L);
+        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", px, k.wide ? 2 * L : L);
     k.bias = cg_table_i32(cg, bias, C, "kdwbias");
     k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
     free(w);
@@ -437,12 +546,6 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
     kern_requant_bound(cg, &k.rq, acc_max, chan_max);
     free(chan_max);
-    /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
-     * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
-    int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
-    /* Two output rows a pass where their columns slide (dw_channels4) and
-     * 2 x 8 zmm accumulators fit the 32 registers. */
-    int nr = k.quads && px == PX_MAX && dw_slide(f) && f->oh >= 2 ? 2 : 1;
     CgLoop lb, ly;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef oy = cg_mulk(cg, cg_for_begin(cg, &ly, f->oh / nr, "oy"), nr);

@@ -68,6 +68,12 @@ typedef struct KDw {
      * when the weights less their zero point are bytes (else MAC2's or
      * the plain-IR form).  NULL: none. */
     LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValueRef w4);
+    /* <2*lanes x i8>: clamp(v + ZP, LO, HI) of A's lanes, then of B's
+     * (<lanes x i32> each, any values), as bytes (u8 when U8, else i8);
+     * LO, HI and ZP within that type's range.  With it, and a two-source
+     * byte shuffle as cheap as one instruction (AVX-512 VBMI's vpermt2b),
+     * dw_channels4w does 2*lanes channels a step.  NULL: none. */
+    LLVMValueRef (*narrow2)(Cg *cg, LLVMValueRef a, LLVMValueRef b, bool u8, int32_t zp, int32_t lo, int32_t hi);
 } KDw;
 
 /* The plain-IR steps: LLVM's instruction selection makes them smull/smlal
@@ -174,6 +180,13 @@ void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, in
 void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
+/* Whether kern_requant_raw applies: TFLite rounding, one zero point and
+ * clamp range for every channel (returned), no float-form corrections. */
+bool kern_requant_uniform(const KRequant *rq, int32_t *zp, int32_t *lo, int32_t *hi);
+/* kern_requant before its clamp and zero point: the output is
+ * clamp(v + zp, lo, hi) (kern_requant_uniform's), for a kernel that
+ * narrows and clamps its bytes several vectors at once (KDw.narrow2). */
+LLVMValueRef kern_requant_raw(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
 
 /* Depthwise conv2d (kernel_depthwise.c): channels in vector lanes, a few
  * output pixels of a row at once sharing their input columns, padding

@@ -198,7 +198,7 @@ static LLVMValueRef srdhm_pairs(Cg *cg, LLVMValueRef x, LLVMValueRef m, int lane
  * no multiplier is INT32_MIN, the rounding shift when no channel has one;
  * then the clamp in i32 as clamp(v, lo - zp, hi - zp) + zp, which equals
  * clamp(v + zp, lo, hi) for every v (the bounds are byte values). */
-static LLVMValueRef requant_tflite(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes)
+static LLVMValueRef requant_tflite(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes, bool raw)
 {
     LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)lanes);
     LLVMValueRef m = param(cg, rq, lanes, T_MULT, rq->mult, c0), x = acc;
@@ -221,6 +221,8 @@ static LLVMValueRef requant_tflite(Cg *cg, const KRequant *rq, LLVMValueRef acc,
         LLVMValueRef up = LLVMBuildICmp(B, LLVMIntUGT, rem, thr, "");
         v = LLVMBuildAdd(B, LLVMBuildAShr(B, v, e, ""), LLVMBuildZExt(B, up, t32, ""), "");
     }
+    if (raw)
+        return v;
     LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
     v = cg_smin(cg, cg_smax(cg, v, lo), hi);
     return LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
@@ -326,7 +328,7 @@ void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *ch
 /* requant_tflite for |acc| <= acc_max in 32-bit lanes: requant_bound.c's
  * steps (and its proof), as rqb_eval does them; a digit that is 0 in
  * every channel is no multiply, one that is 1 is x itself. */
-static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes)
+static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes, bool raw)
 {
     const RqbPlan *pl = &rq->plan;
     bool one = rq->nch == 1;
@@ -355,6 +357,8 @@ static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc
     }
     LLVMValueRef v = LLVMBuildAShr(B, t, RQB(F_SHIFT), "");
 #undef RQB
+    if (raw)
+        return v;
     LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
     v = cg_smin(cg, cg_smax(cg, v, lo), hi);
     return LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
@@ -407,7 +411,7 @@ static LLVMValueRef cvt_ps2dq(Cg *cg, LLVMValueRef y, int lanes)
  * code never changes), the clamp less the zero point and the zero point,
  * then each correction as a compare and a masked add.  LANES a multiple
  * of 4 (a power of two times cvt_width). */
-static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes)
+static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes, bool raw)
 {
     LLVMTypeRef tf = LLVMVectorType(cg->t_f32, (unsigned)lanes);
     bool one = rq->nch == 1;
@@ -419,6 +423,8 @@ static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, 
     LLVMValueRef fa[3] = {af, LLVMBuildBitCast(B, RQF(0), tf, ""), b};
     LLVMValueRef y = kern_intrinsic(cg, "llvm.fma", &tf, 1, fa, 3);
     LLVMValueRef v = cvt_ps2dq(cg, y, lanes);
+    if (raw) /* no corrections (kern_requant_raw) */
+        return v;
     LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
     v = cg_smin(cg, cg_smax(cg, v, lo), hi);
     v = LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
@@ -495,6 +501,32 @@ static LLVMValueRef requant_sat(Cg *cg, const KRequant *rq, LLVMValueRef acc, LL
     return LLVMBuildInsertElement(B, LLVMGetUndef(LLVMTypeOf(acc)), v, cg_i32(cg, 0), "");
 }
 
+/* Whether requant_float takes LANES: a power of two times cvt_width. */
+static bool float_ok(Cg *cg, const KRequant *rq, int lanes)
+{
+    int w = cvt_width(cg, lanes);
+    return rq->flt && lanes <= 64 && w && (lanes / w & (lanes / w - 1)) == 0;
+}
+
+bool kern_requant_uniform(const KRequant *rq, int32_t *zp, int32_t *lo, int32_t *hi)
+{
+    if (rq->sat || rq->rounding != ROUND_TFLITE || (rq->flt && rq->nfix))
+        return false;
+    for (int64_t k = 1; k < rq->nch; k++)
+        if (rq->st[k].zp != rq->st[0].zp || rq->st[k].lo != rq->st[0].lo || rq->st[k].hi != rq->st[0].hi)
+            return false;
+    *zp = rq->st[0].zp, *lo = (int32_t)rq->st[0].lo, *hi = (int32_t)rq->st[0].hi;
+    return true;
+}
+
+LLVMValueRef kern_requant_raw(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)
+{
+    int lanes = (int)LLVMGetVectorSize(LLVMTypeOf(acc));
+    if (float_ok(cg, rq, lanes))
+        return requant_float(cg, rq, acc, c0, lanes, true);
+    return rq->bounded ? requant_bounded(cg, rq, acc, c0, lanes, true) : requant_tflite(cg, rq, acc, c0, lanes, true);
+}
+
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)
 {
     int lanes = (int)LLVMGetVectorSize(LLVMTypeOf(acc));
@@ -508,12 +540,12 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
         }
         return r;
     }
-    if (rq->flt && lanes <= 64 && cvt_width(cg, lanes) && (lanes / cvt_width(cg, lanes) & (lanes / cvt_width(cg, lanes) - 1)) == 0)
-        return requant_float(cg, rq, acc, c0, lanes);
+    if (float_ok(cg, rq, lanes))
+        return requant_float(cg, rq, acc, c0, lanes, false);
     if (rq->bounded)
-        return requant_bounded(cg, rq, acc, c0, lanes);
+        return requant_bounded(cg, rq, acc, c0, lanes, false);
     if (rq->rounding == ROUND_TFLITE)
-        return requant_tflite(cg, rq, acc, c0, lanes);
+        return requant_tflite(cg, rq, acc, c0, lanes, false);
     const OutStage *s = rq->st;
     bool one = rq->nch == 1;
     LLVMValueRef zp = one ? splat_i32(cg, lanes, s[0].zp) : load(cg, cg->t_i32, lanes, rq->zp, c0);

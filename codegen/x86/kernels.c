@@ -101,7 +101,55 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
                           NULL, 0, args, 3);
 }
 
+/* kern_dw_rows's narrow2 on zmm: vpackssdw (to i16, saturating),
+ * vpaddsw the zero point, vpacksswb (vpackuswb for u8), then the clamp
+ * on the bytes (vpmaxsb / vpminsb, or the unsigned ones).  Exact for any
+ * i32: where a saturation changes a value, the sum with the zero point
+ * lies beyond the byte range and the clamp gives LO or HI either way.
+ * The packs work within 128-bit lanes, so dword k of the bytes holds A's
+ * channels 4k'..4k'+3 (k = 4k') or B's (k = 4k' + 1): one vpermd puts the
+ * 32 bytes in channel order. */
+static LLVMValueRef dwr_narrow2(Cg *cg, LLVMValueRef a, LLVMValueRef b, bool u8, int32_t zp, int32_t lo, int32_t hi)
+{
+    LLVMTypeRef t16 = LLVMVectorType(cg->t_i16, 32), t8 = LLVMVectorType(cg->t_i8, 32);
+    LLVMValueRef ab[2] = {a, b};
+    LLVMValueRef w = kern_intrinsic(cg, "llvm.x86.avx512.packssdw.512", NULL, 0, ab, 2);
+    if (zp) {
+        LLVMValueRef e[32];
+        for (int i = 0; i < 32; i++)
+            e[i] = LLVMConstInt(cg->t_i16, (uint64_t)(int64_t)zp, true);
+        LLVMValueRef wz[2] = {w, LLVMConstVector(e, 32)};
+        w = kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, wz, 2);
+    }
+    LLVMValueRef ww[2] = {w, w};
+    LLVMValueRef by = kern_intrinsic(cg, u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512", NULL, 0,
+                                     ww, 2);
+    LLVMValueRef d = LLVMBuildBitCast(cg->b, by, LLVMVectorType(cg->t_i32, 16), ""), sel[8];
+    for (int i = 0; i < 8; i++)
+        sel[i] = cg_i32(cg, i % 4 * 4 + i / 4);
+    LLVMValueRef r = LLVMBuildShuffleVector(cg->b, d, LLVMGetUndef(LLVMTypeOf(d)), LLVMConstVector(sel, 8), "");
+    r = LLVMBuildBitCast(cg->b, r, t8, "");
+    int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
+    for (int side = 0; side < 2; side++) {
+        int32_t v = side ? hi : lo;
+        if (v == (side ? thi : tlo))
+            continue;
+        LLVMValueRef e[32];
+        for (int i = 0; i < 32; i++)
+            e[i] = LLVMConstInt(cg->t_i8, (uint64_t)(int64_t)v, true);
+        LLVMValueRef bound = LLVMConstVector(e, 32);
+        LLVMIntPredicate pr = side ? (u8 ? LLVMIntUGT : LLVMIntSGT) : (u8 ? LLVMIntULT : LLVMIntSLT);
+        r = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, pr, r, bound, ""), bound, r, "");
+    }
+    return r;
+}
+
 static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
+static const KDw dw_rows_zmm_vbmi = {.name = "vpdpbusd zmm (4 kernel rows, 32 channels a step)",
+                                     .lanes = 16,
+                                     .mac4 = dwr_mac4,
+                                     .mac2 = dwr_mac2,
+                                     .narrow2 = dwr_narrow2};
 static const KDw dw_rows_ymm4 = {.name = "vpdpbusd ymm (4 kernel rows)", .lanes = 8, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
 static const KDw dw_rows_ymm = {.name = "vpdpwssd/vpmaddwd ymm (tap pairs)", .lanes = 8, .mac2 = dwr_mac2};
 static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2 = dwr_mac2};
@@ -166,6 +214,6 @@ const char *x86_lower_node(Cg *cg, const Node *n)
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
     s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
     s.mm = s.gemm ? s.gemm : kern_has(cg, "avx2") ? &mm_avx2 : &mm_sse2;
-    s.dw_rows = vnni ? &dw_rows_zmm : avxvnni ? &dw_rows_ymm4 : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
+    s.dw_rows = vnni ? (kern_has(cg, "avx512vbmi") ? &dw_rows_zmm_vbmi : &dw_rows_zmm) : avxvnni ? &dw_rows_ymm4 : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }
