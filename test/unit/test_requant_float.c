@@ -1,19 +1,22 @@
 /* test_requant_float.c - the float output stage and its compile-time
  * proof (codegen/requant_float.c: what kernel_requant.c emits as
- * vcvtdq2ps, vfmadd, vcvtps2dq and the corrections) against the
- * interpreter's fp_mul_by_quantized_multiplier (ir/fixedpoint.c), itself
- * checked against wide-integer references by test_fixedpoint.
+ * vcvtdq2ps, vfmadd, vcvtps2dq and the corrections), both roundings
+ * (to nearest; down, AVX-512's {rd-sae}), against the interpreter's
+ * fp_mul_by_quantized_multiplier (ir/fixedpoint.c), itself checked
+ * against wide-integer references by test_fixedpoint.
  *
- * For every stage the prover accepts, every accumulator in [-A, A] is
+ * For every stage the prover accepts, every accumulator of the range is
  * compared (not sampled: the proof claims all of them, and a correction
  * covers a single accumulator that random inputs would never hit).  The
- * stages: typical depthwise and stem scales with random zero points and
- * clamps (ReLU ones too), and adversarial ones: power-of-two multipliers
- * (ties of both roundings everywhere), left shifts, tiny multipliers,
- * multiplier 0.  Also: the prover accepts most typical stages, some only
- * with corrections, and refuses some without them (a prover that
- * refused everything, or never needed a correction, would pass the
- * rest).
+ * ranges: [-A, A] and a tight one inside it, as a channel's weights and
+ * input range give, and one-sided ones.  The stages: typical depthwise,
+ * stem and wide 1x1 scales with random zero points and clamps (ReLU ones
+ * too), and adversarial ones: power-of-two multipliers (ties of both
+ * roundings everywhere), left shifts, tiny multipliers, multiplier 0.
+ * Also: the prover accepts most typical stages, some only with
+ * corrections, and refuses some without them (a prover that refused
+ * everything, or never needed a correction, would pass the rest), and
+ * rounding down needs corrections in fewer stages than to nearest.
  */
 #include "rng.h"
 #include "requant_float.h"
