@@ -96,6 +96,9 @@ typedef struct CodegenOptions {
     /* No fused multiply-add, not even an exact one: the JIT (codegen/jit.c)
      * refuses any llvm.fma so that calibration cannot depend on the host. */
     bool no_fma;
+    /* -fno-float-output-stage: no output stage of requant_float.c (kernels
+     * keep the integer forms; for A/B measurements). */
+    bool no_float_stage;
 } CodegenOptions;
 
 /* What codegen_compile produces; every buffer is malloc'd (NULL when it

@@ -238,7 +238,7 @@ Jit *jit_open_isa(const Graph *g, int threads, JitIsa isa)
 
     /* The baseline CPU (cpu NULL: the target's default), the ISA level's
      * features, and -O2. */
-    CodegenOptions o = {.name = "qnnc_jit", .triple = triple, .opt_level = 2, .no_fma = true};
+    CodegenOptions o = {.name = "qnnc_jit", .triple = triple, .opt_level = 2, .no_fma = true, .no_float_stage = true};
 #if defined(__x86_64__)
     o.features = x86_isa_features[j->isa];
 #else

@@ -507,7 +507,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     /* |x - zx| at most, for the output stage's bound on |acc| */
     int64_t lo = f->xv->type.dtype == DT_U8 ? 0 : -128, dev = llabs(lo - f->zx);
     dev = llabs(lo + 255 - f->zx) > dev ? llabs(lo + 255 - f->zx) : dev;
-    int64_t acc_max = 0, *chan_max = xmalloc((size_t)C * sizeof *chan_max);
+    int64_t acc_max = 0, *chan_lo = xmalloc((size_t)C * sizeof *chan_lo), *chan_hi = xmalloc((size_t)C * sizeof *chan_hi);
     for (int64_t c = 0; c < C; c++) {
         int64_t sum = 0, sa = 0;
         for (int64_t t = 0; t < T; t++) {
@@ -528,7 +528,10 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         }
         int64_t a = llabs((int64_t)kf_bias(f, c)) + dev * sa;
         acc_max = a > acc_max ? a : acc_max;
-        chan_max[c] = a;
+        /* and its range: x - zx within [lo - zx, lo + 255 - zx] */
+        int64_t sp = (sum + sa) / 2, sn = (sum - sa) / 2;
+        chan_lo[c] = (int64_t)kf_bias(f, c) + sp * (lo - f->zx) + sn * (lo + 255 - f->zx);
+        chan_hi[c] = (int64_t)kf_bias(f, c) + sp * (lo + 255 - f->zx) + sn * (lo - f->zx);
         bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((k.quads ? zx4 : f->zx) * sum));
         zrow[c] = (uint8_t)f->zx;
     }
@@ -544,8 +547,9 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     free(bias);
     free(zrow);
     kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
-    kern_requant_bound(cg, &k.rq, acc_max, chan_max);
-    free(chan_max);
+    kern_requant_bound(cg, &k.rq, acc_max, chan_lo, chan_hi, C);
+    free(chan_lo);
+    free(chan_hi);
     CgLoop lb, ly;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
     LLVMValueRef oy = cg_mulk(cg, cg_for_begin(cg, &ly, f->oh / nr, "oy"), nr);

@@ -448,7 +448,8 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     size_t wbytes = (size_t)(OP * NS * C4 * 4) * (d->wide ? 2 : 1);
     int8_t *wp = xcalloc(wbytes, 1);
     int64_t acc_max = 0; /* a bound on |acc| over every channel (the requant's smmulr) */
-    int64_t *chan_max = xcalloc((size_t)OP, sizeof *chan_max); /* and each lane's (padding: 0) */
+    /* each lane's range (padding: [0, 0]) */
+    int64_t *chan_lo = xcalloc((size_t)OP, sizeof *chan_lo), *chan_hi = xcalloc((size_t)OP, sizeof *chan_hi);
     int32_t *bias = xcalloc((size_t)OP, sizeof *bias);
     const int32_t *bd = f->bv ? f->bv->data : NULL;
     for (int64_t o = 0; o < O; o++) {
@@ -487,7 +488,10 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
             /* every activation byte within [-255, 255] */
             int64_t a = llabs((int64_t)bias[v * L + l]) + 255 * sa;
             acc_max = a > acc_max ? a : acc_max;
-            chan_max[v * L + l] = a;
+            /* the bytes the kernel sees within [xb, xb + 255] */
+            int64_t xb = d->x_unsigned ? 0 : -128, sp = (s + sa) / 2, sn = (s - sa) / 2;
+            chan_lo[v * L + l] = (int64_t)bias[v * L + l] + sp * xb + sn * (xb + 255);
+            chan_hi[v * L + l] = (int64_t)bias[v * L + l] + sp * (xb + 255) + sn * xb;
         }
     }
 #undef W
@@ -515,8 +519,9 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         nst = OP;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
-    kern_requant_bound(cg, &k.rq, acc_max, chan_max);
-    free(chan_max);
+    kern_requant_bound(cg, &k.rq, acc_max, chan_lo, chan_hi, OP);
+    free(chan_lo);
+    free(chan_hi);
 
     int64_t P = k.stem ? f->ow : f->oh * f->ow; /* a stem tiles each output row */
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows

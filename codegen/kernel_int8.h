@@ -162,8 +162,9 @@ typedef struct KRequant {
     bool bounded;
     RqbPlan plan;
     LLVMValueRef rqb_tab[RQB_MAX_DIGITS + 4];
-    /* The float form of requant_float.c, proved for |acc| <= acc_max by
-     * kern_requant_bound (x86 with FMA): nfix corrections a channel;
+    /* The float form of requant_float.c, proved on the accumulator
+     * ranges by kern_requant_bound (x86 with FMA; rounding down on
+     * AVX-512: rqf1.round): nfix corrections a channel;
      * per-channel tables (nch > 1) of s, bpos, bneg (float bits) and the
      * corrections' accumulators and deltas. */
     bool flt;
@@ -173,11 +174,13 @@ typedef struct KRequant {
 } KRequant;
 void kern_requant_init(Cg *cg, KRequant *rq, const OutStage *st, int64_t nch, int rounding);
 /* Records that |acc| <= ACC_MAX (a bound the kernel proved from its
- * constant weights and bias; CHAN_MAX, when not NULL, the bound of each
- * of the nch stages' channels) and, on x86 with SSE4.1 and TFLite
+ * constant weights and bias) and, on x86 with SSE4.1 and TFLite
  * rounding, plans the 32-bit output stage of requant_bound.c when one
- * exists, and with FMA proves requant_float.c's form when it can. */
-void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max);
+ * exists, and with FMA proves requant_float.c's form when it can, on
+ * CHAN_LO[k] <= acc <= CHAN_HI[k] for the NRANGE channels k (NRANGE the
+ * nch stages', or their union), or on [-ACC_MAX, ACC_MAX] when NULL. */
+void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_lo, const int64_t *chan_hi,
+                        int64_t nrange);
 /* ACC (<lanes x i32>) of channels C0 .. C0+lanes requantized, <lanes x i32>. */
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
 /* Whether kern_requant_raw applies: TFLite rounding, one zero point and

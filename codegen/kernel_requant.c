@@ -255,19 +255,23 @@ static int32_t rqf_field(const RqfChan *c, int nfix, int f)
 /* Proves requant_float.c's form for every channel (at most 1 correction a
  * channel where the 32-bit plan exists: each costs a compare and a masked
  * add, and 2 make the form about as long as the plan's; RQF_MAX_FIX where
- * only the 64-bit form would remain) and builds its tables. */
-static void float_plan(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max)
+ * only the 64-bit form would remain), rounding down on AVX-512 (the exact
+ * floor: embedded rounding), and builds its tables.  LO and HI: each
+ * stage's accumulator range (N of them; not one a stage: their union). */
+static void float_plan(Cg *cg, KRequant *rq, const int64_t *lo, const int64_t *hi, int64_t n)
 {
-    int64_t n = rq->nch;
+    int64_t nch = rq->nch;
     int limit = rq->bounded ? 1 : RQF_MAX_FIX, worst = 0;
-    RqfChan *ch = xmalloc((size_t)n * sizeof *ch);
-    for (int64_t k = 0; k < n; k++) {
+    int round = kern_has(cg, "avx512f") ? RQF_FLOOR : RQF_RNE;
+    int64_t ua = lo[0], ub = hi[0];
+    for (int64_t c = 1; c < n; c++)
+        ua = lo[c] < ua ? lo[c] : ua, ub = hi[c] > ub ? hi[c] : ub;
+    RqfChan *ch = xmalloc((size_t)nch * sizeof *ch);
+    for (int64_t k = 0; k < nch; k++) {
         const OutStage *s = &rq->st[k];
         RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
-        int64_t a = chan_max ? chan_max[k] : acc_max;
-        /* as few corrections as the layer has so far, else up to LIMIT */
-        if (s->lo < INT32_MIN || s->hi > INT32_MAX ||
-            (!rqf_prove(&q, a, worst, &ch[k]) && (worst == limit || !rqf_prove(&q, a, limit, &ch[k])))) {
+        int64_t a = n == nch ? lo[k] : ua, b = n == nch ? hi[k] : ub;
+        if (s->lo < INT32_MIN || s->hi > INT32_MAX || !rqf_prove(&q, a, b, round, limit, &ch[k])) {
             free(ch);
             return;
         }
@@ -276,19 +280,20 @@ static void float_plan(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *cha
     rq->flt = true;
     rq->nfix = worst;
     rq->rqf1 = ch[0];
-    if (n > 1) {
-        int32_t *t = xmalloc((size_t)n * sizeof *t);
+    if (nch > 1) {
+        int32_t *t = xmalloc((size_t)nch * sizeof *t);
         for (int f = 0; f < 3 + 2 * worst; f++) {
-            for (int64_t k = 0; k < n; k++)
+            for (int64_t k = 0; k < nch; k++)
                 t[k] = rqf_field(&ch[k], worst, f);
-            rq->rqf_tab[f] = cg_table_i32(cg, t, n, "rqf");
+            rq->rqf_tab[f] = cg_table_i32(cg, t, nch, "rqf");
         }
         free(t);
     }
     free(ch);
 }
 
-void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_max)
+void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *chan_lo, const int64_t *chan_hi,
+                        int64_t nrange)
 {
     rq->acc_max = acc_max;
     /* x86 with pmulld (SSE4.1; avx2 and avx512f as the VNNI features imply
@@ -317,12 +322,17 @@ void kern_requant_bound(Cg *cg, KRequant *rq, int64_t acc_max, const int64_t *ch
     }
     free(mult);
     free(shift);
-    /* The float form: vfmadd (FMA3, or AVX-512F) and vcvtps2dq.
-     * QNNC_NO_FLOAT_STAGE=1 keeps the forms above (for A/B measurements:
-     * docs/benchmarks.md). */
-    const char *off = getenv("QNNC_NO_FLOAT_STAGE");
-    if ((kern_has(cg, "fma") || kern_has(cg, "avx512f")) && !cg->opts->no_fma && !(off && *off && strcmp(off, "0") != 0))
-        float_plan(cg, rq, acc_max, rq->nch > 1 ? chan_max : NULL);
+    /* The float form: vfmadd (FMA3, or AVX-512F) and vcvtps2dq, unless
+     * the driver turned it off (-fno-float-output-stage: for A/B
+     * measurements, docs/benchmarks.md).  Without per-channel ranges,
+     * [-acc_max, acc_max]. */
+    if ((kern_has(cg, "fma") || kern_has(cg, "avx512f")) && !cg->opts->no_fma && !cg->opts->no_float_stage) {
+        int64_t mlo = -acc_max, mhi = acc_max;
+        if (chan_lo && chan_hi)
+            float_plan(cg, rq, chan_lo, chan_hi, nrange);
+        else
+            float_plan(cg, rq, &mlo, &mhi, 1);
+    }
 }
 
 /* requant_tflite for |acc| <= acc_max in 32-bit lanes: requant_bound.c's
@@ -373,6 +383,20 @@ static int cvt_width(Cg *cg, int lanes)
     return lanes % w ? 0 : w;
 }
 
+/* The N (a power of two) vectors PART of WIDTH lanes as one,
+ * concatenated pairwise. */
+static LLVMValueRef concat(Cg *cg, LLVMValueRef *part, int n, int width)
+{
+    LLVMValueRef idx[64];
+    for (; n > 1; n /= 2, width *= 2) {
+        for (int i = 0; i < 2 * width; i++)
+            idx[i] = cg_i32(cg, i);
+        for (int c = 0; c < n / 2; c++)
+            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(idx, (unsigned)(2 * width)), "");
+    }
+    return part[0];
+}
+
 /* Y (<LANES x float>) rounded to i32 by vcvtps2dq (the MXCSR mode: to
  * nearest even), cvt_width lanes at a time. */
 static LLVMValueRef cvt_ps2dq(Cg *cg, LLVMValueRef y, int lanes)
@@ -395,22 +419,45 @@ static LLVMValueRef cvt_ps2dq(Cg *cg, LLVMValueRef y, int lanes)
             part[c] = kern_intrinsic(cg, w == 8 ? "llvm.x86.avx.cvt.ps2dq.256" : "llvm.x86.sse2.cvtps2dq", NULL, 0, &x, 1);
         }
     }
-    /* Concatenate pairwise until one vector. */
-    for (int n = lanes / w, width = w; n > 1; n /= 2, width *= 2) {
-        for (int i = 0; i < 2 * width; i++)
-            idx[i] = cg_i32(cg, i);
-        for (int c = 0; c < n / 2; c++)
-            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(idx, (unsigned)(2 * width)), "");
-    }
-    return part[0];
+    return concat(cg, part, lanes / w, w);
 }
 
-/* requant_float.c's form (and its proof) for |acc| <= acc_max:
- * vcvtdq2ps, the bias by the accumulator's sign, vfmadd, vcvtps2dq
- * (rounding to nearest even: the default MXCSR mode, which generated
- * code never changes), the clamp less the zero point and the zero point,
- * then each correction as a compare and a masked add.  LANES a multiple
- * of 4 (a power of two times cvt_width). */
+/* fma(A, S, B) rounded down and converted rounded down (vfmadd and
+ * vcvtps2dq with {rd-sae}: 512-bit only), 16 lanes at a time; fewer
+ * lanes widened to 16 (the upper lanes unused). */
+static LLVMValueRef fma_floor(Cg *cg, LLVMValueRef a, LLVMValueRef s, LLVMValueRef b, int lanes)
+{
+    LLVMTypeRef i16 = LLVMVectorType(cg->t_i32, 16);
+    LLVMValueRef part[4], idx[64], x[3] = {a, s, b};
+    int n = lanes < 16 ? 1 : lanes / 16;
+    for (int c = 0; c < n; c++) {
+        LLVMValueRef y[4];
+        for (int i = 0; i < 16; i++)
+            idx[i] = c * 16 + i < lanes ? cg_i32(cg, c * 16 + i) : LLVMGetUndef(cg->t_i32);
+        for (int k = 0; k < 3; k++)
+            y[k] = lanes == 16 ? x[k] : LLVMBuildShuffleVector(B, x[k], LLVMGetUndef(LLVMTypeOf(x[k])), LLVMConstVector(idx, 16), "");
+        y[3] = cg_i32(cg, 9); /* _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC */
+        LLVMValueRef f = kern_intrinsic(cg, "llvm.x86.avx512.vfmadd.ps.512", NULL, 0, y, 4);
+        LLVMValueRef cv[4] = {f, LLVMGetUndef(i16), LLVMConstInt(LLVMInt16TypeInContext(cg->ctx), 0xffff, 0), cg_i32(cg, 9)};
+        part[c] = kern_intrinsic(cg, "llvm.x86.avx512.mask.cvtps2dq.512", NULL, 0, cv, 4);
+    }
+    if (lanes < 16) {
+        for (int i = 0; i < lanes; i++)
+            idx[i] = cg_i32(cg, i);
+        return LLVMBuildShuffleVector(B, part[0], LLVMGetUndef(i16), LLVMConstVector(idx, (unsigned)lanes), "");
+    }
+    return concat(cg, part, n, 16);
+}
+
+/* requant_float.c's form (and its proof) on the accumulator ranges:
+ * vcvtdq2ps, the bias by the accumulator's sign, vfmadd and vcvtps2dq
+ * (RQF_RNE: rounding to nearest even, the default MXCSR mode, which
+ * generated code never changes; RQF_FLOOR: both with {rd-sae}), the
+ * clamp less the zero point and the zero point, then each correction as
+ * a compare and a masked add.  LANES a multiple of 4 (a power of two
+ * times cvt_width; RQF_FLOOR: 4, 8, 16, 32 or 64).  RAW: the value
+ * before the clamp and the zero point, without corrections
+ * (kern_requant_raw). */
 static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes, bool raw)
 {
     LLVMTypeRef tf = LLVMVectorType(cg->t_f32, (unsigned)lanes);
@@ -420,9 +467,11 @@ static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, 
     LLVMValueRef af = LLVMBuildSIToFP(B, acc, tf, "");
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, acc, splat_i32(cg, lanes, 0), "");
     LLVMValueRef b = LLVMBuildBitCast(B, LLVMBuildSelect(B, neg, RQF(2), RQF(1), ""), tf, "");
-    LLVMValueRef fa[3] = {af, LLVMBuildBitCast(B, RQF(0), tf, ""), b};
-    LLVMValueRef y = kern_intrinsic(cg, "llvm.fma", &tf, 1, fa, 3);
-    LLVMValueRef v = cvt_ps2dq(cg, y, lanes);
+    LLVMValueRef fa[3] = {af, LLVMBuildBitCast(B, RQF(0), tf, ""), b}, v;
+    if (rq->rqf1.round == RQF_FLOOR)
+        v = fma_floor(cg, fa[0], fa[1], fa[2], lanes);
+    else
+        v = cvt_ps2dq(cg, kern_intrinsic(cg, "llvm.fma", &tf, 1, fa, 3), lanes);
     if (raw) /* no corrections (kern_requant_raw) */
         return v;
     LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);

@@ -20,13 +20,20 @@ typedef struct RqfStage {
     int32_t zp, lo, hi;
 } RqfStage;
 
+/* How the float form rounds: RQF_RNE, the default MXCSR mode (vfmadd,
+ * vcvtps2dq); RQF_FLOOR, both rounded down (AVX-512's embedded {rd-sae}),
+ * which makes the pair an exact floor of s acc + b. */
+enum { RQF_RNE, RQF_FLOOR };
+
 /* The float form:
- *   r = clamp(rne(fma(float(acc), s, acc < 0 ? bneg : bpos)), lo - zp, hi - zp) + zp,
- * then r += fix_d[j] where acc == fix_acc[j] (rne: to nearest, ties to
- * even, vcvtps2dq's default MXCSR mode).  Unused slots hold an
- * accumulator outside the bound and 0. */
+ *   RQF_RNE:   r = rne(fma(float(acc), s, b))
+ *   RQF_FLOOR: r = floor(float(acc) s + b)   (b = acc < 0 ? bneg : bpos)
+ * then clamp(r, lo - zp, hi - zp) + zp, then r += fix_d[j] where
+ * acc == fix_acc[j].  Unused slots hold an accumulator outside the range
+ * and 0. */
 typedef struct RqfChan {
     float s, bpos, bneg;
+    int round;
     int nfix;
     int32_t fix_acc[RQF_MAX_FIX], fix_d[RQF_MAX_FIX];
 } RqfChan;
@@ -35,10 +42,10 @@ typedef struct RqfChan {
 int32_t rqf_exact(const RqfStage *st, int32_t acc);
 /* The float form's output for ACC. */
 int32_t rqf_eval(const RqfStage *st, const RqfChan *ch, int32_t acc);
-/* Finds constants CH with at most MAXFIX corrections (the first candidate
- * that has so few, not the fewest) for which rqf_eval
- * equals rqf_exact for every |acc| <= ACC_MAX (see requant_float.c for
- * the proof); false when no candidate gets there. */
-bool rqf_prove(const RqfStage *st, int64_t acc_max, int maxfix, RqfChan *ch);
+/* Finds constants CH rounding as ROUND with the fewest corrections, at
+ * most MAXFIX, for which rqf_eval equals rqf_exact for every acc in
+ * [LO, HI] (see requant_float.c for the proof); false when no candidate
+ * gets there. */
+bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix, RqfChan *ch);
 
 #endif

@@ -264,7 +264,7 @@ bool kern_conv_patch_dsp(Cg *cg, const Node *n)
         nst = OG * NR;
     }
     kern_requant_init(cg, &k.rq, st, nst, f->rounding);
-    kern_requant_bound(cg, &k.rq, acc_max, NULL);
+    kern_requant_bound(cg, &k.rq, acc_max, NULL, NULL, 0);
     if (!k.direct) {
         LLVMTypeRef bt = LLVMArrayType(cg->t_i8, (unsigned)k.KP);
         k.row = cg_alloca(cg, bt, "kdrow");

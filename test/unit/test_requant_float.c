@@ -1,19 +1,22 @@
 /* test_requant_float.c - the float output stage and its compile-time
  * proof (codegen/requant_float.c: what kernel_requant.c emits as
- * vcvtdq2ps, vfmadd, vcvtps2dq and the corrections) against the
- * interpreter's fp_mul_by_quantized_multiplier (ir/fixedpoint.c), itself
- * checked against wide-integer references by test_fixedpoint.
+ * vcvtdq2ps, vfmadd, vcvtps2dq and the corrections), both roundings
+ * (to nearest; down, AVX-512's {rd-sae}), against the interpreter's
+ * fp_mul_by_quantized_multiplier (ir/fixedpoint.c), itself checked
+ * against wide-integer references by test_fixedpoint.
  *
- * For every stage the prover accepts, every accumulator in [-A, A] is
+ * For every stage the prover accepts, every accumulator of the range is
  * compared (not sampled: the proof claims all of them, and a correction
  * covers a single accumulator that random inputs would never hit).  The
- * stages: typical depthwise and stem scales with random zero points and
- * clamps (ReLU ones too), and adversarial ones: power-of-two multipliers
- * (ties of both roundings everywhere), left shifts, tiny multipliers,
- * multiplier 0.  Also: the prover accepts most typical stages, some only
- * with corrections, and refuses some without them (a prover that
- * refused everything, or never needed a correction, would pass the
- * rest).
+ * ranges: [-A, A] and a tight one inside it, as a channel's weights and
+ * input range give, and one-sided ones.  The stages: typical depthwise,
+ * stem and wide 1x1 scales with random zero points and clamps (ReLU ones
+ * too), and adversarial ones: power-of-two multipliers (ties of both
+ * roundings everywhere), left shifts, tiny multipliers, multiplier 0.
+ * Also: the prover accepts most typical stages, some only with
+ * corrections, and refuses some without them (a prover that refused
+ * everything, or never needed a correction, would pass the rest), and
+ * rounding down needs corrections in fewer stages than to nearest.
  */
 #include "rng.h"
 #include "requant_float.h"
@@ -23,7 +26,7 @@
 
 #include "fixedpoint.h"
 
-static long passed, failed, proved, refused, fixed, refused0;
+static long passed, failed, proved[2], refused[2], fixed[2], refused0[2], tight_gain;
 
 static int32_t want(int32_t acc, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
@@ -31,30 +34,46 @@ static int32_t want(int32_t acc, int32_t m, int shift, int32_t zp, int32_t lo, i
     return (int32_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
-static void stage(int64_t a, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
+/* The stage proved for [alo, ahi] rounding as ROUND, every accumulator
+ * of the range compared; the number of corrections (-1: refused). */
+static int check(int64_t alo, int64_t ahi, int round, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
     RqfStage st = {m, shift, zp, lo, hi};
     RqfChan ch, ch0;
-    if (!rqf_prove(&st, a, 0, &ch0))
-        refused0++;
-    if (!rqf_prove(&st, a, RQF_MAX_FIX, &ch)) {
-        refused++;
-        return;
+    if (!rqf_prove(&st, alo, ahi, round, 0, &ch0))
+        refused0[round]++;
+    if (!rqf_prove(&st, alo, ahi, round, RQF_MAX_FIX, &ch)) {
+        refused[round]++;
+        return -1;
     }
-    proved++;
-    fixed += ch.nfix > 0;
+    proved[round]++;
+    fixed[round] += ch.nfix > 0;
     long bad = 0;
-    for (int64_t x = -a; x <= a; x++) {
+    for (int64_t x = alo; x <= ahi; x++) {
         int32_t got = rqf_eval(&st, &ch, (int32_t)x), w = want((int32_t)x, m, shift, zp, lo, hi);
         if (got == w)
             continue;
         if (bad++ < 3 && failed < 20)
-            printf("FAIL acc %lld mult %d shift %d zp %d [%d, %d] bound %lld (s %a, b %a / %a, %d fixes): got %d "
-                   "want %d\n",
-                   (long long)x, m, shift, zp, lo, hi, (long long)a, ch.s, ch.bpos, ch.bneg, ch.nfix, got, w);
+            printf("FAIL acc %lld mult %d shift %d zp %d [%d, %d] range [%lld, %lld] %s (s %a, b %a / %a, %d fixes): "
+                   "got %d want %d\n",
+                   (long long)x, m, shift, zp, lo, hi, (long long)alo, (long long)ahi, round ? "floor" : "rne", ch.s,
+                   ch.bpos, ch.bneg, ch.nfix, got, w);
     }
     failed += bad != 0;
     passed += bad == 0;
+    return bad ? -1 : ch.nfix;
+}
+
+/* Both forms on [-a, a] and on a tight range inside it (a channel's
+ * weights on a one-sided input: mostly one sign). */
+static void stage(int64_t a, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
+{
+    for (int round = RQF_RNE; round <= RQF_FLOOR; round++) {
+        int whole = check(-a, a, round, m, shift, zp, lo, hi);
+        int64_t tlo = -(int64_t)(rnd64() % (uint64_t)(a / 3 + 1)), thi = a - (int64_t)(rnd64() % (uint64_t)(a / 2 + 1));
+        int tight = check(tlo, thi, round, m, shift, zp, lo, hi);
+        tight_gain += whole < 0 ? tight >= 0 : tight >= 0 && tight < whole;
+    }
 }
 
 static int32_t zp_rand(void) { return (int32_t)(rnd64() % 256) - 128; }
@@ -71,6 +90,17 @@ int main(void)
         fp_quantize_multiplier(steps / (double)a, &m, &shift);
         int32_t zp = zp_rand();
         stage(a, m, shift, zp, rnd64() % 3 ? -128 : zp, 127);
+    }
+    /* Wide: |acc| up to 2^20 (1x1 convs on many channels, 3x3 on 64),
+     * 128 .. 1024 steps. */
+    for (int it = 0; it < 12; it++) {
+        int64_t a = 300000 + (int64_t)(rnd64() % 800000);
+        double steps = ldexp(1.0, 7 + (int)(rnd64() % 4));
+        int32_t m;
+        int shift;
+        fp_quantize_multiplier(steps / (double)a, &m, &shift);
+        int32_t zp = zp_rand();
+        stage(a, m, shift, zp, rnd64() % 2 ? -128 : zp, 127);
     }
     /* Ties: multipliers 2^30 (scale 2^-k), every rounding step lands on
      * accumulators. */
@@ -90,13 +120,23 @@ int main(void)
     /* Bounds that reach beyond the clamp by little and by far. */
     stage(200, 1500000000, -2, -20, -128, 127);
     stage(262143, 1700000000, -12, 17, -128, 127);
+    /* One-sided ranges: all negative, all positive, a single value. */
+    check(-90000, -5, RQF_FLOOR, 1700000000, -10, 3, -128, 127);
+    check(7, 90000, RQF_RNE, 1700000000, -10, 3, -128, 127);
+    check(0, 0, RQF_FLOOR, 1700000000, -10, 3, -128, 127);
 
-    printf("requant_float: %ld stages exact, %ld failed; %ld proved (%ld with corrections), %ld refused, %ld "
-           "refused without corrections\n",
-           passed, failed, proved, fixed, refused, refused0);
-    if (proved < 150 || fixed == 0 || refused0 == 0) {
-        printf("FAIL the prover accepted %ld stages, %ld with corrections, refused %ld without\n", proved, fixed,
-               refused0);
+    printf("requant_float: %ld stages exact, %ld failed; rne: %ld proved (%ld with corrections), %ld refused, %ld "
+           "refused without corrections; floor: %ld proved (%ld with corrections), %ld refused, %ld refused "
+           "without; %ld tight ranges with fewer corrections\n",
+           passed, failed, proved[0], fixed[0], refused[0], refused0[0], proved[1], fixed[1], refused[1], refused0[1],
+           tight_gain);
+    /* The prover must accept typical stages, need corrections for some
+     * (rne), refuse some without them, and the floor form must need
+     * fewer corrections than rne's (its point). */
+    if (proved[0] < 300 || proved[1] < 300 || fixed[0] == 0 || refused0[0] == 0 || fixed[1] >= fixed[0]) {
+        printf("FAIL the prover: rne %ld proved, %ld with corrections, %ld refused without; floor %ld proved, %ld with "
+               "corrections\n",
+               proved[0], fixed[0], refused0[0], proved[1], fixed[1]);
         failed++;
     }
     return failed != 0;
