@@ -113,8 +113,8 @@ static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2
  * (zmm: 8 channels x 2 pixels or 4 x 4; ymm: 4 x 2).  On zmm, tiles
  * inside the image run the row form (KGemm.rows): M-LSD tiny's 3x3
  * stride-2 stem on 4 channels went from 594 to 262 us (per-tap pointers
- * and selects had dominated its 9 one-step taps), its 3x3 64- and
- * 128-channel convs 5-10% faster. */
+ * and selects had dominated its 9 one-step taps; it is a stem now), its
+ * 3x3 64- and 128-channel convs 5-10% faster. */
 static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
 {
     LLVMValueRef args[3] = {acc, x, w};
