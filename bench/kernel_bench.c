@@ -927,6 +927,17 @@ int main(int argc, char **argv)
         {"pc_mlsd_dw3x3_40x40_192", 40, 40, 192, 192, 3, 1, 192, false, false, 1, true},
         {"pc_mlsd_dw3x3s2_40x40_192", 40, 40, 192, 192, 3, 1, 192, false, false, 2, true},
         {"pc_mlsd_dw3x3_20x20_384", 20, 20, 384, 384, 3, 1, 384, false, false, 1, true},
+        /* M-LSD tiny's inverted-residual 1x1 convs (expand: few input
+         * channels, a short reduction; project: few output channels). */
+        {"pc_mlsd_conv1x1_160x160_16to96", 160, 160, 16, 96, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_160x160_32to16", 160, 160, 32, 16, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_80x80_24to144", 80, 80, 24, 144, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_80x80_96to24", 80, 80, 96, 24, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_80x80_144to24", 80, 80, 144, 24, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_40x40_32to192", 40, 40, 32, 192, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_40x40_192to32", 40, 40, 192, 32, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_20x20_64to384", 20, 20, 64, 384, 1, 0, 1, false, false, 1, true},
+        {"pc_mlsd_conv1x1_20x20_384to64", 20, 20, 384, 64, 1, 0, 1, false, false, 1, true},
     };
     char dir[] = "/tmp/qnnc-kbench-XXXXXX";
     if (!mkdtemp(dir)) {

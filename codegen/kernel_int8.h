@@ -219,13 +219,17 @@ typedef struct KGemm {
      * row's KW*C contiguous bytes (C a multiple of 4, no dilation along W)
      * in one loop: no per-tap pointers. */
     bool rows;
+    /* N (2 or 4) vectors of one pixel's consecutive output channels, each
+     * <lanes x i32> within the result's 8-bit range (i8, or u8 when U8),
+     * as one <N*lanes x i8> in channel order; NULL: each narrowed alone. */
+    LLVMValueRef (*pack)(Cg *cg, const LLVMValueRef *v, int n, bool u8);
 } KGemm;
 
 /* Conv2d with group 1, dense and matmul by a constant with a quantized
  * i8/u8 result and zero weight zero points; at most half a vector of
  * output channels packs up to D->max_pv pixels a vector (fewer channels
- * than the lanes a pixel gets only on short reductions); 1 to 3 input channels (3 where it packs no looser) as a
- * stem, each kernel row's kw*C bytes one reduction run; false, having
+ * than the lanes a pixel gets only on short reductions); 1 to 4 input channels
+ * (3 where it packs no looser, 4 without a dilation along W) as a stem, each kernel row's kw*C bytes one reduction run; false, having
  * emitted nothing, otherwise.  Sets cg->kernel_tile ("6x64c4"). */
 bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d);
 /* MAC4 in plain IR (the reference each ISA's step equals): u8 or i8

@@ -161,8 +161,8 @@ static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2
  * (zmm: 8 channels x 2 pixels or 4 x 4; ymm: 4 x 2).  On zmm, tiles
  * inside the image run the row form (KGemm.rows): M-LSD tiny's 3x3
  * stride-2 stem on 4 channels went from 594 to 262 us (per-tap pointers
- * and selects had dominated its 9 one-step taps), its 3x3 64- and
- * 128-channel convs 5-10% faster. */
+ * and selects had dominated its 9 one-step taps; it is a stem now), its
+ * 3x3 64- and 128-channel convs 5-10% faster. */
 static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
 {
     LLVMValueRef args[3] = {acc, x, w};
@@ -171,12 +171,60 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
                           NULL, 0, args, 3);
 }
 
-static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true};
-static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false};
+/* N (2 or 4) vectors of one pixel's channels as one run of bytes:
+ * packssdw (i32 -> i16 pairs) then packsswb/packuswb (-> 8 bits) leave
+ * 128-bit lane k holding dwords v0[4k..4k+3], v1[4k..], ...; one vpermd
+ * puts them in channel order.  The values are in the result's range, so
+ * the saturating packs are exact.  3 or 4 shuffles and one store for 4
+ * vectors, where vpmovdb would take 4 narrowing stores (M-LSD tiny's 1x1
+ * expand convs: the output stage outweighs their 4-8 dot steps). */
+static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8)
+{
+    LLVMTypeRef vt = LLVMTypeOf(v[0]);
+    unsigned L = LLVMGetVectorSize(vt), kl = L / 4; /* 128-bit lanes */
+    if (L == 16 && !kern_has(cg, "avx512bw")) { /* no 512-bit packs: plain truncation */
+        LLVMValueRef m[64], c;
+        for (unsigned i = 0; i < 2 * L; i++)
+            m[i] = cg_i32(cg, (int32_t)i);
+        LLVMValueRef lo = LLVMBuildShuffleVector(cg->b, v[0], v[1], LLVMConstVector(m, 2 * L), "");
+        if (n == 4) {
+            LLVMValueRef hi = LLVMBuildShuffleVector(cg->b, v[2], v[3], LLVMConstVector(m, 2 * L), "");
+            for (unsigned i = 0; i < 4 * L; i++)
+                m[i] = cg_i32(cg, (int32_t)i);
+            c = LLVMBuildShuffleVector(cg->b, lo, hi, LLVMConstVector(m, 4 * L), "");
+        } else {
+            c = lo;
+        }
+        return LLVMBuildTrunc(cg->b, c, LLVMVectorType(cg->t_i8, (unsigned)n * L), "");
+    }
+    const char *dw = L == 16 ? "llvm.x86.avx512.packssdw.512" : "llvm.x86.avx2.packssdw";
+    const char *wb = L == 16 ? (u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
+                             : (u8 ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb");
+    LLVMValueRef a01[2] = {v[0], v[1]}, a23[2] = {n == 4 ? v[2] : v[0], n == 4 ? v[3] : v[1]};
+    LLVMValueRef p01 = kern_intrinsic(cg, dw, NULL, 0, a01, 2), p23 = kern_intrinsic(cg, dw, NULL, 0, a23, 2);
+    LLVMValueRef b[2] = {p01, p23};
+    LLVMValueRef p = LLVMBuildBitCast(cg->b, kern_intrinsic(cg, wb, NULL, 0, b, 2), vt, "");
+    /* dword 4k + s is vector s's 4 channels 4k..4k+3; channel order: s*kl + k */
+    LLVMValueRef m[16];
+    for (unsigned s = 0; s < 4; s++)
+        for (unsigned k = 0; k < kl; k++)
+            m[s * kl + k] = cg_i32(cg, (int32_t)(4 * k + s));
+    p = LLVMBuildShuffleVector(cg->b, p, LLVMGetUndef(vt), LLVMConstVector(m, L), "");
+    if (n == 2) {
+        LLVMValueRef h[8];
+        for (unsigned i = 0; i < L / 2; i++)
+            h[i] = cg_i32(cg, (int32_t)i);
+        p = LLVMBuildShuffleVector(cg->b, p, LLVMGetUndef(vt), LLVMConstVector(h, L / 2), "");
+    }
+    return LLVMBuildBitCast(cg->b, p, LLVMVectorType(cg->t_i8, (unsigned)(n * (int)L)), "");
+}
+
+static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack};
+static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
  * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
-static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false};
-static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false};
+static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL};
+static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the
