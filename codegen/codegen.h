@@ -99,6 +99,9 @@ typedef struct CodegenOptions {
     /* -fno-float-output-stage: no output stage of requant_float.c (kernels
      * keep the integer forms; for A/B measurements). */
     bool no_float_stage;
+    /* -fno-wide-depthwise: no dw_channels4w (32 channels a step) in the
+     * x86 depthwise kernels (for A/B measurements). */
+    bool no_dw_wide;
 } CodegenOptions;
 
 /* What codegen_compile produces; every buffer is malloc'd (NULL when it

@@ -488,9 +488,8 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
     /* 32 channels a step (dw_channels4w) for kernels of up to 4 rows: then
      * 2 x 4 pixels x 2 vectors, or 8 x 2, of zmm accumulators. */
-    const char *nowide = getenv("QNNC_NO_DW_WIDE"); /* 1: dw_channels4 (A/B runs: docs/benchmarks.md) */
     k.wide = k.quads && px == PX_MAX && d->narrow2 && f->kh <= 4 && C >= 2 * L &&
-             !(nowide && *nowide && strcmp(nowide, "0") != 0);
+             !cg->opts->no_dw_wide; /* -fno-wide-depthwise: A/B runs, docs/benchmarks.md */
     /* Two output rows a pass where their columns slide (dw_channels4) and
      * 2 x 8 zmm accumulators fit the 32 registers. */
     int nr = k.quads && px == PX_MAX && dw_slide(f) && f->oh >= 2 ? 2 : 1;

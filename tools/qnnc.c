@@ -73,6 +73,8 @@ static const char usage[] =
     "                          the report (docs/runtime.md)\n"
     "  -fno-float-output-stage keep the integer output stage on x86 with FMA (no\n"
     "                          vfmadd form; for A/B measurements, docs/codegen.md)\n"
+    "  -fno-wide-depthwise     keep 16 channels a step in x86 depthwise kernels (no\n"
+    "                          dw_channels4w; for A/B measurements, docs/codegen.md)\n"
     "  --weights=MODE          embedded (default) or external\n"
     "  --max-memory=BYTES      reject a model whose tensors need more (default 4 GiB;\n"
     "                          [limits] max_memory, docs/robustness.md)\n"
@@ -114,6 +116,7 @@ typedef struct Args {
     bool print_plan;
     bool profile;          /* --profile */
     bool no_float_stage;   /* -fno-float-output-stage */
+    bool no_dw_wide;       /* -fno-wide-depthwise */
     bool verbose;          /* -v */
     bool cpu_help, mattr_help; /* -mcpu=help, -mattr=help */
     unsigned emit;         /* 0: not given */
@@ -190,7 +193,7 @@ static const char *flag_arg(int argc, char **argv, int *i, const char *flag)
 
 static const char *const flag_names[] = {
     "--config", "--print-config", "--emit", "--name", "--batch", "--input-shape", "--input-layout", "--target",
-    "-mcpu", "-mattr", "--weights", "--help", "--list-ops", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", "--profile", "-fno-float-output-stage", NULL};
+    "-mcpu", "-mattr", "--weights", "--help", "--list-ops", "--print-after-all", "--print-after", "--stop-after", "--report", "--header", "--cc", "--print-memory-plan", "--max-memory", "--profile", "-fno-float-output-stage", "-fno-wide-depthwise", NULL};
 
 QNN_NORETURN static void unknown_option(const char *a)
 {
@@ -303,6 +306,8 @@ static Args parse_args(int argc, char **argv)
             o.profile = true;
         } else if (!strcmp(a, "-fno-float-output-stage")) {
             o.no_float_stage = true;
+        } else if (!strcmp(a, "-fno-wide-depthwise")) {
+            o.no_dw_wide = true;
         } else if (!strcmp(a, "-v")) {
             o.verbose = true;
         } else if ((v = flag_value(a, "--name"))) {
@@ -840,6 +845,7 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
         .external_weights = cfg->output.weights == WEIGHTS_EXTERNAL,
         .profile = o->profile,
         .no_float_stage = o->no_float_stage,
+        .no_dw_wide = o->no_dw_wide,
     };
     unsigned want = ((emit & (EMIT_OBJ | EMIT_EXE)) ? CG_WANT_OBJ : 0) | ((emit & EMIT_ASM) ? CG_WANT_ASM : 0) |
                     ((emit & EMIT_LLVM) ? CG_WANT_LLVM : 0);
