@@ -13,6 +13,7 @@
  * reassociate any of it.
  */
 #include "codegen.h"
+#include "kernel_int8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -302,10 +303,50 @@ int64_t cg_stage_count(const OutStage *st, int64_t n)
     return 1;
 }
 
+/* Whether the target rounds a float to an integral float in one step
+ * (x86-64 SSE4.1's roundps, AArch64's frinta/frintn), so that llvm.round
+ * and llvm.roundeven are neither libm calls nor scalarized. */
+static bool native_round(Cg *cg)
+{
+    if (strncmp(cg->target->triple, "aarch64", 7) == 0)
+        return true;
+    if (strncmp(cg->target->triple, "x86_64", 6) != 0)
+        return false;
+    static const char *const f[] = {"sse4.1", "sse4.2", "avx", "avx2", "avx512f"};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (kern_has(cg, f[i]))
+            return true;
+    return false;
+}
+
 LLVMValueRef cg_quantize_f32_small(Cg *cg, LLVMValueRef x, float scale, int32_t zp, int32_t lo, int32_t hi,
                                    int rounding)
 {
     LLVMTypeRef ti = shape(x, cg->t_i32);
+    int32_t nanv = zp < lo ? lo : zp > hi ? hi : zp;
+    /* NaN tested on the bits (|x| above inf's): MVE has no unordered
+     * compare, and its vcmp pair for fcmp uno misses NaN under QEMU. */
+    LLVMValueRef mag = LLVMBuildAnd(B, LLVMBuildBitCast(B, x, ti, ""), I32(x, 0x7fffffff), "");
+    LLVMValueRef nan = LLVMBuildICmp(B, LLVMIntSGT, mag, I32(x, 0x7f800000), "");
+    int64_t flo = (int64_t)lo - zp, fhi = (int64_t)hi - zp;
+    if (native_round(cg) && flo >= -(1 << 24) && fhi <= (1 << 24)) {
+        /* Rounding is monotone and keeps integers, so clamping the quotient
+         * to the integers [lo - zp, hi - zp] first is clamping the result
+         * after; then one rounding instruction (ties away from zero:
+         * llvm.round, tflite; to even: llvm.roundeven, onnx) and an exact
+         * conversion.  A NaN quotient passes the clamp (ordered compares)
+         * and is replaced by nanv at the end. */
+        LLVMValueRef q = LLVMBuildFDiv(B, x, F32(x, scale), "");
+        q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, q, F32(x, (float)flo), ""), F32(x, (float)flo), q, "");
+        q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, q, F32(x, (float)fhi), ""), F32(x, (float)fhi), q, "");
+        const char *name = rounding == ROUND_TFLITE ? "llvm.round" : "llvm.roundeven";
+        LLVMTypeRef qt = LLVMTypeOf(q);
+        unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+        LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &qt, 1);
+        q = LLVMBuildCall2(B, LLVMIntrinsicGetType(cg->ctx, id, &qt, 1), fn, &q, 1, "");
+        LLVMValueRef r = LLVMBuildAdd(B, LLVMBuildFPToSI(B, q, ti, ""), I32(x, zp), "");
+        return LLVMBuildSelect(B, nan, I32(x, nanv), r, "q");
+    }
     LLVMValueRef big = F32(x, 0x1p22f), nbig = F32(x, -0x1p22f), magic = F32(x, 0x1.8p23f);
     LLVMValueRef q = LLVMBuildFDiv(B, x, F32(x, scale), "");
     q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, q, big, ""), big, q, "");
@@ -328,11 +369,6 @@ LLVMValueRef cg_quantize_f32_small(Cg *cg, LLVMValueRef x, float scale, int32_t 
         r = LLVMBuildSub(B, LLVMBuildAdd(B, r, LLVMBuildZExt(B, up, ti, ""), ""), LLVMBuildZExt(B, dn, ti, ""), "");
     }
     r = add_zp_clamp_i32(cg, r, I32(x, zp), I32(x, lo), I32(x, hi));
-    int32_t nanv = zp < lo ? lo : zp > hi ? hi : zp;
-    /* NaN tested on the bits (|x| above inf's): MVE has no unordered
-     * compare, and its vcmp pair for fcmp uno misses NaN under QEMU. */
-    LLVMValueRef mag = LLVMBuildAnd(B, LLVMBuildBitCast(B, x, ti, ""), I32(x, 0x7fffffff), "");
-    LLVMValueRef nan = LLVMBuildICmp(B, LLVMIntSGT, mag, I32(x, 0x7f800000), "");
     return LLVMBuildSelect(B, nan, I32(x, nanv), r, "q");
 }
 

@@ -3,6 +3,8 @@
  * legalized by LLVM for every target), bit-exact with the interpreter
  * (ir/interp_elem.c, binary).  Named by the arithmetic it chose:
  *   elem_affine16 - add/sub as one exact affine form (add_fit);
+ *   elem_affine16_fix - the same form exact but for a few operand pairs,
+ *                   whose results the loop sets by comparison;
  *   elem_add16    - add/sub in the interpreter's steps, the input
  *                   rescales in 32 bits (add_rescale), the output's
  *                   doubling high multiply on i64 lanes;
@@ -62,6 +64,9 @@ static LLVMValueRef splat_i32_like(Cg *cg, LLVMValueRef like, int64_t v)
  * zero point and the clamp.  The clamp comes before the zero point
  * (clamp(r, lo - zp, hi - zp) + zp == clamp(r + zp, lo, hi) for the i32
  * r here) so nothing needs 64 bits. */
+/* Most pairs the affine form of an add/sub may get wrong (add_fit). */
+enum { FIT_FIXES = 4 };
+
 typedef struct BinQ {
     BinaryKind kind;
     QParam ap, bp, yp;
@@ -74,6 +79,9 @@ typedef struct BinQ {
     bool fit;
     int32_t fa, fb, fc;
     int fr;
+    /* ... but for the pairs (fix_x, fix_z), whose result is fix_y. */
+    int nfix;
+    int32_t fix_x[FIT_FIXES], fix_z[FIT_FIXES], fix_y[FIT_FIXES];
     /* mul: mul_rescale's right shift folded into its 32-bit quotient. */
     bool mul_fused;
 } BinQ;
@@ -108,17 +116,61 @@ static bool binq_ref(const BinQ *q, int64_t x, int64_t z, int64_t *y)
  * of an affine form a*x + b*z + c of the stored integers.  add_fit looks
  * for 32-bit integers with
  *   clamp((x*fa + z*fb + fc) >> fr, lo, hi) == the interpreter's result
- * for EVERY pair of the operands' dtypes (checked exhaustively here, at
- * compile time, against binq_ref, the interpreter's own arithmetic), with
- * x*fa + z*fb + fc inside int32 at the four corners of the domain (the
- * form is affine, so everywhere).  fr is as large as int32 allows (about
- * 22 for unit slopes); fa and fb are tried within a few units of the
- * real slopes times 2^fr, and for each the pairs bound fc from both sides
- * (from below where the result is above lo, from above where it is under
- * hi): any fc in between is exact.  Where the roundings or the slopes'
- * precision leave no such fc (a rounding tie, a pair within 2^-19 of a
- * step), it fails and the node keeps the stepwise 32/64-bit path. */
+ * for every pair of the operands' dtypes but at most FIT_FIXES of them,
+ * whose results the loop then sets by comparing x and z with them
+ * (checked exhaustively here, at compile time, against binq_ref, the
+ * interpreter's own arithmetic), with x*fa + z*fb + fc inside int32 at
+ * the four corners of the domain (the form is affine, so everywhere).
+ * fr is as large as int32 allows (about 22 for unit slopes); fa and fb
+ * are tried within a few units of the real slopes times 2^fr, and for
+ * each the pairs bound fc from both sides (from below where the result
+ * is above lo, from above where it is under hi): any fc in between is
+ * exact.  Where the roundings or the slopes' precision leave no such fc
+ * (a rounding tie, a pair within 2^-19 of a step), the pairs whose
+ * bounds cut the interval are the exceptions: fc is taken among the
+ * FIT_FIXES + 1 highest lower bounds and lowest upper bounds, the one
+ * that leaves the fewest pairs wrong.  More than FIT_FIXES wrong pairs
+ * (a tie on every other input) and the node keeps the stepwise 32/64-bit
+ * path. */
 enum { FIT_WINDOW = 3 };
+
+/* Inserts V (pair K) into the N-long list TOP kept in descending order of
+ * SIGN * value (the highest lower bounds: SIGN 1; the lowest upper: -1). */
+static void fit_keep(int64_t (*top)[2], int n, int *len, int64_t v, int64_t k, int sign)
+{
+    if (*len == n && sign * v <= sign * top[n - 1][0])
+        return;
+    int i = *len < n ? (*len)++ : n - 1;
+    for (; i > 0 && sign * top[i - 1][0] < sign * v; i--)
+        top[i][0] = top[i - 1][0], top[i][1] = top[i - 1][1];
+    top[i][0] = v, top[i][1] = k;
+}
+
+/* The pairs (as i * nz + k) the form (fa, fb, fc, r) gets wrong against
+ * the table T, into FIX (at most FIT_FIXES), or -1 for more or when the
+ * form leaves int32 at a corner. */
+static int fit_misses(const BinQ *q, const int16_t *t, int64_t xlo, int64_t xhi, int64_t zlo, int64_t zhi, int64_t fa,
+                      int64_t fb, int64_t fc, int r, int64_t *fix)
+{
+    for (int c = 0; c < 4; c++) {
+        int64_t v = (c & 1 ? xhi : xlo) * fa + (c & 2 ? zhi : zlo) * fb + fc;
+        if (v <= INT32_MIN || v >= INT32_MAX)
+            return -1;
+    }
+    int64_t nx = xhi - xlo + 1, nz = zhi - zlo + 1;
+    int miss = 0;
+    for (int64_t i = 0; i < nx; i++)
+        for (int64_t k = 0; k < nz; k++) {
+            /* Belt and braces: the form as the generated code computes it. */
+            int32_t v = (int32_t)((xlo + i) * fa + (zlo + k) * fb + fc);
+            if (fp_clamp_i64(v >> r, q->lo, q->hi) == t[i * nz + k])
+                continue;
+            if (miss == FIT_FIXES)
+                return -1;
+            fix[miss++] = i * nz + k;
+        }
+    return miss;
+}
 
 static bool add_fit(BinQ *q, DType ad, DType bd)
 {
@@ -152,43 +204,56 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
     while (r < 30 && ldexp(bound, r + 1) < 0x1p31)
         r++;
     int64_t a0 = llround(ldexp(al, r)), b0 = llround(ldexp(be, r)), one = INT64_C(1) << r;
-    for (int w = 0; ok && w <= 2 * FIT_WINDOW; w++)
-        for (int da = -FIT_WINDOW; da <= FIT_WINDOW; da++)
-            for (int db = -FIT_WINDOW; db <= FIT_WINDOW; db++) {
+    int best = FIT_FIXES + 1;
+    int64_t bfa = 0, bfb = 0, bfc = 0, bfix[FIT_FIXES], fix[FIT_FIXES];
+    for (int w = 0; ok && best > 0 && w <= 2 * FIT_WINDOW; w++)
+        for (int da = -FIT_WINDOW; best > 0 && da <= FIT_WINDOW; da++)
+            for (int db = -FIT_WINDOW; best > 0 && db <= FIT_WINDOW; db++) {
                 if (abs(da) + abs(db) != w)
                     continue; /* nearest to the real slopes first */
-                int64_t fa = a0 + da, fb = b0 + db, clo = INT64_MIN / 4, chi = INT64_MAX / 4;
-                for (int64_t i = 0; i < nx && clo <= chi; i++)
-                    for (int64_t k = 0; k < nz && clo <= chi; k++) {
+                int64_t fa = a0 + da, fb = b0 + db;
+                /* The FIT_FIXES + 1 highest lower and lowest upper bounds. */
+                int64_t los[FIT_FIXES + 1][2], his[FIT_FIXES + 1][2];
+                int nlo = 0, nhi = 0;
+                for (int64_t i = 0; i < nx; i++)
+                    for (int64_t k = 0; k < nz; k++) {
                         int64_t y = t[i * nz + k], v = (xlo + i) * fa + (zlo + k) * fb;
-                        if (y > q->lo && y * one - v > clo)
-                            clo = y * one - v;
-                        if (y < q->hi && (y + 1) * one - 1 - v < chi)
-                            chi = (y + 1) * one - 1 - v;
+                        if (y > q->lo)
+                            fit_keep(los, FIT_FIXES + 1, &nlo, y * one - v, i * nz + k, 1);
+                        if (y < q->hi)
+                            fit_keep(his, FIT_FIXES + 1, &nhi, (y + 1) * one - 1 - v, i * nz + k, -1);
                     }
-                if (clo > chi)
-                    continue;
-                int64_t fc = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
-                bool fits = true;
-                for (int c = 0; c < 4; c++) {
-                    int64_t v = (c & 1 ? xhi : xlo) * fa + (c & 2 ? zhi : zlo) * fb + fc;
-                    fits = fits && v > INT32_MIN && v < INT32_MAX;
+                int64_t clo = nlo ? los[0][0] : INT64_MIN / 4, chi = nhi ? his[0][0] : INT64_MAX / 4;
+                int64_t cand[2 * FIT_FIXES + 3];
+                int nc = 0;
+                if (clo <= chi) {
+                    cand[nc++] = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
+                } else {
+                    for (int j = 0; j < nlo; j++)
+                        cand[nc++] = los[j][0];
+                    for (int j = 0; j < nhi; j++)
+                        cand[nc++] = his[j][0];
                 }
-                /* Belt and braces: the form as the generated code computes it. */
-                for (int64_t i = 0; fits && i < nx; i++)
-                    for (int64_t k = 0; fits && k < nz; k++) {
-                        int32_t v = (int32_t)((xlo + i) * fa + (zlo + k) * fb + fc);
-                        fits = fp_clamp_i64(v >> r, q->lo, q->hi) == t[i * nz + k];
-                    }
-                if (!fits)
-                    continue;
-                free(t);
-                q->fit = true;
-                q->fa = (int32_t)fa, q->fb = (int32_t)fb, q->fc = (int32_t)fc, q->fr = r;
-                return true;
+                for (int j = 0; j < nc; j++) {
+                    int m = fit_misses(q, t, xlo, xhi, zlo, zhi, fa, fb, cand[j], r, fix);
+                    if (m < 0 || m >= best)
+                        continue;
+                    best = m, bfa = fa, bfb = fb, bfc = cand[j];
+                    memcpy(bfix, fix, (size_t)m * sizeof *fix);
+                }
             }
+    if (ok && best <= FIT_FIXES) {
+        q->fit = true;
+        q->fa = (int32_t)bfa, q->fb = (int32_t)bfb, q->fc = (int32_t)bfc, q->fr = r;
+        q->nfix = best;
+        for (int j = 0; j < best; j++) {
+            q->fix_x[j] = (int32_t)(xlo + bfix[j] / nz);
+            q->fix_z[j] = (int32_t)(zlo + bfix[j] % nz);
+            q->fix_y[j] = t[bfix[j]];
+        }
+    }
     free(t);
-    return false;
+    return q->fit;
 }
 
 /* TFLite ADD's input rescale MBQM(d * 2^20, mult, shift) of an 8-bit
@@ -272,7 +337,13 @@ static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueR
     if (q->fit) {
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
         v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
-        return cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi));
+        v = cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi));
+        for (int j = 0; j < q->nfix; j++) {
+            LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, K(q->fix_x[j]), "");
+            LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, K(q->fix_z[j]), "");
+            v = LLVMBuildSelect(B, LLVMBuildAnd(B, ex, ez, ""), K(q->fix_y[j]), v, "");
+        }
+        return v;
     }
     LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
     if (q->kind == BIN_MUL) {
@@ -394,5 +465,5 @@ const char *kern_elem(Cg *cg, const Node *n)
     cg_strides(yt, st[2]);
     if (!lower_binary_vec(cg, n, &q, st))
         return NULL;
-    return q.fit ? "elem_affine16" : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
+    return q.fit ? (q.nfix ? "elem_affine16_fix" : "elem_affine16") : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
 }

@@ -313,8 +313,11 @@ const char *kern_softmax(Cg *cg, const Node *n);
  * K.lanes a chunk ("softmax_rows_<K's name>"). */
 const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k);
 /* kernel_elem.c: TFLite int8 add/sub/mul of 8-bit operands, 16 a vector
- * ("elem_affine16", "elem_add16", "elem_mul16"). */
+ * ("elem_affine16", "elem_affine16_fix", "elem_add16", "elem_mul16"). */
 const char *kern_elem(Cg *cg, const Node *n);
+/* kernel_transpose.c: an 8-bit transpose that moves the innermost dim, as
+ * 16x16 byte blocks ("transpose_16x16"); NULL for other nodes. */
+const char *kern_transpose(Cg *cg, const Node *n);
 /* The 8-bit max pool and TFLite average pools, border split from interior
  * (codegen/kernel_pool.c); NULL for other nodes. */
 const char *kern_pool(Cg *cg, const Node *n);

@@ -318,6 +318,7 @@ static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_elem,
     kern_pool,
     kern_resize,
+    kern_transpose,
 };
 
 const char *cg_lower_dispatch(Cg *cg, const Node *n)

@@ -198,18 +198,46 @@ static void ln_rows(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
  * "layer_norm"), so their order is free and LLVM vectorizes them; the row
  * statistics are layer_norm_q_row's steps (ir/quant.c), the per-element
  * float steps the interpreter's, one element at a time (no reduction, so
- * vector lanes change nothing). */
-static void ln_row_q(Cg *cg, const LnCtx *c, LLVMValueRef r)
+ * vector lanes change nothing).  LNQ_ROWS rows go together: their sums
+ * wait in stack slots, then the statistics of all of them are computed
+ * side by side in vector lanes (the same IEEE steps in every lane: one
+ * chain of int64 product, double divide, float sqrt and divide per
+ * LNQ_ROWS rows instead of one per row, whose latency used to dominate a
+ * row of ViT's 64 elements), then each row's output pass reads its mean
+ * and gain back. */
+enum { LNQ_ROWS = 16 };
+
+static LLVMValueRef splat(LLVMValueRef v, int n)
+{
+    LLVMValueRef e[LNQ_ROWS];
+    for (int i = 0; i < n; i++)
+        e[i] = v;
+    return LLVMConstVector(e, (unsigned)n);
+}
+
+/* A call of the intrinsic NAME overloaded on T with the argument X. */
+static LLVMValueRef call_intrinsic(Cg *cg, const char *name, LLVMTypeRef t, LLVMValueRef x)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &t, 1);
+    return LLVMBuildCall2(B, LLVMIntrinsicGetType(cg->ctx, id, &t, 1), fn, &x, 1, "");
+}
+
+/* Rows R0 .. R0+NR (R0 an idx value, NR <= LNQ_ROWS). */
+static void ln_rows_q(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
 {
     DType dt = c->xt->dtype;
     int64_t span = dtype_traits[dt].max - dtype_traits[dt].min;
     /* S1 fits i32 (layer_norm_q_fits: len·span < 2^31); S2 when len·span² does. */
     LLVMTypeRef t2 = c->len * span <= INT32_MAX / span ? cg->t_i32 : cg->t_i64;
-    LLVMValueRef base = LLVMBuildMul(B, r, cg_idx(cg, c->len), "");
+    LLVMValueRef s1a = cg_alloca(cg, LLVMArrayType2(cg->t_i32, LNQ_ROWS), "lns1");
+    LLVMValueRef s2a = cg_alloca(cg, LLVMArrayType2(cg->t_i64, LNQ_ROWS), "lns2");
     LLVMValueRef s1p = cg_alloca(cg, cg->t_i32, "s1"), s2p = cg_alloca(cg, t2, "s2");
+    CgLoop lr, lk;
+    LLVMValueRef ri = cg_for_begin(cg, &lr, nr, "lr");
+    LLVMValueRef base = LLVMBuildMul(B, LLVMBuildAdd(B, r0, ri, ""), cg_idx(cg, c->len), "");
     LLVMBuildStore(B, cg_i32(cg, 0), s1p);
     LLVMBuildStore(B, LLVMConstInt(t2, 0, 0), s2p);
-    CgLoop lk;
     LLVMValueRef k = cg_for_begin(cg, &lk, c->len, "k");
     {
         LLVMValueRef v = LLVMBuildSub(B, LLVMBuildSExt(B, cg_load_int(cg, dt, c->x, LLVMBuildAdd(B, base, k, "")),
@@ -220,27 +248,43 @@ static void ln_row_q(Cg *cg, const LnCtx *c, LLVMValueRef r)
         LLVMBuildStore(B, LLVMBuildAdd(B, ld(cg, t2, s2p), LLVMBuildMul(B, w, w, ""), ""), s2p);
     }
     cg_for_end(cg, &lk);
-    LLVMValueRef s1 = LLVMBuildSExt(B, ld(cg, cg->t_i32, s1p), cg->t_i64, "");
     LLVMValueRef s2 = ld(cg, t2, s2p);
-    if (t2 != cg->t_i64)
-        s2 = LLVMBuildSExt(B, s2, cg->t_i64, "");
+    cg_store_int(cg, DT_I32, s1a, ri, ld(cg, cg->t_i32, s1p));
+    LLVMBuildStore(B, t2 == cg->t_i64 ? s2 : LLVMBuildSExt(B, s2, cg->t_i64, ""),
+                   LLVMBuildInBoundsGEP2(B, cg->t_i64, s2a, &ri, 1, ""));
+    cg_for_end(cg, &lr);
+    /* The statistics of the NR rows, lane by lane as layer_norm_q_row. */
+    LLVMTypeRef v64 = LLVMVectorType(cg->t_i64, (unsigned)nr), vd = LLVMVectorType(cg->t_f64, (unsigned)nr);
+    LLVMTypeRef vf = LLVMVectorType(cg->t_f32, (unsigned)nr);
+    LLVMValueRef s1 = LLVMBuildLoad2(B, LLVMVectorType(cg->t_i32, (unsigned)nr), s1a, "");
+    LLVMValueRef s2v = LLVMBuildLoad2(B, v64, s2a, "");
+    LLVMSetAlignment(s1, 4);
+    LLVMSetAlignment(s2v, 8);
+    s1 = LLVMBuildSExt(B, s1, v64, "");
     double l = (double)c->len;
     LLVMValueRef num = LLVMBuildSIToFP(
-        B, LLVMBuildSub(B, LLVMBuildMul(B, cg_i64(cg, c->len), s2, ""), LLVMBuildMul(B, s1, s1, ""), ""), cg->t_f64, "");
-    LLVMValueRef var = LLVMBuildFDiv(B, LLVMBuildFMul(B, LLVMConstReal(cg->t_f64, (double)c->xp.scale * (double)c->xp.scale),
-                                                      num, ""),
-                                     LLVMConstReal(cg->t_f64, l * l), "");
-    LLVMValueRef ve = LLVMBuildFAdd(B, LLVMBuildFPTrunc(B, var, cg->t_f32, ""), cg_f32(cg, c->eps), "");
-    LLVMValueRef gain = LLVMBuildFDiv(B, cg_f32(cg, c->xp.scale), LLVMBuildCall2(B, c->ft, c->sqrtf_, &ve, 1, ""), "gain");
+        B, LLVMBuildSub(B, LLVMBuildMul(B, splat(cg_i64(cg, c->len), nr), s2v, ""), LLVMBuildMul(B, s1, s1, ""), ""), vd,
+        "");
+    LLVMValueRef var = LLVMBuildFDiv(
+        B, LLVMBuildFMul(B, splat(LLVMConstReal(cg->t_f64, (double)c->xp.scale * (double)c->xp.scale), nr), num, ""),
+        splat(LLVMConstReal(cg->t_f64, l * l), nr), "");
+    LLVMValueRef ve = LLVMBuildFAdd(B, LLVMBuildFPTrunc(B, var, vf, ""), splat(cg_f32(cg, c->eps), nr), "");
+    LLVMValueRef gain = LLVMBuildFDiv(B, splat(cg_f32(cg, c->xp.scale), nr), call_intrinsic(cg, "llvm.sqrt", vf, ve),
+                                      "gain");
     LLVMValueRef mean = LLVMBuildFPTrunc(
-        B, LLVMBuildFDiv(B, LLVMBuildSIToFP(B, s1, cg->t_f64, ""), LLVMConstReal(cg->t_f64, l), ""), cg->t_f32, "mean");
+        B, LLVMBuildFDiv(B, LLVMBuildSIToFP(B, s1, vd, ""), splat(LLVMConstReal(cg->t_f64, l), nr), ""), vf, "mean");
+    LLVMSetAlignment(LLVMBuildStore(B, mean, c->mean), 4);
+    LLVMSetAlignment(LLVMBuildStore(B, gain, c->inv), 4);
+    ri = cg_for_begin(cg, &lr, nr, "lr");
+    base = LLVMBuildMul(B, LLVMBuildAdd(B, r0, ri, ""), cg_idx(cg, c->len), "");
+    LLVMValueRef mn = cg_load_f32(cg, c->mean, ri), gn = cg_load_f32(cg, c->inv, ri);
     k = cg_for_begin(cg, &lk, c->len, "k");
     {
         LLVMValueRef yi = LLVMBuildAdd(B, base, k, "");
         LLVMValueRef v = LLVMBuildSub(B, LLVMBuildSExt(B, cg_load_int(cg, dt, c->x, yi), cg->t_i32, ""),
                                       cg_i32(cg, c->xp.zp), "");
-        LLVMValueRef o = LLVMBuildFSub(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), mean, "");
-        o = LLVMBuildFMul(B, LLVMBuildFMul(B, o, gain, ""), cg_load_f32(cg, c->sc, k), "");
+        LLVMValueRef o = LLVMBuildFSub(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), mn, "");
+        o = LLVMBuildFMul(B, LLVMBuildFMul(B, o, gn, ""), cg_load_f32(cg, c->sc, k), "");
         if (c->bi)
             o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
         cg_store_int(cg, c->yt->dtype, c->y, yi,
@@ -248,6 +292,7 @@ static void ln_row_q(Cg *cg, const LnCtx *c, LLVMValueRef r)
                                            (int32_t)dtype_traits[c->yt->dtype].max, node_rounding(c->n)));
     }
     cg_for_end(cg, &lk);
+    cg_for_end(cg, &lr);
 }
 
 static bool lower_layer_norm(Cg *cg, const Node *n)
@@ -275,23 +320,20 @@ static bool lower_layer_norm(Cg *cg, const Node *n)
         if (!layer_norm_q_fits(c.xt->dtype, c.len))
             return cg_fail(cg, n, "layer_norm: rows of %lld elements are too long for exact integer sums",
                            (long long)c.len);
-        CgLoop lr;
-        LLVMValueRef r = cg_for_begin(cg, &lr, rows, "row");
-        ln_row_q(cg, &c, r);
-        cg_for_end(cg, &lr);
-        return true;
     }
-    c.mean = cg_alloca(cg, LLVMArrayType2(cg->t_f32, LN_ROWS), "lnmean");
-    c.inv = cg_alloca(cg, LLVMArrayType2(cg->t_f32, LN_ROWS), "lninv");
-    int64_t nb = rows / LN_ROWS, rem = rows % LN_ROWS;
+    int blk = c.q ? LNQ_ROWS : LN_ROWS;
+    c.mean = cg_alloca(cg, LLVMArrayType2(cg->t_f32, (uint64_t)blk), "lnmean");
+    c.inv = cg_alloca(cg, LLVMArrayType2(cg->t_f32, (uint64_t)blk), "lninv");
+    void (*block)(Cg *, const LnCtx *, LLVMValueRef, int) = c.q ? ln_rows_q : ln_rows;
+    int64_t nb = rows / blk, rem = rows % blk;
     if (nb > 0) {
         CgLoop lb;
         LLVMValueRef b = cg_for_begin(cg, &lb, nb, "rowblk");
-        ln_rows(cg, &c, LLVMBuildMul(B, b, cg_idx(cg, LN_ROWS), ""), LN_ROWS);
+        block(cg, &c, LLVMBuildMul(B, b, cg_idx(cg, blk), ""), blk);
         cg_for_end(cg, &lb);
     }
     if (rem > 0)
-        ln_rows(cg, &c, cg_idx(cg, nb * LN_ROWS), (int)rem);
+        block(cg, &c, cg_idx(cg, nb * blk), (int)rem);
     return true;
 }
 

@@ -1,0 +1,115 @@
+/* kernel_transpose.c - an 8-bit transpose that moves the innermost dim
+ * (ViT's attention keys, [1,4,49,16] -> [1,4,16,49]), as 16x16 byte
+ * blocks: 16 rows of x loaded as <16 x i8>, four rounds of byte
+ * interleaves of rows k and k + 8 (a perfect shuffle; four of them
+ * transpose a 16x16 matrix), 16 rows of y stored; the strips the blocks
+ * leave (dims not multiples of 16) byte by byte.  It only moves bytes, so
+ * it is bit-exact by construction; layout.qir's transposes hold it on
+ * every target.  Transposes that keep the innermost dim are runs of
+ * copies (lower_layout.c) and are left there, as are wider dtypes and
+ * targets without 16-byte vectors. */
+#include "codegen.h"
+#include "kernel_int8.h"
+
+#include <string.h>
+
+#define B (cg->b)
+
+enum { TB = 16 };
+
+/* Bytes 0-7 (HI 0) or 8-15 (HI 1) of A and B, interleaved a0 b0 a1 b1 ... */
+static LLVMValueRef interleave(Cg *cg, LLVMValueRef a, LLVMValueRef b, int hi)
+{
+    LLVMValueRef m[TB];
+    for (int i = 0; i < TB; i++)
+        m[i] = LLVMConstInt(cg->t_i32, (unsigned long long)(hi * TB / 2 + i / 2 + (i & 1) * TB), 0);
+    return LLVMBuildShuffleVector(B, a, b, LLVMConstVector(m, TB), "");
+}
+
+static LLVMValueRef at(Cg *cg, LLVMValueRef buf, LLVMValueRef off)
+{
+    return LLVMBuildInBoundsGEP2(B, cg->t_i8, buf, &off, 1, "");
+}
+
+static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(B, a, b, ""); }
+
+static LLVMValueRef mul(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, cg_idx(cg, k), ""); }
+
+/* y[yo + a·ysa + b] = x[xo + a + b·xsb] for a in [A0, A1), b in [B0, B1). */
+static void strip(Cg *cg, LLVMValueRef y, LLVMValueRef yo, int64_t ysa, LLVMValueRef x, LLVMValueRef xo, int64_t xsb,
+                  int64_t a0, int64_t a1, int64_t b0, int64_t b1)
+{
+    if (a1 <= a0 || b1 <= b0)
+        return;
+    CgLoop la, lb;
+    LLVMValueRef a = add(cg, cg_for_begin(cg, &la, a1 - a0, "sa"), cg_idx(cg, a0));
+    LLVMValueRef b = add(cg, cg_for_begin(cg, &lb, b1 - b0, "sb"), cg_idx(cg, b0));
+    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i8, at(cg, x, add(cg, add(cg, xo, a), mul(cg, b, xsb))), "");
+    LLVMBuildStore(B, v, at(cg, y, add(cg, add(cg, yo, mul(cg, a, ysa)), b)));
+    cg_for_end(cg, &lb);
+    cg_for_end(cg, &la);
+}
+
+const char *kern_transpose(Cg *cg, const Node *n)
+{
+    if (n->op != OP_TRANSPOSE || cg->target->vector_bytes < TB)
+        return NULL; /* the shuffles would be scalarized (Cortex-M4, RISC-V) */
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    if (dtype_traits[yt->dtype].size != 1)
+        return NULL;
+    int r = xt->rank;
+    int64_t perm[QNN_MAX_RANK], xs[QNN_MAX_RANK], st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
+    node_ints(n, ATTR_PERM, perm, QNN_MAX_RANK, NULL);
+    cg_strides(xt, xs);
+    cg_strides(yt, st[0]);
+    for (int d = 0; d < r; d++)
+        st[1][d] = xs[perm[d]];
+    int m = cg_merge_dims(r, yt->dims, st, 2, md, ms);
+    /* y's innermost dim (stride 1 in y) must move in x, and some other
+     * dim P be x's innermost (stride 1 in x): a 2D transpose of P and it
+     * within each index of the rest. */
+    int p = -1;
+    for (int d = 0; d < m - 1; d++)
+        if (ms[1][d] == 1)
+            p = d;
+    if (ms[0][m - 1] != 1 || ms[1][m - 1] == 1 || p < 0 || md[p] < TB || md[m - 1] < TB)
+        return NULL;
+    int64_t na = md[p], nb = md[m - 1], ysa = ms[0][p], xsb = ms[1][m - 1];
+    int64_t od[QNN_MAX_RANK], os[2][QNN_MAX_RANK];
+    int no = 0;
+    for (int d = 0; d < m - 1; d++)
+        if (d != p)
+            od[no] = md[d], os[0][no] = ms[0][d], os[1][no++] = ms[1][d];
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, no, od);
+    LLVMValueRef yo = cg_nest_offset(cg, &nest, os[0]), xo = cg_nest_offset(cg, &nest, os[1]);
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, TB);
+    CgLoop la, lb;
+    LLVMValueRef a0 = mul(cg, cg_for_begin(cg, &la, na / TB, "ta"), TB);
+    LLVMValueRef b0 = mul(cg, cg_for_begin(cg, &lb, nb / TB, "tb"), TB);
+    LLVMValueRef row[TB], nxt[TB];
+    for (int k = 0; k < TB; k++) {
+        LLVMValueRef off = add(cg, add(cg, xo, a0), mul(cg, add(cg, b0, cg_idx(cg, k)), xsb));
+        row[k] = LLVMBuildLoad2(B, vt, at(cg, x, off), "");
+        LLVMSetAlignment(row[k], 1);
+    }
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < TB / 2; k++) {
+            nxt[2 * k] = interleave(cg, row[k], row[k + TB / 2], 0);
+            nxt[2 * k + 1] = interleave(cg, row[k], row[k + TB / 2], 1);
+        }
+        memcpy(row, nxt, sizeof row);
+    }
+    for (int k = 0; k < TB; k++) {
+        LLVMValueRef off = add(cg, add(cg, yo, mul(cg, add(cg, a0, cg_idx(cg, k)), ysa)), b0);
+        LLVMSetAlignment(LLVMBuildStore(B, row[k], at(cg, y, off)), 1);
+    }
+    cg_for_end(cg, &lb);
+    cg_for_end(cg, &la);
+    int64_t fa = na / TB * TB, fb = nb / TB * TB;
+    strip(cg, y, yo, ysa, x, xo, xsb, 0, na, fb, nb);
+    strip(cg, y, yo, ysa, x, xo, xsb, fa, na, 0, fb);
+    cg_nest_end(cg, &nest);
+    return "transpose_16x16";
+}
