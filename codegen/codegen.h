@@ -235,6 +235,11 @@ struct Cg {
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
     char kernel_in_place[96];   /* cg_lower_dw_in_place's kernel name */
+    /* cg_rodata's globals in node rodata_node's function, each handed out
+     * again for the same kind, bytes and alignment (lower_dw_inplace.c
+     * lowers the kernel once per view, each time making the same tables). */
+    LLVMValueRef *rodata;
+    int nrodata, cap_rodata, rodata_node;
 };
 
 /* ---------------------------------------------------------------- IR helpers (codegen/builder.c) */
