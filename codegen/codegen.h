@@ -175,9 +175,9 @@ bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len
 void flash_report_free(FlashReport *fr);
 
 /* Writes NAME.h for G compiled with O and PLAN into a malloc'd string;
- * WEIGHTS_SIZE is the weights blob's (--weights=external). */
-char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t weights_size,
-                     size_t *len);
+ * WEIGHTS and WEIGHTS_SIZE are the weights blob's (--weights=external). */
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, const char *weights,
+                     size_t weights_size, size_t *len);
 
 /* External weights blob (docs/codegen.md, "External weights"): a
  * CG_WEIGHTS_HEADER-byte header, then every table the node functions read
@@ -193,6 +193,8 @@ char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *
 #define CG_WEIGHTS_VERSION 2u
 #define CG_WEIGHTS_HEADER 64
 #define CG_WEIGHTS_ALIGN 64
+/* The content hash a blob's header holds (bytes 16-23). */
+uint64_t codegen_weights_fnv(const char *blob);
 
 /* ---------------------------------------------------------------- lowering context */
 
