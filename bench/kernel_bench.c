@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include "codegen.h"
+#include "rewrite.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -740,25 +741,11 @@ static LayerKind layer_kind(const Node *n, int64_t *macs)
     return k >= 32 && o >= 32 ? LK_CONV : LK_NARROW;
 }
 
-/* N alone: its operands (constants stay constants) and N with G's
- * attributes (G outlives it). */
+/* N alone: its operands (constants stay constants) and N (graph_clone_node). */
 static Graph *node_graph(const Node *n)
 {
     Graph *g = graph_new("layer");
-    Value *ops[16];
-    if (n->num_operands > 16)
-        return NULL;
-    for (int i = 0; i < n->num_operands; i++) {
-        const Value *v = n->operands[i];
-        ops[i] = graph_find_value(g, v->name);
-        if (!ops[i])
-            ops[i] = v->kind == VAL_CONST ? graph_add_const(g, v->name, v->type, v->data)
-                                          : graph_add_input(g, v->name, v->type);
-    }
-    Node *m = graph_add_node(g, n->op, ops, n->num_operands, n->result->name, n->result->type);
-    m->num_attrs = n->num_attrs;
-    m->attrs = n->attrs;
-    graph_add_output(g, m->result);
+    graph_add_output(g, graph_clone_node(g, n)->result);
     return g;
 }
 

@@ -129,10 +129,46 @@ void cg_store_f32(Cg *cg, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
  * internal linkage (not private, whose .L names most targets drop): the
  * object's symbol table then says whose bytes these are and what kind
  * (codegen/flash.c; the names of KIND it knows are listed there). */
+static bool all_zero(const void *data, size_t n)
+{
+    const unsigned char *c = data;
+    for (size_t i = 0; i < n; i++)
+        if (c[i])
+            return false;
+    return true;
+}
+
+/* The global of the node function being built (cg->node) with KIND's
+ * name, alignment ALIGN and bytes DATA, or NULL. */
+static LLVMValueRef rodata_again(Cg *cg, const void *data, size_t n, unsigned align, const char *kind)
+{
+    if (cg->rodata_node != cg->node) {
+        cg->rodata_node = cg->node;
+        cg->nrodata = 0;
+    }
+    char prefix[128];
+    int len = snprintf(prefix, sizeof prefix, "%s.%d.%s.", cg->opts->name, cg->node, kind);
+    for (int i = 0; i < cg->nrodata; i++) {
+        LLVMValueRef g = cg->rodata[i], init = LLVMGetInitializer(g);
+        size_t gl;
+        const char *gn = LLVMGetValueName2(g, &gl);
+        if (LLVMGetAlignment(g) != align || LLVMGetArrayLength2(LLVMGlobalGetValueType(g)) != n ||
+            gl <= (size_t)len || strncmp(gn, prefix, (size_t)len) || strspn(gn + len, "0123456789") != gl - (size_t)len)
+            continue;
+        size_t bl;
+        if (LLVMIsAConstantDataSequential(init) ? !memcmp(LLVMGetAsString(init, &bl), data, n) : all_zero(data, n))
+            return g; /* LLVM keeps all-zero bytes as zeroinitializer */
+    }
+    return NULL;
+}
+
 LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const char *name)
 {
     if (cg->wblob && cg->in_node)
         return cg_weights_slice(cg, data, n, align, name);
+    LLVMValueRef old = cg->node >= 0 ? rodata_again(cg, data, n, align, name) : NULL;
+    if (old)
+        return old;
     char gname[128];
     if (cg->node >= 0)
         snprintf(gname, sizeof gname, "%s.%d.%s.%d", cg->opts->name, cg->node, name, cg->counter++);
@@ -145,6 +181,13 @@ LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const
     LLVMSetLinkage(g, LLVMInternalLinkage);
     LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
     LLVMSetAlignment(g, align);
+    if (cg->node >= 0) {
+        if (cg->nrodata == cg->cap_rodata) {
+            cg->cap_rodata = cg->cap_rodata ? 2 * cg->cap_rodata : 32;
+            cg->rodata = xrealloc(cg->rodata, (size_t)cg->cap_rodata * sizeof *cg->rodata);
+        }
+        cg->rodata[cg->nrodata++] = g;
+    }
     return g;
 }
 

@@ -181,9 +181,9 @@ bool codegen_flash(const Graph *g, const char *name, const char *obj, size_t len
 void flash_report_free(FlashReport *fr);
 
 /* Writes NAME.h for G compiled with O and PLAN into a malloc'd string;
- * WEIGHTS_SIZE is the weights blob's (--weights=external). */
-char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t weights_size,
-                     size_t *len);
+ * WEIGHTS and WEIGHTS_SIZE are the weights blob's (--weights=external). */
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, const char *weights,
+                     size_t weights_size, size_t *len);
 
 /* External weights blob (docs/codegen.md, "External weights"): a
  * CG_WEIGHTS_HEADER-byte header, then every table the node functions read
@@ -199,6 +199,8 @@ char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *
 #define CG_WEIGHTS_VERSION 2u
 #define CG_WEIGHTS_HEADER 64
 #define CG_WEIGHTS_ALIGN 64
+/* The content hash a blob's header holds (bytes 16-23). */
+uint64_t codegen_weights_fnv(const char *blob);
 
 /* ---------------------------------------------------------------- lowering context */
 
@@ -241,6 +243,11 @@ struct Cg {
     char kernel_tile[16];       /* the tile part of its name ("6x64c4"), set by the skeleton */
     bool failed;                /* a user error was reported */
     char kernel_in_place[96];   /* cg_lower_dw_in_place's kernel name */
+    /* cg_rodata's globals in node rodata_node's function, each handed out
+     * again for the same kind, bytes and alignment (lower_dw_inplace.c
+     * lowers the kernel once per view, each time making the same tables). */
+    LLVMValueRef *rodata;
+    int nrodata, cap_rodata, rodata_node;
 };
 
 /* ---------------------------------------------------------------- IR helpers (codegen/builder.c) */

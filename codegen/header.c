@@ -138,8 +138,16 @@ static void tensor(FILE *f, const char *name, const Value *v, int index, bool is
             L, ct, z, (double)s);
 }
 
-char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, size_t weights_size,
-                     size_t *len)
+uint64_t codegen_weights_fnv(const char *blob)
+{
+    uint64_t h = 0;
+    for (int k = 7; k >= 0; k--)
+        h = h << 8 | (unsigned char)blob[16 + k];
+    return h;
+}
+
+char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *plan, const char *weights,
+                     size_t weights_size, size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);
@@ -170,8 +178,20 @@ char *codegen_header(const Graph *g, const CodegenOptions *o, const MemoryPlan *
                 name, weights_size, U, U);
         fprintf(f, "#define %s_WEIGHTS_SIZE %zu\n", U, weights_size);
         fprintf(f, "#define %s_WEIGHTS_ALIGN %d\n", U, CG_WEIGHTS_ALIGN);
+        fprintf(f, "#define %s_WEIGHTS_FNV1A UINT64_C(0x%016llx)\n", U,
+                (unsigned long long)(weights ? codegen_weights_fnv(weights) : 0));
         fprintf(f, "int %s_run(const void *const inputs[], void *const outputs[], void *scratch, "
                    "const void *weights, size_t weights_size);\n", name);
+        fprintf(f, "/* The tables themselves: QNN_ERR_BAD_WEIGHTS when WEIGHTS is NULL,\n"
+                   " * WEIGHTS_SIZE is less than %s_WEIGHTS_SIZE or the FNV-1a-64 of bytes\n"
+                   " * 64 .. %s_WEIGHTS_SIZE is not %s_WEIGHTS_FNV1A (a damaged table under\n"
+                   " * an intact header), else QNN_OK.  It reads every byte, %s_run only\n"
+                   " * the header: call it once after loading the file (libqnn_runtime.a). */\n"
+                   "static inline int %s_check_weights(const void *weights, size_t weights_size)\n"
+                   "{\n"
+                   "    return qnn_check_weights(weights, weights_size, %s_WEIGHTS_SIZE, %s_WEIGHTS_FNV1A);\n"
+                   "}\n",
+                U, U, U, name, name, U, U);
     } else {
         fprintf(f, "int %s_run(const void *const inputs[], void *const outputs[], void *scratch);\n", name);
     }

@@ -706,6 +706,7 @@ static void cg_end(Cg *cg)
         free(cg->kernels[k]);
     free(cg->kernels);
     free(cg->stack);
+    free(cg->rodata);
     wblob_free(cg->wblob);
     LLVMDisposeBuilder(cg->b);
     LLVMDisposeTargetData(cg->td);

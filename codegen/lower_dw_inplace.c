@@ -16,6 +16,7 @@
  * with it.
  */
 #include "codegen.h"
+#include "rewrite.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,8 @@ typedef struct Ctx {
     DwInPlace d;
     LLVMValueRef base, ring, written; /* X's (and Y's) bytes; the ring; rows copied so far */
     Value xs, ys;                      /* the one-row view's operand and result */
-    Node sub;
-    Value *ops[8];
-    Attr *attrs;
+    Graph *scratch;                    /* holds the view node's memory */
+    Node *sub;
     int64_t pads[4];
     const char *kernel;
 } Ctx;
@@ -52,10 +52,11 @@ static bool one_row(Cg *cg, Ctx *t, int64_t c, LLVMValueRef cv)
     t->xs.type.dims[1] = hi - lo;
     t->pads[0] = lo - top;
     t->pads[2] = bot + 1 - hi;
+    node_set_ints(t->scratch, t->sub, ATTR_PADS, t->pads, 4);
     LLVMValueRef slot = d->slots > 1 ? LLVMBuildURem(B, cv, cg_idx(cg, d->slots), "") : cg_idx(cg, 0);
     cg->buf[t->n->operands[0]->id].ptr = cg_gep8(cg, t->base, LLVMBuildNSWMul(B, lo_v, cg_idx(cg, d->in_row), ""));
     cg->buf[t->n->result->id].ptr = cg_gep8(cg, t->ring, LLVMBuildNSWMul(B, slot, cg_idx(cg, d->row_bytes), ""));
-    const char *k = cg_lower_dispatch(cg, &t->sub);
+    const char *k = cg_lower_dispatch(cg, t->sub);
     if (!k)
         return false;
     if (!t->kernel)
@@ -90,7 +91,7 @@ static bool one_row(Cg *cg, Ctx *t, int64_t c, LLVMValueRef cv)
 const char *cg_lower_dw_in_place(Cg *cg, const Node *n, int64_t rowbuf)
 {
     Ctx t = {.n = n};
-    if (!dw_in_place_geometry(n, &t.d) || n->num_operands > 8) {
+    if (!dw_in_place_geometry(n, &t.d)) {
         cg_fail(cg, n, "internal: not a depthwise conv the plan can run in place");
         return NULL;
     }
@@ -103,34 +104,16 @@ const char *cg_lower_dw_in_place(Cg *cg, const Node *n, int64_t rowbuf)
     LLVMBuildStore(B, cg_idx(cg, 0), t.written);
 
     /* The view node: N with a one-row result, its operand the rows read,
-     * the pads those rows need (ATTR_PADS inserted in order if absent). */
+     * the pads those rows need (one_row sets them). */
     t.xs = *xv;
     t.ys = *yv;
     t.ys.type.dims[1] = 1;
-    for (int j = 0; j < n->num_operands; j++)
-        t.ops[j] = n->operands[j];
-    t.ops[0] = &t.xs;
     static const int64_t zero4[4] = {0, 0, 0, 0};
     node_ints(n, ATTR_PADS, t.pads, 4, zero4);
-    t.attrs = xcalloc((size_t)n->num_attrs + 1, sizeof *t.attrs);
-    int na = 0;
-    bool have = false;
-    for (int i = 0; i < n->num_attrs; i++) {
-        if (!have && n->attrs[i].id >= ATTR_PADS) {
-            t.attrs[na++] = (Attr){.id = ATTR_PADS, .count = 4, .u.ints = t.pads};
-            have = true;
-            if (n->attrs[i].id == ATTR_PADS)
-                continue;
-        }
-        t.attrs[na++] = n->attrs[i];
-    }
-    if (!have)
-        t.attrs[na++] = (Attr){.id = ATTR_PADS, .count = 4, .u.ints = t.pads};
-    t.sub = *n;
-    t.sub.operands = t.ops;
-    t.sub.result = &t.ys;
-    t.sub.attrs = t.attrs;
-    t.sub.num_attrs = na;
+    t.scratch = graph_new(n->result->name);
+    t.sub = node_clone(t.scratch, n);
+    t.sub->operands[0] = &t.xs;
+    t.sub->result = &t.ys;
 
     bool ok = true;
     for (int64_t c = 0; c < d->oh && ok;) {
@@ -151,7 +134,7 @@ const char *cg_lower_dw_in_place(Cg *cg, const Node *n, int64_t rowbuf)
     }
     cg->buf[xv->id].ptr = x0;
     cg->buf[yv->id].ptr = y0;
-    free(t.attrs);
+    graph_free(t.scratch);
     if (!ok)
         return NULL;
     snprintf(cg->kernel_in_place, sizeof cg->kernel_in_place, "%s_inplace", t.kernel);

@@ -144,6 +144,19 @@ static LLVMValueRef ln_load(Cg *cg, const LnCtx *c, LLVMValueRef i)
     return cg_load_f32(cg, c->x, i);
 }
 
+/* The output step both forms share (interp_reduce.c's ln_affine): the
+ * centred value D times the row's factor F (1 / sqrtf(var + eps) in
+ * float, the gain when quantized) times S = scale[K], plus bias[K] if
+ * any.  The caller loads S, the float rows before they load x (the order
+ * their loads have always had in the loop body). */
+static LLVMValueRef ln_affine(Cg *cg, const LnCtx *c, LLVMValueRef d, LLVMValueRef f, LLVMValueRef s, LLVMValueRef k)
+{
+    LLVMValueRef o = LLVMBuildFMul(B, LLVMBuildFMul(B, d, f, ""), s, "");
+    if (c->bi)
+        o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
+    return o;
+}
+
 /* Rows R0 .. R0+NR (R0 an idx value). */
 static void ln_rows(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
 {
@@ -183,11 +196,8 @@ static void ln_rows(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
     k = cg_for_begin(cg, &lk, c->len, "k");
     {
         LLVMValueRef yi = LLVMBuildAdd(B, rb, k, "");
-        LLVMValueRef o = LLVMBuildFMul(B, LLVMBuildFMul(B, LLVMBuildFSub(B, ln_load(cg, c, yi), mn, ""), inv, ""),
-                                       cg_load_f32(cg, c->sc, k), "");
-        if (c->bi)
-            o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
-        cg_store_f32(cg, c->y, yi, o);
+        LLVMValueRef s = cg_load_f32(cg, c->sc, k);
+        cg_store_f32(cg, c->y, yi, ln_affine(cg, c, LLVMBuildFSub(B, ln_load(cg, c, yi), mn, ""), inv, s, k));
     }
     cg_for_end(cg, &lk);
     if (nr > 1)
@@ -283,10 +293,8 @@ static void ln_rows_q(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
         LLVMValueRef yi = LLVMBuildAdd(B, base, k, "");
         LLVMValueRef v = LLVMBuildSub(B, LLVMBuildSExt(B, cg_load_int(cg, dt, c->x, yi), cg->t_i32, ""),
                                       cg_i32(cg, c->xp.zp), "");
-        LLVMValueRef o = LLVMBuildFSub(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), mn, "");
-        o = LLVMBuildFMul(B, LLVMBuildFMul(B, o, gn, ""), cg_load_f32(cg, c->sc, k), "");
-        if (c->bi)
-            o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
+        LLVMValueRef d = LLVMBuildFSub(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), mn, "");
+        LLVMValueRef o = ln_affine(cg, c, d, gn, cg_load_f32(cg, c->sc, k), k);
         cg_store_int(cg, c->yt->dtype, c->y, yi,
                      cg_quantize_f32_small(cg, o, c->yp.scale, c->yp.zp, (int32_t)dtype_traits[c->yt->dtype].min,
                                            (int32_t)dtype_traits[c->yt->dtype].max, node_rounding(c->n)));

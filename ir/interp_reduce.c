@@ -148,6 +148,15 @@ done:
     return rc;
 }
 
+/* The output step of both forms (lower_reduce.c's ln_affine): the centred
+ * value D times the row's factor F (1 / sqrtf(var + eps) in float, the
+ * gain when quantized) times scale[K], plus bias[K] if any. */
+static float ln_affine(float d, float f, const float *scale, const float *bias, int64_t k)
+{
+    float v = d * f * scale[k];
+    return bias ? v + bias[k] : v;
+}
+
 /* ONNX LayerNormalization (opset 17) in float32: per row of LEN elements,
  * mean = sum / len, d = x - mean, var = sum(d * d) / len,
  * inv = 1 / sqrtf(var + eps), y = d * inv * scale + bias, sums in order. */
@@ -167,10 +176,8 @@ static void layer_norm_f(const float *x, float *y, int64_t rows, int64_t len, co
         }
         var /= (float)len;
         float inv = 1.0f / sqrtf(var + eps);
-        for (int64_t k = 0; k < len; k++) {
-            float v = (xr[k] - mean) * inv * scale[k];
-            yr[k] = bias ? v + bias[k] : v;
-        }
+        for (int64_t k = 0; k < len; k++)
+            yr[k] = ln_affine(xr[k] - mean, inv, scale, bias, k);
     }
 }
 
@@ -207,9 +214,7 @@ int interp_layer_norm(const Node *n, const void *const in[], void *out)
         }
         LayerNormRow st = layer_norm_q_row(s1, s2, len, xp.scale, eps);
         for (int64_t k = 0; k < len; k++) {
-            float t = ((float)(ld_int(in[0], xt->dtype, r * len + k) - xp.zp) - st.mean) * st.gain * scale[k];
-            if (bias)
-                t += bias[k];
+            float t = ln_affine((float)(ld_int(in[0], xt->dtype, r * len + k) - xp.zp) - st.mean, st.gain, scale, bias, k);
             st_int(out, yt->dtype, r * len + k, quantize_real(t, yp, rounding, dt_min(yt->dtype), dt_max(yt->dtype)));
         }
     }

@@ -112,6 +112,38 @@ void rewrite_finish(Rewrite *rw)
     graph_set_values(g, values);
 }
 
+/* ---------------------------------------------------------------- copies of a node */
+
+static Attr *copy_attrs(Graph *g, const Node *n)
+{
+    return n->num_attrs ? arena_memdup(&g->arena, n->attrs, (size_t)n->num_attrs * sizeof *n->attrs) : NULL;
+}
+
+Node *node_clone(Graph *g, const Node *n)
+{
+    Node *c = arena_memdup(&g->arena, n, sizeof *n);
+    c->operands = arena_memdup(&g->arena, n->operands, (size_t)n->num_operands * sizeof *n->operands);
+    c->attrs = copy_attrs(g, n);
+    return c;
+}
+
+Node *graph_clone_node(Graph *g, const Node *n)
+{
+    Value **ops = arena_alloc(&g->arena, (size_t)n->num_operands * sizeof *ops);
+    for (int i = 0; i < n->num_operands; i++) {
+        const Value *v = n->operands[i];
+        ops[i] = graph_find_value(g, v->name);
+        if (!ops[i])
+            ops[i] = v->kind == VAL_CONST ? graph_add_const(g, v->name, v->type, v->data)
+                                          : graph_add_input(g, v->name, v->type);
+    }
+    Node *m = graph_add_node(g, n->op, ops, n->num_operands, n->result->name, n->result->type);
+    m->num_attrs = n->num_attrs;
+    m->attrs = copy_attrs(g, n);
+    m->loc = n->loc;
+    return m;
+}
+
 /* ---------------------------------------------------------------- pattern helpers */
 
 GraphUses graph_uses(const Graph *g)

@@ -46,6 +46,18 @@ const char *rewrite_unique_name(Graph *g, const char *base, const char *suffix);
 /* Installs the kept nodes, drops killed values, renumbers ids. */
 void rewrite_finish(Rewrite *rw);
 
+/* Copies of a node.  node_clone: N as it is (op, id, location, operands,
+ * result) with its own operand and attribute arrays in G's arena, so that
+ * repointing an operand or setting an attribute (node_set_*) leaves N
+ * alone; the copy is in no node list, G only holds its memory (codegen's
+ * one-row views of a depthwise node).  graph_clone_node: N alone in G (a
+ * graph of one node, for benchmarks): each operand found in G by name or
+ * else added, a constant with its data and anything else as an input, then
+ * N's op and attributes under a new result of N's name and type, appended
+ * to G's nodes. */
+Node *node_clone(Graph *g, const Node *n);
+Node *graph_clone_node(Graph *g, const Node *n);
+
 /* Pattern helpers for the fusing passes (ir/rewrite.c).  GraphUses counts
  * every read of each value (an op reading it twice counts twice; a graph
  * output counts once) and remembers the last reader, so a value read once

@@ -11,6 +11,17 @@ const char *qnn_runtime_version(void)
         QNN_RUNTIME_VERSION_PATCH);
 }
 
+int qnn_check_weights(const void *weights, size_t weights_size, size_t expected_size, uint64_t content_fnv)
+{
+    if (!weights || weights_size < expected_size || expected_size < 64)
+        return QNN_ERR_BAD_WEIGHTS;
+    const unsigned char *b = (const unsigned char *)weights;
+    uint64_t h = 14695981039346656037u; /* FNV-1a-64: offset basis, then xor and multiply by the prime */
+    for (size_t i = 64; i < expected_size; i++)
+        h = (h ^ b[i]) * 1099511628211u;
+    return h == content_fnv ? QNN_OK : QNN_ERR_BAD_WEIGHTS;
+}
+
 int qnn_check_args(const qnn_model_info *info, const void *const inputs[], void *const outputs[],
                    const void *scratch)
 {

@@ -157,6 +157,16 @@ const char *qnn_runtime_version(void);
 int qnn_check_args(const qnn_model_info *info, const void *const inputs[], void *const outputs[],
                    const void *scratch);
 
+/* --weights=external: whether WEIGHTS holds the tables of the compile
+ * whose NAME.h gives EXPECTED_SIZE (NAME_WEIGHTS_SIZE) and CONTENT_FNV
+ * (NAME_WEIGHTS_FNV1A, the header's bytes 16-23).  QNN_ERR_BAD_WEIGHTS when
+ * WEIGHTS is NULL, WEIGHTS_SIZE is less than EXPECTED_SIZE, or the
+ * FNV-1a-64 of bytes 64 .. EXPECTED_SIZE is not CONTENT_FNV: a damaged
+ * table under an intact header, which NAME_run (it compares the 64 header
+ * bytes only, in constant time) cannot see.  It reads every byte, so a
+ * loader calls it once, after loading (NAME_check_weights in NAME.h). */
+int qnn_check_weights(const void *weights, size_t weights_size, size_t expected_size, uint64_t content_fnv);
+
 #ifdef __cplusplus
 }
 #endif

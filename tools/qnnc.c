@@ -714,7 +714,7 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
     shell_quote(q1, sizeof q1, tmp);
     shell_quote(q2, sizeof q2, obj);
     shell_quote(q3, sizeof q3, r.main_c);
-    char prof[300] = "", wdef[4200] = "", wq[8500] = "";
+    char prof[600] = "", wdef[4200] = "", wq[8500] = "";
     if (o->profile)
         snprintf(prof, sizeof prof, " -DQNN_MODEL_PROFILE=%s_profile", cfg->model.name);
     if (weights_path) {
@@ -729,8 +729,10 @@ static bool link_exe(const Args *o, const QnncConfig *cfg, const char *triple, c
         }
         shell_quote(wq + 1, sizeof wq - 1, wdef);
         wq[0] = ' ';
-        snprintf(prof + strlen(prof), sizeof prof - strlen(prof), " -DQNN_MODEL_RUN_WEIGHTS=%s_run",
-                 cfg->model.name);
+        /* and checks its tables once (qnn_check_weights, as NAME_check_weights). */
+        snprintf(prof + strlen(prof), sizeof prof - strlen(prof),
+                 " -DQNN_MODEL_RUN_WEIGHTS=%s_run -DQNN_MODEL_WEIGHTS_SIZE=%zu -DQNN_MODEL_WEIGHTS_FNV1A=0x%016llxULL",
+                 cfg->model.name, out->weights_len, (unsigned long long)codegen_weights_fnv(out->weights));
     }
     snprintf(cmd, sizeof cmd, "%s -DQNN_MODEL_INFO=%s_info%s%s -o %s %s %s%s -lm", cc, cfg->model.name, prof, wq, q1,
              q2, q3, libs);
@@ -871,7 +873,7 @@ static bool compile(const Args *o, const QnncConfig *cfg, Graph *g, FlashReport 
         }
     }
     if (emit & EMIT_HEADER)
-        header = codegen_header(g, &co, &out.plan, out.weights_len, &header_len);
+        header = codegen_header(g, &co, &out.plan, out.weights, out.weights_len, &header_len);
     if (emit & EMIT_QIR) {
         FILE *mem = open_memstream(&qir_text, &qir_len);
         bool printed = ir_print(mem, g, NULL);

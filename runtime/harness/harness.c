@@ -42,11 +42,15 @@ static const char usage[] =
 
 static qnn_run_weights_fn run_weights; /* NULL: the model embeds its weights */
 static const char *weights_default;
+static size_t weights_expected;
+static uint64_t weights_fnv;
 
-void qnn_harness_weights(qnn_run_weights_fn run, const char *default_file)
+void qnn_harness_weights(qnn_run_weights_fn run, const char *default_file, size_t size, uint64_t content_fnv)
 {
     run_weights = run;
     weights_default = default_file;
+    weights_expected = size;
+    weights_fnv = content_fnv;
 }
 
 typedef struct Buffer {
@@ -371,6 +375,14 @@ int qnn_harness_main(int argc, char **argv, const qnn_model_info *m)
     }
     if (run_weights && !read_weights(prog, weights_path, &weights))
         goto out;
+    if (run_weights) {
+        int st = qnn_check_weights(weights.p, weights.size, weights_expected, weights_fnv);
+        if (st != QNN_OK) {
+            fprintf(stderr, "%s: error: weights file '%s': %s_check_weights returned %d (%s): truncated, or its "
+                    "tables are not this compile's\n", prog, weights_path, m->name, st, status_name(st));
+            goto out;
+        }
+    }
     if (bench && !(times = malloc((size_t)bench * sizeof *times)))
         goto oom;
     const qnn_harness_profiler *prof = &qnn_harness_profiling;

@@ -15,8 +15,10 @@ extern const qnn_model_info QNN_MODEL_INFO;
 extern const qnn_profile_info QNN_MODEL_PROFILE;
 #endif
 
-/* qnnc --emit=exe --weights=external also defines -DQNN_MODEL_RUN_WEIGHTS=NAME_run
- * and -DQNN_MODEL_WEIGHTS_FILE="PATH" (where it wrote NAME.weights.bin). */
+/* qnnc --emit=exe --weights=external also defines -DQNN_MODEL_RUN_WEIGHTS=NAME_run,
+ * -DQNN_MODEL_WEIGHTS_FILE="PATH" (where it wrote NAME.weights.bin) and the
+ * file's size and content hash, NAME.h's NAME_WEIGHTS_SIZE and
+ * NAME_WEIGHTS_FNV1A (-DQNN_MODEL_WEIGHTS_SIZE, -DQNN_MODEL_WEIGHTS_FNV1A). */
 #ifdef QNN_MODEL_RUN_WEIGHTS
 int QNN_MODEL_RUN_WEIGHTS(const void *const inputs[], void *const outputs[], void *scratch, const void *weights,
                           size_t weights_size);
@@ -28,7 +30,7 @@ int QNN_MODEL_RUN_WEIGHTS(const void *const inputs[], void *const outputs[], voi
 int main(int argc, char **argv)
 {
 #ifdef QNN_MODEL_RUN_WEIGHTS
-    qnn_harness_weights(QNN_MODEL_RUN_WEIGHTS, QNN_MODEL_WEIGHTS_FILE);
+    qnn_harness_weights(QNN_MODEL_RUN_WEIGHTS, QNN_MODEL_WEIGHTS_FILE, QNN_MODEL_WEIGHTS_SIZE, QNN_MODEL_WEIGHTS_FNV1A);
 #endif
 #ifdef QNN_MODEL_PROFILE
     qnn_harness_profile(&QNN_MODEL_PROFILE);

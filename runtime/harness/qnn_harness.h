@@ -57,13 +57,15 @@ typedef struct qnn_harness_profiler {
 } qnn_harness_profiler;
 extern qnn_harness_profiler qnn_harness_profiling; /* info NULL: not profiled */
 
-/* qnnc --weights=external: the model's four-argument NAME_run and the
- * weights file to load when the command line gives no --weights FILE
- * (main.c calls this when built with -DQNN_MODEL_RUN_WEIGHTS=NAME_run and
- * -DQNN_MODEL_WEIGHTS_FILE="PATH"; NAME_info.run is then NULL).  The file
- * is read into a buffer aligned to 64 bytes (NAME_WEIGHTS_ALIGN). */
+/* qnnc --weights=external: the model's four-argument NAME_run, the
+ * weights file to load when the command line gives no --weights FILE, and
+ * the file's NAME_WEIGHTS_SIZE and NAME_WEIGHTS_FNV1A (main.c calls this
+ * when built with -DQNN_MODEL_RUN_WEIGHTS=NAME_run and the others;
+ * NAME_info.run is then NULL).  The file is read into a buffer aligned to
+ * 64 bytes (NAME_WEIGHTS_ALIGN) and its tables checked once
+ * (qnn_check_weights, as NAME_check_weights does) before the first run. */
 typedef int (*qnn_run_weights_fn)(const void *const inputs[], void *const outputs[], void *scratch,
                                   const void *weights, size_t weights_size);
-void qnn_harness_weights(qnn_run_weights_fn run, const char *default_file);
+void qnn_harness_weights(qnn_run_weights_fn run, const char *default_file, size_t size, uint64_t content_fnv);
 
 #endif /* QNN_HARNESS_H */

@@ -81,6 +81,20 @@ int main(int argc, char **argv)
         fails += check(others[k], dense_run(in, out1, scratch, bad, m > (long)size ? (size_t)m : size),
                        QNN_ERR_BAD_WEIGHTS);
     }
+    /* A damaged table under an intact header: dense_run (header only) runs
+     * it, dense_check_weights (the tables' hash) refuses it. */
+    fails += check("check_weights intact", dense_check_weights(w, size), QNN_OK);
+    fails += check("check_weights null", dense_check_weights(NULL, size), QNN_ERR_BAD_WEIGHTS);
+    fails += check("check_weights truncated", dense_check_weights(w, size - 1), QNN_ERR_BAD_WEIGHTS);
+    int missed = 0, caught = 0;
+    for (size_t k = 0; k < 8; k++) { /* from the first table byte to the last */
+        memcpy(bad, w, size);
+        bad[64 + k * (size - 65) / 7] ^= (unsigned char)(1u << k);
+        missed += dense_run(in, out1, scratch, bad, size) == QNN_OK;
+        caught += dense_check_weights(bad, size) == QNN_ERR_BAD_WEIGHTS;
+    }
+    fails += check("table byte flips run by dense_run (of 8)", missed, 8);
+    fails += check("table byte flips refused by check_weights (of 8)", caught, 8);
     fails += check("external run", dense_run(in, out1, scratch, w, size), QNN_OK);
     fails += check("embedded run", dense_e_run(in, out2, scratch), QNN_OK);
     fails += check("same outputs", memcmp(y1, y2, sizeof y1) == 0, 1);

@@ -10,7 +10,9 @@ channels than a dot step (kern_conv_few: 1, 2, 3 and 8 channels, 3x3,
 5x5 and 7x7, odd reduction lengths, output channels that fill no whole
 vector, u8 weights with a zero point); kernels-matmul.qir matmuls by a constant
 (kern_conv as a dense layer of b transposed, and the forms that stay
-generic).  Deterministic: rerun to regenerate.
+generic).  Deterministic: rerun to regenerate; every file is this
+script's output byte for byte (test/codegen/gen-kernels.test), so a new
+case goes here, not into a .qir by hand.
 
 usage: gen_kernels.py OUTDIR
 """
@@ -26,10 +28,10 @@ def arr(a):
     return "[" + ", ".join(str(int(v)) for v in np.asarray(a).reshape(-1)) + "]"
 
 
-def wq(o, per_channel, zps=None):
+def wq(o, per_channel, zps=None, lo=0.004, hi=0.02):
     if not per_channel:
         return "q(0.01, 0)"
-    scales = ", ".join("{:.4g}".format(s) for s in rng.uniform(0.004, 0.02, o))
+    scales = ", ".join("{:.4g}".format(s) for s in rng.uniform(lo, hi, o))
     zp = ", ".join(str(z) for z in (zps if zps is not None else [0] * o))
     return "q(axis=0, scales=[{}], zero_points=[{}])".format(scales, zp)
 
@@ -230,11 +232,11 @@ def dw_rows_graph():
     def out(h, k, s, d, pb, pe):
         return (h + pb + pe - ((k - 1) * d + 1)) // s + 1
 
-    def conv(name, x, xt, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True, bias=True):
+    def conv(name, x, xt, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True, bias=True, wzp0=False):
         kh, kw = k
         oh, ow = out(h, kh, s[0], d[0], pads[0], pads[2]), out(w, kw, s[1], d[1], pads[1], pads[3])
         if per_channel:
-            zps = r.integers(-3, 4, c) if wdt == "i8" else [128] * c
+            zps = [0] * c if wzp0 else r.integers(-3, 4, c) if wdt == "i8" else [128] * c
             wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
                 ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
         else:
@@ -256,7 +258,8 @@ def dw_rows_graph():
              "  input %b : u8[2,8,9,37] q(0.04, 131)",
              "  input %c : i8[1,7,7,5] q(0.06, 3)",
              "  input %d : i8[2,6,10,48] q(0.03, -128)",
-             "  input %e : i8[1,5,13,24] q(0.05, 0)"]
+             "  input %e : i8[1,5,13,24] q(0.05, 0)",
+             "  input %f : i8[1,6,9,16] q(0.0625, 3)"]
     outs = []
     # Stride 2, uneven padding on all four sides, 20 channels (8 + 8 + 4; 16 + 4).
     conv("1", "a", "i8", 1, 9, 11, 20, (3, 3), (2, 2), (1, 1), [1, 2, 2, 1], ("i8", "q(0.9, 2)"), ", rounding=tflite")
@@ -277,6 +280,31 @@ def dw_rows_graph():
     # Stride 2 and dilation 2 together, 3x3.
     conv("7", "a", "i8", 1, 9, 11, 20, (3, 3), (2, 2), (2, 2), [2, 2, 1, 1], ("i8", "q(0.9, 2)"),
          ", rounding=onnx")
+    lines += ["  // Power-of-two scales: multipliers of exactly 2^30 with right shifts of",
+              "  // 2 and 1..3, so the output stage's roundings hit exact ties often."]
+    p2 = np.random.default_rng(23)
+    lines.append("  const %w8 : i8[16,3,3,1] q(0.015625, 0) = {}".format(arr(p2.integers(-3, 4, (16, 3, 3, 1)))))
+    lines.append("  const %b8 : i32[16] = {}".format(arr(p2.integers(-40, 40, 16))))
+    lines.append("  %y8 = conv2d(%f, %w8, %b8) {group=16, pads=[1, 1, 1, 1], strides=[1, 1], dilations=[1, 1], "
+                 "rounding=tflite} : i8[1,6,9,16] q(0.0078125, -2)")
+    scales = ", ".join(str(v) for v in p2.choice([0.0078125, 0.015625, 0.03125], 16))
+    lines.append("  const %w9 : i8[16,3,3,1] q(axis=0, scales=[{}], zero_points=[{}]) = {}".format(
+        scales, ", ".join(["0"] * 16), arr(p2.integers(-4, 5, (16, 3, 3, 1)))))
+    lines.append("  const %b9 : i32[16] = {}".format(arr(p2.integers(-64, 64, 16))))
+    lines.append("  %y9 = conv2d(%f, %w9, %b9) {group=16, pads=[1, 0, 1, 1], strides=[2, 2], dilations=[1, 1], "
+                 "rounding=tflite} : i8[1,3,4,16] q(0.015625, 1)")
+    outs += ["y8", "y9"]
+    lines += ["  // Two output rows a pass (dw_channels4's slide: byte weights, 16 zmm",
+              "  // lanes, 3 kernel rows, SH = DH): u8 with an odd row count, a channel",
+              "  // tail and two single pixels (y10; y4, y7 and y8 take it too, y7 at",
+              "  // SH = DH = 2); one row a pass at stride 2, i8 with a block of 8 and one",
+              "  // pixel (y12).",
+              "  input %h : u8[1,5,10,20] q(0.04, 131)",
+              "  input %g : i8[1,7,17,16] q(0.05, 5)"]
+    conv("10", "h", "u8", 1, 5, 10, 20, (3, 3), (1, 1), (1, 1), [1, 1, 1, 1], ("u8", "q(0.6, 120)"),
+         ", rounding=tflite", per_channel=False)
+    conv("12", "g", "i8", 1, 7, 17, 16, (3, 3), (2, 2), (1, 1), [1, 1, 1, 1], ("i8", "q(0.7, -3)"),
+         ", rounding=tflite", wzp0=True)
     lines += ["  output %" + o for o in outs]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -385,7 +413,11 @@ def patch_graph():
     lines = ["graph @kpatch {",
              "  input %xa : i8[1,5,7,20] q(0.05, 3)",
              "  input %xb : u8[1,4,5,8] q(0.04, 120)",
-             "  input %xd : u8[3,17] q(0.04, 128)"]
+             "  input %xd : u8[3,17] q(0.04, 128)",
+             "  input %xe : u8[1,3,3,68] q(0.03, 131)",
+             "  input %xf : i8[2,12] q(0.05, -4)",
+             "  input %xg : i8[1,32,32,16] q(0.04, 2)",
+             "  input %xh : i8[1,2,2,256] q(0.03, -5)"]
     # Weights in -1..1 keep most outputs of multipliers near 0.5 off the clamp.
     lines.append("  const %w1 : i8[7,1,1,20] {} = {}".format(wq(7, True), arr(rng.integers(-1, 2, (7, 1, 1, 20)))))
     lines.append("  const %b1 : i32[7] = {}".format(arr(rng.integers(-100, 100, 7))))
@@ -399,7 +431,21 @@ def patch_graph():
     lines.append("  const %w4 : i8[9,17] {} = {}".format(wq(9, True), arr(i8((9, 17)))))
     lines.append("  const %b4 : i32[9] = {}".format(arr(rng.integers(-900, 900, 9))))
     lines.append("  %y4 = dense(%xd, %w4, %b4) {rounding=tflite, act_min=0} : i8[3,9] q(0.01, -10)")
-    lines += ["  output %y1", "  output %y2", "  output %y3", "  output %y4", "}"]
+    # conv_patch_1x4_dsp's last 4-byte step: a strided direct 1x1 on u8, C = 68.
+    lines.append("  const %w5 : i8[5,1,1,68] {} = {}".format(wq(5, True), arr(i8((5, 1, 1, 68)))))
+    lines.append("  const %b5 : i32[5] = {}".format(arr(rng.integers(-3000, 3000, 5))))
+    lines.append("  %y5 = conv2d(%xe, %w5, %b5) {strides=[2, 2], rounding=tflite} : i8[1,2,2,5] q(0.02, -7)")
+    # A dense on 12 inputs (direct patches from 8 bytes).
+    lines.append("  const %w6 : i8[16,12] {} = {}".format(wq(16, True), arr(i8((16, 12)))))
+    lines.append("  const %b6 : i32[16] = {}".format(arr(rng.integers(-3000, 3000, 16))))
+    lines.append("  %y6 = dense(%xf, %w6, %b6) {rounding=tflite} : i8[2,16] q(0.06, 3)")
+    # A padded 3x3 on 32x32x16 (2x4 asm tiles: the loop's flags clobber) and
+    # a 1x1 on 256 channels (2x3 tiles).
+    lines.append("  const %w7 : i8[8,3,3,16] {} = {}".format(wq(8, True, lo=0.002, hi=0.01), arr(i8((8, 3, 3, 16)))))
+    lines.append("  %y7 = conv2d(%xg, %w7) {pads=[1, 1, 1, 1], rounding=tflite} : i8[1,32,32,8] q(0.05, 1)")
+    lines.append("  const %w8 : i8[6,1,1,256] {} = {}".format(wq(6, True, lo=0.002, hi=0.01), arr(i8((6, 1, 1, 256)))))
+    lines.append("  %y8 = conv2d(%xh, %w8) {rounding=tflite} : i8[1,2,2,6] q(0.06, -2)")
+    lines += ["  output %y" + str(i) for i in range(1, 9)] + ["}"]
     return "\n".join(lines) + "\n"
 
 
