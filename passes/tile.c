@@ -22,23 +22,41 @@
 #include <string.h>
 
 /* CPUs whose features -mattr need not spell out (the ones the tests and
- * docs name; anything else: give -mattr). */
+ * docs name; anything else: give -mattr, or -mcpu=native, whose features
+ * the driver takes from LLVM).  Each lists the features the kernels ask
+ * about that are not implied by another of its list (implied[] below). */
+#define X86_V3 "avx2,fma"
+#define X86_ICL "avx512vnni,avx512vbmi,avx512vl,fma"
 static const struct {
     const char *cpu, *features;
 } cpu_features[] = {
-    {"haswell", "avx2"}, {"broadwell", "avx2"}, {"skylake", "avx2"}, {"x86-64-v3", "avx2"},
-    {"znver1", "avx2"}, {"znver2", "avx2"}, {"znver3", "avx2"}, {"x86-64-v4", "avx2,avx512f,avx512vl"},
-    {"cascadelake", "avx2,avx512f,avx512vl,avx512vnni"}, {"icelake-server", "avx2,avx512f,avx512vl,avx512vnni"},
-    {"icelake-client", "avx2,avx512f,avx512vl,avx512vnni"}, {"tigerlake", "avx2,avx512f,avx512vl,avx512vnni"},
-    {"sapphirerapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"znver4", "avx2,avx512f,avx512vl,avx512vnni"},
-    {"znver5", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"graniterapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"},
-    {"emeraldrapids", "avx2,avx512f,avx512vl,avx512vnni,avxvnni"}, {"arrowlake", "avx2,avxvnni"}, {"lunarlake", "avx2,avxvnni"},
-    {"alderlake", "avx2,avxvnni"}, {"raptorlake", "avx2,avxvnni"}, {"meteorlake", "avx2,avxvnni"},
+    {"haswell", X86_V3}, {"broadwell", X86_V3}, {"skylake", X86_V3}, {"x86-64-v3", X86_V3},
+    {"znver1", X86_V3}, {"znver2", X86_V3}, {"znver3", X86_V3}, {"x86-64-v4", "avx512bw,avx512vl"},
+    {"skylake-avx512", "avx512bw,avx512vl"}, {"cascadelake", "avx512vnni,avx512bw,avx512vl"},
+    {"icelake-server", X86_ICL}, {"icelake-client", X86_ICL}, {"tigerlake", X86_ICL},
+    {"znver4", X86_ICL}, {"znver5", X86_ICL ",avxvnni"}, {"sapphirerapids", X86_ICL ",avxvnni"},
+    {"graniterapids", X86_ICL ",avxvnni"}, {"emeraldrapids", X86_ICL ",avxvnni"},
+    {"arrowlake", X86_V3 ",avxvnni"}, {"lunarlake", X86_V3 ",avxvnni"}, {"alderlake", X86_V3 ",avxvnni"},
+    {"raptorlake", X86_V3 ",avxvnni"}, {"meteorlake", X86_V3 ",avxvnni"},
     {"cortex-a55", "dotprod"}, {"cortex-a76", "dotprod"}, {"neoverse-n1", "dotprod"},
     {"neoverse-v1", "dotprod,i8mm"}, {"neoverse-n2", "dotprod,i8mm"}, {"cortex-a710", "dotprod,i8mm"},
     {"apple-m1", "dotprod"}, {"apple-m2", "dotprod,i8mm"},
-    {"cortex-m4", "dsp"}, {"cortex-m7", "dsp"}, {"cortex-m33", "dsp"}, {"cortex-m55", "dsp,mve,mve.fp"},
-    {"cortex-m85", "dsp,mve,mve.fp"},
+    {"cortex-m4", "dsp"}, {"cortex-m7", "dsp"}, {"cortex-m33", "dsp"}, {"cortex-m55", "dsp,mve.fp"},
+    {"cortex-m85", "dsp,mve.fp"},
+};
+#undef X86_V3
+#undef X86_ICL
+
+/* A feature and what it implies, as LLVM's target descriptions say
+ * (X86.td, ARM.td), for the features the kernels ask about: enabling
+ * the first enables the second, disabling the second disables the
+ * first. */
+static const struct {
+    const char *f, *implies;
+} implied[] = {
+    {"avx512vbmi", "avx512bw"}, {"avx512bw", "avx512f"}, {"avx512vnni", "avx512f"}, {"avx512vl", "avx512f"},
+    {"avx512f", "avx2"}, {"avx512f", "fma"}, {"avxvnni", "avx2"}, {"avx2", "avx"}, {"fma", "avx"},
+    {"avx", "sse4.2"}, {"sse4.2", "sse4.1"}, {"sse4.1", "ssse3"}, {"mve.fp", "mve"}, {"mve", "dsp"},
 };
 
 static bool in_list(const char *list, const char *f, char sep, int *sign)
@@ -62,24 +80,45 @@ static bool in_list(const char *list, const char *f, char sep, int *sign)
     return found;
 }
 
+/* -mattr's last word on F: +1 enabled, -1 disabled, 0 silent. */
+static int given(const char *features, const char *f)
+{
+    int sign = 0;
+    return features && in_list(features, f, ',', &sign) ? (sign >= 0 ? 1 : -1) : 0;
+}
+
+/* F or something it needs is disabled by -mattr. */
+static bool disabled(const char *features, const char *f)
+{
+    if (given(features, f) < 0)
+        return true;
+    for (size_t i = 0; i < sizeof implied / sizeof *implied; i++)
+        if (!strcmp(implied[i].f, f) && disabled(features, implied[i].implies))
+            return true;
+    return false;
+}
+
+/* F is enabled by -mattr or the CPU, directly or through what implies it. */
+static bool enabled(const char *cpu_list, const char *features, const char *f)
+{
+    if (given(features, f) > 0 || (cpu_list && in_list(cpu_list, f, ',', NULL)))
+        return true;
+    for (size_t i = 0; i < sizeof implied / sizeof *implied; i++)
+        if (!strcmp(implied[i].implies, f) && !disabled(features, implied[i].f) &&
+            enabled(cpu_list, features, implied[i].f))
+            return true;
+    return false;
+}
+
 bool target_has_feature(const char *triple, const char *cpu, const char *features, const char *f)
 {
     (void)triple;
-    int sign = 0;
-    if (features && in_list(features, f, ',', &sign))
-        return sign >= 0;
-    /* Features the ones given imply (LLVM's implication, for the few the
-     * kernels ask about). */
-    if (!strcmp(f, "avx2") && features &&
-        (in_list(features, "avx512vnni", ',', &sign) || in_list(features, "avxvnni", ',', &sign)) && sign > 0)
-        return true;
-    if (!strcmp(f, "avx512f") && features && in_list(features, "avx512vnni", ',', &sign) && sign > 0)
-        return true;
+    const char *cpu_list = NULL;
     if (cpu)
         for (size_t i = 0; i < sizeof cpu_features / sizeof *cpu_features; i++)
             if (!strcmp(cpu, cpu_features[i].cpu))
-                return in_list(cpu_features[i].features, f, ',', NULL);
-    return false;
+                cpu_list = cpu_features[i].features;
+    return !disabled(features, f) && enabled(cpu_list, features, f);
 }
 
 /* The target's int8 dot-product width in bytes, accumulator register
