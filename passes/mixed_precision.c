@@ -25,12 +25,16 @@
  *     result (looking through layout ops), so that the wider tensor is
  *     read as such instead of being narrowed back to int8: its
  *     sensitivity is the worst output SQNR then;
- *  3. candidates are raised cumulatively, most helpful first, until the
- *     target is met; if int16x8 everywhere cannot meet it and some graph
- *     boundary is float, 2-3 again with float as the raised precision;
+ *  3. candidates are raised most helpful first: the shortest prefix of
+ *     that order found to meet the target, by galloping (1, 2, 4, ...
+ *     groups) and bisection, after checking that every candidate raised
+ *     meets it (else 2 is skipped); if int16x8 everywhere cannot meet it
+ *     and some graph boundary is float, 2-3 again with float as the
+ *     raised precision;
  *  4. every raised layer, the most MACs first, is lowered back (to int8,
- *     else from float to int16x8) if the target holds without it,
- *     repeated until a whole round lowers none.
+ *     else from float to int16x8) if the target holds without it, going
+ *     round until each layer still raised has been tried since the last
+ *     lowering.
  * One evaluation = clone the float graph, quantize and fuse-requantize it
  * with the overrides, run it over the samples: evaluate() below, which
  * measures a Measure; criterion_met() says whether it meets the
@@ -471,12 +475,14 @@ static void adopt(Search *s)
 static void drop_pending(Search *s) { tensors_free(&s->pending, s->nsamples); }
 
 /* engine = "auto" compiles a graph when one sweep over the samples costs
- * at least this many MACs.  Every trial graph is compiled for one sweep
- * only: the openWakeWord embedding model's int8 graph took 2.2 s to
- * compile against 43 ms a sample in the interpreter (docs/benchmarks.md,
- * "Mixed precision"), so the JIT pays from about 50 samples of 42 M MACs,
- * far later than calibrate's 50 M. */
-#define MP_JIT_MIN_WORK 2e9
+ * at least this many MACs (graph_work times samples).  Every trial graph
+ * is compiled for one sweep only, and the interpreter reuses the kept
+ * tensors of an earlier trial: M-LSD tiny's search at 2 images (3.3 G a
+ * sweep) took 0.35 s of CPU a sensitivity trial in the interpreter, 1.8 s
+ * in the JIT (mostly the compile); M-LSD large's at 2 images (51 G) 4.3 s
+ * in the JIT, about 5-6 s in the interpreter by the same rate
+ * (docs/benchmarks.md, "Mixed precision: the search's evaluations"). */
+#define MP_JIT_MIN_WORK 2e10
 
 /* Runs R->g over every sample: compiled (pass_engine, the rule calibrate
  * uses) or in the interpreter; the same outputs bit for bit either way. */
@@ -773,6 +779,22 @@ static bool check_classifier(Search *s, const Samples *ds)
     return true;
 }
 
+/* Step 3's trial of the first P groups of ORDER: SET := LVL with those
+ * groups raised (to float in phase PH 1), measured into M and kept as the
+ * base (the next trial is near it); whether it meets the criterion. */
+static bool raise_prefix(Search *s, bool *const *group, const Order *order, int p, int ph, const DType *lvl,
+                           DType *set, Measure *m)
+{
+    memcpy(set, lvl, (size_t)s->ncand * sizeof *set);
+    for (int j = 0; j < p; j++)
+        for (int k = 0; k < s->ncand; k++)
+            if (group[order[j].k][k])
+                set[k] = ph ? DT_F32 : s->raise_dt[k];
+    bool met = evaluate(s, set, m) && criterion_met(s, m);
+    adopt(s);
+    return met;
+}
+
 static bool load_samples(Search *s)
 {
     const Graph *g = s->fg;
@@ -928,6 +950,16 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
      * raises to float. */
     int phases = int_only ? 1 : 2;
     for (int ph = 0; ok && ph < phases && !met; ph++) {
+        /* Every candidate at this phase's precision first: when even that
+         * misses the criterion, so does every prefix of step 3, which would
+         * end in this very set; the next phase starts from it, and this
+         * phase's sensitivities are not needed. */
+        for (int k = 0; k < nc; k++)
+            tmp[k] = ph ? DT_F32 : s.raise_dt[k];
+        if (!(evaluate(&s, tmp, &m) && criterion_met(&s, &m))) {
+            memcpy(lvl, tmp, (size_t)nc * sizeof *lvl);
+            continue;
+        }
         /* 2. Sensitivity: each candidate raised with its readers. */
         for (int k = 0; k < nc; k++) {
             for (int j = 0; j < nc; j++)
@@ -939,21 +971,27 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
             criterion_rank(&s, &m, &order[k].key, &order[k].key2);
         }
         qsort(order, (size_t)nc, sizeof *order, by_key_desc);
-        /* 3. Raise, most helpful first, until the criterion is met. */
-        for (int j = 0; j < nc && !met; j++) {
-            bool grew = false;
-            for (int k = 0; k < nc; k++) {
-                DType want = ph ? DT_F32 : s.raise_dt[k];
-                if (group[order[j].k][k] && lvl[k] != want) {
-                    lvl[k] = want;
-                    grew = true;
-                }
+        /* 3. Raise the groups most helpful first: the shortest prefix of
+         * that order found to meet the criterion, by galloping (1, 2, 4, ...
+         * groups) and bisection between the last prefix that missed and
+         * the first that met it; the whole order meets it (above). */
+        int lo = 0, hi = nc;
+        for (int p = 1; p < nc; p *= 2) {
+            if (raise_prefix(&s, group, order, p, ph, lvl, tmp, &m)) {
+                hi = p;
+                break;
             }
-            if (grew) {
-                met = evaluate(&s, lvl, &m) && criterion_met(&s, &m);
-                adopt(&s); /* the next set is this one and one more group */
-            }
+            lo = p;
         }
+        while (hi - lo > 1) {
+            int mid = lo + (hi - lo) / 2;
+            if (raise_prefix(&s, group, order, mid, ph, lvl, tmp, &m))
+                hi = mid;
+            else
+                lo = mid;
+        }
+        met = raise_prefix(&s, group, order, hi, ph, lvl, tmp, &m);
+        memcpy(lvl, tmp, (size_t)nc * sizeof *lvl);
     }
     char crit[128], best[256];
     if (ok && !met) {
@@ -972,30 +1010,37 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         ok = false;
     }
     /* 4. Lower back what the criterion does not need, the costliest first:
-     * to int8, or from float to int16x8, until a whole round lowers
-     * nothing; then each raised layer has been tried at int8 against the
-     * final set. */
+     * to int8, or from float to int16x8; then each raised layer has been
+     * tried at int8 against the final set. */
     int nr = 0;
     for (int k = 0; k < nc; k++)
         if (lvl[k] != DT_I8)
-            order[nr++] = (Order){k, (double)node_macs(s.cand[k]), sens[0][k]};
+            order[nr++] = (Order){k, (double)node_macs(s.cand[k]), isnan(sens[0][k]) ? sens[1][k] : sens[0][k]};
     qsort(order, (size_t)nr, sizeof *order, by_key_desc);
-    for (bool lowered = ok; lowered;) {
-        lowered = false;
-        for (int j = 0; j < nr; j++) {
-            int k = order[j].k;
-            DType was = lvl[k];
-            DType tries[2] = {DT_I8, s.raise_dt[k]};
-            for (int t = 0; t < 2 && lvl[k] == was && was != DT_I8; t++) {
-                if (tries[t] == was || (t == 1 && was != DT_F32))
-                    continue;
-                lvl[k] = tries[t];
-                if (evaluate(&s, lvl, &m) && criterion_met(&s, &m)) {
-                    lowered = true;
-                    adopt(&s); /* the next tries differ from this set */
-                } else
-                    lvl[k] = was;
-            }
+    /* Cyclically, until every layer still raised has been tried since
+     * the last lowering: a try that failed before it is tried again, one
+     * that failed after it failed against the final set. */
+    int raised = nr, fails = 0;
+    for (int j = 0; ok && fails < raised; j = (j + 1) % nr) {
+        int k = order[j].k;
+        DType was = lvl[k];
+        if (was == DT_I8)
+            continue;
+        DType tries[2] = {DT_I8, s.raise_dt[k]};
+        for (int t = 0; t < 2 && lvl[k] == was; t++) {
+            if (tries[t] == was || (t == 1 && was != DT_F32))
+                continue;
+            lvl[k] = tries[t];
+            if (evaluate(&s, lvl, &m) && criterion_met(&s, &m))
+                adopt(&s); /* the next tries differ from this set */
+            else
+                lvl[k] = was;
+        }
+        if (lvl[k] == was) {
+            fails++;
+        } else {
+            fails = 0;
+            raised -= lvl[k] == DT_I8;
         }
     }
     free(order);
