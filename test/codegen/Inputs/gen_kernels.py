@@ -399,7 +399,35 @@ def gemm_graph():
     lines.append("  const %b18 : i32[32] = {}".format(arr(r.integers(-3000, 3000, 32))))
     lines.append("  %y18 = conv2d(%xr2, %w18, %b18) {strides=[2, 2], pads=[0, 0, 1, 1], rounding=tflite, act_min=0, "
                  "act_max=6} : i8[1,8,14,32] q(0.03, -128)")
-    lines += ["  output %y{}".format(i) for i in range(1, 19)]
+    # Short reductions (session 11: packed stores of 2 or 4 whole vectors,
+    # 1x1 addressing at p*C, 4-channel stems from a flipped row copy):
+    # 1x1 convs with 96, 56 and 40 outputs (packs of 4 and 2, a partial
+    # vector of 8 lanes), u8 in and out, C = 10, 1x1 at stride 2 and with
+    # padding, a dense 7x20 -> 64 on u8; 4-channel stems 3x3 pad 1 (20
+    # outputs) and 5x5 stride 2 on u8, and one dilated along W (per tap).
+    short_inputs = ["  input %xc1 : i8[1,5,7,16] q(0.05, -3)", "  input %xc2 : u8[1,3,5,24] q(0.04, 120)",
+                    "  input %xc3 : i8[1,4,6,10] q(0.05, 5)", "  input %xd2 : i8[7,20] q(0.05, 2)",
+                    "  input %xf1 : i8[1,9,10,4] q(0.04, -6)", "  input %xf2 : u8[1,7,11,4] q(0.03, 130)"]
+    for i, line in enumerate(short_inputs):
+        lines.insert(9 + len(stems) + i, line)
+    short = [  # (name, op, input, weight dims, attrs, result)
+        (19, "conv2d", "xc1", (96, 1, 1, 16), "rounding=tflite", "i8[1,5,7,96] q(0.14, 2)"),
+        (20, "conv2d", "xc2", (56, 1, 1, 24), "rounding=onnx", "u8[1,3,5,56] q(0.1372, 128)"),
+        (21, "conv2d", "xc3", (40, 1, 1, 10), "rounding=tflite", "i8[1,4,6,40] q(0.1107, -5)"),
+        (22, "conv2d", "xc1", (64, 1, 1, 16), "strides=[2, 2], rounding=onnx", "i8[1,3,4,64] q(0.14, 0)"),
+        (23, "conv2d", "xc3", (48, 1, 1, 10), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,6,8,48] q(0.1107, 1)"),
+        (24, "dense", "xd2", (64, 20), "rounding=tflite", "u8[7,64] q(0.1565, 100)"),
+        (25, "conv2d", "xf1", (20, 3, 3, 4), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,9,10,20] q(0.168, 3)"),
+        (26, "conv2d", "xf2", (16, 5, 5, 4), "pads=[2, 2, 2, 2], strides=[2, 2], rounding=onnx",
+         "u8[1,4,6,16] q(0.21, 110)"),
+        (27, "conv2d", "xf1", (32, 3, 3, 4), "pads=[1, 2, 1, 2], dilations=[1, 2], rounding=tflite",
+         "i8[1,9,10,32] q(0.168, -1)"),
+    ]
+    for name, op, x, wd, attrs, res in short:
+        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
+        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
+        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += ["  output %y{}".format(i) for i in range(1, 28)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
