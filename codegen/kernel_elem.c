@@ -149,6 +149,25 @@ static void fit_keep(int64_t (*top)[2], int n, int *len, int64_t v, int64_t k, i
     top[i][0] = v, top[i][1] = k;
 }
 
+/* The values of fc to try given the highest lower bounds LOS and lowest
+ * upper bounds HIS (NLO, NHI of them, the tightest first): the middle of
+ * the interval where it is not empty, else every bound (each leaves only
+ * the pairs that set the bounds beyond it wrong).  Returns how many. */
+static int fc_candidates(const int64_t (*los)[2], int nlo, const int64_t (*his)[2], int nhi, int64_t *cand)
+{
+    int64_t clo = nlo ? los[0][0] : INT64_MIN / 4, chi = nhi ? his[0][0] : INT64_MAX / 4;
+    int nc = 0;
+    if (clo <= chi) {
+        cand[nc++] = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
+    } else {
+        for (int j = 0; j < nlo; j++)
+            cand[nc++] = los[j][0];
+        for (int j = 0; j < nhi; j++)
+            cand[nc++] = his[j][0];
+    }
+    return nc;
+}
+
 /* The pairs (as i * nz + k) the form (fa, fb, fc, r) gets wrong against
  * the table T, into FIX (at most FIT_FIXES), or -1 for more or when the
  * form leaves int32 at a corner. */
@@ -226,17 +245,8 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
                         if (y < q->hi)
                             fit_keep(his, FIT_FIXES + 1, &nhi, (y + 1) * one - 1 - v, i * nz + k, -1);
                     }
-                int64_t clo = nlo ? los[0][0] : INT64_MIN / 4, chi = nhi ? his[0][0] : INT64_MAX / 4;
                 int64_t cand[2 * FIT_FIXES + 3];
-                int nc = 0;
-                if (clo <= chi) {
-                    cand[nc++] = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
-                } else {
-                    for (int j = 0; j < nlo; j++)
-                        cand[nc++] = los[j][0];
-                    for (int j = 0; j < nhi; j++)
-                        cand[nc++] = his[j][0];
-                }
+                int nc = fc_candidates((const int64_t (*)[2])los, nlo, (const int64_t (*)[2])his, nhi, cand);
                 for (int j = 0; j < nc; j++) {
                     int m = fit_misses(q, t, xlo, xhi, zlo, zhi, fa, fb, cand[j], r, fix);
                     if (m < 0 || m >= best)
@@ -515,17 +525,8 @@ static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
                 if (t < q->hi)
                     fit_keep(his, ROW_FIXES + 1, &nhi, (t + 1) * one - 1 - x * fa, x, -1);
             }
-            int64_t clo = nlo ? los[0][0] : INT64_MIN / 4, chi = nhi ? his[0][0] : INT64_MAX / 4;
             int64_t cand[2 * ROW_FIXES + 3];
-            int nc = 0;
-            if (clo <= chi) {
-                cand[nc++] = clo == INT64_MIN / 4 ? chi : chi == INT64_MAX / 4 ? clo : clo + (chi - clo) / 2;
-            } else {
-                for (int j = 0; j < nlo; j++)
-                    cand[nc++] = los[j][0];
-                for (int j = 0; j < nhi; j++)
-                    cand[nc++] = his[j][0];
-            }
+            int nc = fc_candidates((const int64_t (*)[2])los, nlo, (const int64_t (*)[2])his, nhi, cand);
             for (int j = 0; j < nc; j++) {
                 int mm = row_misses(q, y, xlo, xhi, fa, cand[j], fr, fix);
                 if (mm < 0 || mm >= best)
