@@ -460,7 +460,7 @@ static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)
  * slot costs two row loads, a compare and a select per vector, so with
  * two the loop was slower than elem_mul16 (MobileNetV3's SE muls: no
  * fix 2.2x faster, one 1.15-1.25x, two 0.85x). */
-enum { MUL_ROW_MAX = 4096, ROW_FIXES = 1 };
+enum { MUL_ROW_MAX = 1024, ROW_FIXES = 1 }; /* stack rows: at most 16 KiB */
 
 typedef struct MulRow {
     int zop;          /* the row-constant operand, 0 or 1 */
