@@ -537,6 +537,12 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         pv = d->lanes / lc;
         if (pv > d->max_pv)
             pv = d->max_pv, lc = d->lanes / pv;
+    } else if (d->max_pv > 1 && !d->wide && n->op == OP_CONV2D && stem_wanted(f) && f->o % (d->lanes / 2) == 0 &&
+               f->o % d->lanes != 0) {
+        /* A stem on an odd number of half vectors of outputs (24 on zmm:
+         * the embedding model's): 2 pixels a vector on half the lanes
+         * each, so no vector is half empty. */
+        pv = 2, lc = d->lanes / 2;
     }
     k.d = d;
     k.pv = pv, k.lc = lc;
@@ -676,7 +682,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     int64_t P = k.stem ? f->ow : f->oh * f->ow; /* a stem tiles each output row */
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows
      * as the block has accumulators). */
-    int rows = pv > 1 ? (d->mr * d->nv > MR_MAX ? MR_MAX : d->mr * d->nv) : k.mr;
+    int rows = pv > 1 ? (d->mr * d->nv / k.nv > MR_MAX ? MR_MAX : d->mr * d->nv / k.nv) : k.mr;
     int mr = rows * pv > P ? (int)P : rows * pv;
     int64_t nt = P / mr, prem = P % mr;
     CgLoop lb, lp, ly;

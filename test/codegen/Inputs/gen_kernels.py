@@ -487,7 +487,9 @@ def stem_graph():
     reads, a vertical dilation, batch 2) and a large one's (over 16 KiB)
     per output row; 2 and 4 pixels a vector gathered from one 16-byte
     load (C = 1, 2, 3, strides 1 and 2, tiles that leave a short last
-    row), and beside them 4 pixels a vector too far apart for it."""
+    row), and beside them 4 pixels a vector too far apart for it; 24 and
+    40 outputs (an odd number of half zmm vectors: 2 pixels a vector, 3
+    vectors, and 5 past a block of 4)."""
     r = np.random.default_rng(23)
 
     def odim(n, k, p0, p1, st, dl):
@@ -505,6 +507,8 @@ def stem_graph():
         ((1, 8, 7, 4), "u8", 128, 12, 3, [1, 1, 1, 1], [1, 1], [1, 1]),
         ((1, 70, 66, 4), "u8", 110, 16, 3, [0, 0, 1, 1], [2, 2], [1, 1]),
         ((1, 8, 9, 3), "i8", -5, 4, 3, [1, 1, 1, 1], [1, 2], [1, 1]),
+        ((1, 10, 32, 1), "i8", -128, 24, 3, [0, 1, 0, 1], [1, 1], [1, 1]),
+        ((1, 9, 17, 2), "u8", 100, 40, 3, [1, 1, 1, 1], [2, 2], [1, 1]),
     ]
     lines = ["graph @kstem {"]
     for i, (xd, dt, zx, _o, _k, _p, _s, _d) in enumerate(cases):
