@@ -58,7 +58,9 @@
  * M-LSD's) is copied whole into the band once, each row once, and the
  * output rows read it in place; rows are copied in vectors.  With 2 or 4
  * pixels a vector, a row's pixels' words come from one 16-byte load and a
- * byte shuffle.
+ * byte shuffle.  A stem on an odd number of half vectors of outputs (24
+ * on zmm) packs 2 pixels a vector as the narrow layers do, several
+ * vectors wide (no vector half empty).
  */
 #include "kernel_int8.h"
 
