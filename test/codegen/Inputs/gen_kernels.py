@@ -221,6 +221,19 @@ def matmul_graph():
     return "\n".join(lines) + "\n"
 
 
+def dw_weights(r, name, wdt, c, kh, kw, zps):
+    """A depthwise layer's weights %wNAME (C x KH x KW x 1, random from R):
+    per-channel scales with zero points ZPS, or per-tensor when ZPS is None."""
+    if zps is not None:
+        wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
+            ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
+    else:
+        wqs = "q(0.01, {})".format(0 if wdt == "i8" else 128)
+    lo, hi = (-128, 128) if wdt == "i8" else (0, 256)
+    return "  const %w{} : {}[{},{},{},1] {} = {}".format(name, wdt, c, kh, kw, wqs,
+                                                         arr(r.integers(lo, hi, (c, kh, kw, 1))))
+
+
 def dw_rows_graph():
     """Depthwise shapes for kern_dw_rows (codegen/kernel_depthwise.c): channel
     counts that fill no whole vector of 4, 8 or 16 lanes (5, 20, 37), widths
@@ -235,15 +248,10 @@ def dw_rows_graph():
     def conv(name, x, xt, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True, bias=True, wzp0=False):
         kh, kw = k
         oh, ow = out(h, kh, s[0], d[0], pads[0], pads[2]), out(w, kw, s[1], d[1], pads[1], pads[3])
+        zps = None
         if per_channel:
             zps = [0] * c if wzp0 else r.integers(-3, 4, c) if wdt == "i8" else [128] * c
-            wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
-                ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
-        else:
-            wqs = "q(0.01, {})".format(0 if wdt == "i8" else 128)
-        lo, hi = (-128, 128) if wdt == "i8" else (0, 256)
-        lines.append("  const %w{} : {}[{},{},{},1] {} = {}".format(name, wdt, c, kh, kw, wqs,
-                                                                    arr(r.integers(lo, hi, (c, kh, kw, 1)))))
+        lines.append(dw_weights(r, name, wdt, c, kh, kw, zps))
         args = "%{}, %w{}".format(x, name)
         if bias:
             lines.append("  const %b{} : i32[{}] = {}".format(name, c, arr(r.integers(-3000, 3000, c))))
@@ -499,15 +507,7 @@ def dw_inside_graph():
     def conv(name, x, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True):
         oh = (h + pads[0] + pads[2] - ((k - 1) * d + 1)) // s + 1
         ow = (w + pads[1] + pads[3] - ((k - 1) * d + 1)) // s + 1
-        if per_channel:
-            zps = [0] * c if wdt == "i8" else [128] * c
-            wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
-                ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
-        else:
-            wqs = "q(0.01, {})".format(0 if wdt == "i8" else 128)
-        lo, hi = (-128, 128) if wdt == "i8" else (0, 256)
-        lines.append("  const %w{} : {}[{},{},{},1] {} = {}".format(name, wdt, c, k, k, wqs,
-                                                                    arr(r.integers(lo, hi, (c, k, k, 1)))))
+        lines.append(dw_weights(r, name, wdt, c, k, k, ([0] if wdt == "i8" else [128]) * c if per_channel else None))
         lines.append("  const %b{} : i32[{}] = {}".format(name, c, arr(r.integers(-3000, 3000, c))))
         lines.append("  %y{} = conv2d(%{}, %w{}, %b{}) {{group={}, pads=[{}], strides=[{}, {}], dilations=[{}, {}]{}}} "
                      ": {}[{},{},{},{}] {}".format(name, x, name, name, c, ", ".join(map(str, pads)), s, s, d, d,
