@@ -101,34 +101,53 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
                           NULL, 0, args, 3);
 }
 
-/* kern_dw_rows's narrow2 on zmm: vpackssdw (to i16, saturating),
- * vpaddsw the zero point, vpacksswb (vpackuswb for u8), then the clamp
- * on the bytes (vpmaxsb / vpminsb, or the unsigned ones).  Exact for any
- * i32: where a saturation changes a value, the sum with the zero point
- * lies beyond the byte range and the clamp gives LO or HI either way.
- * The packs work within 128-bit lanes, so dword k of the bytes holds A's
- * channels 4k'..4k'+3 (k = 4k') or B's (k = 4k' + 1): one vpermd puts the
- * 32 bytes in channel order. */
+/* N (2 or 4) vectors V of i32 lanes (16 or 8) as N*L bytes in channel
+ * order: packssdw (to i16 pairs, saturating), vpaddsw ZP if non-zero,
+ * packsswb/packuswb (to bytes, saturating), then one vpermd, since the
+ * packs work within 128-bit lanes: lane k holds dwords v0[4k..4k+3],
+ * v1[4k..], ...  The packed store of conv_gemm (gemm_pack: ZP 0, values
+ * already in the byte range, so the packs are exact) and the narrow2 of
+ * dw_rows (dwr_narrow2: the zero point between the packs, the clamp after
+ * them). */
+static LLVMValueRef x86_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, int32_t zp)
+{
+    LLVMTypeRef vt = LLVMTypeOf(v[0]);
+    unsigned L = LLVMGetVectorSize(vt), kl = L / 4; /* 128-bit lanes */
+    const char *dw = L == 16 ? "llvm.x86.avx512.packssdw.512" : "llvm.x86.avx2.packssdw";
+    const char *wb = L == 16 ? (u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
+                             : (u8 ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb");
+    LLVMValueRef a01[2] = {v[0], v[1]}, a23[2] = {n == 4 ? v[2] : v[0], n == 4 ? v[3] : v[1]};
+    LLVMValueRef p01 = kern_intrinsic(cg, dw, NULL, 0, a01, 2);
+    LLVMValueRef p23 = n == 4 ? kern_intrinsic(cg, dw, NULL, 0, a23, 2) : p01;
+    if (zp) {
+        LLVMTypeRef t16 = LLVMTypeOf(p01);
+        LLVMValueRef e[32];
+        for (unsigned i = 0; i < 2 * L; i++)
+            e[i] = LLVMConstInt(cg->t_i16, (uint64_t)(int64_t)zp, true);
+        LLVMValueRef z01[2] = {p01, LLVMConstVector(e, 2 * L)}, z23[2] = {p23, z01[1]};
+        p01 = kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, z01, 2);
+        p23 = n == 4 ? kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, z23, 2) : p01;
+    }
+    LLVMValueRef b[2] = {p01, p23};
+    LLVMValueRef p = LLVMBuildBitCast(cg->b, kern_intrinsic(cg, wb, NULL, 0, b, 2), vt, "");
+    /* dword 4k + s is vector s's 4 channels 4k..4k+3; channel order: s*kl + k */
+    LLVMValueRef m[16];
+    for (unsigned s = 0; s < (unsigned)n; s++)
+        for (unsigned k = 0; k < kl; k++)
+            m[s * kl + k] = cg_i32(cg, (int32_t)(4 * k + s));
+    p = LLVMBuildShuffleVector(cg->b, p, LLVMGetUndef(vt), LLVMConstVector(m, (unsigned)n * kl), "");
+    return LLVMBuildBitCast(cg->b, p, LLVMVectorType(cg->t_i8, (unsigned)(n * (int)L)), "");
+}
+
+/* kern_dw_rows's narrow2 on zmm: x86_pack with the zero point, then the
+ * clamp on the bytes (vpmaxsb / vpminsb, or the unsigned ones).  Exact
+ * for any i32: where a saturation changes a value, the sum with the zero
+ * point lies beyond the byte range and the clamp gives LO or HI either
+ * way. */
 static LLVMValueRef dwr_narrow2(Cg *cg, LLVMValueRef a, LLVMValueRef b, bool u8, int32_t zp, int32_t lo, int32_t hi)
 {
-    LLVMTypeRef t16 = LLVMVectorType(cg->t_i16, 32), t8 = LLVMVectorType(cg->t_i8, 32);
     LLVMValueRef ab[2] = {a, b};
-    LLVMValueRef w = kern_intrinsic(cg, "llvm.x86.avx512.packssdw.512", NULL, 0, ab, 2);
-    if (zp) {
-        LLVMValueRef e[32];
-        for (int i = 0; i < 32; i++)
-            e[i] = LLVMConstInt(cg->t_i16, (uint64_t)(int64_t)zp, true);
-        LLVMValueRef wz[2] = {w, LLVMConstVector(e, 32)};
-        w = kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, wz, 2);
-    }
-    LLVMValueRef ww[2] = {w, w};
-    LLVMValueRef by = kern_intrinsic(cg, u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512", NULL, 0,
-                                     ww, 2);
-    LLVMValueRef d = LLVMBuildBitCast(cg->b, by, LLVMVectorType(cg->t_i32, 16), ""), sel[8];
-    for (int i = 0; i < 8; i++)
-        sel[i] = cg_i32(cg, i % 4 * 4 + i / 4);
-    LLVMValueRef r = LLVMBuildShuffleVector(cg->b, d, LLVMGetUndef(LLVMTypeOf(d)), LLVMConstVector(sel, 8), "");
-    r = LLVMBuildBitCast(cg->b, r, t8, "");
+    LLVMValueRef r = x86_pack(cg, ab, 2, u8, zp);
     int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
     for (int side = 0; side < 2; side++) {
         int32_t v = side ? hi : lo;
@@ -171,17 +190,15 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
                           NULL, 0, args, 3);
 }
 
-/* N (2 or 4) vectors of one pixel's channels as one run of bytes:
- * packssdw (i32 -> i16 pairs) then packsswb/packuswb (-> 8 bits) leave
- * 128-bit lane k holding dwords v0[4k..4k+3], v1[4k..], ...; one vpermd
- * puts them in channel order.  The values are in the result's range, so
- * the saturating packs are exact.  3 or 4 shuffles and one store for 4
- * vectors, where vpmovdb would take 4 narrowing stores (M-LSD tiny's 1x1
- * expand convs: the output stage outweighs their 4-8 dot steps). */
+/* N (2 or 4) vectors of one pixel's channels as one run of bytes by
+ * x86_pack (the values are in the result's range, so the saturating
+ * packs are exact): 3 or 4 shuffles and one store for 4 vectors, where
+ * vpmovdb would take 4 narrowing stores (M-LSD tiny's 1x1 expand convs:
+ * the output stage outweighs their 4-8 dot steps). */
 static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8)
 {
     LLVMTypeRef vt = LLVMTypeOf(v[0]);
-    unsigned L = LLVMGetVectorSize(vt), kl = L / 4; /* 128-bit lanes */
+    unsigned L = LLVMGetVectorSize(vt);
     if (L == 16 && !kern_has(cg, "avx512bw")) { /* no 512-bit packs: plain truncation */
         LLVMValueRef m[64], c;
         for (unsigned i = 0; i < 2 * L; i++)
@@ -197,26 +214,7 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8)
         }
         return LLVMBuildTrunc(cg->b, c, LLVMVectorType(cg->t_i8, (unsigned)n * L), "");
     }
-    const char *dw = L == 16 ? "llvm.x86.avx512.packssdw.512" : "llvm.x86.avx2.packssdw";
-    const char *wb = L == 16 ? (u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
-                             : (u8 ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb");
-    LLVMValueRef a01[2] = {v[0], v[1]}, a23[2] = {n == 4 ? v[2] : v[0], n == 4 ? v[3] : v[1]};
-    LLVMValueRef p01 = kern_intrinsic(cg, dw, NULL, 0, a01, 2), p23 = kern_intrinsic(cg, dw, NULL, 0, a23, 2);
-    LLVMValueRef b[2] = {p01, p23};
-    LLVMValueRef p = LLVMBuildBitCast(cg->b, kern_intrinsic(cg, wb, NULL, 0, b, 2), vt, "");
-    /* dword 4k + s is vector s's 4 channels 4k..4k+3; channel order: s*kl + k */
-    LLVMValueRef m[16];
-    for (unsigned s = 0; s < 4; s++)
-        for (unsigned k = 0; k < kl; k++)
-            m[s * kl + k] = cg_i32(cg, (int32_t)(4 * k + s));
-    p = LLVMBuildShuffleVector(cg->b, p, LLVMGetUndef(vt), LLVMConstVector(m, L), "");
-    if (n == 2) {
-        LLVMValueRef h[8];
-        for (unsigned i = 0; i < L / 2; i++)
-            h[i] = cg_i32(cg, (int32_t)i);
-        p = LLVMBuildShuffleVector(cg->b, p, LLVMGetUndef(vt), LLVMConstVector(h, L / 2), "");
-    }
-    return LLVMBuildBitCast(cg->b, p, LLVMVectorType(cg->t_i8, (unsigned)(n * (int)L)), "");
+    return x86_pack(cg, v, n, u8, 0);
 }
 
 static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack};
