@@ -431,12 +431,26 @@ def gemm_graph():
          "u8[1,4,6,16] q(0.21, 110)"),
         (27, "conv2d", "xf1", (32, 3, 3, 4), "pads=[1, 2, 1, 2], dilations=[1, 2], rounding=tflite",
          "i8[1,9,10,32] q(0.168, -1)"),
+        # The stage ending in the packs (session 12, KNarrow): a ReLU6 on
+        # the full i8 range with zero point -128 (no clamp, the u8 pack and
+        # an xor, one bias for both signs: M-LSD's expand convs; 96
+        # outputs, packs of 4 and 2); u8 with zero point 128 (the i8 pack
+        # and an xor), no ReLU (two biases); a clamp inside the i8 range
+        # (byte max and min) with a zero point added in 16 bits and a
+        # partial vector; u8 with a clamp inside [0, 255] (unsigned byte
+        # max and min), a pack of 4 and a whole vector alone; a dense
+        # layer clamped at the top only, zero point -128.
+        (28, "conv2d", "xc1", (96, 1, 1, 16), "rounding=tflite, act_min=0, act_max=6", "i8[1,5,7,96] q(0.02353, -128)"),
+        (29, "conv2d", "xc2", (64, 1, 1, 24), "rounding=tflite", "u8[1,3,5,64] q(0.1372, 128)"),
+        (30, "conv2d", "xc1", (40, 1, 1, 16), "rounding=tflite, act_min=0, act_max=2", "i8[1,5,7,40] q(0.02353, -20)"),
+        (31, "conv2d", "xc3", (80, 1, 1, 10), "rounding=tflite, act_min=0, act_max=3", "u8[1,4,6,80] q(0.03, 10)"),
+        (32, "dense", "xd2", (64, 20), "rounding=tflite, act_min=0, act_max=1", "i8[7,64] q(0.02353, -128)"),
     ]
     for name, op, x, wd, attrs, res in short:
         lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
         lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
         lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
-    lines += ["  output %y{}".format(i) for i in range(1, 28)]
+    lines += ["  output %y{}".format(i) for i in range(1, 33)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
