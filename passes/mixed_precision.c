@@ -1278,8 +1278,14 @@ void mixed_report_text(FILE *f, const MixedReport *m)
     if (m->max_drop >= 0)
         fprintf(f, "top-1 accuracy drop at most %.2f points", m->max_drop);
     fprintf(f, " over %d validation samples, %d evaluations, %.2f s\n", m->samples, m->evaluations, m->seconds);
+    /* Nothing raised is all int8 unless quantize makes a layer int16x8 by
+     * itself. */
+    const char *before = "int8";
+    for (int k = 0; k < m->num_layers; k++)
+        if (m->layers[k].base != DT_I8)
+            before = "unraised";
     for (int o = 0; o < m->num_outputs; o++)
-        fprintf(f, "  output %-24s int8 %8.2f dB  chosen %8.2f dB\n", m->output_names[o], m->before_db[o],
+        fprintf(f, "  output %-24s %s %8.2f dB  chosen %8.2f dB\n", m->output_names[o], before, m->before_db[o],
                 m->after_db[o]);
     bool acc = !isnan(m->acc_float);
     if (acc)
@@ -1293,9 +1299,16 @@ void mixed_report_text(FILE *f, const MixedReport *m)
         char a[16] = "";
         if (acc)
             snprintf(a, sizeof a, " %12.2f", l->acc);
-        fprintf(f, "  %-24s %-16s %12.2f%s %-8s %12lld %12lld%s\n", l->name, op_info[l->op].name, l->sqnr_db, a,
-                precision_name(l->chosen), (long long)l->macs, (long long)l->extra_bytes,
-                l->base == DT_I8 ? "" : l->chosen == l->base ? "  (quantize's own int16x8: not raised)"
-                                                              : "  (raised from quantize's own int16x8)");
+        fprintf(f, "  %-24s %-16s %12.2f%s %-8s %12lld %12lld\n", l->name, op_info[l->op].name, l->sqnr_db, a,
+                precision_name(l->chosen), (long long)l->macs, (long long)l->extra_bytes);
     }
+    /* The layers whose unraised state is not int8 (the JSON's "unraised"). */
+    const char *sep = "  unraised at int16x8 (quantize's own, outlier-dominated; their cost counts from it): ";
+    for (int k = 0; k < m->num_layers; k++)
+        if (m->layers[k].base != DT_I8) {
+            fprintf(f, "%s%s", sep, m->layers[k].name);
+            sep = ", ";
+        }
+    if (sep[0] == ',')
+        fputc('\n', f);
 }
