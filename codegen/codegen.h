@@ -245,8 +245,9 @@ struct Cg {
     char kernel_in_place[96];   /* cg_lower_dw_in_place's kernel name */
     /* cg_rodata's globals in node rodata_node's function, each handed out
      * again for the same kind, bytes and alignment (lower_dw_inplace.c
-     * lowers the kernel once per view, each time making the same tables). */
-    LLVMValueRef *rodata;
+     * lowers the kernel once per view, each time making the same tables);
+     * builder.c's record of each. */
+    struct CgRodata *rodata;
     int nrodata, cap_rodata, rodata_node;
 };
 
