@@ -16,7 +16,12 @@ step of its output stage (t - 1 and t): the steps come from TFLite's
 integer requantization of the multiplier the compiler derives from the
 scales (ir/quant.c, ir/fixedpoint.c), done here exactly, and the input
 bytes for each accumulator from the weights (a weight of +-1 in each
-channel makes every value within the range reachable).
+channel makes every value within the range reachable; the channels of a
+single tap or none take only the ends).  Should this requantization
+ever differ from the compiler's, the steps would be missed and the test
+would weaken without failing: at its writing, layer 0's reference
+outputs (qnnc-run) step at every targeted pair in every channel with a
+weight of +-1.
 
 The weights differ per channel in sign and size (all positive, all
 negative, mixed, small, mostly one sign, every tap at +-127, a single
