@@ -4,6 +4,7 @@
 #include "codegen.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool cg_fail(Cg *cg, const Node *n, const char *fmt, ...)
@@ -221,6 +222,21 @@ LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name)
 LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name)
 {
     return cg_rodata(cg, v, (size_t)n * 8, 8, name);
+}
+
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef s, unsigned lanes)
+{
+    if (LLVMIsConstant(s)) {
+        LLVMValueRef *e = xmalloc((size_t)lanes * sizeof *e);
+        for (unsigned i = 0; i < lanes; i++)
+            e[i] = s;
+        LLVMValueRef r = LLVMConstVector(e, lanes);
+        free(e);
+        return r;
+    }
+    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
+    LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
 }
 
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b)
