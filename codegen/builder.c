@@ -4,6 +4,7 @@
 #include "codegen.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool cg_fail(Cg *cg, const Node *n, const char *fmt, ...)
@@ -138,26 +139,44 @@ static bool all_zero(const void *data, size_t n)
     return true;
 }
 
-/* The global of the node function being built (cg->node) with KIND's
- * name, alignment ALIGN and bytes DATA, or NULL. */
-static LLVMValueRef rodata_again(Cg *cg, const void *data, size_t n, unsigned align, const char *kind)
+/* One of cg_rodata's globals in node rodata_node's function, with what
+ * finds it again: its kind, alignment, size and a hash of its bytes (the
+ * bytes themselves are the global's initializer). */
+enum { KIND_MAX = 32 }; /* a longer kind is never looked for again */
+struct CgRodata {
+    LLVMValueRef g;
+    uint64_t hash; /* FNV-1a of the bytes */
+    size_t n;
+    unsigned align;
+    char kind[KIND_MAX];
+};
+
+static uint64_t fnv1a(const void *data, size_t n)
+{
+    const unsigned char *c = data;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* The global of the node function being built (cg->node) with KIND,
+ * alignment ALIGN and bytes DATA (HASH: theirs), or NULL.  Equal hashes
+ * are confirmed byte by byte: two tables must never share by accident. */
+static LLVMValueRef rodata_again(Cg *cg, const void *data, size_t n, unsigned align, const char *kind, uint64_t hash)
 {
     if (cg->rodata_node != cg->node) {
         cg->rodata_node = cg->node;
         cg->nrodata = 0;
     }
-    char prefix[128];
-    int len = snprintf(prefix, sizeof prefix, "%s.%d.%s.", cg->opts->name, cg->node, kind);
     for (int i = 0; i < cg->nrodata; i++) {
-        LLVMValueRef g = cg->rodata[i], init = LLVMGetInitializer(g);
-        size_t gl;
-        const char *gn = LLVMGetValueName2(g, &gl);
-        if (LLVMGetAlignment(g) != align || LLVMGetArrayLength2(LLVMGlobalGetValueType(g)) != n ||
-            gl <= (size_t)len || strncmp(gn, prefix, (size_t)len) || strspn(gn + len, "0123456789") != gl - (size_t)len)
+        const struct CgRodata *r = &cg->rodata[i];
+        if (r->hash != hash || r->n != n || r->align != align || strcmp(r->kind, kind))
             continue;
+        LLVMValueRef init = LLVMGetInitializer(r->g);
         size_t bl;
         if (LLVMIsAConstantDataSequential(init) ? !memcmp(LLVMGetAsString(init, &bl), data, n) : all_zero(data, n))
-            return g; /* LLVM keeps all-zero bytes as zeroinitializer */
+            return r->g; /* LLVM keeps all-zero bytes as zeroinitializer */
     }
     return NULL;
 }
@@ -166,7 +185,9 @@ LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const
 {
     if (cg->wblob && cg->in_node)
         return cg_weights_slice(cg, data, n, align, name);
-    LLVMValueRef old = cg->node >= 0 ? rodata_again(cg, data, n, align, name) : NULL;
+    bool again = cg->node >= 0 && strlen(name) < KIND_MAX;
+    uint64_t hash = again ? fnv1a(data, n) : 0;
+    LLVMValueRef old = again ? rodata_again(cg, data, n, align, name, hash) : NULL;
     if (old)
         return old;
     char gname[128];
@@ -181,12 +202,14 @@ LLVMValueRef cg_rodata(Cg *cg, const void *data, size_t n, unsigned align, const
     LLVMSetLinkage(g, LLVMInternalLinkage);
     LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
     LLVMSetAlignment(g, align);
-    if (cg->node >= 0) {
+    if (again) {
         if (cg->nrodata == cg->cap_rodata) {
             cg->cap_rodata = cg->cap_rodata ? 2 * cg->cap_rodata : 32;
             cg->rodata = xrealloc(cg->rodata, (size_t)cg->cap_rodata * sizeof *cg->rodata);
         }
-        cg->rodata[cg->nrodata++] = g;
+        struct CgRodata *r = &cg->rodata[cg->nrodata++];
+        *r = (struct CgRodata){g, hash, n, align, {0}};
+        memcpy(r->kind, name, strlen(name) + 1);
     }
     return g;
 }
@@ -199,6 +222,21 @@ LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name)
 LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name)
 {
     return cg_rodata(cg, v, (size_t)n * 8, 8, name);
+}
+
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef s, unsigned lanes)
+{
+    if (LLVMIsConstant(s)) {
+        LLVMValueRef *e = xmalloc((size_t)lanes * sizeof *e);
+        for (unsigned i = 0; i < lanes; i++)
+            e[i] = s;
+        LLVMValueRef r = LLVMConstVector(e, lanes);
+        free(e);
+        return r;
+    }
+    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
+    LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
+    return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
 }
 
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b)

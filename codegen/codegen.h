@@ -245,8 +245,9 @@ struct Cg {
     char kernel_in_place[96];   /* cg_lower_dw_in_place's kernel name */
     /* cg_rodata's globals in node rodata_node's function, each handed out
      * again for the same kind, bytes and alignment (lower_dw_inplace.c
-     * lowers the kernel once per view, each time making the same tables). */
-    LLVMValueRef *rodata;
+     * lowers the kernel once per view, each time making the same tables);
+     * builder.c's record of each. */
+    struct CgRodata *rodata;
     int nrodata, cap_rodata, rodata_node;
 };
 
@@ -302,6 +303,9 @@ LLVMValueRef cg_weights_slice(Cg *cg, const void *data, size_t n, unsigned align
 LLVMValueRef cg_table_i32(Cg *cg, const int32_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name);
 
+/* A vector of LANES copies of the scalar S: a constant vector when S is a
+ * constant, else an insertelement and a shufflevector at the builder. */
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef s, unsigned lanes);
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_smax(Cg *cg, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi);

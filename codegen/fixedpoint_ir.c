@@ -29,23 +29,15 @@ static LLVMTypeRef shape(LLVMValueRef like, LLVMTypeRef et)
     return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMVectorType(et, LLVMGetVectorSize(t)) : et;
 }
 
-static LLVMValueRef splat_like(LLVMValueRef like, LLVMValueRef c)
+static LLVMValueRef splat_like(Cg *cg, LLVMValueRef like, LLVMValueRef c)
 {
     LLVMTypeRef t = LLVMTypeOf(like);
-    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
-        return c;
-    unsigned n = LLVMGetVectorSize(t);
-    LLVMValueRef e[64];
-    if (n > 64)
-        qnn_die("vector of %u lanes in the output stage", n);
-    for (unsigned i = 0; i < n; i++)
-        e[i] = c;
-    return LLVMConstVector(e, n);
+    return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
 }
-#define I32(like, v) splat_like(like, cg_i32(cg, v))
-#define I64(like, v) splat_like(like, cg_i64(cg, v))
-#define F64(like, v) splat_like(like, cg_f64(cg, v))
-#define F32(like, v) splat_like(like, cg_f32(cg, v))
+#define I32(like, v) splat_like(cg, like, cg_i32(cg, v))
+#define I64(like, v) splat_like(cg, like, cg_i64(cg, v))
+#define F64(like, v) splat_like(cg, like, cg_f64(cg, v))
+#define F32(like, v) splat_like(cg, like, cg_f32(cg, v))
 
 /* SRDHM without its one saturating case, INT32_MIN * INT32_MIN.
  * gemmlowp nudges a non-negative product by 2^30 and a negative one by

@@ -55,16 +55,11 @@ LLVMValueRef kern_flip(Cg *cg, LLVMValueRef v)
     return LLVMBuildXor(B, v, m, "");
 }
 
-static LLVMValueRef splat(LLVMTypeRef et, int lanes, int64_t v)
+/* V of type ET in LANES lanes; one lane: the scalar. */
+static LLVMValueRef splat(Cg *cg, LLVMTypeRef et, int lanes, int64_t v)
 {
-    if (lanes == 1)
-        return LLVMConstInt(et, (uint64_t)v, true);
-    LLVMValueRef *e = xmalloc((size_t)lanes * sizeof *e);
-    for (int i = 0; i < lanes; i++)
-        e[i] = LLVMConstInt(et, (uint64_t)v, true);
-    LLVMValueRef r = LLVMConstVector(e, (unsigned)lanes);
-    free(e);
-    return r;
+    LLVMValueRef c = LLVMConstInt(et, (uint64_t)v, true);
+    return lanes == 1 ? c : cg_splat(cg, c, (unsigned)lanes);
 }
 
 static LLVMTypeRef vec(LLVMTypeRef et, int lanes)
@@ -907,7 +902,7 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
     LLVMValueRef bv = LLVMBuildLoad2(B, t32, gep(cg, cg->t_i32, k->br, jc), "");
     LLVMSetAlignment(bv, 4);
     LLVMBuildStore(B, bv, acc);
-    LLVMValueRef zx = splat(cg->t_i16, lanes, f->zx);
+    LLVMValueRef zx = splat(cg, cg->t_i16, lanes, f->zx);
     CgLoop lky, lkx;
     CgIf sy, sx;
     LLVMValueRef iny, inx;
@@ -1059,7 +1054,7 @@ static void dwp_lanes(Cg *cg, DwP *k, LLVMValueRef bi, LLVMValueRef p, LLVMValue
     } else {
         acc = cg_load_int(cg, DT_I32, k->br, jc);
     }
-    LLVMValueRef zx16 = splat(cg->t_i16, lanes, f->zx), zx32 = cg_i32(cg, f->zx);
+    LLVMValueRef zx16 = splat(cg, cg->t_i16, lanes, f->zx), zx32 = cg_i32(cg, f->zx);
     for (int64_t q = 0; q < k->NP; q++) {
         LLVMValueRef h[2];
         for (int e = 0; e < 2; e++) {

@@ -61,14 +61,6 @@ static LLVMValueRef gep32(Cg *cg, LLVMValueRef base, LLVMValueRef i)
     return LLVMBuildInBoundsGEP2(B, cg->t_i32, base, &i, 1, "");
 }
 
-static LLVMValueRef splat(Cg *cg, LLVMValueRef s, int lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), (unsigned)lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes)),
-                                  "");
-}
-
 static LLVMValueRef load_vec(Cg *cg, LLVMTypeRef t, LLVMValueRef p, unsigned align)
 {
     LLVMValueRef v = LLVMBuildLoad2(B, t, p, "");
@@ -129,7 +121,7 @@ static void pack_vector(Cg *cg, MmK *k, LLVMValueRef v, int nl)
 {
     int L = k->L;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L);
-    LLVMValueRef ones = splat(cg, cg_i32(cg, 0x01010101), L);
+    LLVMValueRef ones = cg_splat(cg, cg_i32(cg, 0x01010101), L);
     LLVMValueRef csp = cg_alloca(cg, vt, "mmcs");
     LLVMBuildStore(B, LLVMConstNull(vt), csp);
     int64_t nfull = k->K / 4;
@@ -149,8 +141,8 @@ static void pack_vector(Cg *cg, MmK *k, LLVMValueRef v, int nl)
     LLVMValueRef c0 = cg_mulk(cg, v, L);
     LLVMValueRef zb = load_vec(cg, vt, gep32(cg, k->zb, c0), 4);
     int32_t kz = (int32_t)(uint32_t)((uint64_t)k->K * (uint64_t)(int64_t)(k->za - k->da));
-    LLVMValueRef t = LLVMBuildMul(B, zb, splat(cg, cg_i32(cg, kz), L), "");
-    t = LLVMBuildSub(B, t, LLVMBuildMul(B, LLVMBuildLoad2(B, vt, csp, ""), splat(cg, cg_i32(cg, k->za), L), ""), "");
+    LLVMValueRef t = LLVMBuildMul(B, zb, cg_splat(cg, cg_i32(cg, kz), L), "");
+    t = LLVMBuildSub(B, t, LLVMBuildMul(B, LLVMBuildLoad2(B, vt, csp, ""), cg_splat(cg, cg_i32(cg, k->za), L), ""), "");
     LLVMSetAlignment(LLVMBuildStore(B, t, gep32(cg, k->cterm, c0)), 4);
 }
 
@@ -172,7 +164,7 @@ static LLVMValueRef x_splat(Cg *cg, MmK *k, LLVMValueRef p, int n)
     }
     if (k->aflip)
         v = LLVMBuildXor(B, v, cg_i32(cg, (int32_t)0x80808080u), "");
-    return splat(cg, v, k->L);
+    return cg_splat(cg, v, k->L);
 }
 
 /* One reduction step over group G (N real bytes) for the tile's rows
@@ -212,7 +204,7 @@ static void mm_tile(Cg *cg, MmK *k, LLVMValueRef m0, int mr, LLVMValueRef *rs, L
         for (int m = 0; m < mr; m++) {
             LLVMValueRef init = ct;
             if (zb)
-                init = LLVMBuildSub(B, init, LLVMBuildMul(B, zb, splat(cg, rs[m], L), ""), "");
+                init = LLVMBuildSub(B, init, LLVMBuildMul(B, zb, cg_splat(cg, rs[m], L), ""), "");
             accp[m * nv + j] = cg_alloca(cg, vt, "mmacc");
             LLVMBuildStore(B, init, accp[m * nv + j]);
         }

@@ -41,12 +41,6 @@
 
 enum { LANES = 16 };
 
-static LLVMValueRef splat(Cg *cg, LLVMValueRef s, LLVMTypeRef vt)
-{
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, LLVMGetVectorSize(vt))), "");
-}
-
 static LLVMValueRef const_i32v(Cg *cg, int64_t v)
 {
     LLVMValueRef e[LANES];
@@ -66,7 +60,7 @@ static LLVMValueRef load_row(Cg *cg, LLVMValueRef x, LLVMValueRef off)
 static LLVMValueRef lookup(Cg *cg, LLVMValueRef tab, LLVMValueRef m, LLVMValueRef v)
 {
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, LANES);
-    LLVMValueRef d = LLVMBuildSub(B, splat(cg, m, vt), LLVMBuildSExt(B, v, vt, ""), "d");
+    LLVMValueRef d = LLVMBuildSub(B, cg_splat(cg, m, LANES), LLVMBuildSExt(B, v, vt, ""), "d");
     LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, tab, &d, 1, "");
     LLVMValueRef mask[LANES];
     for (int i = 0; i < LANES; i++)
@@ -106,8 +100,8 @@ static LLVMValueRef outputs(Cg *cg, LLVMValueRef recip, LLVMValueRef exc, LLVMVa
     kk = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, exc, cg_i32(cg, 0), ""), cg_i64(cg, 0), kk, "");
     kk = LLVMBuildAdd(B, kk, cg_i64(cg, INT64_C(1) << 30), "");
     LLVMValueRef sh = LLVMBuildAdd(B, x64, cg_i64(cg, 31), "");
-    LLVMValueRef p = LLVMBuildNUWMul(B, splat(cg, LLVMBuildZExt(B, recip, cg->t_i64, ""), wt), LLVMBuildZExt(B, e, wt, ""), "");
-    p = LLVMBuildLShr(B, LLVMBuildNUWAdd(B, p, splat(cg, kk, wt), ""), splat(cg, sh, wt), "");
+    LLVMValueRef p = LLVMBuildNUWMul(B, cg_splat(cg, LLVMBuildZExt(B, recip, cg->t_i64, ""), n), LLVMBuildZExt(B, e, wt, ""), "");
+    p = LLVMBuildLShr(B, LLVMBuildNUWAdd(B, p, cg_splat(cg, kk, n), ""), cg_splat(cg, sh, n), "");
     LLVMValueRef mm[2] = {p, const_vec(cg->t_i64, n, 255)};
     p = kern_intrinsic(cg, "llvm.umin", &wt, 1, mm, 2);
     p = LLVMBuildTrunc(B, p, LLVMVectorType(cg->t_i8, n), "");
@@ -289,8 +283,7 @@ static LLVMValueRef load_chunk(Cg *cg, const SmLut *s, LLVMValueRef off, LLVMVal
  * 0 <= m - v <= 255). */
 static LLVMValueRef diffs(Cg *cg, const SmLut *s, LLVMValueRef m, LLVMValueRef v)
 {
-    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, (unsigned)s->k->lanes);
-    return LLVMBuildSub(B, splat(cg, LLVMBuildTrunc(B, m, cg->t_i8, ""), bt), v, "d");
+    return LLVMBuildSub(B, cg_splat(cg, LLVMBuildTrunc(B, m, cg->t_i8, ""), (unsigned)s->k->lanes), v, "d");
 }
 
 /* Calls F(cg, s, row, off, mask) for each chunk of the row at ROW. */

@@ -217,14 +217,6 @@ static void ln_rows(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
  * and gain back. */
 enum { LNQ_ROWS = 16 };
 
-static LLVMValueRef splat(LLVMValueRef v, int n)
-{
-    LLVMValueRef e[LNQ_ROWS];
-    for (int i = 0; i < n; i++)
-        e[i] = v;
-    return LLVMConstVector(e, (unsigned)n);
-}
-
 /* A call of the intrinsic NAME overloaded on T with the argument X. */
 static LLVMValueRef call_intrinsic(Cg *cg, const char *name, LLVMTypeRef t, LLVMValueRef x)
 {
@@ -273,16 +265,16 @@ static void ln_rows_q(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
     s1 = LLVMBuildSExt(B, s1, v64, "");
     double l = (double)c->len;
     LLVMValueRef num = LLVMBuildSIToFP(
-        B, LLVMBuildSub(B, LLVMBuildMul(B, splat(cg_i64(cg, c->len), nr), s2v, ""), LLVMBuildMul(B, s1, s1, ""), ""), vd,
+        B, LLVMBuildSub(B, LLVMBuildMul(B, cg_splat(cg, cg_i64(cg, c->len), nr), s2v, ""), LLVMBuildMul(B, s1, s1, ""), ""), vd,
         "");
     LLVMValueRef var = LLVMBuildFDiv(
-        B, LLVMBuildFMul(B, splat(LLVMConstReal(cg->t_f64, (double)c->xp.scale * (double)c->xp.scale), nr), num, ""),
-        splat(LLVMConstReal(cg->t_f64, l * l), nr), "");
-    LLVMValueRef ve = LLVMBuildFAdd(B, LLVMBuildFPTrunc(B, var, vf, ""), splat(cg_f32(cg, c->eps), nr), "");
-    LLVMValueRef gain = LLVMBuildFDiv(B, splat(cg_f32(cg, c->xp.scale), nr), call_intrinsic(cg, "llvm.sqrt", vf, ve),
+        B, LLVMBuildFMul(B, cg_splat(cg, LLVMConstReal(cg->t_f64, (double)c->xp.scale * (double)c->xp.scale), nr), num, ""),
+        cg_splat(cg, LLVMConstReal(cg->t_f64, l * l), nr), "");
+    LLVMValueRef ve = LLVMBuildFAdd(B, LLVMBuildFPTrunc(B, var, vf, ""), cg_splat(cg, cg_f32(cg, c->eps), nr), "");
+    LLVMValueRef gain = LLVMBuildFDiv(B, cg_splat(cg, cg_f32(cg, c->xp.scale), nr), call_intrinsic(cg, "llvm.sqrt", vf, ve),
                                       "gain");
     LLVMValueRef mean = LLVMBuildFPTrunc(
-        B, LLVMBuildFDiv(B, LLVMBuildSIToFP(B, s1, vd, ""), splat(LLVMConstReal(cg->t_f64, l), nr), ""), vf, "mean");
+        B, LLVMBuildFDiv(B, LLVMBuildSIToFP(B, s1, vd, ""), cg_splat(cg, LLVMConstReal(cg->t_f64, l), nr), ""), vf, "mean");
     LLVMSetAlignment(LLVMBuildStore(B, mean, c->mean), 4);
     LLVMSetAlignment(LLVMBuildStore(B, gain, c->inv), 4);
     ri = cg_for_begin(cg, &lr, nr, "lr");

@@ -15,7 +15,11 @@ one line); the run fails when fewer were.
 
 usage: check.py --target T --src SRCROOT --tmp DIR [--ulp N] [--cc CC]
                 [--qnnc-flag F]... [--runs N] [--runner CMD]
-                [--compile-only] FILE.qir...
+                [--inputs DIR] [--compile-only] FILE.qir...
+
+--inputs DIR takes each graph input NAME from DIR/NAME.npy (its dtype and
+shape) instead of random bytes: inputs chosen for what they reach
+(gen_float_extremes.py's, at the ends of the accumulators' ranges).
 
 --compile-only compiles every graph to an object and runs nothing: the
 sanitizer build's cross-compile-sanitize.test, where what is instrumented
@@ -89,6 +93,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--qnnc-flag", action="append", default=[])
     ap.add_argument("--runner")
+    ap.add_argument("--inputs")
     ap.add_argument("--compile-only", action="store_true")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
@@ -126,7 +131,10 @@ def main():
             args, ref_args, got_args = [], [], []
             for name, dt, dims in ins:
                 p = f"{base}.{run}.in.{name}.npy"
-                np.save(p, rand(rng, dt, dims))
+                v = np.load(os.path.join(a.inputs, name + ".npy")) if a.inputs else rand(rng, dt, dims)
+                if v.dtype != DT[dt] or list(v.shape) != dims:
+                    sys.exit(f"{f}: input %{name}: {v.dtype}{list(v.shape)} given, {dt}{dims} wanted")
+                np.save(p, v)
                 args += ["--input", p]
             for name in outs:
                 ref_args += ["--output", f"{base}.{run}.ref.{name}.npy"]
