@@ -223,6 +223,11 @@ typedef struct KGemm {
      * <lanes x i32> within the result's 8-bit range (i8, or u8 when U8),
      * as one <N*lanes x i8> in channel order; NULL: each narrowed alone. */
     LLVMValueRef (*pack)(Cg *cg, const LLVMValueRef *v, int n, bool u8);
+    /* A tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
+     * conv, a last pixel) splits each segment's reduction over up to this
+     * many sets of NV accumulators, summed before the output stage, so
+     * that KS*NV chains of MAC4 are independent; 0 or 1: one set. */
+    int ks;
 } KGemm;
 
 /* Conv2d with group 1, dense and matmul by a constant with a quantized
