@@ -27,9 +27,10 @@
  *     reads input pixel p, so its address is p*C, no row and column;
  *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
  *     conv, the last pixel of a layer) has only NV chains of mac4, too few
- *     to cover the instruction's latency: KGemm.ks sets of NV accumulators
- *     take every ks-th group of a segment and are summed before the
- *     epilogue (tile "1x64c4k4").
+ *     to cover the instruction's latency: KS sets of NV accumulators
+ *     (KS*NV = KGemm.ks * KGemm.nv) take every KS-th group of a segment
+ *     and are summed before the epilogue; a layer of one pixel runs 2*NV
+ *     vectors a tile (tile "1x128c4k2" on zmm).
  *
  * Pixels and channel vectors that do not fill a whole tile run the same
  * skeleton with a smaller MR or NV (compile-time constants, every shape
@@ -90,9 +91,10 @@ typedef struct GemmK {
     /* Pixels a vector (PV), each on LC lanes of output channels (PV = 1,
      * LC = L: one pixel a vector). */
     int pv, lc;
-    /* The tile: MR rows of accumulators x NV vectors (D's, NV at most OV);
-     * a one-pixel tile's sets of accumulators (KS, D->ks at most C4). */
-    int mr, nv, ks;
+    /* The tile: MR rows of accumulators x NV vectors (D's, NV at most OV;
+     * a layer of one pixel 2*D->nv); a one-pixel tile's accumulators in
+     * all (CHAINS = D->ks * D->nv; 0: one set). */
+    int mr, nv, chains;
     /* A 1x1 conv at stride 1 without padding (or a dense layer): output
      * pixel p reads input pixel p, so a pixel's bytes are at (bi*P + p)*C
      * and no row/column is derived. */
@@ -160,10 +162,12 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
     }
 }
 
-/* A tile of MR rows' sets of accumulators (GemmK.ks for one pixel). */
-static int tile_ks(const GemmK *k, int mr)
+/* The sets of accumulators of a tile of MR rows and NV vectors: one, or
+ * for one pixel CHAINS / NV (at least 1, at most C4). */
+static int tile_ks(const GemmK *k, int mr, int nv)
 {
-    return mr == 1 ? k->ks : 1;
+    int ks = mr == 1 ? k->chains / nv : 1;
+    return ks < 1 ? 1 : ks > k->C4 ? (int)k->C4 : ks;
 }
 
 /* Groups 0 .. NG-1 of tap T (with the pointers PX) into the accumulators
@@ -244,7 +248,7 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     int64_t seg = k->stem ? k->C4 * 4 : f->c, nfull = seg / 4;
     int crem = (int)(seg % 4);
     if (nfull > 0)
-        gemm_groups(cg, k, px, mr, v0, nv, t, nfull, tile_ks(k, mr), accp);
+        gemm_groups(cg, k, px, mr, v0, nv, t, nfull, tile_ks(k, mr, nv), accp);
     if (crem) {
         for (int a = 0; a < mr * nv; a++)
             acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
@@ -280,7 +284,7 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : cg_idx(cg, 0);
     for (int m = 0; m < mr; m++)
         px[m] = cg_gep8(cg, k->x, cg_add(cg, p0[m], cg_mulk(cg, ky, f->dh * f->w * f->c)));
-    gemm_groups(cg, k, px, mr, v0, nv, cg_mulk(cg, ky, f->kw), G, tile_ks(k, mr), accp);
+    gemm_groups(cg, k, px, mr, v0, nv, cg_mulk(cg, ky, f->kw), G, tile_ks(k, mr, nv), accp);
     if (f->kh > 1)
         cg_for_end(cg, &ly);
 }
@@ -299,7 +303,7 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     /* Pointer slot S's pixel (past NP: the last one again). */
 #define SLOT(s) ((s) < np ? (s) : np - 1)
     /* Set 0 starts at the bias, the others (one pixel's, KS) at 0. */
-    int ks = tile_ks(k, mr);
+    int ks = tile_ks(k, mr, nv);
     for (int j = 0; j < nv; j++) {
         LLVMValueRef o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L);
         LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
@@ -515,9 +519,12 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.contig = !k.stem && f->kh == 1 && f->kw == 1 && f->sh == 1 && f->sw == 1 && f->pt == 0 && f->pl == 0 &&
                f->oh == f->h && f->ow == f->w;
     k.mr = d->mr, k.nv = d->nv > OV ? (int)OV : d->nv;
-    k.ks = k.stem || pv > 1 || d->ks < 1 ? 1 : d->ks > C4 ? (int)C4 : d->ks;
-    if (k.ks * k.nv > MR_MAX * NV_MAX)
-        k.ks = MR_MAX * NV_MAX / k.nv;
+    /* One pixel: KGemm.ks sets of D->nv vectors' accumulators in all; a
+     * layer of one pixel takes twice the vectors a tile (half the sets:
+     * fewer broadcasts and sums a weight). */
+    k.chains = k.stem || pv > 1 || d->ks < 2 ? 0 : d->ks * d->nv;
+    if (k.chains && f->oh * f->ow == 1 && 2 * d->nv <= NV_MAX)
+        k.nv = 2 * d->nv > OV ? (int)OV : 2 * d->nv;
     /* Kernel rows of contiguous groups (one pixel a vector, not a stem). */
     k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
     const int8_t *wd = f->wv->data;
@@ -639,8 +646,8 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     char pk[8] = "";
     if (pv > 1)
         snprintf(pk, sizeof pk, "p%d", pv);
-    if (mr == 1 && k.ks > 1)
-        snprintf(pk, sizeof pk, "k%d", k.ks % 100);
+    if (mr == 1 && tile_ks(&k, 1, k.nv) > 1)
+        snprintf(pk, sizeof pk, "k%d", tile_ks(&k, 1, k.nv) % 100);
     snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4%s%s", mr, k.nv * lc, pk,
              k.stem ? "s" : "");
     return true;

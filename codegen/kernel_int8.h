@@ -224,9 +224,11 @@ typedef struct KGemm {
      * as one <N*lanes x i8> in channel order; NULL: each narrowed alone. */
     LLVMValueRef (*pack)(Cg *cg, const LLVMValueRef *v, int n, bool u8);
     /* A tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
-     * conv, a last pixel) splits each segment's reduction over up to this
-     * many sets of NV accumulators, summed before the output stage, so
-     * that KS*NV chains of MAC4 are independent; 0 or 1: one set. */
+     * conv, a last pixel) splits each segment's reduction over sets of
+     * accumulators, summed before the output stage, KS*NV of them in all
+     * (a tile of fewer vectors has more sets; a layer of one pixel runs
+     * 2*NV vectors a tile), so that as many chains of MAC4 are
+     * independent; 0 or 1: one set. */
     int ks;
 } KGemm;
 
