@@ -60,6 +60,13 @@
  * a horizontal dilation each tap is its own segment of C bytes).  A step
  * may read up to 3 bytes past a segment; their weights are 0 and the band
  * has the room.  A 3x3 one-channel stem thus takes 3 steps a pixel, not 9.
+ * A small image (band up to STEM_WHOLE_MAX bytes: every zoo stem but
+ * M-LSD's) is copied whole into the band once, each row once, and the
+ * output rows read it in place; rows are copied in vectors.  With 2 or 4
+ * pixels a vector, a row's pixels' words come from one 16-byte load and a
+ * byte shuffle.  A stem on an odd number of half vectors of outputs (24
+ * on zmm) packs 2 pixels a vector as the narrow layers do, several
+ * vectors wide (no vector half empty).
  */
 #include "kernel_int8.h"
 
@@ -69,6 +76,7 @@
 
 #define B (cg->b)
 #define MR_MAX 16
+#define STEM_WHOLE_MAX 16384 /* bytes of a stem's whole-image band */
 #define NV_MAX 8
 
 typedef struct GemmK {
@@ -82,12 +90,19 @@ typedef struct GemmK {
     bool rows;           /* gemm_rows for the tiles inside the image (KGemm.rows) */
     LLVMValueRef x, y, w, bias, zrow;
     KRequant rq;
-    /* Stem: the band (kh rows of RS bytes, already flipped), the output
-     * row (an idx value), segments per kernel row (1, or kw when each tap
-     * is one). */
-    bool stem;
-    LLVMValueRef band, oy;
-    int64_t RS, segw;
+    /* Stem: the band (rows of RS bytes, already flipped: the kh rows of
+     * the output row, or with WHOLE the whole image framed by its
+     * padding), the output row (an idx value), the output row's first
+     * band row (a pointer) and the bytes from one kernel row's band row
+     * to the next, segments per kernel row (1, or kw when each tap is
+     * one), and with WHOLE the input rows it holds (from row 0). */
+    bool stem, whole;
+    LLVMValueRef band, oy, brow;
+    int64_t RS, rstep, segw, nrow;
+    /* The tile's pointer slots' distances in the band from slot 0 (bytes),
+     * and whether a row of PV pixels gathers from one 16-byte load. */
+    int64_t pofs[MR_MAX * 4];
+    bool gather;
     /* Pixels a vector (PV), each on LC lanes of output channels (PV = 1,
      * LC = L: one pixel a vector). */
     int pv, lc;
@@ -136,6 +151,31 @@ static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef *pp, LLVMValueRef xof
     return LLVMBuildShuffleVector(B, ins, LLVMGetUndef(vt), LLVMConstVector(m, (unsigned)k->L), "");
 }
 
+/* A stem's step vectors for MR rows of PV pixels (PV > 1, K->gather):
+ * a tile's pixels lie at fixed distances in the band, so one 16-byte load
+ * serves every row whose pixels' words fall within it, and each row takes
+ * its lanes from it with one byte shuffle (x86: a 128-bit broadcast and
+ * vpshufb) in place of PV word loads, their inserts and a lane permute
+ * (the U-Net's 8-channel stem, 2 pixels a zmm). */
+static void stem_gather(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef xoff, LLVMValueRef *xs)
+{
+    int pv = k->pv, L = k->L;
+    LLVMTypeRef t16 = LLVMVectorType(cg->t_i8, 16), vt = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMValueRef v = NULL, sm[256];
+    int64_t base = 0;
+    for (int m = 0; m < mr; m++) {
+        const int64_t *o = k->pofs + m * pv;
+        if (!v || o[pv - 1] + 4 - base > 16) {
+            base = o[0];
+            v = kern_load_vec(cg, t16, cg_gep8(cg, px[m * pv], xoff));
+        }
+        for (int l = 0; l < 4 * L; l++)
+            sm[l] = cg_i32(cg, (int32_t)(o[l / 4 / k->lc] - base + l % 4));
+        LLVMValueRef b = LLVMBuildShuffleVector(B, v, LLVMGetUndef(t16), LLVMConstVector(sm, (unsigned)(4 * L)), "");
+        xs[m] = LLVMBuildBitCast(B, b, vt, "");
+    }
+}
+
 /* One reduction step at byte offset XOFF of every pixel pointer and
  * weight group G (an idx value) of tap T: N real activation bytes. */
 static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v0, int nv, LLVMValueRef t,
@@ -155,8 +195,11 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
         wv[j] = LLVMBuildLoad2(B, LLVMVectorType(cg->t_i32, (unsigned)wl), p, "");
         LLVMSetAlignment(wv[j], 4);
     }
+    LLVMValueRef xg[MR_MAX];
+    if (k->gather && n == 4)
+        stem_gather(cg, k, px, mr, xoff, xg);
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef xs = x_splat(cg, k, px + m * k->pv, xoff, n);
+        LLVMValueRef xs = k->gather && n == 4 ? xg[m] : x_splat(cg, k, px + m * k->pv, xoff, n);
         for (int j = 0; j < nv; j++)
             acc[m * nv + j] = k->d->mac4(cg, acc[m * nv + j], xs, wv[j]);
     }
@@ -220,9 +263,9 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
          * tap (T % segw) * dw of it. */
         LLVMValueRef ry = LLVMBuildUDiv(B, t, cg_idx(cg, k->segw), "");
         LLVMValueRef rx = LLVMBuildURem(B, t, cg_idx(cg, k->segw), "");
-        LLVMValueRef so = cg_add(cg, cg_mulk(cg, ry, k->RS), cg_mulk(cg, rx, f->dw * f->c));
+        LLVMValueRef so = cg_add(cg, cg_mulk(cg, ry, k->rstep), cg_mulk(cg, rx, f->dw * f->c));
         for (int m = 0; m < mr * pv; m++)
-            px[m] = cg_gep8(cg, k->band, cg_add(cg, so, cg_mulk(cg, pix[m], f->sw * f->c)));
+            px[m] = cg_gep8(cg, k->brow, cg_add(cg, so, cg_mulk(cg, pix[m], f->sw * f->c)));
     }
     LLVMValueRef ky = LLVMBuildUDiv(B, t, cg_idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, cg_idx(cg, f->kw), "");
     for (int m = 0; m < mr * pv && k->contig; m++)
@@ -314,6 +357,7 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
         }
     }
     for (int m = 0; m < mr * pv; m++) {
+        k->pofs[m] = SLOT(m) * f->sw * f->c;
         pix[m] = cg_add(cg, p0, cg_idx(cg, SLOT(m)));
         if (!k->stem && !k->contig) {
             oy[m] = LLVMBuildUDiv(B, pix[m], cg_idx(cg, f->ow), "");
@@ -434,6 +478,51 @@ static bool stem_wanted(const KFrame *f)
     return f->c < 3 || nseg * ((seg + 3) / 4) <= f->kh * f->kw;
 }
 
+/* One vector of N bytes at SRC + AT flipped into DST + AT. */
+static void stem_flip_piece(Cg *cg, LLVMValueRef dst, LLVMValueRef src, LLVMValueRef at, int n)
+{
+    LLVMValueRef v = kern_load_vec(cg, LLVMVectorType(cg->t_i8, (unsigned)n), cg_gep8(cg, src, at));
+    LLVMSetAlignment(LLVMBuildStore(B, kern_flip(cg, v), cg_gep8(cg, dst, at)), 1);
+}
+
+/* WC bytes of an input row flipped into the band in vectors of the
+ * step's width (4L bytes): whole vectors, then one more ending at the
+ * row's end (overlapping the last, which it rewrites alike), or for a
+ * row shorter than one vector pieces of 2^i bytes.  A byte at a time
+ * (LLVM unrolls such a loop rather than vectorizing it) the copy had
+ * taken a third of the instructions of a 1-channel stem. */
+static void stem_flip_row(Cg *cg, GemmK *k, LLVMValueRef dst, LLVMValueRef src, int64_t wc)
+{
+    int vb = 4 * k->L;
+    int64_t nv = wc / vb;
+    if (nv > 0) {
+        CgLoop lv;
+        LLVMValueRef i = nv > 1 ? cg_for_begin(cg, &lv, nv, "sb") : cg_idx(cg, 0);
+        stem_flip_piece(cg, dst, src, cg_mulk(cg, i, vb), vb);
+        if (nv > 1)
+            cg_for_end(cg, &lv);
+        if (wc % vb)
+            stem_flip_piece(cg, dst, src, cg_idx(cg, wc - vb), vb);
+        return;
+    }
+    for (int64_t at = 0, sz = vb / 2; at < wc; sz /= 2)
+        if (at + sz <= wc) {
+            stem_flip_piece(cg, dst, src, cg_idx(cg, at), (int)sz);
+            at += sz;
+        }
+}
+
+/* One input row (w*C bytes at SRC) into the band at DST, flipped when
+ * K->flip. */
+static void stem_row(Cg *cg, GemmK *k, LLVMValueRef dst, LLVMValueRef src)
+{
+    int64_t wc = k->f.w * k->f.c;
+    if (k->flip)
+        stem_flip_row(cg, k, dst, src, wc);
+    else
+        LLVMBuildMemCpy(B, dst, 1, src, 1, cg_idx(cg, wc));
+}
+
 /* Fills the band's kh rows for output row OY of image BI: each input
  * row the taps read (flipped when K->flip), or zero points outside the
  * image; the frame of zero points around them was written once. */
@@ -448,17 +537,26 @@ static void stem_band(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef oy)
         LLVMValueRef row = cg_add(cg, cg_mulk(cg, bi, f->h), LLVMBuildSelect(B, ok, iy, cg_idx(cg, 0), ""));
         LLVMValueRef off = cg_mulk(cg, row, wc);
         LLVMValueRef src = LLVMBuildSelect(B, ok, cg_gep8(cg, k->x, off), k->zrow, "");
-        LLVMValueRef dst = cg_gep8(cg, k->band, cg_idx(cg, ky * k->RS + f->pl * f->c));
-        if (!k->flip) {
-            LLVMBuildMemCpy(B, dst, 1, src, 1, cg_idx(cg, wc));
-            continue;
-        }
-        CgLoop li;
-        LLVMValueRef i = cg_for_begin(cg, &li, wc, "sb");
-        LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i8, cg_gep8(cg, src, i), "");
-        LLVMBuildStore(B, LLVMBuildXor(B, v, LLVMConstInt(cg->t_i8, 0x80, 0), ""), cg_gep8(cg, dst, i));
-        cg_for_end(cg, &li);
+        stem_row(cg, k, cg_gep8(cg, k->band, cg_idx(cg, ky * k->RS + f->pl * f->c)), src);
     }
+}
+
+/* Fills the whole-image band (K->whole) with image BI's rows, each once,
+ * at its padded row (the rows no tap reads are left out); the frame of
+ * zero points was written once. */
+static void stem_image(Cg *cg, GemmK *k, LLVMValueRef bi)
+{
+    const KFrame *f = &k->f;
+    int64_t wc = f->w * f->c;
+    if (k->nrow < 1)
+        return;
+    CgLoop lr;
+    LLVMValueRef iy = cg_for_begin(cg, &lr, k->nrow, "sr");
+    LLVMValueRef src = cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), wc));
+    LLVMValueRef dst = cg_gep8(cg, k->band, cg_add(cg, cg_mulk(cg, cg_add(cg, iy, cg_idx(cg, f->pt)), k->RS),
+                                                cg_idx(cg, f->pl * f->c)));
+    stem_row(cg, k, dst, src);
+    cg_for_end(cg, &lr);
 }
 
 bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
@@ -479,6 +577,12 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         pv = d->lanes / lc;
         if (pv > d->max_pv)
             pv = d->max_pv, lc = d->lanes / pv;
+    } else if (d->max_pv > 1 && !d->wide && n->op == OP_CONV2D && stem_wanted(f) && f->o % (d->lanes / 2) == 0 &&
+               f->o % d->lanes != 0) {
+        /* A stem on an odd number of half vectors of outputs (24 on zmm:
+         * the embedding model's): 2 pixels a vector on half the lanes
+         * each, so no vector is half empty. */
+        pv = 2, lc = d->lanes / 2;
     }
     k.d = d;
     k.pv = pv, k.lc = lc;
@@ -486,13 +590,25 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
      * band would take the stack). */
     k.stem = n->op == OP_CONV2D && !d->wide && stem_wanted(f);
     int64_t segw = f->dw == 1 ? 1 : f->kw, segb = f->dw == 1 ? f->kw * f->c : f->c;
-    /* The band: kh rows wide enough for every tap, 4 bytes of slack. */
+    /* The band: kh rows wide enough for every tap, 16 bytes of slack (a
+     * gather's load). */
     int64_t bandw = f->pl + f->w, reach = (f->ow - 1) * f->sw + (f->kw - 1) * f->dw + 1;
     if (reach > bandw)
         bandw = reach;
-    int64_t RS = bandw * f->c, bandn = f->kh * RS + 4;
+    int64_t RS = bandw * f->c, bandn = f->kh * RS + 16;
+    /* The whole image when it is small (its rows copied once, not kh
+     * times, and read long after they were stored: a band rewritten for
+     * each output row is read back before its stores retire, and loads
+     * straddling two of them wait). */
+    int64_t bandh = (f->oh - 1) * f->sh + (f->kh - 1) * f->dh + 1, wholen = bandh * RS + 16;
+    k.whole = k.stem && wholen <= STEM_WHOLE_MAX;
+    if (k.whole) {
+        bandn = wholen;
+        k.nrow = bandh - f->pt < f->h ? bandh - f->pt : f->h;
+    }
     if (k.stem && bandn > 65536)
         k.stem = false;
+    k.gather = k.stem && pv > 1 && (pv - 1) * f->sw * f->c + 4 <= 16;
     /* Quantized i8/u8 results (the vector epilogue); fewer output channels
      * than a vector only on a short reduction; 3 input channels or more
      * unless a stem (fewer would waste most of each 4-byte step:
@@ -516,6 +632,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     /* Segments and their bytes: taps of C, or a stem's kernel rows. */
     int64_t NS = k.stem ? f->kh * segw : T, SB = k.stem ? segb : C, C4 = (SB + 3) / 4;
     k.T = NS, k.C4 = C4, k.OV = OV, k.RS = RS, k.segw = segw;
+    k.rstep = k.whole ? f->dh * RS : RS;
     k.contig = !k.stem && f->kh == 1 && f->kw == 1 && f->sh == 1 && f->sw == 1 && f->pt == 0 && f->pl == 0 &&
                f->oh == f->h && f->ow == f->w;
     k.mr = d->mr, k.nv = d->nv > OV ? (int)OV : d->nv;
@@ -611,7 +728,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     int64_t P = k.stem ? f->ow : f->oh * f->ow; /* a stem tiles each output row */
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows
      * as the block has accumulators). */
-    int rows = pv > 1 ? (d->mr * d->nv > MR_MAX ? MR_MAX : d->mr * d->nv) : k.mr;
+    int rows = pv > 1 ? (d->mr * d->nv / k.nv > MR_MAX ? MR_MAX : d->mr * d->nv / k.nv) : k.mr;
     int mr = rows * pv > P ? (int)P : rows * pv;
     int64_t nt = P / mr, prem = P % mr;
     CgLoop lb, lp, ly;
@@ -623,9 +740,16 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
                         cg_idx(cg, bandn), 64);
     }
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
+    if (k.stem && k.whole)
+        stem_image(cg, &k, bi);
     if (k.stem) {
         k.oy = cg_for_begin(cg, &ly, f->oh, "gy");
-        stem_band(cg, &k, bi, k.oy);
+        if (k.whole) {
+            k.brow = cg_gep8(cg, k.band, cg_mulk(cg, k.oy, f->sh * RS));
+        } else {
+            k.brow = k.band;
+            stem_band(cg, &k, bi, k.oy);
+        }
     }
     if (nt > 0) {
         LLVMValueRef p0 = cg_mulk(cg, cg_for_begin(cg, &lp, nt, "gp"), mr);
@@ -641,9 +765,9 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         free(st);
     free(f->st);
     /* Pixels x output channels a tile, "p2" when 2 pixels share a vector,
-     * "k4" when one pixel's reduction runs on 4 sets of accumulators, "s"
+     * "k2" when one pixel's reduction runs on 2 sets of accumulators, "s"
      * for a stem. */
-    char pk[8] = "";
+    char pk[16] = "";
     if (pv > 1)
         snprintf(pk, sizeof pk, "p%d", pv);
     if (mr == 1 && tile_ks(&k, 1, k.nv) > 1)

@@ -21,34 +21,48 @@
  * of blending the four taps per output pixel, and the vertical pass runs
  * on whole vectors whatever C is.  t lives on the stack (at most 64 KiB).
  *
+ * resize_linear_sep<L>_2x: a 2x upscale along W with at least 8 channels
+ * repeats its columns' taps with period 2 (period2), so away from the
+ * edges the horizontal pass needs no tables: output pixels 2k and 2k + 1
+ * blend pixels at fixed offsets from k with constant weights, both in one
+ * iteration, and where their taps are three consecutive pixels and C <= 16
+ * (half_pixel's 1/4, 3/4) as one vector of 2C lanes whose halves carry
+ * the two weights.  The same sums as the per-pixel loop, lane by lane.
+ *
  * resize_nearest_rows: an output row whose input row is the one before's
  * (a 2x upscale repeats every row) is a copy of the output row before it,
  * one memcpy; the others copy each output pixel's C elements from its
  * input pixel.
  *
- * Other forms (16-bit and float elements, weights that leave more than 3
- * fraction bits) stay in the generic loops (lower_layout.c).  Writes never
+ * resize_linear_sep<L>w: other weights (F' up to 10, as 28 -> 64's
+ * multiples of 1/32) take the same two passes on i32 lanes: |v'| <= 255 *
+ * 2^2F' < 2^28.
+ *
+ * Other forms (16-bit and float elements, rows whose t would pass 64 KiB) stay
+ * in the generic loops (lower_layout.c).  Writes never
  * read the result, so input and output may not share a buffer (resize
  * changes the size; the planner never aliases them).
  */
 #include "kernel_int8.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define B (cg->b)
 
 enum { SEP_VLANES = 32, SEP_MAX_T = 65536 };
 
-static LLVMValueRef splat16(Cg *cg, LLVMValueRef s, unsigned lanes)
+/* Lanes of ET (i16 or i32) holding S or V. */
+static LLVMValueRef splatw(Cg *cg, LLVMTypeRef et, LLVMValueRef s, unsigned lanes)
 {
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i16, lanes);
+    LLVMTypeRef vt = LLVMVectorType(et, lanes);
     LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
     return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
 }
 
-static LLVMValueRef k16(Cg *cg, int v, unsigned lanes)
+static LLVMValueRef kw(Cg *cg, LLVMTypeRef et, int v, unsigned lanes)
 {
-    return splat16(cg, LLVMConstInt(cg->t_i16, (unsigned long long)v, 0), lanes);
+    return splatw(cg, et, LLVMConstInt(et, (unsigned long long)v, 0), lanes);
 }
 
 static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
@@ -56,11 +70,11 @@ static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
     return LLVMBuildSExt(B, cg_load_int(cg, DT_I32, tab, i), cg->t_idx, "");
 }
 
-/* A weight table entry >> G as an i16 splat of L lanes. */
-static LLVMValueRef wsplat(Cg *cg, LLVMValueRef tab, LLVMValueRef i, int g, unsigned lanes)
+/* A weight table entry >> G as an ET splat of L lanes. */
+static LLVMValueRef wsplat(Cg *cg, LLVMTypeRef et, LLVMValueRef tab, LLVMValueRef i, int g, unsigned lanes)
 {
     LLVMValueRef w = LLVMBuildAShr(B, cg_load_int(cg, DT_I32, tab, i), cg_i32(cg, g), "");
-    return splat16(cg, LLVMBuildTrunc(B, w, cg->t_i16, ""), lanes);
+    return splatw(cg, et, et == cg->t_i32 ? w : LLVMBuildTrunc(B, w, et, ""), lanes);
 }
 
 static LLVMValueRef ptr_at(Cg *cg, LLVMTypeRef et, LLVMValueRef base, LLVMValueRef i)
@@ -78,6 +92,132 @@ static LLVMValueRef vload(Cg *cg, LLVMTypeRef vt, LLVMValueRef p)
 static void vstore(Cg *cg, LLVMValueRef v, LLVMValueRef p)
 {
     LLVMSetAlignment(LLVMBuildStore(B, v, p), 1);
+}
+
+/* The horizontal pass's operands: t (i16, one blended row), the output and
+ * its row's first element, C channels, L lanes a step, F' fraction bits,
+ * the lanes' type ET (i16, or i32 for more than 3 fraction bits). */
+typedef struct Hx {
+    LLVMTypeRef et;
+    LLVMValueRef t, y, yrow;
+    int64_t C;
+    unsigned L;
+    int fp;
+} Hx;
+
+/* (w0' a + w1' e + 2^(2F'-1)) >> 2F' on ET lanes, as the byte vector. */
+static LLVMValueRef blend(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e, LLVMValueRef w0, LLVMValueRef w1)
+{
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
+    LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, a, w0, ""), LLVMBuildMul(B, e, w1, ""), "");
+    v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, kw(cg, h->et, 1 << (2 * h->fp - 1), n), ""), kw(cg, h->et, 2 * h->fp, n), "");
+    return LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, n), "");
+}
+
+/* Output pixels [O0, O1) of the row, each from its taps' tables: L
+ * channels a step, the last step overlapping. */
+static void hpass_taps(Cg *cg, const Hx *h, LLVMValueRef tix, LLVMValueRef twx, int g, int64_t o0, int64_t o1)
+{
+    if (o1 <= o0)
+        return;
+    LLVMTypeRef h16 = LLVMVectorType(h->et, h->L);
+    CgLoop lxx, lc;
+    LLVMValueRef ox = LLVMBuildAdd(B, cg_for_begin(cg, &lxx, o1 - o0, "ox"), cg_idx(cg, o0), "");
+    LLVMValueRef ox2 = cg_mulk(cg, ox, 2);
+    LLVMValueRef c0 = tab_at(cg, tix, ox2), c1 = tab_at(cg, tix, LLVMBuildAdd(B, ox2, cg_idx(cg, 1), ""));
+    LLVMValueRef wx1 = wsplat(cg, h->et, twx, ox, g, h->L), wx0 = LLVMBuildSub(B, kw(cg, h->et, 1 << h->fp, h->L), wx1, "");
+    LLVMValueRef ypix = LLVMBuildAdd(B, h->yrow, cg_mulk(cg, ox, h->C), "");
+    LLVMValueRef c = cg_mulk(cg, cg_for_begin(cg, &lc, (h->C + h->L - 1) / h->L, "cv"), h->L);
+    c = cg_smin(cg, c, cg_idx(cg, h->C - h->L));
+    LLVMValueRef a = vload(cg, h16, ptr_at(cg, h->et, h->t, LLVMBuildAdd(B, c0, c, "")));
+    LLVMValueRef e = vload(cg, h16, ptr_at(cg, h->et, h->t, LLVMBuildAdd(B, c1, c, "")));
+    vstore(cg, blend(cg, h, a, e, wx0, wx1), cg_gep8(cg, h->y, LLVMBuildAdd(B, ypix, c, "")));
+    cg_for_end(cg, &lc);
+    cg_for_end(cg, &lxx);
+}
+
+/* A 2x upscale's columns repeat with period 2: for k in [k0, k1), output
+ * 2k blends input pixels k + s0 and k + s0 + 1 with weight we (Q10) on the
+ * second, output 2k + 1 pixels k + s1 and k + s1 + 1 with wo (half_pixel:
+ * s0 = -1, s1 = 0, weights 3/4 and 1/4; asymmetric: s0 = s1 = 0, 0 and
+ * 1/2).  The run is the longest around the middle where the taps say so;
+ * the edges keep the tables. */
+typedef struct Period2 {
+    int64_t k0, k1;
+    int s0, s1;
+    int32_t we, wo;
+} Period2;
+
+static bool period2(const ResizeTap *tx, int64_t W, int64_t OW, Period2 *p)
+{
+    if (OW != 2 * W || W < 4)
+        return false;
+    int64_t km = W / 2;
+    p->s0 = (int)(tx[2 * km].i0 - km), p->s1 = (int)(tx[2 * km + 1].i0 - km);
+    p->we = tx[2 * km].wq, p->wo = tx[2 * km + 1].wq;
+#define P2_AT(k)                                                                                                       \
+    (tx[2 * (k)].i0 == (k) + p->s0 && tx[2 * (k)].i1 == (k) + p->s0 + 1 && tx[2 * (k)].wq == p->we &&                   \
+     tx[2 * (k) + 1].i0 == (k) + p->s1 && tx[2 * (k) + 1].i1 == (k) + p->s1 + 1 && tx[2 * (k) + 1].wq == p->wo)
+    if (!P2_AT(km))
+        return false;
+    p->k0 = km, p->k1 = km + 1;
+    while (p->k0 > 0 && P2_AT(p->k0 - 1))
+        p->k0--;
+    while (p->k1 < W && P2_AT(p->k1))
+        p->k1++;
+#undef P2_AT
+    return p->k1 - p->k0 >= 2;
+}
+
+/* A constant <n x ET> whose first C lanes are A and the rest E. */
+static LLVMValueRef halves(LLVMTypeRef et, int64_t C, unsigned n, int a, int e)
+{
+    LLVMValueRef v[64];
+    for (unsigned i = 0; i < n; i++)
+        v[i] = LLVMConstInt(et, (unsigned long long)(i < C ? a : e), 0);
+    return LLVMConstVector(v, n);
+}
+
+/* Output pixels 2k and 2k + 1 for k in [k0, k1), the weights constants and
+ * the tap offsets k-affine.  Where the pair's four taps are three
+ * consecutive pixels (s1 = s0 + 1) and a pixel is at most 16 channels,
+ * both outputs are one vector of 2C lanes: pixels (k+s0, k+s0+1) blended
+ * with (k+s0+1, k+s0+2), the weights per half; else L channels a step of
+ * each output, as hpass_taps. */
+static void hpass_period2(Cg *cg, const Hx *h, const Period2 *p, int g)
+{
+    int one = 1 << h->fp, we = p->we >> g, wo = p->wo >> g;
+    int64_t C = h->C;
+    CgLoop lk, lc;
+    LLVMValueRef k = LLVMBuildAdd(B, cg_for_begin(cg, &lk, p->k1 - p->k0, "k"), cg_idx(cg, p->k0), "");
+    LLVMValueRef y2k = LLVMBuildAdd(B, h->yrow, cg_mulk(cg, k, 2 * C), "");
+    LLVMValueRef kc = cg_mulk(cg, k, C);
+    if (p->s1 == p->s0 + 1 && (int64_t)h->L == C && C <= 16) {
+        unsigned n = (unsigned)(2 * C);
+        LLVMTypeRef v16 = LLVMVectorType(h->et, n);
+        LLVMValueRef pa = LLVMBuildAdd(B, kc, cg_idx(cg, p->s0 * C), "");
+        LLVMValueRef a = vload(cg, v16, ptr_at(cg, h->et, h->t, pa));
+        LLVMValueRef e = vload(cg, v16, ptr_at(cg, h->et, h->t, LLVMBuildAdd(B, pa, cg_idx(cg, C), "")));
+        vstore(cg, blend(cg, h, a, e, halves(h->et, C, n, one - we, one - wo), halves(h->et, C, n, we, wo)),
+               cg_gep8(cg, h->y, y2k));
+        cg_for_end(cg, &lk);
+        return;
+    }
+    LLVMTypeRef h16 = LLVMVectorType(h->et, h->L);
+    LLVMValueRef c = cg_mulk(cg, cg_for_begin(cg, &lc, (C + h->L - 1) / h->L, "cv"), h->L);
+    c = cg_smin(cg, c, cg_idx(cg, C - h->L));
+    LLVMValueRef base = LLVMBuildAdd(B, kc, c, "");
+    LLVMValueRef tap[4];
+    for (int i = 0; i < 4; i++) {
+        int64_t d = ((i < 2 ? p->s0 : p->s1) + (i & 1)) * C;
+        tap[i] = vload(cg, h16, ptr_at(cg, h->et, h->t, LLVMBuildAdd(B, base, cg_idx(cg, d), "")));
+    }
+    LLVMValueRef ye = LLVMBuildAdd(B, y2k, c, "");
+    vstore(cg, blend(cg, h, tap[0], tap[1], kw(cg, h->et, one - we, h->L), kw(cg, h->et, we, h->L)), cg_gep8(cg, h->y, ye));
+    vstore(cg, blend(cg, h, tap[2], tap[3], kw(cg, h->et, one - wo, h->L), kw(cg, h->et, wo, h->L)),
+           cg_gep8(cg, h->y, LLVMBuildAdd(B, ye, cg_idx(cg, C), "")));
+    cg_for_end(cg, &lc);
+    cg_for_end(cg, &lk);
 }
 
 static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
@@ -102,11 +242,11 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     unsigned L = 32;
     while (L > C)
         L /= 2;
-    LLVMTypeRef v8 = LLVMVectorType(cg->t_i8, V), v16 = LLVMVectorType(cg->t_i16, V);
-    LLVMTypeRef h8 = LLVMVectorType(cg->t_i8, L), h16 = LLVMVectorType(cg->t_i16, L);
-    LLVMValueRef t = cg_alloca(cg, LLVMArrayType(cg->t_i16, (unsigned)wc), "resize.t");
+    LLVMTypeRef et = fp <= 3 ? cg->t_i16 : cg->t_i32;
+    LLVMTypeRef v8 = LLVMVectorType(cg->t_i8, V), v16 = LLVMVectorType(et, V);
+    LLVMValueRef t = cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t");
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    CgLoop lb, lyy, lj, lxx, lc;
+    CgLoop lb, lyy, lj;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
     LLVMValueRef base = cg_mulk(cg, b, H * wc);
     LLVMValueRef oy = cg_for_begin(cg, &lyy, OH, "oy");
@@ -115,7 +255,7 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     LLVMValueRef r1 = LLVMBuildAdd(B, base, tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "")), "");
     /* Vertical: t = wy0' x[r0 + j] + wy1' x[r1 + j]. */
     {
-        LLVMValueRef wy1 = wsplat(cg, twy, oy, g, V), wy0 = LLVMBuildSub(B, k16(cg, 1 << fp, V), wy1, "");
+        LLVMValueRef wy1 = wsplat(cg, et, twy, oy, g, V), wy0 = LLVMBuildSub(B, kw(cg, et, 1 << fp, V), wy1, "");
         LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (wc + V - 1) / V, "j"), V);
         j = cg_smin(cg, j, cg_idx(cg, wc - V));
         LLVMValueRef a = vload(cg, v8, cg_gep8(cg, x, LLVMBuildAdd(B, r0, j, "")));
@@ -123,32 +263,26 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
         a = sx ? LLVMBuildSExt(B, a, v16, "") : LLVMBuildZExt(B, a, v16, "");
         c = sx ? LLVMBuildSExt(B, c, v16, "") : LLVMBuildZExt(B, c, v16, "");
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, a, wy0, ""), LLVMBuildMul(B, c, wy1, ""), "");
-        vstore(cg, v, ptr_at(cg, cg->t_i16, t, j));
+        vstore(cg, v, ptr_at(cg, et, t, j));
         cg_for_end(cg, &lj);
     }
     /* Horizontal: y = (wx0' t[c0] + wx1' t[c1] + 2^(2F'-1)) >> 2F'. */
-    LLVMValueRef ox = cg_for_begin(cg, &lxx, OW, "ox");
-    LLVMValueRef ox2 = cg_mulk(cg, ox, 2);
-    LLVMValueRef c0 = tab_at(cg, tix, ox2), c1 = tab_at(cg, tix, LLVMBuildAdd(B, ox2, cg_idx(cg, 1), ""));
-    LLVMValueRef wx1 = wsplat(cg, twx, ox, g, L), wx0 = LLVMBuildSub(B, k16(cg, 1 << fp, L), wx1, "");
-    LLVMValueRef ypix = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), OW), ox, ""), C);
-    LLVMValueRef c = cg_mulk(cg, cg_for_begin(cg, &lc, (C + L - 1) / L, "cv"), L);
-    c = cg_smin(cg, c, cg_idx(cg, C - L));
-    LLVMValueRef a = vload(cg, h16, ptr_at(cg, cg->t_i16, t, LLVMBuildAdd(B, c0, c, "")));
-    LLVMValueRef e = vload(cg, h16, ptr_at(cg, cg->t_i16, t, LLVMBuildAdd(B, c1, c, "")));
-    LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, a, wx0, ""), LLVMBuildMul(B, e, wx1, ""), "");
-    v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, k16(cg, 1 << (2 * fp - 1), L), ""), k16(cg, 2 * fp, L), "");
-    vstore(cg, LLVMBuildTrunc(B, v, h8, ""), cg_gep8(cg, y, LLVMBuildAdd(B, ypix, c, "")));
-    cg_for_end(cg, &lc);
-    cg_for_end(cg, &lxx);
+    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), OW * C);
+    Hx h = {.et = et, .t = t, .y = y, .yrow = yrow, .C = C, .L = L, .fp = fp};
+    Period2 p2;
+    bool two = C >= 8 && period2(tx, W, OW, &p2);
+    if (two) {
+        hpass_taps(cg, &h, tix, twx, g, 0, 2 * p2.k0);
+        hpass_period2(cg, &h, &p2, g);
+        hpass_taps(cg, &h, tix, twx, g, 2 * p2.k1, OW);
+    } else {
+        hpass_taps(cg, &h, tix, twx, g, 0, OW);
+    }
     cg_for_end(cg, &lyy);
     cg_for_end(cg, &lb);
-    static const char *const names[] = {"resize_linear_sep1", "resize_linear_sep2", "resize_linear_sep4",
-                                        "resize_linear_sep8", "resize_linear_sep16", "resize_linear_sep32"};
-    int lg = 0;
-    while ((1u << lg) < L)
-        lg++;
-    return names[lg];
+    static char name[40];
+    snprintf(name, sizeof name, "resize_linear_sep%u%s%s", L, fp > 3 ? "w" : "", two ? "_2x" : "");
+    return name;
 }
 
 static const char *resize_nearest(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx)
@@ -215,7 +349,7 @@ const char *kern_resize(Cg *cg, const Node *n)
             while (g > 0 && w % (1 << g) != 0)
                 g--;
         }
-        if (RESIZE_FRAC_BITS - g <= 3)
+        if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
             name = resize_sep(cg, n, ty, tx, g);
     } else {
         name = resize_nearest(cg, n, ty, tx);

@@ -940,7 +940,12 @@ static void snapshot_before_quantize(void *user, const char *pass, const Graph *
 
 /* The techniques the report compares ([quantization] keys): for each, the
  * final graph of the pipeline run again on INPUT (the imported graph's
- * text) with that key switched; NULL where that run failed. */
+ * text) with that key switched; NULL where that run failed.  With MIXED
+ * (the build's mixed-precision search ran: target_sqnr or
+ * max_accuracy_drop), the runs keep the precision set it chose instead
+ * of searching again: its raised layers become per-node overrides and the
+ * criterion is unset, so a report costs one search, not three
+ * (docs/passes.md, "The quantization report"). */
 static const char *const report_technique_names[] = {"equalize", "bias_correct"};
 #define NUM_REPORT_TECHNIQUES 2
 
@@ -949,18 +954,46 @@ static bool *technique_flag(QnncConfig *cfg, int t)
     return t == 0 ? &cfg->quant.equalize : &cfg->quant.bias_correct;
 }
 
-static void report_techniques(const QnncConfig *cfg, const Snapshot *input, ReportTechnique *techs,
-                              Graph **others)
+/* CFG with MIXED's chosen set pinned, as [[quantization.override]] tables
+ * after the configured ones, no criterion, and bias_correct off as the
+ * build had it (the pipeline skips bias-correct when mixed-precision
+ * runs): the configuration whose plain pipeline gives the build's graph.
+ * The override array is new (the caller frees it), its names MIXED's. */
+static QnncConfig pin_chosen_precision(const QnncConfig *cfg, const MixedReport *mixed)
 {
+    QnncConfig c = *cfg;
+    int n = cfg->quant.num_overrides;
+    c.quant.overrides = xmalloc(((size_t)n + (size_t)mixed->num_layers + 1) * sizeof *c.quant.overrides);
+    if (n > 0)
+        memcpy(c.quant.overrides, cfg->quant.overrides, (size_t)n * sizeof *c.quant.overrides);
+    SrcLoc loc =
+        config_key_loc(cfg, mixed->target_db > 0 ? "quantization.target_sqnr" : "quantization.max_accuracy_drop");
+    for (int k = 0; k < mixed->num_layers; k++)
+        if (mixed->layers[k].chosen != DT_I8)
+            c.quant.overrides[n++] = (QuantOverride){mixed->layers[k].name, mixed->layers[k].chosen, loc};
+    c.quant.num_overrides = n;
+    c.quant.target_sqnr = 0;
+    c.quant.max_accuracy_drop = -1;
+    c.quant.bias_correct = false;
+    return c;
+}
+
+static void report_techniques(const QnncConfig *cfg, const MixedReport *mixed, const Snapshot *input,
+                              ReportTechnique *techs, Graph **others)
+{
+    bool pinned = mixed && mixed->ran;
+    QnncConfig base = pinned ? pin_chosen_precision(cfg, mixed) : *cfg;
     for (int t = 0; t < NUM_REPORT_TECHNIQUES; t++) {
-        QnncConfig c = *cfg;
+        QnncConfig c = base;
         bool *flag = technique_flag(&c, t);
-        techs[t] = (ReportTechnique){.name = report_technique_names[t], .on = *flag};
+        techs[t] = (ReportTechnique){.name = report_technique_names[t], .on = *flag, .chosen_set = pinned};
         others[t] = NULL;
         if (!input->text)
             continue;
         *flag = !*flag;
-        PassContext ctx = {.cfg = &c, .eval = &jit_evaluator, .open_samples = driver_open_samples};
+        MixedReport searched = {0}; /* a search this run made (none when pinned) */
+        PassContext ctx = {
+            .cfg = &c, .mixed = &searched, .eval = &jit_evaluator, .open_samples = driver_open_samples};
         /* The build itself printed the pipeline's notes and warnings;
          * these runs' would repeat them (or be about a build not made). */
         DiagCapture cap = diag_capture_push();
@@ -971,7 +1004,11 @@ static void report_techniques(const QnncConfig *cfg, const Snapshot *input, Repo
             graph_free(g);
         diag_capture_pop(cap);
         techs[t].other = others[t];
+        techs[t].search_evaluations = searched.ran ? searched.evaluations : 0;
+        mixed_report_free(&searched);
     }
+    if (pinned)
+        free(base.quant.overrides);
 }
 
 /* What the report needs from the pipeline's run: it is written after the
@@ -1016,7 +1053,7 @@ static bool finish_report(const Args *o, const QnncConfig *cfg, const Graph *g, 
     Graph *fg = snap->text ? ir_parse("<graph before quantize>", snap->text, snap->len) : NULL;
     ReportTechnique techs[NUM_REPORT_TECHNIQUES];
     Graph *others[NUM_REPORT_TECHNIQUES];
-    report_techniques(cfg, &pr->input, techs, others);
+    report_techniques(cfg, &pr->mixed, &pr->input, techs, others);
     ReportFormat fmt = has_suffix(o->report, ".txt")                                    ? REPORT_TEXT
                        : has_suffix(o->report, ".html") || has_suffix(o->report, ".htm") ? REPORT_HTML
                                                                                        : REPORT_JSON;

@@ -669,10 +669,31 @@ static void tech_dbs(const Report *r, int t, double *off, double *on)
     *off = r->techs[t].on ? other : r->out_db;
 }
 
+/* Whether the techniques were measured at the precision set the build's
+ * mixed-precision search chose; then RAISED := the layers it raised and
+ * SEARCHED := the mixed-precision evaluations the technique runs made
+ * (0: none searched again). */
+static bool techs_at_chosen_set(const Report *r, int *raised, int *searched)
+{
+    *raised = *searched = 0;
+    bool chosen = false;
+    for (int t = 0; t < r->num_techs; t++) {
+        chosen = chosen || r->techs[t].chosen_set;
+        *searched += r->techs[t].search_evaluations;
+    }
+    for (int k = 0; chosen && r->mixed && k < r->mixed->num_layers; k++)
+        *raised += r->mixed->layers[k].chosen != DT_I8;
+    return chosen;
+}
+
 static void json_techniques(FILE *f, const Report *r)
 {
     fputs("  \"output_sqnr_db\": ", f);
     json_num(f, r->out_db);
+    int raised, searched;
+    if (techs_at_chosen_set(r, &raised, &searched))
+        fprintf(f, ",\n  \"techniques_precision\": {\"set\": \"chosen\", \"raised_layers\": %d, "
+                   "\"search_evaluations\": %d}", raised, searched);
     fputs(",\n  \"techniques\": [", f);
     for (int t = 0; t < r->num_techs; t++) {
         double off, on;
@@ -790,6 +811,10 @@ static void text_techniques(FILE *f, const Report *r)
     if (!isnan(r->out_db))
         snprintf(db, sizeof db, isfinite(r->out_db) ? "%.2f dB" : "exact", r->out_db);
     fprintf(f, "\noutput SQNR: %s\n", db);
+    int raised, searched;
+    if (techs_at_chosen_set(r, &raised, &searched))
+        fprintf(f, "techniques measured at the precision set mixed-precision chose (%d layer%s raised, pinned as "
+                   "overrides; %d search evaluations)\n", raised, raised == 1 ? "" : "s", searched);
     for (int t = 0; t < r->num_techs; t++) {
         double v[2];
         char s[2][32];
@@ -987,6 +1012,12 @@ static void write_html(FILE *f, const Report *r, const QnncConfig *cfg)
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
+    int raised, searched;
+    if (techs_at_chosen_set(r, &raised, &searched))
+        fprintf(f, "<p id=\"techniques-precision\">Measured at the precision set mixed-precision chose: "
+                   "<span class=\"raised\">%d</span> layer%s raised, pinned as overrides "
+                   "(<span class=\"searched\">%d</span> search evaluations).</p>\n",
+                raised, raised == 1 ? "" : "s", searched);
     /* Mixed precision: the text section as it is (the criterion, the
      * accuracy before and after, each layer's sensitivity). */
     if (r->mixed && r->mixed->ran) {

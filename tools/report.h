@@ -18,6 +18,10 @@ typedef struct ReportTechnique {
     const char *name;   /* its [quantization] key */
     bool on;            /* whether G was built with it */
     const Graph *other; /* the final graph with it switched, or NULL */
+    /* Whether OTHER kept the precision set the build's mixed-precision
+     * search chose (pinned as overrides) instead of searching again. */
+    bool chosen_set;
+    int search_evaluations; /* mixed-precision evaluations OTHER's run made (0: none) */
 } ReportTechnique;
 /* FLASH: the object's flash per layer (codegen/flash.c), or NULL (no
  * object was built). */

@@ -1,6 +1,7 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
 kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir,
-kernels-gemm.qir (conv_gemm's remainders) and kernels-patch.qir (conv_patch's): shapes
+kernels-gemm.qir (conv_gemm's remainders), kernels-stem.qir (its stems'
+paths) and kernels-patch.qir (conv_patch's): shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -503,13 +504,62 @@ def patch_graph():
     return "\n".join(lines) + "\n"
 
 
+def stem_graph():
+    """conv_gemm's stem paths (kernel_gemm.c, session 12): rows copied
+    into the band in vectors (rows of 70 bytes: a whole zmm vector and an
+    overlapping last one; 13, 18 and 28 bytes: pieces of 2^i bytes; 130:
+    a loop of vectors), flipped (i8 on x86, u8 on RV32) or not; a small
+    image's band filled once (padding on each side, bottom rows no tap
+    reads, a vertical dilation, batch 2) and a large one's (over 16 KiB)
+    per output row; 2 and 4 pixels a vector gathered from one 16-byte
+    load (C = 1, 2, 3, strides 1 and 2, tiles that leave a short last
+    row), and beside them 4 pixels a vector too far apart for it; 24 and
+    40 outputs (an odd number of half zmm vectors: 2 pixels a vector, 3
+    vectors, and 5 past a block of 4)."""
+    r = np.random.default_rng(23)
+
+    def odim(n, k, p0, p1, st, dl):
+        return (n + p0 + p1 - ((k - 1) * dl + 1)) // st + 1
+
+    cases = [  # (input dims, dtype, zero point, outputs, k, pads [t, l, b, r], strides, dilations)
+        ((1, 5, 70, 1), "i8", -7, 16, 3, [1, 1, 1, 1], [1, 1], [1, 1]),
+        ((1, 6, 13, 1), "u8", 130, 8, 3, [1, 0, 2, 1], [1, 1], [1, 1]),
+        ((1, 6, 13, 1), "i8", 9, 8, 3, [0, 2, 1, 0], [1, 1], [1, 1]),
+        ((1, 7, 9, 2), "i8", -3, 4, 3, [1, 1, 1, 1], [1, 1], [1, 1]),
+        ((1, 9, 11, 3), "i8", 4, 6, 3, [1, 1, 1, 1], [2, 2], [1, 1]),
+        ((1, 12, 15, 1), "u8", 120, 4, 5, [2, 2, 0, 1], [2, 2], [1, 1]),
+        ((2, 9, 130, 1), "i8", 0, 20, 3, [1, 1, 1, 1], [1, 1], [2, 1]),
+        ((1, 130, 129, 1), "i8", -12, 8, 3, [1, 1, 1, 1], [1, 1], [1, 1]),
+        ((1, 8, 7, 4), "u8", 128, 12, 3, [1, 1, 1, 1], [1, 1], [1, 1]),
+        ((1, 70, 66, 4), "u8", 110, 16, 3, [0, 0, 1, 1], [2, 2], [1, 1]),
+        ((1, 8, 9, 3), "i8", -5, 4, 3, [1, 1, 1, 1], [1, 2], [1, 1]),
+        ((1, 10, 32, 1), "i8", -128, 24, 3, [0, 1, 0, 1], [1, 1], [1, 1]),
+        ((1, 9, 17, 2), "u8", 100, 40, 3, [1, 1, 1, 1], [2, 2], [1, 1]),
+    ]
+    lines = ["graph @kstem {"]
+    for i, (xd, dt, zx, _o, _k, _p, _s, _d) in enumerate(cases):
+        lines.append("  input %x{} : {}[{}] q(0.03, {})".format(i, dt, ",".join(map(str, xd)), zx))
+    for i, (xd, dt, zx, o, k, pads, st, dl) in enumerate(cases):
+        n, h, w, c = xd
+        oh, ow = odim(h, k, pads[0], pads[2], st[0], dl[0]), odim(w, k, pads[1], pads[3], st[1], dl[1])
+        scales = ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, o))
+        lines.append("  const %w{} : i8[{},{},{},{}] q(axis=0, scales=[{}], zero_points=[{}]) = {}".format(
+            i, o, k, k, c, scales, ", ".join(["0"] * o), arr(r.integers(-128, 128, (o, k, k, c)))))
+        lines.append("  const %b{} : i32[{}] = {}".format(i, o, arr(r.integers(-3000, 3000, o))))
+        lines.append("  %y{} = conv2d(%x{}, %w{}, %b{}) {{pads={}, strides={}, dilations={}, rounding={}}} : "
+                     "{}[{},{},{},{}] q(0.1, {})".format(i, i, i, i, pads, st, dl, "tflite" if i % 2 else "onnx",
+                                                        dt, n, oh, ow, o, -4 if dt == "i8" else 125))
+    lines += ["  output %y{}".format(i) for i in range(len(cases))] + ["}"]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
                        ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph()),
                        ("kernels-matmul.qir", matmul_graph()),
                        ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph()),
-                       ("kernels-patch.qir", patch_graph())]:
+                       ("kernels-patch.qir", patch_graph()), ("kernels-stem.qir", stem_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 

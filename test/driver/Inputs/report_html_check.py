@@ -14,6 +14,12 @@ Checks, printing one line each and exiting 1 on any failure:
   - the flash table (an object was compiled) has a row per JSON flash row
     with the same numbers, and the layer rows' flash code and constant
     bytes are the JSON's;
+  - with mixed precision (the JSON has `mixed_precision`): the page's
+    mixed-precision section has one row per candidate layer with the
+    precision the JSON says was chosen, each output's int8 and chosen
+    SQNR as the JSON's, and the techniques paragraph says how many layers
+    are raised and how many search evaluations the technique runs made,
+    as the JSON's `techniques_precision`;
   - the page loads nothing from elsewhere (no src= or href= at all);
   - the PNG has the size asked for, more than a few colours (not blank),
     and the chart's bar colour (#3a7bd5) covers some pixels.
@@ -38,6 +44,10 @@ class Page(HTMLParser):
         self.cell = None
         self.out_sqnr = None
         self.in_out = False
+        self.mixed = None  # the text of <pre id="mixed">
+        self.in_mixed = False
+        self.tech_prec = {}  # <p id="techniques-precision">: span class -> text
+        self.span = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -57,6 +67,13 @@ class Page(HTMLParser):
             self.cell = ""
         if tag == "td" and a.get("id") == "output-sqnr":
             self.in_out = True
+        if tag == "pre" and a.get("id") == "mixed":
+            self.in_mixed, self.mixed = True, ""
+        if tag == "p" and a.get("id") == "techniques-precision":
+            self.tech_prec = {"": True}
+        if tag == "span" and self.tech_prec.get("") is True and cls:
+            self.span = cls[0]
+            self.tech_prec[self.span] = ""
 
     def handle_endtag(self, tag):
         if tag == "td" and self.row is not None and self.cell is not None:
@@ -67,12 +84,22 @@ class Page(HTMLParser):
             self.row = None
         if tag == "td":
             self.in_out = False
+        if tag == "pre":
+            self.in_mixed = False
+        if tag == "span":
+            self.span = None
+        if tag == "p" and self.tech_prec.get("") is True:
+            self.tech_prec[""] = False
 
     def handle_data(self, data):
         if self.cell is not None:
             self.cell += data
         if self.in_out:
             self.out_sqnr = (self.out_sqnr or "") + data.strip()
+        if self.in_mixed:
+            self.mixed += data
+        if self.span is not None:
+            self.tech_prec[self.span] += data.strip()
 
 
 def db(v):
@@ -118,6 +145,26 @@ for i, l in enumerate(layers):
     row = p.rows[i] if i < len(p.rows) else ["?"] * 11
     want = [str(l.get("flash_code")), str(l.get("flash_const"))]
     check(row[9:11] == want, f"layer {l['name']} flash: rendered {row[9:11]}, JSON {want}")
+mp = rep.get("mixed_precision")
+if mp is not None:
+    # mixed_report_text's rows: "  NAME OP RAISED-DB [ACC] CHOSEN MACS EXTRA" and
+    # "  output NAME int8 DB dB  chosen DB dB".
+    lines = [ln.split() for ln in (p.mixed or "").splitlines()]
+    rows = {t[0]: t for t in lines if len(t) >= 6 and t[0] != "output"}
+    check(p.mixed is not None, "mixed-precision section: " + ("rendered" if p.mixed is not None else "missing"))
+    for l in mp["layers"]:
+        row = rows.get(l["name"])
+        got = row[-3] if row else None
+        check(got == l["precision"], f"mixed layer {l['name']}: rendered {got}, JSON {l['precision']}")
+    outs = {t[1]: t for t in lines if len(t) >= 8 and t[0] == "output"}
+    for o in mp["outputs"]:
+        t = outs.get(o["name"])
+        got = (t[3], t[6]) if t else None
+        want = (db(o["int8_sqnr_db"]), db(o["sqnr_db"]))
+        check(got == want, f"mixed output {o['name']}: rendered {got}, JSON {want}")
+    tp = rep.get("techniques_precision")
+    want = {"": False, "raised": str(tp["raised_layers"]), "searched": str(tp["search_evaluations"])} if tp else {}
+    check(p.tech_prec == want, f"techniques precision: rendered {p.tech_prec}, JSON {want}")
 check(not p.external, f"external references: {p.external or 'none'}")
 
 img = Image.open(png_path).convert("RGB")
