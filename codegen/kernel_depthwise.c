@@ -8,7 +8,11 @@
  *     the input columns their taps read (PX*SW + (KW-1)*DW at most, so
  *     adjacent pixels share them at stride 1, and at stride 2 for a 3x3)
  *     get one pointer each, pointing to a row of zero points instead when
- *     the tap falls in the padding, so no tap has a branch;
+ *     the tap falls in the padding, so no tap has a branch; the row passes
+ *     and blocks whose taps all lie in the image (all but a few at the
+ *     edges, split off at compile time) take one pointer and constant
+ *     offsets instead (the loads' displacements: at 32 channels a block,
+ *     the checked pointers had cost as much as the channel loop);
  *   - the channel loop, LANES at a time, then once more at C - LANES for
  *     a remainder (it rewrites a few channels with the same values); each
  *     column is loaded and widened once and multiplied by the KW taps that
@@ -388,8 +392,12 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
         }
 }
 
-/* PX output pixels from column OX0 of NR output rows from OY (image BI). */
-static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px, int nr)
+/* PX output pixels from column OX0 of NR output rows from OY (image BI).
+ * INSIDE: every input row and column the block reads is in the image, so
+ * each column pointer is one pointer plus a constant (the loads' own
+ * displacement: no pointer registers, no selects); else each column is
+ * checked and points to the zero row in the padding. */
+static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValueRef ox0, int px, int nr, bool inside)
 {
     const KFrame *f = &k->f;
     int64_t C = f->c;
@@ -398,6 +406,11 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     LLVMValueRef *col = xcalloc((size_t)(nt * NCOL_MAX), sizeof *col);
     int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
     LLVMValueRef ix0 = LLVMBuildSub(B, cg_mulk(cg, ox0, f->sw), cg_idx(cg, f->pl), "");
+    LLVMValueRef base = NULL;
+    if (inside) {
+        LLVMValueRef iy0 = LLVMBuildSub(B, cg_mulk(cg, oy, f->sh), cg_idx(cg, f->pt), "");
+        base = cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy0), f->w), ix0), C));
+    }
     for (int64_t t = 0; t < nt; t++) {
         bool trow = false;
         for (int64_t ky = 0; ky < f->kh; ky++)
@@ -405,6 +418,12 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
                 trow |= ky * f->dh + r * f->sh == t;
         if (!trow)
             continue;
+        if (inside) {
+            for (int64_t u = 0; u < ncol; u++)
+                if (col_used(f, u, px))
+                    col[t * NCOL_MAX + u] = cg_gep8(cg, base, cg_idx(cg, (t * f->w + u) * C));
+            continue;
+        }
         LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy, f->sh), cg_idx(cg, t)),
                                        cg_idx(cg, f->pt), "");
         LLVMValueRef rowok = LLVMBuildICmp(B, LLVMIntULT, iy, cg_idx(cg, f->h), "");
@@ -438,20 +457,43 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     free(col);
 }
 
-/* NR output rows from OY (image BI): blocks of PX pixels, then one at a time. */
-static void dw_rowpass(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int px, int nr)
+/* The blocks B in [B0, B1) of PX pixels of NR output rows from OY. */
+static void dw_blocks(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int64_t b0, int64_t b1, int px, int nr,
+                      bool inside)
+{
+    if (b1 <= b0)
+        return;
+    CgLoop lx;
+    LLVMValueRef b = cg_add(cg, cg_for_begin(cg, &lx, b1 - b0, inside ? "oxi" : "oxb"), cg_idx(cg, b0));
+    dw_block(cg, k, bi, oy, cg_mulk(cg, b, px), px, nr, inside);
+    cg_for_end(cg, &lx);
+}
+
+/* NR output rows from OY (image BI): blocks of PX pixels, then one at a
+ * time.  ROWS_IN: the rows' taps are all inside the image, so the blocks
+ * whose columns are too (all but a few at the edges) take dw_block's
+ * inside form. */
+static void dw_rowpass(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int px, int nr, bool rows_in)
 {
     const KFrame *f = &k->f;
-    int64_t nb = f->ow / px, rem = f->ow % px;
-    CgLoop lx;
-    if (nb > 0) {
-        LLVMValueRef ox0 = cg_mulk(cg, cg_for_begin(cg, &lx, nb, "oxb"), px);
-        dw_block(cg, k, bi, oy, ox0, px, nr);
-        cg_for_end(cg, &lx);
+    int64_t nb = f->ow / px, rem = f->ow % px, ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
+    /* Block b reads input columns b*PX*SW - PL .. + NCOL - 1. */
+    int64_t b0 = 0, b1 = 0;
+    if (rows_in) {
+        b0 = (f->pl + px * f->sw - 1) / (px * f->sw);
+        b1 = f->w - ncol + f->pl < 0 ? 0 : (f->w - ncol + f->pl) / (px * f->sw) + 1;
+        b1 = b1 > nb ? nb : b1;
+        if (b1 <= b0)
+            b0 = b1 = 0;
     }
+    dw_blocks(cg, k, bi, oy, 0, b1 > b0 ? b0 : nb, px, nr, false);
+    dw_blocks(cg, k, bi, oy, b0, b1, px, nr, true);
+    if (b1 > b0)
+        dw_blocks(cg, k, bi, oy, b1, nb, px, nr, false);
     if (rem > 0) {
+        CgLoop lx;
         LLVMValueRef ox0 = cg_add(cg, cg_for_begin(cg, &lx, rem, "oxr"), cg_idx(cg, nb * px));
-        dw_block(cg, k, bi, oy, ox0, 1, nr);
+        dw_block(cg, k, bi, oy, ox0, 1, nr, false);
         cg_for_end(cg, &lx);
     }
 }
@@ -549,13 +591,31 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     kern_requant_bound(cg, &k.rq, acc_max, chan_lo, chan_hi, C);
     free(chan_lo);
     free(chan_hi);
+    /* The passes i (rows nr*i ..) whose rows all lie inside the image,
+     * [p0, p1), take dw_rowpass's inside blocks; the others (the edges)
+     * one loop of checked blocks. */
+    int64_t np = f->oh / nr, span = (f->kh - 1) * f->dh + (nr - 1) * f->sh + 1;
+    int64_t p0 = (f->pt + nr * f->sh - 1) / (nr * f->sh);
+    int64_t p1 = f->h - span + f->pt < 0 ? 0 : (f->h - span + f->pt) / (nr * f->sh) + 1;
+    p1 = p1 > np ? np : p1;
+    if (p1 <= p0)
+        p0 = p1 = 0;
     CgLoop lb, ly;
     LLVMValueRef bi = cg_for_begin(cg, &lb, f->n, "b");
-    LLVMValueRef oy = cg_mulk(cg, cg_for_begin(cg, &ly, f->oh / nr, "oy"), nr);
-    dw_rowpass(cg, &k, bi, oy, px, nr);
-    cg_for_end(cg, &ly);
+    if (np - (p1 - p0) > 0) { /* the edge passes: i < p0, then i >= p1 */
+        LLVMValueRef i = cg_for_begin(cg, &ly, np - (p1 - p0), "oye");
+        i = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntULT, i, cg_idx(cg, p0), ""), i,
+                            cg_add(cg, i, cg_idx(cg, p1 - p0)), "");
+        dw_rowpass(cg, &k, bi, cg_mulk(cg, i, nr), px, nr, false);
+        cg_for_end(cg, &ly);
+    }
+    if (p1 > p0) {
+        LLVMValueRef i = cg_add(cg, cg_for_begin(cg, &ly, p1 - p0, "oy"), cg_idx(cg, p0));
+        dw_rowpass(cg, &k, bi, cg_mulk(cg, i, nr), px, nr, true);
+        cg_for_end(cg, &ly);
+    }
     if (f->oh % nr)
-        dw_rowpass(cg, &k, bi, cg_idx(cg, f->oh - 1), px, 1);
+        dw_rowpass(cg, &k, bi, cg_idx(cg, f->oh - 1), px, 1, false);
     cg_for_end(cg, &lb);
     free(f->st);
     return true;

@@ -22,7 +22,9 @@
  *   - the vector requantizing epilogue (kernel_requant.c) on each
  *     accumulator, one L-byte store per pixel and vector, or with
  *     KGemm.pack one store for 2 or 4 whole vectors of a pixel (the last
- *     vector's lanes below O stored as pieces of 2^i bytes);
+ *     vector's lanes below O stored as pieces of 2^i bytes), the packs
+ *     doing the clamp and zero point where every channel shares them
+ *     (kern_requant_narrow);
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
  *     reads input pixel p, so its address is p*C, no row and column;
  *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
@@ -398,12 +400,11 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     int64_t P = f->oh * f->ow;
     LLVMValueRef prow = k->stem ? cg_add(cg, cg_mulk(cg, k->oy, f->ow), p0) : p0;
     bool u8 = f->yt->dtype == DT_U8;
+    /* Packed vectors end their stage in the packs (KNarrow: the clamp and
+     * zero point on 16-bit and byte lanes) where every channel shares it. */
+    KNarrow nw;
+    bool narrow = k->d->pack && pv == 1 && kern_requant_narrow(&k->rq, u8, &nw);
     for (int m = 0; m < mr; m++) {
-        LLVMValueRef rv[NV_MAX];
-        for (int j = 0; j < nv; j++) {
-            LLVMValueRef o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L); /* lanes */
-            rv[j] = kern_requant(cg, &k->rq, LLVMBuildLoad2(B, vt, accp[m * nv + j], ""), o);
-        }
         for (int j = 0; j < nv;) {
             int nl = last && j == nv - 1 && f->o % lc ? (int)(f->o % lc) : lc;
             /* One pixel's 4 or 2 whole vectors (PV 1): one store. */
@@ -411,14 +412,20 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
             if (k->d->pack && pv == 1)
                 for (g = 4; g > 1 && (j + g > nv || (last && f->o % lc && j + g == nv)); g /= 2)
                     ;
+            LLVMValueRef rv[4];
+            for (int i = 0; i < g; i++) {
+                LLVMValueRef o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j + i)), L); /* lanes */
+                LLVMValueRef a = LLVMBuildLoad2(B, vt, accp[m * nv + j + i], "");
+                rv[i] = g > 1 && narrow ? kern_requant_raw(cg, &k->rq, a, o) : kern_requant(cg, &k->rq, a, o);
+            }
             LLVMValueRef pq = cg_add(cg, cg_mulk(cg, bi, P), cg_add(cg, prow, cg_idx(cg, m * pv)));
             if (g > 1) {
                 LLVMValueRef yp = cg_gep8(cg, k->y, cg_add(cg, cg_mulk(cg, pq, f->o), cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L)));
-                LLVMSetAlignment(LLVMBuildStore(B, k->d->pack(cg, rv + j, g, u8), yp), 1);
+                LLVMSetAlignment(LLVMBuildStore(B, k->d->pack(cg, rv, g, u8, narrow ? &nw : NULL), yp), 1);
                 j += g;
                 continue;
             }
-            LLVMValueRef b = LLVMBuildTrunc(B, rv[j], t8, "");
+            LLVMValueRef b = LLVMBuildTrunc(B, rv[0], t8, "");
             for (int q = 0; q < pv && m * pv + q < np; q++) {
                 LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, pq, cg_idx(cg, q)), f->o);
                 LLVMValueRef yp = cg_gep8(cg, k->y, cg_add(cg, ypix, cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), lc)));

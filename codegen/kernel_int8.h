@@ -166,8 +166,9 @@ typedef struct KRequant {
      * ranges by kern_requant_bound (x86 with FMA; rounding down on
      * AVX-512: rqf1.round): nfix corrections a channel;
      * per-channel tables (nch > 1) of s, bpos, bneg (float bits) and the
-     * corrections' accumulators and deltas. */
-    bool flt;
+     * corrections' accumulators and deltas; ONE_BIAS: bpos == bneg in
+     * every channel (no bneg table, no sign select). */
+    bool flt, one_bias;
     int nfix;
     RqfChan rqf1; /* the one stage's (nch 1) */
     LLVMValueRef rqf_tab[3 + 2 * RQF_MAX_FIX];
@@ -186,6 +187,15 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
 /* Whether kern_requant_raw applies: TFLite rounding, one zero point and
  * clamp range for every channel (returned), no float-form corrections. */
 bool kern_requant_uniform(const KRequant *rq, int32_t *zp, int32_t *lo, int32_t *hi);
+/* The end of an output stage every channel shares, for a kernel that
+ * narrows several vectors at once: byte = clamp(v + zp, lo, hi). */
+typedef struct KNarrow {
+    int32_t zp, lo, hi;
+} KNarrow;
+/* Whether the vectors of RQ may go through kern_requant_raw and a
+ * narrowing to U8 or i8 bytes with the clamp and zero point NW (the
+ * bounds and zero point within the result's byte range). */
+bool kern_requant_narrow(const KRequant *rq, bool u8, KNarrow *nw);
 /* kern_requant before its clamp and zero point: the output is
  * clamp(v + zp, lo, hi) (kern_requant_uniform's), for a kernel that
  * narrows and clamps its bytes several vectors at once (KDw.narrow2). */
@@ -221,8 +231,10 @@ typedef struct KGemm {
     bool rows;
     /* N (2 or 4) vectors of one pixel's consecutive output channels, each
      * <lanes x i32> within the result's 8-bit range (i8, or u8 when U8),
-     * as one <N*lanes x i8> in channel order; NULL: each narrowed alone. */
-    LLVMValueRef (*pack)(Cg *cg, const LLVMValueRef *v, int n, bool u8);
+     * as one <N*lanes x i8> in channel order; with RAW, kern_requant_raw's
+     * values, each byte clamp(v + RAW->zp, RAW->lo, RAW->hi); NULL: each
+     * narrowed alone. */
+    LLVMValueRef (*pack)(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
     /* A tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
      * conv, a last pixel) splits each segment's reduction over sets of
      * accumulators, summed before the output stage, KS*NV of them in all

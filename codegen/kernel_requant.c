@@ -280,9 +280,14 @@ static void float_plan(Cg *cg, KRequant *rq, const int64_t *lo, const int64_t *h
     rq->flt = true;
     rq->nfix = worst;
     rq->rqf1 = ch[0];
+    rq->one_bias = true;
+    for (int64_t k = 0; k < nch; k++)
+        rq->one_bias &= ch[k].bpos == ch[k].bneg;
     if (nch > 1) {
         int32_t *t = xmalloc((size_t)nch * sizeof *t);
         for (int f = 0; f < 3 + 2 * worst; f++) {
+            if (f == 2 && rq->one_bias)
+                continue;
             for (int64_t k = 0; k < nch; k++)
                 t[k] = rqf_field(&ch[k], worst, f);
             rq->rqf_tab[f] = cg_table_i32(cg, t, nch, "rqf");
@@ -450,7 +455,8 @@ static LLVMValueRef fma_floor(Cg *cg, LLVMValueRef a, LLVMValueRef s, LLVMValueR
 }
 
 /* requant_float.c's form (and its proof) on the accumulator ranges:
- * vcvtdq2ps, the bias by the accumulator's sign, vfmadd and vcvtps2dq
+ * vcvtdq2ps, the bias by the accumulator's sign (one for both where the
+ * proof found one: KRequant.one_bias), vfmadd and vcvtps2dq
  * (RQF_RNE: rounding to nearest even, the default MXCSR mode, which
  * generated code never changes; RQF_FLOOR: both with {rd-sae}), the
  * clamp less the zero point and the zero point, then each correction as
@@ -464,9 +470,10 @@ static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, 
     bool one = rq->nch == 1;
 #define RQF(f) (one ? splat_i32(cg, lanes, rqf_field(&rq->rqf1, rq->nfix, f)) \
                     : load(cg, cg->t_i32, lanes, rq->rqf_tab[f], c0))
-    LLVMValueRef af = LLVMBuildSIToFP(B, acc, tf, "");
-    LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, acc, splat_i32(cg, lanes, 0), "");
-    LLVMValueRef b = LLVMBuildBitCast(B, LLVMBuildSelect(B, neg, RQF(2), RQF(1), ""), tf, "");
+    LLVMValueRef af = LLVMBuildSIToFP(B, acc, tf, ""), b = RQF(1);
+    if (!rq->one_bias) /* the bias by the accumulator's sign */
+        b = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, acc, splat_i32(cg, lanes, 0), ""), RQF(2), b, "");
+    b = LLVMBuildBitCast(B, b, tf, "");
     LLVMValueRef fa[3] = {af, LLVMBuildBitCast(B, RQF(0), tf, ""), b}, v;
     if (rq->rqf1.round == RQF_FLOOR)
         v = fma_floor(cg, fa[0], fa[1], fa[2], lanes);
@@ -566,6 +573,13 @@ bool kern_requant_uniform(const KRequant *rq, int32_t *zp, int32_t *lo, int32_t 
             return false;
     *zp = rq->st[0].zp, *lo = (int32_t)rq->st[0].lo, *hi = (int32_t)rq->st[0].hi;
     return true;
+}
+
+bool kern_requant_narrow(const KRequant *rq, bool u8, KNarrow *nw)
+{
+    int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
+    return kern_requant_uniform(rq, &nw->zp, &nw->lo, &nw->hi) && nw->lo >= tlo && nw->hi <= thi && nw->zp >= tlo &&
+           nw->zp <= thi;
 }
 
 LLVMValueRef kern_requant_raw(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)

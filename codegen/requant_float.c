@@ -282,7 +282,9 @@ static bool try_form(const RqfStage *st, int64_t lo, int64_t hi, int maxfix, Rqf
  * with each, the biases best_bias finds for either piece, and (RQF_RNE)
  * biases +-d with nudges up (F rounds the biased ties up, rne to even)
  * or (RQF_FLOOR) 1/2 +- d; the one with the fewest corrections wins,
- * each stopping at the first correction more than the best so far. */
+ * each stopping at the first correction more than the best so far.
+ * Then the winner's bpos for both signs where that needs no more
+ * corrections (bpos == bneg; with one sign, the unused one made equal). */
 bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix, RqfChan *ch)
 {
     int left = st->shift > 0 ? st->shift : 0;
@@ -319,5 +321,19 @@ bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix
     }
     free(neg.t);
     free(pos.t);
+    if (found && lo < 0 && hi >= 0 && ch->bpos != ch->bneg) {
+        /* One bias for both signs at no more corrections: the kernel then
+         * needs no sign mask and blend (a ReLU whose clamp takes every
+         * negative accumulator, where bneg only has to stay low). */
+        RqfChan one = *ch;
+        one.bneg = one.bpos;
+        if (try_form(st, lo, hi, ch->nfix, &one))
+            *ch = one;
+    } else if (found) { /* one sign only: the other bias is never used */
+        if (hi < 0)
+            ch->bpos = ch->bneg;
+        else
+            ch->bneg = ch->bpos;
+    }
     return found;
 }

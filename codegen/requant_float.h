@@ -45,7 +45,9 @@ int32_t rqf_eval(const RqfStage *st, const RqfChan *ch, int32_t acc);
 /* Finds constants CH rounding as ROUND with the fewest corrections, at
  * most MAXFIX, for which rqf_eval equals rqf_exact for every acc in
  * [LO, HI] (see requant_float.c for the proof); false when no candidate
- * gets there. */
+ * gets there.  CH->bneg == CH->bpos where one bias serves both signs at
+ * that count (always when [LO, HI] has one sign), so a kernel can drop
+ * the sign's select. */
 bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix, RqfChan *ch);
 
 #endif

@@ -14,9 +14,12 @@
  *             graph output reaches target_sqnr against the float graph;
  *             the first output's top-1 accuracy is at most
  *             max_accuracy_drop points below the float graph's: whichever
- *             are set), and no layer of S can return to int8 with the
- *             criterion still met (each was tried against the final S);
- *             or an error saying the best reachable
+ *             are set), and no layer of S can return to its unraised
+ *             state with the criterion still met (each was tried against
+ *             the final S); the unraised state is int8, or, for a
+ *             conv/dense quantize makes int16x8 by itself (outlier-
+ *             dominated: raised only to float), that int16x8; or an error
+ *             saying the best reachable
  * invalidates: everything (like quantize)
  *
  * The search (docs/passes.md, "mixed-precision"):
@@ -31,8 +34,9 @@
  *     meets it (else 2 is skipped); if int16x8 everywhere cannot meet it
  *     and some graph boundary is float, 2-3 again with float as the
  *     raised precision;
- *  4. every raised layer, the most MACs first, is lowered back (to int8,
- *     else from float to int16x8) if the target holds without it, going
+ *  4. every raised layer, the most MACs first, is lowered back (to its
+ *     unraised state, else from float to int16x8) if the target holds
+ *     without it, going
  *     round until each layer still raised has been tried since the last
  *     lowering.
  * One evaluation = clone the float graph, quantize and fuse-requantize it
@@ -146,6 +150,11 @@ typedef struct Search {
     int ncand;
     const Node **cand;
     DType *raise_dt;
+    /* What each candidate is when not raised: DT_I8, or DT_I16 for the
+     * outlier-dominated conv/dense quantize makes int16x8 by itself
+     * (quantize_outlier_output), which are raised to float only.  A
+     * candidate at its base precision gets no override. */
+    DType *base_dt;
     double best_db;    /* the best worst-output SQNR seen */
     /* Every set evaluated and its outputs' SQNRs: a set the search comes
      * back to (the chosen set measured once more at the end, a lowering
@@ -541,7 +550,7 @@ static QnncConfig config_with_room(const QnncConfig *cfg, int extra)
 }
 
 /* Quantizes the float graph with the configured overrides plus one for
- * each candidate whose LVL is not DT_I8, as the pipeline would (quantize,
+ * each candidate whose LVL is not its base_dt, as the pipeline would (quantize,
  * fuse-requantize, check-accumulators), runs it over the samples when RUN
  * and writes what it measured into M (each output's SQNR against the
  * float graph, the samples classified right).  False
@@ -552,7 +561,7 @@ static bool trial(Search *s, const DType *lvl, Measure *m, bool run)
     const QnncConfig *cfg = s->ctx->cfg;
     QnncConfig c2 = config_with_room(cfg, s->ncand);
     for (int k = 0; k < s->ncand; k++)
-        if (lvl[k] != DT_I8)
+        if (lvl[k] != s->base_dt[k])
             c2.quant.overrides[c2.quant.num_overrides++] =
                 (QuantOverride){(char *)s->cand[k]->result->name, lvl[k], s->loc};
     PassContext ctx2 = *s->ctx;
@@ -697,9 +706,13 @@ static int64_t node_macs(const Node *n)
     return out * k;
 }
 
+/* The bytes N at DT takes beyond N at int8 (0 for DT_I8): raising N from
+ * its base precision to DT costs this at DT minus this at the base. */
 static int64_t node_extra_bytes(const Node *n, DType dt)
 {
     int64_t out = type_numel(&n->result->type);
+    if (dt == DT_I8)
+        return 0;
     if (dt == DT_I16)
         return out; /* two bytes an element instead of one */
     int64_t b = 3 * out;
@@ -861,7 +874,7 @@ static const char *join_raised(const Search *s, const DType *lvl, char *buf, siz
     size_t len = 0;
     buf[0] = '\0';
     for (int k = 0; k < s->ncand; k++)
-        if (lvl[k] != DT_I8 && len + 2 < cap)
+        if (lvl[k] != s->base_dt[k] && len + 2 < cap)
             len += (size_t)snprintf(buf + len, cap - len, "%s%s%s", len ? ", " : "", s->cand[k]->result->name,
                                     lvl[k] == DT_F32 ? " f32" : "");
     if (len >= cap - 1)
@@ -885,11 +898,17 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     bool ok = load_samples(&s);
     /* Candidates: float nodes quantize gives params of their own or an
      * int16 (or float) form, not named by a configured override (those
-     * win), and never float ones when every boundary is integer. */
+     * win), and never float ones when every boundary is integer.  A conv
+     * or dense quantize makes int16x8 by itself (outlier-dominated) is a
+     * float-only candidate whose unraised state is that int16x8. */
     bool int_only = all_boundaries_integer(g, cfg);
+    /* Whether quantize makes some layer int16x8 by itself: then nothing
+     * raised is not all int8, and the messages say so. */
+    bool own_i16 = false;
     int *cand_of = xmalloc(((size_t)g->nodes.len + 1) * sizeof *cand_of);
     s.cand = xcalloc((size_t)g->nodes.len + 1, sizeof *s.cand);
     s.raise_dt = xcalloc((size_t)g->nodes.len + 1, sizeof *s.raise_dt);
+    s.base_dt = xcalloc((size_t)g->nodes.len + 1, sizeof *s.base_dt);
     for (int i = 0; i < g->nodes.len; i++) {
         const Node *n = g->nodes.data[i];
         cand_of[n->id] = -1;
@@ -897,11 +916,17 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         bool overridden = false;
         for (int k = 0; k < cfg->quant.num_overrides && !overridden; k++)
             overridden = !strcmp(cfg->quant.overrides[k].node, n->result->name);
-        overridden = overridden || quantize_outlier_output(g, n, cfg);
+        DType base = DT_I8;
+        if (!overridden && dt != DT_I8 && quantize_outlier_output(g, n, cfg)) {
+            base = DT_I16;
+            dt = DT_F32;
+            own_i16 = true;
+        }
         if (dt == DT_I8 || overridden || (dt == DT_F32 && int_only))
             continue;
         cand_of[n->id] = s.ncand;
         s.raise_dt[s.ncand] = dt;
+        s.base_dt[s.ncand] = base;
         s.cand[s.ncand++] = n;
     }
     int nc = s.ncand, no = s.nout;
@@ -913,14 +938,15 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         if (s.raise_dt[k] != DT_I16)
             continue;
         for (int j = 0; j < nc; j++)
-            one[j] = j == k ? DT_I16 : DT_I8;
+            one[j] = j == k ? DT_I16 : s.base_dt[j];
         if (!trial(&s, one, NULL, false))
             s.raise_dt[k] = int_only ? DT_I8 : DT_F32;
     }
     free(one);
     DType *lvl = xcalloc((size_t)nc + 1, sizeof *lvl), *tmp = xcalloc((size_t)nc + 1, sizeof *tmp);
+    const DType *base = s.base_dt;
     for (int k = 0; k < nc; k++)
-        lvl[k] = DT_I8;
+        lvl[k] = base[k];
     bool **group = xcalloc((size_t)nc + 1, sizeof *group);
     double *db = xcalloc((size_t)no + 1, sizeof *db), *before = xcalloc((size_t)no + 1, sizeof *before);
     Measure m = {db, -1}, mb = {before, -1};
@@ -963,7 +989,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         /* 2. Sensitivity: each candidate raised with its readers. */
         for (int k = 0; k < nc; k++) {
             for (int j = 0; j < nc; j++)
-                tmp[j] = group[k][j] ? (ph ? DT_F32 : s.raise_dt[j]) : DT_I8;
+                tmp[j] = group[k][j] ? (ph ? DT_F32 : s.raise_dt[j]) : base[j];
             bool ran = evaluate(&s, tmp, &m);
             sens[ph][k] = ran ? worst_of(db, no) : -INFINITY;
             sacc[ph][k] = ran && s.labels ? 100.0 * m.correct / s.nsamples : NAN;
@@ -994,15 +1020,16 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         memcpy(lvl, tmp, (size_t)nc * sizeof *lvl);
     }
     char crit[128], best[256];
+    const char *unraised = own_i16 ? "none raised" : "all int8";
     if (ok && !met) {
         size_t len = 0;
         if (s.target > 0)
-            len += (size_t)snprintf(best, sizeof best, "the best worst-output SQNR found is %.2f dB (all int8: %.2f dB)",
-                                    s.best_db, worst_of(before, no));
+            len += (size_t)snprintf(best, sizeof best, "the best worst-output SQNR found is %.2f dB (%s: %.2f dB)",
+                                    s.best_db, unraised, worst_of(before, no));
         if (s.labels)
             snprintf(best + len, sizeof best - len,
-                     "%sthe best top-1 accuracy found is %.2f%% (float: %.2f%%, all int8: %.2f%%)", len ? "; " : "",
-                     accuracy(&s, s.best_correct), accuracy(&s, s.ref_correct), accuracy(&s, mb.correct));
+                     "%sthe best top-1 accuracy found is %.2f%% (float: %.2f%%, %s: %.2f%%)", len ? "; " : "",
+                     accuracy(&s, s.best_correct), accuracy(&s, s.ref_correct), unraised, accuracy(&s, mb.correct));
         diag_error(loc, "mixed-precision: %s %s not reachable: %s, with every one of the %d candidate layers "
                    "tried at int16x8%s",
                    criterion_text(&s, crit, sizeof crit), s.target > 0 && s.labels ? "are" : "is", best, nc,
@@ -1010,11 +1037,12 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         ok = false;
     }
     /* 4. Lower back what the criterion does not need, the costliest first:
-     * to int8, or from float to int16x8; then each raised layer has been
-     * tried at int8 against the final set. */
+     * to its unraised state (int8, or the int16x8 quantize gives an
+     * outlier-dominated layer), or from float to int16x8; then each raised
+     * layer has been tried unraised against the final set. */
     int nr = 0;
     for (int k = 0; k < nc; k++)
-        if (lvl[k] != DT_I8)
+        if (lvl[k] != base[k])
             order[nr++] = (Order){k, (double)node_macs(s.cand[k]), isnan(sens[0][k]) ? sens[1][k] : sens[0][k]};
     qsort(order, (size_t)nr, sizeof *order, by_key_desc);
     /* Cyclically, until every layer still raised has been tried since
@@ -1024,9 +1052,9 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     for (int j = 0; ok && fails < raised; j = (j + 1) % nr) {
         int k = order[j].k;
         DType was = lvl[k];
-        if (was == DT_I8)
+        if (was == base[k])
             continue;
-        DType tries[2] = {DT_I8, s.raise_dt[k]};
+        DType tries[2] = {base[k], s.raise_dt[k]};
         for (int t = 0; t < 2 && lvl[k] == was; t++) {
             if (tries[t] == was || (t == 1 && was != DT_F32))
                 continue;
@@ -1040,7 +1068,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
             fails++;
         } else {
             fails = 0;
-            raised -= lvl[k] == DT_I8;
+            raised -= lvl[k] == base[k];
         }
     }
     free(order);
@@ -1056,10 +1084,10 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     int nraised = 0;
     int64_t extra_macs = 0, extra_bytes = 0;
     for (int k = 0; k < nc; k++)
-        if (lvl[k] != DT_I8) {
+        if (lvl[k] != base[k]) {
             nraised++;
             extra_macs += node_macs(s.cand[k]);
-            extra_bytes += node_extra_bytes(s.cand[k], lvl[k]);
+            extra_bytes += node_extra_bytes(s.cand[k], lvl[k]) - node_extra_bytes(s.cand[k], base[k]);
         }
     if (ctx->mixed && s.nsamples > 0) {
         MixedReport *r = ctx->mixed;
@@ -1086,8 +1114,8 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         r->layers = xcalloc((size_t)nc + 1, sizeof *r->layers);
         for (int k = 0; k < nc; k++)
             r->layers[k] = (MixedLayer){xstrdup(s.cand[k]->result->name), s.cand[k]->op, sens[0][k], sens[1][k],
-                                        sacc[0][k], sacc[1][k], lvl[k], node_macs(s.cand[k]),
-                                        lvl[k] == DT_I8 ? 0 : node_extra_bytes(s.cand[k], lvl[k])};
+                                        sacc[0][k], sacc[1][k], lvl[k], base[k], node_macs(s.cand[k]),
+                                        node_extra_bytes(s.cand[k], lvl[k]) - node_extra_bytes(s.cand[k], base[k])};
         r->extra_macs = extra_macs;
         r->extra_bytes = extra_bytes;
     }
@@ -1099,11 +1127,11 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
         size_t len = 0;
         best[0] = '\0';
         if (s.target > 0)
-            len += (size_t)snprintf(best, sizeof best, "worst output %.2f dB (all int8: %.2f dB)",
-                                    worst_of(after, no), worst_of(before, no));
+            len += (size_t)snprintf(best, sizeof best, "worst output %.2f dB (%s: %.2f dB)",
+                                    worst_of(after, no), unraised, worst_of(before, no));
         if (s.labels)
-            snprintf(best + len, sizeof best - len, "%stop-1 accuracy %.2f%% (float: %.2f%%, all int8: %.2f%%)",
-                     len ? ", " : "", accuracy(&s, ma.correct), accuracy(&s, s.ref_correct),
+            snprintf(best + len, sizeof best - len, "%stop-1 accuracy %.2f%% (float: %.2f%%, %s: %.2f%%)",
+                     len ? ", " : "", accuracy(&s, ma.correct), accuracy(&s, s.ref_correct), unraised,
                      accuracy(&s, mb.correct));
         diag_report(DIAG_NOTE, loc,
                     "mixed-precision: %d of %d candidate layers raised (%s) for %s: %s, %lld extra MACs, %lld "
@@ -1118,7 +1146,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     if (ok) {
         QnncConfig c2 = config_with_room(cfg, nc);
         for (int k = 0; k < nc; k++)
-            if (lvl[k] != DT_I8)
+            if (lvl[k] != base[k])
                 c2.quant.overrides[c2.quant.num_overrides++] =
                     (QuantOverride){xstrdup(s.cand[k]->result->name), lvl[k], loc};
         PassContext ctx2 = *ctx;
@@ -1144,6 +1172,7 @@ bool mixed_precision(Graph *g, const PassContext *ctx)
     free(cand_of);
     free(s.cand);
     free(s.raise_dt);
+    free(s.base_dt);
     free_memo(&s);
     drop_pending(&s);
     tensors_free(&s.base, s.nsamples);
@@ -1231,8 +1260,10 @@ void mixed_report_json(FILE *f, const MixedReport *m)
             fputs(", \"sensitivity_f32_accuracy\": ", f);
             json_db(f, l->acc_f32);
         }
-        fprintf(f, ", \"precision\": \"%s\", \"macs\": %lld, \"extra_bytes\": %lld}", precision_name(l->chosen),
-                (long long)l->macs, (long long)l->extra_bytes);
+        fprintf(f, ", \"precision\": \"%s\"", precision_name(l->chosen));
+        if (l->base != DT_I8) /* what it is not raised, when not int8 */
+            fprintf(f, ", \"unraised\": \"%s\"", precision_name(l->base));
+        fprintf(f, ", \"macs\": %lld, \"extra_bytes\": %lld}", (long long)l->macs, (long long)l->extra_bytes);
     }
     fputs("\n    ]},\n", f);
 }
@@ -1247,8 +1278,14 @@ void mixed_report_text(FILE *f, const MixedReport *m)
     if (m->max_drop >= 0)
         fprintf(f, "top-1 accuracy drop at most %.2f points", m->max_drop);
     fprintf(f, " over %d validation samples, %d evaluations, %.2f s\n", m->samples, m->evaluations, m->seconds);
+    /* Nothing raised is all int8 unless quantize makes a layer int16x8 by
+     * itself. */
+    const char *before = "int8";
+    for (int k = 0; k < m->num_layers; k++)
+        if (m->layers[k].base != DT_I8)
+            before = "unraised";
     for (int o = 0; o < m->num_outputs; o++)
-        fprintf(f, "  output %-24s int8 %8.2f dB  chosen %8.2f dB\n", m->output_names[o], m->before_db[o],
+        fprintf(f, "  output %-24s %s %8.2f dB  chosen %8.2f dB\n", m->output_names[o], before, m->before_db[o],
                 m->after_db[o]);
     bool acc = !isnan(m->acc_float);
     if (acc)
@@ -1265,4 +1302,13 @@ void mixed_report_text(FILE *f, const MixedReport *m)
         fprintf(f, "  %-24s %-16s %12.2f%s %-8s %12lld %12lld\n", l->name, op_info[l->op].name, l->sqnr_db, a,
                 precision_name(l->chosen), (long long)l->macs, (long long)l->extra_bytes);
     }
+    /* The layers whose unraised state is not int8 (the JSON's "unraised"). */
+    const char *sep = "  unraised at int16x8 (quantize's own, outlier-dominated; their cost counts from it): ";
+    for (int k = 0; k < m->num_layers; k++)
+        if (m->layers[k].base != DT_I8) {
+            fprintf(f, "%s%s", sep, m->layers[k].name);
+            sep = ", ";
+        }
+    if (sep[0] == ',')
+        fputc('\n', f);
 }

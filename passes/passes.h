@@ -127,8 +127,8 @@ int64_t graph_work(const Graph *g);
 
 /* quantize.c: whether quantize, with CFG, gives node N of G int16x8 by
  * itself: a conv or dense whose calibrated range a few samples set
- * (docs/passes.md, "Outlier-dominated tensors").  mixed-precision leaves
- * such nodes alone, as it does configured overrides. */
+ * (docs/passes.md, "Outlier-dominated tensors").  mixed-precision makes
+ * such nodes float-only candidates whose unraised state is that int16x8. */
 bool quantize_outlier_output(const Graph *g, const Node *n, const QnncConfig *cfg);
 
 typedef bool (*PassFn)(Graph *g, const PassContext *ctx);
@@ -185,9 +185,12 @@ typedef struct MixedLayer {
     double sqnr_db;     /* worst output with this layer (and its readers) alone at int16x8 */
     double sqnr_f32_db; /* ... alone in float (NAN: not measured) */
     double acc, acc_f32; /* top-1 accuracy (%) then, with labels (NAN: not measured) */
-    DType chosen;       /* DT_I8 (not raised), DT_I16 or DT_F32 */
+    DType chosen;       /* DT_I8, DT_I16 or DT_F32 */
+    DType base;         /* what it is not raised: DT_I8, or DT_I16 for an
+                         * outlier-dominated conv/dense quantize makes
+                         * int16x8 by itself; raised when chosen != base */
     int64_t macs;       /* multiply-accumulates (elements for ops without) */
-    int64_t extra_bytes; /* activation (and weight) bytes raising it adds */
+    int64_t extra_bytes; /* activation (and weight) bytes raising it adds (from base) */
 } MixedLayer;
 typedef struct MixedReport {
     bool ran;

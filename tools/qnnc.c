@@ -969,7 +969,7 @@ static QnncConfig pin_chosen_precision(const QnncConfig *cfg, const MixedReport 
     SrcLoc loc =
         config_key_loc(cfg, mixed->target_db > 0 ? "quantization.target_sqnr" : "quantization.max_accuracy_drop");
     for (int k = 0; k < mixed->num_layers; k++)
-        if (mixed->layers[k].chosen != DT_I8)
+        if (mixed->layers[k].chosen != mixed->layers[k].base)
             c.quant.overrides[n++] = (QuantOverride){mixed->layers[k].name, mixed->layers[k].chosen, loc};
     c.quant.num_overrides = n;
     c.quant.target_sqnr = 0;

@@ -682,7 +682,7 @@ static bool techs_at_chosen_set(const Report *r, int *raised, int *searched)
         *searched += r->techs[t].search_evaluations;
     }
     for (int k = 0; chosen && r->mixed && k < r->mixed->num_layers; k++)
-        *raised += r->mixed->layers[k].chosen != DT_I8;
+        *raised += r->mixed->layers[k].chosen != r->mixed->layers[k].base;
     return chosen;
 }
 

@@ -101,47 +101,14 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
                           NULL, 0, args, 3);
 }
 
-/* kern_dw_rows's narrow2 on zmm: vpackssdw (to i16, saturating),
- * vpaddsw the zero point, vpacksswb (vpackuswb for u8), then the clamp
- * on the bytes (vpmaxsb / vpminsb, or the unsigned ones).  Exact for any
- * i32: where a saturation changes a value, the sum with the zero point
- * lies beyond the byte range and the clamp gives LO or HI either way.
- * The packs work within 128-bit lanes, so dword k of the bytes holds A's
- * channels 4k'..4k'+3 (k = 4k') or B's (k = 4k' + 1): one vpermd puts the
- * 32 bytes in channel order. */
+static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
+
+/* kern_dw_rows's narrow2 on zmm: gemm_pack's two vectors with the clamp
+ * and zero point on 16-bit and byte lanes. */
 static LLVMValueRef dwr_narrow2(Cg *cg, LLVMValueRef a, LLVMValueRef b, bool u8, int32_t zp, int32_t lo, int32_t hi)
 {
-    LLVMTypeRef t16 = LLVMVectorType(cg->t_i16, 32), t8 = LLVMVectorType(cg->t_i8, 32);
-    LLVMValueRef ab[2] = {a, b};
-    LLVMValueRef w = kern_intrinsic(cg, "llvm.x86.avx512.packssdw.512", NULL, 0, ab, 2);
-    if (zp) {
-        LLVMValueRef e[32];
-        for (int i = 0; i < 32; i++)
-            e[i] = LLVMConstInt(cg->t_i16, (uint64_t)(int64_t)zp, true);
-        LLVMValueRef wz[2] = {w, LLVMConstVector(e, 32)};
-        w = kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, wz, 2);
-    }
-    LLVMValueRef ww[2] = {w, w};
-    LLVMValueRef by = kern_intrinsic(cg, u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512", NULL, 0,
-                                     ww, 2);
-    LLVMValueRef d = LLVMBuildBitCast(cg->b, by, LLVMVectorType(cg->t_i32, 16), ""), sel[8];
-    for (int i = 0; i < 8; i++)
-        sel[i] = cg_i32(cg, i % 4 * 4 + i / 4);
-    LLVMValueRef r = LLVMBuildShuffleVector(cg->b, d, LLVMGetUndef(LLVMTypeOf(d)), LLVMConstVector(sel, 8), "");
-    r = LLVMBuildBitCast(cg->b, r, t8, "");
-    int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
-    for (int side = 0; side < 2; side++) {
-        int32_t v = side ? hi : lo;
-        if (v == (side ? thi : tlo))
-            continue;
-        LLVMValueRef e[32];
-        for (int i = 0; i < 32; i++)
-            e[i] = LLVMConstInt(cg->t_i8, (uint64_t)(int64_t)v, true);
-        LLVMValueRef bound = LLVMConstVector(e, 32);
-        LLVMIntPredicate pr = side ? (u8 ? LLVMIntUGT : LLVMIntSGT) : (u8 ? LLVMIntULT : LLVMIntSLT);
-        r = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, pr, r, bound, ""), bound, r, "");
-    }
-    return r;
+    LLVMValueRef v[2] = {a, b};
+    return gemm_pack(cg, v, 2, u8, &(KNarrow){zp, lo, hi});
 }
 
 static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
@@ -171,24 +138,55 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
                           NULL, 0, args, 3);
 }
 
+/* V in each of N lanes of integer type ET. */
+static LLVMValueRef splat_bits(LLVMTypeRef et, unsigned n, int32_t v)
+{
+    LLVMValueRef e[64];
+    for (unsigned i = 0; i < n; i++)
+        e[i] = LLVMConstInt(et, (uint64_t)(int64_t)v, true);
+    return LLVMConstVector(e, n);
+}
+
 /* N (2 or 4) vectors of one pixel's channels as one run of bytes:
  * packssdw (i32 -> i16 pairs) then packsswb/packuswb (-> 8 bits) leave
  * 128-bit lane k holding dwords v0[4k..4k+3], v1[4k..], ...; one vpermd
- * puts them in channel order.  The values are in the result's range, so
- * the saturating packs are exact.  3 or 4 shuffles and one store for 4
+ * puts them in channel order.  3 or 4 shuffles and one store for 4
  * vectors, where vpmovdb would take 4 narrowing stores (M-LSD tiny's 1x1
- * expand convs: the output stage outweighs their 4-8 dot steps). */
-static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8)
+ * expand convs: the output stage outweighs their 4-8 dot steps).
+ *
+ * Values in the result's range (RAW NULL) pack exactly.  With RAW the
+ * stage ends here, on 32 or 64 lanes an instruction instead of 16 i32
+ * lanes a vector: the zero point by vpaddsw on the 16-bit words, the
+ * clamp by vpmaxsb/vpminsb (vpmaxub/vpminub for u8) on the bytes, and
+ * neither where the saturating packs do it: the full 8-bit range needs
+ * no clamp, and a zero point of -128 for i8 (128 for u8) is the other
+ * signedness's pack and an xor of 0x80 (clamp(v - 128, -128, 127) =
+ * clamp(v, 0, 255) - 128).  Exact for every i32: packssdw's saturation
+ * changes only values beyond 32767 in magnitude, whose sum with a zero
+ * point of at most 255 stays beyond the byte range, where the byte pack
+ * saturates to the bound the clamp gives (and the clamps commute with
+ * the dword permute).  Without AVX512BW on zmm: the clamp in i32 and
+ * plain truncation. */
+static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw)
 {
     LLVMTypeRef vt = LLVMTypeOf(v[0]);
     unsigned L = LLVMGetVectorSize(vt), kl = L / 4; /* 128-bit lanes */
+    int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
     if (L == 16 && !kern_has(cg, "avx512bw")) { /* no 512-bit packs: plain truncation */
-        LLVMValueRef m[64], c;
+        LLVMValueRef m[64], c, w[4];
+        for (int i = 0; i < n; i++) {
+            w[i] = v[i];
+            if (raw) {
+                w[i] = cg_smin(cg, cg_smax(cg, w[i], splat_bits(cg->t_i32, L, raw->lo - raw->zp)),
+                               splat_bits(cg->t_i32, L, raw->hi - raw->zp));
+                w[i] = LLVMBuildAdd(cg->b, w[i], splat_bits(cg->t_i32, L, raw->zp), "");
+            }
+        }
         for (unsigned i = 0; i < 2 * L; i++)
             m[i] = cg_i32(cg, (int32_t)i);
-        LLVMValueRef lo = LLVMBuildShuffleVector(cg->b, v[0], v[1], LLVMConstVector(m, 2 * L), "");
+        LLVMValueRef lo = LLVMBuildShuffleVector(cg->b, w[0], w[1], LLVMConstVector(m, 2 * L), "");
         if (n == 4) {
-            LLVMValueRef hi = LLVMBuildShuffleVector(cg->b, v[2], v[3], LLVMConstVector(m, 2 * L), "");
+            LLVMValueRef hi = LLVMBuildShuffleVector(cg->b, w[2], w[3], LLVMConstVector(m, 2 * L), "");
             for (unsigned i = 0; i < 4 * L; i++)
                 m[i] = cg_i32(cg, (int32_t)i);
             c = LLVMBuildShuffleVector(cg->b, lo, hi, LLVMConstVector(m, 4 * L), "");
@@ -197,13 +195,30 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8)
         }
         return LLVMBuildTrunc(cg->b, c, LLVMVectorType(cg->t_i8, (unsigned)n * L), "");
     }
+    /* flip: the zero point is the other signedness's pack and an xor */
+    bool flip = raw && raw->zp == (u8 ? 128 : -128), us = u8 != flip;
     const char *dw = L == 16 ? "llvm.x86.avx512.packssdw.512" : "llvm.x86.avx2.packssdw";
-    const char *wb = L == 16 ? (u8 ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
-                             : (u8 ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb");
+    const char *wb = L == 16 ? (us ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
+                             : (us ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb");
     LLVMValueRef a01[2] = {v[0], v[1]}, a23[2] = {n == 4 ? v[2] : v[0], n == 4 ? v[3] : v[1]};
-    LLVMValueRef p01 = kern_intrinsic(cg, dw, NULL, 0, a01, 2), p23 = kern_intrinsic(cg, dw, NULL, 0, a23, 2);
-    LLVMValueRef b[2] = {p01, p23};
-    LLVMValueRef p = LLVMBuildBitCast(cg->b, kern_intrinsic(cg, wb, NULL, 0, b, 2), vt, "");
+    LLVMValueRef b[2] = {kern_intrinsic(cg, dw, NULL, 0, a01, 2), kern_intrinsic(cg, dw, NULL, 0, a23, 2)};
+    LLVMTypeRef t16 = LLVMVectorType(cg->t_i16, 2 * L);
+    for (int i = 0; i < 2 && raw && raw->zp && !flip; i++) {
+        LLVMValueRef wz[2] = {b[i], splat_bits(cg->t_i16, 2 * L, raw->zp)};
+        b[i] = kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, wz, 2);
+    }
+    LLVMValueRef p = kern_intrinsic(cg, wb, NULL, 0, b, 2);
+    if (flip)
+        p = LLVMBuildXor(cg->b, p, splat_bits(cg->t_i8, 4 * L, 0x80), "");
+    for (int side = 0; side < 2 && raw; side++) { /* the clamp: byte max, byte min */
+        int32_t bound = side ? raw->hi : raw->lo;
+        if (bound == (side ? thi : tlo))
+            continue;
+        LLVMValueRef bv = splat_bits(cg->t_i8, 4 * L, bound);
+        LLVMIntPredicate pr = side ? (u8 ? LLVMIntUGT : LLVMIntSGT) : (u8 ? LLVMIntULT : LLVMIntSLT);
+        p = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, pr, p, bv, ""), bv, p, "");
+    }
+    p = LLVMBuildBitCast(cg->b, p, vt, "");
     /* dword 4k + s is vector s's 4 channels 4k..4k+3; channel order: s*kl + k */
     LLVMValueRef m[16];
     for (unsigned s = 0; s < 4; s++)

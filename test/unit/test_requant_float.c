@@ -16,7 +16,9 @@
  * Also: the prover accepts most typical stages, some only with
  * corrections, and refuses some without them (a prover that refused
  * everything, or never needed a correction, would pass the rest), and
- * rounding down needs corrections in fewer stages than to nearest.
+ * rounding down needs corrections in fewer stages than to nearest; it
+ * gives one bias for both signs (bpos == bneg: no sign select) to some
+ * two-sided ranges (the ReLU clamps) and not to all.
  */
 #include "rng.h"
 #include "requant_float.h"
@@ -26,7 +28,7 @@
 
 #include "fixedpoint.h"
 
-static long passed, failed, proved[2], refused[2], fixed[2], refused0[2], tight_gain;
+static long passed, failed, proved[2], refused[2], fixed[2], refused0[2], tight_gain, one_bias[2], two_sided[2];
 
 static int32_t want(int32_t acc, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
@@ -48,6 +50,8 @@ static int check(int64_t alo, int64_t ahi, int round, int32_t m, int shift, int3
     }
     proved[round]++;
     fixed[round] += ch.nfix > 0;
+    two_sided[round] += alo < 0 && ahi >= 0;
+    one_bias[round] += alo < 0 && ahi >= 0 && ch.bpos == ch.bneg;
     long bad = 0;
     for (int64_t x = alo; x <= ahi; x++) {
         int32_t got = rqf_eval(&st, &ch, (int32_t)x), w = want((int32_t)x, m, shift, zp, lo, hi);
@@ -127,12 +131,20 @@ int main(void)
 
     printf("requant_float: %ld stages exact, %ld failed; rne: %ld proved (%ld with corrections), %ld refused, %ld "
            "refused without corrections; floor: %ld proved (%ld with corrections), %ld refused, %ld refused "
-           "without; %ld tight ranges with fewer corrections\n",
+           "without; %ld tight ranges with fewer corrections; one bias for both signs: rne %ld, floor %ld of %ld "
+           "and %ld two-sided ranges\n",
            passed, failed, proved[0], fixed[0], refused[0], refused0[0], proved[1], fixed[1], refused[1], refused0[1],
-           tight_gain);
+           tight_gain, one_bias[0], one_bias[1], two_sided[0], two_sided[1]);
     /* The prover must accept typical stages, need corrections for some
      * (rne), refuse some without them, and the floor form must need
      * fewer corrections than rne's (its point). */
+    /* One bias for both signs (no sign select in the kernel) must come
+     * with the ReLU clamps (lo == zp: every negative accumulator clamps)
+     * and not with the others. */
+    if (one_bias[1] == 0 || one_bias[1] >= two_sided[1] || one_bias[0] == 0) {
+        printf("FAIL one bias: rne %ld, floor %ld of %ld two-sided\n", one_bias[0], one_bias[1], two_sided[1]);
+        failed++;
+    }
     if (proved[0] < 300 || proved[1] < 300 || fixed[0] == 0 || refused0[0] == 0 || fixed[1] >= fixed[0]) {
         printf("FAIL the prover: rne %ld proved, %ld with corrections, %ld refused without; floor %ld proved, %ld with "
                "corrections\n",

@@ -222,6 +222,19 @@ def matmul_graph():
     return "\n".join(lines) + "\n"
 
 
+def dw_weights(r, name, wdt, c, kh, kw, zps):
+    """A depthwise layer's weights %wNAME (C x KH x KW x 1, random from R):
+    per-channel scales with zero points ZPS, or per-tensor when ZPS is None."""
+    if zps is not None:
+        wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
+            ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
+    else:
+        wqs = "q(0.01, {})".format(0 if wdt == "i8" else 128)
+    lo, hi = (-128, 128) if wdt == "i8" else (0, 256)
+    return "  const %w{} : {}[{},{},{},1] {} = {}".format(name, wdt, c, kh, kw, wqs,
+                                                         arr(r.integers(lo, hi, (c, kh, kw, 1))))
+
+
 def dw_rows_graph():
     """Depthwise shapes for kern_dw_rows (codegen/kernel_depthwise.c): channel
     counts that fill no whole vector of 4, 8 or 16 lanes (5, 20, 37), widths
@@ -236,15 +249,10 @@ def dw_rows_graph():
     def conv(name, x, xt, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True, bias=True, wzp0=False):
         kh, kw = k
         oh, ow = out(h, kh, s[0], d[0], pads[0], pads[2]), out(w, kw, s[1], d[1], pads[1], pads[3])
+        zps = None
         if per_channel:
             zps = [0] * c if wzp0 else r.integers(-3, 4, c) if wdt == "i8" else [128] * c
-            wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(
-                ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, c)), ", ".join(str(z) for z in zps))
-        else:
-            wqs = "q(0.01, {})".format(0 if wdt == "i8" else 128)
-        lo, hi = (-128, 128) if wdt == "i8" else (0, 256)
-        lines.append("  const %w{} : {}[{},{},{},1] {} = {}".format(name, wdt, c, kh, kw, wqs,
-                                                                    arr(r.integers(lo, hi, (c, kh, kw, 1)))))
+        lines.append(dw_weights(r, name, wdt, c, kh, kw, zps))
         args = "%{}, %w{}".format(x, name)
         if bias:
             lines.append("  const %b{} : i32[{}] = {}".format(name, c, arr(r.integers(-3000, 3000, c))))
@@ -423,6 +431,20 @@ def gemm_graph():
          "u8[1,4,6,16] q(0.21, 110)"),
         (27, "conv2d", "xf1", (32, 3, 3, 4), "pads=[1, 2, 1, 2], dilations=[1, 2], rounding=tflite",
          "i8[1,9,10,32] q(0.168, -1)"),
+        # The stage ending in the packs (session 12, KNarrow): a ReLU6 on
+        # the full i8 range with zero point -128 (no clamp, the u8 pack and
+        # an xor, one bias for both signs: M-LSD's expand convs; 96
+        # outputs, packs of 4 and 2); u8 with zero point 128 (the i8 pack
+        # and an xor), no ReLU (two biases); a clamp inside the i8 range
+        # (byte max and min) with a zero point added in 16 bits and a
+        # partial vector; u8 with a clamp inside [0, 255] (unsigned byte
+        # max and min), a pack of 4 and a whole vector alone; a dense
+        # layer clamped at the top only, zero point -128.
+        (28, "conv2d", "xc1", (96, 1, 1, 16), "rounding=tflite, act_min=0, act_max=6", "i8[1,5,7,96] q(0.02353, -128)"),
+        (29, "conv2d", "xc2", (64, 1, 1, 24), "rounding=tflite", "u8[1,3,5,64] q(0.1372, 128)"),
+        (30, "conv2d", "xc1", (40, 1, 1, 16), "rounding=tflite, act_min=0, act_max=2", "i8[1,5,7,40] q(0.02353, -20)"),
+        (31, "conv2d", "xc3", (80, 1, 1, 10), "rounding=tflite, act_min=0, act_max=3", "u8[1,4,6,80] q(0.03, 10)"),
+        (32, "dense", "xd2", (64, 20), "rounding=tflite, act_min=0, act_max=1", "i8[7,64] q(0.02353, -128)"),
     ]
     for name, op, x, wd, attrs, res in short:
         lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
@@ -442,19 +464,19 @@ def gemm_graph():
     at = max(i for i, line in enumerate(lines) if line.startswith("  input ")) + 1
     lines[at:at] = one_inputs
     one = [  # (name, op, input, weight dims, attrs, result)
-        (28, "dense", "xo1", (100, 200), "rounding=tflite, act_min=0", "i8[1,100] q(0.8, -128)"),
-        (29, "dense", "xo2", (40, 70), "rounding=onnx", "u8[1,40] q(0.35, 128)"),
-        (30, "dense", "xo3", (40, 6), "rounding=tflite", "i8[1,40] q(0.13, -2)"),
-        (31, "conv2d", "xo4", (24, 1, 1, 96), "rounding=tflite", "i8[1,1,1,24] q(0.5, 5)"),
-        (32, "conv2d", "xo5", (40, 1, 1, 64), "rounding=onnx", "u8[2,1,1,40] q(0.25, 120)"),
-        (33, "conv2d", "xo6", (48, 3, 1, 36), "rounding=tflite", "i8[1,1,1,48] q(0.55, 0)"),
-        (34, "conv2d", "xo7", (32, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,1,1,32] q(0.18, 3)"),
+        (33, "dense", "xo1", (100, 200), "rounding=tflite, act_min=0", "i8[1,100] q(0.8, -128)"),
+        (34, "dense", "xo2", (40, 70), "rounding=onnx", "u8[1,40] q(0.35, 128)"),
+        (35, "dense", "xo3", (40, 6), "rounding=tflite", "i8[1,40] q(0.13, -2)"),
+        (36, "conv2d", "xo4", (24, 1, 1, 96), "rounding=tflite", "i8[1,1,1,24] q(0.5, 5)"),
+        (37, "conv2d", "xo5", (40, 1, 1, 64), "rounding=onnx", "u8[2,1,1,40] q(0.25, 120)"),
+        (38, "conv2d", "xo6", (48, 3, 1, 36), "rounding=tflite", "i8[1,1,1,48] q(0.55, 0)"),
+        (39, "conv2d", "xo7", (32, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,1,1,32] q(0.18, 3)"),
     ]
     for name, op, x, wd, attrs, res in one:
         lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
         lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
         lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
-    lines += ["  output %y{}".format(i) for i in range(1, 35)]
+    lines += ["  output %y{}".format(i) for i in range(1, 40)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -553,13 +575,61 @@ def stem_graph():
     return "\n".join(lines) + "\n"
 
 
+def dw_inside_graph():
+    """kern_dw_rows's inside blocks (codegen/kernel_depthwise.c: the
+    row passes and blocks whose taps all lie in the image take constant
+    column offsets, the others the checked pointers): images wide and tall
+    enough for inside blocks between checked ones on both sides and edge
+    passes at the top and bottom; padding on every side (uneven), none,
+    stride 2 on odd heights and widths, dilation 2, an odd row count (the
+    last row alone after passes of two), batch 2, u8 and i8, 3x3 and 5x5,
+    channel counts with remainders for 4, 8, 16 and 32 lanes."""
+    r = np.random.default_rng(29)
+    lines = ["graph @kdwinside {",
+             "  input %a : i8[2,13,37,48] q(0.05, -6)",
+             "  input %b : u8[1,12,29,40] q(0.04, 125)",
+             "  input %c : i8[1,11,21,20] q(0.06, 2)",
+             "  input %d : i8[1,10,30,24] q(0.05, 0)",
+             "  input %e : i8[1,9,40,64] q(0.05, 9)",
+             "  input %f : i8[1,15,19,33] q(0.05, -1)"]
+    outs = []
+
+    def conv(name, x, n, h, w, c, k, s, d, pads, yq, extra, wdt="i8", per_channel=True):
+        oh = (h + pads[0] + pads[2] - ((k - 1) * d + 1)) // s + 1
+        ow = (w + pads[1] + pads[3] - ((k - 1) * d + 1)) // s + 1
+        lines.append(dw_weights(r, name, wdt, c, k, k, ([0] if wdt == "i8" else [128]) * c if per_channel else None))
+        lines.append("  const %b{} : i32[{}] = {}".format(name, c, arr(r.integers(-3000, 3000, c))))
+        lines.append("  %y{} = conv2d(%{}, %w{}, %b{}) {{group={}, pads=[{}], strides=[{}, {}], dilations=[{}, {}]{}}} "
+                     ": {}[{},{},{},{}] {}".format(name, x, name, name, c, ", ".join(map(str, pads)), s, s, d, d,
+                                                   extra, yq[0], n, oh, ow, c, yq[1]))
+        outs.append("y" + name)
+
+    # Stride 2 on 13x37, pads top 1, left 2, bottom 2, right 1; 48 channels; batch 2.
+    conv("1", "a", 2, 13, 37, 48, 3, 2, 1, [1, 2, 2, 1], ("i8", "q(0.8, 3)"), ", rounding=tflite")
+    # Stride 1 on 12x29: 13 output rows (passes of two and a last one), u8 in and out, 40 channels.
+    conv("2", "b", 1, 12, 29, 40, 3, 1, 1, [2, 0, 1, 2], ("u8", "q(0.5, 126)"), ", rounding=onnx", wdt="u8")
+    # 5x5 stride 2 on 11x21, 20 channels, act_min.
+    conv("3", "c", 1, 11, 21, 20, 5, 2, 1, [2, 2, 2, 2], ("i8", "q(0.9, -4)"), ", rounding=tflite, act_min=-30")
+    # Dilation 2, padding on the left and bottom only, 24 channels, per-tensor.
+    conv("4", "d", 1, 10, 30, 24, 3, 1, 2, [0, 1, 1, 0], ("i8", "q(0.7, 2)"), ", rounding=tflite",
+         per_channel=False)
+    # No padding (every block inside), stride 2 on 9x40, 64 channels.
+    conv("5", "e", 1, 9, 40, 64, 3, 2, 1, [0, 0, 0, 0], ("i8", "q(0.8, -1)"), ", rounding=onnx")
+    # 33 channels (a 32 step and a 1-channel tail), 15x19, pads 1.
+    conv("6", "f", 1, 15, 19, 33, 3, 1, 1, [1, 1, 1, 1], ("i8", "q(0.6, 0)"), ", rounding=tflite")
+    lines += ["  output %" + o for o in outs]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
                        ("kernels-dense.qir", dense_graph()), ("kernels-few.qir", few_graph()),
                        ("kernels-matmul.qir", matmul_graph()),
                        ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph()),
-                       ("kernels-patch.qir", patch_graph()), ("kernels-stem.qir", stem_graph())]:
+                       ("kernels-patch.qir", patch_graph()), ("kernels-stem.qir", stem_graph()),
+                       ("kernels-dw-inside.qir", dw_inside_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
