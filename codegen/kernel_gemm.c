@@ -26,7 +26,13 @@
  *     doing the clamp and zero point where every channel shares them
  *     (kern_requant_narrow);
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
- *     reads input pixel p, so its address is p*C, no row and column.
+ *     reads input pixel p, so its address is p*C, no row and column;
+ *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
+ *     conv, the last pixel of a layer) has only NV chains of mac4, too few
+ *     to cover the instruction's latency: KS sets of NV accumulators
+ *     (KS*NV = KGemm.ks * KGemm.nv) take every KS-th group of a segment
+ *     and are summed before the epilogue; a layer of one pixel runs 2*NV
+ *     vectors a tile (tile "1x128c4k2" on zmm).
  *
  * Pixels and channel vectors that do not fill a whole tile run the same
  * skeleton with a smaller MR or NV (compile-time constants, every shape
@@ -102,8 +108,10 @@ typedef struct GemmK {
     /* Pixels a vector (PV), each on LC lanes of output channels (PV = 1,
      * LC = L: one pixel a vector). */
     int pv, lc;
-    /* The tile: MR rows of accumulators x NV vectors (D's, NV at most OV). */
-    int mr, nv;
+    /* The tile: MR rows of accumulators x NV vectors (D's, NV at most OV;
+     * a layer of one pixel 2*D->nv); a one-pixel tile's accumulators in
+     * all (CHAINS = D->ks * D->nv; 0: one set). */
+    int mr, nv, chains;
     /* A 1x1 conv at stride 1 without padding (or a dense layer): output
      * pixel p reads input pixel p, so a pixel's bytes are at (bi*P + p)*C
      * and no row/column is derived. */
@@ -199,6 +207,46 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
     }
 }
 
+/* The sets of accumulators of a tile of MR rows and NV vectors: one, or
+ * for one pixel CHAINS / NV (at least 1, at most C4). */
+static int tile_ks(const GemmK *k, int mr, int nv)
+{
+    int ks = mr == 1 ? k->chains / nv : 1;
+    return ks < 1 ? 1 : ks > k->C4 ? (int)k->C4 : ks;
+}
+
+/* Groups 0 .. NG-1 of tap T (with the pointers PX) into the accumulators
+ * at ACCP: one loop of steps.  With KS > 1 (one pixel) a step takes KS
+ * groups, group g into set g % KS (ACCP + s*MR*NV), the NG % KS left
+ * after the loop one each: KS*NV independent chains, where one pixel's
+ * NV alone would wait on the instruction's latency. */
+static void gemm_groups(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v0, int nv, LLVMValueRef t,
+                        int64_t ng, int ks, LLVMValueRef *accp)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
+    LLVMValueRef acc[MR_MAX * NV_MAX];
+    int na = mr * nv;
+    /* NG / KS steps of KS groups in a loop, then one step of the NG % KS
+     * groups left. */
+    for (int part = 0; part < 2; part++) {
+        int64_t n = part ? ng % ks > 0 : ng / ks, w = part ? ng % ks : ks, base = part ? ng / ks * ks : 0;
+        if (n == 0)
+            continue;
+        CgLoop lg;
+        LLVMValueRef i = n > 1 ? cg_for_begin(cg, &lg, n, "gc") : cg_idx(cg, 0);
+        for (int a = 0; a < w * na; a++)
+            acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
+        for (int q = 0; q < w; q++) {
+            LLVMValueRef g = cg_add(cg, cg_mulk(cg, i, ks), cg_idx(cg, base + q));
+            gemm_step(cg, k, px, mr, v0, nv, t, g, cg_mulk(cg, g, 4), 4, acc + q * na);
+        }
+        for (int a = 0; a < w * na; a++)
+            LLVMBuildStore(B, acc[a], accp[a]);
+        if (n > 1)
+            cg_for_end(cg, &lg);
+    }
+}
+
 /* The reduction of one tile segment by segment (taps, or a stem's kernel
  * rows): each pointer slot's pixel PIX[s] (an idx value; a stem's column
  * in its output row), its pointer for the segment (the zero-point row in
@@ -209,7 +257,7 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     const KFrame *f = &k->f;
     int pv = k->pv;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
-    CgLoop lt, lg;
+    CgLoop lt;
     LLVMValueRef t = k->T > 1 ? cg_for_begin(cg, &lt, k->T, "gt") : cg_idx(cg, 0);
     LLVMValueRef px[MR_MAX * 4];
     if (k->stem) {
@@ -244,16 +292,8 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     /* A stem's segment reads whole groups (the bytes past it weigh 0). */
     int64_t seg = k->stem ? k->C4 * 4 : f->c, nfull = seg / 4;
     int crem = (int)(seg % 4);
-    if (nfull > 0) {
-        LLVMValueRef g = nfull > 1 ? cg_for_begin(cg, &lg, nfull, "gc") : cg_idx(cg, 0);
-        for (int a = 0; a < mr * nv; a++)
-            acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
-        gemm_step(cg, k, px, mr, v0, nv, t, g, cg_mulk(cg, g, 4), 4, acc);
-        for (int a = 0; a < mr * nv; a++)
-            LLVMBuildStore(B, acc[a], accp[a]);
-        if (nfull > 1)
-            cg_for_end(cg, &lg);
-    }
+    if (nfull > 0)
+        gemm_groups(cg, k, px, mr, v0, nv, t, nfull, tile_ks(k, mr, nv), accp);
     if (crem) {
         for (int a = 0; a < mr * nv; a++)
             acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
@@ -274,8 +314,7 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
                       LLVMValueRef v0, int nv, LLVMValueRef *accp)
 {
     const KFrame *f = &k->f;
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
-    LLVMValueRef p0[MR_MAX], px[MR_MAX], acc[MR_MAX * NV_MAX];
+    LLVMValueRef p0[MR_MAX], px[MR_MAX];
     for (int m = 0; m < mr; m++) {
         if (k->contig) {
             p0[m] = cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), pix[m]), f->c);
@@ -286,18 +325,11 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
         p0[m] = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
     }
     int64_t G = f->kw * k->C4;
-    CgLoop ly, lg;
+    CgLoop ly;
     LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : cg_idx(cg, 0);
     for (int m = 0; m < mr; m++)
         px[m] = cg_gep8(cg, k->x, cg_add(cg, p0[m], cg_mulk(cg, ky, f->dh * f->w * f->c)));
-    LLVMValueRef g = G > 1 ? cg_for_begin(cg, &lg, G, "gg") : cg_idx(cg, 0);
-    for (int a = 0; a < mr * nv; a++)
-        acc[a] = LLVMBuildLoad2(B, vt, accp[a], "");
-    gemm_step(cg, k, px, mr, v0, nv, cg_mulk(cg, ky, f->kw), g, cg_mulk(cg, g, 4), 4, acc);
-    for (int a = 0; a < mr * nv; a++)
-        LLVMBuildStore(B, acc[a], accp[a]);
-    if (G > 1)
-        cg_for_end(cg, &lg);
+    gemm_groups(cg, k, px, mr, v0, nv, cg_mulk(cg, ky, f->kw), G, tile_ks(k, mr, nv), accp);
     if (f->kh > 1)
         cg_for_end(cg, &ly);
 }
@@ -315,13 +347,15 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     LLVMValueRef accp[MR_MAX * NV_MAX], pix[MR_MAX * 4], oy[MR_MAX * 4], ox[MR_MAX * 4];
     /* Pointer slot S's pixel (past NP: the last one again). */
 #define SLOT(s) ((s) < np ? (s) : np - 1)
+    /* Set 0 starts at the bias, the others (one pixel's, KS) at 0. */
+    int ks = tile_ks(k, mr, nv);
     for (int j = 0; j < nv; j++) {
         LLVMValueRef o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), L);
         LLVMValueRef bv = LLVMBuildLoad2(B, vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->bias, &o, 1, ""), "");
         LLVMSetAlignment(bv, 4);
-        for (int m = 0; m < mr; m++) {
-            accp[m * nv + j] = cg_alloca(cg, vt, "gacc");
-            LLVMBuildStore(B, bv, accp[m * nv + j]);
+        for (int a = j; a < ks * mr * nv; a += nv) {
+            accp[a] = cg_alloca(cg, vt, "gacc");
+            LLVMBuildStore(B, a < mr * nv ? bv : LLVMConstNull(vt), accp[a]);
         }
     }
     for (int m = 0; m < mr * pv; m++) {
@@ -357,6 +391,10 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
         gemm_taps(cg, k, bi, pix, oy, ox, mr, v0, nv, accp);
         LLVMBuildBr(B, join);
         LLVMPositionBuilderAtEnd(B, join);
+    }
+    for (int a = mr * nv; a < ks * mr * nv; a++) {
+        LLVMValueRef s = LLVMBuildLoad2(B, vt, accp[a % (mr * nv)], "");
+        LLVMBuildStore(B, LLVMBuildAdd(B, s, LLVMBuildLoad2(B, vt, accp[a], ""), ""), accp[a % (mr * nv)]);
     }
     /* The epilogue: requantize, narrow, store. */
     int64_t P = f->oh * f->ow;
@@ -605,6 +643,12 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.contig = !k.stem && f->kh == 1 && f->kw == 1 && f->sh == 1 && f->sw == 1 && f->pt == 0 && f->pl == 0 &&
                f->oh == f->h && f->ow == f->w;
     k.mr = d->mr, k.nv = d->nv > OV ? (int)OV : d->nv;
+    /* One pixel: KGemm.ks sets of D->nv vectors' accumulators in all; a
+     * layer of one pixel takes twice the vectors a tile (half the sets:
+     * fewer broadcasts and sums a weight). */
+    k.chains = k.stem || pv > 1 || d->ks < 2 ? 0 : d->ks * d->nv;
+    if (k.chains && f->oh * f->ow == 1 && 2 * d->nv <= NV_MAX)
+        k.nv = 2 * d->nv > OV ? (int)OV : 2 * d->nv;
     /* Kernel rows of contiguous groups (one pixel a vector, not a stem). */
     k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
     const int8_t *wd = f->wv->data;
@@ -728,10 +772,13 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
         free(st);
     free(f->st);
     /* Pixels x output channels a tile, "p2" when 2 pixels share a vector,
-     * "s" for a stem. */
+     * "k2" when one pixel's reduction runs on 2 sets of accumulators, "s"
+     * for a stem. */
     char pk[16] = "";
     if (pv > 1)
         snprintf(pk, sizeof pk, "p%d", pv);
+    if (mr == 1 && tile_ks(&k, 1, k.nv) > 1)
+        snprintf(pk, sizeof pk, "k%d", tile_ks(&k, 1, k.nv) % 100);
     snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4%s%s", mr, k.nv * lc, pk,
              k.stem ? "s" : "");
     return true;

@@ -235,6 +235,13 @@ typedef struct KGemm {
      * values, each byte clamp(v + RAW->zp, RAW->lo, RAW->hi); NULL: each
      * narrowed alone. */
     LLVMValueRef (*pack)(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
+    /* A tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
+     * conv, a last pixel) splits each segment's reduction over sets of
+     * accumulators, summed before the output stage, KS*NV of them in all
+     * (a tile of fewer vectors has more sets; a layer of one pixel runs
+     * 2*NV vectors a tile), so that as many chains of MAC4 are
+     * independent; 0 or 1: one set. */
+    int ks;
 } KGemm;
 
 /* Conv2d with group 1, dense and matmul by a constant with a quantized

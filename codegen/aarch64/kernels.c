@@ -52,8 +52,8 @@ static LLVMValueRef mm_sdot(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueR
     return kern_intrinsic(cg, "llvm.aarch64.neon.sdot", over, 2, args, 3);
 }
 
-static const KGemm mm_dot = {"sdot", 4, 4, 4, false, mm_sdot, 0, false, false, NULL};
-static const KGemm mm_neon = {"smull/saddw", 4, 4, 4, false, kern_gemm_mac4_s8, 0, false, false, NULL};
+static const KGemm mm_dot = {"sdot", 4, 4, 4, false, mm_sdot, 0, false, false, NULL, 0};
+static const KGemm mm_neon = {"smull/saddw", 4, 4, 4, false, kern_gemm_mac4_s8, 0, false, false, NULL, 0};
 
 static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL, NULL};
 static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smmla};

@@ -234,12 +234,12 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, con
     return LLVMBuildBitCast(cg->b, p, LLVMVectorType(cg->t_i8, (unsigned)(n * (int)L)), "");
 }
 
-static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack};
-static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack};
+static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack, 4};
+static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack, 4};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
  * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
-static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL};
-static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL};
+static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0};
+static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the

@@ -450,7 +450,33 @@ def gemm_graph():
         lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
         lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
         lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
-    lines += ["  output %y{}".format(i) for i in range(1, 33)]
+    # One pixel (session 12: KGemm.ks sets of accumulators, each taking
+    # every ks-th group of 4 bytes): dense 200 -> 100 (a loop of steps, 2
+    # groups left, a block and a partial tile), 70 -> 40 on u8 in and out
+    # (17 groups and 2 bytes), 6 -> 40 (fewer groups than a step: one
+    # set); squeeze-excite 1x1s on 1x1 images, batch 2 on u8; a 3x1 conv
+    # down to one pixel (taps as kernel rows) and a 3x3 pad 1 on a 1x1
+    # image (taps in the padding, 3 groups: 3 sets).
+    one_inputs = ["  input %xo1 : i8[1,200] q(0.05, -3)", "  input %xo2 : u8[1,70] q(0.04, 125)",
+                  "  input %xo3 : i8[1,6] q(0.05, 7)", "  input %xo4 : i8[1,1,1,96] q(0.05, -128)",
+                  "  input %xo5 : u8[2,1,1,64] q(0.03, 128)", "  input %xo6 : i8[1,3,1,36] q(0.05, 2)",
+                  "  input %xo7 : i8[1,1,1,12] q(0.05, -9)"]
+    at = max(i for i, line in enumerate(lines) if line.startswith("  input ")) + 1
+    lines[at:at] = one_inputs
+    one = [  # (name, op, input, weight dims, attrs, result)
+        (33, "dense", "xo1", (100, 200), "rounding=tflite, act_min=0", "i8[1,100] q(0.8, -128)"),
+        (34, "dense", "xo2", (40, 70), "rounding=onnx", "u8[1,40] q(0.35, 128)"),
+        (35, "dense", "xo3", (40, 6), "rounding=tflite", "i8[1,40] q(0.13, -2)"),
+        (36, "conv2d", "xo4", (24, 1, 1, 96), "rounding=tflite", "i8[1,1,1,24] q(0.5, 5)"),
+        (37, "conv2d", "xo5", (40, 1, 1, 64), "rounding=onnx", "u8[2,1,1,40] q(0.25, 120)"),
+        (38, "conv2d", "xo6", (48, 3, 1, 36), "rounding=tflite", "i8[1,1,1,48] q(0.55, 0)"),
+        (39, "conv2d", "xo7", (32, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,1,1,32] q(0.18, 3)"),
+    ]
+    for name, op, x, wd, attrs, res in one:
+        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
+        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
+        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += ["  output %y{}".format(i) for i in range(1, 40)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
