@@ -6,7 +6,9 @@ real-model suite (docs/passes.md, "Measurements").
 
 DATA holds the inputs test/models/Inputs makes (see MODELS below: oww/ from
 make_inputs.py speech --frames 16 --frames 22 --frames 34, img/ from
-make_inputs.py images --size 320, unet/ from zoo_inputs.py unet).  For each
+make_inputs.py images --size 320, img512/ from make_inputs.py images --size
+512, unet/ from zoo_inputs.py unet, mnv2/ from zoo_inputs.py classify
+--eval 8 --calib 32 --size 96).  For each
 model and method, qnnc quantizes the model with a --report and
 QNNC_CALIB_LOG; one line per (model, method):
   MODEL METHOD tensors=N worst=D mean=M widened=W out=O layers_mean=L
@@ -40,6 +42,9 @@ MODELS = [
     ("mobilenetv3", f"{ZOO}/mobilenetv3.onnx", FMNIST, "samples = 64\nscale = 0.00392156862745098\n"),
     ("unet", f"{ZOO}/unet.onnx", "unet/calib", ""),
     ("vit", f"{ZOO}/vit.onnx", FMNIST, "samples = 64\nscale = 0.00392156862745098\n"),
+    ("melspectrogram", f"{OWW}/melspectrogram.onnx", "oww/mel_in/calib", "[model]\ninput_shapes = { input = [1, 1760] }\n"),
+    ("mobilenetv2", f"{ZOO}/mobilenetv2.onnx", "mnv2/calib", ""),
+    ("mlsd_large", f"{MLSD}/mlsd_512x512_large.onnx", "img512/calib", "samples = 2\n"),
 ]
 
 ap = argparse.ArgumentParser()
