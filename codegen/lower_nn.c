@@ -128,13 +128,6 @@ static int f32_lanes(Cg *cg)
     return 4;
 }
 
-static LLVMValueRef f32_splat(Cg *cg, LLVMValueRef s, int lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(cg->t_f32, (unsigned)lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes)), "");
-}
-
 /* LANES floats at BASE + AT, ALIGN-byte aligned. */
 static LLVMValueRef f32_vload(Cg *cg, LLVMValueRef base, LLVMValueRef at, int lanes, unsigned align)
 {
@@ -181,7 +174,7 @@ static void lane_tile(Cg *cg, const LaneConv *lc, LLVMValueRef b, LLVMValueRef o
     for (int v = 0; v < nv; v++)
         wv[v] = f32_vload(cg, wk, LLVMBuildAdd(B, wc, cg_idx(cg, v * L), ""), L, lc->walign);
     for (int p = 0; p < npx; p++) {
-        LLVMValueRef xs = f32_splat(cg, cg_load_f32(cg, xrow[p], c), L);
+        LLVMValueRef xs = cg_splat(cg, cg_load_f32(cg, xrow[p], c), (unsigned)L);
         for (int v = 0; v < nv; v++) {
             LLVMValueRef a = acc[p * nv + v];
             LLVMBuildStore(B, LLVMBuildFAdd(B, ld(cg, a), LLVMBuildFMul(B, xs, wv[v], ""), ""), a);

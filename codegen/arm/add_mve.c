@@ -25,22 +25,16 @@ static LLVMTypeRef v4(Cg *cg)
     return LLVMVectorType(cg->t_i32, 4);
 }
 
-static LLVMValueRef splat(Cg *cg, int32_t s)
-{
-    LLVMValueRef e[4] = {cg_i32(cg, s), cg_i32(cg, s), cg_i32(cg, s), cg_i32(cg, s)};
-    return LLVMConstVector(e, 4);
-}
-
 /* MultiplyByQuantizedMultiplier(V, MULT, SHIFT) on 4 lanes. */
 static LLVMValueRef mbqm4(Cg *cg, LLVMValueRef v, int32_t mult, int shift)
 {
     LLVMTypeRef t = v4(cg);
     if (shift > 0)
-        v = LLVMBuildShl(B, v, splat(cg, shift), "");
-    LLVMValueRef a[2] = {v, splat(cg, mult)};
+        v = LLVMBuildShl(B, v, cg_splat(cg, cg_i32(cg, shift), 4), "");
+    LLVMValueRef a[2] = {v, cg_splat(cg, cg_i32(cg, mult), 4)};
     v = kern_intrinsic(cg, "llvm.arm.mve.vqrdmulh", &t, 1, a, 2);
     if (shift < 0) {
-        LLVMValueRef q[2] = {v, LLVMBuildAShr(B, v, splat(cg, 31), "")};
+        LLVMValueRef q[2] = {v, LLVMBuildAShr(B, v, cg_splat(cg, cg_i32(cg, 31), 4), "")};
         v = kern_intrinsic(cg, "llvm.sadd.sat", &t, 1, q, 2);
         LLVMValueRef r[5] = {v, cg_i32(cg, shift), cg_i32(cg, 0), cg_i32(cg, 1), cg_i32(cg, 0)};
         v = kern_intrinsic(cg, "llvm.arm.mve.vshl.scalar", &t, 1, r, 5); /* vrshl.s32 */
@@ -86,15 +80,16 @@ static void add_step(Cg *cg, const AddK *k, LLVMValueRef i, int n)
 {
     int sh = TFLITE_ADD_LEFT_SHIFT;
     LLVMValueRef xa = load4(cg, k->ad, cg_gep8(cg, k->a, i), n), xb = load4(cg, k->bd, cg_gep8(cg, k->b, i), n);
-    xa = LLVMBuildShl(B, LLVMBuildSub(B, xa, splat(cg, k->ap.zp), ""), splat(cg, sh), "");
-    xb = LLVMBuildShl(B, LLVMBuildSub(B, xb, splat(cg, k->bp.zp), ""), splat(cg, sh), "");
+    LLVMValueRef vsh = cg_splat(cg, cg_i32(cg, sh), 4);
+    xa = LLVMBuildShl(B, LLVMBuildSub(B, xa, cg_splat(cg, cg_i32(cg, k->ap.zp), 4), ""), vsh, "");
+    xb = LLVMBuildShl(B, LLVMBuildSub(B, xb, cg_splat(cg, cg_i32(cg, k->bp.zp), 4), ""), vsh, "");
     xa = mbqm4(cg, xa, k->t.ma, k->t.sha);
     xb = mbqm4(cg, xb, k->t.mb, k->t.shb);
     LLVMValueRef s = k->sub ? LLVMBuildSub(B, xa, xb, "") : LLVMBuildAdd(B, xa, xb, "");
     LLVMTypeRef t = v4(cg);
-    LLVMValueRef z[2] = {mbqm4(cg, s, k->t.mo, k->t.sho), splat(cg, k->yp.zp)};
+    LLVMValueRef z[2] = {mbqm4(cg, s, k->t.mo, k->t.sho), cg_splat(cg, cg_i32(cg, k->yp.zp), 4)};
     s = kern_intrinsic(cg, "llvm.sadd.sat", &t, 1, z, 2);
-    s = cg_smin(cg, cg_smax(cg, s, splat(cg, k->lo)), splat(cg, k->hi));
+    s = cg_smin(cg, cg_smax(cg, s, cg_splat(cg, cg_i32(cg, k->lo), 4)), cg_splat(cg, cg_i32(cg, k->hi), 4));
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, 4);
     LLVMValueRef v8 = LLVMBuildTrunc(B, s, t8, ""), p = cg_gep8(cg, k->y, i);
     if (n == 4) {

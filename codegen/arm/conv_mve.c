@@ -96,12 +96,6 @@ static LLVMTypeRef v4i32(Cg *cg)
     return LLVMVectorType(cg->t_i32, 4);
 }
 
-static LLVMValueRef splat4(Cg *cg, LLVMValueRef s)
-{
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetPoison(v4i32(cg)), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetPoison(v4i32(cg)), LLVMConstNull(v4i32(cg)), "");
-}
-
 /* The first N of 16 lanes on: a constant vctp.8 predicate. */
 static LLVMValueRef first_lanes(Cg *cg, int n, int lanes)
 {
@@ -198,7 +192,7 @@ static LLVMValueRef patch(Cg *cg, PatchK *k, LLVMValueRef gp, int m)
 static LLVMValueRef chan_vec(Cg *cg, LLVMValueRef tab, int32_t one, LLVMValueRef o0)
 {
     if (!tab)
-        return splat4(cg, cg_i32(cg, one));
+        return cg_splat(cg, cg_i32(cg, one), 4);
     LLVMValueRef v = LLVMBuildLoad2(B, v4i32(cg), LLVMBuildInBoundsGEP2(B, cg->t_i32, tab, &o0, 1, ""), "");
     LLVMSetAlignment(v, 4);
     return v;
@@ -215,7 +209,7 @@ static LLVMValueRef vstage(Cg *cg, const PatchK *k, LLVMValueRef v, LLVMValueRef
     LLVMValueRef a[2] = {v, chan_vec(cg, k->tmult, s0->mult, o0)};
     v = kern_intrinsic(cg, "llvm.arm.mve.vqrdmulh", &t4, 1, a, 2);
     if (k->any_right) {
-        LLVMValueRef sign = LLVMBuildAShr(B, v, splat4(cg, cg_i32(cg, 31)), "");
+        LLVMValueRef sign = LLVMBuildAShr(B, v, cg_splat(cg, cg_i32(cg, 31), 4), "");
         if (!k->all_right)
             sign = LLVMBuildAnd(B, sign, chan_vec(cg, k->tmask, 0, o0), "");
         LLVMValueRef q[2] = {v, sign};
@@ -227,7 +221,7 @@ static LLVMValueRef vstage(Cg *cg, const PatchK *k, LLVMValueRef v, LLVMValueRef
     }
     LLVMValueRef z[2] = {v, chan_vec(cg, k->tzp, s0->zp, o0)};
     v = kern_intrinsic(cg, "llvm.sadd.sat", &t4, 1, z, 2);
-    return cg_smin(cg, cg_smax(cg, v, splat4(cg, cg_i32(cg, k->lo))), splat4(cg, cg_i32(cg, k->hi)));
+    return cg_smin(cg, cg_smax(cg, v, cg_splat(cg, cg_i32(cg, k->lo), 4)), cg_splat(cg, cg_i32(cg, k->hi), 4));
 }
 
 /* The full steps of a whole tile (MR = 2 pixels x NR = 3 or 4 channels)
