@@ -309,7 +309,8 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
  * one pixel a vector, not a stem): a kernel row's KW taps are KW*C
  * contiguous bytes of input and, with C a multiple of 4, KW*C4 contiguous
  * weight groups, so each row is one loop with one pointer per pixel and
- * no tap arithmetic. */
+ * no tap arithmetic.  With a horizontal dilation the row's taps are apart,
+ * so each is its own loop of C4 groups, its pointers still unchecked. */
 static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVMValueRef *oy, LLVMValueRef *ox, int mr,
                       LLVMValueRef v0, int nv, LLVMValueRef *accp)
 {
@@ -324,12 +325,16 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
         LLVMValueRef ix = LLVMBuildSub(B, cg_mulk(cg, ox[m], f->sw), cg_idx(cg, f->pl), "");
         p0[m] = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
     }
-    int64_t G = f->kw * k->C4;
-    CgLoop ly;
+    int64_t nx = f->dw == 1 ? 1 : f->kw, G = f->kw / nx * k->C4; /* segments a row, groups a segment */
+    CgLoop ly, lx;
     LLVMValueRef ky = f->kh > 1 ? cg_for_begin(cg, &ly, f->kh, "gky") : cg_idx(cg, 0);
+    LLVMValueRef kx = nx > 1 ? cg_for_begin(cg, &lx, nx, "gkx") : cg_idx(cg, 0);
+    LLVMValueRef d = cg_add(cg, cg_mulk(cg, ky, f->dh * f->w * f->c), cg_mulk(cg, kx, f->dw * f->c));
     for (int m = 0; m < mr; m++)
-        px[m] = cg_gep8(cg, k->x, cg_add(cg, p0[m], cg_mulk(cg, ky, f->dh * f->w * f->c)));
-    gemm_groups(cg, k, px, mr, v0, nv, cg_mulk(cg, ky, f->kw), G, tile_ks(k, mr, nv), accp);
+        px[m] = cg_gep8(cg, k->x, cg_add(cg, p0[m], d));
+    gemm_groups(cg, k, px, mr, v0, nv, cg_add(cg, cg_mulk(cg, ky, f->kw), kx), G, tile_ks(k, mr, nv), accp);
+    if (nx > 1)
+        cg_for_end(cg, &lx);
     if (f->kh > 1)
         cg_for_end(cg, &ly);
 }
@@ -378,7 +383,8 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
             LLVMValueRef ix = LLVMBuildSub(B, cg_mulk(cg, ox[m], f->sw), cg_idx(cg, f->pl), "");
             in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, iy, cg_idx(cg, f->h - 1 - (f->kh - 1) * f->dh), ""),
                               "");
-            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, ix, cg_idx(cg, f->w - f->kw), ""), "");
+            in = LLVMBuildAnd(B, in, LLVMBuildICmp(B, LLVMIntULE, ix, cg_idx(cg, f->w - 1 - (f->kw - 1) * f->dw), ""),
+                              "");
         }
         LLVMBasicBlockRef rows = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "grows");
         LLVMBasicBlockRef taps = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gtaps");
@@ -649,8 +655,10 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.chains = k.stem || pv > 1 || d->ks < 2 ? 0 : d->ks * d->nv;
     if (k.chains && f->oh * f->ow == 1 && 2 * d->nv <= NV_MAX)
         k.nv = 2 * d->nv > OV ? (int)OV : 2 * d->nv;
-    /* Kernel rows of contiguous groups (one pixel a vector, not a stem). */
-    k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && f->dw == 1 && (f->kh - 1) * f->dh < f->h && f->kw <= f->w;
+    /* Kernel rows of contiguous groups, or taps one by one with a horizontal
+     * dilation (one pixel a vector, not a stem). */
+    k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && (f->kh - 1) * f->dh < f->h &&
+             (f->kw - 1) * f->dw < f->w;
     const int8_t *wd = f->wv->data;
     /* w(o, t, c): OHWI, or matmul's b[K][N]. */
 #define W(o, t, c) (n->op == OP_MATMUL ? wd[(c) * O + (o)] : wd[((o) * T + (t)) * C + (c)])

@@ -226,8 +226,8 @@ typedef struct KGemm {
      * a <2*lanes x i32> (lane l's words at 2l, 2l+1). */
     bool wide;
     /* Tiles whose taps all fall inside the image reduce over each kernel
-     * row's KW*C contiguous bytes (C a multiple of 4, no dilation along W)
-     * in one loop: no per-tap pointers. */
+     * row's KW*C contiguous bytes (C a multiple of 4) in one loop, or with a
+     * dilation along W over each tap's C bytes: no per-tap checks. */
     bool rows;
     /* N (2 or 4) vectors of one pixel's consecutive output channels, each
      * <lanes x i32> within the result's 8-bit range (i8, or u8 when U8),
