@@ -50,15 +50,14 @@ typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } BinaryKind;
  * AVX-512, 4 q registers on NEON, LMUL groups on RVV). */
 enum { BIN_LANES = 16 };
 
-static LLVMValueRef splat_i32_like(Cg *cg, LLVMValueRef like, int64_t v)
+/* The i32 constant V shaped like LIKE: a cg_splat of it for a vector,
+ * else the scalar (the tail loops run the same steps one element at a
+ * time). */
+static LLVMValueRef i32_like(Cg *cg, LLVMValueRef like, int64_t v)
 {
     LLVMTypeRef t = LLVMTypeOf(like);
-    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
-        return cg_i32(cg, v);
-    LLVMValueRef e[BIN_LANES];
-    for (unsigned i = 0; i < LLVMGetVectorSize(t); i++)
-        e[i] = cg_i32(cg, v);
-    return LLVMConstVector(e, LLVMGetVectorSize(t));
+    LLVMValueRef c = cg_i32(cg, v);
+    return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
 }
 
 /* TFLite's int8 add/sub/mul of two i32 values or vectors X and Z (the
@@ -281,7 +280,7 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
  * written; glue.qir's tflite adds hold it bit-exact on every target. */
 static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
 {
-#define K(v) splat_i32_like(cg, d, (v))
+#define K(v) i32_like(cg, d, (v))
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, d, K(0), "");
     LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, d, ""), d, "");
     LLVMValueRef lo = LLVMBuildMul(B, ad, K(mult & 0x7ff), "");
@@ -311,7 +310,7 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
  * (unsigned) for the node's largest |p|. */
 static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift, bool fused)
 {
-#define K(v) splat_i32_like(cg, p, (v))
+#define K(v) i32_like(cg, p, (v))
     int e = fused ? -shift : 0;
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
     LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
@@ -346,7 +345,7 @@ static bool mul_fuses(const BinQ *q, DType ad, DType bd)
 
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
-#define K(v) splat_i32_like(cg, x, (v))
+#define K(v) i32_like(cg, x, (v))
     if (q->fit) {
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
         v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
@@ -614,8 +613,8 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
             LLVMSetAlignment(rv[k], 4);
         }
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
-        v = LLVMBuildAShr(B, v, splat_i32_like(cg, v, r->fr), "");
-        v = cg_smin(cg, cg_smax(cg, v, splat_i32_like(cg, v, q->lo)), splat_i32_like(cg, v, q->hi));
+        v = LLVMBuildAShr(B, v, i32_like(cg, v, r->fr), "");
+        v = cg_smin(cg, cg_smax(cg, v, i32_like(cg, v, q->lo)), i32_like(cg, v, q->hi));
         for (int k = 2; k < nrows; k += 2)
             v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
         LLVMValueRef yo = LLVMBuildAdd(B, oy, i, "");
