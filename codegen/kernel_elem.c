@@ -565,11 +565,6 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
     }
     if (zop < 0 || len < BIN_LANES || len > MUL_ROW_MAX || ms[2][m - 1] != 1)
         return false;
-    /* Helium (Cortex-M55 under QEMU) faulted or computed wrong rows in
-     * this loop (the row lookups become MVE gathers; not understood yet):
-     * it keeps elem_mul16 until that is. */
-    if (strncmp(cg->target->triple, "thumb", 5) == 0 && kern_has(cg, "mve"))
-        return false;
     DType xd = zop ? ad : bd, zd = zop ? bd : ad;
     MulRow *r = malloc(sizeof *r);
     if (!r || !mul_row_fit(q, xd, zd, zop, r)) {
@@ -579,18 +574,28 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
     int xop = 1 - zop, nrows = 2 + 2 * r->nfix;
     int64_t nz = dtype_traits[zd].max - dtype_traits[zd].min + 1;
     LLVMValueRef xb = cg_buf(cg, n->operands[xop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
-    /* Per row element: fa, fc, then each fix slot's x and result. */
+    /* Per row element: fa, fc, then each fix slot's x and result, each
+     * table indexed by z's stored byte read as unsigned (entry b holds
+     * z = b for u8, z = (int8_t)b for i8), so that the lookup's index is
+     * the zero-extended byte with no constant added.  With z - zmin as
+     * the index, LLVM 19 folded the i8 bias (128 entries, 512 bytes) into
+     * the immediate of Helium's vector-base gather (vldrw.u32 Qd, [Qm,
+     * #imm]), whose range ends at 508, and encoded it as 0: the lookups
+     * read 128 entries low (wrong rows, and a bus fault below the first
+     * table under QEMU's mps3-an547). */
     LLVMValueRef tab[2 + 2 * ROW_FIXES], row[2 + 2 * ROW_FIXES];
     LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)len);
     for (int k = 0; k < nrows; k++) {
         const int32_t *v = k == 0 ? r->fa : k == 1 ? r->fc : k % 2 == 0 ? r->fx[(k - 2) / 2] : r->fy[(k - 2) / 2];
-        tab[k] = cg_table_i32(cg, v, nz, "mul.row");
+        int32_t byb[256];
+        for (int64_t b = 0; b < nz; b++)
+            byb[b] = v[(zd == DT_I8 ? (int8_t)b : b) - dtype_traits[zd].min];
+        tab[k] = cg_table_i32(cg, byb, nz, "mul.row");
         row[k] = cg_alloca(cg, at, "mul.row");
     }
     CgLoop lj, lv, lr;
     LLVMValueRef j = cg_for_begin(cg, &lj, len, "j");
-    LLVMValueRef zi = LLVMBuildSub(B, cg_load_int(cg, zd, zb, j), cg_i32(cg, dtype_traits[zd].min), "");
-    zi = LLVMBuildSExt(B, zi, cg->t_idx, "");
+    LLVMValueRef zi = LLVMBuildZExt(B, cg_load_int(cg, DT_U8, zb, j), cg->t_idx, "");
     for (int k = 0; k < nrows; k++)
         LLVMBuildStore(B, cg_load_int(cg, DT_I32, tab[k], zi), LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &j, 1, ""));
     cg_for_end(cg, &lj);
