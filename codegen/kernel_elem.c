@@ -459,7 +459,8 @@ static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)
  * slot costs two row loads, a compare and a select per vector, so with
  * two the loop was slower than elem_mul16 (MobileNetV3's SE muls: no
  * fix 2.2x faster, one 1.15-1.25x, two 0.85x). */
-enum { MUL_ROW_MAX = 1024, ROW_FIXES = 1 }; /* stack rows: at most 16 KiB */
+/* ROW_BLOCK: rows of x a pass over the row tables (lower_mul_rows). */
+enum { MUL_ROW_MAX = 1024, ROW_FIXES = 1, ROW_BLOCK = 4 }; /* stack rows: at most 16 KiB */
 
 typedef struct MulRow {
     int zop;          /* the row-constant operand, 0 or 1 */
@@ -599,9 +600,17 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
     for (int k = 0; k < nrows; k++)
         LLVMBuildStore(B, cg_load_int(cg, DT_I32, tab[k], zi), LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &j, 1, ""));
     cg_for_end(cg, &lj);
+    /* ROW_BLOCK rows of x a pass over the row tables where the rows
+     * above the innermost divide by it: each table vector loaded once
+     * serves them all (the loop had been bound by those loads). */
+    int rb = md[m - 2] % ROW_BLOCK == 0 ? ROW_BLOCK : 1;
+    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
+    for (int d = 0; d < m - 1; d++)
+        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
+    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
     CgNest nest;
-    cg_nest_begin(cg, &nest, m - 1, md);
-    LLVMValueRef ox = cg_nest_offset(cg, &nest, ms[xop]), oy = cg_nest_offset(cg, &nest, ms[2]);
+    cg_nest_begin(cg, &nest, m - 1, bdim);
+    LLVMValueRef ox = cg_nest_offset(cg, &nest, bsx), oy = cg_nest_offset(cg, &nest, bsy);
     int64_t nv = len / BIN_LANES;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, BIN_LANES);
     for (int pass = 0; pass < 2; pass++) {
@@ -610,24 +619,26 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
             continue;
         LLVMValueRef i = cg_for_begin(cg, pass ? &lr : &lv, trips, pass ? "t" : "v");
         i = pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * BIN_LANES), "") : LLVMBuildMul(B, i, cg_idx(cg, BIN_LANES), "");
-        LLVMValueRef xv = pass ? cg_load_int(cg, xd, xb, LLVMBuildAdd(B, ox, i, ""))
-                               : load_lanes(cg, xd, xb, LLVMBuildAdd(B, ox, i, ""), 1);
         LLVMValueRef rv[2 + 2 * ROW_FIXES];
         for (int k = 0; k < nrows; k++) {
             rv[k] = LLVMBuildLoad2(B, pass ? cg->t_i32 : vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &i, 1, ""), "");
             LLVMSetAlignment(rv[k], 4);
         }
-        LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
-        v = LLVMBuildAShr(B, v, i32_like(cg, v, r->fr), "");
-        v = cg_smin(cg, cg_smax(cg, v, i32_like(cg, v, q->lo)), i32_like(cg, v, q->hi));
-        for (int k = 2; k < nrows; k += 2)
-            v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
-        LLVMValueRef yo = LLVMBuildAdd(B, oy, i, "");
-        if (pass) {
-            cg_store_int(cg, yt->dtype, y, yo, v);
-        } else {
-            LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, "");
-            LLVMSetAlignment(LLVMBuildStore(B, LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, BIN_LANES), ""), py), 1);
+        for (int b = 0; b < rb; b++) {
+            LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
+            LLVMValueRef xv = pass ? cg_load_int(cg, xd, xb, xo) : load_lanes(cg, xd, xb, xo, 1);
+            LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
+            v = LLVMBuildAShr(B, v, i32_like(cg, v, r->fr), "");
+            v = cg_smin(cg, cg_smax(cg, v, i32_like(cg, v, q->lo)), i32_like(cg, v, q->hi));
+            for (int k = 2; k < nrows; k += 2)
+                v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
+            LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
+            if (pass) {
+                cg_store_int(cg, yt->dtype, y, yo, v);
+            } else {
+                LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, "");
+                LLVMSetAlignment(LLVMBuildStore(B, LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, BIN_LANES), ""), py), 1);
+            }
         }
         cg_for_end(cg, pass ? &lr : &lv);
     }
