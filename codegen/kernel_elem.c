@@ -455,12 +455,12 @@ static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)
  * once per row element (stack rows of i32) and does per element a
  * multiply, an add, a shift, the clamp and a compare per fix slot the
  * node needs, where elem_mul16 takes three multiplies and the rounding
- * steps.  A z with more misses keeps the node on elem_mul16: each fix
- * slot costs two row loads, a compare and a select per vector, so with
- * two the loop was slower than elem_mul16 (MobileNetV3's SE muls: no
- * fix 2.2x faster, one 1.15-1.25x, two 0.85x). */
-/* ROW_BLOCK: rows of x a pass over the row tables (lower_mul_rows). */
-enum { MUL_ROW_MAX = 1024, ROW_FIXES = 1, ROW_BLOCK = 4 }; /* stack rows: at most 16 KiB */
+ * steps.  A z with more misses keeps the node on elem_mul16.  Each fix
+ * slot costs two row loads, a compare and a select per vector; with the
+ * loads shared by ROW_BLOCK rows of x (lower_mul_rows) two slots pay
+ * (MobileNetV3's 8x8x384 SE mul whose z = 46 needs two: 6,400 ticks on
+ * elem_mul16, 4,050 here), where without the blocks they had not (0.85x). */
+enum { MUL_ROW_MAX = 1024, ROW_FIXES = 2, ROW_BLOCK = 4, ROW_STACK = 16384 }; /* stack rows: at most ROW_STACK bytes */
 
 typedef struct MulRow {
     int zop;          /* the row-constant operand, 0 or 1 */
@@ -550,7 +550,8 @@ static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
 /* The mul as a vector loop over the innermost merged dim, fa and fc of
  * each row element first looked up into the stack.  False, emitting
  * nothing, unless Z strides only the innermost dim (by 1), x and y run
- * along it, and a row is a vector to MUL_ROW_MAX long. */
+ * along it, a row is a vector to MUL_ROW_MAX long and its tables fit
+ * ROW_STACK. */
 static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad, DType bd)
 {
     const TensorType *yt = &n->result->type;
@@ -568,7 +569,7 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
         return false;
     DType xd = zop ? ad : bd, zd = zop ? bd : ad;
     MulRow *r = malloc(sizeof *r);
-    if (!r || !mul_row_fit(q, xd, zd, zop, r)) {
+    if (!r || !mul_row_fit(q, xd, zd, zop, r) || len * (2 + 2 * r->nfix) * 4 > ROW_STACK) {
         free(r);
         return false;
     }
