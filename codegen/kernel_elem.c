@@ -50,15 +50,14 @@ typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } BinaryKind;
  * AVX-512, 4 q registers on NEON, LMUL groups on RVV). */
 enum { BIN_LANES = 16 };
 
-static LLVMValueRef splat_i32_like(Cg *cg, LLVMValueRef like, int64_t v)
+/* The i32 constant V shaped like LIKE: a cg_splat of it for a vector,
+ * else the scalar (the tail loops run the same steps one element at a
+ * time). */
+static LLVMValueRef i32_like(Cg *cg, LLVMValueRef like, int64_t v)
 {
     LLVMTypeRef t = LLVMTypeOf(like);
-    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
-        return cg_i32(cg, v);
-    LLVMValueRef e[BIN_LANES];
-    for (unsigned i = 0; i < LLVMGetVectorSize(t); i++)
-        e[i] = cg_i32(cg, v);
-    return LLVMConstVector(e, LLVMGetVectorSize(t));
+    LLVMValueRef c = cg_i32(cg, v);
+    return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
 }
 
 /* TFLite's int8 add/sub/mul of two i32 values or vectors X and Z (the
@@ -281,7 +280,7 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
  * written; glue.qir's tflite adds hold it bit-exact on every target. */
 static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
 {
-#define K(v) splat_i32_like(cg, d, (v))
+#define K(v) i32_like(cg, d, (v))
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, d, K(0), "");
     LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, d, ""), d, "");
     LLVMValueRef lo = LLVMBuildMul(B, ad, K(mult & 0x7ff), "");
@@ -311,7 +310,7 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
  * (unsigned) for the node's largest |p|. */
 static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift, bool fused)
 {
-#define K(v) splat_i32_like(cg, p, (v))
+#define K(v) i32_like(cg, p, (v))
     int e = fused ? -shift : 0;
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
     LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
@@ -346,7 +345,7 @@ static bool mul_fuses(const BinQ *q, DType ad, DType bd)
 
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
-#define K(v) splat_i32_like(cg, x, (v))
+#define K(v) i32_like(cg, x, (v))
     if (q->fit) {
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
         v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
@@ -456,11 +455,12 @@ static bool lower_binary_vec(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)
  * once per row element (stack rows of i32) and does per element a
  * multiply, an add, a shift, the clamp and a compare per fix slot the
  * node needs, where elem_mul16 takes three multiplies and the rounding
- * steps.  A z with more misses keeps the node on elem_mul16: each fix
- * slot costs two row loads, a compare and a select per vector, so with
- * two the loop was slower than elem_mul16 (MobileNetV3's SE muls: no
- * fix 2.2x faster, one 1.15-1.25x, two 0.85x). */
-enum { MUL_ROW_MAX = 1024, ROW_FIXES = 1 }; /* stack rows: at most 16 KiB */
+ * steps.  A z with more misses keeps the node on elem_mul16.  Each fix
+ * slot costs two row loads, a compare and a select per vector; with the
+ * loads shared by ROW_BLOCK rows of x (lower_mul_rows) two slots pay
+ * (MobileNetV3's 8x8x384 SE mul whose z = 46 needs two: 6,400 ticks on
+ * elem_mul16, 4,050 here), where without the blocks they had not (0.85x). */
+enum { MUL_ROW_MAX = 1024, ROW_FIXES = 2, ROW_BLOCK = 4, ROW_STACK = 16384 }; /* stack rows: at most ROW_STACK bytes */
 
 typedef struct MulRow {
     int zop;          /* the row-constant operand, 0 or 1 */
@@ -550,7 +550,8 @@ static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
 /* The mul as a vector loop over the innermost merged dim, fa and fc of
  * each row element first looked up into the stack.  False, emitting
  * nothing, unless Z strides only the innermost dim (by 1), x and y run
- * along it, and a row is a vector to MUL_ROW_MAX long. */
+ * along it, a row is a vector to MUL_ROW_MAX long and its tables fit
+ * ROW_STACK. */
 static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad, DType bd)
 {
     const TensorType *yt = &n->result->type;
@@ -566,38 +567,51 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
     }
     if (zop < 0 || len < BIN_LANES || len > MUL_ROW_MAX || ms[2][m - 1] != 1)
         return false;
-    /* Helium (Cortex-M55 under QEMU) faulted or computed wrong rows in
-     * this loop (the row lookups become MVE gathers; not understood yet):
-     * it keeps elem_mul16 until that is. */
-    if (strncmp(cg->target->triple, "thumb", 5) == 0 && kern_has(cg, "mve"))
-        return false;
     DType xd = zop ? ad : bd, zd = zop ? bd : ad;
     MulRow *r = malloc(sizeof *r);
-    if (!r || !mul_row_fit(q, xd, zd, zop, r)) {
+    if (!r || !mul_row_fit(q, xd, zd, zop, r) || len * (2 + 2 * r->nfix) * 4 > ROW_STACK) {
         free(r);
         return false;
     }
     int xop = 1 - zop, nrows = 2 + 2 * r->nfix;
     int64_t nz = dtype_traits[zd].max - dtype_traits[zd].min + 1;
     LLVMValueRef xb = cg_buf(cg, n->operands[xop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
-    /* Per row element: fa, fc, then each fix slot's x and result. */
+    /* Per row element: fa, fc, then each fix slot's x and result, each
+     * table indexed by z's stored byte read as unsigned (entry b holds
+     * z = b for u8, z = (int8_t)b for i8), so that the lookup's index is
+     * the zero-extended byte with no constant added.  With z - zmin as
+     * the index, LLVM 19 folded the i8 bias (128 entries, 512 bytes) into
+     * the immediate of Helium's vector-base gather (vldrw.u32 Qd, [Qm,
+     * #imm]), whose range ends at 508, and encoded it as 0: the lookups
+     * read 128 entries low (wrong rows, and a bus fault below the first
+     * table under QEMU's mps3-an547). */
     LLVMValueRef tab[2 + 2 * ROW_FIXES], row[2 + 2 * ROW_FIXES];
     LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)len);
     for (int k = 0; k < nrows; k++) {
         const int32_t *v = k == 0 ? r->fa : k == 1 ? r->fc : k % 2 == 0 ? r->fx[(k - 2) / 2] : r->fy[(k - 2) / 2];
-        tab[k] = cg_table_i32(cg, v, nz, "mul.row");
+        int32_t byb[256];
+        for (int64_t b = 0; b < nz; b++)
+            byb[b] = v[(zd == DT_I8 ? (int8_t)b : b) - dtype_traits[zd].min];
+        tab[k] = cg_table_i32(cg, byb, nz, "mul.row");
         row[k] = cg_alloca(cg, at, "mul.row");
     }
     CgLoop lj, lv, lr;
     LLVMValueRef j = cg_for_begin(cg, &lj, len, "j");
-    LLVMValueRef zi = LLVMBuildSub(B, cg_load_int(cg, zd, zb, j), cg_i32(cg, dtype_traits[zd].min), "");
-    zi = LLVMBuildSExt(B, zi, cg->t_idx, "");
+    LLVMValueRef zi = LLVMBuildZExt(B, cg_load_int(cg, DT_U8, zb, j), cg->t_idx, "");
     for (int k = 0; k < nrows; k++)
         LLVMBuildStore(B, cg_load_int(cg, DT_I32, tab[k], zi), LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &j, 1, ""));
     cg_for_end(cg, &lj);
+    /* ROW_BLOCK rows of x a pass over the row tables where the rows
+     * above the innermost divide by it: each table vector loaded once
+     * serves them all (the loop had been bound by those loads). */
+    int rb = md[m - 2] % ROW_BLOCK == 0 ? ROW_BLOCK : 1;
+    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
+    for (int d = 0; d < m - 1; d++)
+        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
+    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
     CgNest nest;
-    cg_nest_begin(cg, &nest, m - 1, md);
-    LLVMValueRef ox = cg_nest_offset(cg, &nest, ms[xop]), oy = cg_nest_offset(cg, &nest, ms[2]);
+    cg_nest_begin(cg, &nest, m - 1, bdim);
+    LLVMValueRef ox = cg_nest_offset(cg, &nest, bsx), oy = cg_nest_offset(cg, &nest, bsy);
     int64_t nv = len / BIN_LANES;
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, BIN_LANES);
     for (int pass = 0; pass < 2; pass++) {
@@ -606,24 +620,26 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
             continue;
         LLVMValueRef i = cg_for_begin(cg, pass ? &lr : &lv, trips, pass ? "t" : "v");
         i = pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * BIN_LANES), "") : LLVMBuildMul(B, i, cg_idx(cg, BIN_LANES), "");
-        LLVMValueRef xv = pass ? cg_load_int(cg, xd, xb, LLVMBuildAdd(B, ox, i, ""))
-                               : load_lanes(cg, xd, xb, LLVMBuildAdd(B, ox, i, ""), 1);
         LLVMValueRef rv[2 + 2 * ROW_FIXES];
         for (int k = 0; k < nrows; k++) {
             rv[k] = LLVMBuildLoad2(B, pass ? cg->t_i32 : vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &i, 1, ""), "");
             LLVMSetAlignment(rv[k], 4);
         }
-        LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
-        v = LLVMBuildAShr(B, v, splat_i32_like(cg, v, r->fr), "");
-        v = cg_smin(cg, cg_smax(cg, v, splat_i32_like(cg, v, q->lo)), splat_i32_like(cg, v, q->hi));
-        for (int k = 2; k < nrows; k += 2)
-            v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
-        LLVMValueRef yo = LLVMBuildAdd(B, oy, i, "");
-        if (pass) {
-            cg_store_int(cg, yt->dtype, y, yo, v);
-        } else {
-            LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, "");
-            LLVMSetAlignment(LLVMBuildStore(B, LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, BIN_LANES), ""), py), 1);
+        for (int b = 0; b < rb; b++) {
+            LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
+            LLVMValueRef xv = pass ? cg_load_int(cg, xd, xb, xo) : load_lanes(cg, xd, xb, xo, 1);
+            LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
+            v = LLVMBuildAShr(B, v, i32_like(cg, v, r->fr), "");
+            v = cg_smin(cg, cg_smax(cg, v, i32_like(cg, v, q->lo)), i32_like(cg, v, q->hi));
+            for (int k = 2; k < nrows; k += 2)
+                v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
+            LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
+            if (pass) {
+                cg_store_int(cg, yt->dtype, y, yo, v);
+            } else {
+                LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, "");
+                LLVMSetAlignment(LLVMBuildStore(B, LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, BIN_LANES), ""), py), 1);
+            }
         }
         cg_for_end(cg, pass ? &lr : &lv);
     }
