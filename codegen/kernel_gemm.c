@@ -334,6 +334,36 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
         cg_for_end(cg, &ly);
 }
 
+/* Rows of one whole vector (NV 1, as many output channels as a pixel's
+ * lanes: a 16-channel stem on zmm, or an 8-channel one 2 pixels a
+ * vector): row M's vector is the L output bytes that follow row M-1's, so
+ * 4 or 2 rows from M (every pixel of them in the tile's NP) go out as
+ * one pack and store, as a pixel's vectors do; 1: row M alone. */
+static int gemm_row_group(const GemmK *k, int mr, int m, int np, int nv)
+{
+    if (!k->d->pack || nv != 1 || k->f.o != k->lc)
+        return 1;
+    int g = 4;
+    while (g > 1 && (m + g > mr || (m + g) * k->pv > np))
+        g /= 2;
+    return g;
+}
+
+/* Rows M .. M+G-1's accumulators requantized (to KNarrow's raw values
+ * when NW) and packed into one store at output pixel PQ (an idx value). */
+static void gemm_store_rows(Cg *cg, GemmK *k, LLVMValueRef *accp, int m, int g, LLVMValueRef pq, bool u8,
+                            const KNarrow *nw)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
+    LLVMValueRef rv[4], c0 = cg_idx(cg, 0); /* O = LC: one vector of channels */
+    for (int i = 0; i < g; i++) {
+        LLVMValueRef a = LLVMBuildLoad2(B, vt, accp[m + i], "");
+        rv[i] = nw ? kern_requant_raw(cg, &k->rq, a, c0) : kern_requant(cg, &k->rq, a, c0);
+    }
+    LLVMValueRef yp = cg_gep8(cg, k->y, cg_mulk(cg, pq, k->f.o));
+    LLVMSetAlignment(LLVMBuildStore(B, k->d->pack(cg, rv, g, u8, nw), yp), 1);
+}
+
 /* NP pixels from P0 (an idx value) of image BI, PV a vector (MR rows of
  * accumulators; a last row short of pixels repeats its last one and
  * stores only its own), NV output vectors from V0 (an idx value); LAST:
@@ -403,8 +433,15 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     /* Packed vectors end their stage in the packs (KNarrow: the clamp and
      * zero point on 16-bit and byte lanes) where every channel shares it. */
     KNarrow nw;
-    bool narrow = k->d->pack && pv == 1 && kern_requant_narrow(&k->rq, u8, &nw);
+    bool narrow = k->d->pack && kern_requant_narrow(&k->rq, u8, &nw);
     for (int m = 0; m < mr; m++) {
+        int gr = gemm_row_group(k, mr, m, np, nv);
+        if (gr > 1) {
+            gemm_store_rows(cg, k, accp, m, gr, cg_add(cg, cg_mulk(cg, bi, P), cg_add(cg, prow, cg_idx(cg, m * pv))), u8,
+                            narrow ? &nw : NULL);
+            m += gr - 1;
+            continue;
+        }
         for (int j = 0; j < nv;) {
             int nl = last && j == nv - 1 && f->o % lc ? (int)(f->o % lc) : lc;
             /* One pixel's 4 or 2 whole vectors (PV 1): one store. */
