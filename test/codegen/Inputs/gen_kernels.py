@@ -557,20 +557,38 @@ def stem_graph():
         ((1, 8, 9, 3), "i8", -5, 4, 3, [1, 1, 1, 1], [1, 2], [1, 1]),
         ((1, 10, 32, 1), "i8", -128, 24, 3, [0, 1, 0, 1], [1, 1], [1, 1]),
         ((1, 9, 17, 2), "u8", 100, 40, 3, [1, 1, 1, 1], [2, 2], [1, 1]),
+        # Whole rows packed 4 or 2 a store (session 13): 16 outputs, 23
+        # pixels a row (rows of 4 and 2, a last tile of 4 and 1), a ReLU
+        # on i8 with zero point -128 (the packs' xor); 16 on u8, stride 2,
+        # a clamp inside [0, 255], zero point 10; 24 outputs (one row of 3
+        # vectors, 2 pixels: the dword permute) on 11 pixels a row (the
+        # last row half full), onnx, batch 2; 24 on 2 channels of u8 with
+        # a ReLU; 8 outputs (2 pixels a vector) with a ReLU, 9 pixels a
+        # row; beside them two convs that are no stems (8 and 12 input
+        # channels) with 16 and 8 outputs, which pack rows alike.
+        ((1, 6, 23, 1), "i8", -128, 16, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.05, -128)),
+        ((1, 5, 19, 1), "u8", 128, 16, 3, [1, 1, 1, 1], [2, 2], [1, 1],
+         ("tflite", ", act_min=0, act_max=3", "u8", 0.03, 10)),
+        ((2, 7, 11, 1), "i8", 3, 24, 3, [1, 0, 1, 2], [1, 1], [1, 1], ("onnx", "", "i8", 0.1, -4)),
+        ((1, 5, 14, 2), "u8", 100, 24, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.05, -128)),
+        ((1, 4, 9, 1), "i8", -20, 8, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.05, -128)),
+        ((1, 5, 9, 8), "i8", 2, 16, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.1, -128)),
+        ((1, 5, 7, 12), "i8", -1, 8, 1, [0, 0, 0, 0], [1, 1], [1, 1], ("tflite", "", "i8", 0.1, 3)),
     ]
     lines = ["graph @kstem {"]
-    for i, (xd, dt, zx, _o, _k, _p, _s, _d) in enumerate(cases):
+    for i, (xd, dt, zx) in enumerate(cs[:3] for cs in cases):
         lines.append("  input %x{} : {}[{}] q(0.03, {})".format(i, dt, ",".join(map(str, xd)), zx))
-    for i, (xd, dt, zx, o, k, pads, st, dl) in enumerate(cases):
+    for i, (xd, dt, zx, o, k, pads, st, dl, *more) in enumerate(cases):
         n, h, w, c = xd
         oh, ow = odim(h, k, pads[0], pads[2], st[0], dl[0]), odim(w, k, pads[1], pads[3], st[1], dl[1])
         scales = ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, o))
         lines.append("  const %w{} : i8[{},{},{},{}] q(axis=0, scales=[{}], zero_points=[{}]) = {}".format(
             i, o, k, k, c, scales, ", ".join(["0"] * o), arr(r.integers(-128, 128, (o, k, k, c)))))
         lines.append("  const %b{} : i32[{}] = {}".format(i, o, arr(r.integers(-3000, 3000, o))))
-        lines.append("  %y{} = conv2d(%x{}, %w{}, %b{}) {{pads={}, strides={}, dilations={}, rounding={}}} : "
-                     "{}[{},{},{},{}] q(0.1, {})".format(i, i, i, i, pads, st, dl, "tflite" if i % 2 else "onnx",
-                                                        dt, n, oh, ow, o, -4 if dt == "i8" else 125))
+        rnd, act, yt, ys, yz = more[0] if more else ("tflite" if i % 2 else "onnx", "", dt, 0.1,
+                                                     -4 if dt == "i8" else 125)
+        lines.append("  %y{} = conv2d(%x{}, %w{}, %b{}) {{pads={}, strides={}, dilations={}, rounding={}{}}} : "
+                     "{}[{},{},{},{}] q({}, {})".format(i, i, i, i, pads, st, dl, rnd, act, yt, n, oh, ow, o, ys, yz))
     lines += ["  output %y{}".format(i) for i in range(len(cases))] + ["}"]
     return "\n".join(lines) + "\n"
 
