@@ -1,7 +1,8 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
 kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir,
 kernels-gemm.qir (conv_gemm's remainders), kernels-stem.qir (its stems'
-paths) and kernels-patch.qir (conv_patch's): shapes
+paths), kernels-onepix.qir (its one-pixel layers) and kernels-patch.qir
+(conv_patch's): shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -593,6 +594,36 @@ def stem_graph():
     return "\n".join(lines) + "\n"
 
 
+def one_pixel_graph():
+    """conv_gemm's layers of one pixel with their weights in tile order
+    (kernel_gemm.c, session 13: [OV/NV][T][C4][NV][L], one stream): whole
+    tiles in a loop and a smaller last one, a partial last vector in it,
+    exactly whole tiles, one tile and a few vectors over, batch 2, u8 in
+    and out, taps of a 3x1 conv and of a 3x3 one whose taps but the
+    centre lie in the padding."""
+    r = np.random.default_rng(31)
+    cases = [  # (name, op, input, weight dims, attrs, result)
+        ("1", "dense", "i8[1,40] q(0.05, -3)", (300, 40), "rounding=tflite, act_min=0", "i8[1,300] q(0.4, -128)"),
+        ("2", "dense", "u8[1,200] q(0.04, 125)", (256, 200), "rounding=onnx", "u8[1,256] q(0.9, 120)"),
+        ("3", "dense", "i8[1,100] q(0.05, 4)", (200, 100), "rounding=tflite", "i8[1,200] q(0.6, 2)"),
+        ("4", "conv2d", "i8[1,3,1,20] q(0.05, -1)", (160, 3, 1, 20), "rounding=tflite", "i8[1,1,1,160] q(0.5, -7)"),
+        ("5", "conv2d", "u8[2,1,1,48] q(0.03, 128)", (136, 1, 1, 48), "rounding=onnx", "u8[2,1,1,136] q(0.25, 128)"),
+        ("6", "conv2d", "i8[1,1,1,12] q(0.05, 9)", (130, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite, act_min=0",
+         "i8[1,1,1,130] q(0.2, -128)"),
+    ]
+    lines = ["graph @konepix {"]
+    for name, _op, xt, _wd, _a, _res in cases:
+        lines.append("  input %x{} : {}".format(name, xt))
+    for name, op, _xt, wd, attrs, res in cases:
+        scales = ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, wd[0]))
+        lines.append("  const %w{} : i8[{}] q(axis=0, scales=[{}], zero_points=[{}]) = {}".format(
+            name, ",".join(map(str, wd)), scales, ", ".join(["0"] * wd[0]), arr(r.integers(-128, 128, wd))))
+        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
+        lines.append("  %y{} = {}(%x{}, %w{}, %b{}) {{{}}} : {}".format(name, op, name, name, name, attrs, res))
+    lines += ["  output %y{}".format(c[0]) for c in cases] + ["}"]
+    return "\n".join(lines) + "\n"
+
+
 def dw_inside_graph():
     """kern_dw_rows's inside blocks (codegen/kernel_depthwise.c: the
     row passes and blocks whose taps all lie in the image take constant
@@ -647,7 +678,7 @@ def main():
                        ("kernels-matmul.qir", matmul_graph()),
                        ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph()),
                        ("kernels-patch.qir", patch_graph()), ("kernels-stem.qir", stem_graph()),
-                       ("kernels-dw-inside.qir", dw_inside_graph())]:
+                       ("kernels-dw-inside.qir", dw_inside_graph()), ("kernels-onepix.qir", one_pixel_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
