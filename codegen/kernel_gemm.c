@@ -800,6 +800,10 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows
      * as the block has accumulators). */
     int rows = pv > 1 ? (d->mr * d->nv / k.nv > MR_MAX ? MR_MAX : d->mr * d->nv / k.nv) : k.mr;
+    /* A stem whose rows pack 4 a store (one vector of outputs): whole packs
+     * a tile (16 outputs on zmm: 8 pixels, not 6; 1.05x). */
+    if (k.stem && pv == 1 && d->pack && f->o == L)
+        rows = (rows + 3) / 4 * 4;
     int mr = rows * pv > P ? (int)P : rows * pv;
     int64_t nt = P / mr, prem = P % mr;
     CgLoop lb, lp, ly;
