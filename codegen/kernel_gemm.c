@@ -12,7 +12,9 @@
  *
  *   - weights packed at compile time as [OV][T][C4][L][4]: vector v of
  *     output channels, tap t, group of 4 input channels, lane, byte (C4 =
- *     ceil(C/4); the missing bytes and the channels past O are 0);
+ *     ceil(C/4); the missing bytes and the channels past O are 0), a
+ *     layer of one pixel's in tile order, [OV/NV][T][C4][NV][L][4] (each
+ *     weight read once a call, mostly from L2: one stream, not NV);
  *   - padding through per-pixel pointers: a tap in the padding reads a row
  *     of zero points (kdwzero-like `kgzero`), no branch per tap;
  *   - the arithmetic of kern_conv (kernel_int8.h): activations made
@@ -24,7 +26,9 @@
  *     KGemm.pack one store for 2 or 4 whole vectors of a pixel (the last
  *     vector's lanes below O stored as pieces of 2^i bytes), the packs
  *     doing the clamp and zero point where every channel shares them
- *     (kern_requant_narrow);
+ *     (kern_requant_narrow); where a row's vectors hold all its pixels'
+ *     channels (16 outputs, or 8 or 24 with 2 pixels a vector), 4 or 2
+ *     rows of one vector or a row of 3 as one pack and store;
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
  *     reads input pixel p, so its address is p*C, no row and column;
  *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
