@@ -27,6 +27,8 @@
  *                                             depthwise3x3_56x56_128)
  *   build/bench/kernel_bench runs --qir FILE...   every node of each graph, each held to
  *                                             its kind's goal ("layers" below)
+ *   build/bench/kernel_bench runs stream     vpdpbusd zmm's rate over weights in L1 and L2
+ *                                             (the ceiling of one-pixel layers, below)
  */
 #define _GNU_SOURCE
 #include "codegen.h"
@@ -177,6 +179,39 @@ __attribute__((target("avx512f,avx512vnni"))) static void peak_vpdpbusd_zmm(long
                      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
                        "xmm11", "xmm16", "cc");
 }
+
+/* One pass of vpdpbusd zmm over N bytes at W (a multiple of 1 KiB), the
+ * weights as memory operands, 16 independent chains: what a layer of one
+ * pixel does, where each weight byte is one MAC read once a call. */
+__attribute__((target("avx512f,avx512vnni"))) static void stream_vpdpbusd_zmm(const char *w, long n)
+{
+    __asm__ volatile("vpternlogd $0xff, %%zmm16, %%zmm16, %%zmm16\n\t"
+                     "1:\n\t"
+                     "vpdpbusd 0(%0), %%zmm16, %%zmm0\n\t"
+                     "vpdpbusd 64(%0), %%zmm16, %%zmm1\n\t"
+                     "vpdpbusd 128(%0), %%zmm16, %%zmm2\n\t"
+                     "vpdpbusd 192(%0), %%zmm16, %%zmm3\n\t"
+                     "vpdpbusd 256(%0), %%zmm16, %%zmm4\n\t"
+                     "vpdpbusd 320(%0), %%zmm16, %%zmm5\n\t"
+                     "vpdpbusd 384(%0), %%zmm16, %%zmm6\n\t"
+                     "vpdpbusd 448(%0), %%zmm16, %%zmm7\n\t"
+                     "vpdpbusd 512(%0), %%zmm16, %%zmm8\n\t"
+                     "vpdpbusd 576(%0), %%zmm16, %%zmm9\n\t"
+                     "vpdpbusd 640(%0), %%zmm16, %%zmm10\n\t"
+                     "vpdpbusd 704(%0), %%zmm16, %%zmm11\n\t"
+                     "vpdpbusd 768(%0), %%zmm16, %%zmm12\n\t"
+                     "vpdpbusd 832(%0), %%zmm16, %%zmm13\n\t"
+                     "vpdpbusd 896(%0), %%zmm16, %%zmm14\n\t"
+                     "vpdpbusd 960(%0), %%zmm16, %%zmm15\n\t"
+                     "add $1024, %0\n\t"
+                     "sub $1024, %1\n\t"
+                     "jnz 1b\n\t"
+                     "vzeroupper"
+                     : "+r"(w), "+r"(n)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+                       "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "cc", "memory");
+}
 #endif
 
 static void peak_scalar(long n)
@@ -231,6 +266,44 @@ static int peaks(Peak *out)
     for (int i = 0; i < n; i++)
         out[i].mpc = peak_run(&out[i]);
     return n;
+}
+
+/* `kernel_bench RUNS stream`: the rate at which vpdpbusd zmm takes its
+ * weights from memory operands over buffers of 16 KiB to 768 KiB (L1, then
+ * L2 on a 48 KiB-L1, 1 MiB-L2 core), best of RUNS passes, in bytes (= MACs
+ * of a one-pixel layer) per cycle and as a share of the same run's peak:
+ * the ceiling of a layer whose every weight is used once. */
+static int stream_rates(int runs, double peak)
+{
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx512vnni")) {
+        printf("stream: needs AVX-512 VNNI\n");
+        return 0;
+    }
+    static const long sizes[] = {16 << 10, 36 << 10, 80 << 10, 128 << 10, 192 << 10, 408 << 10, 768 << 10};
+    char *w = aligned_alloc(64, 768 << 10);
+    if (!w)
+        return 1;
+    memset(w, 1, 768 << 10);
+    printf("\n%-10s %16s %10s\n", "weights", "bytes per cycle", "of peak");
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        unsigned long long best = ~0ull;
+        for (int r = 0; r < runs; r++) {
+            unsigned long long c0 = cycles();
+            for (int k = 0; k < 10; k++)
+                stream_vpdpbusd_zmm(w, sizes[i]);
+            unsigned long long c = cycles() - c0;
+            best = c < best ? c : best;
+        }
+        double bpc = 10.0 * (double)sizes[i] / (double)best;
+        printf("%6ld KiB %16.1f %9.0f%%\n", sizes[i] >> 10, bpc, 100 * bpc / peak);
+    }
+    free(w);
+#else
+    (void)runs, (void)peak;
+    printf("stream: x86-64 only\n");
+#endif
+    return 0;
 }
 
 /* ------------------------------------------------------------ models */
@@ -941,6 +1014,10 @@ int main(int argc, char **argv)
         printf("peak: %.1f int8 MACs/cycle (%s micro-loop, independent chains)\n", pks[i].mpc, pks[i].name);
     printf("(\"of peak\": of the %s peak)\n", pks[npk - 1].name);
     int rc = 0;
+    if (argc > 2 && strcmp(argv[2], "stream") == 0) {
+        rc = stream_rates(runs, pk);
+        goto done;
+    }
     for (int i = 3; layers && i < argc; i++)
         if (run_layers(argv[i], dir, cpu, features, runs, pk) != 0)
             rc = 1;

@@ -12,7 +12,9 @@
  *
  *   - weights packed at compile time as [OV][T][C4][L][4]: vector v of
  *     output channels, tap t, group of 4 input channels, lane, byte (C4 =
- *     ceil(C/4); the missing bytes and the channels past O are 0);
+ *     ceil(C/4); the missing bytes and the channels past O are 0), a
+ *     layer of one pixel's in tile order, [OV/NV][T][C4][NV][L][4] (each
+ *     weight read once a call, mostly from L2: one stream, not NV);
  *   - padding through per-pixel pointers: a tap in the padding reads a row
  *     of zero points (kdwzero-like `kgzero`), no branch per tap;
  *   - the arithmetic of kern_conv (kernel_int8.h): activations made
@@ -24,7 +26,9 @@
  *     KGemm.pack one store for 2 or 4 whole vectors of a pixel (the last
  *     vector's lanes below O stored as pieces of 2^i bytes), the packs
  *     doing the clamp and zero point where every channel shares them
- *     (kern_requant_narrow);
+ *     (kern_requant_narrow); where a row's vectors hold all its pixels'
+ *     channels (16 outputs, or 8 or 24 with 2 pixels a vector), 4 or 2
+ *     rows of one vector or a row of 3 as one pack and store;
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
  *     reads input pixel p, so its address is p*C, no row and column;
  *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
@@ -116,6 +120,11 @@ typedef struct GemmK {
      * pixel p reads input pixel p, so a pixel's bytes are at (bi*P + p)*C
      * and no row/column is derived. */
     bool contig;
+    /* Weights in the order the tiles read them, [OV/NV][T][C4][NV][L]
+     * words (NV the tile's vectors, fewer in the last tile): widened ones,
+     * and a layer of one pixel, whose weights are each read once a call
+     * and mostly come from L2, as one stream instead of NV. */
+    bool tiled;
 } GemmK;
 
 
@@ -185,12 +194,12 @@ static void gemm_step(Cg *cg, GemmK *k, LLVMValueRef *px, int mr, LLVMValueRef v
 {
     LLVMValueRef wv[NV_MAX];
     for (int j = 0; j < nv; j++) {
-        /* [OV][T][C4][L] i32 words, or wide (one pixel a vector, no stem):
-         * [OV/NV][T][C4][nv][L][2] */
+        /* [OV][T][C4][L] i32 words, or tiled (one pixel a vector, no
+         * stem): [OV/NV][T][C4][nv][L] (wide: [L][2]) */
         LLVMValueRef wt = cg_add(cg, cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, j)), k->T), t);
         LLVMValueRef wi = cg_add(cg, cg_mulk(cg, wt, k->C4), g);
         int wl = k->d->wide ? 2 * k->L : k->L; /* words a group */
-        if (k->d->wide) /* v0 starts a group of nv vectors */
+        if (k->tiled) /* v0 starts a group of nv vectors */
             wi = cg_add(cg, cg_mulk(cg, v0, k->T * k->C4),
                         cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, t, k->C4), g), nv), cg_idx(cg, j)));
         LLVMValueRef p = LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, (LLVMValueRef[]){cg_mulk(cg, wi, wl)}, 1, "");
@@ -339,6 +348,55 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
         cg_for_end(cg, &ly);
 }
 
+/* Whole rows: when a tile row's NV vectors hold every output channel of
+ * its PV pixels (NV = OV, no lanes past O), the row is PV*O consecutive
+ * output bytes, and the rows follow one another.  G rows from M (4 or 2
+ * of one vector: a 16-channel stem on zmm, an 8-channel one 2 pixels a
+ * vector; else one row of 2 to 4 vectors, PV > 1: a 24-channel stem 2
+ * pixels a vector), every pixel of them in the tile's NP, then go out as
+ * one pack and one store; 0: not so (one pixel's vectors pack on their
+ * own). */
+static int gemm_row_group(const GemmK *k, int mr, int m, int np, int nv)
+{
+    if (!k->d->pack || nv != k->OV || k->f.o != k->OV * k->lc || nv > 4 || (nv > 1 && k->pv == 1))
+        return 0;
+    int g = nv == 1 ? 4 : nv == 2 ? 2 : 1;
+    while (g > 0 && (m + g > mr || (m + g) * k->pv > np))
+        g /= 2;
+    return g * nv >= 2 ? g : 0;
+}
+
+/* Rows M .. M+G-1's accumulators (NV vectors each) requantized (to
+ * KNarrow's raw values when NW), packed (a third vector's pack repeats
+ * it) and, with more than one vector a row, their 4-byte groups put in
+ * output order (pixel, channel) by the pack's own dword permute; one
+ * store of G*PV*O bytes at output pixel PQ (an idx value). */
+static void gemm_store_rows(Cg *cg, GemmK *k, LLVMValueRef *accp, int m, int g, int nv, LLVMValueRef pq, bool u8,
+                            const KNarrow *nw)
+{
+    int L = k->L, n = g * nv, pv = k->pv, lc = k->lc;
+    int64_t O = k->f.o, nb = g * pv * O;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMValueRef rv[4];
+    for (int i = 0; i < n; i++) { /* vector i: row m + i / nv, channels from (i % nv) * lc */
+        LLVMValueRef a = LLVMBuildLoad2(B, vt, accp[m * nv + i], ""), c0 = cg_idx(cg, i % nv * L);
+        rv[i] = nw ? kern_requant_raw(cg, &k->rq, a, c0) : kern_requant(cg, &k->rq, a, c0);
+    }
+    if (n == 3)
+        rv[3] = rv[2];
+    LLVMValueRef p = k->d->pack(cg, rv, n == 3 ? 4 : n, u8, nw);
+    if (nv > 1) { /* byte b: row r, pixel q, channel c, from vector r*nv + c / lc, lane q*lc + c % lc */
+        LLVMValueRef sm[256];
+        for (int64_t b = 0; b < nb; b++) {
+            int64_t r = b / (pv * O), q = b % (pv * O) / O, c = b % O;
+            sm[b] = cg_i32(cg, (int32_t)((r * nv + c / lc) * L + q * lc + c % lc));
+        }
+        p = LLVMBuildShuffleVector(B, p, LLVMGetUndef(LLVMTypeOf(p)), LLVMConstVector(sm, (unsigned)nb), "");
+    }
+    LLVMValueRef yp = cg_gep8(cg, k->y, cg_mulk(cg, pq, O));
+    LLVMSetAlignment(LLVMBuildStore(B, p, yp), 1);
+}
+
 /* NP pixels from P0 (an idx value) of image BI, PV a vector (MR rows of
  * accumulators; a last row short of pixels repeats its last one and
  * stores only its own), NV output vectors from V0 (an idx value); LAST:
@@ -409,8 +467,15 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
     /* Packed vectors end their stage in the packs (KNarrow: the clamp and
      * zero point on 16-bit and byte lanes) where every channel shares it. */
     KNarrow nw;
-    bool narrow = k->d->pack && pv == 1 && kern_requant_narrow(&k->rq, u8, &nw);
+    bool narrow = k->d->pack && kern_requant_narrow(&k->rq, u8, &nw);
     for (int m = 0; m < mr; m++) {
+        int gr = gemm_row_group(k, mr, m, np, nv);
+        if (gr > 0) {
+            gemm_store_rows(cg, k, accp, m, gr, nv, cg_add(cg, cg_mulk(cg, bi, P), cg_add(cg, prow, cg_idx(cg, m * pv))), u8,
+                            narrow ? &nw : NULL);
+            m += gr - 1;
+            continue;
+        }
         for (int j = 0; j < nv;) {
             int nl = last && j == nv - 1 && f->o % lc ? (int)(f->o % lc) : lc;
             /* One pixel's 4 or 2 whole vectors (PV 1): one store. */
@@ -655,6 +720,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.chains = k.stem || pv > 1 || d->ks < 2 ? 0 : d->ks * d->nv;
     if (k.chains && f->oh * f->ow == 1 && 2 * d->nv <= NV_MAX)
         k.nv = 2 * d->nv > OV ? (int)OV : 2 * d->nv;
+    k.tiled = d->wide || (k.chains && f->oh * f->ow == 1);
     /* Kernel rows of contiguous groups, or taps one by one with a horizontal
      * dilation (one pixel a vector, not a stem). */
     k.rows = d->rows && !k.stem && pv == 1 && C % 4 == 0 && (f->kh - 1) * f->dh < f->h &&
@@ -683,13 +749,15 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
                     if (k.stem && segw == 1)
                         sg = t / f->kw, b = (t % f->kw) * C + c;
                     int64_t at = (((v * NS + sg) * C4 + b / 4) * L + l) * 4;
-                    if (d->wide) { /* i16 (little-endian) at half c%4 = 0, 2, 1, 3 -> 0, 1, 2, 3 */
+                    if (k.tiled) {
                         /* (PV 1, taps as segments) the group of nv vectors
                          * gemm_pixels gives one tile */
-                        int64_t nvt = d->nv > OV ? OV : d->nv, part = O % L != 0;
+                        int64_t nvt = k.nv, part = O % L != 0;
                         int64_t nmain = (OV - part) / nvt, g0 = v / nvt < nmain ? v / nvt * nvt : nmain * nvt;
                         int64_t nvg = v / nvt < nmain ? nvt : OV - nmain * nvt;
                         at = (((g0 * T * C4) + (t * C4 + c / 4) * nvg + (v - g0)) * L + l) * 4;
+                    }
+                    if (d->wide) { /* i16 (little-endian) at half c%4 = 0, 2, 1, 3 -> 0, 1, 2, 3 */
                         int64_t h = at + (c % 2) * 2 + (c % 4) / 2;
                         wp[2 * h] = w;
                         wp[2 * h + 1] = (int8_t)(w < 0 ? -1 : 0);
@@ -744,6 +812,10 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     /* Pixels a tile: MR rows of PV (packed, one vector wide: as many rows
      * as the block has accumulators). */
     int rows = pv > 1 ? (d->mr * d->nv / k.nv > MR_MAX ? MR_MAX : d->mr * d->nv / k.nv) : k.mr;
+    /* A stem whose rows pack 4 a store (one vector of outputs): whole packs
+     * a tile (16 outputs on zmm: 8 pixels, not 6; 1.05x). */
+    if (k.stem && pv == 1 && d->pack && f->o == L)
+        rows = (rows + 3) / 4 * 4;
     int mr = rows * pv > P ? (int)P : rows * pv;
     int64_t nt = P / mr, prem = P % mr;
     CgLoop lb, lp, ly;

@@ -1,7 +1,8 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
 kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir,
 kernels-gemm.qir (conv_gemm's remainders), kernels-stem.qir (its stems'
-paths) and kernels-patch.qir (conv_patch's): shapes
+paths), kernels-onepix.qir (its one-pixel layers) and kernels-patch.qir
+(conv_patch's): shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
 pixel blocks that do not divide the image), padding, strides, dilation,
@@ -557,21 +558,69 @@ def stem_graph():
         ((1, 8, 9, 3), "i8", -5, 4, 3, [1, 1, 1, 1], [1, 2], [1, 1]),
         ((1, 10, 32, 1), "i8", -128, 24, 3, [0, 1, 0, 1], [1, 1], [1, 1]),
         ((1, 9, 17, 2), "u8", 100, 40, 3, [1, 1, 1, 1], [2, 2], [1, 1]),
+        # Whole rows packed 4 or 2 a store (session 13): 16 outputs, 23
+        # pixels a row (rows of 4 and 2, a last tile of 4 and 1), a ReLU
+        # on i8 with zero point -128 (the packs' xor); 16 on u8, stride 2,
+        # a clamp inside [0, 255], zero point 10; 24 outputs (one row of 3
+        # vectors, 2 pixels: the dword permute) on 11 pixels a row (the
+        # last row half full), onnx, batch 2; 24 on 2 channels of u8 with
+        # a ReLU; 8 outputs (2 pixels a vector) with a ReLU, 9 pixels a
+        # row; beside them two convs that are no stems (8 and 12 input
+        # channels) with 16 and 8 outputs, which pack rows alike.
+        ((1, 6, 23, 1), "i8", -128, 16, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.05, -128)),
+        ((1, 5, 19, 1), "u8", 128, 16, 3, [1, 1, 1, 1], [2, 2], [1, 1],
+         ("tflite", ", act_min=0, act_max=3", "u8", 0.03, 10)),
+        ((2, 7, 11, 1), "i8", 3, 24, 3, [1, 0, 1, 2], [1, 1], [1, 1], ("onnx", "", "i8", 0.1, -4)),
+        ((1, 5, 14, 2), "u8", 100, 24, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.05, -128)),
+        ((1, 4, 9, 1), "i8", -20, 8, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.05, -128)),
+        ((1, 5, 9, 8), "i8", 2, 16, 3, [1, 1, 1, 1], [1, 1], [1, 1], ("tflite", ", act_min=0", "i8", 0.1, -128)),
+        ((1, 5, 7, 12), "i8", -1, 8, 1, [0, 0, 0, 0], [1, 1], [1, 1], ("tflite", "", "i8", 0.1, 3)),
     ]
     lines = ["graph @kstem {"]
-    for i, (xd, dt, zx, _o, _k, _p, _s, _d) in enumerate(cases):
+    for i, (xd, dt, zx) in enumerate(cs[:3] for cs in cases):
         lines.append("  input %x{} : {}[{}] q(0.03, {})".format(i, dt, ",".join(map(str, xd)), zx))
-    for i, (xd, dt, zx, o, k, pads, st, dl) in enumerate(cases):
+    for i, (xd, dt, zx, o, k, pads, st, dl, *more) in enumerate(cases):
         n, h, w, c = xd
         oh, ow = odim(h, k, pads[0], pads[2], st[0], dl[0]), odim(w, k, pads[1], pads[3], st[1], dl[1])
         scales = ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, o))
         lines.append("  const %w{} : i8[{},{},{},{}] q(axis=0, scales=[{}], zero_points=[{}]) = {}".format(
             i, o, k, k, c, scales, ", ".join(["0"] * o), arr(r.integers(-128, 128, (o, k, k, c)))))
         lines.append("  const %b{} : i32[{}] = {}".format(i, o, arr(r.integers(-3000, 3000, o))))
-        lines.append("  %y{} = conv2d(%x{}, %w{}, %b{}) {{pads={}, strides={}, dilations={}, rounding={}}} : "
-                     "{}[{},{},{},{}] q(0.1, {})".format(i, i, i, i, pads, st, dl, "tflite" if i % 2 else "onnx",
-                                                        dt, n, oh, ow, o, -4 if dt == "i8" else 125))
+        rnd, act, yt, ys, yz = more[0] if more else ("tflite" if i % 2 else "onnx", "", dt, 0.1,
+                                                     -4 if dt == "i8" else 125)
+        lines.append("  %y{} = conv2d(%x{}, %w{}, %b{}) {{pads={}, strides={}, dilations={}, rounding={}{}}} : "
+                     "{}[{},{},{},{}] q({}, {})".format(i, i, i, i, pads, st, dl, rnd, act, yt, n, oh, ow, o, ys, yz))
     lines += ["  output %y{}".format(i) for i in range(len(cases))] + ["}"]
+    return "\n".join(lines) + "\n"
+
+
+def one_pixel_graph():
+    """conv_gemm's layers of one pixel with their weights in tile order
+    (kernel_gemm.c, session 13: [OV/NV][T][C4][NV][L], one stream): whole
+    tiles in a loop and a smaller last one, a partial last vector in it,
+    exactly whole tiles, one tile and a few vectors over, batch 2, u8 in
+    and out, taps of a 3x1 conv and of a 3x3 one whose taps but the
+    centre lie in the padding."""
+    r = np.random.default_rng(31)
+    cases = [  # (name, op, input, weight dims, attrs, result)
+        ("1", "dense", "i8[1,40] q(0.05, -3)", (300, 40), "rounding=tflite, act_min=0", "i8[1,300] q(0.4, -128)"),
+        ("2", "dense", "u8[1,200] q(0.04, 125)", (256, 200), "rounding=onnx", "u8[1,256] q(0.9, 120)"),
+        ("3", "dense", "i8[1,100] q(0.05, 4)", (200, 100), "rounding=tflite", "i8[1,200] q(0.6, 2)"),
+        ("4", "conv2d", "i8[1,3,1,20] q(0.05, -1)", (160, 3, 1, 20), "rounding=tflite", "i8[1,1,1,160] q(0.5, -7)"),
+        ("5", "conv2d", "u8[2,1,1,48] q(0.03, 128)", (136, 1, 1, 48), "rounding=onnx", "u8[2,1,1,136] q(0.25, 128)"),
+        ("6", "conv2d", "i8[1,1,1,12] q(0.05, 9)", (130, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite, act_min=0",
+         "i8[1,1,1,130] q(0.2, -128)"),
+    ]
+    lines = ["graph @konepix {"]
+    for name, _op, xt, _wd, _a, _res in cases:
+        lines.append("  input %x{} : {}".format(name, xt))
+    for name, op, _xt, wd, attrs, res in cases:
+        scales = ", ".join("{:.4g}".format(v) for v in r.uniform(0.004, 0.02, wd[0]))
+        lines.append("  const %w{} : i8[{}] q(axis=0, scales=[{}], zero_points=[{}]) = {}".format(
+            name, ",".join(map(str, wd)), scales, ", ".join(["0"] * wd[0]), arr(r.integers(-128, 128, wd))))
+        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
+        lines.append("  %y{} = {}(%x{}, %w{}, %b{}) {{{}}} : {}".format(name, op, name, name, name, attrs, res))
+    lines += ["  output %y{}".format(c[0]) for c in cases] + ["}"]
     return "\n".join(lines) + "\n"
 
 
@@ -629,7 +678,7 @@ def main():
                        ("kernels-matmul.qir", matmul_graph()),
                        ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph()),
                        ("kernels-patch.qir", patch_graph()), ("kernels-stem.qir", stem_graph()),
-                       ("kernels-dw-inside.qir", dw_inside_graph())]:
+                       ("kernels-dw-inside.qir", dw_inside_graph()), ("kernels-onepix.qir", one_pixel_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
