@@ -320,6 +320,20 @@ def dw_rows_graph():
     return "\n".join(lines) + "\n"
 
 
+def layer_lines(r, cases):
+    """The lines of CASES, each (name, op, input, weight dims, attrs,
+    result): weights with per-channel scales, weights and biases drawn
+    from R."""
+    out = []
+    for name, op, x, wd, attrs, res in cases:
+        scales = ", ".join("{:.4g}".format(s) for s in r.uniform(0.004, 0.02, wd[0]))
+        wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(scales, ", ".join(["0"] * wd[0]))
+        out.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wqs, arr(r.integers(-128, 128, wd))))
+        out.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
+        out.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    return out
+
+
 def gemm_graph():
     """conv_gemm's remainders (kernel_gemm.c): pixel tiles that do not
     divide the image, output vectors past a whole register block and a
@@ -447,10 +461,7 @@ def gemm_graph():
         (31, "conv2d", "xc3", (80, 1, 1, 10), "rounding=tflite, act_min=0, act_max=3", "u8[1,4,6,80] q(0.03, 10)"),
         (32, "dense", "xd2", (64, 20), "rounding=tflite, act_min=0, act_max=1", "i8[7,64] q(0.02353, -128)"),
     ]
-    for name, op, x, wd, attrs, res in short:
-        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
-        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
-        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += layer_lines(r, short)
     # One pixel (session 12: KGemm.ks sets of accumulators, each taking
     # every ks-th group of 4 bytes): dense 200 -> 100 (a loop of steps, 2
     # groups left, a block and a partial tile), 70 -> 40 on u8 in and out
@@ -473,10 +484,7 @@ def gemm_graph():
         (38, "conv2d", "xo6", (48, 3, 1, 36), "rounding=tflite", "i8[1,1,1,48] q(0.55, 0)"),
         (39, "conv2d", "xo7", (32, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,1,1,32] q(0.18, 3)"),
     ]
-    for name, op, x, wd, attrs, res in one:
-        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
-        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
-        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += layer_lines(r, one)
     lines += ["  output %y{}".format(i) for i in range(1, 40)]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -634,11 +642,6 @@ def gemm_tiles_graph():
     4*8 + 3 = 8*4 + 3), C not a multiple of 4 or 64, padding, stride,
     batch 2, u8 in and out, dense rows."""
     r = np.random.default_rng(13)
-
-    def wqr(o):
-        return "q(axis=0, scales=[{}], zero_points=[{}])".format(
-            ", ".join("{:.4g}".format(s) for s in r.uniform(0.004, 0.02, o)), ", ".join(["0"] * o))
-
     lines = ["graph @kgemmt {",
              "  input %xa : i8[1,5,7,32] q(0.05, -3)",
              "  input %xb : i8[1,5,7,10] q(0.05, 4)",
@@ -647,7 +650,7 @@ def gemm_tiles_graph():
              "  input %xe : i8[1,6,6,20] q(0.05, 2)",
              "  input %xf : i8[37,40] q(0.05, -1)",
              "  input %xg : i8[1,5,7,96] q(0.05, -128)"]
-    cases = [  # (name, op, input, weight dims, attrs, result)
+    cases = [
         # 16 outputs (one vector: 16 pixels a tile, the flipped copy):
         # 1x1 on 32 and on 10 channels (a 2-byte step), u8 in (no flip), a
         # 3x3 pad 1 (per-tap pointers, the row form inside), batch 2 with
@@ -677,11 +680,7 @@ def gemm_tiles_graph():
         # flipped copy; zmm packs 2 pixels a vector instead).
         (17, "conv2d", "xa", (8, 1, 1, 32), "rounding=tflite", "i8[1,5,7,8] q(0.27, 6)"),
     ]
-    for name, op, x, wd, attrs, res in cases:
-        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wqr(wd[0]),
-                                                             arr(r.integers(-128, 128, wd))))
-        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
-        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += layer_lines(r, cases)
     lines += ["  output %y{}".format(c[0]) for c in cases]
     lines.append("}")
     return "\n".join(lines) + "\n"
