@@ -31,6 +31,12 @@
  *     rows of one vector or a row of 3 as one pack and store;
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
  *     reads input pixel p, so its address is p*C, no row and column;
+ *     with one output vector a tile and activations to flip, the tile's
+ *     MR*C bytes are copied flipped to the stack once (GemmK.xf);
+ *   - a layer whose D->nv vectors a tile leave a narrower last tile takes
+ *     the tile shape with the fewest tiles (gemm_shape: 16 outputs on zmm
+ *     16x16, 24 and 32 12x32, 96 4x96); where a tile holds all of a
+ *     pixel's channels, the packed stores group vectors across pixels;
  *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
  *     conv, the last pixel of a layer) has only NV chains of mac4, too few
  *     to cover the instruction's latency: KS sets of NV accumulators
@@ -125,11 +131,22 @@ typedef struct GemmK {
      * and a layer of one pixel, whose weights are each read once a call
      * and mostly come from L2, as one stream instead of NV. */
     bool tiled;
+    /* With CONTIG, a flip and one output vector a tile: a stack copy of
+     * the tile's pixels' bytes, flipped once per tile (stem_flip_row), or
+     * NULL.  x86 then broadcasts each step's word straight from memory;
+     * a scalar xor first made it a vpbroadcastd from a general register,
+     * one per vpdpbusd at 16 outputs (M-LSD tiny's 32 -> 16 at 160x160:
+     * 41% -> 55% of the peak).  Wider tiles lost: the step's loads then
+     * come too soon after the copy's stores. */
+    LLVMValueRef xf;
 } GemmK;
+
+static void stem_flip_row(Cg *cg, GemmK *k, LLVMValueRef dst, LLVMValueRef src, int64_t wc);
 
 
 /* 4 activation bytes at P (the first N of them real, N < 4: the others
- * 0) as an i32, flipped when the step wants u8. */
+ * 0) as an i32, flipped when the step wants u8 (unless K->xf: the tile's
+ * copy is flipped already). */
 static LLVMValueRef x_word(Cg *cg, GemmK *k, LLVMValueRef p, int n)
 {
     LLVMValueRef v;
@@ -144,7 +161,7 @@ static LLVMValueRef x_word(Cg *cg, GemmK *k, LLVMValueRef p, int n)
             v = LLVMBuildOr(B, v, b, "");
         }
     }
-    if (k->flip && !k->stem)
+    if (k->flip && !k->stem && !k->xf)
         v = LLVMBuildXor(B, v, cg_i32(cg, (int32_t)0x80808080u), "");
     return v;
 }
@@ -280,7 +297,8 @@ static void gemm_taps(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     }
     LLVMValueRef ky = LLVMBuildUDiv(B, t, cg_idx(cg, f->kw), ""), kx = LLVMBuildURem(B, t, cg_idx(cg, f->kw), "");
     for (int m = 0; m < mr * pv && k->contig; m++)
-        px[m] = cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), pix[m]), f->c));
+        px[m] = k->xf ? cg_gep8(cg, k->xf, cg_idx(cg, k->pofs[m]))
+                      : cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), pix[m]), f->c));
     for (int m = 0; m < mr * pv && !k->stem && !k->contig; m++) {
         LLVMValueRef iy = LLVMBuildSub(B, cg_add(cg, cg_mulk(cg, oy[m], f->sh), cg_mulk(cg, ky, f->dh)),
                                        cg_idx(cg, f->pt), "");
@@ -327,7 +345,7 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     LLVMValueRef p0[MR_MAX], px[MR_MAX];
     for (int m = 0; m < mr; m++) {
         if (k->contig) {
-            p0[m] = cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), pix[m]), f->c);
+            p0[m] = k->xf ? cg_idx(cg, k->pofs[m]) : cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), pix[m]), f->c);
             continue;
         }
         LLVMValueRef iy = LLVMBuildSub(B, cg_mulk(cg, oy[m], f->sh), cg_idx(cg, f->pt), "");
@@ -340,7 +358,7 @@ static void gemm_rows(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef *pix, LLVM
     LLVMValueRef kx = nx > 1 ? cg_for_begin(cg, &lx, nx, "gkx") : cg_idx(cg, 0);
     LLVMValueRef d = cg_add(cg, cg_mulk(cg, ky, f->dh * f->w * f->c), cg_mulk(cg, kx, f->dw * f->c));
     for (int m = 0; m < mr; m++)
-        px[m] = cg_gep8(cg, k->x, cg_add(cg, p0[m], d));
+        px[m] = cg_gep8(cg, k->xf ? k->xf : k->x, cg_add(cg, p0[m], d));
     gemm_groups(cg, k, px, mr, v0, nv, cg_add(cg, cg_mulk(cg, ky, f->kw), kx), G, tile_ks(k, mr, nv), accp);
     if (nx > 1)
         cg_for_end(cg, &lx);
@@ -429,6 +447,9 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
             ox[m] = LLVMBuildURem(B, pix[m], cg_idx(cg, f->ow), "");
         }
     }
+    if (k->xf) /* the tile's NP pixels, contiguous */
+        stem_flip_row(cg, k, k->xf, cg_gep8(cg, k->x, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh * f->ow), p0), f->c)),
+                      np * f->c);
     if (!k->rows) {
         gemm_taps(cg, k, bi, pix, oy, ox, mr, v0, nv, accp);
     } else if (f->all_valid) {
@@ -468,6 +489,28 @@ static void gemm_tile(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int np
      * zero point on 16-bit and byte lanes) where every channel shares it. */
     KNarrow nw;
     bool narrow = k->d->pack && kern_requant_narrow(&k->rq, u8, &nw);
+    if (k->d->pack && pv == 1 && !k->stem && nv * L == f->o) {
+        /* The tile holds all of each pixel's channels, and pixel m+1's
+         * bytes follow pixel m's: the packs take the MR*NV vectors in
+         * order, across pixels, 4 at a time (16 outputs: 4 pixels a
+         * store, where each pixel's vector went alone through the whole
+         * i32 stage and a vpmovdb; 96: 6 stores of 4 for 4 pixels, not 4
+         * of 4 and 4 of 2). */
+        LLVMValueRef y0 = cg_gep8(cg, k->y, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, P), prow), f->o));
+        for (int i = 0, g; i < mr * nv; i += g) {
+            for (g = 4; g > 1 && i + g > mr * nv; g /= 2)
+                ;
+            LLVMValueRef rv[4], o, a, out;
+            for (int q = 0; q < g; q++) {
+                o = cg_mulk(cg, cg_add(cg, v0, cg_idx(cg, (i + q) % nv)), L); /* lanes */
+                a = LLVMBuildLoad2(B, vt, accp[i + q], "");
+                rv[q] = g > 1 && narrow ? kern_requant_raw(cg, &k->rq, a, o) : kern_requant(cg, &k->rq, a, o);
+            }
+            out = g > 1 ? k->d->pack(cg, rv, g, u8, narrow ? &nw : NULL) : LLVMBuildTrunc(B, rv[0], t8, "");
+            LLVMSetAlignment(LLVMBuildStore(B, out, cg_gep8(cg, y0, cg_idx(cg, (int64_t)i * L))), 1);
+        }
+        return;
+    }
     for (int m = 0; m < mr; m++) {
         int gr = gemm_row_group(k, mr, m, np, nv);
         if (gr > 0) {
@@ -539,6 +582,32 @@ static void gemm_pixels(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int 
     }
     if (rem > 0)
         gemm_tile(cg, k, bi, p0, np, cg_idx(cg, nmain * nv), (int)rem, true);
+}
+
+/* The tile of a layer of OV output vectors (PARTIAL: the last one not
+ * whole) whose D->nv vectors a tile would leave a narrower one (fewer
+ * accumulators, each activation word broadcast once more), for D's block
+ * of D->mr * D->nv accumulators: the fewest tiles across the vectors
+ * (gemm_pixels: NV at a time, the rest in one more), then the most
+ * accumulators in the smallest tile, then D's own shape.  NV up to 1.5
+ * D->nv (zmm: 6; the 24 accumulators, 6 weight vectors and the broadcast
+ * fill the 32 registers), MR = block / NV (at most MR_MAX, at least 4).
+ * On zmm, M-LSD tiny's 96 outputs run as one 4x96 tile (was 6x64 and
+ * 6x32), 144 as 4x80 and 4x64 (was 6x64, 6x64, 6x16), 16 on 16 pixels,
+ * 24 and 32 on 12.  A layer of whole tiles (64, 128, 192 outputs: the
+ * decoder's convs near the peak) keeps D's 6x64: 4x96 measured slower
+ * there. */
+static void gemm_shape(const KGemm *d, int64_t OV, bool partial, int *mr, int *nv)
+{
+    int block = d->mr * d->nv, best_tiles = 0, best_acc = 0;
+    for (int v = 1; v <= d->nv + d->nv / 2 && v <= OV && v <= NV_MAX && block / v >= 4; v++) {
+        int m = block / v > MR_MAX ? MR_MAX : block / v;
+        int64_t nmain = (OV - partial) / v, rem = OV - nmain * v;
+        int tiles = (int)(nmain + (rem > 0)), acc = m * (int)(rem > 0 ? rem : v);
+        if (!best_tiles || tiles < best_tiles || (tiles == best_tiles && acc > best_acc) ||
+            (tiles == best_tiles && acc == best_acc && v == d->nv))
+            best_tiles = tiles, best_acc = acc, *mr = m, *nv = v;
+    }
 }
 
 /* Stem packing: whether the kernel rows as segments take no more steps
@@ -714,6 +783,12 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.contig = !k.stem && f->kh == 1 && f->kw == 1 && f->sh == 1 && f->sw == 1 && f->pt == 0 && f->pl == 0 &&
                f->oh == f->h && f->ow == f->w;
     k.mr = d->mr, k.nv = d->nv > OV ? (int)OV : d->nv;
+    if (!k.stem && pv == 1 && !d->wide && f->oh * f->ow > 1 && (OV - (O % lc != 0)) % d->nv != 0)
+        gemm_shape(d, OV, O % lc != 0, &k.mr, &k.nv);
+    if (k.contig && k.flip && pv == 1 && k.nv == 1 && d->lanes >= 8 && f->oh * f->ow > 1 && k.mr * C <= 16384) {
+        k.xf = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)(k.mr * C)), "kgflip");
+        LLVMSetAlignment(k.xf, 64);
+    }
     /* One pixel: KGemm.ks sets of D->nv vectors' accumulators in all; a
      * layer of one pixel takes twice the vectors a tile (half the sets:
      * fewer broadcasts and sums a weight). */

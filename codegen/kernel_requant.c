@@ -12,22 +12,6 @@
 
 #define B (cg->b)
 
-static LLVMValueRef splat_i32(Cg *cg, int lanes, int64_t v)
-{
-    LLVMValueRef e[64];
-    for (int i = 0; i < lanes; i++)
-        e[i] = cg_i32(cg, v);
-    return LLVMConstVector(e, (unsigned)lanes);
-}
-
-static LLVMValueRef splat_f64(Cg *cg, int lanes, double v)
-{
-    LLVMValueRef e[64];
-    for (int i = 0; i < lanes; i++)
-        e[i] = cg_f64(cg, v);
-    return LLVMConstVector(e, (unsigned)lanes);
-}
-
 /* Which table: the stage's fields, and for the TFLite form the derived
  * left shift, right shift, rounding mask and the clamp bounds less the
  * zero point. */
@@ -143,15 +127,8 @@ static LLVMValueRef load(Cg *cg, LLVMTypeRef et, int lanes, LLVMValueRef tab, LL
  * stage, else a load from TAB. */
 static LLVMValueRef param(Cg *cg, const KRequant *rq, int lanes, int which, LLVMValueRef tab, LLVMValueRef c0)
 {
-    return rq->nch == 1 ? splat_i32(cg, lanes, field(&rq->st[0], which)) : load(cg, cg->t_i32, lanes, tab, c0);
-}
-
-static LLVMValueRef splat_i64(Cg *cg, int lanes, int64_t v)
-{
-    LLVMValueRef e[64];
-    for (int i = 0; i < lanes; i++)
-        e[i] = cg_i64(cg, v);
-    return LLVMConstVector(e, (unsigned)lanes);
+    return rq->nch == 1 ? cg_splat(cg, cg_i32(cg, field(&rq->st[0], which)), lanes)
+                        : load(cg, cg->t_i32, lanes, tab, c0);
 }
 
 /* (x*m + 2^30) >> 31 per lane (TFLite's doubling high multiply, as
@@ -160,8 +137,8 @@ static LLVMValueRef srdhm_wide(Cg *cg, LLVMValueRef x, LLVMValueRef m, int lanes
 {
     LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)lanes), t64 = LLVMVectorType(cg->t_i64, (unsigned)lanes);
     LLVMValueRef ab = LLVMBuildNSWMul(B, LLVMBuildSExt(B, x, t64, ""), LLVMBuildSExt(B, m, t64, ""), "");
-    LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, splat_i64(cg, lanes, INT64_C(1) << 30), ""),
-                                   splat_i64(cg, lanes, 31), "");
+    LLVMValueRef q = LLVMBuildAShr(B, LLVMBuildNSWAdd(B, ab, cg_splat(cg, cg_i64(cg, INT64_C(1) << 30), lanes), ""),
+                                   cg_splat(cg, cg_i64(cg, 31), lanes), "");
     return LLVMBuildTrunc(B, q, t32, "");
 }
 
@@ -177,15 +154,15 @@ static LLVMValueRef srdhm_pairs(Cg *cg, LLVMValueRef x, LLVMValueRef m, int lane
     int h = lanes / 2;
     LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)lanes), w64 = LLVMVectorType(cg->t_i64, (unsigned)h);
     LLVMValueRef xw = LLVMBuildBitCast(B, x, w64, ""), mw = LLVMBuildBitCast(B, m, w64, "");
-    LLVMValueRef k32 = splat_i64(cg, h, 32);
+    LLVMValueRef k32 = cg_splat(cg, cg_i64(cg, 32), h);
     LLVMValueRef xe = LLVMBuildAShr(B, LLVMBuildShl(B, xw, k32, ""), k32, "");
     LLVMValueRef me = LLVMBuildAShr(B, LLVMBuildShl(B, mw, k32, ""), k32, "");
     LLVMValueRef xo = LLVMBuildAShr(B, xw, k32, ""), mo = LLVMBuildAShr(B, mw, k32, "");
-    LLVMValueRef nudge = splat_i64(cg, h, INT64_C(1) << 30);
+    LLVMValueRef nudge = cg_splat(cg, cg_i64(cg, INT64_C(1) << 30), h);
     LLVMValueRef pe = LLVMBuildAdd(B, LLVMBuildMul(B, xe, me, ""), nudge, "");
     LLVMValueRef po = LLVMBuildAdd(B, LLVMBuildMul(B, xo, mo, ""), nudge, "");
-    LLVMValueRef ve = LLVMBuildBitCast(B, LLVMBuildLShr(B, pe, splat_i64(cg, h, 31), ""), t32, "");
-    LLVMValueRef vo = LLVMBuildBitCast(B, LLVMBuildShl(B, po, splat_i64(cg, h, 1), ""), t32, "");
+    LLVMValueRef ve = LLVMBuildBitCast(B, LLVMBuildLShr(B, pe, cg_splat(cg, cg_i64(cg, 31), h), ""), t32, "");
+    LLVMValueRef vo = LLVMBuildBitCast(B, LLVMBuildShl(B, po, cg_splat(cg, cg_i64(cg, 1), h), ""), t32, "");
     LLVMValueRef sel[64];
     for (int i = 0; i < lanes; i++)
         sel[i] = cg_i32(cg, i % 2 ? lanes + i : i);
@@ -206,18 +183,18 @@ static LLVMValueRef requant_tflite(Cg *cg, const KRequant *rq, LLVMValueRef acc,
         x = LLVMBuildShl(B, x, param(cg, rq, lanes, T_LEFT, rq->left, c0), "");
     LLVMValueRef v = lanes % 2 ? srdhm_wide(cg, x, m, lanes) : srdhm_pairs(cg, x, m, lanes);
     if (rq->any_min_mult) {
-        LLVMValueRef imin = splat_i32(cg, lanes, INT32_MIN);
+        LLVMValueRef imin = cg_splat(cg, cg_i32(cg, INT32_MIN), lanes);
         LLVMValueRef both = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, imin, ""),
                                          LLVMBuildICmp(B, LLVMIntEQ, m, imin, ""), "");
-        v = LLVMBuildSelect(B, both, splat_i32(cg, lanes, INT32_MAX), v, "");
+        v = LLVMBuildSelect(B, both, cg_splat(cg, cg_i32(cg, INT32_MAX), lanes), v, "");
     }
     if (rq->any_right) {
         /* Rounding divide by 2^right, ties away from zero (cg_rdbpot). */
         LLVMValueRef e = param(cg, rq, lanes, T_RIGHT, rq->shift, c0);
         LLVMValueRef mask = param(cg, rq, lanes, T_MASK, rq->mask, c0);
         LLVMValueRef rem = LLVMBuildAnd(B, v, mask, "");
-        LLVMValueRef neg = LLVMBuildLShr(B, v, splat_i32(cg, lanes, 31), "");
-        LLVMValueRef thr = LLVMBuildAdd(B, LLVMBuildLShr(B, mask, splat_i32(cg, lanes, 1), ""), neg, "");
+        LLVMValueRef neg = LLVMBuildLShr(B, v, cg_splat(cg, cg_i32(cg, 31), lanes), "");
+        LLVMValueRef thr = LLVMBuildAdd(B, LLVMBuildLShr(B, mask, cg_splat(cg, cg_i32(cg, 1), lanes), ""), neg, "");
         LLVMValueRef up = LLVMBuildICmp(B, LLVMIntUGT, rem, thr, "");
         v = LLVMBuildAdd(B, LLVMBuildAShr(B, v, e, ""), LLVMBuildZExt(B, up, t32, ""), "");
     }
@@ -348,7 +325,7 @@ static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc
     const RqbPlan *pl = &rq->plan;
     bool one = rq->nch == 1;
     RqbChan c1 = rqb_chan(pl, rq->st[0].mult, rq->st[0].shift);
-#define RQB(f) (one ? splat_i32(cg, lanes, rqb_field(&c1, f)) : load(cg, cg->t_i32, lanes, rq->rqb_tab[f], c0))
+#define RQB(f) (one ? cg_splat(cg, cg_i32(cg, rqb_field(&c1, f)), lanes) : load(cg, cg->t_i32, lanes, rq->rqb_tab[f], c0))
     LLVMValueRef x = acc;
     if (rq->any_left)
         x = LLVMBuildShl(B, x, param(cg, rq, lanes, T_LEFT, rq->left, c0), "");
@@ -360,15 +337,15 @@ static LLVMValueRef requant_bounded(Cg *cg, const KRequant *rq, LLVMValueRef acc
             all0 &= d == 0, all1 &= d == 1;
         }
         LLVMValueRef p = all0 ? NULL : all1 ? x : LLVMBuildMul(B, x, RQB(i), "");
-        LLVMValueRef carry = t ? LLVMBuildAShr(B, t, splat_i32(cg, lanes, pl->w), "") : NULL;
+        LLVMValueRef carry = t ? LLVMBuildAShr(B, t, cg_splat(cg, cg_i32(cg, pl->w), lanes), "") : NULL;
         t = !carry ? p : !p ? carry : LLVMBuildAdd(B, p, carry, "");
     }
     if (!t)
-        t = splat_i32(cg, lanes, 0);
+        t = cg_splat(cg, cg_i32(cg, 0), lanes);
     t = LLVMBuildAdd(B, t, RQB(F_KADD), "");
     if (rq->any_right) {
         LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, x, RQB(F_THR), "");
-        t = LLVMBuildSub(B, t, LLVMBuildSelect(B, neg, RQB(F_KNEG), splat_i32(cg, lanes, 0), ""), "");
+        t = LLVMBuildSub(B, t, LLVMBuildSelect(B, neg, RQB(F_KNEG), cg_splat(cg, cg_i32(cg, 0), lanes), ""), "");
     }
     LLVMValueRef v = LLVMBuildAShr(B, t, RQB(F_SHIFT), "");
 #undef RQB
@@ -468,11 +445,12 @@ static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, 
 {
     LLVMTypeRef tf = LLVMVectorType(cg->t_f32, (unsigned)lanes);
     bool one = rq->nch == 1;
-#define RQF(f) (one ? splat_i32(cg, lanes, rqf_field(&rq->rqf1, rq->nfix, f)) \
+#define RQF(f) (one ? cg_splat(cg, cg_i32(cg, rqf_field(&rq->rqf1, rq->nfix, f)), lanes) \
                     : load(cg, cg->t_i32, lanes, rq->rqf_tab[f], c0))
     LLVMValueRef af = LLVMBuildSIToFP(B, acc, tf, ""), b = RQF(1);
     if (!rq->one_bias) /* the bias by the accumulator's sign */
-        b = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, acc, splat_i32(cg, lanes, 0), ""), RQF(2), b, "");
+        b = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, acc, cg_splat(cg, cg_i32(cg, 0), lanes), ""), RQF(2), b,
+                            "");
     b = LLVMBuildBitCast(B, b, tf, "");
     LLVMValueRef fa[3] = {af, LLVMBuildBitCast(B, RQF(0), tf, ""), b}, v;
     if (rq->rqf1.round == RQF_FLOOR)
@@ -611,9 +589,9 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
         return requant_tflite(cg, rq, acc, c0, lanes, false);
     const OutStage *s = rq->st;
     bool one = rq->nch == 1;
-    LLVMValueRef zp = one ? splat_i32(cg, lanes, s[0].zp) : load(cg, cg->t_i32, lanes, rq->zp, c0);
-    LLVMValueRef lo = one ? splat_i32(cg, lanes, s[0].lo) : load(cg, cg->t_i32, lanes, rq->lo, c0);
-    LLVMValueRef hi = one ? splat_i32(cg, lanes, s[0].hi) : load(cg, cg->t_i32, lanes, rq->hi, c0);
-    LLVMValueRef m = one ? splat_f64(cg, lanes, s[0].m) : load(cg, cg->t_f64, lanes, rq->m, c0);
+    LLVMValueRef zp = one ? cg_splat(cg, cg_i32(cg, s[0].zp), lanes) : load(cg, cg->t_i32, lanes, rq->zp, c0);
+    LLVMValueRef lo = one ? cg_splat(cg, cg_i32(cg, s[0].lo), lanes) : load(cg, cg->t_i32, lanes, rq->lo, c0);
+    LLVMValueRef hi = one ? cg_splat(cg, cg_i32(cg, s[0].hi), lanes) : load(cg, cg->t_i32, lanes, rq->hi, c0);
+    LLVMValueRef m = one ? cg_splat(cg, cg_f64(cg, s[0].m), lanes) : load(cg, cg->t_f64, lanes, rq->m, c0);
     return cg_add_zp_clamp(cg, cg_rne_prod(cg, acc, m), zp, lo, hi);
 }

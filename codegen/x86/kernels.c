@@ -138,15 +138,6 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
                           NULL, 0, args, 3);
 }
 
-/* V in each of N lanes of integer type ET. */
-static LLVMValueRef splat_bits(LLVMTypeRef et, unsigned n, int32_t v)
-{
-    LLVMValueRef e[64];
-    for (unsigned i = 0; i < n; i++)
-        e[i] = LLVMConstInt(et, (uint64_t)(int64_t)v, true);
-    return LLVMConstVector(e, n);
-}
-
 /* N (2 or 4) vectors of one pixel's channels as one run of bytes:
  * packssdw (i32 -> i16 pairs) then packsswb/packuswb (-> 8 bits) leave
  * 128-bit lane k holding dwords v0[4k..4k+3], v1[4k..], ...; one vpermd
@@ -177,9 +168,9 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, con
         for (int i = 0; i < n; i++) {
             w[i] = v[i];
             if (raw) {
-                w[i] = cg_smin(cg, cg_smax(cg, w[i], splat_bits(cg->t_i32, L, raw->lo - raw->zp)),
-                               splat_bits(cg->t_i32, L, raw->hi - raw->zp));
-                w[i] = LLVMBuildAdd(cg->b, w[i], splat_bits(cg->t_i32, L, raw->zp), "");
+                w[i] = cg_smin(cg, cg_smax(cg, w[i], cg_splat(cg, cg_i32(cg, raw->lo - raw->zp), L)),
+                               cg_splat(cg, cg_i32(cg, raw->hi - raw->zp), L));
+                w[i] = LLVMBuildAdd(cg->b, w[i], cg_splat(cg, cg_i32(cg, raw->zp), L), "");
             }
         }
         for (unsigned i = 0; i < 2 * L; i++)
@@ -204,17 +195,17 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, con
     LLVMValueRef b[2] = {kern_intrinsic(cg, dw, NULL, 0, a01, 2), kern_intrinsic(cg, dw, NULL, 0, a23, 2)};
     LLVMTypeRef t16 = LLVMVectorType(cg->t_i16, 2 * L);
     for (int i = 0; i < 2 && raw && raw->zp && !flip; i++) {
-        LLVMValueRef wz[2] = {b[i], splat_bits(cg->t_i16, 2 * L, raw->zp)};
+        LLVMValueRef wz[2] = {b[i], cg_splat(cg, LLVMConstInt(cg->t_i16, (uint64_t)(int64_t)raw->zp, true), 2 * L)};
         b[i] = kern_intrinsic(cg, "llvm.sadd.sat", &t16, 1, wz, 2);
     }
     LLVMValueRef p = kern_intrinsic(cg, wb, NULL, 0, b, 2);
     if (flip)
-        p = LLVMBuildXor(cg->b, p, splat_bits(cg->t_i8, 4 * L, 0x80), "");
+        p = LLVMBuildXor(cg->b, p, cg_splat(cg, LLVMConstInt(cg->t_i8, 0x80, false), 4 * L), "");
     for (int side = 0; side < 2 && raw; side++) { /* the clamp: byte max, byte min */
         int32_t bound = side ? raw->hi : raw->lo;
         if (bound == (side ? thi : tlo))
             continue;
-        LLVMValueRef bv = splat_bits(cg->t_i8, 4 * L, bound);
+        LLVMValueRef bv = cg_splat(cg, LLVMConstInt(cg->t_i8, (uint64_t)(int64_t)bound, true), 4 * L);
         LLVMIntPredicate pr = side ? (u8 ? LLVMIntUGT : LLVMIntSGT) : (u8 ? LLVMIntULT : LLVMIntSLT);
         p = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, pr, p, bv, ""), bv, p, "");
     }

@@ -1,7 +1,8 @@
 """Writes kernels-conv.qir, kernels-dw.qir, kernels-dense.qir,
 kernels-few.qir, kernels-matmul.qir, kernels-dw-rows.qir,
-kernels-gemm.qir (conv_gemm's remainders), kernels-stem.qir (its stems'
-paths), kernels-onepix.qir (its one-pixel layers) and kernels-patch.qir
+kernels-gemm.qir (conv_gemm's remainders), kernels-gemm-tiles.qir (its
+tiles for few output vectors), kernels-stem.qir (its stems' paths),
+kernels-onepix.qir (its one-pixel layers) and kernels-patch.qir
 (conv_patch's): shapes
 that exercise the int8 kernels' remainders (channels not a multiple of
 any vector width, output channels not a multiple of the register block,
@@ -320,6 +321,20 @@ def dw_rows_graph():
     return "\n".join(lines) + "\n"
 
 
+def layer_lines(r, cases):
+    """The lines of CASES, each (name, op, input, weight dims, attrs,
+    result): weights with per-channel scales, weights and biases drawn
+    from R."""
+    out = []
+    for name, op, x, wd, attrs, res in cases:
+        scales = ", ".join("{:.4g}".format(s) for s in r.uniform(0.004, 0.02, wd[0]))
+        wqs = "q(axis=0, scales=[{}], zero_points=[{}])".format(scales, ", ".join(["0"] * wd[0]))
+        out.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wqs, arr(r.integers(-128, 128, wd))))
+        out.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
+        out.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    return out
+
+
 def gemm_graph():
     """conv_gemm's remainders (kernel_gemm.c): pixel tiles that do not
     divide the image, output vectors past a whole register block and a
@@ -447,10 +462,7 @@ def gemm_graph():
         (31, "conv2d", "xc3", (80, 1, 1, 10), "rounding=tflite, act_min=0, act_max=3", "u8[1,4,6,80] q(0.03, 10)"),
         (32, "dense", "xd2", (64, 20), "rounding=tflite, act_min=0, act_max=1", "i8[7,64] q(0.02353, -128)"),
     ]
-    for name, op, x, wd, attrs, res in short:
-        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
-        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
-        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += layer_lines(r, short)
     # One pixel (session 12: KGemm.ks sets of accumulators, each taking
     # every ks-th group of 4 bytes): dense 200 -> 100 (a loop of steps, 2
     # groups left, a block and a partial tile), 70 -> 40 on u8 in and out
@@ -473,10 +485,7 @@ def gemm_graph():
         (38, "conv2d", "xo6", (48, 3, 1, 36), "rounding=tflite", "i8[1,1,1,48] q(0.55, 0)"),
         (39, "conv2d", "xo7", (32, 3, 3, 12), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,1,1,32] q(0.18, 3)"),
     ]
-    for name, op, x, wd, attrs, res in one:
-        lines.append("  const %w{} : i8[{}] {} = {}".format(name, ",".join(map(str, wd)), wq2(wd[0], True), w(wd)))
-        lines.append("  const %b{} : i32[{}] = {}".format(name, wd[0], arr(r.integers(-3000, 3000, wd[0]))))
-        lines.append("  %y{} = {}(%{}, %w{}, %b{}) {{{}}} : {}".format(name, op, x, name, name, attrs, res))
+    lines += layer_lines(r, one)
     lines += ["  output %y{}".format(i) for i in range(1, 40)]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -671,6 +680,61 @@ def dw_inside_graph():
     return "\n".join(lines) + "\n"
 
 
+def gemm_tiles_graph():
+    """conv_gemm's tile shapes for few output vectors (kernel_gemm.c
+    gemm_shape, session 13; x86 zmm, and ymm where it applies): 16
+    outputs on 16 pixels a tile, 24 and 32 on 12, 48 on 8, 80 and 96 on 4
+    (one tile across all outputs), 144 and 112 in two tiles; the packs
+    across pixels where a tile holds all of a pixel's channels; the 1x1
+    convs' tile copied and flipped once (one output vector, i8 input).
+    Pixel counts leave every remainder (35 = 2*16 + 3 = 2*12 + 11 =
+    4*8 + 3 = 8*4 + 3), C not a multiple of 4 or 64, padding, stride,
+    batch 2, u8 in and out, dense rows."""
+    r = np.random.default_rng(13)
+    lines = ["graph @kgemmt {",
+             "  input %xa : i8[1,5,7,32] q(0.05, -3)",
+             "  input %xb : i8[1,5,7,10] q(0.05, 4)",
+             "  input %xc : u8[1,5,7,24] q(0.04, 120)",
+             "  input %xd : i8[2,3,5,16] q(0.05, -128)",
+             "  input %xe : i8[1,6,6,20] q(0.05, 2)",
+             "  input %xf : i8[37,40] q(0.05, -1)",
+             "  input %xg : i8[1,5,7,96] q(0.05, -128)"]
+    cases = [
+        # 16 outputs (one vector: 16 pixels a tile, the flipped copy):
+        # 1x1 on 32 and on 10 channels (a 2-byte step), u8 in (no flip), a
+        # 3x3 pad 1 (per-tap pointers, the row form inside), batch 2 with
+        # ReLU6 (the stage in the packs), a dense of 37 rows, u8 out.
+        (1, "conv2d", "xa", (16, 1, 1, 32), "rounding=tflite", "i8[1,5,7,16] q(0.27, -4)"),
+        (2, "conv2d", "xb", (16, 1, 1, 10), "rounding=onnx", "i8[1,5,7,16] q(0.2, 3)"),
+        (3, "conv2d", "xc", (16, 1, 1, 24), "rounding=tflite", "u8[1,5,7,16] q(0.15, 128)"),
+        (4, "conv2d", "xe", (16, 3, 3, 20), "pads=[1, 1, 1, 1], rounding=tflite", "i8[1,6,6,16] q(0.4, -2)"),
+        (5, "conv2d", "xd", (16, 1, 1, 16), "rounding=tflite, act_min=0, act_max=6", "i8[2,3,5,16] q(0.02353, -128)"),
+        (6, "dense", "xf", (16, 40), "rounding=tflite", "u8[37,16] q(0.3, 100)"),
+        # 24 outputs (a partial second vector) and 32 on 12 pixels: 1x1
+        # projections from 96, u8 in, a 3x3 stride 2.
+        (7, "conv2d", "xg", (24, 1, 1, 96), "rounding=tflite", "i8[1,5,7,24] q(0.3, 5)"),
+        (8, "conv2d", "xc", (24, 1, 1, 24), "rounding=onnx", "u8[1,5,7,24] q(0.14, 128)"),
+        (9, "conv2d", "xa", (32, 1, 1, 32), "rounding=tflite, act_min=0, act_max=6", "i8[1,5,7,32] q(0.02353, -128)"),
+        (10, "conv2d", "xe", (32, 3, 3, 20), "pads=[1, 1, 1, 1], strides=[2, 2], rounding=tflite",
+         "i8[1,3,3,32] q(0.4, 1)"),
+        # 48 on 8 pixels, 80 and 96 on 4 (every vector in one tile), 96
+        # with padding, 144 and 112 in two tiles (the second narrower).
+        (11, "conv2d", "xb", (48, 1, 1, 10), "rounding=tflite", "i8[1,5,7,48] q(0.2, -1)"),
+        (12, "conv2d", "xd", (80, 1, 1, 16), "rounding=tflite, act_min=0, act_max=6", "i8[2,3,5,80] q(0.02353, -128)"),
+        (13, "conv2d", "xa", (96, 1, 1, 32), "rounding=tflite, act_min=0, act_max=6", "i8[1,5,7,96] q(0.02353, -128)"),
+        (14, "conv2d", "xe", (96, 3, 3, 20), "pads=[0, 1, 1, 0], rounding=onnx", "u8[1,5,5,96] q(0.5, 120)"),
+        (15, "conv2d", "xc", (144, 1, 1, 24), "rounding=tflite", "i8[1,5,7,144] q(0.15, -7)"),
+        (16, "conv2d", "xa", (112, 1, 1, 32), "rounding=onnx", "i8[1,5,7,112] q(0.3, 0)"),
+        # 8 outputs: one ymm vector (AVX-VNNI: 8 pixels a tile, the
+        # flipped copy; zmm packs 2 pixels a vector instead).
+        (17, "conv2d", "xa", (8, 1, 1, 32), "rounding=tflite", "i8[1,5,7,8] q(0.27, 6)"),
+    ]
+    lines += layer_lines(r, cases)
+    lines += ["  output %y{}".format(c[0]) for c in cases]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     out = sys.argv[1]
     for name, text in [("kernels-conv.qir", conv_graph()), ("kernels-dw.qir", dw_graph()),
@@ -678,7 +742,8 @@ def main():
                        ("kernels-matmul.qir", matmul_graph()),
                        ("kernels-dw-rows.qir", dw_rows_graph()), ("kernels-gemm.qir", gemm_graph()),
                        ("kernels-patch.qir", patch_graph()), ("kernels-stem.qir", stem_graph()),
-                       ("kernels-dw-inside.qir", dw_inside_graph()), ("kernels-onepix.qir", one_pixel_graph())]:
+                       ("kernels-dw-inside.qir", dw_inside_graph()), ("kernels-onepix.qir", one_pixel_graph()),
+                       ("kernels-gemm-tiles.qir", gemm_tiles_graph())]:
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 
