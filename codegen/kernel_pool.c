@@ -57,13 +57,6 @@ typedef struct Pool {
     LLVMValueRef x, y;
 } Pool;
 
-static LLVMValueRef splat(Cg *cg, LLVMValueRef s, unsigned lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
-}
-
 /* The accumulator of L lanes: the bytes for a max, else i16 or i32. */
 static LLVMTypeRef acc_type(Cg *cg, const Pool *p, unsigned L)
 {
@@ -74,7 +67,7 @@ static LLVMValueRef acc_init(Cg *cg, const Pool *p, unsigned L)
 {
     LLVMTypeRef at = acc_type(cg, p, L);
     int64_t v = p->is_max ? dtype_traits[p->dt].min : 0;
-    return splat(cg, LLVMConstInt(LLVMGetElementType(at), (unsigned long long)v, 1), L);
+    return cg_splat(cg, LLVMConstInt(LLVMGetElementType(at), (unsigned long long)v, 1), L);
 }
 
 /* ACC combined with the L bytes at input offset OFF. */
@@ -97,15 +90,15 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, L), bt = LLVMVectorType(cg->t_i8, L);
     if (!p->is_max) {
         int64_t lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
-#define vi32(v) splat(cg, cg_i32(cg, v), L)
+#define vi32(v) cg_splat(cg, cg_i32(cg, v), L)
         if (LLVMGetElementType(LLVMTypeOf(a)) != cg->t_i32)
             a = LLVMBuildSExt(B, a, vt, "");
         LLVMValueRef count = p->include_pad ? cg_i64(cg, p->kk) : nv;
         LLVMValueRef zero_count = LLVMBuildICmp(B, LLVMIntEQ, count, cg_i64(cg, 0), "");
         LLVMValueRef cnt1 = LLVMBuildSelect(B, zero_count, cg_i64(cg, 1), count, "");
         LLVMValueRef pad_zp = LLVMBuildMul(B, LLVMBuildSub(B, count, nv, ""), cg_i64(cg, p->xp.zp), "");
-        LLVMValueRef s = LLVMBuildAdd(B, a, splat(cg, LLVMBuildTrunc(B, pad_zp, cg->t_i32, ""), L), "");
-        LLVMValueRef half = splat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""), L);
+        LLVMValueRef s = LLVMBuildAdd(B, a, cg_splat(cg, LLVMBuildTrunc(B, pad_zp, cg->t_i32, ""), L), "");
+        LLVMValueRef half = cg_splat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""), L);
         LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(0), "");
         LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
         LLVMValueRef avg;
@@ -120,11 +113,11 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
              * the loop and emits it with a register for the fraction bits
              * (`vcvt.f32.s32 q3, q0, r12`): a 2x2 average pool came out all
              * zeros under QEMU (glue.qir's %pv). */
-            avg = LLVMBuildSDiv(B, num, splat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, ""), L), "avg");
+            avg = LLVMBuildSDiv(B, num, cg_splat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, ""), L), "avg");
         } else {
             LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
             LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
-                                           splat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, ""), L), "");
+                                           cg_splat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, ""), L), "");
             avg = LLVMBuildFPToSI(B, q, vt, "avg");
         }
         int32_t zp = p->same_q ? 0 : p->yp.zp;
@@ -132,7 +125,7 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
             avg = cg_mbqm_dyn(cg, LLVMBuildSub(B, avg, vi32(p->xp.zp), ""), vi32(p->tfl.mult), vi32(p->tfl.shift));
         a = LLVMBuildAdd(B, cg_smin(cg, cg_smax(cg, avg, vi32(lo - zp)), vi32(hi - zp)), vi32(zp), "");
         int64_t empty = p->yp.zp < lo ? lo : p->yp.zp > hi ? hi : p->yp.zp;
-        a = LLVMBuildSelect(B, splat(cg, zero_count, L), vi32(empty), a, "");
+        a = LLVMBuildSelect(B, cg_splat(cg, zero_count, L), vi32(empty), a, "");
         a = LLVMBuildTrunc(B, a, bt, "");
 #undef vi32
     }

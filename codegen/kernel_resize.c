@@ -52,17 +52,10 @@
 
 enum { SEP_VLANES = 32, SEP_MAX_T = 65536 };
 
-/* Lanes of ET (i16 or i32) holding S or V. */
-static LLVMValueRef splatw(Cg *cg, LLVMTypeRef et, LLVMValueRef s, unsigned lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(et, lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
-}
-
+/* V in L lanes of ET (i16 or i32). */
 static LLVMValueRef kw(Cg *cg, LLVMTypeRef et, int v, unsigned lanes)
 {
-    return splatw(cg, et, LLVMConstInt(et, (unsigned long long)v, 0), lanes);
+    return cg_splat(cg, LLVMConstInt(et, (unsigned long long)v, 0), lanes);
 }
 
 static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
@@ -74,7 +67,7 @@ static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
 static LLVMValueRef wsplat(Cg *cg, LLVMTypeRef et, LLVMValueRef tab, LLVMValueRef i, int g, unsigned lanes)
 {
     LLVMValueRef w = LLVMBuildAShr(B, cg_load_int(cg, DT_I32, tab, i), cg_i32(cg, g), "");
-    return splatw(cg, et, et == cg->t_i32 ? w : LLVMBuildTrunc(B, w, et, ""), lanes);
+    return cg_splat(cg, et == cg->t_i32 ? w : LLVMBuildTrunc(B, w, et, ""), lanes);
 }
 
 static LLVMValueRef ptr_at(Cg *cg, LLVMTypeRef et, LLVMValueRef base, LLVMValueRef i)
