@@ -406,6 +406,10 @@ bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad 
  * memory plan made PART a view: a slice, or a concat operand computed in
  * place), so there is nothing to copy. */
 bool cg_is_view(const Cg *cg, const Value *part, const Value *whole, int64_t off);
+/* A slice's loop strides over its result's dims: ST[0] the result's, ST[1]
+ * the operand's (steps included); returns the operand's element offset of
+ * the first element (lower_layout.c). */
+int64_t cg_slice_strides(const Node *n, int64_t (*st)[QNN_MAX_RANK]);
 bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
 /* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
  * compile-time tables, the interpreter run on every input byte), indexed

@@ -15,6 +15,12 @@
  * zmm); with CHUNK a multiple of LANES each row is whole vectors.  Rows
  * left over run byte by byte through the same table in read-only data.
  * Any other chunk: NULL (the generic loop).
+ *
+ * concat_rows_<K>: when every operand's rows are C bytes with C dividing
+ * LANES (channel concats of equal parts), LANES / C rows of all operands
+ * at a time are one vector each and one shuffle of them is the result's
+ * rows: whole-vector stores instead of a C-byte store a row (interleave
+ * below); the rows left over take the loops above.
  */
 #include "kernel_int8.h"
 
@@ -58,6 +64,63 @@ static uint8_t *concat_table(const Node *n, int k)
     return out;
 }
 
+enum { CAT_MAX_IN = 4 };
+
+/* Rows [0, returned) of a concat of N <= 4 operands whose rows are all C
+ * bytes, C dividing L (U-Net's channel concats of 8 + 8 and 16 + 16):
+ * P = L / C rows a step, each operand's P rows one vector (through its
+ * table when rescaled), the N vectors one shuffle into y's P rows of N * C
+ * bytes (vpermt2b pairs on AVX-512), one store; the per-operand loops
+ * below then stored one C-byte row at a time.  0: not this form; -1: an
+ * interpreter failure. */
+static int64_t interleave(Cg *cg, const Node *n, const KLut *k, int64_t axis, int64_t inner, int64_t outer,
+                          int64_t yrow)
+{
+    int N = n->num_operands;
+    int64_t L = k->lanes, c = yrow / N;
+    if (N < 2 || N > CAT_MAX_IN || L > 64 || c * N != yrow || c >= L || L % c != 0 || outer < L / c)
+        return 0;
+    for (int i = 0; i < N; i++)
+        if (n->operands[i]->type.dims[axis] * inner != c)
+            return 0;
+    const TensorType *yt = &n->result->type;
+    int64_t P = L / c;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, (unsigned)L);
+    CgLoop lg;
+    LLVMValueRef g = cg_for_begin(cg, &lg, outer / P, "cg");
+    LLVMValueRef v[CAT_MAX_IN];
+    for (int i = 0; i < CAT_MAX_IN; i++)
+        v[i] = LLVMGetUndef(vt);
+    for (int i = 0; i < N; i++) {
+        const TensorType *xt = &n->operands[i]->type;
+        v[i] = kern_load_vec(cg, vt, cg_gep8(cg, cg_buf(cg, n->operands[i]), cg_mulk(cg, g, L)));
+        if (quant_equal(xt->quant, yt->quant))
+            continue;
+        uint8_t *tab = concat_table(n, i);
+        if (!tab) {
+            cg_for_end(cg, &lg);
+            return -1;
+        }
+        v[i] = k->lookup(cg, tab, xt->dtype == DT_I8 ? kern_flip(cg, v[i]) : v[i]);
+        free(tab);
+    }
+    /* Operand i's byte p * C + j is lane i * L + p * C + j of v0 v1 v2 v3. */
+    LLVMValueRef cat[2 * 64], m[CAT_MAX_IN * 64];
+    for (int64_t l = 0; l < 2 * L; l++)
+        cat[l] = cg_i32(cg, (int32_t)l);
+    LLVMValueRef lo = LLVMBuildShuffleVector(B, v[0], v[1], LLVMConstVector(cat, (unsigned)(2 * L)), "");
+    LLVMValueRef hi = N > 2 ? LLVMBuildShuffleVector(B, v[2], v[3], LLVMConstVector(cat, (unsigned)(2 * L)), "")
+                            : LLVMGetUndef(LLVMTypeOf(lo));
+    for (int64_t p = 0; p < P; p++)
+        for (int i = 0; i < N; i++)
+            for (int64_t j = 0; j < c; j++)
+                m[(p * N + i) * c + j] = cg_i32(cg, (int32_t)(i * L + p * c + j));
+    LLVMValueRef w = LLVMBuildShuffleVector(B, lo, hi, LLVMConstVector(m, (unsigned)(N * L)), "");
+    LLVMSetAlignment(LLVMBuildStore(B, w, cg_gep8(cg, cg_buf(cg, n->result), cg_mulk(cg, g, N * L))), 1);
+    cg_for_end(cg, &lg);
+    return outer / P * P;
+}
+
 const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
 {
     const TensorType *yt = &n->result->type;
@@ -91,13 +154,22 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
     int64_t yrow = yt->dims[axis] * inner, col = 0;
     LLVMValueRef y = cg_buf(cg, n->result);
     LLVMTypeRef vt = LLVMVectorType(cg->t_i8, (unsigned)L);
+    int64_t first = interleave(cg, n, k, axis, inner, outer, yrow);
+    if (first < 0) {
+        cg->failed = true;
+        return NULL;
+    }
     for (int i = 0; i < n->num_operands; i++) {
         const TensorType *xt = &n->operands[i]->type;
         int64_t chunk = xt->dims[axis] * inner;
         LLVMValueRef x = cg_buf(cg, n->operands[i]);
         CgLoop lo, lv, lr, lj;
+        if (first >= outer) {
+            col += chunk;
+            continue;
+        }
         if (quant_equal(xt->quant, yt->quant)) {
-            LLVMValueRef o = cg_for_begin(cg, &lo, outer, "o");
+            LLVMValueRef o = LLVMBuildAdd(B, cg_for_begin(cg, &lo, outer - first, "o"), cg_idx(cg, first), "");
             LLVMBuildMemCpy(B, cg_gep8(cg, y, LLVMBuildAdd(B, cg_mulk(cg, o, yrow), cg_idx(cg, col), "")), 1,
                             cg_gep8(cg, x, cg_mulk(cg, o, chunk)), 1, cg_idx(cg, chunk));
             cg_for_end(cg, &lo);
@@ -111,9 +183,9 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
         }
         /* The vector part: G rows a vector (chunk <= L), or NV vectors a
          * row (chunk >= L). */
-        int64_t G = chunk <= L ? L / chunk : 1, NV = chunk <= L ? 1 : chunk / L, full = outer / G * G;
-        if (full > 0) {
-            LLVMValueRef g = cg_for_begin(cg, &lo, full / G, "cg");
+        int64_t G = chunk <= L ? L / chunk : 1, NV = chunk <= L ? 1 : chunk / L, full = first + (outer - first) / G * G;
+        if (full > first) {
+            LLVMValueRef g = LLVMBuildAdd(B, cg_for_begin(cg, &lo, (full - first) / G, "cg"), cg_idx(cg, first / G), "");
             LLVMValueRef v = NV > 1 ? cg_for_begin(cg, &lv, NV, "cv") : cg_idx(cg, 0);
             LLVMValueRef xo = LLVMBuildAdd(B, cg_mulk(cg, g, G * chunk), cg_mulk(cg, v, L), "");
             LLVMValueRef b = kern_load_vec(cg, vt, cg_gep8(cg, x, xo));
@@ -154,6 +226,6 @@ const char *kern_concat(Cg *cg, const Node *n, const KLut *k)
         free(tab);
         col += chunk;
     }
-    snprintf(cg->kernel, sizeof cg->kernel, "concat_%s", k->name);
+    snprintf(cg->kernel, sizeof cg->kernel, "concat_%s%s", first > 0 ? "rows_" : "", k->name);
     return cg->kernel;
 }

@@ -343,5 +343,8 @@ const char *kern_pool(Cg *cg, const Node *n);
 /* 8-bit bilinear resize in two passes and nearest resize by rows
  * (codegen/kernel_resize.c); NULL for other nodes and forms. */
 const char *kern_resize(Cg *cg, const Node *n);
+/* A slice keeping a short run of every row, G rows a shuffle
+ * (codegen/kernel_slice.c, "slice_rows<in>_<out>"); NULL otherwise. */
+const char *kern_slice(Cg *cg, const Node *n);
 
 #endif

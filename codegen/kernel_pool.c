@@ -57,13 +57,6 @@ typedef struct Pool {
     LLVMValueRef x, y;
 } Pool;
 
-static LLVMValueRef splat(Cg *cg, LLVMValueRef s, unsigned lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(s), lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
-}
-
 /* The accumulator of L lanes: the bytes for a max, else i16 or i32. */
 static LLVMTypeRef acc_type(Cg *cg, const Pool *p, unsigned L)
 {
@@ -74,20 +67,32 @@ static LLVMValueRef acc_init(Cg *cg, const Pool *p, unsigned L)
 {
     LLVMTypeRef at = acc_type(cg, p, L);
     int64_t v = p->is_max ? dtype_traits[p->dt].min : 0;
-    return splat(cg, LLVMConstInt(LLVMGetElementType(at), (unsigned long long)v, 1), L);
+    return cg_splat(cg, LLVMConstInt(LLVMGetElementType(at), (unsigned long long)v, 1), L);
+}
+
+/* The L bytes at input offset OFF in the accumulator's lanes. */
+static LLVMValueRef tap_val(Cg *cg, const Pool *p, unsigned L, LLVMValueRef off)
+{
+    LLVMValueRef v = kern_load_vec(cg, LLVMVectorType(cg->t_i8, L), cg_gep8(cg, p->x, off));
+    if (p->is_max)
+        return v;
+    LLVMTypeRef at = acc_type(cg, p, L);
+    return p->dt == DT_U8 ? LLVMBuildZExt(B, v, at, "") : LLVMBuildSExt(B, v, at, "");
+}
+
+/* A and V combined: their max, or their sum. */
+static LLVMValueRef combine(Cg *cg, const Pool *p, LLVMValueRef a, LLVMValueRef v)
+{
+    if (!p->is_max)
+        return LLVMBuildAdd(B, a, v, "");
+    LLVMValueRef gt = LLVMBuildICmp(B, p->dt == DT_U8 ? LLVMIntUGT : LLVMIntSGT, v, a, "");
+    return LLVMBuildSelect(B, gt, v, a, "");
 }
 
 /* ACC combined with the L bytes at input offset OFF. */
 static LLVMValueRef acc_tap(Cg *cg, const Pool *p, unsigned L, LLVMValueRef acc, LLVMValueRef off)
 {
-    LLVMValueRef v = kern_load_vec(cg, LLVMVectorType(cg->t_i8, L), cg_gep8(cg, p->x, off));
-    if (p->is_max) {
-        LLVMValueRef gt = LLVMBuildICmp(B, p->dt == DT_U8 ? LLVMIntUGT : LLVMIntSGT, v, acc, "");
-        return LLVMBuildSelect(B, gt, v, acc, "");
-    }
-    LLVMTypeRef at = acc_type(cg, p, L);
-    v = p->dt == DT_U8 ? LLVMBuildZExt(B, v, at, "") : LLVMBuildSExt(B, v, at, "");
-    return LLVMBuildAdd(B, acc, v, "");
+    return combine(cg, p, acc, tap_val(cg, p, L, off));
 }
 
 /* Stores L outputs at result offset YI from ACC, NV (i64) taps having been
@@ -95,17 +100,32 @@ static LLVMValueRef acc_tap(Cg *cg, const Pool *p, unsigned L, LLVMValueRef acc,
 static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMValueRef nv, LLVMValueRef yi)
 {
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, L), bt = LLVMVectorType(cg->t_i8, L);
-    if (!p->is_max) {
+    if (!p->is_max && p->same_q && LLVMGetElementType(LLVMTypeOf(a)) == cg->t_i16 && LLVMIsConstant(nv) &&
+        !p->include_pad) {
+        /* The interior of a narrow average of one quantization: all taps
+         * inside, the count a constant; the sum plus half the count stays
+         * below 2^15 (narrow: kk * 255 < 2^15 for u8, kk * 128 for i8),
+         * so the rounded division and the clamp run on the i16 lanes. */
+        int64_t cnt = p->kk, lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
+        LLVMTypeRef wt = LLVMVectorType(cg->t_i16, L);
+#define vi16(v) cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)(v), 1), L)
+        LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, a, LLVMConstNull(wt), "");
+        LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, a, vi16(cnt / 2), ""),
+                                           LLVMBuildSub(B, a, vi16(cnt / 2), ""), "");
+        a = cg_smin(cg, cg_smax(cg, LLVMBuildSDiv(B, num, vi16(cnt), "avg"), vi16(lo)), vi16(hi));
+#undef vi16
+        a = LLVMBuildTrunc(B, a, bt, "");
+    } else if (!p->is_max) {
         int64_t lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
-#define vi32(v) splat(cg, cg_i32(cg, v), L)
+#define vi32(v) cg_splat(cg, cg_i32(cg, v), L)
         if (LLVMGetElementType(LLVMTypeOf(a)) != cg->t_i32)
             a = LLVMBuildSExt(B, a, vt, "");
         LLVMValueRef count = p->include_pad ? cg_i64(cg, p->kk) : nv;
         LLVMValueRef zero_count = LLVMBuildICmp(B, LLVMIntEQ, count, cg_i64(cg, 0), "");
         LLVMValueRef cnt1 = LLVMBuildSelect(B, zero_count, cg_i64(cg, 1), count, "");
         LLVMValueRef pad_zp = LLVMBuildMul(B, LLVMBuildSub(B, count, nv, ""), cg_i64(cg, p->xp.zp), "");
-        LLVMValueRef s = LLVMBuildAdd(B, a, splat(cg, LLVMBuildTrunc(B, pad_zp, cg->t_i32, ""), L), "");
-        LLVMValueRef half = splat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""), L);
+        LLVMValueRef s = LLVMBuildAdd(B, a, cg_splat(cg, LLVMBuildTrunc(B, pad_zp, cg->t_i32, ""), L), "");
+        LLVMValueRef half = cg_splat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""), L);
         LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(0), "");
         LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
         LLVMValueRef avg;
@@ -120,11 +140,11 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
              * the loop and emits it with a register for the fraction bits
              * (`vcvt.f32.s32 q3, q0, r12`): a 2x2 average pool came out all
              * zeros under QEMU (glue.qir's %pv). */
-            avg = LLVMBuildSDiv(B, num, splat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, ""), L), "avg");
+            avg = LLVMBuildSDiv(B, num, cg_splat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, ""), L), "avg");
         } else {
             LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
             LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
-                                           splat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, ""), L), "");
+                                           cg_splat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, ""), L), "");
             avg = LLVMBuildFPToSI(B, q, vt, "avg");
         }
         int32_t zp = p->same_q ? 0 : p->yp.zp;
@@ -132,7 +152,7 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
             avg = cg_mbqm_dyn(cg, LLVMBuildSub(B, avg, vi32(p->xp.zp), ""), vi32(p->tfl.mult), vi32(p->tfl.shift));
         a = LLVMBuildAdd(B, cg_smin(cg, cg_smax(cg, avg, vi32(lo - zp)), vi32(hi - zp)), vi32(zp), "");
         int64_t empty = p->yp.zp < lo ? lo : p->yp.zp > hi ? hi : p->yp.zp;
-        a = LLVMBuildSelect(B, splat(cg, zero_count, L), vi32(empty), a, "");
+        a = LLVMBuildSelect(B, cg_splat(cg, zero_count, L), vi32(empty), a, "");
         a = LLVMBuildTrunc(B, a, bt, "");
 #undef vi32
     }
@@ -168,14 +188,26 @@ static LLVMValueRef window(Cg *cg, const Pool *p, unsigned L, LLVMValueRef oy, L
      * every tap unrolled, no compare at all. */
     bool unroll_y = !check_y && !check_x && p->k[0] <= POOL_UNROLL && p->k[1] <= POOL_UNROLL;
     if (unroll_y) {
-        LLVMValueRef a = acc_init(cg, p, L);
+        /* The taps combined as a balanced tree (sums and maxima are
+         * associative): a chain of kk dependent steps would bound a global
+         * pool's 64 taps by latency. */
         LLVMValueRef top = LLVMBuildSub(B, cg_mulk(cg, oy, p->st[0]), cg_idx(cg, p->pd[0]), "");
         LLVMValueRef r0 = LLVMBuildAdd(B, xi, cg_mulk(cg, top, p->W * p->C), "");
+        LLVMValueRef v[POOL_UNROLL * POOL_UNROLL];
+        int64_t nt = 0;
         for (int64_t ky = 0; ky < p->k[0]; ky++)
             for (int64_t kx = 0; kx < p->k[1]; kx++)
-                a = acc_tap(cg, p, L, a, LLVMBuildAdd(B, r0, cg_idx(cg, (ky * p->dl[0] * p->W + kx * p->dl[1]) * p->C), ""));
+                v[nt++] = tap_val(cg, p, L, LLVMBuildAdd(B, r0, cg_idx(cg, (ky * p->dl[0] * p->W + kx * p->dl[1]) * p->C), ""));
+        while (nt > 1) {
+            int64_t h = nt / 2;
+            for (int64_t i = 0; i < h; i++)
+                v[i] = combine(cg, p, v[2 * i], v[2 * i + 1]);
+            if (nt & 1)
+                v[h] = v[nt - 1];
+            nt = h + (nt & 1);
+        }
         *nv = cg_i64(cg, p->kk);
-        return a;
+        return v[0];
     }
     LLVMValueRef iny, ky = cg_for_begin(cg, &lky, p->k[0], "ky");
     LLVMValueRef iy = row_tap(cg, p, oy, ky, &iny);
@@ -261,6 +293,48 @@ static void row_run(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int6
     cg_for_end(cg, &lj);
 }
 
+/* pool_max_2x2s2: a 2x2 max pool of stride 2 without padding and with a
+ * power-of-two C of at most 32 channels (U-Net's 8 and 16, Fashion-MNIST's
+ * 32), OB output bytes a step: the two input rows' 2 * OB bytes, their
+ * max, and the max of its even and odd pixels (two constant shuffles),
+ * instead of C lanes a pixel; the last step overlaps.  The shuffles move
+ * whole C-byte pixels (vpermq / vpermt2b, unpck, uzp).  Not on Helium
+ * (its byte shuffles became gathers elsewhere, see kernel_elem.c). */
+static const char *pool_max_s2(Cg *cg, const Pool *p)
+{
+    int64_t orow = p->OW * p->C, wc = p->W * p->C;
+    if (!p->is_max || p->k[0] != 2 || p->k[1] != 2 || p->st[0] != 2 || p->st[1] != 2 || p->dl[0] != 1 ||
+        p->dl[1] != 1 || p->pd[0] != 0 || p->pd[1] != 0 || p->C > 32 || (p->C & (p->C - 1)) != 0 ||
+        p->mve || orow < 2 * p->C || 2 * p->OH > p->H || 2 * p->OW > p->W)
+        return NULL;
+    unsigned ob = POOL_WIDE;
+    while (ob > orow)
+        ob /= 2;
+    LLVMTypeRef vi = LLVMVectorType(cg->t_i8, 2 * ob);
+    LLVMValueRef me[POOL_WIDE], mo[POOL_WIDE];
+    for (unsigned l = 0; l < ob; l++) {
+        unsigned q = l / (unsigned)p->C, c = l % (unsigned)p->C;
+        me[l] = cg_i32(cg, (int32_t)(2 * q * p->C + c)), mo[l] = cg_i32(cg, (int32_t)((2 * q + 1) * p->C + c));
+    }
+    CgLoop lb, ly, lj;
+    LLVMValueRef b = cg_for_begin(cg, &lb, p->nb, "b"), oy = cg_for_begin(cg, &ly, p->OH, "oy");
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (orow + ob - 1) / ob, "j"), ob);
+    j = cg_smin(cg, j, cg_idx(cg, orow - ob));
+    LLVMValueRef xi = LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->H), cg_mulk(cg, oy, 2), ""), wc),
+                                   cg_mulk(cg, j, 2), "");
+    LLVMValueRef a = kern_load_vec(cg, vi, cg_gep8(cg, p->x, xi));
+    LLVMValueRef e = kern_load_vec(cg, vi, cg_gep8(cg, p->x, LLVMBuildAdd(B, xi, cg_idx(cg, wc), "")));
+    LLVMValueRef m = combine(cg, p, a, e);
+    m = combine(cg, p, LLVMBuildShuffleVector(B, m, LLVMGetUndef(vi), LLVMConstVector(me, ob), ""),
+                LLVMBuildShuffleVector(B, m, LLVMGetUndef(vi), LLVMConstVector(mo, ob), ""));
+    LLVMValueRef yi = LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), orow), j, "");
+    LLVMSetAlignment(LLVMBuildStore(B, m, cg_gep8(cg, p->y, yi)), 1);
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &ly);
+    cg_for_end(cg, &lb);
+    return "pool_max_2x2s2";
+}
+
 const char *kern_pool(Cg *cg, const Node *n)
 {
     if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL)
@@ -302,6 +376,9 @@ const char *kern_pool(Cg *cg, const Node *n)
         if (!fp_quantize_multiplier(p.tfl.m, &p.tfl.mult, &p.tfl.shift))
             return NULL; /* the generic lowering reports it */
     }
+    const char *s2 = pool_max_s2(cg, &p);
+    if (s2)
+        return s2;
     /* Interior columns: ox * sx - pl >= 0 and ox * sx - pl + (kw - 1) * dx <= W - 1. */
     int64_t ox0 = (p.pd[1] + p.st[1] - 1) / p.st[1], last = p.W - 1 + p.pd[1] - (p.k[1] - 1) * p.dl[1];
     int64_t ox1 = last < 0 ? 0 : last / p.st[1] + 1;

@@ -52,17 +52,10 @@
 
 enum { SEP_VLANES = 32, SEP_MAX_T = 65536 };
 
-/* Lanes of ET (i16 or i32) holding S or V. */
-static LLVMValueRef splatw(Cg *cg, LLVMTypeRef et, LLVMValueRef s, unsigned lanes)
-{
-    LLVMTypeRef vt = LLVMVectorType(et, lanes);
-    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(vt), s, cg_i32(cg, 0), "");
-    return LLVMBuildShuffleVector(B, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
-}
-
+/* V in L lanes of ET (i16 or i32). */
 static LLVMValueRef kw(Cg *cg, LLVMTypeRef et, int v, unsigned lanes)
 {
-    return splatw(cg, et, LLVMConstInt(et, (unsigned long long)v, 0), lanes);
+    return cg_splat(cg, LLVMConstInt(et, (unsigned long long)v, 0), lanes);
 }
 
 static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
@@ -74,7 +67,7 @@ static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
 static LLVMValueRef wsplat(Cg *cg, LLVMTypeRef et, LLVMValueRef tab, LLVMValueRef i, int g, unsigned lanes)
 {
     LLVMValueRef w = LLVMBuildAShr(B, cg_load_int(cg, DT_I32, tab, i), cg_i32(cg, g), "");
-    return splatw(cg, et, et == cg->t_i32 ? w : LLVMBuildTrunc(B, w, et, ""), lanes);
+    return cg_splat(cg, et == cg->t_i32 ? w : LLVMBuildTrunc(B, w, et, ""), lanes);
 }
 
 static LLVMValueRef ptr_at(Cg *cg, LLVMTypeRef et, LLVMValueRef base, LLVMValueRef i)
@@ -285,6 +278,81 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     return name;
 }
 
+/* resize_linear_shuf<N>: rows of at most 64 elements (W*C <= 64, few
+ * channels: MobileNetV3's 28 -> 64 and U-Net's 32 -> 28 grey images),
+ * where hpass_taps would be one pixel of C lanes a step.  Horizontal pass
+ * first: each input row, one vector, gives both taps of N output elements
+ * as two constant shuffles (pshufb / vpermb / tbl), blended with constant
+ * per-lane weights into h[iy] = wx0' x[i0] + wx1' x[i1] (|h| <= 255 * 2^F':
+ * i16 lanes up to F' = 7); then per output row the vertical pass blends
+ * h[i0y] and h[i1y] N lanes a step, the last step overlapping.  The same
+ * integer v' = sum x wx' wy' as the two passes above, regrouped. */
+enum { SHUF_ROW = 64, SHUF_OUT = 1024 };
+
+static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
+    int64_t wc = W * C, owc = OW * C;
+    int fp = RESIZE_FRAC_BITS - g, one = 1 << fp;
+    bool sx = xt->dtype == DT_I8;
+    LLVMTypeRef ht = fp <= 7 ? cg->t_i16 : cg->t_i32, vt = fp <= 3 ? cg->t_i16 : cg->t_i32;
+    unsigned N = 32;
+    while (N > owc)
+        N /= 2;
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
+    for (int64_t o = 0; o < OH; o++)
+        iy[2 * o] = (int32_t)(ty[o].i0 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * owc), wy[o] = ty[o].wq;
+    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), twy = cg_table_i32(cg, wy, OH, "resize.wy");
+    free(iy), free(wy);
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMValueRef hb = cg_alloca(cg, LLVMArrayType(ht, (unsigned)(H * owc)), "resize.h");
+    LLVMTypeRef rowt = LLVMVectorType(cg->t_i8, (unsigned)wc), hv = LLVMVectorType(ht, N), vv = LLVMVectorType(vt, N);
+    CgLoop lb, li, lo, lj;
+    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
+    /* Horizontal: h[i] = wx0' x[i0] + wx1' x[i1], N output elements a step. */
+    LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
+    LLVMValueRef row = vload(cg, rowt, cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+    for (int64_t j0 = 0; j0 < owc; j0 += N) {
+        int64_t j = j0 + N > owc ? owc - N : j0;
+        LLVMValueRef m0[32], m1[32], w0[32], w1[32];
+        for (unsigned l = 0; l < N; l++) {
+            const ResizeTap *t = &tx[(j + l) / C];
+            int64_t c = (j + l) % C;
+            m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
+            w1[l] = LLVMConstInt(ht, (unsigned long long)(t->wq >> g), 0);
+            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (t->wq >> g)), 0);
+        }
+        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
+        LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
+        a = sx ? LLVMBuildSExt(B, a, hv, "") : LLVMBuildZExt(B, a, hv, "");
+        e = sx ? LLVMBuildSExt(B, e, hv, "") : LLVMBuildZExt(B, e, hv, "");
+        LLVMValueRef h = LLVMBuildAdd(B, LLVMBuildMul(B, a, LLVMConstVector(w0, N), ""),
+                                      LLVMBuildMul(B, e, LLVMConstVector(w1, N), ""), "");
+        vstore(cg, h, ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, owc), cg_idx(cg, j), "")));
+    }
+    cg_for_end(cg, &li);
+    /* Vertical: y = (wy0' h[i0y] + wy1' h[i1y] + 2^(2F'-1)) >> 2F'. */
+    LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2);
+    LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), ""));
+    LLVMValueRef wy1 = wsplat(cg, vt, twy, oy, g, N), wy0 = LLVMBuildSub(B, kw(cg, vt, one, N), wy1, "");
+    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
+    j = cg_smin(cg, j, cg_idx(cg, owc - N));
+    LLVMValueRef a = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, j, "")));
+    LLVMValueRef e = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, j, "")));
+    if (vt != ht)
+        a = LLVMBuildSExt(B, a, vv, ""), e = LLVMBuildSExt(B, e, vv, "");
+    Hx hx = {.et = vt, .fp = fp};
+    vstore(cg, blend(cg, &hx, a, e, wy0, wy1), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lb);
+    static char name[40];
+    snprintf(name, sizeof name, "resize_linear_shuf%u%s", N, fp > 3 ? "w" : "");
+    return name;
+}
+
 static const char *resize_nearest(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -349,7 +417,10 @@ const char *kern_resize(Cg *cg, const Node *n)
             while (g > 0 && w % (1 << g) != 0)
                 g--;
         }
-        if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
+        int64_t hbytes = RESIZE_FRAC_BITS - g <= 7 ? 2 : 4;
+        if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * hbytes <= SEP_MAX_T)
+            name = resize_shuf(cg, n, ty, tx, g);
+        else if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
             name = resize_sep(cg, n, ty, tx, g);
     } else {
         name = resize_nearest(cg, n, ty, tx);

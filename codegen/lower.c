@@ -319,6 +319,7 @@ static const char *(*const portable_kernels[])(Cg *cg, const Node *n) = {
     kern_pool,
     kern_resize,
     kern_transpose,
+    kern_slice,
 };
 
 const char *cg_lower_dispatch(Cg *cg, const Node *n)

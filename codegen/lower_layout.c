@@ -148,31 +148,35 @@ static bool lower_pad(Cg *cg, const Node *n)
 
 /* A strided copy: the input offset is affine in the result's indices, as
  * in transpose, plus the constant offset of starts. */
-static bool lower_slice(Cg *cg, const Node *n)
+int64_t cg_slice_strides(const Node *n, int64_t (*st)[QNN_MAX_RANK])
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int r = xt->rank;
-    int64_t starts[QNN_MAX_RANK], steps[QNN_MAX_RANK], ones[QNN_MAX_RANK], xs[QNN_MAX_RANK], ys[QNN_MAX_RANK],
-        step[QNN_MAX_RANK], base = 0;
+    int64_t starts[QNN_MAX_RANK], steps[QNN_MAX_RANK], ones[QNN_MAX_RANK], xs[QNN_MAX_RANK], base = 0;
     for (int d = 0; d < QNN_MAX_RANK; d++)
         ones[d] = 1;
     node_ints(n, ATTR_STARTS, starts, QNN_MAX_RANK, NULL);
     node_ints(n, ATTR_STEPS, steps, r, ones);
     cg_strides(xt, xs);
-    cg_strides(yt, ys);
+    cg_strides(yt, st[0]);
     for (int d = 0; d < r; d++) {
-        step[d] = steps[d] * xs[d];
+        st[1][d] = steps[d] * xs[d];
         base += starts[d] * xs[d];
     }
+    return base;
+}
+
+static bool lower_slice(Cg *cg, const Node *n)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
+    int64_t base = cg_slice_strides(n, st);
     if (cg_is_view(cg, n->result, n->operands[0], base * dtype_traits[xt->dtype].size))
         return true; /* plan_memory made it a view: a contiguous run of x */
     /* Dims the slice keeps together merge (as in transpose); when the
      * innermost one has step 1 (a channel slice of an NHWC tensor, M-LSD's
      * [..., 8:12]), each innermost run is one contiguous copy. */
-    int64_t st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
-    memcpy(st[0], ys, sizeof ys);
-    memcpy(st[1], step, sizeof step);
-    int m = cg_merge_dims(r, yt->dims, st, 2, md, ms);
+    int m = cg_merge_dims(yt->rank, yt->dims, st, 2, md, ms);
     bool runs = ms[1][m - 1] == 1 && ms[0][m - 1] == 1 && md[m - 1] > 1;
     CgNest nest;
     cg_nest_begin(cg, &nest, runs ? m - 1 : m, md);
