@@ -154,14 +154,6 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMV
  * the pair it is: rows 2g and 2g+1 pair vertically (same kx: pair
  * g*KW + kx), an odd last row horizontally (kx and kx+1: pair
  * (KH/2)*KW + kx/2; its odd last tap with a zero weight). */
-static LLVMValueRef splat32(Cg *cg, int lanes, int32_t v)
-{
-    LLVMValueRef e[64];
-    for (int i = 0; i < lanes; i++)
-        e[i] = cg_i32(cg, v);
-    return LLVMConstVector(e, (unsigned)lanes);
-}
-
 static int64_t pair_of(int64_t kh, int64_t kw, int64_t ky, int64_t kx, int *half)
 {
     if (ky < kh / 2 * 2) {
@@ -286,17 +278,17 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
             for (int r = 0; r < nr; r++) {
                 if (r > 0) { /* dw_slide: the next output row's column */
                     LLVMValueRef b = xload(cg, t8, col[(r * f->sh + 2 * f->dh) * NCOL_MAX + u], c0);
-                    z = LLVMBuildXor(B, LLVMBuildLShr(B, z, splat32(cg, L, 8), ""),
-                                     LLVMBuildShl(B, LLVMBuildZExt(B, b, t32, ""), splat32(cg, L, 16), ""), "");
+                    LLVMValueRef s8 = cg_splat(cg, cg_i32(cg, 8), (unsigned)L), s16 = cg_splat(cg, cg_i32(cg, 16), (unsigned)L);
+                    z = LLVMBuildXor(B, LLVMBuildLShr(B, z, s8, ""), LLVMBuildShl(B, LLVMBuildZExt(B, b, t32, ""), s16, ""), "");
                 } else {
                     for (int64_t j = 0; j < 4 && 4 * g + j < f->kh; j++) {
                         LLVMValueRef b = LLVMBuildZExt(B, xload(cg, t8, col[(4 * g + j) * f->dh * NCOL_MAX + u], c0), t32, "");
                         if (j)
-                            b = LLVMBuildShl(B, b, splat32(cg, L, (int32_t)(8 * j)), "");
+                            b = LLVMBuildShl(B, b, cg_splat(cg, cg_i32(cg, (int32_t)(8 * j)), (unsigned)L), "");
                         z = z ? LLVMBuildOr(B, z, b, "") : b;
                     }
                     if (f->xv->type.dtype != DT_U8)
-                        z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
+                        z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
                 }
                 for (int p = 0; p < px; p++) {
                     int64_t kx = dw_tap(f, u, p);
@@ -361,7 +353,7 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
         for (int v = 0; v < 2; v++) {
             LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[v], ""), t32, "");
             if (f->xv->type.dtype != DT_U8)
-                z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
+                z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
             for (int r = 0; r < nr; r++)
                 for (int p = 0; p < px; p++) {
                     int64_t kx = dw_tap(f, u, p);
