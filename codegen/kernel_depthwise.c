@@ -29,7 +29,7 @@
  * weights packed as interleaved i16 pairs, the activations of the two
  * taps interleaved once per column; with VNNI (the KDw's mac4: vpdpbusd) four
  * kernel rows per i32 lane (dw_channels4) when the weights are bytes, and
- * with a byte permute and narrow2 as well (AVX-512 VBMI) 2*LANES channels
+ * with a byte permute and narrow as well (AVX-512 VBMI) 2*LANES channels
  * a step (dw_channels4w).
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
@@ -303,7 +303,7 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
 }
 
 /* dw_channels4 on 2*LANES channels a step (32 on zmm), for a kernel of at
- * most 4 rows when the KDw has narrow2 (AVX-512 VBMI): per input column,
+ * most 4 rows when the KDw has narrow (AVX-512 VBMI): per input column,
  * the 2*LANES bytes of each of the 4 input rows t = j*DH (j = 0..3; rows
  * past the kernel's reuse the last one's bytes: their weights are 0) are
  * two 64-byte vectors [row 0 | row 1], [row 2 | row 3], and one
@@ -312,8 +312,9 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
  * rows (dw_slide) read the same column: row 0 through weights
  * [w0, w1, w2, 0], row 1 through [0, w0, w1, w2] (the weights' second
  * set).  About 8 instructions a column for 2 x 2*LANES channels, against
- * about 22 in dw_channels4; the outputs' bytes by narrow2 (two packs and
- * a vpermd) and one store for 2*LANES channels. */
+ * about 22 in dw_channels4; the outputs' bytes by narrow, two pixels at
+ * once (three packs and a vpermd for 2 x 2*LANES channels, then two
+ * stores). */
 static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
 {
     const KFrame *f = &k->f;
@@ -366,21 +367,35 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
                 }
         }
     }
-    /* The clamp and zero point in narrow2 (on 2*LANES bytes at once)
-     * where every channel has the same, else in kern_requant. */
+    /* The clamp and zero point in narrow (on 2*LANES bytes at once)
+     * where every channel has the same, else in kern_requant; two pixels'
+     * four vectors a narrow (one cross-lane permute, not two), stored as
+     * two runs of 2*LANES bytes. */
     bool u8 = f->yt->dtype == DT_U8;
-    int32_t zp = 0, lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
-    bool raw = kern_requant_uniform(&k->rq, &zp, &lo, &hi) && lo >= (u8 ? 0 : -128) && hi <= (u8 ? 255 : 127) &&
-               zp >= (u8 ? 0 : -128) && zp <= (u8 ? 255 : 127);
-    if (!raw)
-        zp = 0, lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    KNarrow nw;
+    bool raw = kern_requant_narrow(&k->rq, u8, &nw);
     LLVMValueRef (*stage)(Cg *, const KRequant *, LLVMValueRef, LLVMValueRef) = raw ? kern_requant_raw : kern_requant;
+    LLVMValueRef half[2][64];
+    for (int h = 0; h < 2; h++)
+        for (int i = 0; i < 2 * L; i++)
+            half[h][i] = cg_i32(cg, h * 2 * L + i);
     for (int r = 0; r < nr; r++)
-        for (int p = 0; p < px; p++) {
-            LLVMValueRef q0 = stage(cg, &k->rq, acc[r][p][0], c0), q1 = stage(cg, &k->rq, acc[r][p][1], c1);
-            LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + p * f->o)), c0);
-            LLVMValueRef st = LLVMBuildStore(B, k->d->narrow2(cg, q0, q1, u8, zp, lo, hi), cg_gep8(cg, k->y, yi));
-            LLVMSetAlignment(st, 1);
+        for (int p = 0; p < px; p += 2) {
+            int np = px - p < 2 ? 1 : 2;
+            LLVMValueRef q[4];
+            for (int j = 0; j < np; j++) {
+                q[2 * j] = stage(cg, &k->rq, acc[r][p + j][0], c0);
+                q[2 * j + 1] = stage(cg, &k->rq, acc[r][p + j][1], c1);
+            }
+            LLVMValueRef bytes = k->d->narrow(cg, q, 2 * np, u8, raw ? &nw : NULL);
+            for (int j = 0; j < np; j++) {
+                LLVMValueRef v = np == 1 ? bytes
+                                         : LLVMBuildShuffleVector(B, bytes, LLVMGetUndef(LLVMTypeOf(bytes)),
+                                                                  LLVMConstVector(half[j], (unsigned)(2 * L)), "");
+                LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + (p + j) * f->o)), c0);
+                LLVMValueRef st = LLVMBuildStore(B, v, cg_gep8(cg, k->y, yi));
+                LLVMSetAlignment(st, 1);
+            }
         }
 }
 
@@ -522,7 +537,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
     /* 32 channels a step (dw_channels4w) for kernels of up to 4 rows: then
      * 2 x 4 pixels x 2 vectors, or 8 x 2, of zmm accumulators. */
-    k.wide = k.quads && px == PX_MAX && d->narrow2 && f->kh <= 4 && C >= 2 * L &&
+    k.wide = k.quads && px == PX_MAX && d->narrow && f->kh <= 4 && C >= 2 * L &&
              !cg->opts->no_dw_wide; /* -fno-wide-depthwise: A/B runs, docs/benchmarks.md */
     /* Two output rows a pass where their columns slide (dw_channels4) and
      * 2 x 8 zmm accumulators fit the 32 registers. */
