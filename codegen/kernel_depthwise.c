@@ -314,15 +314,18 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
  * set).  About 8 instructions a column for 2 x 2*LANES channels, against
  * about 22 in dw_channels4; the outputs' bytes by narrow, two pixels at
  * once (three packs and a vpermd for 2 x 2*LANES channels, then two
- * stores). */
-static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
+ * stores).  NV = 1: the same on LANES channels (a 16-channel layer, or
+ * the last 16 channels after 32-channel steps): LANES-byte rows, one
+ * vpermb (the two rows' halves in one register) a column where
+ * dw_channels4 took about 11 instructions for LANES channels. */
+static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix, int nv)
 {
     const KFrame *f = &k->f;
     int L = k->lanes, nrow = (int)f->kh + nr - 1;
-    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(2 * L)), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(nv * L)), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     LLVMValueRef c1 = cg_add(cg, c0, cg_idx(cg, L)), cv[2] = {c0, c1};
     LLVMValueRef acc[DW_NR_MAX][PX_MAX][2];
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < nv; v++) {
         LLVMValueRef a[PX_MAX];
         dw_acc_init(cg, k, cv[v], px, a);
         for (int r = 0; r < nr; r++)
@@ -331,17 +334,17 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
     }
     /* Lane i of vector v, byte j: row min(j, nrow - 1), channel v*L + i. */
     LLVMValueRef mask[2];
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < nv; v++) {
         LLVMValueRef m[256];
         for (int i = 0; i < L; i++)
             for (int j = 0; j < 4; j++)
-                m[4 * i + j] = cg_i32(cg, (j < nrow ? j : nrow - 1) * 2 * L + v * L + i);
+                m[4 * i + j] = cg_i32(cg, (j < nrow ? j : nrow - 1) * nv * L + v * L + i);
         mask[v] = LLVMConstVector(m, (unsigned)(4 * L));
     }
     LLVMValueRef cat[128];
-    for (int i = 0; i < 4 * L; i++)
+    for (int i = 0; i < 2 * nv * L; i++)
         cat[i] = cg_i32(cg, i);
-    LLVMValueRef catm = LLVMConstVector(cat, (unsigned)(4 * L));
+    LLVMValueRef catm = LLVMConstVector(cat, (unsigned)(2 * nv * L));
     int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
     for (int64_t u = 0; u < ncol; u++) {
         if (!col_used(f, u, px))
@@ -351,7 +354,7 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
             x[j] = j < nrow ? xload(cg, t8, col[j * f->dh * NCOL_MAX + u], c0) : LLVMGetUndef(t8);
         LLVMValueRef lo = LLVMBuildShuffleVector(B, x[0], x[1], catm, "");
         LLVMValueRef hi = nrow > 2 ? LLVMBuildShuffleVector(B, x[2], x[3], catm, "") : LLVMGetUndef(LLVMTypeOf(lo));
-        for (int v = 0; v < 2; v++) {
+        for (int v = 0; v < nv; v++) {
             LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[v], ""), t32, "");
             if (f->xv->type.dtype != DT_U8)
                 z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
@@ -377,26 +380,31 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
     LLVMValueRef (*stage)(Cg *, const KRequant *, LLVMValueRef, LLVMValueRef) = raw ? kern_requant_raw : kern_requant;
     LLVMValueRef half[2][64];
     for (int h = 0; h < 2; h++)
-        for (int i = 0; i < 2 * L; i++)
-            half[h][i] = cg_i32(cg, h * 2 * L + i);
+        for (int i = 0; i < nv * L; i++)
+            half[h][i] = cg_i32(cg, h * nv * L + i);
     for (int r = 0; r < nr; r++)
         for (int p = 0; p < px; p += 2) {
-            int np = px - p < 2 ? 1 : 2;
+            int np = px - p < 2 ? 1 : 2, n = 0;
             LLVMValueRef q[4];
+            for (int j = 0; j < np; j++)
+                for (int v = 0; v < nv; v++)
+                    q[n++] = stage(cg, &k->rq, acc[r][p + j][v], cv[v]);
+            if (n == 1) /* one vector: narrowed beside itself */
+                q[n++] = q[0];
+            LLVMValueRef bytes = k->d->narrow(cg, q, n, u8, raw ? &nw : NULL);
             for (int j = 0; j < np; j++) {
-                q[2 * j] = stage(cg, &k->rq, acc[r][p + j][0], c0);
-                q[2 * j + 1] = stage(cg, &k->rq, acc[r][p + j][1], c1);
-            }
-            LLVMValueRef bytes = k->d->narrow(cg, q, 2 * np, u8, raw ? &nw : NULL);
-            for (int j = 0; j < np; j++) {
-                LLVMValueRef v = np == 1 ? bytes
-                                         : LLVMBuildShuffleVector(B, bytes, LLVMGetUndef(LLVMTypeOf(bytes)),
-                                                                  LLVMConstVector(half[j], (unsigned)(2 * L)), "");
+                LLVMValueRef v = LLVMBuildShuffleVector(B, bytes, LLVMGetUndef(LLVMTypeOf(bytes)),
+                                                        LLVMConstVector(half[j], (unsigned)(nv * L)), "");
                 LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + (p + j) * f->o)), c0);
                 LLVMValueRef st = LLVMBuildStore(B, v, cg_gep8(cg, k->y, yi));
                 LLVMSetAlignment(st, 1);
             }
         }
+}
+
+static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    dw_wide(cg, k, col, px, nr, c0, ypix, 2);
 }
 
 /* PX output pixels from column OX0 of NR output rows from OY (image BI).
@@ -456,9 +464,9 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     cg_for_end(cg, &lc);
     /* The tail: the last L channels again (a few rewritten with the same
      * values), or with 32 a step and at most 16 left, the last 16 by
-     * dw_channels4 (same weights: its set 0). */
+     * dw_wide on one vector. */
     if (k->wide && C % L && C % L <= k->lanes)
-        dw_channels4(cg, k, col, px, nr, cg_idx(cg, C - k->lanes), ypix);
+        dw_wide(cg, k, col, px, nr, cg_idx(cg, C - k->lanes), ypix, 1);
     else if (C % L)
         chan(cg, k, col, px, nr, cg_idx(cg, C - L), ypix);
     free(col);
@@ -537,7 +545,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
     /* 32 channels a step (dw_channels4w) for kernels of up to 4 rows: then
      * 2 x 4 pixels x 2 vectors, or 8 x 2, of zmm accumulators. */
-    k.wide = k.quads && px == PX_MAX && d->narrow && f->kh <= 4 && C >= 2 * L &&
+    k.wide = k.quads && px == PX_MAX && d->narrow && f->kh <= 4 && (C >= 2 * L || C == L) &&
              !cg->opts->no_dw_wide; /* -fno-wide-depthwise: A/B runs, docs/benchmarks.md */
     /* Two output rows a pass where their columns slide (dw_channels4) and
      * 2 x 8 zmm accumulators fit the 32 registers. */
@@ -588,7 +596,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     k.w = k.quads ? cg_rodata(cg, w4, (size_t)NW, 16, "kdww") : cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
     free(w4);
     if (k.quads) /* the skeleton's name: dw_rows_<px>x<lanes>c4_<isa> */
-        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", px, k.wide ? 2 * L : L);
+        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", px, k.wide && C >= 2 * L ? 2 * L : L);
     k.bias = cg_table_i32(cg, bias, C, "kdwbias");
     k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
     free(w);
