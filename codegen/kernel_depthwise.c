@@ -303,9 +303,11 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
 }
 
 /* dw_channels4 on 2*LANES channels a step (32 on zmm), for a kernel of at
- * most 4 rows when the KDw has narrow (AVX-512 VBMI): per input column,
- * the 2*LANES bytes of each of the 4 input rows t = j*DH (j = 0..3; rows
- * past the kernel's reuse the last one's bytes: their weights are 0) are
+ * most 8 rows when the KDw has narrow (AVX-512 VBMI): per input column
+ * and group of 4 kernel rows (MobileNetV3's 5x5: two, the second of one
+ * row), the 2*LANES bytes of each of the 4 input rows t = (4g + j)*DH
+ * (j = 0..3; rows past the kernel's reuse the last one's bytes: their
+ * weights are 0) are
  * two 64-byte vectors [row 0 | row 1], [row 2 | row 3], and one
  * two-source byte shuffle (vpermt2b) per LANES channels makes each
  * channel's i32 lane of the 4 rows' bytes, in channel order.  Two output
@@ -332,14 +334,21 @@ static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
             for (int p = 0; p < px; p++)
                 acc[r][p][v] = a[p];
     }
-    /* Lane i of vector v, byte j: row min(j, nrow - 1), channel v*L + i. */
-    LLVMValueRef mask[2];
-    for (int v = 0; v < nv; v++) {
-        LLVMValueRef m[256];
-        for (int i = 0; i < L; i++)
-            for (int j = 0; j < 4; j++)
-                m[4 * i + j] = cg_i32(cg, (j < nrow ? j : nrow - 1) * nv * L + v * L + i);
-        mask[v] = LLVMConstVector(m, (unsigned)(4 * L));
+    /* Groups of 4 kernel rows (two output rows a pass: one group of the
+     * 4 input rows); group g's rows 4g .. 4g+gr-1.  Lane i of vector v,
+     * byte j: the group's row min(j, gr - 1) (weights 0 past the kernel),
+     * channel v*L + i. */
+    int ng = nr == 2 ? 1 : ((int)f->kh + 3) / 4;
+    LLVMValueRef mask[2][2];
+    for (int g = 0; g < ng; g++) {
+        int gr = nrow - 4 * g < 4 ? nrow - 4 * g : 4;
+        for (int v = 0; v < nv; v++) {
+            LLVMValueRef m[256];
+            for (int i = 0; i < L; i++)
+                for (int j = 0; j < 4; j++)
+                    m[4 * i + j] = cg_i32(cg, (j < gr ? j : gr - 1) * nv * L + v * L + i);
+            mask[g > 0][v] = LLVMConstVector(m, (unsigned)(4 * L));
+        }
     }
     LLVMValueRef cat[128];
     for (int i = 0; i < 2 * nv * L; i++)
@@ -349,25 +358,30 @@ static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
     for (int64_t u = 0; u < ncol; u++) {
         if (!col_used(f, u, px))
             continue;
-        LLVMValueRef x[4];
-        for (int j = 0; j < 4; j++)
-            x[j] = j < nrow ? xload(cg, t8, col[j * f->dh * NCOL_MAX + u], c0) : LLVMGetUndef(t8);
-        LLVMValueRef lo = LLVMBuildShuffleVector(B, x[0], x[1], catm, "");
-        LLVMValueRef hi = nrow > 2 ? LLVMBuildShuffleVector(B, x[2], x[3], catm, "") : LLVMGetUndef(LLVMTypeOf(lo));
-        for (int v = 0; v < nv; v++) {
-            LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[v], ""), t32, "");
-            if (f->xv->type.dtype != DT_U8)
-                z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
-            for (int r = 0; r < nr; r++)
-                for (int p = 0; p < px; p++) {
-                    int64_t kx = dw_tap(f, u, p);
-                    if (kx < 0)
-                        continue;
-                    LLVMValueRef wi = cg_add(cg, cg_idx(cg, (r * f->kw + kx) * f->c), cv[v]);
-                    LLVMValueRef w = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
-                    LLVMSetAlignment(w, 4);
-                    acc[r][p][v] = k->d->mac4(cg, acc[r][p][v], z, w);
-                }
+        for (int g = 0; g < ng; g++) {
+            int gr = nrow - 4 * g < 4 ? nrow - 4 * g : 4;
+            LLVMValueRef x[4];
+            for (int j = 0; j < 4; j++)
+                x[j] = j < gr ? xload(cg, t8, col[(4 * g + j) * f->dh * NCOL_MAX + u], c0) : LLVMGetUndef(t8);
+            LLVMValueRef lo = LLVMBuildShuffleVector(B, x[0], x[1], catm, "");
+            LLVMValueRef hi = gr > 2 ? LLVMBuildShuffleVector(B, x[2], x[3], catm, "") : LLVMGetUndef(LLVMTypeOf(lo));
+            for (int v = 0; v < nv; v++) {
+                LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[g > 0][v], ""), t32, "");
+                if (f->xv->type.dtype != DT_U8)
+                    z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
+                for (int r = 0; r < nr; r++)
+                    for (int p = 0; p < px; p++) {
+                        int64_t kx = dw_tap(f, u, p);
+                        if (kx < 0)
+                            continue;
+                        /* the weight set: the output row's (two rows a pass) or the group's */
+                        LLVMValueRef wi = cg_add(cg, cg_idx(cg, ((r + g) * f->kw + kx) * f->c), cv[v]);
+                        LLVMValueRef w =
+                            LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
+                        LLVMSetAlignment(w, 4);
+                        acc[r][p][v] = k->d->mac4(cg, acc[r][p][v], z, w);
+                    }
+            }
         }
     }
     /* The clamp and zero point in narrow (on 2*LANES bytes at once)
@@ -543,9 +557,9 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
-    /* 32 channels a step (dw_channels4w) for kernels of up to 4 rows: then
+    /* 32 channels a step (dw_wide) for kernels of up to 8 rows: then
      * 2 x 4 pixels x 2 vectors, or 8 x 2, of zmm accumulators. */
-    k.wide = k.quads && px == PX_MAX && d->narrow && f->kh <= 4 && (C >= 2 * L || C == L) &&
+    k.wide = k.quads && px == PX_MAX && d->narrow && f->kh <= 8 && (C >= 2 * L || C == L) &&
              !cg->opts->no_dw_wide; /* -fno-wide-depthwise: A/B runs, docs/benchmarks.md */
     /* Two output rows a pass where their columns slide (dw_channels4) and
      * 2 x 8 zmm accumulators fit the 32 registers. */
@@ -554,7 +568,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         px = 4;
     /* The weights' sets: KH/4 rounded up groups of 4 rows; dw_channels4w's
      * second output row its own set, the rows one byte up. */
-    int64_t NG = k.wide ? nr : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
+    int64_t NG = k.wide && nr == 2 ? 2 : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
     int64_t NW = k.quads ? NG * f->kw * C * 4 : d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
     int16_t *w = xcalloc((size_t)NW, sizeof *w);
     int8_t *w4 = k.quads ? xcalloc((size_t)NW, 1) : NULL;
