@@ -75,8 +75,9 @@ typedef struct KDw {
      * clamp(v + RAW->zp, RAW->lo, RAW->hi), those within the type's range;
      * RAW NULL: values already in the type's range (KGemm.pack's form).
      * With it, and a two-source byte shuffle as cheap as one instruction
-     * (AVX-512 VBMI's vpermt2b), dw_channels4w does 2*lanes channels a
-     * step, and narrows two pixels' vectors at once.  NULL: none. */
+     * (AVX-512 VBMI's vpermt2b), dw_wide does 2*lanes channels a step
+     * (or lanes: a 16-channel layer or tail), and narrows two pixels'
+     * vectors at once.  NULL: none. */
     LLVMValueRef (*narrow)(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
 } KDw;
 
