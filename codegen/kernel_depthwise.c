@@ -29,7 +29,7 @@
  * weights packed as interleaved i16 pairs, the activations of the two
  * taps interleaved once per column; with VNNI (the KDw's mac4: vpdpbusd) four
  * kernel rows per i32 lane (dw_channels4) when the weights are bytes, and
- * with a byte permute and narrow2 as well (AVX-512 VBMI) 2*LANES channels
+ * with a byte permute and narrow as well (AVX-512 VBMI) 2*LANES channels
  * a step (dw_channels4w).
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
@@ -154,14 +154,6 @@ static void dw_channels(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMV
  * the pair it is: rows 2g and 2g+1 pair vertically (same kx: pair
  * g*KW + kx), an odd last row horizontally (kx and kx+1: pair
  * (KH/2)*KW + kx/2; its odd last tap with a zero weight). */
-static LLVMValueRef splat32(Cg *cg, int lanes, int32_t v)
-{
-    LLVMValueRef e[64];
-    for (int i = 0; i < lanes; i++)
-        e[i] = cg_i32(cg, v);
-    return LLVMConstVector(e, (unsigned)lanes);
-}
-
 static int64_t pair_of(int64_t kh, int64_t kw, int64_t ky, int64_t kx, int *half)
 {
     if (ky < kh / 2 * 2) {
@@ -286,17 +278,17 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
             for (int r = 0; r < nr; r++) {
                 if (r > 0) { /* dw_slide: the next output row's column */
                     LLVMValueRef b = xload(cg, t8, col[(r * f->sh + 2 * f->dh) * NCOL_MAX + u], c0);
-                    z = LLVMBuildXor(B, LLVMBuildLShr(B, z, splat32(cg, L, 8), ""),
-                                     LLVMBuildShl(B, LLVMBuildZExt(B, b, t32, ""), splat32(cg, L, 16), ""), "");
+                    LLVMValueRef s8 = cg_splat(cg, cg_i32(cg, 8), (unsigned)L), s16 = cg_splat(cg, cg_i32(cg, 16), (unsigned)L);
+                    z = LLVMBuildXor(B, LLVMBuildLShr(B, z, s8, ""), LLVMBuildShl(B, LLVMBuildZExt(B, b, t32, ""), s16, ""), "");
                 } else {
                     for (int64_t j = 0; j < 4 && 4 * g + j < f->kh; j++) {
                         LLVMValueRef b = LLVMBuildZExt(B, xload(cg, t8, col[(4 * g + j) * f->dh * NCOL_MAX + u], c0), t32, "");
                         if (j)
-                            b = LLVMBuildShl(B, b, splat32(cg, L, (int32_t)(8 * j)), "");
+                            b = LLVMBuildShl(B, b, cg_splat(cg, cg_i32(cg, (int32_t)(8 * j)), (unsigned)L), "");
                         z = z ? LLVMBuildOr(B, z, b, "") : b;
                     }
                     if (f->xv->type.dtype != DT_U8)
-                        z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
+                        z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
                 }
                 for (int p = 0; p < px; p++) {
                     int64_t kx = dw_tap(f, u, p);
@@ -311,85 +303,122 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
 }
 
 /* dw_channels4 on 2*LANES channels a step (32 on zmm), for a kernel of at
- * most 4 rows when the KDw has narrow2 (AVX-512 VBMI): per input column,
- * the 2*LANES bytes of each of the 4 input rows t = j*DH (j = 0..3; rows
- * past the kernel's reuse the last one's bytes: their weights are 0) are
+ * most 8 rows when the KDw has narrow (AVX-512 VBMI): per input column
+ * and group of 4 kernel rows (MobileNetV3's 5x5: two, the second of one
+ * row), the 2*LANES bytes of each of the 4 input rows t = (4g + j)*DH
+ * (j = 0..3; rows past the kernel's reuse the last one's bytes: their
+ * weights are 0) are
  * two 64-byte vectors [row 0 | row 1], [row 2 | row 3], and one
  * two-source byte shuffle (vpermt2b) per LANES channels makes each
  * channel's i32 lane of the 4 rows' bytes, in channel order.  Two output
  * rows (dw_slide) read the same column: row 0 through weights
  * [w0, w1, w2, 0], row 1 through [0, w0, w1, w2] (the weights' second
  * set).  About 8 instructions a column for 2 x 2*LANES channels, against
- * about 22 in dw_channels4; the outputs' bytes by narrow2 (two packs and
- * a vpermd) and one store for 2*LANES channels. */
-static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
+ * about 22 in dw_channels4; the outputs' bytes by narrow, two pixels at
+ * once (three packs and a vpermd for 2 x 2*LANES channels, then two
+ * stores).  NV = 1: the same on LANES channels (a 16-channel layer, or
+ * the last 16 channels after 32-channel steps): LANES-byte rows, one
+ * vpermb (the two rows' halves in one register) a column where
+ * dw_channels4 took about 11 instructions for LANES channels. */
+static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix, int nv)
 {
     const KFrame *f = &k->f;
     int L = k->lanes, nrow = (int)f->kh + nr - 1;
-    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(2 * L)), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(nv * L)), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     LLVMValueRef c1 = cg_add(cg, c0, cg_idx(cg, L)), cv[2] = {c0, c1};
     LLVMValueRef acc[DW_NR_MAX][PX_MAX][2];
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < nv; v++) {
         LLVMValueRef a[PX_MAX];
         dw_acc_init(cg, k, cv[v], px, a);
         for (int r = 0; r < nr; r++)
             for (int p = 0; p < px; p++)
                 acc[r][p][v] = a[p];
     }
-    /* Lane i of vector v, byte j: row min(j, nrow - 1), channel v*L + i. */
-    LLVMValueRef mask[2];
-    for (int v = 0; v < 2; v++) {
-        LLVMValueRef m[256];
-        for (int i = 0; i < L; i++)
-            for (int j = 0; j < 4; j++)
-                m[4 * i + j] = cg_i32(cg, (j < nrow ? j : nrow - 1) * 2 * L + v * L + i);
-        mask[v] = LLVMConstVector(m, (unsigned)(4 * L));
+    /* Groups of 4 kernel rows (two output rows a pass: one group of the
+     * 4 input rows); group g's rows 4g .. 4g+gr-1.  Lane i of vector v,
+     * byte j: the group's row min(j, gr - 1) (weights 0 past the kernel),
+     * channel v*L + i. */
+    int ng = nr == 2 ? 1 : ((int)f->kh + 3) / 4;
+    LLVMValueRef mask[2][2];
+    for (int g = 0; g < ng; g++) {
+        int gr = nrow - 4 * g < 4 ? nrow - 4 * g : 4;
+        for (int v = 0; v < nv; v++) {
+            LLVMValueRef m[256];
+            for (int i = 0; i < L; i++)
+                for (int j = 0; j < 4; j++)
+                    m[4 * i + j] = cg_i32(cg, (j < gr ? j : gr - 1) * nv * L + v * L + i);
+            mask[g > 0][v] = LLVMConstVector(m, (unsigned)(4 * L));
+        }
     }
     LLVMValueRef cat[128];
-    for (int i = 0; i < 4 * L; i++)
+    for (int i = 0; i < 2 * nv * L; i++)
         cat[i] = cg_i32(cg, i);
-    LLVMValueRef catm = LLVMConstVector(cat, (unsigned)(4 * L));
+    LLVMValueRef catm = LLVMConstVector(cat, (unsigned)(2 * nv * L));
     int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
     for (int64_t u = 0; u < ncol; u++) {
         if (!col_used(f, u, px))
             continue;
-        LLVMValueRef x[4];
-        for (int j = 0; j < 4; j++)
-            x[j] = j < nrow ? xload(cg, t8, col[j * f->dh * NCOL_MAX + u], c0) : LLVMGetUndef(t8);
-        LLVMValueRef lo = LLVMBuildShuffleVector(B, x[0], x[1], catm, "");
-        LLVMValueRef hi = nrow > 2 ? LLVMBuildShuffleVector(B, x[2], x[3], catm, "") : LLVMGetUndef(LLVMTypeOf(lo));
-        for (int v = 0; v < 2; v++) {
-            LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[v], ""), t32, "");
-            if (f->xv->type.dtype != DT_U8)
-                z = LLVMBuildXor(B, z, splat32(cg, L, (int32_t)0x80808080u), "");
-            for (int r = 0; r < nr; r++)
-                for (int p = 0; p < px; p++) {
-                    int64_t kx = dw_tap(f, u, p);
-                    if (kx < 0)
-                        continue;
-                    LLVMValueRef wi = cg_add(cg, cg_idx(cg, (r * f->kw + kx) * f->c), cv[v]);
-                    LLVMValueRef w = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
-                    LLVMSetAlignment(w, 4);
-                    acc[r][p][v] = k->d->mac4(cg, acc[r][p][v], z, w);
-                }
+        for (int g = 0; g < ng; g++) {
+            int gr = nrow - 4 * g < 4 ? nrow - 4 * g : 4;
+            LLVMValueRef x[4];
+            for (int j = 0; j < 4; j++)
+                x[j] = j < gr ? xload(cg, t8, col[(4 * g + j) * f->dh * NCOL_MAX + u], c0) : LLVMGetUndef(t8);
+            LLVMValueRef lo = LLVMBuildShuffleVector(B, x[0], x[1], catm, "");
+            LLVMValueRef hi = gr > 2 ? LLVMBuildShuffleVector(B, x[2], x[3], catm, "") : LLVMGetUndef(LLVMTypeOf(lo));
+            for (int v = 0; v < nv; v++) {
+                LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[g > 0][v], ""), t32, "");
+                if (f->xv->type.dtype != DT_U8)
+                    z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
+                for (int r = 0; r < nr; r++)
+                    for (int p = 0; p < px; p++) {
+                        int64_t kx = dw_tap(f, u, p);
+                        if (kx < 0)
+                            continue;
+                        /* the weight set: the output row's (two rows a pass) or the group's */
+                        LLVMValueRef wi = cg_add(cg, cg_idx(cg, ((r + g) * f->kw + kx) * f->c), cv[v]);
+                        LLVMValueRef w =
+                            LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
+                        LLVMSetAlignment(w, 4);
+                        acc[r][p][v] = k->d->mac4(cg, acc[r][p][v], z, w);
+                    }
+            }
         }
     }
-    /* The clamp and zero point in narrow2 (on 2*LANES bytes at once)
-     * where every channel has the same, else in kern_requant. */
+    /* The clamp and zero point in narrow (on 2*LANES bytes at once)
+     * where every channel has the same, else in kern_requant; two pixels'
+     * four vectors a narrow (one cross-lane permute, not two), stored as
+     * two runs of 2*LANES bytes. */
     bool u8 = f->yt->dtype == DT_U8;
-    int32_t zp = 0, lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
-    bool raw = kern_requant_uniform(&k->rq, &zp, &lo, &hi) && lo >= (u8 ? 0 : -128) && hi <= (u8 ? 255 : 127) &&
-               zp >= (u8 ? 0 : -128) && zp <= (u8 ? 255 : 127);
-    if (!raw)
-        zp = 0, lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    KNarrow nw;
+    bool raw = kern_requant_narrow(&k->rq, u8, &nw);
     LLVMValueRef (*stage)(Cg *, const KRequant *, LLVMValueRef, LLVMValueRef) = raw ? kern_requant_raw : kern_requant;
+    LLVMValueRef half[2][64];
+    for (int h = 0; h < 2; h++)
+        for (int i = 0; i < nv * L; i++)
+            half[h][i] = cg_i32(cg, h * nv * L + i);
     for (int r = 0; r < nr; r++)
-        for (int p = 0; p < px; p++) {
-            LLVMValueRef q0 = stage(cg, &k->rq, acc[r][p][0], c0), q1 = stage(cg, &k->rq, acc[r][p][1], c1);
-            LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + p * f->o)), c0);
-            LLVMValueRef st = LLVMBuildStore(B, k->d->narrow2(cg, q0, q1, u8, zp, lo, hi), cg_gep8(cg, k->y, yi));
-            LLVMSetAlignment(st, 1);
+        for (int p = 0; p < px; p += 2) {
+            int np = px - p < 2 ? 1 : 2, n = 0;
+            LLVMValueRef q[4];
+            for (int j = 0; j < np; j++)
+                for (int v = 0; v < nv; v++)
+                    q[n++] = stage(cg, &k->rq, acc[r][p + j][v], cv[v]);
+            if (n == 1) /* one vector: narrowed beside itself */
+                q[n++] = q[0];
+            LLVMValueRef bytes = k->d->narrow(cg, q, n, u8, raw ? &nw : NULL);
+            for (int j = 0; j < np; j++) {
+                LLVMValueRef v = LLVMBuildShuffleVector(B, bytes, LLVMGetUndef(LLVMTypeOf(bytes)),
+                                                        LLVMConstVector(half[j], (unsigned)(nv * L)), "");
+                LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + (p + j) * f->o)), c0);
+                LLVMValueRef st = LLVMBuildStore(B, v, cg_gep8(cg, k->y, yi));
+                LLVMSetAlignment(st, 1);
+            }
         }
+}
+
+static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    dw_wide(cg, k, col, px, nr, c0, ypix, 2);
 }
 
 /* PX output pixels from column OX0 of NR output rows from OY (image BI).
@@ -449,9 +478,9 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     cg_for_end(cg, &lc);
     /* The tail: the last L channels again (a few rewritten with the same
      * values), or with 32 a step and at most 16 left, the last 16 by
-     * dw_channels4 (same weights: its set 0). */
+     * dw_wide on one vector. */
     if (k->wide && C % L && C % L <= k->lanes)
-        dw_channels4(cg, k, col, px, nr, cg_idx(cg, C - k->lanes), ypix);
+        dw_wide(cg, k, col, px, nr, cg_idx(cg, C - k->lanes), ypix, 1);
     else if (C % L)
         chan(cg, k, col, px, nr, cg_idx(cg, C - L), ypix);
     free(col);
@@ -528,9 +557,9 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     /* 8 pixels when 16 i32 lanes are one register (zmm: 32 of them), else 4
      * (AVX2's 16 ymm, NEON's <16 x i32> in 4 q registers). */
     int px = L == 16 && kern_has(cg, "avx512f") ? PX_MAX : 4;
-    /* 32 channels a step (dw_channels4w) for kernels of up to 4 rows: then
+    /* 32 channels a step (dw_wide) for kernels of up to 8 rows: then
      * 2 x 4 pixels x 2 vectors, or 8 x 2, of zmm accumulators. */
-    k.wide = k.quads && px == PX_MAX && d->narrow2 && f->kh <= 4 && C >= 2 * L &&
+    k.wide = k.quads && px == PX_MAX && d->narrow && f->kh <= 8 && (C >= 2 * L || C == L) &&
              !cg->opts->no_dw_wide; /* -fno-wide-depthwise: A/B runs, docs/benchmarks.md */
     /* Two output rows a pass where their columns slide (dw_channels4) and
      * 2 x 8 zmm accumulators fit the 32 registers. */
@@ -539,7 +568,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         px = 4;
     /* The weights' sets: KH/4 rounded up groups of 4 rows; dw_channels4w's
      * second output row its own set, the rows one byte up. */
-    int64_t NG = k.wide ? nr : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
+    int64_t NG = k.wide && nr == 2 ? 2 : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
     int64_t NW = k.quads ? NG * f->kw * C * 4 : d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
     int16_t *w = xcalloc((size_t)NW, sizeof *w);
     int8_t *w4 = k.quads ? xcalloc((size_t)NW, 1) : NULL;
@@ -581,7 +610,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     k.w = k.quads ? cg_rodata(cg, w4, (size_t)NW, 16, "kdww") : cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
     free(w4);
     if (k.quads) /* the skeleton's name: dw_rows_<px>x<lanes>c4_<isa> */
-        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", px, k.wide ? 2 * L : L);
+        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", px, k.wide && C >= 2 * L ? 2 * L : L);
     k.bias = cg_table_i32(cg, bias, C, "kdwbias");
     k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
     free(w);

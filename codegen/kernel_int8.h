@@ -52,6 +52,8 @@ struct KDot {
  * two 16-bit products into each 32-bit lane (smlad, pmaddwd); kern_dw_rows
  * uses MAC4 when set (else MAC2 when set, else plain IR).  Initialize
  * with designated initializers: unset steps are NULL. */
+typedef struct KNarrow KNarrow; /* kern_requant_narrow's, below */
+
 typedef struct KDw {
     const char *name;
     int lanes;
@@ -68,12 +70,15 @@ typedef struct KDw {
      * when the weights less their zero point are bytes (else MAC2's or
      * the plain-IR form).  NULL: none. */
     LLVMValueRef (*mac4)(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValueRef w4);
-    /* <2*lanes x i8>: clamp(v + ZP, LO, HI) of A's lanes, then of B's
-     * (<lanes x i32> each, any values), as bytes (u8 when U8, else i8);
-     * LO, HI and ZP within that type's range.  With it, and a two-source
-     * byte shuffle as cheap as one instruction (AVX-512 VBMI's vpermt2b),
-     * dw_channels4w does 2*lanes channels a step.  NULL: none. */
-    LLVMValueRef (*narrow2)(Cg *cg, LLVMValueRef a, LLVMValueRef b, bool u8, int32_t zp, int32_t lo, int32_t hi);
+    /* <N*lanes x i8> (N = 2 or 4): the lanes of V[0], V[1], ... in order
+     * (<lanes x i32> each) as bytes (u8 when U8, else i8): each
+     * clamp(v + RAW->zp, RAW->lo, RAW->hi), those within the type's range;
+     * RAW NULL: values already in the type's range (KGemm.pack's form).
+     * With it, and a two-source byte shuffle as cheap as one instruction
+     * (AVX-512 VBMI's vpermt2b), dw_wide does 2*lanes channels a step
+     * (or lanes: a 16-channel layer or tail), and narrows two pixels'
+     * vectors at once.  NULL: none. */
+    LLVMValueRef (*narrow)(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
 } KDw;
 
 /* The plain-IR steps: LLVM's instruction selection makes them smull/smlal
@@ -189,16 +194,16 @@ LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValu
 bool kern_requant_uniform(const KRequant *rq, int32_t *zp, int32_t *lo, int32_t *hi);
 /* The end of an output stage every channel shares, for a kernel that
  * narrows several vectors at once: byte = clamp(v + zp, lo, hi). */
-typedef struct KNarrow {
+struct KNarrow {
     int32_t zp, lo, hi;
-} KNarrow;
+};
 /* Whether the vectors of RQ may go through kern_requant_raw and a
  * narrowing to U8 or i8 bytes with the clamp and zero point NW (the
  * bounds and zero point within the result's byte range). */
 bool kern_requant_narrow(const KRequant *rq, bool u8, KNarrow *nw);
 /* kern_requant before its clamp and zero point: the output is
  * clamp(v + zp, lo, hi) (kern_requant_uniform's), for a kernel that
- * narrows and clamps its bytes several vectors at once (KDw.narrow2). */
+ * narrows and clamps its bytes several vectors at once (KDw.narrow). */
 LLVMValueRef kern_requant_raw(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0);
 
 /* Depthwise conv2d (kernel_depthwise.c): channels in vector lanes, a few

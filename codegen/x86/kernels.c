@@ -101,22 +101,16 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
                           NULL, 0, args, 3);
 }
 
+/* kern_dw_rows's narrow on zmm: gemm_pack (the clamp and zero point on
+ * 16-bit and byte lanes). */
 static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
-
-/* kern_dw_rows's narrow2 on zmm: gemm_pack's two vectors with the clamp
- * and zero point on 16-bit and byte lanes. */
-static LLVMValueRef dwr_narrow2(Cg *cg, LLVMValueRef a, LLVMValueRef b, bool u8, int32_t zp, int32_t lo, int32_t hi)
-{
-    LLVMValueRef v[2] = {a, b};
-    return gemm_pack(cg, v, 2, u8, &(KNarrow){zp, lo, hi});
-}
 
 static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
 static const KDw dw_rows_zmm_vbmi = {.name = "vpdpbusd zmm (4 kernel rows, 32 channels a step)",
                                      .lanes = 16,
                                      .mac4 = dwr_mac4,
                                      .mac2 = dwr_mac2,
-                                     .narrow2 = dwr_narrow2};
+                                     .narrow = gemm_pack};
 static const KDw dw_rows_ymm4 = {.name = "vpdpbusd ymm (4 kernel rows)", .lanes = 8, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
 static const KDw dw_rows_ymm = {.name = "vpdpwssd/vpmaddwd ymm (tap pairs)", .lanes = 8, .mac2 = dwr_mac2};
 static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2 = dwr_mac2};
