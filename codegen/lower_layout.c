@@ -396,11 +396,9 @@ static bool lower_resize(Cg *cg, const Node *n)
         c = cg_smin(cg, c, cg_idx(cg, C - L));
         LLVMTypeRef v8 = LLVMVectorType(cg->t_i8, L), v16 = LLVMVectorType(cg->t_i16, L);
         bool sx = dt == DT_I8;
-#define SPLAT(v) LLVMBuildShuffleVector(B, LLVMBuildInsertElement(B, LLVMGetUndef(v16), v, cg_i32(cg, 0), ""), \
-                                        LLVMGetUndef(v16), LLVMConstNull(LLVMVectorType(cg->t_i32, L)), "")
-#define K16(v) SPLAT(LLVMConstInt(cg->t_i16, (unsigned long long)(v), 0))
-#define W16(t, i) SPLAT(LLVMBuildTrunc(B, LLVMBuildAShr(B, cg_load_int(cg, DT_I32, t, i), cg_i32(cg, narrow_g), ""), \
-                                       cg->t_i16, ""))
+#define K16(v) cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)(v), 0), (unsigned)L)
+#define W16(t, i) cg_splat(cg, LLVMBuildTrunc(B, LLVMBuildAShr(B, cg_load_int(cg, DT_I32, t, i), cg_i32(cg, narrow_g), ""), \
+                                     cg->t_i16, ""), (unsigned)L)
 #define LDV(r, cc) (sx ? LLVMBuildSExt : LLVMBuildZExt)(B, load_u(cg, v8, x, LLVMBuildAdd(B, LLVMBuildAdd(B, r, cc, ""), c, "")), \
                                                      v16, "")
         LLVMValueRef wx1 = W16(twx, ox), wy1 = W16(twy, oy), one = K16(1 << fp);
@@ -412,7 +410,6 @@ static bool lower_resize(Cg *cg, const Node *n)
 #undef LDV
 #undef W16
 #undef K16
-#undef SPLAT
         LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, v8, ""),
                                          LLVMBuildInBoundsGEP2(B, cg->t_i8, y, (LLVMValueRef[]){LLVMBuildAdd(B, ypix, c, "")}, 1, ""));
         LLVMSetAlignment(st, 1);
@@ -427,20 +424,18 @@ static bool lower_resize(Cg *cg, const Node *n)
         LLVMValueRef c = LLVMBuildMul(B, cg_for_begin(cg, &lv, cv, "cv"), cg_idx(cg, 16), "");
         LLVMTypeRef v8 = LLVMVectorType(cg->t_i8, 16), v32 = LLVMVectorType(cg->t_i32, 16);
         bool sx = dt == DT_I8;
-#define SPLAT(v) LLVMBuildShuffleVector(B, LLVMBuildInsertElement(B, LLVMGetUndef(v32), v, cg_i32(cg, 0), ""), \
-                                        LLVMGetUndef(v32), LLVMConstNull(v32), "")
 #define LDV(r, cc) (sx ? LLVMBuildSExt : LLVMBuildZExt)(B, load_u(cg, v8, x, LLVMBuildAdd(B, LLVMBuildAdd(B, r, cc, ""), c, "")), \
                                                      v32, "")
-        LLVMValueRef wx1 = SPLAT(cg_load_int(cg, DT_I32, twx, ox)), wy1 = SPLAT(cg_load_int(cg, DT_I32, twy, oy));
-        LLVMValueRef one = SPLAT(cg_i32(cg, RESIZE_ONE));
+        LLVMValueRef wx1 = cg_splat(cg, cg_load_int(cg, DT_I32, twx, ox), 16);
+        LLVMValueRef wy1 = cg_splat(cg, cg_load_int(cg, DT_I32, twy, oy), 16);
+        LLVMValueRef one = cg_splat(cg, cg_i32(cg, RESIZE_ONE), 16);
         LLVMValueRef wx0 = LLVMBuildSub(B, one, wx1, ""), wy0 = LLVMBuildSub(B, one, wy1, "");
         LLVMValueRef top = LLVMBuildAdd(B, LLVMBuildMul(B, LDV(r0, c0), wx0, ""), LLVMBuildMul(B, LDV(r0, c1), wx1, ""), "");
         LLVMValueRef bot = LLVMBuildAdd(B, LLVMBuildMul(B, LDV(r1, c0), wx0, ""), LLVMBuildMul(B, LDV(r1, c1), wx1, ""), "");
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, top, wy0, ""), LLVMBuildMul(B, bot, wy1, ""), "");
-        v = LLVMBuildAdd(B, v, SPLAT(cg_i32(cg, 1 << (2 * RESIZE_FRAC_BITS - 1))), "");
-        v = LLVMBuildAShr(B, v, SPLAT(cg_i32(cg, 2 * RESIZE_FRAC_BITS)), "");
+        v = LLVMBuildAdd(B, v, cg_splat(cg, cg_i32(cg, 1 << (2 * RESIZE_FRAC_BITS - 1)), 16), "");
+        v = LLVMBuildAShr(B, v, cg_splat(cg, cg_i32(cg, 2 * RESIZE_FRAC_BITS), 16), "");
 #undef LDV
-#undef SPLAT
         LLVMValueRef st = LLVMBuildStore(B, LLVMBuildTrunc(B, v, v8, ""),
                                          LLVMBuildInBoundsGEP2(B, cg->t_i8, y, (LLVMValueRef[]){LLVMBuildAdd(B, ypix, c, "")}, 1, ""));
         LLVMSetAlignment(st, 1);
