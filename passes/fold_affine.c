@@ -222,17 +222,24 @@ static bool fold_scale(Rewrite *rw, Node *mul)
     return true;
 }
 
+/* Whether N was folded away (and so is not to be kept). */
+static bool fold_node(Rewrite *rw, Node *n)
+{
+    switch (n->op) {
+    case OP_ADD: return fold_bias(rw, n);
+    case OP_MUL: return fold_scale(rw, n);
+    default: return false;
+    }
+}
+
 bool fold_affine(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
     Rewrite rw;
     rewrite_begin(&rw, g);
-    for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
-        Node *n = rw.old[rw.pos];
-        bool folded = n->op == OP_ADD ? fold_bias(&rw, n) : n->op == OP_MUL ? fold_scale(&rw, n) : false;
-        if (!folded)
-            rewrite_keep(&rw, n);
-    }
+    for (rw.pos = 0; rw.pos < rw.nold; rw.pos++)
+        if (!fold_node(&rw, rw.old[rw.pos]))
+            rewrite_keep(&rw, rw.old[rw.pos]);
     rewrite_finish(&rw);
     return true;
 }

@@ -80,52 +80,47 @@ OUT = "proj_add"
 
 
 def graph(ranges=None, outputs=(OUT,)):
-    rg = lambda n: f" range({ranges[n][0]!r}, {ranges[n][1]!r})" if ranges else ""
-    lines = ["graph @attention {", f"  input %x : f32[1,{T},{D}]{rg('x')}"] + consts
-    lines += [text + rg(name) for name, text in nodes]
-    lines.append("  output " + ", ".join("%" + o for o in outputs))
-    return "\n".join(lines + ["}"]) + "\n"
+    """The block as .qir text; with RANGES, every value annotated."""
+    ann = (lambda n: f" range({ranges[n][0]!r}, {ranges[n][1]!r})") if ranges else (lambda n: "")
+    body = [f"  input %x : f32[1,{T},{D}]{ann('x')}", *consts, *(text + ann(name) for name, text in nodes)]
+    return "graph @attention {\n" + "\n".join(body) + "\n  output " + ", ".join(f"%{o}" for o in outputs) + "\n}\n"
 
 
-def write(name, text):
-    path = os.path.join(work, name)
-    with open(path, "w") as fh:
-        fh.write(text)
-    return path
+def interp(model, x, count=1):
+    """qnnc-run MODEL on X: its first COUNT outputs."""
+    np.save(f"{work}/in.npy", x)
+    outs = [f"{work}/out{i}.npy" for i in range(count)]
+    subprocess.run(["qnnc-run", model, "--input", f"{work}/in.npy"] + [a for o in outs for a in ("--output", o)],
+                   check=True)
+    return [np.load(o) for o in outs]
 
 
-def run(model, x, outputs):
-    xin = os.path.join(work, "in.npy")
-    np.save(xin, x)
-    cmd = ["qnnc-run", model, "--input", xin]
-    files = [os.path.join(work, f"out_{i}.npy") for i in range(len(outputs))]
-    for f in files:
-        cmd += ["--output", f]
-    subprocess.run(cmd, check=True)
-    return [np.load(f) for f in files]
+def save(name, text):
+    open(f"{work}/{name}", "w").write(text)
+    return f"{work}/{name}"
 
 
 def batch():
     return rng.standard_normal((1, T, D)).astype(np.float32)
 
 
-probe = write("probe.qir", graph(outputs=names))
+probe = save("probe.qir", graph(outputs=names))
 ranges = {}
 for _ in range(16):
     x = batch()
-    for name, a in [("x", x)] + list(zip(names, run(probe, x, names))):
+    for name, a in [("x", x)] + list(zip(names, interp(probe, x, len(names)))):
         lo, hi = float(a.min()), float(a.max())
         if name in ranges:
             lo, hi = min(lo, ranges[name][0]), max(hi, ranges[name][1])
         ranges[name] = (lo, hi)
 
-fp = write("float.qir", graph(ranges))
-folded = os.path.join(work, "folded.qir")
+fp = save("float.qir", graph(ranges))
+folded = f"{work}/folded.qir"
 subprocess.run(["qnnc-opt", fp, "--passes=fold-affine", "-o", folded], check=True)
 body = open(folded).read()
 print(f"folded: {len(re.findall(r'= add[(]', body))} add, {len(re.findall(r'= mul[(]', body))} mul left")
 
-qp, qf = os.path.join(work, "quant.qir"), os.path.join(work, "quant-folded.qir")
+qp, qf = f"{work}/quant.qir", f"{work}/quant-folded.qir"
 for src, dst in ((fp, qp), (folded, qf)):
     subprocess.run(["qnnc-opt", src, "--passes=quantize,fuse-requantize", "-o", dst], check=True)
 
@@ -133,12 +128,12 @@ sig = err_q = err_qf = 0.0
 worst = 0.0
 for _ in range(8):
     x = batch()
-    f = run(fp, x, [OUT])[0].astype(np.float64)
-    g = run(folded, x, [OUT])[0].astype(np.float64)
+    f = interp(fp, x)[0].astype(np.float64)
+    g = interp(folded, x)[0].astype(np.float64)
     worst = max(worst, float(np.max(np.abs(g - f) / (np.abs(f) + np.abs(f).max()))))
     sig += float(np.sum(f ** 2))
-    err_q += float(np.sum((run(qp, x, [OUT])[0].astype(np.float64) - f) ** 2))
-    err_qf += float(np.sum((run(qf, x, [OUT])[0].astype(np.float64) - f) ** 2))
+    err_q += float(np.sum((interp(qp, x)[0].astype(np.float64) - f) ** 2))
+    err_qf += float(np.sum((interp(qf, x)[0].astype(np.float64) - f) ** 2))
 db_q, db_qf = 10 * np.log10(sig / err_q), 10 * np.log10(sig / err_qf)
 ok_f = worst <= RTOL
 ok_q = db_qf >= db_q
