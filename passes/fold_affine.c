@@ -27,9 +27,11 @@
  * and requantizes with a multiplier that can absorb any positive or
  * negative factor.  Folded in float, quantize sees one op: one rounding
  * fewer, and the bias in int32 rather than int8.  The folded values are
- * computed in double and rounded to float once (b + c, w * s); ONNX
- * Runtime's fp32 result differs from the unfolded graph's by float
- * rounding only (a power-of-two s, as in attention, is exact).
+ * computed in double and rounded to float once (b + c, w * s), so the
+ * float graph's results differ from the unfolded graph's by float
+ * rounding only, and not at all when c becomes the bias of a P that had
+ * none (P adds its bias after the sum, as the add did) or s is a power of
+ * two (attention's d^-0.5 for d = 16 or 64).
  */
 #include "passes.h"
 
