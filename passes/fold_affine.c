@@ -1,5 +1,5 @@
-/* fold_affine.c - fold a constant bias add and a constant scalar mul that
- * follow a dense or conv2d into its weights and bias.
+/* fold_affine.c - fold a constant bias add and a constant scalar mul (or
+ * div) that follow a dense or conv2d into its weights and bias.
  *
  * requires: nodes in topological order; a float graph (before quantize)
  * guarantees: with P a float dense or conv2d (any group) with constant f32
@@ -10,12 +10,13 @@
  *     the bias an exported MatMul + Add or Linear adds), is gone: c joins
  *     P's bias (a new constant `B.fold`, or c itself when P had none and c
  *     is [C]);
- *   - y = mul(m, s) or mul(s, m), s an f32 constant of one element, is gone
- *     when m is P's result (P's weights and bias are multiplied by s), or
+ *   - y = mul(m, s), mul(s, m) or div(m, s) (a factor 1 / s), s an f32
+ *     constant of one element (and not 0 for div), is gone when m is P's
+ *     result (P's weights and bias are multiplied by s), or
  *     m = matmul(a, b) and a (else b) reaches such a P back through reshape
  *     and transpose only (P's weights and bias are multiplied by s: the
  *     attention's q @ k^T * d^-0.5 becomes (q * d^-0.5) @ k^T).
- *   In both, the add or mul must have no clamp, every value from P's
+ *   In both, the add, mul or div must have no clamp, every value from P's
  *   result up to x or m must have that one reader (no other node, not an
  *   output), and x or m takes over y's name, range and readers; a range
  *   recorded on the values between P and the matmul is scaled with them.
@@ -188,14 +189,18 @@ static Node *linear_source(const Rewrite *rw, Value *v)
     }
 }
 
-/* y = mul(m, s): s into the weights of m's producer, or of a matmul
- * operand's. */
+/* y = mul(m, s) or div(m, s): s (1 / s) into the weights of m's
+ * producer, or of a matmul operand's. */
 static bool fold_scale(Rewrite *rw, Node *mul)
 {
     int ci = const_operand(mul);
-    float s;
-    if (ci < 0 || !is_float_node(mul, OP_MUL) || !const_scalar_f32(mul->operands[ci], &s) || !isfinite(s))
+    float c;
+    if (ci < 0 || !is_float_node(mul, mul->op) || !const_scalar_f32(mul->operands[ci], &c) || !isfinite(c))
         return false;
+    /* div(s, m) is no scaling; div(m, 0) is no finite one. */
+    if (mul->op == OP_DIV && (ci != 1 || c == 0))
+        return false;
+    double s = mul->op == OP_DIV ? 1.0 / (double)c : (double)c;
     Value *m = mul->operands[1 - ci];
     if (m->kind != VAL_NODE || rewrite_count_uses(rw, m) != 0)
         return false;
@@ -229,7 +234,8 @@ static bool fold_node(Rewrite *rw, Node *n)
 {
     switch (n->op) {
     case OP_ADD: return fold_bias(rw, n);
-    case OP_MUL: return fold_scale(rw, n);
+    case OP_MUL:
+    case OP_DIV: return fold_scale(rw, n);
     default: return false;
     }
 }
