@@ -38,6 +38,7 @@ static const struct {
     {PASS_fuse_layernorm, ALWAYS},   /* decomposed LayerNorm -> layer_norm */
     {PASS_fuse_gelu, ALWAYS},        /* x * 0.5 * (1 + erf(x / sqrt(2))) or its tanh form -> gelu */
     {PASS_fold_batchnorm, ALWAYS},   /* BN into the conv/dense weights before it */
+    {PASS_fold_affine, ALWAYS},      /* bias adds and scalar muls into the dense/conv weights */
     {PASS_fuse_activation, ALWAYS},  /* relu/clip into the producer's clamp */
     {PASS_fold_transpose, ALWAYS},  /* transpose pairs that cancel */
     {PASS_dce, ALWAYS},
