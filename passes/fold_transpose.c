@@ -10,11 +10,21 @@
  *   it).  The ONNX importer's NCHW/NHWC bridges leave such pairs where a
  *   model transposes to NCHW itself right before a Conv: M-LSD tiny's
  *   input (1x320x320x4 there and back, about 120 us of copies).
- * invalidates: nothing (no node or value is added or removed)
+ *   And a transpose or reshape n whose chain of transposes and reshapes
+ *   back to a value x leaves x's elements in their order (the chain only
+ *   relabels axes: ViT's NHWC patch conv -> NCHW -> [1,64,49] -> [1,49,64],
+ *   a flatten after a transpose of unit axes) becomes reshape(x), when
+ *   x's dtype and per-tensor quantization equal n's and n is not a graph
+ *   output; the nodes it skipped
+ *   are left to dce.  The order is checked by moving an index array of
+ *   x's elements through the chain (at most CHAIN_MAX_ELEMS elements).
+ * invalidates: nothing (no node or value is added or removed; a folded
+ *   node changes its op in place)
  */
 #include "passes.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The perm of transpose N (rank R; absent: the axes reversed). */
 static bool perm_of(const Node *n, int r, int64_t *p)
@@ -43,6 +53,73 @@ static bool undoes(const Node *t2)
     return true;
 }
 
+#define CHAIN_MAX 8
+#define CHAIN_MAX_ELEMS (1 << 20)
+
+/* IDX (N elements of shape T's) transposed by N's perm into TMP, then
+ * copied back. */
+static bool move_through(const Node *n, const TensorType *t, int32_t *idx, int32_t *tmp, int64_t N)
+{
+    int r = t->rank;
+    int64_t p[QNN_MAX_RANK], in_stride[QNN_MAX_RANK], pos[QNN_MAX_RANK] = {0};
+    if (r > QNN_MAX_RANK || !perm_of(n, r, p))
+        return false;
+    for (int i = r - 1, s = 1; i >= 0; s *= (int)t->dims[i], i--)
+        in_stride[i] = s;
+    /* Output element e: walk the output's index (dims[p[i]]) in order. */
+    for (int64_t e = 0; e < N; e++) {
+        int64_t src = 0;
+        for (int i = 0; i < r; i++)
+            src += pos[i] * in_stride[p[i]];
+        tmp[e] = idx[src];
+        for (int i = r - 1; i >= 0 && ++pos[i] == t->dims[p[i]]; i--)
+            pos[i] = 0;
+    }
+    memcpy(idx, tmp, (size_t)N * sizeof *idx);
+    return true;
+}
+
+/* The chain of transposes and reshapes from N back (CH[0] = N, CH[len-1]
+ * reads the farthest value): the farthest value X whose elements come out
+ * of N in their order, with N's dtype and per-tensor quantization, or
+ * NULL. */
+static Value *same_order_source(const Node *n)
+{
+    const Node *ch[CHAIN_MAX];
+    int len = 0;
+    for (const Node *c = n; len < CHAIN_MAX; c = c->operands[0]->def) {
+        ch[len++] = c;
+        const Value *v = c->operands[0];
+        if (v->kind != VAL_NODE || (v->def->op != OP_TRANSPOSE && v->def->op != OP_RESHAPE))
+            break;
+    }
+    const TensorType *y = &n->result->type;
+    int64_t N = type_numel(y);
+    if (N < 1 || N > CHAIN_MAX_ELEMS || (y->quant && y->quant->axis >= 0))
+        return NULL;
+    int32_t *idx = xmalloc((size_t)N * sizeof *idx), *tmp = xmalloc((size_t)N * sizeof *tmp);
+    Value *found = NULL;
+    /* The farthest source first: X = ch[k]'s operand, through ch[k] .. ch[0]. */
+    for (int k = len - 1; k >= 0 && !found; k--) {
+        Value *x = ch[k]->operands[0];
+        if (x->type.dtype != y->dtype || !quant_equal(x->type.quant, y->quant))
+            continue;
+        for (int64_t e = 0; e < N; e++)
+            idx[e] = (int32_t)e;
+        bool ok = true;
+        for (int j = k; j >= 0 && ok; j--)
+            if (ch[j]->op == OP_TRANSPOSE)
+                ok = move_through(ch[j], &ch[j]->operands[0]->type, idx, tmp, N);
+        for (int64_t e = 0; e < N && ok; e++)
+            ok = idx[e] == e;
+        if (ok && (k > 0 || n->op == OP_TRANSPOSE))
+            found = x;
+    }
+    free(idx);
+    free(tmp);
+    return found;
+}
+
 bool fold_transpose(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
@@ -55,8 +132,16 @@ bool fold_transpose(Graph *g, const PassContext *ctx)
         for (int j = 0; j < n->num_operands; j++)
             if (fwd[n->operands[j]->id])
                 n->operands[j] = fwd[n->operands[j]->id];
-        if (n->op == OP_TRANSPOSE && !out[n->result->id] && undoes(n))
+        if (n->op == OP_TRANSPOSE && !out[n->result->id] && undoes(n)) {
             fwd[n->result->id] = n->operands[0]->def->operands[0];
+            continue;
+        }
+        Value *x = (n->op == OP_TRANSPOSE || n->op == OP_RESHAPE) && !out[n->result->id] ? same_order_source(n) : NULL;
+        if (x) {
+            n->op = OP_RESHAPE;
+            n->operands[0] = x;
+            n->num_attrs = 0;
+        }
     }
     free(fwd);
     free(out);
