@@ -18,8 +18,11 @@
  *   output; the nodes it skipped
  *   are left to dce.  The order is checked by moving an index array of
  *   x's elements through the chain (at most CHAIN_MAX_ELEMS elements).
- * invalidates: nothing (no node or value is added or removed; a folded
- *   node changes its op in place)
+ *   And dense(reshape(transpose(x)) {[B,K]}, w) with the transpose keeping
+ *   axis 0 and the reshape read by the dense alone reads reshape(x), its
+ *   weight columns permuted at compile time (a new constant).
+ * invalidates: nothing (no node is added or removed; a folded node changes
+ *   its op or operands in place)
  */
 #include "passes.h"
 
@@ -29,7 +32,9 @@
 /* The perm of transpose N (rank R; absent: the axes reversed). */
 static bool perm_of(const Node *n, int r, int64_t *p)
 {
-    int64_t rev[8];
+    int64_t rev[QNN_MAX_RANK] = {0};
+    if (r < 1 || r > QNN_MAX_RANK)
+        return false;
     for (int i = 0; i < r; i++)
         rev[i] = r - 1 - i;
     return node_ints(n, ATTR_PERM, p, r, rev) == r;
@@ -120,6 +125,44 @@ static Value *same_order_source(const Node *n)
     return found;
 }
 
+/* dense(r, w, ...) with r = reshape(t) {[B,K]} read by nothing else and
+ * t = transpose(x) keeping axis 0 (B = x's first dim): r becomes
+ * reshape(x) and w's columns are permuted to match (column k of w moves
+ * to the column of x's element that t puts at k), so the transpose is not
+ * run.  Fashion-MNIST's NHWC average pool, taken to NCHW for its flatten. */
+static void fold_into_dense(Graph *g, Node *n, const int *readers, const bool *out)
+{
+    Value *r = n->operands[0], *w = n->operands[1];
+    if (r->kind != VAL_NODE || r->def->op != OP_RESHAPE || readers[r->id] != 1 || out[r->id] ||
+        w->kind != VAL_CONST || w->type.rank != 2 || (w->type.quant && w->type.quant->axis == 1))
+        return;
+    Value *t = r->def->operands[0];
+    if (t->kind != VAL_NODE || t->def->op != OP_TRANSPOSE || r->type.rank != 2)
+        return;
+    const Node *tn = t->def;
+    const Value *x = tn->operands[0];
+    int64_t p[QNN_MAX_RANK], B = r->type.dims[0], K = r->type.dims[1], O = w->type.dims[0];
+    int64_t N = type_numel(&x->type);
+    if (x->type.rank < 2 || x->type.rank > QNN_MAX_RANK || !perm_of(tn, x->type.rank, p) || p[0] != 0 ||
+        x->type.dims[0] != B || w->type.dims[1] != K || N < 1 || N > CHAIN_MAX_ELEMS)
+        return;
+    int32_t *idx = xmalloc((size_t)N * sizeof *idx), *tmp = xmalloc((size_t)N * sizeof *tmp);
+    for (int64_t e = 0; e < N; e++)
+        idx[e] = (int32_t)e;
+    move_through(tn, &x->type, idx, tmp, N);
+    size_t es = dtype_traits[w->type.dtype].size;
+    const uint8_t *ow = w->data;
+    uint8_t *nw = xmalloc((size_t)(O * K) * es);
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t k = 0; k < K; k++)
+            memcpy(nw + (size_t)(o * K + idx[k]) * es, ow + (size_t)(o * K + k) * es, es);
+    n->operands[1] = graph_add_const(g, rewrite_unique_name(g, w->name, ".unperm"), w->type, nw);
+    r->def->operands[0] = (Value *)x;
+    free(nw);
+    free(idx);
+    free(tmp);
+}
+
 bool fold_transpose(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
@@ -143,6 +186,19 @@ bool fold_transpose(Graph *g, const PassContext *ctx)
             n->num_attrs = 0;
         }
     }
+    int *readers = xcalloc((size_t)g->values.len + 1, sizeof *readers);
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *n = g->nodes.data[i];
+        for (int j = 0; j < n->num_operands; j++)
+            readers[n->operands[j]->id]++;
+    }
+    int nodes = g->nodes.len; /* graph_add_const adds values, not nodes */
+    for (int i = 0; i < nodes; i++) {
+        Node *n = g->nodes.data[i];
+        if (n->op == OP_DENSE)
+            fold_into_dense(g, n, readers, out);
+    }
+    free(readers);
     free(fwd);
     free(out);
     return true;
