@@ -596,7 +596,9 @@ static void gemm_pixels(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int 
  * 6x32), 144 as 4x80 and 4x64 (was 6x64, 6x64, 6x16), 16 on 16 pixels,
  * 24 and 32 on 12.  A layer of whole tiles (64, 128, 192 outputs: the
  * decoder's convs near the peak) keeps D's 6x64: 4x96 measured slower
- * there. */
+ * there.  Only for a contiguous layer (1x1 at stride 1 without padding,
+ * dense): with per-tap pixel pointers a tile of 12 or 16 pixels ran
+ * slower (Fashion-MNIST's 3x3 16 -> 32 on 12x32: 1.7x the ticks of 6x32). */
 static void gemm_shape(const KGemm *d, int64_t OV, bool partial, int *mr, int *nv)
 {
     int block = d->mr * d->nv, best_tiles = 0, best_acc = 0;
@@ -783,7 +785,7 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.contig = !k.stem && f->kh == 1 && f->kw == 1 && f->sh == 1 && f->sw == 1 && f->pt == 0 && f->pl == 0 &&
                f->oh == f->h && f->ow == f->w;
     k.mr = d->mr, k.nv = d->nv > OV ? (int)OV : d->nv;
-    if (!k.stem && pv == 1 && !d->wide && f->oh * f->ow > 1 && (OV - (O % lc != 0)) % d->nv != 0)
+    if (k.contig && pv == 1 && !d->wide && f->oh * f->ow > 1 && (OV - (O % lc != 0)) % d->nv != 0)
         gemm_shape(d, OV, O % lc != 0, &k.mr, &k.nv);
     if (k.contig && k.flip && pv == 1 && k.nv == 1 && d->lanes >= 8 && f->oh * f->ow > 1 && k.mr * C <= 16384) {
         k.xf = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)(k.mr * C)), "kgflip");
