@@ -32,6 +32,33 @@ int64_t type_nbytes(const TensorType *t)
     return n * size;
 }
 
+void transpose_elems(const int64_t *dims, int rank, const int64_t *perm, size_t es, const void *x, void *y)
+{
+    int64_t xstride[QNN_MAX_RANK], step[QNN_MAX_RANK], idx[QNN_MAX_RANK] = {0}, ydims[QNN_MAX_RANK], cnt = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+        xstride[d] = cnt;
+        cnt *= dims[d];
+    }
+    for (int d = 0; d < rank; d++) {
+        ydims[d] = dims[perm[d]];
+        step[d] = xstride[perm[d]];  /* input stride of output dim d */
+    }
+    const unsigned char *src = x;
+    unsigned char *dst = y;
+    int64_t off = 0;
+    for (int64_t i = 0; i < cnt; i++) {
+        memcpy(dst + (size_t)i * es, src + (size_t)off * es, es);
+        for (int d = rank - 1; d >= 0; d--) {
+            idx[d]++;
+            off += step[d];
+            if (idx[d] < ydims[d])
+                break;
+            off -= step[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+}
+
 bool quant_equal(const Quant *a, const Quant *b)
 {
     if (!a || !b)

@@ -113,34 +113,13 @@ int interp_transpose(const Node *n, const void *const in[], void *out)
     if (!node_attr(n, ATTR_PERM) || node_ints(n, ATTR_PERM, perm, QNN_MAX_RANK, NULL) != r ||
         yt->rank != r || xt->dtype != yt->dtype)
         return interp_fail(n, "transpose needs a perm of the input's rank");
-    int64_t xstride[QNN_MAX_RANK], s = 1;
-    for (int d = r - 1; d >= 0; d--) {
-        xstride[d] = s;
-        s *= xt->dims[d];
-    }
     bool seen[QNN_MAX_RANK] = {false};
-    int64_t step[QNN_MAX_RANK];  /* input stride of output dim d */
     for (int d = 0; d < r; d++) {
         if (perm[d] < 0 || perm[d] >= r || seen[perm[d]] || yt->dims[d] != xt->dims[perm[d]])
             return interp_fail(n, "perm is not a permutation matching the result shape");
         seen[perm[d]] = true;
-        step[d] = xstride[perm[d]];
     }
-    size_t es = esize(xt->dtype);
-    const unsigned char *x = in[0];
-    unsigned char *y = out;
-    int64_t cnt = type_numel(yt), idx[QNN_MAX_RANK] = {0}, off = 0;
-    for (int64_t i = 0; i < cnt; i++) {
-        memcpy(y + (size_t)i * es, x + (size_t)off * es, es);
-        for (int d = r - 1; d >= 0; d--) {
-            idx[d]++;
-            off += step[d];
-            if (idx[d] < yt->dims[d])
-                break;
-            off -= step[d] * idx[d];
-            idx[d] = 0;
-        }
-    }
+    transpose_elems(xt->dims, r, perm, esize(xt->dtype), in[0], out);
     return 0;
 }
 

@@ -167,6 +167,9 @@ typedef struct TensorType {
 
 int64_t type_numel(const TensorType *t);   /* -1 on overflow */
 int64_t type_nbytes(const TensorType *t);  /* -1 on overflow */
+/* Y = X transposed: X has RANK dims DIMS, elements of ES bytes; output dim
+ * d is X's dim PERM[d] (a permutation, checked by the caller). */
+void transpose_elems(const int64_t *dims, int rank, const int64_t *perm, size_t es, const void *x, void *y);
 bool quant_equal(const Quant *a, const Quant *b);   /* NULL-safe, bitwise on scales */
 bool type_equal(const TensorType *a, const TensorType *b);
 bool shape_equal(const TensorType *a, const TensorType *b);
