@@ -1,23 +1,21 @@
-/* fold_transpose.c - drop a transpose that undoes the transpose before it.
+/* fold_transpose.c - drop transposes and reshapes that only relabel axes.
  *
  * requires: nodes in topological order; a verified graph
- * guarantees: t2 = transpose(t1) {perm=q} with t1 = transpose(x) {perm=p}
- *   and q after p the identity (x[..] moves back where it was: p[q[i]] = i
- *   for every axis i) has its readers read x instead, when t2 is not a
- *   graph output and x's type (dtype, shape, quantization) equals t2's.
- *   Transposes only move elements, so the result is bit-identical in any
- *   dtype.  t1 and t2 are left to dce (t1 stays if something else reads
- *   it).  The ONNX importer's NCHW/NHWC bridges leave such pairs where a
- *   model transposes to NCHW itself right before a Conv: M-LSD tiny's
- *   input (1x320x320x4 there and back, about 120 us of copies).
- *   And a transpose or reshape n whose chain of transposes and reshapes
- *   back to a value x leaves x's elements in their order (the chain only
- *   relabels axes: ViT's NHWC patch conv -> NCHW -> [1,64,49] -> [1,49,64],
- *   a flatten after a transpose of unit axes) becomes reshape(x), when
- *   x's dtype and per-tensor quantization equal n's and n is not a graph
- *   output; the nodes it skipped
- *   are left to dce.  The order is checked by moving an index array of
- *   x's elements through the chain (at most CHAIN_MAX_ELEMS elements).
+ * guarantees: a transpose or reshape n, not a graph output, whose chain of
+ *   transposes and reshapes back to a value x leaves x's elements in their
+ *   order (the chain only relabels axes) is dropped: its readers read x
+ *   when x's type (dtype, shape, quantization) equals n's; otherwise, when
+ *   x's dtype and per-tensor quantization equal n's, n becomes reshape(x).
+ *   Transposes and reshapes only move elements, so the result is
+ *   bit-identical in any dtype.  The farthest such x is taken; the nodes
+ *   skipped are left to dce.  A chain of transposes alone is checked on
+ *   its perms (t2 = transpose(t1) {perm=q}, t1 = transpose(x) {perm=p}
+ *   with p[q[i]] = i: the importer's NCHW/NHWC bridges where a model
+ *   transposes to NCHW itself right before a Conv, M-LSD tiny's input,
+ *   about 120 us of copies); a chain with a reshape (ViT's NHWC patch conv
+ *   -> NCHW -> [1,64,49] -> [1,49,64], a flatten after a transpose of unit
+ *   axes) by moving an index array of x's elements through it (at most
+ *   CHAIN_MAX_ELEMS elements).
  *   And dense(reshape(transpose(x)) {[B,K]}, w) with the transpose keeping
  *   axis 0 and the reshape read by the dense alone reads reshape(x), its
  *   weight columns permuted at compile time (a new constant).
@@ -40,54 +38,52 @@ static bool perm_of(const Node *n, int r, int64_t *p)
     return node_ints(n, ATTR_PERM, p, r, rev) == r;
 }
 
-static bool undoes(const Node *t2)
-{
-    const Value *t1 = t2->operands[0];
-    if (t1->kind != VAL_NODE || t1->def->op != OP_TRANSPOSE)
-        return false;
-    const Value *x = t1->def->operands[0];
-    int r = x->type.rank;
-    if (r < 1 || r > 8 || !type_equal(&x->type, &t2->result->type))
-        return false;
-    int64_t p[8], q[8];
-    if (!perm_of(t1->def, r, p) || !perm_of(t2, r, q))
-        return false;
-    for (int i = 0; i < r; i++)
-        if (q[i] < 0 || q[i] >= r || p[q[i]] != i)
-            return false;
-    return true;
-}
-
 #define CHAIN_MAX 8
 #define CHAIN_MAX_ELEMS (1 << 20)
 
-/* IDX (N elements of shape T's) transposed by N's perm into TMP, then
- * copied back. */
+/* IDX (the N elements of shape T) transposed by N's perm, through TMP. */
 static bool move_through(const Node *n, const TensorType *t, int32_t *idx, int32_t *tmp, int64_t N)
 {
-    int r = t->rank;
-    int64_t p[QNN_MAX_RANK], in_stride[QNN_MAX_RANK], pos[QNN_MAX_RANK] = {0};
-    if (r > QNN_MAX_RANK || !perm_of(n, r, p))
+    int64_t p[QNN_MAX_RANK];
+    if (!perm_of(n, t->rank, p))
         return false;
-    for (int i = r - 1, s = 1; i >= 0; s *= (int)t->dims[i], i--)
-        in_stride[i] = s;
-    /* Output element e: walk the output's index (dims[p[i]]) in order. */
-    for (int64_t e = 0; e < N; e++) {
-        int64_t src = 0;
-        for (int i = 0; i < r; i++)
-            src += pos[i] * in_stride[p[i]];
-        tmp[e] = idx[src];
-        for (int i = r - 1; i >= 0 && ++pos[i] == t->dims[p[i]]; i--)
-            pos[i] = 0;
-    }
+    transpose_elems(t->dims, t->rank, p, sizeof *idx, idx, tmp);
     memcpy(idx, tmp, (size_t)N * sizeof *idx);
+    return true;
+}
+
+/* Whether the transposes CH[K] .. CH[0] (no reshape among them) compose to
+ * the identity: output axis d of the chain is axis NET[d] of its source. */
+static bool perms_cancel(const Node *const *ch, int k)
+{
+    int r = ch[k]->operands[0]->type.rank;
+    int64_t net[QNN_MAX_RANK], p[QNN_MAX_RANK], t[QNN_MAX_RANK];
+    if (r < 1 || r > QNN_MAX_RANK)
+        return false;
+    for (int i = 0; i < r; i++)
+        net[i] = i;
+    for (int j = k; j >= 0; j--) {
+        if (ch[j]->op != OP_TRANSPOSE || !perm_of(ch[j], r, p))
+            return false;
+        for (int i = 0; i < r; i++) {
+            if (p[i] < 0 || p[i] >= r)
+                return false;
+            t[i] = net[p[i]];
+        }
+        memcpy(net, t, sizeof net);
+    }
+    for (int i = 0; i < r; i++)
+        if (net[i] != i)
+            return false;
     return true;
 }
 
 /* The chain of transposes and reshapes from N back (CH[0] = N, CH[len-1]
  * reads the farthest value): the farthest value X whose elements come out
- * of N in their order, with N's dtype and per-tensor quantization, or
- * NULL. */
+ * of N in their order, with N's dtype and quantization (per-axis: X's whole
+ * type is N's), or NULL.  Transposes alone are checked on their perms (any
+ * size); a chain with a reshape by moving an index array of the elements
+ * through it (at most CHAIN_MAX_ELEMS). */
 static Value *same_order_source(const Node *n)
 {
     const Node *ch[CHAIN_MAX];
@@ -100,24 +96,33 @@ static Value *same_order_source(const Node *n)
     }
     const TensorType *y = &n->result->type;
     int64_t N = type_numel(y);
-    if (N < 1 || N > CHAIN_MAX_ELEMS || (y->quant && y->quant->axis >= 0))
+    bool per_axis = y->quant && y->quant->axis >= 0;
+    if (N < 1)
         return NULL;
-    int32_t *idx = xmalloc((size_t)N * sizeof *idx), *tmp = xmalloc((size_t)N * sizeof *tmp);
+    int32_t *idx = NULL, *tmp = NULL;
     Value *found = NULL;
     /* The farthest source first: X = ch[k]'s operand, through ch[k] .. ch[0]. */
     for (int k = len - 1; k >= 0 && !found; k--) {
         Value *x = ch[k]->operands[0];
-        if (x->type.dtype != y->dtype || !quant_equal(x->type.quant, y->quant))
+        if (x->type.dtype != y->dtype || !quant_equal(x->type.quant, y->quant) ||
+            (per_axis && !type_equal(&x->type, y)) || (k == 0 && n->op != OP_TRANSPOSE))
             continue;
-        for (int64_t e = 0; e < N; e++)
-            idx[e] = (int32_t)e;
-        bool ok = true;
-        for (int j = k; j >= 0 && ok; j--)
-            if (ch[j]->op == OP_TRANSPOSE)
-                ok = move_through(ch[j], &ch[j]->operands[0]->type, idx, tmp, N);
-        for (int64_t e = 0; e < N && ok; e++)
-            ok = idx[e] == e;
-        if (ok && (k > 0 || n->op == OP_TRANSPOSE))
+        bool ok = perms_cancel((const Node *const *)ch, k);
+        if (!ok && N <= CHAIN_MAX_ELEMS) {
+            if (!idx) {
+                idx = xmalloc((size_t)N * sizeof *idx);
+                tmp = xmalloc((size_t)N * sizeof *tmp);
+            }
+            for (int64_t e = 0; e < N; e++)
+                idx[e] = (int32_t)e;
+            ok = true;
+            for (int j = k; j >= 0 && ok; j--)
+                if (ch[j]->op == OP_TRANSPOSE)
+                    ok = move_through(ch[j], &ch[j]->operands[0]->type, idx, tmp, N);
+            for (int64_t e = 0; e < N && ok; e++)
+                ok = idx[e] == e;
+        }
+        if (ok)
             found = x;
     }
     free(idx);
@@ -175,12 +180,10 @@ bool fold_transpose(Graph *g, const PassContext *ctx)
         for (int j = 0; j < n->num_operands; j++)
             if (fwd[n->operands[j]->id])
                 n->operands[j] = fwd[n->operands[j]->id];
-        if (n->op == OP_TRANSPOSE && !out[n->result->id] && undoes(n)) {
-            fwd[n->result->id] = n->operands[0]->def->operands[0];
-            continue;
-        }
         Value *x = (n->op == OP_TRANSPOSE || n->op == OP_RESHAPE) && !out[n->result->id] ? same_order_source(n) : NULL;
-        if (x) {
+        if (x && type_equal(&x->type, &n->result->type)) {
+            fwd[n->result->id] = x;
+        } else if (x) {
             n->op = OP_RESHAPE;
             n->operands[0] = x;
             n->num_attrs = 0;
