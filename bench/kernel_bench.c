@@ -28,6 +28,10 @@
  *   build/bench/kernel_bench runs --qir FILE...   every node of each graph, each held to
  *                                             its kind's goal ("layers" below)
  *   build/bench/kernel_bench runs stream     vpdpbusd zmm's rate over weights in L1 and L2
+ *   KB_CPU=haswell build/bench/kernel_bench ...  the kernels of that CPU (its features
+ *                                             alone, e.g. AVX2 without VNNI on a VNNI
+ *                                             host), judged against the widest peak
+ *                                             that CPU has
  *                                             (the ceiling of one-pixel layers, below)
  */
 #define _GNU_SOURCE
@@ -250,17 +254,24 @@ static double peak_run(const Peak *p)
     return best;
 }
 
+/* Without KB_CPU, true; with it, whether that CPU has FEATURE. */
+static bool kb_cpu_has(const char *feature)
+{
+    const char *kb = getenv("KB_CPU");
+    return !kb || !*kb || target_has_feature(config_host_triple(), kb, "", feature);
+}
+
 static int peaks(Peak *out)
 {
     int n = 0;
     out[n++] = (Peak){"scalar multiply-add", peak_scalar, 4, 0};
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && kb_cpu_has("avx2"))
         out[n++] = (Peak){"vpmaddwd ymm (+ vpaddd)", peak_pmaddwd, 8 * 16, 0};
-    if (__builtin_cpu_supports("avxvnni"))
+    if (__builtin_cpu_supports("avxvnni") && kb_cpu_has("avxvnni"))
         out[n++] = (Peak){"vpdpbusd ymm", peak_vpdpbusd, 8 * 32, 0};
-    if (__builtin_cpu_supports("avx512vnni"))
+    if (__builtin_cpu_supports("avx512vnni") && kb_cpu_has("avx512vnni"))
         out[n++] = (Peak){"vpdpbusd zmm", peak_vpdpbusd_zmm, 12 * 64, 0};
 #endif
     for (int i = 0; i < n; i++)
@@ -1005,6 +1016,13 @@ int main(int argc, char **argv)
         return 1;
     }
     char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    const char *kb_cpu = getenv("KB_CPU");
+    if (kb_cpu && *kb_cpu) { /* that CPU's own features, not the host's */
+        LLVMDisposeMessage(cpu);
+        LLVMDisposeMessage(features);
+        cpu = LLVMCreateMessage(kb_cpu);
+        features = LLVMCreateMessage("");
+    }
     cycles_init();
     Peak pks[4];
     int npk = peaks(pks);

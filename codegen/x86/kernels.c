@@ -219,8 +219,37 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, con
     return LLVMBuildBitCast(cg->b, p, LLVMVectorType(cg->t_i8, (unsigned)(n * (int)L)), "");
 }
 
+/* conv_gemm without VNNI: vpdpbusd's four u8 x s8 products a lane as two
+ * vpmaddwd (pmaddwd on SSE2) on 16-bit halves.  Each lane's 4 activation
+ * bytes x0..x3 split into the words (x0, x2) (the bytes masked) and
+ * (x1, x3) (shifted down 8), zero-extended; its 4 weight bytes into (w0, w2)
+ * and (w1, w3), sign-extended (shifted up 8 then arithmetically down 8, and
+ * down 8).  vpmaddwd sums each pair of word products into the i32 lane:
+ * x0*w0 + x2*w2 and x1*w1 + x3*w3, each product within 255 * 128, so
+ * exact (vpmaddubsw's i16 saturation would not be).  The activation's
+ * splits are per pixel and shared by every vector of the tile; the
+ * weight's per vector and shared by every pixel. */
+static LLVMValueRef gemm_pmaddwd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
+{
+    LLVMTypeRef t = LLVMTypeOf(acc);
+    unsigned L = LLVMGetVectorSize(t);
+    LLVMTypeRef t16 = LLVMVectorType(cg->t_i16, 2 * L);
+    LLVMValueRef eight = cg_splat(cg, LLVMConstInt(cg->t_i16, 8, false), 2 * L);
+    LLVMValueRef xw = LLVMBuildBitCast(cg->b, x, t16, ""), ww = LLVMBuildBitCast(cg->b, w, t16, "");
+    LLVMValueRef xe = LLVMBuildAnd(cg->b, xw, cg_splat(cg, LLVMConstInt(cg->t_i16, 0xff, false), 2 * L), "");
+    LLVMValueRef xo = LLVMBuildLShr(cg->b, xw, eight, "");
+    LLVMValueRef we = LLVMBuildAShr(cg->b, LLVMBuildShl(cg->b, ww, eight, ""), eight, "");
+    LLVMValueRef wo = LLVMBuildAShr(cg->b, ww, eight, "");
+    const char *name = L == 8 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd";
+    LLVMValueRef ae[2] = {xe, we}, ao[2] = {xo, wo};
+    LLVMValueRef s = LLVMBuildAdd(cg->b, kern_intrinsic(cg, name, NULL, 0, ae, 2), kern_intrinsic(cg, name, NULL, 0, ao, 2), "");
+    return LLVMBuildAdd(cg->b, acc, s, "");
+}
+
 static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack, 4};
 static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack, 4};
+static const KGemm gemm_avx2 = {"vpmaddwd ymm", 8, 4, 2, true, gemm_pmaddwd, 2, false, false, gemm_pack, 4};
+static const KGemm gemm_sse2 = {"pmaddwd xmm", 4, 4, 2, true, gemm_pmaddwd, 2, false, false, NULL, 4};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
  * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
 static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0};
@@ -260,8 +289,8 @@ const char *x86_lower_node(Cg *cg, const Node *n)
              : kern_has(cg, "avx2") ? (KSet){"avx2", &widen, 0, &dw_avx2, &dw_avx2, NULL, NULL, NULL}
                                     : (KSet){"sse2", &widen, 0, &dw_sse2, &dw_sse2, NULL, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
-    s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : NULL;
-    s.mm = s.gemm ? s.gemm : kern_has(cg, "avx2") ? &mm_avx2 : &mm_sse2;
+    s.gemm = vnni ? &gemm_zmm : avxvnni ? &gemm_ymm : kern_has(cg, "avx2") ? &gemm_avx2 : &gemm_sse2;
+    s.mm = vnni || avxvnni ? s.gemm : kern_has(cg, "avx2") ? &mm_avx2 : &mm_sse2;
     s.dw_rows = vnni ? (kern_has(cg, "avx512vbmi") ? &dw_rows_zmm_vbmi : &dw_rows_zmm) : avxvnni ? &dw_rows_ymm4 : s.dw->lanes == 8 ? &dw_rows_ymm : &dw_rows_xmm; /* 16, 8 or 4 i32 lanes */
     return kern_select(cg, n, &s);
 }
