@@ -53,6 +53,10 @@ static LLVMValueRef mm_sdot(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueR
 }
 
 static const KGemm mm_dot = {"sdot", 4, 4, 4, false, mm_sdot, 0, false, false, NULL, 0};
+/* conv_gemm (kernel_gemm.c) on sdot: 4 pixels x 4 vectors of 4 channels,
+ * 16 of the 32 q registers accumulators; up to 2 pixels a vector where
+ * the outputs are few, 2 sets of accumulators on one-pixel layers. */
+static const KGemm gemm_dot = {"sdot", 4, 4, 4, false, mm_sdot, 2, false, false, NULL, 2};
 static const KGemm mm_neon = {"smull/saddw", 4, 4, 4, false, kern_gemm_mac4_s8, 0, false, false, NULL, 0};
 
 static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL, NULL};
@@ -98,6 +102,7 @@ const char *aarch64_lower_node(Cg *cg, const Node *n)
                                                             : (KSet){"neon", &widen, 0, &dw, &dw, NULL, NULL, NULL};
     s.few_max_c = kern_conv_min_c(s.dot) - 1;
     s.dw_rows = &dw; /* kern_dw_rows on 16 channels (smull/smlal) */
+    s.gemm = kern_has(cg, "dotprod") && !kern_has(cg, "i8mm") ? &gemm_dot : NULL;
     s.mm = kern_has(cg, "dotprod") ? &mm_dot : &mm_neon;
     return kern_select(cg, n, &s);
 }
