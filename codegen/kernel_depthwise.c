@@ -498,10 +498,11 @@ static void dw_blocks(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int64_t 
     cg_for_end(cg, &lx);
 }
 
-/* NR output rows from OY (image BI): blocks of PX pixels, then one at a
- * time.  ROWS_IN: the rows' taps are all inside the image, so the blocks
- * whose columns are too (all but a few at the edges) take dw_block's
- * inside form. */
+/* NR output rows from OY (image BI): blocks of PX pixels, then one block
+ * of the OW mod PX left (M-LSD tiny's 20-pixel stride-2 rows: 8 + 8 + 4;
+ * one pixel at a time, each built all KW of its columns).  ROWS_IN: the
+ * rows' taps are all inside the image, so the blocks whose columns are
+ * too (all but a few at the edges) take dw_block's inside form. */
 static void dw_rowpass(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int px, int nr, bool rows_in)
 {
     const KFrame *f = &k->f;
@@ -519,12 +520,8 @@ static void dw_rowpass(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, int px,
     dw_blocks(cg, k, bi, oy, b0, b1, px, nr, true);
     if (b1 > b0)
         dw_blocks(cg, k, bi, oy, b1, nb, px, nr, false);
-    if (rem > 0) {
-        CgLoop lx;
-        LLVMValueRef ox0 = cg_add(cg, cg_for_begin(cg, &lx, rem, "oxr"), cg_idx(cg, nb * px));
-        dw_block(cg, k, bi, oy, ox0, 1, nr, false);
-        cg_for_end(cg, &lx);
-    }
+    if (rem > 0) /* the last REM pixels: one block (their shared columns built once) */
+        dw_block(cg, k, bi, oy, cg_idx(cg, nb * px), (int)rem, nr, false);
 }
 
 bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
