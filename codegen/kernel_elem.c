@@ -569,6 +569,32 @@ static int row_operand(const Node *n, int64_t (*st)[QNN_MAX_RANK], int64_t *md, 
     return ms[2][e] == 1 && md[e] <= MUL_ROW_MAX ? zop : -1;
 }
 
+/* Begins the nest over the M - 1 merged dims above the innermost, RB
+ * rows of operand XOP a step (RB divides the last of them), and gives x's
+ * and the result's offsets at each. */
+static void row_nest_begin(Cg *cg, CgNest *nest, int m, const int64_t *md, int64_t (*ms)[QNN_MAX_RANK], int xop, int rb,
+                           LLVMValueRef *ox, LLVMValueRef *oy)
+{
+    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
+    for (int d = 0; d < m - 1; d++)
+        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
+    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
+    cg_nest_begin(cg, nest, m - 1, bdim);
+    *ox = cg_nest_offset(cg, nest, bsx), *oy = cg_nest_offset(cg, nest, bsy);
+}
+
+/* The start of pass PASS over a row of LEN: its STEP-wide vectors (0),
+ * then the elements left (1); the element index, or NULL (no loop begun)
+ * where the pass has nothing to do. */
+static LLVMValueRef row_pass_begin(Cg *cg, CgLoop *l, int pass, int64_t len, int step)
+{
+    int64_t nv = len / step, trips = pass ? len % step : nv;
+    if (!trips)
+        return NULL;
+    LLVMValueRef i = cg_for_begin(cg, l, trips, pass ? "t" : "v");
+    return pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * step), "") : LLVMBuildMul(B, i, cg_idx(cg, step), "");
+}
+
 static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad, DType bd)
 {
     const TensorType *yt = &n->result->type;
@@ -615,21 +641,14 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
      * above the innermost divide by it: each table vector loaded once
      * serves them all (the loop had been bound by those loads). */
     int rb = md[m - 2] % ROW_BLOCK == 0 ? ROW_BLOCK : 1;
-    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
-    for (int d = 0; d < m - 1; d++)
-        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
-    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
     CgNest nest;
-    cg_nest_begin(cg, &nest, m - 1, bdim);
-    LLVMValueRef ox = cg_nest_offset(cg, &nest, bsx), oy = cg_nest_offset(cg, &nest, bsy);
-    int64_t nv = len / BIN_LANES;
+    LLVMValueRef ox, oy;
+    row_nest_begin(cg, &nest, m, md, ms, xop, rb, &ox, &oy);
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, BIN_LANES);
     for (int pass = 0; pass < 2; pass++) {
-        int64_t trips = pass ? len % BIN_LANES : nv;
-        if (!trips)
+        LLVMValueRef i = row_pass_begin(cg, pass ? &lr : &lv, pass, len, BIN_LANES);
+        if (!i)
             continue;
-        LLVMValueRef i = cg_for_begin(cg, pass ? &lr : &lv, trips, pass ? "t" : "v");
-        i = pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * BIN_LANES), "") : LLVMBuildMul(B, i, cg_idx(cg, BIN_LANES), "");
         LLVMValueRef rv[2 + 2 * ROW_FIXES];
         for (int k = 0; k < nrows; k++) {
             rv[k] = LLVMBuildLoad2(B, pass ? cg->t_i32 : vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &i, 1, ""), "");
@@ -987,22 +1006,15 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
     rowh_fill(cg, klut, tab, row, nt, zb, zlen, len);
     /* RB rows of x a pass over the row tables (as lower_mul_rows). */
     int rb = md[m - 2] % (2 * ROW_BLOCK) == 0 ? 2 * ROW_BLOCK : md[m - 2] % ROW_BLOCK == 0 ? ROW_BLOCK : 1;
-    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
-    for (int d = 0; d < m - 1; d++)
-        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
-    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
     CgNest nest;
-    cg_nest_begin(cg, &nest, m - 1, bdim);
-    LLVMValueRef ox = cg_nest_offset(cg, &nest, bsx), oy = cg_nest_offset(cg, &nest, bsy);
+    LLVMValueRef ox, oy;
+    row_nest_begin(cg, &nest, m, md, ms, xop, rb, &ox, &oy);
     LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
-    int64_t nv = len / v;
     CgLoop lv, lr;
     for (int pass = 0; pass < 2; pass++) {
-        int64_t trips = pass ? len % v : nv;
-        if (!trips)
+        LLVMValueRef i = row_pass_begin(cg, pass ? &lr : &lv, pass, len, v);
+        if (!i)
             continue;
-        LLVMValueRef i = cg_for_begin(cg, pass ? &lr : &lv, trips, pass ? "t" : "v");
-        i = pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * v), "") : LLVMBuildMul(B, i, cg_idx(cg, v), "");
         LLVMValueRef r[RH_ROWS];
         for (int t = 0; t < nt; t++)
             r[t] = pass ? cg_load_int(cg, t == RH_FA + 1 || t == RH_FC + 1 ? DT_I8 : t >= RH_FIX ? ((t - RH_FIX) % 2 ? yt->dtype : xd) : DT_U8,
