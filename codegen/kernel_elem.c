@@ -552,20 +552,56 @@ static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
  * nothing, unless Z strides only the innermost dim (by 1), x and y run
  * along it, a row is a vector to MUL_ROW_MAX long and its tables fit
  * ROW_STACK. */
+/* The operand (0 or 1) of N that repeats one row along the innermost
+ * merged dim while the other and the result run along it by 1, or -1;
+ * the merged dims into MD, MS (their count into *M). */
+static int row_operand(const Node *n, int64_t (*st)[QNN_MAX_RANK], int64_t *md, int64_t (*ms)[QNN_MAX_RANK], int *m)
+{
+    const TensorType *yt = &n->result->type;
+    *m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms);
+    int zop = -1, e = *m - 1;
+    for (int k = 0; k < 2 && zop < 0; k++) {
+        bool rowc = ms[k][e] == 1 && ms[1 - k][e] == 1;
+        for (int d = 0; rowc && d < e; d++)
+            rowc = ms[k][d] == 0;
+        zop = rowc && *m > 1 ? k : -1;
+    }
+    return ms[2][e] == 1 && md[e] <= MUL_ROW_MAX ? zop : -1;
+}
+
+/* Begins the nest over the M - 1 merged dims above the innermost, RB
+ * rows of operand XOP a step (RB divides the last of them), and gives x's
+ * and the result's offsets at each. */
+static void row_nest_begin(Cg *cg, CgNest *nest, int m, const int64_t *md, int64_t (*ms)[QNN_MAX_RANK], int xop, int rb,
+                           LLVMValueRef *ox, LLVMValueRef *oy)
+{
+    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
+    for (int d = 0; d < m - 1; d++)
+        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
+    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
+    cg_nest_begin(cg, nest, m - 1, bdim);
+    *ox = cg_nest_offset(cg, nest, bsx), *oy = cg_nest_offset(cg, nest, bsy);
+}
+
+/* The start of pass PASS over a row of LEN: its STEP-wide vectors (0),
+ * then the elements left (1); the element index, or NULL (no loop begun)
+ * where the pass has nothing to do. */
+static LLVMValueRef row_pass_begin(Cg *cg, CgLoop *l, int pass, int64_t len, int step)
+{
+    int64_t nv = len / step, trips = pass ? len % step : nv;
+    if (!trips)
+        return NULL;
+    LLVMValueRef i = cg_for_begin(cg, l, trips, pass ? "t" : "v");
+    return pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * step), "") : LLVMBuildMul(B, i, cg_idx(cg, step), "");
+}
+
 static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad, DType bd)
 {
     const TensorType *yt = &n->result->type;
     int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
-    int m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms);
+    int m, zop = row_operand(n, st, md, ms, &m);
     int64_t len = md[m - 1];
-    int zop = -1;
-    for (int k = 0; k < 2 && zop < 0; k++) {
-        bool rowc = ms[k][m - 1] == 1 && ms[1 - k][m - 1] == 1;
-        for (int d = 0; rowc && d < m - 1; d++)
-            rowc = ms[k][d] == 0;
-        zop = rowc && m > 1 ? k : -1;
-    }
-    if (zop < 0 || len < BIN_LANES || len > MUL_ROW_MAX || ms[2][m - 1] != 1)
+    if (zop < 0 || len < BIN_LANES)
         return false;
     DType xd = zop ? ad : bd, zd = zop ? bd : ad;
     MulRow *r = malloc(sizeof *r);
@@ -605,21 +641,14 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
      * above the innermost divide by it: each table vector loaded once
      * serves them all (the loop had been bound by those loads). */
     int rb = md[m - 2] % ROW_BLOCK == 0 ? ROW_BLOCK : 1;
-    int64_t bdim[QNN_MAX_RANK], bsx[QNN_MAX_RANK], bsy[QNN_MAX_RANK];
-    for (int d = 0; d < m - 1; d++)
-        bdim[d] = md[d], bsx[d] = ms[xop][d], bsy[d] = ms[2][d];
-    bdim[m - 2] /= rb, bsx[m - 2] *= rb, bsy[m - 2] *= rb;
     CgNest nest;
-    cg_nest_begin(cg, &nest, m - 1, bdim);
-    LLVMValueRef ox = cg_nest_offset(cg, &nest, bsx), oy = cg_nest_offset(cg, &nest, bsy);
-    int64_t nv = len / BIN_LANES;
+    LLVMValueRef ox, oy;
+    row_nest_begin(cg, &nest, m, md, ms, xop, rb, &ox, &oy);
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, BIN_LANES);
     for (int pass = 0; pass < 2; pass++) {
-        int64_t trips = pass ? len % BIN_LANES : nv;
-        if (!trips)
+        LLVMValueRef i = row_pass_begin(cg, pass ? &lr : &lv, pass, len, BIN_LANES);
+        if (!i)
             continue;
-        LLVMValueRef i = cg_for_begin(cg, pass ? &lr : &lv, trips, pass ? "t" : "v");
-        i = pass ? LLVMBuildAdd(B, i, cg_idx(cg, nv * BIN_LANES), "") : LLVMBuildMul(B, i, cg_idx(cg, BIN_LANES), "");
         LLVMValueRef rv[2 + 2 * ROW_FIXES];
         for (int k = 0; k < nrows; k++) {
             rv[k] = LLVMBuildLoad2(B, pass ? cg->t_i32 : vt, LLVMBuildInBoundsGEP2(B, cg->t_i32, row[k], &i, 1, ""), "");
@@ -648,7 +677,372 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
     return true;
 }
 
-const char *kern_elem(Cg *cg, const Node *n)
+/* ------------------------------------------------------------ the same mul in 16-bit lanes */
+
+/* elem_mul_rowhV: the row-constant mul (above) in 16-bit lanes, V bytes a
+ * step (64 with AVX-512BW, 32 with AVX2, else 16: twice or four times the
+ * elements of an instruction of elem_mul_row16's i32 lanes).  Per value z
+ * of the row operand, mul_rowh_fit finds b (a byte), fa, fc (16-bit) and
+ * one shift s for the node with
+ *   w = x * 256 + b        (x's byte over b's: one byte interleave; a u8 x
+ *                           less 128, its top bit flipped)
+ *   h = (w * fa) >> 16     (the signed high half: pmulhw, smull + shrn, vmulh)
+ *   v = sat16(h + fc) >> s (a saturating add, an arithmetic shift)
+ *   y = clamp(v, lo, hi)   (the saturating narrowing, packsswb / packuswb)
+ * equal to the interpreter's result for all 256 x but at most ROW_FIXES,
+ * whose results the loop sets by comparing x's bytes (checked
+ * exhaustively against binq_ref, the form evaluated as the code computes
+ * it, rowh_eval).  In real terms h + fc is x * fa / 2^(8+s) plus an
+ * offset: fa carries the slope to 15 bits, and b's product b * fa / 2^16
+ * gives the offset a fraction finer than fc's unit (the floor's rounding
+ * too is a function of x, so each b is a different form: the fit tries
+ * them all for the fa within FIT_WINDOW of the real slope).  s is the
+ * largest that keeps fa and [lo, hi] * 2^s in 16 bits.  Where a z has no
+ * such form the node keeps elem_mul_row16. */
+typedef struct MulRowH {
+    int s, nfix;
+    uint8_t b[256];
+    int16_t fa[256], fc[256];
+    /* Stored bytes of each fix slot's x and result, by z; a slot that z
+     * does not need repeats an x the form gets right, with its result. */
+    uint8_t fx[ROW_FIXES][256], fy[ROW_FIXES][256];
+} MulRowH;
+
+/* The form of MulRowH for the stored x (XOFF: 128 for u8, else 0). */
+static int64_t rowh_eval(int64_t x, int64_t xoff, int64_t b, int64_t fa, int64_t fc, int s, int64_t lo, int64_t hi)
+{
+    int64_t h = ((x - xoff) * 256 + b) * fa;
+    h = h >= 0 ? h / 65536 : -((-h + 65535) / 65536); /* floor */
+    int64_t v = fp_clamp_i64(h + fc, INT16_MIN, INT16_MAX);
+    v = v >= 0 ? v >> s : -((-v + (1 << s) - 1) >> s);
+    return fp_clamp_i64(v, lo, hi);
+}
+
+/* The x (of Y[0 ..], from XLO) the form (b, fa, fc) gets wrong, into FIX
+ * (at most ROW_FIXES), or -1 for more. */
+static int rowh_misses(const BinQ *q, const int64_t *y, int64_t xlo, int64_t xhi, int64_t xoff, int64_t b, int64_t fa,
+                       int64_t fc, int s, int64_t *fix)
+{
+    int miss = 0;
+    for (int64_t x = xlo; x <= xhi; x++) {
+        if (rowh_eval(x, xoff, b, fa, fc, s, q->lo, q->hi) == y[x - xlo])
+            continue;
+        if (miss == ROW_FIXES)
+            return -1;
+        fix[miss++] = x;
+    }
+    return miss;
+}
+
+static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, MulRowH *r);
+
+static bool mul_rowh_fit(const BinQ *q, DType xd, DType zd, int zop, MulRowH *r)
+{
+    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
+    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max;
+    if (q->kind != BIN_MUL || xhi - xlo != 255 || zhi - zlo != 255 || q->lo > q->hi)
+        return false;
+    QParam zp = zop ? q->bp : q->ap;
+    double m = ldexp((double)q->mult, q->shift - 31), top = 0;
+    for (int64_t z = zlo; z <= zhi; z++)
+        top = fmax(top, fabs(m * (double)(z - zp.zp)));
+    int s = 8;
+    while (s >= 0 && (q->hi > (1 << (15 - s)) - 1 || q->lo < -(1 << (15 - s)) ||
+                      ldexp(top, 8 + s) + FIT_WINDOW + 1 > INT16_MAX))
+        s--;
+    /* A smaller s where fc leaves 16 bits (an intercept beyond 128 steps
+     * at s = 8). */
+    for (int s0 = s; s >= 0 && s > s0 - 3; s--)
+        if (mul_rowh_fit_s(q, xd, zd, zop, s, r))
+            return true;
+    return false;
+}
+
+static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, MulRowH *r)
+{
+    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
+    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max, xoff = xd == DT_U8 ? 128 : 0;
+    QParam zp = zop ? q->bp : q->ap;
+    double m = ldexp((double)q->mult, q->shift - 31);
+    r->s = s, r->nfix = 0;
+    int64_t one = INT64_C(1) << s, y[256], h[256], fix[ROW_FIXES], bfix[ROW_FIXES];
+    for (int64_t z = zlo; z <= zhi; z++) {
+        for (int64_t x = xlo; x <= xhi; x++)
+            if (!(zop ? binq_ref(q, x, z, &y[x - xlo]) : binq_ref(q, z, x, &y[x - xlo])))
+                return false;
+        int64_t a0 = llround(ldexp(m * (double)(z - zp.zp), 8 + s)), zi = z - zlo;
+        int best = ROW_FIXES + 1;
+        for (int w = 0; best > 0 && w <= 2 * FIT_WINDOW; w++) {
+            int64_t fa = a0 + (w & 1 ? (w + 1) / 2 : -(w / 2));
+            for (int64_t b = 0; best > 0 && b < 256; b++) {
+                /* fc's bounds from each x whose result is not at a clamp. */
+                int64_t los[ROW_FIXES + 1][2], his[ROW_FIXES + 1][2];
+                int nlo = 0, nhi = 0;
+                for (int64_t x = xlo; x <= xhi; x++) {
+                    int64_t hv = ((x - xoff) * 256 + b) * fa, t = y[x - xlo];
+                    h[x - xlo] = hv >= 0 ? hv / 65536 : -((-hv + 65535) / 65536);
+                    if (t > q->lo)
+                        fit_keep(los, ROW_FIXES + 1, &nlo, t * one - h[x - xlo], x, 1);
+                    if (t < q->hi)
+                        fit_keep(his, ROW_FIXES + 1, &nhi, (t + 1) * one - 1 - h[x - xlo], x, -1);
+                }
+                int64_t cand[2 * ROW_FIXES + 3];
+                int nc = fc_candidates((const int64_t (*)[2])los, nlo, (const int64_t (*)[2])his, nhi, cand);
+                for (int j = 0; j < nc; j++) {
+                    int64_t fc = fp_clamp_i64(cand[j], INT16_MIN, INT16_MAX);
+                    int mm = rowh_misses(q, y, xlo, xhi, xoff, b, fa, fc, s, fix);
+                    if (mm < 0 || mm >= best)
+                        continue;
+                    best = mm;
+                    r->b[zi] = (uint8_t)b, r->fa[zi] = (int16_t)fa, r->fc[zi] = (int16_t)fc;
+                    memcpy(bfix, fix, (size_t)mm * sizeof *fix);
+                }
+            }
+        }
+        if (best > ROW_FIXES)
+            return false;
+        /* An x the form gets right, for the slots this z leaves empty. */
+        int64_t ok = xlo;
+        for (int k = 0; k < best; k++)
+            if (bfix[k] == ok)
+                ok++, k = -1;
+        for (int k = 0; k < ROW_FIXES; k++) {
+            int64_t x = k < best ? bfix[k] : ok;
+            r->fx[k][zi] = (uint8_t)x, r->fy[k][zi] = (uint8_t)y[x - xlo];
+        }
+        r->nfix = best > r->nfix ? best : r->nfix;
+    }
+    return true;
+}
+
+/* A <N x i8> shuffle mask: element k from index IDX(k). */
+static LLVMValueRef shuf_mask(Cg *cg, int n, int (*idx)(int k, int v), int v)
+{
+    LLVMValueRef e[128];
+    for (int k = 0; k < n; k++)
+        e[k] = cg_i32(cg, idx(k, v));
+    return LLVMConstVector(e, (unsigned)n);
+}
+
+/* Byte interleaves within 128-bit lanes (punpcklbw/punpckhbw, zip1/zip2):
+ * word k of the low (high) half of V bytes takes bytes L*16 + i (+ 8) of
+ * the first operand (low byte) and the second (high byte), L = k / 8,
+ * i = k % 8; and the inverse of the pair, which the saturating packs
+ * (packsswb of the two halves) make: byte e from half (e % 16) / 8 at
+ * word (e / 16) * 8 + e % 8. */
+static int mask_lo(int k, int v) { return (k & 1 ? v : 0) + (k / 2 / 8) * 16 + (k / 2) % 8; }
+static int mask_hi(int k, int v) { return (k & 1 ? v : 0) + (k / 2 / 8) * 16 + (k / 2) % 8 + 8; }
+static int mask_out(int e, int v) { return (e % 16 >= 8 ? v / 2 : 0) + (e / 16) * 8 + e % 8; }
+
+/* The low (K 0) or high (K 1) half of the bytes LO, HI interleaved, as
+ * V / 2 words (LO the low bytes). */
+static LLVMValueRef interleave_words(Cg *cg, LLVMValueRef lo, LLVMValueRef hi, int k, int v)
+{
+    LLVMValueRef w = LLVMBuildShuffleVector(B, lo, hi, shuf_mask(cg, v, k ? mask_hi : mask_lo, v), "");
+    return LLVMBuildBitCast(B, w, LLVMVectorType(cg->t_i16, (unsigned)v / 2), "");
+}
+
+/* The words HALF[0], HALF[1] (interleave_words' halves) clamped to
+ * [LO, HI] and narrowed into V bytes in x's order.  On x86-64 one
+ * saturating pack (packsswb, packuswb: the two halves' words lane by lane,
+ * which is that order) and a byte clamp where [LO, HI] is narrower than
+ * its range; LLVM 19 makes the portable form (word clamps, truncations
+ * and the shuffle) vpmovswb twice, two inserts and a permute on AVX-512. */
+static LLVMValueRef pack_words(Cg *cg, LLVMValueRef *half, int64_t lo, int64_t hi, int v)
+{
+    bool u = lo >= 0 && hi > 127;
+    if (strncmp(cg->target->triple, "x86_64", 6) == 0 && (v == 16 || (v == 32 && kern_has(cg, "avx2")) || v == 64)) {
+        const char *name = v == 64 ? (u ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
+                           : v == 32 ? (u ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb")
+                                     : (u ? "llvm.x86.sse2.packuswb.128" : "llvm.x86.sse2.packsswb.128");
+        LLVMValueRef out = kern_intrinsic(cg, name, NULL, 0, half, 2);
+        LLVMValueRef l = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)lo, 1), v);
+        LLVMValueRef h = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)hi, 1), v);
+        if (lo > (u ? 0 : -128))
+            out = LLVMBuildSelect(B, LLVMBuildICmp(B, u ? LLVMIntULT : LLVMIntSLT, out, l, ""), l, out, "");
+        if (hi < (u ? 255 : 127))
+            out = LLVMBuildSelect(B, LLVMBuildICmp(B, u ? LLVMIntUGT : LLVMIntSGT, out, h, ""), h, out, "");
+        return out;
+    }
+    LLVMValueRef b[2];
+    for (int k = 0; k < 2; k++) {
+        LLVMValueRef h = cg_smax(cg, half[k], cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)lo, 1), v / 2));
+        h = cg_smin(cg, h, cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)hi, 1), v / 2));
+        b[k] = LLVMBuildTrunc(B, h, LLVMVectorType(cg->t_i8, (unsigned)v / 2), "");
+    }
+    return LLVMBuildShuffleVector(B, b[0], b[1], shuf_mask(cg, v, mask_out, v), "");
+}
+
+/* The stack rows of elem_mul_rowh, one byte per row element each: b, the
+ * low and high bytes of fa and of fc, then each fix slot's x and result. */
+enum { RH_B, RH_FA, RH_FC = RH_FA + 2, RH_FIX = RH_FC + 2, RH_ROWS = RH_FIX + 2 * ROW_FIXES };
+
+/* One step of V bytes (or one element, V 1) of the form: X the stored
+ * bytes (<V x i8>, or x as i32) and R the rows' bytes there (V > 1), or
+ * i32 scalars (V 1: R[RH_FA] and R[RH_FC] the whole words). */
+static LLVMValueRef rowh_step(Cg *cg, const BinQ *q, const MulRowH *mr, DType xd, int v, LLVMValueRef x,
+                              const LLVMValueRef *r)
+{
+    LLVMValueRef out;
+    if (v == 1) {
+        LLVMValueRef w = LLVMBuildAdd(B, LLVMBuildShl(B, LLVMBuildSub(B, x, cg_i32(cg, xd == DT_U8 ? 128 : 0), ""),
+                                                      cg_i32(cg, 8), ""), r[RH_B], "");
+        LLVMValueRef h = LLVMBuildAShr(B, LLVMBuildMul(B, w, r[RH_FA], ""), cg_i32(cg, 16), "");
+        h = cg_smin(cg, cg_smax(cg, LLVMBuildAdd(B, h, r[RH_FC], ""), cg_i32(cg, INT16_MIN)), cg_i32(cg, INT16_MAX));
+        h = LLVMBuildAShr(B, h, cg_i32(cg, mr->s), "");
+        out = cg_smin(cg, cg_smax(cg, h, cg_i32(cg, q->lo)), cg_i32(cg, q->hi));
+    } else {
+        LLVMTypeRef vh = LLVMVectorType(cg->t_i16, (unsigned)v / 2), vw = LLVMVectorType(cg->t_i32, (unsigned)v / 2);
+        LLVMValueRef xs = xd == DT_U8 ? LLVMBuildXor(B, x, cg_splat(cg, LLVMConstInt(cg->t_i8, 0x80, 0), v), "") : x;
+        LLVMValueRef half[2];
+        for (int k = 0; k < 2; k++) {
+            LLVMValueRef w = interleave_words(cg, r[RH_B], xs, k, v);
+            LLVMValueRef fa = interleave_words(cg, r[RH_FA], r[RH_FA + 1], k, v);
+            LLVMValueRef fc = interleave_words(cg, r[RH_FC], r[RH_FC + 1], k, v);
+            /* The signed high half: LLVM's mulhs pattern (pmulhw). */
+            LLVMValueRef p = LLVMBuildMul(B, LLVMBuildSExt(B, w, vw, ""), LLVMBuildSExt(B, fa, vw, ""), "");
+            LLVMValueRef h = LLVMBuildTrunc(B, LLVMBuildAShr(B, p, cg_splat(cg, cg_i32(cg, 16), v / 2), ""), vh, "");
+            LLVMValueRef args[2] = {h, fc};
+            h = kern_intrinsic(cg, "llvm.sadd.sat", &vh, 1, args, 2);
+            half[k] = LLVMBuildAShr(B, h, cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned)mr->s, 0), v / 2), "");
+        }
+        out = pack_words(cg, half, q->lo, q->hi, v);
+    }
+    for (int k = 0; k < mr->nfix; k++)
+        out = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, x, r[RH_FIX + 2 * k], ""), r[RH_FIX + 2 * k + 1], out, "");
+    return out;
+}
+
+/* Fills the NT stack rows ROW[t] (LEN bytes) from the 256-byte tables TAB[t]
+ * by the row operand's stored bytes ZB (a row of ZLEN, LEN a multiple of
+ * it): K's lookups, K->lanes bytes at a time, where K is given (the row
+ * repeated in a vector where ZLEN divides K->lanes), then one byte at a
+ * time. */
+static void rowh_fill(Cg *cg, const KLut *k, uint8_t (*tab)[256], LLVMValueRef *row, int nt, LLVMValueRef zb,
+                      int64_t zlen, int64_t len)
+{
+    bool rep = k && zlen < len && k->lanes % zlen == 0;
+    int64_t nl = k && (zlen == len || rep) ? len / k->lanes : 0;
+    CgLoop lv, lj;
+    if (nl) {
+        LLVMValueRef off = LLVMBuildMul(B, cg_for_begin(cg, &lv, nl, "z"), cg_idx(cg, k->lanes), "");
+        LLVMTypeRef vt = LLVMVectorType(cg->t_i8, (unsigned)k->lanes);
+        LLVMValueRef zv;
+        if (rep) {
+            LLVMValueRef e[64];
+            for (int i = 0; i < k->lanes; i++)
+                e[i] = cg_i32(cg, (int)(i % zlen));
+            zv = kern_load_vec(cg, LLVMVectorType(cg->t_i8, (unsigned)zlen), zb);
+            zv = LLVMBuildShuffleVector(B, zv, LLVMGetUndef(LLVMTypeOf(zv)), LLVMConstVector(e, (unsigned)k->lanes), "");
+        } else {
+            zv = kern_load_vec(cg, vt, LLVMBuildInBoundsGEP2(B, cg->t_i8, zb, &off, 1, ""));
+        }
+        for (int t = 0; t < nt; t++)
+            LLVMSetAlignment(LLVMBuildStore(B, k->lookup(cg, tab[t], zv), LLVMBuildInBoundsGEP2(B, cg->t_i8, row[t], &off, 1, "")), 1);
+        cg_for_end(cg, &lv);
+    }
+    if (len == nl * (k ? k->lanes : 0))
+        return;
+    LLVMValueRef g[RH_ROWS];
+    for (int t = 0; t < nt; t++)
+        g[t] = cg_rodata(cg, tab[t], 256, 16, "mul.rowh");
+    int64_t j0 = nl * (k ? k->lanes : 0);
+    LLVMValueRef j = LLVMBuildAdd(B, cg_for_begin(cg, &lj, len - j0, "j"), cg_idx(cg, j0), "");
+    LLVMValueRef zj = zlen == len ? j : LLVMBuildURem(B, j, cg_idx(cg, zlen), "");
+    LLVMValueRef zi = LLVMBuildZExt(B, cg_load_int(cg, DT_U8, zb, zj), cg->t_idx, "");
+    for (int t = 0; t < nt; t++)
+        cg_store_int(cg, DT_U8, row[t], j, cg_load_int(cg, DT_U8, g[t], zi));
+    cg_for_end(cg, &lj);
+}
+
+/* The mul as elem_mul_rowhV; NULL, emitting nothing, where the shapes or
+ * the fit do not suit it (lower_mul_rows's conditions, a target without
+ * 16-byte vectors).  Rows shorter than V that divide it are taken V / len
+ * at a time (x and the result contiguous across them), the row tables
+ * repeated. */
+static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
+                                  DType bd, const KLut *klut)
+{
+    const TensorType *yt = &n->result->type;
+    int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
+    int m, zop = row_operand(n, st, md, ms, &m);
+    if (zop < 0 || cg->target->vector_bytes < 16)
+        return NULL;
+    int xop = 1 - zop;
+    int64_t zlen = md[m - 1], rep = 1;
+    int v = kern_has(cg, "avx512bw") ? 64 : kern_has(cg, "avx2") ? 32 : 16;
+    while (v > 16 && v > zlen && !(v % zlen == 0 && md[m - 2] % (v / zlen) == 0 && ms[xop][m - 2] == zlen &&
+                                   ms[2][m - 2] == zlen))
+        v /= 2;
+    if (zlen < v) {
+        rep = v / zlen;
+        if (v % zlen || md[m - 2] % rep || ms[xop][m - 2] != zlen || ms[2][m - 2] != zlen)
+            return NULL;
+        md[m - 2] /= rep, ms[xop][m - 2] *= rep, ms[2][m - 2] *= rep;
+    }
+    int64_t len = zlen * rep;
+    DType xd = zop ? ad : bd, zd = zop ? bd : ad;
+    MulRowH *mr = malloc(sizeof *mr);
+    if (!mr || !mul_rowh_fit(q, xd, zd, zop, mr)) {
+        free(mr);
+        return NULL;
+    }
+    LLVMValueRef xb = cg_buf(cg, n->operands[xop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
+    /* Tables by z's stored byte read as unsigned (lower_mul_rows says why). */
+    uint8_t tab[RH_ROWS][256];
+    int nt = RH_FIX + 2 * mr->nfix;
+    for (int u = 0; u < 256; u++) {
+        int zi = (zd == DT_I8 ? (int8_t)u : u) - (int)dtype_traits[zd].min;
+        uint16_t fa = (uint16_t)mr->fa[zi], fc = (uint16_t)mr->fc[zi];
+        tab[RH_B][u] = mr->b[zi];
+        tab[RH_FA][u] = (uint8_t)fa, tab[RH_FA + 1][u] = (uint8_t)(fa >> 8);
+        tab[RH_FC][u] = (uint8_t)fc, tab[RH_FC + 1][u] = (uint8_t)(fc >> 8);
+        for (int k = 0; k < mr->nfix; k++)
+            tab[RH_FIX + 2 * k][u] = mr->fx[k][zi], tab[RH_FIX + 2 * k + 1][u] = mr->fy[k][zi];
+    }
+    LLVMValueRef row[RH_ROWS];
+    for (int t = 0; t < nt; t++)
+        row[t] = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)len), "mul.rowh");
+    rowh_fill(cg, klut, tab, row, nt, zb, zlen, len);
+    /* RB rows of x a pass over the row tables (as lower_mul_rows). */
+    int rb = md[m - 2] % (2 * ROW_BLOCK) == 0 ? 2 * ROW_BLOCK : md[m - 2] % ROW_BLOCK == 0 ? ROW_BLOCK : 1;
+    CgNest nest;
+    LLVMValueRef ox, oy;
+    row_nest_begin(cg, &nest, m, md, ms, xop, rb, &ox, &oy);
+    LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
+    CgLoop lv, lr;
+    for (int pass = 0; pass < 2; pass++) {
+        LLVMValueRef i = row_pass_begin(cg, pass ? &lr : &lv, pass, len, v);
+        if (!i)
+            continue;
+        LLVMValueRef r[RH_ROWS];
+        for (int t = 0; t < nt; t++)
+            r[t] = pass ? cg_load_int(cg, t == RH_FA + 1 || t == RH_FC + 1 ? DT_I8 : t >= RH_FIX ? ((t - RH_FIX) % 2 ? yt->dtype : xd) : DT_U8,
+                                      row[t], i)
+                        : kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, row[t], &i, 1, ""));
+        if (pass) /* the whole words: the high byte signed */
+            for (int t = RH_FA; t <= RH_FC; t += 2)
+                r[t] = LLVMBuildOr(B, r[t], LLVMBuildShl(B, r[t + 1], cg_i32(cg, 8), ""), "");
+        for (int b = 0; b < rb; b++) {
+            LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
+            LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
+            if (pass) {
+                cg_store_int(cg, yt->dtype, y, yo, rowh_step(cg, q, mr, xd, 1, cg_load_int(cg, xd, xb, xo), r));
+            } else {
+                LLVMValueRef xv = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, xb, &xo, 1, ""));
+                LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, q, mr, xd, v, xv, r),
+                                                 LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, ""));
+                LLVMSetAlignment(sv, 1);
+            }
+        }
+        cg_for_end(cg, pass ? &lr : &lv);
+    }
+    cg_nest_end(cg, &nest);
+    free(mr);
+    return v == 64 ? "elem_mul_rowh64" : v == 32 ? "elem_mul_rowh32" : "elem_mul_rowh16";
+}
+
+const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
 {
     if ((n->op != OP_ADD && n->op != OP_SUB && n->op != OP_MUL) || n->num_operands != 2)
         return NULL;
@@ -679,15 +1073,23 @@ const char *kern_elem(Cg *cg, const Node *n)
         folded_multiplier(n, 1, &q.t.mb, &q.t.shb);
         folded_multiplier(n, 2, &q.t.mo, &q.t.sho);
     }
-    add_fit(&q, ad, bd);
-    q.mul_fused = mul_fuses(&q, ad, bd);
     int64_t st[3][QNN_MAX_RANK];
     cg_bcast_strides(yt, at, st[0]);
     cg_bcast_strides(yt, bt, st[1]);
     cg_strides(yt, st[2]);
+    add_fit(&q, ad, bd);
+    q.mul_fused = mul_fuses(&q, ad, bd);
+    const char *rowh = kind == BIN_MUL ? lower_mul_rowh(cg, n, &q, st, ad, bd, klut) : NULL;
+    if (rowh)
+        return rowh;
     if (kind == BIN_MUL && lower_mul_rows(cg, n, &q, st, ad, bd))
         return "elem_mul_row16";
     if (!lower_binary_vec(cg, n, &q, st))
         return NULL;
     return q.fit ? (q.nfix ? "elem_affine16_fix" : "elem_affine16") : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
+}
+
+const char *kern_elem(Cg *cg, const Node *n)
+{
+    return kern_elem_lut(cg, n, NULL);
 }

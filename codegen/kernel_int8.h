@@ -337,8 +337,12 @@ const char *kern_softmax(Cg *cg, const Node *n);
  * K.lanes a chunk ("softmax_rows_<K's name>"). */
 const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k);
 /* kernel_elem.c: TFLite int8 add/sub/mul of 8-bit operands, 16 a vector
- * ("elem_affine16", "elem_affine16_fix", "elem_add16", "elem_mul16"). */
+ * ("elem_affine16", "elem_affine16_fix", "elem_add16", "elem_mul16",
+ * "elem_mul_row16"), a mul by a repeated row in 16-bit lanes V bytes a
+ * step ("elem_mul_rowhV").  kern_elem_lut: the same, the row tables of
+ * the last filled by K's lookups (kern_elem: byte by byte). */
 const char *kern_elem(Cg *cg, const Node *n);
+const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *k);
 /* kernel_transpose.c: an 8-bit transpose that moves the innermost dim, as
  * 16x16 byte blocks ("transpose_16x16"); NULL for other nodes. */
 const char *kern_transpose(Cg *cg, const Node *n);

@@ -279,6 +279,7 @@ const char *x86_lower_node(Cg *cg, const Node *n)
             return NULL;
         const char *k = kern_minmax(cg, n, &lut_avx512vbmi);
         k = k ? k : kern_softmax_lut(cg, n, &lut_avx512vbmi);
+        k = k ? k : kern_elem_lut(cg, n, &lut_avx512vbmi);
         return k ? k : kern_lut(cg, n, &lut_avx512vbmi);
     }
     bool vnni = kern_has(cg, "avx512vnni"), avxvnni = kern_has(cg, "avxvnni");
