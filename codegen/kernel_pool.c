@@ -27,6 +27,10 @@
  *     the input row's bytes at the same offsets shifted by (kx*dx - pl)*C,
  *     so L bytes of the flattened row are L lanes whatever C is.
  *
+ * Two max pools take their own loops first: pool_max_2x2s2 (2x2 / 2) and
+ * pool_max_sep (x stride 1, dilation 1, short rows: separable, each input
+ * row's horizontal max computed once).
+ *
  * Max pools compare the bytes themselves (signed or unsigned); averages sum
  * in i16 lanes when the window's sum fits (the taps' largest magnitude
  * times their count below 2^15), else in i32, and the output stage is the
@@ -41,6 +45,8 @@
  */
 #include "kernel_int8.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define B (cg->b)
@@ -335,6 +341,147 @@ static const char *pool_max_s2(Cg *cg, const Pool *p)
     return "pool_max_2x2s2";
 }
 
+/* pool_max_sep<L>: a max pool of x stride 1 and dilation 1 whose output
+ * rows are at most SEP_ROW bytes (M-LSD's 3x3 / 1 with padding 1 on one
+ * channel at 160x160), separable: the max over a window is the max over
+ * its rows of each row's max over the columns.  Per input row the
+ * horizontal max H(iy) is L output bytes a vector (the row's n vectors
+ * held in registers), each column tap one unaligned load of the input
+ * row at the tap's offset; per output row the max of its k rows' H.  With
+ * y stride 1 the k - 1 newest H rows carry over to the next output row,
+ * so every input row's horizontal max is computed once.
+ *
+ * Padding: with dilation 1 a window that overlaps the image holds the
+ * image's edge row and column next to any tap outside it, so a tap's row
+ * or column clamped into the image reads a value the window holds anyway
+ * and the max is unchanged (the interpreter skips such taps).  Rows are
+ * clamped at run time (two scalar compares per row); the edge vectors of
+ * a row, whose column taps clamp, take their L lanes from one
+ * load of the row by a constant shuffle.  Every output pixel's window
+ * must overlap the image (checked at compile time). */
+enum { SEP_ROW = 1024, SEP_REGS = 24 };
+
+/* The input bytes of tap KX for the L output bytes at S: one load of the
+ * row at offset OFF and, when the lanes are not its bytes in order (the
+ * tap's column clamped at the row's edges), the shuffle MASK.  With x
+ * stride 1 the clamped positions of L consecutive output bytes never
+ * span more than L bytes. */
+typedef struct SepTap {
+    int64_t off;
+    bool shuffled;
+    int mask[POOL_WIDE];
+} SepTap;
+
+static bool sep_tap(const Pool *p, int64_t s, unsigned L, int64_t kx, SepTap *t)
+{
+    int64_t pos[POOL_WIDE] = {0}, lo = INT64_MAX, hi = -1, rin = p->W * p->C;
+    t->shuffled = false;
+    for (unsigned l = 0; l < L; l++) {
+        int64_t q = s + l, ix = q / p->C - p->pd[1] + kx;
+        ix = ix < 0 ? 0 : ix > p->W - 1 ? p->W - 1 : ix;
+        pos[l] = ix * p->C + q % p->C;
+        lo = pos[l] < lo ? pos[l] : lo, hi = pos[l] > hi ? pos[l] : hi;
+        t->shuffled |= pos[l] != pos[0] + l;
+    }
+    t->off = !t->shuffled ? pos[0] : lo + L > rin ? rin - L : lo;
+    for (unsigned l = 0; l < L; l++)
+        t->mask[l] = (int)(pos[l] - t->off);
+    return hi < t->off + L;
+}
+
+/* The row's output vector positions: L apart, the last R - L. */
+static int64_t sep_at(int64_t j, int64_t n, int64_t R, unsigned L)
+{
+    return j == n - 1 ? R - L : j * (int64_t)L;
+}
+
+/* H(iy) for the input row at byte offset ROW: N vectors of L bytes. */
+static void sep_hrow(Cg *cg, const Pool *p, LLVMValueRef row, unsigned L, int64_t n, LLVMValueRef *h)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, L);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t s = sep_at(j, n, p->OW * p->C, L);
+        LLVMValueRef acc = NULL;
+        for (int64_t kx = 0; kx < p->k[1]; kx++) {
+            SepTap t;
+            sep_tap(p, s, L, kx, &t);
+            LLVMValueRef a = kern_load_vec(cg, vt, cg_gep8(cg, p->x, LLVMBuildAdd(B, row, cg_idx(cg, t.off), "")));
+            if (t.shuffled) {
+                LLVMValueRef m[POOL_WIDE];
+                for (unsigned l = 0; l < L; l++)
+                    m[l] = cg_i32(cg, t.mask[l]);
+                a = LLVMBuildShuffleVector(B, a, LLVMGetUndef(vt), LLVMConstVector(m, L), "");
+            }
+            acc = acc ? combine(cg, p, acc, a) : a;
+        }
+        h[j] = acc;
+    }
+}
+
+static const char *pool_max_sep(Cg *cg, const Pool *p)
+{
+    int64_t rin = p->W * p->C, rout = p->OW * p->C;
+    if (!p->is_max || p->st[1] != 1 || p->dl[0] != 1 || p->dl[1] != 1 || p->mve || rout > SEP_ROW || rout < 16 ||
+        rin < 16 || p->k[1] > POOL_UNROLL || p->k[0] > POOL_UNROLL)
+        return NULL;
+    /* Every window overlaps the image: the first and last rows and columns. */
+    if (p->pd[0] > p->k[0] - 1 || (p->OH - 1) * p->st[0] - p->pd[0] > p->H - 1 || p->pd[1] > p->k[1] - 1 ||
+        p->OW - 1 - p->pd[1] > p->W - 1)
+        return NULL;
+    unsigned L = POOL_WIDE;
+    while (L > rout || L > rin)
+        L /= 2;
+    int64_t n = (rout + L - 1) / L;
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t kx = 0; kx < p->k[1]; kx++) {
+            SepTap t;
+            if (!sep_tap(p, sep_at(j, n, rout, L), L, kx, &t))
+                return NULL; /* not expected (see sep_tap) */
+        }
+    bool roll = p->st[0] == 1 && p->k[0] * n <= SEP_REGS;
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, L);
+    LLVMValueRef carry[POOL_UNROLL][SEP_ROW / 16], h[SEP_ROW / 16], v[POOL_UNROLL][SEP_ROW / 16];
+    if (roll)
+        for (int64_t r = 0; r < p->k[0] - 1; r++)
+            for (int64_t j = 0; j < n; j++)
+                carry[r][j] = cg_alloca(cg, vt, "hrow");
+    CgLoop lb, ly;
+    LLVMValueRef b = cg_for_begin(cg, &lb, p->nb, "b");
+    LLVMValueRef img = cg_mulk(cg, b, p->H * rin);
+#define ROW_AT(iy) LLVMBuildAdd(B, img, cg_mulk(cg, cg_smax(cg, cg_smin(cg, iy, cg_idx(cg, p->H - 1)), cg_idx(cg, 0)), rin), "")
+    if (roll)
+        for (int64_t r = 0; r < p->k[0] - 1; r++) {
+            sep_hrow(cg, p, ROW_AT(cg_idx(cg, r - p->pd[0])), L, n, h);
+            for (int64_t j = 0; j < n; j++)
+                LLVMBuildStore(B, h[j], carry[r][j]);
+        }
+    LLVMValueRef oy = cg_for_begin(cg, &ly, p->OH, "oy");
+    LLVMValueRef top = LLVMBuildSub(B, cg_mulk(cg, oy, p->st[0]), cg_idx(cg, p->pd[0]), "");
+    for (int64_t ky = roll ? p->k[0] - 1 : 0; ky < p->k[0]; ky++)
+        sep_hrow(cg, p, ROW_AT(LLVMBuildAdd(B, top, cg_idx(cg, ky), "")), L, n, v[ky]);
+#undef ROW_AT
+    if (roll)
+        for (int64_t r = 0; r < p->k[0] - 1; r++)
+            for (int64_t j = 0; j < n; j++)
+                v[r][j] = LLVMBuildLoad2(B, vt, carry[r][j], "");
+    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), rout);
+    for (int64_t j = 0; j < n; j++) {
+        LLVMValueRef m = v[0][j];
+        for (int64_t ky = 1; ky < p->k[0]; ky++)
+            m = combine(cg, p, m, v[ky][j]);
+        LLVMSetAlignment(LLVMBuildStore(B, m, cg_gep8(cg, p->y, LLVMBuildAdd(B, yrow, cg_idx(cg, sep_at(j, n, rout, L)), ""))), 1);
+    }
+    if (roll)
+        for (int64_t r = 0; r < p->k[0] - 1; r++)
+            for (int64_t j = 0; j < n; j++)
+                LLVMBuildStore(B, v[r + 1][j], carry[r][j]);
+    cg_for_end(cg, &ly);
+    cg_for_end(cg, &lb);
+    static char name[24];
+    snprintf(name, sizeof name, "pool_max_sep%u", L);
+    return name;
+}
+
 const char *kern_pool(Cg *cg, const Node *n)
 {
     if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL)
@@ -377,6 +524,8 @@ const char *kern_pool(Cg *cg, const Node *n)
             return NULL; /* the generic lowering reports it */
     }
     const char *s2 = pool_max_s2(cg, &p);
+    if (!s2)
+        s2 = pool_max_sep(cg, &p);
     if (s2)
         return s2;
     /* Interior columns: ox * sx - pl >= 0 and ox * sx - pl + (kw - 1) * dx <= W - 1. */
