@@ -184,6 +184,7 @@ done
 if [ -n "${ZOO_LAYERS:-}" ] && [ ${#qirs[@]} -gt 0 ]; then
   kb=$build/bench/kernel_bench
   if [ -x "$kb" ]; then
+    [ "$mcpu" = native ] || export KB_CPU=$mcpu
     "$kb" 20 --qir "${qirs[@]}"
   else
     echo "zoo: ZOO_LAYERS needs $kb (cmake --build $build --target kernel_bench)" >&2
