@@ -4,14 +4,18 @@
 #
 #   bench/zoo.sh [RUNS] [MODEL...]   (default 300 runs, every model;
 #                                    QNNC_BUILD_DIR picks the build;
-#                                    ZOO_WORK the scratch folder)
+#                                    ZOO_WORK the scratch folder;
+#                                    ZOO_MCPU=cpu: the "native" column
+#                                    compiled for that CPU, e.g. haswell
+#                                    for AVX2 without VNNI, and ZOO_LAYERS's
+#                                    kernels too (KB_CPU))
 #
 # Columns (latency in us; ratios are qnnc native's time over the other's,
 # so < 1 means qnnc is faster; issue 13's goal is <= 0.5):
 #   MACs           Conv/ConvTranspose/MatMul/Gemm multiply-accumulates from
 #                  ONNX shape inference (bench/macs.py, else
 #                  examples/zoo/common.py; not qnnc)
-#   qnnc native    qnnc --emit=exe -mcpu=native, the harness's --bench RUNS
+#   qnnc native    qnnc --emit=exe -mcpu=native (ZOO_MCPU), the harness's --bench RUNS
 #   qnnc generic   the same with the default CPU (baseline x86-64)
 #   ORT fp32       ONNX Runtime 1.30.0 (npm onnxruntime-node, pinned by
 #                  scripts/fetch-ort), the float model, graph optimization
@@ -42,6 +46,7 @@ build=${QNNC_BUILD_DIR:-build}
 case $build in /*) ;; *) build=$src/$build ;; esac
 py=/usr/bin/python3   # Debian's: onnx, numpy, torch
 qnnc=$build/bin/qnnc
+mcpu=${ZOO_MCPU:-native}
 [ -x "$qnnc" ] || { echo "zoo: no $qnnc (build qnnc first: scripts/build)" >&2; exit 1; }
 command -v node >/dev/null || { echo "zoo: needs node and npm (apt-get install nodejs npm)" >&2; exit 1; }
 work=${ZOO_WORK:-$build/bench/zoo}
@@ -117,7 +122,7 @@ while IFS='|' read -r name onnx cfg calib data; do
   fi
   # qnnc
   t0=$(date +%s%N)
-  if ! "$qnnc" --config "$cfg" --name="$name" -mcpu=native -o "$d/native.o" 2> "$d/qnnc.err"; then
+  if ! "$qnnc" --config "$cfg" --name="$name" -mcpu="$mcpu" -o "$d/native.o" 2> "$d/qnnc.err"; then
     notes+=("$name: qnnc cannot compile it: $(first_line < "$d/qnnc.err")")
     rows+=("$name|$macs|fails|-|-|-|-|-")
     continue
@@ -128,9 +133,9 @@ while IFS='|' read -r name onnx cfg calib data; do
   # that (the same code as from the model: the rest of the pipeline runs
   # again on it and finds nothing to calibrate).
   "$qnnc" --config "$cfg" --name="$name" --emit=qir --stop-after=check-accumulators -o "$d/q.qir" 2>> "$d/qnnc.err" &&
-  "$qnnc" "$d/q.qir" --name="$name" -mcpu=native --emit=exe -o "$d/native.exe" 2>> "$d/qnnc.err" &&
+  "$qnnc" "$d/q.qir" --name="$name" -mcpu="$mcpu" --emit=exe -o "$d/native.exe" 2>> "$d/qnnc.err" &&
   "$qnnc" "$d/q.qir" --name="$name" --emit=exe -o "$d/generic.exe" 2>> "$d/qnnc.err" &&
-  "$qnnc" "$d/q.qir" --name="$name" -mcpu=native --profile --emit=exe -o "$d/profile.exe" 2>> "$d/qnnc.err" ||
+  "$qnnc" "$d/q.qir" --name="$name" -mcpu="$mcpu" --profile --emit=exe -o "$d/profile.exe" 2>> "$d/qnnc.err" ||
     { notes+=("$name: qnnc --emit=exe failed: $(first_line < "$d/qnnc.err")"); continue; }
   qirs+=("$d/q.qir")
   native=$("$d/native.exe" --input "$x" --bench "$runs" | med)
@@ -179,6 +184,7 @@ done
 if [ -n "${ZOO_LAYERS:-}" ] && [ ${#qirs[@]} -gt 0 ]; then
   kb=$build/bench/kernel_bench
   if [ -x "$kb" ]; then
+    [ "$mcpu" = native ] || export KB_CPU=$mcpu
     "$kb" 20 --qir "${qirs[@]}"
   else
     echo "zoo: ZOO_LAYERS needs $kb (cmake --build $build --target kernel_bench)" >&2
