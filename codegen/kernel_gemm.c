@@ -35,7 +35,8 @@
  *     MR*C bytes are copied flipped to the stack once (GemmK.xf);
  *   - a layer whose D->nv vectors a tile leave a narrower last tile takes
  *     the tile shape with the fewest tiles (gemm_shape: 16 outputs on zmm
- *     16x16, 24 and 32 12x32, 96 4x96); where a tile holds all of a
+ *     16x16, 24 and 32 12x32, 72 4x80, 96 4x96; with a pointer per pixel
+ *     at most 8 pixels: 24 and 32 8x32); where a tile holds all of a
  *     pixel's channels, the packed stores group vectors across pixels;
  *   - a tile of one pixel (a dense layer on one row, a squeeze-excite 1x1
  *     conv, the last pixel of a layer) has only NV chains of mac4, too few
@@ -90,6 +91,7 @@
 #define MR_MAX 16
 #define STEM_WHOLE_MAX 16384 /* bytes of a stem's whole-image band */
 #define NV_MAX 8
+#define GEMM_PTR_MAX 8 /* pixels a gemm_shape tile with a pointer each (not CONTIG) */
 
 typedef struct GemmK {
     KFrame f;
@@ -596,14 +598,18 @@ static void gemm_pixels(Cg *cg, GemmK *k, LLVMValueRef bi, LLVMValueRef p0, int 
  * 6x32), 144 as 4x80 and 4x64 (was 6x64, 6x64, 6x16), 16 on 16 pixels,
  * 24 and 32 on 12.  A layer of whole tiles (64, 128, 192 outputs: the
  * decoder's convs near the peak) keeps D's 6x64: 4x96 measured slower
- * there.  Only for a contiguous layer (1x1 at stride 1 without padding,
- * dense): with per-tap pixel pointers a tile of 12 or 16 pixels ran
- * slower (Fashion-MNIST's 3x3 16 -> 32 on 12x32: 1.7x the ticks of 6x32). */
-static void gemm_shape(const KGemm *d, int64_t OV, bool partial, int *mr, int *nv)
+ * there.  At most MAX_MR pixels: a layer that is not contiguous (1x1 at
+ * stride 1 without padding, dense) keeps a pointer per pixel in a general
+ * register across each tap's groups, and 12 or 16 of them spilled
+ * (Fashion-MNIST's 3x3 16 -> 32 on 12x32: 1.7x the ticks of 6x32); 8
+ * fit (GEMM_PTR_MAX: U-Net's 3x3 32 -> 32 on 8x8 pixels 8x32, 0.70x the
+ * ticks of 6x32; the embedding model's 72 outputs 4x80, 0.81-0.85x of
+ * 6x64 and 6x16). */
+static void gemm_shape(const KGemm *d, int64_t OV, bool partial, int max_mr, int *mr, int *nv)
 {
     int block = d->mr * d->nv, best_tiles = 0, best_acc = 0;
     for (int v = 1; v <= d->nv + d->nv / 2 && v <= OV && v <= NV_MAX && block / v >= 4; v++) {
-        int m = block / v > MR_MAX ? MR_MAX : block / v;
+        int m = block / v > max_mr ? max_mr : block / v;
         int64_t nmain = (OV - partial) / v, rem = OV - nmain * v;
         int tiles = (int)(nmain + (rem > 0)), acc = m * (int)(rem > 0 ? rem : v);
         if (!best_tiles || tiles < best_tiles || (tiles == best_tiles && acc > best_acc) ||
@@ -785,8 +791,15 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
     k.contig = !k.stem && f->kh == 1 && f->kw == 1 && f->sh == 1 && f->sw == 1 && f->pt == 0 && f->pl == 0 &&
                f->oh == f->h && f->ow == f->w;
     k.mr = d->mr, k.nv = d->nv > OV ? (int)OV : d->nv;
-    if (k.contig && pv == 1 && !d->wide && f->oh * f->ow > 1 && (OV - (O % lc != 0)) % d->nv != 0)
-        gemm_shape(d, OV, O % lc != 0, &k.mr, &k.nv);
+    /* A last tile narrower than D's (fewer accumulators, each activation
+     * word broadcast once more; the partial vector alone among them: the
+     * embedding model's 72 outputs ran 6x64 and 6x16) takes gemm_shape's
+     * tiles; with a pointer per pixel (not CONTIG) at most GEMM_PTR_MAX
+     * pixels, and a one-vector layer keeps D's (8x16 ran 3-10% slower
+     * than 6x16 on U-Net's 3x3 8 -> 16 and 16 -> 16). */
+    bool pa = O % lc != 0, narrower = (OV - pa) % d->nv != 0 || (pa && OV > d->nv);
+    if (!k.stem && pv == 1 && !d->wide && f->oh * f->ow > 1 && narrower && (k.contig || OV > 1))
+        gemm_shape(d, OV, pa, k.contig ? MR_MAX : GEMM_PTR_MAX, &k.mr, &k.nv);
     if (k.contig && k.flip && pv == 1 && k.nv == 1 && d->lanes >= 8 && f->oh * f->ow > 1 && k.mr * C <= 16384) {
         k.xf = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)(k.mr * C)), "kgflip");
         LLVMSetAlignment(k.xf, 64);

@@ -728,6 +728,18 @@ def gemm_tiles_graph():
         # 8 outputs: one ymm vector (AVX-VNNI: 8 pixels a tile, the
         # flipped copy; zmm packs 2 pixels a vector instead).
         (17, "conv2d", "xa", (8, 1, 1, 32), "rounding=tflite", "i8[1,5,7,8] q(0.27, 6)"),
+        # Per-tap pointers (session 14): at most 8 pixels a tile, so 24
+        # (a partial second vector) and 48 outputs on 8 with padding (35 =
+        # 4*8 + 3, 36 = 4*8 + 4, 6 = 0*8 + 6 with strides 3 and 2); 72 (a partial
+        # fifth vector, the embedding model's: was 6x64 and 6x16) on 4x80
+        # with per-tap pointers and padding on one side, and 1x1 (CONTIG).
+        (18, "conv2d", "xa", (24, 3, 3, 32), "pads=[1, 1, 1, 1], rounding=tflite", "u8[1,5,7,24] q(0.6, 131)"),
+        (19, "conv2d", "xe", (48, 3, 3, 20), "pads=[1, 1, 1, 1], rounding=onnx, act_min=0",
+         "i8[1,6,6,48] q(0.4, -128)"),
+        (20, "conv2d", "xe", (48, 3, 3, 20), "pads=[0, 0, 1, 1], strides=[3, 2], rounding=tflite",
+         "i8[1,2,3,48] q(0.4, 3)"),
+        (21, "conv2d", "xg", (72, 1, 3, 96), "pads=[0, 1, 0, 1], rounding=tflite", "i8[1,5,7,72] q(0.5, -3)"),
+        (22, "conv2d", "xa", (72, 1, 1, 32), "rounding=onnx, act_min=0, act_max=6", "i8[1,5,7,72] q(0.02353, -128)"),
     ]
     lines += layer_lines(r, cases)
     lines += ["  output %y{}".format(c[0]) for c in cases]
