@@ -5,8 +5,10 @@
  * elements.  Quantized max/min compare stored integers (the quantization
  * is unchanged); quantized sum and mean requantize an exact integer sum
  * the way global_avg_pool does (docs/ir-semantics.md, "reduce_*").
- * layer_norm is a float32 function; its quantized form dequantizes,
- * normalizes and quantizes the result.
+ * layer_norm is a float32 function; its quantized form takes the row
+ * statistics from exact integer sums and scales the result to output
+ * steps through scale / sy and bias / sy (docs/ir-semantics.md,
+ * "layer_norm").
  */
 #include "interp.h"
 
@@ -150,7 +152,8 @@ done:
 
 /* The output step of both forms (lower_reduce.c's ln_affine): the centred
  * value D times the row's factor F (1 / sqrtf(var + eps) in float, the
- * gain when quantized) times scale[K], plus bias[K] if any. */
+ * gain when quantized) times scale[K], plus bias[K] if any (quantized:
+ * both already divided by the output scale). */
 static float ln_affine(float d, float f, const float *scale, const float *bias, int64_t k)
 {
     float v = d * f * scale[k];
