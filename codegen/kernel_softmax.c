@@ -128,7 +128,7 @@ static void store_row(Cg *cg, LLVMValueRef y, LLVMValueRef off, LLVMValueRef v)
 typedef struct Sm {
     LLVMValueRef x, y, tab, tab12, fresh;
     int64_t len, nv, rem;
-    LLVMValueRef m, sum, recip, exc; /* [RB] i32 arrays on the stack */
+    LLVMValueRef m, sum, recip, exc; /* [RB] i32 arrays on the stack (RBL: kern_softmax_lut's) */
     LLVMValueRef ex; /* [rb * len] i32 on the stack: pass 1's exp[d], or NULL */
     int64_t rb;
 } Sm;
@@ -140,12 +140,15 @@ typedef struct Sm {
  * pass 1 keeps each row's exp[d] in a stack buffer of at most EXBUF bytes
  * (as many rows as fit, at least one) for pass 3 to reuse; rows longer
  * than that gather twice. */
-enum { RB = 32, EXBUF = 2048 };
+enum { RB = 8, EXBUF = 2048 };
+/* The byte-plane kernel's rows a block: its reciprocals, vectorized by
+ * LLVM across the block, are a long chain of 64-bit multiplies, and 32
+ * rows a chain took a third off ViT's softmax (4x49x49) against 8. */
+enum { RBL = 32 };
 
 static LLVMValueRef elt(Cg *cg, LLVMValueRef arr, LLVMValueRef i)
 {
-    LLVMValueRef idx[2] = {cg_idx(cg, 0), i};
-    return LLVMBuildInBoundsGEP2(B, LLVMArrayType(cg->t_i32, RB), arr, idx, 2, "");
+    return LLVMBuildInBoundsGEP2(B, cg->t_i32, arr, &i, 1, "");
 }
 
 static LLVMValueRef ld32(Cg *cg, LLVMValueRef arr, LLVMValueRef i)
@@ -439,20 +442,20 @@ const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k)
     s->len = xt->dims[xt->rank - 1];
     s->x = cg_buf(cg, n->operands[0]);
     s->y = cg_buf(cg, n->result);
-    LLVMTypeRef at = LLVMArrayType(cg->t_i32, RB);
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, RBL);
     s->m = cg_alloca(cg, at, "m");
     s->sum = cg_alloca(cg, at, "s");
     s->recip = cg_alloca(cg, at, "recip");
     s->exc = cg_alloca(cg, at, "exc");
     int64_t rows = type_numel(xt) / s->len;
-    if (rows / RB) {
+    if (rows / RBL) {
         CgLoop lb;
-        LLVMValueRef b = cg_for_begin(cg, &lb, rows / RB, "blk");
-        emit_rows_lut(cg, s, LLVMBuildMul(B, b, cg_idx(cg, RB), ""), RB);
+        LLVMValueRef b = cg_for_begin(cg, &lb, rows / RBL, "blk");
+        emit_rows_lut(cg, s, LLVMBuildMul(B, b, cg_idx(cg, RBL), ""), RBL);
         cg_for_end(cg, &lb);
     }
-    if (rows % RB)
-        emit_rows_lut(cg, s, cg_idx(cg, rows / RB * RB), rows % RB);
+    if (rows % RBL)
+        emit_rows_lut(cg, s, cg_idx(cg, rows / RBL * RBL), rows % RBL);
     free(s);
     static char name[64];
     snprintf(name, sizeof name, "softmax_rows_%s", k->name);
