@@ -79,9 +79,9 @@ static LLVMValueRef const_vec(LLVMTypeRef t, unsigned n, unsigned long long v)
     return LLVMConstVector(e, n);
 }
 
-/* fp_softmax_output on the table values E (<N x i32>, each in [0, 2^31))
- * of a row whose reciprocal is RECIP (i32 in [0, 2^31), 0 for a row whose
- * exponent is over 31) and exponent EXC (i32 in [0, 31]).  For a, b >= 0,
+/* fp_softmax_output on the table values E (<N x i32>, N even, each in
+ * [0, 2^31)) of a row whose reciprocal is RECIP (i32 in [0, 2^31), 0 for a
+ * row whose exponent is over 31) and exponent EXC (i32 in [0, 31]).  For a, b >= 0,
  * SRDHM(a, b) = floor((a b + 2^30) / 2^31) (the nudge's sign never
  * applies) and RDBPOT(q, e) = floor((q + 2^(e-1)) / 2^e) for q >= 0,
  * e >= 1 (gemmlowp's remainder > (2^e - 1) >> 1 is remainder >= 2^(e-1));
@@ -94,16 +94,27 @@ static LLVMValueRef const_vec(LLVMTypeRef t, unsigned n, unsigned long long v)
 static LLVMValueRef outputs(Cg *cg, LLVMValueRef recip, LLVMValueRef exc, LLVMValueRef e)
 {
     unsigned n = LLVMGetVectorSize(LLVMTypeOf(e));
-    LLVMTypeRef wt = LLVMVectorType(cg->t_i64, n);
+    LLVMTypeRef wt = LLVMVectorType(cg->t_i64, n / 2), vt = LLVMVectorType(cg->t_i32, n);
     LLVMValueRef x64 = LLVMBuildZExt(B, exc, cg->t_i64, "");
     LLVMValueRef kk = LLVMBuildShl(B, cg_i64(cg, 1), LLVMBuildAdd(B, x64, cg_i64(cg, 30), ""), "");
     kk = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, exc, cg_i32(cg, 0), ""), cg_i64(cg, 0), kk, "");
     kk = LLVMBuildAdd(B, kk, cg_i64(cg, INT64_C(1) << 30), "");
-    LLVMValueRef sh = LLVMBuildAdd(B, x64, cg_i64(cg, 31), "");
-    LLVMValueRef p = LLVMBuildNUWMul(B, cg_splat(cg, LLVMBuildZExt(B, recip, cg->t_i64, ""), n), LLVMBuildZExt(B, e, wt, ""), "");
-    p = LLVMBuildLShr(B, LLVMBuildNUWAdd(B, p, cg_splat(cg, kk, n), ""), cg_splat(cg, sh, n), "");
-    LLVMValueRef mm[2] = {p, const_vec(cg->t_i64, n, 255)};
-    p = kern_intrinsic(cg, "llvm.umin", &wt, 1, mm, 2);
+    LLVMValueRef sh = cg_splat(cg, LLVMBuildAdd(B, x64, cg_i64(cg, 31), ""), n / 2);
+    LLVMValueRef r = cg_splat(cg, LLVMBuildZExt(B, recip, cg->t_i64, ""), n / 2);
+    /* The N lanes as N/2 64-bit pairs: the even lanes' products from the
+     * low halves, the odd lanes' from the high ones (a 32x32->64 multiply
+     * each, vpmuludq), and each v (below 2^32) back in its own
+     * 32-bit half, so the lanes never leave their order. */
+    LLVMValueRef pair = LLVMBuildBitCast(B, e, wt, ""), half[2];
+    half[0] = LLVMBuildAnd(B, pair, const_vec(cg->t_i64, n / 2, 0xffffffffu), "");
+    half[1] = LLVMBuildLShr(B, pair, const_vec(cg->t_i64, n / 2, 32), "");
+    for (int h = 0; h < 2; h++) {
+        LLVMValueRef p = LLVMBuildNUWMul(B, r, half[h], "");
+        half[h] = LLVMBuildLShr(B, LLVMBuildNUWAdd(B, p, cg_splat(cg, kk, n / 2), ""), sh, "");
+    }
+    LLVMValueRef p = LLVMBuildOr(B, half[0], LLVMBuildShl(B, half[1], const_vec(cg->t_i64, n / 2, 32), ""), "");
+    LLVMValueRef mm[2] = {LLVMBuildBitCast(B, p, vt, ""), const_vec(cg->t_i32, n, 255)};
+    p = kern_intrinsic(cg, "llvm.umin", &vt, 1, mm, 2);
     p = LLVMBuildTrunc(B, p, LLVMVectorType(cg->t_i8, n), "");
     return LLVMBuildXor(B, p, const_vec(cg->t_i8, n, 0x80), "");
 }
@@ -117,7 +128,7 @@ static void store_row(Cg *cg, LLVMValueRef y, LLVMValueRef off, LLVMValueRef v)
 typedef struct Sm {
     LLVMValueRef x, y, tab, tab12, fresh;
     int64_t len, nv, rem;
-    LLVMValueRef m, sum, recip, exc; /* [RB] i32 arrays on the stack */
+    LLVMValueRef m, sum, recip, exc; /* [RB] i32 arrays on the stack (RBL: kern_softmax_lut's) */
     LLVMValueRef ex; /* [rb * len] i32 on the stack: pass 1's exp[d], or NULL */
     int64_t rb;
 } Sm;
@@ -130,11 +141,14 @@ typedef struct Sm {
  * (as many rows as fit, at least one) for pass 3 to reuse; rows longer
  * than that gather twice. */
 enum { RB = 8, EXBUF = 2048 };
+/* The byte-plane kernel's rows a block: its reciprocals, vectorized by
+ * LLVM across the block, are a long chain of 64-bit multiplies, and 32
+ * rows a chain took a third off ViT's softmax (4x49x49) against 8. */
+enum { RBL = 32 };
 
 static LLVMValueRef elt(Cg *cg, LLVMValueRef arr, LLVMValueRef i)
 {
-    LLVMValueRef idx[2] = {cg_idx(cg, 0), i};
-    return LLVMBuildInBoundsGEP2(B, LLVMArrayType(cg->t_i32, RB), arr, idx, 2, "");
+    return LLVMBuildInBoundsGEP2(B, cg->t_i32, arr, &i, 1, "");
 }
 
 static LLVMValueRef ld32(Cg *cg, LLVMValueRef arr, LLVMValueRef i)
@@ -329,17 +343,31 @@ static void sum_chunk(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef off, 
     LLVMBuildStore(B, t, acc);
 }
 
+/* The <N x T2> whose element j is A[j] in its low half and B[j] in its
+ * high half, A and B <N x T>, T2 twice T's width: the interleave of A and
+ * B read as wider elements (little-endian data layouts, as every target's). */
+static LLVMValueRef join_halves(Cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMTypeRef t2)
+{
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
+    LLVMValueRef idx[128];
+    for (unsigned j = 0; j < n; j++) {
+        idx[2 * j] = cg_i32(cg, (int32_t)j);
+        idx[2 * j + 1] = cg_i32(cg, (int32_t)(n + j));
+    }
+    LLVMValueRef w = LLVMBuildShuffleVector(B, a, b, LLVMConstVector(idx, 2 * n), "");
+    return LLVMBuildBitCast(B, w, LLVMVectorType(t2, n), "");
+}
+
 static void out_chunk(Cg *cg, const SmLut *s, LLVMValueRef i, LLVMValueRef off, LLVMValueRef mask, LLVMValueRef acc)
 {
     (void)acc;
-    unsigned lanes = (unsigned)s->k->lanes;
-    LLVMTypeRef wt = LLVMVectorType(cg->t_i32, lanes);
-    LLVMValueRef d = diffs(cg, s, ld32(cg, s->m, i), load_chunk(cg, s, off, mask, 0)), e = NULL;
-    for (int p = 0; p < 4; p++) {
-        LLVMValueRef w = LLVMBuildZExt(B, s->k->lookup(cg, s->exp[p], d), wt, "");
-        w = p ? LLVMBuildShl(B, w, const_vec(cg->t_i32, lanes, 8u * (unsigned)p), "") : w;
-        e = p ? LLVMBuildOr(B, e, w, "") : w;
-    }
+    LLVMValueRef d = diffs(cg, s, ld32(cg, s->m, i), load_chunk(cg, s, off, mask, 0)), pl[4];
+    for (int p = 0; p < 4; p++)
+        pl[p] = s->k->lookup(cg, s->exp[p], d);
+    /* exp[d] = P0 | P1 << 8 | P2 << 16 | P3 << 24, as byte interleaves
+     * (the planes' bytes in memory order), not four widenings and shifts. */
+    LLVMValueRef e = join_halves(cg, join_halves(cg, pl[0], pl[1], cg->t_i16), join_halves(cg, pl[2], pl[3], cg->t_i16),
+                                 cg->t_i32);
     LLVMValueRef v = outputs(cg, ld32(cg, s->recip, i), ld32(cg, s->exc, i), e);
     LLVMValueRef py = LLVMBuildInBoundsGEP2(B, cg->t_i8, s->y, &off, 1, "");
     if (!mask) {
@@ -414,20 +442,20 @@ const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k)
     s->len = xt->dims[xt->rank - 1];
     s->x = cg_buf(cg, n->operands[0]);
     s->y = cg_buf(cg, n->result);
-    LLVMTypeRef at = LLVMArrayType(cg->t_i32, RB);
+    LLVMTypeRef at = LLVMArrayType(cg->t_i32, RBL);
     s->m = cg_alloca(cg, at, "m");
     s->sum = cg_alloca(cg, at, "s");
     s->recip = cg_alloca(cg, at, "recip");
     s->exc = cg_alloca(cg, at, "exc");
     int64_t rows = type_numel(xt) / s->len;
-    if (rows / RB) {
+    if (rows / RBL) {
         CgLoop lb;
-        LLVMValueRef b = cg_for_begin(cg, &lb, rows / RB, "blk");
-        emit_rows_lut(cg, s, LLVMBuildMul(B, b, cg_idx(cg, RB), ""), RB);
+        LLVMValueRef b = cg_for_begin(cg, &lb, rows / RBL, "blk");
+        emit_rows_lut(cg, s, LLVMBuildMul(B, b, cg_idx(cg, RBL), ""), RBL);
         cg_for_end(cg, &lb);
     }
-    if (rows % RB)
-        emit_rows_lut(cg, s, cg_idx(cg, rows / RB * RB), rows % RB);
+    if (rows % RBL)
+        emit_rows_lut(cg, s, cg_idx(cg, rows / RBL * RBL), rows % RBL);
     free(s);
     static char name[64];
     snprintf(name, sizeof name, "softmax_rows_%s", k->name);

@@ -132,6 +132,7 @@ typedef struct LnCtx {
     const Node *n;
     const TensorType *xt, *yt;
     bool q;
+    bool qdiv; /* quantized, SC and BI not constants: divided by sy at each load */
     QParam xp, yp;
     float eps;
     int64_t len;
@@ -144,16 +145,26 @@ static LLVMValueRef ln_load(Cg *cg, const LnCtx *c, LLVMValueRef i)
     return cg_load_f32(cg, c->x, i);
 }
 
+/* Coefficient K of SC or BI: quantized, in output steps (qscale[k] =
+ * scale[k] / sy, layer_norm_q_coef), from the table lower_layer_norm
+ * made at compile time, or divided here when the operand is no constant. */
+static LLVMValueRef ln_coef(Cg *cg, const LnCtx *c, LLVMValueRef buf, LLVMValueRef k)
+{
+    LLVMValueRef v = cg_load_f32(cg, buf, k);
+    return c->qdiv ? LLVMBuildFDiv(B, v, cg_f32(cg, c->yp.scale), "") : v;
+}
+
 /* The output step both forms share (interp_reduce.c's ln_affine): the
  * centred value D times the row's factor F (1 / sqrtf(var + eps) in
  * float, the gain when quantized) times S = scale[K], plus bias[K] if
- * any.  The caller loads S, the float rows before they load x (the order
- * their loads have always had in the loop body). */
+ * any (quantized: both in output steps).  The caller loads S, the float
+ * rows before they load x (the order their loads have always had in the
+ * loop body). */
 static LLVMValueRef ln_affine(Cg *cg, const LnCtx *c, LLVMValueRef d, LLVMValueRef f, LLVMValueRef s, LLVMValueRef k)
 {
     LLVMValueRef o = LLVMBuildFMul(B, LLVMBuildFMul(B, d, f, ""), s, "");
     if (c->bi)
-        o = LLVMBuildFAdd(B, o, cg_load_f32(cg, c->bi, k), "");
+        o = LLVMBuildFAdd(B, o, ln_coef(cg, c, c->bi, k), "");
     return o;
 }
 
@@ -286,9 +297,10 @@ static void ln_rows_q(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
         LLVMValueRef v = LLVMBuildSub(B, LLVMBuildSExt(B, cg_load_int(cg, dt, c->x, yi), cg->t_i32, ""),
                                       cg_i32(cg, c->xp.zp), "");
         LLVMValueRef d = LLVMBuildFSub(B, LLVMBuildSIToFP(B, v, cg->t_f32, ""), mn, "");
-        LLVMValueRef o = ln_affine(cg, c, d, gn, cg_load_f32(cg, c->sc, k), k);
+        LLVMValueRef o = ln_affine(cg, c, d, gn, ln_coef(cg, c, c->sc, k), k);
+        /* o is in output steps already: the quantize's divide by 1 folds. */
         cg_store_int(cg, c->yt->dtype, c->y, yi,
-                     cg_quantize_f32_small(cg, o, c->yp.scale, c->yp.zp, (int32_t)dtype_traits[c->yt->dtype].min,
+                     cg_quantize_f32_small(cg, o, 1.0f, c->yp.zp, (int32_t)dtype_traits[c->yt->dtype].min,
                                            (int32_t)dtype_traits[c->yt->dtype].max, node_rounding(c->n)));
     }
     cg_for_end(cg, &lk);
@@ -320,6 +332,19 @@ static bool lower_layer_norm(Cg *cg, const Node *n)
         if (!layer_norm_q_fits(c.xt->dtype, c.len))
             return cg_fail(cg, n, "layer_norm: rows of %lld elements are too long for exact integer sums",
                            (long long)c.len);
+        /* scale and bias in output steps, as the interpreter's
+         * layer_norm_q_coef computes them, when they are constants. */
+        const Value *sv = n->operands[1], *bv = n->num_operands > 2 ? n->operands[2] : NULL;
+        if (sv->kind == VAL_CONST && sv->data && (!bv || (bv->kind == VAL_CONST && bv->data))) {
+            float *t = xmalloc((size_t)c.len * 2 * sizeof *t);
+            layer_norm_q_coef(sv->data, bv ? bv->data : NULL, c.len, c.yp.scale, t, t + c.len);
+            c.sc = cg_rodata(cg, t, (size_t)c.len * 4, 4, "ln_qscale");
+            if (bv)
+                c.bi = cg_rodata(cg, t + c.len, (size_t)c.len * 4, 4, "ln_qbias");
+            free(t);
+        } else {
+            c.qdiv = true;
+        }
     }
     int blk = c.q ? LNQ_ROWS : LN_ROWS;
     c.mean = cg_alloca(cg, LLVMArrayType2(cg->t_f32, (uint64_t)blk), "lnmean");

@@ -5,8 +5,10 @@
  * elements.  Quantized max/min compare stored integers (the quantization
  * is unchanged); quantized sum and mean requantize an exact integer sum
  * the way global_avg_pool does (docs/ir-semantics.md, "reduce_*").
- * layer_norm is a float32 function; its quantized form dequantizes,
- * normalizes and quantizes the result.
+ * layer_norm is a float32 function; its quantized form takes the row
+ * statistics from exact integer sums and scales the result to output
+ * steps through scale / sy and bias / sy (docs/ir-semantics.md,
+ * "layer_norm").
  */
 #include "interp.h"
 
@@ -150,7 +152,8 @@ done:
 
 /* The output step of both forms (lower_reduce.c's ln_affine): the centred
  * value D times the row's factor F (1 / sqrtf(var + eps) in float, the
- * gain when quantized) times scale[K], plus bias[K] if any. */
+ * gain when quantized) times scale[K], plus bias[K] if any (quantized:
+ * both already divided by the output scale). */
 static float ln_affine(float d, float f, const float *scale, const float *bias, int64_t k)
 {
     float v = d * f * scale[k];
@@ -204,7 +207,11 @@ int interp_layer_norm(const Node *n, const void *const in[], void *out)
     if (!layer_norm_q_fits(xt->dtype, len))
         return interp_fail(n, "layer_norm: rows of %lld elements are too long for exact integer sums", (long long)len);
     QParam xp = qparam_chan(xt->quant, 0), yp = qparam_chan(yt->quant, 0);
-    const float *scale = in[1];
+    /* scale and bias in output steps (layer_norm_q_coef), so that the
+     * element's quantization is a rounding, not a divide. */
+    float *scale = xmalloc((size_t)len * 2 * sizeof *scale), *qbias = bias ? scale + len : NULL;
+    layer_norm_q_coef(in[1], bias, len, yp.scale, scale, qbias);
+    QParam unit = {1.0f, yp.zp};
     int rounding = node_rounding(n);
     for (int64_t r = 0; r < rows; r++) {
         int64_t s1 = 0, s2 = 0;
@@ -214,9 +221,10 @@ int interp_layer_norm(const Node *n, const void *const in[], void *out)
         }
         LayerNormRow st = layer_norm_q_row(s1, s2, len, xp.scale, eps);
         for (int64_t k = 0; k < len; k++) {
-            float t = ln_affine((float)(ld_int(in[0], xt->dtype, r * len + k) - xp.zp) - st.mean, st.gain, scale, bias, k);
-            st_int(out, yt->dtype, r * len + k, quantize_real(t, yp, rounding, dt_min(yt->dtype), dt_max(yt->dtype)));
+            float t = ln_affine((float)(ld_int(in[0], xt->dtype, r * len + k) - xp.zp) - st.mean, st.gain, scale, qbias, k);
+            st_int(out, yt->dtype, r * len + k, quantize_real(t, unit, rounding, dt_min(yt->dtype), dt_max(yt->dtype)));
         }
     }
+    free(scale);
     return 0;
 }

@@ -50,6 +50,15 @@ LayerNormRow layer_norm_q_row(int64_t s1, int64_t s2, int64_t len, float sx, flo
     return (LayerNormRow){.mean = (float)((double)s1 / l), .gain = sx / root};
 }
 
+void layer_norm_q_coef(const float *scale, const float *bias, int64_t len, float sy, float *qscale, float *qbias)
+{
+    for (int64_t k = 0; k < len; k++) {
+        qscale[k] = scale[k] / sy;
+        if (bias)
+            qbias[k] = bias[k] / sy;
+    }
+}
+
 bool layer_norm_q_fits(DType dt, int64_t len)
 {
     /* |x − zx| <= the dtype's span m, so len·S2 <= (len·m)²: len·m < 2^31. */

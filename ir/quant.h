@@ -54,12 +54,16 @@ int64_t quantize_real(float x, QParam p, int rounding, int64_t lo, int64_t hi);
 /* Quantized layer_norm's row (docs/ir-semantics.md, "layer_norm"): from
  * the exact sums S1 = Σ (x − zx) and S2 = Σ (x − zx)² of a row of LEN
  * elements, MEAN in x's integer steps and GAIN = sx / sqrtf(var + eps);
- * each element is then ((float)(x − zx) − mean) · gain · scale + bias.
- * layer_norm_q_fits says whether LEN·S2 − S1² fits int64 for DT. */
+ * each element is then ((float)(x − zx) − mean) · gain · qscale + qbias,
+ * rounded, with qscale = scale / sy and qbias = bias / sy in float32
+ * (layer_norm_q_coef, once per node: the output scale divides the
+ * coefficients, not every element).  layer_norm_q_fits says whether
+ * LEN·S2 − S1² fits int64 for DT. */
 typedef struct LayerNormRow {
     float mean, gain;
 } LayerNormRow;
 LayerNormRow layer_norm_q_row(int64_t s1, int64_t s2, int64_t len, float sx, float eps);
+void layer_norm_q_coef(const float *scale, const float *bias, int64_t len, float sy, float *qscale, float *qbias);
 bool layer_norm_q_fits(DType dt, int64_t len);
 
 /* Quantization parameters of an activation whose real values lie in

@@ -5,9 +5,10 @@ docs/ir-semantics.md ("layer_norm"), not from qnnc's C code:
     var  = (float32)(sx*sx * (len*S2 - S1*S1) / (len*len))  in double
     gain = sx / sqrtf(var + eps)                            float32
     mean = (float32)(S1 / len)                              in double
-    t    = ((float32)v - mean) * gain * scale + bias        float32, in order
-    y    = sat(round(t / sy) + zy)       t / sy in float32; ties to even
-                                         (onnx) or away from zero (tflite)
+    qs   = scale / sy;  qb = bias / sy                      float32, per column
+    t    = ((float32)v - mean) * gain * qs + qb             float32, in order
+    y    = sat(round(t) + zy)            ties to even (onnx) or away
+                                         from zero (tflite)
 
 Every step is one IEEE operation (no library function), so qnnc must match
 exactly.  The script also measures how far the result is from ONNX's
@@ -33,14 +34,16 @@ def rnd(x, mode):
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
-def quant(t, sy, zy, mode, lo, hi):
-    q = rnd((t / F32(sy)).astype(F32).astype(F64), mode) + zy
+def quant(t, zy, mode, lo, hi):
+    q = rnd(t.astype(F64), mode) + zy
     return np.clip(q, lo, hi).astype(np.int64)
 
 
 def reference(x, sx, zx, sy, zy, g, b, eps, mode, lo, hi):
     rows, n = x.shape
     out = np.empty_like(x, dtype=np.int64)
+    qs = (g / F32(sy)).astype(F32)
+    qb = None if b is None else (b / F32(sy)).astype(F32)
     for r in range(rows):
         v = x[r].astype(np.int64) - zx
         s1, s2 = int(v.sum()), int((v * v).sum())
@@ -48,10 +51,10 @@ def reference(x, sx, zx, sy, zy, g, b, eps, mode, lo, hi):
         gain = F32(F32(sx) / np.sqrt(F32(var + F32(eps))))
         mean = F32(F64(s1) / F64(n))
         t = ((v.astype(F32) - mean).astype(F32) * gain).astype(F32)
-        t = (t * g).astype(F32)
-        if b is not None:
-            t = (t + b).astype(F32)
-        out[r] = quant(t, sy, zy, mode, lo, hi)
+        t = (t * qs).astype(F32)
+        if qb is not None:
+            t = (t + qb).astype(F32)
+        out[r] = quant(t, zy, mode, lo, hi)
     return out
 
 
@@ -73,10 +76,12 @@ def main():
     rng = np.random.default_rng(7)
     random.seed(7)
     # (dtype, rows, len, rounding, with bias): ViT's [49, 64], a row of one,
-    # odd lengths, every dtype.
+    # odd lengths, every dtype; the last, 16,384 i16 outputs (float32
+    # values up to 2^15, whose last bit decides many roundings), tells
+    # qscale = scale / sy from dividing each element by sy.
     cases = [("i8", 49, 64, "tflite", True), ("i8", 49, 64, "onnx", True), ("i8", 13, 9, "tflite", False),
              ("u8", 7, 33, "onnx", True), ("i16", 5, 40, "tflite", True), ("i8", 4, 1, "onnx", True),
-             ("i8", 3, 200, "tflite", True)]
+             ("i8", 3, 200, "tflite", True), ("i16", 64, 256, "onnx", True)]
     failures = 0
     for ci, (dt, rows, n, mode, bias) in enumerate(cases):
         npt, lo, hi = DT[dt]
@@ -85,7 +90,7 @@ def main():
         zx = 0 if dt == "i16" else int(rng.integers(lo + 20, hi - 20))
         zy = 0 if dt == "i16" else int(rng.integers(lo + 20, hi - 20))
         if dt == "i16":
-            sx, sy = sx / 200, sy / 200
+            sx, sy = float(F32(sx / 200)), float(F32(sy / 200))  # float32, as qnnc reads them
         x = rng.integers(lo, hi + 1, size=(rows, n)).astype(npt)
         # A row whose values are all equal (variance 0).
         x[0, :] = x[0, 0]
