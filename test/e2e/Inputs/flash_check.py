@@ -104,6 +104,25 @@ for k, (res, op, args) in enumerate(ops):
               f"to {most} padded")
         checked += 1
         continue
+    m = re.match(r"conv_gemm_\d+x(\d+)c4(\w*?)_", kernel[k])
+    stem = bool(m) and m.group(2).endswith("s")
+    if m and (w[0] % int(m.group(1)) or stem):
+        # conv_gemm's panels: output channels padded to the tile's NR and,
+        # for stems (c4...s), each kernel row's KW*C bytes padded to 4;
+        # otherwise the reduction to 4.
+        o, red = w[0], numel // w[0]
+        nr = int(m.group(1))
+        op = -(-o // nr) * nr
+        if stem:
+            kh, kwc = w[1], red // w[1]
+            most = each * op * kh * ((kwc + 3) // 4 * 4)
+        else:
+            most = each * op * ((red + 3) // 4 * 4)
+        assert each * numel <= r["weights"] <= most, (res, kernel[k], r["weights"], numel, most)
+        print(f"{res}: {kernel[k]} weights {r['weights']} bytes, {each} x tensor {w} = {each * numel} "
+              f"to {most} padded")
+        checked += 1
+        continue
     assert r["weights"] == each * numel, (res, kernel[k], r["weights"], numel)
     print(f"{res}: {kernel[k]} weights {r['weights']} bytes = {each} x tensor {w} = {numel} elements")
     checked += 1
