@@ -320,6 +320,18 @@ static void check_kind(AttrId id, AttrKind kind)
         qnn_die("attribute '%s' set with the wrong kind", attr_info[id].name);
 }
 
+void node_set_operand(Graph *g, Node *n, int i, Value *v)
+{
+    if (i == n->num_operands) {
+        Value **ops = arena_alloc(&g->arena, (size_t)(i + 1) * sizeof *ops);
+        for (int k = 0; k < i; k++)
+            ops[k] = n->operands[k];
+        n->operands = ops;
+        n->num_operands = i + 1;
+    }
+    n->operands[i] = v;
+}
+
 void node_set_int(Graph *g, Node *n, AttrId id, int64_t v)
 {
     check_kind(id, AK_INT);

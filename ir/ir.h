@@ -330,6 +330,9 @@ int *graph_use_counts(const Graph *g);
 bool graph_equal(const Graph *a, const Graph *b);
 
 /* Attribute setters replace an existing attribute of the same id. */
+/* Operand I of N becomes V; I one past the last appends (the operands
+ * copied into G's arena, one longer). */
+void node_set_operand(Graph *g, Node *n, int i, Value *v);
 void node_set_int(Graph *g, Node *n, AttrId id, int64_t v);
 void node_set_float(Graph *g, Node *n, AttrId id, float v);
 void node_set_ints(Graph *g, Node *n, AttrId id, const int64_t *v, int count);

@@ -56,6 +56,16 @@ void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to)
 
 void rewrite_kill(Rewrite *rw, Value *v) { ptrvec_push(&rw->g->arena, &rw->dead, v); }
 
+void rewrite_take_over(Rewrite *rw, Value *y, Value *x)
+{
+    graph_rename_value(rw->g, x, y->name);
+    x->has_range = y->has_range;
+    x->range_lo = y->range_lo;
+    x->range_hi = y->range_hi;
+    rewrite_replace_uses(rw, y, x);
+    rewrite_kill(rw, y);
+}
+
 void rewrite_substitute(Rewrite *rw, Node *old, Node *n)
 {
     Value *y = old->result;

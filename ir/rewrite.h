@@ -38,6 +38,9 @@ void rewrite_replace_uses(Rewrite *rw, const Value *from, Value *to);
 void rewrite_kill(Rewrite *rw, Value *v);
 /* Kills V if it is a constant nothing reads any more. */
 void rewrite_kill_if_unused(Rewrite *rw, Value *v);
+/* X takes Y's place: Y's name, calibrated range and readers; Y dies (a
+ * folded node's producer now computing what Y held). */
+void rewrite_take_over(Rewrite *rw, Value *y, Value *x);
 /* N, built under OLD's result name, takes OLD's place: OLD's source
  * locations and calibrated range, all of its readers; OLD's result dies. */
 void rewrite_substitute(Rewrite *rw, Node *old, Node *n);

@@ -195,12 +195,7 @@ static void add_zero_biases(Graph *g)
         float *zero = xcalloc((size_t)ch, sizeof *zero);
         Value *b = graph_add_const(g, rewrite_unique_name(g, n->operands[1]->name, ".bias"), bt, zero);
         free(zero);
-        Value **ops = arena_alloc(&g->arena, 3 * sizeof *ops);
-        ops[0] = n->operands[0];
-        ops[1] = n->operands[1];
-        ops[2] = b;
-        n->operands = ops;
-        n->num_operands = 3;
+        node_set_operand(g, n, 2, b);
     }
 }
 

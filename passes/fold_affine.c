@@ -75,30 +75,6 @@ static bool is_channel_vector(const Value *c, const Value *x, int64_t ch)
     return last_dim(c) == ch;
 }
 
-/* The value that now stands for Y: it takes Y's name, range and readers;
- * Y dies. */
-static void take_over(Rewrite *rw, Value *y, Value *x)
-{
-    graph_rename_value(rw->g, x, y->name);
-    x->has_range = y->has_range;
-    x->range_lo = y->range_lo;
-    x->range_hi = y->range_hi;
-    rewrite_replace_uses(rw, y, x);
-    rewrite_kill(rw, y);
-}
-
-static void set_bias(Graph *g, Node *p, Value *b)
-{
-    if (p->num_operands < 3) {
-        Value **ops = arena_alloc(&g->arena, 3 * sizeof *ops);
-        ops[0] = p->operands[0];
-        ops[1] = p->operands[1];
-        p->operands = ops;
-        p->num_operands = 3;
-    }
-    p->operands[2] = b;
-}
-
 /* y = add(x, c) with x = [reshape] P: c into P's bias. */
 static bool fold_bias(Rewrite *rw, Node *add)
 {
@@ -122,14 +98,14 @@ static bool fold_bias(Rewrite *rw, Node *add)
     Graph *g = rw->g;
     Value *b = p->num_operands > 2 ? p->operands[2] : NULL;
     if (!b && c->type.rank == 1) {
-        set_bias(g, p, c);
+        node_set_operand(g, p, 2, c);
     } else {
         float *nb = xmalloc((size_t)ch * sizeof *nb);
         const float *cv = c->data, *bv = b ? b->data : NULL;
         for (int64_t o = 0; o < ch; o++)
             nb[o] = (float)((bv ? (double)bv[o] : 0.0) + (double)cv[o]);
         TensorType bt = {.dtype = DT_F32, .rank = 1, .dims = {ch}};
-        set_bias(g, p, graph_add_const(g, rewrite_unique_name(g, (b ? b : c)->name, ".fold"), bt, nb));
+        node_set_operand(g, p, 2, graph_add_const(g, rewrite_unique_name(g, (b ? b : c)->name, ".fold"), bt, nb));
         free(nb);
         if (b)
             rewrite_kill_if_unused(rw, b);
@@ -139,7 +115,7 @@ static bool fold_bias(Rewrite *rw, Node *add)
         r->range_lo = add->result->range_lo;
         r->range_hi = add->result->range_hi;
     }
-    take_over(rw, add->result, x);
+    rewrite_take_over(rw, add->result, x);
     rewrite_kill_if_unused(rw, c);
     return true;
 }
@@ -224,7 +200,7 @@ static bool fold_scale(Rewrite *rw, Node *mul)
     } else {
         return false;
     }
-    take_over(rw, mul->result, m);
+    rewrite_take_over(rw, mul->result, m);
     rewrite_kill_if_unused(rw, mul->operands[ci]);
     return true;
 }

@@ -116,22 +116,12 @@ static void fold_into_producer(Rewrite *rw, Node *bn, const BnParams *bp)
     free(nw);
     free(nb);
 
-    Value **ops = arena_alloc(&g->arena, 3 * sizeof *ops);
-    ops[0] = p->operands[0];
-    ops[1] = w2;
-    ops[2] = b2;
-    p->operands = ops;
-    p->num_operands = 3;
+    node_set_operand(g, p, 1, w2);
+    node_set_operand(g, p, 2, b2);
 
     /* The producer's result now holds the normalized value: give it the
      * batchnorm's name, range and readers, so later IR reads as before. */
-    Value *y = bn->result, *r = p->result;
-    graph_rename_value(g, r, y->name);
-    r->has_range = y->has_range;
-    r->range_lo = y->range_lo;
-    r->range_hi = y->range_hi;
-    rewrite_replace_uses(rw, y, r);
-    rewrite_kill(rw, y);
+    rewrite_take_over(rw, bn->result, p->result);
     rewrite_kill_if_unused(rw, w);
     if (b)
         rewrite_kill_if_unused(rw, b);
