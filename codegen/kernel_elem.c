@@ -708,14 +708,23 @@ typedef struct MulRowH {
     uint8_t fx[ROW_FIXES][256], fy[ROW_FIXES][256];
 } MulRowH;
 
+/* floor(V / 2^S): the arithmetic shift the code's pmulhw and psraw make. */
+static int64_t floor_shr(int64_t v, int s)
+{
+    return v >= 0 ? v >> s : -((-v + (INT64_C(1) << s) - 1) >> s);
+}
+
+/* h of MulRowH's form: floor(w * fa / 2^16), w = (x - XOFF) * 256 + b. */
+static int64_t rowh_high(int64_t x, int64_t xoff, int64_t b, int64_t fa)
+{
+    return floor_shr(((x - xoff) * 256 + b) * fa, 16);
+}
+
 /* The form of MulRowH for the stored x (XOFF: 128 for u8, else 0). */
 static int64_t rowh_eval(int64_t x, int64_t xoff, int64_t b, int64_t fa, int64_t fc, int s, int64_t lo, int64_t hi)
 {
-    int64_t h = ((x - xoff) * 256 + b) * fa;
-    h = h >= 0 ? h / 65536 : -((-h + 65535) / 65536); /* floor */
-    int64_t v = fp_clamp_i64(h + fc, INT16_MIN, INT16_MAX);
-    v = v >= 0 ? v >> s : -((-v + (1 << s) - 1) >> s);
-    return fp_clamp_i64(v, lo, hi);
+    int64_t v = fp_clamp_i64(rowh_high(x, xoff, b, fa) + fc, INT16_MIN, INT16_MAX);
+    return fp_clamp_i64(floor_shr(v, s), lo, hi);
 }
 
 /* The x (of Y[0 ..], from XLO) the form (b, fa, fc) gets wrong, into FIX
@@ -779,8 +788,8 @@ static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, Mu
                 int64_t los[ROW_FIXES + 1][2], his[ROW_FIXES + 1][2];
                 int nlo = 0, nhi = 0;
                 for (int64_t x = xlo; x <= xhi; x++) {
-                    int64_t hv = ((x - xoff) * 256 + b) * fa, t = y[x - xlo];
-                    h[x - xlo] = hv >= 0 ? hv / 65536 : -((-hv + 65535) / 65536);
+                    int64_t t = y[x - xlo];
+                    h[x - xlo] = rowh_high(x, xoff, b, fa);
                     if (t > q->lo)
                         fit_keep(los, ROW_FIXES + 1, &nlo, t * one - h[x - xlo], x, 1);
                     if (t < q->hi)
