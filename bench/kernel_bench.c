@@ -31,8 +31,10 @@
  *   KB_CPU=haswell build/bench/kernel_bench ...  the kernels of that CPU (its features
  *                                             alone, e.g. AVX2 without VNNI on a VNNI
  *                                             host), judged against the widest peak
- *                                             that CPU has
- *                                             (the ceiling of one-pixel layers, below)
+ *                                             that CPU has; a name LLVM does not know,
+ *                                             or a CPU with an ISA this host lacks, is
+ *                                             an error (exit 2)
+ *                                             (stream: the ceiling of one-pixel layers, below)
  */
 #define _GNU_SOURCE
 #include "codegen.h"
@@ -259,6 +261,42 @@ static bool kb_cpu_has(const char *feature)
 {
     const char *kb = getenv("KB_CPU");
     return !kb || !*kb || target_has_feature(config_host_triple(), kb, "", feature);
+}
+
+/* KB_CPU must be a CPU LLVM knows for the host's triple, and one whose
+ * kernels this host can run: a feature the kernels use that the named CPU
+ * has and the host lacks would trap on the first call. */
+static bool kb_cpu_valid(const char *kb)
+{
+    const char *triple = config_host_triple();
+    const char *const *cpus = codegen_target_names(triple, false);
+    bool known = false;
+    for (int i = 0; cpus && cpus[i] && !known; i++)
+        known = strcmp(cpus[i], kb) == 0;
+    if (!known) {
+        fprintf(stderr, "kernel_bench: KB_CPU=%s: not a CPU LLVM knows for %s (qnnc -mcpu=help lists them)\n", kb,
+                triple);
+        return false;
+    }
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    const struct {
+        const char *name;
+        bool host;
+    } isa[] = {{"avx2", __builtin_cpu_supports("avx2")},
+               {"avxvnni", __builtin_cpu_supports("avxvnni")},
+               {"avx512f", __builtin_cpu_supports("avx512f")},
+               {"avx512bw", __builtin_cpu_supports("avx512bw")},
+               {"avx512vnni", __builtin_cpu_supports("avx512vnni")},
+               {"avx512vbmi", __builtin_cpu_supports("avx512vbmi")}};
+    for (size_t i = 0; i < sizeof isa / sizeof *isa; i++)
+        if (!isa[i].host && target_has_feature(triple, kb, "", isa[i].name)) {
+            fprintf(stderr, "kernel_bench: KB_CPU=%s: this host lacks %s, which that CPU's kernels use\n", kb,
+                    isa[i].name);
+            return false;
+        }
+#endif
+    return true;
 }
 
 static int peaks(Peak *out)
@@ -1017,6 +1055,8 @@ int main(int argc, char **argv)
     }
     char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
     const char *kb_cpu = getenv("KB_CPU");
+    if (kb_cpu && *kb_cpu && !kb_cpu_valid(kb_cpu))
+        return 2;
     if (kb_cpu && *kb_cpu) { /* that CPU's own features, not the host's */
         LLVMDisposeMessage(cpu);
         LLVMDisposeMessage(features);
