@@ -47,12 +47,16 @@ static LLVMValueRef as_i32(Cg *cg, LLVMValueRef v, LLVMTypeRef t)
     return LLVMBuildBitCast(cg->b, v, t, "");
 }
 
+/* vpmaddwd (ymm) or pmaddwd (xmm) of X2 and W2 into LANES i32 lanes. */
+static LLVMValueRef pmaddwd_op(Cg *cg, unsigned lanes, LLVMValueRef x2, LLVMValueRef w2)
+{
+    LLVMValueRef args[2] = {x2, w2};
+    return kern_intrinsic(cg, lanes == 8 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd", NULL, 0, args, 2);
+}
+
 static LLVMValueRef pmaddwd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
 {
-    unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(acc));
-    LLVMValueRef args[2] = {x2, w2};
-    const char *name = lanes == 8 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd";
-    return LLVMBuildAdd(cg->b, acc, kern_intrinsic(cg, name, NULL, 0, args, 2), "");
+    return LLVMBuildAdd(cg->b, acc, pmaddwd_op(cg, LLVMGetVectorSize(LLVMTypeOf(acc)), x2, w2), "");
 }
 
 static LLVMValueRef vpdpwssd(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValueRef w2)
@@ -240,9 +244,7 @@ static LLVMValueRef gemm_pmaddwd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMV
     LLVMValueRef xo = LLVMBuildLShr(cg->b, xw, eight, "");
     LLVMValueRef we = LLVMBuildAShr(cg->b, LLVMBuildShl(cg->b, ww, eight, ""), eight, "");
     LLVMValueRef wo = LLVMBuildAShr(cg->b, ww, eight, "");
-    const char *name = L == 8 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd";
-    LLVMValueRef ae[2] = {xe, we}, ao[2] = {xo, wo};
-    LLVMValueRef s = LLVMBuildAdd(cg->b, kern_intrinsic(cg, name, NULL, 0, ae, 2), kern_intrinsic(cg, name, NULL, 0, ao, 2), "");
+    LLVMValueRef s = LLVMBuildAdd(cg->b, pmaddwd_op(cg, L, xe, we), pmaddwd_op(cg, L, xo, wo), "");
     return LLVMBuildAdd(cg->b, acc, s, "");
 }
 
