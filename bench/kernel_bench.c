@@ -815,23 +815,29 @@ static bool matches(const char *name, const char *only)
  *   dw       depthwise conv2d: 40%;
  *   stem     conv2d with 1-4 input channels per group: 30%;
  *   narrow   the other MAC layers: no goal (listed);
+ *   norm     softmax and layer_norm: row normalizations, which issue 13's
+ *            byte-rate goal (elementwise, pooling, resize, concat) does
+ *            not name: listed with their % of memcpy's rate, not judged
+ *            (docs/benchmarks.md, session 15: an exact row of 49 or 64
+ *            takes dozens of vector steps, a memcpy of it one or two);
  *   glue     every other op but reshape (free): bytes read + written at
  *            50% of memcpy's rate.
  * Best of RUNS calls, so the operands are in cache, as the previous node
  * usually leaves them in the model.  Columns: "per tick" is MACs (MAC
- * kinds) or bytes read + written (glue) per TSC tick; "of goal" is the
- * node's fraction of its goal (100% meets it; for narrow and tiny nodes, %
- * of the peak or of memcpy).
+ * kinds) or bytes read + written (glue, norm) per TSC tick; "of goal" is
+ * the node's fraction of its goal (100% meets it; for narrow, norm and
+ * tiny nodes, % of the peak or of memcpy).
  * A node under 100 ticks is listed, not judged: that is mostly the clock's
  * own cost. */
-typedef enum { LK_FREE, LK_CONV, LK_DW, LK_STEM, LK_NARROW, LK_GLUE, LK_COUNT } LayerKind;
+typedef enum { LK_FREE, LK_CONV, LK_DW, LK_STEM, LK_NARROW, LK_NORM, LK_GLUE, LK_COUNT } LayerKind;
 
 static const struct {
     const char *name;
     double goal; /* fraction of peak (MAC kinds) or of memcpy (glue); 0: none */
 } layer_kinds[LK_COUNT] = {
     [LK_FREE] = {"free", 0},   [LK_CONV] = {"conv", 0.70},     [LK_DW] = {"dw", 0.40},
-    [LK_STEM] = {"stem", 0.30}, [LK_NARROW] = {"narrow", 0}, [LK_GLUE] = {"glue", 0.50},
+    [LK_STEM] = {"stem", 0.30}, [LK_NARROW] = {"narrow", 0}, [LK_NORM] = {"norm", 0},
+    [LK_GLUE] = {"glue", 0.50},
 };
 
 static LayerKind layer_kind(const Node *n, int64_t *macs)
@@ -857,6 +863,8 @@ static LayerKind layer_kind(const Node *n, int64_t *macs)
         break;
     case OP_RESHAPE:
         return LK_FREE;
+    case OP_SOFTMAX: case OP_LAYER_NORM:
+        return LK_NORM;
     default:
         return LK_GLUE;
     }
@@ -905,7 +913,8 @@ static int run_layers(const char *path, const char *dir, const char *cpu, const 
     double worst[LK_COUNT];
     for (int k = 0; k < LK_COUNT; k++)
         worst[k] = 1e9;
-    printf("\nlayers of %s (goal: conv 70%%, dw 40%%, stem 30%% of the peak; glue 50%% of memcpy)\n", path);
+    printf("\nlayers of %s (goal: conv 70%%, dw 40%%, stem 30%% of the peak; glue 50%% of memcpy; norm none)\n",
+           path);
     printf("%4s  %-40s %-16s %-6s %-34s %10s %10s %8s %6s\n", "#", "node", "op", "kind", "kernel", "ticks",
            "per tick", "of goal", "met");
     for (int i = 0; i < model->nodes.len; i++) {
@@ -933,7 +942,8 @@ static int run_layers(const char *path, const char *dir, const char *cpu, const 
         int64_t bytes = o.bytes;
         unsigned long long best = best_ticks(run, &o, runs);
         double frac, rate;
-        if (kind == LK_GLUE) {
+        bool by_bytes = kind == LK_GLUE || kind == LK_NORM;
+        if (by_bytes) {
             unsigned long long mc = memcpy_ticks(bytes / 2 > 0 ? bytes / 2 : 1, runs);
             rate = (double)bytes / (double)best;
             frac = rate / ((double)(bytes / 2 * 2) / (double)mc);
@@ -957,7 +967,7 @@ static int run_layers(const char *path, const char *dir, const char *cpu, const 
         char shown[41];
         snprintf(shown, sizeof shown, "%s", n->result->name);
         printf("%4d  %-40s %-16s %-6s %-34.34s %10llu %10.2f %7.0f%% %6s\n", i, shown, op_info[n->op].name,
-               layer_kinds[kind].name, kern, best, kind == LK_GLUE ? rate : (double)macs / (double)best,
+               layer_kinds[kind].name, kern, best, by_bytes ? rate : (double)macs / (double)best,
                goal > 0 ? 100 * frac / goal : 100 * frac, tiny ? "tiny" : goal == 0 ? "-" : ok ? "yes" : "NO");
         operands_free(&o);
         graph_free(gk);

@@ -31,7 +31,9 @@
 # ZOO_LAYERS=1 adds, last, every node of every model's quantized graph
 # measured alone by bench/kernel_bench's --qir mode and held to issue 13's
 # per-kind kernel goal (conv 70%, depthwise 40%, stem 30% of the widest
-# dot instruction's same-run peak; glue 50% of a same-run memcpy).
+# dot instruction's same-run peak; glue 50% of a same-run memcpy; softmax
+# and layer_norm, "norm", listed with their share of memcpy's rate: the
+# issue names no goal for them).
 # A model qnnc (or ONNX Runtime, or make_qdq.py) cannot handle gets a note
 # instead of figures.  Not part of the test suite (docs/benchmarks.md has
 # one run's figures; test/tools/zoo-smoke.test runs ZOO_SMOKE=1 on one tiny
