@@ -1104,21 +1104,10 @@ static bool wd_split(const BinQ *q, DType ad, DType bd, AffineWd *w)
     return true;
 }
 
-/* Word K of the in-lane interleave (punpcklwd, punpckhwd: HI) of two
- * V-word vectors: x's word at even K, z's at odd (z's index from V). */
-static int mask_wlo(int k, int v) { return (k & 1 ? v : 0) + (k / 8) * 8 + (k % 8) / 2; }
-static int mask_whi(int k, int v) { return mask_wlo(k, v) + 4; }
-/* Half K (0, 1) of a 2V-element vector. */
-static int mask_half0(int k, int v) { return k + 0 * v; }
-static int mask_half1(int k, int v) { return k + v; }
-
 /* One step: V bytes X, Z of the operands to V bytes of the result. */
 static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, DType bd, int v, LLVMValueRef x,
                             LLVMValueRef z)
 {
-    LLVMTypeRef vw = LLVMVectorType(cg->t_i16, (unsigned)v);
-    LLVMValueRef xw = LLVMBuildSExt(B, ad == DT_U8 ? kern_flip(cg, x) : x, vw, "");
-    LLVMValueRef zw = LLVMBuildSExt(B, bd == DT_U8 ? kern_flip(cg, z) : z, vw, "");
     LLVMValueRef fl[64], fh[64];
     for (int k = 0; k < v / 2; k++) {
         fl[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->lo[k & 1], 1);
@@ -1128,41 +1117,33 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
     const char *madd = v == 64 ? "llvm.x86.avx512.pmaddw.d.512" : v == 32 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd";
     bool vnni = kern_has(cg, "avx512vnni"), ymm_vnni = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
     const char *dp = v == 64 && vnni ? "llvm.x86.avx512.vpdpwssd.512" : v == 32 && ymm_vnni ? "llvm.x86.avx512.vpdpwssd.256" : NULL;
-    LLVMTypeRef vd = LLVMVectorType(cg->t_i32, (unsigned)v / 4);
+    LLVMTypeRef vd = LLVMVectorType(cg->t_i32, (unsigned)v / 4), vb = LLVMVectorType(cg->t_i8, (unsigned)v);
     const char *pack = v == 64 ? "llvm.x86.avx512.packssdw.512" : v == 32 ? "llvm.x86.avx2.packssdw" : "llvm.x86.sse2.packssdw.128";
-    LLVMValueRef half[2];
-    for (int h = 0; h < 2; h++) {
-        LLVMValueRef m = shuf_mask(cg, v / 2, h ? mask_half1 : mask_half0, v / 2);
-        LLVMValueRef xh = LLVMBuildShuffleVector(B, xw, xw, m, ""), zh = LLVMBuildShuffleVector(B, zw, zw, m, "");
-        LLVMValueRef d[2];
-        for (int k = 0; k < 2; k++) {
-            LLVMValueRef pr = LLVMBuildShuffleVector(B, xh, zh, shuf_mask(cg, v / 2, k ? mask_whi : mask_wlo, v / 2), "");
-            LLVMValueRef hi = LLVMBuildShl(B, pr, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
+    LLVMValueRef xs = ad == DT_U8 ? kern_flip(cg, x) : x, zs = bd == DT_U8 ? kern_flip(cg, z) : z, half[2];
+    for (int k = 0; k < 2; k++) {
+        /* Bytes (x, z) of each element (punpck[lh]bw), then bytes (0, x, 0, z):
+         * the words (256x, 256z) of each element's i32 lane, in-lane order
+         * that the packs undo. */
+        LLVMValueRef t = LLVMBuildBitCast(B, interleave_words(cg, xs, zs, k, v), vb, ""), d[2];
+        for (int j = 0; j < 2; j++) {
+            LLVMValueRef hi = interleave_words(cg, LLVMConstNull(vb), t, j, v);
+            LLVMValueRef lo = LLVMBuildAShr(B, hi, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
             LLVMValueRef s = cg_splat(cg, cg_i32(cg, w->c), v / 4);
-            if (dp) { /* fc the accumulator: no add (pmaddwd then an add measured 1.25x slower on znver5) */
-                LLVMValueRef a0[3] = {s, LLVMBuildBitCast(B, pr, vd, ""), LLVMBuildBitCast(B, cl, vd, "")};
+            if (dp) { /* fc the accumulator: no add (pmaddwd then an add measured 1.2x slower on znver5) */
+                LLVMValueRef a0[3] = {s, LLVMBuildBitCast(B, lo, vd, ""), LLVMBuildBitCast(B, cl, vd, "")};
                 s = kern_intrinsic(cg, dp, NULL, 0, a0, 3);
                 LLVMValueRef a1[3] = {s, LLVMBuildBitCast(B, hi, vd, ""), LLVMBuildBitCast(B, ch, vd, "")};
                 s = kern_intrinsic(cg, dp, NULL, 0, a1, 3);
             } else {
-                LLVMValueRef a0[2] = {pr, cl}, a1[2] = {hi, ch};
+                LLVMValueRef a0[2] = {lo, cl}, a1[2] = {hi, ch};
                 s = LLVMBuildAdd(B, LLVMBuildAdd(B, kern_intrinsic(cg, madd, NULL, 0, a1, 2), s, ""),
                                  kern_intrinsic(cg, madd, NULL, 0, a0, 2), "");
             }
-            d[k] = LLVMBuildAShr(B, s, cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
+            d[j] = LLVMBuildAShr(B, s, cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
         }
-        half[h] = kern_intrinsic(cg, pack, NULL, 0, d, 2);
+        half[k] = kern_intrinsic(cg, pack, NULL, 0, d, 2);
     }
     LLVMValueRef out = pack_words(cg, half, q->lo, q->hi, v);
-    if (v > 16) { /* the halves' 128-bit lanes interleaved: qwords back in order */
-        LLVMTypeRef vq = LLVMVectorType(cg->t_i64, (unsigned)v / 8);
-        LLVMValueRef e[8];
-        for (int k = 0; k < v / 8; k++)
-            e[k] = cg_i32(cg, k < v / 16 ? 2 * k : 2 * (k - v / 16) + 1);
-        LLVMValueRef o = LLVMBuildBitCast(B, out, vq, "");
-        o = LLVMBuildShuffleVector(B, o, o, LLVMConstVector(e, (unsigned)v / 8), "");
-        out = LLVMBuildBitCast(B, o, LLVMVectorType(cg->t_i8, (unsigned)v), "");
-    }
     for (int j = 0; j < q->nfix; j++) {
         LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v), "");
         LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v), "");
