@@ -5,6 +5,8 @@
  *   elem_affine16 - add/sub as one exact affine form (add_fit);
  *   elem_affine16_fix - the same form exact but for a few operand pairs,
  *                   whose results the loop sets by comparison;
+ *   elem_affine_wdV (_fix) - x86-64: the same form as pmaddwd/vpdpwssd on
+ *                   word pairs, V bytes a step (lower_affine_wd);
  *   elem_add16    - add/sub in the interpreter's steps, the input
  *                   rescales in 32 bits (add_rescale), the output's
  *                   doubling high multiply on i64 lanes;
@@ -1114,11 +1116,17 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
         fh[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->hi[k & 1], 1);
     }
     LLVMValueRef cl = LLVMConstVector(fl, (unsigned)v / 2), ch = LLVMConstVector(fh, (unsigned)v / 2);
-    const char *madd = v == 64 ? "llvm.x86.avx512.pmaddw.d.512" : v == 32 ? "llvm.x86.avx2.pmadd.wd" : "llvm.x86.sse2.pmadd.wd";
+    const char *madd = v == 64   ? "llvm.x86.avx512.pmaddw.d.512"
+                       : v == 32 ? "llvm.x86.avx2.pmadd.wd"
+                                 : "llvm.x86.sse2.pmadd.wd";
     bool vnni = kern_has(cg, "avx512vnni"), ymm_vnni = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
-    const char *dp = v == 64 && vnni ? "llvm.x86.avx512.vpdpwssd.512" : v == 32 && ymm_vnni ? "llvm.x86.avx512.vpdpwssd.256" : NULL;
+    const char *dp = v == 64 && vnni       ? "llvm.x86.avx512.vpdpwssd.512"
+                     : v == 32 && ymm_vnni ? "llvm.x86.avx512.vpdpwssd.256"
+                                           : NULL;
     LLVMTypeRef vd = LLVMVectorType(cg->t_i32, (unsigned)v / 4), vb = LLVMVectorType(cg->t_i8, (unsigned)v);
-    const char *pack = v == 64 ? "llvm.x86.avx512.packssdw.512" : v == 32 ? "llvm.x86.avx2.packssdw" : "llvm.x86.sse2.packssdw.128";
+    const char *pack = v == 64   ? "llvm.x86.avx512.packssdw.512"
+                       : v == 32 ? "llvm.x86.avx2.packssdw"
+                                 : "llvm.x86.sse2.packssdw.128";
     LLVMValueRef xs = ad == DT_U8 ? kern_flip(cg, x) : x, zs = bd == DT_U8 ? kern_flip(cg, z) : z, half[2];
     for (int k = 0; k < 2; k++) {
         /* Bytes (x, z) of each element (punpck[lh]bw), then bytes (0, x, 0, z):
@@ -1145,9 +1153,11 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
     }
     LLVMValueRef out = pack_words(cg, half, q->lo, q->hi, v);
     for (int j = 0; j < q->nfix; j++) {
-        LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v), "");
-        LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v), "");
-        out = LLVMBuildSelect(B, LLVMBuildAnd(B, ex, ez, ""), cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_y[j], 1), v), out, "");
+        LLVMValueRef fx = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v);
+        LLVMValueRef fz = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v);
+        LLVMValueRef fy = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_y[j], 1), v);
+        LLVMValueRef hit = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, fx, ""), LLVMBuildICmp(B, LLVMIntEQ, z, fz, ""), "");
+        out = LLVMBuildSelect(B, hit, fy, out, "");
     }
     return out;
 }
@@ -1193,10 +1203,10 @@ static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t
     LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
     CgLoop lv, lr;
     LLVMValueRef j = row_pass_begin(cg, &lv, 0, len, v);
-    LLVMValueRef xa = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, a, (LLVMValueRef[]){LLVMBuildAdd(B, oa, j, "")}, 1, ""));
-    LLVMValueRef xb = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, b, (LLVMValueRef[]){LLVMBuildAdd(B, ob, j, "")}, 1, ""));
-    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, q, &w, ad, bd, v, xa, xb),
-                                     LLVMBuildInBoundsGEP2(B, cg->t_i8, y, (LLVMValueRef[]){LLVMBuildAdd(B, oy, j, "")}, 1, ""));
+    LLVMValueRef ia = LLVMBuildAdd(B, oa, j, ""), ib = LLVMBuildAdd(B, ob, j, ""), iy = LLVMBuildAdd(B, oy, j, "");
+    LLVMValueRef xa = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, a, &ia, 1, ""));
+    LLVMValueRef xb = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, b, &ib, 1, ""));
+    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, q, &w, ad, bd, v, xa, xb), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &iy, 1, ""));
     LLVMSetAlignment(sv, 1);
     cg_for_end(cg, &lv);
     if ((j = row_pass_begin(cg, &lr, 1, len, v))) {
