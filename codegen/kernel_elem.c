@@ -5,6 +5,8 @@
  *   elem_affine16 - add/sub as one exact affine form (add_fit);
  *   elem_affine16_fix - the same form exact but for a few operand pairs,
  *                   whose results the loop sets by comparison;
+ *   elem_affine_wdV (_fix) - x86-64: the same form as pmaddwd/vpdpwssd on
+ *                   word pairs, V bytes a step (lower_affine_wd);
  *   elem_add16    - add/sub in the interpreter's steps, the input
  *                   rescales in 32 bits (add_rescale), the output's
  *                   doubling high multiply on i64 lanes;
@@ -193,7 +195,7 @@ static int fit_misses(const BinQ *q, const int16_t *t, int64_t xlo, int64_t xhi,
     return miss;
 }
 
-static bool add_fit(BinQ *q, DType ad, DType bd)
+static bool add_fit(BinQ *q, DType ad, DType bd, int rmax)
 {
     int64_t xlo = dtype_traits[ad].min, xhi = dtype_traits[ad].max;
     int64_t zlo = dtype_traits[bd].min, zhi = dtype_traits[bd].max;
@@ -222,7 +224,7 @@ static bool add_fit(BinQ *q, DType ad, DType bd)
         bound = v > bound ? v : bound;
     }
     int r = 0;
-    while (r < 30 && ldexp(bound, r + 1) < 0x1p31)
+    while (r < rmax && ldexp(bound, r + 1) < 0x1p31)
         r++;
     int64_t a0 = llround(ldexp(al, r)), b0 = llround(ldexp(be, r)), one = INT64_C(1) << r;
     int best = FIT_FIXES + 1;
@@ -1051,6 +1053,173 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
     return v == 64 ? "elem_mul_rowh64" : v == 32 ? "elem_mul_rowh32" : "elem_mul_rowh16";
 }
 
+/* ------------------------------------------------------------ the affine add in word pairs (x86) */
+
+/* elem_affine_wdV (x86-64): add_fit's form x*fa + z*fb + fc, V bytes a
+ * step (64 with AVX-512BW, 32 with AVX2, else 16), with its two 32-bit
+ * multiplies as pmaddwd on word pairs.  Each i32 lane holds the pair
+ * (x, z) of one element, sign-extended (vpmovsxbw, then a word
+ * interleave), and with fa = 256 * fah + fal (fal in [-128, 128)), the
+ * same for fb,
+ *   v = pmaddwd((x, z), (fal, fbl)) + pmaddwd((256x, 256z), (fah, fbh)) + fc
+ * is the form exactly (256x: the pair shifted left by 8 bits, in a word
+ * for an i8 x; a u8 operand is taken less 128, its top bit flipped, and
+ * fc carries 128 * fa).  Then the shift, two saturating packs (packssdw,
+ * packsswb/packuswb, pack_words' clamp), a qword permute back into the
+ * elements' order and the fixed pairs as byte compares.  Where
+ * elem_affine16 widens every byte to an i32 lane (vpmovsxbd, 16 a
+ * shuffle) and narrows with vpmovsdb, this takes 32 bytes a widening
+ * and 64 a narrowing.  wd_split checks the whole form as the code
+ * computes it (16-bit products, wrapping i32 sums) against the
+ * interpreter's arithmetic (binq_ref) for every pair; other targets, and
+ * nodes where fah or fbh leave 16 bits, keep elem_affine16. */
+typedef struct AffineWd {
+    int16_t lo[2], hi[2]; /* (fal, fbl), (fah, fbh) */
+    int32_t c;            /* fc with the u8 operands' 128 * slope */
+} AffineWd;
+
+static bool wd_split(const BinQ *q, DType ad, DType bd, AffineWd *w)
+{
+    int64_t f[2] = {q->fa, q->fb}, c = q->fc;
+    DType d[2] = {ad, bd};
+    for (int k = 0; k < 2; k++) {
+        int64_t l = ((f[k] + 128) & 255) - 128, h = (f[k] - l) / 256;
+        if (h < -32767 || h > 32767 || (d[k] != DT_I8 && d[k] != DT_U8))
+            return false;
+        w->lo[k] = (int16_t)l, w->hi[k] = (int16_t)h;
+        c += d[k] == DT_U8 ? 128 * f[k] : 0;
+    }
+    w->c = (int32_t)(uint32_t)(uint64_t)c;
+    /* Belt and braces: every pair, as the loop computes it. */
+    for (int64_t x = dtype_traits[ad].min; x <= dtype_traits[ad].max; x++)
+        for (int64_t z = dtype_traits[bd].min; z <= dtype_traits[bd].max; z++) {
+            int64_t xs = ad == DT_U8 ? x - 128 : x, zs = bd == DT_U8 ? z - 128 : z, ref, y;
+            uint32_t v = (uint32_t)(xs * w->lo[0] + zs * w->lo[1]) + (uint32_t)(xs * 256 * w->hi[0] + zs * 256 * w->hi[1]) +
+                         (uint32_t)w->c;
+            y = fp_clamp_i64((int32_t)v >> q->fr, q->lo, q->hi);
+            for (int j = 0; j < q->nfix; j++)
+                if (x == q->fix_x[j] && z == q->fix_z[j])
+                    y = q->fix_y[j];
+            if (!binq_ref(q, x, z, &ref) || ref != y)
+                return false;
+        }
+    return true;
+}
+
+/* One step: V bytes X, Z of the operands to V bytes of the result. */
+static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, DType bd, int v, LLVMValueRef x,
+                            LLVMValueRef z)
+{
+    LLVMValueRef fl[64], fh[64];
+    for (int k = 0; k < v / 2; k++) {
+        fl[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->lo[k & 1], 1);
+        fh[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->hi[k & 1], 1);
+    }
+    LLVMValueRef cl = LLVMConstVector(fl, (unsigned)v / 2), ch = LLVMConstVector(fh, (unsigned)v / 2);
+    const char *madd = v == 64   ? "llvm.x86.avx512.pmaddw.d.512"
+                       : v == 32 ? "llvm.x86.avx2.pmadd.wd"
+                                 : "llvm.x86.sse2.pmadd.wd";
+    bool vnni = kern_has(cg, "avx512vnni"), ymm_vnni = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
+    const char *dp = v == 64 && vnni       ? "llvm.x86.avx512.vpdpwssd.512"
+                     : v == 32 && ymm_vnni ? "llvm.x86.avx512.vpdpwssd.256"
+                                           : NULL;
+    LLVMTypeRef vd = LLVMVectorType(cg->t_i32, (unsigned)v / 4), vb = LLVMVectorType(cg->t_i8, (unsigned)v);
+    const char *pack = v == 64   ? "llvm.x86.avx512.packssdw.512"
+                       : v == 32 ? "llvm.x86.avx2.packssdw"
+                                 : "llvm.x86.sse2.packssdw.128";
+    LLVMValueRef xs = ad == DT_U8 ? kern_flip(cg, x) : x, zs = bd == DT_U8 ? kern_flip(cg, z) : z, half[2];
+    for (int k = 0; k < 2; k++) {
+        /* Bytes (x, z) of each element (punpck[lh]bw), then bytes (0, x, 0, z):
+         * the words (256x, 256z) of each element's i32 lane, in-lane order
+         * that the packs undo. */
+        LLVMValueRef t = LLVMBuildBitCast(B, interleave_words(cg, xs, zs, k, v), vb, ""), d[2];
+        for (int j = 0; j < 2; j++) {
+            LLVMValueRef hi = interleave_words(cg, LLVMConstNull(vb), t, j, v);
+            LLVMValueRef lo = LLVMBuildAShr(B, hi, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
+            LLVMValueRef s = cg_splat(cg, cg_i32(cg, w->c), v / 4);
+            if (dp) { /* fc the accumulator: no add (pmaddwd then an add measured 1.2x slower on znver5) */
+                LLVMValueRef a0[3] = {s, LLVMBuildBitCast(B, lo, vd, ""), LLVMBuildBitCast(B, cl, vd, "")};
+                s = kern_intrinsic(cg, dp, NULL, 0, a0, 3);
+                LLVMValueRef a1[3] = {s, LLVMBuildBitCast(B, hi, vd, ""), LLVMBuildBitCast(B, ch, vd, "")};
+                s = kern_intrinsic(cg, dp, NULL, 0, a1, 3);
+            } else {
+                LLVMValueRef a0[2] = {lo, cl}, a1[2] = {hi, ch};
+                s = LLVMBuildAdd(B, LLVMBuildAdd(B, kern_intrinsic(cg, madd, NULL, 0, a1, 2), s, ""),
+                                 kern_intrinsic(cg, madd, NULL, 0, a0, 2), "");
+            }
+            d[j] = LLVMBuildAShr(B, s, cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
+        }
+        half[k] = kern_intrinsic(cg, pack, NULL, 0, d, 2);
+    }
+    LLVMValueRef out = pack_words(cg, half, q->lo, q->hi, v);
+    for (int j = 0; j < q->nfix; j++) {
+        LLVMValueRef fx = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v);
+        LLVMValueRef fz = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v);
+        LLVMValueRef fy = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_y[j], 1), v);
+        LLVMValueRef hit = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, fx, ""), LLVMBuildICmp(B, LLVMIntEQ, z, fz, ""), "");
+        out = LLVMBuildSelect(B, hit, fy, out, "");
+    }
+    return out;
+}
+
+/* The add as elem_affine_wdV; NULL, emitting nothing, off x86-64, where
+ * the form does not split (wd_split) or the shapes do not suit it: both
+ * operands and the result running along the innermost merged dim by 1,
+ * at least V long (the rest of a run one element at a time through
+ * binq_apply, as elem_affine16's). */
+static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
+                                   DType bd)
+{
+    if (!q->fit || strncmp(cg->target->triple, "x86_64", 6) != 0)
+        return NULL;
+    int v = kern_has(cg, "avx512bw") ? 64 : kern_has(cg, "avx2") ? 32 : 16;
+    const TensorType *yt = &n->result->type;
+    int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
+    int m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms);
+    int64_t len = md[m - 1];
+    while (v > 16 && len < v)
+        v /= 2;
+    if (len < v || ms[0][m - 1] != 1 || ms[1][m - 1] != 1 || ms[2][m - 1] != 1)
+        return NULL;
+    /* A form whose slopes leave 16-bit fah, fbh (an input slope near the
+     * output's, |fa| near 2^31 / 128): the fit again one or two bits
+     * coarser. */
+    BinQ qw = *q;
+    AffineWd w;
+    bool split = wd_split(&qw, ad, bd, &w);
+    for (int r = q->fr - 1; !split && r >= q->fr - 2; r--) {
+        qw = *q;
+        qw.fit = false;
+        split = add_fit(&qw, ad, bd, r) && wd_split(&qw, ad, bd, &w);
+    }
+    if (!split)
+        return NULL;
+    q = &qw;
+    LLVMValueRef a = cg_buf(cg, n->operands[0]), b = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, m - 1, md);
+    LLVMValueRef oa = cg_nest_offset(cg, &nest, ms[0]), ob = cg_nest_offset(cg, &nest, ms[1]);
+    LLVMValueRef oy = cg_nest_offset(cg, &nest, ms[2]);
+    LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
+    CgLoop lv, lr;
+    LLVMValueRef j = row_pass_begin(cg, &lv, 0, len, v);
+    LLVMValueRef ia = LLVMBuildAdd(B, oa, j, ""), ib = LLVMBuildAdd(B, ob, j, ""), iy = LLVMBuildAdd(B, oy, j, "");
+    LLVMValueRef xa = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, a, &ia, 1, ""));
+    LLVMValueRef xb = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, b, &ib, 1, ""));
+    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, q, &w, ad, bd, v, xa, xb), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &iy, 1, ""));
+    LLVMSetAlignment(sv, 1);
+    cg_for_end(cg, &lv);
+    if ((j = row_pass_begin(cg, &lr, 1, len, v))) {
+        LLVMValueRef r = binq_apply(cg, q, cg_load_int(cg, ad, a, LLVMBuildAdd(B, oa, j, "")),
+                                    cg_load_int(cg, bd, b, LLVMBuildAdd(B, ob, j, "")));
+        cg_store_int(cg, yt->dtype, y, LLVMBuildAdd(B, oy, j, ""), r);
+        cg_for_end(cg, &lr);
+    }
+    cg_nest_end(cg, &nest);
+    return q->nfix ? (v == 64 ? "elem_affine_wd64_fix" : v == 32 ? "elem_affine_wd32_fix" : "elem_affine_wd16_fix")
+                   : (v == 64 ? "elem_affine_wd64" : v == 32 ? "elem_affine_wd32" : "elem_affine_wd16");
+}
+
 const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
 {
     if ((n->op != OP_ADD && n->op != OP_SUB && n->op != OP_MUL) || n->num_operands != 2)
@@ -1086,13 +1255,16 @@ const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
     cg_bcast_strides(yt, at, st[0]);
     cg_bcast_strides(yt, bt, st[1]);
     cg_strides(yt, st[2]);
-    add_fit(&q, ad, bd);
+    add_fit(&q, ad, bd, 30);
     q.mul_fused = mul_fuses(&q, ad, bd);
     const char *rowh = kind == BIN_MUL ? lower_mul_rowh(cg, n, &q, st, ad, bd, klut) : NULL;
     if (rowh)
         return rowh;
     if (kind == BIN_MUL && lower_mul_rows(cg, n, &q, st, ad, bd))
         return "elem_mul_row16";
+    const char *wd = lower_affine_wd(cg, n, &q, st, ad, bd);
+    if (wd)
+        return wd;
     if (!lower_binary_vec(cg, n, &q, st))
         return NULL;
     return q.fit ? (q.nfix ? "elem_affine16_fix" : "elem_affine16") : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
