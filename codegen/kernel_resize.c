@@ -51,8 +51,12 @@
  * multiples of 1/32) take the same two passes on i32 lanes: |v'| <= 255 *
  * 2^2F' < 2^28.
  *
- * Other forms (16-bit and float elements, rows whose t would pass 64 KiB) stay
- * in the generic loops (lower_layout.c).  Writes never
+ * resize_linear_shuf<N>f: float32 rows of at most 32 elements, as
+ * resize_linear_shuf<N> below in float32 operations in the interpreter's
+ * order.
+ *
+ * Other forms (16-bit elements, longer float rows, rows whose t would pass
+ * 64 KiB) stay in the generic loops (lower_layout.c).  Writes never
  * read the result, so input and output may not share a buffer (resize
  * changes the size; the planner never aliases them).
  */
@@ -474,6 +478,73 @@ static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const
     return name;
 }
 
+/* resize_linear_shuf<N>f: the same horizontal-first form on float32 rows
+ * of at most 32 elements (U-Net's 28 -> 32 grey image before its
+ * quantize): h[iy] = x[i0] wx0 + x[i1] wx1, N output elements a step, then
+ * per output row y = h[i0y] wy0 + h[i1y] wy1.  Float32 operations in the
+ * interpreter's order (its top and bottom are h's rows; LLVM contracts
+ * nothing without fast-math), so the same bits. */
+enum { SHUF_F32_ROW = 32 };
+
+static const char *resize_shuf_f32(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
+    int64_t wc = W * C, owc = OW * C;
+    LLVMTypeRef ft = cg->t_f32;
+    unsigned N = 16;
+    while (N > owc)
+        N /= 2;
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy);
+    float *wy = xmalloc((size_t)(2 * OH) * sizeof *wy);
+    for (int64_t o = 0; o < OH; o++) {
+        iy[2 * o] = (int32_t)(ty[o].i0 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * owc);
+        wy[2 * o] = ty[o].w0, wy[2 * o + 1] = ty[o].w1;
+    }
+    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y");
+    LLVMValueRef twy = cg_rodata(cg, wy, (size_t)(2 * OH) * sizeof *wy, 4, "resize.wy");
+    free(iy), free(wy);
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMValueRef hb = cg_alloca(cg, LLVMArrayType(ft, (unsigned)(H * owc)), "resize.h");
+    LLVMTypeRef rowt = LLVMVectorType(ft, (unsigned)wc), hv = LLVMVectorType(ft, N);
+    CgLoop lb, li, lo, lj;
+    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
+    LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
+    LLVMValueRef row = vload(cg, rowt, ptr_at(cg, ft, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+    for (int64_t j0 = 0; j0 < owc; j0 += N) {
+        int64_t j = j0 + N > owc ? owc - N : j0;
+        LLVMValueRef m0[16], m1[16], w0[16], w1[16];
+        for (unsigned l = 0; l < N; l++) {
+            const ResizeTap *t = &tx[(j + l) / C];
+            int64_t c = (j + l) % C;
+            m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
+            w0[l] = LLVMConstReal(ft, t->w0), w1[l] = LLVMConstReal(ft, t->w1);
+        }
+        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
+        LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
+        LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildFMul(B, a, LLVMConstVector(w0, N), ""),
+                                       LLVMBuildFMul(B, e, LLVMConstVector(w1, N), ""), "");
+        vstore(cg, h, ptr_at(cg, ft, hb, LLVMBuildAdd(B, cg_mulk(cg, i, owc), cg_idx(cg, j), "")));
+    }
+    cg_for_end(cg, &li);
+    LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2), oy21 = LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "");
+    LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, oy21);
+    LLVMValueRef wy0 = cg_splat(cg, cg_load_f32(cg, twy, oy2), N), wy1 = cg_splat(cg, cg_load_f32(cg, twy, oy21), N);
+    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
+    j = cg_smin(cg, j, cg_idx(cg, owc - N));
+    LLVMValueRef a = vload(cg, hv, ptr_at(cg, ft, hb, LLVMBuildAdd(B, r0, j, "")));
+    LLVMValueRef e = vload(cg, hv, ptr_at(cg, ft, hb, LLVMBuildAdd(B, r1, j, "")));
+    vstore(cg, LLVMBuildFAdd(B, LLVMBuildFMul(B, a, wy0, ""), LLVMBuildFMul(B, e, wy1, ""), ""),
+           ptr_at(cg, ft, y, LLVMBuildAdd(B, yrow, j, "")));
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lb);
+    static char name[40];
+    snprintf(name, sizeof name, "resize_linear_shuf%uf", N);
+    return name;
+}
+
 static const char *resize_nearest(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -524,13 +595,17 @@ const char *kern_resize(Cg *cg, const Node *n)
     if (H * W * C * dtype_traits[dt].size > INT32_MAX || cg_buf(cg, n->operands[0]) == cg_buf(cg, n->result))
         return NULL;
     bool linear = node_int(n, ATTR_INTERP, RESIZE_NEAREST) == RESIZE_LINEAR;
-    if (linear && (dtype_traits[dt].size != 1 || dt == DT_F32 || W * C < 16 || W * C * 2 > SEP_MAX_T))
+    bool f32 = linear && dt == DT_F32 && W * C <= SHUF_F32_ROW && OW * C >= 8 && OW * C <= SHUF_OUT &&
+               H * OW * C * 4 <= SEP_MAX_T;
+    if (linear && !f32 && (dtype_traits[dt].size != 1 || dt == DT_F32 || W * C < 16 || W * C * 2 > SEP_MAX_T))
         return NULL;
     ResizeTap *ty = xmalloc((size_t)OH * sizeof *ty), *tx = xmalloc((size_t)OW * sizeof *tx);
     resize_taps(n, 1, ty);
     resize_taps(n, 2, tx);
     const char *name = NULL;
-    if (linear) {
+    if (f32) {
+        name = resize_shuf_f32(cg, n, ty, tx);
+    } else if (linear) {
         /* The weights' common power of two, at most 9 (lower_layout.c). */
         int g = 9;
         for (int64_t o = 0; o < OH + OW; o++) {
