@@ -37,10 +37,11 @@
  * [-32768, 32767]), one odd-byte shuffle of two vectors (vpermt2b with
  * VBMI, uzp2 on AArch64) in place of a shift and a truncation each.
  *
- * resize_linear_sep<L>_2x_2y: 2x along H as well (period2 on the rows):
- * the middle output rows 2k and 2k + 1 take one vertical pass, loading
- * rows k + s0 .. k + s1 + 1 (three for half_pixel, two for asymmetric)
- * once for both rows of t, then a horizontal pass each.
+ * resize_linear_sep<L>_2x_2y: 2x along H as well (period2 on the rows),
+ * at most 16 channels: the middle output rows 2k and 2k + 1 take one
+ * vertical pass, loading rows k + s0 .. k + s1 + 1 (three for half_pixel,
+ * two for asymmetric) once for both rows of t, then a horizontal pass
+ * each.
  *
  * resize_nearest_rows: an output row whose input row is the one before's
  * (a 2x upscale repeats every row) is a copy of the output row before it,
@@ -350,8 +351,10 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     Period2 px, py;
     bool two = C >= 8 && period2(tx, W, OW, &px);
     /* 2x along H too: the middle rows in pairs 2k, 2k + 1 from the rows
-     * k + s0 .. k + s1 + 1 (at most 3), each loaded once. */
-    bool pairs = period2(ty, H, OH, &py) && py.s1 - py.s0 <= 1 && py.s1 >= py.s0 && 2 * wc * (et == cg->t_i16 ? 2 : 4) <= SEP_MAX_T;
+     * k + s0 .. k + s1 + 1 (at most 3), each loaded once.  Only up to 16
+     * channels: M-LSD's 64-channel resizes measured 15-30% slower so in
+     * the model's profile (docs/benchmarks.md, session 15). */
+    bool pairs = C <= 16 && period2(ty, H, OH, &py) && py.s1 - py.s0 <= 1 && py.s1 >= py.s0 && 2 * wc * (et == cg->t_i16 ? 2 : 4) <= SEP_MAX_T;
     LLVMValueRef t[2] = {cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t"),
                          pairs ? cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t2") : NULL};
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
