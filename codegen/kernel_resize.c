@@ -417,6 +417,18 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
  * integer v' = sum x wx' wy' as the two passes above, regrouped. */
 enum { SHUF_ROW = 64, SHUF_OUT = 1024 };
 
+/* Output elements [J, J + N) of a row of C channels: the shuffle masks of
+ * their two taps in the input row (M0, M1) and each one's taps (TP). */
+static void shuf_masks(Cg *cg, const ResizeTap *tx, int64_t C, int64_t j, unsigned N, LLVMValueRef *m0,
+                       LLVMValueRef *m1, const ResizeTap **tp)
+{
+    for (unsigned l = 0; l < N; l++) {
+        const ResizeTap *t = tp[l] = &tx[(j + l) / C];
+        int64_t c = (j + l) % C;
+        m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
+    }
+}
+
 static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -444,12 +456,11 @@ static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const
     for (int64_t j0 = 0; j0 < owc; j0 += N) {
         int64_t j = j0 + N > owc ? owc - N : j0;
         LLVMValueRef m0[32], m1[32], w0[32], w1[32];
+        const ResizeTap *tp[32];
+        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
         for (unsigned l = 0; l < N; l++) {
-            const ResizeTap *t = &tx[(j + l) / C];
-            int64_t c = (j + l) % C;
-            m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
-            w1[l] = LLVMConstInt(ht, (unsigned long long)(t->wq >> g), 0);
-            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (t->wq >> g)), 0);
+            w1[l] = LLVMConstInt(ht, (unsigned long long)(tp[l]->wq >> g), 0);
+            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (tp[l]->wq >> g)), 0);
         }
         LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
         LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
@@ -517,12 +528,10 @@ static const char *resize_shuf_f32(Cg *cg, const Node *n, const ResizeTap *ty, c
     for (int64_t j0 = 0; j0 < owc; j0 += N) {
         int64_t j = j0 + N > owc ? owc - N : j0;
         LLVMValueRef m0[16], m1[16], w0[16], w1[16];
-        for (unsigned l = 0; l < N; l++) {
-            const ResizeTap *t = &tx[(j + l) / C];
-            int64_t c = (j + l) % C;
-            m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
-            w0[l] = LLVMConstReal(ft, t->w0), w1[l] = LLVMConstReal(ft, t->w1);
-        }
+        const ResizeTap *tp[16];
+        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
+        for (unsigned l = 0; l < N; l++)
+            w0[l] = LLVMConstReal(ft, tp[l]->w0), w1[l] = LLVMConstReal(ft, tp[l]->w1);
         LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
         LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
         LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildFMul(B, a, LLVMConstVector(w0, N), ""),
