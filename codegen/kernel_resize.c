@@ -29,6 +29,20 @@
  * (half_pixel's 1/4, 3/4) as one vector of 2C lanes whose halves carry
  * the two weights.  The same sums as the per-pixel loop, lane by lane.
  *
+ * On i16 lanes the vertical weights carry a further 2^s, s = 8 - 2F'
+ * (free: they are splats or constants), so t' = 2^s t (|t'| <= 255 *
+ * 2^(8-F') <= 32640) and the horizontal sum plus 128 is 2^8 ((v' +
+ * 2^(2F'-1)) >> 2F') plus a remainder in [0, 256): the result is each
+ * lane's high byte (u8: the sum, below 65536, read as unsigned; i8: in
+ * [-32768, 32767]), one odd-byte shuffle of two vectors (vpermt2b with
+ * VBMI, uzp2 on AArch64) in place of a shift and a truncation each.
+ *
+ * resize_linear_sep<L>_2x_2y: 2x along H as well (period2 on the rows),
+ * at most 16 channels: the middle output rows 2k and 2k + 1 take one
+ * vertical pass, loading rows k + s0 .. k + s1 + 1 (three for half_pixel,
+ * two for asymmetric) once for both rows of t, then a horizontal pass
+ * each.
+ *
  * resize_nearest_rows: an output row whose input row is the one before's
  * (a 2x upscale repeats every row) is a copy of the output row before it,
  * one memcpy; the others copy each output pixel's C elements from its
@@ -38,8 +52,12 @@
  * multiples of 1/32) take the same two passes on i32 lanes: |v'| <= 255 *
  * 2^2F' < 2^28.
  *
- * Other forms (16-bit and float elements, rows whose t would pass 64 KiB) stay
- * in the generic loops (lower_layout.c).  Writes never
+ * resize_linear_shuf<N>f: float32 rows of at most 32 elements, as
+ * resize_linear_shuf<N> below in float32 operations in the interpreter's
+ * order.
+ *
+ * Other forms (16-bit elements, longer float rows, rows whose t would pass
+ * 64 KiB) stay in the generic loops (lower_layout.c).  Writes never
  * read the result, so input and output may not share a buffer (resize
  * changes the size; the planner never aliases them).
  */
@@ -96,15 +114,57 @@ typedef struct Hx {
     int64_t C;
     unsigned L;
     int fp;
+    bool hi; /* the result in the high byte of i16 lanes (blend_wide) */
+    int64_t ow; /* output pixels a row */
 } Hx;
 
-/* (w0' a + w1' e + 2^(2F'-1)) >> 2F' on ET lanes, as the byte vector. */
-static LLVMValueRef blend(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e, LLVMValueRef w0, LLVMValueRef w1)
+/* The high bytes of the i16 lanes of A and then E (E may be NULL), as
+ * one byte vector: one odd-byte shuffle of both (little-endian; vpermt2b
+ * with AVX-512 VBMI, uzp2 on AArch64). */
+static LLVMValueRef high_bytes(Cg *cg, LLVMValueRef a, LLVMValueRef e)
+{
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a)), m = e ? 2 * n : n;
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 2 * n);
+    LLVMValueRef idx[128];
+    for (unsigned i = 0; i < m; i++)
+        idx[i] = cg_i32(cg, (int32_t)(2 * i + 1));
+    return LLVMBuildShuffleVector(B, LLVMBuildBitCast(B, a, bt, ""), e ? LLVMBuildBitCast(B, e, bt, "") : LLVMGetUndef(bt),
+                                  LLVMConstVector(idx, m), "");
+}
+
+/* w0' a + w1' e rounded and narrowed, on ET lanes, not yet narrowed: with
+ * H->hi the operands carry a factor 2^(8 - 2F') (resize_sep scales the
+ * vertical weights) and the sum + 128 has the result in its high byte
+ * (below); else (v + 2^(2F'-1)) >> 2F'. */
+static LLVMValueRef blend_wide(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e, LLVMValueRef w0, LLVMValueRef w1)
 {
     unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
     LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, a, w0, ""), LLVMBuildMul(B, e, w1, ""), "");
-    v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, kw(cg, h->et, 1 << (2 * h->fp - 1), n), ""), kw(cg, h->et, 2 * h->fp, n), "");
-    return LLVMBuildTrunc(B, v, LLVMVectorType(cg->t_i8, n), "");
+    if (h->hi)
+        return LLVMBuildAdd(B, v, kw(cg, h->et, 128, n), "");
+    return LLVMBuildAShr(B, LLVMBuildAdd(B, v, kw(cg, h->et, 1 << (2 * h->fp - 1), n), ""), kw(cg, h->et, 2 * h->fp, n), "");
+}
+
+/* blend_wide's lanes A and then E (may be NULL) as bytes. */
+static LLVMValueRef narrow(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e)
+{
+    if (h->hi)
+        return high_bytes(cg, a, e);
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, n);
+    a = LLVMBuildTrunc(B, a, bt, "");
+    if (!e)
+        return a;
+    LLVMValueRef idx[128];
+    for (unsigned i = 0; i < 2 * n; i++)
+        idx[i] = cg_i32(cg, (int32_t)i);
+    return LLVMBuildShuffleVector(B, a, LLVMBuildTrunc(B, e, bt, ""), LLVMConstVector(idx, 2 * n), "");
+}
+
+/* blend_wide as the byte vector. */
+static LLVMValueRef blend(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e, LLVMValueRef w0, LLVMValueRef w1)
+{
+    return narrow(cg, h, blend_wide(cg, h, a, e, w0, w1), NULL);
 }
 
 /* Output pixels [O0, O1) of the row, each from its taps' tables: L
@@ -182,20 +242,27 @@ static void hpass_period2(Cg *cg, const Hx *h, const Period2 *p, int g)
     int one = 1 << h->fp, we = p->we >> g, wo = p->wo >> g;
     int64_t C = h->C;
     CgLoop lk, lc;
-    LLVMValueRef k = LLVMBuildAdd(B, cg_for_begin(cg, &lk, p->k1 - p->k0, "k"), cg_idx(cg, p->k0), "");
-    LLVMValueRef y2k = LLVMBuildAdd(B, h->yrow, cg_mulk(cg, k, 2 * C), "");
-    LLVMValueRef kc = cg_mulk(cg, k, C);
     if (p->s1 == p->s0 + 1 && (int64_t)h->L == C && C <= 16) {
+        /* Two pairs a step (k and k + 1, the last step overlapping: k1 -
+         * k0 >= 2), narrowed together. */
+        LLVMValueRef k = cg_mulk(cg, cg_for_begin(cg, &lk, (p->k1 - p->k0 + 1) / 2, "k"), 2);
+        k = cg_smin(cg, LLVMBuildAdd(B, k, cg_idx(cg, p->k0), ""), cg_idx(cg, p->k1 - 2));
         unsigned n = (unsigned)(2 * C);
         LLVMTypeRef v16 = LLVMVectorType(h->et, n);
-        LLVMValueRef pa = LLVMBuildAdd(B, kc, cg_idx(cg, p->s0 * C), "");
-        LLVMValueRef a = vload(cg, v16, ptr_at(cg, h->et, h->t, pa));
-        LLVMValueRef e = vload(cg, v16, ptr_at(cg, h->et, h->t, LLVMBuildAdd(B, pa, cg_idx(cg, C), "")));
-        vstore(cg, blend(cg, h, a, e, halves(h->et, C, n, one - we, one - wo), halves(h->et, C, n, we, wo)),
-               cg_gep8(cg, h->y, y2k));
+        LLVMValueRef w0 = halves(h->et, C, n, one - we, one - wo), w1 = halves(h->et, C, n, we, wo), v[2];
+        for (int i = 0; i < 2; i++) {
+            LLVMValueRef pa = LLVMBuildAdd(B, cg_mulk(cg, k, C), cg_idx(cg, (p->s0 + i) * C), "");
+            LLVMValueRef a = vload(cg, v16, ptr_at(cg, h->et, h->t, pa));
+            LLVMValueRef e = vload(cg, v16, ptr_at(cg, h->et, h->t, LLVMBuildAdd(B, pa, cg_idx(cg, C), "")));
+            v[i] = blend_wide(cg, h, a, e, w0, w1);
+        }
+        vstore(cg, narrow(cg, h, v[0], v[1]), cg_gep8(cg, h->y, LLVMBuildAdd(B, h->yrow, cg_mulk(cg, k, 2 * C), "")));
         cg_for_end(cg, &lk);
         return;
     }
+    LLVMValueRef k = LLVMBuildAdd(B, cg_for_begin(cg, &lk, p->k1 - p->k0, "k"), cg_idx(cg, p->k0), "");
+    LLVMValueRef y2k = LLVMBuildAdd(B, h->yrow, cg_mulk(cg, k, 2 * C), "");
+    LLVMValueRef kc = cg_mulk(cg, k, C);
     LLVMTypeRef h16 = LLVMVectorType(h->et, h->L);
     LLVMValueRef c = cg_mulk(cg, cg_for_begin(cg, &lc, (C + h->L - 1) / h->L, "cv"), h->L);
     c = cg_smin(cg, c, cg_idx(cg, C - h->L));
@@ -211,6 +278,48 @@ static void hpass_period2(Cg *cg, const Hx *h, const Period2 *p, int g)
            cg_gep8(cg, h->y, LLVMBuildAdd(B, ye, cg_idx(cg, C), "")));
     cg_for_end(cg, &lc);
     cg_for_end(cg, &lk);
+}
+
+/* resize_sep's vertical pass: the input rows at ROWS[0 .. nr-1] (element
+ * offsets), each loaded once a step, and NT rows of t, T[o] = W[o][0]
+ * x[ROWS[USE[o][0]]] + W[o][1] x[ROWS[USE[o][1]]], V lanes a step (the
+ * last overlapping). */
+typedef struct Vx {
+    LLVMValueRef x;
+    LLVMTypeRef et;
+    int64_t wc;
+    unsigned V;
+    bool sx;
+} Vx;
+
+static void vpass(Cg *cg, const Vx *v, const LLVMValueRef *rows, int nr, const LLVMValueRef *t, int nt,
+                  const int (*use)[2], LLVMValueRef (*w)[2])
+{
+    LLVMTypeRef v8 = LLVMVectorType(cg->t_i8, v->V), v16 = LLVMVectorType(v->et, v->V);
+    CgLoop lj;
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (v->wc + v->V - 1) / v->V, "j"), v->V);
+    j = cg_smin(cg, j, cg_idx(cg, v->wc - v->V));
+    LLVMValueRef r[4];
+    for (int i = 0; i < nr; i++) {
+        r[i] = vload(cg, v8, cg_gep8(cg, v->x, LLVMBuildAdd(B, rows[i], j, "")));
+        r[i] = v->sx ? LLVMBuildSExt(B, r[i], v16, "") : LLVMBuildZExt(B, r[i], v16, "");
+    }
+    for (int o = 0; o < nt; o++)
+        vstore(cg, LLVMBuildAdd(B, LLVMBuildMul(B, r[use[o][0]], w[o][0], ""), LLVMBuildMul(B, r[use[o][1]], w[o][1], ""), ""),
+               ptr_at(cg, v->et, t[o], j));
+    cg_for_end(cg, &lj);
+}
+
+/* resize_sep's horizontal pass of one output row (H->t, H->yrow set). */
+static void hpass_row(Cg *cg, const Hx *h, LLVMValueRef tix, LLVMValueRef twx, int g, const Period2 *p2)
+{
+    if (p2) {
+        hpass_taps(cg, h, tix, twx, g, 0, 2 * p2->k0);
+        hpass_period2(cg, h, p2, g);
+        hpass_taps(cg, h, tix, twx, g, 2 * p2->k1, h->ow);
+    } else {
+        hpass_taps(cg, h, tix, twx, g, 0, h->ow);
+    }
 }
 
 static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
@@ -232,49 +341,68 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     unsigned V = SEP_VLANES;
     while (V > wc)
         V /= 2;
-    unsigned L = 32;
+    LLVMTypeRef et = fp <= 3 ? cg->t_i16 : cg->t_i32;
+    unsigned L = et == cg->t_i16 ? 64 : 32;
     while (L > C)
         L /= 2;
-    LLVMTypeRef et = fp <= 3 ? cg->t_i16 : cg->t_i32;
-    LLVMTypeRef v8 = LLVMVectorType(cg->t_i8, V), v16 = LLVMVectorType(et, V);
-    LLVMValueRef t = cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t");
+    /* i16 lanes: t carries 2^s more, s = 8 - 2F' (blend_wide); a weight
+     * w = 2^g w' is 2^(g-s) (2^s w'), g - s = F' + 2 > 0. */
+    int s = et == cg->t_i16 ? 8 - 2 * fp : 0, one = 1 << (fp + s);
+    Period2 px, py;
+    bool two = C >= 8 && period2(tx, W, OW, &px);
+    /* 2x along H too: the middle rows in pairs 2k, 2k + 1 from the rows
+     * k + s0 .. k + s1 + 1 (at most 3), each loaded once.  Only up to 16
+     * channels: M-LSD's 64-channel resizes measured 15-30% slower so in
+     * the model's profile (docs/benchmarks.md, session 15). */
+    bool pairs = C <= 16 && period2(ty, H, OH, &py) && py.s1 - py.s0 <= 1 && py.s1 >= py.s0 && 2 * wc * (et == cg->t_i16 ? 2 : 4) <= SEP_MAX_T;
+    LLVMValueRef t[2] = {cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t"),
+                         pairs ? cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t2") : NULL};
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    CgLoop lb, lyy, lj;
+    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx};
+    Hx h = {.et = et, .y = y, .C = C, .L = L, .fp = fp, .hi = et == cg->t_i16, .ow = OW};
+    static const int use1[1][2] = {{0, 1}};
+    CgLoop lb, lyy, lk;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
     LLVMValueRef base = cg_mulk(cg, b, H * wc);
-    LLVMValueRef oy = cg_for_begin(cg, &lyy, OH, "oy");
-    LLVMValueRef oy2 = cg_mulk(cg, oy, 2);
-    LLVMValueRef r0 = LLVMBuildAdd(B, base, tab_at(cg, tiy, oy2), "");
-    LLVMValueRef r1 = LLVMBuildAdd(B, base, tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "")), "");
-    /* Vertical: t = wy0' x[r0 + j] + wy1' x[r1 + j]. */
-    {
-        LLVMValueRef wy1 = wsplat(cg, et, twy, oy, g, V), wy0 = LLVMBuildSub(B, kw(cg, et, 1 << fp, V), wy1, "");
-        LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (wc + V - 1) / V, "j"), V);
-        j = cg_smin(cg, j, cg_idx(cg, wc - V));
-        LLVMValueRef a = vload(cg, v8, cg_gep8(cg, x, LLVMBuildAdd(B, r0, j, "")));
-        LLVMValueRef c = vload(cg, v8, cg_gep8(cg, x, LLVMBuildAdd(B, r1, j, "")));
-        a = sx ? LLVMBuildSExt(B, a, v16, "") : LLVMBuildZExt(B, a, v16, "");
-        c = sx ? LLVMBuildSExt(B, c, v16, "") : LLVMBuildZExt(B, c, v16, "");
-        LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, a, wy0, ""), LLVMBuildMul(B, c, wy1, ""), "");
-        vstore(cg, v, ptr_at(cg, et, t, j));
-        cg_for_end(cg, &lj);
+    /* Rows [o0, o1) from the tables: t = wy0' x[r0 + j] + wy1' x[r1 + j]. */
+    int64_t spans[2][2] = {{0, pairs ? 2 * py.k0 : OH}, {pairs ? 2 * py.k1 : OH, OH}};
+    for (int sp = 0; sp < 2; sp++) {
+        if (spans[sp][1] <= spans[sp][0])
+            continue;
+        LLVMValueRef oy = LLVMBuildAdd(B, cg_for_begin(cg, &lyy, spans[sp][1] - spans[sp][0], "oy"),
+                                       cg_idx(cg, spans[sp][0]), "");
+        LLVMValueRef oy2 = cg_mulk(cg, oy, 2);
+        LLVMValueRef r[2] = {LLVMBuildAdd(B, base, tab_at(cg, tiy, oy2), ""),
+                             LLVMBuildAdd(B, base, tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "")), "")};
+        LLVMValueRef w[1][2];
+        w[0][1] = wsplat(cg, et, twy, oy, g - s, V), w[0][0] = LLVMBuildSub(B, kw(cg, et, one, V), w[0][1], "");
+        vpass(cg, &vx, r, 2, t, 1, use1, w);
+        h.t = t[0], h.yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), OW * C);
+        hpass_row(cg, &h, tix, twx, g, two ? &px : NULL);
+        cg_for_end(cg, &lyy);
     }
-    /* Horizontal: y = (wx0' t[c0] + wx1' t[c1] + 2^(2F'-1)) >> 2F'. */
-    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), OW * C);
-    Hx h = {.et = et, .t = t, .y = y, .yrow = yrow, .C = C, .L = L, .fp = fp};
-    Period2 p2;
-    bool two = C >= 8 && period2(tx, W, OW, &p2);
-    if (two) {
-        hpass_taps(cg, &h, tix, twx, g, 0, 2 * p2.k0);
-        hpass_period2(cg, &h, &p2, g);
-        hpass_taps(cg, &h, tix, twx, g, 2 * p2.k1, OW);
-    } else {
-        hpass_taps(cg, &h, tix, twx, g, 0, OW);
+    if (pairs) {
+        /* Rows 2k (rows k + s0, k + s0 + 1, weight we) and 2k + 1 (k + s1,
+         * k + s1 + 1, wo), k in [k0, k1). */
+        LLVMValueRef k = LLVMBuildAdd(B, cg_for_begin(cg, &lk, py.k1 - py.k0, "k"), cg_idx(cg, py.k0), "");
+        int nr = py.s1 - py.s0 + 2;
+        LLVMValueRef r[3];
+        for (int i = 0; i < nr; i++)
+            r[i] = LLVMBuildAdd(B, base, cg_mulk(cg, LLVMBuildAdd(B, k, cg_idx(cg, py.s0 + i), ""), wc), "");
+        int d = py.s1 - py.s0, we = (py.we >> g) << s, wo = (py.wo >> g) << s;
+        const int use2[2][2] = {{0, 1}, {d, d + 1}};
+        LLVMValueRef w[2][2] = {{kw(cg, et, one - we, V), kw(cg, et, we, V)}, {kw(cg, et, one - wo, V), kw(cg, et, wo, V)}};
+        vpass(cg, &vx, r, nr, t, 2, use2, w);
+        for (int i = 0; i < 2; i++) {
+            LLVMValueRef oy = LLVMBuildAdd(B, cg_mulk(cg, k, 2), cg_idx(cg, i), "");
+            h.t = t[i], h.yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), OW * C);
+            hpass_row(cg, &h, tix, twx, g, two ? &px : NULL);
+        }
+        cg_for_end(cg, &lk);
     }
-    cg_for_end(cg, &lyy);
     cg_for_end(cg, &lb);
     static char name[40];
-    snprintf(name, sizeof name, "resize_linear_sep%u%s%s", L, fp > 3 ? "w" : "", two ? "_2x" : "");
+    snprintf(name, sizeof name, "resize_linear_sep%u%s%s%s", L, fp > 3 ? "w" : "", two ? "_2x" : "", pairs ? "_2y" : "");
     return name;
 }
 
@@ -288,6 +416,18 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
  * h[i0y] and h[i1y] N lanes a step, the last step overlapping.  The same
  * integer v' = sum x wx' wy' as the two passes above, regrouped. */
 enum { SHUF_ROW = 64, SHUF_OUT = 1024 };
+
+/* Output elements [J, J + N) of a row of C channels: the shuffle masks of
+ * their two taps in the input row (M0, M1) and each one's taps (TP). */
+static void shuf_masks(Cg *cg, const ResizeTap *tx, int64_t C, int64_t j, unsigned N, LLVMValueRef *m0,
+                       LLVMValueRef *m1, const ResizeTap **tp)
+{
+    for (unsigned l = 0; l < N; l++) {
+        const ResizeTap *t = tp[l] = &tx[(j + l) / C];
+        int64_t c = (j + l) % C;
+        m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
+    }
+}
 
 static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
 {
@@ -316,12 +456,11 @@ static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const
     for (int64_t j0 = 0; j0 < owc; j0 += N) {
         int64_t j = j0 + N > owc ? owc - N : j0;
         LLVMValueRef m0[32], m1[32], w0[32], w1[32];
+        const ResizeTap *tp[32];
+        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
         for (unsigned l = 0; l < N; l++) {
-            const ResizeTap *t = &tx[(j + l) / C];
-            int64_t c = (j + l) % C;
-            m0[l] = cg_i32(cg, (int32_t)(t->i0 * C + c)), m1[l] = cg_i32(cg, (int32_t)(t->i1 * C + c));
-            w1[l] = LLVMConstInt(ht, (unsigned long long)(t->wq >> g), 0);
-            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (t->wq >> g)), 0);
+            w1[l] = LLVMConstInt(ht, (unsigned long long)(tp[l]->wq >> g), 0);
+            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (tp[l]->wq >> g)), 0);
         }
         LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
         LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
@@ -350,6 +489,71 @@ static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const
     cg_for_end(cg, &lb);
     static char name[40];
     snprintf(name, sizeof name, "resize_linear_shuf%u%s", N, fp > 3 ? "w" : "");
+    return name;
+}
+
+/* resize_linear_shuf<N>f: the same horizontal-first form on float32 rows
+ * of at most 32 elements (U-Net's 28 -> 32 grey image before its
+ * quantize): h[iy] = x[i0] wx0 + x[i1] wx1, N output elements a step, then
+ * per output row y = h[i0y] wy0 + h[i1y] wy1.  Float32 operations in the
+ * interpreter's order (its top and bottom are h's rows; LLVM contracts
+ * nothing without fast-math), so the same bits. */
+enum { SHUF_F32_ROW = 32 };
+
+static const char *resize_shuf_f32(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
+    int64_t wc = W * C, owc = OW * C;
+    LLVMTypeRef ft = cg->t_f32;
+    unsigned N = 16;
+    while (N > owc)
+        N /= 2;
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy);
+    float *wy = xmalloc((size_t)(2 * OH) * sizeof *wy);
+    for (int64_t o = 0; o < OH; o++) {
+        iy[2 * o] = (int32_t)(ty[o].i0 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * owc);
+        wy[2 * o] = ty[o].w0, wy[2 * o + 1] = ty[o].w1;
+    }
+    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y");
+    LLVMValueRef twy = cg_rodata(cg, wy, (size_t)(2 * OH) * sizeof *wy, 4, "resize.wy");
+    free(iy), free(wy);
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMValueRef hb = cg_alloca(cg, LLVMArrayType(ft, (unsigned)(H * owc)), "resize.h");
+    LLVMTypeRef rowt = LLVMVectorType(ft, (unsigned)wc), hv = LLVMVectorType(ft, N);
+    CgLoop lb, li, lo, lj;
+    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
+    LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
+    LLVMValueRef row = vload(cg, rowt, ptr_at(cg, ft, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+    for (int64_t j0 = 0; j0 < owc; j0 += N) {
+        int64_t j = j0 + N > owc ? owc - N : j0;
+        LLVMValueRef m0[16], m1[16], w0[16], w1[16];
+        const ResizeTap *tp[16];
+        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
+        for (unsigned l = 0; l < N; l++)
+            w0[l] = LLVMConstReal(ft, tp[l]->w0), w1[l] = LLVMConstReal(ft, tp[l]->w1);
+        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
+        LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
+        LLVMValueRef h = LLVMBuildFAdd(B, LLVMBuildFMul(B, a, LLVMConstVector(w0, N), ""),
+                                       LLVMBuildFMul(B, e, LLVMConstVector(w1, N), ""), "");
+        vstore(cg, h, ptr_at(cg, ft, hb, LLVMBuildAdd(B, cg_mulk(cg, i, owc), cg_idx(cg, j), "")));
+    }
+    cg_for_end(cg, &li);
+    LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2), oy21 = LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "");
+    LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, oy21);
+    LLVMValueRef wy0 = cg_splat(cg, cg_load_f32(cg, twy, oy2), N), wy1 = cg_splat(cg, cg_load_f32(cg, twy, oy21), N);
+    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
+    j = cg_smin(cg, j, cg_idx(cg, owc - N));
+    LLVMValueRef a = vload(cg, hv, ptr_at(cg, ft, hb, LLVMBuildAdd(B, r0, j, "")));
+    LLVMValueRef e = vload(cg, hv, ptr_at(cg, ft, hb, LLVMBuildAdd(B, r1, j, "")));
+    vstore(cg, LLVMBuildFAdd(B, LLVMBuildFMul(B, a, wy0, ""), LLVMBuildFMul(B, e, wy1, ""), ""),
+           ptr_at(cg, ft, y, LLVMBuildAdd(B, yrow, j, "")));
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lb);
+    static char name[40];
+    snprintf(name, sizeof name, "resize_linear_shuf%uf", N);
     return name;
 }
 
@@ -403,13 +607,17 @@ const char *kern_resize(Cg *cg, const Node *n)
     if (H * W * C * dtype_traits[dt].size > INT32_MAX || cg_buf(cg, n->operands[0]) == cg_buf(cg, n->result))
         return NULL;
     bool linear = node_int(n, ATTR_INTERP, RESIZE_NEAREST) == RESIZE_LINEAR;
-    if (linear && (dtype_traits[dt].size != 1 || dt == DT_F32 || W * C < 16 || W * C * 2 > SEP_MAX_T))
+    bool f32 = linear && dt == DT_F32 && W * C <= SHUF_F32_ROW && OW * C >= 8 && OW * C <= SHUF_OUT &&
+               H * OW * C * 4 <= SEP_MAX_T;
+    if (linear && !f32 && (dtype_traits[dt].size != 1 || dt == DT_F32 || W * C < 16 || W * C * 2 > SEP_MAX_T))
         return NULL;
     ResizeTap *ty = xmalloc((size_t)OH * sizeof *ty), *tx = xmalloc((size_t)OW * sizeof *tx);
     resize_taps(n, 1, ty);
     resize_taps(n, 2, tx);
     const char *name = NULL;
-    if (linear) {
+    if (f32) {
+        name = resize_shuf_f32(cg, n, ty, tx);
+    } else if (linear) {
         /* The weights' common power of two, at most 9 (lower_layout.c). */
         int g = 9;
         for (int64_t o = 0; o < OH + OW; o++) {
