@@ -346,9 +346,11 @@ LLVMValueRef cg_quantize_f32(Cg *cg, LLVMValueRef x, LLVMValueRef scale, LLVMVal
  * 8- or 16-bit result), on an f32 X or a vector of them (returning i32 or
  * <n x i32>): in f32 and i32 only, with no float-to-integer conversion
  * (cg_round_f64's note on RVV's vfcvt.rtz), for the vector quantize; on
- * x86-64 with SSE4.1 and on AArch64, the quotient clamped to the result's
- * range, one rounding instruction and the exact conversion of that
- * integral float. */
+ * x86-64, x clamped to just beyond the result's range, the quotient
+ * converted by cvtps2dq (ties to even) or, 1/2 - 2^-25 added away from
+ * zero, cvttps2dq (ties away) and clamped in integer lanes; on AArch64,
+ * the quotient clamped to the result's range, one rounding instruction and
+ * the exact conversion of that integral float. */
 LLVMValueRef cg_quantize_f32_small(Cg *cg, LLVMValueRef x, float scale, int32_t zp, int32_t lo, int32_t hi,
                                    int rounding);
 /* clamp(V + ZP, LO, HI) for an i64 V and i32 ZP/LO/HI; returns i32. */

@@ -311,16 +311,61 @@ static bool native_round(Cg *cg)
     return false;
 }
 
+/* The x86-64 form of cg_quantize_f32_small.  x is first clamped to
+ * [fl((FLO - 1)·s), fl((FHI + 1)·s)]: every x beyond gives LO or HI, and
+ * so do those ends (their quotients lie beyond FLO - 1/2 and FHI + 1/2
+ * by far more than the division's error), so the quotient stays well
+ * inside the i32 range, is converted without a rounding instruction and
+ * clamped in integer lanes (where a truncation to bytes makes the clamp
+ * vpmovsdb's saturation).  A NaN x passes the clamp (ordered compares)
+ * and its quotient is made 0 (its result is then zp, which is in [LO, HI];
+ * AVX-512 zero-masks the division). */
+typedef struct QuantX86 {
+    float s, xlo, xhi;
+    int32_t zp, lo, hi;
+    int rounding;
+} QuantX86;
+
+static LLVMValueRef quantize_x86(Cg *cg, LLVMValueRef x, const QuantX86 *c)
+{
+    LLVMTypeRef t = LLVMTypeOf(x), ti = shape(x, cg->t_i32);
+    LLVMValueRef xc = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, F32(x, c->xlo), ""), F32(x, c->xlo), x, "");
+    xc = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, xc, F32(x, c->xhi), ""), F32(x, c->xhi), xc, "");
+    LLVMValueRef q = LLVMBuildFDiv(B, xc, F32(x, c->s), "");
+    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealUNO, x, x, ""), F32(x, 0.0f), q, "");
+    LLVMValueRef v;
+    if (c->rounding == ROUND_TFLITE) {
+        /* Half away from zero: q + copysign(1/2 - 2^-25, q) truncated by
+         * the conversion (llvm.round's own expansion: the sum reaches the
+         * next integer exactly when |q|'s fraction is at least 1/2). */
+        LLVMValueRef a[2] = {F32(x, 0x1.fffffep-2f), q};
+        v = LLVMBuildFPToSI(B, LLVMBuildFAdd(B, q, kern_intrinsic(cg, "llvm.copysign", &t, 1, a, 2), ""), ti, "");
+    } else {
+        /* Half to even: cvtps2dq in the default rounding mode, which every
+         * float operation here and in the interpreter assumes. */
+        LLVMTypeRef ov[2] = {ti, t};
+        v = kern_intrinsic(cg, "llvm.lrint", ov, 2, &q, 1);
+    }
+    v = LLVMBuildAdd(B, v, I32(x, c->zp), "");
+    return cg_smin(cg, cg_smax(cg, v, I32(x, c->lo)), I32(x, c->hi));
+}
+
 LLVMValueRef cg_quantize_f32_small(Cg *cg, LLVMValueRef x, float scale, int32_t zp, int32_t lo, int32_t hi,
                                    int rounding)
 {
     LLVMTypeRef ti = shape(x, cg->t_i32);
     int32_t nanv = zp < lo ? lo : zp > hi ? hi : zp;
+    int64_t flo = (int64_t)lo - zp, fhi = (int64_t)hi - zp;
+    if (strncmp(cg->target->triple, "x86_64", 6) == 0 && zp >= lo && zp <= hi && flo >= -(1 << 20) &&
+        fhi <= (1 << 20)) {
+        QuantX86 c = {scale, (float)((double)(flo - 1) * scale), (float)((double)(fhi + 1) * scale), zp, lo, hi,
+                      rounding};
+        return quantize_x86(cg, x, &c);
+    }
     /* NaN tested on the bits (|x| above inf's): MVE has no unordered
      * compare, and its vcmp pair for fcmp uno misses NaN under QEMU. */
     LLVMValueRef mag = LLVMBuildAnd(B, LLVMBuildBitCast(B, x, ti, ""), I32(x, 0x7fffffff), "");
     LLVMValueRef nan = LLVMBuildICmp(B, LLVMIntSGT, mag, I32(x, 0x7f800000), "");
-    int64_t flo = (int64_t)lo - zp, fhi = (int64_t)hi - zp;
     if (native_round(cg) && flo >= -(1 << 24) && fhi <= (1 << 24)) {
         /* Rounding is monotone and keeps integers, so clamping the quotient
          * to the integers [lo - zp, hi - zp] first is clamping the result

@@ -37,8 +37,9 @@
  * generic loop's per lane: the rounded division as a float32 division
  * truncated (exact for |numerator| < 2^24, which KK < 16384 guarantees:
  * the quotient is then never within float32's error of an integer it is
- * not equal to; Helium: an integer division, see below), the
- * requantization through fixedpoint_ir.c.  Every overlapping step rewrites
+ * not equal to; Helium: an integer division, see below; a constant
+ * power-of-two count: shifts, pow2_round_div), the requantization
+ * through fixedpoint_ir.c.  Every overlapping step rewrites
  * bytes with their own values, so the result must not share the input's
  * buffer.  Targets without 16-byte vectors, float pools and ONNX-rounded
  * averages stay in the generic loops (lower_nn.c).
@@ -101,6 +102,29 @@ static LLVMValueRef acc_tap(Cg *cg, const Pool *p, unsigned L, LLVMValueRef acc,
     return combine(cg, p, acc, tap_val(cg, p, L, off));
 }
 
+/* TFLite's rounded division of the BITS-bit lanes S by a constant CNT
+ * (half away from zero, then truncated) when CNT is a power of two 2^k,
+ * else NULL: (s + CNT/2 − [s < 0]) >> k, arithmetic.  For s >= 0 that is
+ * floor((s + CNT/2) / CNT); for s < 0, trunc((s − CNT/2) / CNT) =
+ * ceil((s − CNT/2) / CNT) = floor((s + CNT/2 − 1) / CNT).  Four shifts
+ * and adds where the select of ±CNT/2 and the division by a constant take
+ * seven.  The caller's sums leave room for the CNT/2 (see store_out). */
+static LLVMValueRef pow2_round_div(Cg *cg, LLVMValueRef s, int64_t cnt, unsigned bits)
+{
+    if (cnt < 2 || (cnt & (cnt - 1)) != 0)
+        return NULL;
+    int k = 0;
+    while ((INT64_C(1) << k) < cnt)
+        k++;
+    LLVMTypeRef et = LLVMIntTypeInContext(cg->ctx, bits);
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(s));
+#define vk(v) cg_splat(cg, LLVMConstInt(et, (unsigned long long)(v), 0), n)
+    LLVMValueRef neg = LLVMBuildAShr(B, s, vk(bits - 1), ""); /* -1 or 0 */
+    LLVMValueRef t = LLVMBuildAdd(B, LLVMBuildAdd(B, s, vk(cnt / 2), ""), neg, "");
+    return LLVMBuildAShr(B, t, vk(k), "avg");
+#undef vk
+}
+
 /* Stores L outputs at result offset YI from ACC, NV (i64) taps having been
  * inside the image. */
 static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMValueRef nv, LLVMValueRef yi)
@@ -115,10 +139,14 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
         int64_t cnt = p->kk, lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
         LLVMTypeRef wt = LLVMVectorType(cg->t_i16, L);
 #define vi16(v) cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)(v), 1), L)
-        LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, a, LLVMConstNull(wt), "");
-        LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, a, vi16(cnt / 2), ""),
-                                           LLVMBuildSub(B, a, vi16(cnt / 2), ""), "");
-        a = cg_smin(cg, cg_smax(cg, LLVMBuildSDiv(B, num, vi16(cnt), "avg"), vi16(lo)), vi16(hi));
+        LLVMValueRef avg = pow2_round_div(cg, a, cnt, 16);
+        if (!avg) {
+            LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, a, LLVMConstNull(wt), "");
+            LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, a, vi16(cnt / 2), ""),
+                                               LLVMBuildSub(B, a, vi16(cnt / 2), ""), "");
+            avg = LLVMBuildSDiv(B, num, vi16(cnt), "avg");
+        }
+        a = cg_smin(cg, cg_smax(cg, avg, vi16(lo)), vi16(hi));
 #undef vi16
         a = LLVMBuildTrunc(B, a, bt, "");
     } else if (!p->is_max) {
@@ -134,8 +162,8 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
         LLVMValueRef half = cg_splat(cg, LLVMBuildTrunc(B, LLVMBuildSDiv(B, cnt1, cg_i64(cg, 2), ""), cg->t_i32, ""), L);
         LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, vi32(0), "");
         LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, half, ""), LLVMBuildSub(B, s, half, ""), "");
-        LLVMValueRef avg;
-        if (p->mve || LLVMIsConstant(cnt1)) {
+        LLVMValueRef avg = LLVMIsConstant(cnt1) ? pow2_round_div(cg, s, LLVMConstIntGetSExtValue(cnt1), 32) : NULL;
+        if (!avg && (p->mve || LLVMIsConstant(cnt1))) {
             /* A count known at compile time (the interior's whole window):
              * the exact integer division by a constant, which LLVM turns
              * into a multiply-high and shifts. */
@@ -147,7 +175,7 @@ static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMVal
              * (`vcvt.f32.s32 q3, q0, r12`): a 2x2 average pool came out all
              * zeros under QEMU (glue.qir's %pv). */
             avg = LLVMBuildSDiv(B, num, cg_splat(cg, LLVMBuildTrunc(B, cnt1, cg->t_i32, ""), L), "avg");
-        } else {
+        } else if (!avg) {
             LLVMTypeRef ft = LLVMVectorType(cg->t_f32, L);
             LLVMValueRef q = LLVMBuildFDiv(B, LLVMBuildSIToFP(B, num, ft, ""),
                                            cg_splat(cg, LLVMBuildSIToFP(B, cnt1, cg->t_f32, ""), L), "");
