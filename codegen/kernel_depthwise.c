@@ -478,15 +478,15 @@ static void dw_unpk(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(4 * L)), t16 = LLVMVectorType(cg->t_i16, (unsigned)(2 * L));
     LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     LLVMValueRef cv[4], acc[4][DW_NR_MAX][PX_MAX];
+    int64_t ncol = 0; /* the input columns the block reads */
     for (int q = 0; q < 4; q++) {
         LLVMValueRef a[PX_MAX];
         cv[q] = cg_add(cg, c0, cg_idx(cg, q * L));
-        dw_acc_init(cg, k, cv[q], px, a);
+        ncol = dw_acc_init(cg, k, cv[q], px, a);
         for (int r = 0; r < nr; r++)
             for (int p = 0; p < px; p++)
                 acc[q][r][p] = a[p];
     }
-    int64_t ncol = (px - 1) * f->sw + (f->kw - 1) * f->dw + 1;
     for (int64_t u = 0; u < ncol; u++) {
         if (!col_used(f, u, px))
             continue;
