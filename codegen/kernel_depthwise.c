@@ -30,7 +30,8 @@
  * taps interleaved once per column; with VNNI (the KDw's mac4: vpdpbusd) four
  * kernel rows per i32 lane (dw_channels4) when the weights are bytes, and
  * with a byte permute and narrow as well (AVX-512 VBMI) 2*LANES channels
- * a step (dw_channels4w).
+ * a step (dw_channels4w), or 4*LANES by byte unpacks (dw_unpk: 3x3,
+ * stride 1, whole steps of 64 channels).
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
  *
@@ -56,6 +57,7 @@ typedef struct DwR {
     const KDw *d; /* pairs of taps through d->mac2 when set */
     bool quads;   /* four kernel rows a lane through d->mac4 (dw_channels4) */
     bool wide;    /* and 2 * lanes channels a step (dw_channels4w) */
+    bool unpk;    /* or 4 * lanes channels a step by unpacks (dw_unpk) */
 } DwR;
 
 
@@ -302,6 +304,26 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
         dw_store(cg, k, acc[r], px, c0, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o)));
 }
 
+/* The vpdpbusd of block column U's lanes Z (kernel rows of group G)
+ * into ACC[r][p], channels C.., of each output row and pixel reading it;
+ * the weight set the output row's (two rows a pass) or the group's. */
+static void dw_col_mac4(Cg *cg, DwR *k, LLVMValueRef acc[DW_NR_MAX][PX_MAX], LLVMValueRef z, int64_t u, int g, int nr,
+                        int px, LLVMValueRef c)
+{
+    const KFrame *f = &k->f;
+    LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)k->lanes);
+    for (int r = 0; r < nr; r++)
+        for (int p = 0; p < px; p++) {
+            int64_t kx = dw_tap(f, u, p);
+            if (kx < 0)
+                continue;
+            LLVMValueRef wi = cg_add(cg, cg_idx(cg, ((r + g) * f->kw + kx) * f->c), c);
+            LLVMValueRef w = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
+            LLVMSetAlignment(w, 4);
+            acc[r][p] = k->d->mac4(cg, acc[r][p], z, w);
+        }
+}
+
 /* dw_channels4 on 2*LANES channels a step (32 on zmm), for a kernel of at
  * most 8 rows when the KDw has narrow (AVX-512 VBMI): per input column
  * and group of 4 kernel rows (MobileNetV3's 5x5: two, the second of one
@@ -326,13 +348,13 @@ static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
     int L = k->lanes, nrow = (int)f->kh + nr - 1;
     LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(nv * L)), t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
     LLVMValueRef c1 = cg_add(cg, c0, cg_idx(cg, L)), cv[2] = {c0, c1};
-    LLVMValueRef acc[DW_NR_MAX][PX_MAX][2];
+    LLVMValueRef acc[2][DW_NR_MAX][PX_MAX];
     for (int v = 0; v < nv; v++) {
         LLVMValueRef a[PX_MAX];
         dw_acc_init(cg, k, cv[v], px, a);
         for (int r = 0; r < nr; r++)
             for (int p = 0; p < px; p++)
-                acc[r][p][v] = a[p];
+                acc[v][r][p] = a[p];
     }
     /* Groups of 4 kernel rows (two output rows a pass: one group of the
      * 4 input rows); group g's rows 4g .. 4g+gr-1.  Lane i of vector v,
@@ -369,18 +391,7 @@ static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
                 LLVMValueRef z = LLVMBuildBitCast(B, LLVMBuildShuffleVector(B, lo, hi, mask[g > 0][v], ""), t32, "");
                 if (f->xv->type.dtype != DT_U8)
                     z = LLVMBuildXor(B, z, cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), (unsigned)L), "");
-                for (int r = 0; r < nr; r++)
-                    for (int p = 0; p < px; p++) {
-                        int64_t kx = dw_tap(f, u, p);
-                        if (kx < 0)
-                            continue;
-                        /* the weight set: the output row's (two rows a pass) or the group's */
-                        LLVMValueRef wi = cg_add(cg, cg_idx(cg, ((r + g) * f->kw + kx) * f->c), cv[v]);
-                        LLVMValueRef w =
-                            LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
-                        LLVMSetAlignment(w, 4);
-                        acc[r][p][v] = k->d->mac4(cg, acc[r][p][v], z, w);
-                    }
+                dw_col_mac4(cg, k, acc[v], z, u, g, nr, px, cv[v]);
             }
         }
     }
@@ -402,7 +413,7 @@ static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
             LLVMValueRef q[4];
             for (int j = 0; j < np; j++)
                 for (int v = 0; v < nv; v++)
-                    q[n++] = stage(cg, &k->rq, acc[r][p + j][v], cv[v]);
+                    q[n++] = stage(cg, &k->rq, acc[v][r][p + j], cv[v]);
             if (n == 1) /* one vector: narrowed beside itself */
                 q[n++] = q[0];
             LLVMValueRef bytes = k->d->narrow(cg, q, n, u8, raw ? &nw : NULL);
@@ -419,6 +430,102 @@ static void dw_wide(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
 static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
 {
     dw_wide(cg, k, col, px, nr, c0, ypix, 2);
+}
+
+/* Channel C's position in the weight, bias and output-stage tables of a
+ * dw_unpk layer, and the channel at position C (the map is its own
+ * inverse): in each step of 64 channels (4 zmm vectors) the unpacks
+ * leave vector q's i32 lane 4l + i holding channel 16l + 4q + i (l the
+ * 128-bit lane): positions swap the digits l and q. */
+static int64_t unpk_pos(int64_t c)
+{
+    int64_t o = c % 64;
+    return c - o + (o % 16 / 4) * 16 + o / 16 * 4 + o % 4;
+}
+
+/* <N x iE> (E = 128 / (N per 128-bit lane)): the unpack (vpunpckl*, or
+ * vpunpckh* when HI) of two vectors, element by element within each
+ * 128-bit lane of PER elements: a[h], b[h], a[h+1], b[h+1], ... from the
+ * lane's low half (h = 0) or high half (h = PER/2). */
+static LLVMValueRef unpack(Cg *cg, LLVMValueRef a, LLVMValueRef b, int per, bool hi)
+{
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
+    LLVMValueRef m[64];
+    for (unsigned e = 0; e < n; e++) {
+        unsigned lane = e / (unsigned)per, o = e % (unsigned)per;
+        m[e] = cg_i32(cg, (int32_t)(lane * (unsigned)per + (hi ? (unsigned)per / 2 : 0) + o / 2 + (o % 2 ? n : 0)));
+    }
+    return LLVMBuildShuffleVector(B, a, b, LLVMConstVector(m, n), "");
+}
+
+/* dw_wide on 4*LANES channels a step (64 on zmm) when the KDw has
+ * narrow_lanes: the column's 4 kernel rows (rows past the kernel's the
+ * last one's bytes again, times 0) are 4 plain 64-byte loads, and byte
+ * unpacks (row 0 with 1, 2 with 3, low and high halves) then word
+ * unpacks make each channel's i32 lane of the 4 rows' bytes: 8
+ * vpunpck{l,h}{bw,wd}, none on vpdpbusd's ports (docs/benchmarks.md),
+ * where dw_wide's vinserti64x4 and vpermt2b are partly.  Vector q's lane
+ * 4l + i then holds channel 16l + 4q + i (unpk_pos): the weights, bias
+ * and output-stage tables are permuted so at compile time, and the
+ * output's packs (narrow_lanes: two vpackssdw, one vpacksswb, no
+ * permute) put the bytes back in channel order within each 128-bit
+ * lane.  4 vectors a pixel: 2 pixels x 2 rows (dw_slide; an odd last
+ * output row alone). */
+static void dw_unpk(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValueRef c0, LLVMValueRef ypix)
+{
+    const KFrame *f = &k->f;
+    int L = k->lanes, nrow = (int)f->kh + nr - 1, ng = nr == 2 ? 1 : ((int)f->kh + 3) / 4;
+    LLVMTypeRef t8 = LLVMVectorType(cg->t_i8, (unsigned)(4 * L)), t16 = LLVMVectorType(cg->t_i16, (unsigned)(2 * L));
+    LLVMTypeRef t32 = LLVMVectorType(cg->t_i32, (unsigned)L);
+    LLVMValueRef cv[4], acc[4][DW_NR_MAX][PX_MAX];
+    int64_t ncol = 0; /* the input columns the block reads */
+    for (int q = 0; q < 4; q++) {
+        LLVMValueRef a[PX_MAX];
+        cv[q] = cg_add(cg, c0, cg_idx(cg, q * L));
+        ncol = dw_acc_init(cg, k, cv[q], px, a);
+        for (int r = 0; r < nr; r++)
+            for (int p = 0; p < px; p++)
+                acc[q][r][p] = a[p];
+    }
+    for (int64_t u = 0; u < ncol; u++) {
+        if (!col_used(f, u, px))
+            continue;
+        for (int g = 0; g < ng; g++) {
+            int gr = nrow - 4 * g < 4 ? nrow - 4 * g : 4;
+            LLVMValueRef x[4], z[4];
+            for (int j = 0; j < 4; j++) {
+                if (j >= gr) {
+                    x[j] = x[gr - 1];
+                    continue;
+                }
+                x[j] = xload(cg, t8, col[(4 * g + j) * f->dh * NCOL_MAX + u], c0);
+                if (f->xv->type.dtype != DT_U8)
+                    x[j] = LLVMBuildXor(B, x[j], cg_splat(cg, LLVMConstInt(cg->t_i8, 0x80, false), (unsigned)(4 * L)), "");
+            }
+            for (int h = 0; h < 2; h++) {
+                LLVMValueRef a01 = LLVMBuildBitCast(B, unpack(cg, x[0], x[1], 16, h), t16, "");
+                LLVMValueRef a23 = LLVMBuildBitCast(B, unpack(cg, x[2], x[3], 16, h), t16, "");
+                for (int h2 = 0; h2 < 2; h2++)
+                    z[2 * h + h2] = LLVMBuildBitCast(B, unpack(cg, a01, a23, 8, h2), t32, "");
+            }
+            for (int q = 0; q < 4; q++)
+                dw_col_mac4(cg, k, acc[q], z[q], u, g, nr, px, cv[q]);
+        }
+    }
+    bool u8 = f->yt->dtype == DT_U8;
+    KNarrow nw;
+    bool raw = kern_requant_narrow(&k->rq, u8, &nw);
+    LLVMValueRef (*stage)(Cg *, const KRequant *, LLVMValueRef, LLVMValueRef) = raw ? kern_requant_raw : kern_requant;
+    for (int r = 0; r < nr; r++)
+        for (int p = 0; p < px; p++) {
+            LLVMValueRef v[4];
+            for (int q = 0; q < 4; q++)
+                v[q] = stage(cg, &k->rq, acc[q][r][p], cv[q]);
+            LLVMValueRef bytes = k->d->narrow_lanes(cg, v, 4, u8, raw ? &nw : NULL);
+            LLVMValueRef yi = cg_add(cg, cg_add(cg, ypix, cg_idx(cg, r * f->ow * f->o + p * f->o)), c0);
+            LLVMValueRef st = LLVMBuildStore(B, bytes, cg_gep8(cg, k->y, yi));
+            LLVMSetAlignment(st, 1);
+        }
 }
 
 /* PX output pixels from column OX0 of NR output rows from OY (image BI).
@@ -468,9 +575,16 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
         }
     }
     LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
+    CgLoop lc;
+    if (k->unpk) { /* every channel, 4*LANES a step */
+        LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, C / (4 * k->lanes), "du"), 4 * k->lanes);
+        dw_unpk(cg, k, col, px, nr, c0, ypix);
+        cg_for_end(cg, &lc);
+        free(col);
+        return;
+    }
     int L = k->wide ? 2 * k->lanes : k->lanes;
     int64_t nv = C / L;
-    CgLoop lc;
     LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, nv, "dc"), L);
     void (*chan)(Cg *, DwR *, LLVMValueRef *, int, int, LLVMValueRef, LLVMValueRef) =
         k->wide ? dw_channels4w : k->quads ? dw_channels4 : k->d->mac2 ? dw_channels2 : dw_channels;
@@ -563,6 +677,13 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     int nr = k.quads && px == PX_MAX && dw_slide(f) && f->oh >= 2 ? 2 : 1;
     if (k.wide && nr == 2)
         px = 4;
+    /* 64 channels a step by unpacks (dw_unpk) where two rows a pass slide
+     * (3x3, stride 1) and the channels are whole steps: 2 pixels x 2 rows
+     * x 4 vectors of accumulators.  Elsewhere it measured slower than
+     * dw_wide (5x5, a channel tail, 3 or 4 pixels: docs/benchmarks.md). */
+    k.unpk = k.wide && nr == 2 && d->narrow_lanes && C % (4 * L) == 0;
+    if (k.unpk)
+        px = 2;
     /* The weights' sets: KH/4 rounded up groups of 4 rows; dw_channels4w's
      * second output row its own set, the rows one byte up. */
     int64_t NG = k.wide && nr == 2 ? 2 : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
@@ -576,16 +697,16 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     dev = llabs(lo + 255 - f->zx) > dev ? llabs(lo + 255 - f->zx) : dev;
     int64_t acc_max = 0, *chan_lo = xmalloc((size_t)C * sizeof *chan_lo), *chan_hi = xmalloc((size_t)C * sizeof *chan_hi);
     for (int64_t c = 0; c < C; c++) {
-        int64_t sum = 0, sa = 0;
+        int64_t sum = 0, sa = 0, pc = k.unpk ? unpk_pos(c) : c; /* the tables' position of channel c */
         for (int64_t t = 0; t < T; t++) {
             int16_t wt = kf_weight(f, c, t);
             int half = 0;
             int64_t pi = d->mac2 ? pair_of(f->kh, f->kw, t / f->kw, t % f->kw, &half) : 0;
             int64_t ky = t / f->kw, kx = t % f->kw;
             if (k.quads)
-                w4[((ky / 4 * f->kw + kx) * C + c) * 4 + ky % 4] = (int8_t)wt; /* rows past KH stay 0 */
+                w4[((ky / 4 * f->kw + kx) * C + pc) * 4 + ky % 4] = (int8_t)wt; /* rows past KH stay 0 */
             if (k.wide && nr == 2)
-                w4[((f->kw + kx) * C + c) * 4 + ky + 1] = (int8_t)wt;
+                w4[((f->kw + kx) * C + pc) * 4 + ky + 1] = (int8_t)wt;
             else if (d->mac2)
                 w[(pi * C + c) * 2 + half] = wt; /* the other half stays 0 for an odd last tap */
             else
@@ -597,22 +718,33 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         acc_max = a > acc_max ? a : acc_max;
         /* and its range: x - zx within [lo - zx, lo + 255 - zx] */
         int64_t sp = (sum + sa) / 2, sn = (sum - sa) / 2;
-        chan_lo[c] = (int64_t)kf_bias(f, c) + sp * (lo - f->zx) + sn * (lo + 255 - f->zx);
-        chan_hi[c] = (int64_t)kf_bias(f, c) + sp * (lo + 255 - f->zx) + sn * (lo - f->zx);
-        bias[c] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((k.quads ? zx4 : f->zx) * sum));
+        chan_lo[pc] = (int64_t)kf_bias(f, c) + sp * (lo - f->zx) + sn * (lo + 255 - f->zx);
+        chan_hi[pc] = (int64_t)kf_bias(f, c) + sp * (lo + 255 - f->zx) + sn * (lo - f->zx);
+        bias[pc] = (int32_t)(uint32_t)((uint32_t)kf_bias(f, c) - (uint32_t)((k.quads ? zx4 : f->zx) * sum));
         zrow[c] = (uint8_t)f->zx;
     }
     k.x = cg_buf(cg, f->xv);
     k.y = cg_buf(cg, n->result);
     k.w = k.quads ? cg_rodata(cg, w4, (size_t)NW, 16, "kdww") : cg_rodata(cg, w, (size_t)NW * sizeof *w, 16, "kdww");
     free(w4);
-    if (k.quads) /* the skeleton's name: dw_rows_<px>x<lanes>c4_<isa> */
-        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%dx%dc4", px, k.wide && C >= 2 * L ? 2 * L : L);
+    if (k.quads) { /* the skeleton's name: dw_rows_<px>x<lanes>c4[_unpk]_<isa> */
+        char tile[64];
+        snprintf(tile, sizeof tile, "%dx%dc4%s", px, k.unpk ? 4 * L : k.wide && C >= 2 * L ? 2 * L : L,
+                 k.unpk ? "_unpk" : "");
+        snprintf(cg->kernel_tile, sizeof cg->kernel_tile, "%.15s", tile);
+    }
     k.bias = cg_table_i32(cg, bias, C, "kdwbias");
     k.zrow = cg_rodata(cg, zrow, (size_t)C, 16, "kdwzero");
     free(w);
     free(bias);
     free(zrow);
+    if (k.unpk && f->st && cg_stage_count(f->st, f->o) > 1) { /* the output stage's channels as the tables' */
+        OutStage *st = xmalloc((size_t)C * sizeof *st);
+        for (int64_t c = 0; c < C; c++)
+            st[unpk_pos(c)] = f->st[c];
+        free(f->st);
+        f->st = st;
+    }
     kern_requant_init(cg, &k.rq, f->st, cg_stage_count(f->st, f->o), f->rounding);
     kern_requant_bound(cg, &k.rq, acc_max, chan_lo, chan_hi, C);
     free(chan_lo);

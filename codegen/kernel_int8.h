@@ -79,6 +79,12 @@ typedef struct KDw {
      * (or lanes: a 16-channel layer or tail), and narrows two pixels'
      * vectors at once.  NULL: none. */
     LLVMValueRef (*narrow)(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
+    /* NARROW of N = 4 vectors without putting the bytes in order: the
+     * 128-bit lanes' packs only (vpackssdw V0, V1; vpackssdw V2, V3;
+     * vpacksswb), so byte 16k + 4s + i is V[s]'s lane 4k + i.  With it
+     * dw_unpk does 4*lanes channels a step (64 on zmm), its columns by
+     * byte and word unpacks, whose order these packs undo.  NULL: none. */
+    LLVMValueRef (*narrow_lanes)(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
 } KDw;
 
 /* The plain-IR steps: LLVM's instruction selection makes them smull/smlal

@@ -106,15 +106,18 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
 }
 
 /* kern_dw_rows's narrow on zmm: gemm_pack (the clamp and zero point on
- * 16-bit and byte lanes). */
+ * 16-bit and byte lanes); narrow_lanes (dw_unpk): the same packs without
+ * gemm_pack's vpermd. */
 static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
+static LLVMValueRef dw_pack_lanes(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
 
 static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
 static const KDw dw_rows_zmm_vbmi = {.name = "vpdpbusd zmm (4 kernel rows, 32 channels a step)",
                                      .lanes = 16,
                                      .mac4 = dwr_mac4,
                                      .mac2 = dwr_mac2,
-                                     .narrow = gemm_pack};
+                                     .narrow = gemm_pack,
+                                     .narrow_lanes = dw_pack_lanes};
 static const KDw dw_rows_ymm4 = {.name = "vpdpbusd ymm (4 kernel rows)", .lanes = 8, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
 static const KDw dw_rows_ymm = {.name = "vpdpwssd/vpmaddwd ymm (tap pairs)", .lanes = 8, .mac2 = dwr_mac2};
 static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2 = dwr_mac2};
@@ -155,8 +158,9 @@ static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVM
  * point of at most 255 stays beyond the byte range, where the byte pack
  * saturates to the bound the clamp gives (and the clamps commute with
  * the dword permute).  Without AVX512BW on zmm: the clamp in i32 and
- * plain truncation. */
-static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw)
+ * plain truncation.  ORDER false: the bytes as the packs leave them
+ * (KDw.narrow_lanes; AVX512BW only). */
+static LLVMValueRef pack_bytes(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw, bool order)
 {
     LLVMTypeRef vt = LLVMTypeOf(v[0]);
     unsigned L = LLVMGetVectorSize(vt), kl = L / 4; /* 128-bit lanes */
@@ -207,6 +211,8 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, con
         LLVMIntPredicate pr = side ? (u8 ? LLVMIntUGT : LLVMIntSGT) : (u8 ? LLVMIntULT : LLVMIntSLT);
         p = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, pr, p, bv, ""), bv, p, "");
     }
+    if (!order)
+        return p;
     p = LLVMBuildBitCast(cg->b, p, vt, "");
     /* dword 4k + s is vector s's 4 channels 4k..4k+3; channel order: s*kl + k */
     LLVMValueRef m[16];
@@ -221,6 +227,16 @@ static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, con
         p = LLVMBuildShuffleVector(cg->b, p, LLVMGetUndef(vt), LLVMConstVector(h, L / 2), "");
     }
     return LLVMBuildBitCast(cg->b, p, LLVMVectorType(cg->t_i8, (unsigned)(n * (int)L)), "");
+}
+
+static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw)
+{
+    return pack_bytes(cg, v, n, u8, raw, true);
+}
+
+static LLVMValueRef dw_pack_lanes(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw)
+{
+    return pack_bytes(cg, v, n, u8, raw, false);
 }
 
 /* conv_gemm without VNNI: vpdpbusd's four u8 x s8 products a lane as two
