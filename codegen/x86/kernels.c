@@ -253,12 +253,7 @@ static LLVMValueRef gemm_pmaddwd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMV
 static LLVMValueRef gemm_xmask(Cg *cg, int lanes)
 {
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)lanes);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
-    LLVMValueRef first = LLVMGetFirstInstruction(cg->alloca_bb);
-    if (first)
-        LLVMPositionBuilderBefore(b, first);
-    else
-        LLVMPositionBuilderAtEnd(b, cg->alloca_bb);
+    LLVMBuilderRef b = cg_entry_builder(cg);
     static const char cons[] = "=v,0";
     LLVMTypeRef ft = LLVMFunctionType(vt, &vt, 1, 0);
     LLVMValueRef asmv = LLVMGetInlineAsm(ft, "", 0, (char *)cons, sizeof cons - 1, 0, 0, LLVMInlineAsmDialectATT, 0);
