@@ -32,7 +32,9 @@
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
  *     reads input pixel p, so its address is p*C, no row and column;
  *     with one output vector a tile and activations to flip, the tile's
- *     MR*C bytes are copied flipped to the stack once (GemmK.xf);
+ *     MR*C bytes are copied flipped to the stack once (GemmK.xf); wider
+ *     gemm_shape tiles on zmm flip each broadcast word by a vector xor
+ *     (GemmK.vxor, KGemm.xmask);
  *   - a layer whose D->nv vectors a tile leave a narrower last tile takes
  *     the tile shape with the fewest tiles (gemm_shape: 16 outputs on zmm
  *     16x16, 24 and 32 12x32, 72 4x80, 96 4x96; with a pointer per pixel
@@ -144,9 +146,10 @@ typedef struct GemmK {
     /* With CONTIG, a flip and a tile from gemm_shape (not D's): each
      * step's word broadcast and flipped by one vector xor with D->xmask's
      * splat (made at the first use): M-LSD tiny's 4x96, 4x80 and 12x32
-     * 1x1 convs 0.95-0.96x the ticks of the scalar xor, load and
-     * broadcast from a general register; D's 6x64 tiles measured 1.03x
-     * and the 3x3 convs no difference, so they keep those. */
+     * 1x1 convs 0.95-1.00x the ticks of the scalar xor, load and
+     * broadcast from a general register (session 15, near this machine's
+     * noise); D's 6x64 tiles measured 1.04x and the 3x3 convs no
+     * difference, so they keep those. */
     bool vxor;
     LLVMValueRef xmask;
 } GemmK;
