@@ -83,7 +83,7 @@ void cg_if_end(Cg *cg, CgIf *s)
     LLVMPositionBuilderAtEnd(cg->b, s->end);
 }
 
-LLVMValueRef cg_alloca(Cg *cg, LLVMTypeRef t, const char *name)
+LLVMBuilderRef cg_entry_builder(Cg *cg)
 {
     LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
     LLVMValueRef first = LLVMGetFirstInstruction(cg->alloca_bb);
@@ -91,6 +91,12 @@ LLVMValueRef cg_alloca(Cg *cg, LLVMTypeRef t, const char *name)
         LLVMPositionBuilderBefore(b, first);
     else
         LLVMPositionBuilderAtEnd(b, cg->alloca_bb);
+    return b;
+}
+
+LLVMValueRef cg_alloca(Cg *cg, LLVMTypeRef t, const char *name)
+{
+    LLVMBuilderRef b = cg_entry_builder(cg);
     LLVMValueRef a = LLVMBuildAlloca(b, t, name);
     LLVMDisposeBuilder(b);
     return a;

@@ -283,6 +283,9 @@ void cg_if_end(Cg *cg, CgIf *s);
 
 /* A stack slot in the entry block (promoted to a register at -O1+). */
 LLVMValueRef cg_alloca(Cg *cg, LLVMTypeRef t, const char *name);
+/* A new builder at the start of the function's entry block (where
+ * cg_alloca puts its slots); the caller disposes of it. */
+LLVMBuilderRef cg_entry_builder(Cg *cg);
 
 /* Element access: BASE[i] of dtype DT.  cg_load_int sign- or zero-extends
  * to i32 (u8 zero-extends); cg_load_f32 loads a float; cg_store_int

@@ -32,7 +32,9 @@
  *   - a 1x1 conv at stride 1 without padding (and dense): output pixel p
  *     reads input pixel p, so its address is p*C, no row and column;
  *     with one output vector a tile and activations to flip, the tile's
- *     MR*C bytes are copied flipped to the stack once (GemmK.xf);
+ *     MR*C bytes are copied flipped to the stack once (GemmK.xf); wider
+ *     gemm_shape tiles on zmm flip each broadcast word by a vector xor
+ *     (GemmK.vxor, KGemm.xmask);
  *   - a layer whose D->nv vectors a tile leave a narrower last tile takes
  *     the tile shape with the fewest tiles (gemm_shape: 16 outputs on zmm
  *     16x16, 24 and 32 12x32, 72 4x80, 96 4x96; with a pointer per pixel
@@ -141,6 +143,15 @@ typedef struct GemmK {
      * 41% -> 55% of the peak).  Wider tiles lost: the step's loads then
      * come too soon after the copy's stores. */
     LLVMValueRef xf;
+    /* With CONTIG, a flip and a tile from gemm_shape (not D's): each
+     * step's word broadcast and flipped by one vector xor with D->xmask's
+     * splat (made at the first use): M-LSD tiny's 4x96, 4x80 and 12x32
+     * 1x1 convs 0.95-1.00x the ticks of the scalar xor, load and
+     * broadcast from a general register (session 15, near this machine's
+     * noise); D's 6x64 tiles measured 1.04x and the 3x3 convs no
+     * difference, so they keep those. */
+    bool vxor;
+    LLVMValueRef xmask;
 } GemmK;
 
 static void stem_flip_row(Cg *cg, GemmK *k, LLVMValueRef dst, LLVMValueRef src, int64_t wc);
@@ -173,6 +184,13 @@ static LLVMValueRef x_word(Cg *cg, GemmK *k, LLVMValueRef p, int n)
 static LLVMValueRef x_splat(Cg *cg, GemmK *k, LLVMValueRef *pp, LLVMValueRef xoff, int n)
 {
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)k->L);
+    if (k->vxor && n == 4) {
+        if (!k->xmask)
+            k->xmask = k->d->xmask(cg, k->L);
+        LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i32, cg_gep8(cg, pp[0], xoff), "");
+        LLVMSetAlignment(v, 1);
+        return LLVMBuildXor(B, cg_splat(cg, v, k->L), k->xmask, "");
+    }
     LLVMValueRef ins = LLVMGetUndef(vt), m[64];
     for (int q = 0; q < k->pv; q++)
         ins = LLVMBuildInsertElement(B, ins, x_word(cg, k, cg_gep8(cg, pp[q], xoff), n), cg_i32(cg, q), "");
@@ -798,12 +816,14 @@ bool kern_conv_gemm(Cg *cg, const Node *n, const KGemm *d)
      * pixels, and a one-vector layer keeps D's (8x16 ran 3-10% slower
      * than 6x16 on U-Net's 3x3 8 -> 16 and 16 -> 16). */
     bool pa = O % lc != 0, narrower = (OV - pa) % d->nv != 0 || (pa && OV > d->nv);
-    if (!k.stem && pv == 1 && !d->wide && f->oh * f->ow > 1 && narrower && (k.contig || OV > 1))
+    bool shaped = !k.stem && pv == 1 && !d->wide && f->oh * f->ow > 1 && narrower && (k.contig || OV > 1);
+    if (shaped)
         gemm_shape(d, OV, pa, k.contig ? MR_MAX : GEMM_PTR_MAX, &k.mr, &k.nv);
     if (k.contig && k.flip && pv == 1 && k.nv == 1 && d->lanes >= 8 && f->oh * f->ow > 1 && k.mr * C <= 16384) {
         k.xf = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)(k.mr * C)), "kgflip");
         LLVMSetAlignment(k.xf, 64);
     }
+    k.vxor = d->xmask && shaped && (k.mr != d->mr || k.nv != d->nv) && k.contig && k.flip && !k.xf;
     /* One pixel: KGemm.ks sets of D->nv vectors' accumulators in all; a
      * layer of one pixel takes twice the vectors a tile (half the sets:
      * fewer broadcasts and sums a weight). */

@@ -253,6 +253,12 @@ typedef struct KGemm {
      * 2*NV vectors a tile), so that as many chains of MAC4 are
      * independent; 0 or 1: one set. */
     int ks;
+    /* A <lanes x i32> splat of 0x80808080 that the back end cannot see
+     * through, made once at the function's entry, so that flipping a
+     * broadcast activation word stays one vector xor with the load folded
+     * in (x86: vpxord m32{1to16}) instead of a scalar load, xor and
+     * broadcast from a general register; NULL: the scalar xor. */
+    LLVMValueRef (*xmask)(Cg *cg, int lanes);
 } KGemm;
 
 /* Conv2d with group 1, dense and matmul by a constant with a quantized

@@ -264,14 +264,31 @@ static LLVMValueRef gemm_pmaddwd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMV
     return LLVMBuildAdd(cg->b, acc, s, "");
 }
 
-static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack, 4};
-static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack, 4};
-static const KGemm gemm_avx2 = {"vpmaddwd ymm", 8, 4, 2, true, gemm_pmaddwd, 2, false, false, gemm_pack, 4};
-static const KGemm gemm_sse2 = {"pmaddwd xmm", 4, 4, 2, true, gemm_pmaddwd, 2, false, false, NULL, 4};
+/* KGemm.xmask: the splat through an empty inline asm (a register in, the
+ * same register out) at the entry block.  With the constant itself LLVM
+ * moves the xor before the broadcast (a scalar xor, or vpxor xmm and
+ * vpbroadcastd zmm, xmm; session 13 measured no gain). */
+static LLVMValueRef gemm_xmask(Cg *cg, int lanes)
+{
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i32, (unsigned)lanes);
+    LLVMBuilderRef b = cg_entry_builder(cg);
+    static const char cons[] = "=v,0";
+    LLVMTypeRef ft = LLVMFunctionType(vt, &vt, 1, 0);
+    LLVMValueRef asmv = LLVMGetInlineAsm(ft, "", 0, (char *)cons, sizeof cons - 1, 0, 0, LLVMInlineAsmDialectATT, 0);
+    LLVMValueRef m = cg_splat(cg, cg_i32(cg, (int32_t)0x80808080u), lanes);
+    LLVMValueRef r = LLVMBuildCall2(b, ft, asmv, &m, 1, "kgmask");
+    LLVMDisposeBuilder(b);
+    return r;
+}
+
+static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack, 4, gemm_xmask};
+static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack, 4, NULL};
+static const KGemm gemm_avx2 = {"vpmaddwd ymm", 8, 4, 2, true, gemm_pmaddwd, 2, false, false, gemm_pack, 4, NULL};
+static const KGemm gemm_sse2 = {"pmaddwd xmm", 4, 4, 2, true, gemm_pmaddwd, 2, false, false, NULL, 4, NULL};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
  * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
-static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0};
-static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0};
+static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0, NULL};
+static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0, NULL};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the

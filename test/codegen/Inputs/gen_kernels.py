@@ -686,7 +686,8 @@ def gemm_tiles_graph():
     outputs on 16 pixels a tile, 24 and 32 on 12, 48 on 8, 80 and 96 on 4
     (one tile across all outputs), 144 and 112 in two tiles; the packs
     across pixels where a tile holds all of a pixel's channels; the 1x1
-    convs' tile copied and flipped once (one output vector, i8 input).
+    convs' tile copied and flipped once (one output vector, i8 input),
+    or each word flipped by a vector xor (wider tiles on zmm).
     Pixel counts leave every remainder (35 = 2*16 + 3 = 2*12 + 11 =
     4*8 + 3 = 8*4 + 3), C not a multiple of 4 or 64, padding, stride,
     batch 2, u8 in and out, dense rows."""
@@ -698,7 +699,9 @@ def gemm_tiles_graph():
              "  input %xd : i8[2,3,5,16] q(0.05, -128)",
              "  input %xe : i8[1,6,6,20] q(0.05, 2)",
              "  input %xf : i8[37,40] q(0.05, -1)",
-             "  input %xg : i8[1,5,7,96] q(0.05, -128)"]
+             "  input %xg : i8[1,5,7,96] q(0.05, -128)",
+             "  input %xh : i8[1,3,7,16] q(0.05, -128)",
+             "  input %xi : i8[2,2,5,24] q(0.05, -128)"]
     cases = [
         # 16 outputs (one vector: 16 pixels a tile, the flipped copy):
         # 1x1 on 32 and on 10 channels (a 2-byte step), u8 in (no flip), a
@@ -740,6 +743,13 @@ def gemm_tiles_graph():
          "i8[1,2,3,48] q(0.4, 3)"),
         (21, "conv2d", "xg", (72, 1, 3, 96), "pads=[0, 1, 0, 1], rounding=tflite", "i8[1,5,7,72] q(0.5, -3)"),
         (22, "conv2d", "xa", (72, 1, 1, 32), "rounding=onnx, act_min=0, act_max=6", "i8[1,5,7,72] q(0.02353, -128)"),
+        # M-LSD tiny's expand convs (session 15: the flip as one vector
+        # xor on zmm, KGemm.xmask): 16 -> 96 on 4x96 (21 = 5*4 + 1) and
+        # 24 -> 144 on 4x80 and 4x64 (20 = 5*4, batch 2) with ReLU6 on
+        # i8 input of zero point -128; 24 -> 80 without an activation.
+        (23, "conv2d", "xh", (96, 1, 1, 16), "rounding=tflite, act_min=0, act_max=6", "i8[1,3,7,96] q(0.02353, -128)"),
+        (24, "conv2d", "xi", (144, 1, 1, 24), "rounding=tflite, act_min=0, act_max=6", "i8[2,2,5,144] q(0.02353, -128)"),
+        (25, "conv2d", "xi", (80, 1, 1, 24), "rounding=onnx", "i8[2,2,5,80] q(0.3, 7)"),
     ]
     lines += layer_lines(r, cases)
     lines += ["  output %y{}".format(c[0]) for c in cases]
