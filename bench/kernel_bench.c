@@ -1063,10 +1063,12 @@ int main(int argc, char **argv)
         perror("kernel_bench: mkdtemp");
         return 1;
     }
-    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
     const char *kb_cpu = getenv("KB_CPU");
-    if (kb_cpu && *kb_cpu && !kb_cpu_valid(kb_cpu))
+    if (kb_cpu && *kb_cpu && !kb_cpu_valid(kb_cpu)) {
+        rmdir(dir);
         return 2;
+    }
+    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
     if (kb_cpu && *kb_cpu) { /* that CPU's own features, not the host's */
         LLVMDisposeMessage(cpu);
         LLVMDisposeMessage(features);

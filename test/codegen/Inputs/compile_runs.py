@@ -24,12 +24,24 @@ def main():
     for test in tests:
         here = os.path.dirname(os.path.abspath(test))
         name = os.path.basename(test).replace(".test", "")
-        runs = [m.group(1) for m in re.finditer(r"^# RUN: .*?check\.py (.*?) \| FileCheck", open(test).read(), re.M)]
+        text = open(test).read()
+        runs = [m.group(1) for m in re.finditer(r"^# RUN: .*?check\.py (.*?) \| FileCheck", text, re.M)]
         if not runs:
             print(f"{name}: FAIL: no check.py RUN line")
             status = 1
+        # Graphs the test writes at run time (`%python %S/Inputs/gen_X.py
+        # %t/FILE`), into the one %t every RUN line of the test shares.
+        tdir = os.path.join(tmp, name)
+        os.makedirs(tdir, exist_ok=True)
+        for m in re.finditer(r"^# RUN: .*?%python %S/Inputs/(gen_\w+\.py) ([^|&;\n]*)$", text, re.M):
+            gen = [python, os.path.join(here, "Inputs", m.group(1))] + shlex.split(m.group(2).replace("%t", tdir))
+            r = subprocess.run(gen, capture_output=True, text=True)
+            if r.returncode != 0:
+                print(f"{name}: FAIL: {m.group(1)}\n" + r.stdout + r.stderr, end="")
+                status = 1
         for k, args in enumerate(runs):
-            args = args.replace("%S", here).replace("%t", os.path.join(tmp, f"{name}.{k}"))
+            args = re.sub(r"--tmp %t(/\S*)?", "--tmp " + os.path.join(tdir, f"run.{k}"), args.replace("%S", here))
+            args = args.replace("%t", tdir)
             cmd = [python, os.path.join(here, "Inputs", "check.py"), "--compile-only", "--qnnc-flag=-O0"] + shlex.split(args)
             r = subprocess.run(cmd, capture_output=True, text=True)
             last = r.stdout.strip().splitlines()[-1:] or ["(no output)"]
