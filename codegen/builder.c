@@ -245,6 +245,18 @@ LLVMValueRef cg_splat(Cg *cg, LLVMValueRef s, unsigned lanes)
     return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(cg->t_i32, lanes)), "");
 }
 
+/* codegen.h: the unpack within 128-bit lanes of PER elements. */
+LLVMValueRef cg_unpack(Cg *cg, LLVMValueRef a, LLVMValueRef b, int per, bool hi)
+{
+    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
+    LLVMValueRef m[64];
+    for (unsigned e = 0; e < n; e++) {
+        unsigned lane = e / (unsigned)per, o = e % (unsigned)per;
+        m[e] = cg_i32(cg, (int32_t)(lane * (unsigned)per + (hi ? (unsigned)per / 2 : 0) + o / 2 + (o % 2 ? n : 0)));
+    }
+    return LLVMBuildShuffleVector(cg->b, a, b, LLVMConstVector(m, n), "");
+}
+
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b)
 {
     return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");

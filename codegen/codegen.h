@@ -309,6 +309,11 @@ LLVMValueRef cg_table_f64(Cg *cg, const double *v, int64_t n, const char *name);
 /* A vector of LANES copies of the scalar S: a constant vector when S is a
  * constant, else an insertelement and a shufflevector at the builder. */
 LLVMValueRef cg_splat(Cg *cg, LLVMValueRef s, unsigned lanes);
+/* The unpack (vpunpckl*, or vpunpckh* when HI; zip1/zip2) of two <N x iE>
+ * vectors element by element within each 128-bit lane of PER elements:
+ * a[h], b[h], a[h+1], b[h+1], ... from the lane's low half (h = 0) or
+ * high half (h = PER/2). */
+LLVMValueRef cg_unpack(Cg *cg, LLVMValueRef a, LLVMValueRef b, int per, bool hi);
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_smax(Cg *cg, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi);

@@ -443,21 +443,6 @@ static int64_t unpk_pos(int64_t c)
     return c - o + (o % 16 / 4) * 16 + o / 16 * 4 + o % 4;
 }
 
-/* <N x iE> (E = 128 / (N per 128-bit lane)): the unpack (vpunpckl*, or
- * vpunpckh* when HI) of two vectors, element by element within each
- * 128-bit lane of PER elements: a[h], b[h], a[h+1], b[h+1], ... from the
- * lane's low half (h = 0) or high half (h = PER/2). */
-static LLVMValueRef unpack(Cg *cg, LLVMValueRef a, LLVMValueRef b, int per, bool hi)
-{
-    unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
-    LLVMValueRef m[64];
-    for (unsigned e = 0; e < n; e++) {
-        unsigned lane = e / (unsigned)per, o = e % (unsigned)per;
-        m[e] = cg_i32(cg, (int32_t)(lane * (unsigned)per + (hi ? (unsigned)per / 2 : 0) + o / 2 + (o % 2 ? n : 0)));
-    }
-    return LLVMBuildShuffleVector(B, a, b, LLVMConstVector(m, n), "");
-}
-
 /* dw_wide on 4*LANES channels a step (64 on zmm) when the KDw has
  * narrow_lanes: the column's 4 kernel rows (rows past the kernel's the
  * last one's bytes again, times 0) are 4 plain 64-byte loads, and byte
@@ -503,10 +488,10 @@ static void dw_unpk(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVMValue
                     x[j] = LLVMBuildXor(B, x[j], cg_splat(cg, LLVMConstInt(cg->t_i8, 0x80, false), (unsigned)(4 * L)), "");
             }
             for (int h = 0; h < 2; h++) {
-                LLVMValueRef a01 = LLVMBuildBitCast(B, unpack(cg, x[0], x[1], 16, h), t16, "");
-                LLVMValueRef a23 = LLVMBuildBitCast(B, unpack(cg, x[2], x[3], 16, h), t16, "");
+                LLVMValueRef a01 = LLVMBuildBitCast(B, cg_unpack(cg, x[0], x[1], 16, h), t16, "");
+                LLVMValueRef a23 = LLVMBuildBitCast(B, cg_unpack(cg, x[2], x[3], 16, h), t16, "");
                 for (int h2 = 0; h2 < 2; h2++)
-                    z[2 * h + h2] = LLVMBuildBitCast(B, unpack(cg, a01, a23, 8, h2), t32, "");
+                    z[2 * h + h2] = LLVMBuildBitCast(B, cg_unpack(cg, a01, a23, 8, h2), t32, "");
             }
             for (int q = 0; q < 4; q++)
                 dw_col_mac4(cg, k, acc[q], z[q], u, g, nr, px, cv[q]);

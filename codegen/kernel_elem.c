@@ -841,16 +841,13 @@ static LLVMValueRef shuf_mask(Cg *cg, int n, int (*idx)(int k, int v), int v)
  * i = k % 8; and the inverse of the pair, which the saturating packs
  * (packsswb of the two halves) make: byte e from half (e % 16) / 8 at
  * word (e / 16) * 8 + e % 8. */
-static int mask_lo(int k, int v) { return (k & 1 ? v : 0) + (k / 2 / 8) * 16 + (k / 2) % 8; }
-static int mask_hi(int k, int v) { return (k & 1 ? v : 0) + (k / 2 / 8) * 16 + (k / 2) % 8 + 8; }
 static int mask_out(int e, int v) { return (e % 16 >= 8 ? v / 2 : 0) + (e / 16) * 8 + e % 8; }
 
 /* The low (K 0) or high (K 1) half of the bytes LO, HI interleaved, as
  * V / 2 words (LO the low bytes). */
 static LLVMValueRef interleave_words(Cg *cg, LLVMValueRef lo, LLVMValueRef hi, int k, int v)
 {
-    LLVMValueRef w = LLVMBuildShuffleVector(B, lo, hi, shuf_mask(cg, v, k ? mask_hi : mask_lo, v), "");
-    return LLVMBuildBitCast(B, w, LLVMVectorType(cg->t_i16, (unsigned)v / 2), "");
+    return LLVMBuildBitCast(B, cg_unpack(cg, lo, hi, 16, k), LLVMVectorType(cg->t_i16, (unsigned)v / 2), "");
 }
 
 /* The words HALF[0], HALF[1] (interleave_words' halves) clamped to

@@ -17,15 +17,6 @@
 
 enum { TB = 16 };
 
-/* Bytes 0-7 (HI 0) or 8-15 (HI 1) of A and B, interleaved a0 b0 a1 b1 ... */
-static LLVMValueRef interleave(Cg *cg, LLVMValueRef a, LLVMValueRef b, int hi)
-{
-    LLVMValueRef m[TB];
-    for (int i = 0; i < TB; i++)
-        m[i] = LLVMConstInt(cg->t_i32, (unsigned long long)(hi * TB / 2 + i / 2 + (i & 1) * TB), 0);
-    return LLVMBuildShuffleVector(B, a, b, LLVMConstVector(m, TB), "");
-}
-
 static LLVMValueRef at(Cg *cg, LLVMValueRef buf, LLVMValueRef off)
 {
     return LLVMBuildInBoundsGEP2(B, cg->t_i8, buf, &off, 1, "");
@@ -96,8 +87,8 @@ const char *kern_transpose(Cg *cg, const Node *n)
     }
     for (int round = 0; round < 4; round++) {
         for (int k = 0; k < TB / 2; k++) {
-            nxt[2 * k] = interleave(cg, row[k], row[k + TB / 2], 0);
-            nxt[2 * k + 1] = interleave(cg, row[k], row[k + TB / 2], 1);
+            nxt[2 * k] = cg_unpack(cg, row[k], row[k + TB / 2], TB, false);
+            nxt[2 * k + 1] = cg_unpack(cg, row[k], row[k + TB / 2], TB, true);
         }
         memcpy(row, nxt, sizeof row);
     }
