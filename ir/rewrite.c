@@ -7,6 +7,7 @@
  */
 #include "rewrite.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,4 +195,65 @@ bool node_has_clamp(const Node *n)
 bool is_float_node(const Node *n, OpId op)
 {
     return n && n->op == op && n->result->type.dtype == DT_F32 && !node_has_clamp(n);
+}
+
+/* ---------------------------------------------------------------- chain fusion */
+
+void chain_add_node(Chain *c, Node *n)
+{
+    assert(c->num_nodes < (int)(sizeof c->nodes / sizeof c->nodes[0]));
+    c->nodes[c->num_nodes++] = n;
+}
+
+void chain_add_const(Chain *c, Value *v)
+{
+    assert(c->num_consts < (int)(sizeof c->consts / sizeof c->consts[0]));
+    c->consts[c->num_consts++] = v;
+}
+
+void fuse_chains(Graph *g, const ChainFusion *f)
+{
+    GraphUses u = graph_uses(g);
+    int nn = g->nodes.len;
+    char *at = xcalloc((size_t)nn + 1, f->match_size); /* matches by node id of the chain's last node */
+    void *m = xcalloc(1, f->match_size);
+    bool *drop = xcalloc((size_t)nn + 1, sizeof *drop);
+    int found = 0;
+    for (int i = 0; i < nn; i++)
+        ((Node *)g->nodes.data[i])->id = i; /* dense already; made sure of, as the tables index by it */
+    for (int i = 0; i < nn; i++) {
+        memset(m, 0, f->match_size);
+        if (!f->match(&u, g->nodes.data[i], m))
+            continue;
+        const Chain *c = m;
+        for (int j = 0; j < c->num_nodes; j++)
+            if (c->nodes[j] != c->last)
+                drop[c->nodes[j]->id] = true;
+        memcpy(at + (size_t)c->last->id * f->match_size, m, f->match_size);
+        found++;
+    }
+    graph_uses_free(&u);
+    if (found) {
+        Rewrite rw;
+        rewrite_begin(&rw, g);
+        for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
+            Node *n = rw.old[rw.pos];
+            void *mt = at + (size_t)n->id * f->match_size;
+            const Chain *c = mt;
+            if (drop[n->id]) {
+                rewrite_kill(&rw, n->result);
+            } else if (!c->last) {
+                rewrite_keep(&rw, n);
+            } else {
+                /* Named like the node it replaces, whose result dies. */
+                rewrite_substitute(&rw, n, f->build(g, n, mt));
+                for (int j = 0; j < c->num_consts; j++)
+                    rewrite_kill_if_unused(&rw, c->consts[j]);
+            }
+        }
+        rewrite_finish(&rw);
+    }
+    free(at);
+    free(m);
+    free(drop);
 }

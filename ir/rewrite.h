@@ -80,4 +80,32 @@ bool node_has_clamp(const Node *n);
 /* N is an OP node with an f32 result and no clamp (NULL N: false). */
 bool is_float_node(const Node *n, OpId op);
 
+/* A chain of nodes that one fused node replaces (fuse_gelu,
+ * fuse_layernorm): LAST, whose result the fused node takes over, and the
+ * chain's other nodes, which die; the constants the chain reads, killed
+ * where nothing else reads them. */
+typedef struct Chain {
+    Node *last;
+    Node *nodes[12]; /* LAST included */
+    int num_nodes;
+    Value *consts[6];
+    int num_consts;
+} Chain;
+void chain_add_node(Chain *c, Node *n);
+void chain_add_const(Chain *c, Value *v);
+/* One kind of chain: MATCH says whether N is where such a chain is found
+ * and fills M, a struct of MATCH_SIZE bytes that starts with its Chain;
+ * BUILD makes the fused node under the name and type of LAST's result,
+ * from M as it stands when the sweep reaches LAST (a chain fused earlier
+ * in the sweep may have replaced what M read: take operands from the
+ * chain's nodes, which rewrite_replace_uses keeps current). */
+typedef struct ChainFusion {
+    size_t match_size;
+    bool (*match)(const GraphUses *u, Node *n, void *m);
+    Node *(*build)(Graph *g, Node *last, void *m);
+} ChainFusion;
+/* Matches every node, then replaces each chain in one sweep: its nodes
+ * but LAST dropped, LAST substituted by BUILD's node. */
+void fuse_chains(Graph *g, const ChainFusion *f);
+
 #endif

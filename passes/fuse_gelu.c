@@ -39,17 +39,13 @@
 #include <string.h>
 
 typedef struct GeluMatch {
-    Node *last;
+    Chain ch; /* first: fuse_chains reads it */
     Value *x;
     GeluApprox approximate;
     /* Where the chain reads x: a fused chain earlier in the sweep may
      * replace x, and rewrite_replace_uses updates operands, not this struct. */
     Node *xn;
     int xi;
-    Node *nodes[11]; /* the chain, the last node included */
-    int num_nodes;
-    Value *consts[5];
-    int num_consts;
 } GeluMatch;
 
 static const float SQRT2_F = 1.41421356237309505f, SQRT1_2_F = 0.707106781186547524f;
@@ -83,8 +79,8 @@ static bool mul_of(const Node *n, const Value *p, const Value *q)
                                         (n->operands[0] == q && n->operands[1] == p));
 }
 
-static void add_node(GeluMatch *m, Node *n) { m->nodes[m->num_nodes++] = n; }
-static void add_const(GeluMatch *m, Value *c) { m->consts[m->num_consts++] = c; }
+static void add_node(GeluMatch *m, Node *n) { chain_add_node(&m->ch, n); }
+static void add_const(GeluMatch *m, Value *c) { chain_add_const(&m->ch, c); }
 
 /* V, when it is an intermediate of the chain: a node result of X's shape
  * read once (by the chain). */
@@ -161,7 +157,7 @@ static Value *tanh_arg(const GraphUses *u, Value *t, GeluMatch *m)
             continue;
         Node *kn = inner(u, k, x);
         Value *c = kn ? with_const(kn, OP_MUL, KAPPA_F, &ck) : NULL;
-        int mark = m->num_nodes, cmark = m->num_consts;
+        int mark = m->ch.num_nodes, cmark = m->ch.num_consts;
         add_node(m, scale);
         add_node(m, sum);
         add_node(m, kn);
@@ -172,8 +168,8 @@ static Value *tanh_arg(const GraphUses *u, Value *t, GeluMatch *m)
             add_const(m, ck);
             return x;
         }
-        m->num_nodes = mark;
-        m->num_consts = cmark;
+        m->ch.num_nodes = mark;
+        m->ch.num_consts = cmark;
     }
     return NULL;
 }
@@ -184,9 +180,9 @@ static Value *tanh_arg(const GraphUses *u, Value *t, GeluMatch *m)
  *     y = mul(mul(x, a), 0.5)
  *     y = mul(mul(x, 0.5), a)
  *     y = mul(x, mul(a, 0.5)) */
-static bool match(const GraphUses *u, Node *head, GeluMatch *out)
+static bool match(const GraphUses *u, Node *head, void *m)
 {
-    *out = (GeluMatch){0};
+    GeluMatch *out = m;
     Value *x;
     if (is_float_node(head, OP_ERF)) {
         x = erf_arg(u, head->operands[0], out);
@@ -238,59 +234,24 @@ static bool match(const GraphUses *u, Node *head, GeluMatch *out)
         return false;
     if (last != r1)
         add_node(out, last);
-    out->last = last;
+    out->ch.last = last;
     add_const(out, ch);
     return true;
+}
+
+static Node *build(Graph *g, Node *last, void *m)
+{
+    const GeluMatch *mt = m;
+    Value *y = last->result;
+    Node *ge = graph_add_node(g, OP_GELU, &mt->xn->operands[mt->xi], 1, y->name, y->type);
+    if (mt->approximate == GELU_TANH)
+        node_set_enum(g, ge, ATTR_APPROXIMATE, GELU_TANH);
+    return ge;
 }
 
 bool fuse_gelu(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
-    GraphUses u = graph_uses(g);
-    int nn = g->nodes.len;
-    GeluMatch *at = xcalloc((size_t)nn + 1, sizeof *at); /* by node id of the last node */
-    bool *drop = xcalloc((size_t)nn + 1, sizeof *drop);
-    int found = 0;
-    for (int i = 0; i < nn; i++)
-        ((Node *)g->nodes.data[i])->id = i; /* dense already; made sure of, as the tables index by it */
-    for (int i = 0; i < nn; i++) {
-        GeluMatch mt;
-        if (!match(&u, g->nodes.data[i], &mt))
-            continue;
-        for (int j = 0; j < mt.num_nodes; j++)
-            if (mt.nodes[j] != mt.last)
-                drop[mt.nodes[j]->id] = true;
-        at[mt.last->id] = mt;
-        found++;
-    }
-    graph_uses_free(&u);
-
-    if (found) {
-        Rewrite rw;
-        rewrite_begin(&rw, g);
-        for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
-            Node *n = rw.old[rw.pos];
-            if (drop[n->id]) {
-                rewrite_kill(&rw, n->result);
-                continue;
-            }
-            GeluMatch *mt = &at[n->id];
-            if (!mt->last) {
-                rewrite_keep(&rw, n);
-                continue;
-            }
-            Value *y = n->result;
-            /* Named like the node it replaces, whose result is killed below. */
-            Node *ge = graph_add_node(g, OP_GELU, &mt->xn->operands[mt->xi], 1, y->name, y->type);
-            if (mt->approximate == GELU_TANH)
-                node_set_enum(g, ge, ATTR_APPROXIMATE, GELU_TANH);
-            rewrite_substitute(&rw, n, ge);
-            for (int j = 0; j < mt->num_consts; j++)
-                rewrite_kill_if_unused(&rw, mt->consts[j]);
-        }
-        rewrite_finish(&rw);
-    }
-    free(at);
-    free(drop);
+    fuse_chains(g, &(ChainFusion){.match_size = sizeof(GeluMatch), .match = match, .build = build});
     return true;
 }

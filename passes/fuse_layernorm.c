@@ -39,15 +39,11 @@
 #include <string.h>
 
 typedef struct LnMatch {
-    Node *last;   /* the node whose result the layer_norm replaces */
+    Chain ch; /* first: fuse_chains reads it; consts: eps, exponent, the 1 of div(1, s), gamma, beta */
     Value *x;
     int axis;
     float eps;
     Value *gamma, *beta; /* constants as found (any broadcastable shape), or NULL */
-    Node *nodes[10];     /* the chain, the last node included */
-    int num_nodes;
-    Value *consts[5];    /* constants the chain reads: eps, exponent, the 1 of div(1, s), gamma, beta */
-    int num_consts;
 } LnMatch;
 
 /* The first reduced axis when N is reduce_mean over the trailing axes of
@@ -180,32 +176,33 @@ static bool match(const GraphUses *u, Node *div, LnMatch *out)
         u->count[a->id] != 1 || u->count[s->id] != 1)
         return false;
 
-    *out = (LnMatch){.last = div, .x = x, .axis = k, .eps = eps,
-                     .nodes = {m->def, sub, sqr, v->def, add, sq}, .num_nodes = 6,
-                     .consts = {add->operands[1 - vi]}, .num_consts = 1};
+    *out = (LnMatch){.ch = {.last = div, .nodes = {m->def, sub, sqr, v->def, add, sq}, .num_nodes = 6,
+                            .consts = {add->operands[1 - vi]}, .num_consts = 1},
+                     .x = x, .axis = k, .eps = eps};
+    Chain *ch = &out->ch;
     if (recip)
-        out->nodes[out->num_nodes++] = recip;
+        chain_add_node(ch, recip);
     if (one)
-        out->consts[out->num_consts++] = one;
-    out->nodes[out->num_nodes++] = div;
+        chain_add_const(ch, one);
+    chain_add_node(ch, div);
     if (sqr->op == OP_POW)
-        out->consts[out->num_consts++] = sqr->operands[1];
+        chain_add_const(ch, sqr->operands[1]);
     /* The affine tail: a constant mul, then a constant add, each the sole
      * reader of what comes before and not widening it. */
-    Node *r = sole_reader(u, out->last->result);
+    Node *r = sole_reader(u, ch->last->result);
     Value *c;
-    if (is_float_node(r, OP_MUL) && (c = other_const(r, out->last->result)) && affine_const(c, &x->type, k) &&
+    if (is_float_node(r, OP_MUL) && (c = other_const(r, ch->last->result)) && affine_const(c, &x->type, k) &&
         same_dims(&r->result->type, &x->type)) {
         out->gamma = c;
-        out->last = out->nodes[out->num_nodes++] = r;
-        out->consts[out->num_consts++] = c;
+        chain_add_node(ch, ch->last = r);
+        chain_add_const(ch, c);
         r = sole_reader(u, r->result);
     }
-    if (is_float_node(r, OP_ADD) && (c = other_const(r, out->last->result)) && affine_const(c, &x->type, k) &&
+    if (is_float_node(r, OP_ADD) && (c = other_const(r, ch->last->result)) && affine_const(c, &x->type, k) &&
         same_dims(&r->result->type, &x->type)) {
         out->beta = c;
-        out->last = out->nodes[out->num_nodes++] = r;
-        out->consts[out->num_consts++] = c;
+        chain_add_node(ch, ch->last = r);
+        chain_add_const(ch, c);
     }
     return true;
 }
@@ -245,64 +242,29 @@ static Value *norm_param(Graph *g, Value *c, const TensorType *x, int k, const c
     return v;
 }
 
+static bool match_ln(const GraphUses *u, Node *n, void *m)
+{
+    return (n->op == OP_DIV || n->op == OP_MUL) && match(u, n, m);
+}
+
+static Node *build(Graph *g, Node *last, void *m)
+{
+    LnMatch *mt = m;
+    Value *y = last->result;
+    /* x as the sub reads it now: a chain fused earlier in the sweep may
+     * have replaced it (rewrite_replace_uses updates operands). */
+    mt->x = mt->ch.nodes[1]->operands[0];
+    Value *ops[3] = {mt->x, norm_param(g, mt->gamma, &mt->x->type, mt->axis, y->name, ".ln.scale"),
+                     mt->beta ? norm_param(g, mt->beta, &mt->x->type, mt->axis, y->name, ".ln.bias") : NULL};
+    Node *ln = graph_add_node(g, OP_LAYER_NORM, ops, mt->beta ? 3 : 2, y->name, y->type);
+    node_set_int(g, ln, ATTR_AXIS, mt->axis);
+    node_set_float(g, ln, ATTR_EPSILON, mt->eps);
+    return ln;
+}
+
 bool fuse_layernorm(Graph *g, const PassContext *ctx)
 {
     (void)ctx;
-    GraphUses u = graph_uses(g);
-    int nn = g->nodes.len;
-    LnMatch *at = xcalloc((size_t)nn + 1, sizeof *at); /* by node id of the last node */
-    bool *drop = xcalloc((size_t)nn + 1, sizeof *drop);
-    int found = 0;
-    for (int i = 0; i < nn; i++)
-        ((Node *)g->nodes.data[i])->id = i; /* dense already; made sure of, as the tables index by it */
-    for (int i = 0; i < nn; i++) {
-        Node *n = g->nodes.data[i];
-        LnMatch mt;
-        if ((n->op != OP_DIV && n->op != OP_MUL) || !match(&u, n, &mt))
-            continue;
-        /* Every node of the chain but the last goes. */
-        for (int j = 0; j < mt.num_nodes - 1; j++)
-            drop[mt.nodes[j]->id] = true;
-        at[mt.last->id] = mt;
-        found++;
-    }
-    graph_uses_free(&u);
-    if (!found) {
-        free(at);
-        free(drop);
-        return true;
-    }
-
-    Rewrite rw;
-    rewrite_begin(&rw, g);
-    for (rw.pos = 0; rw.pos < rw.nold; rw.pos++) {
-        Node *n = rw.old[rw.pos];
-        if (drop[n->id]) {
-            rewrite_kill(&rw, n->result);
-            continue;
-        }
-        LnMatch *mt = &at[n->id];
-        if (!mt->last) {
-            rewrite_keep(&rw, n);
-            continue;
-        }
-        Value *y = n->result;
-        /* x as the sub reads it now: a chain fused earlier in the sweep
-         * may have replaced it (rewrite_replace_uses updates operands). */
-        mt->x = mt->nodes[1]->operands[0];
-        Value *ops[3] = {mt->x, norm_param(g, mt->gamma, &mt->x->type, mt->axis, y->name, ".ln.scale"),
-                         mt->beta ? norm_param(g, mt->beta, &mt->x->type, mt->axis, y->name, ".ln.bias") : NULL};
-        /* Named like the node it replaces, whose result is killed below. */
-        Node *ln = graph_add_node(g, OP_LAYER_NORM, ops, mt->beta ? 3 : 2, y->name, y->type);
-        node_set_int(g, ln, ATTR_AXIS, mt->axis);
-        node_set_float(g, ln, ATTR_EPSILON, mt->eps);
-        rewrite_substitute(&rw, n, ln);
-        /* eps, the exponent, and gammas and betas that were copied. */
-        for (int j = 0; j < mt->num_consts; j++)
-            rewrite_kill_if_unused(&rw, mt->consts[j]);
-    }
-    rewrite_finish(&rw);
-    free(at);
-    free(drop);
+    fuse_chains(g, &(ChainFusion){.match_size = sizeof(LnMatch), .match = match_ln, .build = build});
     return true;
 }
