@@ -80,65 +80,12 @@ bool broadcast_offsets(const TensorType *out, const TensorType *in, int64_t *off
 
 static int exec_node(const Node *n, const void *const in[], void *out)
 {
-    switch (n->op) {
-    case OP_CONV2D: return interp_conv2d(n, in, out);
-    case OP_DENSE: return interp_dense(n, in, out);
-    case OP_MATMUL: return interp_matmul(n, in, out);
-    case OP_BATCHNORM: return interp_batchnorm(n, in, out);
-    case OP_ADD: return interp_add(n, in, out);
-    case OP_MUL: return interp_mul(n, in, out);
-    case OP_SUB: return interp_sub(n, in, out);
-    case OP_DIV: return interp_div(n, in, out);
-    case OP_POW: return interp_pow(n, in, out);
-    case OP_MAX: return interp_max(n, in, out);
-    case OP_MIN: return interp_min(n, in, out);
-    case OP_PRELU: return interp_prelu(n, in, out);
-    case OP_EQUAL:
-    case OP_GREATER:
-    case OP_GREATER_EQUAL:
-    case OP_LESS:
-    case OP_LESS_EQUAL: return interp_compare(n, in, out);
-    case OP_WHERE: return interp_where(n, in, out);
-    case OP_NOT: return interp_not(n, in, out);
-    case OP_RELU: return interp_relu(n, in, out);
-    case OP_CLIP: return interp_clip(n, in, out);
-    case OP_LEAKY_RELU:
-    case OP_SIGMOID:
-    case OP_TANH:
-    case OP_HARD_SWISH:
-    case OP_EXP:
-    case OP_LOG:
-    case OP_SQRT:
-    case OP_RECIPROCAL:
-    case OP_ERF:
-    case OP_GELU:
-    case OP_ABS:
-    case OP_NEG:
-    case OP_ELU: return interp_unary_float(n, in, out);
-    case OP_MAX_POOL: return interp_max_pool(n, in, out);
-    case OP_AVG_POOL: return interp_avg_pool(n, in, out);
-    case OP_GLOBAL_AVG_POOL: return interp_global_avg_pool(n, in, out);
-    case OP_RESIZE: return interp_resize(n, in, out);
-    case OP_SOFTMAX: return interp_softmax(n, in, out);
-    case OP_REDUCE_MEAN:
-    case OP_REDUCE_SUM:
-    case OP_REDUCE_MAX:
-    case OP_REDUCE_MIN: return interp_reduce(n, in, out);
-    case OP_LAYER_NORM: return interp_layer_norm(n, in, out);
-    case OP_CONCAT: return interp_concat(n, in, out);
-    case OP_RESHAPE: return interp_reshape(n, in, out);
-    case OP_TRANSPOSE: return interp_transpose(n, in, out);
-    case OP_PAD: return interp_pad(n, in, out);
-    case OP_SLICE: return interp_slice(n, in, out);
-    case OP_GATHER: return interp_gather(n, in, out);
-    case OP_QUANTIZE: return interp_quantize(n, in, out);
-    case OP_DEQUANTIZE: return interp_dequantize(n, in, out);
-    case OP_CAST: return interp_cast(n, in, out);
-    case OP_REQUANTIZE: return interp_requantize(n, in, out);
-    case OP_LUT: return interp_lut(n, in, out);
-    case OP_COUNT: break;
-    }
-    return interp_fail(n, "op has no interpreter implementation");
+    static InterpFn *const run[OP_COUNT] = {
+#define OP(id, nm, mino, maxo, fl, at, check, interp) [OP_##id] = interp,
+#include "ops.def"
+#undef OP
+    };
+    return run[n->op](n, in, out);
 }
 
 static int run(const Graph *g, const void *const inputs[], void *const outputs[], InterpObserver observe,

@@ -208,7 +208,7 @@ bool attr_from_name(const char *name, size_t len, AttrId *out);
 
 #define A(x) (UINT64_C(1) << ATTR_##x)
 typedef enum {
-#define OP(id, name, mino, maxo, flags, attrs) OP_##id,
+#define OP(id, name, mino, maxo, flags, attrs, check, interp) OP_##id,
 #include "ops.def"
 #undef OP
     OP_COUNT

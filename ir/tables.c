@@ -35,7 +35,7 @@ const AttrInfo attr_info[ATTR_COUNT] = {
 };
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, nm, mino, maxo, fl, at) \
+#define OP(id, nm, mino, maxo, fl, at, check, interp) \
     [OP_##id] = {.name = nm, .min_operands = mino, .max_operands = maxo, .flags = fl, .attrs = at},
 #include "ops.def"
 #undef OP

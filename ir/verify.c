@@ -1371,64 +1371,12 @@ static void check_lut(const OpCtx *c)
 
 static void check_op(const OpCtx *c)
 {
-    switch (c->n->op) {
-    case OP_CONV2D: check_conv2d(c); break;
-    case OP_DENSE: check_dense(c); break;
-    case OP_MATMUL: check_matmul(c); break;
-    case OP_BATCHNORM: check_batchnorm(c); break;
-    case OP_ADD:
-    case OP_SUB:
-    case OP_MUL:
-    case OP_DIV:
-    case OP_POW:
-    case OP_MAX:
-    case OP_MIN:
-    case OP_PRELU: check_binary(c); break;
-    case OP_EQUAL:
-    case OP_GREATER:
-    case OP_GREATER_EQUAL:
-    case OP_LESS:
-    case OP_LESS_EQUAL: check_compare(c); break;
-    case OP_WHERE: check_where(c); break;
-    case OP_NOT: check_not(c); break;
-    case OP_RELU:
-    case OP_CLIP:
-    case OP_LEAKY_RELU:
-    case OP_SIGMOID:
-    case OP_TANH:
-    case OP_HARD_SWISH:
-    case OP_EXP:
-    case OP_LOG:
-    case OP_SQRT:
-    case OP_RECIPROCAL:
-    case OP_ERF:
-    case OP_GELU:
-    case OP_ABS:
-    case OP_NEG:
-    case OP_ELU: check_unary(c); break;
-    case OP_MAX_POOL:
-    case OP_AVG_POOL:
-    case OP_GLOBAL_AVG_POOL: check_pool(c); break;
-    case OP_RESIZE: check_resize(c); break;
-    case OP_SOFTMAX: check_softmax(c); break;
-    case OP_REDUCE_MEAN:
-    case OP_REDUCE_SUM:
-    case OP_REDUCE_MAX:
-    case OP_REDUCE_MIN: check_reduce(c); break;
-    case OP_LAYER_NORM: check_layer_norm(c); break;
-    case OP_CONCAT: check_concat(c); break;
-    case OP_RESHAPE: check_reshape(c); break;
-    case OP_TRANSPOSE: check_transpose(c); break;
-    case OP_PAD: check_pad(c); break;
-    case OP_SLICE: check_slice(c); break;
-    case OP_GATHER: check_gather(c); break;
-    case OP_QUANTIZE: check_quantize(c); break;
-    case OP_DEQUANTIZE: check_dequantize(c); break;
-    case OP_CAST: check_cast(c); break;
-    case OP_REQUANTIZE: check_requantize(c); break;
-    case OP_LUT: check_lut(c); break;
-    case OP_COUNT: qnn_unreachable();
-    }
+    static void (*const rule[OP_COUNT])(const OpCtx *) = {
+#define OP(id, nm, mino, maxo, fl, at, check, interp) [OP_##id] = check,
+#include "ops.def"
+#undef OP
+    };
+    rule[c->n->op](c);
 }
 
 /* The folded requantization attributes (multiplier, shift, qmin, qmax;
