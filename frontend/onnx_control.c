@@ -69,28 +69,6 @@ void onnx_subgraph_refs(const Onnx__NodeProto *n, void (*fn)(void *arg, const ch
     free(work);
 }
 
-/* Defines the initializers of branch G as import-time constants. */
-static bool define_initializers(Imp *imp, const Onnx__GraphProto *g)
-{
-    for (size_t i = 0; i < g->n_initializer; i++) {
-        const Onnx__TensorProto *tp = g->initializer[i];
-        if (!tp->name || !*tp->name) {
-            onnx_node_error(imp, "initializer %zu of a branch has no name", i);
-            return false;
-        }
-        CTensor *c = arena_alloc(&imp->arena, sizeof *c);
-        if (!ctensor_from_proto(&imp->arena, imp->path, imp->dir, tp, c)) {
-            imp->errors++;
-            return false;
-        }
-        OTensor *t = onnx_define(imp, tp->name);
-        if (!t)
-            return false;
-        onnx_set_const(t, c);
-    }
-    return true;
-}
-
 /* Inlines branch G (named WHICH) of If node N: its initializers, then its
  * nodes in order; OUTS receives the tensors its outputs name. */
 static bool inline_branch(Imp *imp, const Onnx__NodeProto *n, const Onnx__GraphProto *g, const char *which,
@@ -104,7 +82,7 @@ static bool inline_branch(Imp *imp, const Onnx__NodeProto *n, const Onnx__GraphP
         onnx_node_error(imp, "%s has %zu outputs but the node has %zu", which, g->n_output, n->n_output);
         return false;
     }
-    if (!define_initializers(imp, g))
+    if (!onnx_define_initializers(imp, g, true))
         return false;
     for (size_t k = 0; k < g->n_node; k++)
         if (!onnx_convert_node(imp, g->node[k]))

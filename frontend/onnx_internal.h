@@ -150,6 +150,9 @@ int64_t onnx_numel(const int64_t *dims, int rank); /* -1 on overflow */
 OTensor *onnx_find(Imp *imp, const char *name);
 /* Defines NAME; reports a duplicate definition and returns NULL. */
 OTensor *onnx_define(Imp *imp, const char *name);
+/* Defines G's initializers as constants (onnx_load.c); BRANCH: an If
+ * branch's, whose errors name the If node. */
+bool onnx_define_initializers(Imp *imp, const Onnx__GraphProto *g, bool branch);
 /* Input I of the current node, or NULL when absent or the empty name. */
 OTensor *onnx_in(Imp *imp, const Onnx__NodeProto *n, size_t i);
 /* Defines output I of the current node (NULL if it is absent). */

@@ -20,6 +20,32 @@
 
 /* ---------------------------------------------------------------- loading */
 
+/* Defines the initializers of graph G as import-time constants: the
+ * model's, or those of an If branch (BRANCH: errors name the If node). */
+bool onnx_define_initializers(Imp *imp, const Onnx__GraphProto *g, bool branch)
+{
+    for (size_t i = 0; i < g->n_initializer; i++) {
+        const Onnx__TensorProto *tp = g->initializer[i];
+        if (!tp->name || !*tp->name) {
+            if (branch)
+                onnx_node_error(imp, "initializer %zu of a branch has no name", i);
+            else
+                onnx_error(imp, "initializer %zu has no name", i);
+            return false;
+        }
+        CTensor *c = arena_alloc(&imp->arena, sizeof *c);
+        if (!ctensor_from_proto(&imp->arena, imp->path, imp->dir, tp, c)) {
+            imp->errors++;
+            return false;
+        }
+        OTensor *t = onnx_define(imp, tp->name);
+        if (!t)
+            return false;
+        onnx_set_const(t, c);
+    }
+    return true;
+}
+
 /* protobuf-c unpacks nested messages recursively, and ONNX messages nest
  * without bound (an attribute holds a graph whose nodes hold attributes...):
  * 2 MB of such nesting overflows the stack.  This walks the wire format
@@ -148,25 +174,8 @@ bool onnx_load(Imp *imp)
     }
     if (!onnx_reserve(imp, weights))
         return false;
-    for (size_t i = 0; i < gp->n_initializer; i++) {
-        const Onnx__TensorProto *tp = gp->initializer[i];
-        if (!tp->name || !*tp->name) {
-            onnx_error(imp, "initializer %zu has no name", i);
-            return false;
-        }
-        CTensor *c = arena_alloc(&imp->arena, sizeof *c);
-        if (!ctensor_from_proto(&imp->arena, imp->path, imp->dir, tp, c)) {
-            imp->errors++;
-            return false;
-        }
-        OTensor *t = onnx_define(imp, tp->name);
-        if (!t)
-            return false;
-        t->c = c;
-        t->type = c->type;
-        t->rank = c->rank;
-        memcpy(t->dims, c->dims, sizeof t->dims);
-    }
+    if (!onnx_define_initializers(imp, gp, false))
+        return false;
     if (gp->n_sparse_initializer) {
         onnx_error(imp, "sparse initializers are not supported");
         return false;

@@ -560,6 +560,15 @@ save(model([helper.make_node("If", ["t"], ["y"], name="if_undef",
                              else_branch=branch([helper.make_node("Relu", ["x"], ["b"], name="rb")], ["b"]))],
            [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
      "if_undefined.onnx")
+# An initializer without a name, in the model's graph and in an If branch.
+save(model([helper.make_node("Add", ["x", "x"], ["y"], name="add")], [vi("x", [1, 4])], [vi("y", [1, 4])],
+           [numpy_helper.from_array(np.ones(4, np.float32), "")], check=False), "init_noname.onnx")
+save(model([helper.make_node("If", ["t"], ["y"], name="if_noname",
+                             then_branch=branch([helper.make_node("Add", ["x", "c"], ["a"], name="ra")], ["a"],
+                                                [numpy_helper.from_array(np.ones(4, np.float32), "")]),
+                             else_branch=branch([helper.make_node("Relu", ["x"], ["b"], name="rb")], ["b"]))],
+           [vi("x", [1, 4])], [vi("y", [1, 4])], [numpy_helper.from_array(np.array(True), "t")], check=False),
+     "if_init_noname.onnx")
 # Split and Slice of run-time data on an NHWC tensor (a Conv's output):
 # Split along C into [1, 3]; the 3-channel part sliced with W reversed
 # (step -1) and every other row, the 1-channel part every other row from
