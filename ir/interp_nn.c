@@ -18,13 +18,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct ConvGeom {
+/* A sliding window over an NHWC input: convolution (weights OHWI) and
+ * pooling (o, cg and group unused). */
+typedef struct WinGeom {
     int64_t n, h, w, c;    /* input NHWC */
     int64_t o, kh, kw, cg; /* weights OHWI; cg = C / group */
     int64_t oh, ow;        /* output spatial size */
     int64_t sh, sw, dh, dw, pt, pl;
     int64_t group;
-} ConvGeom;
+} WinGeom;
+
+/* The output size of window G over its input with pads PD (top, left,
+ * bottom, right): G's oh and ow. */
+static void win_out_dims(WinGeom *g, const int64_t pd[4])
+{
+    int64_t eh = g->dh * (g->kh - 1) + 1, ew = g->dw * (g->kw - 1) + 1;
+    int64_t ph = g->h + pd[0] + pd[2], pw = g->w + pd[1] + pd[3];
+    g->oh = ph >= eh ? (ph - eh) / g->sh + 1 : 0;
+    g->ow = pw >= ew ? (pw - ew) / g->sw + 1 : 0;
+}
+
+/* The taps of the window at output pixel (b, oy, ox) that fall inside the
+ * input (padding taps skipped), in (ky, kx) order: TAP[i] = ky * kw + kx,
+ * PIX[i] = (b * h + iy) * w + ix.  Returns how many; TAP and PIX hold
+ * kh * kw entries. */
+static int64_t win_taps(const WinGeom *g, int64_t b, int64_t oy, int64_t ox, int64_t *tap, int64_t *pix)
+{
+    int64_t nt = 0;
+    for (int64_t ky = 0; ky < g->kh; ky++) {
+        int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+        if (iy < 0 || iy >= g->h)
+            continue;
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->w)
+                continue;
+            tap[nt] = ky * g->kw + kx;
+            pix[nt++] = (b * g->h + iy) * g->w + ix;
+        }
+    }
+    return nt;
+}
 
 /* ------------------------------------------------------------ operand prep */
 
@@ -92,7 +126,7 @@ static bool narrow_ok(int32_t xmax, int32_t wmax, int64_t len)
 
 /* ------------------------------------------------------------ conv core */
 
-static int conv_float(const Node *n, const ConvGeom *gm, const float *x, const float *w,
+static int conv_float(const Node *n, const WinGeom *gm, const float *x, const float *w,
                       const float *bias, float *y)
 {
     int64_t O = gm->o, Cg = gm->cg, opg = gm->o / gm->group;
@@ -117,39 +151,31 @@ static int conv_float(const Node *n, const ConvGeom *gm, const float *x, const f
                     wc[(k * Cg + c) * O + o] = w[(o * KK + k) * Cg + c];
     }
     float *acc = xmalloc((size_t)O * sizeof *acc);
+    int64_t *tap = xmalloc((size_t)KK * sizeof *tap), *pix = xmalloc((size_t)KK * sizeof *pix);
     for (int64_t b = 0; b < gm->n; b++)
         for (int64_t oy = 0; oy < gm->oh; oy++)
             for (int64_t ox = 0; ox < gm->ow; ox++) {
                 for (int64_t o = 0; o < O; o++)
                     acc[o] = 0.0f;
-                for (int64_t ky = 0; ky < gm->kh; ky++) {
-                    int64_t iy = oy * gm->sh - gm->pt + ky * gm->dh;
-                    if (iy < 0 || iy >= gm->h)
-                        continue;
-                    for (int64_t kx = 0; kx < gm->kw; kx++) {
-                        int64_t ix = ox * gm->sw - gm->pl + kx * gm->dw;
-                        if (ix < 0 || ix >= gm->w)
-                            continue;
-                        const float *xr = x + ((b * gm->h + iy) * gm->w + ix) * gm->c;
-                        const float *wr = wt + (ky * gm->kw + kx) * O * Cg;
-                        if (wc) {
-                            /* acc[o] += x[c] * w[o][c] for c in order:
-                             * across o, the same sums in the same order. */
-                            const float *wk = wc + (ky * gm->kw + kx) * Cg * O;
-                            for (int64_t c = 0; c < Cg; c++) {
-                                float xc = xr[c];
-                                const float *wo = wk + c * O;
-                                for (int64_t o = 0; o < O; o++)
-                                    acc[o] += xc * wo[o];
-                            }
-                            continue;
-                        }
-                        if (Cg == 1 && opg == 1) {
-                            /* Depthwise: acc[o] += x[o] * w[o]. */
+                int64_t nt = win_taps(gm, b, oy, ox, tap, pix);
+                for (int64_t t = 0; t < nt; t++) {
+                    const float *xr = x + pix[t] * gm->c;
+                    const float *wr = wt + tap[t] * O * Cg;
+                    if (wc) {
+                        /* acc[o] += x[c] * w[o][c] for c in order:
+                         * across o, the same sums in the same order. */
+                        const float *wk = wc + tap[t] * Cg * O;
+                        for (int64_t c = 0; c < Cg; c++) {
+                            float xc = xr[c];
+                            const float *wo = wk + c * O;
                             for (int64_t o = 0; o < O; o++)
-                                acc[o] += xr[o] * wr[o];
-                            continue;
+                                acc[o] += xc * wo[o];
                         }
+                    } else if (Cg == 1 && opg == 1) {
+                        /* Depthwise: acc[o] += x[o] * w[o]. */
+                        for (int64_t o = 0; o < O; o++)
+                            acc[o] += xr[o] * wr[o];
+                    } else {
                         for (int64_t o = 0; o < O; o++) {
                             const float *xg = xr + (o / opg) * Cg;
                             const float *wo = wr + o * Cg;
@@ -165,12 +191,14 @@ static int conv_float(const Node *n, const ConvGeom *gm, const float *x, const f
                     yr[o] = act_clamp_f(acc[o] + (bias ? bias[o] : 0.0f), amin, amax);
             }
     free(acc);
+    free(tap);
+    free(pix);
     free(wc);
     free(wt);
     return 0;
 }
 
-static int conv_int(const Node *n, const ConvGeom *gm, const Value *xv, const void *x,
+static int conv_int(const Node *n, const WinGeom *gm, const Value *xv, const void *x,
                     const Value *wv, const void *w, const Value *bv, const void *bias, void *y)
 {
     const TensorType *yt = &n->result->type;
@@ -192,7 +220,7 @@ static int conv_int(const Node *n, const ConvGeom *gm, const Value *xv, const vo
     int32_t *xs = shifted_i32(n, xv, x, xp.zp, &xmax);
     int32_t *wt = NULL, *wraw = NULL;
     int16_t *xs16 = NULL, *ws16 = NULL;
-    int64_t *acc = NULL;
+    int64_t *acc = NULL, *tap = NULL, *pix = NULL;
     double *acc_scale = NULL;
     OutStage *st = NULL;
     if (!xs)
@@ -241,37 +269,32 @@ static int conv_int(const Node *n, const ConvGeom *gm, const Value *xv, const vo
     }
 
     acc = xmalloc((size_t)O * sizeof *acc);
+    tap = xmalloc((size_t)KK * sizeof *tap);
+    pix = xmalloc((size_t)KK * sizeof *pix);
     for (int64_t b = 0; b < gm->n; b++)
         for (int64_t oy = 0; oy < gm->oh; oy++)
             for (int64_t ox = 0; ox < gm->ow; ox++) {
                 for (int64_t o = 0; o < O; o++)
                     acc[o] = bias ? ld_int(bias, bv->type.dtype, o) : 0;
-                for (int64_t ky = 0; ky < gm->kh; ky++) {
-                    int64_t iy = oy * gm->sh - gm->pt + ky * gm->dh;
-                    if (iy < 0 || iy >= gm->h)
-                        continue;
-                    for (int64_t kx = 0; kx < gm->kw; kx++) {
-                        int64_t ix = ox * gm->sw - gm->pl + kx * gm->dw;
-                        if (ix < 0 || ix >= gm->w)
-                            continue;
-                        /* Padding contributes (zx - zx) * w = 0: skipped. */
-                        const int32_t *xr = xs + ((b * gm->h + iy) * gm->w + ix) * gm->c;
-                        const int32_t *wr = wt + (ky * gm->kw + kx) * O * Cg;
-                        if (Cg == 1 && opg == 1) {
-                            /* Depthwise: one product per channel. */
-                            for (int64_t o = 0; o < O; o++)
-                                acc[o] += (int64_t)xr[o] * wr[o];
-                        } else if (xs16) {
-                            const int16_t *xr16 = xs16 + (xr - xs), *wr16 = ws16 + (wr - wt);
-                            for (int64_t o = 0; o < O; o++)
-                                acc[o] += dot_i16(xr16 + (o / opg) * Cg, wr16 + o * Cg, Cg);
-                        } else if (narrow) {
-                            for (int64_t o = 0; o < O; o++)
-                                acc[o] += dot_i32(xr + (o / opg) * Cg, wr + o * Cg, Cg);
-                        } else {
-                            for (int64_t o = 0; o < O; o++)
-                                acc[o] += dot_i64(xr + (o / opg) * Cg, wr + o * Cg, Cg);
-                        }
+                /* Padding contributes (zx - zx) * w = 0: skipped. */
+                int64_t nt = win_taps(gm, b, oy, ox, tap, pix);
+                for (int64_t t = 0; t < nt; t++) {
+                    const int32_t *xr = xs + pix[t] * gm->c;
+                    const int32_t *wr = wt + tap[t] * O * Cg;
+                    if (Cg == 1 && opg == 1) {
+                        /* Depthwise: one product per channel. */
+                        for (int64_t o = 0; o < O; o++)
+                            acc[o] += (int64_t)xr[o] * wr[o];
+                    } else if (xs16) {
+                        const int16_t *xr16 = xs16 + (xr - xs), *wr16 = ws16 + (wr - wt);
+                        for (int64_t o = 0; o < O; o++)
+                            acc[o] += dot_i16(xr16 + (o / opg) * Cg, wr16 + o * Cg, Cg);
+                    } else if (narrow) {
+                        for (int64_t o = 0; o < O; o++)
+                            acc[o] += dot_i32(xr + (o / opg) * Cg, wr + o * Cg, Cg);
+                    } else {
+                        for (int64_t o = 0; o < O; o++)
+                            acc[o] += dot_i64(xr + (o / opg) * Cg, wr + o * Cg, Cg);
                     }
                 }
                 int64_t base = ((b * gm->oh + oy) * gm->ow + ox) * O;
@@ -293,12 +316,14 @@ out:
     free(wraw);
     free(wt);
     free(acc);
+    free(tap);
+    free(pix);
     free(acc_scale);
     free(st);
     return rc;
 }
 
-static int conv_dispatch(const Node *n, const ConvGeom *gm, const void *const in[], void *out)
+static int conv_dispatch(const Node *n, const WinGeom *gm, const void *const in[], void *out)
 {
     const Value *xv = n->operands[0], *wv = n->operands[1];
     const Value *bv = n->num_operands > 2 ? n->operands[2] : NULL;
@@ -328,7 +353,7 @@ int interp_conv2d(const Node *n, const void *const in[], void *out)
         node_ints(n, ATTR_DILATIONS, dl, 2, one2) != 2 ||
         node_ints(n, ATTR_PADS, pd, 4, zero4) != 4)
         return interp_fail(n, "strides/dilations need 2 entries and pads 4");
-    ConvGeom gm = {
+    WinGeom gm = {
         .n = xt->dims[0], .h = xt->dims[1], .w = xt->dims[2], .c = xt->dims[3],
         .o = wt->dims[0], .kh = wt->dims[1], .kw = wt->dims[2], .cg = wt->dims[3],
         .sh = st[0], .sw = st[1], .dh = dl[0], .dw = dl[1], .pt = pd[0], .pl = pd[1],
@@ -339,10 +364,7 @@ int interp_conv2d(const Node *n, const void *const in[], void *out)
         return interp_fail(n, "bad strides, dilations, pads or group");
     if (gm.c % gm.group != 0 || gm.o % gm.group != 0 || gm.cg != gm.c / gm.group)
         return interp_fail(n, "channels do not divide into %lld groups", (long long)gm.group);
-    int64_t eh = gm.dh * (gm.kh - 1) + 1, ew = gm.dw * (gm.kw - 1) + 1;
-    int64_t ph = gm.h + pd[0] + pd[2], pw = gm.w + pd[1] + pd[3];
-    gm.oh = ph >= eh ? (ph - eh) / gm.sh + 1 : 0;
-    gm.ow = pw >= ew ? (pw - ew) / gm.sw + 1 : 0;
+    win_out_dims(&gm, pd);
     if (yt->dims[0] != gm.n || yt->dims[1] != gm.oh || yt->dims[2] != gm.ow || yt->dims[3] != gm.o)
         return interp_fail(n, "result shape does not match [%lld,%lld,%lld,%lld]",
                            (long long)gm.n, (long long)gm.oh, (long long)gm.ow, (long long)gm.o);
@@ -357,7 +379,7 @@ int interp_dense(const Node *n, const void *const in[], void *out)
         yt->dims[0] != xt->dims[0] || yt->dims[1] != wt->dims[0])
         return interp_fail(n, "dense needs x[N,K], w[M,K] and result [N,M]");
     /* x[N,K] is x[N,1,1,K], w[M,K] is w[M,1,1,K], y[N,M] is y[N,1,1,M]. */
-    ConvGeom gm = {
+    WinGeom gm = {
         .n = xt->dims[0], .h = 1, .w = 1, .c = xt->dims[1],
         .o = wt->dims[0], .kh = 1, .kw = 1, .cg = wt->dims[1],
         .oh = 1, .ow = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .group = 1,
@@ -485,19 +507,14 @@ out:
 
 /* ------------------------------------------------------------ pooling */
 
-typedef struct PoolGeom {
-    int64_t n, h, w, c, oh, ow;
-    int64_t kh, kw, sh, sw, dh, dw, pt, pl;
-} PoolGeom;
-
-static int pool_geom(const Node *n, PoolGeom *pg, bool global)
+static int pool_geom(const Node *n, WinGeom *pg, bool global)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     if (xt->rank != 4 || yt->rank != 4)
         return interp_fail(n, "pooling needs rank-4 NHWC input and result");
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
     int64_t k[2], st[2], dl[2], pd[4];
-    *pg = (PoolGeom){.n = xt->dims[0], .h = xt->dims[1], .w = xt->dims[2], .c = xt->dims[3]};
+    *pg = (WinGeom){.n = xt->dims[0], .h = xt->dims[1], .w = xt->dims[2], .c = xt->dims[3]};
     if (global) {
         k[0] = pg->h, k[1] = pg->w;
         st[0] = st[1] = dl[0] = dl[1] = 1;
@@ -515,10 +532,7 @@ static int pool_geom(const Node *n, PoolGeom *pg, bool global)
         return interp_fail(n, "bad kernel, strides, dilations or pads");
     pg->kh = k[0], pg->kw = k[1], pg->sh = st[0], pg->sw = st[1];
     pg->dh = dl[0], pg->dw = dl[1], pg->pt = pd[0], pg->pl = pd[1];
-    int64_t eh = pg->dh * (pg->kh - 1) + 1, ew = pg->dw * (pg->kw - 1) + 1;
-    int64_t ph = pg->h + pd[0] + pd[2], pw = pg->w + pd[1] + pd[3];
-    pg->oh = ph >= eh ? (ph - eh) / pg->sh + 1 : 0;
-    pg->ow = pw >= ew ? (pw - ew) / pg->sw + 1 : 0;
+    win_out_dims(pg, pd);
     if (yt->dims[0] != pg->n || yt->dims[1] != pg->oh || yt->dims[2] != pg->ow ||
         yt->dims[3] != pg->c)
         return interp_fail(n, "result shape does not match [%lld,%lld,%lld,%lld]",
@@ -529,40 +543,35 @@ static int pool_geom(const Node *n, PoolGeom *pg, bool global)
 
 int interp_max_pool(const Node *n, const void *const in[], void *out)
 {
-    PoolGeom pg = {0};
+    WinGeom pg = {0};
     if (pool_geom(n, &pg, false))
         return -1;
     DType dt = n->operands[0]->type.dtype;
     if (n->result->type.dtype != dt)
         return interp_fail(n, "max_pool result must have the input dtype");
     const void *x = in[0];
+    int64_t *tap = xmalloc((size_t)(pg.kh * pg.kw) * sizeof *tap);
+    int64_t *pix = xmalloc((size_t)(pg.kh * pg.kw) * sizeof *pix);
     for (int64_t b = 0; b < pg.n; b++)
         for (int64_t oy = 0; oy < pg.oh; oy++)
-            for (int64_t ox = 0; ox < pg.ow; ox++)
+            for (int64_t ox = 0; ox < pg.ow; ox++) {
+                int64_t nt = win_taps(&pg, b, oy, ox, tap, pix);
                 for (int64_t c = 0; c < pg.c; c++) {
                     /* Padding is ignored (ONNX MaxPool): only real elements
                      * compete; an all-padding window yields the lowest value
                      * of the type (-inf for f32). */
                     float fm = -INFINITY;
                     int64_t im = dt == DT_F32 ? 0 : dt_min(dt);
-                    for (int64_t ky = 0; ky < pg.kh; ky++) {
-                        int64_t iy = oy * pg.sh - pg.pt + ky * pg.dh;
-                        if (iy < 0 || iy >= pg.h)
-                            continue;
-                        for (int64_t kx = 0; kx < pg.kw; kx++) {
-                            int64_t ix = ox * pg.sw - pg.pl + kx * pg.dw;
-                            if (ix < 0 || ix >= pg.w)
-                                continue;
-                            int64_t i = ((b * pg.h + iy) * pg.w + ix) * pg.c + c;
-                            if (dt == DT_F32) {
-                                float v = ld_f32(x, i);
-                                if (v > fm)  /* NaN never compares greater */
-                                    fm = v;
-                            } else {
-                                int64_t v = ld_int(x, dt, i);
-                                if (v > im)
-                                    im = v;
-                            }
+                    for (int64_t t = 0; t < nt; t++) {
+                        int64_t i = pix[t] * pg.c + c;
+                        if (dt == DT_F32) {
+                            float v = ld_f32(x, i);
+                            if (v > fm) /* NaN never compares greater */
+                                fm = v;
+                        } else {
+                            int64_t v = ld_int(x, dt, i);
+                            if (v > im)
+                                im = v;
                         }
                     }
                     int64_t o = ((b * pg.oh + oy) * pg.ow + ox) * pg.c + c;
@@ -571,11 +580,14 @@ int interp_max_pool(const Node *n, const void *const in[], void *out)
                     else
                         st_int(out, dt, o, im);
                 }
+            }
+    free(tap);
+    free(pix);
     return 0;
 }
 
 /* avg_pool and global_avg_pool.  See docs/ir-semantics.md#avg_pool. */
-static int avg_pool_run(const Node *n, const PoolGeom *pg, bool include_pad,
+static int avg_pool_run(const Node *n, const WinGeom *pg, bool include_pad,
                         const void *x, void *y)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -603,27 +615,21 @@ static int avg_pool_run(const Node *n, const PoolGeom *pg, bool include_pad,
         for (int64_t c = 1; c <= kk; c++)
             m_count[c] = (double)xp.scale / ((double)yp.scale * (double)c);
     }
-    for (int64_t b = 0; b < pg->n; b++)
-        for (int64_t oy = 0; oy < pg->oh; oy++)
-            for (int64_t ox = 0; ox < pg->ow; ox++)
+    int64_t *tap = xmalloc((size_t)kk * sizeof *tap), *pix = xmalloc((size_t)kk * sizeof *pix);
+    int rc = 0;
+    for (int64_t b = 0; b < pg->n && !rc; b++)
+        for (int64_t oy = 0; oy < pg->oh && !rc; oy++)
+            for (int64_t ox = 0; ox < pg->ow && !rc; ox++) {
+                int64_t valid = win_taps(pg, b, oy, ox, tap, pix);
                 for (int64_t c = 0; c < pg->c; c++) {
                     float fs = 0.0f;
-                    int64_t raw = 0, valid = 0;
-                    for (int64_t ky = 0; ky < pg->kh; ky++) {
-                        int64_t iy = oy * pg->sh - pg->pt + ky * pg->dh;
-                        if (iy < 0 || iy >= pg->h)
-                            continue;
-                        for (int64_t kx = 0; kx < pg->kw; kx++) {
-                            int64_t ix = ox * pg->sw - pg->pl + kx * pg->dw;
-                            if (ix < 0 || ix >= pg->w)
-                                continue;
-                            int64_t i = ((b * pg->h + iy) * pg->w + ix) * pg->c + c;
-                            if (is_float)
-                                fs += ld_f32(x, i);
-                            else
-                                raw += ld_int(x, dt, i);
-                            valid++;
-                        }
+                    int64_t raw = 0;
+                    for (int64_t t = 0; t < valid; t++) {
+                        int64_t i = pix[t] * pg->c + c;
+                        if (is_float)
+                            fs += ld_f32(x, i);
+                        else
+                            raw += ld_int(x, dt, i);
                     }
                     int64_t o = ((b * pg->oh + oy) * pg->ow + ox) * pg->c + c;
                     /* ONNX AveragePool: count_include_pad counts the padded
@@ -650,8 +656,8 @@ static int avg_pool_run(const Node *n, const PoolGeom *pg, bool include_pad,
                         } else {
                             int64_t d = avg - xp.zp;
                             if (d < INT32_MIN || d > INT32_MAX) {
-                                free(m_count);
-                                return interp_fail(n, "average out of int32 range");
+                                rc = interp_fail(n, "average out of int32 range");
+                                break;
                             }
                             v = fp_mul_by_quantized_multiplier((int32_t)d, tfl.mult, tfl.shift) +
                                 (int64_t)yp.zp;
@@ -665,13 +671,16 @@ static int avg_pool_run(const Node *n, const PoolGeom *pg, bool include_pad,
                     }
                     st_int(y, yt->dtype, o, fp_clamp_i64(v, lo, hi));
                 }
+            }
+    free(tap);
+    free(pix);
     free(m_count);
-    return 0;
+    return rc;
 }
 
 int interp_avg_pool(const Node *n, const void *const in[], void *out)
 {
-    PoolGeom pg = {0};
+    WinGeom pg = {0};
     if (pool_geom(n, &pg, false))
         return -1;
     return avg_pool_run(n, &pg, node_int(n, ATTR_COUNT_INCLUDE_PAD, 0) != 0, in[0], out);
@@ -679,7 +688,7 @@ int interp_avg_pool(const Node *n, const void *const in[], void *out)
 
 int interp_global_avg_pool(const Node *n, const void *const in[], void *out)
 {
-    PoolGeom pg = {0};
+    WinGeom pg = {0};
     if (pool_geom(n, &pg, true))
         return -1;
     return avg_pool_run(n, &pg, false, in[0], out);
