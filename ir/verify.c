@@ -674,19 +674,42 @@ static void check_bias(const OpCtx *c, const TensorType *b)
 
 /* ---------------------------------------------------------------- per-op rules */
 
+/* conv2d's and dense's input and weight ranks (LAYOUT: the dims named in
+ * the message). */
+static bool check_accum_ranks(const OpCtx *c, int rank, const char *xlayout, const char *wlayout)
+{
+    const TensorType *x = operand(c, 0), *w = operand(c, 1);
+    check_accum_types(c, "input", "weight", 0);
+    if (x->rank != rank)
+        OPERR(c, "%s: input must have rank %d %s, got rank %d", c->op, rank, xlayout, x->rank);
+    else if (w->rank != rank)
+        OPERR(c, "%s: weight must have rank %d %s, got rank %d", c->op, rank, wlayout, w->rank);
+    return x->rank == rank && w->rank == rank;
+}
+
+/* The bias of conv2d or dense, when there is one: one per output channel
+ * (WHAT names them), then its dtype and scale (check_bias) once the shape
+ * and OK, the rest of the op's checks, allow indexing it. */
+static bool check_bias_of(const OpCtx *c, int64_t oc, const char *what, bool ok)
+{
+    const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
+    if (!b)
+        return ok;
+    if (b->rank != 1 || b->dims[0] != oc) {
+        OPERR(c, "%s: bias must have shape [%lld] (one per %s), got %s", c->op, (long long)oc, what,
+              shape_text(b).s);
+        return false;
+    }
+    if (ok)
+        check_bias(c, b);
+    return ok;
+}
+
 static void check_conv2d(const OpCtx *c)
 {
     const TensorType *x = operand(c, 0), *w = operand(c, 1);
-    const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
-    check_accum_types(c, "input", "weight", 0);
-    if (x->rank != 4) {
-        OPERR(c, "conv2d: input must have rank 4 [N,H,W,C], got rank %d", x->rank);
+    if (!check_accum_ranks(c, 4, "[N,H,W,C]", "[O,KH,KW,C/group]"))
         return;
-    }
-    if (w->rank != 4) {
-        OPERR(c, "conv2d: weight must have rank 4 [O,KH,KW,C/group], got rank %d", w->rank);
-        return;
-    }
     int64_t group = node_int(c->n, ATTR_GROUP, 1), ch = x->dims[3], oc = w->dims[0];
     bool ok = true;
     if (ch % group != 0) {
@@ -702,15 +725,7 @@ static void check_conv2d(const OpCtx *c)
               (long long)w->dims[3], (long long)(ch / group), (long long)group);
         ok = false;
     }
-    if (b && (b->rank != 1 || b->dims[0] != oc)) {
-        OPERR(c, "conv2d: bias must have shape [%lld] (one per output channel), got %s", (long long)oc,
-              shape_text(b).s);
-        ok = false;
-    }
-    /* Bias dtype/scale rules index the bias per output channel, so they run
-     * only once its shape is known to be right. */
-    if (b && ok)
-        check_bias(c, b);
+    ok = check_bias_of(c, oc, "output channel", ok);
     int64_t oh, ow;
     if (!window_dims(c, x, w->dims[1], w->dims[2], &oh, &ow) || !ok)
         return;
@@ -721,29 +736,15 @@ static void check_conv2d(const OpCtx *c)
 static void check_dense(const OpCtx *c)
 {
     const TensorType *x = operand(c, 0), *w = operand(c, 1);
-    const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
-    check_accum_types(c, "input", "weight", 0);
-    if (x->rank != 2) {
-        OPERR(c, "dense: input must have rank 2 [N,K], got rank %d", x->rank);
+    if (!check_accum_ranks(c, 2, "[N,K]", "[M,K]"))
         return;
-    }
-    if (w->rank != 2) {
-        OPERR(c, "dense: weight must have rank 2 [M,K], got rank %d", w->rank);
-        return;
-    }
     bool ok = true;
     if (w->dims[1] != x->dims[1]) {
         OPERR(c, "dense: weight has %lld input features but input has %lld", (long long)w->dims[1],
               (long long)x->dims[1]);
         ok = false;
     }
-    if (b && (b->rank != 1 || b->dims[0] != w->dims[0])) {
-        OPERR(c, "dense: bias must have shape [%lld] (one per output feature), got %s", (long long)w->dims[0],
-              shape_text(b).s);
-        ok = false;
-    }
-    if (b && ok)
-        check_bias(c, b);
+    ok = check_bias_of(c, w->dims[0], "output feature", ok);
     if (!ok)
         return;
     int64_t want[2] = {x->dims[0], w->dims[0]};
