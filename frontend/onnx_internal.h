@@ -183,6 +183,11 @@ Value *onnx_val_nhwc(Imp *imp, OTensor *t);
 Value *onnx_const_perm(Imp *imp, OTensor *t, const int64_t *perm, const char *suffix);
 /* True when T is a run-time 4-D tensor held only in NHWC. */
 bool onnx_is_nhwc(const OTensor *t);
+/* Concat's result dims OD along AX from N's inputs (onnx_layout.c), which
+ * must match X0's rank, element type and dims off AX; absent inputs are
+ * skipped unless NEED_ALL.  The inputs counted, or -1 after an error. */
+int64_t onnx_concat_dims(Imp *imp, const Onnx__NodeProto *n, const OTensor *x0, int ax, int64_t *od,
+                         bool need_all);
 Node *onnx_emit(Imp *imp, OpId op, Value *const *ops, int n, const char *name, TensorType t);
 Value *onnx_emit_transpose(Imp *imp, Value *x, const int64_t *perm, const char *name);
 Value *onnx_emit_reshape(Imp *imp, Value *x, int rank, const int64_t *dims, const char *name);

@@ -14,6 +14,31 @@
 #include <math.h>
 #include <string.h>
 
+int64_t onnx_concat_dims(Imp *imp, const Onnx__NodeProto *n, const OTensor *x0, int ax, int64_t *od,
+                         bool need_all)
+{
+    memcpy(od, x0->dims, sizeof(int64_t) * QNN_MAX_RANK);
+    od[ax] = 0;
+    int64_t cnt = 0;
+    for (size_t i = 0; i < n->n_input; i++) {
+        OTensor *t = onnx_in(imp, n, i);
+        if (!t && !need_all)
+            continue;
+        if (!t || t->rank != x0->rank || t->type != x0->type) {
+            onnx_node_error(imp, "inputs differ in rank or element type");
+            return -1;
+        }
+        for (int d = 0; d < t->rank; d++)
+            if (d != ax && t->dims[d] != x0->dims[d]) {
+                onnx_node_error(imp, "input shapes differ outside axis %d", ax);
+                return -1;
+            }
+        od[ax] += t->dims[ax];
+        cnt++;
+    }
+    return cnt;
+}
+
 bool import_concat(Imp *imp, const Onnx__NodeProto *n)
 {
     OTensor *x0 = onnx_in(imp, n, 0);
@@ -24,27 +49,14 @@ bool import_concat(Imp *imp, const Onnx__NodeProto *n)
     int ax;
     if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x0->rank, &ax))
         return false;
-    bool nhwc = false;
     int64_t od[QNN_MAX_RANK];
-    memcpy(od, x0->dims, sizeof od);
-    od[ax] = 0;
-    size_t cnt = 0;
+    int64_t cnt = onnx_concat_dims(imp, n, x0, ax, od, false);
+    if (cnt < 0)
+        return false;
+    bool nhwc = false;
     for (size_t i = 0; i < n->n_input; i++) {
         OTensor *t = onnx_in(imp, n, i);
-        if (!t)
-            continue;
-        if (t->rank != x0->rank || t->type != x0->type) {
-            onnx_node_error(imp, "inputs differ in rank or element type");
-            return false;
-        }
-        for (int d = 0; d < t->rank; d++)
-            if (d != ax && t->dims[d] != x0->dims[d]) {
-                onnx_node_error(imp, "input shapes differ outside axis %d", ax);
-                return false;
-            }
-        od[ax] += t->dims[ax];
-        nhwc |= onnx_is_nhwc(t);
-        cnt++;
+        nhwc |= t && onnx_is_nhwc(t);
     }
     Value **ops = arena_alloc(&imp->arena, cnt * sizeof *ops);
     const Quant *q = NULL;

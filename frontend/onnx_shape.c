@@ -346,21 +346,8 @@ static bool fold_concat(Imp *imp, const Onnx__NodeProto *n)
     if (!onnx_norm_axis(imp, onnx_attr_int(n, "axis", 0), x0->rank, &ax))
         return false;
     int64_t od[QNN_MAX_RANK];
-    memcpy(od, x0->dims, sizeof od);
-    od[ax] = 0;
-    for (size_t i = 0; i < n->n_input; i++) {
-        OTensor *t = onnx_in(imp, n, i);
-        if (!t || t->rank != x0->rank || t->c->type != x0->c->type) {
-            onnx_node_error(imp, "inputs differ in rank or element type");
-            return false;
-        }
-        for (int d = 0; d < t->rank; d++)
-            if (d != ax && t->dims[d] != x0->dims[d]) {
-                onnx_node_error(imp, "input shapes differ outside axis %d", ax);
-                return false;
-            }
-        od[ax] += t->dims[ax];
-    }
+    if (onnx_concat_dims(imp, n, x0, ax, od, true) < 0)
+        return false;
     CTensor *c = new_like(imp, x0->c->type, x0->rank, od);
     if (!c)
         return false;
