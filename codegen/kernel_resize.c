@@ -155,10 +155,8 @@ static LLVMValueRef narrow(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e)
     a = LLVMBuildTrunc(B, a, bt, "");
     if (!e)
         return a;
-    LLVMValueRef idx[128];
-    for (unsigned i = 0; i < 2 * n; i++)
-        idx[i] = cg_i32(cg, (int32_t)i);
-    return LLVMBuildShuffleVector(B, a, LLVMBuildTrunc(B, e, bt, ""), LLVMConstVector(idx, 2 * n), "");
+    LLVMValueRef part[2] = {a, LLVMBuildTrunc(B, e, bt, "")};
+    return cg_concat(cg, part, 2, (int)n);
 }
 
 /* blend_wide as the byte vector. */
