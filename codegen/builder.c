@@ -257,6 +257,19 @@ LLVMValueRef cg_unpack(Cg *cg, LLVMValueRef a, LLVMValueRef b, int per, bool hi)
     return LLVMBuildShuffleVector(cg->b, a, b, LLVMConstVector(m, n), "");
 }
 
+/* codegen.h: PART[0 .. N-1] as one vector, concatenated pairwise. */
+LLVMValueRef cg_concat(Cg *cg, LLVMValueRef *part, int n, int width)
+{
+    LLVMValueRef idx[128];
+    for (; n > 1; n /= 2, width *= 2) {
+        for (int i = 0; i < 2 * width; i++)
+            idx[i] = cg_i32(cg, i);
+        for (int c = 0; c < n / 2; c++)
+            part[c] = LLVMBuildShuffleVector(cg->b, part[2 * c], part[2 * c + 1], LLVMConstVector(idx, (unsigned)(2 * width)), "");
+    }
+    return part[0];
+}
+
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b)
 {
     return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");

@@ -314,6 +314,10 @@ LLVMValueRef cg_splat(Cg *cg, LLVMValueRef s, unsigned lanes);
  * a[h], b[h], a[h+1], b[h+1], ... from the lane's low half (h = 0) or
  * high half (h = PER/2). */
 LLVMValueRef cg_unpack(Cg *cg, LLVMValueRef a, LLVMValueRef b, int per, bool hi);
+/* The N (a power of two) vectors PART of WIDTH lanes each as one vector of
+ * N * WIDTH (at most 128) lanes, concatenated pairwise; PART is
+ * overwritten. */
+LLVMValueRef cg_concat(Cg *cg, LLVMValueRef *part, int n, int width);
 LLVMValueRef cg_smin(Cg *cg, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_smax(Cg *cg, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_clamp_i32(Cg *cg, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi);

@@ -365,20 +365,6 @@ static int cvt_width(Cg *cg, int lanes)
     return lanes % w ? 0 : w;
 }
 
-/* The N (a power of two) vectors PART of WIDTH lanes as one,
- * concatenated pairwise. */
-static LLVMValueRef concat(Cg *cg, LLVMValueRef *part, int n, int width)
-{
-    LLVMValueRef idx[64];
-    for (; n > 1; n /= 2, width *= 2) {
-        for (int i = 0; i < 2 * width; i++)
-            idx[i] = cg_i32(cg, i);
-        for (int c = 0; c < n / 2; c++)
-            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(idx, (unsigned)(2 * width)), "");
-    }
-    return part[0];
-}
-
 /* Y (<LANES x float>) rounded to i32 by vcvtps2dq (the MXCSR mode: to
  * nearest even), cvt_width lanes at a time. */
 static LLVMValueRef cvt_ps2dq(Cg *cg, LLVMValueRef y, int lanes)
@@ -401,7 +387,7 @@ static LLVMValueRef cvt_ps2dq(Cg *cg, LLVMValueRef y, int lanes)
             part[c] = kern_intrinsic(cg, w == 8 ? "llvm.x86.avx.cvt.ps2dq.256" : "llvm.x86.sse2.cvtps2dq", NULL, 0, &x, 1);
         }
     }
-    return concat(cg, part, lanes / w, w);
+    return cg_concat(cg, part, lanes / w, w);
 }
 
 /* fma(A, S, B) rounded down and converted rounded down (vfmadd and
@@ -428,7 +414,7 @@ static LLVMValueRef fma_floor(Cg *cg, LLVMValueRef a, LLVMValueRef s, LLVMValueR
             idx[i] = cg_i32(cg, i);
         return LLVMBuildShuffleVector(B, part[0], LLVMGetUndef(i16), LLVMConstVector(idx, (unsigned)lanes), "");
     }
-    return concat(cg, part, n, 16);
+    return cg_concat(cg, part, n, 16);
 }
 
 /* requant_float.c's form (and its proof) on the accumulator ranges:

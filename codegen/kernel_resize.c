@@ -43,6 +43,14 @@
  * two for asymmetric) once for both rows of t, then a horizontal pass
  * each.
  *
+ * resize_linear_sep<L>..._bp: with AVX2 or AVX-512BW and C a multiple of
+ * the vector width (M-LSD's 64 channels), the vertical pass of the rows
+ * taken one at a time is vpmaddubsw on the two rows' interleaved bytes
+ * (byte_pairs): the 2^s-scaled weights fit a byte, so two unpacks and two
+ * multiply-adds per vector where there were four extensions, four
+ * multiplies and two adds; t's lanes come out permuted within each
+ * vector, and the horizontal pass's high-byte shuffle undoes it.
+ *
  * resize_nearest_rows: an output row whose input row is the one before's
  * (a 2x upscale repeats every row) is a copy of the output row before it,
  * one memcpy; the others copy each output pixel's C elements from its
@@ -115,19 +123,29 @@ typedef struct Hx {
     unsigned L;
     int fp;
     bool hi; /* the result in the high byte of i16 lanes (blend_wide) */
+    unsigned pv; /* t in byte_pairs's order in runs of PV elements, or 0 */
     int64_t ow; /* output pixels a row */
 } Hx;
 
+/* Where element I of a run of PV (byte_pairs) lies in t: the runs' lanes
+ * low halves of each 128-bit lane first, then the high halves. */
+static unsigned pair_slot(unsigned i, unsigned pv)
+{
+    unsigned r = i % pv, h = r % 16 >= 8;
+    return i - r + h * pv / 2 + r / 16 * 8 + r % 8;
+}
+
 /* The high bytes of the i16 lanes of A and then E (E may be NULL), as
- * one byte vector: one odd-byte shuffle of both (little-endian; vpermt2b
- * with AVX-512 VBMI, uzp2 on AArch64). */
-static LLVMValueRef high_bytes(Cg *cg, LLVMValueRef a, LLVMValueRef e)
+ * one byte vector, in element order (PV: pair_slot's runs, or 0): one
+ * odd-byte shuffle of both (little-endian; vpermt2b with AVX-512 VBMI,
+ * uzp2 on AArch64). */
+static LLVMValueRef high_bytes(Cg *cg, LLVMValueRef a, LLVMValueRef e, unsigned pv)
 {
     unsigned n = LLVMGetVectorSize(LLVMTypeOf(a)), m = e ? 2 * n : n;
     LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 2 * n);
     LLVMValueRef idx[128];
     for (unsigned i = 0; i < m; i++)
-        idx[i] = cg_i32(cg, (int32_t)(2 * i + 1));
+        idx[i] = cg_i32(cg, (int32_t)(2 * (pv ? pair_slot(i, pv) : i) + 1));
     return LLVMBuildShuffleVector(B, LLVMBuildBitCast(B, a, bt, ""), e ? LLVMBuildBitCast(B, e, bt, "") : LLVMGetUndef(bt),
                                   LLVMConstVector(idx, m), "");
 }
@@ -149,16 +167,14 @@ static LLVMValueRef blend_wide(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef
 static LLVMValueRef narrow(Cg *cg, const Hx *h, LLVMValueRef a, LLVMValueRef e)
 {
     if (h->hi)
-        return high_bytes(cg, a, e);
+        return high_bytes(cg, a, e, h->pv);
     unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
     LLVMTypeRef bt = LLVMVectorType(cg->t_i8, n);
     a = LLVMBuildTrunc(B, a, bt, "");
     if (!e)
         return a;
-    LLVMValueRef idx[128];
-    for (unsigned i = 0; i < 2 * n; i++)
-        idx[i] = cg_i32(cg, (int32_t)i);
-    return LLVMBuildShuffleVector(B, a, LLVMBuildTrunc(B, e, bt, ""), LLVMConstVector(idx, 2 * n), "");
+    LLVMValueRef part[2] = {a, LLVMBuildTrunc(B, e, bt, "")};
+    return cg_concat(cg, part, 2, (int)n);
 }
 
 /* blend_wide as the byte vector. */
@@ -290,7 +306,24 @@ typedef struct Vx {
     int64_t wc;
     unsigned V;
     bool sx;
+    bool pairs; /* byte_pairs: W[o][0] the weights' byte pairs */
 } Vx;
+
+/* T = w0 R0 + w1 R1 on V bytes as vpmaddubsw on the rows' byte pairs,
+ * W the pairs (w0, w1) as <V x i8>: the unsigned operand is W for i8
+ * rows (weights up to 255) and the rows for u8 (weights up to 127); a
+ * pair's sum is within i16 (at most 2^(8-F') 255 = 32640, resize_sep).
+ * The in-lane unpacks leave t in pair_slot's order in runs of V: the
+ * low halves of the 128-bit lanes, then the high halves (the horizontal
+ * pass is lane by lane, and its high-byte shuffle puts the bytes back). */
+static void byte_pairs(Cg *cg, const Vx *v, LLVMValueRef r0, LLVMValueRef r1, LLVMValueRef w, LLVMValueRef t)
+{
+    const char *name = v->V == 64 ? "llvm.x86.avx512.pmaddubs.w.512" : "llvm.x86.avx2.pmadd.ub.sw";
+    for (int hi = 0; hi < 2; hi++) {
+        LLVMValueRef u = cg_unpack(cg, r0, r1, 16, hi), arg[2] = {v->sx ? w : u, v->sx ? u : w};
+        vstore(cg, kern_intrinsic(cg, name, NULL, 0, arg, 2), ptr_at(cg, v->et, t, cg_idx(cg, hi * v->V / 2)));
+    }
+}
 
 static void vpass(Cg *cg, const Vx *v, const LLVMValueRef *rows, int nr, const LLVMValueRef *t, int nt,
                   const int (*use)[2], LLVMValueRef (*w)[2])
@@ -302,9 +335,12 @@ static void vpass(Cg *cg, const Vx *v, const LLVMValueRef *rows, int nr, const L
     LLVMValueRef r[4];
     for (int i = 0; i < nr; i++) {
         r[i] = vload(cg, v8, cg_gep8(cg, v->x, LLVMBuildAdd(B, rows[i], j, "")));
-        r[i] = v->sx ? LLVMBuildSExt(B, r[i], v16, "") : LLVMBuildZExt(B, r[i], v16, "");
+        if (!v->pairs)
+            r[i] = v->sx ? LLVMBuildSExt(B, r[i], v16, "") : LLVMBuildZExt(B, r[i], v16, "");
     }
-    for (int o = 0; o < nt; o++)
+    for (int o = 0; o < nt && v->pairs; o++)
+        byte_pairs(cg, v, r[use[o][0]], r[use[o][1]], w[o][0], ptr_at(cg, v->et, t[o], j));
+    for (int o = 0; o < nt && !v->pairs; o++)
         vstore(cg, LLVMBuildAdd(B, LLVMBuildMul(B, r[use[o][0]], w[o][0], ""), LLVMBuildMul(B, r[use[o][1]], w[o][1], ""), ""),
                ptr_at(cg, v->et, t[o], j));
     cg_for_end(cg, &lj);
@@ -355,11 +391,19 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
      * channels: M-LSD's 64-channel resizes measured 15-30% slower so in
      * the model's profile (docs/benchmarks.md, session 15). */
     bool pairs = C <= 16 && period2(ty, H, OH, &py) && py.s1 - py.s0 <= 1 && py.s1 >= py.s0 && 2 * wc * (et == cg->t_i16 ? 2 : 4) <= SEP_MAX_T;
+    /* Byte pairs (byte_pairs) for the rows one at a time where each
+     * vector of the vertical pass is one run of channels (C a multiple of
+     * its width), with AVX2 or AVX-512BW. */
+    bool wide = kern_has(cg, "avx512bw");
+    unsigned vb = wide && C % 64 == 0 ? 64 : (wide || kern_has(cg, "avx2")) && C % 32 == 0 ? 32 : 0;
+    bool bp = vb && et == cg->t_i16 && !pairs && one <= (sx ? 255 : 127);
+    if (bp)
+        V = vb;
     LLVMValueRef t[2] = {cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t"),
                          pairs ? cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t2") : NULL};
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx};
-    Hx h = {.et = et, .y = y, .C = C, .L = L, .fp = fp, .hi = et == cg->t_i16, .ow = OW};
+    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx, .pairs = bp};
+    Hx h = {.et = et, .y = y, .C = C, .L = L, .fp = fp, .hi = et == cg->t_i16, .pv = bp ? V : 0, .ow = OW};
     static const int use1[1][2] = {{0, 1}};
     CgLoop lb, lyy, lk;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
@@ -375,7 +419,15 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
         LLVMValueRef r[2] = {LLVMBuildAdd(B, base, tab_at(cg, tiy, oy2), ""),
                              LLVMBuildAdd(B, base, tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), "")), "")};
         LLVMValueRef w[1][2];
-        w[0][1] = wsplat(cg, et, twy, oy, g - s, V), w[0][0] = LLVMBuildSub(B, kw(cg, et, one, V), w[0][1], "");
+        if (bp) {
+            LLVMValueRef w1 = LLVMBuildAShr(B, cg_load_int(cg, DT_I32, twy, oy), cg_i32(cg, g - s), "");
+            w1 = LLVMBuildTrunc(B, w1, cg->t_i16, "");
+            LLVMValueRef pr = LLVMBuildOr(B, LLVMBuildSub(B, LLVMConstInt(cg->t_i16, (unsigned)one, 0), w1, ""),
+                                          LLVMBuildShl(B, w1, LLVMConstInt(cg->t_i16, 8, 0), ""), "");
+            w[0][0] = LLVMBuildBitCast(B, cg_splat(cg, pr, V / 2), LLVMVectorType(cg->t_i8, V), "");
+        } else {
+            w[0][1] = wsplat(cg, et, twy, oy, g - s, V), w[0][0] = LLVMBuildSub(B, kw(cg, et, one, V), w[0][1], "");
+        }
         vpass(cg, &vx, r, 2, t, 1, use1, w);
         h.t = t[0], h.yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), OW * C);
         hpass_row(cg, &h, tix, twx, g, two ? &px : NULL);
@@ -402,7 +454,8 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     }
     cg_for_end(cg, &lb);
     static char name[40];
-    snprintf(name, sizeof name, "resize_linear_sep%u%s%s%s", L, fp > 3 ? "w" : "", two ? "_2x" : "", pairs ? "_2y" : "");
+    snprintf(name, sizeof name, "resize_linear_sep%u%s%s%s%s", L, fp > 3 ? "w" : "", two ? "_2x" : "", pairs ? "_2y" : "",
+             bp ? "_bp" : "");
     return name;
 }
 

@@ -1,13 +1,17 @@
 /* kernel_transpose.c - an 8-bit transpose that moves the innermost dim
- * (ViT's attention keys, [1,4,49,16] -> [1,4,16,49]), as 16x16 byte
+ * (ViT's attention keys, [1,49,4,16] -> [1,4,16,49]), as 16x16 byte
  * blocks: 16 rows of x loaded as <16 x i8>, four rounds of byte
  * interleaves of rows k and k + 8 (a perfect shuffle; four of them
- * transpose a 16x16 matrix), 16 rows of y stored; the strips the blocks
- * leave (dims not multiples of 16) byte by byte.  It only moves bytes, so
- * it is bit-exact by construction; layout.qir's transposes hold it on
- * every target.  Transposes that keep the innermost dim are runs of
- * copies (lower_layout.c) and are left there, as are wider dtypes and
- * targets without 16-byte vectors. */
+ * transpose a 16x16 matrix), 16 rows of y stored.  Dims that are not
+ * multiples of 16 take a last block overlapping the one before (it
+ * writes some bytes twice, the same values; x and y never share a
+ * buffer).  With AVX2 or AVX-512BW a block is 2 or 4 of them side by
+ * side along x's innermost dim (ViT's keys: 64 x 49 once the heads
+ * merge), 32 or 64 bytes a row, the interleaves being within 128-bit
+ * lanes.  It only moves bytes, so it is bit-exact by construction;
+ * layout.qir's transposes hold it on every target.  Transposes that keep
+ * the innermost dim are runs of copies (lower_layout.c) and are left
+ * there, as are wider dtypes and targets without 16-byte vectors. */
 #include "codegen.h"
 #include "kernel_int8.h"
 
@@ -25,21 +29,6 @@ static LLVMValueRef at(Cg *cg, LLVMValueRef buf, LLVMValueRef off)
 static LLVMValueRef add(Cg *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(B, a, b, ""); }
 
 static LLVMValueRef mul(Cg *cg, LLVMValueRef a, int64_t k) { return LLVMBuildMul(B, a, cg_idx(cg, k), ""); }
-
-/* y[yo + a·ysa + b] = x[xo + a + b·xsb] for a in [A0, A1), b in [B0, B1). */
-static void strip(Cg *cg, LLVMValueRef y, LLVMValueRef yo, int64_t ysa, LLVMValueRef x, LLVMValueRef xo, int64_t xsb,
-                  int64_t a0, int64_t a1, int64_t b0, int64_t b1)
-{
-    if (a1 <= a0 || b1 <= b0)
-        return;
-    CgLoop la, lb;
-    LLVMValueRef a = add(cg, cg_for_begin(cg, &la, a1 - a0, "sa"), cg_idx(cg, a0));
-    LLVMValueRef b = add(cg, cg_for_begin(cg, &lb, b1 - b0, "sb"), cg_idx(cg, b0));
-    LLVMValueRef v = LLVMBuildLoad2(B, cg->t_i8, at(cg, x, add(cg, add(cg, xo, a), mul(cg, b, xsb))), "");
-    LLVMBuildStore(B, v, at(cg, y, add(cg, add(cg, yo, mul(cg, a, ysa)), b)));
-    cg_for_end(cg, &lb);
-    cg_for_end(cg, &la);
-}
 
 const char *kern_transpose(Cg *cg, const Node *n)
 {
@@ -72,13 +61,25 @@ const char *kern_transpose(Cg *cg, const Node *n)
         if (d != p)
             od[no] = md[d], os[0][no] = ms[0][d], os[1][no++] = ms[1][d];
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    if (x == y)
+        return NULL; /* the overlapping last blocks read what they wrote */
+    /* G blocks a vector along a (2 with AVX2, 4 with AVX-512BW, where na
+     * has 16 G): each row of x gives G blocks' rows in one load of 16 G
+     * bytes, the interleaves stay within 128-bit lanes, so each lane is
+     * its own block's transpose, stored a lane at a time. */
+    int G = kern_has(cg, "avx512bw") ? 4 : kern_has(cg, "avx2") ? 2 : 1;
+    while (G > 1 && na < TB * G)
+        G /= 2;
     CgNest nest;
     cg_nest_begin(cg, &nest, no, od);
     LLVMValueRef yo = cg_nest_offset(cg, &nest, os[0]), xo = cg_nest_offset(cg, &nest, os[1]);
-    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, TB);
+    LLVMTypeRef vt = LLVMVectorType(cg->t_i8, (unsigned)(TB * G));
+    /* ceil(na / (TB G)) x ceil(nb / TB) blocks, the last of each dim
+     * overlapping the one before (both dims are at least that). */
     CgLoop la, lb;
-    LLVMValueRef a0 = mul(cg, cg_for_begin(cg, &la, na / TB, "ta"), TB);
-    LLVMValueRef b0 = mul(cg, cg_for_begin(cg, &lb, nb / TB, "tb"), TB);
+    LLVMValueRef a0 = cg_smin(cg, mul(cg, cg_for_begin(cg, &la, (na + TB * G - 1) / (TB * G), "ta"), TB * G),
+                              cg_idx(cg, na - TB * G));
+    LLVMValueRef b0 = cg_smin(cg, mul(cg, cg_for_begin(cg, &lb, (nb + TB - 1) / TB, "tb"), TB), cg_idx(cg, nb - TB));
     LLVMValueRef row[TB], nxt[TB];
     for (int k = 0; k < TB; k++) {
         LLVMValueRef off = add(cg, add(cg, xo, a0), mul(cg, add(cg, b0, cg_idx(cg, k)), xsb));
@@ -92,15 +93,18 @@ const char *kern_transpose(Cg *cg, const Node *n)
         }
         memcpy(row, nxt, sizeof row);
     }
-    for (int k = 0; k < TB; k++) {
-        LLVMValueRef off = add(cg, add(cg, yo, mul(cg, add(cg, a0, cg_idx(cg, k)), ysa)), b0);
-        LLVMSetAlignment(LLVMBuildStore(B, row[k], at(cg, y, off)), 1);
+    LLVMValueRef lane[TB];
+    for (int g = 0; g < G; g++) {
+        for (int i = 0; i < TB; i++)
+            lane[i] = cg_i32(cg, g * TB + i);
+        for (int k = 0; k < TB; k++) {
+            LLVMValueRef v = G == 1 ? row[k] : LLVMBuildShuffleVector(B, row[k], LLVMGetUndef(vt), LLVMConstVector(lane, TB), "");
+            LLVMValueRef off = add(cg, add(cg, add(cg, yo, cg_idx(cg, g * TB * ysa)), mul(cg, add(cg, a0, cg_idx(cg, k)), ysa)), b0);
+            LLVMSetAlignment(LLVMBuildStore(B, v, at(cg, y, off)), 1);
+        }
     }
     cg_for_end(cg, &lb);
     cg_for_end(cg, &la);
-    int64_t fa = na / TB * TB, fb = nb / TB * TB;
-    strip(cg, y, yo, ysa, x, xo, xsb, 0, na, fb, nb);
-    strip(cg, y, yo, ysa, x, xo, xsb, fa, na, 0, fb);
     cg_nest_end(cg, &nest);
-    return "transpose_16x16";
+    return G == 4 ? "transpose_16x16x4" : G == 2 ? "transpose_16x16x2" : "transpose_16x16";
 }
