@@ -851,19 +851,17 @@ static LLVMValueRef interleave_words(Cg *cg, LLVMValueRef lo, LLVMValueRef hi, i
 }
 
 /* The words HALF[0], HALF[1] (interleave_words' halves) clamped to
- * [LO, HI] and narrowed into V bytes in x's order.  On x86-64 one
- * saturating pack (packsswb, packuswb: the two halves' words lane by lane,
- * which is that order) and a byte clamp where [LO, HI] is narrower than
- * its range; LLVM 19 makes the portable form (word clamps, truncations
- * and the shuffle) vpmovswb twice, two inserts and a permute on AVX-512. */
-static LLVMValueRef pack_words(Cg *cg, LLVMValueRef *half, int64_t lo, int64_t hi, int v)
+ * [LO, HI] and narrowed into V bytes in x's order.  Where the target has
+ * the saturating pack (KW's pack_wb: the two halves' words lane by lane,
+ * which is that order), one, and a byte clamp where [LO, HI] is narrower
+ * than its range; LLVM 19 makes the portable form (word clamps,
+ * truncations and the shuffle) vpmovswb twice, two inserts and a permute
+ * on AVX-512. */
+static LLVMValueRef pack_words(Cg *cg, const KWords *kw, LLVMValueRef *half, int64_t lo, int64_t hi, int v)
 {
     bool u = lo >= 0 && hi > 127;
-    if (strncmp(cg->target->triple, "x86_64", 6) == 0 && (v == 16 || (v == 32 && kern_has(cg, "avx2")) || v == 64)) {
-        const char *name = v == 64 ? (u ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
-                           : v == 32 ? (u ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb")
-                                     : (u ? "llvm.x86.sse2.packuswb.128" : "llvm.x86.sse2.packsswb.128");
-        LLVMValueRef out = kern_intrinsic(cg, name, NULL, 0, half, 2);
+    LLVMValueRef out = kw && kw->pack_wb ? kw->pack_wb(cg, half, u) : NULL;
+    if (out) {
         LLVMValueRef l = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)lo, 1), v);
         LLVMValueRef h = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)hi, 1), v);
         if (lo > (u ? 0 : -128))
@@ -888,8 +886,8 @@ enum { RH_B, RH_FA, RH_FC = RH_FA + 2, RH_FIX = RH_FC + 2, RH_ROWS = RH_FIX + 2 
 /* One step of V bytes (or one element, V 1) of the form: X the stored
  * bytes (<V x i8>, or x as i32) and R the rows' bytes there (V > 1), or
  * i32 scalars (V 1: R[RH_FA] and R[RH_FC] the whole words). */
-static LLVMValueRef rowh_step(Cg *cg, const BinQ *q, const MulRowH *mr, DType xd, int v, LLVMValueRef x,
-                              const LLVMValueRef *r)
+static LLVMValueRef rowh_step(Cg *cg, const KWords *kw, const BinQ *q, const MulRowH *mr, DType xd, int v,
+                              LLVMValueRef x, const LLVMValueRef *r)
 {
     LLVMValueRef out;
     if (v == 1) {
@@ -914,7 +912,7 @@ static LLVMValueRef rowh_step(Cg *cg, const BinQ *q, const MulRowH *mr, DType xd
             h = kern_intrinsic(cg, "llvm.sadd.sat", &vh, 1, args, 2);
             half[k] = LLVMBuildAShr(B, h, cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned)mr->s, 0), v / 2), "");
         }
-        out = pack_words(cg, half, q->lo, q->hi, v);
+        out = pack_words(cg, kw, half, q->lo, q->hi, v);
     }
     for (int k = 0; k < mr->nfix; k++)
         out = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, x, r[RH_FIX + 2 * k], ""), r[RH_FIX + 2 * k + 1], out, "");
@@ -969,7 +967,7 @@ static void rowh_fill(Cg *cg, const KLut *k, uint8_t (*tab)[256], LLVMValueRef *
  * at a time (x and the result contiguous across them), the row tables
  * repeated. */
 static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
-                                  DType bd, const KLut *klut)
+                                  DType bd, const KLut *klut, const KWords *kw)
 {
     const TensorType *yt = &n->result->type;
     int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
@@ -1035,10 +1033,10 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
             LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
             LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
             if (pass) {
-                cg_store_int(cg, yt->dtype, y, yo, rowh_step(cg, q, mr, xd, 1, cg_load_int(cg, xd, xb, xo), r));
+                cg_store_int(cg, yt->dtype, y, yo, rowh_step(cg, kw, q, mr, xd, 1, cg_load_int(cg, xd, xb, xo), r));
             } else {
                 LLVMValueRef xv = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, xb, &xo, 1, ""));
-                LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, q, mr, xd, v, xv, r),
+                LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, kw, q, mr, xd, v, xv, r),
                                                  LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, ""));
                 LLVMSetAlignment(sv, 1);
             }
@@ -1050,20 +1048,20 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
     return v == 64 ? "elem_mul_rowh64" : v == 32 ? "elem_mul_rowh32" : "elem_mul_rowh16";
 }
 
-/* ------------------------------------------------------------ the affine add in word pairs (x86) */
+/* ------------------------------------------------------------ the affine add in word pairs */
 
-/* elem_affine_wdV (x86-64): add_fit's form x*fa + z*fb + fc, V bytes a
- * step (64 with AVX-512BW, 32 with AVX2, else 16), with its two 32-bit
- * multiplies as pmaddwd on word pairs.  Each i32 lane holds the pair
- * (x, z) of one element, sign-extended (vpmovsxbw, then a word
- * interleave), and with fa = 256 * fah + fal (fal in [-128, 128)), the
- * same for fb,
+/* elem_affine_wdV (targets with KWords' madd2 and packs: x86-64): add_fit's
+ * form x*fa + z*fb + fc, V bytes a step (64 with AVX-512BW, 32 with AVX2,
+ * else 16), with its two 32-bit multiplies as pmaddwd on word pairs.  Each
+ * i32 lane holds the pair (x, z) of one element, sign-extended (byte
+ * interleaves and an arithmetic shift, wd_step), and with
+ * fa = 256 * fah + fal (fal in [-128, 128)), the same for fb,
  *   v = pmaddwd((x, z), (fal, fbl)) + pmaddwd((256x, 256z), (fah, fbh)) + fc
  * is the form exactly (256x: the pair shifted left by 8 bits, in a word
  * for an i8 x; a u8 operand is taken less 128, its top bit flipped, and
  * fc carries 128 * fa).  Then the shift, two saturating packs (packssdw,
- * packsswb/packuswb, pack_words' clamp), a qword permute back into the
- * elements' order and the fixed pairs as byte compares.  Where
+ * packsswb/packuswb, pack_words' clamp), which undo the interleaves'
+ * in-lane order, and the fixed pairs as byte compares.  Where
  * elem_affine16 widens every byte to an i32 lane (vpmovsxbd, 16 a
  * shuffle) and narrows with vpmovsdb, this takes 32 bytes a widening
  * and 64 a narrowing.  wd_split checks the whole form as the code
@@ -1104,8 +1102,8 @@ static bool wd_split(const BinQ *q, DType ad, DType bd, AffineWd *w)
 }
 
 /* One step: V bytes X, Z of the operands to V bytes of the result. */
-static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, DType bd, int v, LLVMValueRef x,
-                            LLVMValueRef z)
+static LLVMValueRef wd_step(Cg *cg, const KWords *kw, const BinQ *q, const AffineWd *w, DType ad, DType bd, int v,
+                            LLVMValueRef x, LLVMValueRef z)
 {
     LLVMValueRef fl[64], fh[64];
     for (int k = 0; k < v / 2; k++) {
@@ -1113,17 +1111,7 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
         fh[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->hi[k & 1], 1);
     }
     LLVMValueRef cl = LLVMConstVector(fl, (unsigned)v / 2), ch = LLVMConstVector(fh, (unsigned)v / 2);
-    const char *madd = v == 64   ? "llvm.x86.avx512.pmaddw.d.512"
-                       : v == 32 ? "llvm.x86.avx2.pmadd.wd"
-                                 : "llvm.x86.sse2.pmadd.wd";
-    bool vnni = kern_has(cg, "avx512vnni"), ymm_vnni = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
-    const char *dp = v == 64 && vnni       ? "llvm.x86.avx512.vpdpwssd.512"
-                     : v == 32 && ymm_vnni ? "llvm.x86.avx512.vpdpwssd.256"
-                                           : NULL;
-    LLVMTypeRef vd = LLVMVectorType(cg->t_i32, (unsigned)v / 4), vb = LLVMVectorType(cg->t_i8, (unsigned)v);
-    const char *pack = v == 64   ? "llvm.x86.avx512.packssdw.512"
-                       : v == 32 ? "llvm.x86.avx2.packssdw"
-                                 : "llvm.x86.sse2.packssdw.128";
+    LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
     LLVMValueRef xs = ad == DT_U8 ? kern_flip(cg, x) : x, zs = bd == DT_U8 ? kern_flip(cg, z) : z, half[2];
     for (int k = 0; k < 2; k++) {
         /* Bytes (x, z) of each element (punpck[lh]bw), then bytes (0, x, 0, z):
@@ -1133,22 +1121,13 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
         for (int j = 0; j < 2; j++) {
             LLVMValueRef hi = interleave_words(cg, LLVMConstNull(vb), t, j, v);
             LLVMValueRef lo = LLVMBuildAShr(B, hi, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
-            LLVMValueRef s = cg_splat(cg, cg_i32(cg, w->c), v / 4);
-            if (dp) { /* fc the accumulator: no add (pmaddwd then an add measured 1.2x slower on znver5) */
-                LLVMValueRef a0[3] = {s, LLVMBuildBitCast(B, lo, vd, ""), LLVMBuildBitCast(B, cl, vd, "")};
-                s = kern_intrinsic(cg, dp, NULL, 0, a0, 3);
-                LLVMValueRef a1[3] = {s, LLVMBuildBitCast(B, hi, vd, ""), LLVMBuildBitCast(B, ch, vd, "")};
-                s = kern_intrinsic(cg, dp, NULL, 0, a1, 3);
-            } else {
-                LLVMValueRef a0[2] = {lo, cl}, a1[2] = {hi, ch};
-                s = LLVMBuildAdd(B, LLVMBuildAdd(B, kern_intrinsic(cg, madd, NULL, 0, a1, 2), s, ""),
-                                 kern_intrinsic(cg, madd, NULL, 0, a0, 2), "");
-            }
+            /* fc the accumulator */
+            LLVMValueRef s = kw->madd2(cg, cg_splat(cg, cg_i32(cg, w->c), v / 4), lo, cl, hi, ch);
             d[j] = LLVMBuildAShr(B, s, cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
         }
-        half[k] = kern_intrinsic(cg, pack, NULL, 0, d, 2);
+        half[k] = kw->pack_dw(cg, d);
     }
-    LLVMValueRef out = pack_words(cg, half, q->lo, q->hi, v);
+    LLVMValueRef out = pack_words(cg, kw, half, q->lo, q->hi, v);
     for (int j = 0; j < q->nfix; j++) {
         LLVMValueRef fx = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v);
         LLVMValueRef fz = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v);
@@ -1159,15 +1138,15 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
     return out;
 }
 
-/* The add as elem_affine_wdV; NULL, emitting nothing, off x86-64, where
- * the form does not split (wd_split) or the shapes do not suit it: both
+/* The add as elem_affine_wdV; NULL, emitting nothing, without KW's madd2
+ * and packs (KWords), where the form does not split (wd_split) or the shapes do not suit it: both
  * operands and the result running along the innermost merged dim by 1,
  * at least V long (the rest of a run one element at a time through
  * binq_apply, as elem_affine16's). */
-static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
-                                   DType bd)
+static const char *lower_affine_wd(Cg *cg, const KWords *kw, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK],
+                                   DType ad, DType bd)
 {
-    if (!q->fit || strncmp(cg->target->triple, "x86_64", 6) != 0)
+    if (!q->fit || !kw || !kw->madd2 || !kw->pack_dw)
         return NULL;
     int v = kern_has(cg, "avx512bw") ? 64 : kern_has(cg, "avx2") ? 32 : 16;
     const TensorType *yt = &n->result->type;
@@ -1203,7 +1182,7 @@ static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t
     LLVMValueRef ia = LLVMBuildAdd(B, oa, j, ""), ib = LLVMBuildAdd(B, ob, j, ""), iy = LLVMBuildAdd(B, oy, j, "");
     LLVMValueRef xa = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, a, &ia, 1, ""));
     LLVMValueRef xb = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, b, &ib, 1, ""));
-    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, q, &w, ad, bd, v, xa, xb), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &iy, 1, ""));
+    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, kw, q, &w, ad, bd, v, xa, xb), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &iy, 1, ""));
     LLVMSetAlignment(sv, 1);
     cg_for_end(cg, &lv);
     if ((j = row_pass_begin(cg, &lr, 1, len, v))) {
@@ -1217,7 +1196,7 @@ static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t
                    : (v == 64 ? "elem_affine_wd64" : v == 32 ? "elem_affine_wd32" : "elem_affine_wd16");
 }
 
-const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
+const char *kern_elem_words(Cg *cg, const Node *n, const KLut *klut, const KWords *kw)
 {
     if ((n->op != OP_ADD && n->op != OP_SUB && n->op != OP_MUL) || n->num_operands != 2)
         return NULL;
@@ -1254,12 +1233,12 @@ const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
     cg_strides(yt, st[2]);
     add_fit(&q, ad, bd, 30);
     q.mul_fused = mul_fuses(&q, ad, bd);
-    const char *rowh = kind == BIN_MUL ? lower_mul_rowh(cg, n, &q, st, ad, bd, klut) : NULL;
+    const char *rowh = kind == BIN_MUL ? lower_mul_rowh(cg, n, &q, st, ad, bd, klut, kw) : NULL;
     if (rowh)
         return rowh;
     if (kind == BIN_MUL && lower_mul_rows(cg, n, &q, st, ad, bd))
         return "elem_mul_row16";
-    const char *wd = lower_affine_wd(cg, n, &q, st, ad, bd);
+    const char *wd = lower_affine_wd(cg, kw, n, &q, st, ad, bd);
     if (wd)
         return wd;
     if (!lower_binary_vec(cg, n, &q, st))
@@ -1267,7 +1246,12 @@ const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
     return q.fit ? (q.nfix ? "elem_affine16_fix" : "elem_affine16") : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
 }
 
+const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
+{
+    return kern_elem_words(cg, n, klut, NULL);
+}
+
 const char *kern_elem(Cg *cg, const Node *n)
 {
-    return kern_elem_lut(cg, n, NULL);
+    return kern_elem_words(cg, n, NULL, NULL);
 }
