@@ -52,14 +52,15 @@ typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } BinaryKind;
  * AVX-512, 4 q registers on NEON, LMUL groups on RVV). */
 enum { BIN_LANES = 16 };
 
-/* The i32 constant V shaped like LIKE: a cg_splat of it for a vector,
- * else the scalar (the tail loops run the same steps one element at a
- * time). */
-static LLVMValueRef i32_like(Cg *cg, LLVMValueRef like, int64_t v)
+/* The integer constant V shaped like LIKE (i32 lanes, or bytes): a
+ * cg_splat of it for a vector, else the scalar (the tail loops run the
+ * same steps one element at a time). */
+static LLVMValueRef int_like(Cg *cg, LLVMValueRef like, int64_t v)
 {
     LLVMTypeRef t = LLVMTypeOf(like);
-    LLVMValueRef c = cg_i32(cg, v);
-    return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
+    bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+    LLVMValueRef c = LLVMConstInt(vec ? LLVMGetElementType(t) : t, (unsigned long long)v, 1);
+    return vec ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
 }
 
 /* TFLite's int8 add/sub/mul of two i32 values or vectors X and Z (the
@@ -282,7 +283,7 @@ static bool add_fit(BinQ *q, DType ad, DType bd, int rmax)
  * written; glue.qir's tflite adds hold it bit-exact on every target. */
 static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
 {
-#define K(v) i32_like(cg, d, (v))
+#define K(v) int_like(cg, d, (v))
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, d, K(0), "");
     LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, d, ""), d, "");
     LLVMValueRef lo = LLVMBuildMul(B, ad, K(mult & 0x7ff), "");
@@ -312,7 +313,7 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
  * (unsigned) for the node's largest |p|. */
 static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift, bool fused)
 {
-#define K(v) i32_like(cg, p, (v))
+#define K(v) int_like(cg, p, (v))
     int e = fused ? -shift : 0;
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
     LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
@@ -345,19 +346,25 @@ static bool mul_fuses(const BinQ *q, DType ad, DType bd)
     return da * db * (q->mult >> 16) + (1 << 14) + (1 << 16) + (INT64_C(1) << (14 + e)) < (INT64_C(1) << 32);
 }
 
+/* V with the result of each of add_fit's fixed pairs where X and Z are
+ * that pair (X, Z and V of one type: i32 lanes, or the stored bytes). */
+static LLVMValueRef fix_pairs(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z, LLVMValueRef v)
+{
+    for (int j = 0; j < q->nfix; j++) {
+        LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, int_like(cg, x, q->fix_x[j]), "");
+        LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, int_like(cg, z, q->fix_z[j]), "");
+        v = LLVMBuildSelect(B, LLVMBuildAnd(B, ex, ez, ""), int_like(cg, v, q->fix_y[j]), v, "");
+    }
+    return v;
+}
+
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
-#define K(v) i32_like(cg, x, (v))
+#define K(v) int_like(cg, x, (v))
     if (q->fit) {
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
         v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
-        v = cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi));
-        for (int j = 0; j < q->nfix; j++) {
-            LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, K(q->fix_x[j]), "");
-            LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, K(q->fix_z[j]), "");
-            v = LLVMBuildSelect(B, LLVMBuildAnd(B, ex, ez, ""), K(q->fix_y[j]), v, "");
-        }
-        return v;
+        return fix_pairs(cg, q, x, z, cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi)));
     }
     LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
     if (q->kind == BIN_MUL) {
@@ -660,8 +667,8 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
             LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
             LLVMValueRef xv = pass ? cg_load_int(cg, xd, xb, xo) : load_lanes(cg, xd, xb, xo, 1);
             LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
-            v = LLVMBuildAShr(B, v, i32_like(cg, v, r->fr), "");
-            v = cg_smin(cg, cg_smax(cg, v, i32_like(cg, v, q->lo)), i32_like(cg, v, q->hi));
+            v = LLVMBuildAShr(B, v, int_like(cg, v, r->fr), "");
+            v = cg_smin(cg, cg_smax(cg, v, int_like(cg, v, q->lo)), int_like(cg, v, q->hi));
             for (int k = 2; k < nrows; k += 2)
                 v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
             LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
@@ -1127,15 +1134,7 @@ static LLVMValueRef wd_step(Cg *cg, const KWords *kw, const BinQ *q, const Affin
         }
         half[k] = kw->pack_dw(cg, d);
     }
-    LLVMValueRef out = pack_words(cg, kw, half, q->lo, q->hi, v);
-    for (int j = 0; j < q->nfix; j++) {
-        LLVMValueRef fx = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v);
-        LLVMValueRef fz = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v);
-        LLVMValueRef fy = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_y[j], 1), v);
-        LLVMValueRef hit = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, fx, ""), LLVMBuildICmp(B, LLVMIntEQ, z, fz, ""), "");
-        out = LLVMBuildSelect(B, hit, fy, out, "");
-    }
-    return out;
+    return fix_pairs(cg, q, x, z, pack_words(cg, kw, half, q->lo, q->hi, v));
 }
 
 /* The add as elem_affine_wdV; NULL, emitting nothing, without KW's madd2
