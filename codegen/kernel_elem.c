@@ -498,14 +498,47 @@ static int row_misses(const BinQ *q, const int64_t *y, int64_t xlo, int64_t xhi,
     return miss;
 }
 
+/* What the row fits (mul_row_fit, mul_rowh_fit) start from: the stored
+ * ranges of x and of the row operand z (operand ZOP), their zero points,
+ * and the product's real scale M (output steps per unit of
+ * (x - xp.zp) * (z - zp.zp)). */
+typedef struct RowDom {
+    int zop;
+    int64_t xlo, xhi, zlo, zhi;
+    QParam xp, zp;
+    double m;
+} RowDom;
+
+static RowDom row_dom(const BinQ *q, DType xd, DType zd, int zop)
+{
+    return (RowDom){.zop = zop,
+                    .xlo = dtype_traits[xd].min,
+                    .xhi = dtype_traits[xd].max,
+                    .zlo = dtype_traits[zd].min,
+                    .zhi = dtype_traits[zd].max,
+                    .xp = zop ? q->ap : q->bp,
+                    .zp = zop ? q->bp : q->ap,
+                    .m = ldexp((double)q->mult, q->shift - 31)};
+}
+
+/* The interpreter's result for every x at row value Z, into Y[x - xlo];
+ * false where it would fail. */
+static bool row_results(const BinQ *q, const RowDom *d, int64_t z, int64_t *y)
+{
+    for (int64_t x = d->xlo; x <= d->xhi; x++)
+        if (!(d->zop ? binq_ref(q, x, z, &y[x - d->xlo]) : binq_ref(q, z, x, &y[x - d->xlo])))
+            return false;
+    return true;
+}
+
 static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
 {
-    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
-    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max;
+    RowDom d = row_dom(q, xd, zd, zop);
+    int64_t xlo = d.xlo, xhi = d.xhi, zlo = d.zlo, zhi = d.zhi;
     if (q->kind != BIN_MUL || xhi - xlo > 255 || zhi - zlo > 255 || q->lo > q->hi)
         return false;
-    QParam xp = zop ? q->ap : q->bp, zp = zop ? q->bp : q->ap;
-    double m = ldexp((double)q->mult, q->shift - 31), bound = 0;
+    QParam xp = d.xp, zp = d.zp;
+    double m = d.m, bound = 0;
     for (int64_t z = zlo; z <= zhi; z++) {
         double s = m * (double)(z - zp.zp), c = (double)q->yp.zp - s * (double)xp.zp;
         double v = fmax(fabs(s * (double)xlo + c), fabs(s * (double)xhi + c)) + 2;
@@ -517,9 +550,8 @@ static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
     r->zop = zop, r->fr = fr, r->nfix = 0;
     int64_t one = INT64_C(1) << fr, y[256], fix[ROW_FIXES], bfix[ROW_FIXES];
     for (int64_t z = zlo; z <= zhi; z++) {
-        for (int64_t x = xlo; x <= xhi; x++)
-            if (!(zop ? binq_ref(q, x, z, &y[x - xlo]) : binq_ref(q, z, x, &y[x - xlo])))
-                return false;
+        if (!row_results(q, &d, z, y))
+            return false;
         int64_t a0 = llround(ldexp(m * (double)(z - zp.zp), fr));
         int best = ROW_FIXES + 1;
         for (int w = 0; best > 0 && w <= 2 * FIT_WINDOW; w++) {
@@ -752,18 +784,16 @@ static int rowh_misses(const BinQ *q, const int64_t *y, int64_t xlo, int64_t xhi
     return miss;
 }
 
-static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, MulRowH *r);
+static bool mul_rowh_fit_s(const BinQ *q, const RowDom *d, int64_t xoff, int s, MulRowH *r);
 
 static bool mul_rowh_fit(const BinQ *q, DType xd, DType zd, int zop, MulRowH *r)
 {
-    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
-    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max;
-    if (q->kind != BIN_MUL || xhi - xlo != 255 || zhi - zlo != 255 || q->lo > q->hi)
+    RowDom d = row_dom(q, xd, zd, zop);
+    if (q->kind != BIN_MUL || d.xhi - d.xlo != 255 || d.zhi - d.zlo != 255 || q->lo > q->hi)
         return false;
-    QParam zp = zop ? q->bp : q->ap;
-    double m = ldexp((double)q->mult, q->shift - 31), top = 0;
-    for (int64_t z = zlo; z <= zhi; z++)
-        top = fmax(top, fabs(m * (double)(z - zp.zp)));
+    double top = 0;
+    for (int64_t z = d.zlo; z <= d.zhi; z++)
+        top = fmax(top, fabs(d.m * (double)(z - d.zp.zp)));
     int s = 8;
     while (s >= 0 && (q->hi > (1 << (15 - s)) - 1 || q->lo < -(1 << (15 - s)) ||
                       ldexp(top, 8 + s) + FIT_WINDOW + 1 > INT16_MAX))
@@ -771,24 +801,21 @@ static bool mul_rowh_fit(const BinQ *q, DType xd, DType zd, int zop, MulRowH *r)
     /* A smaller s where fc leaves 16 bits (an intercept beyond 128 steps
      * at s = 8). */
     for (int s0 = s; s >= 0 && s > s0 - 3; s--)
-        if (mul_rowh_fit_s(q, xd, zd, zop, s, r))
+        if (mul_rowh_fit_s(q, &d, xd == DT_U8 ? 128 : 0, s, r))
             return true;
     return false;
 }
 
-static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, MulRowH *r)
+/* mul_rowh_fit for the shift S (XOFF: 128 for a u8 x, else 0). */
+static bool mul_rowh_fit_s(const BinQ *q, const RowDom *d, int64_t xoff, int s, MulRowH *r)
 {
-    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
-    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max, xoff = xd == DT_U8 ? 128 : 0;
-    QParam zp = zop ? q->bp : q->ap;
-    double m = ldexp((double)q->mult, q->shift - 31);
+    int64_t xlo = d->xlo, xhi = d->xhi, zlo = d->zlo, zhi = d->zhi;
     r->s = s, r->nfix = 0;
     int64_t one = INT64_C(1) << s, y[256], h[256], fix[ROW_FIXES], bfix[ROW_FIXES];
     for (int64_t z = zlo; z <= zhi; z++) {
-        for (int64_t x = xlo; x <= xhi; x++)
-            if (!(zop ? binq_ref(q, x, z, &y[x - xlo]) : binq_ref(q, z, x, &y[x - xlo])))
-                return false;
-        int64_t a0 = llround(ldexp(m * (double)(z - zp.zp), 8 + s)), zi = z - zlo;
+        if (!row_results(q, d, z, y))
+            return false;
+        int64_t a0 = llround(ldexp(d->m * (double)(z - d->zp.zp), 8 + s)), zi = z - zlo;
         int best = ROW_FIXES + 1;
         for (int w = 0; best > 0 && w <= 2 * FIT_WINDOW; w++) {
             int64_t fa = a0 + (w & 1 ? (w + 1) / 2 : -(w / 2));
