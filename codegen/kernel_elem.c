@@ -953,6 +953,35 @@ static LLVMValueRef rowh_step(Cg *cg, const KWords *kw, const BinQ *q, const Mul
     return out;
 }
 
+/* The byte tables of MR's form by z's stored byte read as unsigned
+ * (lower_mul_rows says why), in RH_ order; returns how many the node
+ * needs. */
+static int rowh_tables(const MulRowH *mr, DType zd, uint8_t (*tab)[256])
+{
+    for (int u = 0; u < 256; u++) {
+        int zi = (zd == DT_I8 ? (int8_t)u : u) - (int)dtype_traits[zd].min;
+        uint16_t fa = (uint16_t)mr->fa[zi], fc = (uint16_t)mr->fc[zi];
+        tab[RH_B][u] = mr->b[zi];
+        tab[RH_FA][u] = (uint8_t)fa, tab[RH_FA + 1][u] = (uint8_t)(fa >> 8);
+        tab[RH_FC][u] = (uint8_t)fc, tab[RH_FC + 1][u] = (uint8_t)(fc >> 8);
+        for (int k = 0; k < mr->nfix; k++)
+            tab[RH_FIX + 2 * k][u] = mr->fx[k][zi], tab[RH_FIX + 2 * k + 1][u] = mr->fy[k][zi];
+    }
+    return RH_FIX + 2 * mr->nfix;
+}
+
+/* rowh_step's one-element R: the NT tables' (or rows') bytes ROWS[t] at I,
+ * as i32 of their dtypes, fa and fc the whole words (the high byte
+ * signed); XD, YD the dtypes of x and the result (the fix slots'). */
+static void rowh_load1(Cg *cg, int nt, DType xd, DType yd, const LLVMValueRef *rows, LLVMValueRef i, LLVMValueRef *r)
+{
+    for (int t = 0; t < nt; t++)
+        r[t] = cg_load_int(cg, t == RH_FA + 1 || t == RH_FC + 1 ? DT_I8 : t >= RH_FIX ? ((t - RH_FIX) % 2 ? yd : xd) : DT_U8,
+                           rows[t], i);
+    for (int t = RH_FA; t <= RH_FC; t += 2)
+        r[t] = LLVMBuildOr(B, r[t], LLVMBuildShl(B, r[t + 1], cg_i32(cg, 8), ""), "");
+}
+
 /* Fills the NT stack rows ROW[t] (LEN bytes) from the 256-byte tables TAB[t]
  * by the row operand's stored bytes ZB (a row of ZLEN, LEN a multiple of
  * it): K's lookups, K->lanes bytes at a time, where K is given (the row
@@ -1028,18 +1057,8 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
         return NULL;
     }
     LLVMValueRef xb = cg_buf(cg, n->operands[xop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
-    /* Tables by z's stored byte read as unsigned (lower_mul_rows says why). */
     uint8_t tab[RH_ROWS][256];
-    int nt = RH_FIX + 2 * mr->nfix;
-    for (int u = 0; u < 256; u++) {
-        int zi = (zd == DT_I8 ? (int8_t)u : u) - (int)dtype_traits[zd].min;
-        uint16_t fa = (uint16_t)mr->fa[zi], fc = (uint16_t)mr->fc[zi];
-        tab[RH_B][u] = mr->b[zi];
-        tab[RH_FA][u] = (uint8_t)fa, tab[RH_FA + 1][u] = (uint8_t)(fa >> 8);
-        tab[RH_FC][u] = (uint8_t)fc, tab[RH_FC + 1][u] = (uint8_t)(fc >> 8);
-        for (int k = 0; k < mr->nfix; k++)
-            tab[RH_FIX + 2 * k][u] = mr->fx[k][zi], tab[RH_FIX + 2 * k + 1][u] = mr->fy[k][zi];
-    }
+    int nt = rowh_tables(mr, zd, tab);
     LLVMValueRef row[RH_ROWS];
     for (int t = 0; t < nt; t++)
         row[t] = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)len), "mul.rowh");
@@ -1056,13 +1075,10 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
         if (!i)
             continue;
         LLVMValueRef r[RH_ROWS];
-        for (int t = 0; t < nt; t++)
-            r[t] = pass ? cg_load_int(cg, t == RH_FA + 1 || t == RH_FC + 1 ? DT_I8 : t >= RH_FIX ? ((t - RH_FIX) % 2 ? yt->dtype : xd) : DT_U8,
-                                      row[t], i)
-                        : kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, row[t], &i, 1, ""));
-        if (pass) /* the whole words: the high byte signed */
-            for (int t = RH_FA; t <= RH_FC; t += 2)
-                r[t] = LLVMBuildOr(B, r[t], LLVMBuildShl(B, r[t + 1], cg_i32(cg, 8), ""), "");
+        if (pass)
+            rowh_load1(cg, nt, xd, yt->dtype, row, i, r);
+        for (int t = 0; t < nt && !pass; t++)
+            r[t] = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, row[t], &i, 1, ""));
         for (int b = 0; b < rb; b++) {
             LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
             LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
@@ -1080,6 +1096,77 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
     cg_nest_end(cg, &nest);
     free(mr);
     return v == 64 ? "elem_mul_rowh64" : v == 32 ? "elem_mul_rowh32" : "elem_mul_rowh16";
+}
+
+/* ------------------------------------------------------------ a mul of two full operands by lookups */
+
+/* elem_mul_lutV: a mul whose operands both run along the innermost merged
+ * dim (M-LSD's scores.q) in elem_mul_rowhV's 16-bit form, whose per-z
+ * parameters (mul_rowh_fit: every x checked for every z against the
+ * interpreter) each element looks up by its z byte with the target's
+ * byte lookup (KLut: vpermi2b pairs with AVX-512 VBMI, tbl on NEON), V =
+ * its lanes a step: 5 + 2 * nfix lookups and rowh_step per V outputs,
+ * where elem_mul16 widens every byte to an i32 lane and takes three
+ * 32-bit multiplies per 16.  Either operand may be z (operand 1 tried
+ * first), or z may stay along the run (stride 0: a scalar, or one value
+ * a row; the same lookups of one byte, hoisted out of the loop for a
+ * scalar); the rest of a run one element at a time from the tables in
+ * read-only data.  NULL, emitting nothing, without a lookup, where no
+ * form fits or the shapes do not suit it. */
+static const char *lower_mul_lut(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
+                                 DType bd, const KLut *klut, const KWords *kw)
+{
+    if (!klut || q->kind != BIN_MUL)
+        return NULL;
+    const TensorType *yt = &n->result->type;
+    int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
+    int m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms), v = klut->lanes, e = m - 1;
+    int64_t len = md[e];
+    /* z broadcast along the run (stride 0): the lookups of one byte */
+    int zb0 = ms[0][e] == 0 ? 0 : ms[1][e] == 0 ? 1 : -1;
+    if (len < v || ms[2][e] != 1 || (ms[0][e] != 1 && zb0 != 0) || (ms[1][e] != 1 && zb0 != 1))
+        return NULL;
+    MulRowH *mr = malloc(sizeof *mr);
+    int zop = zb0 < 0 ? 1 : zb0;
+    if (mr && !mul_rowh_fit(q, zop ? ad : bd, zop ? bd : ad, zop, mr))
+        zop = zb0 < 0 && mul_rowh_fit(q, bd, ad, 0, mr) ? 0 : -1;
+    if (!mr || zop < 0) {
+        free(mr);
+        return NULL;
+    }
+    DType xd = zop ? ad : bd, zd = zop ? bd : ad;
+    uint8_t tab[RH_ROWS][256];
+    int nt = rowh_tables(mr, zd, tab);
+    LLVMValueRef xb = cg_buf(cg, n->operands[1 - zop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, m - 1, md);
+    LLVMValueRef ox = cg_nest_offset(cg, &nest, ms[1 - zop]), oz = cg_nest_offset(cg, &nest, ms[zop]);
+    LLVMValueRef oy = cg_nest_offset(cg, &nest, ms[2]);
+    LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
+    CgLoop lv, lr;
+    LLVMValueRef i = row_pass_begin(cg, &lv, 0, len, v), r[RH_ROWS];
+    LLVMValueRef xo = LLVMBuildAdd(B, ox, i, ""), zo = LLVMBuildAdd(B, oz, i, ""), yo = LLVMBuildAdd(B, oy, i, "");
+    LLVMValueRef xv = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, xb, &xo, 1, ""));
+    LLVMValueRef zv = zb0 >= 0 ? cg_splat(cg, LLVMBuildLoad2(B, cg->t_i8, LLVMBuildInBoundsGEP2(B, cg->t_i8, zb, &oz, 1, ""), ""), v)
+                               : kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, zb, &zo, 1, ""));
+    for (int t = 0; t < nt; t++)
+        r[t] = klut->lookup(cg, tab[t], zv);
+    LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, kw, q, mr, xd, v, xv, r), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, ""));
+    LLVMSetAlignment(sv, 1);
+    cg_for_end(cg, &lv);
+    if ((i = row_pass_begin(cg, &lr, 1, len, v))) {
+        LLVMValueRef g[RH_ROWS];
+        for (int t = 0; t < nt; t++)
+            g[t] = cg_rodata(cg, tab[t], 256, 16, "mul.lut");
+        LLVMValueRef zi = LLVMBuildZExt(B, cg_load_int(cg, DT_U8, zb, zb0 >= 0 ? oz : LLVMBuildAdd(B, oz, i, "")), cg->t_idx, "");
+        rowh_load1(cg, nt, xd, yt->dtype, g, zi, r);
+        LLVMValueRef x1 = cg_load_int(cg, xd, xb, LLVMBuildAdd(B, ox, i, ""));
+        cg_store_int(cg, yt->dtype, y, LLVMBuildAdd(B, oy, i, ""), rowh_step(cg, kw, q, mr, xd, 1, x1, r));
+        cg_for_end(cg, &lr);
+    }
+    cg_nest_end(cg, &nest);
+    free(mr);
+    return v == 64 ? "elem_mul_lut64" : v == 32 ? "elem_mul_lut32" : "elem_mul_lut16";
 }
 
 /* ------------------------------------------------------------ the affine add in word pairs */
@@ -1264,6 +1351,9 @@ const char *kern_elem_words(Cg *cg, const Node *n, const KLut *klut, const KWord
         return rowh;
     if (kind == BIN_MUL && lower_mul_rows(cg, n, &q, st, ad, bd))
         return "elem_mul_row16";
+    const char *mlut = lower_mul_lut(cg, n, &q, st, ad, bd, klut, kw);
+    if (mlut)
+        return mlut;
     const char *wd = lower_affine_wd(cg, kw, n, &q, st, ad, bd);
     if (wd)
         return wd;
