@@ -13,7 +13,13 @@
  *   elem_mul16    - mul with its rescale in 32 bits (mul_rescale);
  *   elem_mul_row16 - mul by an operand that repeats one row, as an
  *                   exact affine form in the other per value of it
- *                   (mul_row_fit), but for a few x per value.
+ *                   (mul_row_fit), but for a few x per value;
+ *   elem_mul_rowhV - the same in 16-bit lanes, V bytes a step
+ *                   (mul_rowh_fit);
+ *   elem_mul_lutV - any other mul of two runs (or of a run by a value
+ *                   broadcast along it) in that 16-bit form, the
+ *                   parameters looked up per element by the target's
+ *                   byte lookup (KLut), V its lanes.
  * Anything else (other ops, wider or float operands, onnx rounding,
  * per-axis quantization, an operand striding the innermost dim by more
  * than 1, runs shorter than a vector, parameters TFLite cannot represent)

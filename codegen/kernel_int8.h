@@ -352,7 +352,9 @@ const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k);
  * ("elem_affine16", "elem_affine16_fix", "elem_add16", "elem_mul16",
  * "elem_mul_row16"), a mul by a repeated row in 16-bit lanes V bytes a
  * step ("elem_mul_rowhV").  kern_elem_lut: the same, the row tables of
- * the last filled by K's lookups (kern_elem: byte by byte). */
+ * the last filled by K's lookups (kern_elem: byte by byte), and other
+ * muls in that form with their parameters looked up per element by K
+ * ("elem_mul_lutV"). */
 const char *kern_elem(Cg *cg, const Node *n);
 const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *k);
 /* kernel_elem.c's steps on 16-bit words that a target has as single
