@@ -13,7 +13,13 @@
  *   elem_mul16    - mul with its rescale in 32 bits (mul_rescale);
  *   elem_mul_row16 - mul by an operand that repeats one row, as an
  *                   exact affine form in the other per value of it
- *                   (mul_row_fit), but for a few x per value.
+ *                   (mul_row_fit), but for a few x per value;
+ *   elem_mul_rowhV - the same in 16-bit lanes, V bytes a step
+ *                   (mul_rowh_fit);
+ *   elem_mul_lutV - any other mul of two runs (or of a run by a value
+ *                   broadcast along it) in that 16-bit form, the
+ *                   parameters looked up per element by the target's
+ *                   byte lookup (KLut), V its lanes.
  * Anything else (other ops, wider or float operands, onnx rounding,
  * per-axis quantization, an operand striding the innermost dim by more
  * than 1, runs shorter than a vector, parameters TFLite cannot represent)
@@ -52,14 +58,15 @@ typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } BinaryKind;
  * AVX-512, 4 q registers on NEON, LMUL groups on RVV). */
 enum { BIN_LANES = 16 };
 
-/* The i32 constant V shaped like LIKE: a cg_splat of it for a vector,
- * else the scalar (the tail loops run the same steps one element at a
- * time). */
-static LLVMValueRef i32_like(Cg *cg, LLVMValueRef like, int64_t v)
+/* The integer constant V shaped like LIKE (i32 lanes, or bytes): a
+ * cg_splat of it for a vector, else the scalar (the tail loops run the
+ * same steps one element at a time). */
+static LLVMValueRef int_like(Cg *cg, LLVMValueRef like, int64_t v)
 {
     LLVMTypeRef t = LLVMTypeOf(like);
-    LLVMValueRef c = cg_i32(cg, v);
-    return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
+    bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+    LLVMValueRef c = LLVMConstInt(vec ? LLVMGetElementType(t) : t, (unsigned long long)v, 1);
+    return vec ? cg_splat(cg, c, LLVMGetVectorSize(t)) : c;
 }
 
 /* TFLite's int8 add/sub/mul of two i32 values or vectors X and Z (the
@@ -282,7 +289,7 @@ static bool add_fit(BinQ *q, DType ad, DType bd, int rmax)
  * written; glue.qir's tflite adds hold it bit-exact on every target. */
 static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
 {
-#define K(v) i32_like(cg, d, (v))
+#define K(v) int_like(cg, d, (v))
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, d, K(0), "");
     LLVMValueRef ad = LLVMBuildSelect(B, neg, LLVMBuildNeg(B, d, ""), d, "");
     LLVMValueRef lo = LLVMBuildMul(B, ad, K(mult & 0x7ff), "");
@@ -312,7 +319,7 @@ static LLVMValueRef add_rescale(Cg *cg, LLVMValueRef d, int32_t mult, int shift)
  * (unsigned) for the node's largest |p|. */
 static LLVMValueRef mul_rescale(Cg *cg, LLVMValueRef p, int32_t mult, int shift, bool fused)
 {
-#define K(v) i32_like(cg, p, (v))
+#define K(v) int_like(cg, p, (v))
     int e = fused ? -shift : 0;
     LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, p, K(0), "");
     LLVMValueRef n1 = LLVMBuildZExt(B, neg, LLVMTypeOf(p), "");
@@ -345,19 +352,25 @@ static bool mul_fuses(const BinQ *q, DType ad, DType bd)
     return da * db * (q->mult >> 16) + (1 << 14) + (1 << 16) + (INT64_C(1) << (14 + e)) < (INT64_C(1) << 32);
 }
 
+/* V with the result of each of add_fit's fixed pairs where X and Z are
+ * that pair (X, Z and V of one type: i32 lanes, or the stored bytes). */
+static LLVMValueRef fix_pairs(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z, LLVMValueRef v)
+{
+    for (int j = 0; j < q->nfix; j++) {
+        LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, int_like(cg, x, q->fix_x[j]), "");
+        LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, int_like(cg, z, q->fix_z[j]), "");
+        v = LLVMBuildSelect(B, LLVMBuildAnd(B, ex, ez, ""), int_like(cg, v, q->fix_y[j]), v, "");
+    }
+    return v;
+}
+
 static LLVMValueRef binq_apply(Cg *cg, const BinQ *q, LLVMValueRef x, LLVMValueRef z)
 {
-#define K(v) i32_like(cg, x, (v))
+#define K(v) int_like(cg, x, (v))
     if (q->fit) {
         LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, x, K(q->fa), ""), LLVMBuildMul(B, z, K(q->fb), ""), "");
         v = LLVMBuildAShr(B, LLVMBuildAdd(B, v, K(q->fc), ""), K(q->fr), "");
-        v = cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi));
-        for (int j = 0; j < q->nfix; j++) {
-            LLVMValueRef ex = LLVMBuildICmp(B, LLVMIntEQ, x, K(q->fix_x[j]), "");
-            LLVMValueRef ez = LLVMBuildICmp(B, LLVMIntEQ, z, K(q->fix_z[j]), "");
-            v = LLVMBuildSelect(B, LLVMBuildAnd(B, ex, ez, ""), K(q->fix_y[j]), v, "");
-        }
-        return v;
+        return fix_pairs(cg, q, x, z, cg_smin(cg, cg_smax(cg, v, K(q->lo)), K(q->hi)));
     }
     LLVMValueRef xa = LLVMBuildSub(B, x, K(q->ap.zp), ""), xb = LLVMBuildSub(B, z, K(q->bp.zp), ""), r;
     if (q->kind == BIN_MUL) {
@@ -491,14 +504,47 @@ static int row_misses(const BinQ *q, const int64_t *y, int64_t xlo, int64_t xhi,
     return miss;
 }
 
+/* What the row fits (mul_row_fit, mul_rowh_fit) start from: the stored
+ * ranges of x and of the row operand z (operand ZOP), their zero points,
+ * and the product's real scale M (output steps per unit of
+ * (x - xp.zp) * (z - zp.zp)). */
+typedef struct RowDom {
+    int zop;
+    int64_t xlo, xhi, zlo, zhi;
+    QParam xp, zp;
+    double m;
+} RowDom;
+
+static RowDom row_dom(const BinQ *q, DType xd, DType zd, int zop)
+{
+    return (RowDom){.zop = zop,
+                    .xlo = dtype_traits[xd].min,
+                    .xhi = dtype_traits[xd].max,
+                    .zlo = dtype_traits[zd].min,
+                    .zhi = dtype_traits[zd].max,
+                    .xp = zop ? q->ap : q->bp,
+                    .zp = zop ? q->bp : q->ap,
+                    .m = ldexp((double)q->mult, q->shift - 31)};
+}
+
+/* The interpreter's result for every x at row value Z, into Y[x - xlo];
+ * false where it would fail. */
+static bool row_results(const BinQ *q, const RowDom *d, int64_t z, int64_t *y)
+{
+    for (int64_t x = d->xlo; x <= d->xhi; x++)
+        if (!(d->zop ? binq_ref(q, x, z, &y[x - d->xlo]) : binq_ref(q, z, x, &y[x - d->xlo])))
+            return false;
+    return true;
+}
+
 static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
 {
-    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
-    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max;
+    RowDom d = row_dom(q, xd, zd, zop);
+    int64_t xlo = d.xlo, xhi = d.xhi, zlo = d.zlo, zhi = d.zhi;
     if (q->kind != BIN_MUL || xhi - xlo > 255 || zhi - zlo > 255 || q->lo > q->hi)
         return false;
-    QParam xp = zop ? q->ap : q->bp, zp = zop ? q->bp : q->ap;
-    double m = ldexp((double)q->mult, q->shift - 31), bound = 0;
+    QParam xp = d.xp, zp = d.zp;
+    double m = d.m, bound = 0;
     for (int64_t z = zlo; z <= zhi; z++) {
         double s = m * (double)(z - zp.zp), c = (double)q->yp.zp - s * (double)xp.zp;
         double v = fmax(fabs(s * (double)xlo + c), fabs(s * (double)xhi + c)) + 2;
@@ -510,9 +556,8 @@ static bool mul_row_fit(const BinQ *q, DType xd, DType zd, int zop, MulRow *r)
     r->zop = zop, r->fr = fr, r->nfix = 0;
     int64_t one = INT64_C(1) << fr, y[256], fix[ROW_FIXES], bfix[ROW_FIXES];
     for (int64_t z = zlo; z <= zhi; z++) {
-        for (int64_t x = xlo; x <= xhi; x++)
-            if (!(zop ? binq_ref(q, x, z, &y[x - xlo]) : binq_ref(q, z, x, &y[x - xlo])))
-                return false;
+        if (!row_results(q, &d, z, y))
+            return false;
         int64_t a0 = llround(ldexp(m * (double)(z - zp.zp), fr));
         int best = ROW_FIXES + 1;
         for (int w = 0; best > 0 && w <= 2 * FIT_WINDOW; w++) {
@@ -660,8 +705,8 @@ static bool lower_mul_rows(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[Q
             LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
             LLVMValueRef xv = pass ? cg_load_int(cg, xd, xb, xo) : load_lanes(cg, xd, xb, xo, 1);
             LLVMValueRef v = LLVMBuildAdd(B, LLVMBuildMul(B, xv, rv[0], ""), rv[1], "");
-            v = LLVMBuildAShr(B, v, i32_like(cg, v, r->fr), "");
-            v = cg_smin(cg, cg_smax(cg, v, i32_like(cg, v, q->lo)), i32_like(cg, v, q->hi));
+            v = LLVMBuildAShr(B, v, int_like(cg, v, r->fr), "");
+            v = cg_smin(cg, cg_smax(cg, v, int_like(cg, v, q->lo)), int_like(cg, v, q->hi));
             for (int k = 2; k < nrows; k += 2)
                 v = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, xv, rv[k], ""), rv[k + 1], v, "");
             LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
@@ -745,18 +790,16 @@ static int rowh_misses(const BinQ *q, const int64_t *y, int64_t xlo, int64_t xhi
     return miss;
 }
 
-static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, MulRowH *r);
+static bool mul_rowh_fit_s(const BinQ *q, const RowDom *d, int64_t xoff, int s, MulRowH *r);
 
 static bool mul_rowh_fit(const BinQ *q, DType xd, DType zd, int zop, MulRowH *r)
 {
-    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
-    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max;
-    if (q->kind != BIN_MUL || xhi - xlo != 255 || zhi - zlo != 255 || q->lo > q->hi)
+    RowDom d = row_dom(q, xd, zd, zop);
+    if (q->kind != BIN_MUL || d.xhi - d.xlo != 255 || d.zhi - d.zlo != 255 || q->lo > q->hi)
         return false;
-    QParam zp = zop ? q->bp : q->ap;
-    double m = ldexp((double)q->mult, q->shift - 31), top = 0;
-    for (int64_t z = zlo; z <= zhi; z++)
-        top = fmax(top, fabs(m * (double)(z - zp.zp)));
+    double top = 0;
+    for (int64_t z = d.zlo; z <= d.zhi; z++)
+        top = fmax(top, fabs(d.m * (double)(z - d.zp.zp)));
     int s = 8;
     while (s >= 0 && (q->hi > (1 << (15 - s)) - 1 || q->lo < -(1 << (15 - s)) ||
                       ldexp(top, 8 + s) + FIT_WINDOW + 1 > INT16_MAX))
@@ -764,24 +807,21 @@ static bool mul_rowh_fit(const BinQ *q, DType xd, DType zd, int zop, MulRowH *r)
     /* A smaller s where fc leaves 16 bits (an intercept beyond 128 steps
      * at s = 8). */
     for (int s0 = s; s >= 0 && s > s0 - 3; s--)
-        if (mul_rowh_fit_s(q, xd, zd, zop, s, r))
+        if (mul_rowh_fit_s(q, &d, xd == DT_U8 ? 128 : 0, s, r))
             return true;
     return false;
 }
 
-static bool mul_rowh_fit_s(const BinQ *q, DType xd, DType zd, int zop, int s, MulRowH *r)
+/* mul_rowh_fit for the shift S (XOFF: 128 for a u8 x, else 0). */
+static bool mul_rowh_fit_s(const BinQ *q, const RowDom *d, int64_t xoff, int s, MulRowH *r)
 {
-    int64_t xlo = dtype_traits[xd].min, xhi = dtype_traits[xd].max;
-    int64_t zlo = dtype_traits[zd].min, zhi = dtype_traits[zd].max, xoff = xd == DT_U8 ? 128 : 0;
-    QParam zp = zop ? q->bp : q->ap;
-    double m = ldexp((double)q->mult, q->shift - 31);
+    int64_t xlo = d->xlo, xhi = d->xhi, zlo = d->zlo, zhi = d->zhi;
     r->s = s, r->nfix = 0;
     int64_t one = INT64_C(1) << s, y[256], h[256], fix[ROW_FIXES], bfix[ROW_FIXES];
     for (int64_t z = zlo; z <= zhi; z++) {
-        for (int64_t x = xlo; x <= xhi; x++)
-            if (!(zop ? binq_ref(q, x, z, &y[x - xlo]) : binq_ref(q, z, x, &y[x - xlo])))
-                return false;
-        int64_t a0 = llround(ldexp(m * (double)(z - zp.zp), 8 + s)), zi = z - zlo;
+        if (!row_results(q, d, z, y))
+            return false;
+        int64_t a0 = llround(ldexp(d->m * (double)(z - d->zp.zp), 8 + s)), zi = z - zlo;
         int best = ROW_FIXES + 1;
         for (int w = 0; best > 0 && w <= 2 * FIT_WINDOW; w++) {
             int64_t fa = a0 + (w & 1 ? (w + 1) / 2 : -(w / 2));
@@ -851,19 +891,17 @@ static LLVMValueRef interleave_words(Cg *cg, LLVMValueRef lo, LLVMValueRef hi, i
 }
 
 /* The words HALF[0], HALF[1] (interleave_words' halves) clamped to
- * [LO, HI] and narrowed into V bytes in x's order.  On x86-64 one
- * saturating pack (packsswb, packuswb: the two halves' words lane by lane,
- * which is that order) and a byte clamp where [LO, HI] is narrower than
- * its range; LLVM 19 makes the portable form (word clamps, truncations
- * and the shuffle) vpmovswb twice, two inserts and a permute on AVX-512. */
-static LLVMValueRef pack_words(Cg *cg, LLVMValueRef *half, int64_t lo, int64_t hi, int v)
+ * [LO, HI] and narrowed into V bytes in x's order.  Where the target has
+ * the saturating pack (KW's pack_wb: the two halves' words lane by lane,
+ * which is that order), one, and a byte clamp where [LO, HI] is narrower
+ * than its range; LLVM 19 makes the portable form (word clamps,
+ * truncations and the shuffle) vpmovswb twice, two inserts and a permute
+ * on AVX-512. */
+static LLVMValueRef pack_words(Cg *cg, const KWords *kw, LLVMValueRef *half, int64_t lo, int64_t hi, int v)
 {
     bool u = lo >= 0 && hi > 127;
-    if (strncmp(cg->target->triple, "x86_64", 6) == 0 && (v == 16 || (v == 32 && kern_has(cg, "avx2")) || v == 64)) {
-        const char *name = v == 64 ? (u ? "llvm.x86.avx512.packuswb.512" : "llvm.x86.avx512.packsswb.512")
-                           : v == 32 ? (u ? "llvm.x86.avx2.packuswb" : "llvm.x86.avx2.packsswb")
-                                     : (u ? "llvm.x86.sse2.packuswb.128" : "llvm.x86.sse2.packsswb.128");
-        LLVMValueRef out = kern_intrinsic(cg, name, NULL, 0, half, 2);
+    LLVMValueRef out = kw && kw->pack_wb ? kw->pack_wb(cg, half, u) : NULL;
+    if (out) {
         LLVMValueRef l = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)lo, 1), v);
         LLVMValueRef h = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)hi, 1), v);
         if (lo > (u ? 0 : -128))
@@ -888,8 +926,8 @@ enum { RH_B, RH_FA, RH_FC = RH_FA + 2, RH_FIX = RH_FC + 2, RH_ROWS = RH_FIX + 2 
 /* One step of V bytes (or one element, V 1) of the form: X the stored
  * bytes (<V x i8>, or x as i32) and R the rows' bytes there (V > 1), or
  * i32 scalars (V 1: R[RH_FA] and R[RH_FC] the whole words). */
-static LLVMValueRef rowh_step(Cg *cg, const BinQ *q, const MulRowH *mr, DType xd, int v, LLVMValueRef x,
-                              const LLVMValueRef *r)
+static LLVMValueRef rowh_step(Cg *cg, const KWords *kw, const BinQ *q, const MulRowH *mr, DType xd, int v,
+                              LLVMValueRef x, const LLVMValueRef *r)
 {
     LLVMValueRef out;
     if (v == 1) {
@@ -914,11 +952,40 @@ static LLVMValueRef rowh_step(Cg *cg, const BinQ *q, const MulRowH *mr, DType xd
             h = kern_intrinsic(cg, "llvm.sadd.sat", &vh, 1, args, 2);
             half[k] = LLVMBuildAShr(B, h, cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned)mr->s, 0), v / 2), "");
         }
-        out = pack_words(cg, half, q->lo, q->hi, v);
+        out = pack_words(cg, kw, half, q->lo, q->hi, v);
     }
     for (int k = 0; k < mr->nfix; k++)
         out = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntEQ, x, r[RH_FIX + 2 * k], ""), r[RH_FIX + 2 * k + 1], out, "");
     return out;
+}
+
+/* The byte tables of MR's form by z's stored byte read as unsigned
+ * (lower_mul_rows says why), in RH_ order; returns how many the node
+ * needs. */
+static int rowh_tables(const MulRowH *mr, DType zd, uint8_t (*tab)[256])
+{
+    for (int u = 0; u < 256; u++) {
+        int zi = (zd == DT_I8 ? (int8_t)u : u) - (int)dtype_traits[zd].min;
+        uint16_t fa = (uint16_t)mr->fa[zi], fc = (uint16_t)mr->fc[zi];
+        tab[RH_B][u] = mr->b[zi];
+        tab[RH_FA][u] = (uint8_t)fa, tab[RH_FA + 1][u] = (uint8_t)(fa >> 8);
+        tab[RH_FC][u] = (uint8_t)fc, tab[RH_FC + 1][u] = (uint8_t)(fc >> 8);
+        for (int k = 0; k < mr->nfix; k++)
+            tab[RH_FIX + 2 * k][u] = mr->fx[k][zi], tab[RH_FIX + 2 * k + 1][u] = mr->fy[k][zi];
+    }
+    return RH_FIX + 2 * mr->nfix;
+}
+
+/* rowh_step's one-element R: the NT tables' (or rows') bytes ROWS[t] at I,
+ * as i32 of their dtypes, fa and fc the whole words (the high byte
+ * signed); XD, YD the dtypes of x and the result (the fix slots'). */
+static void rowh_load1(Cg *cg, int nt, DType xd, DType yd, const LLVMValueRef *rows, LLVMValueRef i, LLVMValueRef *r)
+{
+    for (int t = 0; t < nt; t++)
+        r[t] = cg_load_int(cg, t == RH_FA + 1 || t == RH_FC + 1 ? DT_I8 : t >= RH_FIX ? ((t - RH_FIX) % 2 ? yd : xd) : DT_U8,
+                           rows[t], i);
+    for (int t = RH_FA; t <= RH_FC; t += 2)
+        r[t] = LLVMBuildOr(B, r[t], LLVMBuildShl(B, r[t + 1], cg_i32(cg, 8), ""), "");
 }
 
 /* Fills the NT stack rows ROW[t] (LEN bytes) from the 256-byte tables TAB[t]
@@ -969,7 +1036,7 @@ static void rowh_fill(Cg *cg, const KLut *k, uint8_t (*tab)[256], LLVMValueRef *
  * at a time (x and the result contiguous across them), the row tables
  * repeated. */
 static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
-                                  DType bd, const KLut *klut)
+                                  DType bd, const KLut *klut, const KWords *kw)
 {
     const TensorType *yt = &n->result->type;
     int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
@@ -996,18 +1063,8 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
         return NULL;
     }
     LLVMValueRef xb = cg_buf(cg, n->operands[xop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
-    /* Tables by z's stored byte read as unsigned (lower_mul_rows says why). */
     uint8_t tab[RH_ROWS][256];
-    int nt = RH_FIX + 2 * mr->nfix;
-    for (int u = 0; u < 256; u++) {
-        int zi = (zd == DT_I8 ? (int8_t)u : u) - (int)dtype_traits[zd].min;
-        uint16_t fa = (uint16_t)mr->fa[zi], fc = (uint16_t)mr->fc[zi];
-        tab[RH_B][u] = mr->b[zi];
-        tab[RH_FA][u] = (uint8_t)fa, tab[RH_FA + 1][u] = (uint8_t)(fa >> 8);
-        tab[RH_FC][u] = (uint8_t)fc, tab[RH_FC + 1][u] = (uint8_t)(fc >> 8);
-        for (int k = 0; k < mr->nfix; k++)
-            tab[RH_FIX + 2 * k][u] = mr->fx[k][zi], tab[RH_FIX + 2 * k + 1][u] = mr->fy[k][zi];
-    }
+    int nt = rowh_tables(mr, zd, tab);
     LLVMValueRef row[RH_ROWS];
     for (int t = 0; t < nt; t++)
         row[t] = cg_alloca(cg, LLVMArrayType(cg->t_i8, (unsigned)len), "mul.rowh");
@@ -1024,21 +1081,18 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
         if (!i)
             continue;
         LLVMValueRef r[RH_ROWS];
-        for (int t = 0; t < nt; t++)
-            r[t] = pass ? cg_load_int(cg, t == RH_FA + 1 || t == RH_FC + 1 ? DT_I8 : t >= RH_FIX ? ((t - RH_FIX) % 2 ? yt->dtype : xd) : DT_U8,
-                                      row[t], i)
-                        : kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, row[t], &i, 1, ""));
-        if (pass) /* the whole words: the high byte signed */
-            for (int t = RH_FA; t <= RH_FC; t += 2)
-                r[t] = LLVMBuildOr(B, r[t], LLVMBuildShl(B, r[t + 1], cg_i32(cg, 8), ""), "");
+        if (pass)
+            rowh_load1(cg, nt, xd, yt->dtype, row, i, r);
+        for (int t = 0; t < nt && !pass; t++)
+            r[t] = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, row[t], &i, 1, ""));
         for (int b = 0; b < rb; b++) {
             LLVMValueRef xo = LLVMBuildAdd(B, LLVMBuildAdd(B, ox, cg_idx(cg, b * ms[xop][m - 2]), ""), i, "");
             LLVMValueRef yo = LLVMBuildAdd(B, LLVMBuildAdd(B, oy, cg_idx(cg, b * ms[2][m - 2]), ""), i, "");
             if (pass) {
-                cg_store_int(cg, yt->dtype, y, yo, rowh_step(cg, q, mr, xd, 1, cg_load_int(cg, xd, xb, xo), r));
+                cg_store_int(cg, yt->dtype, y, yo, rowh_step(cg, kw, q, mr, xd, 1, cg_load_int(cg, xd, xb, xo), r));
             } else {
                 LLVMValueRef xv = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, xb, &xo, 1, ""));
-                LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, q, mr, xd, v, xv, r),
+                LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, kw, q, mr, xd, v, xv, r),
                                                  LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, ""));
                 LLVMSetAlignment(sv, 1);
             }
@@ -1050,20 +1104,91 @@ static const char *lower_mul_rowh(Cg *cg, const Node *n, const BinQ *q, int64_t 
     return v == 64 ? "elem_mul_rowh64" : v == 32 ? "elem_mul_rowh32" : "elem_mul_rowh16";
 }
 
-/* ------------------------------------------------------------ the affine add in word pairs (x86) */
+/* ------------------------------------------------------------ a mul of two full operands by lookups */
 
-/* elem_affine_wdV (x86-64): add_fit's form x*fa + z*fb + fc, V bytes a
- * step (64 with AVX-512BW, 32 with AVX2, else 16), with its two 32-bit
- * multiplies as pmaddwd on word pairs.  Each i32 lane holds the pair
- * (x, z) of one element, sign-extended (vpmovsxbw, then a word
- * interleave), and with fa = 256 * fah + fal (fal in [-128, 128)), the
- * same for fb,
+/* elem_mul_lutV: a mul whose operands both run along the innermost merged
+ * dim (M-LSD's scores.q) in elem_mul_rowhV's 16-bit form, whose per-z
+ * parameters (mul_rowh_fit: every x checked for every z against the
+ * interpreter) each element looks up by its z byte with the target's
+ * byte lookup (KLut: vpermi2b pairs with AVX-512 VBMI, tbl on NEON), V =
+ * its lanes a step: 5 + 2 * nfix lookups and rowh_step per V outputs,
+ * where elem_mul16 widens every byte to an i32 lane and takes three
+ * 32-bit multiplies per 16.  Either operand may be z (operand 1 tried
+ * first), or z may stay along the run (stride 0: a scalar, or one value
+ * a row; the same lookups of one byte, hoisted out of the loop for a
+ * scalar); the rest of a run one element at a time from the tables in
+ * read-only data.  NULL, emitting nothing, without a lookup, where no
+ * form fits or the shapes do not suit it. */
+static const char *lower_mul_lut(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
+                                 DType bd, const KLut *klut, const KWords *kw)
+{
+    if (!klut || q->kind != BIN_MUL)
+        return NULL;
+    const TensorType *yt = &n->result->type;
+    int64_t md[QNN_MAX_RANK], ms[3][QNN_MAX_RANK];
+    int m = cg_merge_dims(yt->rank, yt->dims, st, 3, md, ms), v = klut->lanes, e = m - 1;
+    int64_t len = md[e];
+    /* z broadcast along the run (stride 0): the lookups of one byte */
+    int zb0 = ms[0][e] == 0 ? 0 : ms[1][e] == 0 ? 1 : -1;
+    if (len < v || ms[2][e] != 1 || (ms[0][e] != 1 && zb0 != 0) || (ms[1][e] != 1 && zb0 != 1))
+        return NULL;
+    MulRowH *mr = malloc(sizeof *mr);
+    int zop = zb0 < 0 ? 1 : zb0;
+    if (mr && !mul_rowh_fit(q, zop ? ad : bd, zop ? bd : ad, zop, mr))
+        zop = zb0 < 0 && mul_rowh_fit(q, bd, ad, 0, mr) ? 0 : -1;
+    if (!mr || zop < 0) {
+        free(mr);
+        return NULL;
+    }
+    DType xd = zop ? ad : bd, zd = zop ? bd : ad;
+    uint8_t tab[RH_ROWS][256];
+    int nt = rowh_tables(mr, zd, tab);
+    LLVMValueRef xb = cg_buf(cg, n->operands[1 - zop]), zb = cg_buf(cg, n->operands[zop]), y = cg_buf(cg, n->result);
+    CgNest nest;
+    cg_nest_begin(cg, &nest, m - 1, md);
+    LLVMValueRef ox = cg_nest_offset(cg, &nest, ms[1 - zop]), oz = cg_nest_offset(cg, &nest, ms[zop]);
+    LLVMValueRef oy = cg_nest_offset(cg, &nest, ms[2]);
+    LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
+    CgLoop lv, lr;
+    LLVMValueRef i = row_pass_begin(cg, &lv, 0, len, v), r[RH_ROWS];
+    LLVMValueRef xo = LLVMBuildAdd(B, ox, i, ""), zo = LLVMBuildAdd(B, oz, i, ""), yo = LLVMBuildAdd(B, oy, i, "");
+    LLVMValueRef xv = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, xb, &xo, 1, ""));
+    LLVMValueRef zv = zb0 >= 0 ? cg_splat(cg, LLVMBuildLoad2(B, cg->t_i8, LLVMBuildInBoundsGEP2(B, cg->t_i8, zb, &oz, 1, ""), ""), v)
+                               : kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, zb, &zo, 1, ""));
+    for (int t = 0; t < nt; t++)
+        r[t] = klut->lookup(cg, tab[t], zv);
+    LLVMValueRef sv = LLVMBuildStore(B, rowh_step(cg, kw, q, mr, xd, v, xv, r), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &yo, 1, ""));
+    LLVMSetAlignment(sv, 1);
+    cg_for_end(cg, &lv);
+    if ((i = row_pass_begin(cg, &lr, 1, len, v))) {
+        LLVMValueRef g[RH_ROWS];
+        for (int t = 0; t < nt; t++)
+            g[t] = cg_rodata(cg, tab[t], 256, 16, "mul.lut");
+        LLVMValueRef zi = LLVMBuildZExt(B, cg_load_int(cg, DT_U8, zb, zb0 >= 0 ? oz : LLVMBuildAdd(B, oz, i, "")), cg->t_idx, "");
+        rowh_load1(cg, nt, xd, yt->dtype, g, zi, r);
+        LLVMValueRef x1 = cg_load_int(cg, xd, xb, LLVMBuildAdd(B, ox, i, ""));
+        cg_store_int(cg, yt->dtype, y, LLVMBuildAdd(B, oy, i, ""), rowh_step(cg, kw, q, mr, xd, 1, x1, r));
+        cg_for_end(cg, &lr);
+    }
+    cg_nest_end(cg, &nest);
+    free(mr);
+    return v == 64 ? "elem_mul_lut64" : v == 32 ? "elem_mul_lut32" : "elem_mul_lut16";
+}
+
+/* ------------------------------------------------------------ the affine add in word pairs */
+
+/* elem_affine_wdV (targets with KWords' madd2 and packs: x86-64): add_fit's
+ * form x*fa + z*fb + fc, V bytes a step (64 with AVX-512BW, 32 with AVX2,
+ * else 16), with its two 32-bit multiplies as pmaddwd on word pairs.  Each
+ * i32 lane holds the pair (x, z) of one element, sign-extended (byte
+ * interleaves and an arithmetic shift, wd_step), and with
+ * fa = 256 * fah + fal (fal in [-128, 128)), the same for fb,
  *   v = pmaddwd((x, z), (fal, fbl)) + pmaddwd((256x, 256z), (fah, fbh)) + fc
  * is the form exactly (256x: the pair shifted left by 8 bits, in a word
  * for an i8 x; a u8 operand is taken less 128, its top bit flipped, and
  * fc carries 128 * fa).  Then the shift, two saturating packs (packssdw,
- * packsswb/packuswb, pack_words' clamp), a qword permute back into the
- * elements' order and the fixed pairs as byte compares.  Where
+ * packsswb/packuswb, pack_words' clamp), which undo the interleaves'
+ * in-lane order, and the fixed pairs as byte compares.  Where
  * elem_affine16 widens every byte to an i32 lane (vpmovsxbd, 16 a
  * shuffle) and narrows with vpmovsdb, this takes 32 bytes a widening
  * and 64 a narrowing.  wd_split checks the whole form as the code
@@ -1104,8 +1229,8 @@ static bool wd_split(const BinQ *q, DType ad, DType bd, AffineWd *w)
 }
 
 /* One step: V bytes X, Z of the operands to V bytes of the result. */
-static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, DType bd, int v, LLVMValueRef x,
-                            LLVMValueRef z)
+static LLVMValueRef wd_step(Cg *cg, const KWords *kw, const BinQ *q, const AffineWd *w, DType ad, DType bd, int v,
+                            LLVMValueRef x, LLVMValueRef z)
 {
     LLVMValueRef fl[64], fh[64];
     for (int k = 0; k < v / 2; k++) {
@@ -1113,17 +1238,7 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
         fh[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->hi[k & 1], 1);
     }
     LLVMValueRef cl = LLVMConstVector(fl, (unsigned)v / 2), ch = LLVMConstVector(fh, (unsigned)v / 2);
-    const char *madd = v == 64   ? "llvm.x86.avx512.pmaddw.d.512"
-                       : v == 32 ? "llvm.x86.avx2.pmadd.wd"
-                                 : "llvm.x86.sse2.pmadd.wd";
-    bool vnni = kern_has(cg, "avx512vnni"), ymm_vnni = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
-    const char *dp = v == 64 && vnni       ? "llvm.x86.avx512.vpdpwssd.512"
-                     : v == 32 && ymm_vnni ? "llvm.x86.avx512.vpdpwssd.256"
-                                           : NULL;
-    LLVMTypeRef vd = LLVMVectorType(cg->t_i32, (unsigned)v / 4), vb = LLVMVectorType(cg->t_i8, (unsigned)v);
-    const char *pack = v == 64   ? "llvm.x86.avx512.packssdw.512"
-                       : v == 32 ? "llvm.x86.avx2.packssdw"
-                                 : "llvm.x86.sse2.packssdw.128";
+    LLVMTypeRef vb = LLVMVectorType(cg->t_i8, (unsigned)v);
     LLVMValueRef xs = ad == DT_U8 ? kern_flip(cg, x) : x, zs = bd == DT_U8 ? kern_flip(cg, z) : z, half[2];
     for (int k = 0; k < 2; k++) {
         /* Bytes (x, z) of each element (punpck[lh]bw), then bytes (0, x, 0, z):
@@ -1133,41 +1248,24 @@ static LLVMValueRef wd_step(Cg *cg, const BinQ *q, const AffineWd *w, DType ad, 
         for (int j = 0; j < 2; j++) {
             LLVMValueRef hi = interleave_words(cg, LLVMConstNull(vb), t, j, v);
             LLVMValueRef lo = LLVMBuildAShr(B, hi, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
-            LLVMValueRef s = cg_splat(cg, cg_i32(cg, w->c), v / 4);
-            if (dp) { /* fc the accumulator: no add (pmaddwd then an add measured 1.2x slower on znver5) */
-                LLVMValueRef a0[3] = {s, LLVMBuildBitCast(B, lo, vd, ""), LLVMBuildBitCast(B, cl, vd, "")};
-                s = kern_intrinsic(cg, dp, NULL, 0, a0, 3);
-                LLVMValueRef a1[3] = {s, LLVMBuildBitCast(B, hi, vd, ""), LLVMBuildBitCast(B, ch, vd, "")};
-                s = kern_intrinsic(cg, dp, NULL, 0, a1, 3);
-            } else {
-                LLVMValueRef a0[2] = {lo, cl}, a1[2] = {hi, ch};
-                s = LLVMBuildAdd(B, LLVMBuildAdd(B, kern_intrinsic(cg, madd, NULL, 0, a1, 2), s, ""),
-                                 kern_intrinsic(cg, madd, NULL, 0, a0, 2), "");
-            }
+            /* fc the accumulator */
+            LLVMValueRef s = kw->madd2(cg, cg_splat(cg, cg_i32(cg, w->c), v / 4), lo, cl, hi, ch);
             d[j] = LLVMBuildAShr(B, s, cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
         }
-        half[k] = kern_intrinsic(cg, pack, NULL, 0, d, 2);
+        half[k] = kw->pack_dw(cg, d);
     }
-    LLVMValueRef out = pack_words(cg, half, q->lo, q->hi, v);
-    for (int j = 0; j < q->nfix; j++) {
-        LLVMValueRef fx = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_x[j], 1), v);
-        LLVMValueRef fz = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_z[j], 1), v);
-        LLVMValueRef fy = cg_splat(cg, LLVMConstInt(cg->t_i8, (unsigned long long)q->fix_y[j], 1), v);
-        LLVMValueRef hit = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, x, fx, ""), LLVMBuildICmp(B, LLVMIntEQ, z, fz, ""), "");
-        out = LLVMBuildSelect(B, hit, fy, out, "");
-    }
-    return out;
+    return fix_pairs(cg, q, x, z, pack_words(cg, kw, half, q->lo, q->hi, v));
 }
 
-/* The add as elem_affine_wdV; NULL, emitting nothing, off x86-64, where
- * the form does not split (wd_split) or the shapes do not suit it: both
+/* The add as elem_affine_wdV; NULL, emitting nothing, without KW's madd2
+ * and packs (KWords), where the form does not split (wd_split) or the shapes do not suit it: both
  * operands and the result running along the innermost merged dim by 1,
  * at least V long (the rest of a run one element at a time through
  * binq_apply, as elem_affine16's). */
-static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK], DType ad,
-                                   DType bd)
+static const char *lower_affine_wd(Cg *cg, const KWords *kw, const Node *n, const BinQ *q, int64_t (*st)[QNN_MAX_RANK],
+                                   DType ad, DType bd)
 {
-    if (!q->fit || strncmp(cg->target->triple, "x86_64", 6) != 0)
+    if (!q->fit || !kw || !kw->madd2 || !kw->pack_dw)
         return NULL;
     int v = kern_has(cg, "avx512bw") ? 64 : kern_has(cg, "avx2") ? 32 : 16;
     const TensorType *yt = &n->result->type;
@@ -1203,7 +1301,7 @@ static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t
     LLVMValueRef ia = LLVMBuildAdd(B, oa, j, ""), ib = LLVMBuildAdd(B, ob, j, ""), iy = LLVMBuildAdd(B, oy, j, "");
     LLVMValueRef xa = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, a, &ia, 1, ""));
     LLVMValueRef xb = kern_load_vec(cg, vb, LLVMBuildInBoundsGEP2(B, cg->t_i8, b, &ib, 1, ""));
-    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, q, &w, ad, bd, v, xa, xb), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &iy, 1, ""));
+    LLVMValueRef sv = LLVMBuildStore(B, wd_step(cg, kw, q, &w, ad, bd, v, xa, xb), LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &iy, 1, ""));
     LLVMSetAlignment(sv, 1);
     cg_for_end(cg, &lv);
     if ((j = row_pass_begin(cg, &lr, 1, len, v))) {
@@ -1217,7 +1315,7 @@ static const char *lower_affine_wd(Cg *cg, const Node *n, const BinQ *q, int64_t
                    : (v == 64 ? "elem_affine_wd64" : v == 32 ? "elem_affine_wd32" : "elem_affine_wd16");
 }
 
-const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
+const char *kern_elem_words(Cg *cg, const Node *n, const KLut *klut, const KWords *kw)
 {
     if ((n->op != OP_ADD && n->op != OP_SUB && n->op != OP_MUL) || n->num_operands != 2)
         return NULL;
@@ -1254,12 +1352,15 @@ const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
     cg_strides(yt, st[2]);
     add_fit(&q, ad, bd, 30);
     q.mul_fused = mul_fuses(&q, ad, bd);
-    const char *rowh = kind == BIN_MUL ? lower_mul_rowh(cg, n, &q, st, ad, bd, klut) : NULL;
+    const char *rowh = kind == BIN_MUL ? lower_mul_rowh(cg, n, &q, st, ad, bd, klut, kw) : NULL;
     if (rowh)
         return rowh;
     if (kind == BIN_MUL && lower_mul_rows(cg, n, &q, st, ad, bd))
         return "elem_mul_row16";
-    const char *wd = lower_affine_wd(cg, n, &q, st, ad, bd);
+    const char *mlut = lower_mul_lut(cg, n, &q, st, ad, bd, klut, kw);
+    if (mlut)
+        return mlut;
+    const char *wd = lower_affine_wd(cg, kw, n, &q, st, ad, bd);
     if (wd)
         return wd;
     if (!lower_binary_vec(cg, n, &q, st))
@@ -1267,7 +1368,12 @@ const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
     return q.fit ? (q.nfix ? "elem_affine16_fix" : "elem_affine16") : kind == BIN_MUL ? "elem_mul16" : "elem_add16";
 }
 
+const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *klut)
+{
+    return kern_elem_words(cg, n, klut, NULL);
+}
+
 const char *kern_elem(Cg *cg, const Node *n)
 {
-    return kern_elem_lut(cg, n, NULL);
+    return kern_elem_words(cg, n, NULL, NULL);
 }

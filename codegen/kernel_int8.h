@@ -352,9 +352,31 @@ const char *kern_softmax_lut(Cg *cg, const Node *n, const KLut *k);
  * ("elem_affine16", "elem_affine16_fix", "elem_add16", "elem_mul16",
  * "elem_mul_row16"), a mul by a repeated row in 16-bit lanes V bytes a
  * step ("elem_mul_rowhV").  kern_elem_lut: the same, the row tables of
- * the last filled by K's lookups (kern_elem: byte by byte). */
+ * the last filled by K's lookups (kern_elem: byte by byte), and other
+ * muls in that form with their parameters looked up per element by K
+ * ("elem_mul_lutV"). */
 const char *kern_elem(Cg *cg, const Node *n);
 const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *k);
+/* kernel_elem.c's steps on 16-bit words that a target has as single
+ * instructions (x86/kernels.c: pmaddwd or vpdpwssd, the saturating
+ * packs), for vectors of V bytes.  kern_elem_words: kern_elem_lut's
+ * kernels with them, and the add as word pairs ("elem_affine_wdV") where
+ * MADD2 is set; without them (W NULL, or a NULL step) the portable IR. */
+typedef struct KWords {
+    /* ACC (<V/4 x i32>) plus, in each lane, the products of its two
+     * words of A0 and B0 and of its two words of A1 and B1 (<V/2 x i16>):
+     * two pmaddwd. */
+    LLVMValueRef (*madd2)(Cg *cg, LLVMValueRef acc, LLVMValueRef a0, LLVMValueRef b0, LLVMValueRef a1,
+                          LLVMValueRef b1);
+    /* D[0], D[1] (<V/4 x i32>) to V/2 words with signed saturation, each
+     * 128-bit lane's from the same lane of D[0] then of D[1] (packssdw). */
+    LLVMValueRef (*pack_dw)(Cg *cg, LLVMValueRef *d);
+    /* H[0], H[1] (<V/2 x i16>) to V bytes the same way, with signed or (U)
+     * unsigned saturation (packsswb, packuswb); NULL where the CPU has no
+     * such instruction for V. */
+    LLVMValueRef (*pack_wb)(Cg *cg, LLVMValueRef *h, bool u);
+} KWords;
+const char *kern_elem_words(Cg *cg, const Node *n, const KLut *k, const KWords *w);
 /* kernel_transpose.c: an 8-bit transpose that moves the innermost dim, as
  * 16x16 byte blocks ("transpose_16x16"); NULL for other nodes. */
 const char *kern_transpose(Cg *cg, const Node *n);
