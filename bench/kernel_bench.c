@@ -27,7 +27,9 @@
  *                                             depthwise3x3_56x56_128)
  *   build/bench/kernel_bench runs --qir FILE...   every node of each graph, each held to
  *                                             its kind's goal ("layers" below)
- *   build/bench/kernel_bench runs stream     vpdpbusd zmm's rate over weights in L1 and L2
+ *   build/bench/kernel_bench runs stream     vpdpbusd zmm's rate over weights in L1 and L2,
+ *                                             beside plain loads' and the core's clock
+ *                                             (stream --qir FILE...: then those layers)
  *   KB_CPU=haswell build/bench/kernel_bench ...  the kernels of that CPU (its features
  *                                             alone, e.g. AVX2 without VNNI on a VNNI
  *                                             host), judged against the widest peak
@@ -186,37 +188,56 @@ __attribute__((target("avx512f,avx512vnni"))) static void peak_vpdpbusd_zmm(long
                        "xmm11", "xmm16", "cc");
 }
 
-/* One pass of vpdpbusd zmm over N bytes at W (a multiple of 1 KiB), the
- * weights as memory operands, 16 independent chains: what a layer of one
+/* One pass of OP (zmm) over N bytes at W (a multiple of 1 KiB), each 64
+ * bytes a memory operand, into 16 independent chains. */
+#define STREAM_STEP(off, r) OP " " #off "(%0), %%zmm16, %%zmm" #r "\n\t"
+#define STREAM_PASS(w, n)                                                                                       \
+    __asm__ volatile("vpternlogd $0xff, %%zmm16, %%zmm16, %%zmm16\n\t"                                          \
+                     "1:\n\t"                                                                                   \
+                     STREAM_STEP(0, 0) STREAM_STEP(64, 1) STREAM_STEP(128, 2) STREAM_STEP(192, 3)               \
+                     STREAM_STEP(256, 4) STREAM_STEP(320, 5) STREAM_STEP(384, 6) STREAM_STEP(448, 7)            \
+                     STREAM_STEP(512, 8) STREAM_STEP(576, 9) STREAM_STEP(640, 10) STREAM_STEP(704, 11)          \
+                     STREAM_STEP(768, 12) STREAM_STEP(832, 13) STREAM_STEP(896, 14) STREAM_STEP(960, 15)        \
+                     "add $1024, %0\n\t"                                                                        \
+                     "sub $1024, %1\n\t"                                                                        \
+                     "jnz 1b\n\t"                                                                               \
+                     "vzeroupper"                                                                               \
+                     : "+r"(w), "+r"(n)                                                                         \
+                     :                                                                                          \
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", \
+                       "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "cc", "memory")
+
+/* vpdpbusd zmm with the weights as memory operands: what a layer of one
  * pixel does, where each weight byte is one MAC read once a call. */
 __attribute__((target("avx512f,avx512vnni"))) static void stream_vpdpbusd_zmm(const char *w, long n)
 {
-    __asm__ volatile("vpternlogd $0xff, %%zmm16, %%zmm16, %%zmm16\n\t"
-                     "1:\n\t"
-                     "vpdpbusd 0(%0), %%zmm16, %%zmm0\n\t"
-                     "vpdpbusd 64(%0), %%zmm16, %%zmm1\n\t"
-                     "vpdpbusd 128(%0), %%zmm16, %%zmm2\n\t"
-                     "vpdpbusd 192(%0), %%zmm16, %%zmm3\n\t"
-                     "vpdpbusd 256(%0), %%zmm16, %%zmm4\n\t"
-                     "vpdpbusd 320(%0), %%zmm16, %%zmm5\n\t"
-                     "vpdpbusd 384(%0), %%zmm16, %%zmm6\n\t"
-                     "vpdpbusd 448(%0), %%zmm16, %%zmm7\n\t"
-                     "vpdpbusd 512(%0), %%zmm16, %%zmm8\n\t"
-                     "vpdpbusd 576(%0), %%zmm16, %%zmm9\n\t"
-                     "vpdpbusd 640(%0), %%zmm16, %%zmm10\n\t"
-                     "vpdpbusd 704(%0), %%zmm16, %%zmm11\n\t"
-                     "vpdpbusd 768(%0), %%zmm16, %%zmm12\n\t"
-                     "vpdpbusd 832(%0), %%zmm16, %%zmm13\n\t"
-                     "vpdpbusd 896(%0), %%zmm16, %%zmm14\n\t"
-                     "vpdpbusd 960(%0), %%zmm16, %%zmm15\n\t"
-                     "add $1024, %0\n\t"
-                     "sub $1024, %1\n\t"
-                     "jnz 1b\n\t"
-                     "vzeroupper"
-                     : "+r"(w), "+r"(n)
+#define OP "vpdpbusd"
+    STREAM_PASS(w, n);
+#undef OP
+}
+
+/* The same pass with plain loads (vpord, no multiply): the rate at which
+ * the core takes bytes from that level of the cache, the bound of any
+ * one-pixel layer. */
+__attribute__((target("avx512f"))) static void stream_load_zmm(const char *w, long n)
+{
+#define OP "vpord"
+    STREAM_PASS(w, n);
+#undef OP
+}
+
+/* N x 8 dependent adds (one cycle each): core cycles = 8N. */
+static void add_chain(long n)
+{
+    long a = 0;
+    __asm__ volatile("1:\n\t"
+                     "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                     "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                     "dec %1\n\t"
+                     "jnz 1b"
+                     : "+r"(a), "+r"(n)
                      :
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-                       "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "cc", "memory");
+                     : "cc");
 }
 #endif
 
@@ -334,18 +355,34 @@ static int stream_rates(int runs, double peak)
     if (!w)
         return 1;
     memset(w, 1, 768 << 10);
-    printf("\n%-10s %16s %10s\n", "weights", "bytes per cycle", "of peak");
+    /* Core cycles a cycle of the counter: a chain of dependent adds (1
+     * when the counter is the core's). */
+    double cpt = 0;
+    for (int r = 0; r < 40; r++) {
+        unsigned long long c0 = cycles();
+        add_chain(100000);
+        double v = 800000.0 / (double)(cycles() - c0);
+        cpt = v > cpt ? v : cpt;
+    }
+    printf("\ncore cycles a counter cycle: %.2f (dependent adds)\n", cpt);
+    printf("\n%-10s %16s %10s %16s %16s\n", "weights", "bytes per cycle", "of peak", "per core cycle",
+           "loads alone");
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-        unsigned long long best = ~0ull;
+        unsigned long long best = ~0ull, bestl = ~0ull;
         for (int r = 0; r < runs; r++) {
             unsigned long long c0 = cycles();
             for (int k = 0; k < 10; k++)
                 stream_vpdpbusd_zmm(w, sizes[i]);
             unsigned long long c = cycles() - c0;
             best = c < best ? c : best;
+            c0 = cycles();
+            for (int k = 0; k < 10; k++)
+                stream_load_zmm(w, sizes[i]);
+            c = cycles() - c0;
+            bestl = c < bestl ? c : bestl;
         }
-        double bpc = 10.0 * (double)sizes[i] / (double)best;
-        printf("%6ld KiB %16.1f %9.0f%%\n", sizes[i] >> 10, bpc, 100 * bpc / peak);
+        double bpc = 10.0 * (double)sizes[i] / (double)best, lpc = 10.0 * (double)sizes[i] / (double)bestl;
+        printf("%6ld KiB %16.1f %9.0f%% %16.1f %16.1f\n", sizes[i] >> 10, bpc, 100 * bpc / peak, bpc / cpt, lpc / cpt);
     }
     free(w);
 #else
@@ -1086,6 +1123,10 @@ int main(int argc, char **argv)
     int rc = 0;
     if (argc > 2 && strcmp(argv[2], "stream") == 0) {
         rc = stream_rates(runs, pk);
+        /* stream --qir FILE...: the layers too, in the same run */
+        for (int i = 4; argc > 4 && strcmp(argv[3], "--qir") == 0 && i < argc; i++)
+            if (run_layers(argv[i], dir, cpu, features, runs, pk) != 0)
+                rc = 1;
         goto done;
     }
     for (int i = 3; layers && i < argc; i++)

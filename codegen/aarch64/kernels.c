@@ -52,12 +52,12 @@ static LLVMValueRef mm_sdot(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueR
     return kern_intrinsic(cg, "llvm.aarch64.neon.sdot", over, 2, args, 3);
 }
 
-static const KGemm mm_dot = {"sdot", 4, 4, 4, false, mm_sdot, 0, false, false, NULL, 0, NULL};
+static const KGemm mm_dot = {.name = "sdot", .lanes = 4, .mr = 4, .nv = 4, .mac4 = mm_sdot};
 /* conv_gemm (kernel_gemm.c) on sdot: 4 pixels x 4 vectors of 4 channels,
  * 16 of the 32 q registers accumulators; up to 2 pixels a vector where
  * the outputs are few, 2 sets of accumulators on one-pixel layers. */
-static const KGemm gemm_dot = {"sdot", 4, 4, 4, false, mm_sdot, 2, false, false, NULL, 2, NULL};
-static const KGemm mm_neon = {"smull/saddw", 4, 4, 4, false, kern_gemm_mac4_s8, 0, false, false, NULL, 0, NULL};
+static const KGemm gemm_dot = {.name = "sdot", .lanes = 4, .mr = 4, .nv = 4, .mac4 = mm_sdot, .max_pv = 2, .ks = 2};
+static const KGemm mm_neon = {.name = "smull/saddw", .lanes = 4, .mr = 4, .nv = 4, .mac4 = kern_gemm_mac4_s8};
 
 static const KDot dot = {"sdot", 16, false, sdot_acc, sdot, NULL, NULL};
 static const KDot dot_mm = {"smmla + sdot", 16, false, sdot_acc, sdot, NULL, smmla};

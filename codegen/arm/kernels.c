@@ -68,7 +68,7 @@ static LLVMValueRef gemm_smlad(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMVal
     return LLVMBuildInsertElement(cg->b, acc, a, z, "");
 }
 
-static const KGemm gemm = {"smlad", 1, 1, 4, false, gemm_smlad, 0, true, true, NULL, 0, NULL};
+static const KGemm gemm = {.name = "smlad", .lanes = 1, .mr = 1, .nv = 4, .mac4 = gemm_smlad, .wide = true, .rows = true};
 static const KDw dw = {.name = "smlad (tap pairs)", .lanes = 1, .mac2 = smlad};
 static const KDw dwr = {.name = "rows", .lanes = 4};
 

@@ -79,7 +79,7 @@ static const KDot tail8 = {"vldrb.s16/vmlava.s16", 8, false, one_lane, vmlava16,
 static const KDot dot = {"vmlava.s8", 16, false, scalar_acc, vmlava, &tail8, NULL};
 static const KDw dw = {.name = "vmla.i32", .lanes = 4, .mac = kern_widen_mac};
 static const KDw dwr = {.name = "rows", .lanes = 4};
-static const KGemm mm = {"vmla.i32", 4, 2, 2, false, kern_gemm_mac4_s8, 0, false, false, NULL, 0, NULL};
+static const KGemm mm = {.name = "vmla.i32", .lanes = 4, .mr = 2, .nv = 2, .mac4 = kern_gemm_mac4_s8};
 
 const char *armv81m_lower_node(Cg *cg, const Node *n)
 {

@@ -27,7 +27,7 @@
 static const KDot widen = {"vwmacc.vv", 16, false, kern_widen_acc_type, kern_widen_dot, NULL, NULL};
 static const KDw dw = {.name = "vwmacc.vv", .lanes = 16, .mac = kern_widen_mac};
 /* matmul_gemm (kernel_matmul.c): the plain-IR step on 4 i32 lanes. */
-static const KGemm mm_rvv = {"vsext/vmul/vadd", 4, 4, 4, false, kern_gemm_mac4_s8, 0, false, false, NULL, 0, NULL};
+static const KGemm mm_rvv = {.name = "vsext/vmul/vadd", .lanes = 4, .mr = 4, .nv = 4, .mac4 = kern_gemm_mac4_s8};
 /* Without V, kern_conv_few's output channels four at a time: LLVM splits
  * the <4 x i32> accumulator into four scalar registers. */
 static const KDw few_scalar = {.name = "mul/add, 4 channels", .lanes = 4, .mac = kern_widen_mac};
@@ -39,7 +39,7 @@ static const KDw few_scalar = {.name = "mul/add, 4 channels", .lanes = 4, .mac =
  * instruction against the generic loops' 0.10-0.19; 4 pixels a tile
  * counts the same (more spills), 1 pixel 5% more.  Depthwise stays
  * generic: kern_depthwise on 4 scalar lanes took 16% more. */
-static const KGemm gemm_scalar = {"lb/mul/add", 4, 2, 1, false, kern_gemm_mac4_s8, 0, false, true, NULL, 0, NULL};
+static const KGemm gemm_scalar = {.name = "lb/mul/add", .lanes = 4, .mr = 2, .nv = 1, .mac4 = kern_gemm_mac4_s8, .rows = true};
 
 const char *riscv_lower_node(Cg *cg, const Node *n)
 {

@@ -281,14 +281,15 @@ static LLVMValueRef gemm_xmask(Cg *cg, int lanes)
     return r;
 }
 
-static const KGemm gemm_zmm = {"vpdpbusd zmm", 16, 6, 4, true, gemm_vpdpbusd, 4, false, true, gemm_pack, 4, gemm_xmask};
-static const KGemm gemm_ymm = {"vpdpbusd ymm", 8, 4, 2, true, gemm_vpdpbusd, 2, false, false, gemm_pack, 4, NULL};
-static const KGemm gemm_avx2 = {"vpmaddwd ymm", 8, 4, 2, true, gemm_pmaddwd, 2, false, false, gemm_pack, 4, NULL};
-static const KGemm gemm_sse2 = {"pmaddwd xmm", 4, 4, 2, true, gemm_pmaddwd, 2, false, false, NULL, 4, NULL};
+static const KGemm gemm_zmm = {.name = "vpdpbusd zmm", .lanes = 16, .mr = 6, .nv = 4, .x_unsigned = true, .mac4 = gemm_vpdpbusd, .max_pv = 4,
+                               .rows = true, .pack = gemm_pack, .ks = 4, .xmask = gemm_xmask};
+static const KGemm gemm_ymm = {.name = "vpdpbusd ymm", .lanes = 8, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = gemm_vpdpbusd, .max_pv = 2, .pack = gemm_pack, .ks = 4};
+static const KGemm gemm_avx2 = {.name = "vpmaddwd ymm", .lanes = 8, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = gemm_pmaddwd, .max_pv = 2, .pack = gemm_pack, .ks = 4};
+static const KGemm gemm_sse2 = {.name = "pmaddwd xmm", .lanes = 4, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = gemm_pmaddwd, .max_pv = 2, .ks = 4};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
  * on ymm (4 rows x 2 vectors of 8 of the 16 registers) or xmm. */
-static const KGemm mm_avx2 = {"u8 x s8 widening ymm", 8, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0, NULL};
-static const KGemm mm_sse2 = {"u8 x s8 widening xmm", 4, 4, 2, true, kern_gemm_mac4_u8, 0, false, false, NULL, 0, NULL};
+static const KGemm mm_avx2 = {.name = "u8 x s8 widening ymm", .lanes = 8, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = kern_gemm_mac4_u8};
+static const KGemm mm_sse2 = {.name = "u8 x s8 widening xmm", .lanes = 4, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = kern_gemm_mac4_u8};
 
 /* A table op's lookup with AVX-512 VBMI: vpermi2b picks each of 64 bytes
  * from 128 table bytes by the index's low 7 bits; two of them cover the
