@@ -113,9 +113,7 @@ static LLVMValueRef pow2_round_div(Cg *cg, LLVMValueRef s, int64_t cnt, unsigned
 {
     if (cnt < 2 || (cnt & (cnt - 1)) != 0)
         return NULL;
-    int k = 0;
-    while ((INT64_C(1) << k) < cnt)
-        k++;
+    int k = __builtin_ctzll((unsigned long long)cnt);
     LLVMTypeRef et = LLVMIntTypeInContext(cg->ctx, bits);
     unsigned n = LLVMGetVectorSize(LLVMTypeOf(s));
 #define vk(v) cg_splat(cg, LLVMConstInt(et, (unsigned long long)(v), 0), n)
