@@ -313,6 +313,7 @@ const char *x86_lower_node(Cg *cg, const Node *n)
         if (!kern_has(cg, "avx512vbmi"))
             return NULL;
         const char *k = kern_minmax(cg, n, &lut_avx512vbmi);
+        k = k ? k : kern_pool_lut(cg, n, &lut_avx512vbmi);
         k = k ? k : kern_softmax_lut(cg, n, &lut_avx512vbmi);
         k = k ? k : kern_elem_lut(cg, n, &lut_avx512vbmi);
         return k ? k : kern_lut(cg, n, &lut_avx512vbmi);
