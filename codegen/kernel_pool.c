@@ -329,7 +329,8 @@ static LLVMValueRef window(Cg *cg, const Pool *p, unsigned L, LLVMValueRef oy, L
     }
     cg_if_end(cg, &sy);
     cg_for_end(cg, &lky);
-    *nv = LLVMBuildLoad2(B, cg->t_i64, cnt, "");
+    /* Unchecked, every tap is inside: the count is the window's. */
+    *nv = check_y || check_x ? LLVMBuildLoad2(B, cg->t_i64, cnt, "") : cg_i64(cg, p->kk);
     return LLVMBuildLoad2(B, acc_type(cg, p, L), acc, "");
 }
 
@@ -565,14 +566,45 @@ static const char *pool_max_sep(Cg *cg, const Pool *p)
     return name;
 }
 
+/* A reduce_mean over adjacent axes (TFLite-rounded, 8-bit: the
+ * interpreter's arithmetic is global_avg_pool's) as a global average pool
+ * of those axes as H (W = 1), the axes before them as the batch and those
+ * after as the channels: ViT's mean over 49 tokens of 64. */
+static bool mean_block(const Node *n, Pool *p)
+{
+    const TensorType *xt = &n->operands[0]->type;
+    const Attr *a = node_attr(n, ATTR_AXES);
+    bool red[QNN_MAX_RANK] = {false};
+    int first = xt->rank, last = -1;
+    for (int i = 0; a && i < a->count; i++)
+        if (a->u.ints[i] >= 0 && a->u.ints[i] < xt->rank) {
+            int d = (int)a->u.ints[i];
+            red[d] = true;
+            first = d < first ? d : first, last = d > last ? d : last;
+        }
+    if (last < 0)
+        return false;
+    p->nb = p->H = p->C = 1;
+    for (int d = 0; d < xt->rank; d++) {
+        if (d >= first && d <= last && !red[d])
+            return false; /* not one block */
+        int64_t *f = d < first ? &p->nb : d <= last ? &p->H : &p->C;
+        *f *= xt->dims[d];
+    }
+    p->W = p->OH = p->OW = 1;
+    return p->C >= 16; /* fewer channels: as many steps as the generic loop */
+}
+
 /* Emits N with LUT (kern_pool_lut: an average pool that requantizes,
  * else NULL) or without (kern_pool). */
 static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
 {
-    if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL)
+    if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL && n->op != OP_REDUCE_MEAN)
         return NULL;
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     Pool p = {.dt = xt->dtype, .ydt = yt->dtype, .is_max = n->op == OP_MAX_POOL};
+    if (n->op == OP_REDUCE_MEAN && !mean_block(n, &p))
+        return NULL;
     if (dtype_traits[p.dt].size != 1 || dtype_traits[p.ydt].size != 1 || p.dt == DT_F32 ||
         cg->target->vector_bytes < 16)
         return NULL;
@@ -581,9 +613,11 @@ static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
         return NULL; /* ONNX rounding: the generic loop; per-axis: it reports the error */
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
     int64_t pads[4];
-    p.nb = xt->dims[0], p.H = xt->dims[1], p.W = xt->dims[2], p.C = xt->dims[3];
-    p.OH = yt->dims[1], p.OW = yt->dims[2];
-    if (n->op == OP_GLOBAL_AVG_POOL) {
+    if (n->op != OP_REDUCE_MEAN) {
+        p.nb = xt->dims[0], p.H = xt->dims[1], p.W = xt->dims[2], p.C = xt->dims[3];
+        p.OH = yt->dims[1], p.OW = yt->dims[2];
+    }
+    if (n->op == OP_GLOBAL_AVG_POOL || n->op == OP_REDUCE_MEAN) {
         p.k[0] = p.H, p.k[1] = p.W;
         p.st[0] = p.st[1] = p.dl[0] = p.dl[1] = 1;
         memcpy(pads, zero4, sizeof pads);
