@@ -383,6 +383,10 @@ const char *kern_transpose(Cg *cg, const Node *n);
 /* The 8-bit max pool and TFLite average pools, border split from interior
  * (codegen/kernel_pool.c); NULL for other nodes. */
 const char *kern_pool(Cg *cg, const Node *n);
+/* The same for a TFLite average pool whose output is requantized: the
+ * requantization of the average byte through K's lookup
+ * ("pool_avg_c64_lut_avx512vbmi"); NULL for other nodes. */
+const char *kern_pool_lut(Cg *cg, const Node *n, const KLut *k);
 /* 8-bit bilinear resize in two passes and nearest resize by rows
  * (codegen/kernel_resize.c); NULL for other nodes and forms. */
 const char *kern_resize(Cg *cg, const Node *n);

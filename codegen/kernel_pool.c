@@ -60,6 +60,8 @@ typedef struct Pool {
     int64_t k[2], st[2], dl[2], pd[2];
     bool is_max, include_pad, mve, same_q, narrow;
     OutStage tfl;
+    const KLut *lut;  /* kern_pool_lut: the target's byte lookup, */
+    uint8_t tab[256]; /* and the requantization of every average byte */
     QParam xp, yp;
     LLVMValueRef x, y;
 } Pool;
@@ -113,9 +115,7 @@ static LLVMValueRef pow2_round_div(Cg *cg, LLVMValueRef s, int64_t cnt, unsigned
 {
     if (cnt < 2 || (cnt & (cnt - 1)) != 0)
         return NULL;
-    int k = 0;
-    while ((INT64_C(1) << k) < cnt)
-        k++;
+    int k = __builtin_ctzll((unsigned long long)cnt);
     LLVMTypeRef et = LLVMIntTypeInContext(cg->ctx, bits);
     unsigned n = LLVMGetVectorSize(LLVMTypeOf(s));
 #define vk(v) cg_splat(cg, LLVMConstInt(et, (unsigned long long)(v), 0), n)
@@ -125,28 +125,83 @@ static LLVMValueRef pow2_round_div(Cg *cg, LLVMValueRef s, int64_t cnt, unsigned
 #undef vk
 }
 
+/* TFLite's rounded division of the lanes S (i16 or i32) by the constant
+ * CNT, in their own width: pow2_round_div, else the select of ±CNT/2 and
+ * a division by a constant (a multiply-high).  The caller's sums leave
+ * room for the CNT/2. */
+static LLVMValueRef round_div_const(Cg *cg, LLVMValueRef s, int64_t cnt)
+{
+    LLVMTypeRef wt = LLVMTypeOf(s), et = LLVMGetElementType(wt);
+    unsigned L = LLVMGetVectorSize(wt);
+    LLVMValueRef avg = pow2_round_div(cg, s, cnt, LLVMGetIntTypeWidth(et));
+    if (avg)
+        return avg;
+#define vk(v) cg_splat(cg, LLVMConstInt(et, (unsigned long long)(v), 1), L)
+    LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, s, LLVMConstNull(wt), "");
+    LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, s, vk(cnt / 2), ""),
+                                       LLVMBuildSub(B, s, vk(cnt / 2), ""), "");
+    return LLVMBuildSDiv(B, num, vk(cnt), "avg");
+#undef vk
+}
+
+/* The L bytes V (<L x i8>) looked up in P's table with the target's
+ * step of K lanes: widened to K lanes and back, or K lanes at a time. */
+static LLVMValueRef lut_lanes(Cg *cg, const Pool *p, unsigned L, LLVMValueRef v)
+{
+    unsigned K = (unsigned)p->lut->lanes;
+    LLVMValueRef m[POOL_WIDE];
+    if (L == K)
+        return p->lut->lookup(cg, p->tab, v);
+    if (L < K) {
+        for (unsigned i = 0; i < K; i++)
+            m[i] = i < L ? cg_i32(cg, (int32_t)i) : LLVMGetUndef(cg->t_i32);
+        LLVMValueRef w = LLVMBuildShuffleVector(B, v, LLVMGetUndef(LLVMTypeOf(v)), LLVMConstVector(m, K), "");
+        w = p->lut->lookup(cg, p->tab, w);
+        return LLVMBuildShuffleVector(B, w, LLVMGetUndef(LLVMTypeOf(w)), LLVMConstVector(m, L), "");
+    }
+    LLVMValueRef part[POOL_WIDE];
+    unsigned np = L / K;
+    for (unsigned c = 0; c < np; c++) {
+        for (unsigned i = 0; i < K; i++)
+            m[i] = cg_i32(cg, (int32_t)(c * K + i));
+        part[c] = p->lut->lookup(cg, p->tab, LLVMBuildShuffleVector(B, v, LLVMGetUndef(LLVMTypeOf(v)),
+                                                                      LLVMConstVector(m, K), ""));
+    }
+    for (unsigned w = K; np > 1; w *= 2, np /= 2) /* concatenated pairwise */
+        for (unsigned c = 0; c < np / 2; c++) {
+            for (unsigned i = 0; i < 2 * w; i++)
+                m[i] = cg_i32(cg, (int32_t)i);
+            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(m, 2 * w), "");
+        }
+    return part[0];
+}
+
+/* The output stage as a table (kern_pool_lut): a window's rounded average
+ * lies in the input type's range, so the requantization that follows is
+ * a function of one byte, P's table, looked up L lanes a step instead of
+ * the 64-bit multiplies of cg_mbqm_dyn. */
+static LLVMValueRef lut_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, int64_t cnt)
+{
+    LLVMValueRef v = LLVMBuildTrunc(B, round_div_const(cg, a, cnt), LLVMVectorType(cg->t_i8, L), "");
+    return lut_lanes(cg, p, L, p->dt == DT_I8 ? kern_flip(cg, v) : v);
+}
+
 /* Stores L outputs at result offset YI from ACC, NV (i64) taps having been
  * inside the image. */
 static void store_out(Cg *cg, const Pool *p, unsigned L, LLVMValueRef a, LLVMValueRef nv, LLVMValueRef yi)
 {
     LLVMTypeRef vt = LLVMVectorType(cg->t_i32, L), bt = LLVMVectorType(cg->t_i8, L);
-    if (!p->is_max && p->same_q && LLVMGetElementType(LLVMTypeOf(a)) == cg->t_i16 && LLVMIsConstant(nv) &&
+    if (!p->is_max && p->lut && LLVMIsConstant(nv) && !p->include_pad) {
+        a = lut_out(cg, p, L, a, LLVMConstIntGetSExtValue(nv));
+    } else if (!p->is_max && p->same_q && LLVMGetElementType(LLVMTypeOf(a)) == cg->t_i16 && LLVMIsConstant(nv) &&
         !p->include_pad) {
         /* The interior of a narrow average of one quantization: all taps
          * inside, the count a constant; the sum plus half the count stays
          * below 2^15 (narrow: kk * 255 < 2^15 for u8, kk * 128 for i8),
          * so the rounded division and the clamp run on the i16 lanes. */
-        int64_t cnt = p->kk, lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
-        LLVMTypeRef wt = LLVMVectorType(cg->t_i16, L);
+        int64_t lo = dtype_traits[p->ydt].min, hi = dtype_traits[p->ydt].max;
 #define vi16(v) cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)(v), 1), L)
-        LLVMValueRef avg = pow2_round_div(cg, a, cnt, 16);
-        if (!avg) {
-            LLVMValueRef nonneg = LLVMBuildICmp(B, LLVMIntSGE, a, LLVMConstNull(wt), "");
-            LLVMValueRef num = LLVMBuildSelect(B, nonneg, LLVMBuildAdd(B, a, vi16(cnt / 2), ""),
-                                               LLVMBuildSub(B, a, vi16(cnt / 2), ""), "");
-            avg = LLVMBuildSDiv(B, num, vi16(cnt), "avg");
-        }
-        a = cg_smin(cg, cg_smax(cg, avg, vi16(lo)), vi16(hi));
+        a = cg_smin(cg, cg_smax(cg, round_div_const(cg, a, p->kk), vi16(lo)), vi16(hi));
 #undef vi16
         a = LLVMBuildTrunc(B, a, bt, "");
     } else if (!p->is_max) {
@@ -274,7 +329,8 @@ static LLVMValueRef window(Cg *cg, const Pool *p, unsigned L, LLVMValueRef oy, L
     }
     cg_if_end(cg, &sy);
     cg_for_end(cg, &lky);
-    *nv = LLVMBuildLoad2(B, cg->t_i64, cnt, "");
+    /* Unchecked, every tap is inside: the count is the window's. */
+    *nv = check_y || check_x ? LLVMBuildLoad2(B, cg->t_i64, cnt, "") : cg_i64(cg, p->kk);
     return LLVMBuildLoad2(B, acc_type(cg, p, L), acc, "");
 }
 
@@ -510,12 +566,45 @@ static const char *pool_max_sep(Cg *cg, const Pool *p)
     return name;
 }
 
-const char *kern_pool(Cg *cg, const Node *n)
+/* A reduce_mean over adjacent axes (TFLite-rounded, 8-bit: the
+ * interpreter's arithmetic is global_avg_pool's) as a global average pool
+ * of those axes as H (W = 1), the axes before them as the batch and those
+ * after as the channels: ViT's mean over 49 tokens of 64. */
+static bool mean_block(const Node *n, Pool *p)
 {
-    if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL)
+    const TensorType *xt = &n->operands[0]->type;
+    const Attr *a = node_attr(n, ATTR_AXES);
+    bool red[QNN_MAX_RANK] = {false};
+    int first = xt->rank, last = -1;
+    for (int i = 0; a && i < a->count; i++)
+        if (a->u.ints[i] >= 0 && a->u.ints[i] < xt->rank) {
+            int d = (int)a->u.ints[i];
+            red[d] = true;
+            first = d < first ? d : first, last = d > last ? d : last;
+        }
+    if (last < 0)
+        return false;
+    p->nb = p->H = p->C = 1;
+    for (int d = 0; d < xt->rank; d++) {
+        if (d >= first && d <= last && !red[d])
+            return false; /* not one block */
+        int64_t *f = d < first ? &p->nb : d <= last ? &p->H : &p->C;
+        *f *= xt->dims[d];
+    }
+    p->W = p->OH = p->OW = 1;
+    return p->C >= 16; /* fewer channels: as many steps as the generic loop */
+}
+
+/* Emits N with LUT (kern_pool_lut: an average pool that requantizes,
+ * else NULL) or without (kern_pool). */
+static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
+{
+    if (n->op != OP_MAX_POOL && n->op != OP_AVG_POOL && n->op != OP_GLOBAL_AVG_POOL && n->op != OP_REDUCE_MEAN)
         return NULL;
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     Pool p = {.dt = xt->dtype, .ydt = yt->dtype, .is_max = n->op == OP_MAX_POOL};
+    if (n->op == OP_REDUCE_MEAN && !mean_block(n, &p))
+        return NULL;
     if (dtype_traits[p.dt].size != 1 || dtype_traits[p.ydt].size != 1 || p.dt == DT_F32 ||
         cg->target->vector_bytes < 16)
         return NULL;
@@ -524,9 +613,11 @@ const char *kern_pool(Cg *cg, const Node *n)
         return NULL; /* ONNX rounding: the generic loop; per-axis: it reports the error */
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
     int64_t pads[4];
-    p.nb = xt->dims[0], p.H = xt->dims[1], p.W = xt->dims[2], p.C = xt->dims[3];
-    p.OH = yt->dims[1], p.OW = yt->dims[2];
-    if (n->op == OP_GLOBAL_AVG_POOL) {
+    if (n->op != OP_REDUCE_MEAN) {
+        p.nb = xt->dims[0], p.H = xt->dims[1], p.W = xt->dims[2], p.C = xt->dims[3];
+        p.OH = yt->dims[1], p.OW = yt->dims[2];
+    }
+    if (n->op == OP_GLOBAL_AVG_POOL || n->op == OP_REDUCE_MEAN) {
         p.k[0] = p.H, p.k[1] = p.W;
         p.st[0] = p.st[1] = p.dl[0] = p.dl[1] = 1;
         memcpy(pads, zero4, sizeof pads);
@@ -544,12 +635,23 @@ const char *kern_pool(Cg *cg, const Node *n)
     p.mve = kern_has(cg, "mve");
     p.narrow = p.kk * (p.dt == DT_U8 ? 255 : 128) < 32768;
     p.x = cg_buf(cg, n->operands[0]), p.y = cg_buf(cg, n->result);
-    if (p.x == p.y || p.kk >= 16384 || p.C < 1)
+    if (p.x == p.y || p.kk >= 16384 || p.C < 1 || (lut && (p.is_max || p.same_q)))
         return NULL;
     if (!p.is_max && !p.same_q) {
         p.tfl.m = (double)p.xp.scale / (double)p.yp.scale;
         if (!fp_quantize_multiplier(p.tfl.m, &p.tfl.mult, &p.tfl.shift))
             return NULL; /* the generic lowering reports it */
+    }
+    if (lut) {
+        /* Entry i: the average byte i ^ 0x80 (i8) or i (u8), requantized
+         * as the interpreter does (avg_pool_run). */
+        p.lut = lut;
+        for (int i = 0; i < 256; i++) {
+            int32_t d = (p.dt == DT_I8 ? i - 128 : i) - p.xp.zp;
+            int64_t v = (int64_t)fp_mul_by_quantized_multiplier(d, p.tfl.mult, p.tfl.shift) + p.yp.zp;
+            int64_t lo = dtype_traits[p.ydt].min, hi = dtype_traits[p.ydt].max;
+            p.tab[i] = (uint8_t)(v < lo ? lo : v > hi ? hi : v);
+        }
     }
     const char *s2 = pool_max_s2(cg, &p);
     if (!s2)
@@ -599,5 +701,19 @@ const char *kern_pool(Cg *cg, const Node *n)
     unsigned l = rl ? rl : chan_lanes(&p), lg = 0;
     while ((1u << lg) < l)
         lg++;
-    return names[p.is_max][rl != 0][lg];
+    if (!lut)
+        return names[p.is_max][rl != 0][lg];
+    static char name[48];
+    snprintf(name, sizeof name, "%s_%s", names[p.is_max][rl != 0][lg], lut->name);
+    return name;
+}
+
+const char *kern_pool(Cg *cg, const Node *n)
+{
+    return pool_emit(cg, n, NULL);
+}
+
+const char *kern_pool_lut(Cg *cg, const Node *n, const KLut *k)
+{
+    return pool_emit(cg, n, k);
 }

@@ -97,10 +97,14 @@ static bool lower_pad(Cg *cg, const Node *n)
     for (int d = 0; d < 2 * r; d++)
         grow = grow && pads[d] >= 0;
     if (grow && nch == 1 && dtype_traits[dt].size == 1) {
-        /* Bytes, no crop: fill the result, then copy the input's
-         * contiguous runs into their place. */
-        LLVMBuildMemSet(B, y, LLVMConstInt(cg->t_i8, (unsigned long long)(fill[0] & 0xff), 0),
-                        cg_idx(cg, type_numel(yt)), 1);
+        /* Bytes, no crop: the input's contiguous runs copied into their
+         * place in order, each preceded by the fill of the gap since the
+         * last one's end (kept in END), and the rest filled after: every
+         * result byte written once (M-LSD's pads of one row and column
+         * on 2.5 MB: a fill of the whole result first wrote it twice). */
+        LLVMValueRef fb = LLVMConstInt(cg->t_i8, (unsigned long long)(fill[0] & 0xff), 0);
+        LLVMValueRef end = cg_alloca(cg, cg->t_idx, "padend");
+        LLVMBuildStore(B, cg_idx(cg, 0), end);
         int64_t base = 0, st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
         for (int d = 0; d < r; d++)
             base += pads[d] * ys[d];
@@ -111,8 +115,14 @@ static bool lower_pad(Cg *cg, const Node *n)
             CgNest nest;
             cg_nest_begin(cg, &nest, m - 1, md);
             LLVMValueRef yi = LLVMBuildAdd(B, cg_nest_offset(cg, &nest, ms[1]), cg_idx(cg, base), "");
+            LLVMValueRef e = LLVMBuildLoad2(B, cg->t_idx, end, "");
+            LLVMBuildMemSet(B, LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &e, 1, ""), fb, LLVMBuildSub(B, yi, e, ""), 1);
             copy_run(cg, dt, y, yi, x, cg_nest_offset(cg, &nest, ms[0]), md[m - 1]);
+            LLVMBuildStore(B, LLVMBuildAdd(B, yi, cg_idx(cg, md[m - 1]), ""), end);
             cg_nest_end(cg, &nest);
+            LLVMValueRef e2 = LLVMBuildLoad2(B, cg->t_idx, end, "");
+            LLVMBuildMemSet(B, LLVMBuildInBoundsGEP2(B, cg->t_i8, y, &e2, 1, ""), fb,
+                            LLVMBuildSub(B, cg_idx(cg, type_numel(yt)), e2, ""), 1);
             free(fill);
             return true;
         }

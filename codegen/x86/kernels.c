@@ -355,6 +355,7 @@ const char *x86_lower_node(Cg *cg, const Node *n)
         if (!kern_has(cg, "avx512vbmi"))
             return kern_elem_words(cg, n, NULL, &words_x86);
         const char *k = kern_minmax(cg, n, &lut_avx512vbmi);
+        k = k ? k : kern_pool_lut(cg, n, &lut_avx512vbmi);
         k = k ? k : kern_softmax_lut(cg, n, &lut_avx512vbmi);
         k = k ? k : kern_elem_words(cg, n, &lut_avx512vbmi, &words_x86);
         return k ? k : kern_lut(cg, n, &lut_avx512vbmi);
