@@ -306,7 +306,14 @@ static void dw_channels4(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLVM
 
 /* The vpdpbusd of block column U's lanes Z (kernel rows of group G)
  * into ACC[r][p], channels C.., of each output row and pixel reading it;
- * the weight set the output row's (two rows a pass) or the group's. */
+ * the group's weights, and for the second output row of two a pass
+ * (NR = 2: one group) the same weights shifted up a byte in each lane,
+ * [w0, w1, w2, 0] -> [0, w0, w1, w2] (vpslld, CSE'd per kx).  A second
+ * weight set packed at compile time was 12 more zmm loads in each
+ * iteration of dw_unpk's loop, which measured 1.10-1.15x slower
+ * (M-LSD tiny's 3x3 stride-1 layers: docs/benchmarks.md, issue 13
+ * session 16): more loads slow these loops where vector instructions
+ * on the pipes the dot products leave free do not. */
 static void dw_col_mac4(Cg *cg, DwR *k, LLVMValueRef acc[DW_NR_MAX][PX_MAX], LLVMValueRef z, int64_t u, int g, int nr,
                         int px, LLVMValueRef c)
 {
@@ -317,9 +324,11 @@ static void dw_col_mac4(Cg *cg, DwR *k, LLVMValueRef acc[DW_NR_MAX][PX_MAX], LLV
             int64_t kx = dw_tap(f, u, p);
             if (kx < 0)
                 continue;
-            LLVMValueRef wi = cg_add(cg, cg_idx(cg, ((r + g) * f->kw + kx) * f->c), c);
+            LLVMValueRef wi = cg_add(cg, cg_idx(cg, (g * f->kw + kx) * f->c), c);
             LLVMValueRef w = LLVMBuildLoad2(B, t32, LLVMBuildInBoundsGEP2(B, cg->t_i32, k->w, &wi, 1, ""), "");
             LLVMSetAlignment(w, 4);
+            if (r == 1)
+                w = LLVMBuildShl(B, w, cg_splat(cg, cg_i32(cg, 8), (unsigned)k->lanes), "");
             acc[r][p] = k->d->mac4(cg, acc[r][p], z, w);
         }
 }
@@ -334,8 +343,8 @@ static void dw_col_mac4(Cg *cg, DwR *k, LLVMValueRef acc[DW_NR_MAX][PX_MAX], LLV
  * two-source byte shuffle (vpermt2b) per LANES channels makes each
  * channel's i32 lane of the 4 rows' bytes, in channel order.  Two output
  * rows (dw_slide) read the same column: row 0 through weights
- * [w0, w1, w2, 0], row 1 through [0, w0, w1, w2] (the weights' second
- * set).  About 8 instructions a column for 2 x 2*LANES channels, against
+ * [w0, w1, w2, 0], row 1 through [0, w0, w1, w2] (the same weights
+ * shifted up a byte: dw_col_mac4).  About 8 instructions a column for 2 x 2*LANES channels, against
  * about 22 in dw_channels4; the outputs' bytes by narrow, two pixels at
  * once (three packs and a vpermd for 2 x 2*LANES channels, then two
  * stores).  NV = 1: the same on LANES channels (a 16-channel layer, or
@@ -669,9 +678,9 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     k.unpk = k.wide && nr == 2 && d->narrow_lanes && C % (4 * L) == 0;
     if (k.unpk)
         px = 2;
-    /* The weights' sets: KH/4 rounded up groups of 4 rows; dw_channels4w's
-     * second output row its own set, the rows one byte up. */
-    int64_t NG = k.wide && nr == 2 ? 2 : (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
+    /* The weights' sets: KH/4 rounded up groups of 4 rows (dw_wide's
+     * second output row shifts the first's: dw_col_mac4). */
+    int64_t NG = (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
     int64_t NW = k.quads ? NG * f->kw * C * 4 : d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
     int16_t *w = xcalloc((size_t)NW, sizeof *w);
     int8_t *w4 = k.quads ? xcalloc((size_t)NW, 1) : NULL;
@@ -690,9 +699,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
             int64_t ky = t / f->kw, kx = t % f->kw;
             if (k.quads)
                 w4[((ky / 4 * f->kw + kx) * C + pc) * 4 + ky % 4] = (int8_t)wt; /* rows past KH stay 0 */
-            if (k.wide && nr == 2)
-                w4[((f->kw + kx) * C + pc) * 4 + ky + 1] = (int8_t)wt;
-            else if (d->mac2)
+            if (d->mac2)
                 w[(pi * C + c) * 2 + half] = wt; /* the other half stays 0 for an odd last tap */
             else
                 w[t * C + c] = wt;
