@@ -329,12 +329,25 @@ typedef struct QuantX86 {
 static LLVMValueRef quantize_x86(Cg *cg, LLVMValueRef x, const QuantX86 *c)
 {
     LLVMTypeRef t = LLVMTypeOf(x), ti = shape(x, cg->t_i32);
-    LLVMValueRef xc = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, F32(x, c->xlo), ""), F32(x, c->xlo), x, "");
+    /* Where zp <= LO (a zero point at the range's low end, as the zoo's
+     * inputs), every x below 0 gives LO, and so does NaN (zp clamped):
+     * the low clamp then also takes NaN to xlo (an ordered compare that
+     * keeps x), and with q >= -1 - 2^-20 tflite's copysign is +(1/2 -
+     * 2^-25): a q < 0 truncates to 0, LO once zp is added. */
+    bool low = c->zp <= c->lo;
+    LLVMValueRef xlo = F32(x, c->xlo), xc;
+    if (low)
+        xc = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, x, xlo, ""), x, xlo, "");
+    else
+        xc = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, xlo, ""), xlo, x, "");
     xc = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, xc, F32(x, c->xhi), ""), F32(x, c->xhi), xc, "");
     LLVMValueRef q = LLVMBuildFDiv(B, xc, F32(x, c->s), "");
-    q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealUNO, x, x, ""), F32(x, 0.0f), q, "");
+    if (!low)
+        q = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealUNO, x, x, ""), F32(x, 0.0f), q, "");
     LLVMValueRef v;
-    if (c->rounding == ROUND_TFLITE) {
+    if (c->rounding == ROUND_TFLITE && low) {
+        v = LLVMBuildFPToSI(B, LLVMBuildFAdd(B, q, F32(x, 0x1.fffffep-2f), ""), ti, "");
+    } else if (c->rounding == ROUND_TFLITE) {
         /* Half away from zero: q + copysign(1/2 - 2^-25, q) truncated by
          * the conversion (llvm.round's own expansion: the sum reaches the
          * next integer exactly when |q|'s fraction is at least 1/2). */

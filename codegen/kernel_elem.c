@@ -1194,10 +1194,18 @@ static const char *lower_mul_lut(Cg *cg, const Node *n, const BinQ *q, int64_t (
  * and 64 a narrowing.  wd_split checks the whole form as the code
  * computes it (16-bit products, wrapping i32 sums) against the
  * interpreter's arithmetic (binq_ref) for every pair; other targets, and
- * nodes where fah or fbh leave 16 bits, keep elem_affine16. */
+ * nodes where fah or fbh leave 16 bits, keep elem_affine16.
+ * With KW's madd_bw (vpdpbusd) the split is fal in [0, 256) and the low
+ * products come from the bytes (0, x, 0, z) of the high pair as they
+ * are, unsigned (0, fal, 0, fbl) times signed: no arithmetic shift; and
+ * with its hi_dw (fr >= 16) one vpermt2w takes the high words of two
+ * i32 vectors, then a word shift by fr - 16, where there were two i32
+ * shifts and packssdw: 19 vector instructions per 64 outputs instead of
+ * 25 (docs/benchmarks.md, session 17). */
 typedef struct AffineWd {
     int16_t lo[2], hi[2]; /* (fal, fbl), (fah, fbh) */
     int32_t c;            /* fc with the u8 operands' 128 * slope */
+    bool bw;              /* fal, fbl in [0, 256): the low products by madd_bw */
 } AffineWd;
 
 static bool wd_split(const BinQ *q, DType ad, DType bd, AffineWd *w)
@@ -1205,7 +1213,7 @@ static bool wd_split(const BinQ *q, DType ad, DType bd, AffineWd *w)
     int64_t f[2] = {q->fa, q->fb}, c = q->fc;
     DType d[2] = {ad, bd};
     for (int k = 0; k < 2; k++) {
-        int64_t l = ((f[k] + 128) & 255) - 128, h = (f[k] - l) / 256;
+        int64_t l = w->bw ? f[k] & 255 : ((f[k] + 128) & 255) - 128, h = (f[k] - l) / 256;
         if (h < -32767 || h > 32767 || (d[k] != DT_I8 && d[k] != DT_U8))
             return false;
         w->lo[k] = (int16_t)l, w->hi[k] = (int16_t)h;
@@ -1234,7 +1242,8 @@ static LLVMValueRef wd_step(Cg *cg, const KWords *kw, const BinQ *q, const Affin
 {
     LLVMValueRef fl[64], fh[64];
     for (int k = 0; k < v / 2; k++) {
-        fl[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->lo[k & 1], 1);
+        /* with bw as the bytes (0, fal, 0, fbl) */
+        fl[k] = LLVMConstInt(cg->t_i16, (unsigned long long)(w->bw ? w->lo[k & 1] << 8 : w->lo[k & 1]), 1);
         fh[k] = LLVMConstInt(cg->t_i16, (unsigned long long)w->hi[k & 1], 1);
     }
     LLVMValueRef cl = LLVMConstVector(fl, (unsigned)v / 2), ch = LLVMConstVector(fh, (unsigned)v / 2);
@@ -1247,11 +1256,28 @@ static LLVMValueRef wd_step(Cg *cg, const KWords *kw, const BinQ *q, const Affin
         LLVMValueRef t = LLVMBuildBitCast(B, interleave_words(cg, xs, zs, k, v), vb, ""), d[2];
         for (int j = 0; j < 2; j++) {
             LLVMValueRef hi = interleave_words(cg, LLVMConstNull(vb), t, j, v);
-            LLVMValueRef lo = LLVMBuildAShr(B, hi, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
             /* fc the accumulator */
-            LLVMValueRef s = kw->madd2(cg, cg_splat(cg, cg_i32(cg, w->c), v / 4), lo, cl, hi, ch);
-            d[j] = LLVMBuildAShr(B, s, cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
+            LLVMValueRef acc = cg_splat(cg, cg_i32(cg, w->c), v / 4);
+            if (w->bw) {
+                /* The low products from hi's bytes (0, x, 0, z) as they
+                 * are: unsigned (0, fal, 0, fbl) times signed, no shift. */
+                d[j] = kw->madd2(cg, kw->madd_bw(cg, acc, cl, hi), NULL, NULL, hi, ch);
+            } else {
+                LLVMValueRef lo = LLVMBuildAShr(B, hi, cg_splat(cg, LLVMConstInt(cg->t_i16, 8, 0), v / 2), "");
+                d[j] = kw->madd2(cg, acc, lo, cl, hi, ch);
+            }
         }
+        /* The shift by fr: where fr >= 16, on the high words (one shuffle
+         * for the two, a word shift), else on the i32 lanes before
+         * packssdw.  Equal: |d| < 2^31, so d >> 16 fits a word. */
+        LLVMValueRef hw = q->fr >= 16 && kw->hi_dw ? kw->hi_dw(cg, d) : NULL;
+        if (hw) {
+            LLVMValueRef sh = cg_splat(cg, LLVMConstInt(cg->t_i16, (unsigned long long)(q->fr - 16), 0), v / 2);
+            half[k] = q->fr > 16 ? LLVMBuildAShr(B, hw, sh, "") : hw;
+            continue;
+        }
+        for (int j = 0; j < 2; j++)
+            d[j] = LLVMBuildAShr(B, d[j], cg_splat(cg, cg_i32(cg, q->fr), v / 4), "");
         half[k] = kw->pack_dw(cg, d);
     }
     return fix_pairs(cg, q, x, z, pack_words(cg, kw, half, q->lo, q->hi, v));
@@ -1280,7 +1306,7 @@ static const char *lower_affine_wd(Cg *cg, const KWords *kw, const Node *n, cons
      * output's, |fa| near 2^31 / 128): the fit again one or two bits
      * coarser. */
     BinQ qw = *q;
-    AffineWd w;
+    AffineWd w = {.bw = kw->has_madd_bw && kw->madd_bw && kw->has_madd_bw(cg, (unsigned)v / 4)};
     bool split = wd_split(&qw, ad, bd, &w);
     for (int r = q->fr - 1; !split && r >= q->fr - 2; r--) {
         qw = *q;

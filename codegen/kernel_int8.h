@@ -365,7 +365,7 @@ const char *kern_elem_lut(Cg *cg, const Node *n, const KLut *k);
 typedef struct KWords {
     /* ACC (<V/4 x i32>) plus, in each lane, the products of its two
      * words of A0 and B0 and of its two words of A1 and B1 (<V/2 x i16>):
-     * two pmaddwd. */
+     * two pmaddwd (one where A0 is NULL). */
     LLVMValueRef (*madd2)(Cg *cg, LLVMValueRef acc, LLVMValueRef a0, LLVMValueRef b0, LLVMValueRef a1,
                           LLVMValueRef b1);
     /* D[0], D[1] (<V/4 x i32>) to V/2 words with signed saturation, each
@@ -375,6 +375,16 @@ typedef struct KWords {
      * unsigned saturation (packsswb, packuswb); NULL where the CPU has no
      * such instruction for V. */
     LLVMValueRef (*pack_wb)(Cg *cg, LLVMValueRef *h, bool u);
+    /* Whether MADD_BW takes <LANES x i32> accumulators; then ACC plus, in
+     * each lane, the products of its four unsigned bytes of U and signed
+     * bytes of S (vpdpbusd).  NULL where the target has none. */
+    bool (*has_madd_bw)(Cg *cg, unsigned lanes);
+    LLVMValueRef (*madd_bw)(Cg *cg, LLVMValueRef acc, LLVMValueRef u, LLVMValueRef s);
+    /* D[0], D[1] (<V/4 x i32>) to V/2 words, the high word of each lane,
+     * in pack_dw's order (vpermt2w): D >> 16 without saturating or a
+     * shift.  NULL, emitting nothing, where the target has no one
+     * instruction for it. */
+    LLVMValueRef (*hi_dw)(Cg *cg, LLVMValueRef *d);
 } KWords;
 const char *kern_elem_words(Cg *cg, const Node *n, const KLut *k, const KWords *w);
 /* kernel_transpose.c: an 8-bit transpose that moves the innermost dim, as

@@ -316,13 +316,13 @@ static LLVMValueRef words_madd2(Cg *cg, LLVMValueRef acc, LLVMValueRef a0, LLVMV
     unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(acc));
     bool vnni = kern_has(cg, "avx512vnni"), vl = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
     if ((lanes == 16 && vnni) || (lanes == 8 && vl))
-        return vpdpwssd(cg, vpdpwssd(cg, acc, a0, b0), a1, b1);
+        return vpdpwssd(cg, a0 ? vpdpwssd(cg, acc, a0, b0) : acc, a1, b1);
     LLVMValueRef x0[2] = {a0, b0}, x1[2] = {a1, b1};
     const char *name = lanes == 16 ? "llvm.x86.avx512.pmaddw.d.512"
                      : lanes == 8  ? "llvm.x86.avx2.pmadd.wd"
                                    : "llvm.x86.sse2.pmadd.wd";
-    return LLVMBuildAdd(cg->b, LLVMBuildAdd(cg->b, kern_intrinsic(cg, name, NULL, 0, x1, 2), acc, ""),
-                        kern_intrinsic(cg, name, NULL, 0, x0, 2), "");
+    LLVMValueRef s = LLVMBuildAdd(cg->b, kern_intrinsic(cg, name, NULL, 0, x1, 2), acc, "");
+    return a0 ? LLVMBuildAdd(cg->b, s, kern_intrinsic(cg, name, NULL, 0, x0, 2), "") : s;
 }
 
 static LLVMValueRef words_pack_dw(Cg *cg, LLVMValueRef *d)
@@ -345,7 +345,38 @@ static LLVMValueRef words_pack_wb(Cg *cg, LLVMValueRef *h, bool u)
     return kern_intrinsic(cg, name, NULL, 0, h, 2);
 }
 
-static const KWords words_x86 = {words_madd2, words_pack_dw, words_pack_wb};
+/* vpdpbusd zmm with AVX-512 VNNI, ymm with AVX-VNNI or AVX512VL. */
+static bool words_has_madd_bw(Cg *cg, unsigned lanes)
+{
+    bool vnni = kern_has(cg, "avx512vnni"), vl = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
+    return (lanes == 16 && vnni) || (lanes == 8 && vl);
+}
+
+static LLVMValueRef words_madd_bw(Cg *cg, LLVMValueRef acc, LLVMValueRef u, LLVMValueRef s)
+{
+    LLVMTypeRef t = LLVMTypeOf(acc);
+    LLVMValueRef args[3] = {acc, as_i32(cg, u, t), as_i32(cg, s, t)};
+    const char *name = LLVMGetVectorSize(t) == 16 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256";
+    return kern_intrinsic(cg, name, NULL, 0, args, 3);
+}
+
+/* The high words by one vpermt2w (AVX-512BW, zmm only): word k % 8 of
+ * 128-bit lane k / 8 is the high word of dword k % 4 of that lane of
+ * D[k % 8 / 4]. */
+static LLVMValueRef words_hi_dw(Cg *cg, LLVMValueRef *d)
+{
+    if (LLVMGetVectorSize(LLVMTypeOf(d[0])) != 16 || !kern_has(cg, "avx512bw"))
+        return NULL;
+    LLVMTypeRef tw = LLVMVectorType(cg->t_i16, 32);
+    LLVMValueRef idx[32];
+    for (int k = 0; k < 32; k++)
+        idx[k] = cg_i32(cg, (k % 8 / 4) * 32 + 2 * (4 * (k / 8) + k % 4) + 1);
+    return LLVMBuildShuffleVector(cg->b, LLVMBuildBitCast(cg->b, d[0], tw, ""), LLVMBuildBitCast(cg->b, d[1], tw, ""),
+                                  LLVMConstVector(idx, 32), "");
+}
+
+static const KWords words_x86 = {words_madd2,       words_pack_dw, words_pack_wb,
+                                 words_has_madd_bw, words_madd_bw, words_hi_dw};
 
 /* ISA names: avx512vnni (zmm, and ymm through AVX-VNNI or AVX512VL),
  * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
