@@ -626,7 +626,8 @@ static void check_accum_types(const OpCtx *c, const char *xname, const char *wna
     }
 }
 
-/* Bias of conv2d/dense, already known to have shape [O].  f32 in a float
+/* Bias of conv2d/dense if it has one, its shape [O] and the rest of the
+ * op's operands already checked.  f32 in a float
  * op; in a quantized op i32, and if it carries quantization, zero point 0
  * and scale = input scale * weight scale per output channel, which is what
  * the int32 accumulator's scale is (TFLite int8 spec: int32 bias with
@@ -634,9 +635,11 @@ static void check_accum_types(const OpCtx *c, const char *xname, const char *wna
  * bias "must be quantized using scale = x_scale * w_scale and
  * zero_point = 0").  A bias without quantization parameters is taken to be
  * in those units already. */
-static void check_bias(const OpCtx *c, const TensorType *b)
+static void check_bias(const OpCtx *c)
 {
-    const TensorType *x = operand(c, 0), *w = operand(c, 1);
+    if (c->n->num_operands < 3)
+        return;
+    const TensorType *x = operand(c, 0), *w = operand(c, 1), *b = operand(c, 2);
     const char *op = c->op;
     if (is_float(x)) {
         if (!is_float(b))
@@ -687,22 +690,16 @@ static bool check_accum_ranks(const OpCtx *c, int rank, const char *xlayout, con
     return x->rank == rank && w->rank == rank;
 }
 
-/* The bias of conv2d or dense, when there is one: one per output channel
- * (WHAT names them), then its dtype and scale (check_bias) once the shape
- * and OK, the rest of the op's checks, allow indexing it. */
-static bool check_bias_of(const OpCtx *c, int64_t oc, const char *what, bool ok)
+/* The bias of conv2d or dense, when there is one, must have one element
+ * per output channel (OC of them; WHAT names them).  False after the
+ * error when it has not. */
+static bool bias_shape_ok(const OpCtx *c, int64_t oc, const char *what)
 {
     const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
-    if (!b)
-        return ok;
-    if (b->rank != 1 || b->dims[0] != oc) {
-        OPERR(c, "%s: bias must have shape [%lld] (one per %s), got %s", c->op, (long long)oc, what,
-              shape_text(b).s);
-        return false;
-    }
-    if (ok)
-        check_bias(c, b);
-    return ok;
+    if (!b || (b->rank == 1 && b->dims[0] == oc))
+        return true;
+    OPERR(c, "%s: bias must have shape [%lld] (one per %s), got %s", c->op, (long long)oc, what, shape_text(b).s);
+    return false;
 }
 
 static void check_conv2d(const OpCtx *c)
@@ -725,7 +722,9 @@ static void check_conv2d(const OpCtx *c)
               (long long)w->dims[3], (long long)(ch / group), (long long)group);
         ok = false;
     }
-    ok = check_bias_of(c, oc, "output channel", ok);
+    ok = bias_shape_ok(c, oc, "output channel") && ok;
+    if (ok)
+        check_bias(c);
     int64_t oh, ow;
     if (!window_dims(c, x, w->dims[1], w->dims[2], &oh, &ow) || !ok)
         return;
@@ -744,9 +743,9 @@ static void check_dense(const OpCtx *c)
               (long long)x->dims[1]);
         ok = false;
     }
-    ok = check_bias_of(c, w->dims[0], "output feature", ok);
-    if (!ok)
+    if (!bias_shape_ok(c, w->dims[0], "output feature") || !ok)
         return;
+    check_bias(c);
     int64_t want[2] = {x->dims[0], w->dims[0]};
     expect_shape(c, want, 2);
 }
