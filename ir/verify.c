@@ -472,6 +472,23 @@ static bool expect_shape(const OpCtx *c, const int64_t *dims, int rank)
 
 static void expect_same_shape(const OpCtx *c, const TensorType *x) { expect_shape(c, x->dims, x->rank); }
 
+/* The result of an op on quantized activations: X's element type (WHAT
+ * names X in the message), quantized per-tensor.  False after the error. */
+static bool check_quant_result(const OpCtx *c, const TensorType *x, const char *what)
+{
+    const TensorType *y = c->y;
+    if (y->dtype != x->dtype)
+        OPERR(c, "%s: result element type %s differs from %s element type %s", c->op, dtype_traits[y->dtype].name,
+              what, dtype_traits[x->dtype].name);
+    else if (!y->quant)
+        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
+    else if (!is_per_tensor(y))
+        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
+    else
+        return true;
+    return false;
+}
+
 /* The activation rule shared by unary ops, pools and softmax: f32 -> f32,
  * or quantized per-tensor i8/u8/i16 -> the same dtype quantized per-tensor.
  * SAME_QUANT ops (relu, clip, max_pool) only move or drop values, so their
@@ -493,14 +510,7 @@ static void check_act_types(const OpCtx *c, const TensorType *x)
         OPERR(c, "%s: input must be quantized per-tensor, not per-axis", c->op);
         return;
     }
-    if (y->dtype != x->dtype)
-        OPERR(c, "%s: result element type %s differs from input element type %s", c->op,
-              dtype_traits[y->dtype].name, dtype_traits[x->dtype].name);
-    else if (!y->quant)
-        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
-    else if (!is_per_tensor(y))
-        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
-    else if (same_quant && !quant_equal(x->quant, y->quant))
+    if (check_quant_result(c, x, "input") && same_quant && !quant_equal(x->quant, y->quant))
         OPERR(c, "%s: quantized output must keep the input's quantization parameters", c->op);
 }
 
@@ -861,13 +871,7 @@ static void check_binary(const OpCtx *c)
               dtype_traits[b->dtype].name);
         return;
     }
-    if (y->dtype != a->dtype)
-        OPERR(c, "%s: result element type %s differs from operand element type %s", c->op,
-              dtype_traits[y->dtype].name, dtype_traits[a->dtype].name);
-    else if (!y->quant)
-        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
-    else if (!is_per_tensor(y))
-        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
+    check_quant_result(c, a, "operand");
 }
 
 /* equal, greater, greater_equal, less, less_equal: broadcasting, the
