@@ -819,18 +819,24 @@ static void check_batchnorm(const OpCtx *c)
     expect_same_shape(c, x);
 }
 
-/* add, sub, mul, div, pow, max, min, prelu: broadcasting binary ops (div and
- * pow only on f32).  Quantized operands may have different
- * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
-static void check_binary(const OpCtx *c)
+/* The result of a broadcasting op on A and B has their broadcast shape. */
+static void expect_broadcast_shape(const OpCtx *c, const TensorType *a, const TensorType *b)
 {
-    const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
     int64_t want[QNN_MAX_RANK];
     int r;
     if (!broadcast(a->dims, a->rank, b->dims, b->rank, want, &r))
         OPERR(c, "%s: operand shapes %s and %s are not broadcastable", c->op, shape_text(a).s, shape_text(b).s);
     else
         expect_shape(c, want, r);
+}
+
+/* add, sub, mul, div, pow, max, min, prelu: broadcasting binary ops (div and
+ * pow only on f32).  Quantized operands may have different
+ * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
+static void check_binary(const OpCtx *c)
+{
+    const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
+    expect_broadcast_shape(c, a, b);
 
     if (is_float(a) && is_float(b)) {
         if (!is_float(y))
@@ -881,12 +887,7 @@ static void check_binary(const OpCtx *c)
 static void check_compare(const OpCtx *c)
 {
     const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
-    int64_t want[QNN_MAX_RANK];
-    int r;
-    if (!broadcast(a->dims, a->rank, b->dims, b->rank, want, &r))
-        OPERR(c, "%s: operand shapes %s and %s are not broadcastable", c->op, shape_text(a).s, shape_text(b).s);
-    else
-        expect_shape(c, want, r);
+    expect_broadcast_shape(c, a, b);
     if (y->dtype != DT_U8 || y->quant)
         OPERR(c, "%s: result must be an unquantized u8 boolean, got %s", c->op, type_desc(y).s);
     if (a->dtype != b->dtype)
