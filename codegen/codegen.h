@@ -411,11 +411,13 @@ int cg_merge_dims(int r, const int64_t *dims, int64_t (*st)[QNN_MAX_RANK], int n
 
 /* ---------------------------------------------------------------- lowering (codegen/lower*.c) */
 
-/* Generic lowering of one node; false after a diag error. */
+/* Generic lowering of one node through its row of lower_ops.def; false
+ * after a diag error. */
 bool cg_lower_node(Cg *cg, const Node *n);
-bool cg_lower_nn(Cg *cg, const Node *n);     /* conv2d, dense, matmul, pools */
-bool cg_lower_elem(Cg *cg, const Node *n);   /* elementwise, activations, (de/re)quantize, softmax, batchnorm, lut */
-bool cg_lower_layout(Cg *cg, const Node *n); /* concat, reshape, transpose, pad */
+/* The generic lowerings named in lower_ops.def (codegen/lower_*.c). */
+#define LOWER(op, fn) bool fn(Cg *cg, const Node *n);
+#include "lower_ops.def"
+#undef LOWER
 /* Whether PART's bytes are WHOLE's from byte OFF on, both in scratch (the
  * memory plan made PART a view: a slice, or a concat operand computed in
  * place), so there is nothing to copy. */
@@ -424,7 +426,6 @@ bool cg_is_view(const Cg *cg, const Value *part, const Value *whole, int64_t off
  * the operand's (steps included); returns the operand's element offset of
  * the first element (lower_layout.c). */
 int64_t cg_slice_strides(const Node *n, int64_t (*st)[QNN_MAX_RANK]);
-bool cg_lower_reduce(Cg *cg, const Node *n); /* reduce_mean/sum/max/min, layer_norm */
 /* The 256-byte table of an 8-bit -> 8-bit unary op (lower_elem.c's
  * compile-time tables, the interpreter run on every input byte), indexed
  * by the input byte ^ 0x80 for i8 and as is for u8; malloc'd, or NULL

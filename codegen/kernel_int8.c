@@ -118,6 +118,46 @@ static LLVMValueRef tap(Cg *cg, LLVMValueRef o, int64_t s, int64_t p, LLVMValueR
 
 /* ------------------------------------------------------------ the common frame */
 
+/* The taps of one output pixel's window, as loops: between taps_begin and
+ * taps_end, KY, KX are the tap and IY, IX its input row and column; taps
+ * in the padding are skipped (a branch each) unless every tap of the
+ * layer is inside the input. */
+typedef struct Taps {
+    CgLoop ly, lx;
+    CgIf sy, sx;
+    LLVMValueRef ky, kx, iy, ix;
+} Taps;
+
+static void taps_begin(Cg *cg, const KFrame *f, Taps *t, LLVMValueRef oy, LLVMValueRef ox)
+{
+    LLVMValueRef in;
+    t->ky = cg_for_begin(cg, &t->ly, f->kh, "ky");
+    t->iy = tap(cg, oy, f->sh, f->pt, t->ky, f->dh, f->h, &in);
+    if (!f->all_valid)
+        cg_if_begin(cg, &t->sy, in);
+    t->kx = cg_for_begin(cg, &t->lx, f->kw, "kx");
+    t->ix = tap(cg, ox, f->sw, f->pl, t->kx, f->dw, f->w, &in);
+    if (!f->all_valid)
+        cg_if_begin(cg, &t->sx, in);
+}
+
+static void taps_end(Cg *cg, const KFrame *f, Taps *t)
+{
+    if (!f->all_valid)
+        cg_if_end(cg, &t->sx);
+    cg_for_end(cg, &t->lx);
+    if (!f->all_valid)
+        cg_if_end(cg, &t->sy);
+    cg_for_end(cg, &t->ly);
+}
+
+/* The input pixel (an index over N*H*W) of tap T for image BI. */
+static LLVMValueRef taps_pixel(Cg *cg, const KFrame *f, const Taps *t, LLVMValueRef bi)
+{
+    return cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), t->iy), f->w), t->ix);
+}
+
+
 
 /* The forms both skeletons take; fills F or returns false. */
 bool kf_init(Cg *cg, const Node *n, KFrame *f)
@@ -350,19 +390,10 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
         LLVMBuildStore(B, cg_load_int(cg, DT_I32, k->bias, cg_add(cg, o0, cg_idx(cg, j))), accs[j]);
         wo[j] = cg_mulk(cg, cg_add(cg, o0, cg_idx(cg, j)), f->kh * f->kw);
     }
-    CgLoop lky, lkx;
-    CgIf sy, sx;
-    LLVMValueRef iny, inx;
-    LLVMValueRef ky = cg_for_begin(cg, &lky, f->kh, "ky");
-    LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, ky, f->dh, f->h, &iny);
-    if (!f->all_valid)
-        cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, f->kw, "kx");
-    LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, kx, f->dw, f->w, &inx);
-    if (!f->all_valid)
-        cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xrow = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix), f->c);
-    LLVMValueRef t = cg_add(cg, cg_mulk(cg, ky, f->kw), kx), wrow[8];
+    Taps tp;
+    taps_begin(cg, f, &tp, oy, ox);
+    LLVMValueRef xrow = cg_mulk(cg, taps_pixel(cg, f, &tp, bi), f->c);
+    LLVMValueRef t = cg_add(cg, cg_mulk(cg, tp.ky, f->kw), tp.kx), wrow[8];
     for (int j = 0; j < tn; j++)
         wrow[j] = cg_mulk(cg, cg_add(cg, wo[j], t), f->c);
     conv_taps(cg, k, xrow, wrow, tn, accv, acct, accs);
@@ -371,12 +402,7 @@ static void conv_pixel(Cg *cg, ConvK *k, LLVMValueRef bi, LLVMValueRef p, LLVMVa
             LLVMBuildStore(B,
                            LLVMBuildSub(B, ld(cg, accs[j]), cg_load_int(cg, DT_I32, k->corr, cg_add(cg, wo[j], t)), ""),
                            accs[j]);
-    if (!f->all_valid)
-        cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    if (!f->all_valid)
-        cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
+    taps_end(cg, f, &tp);
     /* Reduce each accumulator, then one output stage in a loop over the
      * TN channels (so per-channel tables are emitted once per site). */
     LLVMTypeRef at = LLVMArrayType(cg->t_i32, (unsigned)tn);
@@ -903,33 +929,18 @@ static void dw_lanes(Cg *cg, DwK *k, LLVMValueRef bi, LLVMValueRef p, LLVMValueR
     LLVMSetAlignment(bv, 4);
     LLVMBuildStore(B, bv, acc);
     LLVMValueRef zx = splat(cg, cg->t_i16, lanes, f->zx);
-    CgLoop lky, lkx;
-    CgIf sy, sx;
-    LLVMValueRef iny, inx;
-    LLVMValueRef ky = cg_for_begin(cg, &lky, f->kh, "ky");
-    LLVMValueRef iy = tap(cg, oy, f->sh, f->pt, ky, f->dh, f->h, &iny);
-    if (!f->all_valid)
-        cg_if_begin(cg, &sy, iny);
-    LLVMValueRef kx = cg_for_begin(cg, &lkx, f->kw, "kx");
-    LLVMValueRef ix = tap(cg, ox, f->sw, f->pl, kx, f->dw, f->w, &inx);
-    if (!f->all_valid)
-        cg_if_begin(cg, &sx, inx);
-    LLVMValueRef xpix = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->h), iy), f->w), ix);
-    LLVMValueRef xi = cg_add(cg, cg_mulk(cg, xpix, C), c0);
+    Taps tp;
+    taps_begin(cg, f, &tp, oy, ox);
+    LLVMValueRef xi = cg_add(cg, cg_mulk(cg, taps_pixel(cg, f, &tp, bi), C), c0);
     LLVMValueRef xv = kern_load_vec(cg, t8, cg_gep8(cg, k->x, xi));
     xv = f->xv->type.dtype == DT_U8 ? LLVMBuildZExt(B, xv, t16, "") : LLVMBuildSExt(B, xv, t16, "");
     xv = LLVMBuildSub(B, xv, zx, "");
-    LLVMValueRef t = cg_add(cg, cg_mulk(cg, ky, f->kw), kx);
+    LLVMValueRef t = cg_add(cg, cg_mulk(cg, tp.ky, f->kw), tp.kx);
     LLVMValueRef wi = cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, t, k->m), j), C), c0);
     LLVMValueRef wv = LLVMBuildLoad2(B, t16, gep(cg, cg->t_i16, k->wr, wi), "");
     LLVMSetAlignment(wv, 2);
     LLVMBuildStore(B, d->mac(cg, ld(cg, acc), xv, wv), acc);
-    if (!f->all_valid)
-        cg_if_end(cg, &sx);
-    cg_for_end(cg, &lkx);
-    if (!f->all_valid)
-        cg_if_end(cg, &sy);
-    cg_for_end(cg, &lky);
+    taps_end(cg, f, &tp);
     /* Channel (c0 + l)*m + j for lane l. */
     LLVMValueRef a = ld(cg, acc);
     frame_store_lanes(cg, f, k->y, &a, 1, lanes, cg_add(cg, cg_mulk(cg, c0, k->m), j), k->m,

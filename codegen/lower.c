@@ -800,17 +800,23 @@ void codegen_output_free(CodegenOutput *out)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* Every op's generic lowering, from lower_ops.def.  A row naming no op of
+ * ir/ops.def, a repeated row (a repeated enumerator) and a missing row (the
+ * count) are all compile errors. */
+static bool (*const generic_lowering[OP_COUNT])(Cg *, const Node *) = {
+#define LOWER(op, fn) [OP_##op] = fn,
+#include "lower_ops.def"
+#undef LOWER
+};
+enum {
+#define LOWER(op, fn) LOWER_ROW_##op,
+#include "lower_ops.def"
+#undef LOWER
+    LOWER_ROWS
+};
+_Static_assert((int)LOWER_ROWS == (int)OP_COUNT, "lower_ops.def needs one row for every op of ir/ops.def");
+
 bool cg_lower_node(Cg *cg, const Node *n)
 {
-    switch (n->op) {
-    case OP_CONV2D: case OP_DENSE: case OP_MATMUL:
-    case OP_MAX_POOL: case OP_AVG_POOL: case OP_GLOBAL_AVG_POOL:
-        return cg_lower_nn(cg, n);
-    case OP_CONCAT: case OP_RESHAPE: case OP_TRANSPOSE: case OP_PAD: case OP_SLICE: case OP_RESIZE: case OP_GATHER:
-        return cg_lower_layout(cg, n);
-    case OP_REDUCE_MEAN: case OP_REDUCE_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_LAYER_NORM:
-        return cg_lower_reduce(cg, n);
-    default:
-        return cg_lower_elem(cg, n);
-    }
+    return generic_lowering[n->op](cg, n);
 }

@@ -378,7 +378,7 @@ static bool lower_qdq_vec(Cg *cg, const Node *n)
     return true;
 }
 
-static bool lower_unary(Cg *cg, const Node *n)
+bool lower_unary(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
@@ -561,7 +561,7 @@ void cg_bcast_strides(const TensorType *out, const TensorType *in, int64_t *stri
     }
 }
 
-static bool lower_binary(Cg *cg, const Node *n)
+bool lower_binary(Cg *cg, const Node *n)
 {
     /* 8-bit max/min: byte vectors through per-operand tables. */
     if (kern_minmax(cg, n, NULL))
@@ -699,7 +699,7 @@ static bool lower_binary(Cg *cg, const Node *n)
 
 /* ------------------------------------------------------------ where, not */
 
-static bool lower_where(Cg *cg, const Node *n)
+bool lower_where(Cg *cg, const Node *n)
 {
     const TensorType *yt = &n->result->type;
     int64_t st[3][QNN_MAX_RANK], sy[QNN_MAX_RANK];
@@ -724,7 +724,7 @@ static bool lower_where(Cg *cg, const Node *n)
     return true;
 }
 
-static bool lower_not(Cg *cg, const Node *n)
+bool lower_not(Cg *cg, const Node *n)
 {
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     CgLoop l;
@@ -783,7 +783,7 @@ static bool lower_softmax_tflite(Cg *cg, const Node *n, int64_t outer, int64_t l
     return true;
 }
 
-static bool lower_softmax(Cg *cg, const Node *n)
+bool lower_softmax(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t axis = node_int(n, ATTR_AXIS, -1);
@@ -850,7 +850,7 @@ static bool lower_softmax(Cg *cg, const Node *n)
     return true;
 }
 
-static bool lower_batchnorm(Cg *cg, const Node *n)
+bool lower_batchnorm(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type;
     int64_t C = xt->dims[xt->rank - 1];
@@ -881,7 +881,7 @@ static bool lower_batchnorm(Cg *cg, const Node *n)
  * result's range.  (fptosi.sat straight to i8/i16 is the same function,
  * but vectorized for RVV it becomes narrowing conversions that QEMU 7's
  * riscv64 translator aborts on.) */
-static bool lower_cast(Cg *cg, const Node *n)
+bool lower_cast(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     DType xd = xt->dtype, yd = yt->dtype;
@@ -909,39 +909,21 @@ static bool lower_cast(Cg *cg, const Node *n)
     return true;
 }
 
-bool cg_lower_elem(Cg *cg, const Node *n)
+/* lut(x, table): a constant table is an ordinary unary op (lower_unary
+ * reads it at compile time); a computed one is looked up per element. */
+bool lower_lut(Cg *cg, const Node *n)
 {
-    switch (n->op) {
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
-    case OP_POW: case OP_MAX: case OP_MIN: case OP_PRELU:
-    case OP_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL: case OP_LESS: case OP_LESS_EQUAL:
-        return lower_binary(cg, n);
-    case OP_WHERE:
-        return lower_where(cg, n);
-    case OP_NOT:
-        return lower_not(cg, n);
-    case OP_SOFTMAX:
-        return lower_softmax(cg, n);
-    case OP_BATCHNORM:
-        return lower_batchnorm(cg, n);
-    case OP_CAST:
-        return lower_cast(cg, n);
-    case OP_LUT:
-        if (n->operands[1]->kind != VAL_CONST) {
-            const TensorType *yt = &n->result->type;
-            LLVMValueRef x = cg_buf(cg, n->operands[0]), t = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
-            LLVMTypeRef et = cg_dtype_type(cg, yt->dtype);
-            CgLoop l;
-            LLVMValueRef i = cg_for_begin(cg, &l, type_numel(yt), "i");
-            LLVMValueRef v = LLVMBuildAdd(B, cg_load_int(cg, DT_I8, x, i), cg_i32(cg, 128), "");
-            LLVMValueRef ti = LLVMBuildZExt(B, v, cg->t_idx, "");
-            LLVMValueRef r = LLVMBuildLoad2(B, et, LLVMBuildInBoundsGEP2(B, et, t, &ti, 1, ""), "");
-            LLVMBuildStore(B, r, LLVMBuildInBoundsGEP2(B, et, y, &i, 1, ""));
-            cg_for_end(cg, &l);
-            return true;
-        }
+    if (n->operands[1]->kind == VAL_CONST)
         return lower_unary(cg, n);
-    default:
-        return lower_unary(cg, n);
-    }
+    const TensorType *yt = &n->result->type;
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), t = cg_buf(cg, n->operands[1]), y = cg_buf(cg, n->result);
+    LLVMTypeRef et = cg_dtype_type(cg, yt->dtype);
+    CgLoop l;
+    LLVMValueRef i = cg_for_begin(cg, &l, type_numel(yt), "i");
+    LLVMValueRef v = LLVMBuildAdd(B, cg_load_int(cg, DT_I8, x, i), cg_i32(cg, 128), "");
+    LLVMValueRef ti = LLVMBuildZExt(B, v, cg->t_idx, "");
+    LLVMValueRef r = LLVMBuildLoad2(B, et, LLVMBuildInBoundsGEP2(B, et, t, &ti, 1, ""), "");
+    LLVMBuildStore(B, r, LLVMBuildInBoundsGEP2(B, et, y, &i, 1, ""));
+    cg_for_end(cg, &l);
+    return true;
 }

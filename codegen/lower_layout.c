@@ -32,7 +32,7 @@ static void copy_run(Cg *cg, DType dt, LLVMValueRef dst, LLVMValueRef di, LLVMVa
                     1, cg_idx(cg, len * dtype_traits[dt].size));
 }
 
-static bool lower_reshape(Cg *cg, const Node *n)
+bool lower_reshape(Cg *cg, const Node *n)
 {
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
     if (x != y)
@@ -40,7 +40,7 @@ static bool lower_reshape(Cg *cg, const Node *n)
     return true;
 }
 
-static bool lower_transpose(Cg *cg, const Node *n)
+bool lower_transpose(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int r = xt->rank;
@@ -69,7 +69,7 @@ static bool lower_transpose(Cg *cg, const Node *n)
     return true;
 }
 
-static bool lower_pad(Cg *cg, const Node *n)
+bool lower_pad(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int r = xt->rank;
@@ -176,7 +176,7 @@ int64_t cg_slice_strides(const Node *n, int64_t (*st)[QNN_MAX_RANK])
     return base;
 }
 
-static bool lower_slice(Cg *cg, const Node *n)
+bool lower_slice(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t st[2][QNN_MAX_RANK], md[QNN_MAX_RANK], ms[2][QNN_MAX_RANK];
@@ -204,7 +204,7 @@ static bool lower_slice(Cg *cg, const Node *n)
  * when negative; inside [0, s) copies x[o][i][e], otherwise stores zero
  * (the zero point when quantized).  The load address is only formed for an
  * index inside. */
-static bool lower_gather(Cg *cg, const Node *n)
+bool lower_gather(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *it = &n->operands[1]->type, *yt = &n->result->type;
     int64_t axis = node_int(n, ATTR_AXIS, 0), s = xt->dims[axis], cnt = type_numel(it);
@@ -237,7 +237,7 @@ static bool lower_gather(Cg *cg, const Node *n)
     return true;
 }
 
-static bool lower_concat(Cg *cg, const Node *n)
+bool lower_concat(Cg *cg, const Node *n)
 {
     const TensorType *yt = &n->result->type;
     int64_t axis = node_int(n, ATTR_AXIS, 0);
@@ -323,7 +323,7 @@ static LLVMValueRef load_u(Cg *cg, LLVMTypeRef t, LLVMValueRef p, LLVMValueRef i
     return v;
 }
 
-static bool lower_resize(Cg *cg, const Node *n)
+bool lower_resize(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
@@ -499,18 +499,4 @@ next_pixel:
     cg_for_end(cg, &lb);
     free(ty), free(tx), free(iy), free(ix), free(wqy), free(wqx), free(wfy), free(wfx);
     return true;
-}
-
-bool cg_lower_layout(Cg *cg, const Node *n)
-{
-    switch (n->op) {
-    case OP_RESHAPE: return lower_reshape(cg, n);
-    case OP_TRANSPOSE: return lower_transpose(cg, n);
-    case OP_PAD: return lower_pad(cg, n);
-    case OP_SLICE: return lower_slice(cg, n);
-    case OP_CONCAT: return lower_concat(cg, n);
-    case OP_RESIZE: return lower_resize(cg, n);
-    case OP_GATHER: return lower_gather(cg, n);
-    default: qnn_unreachable();
-    }
 }

@@ -412,7 +412,7 @@ static bool lower_conv(Cg *cg, const Node *n, const Geom *gm)
     return true;
 }
 
-static bool lower_conv2d(Cg *cg, const Node *n)
+bool lower_conv2d(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *wt = &n->operands[1]->type, *yt = &n->result->type;
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
@@ -430,7 +430,7 @@ static bool lower_conv2d(Cg *cg, const Node *n)
     return lower_conv(cg, n, &gm);
 }
 
-static bool lower_dense(Cg *cg, const Node *n)
+bool lower_dense(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *wt = &n->operands[1]->type;
     Geom gm = {
@@ -441,7 +441,7 @@ static bool lower_dense(Cg *cg, const Node *n)
     return lower_conv(cg, n, &gm);
 }
 
-static bool lower_matmul(Cg *cg, const Node *n)
+bool lower_matmul(Cg *cg, const Node *n)
 {
     const Value *av = n->operands[0], *bv = n->operands[1];
     const TensorType *at = &av->type, *bt = &bv->type, *yt = &n->result->type;
@@ -535,7 +535,7 @@ static bool lower_matmul(Cg *cg, const Node *n)
  * (the 8-bit max and TFLite average pools on vector targets are
  * codegen/kernel_pool.c's; these loops do the rest) */
 
-static bool lower_pool(Cg *cg, const Node *n)
+bool lower_pool(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
@@ -642,14 +642,4 @@ static bool lower_pool(Cg *cg, const Node *n)
     cg_for_end(cg, &lb);
     free(m_count);
     return true;
-}
-
-bool cg_lower_nn(Cg *cg, const Node *n)
-{
-    switch (n->op) {
-    case OP_CONV2D: return lower_conv2d(cg, n);
-    case OP_DENSE: return lower_dense(cg, n);
-    case OP_MATMUL: return lower_matmul(cg, n);
-    default: return lower_pool(cg, n);
-    }
 }

@@ -12,7 +12,7 @@
 
 static LLVMValueRef ld(Cg *cg, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildLoad2(B, t, p, ""); }
 
-static bool lower_reduce(Cg *cg, const Node *n)
+bool lower_reduce(Cg *cg, const Node *n)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     DType dt = xt->dtype;
@@ -307,7 +307,7 @@ static void ln_rows_q(Cg *cg, const LnCtx *c, LLVMValueRef r0, int nr)
     cg_for_end(cg, &lr);
 }
 
-static bool lower_layer_norm(Cg *cg, const Node *n)
+bool lower_layer_norm(Cg *cg, const Node *n)
 {
     LnCtx c = {.n = n, .xt = &n->operands[0]->type, .yt = &n->result->type};
     int64_t axis = node_int(n, ATTR_AXIS, -1);
@@ -360,9 +360,4 @@ static bool lower_layer_norm(Cg *cg, const Node *n)
     if (rem > 0)
         block(cg, &c, cg_idx(cg, nb * blk), (int)rem);
     return true;
-}
-
-bool cg_lower_reduce(Cg *cg, const Node *n)
-{
-    return n->op == OP_LAYER_NORM ? lower_layer_norm(cg, n) : lower_reduce(cg, n);
 }

@@ -472,6 +472,23 @@ static bool expect_shape(const OpCtx *c, const int64_t *dims, int rank)
 
 static void expect_same_shape(const OpCtx *c, const TensorType *x) { expect_shape(c, x->dims, x->rank); }
 
+/* The result of an op on quantized activations: X's element type (WHAT
+ * names X in the message), quantized per-tensor.  False after the error. */
+static bool check_quant_result(const OpCtx *c, const TensorType *x, const char *what)
+{
+    const TensorType *y = c->y;
+    if (y->dtype != x->dtype)
+        OPERR(c, "%s: result element type %s differs from %s element type %s", c->op, dtype_traits[y->dtype].name,
+              what, dtype_traits[x->dtype].name);
+    else if (!y->quant)
+        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
+    else if (!is_per_tensor(y))
+        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
+    else
+        return true;
+    return false;
+}
+
 /* The activation rule shared by unary ops, pools and softmax: f32 -> f32,
  * or quantized per-tensor i8/u8/i16 -> the same dtype quantized per-tensor.
  * SAME_QUANT ops (relu, clip, max_pool) only move or drop values, so their
@@ -493,14 +510,7 @@ static void check_act_types(const OpCtx *c, const TensorType *x)
         OPERR(c, "%s: input must be quantized per-tensor, not per-axis", c->op);
         return;
     }
-    if (y->dtype != x->dtype)
-        OPERR(c, "%s: result element type %s differs from input element type %s", c->op,
-              dtype_traits[y->dtype].name, dtype_traits[x->dtype].name);
-    else if (!y->quant)
-        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
-    else if (!is_per_tensor(y))
-        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
-    else if (same_quant && !quant_equal(x->quant, y->quant))
+    if (check_quant_result(c, x, "input") && same_quant && !quant_equal(x->quant, y->quant))
         OPERR(c, "%s: quantized output must keep the input's quantization parameters", c->op);
 }
 
@@ -626,7 +636,8 @@ static void check_accum_types(const OpCtx *c, const char *xname, const char *wna
     }
 }
 
-/* Bias of conv2d/dense, already known to have shape [O].  f32 in a float
+/* Bias of conv2d/dense if it has one, its shape [O] and the rest of the
+ * op's operands already checked.  f32 in a float
  * op; in a quantized op i32, and if it carries quantization, zero point 0
  * and scale = input scale * weight scale per output channel, which is what
  * the int32 accumulator's scale is (TFLite int8 spec: int32 bias with
@@ -634,9 +645,11 @@ static void check_accum_types(const OpCtx *c, const char *xname, const char *wna
  * bias "must be quantized using scale = x_scale * w_scale and
  * zero_point = 0").  A bias without quantization parameters is taken to be
  * in those units already. */
-static void check_bias(const OpCtx *c, const TensorType *b)
+static void check_bias(const OpCtx *c)
 {
-    const TensorType *x = operand(c, 0), *w = operand(c, 1);
+    if (c->n->num_operands < 3)
+        return;
+    const TensorType *x = operand(c, 0), *w = operand(c, 1), *b = operand(c, 2);
     const char *op = c->op;
     if (is_float(x)) {
         if (!is_float(b))
@@ -687,22 +700,16 @@ static bool check_accum_ranks(const OpCtx *c, int rank, const char *xlayout, con
     return x->rank == rank && w->rank == rank;
 }
 
-/* The bias of conv2d or dense, when there is one: one per output channel
- * (WHAT names them), then its dtype and scale (check_bias) once the shape
- * and OK, the rest of the op's checks, allow indexing it. */
-static bool check_bias_of(const OpCtx *c, int64_t oc, const char *what, bool ok)
+/* The bias of conv2d or dense, when there is one, must have one element
+ * per output channel (OC of them; WHAT names them).  False after the
+ * error when it has not. */
+static bool bias_shape_ok(const OpCtx *c, int64_t oc, const char *what)
 {
     const TensorType *b = c->n->num_operands > 2 ? operand(c, 2) : NULL;
-    if (!b)
-        return ok;
-    if (b->rank != 1 || b->dims[0] != oc) {
-        OPERR(c, "%s: bias must have shape [%lld] (one per %s), got %s", c->op, (long long)oc, what,
-              shape_text(b).s);
-        return false;
-    }
-    if (ok)
-        check_bias(c, b);
-    return ok;
+    if (!b || (b->rank == 1 && b->dims[0] == oc))
+        return true;
+    OPERR(c, "%s: bias must have shape [%lld] (one per %s), got %s", c->op, (long long)oc, what, shape_text(b).s);
+    return false;
 }
 
 static void check_conv2d(const OpCtx *c)
@@ -725,7 +732,9 @@ static void check_conv2d(const OpCtx *c)
               (long long)w->dims[3], (long long)(ch / group), (long long)group);
         ok = false;
     }
-    ok = check_bias_of(c, oc, "output channel", ok);
+    ok = bias_shape_ok(c, oc, "output channel") && ok;
+    if (ok)
+        check_bias(c);
     int64_t oh, ow;
     if (!window_dims(c, x, w->dims[1], w->dims[2], &oh, &ow) || !ok)
         return;
@@ -744,9 +753,9 @@ static void check_dense(const OpCtx *c)
               (long long)x->dims[1]);
         ok = false;
     }
-    ok = check_bias_of(c, w->dims[0], "output feature", ok);
-    if (!ok)
+    if (!bias_shape_ok(c, w->dims[0], "output feature") || !ok)
         return;
+    check_bias(c);
     int64_t want[2] = {x->dims[0], w->dims[0]};
     expect_shape(c, want, 2);
 }
@@ -810,18 +819,24 @@ static void check_batchnorm(const OpCtx *c)
     expect_same_shape(c, x);
 }
 
-/* add, sub, mul, div, pow, max, min, prelu: broadcasting binary ops (div and
- * pow only on f32).  Quantized operands may have different
- * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
-static void check_binary(const OpCtx *c)
+/* The result of a broadcasting op on A and B has their broadcast shape. */
+static void expect_broadcast_shape(const OpCtx *c, const TensorType *a, const TensorType *b)
 {
-    const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
     int64_t want[QNN_MAX_RANK];
     int r;
     if (!broadcast(a->dims, a->rank, b->dims, b->rank, want, &r))
         OPERR(c, "%s: operand shapes %s and %s are not broadcastable", c->op, shape_text(a).s, shape_text(b).s);
     else
         expect_shape(c, want, r);
+}
+
+/* add, sub, mul, div, pow, max, min, prelu: broadcasting binary ops (div and
+ * pow only on f32).  Quantized operands may have different
+ * scales (TFLite ADD/MUL rescale each input), but not different dtypes. */
+static void check_binary(const OpCtx *c)
+{
+    const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
+    expect_broadcast_shape(c, a, b);
 
     if (is_float(a) && is_float(b)) {
         if (!is_float(y))
@@ -862,13 +877,7 @@ static void check_binary(const OpCtx *c)
               dtype_traits[b->dtype].name);
         return;
     }
-    if (y->dtype != a->dtype)
-        OPERR(c, "%s: result element type %s differs from operand element type %s", c->op,
-              dtype_traits[y->dtype].name, dtype_traits[a->dtype].name);
-    else if (!y->quant)
-        OPERR(c, "%s: result of a quantized %s must be quantized", c->op, c->op);
-    else if (!is_per_tensor(y))
-        OPERR(c, "%s: result must be quantized per-tensor, not per-axis", c->op);
+    check_quant_result(c, a, "operand");
 }
 
 /* equal, greater, greater_equal, less, less_equal: broadcasting, the
@@ -878,12 +887,7 @@ static void check_binary(const OpCtx *c)
 static void check_compare(const OpCtx *c)
 {
     const TensorType *a = operand(c, 0), *b = operand(c, 1), *y = c->y;
-    int64_t want[QNN_MAX_RANK];
-    int r;
-    if (!broadcast(a->dims, a->rank, b->dims, b->rank, want, &r))
-        OPERR(c, "%s: operand shapes %s and %s are not broadcastable", c->op, shape_text(a).s, shape_text(b).s);
-    else
-        expect_shape(c, want, r);
+    expect_broadcast_shape(c, a, b);
     if (y->dtype != DT_U8 || y->quant)
         OPERR(c, "%s: result must be an unquantized u8 boolean, got %s", c->op, type_desc(y).s);
     if (a->dtype != b->dtype)
