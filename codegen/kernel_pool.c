@@ -167,13 +167,7 @@ static LLVMValueRef lut_lanes(Cg *cg, const Pool *p, unsigned L, LLVMValueRef v)
         part[c] = p->lut->lookup(cg, p->tab, LLVMBuildShuffleVector(B, v, LLVMGetUndef(LLVMTypeOf(v)),
                                                                       LLVMConstVector(m, K), ""));
     }
-    for (unsigned w = K; np > 1; w *= 2, np /= 2) /* concatenated pairwise */
-        for (unsigned c = 0; c < np / 2; c++) {
-            for (unsigned i = 0; i < 2 * w; i++)
-                m[i] = cg_i32(cg, (int32_t)i);
-            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(m, 2 * w), "");
-        }
-    return part[0];
+    return cg_concat(cg, part, (int)np, (int)K);
 }
 
 /* The output stage as a table (kern_pool_lut): a window's rounded average
