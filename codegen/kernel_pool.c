@@ -641,10 +641,8 @@ static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
          * as the interpreter does (avg_pool_run). */
         p.lut = lut;
         for (int i = 0; i < 256; i++) {
-            int32_t d = (p.dt == DT_I8 ? i - 128 : i) - p.xp.zp;
-            int64_t v = (int64_t)fp_mul_by_quantized_multiplier(d, p.tfl.mult, p.tfl.shift) + p.yp.zp;
-            int64_t lo = dtype_traits[p.ydt].min, hi = dtype_traits[p.ydt].max;
-            p.tab[i] = (uint8_t)(v < lo ? lo : v > hi ? hi : v);
+            int64_t v = quant_avg_requant(p.dt == DT_I8 ? i - 128 : i, p.xp.zp, p.tfl.mult, p.tfl.shift, p.yp.zp);
+            p.tab[i] = (uint8_t)fp_clamp_i64(v, dtype_traits[p.ydt].min, dtype_traits[p.ydt].max);
         }
     }
     const char *s2 = pool_max_s2(cg, &p);
