@@ -693,10 +693,15 @@ static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
     unsigned l = rl ? rl : chan_lanes(&p), lg = 0;
     while ((1u << lg) < l)
         lg++;
-    if (!lut)
-        return names[p.is_max][rl != 0][lg];
-    static char name[48];
-    snprintf(name, sizeof name, "%s_%s", names[p.is_max][rl != 0][lg], lut->name);
+    const char *kind = names[p.is_max][rl != 0][lg];
+    if (!lut && n->op != OP_REDUCE_MEAN)
+        return kind;
+    /* A reduce_mean says so in its symbol and profile line:
+     * reduce_mean_c32_lut_avx512vbmi, not pool_avg_c32_lut_avx512vbmi. */
+    bool mean = n->op == OP_REDUCE_MEAN;
+    static char name[64];
+    snprintf(name, sizeof name, "%s%s%s%s", mean ? "reduce_mean_" : "", mean ? kind + strlen("pool_avg_") : kind,
+             lut ? "_" : "", lut ? lut->name : "");
     return name;
 }
 
