@@ -167,13 +167,7 @@ static LLVMValueRef lut_lanes(Cg *cg, const Pool *p, unsigned L, LLVMValueRef v)
         part[c] = p->lut->lookup(cg, p->tab, LLVMBuildShuffleVector(B, v, LLVMGetUndef(LLVMTypeOf(v)),
                                                                       LLVMConstVector(m, K), ""));
     }
-    for (unsigned w = K; np > 1; w *= 2, np /= 2) /* concatenated pairwise */
-        for (unsigned c = 0; c < np / 2; c++) {
-            for (unsigned i = 0; i < 2 * w; i++)
-                m[i] = cg_i32(cg, (int32_t)i);
-            part[c] = LLVMBuildShuffleVector(B, part[2 * c], part[2 * c + 1], LLVMConstVector(m, 2 * w), "");
-        }
-    return part[0];
+    return cg_concat(cg, part, (int)np, (int)K);
 }
 
 /* The output stage as a table (kern_pool_lut): a window's rounded average
@@ -383,29 +377,53 @@ static void row_run(Cg *cg, const Pool *p, LLVMValueRef b, LLVMValueRef oy, int6
     cg_for_end(cg, &lj);
 }
 
-/* pool_max_2x2s2: a 2x2 max pool of stride 2 without padding and with a
- * power-of-two C of at most 32 channels (U-Net's 8 and 16, Fashion-MNIST's
- * 32), OB output bytes a step: the two input rows' 2 * OB bytes, their
- * max, and the max of its even and odd pixels (two constant shuffles),
- * instead of C lanes a pixel; the last step overlaps.  The shuffles move
- * whole C-byte pixels (vpermq / vpermt2b, unpck, uzp).  Not on Helium
- * (its byte shuffles became gathers elsewhere, see kernel_elem.c). */
+/* pool_max_2x2s2: a 2x2 max pool of stride 2 without padding, OB output
+ * bytes a step: the two input rows' 2 * OB bytes, their max, and the max
+ * of its even and odd pixels (two constant shuffles), instead of C lanes
+ * a pixel; the last step overlaps.  The shuffles move whole C-byte pixels
+ * (vpermq / vpermt2b, unpck, uzp).
+ *
+ *   - a power-of-two C of at most 32 channels (U-Net's 8 and 16,
+ *     Fashion-MNIST's 32): OB a power of two, the 2 * OB bytes one load;
+ *   - any other C that is a multiple of 4, up to 64 (oww_embedding's 24):
+ *     OB the most whole pixels in 64 bytes (48), the 2 * OB bytes two
+ *     loads, V bytes at 0 (the power of two from OB: 64) and V2 at
+ *     2 * OB - V2 (the power of two from 2 * OB - V: 32, at 64), both
+ *     shuffles taking from the pair.  C a multiple of 4 keeps the
+ *     shuffles' units dwords (pshufd on SSE2; 24: qwords, vpermt2q).
+ *
+ * Not on Helium (its byte shuffles became gathers elsewhere, see
+ * kernel_elem.c). */
 static const char *pool_max_s2(Cg *cg, const Pool *p)
 {
     int64_t orow = p->OW * p->C, wc = p->W * p->C;
+    bool pow2 = (p->C & (p->C - 1)) == 0;
     if (!p->is_max || p->k[0] != 2 || p->k[1] != 2 || p->st[0] != 2 || p->st[1] != 2 || p->dl[0] != 1 ||
-        p->dl[1] != 1 || p->pd[0] != 0 || p->pd[1] != 0 || p->C > 32 || (p->C & (p->C - 1)) != 0 ||
-        p->mve || orow < 2 * p->C || 2 * p->OH > p->H || 2 * p->OW > p->W)
+        p->dl[1] != 1 || p->pd[0] != 0 || p->pd[1] != 0 || p->C > (pow2 ? 32 : POOL_WIDE) ||
+        (!pow2 && p->C % 4 != 0) || p->mve || orow < 2 * p->C || 2 * p->OH > p->H || 2 * p->OW > p->W)
         return NULL;
-    unsigned ob = POOL_WIDE;
-    while (ob > orow)
-        ob /= 2;
-    LLVMTypeRef vi = LLVMVectorType(cg->t_i8, 2 * ob);
+    unsigned ob = POOL_WIDE, V, V2 = 1;
+    if (pow2) {
+        while (ob > orow)
+            ob /= 2;
+        V = 2 * ob;
+    } else {
+        ob = (unsigned)((orow < POOL_WIDE ? orow : POOL_WIDE) / p->C * p->C);
+        for (V = 1; V < ob; V *= 2)
+            ;
+        while (V2 < 2 * ob - V)
+            V2 *= 2;
+    }
+    /* Input byte t of the step: lane t of the first load, or of the
+     * second (at 2 * OB - V2, widened to V lanes) in the pair's lanes V.. */
+#define LANE(t) ((t) < V ? (t) : (t) + V + V2 - 2 * ob)
+    LLVMTypeRef vi = LLVMVectorType(cg->t_i8, V);
     LLVMValueRef me[POOL_WIDE], mo[POOL_WIDE];
     for (unsigned l = 0; l < ob; l++) {
         unsigned q = l / (unsigned)p->C, c = l % (unsigned)p->C;
-        me[l] = cg_i32(cg, (int32_t)(2 * q * p->C + c)), mo[l] = cg_i32(cg, (int32_t)((2 * q + 1) * p->C + c));
+        me[l] = cg_i32(cg, (int32_t)LANE(2 * q * p->C + c)), mo[l] = cg_i32(cg, (int32_t)LANE((2 * q + 1) * p->C + c));
     }
+#undef LANE
     CgLoop lb, ly, lj;
     LLVMValueRef b = cg_for_begin(cg, &lb, p->nb, "b"), oy = cg_for_begin(cg, &ly, p->OH, "oy");
     LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (orow + ob - 1) / ob, "j"), ob);
@@ -414,9 +432,19 @@ static const char *pool_max_s2(Cg *cg, const Pool *p)
                                    cg_mulk(cg, j, 2), "");
     LLVMValueRef a = kern_load_vec(cg, vi, cg_gep8(cg, p->x, xi));
     LLVMValueRef e = kern_load_vec(cg, vi, cg_gep8(cg, p->x, LLVMBuildAdd(B, xi, cg_idx(cg, wc), "")));
-    LLVMValueRef m = combine(cg, p, a, e);
-    m = combine(cg, p, LLVMBuildShuffleVector(B, m, LLVMGetUndef(vi), LLVMConstVector(me, ob), ""),
-                LLVMBuildShuffleVector(B, m, LLVMGetUndef(vi), LLVMConstVector(mo, ob), ""));
+    LLVMValueRef m = combine(cg, p, a, e), m2 = LLVMGetUndef(vi);
+    if (!pow2) { /* the second load of each row */
+        LLVMTypeRef v2 = LLVMVectorType(cg->t_i8, V2);
+        LLVMValueRef x2 = LLVMBuildAdd(B, xi, cg_idx(cg, 2 * ob - V2), "");
+        a = kern_load_vec(cg, v2, cg_gep8(cg, p->x, x2));
+        e = kern_load_vec(cg, v2, cg_gep8(cg, p->x, LLVMBuildAdd(B, x2, cg_idx(cg, wc), "")));
+        LLVMValueRef w[POOL_WIDE];
+        for (unsigned l = 0; l < V; l++)
+            w[l] = l < V2 ? cg_i32(cg, (int32_t)l) : LLVMGetUndef(cg->t_i32);
+        m2 = LLVMBuildShuffleVector(B, combine(cg, p, a, e), LLVMGetUndef(v2), LLVMConstVector(w, V), "");
+    }
+    m = combine(cg, p, LLVMBuildShuffleVector(B, m, m2, LLVMConstVector(me, ob), ""),
+                LLVMBuildShuffleVector(B, m, m2, LLVMConstVector(mo, ob), ""));
     LLVMValueRef yi = LLVMBuildAdd(B, cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, p->OH), oy, ""), orow), j, "");
     LLVMSetAlignment(LLVMBuildStore(B, m, cg_gep8(cg, p->y, yi)), 1);
     cg_for_end(cg, &lj);
@@ -647,10 +675,8 @@ static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
          * as the interpreter does (avg_pool_run). */
         p.lut = lut;
         for (int i = 0; i < 256; i++) {
-            int32_t d = (p.dt == DT_I8 ? i - 128 : i) - p.xp.zp;
-            int64_t v = (int64_t)fp_mul_by_quantized_multiplier(d, p.tfl.mult, p.tfl.shift) + p.yp.zp;
-            int64_t lo = dtype_traits[p.ydt].min, hi = dtype_traits[p.ydt].max;
-            p.tab[i] = (uint8_t)(v < lo ? lo : v > hi ? hi : v);
+            int64_t v = quant_avg_requant(p.dt == DT_I8 ? i - 128 : i, p.xp.zp, p.tfl.mult, p.tfl.shift, p.yp.zp);
+            p.tab[i] = (uint8_t)fp_clamp_i64(v, dtype_traits[p.ydt].min, dtype_traits[p.ydt].max);
         }
     }
     const char *s2 = pool_max_s2(cg, &p);
@@ -701,10 +727,15 @@ static const char *pool_emit(Cg *cg, const Node *n, const KLut *lut)
     unsigned l = rl ? rl : chan_lanes(&p), lg = 0;
     while ((1u << lg) < l)
         lg++;
-    if (!lut)
-        return names[p.is_max][rl != 0][lg];
-    static char name[48];
-    snprintf(name, sizeof name, "%s_%s", names[p.is_max][rl != 0][lg], lut->name);
+    const char *kind = names[p.is_max][rl != 0][lg];
+    if (!lut && n->op != OP_REDUCE_MEAN)
+        return kind;
+    /* A reduce_mean says so in its symbol and profile line:
+     * reduce_mean_c32_lut_avx512vbmi, not pool_avg_c32_lut_avx512vbmi. */
+    bool mean = n->op == OP_REDUCE_MEAN;
+    static char name[64];
+    snprintf(name, sizeof name, "%s%s%s%s", mean ? "reduce_mean_" : "", mean ? kind + strlen("pool_avg_") : kind,
+             lut ? "_" : "", lut ? lut->name : "");
     return name;
 }
 

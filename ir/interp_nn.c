@@ -659,8 +659,7 @@ static int avg_pool_run(const Node *n, const WinGeom *pg, bool include_pad,
                                 rc = interp_fail(n, "average out of int32 range");
                                 break;
                             }
-                            v = fp_mul_by_quantized_multiplier((int32_t)d, tfl.mult, tfl.shift) +
-                                (int64_t)yp.zp;
+                            v = quant_avg_requant(avg, xp.zp, tfl.mult, tfl.shift, yp.zp);
                         }
                     } else {
                         /* Dequantize, average, requantize: round half even of

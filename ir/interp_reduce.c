@@ -134,7 +134,7 @@ int interp_reduce(const Node *n, const void *const in[], void *out)
              * the raw sum divided rounding half away from zero, then
              * rescaled unless the quantization is unchanged. */
             int64_t avg = raw >= 0 ? (raw + count / 2) / count : (raw - count / 2) / count;
-            v = same_q ? avg : fp_mul_by_quantized_multiplier((int32_t)(avg - xp.zp), mult, shift) + (int64_t)yp.zp;
+            v = same_q ? avg : quant_avg_requant(avg, xp.zp, mult, shift, yp.zp);
         } else {
             if (s < INT32_MIN || s > INT32_MAX) {
                 rc = interp_fail(n, "sum out of int32 range");

@@ -112,6 +112,17 @@ static inline int64_t outstage_apply(const OutStage *s, int64_t acc, int roundin
     return fp_clamp_i64(v + s->zp, s->lo, s->hi);
 }
 
+/* TFLite's average output stage (reference AveragePool and Mean, when the
+ * scales differ): the rounded average AVG of raw values of zero point XZP
+ * rescaled by (MULT, SHIFT) to zero point YZP, before the clamp.  AVG - XZP
+ * must fit in int32.  The interpreter's avg_pool, global_avg_pool and
+ * reduce_mean use it, and codegen/kernel_pool.c's table of every average
+ * byte. */
+static inline int64_t quant_avg_requant(int64_t avg, int32_t xzp, int32_t mult, int shift, int32_t yzp)
+{
+    return (int64_t)fp_mul_by_quantized_multiplier((int32_t)(avg - xzp), mult, shift) + yzp;
+}
+
 /* Folded requantization (docs/ir-semantics.md, "Folded requantization"):
  * when N carries multiplier/shift/qmin/qmax, they replace what the scales
  * imply.  The verifier guarantees they agree, so this only shows on a

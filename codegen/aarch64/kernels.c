@@ -95,6 +95,7 @@ const char *aarch64_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) {
         const char *k = kern_minmax(cg, n, &lut_neon);
+        k = k ? k : kern_pool_lut(cg, n, &lut_neon);
         k = k ? k : kern_elem_lut(cg, n, &lut_neon);
         return k ? k : kern_lut(cg, n, &lut_neon);
     }
