@@ -43,9 +43,10 @@
  * two for asymmetric) once for both rows of t, then a horizontal pass
  * each.
  *
- * resize_linear_sep<L>..._bp: with AVX2 or AVX-512BW and C a multiple of
- * the vector width (M-LSD's 64 channels), the vertical pass of the rows
- * taken one at a time is vpmaddubsw on the two rows' interleaved bytes
+ * resize_linear_sep<L>..._bp: with the target's madd_bytes step (KWords;
+ * x86: AVX2, AVX-512BW) and C a multiple of the vector width (M-LSD's 64
+ * channels), the vertical pass of the rows taken one at a time is
+ * madd_bytes (vpmaddubsw) on the two rows' interleaved bytes
  * (byte_pairs): the 2^s-scaled weights fit a byte, so two unpacks and two
  * multiply-adds per vector where there were four extensions, four
  * multiplies and two adds; t's lanes come out permuted within each
@@ -307,9 +308,10 @@ typedef struct Vx {
     unsigned V;
     bool sx;
     bool pairs; /* byte_pairs: W[o][0] the weights' byte pairs */
+    const KWords *words; /* the target's madd_bytes, with PAIRS */
 } Vx;
 
-/* T = w0 R0 + w1 R1 on V bytes as vpmaddubsw on the rows' byte pairs,
+/* T = w0 R0 + w1 R1 on V bytes as madd_bytes (pmaddubsw) on the rows' byte pairs,
  * W the pairs (w0, w1) as <V x i8>: the unsigned operand is W for i8
  * rows (weights up to 255) and the rows for u8 (weights up to 127); a
  * pair's sum is within i16 (at most 2^(8-F') 255 = 32640, resize_sep).
@@ -318,10 +320,9 @@ typedef struct Vx {
  * pass is lane by lane, and its high-byte shuffle puts the bytes back). */
 static void byte_pairs(Cg *cg, const Vx *v, LLVMValueRef r0, LLVMValueRef r1, LLVMValueRef w, LLVMValueRef t)
 {
-    const char *name = v->V == 64 ? "llvm.x86.avx512.pmaddubs.w.512" : "llvm.x86.avx2.pmadd.ub.sw";
     for (int hi = 0; hi < 2; hi++) {
-        LLVMValueRef u = cg_unpack(cg, r0, r1, 16, hi), arg[2] = {v->sx ? w : u, v->sx ? u : w};
-        vstore(cg, kern_intrinsic(cg, name, NULL, 0, arg, 2), ptr_at(cg, v->et, t, cg_idx(cg, hi * v->V / 2)));
+        LLVMValueRef u = cg_unpack(cg, r0, r1, 16, hi);
+        vstore(cg, v->words->madd_bytes(cg, v->sx ? w : u, v->sx ? u : w), ptr_at(cg, v->et, t, cg_idx(cg, hi * v->V / 2)));
     }
 }
 
@@ -358,7 +359,7 @@ static void hpass_row(Cg *cg, const Hx *h, LLVMValueRef tix, LLVMValueRef twx, i
     }
 }
 
-static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
+static const char *resize_sep(Cg *cg, const KWords *words, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
@@ -393,16 +394,17 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     bool pairs = C <= 16 && period2(ty, H, OH, &py) && py.s1 - py.s0 <= 1 && py.s1 >= py.s0 && 2 * wc * (et == cg->t_i16 ? 2 : 4) <= SEP_MAX_T;
     /* Byte pairs (byte_pairs) for the rows one at a time where each
      * vector of the vertical pass is one run of channels (C a multiple of
-     * its width), with AVX2 or AVX-512BW. */
-    bool wide = kern_has(cg, "avx512bw");
-    unsigned vb = wide && C % 64 == 0 ? 64 : (wide || kern_has(cg, "avx2")) && C % 32 == 0 ? 32 : 0;
+     * its width), with the target's madd_bytes on 32 or 64 bytes (AVX2,
+     * AVX-512BW; 16-byte vectors not measured). */
+    unsigned wmax = words && words->madd_bytes ? words->width(cg) : 0;
+    unsigned vb = wmax >= 64 && C % 64 == 0 ? 64 : wmax >= 32 && C % 32 == 0 ? 32 : 0;
     bool bp = vb && et == cg->t_i16 && !pairs && one <= (sx ? 255 : 127);
     if (bp)
         V = vb;
     LLVMValueRef t[2] = {cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t"),
                          pairs ? cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t2") : NULL};
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx, .pairs = bp};
+    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx, .pairs = bp, .words = words};
     Hx h = {.et = et, .y = y, .C = C, .L = L, .fp = fp, .hi = et == cg->t_i16, .pv = bp ? V : 0, .ow = OW};
     static const int use1[1][2] = {{0, 1}};
     CgLoop lb, lyy, lk;
@@ -650,7 +652,7 @@ static const char *resize_nearest(Cg *cg, const Node *n, const ResizeTap *ty, co
     return "resize_nearest_rows";
 }
 
-const char *kern_resize(Cg *cg, const Node *n)
+const char *kern_resize_words(Cg *cg, const Node *n, const KWords *words)
 {
     if (n->op != OP_RESIZE || cg->target->vector_bytes < 16)
         return NULL;
@@ -682,10 +684,15 @@ const char *kern_resize(Cg *cg, const Node *n)
         if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * hbytes <= SEP_MAX_T)
             name = resize_shuf(cg, n, ty, tx, g);
         else if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
-            name = resize_sep(cg, n, ty, tx, g);
+            name = resize_sep(cg, words, n, ty, tx, g);
     } else {
         name = resize_nearest(cg, n, ty, tx);
     }
     free(ty), free(tx);
     return name;
+}
+
+const char *kern_resize(Cg *cg, const Node *n)
+{
+    return kern_resize_words(cg, n, NULL);
 }
