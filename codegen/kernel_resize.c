@@ -61,6 +61,10 @@
  * multiples of 1/32) take the same two passes on i32 lanes: |v'| <= 255 *
  * 2^2F' < 2^28.
  *
+ * resize_linear_shuf<M>wd: resize_linear_shuf<N> below with 4 to 7
+ * fraction bits on targets with KWords' madd2, the vertical blend as
+ * pmaddwd / vpdpwssd on i16 product pairs.
+ *
  * resize_linear_shuf<N>f: float32 rows of at most 32 elements, as
  * resize_linear_shuf<N> below in float32 operations in the interpreter's
  * order.
@@ -495,6 +499,105 @@ static void shuf_masks(Cg *cg, const ResizeTap *tx, int64_t C, int64_t j, unsign
     }
 }
 
+/* resize_linear_shuf<M>wd: the same with 4 to 7 fraction bits where the
+ * target has KWords' madd2 (pmaddwd / vpdpwssd): the horizontal pass
+ * keeps each output element's two products apart, hp = (wx0' x[i0],
+ * wx1' x[i1]) as a pair of i16 (|wx' x| <= 255 * 2^7 < 2^15), and the
+ * vertical sum wy0' (hp0 + hp1)[i0y] + wy1' (...)[i1y] is one madd2 per
+ * i32 vector, its accumulator the rounding term.  The weights wy' carry
+ * a further 2^(16 - 2F'), so the i32 sum (below 255 * 2^24 in
+ * magnitude) has the rounded result (v' + 2^(2F'-1)) >> 2F' in its third
+ * byte: one byte shuffle of the vectors where there were sign
+ * extensions, two 32-bit multiplies, a shift and a truncation per
+ * vector. */
+static LLVMValueRef third_bytes(Cg *cg, LLVMValueRef *acc, int k)
+{
+    unsigned q = LLVMGetVectorSize(LLVMTypeOf(acc[0]));
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 4 * q);
+    LLVMValueRef idx[128], part[4];
+    for (unsigned i = 0; i < 2 * q; i++)
+        idx[i] = cg_i32(cg, (int32_t)(4 * i + 2));
+    for (int i = 0; i < k; i += 2)
+        part[i / 2] = LLVMBuildShuffleVector(B, LLVMBuildBitCast(B, acc[i], bt, ""),
+                                             i + 1 < k ? LLVMBuildBitCast(B, acc[i + 1], bt, "") : LLVMGetUndef(bt),
+                                             LLVMConstVector(idx, i + 1 < k ? 2 * q : q), "");
+    return k > 2 ? cg_concat(cg, part, 2, (int)(2 * q)) : part[0];
+}
+
+static const char *resize_shuf_wd(Cg *cg, const KWords *words, const Node *n, const ResizeTap *ty, const ResizeTap *tx,
+                                  int g)
+{
+    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
+    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
+    int64_t wc = W * C, owc = OW * C;
+    int fp = RESIZE_FRAC_BITS - g, one = 1 << fp, sc = 16 - 2 * fp;
+    bool sx = xt->dtype == DT_I8;
+    /* Q output elements a madd2 (V/4 i32 lanes), K of them a step. */
+    unsigned q = words->width(cg) / 4, k = 4;
+    while (k > 1 && k * q > owc)
+        k /= 2;
+    while (q > 4 && q > owc)
+        q /= 2;
+    unsigned m = k * q, N = 16;
+    while (N > owc)
+        N /= 2;
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
+    for (int64_t o = 0; o < OH; o++)
+        iy[2 * o] = (int32_t)(ty[o].i0 * 2 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * 2 * owc), wy[o] = ty[o].wq;
+    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), twy = cg_table_i32(cg, wy, OH, "resize.wy");
+    free(iy), free(wy);
+    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
+    LLVMTypeRef ht = cg->t_i16;
+    LLVMValueRef hb = row_alloca(cg, LLVMArrayType(ht, (unsigned)(H * 2 * owc)), "resize.h");
+    LLVMTypeRef rowt = LLVMVectorType(cg->t_i8, (unsigned)wc), hv = LLVMVectorType(ht, 2 * N);
+    CgLoop lb, li, lo, lj;
+    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
+    /* Horizontal: hp[i] = (wx0' x[i0], wx1' x[i1]), N output elements a step. */
+    LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
+    LLVMValueRef row = vload(cg, rowt, cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+    for (int64_t j0 = 0; j0 < owc; j0 += N) {
+        int64_t j = j0 + N > owc ? owc - N : j0;
+        LLVMValueRef m0[16], m1[16], mp[32], wp[32];
+        const ResizeTap *tp[16];
+        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
+        for (unsigned l = 0; l < N; l++) {
+            mp[2 * l] = m0[l], mp[2 * l + 1] = m1[l];
+            wp[2 * l] = LLVMConstInt(ht, (unsigned long long)(one - (tp[l]->wq >> g)), 0);
+            wp[2 * l + 1] = LLVMConstInt(ht, (unsigned long long)(tp[l]->wq >> g), 0);
+        }
+        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(mp, 2 * N), "");
+        a = sx ? LLVMBuildSExt(B, a, hv, "") : LLVMBuildZExt(B, a, hv, "");
+        vstore(cg, LLVMBuildMul(B, a, LLVMConstVector(wp, 2 * N), ""),
+               ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, 2 * owc), cg_idx(cg, 2 * j), "")));
+    }
+    cg_for_end(cg, &li);
+    /* Vertical: the third byte of 2^15 + madd2(hp[i0y], wy0' 2^sc, hp[i1y], wy1' 2^sc). */
+    LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2);
+    LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), ""));
+    LLVMValueRef w1 = LLVMBuildTrunc(B, LLVMBuildAShr(B, cg_load_int(cg, DT_I32, twy, oy), cg_i32(cg, g), ""), ht, "");
+    LLVMValueRef w0 = LLVMBuildSub(B, LLVMConstInt(ht, (unsigned)one, 0), w1, "");
+    LLVMValueRef k16 = LLVMConstInt(ht, (unsigned)sc, 0);
+    w0 = cg_splat(cg, LLVMBuildShl(B, w0, k16, ""), 2 * q), w1 = cg_splat(cg, LLVMBuildShl(B, w1, k16, ""), 2 * q);
+    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + m - 1) / m, "j"), m);
+    j = cg_smin(cg, j, cg_idx(cg, owc - m));
+    LLVMTypeRef pv = LLVMVectorType(ht, 2 * q);
+    LLVMValueRef acc[4], half = cg_splat(cg, cg_i32(cg, 1 << 15), q);
+    for (unsigned c = 0; c < k; c++) {
+        LLVMValueRef jc = cg_mulk(cg, LLVMBuildAdd(B, j, cg_idx(cg, c * q), ""), 2);
+        LLVMValueRef a = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, jc, "")));
+        LLVMValueRef e = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, jc, "")));
+        acc[c] = words->madd2(cg, half, a, w0, e, w1);
+    }
+    vstore(cg, third_bytes(cg, acc, (int)k), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+    cg_for_end(cg, &lj);
+    cg_for_end(cg, &lo);
+    cg_for_end(cg, &lb);
+    static char name[40];
+    snprintf(name, sizeof name, "resize_linear_shuf%uwd", m);
+    return name;
+}
+
 static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
@@ -692,8 +795,10 @@ const char *kern_resize_words(Cg *cg, const Node *n, const KWords *words)
                 g--;
         }
         int64_t hbytes = RESIZE_FRAC_BITS - g <= 7 ? 2 : 4;
-        if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * hbytes <= SEP_MAX_T)
-            name = resize_shuf(cg, n, ty, tx, g);
+        int fp = RESIZE_FRAC_BITS - g;
+        bool wd = words && words->madd2 && fp >= 4 && fp <= 7;
+        if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * (wd ? 4 : hbytes) <= SEP_MAX_T)
+            name = wd ? resize_shuf_wd(cg, words, n, ty, tx, g) : resize_shuf(cg, n, ty, tx, g);
         else if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
             name = resize_sep(cg, words, n, ty, tx, g);
     } else {
