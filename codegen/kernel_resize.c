@@ -499,6 +499,24 @@ static void shuf_masks(Cg *cg, const ResizeTap *tx, int64_t C, int64_t j, unsign
     }
 }
 
+/* The shuf forms' row tables: each output row's two input rows as offsets
+ * in h (UNIT elements a row) and its Q10 weight. */
+static void shuf_row_tables(Cg *cg, const ResizeTap *ty, int64_t OH, int64_t unit, LLVMValueRef *tiy, LLVMValueRef *twy)
+{
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
+    for (int64_t o = 0; o < OH; o++)
+        iy[2 * o] = (int32_t)(ty[o].i0 * unit), iy[2 * o + 1] = (int32_t)(ty[o].i1 * unit), wy[o] = ty[o].wq;
+    *tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), *twy = cg_table_i32(cg, wy, OH, "resize.wy");
+    free(iy), free(wy);
+}
+
+/* Input row I of image B (H rows of WC bytes), one vector. */
+static LLVMValueRef shuf_row(Cg *cg, LLVMValueRef x, LLVMValueRef b, LLVMValueRef i, int64_t H, int64_t wc)
+{
+    return vload(cg, LLVMVectorType(cg->t_i8, (unsigned)wc),
+                 cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+}
+
 /* resize_linear_shuf<M>wd: the same with 4 to 7 fraction bits where the
  * target has KWords' madd2 (pmaddwd / vpdpwssd): the horizontal pass
  * keeps each output element's two products apart, hp = (wx0' x[i0],
@@ -510,6 +528,9 @@ static void shuf_masks(Cg *cg, const ResizeTap *tx, int64_t C, int64_t j, unsign
  * byte: one byte shuffle of the vectors where there were sign
  * extensions, two 32-bit multiplies, a shift and a truncation per
  * vector. */
+
+/* The third byte of each i32 lane of ACC[0 .. K-1] (K = 1, 2 or 4), as
+ * one byte vector in lane order. */
 static LLVMValueRef third_bytes(Cg *cg, LLVMValueRef *acc, int k)
 {
     unsigned q = LLVMGetVectorSize(LLVMTypeOf(acc[0]));
@@ -524,140 +545,113 @@ static LLVMValueRef third_bytes(Cg *cg, LLVMValueRef *acc, int k)
     return k > 2 ? cg_concat(cg, part, 2, (int)(2 * q)) : part[0];
 }
 
-static const char *resize_shuf_wd(Cg *cg, const KWords *words, const Node *n, const ResizeTap *ty, const ResizeTap *tx,
-                                  int g)
+/* Output elements [J, J + N) of input row ROW as h: wx0' x[i0] + wx1'
+ * x[i1] on N lanes of HT, or with PAIRS (resize_linear_shuf<M>wd) the two
+ * products apart, (wx0' x[i0], wx1' x[i1]) on 2N i16 lanes. */
+static LLVMValueRef shuf_h(Cg *cg, LLVMValueRef row, const ResizeTap *tx, int64_t C, int64_t j, unsigned N, int g,
+                           LLVMTypeRef ht, bool sx, bool pairs)
 {
-    const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
-    int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
-    int64_t wc = W * C, owc = OW * C;
-    int fp = RESIZE_FRAC_BITS - g, one = 1 << fp, sc = 16 - 2 * fp;
-    bool sx = xt->dtype == DT_I8;
-    /* Q output elements a madd2 (V/4 i32 lanes), K of them a step. */
-    unsigned q = words->width(cg) / 4, k = 4;
-    while (k > 1 && k * q > owc)
-        k /= 2;
-    while (q > 4 && q > owc)
-        q /= 2;
-    unsigned m = k * q, N = 16;
-    while (N > owc)
-        N /= 2;
-    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
-    for (int64_t o = 0; o < OH; o++)
-        iy[2 * o] = (int32_t)(ty[o].i0 * 2 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * 2 * owc), wy[o] = ty[o].wq;
-    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), twy = cg_table_i32(cg, wy, OH, "resize.wy");
-    free(iy), free(wy);
-    LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    LLVMTypeRef ht = cg->t_i16;
-    LLVMValueRef hb = row_alloca(cg, LLVMArrayType(ht, (unsigned)(H * 2 * owc)), "resize.h");
-    LLVMTypeRef rowt = LLVMVectorType(cg->t_i8, (unsigned)wc), hv = LLVMVectorType(ht, 2 * N);
-    CgLoop lb, li, lo, lj;
-    LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
-    /* Horizontal: hp[i] = (wx0' x[i0], wx1' x[i1]), N output elements a step. */
-    LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
-    LLVMValueRef row = vload(cg, rowt, cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
-    for (int64_t j0 = 0; j0 < owc; j0 += N) {
-        int64_t j = j0 + N > owc ? owc - N : j0;
-        LLVMValueRef m0[16], m1[16], mp[32], wp[32];
-        const ResizeTap *tp[16];
-        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
-        for (unsigned l = 0; l < N; l++) {
-            mp[2 * l] = m0[l], mp[2 * l + 1] = m1[l];
-            wp[2 * l] = LLVMConstInt(ht, (unsigned long long)(one - (tp[l]->wq >> g)), 0);
-            wp[2 * l + 1] = LLVMConstInt(ht, (unsigned long long)(tp[l]->wq >> g), 0);
-        }
-        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(mp, 2 * N), "");
-        a = sx ? LLVMBuildSExt(B, a, hv, "") : LLVMBuildZExt(B, a, hv, "");
-        vstore(cg, LLVMBuildMul(B, a, LLVMConstVector(wp, 2 * N), ""),
-               ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, 2 * owc), cg_idx(cg, 2 * j), "")));
+    int one = 1 << (RESIZE_FRAC_BITS - g);
+    unsigned np = pairs ? 2 * N : N;
+    LLVMTypeRef rowt = LLVMTypeOf(row), hv = LLVMVectorType(ht, np);
+    LLVMValueRef mi[2][32], m[2][32], w[2][32], v[2];
+    const ResizeTap *tp[32];
+    shuf_masks(cg, tx, C, j, N, mi[0], mi[1], tp);
+    for (unsigned l = 0; l < np; l++) {
+        /* lane L's tap: K (0: i0, 1: i1) of element T */
+        unsigned k = pairs ? l % 2 : 0, t = pairs ? l / 2 : l;
+        int32_t w1 = tp[t]->wq >> g;
+        m[0][l] = mi[k][t], m[1][l] = mi[1][t];
+        w[0][l] = LLVMConstInt(ht, (unsigned long long)(k ? w1 : one - w1), 0);
+        w[1][l] = LLVMConstInt(ht, (unsigned long long)w1, 0);
     }
-    cg_for_end(cg, &li);
-    /* Vertical: the third byte of 2^15 + madd2(hp[i0y], wy0' 2^sc, hp[i1y], wy1' 2^sc). */
-    LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2);
-    LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), ""));
-    LLVMValueRef w1 = LLVMBuildTrunc(B, LLVMBuildAShr(B, cg_load_int(cg, DT_I32, twy, oy), cg_i32(cg, g), ""), ht, "");
-    LLVMValueRef w0 = LLVMBuildSub(B, LLVMConstInt(ht, (unsigned)one, 0), w1, "");
-    LLVMValueRef k16 = LLVMConstInt(ht, (unsigned)sc, 0);
-    w0 = cg_splat(cg, LLVMBuildShl(B, w0, k16, ""), 2 * q), w1 = cg_splat(cg, LLVMBuildShl(B, w1, k16, ""), 2 * q);
-    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
-    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + m - 1) / m, "j"), m);
-    j = cg_smin(cg, j, cg_idx(cg, owc - m));
-    LLVMTypeRef pv = LLVMVectorType(ht, 2 * q);
-    LLVMValueRef acc[4], half = cg_splat(cg, cg_i32(cg, 1 << 15), q);
-    for (unsigned c = 0; c < k; c++) {
-        LLVMValueRef jc = cg_mulk(cg, LLVMBuildAdd(B, j, cg_idx(cg, c * q), ""), 2);
-        LLVMValueRef a = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, jc, "")));
-        LLVMValueRef e = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, jc, "")));
-        acc[c] = words->madd2(cg, half, a, w0, e, w1);
-    }
-    vstore(cg, third_bytes(cg, acc, (int)k), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
-    cg_for_end(cg, &lj);
-    cg_for_end(cg, &lo);
-    cg_for_end(cg, &lb);
-    static char name[40];
-    snprintf(name, sizeof name, "resize_linear_shuf%uwd", m);
-    return name;
+    int ne = pairs ? 1 : 2;
+    for (int e = 0; e < ne; e++)
+        v[e] = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m[e], np), "");
+    for (int e = 0; e < ne; e++)
+        v[e] = sx ? LLVMBuildSExt(B, v[e], hv, "") : LLVMBuildZExt(B, v[e], hv, "");
+    for (int e = ne - 1; e >= 0; e--)
+        v[e] = LLVMBuildMul(B, v[e], LLVMConstVector(w[e], np), "");
+    return pairs ? v[0] : LLVMBuildAdd(B, v[0], v[1], "");
 }
 
-static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
+static const char *resize_shuf(Cg *cg, const KWords *words, const Node *n, const ResizeTap *ty, const ResizeTap *tx,
+                               int g)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
     int64_t wc = W * C, owc = OW * C;
     int fp = RESIZE_FRAC_BITS - g, one = 1 << fp;
-    bool sx = xt->dtype == DT_I8;
+    bool sx = xt->dtype == DT_I8, pairs = words != NULL;
     LLVMTypeRef ht = fp <= 7 ? cg->t_i16 : cg->t_i32, vt = fp <= 3 ? cg->t_i16 : cg->t_i32;
-    unsigned N = 32;
+    unsigned N = pairs ? 16 : 32;
     while (N > owc)
         N /= 2;
-    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
-    for (int64_t o = 0; o < OH; o++)
-        iy[2 * o] = (int32_t)(ty[o].i0 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * owc), wy[o] = ty[o].wq;
-    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), twy = cg_table_i32(cg, wy, OH, "resize.wy");
-    free(iy), free(wy);
+    int64_t hu = pairs ? 2 * owc : owc; /* h's elements a row */
+    LLVMValueRef tiy, twy;
+    shuf_row_tables(cg, ty, OH, hu, &tiy, &twy);
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    LLVMValueRef hb = row_alloca(cg, LLVMArrayType(ht, (unsigned)(H * owc)), "resize.h");
-    LLVMTypeRef rowt = LLVMVectorType(cg->t_i8, (unsigned)wc), hv = LLVMVectorType(ht, N), vv = LLVMVectorType(vt, N);
+    LLVMValueRef hb = row_alloca(cg, LLVMArrayType(ht, (unsigned)(H * hu)), "resize.h");
     CgLoop lb, li, lo, lj;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
-    /* Horizontal: h[i] = wx0' x[i0] + wx1' x[i1], N output elements a step. */
+    /* Horizontal: h[i] from input row i, N output elements a step. */
     LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
-    LLVMValueRef row = vload(cg, rowt, cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+    LLVMValueRef row = shuf_row(cg, x, b, i, H, wc);
     for (int64_t j0 = 0; j0 < owc; j0 += N) {
         int64_t j = j0 + N > owc ? owc - N : j0;
-        LLVMValueRef m0[32], m1[32], w0[32], w1[32];
-        const ResizeTap *tp[32];
-        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
-        for (unsigned l = 0; l < N; l++) {
-            w1[l] = LLVMConstInt(ht, (unsigned long long)(tp[l]->wq >> g), 0);
-            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (tp[l]->wq >> g)), 0);
-        }
-        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
-        LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
-        a = sx ? LLVMBuildSExt(B, a, hv, "") : LLVMBuildZExt(B, a, hv, "");
-        e = sx ? LLVMBuildSExt(B, e, hv, "") : LLVMBuildZExt(B, e, hv, "");
-        LLVMValueRef h = LLVMBuildAdd(B, LLVMBuildMul(B, a, LLVMConstVector(w0, N), ""),
-                                      LLVMBuildMul(B, e, LLVMConstVector(w1, N), ""), "");
-        vstore(cg, h, ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, owc), cg_idx(cg, j), "")));
+        LLVMValueRef h = shuf_h(cg, row, tx, C, j, N, g, ht, sx, pairs);
+        vstore(cg, h, ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, hu), cg_idx(cg, pairs ? 2 * j : j), "")));
     }
     cg_for_end(cg, &li);
-    /* Vertical: y = (wy0' h[i0y] + wy1' h[i1y] + 2^(2F'-1)) >> 2F'. */
     LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2);
     LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), ""));
-    LLVMValueRef wy1 = wsplat(cg, vt, twy, oy, g, N), wy0 = LLVMBuildSub(B, kw(cg, vt, one, N), wy1, "");
-    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
-    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
-    j = cg_smin(cg, j, cg_idx(cg, owc - N));
-    LLVMValueRef a = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, j, "")));
-    LLVMValueRef e = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, j, "")));
-    if (vt != ht)
-        a = LLVMBuildSExt(B, a, vv, ""), e = LLVMBuildSExt(B, e, vv, "");
-    Hx hx = {.et = vt, .fp = fp};
-    vstore(cg, blend(cg, &hx, a, e, wy0, wy1), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+    LLVMValueRef yrow;
+    static char name[40];
+    if (pairs) {
+        /* Vertical: the third byte of 2^15 + madd2(hp[i0y], wy0' 2^sc,
+         * hp[i1y], wy1' 2^sc), Q output elements a madd2 (V/4 i32
+         * lanes), K of them a step, the last step overlapping. */
+        unsigned q = words->width(cg) / 4, k = 4;
+        while (k > 1 && k * q > owc)
+            k /= 2;
+        while (q > 4 && q > owc)
+            q /= 2;
+        unsigned m = k * q;
+        LLVMValueRef w1 = LLVMBuildTrunc(B, LLVMBuildAShr(B, cg_load_int(cg, DT_I32, twy, oy), cg_i32(cg, g), ""), ht, "");
+        LLVMValueRef w0 = LLVMBuildSub(B, LLVMConstInt(ht, (unsigned)one, 0), w1, "");
+        LLVMValueRef sc = LLVMConstInt(ht, (unsigned)(16 - 2 * fp), 0);
+        w0 = cg_splat(cg, LLVMBuildShl(B, w0, sc, ""), 2 * q), w1 = cg_splat(cg, LLVMBuildShl(B, w1, sc, ""), 2 * q);
+        yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+        LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + m - 1) / m, "j"), m);
+        j = cg_smin(cg, j, cg_idx(cg, owc - m));
+        LLVMTypeRef pv = LLVMVectorType(ht, 2 * q);
+        LLVMValueRef acc[4], half = cg_splat(cg, cg_i32(cg, 1 << 15), q);
+        for (unsigned c = 0; c < k; c++) {
+            LLVMValueRef jc = cg_mulk(cg, LLVMBuildAdd(B, j, cg_idx(cg, c * q), ""), 2);
+            LLVMValueRef a = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, jc, "")));
+            LLVMValueRef e = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, jc, "")));
+            acc[c] = words->madd2(cg, half, a, w0, e, w1);
+        }
+        vstore(cg, third_bytes(cg, acc, (int)k), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+        snprintf(name, sizeof name, "resize_linear_shuf%uwd", m);
+    } else {
+        /* Vertical: y = (wy0' h[i0y] + wy1' h[i1y] + 2^(2F'-1)) >> 2F'. */
+        LLVMValueRef wy1 = wsplat(cg, vt, twy, oy, g, N), wy0 = LLVMBuildSub(B, kw(cg, vt, one, N), wy1, "");
+        yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+        LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
+        j = cg_smin(cg, j, cg_idx(cg, owc - N));
+        LLVMTypeRef hv = LLVMVectorType(ht, N), vv = LLVMVectorType(vt, N);
+        LLVMValueRef a = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, j, "")));
+        LLVMValueRef e = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, j, "")));
+        if (vt != ht)
+            a = LLVMBuildSExt(B, a, vv, ""), e = LLVMBuildSExt(B, e, vv, "");
+        Hx hx = {.et = vt, .fp = fp};
+        vstore(cg, blend(cg, &hx, a, e, wy0, wy1), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+        snprintf(name, sizeof name, "resize_linear_shuf%u%s", N, fp > 3 ? "w" : "");
+    }
     cg_for_end(cg, &lj);
     cg_for_end(cg, &lo);
     cg_for_end(cg, &lb);
-    static char name[40];
-    snprintf(name, sizeof name, "resize_linear_shuf%u%s", N, fp > 3 ? "w" : "");
     return name;
 }
 
@@ -798,7 +792,7 @@ const char *kern_resize_words(Cg *cg, const Node *n, const KWords *words)
         int fp = RESIZE_FRAC_BITS - g;
         bool wd = words && words->madd2 && fp >= 4 && fp <= 7;
         if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * (wd ? 4 : hbytes) <= SEP_MAX_T)
-            name = wd ? resize_shuf_wd(cg, words, n, ty, tx, g) : resize_shuf(cg, n, ty, tx, g);
+            name = resize_shuf(cg, wd ? words : NULL, n, ty, tx, g);
         else if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
             name = resize_sep(cg, words, n, ty, tx, g);
     } else {
