@@ -385,6 +385,13 @@ typedef struct KWords {
      * shift.  NULL, emitting nothing, where the target has no one
      * instruction for it. */
     LLVMValueRef (*hi_dw)(Cg *cg, LLVMValueRef *d);
+    /* U (<V x i8>, unsigned) times S (<V x i8>, signed), each lane's two
+     * products summed into <V/2 x i16> (signed saturation: callers keep
+     * the sums within i16), pmaddubsw; NULL where the target has no such
+     * step (the caller's portable form), and V at most WIDTH. */
+    LLVMValueRef (*madd_bytes)(Cg *cg, LLVMValueRef u, LLVMValueRef s);
+    /* The widest V in bytes that the steps above take on this CPU. */
+    unsigned (*width)(Cg *cg);
 } KWords;
 const char *kern_elem_words(Cg *cg, const Node *n, const KLut *k, const KWords *w);
 /* kernel_transpose.c: an 8-bit transpose that moves the innermost dim, as
@@ -398,8 +405,11 @@ const char *kern_pool(Cg *cg, const Node *n);
  * ("pool_avg_c64_lut_avx512vbmi"); NULL for other nodes. */
 const char *kern_pool_lut(Cg *cg, const Node *n, const KLut *k);
 /* 8-bit bilinear resize in two passes and nearest resize by rows
- * (codegen/kernel_resize.c); NULL for other nodes and forms. */
+ * (codegen/kernel_resize.c); NULL for other nodes and forms.
+ * kern_resize_words: the same with the target's word steps (W may be
+ * NULL: the portable forms). */
 const char *kern_resize(Cg *cg, const Node *n);
+const char *kern_resize_words(Cg *cg, const Node *n, const KWords *w);
 /* A slice keeping a short run of every row, G rows a shuffle
  * (codegen/kernel_slice.c, "slice_rows<in>_<out>"); NULL otherwise. */
 const char *kern_slice(Cg *cg, const Node *n);

@@ -43,9 +43,10 @@
  * two for asymmetric) once for both rows of t, then a horizontal pass
  * each.
  *
- * resize_linear_sep<L>..._bp: with AVX2 or AVX-512BW and C a multiple of
- * the vector width (M-LSD's 64 channels), the vertical pass of the rows
- * taken one at a time is vpmaddubsw on the two rows' interleaved bytes
+ * resize_linear_sep<L>..._bp: with the target's madd_bytes step (KWords;
+ * x86: AVX2, AVX-512BW) and C a multiple of the vector width (M-LSD's 64
+ * channels), the vertical pass of the rows taken one at a time is
+ * madd_bytes (vpmaddubsw) on the two rows' interleaved bytes
  * (byte_pairs): the 2^s-scaled weights fit a byte, so two unpacks and two
  * multiply-adds per vector where there were four extensions, four
  * multiplies and two adds; t's lanes come out permuted within each
@@ -59,6 +60,10 @@
  * resize_linear_sep<L>w: other weights (F' up to 10, as 28 -> 64's
  * multiples of 1/32) take the same two passes on i32 lanes: |v'| <= 255 *
  * 2^2F' < 2^28.
+ *
+ * resize_linear_shuf<M>wd: resize_linear_shuf<N> below with 4 to 7
+ * fraction bits on targets with KWords' madd2, the vertical blend as
+ * pmaddwd / vpdpwssd on i16 product pairs.
  *
  * resize_linear_shuf<N>f: float32 rows of at most 32 elements, as
  * resize_linear_shuf<N> below in float32 operations in the interpreter's
@@ -82,6 +87,17 @@ enum { SEP_VLANES = 32, SEP_MAX_T = 65536 };
 static LLVMValueRef kw(Cg *cg, LLVMTypeRef et, int v, unsigned lanes)
 {
     return cg_splat(cg, LLVMConstInt(et, (unsigned long long)v, 0), lanes);
+}
+
+/* A row buffer on the stack (t, h), aligned to 64 bytes: the passes
+ * load and store it in whole vectors, and at the stack's 16-byte
+ * alignment most 64-byte ones would cross a cache line (M-LSD's 40x40x64
+ * resize measured 1.6x faster aligned, docs/benchmarks.md, session 17). */
+static LLVMValueRef row_alloca(Cg *cg, LLVMTypeRef t, const char *name)
+{
+    LLVMValueRef a = cg_alloca(cg, t, name);
+    LLVMSetAlignment(a, 64);
+    return a;
 }
 
 static LLVMValueRef tab_at(Cg *cg, LLVMValueRef tab, LLVMValueRef i)
@@ -307,9 +323,10 @@ typedef struct Vx {
     unsigned V;
     bool sx;
     bool pairs; /* byte_pairs: W[o][0] the weights' byte pairs */
+    const KWords *words; /* the target's madd_bytes, with PAIRS */
 } Vx;
 
-/* T = w0 R0 + w1 R1 on V bytes as vpmaddubsw on the rows' byte pairs,
+/* T = w0 R0 + w1 R1 on V bytes as madd_bytes (pmaddubsw) on the rows' byte pairs,
  * W the pairs (w0, w1) as <V x i8>: the unsigned operand is W for i8
  * rows (weights up to 255) and the rows for u8 (weights up to 127); a
  * pair's sum is within i16 (at most 2^(8-F') 255 = 32640, resize_sep).
@@ -318,10 +335,9 @@ typedef struct Vx {
  * pass is lane by lane, and its high-byte shuffle puts the bytes back). */
 static void byte_pairs(Cg *cg, const Vx *v, LLVMValueRef r0, LLVMValueRef r1, LLVMValueRef w, LLVMValueRef t)
 {
-    const char *name = v->V == 64 ? "llvm.x86.avx512.pmaddubs.w.512" : "llvm.x86.avx2.pmadd.ub.sw";
     for (int hi = 0; hi < 2; hi++) {
-        LLVMValueRef u = cg_unpack(cg, r0, r1, 16, hi), arg[2] = {v->sx ? w : u, v->sx ? u : w};
-        vstore(cg, kern_intrinsic(cg, name, NULL, 0, arg, 2), ptr_at(cg, v->et, t, cg_idx(cg, hi * v->V / 2)));
+        LLVMValueRef u = cg_unpack(cg, r0, r1, 16, hi);
+        vstore(cg, v->words->madd_bytes(cg, v->sx ? w : u, v->sx ? u : w), ptr_at(cg, v->et, t, cg_idx(cg, hi * v->V / 2)));
     }
 }
 
@@ -358,7 +374,7 @@ static void hpass_row(Cg *cg, const Hx *h, LLVMValueRef tix, LLVMValueRef twx, i
     }
 }
 
-static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
+static const char *resize_sep(Cg *cg, const KWords *words, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
@@ -393,16 +409,17 @@ static const char *resize_sep(Cg *cg, const Node *n, const ResizeTap *ty, const 
     bool pairs = C <= 16 && period2(ty, H, OH, &py) && py.s1 - py.s0 <= 1 && py.s1 >= py.s0 && 2 * wc * (et == cg->t_i16 ? 2 : 4) <= SEP_MAX_T;
     /* Byte pairs (byte_pairs) for the rows one at a time where each
      * vector of the vertical pass is one run of channels (C a multiple of
-     * its width), with AVX2 or AVX-512BW. */
-    bool wide = kern_has(cg, "avx512bw");
-    unsigned vb = wide && C % 64 == 0 ? 64 : (wide || kern_has(cg, "avx2")) && C % 32 == 0 ? 32 : 0;
+     * its width), with the target's madd_bytes on 32 or 64 bytes (AVX2,
+     * AVX-512BW; 16-byte vectors not measured). */
+    unsigned wmax = words && words->madd_bytes ? words->width(cg) : 0;
+    unsigned vb = wmax >= 64 && C % 64 == 0 ? 64 : wmax >= 32 && C % 32 == 0 ? 32 : 0;
     bool bp = vb && et == cg->t_i16 && !pairs && one <= (sx ? 255 : 127);
     if (bp)
         V = vb;
-    LLVMValueRef t[2] = {cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t"),
-                         pairs ? cg_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t2") : NULL};
+    LLVMValueRef t[2] = {row_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t"),
+                         pairs ? row_alloca(cg, LLVMArrayType(et, (unsigned)wc), "resize.t2") : NULL};
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx, .pairs = bp};
+    Vx vx = {.x = x, .et = et, .wc = wc, .V = V, .sx = sx, .pairs = bp, .words = words};
     Hx h = {.et = et, .y = y, .C = C, .L = L, .fp = fp, .hi = et == cg->t_i16, .pv = bp ? V : 0, .ow = OW};
     static const int use1[1][2] = {{0, 1}};
     CgLoop lb, lyy, lk;
@@ -482,66 +499,159 @@ static void shuf_masks(Cg *cg, const ResizeTap *tx, int64_t C, int64_t j, unsign
     }
 }
 
-static const char *resize_shuf(Cg *cg, const Node *n, const ResizeTap *ty, const ResizeTap *tx, int g)
+/* The shuf forms' row tables: each output row's two input rows as offsets
+ * in h (UNIT elements a row) and its Q10 weight. */
+static void shuf_row_tables(Cg *cg, const ResizeTap *ty, int64_t OH, int64_t unit, LLVMValueRef *tiy, LLVMValueRef *twy)
+{
+    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
+    for (int64_t o = 0; o < OH; o++)
+        iy[2 * o] = (int32_t)(ty[o].i0 * unit), iy[2 * o + 1] = (int32_t)(ty[o].i1 * unit), wy[o] = ty[o].wq;
+    *tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), *twy = cg_table_i32(cg, wy, OH, "resize.wy");
+    free(iy), free(wy);
+}
+
+/* Input row I of image B (H rows of WC bytes), one vector. */
+static LLVMValueRef shuf_row(Cg *cg, LLVMValueRef x, LLVMValueRef b, LLVMValueRef i, int64_t H, int64_t wc)
+{
+    return vload(cg, LLVMVectorType(cg->t_i8, (unsigned)wc),
+                 cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+}
+
+/* resize_linear_shuf<M>wd: the same with 4 to 7 fraction bits where the
+ * target has KWords' madd2 (pmaddwd / vpdpwssd): the horizontal pass
+ * keeps each output element's two products apart, hp = (wx0' x[i0],
+ * wx1' x[i1]) as a pair of i16 (|wx' x| <= 255 * 2^7 < 2^15), and the
+ * vertical sum wy0' (hp0 + hp1)[i0y] + wy1' (...)[i1y] is one madd2 per
+ * i32 vector, its accumulator the rounding term.  The weights wy' carry
+ * a further 2^(16 - 2F'), so the i32 sum (below 255 * 2^24 in
+ * magnitude) has the rounded result (v' + 2^(2F'-1)) >> 2F' in its third
+ * byte: one byte shuffle of the vectors where there were sign
+ * extensions, two 32-bit multiplies, a shift and a truncation per
+ * vector. */
+
+/* The third byte of each i32 lane of ACC[0 .. K-1] (K = 1, 2 or 4), as
+ * one byte vector in lane order. */
+static LLVMValueRef third_bytes(Cg *cg, LLVMValueRef *acc, int k)
+{
+    unsigned q = LLVMGetVectorSize(LLVMTypeOf(acc[0]));
+    LLVMTypeRef bt = LLVMVectorType(cg->t_i8, 4 * q);
+    LLVMValueRef idx[128], part[4];
+    for (unsigned i = 0; i < 2 * q; i++)
+        idx[i] = cg_i32(cg, (int32_t)(4 * i + 2));
+    for (int i = 0; i < k; i += 2)
+        part[i / 2] = LLVMBuildShuffleVector(B, LLVMBuildBitCast(B, acc[i], bt, ""),
+                                             i + 1 < k ? LLVMBuildBitCast(B, acc[i + 1], bt, "") : LLVMGetUndef(bt),
+                                             LLVMConstVector(idx, i + 1 < k ? 2 * q : q), "");
+    return k > 2 ? cg_concat(cg, part, 2, (int)(2 * q)) : part[0];
+}
+
+/* Output elements [J, J + N) of input row ROW as h: wx0' x[i0] + wx1'
+ * x[i1] on N lanes of HT, or with PAIRS (resize_linear_shuf<M>wd) the two
+ * products apart, (wx0' x[i0], wx1' x[i1]) on 2N i16 lanes. */
+static LLVMValueRef shuf_h(Cg *cg, LLVMValueRef row, const ResizeTap *tx, int64_t C, int64_t j, unsigned N, int g,
+                           LLVMTypeRef ht, bool sx, bool pairs)
+{
+    int one = 1 << (RESIZE_FRAC_BITS - g);
+    unsigned np = pairs ? 2 * N : N;
+    LLVMTypeRef rowt = LLVMTypeOf(row), hv = LLVMVectorType(ht, np);
+    LLVMValueRef mi[2][32], m[2][32], w[2][32], v[2];
+    const ResizeTap *tp[32];
+    shuf_masks(cg, tx, C, j, N, mi[0], mi[1], tp);
+    for (unsigned l = 0; l < np; l++) {
+        /* lane L's tap: K (0: i0, 1: i1) of element T */
+        unsigned k = pairs ? l % 2 : 0, t = pairs ? l / 2 : l;
+        int32_t w1 = tp[t]->wq >> g;
+        m[0][l] = mi[k][t], m[1][l] = mi[1][t];
+        w[0][l] = LLVMConstInt(ht, (unsigned long long)(k ? w1 : one - w1), 0);
+        w[1][l] = LLVMConstInt(ht, (unsigned long long)w1, 0);
+    }
+    int ne = pairs ? 1 : 2;
+    for (int e = 0; e < ne; e++)
+        v[e] = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m[e], np), "");
+    for (int e = 0; e < ne; e++)
+        v[e] = sx ? LLVMBuildSExt(B, v[e], hv, "") : LLVMBuildZExt(B, v[e], hv, "");
+    for (int e = ne - 1; e >= 0; e--)
+        v[e] = LLVMBuildMul(B, v[e], LLVMConstVector(w[e], np), "");
+    return pairs ? v[0] : LLVMBuildAdd(B, v[0], v[1], "");
+}
+
+static const char *resize_shuf(Cg *cg, const KWords *words, const Node *n, const ResizeTap *ty, const ResizeTap *tx,
+                               int g)
 {
     const TensorType *xt = &n->operands[0]->type, *yt = &n->result->type;
     int64_t H = xt->dims[1], W = xt->dims[2], C = xt->dims[3], OH = yt->dims[1], OW = yt->dims[2];
     int64_t wc = W * C, owc = OW * C;
     int fp = RESIZE_FRAC_BITS - g, one = 1 << fp;
-    bool sx = xt->dtype == DT_I8;
+    bool sx = xt->dtype == DT_I8, pairs = words != NULL;
     LLVMTypeRef ht = fp <= 7 ? cg->t_i16 : cg->t_i32, vt = fp <= 3 ? cg->t_i16 : cg->t_i32;
-    unsigned N = 32;
+    unsigned N = pairs ? 16 : 32;
     while (N > owc)
         N /= 2;
-    int32_t *iy = xmalloc((size_t)(2 * OH) * sizeof *iy), *wy = xmalloc((size_t)OH * sizeof *wy);
-    for (int64_t o = 0; o < OH; o++)
-        iy[2 * o] = (int32_t)(ty[o].i0 * owc), iy[2 * o + 1] = (int32_t)(ty[o].i1 * owc), wy[o] = ty[o].wq;
-    LLVMValueRef tiy = cg_table_i32(cg, iy, 2 * OH, "resize.y"), twy = cg_table_i32(cg, wy, OH, "resize.wy");
-    free(iy), free(wy);
+    int64_t hu = pairs ? 2 * owc : owc; /* h's elements a row */
+    LLVMValueRef tiy, twy;
+    shuf_row_tables(cg, ty, OH, hu, &tiy, &twy);
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    LLVMValueRef hb = cg_alloca(cg, LLVMArrayType(ht, (unsigned)(H * owc)), "resize.h");
-    LLVMTypeRef rowt = LLVMVectorType(cg->t_i8, (unsigned)wc), hv = LLVMVectorType(ht, N), vv = LLVMVectorType(vt, N);
+    LLVMValueRef hb = row_alloca(cg, LLVMArrayType(ht, (unsigned)(H * hu)), "resize.h");
     CgLoop lb, li, lo, lj;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
-    /* Horizontal: h[i] = wx0' x[i0] + wx1' x[i1], N output elements a step. */
+    /* Horizontal: h[i] from input row i, N output elements a step. */
     LLVMValueRef i = cg_for_begin(cg, &li, H, "iy");
-    LLVMValueRef row = vload(cg, rowt, cg_gep8(cg, x, LLVMBuildAdd(B, cg_mulk(cg, b, H * wc), cg_mulk(cg, i, wc), "")));
+    LLVMValueRef row = shuf_row(cg, x, b, i, H, wc);
     for (int64_t j0 = 0; j0 < owc; j0 += N) {
         int64_t j = j0 + N > owc ? owc - N : j0;
-        LLVMValueRef m0[32], m1[32], w0[32], w1[32];
-        const ResizeTap *tp[32];
-        shuf_masks(cg, tx, C, j, N, m0, m1, tp);
-        for (unsigned l = 0; l < N; l++) {
-            w1[l] = LLVMConstInt(ht, (unsigned long long)(tp[l]->wq >> g), 0);
-            w0[l] = LLVMConstInt(ht, (unsigned long long)(one - (tp[l]->wq >> g)), 0);
-        }
-        LLVMValueRef a = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m0, N), "");
-        LLVMValueRef e = LLVMBuildShuffleVector(B, row, LLVMGetUndef(rowt), LLVMConstVector(m1, N), "");
-        a = sx ? LLVMBuildSExt(B, a, hv, "") : LLVMBuildZExt(B, a, hv, "");
-        e = sx ? LLVMBuildSExt(B, e, hv, "") : LLVMBuildZExt(B, e, hv, "");
-        LLVMValueRef h = LLVMBuildAdd(B, LLVMBuildMul(B, a, LLVMConstVector(w0, N), ""),
-                                      LLVMBuildMul(B, e, LLVMConstVector(w1, N), ""), "");
-        vstore(cg, h, ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, owc), cg_idx(cg, j), "")));
+        LLVMValueRef h = shuf_h(cg, row, tx, C, j, N, g, ht, sx, pairs);
+        vstore(cg, h, ptr_at(cg, ht, hb, LLVMBuildAdd(B, cg_mulk(cg, i, hu), cg_idx(cg, pairs ? 2 * j : j), "")));
     }
     cg_for_end(cg, &li);
-    /* Vertical: y = (wy0' h[i0y] + wy1' h[i1y] + 2^(2F'-1)) >> 2F'. */
     LLVMValueRef oy = cg_for_begin(cg, &lo, OH, "oy"), oy2 = cg_mulk(cg, oy, 2);
     LLVMValueRef r0 = tab_at(cg, tiy, oy2), r1 = tab_at(cg, tiy, LLVMBuildAdd(B, oy2, cg_idx(cg, 1), ""));
-    LLVMValueRef wy1 = wsplat(cg, vt, twy, oy, g, N), wy0 = LLVMBuildSub(B, kw(cg, vt, one, N), wy1, "");
-    LLVMValueRef yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
-    LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
-    j = cg_smin(cg, j, cg_idx(cg, owc - N));
-    LLVMValueRef a = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, j, "")));
-    LLVMValueRef e = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, j, "")));
-    if (vt != ht)
-        a = LLVMBuildSExt(B, a, vv, ""), e = LLVMBuildSExt(B, e, vv, "");
-    Hx hx = {.et = vt, .fp = fp};
-    vstore(cg, blend(cg, &hx, a, e, wy0, wy1), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+    LLVMValueRef yrow;
+    static char name[40];
+    if (pairs) {
+        /* Vertical: the third byte of 2^15 + madd2(hp[i0y], wy0' 2^sc,
+         * hp[i1y], wy1' 2^sc), Q output elements a madd2 (V/4 i32
+         * lanes), K of them a step, the last step overlapping. */
+        unsigned q = words->width(cg) / 4, k = 4;
+        while (k > 1 && k * q > owc)
+            k /= 2;
+        while (q > 4 && q > owc)
+            q /= 2;
+        unsigned m = k * q;
+        LLVMValueRef w1 = LLVMBuildTrunc(B, LLVMBuildAShr(B, cg_load_int(cg, DT_I32, twy, oy), cg_i32(cg, g), ""), ht, "");
+        LLVMValueRef w0 = LLVMBuildSub(B, LLVMConstInt(ht, (unsigned)one, 0), w1, "");
+        LLVMValueRef sc = LLVMConstInt(ht, (unsigned)(16 - 2 * fp), 0);
+        w0 = cg_splat(cg, LLVMBuildShl(B, w0, sc, ""), 2 * q), w1 = cg_splat(cg, LLVMBuildShl(B, w1, sc, ""), 2 * q);
+        yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+        LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + m - 1) / m, "j"), m);
+        j = cg_smin(cg, j, cg_idx(cg, owc - m));
+        LLVMTypeRef pv = LLVMVectorType(ht, 2 * q);
+        LLVMValueRef acc[4], half = cg_splat(cg, cg_i32(cg, 1 << 15), q);
+        for (unsigned c = 0; c < k; c++) {
+            LLVMValueRef jc = cg_mulk(cg, LLVMBuildAdd(B, j, cg_idx(cg, c * q), ""), 2);
+            LLVMValueRef a = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, jc, "")));
+            LLVMValueRef e = vload(cg, pv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, jc, "")));
+            acc[c] = words->madd2(cg, half, a, w0, e, w1);
+        }
+        vstore(cg, third_bytes(cg, acc, (int)k), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+        snprintf(name, sizeof name, "resize_linear_shuf%uwd", m);
+    } else {
+        /* Vertical: y = (wy0' h[i0y] + wy1' h[i1y] + 2^(2F'-1)) >> 2F'. */
+        LLVMValueRef wy1 = wsplat(cg, vt, twy, oy, g, N), wy0 = LLVMBuildSub(B, kw(cg, vt, one, N), wy1, "");
+        yrow = cg_mulk(cg, LLVMBuildAdd(B, cg_mulk(cg, b, OH), oy, ""), owc);
+        LLVMValueRef j = cg_mulk(cg, cg_for_begin(cg, &lj, (owc + N - 1) / N, "j"), N);
+        j = cg_smin(cg, j, cg_idx(cg, owc - N));
+        LLVMTypeRef hv = LLVMVectorType(ht, N), vv = LLVMVectorType(vt, N);
+        LLVMValueRef a = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r0, j, "")));
+        LLVMValueRef e = vload(cg, hv, ptr_at(cg, ht, hb, LLVMBuildAdd(B, r1, j, "")));
+        if (vt != ht)
+            a = LLVMBuildSExt(B, a, vv, ""), e = LLVMBuildSExt(B, e, vv, "");
+        Hx hx = {.et = vt, .fp = fp};
+        vstore(cg, blend(cg, &hx, a, e, wy0, wy1), cg_gep8(cg, y, LLVMBuildAdd(B, yrow, j, "")));
+        snprintf(name, sizeof name, "resize_linear_shuf%u%s", N, fp > 3 ? "w" : "");
+    }
     cg_for_end(cg, &lj);
     cg_for_end(cg, &lo);
     cg_for_end(cg, &lb);
-    static char name[40];
-    snprintf(name, sizeof name, "resize_linear_shuf%u%s", N, fp > 3 ? "w" : "");
     return name;
 }
 
@@ -572,7 +682,7 @@ static const char *resize_shuf_f32(Cg *cg, const Node *n, const ResizeTap *ty, c
     LLVMValueRef twy = cg_rodata(cg, wy, (size_t)(2 * OH) * sizeof *wy, 4, "resize.wy");
     free(iy), free(wy);
     LLVMValueRef x = cg_buf(cg, n->operands[0]), y = cg_buf(cg, n->result);
-    LLVMValueRef hb = cg_alloca(cg, LLVMArrayType(ft, (unsigned)(H * owc)), "resize.h");
+    LLVMValueRef hb = row_alloca(cg, LLVMArrayType(ft, (unsigned)(H * owc)), "resize.h");
     LLVMTypeRef rowt = LLVMVectorType(ft, (unsigned)wc), hv = LLVMVectorType(ft, N);
     CgLoop lb, li, lo, lj;
     LLVMValueRef b = cg_for_begin(cg, &lb, xt->dims[0], "b");
@@ -650,7 +760,7 @@ static const char *resize_nearest(Cg *cg, const Node *n, const ResizeTap *ty, co
     return "resize_nearest_rows";
 }
 
-const char *kern_resize(Cg *cg, const Node *n)
+const char *kern_resize_words(Cg *cg, const Node *n, const KWords *words)
 {
     if (n->op != OP_RESIZE || cg->target->vector_bytes < 16)
         return NULL;
@@ -679,13 +789,20 @@ const char *kern_resize(Cg *cg, const Node *n)
                 g--;
         }
         int64_t hbytes = RESIZE_FRAC_BITS - g <= 7 ? 2 : 4;
-        if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * hbytes <= SEP_MAX_T)
-            name = resize_shuf(cg, n, ty, tx, g);
+        int fp = RESIZE_FRAC_BITS - g;
+        bool wd = words && words->madd2 && fp >= 4 && fp <= 7;
+        if (C < 8 && W * C <= SHUF_ROW && OW * C >= 8 && OW * C <= SHUF_OUT && H * OW * C * (wd ? 4 : hbytes) <= SEP_MAX_T)
+            name = resize_shuf(cg, wd ? words : NULL, n, ty, tx, g);
         else if (RESIZE_FRAC_BITS - g <= 3 || W * C * 4 <= SEP_MAX_T)
-            name = resize_sep(cg, n, ty, tx, g);
+            name = resize_sep(cg, words, n, ty, tx, g);
     } else {
         name = resize_nearest(cg, n, ty, tx);
     }
     free(ty), free(tx);
     return name;
+}
+
+const char *kern_resize(Cg *cg, const Node *n)
+{
+    return kern_resize_words(cg, n, NULL);
 }

@@ -375,14 +375,40 @@ static LLVMValueRef words_hi_dw(Cg *cg, LLVMValueRef *d)
                                   LLVMConstVector(idx, 32), "");
 }
 
-static const KWords words_x86 = {words_madd2,       words_pack_dw, words_pack_wb,
-                                 words_has_madd_bw, words_madd_bw, words_hi_dw};
+/* vpmaddubsw on zmm (AVX-512BW), ymm (AVX2) or xmm (SSSE3). */
+static LLVMValueRef words_madd_bytes(Cg *cg, LLVMValueRef u, LLVMValueRef s)
+{
+    unsigned v = LLVMGetVectorSize(LLVMTypeOf(u));
+    if (!(v == 16 && kern_has(cg, "ssse3")) && !(v == 32 && kern_has(cg, "avx2")) && !(v == 64 && kern_has(cg, "avx512bw")))
+        return NULL;
+    const char *name = v == 64 ? "llvm.x86.avx512.pmaddubs.w.512" : v == 32 ? "llvm.x86.avx2.pmadd.ub.sw" : "llvm.x86.ssse3.pmadd.ub.sw.128";
+    LLVMValueRef arg[2] = {u, s};
+    return kern_intrinsic(cg, name, NULL, 0, arg, 2);
+}
+
+static unsigned words_width(Cg *cg)
+{
+    return kern_has(cg, "avx512bw") ? 64 : kern_has(cg, "avx2") ? 32 : 16;
+}
+
+static const KWords words_x86 = {
+    .madd2 = words_madd2,
+    .pack_dw = words_pack_dw,
+    .pack_wb = words_pack_wb,
+    .has_madd_bw = words_has_madd_bw,
+    .madd_bw = words_madd_bw,
+    .hi_dw = words_hi_dw,
+    .madd_bytes = words_madd_bytes,
+    .width = words_width,
+};
 
 /* ISA names: avx512vnni (zmm, and ymm through AVX-VNNI or AVX512VL),
  * avx512vnni_zmm (no ymm form: a 16-byte tail widens), avxvnni, avx2, sse2. */
 const char *x86_lower_node(Cg *cg, const Node *n)
 {
     if (n->op != OP_CONV2D && n->op != OP_DENSE && n->op != OP_MATMUL) {
+        if (n->op == OP_RESIZE)
+            return kern_resize_words(cg, n, &words_x86);
         if (!kern_has(cg, "avx512vbmi"))
             return kern_elem_words(cg, n, NULL, &words_x86);
         const char *k = kern_minmax(cg, n, &lut_avx512vbmi);
