@@ -238,49 +238,58 @@ static bool same_zp_clamp(const KRequant *rq)
     return true;
 }
 
+/* Proves the float form (with the zero point in the biases: ZPIN) for
+ * every channel into CH, at most MAXFIX corrections a channel, or
+ * REF[k].nfix where REF; false when a channel fails. */
+static bool prove_all(const KRequant *rq, const int64_t *lo, const int64_t *hi, int64_t n, int round, bool zpin,
+                      int maxfix, const RqfChan *ref, RqfChan *ch)
+{
+    int64_t ua = lo[0], ub = hi[0];
+    for (int64_t c = 1; c < n; c++)
+        ua = lo[c] < ua ? lo[c] : ua, ub = hi[c] > ub ? hi[c] : ub;
+    for (int64_t k = 0; k < rq->nch; k++) {
+        const OutStage *s = &rq->st[k];
+        RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
+        int64_t a = n == rq->nch ? lo[k] : ua, b = n == rq->nch ? hi[k] : ub;
+        if (s->lo < INT32_MIN || s->hi > INT32_MAX ||
+            !rqf_prove(&q, a, b, round, zpin, ref ? ref[k].nfix : maxfix, &ch[k]))
+            return false;
+    }
+    return true;
+}
+
 /* Proves requant_float.c's form for every channel (at most 1 correction a
  * channel where the 32-bit plan exists: each costs a compare and a masked
  * add, and 2 make the form about as long as the plan's; RQF_MAX_FIX where
  * only the 64-bit form would remain), rounding down on AVX-512 (the exact
  * floor: embedded rounding), and builds its tables.  Where every channel
- * shares one zero point and clamp, and the form with the zero point in
- * the biases (RqfChan.zpin) holds with as few corrections in every
- * channel, that form: no zero point add, constant clamp bounds, and the
- * packs of kern_requant_narrow's kernels take its values as they are (a
- * zero point of -128 no longer costs their xor).  LO and HI: each
- * stage's accumulator range (N of them; not one a stage: their union). */
+ * shares one zero point and clamp, the form with the zero point in the
+ * biases (RqfChan.zpin) where it holds without corrections, or with as
+ * few as the plain form's in every channel: no zero point add, constant
+ * clamp bounds, and the packs of kern_requant_narrow's kernels take its
+ * values as they are (a zero point of -128 no longer costs their xor).
+ * Tried first, so that the usual layer takes one proof a channel.  LO
+ * and HI: each stage's accumulator range (N of them; not one a stage:
+ * their union). */
 static void float_plan(Cg *cg, KRequant *rq, const int64_t *lo, const int64_t *hi, int64_t n)
 {
     int64_t nch = rq->nch;
     int limit = rq->bounded ? 1 : RQF_MAX_FIX, worst = 0;
     int round = kern_has(cg, "avx512f") ? RQF_FLOOR : RQF_RNE;
-    int64_t ua = lo[0], ub = hi[0];
-    for (int64_t c = 1; c < n; c++)
-        ua = lo[c] < ua ? lo[c] : ua, ub = hi[c] > ub ? hi[c] : ub;
+    bool same = same_zp_clamp(rq);
     RqfChan *ch = xmalloc((size_t)nch * sizeof *ch);
-    for (int64_t k = 0; k < nch; k++) {
-        const OutStage *s = &rq->st[k];
-        RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
-        int64_t a = n == nch ? lo[k] : ua, b = n == nch ? hi[k] : ub;
-        if (s->lo < INT32_MIN || s->hi > INT32_MAX || !rqf_prove(&q, a, b, round, false, limit, &ch[k])) {
+    if (!(same && prove_all(rq, lo, hi, n, round, true, 0, NULL, ch))) {
+        if (!prove_all(rq, lo, hi, n, round, false, limit, NULL, ch)) {
             free(ch);
             return;
         }
-        worst = ch[k].nfix > worst ? ch[k].nfix : worst;
-    }
-    if (same_zp_clamp(rq) && !cg->opts->no_float_stage) {
         RqfChan *z = xmalloc((size_t)nch * sizeof *z);
-        int64_t k = 0;
-        for (; k < nch; k++) {
-            const OutStage *s = &rq->st[k];
-            RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
-            if (!rqf_prove(&q, n == nch ? lo[k] : ua, n == nch ? hi[k] : ub, round, true, ch[k].nfix, &z[k]))
-                break;
-        }
-        if (k == nch)
+        if (same && prove_all(rq, lo, hi, n, round, true, 0, ch, z))
             memcpy(ch, z, (size_t)nch * sizeof *ch);
         free(z);
     }
+    for (int64_t k = 0; k < nch; k++)
+        worst = ch[k].nfix > worst ? ch[k].nfix : worst;
     rq->flt = true;
     rq->nfix = worst;
     rq->rqf1 = ch[0];
