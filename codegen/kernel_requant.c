@@ -229,31 +229,67 @@ static int32_t rqf_field(const RqfChan *c, int nfix, int f)
     return j < RQF_MAX_FIX ? c->fix_d[j] : 0;
 }
 
+/* Whether every stage has stage 0's zero point and clamp. */
+static bool same_zp_clamp(const KRequant *rq)
+{
+    for (int64_t k = 1; k < rq->nch; k++)
+        if (rq->st[k].zp != rq->st[0].zp || rq->st[k].lo != rq->st[0].lo || rq->st[k].hi != rq->st[0].hi)
+            return false;
+    return true;
+}
+
+/* Proves the float form (with the zero point in the biases: ZPIN) for
+ * every channel into CH, at most MAXFIX corrections a channel, or
+ * REF[k].nfix where REF; false when a channel fails. */
+static bool prove_all(const KRequant *rq, const int64_t *lo, const int64_t *hi, int64_t n, int round, bool zpin,
+                      int maxfix, const RqfChan *ref, RqfChan *ch)
+{
+    int64_t ua = lo[0], ub = hi[0];
+    for (int64_t c = 1; c < n; c++)
+        ua = lo[c] < ua ? lo[c] : ua, ub = hi[c] > ub ? hi[c] : ub;
+    for (int64_t k = 0; k < rq->nch; k++) {
+        const OutStage *s = &rq->st[k];
+        RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
+        int64_t a = n == rq->nch ? lo[k] : ua, b = n == rq->nch ? hi[k] : ub;
+        if (s->lo < INT32_MIN || s->hi > INT32_MAX ||
+            !rqf_prove(&q, a, b, round, zpin, ref ? ref[k].nfix : maxfix, &ch[k]))
+            return false;
+    }
+    return true;
+}
+
 /* Proves requant_float.c's form for every channel (at most 1 correction a
  * channel where the 32-bit plan exists: each costs a compare and a masked
  * add, and 2 make the form about as long as the plan's; RQF_MAX_FIX where
  * only the 64-bit form would remain), rounding down on AVX-512 (the exact
- * floor: embedded rounding), and builds its tables.  LO and HI: each
- * stage's accumulator range (N of them; not one a stage: their union). */
+ * floor: embedded rounding), and builds its tables.  Where every channel
+ * shares one zero point and clamp, the form with the zero point in the
+ * biases (RqfChan.zpin) where it holds without corrections, or with as
+ * few as the plain form's in every channel: no zero point add, constant
+ * clamp bounds, and the packs of kern_requant_narrow's kernels take its
+ * values as they are (a zero point of -128 no longer costs their xor).
+ * Tried first, so that the usual layer takes one proof a channel.  LO
+ * and HI: each stage's accumulator range (N of them; not one a stage:
+ * their union). */
 static void float_plan(Cg *cg, KRequant *rq, const int64_t *lo, const int64_t *hi, int64_t n)
 {
     int64_t nch = rq->nch;
     int limit = rq->bounded ? 1 : RQF_MAX_FIX, worst = 0;
     int round = kern_has(cg, "avx512f") ? RQF_FLOOR : RQF_RNE;
-    int64_t ua = lo[0], ub = hi[0];
-    for (int64_t c = 1; c < n; c++)
-        ua = lo[c] < ua ? lo[c] : ua, ub = hi[c] > ub ? hi[c] : ub;
+    bool same = same_zp_clamp(rq);
     RqfChan *ch = xmalloc((size_t)nch * sizeof *ch);
-    for (int64_t k = 0; k < nch; k++) {
-        const OutStage *s = &rq->st[k];
-        RqfStage q = {s->mult, s->shift, s->zp, (int32_t)s->lo, (int32_t)s->hi};
-        int64_t a = n == nch ? lo[k] : ua, b = n == nch ? hi[k] : ub;
-        if (s->lo < INT32_MIN || s->hi > INT32_MAX || !rqf_prove(&q, a, b, round, limit, &ch[k])) {
+    if (!(same && prove_all(rq, lo, hi, n, round, true, 0, NULL, ch))) {
+        if (!prove_all(rq, lo, hi, n, round, false, limit, NULL, ch)) {
             free(ch);
             return;
         }
-        worst = ch[k].nfix > worst ? ch[k].nfix : worst;
+        RqfChan *z = xmalloc((size_t)nch * sizeof *z);
+        if (same && prove_all(rq, lo, hi, n, round, true, 0, ch, z))
+            memcpy(ch, z, (size_t)nch * sizeof *ch);
+        free(z);
     }
+    for (int64_t k = 0; k < nch; k++)
+        worst = ch[k].nfix > worst ? ch[k].nfix : worst;
     rq->flt = true;
     rq->nfix = worst;
     rq->rqf1 = ch[0];
@@ -422,11 +458,12 @@ static LLVMValueRef fma_floor(Cg *cg, LLVMValueRef a, LLVMValueRef s, LLVMValueR
  * proof found one: KRequant.one_bias), vfmadd and vcvtps2dq
  * (RQF_RNE: rounding to nearest even, the default MXCSR mode, which
  * generated code never changes; RQF_FLOOR: both with {rd-sae}), the
- * clamp less the zero point and the zero point, then each correction as
- * a compare and a masked add.  LANES a multiple of 4 (a power of two
+ * clamp less the zero point and the zero point (or, RqfChan.zpin, the
+ * zero point in the bias and the clamp), then each correction as a
+ * compare and a masked add.  LANES a multiple of 4 (a power of two
  * times cvt_width; RQF_FLOOR: 4, 8, 16, 32 or 64).  RAW: the value
- * before the clamp and the zero point, without corrections
- * (kern_requant_raw). */
+ * before the clamp and the zero point (with it: zpin), without
+ * corrections (kern_requant_raw). */
 static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0, int lanes, bool raw)
 {
     LLVMTypeRef tf = LLVMVectorType(cg->t_f32, (unsigned)lanes);
@@ -445,9 +482,14 @@ static LLVMValueRef requant_float(Cg *cg, const KRequant *rq, LLVMValueRef acc, 
         v = cvt_ps2dq(cg, kern_intrinsic(cg, "llvm.fma", &tf, 1, fa, 3), lanes);
     if (raw) /* no corrections (kern_requant_raw) */
         return v;
-    LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
-    v = cg_smin(cg, cg_smax(cg, v, lo), hi);
-    v = LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
+    if (rq->rqf1.zpin) { /* the zero point in the bias: one clamp range (same_zp_clamp) */
+        v = cg_smin(cg, cg_smax(cg, v, cg_splat(cg, cg_i32(cg, (int32_t)rq->st[0].lo), lanes)),
+                    cg_splat(cg, cg_i32(cg, (int32_t)rq->st[0].hi), lanes));
+    } else {
+        LLVMValueRef lo = param(cg, rq, lanes, T_LOZ, rq->lo, c0), hi = param(cg, rq, lanes, T_HIZ, rq->hi, c0);
+        v = cg_smin(cg, cg_smax(cg, v, lo), hi);
+        v = LLVMBuildAdd(B, v, param(cg, rq, lanes, T_ZP, rq->zp, c0), "");
+    }
     for (int j = 0; j < rq->nfix; j++) {
         LLVMValueRef hit = LLVMBuildICmp(B, LLVMIntEQ, acc, RQF(3 + j), "");
         v = LLVMBuildSelect(B, hit, LLVMBuildAdd(B, v, RQF(3 + rq->nfix + j), ""), v, "");
@@ -530,28 +572,37 @@ static bool float_ok(Cg *cg, const KRequant *rq, int lanes)
 
 bool kern_requant_uniform(const KRequant *rq, int32_t *zp, int32_t *lo, int32_t *hi)
 {
-    if (rq->sat || rq->rounding != ROUND_TFLITE || (rq->flt && rq->nfix))
+    if (rq->sat || rq->rounding != ROUND_TFLITE || (rq->flt && rq->nfix) || !same_zp_clamp(rq))
         return false;
-    for (int64_t k = 1; k < rq->nch; k++)
-        if (rq->st[k].zp != rq->st[0].zp || rq->st[k].lo != rq->st[0].lo || rq->st[k].hi != rq->st[0].hi)
-            return false;
     *zp = rq->st[0].zp, *lo = (int32_t)rq->st[0].lo, *hi = (int32_t)rq->st[0].hi;
     return true;
 }
 
+/* With the zero point in the float form's bias (RqfChan.zpin), the raw
+ * values carry it (kern_requant_raw) and NW's is 0. */
 bool kern_requant_narrow(const KRequant *rq, bool u8, KNarrow *nw)
 {
     int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
-    return kern_requant_uniform(rq, &nw->zp, &nw->lo, &nw->hi) && nw->lo >= tlo && nw->hi <= thi && nw->zp >= tlo &&
-           nw->zp <= thi;
+    if (!(kern_requant_uniform(rq, &nw->zp, &nw->lo, &nw->hi) && nw->lo >= tlo && nw->hi <= thi && nw->zp >= tlo &&
+          nw->zp <= thi))
+        return false;
+    if (rq->flt && rq->rqf1.zpin)
+        nw->zp = 0;
+    return true;
 }
 
+/* The zero point is added here to the forms other than the float one
+ * (lane counts float_ok refuses) where kern_requant_narrow said 0. */
 LLVMValueRef kern_requant_raw(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)
 {
     int lanes = (int)LLVMGetVectorSize(LLVMTypeOf(acc));
     if (float_ok(cg, rq, lanes))
         return requant_float(cg, rq, acc, c0, lanes, true);
-    return rq->bounded ? requant_bounded(cg, rq, acc, c0, lanes, true) : requant_tflite(cg, rq, acc, c0, lanes, true);
+    LLVMValueRef v = rq->bounded ? requant_bounded(cg, rq, acc, c0, lanes, true)
+                                 : requant_tflite(cg, rq, acc, c0, lanes, true);
+    if (rq->flt && rq->rqf1.zpin)
+        v = LLVMBuildAdd(B, v, cg_splat(cg, cg_i32(cg, rq->st[0].zp), lanes), "");
+    return v;
 }
 
 LLVMValueRef kern_requant(Cg *cg, const KRequant *rq, LLVMValueRef acc, LLVMValueRef c0)

@@ -5,7 +5,14 @@
  *   RQF_RNE:   G(acc) = clamp(rne(fma(float(acc), s, b)), lo - zp, hi - zp) + zp
  *   RQF_FLOOR: G(acc) = clamp(floor(float(acc) s + b), lo - zp, hi - zp) + zp
  * (b = acc < 0 ? bneg : bpos), plus a few corrections
- * G'(acc) = G(acc) + fix_d[j] at acc == fix_acc[j].
+ * G'(acc) = G(acc) + fix_d[j] at acc == fix_acc[j].  With the zero point
+ * in the biases (RqfChan.zpin; b's candidates shifted by zp),
+ *   G(acc) = clamp(rne(fma(float(acc), s, b)), lo, hi)   (or floor)
+ * which saves the kernel the zero point's add (or the byte packs' flip
+ * of a zero point of -128: kern_requant_narrow); the proof below is the
+ * same (it takes G as computed, whatever b is): only the fma's rounding
+ * differs, to 24 bits of y + zp rather than of y, and RQF_FLOOR not at
+ * all where b + zp is exact.
  *
  * Why a linear form.  With y = acc mult 2^(shift-31) and e = max(0, -shift),
  * SaturatingRoundingDoublingHighMul rounds y 2^e half up to an integer and
@@ -73,6 +80,8 @@ static int32_t g_eval(const RqfStage *st, const RqfChan *ch, int32_t acc)
     float fa = (float)acc, b = acc < 0 ? ch->bneg : ch->bpos;
     /* RQF_FLOOR: float(acc) s has 48 bits, exact in a double */
     double r = ch->round == RQF_FLOOR ? floor_sum((double)fa * ch->s, b) : nearbyintf(fmaf(fa, ch->s, b));
+    if (ch->zpin)
+        return clampi((int64_t)r, st->lo, st->hi);
     return clampi((int64_t)r, (int64_t)st->lo - st->zp, (int64_t)st->hi - st->zp) + st->zp;
 }
 
@@ -203,12 +212,14 @@ static int cmp_d(const void *x, const void *y)
 }
 
 /* The bias that puts the most of SP's steps (and its ends, where F is
- * not clamped) where F has them under scale S: each wants
+ * not clamped) where F has them under scale S (G's rounded value less
+ * ZO, the zero point or 0 when it is in the bias, is F's): each wants
  * float(t) s + b >= theta and float(t - 1) s + b < theta, a lower bound
  * L and an upper bound U on b; the best b is the middle of the interval
  * after the L that leaves the fewest L above and U at or below.  DEF when
  * there are no steps to place. */
-static float best_bias(const RqfStage *st, int round, const Steps *sp, int64_t a, int64_t b, float s, float def)
+static float best_bias(const RqfStage *st, int round, int32_t zo, const Steps *sp, int64_t a, int64_t b, float s,
+                       float def)
 {
     if (!sp->t)
         return def;
@@ -220,11 +231,11 @@ static float best_bias(const RqfStage *st, int round, const Steps *sp, int64_t a
     }
 #define P(acc) ((double)(float)(acc) * (double)s)
     if (sp->fa > st->lo)
-        L[nl++] = theta(round, (int64_t)sp->fa - st->zp) - P(a);
+        L[nl++] = theta(round, (int64_t)sp->fa - zo) - P(a);
     if (sp->fb < st->hi)
-        U[nu++] = theta(round, (int64_t)sp->fb + 1 - st->zp) - P(b);
+        U[nu++] = theta(round, (int64_t)sp->fb + 1 - zo) - P(b);
     for (int64_t i = 0; i < sp->n; i++) {
-        double th = theta(round, (int64_t)sp->fa + 1 + i - st->zp);
+        double th = theta(round, (int64_t)sp->fa + 1 + i - zo);
         L[nl++] = th - P(sp->t[i]);
         if (sp->t[i] > a)
             U[nu++] = th - P(sp->t[i] - 1);
@@ -281,11 +292,12 @@ static bool try_form(const RqfStage *st, int64_t lo, int64_t hi, int maxfix, Rqf
 /* The candidates: s = float(M) and its neighbours two ulps either way;
  * with each, the biases best_bias finds for either piece, and (RQF_RNE)
  * biases +-d with nudges up (F rounds the biased ties up, rne to even)
- * or (RQF_FLOOR) 1/2 +- d; the one with the fewest corrections wins,
+ * or (RQF_FLOOR) 1/2 +- d (each plus zp with ZPIN); the one with the
+ * fewest corrections wins,
  * each stopping at the first correction more than the best so far.
  * Then the winner's bpos for both signs where that needs no more
  * corrections (bpos == bneg; with one sign, the unused one made equal). */
-bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix, RqfChan *ch)
+bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, bool zpin, int maxfix, RqfChan *ch)
 {
     int left = st->shift > 0 ? st->shift : 0;
     int64_t lim = INT64_C(0x7fffffff) >> (left < 31 ? left : 31);
@@ -306,14 +318,16 @@ bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix
     for (int i = 0; i < 5 && !(found && ch->nfix == 0); i++) {
         RqfChan c[4];
         int nc = 0;
-        float dp = round == RQF_FLOOR ? 0.5f + d : d, dn = round == RQF_FLOOR ? 0.5f - d : -d;
-        c[nc++] = (RqfChan){ss[i], hi >= 0 ? best_bias(st, round, &pos, pa, pb, ss[i], dp) : dp,
-                            lo < 0 ? best_bias(st, round, &neg, na, nb, ss[i], dn) : dn, round, 0, {0}, {0}};
+        float zf = zpin ? (float)st->zp : 0.0f;
+        float dp = (round == RQF_FLOOR ? 0.5f + d : d) + zf, dn = (round == RQF_FLOOR ? 0.5f - d : -d) + zf;
+        int32_t zo = zpin ? 0 : st->zp;
+        c[nc++] = (RqfChan){ss[i], hi >= 0 ? best_bias(st, round, zo, &pos, pa, pb, ss[i], dp) : dp,
+                            lo < 0 ? best_bias(st, round, zo, &neg, na, nb, ss[i], dn) : dn, round, zpin, 0, {0}, {0}};
         if (i < 3)
             for (int j = 0; j < 3; j++) {
                 float nu = round == RQF_FLOOR ? 0.0f : !e || nudges[j] < d / 4 ? nudges[j] : d / 4;
                 if (round == RQF_RNE || j == 0)
-                    c[nc++] = (RqfChan){ss[i], dp + nu, dn + nu, round, 0, {0}, {0}};
+                    c[nc++] = (RqfChan){ss[i], dp + nu, dn + nu, round, zpin, 0, {0}, {0}};
             }
         for (int k = 0; k < nc && !(found && ch->nfix == 0); k++)
             if (try_form(st, lo, hi, found ? ch->nfix - 1 : maxfix, &c[k]))

@@ -28,12 +28,14 @@ enum { RQF_RNE, RQF_FLOOR };
 /* The float form:
  *   RQF_RNE:   r = rne(fma(float(acc), s, b))
  *   RQF_FLOOR: r = floor(float(acc) s + b)   (b = acc < 0 ? bneg : bpos)
- * then clamp(r, lo - zp, hi - zp) + zp, then r += fix_d[j] where
+ * then clamp(r, lo - zp, hi - zp) + zp, or with ZPIN (the zero point
+ * inside the biases) clamp(r, lo, hi), then r += fix_d[j] where
  * acc == fix_acc[j].  Unused slots hold an accumulator outside the range
  * and 0. */
 typedef struct RqfChan {
     float s, bpos, bneg;
     int round;
+    bool zpin;
     int nfix;
     int32_t fix_acc[RQF_MAX_FIX], fix_d[RQF_MAX_FIX];
 } RqfChan;
@@ -42,12 +44,12 @@ typedef struct RqfChan {
 int32_t rqf_exact(const RqfStage *st, int32_t acc);
 /* The float form's output for ACC. */
 int32_t rqf_eval(const RqfStage *st, const RqfChan *ch, int32_t acc);
-/* Finds constants CH rounding as ROUND with the fewest corrections, at
- * most MAXFIX, for which rqf_eval equals rqf_exact for every acc in
+/* Finds constants CH rounding as ROUND (with the zero point in the
+ * biases where ZPIN) with the fewest corrections, at most MAXFIX, for which rqf_eval equals rqf_exact for every acc in
  * [LO, HI] (see requant_float.c for the proof); false when no candidate
  * gets there.  CH->bneg == CH->bpos where one bias serves both signs at
  * that count (always when [LO, HI] has one sign), so a kernel can drop
  * the sign's select. */
-bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, int maxfix, RqfChan *ch);
+bool rqf_prove(const RqfStage *st, int64_t lo, int64_t hi, int round, bool zpin, int maxfix, RqfChan *ch);
 
 #endif

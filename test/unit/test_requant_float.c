@@ -19,6 +19,12 @@
  * rounding down needs corrections in fewer stages than to nearest; it
  * gives one bias for both signs (bpos == bneg: no sign select) to some
  * two-sided ranges (the ReLU clamps) and not to all.
+ *
+ * Each stage is proved a second time with the zero point in the biases
+ * (RqfChan.zpin: clamp(r, lo, hi), no zero point added), compared the
+ * same way; that form must prove nearly every stage the plain one
+ * proves, with as few corrections in most (a prover that did not shift
+ * its bias candidates by zp, or a clamp that still added zp, would not).
  */
 #include "rng.h"
 #include "requant_float.h"
@@ -29,6 +35,7 @@
 #include "fixedpoint.h"
 
 static long passed, failed, proved[2], refused[2], fixed[2], refused0[2], tight_gain, one_bias[2], two_sided[2];
+static long zp_proved[2], zp_as_few[2]; /* the ZPIN form: proved, with no more corrections than plain */
 
 static int32_t want(int32_t acc, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
@@ -36,15 +43,48 @@ static int32_t want(int32_t acc, int32_t m, int shift, int32_t zp, int32_t lo, i
     return (int32_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
+/* Every accumulator of [alo, ahi] through CH against the interpreter's
+ * stage; whether all agree. */
+static bool compare(const RqfStage *st, const RqfChan *ch, int64_t alo, int64_t ahi)
+{
+    int32_t m = st->mult, zp = st->zp, lo = st->lo, hi = st->hi;
+    int shift = st->shift, round = ch->round;
+    long bad = 0;
+    for (int64_t x = alo; x <= ahi; x++) {
+        int32_t got = rqf_eval(st, ch, (int32_t)x), w = want((int32_t)x, m, shift, zp, lo, hi);
+        if (got == w)
+            continue;
+        if (bad++ < 3 && failed < 20)
+            printf("FAIL acc %lld mult %d shift %d zp %d [%d, %d] range [%lld, %lld] %s%s (s %a, b %a / %a, %d fixes): "
+                   "got %d want %d\n",
+                   (long long)x, m, shift, zp, lo, hi, (long long)alo, (long long)ahi, round ? "floor" : "rne",
+                   ch->zpin ? " zpin" : "", ch->s, ch->bpos, ch->bneg, ch->nfix, got, w);
+    }
+    failed += bad != 0;
+    passed += bad == 0;
+    return bad == 0;
+}
+
 /* The stage proved for [alo, ahi] rounding as ROUND, every accumulator
- * of the range compared; the number of corrections (-1: refused). */
+ * of the range compared, then the same with the zero point in the
+ * biases; the number of corrections (-1: refused). */
 static int check(int64_t alo, int64_t ahi, int round, int32_t m, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
     RqfStage st = {m, shift, zp, lo, hi};
-    RqfChan ch, ch0;
-    if (!rqf_prove(&st, alo, ahi, round, 0, &ch0))
+    RqfChan ch, ch0, chz;
+    if (!rqf_prove(&st, alo, ahi, round, false, 0, &ch0))
         refused0[round]++;
-    if (!rqf_prove(&st, alo, ahi, round, RQF_MAX_FIX, &ch)) {
+    bool plain = rqf_prove(&st, alo, ahi, round, false, RQF_MAX_FIX, &ch);
+    if (rqf_prove(&st, alo, ahi, round, true, RQF_MAX_FIX, &chz)) {
+        zp_proved[round]++;
+        zp_as_few[round] += plain && chz.nfix <= ch.nfix;
+        if (!chz.zpin) {
+            printf("FAIL zpin asked, not given\n");
+            failed++;
+        }
+        compare(&st, &chz, alo, ahi);
+    }
+    if (!plain) {
         refused[round]++;
         return -1;
     }
@@ -52,20 +92,7 @@ static int check(int64_t alo, int64_t ahi, int round, int32_t m, int shift, int3
     fixed[round] += ch.nfix > 0;
     two_sided[round] += alo < 0 && ahi >= 0;
     one_bias[round] += alo < 0 && ahi >= 0 && ch.bpos == ch.bneg;
-    long bad = 0;
-    for (int64_t x = alo; x <= ahi; x++) {
-        int32_t got = rqf_eval(&st, &ch, (int32_t)x), w = want((int32_t)x, m, shift, zp, lo, hi);
-        if (got == w)
-            continue;
-        if (bad++ < 3 && failed < 20)
-            printf("FAIL acc %lld mult %d shift %d zp %d [%d, %d] range [%lld, %lld] %s (s %a, b %a / %a, %d fixes): "
-                   "got %d want %d\n",
-                   (long long)x, m, shift, zp, lo, hi, (long long)alo, (long long)ahi, round ? "floor" : "rne", ch.s,
-                   ch.bpos, ch.bneg, ch.nfix, got, w);
-    }
-    failed += bad != 0;
-    passed += bad == 0;
-    return bad ? -1 : ch.nfix;
+    return compare(&st, &ch, alo, ahi) ? ch.nfix : -1;
 }
 
 /* Both forms on [-a, a] and on a tight range inside it (a channel's
@@ -135,6 +162,14 @@ int main(void)
            "and %ld two-sided ranges\n",
            passed, failed, proved[0], fixed[0], refused[0], refused0[0], proved[1], fixed[1], refused[1], refused0[1],
            tight_gain, one_bias[0], one_bias[1], two_sided[0], two_sided[1]);
+    printf("zero point in the bias: rne %ld proved (%ld with no more corrections than plain), floor %ld (%ld)\n",
+           zp_proved[0], zp_as_few[0], zp_proved[1], zp_as_few[1]);
+    for (int r = 0; r < 2; r++)
+        if (zp_proved[r] * 10 < proved[r] * 9 || zp_as_few[r] * 10 < proved[r] * 8) {
+            printf("FAIL zero point in the bias (%s): %ld proved, %ld with as few corrections, of %ld\n",
+                   r ? "floor" : "rne", zp_proved[r], zp_as_few[r], proved[r]);
+            failed++;
+        }
     /* The prover must accept typical stages, need corrections for some
      * (rne), refuse some without them, and the floor form must need
      * fewer corrections than rne's (its point). */
