@@ -679,10 +679,11 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
         px = 4;
     /* 64 channels a step by unpacks (dw_unpk) where two rows a pass slide
      * (3x3, stride 1) and the channels are whole steps, or whole steps
-     * and 16 (the last 16 by dw_wide in the same block: 0.93-0.96x of
-     * dw_wide's time on M-LSD tiny's 144 channels; a tail of 32, on
-     * MobileNetV3's 96, no faster: docs/benchmarks.md, issue 13 session
-     * 17): 2 pixels x 2 rows x 4 vectors of accumulators.  Elsewhere it
+     * and 16 (the last 16 by dw_wide in the same block: 0.93-0.94x of
+     * dw_wide's time on M-LSD tiny's 144 channels in L2, 0.94-1.08x at
+     * its 80x80; a tail of 32, on MobileNetV3's 96, no faster:
+     * docs/benchmarks.md, issue 13 session 17): 2 pixels x 2 rows x 4
+     * vectors of accumulators.  Elsewhere it
      * measured slower than dw_wide (5x5, 3 or 4 pixels; 32 channels as
      * two pixels a vector). */
     k.unpk = k.wide && nr == 2 && d->narrow_lanes && C >= 4 * L && (C % (4 * L) == 0 || C % (4 * L) == L);
