@@ -31,7 +31,7 @@
  * kernel rows per i32 lane (dw_channels4) when the weights are bytes, and
  * with a byte permute and narrow as well (AVX-512 VBMI) 2*LANES channels
  * a step (dw_channels4w), or 4*LANES by byte unpacks (dw_unpk: 3x3,
- * stride 1, whole steps of 64 channels).
+ * stride 1, whole steps of 64 channels and a tail of 16 by dw_wide).
  * The output stage gets the bound |acc| <= |bias| + max|x - zx| * sum|w|
  * (kern_requant_bound: 32-bit lanes on x86).
  *
@@ -445,10 +445,14 @@ static void dw_channels4w(Cg *cg, DwR *k, LLVMValueRef *col, int px, int nr, LLV
  * dw_unpk layer, and the channel at position C (the map is its own
  * inverse): in each step of 64 channels (4 zmm vectors) the unpacks
  * leave vector q's i32 lane 4l + i holding channel 16l + 4q + i (l the
- * 128-bit lane): positions swap the digits l and q. */
-static int64_t unpk_pos(int64_t c)
+ * 128-bit lane): positions swap the digits l and q.  Channels from
+ * C_STEPS on (a tail of 16 that dw_wide computes) keep their own
+ * positions. */
+static int64_t unpk_pos(int64_t c, int64_t c_steps)
 {
     int64_t o = c % 64;
+    if (c >= c_steps)
+        return c; /* a tail past the whole steps: dw_wide's, in channel order */
     return c - o + (o % 16 / 4) * 16 + o / 16 * 4 + o % 4;
 }
 
@@ -570,10 +574,12 @@ static void dw_block(Cg *cg, DwR *k, LLVMValueRef bi, LLVMValueRef oy, LLVMValue
     }
     LLVMValueRef ypix = cg_mulk(cg, cg_add(cg, cg_mulk(cg, cg_add(cg, cg_mulk(cg, bi, f->oh), oy), f->ow), ox0), f->o);
     CgLoop lc;
-    if (k->unpk) { /* every channel, 4*LANES a step */
+    if (k->unpk) { /* 4*LANES channels a step, then a tail of LANES by dw_wide */
         LLVMValueRef c0 = cg_mulk(cg, cg_for_begin(cg, &lc, C / (4 * k->lanes), "du"), 4 * k->lanes);
         dw_unpk(cg, k, col, px, nr, c0, ypix);
         cg_for_end(cg, &lc);
+        if (C % (4 * k->lanes))
+            dw_wide(cg, k, col, px, nr, cg_idx(cg, C - k->lanes), ypix, 1);
         free(col);
         return;
     }
@@ -672,14 +678,20 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     if (k.wide && nr == 2)
         px = 4;
     /* 64 channels a step by unpacks (dw_unpk) where two rows a pass slide
-     * (3x3, stride 1) and the channels are whole steps: 2 pixels x 2 rows
-     * x 4 vectors of accumulators.  Elsewhere it measured slower than
-     * dw_wide (5x5, a channel tail, 3 or 4 pixels: docs/benchmarks.md). */
-    k.unpk = k.wide && nr == 2 && d->narrow_lanes && C % (4 * L) == 0;
+     * (3x3, stride 1) and the channels are whole steps, or whole steps
+     * and 16 (the last 16 by dw_wide in the same block: 0.93-0.94x of
+     * dw_wide's time on M-LSD tiny's 144 channels in L2, 0.94-1.08x at
+     * its 80x80; a tail of 32, on MobileNetV3's 96, no faster:
+     * docs/benchmarks.md, issue 13 session 17): 2 pixels x 2 rows x 4
+     * vectors of accumulators.  Elsewhere it
+     * measured slower than dw_wide (5x5, 3 or 4 pixels; 32 channels as
+     * two pixels a vector). */
+    k.unpk = k.wide && nr == 2 && d->narrow_lanes && C >= 4 * L && (C % (4 * L) == 0 || C % (4 * L) == L);
     if (k.unpk)
         px = 2;
     /* The weights' sets: KH/4 rounded up groups of 4 rows (dw_wide's
      * second output row shifts the first's: dw_col_mac4). */
+    int64_t cs = C / (4 * L) * 4 * L; /* dw_unpk's channels (the rest: a tail of 16) */
     int64_t NG = (f->kh + 3) / 4, zx4 = f->xv->type.dtype == DT_U8 ? f->zx : f->zx + 128;
     int64_t NW = k.quads ? NG * f->kw * C * 4 : d->mac2 ? pair_count(f->kh, f->kw) * 2 * C : T * C;
     int16_t *w = xcalloc((size_t)NW, sizeof *w);
@@ -691,7 +703,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     dev = llabs(lo + 255 - f->zx) > dev ? llabs(lo + 255 - f->zx) : dev;
     int64_t acc_max = 0, *chan_lo = xmalloc((size_t)C * sizeof *chan_lo), *chan_hi = xmalloc((size_t)C * sizeof *chan_hi);
     for (int64_t c = 0; c < C; c++) {
-        int64_t sum = 0, sa = 0, pc = k.unpk ? unpk_pos(c) : c; /* the tables' position of channel c */
+        int64_t sum = 0, sa = 0, pc = k.unpk ? unpk_pos(c, cs) : c; /* the tables' position of channel c */
         for (int64_t t = 0; t < T; t++) {
             int16_t wt = kf_weight(f, c, t);
             int half = 0;
@@ -733,7 +745,7 @@ bool kern_dw_rows(Cg *cg, const Node *n, const KDw *d)
     if (k.unpk && f->st && cg_stage_count(f->st, f->o) > 1) { /* the output stage's channels as the tables' */
         OutStage *st = xmalloc((size_t)C * sizeof *st);
         for (int64_t c = 0; c < C; c++)
-            st[unpk_pos(c)] = f->st[c];
+            st[unpk_pos(c, cs)] = f->st[c];
         free(f->st);
         f->st = st;
     }
