@@ -45,8 +45,9 @@ int32_t rqf_exact(const RqfStage *st, int32_t acc);
 /* The float form's output for ACC. */
 int32_t rqf_eval(const RqfStage *st, const RqfChan *ch, int32_t acc);
 /* Finds constants CH rounding as ROUND (with the zero point in the
- * biases where ZPIN) with the fewest corrections, at most MAXFIX, for which rqf_eval equals rqf_exact for every acc in
- * [LO, HI] (see requant_float.c for the proof); false when no candidate
+ * biases where ZPIN) with the fewest corrections, at most MAXFIX, for
+ * which rqf_eval equals rqf_exact for every acc in [LO, HI] (see
+ * requant_float.c for the proof); false when no candidate
  * gets there.  CH->bneg == CH->bpos where one bias serves both signs at
  * that count (always when [LO, HI] has one sign), so a kernel can drop
  * the sign's select. */
