@@ -94,11 +94,13 @@ static LLVMValueRef dwr_mac2(Cg *cg, LLVMValueRef acc, LLVMValueRef x2, LLVMValu
     return LLVMBuildAdd(cg->b, acc, kern_intrinsic(cg, name, NULL, 0, args, 2), "");
 }
 
-/* kern_dw_rows's four taps a lane (four kernel rows of one column; its
- * mac4): vpdpbusd zmm (AVX-512 VNNI) or ymm (AVX-VNNI, AVX512VL). */
-static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValueRef w4)
+/* vpdpbusd zmm (AVX-512 VNNI) or ymm (AVX-VNNI, AVX512VL): ACC plus, in
+ * each i32 lane, the products of X's four unsigned and W's four signed
+ * bytes.  kern_dw_rows's mac4 (four kernel rows of one column a lane),
+ * conv_gemm's dot step and kernel_elem.c's madd_bw. */
+static LLVMValueRef vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
 {
-    LLVMValueRef args[3] = {acc, x4, w4};
+    LLVMValueRef args[3] = {acc, x, w};
     return kern_intrinsic(cg,
                           LLVMGetVectorSize(LLVMTypeOf(acc)) == 16 ? "llvm.x86.avx512.vpdpbusd.512"
                                                                    : "llvm.x86.avx512.vpdpbusd.256",
@@ -111,33 +113,16 @@ static LLVMValueRef dwr_mac4(Cg *cg, LLVMValueRef acc, LLVMValueRef x4, LLVMValu
 static LLVMValueRef gemm_pack(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
 static LLVMValueRef dw_pack_lanes(Cg *cg, const LLVMValueRef *v, int n, bool u8, const KNarrow *raw);
 
-static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
+static const KDw dw_rows_zmm = {.name = "vpdpbusd zmm (4 kernel rows)", .lanes = 16, .mac4 = vpdpbusd, .mac2 = dwr_mac2};
 static const KDw dw_rows_zmm_vbmi = {.name = "vpdpbusd zmm (4 kernel rows, 32 channels a step)",
                                      .lanes = 16,
-                                     .mac4 = dwr_mac4,
+                                     .mac4 = vpdpbusd,
                                      .mac2 = dwr_mac2,
                                      .narrow = gemm_pack,
                                      .narrow_lanes = dw_pack_lanes};
-static const KDw dw_rows_ymm4 = {.name = "vpdpbusd ymm (4 kernel rows)", .lanes = 8, .mac4 = dwr_mac4, .mac2 = dwr_mac2};
+static const KDw dw_rows_ymm4 = {.name = "vpdpbusd ymm (4 kernel rows)", .lanes = 8, .mac4 = vpdpbusd, .mac2 = dwr_mac2};
 static const KDw dw_rows_ymm = {.name = "vpdpwssd/vpmaddwd ymm (tap pairs)", .lanes = 8, .mac2 = dwr_mac2};
 static const KDw dw_rows_xmm = {.name = "pmaddwd (tap pairs)", .lanes = 4, .mac2 = dwr_mac2};
-
-/* conv_gemm (kernel_gemm.c): vpdpbusd on zmm (16 channels a vector, 6
- * pixels x 4 vectors = 24 of the 32 registers hold accumulators) or ymm
- * (AVX-VNNI's VEX form, or AVX512VL: 16 registers, 4 x 2).  Layers with
- * at most half a vector of output channels pack 2 or 4 pixels a vector
- * (zmm: 8 channels x 2 pixels or 4 x 4; ymm: 4 x 2).  On zmm, tiles
- * inside the image run the row form (KGemm.rows): M-LSD tiny's 3x3
- * stride-2 stem on 4 channels went from 594 to 262 us (per-tap pointers
- * and selects had dominated its 9 one-step taps; it is a stem now), its
- * 3x3 64- and 128-channel convs 5-10% faster. */
-static LLVMValueRef gemm_vpdpbusd(Cg *cg, LLVMValueRef acc, LLVMValueRef x, LLVMValueRef w)
-{
-    LLVMValueRef args[3] = {acc, x, w};
-    return kern_intrinsic(cg, LLVMGetVectorSize(LLVMTypeOf(acc)) == 16 ? "llvm.x86.avx512.vpdpbusd.512"
-                                                                     : "llvm.x86.avx512.vpdpbusd.256",
-                          NULL, 0, args, 3);
-}
 
 /* N (2 or 4) vectors of one pixel's channels as one run of bytes:
  * packssdw (i32 -> i16 pairs) then packsswb/packuswb (-> 8 bits) leave
@@ -281,9 +266,18 @@ static LLVMValueRef gemm_xmask(Cg *cg, int lanes)
     return r;
 }
 
-static const KGemm gemm_zmm = {.name = "vpdpbusd zmm", .lanes = 16, .mr = 6, .nv = 4, .x_unsigned = true, .mac4 = gemm_vpdpbusd, .max_pv = 4,
+/* conv_gemm (kernel_gemm.c): vpdpbusd on zmm (16 channels a vector, 6
+ * pixels x 4 vectors = 24 of the 32 registers hold accumulators) or ymm
+ * (AVX-VNNI's VEX form, or AVX512VL: 16 registers, 4 x 2).  Layers with
+ * at most half a vector of output channels pack 2 or 4 pixels a vector
+ * (zmm: 8 channels x 2 pixels or 4 x 4; ymm: 4 x 2).  On zmm, tiles
+ * inside the image run the row form (KGemm.rows): M-LSD tiny's 3x3
+ * stride-2 stem on 4 channels went from 594 to 262 us (per-tap pointers
+ * and selects had dominated its 9 one-step taps; it is a stem now), its
+ * 3x3 64- and 128-channel convs 5-10% faster. */
+static const KGemm gemm_zmm = {.name = "vpdpbusd zmm", .lanes = 16, .mr = 6, .nv = 4, .x_unsigned = true, .mac4 = vpdpbusd, .max_pv = 4,
                                .rows = true, .pack = gemm_pack, .ks = 4, .xmask = gemm_xmask};
-static const KGemm gemm_ymm = {.name = "vpdpbusd ymm", .lanes = 8, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = gemm_vpdpbusd, .max_pv = 2, .pack = gemm_pack, .ks = 4};
+static const KGemm gemm_ymm = {.name = "vpdpbusd ymm", .lanes = 8, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = vpdpbusd, .max_pv = 2, .pack = gemm_pack, .ks = 4};
 static const KGemm gemm_avx2 = {.name = "vpmaddwd ymm", .lanes = 8, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = gemm_pmaddwd, .max_pv = 2, .pack = gemm_pack, .ks = 4};
 static const KGemm gemm_sse2 = {.name = "pmaddwd xmm", .lanes = 4, .mr = 4, .nv = 2, .x_unsigned = true, .mac4 = gemm_pmaddwd, .max_pv = 2, .ks = 4};
 /* matmul_gemm (kernel_matmul.c) without VNNI: the plain-IR u8 x s8 step
@@ -306,6 +300,14 @@ static LLVMValueRef lut_vbmi(Cg *cg, const uint8_t *tab, LLVMValueRef idx)
 
 static const KLut lut_avx512vbmi = {"lut_avx512vbmi", 64, lut_vbmi};
 
+/* Whether vpdpbusd and vpdpwssd take LANES i32 lanes: zmm with AVX-512
+ * VNNI, ymm with AVX-VNNI or AVX512VL. */
+static bool words_has_madd_bw(Cg *cg, unsigned lanes)
+{
+    bool vnni = kern_has(cg, "avx512vnni"), vl = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
+    return (lanes == 16 && vnni) || (lanes == 8 && vl);
+}
+
 /* kernel_elem.c's word steps (KWords).  MADD2: vpdpwssd on zmm with
  * AVX-512 VNNI and on ymm with AVX-VNNI or AVX512VL, the accumulator
  * taken in (pmaddwd, vpdpwssd then an add measured 1.2x slower on
@@ -314,8 +316,7 @@ static LLVMValueRef words_madd2(Cg *cg, LLVMValueRef acc, LLVMValueRef a0, LLVMV
                                 LLVMValueRef b1)
 {
     unsigned lanes = LLVMGetVectorSize(LLVMTypeOf(acc));
-    bool vnni = kern_has(cg, "avx512vnni"), vl = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
-    if ((lanes == 16 && vnni) || (lanes == 8 && vl))
+    if (words_has_madd_bw(cg, lanes)) /* the same VNNI widths */
         return vpdpwssd(cg, a0 ? vpdpwssd(cg, acc, a0, b0) : acc, a1, b1);
     LLVMValueRef x0[2] = {a0, b0}, x1[2] = {a1, b1};
     const char *name = lanes == 16 ? "llvm.x86.avx512.pmaddw.d.512"
@@ -345,19 +346,10 @@ static LLVMValueRef words_pack_wb(Cg *cg, LLVMValueRef *h, bool u)
     return kern_intrinsic(cg, name, NULL, 0, h, 2);
 }
 
-/* vpdpbusd zmm with AVX-512 VNNI, ymm with AVX-VNNI or AVX512VL. */
-static bool words_has_madd_bw(Cg *cg, unsigned lanes)
-{
-    bool vnni = kern_has(cg, "avx512vnni"), vl = kern_has(cg, "avxvnni") || (vnni && kern_has(cg, "avx512vl"));
-    return (lanes == 16 && vnni) || (lanes == 8 && vl);
-}
-
 static LLVMValueRef words_madd_bw(Cg *cg, LLVMValueRef acc, LLVMValueRef u, LLVMValueRef s)
 {
     LLVMTypeRef t = LLVMTypeOf(acc);
-    LLVMValueRef args[3] = {acc, as_i32(cg, u, t), as_i32(cg, s, t)};
-    const char *name = LLVMGetVectorSize(t) == 16 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256";
-    return kern_intrinsic(cg, name, NULL, 0, args, 3);
+    return vpdpbusd(cg, acc, as_i32(cg, u, t), as_i32(cg, s, t));
 }
 
 /* The high words by one vpermt2w (AVX-512BW, zmm only): word k % 8 of
